@@ -1,0 +1,36 @@
+# Build, test and demo entry points. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+NODE ?= node
+TESTS := $(shell find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+# Most tests wait on DHCP/RA timers, not the CPU: run several files at once.
+TEST_CONCURRENCY ?= 4
+
+.PHONY: all build typecheck test bench demo deps clean
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+
+build: node_modules/.package-lock.json
+	$(NODE) build.mjs
+
+typecheck: node_modules/.package-lock.json
+	npx tsc --noEmit
+
+# Every test; the kernel-touching ones make their own namespaces (run as root).
+test: build typecheck
+	$(NODE) --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) $(TESTS)
+
+bench: build
+	$(NODE) --import tsx test/bench/run.ts
+
+demo: build
+	$(NODE) --import tsx test/demo/run.ts
+
+# Debian packages the tests and the demo need (CI and a fresh machine).
+deps:
+	bash .ci/install-deps
+
+clean:
+	rm -rf dist build

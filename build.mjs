@@ -1,0 +1,35 @@
+// Bundles each program into one file under dist/ with esbuild. The only native piece,
+// the `netlink` package's N-API addon, is copied beside the bundles where its loader
+// (node-gyp-build, looking in <dir>/prebuilds/<platform>-<arch>/) finds it.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+
+// netlink's loader looks for the addon relative to its own file (`__dirname + '/..'`); once
+// bundled, __dirname is dist/, so point it at dist/ itself.
+const netlinkAddonBesideBundle = {
+  name: 'netlink-addon-beside-bundle',
+  setup(b) {
+    b.onLoad({ filter: /netlink[\\/]dist[\\/]raw\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace("__dirname + '/..'", '__dirname'),
+      loader: 'js',
+    }));
+  },
+};
+
+const programs = { internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts' };
+
+mkdirSync('dist', { recursive: true });
+await Promise.all(Object.entries(programs).map(([name, entry]) => build({
+  entryPoints: [entry],
+  outfile: `dist/${name}.js`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+  plugins: [netlinkAddonBesideBundle],
+})));
+cpSync('node_modules/netlink/prebuilds', 'dist/prebuilds', { recursive: true });

@@ -1,0 +1,45 @@
+// Child processes, always as an argument array (never a shell string), failing with ExecError.
+import { execa } from 'execa';
+import { ExecError } from './errors.ts';
+
+export interface RunOptions {
+  /** Milliseconds before the child is killed (SIGKILL) and the run fails. */
+  timeoutMs?: number;
+  /** Text written to the child's stdin. */
+  input?: string;
+  env?: Record<string, string>;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  allowFailure?: boolean;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs `cmd args...` to completion; throws ExecError naming the command, status and stderr. */
+export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const command = [cmd, ...args].join(' ');
+  try {
+    const r = await execa(cmd, args, {
+      reject: false,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+      input: opts.input,
+      env: opts.env,
+      stdin: opts.input === undefined ? 'ignore' : 'pipe',
+      stripFinalNewline: false,
+    });
+    const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
+    const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode };
+    if (r.failed && !(opts.allowFailure && typeof r.exitCode === 'number')) {
+      const why = r.timedOut ? `timed out after ${opts.timeoutMs} ms` : res.stderr || r.message;
+      throw new ExecError(command, r.exitCode, why);
+    }
+    return res;
+  } catch (err) {
+    if (err instanceof ExecError) throw err;
+    throw new ExecError(command, undefined, err instanceof Error ? err.message : String(err), err);
+  }
+}

@@ -1,0 +1,67 @@
+// Validators for input from outside. Each throws ValidationError naming the field; none changes
+// anything. Shared by the agent (kernel command line, flags) and the plugin (JSON commands).
+import { isIPv4, isIPv6 } from 'node:net';
+import { ValidationError } from './errors.ts';
+
+/** Linux interface names: 1..15 bytes (IFNAMSIZ - 1) of [A-Za-z0-9_.-], not "." or "..". */
+export function linkName(field: string, v: unknown): string {
+  if (typeof v !== 'string') throw new ValidationError(field, `must be a string, got ${typeName(v)}`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v) || v === '.' || v === '..') {
+    throw new ValidationError(field, `${JSON.stringify(v.slice(0, 40))} is not a valid interface name (1..15 characters of A-Z a-z 0-9 _ . -)`);
+  }
+  return v;
+}
+
+/** An integer within [min, max]. */
+export function intInRange(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValidationError(field, `must be an integer, got ${typeName(v)}`);
+  if (v < min || v > max) throw new ValidationError(field, `${v} is out of range ${min}..${max}`);
+  return v;
+}
+
+/** 802.1Q VLAN id: 0 (untagged) .. 4094. */
+export const vlanId = (field: string, v: unknown): number => intInRange(field, v, 0, 4094);
+
+/** VXLAN network identifier: 1 .. 2^24 - 1. */
+export const vni = (field: string, v: unknown): number => intInRange(field, v, 1, 16777215);
+
+/** A MAC address `aa:bb:cc:dd:ee:ff`, returned lower-case. */
+export function mac(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v)) {
+    throw new ValidationError(field, `${JSON.stringify(v)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  }
+  return v.toLowerCase();
+}
+
+/** An IPv4 or IPv6 address. */
+export function ipAddress(field: string, v: unknown, family?: 4 | 6): string {
+  const ok = typeof v === 'string' && (family === 4 ? isIPv4(v) : family === 6 ? isIPv6(v) : isIPv4(v) || isIPv6(v));
+  if (!ok) throw new ValidationError(field, `${JSON.stringify(v)} is not an IPv${family ?? '4 or IPv6'} address`);
+  return v as string;
+}
+
+/** `address/prefix` with the prefix in range for the family. */
+export function cidr(field: string, v: unknown): { address: string; prefix: number; family: 4 | 6 } {
+  if (typeof v !== 'string') throw new ValidationError(field, `must be a string like 10.0.0.2/24, got ${typeName(v)}`);
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+  const family = m && isIPv4(m[1]!) ? 4 : m && isIPv6(m[1]!) ? 6 : 0;
+  const prefix = m ? Number(m[2]) : NaN;
+  if (!family || prefix > (family === 4 ? 32 : 128)) throw new ValidationError(field, `${JSON.stringify(v)} is not an address/prefix`);
+  return { address: m![1]!, prefix, family: family as 4 | 6 };
+}
+
+/** Dotted IPv4 netmask (255.255.255.0) to its prefix length; rejects non-contiguous masks. */
+export function netmaskToPrefix(field: string, v: string): number {
+  if (!isIPv4(v)) throw new ValidationError(field, `${JSON.stringify(v)} is not a netmask`);
+  const n = v.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
+  const prefix = 32 - Math.log2(((~n) >>> 0) + 1);
+  if (!Number.isInteger(prefix)) throw new ValidationError(field, `${v} is not a contiguous netmask`);
+  return prefix;
+}
+
+/** A short description of a value's type for messages. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+}

@@ -1,0 +1,24 @@
+// Namespaces made for one test: random names, torn down by t.after. Never the machine's own.
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import { run } from '../../lib/exec.ts';
+import { deleteNetns, ensureNetns, netnsPath } from '../../lib/netns.ts';
+
+/** A random short name with `prefix` (<= 15 bytes so it can also serve as a link name). */
+export function randomName(prefix: string): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`.slice(0, 15);
+}
+
+/** Creates a fresh namespace with `lo` up, deleted after the test. Returns its name. */
+export async function makeNetns(t: Pick<TestContext, 'after'>, prefix = 'tn'): Promise<string> {
+  const name = randomName(prefix);
+  await ensureNetns(name);
+  t.after(() => deleteNetns(name));
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return name;
+}
+
+/** Runs `cmd args` inside namespace `ns`. */
+export function runIn(ns: string, cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}) {
+  return run('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args], opts);
+}
