@@ -4,6 +4,8 @@ NODE ?= node
 TESTS := $(shell find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 # Most tests wait on DHCP/RA timers, not the CPU: run several files at once.
 TEST_CONCURRENCY ?= 4
+# A test that hangs (a child that never exits) fails after this many ms instead of stalling CI.
+TEST_TIMEOUT ?= 300000
 
 .PHONY: all build typecheck test bench demo deps clean
 
@@ -20,7 +22,7 @@ typecheck: node_modules/.package-lock.json
 
 # Every test; the kernel-touching ones make their own namespaces (run as root).
 test: build typecheck
-	$(NODE) --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) $(TESTS)
+	$(NODE) --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT) $(TESTS)
 
 bench: build
 	$(NODE) --import tsx test/bench/run.ts
