@@ -1,0 +1,177 @@
+// Client of zinit's control socket, both generations (../shared/reference/zinit.md):
+//  1 (v0.2.0-v0.2.14, Zero-OS): one command line per connection, reply `{"state","body"}`, then close.
+//  2 (v0.2.15+): JSON-RPC 2.0, one object per line, replies end in "\n".
+// The generation is picked by what the socket answers to a JSON-RPC `service_list`: a gen-1
+// server answers it with a `{"state":"error"}` line-protocol reply, which is harmless.
+import { connect } from 'node:net';
+import { stat } from 'node:fs/promises';
+import { AppError } from '../lib/errors.ts';
+
+/** A zinit request failed or the socket is unusable; `body` is zinit's own error text. */
+export class ZinitError extends AppError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(code, message, details, cause);
+    this.name = 'ZinitError';
+  }
+}
+
+/** `status <name>` as zinit reports it (state is Rust debug text, e.g. "Running"). */
+export interface ServiceStatus {
+  name: string;
+  pid: number;
+  state: string;
+  target: string;
+  after: Record<string, string>;
+}
+
+/** Sends `payload` on a fresh connection and resolves with the reply text. */
+function exchange(path: string, payload: string, untilNewline: boolean, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    let buf = '';
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err); else resolve(buf);
+    };
+    const timer = setTimeout(() => finish(new ZinitError('EZINITTIMEOUT', `zinit socket ${path}: no answer within ${timeoutMs} ms`, { path })), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(payload));
+    sock.on('data', (d: string) => {
+      buf += d;
+      if (untilNewline && buf.includes('\n')) { buf = buf.slice(0, buf.indexOf('\n')); finish(null); }
+    });
+    sock.on('end', () => finish(null));
+    sock.on('close', () => finish(null));
+    sock.on('error', (err: NodeJS.ErrnoException) => finish(socketError(path, err)));
+  });
+}
+
+/** Maps a connect error to a message an operator can act on, naming the socket path. */
+function socketError(path: string, err: NodeJS.ErrnoException): ZinitError {
+  const why = err.code === 'ECONNREFUSED' ? 'refuses connections (is zinit running?)'
+    : err.code === 'ENOENT' ? 'does not exist'
+    : err.code === 'EACCES' ? 'is not accessible (permission denied)'
+    : err.code === 'ENOTSOCK' ? 'is not a socket' : `cannot be used (${err.code ?? err.message})`;
+  return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, errno: err.code }, err);
+}
+
+/** Checks that `path` is a unix socket something listens on; throws EZINITSOCKET naming it. */
+export async function checkSocket(path: string, timeoutMs = 3000): Promise<1 | 2> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw socketError(path, err as NodeJS.ErrnoException);
+  }
+  if (!st.isSocket()) throw new ZinitError('EZINITSOCKET', `zinit socket ${path} is not a socket`, { path });
+  return new ZinitClient(path, timeoutMs).generation();
+}
+
+/** One zinit control socket; every call is one connection. */
+export class ZinitClient {
+  private gen: 1 | 2 | undefined;
+  private nextId = 1;
+  constructor(readonly path: string, readonly timeoutMs = 5000) {}
+
+  /** Which protocol the socket speaks, asked once and remembered. */
+  async generation(): Promise<1 | 2> {
+    if (this.gen) return this.gen;
+    const probe = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'service_list', params: [] }) + '\n';
+    const text = await exchange(this.path, probe, true, this.timeoutMs);
+    let reply: Record<string, unknown>;
+    try {
+      reply = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ZinitError('EZINITPROTO', `zinit socket ${this.path}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { path: this.path });
+    }
+    if (reply.jsonrpc === '2.0') this.gen = 2;
+    else if ('state' in reply) this.gen = 1;
+    else throw new ZinitError('EZINITPROTO', `zinit socket ${this.path}: answer is neither protocol`, { path: this.path });
+    return this.gen;
+  }
+
+  /** Runs one command; gen 1 as a line (`monitor x`), gen 2 as method `service_<verb>`. */
+  async call(verb: string, name?: string): Promise<unknown> {
+    const gen = await this.generation();
+    const command = name === undefined ? verb : `${verb} ${name}`;
+    if (gen === 1) {
+      const text = await exchange(this.path, command + '\n', false, this.timeoutMs);
+      let reply: { state?: string; body?: unknown };
+      try {
+        reply = JSON.parse(text) as typeof reply;
+      } catch {
+        throw new ZinitError('EZINITPROTO', `zinit ${command}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { command });
+      }
+      if (reply.state !== 'ok') throw new ZinitError('EZINIT', `zinit ${command}: ${String(reply.body)}`, { command, body: reply.body });
+      return reply.body;
+    }
+    const id = this.nextId++;
+    const req = { jsonrpc: '2.0', id, method: `service_${verb}`, params: name === undefined ? [] : [name] };
+    const text = await exchange(this.path, JSON.stringify(req) + '\n', true, this.timeoutMs);
+    let reply: { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
+    try {
+      reply = JSON.parse(text) as typeof reply;
+    } catch {
+      throw new ZinitError('EZINITPROTO', `zinit ${command}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { command });
+    }
+    if (reply.error) {
+      const body = [reply.error.message, reply.error.data].filter((x) => x !== undefined && x !== null).join(': ');
+      throw new ZinitError('EZINIT', `zinit ${command}: ${body}`, { command, body, rpcCode: reply.error.code });
+    }
+    return reply.result;
+  }
+
+  /** Every service and its state. */
+  async list(): Promise<Record<string, string>> {
+    return (await this.call('list')) as Record<string, string>;
+  }
+
+  /** A service's status, or null when zinit does not know it. */
+  async status(name: string): Promise<ServiceStatus | null> {
+    try {
+      return (await this.call('status', name)) as ServiceStatus;
+    } catch (err) {
+      if (err instanceof ZinitError && isUnknown(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Loads `<config dir>/<name>.yaml` and starts it; "already monitored" is success. */
+  async monitor(name: string): Promise<void> {
+    try {
+      await this.call('monitor', name);
+    } catch (err) {
+      if (err instanceof ZinitError && /already monitored/i.test(String(err.details.body))) return;
+      throw err;
+    }
+  }
+
+  /** Asks zinit to stop a service (it only signals; the process may still run just after). */
+  async stop(name: string): Promise<void> {
+    await this.call('stop', name);
+  }
+
+  /** Forgets a stopped service, retrying while zinit still reports it up; unknown is success. */
+  async forget(name: string, waitMs = 10_000): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await this.call('forget', name);
+        return;
+      } catch (err) {
+        if (err instanceof ZinitError && isUnknown(err)) return;
+        if (!(err instanceof ZinitError && /is up/i.test(String(err.details.body))) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}
+
+/** zinit's "no such service" answers: gen 1 `service name "x" unknown`, gen 2 "not found". */
+function isUnknown(err: ZinitError): boolean {
+  return /unknown|not found/i.test(String(err.details.body)) && !/unknown command/i.test(String(err.details.body));
+}
