@@ -1,0 +1,244 @@
+// The OVSDB client (RFC 7047): transact with every result checked, monitor with a local cache,
+// echo keepalive both ways, reconnect with capped backoff that re-establishes the monitors.
+//
+// Exported API (import from 'ovs-plugin/ovsdb/client.ts'):
+//   connectOvsdb(url: string, opts?: ConnectOptions): Promise<Client>
+//     url: 'unix:/path/db.sock' | 'tcp:host:port'; resolves once connected (rejects EOVSDB_CONN
+//     after opts.waitForConnectionMs).
+//   interface ConnectOptions { reconnect?: boolean (true); backoffMinMs?: number (100);
+//     backoffMaxMs?: number (2000); requestTimeoutMs?: number (30000; 0 = none);
+//     waitForConnectionMs?: number (10000: how long a request made while disconnected waits);
+//     probeIntervalMs?: number (5000; 0 = no echo probe); maxMessageBytes?: number; logger?: Logger }
+//   class Client implements OvsdbClient (types.ts):
+//     transact(db, ops): Promise<OperationResult[]>   // throws OvsdbTxnError (code EOVSDB_TXN, opIndex)
+//     monitor(db, tables): Promise<void>              // cache kept current, re-established on reconnect
+//     cache: Map<table, Map<uuid, CachedRow>>
+//     echo(): Promise<void>; ready(): Promise<void>; close(): Promise<void>
+//     rows(table): CachedRow[]                        // cache rows of a table (empty if none)
+//     onUpdate(fn: (db, updates) => void): () => void // after each applied update / resync
+//     waitFor(pred: (c: Client) => boolean, timeoutMs, what): Promise<void> // EOVSDB_TIMEOUT
+//     request(method, params, timeoutMs?): Promise<unknown> // raw JSON-RPC (list_dbs, get_schema..)
+//     readonly connected: boolean; readonly reconnects: number
+// Errors: OvsdbError from './errors.ts' with code EOVSDB_TXN | EOVSDB_CONN | EOVSDB_TIMEOUT |
+//   EOVSDB_RPC (request-level error reply) | EOVSDB_PROTO (malformed stream/reply).
+// transactAndWait lives in './vswitch.ts'; notation helpers in './notation.ts'.
+import type { Logger } from '../../lib/log.ts';
+import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
+import { openConnection, type Connection } from './connection.ts';
+import { connError, OvsdbError, timeoutError } from './errors.ts';
+import { checkTransactResults } from './results.ts';
+import type { CachedRow, MonitorSpec, Operation, OperationResult, OvsdbClient } from './types.ts';
+
+export { OvsdbError, OvsdbTxnError } from './errors.ts';
+
+export interface ConnectOptions {
+  reconnect?: boolean;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  requestTimeoutMs?: number;
+  waitForConnectionMs?: number;
+  probeIntervalMs?: number;
+  maxMessageBytes?: number;
+  logger?: Logger;
+}
+
+type Waiter = { resolve: () => void; reject: (e: OvsdbError) => void };
+// Updates that arrive before a monitor's initial reply is applied wait in `buffered` (stream order).
+type MonitorEntry = { db: string; tables: Record<string, MonitorSpec>; ready: boolean; buffered: TableUpdates[] };
+type UpdateListener = (db: string, updates: TableUpdates) => void;
+
+/** Connects to `url` (unix:PATH or tcp:HOST:PORT) and resolves once the session is up. */
+export async function connectOvsdb(url: string, opts: ConnectOptions = {}): Promise<Client> {
+  const c = new Client(url, opts);
+  try {
+    await c.ready();
+  } catch (err) {
+    await c.close();
+    throw err;
+  }
+  return c;
+}
+
+/** RFC 7047 client with reconnect; see the API comment at the top of this file. */
+export class Client implements OvsdbClient {
+  readonly cache: Cache = new Map();
+  reconnects = 0;
+  private conn: Connection | undefined;
+  private closed = false;
+  private lastError: OvsdbError | undefined;
+  private waiters = new Set<Waiter>();
+  private readonly monitors = new Map<string, MonitorEntry>();
+  private nextMonitor = 1;
+  private readonly listeners = new Set<UpdateListener>();
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private readonly o: Required<Omit<ConnectOptions, 'logger'>> & { logger?: Logger };
+
+  constructor(readonly url: string, opts: ConnectOptions = {}) {
+    this.o = {
+      reconnect: true, backoffMinMs: 100, backoffMaxMs: 2000, requestTimeoutMs: 30000,
+      waitForConnectionMs: 10000, probeIntervalMs: 5000, maxMessageBytes: 64 * 1024 * 1024, ...opts,
+    };
+    void this.connectLoop();
+  }
+
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.closed;
+  }
+
+  /** RFC 7047 4.1.3 transact; every result checked, including the trailing commit error. */
+  async transact(db: string, ops: Operation[]): Promise<OperationResult[]> {
+    const results = await this.request('transact', [db, ...ops]);
+    return checkTransactResults(ops, results);
+  }
+
+  /** RFC 7047 4.1.5 monitor: initial contents into the cache, then `update` notifications (4.1.6). */
+  async monitor(db: string, tables: Record<string, MonitorSpec>): Promise<void> {
+    const id = `m${this.nextMonitor++}`;
+    const m: MonitorEntry = { db, tables, ready: false, buffered: [] };
+    this.monitors.set(id, m);
+    try {
+      this.settle(m, await this.request('monitor', [db, id, monitorRequests(tables)]));
+    } catch (err) {
+      this.monitors.delete(id);
+      throw err;
+    }
+  }
+
+  /** RFC 7047 4.1.11 echo, used as a liveness check. */
+  async echo(): Promise<void> {
+    await this.request('echo', ['ping']);
+  }
+
+  /** Resolves when connected (and monitors re-established); EOVSDB_CONN after waitForConnectionMs. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(connError(`${this.url}: client closed`, { url: this.url }));
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const ms = this.o.waitForConnectionMs;
+      const w: Waiter = {
+        resolve: () => { clearTimeout(timer); this.waiters.delete(w); resolve(); },
+        reject: (e) => { clearTimeout(timer); this.waiters.delete(w); reject(e); },
+      };
+      const timer = setTimeout(() => {
+        const why = this.lastError ? `: ${this.lastError.message}` : '';
+        w.reject(connError(`${this.url}: not connected within ${ms} ms${why}`, { url: this.url, ms }, this.lastError));
+      }, ms);
+      this.waiters.add(w);
+    });
+  }
+
+  /** Sends one JSON-RPC request, waiting (bounded) for a connection first. */
+  async request(method: string, params: unknown[], timeoutMs = this.o.requestTimeoutMs): Promise<unknown> {
+    await this.ready();
+    return this.conn!.request(method, params, timeoutMs);
+  }
+
+  /** Rows of `table` in the monitor cache. */
+  rows(table: string): CachedRow[] {
+    return [...(this.cache.get(table)?.values() ?? [])];
+  }
+
+  /** Calls `fn` after each applied update and after a resync on reconnect; returns unsubscribe. */
+  onUpdate(fn: UpdateListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Resolves once `pred(this)` holds, re-checked after every cache update; EOVSDB_TIMEOUT otherwise. */
+  waitFor(pred: (c: Client) => boolean, timeoutMs: number, what = 'wait for OVSDB state'): Promise<void> {
+    if (pred(this)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.onUpdate(() => {
+        if (!pred(this)) return;
+        off(); clearTimeout(timer); resolve();
+      });
+      const timer = setTimeout(() => { off(); reject(timeoutError(what, timeoutMs, { url: this.url })); }, timeoutMs);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.wake?.();
+    this.conn?.close();
+    const err = connError(`${this.url}: client closed`, { url: this.url });
+    for (const w of [...this.waiters]) w.reject(err);
+  }
+
+  private applyUpdates(db: string, updates: TableUpdates): void {
+    applyTableUpdates(this.cache, updates);
+    for (const fn of [...this.listeners]) fn(db, updates);
+  }
+
+  private onNotification(method: string, params: unknown[]): void {
+    if (method !== 'update') return;
+    const m = this.monitors.get(String(params[0]));
+    if (!m) return;
+    if (m.ready) this.applyUpdates(m.db, params[1] as TableUpdates);
+    else m.buffered.push(params[1] as TableUpdates);
+  }
+
+  private settle(m: MonitorEntry, initial: unknown): void {
+    this.applyUpdates(m.db, initial as TableUpdates);
+    for (const u of m.buffered.splice(0)) this.applyUpdates(m.db, u);
+    m.ready = true;
+  }
+
+  // Connect, resync monitors, serve until the connection drops, back off, repeat.
+  private async connectLoop(): Promise<void> {
+    let attempt = 0;
+    while (!this.closed) {
+      let closedPromise: Promise<void> | undefined;
+      try {
+        let onClosed!: () => void;
+        closedPromise = new Promise((r) => { onClosed = r; });
+        const conn = await openConnection(this.url, {
+          probeIntervalMs: this.o.probeIntervalMs, maxMessageBytes: this.o.maxMessageBytes,
+          onNotification: (m, p) => this.onNotification(m, p),
+          onClose: (e) => { this.lastError = e; onClosed(); },
+        });
+        if (this.closed) { conn.close(); break; }
+        await this.resync(conn);
+        this.conn = conn;
+        if (attempt > 0 || this.reconnects > 0) this.o.logger?.info('ovsdb-reconnected', { url: this.url });
+        attempt = 0;
+        for (const w of [...this.waiters]) w.resolve();
+        await closedPromise;
+        this.conn = undefined;
+        if (this.closed) break;
+        this.reconnects++;
+        this.o.logger?.warn('ovsdb-disconnected', { url: this.url, error: this.lastError?.message });
+        if (!this.o.reconnect) { this.failWaiters(); return; }
+      } catch (err) {
+        this.lastError = err instanceof OvsdbError ? err : connError(String(err), {}, err);
+        if (!this.o.reconnect) { this.failWaiters(); return; }
+      }
+      const ms = Math.min(this.o.backoffMaxMs, this.o.backoffMinMs * 2 ** attempt++);
+      await new Promise<void>((r) => { this.wake = r; this.sleepTimer = setTimeout(r, ms); });
+    }
+  }
+
+  // Re-sends every monitor on a fresh connection; the cache is rebuilt from their initial replies.
+  private async resync(conn: Connection): Promise<void> {
+    if (this.monitors.size === 0) return;
+    for (const m of this.monitors.values()) { m.ready = false; m.buffered = []; }
+    this.cache.clear();
+    for (const [id, m] of [...this.monitors]) {
+      this.settle(m, await conn.request('monitor', [m.db, id, monitorRequests(m.tables)], this.o.requestTimeoutMs));
+    }
+  }
+
+  private failWaiters(): void {
+    this.closed = true;
+    const err = connError(`${this.url}: connection lost (reconnect disabled)`, { url: this.url }, this.lastError);
+    for (const w of [...this.waiters]) w.reject(err);
+  }
+}
+
+function monitorRequests(tables: Record<string, MonitorSpec>): Record<string, { columns?: string[] }> {
+  const out: Record<string, { columns?: string[] }> = {};
+  for (const [t, spec] of Object.entries(tables)) out[t] = spec.columns ? { columns: spec.columns } : {};
+  return out;
+}
