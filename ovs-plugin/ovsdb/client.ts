@@ -24,7 +24,7 @@
 // transactAndWait lives in './vswitch.ts'; notation helpers in './notation.ts'.
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
-import { openConnection, type Connection } from './connection.ts';
+import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
 import { connError, OvsdbError, timeoutError } from './errors.ts';
 import { checkTransactResults } from './results.ts';
 import type { CachedRow, MonitorSpec, Operation, OperationResult, OvsdbClient } from './types.ts';
@@ -79,6 +79,7 @@ export class Client implements OvsdbClient {
       reconnect: true, backoffMinMs: 100, backoffMaxMs: 2000, requestTimeoutMs: 30000,
       waitForConnectionMs: 10000, probeIntervalMs: 5000, maxMessageBytes: 64 * 1024 * 1024, ...opts,
     };
+    parseOvsdbUrl(url);
     void this.connectLoop();
   }
 
