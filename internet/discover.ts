@@ -1,0 +1,229 @@
+// Discovery: find the NIC that reaches a network with a default gateway. All candidates are
+// brought up at once and each is probed, in its own namespace, as soon as it has carrier
+// (LinkWatcher events, no serial waits); the choice is made by choose.ts as soon as the answer
+// is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
+// request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
+// deletes the probe namespaces.
+import { AppError } from '../lib/errors.ts';
+import { run } from '../lib/exec.ts';
+import { vlanId } from '../lib/validate.ts';
+import { findCandidates, type Candidate } from './candidates.ts';
+import { LinkWatcher, type LinkState } from './carrier.ts';
+import { decide, DEFAULT_TIMING, type ChooseTiming } from './choose.ts';
+import { backoffDelay, NicProbe, type ProbeConfig } from './probe-nic.ts';
+import { probeNsName } from './probe-netns.ts';
+import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from './types.ts';
+import { writeUdhcpcScript } from './udhcpc-script.ts';
+
+export { recoverProbeNamespaces } from './probe-netns.ts';
+
+/** Options beyond the contract, for tests and tuning; all optional. */
+export interface DiscoverTuning {
+  /** Where the udhcpc probe script is written (default /run/internet). */
+  runDir?: string;
+  timing?: ChooseTiming;
+  probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
+}
+
+interface Slot {
+  c: Candidate;
+  r: ProbeResult;
+  probe?: NicProbe;
+  /** Operations on one NIC run one after another (start, stop, return home). */
+  chain: Promise<void>;
+  starting: boolean;
+  upped: boolean;
+  failures: number;
+}
+
+/** Finds the NIC to build `zos` on. Resolves with the choice and every NIC's probe history. */
+export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<DiscoverResult> {
+  const t0 = Date.now();
+  const now = opts.now ?? (() => Date.now() - t0);
+  if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
+  opts.signal?.throwIfAborted();
+  const cands = await findCandidates(opts, opts.log);
+  const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
+  return new Discovery(opts, cands, script, now).run();
+}
+
+class Discovery {
+  private readonly slots: Slot[];
+  private watcher: LinkWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+  private detach = (): void => {};
+  private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
+
+  constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
+    private readonly now: () => number) {
+    this.slots = cands.map((c) => ({
+      c, chain: Promise.resolve(), starting: false, upped: false, failures: 0,
+      r: c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 } : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 },
+    }));
+  }
+
+  run(): Promise<DiscoverResult> {
+    const { log, signal } = this.opts;
+    return new Promise<DiscoverResult>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      if (signal) {
+        const onAbort = () => this.fail(signal.reason ?? new AppError('EABORTED', 'discovery aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      const live = this.slots.filter((s) => s.r.state !== 'skipped');
+      for (const s of this.slots) if (s.r.state === 'skipped') log.warn('nic-skipped', { nic: s.c.name, reason: s.r.note });
+      log.info('candidates', { nics: live.map((s) => s.c.name).join(',') || undefined });
+      if (!live.length) log.warn('no-probeable-nic', { hint: 'waiting; nothing to probe' });
+      this.progress();
+      void (async () => {
+        this.watcher = await LinkWatcher.open((links) => this.onLinks(links), log);
+        if (this.done) return this.watcher.close();
+        // All at once: carrier negotiation of every NIC overlaps.
+        await Promise.all(live.map((s) => this.bringUp(s)));
+        this.watcher.refresh();
+      })().catch((err: unknown) => this.fail(err));
+    });
+  }
+
+  private async bringUp(s: Slot): Promise<void> {
+    const r = await run('ip', ['link', 'set', s.c.name, 'up'], { allowFailure: true, timeoutMs: 15_000 });
+    if (r.exitCode === 0) s.upped = true;
+    else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
+  }
+
+  private progress(): void {
+    try { this.opts.onProgress?.(structuredClone(this.slots.map((s) => s.r))); } catch (err) {
+      this.opts.log.debug('progress-callback-failed', { error: String(err) });
+    }
+  }
+
+  private enqueue(s: Slot, op: () => Promise<void>): Promise<void> {
+    s.chain = s.chain.then(op).catch((err: unknown) => this.opts.log.error('probe-op-failed', { nic: s.c.name, error: String(err) }));
+    return s.chain;
+  }
+
+  private onLinks(links: Map<string, LinkState>): void {
+    if (this.done) return;
+    for (const s of this.slots) {
+      const l = links.get(s.c.name);
+      if (s.r.state !== 'waiting-carrier' || s.starting || s.probe || !l?.carrier) continue;
+      s.starting = true;
+      void this.enqueue(s, () => this.startProbe(s, l.ifindex));
+    }
+  }
+
+  private async startProbe(s: Slot, ifindex: number): Promise<void> {
+    const { log } = this.opts;
+    s.starting = false;
+    if (this.done) return;
+    s.r.state = 'probing';
+    s.r.carrierAtMs = this.now();
+    delete s.r.error;
+    log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
+    this.progress();
+    const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
+      script: this.script, vlan: this.opts.vlan, log, ...this.opts.probe,
+    }, {
+      attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
+      v4: (lease, warnings) => {
+        s.r.v4 = { lease, atMs: this.now() };
+        s.r.state = 'answered';
+        for (const w of warnings) log.warn('dhcp4-odd-answer', { nic: s.c.name, detail: w });
+        log.info('dhcp4-lease', { nic: s.c.name, address: `${lease.address}/${lease.prefix}`, router: lease.router, atMs: s.r.v4.atMs });
+        this.progress();
+        this.evaluate();
+      },
+      v4Miss: (reason) => {
+        if (s.r.state !== 'answered') s.r.state = 'no-answer';
+        s.r.note = `dhcp4: ${reason}`;
+        log.info('dhcp4-miss', { nic: s.c.name, reason });
+        this.progress();
+      },
+      v6: (ra) => {
+        s.r.v6 = { ra, atMs: this.now() };
+        s.r.state = 'answered';
+        log.info('ra6', { nic: s.c.name, address: `${ra.address}/${ra.prefix}`, router: ra.router, atMs: s.r.v6.atMs });
+        this.progress();
+        this.evaluate();
+      },
+      carrierLost: () => { void this.enqueue(s, () => this.carrierLost(s)); },
+    });
+    s.probe = probe;
+    try {
+      await probe.start();
+      log.debug('probe-started', { nic: s.c.name, ns: probe.ns });
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('EPROBE', String(err), {}, err);
+      s.r.state = 'error';
+      s.r.error = e.message;
+      log.error('probe-failed', { nic: s.c.name, code: e.code, error: e.message });
+      await this.returnHome(s);
+      if (e.code === 'EVLAN_UNSUPPORTED') return this.fail(e);
+      s.failures++;
+      const delay = backoffDelay(s.failures, 1000, 30_000);
+      setTimeout(() => { if (!this.done) { s.r.state = 'waiting-carrier'; void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh()); } }, delay);
+      this.progress();
+    }
+  }
+
+  private async returnHome(s: Slot): Promise<void> {
+    const p = s.probe;
+    s.probe = undefined;
+    if (p) await p.stop();
+  }
+
+  private async carrierLost(s: Slot): Promise<void> {
+    if (this.done || !s.probe) return;
+    this.opts.log.info('carrier-lost', { nic: s.c.name });
+    await this.returnHome(s);
+    delete s.r.v4;
+    delete s.r.v6;
+    s.r.state = 'waiting-carrier';
+    this.progress();
+    if (this.done) return;
+    await this.bringUp(s);
+    this.watcher?.refresh();
+  }
+
+  private evaluate(): void {
+    if (this.done) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const mtus = Object.fromEntries(this.slots.map((s) => [s.c.name, s.c.mtu]));
+    const d = decide({ probes: this.slots.map((s) => s.r), nowMs: this.now(), mtus, pinned: this.opts.pin !== undefined,
+      timing: this.opts.timing ?? DEFAULT_TIMING });
+    if (d.kind === 'choose') void this.finish(d.choice);
+    else if (d.kind === 'wait') {
+      this.opts.log.debug('choice-wait', { untilMs: d.untilMs });
+      this.timer = setTimeout(() => this.evaluate(), Math.max(0, d.untilMs - this.now()));
+    }
+  }
+
+  // Every exit: stop probes, bring NICs home, delete namespaces, put down what we brought up.
+  private async cleanup(chosen?: string): Promise<void> {
+    this.done = true;
+    this.detach();
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.close();
+    await Promise.all(this.slots.map((s) => this.enqueue(s, async () => {
+      await this.returnHome(s);
+      if (s.upped && s.c.name !== chosen) await run('ip', ['link', 'set', s.c.name, 'down'], { allowFailure: true });
+    })));
+  }
+
+  private async finish(choice: Choice): Promise<void> {
+    if (this.done) return;
+    this.opts.log.info('chosen', { nic: choice.nic, reason: choice.reason, atMs: this.now() });
+    await this.cleanup(choice.nic);
+    this.progress();
+    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)) });
+  }
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    this.opts.log.info('discovery-stopped', { error: err instanceof Error ? err.message : String(err) });
+    void this.cleanup().then(() => this.settle.reject(err), () => this.settle.reject(err));
+  }
+}
