@@ -2,7 +2,7 @@
 // produces on demand: split and merged frames, server echo, error results, a trailing commit
 // error, a connection dropped mid-request, slow replies. Closed in t.after.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -53,8 +53,10 @@ export class FakeOvsdb {
   readonly conns: FakeConn[] = [];
   handler: Handler = defaultHandler;
   onResponse?: (m: RpcMessage, c: FakeConn) => void;
+  /** TCP port when started with { tcp: true } (listening on 127.0.0.1). */
+  port = 0;
   constructor(readonly path: string, private server: Server) {}
-  get url(): string { return `unix:${this.path}`; }
+  get url(): string { return this.port ? `tcp:127.0.0.1:${this.port}` : `unix:${this.path}`; }
   /** The newest connection. */
   get last(): FakeConn | undefined { return this.conns[this.conns.length - 1]; }
   /** Resolves when `n` connections have been accepted in total. */
@@ -87,14 +89,19 @@ function listenServer(fake: FakeOvsdb): Server {
   return server;
 }
 
-/** Starts the fake on a fresh unix socket; closed and removed after the test. */
-export async function startFakeOvsdb(t: Pick<TestContext, 'after'>): Promise<FakeOvsdb> {
+/** Starts the fake on a fresh unix socket (or 127.0.0.1:<random port>); closed and removed after the test. */
+export async function startFakeOvsdb(t: Pick<TestContext, 'after'>, opts: { tcp?: boolean } = {}): Promise<FakeOvsdb> {
   const dir = await mkdtemp(join(tmpdir(), 'fovs-'));
   const path = join(dir, 'db.sock');
   const fake = new FakeOvsdb(path, createServer());
   const server = listenServer(fake);
   (fake as unknown as { server: Server }).server = server;
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (opts.tcp) server.listen(0, '127.0.0.1', resolve);
+    else server.listen(path, resolve);
+  });
+  if (opts.tcp) fake.port = (server.address() as AddressInfo).port;
   t.after(async () => { await fake.close(); await rm(dir, { recursive: true, force: true }); });
   return fake;
 }

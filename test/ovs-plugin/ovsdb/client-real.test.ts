@@ -116,3 +116,16 @@ test('transactAndWait without ovs-vswitchd times out with EOVSDB_TIMEOUT (change
     (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT' && (e.details as { committed: boolean }).committed,
   );
 });
+
+test('ovsdb-server sends a commit\'s monitor update before the transact reply: the cache is current on resolve', async (t) => {
+  const ovs = await startOvs(t, { vswitchd: false });
+  const c = await client(t, ovs.url);
+  await c.monitor(VSWITCH_DB, { Bridge: { columns: ['name'] } });
+  for (let i = 0; i < 20; i++) {
+    const [ins] = await c.transact(VSWITCH_DB, [
+      { op: 'insert', table: 'Bridge', row: { name: randomName('b') }, 'uuid-name': 'br' },
+      { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', namedUuid('br')]] },
+    ]);
+    assert.ok(c.cache.get('Bridge')?.has(uuidOf(ins!.uuid)), `insert ${i} is in the cache when transact resolves`);
+  }
+});
