@@ -2,7 +2,7 @@
 // the `netlink` package's N-API addon, is copied beside the bundles where its loader
 // (node-gyp-build, looking in <dir>/prebuilds/<platform>-<arch>/) finds it.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 // netlink's loader looks for the addon relative to its own file (`__dirname + '/..'`); once
 // bundled, __dirname is dist/, so point it at dist/ itself.
@@ -33,3 +33,6 @@ await Promise.all(Object.entries(programs).map(([name, entry]) => build({
   plugins: [netlinkAddonBesideBundle],
 })));
 cpSync('node_modules/netlink/prebuilds', 'dist/prebuilds', { recursive: true });
+// The bundles are CommonJS, but the root package.json says "type": "module": without this,
+// `node dist/ovs-plugin.js` fails with "require is not defined in ES module scope".
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
