@@ -1,0 +1,130 @@
+// Runs plans against OVSDB. Commands that arrive while a transaction is in flight are planned
+// one after another against the same cache snapshot and sent as ONE transaction (each still
+// answered on its own); plans whose names overlap wait for the next round. If a shared
+// transaction fails, its commands are re-run one by one so a bad command cannot fail the others.
+// A transaction lost to a concurrent writer (a `wait` failed, a unique name was taken, the
+// connection dropped) is re-planned from the fresh cache, a bounded number of times.
+import { OvsdbError, OvsdbTxnError } from '../ovsdb/errors.ts';
+import type { Client } from '../ovsdb/client.ts';
+import { transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
+import type { Operation } from '../ovsdb/types.ts';
+import { mutates, type Env, type Plan, type Planner } from './types.ts';
+import { MONITORED, View } from './view.ts';
+
+/** Tuning knobs (tests shrink them). */
+export interface EngineOptions {
+  /** How long to wait for ovs-vswitchd to apply a change (ms). */
+  applyTimeoutMs?: number;
+  /** Attempts per command when racing other writers. */
+  maxAttempts?: number;
+  /** Most commands in one shared transaction. */
+  maxBatch?: number;
+}
+
+interface Item { planner: Planner<unknown>; resolve(v: unknown): void; reject(e: unknown): void; solo: boolean; attempts: number }
+
+/** True for failures that mean "the database moved under us": re-plan and retry. */
+export function isRace(err: unknown): boolean {
+  if (err instanceof OvsdbTxnError) return ['timed out', 'constraint violation', 'referential integrity violation'].includes(err.error);
+  return err instanceof OvsdbError && err.code === 'EOVSDB_CONN';
+}
+
+/** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
+export class Engine {
+  private queue: Item[] = [];
+  private busy = false;
+  private readonly o: Required<EngineOptions>;
+
+  constructor(readonly client: Client, readonly env: Env, opts: EngineOptions = {}) {
+    this.o = { applyTimeoutMs: 10000, maxAttempts: 8, maxBatch: 64, ...opts };
+  }
+
+  /** Starts the monitor the planners read (idempotent per client). */
+  async start(): Promise<void> {
+    await this.client.monitor(VSWITCH_DB, MONITORED);
+  }
+
+  /** Queues one planner; resolves with its result once its transaction has been applied. */
+  commit<R>(planner: Planner<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ planner, resolve: resolve as (v: unknown) => void, reject, solo: false, attempts: 0 });
+      void this.pump();
+    });
+  }
+
+  /** Number of commands waiting (for tests and shutdown). */
+  get pending(): number {
+    return this.queue.length + (this.busy ? 1 : 0);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length) await this.round();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // One transaction: plan what can go together, send it, answer or fall back.
+  private async round(): Promise<void> {
+    try {
+      await this.client.ready();
+    } catch (err) {
+      for (const it of this.queue.splice(0)) it.reject(err);
+      return;
+    }
+    const view = new View(this.client.cache);
+    const taken = new Set<string>();
+    const used = new Set<string>();
+    const batch: { it: Item; plan: Plan<unknown> }[] = [];
+    const rest: Item[] = [];
+    for (const it of this.queue.splice(0)) {
+      const alone = it.solo || (batch.length > 0 && batch[0]!.it.solo);
+      if (batch.length >= this.o.maxBatch || (alone && batch.length > 0)) { rest.push(it); continue; }
+      let plan: Plan<unknown>;
+      try {
+        plan = it.planner(view, `c${batch.length}_`);
+      } catch (err) {
+        it.reject(err);
+        continue;
+      }
+      const reads = plan.reads ?? [];
+      if (plan.claims.some((c) => taken.has(c) || used.has(c)) || reads.some((r) => taken.has(r))) { rest.push(it); continue; }
+      plan.claims.forEach((c) => taken.add(c));
+      reads.forEach((r) => used.add(r));
+      batch.push({ it, plan });
+    }
+    this.queue.unshift(...rest);
+    if (batch.length === 0) return;
+    const ops: Operation[] = batch.flatMap((b) => b.plan.ops);
+    try {
+      if (ops.length === 0) { /* nothing to check or change */ } else if (mutates(ops)) await transactAndWait(this.client, ops, this.o.applyTimeoutMs);
+      else await this.client.transact(VSWITCH_DB, ops);
+      for (const b of batch) b.it.resolve(b.plan.result);
+    } catch (err) {
+      if (batch.length > 1) {
+        // Re-run each alone, in order, ahead of anything that arrived meanwhile.
+        this.queue.unshift(...batch.map((b) => ({ ...b.it, solo: true })));
+        return;
+      }
+      const it = batch[0]!.it;
+      if (isRace(err) && ++it.attempts < this.o.maxAttempts) {
+        await this.settle(it.attempts);
+        this.queue.unshift(it);
+        return;
+      }
+      it.reject(err);
+    }
+  }
+
+  // After a lost race: wait for the cache to move (or a short, growing pause), then re-plan.
+  private settle(attempt: number): Promise<void> {
+    const ms = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { off(); resolve(); }, ms);
+      const off = this.client.onUpdate(() => { clearTimeout(timer); off(); setTimeout(resolve, 1); });
+    });
+  }
+}

@@ -1,0 +1,45 @@
+// The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
+// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`.
+import { AppError } from '../../lib/errors.ts';
+import { bridgeAdd, bridgeDel } from './bridge.ts';
+import type { Engine } from './engine.ts';
+import { bondAdd, portAdd, portDel } from './port.ts';
+import { set } from './set.ts';
+import type { Command, Ctx } from './types.ts';
+import { vlanDel, vlanEnsure } from './vlan.ts';
+import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
+
+/** Every command by its full name. */
+export const COMMANDS: Record<string, Command<any, any>> = {
+  'ovs.bridge-add': bridgeAdd,
+  'ovs.bridge-del': bridgeDel,
+  'ovs.port-add': portAdd,
+  'ovs.port-del': portDel,
+  'ovs.bond-add': bondAdd,
+  'ovs.set': set,
+  'ovs.vlan-ensure': vlanEnsure,
+  'ovs.vlan-del': vlanDel,
+  'ovs.vxlan-ensure': vxlanEnsure,
+  'ovs.vxlan-del': vxlanDel,
+  'ovs.vtep-ensure': vtepEnsure,
+  'ovs.vtep-del': vtepDel,
+};
+
+/** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
+export function lookup(name: string): { name: string; command: Command<any, any> } {
+  const full = name.startsWith('ovs.') ? name : `ovs.${name}`;
+  const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
+  if (!command) throw new AppError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
+  return { name: full, command };
+}
+
+/** Validates `raw` and runs command `name` through `engine`; nothing changes when validation fails. */
+export async function execute(engine: Engine, name: string, raw: unknown): Promise<unknown> {
+  const { command } = lookup(name);
+  const args = command.validate(raw);
+  if (command.run) {
+    const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p) };
+    return command.run(args, ctx);
+  }
+  return engine.commit(command.plan!(args, engine.env));
+}

@@ -1,0 +1,41 @@
+// v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
+// `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
+// exit 1 (0-core base/plugin protocol, reference/ovs-plugin-and-nics.md). Arguments are
+// validated before connecting, so bad input never reaches OVSDB.
+import { AppError, toAppError } from '../../lib/errors.ts';
+import { connectOvsdb } from '../ovsdb/client.ts';
+import { Engine } from '../commands/engine.ts';
+import { execute, lookup } from '../commands/registry.ts';
+import { parseArgsText } from '../validate.ts';
+import { readEnv } from './env.ts';
+
+/** One framed message as the 0-core plugin runner reads it. */
+export const frame = (value: unknown): string => `20:::${JSON.stringify(value ?? null)}\n:::\n`;
+
+/** Runs one command from argv (without node and script); returns the exit code, writes via `out`. */
+export async function runExec(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  try {
+    if (argv.length === 0 || !argv[0]) throw new AppError('EUSAGE', 'missing command');
+    const { name, command } = lookup(argv[0]);
+    const raw = parseArgsText(argv[1] ?? '{}');
+    command.validate(raw);
+    const { db, env } = readEnv();
+    const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
+    try {
+      const engine = new Engine(client, env);
+      await engine.start();
+      out(frame(await execute(engine, name, raw)));
+      return 0;
+    } finally {
+      await client.close();
+    }
+  } catch (err) {
+    const e = toAppError(err);
+    out(frame({ code: e.code, message: e.message, ...pick(e.details, ['field']) }));
+    return 1;
+  }
+}
+
+function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}

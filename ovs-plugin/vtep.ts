@@ -1,0 +1,107 @@
+// Kernel VXLAN tunnel endpoints `vtep<vni>` via iproute2, in the namespace this process runs in
+// (the host's, as v1; tests run the plugin under nsenter). The kernel part is not transactional,
+// so it is ordered to survive SIGKILL at any point: the device is created fully configured under
+// a temporary name `vtmp<vni>` and then renamed, so `vtep<vni>` never exists half-configured; a
+// left-over `vtmp<vni>` (it would block the VNI: the kernel refuses a second device with the same
+// VNI and port) is removed by the next attempt; a renamed-but-down device is set up by it.
+import { ExecError } from '../lib/errors.ts';
+import { run } from '../lib/exec.ts';
+import { ip, listLinks, type IpLink } from '../lib/ip.ts';
+import { conflict, notFound } from './commands/errors.ts';
+
+/** UDP port of the tunnels (IANA VXLAN port, as v1). */
+export const VXLAN_PORT = 4789;
+
+/** Name of the kernel device for `vni`. */
+export const vtepName = (vni: number): string => `vtep${vni}`;
+const tmpName = (vni: number): string => `vtmp${vni}`;
+
+/** v1's multicast group for a VNI: 239.x.y.z from floor(vni / 256) + 1 (openvswitch-plugin vtep.go). */
+export function vxlanGroup(vni: number): string {
+  const id = Math.floor(vni / 256) + 1;
+  return `239.${(id >> 16) & 0xff}.${(id >> 8) & 0xff}.${id & 0xff}`;
+}
+
+/** What the endpoint should be: VNI, underlay link, and unicast peers instead of multicast. */
+export interface VtepSpec { vni: number; master: string; remotes?: string[] }
+
+const locks = new Map<number, Promise<unknown>>();
+
+/** Runs `fn` after any other operation on the same VNI in this process (the daemon's clients race). */
+export function withVniLock<T>(vni: number, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(vni) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  const tail = next.catch(() => undefined);
+  locks.set(vni, tail);
+  void tail.then(() => { if (locks.get(vni) === tail) locks.delete(vni); });
+  return next;
+}
+
+function checkExisting(link: IpLink, spec: VtepSpec): void {
+  const name = vtepName(spec.vni);
+  const d = link.linkinfo?.info_data ?? {};
+  if (link.linkinfo?.info_kind !== 'vxlan') throw conflict(`${name} exists but is not a vxlan device`, { link: name });
+  if (d.id !== spec.vni) throw conflict(`${name} exists with vni ${String(d.id)}`, { link: name });
+  if (d.link !== spec.master) throw conflict(`${name} is on ${String(d.link)}; reassigning vxlan to another master is not allowed`, { link: name, master: d.link });
+  const group = spec.remotes ? undefined : vxlanGroup(spec.vni);
+  if (d.group !== group) throw conflict(`${name} has group ${String(d.group ?? 'none')}, want ${group ?? 'none (unicast remotes)'}`, { link: name });
+}
+
+/** Makes the zero-MAC flood entries of `dev` exactly `remotes` (`bridge fdb append ... dst IP`). */
+async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
+  const out = (await run('bridge', ['-j', 'fdb', 'show', 'dev', dev], { timeoutMs: 15000 })).stdout.trim();
+  const have = (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
+    .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
+  for (const r of remotes) if (!have.includes(r)) await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r], { timeoutMs: 15000 });
+  for (const h of have) if (!remotes.includes(h)) await run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h], { timeoutMs: 15000 });
+}
+
+/** Ensures `vtep<vni>` exists as specified and is up; `created` says whether this call made it (for undo). */
+export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; created: boolean }> {
+  const name = vtepName(spec.vni);
+  if ((await listLinks(undefined, spec.master)).length === 0) throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
+  let created = false;
+  let [link] = await listLinks(undefined, name);
+  if (!link) {
+    const tmp = tmpName(spec.vni);
+    await ip(undefined, ['link', 'del', tmp], { allowFailure: true });
+    const group = spec.remotes ? [] : ['group', vxlanGroup(spec.vni)];
+    await ip(undefined, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
+      'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
+    try {
+      await ip(undefined, ['link', 'set', tmp, 'name', name]);
+      created = true;
+    } catch (err) {
+      await ip(undefined, ['link', 'del', tmp], { allowFailure: true });
+      if (!(err instanceof ExecError) || !/exists/i.test(err.stderr)) throw err;
+    }
+    [link] = await listLinks(undefined, name);
+    if (!link) throw notFound(`${name} vanished while being created`, { link: name });
+  }
+  try {
+    checkExisting(link, spec);
+    if (!link.flags.includes('UP')) await ip(undefined, ['link', 'set', name, 'up']);
+    await syncRemotes(name, spec.remotes ?? []);
+  } catch (err) {
+    if (created) await deleteLink(name);
+    throw err;
+  }
+  return { name, created };
+}
+
+/** Deletes `vtep<vni>` (and a left-over `vtmp<vni>`) if it is a vxlan device of that VNI; gone is success. */
+export async function deleteVtep(vni: number): Promise<void> {
+  await ip(undefined, ['link', 'del', tmpName(vni)], { allowFailure: true });
+  const [link] = await listLinks(undefined, vtepName(vni));
+  if (!link) return;
+  if (link.linkinfo?.info_kind !== 'vxlan' || link.linkinfo.info_data?.id !== vni) {
+    throw conflict(`${vtepName(vni)} is not the vxlan device of vni ${vni}; not deleting it`, { link: vtepName(vni) });
+  }
+  await deleteLink(vtepName(vni));
+}
+
+/** `ip link del NAME`; a link that is already gone is success. */
+export async function deleteLink(name: string): Promise<void> {
+  const r = await run('ip', ['link', 'del', name], { allowFailure: true, timeoutMs: 15000 });
+  if (r.exitCode !== 0 && (await listLinks(undefined, name)).length > 0) throw new ExecError(`ip link del ${name}`, r.exitCode, r.stderr);
+}
