@@ -49,6 +49,11 @@ export interface Ovs {
   restartDb(): Promise<void>;
   stopDb(): Promise<void>;
   startDb(): Promise<void>;
+  /** Stops / (re)starts ovs-vswitchd (e.g. to test the cur_cfg wait timing out). */
+  stopVswitchd(): Promise<void>;
+  startVswitchd(): Promise<void>;
+  /** Runs `ovs-appctl -t <daemon ctl> ARGS` against our ovs-vswitchd or ovsdb-server. */
+  appctl(daemon: 'ovs-vswitchd' | 'ovsdb-server', ...args: string[]): Promise<string>;
   /** Stops both daemons and removes the temp dir (also done by t.after). */
   stop(): Promise<void>;
 }
@@ -110,13 +115,17 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
   await startDb();
   await vsctl('--no-wait', 'init');
   let vswitchdStartMs: number | undefined;
-  if (opts.vswitchd !== false) {
+  const startVswitchd = async () => {
     const t0 = performance.now();
     const ctl = join(dir, 'ovs-vswitchd.ctl');
+    await rm(ctl, { force: true });
     vsw = inNs('ovs-vswitchd', [url, `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl}`], 'ovs-vswitchd.log');
     await waitForPath(ctl, vsw, 'ovs-vswitchd');
     vswitchdStartMs = Math.round(performance.now() - t0);
-  }
+  };
+  if (opts.vswitchd !== false) await startVswitchd();
+  const appctl = async (daemon: string, ...args: string[]) =>
+    (await run('ovs-appctl', ['-t', join(dir, `${daemon}.ctl`), ...args], { timeoutMs: 10000 })).stdout.trim();
 
   const dumpTables = async () => {
     const out = (await run('ovsdb-client', ['dump', '-f', 'json', url, 'Open_vSwitch'], { timeoutMs: 10000 })).stdout;
@@ -138,7 +147,8 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
   };
 
   return {
-    ns, dir, dbFile, sock, url, vswitchdStartMs, vsctl, dumpTables, snapshot, stop, stopDb, startDb,
+    ns, dir, dbFile, sock, url, vswitchdStartMs, vsctl, dumpTables, snapshot, stop, stopDb, startDb, startVswitchd, appctl,
+    stopVswitchd: () => stopChild(vsw),
     addBridge: async (name) => { await vsctl('add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev'); },
     restartDb: async () => { await stopDb(); await startDb(); },
   };

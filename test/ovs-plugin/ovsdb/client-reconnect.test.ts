@@ -58,3 +58,20 @@ test('ovsdb-server gone for longer than waitForConnectionMs: EOVSDB_CONN', async
   await ovs.stopDb();
   await assert.rejects(c.echo(), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_CONN');
 });
+
+test('ovs-vswitchd down: transactAndWait times out (committed); back up: it catches up and waits succeed', async (t) => {
+  const ovs = await startOvs(t);
+  const c = await connectOvsdb(ovs.url, { waitForConnectionMs: 5000 });
+  t.after(() => c.close());
+  const ext = (v: string) => [{ op: 'mutate' as const, table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'insert', ['map', [[`k${v}`, v]]]] as never] }];
+  await transactAndWait(c, ext('1'), 5000);
+  await ovs.stopVswitchd();
+  await assert.rejects(transactAndWait(c, ext('2'), 200), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT');
+  assert.equal((await ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:k2')).replace(/"/g, ''), '2', 'committed although not applied');
+  await ovs.startVswitchd();
+  t.diagnostic(`ovs-vswitchd restarted, control socket after ${ovs.vswitchdStartMs} ms`);
+  const t0 = performance.now();
+  await transactAndWait(c, [{ op: 'update', table: 'Open_vSwitch', where: [], row: { external_ids: ['map', [['k', '3']]] } }], 5000);
+  t.diagnostic(`first transactAndWait after the restart: ${Math.round(performance.now() - t0)} ms`);
+  assert.equal(await ovs.appctl('ovs-vswitchd', 'version').then((v) => /ovs-vswitchd/.test(v)), true);
+});
