@@ -1,2 +1,54 @@
-// Entry point of the `internet` agent (filled in by the agent issue).
-console.log('internet: not built yet');
+// Entry point of `internet` (dist/internet.js): `internet [run] [flags]` configures the
+// network and exits 0 once the node is online; `internet status` prints the status file.
+// Exit codes: 0 online, 1 internal error, 2 bad input (nothing changed), 3 the kernel cannot
+// do what the command line asks (e.g. vlan:priv without VLAN filtering), 143 SIGTERM/SIGINT.
+import { AppError, toAppError } from '../lib/errors.ts';
+import { createLogger } from '../lib/log.ts';
+import { EXIT, runAgent } from './agent.ts';
+import { parseCli, USAGE, type CliOptions } from './cli.ts';
+import { discover, recoverProbeNamespaces } from './discover.ts';
+import { formatStatus, readStatus } from './status.ts';
+
+async function printStatus(cli: CliOptions): Promise<number> {
+  try {
+    const s = await readStatus(cli.status);
+    process.stdout.write(`${formatStatus(s)}\n\n${JSON.stringify(s, null, 2)}\n`);
+    return EXIT.ONLINE;
+  } catch (err) {
+    process.stderr.write(`internet status: cannot read ${cli.status}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return EXIT.INTERNAL;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let cli: CliOptions;
+  try {
+    cli = parseCli(argv);
+  } catch (err) {
+    process.stderr.write(`internet: ${toAppError(err).message}\n${USAGE}\n`);
+    return EXIT.BAD_INPUT;
+  }
+  if (cli.command === 'status') return printStatus(cli);
+  const log = createLogger();
+  const ac = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      log.info('signal', { signal: sig });
+      ac.abort(new AppError('EABORTED', `stopped by ${sig}`));
+    });
+  }
+  try {
+    return await runAgent(cli, { discover, recoverProbeNamespaces }, log, ac.signal);
+  } catch (err) {
+    const e = toAppError(err);
+    if (ac.signal.aborted) return EXIT.ABORTED;
+    log.error('internal-error', { code: e.code, error: e.message });
+    return EXIT.INTERNAL;
+  }
+}
+
+// Exit once stdout is drained: leftover handles (link watchers, timers) must not keep a
+// oneshot alive after it is done.
+void main(process.argv.slice(2)).then((code) => {
+  process.stdout.write('', () => process.exit(code));
+});

@@ -1,0 +1,67 @@
+// Runs dist/internet.js inside a test's node namespace (never the machine's own), with a fake
+// zinit, a scratch zinit dir, status file and resolv.conf. Build first: `node build.mjs`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { netnsPath } from '../../lib/netns.ts';
+import { startFakeZinit, type FakeZinit } from './fake-zinit.ts';
+import type { Topology } from './topology.ts';
+
+export const AGENT = resolve(import.meta.dirname, '../../dist/internet.js');
+
+/** Files and the fake zinit one agent run uses, all under the topology's scratch dir. */
+export interface AgentEnv {
+  topo: Topology;
+  cmdline: string;
+  status: string;
+  zinitDir: string;
+  resolv: string;
+  zinit: FakeZinit;
+}
+
+/** Prepares the agent's files (kernel cmdline text `cmdline`) and a fake zinit of `generation`. */
+export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1): Promise<AgentEnv> {
+  const zinitDir = join(topo.dir, 'zinit');
+  await mkdir(zinitDir, { recursive: true });
+  const file = join(topo.dir, 'cmdline');
+  await writeFile(file, cmdline + '\n');
+  const zinit = await startFakeZinit(t, { dir: zinitDir, generation, services: { internet: 'Running' } });
+  return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf'), zinit };
+}
+
+export interface AgentResult { code: number | null; signal: NodeJS.Signals | null; out: string; ms: number }
+
+/** A running agent: its process, its output so far, and its end. */
+export interface AgentProc { proc: ChildProcess; output(): string; done: Promise<AgentResult> }
+
+/** Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files. */
+export function startAgent(env: AgentEnv, nics: string[], extra: string[] = []): AgentProc {
+  const args = [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
+  const t0 = Date.now();
+  const proc = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv } });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<AgentResult>((res) => proc.on('exit', (code, signal) => res({ code, signal, out, ms: Date.now() - t0 })));
+  return { proc, output: () => out, done };
+}
+
+/** Runs the agent to its end, killing it after `timeoutMs`. */
+export async function runAgentE2E(env: AgentEnv, nics: string[], timeoutMs = 90_000, extra: string[] = []): Promise<AgentResult> {
+  const a = startAgent(env, nics, extra);
+  const timer = setTimeout(() => a.proc.kill('SIGKILL'), timeoutMs);
+  const r = await a.done;
+  clearTimeout(timer);
+  return r;
+}
+
+/** Waits until `cond()` holds, polling every 100 ms, or fails after `ms`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
