@@ -7,6 +7,7 @@ import { uuid as mkUuid } from './notation.ts';
 /** <table-updates>: table -> row uuid -> <row-update> (RFC 7047 4.1.6). */
 export type TableUpdates = Record<string, Record<string, { old?: Row; new?: Row }>>;
 
+/** Table name -> row uuid -> row (OvsdbClient.cache). */
 export type Cache = Map<string, Map<string, CachedRow>>;
 
 /** Applies one <table-updates>. Rows are merged so that several monitors on one table coexist. */

@@ -1,27 +1,40 @@
 // The OVSDB client (RFC 7047): transact with every result checked, monitor with a local cache,
 // echo keepalive both ways, reconnect with capped backoff that re-establishes the monitors.
 //
-// Exported API (import from 'ovs-plugin/ovsdb/client.ts'):
-//   connectOvsdb(url: string, opts?: ConnectOptions): Promise<Client>
-//     url: 'unix:/path/db.sock' | 'tcp:host:port'; resolves once connected (rejects EOVSDB_CONN
-//     after opts.waitForConnectionMs).
-//   interface ConnectOptions { reconnect?: boolean (true); backoffMinMs?: number (100);
-//     backoffMaxMs?: number (2000); requestTimeoutMs?: number (30000; 0 = none);
-//     waitForConnectionMs?: number (10000: how long a request made while disconnected waits);
-//     probeIntervalMs?: number (5000; 0 = no echo probe); maxMessageBytes?: number; logger?: Logger }
-//   class Client implements OvsdbClient (types.ts):
-//     transact(db, ops): Promise<OperationResult[]>   // throws OvsdbTxnError (code EOVSDB_TXN, opIndex)
-//     monitor(db, tables): Promise<void>              // cache kept current, re-established on reconnect
-//     cache: Map<table, Map<uuid, CachedRow>>
-//     echo(): Promise<void>; ready(): Promise<void>; close(): Promise<void>
-//     rows(table): CachedRow[]                        // cache rows of a table (empty if none)
-//     onUpdate(fn: (db, updates) => void): () => void // after each applied update / resync
-//     waitFor(pred: (c: Client) => boolean, timeoutMs, what): Promise<void> // EOVSDB_TIMEOUT
-//     request(method, params, timeoutMs?): Promise<unknown> // raw JSON-RPC (list_dbs, get_schema..)
-//     readonly connected: boolean; readonly reconnects: number
-// Errors: OvsdbError from './errors.ts' with code EOVSDB_TXN | EOVSDB_CONN | EOVSDB_TIMEOUT |
-//   EOVSDB_RPC (request-level error reply) | EOVSDB_PROTO (malformed stream/reply).
-// transactAndWait lives in './vswitch.ts'; notation helpers in './notation.ts'.
+// Exported API (stable; other modules and tests rely on it):
+//   client.ts
+//     connectOvsdb(url: string, opts?: ConnectOptions): Promise<Client>
+//       url 'unix:PATH' | 'tcp:HOST:PORT' | 'tcp:[V6]:PORT'; a malformed url throws EOVSDB_CONN at once;
+//       resolves when connected, rejects EOVSDB_CONN after opts.waitForConnectionMs.
+//     interface ConnectOptions { reconnect?: boolean = true; backoffMinMs?: number = 100;
+//       backoffMaxMs?: number = 2000; requestTimeoutMs?: number = 30000 (0 = none);
+//       waitForConnectionMs?: number = 10000 (how long a request made while disconnected waits);
+//       probeIntervalMs?: number = 5000 (our echo after this much silence; 0 = off);
+//       maxMessageBytes?: number = 64 MiB; logger?: Logger }
+//     class Client implements OvsdbClient
+//       transact(db: string, ops: Operation[]): Promise<OperationResult[]>  one result per op;
+//         throws OvsdbTxnError (EOVSDB_TXN; opIndex === ops.length for the commit error)
+//       monitor(db: string, tables: Record<string, MonitorSpec>): Promise<void>
+//       readonly cache: Map<string, Map<string, CachedRow>>   current when transact() resolves
+//       echo(): Promise<void>;  ready(): Promise<void>;  close(): Promise<void>
+//       rows(table: string): CachedRow[]
+//       onUpdate(fn: (db: string, updates: TableUpdates) => void): () => void
+//       waitFor(pred: (c: Client) => boolean, timeoutMs: number, what?: string): Promise<void>
+//       request(method: string, params: unknown[], timeoutMs?: number): Promise<unknown>
+//       readonly connected: boolean;  readonly url: string;  readonly reconnects: number
+//     re-exports OvsdbError, OvsdbTxnError
+//   errors.ts: class OvsdbError extends AppError { code: 'EOVSDB_TXN' | 'EOVSDB_CONN' |
+//       'EOVSDB_TIMEOUT' | 'EOVSDB_RPC' (request-level error reply) | 'EOVSDB_PROTO' (bad stream) }
+//     class OvsdbTxnError extends OvsdbError { opIndex: number; error: string;
+//       opDetails: string | undefined; op: Operation | undefined }
+//   vswitch.ts: VSWITCH_DB = 'Open_vSwitch'
+//     transactAndWait(client: Client, ops: Operation[], timeoutMs = 10000,
+//       opts?: { wait?: boolean }): Promise<{ results: OperationResult[]; nextCfg?: number }>
+//       appends `next_cfg += 1` + select next_cfg, waits for cur_cfg >= it (EOVSDB_TIMEOUT with
+//       details.committed = true); wait: false sends ops alone (like ovs-vsctl --no-wait)
+//     ensureCfgMonitor(client): Promise<void>; curCfg(client): number | undefined; nextCfgOps(): Operation[]
+//   notation.ts: uuid, namedUuid, ovsSet, ovsMap, isUuid, uuidOf, setToArray, mapToObject, uuidsOf, optional
+//   connection.ts: parseOvsdbUrl(url): OvsdbAddress;  framing.ts: JsonStreamParser
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
 import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
@@ -31,6 +44,7 @@ import type { CachedRow, MonitorSpec, Operation, OperationResult, OvsdbClient } 
 
 export { OvsdbError, OvsdbTxnError } from './errors.ts';
 
+/** Options of connectOvsdb; defaults in the API comment above. */
 export interface ConnectOptions {
   reconnect?: boolean;
   backoffMinMs?: number;
@@ -62,7 +76,7 @@ export async function connectOvsdb(url: string, opts: ConnectOptions = {}): Prom
 /** RFC 7047 client with reconnect; see the API comment at the top of this file. */
 export class Client implements OvsdbClient {
   readonly cache: Cache = new Map();
-  reconnects = 0;
+  private lost = 0;
   private conn: Connection | undefined;
   private closed = false;
   private lastError: OvsdbError | undefined;
@@ -81,6 +95,11 @@ export class Client implements OvsdbClient {
     };
     parseOvsdbUrl(url);
     void this.connectLoop();
+  }
+
+  /** How many times an established connection was lost (each followed by a reconnect attempt). */
+  get reconnects(): number {
+    return this.lost;
   }
 
   get connected(): boolean {
@@ -203,13 +222,13 @@ export class Client implements OvsdbClient {
         if (this.closed) { conn.close(); break; }
         await this.resync(conn);
         this.conn = conn;
-        if (attempt > 0 || this.reconnects > 0) this.o.logger?.info('ovsdb-reconnected', { url: this.url });
+        if (attempt > 0 || this.lost > 0) this.o.logger?.info('ovsdb-reconnected', { url: this.url });
         attempt = 0;
         for (const w of [...this.waiters]) w.resolve();
         await closedPromise;
         this.conn = undefined;
         if (this.closed) break;
-        this.reconnects++;
+        this.lost++;
         this.o.logger?.warn('ovsdb-disconnected', { url: this.url, error: this.lastError?.message });
         if (!this.o.reconnect) { this.failWaiters(); return; }
       } catch (err) {

@@ -18,6 +18,7 @@ export function parseOvsdbUrl(url: string): OvsdbAddress {
   throw connError(`bad OVSDB address ${JSON.stringify(url)} (want unix:PATH or tcp:HOST:PORT)`, { url });
 }
 
+/** Options of one connection (the client passes its own). */
 export interface ConnectionOptions {
   /** Echo probe after this long without traffic; the connection is dropped if the probe is unanswered as long again. 0 = off. */
   probeIntervalMs?: number;

@@ -5,6 +5,7 @@ import type { Client } from './client.ts';
 import { OvsdbError, timeoutError } from './errors.ts';
 import type { Operation, OperationResult } from './types.ts';
 
+/** Database name of vswitch.ovsschema. */
 export const VSWITCH_DB = 'Open_vSwitch';
 
 export interface TransactAndWaitOptions {

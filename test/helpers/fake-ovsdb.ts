@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { JsonStreamParser } from '../../ovs-plugin/ovsdb/framing.ts';
 
+/** A JSON-RPC 1.0 message as received (request, notification or response). */
 export interface RpcMessage { method?: string; params?: unknown[]; id?: unknown; result?: unknown; error?: unknown }
 
 /** One client connection as the fake sees it. */
@@ -34,6 +35,7 @@ export class FakeConn {
   destroy(): void { this.sock.destroy(); }
 }
 
+/** Answers one request; tests replace FakeOvsdb.handler to script replies. */
 export type Handler = (msg: RpcMessage, conn: FakeConn) => void;
 
 /** What the fake answers when the test does not override `handler`. */
@@ -48,6 +50,7 @@ export const defaultHandler: Handler = (m, c) => {
   }
 };
 
+/** The fake server: every message received, every connection, a replaceable handler. */
 export class FakeOvsdb {
   readonly received: RpcMessage[] = [];
   readonly conns: FakeConn[] = [];
