@@ -65,3 +65,21 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD). */
+export async function netSnapshot(ns: string): Promise<string> {
+  const { ipJson } = await import('../../lib/ip.ts');
+  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>(ns, ['addr']))
+    .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
+  const routes = [...await ipJson<Record<string, unknown>>(ns, ['-4', 'route']), ...await ipJson<Record<string, unknown>>(ns, ['-6', 'route'])]
+    .map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
+  return [...addrs, ...routes.sort()].join('\n');
+}
+
+/** Probe namespaces an agent in `node` would make (zprobe-<inode of node's netns>-*). */
+export async function probeNamespacesOf(node: string): Promise<string[]> {
+  const { statSync } = await import('node:fs');
+  const { listNetns } = await import('../../lib/netns.ts');
+  const prefix = `zprobe-${statSync(netnsPath(node)).ino.toString(16)}-`;
+  return (await listNetns()).filter((n) => n.startsWith(prefix));
+}

@@ -1,0 +1,66 @@
+// dist/internet.js end to end in a node namespace: the happy path, its hand-off and status, and
+// a rerun on the configured node that changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { run } from '../../lib/exec.ts';
+import { ipJson, listLinks } from '../../lib/ip.ts';
+import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
+import { AGENT, agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E } from '../helpers/agent-run.ts';
+import { dhcpZosUnit } from '../../internet/handoff.ts';
+import type { AgentStatus } from '../../internet/status.ts';
+
+for (const generation of [1, 2] as const) {
+  test(`one DHCP NIC among silent and unplugged ones: zos online, dhcp-zos handed to zinit gen ${generation}`, async (t) => {
+    const topo = await makeTopology(t);
+    const good = await addNic(topo, 'eth1');
+    await addNic(topo, 'eth2');
+    await addNic(topo, 'eth3', { plugged: false });
+    await addNic(topo, 'eth4');
+    await startDnsmasq(t, topo, good, { net: '10.64.1', dns: ['10.64.1.53'], mtu: 1480 });
+    const env = await agentEnv(t, topo, 'console=ttyS0 zos-debug', generation);
+    const r = await runAgentE2E(env, ['eth1', 'eth2', 'eth3', 'eth4']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^debug /m, 'zos-debug turns on debug lines');
+    const [zos] = await listLinks(topo.node, 'zos');
+    assert.equal(zos?.address, good.mac);
+    assert.equal(zos?.mtu, 1480);
+    assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, 'zos');
+    const addr = (await ipJson<{ addr_info: { family: string; local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']))[0]!.addr_info[0]!;
+    assert.match(addr.local, /^10\.64\.1\.\d+$/);
+    const def = await ipJson<{ gateway: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default']);
+    assert.deepEqual(def.map((d) => [d.gateway, d.dev]), [['10.64.1.1', 'zos']]);
+    assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.64.1.53\n');
+    assert.equal(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), dhcpZosUnit(addr.local));
+    assert.ok(env.zinit.commands.includes('monitor dhcp-zos'), env.zinit.commands.join('; '));
+    assert.equal(env.zinit.loaded.get('dhcp-zos'), dhcpZosUnit(addr.local));
+    const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
+    assert.equal(s.phase, 'online');
+    assert.equal(s.nic, 'eth1');
+    assert.equal(s.mac, good.mac);
+    assert.deepEqual(s.addresses, [`${addr.local}/24`]);
+    assert.deepEqual(s.gateways, ['10.64.1.1']);
+    assert.equal(s.handoff, 'monitored');
+    assert.ok(s.totalMs! > 0);
+    assert.deepEqual(s.probes.map((p) => p.nic).sort(), ['eth1', 'eth2', 'eth3', 'eth4']);
+    assert.ok(s.probes.find((p) => p.nic === 'eth1')!.v4!.atMs > 0);
+    assert.equal(s.probes.find((p) => p.nic === 'eth3')!.state, 'waiting-carrier');
+    assert.deepEqual(await probeNamespacesOf(topo.node), []);
+    for (const n of ['eth2', 'eth3', 'eth4']) assert.equal((await listLinks(topo.node, n)).length, 1, `${n} is home`);
+    // `internet status` prints it.
+    const st = await run(process.execPath, [AGENT, 'status', '--status', env.status]);
+    assert.match(st.stdout, /^online via eth1 /);
+    assert.match(st.stdout, /"phase": "online"/);
+
+    // Rerun on the configured node: exit 0 fast, nothing changed, nothing new told to zinit.
+    const before = await netSnapshot(topo.node);
+    const monitors = env.zinit.commands.filter((c) => c.startsWith('monitor')).length;
+    const again = await runAgentE2E(env, ['eth1', 'eth2', 'eth3', 'eth4']);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /already-configured/);
+    assert.ok(again.ms < 3000, `rerun took ${again.ms} ms`);
+    assert.equal(await netSnapshot(topo.node), before);
+    assert.equal(env.zinit.commands.filter((c) => c.startsWith('monitor')).length, monitors);
+    t.diagnostic(`first run ${r.ms} ms (agent total ${s.totalMs} ms), rerun ${again.ms} ms`);
+  });
+}
