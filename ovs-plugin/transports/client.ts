@@ -1,0 +1,96 @@
+// Typed client of the daemon (`ovs-plugin serve`): one unix-socket connection, JSON-RPC 2.0 one
+// object per line, many requests in flight. Command failures are rethrown as AppError with the
+// daemon's stable code (EINVALID, ECONFLICT, ...) and field.
+import { createConnection, type Socket } from 'node:net';
+import { AppError } from '../../lib/errors.ts';
+import { LineReader } from './jsonrpc.ts';
+
+type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
+
+/** Arguments of each command, as the v1 plugin named them. */
+export interface BridgeAddArgs { bridge: string; options?: Record<string, string>; may_exist?: boolean }
+export interface PortAddArgs { bridge: string; port: string; vlan?: number; options?: Record<string, string>; may_exist?: boolean }
+export interface BondAddArgs { bridge: string; port: string; links: string[]; mode?: 'balance-slb' | 'balance-tcp' | 'active-backup'; lacp?: boolean }
+export interface VlanArgs { master: string; vlan: number; name?: string }
+export interface VxlanArgs { master: string; vxlan: number; name?: string; remotes?: string[] }
+
+/** A connection to the daemon with one typed method per command. */
+export class OvsPluginClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedErr: AppError | undefined;
+
+  private constructor(private readonly sock: Socket) {
+    const reader = new LineReader((line) => this.onLine(line), () => this.fail(new AppError('EPROTO', 'reply line too long')), 64 * 1024 * 1024);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => reader.push(d));
+    sock.on('error', (e) => this.fail(new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e)));
+    sock.on('close', () => this.fail(new AppError('ECONN', 'ovs-plugin socket closed')));
+  }
+
+  /** Connects to the daemon's socket. */
+  static connect(path: string): Promise<OvsPluginClient> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(path, () => { s.off('error', reject); resolve(new OvsPluginClient(s)); });
+      s.once('error', (e) => reject(new AppError('ECONN', `connect ${path}: ${e.message}`, { path }, e)));
+    });
+  }
+
+  /** Sends one request; resolves with its result or rejects with the daemon's AppError. */
+  call<R = unknown>(method: string, params: object = {}): Promise<R> {
+    if (this.closedErr) return Promise.reject(this.closedErr);
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  }
+
+  /** ovs.bridge-add -> null. */
+  bridgeAdd = (a: BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
+  /** ovs.bridge-del -> "". */
+  bridgeDel = (a: { bridge: string }) => this.call<string>('ovs.bridge-del', a);
+  /** ovs.port-add -> null. */
+  portAdd = (a: PortAddArgs) => this.call<null>('ovs.port-add', a);
+  /** ovs.port-del -> null. */
+  portDel = (a: { port: string; bridge?: string }) => this.call<null>('ovs.port-del', a);
+  /** ovs.bond-add -> null. */
+  bondAdd = (a: BondAddArgs) => this.call<null>('ovs.bond-add', a);
+  /** ovs.set -> null. */
+  set = (a: { table: string; record: string; values: Record<string, string> }) => this.call<null>('ovs.set', a);
+  /** ovs.vlan-ensure -> the VLAN bridge's name. */
+  vlanEnsure = (a: VlanArgs) => this.call<string>('ovs.vlan-ensure', a);
+  /** ovs.vlan-del -> null. */
+  vlanDel = (a: { vlan: number; master?: string; name?: string }) => this.call<null>('ovs.vlan-del', a);
+  /** ovs.vxlan-ensure -> the VXLAN bridge's name. */
+  vxlanEnsure = (a: VxlanArgs) => this.call<string>('ovs.vxlan-ensure', a);
+  /** ovs.vxlan-del -> null. */
+  vxlanDel = (a: { vxlan: number; master?: string; name?: string }) => this.call<null>('ovs.vxlan-del', a);
+  /** ovs.vtep-ensure -> "vtep<vnid>". */
+  vtepEnsure = (a: { bridge: string; vnid: number }) => this.call<string>('ovs.vtep-ensure', a);
+  /** ovs.vtep-del -> null. */
+  vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
+
+  /** Closes the connection; requests still pending fail with ECONN. */
+  close(): void {
+    this.sock.end();
+    this.fail(new AppError('ECONN', 'client closed'));
+  }
+
+  private onLine(line: string): void {
+    let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
+    try { msg = JSON.parse(line); } catch { return this.fail(new AppError('EPROTO', 'reply is not JSON')); }
+    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
+    if (!p) return;
+    this.pending.delete(msg.id as number);
+    if (!msg.error) return p.resolve(msg.result);
+    const d = msg.error.data ?? {};
+    p.reject(new AppError(d.code ?? `RPC${msg.error.code}`, d.message ?? msg.error.message, d.field ? { field: d.field } : {}));
+  }
+
+  private fail(err: AppError): void {
+    this.closedErr ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
