@@ -114,7 +114,8 @@ export function decide(input: ChooseInput): Decision {
   if (!best) return { kind: 'none' };
   const mtus = input.mtus ?? {};
   const gw = best.family === 4 ? best.probe.v4!.lease.router : best.probe.v6!.ra.router;
-  const what = `${best.private ? 'private' : 'public'} gateway ${gw}`;
+  const what = best.family === 4 ? `${best.private ? 'private' : 'public'} gateway ${gw}`
+    : `${best.private ? 'ULA' : 'global'} IPv6 ${best.probe.v6!.ra.address} via ${gw}`;
   if (input.pinned) return { kind: 'choose', choice: toChoice(best, mtus, `pinned by zos.nic, ${what}`) };
   // Everyone still in the race has answered: nothing to wait for.
   const racing = input.probes.filter((p) => p.state !== 'skipped');

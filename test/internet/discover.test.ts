@@ -1,7 +1,8 @@
 // discover() against real dnsmasq and radvd, run inside a node namespace through the fixture.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
+import { run } from '../../lib/exec.ts';
+import { addNic, makeTopology, sh, startDnsmasq, startRadvd } from '../helpers/topology.ts';
 import { assertClean, spawnDiscover } from './fixtures/spawn-discover.ts';
 
 test('one DHCP NIC among silent and unplugged ones is chosen quickly', async (t) => {
@@ -27,4 +28,104 @@ test('one DHCP NIC among silent and unplugged ones is chosen quickly', async (t)
   if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
   t.diagnostic(`answer at ${v4At} ms, result at ${out.result.ms} ms, process ${out.ms} ms`);
   await assertClean(topo, ['eth1', 'eth2', 'eth3', 'eth4']);
+});
+
+test('a private gateway wins over a public one that answered first', async (t) => {
+  const topo = await makeTopology(t);
+  const pub = await addNic(topo, 'eth1');
+  const priv = await addNic(topo, 'eth2');
+  await startDnsmasq(t, topo, pub, { net: '198.51.100' });
+  const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
+  await new Promise((r) => setTimeout(r, 1200));
+  await startDnsmasq(t, topo, priv, { net: '172.20.5' });
+  const out = await run.done;
+  assert.ok(out.result, out.stderr + out.stdout);
+  const { choice, probes } = out.result;
+  const at = (nic: string) => probes.find((p) => p.nic === nic)!.v4!.atMs;
+  assert.ok(at('eth1') < at('eth2'), `public answered first (${at('eth1')} < ${at('eth2')})`);
+  assert.equal(choice.nic, 'eth2');
+  assert.equal(choice.v4!.router, '172.20.5.1');
+  assert.match(choice.reason, /private gateway/);
+  await assertClean(topo, ['eth1', 'eth2']);
+});
+
+test('IPv6 only: the RA gives address, router and default route; silent NIC not waited for', async (t) => {
+  const topo = await makeTopology(t);
+  const v6 = await addNic(topo, 'eth1');
+  await addNic(topo, 'eth2');
+  await startRadvd(t, topo, v6, { prefix: 'fd81:7::/64' });
+  const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
+  const out = await run.done;
+  assert.ok(out.result, out.stderr + out.stdout);
+  const { choice, probes } = out.result;
+  assert.equal(choice.nic, 'eth1');
+  assert.equal(choice.v4, undefined);
+  assert.match(choice.v6!.address, /^fd81:7::/);
+  assert.equal(choice.v6!.prefix, 64);
+  assert.match(choice.v6!.router, /^fe80::/);
+  const v6At = probes.find((p) => p.nic === 'eth1')!.v6!.atMs;
+  assert.ok(out.result.ms - v6At < 1500, `chose ${out.result.ms - v6At} ms after the RA`);
+  if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
+  t.diagnostic(`RA result at ${v6At} ms`);
+  await assertClean(topo, ['eth1', 'eth2']);
+});
+
+test('a NIC answering both families reports both', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startRadvd(t, topo, nic, { prefix: 'fd81:8::/64' });
+  await startDnsmasq(t, topo, nic, { net: '10.81.8' });
+  const out = await spawnDiscover(t, topo, ['--nics', 'eth1']).done;
+  assert.ok(out.result, out.stderr + out.stdout);
+  // v4 is chosen as soon as it arrives; v6 is in the choice only if it had arrived by then.
+  assert.equal(out.result.choice.v4!.router, '10.81.8.1');
+  const p = out.result.probes[0]!;
+  assert.equal(!!out.result.choice.v6, !!p.v6 && p.v6.atMs <= p.v4!.atMs + 300);
+  await assertClean(topo, ['eth1']);
+});
+
+test('zos.nic pins by name and by MAC (any case)', async (t) => {
+  const topo = await makeTopology(t);
+  const a = await addNic(topo, 'eth1');
+  const b = await addNic(topo, 'eth2');
+  await startDnsmasq(t, topo, a, { net: '10.81.2' });
+  await startDnsmasq(t, topo, b, { net: '10.81.3' });
+  const byName = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', 'eth2']).done;
+  assert.ok(byName.result, byName.stderr + byName.stdout);
+  assert.equal(byName.result.choice.nic, 'eth2');
+  assert.match(byName.result.choice.reason, /pinned/);
+  assert.deepEqual(byName.result.probes.map((p) => p.nic), ['eth2']);
+  const byMac = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', b.mac.toUpperCase()]).done;
+  assert.equal(byMac.result?.choice.nic, 'eth2', byMac.stderr);
+  const none = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', 'eth9']).done;
+  assert.equal(none.error?.code, 'EINVALID');
+  assert.equal(none.error?.field, 'zos.nic');
+  await assertClean(topo, ['eth1', 'eth2']);
+});
+
+test('an unknown --nics name is a validation error naming --nics', async (t) => {
+  const topo = await makeTopology(t);
+  await addNic(topo, 'eth1');
+  const out = await spawnDiscover(t, topo, ['--nics', 'eth1,nosuch0']).done;
+  assert.equal(out.error?.code, 'EINVALID');
+  assert.equal(out.error?.field, '--nics');
+  assert.match(out.error!.message!, /nosuch0/);
+  await assertClean(topo, ['eth1']);
+});
+
+test('a NIC carrying a global address is skipped, not moved', async (t) => {
+  const topo = await makeTopology(t);
+  await addNic(topo, 'eth1');
+  const good = await addNic(topo, 'eth2');
+  await run('ip', ['-n', topo.node, 'addr', 'add', '192.0.2.5/24', 'dev', 'eth1']);
+  await run('ip', ['-n', topo.node, 'link', 'set', 'eth1', 'up']);
+  await startDnsmasq(t, topo, good, { net: '10.81.4' });
+  const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2']).done;
+  assert.ok(out.result, out.stderr + out.stdout);
+  assert.equal(out.result.choice.nic, 'eth2');
+  const skipped = out.result.probes.find((p) => p.nic === 'eth1')!;
+  assert.equal(skipped.state, 'skipped');
+  assert.match(skipped.note!, /global address 192\.0\.2\.5/);
+  assert.match(await sh(topo.node, 'ip', ['-4', 'addr', 'show', 'dev', 'eth1']), /192\.0\.2\.5\/24/);
+  await assertClean(topo, ['eth1', 'eth2']);
 });
