@@ -114,14 +114,19 @@ export class Client implements OvsdbClient {
 
   /** RFC 7047 4.1.5 monitor: initial contents into the cache, then `update` notifications (4.1.6). */
   async monitor(db: string, tables: Record<string, MonitorSpec>): Promise<void> {
+    const conn = await this.liveConn();
+    // Registered and sent in one step on a live connection, so a resync never sends it twice.
     const id = `m${this.nextMonitor++}`;
     const m: MonitorEntry = { db, tables, ready: false, buffered: [] };
     this.monitors.set(id, m);
     try {
-      this.settle(m, await this.request('monitor', [db, id, monitorRequests(tables)]));
+      this.settle(m, await conn.request('monitor', [db, id, monitorRequests(tables)], this.o.requestTimeoutMs));
     } catch (err) {
-      this.monitors.delete(id);
-      throw err;
+      const lost = err instanceof OvsdbError && err.code === 'EOVSDB_CONN' && this.o.reconnect && !this.closed;
+      if (!lost) { this.monitors.delete(id); throw err; }
+      // The connection dropped mid-request: the reconnect's resync sends it; wait for that.
+      await this.waitFor(() => m.ready, this.o.waitForConnectionMs + this.o.requestTimeoutMs, 'monitor after reconnect')
+        .catch((e: unknown) => { this.monitors.delete(id); throw e; });
     }
   }
 
@@ -150,8 +155,19 @@ export class Client implements OvsdbClient {
 
   /** Sends one JSON-RPC request, waiting (bounded) for a connection first. */
   async request(method: string, params: unknown[], timeoutMs = this.o.requestTimeoutMs): Promise<unknown> {
-    await this.ready();
-    return this.conn!.request(method, params, timeoutMs);
+    return (await this.liveConn()).request(method, params, timeoutMs);
+  }
+
+  // ready() can resolve just before the connection drops again: wait again, within one bound.
+  private async liveConn(): Promise<Connection> {
+    const end = Date.now() + this.o.waitForConnectionMs;
+    for (;;) {
+      await this.ready();
+      const conn = this.conn;
+      if (conn && !conn.closed) return conn;
+      if (Date.now() >= end) throw connError(`${this.url}: connection lost`, { url: this.url }, this.lastError);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** Rows of `table` in the monitor cache. */
@@ -201,9 +217,10 @@ export class Client implements OvsdbClient {
   }
 
   private settle(m: MonitorEntry, initial: unknown): void {
+    m.ready = true; // synchronous: nothing can arrive between this and the buffered updates
+    const buffered = m.buffered.splice(0);
     this.applyUpdates(m.db, initial as TableUpdates);
-    for (const u of m.buffered.splice(0)) this.applyUpdates(m.db, u);
-    m.ready = true;
+    for (const u of buffered) this.applyUpdates(m.db, u);
   }
 
   // Connect, resync monitors, serve until the connection drops, back off, repeat.

@@ -176,3 +176,39 @@ test('close() fails waiting and later requests with EOVSDB_CONN', async (t) => {
   await assert.rejects(pending, isCode('EOVSDB_CONN'));
   await assert.rejects(c.echo(), isCode('EOVSDB_CONN'));
 });
+
+test('monitor whose connection drops mid-request is established by the reconnect', async (t) => {
+  const fake = await startFakeOvsdb(t);
+  let first = true;
+  fake.handler = (m, c) => {
+    if (m.method !== 'monitor') return defaultHandler(m, c);
+    if (first) { first = false; return c.destroy(); }
+    c.reply(m.id, { Bridge: { u1: { new: { name: 'a' } } } });
+  };
+  const c = await connect(t, fake);
+  await c.monitor('Open_vSwitch', { Bridge: {} });
+  assert.equal(c.rows('Bridge')[0]!.name, 'a');
+  assert.equal(fake.conns.length, 2);
+});
+
+test('monitor() called while disconnected is sent once on the new connection (no duplicate id)', async (t) => {
+  const fake = await startFakeOvsdb(t);
+  const c = await connect(t, fake, { backoffMinMs: 20 });
+  const down = fake.restart(200);
+  await new Promise((r) => setTimeout(r, 30));
+  await c.monitor('Open_vSwitch', { Bridge: {} });
+  await down;
+  const counts = fake.conns.map((conn) => conn.received.filter((m) => m.method === 'monitor').length);
+  assert.deepEqual(counts.filter((n) => n > 0), [1]);
+});
+
+test('reconnect: false — after a drop every request fails with EOVSDB_CONN at once', async (t) => {
+  const fake = await startFakeOvsdb(t);
+  const c = await connect(t, fake, { reconnect: false });
+  fake.dropAll();
+  await new Promise((r) => setTimeout(r, 30));
+  const t0 = Date.now();
+  await assert.rejects(c.echo(), isCode('EOVSDB_CONN'));
+  assert.ok(Date.now() - t0 < 100);
+  assert.equal(fake.conns.length, 1);
+});
