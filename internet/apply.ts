@@ -3,7 +3,8 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../lib/atomic-file.ts';
-import { ip } from '../lib/ip.ts';
+import { AppError } from '../lib/errors.ts';
+import { ip, ipJson } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { ZOS } from './bridge.ts';
 import type { StaticIp } from './cmdline.ts';
@@ -75,15 +76,32 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
   return { mode: 'dhcp', addresses: [`${l.address}/${l.prefix}`], gateways, dns: l.dns, leasedIp: l.address };
 }
 
-/** Applies the RA result; `nodad`: the probe just passed DAD for this very address (same MAC). */
+/**
+ * Applies the RA result. The probe namespace skipped DAD (discover's probe-ra6.ts), so the
+ * address does DAD here, and we wait for it: the node is online only once it is usable.
+ */
 export async function applyRa6(o: ApplyOptions, ra: Ra6, writeDns = true): Promise<Applied> {
   await setMtu(o, ra.mtu);
   const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
-  await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft, 'nodad']);
+  await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
   await routeVia(o, '-6', 'default', ra.router);
+  await waitDad(o, ra.address);
   if (writeDns) await writeResolvConf(o.resolvConf, ra.dns, undefined, 'RA');
   o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
   return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
+}
+
+/** Waits until `address` on zos has passed DAD; EDADFAILED if another node holds it. */
+async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const [l] = await ipJson<{ addr_info: { local: string; tentative?: boolean; dadfailed?: boolean }[] }>(o.ns, ['-6', 'addr', 'show', 'dev', ZOS]);
+    const a = l?.addr_info.find((x) => x.local === address);
+    if (a?.dadfailed) throw new AppError('EDADFAILED', `${address} on ${ZOS} failed duplicate address detection`, { address });
+    if (a && !a.tentative) return;
+    if (Date.now() > end) throw new AppError('EDADTIMEOUT', `${address} on ${ZOS} still tentative after ${ms} ms`, { address });
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Applies a Choice: the v4 lease when there is one (plus the RA if it came too), else the RA. */
