@@ -56,7 +56,10 @@ async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
   for (const h of have) if (!remotes.includes(h)) await run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h], { timeoutMs: 15000 });
 }
 
-/** Ensures `vtep<vni>` exists as specified and is up; `created` says whether this call made it (for undo). */
+/**
+ * Ensures `vtep<vni>` exists as specified (MTU 1500 asked; the kernel caps it at the master's MTU
+ * minus the 50-byte VXLAN header) and is up; `created` says whether this call made it (for undo).
+ */
 export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; created: boolean }> {
   const name = vtepName(spec.vni);
   if ((await listLinks(undefined, spec.master)).length === 0) throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
