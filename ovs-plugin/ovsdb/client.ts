@@ -252,7 +252,7 @@ export class Client implements OvsdbClient {
         this.lastError = err instanceof OvsdbError ? err : connError(String(err), {}, err);
         if (!this.o.reconnect) { this.failWaiters(); return; }
       }
-      const ms = Math.min(this.o.backoffMaxMs, this.o.backoffMinMs * 2 ** attempt++);
+      const ms = backoffDelay(attempt++, this.o.backoffMinMs, this.o.backoffMaxMs);
       await new Promise<void>((r) => { this.wake = r; this.sleepTimer = setTimeout(r, ms); });
     }
   }
@@ -272,6 +272,11 @@ export class Client implements OvsdbClient {
     const err = connError(`${this.url}: connection lost (reconnect disabled)`, { url: this.url }, this.lastError);
     for (const w of [...this.waiters]) w.reject(err);
   }
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): doubling from min, capped at max. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
 }
 
 function monitorRequests(tables: Record<string, MonitorSpec>): Record<string, { columns?: string[] }> {

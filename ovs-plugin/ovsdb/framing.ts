@@ -55,6 +55,7 @@ export class JsonStreamParser {
       else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         this.depth--;
         if (this.depth === 0) {
+          if (i + 1 - start > this.maxBytes) throw this.tooBig();
           const text = buf.subarray(start, i + 1).toString('utf8');
           try {
             out.push(JSON.parse(text));
@@ -70,10 +71,12 @@ export class JsonStreamParser {
     if (this.depth === 0 && !this.inString) start = Math.max(start, buf.length);
     this.buf = buf.subarray(start);
     this.pos = this.buf.length;
-    if (this.buf.length > this.maxBytes) {
-      throw new OvsdbError('EOVSDB_PROTO', `JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
-    }
+    if (this.buf.length > this.maxBytes) throw this.tooBig();
     return out;
+  }
+
+  private tooBig(): OvsdbError {
+    return new OvsdbError('EOVSDB_PROTO', `JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
   }
 
   /** Forgets any partial message (after a reconnect). */

@@ -1,7 +1,7 @@
 // The client against the in-process fake server: protocol edge cases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
+import { backoffDelay, connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
 import { OvsdbError, OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 import { startFakeOvsdb, defaultHandler, type FakeOvsdb } from '../../helpers/fake-ovsdb.ts';
@@ -211,4 +211,17 @@ test('reconnect: false — after a drop every request fails with EOVSDB_CONN at 
   await assert.rejects(c.echo(), isCode('EOVSDB_CONN'));
   assert.ok(Date.now() - t0 < 100);
   assert.equal(fake.conns.length, 1);
+});
+
+test('a reply over maxMessageBytes fails the request with EOVSDB_PROTO; the client reconnects', async (t) => {
+  const fake = await startFakeOvsdb(t);
+  fake.handler = (m, c) => m.method === 'transact' ? c.reply(m.id, [{ rows: [{ name: 'x'.repeat(5000) }] }, {}]) : defaultHandler(m, c);
+  const c = await connect(t, fake, { maxMessageBytes: 1024 });
+  await assert.rejects(c.transact('Open_vSwitch', OPS), isCode('EOVSDB_PROTO'));
+  await c.echo();
+  assert.equal(fake.conns.length, 2);
+});
+
+test('reconnect backoff doubles from backoffMinMs and is capped at backoffMaxMs', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 100].map((a) => backoffDelay(a, 100, 2000)), [100, 200, 400, 800, 1600, 2000, 2000]);
 });

@@ -46,6 +46,7 @@ test('an incomplete message is held until the rest arrives', () => {
 test('a message over the size limit is refused with EOVSDB_PROTO', () => {
   const p = new JsonStreamParser(1000);
   assert.throws(() => p.push(`{"a":"${'x'.repeat(2000)}`), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO');
+  assert.throws(() => new JsonStreamParser(1000).push(`{"a":"${'x'.repeat(2000)}"}`), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO', 'complete in one chunk too');
   const q = new JsonStreamParser(1000);
   for (let i = 0; i < 5; i++) assert.deepEqual(q.push(`{"a":"${'x'.repeat(900)}"}`).length, 1, 'many messages each under the limit are fine');
 });
