@@ -57,6 +57,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   } catch (err) {
     const e = toAppError(err);
     log.error('bad-input', { code: e.code, error: e.message });
+    process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
     await st({ phase: 'failed', error: errorOf(e) });
     return e.code === 'EINTERNAL' ? EXIT.INTERNAL : EXIT.BAD_INPUT;
   }
