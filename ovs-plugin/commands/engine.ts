@@ -31,6 +31,8 @@ export function isRace(err: unknown): boolean {
 
 /** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
 export class Engine {
+  /** Counters for logs and tests: transactions sent, commands answered by them, largest batch. */
+  readonly stats = { transactions: 0, commands: 0, maxBatch: 0 };
   private queue: Item[] = [];
   private busy = false;
   private readonly o: Required<EngineOptions>;
@@ -99,9 +101,12 @@ export class Engine {
     this.queue.unshift(...rest);
     if (batch.length === 0) return;
     const ops: Operation[] = batch.flatMap((b) => b.plan.ops);
+    this.stats.transactions += ops.length ? 1 : 0;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
     try {
       if (ops.length === 0) { /* nothing to check or change */ } else if (mutates(ops)) await transactAndWait(this.client, ops, this.o.applyTimeoutMs);
       else await this.client.transact(VSWITCH_DB, ops);
+      this.stats.commands += batch.length;
       for (const b of batch) b.it.resolve(b.plan.result);
     } catch (err) {
       if (batch.length > 1) {

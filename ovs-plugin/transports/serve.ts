@@ -115,6 +115,6 @@ export async function runServe(argv: string[]): Promise<number> {
   await closed;
   try { unlinkSync(args.socket); } catch { /* already gone */ }
   await client.close();
-  log.info('ovs-plugin-stopped');
+  log.info('ovs-plugin-stopped', engine.stats);
   return 0;
 }

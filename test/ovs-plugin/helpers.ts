@@ -1,6 +1,9 @@
 // Helpers for the plugin's tests: run the bundled plugin inside the test's namespace (so links
 // such as a vxlan master are visible to it), against the test's private ovsdb-server.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../lib/exec.ts';
 import { netnsPath } from '../../lib/netns.ts';
 import type { Ovs } from '../helpers/ovs.ts';
@@ -36,4 +39,33 @@ export async function execPlugin(ovs: Ovs, command: string, args?: unknown): Pro
 export async function portsOf(ovs: Ovs, br: string): Promise<string[]> {
   const out = await ovs.vsctl('list-ports', br);
   return out ? out.split('\n').sort() : [];
+}
+
+/** A daemon started by a test. */
+export interface Daemon {
+  socket: string;
+  proc: ChildProcess;
+  /** Everything it printed (one event per line). */
+  output(): string;
+  /** Resolves with the exit code (or signal) once it exits. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
+export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock'): Promise<Daemon> {
+  const socket = join(ovs.dir, name);
+  const proc = spawn('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'serve', '--socket', socket, '--db', ovs.url],
+    { env: pluginEnv(ovs), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+  t.after(async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited; } });
+  const end = Date.now() + 15000;
+  while (!existsSync(socket) || !out.includes('ovs-plugin-serving')) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`daemon exited: ${out}`);
+    if (Date.now() > end) throw new Error(`daemon did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { socket, proc, exited, output: () => out };
 }
