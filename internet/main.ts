@@ -31,8 +31,9 @@ async function main(argv: string[]): Promise<number> {
   if (cli.command === 'status') return printStatus(cli);
   const log = createLogger();
   const ac = new AbortController();
+  // `on`, not `once`: execa's signal-exit re-raises a signal nobody else listens to any more.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
       log.info('signal', { signal: sig });
       ac.abort(new AppError('EABORTED', `stopped by ${sig}`));
     });
