@@ -10,14 +10,24 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22, BACKSLASH = 0x5c;
 
+function parse(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new OvsdbError('EOVSDB_PROTO', `JSON stream: bad message: ${(err as Error).message}`, {}, err);
+  }
+}
+
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
 /** Splits a byte stream into JSON values; push() chunks as they arrive, get complete values back. */
 export class JsonStreamParser {
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0; // next byte to scan
+  // Parts of the message in progress: earlier chunks are kept as they are and joined only once
+  // the message is complete, so a large reply costs one copy, not one per chunk.
+  private parts: Buffer[] = [];
+  private partsLen = 0;
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -25,17 +35,15 @@ export class JsonStreamParser {
 
   /** Bytes held for an incomplete message. */
   get pending(): number {
-    return this.buf.length;
+    return this.partsLen;
   }
 
   /** Feeds one chunk; returns every value completed by it. Throws EOVSDB_PROTO on bad input. */
   push(chunk: Buffer | string): unknown[] {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    this.buf = this.buf.length === 0 ? bytes : Buffer.concat([this.buf, bytes]);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     const out: unknown[] = [];
-    let start = 0;
-    const buf = this.buf;
-    for (let i = this.pos; i < buf.length; i++) {
+    let start = 0; // start of the current message within buf (when it began in this chunk)
+    for (let i = 0; i < buf.length; i++) {
       const b = buf[i]!;
       if (this.inString) {
         if (this.escaped) this.escaped = false;
@@ -44,7 +52,7 @@ export class JsonStreamParser {
         continue;
       }
       if (this.depth === 0) {
-        if (isSpace(b)) { start = i + 1; continue; }
+        if (isSpace(b)) continue;
         if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {
           throw new OvsdbError('EOVSDB_PROTO', `JSON stream: unexpected byte 0x${b.toString(16)} between messages`);
         }
@@ -53,38 +61,35 @@ export class JsonStreamParser {
       if (b === QUOTE) this.inString = true;
       else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.depth++;
       else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-        this.depth--;
-        if (this.depth === 0) {
-          if (i + 1 - start > this.maxBytes) throw this.tooBig();
-          const text = buf.subarray(start, i + 1).toString('utf8');
-          try {
-            out.push(JSON.parse(text));
-          } catch (err) {
-            throw new OvsdbError('EOVSDB_PROTO', `JSON stream: bad message: ${(err as Error).message}`, {}, err);
-          }
-          start = i + 1;
-        } else if (this.depth < 0) {
-          throw new OvsdbError('EOVSDB_PROTO', 'JSON stream: unbalanced closing bracket');
+        if (--this.depth === 0) {
+          const tail = buf.subarray(start, i + 1);
+          if (this.partsLen + tail.length > this.maxBytes) throw this.tooBig();
+          const whole = this.parts.length ? Buffer.concat([...this.parts, tail]) : tail;
+          this.parts = [];
+          this.partsLen = 0;
+          out.push(parse(whole));
         }
       }
     }
-    if (this.depth === 0 && !this.inString) start = Math.max(start, buf.length);
-    this.buf = buf.subarray(start);
-    this.pos = this.buf.length;
-    if (this.buf.length > this.maxBytes) throw this.tooBig();
+    if (this.depth > 0 || this.inString) {
+      const rest = buf.subarray(start);
+      this.parts.push(rest);
+      this.partsLen += rest.length;
+      if (this.partsLen > this.maxBytes) throw this.tooBig();
+    }
     return out;
-  }
-
-  private tooBig(): OvsdbError {
-    return new OvsdbError('EOVSDB_PROTO', `JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
   }
 
   /** Forgets any partial message (after a reconnect). */
   reset(): void {
-    this.buf = Buffer.alloc(0);
-    this.pos = 0;
+    this.parts = [];
+    this.partsLen = 0;
     this.depth = 0;
     this.inString = false;
     this.escaped = false;
+  }
+
+  private tooBig(): OvsdbError {
+    return new OvsdbError('EOVSDB_PROTO', `JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
   }
 }
