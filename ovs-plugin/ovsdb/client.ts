@@ -42,6 +42,7 @@ import { connError, OvsdbError, timeoutError } from './errors.ts';
 import { checkTransactResults } from './results.ts';
 import type { CachedRow, MonitorSpec, Operation, OperationResult, OvsdbClient } from './types.ts';
 
+/** Re-exported so callers can import the client and its errors from one module. */
 export { OvsdbError, OvsdbTxnError } from './errors.ts';
 
 /** Options of connectOvsdb; defaults in the API comment above. */

@@ -8,6 +8,7 @@ import type { Operation, OperationResult } from './types.ts';
 /** Database name of vswitch.ovsschema. */
 export const VSWITCH_DB = 'Open_vSwitch';
 
+/** Options of transactAndWait. */
 export interface TransactAndWaitOptions {
   /** false: no next_cfg bump and no wait (like `ovs-vsctl --no-wait`). Default true. */
   wait?: boolean;

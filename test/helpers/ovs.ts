@@ -10,6 +10,7 @@ import { run } from '../../lib/exec.ts';
 import { netnsPath } from '../../lib/netns.ts';
 import { makeNetns } from './netns.ts';
 
+/** Debian's schema file, used to create each test's private database. */
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** Columns that ovs-vswitchd rewrites on its own (stats, status, cfg counters): left out of snapshots. */
