@@ -21,6 +21,7 @@ export const VOLATILE_COLUMNS = new Set([
   'dpdk_initialized', 'dpdk_version', 'iface_types', 'datapath_types', 'ovs_version', 'db_version', 'system_type', 'system_version',
 ]);
 
+/** Options of startOvs. */
 export interface OvsOptions {
   /** Start ovs-vswitchd too (default true). */
   vswitchd?: boolean;
