@@ -28,7 +28,8 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
   // zinit serves its socket before it starts any unit, so under zinit it is always there: a
   // missing or dead socket means a wrong --zinit-socket, and configuring a network we could not
   // hand over would only hide that. Stop before touching anything.
-  const generation = await checkSocket(cli.zinitSocket);
+  const client = new ZinitClient(cli.zinitSocket);
+  const generation = await checkSocket(cli.zinitSocket, 3000, client);
   try {
     if (!(await stat(cli.zinitDir)).isDirectory()) throw new Error('not a directory');
     await access(cli.zinitDir, constants.W_OK);
@@ -42,5 +43,5 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
   if (kernel.static && !links.has(kernel.static.device)) {
     throw new ValidationError('ip=', `device "${kernel.static.device}" does not exist`);
   }
-  return { kernel, client: new ZinitClient(cli.zinitSocket), generation };
+  return { kernel, client, generation };
 }

@@ -60,7 +60,7 @@ function socketError(path: string, err: NodeJS.ErrnoException): ZinitError {
 }
 
 /** Checks that `path` is a unix socket something listens on; throws EZINITSOCKET naming it. */
-export async function checkSocket(path: string, timeoutMs = 3000): Promise<1 | 2> {
+export async function checkSocket(path: string, timeoutMs = 3000, client = new ZinitClient(path, timeoutMs)): Promise<1 | 2> {
   let st;
   try {
     st = await stat(path);
@@ -68,7 +68,7 @@ export async function checkSocket(path: string, timeoutMs = 3000): Promise<1 | 2
     throw socketError(path, err as NodeJS.ErrnoException);
   }
   if (!st.isSocket()) throw new ZinitError('EZINITSOCKET', `zinit socket ${path} is not a socket`, { path });
-  return new ZinitClient(path, timeoutMs).generation();
+  return client.generation();
 }
 
 /** One zinit control socket; every call is one connection. */
