@@ -1,13 +1,13 @@
 // Planners are pure: (arguments, cache snapshot) -> operations. Checked here without a server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CachedRow, Operation } from '../../../ovs-plugin/ovsdb/types.ts';
+import type { CachedRow, Operation, OvsMap } from '../../../ovs-plugin/ovsdb/types.ts';
 import { lookup } from '../../../ovs-plugin/commands/registry.ts';
 import { View, OWNER_KEY } from '../../../ovs-plugin/commands/view.ts';
 import { mutates } from '../../../ovs-plugin/commands/types.ts';
 
 const env = { datapathType: 'netdev' };
-const owned = ['map', [[OWNER_KEY, 'ovs-plugin']]] as const;
+const owned: OvsMap = ['map', [[OWNER_KEY, 'ovs-plugin']]];
 
 /** A tiny cache: Open_vSwitch root, bridge `backplane` (ours) with its internal port. */
 function cache(extra: (c: Map<string, Map<string, CachedRow>>) => void = () => {}) {
