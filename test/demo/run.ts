@@ -34,7 +34,14 @@ async function main(): Promise<void> {
 
   say(`running: nsenter --net=/run/netns/${topo.node} node dist/internet.js --nics eth1,eth2,eth3 ...`);
   const agent = startAgent(env, ['eth1', 'eth2', 'eth3']);
-  ctx.after(() => { if (agent.proc.exitCode === null) agent.proc.kill('SIGKILL'); });
+  // Stop a running agent the way zinit would (SIGTERM: it brings its NICs home), then make sure.
+  ctx.after(async () => {
+    if (agent.proc.exitCode !== null || agent.proc.signalCode !== null) return;
+    const killer = setTimeout(() => agent.proc.kill('SIGKILL'), 10_000);
+    agent.proc.kill('SIGTERM');
+    await agent.done;
+    clearTimeout(killer);
+  });
   agent.proc.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString().replace(/^/gm, '  | ').replace(/ {2}\| $/, '')));
   agent.proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const r = await agent.done;

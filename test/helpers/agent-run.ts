@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { netnsPath } from '../../lib/netns.ts';
+import { statSync } from 'node:fs';
+import { deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
 import { startFakeZinit, type FakeZinit } from './fake-zinit.ts';
 import type { Topology } from './topology.ts';
 
@@ -27,6 +28,12 @@ export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cm
   const file = join(topo.dir, 'cmdline');
   await writeFile(file, cmdline + '\n');
   const zinit = await startFakeZinit(t, { dir: zinitDir, generation, services: { internet: 'Running' } });
+  // Safety net for a failed test: an agent killed mid-probe leaves probe namespaces that
+  // outlive the node namespace. Their prefix is fixed now, while the node namespace exists.
+  const prefix = probePrefixOf(topo.node);
+  t.after(async () => {
+    for (const n of (await listNetns()).filter((x) => x.startsWith(prefix))) await deleteNetns(n);
+  });
   return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf'), zinit };
 }
 
@@ -76,10 +83,13 @@ export async function netSnapshot(ns: string): Promise<string> {
   return [...addrs, ...routes.sort()].join('\n');
 }
 
-/** Probe namespaces an agent in `node` would make (zprobe-<inode of node's netns>-*). */
+/** Prefix of the probe namespaces an agent in `node` makes (zprobe-<inode of its netns>-). */
+export function probePrefixOf(node: string): string {
+  return `zprobe-${statSync(netnsPath(node)).ino.toString(16)}-`;
+}
+
+/** Probe namespaces an agent in `node` made and left. */
 export async function probeNamespacesOf(node: string): Promise<string[]> {
-  const { statSync } = await import('node:fs');
-  const { listNetns } = await import('../../lib/netns.ts');
-  const prefix = `zprobe-${statSync(netnsPath(node)).ino.toString(16)}-`;
+  const prefix = probePrefixOf(node);
   return (await listNetns()).filter((n) => n.startsWith(prefix));
 }
