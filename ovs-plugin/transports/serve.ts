@@ -59,6 +59,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const handle = async (sock: Socket, line: string): Promise<void> => {
     let id: unknown = null;
+    let notification = false;
     let reply: Record<string, unknown>;
     try {
       let req: Record<string, unknown>;
@@ -69,6 +70,7 @@ export async function runServe(argv: string[]): Promise<number> {
       }
       if (req === null || typeof req !== 'object' || Array.isArray(req)) throw new AppError('EREQUEST', 'request must be a JSON object');
       id = req.id ?? null;
+      notification = !('id' in req);
       if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') throw new AppError('EREQUEST', 'need jsonrpc "2.0" and a method');
       checkDepth('params', req.params);
       if (stopping) throw new AppError('ESHUTDOWN', 'daemon is shutting down');
@@ -77,7 +79,8 @@ export async function runServe(argv: string[]): Promise<number> {
     } catch (err) {
       reply = { jsonrpc: '2.0', id, error: rpcError(toAppError(err)) };
     }
-    if (!sock.destroyed) sock.write(JSON.stringify(reply) + '\n');
+    // JSON-RPC 2.0 section 4.1: a notification (no id) is never answered, not even on error.
+    if (!sock.destroyed && !notification) sock.write(JSON.stringify(reply) + '\n');
   };
 
   const server = createServer((sock) => {

@@ -114,6 +114,9 @@ test('vlan-ensure builds the v1 patch pair in one go; conflicts (#207) change no
 
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 0, name: 'untagged' })).value, 'untagged');
   assert.equal(await ovs.vsctl('get', 'Port', 'vlbr0p', 'tag'), '[]');
+  const untagged = await ovs.snapshot();
+  assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 0 })).value, 'untagged', 'v1: no name returns the existing bridge');
+  assert.equal(await ovs.snapshot(), untagged);
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 2313, name: 'vxbackend' })).value, 'vxbackend');
 
   await call('port-add', { bridge: 'vlbr100', port: 'c1' });

@@ -40,9 +40,10 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   await assert.rejects(a.call('ovs.nope', {}), (e: any) => e.code === 'EUNKNOWN');
 
   // Protocol errors are answered and the connection keeps working.
-  const replies = await raw(d.socket, 'not json\n{"jsonrpc":"2.0","id":7,"method":"ovs.vlan-ensure","params":{"master":"backplane","vlan":10}}\n', 2);
+  const replies = await raw(d.socket, 'not json\n{"jsonrpc":"2.0","method":"ovs.bridge-add","params":{"bridge":"notified"}}\n{"jsonrpc":"2.0","id":7,"method":"ovs.vlan-ensure","params":{"master":"backplane","vlan":10}}\n', 2);
   assert.equal(replies[0].error.code, -32700);
-  assert.deepEqual(replies[1], { jsonrpc: '2.0', id: 7, result: 'vlbr10' });
+  assert.deepEqual(replies[1], { jsonrpc: '2.0', id: 7, result: 'vlbr10' }, 'the notification got no answer');
+  assert.equal(await ovs.vsctl('br-exists', 'notified'), '', 'but was carried out');
   const [big] = await raw(d.socket, `{"jsonrpc":"2.0","id":1,"method":"ovs.bridge-add","params":{"bridge":"${'x'.repeat(70000)}"}}\n`, 1);
   assert.equal(big.error.data.code, 'EREQUEST');
 
