@@ -16,6 +16,13 @@ export interface ChooseTiming {
 
 export const DEFAULT_TIMING: ChooseTiming = { settleMs: 300, graceMs: 2500 };
 
+/**
+ * How long after carrier a NIC's first DHCP attempt may still answer. An RA often arrives in
+ * milliseconds while a DHCP server answers in seconds (dnsmasq pings an address ~3 s before
+ * offering it), so a winner known only by its RA waits this long for its own IPv4 lease.
+ */
+export const V4_WAIT_MS = 4500;
+
 /** What the caller knows beyond the probe results. */
 export interface ChooseInput {
   probes: ProbeResult[];
@@ -24,6 +31,8 @@ export interface ChooseInput {
   mtus?: Record<string, number>;
   /** Set when `zos.nic=` pinned the NIC: its first answer wins at once. */
   pinned?: boolean;
+  /** NICs whose first DHCP attempt is still running: until when (ms) their lease may come. */
+  v4PendingUntil?: Record<string, number>;
   timing?: ChooseTiming;
 }
 
@@ -116,7 +125,12 @@ export function decide(input: ChooseInput): Decision {
   const gw = best.family === 4 ? best.probe.v4!.lease.router : best.probe.v6!.ra.router;
   const what = best.family === 4 ? `${best.private ? 'private' : 'public'} gateway ${gw}`
     : `${best.private ? 'ULA' : 'global'} IPv6 ${best.probe.v6!.ra.address} via ${gw}`;
-  if (input.pinned) return { kind: 'choose', choice: toChoice(best, mtus, `pinned by zos.nic, ${what}`) };
+  // The winner so far knows only IPv6 and its IPv4 may still come: give it that chance.
+  const ownV4 = best.family === 6 && !v4Qualifies(best.probe) ? input.v4PendingUntil?.[best.probe.nic] ?? 0 : 0;
+  if (input.pinned) {
+    if (input.nowMs < ownV4) return { kind: 'wait', untilMs: ownV4 };
+    return { kind: 'choose', choice: toChoice(best, mtus, `pinned by zos.nic, ${what}`) };
+  }
   // Everyone still in the race has answered: nothing to wait for.
   const racing = input.probes.filter((p) => p.state !== 'skipped');
   const allIn = racing.every((p) => ranked.some((r) => r.probe === p));
@@ -124,7 +138,7 @@ export function decide(input: ChooseInput): Decision {
   const until = privates.length
     ? Math.min(...privates.map((r) => r.privateAtMs!)) + timing.settleMs
     : Math.min(...ranked.map((r) => r.atMs)) + timing.graceMs;
-  if (!allIn && input.nowMs < until) return { kind: 'wait', untilMs: until };
+  if ((!allIn && input.nowMs < until) || input.nowMs < ownV4) return { kind: 'wait', untilMs: Math.max(allIn ? 0 : until, ownV4) };
   const reason = ranked.length === 1 ? `only answer, ${what}` : `${what}, best of ${ranked.length} answers`;
   return { kind: 'choose', choice: toChoice(best, mtus, reason) };
 }

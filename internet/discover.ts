@@ -9,7 +9,7 @@ import { run } from '../lib/exec.ts';
 import { vlanId } from '../lib/validate.ts';
 import { findCandidates, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
-import { decide, DEFAULT_TIMING, type ChooseTiming } from './choose.ts';
+import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
 import { backoffDelay, NicProbe, type ProbeConfig } from './probe-nic.ts';
 import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from './types.ts';
@@ -22,6 +22,8 @@ export interface DiscoverTuning {
   /** Where the udhcpc probe script is written (default /run/internet). */
   runDir?: string;
   timing?: ChooseTiming;
+  /** How long after carrier an RA-only winner waits for its own DHCP lease (choose.ts). */
+  v4WaitMs?: number;
   probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
 }
 
@@ -32,6 +34,8 @@ interface Slot {
   /** Operations on one NIC run one after another (start, stop, return home). */
   chain: Promise<void>;
   starting: boolean;
+  /** The current probe's first DHCP attempt has ended (lease or miss). */
+  v4Settled: boolean;
   upped: boolean;
   failures: number;
 }
@@ -58,7 +62,7 @@ class Discovery {
   constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
     private readonly now: () => number) {
     this.slots = cands.map((c) => ({
-      c, chain: Promise.resolve(), starting: false, upped: false, failures: 0,
+      c, chain: Promise.resolve(), starting: false, v4Settled: false, upped: false, failures: 0,
       r: c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 } : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 },
     }));
   }
@@ -120,6 +124,7 @@ class Discovery {
     if (this.done) return;
     s.r.state = 'probing';
     s.r.carrierAtMs = this.now();
+    s.v4Settled = false;
     delete s.r.error;
     log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
     this.progress();
@@ -128,8 +133,10 @@ class Discovery {
     }, {
       attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
       v4: (lease, warnings) => {
+        if (this.done) return;
         s.r.v4 = { lease, atMs: this.now() };
         s.r.state = 'answered';
+        s.v4Settled = true;
         for (const w of warnings) log.warn('dhcp4-odd-answer', { nic: s.c.name, detail: w });
         log.info('dhcp4-lease', { nic: s.c.name, address: `${lease.address}/${lease.prefix}`, router: lease.router, atMs: s.r.v4.atMs });
         this.progress();
@@ -139,9 +146,12 @@ class Discovery {
         if (s.r.state !== 'answered') s.r.state = 'no-answer';
         s.r.note = `dhcp4: ${reason}`;
         log.info('dhcp4-miss', { nic: s.c.name, reason });
+        s.v4Settled = true;
         this.progress();
+        this.evaluate();
       },
       v6: (ra) => {
+        if (this.done) return;
         s.r.v6 = { ra, atMs: this.now() };
         s.r.state = 'answered';
         log.info('ra6', { nic: s.c.name, address: `${ra.address}/${ra.prefix}`, router: ra.router, atMs: s.r.v6.atMs });
@@ -192,8 +202,11 @@ class Discovery {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const mtus = Object.fromEntries(this.slots.map((s) => [s.c.name, s.c.mtu]));
+    const wait = this.opts.v4WaitMs ?? V4_WAIT_MS;
+    const v4PendingUntil = Object.fromEntries(this.slots.filter((s) => s.probe && !s.v4Settled && s.r.carrierAtMs !== undefined)
+      .map((s) => [s.c.name, s.r.carrierAtMs! + wait]));
     const d = decide({ probes: this.slots.map((s) => s.r), nowMs: this.now(), mtus, pinned: this.opts.pin !== undefined,
-      timing: this.opts.timing ?? DEFAULT_TIMING });
+      timing: this.opts.timing ?? DEFAULT_TIMING, v4PendingUntil });
     if (d.kind === 'choose') void this.finish(d.choice);
     else if (d.kind === 'wait') {
       this.opts.log.debug('choice-wait', { untilMs: d.untilMs });

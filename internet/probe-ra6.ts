@@ -49,11 +49,13 @@ export async function readRa6(ns: string, ifname: string): Promise<Ra6 | undefin
  * Sysctls set before the link goes up in the probe namespace: accept RAs, solicit at once and
  * keep soliciting (RFC 7559 backoff, capped at 30 s). DAD is off in the throw-away namespace so
  * the link-local address can send the first RS immediately and the SLAAC address is usable at
- * once (saves ~2 s); the address is checked again by DAD when it is applied to `zos`.
+ * once (saves ~2 s); the address is checked again by DAD when it is applied to `zos`. The
+ * first RS is often lost while a link is still coming up, so solicitations start 1 s apart
+ * (not RFC 4861's 4 s) and back off to 30 s.
  */
 export function ra6Sysctls(ifname: string): string[] {
   const p = `net.ipv6.conf.${ifname.replace(/\./g, '/')}`;
   return [`${p}.disable_ipv6=0`, `${p}.accept_ra=1`, `${p}.autoconf=1`, `${p}.forwarding=0`,
-    `${p}.accept_dad=0`, `${p}.router_solicitation_delay=0`,
+    `${p}.accept_dad=0`, `${p}.router_solicitation_delay=0`, `${p}.router_solicitation_interval=1`,
     `${p}.router_solicitations=-1`, `${p}.router_solicitation_max_interval=30`];
 }

@@ -4,10 +4,11 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
 import { makeNetns, randomName } from './netns.ts';
 
 export interface Topology {
@@ -30,6 +31,8 @@ export interface Nic {
 /** Creates the node and switch namespaces and a scratch dir, all removed after the test. */
 export async function makeTopology(t: Pick<TestContext, 'after'>): Promise<Topology> {
   const node = await makeNetns(t, 'tnode');
+  const probes = `zprobe-${statSync(netnsPath(node)).ino.toString(16)}-`;
+  t.after(() => removeProbeNamespaces(probes));
   const sw = await makeNetns(t, 'tsw');
   const dir = await mkdtemp(join(tmpdir(), 'topo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -144,4 +147,17 @@ export async function stopProc(p: ChildProcess): Promise<void> {
 /** Runs `cmd args` in `ns` and returns stdout (for assertions). */
 export async function sh(ns: string, cmd: string, args: string[]): Promise<string> {
   return (await run('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args])).stdout;
+}
+
+/**
+ * Deletes the probe namespaces (`<prefix>*`) an agent killed mid-probe left behind, killing the
+ * udhcpc / ip monitor still running in them. Tests that check "nothing left behind" do so before
+ * teardown; this only keeps a failed or killed run from littering /run/netns.
+ */
+export async function removeProbeNamespaces(prefix: string): Promise<void> {
+  for (const ns of (await listNetns()).filter((n) => n.startsWith(prefix))) {
+    const pids = (await run('ip', ['netns', 'pids', ns], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
+    for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    await deleteNetns(ns);
+  }
 }

@@ -73,3 +73,17 @@ test('pinned: first answer wins at once, even a public one; skipped NICs are not
   const e = decide({ probes: [v4('a', '1.2.3.4', '1.2.3.1', 1000), s], nowMs: 1000, timing: T });
   assert.equal(e.kind, 'choose');
 });
+
+test('an RA-only winner waits for its own first DHCP attempt, then takes v4 too if it came', () => {
+  const p = v6('a', '2001:db8::5', 100);
+  assert.deepEqual(decide({ probes: [p], nowMs: 200, timing: T, v4PendingUntil: { a: 4600 } }), { kind: 'wait', untilMs: 4600 });
+  assert.deepEqual(decide({ probes: [p], nowMs: 200, timing: T, pinned: true, v4PendingUntil: { a: 4600 } }), { kind: 'wait', untilMs: 4600 });
+  const d = decide({ probes: [p], nowMs: 4600, timing: T, v4PendingUntil: { a: 4600 } });
+  assert.ok(d.kind === 'choose' && !d.choice.v4);
+  p.v4 = { lease: { address: '10.0.0.5', prefix: 24, router: '10.0.0.1', dns: [] }, atMs: 3300 };
+  const e = decide({ probes: [p], nowMs: 3300, timing: T, v4PendingUntil: {} });
+  assert.ok(e.kind === 'choose' && e.choice.v4 && e.choice.v6);
+  // A v4 winner never waits for its v6.
+  const f = decide({ probes: [v4('b', '10.0.0.7', '10.0.0.1', 10)], nowMs: 10, timing: T, v4PendingUntil: { b: 5000 } });
+  assert.equal(f.kind, 'choose');
+});

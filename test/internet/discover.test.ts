@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../lib/exec.ts';
 import { addNic, makeTopology, sh, startDnsmasq, startRadvd } from '../helpers/topology.ts';
-import { assertClean, spawnDiscover } from './fixtures/spawn-discover.ts';
+import { assertClean, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
 
 test('one DHCP NIC among silent and unplugged ones is chosen quickly', async (t) => {
   const topo = await makeTopology(t);
@@ -36,7 +36,8 @@ test('a private gateway wins over a public one that answered first', async (t) =
   const priv = await addNic(topo, 'eth2');
   await startDnsmasq(t, topo, pub, { net: '198.51.100' });
   const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-  await new Promise((r) => setTimeout(r, 1200));
+  await waitForLog(run.stderrSoFar, /probe-started nic=eth2/, 20_000);
+  await new Promise((r) => setTimeout(r, 1000));
   await startDnsmasq(t, topo, priv, { net: '172.20.5' });
   const out = await run.done;
   assert.ok(out.result, out.stderr + out.stdout);
@@ -63,24 +64,32 @@ test('IPv6 only: the RA gives address, router and default route; silent NIC not 
   assert.match(choice.v6!.address, /^fd81:7::/);
   assert.equal(choice.v6!.prefix, 64);
   assert.match(choice.v6!.router, /^fe80::/);
-  const v6At = probes.find((p) => p.nic === 'eth1')!.v6!.atMs;
-  assert.ok(out.result.ms - v6At < 1500, `chose ${out.result.ms - v6At} ms after the RA`);
+  // Chosen once the RA is in and eth1's own first DHCP attempt had its chance (V4_WAIT_MS after
+  // carrier), not after any timeout of the silent NIC.
+  const p1 = probes.find((p) => p.nic === 'eth1')!;
+  const v6At = p1.v6!.atMs;
+  const decidedBy = Math.max(v6At + 300, p1.carrierAtMs! + 4500);
+  assert.ok(out.result.ms - decidedBy < 1500, `chose ${out.result.ms - decidedBy} ms late`);
   if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
   t.diagnostic(`RA result at ${v6At} ms`);
   await assertClean(topo, ['eth1', 'eth2']);
 });
 
-test('a NIC answering both families reports both', async (t) => {
+test('a NIC answering both families: the lease decides, the RA is included if it was in', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startRadvd(t, topo, nic, { prefix: 'fd81:8::/64' });
   await startDnsmasq(t, topo, nic, { net: '10.81.8' });
   const out = await spawnDiscover(t, topo, ['--nics', 'eth1']).done;
   assert.ok(out.result, out.stderr + out.stdout);
-  // v4 is chosen as soon as it arrives; v6 is in the choice only if it had arrived by then.
-  assert.equal(out.result.choice.v4!.router, '10.81.8.1');
   const p = out.result.probes[0]!;
-  assert.equal(!!out.result.choice.v6, !!p.v6 && p.v6.atMs <= p.v4!.atMs + 300);
+  if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
+  // radvd rate-limits its answers (an RS is answered 0..3.5 s later here), dnsmasq pings ~3 s
+  // before it offers: either may come first. Which one decides is unit-tested in choose.test.ts.
+  assert.equal(out.result.choice.v4!.router, '10.81.8.1');
+  assert.equal(!!out.result.choice.v6, !!p.v6);
+  if (out.result.choice.v6) assert.match(out.result.choice.v6.address, /^fd81:8::/);
+  t.diagnostic(`RA at ${p.v6?.atMs} ms, lease at ${p.v4!.atMs} ms`);
   await assertClean(topo, ['eth1']);
 });
 
