@@ -109,4 +109,5 @@ export const optName = (field: string, v: unknown): string | undefined => (given
 /** A VLAN tag, 0 (untagged) .. 4094; optional ones default to 0. */
 export const vlanTag = (field: string, v: unknown): number => (given(v) ? vlanId(field, v) : 0);
 
+/** The shared validators, re-exported so command modules import argument rules from one place. */
 export { linkName, vlanId, vni };

@@ -7,11 +7,15 @@ import { LineReader } from './jsonrpc.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 
-/** Arguments of each command, as the v1 plugin named them. */
+/** ovs.bridge-add arguments (v1 names; options are `column[:key]` -> string). */
 export interface BridgeAddArgs { bridge: string; options?: Record<string, string>; may_exist?: boolean }
+/** ovs.port-add arguments; options are Interface columns. */
 export interface PortAddArgs { bridge: string; port: string; vlan?: number; options?: Record<string, string>; may_exist?: boolean }
+/** ovs.bond-add arguments. */
 export interface BondAddArgs { bridge: string; port: string; links: string[]; mode?: 'balance-slb' | 'balance-tcp' | 'active-backup'; lacp?: boolean }
+/** ovs.vlan-ensure arguments. */
 export interface VlanArgs { master: string; vlan: number; name?: string }
+/** ovs.vxlan-ensure arguments; `remotes` gives unicast peers instead of multicast. */
 export interface VxlanArgs { master: string; vxlan: number; name?: string; remotes?: string[] }
 
 /** A connection to the daemon with one typed method per command. */
