@@ -3,8 +3,9 @@
 // tag, set Interface type=patch options:peer, add-port, set Interface), and vs one ovs-vsctl call
 // per VLAN with all steps joined by `--`. Each scenario gets a fresh private ovsdb-server +
 // ovs-vswitchd (userspace datapath) so switch size does not favour anyone.
-// Run: node --import tsx test/bench/ovs.ts   (needs `node build.mjs` first; make bench does it)
-import { run } from '../../lib/exec.ts';
+// Run: node --import tsx test/bench/ovs.ts, or `make bench` (run.ts imports `title` and `run`).
+import { pathToFileURL } from 'node:url';
+import { run as exec } from '../../lib/exec.ts';
 import { netnsPath } from '../../lib/netns.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
@@ -61,7 +62,11 @@ const joinedArgs = (master: string, tag: number): string[] => {
     '--', '--may-exist', 'add-port', name, peer, '--', 'set', 'Interface', peer, 'type=patch', `options:peer=${patch}`];
 };
 
-async function main(): Promise<void> {
+/** Name shown by test/bench/run.ts. */
+export const title = 'ovs-plugin vlan-ensure vs v1 ovs-vsctl';
+
+/** Runs every scenario and prints the table. */
+export async function run(): Promise<void> {
   await ensureBundle();
   const cleanups: Cleanup[] = [];
   const t = { after: (fn: Cleanup) => { cleanups.push(fn); } };
@@ -70,7 +75,7 @@ async function main(): Promise<void> {
     await ovs.addBridge('backplane');
     return ovs;
   };
-  const vsctlOf = (ovs: Ovs) => (a: string[]) => run('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
+  const vsctlOf = (ovs: Ovs) => (a: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
   const N = Number(process.env.BENCH_VLANS ?? 100);
   const rows: Row[] = [];
   try {
@@ -87,7 +92,7 @@ async function main(): Promise<void> {
     { // Ours, one exec (node start) per call, as a 0-core host would run it.
       const ovs = await fresh();
       const n = Math.min(N, 20);
-      rows.push(await measure('plugin exec: new VLAN', n, 1, (i) => run('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'vlan-ensure',
+      rows.push(await measure('plugin exec: new VLAN', n, 1, (i) => exec('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'vlan-ensure',
         JSON.stringify({ master: 'backplane', vlan: 1 + i })], { env: pluginEnv(ovs) })));
     }
     { // v1: the ovs-vsctl sequence, commands queued (queue=true).
@@ -120,4 +125,4 @@ async function main(): Promise<void> {
   console.log(`targets: one at a time ${one['vs v1']} (want >= 5x), 10 clients ${ten['vs v1']} (want >= 10x)`);
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
