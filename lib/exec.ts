@@ -34,7 +34,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
     const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode };
     if (r.failed && !(opts.allowFailure && typeof r.exitCode === 'number')) {
-      const why = r.timedOut ? `timed out after ${opts.timeoutMs} ms` : res.stderr || r.message;
+      const why = r.timedOut ? `timed out after ${opts.timeoutMs} ms` : res.stderr || r.message || 'failed';
       throw new ExecError(command, r.exitCode, why);
     }
     return res;
