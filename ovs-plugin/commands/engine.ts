@@ -6,7 +6,7 @@
 // connection dropped) is re-planned from the fresh cache, a bounded number of times.
 import { OvsdbError, OvsdbTxnError } from '../ovsdb/errors.ts';
 import type { Client } from '../ovsdb/client.ts';
-import { transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
+import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { mutates, type Env, type Plan, type Planner } from './types.ts';
 import { MONITORED, View } from './view.ts';
@@ -105,7 +105,10 @@ export class Engine {
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
     try {
       if (ops.length === 0) { /* nothing to check or change */ } else if (mutates(ops)) await transactAndWait(this.client, ops, this.o.applyTimeoutMs);
-      else await this.client.transact(VSWITCH_DB, ops);
+      else {
+        await this.client.transact(VSWITCH_DB, ops);
+        await this.applied();
+      }
       this.stats.commands += batch.length;
       for (const b of batch) b.it.resolve(b.plan.result);
     } catch (err) {
@@ -122,6 +125,14 @@ export class Engine {
       }
       it.reject(err);
     }
+  }
+
+  // A repeat changes nothing, but what it confirms may not be applied yet (an earlier call
+  // committed it and timed out, or another writer): answer once cur_cfg has caught up.
+  private async applied(): Promise<void> {
+    const next = this.client.rows('Open_vSwitch')[0]?.next_cfg;
+    if (typeof next !== 'number' || (curCfg(this.client) ?? -Infinity) >= next) return;
+    await this.client.waitFor((c) => (curCfg(c) ?? -Infinity) >= next, this.o.applyTimeoutMs, 'ovs-vswitchd to apply the configuration');
   }
 
   // After a lost race: wait for the cache to move (or a short, growing pause), then re-plan.

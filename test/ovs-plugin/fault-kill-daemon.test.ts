@@ -13,7 +13,7 @@ test('SIGKILL of the daemon mid-batch: never a half-built VLAN; a restarted daem
   assert.equal((await execPlugin(ovs, 'bridge-add', { bridge: 'backplane' })).exitCode, 0);
   let next = 1;
   for (let round = 0; round < 4; round++) {
-    const d = await startDaemon(t, ovs, `p${round}.sock`);
+    const d = await startDaemon(t, ovs, 'plugin.sock');
     const clients = await Promise.all([1, 2, 3].map(() => OvsPluginClient.connect(d.socket)));
     const vlans = Array.from({ length: 30 }, () => next++);
     const calls = vlans.map((vlan, i) => clients[i % 3]!.vlanEnsure({ master: 'backplane', vlan }));
@@ -25,7 +25,8 @@ test('SIGKILL of the daemon mid-batch: never a half-built VLAN; a restarted daem
     assert.deepEqual(a.problems, [], `round ${round}`);
     settled.forEach((s, i) => { if (s.status === 'fulfilled') assert.ok(a.complete.has(vlans[i]!), `answered vlan ${vlans[i]} is complete`); });
     t.diagnostic(`round ${round}: ${settled.filter((s) => s.status === 'fulfilled').length} answered before the kill, ${a.complete.size} vlans complete`);
-    const d2 = await startDaemon(t, ovs, `r${round}.sock`);
+    // Same path: the killed daemon's socket file is stale and must be replaced.
+    const d2 = await startDaemon(t, ovs, 'plugin.sock');
     const c = await OvsPluginClient.connect(d2.socket);
     const retried = await Promise.all(vlans.map((vlan) => c.vlanEnsure({ master: 'backplane', vlan })));
     assert.deepEqual(retried, vlans.map((v) => `vlbr${v}`));

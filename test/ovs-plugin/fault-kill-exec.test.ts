@@ -65,3 +65,23 @@ test('SIGKILL during vxlan-ensure: the retry succeeds and leaves no temporary de
     assert.equal(await ovs.vsctl('port-to-br', `vtep${vni}`), `vxlbr${vni}`);
   }
 });
+
+test('SIGKILL during vlan-del: the VLAN is whole or gone, and the retry succeeds', async (t) => {
+  await ensureBundle();
+  const ovs = await startOvs(t);
+  assert.equal((await execPlugin(ovs, 'bridge-add', { bridge: 'backplane' })).exitCode, 0);
+  const t0 = performance.now();
+  assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 1 })).exitCode, 0);
+  const span = performance.now() - t0;
+  for (let vlan = 2; vlan < 12; vlan++) assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan })).exitCode, 0);
+  for (let vlan = 2; vlan < 12; vlan++) {
+    await killAfter(ovs, 'vlan-del', { master: 'backplane', vlan }, span * (0.4 + Math.random() * 0.7));
+    const a = await auditVlans(ovs, 'backplane');
+    assert.deepEqual(a.problems, []);
+    const r = await execPlugin(ovs, 'vlan-del', { master: 'backplane', vlan });
+    assert.equal(r.exitCode, 0, r.stdout);
+  }
+  const a = await auditVlans(ovs, 'backplane');
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual([...a.complete.keys()], [1]);
+});
