@@ -63,6 +63,11 @@ test('bridge, port, bond, set: results as v1, repeats change nothing, only our r
   assert.equal(await ovs.vsctl('get', 'Interface', 'p1', 'external_ids:zos-owner'), 'ovs-plugin');
   await unchangedBy('set', { table: 'Interface', record: 'p1', values: { mtu_request: '1400', 'external_ids:k': 'v' } }, null);
   await fails('set', { table: 'Port', record: 'nosuch', values: { tag: '3' } }, 'ENOTFOUND');
+  await ok('set', { table: 'Open_vSwitch', record: '.', values: { 'external_ids:system-id': 'node-1' } }, null);
+  assert.equal(await ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:system-id'), 'node-1');
+  await ok('set', { table: 'Port', record: 'p1', values: { tag: '[]', trunks: '[1,2,3]' } }, null);
+  assert.deepEqual([await ovs.vsctl('get', 'Port', 'p1', 'tag'), await ovs.vsctl('get', 'Port', 'p1', 'trunks')], ['[]', '[1, 2, 3]']);
+  await ok('set', { table: 'Port', record: 'p1', values: { tag: '10', trunks: '' } }, null);
 
   await ovs.vsctl('add-port', 'backplane', 'foreign', '--', 'set', 'Interface', 'foreign', 'type=internal');
   await ovs.addBridge('theirs');
