@@ -1,11 +1,14 @@
 // Carrier of the links in the agent's own namespace, event-driven: an rtnetlink socket joined to
-// RTNLGRP_LINK (netlink package; verified to deliver link events here, so the `ip -o monitor
-// link` fallback is not needed). The package drops the message type (NEWLINK vs DELLINK), so
-// each burst of events triggers one fresh dump, which is also what catches links that leave
-// (moved to a probe namespace) or come back. Dumps go over a second socket: a dump on the
-// subscribed socket gets multicast messages mixed into its multipart answer and fails
-// ("Multipart message not terminated properly").
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+// RTNLGRP_LINK (netlink package; verified to deliver link events here). The package drops the
+// message type (NEWLINK vs DELLINK), so each burst of events triggers one fresh dump, which is
+// also what catches links that leave (moved to a probe namespace) or come back. Dumps go over a
+// second socket: a dump on the subscribed socket gets multicast messages mixed into its
+// multipart answer and fails ("Multipart message not terminated properly").
+// Fallback, used when the native addon cannot load (a broken bundle must not leave a node
+// offline): `ip -o monitor link` as a child process for events, `ip -j link` for dumps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { RtNetlinkSocket } from 'netlink';
+import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 
 export interface LinkState {
@@ -17,24 +20,42 @@ export interface LinkState {
   mtu: number;
 }
 
+type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: ChildProcess };
+
 /** Calls `onChange` with all links after subscribing and after every link event; close() stops it. */
 export class LinkWatcher {
   private closed = false;
   private busy = false;
   private again = false;
+  private source!: Source;
 
-  private constructor(private readonly sock: RtNetlinkSocket, private readonly query: RtNetlinkSocket,
-    private readonly onChange: (links: Map<string, LinkState>) => void,
-    private readonly log: Logger) {}
+  private constructor(private readonly onChange: (links: Map<string, LinkState>) => void, private readonly log: Logger) {}
 
   /** Subscribes first, then dumps, so no event between the two is lost. */
-  static async open(onChange: (links: Map<string, LinkState>) => void, log: Logger): Promise<LinkWatcher> {
-    const sock = createRtNetlink();
-    sock.socket.ref(); // keep the event loop alive while we wait for carrier events
-    const w = new LinkWatcher(sock, createRtNetlink(), onChange, log);
-    sock.addMembership('LINK');
-    sock.on('message', (msgs) => { if (msgs.some((m) => m.kind === 'link')) w.refresh(); });
-    sock.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
+  static async open(onChange: (links: Map<string, LinkState>) => void, log: Logger, opts: { ipMonitor?: boolean } = {}): Promise<LinkWatcher> {
+    const w = new LinkWatcher(onChange, log);
+    let nl: typeof import('netlink') | undefined;
+    if (!opts.ipMonitor) {
+      try {
+        nl = await import('netlink'); // lazy: a missing addon must not crash the agent at start
+      } catch (err) {
+        log.warn('netlink-unavailable', { error: String(err), fallback: 'ip monitor' });
+      }
+    }
+    if (nl) {
+      const events = nl.createRtNetlink();
+      events.socket.ref(); // keep the event loop alive while we wait for carrier events
+      events.addMembership('LINK');
+      events.on('message', (msgs) => { if (msgs.some((m) => m.kind === 'link')) w.refresh(); });
+      events.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
+      w.source = { kind: 'netlink', events, query: nl.createRtNetlink() };
+    } else {
+      const proc = spawn('ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      proc.stdout!.on('data', () => w.refresh());
+      proc.on('error', (err) => log.error('ip-monitor-failed', { error: String(err) }));
+      w.source = { kind: 'ip-monitor', proc };
+    }
+    log.debug('link-events', { via: w.source.kind });
     await w.dump();
     return w;
   }
@@ -44,29 +65,34 @@ export class LinkWatcher {
     if (this.closed) return;
     if (this.busy) { this.again = true; return; }
     this.busy = true;
-    void this.dump().catch((err: unknown) => this.log.warn('netlink-dump-failed', { error: String(err) })).finally(() => {
+    void this.dump().catch((err: unknown) => this.log.warn('link-dump-failed', { error: String(err) })).finally(() => {
       this.busy = false;
       if (this.again) { this.again = false; this.refresh(); }
     });
   }
 
   private async dump(): Promise<void> {
-    const msgs = await this.query.getLinks();
-    if (this.closed) return;
     const links = new Map<string, LinkState>();
-    for (const m of msgs) {
-      const name = m.attrs.ifname;
-      if (!name || m.data.index === undefined) continue;
-      links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
+    if (this.source.kind === 'netlink') {
+      for (const m of await this.source.query.getLinks()) {
+        const name = m.attrs.ifname;
+        if (!name || m.data.index === undefined) continue;
+        links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
+      }
+    } else {
+      for (const l of await listLinks(undefined)) {
+        links.set(l.ifname, { name: l.ifname, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP'), mtu: l.mtu });
+      }
     }
-    this.onChange(links);
+    if (!this.closed) this.onChange(links);
   }
 
-  /** Closes the socket; no more callbacks. */
+  /** Closes the socket (or stops `ip monitor`); no more callbacks. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of [this.sock, this.query]) {
+    if (this.source.kind === 'ip-monitor') { this.source.proc.kill('SIGKILL'); return; }
+    for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }
   }

@@ -22,6 +22,8 @@ export interface DiscoverTuning {
   /** Where the udhcpc probe script is written (default /run/internet). */
   runDir?: string;
   timing?: ChooseTiming;
+  /** Link events from `ip -o monitor link` instead of netlink (the fallback, forced; for tests). */
+  ipMonitor?: boolean;
   /** How long after carrier an RA-only winner waits for its own DHCP lease (choose.ts). */
   v4WaitMs?: number;
   probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
@@ -38,6 +40,8 @@ interface Slot {
   v4Settled: boolean;
   upped: boolean;
   failures: number;
+  /** Pending retry after a failed probe start (cleared on exit). */
+  retry?: NodeJS.Timeout;
 }
 
 /** Finds the NIC to build `zos` on. Resolves with the choice and every NIC's probe history. */
@@ -71,6 +75,7 @@ class Discovery {
     const { log, signal } = this.opts;
     return new Promise<DiscoverResult>((resolve, reject) => {
       this.settle = { resolve, reject };
+      if (signal?.aborted) return reject(signal.reason);
       if (signal) {
         const onAbort = () => this.fail(signal.reason ?? new AppError('EABORTED', 'discovery aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
@@ -82,7 +87,7 @@ class Discovery {
       if (!live.length) log.warn('no-probeable-nic', { hint: 'waiting; nothing to probe' });
       this.progress();
       void (async () => {
-        this.watcher = await LinkWatcher.open((links) => this.onLinks(links), log);
+        this.watcher = await LinkWatcher.open((links) => this.onLinks(links), log, { ipMonitor: this.opts.ipMonitor });
         if (this.done) return this.watcher.close();
         // All at once: carrier negotiation of every NIC overlaps.
         await Promise.all(live.map((s) => this.bringUp(s)));
@@ -173,7 +178,13 @@ class Discovery {
       if (e.code === 'EVLAN_UNSUPPORTED') return this.fail(e);
       s.failures++;
       const delay = backoffDelay(s.failures, 1000, 30_000);
-      setTimeout(() => { if (!this.done) { s.r.state = 'waiting-carrier'; void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh()); } }, delay);
+      log.info('probe-retry', { nic: s.c.name, inMs: delay });
+      s.retry = setTimeout(() => {
+        s.retry = undefined;
+        if (this.done) return;
+        s.r.state = 'waiting-carrier';
+        void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh());
+      }, delay);
       this.progress();
     }
   }
@@ -219,6 +230,7 @@ class Discovery {
     this.done = true;
     this.detach();
     if (this.timer) clearTimeout(this.timer);
+    for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
     await Promise.all(this.slots.map((s) => this.enqueue(s, async () => {
       await this.returnHome(s);

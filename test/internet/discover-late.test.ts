@@ -27,6 +27,22 @@ describe('late events', { concurrency: true }, () => {
     await assertClean(topo, ['eth1', 'eth2']);
   });
 
+  test('with the ip-monitor fallback for link events, a late carrier is still seen', async (t) => {
+    const topo = await makeTopology(t);
+    const late = await addNic(topo, 'eth1');
+    await startDnsmasq(t, topo, late, { net: '10.82.4' });
+    await unplug(topo, late);
+    const run = spawnDiscover(t, topo, ['--nics', 'eth1', '--ip-monitor']);
+    await waitForLog(run.stderrSoFar, /link-events via=ip-monitor/, 20_000);
+    await sleep(1000);
+    await plug(topo, late);
+    const out = await run.done;
+    assert.ok(out.result, out.stderr + out.stdout);
+    assert.equal(out.result.choice.nic, 'eth1');
+    assert.ok(out.result.probes[0]!.carrierAtMs! >= 1000);
+    await assertClean(topo, ['eth1']);
+  });
+
   test('a DHCP server that starts 20 s late is found without a restart', async (t) => {
     const topo = await makeTopology(t);
     const nic = await addNic(topo, 'eth1');
