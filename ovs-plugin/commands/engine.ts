@@ -25,14 +25,19 @@ interface Item { planner: Planner<unknown>; resolve(v: unknown): void; reject(e:
 
 /** True for failures that mean "the database moved under us": re-plan and retry. */
 export function isRace(err: unknown): boolean {
-  if (err instanceof OvsdbTxnError) return ['timed out', 'constraint violation', 'referential integrity violation'].includes(err.error);
+  if (err instanceof OvsdbTxnError) {
+    // A failed `wait`, a name another writer just took (unique index), a row it just removed;
+    // other constraint violations (a value out of range) are the command's own fault.
+    if (err.error === 'constraint violation') return /identical values/.test(err.opDetails ?? '');
+    return err.error === 'timed out' || err.error === 'referential integrity violation';
+  }
   return err instanceof OvsdbError && err.code === 'EOVSDB_CONN';
 }
 
 /** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
 export class Engine {
-  /** Counters for logs and tests: transactions sent, commands answered by them, largest batch. */
-  readonly stats = { transactions: 0, commands: 0, maxBatch: 0 };
+  /** Counters for logs and tests: transactions sent, commands answered by them, largest batch, failed shared transactions re-run alone. */
+  readonly stats = { transactions: 0, commands: 0, maxBatch: 0, splits: 0 };
   private queue: Item[] = [];
   private busy = false;
   private readonly o: Required<EngineOptions>;
@@ -113,6 +118,7 @@ export class Engine {
       for (const b of batch) b.it.resolve(b.plan.result);
     } catch (err) {
       if (batch.length > 1) {
+        this.stats.splits++;
         // Re-run each alone, in order, ahead of anything that arrived meanwhile.
         this.queue.unshift(...batch.map((b) => ({ ...b.it, solo: true })));
         return;

@@ -57,10 +57,11 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
     a.vlanEnsure({ master: 'backplane', vlan: 101, name: 'wrong' }), // conflicts with a good one
     b.vlanEnsure({ master: 'nosuch', vlan: 300 }),
     a.portAdd({ bridge: 'backplane', port: 'vlbr10p' }),
+    b.set({ table: 'Port', record: 'vlbr10p', values: { vlan_mode: 'bogus' } }), // plans fine, OVSDB refuses it
   ];
   const res = await Promise.allSettled([...good, ...bad]);
   res.slice(0, 30).forEach((r, i) => assert.deepEqual(r, { status: 'fulfilled', value: `vlbr${100 + i}` }));
-  assert.deepEqual(res.slice(30).map((r) => r.status === 'rejected' && (r.reason as any).code), ['ECONFLICT', 'ENOTFOUND', 'EEXIST']);
+  assert.deepEqual(res.slice(30).map((r) => r.status === 'rejected' && (r.reason as any).code), ['ECONFLICT', 'ENOTFOUND', 'EEXIST', 'EOVSDB_TXN']);
   assert.equal((await portsOf(ovs, 'backplane')).length, 31);
 
   // SIGTERM: in-flight commands are answered, the socket is removed, exit 0.
@@ -73,8 +74,9 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   assert.ok(answered > 0, 'requests sent before SIGTERM were answered');
   assert.equal(await d.exited, 0, d.output());
   assert.ok(!existsSync(d.socket), 'socket removed');
-  const stats = /ovs-plugin-stopped transactions=(\d+) commands=(\d+) maxBatch=(\d+)/.exec(d.output());
+  const stats = /ovs-plugin-stopped transactions=(\d+) commands=(\d+) maxBatch=(\d+) splits=(\d+)/.exec(d.output());
   assert.ok(stats, d.output());
   assert.ok(Number(stats[3]) > 1, `commands that arrived together shared a transaction: ${stats[0]}`);
+  assert.ok(Number(stats[4]) >= 1, `the shared transaction with the bad set failed and was re-run one by one: ${stats[0]}`);
   assert.equal((await portsOf(ovs, 'backplane')).length, 31 + answered);
 });
