@@ -20,11 +20,26 @@ export const probePrefix = (): string => `zprobe-${netnsInode()}-`;
 /** The probe namespace for the NIC with `ifindex`. */
 export const probeNsName = (ifindex: number): string => `${probePrefix()}${ifindex}`;
 
-/** Creates `ns` (lo up) and moves `nic` into it. Undo: moveHome + deleteNetns. */
+/** Creates `ns` and moves `nic` into it (lo stays down: DHCP and RA do not need it). */
 export async function moveIn(ns: string, nic: string): Promise<void> {
-  await ensureNetns(ns);
-  await ip(ns, ['link', 'set', 'lo', 'up']);
+  const r = await run('ip', ['netns', 'add', ns], { allowFailure: true, timeoutMs: 15_000 });
+  if (r.exitCode !== 0) await ensureNetns(ns); // exists already (left over): reuse it
   await ip(undefined, ['link', 'set', nic, 'netns', ns]);
+}
+
+/**
+ * The fast way home for a probe we started (its processes already killed): delete the VLAN
+ * sub-interface if any, move the NIC back, delete the namespace. Anything unexpected falls
+ * back to emptyAndDelete, which inspects the namespace.
+ */
+export async function moveHome(ns: string, nic: string, subIf: string | undefined, log: Logger): Promise<void> {
+  if (subIf) await run('ip', ['-n', ns, 'link', 'del', subIf], { allowFailure: true, timeoutMs: 15_000 });
+  const r = await run('ip', ['-n', ns, 'link', 'set', nic, 'netns', String(process.pid)], { allowFailure: true, timeoutMs: 15_000 });
+  const d = await run('ip', ['netns', 'delete', ns], { allowFailure: true, timeoutMs: 15_000 });
+  if (r.exitCode !== 0 || d.exitCode !== 0) {
+    log.debug('probe-return-slow-path', { nic, ns, stderr: (r.stderr + d.stderr).trim() });
+    await emptyAndDelete(ns, log);
+  }
 }
 
 /** Kills every process whose network namespace is `ns` (leftover udhcpc / ip monitor). */

@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Lease4, Ra6 } from './types.ts';
 import { parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
-import { emptyAndDelete, moveIn } from './probe-netns.ts';
+import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
 
 /** What a probe reports to discovery. */
 export interface ProbeEvents {
@@ -64,6 +64,7 @@ export class NicProbe {
   private checking = false;
   private recheck = false;
   private lost = false;
+  private stopped = false;
 
   constructor(readonly nic: string, readonly ifindex: number, readonly ns: string,
     private readonly cfg: ProbeConfig, private readonly ev: ProbeEvents) {
@@ -95,10 +96,12 @@ export class NicProbe {
 
   /** Stops everything, brings the NIC home and deletes the namespace. Idempotent. */
   async stop(): Promise<void> {
-    this.ac.abort();
+    this.ac.abort(); // kills udhcpc
     if (this.timer) clearTimeout(this.timer);
     this.monitor?.kill('SIGKILL');
-    await emptyAndDelete(this.ns, this.cfg.log);
+    if (this.stopped) { await emptyAndDelete(this.ns, this.cfg.log); return; }
+    this.stopped = true;
+    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log);
   }
 
   // Safety net for events that came before `ip monitor` subscribed: checks at 0.3, 1, 2 and 4 s,
