@@ -32,6 +32,15 @@ function tagOfBridge(view: View, br: CachedRow): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * True for a bridge that v1 (or a hand-run ovs-vsctl) left empty: not created by us and holding
+ * nothing but its own internal port. Our own transactions never leave such a half state, so an
+ * empty bridge of ours was made on purpose (bridge-add) and is not taken over.
+ */
+export function isBare(view: View, br: CachedRow): boolean {
+  return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
+}
+
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: Command<VlanArgs, string> = {
   validate: validateVlan(['master', 'vlan']),
@@ -57,7 +66,10 @@ export const vlanEnsure: Command<VlanArgs, string> = {
     }
     const name = peer.bridge ? str(peer.bridge.name) : want;
     const named = view.byName('Bridge', name);
-    if (!peer.bridge && named) {
+    // An empty bridge of this name (only its internal port) is what v1 left when it died after
+    // add-br (0-core #206): adopt it instead of failing every retry. Any other bridge conflicts.
+    const adopt = !peer.bridge && named && isBare(view, named) ? named : undefined;
+    if (!peer.bridge && named && !adopt) {
       const other = tagOfBridge(view, named);
       throw conflict(`bridge ${name} exists and ${other === undefined ? 'is not a vlan bridge' : `is the bridge of vlan ${other}`}`, { name, vlan: other });
     }
@@ -70,6 +82,10 @@ export const vlanEnsure: Command<VlanArgs, string> = {
     }
     if (peer.bridge && peer.port) {
       ops.push(waitHasPort(idOf(peer.bridge), name, idOf(peer.port)));
+    } else if (adopt) {
+      const ins = insertPort(`${p}pe`, { name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] });
+      ops.push(waitRow('Bridge', idOf(adopt), { name, ports: ovsSet(uuidsOf(adopt.ports).map(uuid)) }), ...waitNamesFree([], [n.peer], [n.peer]),
+        ...ins.ops, addRefs('Bridge', idOf(adopt), 'ports', [ins.ref]));
     } else {
       const root = view.root();
       if (!root) throw notFound('OVSDB has no Open_vSwitch row');

@@ -7,8 +7,9 @@ import type { Operation } from '../ovsdb/types.ts';
 import { ovsSet, uuid } from '../ovsdb/notation.ts';
 import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { delRefs, insertBridge, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
+import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
 import type { Command, Plan, Planner } from './types.ts';
+import { isBare } from './vlan.ts';
 import { idOf, isOwned, str, uuidsOf, View } from './view.ts';
 
 interface VxlanArgs { master?: string; vxlan: number; name?: string; remotes?: string[] }
@@ -30,7 +31,15 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
       }
       return { ops: [waitNamed('Bridge', idOf(mbr), a.master!), waitHasPort(idOf(on), str(on.name), idOf(port))], result: str(on.name), claims };
     }
-    if (view.byName('Bridge', want)) throw conflict(`bridge ${want} exists and is not the bridge of vxlan ${a.vxlan}`, { name: want });
+    const named = view.byName('Bridge', want);
+    if (named && isBare(view, named)) {
+      // v1 died between add-br and add-port: adopt the empty bridge (see vlan.ts).
+      const ins = insertPort(`${p}x`, { name: dev, interfaces: [{ name: dev }] });
+      const ops = [waitNamed('Bridge', idOf(mbr), a.master!), waitRow('Bridge', idOf(named), { name: want, ports: ovsSet(uuidsOf(named.ports).map(uuid)) }),
+        ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', idOf(named), 'ports', [ins.ref])];
+      return { ops, result: want, claims, reads: [`Bridge:${a.master}`] };
+    }
+    if (named) throw conflict(`bridge ${want} exists and is not the bridge of vxlan ${a.vxlan}`, { name: want });
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
     const ops: Operation[] = [waitNamed('Bridge', idOf(mbr), a.master!), ...waitNamesFree([want], [want, dev], [want, dev]),
