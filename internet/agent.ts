@@ -6,7 +6,7 @@ import { AppError, toAppError } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { applyChoice, applyStatic, type Applied } from './apply.ts';
-import { dismantleZos, ensureZosBridge } from './bridge.ts';
+import { BridgeError, dismantleZos, ensureZosBridge } from './bridge.ts';
 import type { CliOptions } from './cli.ts';
 import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
@@ -84,17 +84,21 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       } catch (err) {
         if (signal.aborted) return aborted();
         const e = toAppError(err);
-        if (FATAL.has(e.code)) {
-          log.error('cannot-continue', { step: what, code: e.code, error: e.message });
-          await st({ phase: 'failed', error: errorOf(e) });
-          return EXIT.UNSUPPORTED;
-        }
+        if (FATAL.has(e.code)) return stop(e, what);
         const delay = retryDelay(attempt);
         log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
         await st({ phase: 'retrying', attempt, error: errorOf(e) });
         try { await sleep(delay, signal); } catch { return aborted(); }
       }
     }
+  };
+  // Gives up on something retrying cannot fix: exit 3 (FATAL codes) or 1, the status says why.
+  const stop = async (err: unknown, step: string): Promise<number> => {
+    const e = toAppError(err);
+    log.error('cannot-continue', { step, code: e.code, error: e.message });
+    process.stderr.write(`internet: ${e.message}\n`);
+    await st({ phase: 'failed', error: errorOf(e) });
+    return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
   };
   const aborted = async (): Promise<number> => {
     log.info('aborted', { reason: String(signal.reason?.message ?? signal.reason) });
@@ -122,15 +126,13 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
     return finish(applied, port.name, zs.mac ?? '', { reason: 'repaired hand-off' });
   }
   if (zs.exists) {
-    log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
-      addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
     try {
+      if (zs.kind !== 'bridge') throw new BridgeError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${zs.kind}): not ours to take apart`);
+      log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
+        addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
       await dismantleZos(undefined, log);
     } catch (err) {
-      const e = toAppError(err);
-      log.error('cannot-continue', { code: e.code, error: e.message });
-      await st({ phase: 'failed', error: errorOf(e) });
-      return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
+      return stop(err, 'repair');
     }
   }
 

@@ -1,7 +1,18 @@
-// Runs every benchmark in turn (`make bench`). Each module runs its benchmark when imported.
-const BENCHES = ['./ovsdb.ts', './ovs.ts'];
+// `make bench`: runs each bench module in turn. A bench module exports `title` and `run()`;
+// add new ones to the list below.
+const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
+  () => import('./agent.ts'),
+];
 
-for (const b of BENCHES) {
-  console.log(`\n== ${b}`);
-  await import(b);
+async function main(): Promise<void> {
+  const filter = process.argv[2];
+  for (const load of benches) {
+    const b = await load();
+    if (filter && !b.title.includes(filter)) continue;
+    const t0 = Date.now();
+    await b.run();
+    console.log(`(${b.title}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
 }
+
+main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });

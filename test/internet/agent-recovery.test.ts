@@ -86,3 +86,17 @@ test('online zos whose dhcp-zos zinit forgot: hand-off again, network untouched'
   assert.ok(env.zinit.services.has('dhcp-zos'));
   assert.match(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), /-r 10\.66\.3\.\d+ /);
 });
+
+test('a "zos" that is not a bridge is not ours to take apart: exit 3, message, NICs untouched', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startDnsmasq(t, topo, nic, { net: '10.66.4' });
+  await ip(topo.node, ['link', 'add', 'zos', 'type', 'veth', 'peer', 'name', 'zospeer']);
+  const before = await netSnapshot(topo.node);
+  const env = await agentEnv(t, topo);
+  const r = await runAgentE2E(env, ['eth1']);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.out, /"zos" exists but is not a bridge/);
+  assert.equal(await netSnapshot(topo.node), before);
+  assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'failed');
+});

@@ -58,7 +58,7 @@ for (const generation of [1, 2] as const) {
     const again = await runAgentE2E(env, ['eth1', 'eth2', 'eth3', 'eth4']);
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /already-configured/);
-    assert.ok(again.ms < 3000, `rerun took ${again.ms} ms`);
+    assert.ok(again.ms < 5000, `rerun took ${again.ms} ms`);
     assert.equal(await netSnapshot(topo.node), before);
     assert.equal(env.zinit.commands.filter((c) => c.startsWith('monitor')).length, monitors);
     t.diagnostic(`first run ${r.ms} ms (agent total ${s.totalMs} ms), rerun ${again.ms} ms`);
