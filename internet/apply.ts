@@ -10,6 +10,7 @@ import { ZOS } from './bridge.ts';
 import type { StaticIp } from './cmdline.ts';
 import type { Choice, Lease4, Ra6 } from './types.ts';
 
+/** Where and how to apply: namespace, the NIC under zos, resolv.conf path, logger. */
 export interface ApplyOptions {
   /** Namespace to configure; undefined: the one this process runs in. */
   ns?: string;

@@ -8,6 +8,7 @@ import { ip, listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { setSysctl } from './sysctl.ts';
 
+/** The bridge every Zero-OS component expects the node's uplink on. */
 export const ZOS = 'zos';
 
 /** Bridge build failures; codes EZOSNOTBRIDGE, EVLANFILTER, ENONIC, EBRIDGE. */
@@ -18,6 +19,7 @@ export class BridgeError extends AppError {
   }
 }
 
+/** What ensureZosBridge builds: the NIC (and its MAC) to put under zos, optional VLANs. */
 export interface BridgeOptions {
   /** Namespace to build in; undefined: the one this process runs in. */
   ns?: string;

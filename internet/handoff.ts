@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../lib/atomic-file.ts';
 import type { Logger } from '../lib/log.ts';
 import type { ZinitClient } from '../zinit/client.ts';
 
+/** zinit service name of the permanent DHCP client (as Zero-OS names it). */
 export const DHCP_ZOS = 'dhcp-zos';
 /** The udhcpc hook script the image ships (busybox's examples/udhcp/simple.script). */
 export const UDHCPC_SCRIPT = '/usr/share/udhcpc/default.script';

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import type { ProbeResult } from './types.ts';
 
+/** Where the run is; `online`, `aborted` and `failed` are final. */
 export type Phase = 'starting' | 'recovering' | 'checking' | 'discovering' | 'configuring' | 'handoff'
   | 'retrying' | 'online' | 'aborted' | 'failed';
 

@@ -9,6 +9,7 @@ import { agentEnv, startAgent } from '../helpers/agent-run.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../helpers/topology.ts';
 import { anchorRun } from './anchor.ts';
 
+/** Bench title, shown above its table and usable as a filter: `make bench` / run.ts <filter>. */
 export const title = 'internet: time to a default route on zos';
 
 const KS = [0, 2, 4, 8];

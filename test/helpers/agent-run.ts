@@ -9,6 +9,7 @@ import { deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
 import { startFakeZinit, type FakeZinit } from './fake-zinit.ts';
 import type { Topology } from './topology.ts';
 
+/** The bundle under test (built by `node build.mjs`). */
 export const AGENT = resolve(import.meta.dirname, '../../dist/internet.js');
 
 /** Files and the fake zinit one agent run uses, all under the topology's scratch dir. */
@@ -37,6 +38,7 @@ export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cm
   return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf'), zinit };
 }
 
+/** How an agent run ended: exit code or signal, its combined output, wall time. */
 export interface AgentResult { code: number | null; signal: NodeJS.Signals | null; out: string; ms: number }
 
 /** A running agent: its process, its output so far, and its end. */

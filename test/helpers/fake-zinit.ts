@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test';
 
 interface Svc { state: string; pid: number; target: 'Up' | 'Down'; after: Record<string, string> }
 
+/** A running fake and what it recorded. */
 export interface FakeZinit {
   path: string;
   /** Commands in gen-1 form ("monitor dhcp-zos"), whichever generation was spoken. */
