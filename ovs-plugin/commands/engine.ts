@@ -4,6 +4,7 @@
 // transaction fails, its commands are re-run one by one so a bad command cannot fail the others.
 // A transaction lost to a concurrent writer (a `wait` failed, a unique name was taken, the
 // connection dropped) is re-planned from the fresh cache, a bounded number of times.
+import { AppError } from '../../lib/errors.ts';
 import { OvsdbError, OvsdbTxnError } from '../ovsdb/errors.ts';
 import type { Client } from '../ovsdb/client.ts';
 import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
@@ -124,12 +125,13 @@ export class Engine {
         return;
       }
       const it = batch[0]!.it;
-      if (isRace(err) && ++it.attempts < this.o.maxAttempts) {
+      if (!isRace(err)) return it.reject(err);
+      if (++it.attempts < this.o.maxAttempts) {
         await this.settle(it.attempts);
         this.queue.unshift(it);
         return;
       }
-      it.reject(err);
+      it.reject(new AppError('ECONTENDED', `gave up after ${it.attempts} attempts: other writers kept changing what this command reads`, { attempts: it.attempts }, err));
     }
   }
 

@@ -15,6 +15,11 @@ test('exec framing: missing and unknown commands fail with exit 1 and a framed e
   const unknown = await run('node', [BUNDLE, 'frobnicate', '{}'], { allowFailure: true });
   assert.equal(unknown.exitCode, 1);
   assert.equal((unframe(unknown.stdout) as { message: string }).message, 'unknown command: frobnicate');
+  // Arguments are checked before connecting: no OVSDB needed to refuse them.
+  const t0 = performance.now();
+  const bad = await run('node', [BUNDLE, 'ovs.vlan-ensure', '{"master":"b","vlan":9999}'], { allowFailure: true, env: { ...process.env as Record<string, string>, OVS_DB: 'unix:/nonexistent.sock' } });
+  assert.deepEqual([bad.exitCode, unframe(bad.stdout)], [1, { code: 'EINVALID', message: 'vlan: 9999 is out of range 0..4094', field: 'vlan' }]);
+  assert.ok(performance.now() - t0 < 5000);
 });
 
 test('bridge, port, bond, set: results as v1, repeats change nothing, only our rows are deleted', async (t) => {

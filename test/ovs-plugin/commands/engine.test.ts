@@ -1,0 +1,88 @@
+// The engine against a scripted fake client: shared transactions, claims that keep conflicting
+// plans apart, re-running a failed batch one by one, bounded retries of lost races.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../../../ovs-plugin/commands/engine.ts';
+import type { Plan } from '../../../ovs-plugin/commands/types.ts';
+import { OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import type { Client } from '../../../ovs-plugin/ovsdb/client.ts';
+import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
+
+/** A client whose transact is `script`; records every transaction's comments. */
+function fakeClient(script: (ops: Operation[]) => unknown[]) {
+  const sent: string[][] = [];
+  const client = {
+    cache: new Map(),
+    rows: () => [{ _uuid: ['uuid', 'r'], cur_cfg: 1, next_cfg: 1 }],
+    ready: async () => {},
+    monitor: async () => {},
+    onUpdate: () => () => {},
+    waitFor: async () => {},
+    transact: async (_db: string, ops: Operation[]) => {
+      sent.push(ops.filter((o) => o.op === 'comment').map((o) => (o as { comment: string }).comment));
+      return script(ops);
+    },
+  };
+  return { client: client as unknown as Client, sent };
+}
+
+const ok = (ops: Operation[]) => ops.map((o) => (o.op === 'select' ? { rows: [{ next_cfg: 2 }] } : {}));
+const change = (name: string, claims: string[] = [name]): Plan<string> =>
+  ({ ops: [{ op: 'comment', comment: name }, { op: 'mutate', table: 'T', where: [], mutations: [] }], result: name, claims });
+
+test('commands that arrive together share one transaction, each answered with its own result', async () => {
+  const { client, sent } = fakeClient(ok);
+  const e = new Engine(client, { datapathType: 'netdev' });
+  const got = await Promise.all(['a', 'b', 'c'].map((n) => e.commit(() => change(n))));
+  assert.deepEqual(got, ['a', 'b', 'c']);
+  assert.deepEqual(sent, [['a', 'b', 'c']]);
+  assert.deepEqual(e.stats, { transactions: 1, commands: 3, maxBatch: 3, splits: 0 });
+});
+
+test('plans claiming the same name never share a transaction', async () => {
+  const { client, sent } = fakeClient(ok);
+  const e = new Engine(client, { datapathType: 'netdev' });
+  await Promise.all([e.commit(() => change('x')), e.commit(() => change('a', ['Bridge:z'])), e.commit(() => change('b', ['Bridge:z']))]);
+  assert.deepEqual(sent, [['x', 'a'], ['b']]);
+});
+
+test('a failed shared transaction is re-run one by one: only the bad command fails', async () => {
+  const { client, sent } = fakeClient((ops) => {
+    const bad = ops.findIndex((o) => o.op === 'comment' && o.comment === 'bad');
+    if (bad >= 0) throw new OvsdbTxnError(bad + 1, ops[bad + 1], 'constraint violation', 'bogus is not one of the allowed values');
+    return ok(ops);
+  });
+  const e = new Engine(client, { datapathType: 'netdev' });
+  const res = await Promise.allSettled([e.commit(() => change('first')), e.commit(() => change('good1')), e.commit(() => change('bad')), e.commit(() => change('good2'))]);
+  assert.deepEqual(res.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code)), ['first', 'good1', 'EOVSDB_TXN', 'good2']);
+  assert.deepEqual(sent, [['first', 'good1', 'bad', 'good2'], ['first'], ['good1'], ['bad'], ['good2']]);
+  assert.equal(e.stats.splits, 1);
+});
+
+test('a lost race is re-planned; endless races give up with ECONTENDED', async () => {
+  let n = 0;
+  const { client } = fakeClient((ops) => {
+    if (n++ < 2) throw new OvsdbTxnError(0, ops[0], 'timed out', undefined);
+    return ok(ops);
+  });
+  const e = new Engine(client, { datapathType: 'netdev' }, { maxAttempts: 4 });
+  let planned = 0;
+  assert.equal(await e.commit(() => { planned++; return change('r'); }), 'r');
+  assert.equal(planned, 3, 'planned again from the cache after each lost race');
+
+  const always = fakeClient((ops) => { throw new OvsdbTxnError(0, ops[0], 'timed out', undefined); });
+  const e2 = new Engine(always.client, { datapathType: 'netdev' }, { maxAttempts: 3 });
+  await assert.rejects(e2.commit(() => change('r')), (err: { code: string }) => err.code === 'ECONTENDED');
+  assert.equal(always.sent.length, 3);
+});
+
+test('a repeat (wait operations only) is sent without a next_cfg bump', async () => {
+  const { client, sent } = fakeClient((ops) => {
+    assert.ok(ops.every((o) => o.op === 'wait' || o.op === 'comment'), 'no mutation appended');
+    return ops.map(() => ({}));
+  });
+  const e = new Engine(client, { datapathType: 'netdev' });
+  const plan: Plan<string> = { ops: [{ op: 'comment', comment: 'w' }, { op: 'wait', table: 'T', where: [], columns: [], until: '==', rows: [], timeout: 0 }], result: 'same', claims: [] };
+  assert.equal(await e.commit(() => plan), 'same');
+  assert.deepEqual(sent, [['w']]);
+});
