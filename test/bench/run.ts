@@ -2,6 +2,7 @@
 // add new ones to the list below.
 const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./agent.ts'),
+  () => import('./ovs.ts'),
 ];
 
 async function main(): Promise<void> {
