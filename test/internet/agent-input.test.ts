@@ -85,3 +85,20 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
   assert.match(st.stderr, /none.json: ENOENT/);
   await assertUntouched(env, before);
 });
+
+for (const [key, cmdline] of [['vlan:priv', 'vlan:priv=12'], ['vlan:pub', 'vlan:pub=20']] as const) {
+  test(`${key} on a kernel without VLAN filtering: exit 3 naming it, no zos, no probe namespace`, async (t) => {
+    const { env } = await setup(t, cmdline);
+    const r = await runAgentE2E(env, ['eth1', 'eth2']);
+    const { listLinks } = await import('../../lib/ip.ts');
+    if (r.code === 0) {
+      t.diagnostic('this kernel does VLAN filtering: nothing to refuse');
+      return;
+    }
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /VLAN|vlan/);
+    assert.deepEqual(await listLinks(env.topo.node, 'zos'), []);
+    assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
+    for (const n of ['eth1', 'eth2']) assert.equal((await listLinks(env.topo.node, n))[0]?.master, undefined);
+  });
+}
