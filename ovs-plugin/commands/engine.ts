@@ -118,6 +118,11 @@ export class Engine {
       this.stats.commands += batch.length;
       for (const b of batch) b.it.resolve(b.plan.result);
     } catch (err) {
+      if (err instanceof OvsdbError && err.code === 'EOVSDB_TIMEOUT') {
+        // Committed, but ovs-vswitchd has not applied it in time: re-running would only wait again.
+        for (const b of batch) b.it.reject(err);
+        return;
+      }
       if (batch.length > 1) {
         this.stats.splits++;
         // Re-run each alone, in order, ahead of anything that arrived meanwhile.

@@ -5,9 +5,15 @@ import type { Env } from '../commands/types.ts';
 /** OVSDB address when OVS_DB is not set (the system ovsdb-server's socket). */
 export const DEFAULT_DB = 'unix:/var/run/openvswitch/db.sock';
 
-/** OVS_DB and OVS_DATAPATH (default `system`; `netdev` where there is no OVS kernel module). */
-export function readEnv(env: NodeJS.ProcessEnv = process.env): { db: string; env: Env } {
+/**
+ * OVS_DB, OVS_DATAPATH (default `system`; `netdev` where there is no OVS kernel module) and
+ * OVS_TIMEOUT: ms to wait for ovs-vswitchd to apply a change (default 10000, like
+ * `ovs-vsctl --timeout`).
+ */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): { db: string; env: Env; applyTimeoutMs: number } {
   const datapathType = env.OVS_DATAPATH || 'system';
   if (!/^[a-z]{1,16}$/.test(datapathType)) throw new ValidationError('OVS_DATAPATH', `${JSON.stringify(datapathType)} is not a datapath type`);
-  return { db: env.OVS_DB || DEFAULT_DB, env: { datapathType } };
+  const applyTimeoutMs = env.OVS_TIMEOUT ? Number(env.OVS_TIMEOUT) : 10000;
+  if (!Number.isInteger(applyTimeoutMs) || applyTimeoutMs < 1) throw new ValidationError('OVS_TIMEOUT', 'must be a positive number of milliseconds');
+  return { db: env.OVS_DB || DEFAULT_DB, env: { datapathType }, applyTimeoutMs };
 }

@@ -19,10 +19,10 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
     command.validate(raw);
-    const { db, env } = readEnv();
+    const { db, env, applyTimeoutMs } = readEnv();
     const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {
-      const engine = new Engine(client, env);
+      const engine = new Engine(client, env, { applyTimeoutMs });
       await engine.start();
       out(frame(await execute(engine, name, raw)));
       return 0;

@@ -45,10 +45,10 @@ async function clearStaleSocket(path: string): Promise<void> {
 export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger();
   const args = parseServeArgs(argv);
-  const { db: envDb, env } = readEnv();
+  const { db: envDb, env, applyTimeoutMs } = readEnv();
   const db = args.db ?? envDb;
   const client = await connectOvsdb(db, { reconnect: true, logger: log });
-  const engine = new Engine(client, env);
+  const engine = new Engine(client, env, { applyTimeoutMs });
   await engine.start();
   await clearStaleSocket(args.socket);
 
