@@ -79,15 +79,17 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
 
 /**
  * Applies the RA result. The probe namespace skipped DAD (discover's probe-ra6.ts), so the
- * address does DAD here, and we wait for it: the node is online only once it is usable.
+ * address does DAD here; IPv6-only (`alone`), we wait for it, since the node is online only
+ * once the address is usable. Beside a v4 lease the v4 side owns the link MTU and DNS, and DAD
+ * finishes in the background.
  */
-export async function applyRa6(o: ApplyOptions, ra: Ra6, writeDns = true): Promise<Applied> {
-  await setMtu(o, ra.mtu);
+export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
+  if (alone) await setMtu(o, ra.mtu);
   const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
   await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
   await routeVia(o, '-6', 'default', ra.router);
-  await waitDad(o, ra.address);
-  if (writeDns) await writeResolvConf(o.resolvConf, ra.dns, undefined, 'RA');
+  if (alone) await waitDad(o, ra.address);
+  if (alone) await writeResolvConf(o.resolvConf, ra.dns, undefined, 'RA');
   o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
   return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
 }
@@ -109,7 +111,7 @@ async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<v
 export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> {
   if (!c.v4 && !c.v6) throw new Error(`choice for ${c.nic} has neither a lease nor an RA`);
   const v4 = c.v4 ? await applyLease4(o, c.v4) : undefined;
-  const v6 = c.v6 ? await applyRa6(o, c.v6, !v4 || !v4.dns.length) : undefined;
+  const v6 = c.v6 ? await applyRa6(o, c.v6, !v4) : undefined;
   if (v4 && v6) return { ...v4, addresses: [...v4.addresses, ...v6.addresses], gateways: [...v4.gateways, ...v6.gateways], dns: [...v4.dns, ...v6.dns] };
   return (v4 ?? v6)!;
 }

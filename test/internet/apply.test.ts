@@ -71,3 +71,22 @@ test('static ip=: address and gateway on zos, resolv.conf untouched without dns'
   await assert.rejects(readFile(resolv, 'utf8'), { code: 'ENOENT' });
   await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.61.3.1']);
 });
+
+test('dual stack: v4 lease and RA both applied; the lease owns MTU and DNS', async (t) => {
+  const { topo, mac, peer } = await zosOn(t);
+  await ip(topo.sw, ['addr', 'add', '10.61.4.1/24', 'dev', peer]);
+  await ip(topo.sw, ['link', 'set', peer, 'up']);
+  const resolv = join(topo.dir, 'resolv.conf');
+  const applied = await applyChoice({ ns: topo.node, nic: 'eth1', resolvConf: resolv, log }, {
+    nic: 'eth1', mac, mtu: 1500, reason: 'test',
+    v4: { address: '10.61.4.150', prefix: 24, router: '10.61.4.1', dns: ['10.61.4.53'], mtu: 1400 },
+    v6: { address: 'fd61:4::5', prefix: 64, router: 'fe80::1', dns: ['fd61:4::53'], mtu: 1500 },
+  });
+  assert.deepEqual(applied.addresses, ['10.61.4.150/24', 'fd61:4::5/64']);
+  assert.deepEqual(applied.gateways, ['10.61.4.1', 'fe80::1']);
+  assert.equal(applied.leasedIp, '10.61.4.150');
+  assert.equal((await listLinks(topo.node, 'zos'))[0]?.mtu, 1400);
+  assert.equal(await readFile(resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.61.4.53\n');
+  const d6 = await ipJson<{ gateway?: string; dev: string }>(topo.node, ['-6', 'route', 'show', 'default']);
+  assert.equal(d6[0]?.gateway, 'fe80::1');
+});
