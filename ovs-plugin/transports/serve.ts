@@ -60,6 +60,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const handle = async (sock: Socket, line: string): Promise<void> => {
     let id: unknown = null;
     let notification = false;
+    let method: string | undefined;
     let reply: Record<string, unknown>;
     try {
       let req: Record<string, unknown>;
@@ -72,12 +73,15 @@ export async function runServe(argv: string[]): Promise<number> {
       id = req.id ?? null;
       notification = !('id' in req);
       if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') throw new AppError('EREQUEST', 'need jsonrpc "2.0" and a method');
+      method = req.method.slice(0, 64);
       checkDepth('params', req.params);
       if (stopping) throw new AppError('ESHUTDOWN', 'daemon is shutting down');
       const result = await execute(engine, req.method, req.params ?? {});
       reply = { jsonrpc: '2.0', id, result: result ?? null };
     } catch (err) {
-      reply = { jsonrpc: '2.0', id, error: rpcError(toAppError(err)) };
+      const e = toAppError(err);
+      reply = { jsonrpc: '2.0', id, error: rpcError(e) };
+      log.warn('ovs-command-failed', { method, code: e.code, message: e.message });
     }
     // JSON-RPC 2.0 section 4.1: a notification (no id) is never answered, not even on error.
     if (!sock.destroyed && !notification) sock.write(JSON.stringify(reply) + '\n');
