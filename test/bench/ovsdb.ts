@@ -1,7 +1,8 @@
 // Benchmark: transactions per second of our OVSDB client vs forking ovs-vsctl, for a trivial
 // write (Open_vSwitch external_ids:bench=N), against a private ovsdb-server + ovs-vswitchd.
-// Run: node --import tsx test/bench/ovsdb.ts
-import { run } from '../../lib/exec.ts';
+// Run: node --import tsx test/bench/ovsdb.ts (or `make bench`, which runs every bench module).
+import { pathToFileURL } from 'node:url';
+import { run as exec } from '../../lib/exec.ts';
 import { connectOvsdb, type Client } from '../../ovs-plugin/ovsdb/client.ts';
 import { ovsMap } from '../../ovs-plugin/ovsdb/notation.ts';
 import type { Operation } from '../../ovs-plugin/ovsdb/types.ts';
@@ -31,13 +32,17 @@ async function measure(name: string, n: number, fn: (i: number) => Promise<unkno
   return { name, n, parallel, 'tx/s': Math.round((n / total) * 1000), 'p50 ms': p(0.5), 'p99 ms': p(0.99) };
 }
 
-async function main() {
+/** Name shown by test/bench/run.ts. */
+export const title = 'OVSDB client transactions vs ovs-vsctl';
+
+/** Measures every row and prints the table. */
+export async function run(): Promise<void> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     const ovs = await startOvs({ after: (fn: () => Promise<void> | void) => { cleanups.push(fn); } } as never);
     const c: Client = await connectOvsdb(ovs.url);
     cleanups.unshift(() => c.close());
-    const vsctl = (args: string[]) => run('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=10', ...args]);
+    const vsctl = (args: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=10', ...args]);
     const rows = [
       await measure('client transact (no wait)', 1000, (i) => c.transact(VSWITCH_DB, write(i))),
       await measure('client transact (no wait), 10 in flight', 2000, (i) => c.transact(VSWITCH_DB, write(i)), 10),
@@ -53,4 +58,4 @@ async function main() {
   }
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

@@ -3,6 +3,7 @@
 const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./agent.ts'),
   () => import('./ovs.ts'),
+  () => import('./ovsdb.ts'),
 ];
 
 async function main(): Promise<void> {
