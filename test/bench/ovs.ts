@@ -9,27 +9,16 @@ import { run as exec } from '../../lib/exec.ts';
 import { netnsPath } from '../../lib/netns.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
+import { measure } from './measure.ts';
 import { BUNDLE, ensureBundle, pluginEnv, startDaemon } from '../ovs-plugin/helpers.ts';
 
 type Cleanup = () => Promise<void> | void;
 interface Row { scenario: string; n: number; clients: number; 'total ms': number; 'ms/VLAN': number; 'p50 ms': number; 'p99 ms': number; 'vs v1'?: string }
 
-async function measure(scenario: string, n: number, clients: number, fn: (i: number) => Promise<unknown>): Promise<Row> {
-  const lat: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < n) {
-      const i = next++;
-      const s = performance.now();
-      await fn(i);
-      lat.push(performance.now() - s);
-    }
-  }));
-  const total = performance.now() - t0;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => +lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(2);
-  return { scenario, n, clients, 'total ms': Math.round(total), 'ms/VLAN': +(total / n).toFixed(2), 'p50 ms': q(0.5), 'p99 ms': q(0.99) };
+async function measureRow(scenario: string, n: number, clients: number, fn: (i: number) => Promise<unknown>): Promise<Row> {
+  const m = await measure(n, clients, fn);
+  const q = (p: number) => +m.q(p).toFixed(2);
+  return { scenario, n, clients, 'total ms': Math.round(m.totalMs), 'ms/VLAN': +(m.totalMs / n).toFixed(2), 'p50 ms': q(0.5), 'p99 ms': q(0.99) };
 }
 
 /** A serial queue: v1's plugin.toml had queue=true, so core0 ran ovs.* commands one at a time. */
@@ -84,30 +73,30 @@ export async function run(): Promise<void> {
       const d = await startDaemon(t as never, ovs);
       const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
       cleanups.push(() => cs.forEach((c) => c.close()));
-      rows.push(await measure('plugin daemon: new VLAN', N, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + i })));
-      rows.push(await measure('plugin daemon: existing VLAN', N * 2, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + (i % N) })));
-      rows.push(await measure('plugin daemon: new VLAN', N, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + i })));
-      rows.push(await measure('plugin daemon: existing VLAN', N * 2, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + (i % N) })));
+      rows.push(await measureRow('plugin daemon: new VLAN', N, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + i })));
+      rows.push(await measureRow('plugin daemon: existing VLAN', N * 2, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + (i % N) })));
+      rows.push(await measureRow('plugin daemon: new VLAN', N, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + i })));
+      rows.push(await measureRow('plugin daemon: existing VLAN', N * 2, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + (i % N) })));
     }
     { // Ours, one exec (node start) per call, as a 0-core host would run it.
       const ovs = await fresh();
       const n = Math.min(N, 20);
-      rows.push(await measure('plugin exec: new VLAN', n, 1, (i) => exec('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'vlan-ensure',
+      rows.push(await measureRow('plugin exec: new VLAN', n, 1, (i) => exec('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'vlan-ensure',
         JSON.stringify({ master: 'backplane', vlan: 1 + i })], { env: pluginEnv(ovs) })));
     }
     { // v1: the ovs-vsctl sequence, commands queued (queue=true).
       const ovs = await fresh();
       const vsctl = vsctlOf(ovs);
       const q = queued();
-      rows.push(await measure('v1 ovs-vsctl sequence: new VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
-      rows.push(await measure('v1 ovs-vsctl sequence: existing VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
-      rows.push(await measure('v1 ovs-vsctl sequence: new VLAN', N, 10, (i) => q(() => v1VlanEnsure(vsctl, 'backplane', 1001 + i))));
+      rows.push(await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
+      rows.push(await measureRow('v1 ovs-vsctl sequence: existing VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
+      rows.push(await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 10, (i) => q(() => v1VlanEnsure(vsctl, 'backplane', 1001 + i))));
     }
     { // One ovs-vsctl call per VLAN, all steps joined by `--`.
       const ovs = await fresh();
       const vsctl = vsctlOf(ovs);
-      rows.push(await measure('ovs-vsctl joined by --: new VLAN', N, 1, (i) => vsctl(joinedArgs('backplane', 1 + i))));
-      rows.push(await measure('ovs-vsctl joined by --: new VLAN', N, 10, (i) => vsctl(joinedArgs('backplane', 1001 + i))));
+      rows.push(await measureRow('ovs-vsctl joined by --: new VLAN', N, 1, (i) => vsctl(joinedArgs('backplane', 1 + i))));
+      rows.push(await measureRow('ovs-vsctl joined by --: new VLAN', N, 10, (i) => vsctl(joinedArgs('backplane', 1001 + i))));
     }
   } finally {
     for (const fn of cleanups.reverse()) await fn();

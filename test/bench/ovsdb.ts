@@ -8,28 +8,16 @@ import { ovsMap } from '../../ovs-plugin/ovsdb/notation.ts';
 import type { Operation } from '../../ovs-plugin/ovsdb/types.ts';
 import { transactAndWait, VSWITCH_DB } from '../../ovs-plugin/ovsdb/vswitch.ts';
 import { startOvs } from '../helpers/ovs.ts';
+import { measure } from './measure.ts';
 
 const write = (n: number): Operation[] => [
   { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'delete', ['set', ['bench']]]] },
   { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'insert', ovsMap({ bench: String(n) })]] },
 ];
 
-async function measure(name: string, n: number, fn: (i: number) => Promise<unknown>, parallel = 1) {
-  const lat: number[] = [];
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < n) {
-      const i = next++;
-      const s = performance.now();
-      await fn(i);
-      lat.push(performance.now() - s);
-    }
-  }));
-  const total = performance.now() - t0;
-  lat.sort((a, b) => a - b);
-  const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(2);
-  return { name, n, parallel, 'tx/s': Math.round((n / total) * 1000), 'p50 ms': p(0.5), 'p99 ms': p(0.99) };
+async function measureRow(name: string, n: number, fn: (i: number) => Promise<unknown>, parallel = 1) {
+  const m = await measure(n, parallel, fn);
+  return { name, n, parallel, 'tx/s': Math.round((n / m.totalMs) * 1000), 'p50 ms': m.q(0.5).toFixed(2), 'p99 ms': m.q(0.99).toFixed(2) };
 }
 
 /** Name shown by test/bench/run.ts. */
@@ -44,12 +32,12 @@ export async function run(): Promise<void> {
     cleanups.unshift(() => c.close());
     const vsctl = (args: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=10', ...args]);
     const rows = [
-      await measure('client transact (no wait)', 1000, (i) => c.transact(VSWITCH_DB, write(i))),
-      await measure('client transact (no wait), 10 in flight', 2000, (i) => c.transact(VSWITCH_DB, write(i)), 10),
-      await measure('client transactAndWait (cur_cfg)', 300, (i) => transactAndWait(c, write(i))),
-      await measure('client transactAndWait, 10 in flight', 600, (i) => transactAndWait(c, write(i)), 10),
-      await measure('ovs-vsctl --no-wait set', 100, (i) => vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
-      await measure('ovs-vsctl set (waits for vswitchd)', 100, (i) => vsctl(['set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
+      await measureRow('client transact (no wait)', 1000, (i) => c.transact(VSWITCH_DB, write(i))),
+      await measureRow('client transact (no wait), 10 in flight', 2000, (i) => c.transact(VSWITCH_DB, write(i)), 10),
+      await measureRow('client transactAndWait (cur_cfg)', 300, (i) => transactAndWait(c, write(i))),
+      await measureRow('client transactAndWait, 10 in flight', 600, (i) => transactAndWait(c, write(i)), 10),
+      await measureRow('ovs-vsctl --no-wait set', 100, (i) => vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
+      await measureRow('ovs-vsctl set (waits for vswitchd)', 100, (i) => vsctl(['set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
     ];
     console.log(`ovs-vswitchd control socket up ${ovs.vswitchdStartMs} ms after spawn`);
     console.table(rows);
