@@ -3,7 +3,7 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../lib/atomic-file.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, toAppError } from '../lib/errors.ts';
 import { ip, ipJson } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { ZOS } from './bridge.ts';
@@ -31,11 +31,19 @@ export interface Applied {
   leasedIp?: string;
 }
 
-/** Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). */
+/**
+ * Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). A value
+ * the NIC refuses (a server's odd option 26) is logged and skipped: it must not keep the node
+ * offline.
+ */
 async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   if (!mtu) return;
-  await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
-  await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
+  try {
+    await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
+    await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
+  } catch (err) {
+    o.log.warn('apply.mtu-refused', { mtu, error: toAppError(err).message });
+  }
 }
 
 /** `ip route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet. */
@@ -64,9 +72,14 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
   const gateways: string[] = [];
   for (const r of routes) {
     const dest = r.dest === '0.0.0.0/0' ? 'default' : r.dest;
-    if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
-    else await routeVia(o, '-4', dest, r.via);
-    if (dest === 'default') gateways.push(r.via);
+    try {
+      if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
+      else await routeVia(o, '-4', dest, r.via);
+      if (dest === 'default') gateways.push(r.via);
+    } catch (err) {
+      // One odd option-121 route must not keep the node offline; the default route decides.
+      o.log.warn('apply.route-refused', { dest, via: r.via, error: toAppError(err).message });
+    }
   }
   if (!gateways.length) {
     await routeVia(o, '-4', 'default', l.router);
