@@ -1,0 +1,22 @@
+// runAgent with a stand-in discovery that returns the Choices listed in $FAKE_CHOICES (a JSON
+// file), one per call, the last one repeated. Lets tests drive the agent's retry path with
+// Choice objects directly. Run it inside a test namespace only (nsenter), like dist/internet.js.
+import { readFileSync } from 'node:fs';
+import { createLogger } from '../../lib/log.ts';
+import { runAgent } from '../../internet/agent.ts';
+import { parseCli } from '../../internet/cli.ts';
+import type { Choice } from '../../internet/types.ts';
+
+const choices = JSON.parse(readFileSync(process.env.FAKE_CHOICES!, 'utf8')) as Choice[];
+let calls = 0;
+const log = createLogger();
+const ac = new AbortController();
+process.on('SIGTERM', () => ac.abort(new Error('stopped by SIGTERM')));
+void runAgent(parseCli(process.argv.slice(2)), {
+  discover: async (o) => {
+    const choice = choices[Math.min(calls++, choices.length - 1)]!;
+    o.log.info('fake-discover', { call: calls, nic: choice.nic });
+    return { choice, probes: [] };
+  },
+  recoverProbeNamespaces: async () => [],
+}, log, ac.signal).then((code) => { process.stdout.write('', () => process.exit(code)); });
