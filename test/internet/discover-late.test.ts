@@ -15,7 +15,7 @@ describe('late events', { concurrency: true }, () => {
     await startDnsmasq(t, topo, late, { net: '10.82.1' });
     await unplug(topo, late);
     const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(run.stderrSoFar, /info carrier nic=eth2/, 20_000);
+    await waitForLog(run.stderrSoFar, /info carrier nic=eth2/, 60_000);
     await sleep(3000);
     await plug(topo, late);
     const out = await run.done;
@@ -33,7 +33,7 @@ describe('late events', { concurrency: true }, () => {
     await startDnsmasq(t, topo, late, { net: '10.82.4' });
     await unplug(topo, late);
     const run = spawnDiscover(t, topo, ['--nics', 'eth1', '--ip-monitor']);
-    await waitForLog(run.stderrSoFar, /link-events via=ip-monitor/, 20_000);
+    await waitForLog(run.stderrSoFar, /link-events via=ip-monitor/, 60_000);
     await sleep(1000);
     await plug(topo, late);
     const out = await run.done;
@@ -48,7 +48,7 @@ describe('late events', { concurrency: true }, () => {
     const nic = await addNic(topo, 'eth1');
     await addNic(topo, 'eth2', { plugged: false });
     const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(run.stderrSoFar, /info carrier nic=eth1/, 20_000);
+    await waitForLog(run.stderrSoFar, /info carrier nic=eth1/, 60_000);
     await sleep(20_000);
     assert.match(run.stderrSoFar(), /dhcp4-miss nic=eth1 reason="no DHCP answer"/);
     await startDnsmasq(t, topo, nic, { net: '10.82.2' });
@@ -67,9 +67,9 @@ describe('late events', { concurrency: true }, () => {
     const nic = await addNic(topo, 'eth1');
     await addNic(topo, 'eth2');
     const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(run.stderrSoFar, /probe-started nic=eth1/, 20_000);
+    await waitForLog(run.stderrSoFar, /probe-started nic=eth1/, 60_000);
     await unplug(topo, nic);
-    await waitForLog(run.stderrSoFar, /info carrier-lost nic=eth1/, 10_000);
+    await waitForLog(run.stderrSoFar, /info carrier-lost nic=eth1/, 60_000);
     await startDnsmasq(t, topo, nic, { net: '10.82.3' }); // brings the switch side up again
     const out = await run.done;
     assert.ok(out.result, out.stderr + out.stdout);

@@ -22,7 +22,7 @@ describe('exit paths', { concurrency: true }, () => {
     const prefix = probePrefixOf(topo);
     // (makeTopology's teardown removes leftover probe namespaces should recovery fail.)
     const first = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(first.stderrSoFar, /probe-started nic=eth1[\s\S]*probe-started nic=eth2|probe-started nic=eth2[\s\S]*probe-started nic=eth1/, 20_000);
+    await waitForLog(first.stderrSoFar, /probe-started nic=eth1[\s\S]*probe-started nic=eth2|probe-started nic=eth2[\s\S]*probe-started nic=eth1/, 60_000);
     first.proc.kill('SIGKILL');
     await first.done;
     const stranded = (await listNetns()).filter((n) => n.startsWith(prefix));
@@ -48,7 +48,7 @@ describe('exit paths', { concurrency: true }, () => {
     await addNic(topo, 'eth2', { plugged: false });
     await startDnsmasq(t, topo, nic, { net: '10.83.1', router: null });
     const r = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(r.stderrSoFar, /dhcp4-miss nic=eth1 reason="lease without router option"/, 20_000);
+    await waitForLog(r.stderrSoFar, /dhcp4-miss nic=eth1 reason="lease without router option"/, 60_000);
     r.proc.kill('SIGTERM');
     const out = await r.done;
     assert.equal(out.result, undefined);
