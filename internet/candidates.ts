@@ -9,6 +9,7 @@ import { ValidationError } from '../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 
+/** A link discovery may probe (or must skip, with the reason). */
 export interface Candidate {
   name: string;
   ifindex: number;

@@ -11,6 +11,7 @@ import type { RtNetlinkSocket } from 'netlink';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 
+/** One link of the agent's namespace as the watcher sees it. */
 export interface LinkState {
   name: string;
   ifindex: number;

@@ -7,6 +7,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Choice, ProbeResult } from './types.ts';
 
+/** The two waiting windows of the choice (ms). */
 export interface ChooseTiming {
   /** After the first private answer, wait this long for ties (another private answer). */
   settleMs: number;
@@ -14,6 +15,7 @@ export interface ChooseTiming {
   graceMs: number;
 }
 
+/** ~300 ms for ties among private answers, ~2.5 s for a private answer to beat a public one. */
 export const DEFAULT_TIMING: ChooseTiming = { settleMs: 300, graceMs: 2500 };
 
 /**
@@ -36,6 +38,7 @@ export interface ChooseInput {
   timing?: ChooseTiming;
 }
 
+/** Choose now, wait until a time (then ask again), or nothing qualifies yet. */
 export type Decision =
   | { kind: 'choose'; choice: Choice }
   | { kind: 'wait'; untilMs: number }

@@ -15,6 +15,7 @@ import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from './types.ts';
 import { writeUdhcpcScript } from './udhcpc-script.ts';
 
+/** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
 
 /** Options beyond the contract, for tests and tuning; all optional. */

@@ -22,6 +22,7 @@ export interface ProbeEvents {
   carrierLost(): void;
 }
 
+/** How a probe runs; only `script` is required. */
 export interface ProbeConfig {
   script: string;
   vlan?: number;
