@@ -52,9 +52,19 @@ function liveReason(l: IpLink, addrs: IpAddr[], defaults: IpRoute[]): string | u
   return undefined;
 }
 
+/** Selection options: `--nics`, `zos.nic=`, and (tests only) what counts as physical. */
+export interface CandidateOptions {
+  nics?: string[];
+  pin?: string;
+  physical?: (l: IpLink) => boolean;
+}
+
+const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
+
 /** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
-export async function findCandidates(opts: { nics?: string[]; pin?: string }, log: Logger): Promise<Candidate[]> {
+export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
   const links = await listLinks(undefined);
+  const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
   let chosen: IpLink[];
   if (opts.nics) {
     chosen = [];
@@ -65,24 +75,39 @@ export async function findCandidates(opts: { nics?: string[]; pin?: string }, lo
       if (!chosen.includes(l)) chosen.push(l);
     }
   } else {
-    chosen = links.filter((l) => isPhysical(l));
+    chosen = links.filter(physical);
     for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
   }
   if (opts.pin !== undefined) {
-    const pin = opts.pin.toLowerCase();
-    const hit = chosen.filter((l) => l.ifname === opts.pin || l.address?.toLowerCase() === pin);
+    const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
     if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
     chosen = hit;
   }
+  return toCandidates(chosen);
+}
+
+async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
   const [addrs, def4, def6] = await Promise.all([
     ipJson<IpAddr>(undefined, ['addr', 'show']),
     ipJson<IpRoute>(undefined, ['-4', 'route', 'show', 'default']),
     ipJson<IpRoute>(undefined, ['-6', 'route', 'show', 'default']),
   ]);
-  return chosen.map((l) => {
+  return links.map((l) => {
     const skip = liveReason(l, addrs, [...def4, ...def6]);
     const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu };
     if (skip) c.skip = skip;
     return c;
   });
+}
+
+/**
+ * A link that appeared after discovery started (a driver loading late, a USB NIC), if it is a
+ * candidate: physical and matching the pin. Without `--nics` only; undefined when it is not.
+ */
+export async function lateCandidate(name: string, opts: CandidateOptions): Promise<Candidate | undefined> {
+  if (opts.nics || name === 'lo') return undefined;
+  const [l] = await listLinks(undefined, name);
+  if (!l || !(opts.physical ?? ((x: IpLink) => isPhysical(x)))(l)) return undefined;
+  if (opts.pin !== undefined && !pinMatches(l, opts.pin)) return undefined;
+  return (await toCandidates([l]))[0];
 }

@@ -7,7 +7,8 @@
 import { AppError } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 import { vlanId } from '../lib/validate.ts';
-import { findCandidates, type Candidate } from './candidates.ts';
+import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
+import type { IpLink } from '../lib/ip.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
 import { backoffDelay, NicProbe, type ProbeConfig } from './probe-nic.ts';
@@ -25,6 +26,8 @@ export interface DiscoverTuning {
   timing?: ChooseTiming;
   /** Link events from `ip -o monitor link` instead of netlink (the fallback, forced; for tests). */
   ipMonitor?: boolean;
+  /** What counts as a physical NIC (tests: veth named alike); default candidates.ts isPhysical. */
+  physical?: (l: IpLink) => boolean;
   /** How long after carrier an RA-only winner waits for its own DHCP lease (choose.ts). */
   v4WaitMs?: number;
   probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
@@ -56,20 +59,42 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   return new Discovery(opts, cands, script, now).run();
 }
 
+function newSlot(c: Candidate): Slot {
+  const r: ProbeResult = c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 }
+    : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 };
+  return { c, r, chain: Promise.resolve(), starting: false, v4Settled: false, upped: false, failures: 0 };
+}
+
 class Discovery {
   private readonly slots: Slot[];
   private watcher: LinkWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private done = false;
   private detach = (): void => {};
+  /** Links already judged (candidates or not), so a late link is looked at once. */
+  private readonly judged = new Set<string>();
   private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
 
   constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
     private readonly now: () => number) {
-    this.slots = cands.map((c) => ({
-      c, chain: Promise.resolve(), starting: false, v4Settled: false, upped: false, failures: 0,
-      r: c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 } : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 },
-    }));
+    this.slots = cands.map(newSlot);
+  }
+
+  // Without --nics, a NIC may appear late (driver, USB): judge each new link once.
+  private async judgeLate(links: Map<string, LinkState>): Promise<void> {
+    if (this.opts.nics) return;
+    if (!this.judged.size) for (const s of this.slots) this.judged.add(s.c.name);
+    for (const name of links.keys()) {
+      if (this.judged.has(name)) continue;
+      this.judged.add(name);
+      const c = await lateCandidate(name, this.opts).catch(() => undefined);
+      if (!c || this.done) continue;
+      const s = newSlot(c);
+      this.slots.push(s);
+      this.opts.log.info('nic-appeared', { nic: c.name, skipped: c.skip });
+      this.progress();
+      if (!c.skip) void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh());
+    }
   }
 
   run(): Promise<DiscoverResult> {
@@ -116,6 +141,7 @@ class Discovery {
 
   private onLinks(links: Map<string, LinkState>): void {
     if (this.done) return;
+    void this.judgeLate(links);
     for (const s of this.slots) {
       const l = links.get(s.c.name);
       if (s.r.state !== 'waiting-carrier' || s.starting || s.probe || !l?.carrier) continue;

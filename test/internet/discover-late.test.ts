@@ -43,6 +43,22 @@ describe('late events', { concurrency: true }, () => {
     await assertClean(topo, ['eth1']);
   });
 
+  test('without --nics, a physical NIC that appears after start (late driver) is probed', async (t) => {
+    const topo = await makeTopology(t);
+    await addNic(topo, 'eth1'); // not "physical" for this run: never a candidate
+    // Tests cannot make a physical NIC: the fixture counts links named hot* as physical.
+    const run = spawnDiscover(t, topo, ['--physical-prefix', 'hot']);
+    await waitForLog(run.stderrSoFar, /warn no-probeable-nic/, 60_000);
+    const hot = await addNic(topo, 'hot1');
+    await startDnsmasq(t, topo, hot, { net: '10.82.5' });
+    const out = await run.done;
+    assert.ok(out.result, out.stderr + out.stdout);
+    assert.equal(out.result.choice.nic, 'hot1');
+    assert.deepEqual(out.result.probes.map((p) => p.nic), ['hot1']);
+    assert.match(out.stderr, /info nic-appeared nic=hot1/);
+    await assertClean(topo, ['eth1', 'hot1']);
+  });
+
   test('a DHCP server that starts 20 s late is found without a restart', async (t) => {
     const topo = await makeTopology(t);
     const nic = await addNic(topo, 'eth1');
