@@ -4,6 +4,7 @@
 // is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
+import { writeFile } from 'node:fs/promises';
 import { AppError } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 import { vlanId } from '../lib/validate.ts';
@@ -122,7 +123,11 @@ class Discovery {
     });
   }
 
+  // Up in the agent's namespace only to see carrier. RAs are refused there first: an RA in the
+  // moment before the NIC moves would give it a SLAAC address and a default route here (and on
+  // the next run it would count as live). /proc/sys/net is the opener's namespace: ours.
   private async bringUp(s: Slot): Promise<void> {
+    await writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {});
     const r = await run('ip', ['link', 'set', s.c.name, 'up'], { allowFailure: true, timeoutMs: 15_000 });
     if (r.exitCode === 0) s.upped = true;
     else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });

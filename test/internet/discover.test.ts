@@ -24,6 +24,8 @@ describe('discover', { concurrency: true }, () => {
     assert.equal(choice.v4!.router, '10.81.1.1');
     assert.deepEqual(choice.v4!.dns, ['10.81.1.53']);
     assert.equal(probes.find((p) => p.nic === 'eth3')!.state, 'waiting-carrier');
+    // Waiting for carrier in the node namespace, eth3 refused RAs there (and only there).
+    assert.equal((await sh(topo.node, 'cat', ['/proc/sys/net/ipv6/conf/eth3/accept_ra'])).trim(), '0');
     // Decided on the DHCP answer plus the settle window, not after silent NICs' 6 s attempts.
     const v4At = probes.find((p) => p.nic === 'eth1')!.v4!.atMs;
     assert.ok(out.result.ms - v4At < 2000, `chose ${out.result.ms - v4At} ms after the answer`);
