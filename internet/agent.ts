@@ -2,6 +2,7 @@
 // node as it is, repair a half-built one, else discover (or take ip=), build zos, apply, hand
 // off to zinit. It never gives up on the network (a oneshot exiting non-zero blocks every
 // dependent forever): failures retry with capped backoff while the status file stays current.
+import { dirname, join } from 'node:path';
 import { AppError, toAppError } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
@@ -65,10 +66,12 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   log.setDebug(kernel.debug);
   log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
 
+  // dhcp-zos's hook script lives beside the status file (/run/internet on a node: tmpfs, per boot).
+  const dhcpSpec = (leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
   const finish = async (applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> => {
     await st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
     const done = await withRetry('handoff', async () => applied.leasedIp !== undefined
-      ? handoff(client, cli.zinitDir, applied.leasedIp, log)
+      ? handoff(client, cli.zinitDir, dhcpSpec(applied.leasedIp), log)
       : (await removeDhcpZos(client, cli.zinitDir, log)) ? 'removed' : 'none');
     if (typeof done === 'number') return done;
     await st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
@@ -116,7 +119,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       gateways: [zs.default4, zs.default6].filter((g): g is string => !!g), dns: [],
       ...(!kernel.static && zs.default4 ? { leasedIp: zs.v4[0]!.split('/')[0]! } : {}),
     };
-    if (applied.leasedIp === undefined || await dhcpZosInPlace(client, cli.zinitDir, applied.leasedIp)) {
+    if (applied.leasedIp === undefined || await dhcpZosInPlace(client, cli.zinitDir, dhcpSpec(applied.leasedIp))) {
       await st({ phase: 'online', nic: port.name, mac: zs.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
         reason: 'already configured', handoff: 'unchanged', totalMs: status.now() });
       log.info('already-configured', { nic: port.name, address: applied.addresses.join(','), totalMs: status.now() });

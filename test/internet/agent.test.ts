@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { ipJson, listLinks } from '../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
@@ -31,9 +32,10 @@ for (const generation of [1, 2] as const) {
     const def = await ipJson<{ gateway: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default']);
     assert.deepEqual(def.map((d) => [d.gateway, d.dev]), [['10.64.1.1', 'zos']]);
     assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.64.1.53\n');
-    assert.equal(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), dhcpZosUnit(addr.local));
+    const spec = { leasedIp: addr.local, script: join(topo.dir, 'dhcp-zos.script'), resolvConf: env.resolv };
+    assert.equal(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), dhcpZosUnit(spec));
     assert.ok(env.zinit.commands.includes('monitor dhcp-zos'), env.zinit.commands.join('; '));
-    assert.equal(env.zinit.loaded.get('dhcp-zos'), dhcpZosUnit(addr.local));
+    assert.equal(env.zinit.loaded.get('dhcp-zos'), dhcpZosUnit(spec));
     const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
     assert.equal(s.phase, 'online');
     assert.equal(s.nic, 'eth1');
