@@ -51,7 +51,10 @@ export class LinkWatcher {
       events.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
       w.source = { kind: 'netlink', events, query: nl.createRtNetlink() };
     } else {
-      const proc = spawn('ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      // Tied to us through its stdin: if the agent dies (even SIGKILL) the pipe closes, `read`
+      // returns and the shell kills `ip monitor`, which would otherwise block forever.
+      const proc = spawn('sh', ['-c', '"$@" </dev/null & p=$!; read _; kill $p', 'sh', 'ip', '-o', 'monitor', 'link'],
+        { stdio: ['pipe', 'pipe', 'ignore'] });
       proc.stdout!.on('data', () => w.refresh());
       proc.on('error', (err) => log.error('ip-monitor-failed', { error: String(err) }));
       w.source = { kind: 'ip-monitor', proc };
@@ -92,7 +95,7 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.kill('SIGKILL'); return; }
+    if (this.source.kind === 'ip-monitor') { this.source.proc.stdin?.end(); return; }
     for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }

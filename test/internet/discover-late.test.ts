@@ -2,6 +2,7 @@
 // late (found by the per-NIC retry with backoff, no restart), carrier lost mid-probe.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { run as exec } from '../../lib/exec.ts';
 import { addNic, makeTopology, plug, startDnsmasq, unplug } from '../helpers/topology.ts';
 import { assertClean, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
 
@@ -41,6 +42,14 @@ describe('late events', { concurrency: true }, () => {
     assert.equal(out.result.choice.nic, 'eth1');
     assert.ok(out.result.probes[0]!.carrierAtMs! >= 1000);
     await assertClean(topo, ['eth1']);
+    // No `ip monitor` outlives the fixture, even one killed with SIGKILL.
+    const again = spawnDiscover(t, topo, ['--nics', 'eth1', '--ip-monitor']);
+    await waitForLog(again.stderrSoFar, /link-events via=ip-monitor/, 60_000);
+    again.proc.kill('SIGKILL');
+    await again.done;
+    await sleep(300);
+    const left = (await exec('ip', ['netns', 'pids', topo.node])).stdout.trim();
+    assert.equal(left, '', `processes left in the node namespace: ${left}`);
   });
 
   test('without --nics, a physical NIC that appears after start (late driver) is probed', async (t) => {
