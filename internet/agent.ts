@@ -140,7 +140,9 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   }
 
   // 2. Find the network (or take ip=), build zos, apply; retried until it works.
+  let othersHome: Promise<void> | undefined;
   const net = await withRetry('network', async (attempt) => {
+    await othersHome; // a previous attempt's losing NICs are home before probing again
     await st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
     let nic: string, mac: string, reason: string;
     let choice: DiscoverResult['choice'] | undefined;
@@ -154,6 +156,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
         now: () => status.now(), onProgress: (probes) => { void st({ probes }); } });
       await st({ probes: r.probes });
+      othersHome = r.othersHome;
       choice = r.choice;
       ({ nic, mac, reason } = choice);
     }
@@ -170,8 +173,10 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       throw err;
     }
   });
-  if (typeof net === 'number') return net;
-  return finish(net.applied, net.nic, net.mac, { reason: net.reason });
+  if (typeof net === 'number') { await othersHome; return net; }
+  const code = await finish(net.applied, net.nic, net.mac, { reason: net.reason });
+  await othersHome; // nothing is left in a probe namespace when the agent exits
+  return code;
 }
 
 /** With ip=, zos counts as configured only with that address and gateway on that device. */

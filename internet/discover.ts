@@ -258,29 +258,41 @@ class Discovery {
   }
 
   // Every exit: stop probes, bring NICs home, delete namespaces, put down what we brought up.
-  private async cleanup(chosen?: string): Promise<void> {
+  // Returns when `chosen` is home (or, without one, when all are); `all` when every NIC is.
+  private cleanup(chosen?: string): { chosenHome: Promise<void>; all: Promise<void> } {
     this.done = true;
     this.detach();
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
-    await Promise.all(this.slots.map((s) => this.enqueue(s, async () => {
+    const goHome = (s: Slot) => this.enqueue(s, async () => {
       await this.returnHome(s);
       if (s.upped && s.c.name !== chosen) await run('ip', ['link', 'set', s.c.name, 'down'], { allowFailure: true });
-    })));
+    });
+    // The chosen NIC first, alone: with many losers tearing down at once, its two `ip` forks
+    // would queue behind theirs on a small machine. The losers' probes stop at once meanwhile.
+    const mine = this.slots.find((s) => s.c.name === chosen);
+    for (const s of this.slots) if (s !== mine) s.probe?.halt();
+    const chosenHome = mine ? goHome(mine) : Promise.resolve();
+    const all = chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(() => undefined);
+    return { chosenHome: mine ? chosenHome : all, all };
   }
 
+  // Resolves once the chosen NIC is home: the losers come home meanwhile (othersHome), so
+  // building zos does not wait for their namespaces to be torn down (~0.3 s with 8 silent NICs).
   private async finish(choice: Choice): Promise<void> {
     if (this.done) return;
     this.opts.log.info('chosen', { nic: choice.nic, reason: choice.reason, atMs: this.now() });
-    await this.cleanup(choice.nic);
+    const { chosenHome, all } = this.cleanup(choice.nic);
+    await chosenHome;
+    const othersHome = all.then(() => this.progress());
     this.progress();
-    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)) });
+    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)), othersHome });
   }
 
   private fail(err: unknown): void {
     if (this.done) return;
     this.opts.log.info('discovery-stopped', { error: err instanceof Error ? err.message : String(err) });
-    void this.cleanup().then(() => this.settle.reject(err), () => this.settle.reject(err));
+    void this.cleanup().all.then(() => this.settle.reject(err), () => this.settle.reject(err));
   }
 }

@@ -75,4 +75,10 @@ export interface DiscoverOptions {
 export interface DiscoverResult {
   choice: Choice;
   probes: ProbeResult[];
+  /**
+   * Settles once every other NIC is home and every probe namespace is gone. discover()
+   * resolves as soon as the chosen NIC is home, so zos is built while the rest return; await
+   * this before exiting. Never rejects.
+   */
+  othersHome?: Promise<void>;
 }

@@ -12,10 +12,12 @@ import { anchorRun } from './anchor.ts';
 /** Bench title, shown above its table and usable as a filter: `make bench` / run.ts <filter>. */
 export const title = 'internet: time to a default route on zos';
 
-const KS = [0, 2, 4, 8];
-const MS = [0, 2, 4, 8];
+// Points measured; BENCH_K=8 BENCH_M=0,8 BENCH_ANCHOR=0 narrows a run (e.g. to re-measure one row).
+const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+const KS = list(process.env.BENCH_K, [0, 2, 4, 8]);
+const MS = list(process.env.BENCH_M, [0, 2, 4, 8]);
 /** Anchor points: its cost is ~20 s per silent set plus 10 s per unplugged NIC, serially. */
-const ANCHOR = new Set(['0,0', '2,0', '8,0', '0,2', '0,4', '2,2']);
+const ANCHOR = new Set(process.env.BENCH_ANCHOR === '0' ? [] : ['0,0', '2,0', '8,0', '0,2', '0,4', '2,2']);
 
 type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
 function scope(): Scope {
