@@ -17,7 +17,10 @@ test('SIGKILL during probing leaves NICs in probe namespaces; the rerun brings t
   const env = await agentEnv(t, topo);
   const first = startAgent(env, ['eth1', 'eth2']);
   t.after(() => { first.proc.kill('SIGKILL'); });
-  await waitFor('probe namespaces', async () => (await probeNamespacesOf(topo.node)).length === 2, 20_000);
+  // Both NICs moved in, not only their namespaces made (the move comes just after `netns add`).
+  const movedIn = async () => (await probeNamespacesOf(topo.node)).length === 2
+    && (await listLinks(topo.node, 'eth1')).length === 0 && (await listLinks(topo.node, 'eth2')).length === 0;
+  await waitFor('NICs in probe namespaces', movedIn, 20_000);
   first.proc.kill('SIGKILL');
   await first.done;
   assert.equal((await listLinks(topo.node, 'eth1')).length, 0, 'eth1 was stranded in its probe namespace');
