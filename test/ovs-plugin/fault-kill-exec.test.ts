@@ -16,14 +16,19 @@ function killAfter(ovs: Ovs, cmd: string, args: unknown, ms: number): Promise<st
   return new Promise((r) => p.once('exit', (code, sig) => { clearTimeout(timer); r(sig ?? `exit ${code}`); }));
 }
 
-test('SIGKILL during vlan-ensure: old or new state, never half; the retry succeeds', async (t) => {
+/** A private OVS with bridge `backplane` and VLAN 1, and how long that exec vlan-ensure took
+ * (connect and transaction included): the span the kills are spread over. */
+async function backplaneWithVlan1(t: Parameters<typeof startOvs>[0]): Promise<{ ovs: Ovs; span: number }> {
   await ensureBundle();
   const ovs = await startOvs(t);
   assert.equal((await execPlugin(ovs, 'bridge-add', { bridge: 'backplane' })).exitCode, 0);
-  // Time a full call to spread the kills over its whole life, connect and transaction included.
   const t0 = performance.now();
   assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 1 })).exitCode, 0);
-  const span = performance.now() - t0;
+  return { ovs, span: performance.now() - t0 };
+}
+
+test('SIGKILL during vlan-ensure: old or new state, never half; the retry succeeds', async (t) => {
+  const { ovs, span } = await backplaneWithVlan1(t);
   const outcomes: Record<string, number> = {};
   let newStates = 0;
   for (let i = 0; i < 24; i++) {
@@ -67,12 +72,7 @@ test('SIGKILL during vxlan-ensure: the retry succeeds and leaves no temporary de
 });
 
 test('SIGKILL during vlan-del: the VLAN is whole or gone, and the retry succeeds', async (t) => {
-  await ensureBundle();
-  const ovs = await startOvs(t);
-  assert.equal((await execPlugin(ovs, 'bridge-add', { bridge: 'backplane' })).exitCode, 0);
-  const t0 = performance.now();
-  assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 1 })).exitCode, 0);
-  const span = performance.now() - t0;
+  const { ovs, span } = await backplaneWithVlan1(t);
   for (let vlan = 2; vlan < 12; vlan++) assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan })).exitCode, 0);
   for (let vlan = 2; vlan < 12; vlan++) {
     await killAfter(ovs, 'vlan-del', { master: 'backplane', vlan }, span * (0.4 + Math.random() * 0.7));
