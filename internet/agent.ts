@@ -140,9 +140,9 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   }
 
   // 2. Find the network (or take ip=), build zos, apply; retried until it works.
-  let othersHome: Promise<void> | undefined;
+  let othersHome: (() => Promise<void>) | undefined;
   const net = await withRetry('network', async (attempt) => {
-    await othersHome; // a previous attempt's losing NICs are home before probing again
+    await othersHome?.(); // a previous attempt's losing NICs are home before probing again
     await st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
     let nic: string, mac: string, reason: string;
     let choice: DiscoverResult['choice'] | undefined;
@@ -173,9 +173,9 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       throw err;
     }
   });
-  if (typeof net === 'number') { await othersHome; return net; }
+  if (typeof net === 'number') { await othersHome?.(); return net; }
   const code = await finish(net.applied, net.nic, net.mac, { reason: net.reason });
-  await othersHome; // nothing is left in a probe namespace when the agent exits
+  await othersHome?.(); // nothing is left in a probe namespace when the agent exits
   return code;
 }
 

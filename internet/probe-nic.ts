@@ -58,6 +58,7 @@ export class NicProbe {
   private readonly ac = new AbortController();
   private monitor: ChildProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private poked: NodeJS.Timeout | undefined;
   private probeIf: string;
   private sawCarrier = false;
   private upAt = 0;
@@ -90,15 +91,16 @@ export class NicProbe {
     this.upAt = Date.now();
     await ip(ns, ['link', 'set', nic, 'up']);
     if (this.probeIf !== nic) await ip(ns, ['link', 'set', this.probeIf, 'up']);
+    void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
     this.scheduleSafetyCheck(0);
-    this.check();
-    void this.v4Loop();
+    this.poke();
   }
 
   /** Stops udhcpc, the monitor and the checks at once, leaving the NIC where it is. Idempotent. */
   halt(): void {
     this.ac.abort(); // kills udhcpc
     if (this.timer) clearTimeout(this.timer);
+    if (this.poked) clearTimeout(this.poked);
     this.monitor?.kill('SIGKILL');
   }
 
@@ -119,12 +121,20 @@ export class NicProbe {
     this.timer.unref();
   }
 
-  // Link, address and route events of the probe namespace; each one triggers a check.
+  // Link, address and route events of the probe namespace; each burst triggers one check.
   private startMonitor(): void {
     const m = spawn('ip', ['-n', this.ns, '-o', 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    m.stdout.on('data', () => this.check());
+    m.stdout.on('data', () => this.poke());
     m.on('error', () => {});
     this.monitor = m;
+  }
+
+  // Events come in bursts (link up: carrier, link-local address, routes); a check forks `ip`
+  // up to four times, so a burst gets one check 100 ms after its first event. Nothing waits on
+  // a check's latency: an RA-only answer is chosen seconds later (choose.ts V4_WAIT_MS).
+  private poke(): void {
+    if (this.poked || this.ac.signal.aborted) return;
+    this.poked = setTimeout(() => { this.poked = undefined; this.check(); }, 100);
   }
 
   private check(): void {

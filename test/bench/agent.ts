@@ -28,13 +28,18 @@ function scope(): Scope {
   };
 }
 
-/** A node with g1 (DHCP), s1..sk (carrier, no server), u1..um (no carrier); net 10.90.<n>. */
+/**
+ * A node with s1..sk (carrier, no server), u1..um (no carrier) and g1 (DHCP); net 10.90.<n>.
+ * g1 comes last (highest ifindex, last in --nics): its probe is set up after all the others,
+ * the worst place for it.
+ */
 async function network(s: Scope, k: number, m: number, n: number): Promise<{ topo: Topology; nics: string[] }> {
   const topo = await makeTopology(s);
-  const good = await addNic(topo, 'g1');
-  const nics = ['g1'];
+  const nics: string[] = [];
   for (let i = 1; i <= k; i++) nics.push((await addNic(topo, `s${i}`)).name);
   for (let i = 1; i <= m; i++) nics.push((await addNic(topo, `u${i}`, { plugged: false })).name);
+  const good = await addNic(topo, 'g1');
+  nics.push('g1');
   await startDnsmasq(s, topo, good, { net: `10.90.${n}` });
   return { topo, nics };
 }
