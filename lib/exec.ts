@@ -10,6 +10,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /** Kills the child (SIGKILL) when aborted; the run then fails with ExecError. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -30,6 +32,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
       env: opts.env,
       stdin: opts.input === undefined ? 'ignore' : 'pipe',
       stripFinalNewline: false,
+      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     });
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
     const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode };
