@@ -102,7 +102,8 @@ export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<
   await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
   await routeVia(o, '-6', 'default', ra.router);
   if (alone) await waitDad(o, ra.address);
-  if (alone) await writeResolvConf(o.resolvConf, ra.dns, undefined, 'RA');
+  // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
+  if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
   o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
   return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
 }

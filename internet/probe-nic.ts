@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Lease4, Ra6 } from './types.ts';
 import { parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
+import { readRaDns } from './ra6-dns.ts';
 import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
 
 /** What a probe reports to discovery. */
@@ -162,10 +163,14 @@ export class NicProbe {
     }
     if (this.gotV6) return;
     const ra = await readRa6(this.ns, this.probeIf);
-    if (ra && !this.gotV6 && !this.ac.signal.aborted) {
-      this.gotV6 = true;
-      this.ev.v6(ra);
-    }
+    if (!ra || this.gotV6 || this.ac.signal.aborted) return;
+    this.gotV6 = true;
+    // The router is there: ask it once more for its DNS options (the kernel keeps them from us).
+    const d = await readRaDns(this.ns, this.probeIf, this.ac.signal);
+    if (d.error) this.cfg.log.debug('ra6-dns-unread', { nic: this.nic, error: d.error });
+    ra.dns = d.dns;
+    if (d.domains.length) ra.domains = d.domains;
+    if (!this.ac.signal.aborted) this.ev.v6(ra);
   }
 
   private async v4Loop(): Promise<void> {

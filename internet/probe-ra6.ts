@@ -1,7 +1,7 @@
 // IPv6 router advertisement in a probe namespace: the kernel does the work (accept_ra, SLAAC,
 // router solicitations with RFC 7559 backoff); we read its result with iproute2: a default
-// route via a link-local router and a global, non-tentative SLAAC address. RDNSS is not read
-// (the kernel hands it only to a netlink listener inside that namespace): dns stays [].
+// route via a link-local router and a global, non-tentative SLAAC address. DNS options
+// (RDNSS, DNSSL) are read by ra6-dns.ts; here dns stays [].
 import { isIPv6 } from 'node:net';
 import { ipJson } from '../lib/ip.ts';
 import { run } from '../lib/exec.ts';

@@ -25,7 +25,9 @@ export interface Ra6 {
   prefix: number;
   /** Link-local address of the router (the default route's `via`). */
   router: string;
+  /** RDNSS servers and DNSSL search domains (RFC 8106), when the router sends them. */
   dns: string[];
+  domains?: string[];
   mtu?: number;
   validLft?: number;
   preferredLft?: number;

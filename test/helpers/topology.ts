@@ -100,7 +100,7 @@ export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology
 
 /** Sends IPv6 router advertisements on `nic`'s peer for `prefix` (e.g. "fd51:7::/64"). */
 export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
-  opts: { prefix: string; rdnss?: string; mtu?: number }): Promise<{ stop(): Promise<void> }> {
+  opts: { prefix: string; rdnss?: string; dnssl?: string; mtu?: number }): Promise<{ stop(): Promise<void> }> {
   await run('nsenter', [`--net=${netnsPath(topo.sw)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
   await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'up']);
   const conf = join(topo.dir, `radvd-${nic.peer}.conf`);
@@ -109,6 +109,7 @@ export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, 
     ...(opts.mtu ? [`  AdvLinkMTU ${opts.mtu};`] : []),
     `  prefix ${opts.prefix} { AdvOnLink on; AdvAutonomous on; };`,
     ...(opts.rdnss ? [`  RDNSS ${opts.rdnss} { };`] : []),
+    ...(opts.dnssl ? [`  DNSSL ${opts.dnssl} { };`] : []),
     '};',
   ];
   await writeFile(conf, lines.join('\n') + '\n');

@@ -30,11 +30,11 @@ test('two DHCP NICs: the private gateway wins over the public one', async (t) =>
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
 });
 
-test('IPv6-only network: SLAAC address (DAD passed) and default route on zos, no dhcp-zos', async (t) => {
+test('IPv6-only network: SLAAC address (DAD passed), default route and the RA\'s DNS on zos, no dhcp-zos', async (t) => {
   const topo = await makeTopology(t);
   const v6 = await addNic(topo, 'eth1');
   await addNic(topo, 'eth2');
-  await startRadvd(t, topo, v6, { prefix: 'fd64:3::/64' });
+  await startRadvd(t, topo, v6, { prefix: 'fd64:3::/64', rdnss: 'fd64:3::53', dnssl: 'lab.example' });
   const env = await agentEnv(t, topo);
   const r = await runAgentE2E(env, ['eth1', 'eth2']);
   assert.equal(r.code, 0, r.out);
@@ -48,6 +48,8 @@ test('IPv6-only network: SLAAC address (DAD passed) and default route on zos, no
   const s = await status(env.status);
   assert.equal(s.mode, 'ra');
   assert.equal(s.handoff, 'none');
+  assert.deepEqual(s.dns, ['fd64:3::53']);
+  assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (RA on zos)\nsearch lab.example\nnameserver fd64:3::53\n');
   // Reachable at once from the SLAAC address: the switch side answers on a global address.
   await ip(topo.sw, ['-6', 'addr', 'add', 'fd64:3::1/64', 'dev', v6.peer, 'nodad']);
   await runIn(topo.node, 'busybox', ['ping6', '-c1', '-W3', 'fd64:3::1']);
