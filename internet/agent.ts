@@ -174,8 +174,11 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
     }
   });
   if (typeof net === 'number') { await othersHome?.(); return net; }
+  // zos has its route: the other NICs come home now, beside the hand-off (which may retry for
+  // a long time if zinit does not answer; they must not wait in their namespaces for it).
+  const others = othersHome?.();
   const code = await finish(net.applied, net.nic, net.mac, { reason: net.reason });
-  await othersHome?.(); // nothing is left in a probe namespace when the agent exits
+  await others; // nothing is left in a probe namespace when the agent exits
   return code;
 }
 
