@@ -22,9 +22,10 @@ export function isDomainName(d: string): boolean {
 }
 
 /**
- * Parses rdisc6's report of one or more RAs (ndisc6 1.0.5; test/internet/fixtures/rdisc6-rdnss.txt).
- * Each RDNSS / DNSSL option prints its entries, then its lifetime: entries of an option with lifetime 0 ("stop using these") are dropped,
- * as are malformed ones. Duplicates are kept once.
+ * Parses rdisc6's report of one or more RAs (ndisc6 1.0.5, as in
+ * test/internet/fixtures/rdisc6-rdnss.txt). Each RDNSS / DNSSL option prints its entries, then
+ * its lifetime: entries of an option with lifetime 0 ("stop using these"), or whose lifetime
+ * line is missing, are dropped, as are malformed ones. Duplicates are kept once.
  */
 export function parseRdisc6(text: string): RaDns {
   const out: RaDns = { dns: [], domains: [] };
