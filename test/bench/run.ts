@@ -4,6 +4,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./agent.ts'),
   () => import('./ovs.ts'),
   () => import('./ovsdb.ts'),
+  () => import('./spawn.ts'),
 ];
 
 async function main(): Promise<void> {
