@@ -134,15 +134,15 @@ class Discovery {
   }
 
   // The first bring-up of every candidate in one `ip -force -batch -`: a fork from Node costs
-  // ~5 ms of the agent's only thread, and 16 of them delayed every probe by ~80 ms.
+  // ~6 ms of the agent's only thread (test/bench/spawn.ts), and 16 of them delayed every probe
+  // by ~80 ms.
   private async bringUpAll(slots: Slot[]): Promise<void> {
     const batchable = slots.filter((s) => /^[A-Za-z0-9_.@-]+$/.test(s.c.name)); // ip's batch parser splits on blanks, '#' starts a comment
     const alone = slots.filter((s) => !batchable.includes(s));
-    if (batchable.length < 2) { await Promise.all(slots.map((s) => this.bringUp(s))); return; }
     await Promise.all(batchable.map((s) => writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {})));
     const input = batchable.map((s) => `link set ${s.c.name} up\n`).join('');
     const [r] = await Promise.all([
-      run('ip', ['-force', '-batch', '-'], { input, allowFailure: true, timeoutMs: 15_000 }),
+      input ? run('ip', ['-force', '-batch', '-'], { input, allowFailure: true, timeoutMs: 15_000 }) : { stderr: '' },
       ...alone.map((s) => this.bringUp(s)),
     ]);
     // Failed lines are named "Command failed -:<line>", each after its own error message.
