@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { AppError, toAppError } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
-import { applyChoice, applyStatic, type Applied } from './apply.ts';
-import { BridgeError, dismantleZos, ensureZosBridge } from './bridge.ts';
+import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
+import { BridgeError, dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
-import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff.ts';
+import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
-import { isOnline, portMatchesPin, readZosState, type ZosState } from './state.ts';
+import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
 import type { DiscoverOptions, DiscoverResult } from './types.ts';
 

@@ -6,7 +6,7 @@ import { AppError, toAppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { EXIT, runAgent } from './agent.ts';
 import { parseCli, USAGE, type CliOptions } from './cli.ts';
-import { discover, recoverProbeNamespaces } from './discover.ts';
+import { discover, recoverProbeNamespaces } from './discover/discover.ts';
 import { formatStatus, readStatus } from './status.ts';
 
 async function printStatus(cli: CliOptions): Promise<number> {

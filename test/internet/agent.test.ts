@@ -8,7 +8,7 @@ import { run } from '../../lib/exec.ts';
 import { ipJson, listLinks } from '../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
 import { AGENT, agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E } from '../helpers/agent-run.ts';
-import { dhcpZosUnit } from '../../internet/handoff.ts';
+import { dhcpZosUnit } from '../../internet/handoff/handoff.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
 for (const generation of [1, 2] as const) {

@@ -1,0 +1,113 @@
+// Which links discovery may probe. Physical, non-wireless NICs (a device behind them), or
+// exactly `--nics` (which admits veth, as tests need); `zos.nic=` narrows to one. A NIC that
+// carries a global address or the default route is never moved (that would cut a live
+// connection, e.g. a VM's own eth0), unless it is already a port of `zos`. Link facts come from
+// `ip -j -d link` in the agent's namespace, not /sys, which shows the mount namespace's links;
+// /sys is read only for a link whose ifindex there matches (wireless, device).
+import { existsSync, readFileSync } from 'node:fs';
+import { ValidationError } from '../../lib/errors.ts';
+import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
+import type { Logger } from '../../lib/log.ts';
+
+/** A link discovery may probe (or must skip, with the reason). */
+export interface Candidate {
+  name: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  /** Set when the NIC must not be probed; the reason goes into ProbeResult.note. */
+  skip?: string;
+}
+
+const VIRTUAL_TYPES = new Set(['loopback', 'none', 'void', 'ipip', 'sit', 'gre', 'ip6tnl']);
+
+/** /sys/class/net/NAME facts, only when /sys describes this very link (same ifindex). */
+function sysFacts(l: IpLink): { device: boolean; wireless: boolean } | undefined {
+  const dir = `/sys/class/net/${l.ifname}`;
+  try {
+    if (Number(readFileSync(`${dir}/ifindex`, 'utf8').trim()) !== l.ifindex) return undefined;
+  } catch { return undefined; }
+  return { device: existsSync(`${dir}/device`), wireless: existsSync(`${dir}/wireless`) || existsSync(`${dir}/phy80211`) };
+}
+
+/** True for a physical, non-wireless NIC. */
+export function isPhysical(l: IpLink, sys = sysFacts(l)): boolean {
+  if (l.ifname === 'lo' || (l.link_type && VIRTUAL_TYPES.has(l.link_type))) return false;
+  if (l.link_type && l.link_type !== 'ether') return false;
+  if (l.linkinfo?.info_kind) return false; // veth, bridge, vlan, bond, tun, macvlan, ...
+  if (sys?.wireless) return false;
+  return !!(l.parentbus || l.parentdev || sys?.device);
+}
+
+interface IpAddr { ifname: string; addr_info?: { scope?: string; family?: string; local?: string }[] }
+interface IpRoute { dev?: string }
+
+/** Why `l` must not be moved, if it carries a live connection (undefined: free to probe). */
+function liveReason(l: IpLink, addrs: IpAddr[], defaults: IpRoute[]): string | undefined {
+  if (l.master === 'zos') return undefined;
+  if (l.master) return `enslaved to ${l.master}: not moved`;
+  if (defaults.some((r) => r.dev === l.ifname)) return 'carries the default route: not moved';
+  const global = addrs.find((a) => a.ifname === l.ifname)?.addr_info?.find((i) => i.scope === 'global');
+  if (global) return `carries global address ${global.local}: not moved`;
+  return undefined;
+}
+
+/** Selection options: `--nics`, `zos.nic=`, and (tests only) what counts as physical. */
+export interface CandidateOptions {
+  nics?: string[];
+  pin?: string;
+  physical?: (l: IpLink) => boolean;
+}
+
+const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
+
+/** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
+export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
+  const links = await listLinks(undefined);
+  const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
+  let chosen: IpLink[];
+  if (opts.nics) {
+    chosen = [];
+    for (const name of opts.nics) {
+      const l = links.find((x) => x.ifname === name);
+      if (!l) throw new ValidationError('--nics', `no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`);
+      if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
+      if (!chosen.includes(l)) chosen.push(l);
+    }
+  } else {
+    chosen = links.filter(physical);
+    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
+  }
+  if (opts.pin !== undefined) {
+    const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
+    if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
+    chosen = hit;
+  }
+  return toCandidates(chosen);
+}
+
+async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
+  const [addrs, def4, def6] = await Promise.all([
+    ipJson<IpAddr>(undefined, ['addr', 'show']),
+    ipJson<IpRoute>(undefined, ['-4', 'route', 'show', 'default']),
+    ipJson<IpRoute>(undefined, ['-6', 'route', 'show', 'default']),
+  ]);
+  return links.map((l) => {
+    const skip = liveReason(l, addrs, [...def4, ...def6]);
+    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu };
+    if (skip) c.skip = skip;
+    return c;
+  });
+}
+
+/**
+ * A link that appeared after discovery started (a driver loading late, a USB NIC), if it is a
+ * candidate: physical and matching the pin. Without `--nics` only; undefined when it is not.
+ */
+export async function lateCandidate(name: string, opts: CandidateOptions): Promise<Candidate | undefined> {
+  if (opts.nics || name === 'lo') return undefined;
+  const [l] = await listLinks(undefined, name);
+  if (!l || !(opts.physical ?? ((x: IpLink) => isPhysical(x)))(l)) return undefined;
+  if (opts.pin !== undefined && !pinMatches(l, opts.pin)) return undefined;
+  return (await toCandidates([l]))[0];
+}

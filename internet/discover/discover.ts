@@ -1,0 +1,321 @@
+// Discovery: find the NIC that reaches a network with a default gateway. All candidates are
+// brought up at once and each is probed, in its own namespace, as soon as it has carrier
+// (LinkWatcher events, no serial waits); the choice is made by choose.ts as soon as the answer
+// is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
+// request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
+// deletes the probe namespaces.
+import { writeFile } from 'node:fs/promises';
+import { AppError } from '../../lib/errors.ts';
+import { run } from '../../lib/exec.ts';
+import { vlanId } from '../../lib/validate.ts';
+import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
+import type { IpLink } from '../../lib/ip.ts';
+import { LinkWatcher, type LinkState } from './carrier.ts';
+import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
+import { backoffDelay, NicProbe, type ProbeConfig } from './probe-nic.ts';
+import { probeNsName } from './probe-netns.ts';
+import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
+import { writeUdhcpcScript } from './udhcpc-script.ts';
+
+/** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
+export { recoverProbeNamespaces } from './probe-netns.ts';
+
+/** Options beyond the contract, for tests and tuning; all optional. */
+export interface DiscoverTuning {
+  /** Where the udhcpc probe script is written (default /run/internet). */
+  runDir?: string;
+  timing?: ChooseTiming;
+  /** Link events from `ip -o monitor link` instead of netlink (the fallback, forced; for tests). */
+  ipMonitor?: boolean;
+  /** What counts as a physical NIC (tests: veth named alike); default candidates.ts isPhysical. */
+  physical?: (l: IpLink) => boolean;
+  /** How long after carrier an RA-only winner waits for its own DHCP lease (choose.ts). */
+  v4WaitMs?: number;
+  probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
+}
+
+interface Slot {
+  c: Candidate;
+  r: ProbeResult;
+  probe?: NicProbe;
+  /** Operations on one NIC run one after another (start, stop, return home). */
+  chain: Promise<void>;
+  starting: boolean;
+  /** The current probe's first DHCP attempt has ended (lease or miss). */
+  v4Settled: boolean;
+  upped: boolean;
+  failures: number;
+  /** Pending retry after a failed probe start (cleared on exit). */
+  retry?: NodeJS.Timeout;
+}
+
+/** Finds the NIC to build `zos` on. Resolves with the choice and every NIC's probe history. */
+export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<DiscoverResult> {
+  const t0 = Date.now();
+  const now = opts.now ?? (() => Date.now() - t0);
+  if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
+  opts.signal?.throwIfAborted();
+  const cands = await findCandidates(opts, opts.log);
+  const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
+  return new Discovery(opts, cands, script, now).run();
+}
+
+function newSlot(c: Candidate): Slot {
+  const r: ProbeResult = c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 }
+    : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 };
+  return { c, r, chain: Promise.resolve(), starting: false, v4Settled: false, upped: false, failures: 0 };
+}
+
+class Discovery {
+  private readonly slots: Slot[];
+  private watcher: LinkWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+  private detach = (): void => {};
+  /** Links already judged (candidates or not), so a late link is looked at once. */
+  private readonly judged = new Set<string>();
+  private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
+
+  constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
+    private readonly now: () => number) {
+    this.slots = cands.map(newSlot);
+  }
+
+  // Without --nics, a NIC may appear late (driver, USB): judge each new link once.
+  private async judgeLate(links: Map<string, LinkState>): Promise<void> {
+    if (this.opts.nics) return;
+    if (!this.judged.size) for (const s of this.slots) this.judged.add(s.c.name);
+    for (const name of links.keys()) {
+      if (this.judged.has(name)) continue;
+      this.judged.add(name);
+      const c = await lateCandidate(name, this.opts).catch(() => undefined);
+      if (!c || this.done) continue;
+      const s = newSlot(c);
+      this.slots.push(s);
+      this.opts.log.info('nic-appeared', { nic: c.name, skipped: c.skip });
+      this.progress();
+      if (!c.skip) void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh());
+    }
+  }
+
+  run(): Promise<DiscoverResult> {
+    const { log, signal } = this.opts;
+    return new Promise<DiscoverResult>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      if (signal?.aborted) return reject(signal.reason);
+      if (signal) {
+        const onAbort = () => this.fail(signal.reason ?? new AppError('EABORTED', 'discovery aborted'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      const live = this.slots.filter((s) => s.r.state !== 'skipped');
+      for (const s of this.slots) if (s.r.state === 'skipped') log.warn('nic-skipped', { nic: s.c.name, reason: s.r.note });
+      log.info('candidates', { nics: live.map((s) => s.c.name).join(',') || undefined });
+      if (!live.length) log.warn('no-probeable-nic', { hint: 'waiting; nothing to probe' });
+      this.progress();
+      void (async () => {
+        this.watcher = await LinkWatcher.open((links) => this.onLinks(links), log, { ipMonitor: this.opts.ipMonitor });
+        if (this.done) return this.watcher.close();
+        // All at once: carrier negotiation of every NIC overlaps.
+        await this.bringUpAll(live);
+        this.watcher.refresh();
+      })().catch((err: unknown) => this.fail(err));
+    });
+  }
+
+  // Up in the agent's namespace only to see carrier. RAs are refused there first: an RA in the
+  // moment before the NIC moves would give it a SLAAC address and a default route here (and on
+  // the next run it would count as live). /proc/sys/net is the opener's namespace: ours.
+  private async bringUp(s: Slot): Promise<void> {
+    await writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {});
+    const r = await run('ip', ['link', 'set', s.c.name, 'up'], { allowFailure: true, timeoutMs: 15_000 });
+    if (r.exitCode === 0) s.upped = true;
+    else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
+  }
+
+  // The first bring-up of every candidate in one `ip -force -batch -`: a fork from Node costs
+  // ~6 ms of the agent's only thread (test/bench/spawn.ts), and 16 of them delayed every probe
+  // by ~80 ms.
+  private async bringUpAll(slots: Slot[]): Promise<void> {
+    const batchable = slots.filter((s) => /^[A-Za-z0-9_.@-]+$/.test(s.c.name)); // ip's batch parser splits on blanks, '#' starts a comment
+    const alone = slots.filter((s) => !batchable.includes(s));
+    await Promise.all(batchable.map((s) => writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {})));
+    const input = batchable.map((s) => `link set ${s.c.name} up\n`).join('');
+    const [r] = await Promise.all([
+      input ? run('ip', ['-force', '-batch', '-'], { input, allowFailure: true, timeoutMs: 15_000 }) : { stderr: '' },
+      ...alone.map((s) => this.bringUp(s)),
+    ]);
+    // Failed lines are named "Command failed -:<line>", each after its own error message.
+    const failed = new Set([...r.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1));
+    batchable.forEach((s, i) => {
+      if (!failed.has(i)) s.upped = true;
+      else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
+    });
+  }
+
+  private progress(): void {
+    try { this.opts.onProgress?.(structuredClone(this.slots.map((s) => s.r))); } catch (err) {
+      this.opts.log.debug('progress-callback-failed', { error: String(err) });
+    }
+  }
+
+  private enqueue(s: Slot, op: () => Promise<void>): Promise<void> {
+    s.chain = s.chain.then(op).catch((err: unknown) => this.opts.log.error('probe-op-failed', { nic: s.c.name, error: String(err) }));
+    return s.chain;
+  }
+
+  private onLinks(links: Map<string, LinkState>): void {
+    if (this.done) return;
+    void this.judgeLate(links);
+    for (const s of this.slots) {
+      const l = links.get(s.c.name);
+      if (s.r.state !== 'waiting-carrier' || s.starting || s.probe || !l?.carrier) continue;
+      s.starting = true;
+      void this.enqueue(s, () => this.startProbe(s, l.ifindex));
+    }
+  }
+
+  private async startProbe(s: Slot, ifindex: number): Promise<void> {
+    const { log } = this.opts;
+    s.starting = false;
+    if (this.done) return;
+    s.r.state = 'probing';
+    s.r.carrierAtMs = this.now();
+    s.v4Settled = false;
+    delete s.r.error;
+    log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
+    this.progress();
+    const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
+      script: this.script, vlan: this.opts.vlan, log, ...this.opts.probe,
+    }, {
+      attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
+      v4: (lease, warnings) => {
+        if (this.done) return;
+        s.r.v4 = { lease, atMs: this.now() };
+        s.r.state = 'answered';
+        s.v4Settled = true;
+        for (const w of warnings) log.warn('dhcp4-odd-answer', { nic: s.c.name, detail: w });
+        log.info('dhcp4-lease', { nic: s.c.name, address: `${lease.address}/${lease.prefix}`, router: lease.router, atMs: s.r.v4.atMs });
+        this.progress();
+        this.evaluate();
+      },
+      v4Miss: (reason) => {
+        if (s.r.state !== 'answered') s.r.state = 'no-answer';
+        s.r.note = `dhcp4: ${reason}`;
+        log.info('dhcp4-miss', { nic: s.c.name, reason });
+        s.v4Settled = true;
+        this.progress();
+        this.evaluate();
+      },
+      v6: (ra) => {
+        if (this.done) return;
+        s.r.v6 = { ra, atMs: this.now() };
+        s.r.state = 'answered';
+        log.info('ra6', { nic: s.c.name, address: `${ra.address}/${ra.prefix}`, router: ra.router, atMs: s.r.v6.atMs });
+        this.progress();
+        this.evaluate();
+      },
+      carrierLost: () => { void this.enqueue(s, () => this.carrierLost(s)); },
+    });
+    s.probe = probe;
+    try {
+      await probe.start();
+      log.debug('probe-started', { nic: s.c.name, ns: probe.ns });
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('EPROBE', String(err), {}, err);
+      s.r.state = 'error';
+      s.r.error = e.message;
+      log.error('probe-failed', { nic: s.c.name, code: e.code, error: e.message });
+      await this.returnHome(s);
+      if (e.code === 'EVLAN_UNSUPPORTED') return this.fail(e);
+      s.failures++;
+      const delay = backoffDelay(s.failures, 1000, 30_000);
+      log.info('probe-retry', { nic: s.c.name, inMs: delay });
+      s.retry = setTimeout(() => {
+        s.retry = undefined;
+        if (this.done) return;
+        s.r.state = 'waiting-carrier';
+        void this.enqueue(s, () => this.bringUp(s)).then(() => this.watcher?.refresh());
+      }, delay);
+      this.progress();
+    }
+  }
+
+  private async returnHome(s: Slot): Promise<void> {
+    const p = s.probe;
+    s.probe = undefined;
+    if (p) await p.stop();
+  }
+
+  private async carrierLost(s: Slot): Promise<void> {
+    if (this.done || !s.probe) return;
+    this.opts.log.info('carrier-lost', { nic: s.c.name });
+    await this.returnHome(s);
+    delete s.r.v4;
+    delete s.r.v6;
+    s.r.state = 'waiting-carrier';
+    this.progress();
+    if (this.done) return;
+    await this.bringUp(s);
+    this.watcher?.refresh();
+  }
+
+  private evaluate(): void {
+    if (this.done) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const mtus = Object.fromEntries(this.slots.map((s) => [s.c.name, s.c.mtu]));
+    const wait = this.opts.v4WaitMs ?? V4_WAIT_MS;
+    const v4PendingUntil = Object.fromEntries(this.slots.filter((s) => s.probe && !s.v4Settled && s.r.carrierAtMs !== undefined)
+      .map((s) => [s.c.name, s.r.carrierAtMs! + wait]));
+    const d = decide({ probes: this.slots.map((s) => s.r), nowMs: this.now(), mtus, pinned: this.opts.pin !== undefined,
+      timing: this.opts.timing ?? DEFAULT_TIMING, v4PendingUntil });
+    if (d.kind === 'choose') void this.finish(d.choice);
+    else if (d.kind === 'wait') {
+      this.opts.log.debug('choice-wait', { untilMs: d.untilMs });
+      this.timer = setTimeout(() => this.evaluate(), Math.max(0, d.untilMs - this.now()));
+    }
+  }
+
+  // Every exit: stop probes, bring NICs home, delete namespaces, put down what we brought up.
+  // `chosenHome` settles when `chosen` is home (without one, when all are); `all()` starts the
+  // others' way home (after chosenHome) and settles when every NIC is home. Memoized.
+  private cleanup(chosen?: string): { chosenHome: Promise<void>; all: () => Promise<void> } {
+    this.done = true;
+    this.detach();
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
+    this.watcher?.close();
+    const goHome = (s: Slot) => this.enqueue(s, async () => {
+      await this.returnHome(s);
+      if (s.upped && s.c.name !== chosen) await run('ip', ['link', 'set', s.c.name, 'down'], { allowFailure: true });
+    });
+    // The chosen NIC first, alone: with many losers tearing down at once, its two `ip` forks
+    // would queue behind theirs on a small machine. The losers' probes stop at once meanwhile.
+    const mine = this.slots.find((s) => s.c.name === chosen);
+    for (const s of this.slots) if (s !== mine) s.probe?.halt();
+    const chosenHome = mine ? goHome(mine) : Promise.resolve();
+    let others: Promise<void> | undefined;
+    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(() => undefined));
+    return { chosenHome: mine ? chosenHome : all(), all };
+  }
+
+  // Resolves once the chosen NIC is home; the losers, halted, come home when the caller calls
+  // othersHome (after zos is online), so building zos does not compete with their teardown.
+  private async finish(choice: Choice): Promise<void> {
+    if (this.done) return;
+    this.opts.log.info('chosen', { nic: choice.nic, reason: choice.reason, atMs: this.now() });
+    const { chosenHome, all } = this.cleanup(choice.nic);
+    await chosenHome;
+    this.opts.log.debug('chosen-home', { nic: choice.nic, atMs: this.now() });
+    const othersHome = () => all().then(() => this.progress());
+    this.progress();
+    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)), othersHome });
+  }
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    this.opts.log.info('discovery-stopped', { error: err instanceof Error ? err.message : String(err) });
+    void this.cleanup().all().then(() => this.settle.reject(err), () => this.settle.reject(err));
+  }
+}

@@ -1,0 +1,193 @@
+// One NIC's probe, from moving it into its own namespace to bringing it home. IPv4 (udhcpc
+// attempts with capped exponential backoff) and IPv6 (kernel SLAAC, watched through
+// `ip -n NS -o monitor`) run at the same time; carrier is watched there too, so a NIC that
+// loses it is reported and its probe stops. Everything it starts is undone by stop().
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AppError } from '../../lib/errors.ts';
+import { ip, listLinks } from '../../lib/ip.ts';
+import { run } from '../../lib/exec.ts';
+import { netnsPath } from '../../lib/netns.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Lease4, Ra6 } from '../types.ts';
+import { parseLease, runUdhcpc } from './probe-dhcp4.ts';
+import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
+import { readRaDns } from './ra6-dns.ts';
+import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
+
+/** What a probe reports to discovery. */
+export interface ProbeEvents {
+  attempt(n: number): void;
+  v4(lease: Lease4, warnings: string[]): void;
+  v4Miss(reason: string): void;
+  v6(ra: Ra6): void;
+  carrierLost(): void;
+}
+
+/** How a probe runs; only `script` is required. */
+export interface ProbeConfig {
+  script: string;
+  vlan?: number;
+  log: Logger;
+  /** udhcpc discovers per attempt, one second apart. */
+  tries?: number;
+  /** Backoff between attempts: base, doubled per miss, capped; jittered to 50..100 %. */
+  backoffMs?: { base: number; cap: number };
+  /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
+  carrierGraceMs?: number;
+}
+
+/** Delay before attempt n+1: min(cap, base * 2^(n-1)), times a random 0.5..1 (jitter). */
+export function backoffDelay(n: number, base: number, cap: number, rnd = Math.random): number {
+  return Math.round(Math.min(cap, base * 2 ** Math.max(0, n - 1)) * (0.5 + rnd() / 2));
+}
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) return resolve();
+  const t = setTimeout(done, ms);
+  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+  signal.addEventListener('abort', done, { once: true });
+});
+
+/** The 802.1Q sub-interface name: `<nic>.<vid>` when it fits IFNAMSIZ, else `zp<ifindex>.<vid>`. */
+export function vlanIfName(nic: string, ifindex: number, vid: number): string {
+  const name = `${nic}.${vid}`;
+  return name.length <= 15 ? name : `zp${ifindex}.${vid}`;
+}
+
+/** A running probe of one NIC in namespace `ns`. */
+export class NicProbe {
+  private readonly ac = new AbortController();
+  private monitor: ChildProcess | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private poked: NodeJS.Timeout | undefined;
+  private probeIf: string;
+  private sawCarrier = false;
+  private upAt = 0;
+  private gotV6 = false;
+  private checking = false;
+  private recheck = false;
+  private lost = false;
+  private stopped = false;
+
+  constructor(readonly nic: string, readonly ifindex: number, readonly ns: string,
+    private readonly cfg: ProbeConfig, private readonly ev: ProbeEvents) {
+    this.probeIf = cfg.vlan === undefined ? nic : vlanIfName(nic, ifindex, cfg.vlan);
+  }
+
+  /** Moves the NIC in and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if set-up fails. */
+  async start(): Promise<void> {
+    const { ns, nic, cfg } = this;
+    await moveIn(ns, nic);
+    if (cfg.vlan !== undefined) {
+      await ip(ns, ['link', 'set', nic, 'up']);
+      const r = await run('ip', ['-n', ns, 'link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)], { allowFailure: true });
+      if (r.exitCode !== 0) {
+        throw new AppError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${this.probeIf} on ${nic} (vlan ${cfg.vlan}): ${r.stderr.trim() || 'refused'}; is the 8021q module available?`,
+          { nic, vlan: cfg.vlan, stderr: r.stderr.trim() });
+      }
+    }
+    const sys = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'sysctl', '-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
+    if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
+    this.startMonitor();
+    this.upAt = Date.now();
+    await ip(ns, ['link', 'set', nic, 'up']);
+    if (this.probeIf !== nic) await ip(ns, ['link', 'set', this.probeIf, 'up']);
+    void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
+    this.scheduleSafetyCheck(0);
+    this.poke();
+  }
+
+  /** Stops udhcpc, the monitor and the checks at once, leaving the NIC where it is. Idempotent. */
+  halt(): void {
+    this.ac.abort(); // kills udhcpc
+    if (this.timer) clearTimeout(this.timer);
+    if (this.poked) clearTimeout(this.poked);
+    this.monitor?.kill('SIGKILL');
+  }
+
+  /** Stops everything, brings the NIC home and deletes the namespace. Idempotent. */
+  async stop(): Promise<void> {
+    this.halt();
+    if (this.stopped) { await emptyAndDelete(this.ns, this.cfg.log); return; }
+    this.stopped = true;
+    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log);
+  }
+
+  // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,
+  // then every 5 s. Each check forks `ip` three times; with 8 silent NICs on 2 cores, denser
+  // checks slowed the winning NIC's lease (measured by test/bench/agent.ts).
+  private scheduleSafetyCheck(n: number): void {
+    const delays = [300, 1500];
+    this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);
+    this.timer.unref();
+  }
+
+  // Link, address and route events of the probe namespace; each burst triggers one check.
+  private startMonitor(): void {
+    const m = spawn('ip', ['-n', this.ns, '-o', 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    m.stdout.on('data', () => this.poke());
+    m.on('error', () => {});
+    this.monitor = m;
+  }
+
+  // Events come in bursts (link up: carrier, link-local address, routes); a check forks `ip`
+  // up to four times, so a burst gets one check 100 ms after its first event. Nothing waits on
+  // a check's latency: an RA-only answer is chosen seconds later (choose.ts V4_WAIT_MS).
+  private poke(): void {
+    if (this.poked || this.ac.signal.aborted) return;
+    this.poked = setTimeout(() => { this.poked = undefined; this.check(); }, 100);
+  }
+
+  private check(): void {
+    if (this.ac.signal.aborted) return;
+    if (this.checking) { this.recheck = true; return; }
+    this.checking = true;
+    void this.checkOnce().catch((err: unknown) => {
+      this.cfg.log.debug('probe-check-failed', { nic: this.nic, error: String(err) });
+    }).finally(() => {
+      this.checking = false;
+      if (this.recheck) { this.recheck = false; this.check(); }
+    });
+  }
+
+  private async checkOnce(): Promise<void> {
+    const [link] = await listLinks(this.ns, this.nic);
+    if (this.ac.signal.aborted || this.lost) return;
+    const carrier = !!link && link.flags.includes('LOWER_UP') && !link.flags.includes('NO-CARRIER');
+    if (carrier) this.sawCarrier = true;
+    const grace = this.cfg.carrierGraceMs ?? 10_000;
+    if ((!carrier && this.sawCarrier) || (!this.sawCarrier && Date.now() - this.upAt > grace)) {
+      this.lost = true;
+      this.ev.carrierLost();
+      return;
+    }
+    if (this.gotV6) return;
+    const ra = await readRa6(this.ns, this.probeIf);
+    if (!ra || this.gotV6 || this.ac.signal.aborted) return;
+    this.gotV6 = true;
+    // The router is there: ask it once more for its DNS options (the kernel keeps them from us).
+    const d = await readRaDns(this.ns, this.probeIf, this.ac.signal);
+    if (d.error) this.cfg.log.debug('ra6-dns-unread', { nic: this.nic, error: d.error });
+    ra.dns = d.dns;
+    if (d.domains.length) ra.domains = d.domains;
+    if (!this.ac.signal.aborted) this.ev.v6(ra);
+  }
+
+  private async v4Loop(): Promise<void> {
+    const { signal } = this.ac;
+    const tries = this.cfg.tries ?? 6;
+    const { base, cap } = this.cfg.backoffMs ?? { base: 1000, cap: 30_000 };
+    for (let n = 1; !signal.aborted; n++) {
+      this.ev.attempt(n);
+      const r = await runUdhcpc(this.ns, this.probeIf, this.cfg.script, tries, signal);
+      if (signal.aborted) return;
+      const parsed = parseLease(r.stdout);
+      if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
+      const last = r.stderr.trim().split('\n').pop() ?? '';
+      const reason = r.stdout.includes('ZLEASE_BEGIN') ? parsed.reason
+        : r.code === 1 && /discover|no lease/.test(r.stderr) ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
+      this.ev.v4Miss(reason);
+      await sleep(backoffDelay(n, base, cap), signal);
+    }
+  }
+}

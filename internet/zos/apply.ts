@@ -1,0 +1,140 @@
+// Puts what the probe learned on `zos` directly, so the node is online when the agent exits
+// without a second DHCP round trip (Zero-OS threw the probe lease away: zos#2010): the v4 lease
+// (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
+// via the link-local router, RDNSS), or the static `ip=` configuration.
+import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { AppError, toAppError } from '../../lib/errors.ts';
+import { ip, ipJson } from '../../lib/ip.ts';
+import type { Logger } from '../../lib/log.ts';
+import { ZOS } from './bridge.ts';
+import type { StaticIp } from '../cmdline.ts';
+import type { Choice, Lease4, Ra6 } from '../types.ts';
+
+/** Where and how to apply: namespace, the NIC under zos, resolv.conf path, logger. */
+export interface ApplyOptions {
+  /** Namespace to configure; undefined: the one this process runs in. */
+  ns?: string;
+  /** The NIC under zos (its MTU follows the lease's). */
+  nic: string;
+  /** resolv.conf to write DNS servers into (tests point it at a scratch file). */
+  resolvConf: string;
+  log: Logger;
+}
+
+/** What ended up on zos, for the status file. */
+export interface Applied {
+  mode: 'dhcp' | 'ra' | 'static';
+  addresses: string[];
+  gateways: string[];
+  dns: string[];
+  /** The leased IPv4 address dhcp-zos must keep (undefined for RA-only and static). */
+  leasedIp?: string;
+}
+
+/**
+ * Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). A value
+ * the NIC refuses (a server's odd option 26) is logged and skipped: it must not keep the node
+ * offline.
+ */
+async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
+  if (!mtu) return;
+  try {
+    await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
+    await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
+  } catch (err) {
+    o.log.warn('apply.mtu-refused', { mtu, error: toAppError(err).message });
+  }
+}
+
+/** `ip route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet. */
+async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
+  const args = [family, 'route', 'replace', dest, 'via', via, 'dev', ZOS];
+  try {
+    await ip(o.ns, args);
+  } catch (err) {
+    if (family === '-6') throw err;
+    await ip(o.ns, [...args, 'onlink']);
+  }
+}
+
+/** Writes the DNS servers (and search domain) to resolv.conf atomically; none: left alone. */
+export async function writeResolvConf(path: string, dns: string[], domain: string | undefined, source: string): Promise<void> {
+  if (!dns.length) return;
+  const lines = [`# written by internet (${source} on ${ZOS})`, ...(domain ? [`search ${domain}`] : []), ...dns.map((d) => `nameserver ${d}`)];
+  await writeFileAtomic(path, lines.join('\n') + '\n');
+}
+
+/** Applies an IPv4 lease: RFC 3442 says option 121, when present, replaces the router option. */
+export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> {
+  await setMtu(o, l.mtu);
+  await ip(o.ns, ['-4', 'addr', 'replace', `${l.address}/${l.prefix}`, 'broadcast', '+', 'dev', ZOS]);
+  const routes = l.staticRoutes ?? [];
+  const gateways: string[] = [];
+  for (const r of routes) {
+    const dest = r.dest === '0.0.0.0/0' ? 'default' : r.dest;
+    try {
+      if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
+      else await routeVia(o, '-4', dest, r.via);
+      if (dest === 'default') gateways.push(r.via);
+    } catch (err) {
+      // One odd option-121 route must not keep the node offline; the default route decides.
+      o.log.warn('apply.route-refused', { dest, via: r.via, error: toAppError(err).message });
+    }
+  }
+  if (!gateways.length) {
+    await routeVia(o, '-4', 'default', l.router);
+    gateways.push(l.router);
+  }
+  await writeResolvConf(o.resolvConf, l.dns, l.domain, 'DHCP');
+  o.log.info('apply.v4', { address: `${l.address}/${l.prefix}`, gateway: gateways.join(','), mtu: l.mtu, dns: l.dns.join(',') || undefined });
+  return { mode: 'dhcp', addresses: [`${l.address}/${l.prefix}`], gateways, dns: l.dns, leasedIp: l.address };
+}
+
+/**
+ * Applies the RA result. The probe namespace skipped DAD (discover's probe-ra6.ts), so the
+ * address does DAD here; IPv6-only (`alone`), we wait for it, since the node is online only
+ * once the address is usable. Beside a v4 lease the v4 side owns the link MTU and DNS, and DAD
+ * finishes in the background.
+ */
+export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
+  if (alone) await setMtu(o, ra.mtu);
+  const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
+  await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
+  await routeVia(o, '-6', 'default', ra.router);
+  if (alone) await waitDad(o, ra.address);
+  // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
+  if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
+  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
+  return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
+}
+
+/** Waits until `address` on zos has passed DAD; EDADFAILED if another node holds it. */
+async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const [l] = await ipJson<{ addr_info: { local: string; tentative?: boolean; dadfailed?: boolean }[] }>(o.ns, ['-6', 'addr', 'show', 'dev', ZOS]);
+    const a = l?.addr_info.find((x) => x.local === address);
+    if (a?.dadfailed) throw new AppError('EDADFAILED', `${address} on ${ZOS} failed duplicate address detection`, { address });
+    if (a && !a.tentative) return;
+    if (Date.now() > end) throw new AppError('EDADTIMEOUT', `${address} on ${ZOS} still tentative after ${ms} ms`, { address });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Applies a Choice: the v4 lease when there is one (plus the RA if it came too), else the RA. */
+export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> {
+  if (!c.v4 && !c.v6) throw new Error(`choice for ${c.nic} has neither a lease nor an RA`);
+  const v4 = c.v4 ? await applyLease4(o, c.v4) : undefined;
+  const v6 = c.v6 ? await applyRa6(o, c.v6, !v4) : undefined;
+  if (v4 && v6) return { ...v4, addresses: [...v4.addresses, ...v6.addresses], gateways: [...v4.gateways, ...v6.gateways], dns: [...v4.dns, ...v6.dns] };
+  return (v4 ?? v6)!;
+}
+
+/** Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). */
+export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
+  await ip(o.ns, ['-4', 'addr', 'replace', `${s.address}/${s.prefix}`, 'broadcast', '+', 'dev', ZOS]);
+  await routeVia(o, '-4', 'default', s.gateway);
+  await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
+  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, dns: s.dns.join(',') || undefined });
+  return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
+}

@@ -1,0 +1,55 @@
+// What is already on the node, read before changing anything: is `zos` complete (bridge, up,
+// a port, a global address and a default route through it), half-built, or absent? The Go agent
+// could not rerun on a configured node; this one checks and exits 0 without touching it.
+import { ipJson, listLinks } from '../../lib/ip.ts';
+import { ZOS } from './bridge.ts';
+
+/** One address of zos as `ip -j addr` shows it. */
+interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
+
+/** The network state of zos in one namespace. */
+export interface ZosState {
+  exists: boolean;
+  kind?: string;
+  up: boolean;
+  mac?: string;
+  ports: { name: string; mac?: string }[];
+  /** Global addresses as address/prefix. */
+  v4: string[];
+  v6: string[];
+  default4?: string;
+  default6?: string;
+}
+
+/** Reads zos's state in `ns` (undefined: this process's namespace). */
+export async function readZosState(ns: string | undefined): Promise<ZosState> {
+  const links = await listLinks(ns);
+  const zos = links.find((l) => l.ifname === ZOS);
+  const st: ZosState = { exists: !!zos, up: false, ports: [], v4: [], v6: [] };
+  if (!zos) return st;
+  st.kind = zos.linkinfo?.info_kind ?? 'none';
+  st.up = zos.flags.includes('UP');
+  if (zos.address) st.mac = zos.address;
+  st.ports = links.filter((l) => l.master === ZOS).map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
+  const [addrs] = await ipJson<{ addr_info: AddrInfo[] }>(ns, ['addr', 'show', 'dev', ZOS]);
+  for (const a of addrs?.addr_info ?? []) {
+    if (a.scope !== 'global' || a.dadfailed) continue;
+    (a.family === 'inet' ? st.v4 : st.v6).push(`${a.local}/${a.prefixlen}`);
+  }
+  const d4 = await ipJson<{ gateway?: string }>(ns, ['-4', 'route', 'show', 'default', 'dev', ZOS]);
+  const d6 = await ipJson<{ gateway?: string }>(ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]);
+  if (d4[0]?.gateway) st.default4 = d4[0].gateway;
+  if (d6[0]?.gateway) st.default6 = d6[0].gateway;
+  return st;
+}
+
+/** zos is a bridge, up, with a port, and has a global address with a default route via it. */
+export function isOnline(s: ZosState): boolean {
+  return s.exists && s.kind === 'bridge' && s.up && s.ports.length > 0
+    && ((s.v4.length > 0 && !!s.default4) || (s.v6.length > 0 && !!s.default6));
+}
+
+/** Does the port match `zos.nic=` (a name or a MAC)? No pin: any port does. */
+export function portMatchesPin(s: ZosState, pin: string | undefined): boolean {
+  return pin === undefined || s.ports.some((p) => p.name === pin || p.mac === pin);
+}

@@ -1,0 +1,78 @@
+// Exit paths: SIGKILL mid-probe then recovery, SIGTERM (abort) cleanup, a lease without router,
+// VLAN on a kernel without 8021q. Each ends with nothing left behind.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { listNetns } from '../../../lib/netns.ts';
+import { listLinks } from '../../../lib/ip.ts';
+import { run } from '../../../lib/exec.ts';
+import { addNic, makeTopology, startDnsmasq } from '../../helpers/topology.ts';
+import { assertClean, probePrefixOf, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
+
+/** Running (a zombie waiting for its reaper counts as dead). */
+function alive(pid: number): boolean {
+  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
+describe('exit paths', { concurrency: true }, () => {
+  test('SIGKILL mid-probe strands NICs; recovery brings them home and removes the namespaces', async (t) => {
+    const topo = await makeTopology(t);
+    await addNic(topo, 'eth1');
+    await addNic(topo, 'eth2');
+    const prefix = probePrefixOf(topo);
+    // (makeTopology's teardown removes leftover probe namespaces should recovery fail.)
+    const first = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
+    await waitForLog(first.stderrSoFar, /probe-started nic=eth1[\s\S]*probe-started nic=eth2|probe-started nic=eth2[\s\S]*probe-started nic=eth1/, 60_000);
+    first.proc.kill('SIGKILL');
+    await first.done;
+    const stranded = (await listNetns()).filter((n) => n.startsWith(prefix));
+    assert.equal(stranded.length, 2, 'both NICs were in probe namespaces when killed');
+    assert.deepEqual((await listLinks(topo.node)).map((l) => l.ifname), ['lo']);
+    const orphans: number[] = [];
+    for (const ns of stranded) {
+      const pids = (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean).map(Number);
+      orphans.push(...pids);
+    }
+    assert.ok(orphans.length >= 2, 'udhcpc / ip monitor outlived the SIGKILLed agent');
+    const again = await spawnDiscover(t, topo, ['--recover-only']).done;
+    assert.deepEqual(again.recovered?.sort(), ['eth1', 'eth2'], again.stderr);
+    await assertClean(topo, ['eth1', 'eth2']);
+    // Recovery also killed the udhcpc and ip monitor left running in the stranded namespaces.
+    await new Promise((res) => setTimeout(res, 200));
+    for (const pid of orphans) assert.ok(!alive(pid), `pid ${pid} still alive`);
+  });
+
+  test('a lease without router does not qualify; SIGTERM aborts and cleans up', async (t) => {
+    const topo = await makeTopology(t);
+    const nic = await addNic(topo, 'eth1');
+    await addNic(topo, 'eth2', { plugged: false });
+    await startDnsmasq(t, topo, nic, { net: '10.83.1', router: null });
+    const r = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
+    await waitForLog(r.stderrSoFar, /dhcp4-miss nic=eth1 reason="lease without router option"/, 60_000);
+    r.proc.kill('SIGTERM');
+    const out = await r.done;
+    assert.equal(out.result, undefined);
+    assert.match(out.error?.message ?? '', /SIGTERM/);
+    await assertClean(topo, ['eth1', 'eth2']);
+    // The NIC we brought up for carrier is put down again.
+    assert.ok(!(await listLinks(topo.node, 'eth2'))[0]!.flags.includes('UP'));
+  });
+
+  test('VLAN probing fails clearly where the kernel refuses 802.1Q, and the NIC comes home', async (t) => {
+    const topo = await makeTopology(t);
+    await addNic(topo, 'eth1');
+    const out = await spawnDiscover(t, topo, ['--nics', 'eth1', '--vlan', '100']).done;
+    assert.equal(out.error?.code, 'EVLAN_UNSUPPORTED', out.stderr);
+    assert.match(out.error!.message!, /eth1\.100/);
+    t.diagnostic(out.error!.message!);
+    await assertClean(topo, ['eth1']);
+  });
+
+  test('an out-of-range VLAN id is a validation error', async (t) => {
+    const topo = await makeTopology(t);
+    await addNic(topo, 'eth1');
+    const out = await spawnDiscover(t, topo, ['--nics', 'eth1', '--vlan', '5000']).done;
+    assert.equal(out.error?.code, 'EINVALID');
+    await assertClean(topo, ['eth1']);
+  });
+});
