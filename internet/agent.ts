@@ -13,6 +13,7 @@ import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
+import { addrValue } from './discover/choose.ts';
 import type { DiscoverOptions, DiscoverResult } from './types.ts';
 
 /** Exit codes (documented in README.md). */
@@ -64,6 +65,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   }
   const { kernel, client } = pre;
   log.setDebug(kernel.debug);
+  for (const w of kernel.warnings) log.warn('cmdline-ignored', { detail: w });
   log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
 
   // dhcp-zos's hook script lives beside the status file (/run/internet on a node: tmpfs, per boot).
@@ -153,7 +155,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       mac = link.address;
       reason = 'static ip= on the kernel command line';
     } else {
-      const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
+      const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status), log, signal,
         now: () => status.now(), onProgress: (probes) => { void st({ probes }); } });
       await st({ probes: r.probes });
       othersHome = r.othersHome;
@@ -185,5 +187,8 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
 function staticMatches(zs: ZosState, s: Preflight['kernel']['static']): boolean {
   if (!s) return true;
-  return zs.v4.includes(`${s.address}/${s.prefix}`) && zs.default4 === s.gateway && zs.ports.some((p) => p.name === s.device);
+  const same = (a: string | undefined, b: string) => a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
+  const addrs = s.family === 4 ? zs.v4 : zs.v6;
+  return addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address))
+    && same(s.family === 4 ? zs.default4 : zs.default6, s.gateway) && zs.ports.some((p) => p.name === s.device);
 }

@@ -1,13 +1,14 @@
 // Everything checked before the agent changes anything: the kernel command line, the zinit
-// socket and config dir, the --nics names and the ip= device. Any failure here is bad input:
+// socket and config dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
 // a message naming it, exit 2, nothing touched (Zero-OS panics on a bad vlan value).
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { ValidationError } from '../lib/errors.ts';
-import { listLinks } from '../lib/ip.ts';
+import { listLinks, type IpLink } from '../lib/ip.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
+import { selectLinks } from './discover/candidates.ts';
 
 /** What the run needs once its input is known good. */
 export interface Preflight {
@@ -36,12 +37,28 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = new Set((await listLinks(undefined)).map((l) => l.ifname));
-  for (const n of cli.nics ?? []) {
-    if (!links.has(n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
-  }
-  if (kernel.static && !links.has(kernel.static.device)) {
-    throw new ValidationError('ip=', `device "${kernel.static.device}" does not exist`);
-  }
+  checkLinks(cli, kernel, await listLinks(undefined));
   return { kernel, client, generation };
+}
+
+/**
+ * The links the input names must exist here and agree, or discovery would retry them forever:
+ * every `--nics` name and the `zos.nic` pin (as discovery selects them, candidates.ts), the
+ * `ip=` device (among `--nics`, and the pinned NIC when both are given).
+ */
+export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): void {
+  for (const n of cli.nics ?? []) {
+    if (!links.some((l) => l.ifname === n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+  }
+  const dev = kernel.static?.device;
+  if (dev === undefined) {
+    selectLinks(links, { nics: cli.nics, pin: kernel.pin });
+    return;
+  }
+  const link = links.find((l) => l.ifname === dev);
+  if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
+  if (cli.nics && !cli.nics.includes(dev)) throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
+  if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
+    throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
+  }
 }

@@ -63,6 +63,8 @@ export interface DiscoverOptions {
   nics?: string[];
   /** `zos.nic=` value: a link name or MAC; only that NIC is probed. */
   pin?: string;
+  /** Where the udhcpc probe script is written: beside the status file (default /run/internet). */
+  runDir?: string;
   /** `vlan:priv=` id: probe over an 802.1Q sub-interface with this id. */
   vlan?: number;
   log: Logger;

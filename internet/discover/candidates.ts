@@ -61,9 +61,12 @@ export interface CandidateOptions {
 
 const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
 
-/** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
-export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
-  const links = await listLinks(undefined);
+/**
+ * The links of `links` that are candidates: exactly `--nics`, else the physical ones; narrowed
+ * to the `zos.nic` pin (a pin by name also admits a virtual link, as `--nics` does). Pure, so
+ * preflight refuses what discovery would refuse. Throws ValidationError for bad --nics / zos.nic.
+ */
+export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logger): IpLink[] {
   const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
   let chosen: IpLink[];
   if (opts.nics) {
@@ -75,15 +78,20 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
       if (!chosen.includes(l)) chosen.push(l);
     }
   } else {
-    chosen = links.filter(physical);
-    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
+    chosen = links.filter((l) => physical(l) || (l.ifname === opts.pin && l.ifname !== 'lo' && l.ifname !== 'zos'));
+    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log?.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
   }
   if (opts.pin !== undefined) {
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
     if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
     chosen = hit;
   }
-  return toCandidates(chosen);
+  return chosen;
+}
+
+/** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
+export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
+  return toCandidates(selectLinks(await listLinks(undefined), opts, log));
 }
 
 async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
@@ -107,7 +115,7 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
 export async function lateCandidate(name: string, opts: CandidateOptions): Promise<Candidate | undefined> {
   if (opts.nics || name === 'lo') return undefined;
   const [l] = await listLinks(undefined, name);
-  if (!l || !(opts.physical ?? ((x: IpLink) => isPhysical(x)))(l)) return undefined;
+  if (!l || !((opts.physical ?? ((x: IpLink) => isPhysical(x)))(l) || l.ifname === opts.pin)) return undefined;
   if (opts.pin !== undefined && !pinMatches(l, opts.pin)) return undefined;
   return (await toCandidates([l]))[0];
 }

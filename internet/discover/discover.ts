@@ -22,8 +22,6 @@ export { recoverProbeNamespaces } from './probe-netns.ts';
 
 /** Options beyond the contract, for tests and tuning; all optional. */
 export interface DiscoverTuning {
-  /** Where the udhcpc probe script is written (default /run/internet). */
-  runDir?: string;
   timing?: ChooseTiming;
   /** Link events from `ip -o monitor link` instead of netlink (the fallback, forced; for tests). */
   ipMonitor?: boolean;
