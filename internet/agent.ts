@@ -143,6 +143,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
 
   // 2. Find the network (or take ip=), build zos, apply; retried until it works.
   let othersHome: (() => Promise<void>) | undefined;
+  const avoid: string[] = []; // NICs whose choice could not be applied, most recent last
   const net = await withRetry('network', async (attempt) => {
     await othersHome?.(); // a previous attempt's losing NICs are home before probing again
     await st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
@@ -155,7 +156,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       mac = link.address;
       reason = 'static ip= on the kernel command line';
     } else {
-      const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status), log, signal,
+      const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status), avoid: [...avoid], log, signal,
         now: () => status.now(), onProgress: (probes) => { void st({ probes }); } });
       await st({ probes: r.probes });
       othersHome = r.othersHome;
@@ -172,6 +173,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       return { applied, nic, mac, reason };
     } catch (err) {
       await dismantleZos(undefined, log).catch(() => {});
+      if (choice) avoid.splice(0, avoid.length, ...avoid.filter((n) => n !== nic), nic); // next time another NIC first
       throw err;
     }
   });

@@ -15,6 +15,8 @@ export interface Candidate {
   ifindex: number;
   mac: string;
   mtu: number;
+  /** The largest MTU the NIC takes (`max_mtu` of `ip -d link`; 65535 when not shown). */
+  maxMtu: number;
   /** Set when the NIC must not be probed; the reason goes into ProbeResult.note. */
   skip?: string;
 }
@@ -102,7 +104,8 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
   ]);
   return links.map((l) => {
     const skip = liveReason(l, addrs, [...def4, ...def6]);
-    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu };
+    const max = (l as IpLink & { max_mtu?: number }).max_mtu;
+    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu, maxMtu: typeof max === 'number' && max > 0 ? max : 65535 };
     if (skip) c.skip = skip;
     return c;
   });

@@ -41,7 +41,7 @@ export async function readRa6(ns: string, ifname: string): Promise<Ra6 | undefin
   // the namespace of the reading process, hence nsenter.
   const r = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'cat', `/proc/sys/net/ipv6/conf/${ifname}/mtu`], { allowFailure: true, timeoutMs: 5000 });
   const mtu = Number(r.stdout.trim());
-  if (r.exitCode === 0 && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535) ra.mtu = mtu;
+  if (r.exitCode === 0 && Number.isInteger(mtu) && mtu > 0) ra.mtu = mtu; // discover.ts drops one the NIC cannot take (mtu.ts)
   return ra;
 }
 

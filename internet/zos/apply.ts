@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ZOS } from './bridge.ts';
+import { mtuProblem } from '../mtu.ts';
 import type { StaticIp } from '../cmdline.ts';
 import type { Choice, Lease4, Ra6 } from '../types.ts';
 
@@ -33,11 +34,13 @@ export interface Applied {
 
 /**
  * Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). A value
- * the NIC refuses (a server's odd option 26) is logged and skipped: it must not keep the node
- * offline.
+ * below IPv6's minimum (mtu.ts) or one the NIC refuses (a server's odd option 26) is logged and
+ * skipped: it must not keep the node offline nor take IPv6 off zos.
  */
 async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   if (!mtu) return;
+  const why = mtuProblem(mtu);
+  if (why) { o.log.warn('apply.mtu-refused', { mtu, error: why }); return; }
   try {
     await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
     await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);

@@ -15,7 +15,7 @@ process.on('SIGTERM', () => ac.abort(new Error('stopped by SIGTERM')));
 void runAgent(parseCli(process.argv.slice(2)), {
   discover: async (o) => {
     const choice = choices[Math.min(calls++, choices.length - 1)]!;
-    o.log.info('fake-discover', { call: calls, nic: choice.nic });
+    o.log.info('fake-discover', { call: calls, nic: choice.nic, avoid: o.avoid?.join(',') || undefined });
     return { choice, probes: [] };
   },
   recoverProbeNamespaces: async () => [],

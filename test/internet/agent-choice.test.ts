@@ -75,3 +75,34 @@ test('static ip= skips probing: address and gateway on zos, no DHCP, no dhcp-zos
   assert.equal(again.code, 0, again.out);
   assert.match(again.out, /already-configured/);
 });
+
+for (const bad of ['127.0.0.1', '224.0.0.1']) {
+  test(`a lease whose router is ${bad} is a miss; the NIC with a usable lease is chosen`, async (t) => {
+    const topo = await makeTopology(t);
+    const wrong = await addNic(topo, 'eth1');
+    const good = await addNic(topo, 'eth2');
+    await startDnsmasq(t, topo, wrong, { net: '10.66.7', router: bad });
+    await startDnsmasq(t, topo, good, { net: '198.51.100' }); // public: the private-but-unusable one must not win
+    const env = await agentEnv(t, topo);
+    const r = await runAgentE2E(env, ['eth1', 'eth2']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`dhcp4-miss nic=eth1 reason="router \\\\"${bad.replace(/\./g, '\\.')}\\\\" is a`));
+    assert.deepEqual(await defaults(topo.node, '-4'), ['198.51.100.1 zos']);
+    const s = await status(env.status);
+    assert.equal(s.nic, 'eth2');
+    assert.doesNotMatch(r.out, /bridge.dismantled|retry step=network/);
+  });
+}
+
+test('a lease with MTU 68: the MTU is ignored with a warning, zos keeps IPv6 (link-local)', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startDnsmasq(t, topo, nic, { net: '10.66.8', mtu: 68 });
+  const env = await agentEnv(t, topo);
+  const r = await runAgentE2E(env, ['eth1']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /dhcp4-odd-answer nic=eth1 detail="ignored mtu=\\"68\\" \(want 1280\.\.65535\)"/);
+  assert.equal((await listLinks(topo.node, 'zos'))[0]?.mtu, 1500);
+  const a6 = (await ipJson<{ addr_info: { family: string; scope: string }[] }>(topo.node, ['-6', 'addr', 'show', 'dev', 'zos']))[0]?.addr_info ?? [];
+  assert.ok(a6.some((a) => a.scope === 'link'), JSON.stringify(a6));
+});

@@ -46,6 +46,10 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
   assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
   assert.match(a.out(), /bridge.dismantled/);
+  // Each NIC whose choice failed is passed back to discovery, to rank after the others.
+  assert.match(a.out(), /fake-discover call=1 nic=nosuch\n/);
+  assert.match(a.out(), /fake-discover call=2 nic=eth1 avoid=nosuch\n/);
+  assert.match(a.out(), /fake-discover call=3 nic=eth1 avoid=nosuch,eth1\n/);
   assert.deepEqual((await ipJson<{ gateway: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.phase, 'online');
