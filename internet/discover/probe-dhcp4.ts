@@ -106,8 +106,12 @@ export function parseLease(stdout: string): LeaseParse {
   return { ok: true, lease, warnings };
 }
 
-/** One udhcpc run: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
-export function runUdhcpc(ns: string, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * One udhcpc run: `tries` discovers one second apart. Killed (and resolves) on `signal`, and
+ * after `tries` + 5 s whatever it is doing: busybox udhcpc on a link that is down never exits,
+ * whatever -t/-n say. `timedOut` tells that case apart.
+ */
+export function runUdhcpc(ns: string, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   const args = [`--net=${netnsPath(ns)}`, '--', 'busybox', 'udhcpc', '-i', ifname, '-f', '-q', '-n',
     '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script];
   return new Promise((resolve) => {
@@ -119,10 +123,13 @@ export function runUdhcpc(ns: string, ifname: string, script: string, tries: num
     child.stderr.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
     const kill = () => child.kill('SIGKILL');
     signal.addEventListener('abort', kill, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; kill(); }, (tries + 5) * 1000);
     child.on('error', (err) => { stderr += String(err); });
     child.on('close', (code) => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', kill);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, timedOut });
     });
   });
 }

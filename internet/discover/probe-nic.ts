@@ -36,6 +36,14 @@ export interface ProbeConfig {
   carrierGraceMs?: number;
 }
 
+/**
+ * Pause between DHCP attempts on a silent NIC: 1 s doubling to a 2 s cap (jittered 50..100 %).
+ * A DISCOVER costs one packet and a sleeping udhcpc nothing, so the NIC keeps asking about every
+ * second, with one pause of at most ~3 s between runs: a server that starts late is found
+ * within ~5 s of its start (dnsmasq's ping-before-offer included), not after a long backoff.
+ */
+export const DHCP_BACKOFF = { base: 1000, cap: 2000 } as const;
+
 /** Delay before attempt n+1: min(cap, base * 2^(n-1)), times a random 0.5..1 (jitter). */
 export function backoffDelay(n: number, base: number, cap: number, rnd = Math.random): number {
   return Math.round(Math.min(cap, base * 2 ** Math.max(0, n - 1)) * (0.5 + rnd() / 2));
@@ -68,6 +76,8 @@ export class NicProbe {
   private recheck = false;
   private lost = false;
   private stopped = false;
+  /** start() has set the links up: from now on a link that is not UP was set down by someone. */
+  private upDone = false;
 
   constructor(readonly nic: string, readonly ifindex: number, readonly ns: string,
     private readonly cfg: ProbeConfig, private readonly ev: ProbeEvents) {
@@ -92,6 +102,7 @@ export class NicProbe {
     this.upAt = Date.now();
     await ip(ns, ['link', 'set', nic, 'up']);
     if (this.probeIf !== nic) await ip(ns, ['link', 'set', this.probeIf, 'up']);
+    this.upDone = true;
     void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
     this.scheduleSafetyCheck(0);
     this.poke();
@@ -152,7 +163,18 @@ export class NicProbe {
 
   private async checkOnce(): Promise<void> {
     const [link] = await listLinks(this.ns, this.nic);
+    const [sub] = this.probeIf === this.nic ? [link] : await listLinks(this.ns, this.probeIf);
     if (this.ac.signal.aborted || this.lost) return;
+    // Set down during the probe (by someone else: we set it up): busybox udhcpc would never
+    // exit ("Network is down, reopening socket" once a second). A miss; discovery brings the
+    // NIC home, up again, and probes it once it has carrier.
+    if (this.upDone && (!link?.flags.includes('UP') || !sub?.flags.includes('UP'))) {
+      this.lost = true;
+      this.halt();
+      this.ev.v4Miss(`${link?.flags.includes('UP') ? this.probeIf : this.nic} was set down during the probe`);
+      this.ev.carrierLost();
+      return;
+    }
     const carrier = !!link && link.flags.includes('LOWER_UP') && !link.flags.includes('NO-CARRIER');
     if (carrier) this.sawCarrier = true;
     const grace = this.cfg.carrierGraceMs ?? 10_000;
@@ -176,7 +198,7 @@ export class NicProbe {
   private async v4Loop(): Promise<void> {
     const { signal } = this.ac;
     const tries = this.cfg.tries ?? 6;
-    const { base, cap } = this.cfg.backoffMs ?? { base: 1000, cap: 30_000 };
+    const { base, cap } = this.cfg.backoffMs ?? DHCP_BACKOFF;
     for (let n = 1; !signal.aborted; n++) {
       this.ev.attempt(n);
       const r = await runUdhcpc(this.ns, this.probeIf, this.cfg.script, tries, signal);
@@ -185,6 +207,7 @@ export class NicProbe {
       if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
       const last = r.stderr.trim().split('\n').pop() ?? '';
       const reason = r.stdout.includes('ZLEASE_BEGIN') ? parsed.reason
+        : r.timedOut ? `udhcpc did not finish within ${tries + 5} s (killed): ${last || 'no output'}`
         : r.code === 1 && /discover|no lease/.test(r.stderr) ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
       this.ev.v4Miss(reason);
       await sleep(backoffDelay(n, base, cap), signal);

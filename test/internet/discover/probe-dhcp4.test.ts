@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLease } from '../../../internet/discover/probe-dhcp4.ts';
+import { parseLease, runUdhcpc } from '../../../internet/discover/probe-dhcp4.ts';
+import { addNic, makeTopology } from '../../helpers/topology.ts';
 import { writeUdhcpcScript } from '../../../internet/discover/udhcpc-script.ts';
 
 const block = (env: Record<string, string>) => ['noise', 'ZLEASE_BEGIN', ...Object.entries(env).map(([k, v]) => `ZLEASE ${k}=${v}`), 'ZLEASE_END', ''].join('\n');
@@ -108,4 +109,15 @@ test('the written script prints a parseable block and squashes newlines in value
   const r = parseLease(out);
   assert.ok(r.ok && r.lease.router === '10.4.4.1' && r.lease.domain === undefined, out);
   assert.equal(execFileSync(path, ['deconfig'], { env }).toString(), '');
+});
+
+test('udhcpc on a link that is down (it never exits by itself) is killed after its tries + 5 s', async (t) => {
+  const topo = await makeTopology(t);
+  await addNic(topo, 'eth1'); // left down on the node side
+  const script = await writeUdhcpcScript(topo.dir);
+  const t0 = Date.now();
+  const r = await runUdhcpc(topo.node, 'eth1', script, 1, new AbortController().signal);
+  const ms = Date.now() - t0;
+  assert.equal(r.timedOut, true, JSON.stringify(r));
+  assert.ok(ms >= 5500 && ms < 9000, `${ms} ms`);
 });
