@@ -5,11 +5,13 @@
 // second socket: a dump on the subscribed socket gets multicast messages mixed into its
 // multipart answer and fails ("Multipart message not terminated properly").
 // Fallback, used when the native addon cannot load (a broken bundle must not leave a node
-// offline): `ip -o monitor link` as a child process for events, `ip -j link` for dumps.
+// offline): iproute2's `ip -o monitor link` (iproute2.ts: by absolute path, no shell) as a
+// child process for events, `ip -j link` for dumps.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { RtNetlinkSocket } from 'netlink';
 import { listLinks } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
+import { candidatesFor, IP_PLACES, iproute2Ip, utilLinuxSetpriv } from './iproute2.ts';
 
 /** One link of the agent's namespace as the watcher sees it. */
 export interface LinkState {
@@ -51,12 +53,18 @@ export class LinkWatcher {
       events.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
       w.source = { kind: 'netlink', events, query: nl.createRtNetlink() };
     } else {
-      // Tied to us through its stdin: if the agent dies (even SIGKILL) the pipe closes, `read`
-      // returns and the shell kills `ip monitor`, which would otherwise block forever.
-      const proc = spawn('sh', ['-c', '"$@" </dev/null & p=$!; read _; kill $p', 'sh', 'ip', '-o', 'monitor', 'link'],
-        { stdio: ['pipe', 'pipe', 'ignore'] });
+      const [ipPath, setpriv] = await Promise.all([iproute2Ip(), utilLinuxSetpriv()]);
+      if (!ipPath) log.error('ip-monitor-failed', { error: `no iproute2 ip in ${candidatesFor('ip', IP_PLACES).join(' ')}` });
+      else if (!setpriv) log.warn('ip-monitor-untied', { why: 'no util-linux setpriv: ip monitor may outlive a killed agent' });
+      // No shell (busybox's would run its own `ip`). Tied to us by the kernel: setpriv sets
+      // PR_SET_PDEATHSIG, so `ip monitor`, which would otherwise block forever, gets SIGKILL
+      // when the agent dies (even by SIGKILL), then execs ip.
+      const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', ipPath ?? 'ip', '-o', 'monitor', 'link']]
+        : [ipPath ?? 'ip', ['-o', 'monitor', 'link']];
+      const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
       proc.stdout!.on('data', () => w.refresh());
       proc.on('error', (err) => log.error('ip-monitor-failed', { error: String(err) }));
+      proc.on('exit', (code, sig) => { if (!w.closed) log.error('ip-monitor-exited', { code, signal: sig, command: `${cmd} ${args.join(' ')}` }); });
       w.source = { kind: 'ip-monitor', proc };
     }
     log.debug('link-events', { via: w.source.kind });
@@ -95,7 +103,7 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.stdin?.end(); return; }
+    if (this.source.kind === 'ip-monitor') { this.source.proc.kill('SIGKILL'); return; }
     for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }

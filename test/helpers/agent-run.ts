@@ -44,12 +44,15 @@ export interface AgentResult { code: number | null; signal: NodeJS.Signals | nul
 /** A running agent: its process, its output so far, and its end. */
 export interface AgentProc { proc: ChildProcess; output(): string; done: Promise<AgentResult> }
 
-/** Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files. */
-export function startAgent(env: AgentEnv, nics: string[], extra: string[] = []): AgentProc {
-  const args = [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+/**
+ * Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files;
+ * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment.
+ */
+export function startAgent(env: AgentEnv, nics: string[], extra: string[] = [], opts: { bundle?: string; env?: Record<string, string> } = {}): AgentProc {
+  const args = [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
     '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
   const t0 = Date.now();
-  const proc = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv } });
+  const proc = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...opts.env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
