@@ -1,8 +1,9 @@
 // Everything checked before the agent changes anything: the kernel command line, the zinit
-// socket and config dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
+// socket and config dir, the status dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
 // a message naming it, exit 2, nothing touched (Zero-OS panics on a bad vlan value).
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ValidationError } from '../lib/errors.ts';
 import { listLinks, type IpLink } from '../lib/ip.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
@@ -36,6 +37,15 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
     await access(cli.zinitDir, constants.W_OK);
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  // The probe script and dhcp-zos's hook go beside the status file: a directory we cannot
+  // write would fail every discovery attempt, forever.
+  const runDir = dirname(cli.status);
+  try {
+    await mkdir(runDir, { recursive: true });
+    await access(runDir, constants.W_OK);
+  } catch (err) {
+    throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   checkLinks(cli, kernel, await listLinks(undefined));
   return { kernel, client, generation };

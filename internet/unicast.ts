@@ -48,6 +48,7 @@ export function notUnicastV4(a: string, opts: { linkLocal?: boolean } = {}): str
 /** Why an IPv6 address cannot be a host's global address or a gateway (undefined: it can). */
 export function notUnicastV6(a: string, opts: { linkLocal?: boolean } = {}): string | undefined {
   if (!isIPv6(a)) return 'is not an IPv6 address';
+  if (a.includes('%')) return 'has a zone index (%...): the device names the link';
   if (a.includes('.')) return 'is an IPv4-mapped or -compatible address';
   const n = addrValue(a);
   if (n === 0n) return 'is the unspecified address ::';

@@ -109,6 +109,10 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
   const r = await runAgentE2E({ ...env, zinitDir: ro }, ['eth1']);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /--zinit-dir: .*ro-file is not a writable directory/);
+  // The probe script goes beside the status file: a directory that cannot be made is bad input.
+  const bad = await runAgentE2E({ ...env, status: join(ro, 'status.json') }, ['eth1']);
+  assert.equal(bad.code, 2, bad.out);
+  assert.match(bad.out, /--status: .*ro-file is not a writable directory \((EEXIST|ENOTDIR)\)/);
   const flag = await run(process.execPath, [AGENT, '--nic', 'eth1'], { allowFailure: true });
   assert.equal(flag.exitCode, 2);
   assert.match(flag.stderr, /--nic: unknown flag/);

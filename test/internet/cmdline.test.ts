@@ -125,6 +125,8 @@ test('ip=: IPv6 in brackets (dracut form); unbracketed IPv6 is named as such', (
     ['ip=[2001:db8::]::[fe80::1]:64::eth0:off', /subnet-router anycast/],
     ['ip=[2001:db8::2]::[2001:db8::2]:64::eth0:off', /the client address itself/],
     ['ip=[2001:db8::2]::[::]:64::eth0:off', /gateway "::" is the unspecified/],
+    ['ip=[2001:db8::2]::[fe80::1%eth0]:64::eth0:off', /gateway "fe80::1%eth0" has a zone index/],
+    ['ip=[::ffff:10.1.2.3]::[fe80::1]:64::eth0:off', /IPv4-mapped/],
   ];
   for (const [v, re] of bad) assert.throws(() => parseKernelCmdline(v), names('ip=', re), v);
 });
