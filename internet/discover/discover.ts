@@ -209,8 +209,11 @@ class Discovery {
       },
       v4Miss: (reason) => {
         if (s.r.state !== 'answered') s.r.state = 'no-answer';
+        // A silent NIC misses every few seconds: the first miss and each new reason at info.
+        const again = s.r.note === `dhcp4: ${reason}`;
         s.r.note = `dhcp4: ${reason}`;
-        log.info('dhcp4-miss', { nic: s.c.name, reason });
+        if (again) log.debug('dhcp4-miss', { nic: s.c.name, reason });
+        else log.info('dhcp4-miss', { nic: s.c.name, reason });
         s.v4Settled = true;
         this.progress();
         this.evaluate();

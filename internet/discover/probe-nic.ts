@@ -37,12 +37,13 @@ export interface ProbeConfig {
 }
 
 /**
- * Pause between DHCP attempts on a silent NIC: 1 s doubling to a 2 s cap (jittered 50..100 %).
- * A DISCOVER costs one packet and a sleeping udhcpc nothing, so the NIC keeps asking about every
- * second, with one pause of at most ~3 s between runs: a server that starts late is found
- * within ~5 s of its start (dnsmasq's ping-before-offer included), not after a long backoff.
+ * Pause between DHCP attempts on a silent NIC: 250..500 ms. A DISCOVER costs one packet and a
+ * sleeping udhcpc nothing, so the NIC keeps asking once a second (udhcpc's -T 1) with gaps of
+ * at most ~1.5 s between runs. dnsmasq pings an address ~3.3 s before it offers it to a new
+ * client (measured), so a server that starts late is found within ~5 s of its start; a 30 s
+ * backoff cap made that 10-15 s.
  */
-export const DHCP_BACKOFF = { base: 1000, cap: 2000 } as const;
+export const DHCP_BACKOFF = { base: 500, cap: 500 } as const;
 
 /** Delay before attempt n+1: min(cap, base * 2^(n-1)), times a random 0.5..1 (jitter). */
 export function backoffDelay(n: number, base: number, cap: number, rnd = Math.random): number {

@@ -35,8 +35,8 @@ test('backoff doubles from the base, is capped, and is jittered to 50..100 %', (
   assert.equal(backoffDelay(20, 1000, 30_000, () => 0), 15_000);
 });
 
-test('a silent NIC asks again within ~3 s at every attempt (no long backoff: a DISCOVER is one packet)', () => {
-  for (let n = 1; n <= 50; n++) assert.ok(backoffDelay(n, DHCP_BACKOFF.base, DHCP_BACKOFF.cap, () => 1) <= 2000, `attempt ${n}`);
+test('a silent NIC pauses at most 500 ms between attempts, however many (a DISCOVER is one packet)', () => {
+  for (let n = 1; n <= 50; n++) assert.ok(backoffDelay(n, DHCP_BACKOFF.base, DHCP_BACKOFF.cap, () => 1) <= 500, `attempt ${n}`);
 });
 
 test('VLAN sub-interface names fit IFNAMSIZ', () => {
