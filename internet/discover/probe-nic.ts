@@ -30,7 +30,7 @@ export interface ProbeConfig {
   log: Logger;
   /** udhcpc discovers per attempt, one second apart. */
   tries?: number;
-  /** Backoff between attempts: base, doubled per miss, capped; jittered to 50..100 %. */
+  /** Backoff between silent attempts: base, doubled per miss, capped; jittered to 50..100 % (default DHCP_BACKOFF). */
   backoffMs?: { base: number; cap: number };
   /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
   carrierGraceMs?: number;
@@ -44,6 +44,9 @@ export interface ProbeConfig {
  * backoff cap made that 10-15 s.
  */
 export const DHCP_BACKOFF = { base: 500, cap: 500 } as const;
+
+/** Pause after an attempt that was not silence (a lease we refused, udhcpc failing): 1 s doubling to 30 s. */
+export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 
 /** Delay before attempt n+1: min(cap, base * 2^(n-1)), times a random 0.5..1 (jitter). */
 export function backoffDelay(n: number, base: number, cap: number, rnd = Math.random): number {
@@ -200,6 +203,7 @@ export class NicProbe {
     const { signal } = this.ac;
     const tries = this.cfg.tries ?? 6;
     const { base, cap } = this.cfg.backoffMs ?? DHCP_BACKOFF;
+    let other = 0; // consecutive attempts that ended otherwise than in silence
     for (let n = 1; !signal.aborted; n++) {
       this.ev.attempt(n);
       const r = await runUdhcpc(this.ns, this.probeIf, this.cfg.script, tries, signal);
@@ -207,11 +211,15 @@ export class NicProbe {
       const parsed = parseLease(r.stdout);
       if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
       const last = r.stderr.trim().split('\n').pop() ?? '';
+      const silent = !r.stdout.includes('ZLEASE_BEGIN') && !r.timedOut && r.code === 1 && /discover|no lease/.test(r.stderr);
       const reason = r.stdout.includes('ZLEASE_BEGIN') ? parsed.reason
         : r.timedOut ? `udhcpc did not finish within ${tries + 5} s (killed): ${last || 'no output'}`
-        : r.code === 1 && /discover|no lease/.test(r.stderr) ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
+        : silent ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
       this.ev.v4Miss(reason);
-      await sleep(backoffDelay(n, base, cap), signal);
+      // Silence: ask again at once. An answer we cannot use (or a udhcpc that failed) would
+      // come back the same within ~0.1 s: back off as before, so the CPU stays idle.
+      other = silent ? 0 : other + 1;
+      await sleep(silent ? backoffDelay(n, base, cap) : backoffDelay(other, REFUSED_BACKOFF.base, REFUSED_BACKOFF.cap), signal);
     }
   }
 }
