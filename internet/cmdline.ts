@@ -141,16 +141,19 @@ const IP_FORM = '<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1
  * `<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>[:<dns0>[:<dns1>[:<ntp0>]]]`,
  * 7 to 10 fields; `<server>` and `<ntp0>` are not used. IPv6 as dracut writes it: addresses in
  * brackets, the netmask a prefix length (a prefix length is taken for IPv4 too). Only
- * `off`/`none` (static) is taken; `ip=dhcp|on|any` (or empty) means normal probing (undefined).
+ * `off`/`none` (static) is taken; `ip=dhcp|on|any|off|none` alone (or empty) means normal
+ * probing (undefined).
  * Every address is checked for what it must be on a link: the client a unicast host address of
  * its subnet, the gateway a unicast address other than the client; a gateway outside the subnet
  * is accepted and routed `onlink` (`warnings` says so).
  */
 export function parseIp(v: string, warnings: string[] = []): StaticIp | undefined {
-  if (['dhcp', 'on', 'any', ''].includes(v)) return undefined;
+  // `off`/`none` alone: no autoconfiguration in the kernel, which is what we are for.
+  if (['dhcp', 'on', 'any', '', 'off', 'none'].includes(v)) return undefined;
   const bad = (part: string, why: string): never => {
     throw new ValidationError('ip=', `${part} ${why} (expected ${IP_FORM})`);
   };
+  if (/^[a-z0-9]+$/.test(v)) bad(`${JSON.stringify(v)}`, 'is not supported: alone, only dhcp, on, any, off or none (all mean: probe)');
   const f = ipFields(v) ?? bad(JSON.stringify(v), 'has unbalanced [ ]');
   if (f.length < 7 || f.length > 10) {
     if (!v.includes('[') && f.length >= 3 && !isIPv4(f[0]!) && /^[0-9a-f]{0,4}$/i.test(f[0]!)) {

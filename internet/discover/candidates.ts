@@ -77,6 +77,7 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
       const l = links.find((x) => x.ifname === name);
       if (!l) throw new ValidationError('--nics', `no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`);
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
+      if (l.ifname === 'zos') throw new ValidationError('--nics', '"zos" is the bridge the agent builds: name its NIC');
       if (!chosen.includes(l)) chosen.push(l);
     }
   } else {

@@ -82,6 +82,11 @@ test('unknown --nics name -> exit 2 naming it, nothing changed', async (t) => {
   const r = await runAgentE2E(env, ['eth1', 'nosuch0']);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /--nics: no link named "nosuch0"/);
+  for (const [nics, re] of [[['lo', 'eth1'], /--nics: "lo" cannot carry/]] as const) {
+    const again = await runAgentE2E(env, [...nics]);
+    assert.equal(again.code, 2, again.out);
+    assert.match(again.out, re);
+  }
   await assertUntouched(env, before);
 });
 

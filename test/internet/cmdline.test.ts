@@ -45,7 +45,8 @@ test('ip= static (nfsroot syntax) and ip=dhcp', () => {
   assert.deepEqual(parseKernelCmdline('ip=10.1.2.3::10.1.2.1:255.255.255.0:node1:eth1:off').static,
     { family: 4, address: '10.1.2.3', prefix: 24, gateway: '10.1.2.1', device: 'eth1', hostname: 'node1', dns: [] });
   assert.deepEqual(parseKernelCmdline('ip=10.1.2.3::10.1.2.1:255.255.0.0::eth1:none:1.1.1.1').static?.dns, ['1.1.1.1']);
-  for (const v of ['dhcp', 'on', 'any']) assert.equal(parseKernelCmdline(`ip=${v}`).static, undefined);
+  for (const v of ['dhcp', 'on', 'any', 'off', 'none', '']) assert.equal(parseKernelCmdline(`ip=${v}`).static, undefined);
+  for (const v of ['bootp', 'rarp', 'dhcp6']) assert.throws(() => parseKernelCmdline(`ip=${v}`), names('ip=', /alone, only dhcp, on, any, off or none/), v);
 });
 
 test('malformed values name the key and the bad part', () => {
@@ -56,7 +57,7 @@ test('malformed values name the key and the bad part', () => {
   assert.throws(() => parseKernelCmdline('ip=10.1.2.300::10.1.2.1:255.255.255.0::eth1:off'), names('ip=', /client "10.1.2.300"/));
   assert.throws(() => parseKernelCmdline('ip=10.1.2.3::10.1.2.1:255.0.255.0::eth1:off'), names('ip=', /netmask/));
   assert.throws(() => parseKernelCmdline('ip=10.1.2.3::10.1.2.1:255.255.255.0:::off'), names('ip=', /device/));
-  assert.throws(() => parseKernelCmdline('ip=bootp'), names('ip=', /1 colon-separated fields, accepted are 7 to 10/));
+  assert.throws(() => parseKernelCmdline('ip=10.1.2.3::10.1.2.1'), names('ip=', /3 colon-separated fields, accepted are 7 to 10/));
   assert.throws(() => parseKernelCmdline('ip=10.1.2.3::10.1.2.1:255.255.255.0::eth1:off:1.1.1.1:1.0.0.1:10.1.2.5:x'), names('ip=', /11 colon-separated fields, accepted are 7 to 10/));
   assert.doesNotThrow(() => parseKernelCmdline('a="unterminated'));
 });
