@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
 import { linkName, mac as macAddr, netmaskToPrefix } from '../lib/validate.ts';
 import { addrValue } from './discover/choose.ts';
-import { inSubnet, notHostInSubnet, notUnicastV4, notUnicastV6 } from './unicast.ts';
+import { inSubnet, inSubnet6, notHostInSubnet, notHostInSubnet6, notUnicastV4, notUnicastV6 } from './unicast.ts';
 
 /** Static configuration from `ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off`. */
 export interface StaticIp {
@@ -214,18 +214,6 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   if (server) warnings.push(`ip=: server ${JSON.stringify(server.slice(0, 40))} is not used (no NFS root)`);
   if (ntp0) warnings.push(`ip=: ntp0 ${ntp0} is not used`);
   return { family, address: client, prefix, gateway: gw, device: device!, dns, ...(hostname ? { hostname } : {}), ...(onlink ? { onlink } : {}) };
-}
-
-/** notHostInSubnet for IPv6: the subnet-router anycast address (host part zero, RFC 4291 2.6.1). */
-function notHostInSubnet6(addr: string, prefix: number): string | undefined {
-  if (prefix >= 127) return undefined;
-  const host = addrValue(addr) & ((1n << BigInt(128 - prefix)) - 1n);
-  return host === 0n ? `is the subnet-router anycast address of its /${prefix}` : undefined;
-}
-
-function inSubnet6(a: string, b: string, prefix: number): boolean {
-  const shift = BigInt(128 - prefix);
-  return addrValue(a) >> shift === addrValue(b) >> shift;
 }
 
 /** Parses the kernel command line text; throws ValidationError naming the key on bad values. */

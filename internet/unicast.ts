@@ -69,3 +69,16 @@ export function notHostInSubnet(addr: string, prefix: number): string | undefine
   if (addr === broadcastOf(addr, prefix)) return `is the broadcast address of ${networkOf(addr, prefix)}/${prefix}`;
   return undefined;
 }
+
+/** notHostInSubnet for IPv6: the subnet-router anycast address (host part zero, RFC 4291 2.6.1). */
+export function notHostInSubnet6(addr: string, prefix: number): string | undefined {
+  if (prefix >= 127) return undefined;
+  const host = addrValue(addr) & ((1n << BigInt(128 - prefix)) - 1n);
+  return host === 0n ? `is the subnet-router anycast address of its /${prefix}` : undefined;
+}
+
+/** True when IPv6 `a` and `b` share their first `prefix` bits. */
+export function inSubnet6(a: string, b: string, prefix: number): boolean {
+  const shift = BigInt(128 - prefix);
+  return addrValue(a) >> shift === addrValue(b) >> shift;
+}
