@@ -23,6 +23,9 @@ export interface LinkState {
   mtu: number;
 }
 
+/** How long a netlink link dump may take before that dump is read with `ip -j link`. */
+const NETLINK_DUMP_MS = 3000;
+
 type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: ChildProcess };
 
 /** Calls `onChange` with all links after subscribing and after every link event; close() stops it. */
@@ -83,10 +86,18 @@ export class LinkWatcher {
     });
   }
 
+  // A netlink dump that gets no answer (seen once on a loaded machine: open() never returned,
+  // so the sockets were never closed and the process never exited) is bounded, and that dump
+  // is read with `ip -j link` instead.
   private async dump(): Promise<void> {
     const links = new Map<string, LinkState>();
-    if (this.source.kind === 'netlink') {
-      for (const m of await this.source.query.getLinks()) {
+    const msgs = this.source.kind !== 'netlink' ? undefined
+      : await this.source.query.getLinks(undefined, undefined, { timeout: NETLINK_DUMP_MS }).catch((err: unknown) => {
+        this.log.warn('netlink-dump-failed', { error: String(err), fallback: 'ip link' });
+        return undefined;
+      });
+    if (msgs) {
+      for (const m of msgs) {
         const name = m.attrs.ifname;
         if (!name || m.data.index === undefined) continue;
         links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
