@@ -9,7 +9,7 @@ import { listLinks, type IpLink } from '../lib/ip.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
-import { selectLinks } from './discover/candidates.ts';
+import { notEthernet, selectLinks } from './discover/candidates.ts';
 
 /** What the run needs once its input is known good. */
 export interface Preflight {
@@ -67,6 +67,7 @@ export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions,
   }
   const link = links.find((l) => l.ifname === dev);
   if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
+  notEthernet('ip=', link);
   if (cli.nics && !cli.nics.includes(dev)) throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
   if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
     throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);

@@ -78,6 +78,7 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
       if (!l) throw new ValidationError('--nics', `no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`);
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
       if (l.ifname === 'zos') throw new ValidationError('--nics', '"zos" is the bridge the agent builds: name its NIC');
+      notEthernet('--nics', l);
       if (!chosen.includes(l)) chosen.push(l);
     }
   } else {
@@ -88,8 +89,16 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
     if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
     chosen = hit;
+    for (const l of chosen) notEthernet('zos.nic', l);
   }
   return chosen;
+}
+
+/** Throws when `l` is not an Ethernet link (a bridge takes no tun, ipip, wireguard port). */
+export function notEthernet(field: string, l: IpLink): void {
+  if (l.link_type && l.link_type !== 'ether') {
+    throw new ValidationError(field, `"${l.ifname}" is not an Ethernet link (link/${l.link_type}): it cannot be the NIC under zos`);
+  }
 }
 
 /** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */

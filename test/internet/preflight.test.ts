@@ -27,3 +27,13 @@ test('the ip= device exists, is among --nics, and is the pinned NIC when both ar
   refuses(undefined, `zos.nic=02:00:00:00:00:02 ${ip('eth1')}`, 'ip=', /contradicts/);
   refuses(['eth1', 'nosuch'], '', '--nics', /no link named "nosuch"/);
 });
+
+test('a link that is not Ethernet (tun, ipip, wireguard) cannot be the NIC: ip= device, zos.nic, --nics', () => {
+  const tun: IpLink = { ...link('tun0', ''), link_type: 'none', linkinfo: { info_kind: 'tun' } };
+  const all = [...links, tun];
+  const refusesAll = (nics: string[] | undefined, cmdline: string, field: string) =>
+    assert.throws(() => checkLinks({ nics }, parseKernelCmdline(cmdline), all), (e: AppError & { field?: string }) => e.field === field && /"tun0" is not an Ethernet link \(link\/none\)/.test(e.message), cmdline);
+  refusesAll(undefined, ip('tun0'), 'ip=');
+  refusesAll(undefined, 'zos.nic=tun0', 'zos.nic');
+  refusesAll(['eth1', 'tun0'], '', '--nics');
+});
