@@ -17,6 +17,7 @@ import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './udhcpc-script.ts';
 import { mtuProblem } from '../mtu.ts';
+import { iproute2Ip } from './iproute2.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -54,6 +55,7 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   const now = opts.now ?? (() => Date.now() - t0);
   if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
+  void iproute2Ip(); // resolved beside the candidates, ready when the first probe starts its monitor
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
   return new Discovery(opts, cands, script, now).run();

@@ -13,6 +13,7 @@ import { parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
 import { readRaDns } from './ra6-dns.ts';
 import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
+import { iproute2Ip } from './iproute2.ts';
 
 /** What a probe reports to discovery. */
 export interface ProbeEvents {
@@ -102,7 +103,7 @@ export class NicProbe {
     }
     const sys = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'sysctl', '-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
     if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
-    this.startMonitor();
+    this.startMonitor((await iproute2Ip()) ?? 'ip');
     this.upAt = Date.now();
     await ip(ns, ['link', 'set', nic, 'up']);
     if (this.probeIf !== nic) await ip(ns, ['link', 'set', this.probeIf, 'up']);
@@ -138,8 +139,9 @@ export class NicProbe {
   }
 
   // Link, address and route events of the probe namespace; each burst triggers one check.
-  private startMonitor(): void {
-    const m = spawn('ip', ['-n', this.ns, '-o', 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // iproute2's own `ip` by path (iproute2.ts): busybox's has neither -n nor monitor.
+  private startMonitor(ipPath: string): void {
+    const m = spawn(ipPath, ['-n', this.ns, '-o', 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
     m.stdout.on('data', () => this.poke());
     m.on('error', () => {});
     this.monitor = m;
