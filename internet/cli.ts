@@ -109,7 +109,7 @@ Kernel command line (split as the kernel splits it; other keys are ignored, odd 
   ip=<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]
   ip=[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off
                                   static configuration, no probing (ntp0 is not used)
-  ip=dhcp | ip=on | ip=any        normal probing
+  ip=dhcp|on|any|off|none         normal probing
 
 Exit codes:
   0    online (or already configured); help printed
