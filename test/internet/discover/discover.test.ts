@@ -39,8 +39,9 @@ describe('discover', { concurrency: true }, () => {
     const pub = await addNic(topo, 'eth1');
     const priv = await addNic(topo, 'eth2');
     await startDnsmasq(t, topo, pub, { net: '198.51.100' });
-    // Grace 8 s (default 2.5 s) so a loaded test machine cannot push the private answer past it.
-    const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--grace', '8000']);
+    // Grace 20 s (default 2.5 s): the private server starts only after the public answer, and
+    // a new client waits ~3.3 s for dnsmasq's offer; a loaded machine must not push it past.
+    const run = spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--grace', '20000']);
     // The public answer is in before the private server starts, whatever the machine's load.
     await waitForLog(run.stderrSoFar, /dhcp4-lease nic=eth1/, 60_000);
     await startDnsmasq(t, topo, priv, { net: '172.20.5' });
