@@ -77,10 +77,13 @@ export function parseLease(stdout: string): LeaseParse {
   if (prefix === undefined || prefix === 0) return { ok: false, reason: `lease has no valid subnet mask (${JSON.stringify(env.subnet ?? env.mask ?? '')})`, address, serverId };
   const addrWhy = notUnicastV4(address, { linkLocal: true }) ?? notHostInSubnet(address, prefix);
   if (addrWhy) return { ok: false, reason: `lease address ${address} ${addrWhy}`, address, serverId };
-  const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
-  if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
   const warnings: string[] = [];
   const routes = env.staticroutes ? parseStaticRoutes(env.staticroutes, address, prefix, warnings) : [];
+  // RFC 3442: with option 121 the router option may be left out; its default route is the gateway.
+  const default121 = routes.find((r) => r.dest === '0.0.0.0/0' && r.via !== '0.0.0.0')?.via;
+  const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
+  if (!routers.length && default121) routers.push(default121);
+  if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
   // The first router we can route through; a router we cannot use is no gateway at all.
   const why = routers.map((r) => routerProblem(r, address, prefix, routes.length > 0));
   const pick = why.findIndex((w) => w === undefined);

@@ -64,6 +64,9 @@ test('a router that cannot carry a default route is a miss, naming why; a usable
   // Outside the subnet is fine when option 121 says how to get there (a /32 lease, as clouds give).
   const cloud = parseLease(block({ ip: '10.0.0.5', mask: '32', router: '10.0.0.1', staticroutes: '10.0.0.1/32 0.0.0.0 0.0.0.0/0 10.0.0.1' }));
   assert.ok(cloud.ok && cloud.lease.router === '10.0.0.1', JSON.stringify(cloud));
+  // No router option, only option 121 with a default route (RFC 3442 allows it): that is the gateway.
+  const only121 = parseLease(block({ ip: '10.0.0.5', mask: '32', staticroutes: '10.0.0.1/32 0.0.0.0 0.0.0.0/0 10.0.0.1' }));
+  assert.ok(only121.ok && only121.lease.router === '10.0.0.1', JSON.stringify(only121));
   const second = lease('127.0.0.1 10.0.0.1');
   assert.ok(second.ok && second.lease.router === '10.0.0.1' && /skipped router "127\.0\.0\.1"/.test(second.warnings.join()), JSON.stringify(second));
   // The lease's own address must be a host address of its subnet.
