@@ -154,7 +154,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       const [link] = await listLinks(undefined, nic);
       if (!link?.address) throw new AppError('ENONIC', `ip= device "${nic}" has gone`);
       mac = link.address;
-      reason = 'static ip= on the kernel command line';
+      reason = `static ip= on the kernel command line${kernel.static.onlink ? ', gateway outside the subnet: onlink' : ''}`;
     } else {
       const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status), avoid: [...avoid], log, signal,
         now: () => status.now(), onProgress: (probes) => { void st({ probes }); } });

@@ -22,6 +22,8 @@ test('static ip= with a gateway outside the subnet: onlink default route, a warn
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /warn cmdline-ignored detail=.*gateway 10\.64\.19\.1 is outside 10\.64\.18\.20\/24: the default route is installed onlink/);
   assert.deepEqual(await defaults(topo.node, '-4'), ['10.64.19.1 zos onlink']);
+  const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
+  assert.match(s.reason!, /gateway outside the subnet: onlink/);
   await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.64.19.1']);
 });
 
