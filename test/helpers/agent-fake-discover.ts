@@ -16,7 +16,7 @@ void runAgent(parseCli(process.argv.slice(2)), {
   discover: async (o) => {
     const choice = choices[Math.min(calls++, choices.length - 1)]!;
     o.log.info('fake-discover', { call: calls, nic: choice.nic });
-    return { choice, probes: [] };
+    return { choice, probes: [], close: async () => {} };
   },
   recoverProbeNamespaces: async () => [],
 }, log, ac.signal).then((code) => { process.stdout.write('', () => process.exit(code)); });

@@ -78,9 +78,9 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 /** Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD). */
 export async function netSnapshot(ns: string): Promise<string> {
   const { ipJson } = await import('../../lib/ip.ts');
-  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>(ns, ['addr']))
+  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>({ name: ns }, ['addr']))
     .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
-  const routes = [...await ipJson<Record<string, unknown>>(ns, ['-4', 'route']), ...await ipJson<Record<string, unknown>>(ns, ['-6', 'route'])]
+  const routes = [...await ipJson<Record<string, unknown>>({ name: ns }, ['-4', 'route']), ...await ipJson<Record<string, unknown>>({ name: ns }, ['-6', 'route'])]
     .map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
   return [...addrs, ...routes.sort()].join('\n');
 }

@@ -97,8 +97,8 @@ for (const [key, cmdline] of [['vlan:priv', 'vlan:priv=12'], ['vlan:pub', 'vlan:
     }
     assert.equal(r.code, 3, r.out);
     assert.match(r.out, /VLAN|vlan/);
-    assert.deepEqual(await listLinks(env.topo.node, 'zos'), []);
+    assert.deepEqual(await listLinks({ name: env.topo.node }, 'zos'), []);
     assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
-    for (const n of ['eth1', 'eth2']) assert.equal((await listLinks(env.topo.node, n))[0]?.master, undefined);
+    for (const n of ['eth1', 'eth2']) assert.equal((await listLinks({ name: env.topo.node }, n))[0]?.master, undefined);
   });
 }

@@ -32,7 +32,7 @@ function start(env: AgentEnv, choices: Choice[]) {
 test('a choice that cannot be built, then one whose lease cannot be applied, are undone and retried', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
-  await ip(topo.sw, ['addr', 'add', '10.68.1.1/24', 'dev', nic.peer]);
+  await ip({ name: topo.sw }, ['addr', 'add', '10.68.1.1/24', 'dev', nic.peer]);
   const env = await agentEnv(t, topo);
   const good: Choice = { nic: 'eth1', mac: nic.mac, mtu: 1500, reason: 'test', v4: { address: '10.68.1.150', prefix: 24, router: '10.68.1.1', dns: [] } };
   const a = start(env, [
@@ -46,7 +46,7 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
   assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
   assert.match(a.out(), /bridge.dismantled/);
-  assert.deepEqual((await ipJson<{ gateway: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
+  assert.deepEqual((await ipJson<{ gateway: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.phase, 'online');
   assert.equal(s.attempt, 3);
@@ -69,6 +69,6 @@ test('retrying forever keeps the status current; SIGTERM during the backoff: exi
   assert.equal(s.error?.code, 'ENONIC');
   (await a.proc).kill('SIGTERM');
   assert.equal(await a.done, 143, a.out());
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
   assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'aborted');
 });

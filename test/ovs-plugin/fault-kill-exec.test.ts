@@ -65,8 +65,8 @@ test('SIGKILL during vxlan-ensure: the retry succeeds and leaves no temporary de
     const r = await execPlugin(ovs, 'vxlan-ensure', { master: 'backplane', vxlan: vni });
     assert.equal(r.exitCode, 0, r.stdout);
     assert.equal(r.value, `vxlbr${vni}`);
-    assert.equal((await listLinks(ovs.ns, `vtmp${vni}`)).length, 0);
-    assert.equal((await listLinks(ovs.ns, `vtep${vni}`))[0]?.linkinfo?.info_data?.id, vni);
+    assert.equal((await listLinks({ name: ovs.ns }, `vtmp${vni}`)).length, 0);
+    assert.equal((await listLinks({ name: ovs.ns }, `vtep${vni}`))[0]?.linkinfo?.info_data?.id, vni);
     assert.equal(await ovs.vsctl('port-to-br', `vtep${vni}`), `vxlbr${vni}`);
   }
 });

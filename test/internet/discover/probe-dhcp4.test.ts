@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLease } from '../../../internet/discover/probe-dhcp4.ts';
-import { writeUdhcpcScript } from '../../../internet/discover/udhcpc-script.ts';
+import { writeUdhcpcScript } from '../../../internet/discover/probe-dhcp4.ts';
 
 const block = (env: Record<string, string>) => ['noise', 'ZLEASE_BEGIN', ...Object.entries(env).map(([k, v]) => `ZLEASE ${k}=${v}`), 'ZLEASE_END', ''].join('\n');
 

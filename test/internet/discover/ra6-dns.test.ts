@@ -41,11 +41,11 @@ test('readRaDns asks the router on the link and gets its RDNSS and DNSSL', async
   const nic = await addNic(topo, 'eth1');
   await startRadvd(t, topo, nic, { prefix: 'fd64:9::/64', rdnss: 'fd64:9::53 fd64:9::54', dnssl: 'lab.example' });
   await run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
-  await ip(topo.node, ['link', 'set', 'eth1', 'up']);
+  await ip({ name: topo.node }, ['link', 'set', 'eth1', 'up']);
   // As in a probe: asked once the kernel has learned the router from an RA.
-  await waitFor('the RA default route', async () => (await ip(topo.node, ['-6', 'route', 'show', 'default'])).includes('fe80'), 20_000);
+  await waitFor('the RA default route', async () => (await ip({ name: topo.node }, ['-6', 'route', 'show', 'default'])).includes('fe80'), 20_000);
   const t0 = Date.now();
-  const d = await readRaDns(topo.node, 'eth1');
+  const d = await readRaDns({ name: topo.node }, 'eth1');
   assert.deepEqual(d, { dns: ['fd64:9::53', 'fd64:9::54'], domains: ['lab.example'] });
   assert.ok(Date.now() - t0 < 2000, `answered in ${Date.now() - t0} ms`);
 });
@@ -54,9 +54,9 @@ test('readRaDns on a link without a router: empty, with the reason, within ~2 s'
   const topo = await makeTopology(t);
   await addNic(topo, 'eth1');
   await run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
-  await ip(topo.node, ['link', 'set', 'eth1', 'up']);
+  await ip({ name: topo.node }, ['link', 'set', 'eth1', 'up']);
   const t0 = Date.now();
-  const d = await readRaDns(topo.node, 'eth1');
+  const d = await readRaDns({ name: topo.node }, 'eth1');
   assert.deepEqual([d.dns, d.domains], [[], []]);
   assert.ok(d.error, 'says why');
   assert.ok(Date.now() - t0 < 3500, `gave up after ${Date.now() - t0} ms`);

@@ -24,8 +24,8 @@ test('dhcp-zos renews the same lease without ever taking the address or route of
   assert.equal(resolvConf, env.resolv);
   assert.equal(exec[0], 'udhcpc');
   const v4 = async () => {
-    const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']);
-    const d = await ipJson<{ gateway?: string }>(topo.node, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
+    const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
+    const d = await ipJson<{ gateway?: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
     return `${l?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(',')} via ${d[0]?.gateway}`;
   };
   const before = await v4();

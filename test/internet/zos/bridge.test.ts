@@ -14,26 +14,26 @@ test('zos: bridge with the NIC MAC, STP off, NIC enslaved, IPv6 off on NIC and o
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   const { lines, log } = quiet();
-  const r = await ensureZosBridge({ ns: topo.node, nic: 'eth1', mac: nic.mac, log });
+  const r = await ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, log });
   assert.equal(r.created, true);
-  const [zos] = await listLinks(topo.node, 'zos');
+  const [zos] = await listLinks({ name: topo.node }, 'zos');
   assert.equal(zos?.linkinfo?.info_kind, 'bridge');
   assert.equal(zos?.address, nic.mac);
   assert.equal(zos?.linkinfo?.info_data?.stp_state, 0);
   assert.ok(zos?.flags.includes('UP'));
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, 'zos');
-  assert.equal(await getSysctl(topo.node, 'net/ipv6/conf/eth1/disable_ipv6'), '1');
-  assert.equal(await getSysctl(topo.node, 'net/ipv6/conf/zos/disable_ipv6'), '0');
-  assert.equal(await getSysctl(topo.node, 'net/ipv6/conf/zos/accept_ra'), '2');
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, 'zos');
+  assert.equal(await getSysctl({ name: topo.node }, 'net/ipv6/conf/eth1/disable_ipv6'), '1');
+  assert.equal(await getSysctl({ name: topo.node }, 'net/ipv6/conf/zos/disable_ipv6'), '0');
+  assert.equal(await getSysctl({ name: topo.node }, 'net/ipv6/conf/zos/accept_ra'), '2');
   if (!r.vlanFiltering) assert.ok(lines.some((l) => l.startsWith('warn bridge.no-vlan-filtering')));
-  const shape = async () => (await listLinks(topo.node)).map((l) => [l.ifname, l.master, l.address, l.mtu, l.flags.join(',')].join(' '));
+  const shape = async () => (await listLinks({ name: topo.node })).map((l) => [l.ifname, l.master, l.address, l.mtu, l.flags.join(',')].join(' '));
   const before = await shape();
-  const again = await ensureZosBridge({ ns: topo.node, nic: 'eth1', mac: nic.mac, log });
+  const again = await ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, log });
   assert.equal(again.created, false);
   assert.deepEqual(await shape(), before);
-  assert.deepEqual(await dismantleZos(topo.node, log), ['eth1']);
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, undefined);
+  assert.deepEqual(await dismantleZos({ name: topo.node }, log), ['eth1']);
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
 });
 
 test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, nothing left', async (t) => {
@@ -41,7 +41,7 @@ test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, noth
   const nic = await addNic(topo, 'eth1');
   const { log } = quiet();
   try {
-    const r = await ensureZosBridge({ ns: topo.node, nic: 'eth1', mac: nic.mac, vlanPriv: 12, log });
+    const r = await ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, vlanPriv: 12, log });
     assert.equal(r.vlanFiltering, true, 'only a kernel with VLAN filtering may accept vlan:priv');
     t.diagnostic('this kernel supports VLAN filtering: refusal path not reachable here');
     return;
@@ -49,24 +49,24 @@ test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, noth
     assert.equal((err as AppError).code, 'EVLANFILTER');
     assert.match((err as AppError).message, /vlan:priv/);
   }
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, undefined);
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
 });
 
 test('"zos" exists but is not a bridge: EZOSNOTBRIDGE, NIC untouched', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
-  await ip(topo.node, ['link', 'add', 'zos', 'type', 'veth', 'peer', 'name', 'zosp']);
+  await ip({ name: topo.node }, ['link', 'add', 'zos', 'type', 'veth', 'peer', 'name', 'zosp']);
   const { log } = quiet();
-  await assert.rejects(ensureZosBridge({ ns: topo.node, nic: 'eth1', mac: nic.mac, log }),
+  await assert.rejects(ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, log }),
     (e: AppError) => e.code === 'EZOSNOTBRIDGE' && /"zos" exists but is not a bridge/.test(e.message));
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, undefined);
-  assert.equal((await listLinks(topo.node, 'zos'))[0]?.linkinfo?.info_kind, 'veth');
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
+  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.linkinfo?.info_kind, 'veth');
 });
 
 test('unknown NIC: ENONIC, no zos created', async (t) => {
   const topo = await makeTopology(t);
   const { log } = quiet();
-  await assert.rejects(ensureZosBridge({ ns: topo.node, nic: 'nosuch', mac: '02:00:00:00:00:01', log }), (e: AppError) => e.code === 'ENONIC');
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
+  await assert.rejects(ensureZosBridge({ ns: { name: topo.node }, nic: 'nosuch', mac: '02:00:00:00:00:01', log }), (e: AppError) => e.code === 'ENONIC');
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
 });
