@@ -72,14 +72,16 @@ export function startChild(ref: NetnsRef, cmd: string, args: readonly string[], 
   if (opts.signal?.aborted) kill();
   const exited = new Promise<ChildExit>((resolve) => {
     child.on('error', (err: NodeJS.ErrnoException) => { spawnError = err.code ?? err.message; });
-    child.on('close', (code, signal) => {
+    child.on('close', (status, signal) => {
       opts.signal?.removeEventListener('abort', kill);
+      // A program that could not start closes with a negative errno as its "code": no exit status.
+      const code = spawnError !== undefined ? null : status;
       if (partial && opts.onLine) opts.onLine(partial);
       const durationMs = Math.round(performance.now() - t0);
       const end: ChildExit = { code, signal, stdout, stderr, durationMs };
       if (code !== 0) {
         const f = { command, exitCode: code ?? undefined, signal: signal ?? undefined, durationMs, stderr,
-          ...(code === null && !signal ? { spawnError: spawnError ?? 'unknown' } : {}) };
+          ...(spawnError !== undefined || (code === null && !signal) ? { spawnError: spawnError ?? 'unknown' } : {}) };
         end.error = netnsGoneOf(ref, { ...f, stdout }) ?? new ExecError(f);
       }
       resolve(end);
