@@ -22,3 +22,19 @@ export async function makeNetns(t: Pick<TestContext, 'after'>, prefix = 'tn'): P
 export function runIn(ns: string, cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}) {
   return run('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args], opts);
 }
+
+let vlanFilteringAnswer: Promise<boolean> | undefined;
+
+/** Whether this kernel lets a bridge do VLAN filtering (Debian's does; this machine's refuses), asked once. */
+export function kernelHasVlanFiltering(): Promise<boolean> {
+  return vlanFilteringAnswer ??= (async () => {
+    const name = randomName('tq');
+    await ensureNetns(name);
+    try {
+      await run('ip', ['-n', name, 'link', 'add', 'name', 'br0', 'type', 'bridge']);
+      return (await run('ip', ['-n', name, 'link', 'set', 'dev', 'br0', 'type', 'bridge', 'vlan_filtering', '1'], { allowFailure: true })).exitCode === 0;
+    } finally {
+      await deleteNetns(name);
+    }
+  })();
+}

@@ -1,12 +1,13 @@
 // ensureZosBridge in a fresh namespace: shape of zos, idempotency, refusals that leave nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ip, listLinks } from '../../../lib/ip.ts';
+import { bridge, ip, listLinks } from '../../../lib/ip.ts';
 import { createLogger } from '../../../lib/log.ts';
 import type { AppError } from '../../../lib/errors.ts';
 import { dismantleZos, ensureZosBridge } from '../../../internet/zos/bridge.ts';
 import { getSysctl } from '../../../lib/sysctl.ts';
 import { addNic, makeTopology } from '../../helpers/topology.ts';
+import { kernelHasVlanFiltering } from '../../helpers/netns.ts';
 
 const quiet = () => { const lines: string[] = []; return { lines, log: createLogger((l) => lines.push(l)) }; };
 
@@ -36,19 +37,28 @@ test('zos: bridge with the NIC MAC, STP off, NIC enslaved, IPv6 off on NIC and o
   assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
 });
 
-test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, nothing left', async (t) => {
+test('vlan:priv and vlan:pub on a kernel with VLAN filtering: zos untagged in vlan:priv, the NIC tagged in both', async (t) => {
+  if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   const { log } = quiet();
-  try {
-    const r = await ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, vlanPriv: 12, log });
-    assert.equal(r.vlanFiltering, true, 'only a kernel with VLAN filtering may accept vlan:priv');
-    t.diagnostic('this kernel supports VLAN filtering: refusal path not reachable here');
-    return;
-  } catch (err) {
-    assert.equal((err as AppError).code, 'EVLANFILTER');
-    assert.match((err as AppError).message, /vlan:priv/);
-  }
+  const r = await ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, vlanPriv: 12, vlanPub: 20, log });
+  assert.equal(r.vlanFiltering, true);
+  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
+  const vlans = JSON.parse(await bridge({ name: topo.node }, ['-j', 'vlan', 'show'])) as { ifname: string; vlans: { vlan: number; flags?: string[] }[] }[];
+  const of = (dev: string) => vlans.find((v) => v.ifname === dev)?.vlans ?? [];
+  assert.deepEqual(of('zos').map((v) => v.vlan), [12], 'vid 1 replaced by vlan:priv on zos itself');
+  assert.ok(of('zos')[0]?.flags?.includes('PVID'));
+  assert.deepEqual(of('eth1').map((v) => v.vlan).filter((v) => v !== 1).sort(), [12, 20]);
+});
+
+test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, nothing left', async (t) => {
+  if (await kernelHasVlanFiltering()) return t.skip('kernel has vlan_filtering: nothing to refuse');
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  const { log } = quiet();
+  await assert.rejects(ensureZosBridge({ ns: { name: topo.node }, nic: 'eth1', mac: nic.mac, vlanPriv: 12, log }),
+    (err: AppError) => err.code === 'EVLANFILTER' && /vlan:priv/.test(err.message));
   assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
   assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
 });
