@@ -8,7 +8,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
-import { deleteNetns, ensureNetns, netnsPath } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, runIn } from '../../lib/netns.ts';
 import { randomName } from '../helpers/netns.ts';
 
 const PROBE_SCRIPT = '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip router=$router"\nexit 0\n';
@@ -33,7 +33,7 @@ async function probe(node: string, nic: string, script: string): Promise<{ nic: 
   try {
     await ip({ name: node }, ['link', 'set', nic, 'netns', ns]);
     await ip({ name: ns }, ['link', 'set', nic, 'up']);
-    const r = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'busybox', 'udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
+    const r = await runIn({ name: ns }, 'busybox', ['udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
       { allowFailure: true, timeoutMs: 60_000 });
     const m = /lease ip=(\S+) router=(\S+)/.exec(r.stdout);
     return m ? { nic, ip: m[1]!, router: m[2]! } : undefined;
@@ -72,7 +72,7 @@ export async function anchorRun(node: string, nics: string[], dir: string): Prom
   await ip({ name: node }, ['link', 'set', chosen.nic, 'up']);
   await ip({ name: node }, ['link', 'set', 'zos', 'up']);
   await sleep(1000);
-  await run('nsenter', [`--net=${netnsPath(node)}`, '--', 'busybox', 'udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
+  await runIn({ name: node }, 'busybox', ['udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
     { timeoutMs: 60_000 });
   const def = await ip({ name: node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
   if (!def.includes('default')) throw new Error('anchor: zos has no default route');

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
-import { deleteNetns, ensureNetns, netnsPath } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, runIn as runInNs } from '../../lib/netns.ts';
 
 /** A random short name with `prefix` (<= 15 bytes so it can also serve as a link name). */
 export function randomName(prefix: string): string {
@@ -20,7 +20,7 @@ export async function makeNetns(t: Pick<TestContext, 'after'>, prefix = 'tn'): P
 
 /** Runs `cmd args` inside namespace `ns`. */
 export function runIn(ns: string, cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}) {
-  return run('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args], opts);
+  return runInNs({ name: ns }, cmd, args, opts);
 }
 
 let vlanFilteringAnswer: Promise<boolean> | undefined;

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
-import { deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
+import { commandIn, deleteNetns, listNetns, netnsPath, runIn } from '../../lib/netns.ts';
 import { makeNetns, randomName } from './netns.ts';
 
 export interface Topology {
@@ -101,7 +101,7 @@ export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology
 /** Sends IPv6 router advertisements on `nic`'s peer for `prefix` (e.g. "fd51:7::/64"). */
 export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
   opts: { prefix: string; rdnss?: string; dnssl?: string; mtu?: number }): Promise<{ stop(): Promise<void> }> {
-  await run('nsenter', [`--net=${netnsPath(topo.sw)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+  await runIn({ name: topo.sw }, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
   await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'up']);
   const conf = join(topo.dir, `radvd-${nic.peer}.conf`);
   const lines = [
@@ -122,7 +122,7 @@ export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, 
 
 /** Spawns a long-running server inside `ns`, its output appended to `logFile`. */
 export function spawnIn(ns: string, cmd: string, args: string[], logFile?: string): ChildProcess {
-  const p = spawn('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(...commandIn({ name: ns }, cmd, [...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
   if (logFile) {
     const chunks: Buffer[] = [];
     p.stdout?.on('data', (d: Buffer) => chunks.push(d));
@@ -147,7 +147,7 @@ export async function stopProc(p: ChildProcess): Promise<void> {
 
 /** Runs `cmd args` in `ns` and returns stdout (for assertions). */
 export async function sh(ns: string, cmd: string, args: string[]): Promise<string> {
-  return (await run('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args])).stdout;
+  return (await runIn({ name: ns }, cmd, [...args])).stdout;
 }
 
 /**

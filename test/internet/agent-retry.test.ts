@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { addNic, makeTopology } from '../helpers/topology.ts';
 import { agentEnv, waitFor, type AgentEnv } from '../helpers/agent-run.ts';
 import type { Choice } from '../../internet/types.ts';
@@ -18,8 +18,8 @@ function start(env: AgentEnv, choices: Choice[]) {
   const file = join(env.topo.dir, 'choices.json');
   const ready = writeFile(file, JSON.stringify(choices));
   let out = '';
-  const proc = ready.then(() => spawn('nsenter', [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, '--import', 'tsx', SCRIPT, '--nics', 'eth1',
-    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status],
+  const proc = ready.then(() => spawn(...commandIn({ name: env.topo.node }, process.execPath, ['--import', 'tsx', SCRIPT, '--nics', 'eth1',
+    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status]),
   { env: { ...process.env, FAKE_CHOICES: file, INTERNET_RESOLV_CONF: env.resolv }, stdio: ['ignore', 'pipe', 'pipe'], cwd: resolve(import.meta.dirname, '../..') }));
   const done = proc.then((p) => new Promise<number | null>((res) => {
     p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

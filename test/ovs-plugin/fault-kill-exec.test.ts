@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { listLinks } from '../../lib/ip.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
 import { auditVlans } from './audit.ts';
 import { BUNDLE, ensureBundle, execPlugin, pluginEnv } from './helpers.ts';
 
 /** Starts one exec call and SIGKILLs it after `ms`; resolves with how it ended. */
 function killAfter(ovs: Ovs, cmd: string, args: unknown, ms: number): Promise<string> {
-  const p = spawn('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, cmd, JSON.stringify(args)], { env: pluginEnv(ovs), stdio: 'ignore' });
+  const p = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, cmd, JSON.stringify(args)]), { env: pluginEnv(ovs), stdio: 'ignore' });
   const timer = setTimeout(() => p.kill('SIGKILL'), ms);
   return new Promise((r) => p.once('exit', (code, sig) => { clearTimeout(timer); r(sig ?? `exit ${code}`); }));
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { ipJson } from '../../../lib/ip.ts';
-import { netnsPath } from '../../../lib/netns.ts';
+import { commandIn } from '../../../lib/netns.ts';
 import { shellSplit } from '../../../internet/cmdline.ts';
 import { addNic, makeTopology, startDnsmasq } from '../../helpers/topology.ts';
 import { agentEnv, runAgentE2E, waitFor } from '../../helpers/agent-run.ts';
@@ -31,7 +31,7 @@ test('dhcp-zos renews the same lease without ever taking the address or route of
   const before = await v4();
   assert.match(before, /^10\.69\.1\.\d+\/24 via 10\.69\.1\.1$/);
   // As zinit would run it (exec split with shlex, env added); busybox provides udhcpc here.
-  const p = spawn('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', ...exec], { env: { ...process.env, RESOLV_CONF: resolvConf }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(...commandIn({ name: topo.node }, 'busybox', [...exec]), { env: { ...process.env, RESOLV_CONF: resolvConf }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
