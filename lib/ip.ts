@@ -18,7 +18,7 @@ const NOT_FOUND = /Cannot find device "([^"]*)"|Device "([^"]*)" does not exist|
 const TARGET_GONE = /Invalid "netns" value|^RTNETLINK answers: No such process/m;
 
 /** The typed error for a failed `ip`/`bridge` call in `ref` (the namespace itself: lib/netns.ts). */
-export function ipErrorOf(f: RunFailure, cause?: unknown, target?: string): ExecError {
+function ipErrorOf(f: RunFailure, cause?: unknown, target?: string): ExecError {
   if (f.timedOut) return new IpTimeoutError(f, cause);
   const nf = NOT_FOUND.exec(f.stderr);
   if (nf) return new LinkNotFoundError(f, nf[1] ?? nf[2], cause);

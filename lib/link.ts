@@ -39,7 +39,7 @@ export async function moveLink(from: NetnsRef, name: string, to: NetnsRef, undo?
 }
 
 /** A temporary link name: `zt` and 12 hex digits (fits IFNAMSIZ; never a name we keep). */
-export const tempLinkName = (): string => `zt${randomBytes(6).toString('hex')}`;
+const tempLinkName = (): string => `zt${randomBytes(6).toString('hex')}`;
 
 /**
  * Moves `name` from `from` into `to` under a temporary name, then renames it there to `as`

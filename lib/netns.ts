@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { NetnsGoneError } from './errors.ts';
 import { run, type RunFailure, type RunOptions, type RunResult } from './exec.ts';
 
-export const NETNS_DIR = '/run/netns';
+const NETNS_DIR = '/run/netns';
 
 /** Which network namespace a kernel call acts in. */
 export type NetnsRef = { readonly self: true } | { readonly name: string } | { readonly path: string };
@@ -29,13 +29,13 @@ export const isSelf = (ref: NetnsRef): ref is { self: true } => 'self' in ref;
 export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;
 
 /** The namespace file of `ref` (this process's own: /proc/<pid>/ns/net). */
-export function netnsFile(ref: NetnsRef): string {
+function netnsFile(ref: NetnsRef): string {
   if ('self' in ref) return `/proc/${process.pid}/ns/net`;
   return 'name' in ref ? netnsPath(ref.name) : ref.path;
 }
 
 /** How `ref` is named in logs and errors: "self", the name, or the path. */
-export function netnsLabel(ref: NetnsRef): string {
+function netnsLabel(ref: NetnsRef): string {
   return 'self' in ref ? 'self' : 'name' in ref ? ref.name : ref.path;
 }
 

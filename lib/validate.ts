@@ -20,8 +20,8 @@ export function intInRange(field: string, v: unknown, min: number, max: number):
 }
 
 /** 802.1Q VLAN ids: 0 and 4095 are reserved (IEEE 802.1Q 9.6), so a VLAN is 1..4094. */
-export const VLAN_MIN = 1;
-export const VLAN_MAX = 4094;
+const VLAN_MIN = 1;
+const VLAN_MAX = 4094;
 
 /** A VLAN (802.1Q sub-interface, bridge VLAN, kernel command line): 1..4094; 0 is not a VLAN. */
 export const vlanId = (field: string, v: unknown): number => intInRange(field, v, VLAN_MIN, VLAN_MAX);

@@ -80,3 +80,9 @@ test('unknown NIC: ENONIC, no zos created', async (t) => {
   await assert.rejects(ensureZosBridge({ ns: { name: topo.node }, nic: 'nosuch', mac: '02:00:00:00:00:01', log }), (e: AppError) => e.code === 'ENONIC');
   assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
 });
+
+test('dismantleZos where the namespace is gone: ENETNSGONE, and nothing logged as dismantled', async () => {
+  const { lines, log } = quiet();
+  await assert.rejects(dismantleZos({ name: 'zz-no-such-ns' }, log), (e: AppError) => e.code === 'ENETNSGONE');
+  assert.ok(!lines.some((l) => l.includes('bridge.dismantled')), lines.join('\n'));
+});
