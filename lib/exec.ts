@@ -3,6 +3,7 @@
 import { execa } from 'execa';
 import { ExecError, type ExecFailure } from './errors.ts';
 
+/** Options of one run. */
 export interface RunOptions {
   /** Milliseconds before the child is killed (SIGKILL) and the run fails. */
   timeoutMs?: number;
@@ -15,6 +16,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** What a run printed, and its exit status. */
 export interface RunResult {
   stdout: string;
   stderr: string;
