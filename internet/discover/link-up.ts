@@ -22,9 +22,9 @@ export async function linkUp(nic: string, log: Logger): Promise<boolean> {
 }
 
 /**
- * Sets every NIC up in one `ip -force -batch -` (a fork from Node costs ~6 ms of the agent's
- * only thread, test/bench/spawn.ts, and 16 of them delayed every probe by ~80 ms); a name ip's
- * batch parser would split is set up alone. Returns the NICs that went up.
+ * Sets every NIC up in one `ip -force -batch -`: each fork holds the agent's only thread for
+ * a while (test/bench/spawn.ts measures how long), and one per NIC delayed every probe; a name
+ * ip's batch parser would split is set up alone. Returns the NICs that went up.
  */
 export async function linksUp(nics: string[], log: Logger): Promise<Set<string>> {
   const batchable = nics.filter((n) => /^[A-Za-z0-9_.@-]+$/.test(n)); // the batch parser splits on blanks, '#' starts a comment
