@@ -4,7 +4,7 @@
 // (a stray quote, say) can stop the agent: it is a warning.
 import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
-import { linkName, mac as macAddr, netmaskToPrefix } from '../lib/validate.ts';
+import { isMac, linkName, mac as macAddr, netmaskToPrefix, vlanText } from '../lib/validate.ts';
 import { addrValue } from './discover/choose.ts';
 import { inSubnet, inSubnet6, notHostInSubnet, notHostInSubnet6, notUnicastV4, notUnicastV6 } from './unicast.ts';
 
@@ -107,15 +107,6 @@ export function parseParams(text: string): { params: Map<string, string>; warnin
 
 /** The keys the agent reads; other keys of our families (zos., zos-, vlan:) get a warning. */
 export const KERNEL_KEYS = ['zos-debug', 'zos.nic', 'vlan:priv', 'vlan:pub', 'ip'] as const;
-
-/** `vlan:priv=`/`vlan:pub=`: an id 1..4094, or `none`/`untagged` (no VLAN), as in Zero-OS. */
-export function parseVlan(key: string, v: string): number | undefined {
-  if (v === 'none' || v === 'untagged') return undefined;
-  if (!/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > 4094) {
-    throw new ValidationError(key, `${JSON.stringify(v)} is not a VLAN id 1..4094, "none" or "untagged"`);
-  }
-  return Number(v);
-}
 
 /** Splits `ip=` at colons outside `[...]` (IPv6 addresses are written in brackets). */
 function ipFields(v: string): string[] | undefined {
@@ -227,7 +218,7 @@ export function parseKernelCmdline(text: string): KernelOptions {
   }
   const nic = p.get('zos.nic');
   if (nic !== undefined) {
-    if (/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(nic)) opts.pin = macAddr('zos.nic', nic);
+    if (isMac(nic)) opts.pin = macAddr('zos.nic', nic);
     else {
       try {
         opts.pin = linkName('zos.nic', nic);
@@ -238,10 +229,10 @@ export function parseKernelCmdline(text: string): KernelOptions {
     }
   }
   const priv = p.get('vlan:priv');
-  const privId = priv === undefined ? undefined : parseVlan('vlan:priv', priv);
+  const privId = priv === undefined ? undefined : vlanText('vlan:priv', priv);
   if (privId !== undefined) opts.vlanPriv = privId;
   const pub = p.get('vlan:pub');
-  const pubId = pub === undefined ? undefined : parseVlan('vlan:pub', pub);
+  const pubId = pub === undefined ? undefined : vlanText('vlan:pub', pub);
   if (pubId !== undefined) opts.vlanPub = pubId;
   const ipv = p.get('ip');
   if (ipv !== undefined) {

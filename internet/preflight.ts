@@ -6,6 +6,7 @@ import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ValidationError } from '../lib/errors.ts';
 import { listLinks, type IpLink } from '../lib/ip.ts';
+import { SELF } from '../lib/netns.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
@@ -47,7 +48,7 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
   } catch (err) {
     throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  checkLinks(cli, kernel, await listLinks(undefined));
+  checkLinks(cli, kernel, await listLinks(SELF));
   return { kernel, client, generation };
 }
 

@@ -7,9 +7,10 @@
 // Fallback, used when the native addon cannot load (a broken bundle must not leave a node
 // offline): iproute2's `ip -o monitor link` (iproute2.ts: by absolute path, no shell) as a
 // child process for events, `ip -j link` for dumps.
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { RtNetlinkSocket } from 'netlink';
+import { startChild, type Child } from '../../lib/child.ts';
 import { listLinks } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 import { candidatesFor, IP_PLACES, iproute2Ip, utilLinuxSetpriv } from './iproute2.ts';
 
@@ -26,7 +27,7 @@ export interface LinkState {
 /** How long a netlink link dump may take before that dump is read with `ip -j link`. */
 const NETLINK_DUMP_MS = 3000;
 
-type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: ChildProcess };
+type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: Child };
 
 /** Calls `onChange` with all links after subscribing and after every link event; close() stops it. */
 export class LinkWatcher {
@@ -64,10 +65,8 @@ export class LinkWatcher {
       // when the agent dies (even by SIGKILL), then execs ip.
       const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', ipPath ?? 'ip', '-o', 'monitor', 'link']]
         : [ipPath ?? 'ip', ['-o', 'monitor', 'link']];
-      const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-      proc.stdout!.on('data', () => w.refresh());
-      proc.on('error', (err) => log.error('ip-monitor-failed', { error: String(err) }));
-      proc.on('exit', (code, sig) => { if (!w.closed) log.error('ip-monitor-exited', { code, signal: sig, command: `${cmd} ${args.join(' ')}` }); });
+      const proc = startChild(SELF, cmd, args, { onLine: () => w.refresh() });
+      void proc.exited.then((e) => { if (!w.closed) log.error('ip-monitor-exited', { code: e.code, signal: e.signal, error: e.error?.message, command: proc.command }); });
       w.source = { kind: 'ip-monitor', proc };
     }
     log.debug('link-events', { via: w.source.kind });
@@ -103,7 +102,7 @@ export class LinkWatcher {
         links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
       }
     } else {
-      for (const l of await listLinks(undefined)) {
+      for (const l of await listLinks(SELF)) {
         links.set(l.ifname, { name: l.ifname, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP'), mtu: l.mtu });
       }
     }
@@ -114,7 +113,7 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.kill('SIGKILL'); return; }
+    if (this.source.kind === 'ip-monitor') { this.source.proc.kill(); return; }
     for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }

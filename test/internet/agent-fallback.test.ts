@@ -50,7 +50,7 @@ test('without the netlink addon and with busybox as sh: a NIC whose carrier come
   clearTimeout(timer);
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /ip-monitor-(failed|exited|untied)/);
-  const def = await ipJson<{ gateway?: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default']);
+  const def = await ipJson<{ gateway?: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default']);
   assert.deepEqual(def.map((d) => `${d.gateway} ${d.dev}`), ['10.67.5.1 zos']);
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
 });

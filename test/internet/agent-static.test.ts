@@ -10,13 +10,13 @@ import type { AgentStatus } from '../../internet/status.ts';
 import { runIn } from '../helpers/netns.ts';
 
 const defaults = async (ns: string, fam: '-4' | '-6') =>
-  (await ipJson<{ gateway?: string; dev: string; flags?: string[] }>(ns, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).join(',')}`.trim());
+  (await ipJson<{ gateway?: string; dev: string; flags?: string[] }>({ name: ns }, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).join(',')}`.trim());
 
 test('static ip= with a gateway outside the subnet: onlink default route, a warning, online', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
-  await ip(topo.sw, ['addr', 'add', '10.64.19.1/24', 'dev', nic.peer]);
-  await ip(topo.sw, ['route', 'add', '10.64.18.0/24', 'dev', nic.peer]);
+  await ip({ name: topo.sw }, ['addr', 'add', '10.64.19.1/24', 'dev', nic.peer]);
+  await ip({ name: topo.sw }, ['route', 'add', '10.64.18.0/24', 'dev', nic.peer]);
   const env = await agentEnv(t, topo, 'ip=10.64.18.20::10.64.19.1:255.255.255.0:n:eth1:off');
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, r.out);
@@ -30,7 +30,7 @@ test('static ip= with a gateway outside the subnet: onlink default route, a warn
 test('static IPv6 ip= in brackets: address (after DAD) and default route on zos, no dhcp-zos; a rerun keeps it', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
-  await ip(topo.sw, ['-6', 'addr', 'add', '2001:db8:64::1/64', 'dev', nic.peer, 'nodad']);
+  await ip({ name: topo.sw }, ['-6', 'addr', 'add', '2001:db8:64::1/64', 'dev', nic.peer, 'nodad']);
   const env = await agentEnv(t, topo, 'ip=[2001:db8:64::20]::[2001:db8:64::1]:64:n6:eth1:off:[2001:db8:64::53]');
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, r.out);

@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLease, runUdhcpc } from '../../../internet/discover/probe-dhcp4.ts';
+import { LEASE_KEYS, parseLease, readLeaseFields, runUdhcpc, writeUdhcpcScript } from '../../../internet/discover/probe-dhcp4.ts';
 import { addNic, makeTopology } from '../../helpers/topology.ts';
-import { writeUdhcpcScript } from '../../../internet/discover/udhcpc-script.ts';
 
 const block = (env: Record<string, string>) => ['noise', 'ZLEASE_BEGIN', ...Object.entries(env).map(([k, v]) => `ZLEASE ${k}=${v}`), 'ZLEASE_END', ''].join('\n');
 
@@ -114,12 +113,22 @@ test('the written script prints a parseable block and squashes newlines in value
   assert.equal(execFileSync(path, ['deconfig'], { env }).toString(), '');
 });
 
+test('script and parser share one contract: every key the script prints is read back as it was set', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'udhcpc-script-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = await writeUdhcpcScript(dir);
+  const values = Object.fromEntries(LEASE_KEYS.map((k) => [k, `v-${k} x`]));
+  const out = execFileSync(path, ['renew'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...values } }).toString();
+  assert.deepEqual(readLeaseFields(out), values);
+  assert.equal(readLeaseFields('no block here'), undefined);
+});
+
 test('udhcpc on a link that is down (it never exits by itself) is killed after its tries + 5 s', async (t) => {
   const topo = await makeTopology(t);
   await addNic(topo, 'eth1'); // left down on the node side
   const script = await writeUdhcpcScript(topo.dir);
   const t0 = Date.now();
-  const r = await runUdhcpc(topo.node, 'eth1', script, 1, new AbortController().signal);
+  const r = await runUdhcpc({ name: topo.node }, 'eth1', script, 1, new AbortController().signal);
   const ms = Date.now() - t0;
   assert.equal(r.timedOut, true, JSON.stringify(r));
   assert.ok(ms >= 5500 && ms < 9000, `${ms} ms`);
