@@ -9,8 +9,10 @@ import { agentEnv, runAgentE2E } from '../helpers/agent-run.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 import { runIn } from '../helpers/netns.ts';
 
+// `linkdown` is left out: zos reports DOWN for about a second after it already forwards.
 const defaults = async (ns: string, fam: '-4' | '-6') =>
-  (await ipJson<{ gateway?: string; dev: string; flags?: string[] }>({ name: ns }, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).join(',')}`.trim());
+  (await ipJson<{ gateway?: string; dev: string; flags?: string[] }>({ name: ns }, [fam, 'route', 'show', 'default']))
+    .map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).filter((f) => f !== 'linkdown').join(',')}`.trim());
 
 test('static ip= with a gateway outside the subnet: onlink default route, a warning, online', async (t) => {
   const topo = await makeTopology(t);
