@@ -3,11 +3,11 @@
 // off to zinit. It never gives up on the network (a oneshot exiting non-zero blocks every
 // dependent forever): failures retry with capped backoff while the status file stays current.
 import { dirname, join } from 'node:path';
-import { AppError, toAppError } from '../lib/errors.ts';
+import { InternalError, noNic, toAppError, zosNotBridge } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
-import { BridgeError, dismantleZos, ensureZosBridge } from './zos/bridge.ts';
+import { dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
 import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
@@ -17,9 +17,6 @@ import type { DiscoverOptions, DiscoverResult } from './types.ts';
 
 /** Exit codes (documented in README.md). */
 export const EXIT = { ONLINE: 0, INTERNAL: 1, BAD_INPUT: 2, UNSUPPORTED: 3, ABORTED: 143 } as const;
-
-/** Errors that retrying cannot fix: the kernel cannot do what the command line asks, or zos is not ours. */
-const FATAL = new Set(['EVLANFILTER', 'EVLAN_UNSUPPORTED', 'EZOSNOTBRIDGE']);
 
 /** Discovery as the agent uses it (discover.ts; tests pass a stand-in). */
 export interface AgentDeps {
@@ -60,7 +57,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
     log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
     await st({ phase: 'failed', error: errorOf(e) });
-    return e.code === 'EINTERNAL' ? EXIT.INTERNAL : EXIT.BAD_INPUT;
+    return e instanceof InternalError ? EXIT.INTERNAL : EXIT.BAD_INPUT;
   }
   const { kernel, client } = pre;
   log.setDebug(kernel.debug);
@@ -87,7 +84,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       } catch (err) {
         if (signal.aborted) return aborted();
         const e = toAppError(err);
-        if (FATAL.has(e.code)) return stop(e, what);
+        if (!e.retryable) return stop(e, what);
         const delay = retryDelay(attempt);
         log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
         await st({ phase: 'retrying', attempt, error: errorOf(e) });
@@ -95,13 +92,13 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       }
     }
   };
-  // Gives up on something retrying cannot fix: exit 3 (FATAL codes) or 1, the status says why.
+  // Gives up on something retrying cannot fix (exit 3), or on a failed repair (exit 1); the status says why.
   const stop = async (err: unknown, step: string): Promise<number> => {
     const e = toAppError(err);
     log.error('cannot-continue', { step, code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`);
     await st({ phase: 'failed', error: errorOf(e) });
-    return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
+    return e.retryable ? EXIT.INTERNAL : EXIT.UNSUPPORTED;
   };
   const aborted = async (): Promise<number> => {
     log.info('aborted', { reason: String(signal.reason?.message ?? signal.reason) });
@@ -130,7 +127,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   }
   if (zs.exists) {
     try {
-      if (zs.kind !== 'bridge') throw new BridgeError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${zs.kind}): not ours to take apart`);
+      if (zs.kind !== 'bridge') throw zosNotBridge(zs.kind, ': not ours to take apart');
       log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
         addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
       await dismantleZos(undefined, log);
@@ -149,7 +146,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
     if (kernel.static) {
       nic = kernel.static.device;
       const [link] = await listLinks(undefined, nic);
-      if (!link?.address) throw new AppError('ENONIC', `ip= device "${nic}" has gone`);
+      if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
       mac = link.address;
       reason = 'static ip= on the kernel command line';
     } else {

@@ -1,5 +1,6 @@
 // Named network namespaces (/run/netns/NAME, as `ip netns` makes them).
 import { readdir } from 'node:fs/promises';
+import { isMissingPath } from './errors.ts';
 import { run } from './exec.ts';
 
 export const NETNS_DIR = '/run/netns';
@@ -12,7 +13,7 @@ export async function listNetns(): Promise<string[]> {
   try {
     return (await readdir(NETNS_DIR)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isMissingPath(err)) return [];
     throw err;
   }
 }

@@ -4,10 +4,9 @@
 // a temporary name `vtmp<vni>` and then renamed, so `vtep<vni>` never exists half-configured; a
 // left-over `vtmp<vni>` (it would block the VNI: the kernel refuses a second device with the same
 // VNI and port) is removed by the next attempt; a renamed-but-down device is set up by it.
-import { ExecError } from '../lib/errors.ts';
+import { conflict, ExecError, notFound } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 import { ip, listLinks, type IpLink } from '../lib/ip.ts';
-import { conflict, notFound } from './commands/errors.ts';
 
 /** UDP port of the tunnels (IANA VXLAN port, as v1). */
 export const VXLAN_PORT = 4789;
@@ -106,5 +105,5 @@ export async function deleteVtep(vni: number): Promise<void> {
 /** `ip link del NAME`; a link that is already gone is success. */
 export async function deleteLink(name: string): Promise<void> {
   const r = await run('ip', ['link', 'del', name], { allowFailure: true, timeoutMs: 15000 });
-  if (r.exitCode !== 0 && (await listLinks(undefined, name)).length > 0) throw new ExecError(`ip link del ${name}`, r.exitCode, r.stderr);
+  if (r.exitCode !== 0 && (await listLinks(undefined, name)).length > 0) throw new ExecError({ command: `ip link del ${name}`, exitCode: r.exitCode, stderr: r.stderr });
 }

@@ -3,7 +3,7 @@
 // `ip -n NS -o monitor`) run at the same time; carrier is watched there too, so a NIC that
 // loses it is reported and its probe stops. Everything it starts is undone by stop().
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AppError } from '../../lib/errors.ts';
+import { vlanUnsupported } from '../../lib/errors.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
 import { run } from '../../lib/exec.ts';
 import { netnsPath } from '../../lib/netns.ts';
@@ -82,8 +82,7 @@ export class NicProbe {
       await ip(ns, ['link', 'set', nic, 'up']);
       const r = await run('ip', ['-n', ns, 'link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)], { allowFailure: true });
       if (r.exitCode !== 0) {
-        throw new AppError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${this.probeIf} on ${nic} (vlan ${cfg.vlan}): ${r.stderr.trim() || 'refused'}; is the 8021q module available?`,
-          { nic, vlan: cfg.vlan, stderr: r.stderr.trim() });
+        throw vlanUnsupported(this.probeIf, nic, cfg.vlan, r.stderr.trim());
       }
     }
     const sys = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'sysctl', '-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });

@@ -6,6 +6,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
 import { DHCP_ZOS_SCRIPT, writeDhcpZosScript } from './dhcp-zos-script.ts';
@@ -36,7 +37,7 @@ async function readOr(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissingPath(err)) return undefined;
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // step 7): MAC of the NIC, STP off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved
 // with IPv6 off on it, IPv6 + RA on zos. Each step registers its undo; a failure runs them in
 // reverse (CNI host-device.go), so a failed build leaves nothing behind.
-import { AppError, toAppError } from '../../lib/errors.ts';
+import { AppError, bridgeFailed, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { run } from '../../lib/exec.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -10,14 +10,6 @@ import { setSysctl } from '../../lib/sysctl.ts';
 
 /** The bridge every Zero-OS component expects the node's uplink on. */
 export const ZOS = 'zos';
-
-/** Bridge build failures; codes EZOSNOTBRIDGE, EVLANFILTER, ENONIC, EBRIDGE. */
-export class BridgeError extends AppError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(code, message, details, cause);
-    this.name = 'BridgeError';
-  }
-}
 
 /** What ensureZosBridge builds: the NIC (and its MAC) to put under zos, optional VLANs. */
 export interface BridgeOptions {
@@ -45,11 +37,11 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
   const vlanAsked = o.vlanPriv !== undefined || o.vlanPub !== undefined;
   try {
     const [link] = await listLinks(ns, nic);
-    if (!link) throw new BridgeError('ENONIC', `NIC "${nic}" does not exist`, { nic });
+    if (!link) throw noNic(`NIC "${nic}" does not exist`, { nic });
     let [zos] = await listLinks(ns, ZOS);
     let created = false;
     if (zos && zos.linkinfo?.info_kind !== 'bridge') {
-      throw new BridgeError('EZOSNOTBRIDGE', `"${ZOS}" exists but is not a bridge (kind ${zos.linkinfo?.info_kind ?? 'none'})`, { kind: zos.linkinfo?.info_kind });
+      throw zosNotBridge(zos.linkinfo?.info_kind);
     }
     if (!zos) {
       await ip(ns, ['link', 'add', ZOS, 'type', 'bridge', 'stp_state', '0']);
@@ -66,14 +58,14 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
       } catch (err) {
         const why = toAppError(err).message;
         if (vlanAsked) {
-          throw new BridgeError('EVLANFILTER', `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "${ZOS}": ${why}`, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);
+          throw vlanFilterRefused(why, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);
         }
         log.warn('bridge.no-vlan-filtering', { bridge: ZOS, reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it' });
       }
     }
     if (zos?.address !== o.mac) await ip(ns, ['link', 'set', ZOS, 'address', o.mac]);
     if (link.master !== ZOS) {
-      if (link.master) throw new BridgeError('ENONIC', `NIC "${nic}" is already a port of "${link.master}"`, { nic, master: link.master });
+      if (link.master) throw nicInUse(nic, link.master);
       await ip(ns, ['link', 'set', nic, 'master', ZOS]);
       undo.push(() => ip(ns, ['link', 'set', nic, 'nomaster'], { allowFailure: true }));
       log.info('bridge.port-added', { bridge: ZOS, nic });
@@ -98,7 +90,7 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
   } catch (err) {
     for (const u of undo.reverse()) await u().catch(() => {});
     if (err instanceof AppError) throw err;
-    throw new BridgeError('EBRIDGE', `building "${ZOS}" on "${nic}" failed: ${toAppError(err).message}`, { nic }, err);
+    throw bridgeFailed(ZOS, nic, err);
   }
 }
 
@@ -112,7 +104,7 @@ export async function dismantleZos(ns: string | undefined, log: Logger): Promise
   const [zos] = await listLinks(ns, ZOS);
   if (!zos) return [];
   if (zos.linkinfo?.info_kind !== 'bridge') {
-    throw new BridgeError('EZOSNOTBRIDGE', `"${ZOS}" exists but is not a bridge (kind ${zos.linkinfo?.info_kind ?? 'none'})`);
+    throw zosNotBridge(zos.linkinfo?.info_kind);
   }
   const ports = await zosPorts(ns);
   for (const p of ports) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffDelay, connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
-import { OvsdbError, OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbError, OvsdbTxnError } from '../../../lib/errors.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 import { startFakeOvsdb, defaultHandler, type FakeOvsdb } from '../../helpers/fake-ovsdb.ts';
 
