@@ -3,7 +3,7 @@
 // off to zinit. It never gives up on the network (a oneshot exiting non-zero blocks every
 // dependent forever): failures retry with capped backoff while the status file stays current.
 import { dirname, join } from 'node:path';
-import { InternalError, noNic, toAppError, zosNotBridge } from '../lib/errors.ts';
+import { InternalError, noNic, toAppError, ValidationError, zosNotBridge } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
@@ -92,13 +92,13 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
       }
     }
   };
-  // Gives up on something retrying cannot fix (exit 3), or on a failed repair (exit 1); the status says why.
+  // Gives up on something retrying cannot fix (exit 2 for input, 3 otherwise), or on a failed repair (exit 1); the status says why.
   const stop = async (err: unknown, step: string): Promise<number> => {
     const e = toAppError(err);
     log.error('cannot-continue', { step, code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`);
     await st({ phase: 'failed', error: errorOf(e) });
-    return e.retryable ? EXIT.INTERNAL : EXIT.UNSUPPORTED;
+    return e.retryable ? EXIT.INTERNAL : e instanceof ValidationError ? EXIT.BAD_INPUT : EXIT.UNSUPPORTED;
   };
   const aborted = async (): Promise<number> => {
     log.info('aborted', { reason: String(signal.reason?.message ?? signal.reason) });

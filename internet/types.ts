@@ -81,8 +81,8 @@ export interface DiscoverResult {
    * Brings every other NIC home and deletes every probe namespace; resolves when done, never
    * rejects, and is idempotent. discover() resolves as soon as the chosen NIC is home, with
    * the other probes stopped but their NICs still in their namespaces: moving links between
-   * namespaces and deleting namespaces take the kernel's rtnl lock, and with 8 losers that
-   * held back building zos by ~0.2 s. Call it once zos is online, and on every other way out.
+   * namespaces and deleting namespaces take the kernel's rtnl lock, which would hold back
+   * building zos. Call it once zos is online, and on every other way out.
    */
   othersHome?: () => Promise<void>;
 }

@@ -1,5 +1,5 @@
-// iproute2 with the network namespace named on every call (STYLE.md point 6: no hidden
-// "current namespace"; Node cannot setns per thread). `ns` undefined means the namespace this
+// iproute2 with the network namespace named on every call: Node cannot setns per thread, so
+// a namespace is always given to `ip -n`, never assumed. `ns` undefined means the namespace this
 // process runs in.
 import { run, type RunOptions } from './exec.ts';
 

@@ -1,4 +1,4 @@
-// Client of zinit's control socket, both generations (../shared/reference/zinit.md):
+// Client of zinit's control socket, both generations:
 //  1 (v0.2.0-v0.2.14, Zero-OS): one command line per connection, reply `{"state","body"}`, then close.
 //  2 (v0.2.15+): JSON-RPC 2.0, one object per line, replies end in "\n".
 // The generation is picked by what the socket answers to a JSON-RPC `service_list`: a gen-1

@@ -133,9 +133,9 @@ class Discovery {
     else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
   }
 
-  // The first bring-up of every candidate in one `ip -force -batch -`: a fork from Node costs
-  // ~6 ms of the agent's only thread (test/bench/spawn.ts), and 16 of them delayed every probe
-  // by ~80 ms.
+  // The first bring-up of every candidate in one `ip -force -batch -`: each fork from Node
+  // blocks the agent's only thread for a while (test/bench/spawn.ts measures it), and one per
+  // candidate delayed every probe.
   private async bringUpAll(slots: Slot[]): Promise<void> {
     const batchable = slots.filter((s) => /^[A-Za-z0-9_.@-]+$/.test(s.c.name)); // ip's batch parser splits on blanks, '#' starts a comment
     const alone = slots.filter((s) => !batchable.includes(s));

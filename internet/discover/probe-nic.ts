@@ -113,8 +113,8 @@ export class NicProbe {
   }
 
   // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,
-  // then every 5 s. Each check forks `ip` three times; with 8 silent NICs on 2 cores, denser
-  // checks slowed the winning NIC's lease (measured by test/bench/agent.ts).
+  // then every 5 s. Each check forks `ip` three times; with many silent NICs, denser checks
+  // slowed the winning NIC's lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
     const delays = [300, 1500];
     this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);

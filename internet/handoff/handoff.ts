@@ -2,7 +2,7 @@
 // for the lease the probe already holds (`-r <ip>`) with a hook script that does not flush zos
 // when it starts (dhcp-zos-script.ts), then `monitor dhcp-zos` over the socket.
 // Idempotent: registered with the same file -> nothing; changed file -> stop, forget, monitor
-// (zinit reloads a unit only that way, ../shared/reference/zinit.md).
+// (zinit v0.2 has no reload: a changed unit file is read only by a new `monitor`).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';

@@ -1,5 +1,4 @@
-// Bridge `zos` on the chosen NIC, as Zero-OS builds it (../shared/reference/zos-internet.md
-// step 7): MAC of the NIC, STP off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved
+// Bridge `zos` on the chosen NIC, as Zero-OS's `internet` builds it: MAC of the NIC, STP off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved
 // with IPv6 off on it, IPv6 + RA on zos. Each step registers its undo; a failure runs them in
 // reverse (CNI host-device.go), so a failed build leaves nothing behind.
 import { AppError, bridgeFailed, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';

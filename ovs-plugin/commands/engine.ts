@@ -59,11 +59,6 @@ export class Engine {
     });
   }
 
-  /** Number of commands waiting (for tests and shutdown). */
-  get pending(): number {
-    return this.queue.length + (this.busy ? 1 : 0);
-  }
-
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;

@@ -1,6 +1,6 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
-// exit 1 (0-core base/plugin protocol, reference/ovs-plugin-and-nics.md). Arguments are
+// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
 // validated before connecting, so bad input never reaches OVSDB.
 import { toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
