@@ -198,25 +198,38 @@ export function fromWire(data: { code?: unknown; message?: unknown; field?: unkn
   return new RemoteError(data.code, message, data.field !== undefined ? { field: data.field } : {});
 }
 
-// ---- exec (child processes) ----------------------------------------------------------------
+// ---- exec (child processes) and kernel (links, namespaces) ------------------------------
 
-/** What is known about a failed child process. */
+/** How a child process ended, as ExecError carries it. */
 export interface ExecFailure {
   command: string;
-  /** Exit status; undefined when the child was killed or never started. */
+  /** Exit status; undefined when the child was killed or never ran. */
   exitCode?: number;
-  /** Signal that killed it (SIGKILL on timeout or abort). */
+  /** The signal that killed it (SIGKILL after a timeout or an abort). */
   signal?: string;
-  /** Killed because it ran past its timeout of `timeoutMs`. */
+  /** Killed because it ran past `timeoutMs`. */
   timedOut?: boolean;
   timeoutMs?: number;
-  /** The child could not be started at all (not installed, not executable, no resources). */
-  spawnFailed?: boolean;
+  /** Milliseconds from spawn to the end. */
   durationMs?: number;
   stderr: string;
+  /** Why it could not start (ENOENT, EACCES): set only then. */
+  spawnError?: string;
 }
 
-/** A child process failed: names the command, its exit status or signal, and its stderr. EEXEC, EEXEC_TIMEOUT, EEXEC_SPAWN. */
+/** Words for how a child ended: "exited 3", "killed by SIGKILL", "timed out after 100 ms", "could not run". */
+function howItEnded(f: ExecFailure): string {
+  if (f.timedOut) return `timed out after ${f.timeoutMs ?? f.durationMs} ms`;
+  if (f.signal) return `killed by ${f.signal}`;
+  if (f.exitCode !== undefined) return `exited ${f.exitCode}`;
+  return `could not run${f.spawnError ? ` (${f.spawnError})` : ''}`;
+}
+
+/**
+ * A child process failed: names the command, how it ended, its stderr. EEXEC (exit status or
+ * signal), EEXEC_TIMEOUT (killed at its timeout), EEXEC_SPAWN (never started). Subclasses (the
+ * kernel family below) pass their own code.
+ */
 export class ExecError extends AppError {
   readonly command: string;
   readonly exitCode: number | undefined;
@@ -224,11 +237,9 @@ export class ExecError extends AppError {
   readonly timedOut: boolean;
   readonly durationMs: number | undefined;
   readonly stderr: string;
-  constructor(f: ExecFailure, cause?: unknown) {
-    const code = f.timedOut ? 'EEXEC_TIMEOUT' : f.spawnFailed ? 'EEXEC_SPAWN' : 'EEXEC';
-    const how = f.timedOut ? `timed out after ${f.timeoutMs} ms` : f.spawnFailed ? 'could not run' : f.exitCode !== undefined ? `exited ${f.exitCode}` : `killed by ${f.signal ?? 'a signal'}`;
+  constructor(f: ExecFailure, cause?: unknown, code?: CodeOf<'exec' | 'kernel'>) {
     const why = f.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(code, `${f.command}: ${how}${why ? `: ${why}` : ''}`,
+    super(code ?? (f.timedOut ? 'EEXEC_TIMEOUT' : f.spawnError !== undefined ? 'EEXEC_SPAWN' : 'EEXEC'), `${f.command}: ${howItEnded(f)}${why ? `: ${why}` : ''}`,
       { command: f.command, exitCode: f.exitCode, signal: f.signal, timedOut: !!f.timedOut, durationMs: f.durationMs, stderr: f.stderr }, cause);
     this.command = f.command;
     this.exitCode = f.exitCode;
@@ -239,24 +250,32 @@ export class ExecError extends AppError {
   }
 }
 
-// ---- kernel (links and network namespaces) -------------------------------------------------
+/** `ip` (or `bridge`) failed for a reason not told apart below: EEXEC, as any failed command. */
+export class IpError extends ExecError {}
 
-/** A kernel object a call names is not there. `netns` describes the namespace (a name, a path, or "self"). */
-export class KernelError extends AppError {
-  constructor(code: CodeOf<'kernel'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+/** `ip` ran out of time and was killed (its stderr so far is kept): EEXEC_TIMEOUT. */
+export class IpTimeoutError extends IpError {
+  constructor(f: ExecFailure, cause?: unknown) { super({ ...f, timedOut: true }, cause, 'EEXEC_TIMEOUT'); }
 }
 
-/** ELINKNOTFOUND: the link does not exist in that namespace (a delete treats it as success). */
-export class LinkNotFoundError extends KernelError {
-  constructor(readonly link: string, readonly netns: string, cause?: unknown) {
-    super('ELINKNOTFOUND', `link "${link}" not found in network namespace ${netns}`, { link, netns }, cause);
+/** ELINKNOTFOUND: the link the call names does not exist in that namespace (a delete treats it as done). */
+export class LinkNotFoundError extends IpError {
+  /** The link the kernel named, when its message names one. */
+  readonly link: string | undefined;
+  constructor(f: ExecFailure, link?: string, cause?: unknown) {
+    super(f, cause, 'ELINKNOTFOUND');
+    this.link = link;
+    if (link !== undefined) this.details.link = link;
   }
 }
 
-/** ENETNSGONE: the network namespace no longer exists (its process exited, it was deleted). */
-export class NetnsGoneError extends KernelError {
-  constructor(readonly netns: string, cause?: unknown) {
-    super('ENETNSGONE', `network namespace ${netns} is gone`, { netns }, cause);
+/** ENETNSGONE: the network namespace the call names is gone (a name, a path, or a move's target). */
+export class NetnsGoneError extends IpError {
+  readonly netns: string;
+  constructor(f: ExecFailure, netns: string, cause?: unknown) {
+    super(f, cause, 'ENETNSGONE');
+    this.netns = netns;
+    this.details.netns = netns;
   }
 }
 

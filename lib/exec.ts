@@ -37,13 +37,13 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
     const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode };
     if (r.failed && !(opts.allowFailure && typeof r.exitCode === 'number')) {
-      const spawnFailed = r.exitCode === undefined && r.signal === undefined && !r.timedOut && !r.isCanceled;
-      throw new ExecError({ command, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, timeoutMs: opts.timeoutMs, spawnFailed,
-        durationMs: r.durationMs, stderr: r.timedOut ? res.stderr : res.stderr || r.message || 'failed' });
+      const spawnError = r.exitCode === undefined && r.signal === undefined && !r.timedOut ? r.code ?? r.shortMessage : undefined;
+      throw new ExecError({ command, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, timeoutMs: opts.timeoutMs, spawnError,
+        durationMs: r.durationMs, stderr: res.stderr });
     }
     return res;
   } catch (err) {
     if (err instanceof ExecError) throw err;
-    throw new ExecError({ command, spawnFailed: true, stderr: err instanceof Error ? err.message : String(err) }, err);
+    throw new ExecError({ command, stderr: '', spawnError: err instanceof Error ? err.message : String(err) }, err);
   }
 }

@@ -52,6 +52,15 @@ test('unknown --nics name -> exit 2 naming it, nothing changed', async (t) => {
   await assertUntouched(env, before);
 });
 
+test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t) => {
+  const { env, before } = await setup(t);
+  const r = await runAgentE2E(env, ['lo']);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /cannot-continue step=network code=EINVALID error="--nics: \\"lo\\" cannot carry/);
+  assert.doesNotMatch(r.out, /retry step=network/);
+  await assertUntouched(env, before);
+});
+
 test('zinit socket missing, not a socket, refusing -> exit 2 naming the path, nothing changed', async (t) => {
   const { env, before } = await setup(t);
   const missing = join(env.topo.dir, 'no-zinit.sock');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  AppError, Code, codeSpec, ExecError, fromWire, LinkNotFoundError, NetnsGoneError, OvsdbConstraintViolationError,
+  AppError, Code, codeSpec, ExecError, fromWire, IpError, IpTimeoutError, LinkNotFoundError, NetnsGoneError, OvsdbConstraintViolationError,
   OvsdbTimedOutError, OvsdbTxnError, ovsdbTxnError, toAppError, ValidationError, zosNotBridge, type ErrorCode,
 } from '../../lib/errors.ts';
 
@@ -91,9 +91,14 @@ test('errors carry their code, family, retryability and class name', () => {
   assert.deepEqual([v.code, v.family, v.retryable, v.name, v.message, v.field], ['EINVALID', 'validation', false, 'ValidationError', 'vlan: out of range', 'vlan']);
   const z = zosNotBridge('veth');
   assert.deepEqual([z.code, z.family, z.retryable, z.name], ['EZOSNOTBRIDGE', 'agent', false, 'AgentError']);
-  const l = new LinkNotFoundError('eth9', 'probe-1');
-  assert.deepEqual([l.code, l.retryable, l.link, l.netns], ['ELINKNOTFOUND', true, 'eth9', 'probe-1']);
-  assert.deepEqual([new NetnsGoneError('/proc/1/ns/net').code, new NetnsGoneError('x').retryable], ['ENETNSGONE', false]);
+  const f = { command: 'ip -n probe-1 link set eth9 up', exitCode: 1, stderr: 'Cannot find device "eth9"\n' };
+  const l = new LinkNotFoundError(f, 'eth9');
+  assert.deepEqual([l.code, l.family, l.retryable, l.link, l.details.link], ['ELINKNOTFOUND', 'kernel', true, 'eth9', 'eth9']);
+  assert.ok(l instanceof IpError && l instanceof ExecError);
+  const g = new NetnsGoneError({ ...f, stderr: 'Invalid "netns" value' }, '/proc/1/ns/net');
+  assert.deepEqual([g.code, g.retryable, g.netns], ['ENETNSGONE', false, '/proc/1/ns/net']);
+  assert.equal(new IpTimeoutError({ ...f, stderr: '', timeoutMs: 15000 }).code, 'EEXEC_TIMEOUT');
+  assert.equal(new IpError(f).code, 'EEXEC');
   const i = toAppError(new TypeError('boom'));
   assert.deepEqual([i.code, i.family, i.name, i.message], ['EINTERNAL', 'general', 'InternalError', 'boom']);
   assert.ok(i.cause instanceof TypeError);
@@ -107,7 +112,8 @@ test('exec errors: exit status, signal, timeout and spawn failure are apart', ()
   assert.deepEqual([killed.code, killed.message], ['EEXEC', 'udhcpc: killed by SIGKILL']);
   const slow = new ExecError({ command: 'ip -j link', timedOut: true, timeoutMs: 100, signal: 'SIGKILL', stderr: 'partial' });
   assert.deepEqual([slow.code, slow.message, slow.retryable], ['EEXEC_TIMEOUT', 'ip -j link: timed out after 100 ms: partial', true]);
-  assert.equal(new ExecError({ command: 'nosuch', spawnFailed: true, stderr: 'ENOENT' }).code, 'EEXEC_SPAWN');
+  assert.equal(new ExecError({ command: 'nosuch', spawnError: 'ENOENT', stderr: '' }).message, 'nosuch: could not run (ENOENT)');
+  assert.equal(new ExecError({ command: 'nosuch', spawnError: 'ENOENT', stderr: '' }).code, 'EEXEC_SPAWN');
 });
 
 test('a daemon error read back from the wire keeps its code; an unknown code is EPROTO', () => {
