@@ -430,8 +430,8 @@ export const zosNotBridge = (kind: string | undefined, note = ''): AgentError =>
 export const vlanFilterRefused = (why: string, vlans: { vlanPriv?: number; vlanPub?: number }, cause: unknown): AgentError =>
   new AgentError('EVLANFILTER', `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "zos": ${why}`, vlans, cause);
 /** EVLAN_UNSUPPORTED: the kernel cannot make the 802.1Q sub-interface a VLAN probe needs. */
-export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stderr: string): AgentError =>
-  new AgentError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; is the 8021q module available?`, { nic, vlan, stderr });
+export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stderr: string, cause?: unknown): AgentError =>
+  new AgentError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; is the 8021q module available?`, { nic, vlan, stderr }, cause);
 /** EDADFAILED: another node holds the address (IPv6 duplicate address detection failed). */
 export const dadFailed = (address: string, on: string): AgentError => new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
 /** EDADTIMEOUT: the address stayed tentative for `ms`. */

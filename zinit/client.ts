@@ -5,6 +5,7 @@
 // server answers it with a `{"state":"error"}` line-protocol reply, which is harmless.
 import { connect } from 'node:net';
 import { stat } from 'node:fs/promises';
+import { sleep } from '../lib/backoff.ts';
 import { ZinitError, zinitBadAnswer, zinitRefused, zinitSocketError, zinitTimeout } from '../lib/errors.ts';
 
 /** The client's errors (codes EZINIT*), defined in the registry with the others. */
@@ -151,7 +152,7 @@ export class ZinitClient {
       } catch (err) {
         if (err instanceof ZinitError && isUnknown(err)) return;
         if (!(err instanceof ZinitError && /is up/i.test(String(err.details.body))) || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   }
