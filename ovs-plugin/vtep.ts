@@ -14,7 +14,8 @@ export const VXLAN_PORT = 4789;
 
 /** Name of the kernel device for `vni`. */
 export const vtepName = (vni: number): string => `vtep${vni}`;
-const tmpName = (vni: number): string => `vtmp${vni}`;
+/** The name `vtep<vni>` is configured under before it is renamed (never a caller's name). */
+export const tmpName = (vni: number): string => `vtmp${vni}`;
 
 /** v1's multicast group for a VNI: 239.x.y.z from floor(vni / 256) + 1 (openvswitch-plugin vtep.go). */
 export function vxlanGroup(vni: number): string {
@@ -67,7 +68,7 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
   let [link] = await listLinks(undefined, name);
   if (!link) {
     const tmp = tmpName(spec.vni);
-    await ip(undefined, ['link', 'del', tmp], { allowFailure: true });
+    await deleteLeftoverTmp(spec.vni);
     const group = spec.remotes ? [] : ['group', vxlanGroup(spec.vni)];
     await ip(undefined, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
       'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
@@ -92,9 +93,25 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
   return { name, created };
 }
 
+/**
+ * Deletes a `vtmp<vni>` left by a killed attempt, but only a vxlan device of that VNI: another
+ * link of that name (someone's veth) is not ours and is refused, not deleted.
+ */
+async function deleteLeftoverTmp(vni: number): Promise<void> {
+  const tmp = tmpName(vni);
+  const [link] = await listLinks(undefined, tmp);
+  if (!link) return;
+  const kind = link.linkinfo?.info_kind;
+  const id = link.linkinfo?.info_data?.id;
+  if (kind !== 'vxlan' || id !== vni) {
+    throw conflict(`${tmp} exists and is not a left-over vxlan device of vni ${vni} (kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`, { link: tmp });
+  }
+  await deleteLink(tmp);
+}
+
 /** Deletes `vtep<vni>` (and a left-over `vtmp<vni>`) if it is a vxlan device of that VNI; gone is success. */
 export async function deleteVtep(vni: number): Promise<void> {
-  await ip(undefined, ['link', 'del', tmpName(vni)], { allowFailure: true });
+  await deleteLeftoverTmp(vni);
   const [link] = await listLinks(undefined, vtepName(vni));
   if (!link) return;
   if (link.linkinfo?.info_kind !== 'vxlan' || link.linkinfo.info_data?.id !== vni) {

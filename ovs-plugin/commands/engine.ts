@@ -10,7 +10,7 @@ import type { Client } from '../ovsdb/client.ts';
 import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { mutates, type Env, type Plan, type Planner } from './types.ts';
-import { MONITORED, View } from './view.ts';
+import { MONITOR_SPEC, View } from './view.ts';
 
 /** Tuning knobs (tests shrink them). */
 export interface EngineOptions {
@@ -49,7 +49,7 @@ export class Engine {
 
   /** Starts the monitor the planners read (idempotent per client). */
   async start(): Promise<void> {
-    await this.client.monitor(VSWITCH_DB, MONITORED);
+    await this.client.monitor(VSWITCH_DB, MONITOR_SPEC);
   }
 
   /** Queues one planner; resolves with its result once its transaction has been applied. */

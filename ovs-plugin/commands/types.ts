@@ -31,7 +31,11 @@ export interface Ctx {
   commit<R>(planner: Planner<R>): Promise<R>;
 }
 
-/** A registered `ovs.<name>` command. */
+/**
+ * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
+ * Methods, not function properties, so any command is a `Command` (unknown, unknown) in the
+ * registry without `any`.
+ */
 export interface Command<A = unknown, R = unknown> {
   validate(raw: unknown): A;
   /** Pure: the transaction for `args` (commands that only touch OVSDB; these can be batched). */

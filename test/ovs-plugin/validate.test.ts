@@ -28,8 +28,8 @@ test('good arguments pass with v1 defaults', () => {
   assert.deepEqual(lookup('ovs.bond-add').command.validate({ bridge: 'b', port: 'bond0', links: ['a', 'b'] }),
     { bridge: 'b', port: 'bond0', links: ['a', 'b'], mode: 'balance-slb', lacp: false });
   assert.deepEqual(lookup('port-add').command.validate({ bridge: 'b', port: 'p', vlan: 0, options: null }),
-    { bridge: 'b', port: 'p', vlan: 0, options: {}, mayExist: false });
-  assert.equal(lookup('vlan-ensure').command.validate({ master: 'b', vlan: 4094 }).vlan, 4094);
-  assert.equal(lookup('vxlan-ensure').command.validate({ master: 'b', vxlan: 16777215 }).vxlan, 16777215);
+    { bridge: 'b', port: 'p', vlan: 0, options: [], mayExist: false });
+  assert.equal((lookup('vlan-ensure').command.validate({ master: 'b', vlan: 4094 }) as { vlan: number }).vlan, 4094);
+  assert.equal((lookup('vxlan-ensure').command.validate({ master: 'b', vxlan: 16777215 }) as { vxlan: number }).vxlan, 16777215);
   assert.throws(() => lookup('nope'), (e: any) => e.code === 'EUNKNOWN' && e.message === 'unknown command: nope');
 });
