@@ -76,6 +76,8 @@ export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean 
     if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(k)) throw new ValidationError(f, 'key must be 1..128 characters of A-Z a-z 0-9 _ . : -');
     if (typeof val !== 'string') throw new ValidationError(f, `must be a string, got ${typeName(val)}`);
     if (Buffer.byteLength(val) > 1024) throw new ValidationError(f, 'longer than 1024 bytes');
+    // ovsdb-server's JSON parser refuses NUL and lone surrogates by dropping the whole session.
+    if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(val)) throw new ValidationError(f, 'holds control characters or invalid UTF-16');
     out.set(k, val);
   }
   return out;
