@@ -48,13 +48,31 @@ function checkExisting(link: IpLink, spec: VtepSpec): void {
   if (d.group !== group) throw conflict(`${name} has group ${String(d.group ?? 'none')}, want ${group ?? 'none (unicast remotes)'}`, { link: name });
 }
 
-/** Makes the zero-MAC flood entries of `dev` exactly `remotes` (`bridge fdb append ... dst IP`). */
-async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
+/** The zero-MAC flood entries (`bridge fdb ... dst IP`) of `dev`. */
+async function floodPeers(dev: string): Promise<string[]> {
   const out = (await run('bridge', ['-j', 'fdb', 'show', 'dev', dev], { timeoutMs: 15000 })).stdout.trim();
-  const have = (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
+  return (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
     .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
-  for (const r of remotes) if (!have.includes(r)) await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r], { timeoutMs: 15000 });
-  for (const h of have) if (!remotes.includes(h)) await run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h], { timeoutMs: 15000 });
+}
+
+/**
+ * Makes the flood entries of `dev` exactly `remotes`. A failure says what holds afterwards
+ * (the peers `dev` now floods to), and a device of the other address family is ECONFLICT.
+ */
+async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
+  const have = await floodPeers(dev);
+  try {
+    for (const r of remotes) if (!have.includes(r)) await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r], { timeoutMs: 15000 });
+    for (const h of have) if (!remotes.includes(h)) await run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h], { timeoutMs: 15000 });
+  } catch (err) {
+    const now = await floodPeers(dev).catch(() => undefined);
+    const holds = now === undefined ? 'its peers are unknown' : `it now floods to ${now.length ? now.join(', ') : 'no peer'}`;
+    if (err instanceof ExecError && /family not supported/i.test(err.stderr)) {
+      throw conflict(`${dev} was made for the other IP family than ${remotes.join(', ')} (vxlan-del it to change); ${holds}`, { link: dev, remotes: now });
+    }
+    if (err instanceof ExecError) throw new ExecError(`${err.command} (${holds})`, err.exitCode, err.stderr, err);
+    throw err;
+  }
 }
 
 /**
@@ -69,7 +87,8 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
   if (!link) {
     const tmp = tmpName(spec.vni);
     await deleteLeftoverTmp(spec.vni);
-    const group = spec.remotes ? [] : ['group', vxlanGroup(spec.vni)];
+    // Unicast peers: an IPv6 socket needs an IPv6 local address (`::`: any); else v1's group.
+    const group = !spec.remotes ? ['group', vxlanGroup(spec.vni)] : spec.remotes.some((r) => r.includes(':')) ? ['local', '::'] : [];
     await ip(undefined, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
       'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
     try {

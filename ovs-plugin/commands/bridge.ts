@@ -22,7 +22,7 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
     const claims = [`Bridge:${a.bridge}`, `Port:${a.bridge}`];
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
-    checkAgainstSwitch(a.options, root.datapath_types);
+    checkAgainstSwitch(a.options, root);
     const br = view.byName('Bridge', a.bridge);
     if (br) {
       if (!a.mayExist) throw exists(`bridge ${a.bridge} exists`, { bridge: a.bridge });

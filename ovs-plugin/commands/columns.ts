@@ -127,16 +127,22 @@ export function columnOps(table: Table, raw: CachedRow, settings: readonly Setti
   return [...ops, ...mutations];
 }
 
+/** Used while ovs-vswitchd has not reported its types yet (the types every build has). */
+const BASIC = { datapath_type: ['system', 'netdev'], type: ['', 'system', 'internal', 'patch', 'tap'] } as const;
+
 /**
- * Checks what the schema leaves free but ovs-vswitchd does not: `datapath_type` must be one the
- * switch reports in Open_vSwitch.datapath_types (`system`/`netdev` while that is empty), else the
- * bridge drops out of the datapath.
+ * Checks what the schema leaves free strings but ovs-vswitchd does not: Bridge.datapath_type
+ * and Interface.type must be ones the switch reports in Open_vSwitch.datapath_types /
+ * iface_types (basic ones while those are empty), else the bridge drops out of the datapath or
+ * the interface fails.
  */
-export function checkAgainstSwitch(settings: readonly Setting[], datapathTypes: readonly string[]): void {
-  const known = datapathTypes.length ? datapathTypes : ['system', 'netdev'];
+export function checkAgainstSwitch(settings: readonly Setting[], root: { datapath_types: readonly string[]; iface_types: readonly string[] }): void {
   for (const s of settings) {
-    if (s.column === 'datapath_type' && s.key === undefined && !known.includes(String(s.value))) {
-      throw new ValidationError(s.field, `${JSON.stringify(s.value)} is not a datapath type of this switch (${known.join(', ')})`);
+    if (s.key !== undefined || (s.column !== 'datapath_type' && s.column !== 'type')) continue;
+    const reported = s.column === 'type' ? root.iface_types : root.datapath_types;
+    const known = s.column === 'type' ? ['', ...(reported.length ? reported : BASIC.type)] : reported.length ? reported : BASIC.datapath_type;
+    if (!known.includes(String(s.value))) {
+      throw new ValidationError(s.field, `${JSON.stringify(s.value)} is not a${s.column === 'type' ? 'n interface' : ' datapath'} type of this switch (${known.filter((k) => k).join(', ')})`);
     }
   }
 }

@@ -2,7 +2,7 @@
 // `del-port [B] P`, `add-bond B P links... [lacp=active] bond_mode=M`, each one transaction.
 import { ValidationError } from '../../lib/errors.ts';
 import { argsObject, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
-import { columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
+import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { conflict, exists, notFound, notOwned } from './errors.ts';
 import { assertNewNames, callerName, refName } from './names.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from './ops.ts';
@@ -30,6 +30,8 @@ export const portAdd: Command<PortAdd, null> = {
     const claims = [`Port:${a.port}`];
     const reads = [`Bridge:${a.bridge}`];
     const br = masterOf(view, a.bridge);
+    const root = view.root();
+    if (root) checkAgainstSwitch(a.options, root);
     const port = view.byName('Port', a.port);
     if (port) {
       const on = view.bridgeOfPort(port._uuid);

@@ -29,7 +29,7 @@ export const set: Command<SetArgs, null> = {
     const root = view.root();
     const row = a.table === 'Open_vSwitch' ? root : view.byName(a.table, a.record);
     if (!row) throw notFound(`${a.table} ${a.record} does not exist`, { table: a.table, record: a.record });
-    if (a.table === 'Bridge') checkAgainstSwitch(a.values, root?.datapath_types ?? []);
+    if (root) checkAgainstSwitch(a.values, root);
     const changes = columnOps(a.table, view.raw(a.table, row._uuid)!, a.values);
     if (a.table !== 'Open_vSwitch' && mutates(changes) && !isOwned(row as { external_ids: ReadonlyMap<string, string> })) {
       throw notOwned(`${a.table} ${a.record} was not created by ovs-plugin: its columns are not ours to change`, { table: a.table, record: a.record });

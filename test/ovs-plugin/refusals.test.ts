@@ -67,6 +67,10 @@ test('foreign rows: their columns are not ours to change; our ports on their bri
   await refused('ovs.bridge-add', { bridge: 'theirs', may_exist: true, options: { datapath_type: 'system' } }, 'ENOTOWNED');
   await refused('ovs.set', { table: 'Bridge', record: 'theirs', values: { 'other_config:x': 'y' } }, 'ENOTOWNED');
   await refused('ovs.set', { table: 'Interface', record: 'theirs', values: { mtu_request: '1400' } }, 'ENOTOWNED');
+  await ovs.vsctl('add-port', 'theirs', 'fp1', '--', 'set', 'Interface', 'fp1', 'type=internal');
+  await refused('ovs.port-add', { bridge: 'theirs', port: 'fp1', may_exist: true, vlan: 5 }, 'ENOTOWNED');
+  await refused('ovs.port-add', { bridge: 'theirs', port: 'fp1', may_exist: true, options: { mtu_request: '1400' } }, 'ENOTOWNED');
+  assert.equal(await c.portAdd({ bridge: 'theirs', port: 'fp1', may_exist: true }), null, 'what already holds is no change');
   assert.equal(await c.bridgeAdd({ bridge: 'theirs', may_exist: true, options: { datapath_type: 'netdev' } }), null, 'what already holds is no change');
   assert.equal(await c.vlanEnsure({ master: 'theirs', vlan: 5 }), 'vlbr5');
   assert.equal(await c.portAdd({ bridge: 'theirs', port: 'tap1' }), null);
@@ -81,6 +85,10 @@ test('datapath_type: only what ovs-vswitchd reports in Open_vSwitch.datapath_typ
   await refused('ovs.set', { table: 'Bridge', record: 'backplane', values: { datapath_type: 'bogus' } }, 'EINVALID', 'values.datapath_type');
   await refused('ovs.bridge-add', { bridge: 'b2', options: { datapath_type: 'bogus' } }, 'EINVALID', 'options.datapath_type');
   assert.equal(await c.set({ table: 'Bridge', record: 'backplane', values: { datapath_type: 'netdev' } }), null);
+  // Interface.type likewise, from Open_vSwitch.iface_types.
+  await refused('ovs.port-add', { bridge: 'backplane', port: 'tap1', options: { type: 'bogus' } }, 'EINVALID', 'options.type');
+  assert.equal(await c.portAdd({ bridge: 'backplane', port: 'tap1', options: { type: 'internal' } }), null);
+  await refused('ovs.set', { table: 'Interface', record: 'tap1', values: { type: 'bogus' } }, 'EINVALID', 'values.type');
 });
 
 test('vtep: a foreign link under our temporary name is never deleted', async (t) => {
@@ -100,4 +108,16 @@ test('vtep: a foreign link under our temporary name is never deleted', async (t)
   await add('vtmp12', 'type', 'vxlan', 'id', '12', 'dev', 'backplane', 'dstport', '4789');
   assert.equal(await c.vtepEnsure({ bridge: 'backplane', vnid: 12 }), 'vtep12');
   assert.equal((await listLinks(ovs.ns, 'vtmp12')).length, 0);
+});
+
+test('vxlan remotes: IPv6 peers get an IPv6 device; a change of family is ECONFLICT saying what holds', async (t) => {
+  const { ovs, c, refused } = await setup(t);
+  await c.set({ table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } });
+  assert.equal(await c.vxlanEnsure({ master: 'backplane', vxlan: 70, remotes: ['fd00::2', 'fd00::1'] }), 'vxlbr70');
+  const fdb = async () => (JSON.parse((await run('bridge', ['-n', ovs.ns, '-j', 'fdb', 'show', 'dev', 'vtep70'])).stdout) as { mac: string; dst?: string }[])
+    .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
+  assert.deepEqual(await fdb(), ['fd00::1', 'fd00::2']);
+  const err = await refused('ovs.vxlan-ensure', { master: 'backplane', vxlan: 70, remotes: ['10.0.0.1'] }, 'ECONFLICT');
+  assert.match(err.message, /floods to fd00::1, fd00::2/);
+  assert.deepEqual(await fdb(), ['fd00::1', 'fd00::2']);
 });
