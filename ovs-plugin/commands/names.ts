@@ -48,6 +48,9 @@ export function refName(field: string, v: unknown): string {
   return name;
 }
 
+/** An optional reference (see refName). */
+export const optRefName = (field: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : refName(field, v));
+
 /**
  * Throws unless every new row name is distinct and free in Bridge, Port and Interface: EEXIST
  * naming the taken one (and its field), ECONFLICT when one plan would use a name twice.

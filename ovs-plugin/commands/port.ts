@@ -4,7 +4,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { argsObject, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { conflict, exists, notFound, notOwned } from './errors.ts';
-import { assertNewNames, callerName, refName } from './names.ts';
+import { assertNewNames, callerName, optRefName, refName } from './names.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from './ops.ts';
 import { mutates, type Command } from './types.ts';
 import { isOwned, type Seen, View } from './view.ts';
@@ -59,7 +59,7 @@ interface PortDel { port: string; bridge?: string }
 export const portDel: Command<PortDel, null> = {
   validate(raw) {
     const o = argsObject(raw, ['port', 'bridge'], ['port']);
-    return { port: refName('port', o.port), bridge: o.bridge === undefined || o.bridge === null ? undefined : refName('bridge', o.bridge) };
+    return { port: refName('port', o.port), bridge: optRefName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {
     const claims = [`Port:${a.port}`];

@@ -7,7 +7,7 @@
 import { argsObject, vlanId } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { assertNewNames, optCallerName, refName, vlanNames } from './names.ts';
+import { assertNewNames, optCallerName, optRefName, refName, vlanNames } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Plan } from './types.ts';
 import { isOwned, type Seen, View } from './view.ts';
@@ -19,7 +19,7 @@ interface VlanArgs { master?: string; vlan: number; name?: string }
 const validateVlan = (required: string[]) => (raw: unknown): VlanArgs => {
   const o = argsObject(raw, ['master', 'vlan', 'name'], required);
   const vlan = vlanId('vlan', o.vlan);
-  const master = o.master === undefined || o.master === null ? undefined : refName('master', o.master);
+  const master = optRefName('master', o.master);
   return { master, vlan, name: optCallerName('name', o.name) };
 };
 

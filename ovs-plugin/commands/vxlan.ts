@@ -6,7 +6,7 @@ import { argsObject, ipList, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { assertNewNames, optCallerName, refName, vxlanBridgeName } from './names.ts';
+import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Plan, Planner } from './types.ts';
 import { isBare } from './vlan.ts';
@@ -86,7 +86,7 @@ export const vxlanDel: Command<VxlanArgs, null> = {
   validate(raw) {
     const o = argsObject(raw, ['master', 'vxlan', 'name'], ['vxlan']);
     const vxlan = vni('vxlan', o.vxlan);
-    const master = o.master === undefined || o.master === null ? undefined : refName('master', o.master);
+    const master = optRefName('master', o.master);
     return { master, vxlan, name: optCallerName('name', o.name) };
   },
   run: (a, ctx) => withVniLock(a.vxlan, async () => {
