@@ -7,7 +7,7 @@
 import { argsObject, vlanId } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { assertNewNames, optCallerName, optRefName, refName, vlanNames } from './names.ts';
+import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Plan } from './types.ts';
 import { isOwned, type Seen, View } from './view.ts';
