@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { run } from '../../lib/exec.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
-import { startOvs, type Ovs } from '../helpers/ovs.ts';
+import { startOvs } from '../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from './helpers.ts';
 
 /** A daemon on a fresh switch with our `backplane`, and a helper asserting a refusal changes nothing. */
