@@ -7,6 +7,8 @@ import type { CachedRow, Condition, Operation, Row } from '../ovsdb/types.ts';
 import { ovsMap, ovsSet } from '../ovsdb/notation.ts';
 import { columnType, decodeValue, encodeValue, isScalar, isTable, sameDecoded, type ColumnName, type Decoded, type Scalar, type Table } from '../ovsdb/rows.ts';
 import type { BaseType, ColumnType } from '../ovsdb/schema-types.ts';
+import { mac } from '../../lib/validate.ts';
+import { derivedForm } from './names.ts';
 import { OWNER_KEY } from './view.ts';
 
 /** Columns a client may set per table (their types come from the schema). */
@@ -22,6 +24,9 @@ export const SETTABLE_TABLES = [...SETTABLE.keys()];
 
 /** Columns holding 802.1Q VLAN ids: the schema allows 4095, which is reserved (we accept 0..4094). */
 const VLAN_COLUMNS = new Set(['Port.tag', 'Port.trunks', 'Port.cvlans', 'Bridge.flood_vlans']);
+
+/** Columns the schema leaves free strings that hold a MAC address (ovs-vswitchd ignores a bad one). */
+const MAC_COLUMNS = new Set(['Port.mac', 'Interface.mac']);
 
 /** One parsed `column[:key]=value` setting: a whole column value, or one map key. */
 export type Setting = { column: string; type: ColumnType; field: string } & ({ key: Scalar; value: Scalar } | { key?: undefined; value: Decoded });
@@ -80,12 +85,20 @@ export function parseSettings(table: string, values: ReadonlyMap<string, string>
     const type = settable.includes(column) ? columnType(table, column) : undefined;
     if (!type) throw new ValidationError(f, `column ${column.slice(0, 64)} of ${table} cannot be set here`);
     const vlan = VLAN_COLUMNS.has(`${table}.${column}`);
-    if (i < 0) return { column, type, field: f, value: columnValue(f, type, v, vlan) };
+    if (i < 0) {
+      const value = columnValue(f, type, v, vlan);
+      if (MAC_COLUMNS.has(`${table}.${column}`) && value !== undefined) mac(f, value);
+      return { column, type, field: f, value };
+    }
     if (!type.value) throw new ValidationError(f, `column ${column} is not a map`);
     const key = atom(f, type.key, k.slice(i + 1), false);
     if (key === '') throw new ValidationError(f, 'empty map key');
     if (column === 'external_ids' && key === OWNER_KEY) throw new ValidationError(f, `${OWNER_KEY} is reserved for the plugin`);
-    return { column, type, field: f, key, value: atom(f, type.value, v, false) };
+    const value = atom(f, type.value, v, false);
+    // A patch to one of our patch ports would wire a caller's bridge into a VLAN.
+    const form = table === 'Interface' && column === 'options' && key === 'peer' ? derivedForm(String(value)) : undefined;
+    if (form) throw new ValidationError(f, `${v} is ${form}; it is patched only to its partner`);
+    return { column, type, field: f, key, value };
   });
 }
 

@@ -7,6 +7,7 @@ import { argsObject, linkName, stringMap } from '../validate.ts';
 import { isTable, type Table } from '../ovsdb/rows.ts';
 import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
 import { notFound, notOwned } from './errors.ts';
+import { derivedForm } from './names.ts';
 import { waitNamed } from './ops.ts';
 import { mutates, type Command } from './types.ts';
 import { isOwned } from './view.ts';
@@ -22,6 +23,8 @@ export const set: Command<SetArgs, null> = {
       throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);
     }
     const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : linkName('record', o.record);
+    const form = table === 'Port' || table === 'Interface' ? derivedForm(record) : undefined;
+    if (form) throw new ValidationError('record', `${record} is ${form}: vlan-ensure/vxlan-ensure manage it`);
     return { table, record, values: parseSettings(table, stringMap('values', o.values, { nonEmpty: true }), 'values') };
   },
   plan: (a) => (view) => {
