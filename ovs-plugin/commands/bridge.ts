@@ -1,7 +1,7 @@
 // ovs.bridge-add / ovs.bridge-del: v1 `add-br B [set Bridge B k=v]` / `del-br B` as one
 // transaction each. bridge-add with may_exist=true is idempotent; bridge-del of a missing bridge
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
-import { argsObject, linkName, optBool, stringMap } from '../validate.ts';
+import { argsOf, linkName, optBool, stringMap } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { exists, notFound, notOwned } from './errors.ts';
 import { assertNewNames, callerName } from './names.ts';
@@ -13,8 +13,17 @@ interface BridgeAdd { bridge: string; options: Setting[]; mayExist: boolean }
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
 export const bridgeAdd: Command<BridgeAdd, null> = {
+  usage: {
+    summary: 'Create an OVS bridge (v1 add-br); returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge to create' },
+      { name: 'options', type: '{column[:key]: string}', doc: 'Bridge columns to set, e.g. {"stp_enable": "true", "other_config:hwaddr": "..."}' },
+      { name: 'may_exist', type: 'boolean', doc: 'an existing bridge is success (its columns are changed only if it is ours)' },
+    ],
+    example: { bridge: 'backplane' },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'options', 'may_exist'], ['bridge']);
+    const o = argsOf(raw, bridgeAdd.usage.args);
     const bridge = callerName('bridge', o.bridge);
     return { bridge, options: parseSettings('Bridge', stringMap('options', o.options), 'options'), mayExist: optBool('may_exist', o.may_exist) };
   },
@@ -45,8 +54,13 @@ interface BridgeDel { bridge: string }
 
 /** ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is success. */
 export const bridgeDel: Command<BridgeDel, string> = {
+  usage: {
+    summary: 'Delete a bridge this plugin created; a missing bridge is success; returns "".',
+    args: [{ name: 'bridge', required: true, type: 'name', doc: 'the bridge to delete' }],
+    example: { bridge: 'br1' },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['bridge'], ['bridge']);
+    const o = argsOf(raw, bridgeDel.usage.args);
     return { bridge: linkName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {

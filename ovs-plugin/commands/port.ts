@@ -1,7 +1,7 @@
 // ovs.port-add / ovs.port-del / ovs.bond-add: v1 `add-port B P [tag=N]` + `set Interface P ...`,
 // `del-port [B] P`, `add-bond B P links... [lacp=active] bond_mode=M`, each one transaction.
 import { ValidationError } from '../../lib/errors.ts';
-import { argsObject, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
+import { argsOf, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { conflict, exists, notFound, notOwned } from './errors.ts';
 import { assertNewNames, callerName, optRefName, refName } from './names.ts';
@@ -21,8 +21,19 @@ function masterOf(view: View, bridge: string): Seen<'Bridge'> {
 
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
 export const portAdd: Command<PortAdd, null> = {
+  usage: {
+    summary: 'Add a port (and its interface) to a bridge (v1 add-port); returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge' },
+      { name: 'port', required: true, type: 'name', doc: 'the port and interface name (a NIC, tap or veth)' },
+      { name: 'vlan', type: '0..4094', doc: 'access tag; 0 (default) is untagged' },
+      { name: 'options', type: '{column[:key]: string}', doc: 'Interface columns, e.g. {"type": "internal", "mtu_request": "9000"}' },
+      { name: 'may_exist', type: 'boolean', doc: 'an existing port on that bridge is success (updated only if it is ours)' },
+    ],
+    example: { bridge: 'backplane', port: 'eth1' },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'port', 'vlan', 'options', 'may_exist'], ['bridge', 'port']);
+    const o = argsOf(raw, portAdd.usage.args);
     const options = parseSettings('Interface', stringMap('options', o.options), 'options');
     return { bridge: refName('bridge', o.bridge), port: callerName('port', o.port), vlan: vlanTag('vlan', o.vlan), options, mayExist: optBool('may_exist', o.may_exist) };
   },
@@ -57,8 +68,16 @@ interface PortDel { port: string; bridge?: string }
 
 /** ovs.port-del {port, bridge?} -> null; a missing port is success; only ports we created. */
 export const portDel: Command<PortDel, null> = {
+  usage: {
+    summary: 'Delete a port this plugin created; a missing port is success; returns null.',
+    args: [
+      { name: 'port', required: true, type: 'name', doc: 'the port' },
+      { name: 'bridge', type: 'name', doc: 'the bridge it must be on' },
+    ],
+    example: { port: 'eth1' },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['port', 'bridge'], ['port']);
+    const o = argsOf(raw, portDel.usage.args);
     return { port: refName('port', o.port), bridge: optRefName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {
@@ -80,8 +99,19 @@ interface BondAdd { bridge: string; port: string; links: string[]; mode: BondMod
 
 /** ovs.bond-add {bridge, port, links (>= 2), mode? (balance-slb), lacp?} -> null; same bond again is success. */
 export const bondAdd: Command<BondAdd, null> = {
+  usage: {
+    summary: 'Add a bond port over two or more links (v1 add-bond); the same bond again is success; returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge' },
+      { name: 'port', required: true, type: 'name', doc: 'the bond port' },
+      { name: 'links', required: true, type: '[name, name, ...]', doc: 'at least 2 distinct interfaces' },
+      { name: 'mode', type: BOND_MODES.join(' | '), doc: 'bond_mode (default balance-slb)' },
+      { name: 'lacp', type: 'boolean', doc: 'lacp=active' },
+    ],
+    example: { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'balance-tcp', lacp: true },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'port', 'links', 'mode', 'lacp'], ['bridge', 'port', 'links']);
+    const o = argsOf(raw, bondAdd.usage.args);
     const mode = o.mode === undefined || o.mode === null || o.mode === '' ? 'balance-slb' : o.mode;
     if (typeof mode !== 'string' || !BOND_MODES.includes(mode as BondMode)) throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
     const links = nameList('links', o.links, 2);

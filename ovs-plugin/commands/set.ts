@@ -3,7 +3,7 @@
 // (and the shared Open_vSwitch row) are changed: another's bridge or port is not ours to edit.
 import { ValidationError } from '../../lib/errors.ts';
 import { typeName } from '../../lib/validate.ts';
-import { argsObject, linkName, stringMap } from '../validate.ts';
+import { argsOf, linkName, stringMap } from '../validate.ts';
 import { isTable, type Table } from '../ovsdb/rows.ts';
 import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
 import { notFound, notOwned } from './errors.ts';
@@ -16,8 +16,17 @@ interface SetArgs { table: Table; record: string; values: Setting[] }
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
 export const set: Command<SetArgs, null> = {
+  usage: {
+    summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
+    args: [
+      { name: 'table', required: true, type: SETTABLE_TABLES.join(' | '), doc: 'the table' },
+      { name: 'record', required: true, type: 'name | "."', doc: 'the row by name; "." for Open_vSwitch' },
+      { name: 'values', required: true, type: '{column[:key]: string}', doc: 'columns to set, checked against vswitch.ovsschema' },
+    ],
+    example: { table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['table', 'record', 'values'], ['table', 'record', 'values']);
+    const o = argsOf(raw, set.usage.args);
     const table = o.table;
     if (typeof table !== 'string' || !isTable(table) || !SETTABLE.has(table)) {
       throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);

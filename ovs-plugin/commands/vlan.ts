@@ -4,7 +4,7 @@
 // either nothing or the whole pair (v1 left half pairs that broke every retry, 0-core #206).
 // Adoption: a bridge v1 left empty is completed with our pair but stays v1's; vlan-del then
 // removes what we added (the pair) and leaves that bridge as it was found.
-import { argsObject, vlanId } from '../validate.ts';
+import { argsOf, vlanId, type ArgSpec, type Usage } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
@@ -16,8 +16,8 @@ export { vlanNames };
 
 interface VlanArgs { master?: string; vlan: number; name?: string }
 
-const validateVlan = (required: string[]) => (raw: unknown): VlanArgs => {
-  const o = argsObject(raw, ['master', 'vlan', 'name'], required);
+const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
+  const o = argsOf(raw, args);
   const vlan = vlanId('vlan', o.vlan);
   const master = optRefName('master', o.master);
   return { master, vlan, name: optCallerName('name', o.name) };
@@ -54,9 +54,21 @@ export function isBare(view: View, br: Seen<'Bridge'>): boolean {
   return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
 }
 
+/** What --help says about vlan-ensure. */
+const VLAN_ENSURE: Usage = {
+  summary: 'Ensure a VLAN bridge patched into the master with the tag (v1 layout); returns the bridge name.',
+  args: [
+    { name: 'master', required: true, type: 'name', doc: 'the bridge carrying the tagged traffic' },
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag; 0 is untagged' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge (default vlbr<tag>)' },
+  ],
+  example: { master: 'backplane', vlan: 100 },
+};
+
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: Command<VlanArgs, string> = {
-  validate: validateVlan(['master', 'vlan']),
+  usage: VLAN_ENSURE,
+  validate: validateVlan(VLAN_ENSURE.args),
   plan: (a, env) => (view, p): Plan<string> => {
     const n = vlanNames(a.vlan);
     const master = a.master!;
@@ -116,13 +128,25 @@ export const vlanEnsure: Command<VlanArgs, string> = {
   },
 };
 
+/** What --help says about vlan-del. */
+const VLAN_DEL: Usage = {
+  summary: 'Remove what vlan-ensure added (the patch pair, the bridge if ours); gone is success; returns null.',
+  args: [
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag' },
+    { name: 'master', type: 'name', doc: 'the master it must be patched into' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge it must be' },
+  ],
+  example: { vlan: 100 },
+};
+
 /**
  * ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the patch pair, and the
  * VLAN bridge if we created it; an adopted bridge stays as found); gone is success; a VLAN
  * of which nothing is ours is ENOTOWNED.
  */
 export const vlanDel: Command<VlanArgs, null> = {
-  validate: validateVlan(['vlan']),
+  usage: VLAN_DEL,
+  validate: validateVlan(VLAN_DEL.args),
   plan: (a) => (view): Plan<null> => {
     const n = vlanNames(a.vlan);
     const claims = [`Port:${n.patch}`, `Port:${n.peer}`, `Bridge:${a.name ?? n.bridge}`];
