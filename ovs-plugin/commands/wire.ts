@@ -1,6 +1,7 @@
 // The JSON arguments and results of every `ovs.*` command as a client sends them (v1 names),
 // defined once: the validators return these types and the typed client
-// (transports/client.ts) imports them.
+// (transports/client.ts) imports them. Enumerations come from the generated schema types.
+import type { PortRow, Rows } from '../ovsdb/vswitch-schema.ts';
 
 /** Option maps: `column` or `column:key` -> value string, as ovs-vsctl `set` takes them. */
 export type Options = Record<string, string>;
@@ -13,12 +14,12 @@ export interface BridgeDelArgs { bridge: string }
 export interface PortAddArgs { bridge: string; port: string; vlan?: number; options?: Options; may_exist?: boolean }
 /** ovs.port-del. */
 export interface PortDelArgs { port: string; bridge?: string }
-/** Bond modes of Port.bond_mode (vswitch.ovsschema). */
-export type BondMode = 'balance-slb' | 'balance-tcp' | 'active-backup';
+/** Bond modes: the enum of Port.bond_mode in vswitch.ovsschema. */
+export type BondMode = NonNullable<PortRow['bond_mode']>;
 /** ovs.bond-add. */
 export interface BondAddArgs { bridge: string; port: string; links: string[]; mode?: BondMode; lacp?: boolean }
 /** ovs.set: `record` is a name, or "." for the Open_vSwitch table. */
-export interface SetArgs { table: 'Open_vSwitch' | 'Bridge' | 'Port' | 'Interface'; record: string; values: Options }
+export interface SetArgs { table: keyof Rows; record: string; values: Options }
 /** ovs.vlan-ensure. */
 export interface VlanEnsureArgs { master: string; vlan: number; name?: string }
 /** ovs.vlan-del. */
