@@ -80,15 +80,18 @@ export function sameDecoded(a: Decoded, b: Decoded): boolean {
   return a === b;
 }
 
-const decoded = new WeakMap<CachedRow, Record<string, Decoded>>();
+// Cache rows are replaced, never mutated, on update: a decoded row stays valid for its object.
+const decoded = new WeakMap<CachedRow, Map<readonly string[], Record<string, Decoded>>>();
 
-/** `row` of `table` decoded (memoised per cache row object), holding only `columns` and `_uuid`. */
+/** `row` of `table` decoded (memoised per cache row object and column list), holding only `columns` and `_uuid`. */
 export function decodeRow<T extends Table, C extends ColumnName<T>>(table: T, row: CachedRow, columns: readonly C[]): Pick<Rows[T], C | '_uuid'> {
-  let out = decoded.get(row);
+  let byCols = decoded.get(row);
+  if (!byCols) decoded.set(row, (byCols = new Map()));
+  let out = byCols.get(columns);
   if (!out) {
     out = { _uuid: row._uuid[1] };
     for (const c of columns) out[c] = decodeValue(typeOf(table, c), Object.hasOwn(row, c) ? row[c] : undefined);
-    decoded.set(row, out);
+    byCols.set(columns, out);
   }
   return out as unknown as Pick<Rows[T], C | '_uuid'>;
 }
