@@ -1,7 +1,8 @@
 // ovs.vxlan-ensure / ovs.vxlan-del / ovs.vtep-ensure / ovs.vtep-del. A VXLAN network is the kernel
 // device `vtep<vni>` on the master link, plugged into OVS bridge `vxlbr<vni>` (default name).
 // Order: kernel device first (kept on failure only if it existed before), then one OVSDB
-// transaction; a crash in between leaves a usable device that the retry adopts.
+// transaction; a crash in between leaves a usable device that the retry adopts. An empty bridge
+// v1 left is adopted as in vlan.ts: vxlan-del then takes only our port out of it.
 import { argsOf, ipList, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
@@ -91,7 +92,7 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
   }),
 };
 
-/** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge, then the kernel device; gone is success. */
+/** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge (or our port from an adopted one), then the kernel device; gone is success. */
 export const vxlanDel: Command<VxlanArgs, null> = {
   usage: {
     summary: 'Remove what vxlan-ensure added (bridge or our port, then vtep<vni>); gone is success; returns null.',
