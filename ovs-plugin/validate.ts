@@ -125,6 +125,7 @@ export function notUnicast(ip: string): string | undefined {
     return undefined;
   }
   const n = ip.toLowerCase();
+  if (n.includes('%')) return 'carries a zone index (the underlay device is the master)';
   if (/^(0*:)*:?0*$/.test(n) || n === '::') return 'is unspecified (::)';
   if (/^(0*:)*:?0*1$/.test(n)) return 'is the loopback address';
   if (/^ff/.test(n)) return 'is a multicast address';

@@ -76,6 +76,8 @@ export const BAD: [string, unknown, string][] = [
   ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['127.0.0.1'] }, 'remotes[0]'],
   ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['::'] }, 'remotes[0]'],
   ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['ff02::1'] }, 'remotes[0]'],
+  ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['fe80::1%eth0'] }, 'remotes[0]'],
+  ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['::ffff:10.0.0.1'] }, 'remotes[0]'],
   ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: ['10.0.0.1', 'fd00::1'] }, 'remotes'],
   ['vxlan-ensure', { master: 'b', vxlan: 5, remotes: [] }, 'remotes'],
   // Enumerations and ranges of the schema (VLAN ids 0..4094, stricter than the schema's 4095).
