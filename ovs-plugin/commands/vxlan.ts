@@ -5,7 +5,9 @@
 // v1 left is adopted as in vlan.ts: vxlan-del then takes only our port out of it.
 import { argsOf, ipList, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
-import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
+import { deleteLinkIfExists } from '../../lib/link.ts';
+import { SELF } from '../../lib/netns.ts';
+import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
@@ -86,7 +88,7 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
     try {
       return await ctx.commit(planner);
     } catch (err) {
-      if (created) await deleteLink(name);
+      if (created) await deleteLinkIfExists(SELF, name);
       throw err;
     }
   }),

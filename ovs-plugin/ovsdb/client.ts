@@ -4,6 +4,7 @@
 // EOVSDB_CONN at once) and resolves when connected; the cache is current when transact()
 // resolves. Beside it: errors.ts (typed errors), vswitch.ts (waiting for ovs-vswitchd),
 // notation.ts (RFC 7047 5.1 values), rows.ts (typed rows), connection.ts and framing.ts.
+import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
 import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
@@ -60,8 +61,8 @@ export class Client implements OvsdbClient {
   private readonly monitors = new Map<string, MonitorEntry>();
   private nextMonitor = 1;
   private readonly listeners = new Set<UpdateListener>();
-  private sleepTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  /** Aborted by close(): ends the reconnect backoff at once. */
+  private readonly closing = new AbortController();
   private readonly o: Required<Omit<ConnectOptions, 'logger'>> & { logger?: Logger };
 
   constructor(readonly url: string, opts: ConnectOptions = {}) {
@@ -142,7 +143,7 @@ export class Client implements OvsdbClient {
       const conn = this.conn;
       if (conn && !conn.closed) return conn;
       if (Date.now() >= end) throw connError(`${this.url}: connection lost`, { url: this.url }, this.lastError);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
   }
 
@@ -172,8 +173,7 @@ export class Client implements OvsdbClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.sleepTimer) clearTimeout(this.sleepTimer);
-    this.wake?.();
+    this.closing.abort();
     this.conn?.close();
     const err = connError(`${this.url}: client closed`, { url: this.url });
     for (const w of [...this.waiters]) w.reject(err);
@@ -228,8 +228,8 @@ export class Client implements OvsdbClient {
         this.lastError = err instanceof OvsdbError ? err : connError(String(err), {}, err);
         if (!this.o.reconnect) { this.failWaiters(); return; }
       }
-      const ms = backoffDelay(attempt++, this.o.backoffMinMs, this.o.backoffMaxMs);
-      await new Promise<void>((r) => { this.wake = r; this.sleepTimer = setTimeout(r, ms); });
+      const ms = backoffDelay(++attempt, { baseMs: this.o.backoffMinMs, capMs: this.o.backoffMaxMs });
+      await sleep(ms, this.closing.signal).catch(() => {}); // closed: the loop ends
     }
   }
 
@@ -248,11 +248,6 @@ export class Client implements OvsdbClient {
     const err = connError(`${this.url}: connection lost (reconnect disabled)`, { url: this.url }, this.lastError);
     for (const w of [...this.waiters]) w.reject(err);
   }
-}
-
-/** Delay before reconnect attempt `attempt` (0-based): doubling from min, capped at max. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  return Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
 }
 
 function monitorRequests(tables: Record<string, MonitorSpec>): Record<string, { columns?: string[] }> {

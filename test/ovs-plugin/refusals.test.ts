@@ -3,8 +3,8 @@
 // not have. Each refusal leaves the OVSDB dump (and the links) as they were.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../lib/exec.ts';
-import { listLinks } from '../../lib/ip.ts';
+import { bridge, ip, listLinks } from '../../lib/ip.ts';
+import { netnsNamed } from '../../lib/netns.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { startOvs } from '../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from './helpers.ts';
@@ -17,7 +17,7 @@ async function setup(t: Parameters<typeof startOvs>[0]) {
   const c = await OvsPluginClient.connect(d.socket);
   t.after(() => c.close());
   await c.bridgeAdd({ bridge: 'backplane' });
-  const links = async () => (await listLinks(ovs.ns)).map((l) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}`).sort().join(' ');
+  const links = async () => (await listLinks(netnsNamed(ovs.ns))).map((l) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}`).sort().join(' ');
   /** Calls `method`, expects `code` (and `field`), and that neither OVSDB nor the links changed. */
   const refused = async (method: string, params: object, code: string, field?: string) => {
     const [before, linksBefore] = [await ovs.snapshot(), await links()];
@@ -90,7 +90,7 @@ test('datapath_type: only what ovs-vswitchd reports in Open_vSwitch.datapath_typ
 
 test('vtep: a foreign link under our temporary name is never deleted', async (t) => {
   const { ovs, c, refused } = await setup(t);
-  const add = (name: string, ...a: string[]) => run('ip', ['-n', ovs.ns, 'link', 'add', name, ...a]);
+  const add = (name: string, ...a: string[]) => ip(netnsNamed(ovs.ns), ['link', 'add', name, ...a]);
   await add('vtmp9', 'type', 'veth', 'peer', 'name', 'peer9');
   await refused('ovs.vtep-del', { vnid: 9 }, 'ECONFLICT');
   await refused('ovs.vtep-ensure', { bridge: 'backplane', vnid: 9 }, 'ECONFLICT');
@@ -100,18 +100,18 @@ test('vtep: a foreign link under our temporary name is never deleted', async (t)
   await refused('ovs.vtep-del', { vnid: 10 }, 'ECONFLICT');
   // A master named like a temporary device: refused before anything is looked at or deleted.
   await refused('ovs.vtep-ensure', { bridge: 'vtmp10', vnid: 10 }, 'EINVALID', 'bridge');
-  assert.ok((await listLinks(ovs.ns, 'vtmp9')).length === 1 && (await listLinks(ovs.ns, 'vtmp10')).length === 1);
+  assert.ok((await listLinks(netnsNamed(ovs.ns), 'vtmp9')).length === 1 && (await listLinks(netnsNamed(ovs.ns), 'vtmp10')).length === 1);
   // A real left-over of our own (vxlan, same VNI) is still cleaned up.
   await add('vtmp12', 'type', 'vxlan', 'id', '12', 'dev', 'backplane', 'dstport', '4789');
   assert.equal(await c.vtepEnsure({ bridge: 'backplane', vnid: 12 }), 'vtep12');
-  assert.equal((await listLinks(ovs.ns, 'vtmp12')).length, 0);
+  assert.equal((await listLinks(netnsNamed(ovs.ns), 'vtmp12')).length, 0);
 });
 
 test('vxlan remotes: IPv6 peers get an IPv6 device; a change of family is ECONFLICT saying what holds', async (t) => {
   const { ovs, c, refused } = await setup(t);
   await c.set({ table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } });
   assert.equal(await c.vxlanEnsure({ master: 'backplane', vxlan: 70, remotes: ['fd00::2', 'fd00::1'] }), 'vxlbr70');
-  const fdb = async () => (JSON.parse((await run('bridge', ['-n', ovs.ns, '-j', 'fdb', 'show', 'dev', 'vtep70'])).stdout) as { mac: string; dst?: string }[])
+  const fdb = async () => (JSON.parse(await bridge(netnsNamed(ovs.ns), ['-j', 'fdb', 'show', 'dev', 'vtep70'])) as { mac: string; dst?: string }[])
     .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
   assert.deepEqual(await fdb(), ['fd00::1', 'fd00::2']);
   const err = await refused('ovs.vxlan-ensure', { master: 'backplane', vxlan: 70, remotes: ['10.0.0.1'] }, 'ECONFLICT');
