@@ -3,7 +3,7 @@
 // `internet help` (or --help, -h) prints the usage, the kernel command line keys and these codes.
 // Exit codes: 0 online, 1 internal error, 2 bad input (nothing changed), 3 the kernel cannot
 // do what the command line asks (e.g. vlan:priv without VLAN filtering), 143 SIGTERM/SIGINT.
-import { AppError, toAppError } from '../lib/errors.ts';
+import { AbortedError, toAppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { EXIT, runAgent } from './agent.ts';
 import { HELP, parseCli, USAGE, type CliOptions } from './cli.ts';
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log.info('signal', { signal: sig });
-      ac.abort(new AppError('EABORTED', `stopped by ${sig}`));
+      ac.abort(new AbortedError(`stopped by ${sig}`));
     });
   }
   try {

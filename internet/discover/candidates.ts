@@ -5,7 +5,7 @@
 // `ip -j -d link` in the agent's namespace, not /sys, which shows the mount namespace's links;
 // /sys is read only for a link whose ifindex there matches (wireless, device).
 import { existsSync, readFileSync } from 'node:fs';
-import { ValidationError } from '../../lib/errors.ts';
+import { noNic, ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -67,7 +67,8 @@ const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.ad
 /**
  * The links of `links` that are candidates: exactly `--nics`, else the physical ones; narrowed
  * to the `zos.nic` pin (a pin by name also admits a virtual link, as `--nics` does). Pure, so
- * preflight refuses what discovery would refuse. Throws ValidationError for bad --nics / zos.nic.
+ * preflight refuses what discovery would refuse. Throws ENONIC (naming the field) when --nics or
+ * zos.nic names no NIC here, ValidationError for one that cannot be the NIC.
  */
 export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logger): IpLink[] {
   const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
@@ -76,7 +77,7 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
     chosen = [];
     for (const name of opts.nics) {
       const l = links.find((x) => x.ifname === name);
-      if (!l) throw new ValidationError('--nics', `no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`);
+      if (!l) throw noNic(`--nics: no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`, { field: '--nics' });
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
       if (l.ifname === 'zos') throw new ValidationError('--nics', '"zos" is the bridge the agent builds: name its NIC');
       notEthernet('--nics', l);
@@ -88,7 +89,7 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
   }
   if (opts.pin !== undefined) {
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
-    if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
+    if (!hit.length) throw noNic(`zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`, { field: 'zos.nic' });
     chosen = hit;
     for (const l of chosen) notEthernet('zos.nic', l);
   }
@@ -102,7 +103,7 @@ export function notEthernet(field: string, l: IpLink): void {
   }
 }
 
-/** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
+/** Lists the candidates in the agent's namespace; errors as selectLinks. */
 export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
   return toCandidates(selectLinks(await listLinks(SELF), opts, log));
 }

@@ -51,6 +51,7 @@ for (const [what, cmdline, msg] of cases) {
     const { env, before } = await setup(t, cmdline);
     const r = await runAgentE2E(env, ['eth1', 'eth2']);
     assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /bad-input code=EINVALID /);
     assert.match(r.out, msg);
     await assertUntouched(env, before);
   });
@@ -83,12 +84,22 @@ test('unknown --nics name -> exit 2 naming it, nothing changed', async (t) => {
   const { env, before } = await setup(t);
   const r = await runAgentE2E(env, ['eth1', 'nosuch0']);
   assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /bad-input code=EINVALID /);
   assert.match(r.out, /--nics: no link named "nosuch0"/);
   for (const [nics, re] of [[['lo', 'eth1'], /--nics: "lo" cannot carry/]] as const) {
     const again = await runAgentE2E(env, [...nics]);
     assert.equal(again.code, 2, again.out);
     assert.match(again.out, re);
   }
+  await assertUntouched(env, before);
+});
+
+test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t) => {
+  const { env, before } = await setup(t);
+  const r = await runAgentE2E(env, ['lo']);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /cannot-continue step=network code=EINVALID error="--nics: \\"lo\\" cannot carry/);
+  assert.doesNotMatch(r.out, /retry step=network/);
   await assertUntouched(env, before);
 });
 
@@ -103,6 +114,7 @@ test('zinit socket missing, not a socket, refusing -> exit 2 naming the path, no
     const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
     assert.equal(r.code, 2, r.out);
     assert.ok(r.out.includes(path), r.out);
+    assert.match(r.out, /bad-input code=EZINITSOCKET /);
     assert.match(r.out, why);
   }
   await assertUntouched(env, before);
@@ -115,7 +127,7 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
   await chmod(ro, 0o400);
   const r = await runAgentE2E({ ...env, zinitDir: ro }, ['eth1']);
   assert.equal(r.code, 2, r.out);
-  assert.match(r.out, /--zinit-dir: .*ro-file is not a writable directory/);
+  assert.match(r.out, /bad-input code=EINVALID error="--zinit-dir: .*ro-file is not a writable directory/);
   // The probe script goes beside the status file: a directory that cannot be made is bad input.
   const bad = await runAgentE2E({ ...env, status: join(ro, 'status.json') }, ['eth1']);
   assert.equal(bad.code, 2, bad.out);

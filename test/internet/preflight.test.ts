@@ -10,7 +10,7 @@ const link = (ifname: string, address: string): IpLink => ({ ifindex: 2, ifname,
 const links = [link('eth1', '02:00:00:00:00:01'), link('eth2', '02:00:00:00:00:02'), link('eth3', '02:00:00:00:00:03')];
 const ip = (dev: string) => `ip=10.1.2.3::10.1.2.1:255.255.255.0::${dev}:off`;
 const refuses = (nics: string[] | undefined, cmdline: string, field: string, re: RegExp) =>
-  assert.throws(() => checkLinks({ nics }, parseKernelCmdline(cmdline), links), (e: AppError & { field?: string }) => e.field === field && re.test(e.message), cmdline);
+  assert.throws(() => checkLinks({ nics }, parseKernelCmdline(cmdline), links), (e: AppError) => e.details.field === field && re.test(e.message), cmdline);
 
 test('zos.nic must name a link (among --nics), by name or MAC', () => {
   assert.doesNotThrow(() => checkLinks({ nics: ['eth1', 'eth2'] }, parseKernelCmdline('zos.nic=02:00:00:00:00:02'), links));
@@ -32,7 +32,7 @@ test('a link that is not Ethernet (tun, ipip, wireguard) cannot be the NIC: ip= 
   const tun: IpLink = { ...link('tun0', ''), link_type: 'none', linkinfo: { info_kind: 'tun' } };
   const all = [...links, tun];
   const refusesAll = (nics: string[] | undefined, cmdline: string, field: string) =>
-    assert.throws(() => checkLinks({ nics }, parseKernelCmdline(cmdline), all), (e: AppError & { field?: string }) => e.field === field && /"tun0" is not an Ethernet link \(link\/none\)/.test(e.message), cmdline);
+    assert.throws(() => checkLinks({ nics }, parseKernelCmdline(cmdline), all), (e: AppError) => e.details.field === field && /"tun0" is not an Ethernet link \(link\/none\)/.test(e.message), cmdline);
   refusesAll(undefined, ip('tun0'), 'ip=');
   refusesAll(undefined, 'zos.nic=tun0', 'zos.nic');
   refusesAll(['eth1', 'tun0'], '', '--nics');

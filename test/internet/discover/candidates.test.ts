@@ -29,7 +29,7 @@ test('selection: --nics exactly (never lo or zos), else physical ones; a pin by 
   assert.deepEqual(names({ pin: 've0' }), ['ve0']);
   assert.deepEqual(names({ pin: '02:00:00:00:00:01' }), ['eth1']); // not zos, which has the NIC's MAC
   const bad = (o: Parameters<typeof selectLinks>[1], field: string, re: RegExp) =>
-    assert.throws(() => selectLinks(all, o), (e: AppError & { field?: string }) => e.code === 'EINVALID' && e.field === field && re.test(e.message));
+    assert.throws(() => selectLinks(all, o), (e: AppError) => ['EINVALID', 'ENONIC'].includes(e.code) && e.details.field === field && re.test(e.message));
   bad({ nics: ['lo'] }, '--nics', /"lo" cannot carry/);
   bad({ nics: ['zos'] }, '--nics', /"zos" is the bridge/);
   bad({ nics: ['eth9'] }, '--nics', /no link named "eth9"/);
