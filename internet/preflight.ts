@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ValidationError } from '../lib/errors.ts';
+import { Code, toAppError, ValidationError } from '../lib/errors.ts';
 import { listLinks, type IpLink } from '../lib/ip.ts';
 import { SELF } from '../lib/netns.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
@@ -63,7 +63,15 @@ export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions,
   }
   const dev = kernel.static?.device;
   if (dev === undefined) {
-    selectLinks(links, { nics: cli.nics, pin: kernel.pin });
+    try {
+      selectLinks(links, { nics: cli.nics, pin: kernel.pin });
+    } catch (err) {
+      // Discovery waits for a NIC that is not there (yet): ENONIC. Named on the command line and
+      // absent before anything started, it is bad input.
+      const e = toAppError(err);
+      if (e.code === Code.ENONIC && typeof e.details.field === 'string') throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
+      throw err;
+    }
     return;
   }
   const link = links.find((l) => l.ifname === dev);

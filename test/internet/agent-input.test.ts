@@ -98,7 +98,8 @@ test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t
   const { env, before } = await setup(t);
   const r = await runAgentE2E(env, ['lo']);
   assert.equal(r.code, 2, r.out);
-  assert.match(r.out, /cannot-continue step=network code=EINVALID error="--nics: \\"lo\\" cannot carry/);
+  // Refused by preflight (the same selection discovery makes), before anything is touched.
+  assert.match(r.out, /bad-input code=EINVALID error="--nics: \\"lo\\" cannot carry/);
   assert.doesNotMatch(r.out, /retry step=network/);
   await assertUntouched(env, before);
 });
