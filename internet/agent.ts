@@ -9,7 +9,7 @@ import type { Logger } from '../lib/log.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
 import { BridgeError, dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
-import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
+import { dhcpZosInPlace, handoff, removeDhcpZos, type HandoffResult } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
@@ -54,8 +54,9 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
 
   let pre: Preflight;
   try {
-    pre = await preflight(cli);
+    pre = await preflight(cli, { log, signal });
   } catch (err) {
+    if (signal.aborted) { log.info('aborted', { reason: 'signal while checking input' }); await st({ phase: 'aborted' }); return EXIT.ABORTED; }
     const e = toAppError(err);
     log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
@@ -70,11 +71,12 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   const dhcpSpec = (leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
   const finish = async (applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> => {
     await st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
-    const done = await withRetry('handoff', async () => applied.leasedIp !== undefined
+    // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
+    const done = await withRetry('handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
       ? handoff(client, cli.zinitDir, dhcpSpec(applied.leasedIp), log)
-      : (await removeDhcpZos(client, cli.zinitDir, log)) ? 'removed' : 'none');
+      : { action: (await removeDhcpZos(client, cli.zinitDir, log)) ? 'removed' : 'none' });
     if (typeof done === 'number') return done;
-    await st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
+    await st({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
     log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
     return EXIT.ONLINE;
   };

@@ -3,7 +3,9 @@
 // every field validated so an odd server answer never crashes the agent.
 import { spawn } from 'node:child_process';
 import { isIPv4 } from 'node:net';
+import { toAppError } from '../../lib/errors.ts';
 import { netnsPath } from '../../lib/netns.ts';
+import { dhcpClient } from '../tools.ts';
 import type { Lease4 } from '../types.ts';
 
 /** Parsed answer: a lease that qualifies, or why it does not (no router, bad field). */
@@ -80,9 +82,11 @@ export function parseLease(stdout: string): LeaseParse {
   return { ok: true, lease, warnings };
 }
 
-/** One udhcpc run: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
-export function runUdhcpc(ns: string, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const args = [`--net=${netnsPath(ns)}`, '--', 'busybox', 'udhcpc', '-i', ifname, '-f', '-q', '-n',
+/** One udhcpc run (the client dhcp-zos gets too: tools.ts): `tries` discovers one second apart. Killed (and resolves) on `signal`. */
+export async function runUdhcpc(ns: string, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let client: string[];
+  try { client = (await dhcpClient()).argv; } catch (err) { return { code: null, stdout: '', stderr: toAppError(err).message }; }
+  const args = [`--net=${netnsPath(ns)}`, '--', ...client, '-i', ifname, '-f', '-q', '-n',
     '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script];
   return new Promise((resolve) => {
     // nsenter execs udhcpc in place (no --fork), so killing this pid kills udhcpc.

@@ -1,0 +1,105 @@
+// The hand-off under the real zinit v0.2.14 (test/helpers/zinit-real.ts): zinit spawns dhcp-zos
+// from the unit the agent wrote, it runs, and zos keeps its one lease across a renewal; zos
+// taken down comes back up; an agent that starts before zinit binds its socket waits for it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ip, ipJson, listLinks } from '../../../lib/ip.ts';
+import { addNic, makeTopology, startDnsmasq, type Topology } from '../../helpers/topology.ts';
+import { realAgentEnv, runAgentE2E, startAgent, waitFor } from '../../helpers/agent-run.ts';
+import { startRealZinit, waitStatus } from '../../helpers/zinit-real.ts';
+import type { AgentStatus } from '../../../internet/status.ts';
+
+/** zos's IPv4 addresses and default route, as one comparable string. */
+async function v4(topo: Topology): Promise<string> {
+  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']);
+  const d = await ipJson<{ gateway?: string }>(topo.node, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
+  return `${l?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(',')} via ${d.map((r) => r.gateway).join(',')}`;
+}
+
+/** dnsmasq's lease file: one `expiry mac ip ...` line per lease. */
+async function leases(topo: Topology, peer: string): Promise<string[][]> {
+  const text = await readFile(join(topo.dir, `dnsmasq-${peer}.leases`), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => l.split(' '));
+}
+
+const obtained = (out: string) => (out.match(/lease of \S+ obtained/g) ?? []).length;
+
+test('real zinit: dhcp-zos spawned and running; zos keeps its one lease across a renewal', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startDnsmasq(t, topo, nic, { net: '10.69.2', dns: ['10.69.2.53'], leaseSeconds: 120 });
+  const env = await realAgentEnv(t, topo);
+  const z = env.zinit;
+  const r = await runAgentE2E(env, ['eth1']);
+  assert.equal(r.code, 0, `${r.out}\nzinit:\n${z.output()}`);
+  const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
+  assert.equal(s.phase, 'online');
+  assert.equal(s.handoff, 'monitored');
+  assert.equal(s.dhcpZos?.state, 'Running');
+  const st = await z.client.status('dhcp-zos');
+  assert.equal(st?.state, 'Running', z.output());
+  assert.equal(st?.pid, s.dhcpZos?.pid);
+  const before = await v4(topo);
+  assert.match(before, /^10\.69\.2\.\d+\/24 via 10\.69\.2\.1$/);
+  const address = before.split('/')[0]!;
+  const seen = new Set<string>([before]);
+  await waitFor('dhcp-zos bound its lease', async () => { seen.add(await v4(topo)); return obtained(z.output()) >= 1; }, 20_000);
+  assert.match(z.output(), new RegExp(`lease of ${address.replace(/\./g, '\\.')} obtained`));
+  const [first] = await leases(topo, nic.peer);
+  assert.equal((await leases(topo, nic.peer)).length, 1);
+  assert.equal(first![2], address);
+  // A renewal, as udhcpc does it at T1, forced through zinit (SIGUSR1 to the unit's group).
+  await new Promise((res) => setTimeout(res, 1100)); // dnsmasq's expiry has a one-second grain
+  await z.cli(['kill', 'dhcp-zos', 'SIGUSR1']);
+  await waitFor('dhcp-zos renewed', async () => { seen.add(await v4(topo)); return obtained(z.output()) >= 2; }, 20_000);
+  for (let i = 0; i < 5; i++) seen.add(await v4(topo));
+  assert.deepEqual([...seen], [before], `zos changed:\n${z.output()}`);
+  const after = await leases(topo, nic.peer);
+  assert.equal(after.length, 1, JSON.stringify(after));
+  assert.equal(after[0]![2], address);
+  assert.ok(Number(after[0]![0]) > Number(first![0]), `lease renewed: expiry ${first![0]} -> ${after[0]![0]}`);
+  assert.equal(await readFile(env.resolv, 'utf8'), 'nameserver 10.69.2.53\n');
+  const still = await z.client.status('dhcp-zos');
+  assert.deepEqual([still?.state, still?.pid], ['Running', st?.pid], 'the same udhcpc all along');
+});
+
+test('real zinit: zos taken down under dhcp-zos comes back up; the client keeps renewing', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startDnsmasq(t, topo, nic, { net: '10.69.3', leaseSeconds: 120 });
+  const env = await realAgentEnv(t, topo);
+  const z = env.zinit;
+  const r = await runAgentE2E(env, ['eth1']);
+  assert.equal(r.code, 0, `${r.out}\nzinit:\n${z.output()}`);
+  await waitFor('dhcp-zos bound its lease', () => obtained(z.output()) >= 1, 20_000);
+  const pid = (await z.client.status('dhcp-zos'))?.pid;
+  await ip(topo.node, ['link', 'set', 'zos', 'down']);
+  await waitFor('zos up again', async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false, 10_000);
+  assert.match(z.output(), /dhcp-zos: zos is down, bringing it up/);
+  const n = obtained(z.output());
+  await z.cli(['kill', 'dhcp-zos', 'SIGUSR1']);
+  await waitFor('renewed after zos came back', () => obtained(z.output()) > n, 20_000);
+  assert.equal((await z.client.status('dhcp-zos'))?.pid, pid, 'the same udhcpc');
+  assert.match(await v4(topo), /^10\.69\.3\.\d+\/24 via 10\.69\.3\.1$/);
+});
+
+test('real zinit: an agent started before zinit binds its socket waits for it, then hands off', async (t) => {
+  const topo = await makeTopology(t);
+  const nic = await addNic(topo, 'eth1');
+  await startDnsmasq(t, topo, nic, { net: '10.69.4', leaseSeconds: 120 });
+  const env = await realAgentEnv(t, topo);
+  await env.zinit.stop(); // a socket path nobody serves yet
+  const socket = join(topo.dir, 'late-zinit.sock');
+  const a = startAgent({ ...env, zinit: { path: socket } }, ['eth1']);
+  t.after(() => { a.proc.kill('SIGKILL'); });
+  await waitFor('agent waits for the socket', () => /zinit-socket-wait/.test(a.output()), 10_000);
+  await new Promise((res) => setTimeout(res, 1000));
+  const z = await startRealZinit(t, { ns: topo.node, dir: env.zinitDir, socket, waitSocket: false });
+  const r = await a.done;
+  assert.equal(r.code, 0, `${r.out}\nzinit:\n${z.output()}`);
+  assert.match(r.out, /zinit-socket-ready .*waitedMs=\d+/);
+  const st = await waitStatus(z, 'dhcp-zos', (s) => s?.state === 'Running', 5000);
+  assert.equal(st?.state, 'Running', z.output());
+});
