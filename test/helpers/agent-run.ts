@@ -47,9 +47,10 @@ async function agentFiles(t: Pick<TestContext, 'after'>, topo: Topology, cmdline
 }
 
 /** Prepares the agent's files (kernel cmdline text `cmdline`) and a fake zinit of `generation`. */
-export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1): Promise<AgentEnv> {
+export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1,
+  fake: Pick<Parameters<typeof startFakeZinit>[1], 'spawnState'> = {}): Promise<AgentEnv> {
   const files = await agentFiles(t, topo, cmdline);
-  const zinit = await startFakeZinit(t, { dir: files.zinitDir, generation, services: { internet: 'Running' } });
+  const zinit = await startFakeZinit(t, { dir: files.zinitDir, generation, services: { internet: 'Running' }, ...fake });
   return { ...files, zinit };
 }
 

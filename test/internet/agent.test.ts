@@ -9,6 +9,7 @@ import { ipJson, listLinks } from '../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
 import { AGENT, agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E } from '../helpers/agent-run.ts';
 import { dhcpZosUnit } from '../../internet/handoff/handoff.ts';
+import { findDhcpClient, ipPath } from '../../internet/tools.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
 for (const generation of [1, 2] as const) {
@@ -33,9 +34,10 @@ for (const generation of [1, 2] as const) {
     assert.deepEqual(def.map((d) => [d.gateway, d.dev]), [['10.64.1.1', 'zos']]);
     assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.64.1.53\n');
     const spec = { leasedIp: addr.local, script: join(topo.dir, 'dhcp-zos.script'), resolvConf: env.resolv };
-    assert.equal(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), dhcpZosUnit(spec));
+    const tools = { client: await findDhcpClient(), ip: await ipPath() }; // what the agent resolves from the same PATH
+    assert.equal(await readFile(`${env.zinitDir}/dhcp-zos.yaml`, 'utf8'), dhcpZosUnit(spec, tools));
     assert.ok(env.zinit.commands.includes('monitor dhcp-zos'), env.zinit.commands.join('; '));
-    assert.equal(env.zinit.loaded.get('dhcp-zos'), dhcpZosUnit(spec));
+    assert.equal(env.zinit.loaded.get('dhcp-zos'), dhcpZosUnit(spec, tools));
     const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
     assert.equal(s.phase, 'online');
     assert.equal(s.nic, 'eth1');
@@ -43,6 +45,7 @@ for (const generation of [1, 2] as const) {
     assert.deepEqual(s.addresses, [`${addr.local}/24`]);
     assert.deepEqual(s.gateways, ['10.64.1.1']);
     assert.equal(s.handoff, 'monitored');
+    assert.deepEqual(s.dhcpZos, { state: 'Running', pid: env.zinit.services.get('dhcp-zos')!.pid });
     assert.ok(s.totalMs! > 0);
     assert.deepEqual(s.probes.map((p) => p.nic).sort(), ['eth1', 'eth2', 'eth3', 'eth4']);
     assert.ok(s.probes.find((p) => p.nic === 'eth1')!.v4!.atMs > 0);
