@@ -26,7 +26,7 @@ IP=${ip}
 RESOLV_CONF="\${RESOLV_CONF:-/etc/resolv.conf}"
 zos_up() {   # sysfs costs no fork; where /sys is another namespace's, ip tells
   if read -r f 2>/dev/null < /sys/class/net/${ZOS}/flags; then [ $((f & 1)) -eq 1 ] && return 0
-  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in ''|*[\<,]UP[,\>]*) return 0 ;; esac; fi
+  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in ''|*"<UP,"*|*"<UP>"*|*",UP,"*|*",UP>"*) return 0 ;; esac; fi
   echo "dhcp-zos: ${ZOS} is down, bringing it up"
   "$IP" link set dev ${ZOS} up
 }
