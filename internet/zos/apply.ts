@@ -46,13 +46,12 @@ async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   }
 }
 
-/** `ip route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet. */
-async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
-  const args = [family, 'route', 'replace', dest, 'via', via, 'dev', ZOS];
+/** `ip -4 route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet (dhcp-zos's hook does the same). */
+async function routeVia(o: ApplyOptions, dest: string, via: string): Promise<void> {
+  const args = ['-4', 'route', 'replace', dest, 'via', via, 'dev', ZOS];
   try {
     await ip(o.ns, args);
-  } catch (err) {
-    if (family === '-6') throw err;
+  } catch {
     await ip(o.ns, [...args, 'onlink']);
   }
 }
@@ -74,7 +73,7 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
     const dest = r.dest === '0.0.0.0/0' ? 'default' : r.dest;
     try {
       if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
-      else await routeVia(o, '-4', dest, r.via);
+      else await routeVia(o, dest, r.via);
       if (dest === 'default') gateways.push(r.via);
     } catch (err) {
       // One odd option-121 route must not keep the node offline; the default route decides.
@@ -82,7 +81,7 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
     }
   }
   if (!gateways.length) {
-    await routeVia(o, '-4', 'default', l.router);
+    await routeVia(o, 'default', l.router);
     gateways.push(l.router);
   }
   await writeResolvConf(o.resolvConf, l.dns, l.domain, 'DHCP');
@@ -94,18 +93,35 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
  * Applies the RA result. The probe namespace skipped DAD (discover's probe-ra6.ts), so the
  * address does DAD here; IPv6-only (`alone`), we wait for it, since the node is online only
  * once the address is usable. Beside a v4 lease the v4 side owns the link MTU and DNS, and DAD
- * finishes in the background.
+ * finishes in the background. The default route is the kernel's, from the RAs zos accepts
+ * (accept_ra, bridge.ts): `proto ra`, expiring with the router lifetime, withdrawn with it. A
+ * static copy would block the kernel's own ("ndisc_router_discovery failed to add default
+ * route") and never expire. IPv6-only, we wait for it (bounded) as for DAD.
  */
 export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
   if (alone) await setMtu(o, ra.mtu);
   const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
   await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
-  await routeVia(o, '-6', 'default', ra.router);
-  if (alone) await waitDad(o, ra.address);
+  const router = alone ? (await Promise.all([waitRaRoute(o, ra.router), waitDad(o, ra.address)]))[0] : ra.router;
   // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
   if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
-  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
-  return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
+  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: router, dns: ra.dns.join(',') || undefined });
+  return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [router], dns: ra.dns };
+}
+
+/** Bound of the wait for the kernel's RA default route on zos (RS after DAD, then the RA). */
+export const RA_ROUTE_WAIT_MS = 15_000;
+
+/** Waits for the kernel's default route on zos (proto ra); its router, `want` when there are several. */
+async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const routes = await ipJson<{ gateway?: string; protocol?: string }>(o.ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]);
+    const ra = routes.filter((r) => r.protocol === 'ra' && r.gateway);
+    if (ra.length) return (ra.find((r) => r.gateway === want) ?? ra[0]!).gateway!;
+    if (Date.now() > end) throw new AppError('ERA6ROUTE', `no router advertisement on ${ZOS} gave a default route within ${ms} ms`, { router: want });
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until `address` on zos has passed DAD; EDADFAILED if another node holds it. */
@@ -133,7 +149,7 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
 /** Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). */
 export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
   await ip(o.ns, ['-4', 'addr', 'replace', `${s.address}/${s.prefix}`, 'broadcast', '+', 'dev', ZOS]);
-  await routeVia(o, '-4', 'default', s.gateway);
+  await routeVia(o, 'default', s.gateway);
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
   o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
