@@ -70,7 +70,7 @@ case "$1" in
     if [ "$router" = 0.0.0.0 ]; then "$IP" -4 route replace default dev "$interface" scope link
     elif [ -n "$router" ]; then via default "$router"; fi
     if [ -n "$dns" ]; then
-      { [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
+      { echo "# written by internet (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
         && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"
     fi
     ;;

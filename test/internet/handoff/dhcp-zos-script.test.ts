@@ -2,7 +2,7 @@
 // image's shell (busybox sh), on a link named zos in a namespace made for the test: the first
 // deconfig leaves the probe's lease alone, a later one flushes; a new lease that is /32, or whose
 // option-121 gateway lies outside the subnet, still gets its default route (onlink, as the agent
-// does it). `run` keeps zos up while the client runs and leaves nothing behind when it exits.
+// does it), DNS as the agent writes it. `run` keeps zos up while the client runs and leaves nothing behind when it exits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -46,7 +46,7 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-su
   assert.deepEqual((await v4(topo)).addrs, ['10.71.1.150/24'], 'udhcpc starting leaves the probe lease on zos');
   await hook('bound', { ip: '10.71.1.150', mask: '24', router: '10.71.1.1', dns: '10.71.1.53', domain: 'lab' });
   assert.equal(route((await v4(topo)).routes, 'default')?.gateway, '10.71.1.1');
-  assert.equal(await readFile(resolv, 'utf8'), 'search lab\nnameserver 10.71.1.53\n');
+  assert.equal(await readFile(resolv, 'utf8'), '# written by internet (DHCP on zos)\nsearch lab\nnameserver 10.71.1.53\n');
 
   await hook('deconfig'); // a second deconfig from the same udhcpc: the lease is really gone
   assert.deepEqual(await v4(topo), { addrs: [], routes: [] });

@@ -3,7 +3,7 @@
 // taken down comes back up; an agent that starts before zinit binds its socket waits for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ip, ipJson, listLinks } from '../../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../../helpers/topology.ts';
@@ -26,14 +26,20 @@ async function leases(topo: Topology, peer: string): Promise<string[][]> {
 
 const obtained = (out: string) => (out.match(/lease of \S+ obtained/g) ?? []).length;
 
-test('real zinit: dhcp-zos spawned and running; zos keeps its one lease across a renewal', async (t) => {
+test('real zinit: dhcp-zos spawned and running the probe\'s own client; zos keeps its one lease across a renewal', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.69.2', dns: ['10.69.2.53'], leaseSeconds: 120 });
-  const env = await realAgentEnv(t, topo);
+  // A udhcpc of its own on PATH (before busybox): it must be what the probe and dhcp-zos both run.
+  const bin = join(topo.dir, 'bin');
+  await mkdir(bin);
+  const calls = join(topo.dir, 'udhcpc-calls');
+  await writeFile(join(bin, 'udhcpc'), `#!/bin/sh\necho "$*" >> ${calls}\nexec /usr/bin/busybox udhcpc "$@"\n`, { mode: 0o755 });
+  const env = { ...await realAgentEnv(t, topo), vars: { PATH: `${bin}:${process.env.PATH}` } };
   const z = env.zinit;
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, `${r.out}\nzinit:\n${z.output()}`);
+  assert.match(await readFile(join(env.zinitDir, 'dhcp-zos.yaml'), 'utf8'), new RegExp(`^exec: \\S+ run ${bin}/udhcpc -f -i zos -r `, 'm'));
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.phase, 'online');
   assert.equal(s.handoff, 'monitored');
@@ -60,9 +66,12 @@ test('real zinit: dhcp-zos spawned and running; zos keeps its one lease across a
   assert.equal(after.length, 1, JSON.stringify(after));
   assert.equal(after[0]![2], address);
   assert.ok(Number(after[0]![0]) > Number(first![0]), `lease renewed: expiry ${first![0]} -> ${after[0]![0]}`);
-  assert.equal(await readFile(env.resolv, 'utf8'), 'nameserver 10.69.2.53\n');
+  assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.69.2.53\n');
   const still = await z.client.status('dhcp-zos');
   assert.deepEqual([still?.state, still?.pid], ['Running', st?.pid], 'the same udhcpc all along');
+  const runs = (await readFile(calls, 'utf8')).split('\n').filter(Boolean);
+  assert.ok(runs.some((l) => /^-i eth1 .*-q -n/.test(l)), `the probe ran it: ${runs.join(' | ')}`);
+  assert.ok(runs.some((l) => new RegExp(`^-f -i zos -r ${address.replace(/\./g, '\\.')} `).test(l)), `dhcp-zos ran it: ${runs.join(' | ')}`);
 });
 
 test('real zinit: zos taken down under dhcp-zos comes back up; the client keeps renewing', async (t) => {
