@@ -1,7 +1,8 @@
 // The script of dhcp-zos, both zinit's exec (`run CLIENT...`) and the client's udhcpc hook.
 // - run: busybox udhcpc on an administratively down link never recovers and never exits
 //   ("Network is down, reopening socket" once a second, whatever -t/-n say), so a watcher beside
-//   the client brings zos back up (at start and every 2 s), then the script becomes the client:
+//   the client brings zos back up (at start and every 2 s) and has the client renew (SIGUSR1:
+//   the kernel dropped zos's routes with the link), then the script becomes the client:
 //   zinit's pid, signals (stop, `kill dhcp-zos SIGUSR1` to renew) and restarts are udhcpc's own.
 // - deconfig: busybox's and Debian's default scripts flush the interface on the deconfig udhcpc
 //   runs as soon as it starts: the address the agent just put on zos would vanish until the new
@@ -24,9 +25,12 @@ export function dhcpZosScript(ip: string): string {
 # staticroutes; RESOLV_CONF from the unit.
 IP=${ip}
 RESOLV_CONF="\${RESOLV_CONF:-/etc/resolv.conf}"
-zos_up() {   # sysfs costs no fork; where /sys is another namespace's, ip tells
-  if read -r f 2>/dev/null < /sys/class/net/${ZOS}/flags; then [ $((f & 1)) -eq 1 ] && return 0
-  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in ''|*"<UP,"*|*"<UP>"*|*",UP,"*|*",UP>"*) return 0 ;; esac; fi
+zos_down() {   # sysfs costs no fork; where /sys is another namespace's, ip tells
+  if read -r f 2>/dev/null < /sys/class/net/${ZOS}/flags; then [ $((f & 1)) -eq 0 ]
+  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in ''|*"<UP,"*|*"<UP>"*|*",UP,"*|*",UP>"*) return 1 ;; esac; fi
+}
+zos_up() {
+  zos_down || return 1
   echo "dhcp-zos: ${ZOS} is down, bringing it up"
   "$IP" link set dev ${ZOS} up
 }
@@ -39,7 +43,8 @@ case "$1" in
   run)
     shift
     zos_up
-    ( trap '' USR1 USR2 HUP; while kill -0 $$ 2>/dev/null; do sleep 2; zos_up; done ) &
+    # The kernel dropped zos's routes when it went down: the client renews to put them back.
+    ( trap '' USR1 USR2 HUP; while kill -0 $$ 2>/dev/null; do sleep 2; zos_up && kill -USR1 $$; done ) &
     exec "$@"
     ;;
   deconfig)

@@ -72,16 +72,19 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-su
   assert.equal(route(now.routes, 'default')?.scope, 'link', 'a 0.0.0.0 gateway is on-link');
 });
 
-test('run: brings a downed zos up at start and while the client runs; nothing left once it exits', async (t) => {
+test('run: brings a downed zos up at start and while the client runs (then has it renew); nothing left once it exits', async (t) => {
   const { topo, script } = await setup(t);
   await ip(topo.node, ['link', 'set', 'zos', 'down']);
   const up = async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false;
-  // The client here is `sleep 5`; /sys is the machine's, so the watcher asks ip (its fallback).
-  const client = run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'sh', script, 'run', 'sleep', '5'], { timeoutMs: 20_000 });
+  // The client here is a 5 s shell that says when it is told to renew (SIGUSR1); /sys is the
+  // machine's, so the watcher asks ip (its fallback).
+  const fake = 'trap "echo renew-requested" USR1; i=0; while [ $i -lt 25 ]; do sleep 0.2; i=$((i+1)); done';
+  const client = run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'sh', script, 'run', 'busybox', 'sh', '-c', fake], { timeoutMs: 20_000 });
   await waitFor('zos up at start', up, 5000);
   await ip(topo.node, ['link', 'set', 'zos', 'down']);
   await waitFor('zos up again', up, 5000);
   const r = await client;
-  assert.match(r.stdout, /dhcp-zos: zos is down, bringing it up/);
+  assert.equal(r.stdout.match(/dhcp-zos: zos is down, bringing it up/g)?.length, 2, r.stdout);
+  assert.equal(r.stdout.match(/renew-requested/g)?.length, 1, 'renewed once: the start needs none');
   await waitFor('the watcher gone with its client', async () => (await run('ip', ['netns', 'pids', topo.node])).stdout.trim() === '', 5000);
 });

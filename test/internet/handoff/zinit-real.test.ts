@@ -74,7 +74,7 @@ test('real zinit: dhcp-zos spawned and running the probe\'s own client; zos keep
   assert.ok(runs.some((l) => new RegExp(`^-f -i zos -r ${address.replace(/\./g, '\\.')} `).test(l)), `dhcp-zos ran it: ${runs.join(' | ')}`);
 });
 
-test('real zinit: zos taken down under dhcp-zos comes back up; the client keeps renewing', async (t) => {
+test('real zinit: zos taken down under dhcp-zos comes back up with its routes (the client renews), again after a renew signal', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.69.3', leaseSeconds: 120 });
@@ -84,14 +84,22 @@ test('real zinit: zos taken down under dhcp-zos comes back up; the client keeps 
   assert.equal(r.code, 0, `${r.out}\nzinit:\n${z.output()}`);
   await waitFor('dhcp-zos bound its lease', () => obtained(z.output()) >= 1, 20_000);
   const pid = (await z.client.status('dhcp-zos'))?.pid;
-  await ip(topo.node, ['link', 'set', 'zos', 'down']);
-  await waitFor('zos up again', async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false, 10_000);
-  assert.match(z.output(), /dhcp-zos: zos is down, bringing it up/);
+  const online = await v4(topo);
+  assert.match(online, /^10\.69\.3\.\d+\/24 via 10\.69\.3\.1$/);
+  const downs = () => (z.output().match(/dhcp-zos: zos is down, bringing it up/g) ?? []).length;
+  // Down: the kernel drops zos's routes too. Back up, and the client's renewal puts them back.
+  const downAndBack = async (n: number) => {
+    await ip(topo.node, ['link', 'set', 'zos', 'down']);
+    await waitFor(`zos up again (${n})`, async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false, 10_000);
+    await waitFor(`zos online again (${n})`, async () => (await v4(topo)) === online, 20_000);
+    assert.equal(downs(), n);
+  };
+  await downAndBack(1);
   const n = obtained(z.output());
-  await z.cli(['kill', 'dhcp-zos', 'SIGUSR1']);
-  await waitFor('renewed after zos came back', () => obtained(z.output()) > n, 20_000);
+  await z.cli(['kill', 'dhcp-zos', 'SIGUSR1']); // zinit signals the unit's whole group
+  await waitFor('renewed', () => obtained(z.output()) > n, 20_000);
+  await downAndBack(2); // the watcher outlived that signal
   assert.equal((await z.client.status('dhcp-zos'))?.pid, pid, 'the same udhcpc');
-  assert.match(await v4(topo), /^10\.69\.3\.\d+\/24 via 10\.69\.3\.1$/);
 });
 
 test('real zinit: an agent started before zinit binds its socket waits for it, then hands off', async (t) => {
