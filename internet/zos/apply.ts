@@ -46,12 +46,13 @@ async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   }
 }
 
-/** `ip -4 route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet (dhcp-zos's hook does the same). */
-async function routeVia(o: ApplyOptions, dest: string, via: string): Promise<void> {
-  const args = ['-4', 'route', 'replace', dest, 'via', via, 'dev', ZOS];
+/** `ip route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet. */
+async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
+  const args = [family, 'route', 'replace', dest, 'via', via, 'dev', ZOS];
   try {
     await ip(o.ns, args);
-  } catch {
+  } catch (err) {
+    if (family === '-6') throw err;
     await ip(o.ns, [...args, 'onlink']);
   }
 }
@@ -73,7 +74,7 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
     const dest = r.dest === '0.0.0.0/0' ? 'default' : r.dest;
     try {
       if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
-      else await routeVia(o, dest, r.via);
+      else await routeVia(o, '-4', dest, r.via);
       if (dest === 'default') gateways.push(r.via);
     } catch (err) {
       // One odd option-121 route must not keep the node offline; the default route decides.
@@ -81,7 +82,7 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
     }
   }
   if (!gateways.length) {
-    await routeVia(o, 'default', l.router);
+    await routeVia(o, '-4', 'default', l.router);
     gateways.push(l.router);
   }
   await writeResolvConf(o.resolvConf, l.dns, l.domain, 'DHCP');
@@ -149,7 +150,7 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
 /** Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). */
 export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
   await ip(o.ns, ['-4', 'addr', 'replace', `${s.address}/${s.prefix}`, 'broadcast', '+', 'dev', ZOS]);
-  await routeVia(o, 'default', s.gateway);
+  await routeVia(o, '-4', 'default', s.gateway);
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
   o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
