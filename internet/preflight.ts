@@ -48,9 +48,12 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   const client = new ZinitClient(cli.zinitSocket);
   const waitMs = zinitWaitMs(process.env);
   const t0 = Date.now();
-  const generation = await waitForSocket(cli.zinitSocket, { timeoutMs: waitMs, signal: o.signal,
-    onWait: (err) => o.log?.info('zinit-socket-wait', { path: cli.zinitSocket, why: err.details.errno, upToMs: waitMs }) }, client);
-  if (Date.now() - t0 >= 100) o.log?.info('zinit-socket-ready', { path: cli.zinitSocket, waitedMs: Date.now() - t0 });
+  let waited = false;
+  const generation = await waitForSocket(cli.zinitSocket, { timeoutMs: waitMs, signal: o.signal, onWait: (err) => {
+    waited = true;
+    o.log?.info('zinit-socket-wait', { path: cli.zinitSocket, why: err.details.errno, upToMs: waitMs });
+  } }, client);
+  if (waited) o.log?.info('zinit-socket-ready', { path: cli.zinitSocket, waitedMs: Date.now() - t0 });
   try {
     if (!(await stat(cli.zinitDir)).isDirectory()) throw new Error('not a directory');
     await access(cli.zinitDir, constants.W_OK);
