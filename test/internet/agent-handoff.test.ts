@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
-import { agentEnv, startAgent, runAgentE2E, type AgentEnv } from '../helpers/agent-run.ts';
+import { listLinks } from '../../lib/ip.ts';
+import { agentEnv, startAgent, runAgentE2E, waitFor, type AgentEnv } from '../helpers/agent-run.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
 /** Every distinct (phase, error code) the status file showed while `done` was pending. */
@@ -56,4 +57,18 @@ test('rerun on a configured node whose dhcp-zos zinit shows as Failure: reloaded
   assert.equal(env.zinit.services.get('dhcp-zos')?.state, 'Running');
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.deepEqual([s.phase, s.reason, s.handoff], ['online', 'repaired hand-off', 'reloaded']);
+});
+
+test('SIGTERM while waiting for zinit\'s socket: exit 143, status aborted, nothing changed', async (t) => {
+  const topo = await makeTopology(t);
+  await addNic(topo, 'eth1');
+  const env = await agentEnv(t, topo);
+  const a = startAgent({ ...env, zinit: { path: `${topo.dir}/not-yet.sock` } }, ['eth1']);
+  t.after(() => { a.proc.kill('SIGKILL'); });
+  await waitFor('waiting for the socket', () => /zinit-socket-wait .*upToMs=30000/.test(a.output()), 10_000);
+  a.proc.kill('SIGTERM');
+  const r = await a.done;
+  assert.equal(r.code, 143, r.out);
+  assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'aborted');
+  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
 });
