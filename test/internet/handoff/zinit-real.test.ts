@@ -1,6 +1,7 @@
 // The hand-off under the real zinit v0.2.14 (test/helpers/zinit-real.ts): zinit spawns dhcp-zos
 // from the unit the agent wrote, it runs, and zos keeps its one lease across a renewal; zos
-// taken down comes back up; an agent that starts before zinit binds its socket waits for it.
+// taken down comes back up; an agent that starts before zinit binds its socket waits for it; a
+// client zinit cannot keep running is no hand-off, and the retry reloads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +11,11 @@ import { addNic, makeTopology, startDnsmasq, type Topology } from '../../helpers
 import { realAgentEnv, runAgentE2E, startAgent, waitFor } from '../../helpers/agent-run.ts';
 import { startRealZinit, waitStatus } from '../../helpers/zinit-real.ts';
 import type { AgentStatus } from '../../../internet/status.ts';
+import { handoff } from '../../../internet/handoff/handoff.ts';
+import { ipPath } from '../../../internet/tools.ts';
+import { createLogger } from '../../../lib/log.ts';
+
+const log = createLogger(() => {});
 
 /** zos's IPv4 addresses and default route, as one comparable string. */
 async function v4(topo: Topology): Promise<string> {
@@ -119,4 +125,24 @@ test('real zinit: an agent started before zinit binds its socket waits for it, t
   assert.match(r.out, /zinit-socket-ready .*waitedMs=\d+/);
   const st = await waitStatus(z, 'dhcp-zos', (s) => s?.state === 'Running', 5000);
   assert.equal(st?.state, 'Running', z.output());
+});
+
+test('real zinit: a client that cannot run is no hand-off (EDHCPZOS naming the state); fixed, the retry reloads it and it runs', async (t) => {
+  const topo = await makeTopology(t);
+  const dir = join(topo.dir, 'zinit');
+  const z = await startRealZinit(t, { ns: topo.node, dir });
+  // Executable (the agent's check passes) but its interpreter is missing: every spawn exits at once.
+  const client = join(topo.dir, 'udhcpc');
+  await writeFile(client, '#!/nonexistent/sh\n', { mode: 0o755 });
+  const spec = { leasedIp: '10.69.5.7', script: join(topo.dir, 'dhcp-zos.script'), resolvConf: join(topo.dir, 'resolv.conf'),
+    tools: { client: { argv: [client] }, ip: await ipPath() } };
+  await assert.rejects(handoff(z.client, dir, spec, log, { timeoutMs: 3000 }),
+    (e: Error & { code?: string }) => e.code === 'EDHCPZOS' && /not running 3000 ms after monitor/.test(e.message));
+  // The fix: a client that runs (it waits, as udhcpc -f does).
+  await writeFile(client, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+  const r = await handoff(z.client, dir, spec, log);
+  assert.equal(r.action, 'reloaded');
+  assert.equal(r.service?.state, 'Running');
+  const st = await waitStatus(z, 'dhcp-zos', () => false, 1000);
+  assert.deepEqual([st?.state, st?.pid], ['Running', r.service?.pid], 'still the same process a second later');
 });
