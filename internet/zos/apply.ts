@@ -19,6 +19,8 @@ export interface ApplyOptions {
   /** resolv.conf to write DNS servers into (tests point it at a scratch file). */
   resolvConf: string;
   log: Logger;
+  /** IPv6-only: how long to wait for the kernel's RA default route (default RA_ROUTE_WAIT_MS). */
+  raRouteWaitMs?: number;
 }
 
 /** What ended up on zos, for the status file. */
@@ -103,7 +105,7 @@ export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<
   if (alone) await setMtu(o, ra.mtu);
   const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
   await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
-  const router = alone ? (await Promise.all([waitRaRoute(o, ra.router), waitDad(o, ra.address)]))[0] : ra.router;
+  const router = alone ? (await Promise.all([waitRaRoute(o, ra.router, o.raRouteWaitMs), waitDad(o, ra.address)]))[0] : ra.router;
   // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
   if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
   o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: router, dns: ra.dns.join(',') || undefined });
