@@ -93,7 +93,7 @@ test('a client that keeps exiting (Running/Error flapping, new pid each time) ne
     else Object.assign(s, { state: 'Running', pid: pid++ });
   }, 20);
   t.after(() => clearInterval(flap));
-  await assert.rejects(waitDhcpZos(new ZinitClient(z.path), { timeoutMs: 600, settleMs: 100, pollMs: 10 }),
+  await assert.rejects(waitDhcpZos(new ZinitClient(z.path), { timeoutMs: 600, settleMs: 300, pollMs: 10 }),
     (e: Error & { code?: string }) => e.code === 'EDHCPZOS' && /not running 600 ms after monitor/.test(e.message));
 });
 
