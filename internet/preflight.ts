@@ -6,6 +6,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { toAppError, ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { listLinks } from '../lib/ip.ts';
+import { SELF } from '../lib/netns.ts';
 import { waitForSocket, ZinitClient } from '../zinit/client.ts';
 import { dhcpClient } from './tools.ts';
 import type { CliOptions } from './cli.ts';
@@ -60,7 +61,7 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = new Set((await listLinks(undefined)).map((l) => l.ifname));
+  const links = new Set((await listLinks(SELF)).map((l) => l.ifname));
   for (const n of cli.nics ?? []) {
     if (!links.has(n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
   }

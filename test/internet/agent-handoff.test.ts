@@ -70,5 +70,5 @@ test('SIGTERM while waiting for zinit\'s socket: exit 143, status aborted, nothi
   const r = await a.done;
   assert.equal(r.code, 143, r.out);
   assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'aborted');
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
 });

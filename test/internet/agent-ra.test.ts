@@ -21,7 +21,7 @@ test('IPv6-only: the default route on zos is the kernel\'s RA route (proto ra, e
   assert.equal(r.code, 0, r.out);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.mode, 'ra');
-  const defaults = () => ipJson<Route6>(topo.node, ['-6', 'route', 'show', 'default']);
+  const defaults = () => ipJson<Route6>({ name: topo.node }, ['-6', 'route', 'show', 'default']);
   const d = await defaults();
   assert.equal(d.length, 1, JSON.stringify(d));
   assert.equal(d[0]!.dev, 'zos');

@@ -20,7 +20,7 @@ interface Route { dst: string; gateway?: string; scope?: string; flags?: string[
 async function setup(t: Parameters<typeof makeTopology>[0]) {
   const topo = await makeTopology(t);
   await addNic(topo, 'zos');
-  await ip(topo.node, ['link', 'set', 'zos', 'up']);
+  await ip({ name: topo.node }, ['link', 'set', 'zos', 'up']);
   const script = join(topo.dir, 'dhcp-zos.script');
   await writeFile(script, dhcpZosScript(await ipPath()), { mode: 0o755 });
   const resolv = join(topo.dir, 'resolv.conf');
@@ -31,8 +31,8 @@ async function setup(t: Parameters<typeof makeTopology>[0]) {
 }
 
 async function v4(topo: Topology): Promise<{ addrs: string[]; routes: Route[] }> {
-  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']);
-  const routes = await ipJson<Route>(topo.node, ['-4', 'route', 'show', 'dev', 'zos']);
+  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
+  const routes = await ipJson<Route>({ name: topo.node }, ['-4', 'route', 'show', 'dev', 'zos']);
   return { addrs: (l?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), routes };
 }
 
@@ -40,8 +40,8 @@ const route = (rs: Route[], dst: string) => rs.find((r) => r.dst === dst);
 
 test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-subnet option-121 gateways get onlink routes', async (t) => {
   const { topo, resolv, hook } = await setup(t);
-  await ip(topo.node, ['-4', 'addr', 'add', '10.71.1.150/24', 'dev', 'zos']);
-  await ip(topo.node, ['-4', 'route', 'add', 'default', 'via', '10.71.1.1', 'dev', 'zos']);
+  await ip({ name: topo.node }, ['-4', 'addr', 'add', '10.71.1.150/24', 'dev', 'zos']);
+  await ip({ name: topo.node }, ['-4', 'route', 'add', 'default', 'via', '10.71.1.1', 'dev', 'zos']);
   await hook('deconfig');
   assert.deepEqual((await v4(topo)).addrs, ['10.71.1.150/24'], 'udhcpc starting leaves the probe lease on zos');
   await hook('bound', { ip: '10.71.1.150', mask: '24', router: '10.71.1.1', dns: '10.71.1.53', domain: 'lab' });
@@ -74,14 +74,14 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-su
 
 test('run: brings a downed zos up at start and while the client runs (then has it renew); nothing left once it exits', async (t) => {
   const { topo, script } = await setup(t);
-  await ip(topo.node, ['link', 'set', 'zos', 'down']);
-  const up = async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false;
+  await ip({ name: topo.node }, ['link', 'set', 'zos', 'down']);
+  const up = async () => (await listLinks({ name: topo.node }, 'zos'))[0]?.flags.includes('UP') ?? false;
   // The client here is a 5 s shell that says when it is told to renew (SIGUSR1); /sys is the
   // machine's, so the watcher asks ip (its fallback).
   const fake = 'trap "echo renew-requested" USR1; i=0; while [ $i -lt 25 ]; do sleep 0.2; i=$((i+1)); done';
   const client = run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'sh', script, 'run', 'busybox', 'sh', '-c', fake], { timeoutMs: 20_000 });
   await waitFor('zos up at start', up, 5000);
-  await ip(topo.node, ['link', 'set', 'zos', 'down']);
+  await ip({ name: topo.node }, ['link', 'set', 'zos', 'down']);
   await waitFor('zos up again', up, 5000);
   const r = await client;
   assert.equal(r.stdout.match(/dhcp-zos: zos is down, bringing it up/g)?.length, 2, r.stdout);

@@ -19,8 +19,8 @@ const log = createLogger(() => {});
 
 /** zos's IPv4 addresses and default route, as one comparable string. */
 async function v4(topo: Topology): Promise<string> {
-  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']);
-  const d = await ipJson<{ gateway?: string }>(topo.node, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
+  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
+  const d = await ipJson<{ gateway?: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
   return `${l?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(',')} via ${d.map((r) => r.gateway).join(',')}`;
 }
 
@@ -95,8 +95,8 @@ test('real zinit: zos taken down under dhcp-zos comes back up with its routes (t
   const downs = () => (z.output().match(/dhcp-zos: zos is down, bringing it up/g) ?? []).length;
   // Down: the kernel drops zos's routes too. Back up, and the client's renewal puts them back.
   const downAndBack = async (n: number) => {
-    await ip(topo.node, ['link', 'set', 'zos', 'down']);
-    await waitFor(`zos up again (${n})`, async () => (await listLinks(topo.node, 'zos'))[0]?.flags.includes('UP') ?? false, 10_000);
+    await ip({ name: topo.node }, ['link', 'set', 'zos', 'down']);
+    await waitFor(`zos up again (${n})`, async () => (await listLinks({ name: topo.node }, 'zos'))[0]?.flags.includes('UP') ?? false, 10_000);
     await waitFor(`zos online again (${n})`, async () => (await v4(topo)) === online, 20_000);
     assert.equal(downs(), n);
   };
