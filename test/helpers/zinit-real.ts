@@ -11,7 +11,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { ZinitClient, type ServiceStatus } from '../../zinit/client.ts';
 
 /** The zinit binary under test. */
@@ -48,8 +48,8 @@ export async function startRealZinit(t: Pick<TestContext, 'after'>, o: { ns: str
   // sh only to mount inside zinit's own mount namespace, then exec it as PID 1 (fixed text;
   // arguments as $@): /dev/null over /dev/kmsg, and a sysfs of the test's network namespace (as
   // on a node, where /sys/class/net shows zinit's own links).
-  const proc = spawn('nsenter', [`--net=${netnsPath(o.ns)}`, '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc',
-    'sh', '-c', 'mount --bind /dev/null /dev/kmsg && mount -t sysfs sysfs /sys && exec "$0" "$@"', bin, '-s', path, 'init', '-c', o.dir, '--container'],
+  const proc = spawn(...commandIn({ name: o.ns }, 'unshare', ['--pid', '--fork', '--kill-child', '--mount-proc',
+    'sh', '-c', 'mount --bind /dev/null /dev/kmsg && mount -t sysfs sysfs /sys && exec "$0" "$@"', bin, '-s', path, 'init', '-c', o.dir, '--container']),
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

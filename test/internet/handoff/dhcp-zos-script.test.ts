@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../../lib/exec.ts';
 import { ip, ipJson, listLinks } from '../../../lib/ip.ts';
-import { netnsPath } from '../../../lib/netns.ts';
+import { netnsPids, runIn } from '../../../lib/netns.ts';
 import { dhcpZosScript } from '../../../internet/handoff/dhcp-zos-script.ts';
 import { ipPath } from '../../../internet/tools.ts';
 import { addNic, makeTopology, type Topology } from '../../helpers/topology.ts';
@@ -25,7 +24,7 @@ async function setup(t: Parameters<typeof makeTopology>[0]) {
   await writeFile(script, dhcpZosScript(await ipPath()), { mode: 0o755 });
   const resolv = join(topo.dir, 'resolv.conf');
   // As udhcpc calls it: `script <event>` with the lease in the environment (and nothing else set).
-  const hook = (event: string, lease: Record<string, string> = {}) => run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'sh', script, event],
+  const hook = (event: string, lease: Record<string, string> = {}) => runIn({ name: topo.node }, 'busybox', ['sh', script, event],
     { env: { PATH: process.env.PATH ?? '', RESOLV_CONF: resolv, interface: 'zos', ...lease } });
   return { topo, script, resolv, hook };
 }
@@ -79,12 +78,12 @@ test('run: brings a downed zos up at start and while the client runs (then has i
   // The client here is a 5 s shell that says when it is told to renew (SIGUSR1); /sys is the
   // machine's, so the watcher asks ip (its fallback).
   const fake = 'trap "echo renew-requested" USR1; i=0; while [ $i -lt 25 ]; do sleep 0.2; i=$((i+1)); done';
-  const client = run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'sh', script, 'run', 'busybox', 'sh', '-c', fake], { timeoutMs: 20_000 });
+  const client = runIn({ name: topo.node }, 'busybox', ['sh', script, 'run', 'busybox', 'sh', '-c', fake], { timeoutMs: 20_000 });
   await waitFor('zos up at start', up, 5000);
   await ip({ name: topo.node }, ['link', 'set', 'zos', 'down']);
   await waitFor('zos up again', up, 5000);
   const r = await client;
   assert.equal(r.stdout.match(/dhcp-zos: zos is down, bringing it up/g)?.length, 2, r.stdout);
   assert.equal(r.stdout.match(/renew-requested/g)?.length, 1, 'renewed once: the start needs none');
-  await waitFor('the watcher gone with its client', async () => (await run('ip', ['netns', 'pids', topo.node])).stdout.trim() === '', 5000);
+  await waitFor('the watcher gone with its client', async () => (await netnsPids(topo.node)).length === 0, 5000);
 });
