@@ -110,17 +110,7 @@ export async function netSnapshot(ns: string): Promise<string> {
 // Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD).
 async function readNetSnapshot(ns: string): Promise<string> {
   const { ipJson } = await import('../../lib/ip.ts');
-  type Link = { ifname: string; address?: string; master?: string; operstate: string; flags: string[]; addr_info: { local: string; prefixlen: number }[] };
-  // A zos just built shows DOWN (and no link-local address) for about a second after it already
-  // forwards: a snapshot waits (bounded) until it has settled, so two snapshots compare equal.
-  const settled = (ls: Link[]) => ls.every((l) => l.ifname !== 'zos' || !l.flags.includes('UP')
-    || (l.operstate === 'UP' && l.addr_info.some((a) => a.local.startsWith('fe80:'))));
-  let links = await ipJson<Link>({ name: ns }, ['addr']);
-  for (const end = Date.now() + 5000; !settled(links) && Date.now() < end;) {
-    await new Promise((r) => setTimeout(r, 100));
-    links = await ipJson<Link>({ name: ns }, ['addr']);
-  }
-  const addrs = links
+  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>({ name: ns }, ['addr']))
     .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
   const routes = [...await ipJson<Record<string, unknown>>({ name: ns }, ['-4', 'route']), ...await ipJson<Record<string, unknown>>({ name: ns }, ['-6', 'route'])]
     .map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
