@@ -84,8 +84,9 @@ export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZ
   const have = await readOr(path);
   const st = await client.status(DHCP_ZOS);
   if (st && have === want && st.state === 'Running') {
-    log.info('handoff.unchanged', { service: DHCP_ZOS, pid: st.pid });
-    return { action: 'unchanged', service: { state: st.state, pid: st.pid } };
+    const s = await waitDhcpZos(client, wait); // one Running answer may be a client that is about to exit again
+    log.info('handoff.unchanged', { service: DHCP_ZOS, pid: s.pid });
+    return { action: 'unchanged', service: { state: s.state, pid: s.pid } };
   }
   if (have !== want) await writeFileAtomic(path, want);
   if (st) {

@@ -48,7 +48,7 @@ for (const generation of [1, 2] as const) {
     assert.equal(await dhcpZosInPlace(c, dir, spec('10.0.0.5')), true);
     const n = z.commands.length;
     assert.equal((await handoff(c, dir, spec('10.0.0.5'), log, FAST)).action, 'unchanged');
-    assert.deepEqual(z.commands.slice(n), ['status dhcp-zos']);
+    assert.ok(z.commands.slice(n).every((c) => c === 'status dhcp-zos'), `only asked: ${z.commands.slice(n).join('; ')}`);
     // A script that lost its x bit cannot be exec'd by zinit: not in place, rewritten.
     await chmod(join(dir, 'dhcp-zos.script'), 0o644);
     assert.equal(await dhcpZosInPlace(c, dir, spec('10.0.0.5')), false);

@@ -142,7 +142,8 @@ test('real zinit: a client that cannot run is no hand-off (EDHCPZOS naming the s
   // The fix: a client that runs (it waits, as udhcpc -f does).
   await writeFile(client, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
   const r = await handoff(z.client, dir, spec, log);
-  assert.equal(r.action, 'reloaded');
+  // Reloaded by us, or already restarted by zinit itself (2 s after each exit) with the fixed client.
+  assert.ok(['reloaded', 'unchanged'].includes(r.action), r.action);
   assert.equal(r.service?.state, 'Running');
   const st = await waitStatus(z, 'dhcp-zos', () => false, 1000);
   assert.deepEqual([st?.state, st?.pid], ['Running', r.service?.pid], 'still the same process a second later');
