@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { AppError } from '../lib/errors.ts';
+import { noDhcpClient, noIpTool } from '../lib/errors.ts';
 import { run } from '../lib/exec.ts';
 
 /** A DHCP client command: `["/usr/sbin/udhcpc"]` or `["/usr/bin/busybox", "udhcpc"]`. */
@@ -39,7 +39,7 @@ export async function findDhcpClient(path = process.env.PATH ?? ''): Promise<Dhc
     const r = await run(busybox, ['--list'], { allowFailure: true, timeoutMs: 5000 });
     if (r.exitCode === 0 && r.stdout.split('\n').includes('udhcpc')) return { argv: [busybox, 'udhcpc'] };
   }
-  throw new AppError('EDHCPCLIENT', `no DHCP client: neither udhcpc nor busybox with the udhcpc applet on PATH (${path})`, { path });
+  throw noDhcpClient(`no DHCP client: neither udhcpc nor busybox with the udhcpc applet on PATH (${path})`, { path });
 }
 
 let resolved: Promise<DhcpClient> | undefined;
@@ -57,13 +57,13 @@ export async function checkDhcpClient(c: DhcpClient): Promise<void> {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
     await access(file, constants.X_OK);
   } catch (err) {
-    throw new AppError('EDHCPCLIENT', `DHCP client ${file} is not an executable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file });
+    throw noDhcpClient(`DHCP client ${file} is not an executable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file });
   }
 }
 
 /** Absolute path of iproute2's `ip` for scripts we write (EIPMISSING when PATH has none). */
 export async function ipPath(path = process.env.PATH ?? ''): Promise<string> {
   const p = await which('ip', path);
-  if (!p) throw new AppError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
+  if (!p) throw noIpTool(path);
   return p;
 }

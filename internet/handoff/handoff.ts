@@ -4,10 +4,11 @@
 // `status dhcp-zos` until zinit says it runs (dhcp-zos-wait.ts): zinit never retries a unit it
 // could not spawn, so a hand-off counts only once the client runs.
 // Idempotent: registered, running, with the same file -> nothing; anything else -> stop, forget,
-// monitor (zinit reloads a unit only that way, ../shared/reference/zinit.md).
+// monitor (zinit v0.2 has no reload: a changed unit file is read only by a new `monitor`).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
 import { checkDhcpClient, dhcpClient, ipPath, type DhcpClient } from '../tools.ts';
@@ -60,7 +61,7 @@ async function readOr(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissingPath(err)) return undefined;
     throw err;
   }
 }
