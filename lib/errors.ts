@@ -55,6 +55,7 @@ const SPECS = {
   EZINITSOCKET: { family: 'zinit', retryable: true },
   EZINITTIMEOUT: { family: 'zinit', retryable: true },
   EZINITPROTO: { family: 'zinit', retryable: true },
+  EDHCPZOS: { family: 'zinit', retryable: true },
   // agent (bridge zos and its configuration)
   ENONIC: { family: 'agent', retryable: true },
   ENICINUSE: { family: 'agent', retryable: true },
@@ -64,6 +65,9 @@ const SPECS = {
   EVLAN_UNSUPPORTED: { family: 'agent', retryable: false },
   EDADFAILED: { family: 'agent', retryable: true },
   EDADTIMEOUT: { family: 'agent', retryable: true },
+  ERA6ROUTE: { family: 'agent', retryable: true },
+  EDHCPCLIENT: { family: 'agent', retryable: true },
+  EIPMISSING: { family: 'agent', retryable: true },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -417,6 +421,12 @@ export function zinitSocketError(path: string, err?: unknown): ZinitError {
   return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, ...(errno ? { errno } : {}) }, err);
 }
 
+/** An EZINITSOCKET for a socket not there yet (missing, or nobody listening): zinit v0.2.14 binds it after starting its units. */
+export const zinitSocketNotYet = (err: unknown): boolean =>
+  err instanceof ZinitError && err.code === 'EZINITSOCKET' && ['ENOENT', 'ECONNREFUSED'].includes(String(err.details.errno));
+/** EDHCPZOS: zinit does not run dhcp-zos after `monitor` (`state`: zinit's, e.g. Failure, which it never retries). */
+export const dhcpZosNotRunning = (message: string, details: Details): ZinitError => new ZinitError('EDHCPZOS', message, details);
+
 // ---- agent (bridge zos and its configuration) ----------------------------------------------
 
 /** The agent could not build or configure `zos` on the chosen NIC. */
@@ -444,3 +454,10 @@ export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stde
 export const dadFailed = (address: string, on: string): AgentError => new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
 /** EDADTIMEOUT: the address stayed tentative for `ms`. */
 export const dadTimeout = (address: string, on: string, ms: number): AgentError => new AgentError('EDADTIMEOUT', `${address} on ${on} still tentative after ${ms} ms`, { address });
+/** ERA6ROUTE: IPv6-only, no router advertisement gave `on` the kernel's default route within `ms`. */
+export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
+  new AgentError('ERA6ROUTE', `no router advertisement on ${on} gave a default route within ${ms} ms`, { router });
+/** EDHCPCLIENT: no DHCP client to run (none on PATH, or the resolved one is gone). */
+export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
+/** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
+export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
