@@ -12,6 +12,16 @@ interface BridgeAddArgs { bridge: string; options: Record<string, string>; mayEx
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
 export const bridgeAdd: Command<BridgeAddArgs, null> = {
+  help: {
+    summary: 'create an OVS bridge (v1 add-br)',
+    args: {
+      bridge: { type: 'name', required: true, doc: 'bridge to create' },
+      options: { type: '{column[:key]: string}', doc: 'Bridge columns to set, e.g. {"other_config:hwaddr": "..."}' },
+      may_exist: { type: 'boolean', doc: 'an existing bridge is success' },
+    },
+    example: { bridge: 'backplane', may_exist: true },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['bridge', 'options', 'may_exist'], ['bridge']);
     const options = stringMap('options', o.options);
@@ -39,6 +49,12 @@ interface BridgeDelArgs { bridge: string }
 
 /** ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is success. */
 export const bridgeDel: Command<BridgeDelArgs, string> = {
+  help: {
+    summary: 'delete a bridge this plugin created; a missing bridge is success',
+    args: { bridge: { type: 'name', required: true, doc: 'bridge to delete' } },
+    example: { bridge: 'backplane' },
+    result: '""',
+  },
   validate(raw) {
     const o = argsObject(raw, ['bridge'], ['bridge']);
     return { bridge: linkName('bridge', o.bridge) };

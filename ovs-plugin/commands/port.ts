@@ -19,6 +19,18 @@ function masterOf(view: View, bridge: string): CachedRow {
 
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
 export const portAdd: Command<PortAddArgs, null> = {
+  help: {
+    summary: 'add a port (one interface of the same name) to a bridge',
+    args: {
+      bridge: { type: 'name', required: true, doc: 'bridge to add to' },
+      port: { type: 'name', required: true, doc: 'port and interface name' },
+      vlan: { type: '0..4094', doc: 'access tag; 0 = untagged' },
+      options: { type: '{column[:key]: string}', doc: 'Interface columns, e.g. {"type": "internal"}' },
+      may_exist: { type: 'boolean', doc: 'the same port already there is success' },
+    },
+    example: { bridge: 'backplane', port: 'eth1', vlan: 10 },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['bridge', 'port', 'vlan', 'options', 'may_exist'], ['bridge', 'port']);
     const options = stringMap('options', o.options);
@@ -50,6 +62,15 @@ interface PortDelArgs { port: string; bridge?: string }
 
 /** ovs.port-del {port, bridge?} -> null; a missing port is success; only ports we created. */
 export const portDel: Command<PortDelArgs, null> = {
+  help: {
+    summary: 'delete a port this plugin created; a missing port is success',
+    args: {
+      port: { type: 'name', required: true, doc: 'port to delete' },
+      bridge: { type: 'name', doc: 'refuse unless the port is on this bridge' },
+    },
+    example: { port: 'eth1' },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['port', 'bridge'], ['port']);
     return { port: linkName('port', o.port), bridge: optName('bridge', o.bridge) };
@@ -72,6 +93,18 @@ interface BondAddArgs { bridge: string; port: string; links: string[]; mode: str
 
 /** ovs.bond-add {bridge, port, links (>= 2), mode? (balance-slb), lacp?} -> null; same bond again is success. */
 export const bondAdd: Command<BondAddArgs, null> = {
+  help: {
+    summary: 'add a bond port over two or more links',
+    args: {
+      bridge: { type: 'name', required: true, doc: 'bridge to add to' },
+      port: { type: 'name', required: true, doc: 'bond port name' },
+      links: { type: 'name[] (>= 2)', required: true, doc: 'member interfaces' },
+      mode: { type: 'balance-slb|balance-tcp|active-backup', doc: 'bond_mode (default balance-slb)' },
+      lacp: { type: 'boolean', doc: 'lacp=active' },
+    },
+    example: { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'active-backup' },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['bridge', 'port', 'links', 'mode', 'lacp'], ['bridge', 'port', 'links']);
     const mode = o.mode === undefined || o.mode === null || o.mode === '' ? 'balance-slb' : o.mode;

@@ -13,6 +13,16 @@ interface SetArgs { table: string; record: string; values: Record<string, string
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
 export const set: Command<SetArgs, null> = {
+  help: {
+    summary: 'set columns of one record (v1 ovs-vsctl set)',
+    args: {
+      table: { type: 'Open_vSwitch|Bridge|Port|Interface', required: true, doc: 'table of the record' },
+      record: { type: 'name or "."', required: true, doc: 'record name; "." for Open_vSwitch' },
+      values: { type: '{column[:key]: string}', required: true, doc: 'columns to set' },
+    },
+    example: { table: 'Port', record: 'eth1', values: { tag: '20' } },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['table', 'record', 'values'], ['table', 'record', 'values']);
     if (typeof o.table !== 'string' || !COLUMNS[o.table]) {

@@ -31,8 +31,15 @@ export interface Ctx {
   commit<R>(planner: Planner<R>): Promise<R>;
 }
 
+/** One argument as `help` shows it; `required` ones must be given (checked before `validate`). */
+export interface ArgHelp { type: string; required?: true; doc: string }
+
+/** What `ovs-plugin help` prints for a command; its `args` are also the fields the command accepts. */
+export interface CommandHelp { summary: string; args: Record<string, ArgHelp>; example: Record<string, unknown>; result: string }
+
 /** A registered `ovs.<name>` command. */
 export interface Command<A = unknown, R = unknown> {
+  help: CommandHelp;
   validate(raw: unknown): A;
   /** Pure: the transaction for `args` (commands that only touch OVSDB; these can be batched). */
   plan?(args: A, env: Env): Planner<R>;

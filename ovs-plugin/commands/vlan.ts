@@ -43,6 +43,16 @@ export function isBare(view: View, br: CachedRow): boolean {
 
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: Command<VlanArgs, string> = {
+  help: {
+    summary: 'make VLAN bridge <name> patched into <master> with tag <vlan> (idempotent)',
+    args: {
+      master: { type: 'name', required: true, doc: 'bridge the VLAN hangs off' },
+      vlan: { type: '0..4094', required: true, doc: 'tag of the patch port; 0 = untagged' },
+      name: { type: 'name', doc: 'VLAN bridge name (default vlbr<vlan>)' },
+    },
+    example: { master: 'backplane', vlan: 10 },
+    result: 'the VLAN bridge name',
+  },
   validate: validateVlan(['master', 'vlan']),
   plan: (a, env) => (view, p): Plan<string> => {
     const n = vlanNames(a.vlan);
@@ -98,6 +108,16 @@ export const vlanEnsure: Command<VlanArgs, string> = {
 
 /** ovs.vlan-del {master?, vlan, name?} -> null: removes the pair and the VLAN bridge we created; gone is success. */
 export const vlanDel: Command<VlanArgs, null> = {
+  help: {
+    summary: 'remove a VLAN made by vlan-ensure; gone is success',
+    args: {
+      vlan: { type: '0..4094', required: true, doc: 'tag' },
+      master: { type: 'name', doc: 'refuse unless patched into this bridge' },
+      name: { type: 'name', doc: 'VLAN bridge name (default vlbr<vlan>)' },
+    },
+    example: { vlan: 10 },
+    result: 'null',
+  },
   validate: validateVlan(['vlan']),
   plan: (a) => (view): Plan<null> => {
     const n = vlanNames(a.vlan);

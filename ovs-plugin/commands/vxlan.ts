@@ -50,6 +50,17 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
 
 /** ovs.vxlan-ensure {master, vxlan, name?, remotes?} -> name of the VXLAN bridge. */
 export const vxlanEnsure: Command<VxlanArgs, string> = {
+  help: {
+    summary: 'make VXLAN bridge <name> with kernel device vtep<vxlan> on <master> (idempotent)',
+    args: {
+      master: { type: 'name', required: true, doc: 'underlay link of the tunnel' },
+      vxlan: { type: '1..16777215', required: true, doc: 'VNI' },
+      name: { type: 'name', doc: 'VXLAN bridge name (default vxlbr<vxlan>)' },
+      remotes: { type: 'IP[]', doc: 'unicast peers instead of the multicast group' },
+    },
+    example: { master: 'eth0', vxlan: 100, remotes: ['10.0.0.2'] },
+    result: 'the VXLAN bridge name',
+  },
   validate(raw) {
     const o = argsObject(raw, ['master', 'vxlan', 'name', 'remotes'], ['master', 'vxlan']);
     return { master: linkName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name), remotes: ipList('remotes', o.remotes) };
@@ -69,6 +80,16 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
 
 /** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge, then the kernel device; gone is success. */
 export const vxlanDel: Command<VxlanArgs, null> = {
+  help: {
+    summary: 'remove a VXLAN bridge and its device; gone is success',
+    args: {
+      vxlan: { type: '1..16777215', required: true, doc: 'VNI' },
+      master: { type: 'name', doc: 'underlay link' },
+      name: { type: 'name', doc: 'VXLAN bridge name (default vxlbr<vxlan>)' },
+    },
+    example: { vxlan: 100 },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['master', 'vxlan', 'name'], ['vxlan']);
     return { master: optName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name) };
@@ -98,6 +119,15 @@ interface VtepArgs { bridge?: string; vnid: number }
 
 /** ovs.vtep-ensure {bridge (the underlay link), vnid} -> "vtep<vnid>". */
 export const vtepEnsure: Command<VtepArgs, string> = {
+  help: {
+    summary: 'make kernel VXLAN device vtep<vnid> on an underlay link (idempotent)',
+    args: {
+      bridge: { type: 'name', required: true, doc: 'underlay link (v1 calls it bridge)' },
+      vnid: { type: '1..16777215', required: true, doc: 'VNI' },
+    },
+    example: { bridge: 'eth0', vnid: 100 },
+    result: '"vtep<vnid>"',
+  },
   validate(raw) {
     const o = argsObject(raw, ['bridge', 'vnid'], ['bridge', 'vnid']);
     return { bridge: linkName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
@@ -107,6 +137,12 @@ export const vtepEnsure: Command<VtepArgs, string> = {
 
 /** ovs.vtep-del {vnid} -> null; refuses while the device is still an OVS port (use vxlan-del). */
 export const vtepDel: Command<VtepArgs, null> = {
+  help: {
+    summary: 'delete device vtep<vnid>; refused while it is an OVS port; gone is success',
+    args: { vnid: { type: '1..16777215', required: true, doc: 'VNI' } },
+    example: { vnid: 100 },
+    result: 'null',
+  },
   validate(raw) {
     const o = argsObject(raw, ['vnid'], ['vnid']);
     return { vnid: vni('vnid', o.vnid) };

@@ -25,9 +25,15 @@ export class OvsPluginClient {
   private closedErr: AppError | undefined;
 
   private constructor(private readonly sock: Socket) {
-    const reader = new LineReader((line) => this.onLine(line), () => this.fail(new AppError('EPROTO', 'reply line too long')), 64 * 1024 * 1024);
+    const reader = new LineReader(64 * 1024 * 1024);
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => reader.push(d));
+    sock.on('data', (d: string) => {
+      reader.push(d);
+      for (let line = reader.next(); line !== undefined; line = reader.next()) {
+        if (line === null) return this.fail(new AppError('EPROTO', 'reply line too long'));
+        this.onLine(line);
+      }
+    });
     sock.on('error', (e) => this.fail(new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e)));
     sock.on('close', () => this.fail(new AppError('ECONN', 'ovs-plugin socket closed')));
   }

@@ -2,12 +2,13 @@
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
 // exit 1 (0-core base/plugin protocol, reference/ovs-plugin-and-nics.md). Arguments are
 // validated before connecting, so bad input never reaches OVSDB.
-import { AppError, toAppError } from '../../lib/errors.ts';
+import { toAppError } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
-import { execute, lookup } from '../commands/registry.ts';
+import { execute, lookup, validateArgs } from '../commands/registry.ts';
 import { parseArgsText } from '../validate.ts';
 import { readEnv } from './env.ts';
+import { usage } from './errors.ts';
 
 /** One framed message as the 0-core plugin runner reads it. */
 export const frame = (value: unknown): string => `20:::${JSON.stringify(value ?? null)}\n:::\n`;
@@ -15,10 +16,11 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
 /** Runs one command from argv (without node and script); returns the exit code, writes via `out`. */
 export async function runExec(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   try {
-    if (argv.length === 0 || !argv[0]) throw new AppError('EUSAGE', 'missing command');
+    if (argv.length === 0 || !argv[0]) throw usage('missing command');
+    if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
-    command.validate(raw);
+    validateArgs(command, raw);
     const { db, env, applyTimeoutMs } = readEnv();
     const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {
