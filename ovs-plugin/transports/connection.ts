@@ -30,11 +30,25 @@ export interface ConnectionContext {
   busy(delta: number): void;
 }
 
-/** Writes one error line to a socket that is not (or no longer) served, then closes it. */
+let lingering = 0;
+/** Refused sockets kept open at once to let their line reach a client that is still writing. */
+export const MAX_LINGERING = 32;
+
+/**
+ * Writes one error line to a socket that is not (or no longer) served, then closes it. The
+ * socket lingers (read side drained, for at most a second) so that a client still writing does
+ * not get EPIPE before it reads the line; past MAX_LINGERING such sockets, it is closed at once.
+ */
 export function refuse(sock: Socket, error: AppError): void {
   sock.on('error', () => undefined);
   if (!sock.writable) return void sock.destroy();
-  sock.write(encodeLine(replyOf(null, { error })), () => sock.destroy());
+  const line = encodeLine(replyOf(null, { error }));
+  if (lingering >= MAX_LINGERING) return void sock.write(line, () => sock.destroy());
+  lingering++;
+  const timer = setTimeout(() => sock.destroy(), 1000);
+  sock.once('close', () => { lingering--; clearTimeout(timer); });
+  sock.on('data', () => undefined);
+  sock.end(line);
 }
 
 /** Serves one accepted socket until it closes. */

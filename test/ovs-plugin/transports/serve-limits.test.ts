@@ -1,0 +1,99 @@
+// Descriptor limits: the daemon derives its caps from its own RLIMIT_NOFILE (started here under
+// `prlimit --nofile`), so pipelined commands that each spawn children, or more connections than
+// it may hold, get answers or an error line (ETOOMANY) instead of `spawn ip EMFILE` killing it.
+// Quiet connections get EIDLE and are closed. A spawn that fails anyway is an error, not a crash.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { run } from '../../../lib/exec.ts';
+import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
+import { startOvs } from '../../helpers/ovs.ts';
+import { ensureBundle, startDaemon } from '../helpers.ts';
+import { exchange } from './rpc.ts';
+
+const vtep = (id: number, vnid: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'ovs.vtep-ensure', params: { bridge: 'lo', vnid } }) + '\n';
+
+/** A connection that records every line it receives and whether it closed. */
+function open(socket: string): Promise<{ s: Socket; lines: string[]; closed: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let closed = false;
+    let buf = '';
+    const s = createConnection(socket, () => resolve({ s, lines, closed: () => closed }));
+    s.setEncoding('utf8');
+    s.on('data', (d) => { buf += d; const parts = buf.split('\n'); buf = parts.pop()!; lines.push(...parts); });
+    s.on('close', () => { closed = true; });
+    s.once('error', reject);
+  });
+}
+
+const until = async (what: string, cond: () => boolean, ms = 20000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+for (const [nofile, n] of [[1024, 900], [256, 300]] as const) {
+  test(`daemon under nofile ${nofile}: ${n} pipelined vtep-ensure with distinct VNIs are all answered`, async (t) => {
+    await ensureBundle();
+    const ovs = await startOvs(t, { vswitchd: false });
+    const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile });
+    assert.match(d.output(), new RegExp(`nofile=${nofile} maxConnections=${serveLimits(nofile).maxConnections} maxInflight=${serveLimits(nofile).maxInflight}`));
+    let text = '';
+    for (let i = 1; i <= n; i++) text += vtep(i, 1000 + i);
+    const replies = await exchange(d.socket, text, n, 240000);
+    assert.equal(replies.length, n, d.output().slice(-2000));
+    const bad = replies.filter((r) => r.result !== `vtep${1000 + r.id}`);
+    assert.deepEqual(bad, [], 'each one made its device');
+    assert.equal(d.proc.exitCode, null);
+    assert.doesNotMatch(d.output(), /EMFILE|Unhandled|crashed/);
+  });
+}
+
+test('daemon under nofile 1024: 1010 idle connections and one command; over the cap an ETOOMANY line, never a silent close', async (t) => {
+  await ensureBundle();
+  const ovs = await startOvs(t, { vswitchd: false });
+  const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile: 1024 });
+  const max = serveLimits(1024).maxConnections;
+  const conns = [];
+  for (let i = 0; i < 1010; i++) conns.push(await open(d.socket));
+  t.after(() => conns.forEach((c) => c.s.destroy()));
+  await until('refusals', () => conns.filter((c) => c.closed()).length >= 1010 - max);
+  const refused = conns.filter((c) => c.closed());
+  assert.equal(refused.length, 1010 - max);
+  for (const c of refused) {
+    assert.equal(c.lines.length, 1, 'a refused client got a line before the close');
+    assert.equal(JSON.parse(c.lines[0]!).error.data.code, 'ETOOMANY');
+  }
+  const [r] = await exchange(d.socket, vtep(1, 77), 1);
+  assert.equal(r.error.data.code, 'ETOOMANY', 'the cap holds for the next one too');
+  for (const c of conns.slice(0, 10)) c.s.destroy();
+  await new Promise((res) => setTimeout(res, 200));
+  assert.deepEqual(await exchange(d.socket, vtep(2, 77), 1), [{ jsonrpc: '2.0', id: 2, result: 'vtep77' }]);
+  assert.equal(d.proc.exitCode, null);
+  assert.ok(existsSync(d.socket));
+  assert.ok((d.output().match(/ovs-connection-refused/g) ?? []).length <= 10, 'refusals are not logged one line each');
+});
+
+test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight gets EIDLE and is closed', async (t) => {
+  await ensureBundle();
+  const ovs = await startOvs(t, { vswitchd: false });
+  const d = await startDaemon(t, ovs, 'plugin.sock', { OVS_IDLE_TIMEOUT: '300' });
+  const c = await open(d.socket);
+  c.s.write('{"jsonrpc":"2.0","id":1,"method":"ovs.nope"}\n');
+  await until('the idle close', c.closed, 5000);
+  assert.equal(c.lines.length, 2);
+  assert.equal(JSON.parse(c.lines[0]!).id, 1);
+  assert.deepEqual([JSON.parse(c.lines[1]!).id, JSON.parse(c.lines[1]!).error.data.code], [null, 'EIDLE']);
+});
+
+test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async () => {
+  const r = await run('prlimit', ['--nofile=64:64', 'node', '--import', 'tsx', 'test/ovs-plugin/transports/fixtures/spawn-emfile.ts'], { timeoutMs: 60000 });
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(out.codes, ['EEXEC', 'EEXEC', 'EEXEC', 'EEXEC', 'EEXEC']);
+  assert.equal(out.after, 'ok', 'and the process lives on');
+  assert.ok(out.logged >= 1);
+});
