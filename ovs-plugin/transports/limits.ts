@@ -43,8 +43,8 @@ export function openFileLimit(text?: string): number {
 
 /**
  * Limits for a process allowed `nofile` descriptors: a reserve for the process, a quarter of the
- * rest for executing commands, the remainder for connections. Under 256: 8 commands, 151
- * connections; under 1024: 37 and 668.
+ * rest for executing commands, the remainder for connections. Under 256: 7 commands, 141
+ * connections; under 1024: 36 and 658.
  */
 export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLimits {
   const usable = Math.max(0, nofile - BASE_RESERVE - Math.floor(nofile / 10));

@@ -21,7 +21,7 @@ test('daemon: no request line can crash it; ids and batches per JSON-RPC 2.0', a
     assert.equal(d.proc.exitCode, null, d.output());
   };
 
-  for (const [what, line] of [
+  for (const [what, line] of <[string, string][]>[
     ['an id nested 10000 deep', `{"jsonrpc":"2.0","id":${nest(10000)},"method":"ovs.bridge-del","params":{"bridge":"x"}}`],
     ['an object id nested 10000 deep', `{"jsonrpc":"2.0","id":${nest(10000, '{}').replace(/\[/g, '{"a":').replace(/\]/g, '}')},"method":"m"}`],
     ['a method nested deep', `{"jsonrpc":"2.0","id":1,"method":${nest(10000)}}`],

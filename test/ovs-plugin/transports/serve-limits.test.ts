@@ -62,7 +62,7 @@ test('daemon under nofile 1024: 1010 idle connections and one command; over the 
   const ovs = await startOvs(t, { vswitchd: false });
   const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile: 1024 });
   const max = serveLimits(1024).maxConnections;
-  const conns = [];
+  const conns: Awaited<ReturnType<typeof open>>[] = [];
   for (let i = 0; i < 1010; i++) conns.push(await open(d.socket));
   t.after(() => conns.forEach((c) => c.s.destroy()));
   await until('refusals', () => conns.filter((c) => c.closed()).length >= 1010 - max);
