@@ -18,41 +18,44 @@ export interface VlanArgs { master: string; vlan: number; name?: string }
 /** ovs.vxlan-ensure arguments; `remotes` gives unicast peers instead of multicast. */
 export interface VxlanArgs { master: string; vxlan: number; name?: string; remotes?: string[] }
 
-/** A connection to the daemon with one typed method per command. */
+/** Opens one unix-socket connection; ECONN if no daemon answers at `path`. */
+function openSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path, () => { s.off('error', onError); resolve(s); });
+    const onError = (e: Error) => reject(new AppError('ECONN', `connect ${path}: ${e.message}`, { path }, e));
+    s.once('error', onError);
+  });
+}
+
+/**
+ * A connection to the daemon with one typed method per command. When the daemon closes it (an
+ * idle timeout, EIDLE), requests in flight fail with ECONN and the next call connects again.
+ */
 export class OvsPluginClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedErr: AppError | undefined;
+  private sock: Socket | undefined;
+  private opening: Promise<Socket> | undefined;
 
-  private constructor(private readonly sock: Socket) {
-    const reader = new LineReader(64 * 1024 * 1024);
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      reader.push(d);
-      for (let line = reader.next(); line !== undefined; line = reader.next()) {
-        if (line === null) return this.fail(new AppError('EPROTO', 'reply line too long'));
-        this.onLine(line);
-      }
-    });
-    sock.on('error', (e) => this.fail(new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e)));
-    sock.on('close', () => this.fail(new AppError('ECONN', 'ovs-plugin socket closed')));
+  private constructor(private readonly path: string, sock: Socket) {
+    this.attach(sock);
   }
 
   /** Connects to the daemon's socket. */
-  static connect(path: string): Promise<OvsPluginClient> {
-    return new Promise((resolve, reject) => {
-      const s = createConnection(path, () => { s.off('error', reject); resolve(new OvsPluginClient(s)); });
-      s.once('error', (e) => reject(new AppError('ECONN', `connect ${path}: ${e.message}`, { path }, e)));
-    });
+  static async connect(path: string): Promise<OvsPluginClient> {
+    return new OvsPluginClient(path, await openSocket(path));
   }
 
   /** Sends one request; resolves with its result or rejects with the daemon's AppError. */
-  call<R = unknown>(method: string, params: object = {}): Promise<R> {
-    if (this.closedErr) return Promise.reject(this.closedErr);
+  async call<R = unknown>(method: string, params: object = {}): Promise<R> {
+    if (this.closedErr) throw this.closedErr;
+    const sock = this.sock ?? (await (this.opening ??= openSocket(this.path).then((s) => this.attach(s)).finally(() => { this.opening = undefined; })));
+    if (this.closedErr) throw this.closedErr;
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+      sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
     });
   }
 
@@ -81,15 +84,37 @@ export class OvsPluginClient {
   /** ovs.vtep-del -> null. */
   vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
 
-  /** Closes the connection; requests still pending fail with ECONN. */
+  /** Closes the connection for good; requests still pending fail with ECONN. */
   close(): void {
-    this.sock.end();
-    this.fail(new AppError('ECONN', 'client closed'));
+    this.closedErr ??= new AppError('ECONN', 'client closed');
+    this.sock?.end();
+    this.failPending(this.closedErr);
+  }
+
+  // Reads reply lines from `sock`; when it goes, pending requests fail and the next call reconnects.
+  private attach(sock: Socket): Socket {
+    this.sock = sock;
+    const reader = new LineReader(64 * 1024 * 1024);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      reader.push(d);
+      for (let line = reader.next(); line !== undefined; line = reader.next()) {
+        if (line === null) return void sock.destroy(new AppError('EPROTO', 'reply line too long'));
+        this.onLine(line);
+      }
+    });
+    let why: AppError | undefined;
+    sock.on('error', (e) => { why = e instanceof AppError ? e : new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e); });
+    sock.on('close', () => {
+      if (this.sock === sock) this.sock = undefined;
+      this.failPending(why ?? new AppError('ECONN', 'ovs-plugin socket closed'));
+    });
+    return sock;
   }
 
   private onLine(line: string): void {
     let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
-    try { msg = JSON.parse(line); } catch { return this.fail(new AppError('EPROTO', 'reply is not JSON')); }
+    try { msg = JSON.parse(line); } catch { return void this.sock?.destroy(new AppError('EPROTO', 'reply is not JSON')); }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return;
     this.pending.delete(msg.id as number);
@@ -98,8 +123,7 @@ export class OvsPluginClient {
     p.reject(new AppError(d.code ?? `RPC${msg.error.code}`, d.message ?? msg.error.message, d.field ? { field: d.field } : {}));
   }
 
-  private fail(err: AppError): void {
-    this.closedErr ??= err;
+  private failPending(err: AppError): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }

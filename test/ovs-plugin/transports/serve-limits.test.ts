@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { run } from '../../../lib/exec.ts';
+import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from '../helpers.ts';
@@ -92,6 +93,12 @@ test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight get
   assert.equal(c.lines.length, 2);
   assert.equal(JSON.parse(c.lines[0]!).id, 1);
   assert.deepEqual([JSON.parse(c.lines[1]!).id, JSON.parse(c.lines[1]!).error.data.code], [null, 'EIDLE']);
+  // The typed client connects again on its next call.
+  const client = await OvsPluginClient.connect(d.socket);
+  t.after(() => client.close());
+  assert.equal(await client.bridgeDel({ bridge: 'nosuch' }), '');
+  await until('the daemon closing the quiet client', () => (client as unknown as { sock?: unknown }).sock === undefined, 5000);
+  assert.equal(await client.bridgeDel({ bridge: 'nosuch' }), '', 'a call after the idle close reconnects');
 });
 
 test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async () => {
