@@ -46,12 +46,14 @@ export function replyOf(id: RpcId, outcome: { result: unknown } | { error: unkno
   return { jsonrpc: '2.0', id, error: rpcError(toAppError(outcome.error)) };
 }
 
-/** A reply (or batch of replies) as one line; never throws (a result that cannot be encoded becomes an internal error). */
+/** A reply (or batch of replies) as one line; never throws (a result that cannot be encoded becomes an EINTERNAL error for its id). */
 export function encodeLine(reply: unknown): string {
   try {
     return JSON.stringify(reply) + '\n';
   } catch {
-    return JSON.stringify(replyOf(null, { error: new AppError('EINTERNAL', 'reply could not be encoded') })) + '\n';
+    const id = (reply as { id?: unknown } | null)?.id;
+    const keep = typeof id === 'string' || typeof id === 'number' ? id : null;
+    return JSON.stringify(replyOf(keep, { error: new AppError('EINTERNAL', 'reply could not be encoded') })) + '\n';
   }
 }
 
