@@ -95,7 +95,7 @@ export class Connection {
       }
       if (line === null) {
         this.warn('ovs-request-refused', { code: 'EREQUEST', message: 'request line too long' });
-        return refuse(this.sock, badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
+        return this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
       }
       this.take(line);
     }
@@ -153,7 +153,13 @@ export class Connection {
   private onIdle(): void {
     if (this.outstanding > 0 || this.closed) return;
     if (this.sock.writableLength > 0) return void this.sock.destroy(); // not reading its replies either
-    refuse(this.sock, idle(this.ctx.limits.idleMs));
+    this.refuse(idle(this.ctx.limits.idleMs));
+  }
+
+  // The last line this connection gets: nothing it sends afterwards is read or answered.
+  private refuse(error: AppError): void {
+    this.closed = true;
+    refuse(this.sock, error);
   }
 
   private warn(event: string, fields: Record<string, unknown>): void {

@@ -69,7 +69,7 @@ interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; g
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
 async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight), stopping: false, busy: 0 } as Omit<Daemon, 'server' | 'bound'> & Partial<Daemon>;
+  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight), stopping: false, busy: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
     limits, gate: d.gate, log, warn,
@@ -86,10 +86,9 @@ async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logg
     }
     d.conns.add(new Connection(sock, ctx, nextId++, (c) => d.conns.delete(c)));
   });
+  const bound = await bindSocket(server, path);
   server.on('error', (e) => log.error('ovs-plugin-accept-failed', { message: e.message }));
-  d.server = server;
-  d.bound = await bindSocket(server, path);
-  return d as Daemon;
+  return Object.assign(d, { server, bound });
 }
 
 // Wait for SIGTERM or SIGINT.
