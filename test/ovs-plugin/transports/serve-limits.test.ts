@@ -48,13 +48,16 @@ for (const [nofile, n, underlay] of [[1024, 900, 'nosuchlink'], [256, 200, 'lo']
     assert.match(d.output(), new RegExp(`nofile=${nofile} maxConnections=${l.maxConnections} maxInflight=${l.maxInflight}`));
     let text = '';
     for (let i = 1; i <= n; i++) text += vtep(i, 1000 + i, underlay);
+    const t0 = Date.now();
     const replies = await exchange(d.socket, text, n, 240000);
+    const windows = Math.ceil((Date.now() - t0) / 10_000) + 1; // warnings: 5 per 10 s window per client
     assert.equal(replies.length, n, d.output().slice(-2000));
     const want = (r: any) => (underlay === 'lo' ? r.result === `vtep${1000 + r.id}` : r.error?.data.code === 'ENOTFOUND');
     assert.deepEqual(replies.filter((r) => !want(r)), [], 'each one answered as it should be');
     assert.equal(d.proc.exitCode, null);
     assert.doesNotMatch(d.output(), /EMFILE|Unhandled|crashed/);
-    if (underlay !== 'lo') assert.ok((d.output().match(/^warn ovs-command-failed/gm) ?? []).length <= 10, 'the failures are not logged one line each');
+    const warned = (d.output().match(/^warn ovs-command-failed/gm) ?? []).length;
+    if (underlay !== 'lo') assert.ok(warned <= 5 * windows, `${n} failures logged in ${warned} lines, not one each`);
   });
 }
 
