@@ -46,6 +46,26 @@ export function argsObject(v: unknown, allowed: readonly string[], required: rea
   return o;
 }
 
+/** One argument of a command as `--help` shows it; the validator accepts exactly the declared names. */
+export interface ArgSpec {
+  readonly name: string;
+  readonly required?: boolean;
+  /** Its type in words (`name`, `0..4094`, `{column[:key]: string}`). */
+  readonly type: string;
+  readonly doc: string;
+}
+
+/** What `--help` says about a command: one line, its arguments, and an example that validates (a test checks). */
+export interface Usage {
+  readonly summary: string;
+  readonly args: readonly ArgSpec[];
+  readonly example: Record<string, unknown>;
+}
+
+/** The arguments object checked against the declared arguments (names, required ones). */
+export const argsOf = (v: unknown, args: readonly ArgSpec[]): Record<string, unknown> =>
+  argsObject(v, args.map((a) => a.name), args.filter((a) => a.required).map((a) => a.name));
+
 /** A present-and-not-null test: JSON null counts as "not given" for optional fields. */
 export const given = (v: unknown): boolean => v !== undefined && v !== null;
 

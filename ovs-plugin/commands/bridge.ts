@@ -1,7 +1,7 @@
 // ovs.bridge-add / ovs.bridge-del: v1 `add-br B [set Bridge B k=v]` / `del-br B` as one
 // transaction each. bridge-add with may_exist=true is idempotent; bridge-del of a missing bridge
 // succeeds; we only delete bridges we created (owner tag).
-import { argsObject, linkName, optBool, stringMap } from '../validate.ts';
+import { argsOf, linkName, optBool, stringMap } from '../validate.ts';
 import { exists, notFound, notOwned } from './errors.ts';
 import { insertBridge, waitNamed, waitNamesFree, delRefs } from './ops.ts';
 import { columnOps, columnRow } from './columns.ts';
@@ -12,18 +12,17 @@ interface BridgeAddArgs { bridge: string; options: Record<string, string>; mayEx
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
 export const bridgeAdd: Command<BridgeAddArgs, null> = {
-  help: {
-    summary: 'create an OVS bridge (v1 add-br)',
-    args: {
-      bridge: { type: 'name', required: true, doc: 'bridge to create' },
-      options: { type: '{column[:key]: string}', doc: 'Bridge columns to set, e.g. {"other_config:hwaddr": "..."}' },
-      may_exist: { type: 'boolean', doc: 'an existing bridge is success' },
-    },
-    example: { bridge: 'backplane', may_exist: true },
-    result: 'null',
+  usage: {
+    summary: 'Create an OVS bridge (v1 add-br); returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge to create' },
+      { name: 'options', type: '{column[:key]: string}', doc: 'Bridge columns to set, e.g. {"stp_enable": "true", "other_config:hwaddr": "..."}' },
+      { name: 'may_exist', type: 'boolean', doc: 'an existing bridge is success (its columns are changed only if it is ours)' },
+    ],
+    example: { bridge: 'backplane' },
   },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'options', 'may_exist'], ['bridge']);
+    const o = argsOf(raw, bridgeAdd.usage.args);
     const options = stringMap('options', o.options);
     columnRow('Bridge', options, 'options');
     return { bridge: linkName('bridge', o.bridge), options, mayExist: optBool('may_exist', o.may_exist) };
@@ -49,14 +48,13 @@ interface BridgeDelArgs { bridge: string }
 
 /** ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is success. */
 export const bridgeDel: Command<BridgeDelArgs, string> = {
-  help: {
-    summary: 'delete a bridge this plugin created; a missing bridge is success',
-    args: { bridge: { type: 'name', required: true, doc: 'bridge to delete' } },
-    example: { bridge: 'backplane' },
-    result: '""',
+  usage: {
+    summary: 'Delete a bridge this plugin created; a missing bridge is success; returns "".',
+    args: [{ name: 'bridge', required: true, type: 'name', doc: 'the bridge to delete' }],
+    example: { bridge: 'br1' },
   },
   validate(raw) {
-    const o = argsObject(raw, ['bridge'], ['bridge']);
+    const o = argsOf(raw, bridgeDel.usage.args);
     return { bridge: linkName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {

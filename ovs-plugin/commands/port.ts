@@ -1,7 +1,7 @@
 // ovs.port-add / ovs.port-del / ovs.bond-add: v1 `add-port B P [tag=N]` + `set Interface P ...`,
 // `del-port [B] P`, `add-bond B P links... [lacp=active] bond_mode=M`, each one transaction.
 import { ValidationError } from '../../lib/errors.ts';
-import { argsObject, linkName, nameList, optBool, optName, stringMap, vlanTag } from '../validate.ts';
+import { argsOf, linkName, nameList, optBool, optName, stringMap, vlanTag } from '../validate.ts';
 import { columnOps, columnRow } from './columns.ts';
 import { conflict, exists, notFound, notOwned } from './errors.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from './ops.ts';
@@ -19,20 +19,19 @@ function masterOf(view: View, bridge: string): CachedRow {
 
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
 export const portAdd: Command<PortAddArgs, null> = {
-  help: {
-    summary: 'add a port (one interface of the same name) to a bridge',
-    args: {
-      bridge: { type: 'name', required: true, doc: 'bridge to add to' },
-      port: { type: 'name', required: true, doc: 'port and interface name' },
-      vlan: { type: '0..4094', doc: 'access tag; 0 = untagged' },
-      options: { type: '{column[:key]: string}', doc: 'Interface columns, e.g. {"type": "internal"}' },
-      may_exist: { type: 'boolean', doc: 'the same port already there is success' },
-    },
-    example: { bridge: 'backplane', port: 'eth1', vlan: 10 },
-    result: 'null',
+  usage: {
+    summary: 'Add a port (and its interface) to a bridge (v1 add-port); returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge' },
+      { name: 'port', required: true, type: 'name', doc: 'the port and interface name (a NIC, tap or veth)' },
+      { name: 'vlan', type: '0..4094', doc: 'access tag; 0 (default) is untagged' },
+      { name: 'options', type: '{column[:key]: string}', doc: 'Interface columns, e.g. {"type": "internal", "mtu_request": "9000"}' },
+      { name: 'may_exist', type: 'boolean', doc: 'an existing port on that bridge is success (updated only if it is ours)' },
+    ],
+    example: { bridge: 'backplane', port: 'eth1' },
   },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'port', 'vlan', 'options', 'may_exist'], ['bridge', 'port']);
+    const o = argsOf(raw, portAdd.usage.args);
     const options = stringMap('options', o.options);
     columnRow('Interface', options, 'options');
     return { bridge: linkName('bridge', o.bridge), port: linkName('port', o.port), vlan: vlanTag('vlan', o.vlan), options, mayExist: optBool('may_exist', o.may_exist) };
@@ -62,17 +61,16 @@ interface PortDelArgs { port: string; bridge?: string }
 
 /** ovs.port-del {port, bridge?} -> null; a missing port is success; only ports we created. */
 export const portDel: Command<PortDelArgs, null> = {
-  help: {
-    summary: 'delete a port this plugin created; a missing port is success',
-    args: {
-      port: { type: 'name', required: true, doc: 'port to delete' },
-      bridge: { type: 'name', doc: 'refuse unless the port is on this bridge' },
-    },
+  usage: {
+    summary: 'Delete a port this plugin created; a missing port is success; returns null.',
+    args: [
+      { name: 'port', required: true, type: 'name', doc: 'the port' },
+      { name: 'bridge', type: 'name', doc: 'the bridge it must be on' },
+    ],
     example: { port: 'eth1' },
-    result: 'null',
   },
   validate(raw) {
-    const o = argsObject(raw, ['port', 'bridge'], ['port']);
+    const o = argsOf(raw, portDel.usage.args);
     return { port: linkName('port', o.port), bridge: optName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {
@@ -93,20 +91,19 @@ interface BondAddArgs { bridge: string; port: string; links: string[]; mode: str
 
 /** ovs.bond-add {bridge, port, links (>= 2), mode? (balance-slb), lacp?} -> null; same bond again is success. */
 export const bondAdd: Command<BondAddArgs, null> = {
-  help: {
-    summary: 'add a bond port over two or more links',
-    args: {
-      bridge: { type: 'name', required: true, doc: 'bridge to add to' },
-      port: { type: 'name', required: true, doc: 'bond port name' },
-      links: { type: 'name[] (>= 2)', required: true, doc: 'member interfaces' },
-      mode: { type: 'balance-slb|balance-tcp|active-backup', doc: 'bond_mode (default balance-slb)' },
-      lacp: { type: 'boolean', doc: 'lacp=active' },
-    },
-    example: { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'active-backup' },
-    result: 'null',
+  usage: {
+    summary: 'Add a bond port over two or more links (v1 add-bond); the same bond again is success; returns null.',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the bridge' },
+      { name: 'port', required: true, type: 'name', doc: 'the bond port' },
+      { name: 'links', required: true, type: '[name, name, ...]', doc: 'at least 2 distinct interfaces' },
+      { name: 'mode', type: BOND_MODES.join(' | '), doc: 'bond_mode (default balance-slb)' },
+      { name: 'lacp', type: 'boolean', doc: 'lacp=active' },
+    ],
+    example: { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'balance-tcp', lacp: true },
   },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'port', 'links', 'mode', 'lacp'], ['bridge', 'port', 'links']);
+    const o = argsOf(raw, bondAdd.usage.args);
     const mode = o.mode === undefined || o.mode === null || o.mode === '' ? 'balance-slb' : o.mode;
     if (typeof mode !== 'string' || !BOND_MODES.includes(mode)) throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
     const links = nameList('links', o.links, 2);

@@ -1,7 +1,6 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`.
 import { AppError } from '../../lib/errors.ts';
-import { argsObject } from '../validate.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
@@ -34,17 +33,10 @@ export function lookup(name: string): { name: string; command: Command<any, any>
   return { name: full, command };
 }
 
-/** The command's arguments, checked against the fields its `help` declares, then by its own validator. */
-export function validateArgs<A>(command: Command<A, unknown>, raw: unknown): A {
-  const fields = Object.entries(command.help.args);
-  argsObject(raw, fields.map(([k]) => k), fields.filter(([, a]) => a.required).map(([k]) => k));
-  return command.validate(raw);
-}
-
 /** Validates `raw` and runs command `name` through `engine`; nothing changes when validation fails. */
 export async function execute(engine: Engine, name: string, raw: unknown): Promise<unknown> {
   const { command } = lookup(name);
-  const args = validateArgs(command, raw);
+  const args = command.validate(raw);
   if (command.run) {
     const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p) };
     return command.run(args, ctx);

@@ -2,7 +2,7 @@
 // already in place are not rewritten, so repeating it changes nothing.
 import { ValidationError } from '../../lib/errors.ts';
 import { typeName } from '../../lib/validate.ts';
-import { argsObject, linkName, stringMap } from '../validate.ts';
+import { argsOf, linkName, stringMap } from '../validate.ts';
 import { COLUMNS, columnOps, parseSettings } from './columns.ts';
 import { notFound } from './errors.ts';
 import { waitNamed } from './ops.ts';
@@ -13,18 +13,17 @@ interface SetArgs { table: string; record: string; values: Record<string, string
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
 export const set: Command<SetArgs, null> = {
-  help: {
-    summary: 'set columns of one record (v1 ovs-vsctl set)',
-    args: {
-      table: { type: 'Open_vSwitch|Bridge|Port|Interface', required: true, doc: 'table of the record' },
-      record: { type: 'name or "."', required: true, doc: 'record name; "." for Open_vSwitch' },
-      values: { type: '{column[:key]: string}', required: true, doc: 'columns to set' },
-    },
-    example: { table: 'Port', record: 'eth1', values: { tag: '20' } },
-    result: 'null',
+  usage: {
+    summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
+    args: [
+      { name: 'table', required: true, type: Object.keys(COLUMNS).join(' | '), doc: 'the table' },
+      { name: 'record', required: true, type: 'name | "."', doc: 'the row by name; "." for Open_vSwitch' },
+      { name: 'values', required: true, type: '{column[:key]: string}', doc: 'columns to set, checked against vswitch.ovsschema' },
+    ],
+    example: { table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } },
   },
   validate(raw) {
-    const o = argsObject(raw, ['table', 'record', 'values'], ['table', 'record', 'values']);
+    const o = argsOf(raw, set.usage.args);
     if (typeof o.table !== 'string' || !COLUMNS[o.table]) {
       throw new ValidationError('table', `must be one of ${Object.keys(COLUMNS).join(', ')}, got ${typeName(o.table)}`);
     }

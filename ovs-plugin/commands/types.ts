@@ -2,6 +2,7 @@
 // -> one transaction) or, for commands that also touch the kernel, a run function.
 import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
+import type { Usage } from '../validate.ts';
 import type { View } from './view.ts';
 
 /** Settings of one plugin process (from OVS_DATAPATH etc.). */
@@ -31,15 +32,10 @@ export interface Ctx {
   commit<R>(planner: Planner<R>): Promise<R>;
 }
 
-/** One argument as `help` shows it; `required` ones must be given (checked before `validate`). */
-export interface ArgHelp { type: string; required?: true; doc: string }
-
-/** What `ovs-plugin help` prints for a command; its `args` are also the fields the command accepts. */
-export interface CommandHelp { summary: string; args: Record<string, ArgHelp>; example: Record<string, unknown>; result: string }
-
 /** A registered `ovs.<name>` command. */
 export interface Command<A = unknown, R = unknown> {
-  help: CommandHelp;
+  /** Summary, arguments and example (for --help); `validate` accepts exactly `usage.args`. */
+  readonly usage: Usage;
   validate(raw: unknown): A;
   /** Pure: the transaction for `args` (commands that only touch OVSDB; these can be batched). */
   plan?(args: A, env: Env): Planner<R>;

@@ -2,7 +2,7 @@
 // bridge by a patch pair: `vlbr<tag>p` on the master with tag=<tag> (0 = untagged) and
 // `vlbr<tag>in` on the VLAN bridge. Built or removed in ONE transaction, so a crash leaves
 // either nothing or the whole pair (v1 left half pairs that broke every retry, 0-core #206).
-import { argsObject, linkName, optName, vlanId } from '../validate.ts';
+import { argsOf, linkName, optName, vlanId, type ArgSpec, type Usage } from '../validate.ts';
 import type { CachedRow, Operation } from '../ovsdb/types.ts';
 import { ovsSet, uuid } from '../ovsdb/notation.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
@@ -15,8 +15,8 @@ export const vlanNames = (tag: number) => ({ patch: `vlbr${tag}p`, peer: `vlbr${
 
 interface VlanArgs { master?: string; vlan: number; name?: string }
 
-const validateVlan = (required: string[]) => (raw: unknown): VlanArgs => {
-  const o = argsObject(raw, ['master', 'vlan', 'name'], required);
+const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
+  const o = argsOf(raw, args);
   return { master: optName('master', o.master), vlan: vlanId('vlan', o.vlan), name: optName('name', o.name) };
 };
 
@@ -41,19 +41,20 @@ export function isBare(view: View, br: CachedRow): boolean {
   return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
 }
 
+const VLAN_ENSURE: Usage = {
+  summary: 'Ensure a VLAN bridge patched into the master with the tag (v1 layout); returns the bridge name.',
+  args: [
+    { name: 'master', required: true, type: 'name', doc: 'the bridge carrying the tagged traffic' },
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag; 0 is untagged' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge (default vlbr<tag>)' },
+  ],
+  example: { master: 'backplane', vlan: 100 },
+};
+
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: Command<VlanArgs, string> = {
-  help: {
-    summary: 'make VLAN bridge <name> patched into <master> with tag <vlan> (idempotent)',
-    args: {
-      master: { type: 'name', required: true, doc: 'bridge the VLAN hangs off' },
-      vlan: { type: '0..4094', required: true, doc: 'tag of the patch port; 0 = untagged' },
-      name: { type: 'name', doc: 'VLAN bridge name (default vlbr<vlan>)' },
-    },
-    example: { master: 'backplane', vlan: 10 },
-    result: 'the VLAN bridge name',
-  },
-  validate: validateVlan(['master', 'vlan']),
+  usage: VLAN_ENSURE,
+  validate: validateVlan(VLAN_ENSURE.args),
   plan: (a, env) => (view, p): Plan<string> => {
     const n = vlanNames(a.vlan);
     const master = a.master!;
@@ -106,19 +107,20 @@ export const vlanEnsure: Command<VlanArgs, string> = {
   },
 };
 
+const VLAN_DEL: Usage = {
+  summary: 'Remove what vlan-ensure added (the patch pair, the bridge if ours); gone is success; returns null.',
+  args: [
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag' },
+    { name: 'master', type: 'name', doc: 'the master it must be patched into' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge it must be' },
+  ],
+  example: { vlan: 100 },
+};
+
 /** ovs.vlan-del {master?, vlan, name?} -> null: removes the pair and the VLAN bridge we created; gone is success. */
 export const vlanDel: Command<VlanArgs, null> = {
-  help: {
-    summary: 'remove a VLAN made by vlan-ensure; gone is success',
-    args: {
-      vlan: { type: '0..4094', required: true, doc: 'tag' },
-      master: { type: 'name', doc: 'refuse unless patched into this bridge' },
-      name: { type: 'name', doc: 'VLAN bridge name (default vlbr<vlan>)' },
-    },
-    example: { vlan: 10 },
-    result: 'null',
-  },
-  validate: validateVlan(['vlan']),
+  usage: VLAN_DEL,
+  validate: validateVlan(VLAN_DEL.args),
   plan: (a) => (view): Plan<null> => {
     const n = vlanNames(a.vlan);
     const claims = [`Port:${n.patch}`, `Port:${n.peer}`, `Bridge:${a.name ?? n.bridge}`];

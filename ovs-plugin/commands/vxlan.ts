@@ -2,7 +2,7 @@
 // device `vtep<vni>` on the master link, plugged into OVS bridge `vxlbr<vni>` (default name).
 // Order: kernel device first (kept on failure only if it existed before), then one OVSDB
 // transaction; a crash in between leaves a usable device that the retry adopts.
-import { argsObject, ipList, linkName, optName, vni } from '../validate.ts';
+import { argsOf, ipList, linkName, optName, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { ovsSet, uuid } from '../ovsdb/notation.ts';
 import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
@@ -50,19 +50,18 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
 
 /** ovs.vxlan-ensure {master, vxlan, name?, remotes?} -> name of the VXLAN bridge. */
 export const vxlanEnsure: Command<VxlanArgs, string> = {
-  help: {
-    summary: 'make VXLAN bridge <name> with kernel device vtep<vxlan> on <master> (idempotent)',
-    args: {
-      master: { type: 'name', required: true, doc: 'underlay link of the tunnel' },
-      vxlan: { type: '1..16777215', required: true, doc: 'VNI' },
-      name: { type: 'name', doc: 'VXLAN bridge name (default vxlbr<vxlan>)' },
-      remotes: { type: 'IP[]', doc: 'unicast peers instead of the multicast group' },
-    },
-    example: { master: 'eth0', vxlan: 100, remotes: ['10.0.0.2'] },
-    result: 'the VXLAN bridge name',
+  usage: {
+    summary: 'Ensure kernel device vtep<vni> on the master, plugged into a VXLAN bridge; returns the bridge name.',
+    args: [
+      { name: 'master', required: true, type: 'name', doc: 'the underlay bridge (an OVS bridge that is a link)' },
+      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
+      { name: 'name', type: 'name', doc: 'the VXLAN bridge (default vxlbr<vni>)' },
+      { name: 'remotes', type: '[IP, ...]', doc: 'unicast peers of one family instead of the multicast group' },
+    ],
+    example: { master: 'vxbackend', vxlan: 1000 },
   },
   validate(raw) {
-    const o = argsObject(raw, ['master', 'vxlan', 'name', 'remotes'], ['master', 'vxlan']);
+    const o = argsOf(raw, vxlanEnsure.usage.args);
     return { master: linkName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name), remotes: ipList('remotes', o.remotes) };
   },
   run: (a, ctx) => withVniLock(a.vxlan, async () => {
@@ -80,18 +79,17 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
 
 /** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge, then the kernel device; gone is success. */
 export const vxlanDel: Command<VxlanArgs, null> = {
-  help: {
-    summary: 'remove a VXLAN bridge and its device; gone is success',
-    args: {
-      vxlan: { type: '1..16777215', required: true, doc: 'VNI' },
-      master: { type: 'name', doc: 'underlay link' },
-      name: { type: 'name', doc: 'VXLAN bridge name (default vxlbr<vxlan>)' },
-    },
-    example: { vxlan: 100 },
-    result: 'null',
+  usage: {
+    summary: 'Remove what vxlan-ensure added (bridge or our port, then vtep<vni>); gone is success; returns null.',
+    args: [
+      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
+      { name: 'master', type: 'name', doc: 'the underlay bridge (unused; v1 symmetry)' },
+      { name: 'name', type: 'name', doc: 'the VXLAN bridge it must be' },
+    ],
+    example: { vxlan: 1000 },
   },
   validate(raw) {
-    const o = argsObject(raw, ['master', 'vxlan', 'name'], ['vxlan']);
+    const o = argsOf(raw, vxlanDel.usage.args);
     return { master: optName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name) };
   },
   run: (a, ctx) => withVniLock(a.vxlan, async () => {
@@ -119,17 +117,16 @@ interface VtepArgs { bridge?: string; vnid: number }
 
 /** ovs.vtep-ensure {bridge (the underlay link), vnid} -> "vtep<vnid>". */
 export const vtepEnsure: Command<VtepArgs, string> = {
-  help: {
-    summary: 'make kernel VXLAN device vtep<vnid> on an underlay link (idempotent)',
-    args: {
-      bridge: { type: 'name', required: true, doc: 'underlay link (v1 calls it bridge)' },
-      vnid: { type: '1..16777215', required: true, doc: 'VNI' },
-    },
-    example: { bridge: 'eth0', vnid: 100 },
-    result: '"vtep<vnid>"',
+  usage: {
+    summary: 'Ensure the kernel VXLAN device vtep<vnid> on an underlay link; returns "vtep<vnid>".',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the underlay link' },
+      { name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' },
+    ],
+    example: { bridge: 'vxbackend', vnid: 1000 },
   },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'vnid'], ['bridge', 'vnid']);
+    const o = argsOf(raw, vtepEnsure.usage.args);
     return { bridge: linkName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
   },
   run: (a) => withVniLock(a.vnid, async () => (await ensureVtep({ vni: a.vnid, master: a.bridge! })).name),
@@ -137,14 +134,13 @@ export const vtepEnsure: Command<VtepArgs, string> = {
 
 /** ovs.vtep-del {vnid} -> null; refuses while the device is still an OVS port (use vxlan-del). */
 export const vtepDel: Command<VtepArgs, null> = {
-  help: {
-    summary: 'delete device vtep<vnid>; refused while it is an OVS port; gone is success',
-    args: { vnid: { type: '1..16777215', required: true, doc: 'VNI' } },
-    example: { vnid: 100 },
-    result: 'null',
+  usage: {
+    summary: 'Delete vtep<vnid> unless it is an OVS port (use vxlan-del); gone is success; returns null.',
+    args: [{ name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' }],
+    example: { vnid: 1000 },
   },
   validate(raw) {
-    const o = argsObject(raw, ['vnid'], ['vnid']);
+    const o = argsOf(raw, vtepDel.usage.args);
     return { vnid: vni('vnid', o.vnid) };
   },
   run: (a, ctx) => withVniLock(a.vnid, async () => {

@@ -5,7 +5,7 @@
 import { toAppError } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
-import { execute, lookup, validateArgs } from '../commands/registry.ts';
+import { execute, lookup } from '../commands/registry.ts';
 import { parseArgsText } from '../validate.ts';
 import { readEnv } from './env.ts';
 import { usage } from './errors.ts';
@@ -20,7 +20,7 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
     if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
-    validateArgs(command, raw);
+    command.validate(raw);
     const { db, env, applyTimeoutMs } = readEnv();
     const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {

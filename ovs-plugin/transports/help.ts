@@ -1,6 +1,7 @@
 // The human usage of `ovs-plugin` (`--help`, `-h`, `help [command]`), generated from each
-// command's declared arguments (the same declaration the argument check uses), so it cannot
-// drift from what the commands accept. Programs keep the v1 framed protocol; this is for people.
+// command's `usage` (the same declaration its validator checks the fields against, `argsOf`),
+// so it cannot drift from what the commands accept. Programs keep the v1 framed protocol; this
+// is for people.
 import { COMMANDS, lookup } from '../commands/registry.ts';
 import type { Command } from '../commands/types.ts';
 import { MAX_SOCKET_PATH_BYTES } from './socket-path.ts';
@@ -8,14 +9,13 @@ import { MAX_SOCKET_PATH_BYTES } from './socket-path.ts';
 /** True for the arguments that ask for help instead of a command. */
 export const isHelp = (argv: string[]): boolean => ['--help', '-h', 'help'].includes(argv[0] ?? '');
 
-/** One command's usage: summary, arguments with types, an example call, the result. */
+/** One command's usage: summary, arguments with types, an example call. */
 export function commandUsage(name: string, c: Command<any, any>): string {
-  const h = c.help;
-  const args = Object.entries(h.args);
-  const width = Math.max(...args.map(([k]) => k.length));
-  const lines = [`${name} - ${h.summary}`];
-  for (const [k, a] of args) lines.push(`    ${k.padEnd(width)}  ${a.required ? 'required' : 'optional'}  ${a.type}: ${a.doc}`);
-  lines.push(`  example: ovs-plugin ${name} '${JSON.stringify(h.example)}'`, `  result:  ${h.result}`);
+  const u = c.usage;
+  const width = Math.max(...u.args.map((a) => a.name.length));
+  const lines = [`${name} - ${u.summary}`];
+  for (const a of u.args) lines.push(`    ${a.name.padEnd(width)}  ${a.required ? 'required' : 'optional'}  ${a.type}: ${a.doc}`);
+  lines.push(`  example: ovs-plugin ${name} '${JSON.stringify(u.example)}'`);
   return lines.join('\n');
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../../lib/exec.ts';
-import { COMMANDS, validateArgs } from '../../../ovs-plugin/commands/registry.ts';
+import { COMMANDS } from '../../../ovs-plugin/commands/registry.ts';
 import { BUNDLE, ensureBundle, unframe } from '../helpers.ts';
 
 const noDb = { ...(process.env as Record<string, string>), OVS_DB: 'unix:/nonexistent.sock' };
@@ -16,9 +16,9 @@ test('--help, -h, help: every command, its arguments and an example; exit 0, no 
     assert.equal(r.exitCode, 0);
     assert.doesNotMatch(r.stdout, /^20:::/);
     for (const [name, c] of Object.entries(COMMANDS)) {
-      assert.ok(r.stdout.includes(`${name} - ${c.help.summary}`), `${flag} lists ${name}`);
-      assert.ok(r.stdout.includes(`ovs-plugin ${name} '${JSON.stringify(c.help.example)}'`), `${flag} shows an example of ${name}`);
-      for (const arg of Object.keys(c.help.args)) assert.match(r.stdout, new RegExp(`\\n {4}${arg} +(required|optional)`), `${name} ${arg}`);
+      assert.ok(r.stdout.includes(`${name} - ${c.usage.summary}`), `${flag} lists ${name}`);
+      assert.ok(r.stdout.includes(`ovs-plugin ${name} '${JSON.stringify(c.usage.example)}'`), `${flag} shows an example of ${name}`);
+      for (const a of c.usage.args) assert.match(r.stdout, new RegExp(`\\n {4}${a.name} +(required|optional)`), `${name} ${a.name}`);
     }
   }
   const one = await run('node', [BUNDLE, 'help', 'vlan-ensure'], { env: noDb, timeoutMs: 20000 });
@@ -31,13 +31,13 @@ test('--help, -h, help: every command, its arguments and an example; exit 0, no 
 
 test('each command accepts exactly its declared arguments: the example passes, unknown and missing ones fail', () => {
   for (const [name, c] of Object.entries(COMMANDS)) {
-    assert.doesNotThrow(() => validateArgs(c, c.help.example), name);
-    assert.throws(() => validateArgs(c, { ...c.help.example, surplus: 1 }), (e: any) => e.code === 'EINVALID' && e.details.field === 'surplus', name);
-    for (const [arg, a] of Object.entries(c.help.args)) {
+    assert.doesNotThrow(() => c.validate(c.usage.example), name);
+    assert.throws(() => c.validate({ ...c.usage.example, surplus: 1 }), (e: any) => e.code === 'EINVALID' && e.details.field === 'surplus', name);
+    for (const a of c.usage.args) {
       if (!a.required) continue;
-      const rest = { ...c.help.example } as Record<string, unknown>;
-      delete rest[arg];
-      assert.throws(() => validateArgs(c, rest), (e: any) => e.code === 'EINVALID' && e.details.field === arg, `${name} without ${arg}`);
+      const rest = { ...c.usage.example } as Record<string, unknown>;
+      delete rest[a.name];
+      assert.throws(() => c.validate(rest), (e: any) => e.code === 'EINVALID' && e.details.field === a.name, `${name} without ${a.name}`);
     }
   }
 });
