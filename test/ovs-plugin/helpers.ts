@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn, runIn } from '../../lib/netns.ts';
 import type { Ovs } from '../helpers/ovs.ts';
 
 /** The bundle under test. */
@@ -29,9 +29,9 @@ export function unframe(stdout: string): unknown {
 
 /** One exec call in the test namespace: exit code and the unframed answer. */
 export async function execPlugin(ovs: Ovs, command: string, args?: unknown, env: Record<string, string> = {}): Promise<RunResult & { value: any }> {
-  const argv = [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, command];
+  const argv = [BUNDLE, command];
   if (args !== undefined) argv.push(typeof args === 'string' ? args : JSON.stringify(args));
-  const r = await run('nsenter', argv, { env: { ...pluginEnv(ovs), ...env }, allowFailure: true, timeoutMs: 30000 });
+  const r = await runIn({ name: ovs.ns }, 'node', argv, { env: { ...pluginEnv(ovs), ...env }, allowFailure: true, timeoutMs: 30000 });
   return { ...r, value: unframe(r.stdout) };
 }
 
@@ -57,10 +57,10 @@ export interface DaemonOptions { nofile?: number; socket?: string }
 /** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
 export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}, opts: DaemonOptions = {}): Promise<Daemon> {
   const socket = opts.socket ?? join(ovs.dir, name);
-  const argv = [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'serve', '--socket', socket, '--db', ovs.url];
+  const [cmd, args] = commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]);
   // prlimit execs nsenter, which execs node: proc.pid is the daemon's own pid.
-  const proc = opts.nofile ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, 'nsenter', ...argv], { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('nsenter', argv, { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = opts.nofile ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, cmd, ...args], { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(cmd, args, { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
