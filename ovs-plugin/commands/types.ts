@@ -32,7 +32,11 @@ export interface Ctx {
   commit<R>(planner: Planner<R>): Promise<R>;
 }
 
-/** A registered `ovs.<name>` command. */
+/**
+ * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
+ * Methods, not function properties, so any command is a `Command` (unknown, unknown) in the
+ * registry without `any`.
+ */
 export interface Command<A = unknown, R = unknown> {
   /** Summary, arguments and example (for --help); `validate` accepts exactly `usage.args`. */
   readonly usage: Usage;

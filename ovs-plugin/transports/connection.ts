@@ -6,10 +6,8 @@
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
 import type { Socket } from 'node:net';
-import type { AppError } from '../../lib/errors.ts';
-import { toAppError } from '../../lib/errors.ts';
+import { badRequest, Code, idleClosed, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { badRequest, idle, shuttingDown } from './errors.ts';
 import type { Gate } from './gate.ts';
 import { encodeLine, LineReader, parseLine, replyOf, type Call, type Refused } from './jsonrpc.ts';
 import type { ServeLimits } from './limits.ts';
@@ -94,7 +92,7 @@ export class Connection {
         return;
       }
       if (line === null) {
-        this.warn('ovs-request-refused', { code: 'EREQUEST', message: 'request line too long' });
+        this.warn('ovs-request-refused', { code: Code.EREQUEST, message: 'request line too long' });
         return this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
       }
       this.take(line);
@@ -153,7 +151,7 @@ export class Connection {
   private onIdle(): void {
     if (this.outstanding > 0 || this.closed) return;
     if (this.sock.writableLength > 0) return void this.sock.destroy(); // not reading its replies either
-    this.refuse(idle(this.ctx.limits.idleMs));
+    this.refuse(idleClosed(this.ctx.limits.idleMs));
   }
 
   // The last line this connection gets: nothing it sends afterwards is read or answered.

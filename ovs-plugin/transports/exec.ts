@@ -1,14 +1,13 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
-// exit 1 (0-core base/plugin protocol, reference/ovs-plugin-and-nics.md). Arguments are
+// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
 // validated before connecting, so bad input never reaches OVSDB.
-import { toAppError } from '../../lib/errors.ts';
+import { toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute, lookup } from '../commands/registry.ts';
 import { parseArgsText } from '../validate.ts';
 import { readEnv } from './env.ts';
-import { usage } from './errors.ts';
 
 /** One framed message as the 0-core plugin runner reads it. */
 export const frame = (value: unknown): string => `20:::${JSON.stringify(value ?? null)}\n:::\n`;

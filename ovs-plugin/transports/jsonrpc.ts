@@ -4,8 +4,7 @@
 // batch size, the envelope's members and the id's type (string, number or null; section 4).
 // Application errors travel as error.data = {code, message, field?} so clients can rethrow them
 // with the stable code.
-import { AppError, toAppError } from '../../lib/errors.ts';
-import { badRequest, parseError } from './errors.ts';
+import { badRequest, Code, InternalError, requestNotJson, toAppError, type AppError } from '../../lib/errors.ts';
 
 /** JSON-RPC 2.0 reserved error codes (spec section 5.1) and ours for command failures. */
 export const RPC = { PARSE: -32700, INVALID_REQUEST: -32600, METHOD_NOT_FOUND: -32601, INVALID_PARAMS: -32602, INTERNAL: -32603, APP: -32000 } as const;
@@ -34,7 +33,7 @@ const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
 
 /** A JSON-RPC error object built from an AppError. */
 export function rpcError(e: AppError): { code: number; message: string; data: Record<string, unknown> } {
-  const code = e.code === 'EUNKNOWN' ? RPC.METHOD_NOT_FOUND : e.code === 'EINVALID' ? RPC.INVALID_PARAMS : e.code === 'EPARSE' ? RPC.PARSE : e.code === 'EREQUEST' ? RPC.INVALID_REQUEST : RPC.APP;
+  const code = e.code === Code.EUNKNOWN ? RPC.METHOD_NOT_FOUND : e.code === Code.EINVALID ? RPC.INVALID_PARAMS : e.code === Code.EPARSE ? RPC.PARSE : e.code === Code.EREQUEST ? RPC.INVALID_REQUEST : RPC.APP;
   const data: Record<string, unknown> = { code: e.code, message: e.message };
   if (typeof e.details.field === 'string') data.field = e.details.field;
   return { code, message: e.message, data };
@@ -53,7 +52,7 @@ export function encodeLine(reply: unknown): string {
   } catch {
     const id = (reply as { id?: unknown } | null)?.id;
     const keep = typeof id === 'string' || typeof id === 'number' ? id : null;
-    return JSON.stringify(replyOf(keep, { error: new AppError('EINTERNAL', 'reply could not be encoded') })) + '\n';
+    return JSON.stringify(replyOf(keep, { error: new InternalError('reply could not be encoded') })) + '\n';
   }
 }
 
@@ -84,7 +83,7 @@ export function parseLine(line: string, b: LineBounds): Parsed {
   try {
     v = JSON.parse(line);
   } catch {
-    return invalid(parseError('request is not valid JSON'));
+    return invalid(requestNotJson());
   }
   if (!Array.isArray(v)) {
     const r = readRequest(v);

@@ -6,14 +6,13 @@
 // (limits.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
-import { ValidationError } from '../../lib/errors.ts';
+import { shuttingDown, tooManyConnections, ValidationError } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute } from '../commands/registry.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
 import { readEnv } from './env.ts';
-import { shuttingDown, tooManyConnections } from './errors.ts';
 import { Gate } from './gate.ts';
 import { serveLimits, type ServeLimits } from './limits.ts';
 import { RateLimitedLog } from './log-limit.ts';

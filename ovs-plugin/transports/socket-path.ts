@@ -8,8 +8,7 @@
 import { chmodSync, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, type Server } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { AppError, ValidationError } from '../../lib/errors.ts';
-import { unsafeSocket } from './errors.ts';
+import { bindFailed, socketInUse, unsafeSocket, ValidationError } from '../../lib/errors.ts';
 
 /** Bytes of a unix socket path (sun_path is 108 bytes including the terminating NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -48,13 +47,13 @@ export async function clearStaleSocket(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (!st.isSocket()) throw new AppError('EEXIST', `${path} exists and is not a socket`, { field: '--socket' });
+  if (!st.isSocket()) throw socketInUse(path, 'not-a-socket');
   if (st.uid !== uid()) throw unsafeSocket(`${path} is a socket of uid ${st.uid}, not ours`, { path });
   const live = await new Promise<boolean>((done) => {
     const s = createConnection(path, () => { s.destroy(); done(true); });
     s.on('error', () => done(false));
   });
-  if (live) throw new AppError('EEXIST', `another daemon is serving ${path}`, { field: '--socket' });
+  if (live) throw socketInUse(path, 'live');
   unlinkSync(path);
 }
 
@@ -63,7 +62,7 @@ export async function bindSocket(server: Server, path: string): Promise<BoundSoc
   const oldMask = process.umask(0o177);
   try {
     await new Promise<void>((done, fail) => {
-      const onError = (e: Error) => fail(new AppError('EBIND', `--socket ${path}: ${e.message}`, { field: '--socket' }, e));
+      const onError = (e: Error) => fail(bindFailed(path, e));
       server.once('error', onError);
       server.listen(path, () => { server.off('error', onError); done(); });
     });

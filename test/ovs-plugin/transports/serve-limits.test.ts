@@ -109,7 +109,7 @@ test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight get
 test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async () => {
   const r = await run('prlimit', ['--nofile=64:64', 'node', '--import', 'tsx', 'test/ovs-plugin/transports/fixtures/spawn-emfile.ts'], { timeoutMs: 60000 });
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  assert.deepEqual(out.codes, ['EEXEC', 'EEXEC', 'EEXEC', 'EEXEC', 'EEXEC']);
+  assert.deepEqual(out.codes, ['EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN']);
   assert.equal(out.after, 'ok', 'and the process lives on');
   assert.ok(out.logged >= 1);
 });
