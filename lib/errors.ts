@@ -33,6 +33,10 @@ const SPECS = {
   EREQUEST: { family: 'transport', retryable: false },
   ESHUTDOWN: { family: 'transport', retryable: true },
   ESOCKETINUSE: { family: 'transport', retryable: false },
+  EUNSAFE: { family: 'transport', retryable: false },
+  EBIND: { family: 'transport', retryable: false },
+  ETOOMANY: { family: 'transport', retryable: true },
+  EIDLE: { family: 'transport', retryable: true },
   ECONN: { family: 'transport', retryable: true },
   ECLOSED: { family: 'transport', retryable: false },
   EPROTO: { family: 'transport', retryable: false },
@@ -136,6 +140,9 @@ class NotedError extends AppError {
 /** The `code` of a Node system error (ENOENT, EACCES, ...), if it has one. */
 export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
+/** A system error saying the process ran out of descriptors, processes or memory (EMFILE, ENFILE, EAGAIN, ENOMEM). */
+export const isOutOfResources = (err: unknown): boolean => ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM'].includes(errnoOf(err) ?? '');
+
 /** A file-system error saying the path does not exist (ENOENT). */
 export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
 
@@ -160,7 +167,7 @@ export class CommandError extends AppError {
 /** EUNKNOWN: no command of that name. */
 export const unknownCommand = (name: string): CommandError =>
   new CommandError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
-/** EUSAGE: the exec transport was called without a command. */
+/** EUSAGE: the exec transport was called without a command, or with arguments after the JSON. */
 export const usage = (message: string): CommandError => new CommandError('EUSAGE', message);
 /** ENOTFOUND: something the command needs does not exist (master bridge, record, link). */
 export const notFound = (message: string, details: Details = {}): CommandError => new CommandError('ENOTFOUND', message, details);
@@ -192,6 +199,17 @@ export const shuttingDown = (): TransportError => new TransportError('ESHUTDOWN'
 /** ESOCKETINUSE: the daemon's socket path is taken (not a socket, or another daemon serves it). */
 export const socketInUse = (path: string, why: 'not-a-socket' | 'live'): TransportError =>
   new TransportError('ESOCKETINUSE', why === 'live' ? `another daemon is serving ${path}` : `${path} exists and is not a socket`, { path });
+/** EUNSAFE: the `--socket` place is not safe: another user could replace the socket, or the entry there is another user's. */
+export const unsafeSocket = (message: string, details: Details = {}): TransportError =>
+  new TransportError('EUNSAFE', `--socket: ${message}`, { field: '--socket', ...details });
+/** EBIND: listening on the `--socket` path failed. */
+export const bindFailed = (path: string, cause: Error): TransportError =>
+  new TransportError('EBIND', `--socket ${path}: ${cause.message}`, { field: '--socket', path }, cause);
+/** ETOOMANY: the daemon serves as many connections as its file limit allows; this one gets the line and is closed. */
+export const tooManyConnections = (max: number): TransportError =>
+  new TransportError('ETOOMANY', `connection limit reached (${max}); try again later`, { max });
+/** EIDLE: the connection sent nothing for `ms` with nothing in flight; it is closed. */
+export const idleClosed = (ms: number): TransportError => new TransportError('EIDLE', `closing connection idle for ${ms} ms`, { ms });
 /** ECONN: the connection to the daemon failed or was lost; requests on it fail with this. */
 export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError => new TransportError('ECONN', message, details, cause);
 /** ECLOSED: the client was closed by its owner; requests pending or made later fail with this. */
