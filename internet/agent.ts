@@ -12,7 +12,7 @@ import { SELF } from '../lib/netns.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
 import { dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
-import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
+import { dhcpZosInPlace, handoff, removeDhcpZos, type HandoffResult } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
@@ -84,8 +84,9 @@ async function recover(run: Run): Promise<void> {
 async function checkInput(run: Run): Promise<Preflight | number> {
   let pre: Preflight;
   try {
-    pre = await preflight(run.cli);
+    pre = await preflight(run.cli, { log: run.log, signal: run.signal });
   } catch (err) {
+    if (run.signal.aborted) return aborted(run); // SIGTERM while waiting for zinit's socket
     const e = toAppError(err);
     run.log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
@@ -206,11 +207,12 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
 async function handOff(run: Run, pre: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
   const { cli, log, status } = run;
   await run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
-  const done = await withRetry(run, 'handoff', async () => applied.leasedIp !== undefined
+  // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
+  const done = await withRetry(run, 'handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
     ? handoff(pre.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
-    : (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none');
+    : { action: (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none' });
   if (typeof done === 'number') return done;
-  await run.st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
+  await run.st({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
   log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
   return EXIT.ONLINE;
 }

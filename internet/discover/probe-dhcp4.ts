@@ -8,8 +8,10 @@ import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { startChild } from '../../lib/child.ts';
+import { toAppError } from '../../lib/errors.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { prefixOfNetmask } from '../../lib/validate.ts';
+import { dhcpClient } from '../tools.ts';
 import type { Lease4 } from '../types.ts';
 import { MIN_MTU } from '../mtu.ts';
 import { inSubnet, notHostInSubnet, notUnicastV4 } from '../unicast.ts';
@@ -156,18 +158,21 @@ export function parseLease(stdout: string): LeaseParse {
 }
 
 /**
- * One udhcpc run inside `ref`: `tries` discovers one second apart. Killed (and resolves) on
- * `signal`, and after `tries` + 5 s whatever it is doing: busybox udhcpc on a link that is down
- * never exits, whatever -t/-n say. `timedOut` tells that case apart.
+ * One udhcpc run inside `ref` (the client dhcp-zos gets too: tools.ts): `tries` discovers one
+ * second apart. Killed (and resolves) on `signal`, and after `tries` + 5 s whatever it is doing:
+ * busybox udhcpc on a link that is down never exits, whatever -t/-n say. `timedOut` tells that
+ * case apart.
  */
 export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  let client: string[];
+  try { client = (await dhcpClient()).argv; } catch (err) { return { code: null, stdout: '', stderr: toAppError(err).message, timedOut: false }; }
   const ac = new AbortController();
   const stop = () => ac.abort();
   signal.addEventListener('abort', stop, { once: true });
   if (signal.aborted) stop();
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; stop(); }, (tries + 5) * 1000);
-  const child = startChild(ref, 'busybox', ['udhcpc', '-i', ifname, '-f', '-q', '-n',
+  const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
     '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
   const end = await child.exited;
   clearTimeout(timer);

@@ -104,8 +104,9 @@ test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t
   await assertUntouched(env, before);
 });
 
-test('zinit socket missing, not a socket, refusing -> exit 2 naming the path, nothing changed', async (t) => {
-  const { env, before } = await setup(t);
+test('zinit socket missing, not a socket, refusing (after the bounded wait for zinit) -> exit 2 naming the path, nothing changed', async (t) => {
+  const { env: env0, before } = await setup(t);
+  const env = { ...env0, vars: { INTERNET_ZINIT_WAIT_MS: '800' } };
   const missing = join(env.topo.dir, 'no-zinit.sock');
   const file = join(env.topo.dir, 'plain-file');
   await writeFile(file, '');
@@ -117,7 +118,14 @@ test('zinit socket missing, not a socket, refusing -> exit 2 naming the path, no
     assert.ok(r.out.includes(path), r.out);
     assert.match(r.out, /bad-input code=EZINITSOCKET /);
     assert.match(r.out, why);
+    // Missing or refusing: zinit may not have bound it yet (it starts units first): waited for, then given up.
+    if (path !== file) assert.match(r.out, /zinit-socket-wait .*upToMs=800/);
+    else assert.doesNotMatch(r.out, /zinit-socket-wait/);
+    if (path !== file) assert.ok(r.ms >= 800, `gave up after ${r.ms} ms`);
   }
+  const bad = await runAgentE2E({ ...env, vars: { INTERNET_ZINIT_WAIT_MS: 'soon' } }, ['eth1']);
+  assert.equal(bad.code, 2, bad.out);
+  assert.match(bad.out, /INTERNET_ZINIT_WAIT_MS: "soon" is not 0\.\.600000/);
   await assertUntouched(env, before);
 });
 
