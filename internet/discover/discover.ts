@@ -17,7 +17,7 @@ import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../ty
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
 import { mtuProblem } from '../mtu.ts';
-import { iproute2Ip } from './iproute2.ts';
+import { iproute2Ip } from '../tools.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
