@@ -7,7 +7,12 @@ TEST_CONCURRENCY ?= 4
 # A test that hangs (a child that never exits) fails after this many ms instead of stalling CI.
 TEST_TIMEOUT ?= 300000
 
-.PHONY: all build typecheck test bench demo deps clean
+.PHONY: all build typecheck test bench demo deps clean image image-repro test-all demo-netns
+
+# Image build inputs: output dir, an optional zinit binary (PID 1), extra kernel command line.
+OUT ?= build/image
+ZINIT ?=
+CMDLINE ?=
 
 all: build
 
@@ -29,6 +34,10 @@ bench: build
 
 demo: build
 	$(NODE) --import tsx test/demo/run.ts
+
+# The appliance image (image/README.md): OUT/pxe/{vmlinuz,initrd.img,boot.ipxe}, OUT/usb.img.
+image: build
+	OUT='$(OUT)' ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/build.sh
 
 # Debian packages the tests and the demo need (CI and a fresh machine).
 deps:
