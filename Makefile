@@ -39,6 +39,13 @@ demo: build
 image: build
 	OUT='$(OUT)' ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/build.sh
 
+# The image the boot tests (test/image/) use: the real zinit as PID 1 when present (a missing
+# one makes the zinit boot test fail, not the build), the test hook on every command line.
+TEST_IMAGE := build/image-test
+TEST_ZINIT ?= ../shared/zinit/zinit
+image-test: build
+	OUT='$(TEST_IMAGE)' ZINIT='$(wildcard $(TEST_ZINIT))' CMDLINE='zos.test=poweroff' bash image/build.sh
+
 # Debian packages the tests and the demo need (CI and a fresh machine).
 deps:
 	bash .ci/install-deps

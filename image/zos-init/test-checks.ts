@@ -1,5 +1,6 @@
-// In-node checks for the boot tests, asked for on the kernel command line and each printed as
-// one line in one write() on the console:
+// In-node checks for the boot tests, each printed as one line in one write() on the console:
+//   always          -> `SERVICES {...}`: zinit's list, and dhcp-zos's status and command line;
+//                      `NET {...}`: zos's link details and bridge VLANs.
 //   zos.test.plugin -> `PLUGIN {...}`: ovs-plugin's socket answers ovs.bridge-add and
 //                      ovs.vlan-ensure, and the bridge is in the kernel datapath.
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
@@ -78,11 +79,28 @@ async function rerunCheck(): Promise<Record<string, unknown>> {
   return { ms, state, changed: before !== after, ...(before !== after ? { before, after } : {}) };
 }
 
+async function services(): Promise<Record<string, unknown>> {
+  const zinit = new ZinitClient('/var/run/zinit.sock', 5000);
+  const list = await zinit.list();
+  const dhcp = await zinit.status('dhcp-zos');
+  const cmd = dhcp?.pid ? (await readFile(`/proc/${dhcp.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean) : [];
+  return { list, dhcpZos: dhcp, dhcpZosCmdline: cmd };
+}
+
+async function net(): Promise<Record<string, unknown>> {
+  const zos = await run('ip', ['-d', '-j', 'link', 'show', 'dev', 'zos'], { allowFailure: true });
+  const vlans = await run('bridge', ['-j', 'vlan', 'show'], { allowFailure: true });
+  const parse = (t: string) => { try { return JSON.parse(t); } catch { return t; } };
+  return { zos: parse(zos.stdout)?.[0]?.linkinfo ?? null, vlans: parse(vlans.stdout) };
+}
+
 /** Runs the checks the command line asks for; 0 unless a check could not run at all. */
 export async function runTestChecks(): Promise<number> {
   const cmdline = await readFile('/proc/cmdline', 'utf8');
   const words = cmdline.trim().split(/\s+/);
   try {
+    print('SERVICES', await services());
+    print('NET', await net());
     if (words.includes('zos.test.plugin')) print('PLUGIN', await pluginCheck());
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());
     return 0;

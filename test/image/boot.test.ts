@@ -1,0 +1,120 @@
+// Boot tests of the appliance image under QEMU (TCG): the whole product on virtual hardware
+// with the kernel features the development machines lack (802.1Q, VLAN filtering, the OVS
+// kernel datapath). Each boot has its own temp dir and namespace; at most two run at once.
+// The image is `make image-test` (ZINIT=../shared/zinit/zinit, CMDLINE=zos.test=poweroff).
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
+
+interface Status { phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
+interface Services { list: Record<string, string>; dhcpZos: { state: string; pid: number } | null; dhcpZosCmdline: string[] }
+
+const slot = limiter(Number(process.env.BOOT_CONCURRENCY ?? 2));
+const USER = 'user';
+
+/** Boots, waits for the node to power itself off, returns the boot (STATUS is on its console). */
+async function bootToEnd(t: Parameters<typeof boot>[0] & { diagnostic(s: string): void }, o: BootOptions, before?: (b: Boot) => Promise<void>): Promise<Boot> {
+  return slot(async () => {
+    const b = await boot(t, o);
+    if (before) await before(b);
+    await b.waitFor(/STATUS \{/);
+    const code = await Promise.race([b.exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 60_000).unref())]);
+    assert.notEqual(code, 'late', `node did not power off after STATUS\n${tail(b.lines)}`);
+    t.diagnostic(`milestones (ms since QEMU start): ${JSON.stringify(milestones(b))}`);
+    return b;
+  });
+}
+
+function status(b: Boot): Status {
+  const s = b.json<Status>('STATUS');
+  assert.ok(s, `no STATUS line\n${tail(b.lines)}`);
+  return s;
+}
+
+describe('image boots', { concurrency: true }, () => {
+  test('image artefacts exist', () => {
+    for (const f of ['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe', 'usb.img']) assert.ok(existsSync(join(IMAGE, f)), `${IMAGE}/${f} missing: make image-test`);
+  });
+
+  test('1 direct boot, three NICs: silent, no carrier, user net; the agent picks the third, dhcp-zos under the real zinit', async (t) => {
+    assert.ok(existsSync(ZINIT), `zinit binary ${ZINIT} missing (set ZINIT=path)`);
+    const b = await bootToEnd(t, { nics: [silentNic(), silentNic(), USER], paused: true }, async (b) => {
+      await b.hmp('set_link n1 off');
+      await b.resume();
+    });
+    assert.ok(b.at(/zos: exec zinit init/), 'the image runs zinit as PID 1');
+    const s = status(b);
+    assert.equal(s.phase, 'online', tail(b.lines));
+    assert.equal(s.nic, 'eth2');
+    assert.equal(s.mode, 'dhcp');
+    assert.deepEqual(s.addresses, ['10.0.2.15/24']);
+    assert.deepEqual(s.gateways, ['10.0.2.2']);
+    const sv = b.json<Services>('SERVICES');
+    assert.equal(sv?.dhcpZos?.state, 'Running', JSON.stringify(sv));
+    assert.ok(sv!.dhcpZos!.pid > 0);
+    assert.deepEqual(sv!.dhcpZosCmdline.slice(0, 4), ['udhcpc', '-f', '-i', 'zos']);
+    const m = milestones(b);
+    t.diagnostic(`online ${m.online} ms after QEMU start (agent ${s.totalMs} ms)`);
+  });
+
+  test('2 IPv6-only network: online through router advertisement', async (t) => {
+    const b = await bootToEnd(t, { nics: ['user,ipv4=off,ipv6=on,ipv6-net=2001:db8:1::/64'] });
+    const s = status(b);
+    assert.equal(s.phase, 'online', tail(b.lines));
+    assert.equal(s.mode, 'ra');
+    assert.ok(s.addresses?.some((a) => a.startsWith('2001:db8:1:')), JSON.stringify(s.addresses));
+  });
+
+  test('4 static ip= on the command line, no DHCP anywhere', async (t) => {
+    const b = await bootToEnd(t, { nics: [silentNic()], append: 'ip=10.9.8.7::10.9.8.1:255.255.255.0:node1:eth0:off' });
+    const s = status(b);
+    assert.equal(s.phase, 'online', tail(b.lines));
+    assert.equal(s.mode, 'static');
+    assert.deepEqual(s.addresses, ['10.9.8.7/24']);
+    assert.deepEqual(s.gateways, ['10.9.8.1']);
+  });
+
+  test('5 PXE: QEMU iPXE fetches boot.ipxe, kernel and initrd over TFTP', async (t) => {
+    const b = await bootToEnd(t, { path: 'pxe', nics: [`user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe`] });
+    assert.equal(status(b).phase, 'online', tail(b.lines));
+  });
+
+  test('6 USB: OVMF boots usb.img (UKI as EFI/BOOT/BOOTX64.EFI)', async (t) => {
+    const b = await bootToEnd(t, { path: 'usb', nics: [USER] });
+    assert.equal(status(b).phase, 'online', tail(b.lines));
+  });
+
+  test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', async (t) => {
+    const b = await bootToEnd(t, { nics: [USER], append: 'zos.test.plugin zos.test.rerun' });
+    assert.equal(status(b).phase, 'online', tail(b.lines));
+    const p = b.json<{ ok: boolean; answers: Record<string, unknown>; datapathType: string; kernelDatapath: string; kernelLink: boolean }>('PLUGIN');
+    assert.ok(p?.ok, JSON.stringify(p));
+    assert.equal(p.answers.bridgeAdd, null);
+    assert.equal(p.answers.vlanEnsure, 'vlbr42');
+    assert.equal(p.answers.vlanEnsureAgain, 'vlbr42');
+    assert.match(p.datapathType, /^("system"|""|system)$/);
+    assert.match(p.kernelDatapath, /system@ovs-system[\s\S]*zt0/);
+    assert.ok(p.kernelLink, 'zt0 is a kernel link (OVS internal port)');
+    const r = b.json<{ ms: number; state: string; changed: boolean; before?: string; after?: string }>('RERUN');
+    assert.equal(r?.state, 'Success', JSON.stringify(r));
+    assert.equal(r.changed, false, `${r.before}\n${r.after}`);
+    assert.ok(r.ms < 10_000, `rerun took ${r.ms} ms`);
+    t.diagnostic(`rerun of internet: ${r.ms} ms`);
+  });
+
+  test('fallback init (no zinit): units run in order, dhcp-zos spawned through its socket, rerun works', async (t) => {
+    const b = await bootToEnd(t, { nics: [USER], append: 'zos.init=fallback zos.test.rerun' });
+    assert.ok(b.at(/fallback init serving/), tail(b.lines));
+    assert.equal(status(b).phase, 'online', tail(b.lines));
+    const sv = b.json<Services>('SERVICES');
+    assert.equal(sv?.dhcpZos?.state, 'Running', JSON.stringify(sv));
+    assert.equal(sv!.list.internet, 'Success');
+    assert.equal(sv!.list['udev-trigger'], 'Success');
+    assert.equal(sv!.list.ovsdb, 'Running');
+    const r = b.json<{ state: string; changed: boolean }>('RERUN');
+    assert.equal(r?.state, 'Success', JSON.stringify(r));
+    assert.equal(r.changed, false);
+  });
+});
