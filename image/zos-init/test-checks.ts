@@ -48,7 +48,7 @@ async function pluginCheck(): Promise<Record<string, unknown>> {
 
 /** What the node's network looks like, without the fields that move on their own (timers, lifetimes). */
 async function snapshot(): Promise<unknown> {
-  const volatile = /timer$|_life_time$|^expires$|^stats|^used$/;
+  const volatile = /timer$|_life_time$|^expires$|^stats|^used$|^tentative$/;
   const clean = (v: unknown): unknown => Array.isArray(v) ? v.map(clean)
     : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !volatile.test(k)).map(([k, x]) => [k, clean(x)])) : v;
   const out: Record<string, unknown> = {};

@@ -6,6 +6,10 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from '../../lib/exec.ts';
+import { makeNetns } from '../helpers/netns.ts';
+import { startOvs } from '../helpers/ovs.ts';
+import { startDnsmasq } from '../helpers/topology.ts';
 import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
 
 interface Status { phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
@@ -65,6 +69,41 @@ describe('image boots', { concurrency: true }, () => {
     assert.equal(s.phase, 'online', tail(b.lines));
     assert.equal(s.mode, 'ra');
     assert.ok(s.addresses?.some((a) => a.startsWith('2001:db8:1:')), JSON.stringify(s.addresses));
+  });
+
+  test('3 management VLAN 42 through a host OVS trunk: online on VLAN 42, zos VLAN-filtered, vlan:pub on the NIC', async (t) => {
+    // Host side, all inside test namespaces: OVS (userspace datapath) with the node's tap as a
+    // trunk port and dnsmasq behind an access port of VLAN 42.
+    const ovs = await startOvs(t);
+    await ovs.addBridge('br0');
+    const tap = 'ztap0';
+    await run('ip', ['-n', ovs.ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    await run('ip', ['-n', ovs.ns, 'link', 'set', tap, 'up']);
+    await ovs.vsctl('add-port', 'br0', tap);
+    const srv = await makeNetns(t, 'tsrv');
+    await run('ip', ['-n', ovs.ns, 'link', 'add', 'vsrv42', 'type', 'veth', 'peer', 'name', 'vpeer', 'netns', srv]);
+    await run('ip', ['-n', ovs.ns, 'link', 'set', 'vsrv42', 'up']);
+    await ovs.vsctl('add-port', 'br0', 'vsrv42', 'tag=42');
+    // The userspace datapath does not fill in offloaded checksums.
+    await run('nsenter', [`--net=/run/netns/${ovs.ns}`, '--', 'ethtool', '-K', 'vsrv42', 'tx', 'off'], { allowFailure: true });
+    await run('nsenter', [`--net=/run/netns/${srv}`, '--', 'ethtool', '-K', 'vpeer', 'tx', 'off'], { allowFailure: true });
+    await startDnsmasq(t, { node: srv, sw: srv, dir: ovs.dir }, { name: 'vpeer', peer: 'vpeer', mac: '' }, { net: '10.42.42', dns: ['10.42.42.1'] });
+    const b = await bootToEnd(t, { netns: ovs.ns, nics: [`tap,ifname=${tap},script=no,downscript=no`], append: 'vlan:priv=42 vlan:pub=43' });
+    const s = status(b);
+    assert.equal(s.phase, 'online', tail(b.lines));
+    assert.equal(s.nic, 'eth0');
+    assert.match(s.addresses?.[0] ?? '', /^10\.42\.42\.\d+\/24$/);
+    assert.deepEqual(s.gateways, ['10.42.42.1']);
+    type Vlans = { ifname: string; vlans: { vlan: number; flags?: string[] }[] }[];
+    const net = b.json<{ zos: { info_data?: { vlan_filtering?: number } }; vlans: Vlans }>('NET');
+    assert.equal(net?.zos?.info_data?.vlan_filtering, 1, JSON.stringify(net));
+    const on = (dev: string) => net!.vlans.find((v) => v.ifname === dev)?.vlans ?? [];
+    const untagged = (v: { flags?: string[] }) => (v.flags ?? []).includes('Egress Untagged');
+    assert.deepEqual(on('zos').map((v) => [v.vlan, (v.flags ?? []).includes('PVID'), untagged(v)]), [[42, true, true]], JSON.stringify(net!.vlans));
+    for (const vid of [42, 43]) {
+      const v = on('eth0').find((x) => x.vlan === vid);
+      assert.ok(v && !untagged(v), `VLAN ${vid} tagged on eth0: ${JSON.stringify(on('eth0'))}`);
+    }
   });
 
   test('4 static ip= on the command line, no DHCP anywhere', async (t) => {
