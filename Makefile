@@ -25,19 +25,34 @@ build: node_modules/.package-lock.json
 typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit
 
-# Every test; the kernel-touching ones make their own namespaces (run as root).
-test: build typecheck
+# Every test; the kernel-touching ones make their own namespaces (run as root). The boot
+# tests (test/image/, all of them: ~3-4 min on 2 cores) need the test image, built first.
+test: build typecheck image-test
 	$(NODE) --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT) $(TESTS)
 
-bench: build
+# Everything `make test` runs (the boot tests all fit in its budget, so they are the same).
+test-all: test
+
+bench: build image-test
 	$(NODE) --import tsx test/bench/run.ts
 
-demo: build
-	$(NODE) --import tsx test/demo/run.ts
+# The image booted in QEMU with three NICs, console streamed, a summary at the end. Uses the
+# real zinit when ../shared/zinit/zinit is there, the fallback init otherwise.
+demo: ZINIT = $(wildcard $(TEST_ZINIT))
+demo: image
+	ZOS_IMAGE='$(OUT)' $(NODE) --import tsx test/demo/image.ts
+
+# The agent alone in a throw-away namespace network (no QEMU).
+demo-netns: build
+	$(NODE) --import tsx test/demo/netns.ts
 
 # The appliance image (image/README.md): OUT/pxe/{vmlinuz,initrd.img,boot.ipxe}, OUT/usb.img.
 image: build
 	OUT='$(OUT)' ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/build.sh
+
+# Two builds, byte-identical artefacts (image/repro.sh).
+image-repro: build
+	ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/repro.sh
 
 # The image the boot tests (test/image/) use: the real zinit as PID 1 when present (a missing
 # one makes the zinit boot test fail, not the build), the test hook on every command line.

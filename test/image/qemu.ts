@@ -33,6 +33,8 @@ export interface BootOptions {
   /** Run QEMU in this namespace (tap NICs); default: a fresh one with only lo. */
   netns?: string;
   timeoutMs?: number;
+  /** Called with each console line as it comes (the demo streams them). */
+  onLine?: (l: Line) => void;
 }
 
 export interface Boot {
@@ -91,7 +93,9 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
     buf += d;
     let i: number;
     while ((i = buf.indexOf('\n')) >= 0) {
-      lines.push({ ms: Date.now() - t0, text: buf.slice(0, i).replace(/\r/g, '') });
+      const l = { ms: Date.now() - t0, text: buf.slice(0, i).replace(/\r/g, '') };
+      lines.push(l);
+      o.onLine?.(l);
       buf = buf.slice(i + 1);
     }
     for (const w of waiters) w();

@@ -1,4 +1,4 @@
-// `make demo`: a small namespace network (one NIC with a DHCP server among a silent and an
+// `make demo-netns`: a small namespace network (one NIC with a DHCP server among a silent and an
 // unplugged one, all veth, random namespace names), dist/internet.js run in it with its log
 // streamed, then `internet status` and zos's addresses and routes. Everything is torn down at
 // the end, on error and on Ctrl-C. Never touches the machine's own namespace.
