@@ -13,6 +13,8 @@ OUT=${OUT:-build/image}
 ZINIT=${ZINIT:-}
 CMDLINE=${CMDLINE:-}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
+# The version in /etc/os-release (and the UKI's .osrel): the commit, unless given.
+export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
 export LC_ALL=C TZ=UTC
 DEFAULT_CMDLINE="panic=10 console=ttyS0,115200"
 # Kernel modules the product needs (their dependencies come along through modules.dep).

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${OUT:-build/image-repro}
+# Both builds from the same commit and time, even if HEAD moves while they run.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD)}
 for n in a b; do
   OUT=$base/$n bash image/build.sh >/dev/null
   rm -rf "$base/$n/work"

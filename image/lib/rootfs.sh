@@ -96,5 +96,5 @@ build_rootfs() {
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
   printf 'PATH=/usr/bin\n' >"$root/etc/environment"
   : >"$root/etc/resolv.conf"
-  printf 'NAME="zos-network appliance"\nID=zos\nVERSION_ID=%s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo dev)" >"$root/etc/os-release"
+  printf 'NAME="zos-network appliance"\nID=zos\nVERSION_ID=%s\n' "$ZOS_VERSION" >"$root/etc/os-release"
 }

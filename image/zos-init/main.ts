@@ -30,6 +30,10 @@ async function init(): Promise<void> {
   // The socket first: the agent checks it before it changes anything.
   await serveSocket(sup, CONFIG_DIR, SOCKET);
   out(`zos-init: fallback init serving ${SOCKET}`);
+  // Stopped (a test, or PID 1 going down): stop every unit first, as zinit does.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => { void sup.stopAll().then(() => process.exit(0)); });
+  }
   const names = (await readdir(CONFIG_DIR)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
   for (const n of names) {
     try { sup.add(await loadUnit(CONFIG_DIR, n)); } catch (err) { out(`zos-init: skipping ${n}: ${(err as Error).message}`); }

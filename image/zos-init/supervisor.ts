@@ -117,6 +117,16 @@ export class Supervisor {
     }
   }
 
+  /** Stops every unit (SIGTERM to each process group); resolves once all have exited or after `ms`. */
+  async stopAll(ms = 5000): Promise<void> {
+    const running = [...this.services.values()].filter((s) => s.child);
+    for (const s of this.services.values()) this.stop(s.unit.name);
+    await Promise.race([
+      Promise.all(running.map((s) => new Promise((r) => { if (!s.child) r(null); else s.child.once('exit', r); }))),
+      new Promise((r) => setTimeout(r, ms)),
+    ]);
+  }
+
   /** `forget`: only a stopped unit with nothing running. */
   forget(name: string): void {
     const s = this.get(name);
