@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { boot, IMAGE, milestones } from '../image/qemu.ts';
+import { cleanups } from '../demo/cleanups.ts';
 
 export const title = 'image boot';
 
@@ -12,8 +13,7 @@ type Path = 'direct' | 'pxe' | 'usb';
 const KEYS = ['kernel', 'init', 'agentStart', 'online', 'pluginServing'] as const;
 
 async function once(path: Path): Promise<Record<string, number | undefined>> {
-  const cleanups: (() => unknown)[] = [];
-  const ctx = { after: (fn: () => unknown) => { cleanups.push(fn); } };
+  const { ctx, teardown } = cleanups();
   try {
     const nic = path === 'pxe' ? `user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe` : 'user';
     const b = await boot(ctx, { path, nics: [nic] });
@@ -22,7 +22,7 @@ async function once(path: Path): Promise<Record<string, number | undefined>> {
     await b.waitFor(/ovs-plugin-serving/, 20_000).catch(() => undefined);
     return milestones(b);
   } finally {
-    for (const fn of cleanups.reverse()) await fn();
+    await teardown();
   }
 }
 

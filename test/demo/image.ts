@@ -4,18 +4,9 @@
 // online, and the plugin commands run inside the node with their answers. The node powers
 // itself off (zos.test=poweroff); QEMU and its namespace are removed, also on Ctrl-C.
 import { boot, milestones, silentNic } from '../image/qemu.ts';
+import { cleanups } from './cleanups.ts';
 
-const cleanups: (() => unknown)[] = [];
-const ctx = { after: (fn: () => unknown) => { cleanups.push(fn); } };
-let tornDown = false;
-
-async function teardown(): Promise<void> {
-  if (tornDown) return;
-  tornDown = true;
-  for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (err) { console.error(`demo: cleanup failed: ${String(err)}`); }
-  }
-}
+const { ctx, teardown } = cleanups('demo: QEMU and its namespace removed');
 
 async function main(): Promise<void> {
   console.log(`=== booting ${process.env.ZOS_IMAGE ?? 'build/image'} in QEMU (TCG): eth0 silent, eth1 no carrier, eth2 user network`);
