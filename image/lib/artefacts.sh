@@ -18,7 +18,7 @@ make_ipxe() {
 align() { echo $(( ($1 + 0xfff) / 0x1000 * 0x1000 )); }
 
 # Unified kernel image: systemd-boot's EFI stub with .osrel/.cmdline/.linux/.initrd sections
-# (Debian has no ukify), then a FAT disk holding it as EFI/BOOT/BOOTX64.EFI.
+# (Debian has no ukify; objcopy's time stamp replaced by SOURCE_DATE_EPOCH), then a FAT disk holding it as EFI/BOOT/BOOTX64.EFI.
 make_usb() {
   local kernel=$1 initrd=$2 cmdline=$3 dir=$4 out=$5 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
   local end osrel cmd linux initrd_at size kb
@@ -39,6 +39,7 @@ make_usb() {
     --add-section .linux="$kernel" --change-section-vma .linux="$(printf 0x%x "$linux")" \
     --add-section .initrd="$initrd" --change-section-vma .initrd="$(printf 0x%x "$initrd_at")" \
     "$stub" "$dir/BOOTX64.EFI"
+  node "$here/lib/pe-timestamp.mjs" "$dir/BOOTX64.EFI"
   touch -d "@$SOURCE_DATE_EPOCH" "$dir/BOOTX64.EFI"
   size=$(stat -c %s "$dir/BOOTX64.EFI")
   kb=$(( (size / 1024 + 4096) / 1024 * 1024 + 1024 ))
