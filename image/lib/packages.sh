@@ -6,6 +6,10 @@
 BUILD_PACKAGES=(busybox-static dash iproute2 ndisc6 util-linux procps kmod
   openvswitch-switch openvswitch-common cpio zstd dosfstools mtools binutils systemd-boot-efi)
 
+# IMAGE_EXTRA_PACKAGES (space-separated) adds to the list (the build test uses it).
+# shellcheck disable=SC2206
+BUILD_PACKAGES+=(${IMAGE_EXTRA_PACKAGES:-})
+
 # Installs what is missing; names the package that could not be installed and fails.
 ensure_build_packages() {
   local p missing=()

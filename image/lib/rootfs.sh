@@ -65,7 +65,7 @@ build_rootfs() {
   chmod 0755 "$root/usr/bin/rdisc6"
   copy_exe /usr/bin/kmod /usr/bin/kmod
   for d in modprobe depmod insmod rmmod lsmod modinfo; do ln -s kmod "$root/usr/bin/$d"; done
-  for d in ovs-vswitchd ovsdb-server ovsdb-tool ovs-vsctl ovs-appctl ovsdb-client ovs-ofctl ovs-dpctl; do
+  for d in ovs-vswitchd ovsdb-server ovsdb-tool ovs-vsctl ovs-appctl ovsdb-client; do
     copy_exe "$(command -v "$d" || echo "/usr/sbin/$d")" "/usr/bin/$d"
   done
   install -D -m 0644 /usr/share/openvswitch/vswitch.ovsschema "$root/usr/share/openvswitch/vswitch.ovsschema"
@@ -90,6 +90,8 @@ build_rootfs() {
   install -m 0755 "$here/init" "$root/init"
   install -D -m 0755 "$here/test-hook.sh" "$root/usr/lib/zos/test-hook.sh"
   copy_modules "$kdir" "$kver"
+  # /init loads these (one list: MODULES in build.sh).
+  printf '%s\n' "${MODULES[@]}" >"$root/etc/modules"
 
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
   printf 'root:x:0:\n' >"$root/etc/group"

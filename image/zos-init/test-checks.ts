@@ -38,7 +38,7 @@ async function pluginCheck(): Promise<Record<string, unknown>> {
     return { ok: false, waitedMs, answers, error: (err as Error).message, code: (err as { code?: string }).code };
   }
   const dp = await run('ovs-vsctl', ['--timeout=10', 'get', 'bridge', 'zt0', 'datapath_type'], { allowFailure: true });
-  const dpctl = await run('ovs-dpctl', ['show'], { allowFailure: true });
+  const dpctl = await run('ovs-appctl', ['-t', '/var/run/openvswitch/ovs-vswitchd.ctl', 'dpctl/show'], { allowFailure: true });
   const link = await run('ip', ['-j', 'link', 'show', 'dev', 'zt0'], { allowFailure: true });
   return {
     ok: true, waitedMs, commandsMs: Date.now() - t0 - waitedMs, answers,
