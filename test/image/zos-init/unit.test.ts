@@ -18,7 +18,7 @@ test('every unit the image ships parses, with the exec zinit would run', () => {
   assert.equal(ovsdb.exec[1], '-c');
   assert.equal(ovsdb.exec.length, 3);
   assert.match(ovsdb.exec[2]!, /ovsdb-tool transact "\$db" '\["Open_vSwitch"/);
-  assert.deepEqual(ovsdb.after, ['udev-trigger']);
+  assert.deepEqual(ovsdb.after, ['internet']);
   assert.ok(ovsdb.test);
   const internet = parseUnit('internet', readFileSync('zinit/internet.yaml', 'utf8'));
   assert.deepEqual(internet.exec, ['node', '/usr/lib/zos/internet.js']);
