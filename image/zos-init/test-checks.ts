@@ -62,6 +62,10 @@ async function snapshot(): Promise<unknown> {
 
 async function rerunCheck(): Promise<Record<string, unknown>> {
   const zinit = new ZinitClient('/var/run/zinit.sock', 5000);
+  // Let the units that start after internet (OVS, the plugin) settle first: their links are
+  // not the agent's doing.
+  const settle = Date.now();
+  while (Date.now() - settle < 60_000 && Object.values(await zinit.list()).some((st) => st === 'Spawned' || st === 'Blocked')) await sleep(200);
   const before = JSON.stringify(await snapshot());
   const mtime0 = statSync(STATUS).mtimeMs;
   const t0 = Date.now();
