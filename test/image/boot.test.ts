@@ -12,7 +12,8 @@ import { startOvs } from '../helpers/ovs.ts';
 import { startDnsmasq } from '../helpers/topology.ts';
 import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
 
-interface Status { phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
+interface Probe { nic: string; state: string; carrierAtMs?: number }
+interface Status { probes?: Probe[]; phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
 interface Services { list: Record<string, string>; dhcpZos: { state: string; pid: number } | null; dhcpZosCmdline: string[] }
 
 const slot = limiter(Number(process.env.BOOT_CONCURRENCY ?? 2));
@@ -64,6 +65,9 @@ describe('image boots', { concurrency: true }, () => {
     assert.equal(s.mode, 'dhcp');
     assert.deepEqual(s.addresses, ['10.0.2.15/24']);
     assert.deepEqual(s.gateways, ['10.0.2.2']);
+    const probe = (nic: string) => s.probes?.find((p) => p.nic === nic);
+    assert.equal(probe('eth1')?.carrierAtMs, undefined, `eth1 has no carrier: ${JSON.stringify(probe('eth1'))}`);
+    assert.ok(probe('eth0')?.carrierAtMs !== undefined, `eth0 has carrier: ${JSON.stringify(probe('eth0'))}`);
     const sv = b.json<Services>('SERVICES');
     assert.equal(sv?.dhcpZos?.state, 'Running', JSON.stringify(sv));
     assert.ok(sv!.dhcpZos!.pid > 0);
