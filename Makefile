@@ -38,28 +38,39 @@ bench: build image-test
 
 # The image booted in QEMU with three NICs, console streamed, a summary at the end. Uses the
 # real zinit when ../shared/zinit/zinit is there, the fallback init otherwise.
-demo: ZINIT = $(wildcard $(TEST_ZINIT))
-demo: image
-	ZOS_IMAGE='$(OUT)' $(NODE) --import tsx test/demo/image.ts
+demo: export ZOS_IMAGE := $(OUT)
+demo: build
+	$(MAKE) --no-print-directory image ZINIT=$(if $(ZINIT),$(ZINIT),$(wildcard $(TEST_ZINIT)))
+	$(NODE) --import tsx test/demo/image.ts
 
 # The agent alone in a throw-away namespace network (no QEMU).
 demo-netns: build
 	$(NODE) --import tsx test/demo/netns.ts
 
 # The appliance image (image/README.md): OUT/pxe/{vmlinuz,initrd.img,boot.ipxe}, OUT/usb.img.
+# (The inputs go to the script through the environment, never through a shell string.)
+image: export OUT := $(OUT)
+image: export ZINIT := $(ZINIT)
+image: export CMDLINE := $(CMDLINE)
 image: build
-	OUT='$(OUT)' ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/build.sh
+	bash image/build.sh
 
 # Two builds, byte-identical artefacts (image/repro.sh).
+image-repro: export ZINIT := $(ZINIT)
+image-repro: export CMDLINE := $(CMDLINE)
 image-repro: build
-	ZINIT='$(ZINIT)' CMDLINE='$(CMDLINE)' bash image/repro.sh
+	bash image/repro.sh
 
 # The image the boot tests (test/image/) use: the real zinit as PID 1 when present (a missing
-# one makes the zinit boot test fail, not the build), the test hook on every command line.
+# one makes the zinit boot test fail, not the build), the test hook on every command line
+# (PXE and USB boot with this one; it also checks the plugin there).
 TEST_IMAGE := build/image-test
 TEST_ZINIT ?= ../shared/zinit/zinit
+image-test: export OUT := $(TEST_IMAGE)
+image-test: export ZINIT := $(wildcard $(TEST_ZINIT))
+image-test: export CMDLINE := zos.test=poweroff zos.test.plugin
 image-test: build
-	OUT='$(TEST_IMAGE)' ZINIT='$(wildcard $(TEST_ZINIT))' CMDLINE='zos.test=poweroff' bash image/build.sh
+	bash image/build.sh
 
 # Debian packages the tests and the demo need (CI and a fresh machine).
 deps:

@@ -2,6 +2,7 @@
 // QEMU start to the kernel's first line, /init, the agent's start, online, the plugin serving,
 // median of BENCH_BOOTS boots (default 3) per path; and the image sizes. Needs the test image
 // (`make image-test`: the hook powers each node off; PXE and USB use its built-in command line).
+// Run alone: `node --import tsx test/bench/run.ts 'image boot'` (BENCH_BOOTS=n).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { boot, IMAGE, milestones } from '../image/qemu.ts';
@@ -16,10 +17,10 @@ async function once(path: Path): Promise<Record<string, number | undefined>> {
   const { ctx, teardown } = cleanups();
   try {
     const nic = path === 'pxe' ? `user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe` : 'user';
-    const b = await boot(ctx, { path, nics: [nic] });
+    // zos.test.plugin (built into the test image's PXE/USB command line) holds STATUS back
+    // until the plugin serves.
+    const b = await boot(ctx, { path, nics: [nic], append: 'zos.test.plugin' });
     await b.waitFor(/STATUS \{/, 300_000);
-    // The plugin may start serving after the status line; give it a moment.
-    await b.waitFor(/ovs-plugin-serving/, 20_000).catch(() => undefined);
     return milestones(b);
   } finally {
     await teardown();

@@ -1,7 +1,8 @@
 // Boot tests of the appliance image under QEMU (TCG): the whole product on virtual hardware
 // with the kernel features the development machines lack (802.1Q, VLAN filtering, the OVS
 // kernel datapath). Each boot has its own temp dir and namespace; at most two run at once.
-// The image is `make image-test` (ZINIT=../shared/zinit/zinit, CMDLINE=zos.test=poweroff).
+// The image is `make image-test` (ZINIT=../shared/zinit/zinit, CMDLINE="zos.test=poweroff
+// zos.test.plugin": PXE and USB boot with that command line).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -39,6 +40,20 @@ function rerunDiff(r: { before?: string; after?: string }): string {
   const a = JSON.parse(r.after) as Record<string, unknown>;
   return Object.keys(b).filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]))
     .map((k) => `${k}:\n before ${JSON.stringify(b[k])}\n after  ${JSON.stringify(a[k])}`).join('\n');
+}
+
+interface Plugin { ok: boolean; answers: Record<string, unknown>; datapathType: string; kernelDatapath: string; kernelLink: boolean }
+
+/** The plugin answered over its socket and the bridge is in the kernel datapath. */
+function assertPlugin(b: Boot): void {
+  const p = b.json<Plugin>('PLUGIN');
+  assert.ok(p?.ok, JSON.stringify(p));
+  assert.equal(p.answers.bridgeAdd, null);
+  assert.equal(p.answers.vlanEnsure, 'vlbr42');
+  assert.equal(p.answers.vlanEnsureAgain, 'vlbr42');
+  assert.match(p.datapathType, /^("system"|""|system)$/);
+  assert.match(p.kernelDatapath, /system@ovs-system[\s\S]*zt0/);
+  assert.ok(p.kernelLink, 'zt0 is a kernel link (OVS internal port)');
 }
 
 function status(b: Boot): Status {
@@ -131,24 +146,19 @@ describe('image boots', { concurrency: true }, () => {
   test('5 PXE: QEMU iPXE fetches boot.ipxe, kernel and initrd over TFTP', async (t) => {
     const b = await bootToEnd(t, { path: 'pxe', nics: [`user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe`] });
     assert.equal(status(b).phase, 'online', tail(b.lines));
+    assertPlugin(b);
   });
 
   test('6 USB: OVMF boots usb.img (UKI as EFI/BOOT/BOOTX64.EFI)', async (t) => {
     const b = await bootToEnd(t, { path: 'usb', nics: [USER] });
     assert.equal(status(b).phase, 'online', tail(b.lines));
+    assertPlugin(b);
   });
 
   test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', async (t) => {
     const b = await bootToEnd(t, { nics: [USER], append: 'zos.test.plugin zos.test.rerun' });
     assert.equal(status(b).phase, 'online', tail(b.lines));
-    const p = b.json<{ ok: boolean; answers: Record<string, unknown>; datapathType: string; kernelDatapath: string; kernelLink: boolean }>('PLUGIN');
-    assert.ok(p?.ok, JSON.stringify(p));
-    assert.equal(p.answers.bridgeAdd, null);
-    assert.equal(p.answers.vlanEnsure, 'vlbr42');
-    assert.equal(p.answers.vlanEnsureAgain, 'vlbr42');
-    assert.match(p.datapathType, /^("system"|""|system)$/);
-    assert.match(p.kernelDatapath, /system@ovs-system[\s\S]*zt0/);
-    assert.ok(p.kernelLink, 'zt0 is a kernel link (OVS internal port)');
+    assertPlugin(b);
     const r = b.json<{ ms: number; state: string; changed: boolean; before?: string; after?: string }>('RERUN');
     assert.equal(r?.state, 'Success', JSON.stringify(r));
     assert.equal(r.changed, false, rerunDiff(r));
