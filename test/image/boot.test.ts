@@ -18,6 +18,8 @@ interface Status { probes?: Probe[]; phase: string; nic?: string; mode?: string;
 interface Services { list: Record<string, string>; dhcpZos: { state: string; pid: number } | null; dhcpZosCmdline: string[] }
 
 const slot = limiter(Number(process.env.BOOT_CONCURRENCY ?? 2));
+// A boot waits for its slot, then takes 15-120 s (TCG on a loaded machine): not the suite's 5 min.
+const LONG = { timeout: 15 * 60_000 };
 const USER = 'user';
 
 /** Boots, waits for the node to power itself off, returns the boot (STATUS is on its console). */
@@ -67,7 +69,7 @@ describe('image boots', { concurrency: true }, () => {
     for (const f of ['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe', 'usb.img']) assert.ok(existsSync(join(IMAGE, f)), `${IMAGE}/${f} missing: make image-test`);
   });
 
-  test('1 direct boot, three NICs: silent, no carrier, user net; the agent picks the third, dhcp-zos under the real zinit', async (t) => {
+  test('1 direct boot, three NICs: silent, no carrier, user net; the agent picks the third, dhcp-zos under the real zinit', LONG, async (t) => {
     assert.ok(existsSync(ZINIT), `zinit binary ${ZINIT} missing (set ZINIT=path)`);
     const b = await bootToEnd(t, { nics: [silentNic(), silentNic(), USER], paused: true }, async (b) => {
       await b.hmp('set_link n1 off');
@@ -91,7 +93,7 @@ describe('image boots', { concurrency: true }, () => {
     t.diagnostic(`online ${m.online} ms after QEMU start (agent ${s.totalMs} ms)`);
   });
 
-  test('2 IPv6-only network: online through router advertisement', async (t) => {
+  test('2 IPv6-only network: online through router advertisement', LONG, async (t) => {
     const b = await bootToEnd(t, { nics: ['user,ipv4=off,ipv6=on,ipv6-net=2001:db8:1::/64'] });
     const s = status(b);
     assert.equal(s.phase, 'online', tail(b.lines));
@@ -99,7 +101,7 @@ describe('image boots', { concurrency: true }, () => {
     assert.ok(s.addresses?.some((a) => a.startsWith('2001:db8:1:')), JSON.stringify(s.addresses));
   });
 
-  test('3 management VLAN 42 through a host OVS trunk: online on VLAN 42, zos VLAN-filtered, vlan:pub on the NIC', async (t) => {
+  test('3 management VLAN 42 through a host OVS trunk: online on VLAN 42, zos VLAN-filtered, vlan:pub on the NIC', LONG, async (t) => {
     // Host side, all inside test namespaces: OVS (userspace datapath) with the node's tap as a
     // trunk port and dnsmasq behind an access port of VLAN 42.
     const ovs = await startOvs(t);
@@ -134,7 +136,7 @@ describe('image boots', { concurrency: true }, () => {
     }
   });
 
-  test('4 static ip= on the command line, no DHCP anywhere', async (t) => {
+  test('4 static ip= on the command line, no DHCP anywhere', LONG, async (t) => {
     const b = await bootToEnd(t, { nics: [silentNic()], append: 'ip=10.9.8.7::10.9.8.1:255.255.255.0:node1:eth0:off' });
     const s = status(b);
     assert.equal(s.phase, 'online', tail(b.lines));
@@ -143,19 +145,19 @@ describe('image boots', { concurrency: true }, () => {
     assert.deepEqual(s.gateways, ['10.9.8.1']);
   });
 
-  test('5 PXE: QEMU iPXE fetches boot.ipxe, kernel and initrd over TFTP', async (t) => {
+  test('5 PXE: QEMU iPXE fetches boot.ipxe, kernel and initrd over TFTP', LONG, async (t) => {
     const b = await bootToEnd(t, { path: 'pxe', nics: [`user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe`] });
     assert.equal(status(b).phase, 'online', tail(b.lines));
     assertPlugin(b);
   });
 
-  test('6 USB: OVMF boots usb.img (UKI as EFI/BOOT/BOOTX64.EFI)', async (t) => {
+  test('6 USB: OVMF boots usb.img (UKI as EFI/BOOT/BOOTX64.EFI)', LONG, async (t) => {
     const b = await bootToEnd(t, { path: 'usb', nics: [USER] });
     assert.equal(status(b).phase, 'online', tail(b.lines));
     assertPlugin(b);
   });
 
-  test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', async (t) => {
+  test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', LONG, async (t) => {
     const b = await bootToEnd(t, { nics: [USER], append: 'zos.test.plugin zos.test.rerun' });
     assert.equal(status(b).phase, 'online', tail(b.lines));
     assertPlugin(b);
@@ -166,7 +168,7 @@ describe('image boots', { concurrency: true }, () => {
     t.diagnostic(`rerun of internet: ${r.ms} ms`);
   });
 
-  test('fallback init (no zinit): units run in order, dhcp-zos spawned through its socket, rerun works', async (t) => {
+  test('fallback init (no zinit): units run in order, dhcp-zos spawned through its socket, rerun works', LONG, async (t) => {
     const b = await bootToEnd(t, { nics: [USER], append: 'zos.init=fallback zos.test.rerun' });
     assert.ok(b.at(/fallback init serving/), tail(b.lines));
     assert.equal(status(b).phase, 'online', tail(b.lines));

@@ -103,7 +103,7 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => { stderr += d; });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => { for (const w of waiters) w(); res(code); }));
-  const timeoutMs = o.timeoutMs ?? 240_000;
+  const timeoutMs = o.timeoutMs ?? 400_000;
   const waitFor = (re: RegExp, ms = timeoutMs) => new Promise<Line>((res, rej) => {
     const check = () => {
       const l = lines.find((x) => re.test(x.text));
