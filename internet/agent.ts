@@ -1,11 +1,14 @@
-// The agent's run, start to exit: recover probe namespaces, check input, keep a configured
-// node as it is, repair a half-built one, else discover (or take ip=), build zos, apply, hand
-// off to zinit. It never gives up on the network (a oneshot exiting non-zero blocks every
-// dependent forever): failures retry with capped backoff while the status file stays current.
+// The agent's run, start to exit, as named phases: recover probe namespaces, check input,
+// keep a configured node as it is, take a half-built zos apart, bring the network up (discover
+// or take ip=, build zos, apply), hand off to zinit. It never gives up on the network (a
+// oneshot exiting non-zero blocks every dependent forever): failures retry with capped backoff
+// while the status file stays current.
 import { dirname, join } from 'node:path';
+import { backoffDelay, sleep, type Backoff } from '../lib/backoff.ts';
 import { AppError, toAppError } from '../lib/errors.ts';
-import { listLinks } from '../lib/ip.ts';
+import { getLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
+import { SELF } from '../lib/netns.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
 import { BridgeError, dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
@@ -21,166 +24,226 @@ export const EXIT = { ONLINE: 0, INTERNAL: 1, BAD_INPUT: 2, UNSUPPORTED: 3, ABOR
 /** Errors that retrying cannot fix: the kernel cannot do what the command line asks, or zos is not ours. */
 const FATAL = new Set(['EVLANFILTER', 'EVLAN_UNSUPPORTED', 'EZOSNOTBRIDGE']);
 
+/** Backoff between attempts of a phase: 0.5 s x1.5 each time, capped at 30 s, +-20 % jitter. */
+export const RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, factor: 1.5, jitter: [0.8, 1.2] };
+
 /** Discovery as the agent uses it (discover.ts; tests pass a stand-in). */
 export interface AgentDeps {
   discover(opts: DiscoverOptions): Promise<DiscoverResult>;
   recoverProbeNamespaces(log: Logger): Promise<string[]>;
 }
 
-/** Backoff before retry `n` (1-based): 0.5 s x1.5 each time, capped at `capMs`, +-20 % jitter. */
-export function retryDelay(n: number, capMs = 30_000, rnd = Math.random): number {
-  const base = Math.min(500 * 1.5 ** (n - 1), capMs);
-  return Math.round(base * (0.8 + 0.4 * rnd()));
+/** What every phase shares: input, logger, status file, abort signal, and the exits. */
+interface Run {
+  cli: CliOptions;
+  deps: AgentDeps;
+  log: Logger;
+  signal: AbortSignal;
+  status: StatusWriter;
+  st(patch: Partial<AgentStatus>): Promise<void>;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => { clearTimeout(t); reject(signal.reason); };
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** What the network phase made: what is on zos, on which NIC, and why that one. */
+interface Network { applied: Applied; nic: string; mac: string; reason: string }
 
 /** Runs the agent; resolves with the exit code. */
 export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, signal: AbortSignal): Promise<number> {
   const status = new StatusWriter(cli.status);
-  const st = (patch: Partial<AgentStatus>) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) }));
-  const errorOf = (err: unknown) => { const e = toAppError(err); return { code: e.code, message: e.message }; };
+  const run: Run = {
+    cli, deps, log, signal, status,
+    st: (patch) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
+  };
   log.info('start', { pid: process.pid, nics: cli.nics?.join(','), status: cli.status });
-  void st({ phase: 'recovering' });
-  const recovered = await deps.recoverProbeNamespaces(log);
-  if (recovered.length) log.info('recovered-nics', { nics: recovered.join(',') });
+  await recover(run);
+  const pre = await checkInput(run);
+  if (typeof pre === 'number') return pre;
+  const zs = await inspect(run);
+  const kept = await keepConfigured(run, pre, zs);
+  if (kept !== undefined) return kept;
+  const repaired = await takeApartHalfBuilt(run, zs);
+  if (repaired !== undefined) return repaired;
+  const discovery = new DiscoveryHandle();
+  try {
+    const net = await withRetry(run, 'network', (attempt) => bringUpNetwork(run, pre, discovery, attempt));
+    if (typeof net === 'number') return net;
+    // zos has its route: the other NICs come home now, beside the hand-off (which may retry
+    // for a long time if zinit does not answer; they must not wait in their namespaces for it).
+    void discovery.close();
+    return await handOff(run, pre, net.applied, net.nic, net.mac, { reason: net.reason });
+  } finally {
+    await discovery.close(); // nothing is left in a probe namespace when the agent exits
+  }
+}
 
+/** Phase 1: NICs a killed agent left in probe namespaces come home before anything else. */
+async function recover(run: Run): Promise<void> {
+  void run.st({ phase: 'recovering' });
+  const recovered = await run.deps.recoverProbeNamespaces(run.log);
+  if (recovered.length) run.log.info('recovered-nics', { nics: recovered.join(',') });
+}
+
+/** Phase 2: all input checked before anything changes; bad input exits 2 naming it. */
+async function checkInput(run: Run): Promise<Preflight | number> {
   let pre: Preflight;
   try {
-    pre = await preflight(cli);
+    pre = await preflight(run.cli);
   } catch (err) {
     const e = toAppError(err);
-    log.error('bad-input', { code: e.code, error: e.message });
+    run.log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
-    await st({ phase: 'failed', error: errorOf(e) });
+    await run.st({ phase: 'failed', error: errorOf(e) });
     return e.code === 'EINTERNAL' ? EXIT.INTERNAL : EXIT.BAD_INPUT;
   }
-  const { kernel, client } = pre;
-  log.setDebug(kernel.debug);
-  log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
-
-  // dhcp-zos's hook script lives beside the status file (/run/internet on a node: tmpfs, per boot).
-  const dhcpSpec = (leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
-  const finish = async (applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> => {
-    await st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
-    const done = await withRetry('handoff', async () => applied.leasedIp !== undefined
-      ? handoff(client, cli.zinitDir, dhcpSpec(applied.leasedIp), log)
-      : (await removeDhcpZos(client, cli.zinitDir, log)) ? 'removed' : 'none');
-    if (typeof done === 'number') return done;
-    await st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
-    log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
-    return EXIT.ONLINE;
-  };
-
-  // Retries `step` with capped backoff until it works; returns an exit code if it must stop.
-  const withRetry = async <T>(what: string, step: (attempt: number) => Promise<T>): Promise<T | number> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await step(attempt);
-      } catch (err) {
-        if (signal.aborted) return aborted();
-        const e = toAppError(err);
-        if (FATAL.has(e.code)) return stop(e, what);
-        const delay = retryDelay(attempt);
-        log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
-        await st({ phase: 'retrying', attempt, error: errorOf(e) });
-        try { await sleep(delay, signal); } catch { return aborted(); }
-      }
-    }
-  };
-  // Gives up on something retrying cannot fix: exit 3 (FATAL codes) or 1, the status says why.
-  const stop = async (err: unknown, step: string): Promise<number> => {
-    const e = toAppError(err);
-    log.error('cannot-continue', { step, code: e.code, error: e.message });
-    process.stderr.write(`internet: ${e.message}\n`);
-    await st({ phase: 'failed', error: errorOf(e) });
-    return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
-  };
-  const aborted = async (): Promise<number> => {
-    log.info('aborted', { reason: String(signal.reason?.message ?? signal.reason) });
-    await st({ phase: 'aborted' });
-    return EXIT.ABORTED;
-  };
-
-  // 1. Already configured? Then check, fix only a missing hand-off, and exit.
-  await st({ phase: 'checking' });
-  const zs = await readZosState(undefined);
-  if (isOnline(zs) && portMatchesPin(zs, kernel.pin) && staticMatches(zs, kernel.static)) {
-    const port = zs.ports[0]!;
-    const applied: Applied = {
-      mode: kernel.static ? 'static' : zs.default4 ? 'dhcp' : 'ra', addresses: [...zs.v4, ...zs.v6],
-      gateways: [zs.default4, zs.default6].filter((g): g is string => !!g), dns: [],
-      ...(!kernel.static && zs.default4 ? { leasedIp: zs.v4[0]!.split('/')[0]! } : {}),
-    };
-    if (applied.leasedIp === undefined || await dhcpZosInPlace(client, cli.zinitDir, dhcpSpec(applied.leasedIp))) {
-      await st({ phase: 'online', nic: port.name, mac: zs.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
-        reason: 'already configured', handoff: 'unchanged', totalMs: status.now() });
-      log.info('already-configured', { nic: port.name, address: applied.addresses.join(','), totalMs: status.now() });
-      return EXIT.ONLINE;
-    }
-    log.info('repair', { what: 'zos is online but dhcp-zos is not registered: hand-off only' });
-    return finish(applied, port.name, zs.mac ?? '', { reason: 'repaired hand-off' });
-  }
-  if (zs.exists) {
-    try {
-      if (zs.kind !== 'bridge') throw new BridgeError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${zs.kind}): not ours to take apart`);
-      log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
-        addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
-      await dismantleZos(undefined, log);
-    } catch (err) {
-      return stop(err, 'repair');
-    }
-  }
-
-  // 2. Find the network (or take ip=), build zos, apply; retried until it works.
-  let othersHome: (() => Promise<void>) | undefined;
-  const net = await withRetry('network', async (attempt) => {
-    await othersHome?.(); // a previous attempt's losing NICs are home before probing again
-    await st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
-    let nic: string, mac: string, reason: string;
-    let choice: DiscoverResult['choice'] | undefined;
-    if (kernel.static) {
-      nic = kernel.static.device;
-      const [link] = await listLinks(undefined, nic);
-      if (!link?.address) throw new AppError('ENONIC', `ip= device "${nic}" has gone`);
-      mac = link.address;
-      reason = 'static ip= on the kernel command line';
-    } else {
-      const r = await deps.discover({ nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
-        now: () => status.now(), onProgress: (probes) => { void st({ probes }); } });
-      await st({ probes: r.probes });
-      othersHome = r.othersHome;
-      choice = r.choice;
-      ({ nic, mac, reason } = choice);
-    }
-    signal.throwIfAborted();
-    await st({ phase: 'configuring', nic, mac, reason });
-    try {
-      await ensureZosBridge({ nic, mac, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, log });
-      signal.throwIfAborted();
-      const o = { nic, resolvConf: cli.resolvConf, log };
-      const applied = choice ? await applyChoice(o, choice) : await applyStatic(o, kernel.static!);
-      return { applied, nic, mac, reason };
-    } catch (err) {
-      await dismantleZos(undefined, log).catch(() => {});
-      throw err;
-    }
-  });
-  if (typeof net === 'number') { await othersHome?.(); return net; }
-  // zos has its route: the other NICs come home now, beside the hand-off (which may retry for
-  // a long time if zinit does not answer; they must not wait in their namespaces for it).
-  const others = othersHome?.();
-  const code = await finish(net.applied, net.nic, net.mac, { reason: net.reason });
-  await others; // nothing is left in a probe namespace when the agent exits
-  return code;
+  const { kernel } = pre;
+  run.log.setDebug(kernel.debug);
+  run.log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
+  return pre;
 }
+
+/** Phase 3: what is on the node already (zos complete, half-built, or absent). */
+async function inspect(run: Run): Promise<ZosState> {
+  await run.st({ phase: 'checking' });
+  return readZosState(SELF);
+}
+
+/** Phase 4: a node already online as asked is kept; only a missing hand-off is fixed. */
+async function keepConfigured(run: Run, pre: Preflight, zs: ZosState): Promise<number | undefined> {
+  const { kernel, client } = pre;
+  if (!(isOnline(zs) && portMatchesPin(zs, kernel.pin) && staticMatches(zs, kernel.static))) return undefined;
+  const port = zs.ports[0]!;
+  const applied: Applied = {
+    mode: kernel.static ? 'static' : zs.default4 ? 'dhcp' : 'ra', addresses: [...zs.v4, ...zs.v6],
+    gateways: [zs.default4, zs.default6].filter((g): g is string => !!g), dns: [],
+    ...(!kernel.static && zs.default4 ? { leasedIp: zs.v4[0]!.split('/')[0]! } : {}),
+  };
+  if (applied.leasedIp === undefined || await dhcpZosInPlace(client, run.cli.zinitDir, dhcpSpec(run.cli, applied.leasedIp))) {
+    await run.st({ phase: 'online', nic: port.name, mac: zs.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
+      reason: 'already configured', handoff: 'unchanged', totalMs: run.status.now() });
+    run.log.info('already-configured', { nic: port.name, address: applied.addresses.join(','), totalMs: run.status.now() });
+    return EXIT.ONLINE;
+  }
+  run.log.info('repair', { what: 'zos is online but dhcp-zos is not registered: hand-off only' });
+  return handOff(run, pre, applied, port.name, zs.mac ?? '', { reason: 'repaired hand-off' });
+}
+
+/** Phase 5: a half-built zos (ours: a bridge) is taken apart to start over; anything else stops. */
+async function takeApartHalfBuilt(run: Run, zs: ZosState): Promise<number | undefined> {
+  if (!zs.exists) return undefined;
+  try {
+    if (zs.kind !== 'bridge') throw new BridgeError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${zs.kind}): not ours to take apart`);
+    run.log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
+      addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
+    await dismantleZos(SELF, run.log);
+    return undefined;
+  } catch (err) {
+    return stop(run, err, 'repair');
+  }
+}
+
+/**
+ * The latest discovery of this run: its losing NICs stay in their namespaces until close()
+ * (after zos is online) or the next discovery, which closes the one before it first.
+ */
+class DiscoveryHandle {
+  private current: DiscoverResult | undefined;
+
+  /** Discovers again, after the previous attempt's NICs are home. */
+  async next(deps: AgentDeps, opts: DiscoverOptions): Promise<DiscoverResult> {
+    await this.close();
+    this.current = await deps.discover(opts);
+    return this.current;
+  }
+
+  /** Brings the latest discovery's NICs home; idempotent, never rejects. */
+  close(): Promise<void> {
+    return this.current?.close() ?? Promise.resolve();
+  }
+}
+
+/** Phase 6, one attempt: find the NIC (or take ip=), build zos on it, apply the configuration. */
+async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHandle, attempt: number): Promise<Network> {
+  const { kernel } = pre;
+  const { cli, log, signal } = run;
+  await run.st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
+  let nic: string, mac: string, reason: string;
+  let choice: DiscoverResult['choice'] | undefined;
+  if (kernel.static) {
+    nic = kernel.static.device;
+    const link = await getLink(SELF, nic);
+    if (!link?.address) throw new AppError('ENONIC', `ip= device "${nic}" has gone`);
+    mac = link.address;
+    reason = 'static ip= on the kernel command line';
+  } else {
+    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
+      now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
+    await run.st({ probes: r.probes });
+    choice = r.choice;
+    ({ nic, mac, reason } = choice);
+  }
+  signal.throwIfAborted();
+  await run.st({ phase: 'configuring', nic, mac, reason });
+  try {
+    await ensureZosBridge({ ns: SELF, nic, mac, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, log });
+    signal.throwIfAborted();
+    const o = { ns: SELF, nic, resolvConf: cli.resolvConf, log };
+    const applied = choice ? await applyChoice(o, choice) : await applyStatic(o, kernel.static!);
+    return { applied, nic, mac, reason };
+  } catch (err) {
+    await dismantleZos(SELF, log).catch((e: unknown) => log.warn('bridge.dismantle-failed', { error: toAppError(e).message }));
+    throw err;
+  }
+}
+
+/** Phase 7: register dhcp-zos with zinit (or remove a stale one), then report online. */
+async function handOff(run: Run, pre: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
+  const { cli, log, status } = run;
+  await run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
+  const done = await withRetry(run, 'handoff', async () => applied.leasedIp !== undefined
+    ? handoff(pre.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
+    : (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none');
+  if (typeof done === 'number') return done;
+  await run.st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
+  log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
+  return EXIT.ONLINE;
+}
+
+/** Retries `step` with capped backoff until it works; returns an exit code if it must stop. */
+async function withRetry<T>(run: Run, what: string, step: (attempt: number) => Promise<T>): Promise<T | number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step(attempt);
+    } catch (err) {
+      if (run.signal.aborted) return aborted(run);
+      const e = toAppError(err);
+      if (FATAL.has(e.code)) return stop(run, e, what);
+      const delay = backoffDelay(attempt, RETRY_BACKOFF);
+      run.log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
+      await run.st({ phase: 'retrying', attempt, error: errorOf(e) });
+      try { await sleep(delay, run.signal); } catch { return aborted(run); }
+    }
+  }
+}
+
+/** Gives up on something retrying cannot fix: exit 3 (FATAL codes) or 1, the status says why. */
+async function stop(run: Run, err: unknown, step: string): Promise<number> {
+  const e = toAppError(err);
+  run.log.error('cannot-continue', { step, code: e.code, error: e.message });
+  process.stderr.write(`internet: ${e.message}\n`);
+  await run.st({ phase: 'failed', error: errorOf(e) });
+  return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
+}
+
+/** Stopped by a signal: exit 143, the status says so. */
+async function aborted(run: Run): Promise<number> {
+  run.log.info('aborted', { reason: String(run.signal.reason?.message ?? run.signal.reason) });
+  await run.st({ phase: 'aborted' });
+  return EXIT.ABORTED;
+}
+
+const errorOf = (err: unknown) => { const e = toAppError(err); return { code: e.code, message: e.message }; };
+
+/** dhcp-zos's hook script lives beside the status file (/run/internet on a node: tmpfs, per boot). */
+const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
 
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
 function staticMatches(zs: ZosState, s: Preflight['kernel']['static']): boolean {

@@ -3,7 +3,7 @@
 // refused with a ValidationError naming the key, before anything is changed.
 import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
-import { linkName, mac as macAddr, netmaskToPrefix } from '../lib/validate.ts';
+import { isMac, linkName, mac as macAddr, netmaskToPrefix, vlanText } from '../lib/validate.ts';
 
 /** Static configuration from `ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off`. */
 export interface StaticIp {
@@ -74,15 +74,6 @@ export function parseParams(text: string): Map<string, string> {
   return params;
 }
 
-/** `vlan:priv=`/`vlan:pub=`: an id 1..4094, or `none`/`untagged` (no VLAN), as in Zero-OS. */
-export function parseVlan(key: string, v: string): number | undefined {
-  if (v === 'none' || v === 'untagged') return undefined;
-  if (!/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > 4094) {
-    throw new ValidationError(key, `${JSON.stringify(v)} is not a VLAN id 1..4094, "none" or "untagged"`);
-  }
-  return Number(v);
-}
-
 /**
  * Linux nfsroot `ip=` (Documentation/admin-guide/nfs/nfsroot.rst):
  * `<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>[:<dns0>[:<dns1>]]`. Only
@@ -122,7 +113,7 @@ export function parseKernelCmdline(text: string): KernelOptions {
   const opts: KernelOptions = { debug: p.has('zos-debug') };
   const nic = p.get('zos.nic');
   if (nic !== undefined) {
-    if (/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(nic)) opts.pin = macAddr('zos.nic', nic);
+    if (isMac(nic)) opts.pin = macAddr('zos.nic', nic);
     else {
       try {
         opts.pin = linkName('zos.nic', nic);
@@ -132,10 +123,10 @@ export function parseKernelCmdline(text: string): KernelOptions {
     }
   }
   const priv = p.get('vlan:priv');
-  const privId = priv === undefined ? undefined : parseVlan('vlan:priv', priv);
+  const privId = priv === undefined ? undefined : vlanText('vlan:priv', priv);
   if (privId !== undefined) opts.vlanPriv = privId;
   const pub = p.get('vlan:pub');
-  const pubId = pub === undefined ? undefined : parseVlan('vlan:pub', pub);
+  const pubId = pub === undefined ? undefined : vlanText('vlan:pub', pub);
   if (pubId !== undefined) opts.vlanPub = pubId;
   const ipv = p.get('ip');
   if (ipv !== undefined) {

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { ValidationError } from '../lib/errors.ts';
 import { listLinks } from '../lib/ip.ts';
+import { SELF } from '../lib/netns.ts';
 import { checkSocket, ZinitClient } from '../zinit/client.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
@@ -36,7 +37,7 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = new Set((await listLinks(undefined)).map((l) => l.ifname));
+  const links = new Set((await listLinks(SELF)).map((l) => l.ifname));
   for (const n of cli.nics ?? []) {
     if (!links.has(n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
   }

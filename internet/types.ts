@@ -73,16 +73,16 @@ export interface DiscoverOptions {
   now?: () => number;
 }
 
-/** Result of discovery: the choice, and every NIC's probe history. */
+/**
+ * Result of discovery, a handle that owns the NICs it moved: the choice, every NIC's probe
+ * history, and close(). discover() resolves as soon as the chosen NIC is home, with the other
+ * probes stopped but their NICs still in their namespaces: moving links between namespaces and
+ * deleting namespaces take the kernel's rtnl lock, and many losers doing it at once held back
+ * building zos (docs/internet.md). close() brings every other NIC home and deletes every probe namespace;
+ * it resolves when done, never rejects, and is idempotent.
+ */
 export interface DiscoverResult {
   choice: Choice;
   probes: ProbeResult[];
-  /**
-   * Brings every other NIC home and deletes every probe namespace; resolves when done, never
-   * rejects, and is idempotent. discover() resolves as soon as the chosen NIC is home, with
-   * the other probes stopped but their NICs still in their namespaces: moving links between
-   * namespaces and deleting namespaces take the kernel's rtnl lock, and with 8 losers that
-   * held back building zos by ~0.2 s. Call it once zos is online, and on every other way out.
-   */
-  othersHome?: () => Promise<void>;
+  close(): Promise<void>;
 }

@@ -19,15 +19,37 @@ export function intInRange(field: string, v: unknown, min: number, max: number):
   return v;
 }
 
-/** 802.1Q VLAN id: 0 (untagged) .. 4094. */
-export const vlanId = (field: string, v: unknown): number => intInRange(field, v, 0, 4094);
+/** 802.1Q VLAN ids: 0 and 4095 are reserved (IEEE 802.1Q 9.6), so a VLAN is 1..4094. */
+const VLAN_MIN = 1;
+const VLAN_MAX = 4094;
+
+/** A VLAN (802.1Q sub-interface, bridge VLAN, kernel command line): 1..4094; 0 is not a VLAN. */
+export const vlanId = (field: string, v: unknown): number => intInRange(field, v, VLAN_MIN, VLAN_MAX);
+
+/** An OVS port tag: 0 (untagged) or a VLAN 1..4094, as the plugin's commands take it. */
+export const vlanTag = (field: string, v: unknown): number => intInRange(field, v, 0, VLAN_MAX);
+
+/**
+ * A VLAN written as text (kernel command line `vlan:priv=`): `none` or `untagged` for no VLAN
+ * (undefined), else decimal digits naming a VLAN 1..4094.
+ */
+export function vlanText(field: string, v: string): number | undefined {
+  if (v === 'none' || v === 'untagged') return undefined;
+  if (!/^\d{1,4}$/.test(v) || Number(v) < VLAN_MIN || Number(v) > VLAN_MAX) {
+    throw new ValidationError(field, `${JSON.stringify(v)} is not a VLAN id ${VLAN_MIN}..${VLAN_MAX}, "none" or "untagged"`);
+  }
+  return Number(v);
+}
 
 /** VXLAN network identifier: 1 .. 2^24 - 1. */
 export const vni = (field: string, v: unknown): number => intInRange(field, v, 1, 16777215);
 
+/** True for a MAC address written `aa:bb:cc:dd:ee:ff` (either case). */
+export const isMac = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v);
+
 /** A MAC address `aa:bb:cc:dd:ee:ff`, returned lower-case. */
 export function mac(field: string, v: unknown): string {
-  if (typeof v !== 'string' || !/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v)) {
+  if (!isMac(v)) {
     throw new ValidationError(field, `${JSON.stringify(v)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   }
   return v.toLowerCase();
@@ -40,22 +62,19 @@ export function ipAddress(field: string, v: unknown, family?: 4 | 6): string {
   return v as string;
 }
 
-/** `address/prefix` with the prefix in range for the family. */
-export function cidr(field: string, v: unknown): { address: string; prefix: number; family: 4 | 6 } {
-  if (typeof v !== 'string') throw new ValidationError(field, `must be a string like 10.0.0.2/24, got ${typeName(v)}`);
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
-  const family = m && isIPv4(m[1]!) ? 4 : m && isIPv6(m[1]!) ? 6 : 0;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (!family || prefix > (family === 4 ? 32 : 128)) throw new ValidationError(field, `${JSON.stringify(v)} is not an address/prefix`);
-  return { address: m![1]!, prefix, family: family as 4 | 6 };
+/** Prefix length of a dotted IPv4 netmask (255.255.255.0 -> 24); undefined unless contiguous. */
+export function prefixOfNetmask(v: string): number | undefined {
+  if (!isIPv4(v)) return undefined;
+  const n = v.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const prefix = 32 - Math.log2(2 ** 32 - n);
+  return Number.isInteger(prefix) ? prefix : undefined;
 }
 
 /** Dotted IPv4 netmask (255.255.255.0) to its prefix length; rejects non-contiguous masks. */
 export function netmaskToPrefix(field: string, v: string): number {
   if (!isIPv4(v)) throw new ValidationError(field, `${JSON.stringify(v)} is not a netmask`);
-  const n = v.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  const prefix = 32 - Math.log2(((~n) >>> 0) + 1);
-  if (!Number.isInteger(prefix)) throw new ValidationError(field, `${v} is not a contiguous netmask`);
+  const prefix = prefixOfNetmask(v);
+  if (prefix === undefined) throw new ValidationError(field, `${v} is not a contiguous netmask`);
   return prefix;
 }
 

@@ -2,7 +2,7 @@
 // here before any change is made; each failure is a ValidationError (code EINVALID) naming the
 // field. Built on lib/validate.ts so names, VLAN ids and VNIs follow one rule everywhere.
 import { ValidationError } from '../lib/errors.ts';
-import { ipAddress, linkName, typeName, vlanId, vni } from '../lib/validate.ts';
+import { ipAddress, linkName, typeName, vlanTag as tag, vni } from '../lib/validate.ts';
 
 /** Largest JSON argument text accepted (bytes); v1 had no limit. */
 export const MAX_ARGS_BYTES = 64 * 1024;
@@ -107,7 +107,7 @@ export function ipList(field: string, v: unknown): string[] | undefined {
 export const optName = (field: string, v: unknown): string | undefined => (given(v) ? linkName(field, v) : undefined);
 
 /** A VLAN tag, 0 (untagged) .. 4094; optional ones default to 0. */
-export const vlanTag = (field: string, v: unknown): number => (given(v) ? vlanId(field, v) : 0);
+export const vlanTag = (field: string, v: unknown): number => (given(v) ? tag(field, v) : 0);
 
-/** The shared validators, re-exported so command modules import argument rules from one place. */
-export { linkName, vlanId, vni };
+/** The shared validators, re-exported so command modules import argument rules from one place (`vlanId`: a tag, 0..4094). */
+export { linkName, tag as vlanId, vni };

@@ -1,12 +1,13 @@
 // Kernel VXLAN tunnel endpoints `vtep<vni>` via iproute2, in the namespace this process runs in
-// (the host's, as v1; tests run the plugin under nsenter). The kernel part is not transactional,
+// (SELF: the host's, as v1; tests run the plugin inside a test namespace). The kernel part is not transactional,
 // so it is ordered to survive SIGKILL at any point: the device is created fully configured under
 // a temporary name `vtmp<vni>` and then renamed, so `vtep<vni>` never exists half-configured; a
 // left-over `vtmp<vni>` (it would block the VNI: the kernel refuses a second device with the same
 // VNI and port) is removed by the next attempt; a renamed-but-down device is set up by it.
-import { ExecError } from '../lib/errors.ts';
-import { run } from '../lib/exec.ts';
-import { ip, listLinks, type IpLink } from '../lib/ip.ts';
+import { IpError } from '../lib/errors.ts';
+import { bridge, ip, listLinks, type IpLink } from '../lib/ip.ts';
+import { deleteLinkIfExists, renameLink } from '../lib/link.ts';
+import { SELF } from '../lib/netns.ts';
 import { conflict, notFound } from './commands/errors.ts';
 
 /** UDP port of the tunnels (IANA VXLAN port, as v1). */
@@ -49,11 +50,11 @@ function checkExisting(link: IpLink, spec: VtepSpec): void {
 
 /** Makes the zero-MAC flood entries of `dev` exactly `remotes` (`bridge fdb append ... dst IP`). */
 async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
-  const out = (await run('bridge', ['-j', 'fdb', 'show', 'dev', dev], { timeoutMs: 15000 })).stdout.trim();
+  const out = (await bridge(SELF, ['-j', 'fdb', 'show', 'dev', dev])).trim();
   const have = (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
     .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
-  for (const r of remotes) if (!have.includes(r)) await run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r], { timeoutMs: 15000 });
-  for (const h of have) if (!remotes.includes(h)) await run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h], { timeoutMs: 15000 });
+  for (const r of remotes) if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
+  for (const h of have) if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
 }
 
 /**
@@ -62,31 +63,31 @@ async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
  */
 export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; created: boolean }> {
   const name = vtepName(spec.vni);
-  if ((await listLinks(undefined, spec.master)).length === 0) throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
+  if ((await listLinks(SELF, spec.master)).length === 0) throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
   let created = false;
-  let [link] = await listLinks(undefined, name);
+  let [link] = await listLinks(SELF, name);
   if (!link) {
     const tmp = tmpName(spec.vni);
-    await ip(undefined, ['link', 'del', tmp], { allowFailure: true });
+    await deleteLinkIfExists(SELF, tmp);
     const group = spec.remotes ? [] : ['group', vxlanGroup(spec.vni)];
-    await ip(undefined, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
+    await ip(SELF, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
       'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
     try {
-      await ip(undefined, ['link', 'set', tmp, 'name', name]);
+      await renameLink(SELF, tmp, name);
       created = true;
     } catch (err) {
-      await ip(undefined, ['link', 'del', tmp], { allowFailure: true });
-      if (!(err instanceof ExecError) || !/exists/i.test(err.stderr)) throw err;
+      await deleteLinkIfExists(SELF, tmp);
+      if (!(err instanceof IpError) || !/exists/i.test(err.stderr)) throw err;
     }
-    [link] = await listLinks(undefined, name);
+    [link] = await listLinks(SELF, name);
     if (!link) throw notFound(`${name} vanished while being created`, { link: name });
   }
   try {
     checkExisting(link, spec);
-    if (!link.flags.includes('UP')) await ip(undefined, ['link', 'set', name, 'up']);
+    if (!link.flags.includes('UP')) await ip(SELF, ['link', 'set', name, 'up']);
     await syncRemotes(name, spec.remotes ?? []);
   } catch (err) {
-    if (created) await deleteLink(name);
+    if (created) await deleteLinkIfExists(SELF, name);
     throw err;
   }
   return { name, created };
@@ -94,17 +95,11 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
 
 /** Deletes `vtep<vni>` (and a left-over `vtmp<vni>`) if it is a vxlan device of that VNI; gone is success. */
 export async function deleteVtep(vni: number): Promise<void> {
-  await ip(undefined, ['link', 'del', tmpName(vni)], { allowFailure: true });
-  const [link] = await listLinks(undefined, vtepName(vni));
+  await deleteLinkIfExists(SELF, tmpName(vni));
+  const [link] = await listLinks(SELF, vtepName(vni));
   if (!link) return;
   if (link.linkinfo?.info_kind !== 'vxlan' || link.linkinfo.info_data?.id !== vni) {
     throw conflict(`${vtepName(vni)} is not the vxlan device of vni ${vni}; not deleting it`, { link: vtepName(vni) });
   }
-  await deleteLink(vtepName(vni));
-}
-
-/** `ip link del NAME`; a link that is already gone is success. */
-export async function deleteLink(name: string): Promise<void> {
-  const r = await run('ip', ['link', 'del', name], { allowFailure: true, timeoutMs: 15000 });
-  if (r.exitCode !== 0 && (await listLinks(undefined, name)).length > 0) throw new ExecError(`ip link del ${name}`, r.exitCode, r.stderr);
+  await deleteLinkIfExists(SELF, vtepName(vni));
 }

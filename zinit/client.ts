@@ -5,6 +5,7 @@
 // server answers it with a `{"state":"error"}` line-protocol reply, which is harmless.
 import { connect } from 'node:net';
 import { stat } from 'node:fs/promises';
+import { sleep } from '../lib/backoff.ts';
 import { AppError } from '../lib/errors.ts';
 
 /** A zinit request failed or the socket is unusable; `body` is zinit's own error text. */
@@ -165,7 +166,7 @@ export class ZinitClient {
       } catch (err) {
         if (err instanceof ZinitError && isUnknown(err)) return;
         if (!(err instanceof ZinitError && /is up/i.test(String(err.details.body))) || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   }

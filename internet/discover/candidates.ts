@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** A link discovery may probe (or must skip, with the reason). */
@@ -63,7 +64,7 @@ const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.ad
 
 /** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
 export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
-  const links = await listLinks(undefined);
+  const links = await listLinks(SELF);
   const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
   let chosen: IpLink[];
   if (opts.nics) {
@@ -88,9 +89,9 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
 
 async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
   const [addrs, def4, def6] = await Promise.all([
-    ipJson<IpAddr>(undefined, ['addr', 'show']),
-    ipJson<IpRoute>(undefined, ['-4', 'route', 'show', 'default']),
-    ipJson<IpRoute>(undefined, ['-6', 'route', 'show', 'default']),
+    ipJson<IpAddr>(SELF, ['addr', 'show']),
+    ipJson<IpRoute>(SELF, ['-4', 'route', 'show', 'default']),
+    ipJson<IpRoute>(SELF, ['-6', 'route', 'show', 'default']),
   ]);
   return links.map((l) => {
     const skip = liveReason(l, addrs, [...def4, ...def6]);
@@ -106,7 +107,7 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
  */
 export async function lateCandidate(name: string, opts: CandidateOptions): Promise<Candidate | undefined> {
   if (opts.nics || name === 'lo') return undefined;
-  const [l] = await listLinks(undefined, name);
+  const [l] = await listLinks(SELF, name);
   if (!l || !(opts.physical ?? ((x: IpLink) => isPhysical(x)))(l)) return undefined;
   if (opts.pin !== undefined && !pinMatches(l, opts.pin)) return undefined;
   return (await toCandidates([l]))[0];

@@ -6,9 +6,10 @@
 // multipart answer and fails ("Multipart message not terminated properly").
 // Fallback, used when the native addon cannot load (a broken bundle must not leave a node
 // offline): `ip -o monitor link` as a child process for events, `ip -j link` for dumps.
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { RtNetlinkSocket } from 'netlink';
+import { startChild, type Child } from '../../lib/child.ts';
 import { listLinks } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** One link of the agent's namespace as the watcher sees it. */
@@ -21,7 +22,7 @@ export interface LinkState {
   mtu: number;
 }
 
-type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: ChildProcess };
+type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: Child };
 
 /** Calls `onChange` with all links after subscribing and after every link event; close() stops it. */
 export class LinkWatcher {
@@ -53,10 +54,9 @@ export class LinkWatcher {
     } else {
       // Tied to us through its stdin: if the agent dies (even SIGKILL) the pipe closes, `read`
       // returns and the shell kills `ip monitor`, which would otherwise block forever.
-      const proc = spawn('sh', ['-c', '"$@" </dev/null & p=$!; read _; kill $p', 'sh', 'ip', '-o', 'monitor', 'link'],
-        { stdio: ['pipe', 'pipe', 'ignore'] });
-      proc.stdout!.on('data', () => w.refresh());
-      proc.on('error', (err) => log.error('ip-monitor-failed', { error: String(err) }));
+      const proc = startChild(SELF, 'sh', ['-c', '"$@" </dev/null & p=$!; read _; kill $p', 'sh', 'ip', '-o', 'monitor', 'link'],
+        { stdin: 'pipe', onLine: () => w.refresh() });
+      void proc.exited.then((e) => { if (e.error && !w.closed) log.error('ip-monitor-failed', { error: e.error.message }); });
       w.source = { kind: 'ip-monitor', proc };
     }
     log.debug('link-events', { via: w.source.kind });
@@ -84,7 +84,7 @@ export class LinkWatcher {
         links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
       }
     } else {
-      for (const l of await listLinks(undefined)) {
+      for (const l of await listLinks(SELF)) {
         links.set(l.ifname, { name: l.ifname, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP'), mtu: l.mtu });
       }
     }
@@ -95,7 +95,7 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.stdin?.end(); return; }
+    if (this.source.kind === 'ip-monitor') { this.source.proc.closeStdin(); return; }
     for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }

@@ -4,18 +4,18 @@
 // is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
-import { writeFile } from 'node:fs/promises';
+import { backoffDelay } from '../../lib/backoff.ts';
 import { AppError } from '../../lib/errors.ts';
-import { run } from '../../lib/exec.ts';
+import type { IpLink } from '../../lib/ip.ts';
 import { vlanId } from '../../lib/validate.ts';
 import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
-import type { IpLink } from '../../lib/ip.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
-import { backoffDelay, NicProbe, type ProbeConfig } from './probe-nic.ts';
+import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
 import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
-import { writeUdhcpcScript } from './udhcpc-script.ts';
+import { writeUdhcpcScript } from './probe-dhcp4.ts';
+import { linkDown, linksUp, linkUp } from './link-up.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -123,34 +123,14 @@ class Discovery {
     });
   }
 
-  // Up in the agent's namespace only to see carrier. RAs are refused there first: an RA in the
-  // moment before the NIC moves would give it a SLAAC address and a default route here (and on
-  // the next run it would count as live). /proc/sys/net is the opener's namespace: ours.
   private async bringUp(s: Slot): Promise<void> {
-    await writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {});
-    const r = await run('ip', ['link', 'set', s.c.name, 'up'], { allowFailure: true, timeoutMs: 15_000 });
-    if (r.exitCode === 0) s.upped = true;
-    else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
+    if (await linkUp(s.c.name, this.opts.log)) s.upped = true;
   }
 
-  // The first bring-up of every candidate in one `ip -force -batch -`: a fork from Node costs
-  // ~6 ms of the agent's only thread (test/bench/spawn.ts), and 16 of them delayed every probe
-  // by ~80 ms.
+  // The first bring-up of every candidate at once (link-up.ts: one fork for all).
   private async bringUpAll(slots: Slot[]): Promise<void> {
-    const batchable = slots.filter((s) => /^[A-Za-z0-9_.@-]+$/.test(s.c.name)); // ip's batch parser splits on blanks, '#' starts a comment
-    const alone = slots.filter((s) => !batchable.includes(s));
-    await Promise.all(batchable.map((s) => writeFile(`/proc/sys/net/ipv6/conf/${s.c.name}/accept_ra`, '0').catch(() => {})));
-    const input = batchable.map((s) => `link set ${s.c.name} up\n`).join('');
-    const [r] = await Promise.all([
-      input ? run('ip', ['-force', '-batch', '-'], { input, allowFailure: true, timeoutMs: 15_000 }) : { stderr: '' },
-      ...alone.map((s) => this.bringUp(s)),
-    ]);
-    // Failed lines are named "Command failed -:<line>", each after its own error message.
-    const failed = new Set([...r.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1));
-    batchable.forEach((s, i) => {
-      if (!failed.has(i)) s.upped = true;
-      else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
-    });
+    const up = await linksUp(slots.map((s) => s.c.name), this.opts.log);
+    for (const s of slots) if (up.has(s.c.name)) s.upped = true;
   }
 
   private progress(): void {
@@ -229,7 +209,7 @@ class Discovery {
       await this.returnHome(s);
       if (e.code === 'EVLAN_UNSUPPORTED') return this.fail(e);
       s.failures++;
-      const delay = backoffDelay(s.failures, 1000, 30_000);
+      const delay = backoffDelay(s.failures, probeBackoff(1000, 30_000));
       log.info('probe-retry', { nic: s.c.name, inMs: delay });
       s.retry = setTimeout(() => {
         s.retry = undefined;
@@ -288,7 +268,9 @@ class Discovery {
     this.watcher?.close();
     const goHome = (s: Slot) => this.enqueue(s, async () => {
       await this.returnHome(s);
-      if (s.upped && s.c.name !== chosen) await run('ip', ['link', 'set', s.c.name, 'down'], { allowFailure: true });
+      if (s.upped && s.c.name !== chosen) {
+        await linkDown(s.c.name, this.opts.log);
+      }
     });
     // The chosen NIC first, alone: with many losers tearing down at once, its two `ip` forks
     // would queue behind theirs on a small machine. The losers' probes stop at once meanwhile.
@@ -300,17 +282,17 @@ class Discovery {
     return { chosenHome: mine ? chosenHome : all(), all };
   }
 
-  // Resolves once the chosen NIC is home; the losers, halted, come home when the caller calls
-  // othersHome (after zos is online), so building zos does not compete with their teardown.
+  // Resolves once the chosen NIC is home; the losers, halted, come home when the caller closes
+  // the result (after zos is online), so building zos does not compete with their teardown.
   private async finish(choice: Choice): Promise<void> {
     if (this.done) return;
     this.opts.log.info('chosen', { nic: choice.nic, reason: choice.reason, atMs: this.now() });
     const { chosenHome, all } = this.cleanup(choice.nic);
     await chosenHome;
     this.opts.log.debug('chosen-home', { nic: choice.nic, atMs: this.now() });
-    const othersHome = () => all().then(() => this.progress());
+    const close = () => all().then(() => this.progress());
     this.progress();
-    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)), othersHome });
+    this.settle.resolve({ choice, probes: structuredClone(this.slots.map((s) => s.r)), close });
   }
 
   private fail(err: unknown): void {

@@ -1,10 +1,69 @@
 // IPv4 DHCP in a probe namespace: one busybox udhcpc attempt (`-f -q -n`: foreground, quit on
-// lease, exit 1 after -t discovers), its lease read from what udhcpc-script.ts printed, and
-// every field validated so an odd server answer never crashes the agent.
-import { spawn } from 'node:child_process';
+// lease, exit 1 after -t discovers), the script udhcpc runs on its events, and the parser of
+// what that script prints. Script and parser share one contract (LEASE_KEYS and the markers
+// below), so the output format cannot drift from what is read; every field is validated so an
+// odd server answer never crashes the agent.
 import { isIPv4 } from 'node:net';
-import { netnsPath } from '../../lib/netns.ts';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { startChild } from '../../lib/child.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
+import { prefixOfNetmask } from '../../lib/validate.ts';
 import type { Lease4 } from '../types.ts';
+
+/** The contract between the script and the parser: markers, line prefix, and the keys. */
+export const LEASE = { begin: 'ZLEASE_BEGIN', end: 'ZLEASE_END', line: 'ZLEASE' } as const;
+
+/** Environment variables busybox udhcpc sets for `bound`, in the order the script prints them. */
+export const LEASE_KEYS = ['ip', 'mask', 'subnet', 'router', 'dns', 'mtu', 'lease', 'serverid', 'broadcast', 'staticroutes', 'domain'] as const;
+
+/** One lease as the script printed it: the raw value of each key it set. */
+export type LeaseFields = Partial<Record<(typeof LEASE_KEYS)[number], string>>;
+
+/**
+ * The script text (POSIX sh; busybox sh in the image). It configures nothing (the NIC is in a
+ * throw-away namespace); on `bound`/`renew` it prints `ZLEASE key=value` lines between the
+ * markers on stdout. Newlines inside values are squashed so a hostile option cannot forge a line.
+ */
+export function udhcpcScript(): string {
+  const lines = LEASE_KEYS.map((k) => `  printf '${LEASE.line} ${k}=%s\\n' "$(printf '%s' "$${k}" | tr '\\n\\r' '  ')"`);
+  return [
+    '#!/bin/sh',
+    '# Written by the internet agent: reports the probe lease on stdout, configures nothing.',
+    'case "$1" in',
+    'bound|renew)',
+    `  echo ${LEASE.begin}`,
+    ...lines,
+    `  echo ${LEASE.end}`,
+    '  ;;',
+    'esac',
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** Writes the script into `runDir` (atomically, mode 0755) and returns its path. */
+export async function writeUdhcpcScript(runDir: string): Promise<string> {
+  const path = join(runDir, 'udhcpc-probe.sh');
+  await writeFileAtomic(path, udhcpcScript(), 0o755);
+  return path;
+}
+
+/** The first lease block of udhcpc's stdout, field by field (undefined: no block). */
+export function readLeaseFields(stdout: string): LeaseFields | undefined {
+  const start = stdout.indexOf(LEASE.begin);
+  if (start < 0) return undefined;
+  const keys = new Set<string>(LEASE_KEYS);
+  const env: LeaseFields = {};
+  for (const line of stdout.slice(start).split('\n').slice(1)) {
+    if (line.startsWith(LEASE.end)) break;
+    const m = /^(\S+) ([a-z]+)=(.*)$/.exec(line);
+    if (!m || m[1] !== LEASE.line || !keys.has(m[2]!)) continue;
+    const k = m[2] as keyof LeaseFields;
+    if (!(k in env)) env[k] = m[3]!.trim();
+  }
+  return env;
+}
 
 /** Parsed answer: a lease that qualifies, or why it does not (no router, bad field). */
 export type LeaseParse =
@@ -16,13 +75,6 @@ const intIn = (v: string | undefined, min: number, max: number): number | undefi
   const n = Number(v);
   return n >= min && n <= max ? n : undefined;
 };
-
-function maskToPrefix(v: string): number | undefined {
-  if (!isIPv4(v)) return undefined;
-  const n = v.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const prefix = 32 - Math.log2(2 ** 32 - n);
-  return Number.isInteger(prefix) && prefix >= 0 && prefix <= 32 ? prefix : undefined;
-}
 
 /** Busybox `staticroutes`: "dest/prefix via dest/prefix via ..." (option 121, RFC 3442). */
 function parseStaticRoutes(v: string, warnings: string[]): { dest: string; via: string }[] {
@@ -38,20 +90,14 @@ function parseStaticRoutes(v: string, warnings: string[]): { dest: string; via: 
   return out;
 }
 
-/** Reads the first `ZLEASE_BEGIN..END` block of udhcpc's stdout into a validated lease. */
+/** Reads the first lease block of udhcpc's stdout into a validated lease. */
 export function parseLease(stdout: string): LeaseParse {
-  const start = stdout.indexOf('ZLEASE_BEGIN');
-  if (start < 0) return { ok: false, reason: 'udhcpc reported no lease' };
-  const env: Record<string, string> = {};
-  for (const line of stdout.slice(start).split('\n').slice(1)) {
-    if (line.startsWith('ZLEASE_END')) break;
-    const m = /^ZLEASE ([a-z]+)=(.*)$/.exec(line);
-    if (m && !(m[1]! in env)) env[m[1]!] = m[2]!.trim();
-  }
+  const env = readLeaseFields(stdout);
+  if (!env) return { ok: false, reason: 'udhcpc reported no lease' };
   const address = env.ip ?? '';
   const serverId = env.serverid && isIPv4(env.serverid) ? env.serverid : undefined;
   if (!isIPv4(address)) return { ok: false, reason: `lease address ${JSON.stringify(address.slice(0, 40))} is not IPv4`, serverId };
-  const prefix = intIn(env.mask, 0, 32) ?? (env.subnet ? maskToPrefix(env.subnet) : undefined);
+  const prefix = intIn(env.mask, 0, 32) ?? (env.subnet ? prefixOfNetmask(env.subnet) : undefined);
   if (prefix === undefined || prefix === 0) return { ok: false, reason: `lease has no valid subnet mask (${JSON.stringify(env.subnet ?? env.mask ?? '')})`, address, serverId };
   const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
   if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
@@ -61,7 +107,7 @@ export function parseLease(stdout: string): LeaseParse {
   const dns = dnsWords.filter((d) => isIPv4(d));
   if (dns.length !== dnsWords.length) warnings.push('ignored invalid dns entries');
   const lease: Lease4 = { address, prefix, router: routers[0]!, dns };
-  const opt = (key: string, min: number, max: number, set: (n: number) => void) => {
+  const opt = (key: keyof LeaseFields, min: number, max: number, set: (n: number) => void) => {
     if (!env[key]) return;
     const n = intIn(env[key], min, max);
     if (n === undefined) warnings.push(`ignored ${key}=${JSON.stringify(env[key]!.slice(0, 20))} (want ${min}..${max})`);
@@ -80,23 +126,11 @@ export function parseLease(stdout: string): LeaseParse {
   return { ok: true, lease, warnings };
 }
 
-/** One udhcpc run: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
-export function runUdhcpc(ns: string, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const args = [`--net=${netnsPath(ns)}`, '--', 'busybox', 'udhcpc', '-i', ifname, '-f', '-q', '-n',
-    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script];
-  return new Promise((resolve) => {
-    // nsenter execs udhcpc in place (no --fork), so killing this pid kills udhcpc.
-    const child = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { if (stdout.length < 65536) stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { if (stderr.length < 65536) stderr += d.toString(); });
-    const kill = () => child.kill('SIGKILL');
-    signal.addEventListener('abort', kill, { once: true });
-    child.on('error', (err) => { stderr += String(err); });
-    child.on('close', (code) => {
-      signal.removeEventListener('abort', kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** One udhcpc run inside `ref`: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
+export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = startChild(ref, 'busybox', ['udhcpc', '-i', ifname, '-f', '-q', '-n',
+    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal });
+  const end = await child.exited;
+  // A child that could not start has no exit status: its error is the reason the caller shows.
+  return { code: end.code, stdout: end.stdout, stderr: end.code === null && !end.signal ? end.error?.message ?? end.stderr : end.stderr };
 }

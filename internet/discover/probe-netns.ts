@@ -4,9 +4,10 @@
 // which works from inside the probe namespace. A SIGKILLed agent leaves both the namespace and
 // its udhcpc/ip-monitor children behind: recovery kills those, brings links home, deletes it.
 import { statSync } from 'node:fs';
-import { ip, listLinks } from '../../lib/ip.ts';
-import { run } from '../../lib/exec.ts';
-import { deleteNetns, ensureNetns, listNetns } from '../../lib/netns.ts';
+import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
+import { listLinks } from '../../lib/ip.ts';
+import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
+import { deleteNetns, ensureNetns, listNetns, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** Inode of this process's network namespace, in hex (stable while the namespace lives). */
@@ -20,11 +21,10 @@ export const probePrefix = (): string => `zprobe-${netnsInode()}-`;
 /** The probe namespace for the NIC with `ifindex`. */
 export const probeNsName = (ifindex: number): string => `${probePrefix()}${ifindex}`;
 
-/** Creates `ns` and moves `nic` into it (lo stays down: DHCP and RA do not need it). */
+/** Creates `ns` (a left-over one is reused) and moves `nic` into it (lo stays down: DHCP and RA do not need it). */
 export async function moveIn(ns: string, nic: string): Promise<void> {
-  const r = await run('ip', ['netns', 'add', ns], { allowFailure: true, timeoutMs: 15_000 });
-  if (r.exitCode !== 0) await ensureNetns(ns); // exists already (left over): reuse it
-  await ip(undefined, ['link', 'set', nic, 'netns', ns]);
+  await ensureNetns(ns);
+  await moveLink(SELF, nic, netnsNamed(ns));
 }
 
 /**
@@ -33,19 +33,22 @@ export async function moveIn(ns: string, nic: string): Promise<void> {
  * back to emptyAndDelete, which inspects the namespace.
  */
 export async function moveHome(ns: string, nic: string, subIf: string | undefined, log: Logger): Promise<void> {
-  if (subIf) await run('ip', ['-n', ns, 'link', 'del', subIf], { allowFailure: true, timeoutMs: 15_000 });
-  const r = await run('ip', ['-n', ns, 'link', 'set', nic, 'netns', String(process.pid)], { allowFailure: true, timeoutMs: 15_000 });
-  const d = await run('ip', ['netns', 'delete', ns], { allowFailure: true, timeoutMs: 15_000 });
-  if (r.exitCode !== 0 || d.exitCode !== 0) {
-    log.debug('probe-return-slow-path', { nic, ns, stderr: (r.stderr + d.stderr).trim() });
+  const ref = netnsNamed(ns);
+  const errors: string[] = [];
+  const note = (err: unknown) => { errors.push(err instanceof ExecError ? err.stderr.trim() || err.message : String(err)); };
+  if (subIf) await deleteLinkIfExists(ref, subIf).catch(note);
+  let home = false;
+  await moveLink(ref, nic, SELF).then(() => { home = true; }, note);
+  await deleteNetns(ns).catch(note);
+  if (!home || errors.length) {
+    log.debug('probe-return-slow-path', { nic, ns, stderr: errors.join(' ') });
     await emptyAndDelete(ns, log);
   }
 }
 
 /** Kills every process whose network namespace is `ns` (leftover udhcpc / ip monitor). */
 export async function killNetnsPids(ns: string): Promise<void> {
-  const r = await run('ip', ['netns', 'pids', ns], { allowFailure: true, timeoutMs: 5000 });
-  for (const pid of r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number)) {
+  for (const pid of await netnsPids(ns)) {
     if (pid === process.pid) continue;
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
@@ -58,18 +61,30 @@ export async function killNetnsPids(ns: string): Promise<void> {
  */
 export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]> {
   if (!(await listNetns()).includes(ns)) return [];
+  const ref = netnsNamed(ns);
   await killNetnsPids(ns);
-  const links = await listLinks(ns).catch(() => []);
+  let links: Awaited<ReturnType<typeof listLinks>> = [];
+  try {
+    links = await listLinks(ref);
+  } catch (err) {
+    if (!(err instanceof NetnsGoneError)) log.error('probe-list-failed', { ns, error: String(err) });
+  }
   for (const l of links.filter((x) => x.linkinfo?.info_kind === 'vlan')) {
-    await ip(ns, ['link', 'del', l.ifname], { allowFailure: true });
+    await deleteLinkIfExists(ref, l.ifname).catch((err: unknown) => log.error('probe-vlan-delete-failed', { nic: l.ifname, ns, error: String(err) }));
   }
   const moved: string[] = [];
   for (const l of links.filter((x) => x.ifname !== 'lo' && x.linkinfo?.info_kind !== 'vlan')) {
-    const r = await run('ip', ['-n', ns, 'link', 'set', l.ifname, 'netns', String(process.pid)], { allowFailure: true, timeoutMs: 15_000 });
-    if (r.exitCode === 0) moved.push(l.ifname);
-    else log.error('probe-return-failed', { nic: l.ifname, ns, stderr: r.stderr.trim() });
+    try {
+      await moveLink(ref, l.ifname, SELF);
+      moved.push(l.ifname);
+    } catch (err) {
+      if (err instanceof LinkNotFoundError) continue; // gone meanwhile (it went home with its probe)
+      log.error('probe-return-failed', { nic: l.ifname, ns, stderr: err instanceof ExecError ? err.stderr.trim() : String(err) });
+    }
   }
-  await deleteNetns(ns);
+  // A namespace that will not go is logged, not thrown: the NICs are home, and recovery at the
+  // next start tries again; it must not keep the node offline.
+  await deleteNetns(ns).catch((err: unknown) => log.error('probe-ns-delete-failed', { ns, error: String(err) }));
   return moved;
 }
 

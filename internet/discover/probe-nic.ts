@@ -2,14 +2,14 @@
 // attempts with capped exponential backoff) and IPv6 (kernel SLAAC, watched through
 // `ip -n NS -o monitor`) run at the same time; carrier is watched there too, so a NIC that
 // loses it is reported and its probe stops. Everything it starts is undone by stop().
-import { spawn, type ChildProcess } from 'node:child_process';
-import { AppError } from '../../lib/errors.ts';
+import { backoffDelay, sleep, type Backoff } from '../../lib/backoff.ts';
+import { startChild, type Child } from '../../lib/child.ts';
+import { AppError, ExecError } from '../../lib/errors.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
-import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { netnsNamed, runIn, type NetnsRef } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Lease4, Ra6 } from '../types.ts';
-import { parseLease, runUdhcpc } from './probe-dhcp4.ts';
+import { LEASE, parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
 import { readRaDns } from './ra6-dns.ts';
 import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
@@ -36,17 +36,8 @@ export interface ProbeConfig {
   carrierGraceMs?: number;
 }
 
-/** Delay before attempt n+1: min(cap, base * 2^(n-1)), times a random 0.5..1 (jitter). */
-export function backoffDelay(n: number, base: number, cap: number, rnd = Math.random): number {
-  return Math.round(Math.min(cap, base * 2 ** Math.max(0, n - 1)) * (0.5 + rnd() / 2));
-}
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  if (signal.aborted) return resolve();
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
+/** Backoff between DHCP attempts and between failed probe starts: doubling, jittered to 50..100 %. */
+export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
 
 /** The 802.1Q sub-interface name: `<nic>.<vid>` when it fits IFNAMSIZ, else `zp<ifindex>.<vid>`. */
 export function vlanIfName(nic: string, ifindex: number, vid: number): string {
@@ -57,7 +48,7 @@ export function vlanIfName(nic: string, ifindex: number, vid: number): string {
 /** A running probe of one NIC in namespace `ns`. */
 export class NicProbe {
   private readonly ac = new AbortController();
-  private monitor: ChildProcess | undefined;
+  private monitor: Child | undefined;
   private timer: NodeJS.Timeout | undefined;
   private poked: NodeJS.Timeout | undefined;
   private probeIf: string;
@@ -69,29 +60,36 @@ export class NicProbe {
   private lost = false;
   private stopped = false;
 
+  private readonly ref: NetnsRef;
+
   constructor(readonly nic: string, readonly ifindex: number, readonly ns: string,
     private readonly cfg: ProbeConfig, private readonly ev: ProbeEvents) {
     this.probeIf = cfg.vlan === undefined ? nic : vlanIfName(nic, ifindex, cfg.vlan);
+    this.ref = netnsNamed(ns);
   }
 
   /** Moves the NIC in and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if set-up fails. */
   async start(): Promise<void> {
-    const { ns, nic, cfg } = this;
+    const { ns, ref, nic, cfg } = this;
     await moveIn(ns, nic);
     if (cfg.vlan !== undefined) {
-      await ip(ns, ['link', 'set', nic, 'up']);
-      const r = await run('ip', ['-n', ns, 'link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)], { allowFailure: true });
-      if (r.exitCode !== 0) {
-        throw new AppError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${this.probeIf} on ${nic} (vlan ${cfg.vlan}): ${r.stderr.trim() || 'refused'}; is the 8021q module available?`,
-          { nic, vlan: cfg.vlan, stderr: r.stderr.trim() });
+      await ip(ref, ['link', 'set', nic, 'up']);
+      try {
+        await ip(ref, ['link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)]);
+      } catch (err) {
+        if (!(err instanceof ExecError)) throw err;
+        const stderr = err.stderr.trim();
+        throw new AppError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${this.probeIf} on ${nic} (vlan ${cfg.vlan}): ${stderr || 'refused'}; is the 8021q module available?`,
+          { nic, vlan: cfg.vlan, stderr }, err);
       }
     }
-    const sys = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'sysctl', '-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
+    // One fork for all of them; `-e`: a key this kernel lacks is not an error.
+    const sys = await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
     if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
     this.startMonitor();
     this.upAt = Date.now();
-    await ip(ns, ['link', 'set', nic, 'up']);
-    if (this.probeIf !== nic) await ip(ns, ['link', 'set', this.probeIf, 'up']);
+    await ip(ref, ['link', 'set', nic, 'up']);
+    if (this.probeIf !== nic) await ip(ref, ['link', 'set', this.probeIf, 'up']);
     void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
     this.scheduleSafetyCheck(0);
     this.poke();
@@ -102,7 +100,7 @@ export class NicProbe {
     this.ac.abort(); // kills udhcpc
     if (this.timer) clearTimeout(this.timer);
     if (this.poked) clearTimeout(this.poked);
-    this.monitor?.kill('SIGKILL');
+    this.monitor?.kill();
   }
 
   /** Stops everything, brings the NIC home and deletes the namespace. Idempotent. */
@@ -124,10 +122,11 @@ export class NicProbe {
 
   // Link, address and route events of the probe namespace; each burst triggers one check.
   private startMonitor(): void {
-    const m = spawn('ip', ['-n', this.ns, '-o', 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    m.stdout.on('data', () => this.poke());
-    m.on('error', () => {});
-    this.monitor = m;
+    this.monitor = startChild(this.ref, 'ip', ['-o', 'monitor', 'link', 'address', 'route'], { onLine: () => this.poke() });
+    // Its end is reported once, when it ended on its own (halt() kills it on purpose).
+    void this.monitor.exited.then((e) => {
+      if (!this.ac.signal.aborted && e.error) this.cfg.log.debug('probe-monitor-ended', { nic: this.nic, error: e.error.message });
+    });
   }
 
   // Events come in bursts (link up: carrier, link-local address, routes); a check forks `ip`
@@ -151,7 +150,7 @@ export class NicProbe {
   }
 
   private async checkOnce(): Promise<void> {
-    const [link] = await listLinks(this.ns, this.nic);
+    const [link] = await listLinks(this.ref, this.nic);
     if (this.ac.signal.aborted || this.lost) return;
     const carrier = !!link && link.flags.includes('LOWER_UP') && !link.flags.includes('NO-CARRIER');
     if (carrier) this.sawCarrier = true;
@@ -162,11 +161,11 @@ export class NicProbe {
       return;
     }
     if (this.gotV6) return;
-    const ra = await readRa6(this.ns, this.probeIf);
+    const ra = await readRa6(this.ref, this.probeIf);
     if (!ra || this.gotV6 || this.ac.signal.aborted) return;
     this.gotV6 = true;
     // The router is there: ask it once more for its DNS options (the kernel keeps them from us).
-    const d = await readRaDns(this.ns, this.probeIf, this.ac.signal);
+    const d = await readRaDns(this.ref, this.probeIf, this.ac.signal);
     if (d.error) this.cfg.log.debug('ra6-dns-unread', { nic: this.nic, error: d.error });
     ra.dns = d.dns;
     if (d.domains.length) ra.domains = d.domains;
@@ -179,15 +178,15 @@ export class NicProbe {
     const { base, cap } = this.cfg.backoffMs ?? { base: 1000, cap: 30_000 };
     for (let n = 1; !signal.aborted; n++) {
       this.ev.attempt(n);
-      const r = await runUdhcpc(this.ns, this.probeIf, this.cfg.script, tries, signal);
+      const r = await runUdhcpc(this.ref, this.probeIf, this.cfg.script, tries, signal);
       if (signal.aborted) return;
       const parsed = parseLease(r.stdout);
       if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
       const last = r.stderr.trim().split('\n').pop() ?? '';
-      const reason = r.stdout.includes('ZLEASE_BEGIN') ? parsed.reason
+      const reason = r.stdout.includes(LEASE.begin) ? parsed.reason
         : r.code === 1 && /discover|no lease/.test(r.stderr) ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
       this.ev.v4Miss(reason);
-      await sleep(backoffDelay(n, base, cap), signal);
+      await sleep(backoffDelay(n, probeBackoff(base, cap)), signal).catch(() => {}); // aborted: the loop ends
     }
   }
 }

@@ -4,8 +4,8 @@
 // (RDNSS, DNSSL) are read by ra6-dns.ts; here dns stays [].
 import { isIPv6 } from 'node:net';
 import { ipJson } from '../../lib/ip.ts';
-import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
+import { getSysctl } from '../../lib/sysctl.ts';
 import type { Ra6 } from '../types.ts';
 
 interface IpRoute { dst?: string; gateway?: string; dev?: string; protocol?: string }
@@ -29,19 +29,19 @@ export function parseRa6(ifname: string, routes: IpRoute[], addrs: IpAddr[]): Ra
   return ra;
 }
 
-/** Reads the RA result of `ifname` inside probe namespace `ns` (undefined: not yet). */
-export async function readRa6(ns: string, ifname: string): Promise<Ra6 | undefined> {
+/** Reads the RA result of `ifname` inside probe namespace `ref` (undefined: not yet). */
+export async function readRa6(ref: NetnsRef, ifname: string): Promise<Ra6 | undefined> {
   const [routes, addrs] = await Promise.all([
-    ipJson<IpRoute>(ns, ['-6', 'route', 'show', 'default', 'dev', ifname]),
-    ipJson<IpAddr>(ns, ['-6', 'addr', 'show', 'dev', ifname, 'scope', 'global']),
+    ipJson<IpRoute>(ref, ['-6', 'route', 'show', 'default', 'dev', ifname]),
+    ipJson<IpAddr>(ref, ['-6', 'addr', 'show', 'dev', ifname, 'scope', 'global']),
   ]);
   const ra = parseRa6(ifname, routes.map((r) => ({ ...r, dev: r.dev ?? ifname })), addrs);
   if (!ra) return undefined;
   // An RA MTU option lands in the per-device IPv6 MTU (RFC 4861 4.6.4); /proc/sys/net shows
-  // the namespace of the reading process, hence nsenter.
-  const r = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'cat', `/proc/sys/net/ipv6/conf/${ifname}/mtu`], { allowFailure: true, timeoutMs: 5000 });
-  const mtu = Number(r.stdout.trim());
-  if (r.exitCode === 0 && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535) ra.mtu = mtu;
+  // the namespace of the reading process, hence read inside the probe namespace.
+  const text = await getSysctl(ref, `net/ipv6/conf/${ifname}/mtu`);
+  const mtu = Number(text);
+  if (text !== undefined && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535) ra.mtu = mtu;
   return ra;
 }
 

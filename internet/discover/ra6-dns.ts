@@ -4,8 +4,7 @@
 // and prints it. Run once per NIC, when the kernel has learned the router. Missing rdisc6, or
 // no answer in time: no DNS from the RA (the address and route stand), never an error.
 import { isIPv6 } from 'node:net';
-import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { runIn, type NetnsRef } from '../../lib/netns.ts';
 
 /** What an RA said about DNS: servers and search domains, each in the order given. */
 export interface RaDns { dns: string[]; domains: string[] }
@@ -52,12 +51,12 @@ export function parseRdisc6(text: string): RaDns {
 }
 
 /**
- * Solicits one RA on `ifname` inside namespace `ns` and returns its DNS options (empty when
+ * Solicits one RA on `ifname` inside namespace `ref` and returns its DNS options (empty when
  * rdisc6 is missing, nobody answers within ~1.2 s (routers answer a solicitation within 0.5 s,
  * RFC 4861 6.2.6), or `signal` aborts it).
  */
-export async function readRaDns(ns: string, ifname: string, signal?: AbortSignal): Promise<RaDns & { error?: string }> {
-  const r = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'rdisc6', '-1', '-n', '-r', '2', '-w', '600', ifname],
+export async function readRaDns(ref: NetnsRef, ifname: string, signal?: AbortSignal): Promise<RaDns & { error?: string }> {
+  const r = await runIn(ref, 'rdisc6', ['-1', '-n', '-r', '2', '-w', '600', ifname],
     { allowFailure: true, timeoutMs: 3000, signal }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
   const parsed = parseRdisc6(r.stdout);
   return r.exitCode === 0 || parsed.dns.length ? parsed : { ...parsed, error: r.stderr.trim().split('\n').pop() || `rdisc6 exited ${r.exitCode}` };

@@ -6,14 +6,16 @@ import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
+import { sleep } from '../../lib/backoff.ts';
 import { ZOS } from './bridge.ts';
 import type { StaticIp } from '../cmdline.ts';
 import type { Choice, Lease4, Ra6 } from '../types.ts';
 
 /** Where and how to apply: namespace, the NIC under zos, resolv.conf path, logger. */
 export interface ApplyOptions {
-  /** Namespace to configure; undefined: the one this process runs in. */
-  ns?: string;
+  /** Namespace to configure. */
+  ns: NetnsRef;
   /** The NIC under zos (its MTU follows the lease's). */
   nic: string;
   /** resolv.conf to write DNS servers into (tests point it at a scratch file). */
@@ -117,7 +119,7 @@ async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<v
     if (a?.dadfailed) throw new AppError('EDADFAILED', `${address} on ${ZOS} failed duplicate address detection`, { address });
     if (a && !a.tentative) return;
     if (Date.now() > end) throw new AppError('EDADTIMEOUT', `${address} on ${ZOS} still tentative after ${ms} ms`, { address });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -2,6 +2,7 @@
 // a port, a global address and a default route through it), half-built, or absent? The Go agent
 // could not rerun on a configured node; this one checks and exits 0 without touching it.
 import { ipJson, listLinks } from '../../lib/ip.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
 import { ZOS } from './bridge.ts';
 
 /** One address of zos as `ip -j addr` shows it. */
@@ -21,8 +22,8 @@ export interface ZosState {
   default6?: string;
 }
 
-/** Reads zos's state in `ns` (undefined: this process's namespace). */
-export async function readZosState(ns: string | undefined): Promise<ZosState> {
+/** Reads zos's state in `ns`. */
+export async function readZosState(ns: NetnsRef): Promise<ZosState> {
   const links = await listLinks(ns);
   const zos = links.find((l) => l.ifname === ZOS);
   const st: ZosState = { exists: !!zos, up: false, ports: [], v4: [], v6: [] };

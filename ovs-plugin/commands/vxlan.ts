@@ -5,7 +5,9 @@
 import { argsObject, ipList, linkName, optName, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { ovsSet, uuid } from '../ovsdb/notation.ts';
-import { deleteLink, deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
+import { deleteLinkIfExists } from '../../lib/link.ts';
+import { SELF } from '../../lib/netns.ts';
+import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
 import type { Command, Plan, Planner } from './types.ts';
@@ -61,7 +63,7 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
     try {
       return await ctx.commit(planner);
     } catch (err) {
-      if (created) await deleteLink(name);
+      if (created) await deleteLinkIfExists(SELF, name);
       throw err;
     }
   }),

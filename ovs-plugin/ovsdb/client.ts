@@ -35,6 +35,7 @@
 //     ensureCfgMonitor(client): Promise<void>; curCfg(client): number | undefined; nextCfgOps(): Operation[]
 //   notation.ts: uuid, namedUuid, ovsSet, ovsMap, isUuid, uuidOf, setToArray, mapToObject, uuidsOf, optional
 //   connection.ts: parseOvsdbUrl(url): OvsdbAddress;  framing.ts: JsonStreamParser
+import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
 import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
@@ -85,8 +86,8 @@ export class Client implements OvsdbClient {
   private readonly monitors = new Map<string, MonitorEntry>();
   private nextMonitor = 1;
   private readonly listeners = new Set<UpdateListener>();
-  private sleepTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  /** Aborted by close(): ends the reconnect backoff at once. */
+  private readonly closing = new AbortController();
   private readonly o: Required<Omit<ConnectOptions, 'logger'>> & { logger?: Logger };
 
   constructor(readonly url: string, opts: ConnectOptions = {}) {
@@ -167,7 +168,7 @@ export class Client implements OvsdbClient {
       const conn = this.conn;
       if (conn && !conn.closed) return conn;
       if (Date.now() >= end) throw connError(`${this.url}: connection lost`, { url: this.url }, this.lastError);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
   }
 
@@ -197,8 +198,7 @@ export class Client implements OvsdbClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.sleepTimer) clearTimeout(this.sleepTimer);
-    this.wake?.();
+    this.closing.abort();
     this.conn?.close();
     const err = connError(`${this.url}: client closed`, { url: this.url });
     for (const w of [...this.waiters]) w.reject(err);
@@ -253,8 +253,8 @@ export class Client implements OvsdbClient {
         this.lastError = err instanceof OvsdbError ? err : connError(String(err), {}, err);
         if (!this.o.reconnect) { this.failWaiters(); return; }
       }
-      const ms = backoffDelay(attempt++, this.o.backoffMinMs, this.o.backoffMaxMs);
-      await new Promise<void>((r) => { this.wake = r; this.sleepTimer = setTimeout(r, ms); });
+      const ms = backoffDelay(++attempt, { baseMs: this.o.backoffMinMs, capMs: this.o.backoffMaxMs });
+      await sleep(ms, this.closing.signal).catch(() => {}); // closed: the loop ends
     }
   }
 
@@ -273,11 +273,6 @@ export class Client implements OvsdbClient {
     const err = connError(`${this.url}: connection lost (reconnect disabled)`, { url: this.url }, this.lastError);
     for (const w of [...this.waiters]) w.reject(err);
   }
-}
-
-/** Delay before reconnect attempt `attempt` (0-based): doubling from min, capped at max. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  return Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
 }
 
 function monitorRequests(tables: Record<string, MonitorSpec>): Record<string, { columns?: string[] }> {

@@ -4,7 +4,7 @@
 // Every point gets a fresh topology and fresh MACs, so dnsmasq treats each client as new.
 import { run as exec } from '../../lib/exec.ts';
 import { ip } from '../../lib/ip.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { runIn } from '../../lib/netns.ts';
 import { agentEnv, startAgent } from '../helpers/agent-run.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../helpers/topology.ts';
 import { anchorRun } from './anchor.ts';
@@ -45,7 +45,7 @@ async function network(s: Scope, k: number, m: number, n: number): Promise<{ top
 }
 
 async function hasDefault(ns: string): Promise<boolean> {
-  return (await ip(ns, ['-4', 'route', 'show', 'default', 'dev', 'zos'], { allowFailure: true })).includes('default');
+  return (await ip({ name: ns }, ['-4', 'route', 'show', 'default', 'dev', 'zos']).catch(() => '')).includes('default');
 }
 
 /** The server's answer time: plain busybox udhcpc on a fresh, plugged NIC of its own. */
@@ -53,10 +53,10 @@ async function serverMs(s: Scope, n: number): Promise<number> {
   const topo = await makeTopology(s);
   const nic = await addNic(topo, 'r1');
   await startDnsmasq(s, topo, nic, { net: `10.91.${n}` });
-  await ip(topo.node, ['link', 'set', 'r1', 'up']);
+  await ip({ name: topo.node }, ['link', 'set', 'r1', 'up']);
   await new Promise((r) => setTimeout(r, 300)); // carrier
   const t0 = Date.now();
-  await exec('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', 'udhcpc', '-i', 'r1', '-f', '-q', '-n', '-t', '20', '-T', '1', '-s', '/bin/true'], { timeoutMs: 60_000 });
+  await runIn({ name: topo.node }, 'busybox', ['udhcpc', '-i', 'r1', '-f', '-q', '-n', '-t', '20', '-T', '1', '-s', '/bin/true'], { timeoutMs: 60_000 });
   return Date.now() - t0;
 }
 

@@ -8,7 +8,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
-import { deleteNetns, ensureNetns, netnsPath } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, runIn } from '../../lib/netns.ts';
 import { randomName } from '../helpers/netns.ts';
 
 const PROBE_SCRIPT = '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip router=$router"\nexit 0\n';
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitCarrier(ns: string, nic: string, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
-    if ((await listLinks(ns, nic))[0]?.flags.includes('LOWER_UP')) return true;
+    if ((await listLinks({ name: ns }, nic))[0]?.flags.includes('LOWER_UP')) return true;
     if (Date.now() >= end) return false;
     await sleep(100);
   }
@@ -31,15 +31,15 @@ async function probe(node: string, nic: string, script: string): Promise<{ nic: 
   const ns = randomName('zanc');
   await ensureNetns(ns);
   try {
-    await ip(node, ['link', 'set', nic, 'netns', ns]);
-    await ip(ns, ['link', 'set', nic, 'up']);
-    const r = await run('nsenter', [`--net=${netnsPath(ns)}`, '--', 'busybox', 'udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
+    await ip({ name: node }, ['link', 'set', nic, 'netns', ns]);
+    await ip({ name: ns }, ['link', 'set', nic, 'up']);
+    const r = await runIn({ name: ns }, 'busybox', ['udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
       { allowFailure: true, timeoutMs: 60_000 });
     const m = /lease ip=(\S+) router=(\S+)/.exec(r.stdout);
     return m ? { nic, ip: m[1]!, router: m[2]! } : undefined;
   } finally {
-    await ip(ns, ['link', 'set', nic, 'netns', node], { allowFailure: true });
-    await ip(node, ['link', 'set', nic, 'down'], { allowFailure: true });
+    await ip({ name: ns }, ['link', 'set', nic, 'netns', node]).catch(() => '');
+    await ip({ name: node }, ['link', 'set', nic, 'down']).catch(() => '');
     await deleteNetns(ns);
   }
 }
@@ -58,23 +58,23 @@ export async function anchorRun(node: string, nics: string[], dir: string): Prom
   const t0 = Date.now();
   const plugged: string[] = [];
   for (const n of nics) {
-    await ip(node, ['link', 'set', n, 'up']);
+    await ip({ name: node }, ['link', 'set', n, 'up']);
     if (await waitCarrier(node, n, 10_000)) plugged.push(n);
   }
   const leases = (await Promise.all(plugged.map((n) => probe(node, n, probeScript)))).filter((l) => !!l && l.router);
   if (!leases.length) throw new Error('anchor: no route with default gateway found');
   leases.sort((a, b) => Number(isPrivate(b!.router)) - Number(isPrivate(a!.router)) || num(a!.ip) - num(b!.ip));
   const chosen = leases[0]!;
-  const mac = (await listLinks(node, chosen.nic))[0]!.address!;
-  await ip(node, ['link', 'add', 'zos', 'type', 'bridge']);
-  await ip(node, ['link', 'set', 'zos', 'address', mac]);
-  await ip(node, ['link', 'set', chosen.nic, 'master', 'zos']);
-  await ip(node, ['link', 'set', chosen.nic, 'up']);
-  await ip(node, ['link', 'set', 'zos', 'up']);
+  const mac = (await listLinks({ name: node }, chosen.nic))[0]!.address!;
+  await ip({ name: node }, ['link', 'add', 'zos', 'type', 'bridge']);
+  await ip({ name: node }, ['link', 'set', 'zos', 'address', mac]);
+  await ip({ name: node }, ['link', 'set', chosen.nic, 'master', 'zos']);
+  await ip({ name: node }, ['link', 'set', chosen.nic, 'up']);
+  await ip({ name: node }, ['link', 'set', 'zos', 'up']);
   await sleep(1000);
-  await run('nsenter', [`--net=${netnsPath(node)}`, '--', 'busybox', 'udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
+  await runIn({ name: node }, 'busybox', ['udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
     { timeoutMs: 60_000 });
-  const def = await ip(node, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
+  const def = await ip({ name: node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
   if (!def.includes('default')) throw new Error('anchor: zos has no default route');
   return Date.now() - t0;
 }

@@ -6,7 +6,7 @@
 // Run: node --import tsx test/bench/ovs.ts, or `make bench` (run.ts imports `title` and `run`).
 import { pathToFileURL } from 'node:url';
 import { run as exec } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { runIn } from '../../lib/netns.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
 import { measure } from './measure.ts';
@@ -81,7 +81,7 @@ export async function run(): Promise<void> {
     { // Ours, one exec (node start) per call, as a 0-core host would run it.
       const ovs = await fresh();
       const n = Math.min(N, 20);
-      rows.push(await measureRow('plugin exec: new VLAN', n, 1, (i) => exec('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'vlan-ensure',
+      rows.push(await measureRow('plugin exec: new VLAN', n, 1, (i) => runIn({ name: ovs.ns }, 'node', [BUNDLE, 'vlan-ensure',
         JSON.stringify({ master: 'backplane', vlan: 1 + i })], { env: pluginEnv(ovs) })));
     }
     { // v1: the ovs-vsctl sequence, commands queued (queue=true).

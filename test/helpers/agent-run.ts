@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { statSync } from 'node:fs';
-import { deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
+import { commandIn, deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
 import { startFakeZinit, type FakeZinit } from './fake-zinit.ts';
 import type { Topology } from './topology.ts';
 
@@ -46,10 +46,10 @@ export interface AgentProc { proc: ChildProcess; output(): string; done: Promise
 
 /** Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files. */
 export function startAgent(env: AgentEnv, nics: string[], extra: string[] = []): AgentProc {
-  const args = [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+  const args = [AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
     '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
   const t0 = Date.now();
-  const proc = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv } });
+  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -75,12 +75,28 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   }
 }
 
-/** Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD). */
+/**
+ * Addresses, links and routes of `ns` once they have settled: the kernel changes some of them
+ * on its own for a second or two after an agent run (a bridge reports DOWN until its port
+ * forwards, IPv6 link-local addresses appear after DAD), so two reads 0.8 s apart must agree.
+ */
 export async function netSnapshot(ns: string): Promise<string> {
+  let last = await readNetSnapshot(ns);
+  for (let i = 0; i < 15; i++) {
+    await new Promise((r) => setTimeout(r, 800));
+    const now = await readNetSnapshot(ns);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+// Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD).
+async function readNetSnapshot(ns: string): Promise<string> {
   const { ipJson } = await import('../../lib/ip.ts');
-  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>(ns, ['addr']))
+  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>({ name: ns }, ['addr']))
     .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
-  const routes = [...await ipJson<Record<string, unknown>>(ns, ['-4', 'route']), ...await ipJson<Record<string, unknown>>(ns, ['-6', 'route'])]
+  const routes = [...await ipJson<Record<string, unknown>>({ name: ns }, ['-4', 'route']), ...await ipJson<Record<string, unknown>>({ name: ns }, ['-6', 'route'])]
     .map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
   return [...addrs, ...routes.sort()].join('\n');
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { makeNetns } from './netns.ts';
 
 /** Debian's schema file, used to create each test's private database. */
@@ -91,7 +91,7 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
   const url = `unix:${sock}`;
   const env = ovsEnv(dir);
   const inNs = (cmd: string, args: string[], log: string) =>
-    spawn('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd, ...args, `--log-file=${join(dir, log)}`, '--no-chdir'], { env, stdio: 'ignore' });
+    spawn(...commandIn({ name: ns }, cmd, [...args, `--log-file=${join(dir, log)}`, '--no-chdir']), { env, stdio: 'ignore' });
   let db: ChildProcess | undefined;
   let vsw: ChildProcess | undefined;
   let stopped = false;

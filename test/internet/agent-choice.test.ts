@@ -10,7 +10,7 @@ import { runIn } from '../helpers/netns.ts';
 
 const status = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as AgentStatus;
 const defaults = async (ns: string, fam: '-4' | '-6') =>
-  (await ipJson<{ gateway?: string; dev: string }>(ns, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
+  (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
 
 test('two DHCP NICs: the private gateway wins over the public one', async (t) => {
   const topo = await makeTopology(t);
@@ -21,12 +21,12 @@ test('two DHCP NICs: the private gateway wins over the public one', async (t) =>
   const env = await agentEnv(t, topo);
   const r = await runAgentE2E(env, ['eth1', 'eth2']);
   assert.equal(r.code, 0, r.out);
-  assert.equal((await listLinks(topo.node, 'zos'))[0]?.address, priv.mac);
+  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.address, priv.mac);
   assert.deepEqual(await defaults(topo.node, '-4'), ['172.20.6.1 zos']);
   const s = await status(env.status);
   assert.equal(s.nic, 'eth2');
   assert.match(s.reason!, /private/);
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, undefined);
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
 });
 
@@ -40,7 +40,7 @@ test('IPv6-only network: SLAAC address (DAD passed), default route and the RA\'s
   assert.equal(r.code, 0, r.out);
   const d = await defaults(topo.node, '-6');
   assert.ok(d.length >= 1 && d.every((x) => /^fe80::\S+ zos$/.test(x)), d.join('; '));
-  const addrs = (await ipJson<{ addr_info: { local: string; scope: string }[] }>(topo.node, ['-6', 'addr', 'show', 'dev', 'zos']))[0]!.addr_info;
+  const addrs = (await ipJson<{ addr_info: { local: string; scope: string }[] }>({ name: topo.node }, ['-6', 'addr', 'show', 'dev', 'zos']))[0]!.addr_info;
   assert.ok(addrs.some((a) => a.scope === 'global' && a.local.startsWith('fd64:3:')), JSON.stringify(addrs));
   assert.ok(addrs.filter((a) => a.scope === 'global').every((a) => !('tentative' in a)), 'DAD of the SLAAC address done before exit');
   await assert.rejects(stat(`${env.zinitDir}/dhcp-zos.yaml`), { code: 'ENOENT' });
@@ -51,7 +51,7 @@ test('IPv6-only network: SLAAC address (DAD passed), default route and the RA\'s
   assert.deepEqual(s.dns, ['fd64:3::53']);
   assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (RA on zos)\nsearch lab.example\nnameserver fd64:3::53\n');
   // Reachable at once from the SLAAC address: the switch side answers on a global address.
-  await ip(topo.sw, ['-6', 'addr', 'add', 'fd64:3::1/64', 'dev', v6.peer, 'nodad']);
+  await ip({ name: topo.sw }, ['-6', 'addr', 'add', 'fd64:3::1/64', 'dev', v6.peer, 'nodad']);
   await runIn(topo.node, 'busybox', ['ping6', '-c1', '-W3', 'fd64:3::1']);
 });
 
@@ -59,13 +59,13 @@ test('static ip= skips probing: address and gateway on zos, no DHCP, no dhcp-zos
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await addNic(topo, 'eth2');
-  await ip(topo.sw, ['addr', 'add', '10.64.9.1/24', 'dev', nic.peer]);
+  await ip({ name: topo.sw }, ['addr', 'add', '10.64.9.1/24', 'dev', nic.peer]);
   const env = await agentEnv(t, topo, 'ip=10.64.9.20::10.64.9.1:255.255.255.0:node9:eth1:off:10.64.9.53');
   const r = await runAgentE2E(env, ['eth1', 'eth2']);
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /dhcp4|candidates/);
   assert.deepEqual(await defaults(topo.node, '-4'), ['10.64.9.1 zos']);
-  assert.equal((await listLinks(topo.node, 'zos'))[0]?.address, nic.mac);
+  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.address, nic.mac);
   assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (ip= on zos)\nnameserver 10.64.9.53\n');
   await assert.rejects(stat(`${env.zinitDir}/dhcp-zos.yaml`), { code: 'ENOENT' });
   const s = await status(env.status);

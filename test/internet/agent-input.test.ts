@@ -6,6 +6,8 @@ import { chmod, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
+import { kernelHasVlanFiltering } from '../helpers/netns.ts';
+import { bridge, listLinks } from '../../lib/ip.ts';
 import { AGENT, agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E, type AgentEnv } from '../helpers/agent-run.ts';
 import type { TestContext } from 'node:test';
 
@@ -88,17 +90,24 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
 
 for (const [key, cmdline] of [['vlan:priv', 'vlan:priv=12'], ['vlan:pub', 'vlan:pub=20']] as const) {
   test(`${key} on a kernel without VLAN filtering: exit 3 naming it, no zos, no probe namespace`, async (t) => {
+    if (await kernelHasVlanFiltering()) return t.skip('kernel has vlan_filtering: nothing to refuse');
     const { env } = await setup(t, cmdline);
     const r = await runAgentE2E(env, ['eth1', 'eth2']);
-    const { listLinks } = await import('../../lib/ip.ts');
-    if (r.code === 0) {
-      t.diagnostic('this kernel does VLAN filtering: nothing to refuse');
-      return;
-    }
     assert.equal(r.code, 3, r.out);
     assert.match(r.out, /VLAN|vlan/);
-    assert.deepEqual(await listLinks(env.topo.node, 'zos'), []);
+    assert.deepEqual(await listLinks({ name: env.topo.node }, 'zos'), []);
     assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
-    for (const n of ['eth1', 'eth2']) assert.equal((await listLinks(env.topo.node, n))[0]?.master, undefined);
+    for (const n of ['eth1', 'eth2']) assert.equal((await listLinks({ name: env.topo.node }, n))[0]?.master, undefined);
   });
 }
+
+test('vlan:pub on a kernel with VLAN filtering: online on the untagged network, the NIC carries vlan:pub tagged', async (t) => {
+  if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
+  const { env } = await setup(t, 'vlan:pub=20');
+  const r = await runAgentE2E(env, ['eth1', 'eth2']);
+  assert.equal(r.code, 0, r.out);
+  assert.equal((await listLinks({ name: env.topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
+  const vlans = JSON.parse(await bridge({ name: env.topo.node }, ['-j', 'vlan', 'show', 'dev', 'eth1'])) as { vlans: { vlan: number }[] }[];
+  assert.ok(vlans[0]?.vlans.some((v) => v.vlan === 20), JSON.stringify(vlans));
+  assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
+});

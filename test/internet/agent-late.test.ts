@@ -29,7 +29,7 @@ test(`a DHCP server starting ${LATE_MS / 1000} s late is found without restartin
   const r = await run.done;
   clearTimeout(timer);
   assert.equal(r.code, 0, r.out);
-  const def = await ipJson<{ gateway?: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default']);
+  const def = await ipJson<{ gateway?: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default']);
   assert.deepEqual(def.map((d) => `${d.gateway} ${d.dev}`), ['10.67.1.1 zos']);
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
   t.diagnostic(`online ${Date.now() - startedAt} ms after the server started`);

@@ -8,7 +8,7 @@ import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
 import { agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E, startAgent, waitFor } from '../helpers/agent-run.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
-const defaults4 = async (ns: string) => (await ipJson<{ gateway?: string; dev: string }>(ns, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
+const defaults4 = async (ns: string) => (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
 
 test('SIGKILL during probing leaves NICs in probe namespaces; the rerun brings them home and finishes', async (t) => {
   const topo = await makeTopology(t);
@@ -19,18 +19,18 @@ test('SIGKILL during probing leaves NICs in probe namespaces; the rerun brings t
   t.after(() => { first.proc.kill('SIGKILL'); });
   // Both NICs moved in, not only their namespaces made (the move comes just after `netns add`).
   const movedIn = async () => (await probeNamespacesOf(topo.node)).length === 2
-    && (await listLinks(topo.node, 'eth1')).length === 0 && (await listLinks(topo.node, 'eth2')).length === 0;
+    && (await listLinks({ name: topo.node }, 'eth1')).length === 0 && (await listLinks({ name: topo.node }, 'eth2')).length === 0;
   await waitFor('NICs in probe namespaces', movedIn, 20_000);
   first.proc.kill('SIGKILL');
   await first.done;
-  assert.equal((await listLinks(topo.node, 'eth1')).length, 0, 'eth1 was stranded in its probe namespace');
+  assert.equal((await listLinks({ name: topo.node }, 'eth1')).length, 0, 'eth1 was stranded in its probe namespace');
   await startDnsmasq(t, topo, a, { net: '10.66.1' });
   const r = await runAgentE2E(env, ['eth1', 'eth2']);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /recovered-nics/);
   assert.deepEqual(await defaults4(topo.node), ['10.66.1.1 zos']);
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
-  assert.equal((await listLinks(topo.node, 'eth2')).length, 1, 'eth2 is home');
+  assert.equal((await listLinks({ name: topo.node }, 'eth2')).length, 1, 'eth2 is home');
 });
 
 test('SIGTERM during probing: exit 143, NICs home, no probe namespace, status "aborted"', async (t) => {
@@ -46,8 +46,8 @@ test('SIGTERM during probing: exit 143, NICs home, no probe namespace, status "a
   const r = await run.done;
   assert.equal(r.code, 143, r.out);
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
-  assert.equal((await listLinks(topo.node, 'eth1')).length, 1);
-  assert.equal((await listLinks(topo.node, 'eth2')).length, 1);
+  assert.equal((await listLinks({ name: topo.node }, 'eth1')).length, 1);
+  assert.equal((await listLinks({ name: topo.node }, 'eth2')).length, 1);
   assert.equal(await netSnapshot(topo.node), before);
   assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'aborted');
 });
@@ -57,20 +57,20 @@ test('half-built: a zos without port, then a port without address, are repaired'
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.66.2' });
   const env = await agentEnv(t, topo);
-  await ip(topo.node, ['link', 'add', 'zos', 'type', 'bridge']);
+  await ip({ name: topo.node }, ['link', 'add', 'zos', 'type', 'bridge']);
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /repair what="half-built zos/);
   assert.deepEqual(await defaults4(topo.node), ['10.66.2.1 zos']);
   // Now a port but no address and no route (as if killed between bridge and apply).
-  await ip(topo.node, ['addr', 'flush', 'dev', 'zos']);
+  await ip({ name: topo.node }, ['addr', 'flush', 'dev', 'zos']);
   assert.deepEqual(await defaults4(topo.node), []);
   const again = await runAgentE2E(env, ['eth1']);
   assert.equal(again.code, 0, again.out);
   assert.match(again.out, /repair what="half-built zos/);
   assert.deepEqual(await defaults4(topo.node), ['10.66.2.1 zos']);
-  assert.equal((await listLinks(topo.node, 'eth1'))[0]?.master, 'zos');
-  assert.equal((await listLinks(topo.node, 'zos'))[0]?.address, nic.mac);
+  assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, 'zos');
+  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.address, nic.mac);
 });
 
 test('online zos whose dhcp-zos zinit forgot: hand-off again, network untouched', async (t) => {
@@ -94,7 +94,7 @@ test('a "zos" that is not a bridge is not ours to take apart: exit 3, message, N
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.66.4' });
-  await ip(topo.node, ['link', 'add', 'zos', 'type', 'veth', 'peer', 'name', 'zospeer']);
+  await ip({ name: topo.node }, ['link', 'add', 'zos', 'type', 'veth', 'peer', 'name', 'zospeer']);
   const before = await netSnapshot(topo.node);
   const env = await agentEnv(t, topo);
   const r = await runAgentE2E(env, ['eth1']);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { addNic, makeTopology } from '../helpers/topology.ts';
 import { agentEnv, waitFor, type AgentEnv } from '../helpers/agent-run.ts';
 import type { Choice } from '../../internet/types.ts';
@@ -18,8 +18,8 @@ function start(env: AgentEnv, choices: Choice[]) {
   const file = join(env.topo.dir, 'choices.json');
   const ready = writeFile(file, JSON.stringify(choices));
   let out = '';
-  const proc = ready.then(() => spawn('nsenter', [`--net=${netnsPath(env.topo.node)}`, '--', process.execPath, '--import', 'tsx', SCRIPT, '--nics', 'eth1',
-    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status],
+  const proc = ready.then(() => spawn(...commandIn({ name: env.topo.node }, process.execPath, ['--import', 'tsx', SCRIPT, '--nics', 'eth1',
+    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status]),
   { env: { ...process.env, FAKE_CHOICES: file, INTERNET_RESOLV_CONF: env.resolv }, stdio: ['ignore', 'pipe', 'pipe'], cwd: resolve(import.meta.dirname, '../..') }));
   const done = proc.then((p) => new Promise<number | null>((res) => {
     p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -32,7 +32,7 @@ function start(env: AgentEnv, choices: Choice[]) {
 test('a choice that cannot be built, then one whose lease cannot be applied, are undone and retried', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
-  await ip(topo.sw, ['addr', 'add', '10.68.1.1/24', 'dev', nic.peer]);
+  await ip({ name: topo.sw }, ['addr', 'add', '10.68.1.1/24', 'dev', nic.peer]);
   const env = await agentEnv(t, topo);
   const good: Choice = { nic: 'eth1', mac: nic.mac, mtu: 1500, reason: 'test', v4: { address: '10.68.1.150', prefix: 24, router: '10.68.1.1', dns: [] } };
   const a = start(env, [
@@ -46,7 +46,10 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
   assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
   assert.match(a.out(), /bridge.dismantled/);
-  assert.deepEqual((await ipJson<{ gateway: string; dev: string }>(topo.node, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
+  // Each discovery's handle is closed once: before the next discovery, and the last one on the way out.
+  const handles = a.out().split('\n').filter((l) => /fake-(discover|close)/.test(l)).map((l) => l.replace(/^info (fake-\w+) call=(\d).*$/, '$1 $2'));
+  assert.deepEqual(handles, ['fake-discover 1', 'fake-close 1', 'fake-discover 2', 'fake-close 2', 'fake-discover 3', 'fake-close 3']);
+  assert.deepEqual((await ipJson<{ gateway: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.phase, 'online');
   assert.equal(s.attempt, 3);
@@ -69,6 +72,6 @@ test('retrying forever keeps the status current; SIGTERM during the backoff: exi
   assert.equal(s.error?.code, 'ENONIC');
   (await a.proc).kill('SIGTERM');
   assert.equal(await a.done, 143, a.out());
-  assert.deepEqual(await listLinks(topo.node, 'zos'), []);
+  assert.deepEqual(await listLinks({ name: topo.node }, 'zos'), []);
   assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'aborted');
 });

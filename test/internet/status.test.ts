@@ -5,7 +5,10 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatStatus, readStatus, StatusWriter } from '../../internet/status.ts';
-import { retryDelay } from '../../internet/agent.ts';
+import { RETRY_BACKOFF } from '../../internet/agent.ts';
+import { backoffDelay } from '../../lib/backoff.ts';
+
+const retryDelay = (n: number, capMs: number, rnd: () => number) => backoffDelay(n, { ...RETRY_BACKOFF, capMs }, rnd);
 
 test('updates are written whole and in order; the last one wins; no temp files left', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'status-'));

@@ -26,3 +26,36 @@ test('run: a timeout or an abort kills the child and fails at once, even with al
   await assert.rejects(run('sleep', ['5'], { signal: ac.signal, allowFailure: true }), ExecError);
   assert.ok(Date.now() - t0 < 2000);
 });
+
+test('run: a timeout keeps the stderr written so far, with signal, timedOut and the duration', async () => {
+  // exec replaces the shell, so nothing else holds the pipes open after the kill.
+  const err = await run('sh', ['-c', 'echo half-done >&2; exec sleep 5'], { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof ExecError);
+  assert.equal(err.code, 'EEXEC');
+  assert.equal(err.timedOut, true);
+  assert.equal(err.signal, 'SIGKILL');
+  assert.equal(err.exitCode, undefined);
+  assert.match(err.stderr, /half-done/);
+  assert.match(err.message, /timed out after 200 ms: half-done/);
+  assert.ok(err.durationMs !== undefined && err.durationMs >= 190 && err.durationMs < 3000, `duration ${err.durationMs}`);
+  assert.deepEqual({ timedOut: err.details.timedOut, signal: err.details.signal }, { timedOut: true, signal: 'SIGKILL' });
+});
+
+test('run: a killed child is reported as killed, not as one that could not run', async () => {
+  const killed = await run('sh', ['-c', 'kill -9 $$'], { allowFailure: true }).then(() => undefined, (e: unknown) => e);
+  assert.ok(killed instanceof ExecError);
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.equal(killed.timedOut, false);
+  assert.match(killed.message, /killed by SIGKILL/);
+  assert.doesNotMatch(killed.message, /could not run/);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 50);
+  const aborted = await run('sleep', ['5'], { signal: ac.signal }).then(() => undefined, (e: unknown) => e);
+  assert.ok(aborted instanceof ExecError);
+  assert.equal(aborted.signal, 'SIGKILL');
+  assert.doesNotMatch(aborted.message, /could not run/);
+  const missing = await run('/nonexistent/cmd', []).then(() => undefined, (e: unknown) => e);
+  assert.ok(missing instanceof ExecError);
+  assert.equal(missing.signal, undefined);
+  assert.match(missing.message, /could not run \(ENOENT\)/);
+});

@@ -61,7 +61,7 @@ test('SIGKILL of the daemon during vxlan-ensure: the retries through a new daemo
     c2.close();
     d2.proc.kill('SIGTERM');
     await d2.exited;
-    const links = (await listLinks(ovs.ns)).map((l) => l.ifname);
+    const links = (await listLinks({ name: ovs.ns })).map((l) => l.ifname);
     assert.deepEqual(links.filter((n) => n.startsWith('vtmp')), [], 'no temporary device left');
     for (const v of vnis) assert.ok(links.includes(`vtep${v}`), `vtep${v}`);
   }

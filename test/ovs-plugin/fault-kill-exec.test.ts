@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { listLinks } from '../../lib/ip.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
 import { auditVlans } from './audit.ts';
 import { BUNDLE, ensureBundle, execPlugin, pluginEnv } from './helpers.ts';
 
 /** Starts one exec call and SIGKILLs it after `ms`; resolves with how it ended. */
 function killAfter(ovs: Ovs, cmd: string, args: unknown, ms: number): Promise<string> {
-  const p = spawn('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, cmd, JSON.stringify(args)], { env: pluginEnv(ovs), stdio: 'ignore' });
+  const p = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, cmd, JSON.stringify(args)]), { env: pluginEnv(ovs), stdio: 'ignore' });
   const timer = setTimeout(() => p.kill('SIGKILL'), ms);
   return new Promise((r) => p.once('exit', (code, sig) => { clearTimeout(timer); r(sig ?? `exit ${code}`); }));
 }
@@ -65,8 +65,8 @@ test('SIGKILL during vxlan-ensure: the retry succeeds and leaves no temporary de
     const r = await execPlugin(ovs, 'vxlan-ensure', { master: 'backplane', vxlan: vni });
     assert.equal(r.exitCode, 0, r.stdout);
     assert.equal(r.value, `vxlbr${vni}`);
-    assert.equal((await listLinks(ovs.ns, `vtmp${vni}`)).length, 0);
-    assert.equal((await listLinks(ovs.ns, `vtep${vni}`))[0]?.linkinfo?.info_data?.id, vni);
+    assert.equal((await listLinks({ name: ovs.ns }, `vtmp${vni}`)).length, 0);
+    assert.equal((await listLinks({ name: ovs.ns }, `vtep${vni}`))[0]?.linkinfo?.info_data?.id, vni);
     assert.equal(await ovs.vsctl('port-to-br', `vtep${vni}`), `vxlbr${vni}`);
   }
 });

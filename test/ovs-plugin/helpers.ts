@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run, type RunResult } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn, runIn } from '../../lib/netns.ts';
 import type { Ovs } from '../helpers/ovs.ts';
 
 /** The bundle under test. */
@@ -29,9 +29,9 @@ export function unframe(stdout: string): unknown {
 
 /** One exec call in the test namespace: exit code and the unframed answer. */
 export async function execPlugin(ovs: Ovs, command: string, args?: unknown, env: Record<string, string> = {}): Promise<RunResult & { value: any }> {
-  const argv = [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, command];
+  const argv = [BUNDLE, command];
   if (args !== undefined) argv.push(typeof args === 'string' ? args : JSON.stringify(args));
-  const r = await run('nsenter', argv, { env: { ...pluginEnv(ovs), ...env }, allowFailure: true, timeoutMs: 30000 });
+  const r = await runIn({ name: ovs.ns }, 'node', argv, { env: { ...pluginEnv(ovs), ...env }, allowFailure: true, timeoutMs: 30000 });
   return { ...r, value: unframe(r.stdout) };
 }
 
@@ -54,7 +54,7 @@ export interface Daemon {
 /** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
 export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}): Promise<Daemon> {
   const socket = join(ovs.dir, name);
-  const proc = spawn('nsenter', [`--net=${netnsPath(ovs.ns)}`, '--', 'node', BUNDLE, 'serve', '--socket', socket, '--db', ovs.url],
+  const proc = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]),
     { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });

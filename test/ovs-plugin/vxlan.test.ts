@@ -19,7 +19,7 @@ test('vxlan: kernel vtep on the master plugged into vxlbr<vni>; repeat, conflict
   const ovs = await startOvs(t);
   const ns = ovs.ns;
   const call = (cmd: string, args: unknown) => execPlugin(ovs, cmd, args);
-  const link = async (name: string) => (await listLinks(ns, name))[0];
+  const link = async (name: string) => (await listLinks({ name: ns }, name))[0];
   const fdb = async (dev: string) => (JSON.parse((await run('bridge', ['-n', ns, '-j', 'fdb', 'show', 'dev', dev])).stdout) as { mac: string; dst?: string }[])
     .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
   assert.equal((await call('bridge-add', { bridge: 'backplane' })).exitCode, 0);

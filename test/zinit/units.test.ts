@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { commandIn } from '../../lib/netns.ts';
 import { shellSplit } from '../../internet/cmdline.ts';
 import { makeNetns } from '../helpers/netns.ts';
 import { waitFor } from '../helpers/agent-run.ts';
@@ -67,7 +67,7 @@ test('ovsdb unit creates the database, serves it, and converts it when the schem
   const env = { ...process.env, OVS_DB: join(dir, 'etc', 'conf.db'), OVS_SCHEMA: schema, OVS_RUNDIR: join(dir, 'run') };
   const boot = async () => {
     const [cmd, ...args] = shellSplit(u.exec as string);
-    const p = spawn('nsenter', [`--net=${netnsPath(ns)}`, '--', cmd!, ...args], { env, stdio: 'ignore' });
+    const p = spawn(...commandIn({ name: ns }, cmd!, [...args]), { env, stdio: 'ignore' });
     const stop = () => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else { p.once('exit', () => r()); p.kill('SIGTERM'); } });
     t.after(stop);
     const [tc, ...targs] = shellSplit(u.test as string);

@@ -27,7 +27,7 @@ describe('exit paths', { concurrency: true }, () => {
     await first.done;
     const stranded = (await listNetns()).filter((n) => n.startsWith(prefix));
     assert.equal(stranded.length, 2, 'both NICs were in probe namespaces when killed');
-    assert.deepEqual((await listLinks(topo.node)).map((l) => l.ifname), ['lo']);
+    assert.deepEqual((await listLinks({ name: topo.node })).map((l) => l.ifname), ['lo']);
     const orphans: number[] = [];
     for (const ns of stranded) {
       const pids = (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean).map(Number);
@@ -55,7 +55,7 @@ describe('exit paths', { concurrency: true }, () => {
     assert.match(out.error?.message ?? '', /SIGTERM/);
     await assertClean(topo, ['eth1', 'eth2']);
     // The NIC we brought up for carrier is put down again.
-    assert.ok(!(await listLinks(topo.node, 'eth2'))[0]!.flags.includes('UP'));
+    assert.ok(!(await listLinks({ name: topo.node }, 'eth2'))[0]!.flags.includes('UP'));
   });
 
   test('VLAN probing fails clearly where the kernel refuses 802.1Q, and the NIC comes home', async (t) => {

@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLease } from '../../../internet/discover/probe-dhcp4.ts';
-import { writeUdhcpcScript } from '../../../internet/discover/udhcpc-script.ts';
+import { LEASE_KEYS, parseLease, readLeaseFields, writeUdhcpcScript } from '../../../internet/discover/probe-dhcp4.ts';
 
 const block = (env: Record<string, string>) => ['noise', 'ZLEASE_BEGIN', ...Object.entries(env).map(([k, v]) => `ZLEASE ${k}=${v}`), 'ZLEASE_END', ''].join('\n');
 
@@ -64,4 +63,14 @@ test('the written script prints a parseable block and squashes newlines in value
   const r = parseLease(out);
   assert.ok(r.ok && r.lease.router === '10.4.4.1' && r.lease.domain === undefined, out);
   assert.equal(execFileSync(path, ['deconfig'], { env }).toString(), '');
+});
+
+test('script and parser share one contract: every key the script prints is read back as it was set', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'udhcpc-script-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = await writeUdhcpcScript(dir);
+  const values = Object.fromEntries(LEASE_KEYS.map((k) => [k, `v-${k} x`]));
+  const out = execFileSync(path, ['renew'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...values } }).toString();
+  assert.deepEqual(readLeaseFields(out), values);
+  assert.equal(readLeaseFields('no block here'), undefined);
 });

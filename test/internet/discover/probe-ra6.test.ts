@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRa6, ra6Sysctls } from '../../../internet/discover/probe-ra6.ts';
-import { backoffDelay, vlanIfName } from '../../../internet/discover/probe-nic.ts';
+import { backoffDelay } from '../../../lib/backoff.ts';
+import { probeBackoff, vlanIfName } from '../../../internet/discover/probe-nic.ts';
 
 const route = { dst: 'default', gateway: 'fe80::1', dev: 'eth1', protocol: 'ra' };
 const addr = (info: Record<string, unknown>) => [{ ifname: 'eth1', addr_info: [{ family: 'inet6', local: 'fd00::5', prefixlen: 64, scope: 'global', valid_life_time: 86400, preferred_life_time: 14400, ...info }] }];
@@ -29,10 +30,10 @@ test('sysctl names of a VLAN sub-interface use / for its dot', () => {
 });
 
 test('backoff doubles from the base, is capped, and is jittered to 50..100 %', () => {
-  assert.equal(backoffDelay(1, 1000, 30_000, () => 1), 1000);
-  assert.equal(backoffDelay(3, 1000, 30_000, () => 1), 4000);
-  assert.equal(backoffDelay(20, 1000, 30_000, () => 1), 30_000);
-  assert.equal(backoffDelay(20, 1000, 30_000, () => 0), 15_000);
+  assert.equal(backoffDelay(1, probeBackoff(1000, 30_000), () => 1), 1000);
+  assert.equal(backoffDelay(3, probeBackoff(1000, 30_000), () => 1), 4000);
+  assert.equal(backoffDelay(20, probeBackoff(1000, 30_000), () => 1), 30_000);
+  assert.equal(backoffDelay(20, probeBackoff(1000, 30_000), () => 0), 15_000);
 });
 
 test('VLAN sub-interface names fit IFNAMSIZ', () => {

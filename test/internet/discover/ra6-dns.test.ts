@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isDomainName, parseRdisc6, readRaDns } from '../../../internet/discover/ra6-dns.ts';
 import { ip } from '../../../lib/ip.ts';
 import { run } from '../../../lib/exec.ts';
-import { netnsPath } from '../../../lib/netns.ts';
+import { runIn } from '../../../lib/netns.ts';
 import { addNic, makeTopology, startRadvd } from '../../helpers/topology.ts';
 import { waitFor } from '../../helpers/agent-run.ts';
 
@@ -40,12 +40,12 @@ test('readRaDns asks the router on the link and gets its RDNSS and DNSSL', async
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startRadvd(t, topo, nic, { prefix: 'fd64:9::/64', rdnss: 'fd64:9::53 fd64:9::54', dnssl: 'lab.example' });
-  await run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
-  await ip(topo.node, ['link', 'set', 'eth1', 'up']);
+  await runIn({ name: topo.node }, 'sysctl', ['-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
+  await ip({ name: topo.node }, ['link', 'set', 'eth1', 'up']);
   // As in a probe: asked once the kernel has learned the router from an RA.
-  await waitFor('the RA default route', async () => (await ip(topo.node, ['-6', 'route', 'show', 'default'])).includes('fe80'), 20_000);
+  await waitFor('the RA default route', async () => (await ip({ name: topo.node }, ['-6', 'route', 'show', 'default'])).includes('fe80'), 20_000);
   const t0 = Date.now();
-  const d = await readRaDns(topo.node, 'eth1');
+  const d = await readRaDns({ name: topo.node }, 'eth1');
   assert.deepEqual(d, { dns: ['fd64:9::53', 'fd64:9::54'], domains: ['lab.example'] });
   assert.ok(Date.now() - t0 < 2000, `answered in ${Date.now() - t0} ms`);
 });
@@ -53,10 +53,10 @@ test('readRaDns asks the router on the link and gets its RDNSS and DNSSL', async
 test('readRaDns on a link without a router: empty, with the reason, within ~2 s', async (t) => {
   const topo = await makeTopology(t);
   await addNic(topo, 'eth1');
-  await run('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'sysctl', '-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
-  await ip(topo.node, ['link', 'set', 'eth1', 'up']);
+  await runIn({ name: topo.node }, 'sysctl', ['-qw', 'net.ipv6.conf.eth1.accept_dad=0']);
+  await ip({ name: topo.node }, ['link', 'set', 'eth1', 'up']);
   const t0 = Date.now();
-  const d = await readRaDns(topo.node, 'eth1');
+  const d = await readRaDns({ name: topo.node }, 'eth1');
   assert.deepEqual([d.dns, d.domains], [[], []]);
   assert.ok(d.error, 'says why');
   assert.ok(Date.now() - t0 < 3500, `gave up after ${Date.now() - t0} ms`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { ipJson } from '../../../lib/ip.ts';
-import { netnsPath } from '../../../lib/netns.ts';
+import { commandIn } from '../../../lib/netns.ts';
 import { shellSplit } from '../../../internet/cmdline.ts';
 import { addNic, makeTopology, startDnsmasq } from '../../helpers/topology.ts';
 import { agentEnv, runAgentE2E, waitFor } from '../../helpers/agent-run.ts';
@@ -24,14 +24,14 @@ test('dhcp-zos renews the same lease without ever taking the address or route of
   assert.equal(resolvConf, env.resolv);
   assert.equal(exec[0], 'udhcpc');
   const v4 = async () => {
-    const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>(topo.node, ['-4', 'addr', 'show', 'dev', 'zos']);
-    const d = await ipJson<{ gateway?: string }>(topo.node, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
+    const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
+    const d = await ipJson<{ gateway?: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
     return `${l?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).join(',')} via ${d[0]?.gateway}`;
   };
   const before = await v4();
   assert.match(before, /^10\.69\.1\.\d+\/24 via 10\.69\.1\.1$/);
   // As zinit would run it (exec split with shlex, env added); busybox provides udhcpc here.
-  const p = spawn('nsenter', [`--net=${netnsPath(topo.node)}`, '--', 'busybox', ...exec], { env: { ...process.env, RESOLV_CONF: resolvConf }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(...commandIn({ name: topo.node }, 'busybox', [...exec]), { env: { ...process.env, RESOLV_CONF: resolvConf }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   p.stderr.on('data', (d: Buffer) => { out += d.toString(); });

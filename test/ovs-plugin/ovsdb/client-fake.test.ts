@@ -1,7 +1,8 @@
 // The client against the in-process fake server: protocol edge cases.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
+import { connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
+import { backoffDelay } from '../../../lib/backoff.ts';
 import { OvsdbError, OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 import { startFakeOvsdb, defaultHandler, type FakeOvsdb } from '../../helpers/fake-ovsdb.ts';
@@ -223,5 +224,5 @@ test('a reply over maxMessageBytes fails the request with EOVSDB_PROTO; the clie
 });
 
 test('reconnect backoff doubles from backoffMinMs and is capped at backoffMaxMs', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 100].map((a) => backoffDelay(a, 100, 2000)), [100, 200, 400, 800, 1600, 2000, 2000]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 100].map((a) => backoffDelay(a + 1, { baseMs: 100, capMs: 2000 })), [100, 200, 400, 800, 1600, 2000, 2000]);
 });

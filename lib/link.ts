@@ -1,0 +1,77 @@
+// Link operations both programs need, each naming its namespace (CNI pkg/ip). Deletes are
+// idempotent in their IfExists form: a link or namespace that is gone is success (CNI vlan.go
+// cmdDel). Steps that change the system register their undo on the caller's UndoStack.
+import { randomBytes } from 'node:crypto';
+import { LinkNotFoundError, NetnsGoneError } from './errors.ts';
+import { ip } from './ip.ts';
+import { netnsTarget, type NetnsRef } from './netns.ts';
+import type { UndoStack } from './undo.ts';
+
+/** `ip link del NAME` in `ref`; throws LinkNotFoundError when there is no such link. */
+export async function deleteLink(ref: NetnsRef, name: string): Promise<void> {
+  await ip(ref, ['link', 'del', 'dev', name]);
+}
+
+/** Deletes `name` in `ref` if it is there; not found and namespace gone are success. True if it deleted. */
+export async function deleteLinkIfExists(ref: NetnsRef, name: string): Promise<boolean> {
+  try {
+    await deleteLink(ref, name);
+    return true;
+  } catch (err) {
+    if (err instanceof LinkNotFoundError || err instanceof NetnsGoneError) return false;
+    throw err;
+  }
+}
+
+/** Renames `from` to `to` in `ref` (the kernel refuses while the link is up, on most kernels). */
+export async function renameLink(ref: NetnsRef, from: string, to: string, undo?: UndoStack): Promise<void> {
+  await ip(ref, ['link', 'set', 'dev', from, 'name', to]);
+  undo?.push(`rename ${to} back to ${from}`, () => ip(ref, ['link', 'set', 'dev', to, 'name', from]));
+}
+
+/**
+ * Moves `name` from `from` into `to` keeping its name (one `ip` call; for a namespace made
+ * for it, where nothing can clash). Its undo moves it back.
+ */
+export async function moveLink(from: NetnsRef, name: string, to: NetnsRef, undo?: UndoStack): Promise<void> {
+  await ip(from, ['link', 'set', 'dev', name, 'netns', netnsTarget(to)]);
+  undo?.push(`move ${name} back`, () => ip(to, ['link', 'set', 'dev', name, 'netns', netnsTarget(from)]));
+}
+
+/** A temporary link name: `zt` and 12 hex digits (fits IFNAMSIZ; never a name we keep). */
+const tempLinkName = (): string => `zt${randomBytes(6).toString('hex')}`;
+
+/**
+ * Moves `name` from `from` into `to` under a temporary name, then renames it there to `as`
+ * (default: its own name), so it never clashes with a link of that name in either namespace
+ * mid-way (STYLE.md point 5). Each step registers its undo. Returns the final name.
+ */
+export async function moveLinkIn(o: { from: NetnsRef; name: string; to: NetnsRef; as?: string; undo?: UndoStack }): Promise<string> {
+  const tmp = tempLinkName();
+  const final = o.as ?? o.name;
+  await ip(o.from, ['link', 'set', 'dev', o.name, 'netns', netnsTarget(o.to), 'name', tmp]);
+  o.undo?.push(`move ${o.name} back`, () => ip(o.to, ['link', 'set', 'dev', tmp, 'netns', netnsTarget(o.from), 'name', o.name]));
+  await ip(o.to, ['link', 'set', 'dev', tmp, 'name', final]);
+  o.undo?.push(`rename ${final} back to ${tmp}`, () => ip(o.to, ['link', 'set', 'dev', final, 'name', tmp]));
+  return final;
+}
+
+/** What setupVeth makes: `name` in `ref`, its peer `peer` in `peerNs`. */
+export interface VethSpec {
+  ref: NetnsRef;
+  name: string;
+  peer: string;
+  peerNs: NetnsRef;
+  mtu?: number;
+  undo?: UndoStack;
+}
+
+/**
+ * Creates a veth pair in one `ip` call, its peer born in `peerNs` (so nothing half-made is
+ * left if the peer's name is taken there). Its undo deletes it (deleting one end deletes both).
+ */
+export async function setupVeth(v: VethSpec): Promise<void> {
+  const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
+  await ip(v.ref, ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, 'netns', netnsTarget(v.peerNs)]);
+  v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+}

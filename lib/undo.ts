@@ -1,0 +1,57 @@
+// Undo on failure (STYLE.md point 4, CNI host-device.go): each step that changes the system
+// pushes its undo as soon as it has happened; on failure the undos run in reverse. A failed
+// undo is logged, never thrown over the error that caused the rollback.
+import type { Logger } from './log.ts';
+
+interface Step { what: string; fn: () => Promise<unknown> | unknown }
+
+/** Undo steps of one operation, run in reverse by rollback(). */
+export class UndoStack {
+  private steps: Step[] = [];
+
+  constructor(private readonly log?: Logger) {}
+
+  /** Registers the undo of a step that has just happened; `what` names it in the log. */
+  push(what: string, fn: () => Promise<unknown> | unknown): void {
+    this.steps.push({ what, fn });
+  }
+
+  /** How many undos are registered. */
+  get size(): number {
+    return this.steps.length;
+  }
+
+  /** Runs every undo, last first; a failing one is logged (`undo-failed`) and the rest still run. */
+  async rollback(): Promise<void> {
+    const steps = this.steps.reverse();
+    this.steps = [];
+    for (const s of steps) {
+      try {
+        await s.fn();
+      } catch (err) {
+        this.log?.warn('undo-failed', { step: s.what, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  /** Forgets every undo: the operation succeeded and what it did stays. */
+  commit(): void {
+    this.steps = [];
+  }
+}
+
+/**
+ * Runs `fn` with a fresh UndoStack: on success its steps are kept, on failure they are undone
+ * in reverse and the original error is rethrown.
+ */
+export async function withUndo<T>(log: Logger | undefined, fn: (undo: UndoStack) => Promise<T>): Promise<T> {
+  const undo = new UndoStack(log);
+  try {
+    const r = await fn(undo);
+    undo.commit();
+    return r;
+  } catch (err) {
+    await undo.rollback();
+    throw err;
+  }
+}
