@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.ts';
-import { makeNetns } from '../helpers/netns.ts';
+import { makeNetns, runIn } from '../helpers/netns.ts';
 import { startOvs } from '../helpers/ovs.ts';
 import { startDnsmasq } from '../helpers/topology.ts';
 import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
@@ -115,8 +115,8 @@ describe('image boots', { concurrency: true }, () => {
     await run('ip', ['-n', ovs.ns, 'link', 'set', 'vsrv42', 'up']);
     await ovs.vsctl('add-port', 'br0', 'vsrv42', 'tag=42');
     // The userspace datapath does not fill in offloaded checksums.
-    await run('nsenter', [`--net=/run/netns/${ovs.ns}`, '--', 'ethtool', '-K', 'vsrv42', 'tx', 'off'], { allowFailure: true });
-    await run('nsenter', [`--net=/run/netns/${srv}`, '--', 'ethtool', '-K', 'vpeer', 'tx', 'off'], { allowFailure: true });
+    await runIn(ovs.ns, 'ethtool', ['-K', 'vsrv42', 'tx', 'off'], { allowFailure: true });
+    await runIn(srv, 'ethtool', ['-K', 'vpeer', 'tx', 'off'], { allowFailure: true });
     await startDnsmasq(t, { node: srv, sw: srv, dir: ovs.dir }, { name: 'vpeer', peer: 'vpeer', mac: '' }, { net: '10.42.42', dns: ['10.42.42.1'] });
     const b = await bootToEnd(t, { netns: ovs.ns, nics: [`tap,ifname=${tap},script=no,downscript=no`], append: 'vlan:priv=42 vlan:pub=43' });
     const s = status(b);

@@ -1,14 +1,14 @@
 // Boots the image in QEMU (TCG) for a test: its own temp dir and network namespace (so QEMU's
 // sockets never touch the machine's network), the serial console read line by line with the
 // time since QEMU's start, the HMP monitor on a unix socket, QEMU killed in t.after.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
-import { netnsPath } from '../../lib/netns.ts';
+import { startChild } from '../../lib/child.ts';
+import { netnsNamed } from '../../lib/netns.ts';
 import { makeNetns } from '../helpers/netns.ts';
 
 /** The image the boot tests use (`make image-test`). */
@@ -80,35 +80,30 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
       '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(IMAGE, 'usb.img')}`,
       '-device', 'usb-storage,drive=stick,bootindex=0');
   }
-  const t0 = Date.now();
-  const child: ChildProcess = spawn('nsenter', [`--net=${netnsPath(ns)}`, '--', 'qemu-system-x86_64', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   const lines: Line[] = [];
   const waiters = new Set<() => void>();
-  let buf = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    buf += d;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = { ms: Date.now() - t0, text: buf.slice(0, i).replace(/\r/g, '') };
+  let ended: { code: number | null; signal: string | null; stderr: string } | undefined;
+  const t0 = Date.now();
+  const child = startChild(netnsNamed(ns), 'qemu-system-x86_64', args, {
+    onLine: (text) => {
+      const l = { ms: Date.now() - t0, text: text.replace(/\r/g, '') };
       lines.push(l);
       o.onLine?.(l);
-      buf = buf.slice(i + 1);
-    }
-    for (const w of waiters) w();
+      for (const w of waiters) w();
+    },
   });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => { stderr += d; });
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => { for (const w of waiters) w(); res(code); }));
+  t.after(() => { child.kill(); return child.exited; });
+  const exited = child.exited.then((e) => {
+    ended = { code: e.code, signal: e.signal, stderr: e.stderr };
+    for (const w of waiters) w();
+    return e.code;
+  });
   const timeoutMs = o.timeoutMs ?? 400_000;
   const waitFor = (re: RegExp, ms = timeoutMs) => new Promise<Line>((res, rej) => {
     const check = () => {
       const l = lines.find((x) => re.test(x.text));
-      if (l) { done(); res(l); } else if (child.exitCode !== null || child.signalCode !== null) {
-        done(); rej(new Error(`QEMU ended (${child.exitCode ?? child.signalCode}) before ${re}; stderr: ${stderr.trim()}\n${tail(lines)}`));
+      if (l) { done(); res(l); } else if (ended) {
+        done(); rej(new Error(`QEMU ended (${ended.code ?? ended.signal}) before ${re}; stderr: ${ended.stderr.trim()}\n${tail(lines)}`));
       }
     };
     const timer = setTimeout(() => { done(); rej(new Error(`no ${re} within ${ms} ms\n${tail(lines)}`)); }, ms);
