@@ -15,6 +15,10 @@ const KEYS = ['kernel', 'init', 'agentStart', 'online', 'pluginServing'] as cons
 
 async function once(path: Path): Promise<Record<string, number | undefined>> {
   const { ctx, teardown } = cleanups();
+  // Ctrl-C or kill: QEMU, its namespace and dir go too.
+  const stop = () => { void teardown().then(() => process.exit(130)); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const nic = path === 'pxe' ? `user,tftp=${join(IMAGE, 'pxe')},bootfile=boot.ipxe` : 'user';
     // zos.test.plugin (built into the test image's PXE/USB command line) holds STATUS back
@@ -23,6 +27,8 @@ async function once(path: Path): Promise<Record<string, number | undefined>> {
     await b.waitFor(/STATUS \{/, 300_000);
     return milestones(b);
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await teardown();
   }
 }
