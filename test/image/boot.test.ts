@@ -64,7 +64,7 @@ function status(b: Boot): Status {
   return s;
 }
 
-describe('image boots', { concurrency: true }, () => {
+describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
   test('image artefacts exist', () => {
     for (const f of ['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe', 'usb.img']) assert.ok(existsSync(join(IMAGE, f)), `${IMAGE}/${f} missing: make image-test`);
   });
