@@ -7,7 +7,7 @@ TEST_CONCURRENCY ?= 4
 # A test that hangs (a child that never exits) fails after this many ms instead of stalling CI.
 TEST_TIMEOUT ?= 300000
 
-.PHONY: all build typecheck test bench demo deps clean image image-repro test-all demo-netns
+.PHONY: all build typecheck test bench demo deps clean schema image image-repro test-all demo-netns
 
 # Image build inputs: output dir, an optional zinit binary (PID 1), extra kernel command line.
 OUT ?= build/image
@@ -78,6 +78,10 @@ image-test: export ZINIT := $(wildcard $(TEST_ZINIT))
 image-test: export CMDLINE := zos.test=poweroff zos.test.plugin
 image-test: build
 	bash image/build.sh
+
+# Regenerate ovs-plugin/ovsdb/vswitch-schema.ts from the installed vswitch.ovsschema (a test checks it is current).
+schema:
+	$(NODE) --import tsx ovs-plugin/ovsdb/gen-schema.ts $(SCHEMA)
 
 # Debian packages the tests and the demo need (CI and a fresh machine).
 deps:

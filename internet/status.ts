@@ -3,6 +3,7 @@
 // sees half a file; `internet status` prints it.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import type { ErrorCode } from '../lib/errors.ts';
 import type { ProbeResult } from './types.ts';
 
 /** Where the run is; `online`, `aborted` and `failed` are final. */
@@ -28,9 +29,11 @@ export interface AgentStatus {
   dns: string[];
   /** dhcp-zos hand-off result: monitored, unchanged, reloaded, removed, none. */
   handoff?: string;
+  /** dhcp-zos as zinit reported it when the hand-off counted (`Running` and its pid). */
+  dhcpZos?: { state: string; pid: number };
   attempt: number;
   probes: ProbeResult[];
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 /** Keeps the status in memory and writes each change in order (the last write wins). */

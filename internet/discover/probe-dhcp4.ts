@@ -7,8 +7,10 @@ import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { startChild } from '../../lib/child.ts';
+import { toAppError } from '../../lib/errors.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { prefixOfNetmask } from '../../lib/validate.ts';
+import { dhcpClient } from '../tools.ts';
 import type { Lease4 } from '../types.ts';
 
 /** The contract between the script and the parser: markers, line prefix, and the keys. */
@@ -126,9 +128,11 @@ export function parseLease(stdout: string): LeaseParse {
   return { ok: true, lease, warnings };
 }
 
-/** One udhcpc run inside `ref`: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
+/** One udhcpc run inside `ref` (the client dhcp-zos gets too: tools.ts): `tries` discovers one second apart. Killed (and resolves) on `signal`. */
 export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = startChild(ref, 'busybox', ['udhcpc', '-i', ifname, '-f', '-q', '-n',
+  let client: string[];
+  try { client = (await dhcpClient()).argv; } catch (err) { return { code: null, stdout: '', stderr: toAppError(err).message }; }
+  const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
     '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal });
   const end = await child.exited;
   // A child that could not start has no exit status: its error is the reason the caller shows.

@@ -1,16 +1,17 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`.
-import { AppError } from '../../lib/errors.ts';
+import { unknownCommand } from '../../lib/errors.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
 import type { Command, Ctx } from './types.ts';
+import type { Wire } from './wire.ts';
 import { vlanDel, vlanEnsure } from './vlan.ts';
 import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
 
-/** Every command by its full name. */
-export const COMMANDS: Record<string, Command<any, any>> = {
+/** Every command by its full name, each answering its wire result type. */
+export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Record<string, Command> = {
   'ovs.bridge-add': bridgeAdd,
   'ovs.bridge-del': bridgeDel,
   'ovs.port-add': portAdd,
@@ -26,10 +27,10 @@ export const COMMANDS: Record<string, Command<any, any>> = {
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
-export function lookup(name: string): { name: string; command: Command<any, any> } {
+export function lookup(name: string): { name: string; command: Command } {
   const full = name.startsWith('ovs.') ? name : `ovs.${name}`;
   const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
-  if (!command) throw new AppError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
+  if (!command) throw unknownCommand(name);
   return { name: full, command };
 }
 

@@ -1,99 +1,128 @@
 // Typed client of the daemon (`ovs-plugin serve`): one unix-socket connection, JSON-RPC 2.0 one
 // object per line, many requests in flight. Command failures are rethrown as AppError with the
-// daemon's stable code (EINVALID, ECONFLICT, ...) and field.
+// daemon's stable code (EINVALID, ECONFLICT, ...) and field; see docs/errors.md. It connects
+// again after the daemon closed an idle connection.
 import { createConnection, type Socket } from 'node:net';
-import { AppError } from '../../lib/errors.ts';
+import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
 import { LineReader } from './jsonrpc.ts';
+import type * as W from '../commands/wire.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 
-/** ovs.bridge-add arguments (v1 names; options are `column[:key]` -> string). */
-export interface BridgeAddArgs { bridge: string; options?: Record<string, string>; may_exist?: boolean }
-/** ovs.port-add arguments; options are Interface columns. */
-export interface PortAddArgs { bridge: string; port: string; vlan?: number; options?: Record<string, string>; may_exist?: boolean }
-/** ovs.bond-add arguments. */
-export interface BondAddArgs { bridge: string; port: string; links: string[]; mode?: 'balance-slb' | 'balance-tcp' | 'active-backup'; lacp?: boolean }
-/** ovs.vlan-ensure arguments. */
-export interface VlanArgs { master: string; vlan: number; name?: string }
-/** ovs.vxlan-ensure arguments; `remotes` gives unicast peers instead of multicast. */
-export interface VxlanArgs { master: string; vxlan: number; name?: string; remotes?: string[] }
+/** The wire argument types, defined once beside the commands (re-exported for callers of this client). */
+export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs as VlanArgs, VxlanEnsureArgs as VxlanArgs } from '../commands/wire.ts';
 
-/** A connection to the daemon with one typed method per command. */
+/** Opens one unix-socket connection; ECONN if no daemon answers at `path`. */
+function openSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path, () => { s.off('error', onError); resolve(s); });
+    const onError = (e: Error) => reject(connectionLost(`connect ${path}: ${e.message}`, { path }, e));
+    s.once('error', onError);
+  });
+}
+
+/**
+ * A connection to the daemon with one typed method per command. When the daemon closes it (an
+ * idle timeout, EIDLE) or it is lost, requests in flight fail with ECONN and the next call
+ * connects again; after `close()` every call fails with ECLOSED.
+ */
 export class OvsPluginClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedErr: AppError | undefined;
+  private sock: Socket | undefined;
+  private opening: Promise<Socket> | undefined;
 
-  private constructor(private readonly sock: Socket) {
-    const reader = new LineReader((line) => this.onLine(line), () => this.fail(new AppError('EPROTO', 'reply line too long')), 64 * 1024 * 1024);
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => reader.push(d));
-    sock.on('error', (e) => this.fail(new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e)));
-    sock.on('close', () => this.fail(new AppError('ECONN', 'ovs-plugin socket closed')));
+  private constructor(private readonly path: string, sock: Socket) {
+    this.attach(sock);
   }
 
   /** Connects to the daemon's socket. */
-  static connect(path: string): Promise<OvsPluginClient> {
-    return new Promise((resolve, reject) => {
-      const s = createConnection(path, () => { s.off('error', reject); resolve(new OvsPluginClient(s)); });
-      s.once('error', (e) => reject(new AppError('ECONN', `connect ${path}: ${e.message}`, { path }, e)));
-    });
+  static async connect(path: string): Promise<OvsPluginClient> {
+    return new OvsPluginClient(path, await openSocket(path));
   }
 
   /** Sends one request; resolves with its result or rejects with the daemon's AppError. */
-  call<R = unknown>(method: string, params: object = {}): Promise<R> {
-    if (this.closedErr) return Promise.reject(this.closedErr);
+  async call<R = unknown>(method: string, params: object = {}): Promise<R> {
+    if (this.closedErr) throw this.closedErr;
+    const sock = this.sock ?? (await (this.opening ??= openSocket(this.path).then((s) => this.attach(s)).finally(() => { this.opening = undefined; })));
+    if (this.closedErr) throw this.closedErr;
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+      sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
     });
   }
 
   /** ovs.bridge-add -> null. */
-  bridgeAdd = (a: BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
+  bridgeAdd = (a: W.BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
   /** ovs.bridge-del -> "". */
-  bridgeDel = (a: { bridge: string }) => this.call<string>('ovs.bridge-del', a);
+  bridgeDel = (a: W.BridgeDelArgs) => this.call<string>('ovs.bridge-del', a);
   /** ovs.port-add -> null. */
-  portAdd = (a: PortAddArgs) => this.call<null>('ovs.port-add', a);
+  portAdd = (a: W.PortAddArgs) => this.call<null>('ovs.port-add', a);
   /** ovs.port-del -> null. */
-  portDel = (a: { port: string; bridge?: string }) => this.call<null>('ovs.port-del', a);
+  portDel = (a: W.PortDelArgs) => this.call<null>('ovs.port-del', a);
   /** ovs.bond-add -> null. */
-  bondAdd = (a: BondAddArgs) => this.call<null>('ovs.bond-add', a);
+  bondAdd = (a: W.BondAddArgs) => this.call<null>('ovs.bond-add', a);
   /** ovs.set -> null. */
-  set = (a: { table: string; record: string; values: Record<string, string> }) => this.call<null>('ovs.set', a);
+  set = (a: W.SetArgs) => this.call<null>('ovs.set', a);
   /** ovs.vlan-ensure -> the VLAN bridge's name. */
-  vlanEnsure = (a: VlanArgs) => this.call<string>('ovs.vlan-ensure', a);
+  vlanEnsure = (a: W.VlanEnsureArgs) => this.call<string>('ovs.vlan-ensure', a);
   /** ovs.vlan-del -> null. */
-  vlanDel = (a: { vlan: number; master?: string; name?: string }) => this.call<null>('ovs.vlan-del', a);
+  vlanDel = (a: W.VlanDelArgs) => this.call<null>('ovs.vlan-del', a);
   /** ovs.vxlan-ensure -> the VXLAN bridge's name. */
-  vxlanEnsure = (a: VxlanArgs) => this.call<string>('ovs.vxlan-ensure', a);
+  vxlanEnsure = (a: W.VxlanEnsureArgs) => this.call<string>('ovs.vxlan-ensure', a);
   /** ovs.vxlan-del -> null. */
-  vxlanDel = (a: { vxlan: number; master?: string; name?: string }) => this.call<null>('ovs.vxlan-del', a);
+  vxlanDel = (a: W.VxlanDelArgs) => this.call<null>('ovs.vxlan-del', a);
   /** ovs.vtep-ensure -> "vtep<vnid>". */
-  vtepEnsure = (a: { bridge: string; vnid: number }) => this.call<string>('ovs.vtep-ensure', a);
+  vtepEnsure = (a: W.VtepEnsureArgs) => this.call<string>('ovs.vtep-ensure', a);
   /** ovs.vtep-del -> null. */
-  vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
+  vtepDel = (a: W.VtepDelArgs) => this.call<null>('ovs.vtep-del', a);
 
-  /** Closes the connection; requests still pending fail with ECONN. */
+  /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {
-    this.sock.end();
-    this.fail(new AppError('ECONN', 'client closed'));
+    this.closedErr ??= clientClosed();
+    this.failPending(this.closedErr);
+    this.sock?.end();
   }
 
-  private onLine(line: string): void {
+  // Reads reply lines from `sock`; when it goes, pending requests fail and the next call reconnects.
+  private attach(sock: Socket): Socket {
+    this.sock = sock;
+    const reader = new LineReader(64 * 1024 * 1024);
+    let why: AppError | undefined;
+    const drop = (err: AppError) => { why ??= err; sock.destroy(); };
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      reader.push(d);
+      for (let line = reader.next(); line !== undefined; line = reader.next()) {
+        if (line === null) return drop(badReply('reply line too long'));
+        const err = this.onLine(line);
+        if (err) return drop(err);
+      }
+    });
+    sock.on('error', (e) => { why ??= connectionLost(`ovs-plugin socket: ${e.message}`, {}, e); });
+    sock.on('close', () => {
+      if (this.sock === sock) this.sock = undefined;
+      this.failPending(why ?? connectionLost('ovs-plugin socket closed'));
+    });
+    return sock;
+  }
+
+  // Settles the request a reply line answers; returns an error if the line cannot be read.
+  private onLine(line: string): AppError | undefined {
     let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
-    try { msg = JSON.parse(line); } catch { return this.fail(new AppError('EPROTO', 'reply is not JSON')); }
+    try { msg = JSON.parse(line); } catch { return badReply('reply is not JSON'); }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
-    if (!p) return;
+    if (!p) return undefined;
     this.pending.delete(msg.id as number);
-    if (!msg.error) return p.resolve(msg.result);
+    if (!msg.error) return void p.resolve(msg.result);
     const d = msg.error.data ?? {};
-    p.reject(new AppError(d.code ?? `RPC${msg.error.code}`, d.message ?? msg.error.message, d.field ? { field: d.field } : {}));
+    p.reject(fromWire(d, `${msg.error.message} (JSON-RPC ${msg.error.code})`));
+    return undefined;
   }
 
-  private fail(err: AppError): void {
-    this.closedErr ??= err;
+  private failPending(err: AppError): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }

@@ -1,6 +1,7 @@
 // A small fake of zinit's control socket for tests (never shipped): generation 1 byte for byte
 // as zinit v0.2.14 answers (sorted keys, no trailing newline, close after the reply, its error
-// bodies; ../shared/reference/zinit.md) and generation 2 (JSON-RPC 2.0, "\n"-terminated replies).
+// bodies, as the real one in test/zinit/ checks) and generation 2 (JSON-RPC 2.0, "\n"-terminated
+// replies).
 // It loads `<dir>/<name>.yaml` on monitor and records every command it was told.
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
@@ -29,12 +30,15 @@ class Refused extends Error {}
 /** Starts the fake on a unix socket in `dir` (also the config dir), closed after the test. */
 export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
   dir: string; generation: 1 | 2; services?: Record<string, string>; stopDelayMs?: number;
+  /** State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot spawn. */
+  spawnState?: (name: string, n: number) => string;
 }): Promise<FakeZinit> {
   const path = `${opts.dir}/zinit-${opts.generation}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`;
   const services = new Map<string, Svc>();
   for (const [n, s] of Object.entries(opts.services ?? {})) services.set(n, { state: s, pid: s === 'Running' ? 100 : 0, target: 'Up', after: {} });
   const fake: FakeZinit = { path, commands: [], loaded: new Map(), services, close: async () => {} };
   let nextPid = 200;
+  const monitors = new Map<string, number>();
   const get = (n: string): Svc => {
     const s = services.get(n);
     if (!s) throw new Refused(`service name ${JSON.stringify(n)} unknown`);
@@ -71,7 +75,10 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
           throw new Refused('failed to load service config');
         }
         fake.loaded.set(name, text);
-        services.set(name, { state: 'Running', pid: nextPid++, target: 'Up', after: {} });
+        const n = (monitors.get(name) ?? 0) + 1;
+        monitors.set(name, n);
+        const state = opts.spawnState?.(name, n) ?? 'Running';
+        services.set(name, { state, pid: state === 'Running' ? nextPid++ : 0, target: 'Up', after: {} });
         return null;
       }
       default: throw new Refused(`unknown command '${verb}' or wrong arguments count`);
