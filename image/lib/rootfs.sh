@@ -35,7 +35,7 @@ link_busybox() {
   install -D -m 0755 "$(readlink -f /bin/busybox)" "$root/usr/bin/busybox"
   for a in $(/bin/busybox --list-full); do
     name=$(basename "$a")
-    case $name in busybox|linuxrc|ip|bridge|nsenter|sysctl|sh|modprobe|depmod|insmod|rmmod|lsmod|modinfo) continue ;; esac
+    case $name in busybox|linuxrc|ip|bridge|nsenter|setpriv|sysctl|sh|modprobe|depmod|insmod|rmmod|lsmod|modinfo) continue ;; esac
     [ -e "$root/usr/bin/$name" ] || ln -s busybox "$root/usr/bin/$name"
   done
 }
@@ -60,6 +60,8 @@ build_rootfs() {
   copy_exe /usr/sbin/ip /usr/bin/ip
   copy_exe /usr/sbin/bridge /usr/bin/bridge
   copy_exe /usr/bin/nsenter /usr/bin/nsenter
+  # setpriv --pdeathsig KILL ties the agent's fallback `ip monitor` to the agent's life.
+  copy_exe /usr/bin/setpriv /usr/bin/setpriv
   copy_exe /usr/sbin/sysctl /usr/bin/sysctl
   copy_exe /usr/bin/rdisc6 /usr/bin/rdisc6
   chmod 0755 "$root/usr/bin/rdisc6"
