@@ -3,10 +3,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { listNetns } from '../../../lib/netns.ts';
+import { listNetns, netnsPids } from '../../../lib/netns.ts';
 import { listLinks } from '../../../lib/ip.ts';
 import { run } from '../../../lib/exec.ts';
-import { addNic, makeTopology, startDnsmasq } from '../../helpers/topology.ts';
+import { addNic, makeTopology, spawnIn, startDnsmasq } from '../../helpers/topology.ts';
 import { assertClean, probePrefixOf, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
 
 /** Running (a zombie waiting for its reaper counts as dead). */
@@ -28,12 +28,15 @@ describe('exit paths', { concurrency: true }, () => {
     const stranded = (await listNetns()).filter((n) => n.startsWith(prefix));
     assert.equal(stranded.length, 2, 'both NICs were in probe namespaces when killed');
     assert.deepEqual((await listLinks({ name: topo.node })).map((l) => l.ifname), ['lo']);
+    // The killed agent's udhcpc and ip monitor die of SIGPIPE at their next write, sooner or
+    // later (by load); so that recovery's kill of leftovers is always exercised, each stranded
+    // namespace also gets a process of the test's own that would never exit by itself.
+    const planted = stranded.map((ns) => spawnIn(ns, 'sleep', ['600']));
+    t.after(() => { for (const p of planted) p.kill('SIGKILL'); });
+    await new Promise((res) => setTimeout(res, 200));
     const orphans: number[] = [];
-    for (const ns of stranded) {
-      const pids = (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean).map(Number);
-      orphans.push(...pids);
-    }
-    assert.ok(orphans.length >= 2, 'udhcpc / ip monitor outlived the SIGKILLed agent');
+    for (const ns of stranded) orphans.push(...await netnsPids(ns));
+    assert.ok(orphans.length >= stranded.length, `a process in each stranded namespace: ${orphans.join(',')}`);
     const again = await spawnDiscover(t, topo, ['--recover-only']).done;
     assert.deepEqual(again.recovered?.sort(), ['eth1', 'eth2'], again.stderr);
     await assertClean(topo, ['eth1', 'eth2']);
