@@ -47,6 +47,7 @@ export async function runServe(argv: string[]): Promise<number> {
   checkSocketPath(args.socket);
   const settings = readEnv();
   const unguard = guardSpawnErrors(log);
+  log.info('ovs-plugin-starting', { socket: args.socket, db: args.db ?? settings.db });
   const connecting = connectEngine(args.db ?? settings.db, settings, log);
   const first = await Promise.race([connecting, signalled.then(() => undefined)]);
   if (!first) {
