@@ -16,6 +16,7 @@ import { dhcpZosInPlace, handoff, removeDhcpZos, type HandoffResult } from './ha
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
+import { addrValue } from './discover/choose.ts';
 import type { DiscoverOptions, DiscoverResult } from './types.ts';
 
 /** Exit codes (documented in README.md). */
@@ -94,6 +95,7 @@ async function checkInput(run: Run): Promise<Preflight | number> {
   }
   const { kernel } = pre;
   run.log.setDebug(kernel.debug);
+  for (const w of kernel.warnings) run.log.warn('cmdline-ignored', { detail: w });
   run.log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
   return pre;
 }
@@ -144,6 +146,13 @@ async function takeApartHalfBuilt(run: Run, zs: ZosState): Promise<number | unde
  */
 class DiscoveryHandle {
   private current: DiscoverResult | undefined;
+  /** NICs whose choice could not be applied, most recent last: discovery ranks them last. */
+  readonly avoid: string[] = [];
+
+  /** The choice on `nic` could not be applied: next time another NIC first. */
+  failed(nic: string): void {
+    this.avoid.splice(0, this.avoid.length, ...this.avoid.filter((n) => n !== nic), nic);
+  }
 
   /** Discovers again, after the previous attempt's NICs are home. */
   async next(deps: AgentDeps, opts: DiscoverOptions): Promise<DiscoverResult> {
@@ -170,9 +179,10 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
     const link = await getLink(SELF, nic);
     if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
     mac = link.address;
-    reason = 'static ip= on the kernel command line';
+    reason = `static ip= on the kernel command line${kernel.static.onlink ? ', gateway outside the subnet: onlink' : ''}`;
   } else {
-    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
+    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
+      avoid: [...discovery.avoid], log, signal,
       now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
     await run.st({ probes: r.probes });
     choice = r.choice;
@@ -188,6 +198,7 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
     return { applied, nic, mac, reason };
   } catch (err) {
     await dismantleZos(SELF, log).catch((e: unknown) => log.warn('bridge.dismantle-failed', { error: toAppError(e).message }));
+    if (choice) discovery.failed(nic);
     throw err;
   }
 }
@@ -247,5 +258,8 @@ const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({ leasedIp, script: joi
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
 function staticMatches(zs: ZosState, s: Preflight['kernel']['static']): boolean {
   if (!s) return true;
-  return zs.v4.includes(`${s.address}/${s.prefix}`) && zs.default4 === s.gateway && zs.ports.some((p) => p.name === s.device);
+  const same = (a: string | undefined, b: string) => a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
+  const addrs = s.family === 4 ? zs.v4 : zs.v6;
+  return addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address))
+    && same(s.family === 4 ? zs.default4 : zs.default6, s.gateway) && zs.ports.some((p) => p.name === s.device);
 }

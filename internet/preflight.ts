@@ -1,16 +1,18 @@
 // Everything checked before the agent changes anything: the kernel command line, the zinit
-// socket and config dir, the --nics names and the ip= device. Any failure here is bad input:
+// socket and config dir, the status dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
 // a message naming it, exit 2, nothing touched (Zero-OS panics on a bad vlan value).
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import { toAppError, ValidationError } from '../lib/errors.ts';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Code, toAppError, ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { listLinks } from '../lib/ip.ts';
+import { listLinks, type IpLink } from '../lib/ip.ts';
 import { SELF } from '../lib/netns.ts';
 import { waitForSocket, ZinitClient } from '../zinit/client.ts';
 import { dhcpClient } from './tools.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
+import { notEthernet, selectLinks } from './discover/candidates.ts';
 
 /** What the run needs once its input is known good. */
 export interface Preflight {
@@ -61,12 +63,46 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = new Set((await listLinks(SELF)).map((l) => l.ifname));
-  for (const n of cli.nics ?? []) {
-    if (!links.has(n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+  // The probe script and dhcp-zos's hook go beside the status file: a directory we cannot
+  // write would fail every discovery attempt, forever.
+  const runDir = dirname(cli.status);
+  try {
+    await mkdir(runDir, { recursive: true });
+    await access(runDir, constants.W_OK);
+  } catch (err) {
+    throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (kernel.static && !links.has(kernel.static.device)) {
-    throw new ValidationError('ip=', `device "${kernel.static.device}" does not exist`);
-  }
+  checkLinks(cli, kernel, await listLinks(SELF));
   return { kernel, client, generation };
+}
+
+/**
+ * The links the input names must exist here and agree, or discovery would retry them forever:
+ * every `--nics` name and the `zos.nic` pin (as discovery selects them, candidates.ts), the
+ * `ip=` device (among `--nics`, and the pinned NIC when both are given).
+ */
+export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): void {
+  for (const n of cli.nics ?? []) {
+    if (!links.some((l) => l.ifname === n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+  }
+  const dev = kernel.static?.device;
+  if (dev === undefined) {
+    try {
+      selectLinks(links, { nics: cli.nics, pin: kernel.pin });
+    } catch (err) {
+      // Discovery waits for a NIC that is not there (yet): ENONIC. Named on the command line and
+      // absent before anything started, it is bad input.
+      const e = toAppError(err);
+      if (e.code === Code.ENONIC && typeof e.details.field === 'string') throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
+      throw err;
+    }
+    return;
+  }
+  const link = links.find((l) => l.ifname === dev);
+  if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
+  notEthernet('ip=', link);
+  if (cli.nics && !cli.nics.includes(dev)) throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
+  if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
+    throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
+  }
 }

@@ -2,8 +2,11 @@
 // dhcp-zos must run the same DHCP client: an image may have busybox without a `udhcpc` applet
 // link, where a unit saying `exec: udhcpc` cannot be spawned at all (zinit: state Failure, never
 // retried) and the node loses its lease at the first renewal. Resolved once per run, from PATH,
-// and checked again before a hand-off. `ip` by absolute path too: the image's busybox sh runs
-// its own `ip` applet (no `onlink` in some versions, no `monitor`) before anything on PATH.
+// and checked again before a hand-off. `ip` (and util-linux `setpriv`) by absolute path too:
+// Debian's busybox-static shell runs its own applets before $PATH, and busybox's `ip` has no
+// `monitor` (a NIC whose carrier comes later is never seen) and no `onlink` in some versions.
+// A candidate counts only if its version line names the real tool, so a busybox symlink named
+// `ip` or `setpriv` is never taken.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -61,9 +64,39 @@ export async function checkDhcpClient(c: DhcpClient): Promise<void> {
   }
 }
 
-/** Absolute path of iproute2's `ip` for scripts we write (EIPMISSING when PATH has none). */
-export async function ipPath(path = process.env.PATH ?? ''): Promise<string> {
-  const p = await which('ip', path);
+/** Absolute path of iproute2's `ip` for scripts we write (EIPMISSING when there is none). */
+export async function ipPath(path = process.env.PATH ?? '', places: readonly string[] = IP_PLACES): Promise<string> {
+  const p = await findTool(candidatesFor('ip', places, path), '-V', /iproute2/);
   if (!p) throw noIpTool(path);
   return p;
 }
+
+/** Where iproute2's `ip` lives on Debian and on merged-/usr systems, before $PATH. */
+export const IP_PLACES = ['/usr/sbin/ip', '/sbin/ip', '/bin/ip', '/usr/bin/ip'];
+
+/** Where util-linux's `setpriv` lives, before $PATH. */
+export const SETPRIV_PLACES = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'];
+
+/** `places`, then each `$PATH` entry + `name`, without repeats. */
+export function candidatesFor(name: string, places: readonly string[], path = process.env.PATH ?? ''): string[] {
+  return [...new Set([...places, ...path.split(delimiter).filter(Boolean).map((d) => join(d, name))])];
+}
+
+/** The first candidate whose `<path> <versionFlag>` prints `mark` (undefined: none does). */
+export async function findTool(candidates: readonly string[], versionFlag: string, mark: RegExp): Promise<string | undefined> {
+  for (const c of candidates) {
+    const r = await run(c, [versionFlag], { allowFailure: true, timeoutMs: 5000 }).catch(() => undefined);
+    if (r && r.exitCode === 0 && mark.test(r.stdout + r.stderr)) return c;
+  }
+  return undefined;
+}
+
+let ipTool: Promise<string | undefined> | undefined;
+let setprivTool: Promise<string | undefined> | undefined;
+
+/** iproute2's `ip` ("ip utility, iproute2-6.1.0"), resolved once per process. */
+export const iproute2Ip = (): Promise<string | undefined> => (ipTool ??= findTool(candidatesFor('ip', IP_PLACES), '-V', /iproute2/));
+
+/** util-linux's `setpriv` ("setpriv from util-linux 2.38.1"), resolved once per process. */
+export const utilLinuxSetpriv = (): Promise<string | undefined> =>
+  (setprivTool ??= findTool(candidatesFor('setpriv', SETPRIV_PLACES), '--version', /util-linux/));

@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
 import { ZOS } from './bridge.ts';
+import { mtuProblem } from '../mtu.ts';
 import type { StaticIp } from '../cmdline.ts';
 import type { Choice, Lease4, Ra6 } from '../types.ts';
 
@@ -37,11 +38,13 @@ export interface Applied {
 
 /**
  * Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). A value
- * the NIC refuses (a server's odd option 26) is logged and skipped: it must not keep the node
- * offline.
+ * below IPv6's minimum (mtu.ts) or one the NIC refuses (a server's odd option 26) is logged and
+ * skipped: it must not keep the node offline nor take IPv6 off zos.
  */
 async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   if (!mtu) return;
+  const why = mtuProblem(mtu);
+  if (why) { o.log.warn('apply.mtu-refused', { mtu, error: why }); return; }
   try {
     await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
     await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
@@ -151,11 +154,18 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
   return (v4 ?? v6)!;
 }
 
-/** Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). */
+/**
+ * Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). A
+ * gateway outside the subnet gets an `onlink` route (cmdline.ts warned about it); an IPv6
+ * address waits for DAD, as the RA's does.
+ */
 export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
-  await ip(o.ns, ['-4', 'addr', 'replace', `${s.address}/${s.prefix}`, 'broadcast', '+', 'dev', ZOS]);
-  await routeVia(o, '-4', 'default', s.gateway);
+  const fam = s.family === 6 ? '-6' : '-4';
+  await ip(o.ns, [fam, 'addr', 'replace', `${s.address}/${s.prefix}`, ...(s.family === 6 ? [] : ['broadcast', '+']), 'dev', ZOS]);
+  if (s.onlink) await ip(o.ns, [fam, 'route', 'replace', 'default', 'via', s.gateway, 'dev', ZOS, 'onlink']);
+  else await routeVia(o, fam, 'default', s.gateway);
+  if (s.family === 6) await waitDad(o, s.address);
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
-  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, dns: s.dns.join(',') || undefined });
+  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
 }

@@ -60,12 +60,15 @@ export interface AgentResult { code: number | null; signal: NodeJS.Signals | nul
 /** A running agent: its process, its output so far, and its end. */
 export interface AgentProc { proc: ChildProcess; output(): string; done: Promise<AgentResult> }
 
-/** Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files. */
-export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = []): AgentProc {
-  const args = [AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+/**
+ * Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files;
+ * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment.
+ */
+export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = [], opts: { bundle?: string; env?: Record<string, string> } = {}): AgentProc {
+  const args = [opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
     '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
   const t0 = Date.now();
-  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars } });
+  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars, ...opts.env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

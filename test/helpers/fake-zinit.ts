@@ -6,6 +6,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
+import { sortedJson } from '../../image/zos-init/socket.ts';
+import { splitWords as split } from '../../image/zos-init/unit.ts';
+
+/** JSON with object keys sorted, as serde_json's BTreeMap output of zinit v0.2.14. */
+export { sortedJson };
 
 interface Svc { state: string; pid: number; target: 'Up' | 'Down'; after: Record<string, string> }
 
@@ -18,34 +23,6 @@ export interface FakeZinit {
   loaded: Map<string, string>;
   services: Map<string, Svc>;
   close(): Promise<void>;
-}
-
-/** JSON with object keys sorted, as serde_json's BTreeMap output of zinit v0.2.14. */
-export function sortedJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
-/** Shell-style split like zinit's (space, tab and newline only: "\r" stays in the word). */
-function split(line: string): string[] | null {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let q: string | null = null;
-  for (const c of line) {
-    if (q) { if (c === q) q = null; else cur += c; continue; }
-    if (c === '"' || c === "'") { q = c; inWord = true; } else if (c === ' ' || c === '\t' || c === '\n') {
-      if (inWord) out.push(cur);
-      cur = ''; inWord = false;
-    } else { cur += c; inWord = true; }
-  }
-  if (q) return null;
-  if (inWord) out.push(cur);
-  return out;
 }
 
 class Refused extends Error {}

@@ -66,7 +66,7 @@ test('static ip=: address and gateway on zos, resolv.conf untouched without dns'
   await ip({ name: topo.sw }, ['addr', 'add', '10.61.3.1/24', 'dev', peer]);
   const resolv = join(topo.dir, 'resolv.conf');
   const applied = await applyStatic({ ns: { name: topo.node }, nic: 'eth1', resolvConf: resolv, log },
-    { address: '10.61.3.7', prefix: 24, gateway: '10.61.3.1', device: 'eth1', dns: [] });
+    { family: 4, address: '10.61.3.7', prefix: 24, gateway: '10.61.3.1', device: 'eth1', dns: [] });
   assert.deepEqual(applied.gateways, ['10.61.3.1']);
   await assert.rejects(readFile(resolv, 'utf8'), { code: 'ENOENT' });
   await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.61.3.1']);
