@@ -40,15 +40,28 @@ export function parseServeArgs(argv: string[]): ServeArgs {
 /** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger();
+  // Handlers first: a SIGTERM during start-up (waiting for OVSDB, binding) ends it cleanly
+  // instead of killing it with the default action.
+  const signalled = untilSignal();
   const args = parseServeArgs(argv);
   checkSocketPath(args.socket);
   const settings = readEnv();
   const unguard = guardSpawnErrors(log);
-  const { client, engine } = await connectEngine(args.db ?? settings.db, settings, log);
+  log.info('ovs-plugin-starting', { socket: args.socket, db: args.db ?? settings.db });
+  const connecting = connectEngine(args.db ?? settings.db, settings, log);
+  const first = await Promise.race([connecting, signalled.then(() => undefined)]);
+  if (!first) {
+    // Nothing is bound yet; OVSDB may still be unreachable (the client retries forever).
+    connecting.catch(() => undefined);
+    log.info('ovs-plugin-stopped', { during: 'start' });
+    unguard();
+    return 0;
+  }
+  const { client, engine } = first;
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, engine, limits, log);
   log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.env.datapathType, ...limitFields(limits) });
-  await untilSignal();
+  await signalled; // at once if the signal came while binding
   await shutDown(daemon, client, engine, log);
   unguard();
   return 0;
@@ -85,12 +98,12 @@ async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logg
     }
     d.conns.add(new Connection(sock, ctx, nextId++, (c) => d.conns.delete(c)));
   });
-  const bound = await bindSocket(server, path);
+  const bound = await bindSocket(server, path, listenBacklog(limits));
   server.on('error', (e) => log.error('ovs-plugin-accept-failed', { message: e.message }));
   return Object.assign(d, { server, bound });
 }
 
-// Wait for SIGTERM or SIGINT.
+// Resolves on SIGTERM or SIGINT (the handlers are installed at once).
 function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(); };
@@ -111,6 +124,13 @@ async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger):
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
   await client.close();
   log.info('ovs-plugin-stopped', engine.stats);
+}
+
+// The listen backlog: room for every connection the daemon may hold to be queued while it is
+// busy (Node's default, 511, made clients' connect fail with EAGAIN under load); the kernel
+// caps it at net.core.somaxconn (4096 by default).
+function listenBacklog(l: ServeLimits): number {
+  return Math.max(511, Math.min(l.maxConnections, 4096));
 }
 
 // The limits as log fields (the serving line says what this daemon accepts).

@@ -58,13 +58,13 @@ export async function clearStaleSocket(path: string): Promise<void> {
 }
 
 /** Listens on `path` with mode 0600 (umask set around the bind, then chmod) and records what was bound. */
-export async function bindSocket(server: Server, path: string): Promise<BoundSocket> {
+export async function bindSocket(server: Server, path: string, backlog = 511): Promise<BoundSocket> {
   const oldMask = process.umask(0o177);
   try {
     await new Promise<void>((done, fail) => {
       const onError = (e: Error) => fail(bindFailed(path, e));
       server.once('error', onError);
-      server.listen(path, () => { server.off('error', onError); done(); });
+      server.listen({ path, backlog }, () => { server.off('error', onError); done(); });
     });
   } finally {
     process.umask(oldMask);

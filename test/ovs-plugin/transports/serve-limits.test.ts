@@ -5,28 +5,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { type Socket } from 'node:net';
 import { run } from '../../../lib/exec.ts';
 import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from '../helpers.ts';
-import { exchange } from './rpc.ts';
+import { connectRetrying, exchange } from './rpc.ts';
 
 const vtep = (id: number, vnid: number, bridge = 'lo') => JSON.stringify({ jsonrpc: '2.0', id, method: 'ovs.vtep-ensure', params: { bridge, vnid } }) + '\n';
 
 /** A connection that records every line it receives and whether it closed. */
-function open(socket: string): Promise<{ s: Socket; lines: string[]; closed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    let closed = false;
-    let buf = '';
-    const s = createConnection(socket, () => resolve({ s, lines, closed: () => closed }));
-    s.setEncoding('utf8');
-    s.on('data', (d) => { buf += d; const parts = buf.split('\n'); buf = parts.pop()!; lines.push(...parts); });
-    s.on('close', () => { closed = true; });
-    s.once('error', reject);
-  });
+async function open(socket: string): Promise<{ s: Socket; lines: string[]; closed: () => boolean }> {
+  const s = await connectRetrying(socket);
+  const lines: string[] = [];
+  let closed = false;
+  let buf = '';
+  s.setEncoding('utf8');
+  s.on('data', (d) => { buf += d; const parts = buf.split('\n'); buf = parts.pop()!; lines.push(...parts); });
+  s.on('close', () => { closed = true; });
+  s.on('error', () => undefined); // a refused one may see EPIPE/ECONNRESET; `closed` says what happened
+  return { s, lines, closed: () => closed };
 }
 
 const until = async (what: string, cond: () => boolean, ms = 20000) => {
@@ -106,8 +109,16 @@ test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight get
   assert.equal(await client.bridgeDel({ bridge: 'nosuch' }), '', 'a call after the idle close reconnects');
 });
 
-test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async () => {
-  const r = await run('prlimit', ['--nofile=64:64', 'node', '--import', 'tsx', 'test/ovs-plugin/transports/fixtures/spawn-emfile.ts'], { timeoutMs: 60000 });
+// The fixture runs bundled under plain node: through tsx, the loader's worker reads module files
+// concurrently and, on a loaded machine, itself ran out of the 64 descriptors (EMFILE opening
+// execa's files) before the fixture started. The fixture fills the table itself.
+test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'emfile-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const bundle = join(dir, 'spawn-emfile.mjs');
+  await build({ entryPoints: ['test/ovs-plugin/transports/fixtures/spawn-emfile.ts'], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'silent',
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
+  const r = await run('prlimit', ['--nofile=64:64', 'node', bundle], { timeoutMs: 60000 });
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.deepEqual(out.codes, ['EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN', 'EEXEC_SPAWN']);
   assert.equal(out.after, 'ok', 'and the process lives on');

@@ -3,7 +3,10 @@
 // naming --socket, before anything binds. On SIGTERM only our own socket is removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { run } from '../../../lib/exec.ts';
@@ -68,4 +71,31 @@ test('serve --socket: a sticky shared directory is fine, another user\'s socket 
   assert.equal(await d.exited, 0, d.output());
   assert.equal(lstatSync(d.socket).ino, replaced, 'the other socket is still there');
   assert.match(d.output(), /ovs-plugin-socket-not-ours/);
+});
+
+// The handlers come first: a SIGTERM while the daemon still waits for OVSDB (nothing bound yet)
+// ends it with exit 0, not the signal's default death. The test waits for the `starting` line,
+// which comes after the handlers (Node's own start-up handlers would look the same in /proc).
+test('serve: SIGTERM during start-up (OVSDB not reached yet) ends it cleanly, exit 0, nothing left', async (t) => {
+  await ensureBundle();
+  const dir = await mkdtemp(join(tmpdir(), 'ovs-start-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'p.sock');
+  const proc = spawn('node', [BUNDLE, 'serve', '--socket', socket, '--db', `unix:${join(dir, 'no-db.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+  t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  const end = Date.now() + 30000;
+  while (!out.includes('ovs-plugin-starting')) {
+    assert.ok(Date.now() < end, `the daemon did not start: ${out}`);
+    assert.equal(proc.exitCode, null, out);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.doesNotMatch(out, /ovs-plugin-serving/, 'still starting');
+  proc.kill('SIGTERM');
+  assert.equal(await exited, 0, out);
+  assert.match(out, /ovs-plugin-stopped during=start/);
+  assert.equal(existsSync(socket), false);
 });
