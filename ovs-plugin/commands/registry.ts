@@ -1,7 +1,8 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
-// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`.
+// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { AppError } from '../../lib/errors.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
+import { nicAttach, nicCheck, nicDetach, nicGc, nicList } from './nic.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
@@ -23,11 +24,16 @@ export const COMMANDS: Record<string, Command<any, any>> = {
   'ovs.vxlan-del': vxlanDel,
   'ovs.vtep-ensure': vtepEnsure,
   'ovs.vtep-del': vtepDel,
+  'nic.attach': nicAttach,
+  'nic.detach': nicDetach,
+  'nic.list': nicList,
+  'nic.check': nicCheck,
+  'nic.gc': nicGc,
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
 export function lookup(name: string): { name: string; command: Command<any, any> } {
-  const full = name.startsWith('ovs.') ? name : `ovs.${name}`;
+  const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
   const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
   if (!command) throw new AppError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
   return { name: full, command };

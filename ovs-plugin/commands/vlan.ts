@@ -7,13 +7,14 @@ import type { CachedRow, Operation } from '../ovsdb/types.ts';
 import { ovsSet, uuid } from '../ovsdb/notation.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
-import type { Command, Plan } from './types.ts';
+import type { Command, Env, Plan, Planner } from './types.ts';
 import { idOf, isOwned, optInt, str, uuidsOf, View } from './view.ts';
 
 /** Names v1 uses for VLAN `tag`: patch port on the master, its peer, the default bridge name. */
 export const vlanNames = (tag: number) => ({ patch: `vlbr${tag}p`, peer: `vlbr${tag}in`, bridge: `vlbr${tag}` });
 
-interface VlanArgs { master?: string; vlan: number; name?: string }
+/** Arguments of vlan-ensure / vlan-del. */
+export interface VlanArgs { master?: string; vlan: number; name?: string }
 
 const validateVlan = (required: string[]) => (raw: unknown): VlanArgs => {
   const o = argsObject(raw, ['master', 'vlan', 'name'], required);
@@ -41,10 +42,12 @@ export function isBare(view: View, br: CachedRow): boolean {
   return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
 }
 
-/** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
-export const vlanEnsure: Command<VlanArgs, string> = {
-  validate: validateVlan(['master', 'vlan']),
-  plan: (a, env) => (view, p): Plan<string> => {
+/**
+ * The planner of ovs.vlan-ensure: the VLAN bridge of `vlan` on `master` (made, completed or
+ * confirmed in one transaction) -> its name. nic kinds call this, not the command.
+ */
+export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
+  return (view, p): Plan<string> => {
     const n = vlanNames(a.vlan);
     const master = a.master!;
     const want = a.name ?? n.bridge;
@@ -93,7 +96,13 @@ export const vlanEnsure: Command<VlanArgs, string> = {
         ...insertBridge(`${p}vb`, name, idOf(root), env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
     }
     return { ops, result: name, claims, reads };
-  },
+  };
+}
+
+/** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
+export const vlanEnsure: Command<VlanArgs, string> = {
+  validate: validateVlan(['master', 'vlan']),
+  plan: planVlanEnsure,
 };
 
 /** ovs.vlan-del {master?, vlan, name?} -> null: removes the pair and the VLAN bridge we created; gone is success. */

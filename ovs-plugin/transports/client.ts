@@ -3,6 +3,9 @@
 // daemon's stable code (EINVALID, ECONFLICT, ...) and field.
 import { createConnection, type Socket } from 'node:net';
 import { AppError } from '../../lib/errors.ts';
+import type { CheckResult, ListedNic } from '../nics/check.ts';
+import type { GcReport } from '../nics/detach.ts';
+import type { AttachResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
@@ -74,6 +77,16 @@ export class OvsPluginClient {
   vtepEnsure = (a: { bridge: string; vnid: number }) => this.call<string>('ovs.vtep-ensure', a);
   /** ovs.vtep-del -> null. */
   vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
+  /** nic.attach -> the attached nic (docs/ovs-plugin.md, nics). */
+  nicAttach = (a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<AttachResult>('nic.attach', a);
+  /** nic.detach -> null. */
+  nicDetach = (a: { target: TargetSpec; name: string }) => this.call<null>('nic.detach', a);
+  /** nic.list -> one element per attachment. */
+  nicList = (a: { target?: TargetSpec } = {}) => this.call<ListedNic[]>('nic.list', a);
+  /** nic.check -> the differences (repaired ones with `repair`). */
+  nicCheck = (a: { target: TargetSpec; name: string; repair?: boolean }) => this.call<CheckResult>('nic.check', a);
+  /** nic.gc -> what it finished, undid, removed, returned. */
+  nicGc = () => this.call<GcReport>('nic.gc', {});
 
   /** Closes the connection; requests still pending fail with ECONN. */
   close(): void {

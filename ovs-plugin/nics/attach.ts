@@ -1,0 +1,87 @@
+// nic.attach: validate, record the intent (with everything undo needs) before the first change,
+// run the kind's steps with their undos, then mark the record attached. A repeated identical
+// attach returns the recorded result; a failure undoes every step and drops the intent; a crash
+// leaves an `attaching` record whose dead owner tells gc to undo it.
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { getLink, listLinks } from '../../lib/ip.ts';
+import { withUndo } from '../../lib/undo.ts';
+import type { Ctx } from '../commands/types.ts';
+import { nicBusy, nicExists, unsupported } from './errors.ts';
+import { failpoint } from './failpoint.ts';
+import { addressesOf, dnsToAdd } from './inside.ts';
+import { KIND_MODULES } from './kinds/index.ts';
+import { busy, working } from './owners.ts';
+import { self } from './proc.ts';
+import { dropRecord, putRecord, statePath, updateState } from './state.ts';
+import { requireTarget, targetKey, targetRef } from './target.ts';
+import type { AttachResult, NicRecord, NicSpec, NicState, NsIdentity, TargetSpec } from './types.ts';
+
+/** A random locally administered unicast MAC (recorded before the link exists, so detach can recognise it). */
+export function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The records of the namespace `ns` of target `t`. */
+export const recordsOf = (s: NicState, t: TargetSpec, ns?: NsIdentity): NicRecord[] =>
+  s.nics.filter((r) => targetKey(r.target) === targetKey(t) && (!ns || (r.ns.dev === ns.dev && r.ns.ino === ns.ino)));
+
+/** The lowest `eth<n>` that is neither a link in the target nor a recorded name. */
+function freeEth(links: Set<string>): string {
+  for (let n = 0; ; n++) if (!links.has(`eth${n}`)) return `eth${n}`;
+}
+
+/** nic.attach {target, nic} -> the result (also when it was attached already, identically). */
+export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult> {
+  if ('kvm' in a.target) throw unsupported('target.kvm', 'kvm targets are not provided by this build yet');
+  const kind = KIND_MODULES[a.nic.type];
+  if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
+  const ns = await requireTarget(a.target);
+  const target = targetRef(a.target);
+  const ctx = { ovs, target };
+  const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult; rec?: NicRecord }> => {
+    const mine = recordsOf(s, a.target, ns);
+    const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
+    if (same?.phase === 'attached' && same.result) return { repeat: same.result };
+    if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
+    const links = new Set([...(await listLinks(target)).map((l) => l.ifname), ...mine.map((r) => r.name)]);
+    const name = a.nic.name ?? freeEth(links);
+    if (links.has(name)) throw nicExists('nic.name', `${name} exists in the target`, { name });
+    const hex = randomBytes(5).toString('hex');
+    const rec: NicRecord = {
+      key: `${targetKey(a.target)}@${ns.ino}/${name}`, target: a.target, ns, name, nic: a.nic, phase: 'attaching', owner: self(),
+      host: `nh${hex}`, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
+      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}),
+    };
+    if (await getLink(target, rec.temp)) throw nicExists('nic', `temporary name ${rec.temp} taken in the target; retry`);
+    await kind.prepare(ctx, rec, s.nics);
+    rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
+    putRecord(s, rec);
+    return { rec };
+  });
+  if (plan.repeat) return plan.repeat;
+  const rec = plan.rec!;
+  return working(rec.key, async () => {
+    try {
+      await withUndo(undefined, async (undo) => {
+        failpoint('attach:recorded');
+        await kind.attach(ctx, rec, undo);
+        failpoint('attach:done');
+      });
+    } catch (err) {
+      await updateState(path, (s) => dropRecord(s, rec.key));
+      throw err;
+    }
+    const l = await getLink(target, rec.name);
+    rec.result = {
+      name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
+      ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+      addresses: await addressesOf(target, rec.name),
+    };
+    rec.phase = 'attached';
+    await updateState(path, (s) => putRecord(s, rec));
+    return rec.result;
+  });
+}
