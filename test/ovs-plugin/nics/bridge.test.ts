@@ -47,6 +47,6 @@ test('bridge: ping the host through its Linux bridge; gateway, dns, name, hwaddr
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'lan' })).exitCode, 0);
   assert.equal(await readFile(join(root, 'etc', 'resolv.conf'), 'utf8'), resolvBefore);
   const after = JSON.parse(await e.snapshot(c1));
-  assert.deepEqual(after.state, JSON.stringify({ version: 1, nics: [] }, null, 1) + '\n');
+  assert.deepEqual(after.state, []);
   assert.deepEqual({ ...after, state: undefined }, { ...JSON.parse(before), state: undefined });
 });
