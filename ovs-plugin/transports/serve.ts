@@ -2,7 +2,7 @@
 // method = command name (`ovs.bridge-add`), params = the arguments object. Socket mode 0600.
 // Every request is answered on its own (a failure never affects another); all OVSDB writes go
 // through one Engine, which shares one transaction among commands that arrive together.
-// SIGTERM/SIGINT: stop accepting, finish what is in flight, remove the socket, exit 0.
+// nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: stop accepting, finish what is in flight, remove the socket, exit 0.
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { AppError, toAppError, ValidationError } from '../../lib/errors.ts';
@@ -10,6 +10,7 @@ import { createLogger } from '../../lib/log.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute } from '../commands/registry.ts';
+import { startNicGc } from '../nics/gc-timer.ts';
 import { checkDepth } from '../validate.ts';
 import { readEnv } from './env.ts';
 import { LineReader, rpcError } from './jsonrpc.ts';
@@ -51,6 +52,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const engine = new Engine(client, env, { applyTimeoutMs });
   await engine.start();
   await clearStaleSocket(args.socket);
+  const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p) }, log);
 
   const sockets = new Set<Socket>();
   let inflight = 0;
@@ -115,6 +117,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
   });
   stopping = true;
+  stopGc();
   log.info('ovs-plugin-stopping', { inflight });
   const closed = new Promise<void>((r) => server.close(() => r()));
   if (inflight > 0) await new Promise<void>((r) => { idle = r; });
