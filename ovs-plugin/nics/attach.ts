@@ -38,6 +38,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
   if ('kvm' in a.target) throw unsupported('target.kvm', 'kvm targets are not provided by this build yet');
   const kind = KIND_MODULES[a.nic.type];
   if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
+  if (a.nic.config?.dhcp) throw unsupported('nic.config.dhcp', 'a DHCP client inside the target is not provided by this build yet');
   const ns = await requireTarget(a.target);
   const target = targetRef(a.target);
   const ctx = { ovs, target };
