@@ -4,11 +4,13 @@ import { bridgeKind } from './bridge.ts';
 import { macvlanKind } from './macvlan.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind } from './vlan.ts';
+import { vxlanKind } from './vxlan.ts';
 
 /** Every kind this build provides; a kind not listed is refused by attach with EUNSUPPORTED. */
 export const KIND_MODULES: Partial<Record<Kind, NicKind>> = {
   bridge: bridgeKind,
   vlan: vlanKind,
+  vxlan: vxlanKind,
   macvlan: macvlanKind,
   passthrough: passthroughKind,
 };
