@@ -13,6 +13,7 @@ import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
 
 const STEPS: Record<string, { attach: string[]; detach: string[] }> = {
   vlan: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
+  default: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   bridge: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   macvlan: { attach: ['attach:recorded', 'attach:created', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:deleted', 'detach:done'] },
   passthrough: { attach: ['attach:recorded', 'attach:down', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:moved', 'detach:done'] },
@@ -40,13 +41,14 @@ for (const [kind, steps] of Object.entries(STEPS)) {
     await run('ip', ['-n', peer, 'link', 'set', 'vp0', 'up']);
     const root = e.ovs.dir;
     await run('mkdir', ['-p', `${root}/etc`]);
-    const id = kind === 'vlan' ? 10 : kind === 'bridge' ? 'br0' : 'vh0';
-    const nic = { type: kind, id, root, config: { cidr: '10.7.0.1/24', dns: ['10.7.0.53'] } };
-    if (kind === 'vlan' || kind === 'bridge') {
+    const id = kind === 'vlan' ? 10 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : 'vh0';
+    const veth = ['vlan', 'bridge', 'default'].includes(kind);
+    const nic = { type: kind, id, root, config: { ...(kind === 'default' ? {} : { cidr: '10.7.0.1/24' }), dns: ['10.7.0.53'] } };
+    if (veth) {
       // A peer attached throughout (it must survive every crash and gc untouched); it also makes
       // the VLAN bridge exist, which a rolled-back attach legitimately leaves.
       await run('ip', ['-n', peer, 'link', 'del', 'vp0']);
-      const pr = await e.call('nic.attach', { target: { netns: peer }, nic: { type: kind, id, config: { cidr: '10.7.0.2/24' } } });
+      const pr = await e.call('nic.attach', { target: { netns: peer }, nic: { type: kind, id, ...(kind === 'default' ? {} : { config: { cidr: '10.7.0.2/24' } }) } });
       assert.equal(pr.exitCode, 0, pr.stdout);
     } else {
       await run('ip', ['-n', peer, 'addr', 'add', '10.7.0.2/24', 'dev', 'vp0']);
@@ -64,13 +66,13 @@ for (const [kind, steps] of Object.entries(STEPS)) {
     for (const step of steps.detach) {
       const a = await e.call('nic.attach', { target, nic });
       assert.equal(a.exitCode, 0, a.stdout);
-      assert.ok(await pings(c1, '10.7.0.2'), `${step}: attached nic carries traffic`);
+      assert.ok(await pings(c1, kind === 'default' ? '172.18.0.2' : '10.7.0.2'), `${step}: attached nic carries traffic`);
       await killedAt(e, step, 'nic.detach', { target, name: 'eth0' });
       const gc = await e.call('nic.gc', {});
       assert.equal(gc.value.finished.length, 1, `${step}: gc finished the detach: ${gc.stdout}`);
       assert.equal(await e.snapshot(c1, peer), nothing, `${step}: nothing left`);
     }
-    assert.equal((await nics(e)).length, kind === 'vlan' || kind === 'bridge' ? 1 : 0, 'only the peer is still attached');
+    assert.equal((await nics(e)).length, veth ? 1 : 0, 'only the peer is still attached');
   });
 }
 

@@ -44,7 +44,6 @@ test('nic.attach refusals: code and field, nothing changed anywhere', async (t) 
     ['target netns gone', { target: { netns: 'nosuch-ns-x' }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target.netns'],
     ['target pid gone', { target: { pid: 4000000 }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target.pid'],
     ['two targets', { target: { netns: c1, pid: 1 }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target'],
-    ['default not built yet', { target: tgt, nic: { type: 'default' } }, 'EUNSUPPORTED', 'nic.type'],
     ['vxlan without vxbackend', { target: tgt, nic: { type: 'vxlan', id: 100 } }, 'ENOTFOUND', undefined],
     ['dhcp not built yet', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } }, 'EUNSUPPORTED', 'nic.config.dhcp'],
     ['kvm not built yet', { target: { kvm: 'vm1' }, nic: { type: 'bridge', id: 'br0' } }, 'EUNSUPPORTED', 'target.kvm'],
