@@ -8,6 +8,7 @@ import { getLink, listLinks } from '../../lib/ip.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
+import { dhcpFiles } from './dhcp.ts';
 import { failpoint } from './failpoint.ts';
 import { addressesOf, dnsToAdd } from './inside.ts';
 import { KIND_MODULES } from './kinds/index.ts';
@@ -38,7 +39,6 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
   if ('kvm' in a.target) throw unsupported('target.kvm', 'kvm targets are not provided by this build yet');
   const kind = KIND_MODULES[a.nic.type];
   if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
-  if (a.nic.config?.dhcp) throw unsupported('nic.config.dhcp', 'a DHCP client inside the target is not provided by this build yet');
   const ns = await requireTarget(a.target);
   const target = targetRef(a.target);
   const ctx = { ovs, target };
@@ -54,7 +54,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
     const rec: NicRecord = {
       key: `${targetKey(a.target)}@${ns.ino}/${name}`, target: a.target, ns, name, nic: a.nic, phase: 'attaching', owner: self(),
       host: `nh${hex}`, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
-      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}),
+      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}),
     };
     if (await getLink(target, rec.temp)) throw nicExists('nic', `temporary name ${rec.temp} taken in the target; retry`);
     await kind.prepare(ctx, rec, s.nics);

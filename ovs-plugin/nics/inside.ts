@@ -8,6 +8,7 @@ import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import { renameLink } from '../../lib/link.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
+import { dhcpRunning, startDhcp, stopDhcp } from './dhcp.ts';
 import { failpoint } from './failpoint.ts';
 import type { Drift, NicRecord } from './types.ts';
 
@@ -21,6 +22,12 @@ export async function dnsToAdd(root: string | undefined, dns: string[] | undefin
   if (!root || !dns?.length) return [];
   const have = new Set((await readFile(resolvConf(root), 'utf8').catch(() => '')).split('\n').map((l) => l.trim()));
   return [...new Set(dns.map((d) => `nameserver ${d}`))].filter((l) => !have.has(l));
+}
+
+/** Undoes the config inside that outlives the link: stops the DHCP client, removes our DNS lines. */
+export async function undoConfig(rec: NicRecord): Promise<void> {
+  await stopDhcp(rec);
+  await removeDns(rec);
 }
 
 /** Removes exactly the lines this nic added from <root>/etc/resolv.conf (a missing file is fine). */
@@ -47,6 +54,10 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
   failpoint('attach:renamed');
   await ip(target, ['link', 'set', 'dev', rec.name, 'up']);
   const c = rec.nic.config ?? {};
+  if (c.dhcp) {
+    failpoint('attach:dhcp');
+    await startDhcp(target, rec, undo);
+  }
   const cidr = c.cidr ?? (rec.address ? rec.address : undefined);
   if (cidr) await ip(target, ['addr', 'replace', cidr, 'dev', rec.name]);
   const gw = c.gateway ?? rec.gateway;
@@ -71,6 +82,7 @@ export async function checkInside(target: NetnsRef | undefined, rec: NicRecord):
   if (rec.mtu && l.mtu !== rec.mtu) d.push({ what: 'mtu', want: rec.mtu, got: l.mtu, repairable: true });
   const cidr = rec.nic.config?.cidr ?? rec.address;
   if (cidr && !(await addressesOf(target, rec.name)).includes(cidr)) d.push({ what: 'address', want: cidr, repairable: true });
+  if (rec.dhcp && !(await dhcpRunning(rec))) d.push({ what: 'dhcp', want: 'running', got: 'stopped', repairable: true });
   return d;
 }
 
@@ -81,5 +93,6 @@ export async function repairInside(target: NetnsRef, rec: NicRecord, drift: Drif
     if (x.what === 'hwaddr') await ip(target, ['link', 'set', 'dev', rec.name, 'address', rec.hwaddr]);
     if (x.what === 'mtu') await ip(target, ['link', 'set', 'dev', rec.name, 'mtu', String(rec.mtu)]);
     if (x.what === 'address') await ip(target, ['addr', 'replace', String(x.want), 'dev', rec.name]);
+    if (x.what === 'dhcp') await startDhcp(target, rec);
   }
 }

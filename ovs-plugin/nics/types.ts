@@ -87,7 +87,8 @@ export interface NicRecord {
   saved?: SavedLink;
   /** `nameserver` lines this nic added to <root>/etc/resolv.conf. */
   dnsAdded?: string[];
-  dhcp?: ProcId;
+  /** config.dhcp: the client's files (pid file named before it starts). */
+  dhcp?: { pidfile: string; script: string; resolv: string };
   /** Pool address in cidr form (default kind), and the gateway that comes with it. */
   address?: string;
   gateway?: string;

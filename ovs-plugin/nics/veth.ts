@@ -7,7 +7,7 @@ import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
 import { runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { failpoint } from './failpoint.ts';
-import { checkInside, configureInside, removeDns } from './inside.ts';
+import { checkInside, configureInside, undoConfig } from './inside.ts';
 import type { Drift, KindCtx, NicKind, NicRecord } from './types.ts';
 
 /** How a veth kind plugs its host end in and out. */
@@ -54,7 +54,7 @@ export function vethKind(p: VethPlug): NicKind {
       failpoint('detach:unplugged');
       await deleteLinkIfExists(SELF, rec.host!);
       failpoint('detach:deleted');
-      await removeDns(rec);
+      await undoConfig(rec);
       return {};
     },
     async check(ctx, rec) {

@@ -6,7 +6,7 @@ import { getLink, ip } from '../../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../../lib/link.ts';
 import { SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
-import { checkInside, configureInside, removeDns } from '../inside.ts';
+import { checkInside, configureInside, undoConfig } from '../inside.ts';
 import { allowedParent } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
@@ -36,7 +36,7 @@ export const macvlanKind: NicKind = {
     await deleteIfOurs(SELF, rec.temp, rec, 'macvlan');
     failpoint('detach:deleted');
     if (ctx.target) for (const n of [rec.name, rec.temp]) await deleteIfOurs(ctx.target, n, rec, 'macvlan');
-    await removeDns(rec);
+    await undoConfig(rec);
     return {};
   },
   async check(ctx, rec) {

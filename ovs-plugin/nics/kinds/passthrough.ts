@@ -5,7 +5,7 @@
 import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
-import { checkInside, configureInside, removeDns } from '../inside.ts';
+import { checkInside, configureInside, undoConfig } from '../inside.ts';
 import { allowedParent, type HostLink } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
@@ -53,7 +53,7 @@ export const passthroughKind: NicKind = {
     if (ctx.target) await bringBack(ctx.target, rec);
     failpoint('detach:moved');
     const returned = await restore(rec);
-    await removeDns(rec);
+    await undoConfig(rec);
     return { returned };
   },
   check: (ctx, rec) => checkInside(ctx.target, rec),
