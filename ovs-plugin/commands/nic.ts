@@ -4,12 +4,12 @@ import { argsObject } from '../validate.ts';
 import { attachNic } from '../nics/attach.ts';
 import { checkNic, listNics, type CheckResult, type ListedNic } from '../nics/check.ts';
 import { detachNic, gcNics, type GcReport } from '../nics/detach.ts';
-import type { AttachResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
 import type { Command } from './types.ts';
 
 /** nic.attach {target, nic} -> {name, host, hwaddr, mtu, bridge?, tag?, vni?, addresses}. */
-export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResult> = {
+export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
   validate: attachArgs,
   run: (a, ctx) => attachNic(ctx, a),
 };

@@ -4,19 +4,22 @@
 // leaves an `attaching` record whose dead owner tells gc to undo it.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { ValidationError } from '../../lib/errors.ts';
 import { getLink, listLinks } from '../../lib/ip.ts';
+import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
-import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { dhcpFiles } from './dhcp.ts';
+import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { addressesOf, dnsToAdd } from './inside.ts';
-import { KIND_MODULES } from './kinds/index.ts';
+import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
-import { self } from './proc.ts';
+import { procStart, self } from './proc.ts';
 import { dropRecord, putRecord, statePath, updateState } from './state.ts';
+import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
-import type { AttachResult, NicRecord, NicSpec, NicState, NsIdentity, TargetSpec } from './types.ts';
+import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
 
 /** A random locally administered unicast MAC (recorded before the link exists, so detach can recognise it). */
 export function randomMac(): string {
@@ -34,29 +37,50 @@ function freeEth(links: Set<string>): string {
   for (let n = 0; ; n++) if (!links.has(`eth${n}`)) return `eth${n}`;
 }
 
-/** nic.attach {target, nic} -> the result (also when it was attached already, identically). */
-export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult> {
-  if ('kvm' in a.target) throw unsupported('target.kvm', 'kvm targets are not provided by this build yet');
+/** Where a request goes: the kind module, the namespace (none for a guest), its identity, the QEMU process. */
+interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: ProcId }
+
+async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolved> {
+  if ('kvm' in a.target) {
+    const kind = GUEST_KINDS[a.nic.type];
+    if (!kind) {
+      if (a.nic.type === 'default') throw unsupported('nic.type', 'default nics for kvm guests are not provided by this build yet');
+      throw new ValidationError('nic.type', `a kvm guest takes bridge, vlan or vxlan nics, not ${a.nic.type}`);
+    }
+    if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
+    let vm: ProcId | undefined;
+    if (a.target.pid !== undefined) {
+      const start = procStart(a.target.pid);
+      if (start === undefined) throw new ValidationError('target.pid', `no process ${a.target.pid}`);
+      vm = { pid: a.target.pid, start };
+    }
+    return { kind, ns: { dev: 0, ino: 0 }, ...(vm ? { vm } : {}) };
+  }
   const kind = KIND_MODULES[a.nic.type];
   if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
-  const ns = await requireTarget(a.target);
-  const target = targetRef(a.target);
+  return { kind, target: targetRef(a.target), ns: await requireTarget(a.target) };
+}
+
+/** nic.attach {target, nic} -> the result (also when it was attached already, identically). */
+export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
+  const { kind, target, ns, vm } = await resolve(a);
   const ctx = { ovs, target };
-  const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult; rec?: NicRecord }> => {
+  const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
     const mine = recordsOf(s, a.target, ns);
     const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
     if (same?.phase === 'attached' && same.result) return { repeat: same.result };
     if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
-    const links = new Set([...(await listLinks(target)).map((l) => l.ifname), ...mine.map((r) => r.name)]);
-    const name = a.nic.name ?? freeEth(links);
-    if (links.has(name)) throw nicExists('nic.name', `${name} exists in the target`, { name });
     const hex = randomBytes(5).toString('hex');
+    // A guest's nic is its tap on the host; a container's lives in the target under its name.
+    const links = new Set([...(await listLinks(target ?? SELF)).map((l) => l.ifname), ...(target ? mine.map((r) => r.name) : [])]);
+    const name = a.nic.name ?? (target ? freeEth(links) : `kt${hex}`);
+    if (links.has(name)) throw nicExists('nic.name', `${name} exists in the ${target ? 'target' : 'host'}`, { name });
     const rec: NicRecord = {
       key: `${targetKey(a.target)}@${ns.ino}/${name}`, target: a.target, ns, name, nic: a.nic, phase: 'attaching', owner: self(),
-      host: `nh${hex}`, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
-      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}),
+      host: target ? `nh${hex}` : name, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
+      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
     };
-    if (await getLink(target, rec.temp)) throw nicExists('nic', `temporary name ${rec.temp} taken in the target; retry`);
+    if (target && await getLink(target, rec.temp)) throw nicExists('nic', `temporary name ${rec.temp} taken in the target; retry`);
     await kind.prepare(ctx, rec, s.nics);
     rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
     putRecord(s, rec);
@@ -75,14 +99,19 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       await updateState(path, (s) => dropRecord(s, rec.key));
       throw err;
     }
-    const l = await getLink(target, rec.name);
-    rec.result = {
-      name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
-      ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
-      addresses: await addressesOf(target, rec.name),
-    };
+    rec.result = target ? await containerResult(target, rec) : guestResult(rec);
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;
   });
+}
+
+/** nic.attach's answer for a container, read back from the target. */
+async function containerResult(target: NetnsRef, rec: NicRecord): Promise<AttachResult> {
+  const l = await getLink(target, rec.name);
+  return {
+    name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
+    ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    addresses: await addressesOf(target, rec.name),
+  };
 }

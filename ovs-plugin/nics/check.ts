@@ -4,7 +4,7 @@
 // vSwitch restarted with a fresh database) and checks again. The summary is kept in the record.
 import type { Ctx } from '../commands/types.ts';
 import { nicNotFound } from './errors.ts';
-import { KIND_MODULES } from './kinds/index.ts';
+import { kindOf } from './kinds/index.ts';
 import { repairInside } from './inside.ts';
 import { putRecord, readState, statePath, updateState } from './state.ts';
 import { liveTarget, targetKey } from './target.ts';
@@ -14,7 +14,7 @@ import type { Drift, NicRecord, TargetSpec } from './types.ts';
 export interface CheckResult { ok: boolean; drift: Drift[]; repaired: Drift[] }
 
 async function driftOf(ovs: Ctx, rec: NicRecord): Promise<Drift[]> {
-  return KIND_MODULES[rec.nic.type]!.check({ ovs, target: await liveTarget(rec) }, rec);
+  return kindOf(rec)!.check({ ovs, target: await liveTarget(rec) }, rec);
 }
 
 /** nic.check {target, name, repair?}. */
@@ -25,7 +25,7 @@ export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; 
   let repaired: Drift[] = [];
   if (a.repair && drift.some((d) => d.repairable)) {
     const target = await liveTarget(rec);
-    const kind = KIND_MODULES[rec.nic.type]!;
+    const kind = kindOf(rec)!;
     await kind.repair?.({ ovs, target }, rec);
     if (target) await repairInside(target, rec, drift);
     const after = await driftOf(ovs, rec);

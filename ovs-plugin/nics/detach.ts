@@ -6,11 +6,11 @@
 import type { Ctx } from '../commands/types.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
-import { KIND_MODULES } from './kinds/index.ts';
+import { kindOf } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
 import { self } from './proc.ts';
 import { dropRecord, statePath, updateState } from './state.ts';
-import { liveTarget, nsIdentity, targetKey } from './target.ts';
+import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
 import type { NicRecord, TargetSpec } from './types.ts';
 
 /** What gc did, by record key. */
@@ -19,7 +19,7 @@ export interface GcReport { finished: string[]; undone: string[]; removed: strin
 /** Runs the kind's detach for a record we own now, then drops it. */
 async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<{ returned?: boolean }> {
   return working(rec.key, async () => {
-    const kind = KIND_MODULES[rec.nic.type];
+    const kind = kindOf(rec);
     const r = kind ? await kind.detach({ ovs, target: await liveTarget(rec) }, rec) : {};
     failpoint('detach:done');
     await updateState(path, (s) => dropRecord(s, rec.key));
@@ -52,7 +52,7 @@ export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
     const out: { rec: NicRecord; why: keyof GcReport }[] = [];
     for (const r of s.nics) {
       if (r.phase !== 'attached' && busy(r)) continue;
-      const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await liveTarget(r)) ? 'removed' : undefined;
+      const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await targetAlive(r)) ? 'removed' : undefined;
       if (!why) continue;
       r.phase = 'detaching';
       r.owner = self();

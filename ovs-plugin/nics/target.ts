@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { ValidationError } from '../../lib/errors.ts';
 import { netnsAt, netnsNamed, netnsPath, type NetnsRef } from '../../lib/netns.ts';
+import { alive } from './proc.ts';
 import type { NicRecord, NsIdentity, TargetSpec } from './types.ts';
 
 /** The namespace file of a container target. */
@@ -42,4 +43,10 @@ export async function liveTarget(rec: NicRecord): Promise<NetnsRef | undefined> 
   if ('kvm' in rec.target) return undefined;
   const id = await nsIdentity(rec.target);
   return id && id.dev === rec.ns.dev && id.ino === rec.ns.ino ? targetRef(rec.target) : undefined;
+}
+
+/** True while the record's target lives: its namespace, or for a guest the recorded QEMU pid (no pid: until detached). */
+export async function targetAlive(rec: NicRecord): Promise<boolean> {
+  if ('kvm' in rec.target) return rec.vm ? alive(rec.vm) : true;
+  return (await liveTarget(rec)) !== undefined;
 }

@@ -57,6 +57,20 @@ export interface AttachResult {
   addresses: string[];
 }
 
+/** The answer of nic.attach for a KVM guest: the tap, and how libvirt or QEMU opens it. */
+export interface GuestResult {
+  tap: string;
+  hwaddr: string;
+  mtu: number;
+  bridge: string;
+  tag?: number;
+  vni?: number;
+  /** `<interface type='ethernet'>...` for the domain XML. */
+  libvirt: string;
+  /** `-netdev tap,...` and `-device virtio-net-pci,...`. */
+  qemu: string[];
+}
+
 /** Last check of an attachment. */
 export interface CheckSummary { at: string; ok: boolean; drift: string[] }
 
@@ -92,7 +106,9 @@ export interface NicRecord {
   /** Pool address in cidr form (default kind), and the gateway that comes with it. */
   address?: string;
   gateway?: string;
-  result?: AttachResult;
+  result?: AttachResult | GuestResult;
+  /** kvm target with a pid: the QEMU process (gc removes the tap only once it is gone). */
+  vm?: ProcId;
   check?: CheckSummary;
   at: string;
 }

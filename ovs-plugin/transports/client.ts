@@ -5,7 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { AppError } from '../../lib/errors.ts';
 import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
-import type { AttachResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
@@ -77,8 +77,8 @@ export class OvsPluginClient {
   vtepEnsure = (a: { bridge: string; vnid: number }) => this.call<string>('ovs.vtep-ensure', a);
   /** ovs.vtep-del -> null. */
   vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
-  /** nic.attach -> the attached nic (docs/ovs-plugin.md, nics). */
-  nicAttach = (a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<AttachResult>('nic.attach', a);
+  /** nic.attach -> the attached nic (docs/nics.md); `nicAttach<GuestResult>` for a kvm target. */
+  nicAttach = <R extends AttachResult | GuestResult = AttachResult>(a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<R>('nic.attach', a);
   /** nic.detach -> null. */
   nicDetach = (a: { target: TargetSpec; name: string }) => this.call<null>('nic.detach', a);
   /** nic.list -> one element per attachment. */

@@ -18,8 +18,8 @@ export const linuxBridgePlug: Omit<VethPlug, 'prepare'> = {
   replug: async (_ctx, rec) => { await enslave(rec); },
 };
 
-/** The bridge kind. */
-export const bridgeKind = vethKind({
+/** How a bridge nic's host end (veth or tap) is plugged. */
+export const bridgePlug: VethPlug = {
   ...linuxBridgePlug,
   async prepare(_ctx, rec) {
     const br = String(rec.nic.id);
@@ -28,4 +28,7 @@ export const bridgeKind = vethKind({
     if (l.linkinfo?.info_kind !== 'bridge') throw new ValidationError('nic.id', `${br} is not a Linux bridge (kind ${l.linkinfo?.info_kind ?? 'none'})`);
     rec.bridge = br;
   },
-});
+};
+
+/** The bridge kind. */
+export const bridgeKind = vethKind(bridgePlug);

@@ -3,8 +3,8 @@
 // veth ends get TX checksum offload turned off (veth.ts txOff).
 import { View } from '../../commands/view.ts';
 import { datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
-import { vethKind } from '../veth.ts';
-import type { KindCtx, NicKind, NicRecord } from '../types.ts';
+import type { VethPlug } from '../veth.ts';
+import type { KindCtx, NicRecord } from '../types.ts';
 
 /** What an OVS kind adds: which bridge (read-only, may throw), and how to make it. */
 export interface OvsBridgeOf {
@@ -12,9 +12,9 @@ export interface OvsBridgeOf {
   ensure(ctx: KindCtx, rec: NicRecord): Promise<void>;
 }
 
-/** A veth kind plugged into an OVS bridge. */
-export function ovsPlug(o: OvsBridgeOf): NicKind {
-  return vethKind({
+/** How a veth or tap is plugged into an OVS bridge of the kind. */
+export function ovsPlug(o: OvsBridgeOf): VethPlug {
+  return {
     async prepare(ctx, rec) {
       rec.bridge = o.bridgeOf(ctx, rec);
       const dp = datapathOf(new View(ctx.ovs.client.cache), rec.bridge) || ctx.ovs.env.datapathType;
@@ -43,7 +43,7 @@ export function ovsPlug(o: OvsBridgeOf): NicKind {
       await o.ensure(ctx, rec);
       await ctx.ovs.commit(plugPlan(rec.bridge!, rec.host!, rec.key));
     },
-  });
+  };
 }
 
 /** Interface.error of `name` (not in the monitor: one select). */

@@ -2,13 +2,14 @@
 // bridge `ovs.vlan-ensure` makes, through the same planner (made here if missing).
 import { planVlanEnsure } from '../../commands/vlan.ts';
 import { View } from '../../commands/view.ts';
+import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
 
 /** The master bridge VLAN nics hang off (v1). */
 export const VLAN_MASTER = 'backplane';
 
-/** The vlan kind. */
-export const vlanKind = ovsPlug({
+/** How a vlan nic's host end (veth or tap) is plugged. */
+export const vlanPlug = ovsPlug({
   bridgeOf(ctx, rec) {
     const tag = Number(rec.nic.id);
     rec.tag = tag;
@@ -19,3 +20,6 @@ export const vlanKind = ovsPlug({
     await ctx.ovs.commit(planVlanEnsure({ master: VLAN_MASTER, vlan: rec.tag! }, ctx.ovs.env));
   },
 });
+
+/** The vlan kind. */
+export const vlanKind = vethKind(vlanPlug);

@@ -8,13 +8,14 @@ import { SELF } from '../../../lib/netns.ts';
 import { notFound } from '../../commands/errors.ts';
 import { View } from '../../commands/view.ts';
 import { ensureVxlan, vxlanBridgeOf } from '../../commands/vxlan.ts';
+import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
 
 /** The underlay VXLAN nics use (v1). */
 export const VXLAN_MASTER = 'vxbackend';
 
-/** The vxlan kind. */
-export const vxlanKind = ovsPlug({
+/** How a vxlan nic's host end (veth or tap) is plugged. */
+export const vxlanPlug = ovsPlug({
   bridgeOf(ctx, rec) {
     const vni = Number(rec.nic.id);
     rec.vni = vni;
@@ -31,3 +32,6 @@ export const vxlanKind = ovsPlug({
     await ensureVxlan({ master: VXLAN_MASTER, vxlan: rec.vni! }, ctx.ovs);
   },
 });
+
+/** The vxlan kind. */
+export const vxlanKind = vethKind(vxlanPlug);
