@@ -5,14 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../lib/errors.ts';
-import { getLink, listLinks } from '../../lib/ip.ts';
+import { listLinks } from '../../lib/ip.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
 import { dhcpFiles } from './dhcp.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { failpoint } from './failpoint.ts';
-import { addressesOf, dnsToAdd } from './inside.ts';
+import { dnsToAdd, linkAddresses } from './inside.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
@@ -80,7 +80,6 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       host: target ? `nh${hex}` : name, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
       ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
     };
-    if (target && await getLink(target, rec.temp)) throw nicExists('nic', `temporary name ${rec.temp} taken in the target; retry`);
     await kind.prepare(ctx, rec, s.nics);
     rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
     putRecord(s, rec);
@@ -108,10 +107,10 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
 
 /** nic.attach's answer for a container, read back from the target. */
 async function containerResult(target: NetnsRef, rec: NicRecord): Promise<AttachResult> {
-  const l = await getLink(target, rec.name);
+  const l = await linkAddresses(target, rec.name);
   return {
     name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
     ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
-    addresses: await addressesOf(target, rec.name),
+    addresses: l?.addresses ?? [],
   };
 }

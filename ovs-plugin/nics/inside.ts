@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { getLink, ip, ipJson } from '../../lib/ip.ts';
-import { renameLink } from '../../lib/link.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { dhcpRunning, startDhcp, stopDhcp } from './dhcp.ts';
@@ -41,27 +40,34 @@ export async function removeDns(rec: NicRecord): Promise<void> {
   if (kept.length !== text.split('\n').length) await writeFileAtomic(path, kept.join('\n'));
 }
 
-/** Addresses (cidr form, global scope) of `name` in `ref`. */
+/** Addresses (cidr form, global scope) of `name` in `ref` ([] when it is not there). */
 export async function addressesOf(ref: NetnsRef, name: string): Promise<string[]> {
-  const a = await ipJson<{ addr_info?: { local: string; prefixlen: number; scope: string }[] }>(ref, ['addr', 'show', 'dev', name]);
-  return (a[0]?.addr_info ?? []).filter((x) => x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`);
+  return (await linkAddresses(ref, name))?.addresses ?? [];
 }
 
-/** Renames the arrived link to its final name, sets MAC/MTU, brings it up, applies `config`. */
+/**
+ * Renames the arrived link to its final name, sets MAC/MTU, brings it up, applies `config`:
+ * one `ip -batch` in the target (it stops at the first failing line; the undo that renames the
+ * link back is registered first and is harmless if the rename never happened).
+ */
 export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack): Promise<void> {
-  await ip(target, ['link', 'set', 'dev', rec.temp, 'address', rec.hwaddr, ...(rec.mtu ? ['mtu', String(rec.mtu)] : [])]);
-  await renameLink(target, rec.temp, rec.name, undo);
-  failpoint('attach:renamed');
-  await ip(target, ['link', 'set', 'dev', rec.name, 'up']);
   const c = rec.nic.config ?? {};
+  const cidr = c.cidr ?? rec.address;
+  const gw = c.gateway ?? rec.gateway;
+  const lines = [
+    `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
+    `link set dev ${rec.temp} name ${rec.name}`,
+    `link set dev ${rec.name} up`,
+    ...(cidr ? [`addr replace ${cidr} dev ${rec.name}`] : []),
+    ...(gw ? [`route replace default via ${gw} dev ${rec.name} metric ${GATEWAY_METRIC}`] : []),
+  ];
+  undo.push(`rename ${rec.name} back to ${rec.temp}`, () => ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]));
+  await ip(target, ['-batch', '-'], { input: lines.join('\n') + '\n' });
+  failpoint('attach:renamed');
   if (c.dhcp) {
     failpoint('attach:dhcp');
     await startDhcp(target, rec, undo);
   }
-  const cidr = c.cidr ?? (rec.address ? rec.address : undefined);
-  if (cidr) await ip(target, ['addr', 'replace', cidr, 'dev', rec.name]);
-  const gw = c.gateway ?? rec.gateway;
-  if (gw) await ip(target, ['route', 'replace', 'default', 'via', gw, 'dev', rec.name, 'metric', String(GATEWAY_METRIC)]);
   if (rec.dnsAdded?.length && rec.nic.root) {
     failpoint('attach:dns');
     const path = resolvConf(rec.nic.root);
@@ -69,6 +75,13 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
     undo.push('remove dns lines', () => removeDns(rec));
     await writeFileAtomic(path, (text && !text.endsWith('\n') ? `${text}\n` : text) + rec.dnsAdded.join('\n') + '\n');
   }
+}
+
+/** `name` in `ref` with its global addresses (one `ip -j addr show`), or undefined. */
+export async function linkAddresses(ref: NetnsRef, name: string): Promise<{ address?: string; mtu: number; addresses: string[] } | undefined> {
+  type A = { address?: string; mtu: number; addr_info?: { local: string; prefixlen: number; scope: string }[] };
+  const [a] = await ipJson<A>(ref, ['addr', 'show', 'dev', name]).catch(() => [] as A[]);
+  return a && { address: a.address, mtu: a.mtu, addresses: (a.addr_info ?? []).filter((x) => x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`) };
 }
 
 /** Differences inside the target: link there, up, MAC, MTU, address. */

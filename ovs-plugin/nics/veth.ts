@@ -38,7 +38,7 @@ export function vethKind(p: VethPlug): NicKind {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, undo });
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, up: true, undo });
       failpoint('attach:veth');
       if (rec.txOff) {
         await txOff(SELF, rec.host!);
@@ -46,7 +46,6 @@ export function vethKind(p: VethPlug): NicKind {
       }
       await p.plug(ctx, rec, undo);
       failpoint('attach:plugged');
-      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'up']);
       await configureInside(target, rec, undo);
     },
     async detach(ctx, rec) {

@@ -46,7 +46,6 @@ test('nic.attach refusals: code and field, nothing changed anywhere', async (t) 
     ['two targets', { target: { netns: c1, pid: 1 }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target'],
     ['vxlan without vxbackend', { target: tgt, nic: { type: 'vxlan', id: 100 } }, 'ENOTFOUND', undefined],
     ['dhcp and cidr', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dhcp: true, cidr: '10.0.0.2/24' } } }, 'EINVALID', 'nic.config.dhcp'],
-    ['kvm not built yet', { target: { kvm: 'vm1' }, nic: { type: 'bridge', id: 'br0' } }, 'EUNSUPPORTED', 'target.kvm'],
     ['vlan: name clash', { target: tgt, nic: { type: 'vlan', id: 7, name: 'eth3' } }, 'EEXIST', 'nic.name'],
   ];
   for (const [what, args, code, field] of cases) {
