@@ -13,6 +13,7 @@ import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
 
 const STEPS: Record<string, { attach: string[]; detach: string[] }> = {
   vlan: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
+  vxlan: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   default: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   bridge: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   macvlan: { attach: ['attach:recorded', 'attach:created', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:deleted', 'detach:done'] },
@@ -41,8 +42,12 @@ for (const [kind, steps] of Object.entries(STEPS)) {
     await run('ip', ['-n', peer, 'link', 'set', 'vp0', 'up']);
     const root = e.ovs.dir;
     await run('mkdir', ['-p', `${root}/etc`]);
-    const id = kind === 'vlan' ? 10 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : 'vh0';
-    const veth = ['vlan', 'bridge', 'default'].includes(kind);
+    if (kind === 'vxlan') {
+      await e.ovs.addBridge('vxbackend');
+      await run('ip', ['-n', e.host, 'link', 'set', 'vxbackend', 'up']);
+    }
+    const id = kind === 'vlan' ? 10 : kind === 'vxlan' ? 100 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : 'vh0';
+    const veth = ['vlan', 'vxlan', 'bridge', 'default'].includes(kind);
     const nic = { type: kind, id, root, config: { ...(kind === 'default' ? {} : { cidr: '10.7.0.1/24' }), dns: ['10.7.0.53'] } };
     if (veth) {
       // A peer attached throughout (it must survive every crash and gc untouched); it also makes
@@ -102,4 +107,11 @@ test('gc removes a dead container\'s host veth and OVS port; check reports a del
   assert.ok(!(await listLinks({ name: e.host })).some((l) => l.ifname === r1.value.host), 'its host veth is gone');
   assert.deepEqual((await nics(e)).map((r) => r.name), ['eth0']);
   assert.ok((await portsOf(e.ovs, 'vlbr30')).includes(r2.value.host), 'the live one is untouched');
+
+  // nic.detach of a nic whose container died: success, and its leftovers go.
+  await deleteNetns(c2);
+  assert.equal((await e.call('nic.detach', { target: { netns: c2 }, name: 'eth0' })).exitCode, 0);
+  assert.ok(!(await portsOf(e.ovs, 'vlbr30')).includes(r2.value.host));
+  assert.ok(!(await listLinks({ name: e.host })).some((l) => l.ifname === r2.value.host));
+  assert.deepEqual(await nics(e), []);
 });
