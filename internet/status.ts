@@ -62,11 +62,6 @@ export class StatusWriter {
     this.chain = this.chain.then(() => writeFileAtomic(this.path, text)).catch((err: unknown) => onError?.(err));
     return this.chain;
   }
-
-  /** Resolves when every queued write is done. */
-  flush(): Promise<void> {
-    return this.chain;
-  }
 }
 
 /** Reads and parses the status file. */

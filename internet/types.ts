@@ -77,8 +77,8 @@ export interface DiscoverOptions {
  * Result of discovery, a handle that owns the NICs it moved: the choice, every NIC's probe
  * history, and close(). discover() resolves as soon as the chosen NIC is home, with the other
  * probes stopped but their NICs still in their namespaces: moving links between namespaces and
- * deleting namespaces take the kernel's rtnl lock, and with 8 losers that held back building
- * zos by ~0.2 s. close() brings every other NIC home and deletes every probe namespace;
+ * deleting namespaces take the kernel's rtnl lock, and many losers doing it at once held back
+ * building zos (docs/internet.md). close() brings every other NIC home and deletes every probe namespace;
  * it resolves when done, never rejects, and is idempotent.
  */
 export interface DiscoverResult {

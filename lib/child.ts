@@ -2,8 +2,8 @@
 // NetnsRef (lib/netns.ts commandIn), stdout as lines, kill(), and one `exited` promise that
 // never rejects and reports every end alike: exit status, signal, or could not start (an
 // ExecError in `error` unless it exited 0). node:child_process directly, not execa: these are
-// started per probe attempt on the agent's only thread, where execa costs ~3 ms more per
-// child (test/bench/spawn.ts).
+// started per probe attempt on the agent's only thread, where execa's own work per child is
+// more than the fork's (test/bench/spawn.ts measures both).
 import { spawn } from 'node:child_process';
 import { ExecError } from './errors.ts';
 import { commandIn, netnsGoneOf, type NetnsRef } from './netns.ts';

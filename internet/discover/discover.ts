@@ -5,10 +5,8 @@
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
 import { backoffDelay } from '../../lib/backoff.ts';
-import { AppError, ExecError } from '../../lib/errors.ts';
-import { ip, type IpLink } from '../../lib/ip.ts';
-import { SELF } from '../../lib/netns.ts';
-import { setSysctl } from '../../lib/sysctl.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { IpLink } from '../../lib/ip.ts';
 import { vlanId } from '../../lib/validate.ts';
 import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
@@ -17,8 +15,7 @@ import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
 import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
-
-const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stderr : String(err)).trim();
+import { linkDown, linksUp, linkUp } from './link-up.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -126,46 +123,14 @@ class Discovery {
     });
   }
 
-  // Up in the agent's namespace only to see carrier. RAs are refused there first: an RA in the
-  // moment before the NIC moves would give it a SLAAC address and a default route here (and on
-  // the next run it would count as live).
   private async bringUp(s: Slot): Promise<void> {
-    await setSysctl(SELF, `net/ipv6/conf/${s.c.name}/accept_ra`, 0).catch(() => {});
-    try {
-      await ip(SELF, ['link', 'set', s.c.name, 'up']);
-      s.upped = true;
-    } catch (err) {
-      this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: stderrOf(err) });
-    }
+    if (await linkUp(s.c.name, this.opts.log)) s.upped = true;
   }
 
-  // The first bring-up of every candidate in one `ip -force -batch -`: a fork from Node costs
-  // ~6 ms of the agent's only thread (test/bench/spawn.ts), and 16 of them delayed every probe
-  // by ~80 ms.
+  // The first bring-up of every candidate at once (link-up.ts: one fork for all).
   private async bringUpAll(slots: Slot[]): Promise<void> {
-    const batchable = slots.filter((s) => /^[A-Za-z0-9_.@-]+$/.test(s.c.name)); // ip's batch parser splits on blanks, '#' starts a comment
-    const alone = slots.filter((s) => !batchable.includes(s));
-    await Promise.all(batchable.map((s) => setSysctl(SELF, `net/ipv6/conf/${s.c.name}/accept_ra`, 0).catch(() => {})));
-    const input = batchable.map((s) => `link set ${s.c.name} up\n`).join('');
-    // `-force`: every line is tried; the failed ones are named in stderr and make ip exit non-zero.
-    const batch = async (): Promise<string> => {
-      if (!input) return '';
-      try {
-        await ip(SELF, ['-force', '-batch', '-'], { input });
-        return '';
-      } catch (err) {
-        if (err instanceof ExecError && !err.timedOut) return err.stderr;
-        throw err;
-      }
-    };
-    const [stderr] = await Promise.all([batch(), ...alone.map((s) => this.bringUp(s))]);
-    const r = { stderr };
-    // Failed lines are named "Command failed -:<line>", each after its own error message.
-    const failed = new Set([...r.stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1));
-    batchable.forEach((s, i) => {
-      if (!failed.has(i)) s.upped = true;
-      else this.opts.log.warn('link-up-failed', { nic: s.c.name, stderr: r.stderr.trim() });
-    });
+    const up = await linksUp(slots.map((s) => s.c.name), this.opts.log);
+    for (const s of slots) if (up.has(s.c.name)) s.upped = true;
   }
 
   private progress(): void {
@@ -304,7 +269,7 @@ class Discovery {
     const goHome = (s: Slot) => this.enqueue(s, async () => {
       await this.returnHome(s);
       if (s.upped && s.c.name !== chosen) {
-        await ip(SELF, ['link', 'set', s.c.name, 'down']).catch((err: unknown) => this.opts.log.debug('link-down-failed', { nic: s.c.name, stderr: stderrOf(err) }));
+        await linkDown(s.c.name, this.opts.log);
       }
     });
     // The chosen NIC first, alone: with many losers tearing down at once, its two `ip` forks

@@ -82,7 +82,9 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
       log.error('probe-return-failed', { nic: l.ifname, ns, stderr: err instanceof ExecError ? err.stderr.trim() : String(err) });
     }
   }
-  await deleteNetns(ns);
+  // A namespace that will not go is logged, not thrown: the NICs are home, and recovery at the
+  // next start tries again; it must not keep the node offline.
+  await deleteNetns(ns).catch((err: unknown) => log.error('probe-ns-delete-failed', { ns, error: String(err) }));
   return moved;
 }
 

@@ -1,6 +1,6 @@
-// Bridge `zos` on the chosen NIC, as Zero-OS builds it (../shared/reference/zos-internet.md
-// step 7): MAC of the NIC, STP off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved
-// with IPv6 off on it, IPv6 + RA on zos. Each step registers its undo (lib/undo.ts); a failure
+// Bridge `zos` on the chosen NIC, as Zero-OS's internet daemon builds it: MAC of the NIC, STP
+// off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved with IPv6 off on it, IPv6 + RA
+// on zos. Each step registers its undo (lib/undo.ts); a failure
 // runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind.
 import { AppError, LinkNotFoundError, toAppError } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';

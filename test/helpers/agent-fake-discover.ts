@@ -15,8 +15,11 @@ process.on('SIGTERM', () => ac.abort(new Error('stopped by SIGTERM')));
 void runAgent(parseCli(process.argv.slice(2)), {
   discover: async (o) => {
     const choice = choices[Math.min(calls++, choices.length - 1)]!;
-    o.log.info('fake-discover', { call: calls, nic: choice.nic });
-    return { choice, probes: [], close: async () => {} };
+    const call = calls;
+    o.log.info('fake-discover', { call, nic: choice.nic });
+    let closed: Promise<void> | undefined;
+    // As the real handle: idempotent; the log shows when the agent closed it.
+    return { choice, probes: [], close: () => (closed ??= Promise.resolve().then(() => o.log.info('fake-close', { call }))) };
   },
   recoverProbeNamespaces: async () => [],
 }, log, ac.signal).then((code) => { process.stdout.write('', () => process.exit(code)); });

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
-import { deleteNetns, ensureNetns, runIn as runInNs } from '../../lib/netns.ts';
+import { ip } from '../../lib/ip.ts';
+import { deleteNetns, ensureNetns, netnsNamed, runIn as runInNs } from '../../lib/netns.ts';
 
 /** A random short name with `prefix` (<= 15 bytes so it can also serve as a link name). */
 export function randomName(prefix: string): string {
@@ -14,7 +15,7 @@ export async function makeNetns(t: Pick<TestContext, 'after'>, prefix = 'tn'): P
   const name = randomName(prefix);
   await ensureNetns(name);
   t.after(() => deleteNetns(name));
-  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  await ip(netnsNamed(name), ['link', 'set', 'lo', 'up']);
   return name;
 }
 
@@ -31,8 +32,9 @@ export function kernelHasVlanFiltering(): Promise<boolean> {
     const name = randomName('tq');
     await ensureNetns(name);
     try {
-      await run('ip', ['-n', name, 'link', 'add', 'name', 'br0', 'type', 'bridge']);
-      return (await run('ip', ['-n', name, 'link', 'set', 'dev', 'br0', 'type', 'bridge', 'vlan_filtering', '1'], { allowFailure: true })).exitCode === 0;
+      const ref = netnsNamed(name);
+      await ip(ref, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
+      return await ip(ref, ['link', 'set', 'dev', 'br0', 'type', 'bridge', 'vlan_filtering', '1']).then(() => true, () => false);
     } finally {
       await deleteNetns(name);
     }

@@ -7,8 +7,9 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../lib/exec.ts';
-import { commandIn, deleteNetns, listNetns, netnsPath, runIn } from '../../lib/netns.ts';
+import { getLink, ip } from '../../lib/ip.ts';
+import { setupVeth } from '../../lib/link.ts';
+import { commandIn, deleteNetns, listNetns, netnsNamed, netnsPath, netnsPids, runIn } from '../../lib/netns.ts';
 import { makeNetns, randomName } from './netns.ts';
 
 export interface Topology {
@@ -45,24 +46,23 @@ export async function makeTopology(t: Pick<TestContext, 'after'>): Promise<Topol
  */
 export async function addNic(topo: Topology, name: string, opts: { plugged?: boolean; mac?: string } = {}): Promise<Nic> {
   const peer = randomName('p');
-  const tmp = randomName('v');
-  await run('ip', ['-n', topo.sw, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', tmp]);
-  await run('ip', ['-n', topo.sw, 'link', 'set', tmp, 'netns', topo.node]);
-  await run('ip', ['-n', topo.node, 'link', 'set', tmp, 'name', name]);
-  if (opts.mac) await run('ip', ['-n', topo.node, 'link', 'set', name, 'address', opts.mac]);
-  const mac = JSON.parse((await run('ip', ['-n', topo.node, '-j', 'link', 'show', name])).stdout)[0].address as string;
+  const node = netnsNamed(topo.node);
+  // The node side is born in the node namespace under its name: nothing half-made on a clash.
+  await setupVeth({ ref: netnsNamed(topo.sw), name: peer, peer: name, peerNs: node });
+  if (opts.mac) await ip(node, ['link', 'set', name, 'address', opts.mac]);
+  const mac = (await getLink(node, name))!.address!;
   if (opts.plugged !== false) await plug(topo, { name, peer, mac });
   return { name, peer, mac };
 }
 
 /** Brings the switch side up: the node side gets carrier. */
 export async function plug(topo: Topology, nic: Nic): Promise<void> {
-  await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'up']);
+  await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
 }
 
 /** Takes the switch side down: the node side loses carrier. */
 export async function unplug(topo: Topology, nic: Nic): Promise<void> {
-  await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'down']);
+  await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'down']);
 }
 
 export interface DhcpServer {
@@ -79,8 +79,8 @@ export interface DhcpServer {
 export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
   opts: { net: string; router?: string | null; mtu?: number; dns?: string[]; leaseSeconds?: number }): Promise<DhcpServer> {
   const { net } = opts;
-  await run('ip', ['-n', topo.sw, 'addr', 'add', `${net}.1/24`, 'dev', nic.peer]);
-  await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'up']);
+  await ip(netnsNamed(topo.sw), ['addr', 'add', `${net}.1/24`, 'dev', nic.peer]);
+  await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
   const leases = join(topo.dir, `dnsmasq-${nic.peer}.leases`);
   const router = opts.router === undefined ? `${net}.1` : opts.router;
   const args = [
@@ -102,7 +102,7 @@ export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology
 export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
   opts: { prefix: string; rdnss?: string; dnssl?: string; mtu?: number }): Promise<{ stop(): Promise<void> }> {
   await runIn({ name: topo.sw }, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
-  await run('ip', ['-n', topo.sw, 'link', 'set', nic.peer, 'up']);
+  await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
   const conf = join(topo.dir, `radvd-${nic.peer}.conf`);
   const lines = [
     `interface ${nic.peer} {`, '  AdvSendAdvert on;', '  MinRtrAdvInterval 3;', '  MaxRtrAdvInterval 10;',
@@ -157,8 +157,7 @@ export async function sh(ns: string, cmd: string, args: string[]): Promise<strin
  */
 export async function removeProbeNamespaces(prefix: string): Promise<void> {
   for (const ns of (await listNetns()).filter((n) => n.startsWith(prefix))) {
-    const pids = (await run('ip', ['netns', 'pids', ns], { allowFailure: true })).stdout.split(/\s+/).filter(Boolean);
-    for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of await netnsPids(ns)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     await deleteNetns(ns);
   }
 }

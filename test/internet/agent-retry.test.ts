@@ -46,6 +46,9 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
   assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
   assert.match(a.out(), /bridge.dismantled/);
+  // Each discovery's handle is closed once: before the next discovery, and the last one on the way out.
+  const handles = a.out().split('\n').filter((l) => /fake-(discover|close)/.test(l)).map((l) => l.replace(/^info (fake-\w+) call=(\d).*$/, '$1 $2'));
+  assert.deepEqual(handles, ['fake-discover 1', 'fake-close 1', 'fake-discover 2', 'fake-close 2', 'fake-discover 3', 'fake-close 3']);
   assert.deepEqual((await ipJson<{ gateway: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`), ['10.68.1.1 zos']);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.equal(s.phase, 'online');

@@ -1,7 +1,9 @@
 // NetnsRef: the one place that builds `ip -n` / `nsenter --net=`, and runIn() in each kind of ref.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { readlink } from 'node:fs/promises';
+import { sleep } from '../../lib/backoff.ts';
+import { startChild } from '../../lib/child.ts';
 import { NetnsGoneError } from '../../lib/errors.ts';
 import { commandIn, netnsAt, netnsNamed, netnsTarget, runIn, SELF } from '../../lib/netns.ts';
 import { makeNetns } from '../helpers/netns.ts';
@@ -20,9 +22,11 @@ test('commandIn: self runs as is, a name goes to ip -n (iproute2) or nsenter, a 
 test('runIn: a named namespace and the same one by /proc/<pid>/ns/net are the same namespace', async (t) => {
   const ns = await makeNetns(t, 'tl');
   const byName = (await runIn(netnsNamed(ns), 'readlink', ['/proc/self/ns/net'])).stdout.trim();
-  const holder = spawn('ip', ['netns', 'exec', ns, 'sleep', '30'], { stdio: 'ignore' });
-  t.after(() => { holder.kill('SIGKILL'); });
-  await new Promise((r) => setTimeout(r, 200));
+  const holder = startChild(netnsNamed(ns), 'sleep', ['30']);
+  t.after(() => holder.kill());
+  // nsenter has entered the namespace once /proc/<pid>/ns/net is no longer ours.
+  const own = (await runIn(SELF, 'readlink', ['/proc/self/ns/net'])).stdout.trim();
+  for (let i = 0; i < 100 && (await readlink(`/proc/${holder.pid}/ns/net`).catch(() => own)) === own; i++) await sleep(20);
   const byPath = (await runIn(netnsAt(`/proc/${holder.pid}/ns/net`), 'readlink', ['/proc/self/ns/net'])).stdout.trim();
   assert.equal(byPath, byName);
   assert.notEqual(byName, (await runIn(SELF, 'readlink', ['/proc/self/ns/net'])).stdout.trim());
