@@ -29,7 +29,7 @@ export const nicCheck: Command<{ target: TargetSpec; name: string; repair: boole
 /** nic.list {target?} -> one element per attachment. */
 export const nicList: Command<{ target?: TargetSpec }, ListedNic[]> = {
   validate: listArgs,
-  run: (a) => listNics(a),
+  local: (a) => listNics(a),
 };
 
 /** nic.gc {} -> {finished, undone, removed, returned}. */

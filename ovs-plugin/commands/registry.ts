@@ -43,6 +43,7 @@ export function lookup(name: string): { name: string; command: Command<any, any>
 export async function execute(engine: Engine, name: string, raw: unknown): Promise<unknown> {
   const { command } = lookup(name);
   const args = command.validate(raw);
+  if (command.local) return command.local(args);
   if (command.run) {
     const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p) };
     return command.run(args, ctx);

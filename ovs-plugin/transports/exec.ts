@@ -18,7 +18,11 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
     if (argv.length === 0 || !argv[0]) throw new AppError('EUSAGE', 'missing command');
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
-    command.validate(raw);
+    const args = command.validate(raw);
+    if (command.local) {
+      out(frame(await command.local(args)));
+      return 0;
+    }
     const { db, env, applyTimeoutMs } = readEnv();
     const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {

@@ -64,6 +64,13 @@ test('nic.attach refusals: code and field, nothing changed anywhere', async (t) 
   assert.equal(await e.snapshot(c1), before);
 });
 
+test('nic.list through exec needs no OVSDB (it reads the state file only)', async (t) => {
+  const e = await nicEnv(t, { backplane: false });
+  await e.ovs.stopDb();
+  const r = await e.call('nic.list', {});
+  assert.deepEqual([r.exitCode, r.value], [0, []], r.stdout);
+});
+
 test('nic.attach vlan refuses when backplane is missing: ENOTFOUND, nothing changed', async (t) => {
   const e = await nicEnv(t, { backplane: false });
   const c1 = await container(t);
