@@ -75,8 +75,24 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   }
 }
 
-/** Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD). */
+/**
+ * Addresses, links and routes of `ns` once they have settled: the kernel changes some of them
+ * on its own for a second or two after an agent run (a bridge reports DOWN until its port
+ * forwards, IPv6 link-local addresses appear after DAD), so two reads 0.8 s apart must agree.
+ */
 export async function netSnapshot(ns: string): Promise<string> {
+  let last = await readNetSnapshot(ns);
+  for (let i = 0; i < 15; i++) {
+    await new Promise((r) => setTimeout(r, 800));
+    const now = await readNetSnapshot(ns);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+// Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD).
+async function readNetSnapshot(ns: string): Promise<string> {
   const { ipJson } = await import('../../lib/ip.ts');
   const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>({ name: ns }, ['addr']))
     .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
