@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { run } from '../../../lib/exec.ts';
 import { listLinks } from '../../../lib/ip.ts';
 import { portsOf } from '../helpers.ts';
+import { killedAt } from './crash.ts';
 import { container, nicEnv } from './helpers.ts';
 
 test('kvm: tap on the VLAN bridge, libvirt XML validates, QEMU args; detach; gc waits for the QEMU pid', async (t) => {
@@ -68,5 +69,27 @@ test('kvm refusals: container-only kinds, config, a pid that does not exist; not
     const r = await e.call('nic.attach', args);
     assert.deepEqual([r.value.code, r.value.field], [code, field], r.stdout);
     assert.equal(await e.snapshot(), before);
+  }
+});
+
+test('kvm: SIGKILL at every step of a tap attach and detach, then gc -> attached or nothing', async (t) => {
+  const e = await nicEnv(t);
+  const first = await e.call('nic.attach', { target: { kvm: 'warm' }, nic: { type: 'vlan', id: 10 } });
+  assert.equal(first.exitCode, 0, first.stdout);
+  const nothing = await e.snapshot();
+  const target = { kvm: 'vm1' };
+  const nic = { type: 'vlan', id: 10, name: 'tapvm1' };
+  for (const step of ['attach:recorded', 'attach:bridge', 'attach:tap', 'attach:plugged', 'attach:done']) {
+    await killedAt(e, step, 'nic.attach', { target, nic });
+    const gc = await e.call('nic.gc', {});
+    assert.equal(gc.value.undone.length, 1, `${step}: ${gc.stdout}`);
+    assert.equal(await e.snapshot(), nothing, `${step}: nothing left`);
+  }
+  for (const step of ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done']) {
+    assert.equal((await e.call('nic.attach', { target, nic })).exitCode, 0);
+    await killedAt(e, step, 'nic.detach', { target, name: 'tapvm1' });
+    const gc = await e.call('nic.gc', {});
+    assert.equal(gc.value.finished.length, 1, `${step}: ${gc.stdout}`);
+    assert.equal(await e.snapshot(), nothing, `${step}: nothing left`);
   }
 });
