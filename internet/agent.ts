@@ -5,12 +5,12 @@
 // while the status file stays current.
 import { dirname, join } from 'node:path';
 import { backoffDelay, sleep, type Backoff } from '../lib/backoff.ts';
-import { AppError, toAppError } from '../lib/errors.ts';
+import { InternalError, noNic, toAppError, ValidationError, zosNotBridge } from '../lib/errors.ts';
 import { getLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { SELF } from '../lib/netns.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
-import { BridgeError, dismantleZos, ensureZosBridge } from './zos/bridge.ts';
+import { dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
 import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
@@ -20,9 +20,6 @@ import type { DiscoverOptions, DiscoverResult } from './types.ts';
 
 /** Exit codes (documented in README.md). */
 export const EXIT = { ONLINE: 0, INTERNAL: 1, BAD_INPUT: 2, UNSUPPORTED: 3, ABORTED: 143 } as const;
-
-/** Errors that retrying cannot fix: the kernel cannot do what the command line asks, or zos is not ours. */
-const FATAL = new Set(['EVLANFILTER', 'EVLAN_UNSUPPORTED', 'EZOSNOTBRIDGE']);
 
 /** Backoff between attempts of a phase: 0.5 s x1.5 each time, capped at 30 s, +-20 % jitter. */
 export const RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, factor: 1.5, jitter: [0.8, 1.2] };
@@ -92,7 +89,7 @@ async function checkInput(run: Run): Promise<Preflight | number> {
     run.log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
     await run.st({ phase: 'failed', error: errorOf(e) });
-    return e.code === 'EINTERNAL' ? EXIT.INTERNAL : EXIT.BAD_INPUT;
+    return e instanceof InternalError ? EXIT.INTERNAL : EXIT.BAD_INPUT;
   }
   const { kernel } = pre;
   run.log.setDebug(kernel.debug);
@@ -130,7 +127,7 @@ async function keepConfigured(run: Run, pre: Preflight, zs: ZosState): Promise<n
 async function takeApartHalfBuilt(run: Run, zs: ZosState): Promise<number | undefined> {
   if (!zs.exists) return undefined;
   try {
-    if (zs.kind !== 'bridge') throw new BridgeError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${zs.kind}): not ours to take apart`);
+    if (zs.kind !== 'bridge') throw zosNotBridge(zs.kind, ': not ours to take apart');
     run.log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
       addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
     await dismantleZos(SELF, run.log);
@@ -170,7 +167,7 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
   if (kernel.static) {
     nic = kernel.static.device;
     const link = await getLink(SELF, nic);
-    if (!link?.address) throw new AppError('ENONIC', `ip= device "${nic}" has gone`);
+    if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
     mac = link.address;
     reason = 'static ip= on the kernel command line';
   } else {
@@ -215,7 +212,7 @@ async function withRetry<T>(run: Run, what: string, step: (attempt: number) => P
     } catch (err) {
       if (run.signal.aborted) return aborted(run);
       const e = toAppError(err);
-      if (FATAL.has(e.code)) return stop(run, e, what);
+      if (!e.retryable) return stop(run, e, what);
       const delay = backoffDelay(attempt, RETRY_BACKOFF);
       run.log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
       await run.st({ phase: 'retrying', attempt, error: errorOf(e) });
@@ -224,13 +221,13 @@ async function withRetry<T>(run: Run, what: string, step: (attempt: number) => P
   }
 }
 
-/** Gives up on something retrying cannot fix: exit 3 (FATAL codes) or 1, the status says why. */
+/** Gives up on something retrying cannot fix (exit 2 for input, 3 otherwise), or on a failed repair (exit 1); the status says why. */
 async function stop(run: Run, err: unknown, step: string): Promise<number> {
   const e = toAppError(err);
   run.log.error('cannot-continue', { step, code: e.code, error: e.message });
   process.stderr.write(`internet: ${e.message}\n`);
   await run.st({ phase: 'failed', error: errorOf(e) });
-  return FATAL.has(e.code) ? EXIT.UNSUPPORTED : EXIT.INTERNAL;
+  return e.retryable ? EXIT.INTERNAL : e instanceof ValidationError ? EXIT.BAD_INPUT : EXIT.UNSUPPORTED;
 }
 
 /** Stopped by a signal: exit 143, the status says so. */

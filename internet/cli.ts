@@ -1,4 +1,4 @@
-// Command-line flags of `internet` (names fixed by issue 2; tests and operators rely on them):
+// Command-line flags of `internet` (an interface: the zinit unit, tests and operators rely on them):
 //   internet [run] [--nics a,b] [--cmdline FILE] [--zinit-socket PATH] [--zinit-dir DIR] [--status FILE]
 //   internet status [--status FILE]
 import { ValidationError } from '../lib/errors.ts';

@@ -2,7 +2,7 @@
 // network and exits 0 once the node is online; `internet status` prints the status file.
 // Exit codes: 0 online, 1 internal error, 2 bad input (nothing changed), 3 the kernel cannot
 // do what the command line asks (e.g. vlan:priv without VLAN filtering), 143 SIGTERM/SIGINT.
-import { AppError, toAppError } from '../lib/errors.ts';
+import { AbortedError, toAppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { EXIT, runAgent } from './agent.ts';
 import { parseCli, USAGE, type CliOptions } from './cli.ts';
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log.info('signal', { signal: sig });
-      ac.abort(new AppError('EABORTED', `stopped by ${sig}`));
+      ac.abort(new AbortedError(`stopped by ${sig}`));
     });
   }
   try {

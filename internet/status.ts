@@ -3,6 +3,7 @@
 // sees half a file; `internet status` prints it.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
+import type { ErrorCode } from '../lib/errors.ts';
 import type { ProbeResult } from './types.ts';
 
 /** Where the run is; `online`, `aborted` and `failed` are final. */
@@ -30,7 +31,7 @@ export interface AgentStatus {
   handoff?: string;
   attempt: number;
   probes: ProbeResult[];
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
 }
 
 /** Keeps the status in memory and writes each change in order (the last write wins). */

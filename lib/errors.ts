@@ -1,35 +1,224 @@
-// Typed errors with stable codes, shared by both programs. Tests assert on `code`; context
-// lives in fields, the original error in `cause` (STYLE.md point 9).
+// The one registry of error codes of both programs (as undici's lib/core/errors.js): each code
+// is defined once below with its family and whether retrying can help; each family is one
+// class; throw sites call the named class or factory for their case and never write a code
+// string themselves. Context lives in fields and `details`, the original error in `cause`.
+// docs/errors.md is the table of these codes for clients; test/lib/errors.test.ts keeps the
+// two in step.
 
-/** Base of every error we raise on purpose. `code` is stable and documented. */
+/** Which part of the system an error comes from; one class per family below. */
+export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent';
+
+interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
+
+// `retryable`: the same call, unchanged, can succeed later without anyone changing the input
+// or the configuration (a lost connection, a race, a NIC that has not appeared yet). The agent
+// retries exactly these and stops on the others; clients should do the same.
+const SPECS = {
+  // general
+  EINTERNAL: { family: 'general', retryable: true },
+  EABORTED: { family: 'general', retryable: false },
+  // validation
+  EINVALID: { family: 'validation', retryable: false },
+  // command (ovs-plugin `ovs.*`)
+  EUNKNOWN: { family: 'command', retryable: false },
+  EUSAGE: { family: 'command', retryable: false },
+  ENOTFOUND: { family: 'command', retryable: false },
+  ECONFLICT: { family: 'command', retryable: false },
+  EEXIST: { family: 'command', retryable: false },
+  ENOTOWNED: { family: 'command', retryable: false },
+  EBUSY: { family: 'command', retryable: false },
+  ECONTENDED: { family: 'command', retryable: true },
+  // nic (ovs-plugin `nic.*`)
+  EUNSUPPORTED: { family: 'nic', retryable: false },
+  EEXHAUSTED: { family: 'nic', retryable: true },
+  ELOCKED: { family: 'nic', retryable: true },
+  ESTATE: { family: 'nic', retryable: false },
+  // transport (the daemon's socket and its typed client)
+  EPARSE: { family: 'transport', retryable: false },
+  EREQUEST: { family: 'transport', retryable: false },
+  ESHUTDOWN: { family: 'transport', retryable: true },
+  ESOCKETINUSE: { family: 'transport', retryable: false },
+  ECONN: { family: 'transport', retryable: true },
+  ECLOSED: { family: 'transport', retryable: false },
+  EPROTO: { family: 'transport', retryable: false },
+  // exec (child processes)
+  EEXEC: { family: 'exec', retryable: true },
+  EEXEC_TIMEOUT: { family: 'exec', retryable: true },
+  EEXEC_SPAWN: { family: 'exec', retryable: true },
+  // kernel (links and network namespaces)
+  ELINKNOTFOUND: { family: 'kernel', retryable: true },
+  ENETNSGONE: { family: 'kernel', retryable: false },
+  // ovsdb (RFC 7047 client)
+  EOVSDB_TXN: { family: 'ovsdb', retryable: false },
+  EOVSDB_CONN: { family: 'ovsdb', retryable: true },
+  EOVSDB_TIMEOUT: { family: 'ovsdb', retryable: true },
+  EOVSDB_RPC: { family: 'ovsdb', retryable: false },
+  EOVSDB_PROTO: { family: 'ovsdb', retryable: false },
+  EOVSDB_UNINIT: { family: 'ovsdb', retryable: true },
+  // zinit (control socket client)
+  EZINIT: { family: 'zinit', retryable: true },
+  EZINITSOCKET: { family: 'zinit', retryable: true },
+  EZINITTIMEOUT: { family: 'zinit', retryable: true },
+  EZINITPROTO: { family: 'zinit', retryable: true },
+  // agent (bridge zos and its configuration)
+  ENONIC: { family: 'agent', retryable: true },
+  ENICINUSE: { family: 'agent', retryable: true },
+  EBRIDGE: { family: 'agent', retryable: true },
+  EZOSNOTBRIDGE: { family: 'agent', retryable: false },
+  EVLANFILTER: { family: 'agent', retryable: false },
+  EVLAN_UNSUPPORTED: { family: 'agent', retryable: false },
+  EDADFAILED: { family: 'agent', retryable: true },
+  EDADTIMEOUT: { family: 'agent', retryable: true },
+} as const satisfies Record<string, CodeSpec>;
+
+/** Every code either program raises. */
+export type ErrorCode = keyof typeof SPECS;
+
+/** The codes of one family (what that family's class accepts). */
+export type CodeOf<F extends ErrorFamily> = { [K in ErrorCode]: (typeof SPECS)[K]['family'] extends F ? K : never }[ErrorCode];
+
+/** The codes by name, for comparisons (`e.code === Code.EOVSDB_CONN`) without a string literal. */
+export const Code = Object.fromEntries(Object.keys(SPECS).map((k) => [k, k])) as { readonly [K in ErrorCode]: K };
+
+/** Family and retryability of `code`, as the registry defines them. */
+export const codeSpec = (code: ErrorCode): CodeSpec => SPECS[code];
+
+/** True when `s` is one of the registry's codes (for codes read back from the wire). */
+export const isErrorCode = (s: unknown): s is ErrorCode => typeof s === 'string' && Object.hasOwn(SPECS, s);
+
+type Details = Record<string, unknown>;
+
+/** Base of every error we raise on purpose: a stable `code`, context in `details`. */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+  protected constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
-    this.name = 'AppError';
+    this.name = new.target.name;
     this.code = code;
     this.details = details;
   }
-  /** JSON form used on the wire: `{code, message, ...details}`. */
+  /** The family the registry gives this code. */
+  get family(): ErrorFamily { return SPECS[this.code].family; }
+  /** Whether the same call can succeed later unchanged (see the registry above). */
+  get retryable(): boolean { return SPECS[this.code].retryable; }
+  /** JSON form used on the wire and in the status file: `{code, message, ...details}`. */
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, ...this.details };
   }
 }
 
-/** Bad input from outside (JSON argument, kernel command line, CLI flag, file). Names the field. */
+// ---- general -------------------------------------------------------------------------------
+
+/** Something we did not expect (a bug, or a system error no family covers): EINTERNAL. */
+export class InternalError extends AppError {
+  constructor(message: string, cause?: unknown) { super('EINTERNAL', message, {}, cause); }
+}
+
+/** The caller stopped the work (SIGTERM/SIGINT, an aborted signal): EABORTED. */
+export class AbortedError extends AppError {
+  constructor(message: string) { super('EABORTED', message); }
+}
+
+/** Wraps anything thrown into an AppError, keeping AppErrors as they are (EINTERNAL otherwise). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  return new InternalError(err instanceof Error ? err.message : String(err), err);
+}
+
+/** The `code` of a Node system error (ENOENT, EACCES, ...), if it has one. */
+export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
+
+/** A file-system error saying the path does not exist (ENOENT). */
+export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
+
+// ---- validation ----------------------------------------------------------------------------
+
+/** Bad input from outside (JSON argument, kernel command line, CLI flag, file): EINVALID, naming the field. */
 export class ValidationError extends AppError {
   readonly field: string;
   constructor(field: string, message: string, details: Record<string, unknown> = {}) {
     super('EINVALID', `${field}: ${message}`, { field, ...details });
-    this.name = 'ValidationError';
     this.field = field;
   }
 }
 
-// ---- Kernel layer: child processes, links, namespaces (lib/exec.ts, lib/ip.ts, lib/netns.ts).
-// Classes only; the registry folds their codes in. Every one of them is an ExecError, so a
-// caller that only cares that "the command failed" still catches one type.
+// ---- command (ovs-plugin `ovs.*`) ----------------------------------------------------------
+
+/** A command refused what it was asked; the state is unchanged. */
+export class CommandError extends AppError {
+  constructor(code: CodeOf<'command'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+
+/** EUNKNOWN: no command of that name. */
+export const unknownCommand = (name: string): CommandError =>
+  new CommandError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
+/** EUSAGE: the exec transport was called without a command. */
+export const usage = (message: string): CommandError => new CommandError('EUSAGE', message);
+/** ENOTFOUND: something the command needs does not exist (master bridge, record, link). */
+export const notFound = (message: string, details: Details = {}): CommandError => new CommandError('ENOTFOUND', message, details);
+/** ECONFLICT: the request contradicts what exists (tag on another master, name bound to another tag). */
+export const conflict = (message: string, details: Details = {}): CommandError => new CommandError('ECONFLICT', message, details);
+/** EEXIST: the row to create exists and `may_exist` was not given. */
+export const exists = (message: string, details: Details = {}): CommandError => new CommandError('EEXIST', message, details);
+/** ENOTOWNED: a delete would remove a row this plugin did not create (no owner tag). */
+export const notOwned = (message: string, details: Details = {}): CommandError => new CommandError('ENOTOWNED', message, details);
+/** EBUSY: a delete would cut ports that are still in use. */
+export const busy = (message: string, details: Details = {}): CommandError => new CommandError('EBUSY', message, details);
+/** ECONTENDED: other writers kept changing what the command reads, `attempts` times. */
+export const contended = (attempts: number, cause: unknown): CommandError =>
+  new CommandError('ECONTENDED', `gave up after ${attempts} attempts: other writers kept changing what this command reads`, { attempts }, cause);
+
+// ---- nic (ovs-plugin `nic.*`; their EEXIST / EBUSY / ENOTFOUND are the command family's) ----
+
+/** A `nic.*` failure of its own kind: what this build cannot do, the NAT pool, the state file and its lock. */
+export class NicError extends AppError {
+  constructor(code: CodeOf<'nic'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+/** EUNSUPPORTED: a kind, target or option this build does not provide (`zerotier`: in no registry here); names the field. */
+export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
+/** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
+export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+/** ELOCKED: the state file's lock was not granted in time (another process holds it). */
+export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
+/** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
+export const badState = (message: string, details: Details = {}): NicError => new NicError('ESTATE', message, details);
+
+// ---- transport (the daemon's socket and its typed client) ----------------------------------
+
+/** The JSON-RPC envelope or the connection to the daemon failed, not the command. */
+export class TransportError extends AppError {
+  constructor(code: CodeOf<'transport'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+
+/** EPARSE: a request line is not JSON. */
+export const requestNotJson = (): TransportError => new TransportError('EPARSE', 'request is not valid JSON');
+/** EREQUEST: a request is JSON but not a JSON-RPC 2.0 request we take (shape, size). */
+export const badRequest = (message: string): TransportError => new TransportError('EREQUEST', message);
+/** ESHUTDOWN: the daemon is stopping and takes no new command. */
+export const shuttingDown = (): TransportError => new TransportError('ESHUTDOWN', 'daemon is shutting down');
+/** ESOCKETINUSE: the daemon's socket path is taken (not a socket, or another daemon serves it). */
+export const socketInUse = (path: string, why: 'not-a-socket' | 'live'): TransportError =>
+  new TransportError('ESOCKETINUSE', why === 'live' ? `another daemon is serving ${path}` : `${path} exists and is not a socket`, { path });
+/** ECONN: the connection to the daemon failed or was lost; requests on it fail with this. */
+export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError => new TransportError('ECONN', message, details, cause);
+/** ECLOSED: the client was closed by its owner; requests pending or made later fail with this. */
+export const clientClosed = (): TransportError => new TransportError('ECLOSED', 'client closed');
+/** EPROTO: the daemon's reply cannot be read (not JSON, too long, unknown error code). */
+export const badReply = (message: string): TransportError => new TransportError('EPROTO', message);
+
+/** The daemon's error `{code, message, field?}` rethrown on the client side with its code. */
+export class RemoteError extends AppError {
+  constructor(code: ErrorCode, message: string, details: Details = {}) { super(code, message, details); }
+}
+/** Rebuilds a daemon error from its wire form; a code this client does not know is EPROTO. */
+export function fromWire(data: { code?: unknown; message?: unknown; field?: unknown }, fallback: string): AppError {
+  const message = typeof data.message === 'string' ? data.message : fallback;
+  if (!isErrorCode(data.code)) return badReply(`daemon error with unknown code ${JSON.stringify(data.code)}: ${message}`);
+  return new RemoteError(data.code, message, data.field !== undefined ? { field: data.field } : {});
+}
+
+// ---- exec (child processes) and kernel (links, namespaces) ------------------------------
 
 /** How a child process ended, as ExecError carries it. */
 export interface ExecFailure {
@@ -38,14 +227,14 @@ export interface ExecFailure {
   exitCode?: number;
   /** The signal that killed it (SIGKILL after a timeout or an abort). */
   signal?: string;
+  /** Killed because it ran past `timeoutMs`. */
   timedOut?: boolean;
+  timeoutMs?: number;
   /** Milliseconds from spawn to the end. */
   durationMs?: number;
   stderr: string;
   /** Why it could not start (ENOENT, EACCES): set only then. */
   spawnError?: string;
-  /** What ran out: the timeout (ms) when timedOut. */
-  timeoutMs?: number;
 }
 
 /** Words for how a child ended: "exited 3", "killed by SIGKILL", "timed out after 100 ms", "could not run". */
@@ -56,7 +245,11 @@ function howItEnded(f: ExecFailure): string {
   return `could not run${f.spawnError ? ` (${f.spawnError})` : ''}`;
 }
 
-/** A child process failed: names the command, its exit status or signal, and its stderr. */
+/**
+ * A child process failed: names the command, how it ended, its stderr. EEXEC (exit status or
+ * signal), EEXEC_TIMEOUT (killed at its timeout), EEXEC_SPAWN (never started). Subclasses (the
+ * kernel family below) pass their own code.
+ */
 export class ExecError extends AppError {
   readonly command: string;
   readonly exitCode: number | undefined;
@@ -64,11 +257,10 @@ export class ExecError extends AppError {
   readonly timedOut: boolean;
   readonly durationMs: number | undefined;
   readonly stderr: string;
-  constructor(f: ExecFailure, cause?: unknown, code = 'EEXEC') {
+  constructor(f: ExecFailure, cause?: unknown, code?: CodeOf<'exec' | 'kernel'>) {
     const why = f.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(code, `${f.command}: ${howItEnded(f)}${why ? `: ${why}` : ''}`,
+    super(code ?? (f.timedOut ? 'EEXEC_TIMEOUT' : f.spawnError !== undefined ? 'EEXEC_SPAWN' : 'EEXEC'), `${f.command}: ${howItEnded(f)}${why ? `: ${why}` : ''}`,
       { command: f.command, exitCode: f.exitCode, signal: f.signal, timedOut: !!f.timedOut, durationMs: f.durationMs, stderr: f.stderr }, cause);
-    this.name = 'ExecError';
     this.command = f.command;
     this.exitCode = f.exitCode;
     this.signal = f.signal;
@@ -78,58 +270,189 @@ export class ExecError extends AppError {
   }
 }
 
-/** `ip` (or `bridge`) failed for a reason not told apart below. Code EEXEC, as any failed command. */
-export class IpError extends ExecError {
-  constructor(f: ExecFailure, cause?: unknown, code = 'EEXEC') {
-    super(f, cause, code);
-    this.name = 'IpError';
-  }
-}
+/** `ip` (or `bridge`) failed for a reason not told apart below: EEXEC, as any failed command. */
+export class IpError extends ExecError {}
 
-/** `ip` ran out of time and was killed (its stderr so far is kept). */
+/** `ip` ran out of time and was killed (its stderr so far is kept): EEXEC_TIMEOUT. */
 export class IpTimeoutError extends IpError {
-  constructor(f: ExecFailure, cause?: unknown) {
-    super(f, cause, 'EIPTIMEOUT');
-    this.name = 'IpTimeoutError';
-  }
+  constructor(f: ExecFailure, cause?: unknown) { super({ ...f, timedOut: true }, cause, 'EEXEC_TIMEOUT'); }
 }
 
-/** The link named in the call does not exist (`Cannot find device`, `does not exist`). */
+/** ELINKNOTFOUND: the link the call names does not exist in that namespace (a delete treats it as done). */
 export class LinkNotFoundError extends IpError {
-  /** The link the kernel named, when the message names one. */
+  /** The link the kernel named, when its message names one. */
   readonly link: string | undefined;
   constructor(f: ExecFailure, link?: string, cause?: unknown) {
     super(f, cause, 'ELINKNOTFOUND');
-    this.name = 'LinkNotFoundError';
     this.link = link;
     if (link !== undefined) this.details.link = link;
   }
 }
 
-/** The network namespace the call names is gone (its file missing, `Invalid "netns" value`). */
+/** ENETNSGONE: the network namespace the call names is gone (a name, a path, or a move's target). */
 export class NetnsGoneError extends IpError {
-  /** The namespace as named in the call: a name, a path, or the target of a move. */
   readonly netns: string;
   constructor(f: ExecFailure, netns: string, cause?: unknown) {
     super(f, cause, 'ENETNSGONE');
-    this.name = 'NetnsGoneError';
     this.netns = netns;
     this.details.netns = netns;
   }
 }
-// ---- end of the kernel layer's errors.
 
-/** A wait ran out of time. */
-export class TimeoutError extends AppError {
-  constructor(what: string, ms: number) {
-    super('ETIMEOUT', `${what}: no answer within ${ms} ms`, { what, ms });
-    this.name = 'TimeoutError';
+// ---- ovsdb (RFC 7047 client) ---------------------------------------------------------------
+
+/** Every failure of the OVSDB client; context (url, method, RFC error) in details. */
+export class OvsdbError extends AppError {
+  constructor(code: CodeOf<'ovsdb'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+
+/** EOVSDB_CONN: the connection to ovsdb-server was refused, lost, or not re-established in time. */
+export const ovsdbConnError = (message: string, details: Details = {}, cause?: unknown): OvsdbError => new OvsdbError('EOVSDB_CONN', message, details, cause);
+/** EOVSDB_TIMEOUT: a request (or a wait on ovs-vswitchd) got no answer within `ms`. */
+export const ovsdbTimeout = (what: string, ms: number, details: Details = {}): OvsdbError =>
+  new OvsdbError('EOVSDB_TIMEOUT', `${what}: no answer within ${ms} ms`, { what, ms, ...details });
+/** EOVSDB_RPC: the server answered a request (not a transaction operation) with an error. */
+export const ovsdbRpcError = (method: string, error: string, details: string | undefined): OvsdbError =>
+  new OvsdbError('EOVSDB_RPC', `OVSDB ${method}: ${error}${details ? `: ${details}` : ''}`, { method, error, ovsdbDetails: details });
+/** EOVSDB_PROTO: the server's stream or reply does not follow RFC 7047. */
+export const ovsdbProtoError = (message: string, details: Details = {}, cause?: unknown): OvsdbError => new OvsdbError('EOVSDB_PROTO', message, details, cause);
+/** EOVSDB_UNINIT: the Open_vSwitch table has no row yet (the database is not initialised). */
+export const ovsdbUninitialised = (message: string, details: Details = {}): OvsdbError => new OvsdbError('EOVSDB_UNINIT', message, details);
+
+/** The operation a transaction error points at (RFC 7047 5.2); undefined for the commit. */
+export interface FailedOperation { readonly op: string; readonly table?: string }
+
+/**
+ * EOVSDB_TXN, RFC 7047 4.1.3: an operation's result is `{error, details}`; when every op
+ * succeeded but the commit failed, one extra error result follows the last op (index ===
+ * ops.length, `op` undefined). One subclass per error name; retryable per name below.
+ */
+export class OvsdbTxnError extends OvsdbError {
+  readonly opIndex: number;
+  readonly error: string;
+  readonly opDetails: string | undefined;
+  readonly op: FailedOperation | undefined;
+  constructor(opIndex: number, op: FailedOperation | undefined, error: string, details: string | undefined) {
+    const what = op ? `operation ${opIndex} (${op.op}${op.table !== undefined ? ` ${op.table}` : ''})` : 'commit';
+    super('EOVSDB_TXN', `OVSDB ${what} failed: ${error}${details ? `: ${details}` : ''}`,
+      { opIndex, error, ovsdbDetails: details, op: op?.op, table: op?.table });
+    this.opIndex = opIndex;
+    this.error = error;
+    this.opDetails = details;
+    this.op = op;
   }
+  /** Per RFC error name: a failed `wait`, a row removed meanwhile, exhausted resources can pass. */
+  override get retryable(): boolean { return TXN_RETRYABLE.has(this.error); }
 }
 
-/** Wraps anything thrown into an AppError, keeping AppErrors as they are. */
-export function toAppError(err: unknown, code = 'EINTERNAL'): AppError {
-  if (err instanceof AppError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new AppError(code, message, {}, err);
+// RFC 7047 4.1.3 and 5.2 name these; ovsdb-server adds "syntax error", "not allowed",
+// "permission error" (RBAC) and "internal error" (ovsdb/execution.c, ovsdb-error.c).
+/** "referential integrity violation": the commit would leave a dangling reference (4.1.3). */
+export class OvsdbReferentialIntegrityError extends OvsdbTxnError {}
+/** "constraint violation": a value breaks the schema (enum, range, unique index) (4.1.3, 5.2.1). */
+export class OvsdbConstraintViolationError extends OvsdbTxnError {}
+/** "resources exhausted": the server ran out of memory or another resource (4.1.3). */
+export class OvsdbResourcesExhaustedError extends OvsdbTxnError {}
+/** "I/O error": the server could not write the commit to its database file (4.1.3). */
+export class OvsdbIoError extends OvsdbTxnError {}
+/** "duplicate uuid-name": two inserts of one transaction share a uuid-name (5.2.1). */
+export class OvsdbDuplicateUuidNameError extends OvsdbTxnError {}
+/** "domain error": a mutation's result is not a valid value (division by zero) (5.2.4). */
+export class OvsdbDomainError extends OvsdbTxnError {}
+/** "range error": a mutation's result is out of the column's range (5.2.4). */
+export class OvsdbRangeError extends OvsdbTxnError {}
+/** "timed out": a `wait` found the rows not as pinned (we send timeout 0) (5.2.6). */
+export class OvsdbTimedOutError extends OvsdbTxnError {}
+/** "not supported": an operation the server does not do (5.2.6, 5.2.7). */
+export class OvsdbNotSupportedError extends OvsdbTxnError {}
+/** "aborted": an `abort` operation ended the transaction (5.2.8). */
+export class OvsdbAbortedError extends OvsdbTxnError {}
+/** "not owner": an `assert` on a lock this client does not hold (5.2.9). */
+export class OvsdbNotOwnerError extends OvsdbTxnError {}
+/** "syntax error": ovsdb-server could not parse an operation (a bug in our builders). */
+export class OvsdbSyntaxError extends OvsdbTxnError {}
+/** "not allowed": a write in read-only mode or on a reserved database. */
+export class OvsdbNotAllowedError extends OvsdbTxnError {}
+/** "permission error": RBAC rules forbid the change. */
+export class OvsdbPermissionError extends OvsdbTxnError {}
+/** "internal error": ovsdb-server's own bug report. */
+export class OvsdbInternalError extends OvsdbTxnError {}
+
+const TXN_CLASSES: Record<string, typeof OvsdbTxnError> = {
+  'referential integrity violation': OvsdbReferentialIntegrityError,
+  'constraint violation': OvsdbConstraintViolationError,
+  'resources exhausted': OvsdbResourcesExhaustedError,
+  'I/O error': OvsdbIoError,
+  'duplicate uuid-name': OvsdbDuplicateUuidNameError,
+  'domain error': OvsdbDomainError,
+  'range error': OvsdbRangeError,
+  'timed out': OvsdbTimedOutError,
+  'not supported': OvsdbNotSupportedError,
+  'aborted': OvsdbAbortedError,
+  'not owner': OvsdbNotOwnerError,
+  'syntax error': OvsdbSyntaxError,
+  'not allowed': OvsdbNotAllowedError,
+  'permission error': OvsdbPermissionError,
+  'internal error': OvsdbInternalError,
+};
+const TXN_RETRYABLE = new Set(['referential integrity violation', 'resources exhausted', 'I/O error', 'timed out', 'not owner']);
+
+/** The OvsdbTxnError subclass for RFC error `error` (the base class for a name we do not know). */
+export function ovsdbTxnError(opIndex: number, op: FailedOperation | undefined, error: string, details: string | undefined): OvsdbTxnError {
+  const Cls = Object.hasOwn(TXN_CLASSES, error) ? TXN_CLASSES[error]! : OvsdbTxnError;
+  return new Cls(opIndex, op, error, details);
 }
+
+// ---- zinit (control socket client) ---------------------------------------------------------
+
+/** A zinit request failed or the socket is unusable; `details.body` is zinit's own error text. */
+export class ZinitError extends AppError {
+  constructor(code: CodeOf<'zinit'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+
+/** EZINIT: zinit answered `command` with an error (`body`, and gen 2's `rpcCode`). */
+export const zinitRefused = (command: string, body: unknown, rpcCode?: number): ZinitError =>
+  new ZinitError('EZINIT', `zinit ${command}: ${String(body)}`, { command, body, ...(rpcCode !== undefined ? { rpcCode } : {}) });
+/** EZINITTIMEOUT: the socket gave no (complete) answer within `ms`. */
+export const zinitTimeout = (path: string, ms: number): ZinitError => new ZinitError('EZINITTIMEOUT', `zinit socket ${path}: no answer within ${ms} ms`, { path });
+/** EZINITPROTO: the answer is neither protocol generation's. */
+export const zinitBadAnswer = (what: string, details: Details, answer?: string): ZinitError =>
+  new ZinitError('EZINITPROTO', `${what}: ${answer === undefined ? 'answer is neither protocol' : `unexpected answer ${JSON.stringify(answer.slice(0, 80))}`}`, details);
+/** EZINITSOCKET: `path` is not a usable zinit socket; the message says why, for an operator. */
+export function zinitSocketError(path: string, err?: unknown): ZinitError {
+  const errno = errnoOf(err);
+  const why = err === undefined ? 'is not a socket'
+    : errno === 'ECONNREFUSED' ? 'refuses connections (is zinit running?)'
+    : errno === 'ENOENT' ? 'does not exist'
+    : errno === 'EACCES' ? 'is not accessible (permission denied)'
+    : errno === 'ENOTSOCK' ? 'is not a socket' : `cannot be used (${errno ?? (err as Error).message})`;
+  return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, ...(errno ? { errno } : {}) }, err);
+}
+
+// ---- agent (bridge zos and its configuration) ----------------------------------------------
+
+/** The agent could not build or configure `zos` on the chosen NIC. */
+export class AgentError extends AppError {
+  constructor(code: CodeOf<'agent'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+
+/** ENONIC: the NIC to use is not there (yet); `field` when input named it (--nics, zos.nic, ip=). */
+export const noNic = (message: string, details: Details = {}): AgentError => new AgentError('ENONIC', message, details);
+/** ENICINUSE: the NIC is already a port of another bridge. */
+export const nicInUse = (nic: string, master: string): AgentError => new AgentError('ENICINUSE', `NIC "${nic}" is already a port of "${master}"`, { nic, master });
+/** EBRIDGE: building zos failed for a reason no other code covers. */
+export const bridgeFailed = (bridge: string, nic: string, cause: unknown): AgentError =>
+  new AgentError('EBRIDGE', `building "${bridge}" on "${nic}" failed: ${toAppError(cause).message}`, { nic }, cause);
+/** EZOSNOTBRIDGE: a link named zos exists and is not a bridge: not ours to take apart. */
+export const zosNotBridge = (kind: string | undefined, note = ''): AgentError =>
+  new AgentError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${kind ?? 'none'})${note}`, { kind });
+/** EVLANFILTER: a VLAN was asked, and the kernel refuses VLAN filtering on zos. */
+export const vlanFilterRefused = (why: string, vlans: { vlanPriv?: number; vlanPub?: number }, cause: unknown): AgentError =>
+  new AgentError('EVLANFILTER', `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "zos": ${why}`, vlans, cause);
+/** EVLAN_UNSUPPORTED: the kernel cannot make the 802.1Q sub-interface a VLAN probe needs. */
+export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stderr: string, cause?: unknown): AgentError =>
+  new AgentError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; is the 8021q module available?`, { nic, vlan, stderr }, cause);
+/** EDADFAILED: another node holds the address (IPv6 duplicate address detection failed). */
+export const dadFailed = (address: string, on: string): AgentError => new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
+/** EDADTIMEOUT: the address stayed tentative for `ms`. */
+export const dadTimeout = (address: string, on: string, ms: number): AgentError => new AgentError('EDADTIMEOUT', `${address} on ${on} still tentative after ${ms} ms`, { address });

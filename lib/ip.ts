@@ -1,5 +1,5 @@
 // iproute2 with the network namespace named on every call (a NetnsRef, lib/netns.ts). Failures
-// are typed where callers decide on them (STYLE.md point 14): LinkNotFoundError,
+// are typed where callers decide on them (a delete takes "not found" as done): LinkNotFoundError,
 // NetnsGoneError, IpTimeoutError, else IpError; all of them are ExecErrors.
 import { IpError, IpTimeoutError, LinkNotFoundError, NetnsGoneError, type ExecError } from './errors.ts';
 import type { RunFailure } from './exec.ts';

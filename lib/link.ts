@@ -44,7 +44,7 @@ const tempLinkName = (): string => `zt${randomBytes(6).toString('hex')}`;
 /**
  * Moves `name` from `from` into `to` under a temporary name, then renames it there to `as`
  * (default: its own name), so it never clashes with a link of that name in either namespace
- * mid-way (STYLE.md point 5). Each step registers its undo. Returns the final name.
+ * mid-way. Each step registers its undo. Returns the final name.
  */
 export async function moveLinkIn(o: { from: NetnsRef; name: string; to: NetnsRef; as?: string; undo?: UndoStack }): Promise<string> {
   const tmp = tempLinkName();

@@ -1,11 +1,11 @@
-// Network namespaces, always named explicitly (STYLE.md points 6 and 13): a NetnsRef is this
+// Network namespaces, always named explicitly (never "wherever this process is"): a NetnsRef is this
 // process's own namespace, a named one (/run/netns/NAME, as `ip netns` makes them), or any
 // namespace file (`/proc/<pid>/ns/net`, a bind mount). Node cannot setns per thread, so a
 // command runs in a namespace through `ip -n NAME` or `nsenter --net=PATH`: commandIn() is the
 // one place that builds either.
 import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { NetnsGoneError } from './errors.ts';
+import { isMissingPath, NetnsGoneError } from './errors.ts';
 import { run, type RunFailure, type RunOptions, type RunResult } from './exec.ts';
 
 const NETNS_DIR = '/run/netns';
@@ -82,7 +82,7 @@ export async function listNetns(): Promise<string[]> {
   try {
     return (await readdir(NETNS_DIR)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isMissingPath(err)) return [];
     throw err;
   }
 }

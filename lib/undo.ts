@@ -1,4 +1,4 @@
-// Undo on failure (STYLE.md point 4, CNI host-device.go): each step that changes the system
+// Undo on failure (as CNI's host-device plugin does): each step that changes the system
 // pushes its undo as soon as it has happened; on failure the undos run in reverse. A failed
 // undo is logged, never thrown over the error that caused the rollback.
 import type { Logger } from './log.ts';

@@ -56,14 +56,6 @@ export function optBool(field: string, v: unknown): boolean {
   return v;
 }
 
-/** An optional string. */
-export function optString(field: string, v: unknown, max = 256): string | undefined {
-  if (!given(v)) return undefined;
-  if (typeof v !== 'string') throw new ValidationError(field, `must be a string, got ${typeName(v)}`);
-  if (Buffer.byteLength(v) > max) throw new ValidationError(field, `longer than ${max} bytes`);
-  return v;
-}
-
 /** A map of string to string (v1 "options"/"values"); keys `column` or `column:key`. */
 export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Record<string, string> {
   if (!given(v)) {

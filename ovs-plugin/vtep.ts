@@ -4,11 +4,10 @@
 // a temporary name `vtmp<vni>` and then renamed, so `vtep<vni>` never exists half-configured; a
 // left-over `vtmp<vni>` (it would block the VNI: the kernel refuses a second device with the same
 // VNI and port) is removed by the next attempt; a renamed-but-down device is set up by it.
-import { IpError } from '../lib/errors.ts';
+import { conflict, IpError, notFound } from '../lib/errors.ts';
 import { bridge, ip, listLinks, type IpLink } from '../lib/ip.ts';
 import { deleteLinkIfExists, renameLink } from '../lib/link.ts';
 import { SELF } from '../lib/netns.ts';
-import { conflict, notFound } from './commands/errors.ts';
 
 /** UDP port of the tunnels (IANA VXLAN port, as v1). */
 export const VXLAN_PORT = 4789;

@@ -1,4 +1,4 @@
-// Client of zinit's control socket, both generations (../shared/reference/zinit.md):
+// Client of zinit's control socket, both generations:
 //  1 (v0.2.0-v0.2.14, Zero-OS): one command line per connection, reply `{"state","body"}`, then close.
 //  2 (v0.2.15+): JSON-RPC 2.0, one object per line, replies end in "\n".
 // The generation is picked by what the socket answers to a JSON-RPC `service_list`: a gen-1
@@ -6,15 +6,10 @@
 import { connect } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { sleep } from '../lib/backoff.ts';
-import { AppError } from '../lib/errors.ts';
+import { ZinitError, zinitBadAnswer, zinitRefused, zinitSocketError, zinitTimeout } from '../lib/errors.ts';
 
-/** A zinit request failed or the socket is unusable; `body` is zinit's own error text. */
-export class ZinitError extends AppError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(code, message, details, cause);
-    this.name = 'ZinitError';
-  }
-}
+/** The client's errors (codes EZINIT*), defined in the registry with the others. */
+export { ZinitError };
 
 /** `status <name>` as zinit reports it (state is Rust debug text, e.g. "Running"). */
 export interface ServiceStatus {
@@ -38,7 +33,7 @@ function exchange(path: string, payload: string, untilNewline: boolean, timeoutM
       sock.destroy();
       if (err) reject(err); else resolve(buf);
     };
-    const timer = setTimeout(() => finish(new ZinitError('EZINITTIMEOUT', `zinit socket ${path}: no answer within ${timeoutMs} ms`, { path })), timeoutMs);
+    const timer = setTimeout(() => finish(zinitTimeout(path, timeoutMs)), timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(payload));
     sock.on('data', (d: string) => {
@@ -47,17 +42,8 @@ function exchange(path: string, payload: string, untilNewline: boolean, timeoutM
     });
     sock.on('end', () => finish(null));
     sock.on('close', () => finish(null));
-    sock.on('error', (err: NodeJS.ErrnoException) => finish(socketError(path, err)));
+    sock.on('error', (err) => finish(zinitSocketError(path, err)));
   });
-}
-
-/** Maps a connect error to a message an operator can act on, naming the socket path. */
-function socketError(path: string, err: NodeJS.ErrnoException): ZinitError {
-  const why = err.code === 'ECONNREFUSED' ? 'refuses connections (is zinit running?)'
-    : err.code === 'ENOENT' ? 'does not exist'
-    : err.code === 'EACCES' ? 'is not accessible (permission denied)'
-    : err.code === 'ENOTSOCK' ? 'is not a socket' : `cannot be used (${err.code ?? err.message})`;
-  return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, errno: err.code }, err);
 }
 
 /** Checks that `path` is a unix socket something listens on; throws EZINITSOCKET naming it. */
@@ -66,9 +52,9 @@ export async function checkSocket(path: string, timeoutMs = 3000, client = new Z
   try {
     st = await stat(path);
   } catch (err) {
-    throw socketError(path, err as NodeJS.ErrnoException);
+    throw zinitSocketError(path, err);
   }
-  if (!st.isSocket()) throw new ZinitError('EZINITSOCKET', `zinit socket ${path} is not a socket`, { path });
+  if (!st.isSocket()) throw zinitSocketError(path);
   return client.generation();
 }
 
@@ -87,11 +73,11 @@ export class ZinitClient {
     try {
       reply = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      throw new ZinitError('EZINITPROTO', `zinit socket ${this.path}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { path: this.path });
+      throw zinitBadAnswer(`zinit socket ${this.path}`, { path: this.path }, text);
     }
     if (reply.jsonrpc === '2.0') this.gen = 2;
     else if ('state' in reply) this.gen = 1;
-    else throw new ZinitError('EZINITPROTO', `zinit socket ${this.path}: answer is neither protocol`, { path: this.path });
+    else throw zinitBadAnswer(`zinit socket ${this.path}`, { path: this.path });
     return this.gen;
   }
 
@@ -105,9 +91,9 @@ export class ZinitClient {
       try {
         reply = JSON.parse(text) as typeof reply;
       } catch {
-        throw new ZinitError('EZINITPROTO', `zinit ${command}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { command });
+        throw zinitBadAnswer(`zinit ${command}`, { command }, text);
       }
-      if (reply.state !== 'ok') throw new ZinitError('EZINIT', `zinit ${command}: ${String(reply.body)}`, { command, body: reply.body });
+      if (reply.state !== 'ok') throw zinitRefused(command, reply.body);
       return reply.body;
     }
     const id = this.nextId++;
@@ -117,11 +103,11 @@ export class ZinitClient {
     try {
       reply = JSON.parse(text) as typeof reply;
     } catch {
-      throw new ZinitError('EZINITPROTO', `zinit ${command}: unexpected answer ${JSON.stringify(text.slice(0, 80))}`, { command });
+      throw zinitBadAnswer(`zinit ${command}`, { command }, text);
     }
     if (reply.error) {
       const body = [reply.error.message, reply.error.data].filter((x) => x !== undefined && x !== null).join(': ');
-      throw new ZinitError('EZINIT', `zinit ${command}: ${body}`, { command, body, rpcCode: reply.error.code });
+      throw zinitRefused(command, body, reply.error.code);
     }
     return reply.result;
   }

@@ -5,7 +5,7 @@
 // `ip -j -d link` in the agent's namespace, not /sys, which shows the mount namespace's links;
 // /sys is read only for a link whose ifindex there matches (wireless, device).
 import { existsSync, readFileSync } from 'node:fs';
-import { ValidationError } from '../../lib/errors.ts';
+import { noNic, ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -62,7 +62,7 @@ export interface CandidateOptions {
 
 const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
 
-/** Lists the candidates in the agent's namespace; throws ValidationError for bad --nics / zos.nic. */
+/** Lists the candidates in the agent's namespace; ENONIC (naming the field) when --nics / zos.nic names no NIC here. */
 export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
   const links = await listLinks(SELF);
   const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
@@ -71,7 +71,7 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
     chosen = [];
     for (const name of opts.nics) {
       const l = links.find((x) => x.ifname === name);
-      if (!l) throw new ValidationError('--nics', `no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`);
+      if (!l) throw noNic(`--nics: no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`, { field: '--nics' });
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
       if (!chosen.includes(l)) chosen.push(l);
     }
@@ -81,7 +81,7 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
   }
   if (opts.pin !== undefined) {
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
-    if (!hit.length) throw new ValidationError('zos.nic', `${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`);
+    if (!hit.length) throw noNic(`zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`, { field: 'zos.nic' });
     chosen = hit;
   }
   return toCandidates(chosen);

@@ -1,5 +1,6 @@
 // Which probed NIC wins, and when the answer is clear. Pure: no I/O, no clock of its own, so
-// every timing rule is unit-tested. Rules (DESIGN.md "Decide as soon as the answer is clear"):
+// every timing rule is unit-tested. Rules (decide as soon as the answer is clear, never wait
+// for silent NICs to time out):
 // a NIC qualifies with an IPv4 lease that has a router, or an IPv6 RA (default route + SLAAC
 // address). A private gateway wins: IPv4 router in RFC 1918 or 169.254/16; for IPv6 the router
 // is always link-local, so an RA counts as private when its address is ULA (fc00::/7, RFC 4193).

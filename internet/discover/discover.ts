@@ -5,7 +5,7 @@
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
 import { backoffDelay } from '../../lib/backoff.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AbortedError, Code, toAppError } from '../../lib/errors.ts';
 import type { IpLink } from '../../lib/ip.ts';
 import { vlanId } from '../../lib/validate.ts';
 import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
@@ -104,7 +104,7 @@ class Discovery {
       this.settle = { resolve, reject };
       if (signal?.aborted) return reject(signal.reason);
       if (signal) {
-        const onAbort = () => this.fail(signal.reason ?? new AppError('EABORTED', 'discovery aborted'));
+        const onAbort = () => this.fail(signal.reason ?? new AbortedError('discovery aborted'));
         signal.addEventListener('abort', onAbort, { once: true });
         this.detach = () => signal.removeEventListener('abort', onAbort);
       }
@@ -202,12 +202,12 @@ class Discovery {
       await probe.start();
       log.debug('probe-started', { nic: s.c.name, ns: probe.ns });
     } catch (err) {
-      const e = err instanceof AppError ? err : new AppError('EPROBE', String(err), {}, err);
+      const e = toAppError(err);
       s.r.state = 'error';
       s.r.error = e.message;
       log.error('probe-failed', { nic: s.c.name, code: e.code, error: e.message });
       await this.returnHome(s);
-      if (e.code === 'EVLAN_UNSUPPORTED') return this.fail(e);
+      if (e.code === Code.EVLAN_UNSUPPORTED) return this.fail(e);
       s.failures++;
       const delay = backoffDelay(s.failures, probeBackoff(1000, 30_000));
       log.info('probe-retry', { nic: s.c.name, inMs: delay });

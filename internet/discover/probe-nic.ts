@@ -4,7 +4,7 @@
 // loses it is reported and its probe stops. Everything it starts is undone by stop().
 import { backoffDelay, sleep, type Backoff } from '../../lib/backoff.ts';
 import { startChild, type Child } from '../../lib/child.ts';
-import { AppError, ExecError } from '../../lib/errors.ts';
+import { ExecError, vlanUnsupported } from '../../lib/errors.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
 import { netnsNamed, runIn, type NetnsRef } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -79,8 +79,7 @@ export class NicProbe {
       } catch (err) {
         if (!(err instanceof ExecError)) throw err;
         const stderr = err.stderr.trim();
-        throw new AppError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${this.probeIf} on ${nic} (vlan ${cfg.vlan}): ${stderr || 'refused'}; is the 8021q module available?`,
-          { nic, vlan: cfg.vlan, stderr }, err);
+        throw vlanUnsupported(this.probeIf, nic, cfg.vlan, stderr, err);
       }
     }
     // One fork for all of them; `-e`: a key this kernel lacks is not an error.
@@ -112,8 +111,8 @@ export class NicProbe {
   }
 
   // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,
-  // then every 5 s. Each check forks `ip` three times; with 8 silent NICs on 2 cores, denser
-  // checks slowed the winning NIC's lease (measured by test/bench/agent.ts).
+  // then every 5 s. Each check forks `ip` three times; with many silent NICs, denser checks
+  // slowed the winning NIC's lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
     const delays = [300, 1500];
     this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);

@@ -2,10 +2,11 @@
 // for the lease the probe already holds (`-r <ip>`) with a hook script that does not flush zos
 // when it starts (dhcp-zos-script.ts), then `monitor dhcp-zos` over the socket.
 // Idempotent: registered with the same file -> nothing; changed file -> stop, forget, monitor
-// (zinit reloads a unit only that way, ../shared/reference/zinit.md).
+// (zinit v0.2 has no reload: a changed unit file is read only by a new `monitor`).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
 import { DHCP_ZOS_SCRIPT, writeDhcpZosScript } from './dhcp-zos-script.ts';
@@ -36,7 +37,7 @@ async function readOr(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isMissingPath(err)) return undefined;
     throw err;
   }
 }

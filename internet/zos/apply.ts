@@ -3,7 +3,7 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { AppError, toAppError } from '../../lib/errors.ts';
+import { dadFailed, dadTimeout, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
@@ -116,9 +116,9 @@ async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<v
   for (;;) {
     const [l] = await ipJson<{ addr_info: { local: string; tentative?: boolean; dadfailed?: boolean }[] }>(o.ns, ['-6', 'addr', 'show', 'dev', ZOS]);
     const a = l?.addr_info.find((x) => x.local === address);
-    if (a?.dadfailed) throw new AppError('EDADFAILED', `${address} on ${ZOS} failed duplicate address detection`, { address });
+    if (a?.dadfailed) throw dadFailed(address, ZOS);
     if (a && !a.tentative) return;
-    if (Date.now() > end) throw new AppError('EDADTIMEOUT', `${address} on ${ZOS} still tentative after ${ms} ms`, { address });
+    if (Date.now() > end) throw dadTimeout(address, ZOS, ms);
     await sleep(100);
   }
 }

@@ -2,7 +2,7 @@
 // off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved with IPv6 off on it, IPv6 + RA
 // on zos. Each step registers its undo (lib/undo.ts); a failure
 // runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind.
-import { AppError, LinkNotFoundError, toAppError } from '../../lib/errors.ts';
+import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -12,14 +12,6 @@ import { withUndo, type UndoStack } from '../../lib/undo.ts';
 
 /** The bridge every Zero-OS component expects the node's uplink on. */
 export const ZOS = 'zos';
-
-/** Bridge build failures; codes EZOSNOTBRIDGE, EVLANFILTER, ENONIC, EBRIDGE. */
-export class BridgeError extends AppError {
-  constructor(code: string, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(code, message, details, cause);
-    this.name = 'BridgeError';
-  }
-}
 
 /** What ensureZosBridge builds: the NIC (and its MAC) to put under zos, optional VLANs. */
 export interface BridgeOptions {
@@ -41,7 +33,7 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
     return await withUndo(o.log, (undo) => buildZos(o, undo));
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new BridgeError('EBRIDGE', `building "${ZOS}" on "${o.nic}" failed: ${toAppError(err).message}`, { nic: o.nic }, err);
+    throw bridgeFailed(ZOS, o.nic, err);
   }
 }
 
@@ -49,11 +41,11 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
   const { ns, nic, log } = o;
   const vlanAsked = o.vlanPriv !== undefined || o.vlanPub !== undefined;
   const [link] = await listLinks(ns, nic);
-  if (!link) throw new BridgeError('ENONIC', `NIC "${nic}" does not exist`, { nic });
+  if (!link) throw noNic(`NIC "${nic}" does not exist`, { nic });
   let [zos] = await listLinks(ns, ZOS);
   let created = false;
   if (zos && zos.linkinfo?.info_kind !== 'bridge') {
-    throw new BridgeError('EZOSNOTBRIDGE', `"${ZOS}" exists but is not a bridge (kind ${zos.linkinfo?.info_kind ?? 'none'})`, { kind: zos.linkinfo?.info_kind });
+    throw zosNotBridge(zos.linkinfo?.info_kind);
   }
   if (!zos) {
     await ip(ns, ['link', 'add', ZOS, 'type', 'bridge', 'stp_state', '0']);
@@ -70,14 +62,14 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
     } catch (err) {
       const why = toAppError(err).message;
       if (vlanAsked) {
-        throw new BridgeError('EVLANFILTER', `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "${ZOS}": ${why}`, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);
+        throw vlanFilterRefused(why, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);
       }
       log.warn('bridge.no-vlan-filtering', { bridge: ZOS, reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it' });
     }
   }
   if (zos?.address !== o.mac) await ip(ns, ['link', 'set', ZOS, 'address', o.mac]);
   if (link.master !== ZOS) {
-    if (link.master) throw new BridgeError('ENONIC', `NIC "${nic}" is already a port of "${link.master}"`, { nic, master: link.master });
+    if (link.master) throw nicInUse(nic, link.master);
     await ip(ns, ['link', 'set', nic, 'master', ZOS]);
     undo.push(`release ${nic}`, () => ip(ns, ['link', 'set', nic, 'nomaster']));
     log.info('bridge.port-added', { bridge: ZOS, nic });
@@ -114,7 +106,7 @@ export async function dismantleZos(ns: NetnsRef, log: Logger): Promise<string[]>
   const [zos] = await listLinks(ns, ZOS);
   if (!zos) return [];
   if (zos.linkinfo?.info_kind !== 'bridge') {
-    throw new BridgeError('EZOSNOTBRIDGE', `"${ZOS}" exists but is not a bridge (kind ${zos.linkinfo?.info_kind ?? 'none'})`);
+    throw zosNotBridge(zos.linkinfo?.info_kind);
   }
   const ports = await zosPorts(ns);
   for (const p of ports) {

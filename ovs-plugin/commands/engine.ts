@@ -4,8 +4,7 @@
 // transaction fails, its commands are re-run one by one so a bad command cannot fail the others.
 // A transaction lost to a concurrent writer (a `wait` failed, a unique name was taken, the
 // connection dropped) is re-planned from the fresh cache, a bounded number of times.
-import { AppError } from '../../lib/errors.ts';
-import { OvsdbError, OvsdbTxnError } from '../ovsdb/errors.ts';
+import { Code, contended, OvsdbError, OvsdbTxnError } from '../../lib/errors.ts';
 import type { Client } from '../ovsdb/client.ts';
 import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
 import type { Operation } from '../ovsdb/types.ts';
@@ -32,7 +31,7 @@ export function isRace(err: unknown): boolean {
     if (err.error === 'constraint violation') return /identical values/.test(err.opDetails ?? '');
     return err.error === 'timed out' || err.error === 'referential integrity violation';
   }
-  return err instanceof OvsdbError && err.code === 'EOVSDB_CONN';
+  return err instanceof OvsdbError && err.code === Code.EOVSDB_CONN;
 }
 
 /** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
@@ -58,11 +57,6 @@ export class Engine {
       this.queue.push({ planner, resolve: resolve as (v: unknown) => void, reject, solo: false, attempts: 0 });
       void this.pump();
     });
-  }
-
-  /** Number of commands waiting (for tests and shutdown). */
-  get pending(): number {
-    return this.queue.length + (this.busy ? 1 : 0);
   }
 
   private async pump(): Promise<void> {
@@ -118,7 +112,7 @@ export class Engine {
       this.stats.commands += batch.length;
       for (const b of batch) b.it.resolve(b.plan.result);
     } catch (err) {
-      if (err instanceof OvsdbError && err.code === 'EOVSDB_TIMEOUT') {
+      if (err instanceof OvsdbError && err.code === Code.EOVSDB_TIMEOUT) {
         // Committed, but ovs-vswitchd has not applied it in time: re-running would only wait again.
         for (const b of batch) b.it.reject(err);
         return;
@@ -136,7 +130,7 @@ export class Engine {
         this.queue.unshift(it);
         return;
       }
-      it.reject(new AppError('ECONTENDED', `gave up after ${it.attempts} attempts: other writers kept changing what this command reads`, { attempts: it.attempts }, err));
+      it.reject(contended(it.attempts, err));
     }
   }
 

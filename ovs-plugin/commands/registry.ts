@@ -1,6 +1,6 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
-import { AppError } from '../../lib/errors.ts';
+import { unknownCommand } from '../../lib/errors.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
 import { nicAttach, nicCheck, nicDetach, nicGc, nicList } from './nic.ts';
 import type { Engine } from './engine.ts';
@@ -35,7 +35,7 @@ export const COMMANDS: Record<string, Command<any, any>> = {
 export function lookup(name: string): { name: string; command: Command<any, any> } {
   const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
   const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
-  if (!command) throw new AppError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
+  if (!command) throw unknownCommand(name);
   return { name: full, command };
 }
 

@@ -76,9 +76,5 @@ export const optInt = (v: Value | undefined): number | undefined => {
   return typeof a === 'number' ? a : undefined;
 };
 
-/** A string->string map column as an object. */
-export const strMap = (v: Value | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(mapToObject(v)).map(([k, x]) => [k, String(x)]));
-
 /** Notation readers the planners use beside the view. */
 export { setToArray, uuidsOf };

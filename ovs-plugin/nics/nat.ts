@@ -3,7 +3,8 @@
 // `ip zos_nat`, replaced whole in one nft transaction, so it is never half-written). Shared by
 // every default nic and kept when the last one goes, as v1 kept core0. Addresses come from the
 // pool (OVS_PLUGIN_NAT_POOL, default 172.18.0.0/16 as v1's core0), allocated in the state file.
-import { AppError, ValidationError } from '../../lib/errors.ts';
+import { ValidationError } from '../../lib/errors.ts';
+import { poolExhausted } from './errors.ts';
 import { run } from '../../lib/exec.ts';
 import { getLink, ip } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
@@ -40,7 +41,7 @@ export function allocate(pool: Pool, all: readonly NicRecord[]): string {
     const a = toIp(pool.base + i);
     if (!taken.has(a)) return `${a}/${pool.prefix}`;
   }
-  throw new AppError('EEXHAUSTED', `no free address left in the NAT pool ${toIp(pool.base)}/${pool.prefix}`, { pool: `${toIp(pool.base)}/${pool.prefix}` });
+  throw poolExhausted(`${toIp(pool.base)}/${pool.prefix}`);
 }
 
 /** Refuses (EINVALID nic.type) when a link named nat0 exists and is not a Linux bridge. */

@@ -1,18 +1,18 @@
 // The OVS port of a veth (or tap) nic: one transaction through the engine, like every `ovs.*`
 // command. The Port and Interface carry our owner tag and `zos-nic=<record key>`, so gc and
 // detach remove only ports of ours, of that nic.
-import { ovsMap } from '../ovsdb/notation.ts';
+import { mapToObject, ovsMap } from '../ovsdb/notation.ts';
 import type { CachedRow } from '../ovsdb/types.ts';
 import { conflict, notFound, notOwned } from '../commands/errors.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../commands/ops.ts';
 import type { Plan, Planner } from '../commands/types.ts';
-import { idOf, isOwned, optInt, str, strMap, View } from '../commands/view.ts';
+import { idOf, isOwned, optInt, str, View } from '../commands/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */
 export const NIC_KEY = 'zos-nic';
 
 /** True when the port row is ours and belongs to nic `key`. */
-export const isNicPort = (row: CachedRow, key: string): boolean => isOwned(row) && strMap(row.external_ids)[NIC_KEY] === key;
+export const isNicPort = (row: CachedRow, key: string): boolean => isOwned(row) && mapToObject(row.external_ids)[NIC_KEY] === key;
 
 /** Adds port `port` (tag `tag`, 0 = none) to `bridge` for nic `key`; the same port there already is success. */
 export function plugPlan(bridge: string, port: string, key: string, tag = 0): Planner<null> {

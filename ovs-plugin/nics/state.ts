@@ -4,6 +4,7 @@
 // atomically (lib/atomic-file.ts), so a crash leaves the old file or the new one.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { isMissingPath } from '../../lib/errors.ts';
 import { stateError } from './errors.ts';
 import { withLock } from './lock.ts';
 import type { NicRecord, NicState } from './types.ts';
@@ -22,7 +23,7 @@ export async function readState(path: string): Promise<NicState> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty();
+    if (isMissingPath(err)) return empty();
     throw err;
   }
   let v: unknown;

@@ -4,7 +4,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { cidr, intInRange, ipAddress, linkName, mac, typeName, vni } from '../../lib/validate.ts';
-import { argsObject, given, optBool, optString } from '../validate.ts';
+import { argsObject, given, optBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
 import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
 
@@ -104,8 +104,9 @@ export function nicSpec(v: unknown): NicSpec {
     }
     spec.config = c;
   }
-  const root = optString('nic.root', o.root, 4096);
-  if (root !== undefined) {
+  if (given(o.root)) {
+    const root = o.root;
+    if (typeof root !== 'string' || Buffer.byteLength(root) > 4096) throw new ValidationError('nic.root', `must be a path of at most 4096 bytes, got ${typeName(root)}`);
     if (!root.startsWith('/') || root.split('/').includes('..')) throw new ValidationError('nic.root', 'must be an absolute path without ..');
     spec.root = root;
   }

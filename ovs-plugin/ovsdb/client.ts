@@ -1,59 +1,32 @@
 // The OVSDB client (RFC 7047): transact with every result checked, monitor with a local cache,
 // echo keepalive both ways, reconnect with capped backoff that re-establishes the monitors.
-//
-// Exported API (stable; other modules and tests rely on it):
-//   client.ts
-//     connectOvsdb(url: string, opts?: ConnectOptions): Promise<Client>
-//       url 'unix:PATH' | 'tcp:HOST:PORT' | 'tcp:[V6]:PORT'; a malformed url throws EOVSDB_CONN at once;
-//       resolves when connected, rejects EOVSDB_CONN after opts.waitForConnectionMs.
-//     interface ConnectOptions { reconnect?: boolean = true; backoffMinMs?: number = 100;
-//       backoffMaxMs?: number = 2000; requestTimeoutMs?: number = 30000 (0 = none);
-//       waitForConnectionMs?: number = 10000 (how long a request made while disconnected waits);
-//       probeIntervalMs?: number = 5000 (our echo after this much silence; 0 = off);
-//       maxMessageBytes?: number = 64 MiB; logger?: Logger }
-//     class Client implements OvsdbClient
-//       transact(db: string, ops: Operation[]): Promise<OperationResult[]>  one result per op;
-//         throws OvsdbTxnError (EOVSDB_TXN; opIndex === ops.length for the commit error)
-//       monitor(db: string, tables: Record<string, MonitorSpec>): Promise<void>
-//       readonly cache: Map<string, Map<string, CachedRow>>   current when transact() resolves
-//       echo(): Promise<void>;  ready(): Promise<void>;  close(): Promise<void>
-//       rows(table: string): CachedRow[]
-//       onUpdate(fn: (db: string, updates: TableUpdates) => void): () => void
-//       waitFor(pred: (c: Client) => boolean, timeoutMs: number, what?: string): Promise<void>
-//       request(method: string, params: unknown[], timeoutMs?: number): Promise<unknown>
-//       readonly connected: boolean;  readonly url: string;  readonly reconnects: number
-//     re-exports OvsdbError, OvsdbTxnError
-//   errors.ts: class OvsdbError extends AppError { code: 'EOVSDB_TXN' | 'EOVSDB_CONN' |
-//       'EOVSDB_TIMEOUT' | 'EOVSDB_RPC' (request-level error reply) | 'EOVSDB_PROTO' (bad stream) }
-//     class OvsdbTxnError extends OvsdbError { opIndex: number; error: string;
-//       opDetails: string | undefined; op: Operation | undefined }
-//   vswitch.ts: VSWITCH_DB = 'Open_vSwitch'
-//     transactAndWait(client: Client, ops: Operation[], timeoutMs = 10000,
-//       opts?: { wait?: boolean }): Promise<{ results: OperationResult[]; nextCfg?: number }>
-//       appends `next_cfg += 1` + select next_cfg, waits for cur_cfg >= it (EOVSDB_TIMEOUT with
-//       details.committed = true); wait: false sends ops alone (like ovs-vsctl --no-wait)
-//     ensureCfgMonitor(client): Promise<void>; curCfg(client): number | undefined; nextCfgOps(): Operation[]
-//   notation.ts: uuid, namedUuid, ovsSet, ovsMap, isUuid, uuidOf, setToArray, mapToObject, uuidsOf, optional
-//   connection.ts: parseOvsdbUrl(url): OvsdbAddress;  framing.ts: JsonStreamParser
+// Requests made while disconnected wait for the reconnect (up to waitForConnectionMs) instead
+// of failing at once, so a restart of ovsdb-server costs a command time, not an error.
 import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
 import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
-import { connError, OvsdbError, timeoutError } from './errors.ts';
+import { Code, OvsdbError, ovsdbConnError as connError, ovsdbTimeout as timeoutError } from '../../lib/errors.ts';
 import { checkTransactResults } from './results.ts';
 import type { CachedRow, MonitorSpec, Operation, OperationResult, OvsdbClient } from './types.ts';
 
 /** Re-exported so callers can import the client and its errors from one module. */
-export { OvsdbError, OvsdbTxnError } from './errors.ts';
+export { OvsdbError, OvsdbTxnError } from '../../lib/errors.ts';
 
-/** Options of connectOvsdb; defaults in the API comment above. */
+/** Options of connectOvsdb. */
 export interface ConnectOptions {
+  /** Reconnect after a lost connection (default true); false: requests fail with EOVSDB_CONN. */
   reconnect?: boolean;
+  /** Reconnect backoff bounds in ms (defaults 100 and 2000). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /** A request without an answer this long fails with EOVSDB_TIMEOUT (default 30000; 0 = never). */
   requestTimeoutMs?: number;
+  /** How long a request made while disconnected waits for the connection (default 10000). */
   waitForConnectionMs?: number;
+  /** Our echo after this much silence, the connection dropped if unanswered (default 5000; 0 = off). */
   probeIntervalMs?: number;
+  /** Largest message accepted from the server (default 64 MiB). */
   maxMessageBytes?: number;
   logger?: Logger;
 }
@@ -75,7 +48,7 @@ export async function connectOvsdb(url: string, opts: ConnectOptions = {}): Prom
   return c;
 }
 
-/** RFC 7047 client with reconnect; see the API comment at the top of this file. */
+/** RFC 7047 client with reconnect; `cache` is current when transact() resolves. */
 export class Client implements OvsdbClient {
   readonly cache: Cache = new Map();
   private lost = 0;
@@ -124,7 +97,7 @@ export class Client implements OvsdbClient {
     try {
       this.settle(m, await conn.request('monitor', [db, id, monitorRequests(tables)], this.o.requestTimeoutMs));
     } catch (err) {
-      const lost = err instanceof OvsdbError && err.code === 'EOVSDB_CONN' && this.o.reconnect && !this.closed;
+      const lost = err instanceof OvsdbError && err.code === Code.EOVSDB_CONN && this.o.reconnect && !this.closed;
       if (!lost) { this.monitors.delete(id); throw err; }
       // The connection dropped mid-request: the reconnect's resync sends it; wait for that.
       await this.waitFor(() => m.ready, this.o.waitForConnectionMs + this.o.requestTimeoutMs, 'monitor after reconnect')

@@ -1,13 +1,13 @@
 // One JSON-RPC 1.0 connection to an OVSDB server (RFC 7047 section 4): requests with ids,
 // notifications (id null), the server's `echo` answered, and our own echo as inactivity probe.
 import { connect as netConnect, type Socket } from 'node:net';
-import { connError, OvsdbError, timeoutError } from './errors.ts';
+import { Code, ovsdbConnError as connError, ovsdbRpcError, ovsdbTimeout as timeoutError, ValidationError, type OvsdbError } from '../../lib/errors.ts';
 import { JsonStreamParser, DEFAULT_MAX_MESSAGE_BYTES } from './framing.ts';
 
 /** Where the server listens: `unix:PATH` or `tcp:HOST:PORT` (ovs-vsctl --db syntax, RFC 7047 s. 6 ports). */
 export type OvsdbAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
-/** Parses `unix:PATH` / `tcp:HOST:PORT` / `tcp:[V6]:PORT`; throws EOVSDB_CONN on anything else. */
+/** Parses `unix:PATH` / `tcp:HOST:PORT` / `tcp:[V6]:PORT`; throws EINVALID (field `db`) on anything else. */
 export function parseOvsdbUrl(url: string): OvsdbAddress {
   if (url.startsWith('unix:') && url.length > 5) return { kind: 'unix', path: url.slice(5) };
   const m = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(url);
@@ -15,7 +15,7 @@ export function parseOvsdbUrl(url: string): OvsdbAddress {
     const port = Number(m[3]);
     if (port > 0 && port < 65536) return { kind: 'tcp', host: (m[1] ?? m[2])!, port };
   }
-  throw connError(`bad OVSDB address ${JSON.stringify(url)} (want unix:PATH or tcp:HOST:PORT)`, { url });
+  throw new ValidationError('db', `bad OVSDB address ${JSON.stringify(url)} (want unix:PATH or tcp:HOST:PORT)`, { url });
 }
 
 /** Options of one connection (the client passes its own). */
@@ -37,7 +37,7 @@ export async function openConnection(url: string, opts: ConnectionOptions = {}):
   const sock = addr.kind === 'unix' ? netConnect(addr.path) : netConnect(addr.port, addr.host);
   const ms = opts.connectTimeoutMs ?? 5000;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { sock.destroy(); reject(timeoutError(`connect ${url}`, ms)); }, ms);
+    const timer = setTimeout(() => { sock.destroy(); reject(connError(`connect ${url}: no answer within ${ms} ms`, { url, ms })); }, ms);
     sock.once('connect', () => { clearTimeout(timer); resolve(); });
     sock.once('error', (err) => { clearTimeout(timer); reject(connError(`connect ${url}: ${err.message}`, { url }, err)); });
   });
@@ -104,7 +104,7 @@ export class Connection {
       () => { this.probing = false; },
       (err: OvsdbError) => {
         this.probing = false;
-        if (err.code === 'EOVSDB_TIMEOUT') this.shutdown(connError(`${this.url}: inactivity probe unanswered`, { url: this.url }));
+        if (err.code === Code.EOVSDB_TIMEOUT) this.shutdown(connError(`${this.url}: inactivity probe unanswered`, { url: this.url }));
       },
     );
   }
@@ -145,7 +145,7 @@ export class Connection {
       const e = msg.error as { error?: unknown; details?: unknown } | string;
       const text = typeof e === 'string' ? e : String(e.error ?? JSON.stringify(e));
       const details = typeof e === 'object' && typeof e.details === 'string' ? e.details : undefined;
-      p.reject(new OvsdbError('EOVSDB_RPC', `OVSDB ${p.method}: ${text}${details ? `: ${details}` : ''}`, { method: p.method, error: text, ovsdbDetails: details }));
+      p.reject(ovsdbRpcError(p.method, text, details));
     } else {
       p.resolve(msg.result);
     }

@@ -2,7 +2,7 @@
 // are JSON objects sent back to back, with no newline or length framing. We find each object's
 // end by tracking brace/bracket depth outside strings (bytes >= 0x80 never look like ASCII
 // structure in UTF-8, so chunk boundaries inside multibyte characters are harmless).
-import { OvsdbError } from './errors.ts';
+import { ovsdbProtoError, type OvsdbError } from '../../lib/errors.ts';
 
 /** Default largest single message accepted (a full Open_vSwitch dump is far smaller). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -14,7 +14,7 @@ function parse(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new OvsdbError('EOVSDB_PROTO', `JSON stream: bad message: ${(err as Error).message}`, {}, err);
+    throw ovsdbProtoError(`JSON stream: bad message: ${(err as Error).message}`, {}, err);
   }
 }
 
@@ -54,7 +54,7 @@ export class JsonStreamParser {
       if (this.depth === 0) {
         if (isSpace(b)) continue;
         if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {
-          throw new OvsdbError('EOVSDB_PROTO', `JSON stream: unexpected byte 0x${b.toString(16)} between messages`);
+          throw ovsdbProtoError(`JSON stream: unexpected byte 0x${b.toString(16)} between messages`);
         }
         start = i;
       }
@@ -90,6 +90,6 @@ export class JsonStreamParser {
   }
 
   private tooBig(): OvsdbError {
-    return new OvsdbError('EOVSDB_PROTO', `JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
+    return ovsdbProtoError(`JSON stream: message larger than ${this.maxBytes} bytes`, { maxBytes: this.maxBytes });
   }
 }

@@ -2,22 +2,22 @@
 // result is {error, details} and later ones are null; when every operation succeeded but the
 // commit failed (e.g. a referential-integrity or constraint violation) the server appends one
 // extra error result at index ops.length.
-import { OvsdbError, OvsdbTxnError } from './errors.ts';
+import { ovsdbProtoError, ovsdbTxnError } from '../../lib/errors.ts';
 import type { Operation, OperationResult } from './types.ts';
 
 /** Throws OvsdbTxnError for the first failed op (or the trailing commit error); returns one result per op. */
 export function checkTransactResults(ops: readonly Operation[], results: unknown): OperationResult[] {
   if (!Array.isArray(results)) {
-    throw new OvsdbError('EOVSDB_PROTO', `transact: reply is not an array: ${JSON.stringify(results)?.slice(0, 200)}`);
+    throw ovsdbProtoError(`transact: reply is not an array: ${JSON.stringify(results)?.slice(0, 200)}`);
   }
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as OperationResult | null;
     if (r !== null && typeof r === 'object' && typeof r.error === 'string') {
-      throw new OvsdbTxnError(i, ops[i], r.error, typeof r.details === 'string' ? r.details : undefined);
+      throw ovsdbTxnError(i, ops[i], r.error, typeof r.details === 'string' ? r.details : undefined);
     }
   }
   if (results.length < ops.length) {
-    throw new OvsdbError('EOVSDB_PROTO', `transact: ${results.length} results for ${ops.length} operations`);
+    throw ovsdbProtoError(`transact: ${results.length} results for ${ops.length} operations`);
   }
   return results.slice(0, ops.length) as OperationResult[];
 }

@@ -2,7 +2,7 @@
 // transaction also increments Open_vSwitch.next_cfg and reads it back; ovs-vswitchd copies
 // next_cfg into cur_cfg once it has reconfigured, which our monitor sees.
 import type { Client } from './client.ts';
-import { OvsdbError, timeoutError } from './errors.ts';
+import { Code, OvsdbError, ovsdbTimeout, ovsdbUninitialised } from '../../lib/errors.ts';
 import type { Operation, OperationResult } from './types.ts';
 
 /** Database name of vswitch.ovsschema. */
@@ -56,14 +56,14 @@ export async function transactAndWait(client: Client, ops: Operation[], timeoutM
   const sel = all[all.length - 1];
   const nextCfg = sel?.rows?.[0]?.next_cfg;
   if (typeof nextCfg !== 'number') {
-    throw new OvsdbError('EOVSDB_PROTO', 'transactAndWait: no Open_vSwitch row (database not initialised?)', { select: sel });
+    throw ovsdbUninitialised('transactAndWait: no Open_vSwitch row (database not initialised?)', { select: sel });
   }
   const results = all.slice(0, ops.length);
   try {
     await client.waitFor(() => (curCfg(client) ?? -Infinity) >= nextCfg, timeoutMs, 'ovs-vswitchd to apply the change');
   } catch (err) {
-    if (err instanceof OvsdbError && err.code === 'EOVSDB_TIMEOUT') {
-      throw timeoutError('ovs-vswitchd to apply the change', timeoutMs, { nextCfg, curCfg: curCfg(client), committed: true });
+    if (err instanceof OvsdbError && err.code === Code.EOVSDB_TIMEOUT) {
+      throw ovsdbTimeout('ovs-vswitchd to apply the change', timeoutMs, { nextCfg, curCfg: curCfg(client), committed: true });
     }
     throw err;
   }

@@ -1,8 +1,8 @@
 // Typed client of the daemon (`ovs-plugin serve`): one unix-socket connection, JSON-RPC 2.0 one
 // object per line, many requests in flight. Command failures are rethrown as AppError with the
-// daemon's stable code (EINVALID, ECONFLICT, ...) and field.
+// daemon's stable code (EINVALID, ECONFLICT, ...) and field; see docs/errors.md.
 import { createConnection, type Socket } from 'node:net';
-import { AppError } from '../../lib/errors.ts';
+import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
 import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
@@ -28,18 +28,18 @@ export class OvsPluginClient {
   private closedErr: AppError | undefined;
 
   private constructor(private readonly sock: Socket) {
-    const reader = new LineReader((line) => this.onLine(line), () => this.fail(new AppError('EPROTO', 'reply line too long')), 64 * 1024 * 1024);
+    const reader = new LineReader((line) => this.onLine(line), () => this.fail(badReply('reply line too long')), 64 * 1024 * 1024);
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => reader.push(d));
-    sock.on('error', (e) => this.fail(new AppError('ECONN', `ovs-plugin socket: ${e.message}`, {}, e)));
-    sock.on('close', () => this.fail(new AppError('ECONN', 'ovs-plugin socket closed')));
+    sock.on('error', (e) => this.fail(connectionLost(`ovs-plugin socket: ${e.message}`, {}, e)));
+    sock.on('close', () => this.fail(connectionLost('ovs-plugin socket closed')));
   }
 
   /** Connects to the daemon's socket. */
   static connect(path: string): Promise<OvsPluginClient> {
     return new Promise((resolve, reject) => {
       const s = createConnection(path, () => { s.off('error', reject); resolve(new OvsPluginClient(s)); });
-      s.once('error', (e) => reject(new AppError('ECONN', `connect ${path}: ${e.message}`, { path }, e)));
+      s.once('error', (e) => reject(connectionLost(`connect ${path}: ${e.message}`, { path }, e)));
     });
   }
 
@@ -88,21 +88,21 @@ export class OvsPluginClient {
   /** nic.gc -> what it finished, undid, removed, returned. */
   nicGc = () => this.call<GcReport>('nic.gc', {});
 
-  /** Closes the connection; requests still pending fail with ECONN. */
+  /** Closes the connection; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {
+    this.fail(clientClosed());
     this.sock.end();
-    this.fail(new AppError('ECONN', 'client closed'));
   }
 
   private onLine(line: string): void {
     let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
-    try { msg = JSON.parse(line); } catch { return this.fail(new AppError('EPROTO', 'reply is not JSON')); }
+    try { msg = JSON.parse(line); } catch { return this.fail(badReply('reply is not JSON')); }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return;
     this.pending.delete(msg.id as number);
     if (!msg.error) return p.resolve(msg.result);
     const d = msg.error.data ?? {};
-    p.reject(new AppError(d.code ?? `RPC${msg.error.code}`, d.message ?? msg.error.message, d.field ? { field: d.field } : {}));
+    p.reject(fromWire(d, `${msg.error.message} (JSON-RPC ${msg.error.code})`));
   }
 
   private fail(err: AppError): void {

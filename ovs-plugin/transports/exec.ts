@@ -1,8 +1,8 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
-// exit 1 (0-core base/plugin protocol, reference/ovs-plugin-and-nics.md). Arguments are
+// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
 // validated before connecting, so bad input never reaches OVSDB.
-import { AppError, toAppError } from '../../lib/errors.ts';
+import { toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute, lookup } from '../commands/registry.ts';
@@ -15,7 +15,7 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
 /** Runs one command from argv (without node and script); returns the exit code, writes via `out`. */
 export async function runExec(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   try {
-    if (argv.length === 0 || !argv[0]) throw new AppError('EUSAGE', 'missing command');
+    if (argv.length === 0 || !argv[0]) throw usage('missing command');
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
     const args = command.validate(raw);

@@ -5,7 +5,7 @@
 // nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: stop accepting, finish what is in flight, remove the socket, exit 0.
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { AppError, toAppError, ValidationError } from '../../lib/errors.ts';
+import { badRequest, requestNotJson, shuttingDown, socketInUse, toAppError, ValidationError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
@@ -33,12 +33,12 @@ export function parseServeArgs(argv: string[]): { socket: string; db?: string } 
 // A stale socket file (no one answers) is removed; a live one means another daemon: refuse.
 async function clearStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
-  if (!lstatSync(path).isSocket()) throw new AppError('EEXIST', `${path} exists and is not a socket`);
+  if (!lstatSync(path).isSocket()) throw socketInUse(path, 'not-a-socket');
   const live = await new Promise<boolean>((resolve) => {
     const s = createConnection(path, () => { s.destroy(); resolve(true); });
     s.on('error', () => resolve(false));
   });
-  if (live) throw new AppError('EEXIST', `another daemon is serving ${path}`);
+  if (live) throw socketInUse(path, 'live');
   unlinkSync(path);
 }
 
@@ -69,15 +69,15 @@ export async function runServe(argv: string[]): Promise<number> {
       try {
         req = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        throw new AppError('EPARSE', 'request is not valid JSON');
+        throw requestNotJson();
       }
-      if (req === null || typeof req !== 'object' || Array.isArray(req)) throw new AppError('EREQUEST', 'request must be a JSON object');
+      if (req === null || typeof req !== 'object' || Array.isArray(req)) throw badRequest('request must be a JSON object');
       id = req.id ?? null;
       notification = !('id' in req);
-      if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') throw new AppError('EREQUEST', 'need jsonrpc "2.0" and a method');
+      if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') throw badRequest('need jsonrpc "2.0" and a method');
       method = req.method.slice(0, 64);
       checkDepth('params', req.params);
-      if (stopping) throw new AppError('ESHUTDOWN', 'daemon is shutting down');
+      if (stopping) throw shuttingDown();
       const result = await execute(engine, req.method, req.params ?? {});
       reply = { jsonrpc: '2.0', id, result: result ?? null };
     } catch (err) {
@@ -96,7 +96,7 @@ export async function runServe(argv: string[]): Promise<number> {
       inflight++;
       void handle(sock, line).finally(() => { if (--inflight === 0) idle?.(); });
     }, () => {
-      sock.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: rpcError(new AppError('EREQUEST', 'request line too long')) }) + '\n');
+      sock.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: rpcError(badRequest('request line too long')) }) + '\n');
     });
     sock.on('data', (d: string) => reader.push(d));
     sock.on('error', () => undefined);

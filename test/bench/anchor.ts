@@ -1,4 +1,4 @@
-// The anchor: Zero-OS's own method (../shared/reference/zos-internet.md steps 4-8), rebuilt
+// The anchor: Zero-OS's own method (its `internet` daemon's carrier wait, probe and choice), rebuilt
 // small so it runs here: each NIC brought up and given up to 10 s for carrier, one after
 // another; every plugged NIC probed at once, each moved into its own namespace, with
 // `udhcpc -q -f -t 20 -T 1 -n`; the choice only after all probes finish (private gateway, then

@@ -1,6 +1,7 @@
 // A small fake of zinit's control socket for tests (never shipped): generation 1 byte for byte
 // as zinit v0.2.14 answers (sorted keys, no trailing newline, close after the reply, its error
-// bodies; ../shared/reference/zinit.md) and generation 2 (JSON-RPC 2.0, "\n"-terminated replies).
+// bodies, as the real one in test/zinit/ checks) and generation 2 (JSON-RPC 2.0, "\n"-terminated
+// replies).
 // It loads `<dir>/<name>.yaml` on monitor and records every command it was told.
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';

@@ -39,6 +39,7 @@ for (const [what, cmdline, msg] of cases) {
     const { env, before } = await setup(t, cmdline);
     const r = await runAgentE2E(env, ['eth1', 'eth2']);
     assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /bad-input code=EINVALID /);
     assert.match(r.out, msg);
     await assertUntouched(env, before);
   });
@@ -48,7 +49,17 @@ test('unknown --nics name -> exit 2 naming it, nothing changed', async (t) => {
   const { env, before } = await setup(t);
   const r = await runAgentE2E(env, ['eth1', 'nosuch0']);
   assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /bad-input code=EINVALID /);
   assert.match(r.out, /--nics: no link named "nosuch0"/);
+  await assertUntouched(env, before);
+});
+
+test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t) => {
+  const { env, before } = await setup(t);
+  const r = await runAgentE2E(env, ['lo']);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /cannot-continue step=network code=EINVALID error="--nics: \\"lo\\" cannot carry/);
+  assert.doesNotMatch(r.out, /retry step=network/);
   await assertUntouched(env, before);
 });
 
@@ -63,6 +74,7 @@ test('zinit socket missing, not a socket, refusing -> exit 2 naming the path, no
     const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
     assert.equal(r.code, 2, r.out);
     assert.ok(r.out.includes(path), r.out);
+    assert.match(r.out, /bad-input code=EZINITSOCKET /);
     assert.match(r.out, why);
   }
   await assertUntouched(env, before);
@@ -75,7 +87,7 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
   await chmod(ro, 0o400);
   const r = await runAgentE2E({ ...env, zinitDir: ro }, ['eth1']);
   assert.equal(r.code, 2, r.out);
-  assert.match(r.out, /--zinit-dir: .*ro-file is not a writable directory/);
+  assert.match(r.out, /bad-input code=EINVALID error="--zinit-dir: .*ro-file is not a writable directory/);
   const flag = await run(process.execPath, [AGENT, '--nic', 'eth1'], { allowFailure: true });
   assert.equal(flag.exitCode, 2);
   assert.match(flag.stderr, /--nic: unknown flag/);

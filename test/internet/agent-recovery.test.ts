@@ -99,6 +99,7 @@ test('a "zos" that is not a bridge is not ours to take apart: exit 3, message, N
   const env = await agentEnv(t, topo);
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 3, r.out);
+  assert.match(r.out, /cannot-continue step=repair code=EZOSNOTBRIDGE /);
   assert.match(r.out, /"zos" exists but is not a bridge/);
   assert.equal(await netSnapshot(topo.node), before);
   assert.equal((JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus).phase, 'failed');

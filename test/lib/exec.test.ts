@@ -13,17 +13,19 @@ test('run: a non-zero exit is an ExecError naming the command, status and stderr
   await assert.rejects(run('sh', ['-c', 'echo bad >&2; exit 3']), (e: unknown) =>
     e instanceof ExecError && e.code === 'EEXEC' && e.exitCode === 3 && /sh -c .*exited 3: bad/.test(e.message));
   assert.deepEqual(await run('sh', ['-c', 'echo bad >&2; exit 3'], { allowFailure: true }), { stdout: '', stderr: 'bad\n', exitCode: 3 });
-  await assert.rejects(run('/nonexistent/cmd', [], { allowFailure: true }), (e: unknown) => e instanceof ExecError && e.exitCode === undefined);
+  await assert.rejects(run('/nonexistent/cmd', [], { allowFailure: true }), (e: unknown) => e instanceof ExecError && e.code === 'EEXEC_SPAWN' && e.exitCode === undefined);
 });
 
 test('run: a timeout or an abort kills the child and fails at once, even with allowFailure', async () => {
   let t0 = Date.now();
-  await assert.rejects(run('sleep', ['5'], { timeoutMs: 100, allowFailure: true }), (e: unknown) => e instanceof ExecError && /timed out after 100 ms/.test(e.message));
+  await assert.rejects(run('sleep', ['5'], { timeoutMs: 100, allowFailure: true }), (e: unknown) =>
+    e instanceof ExecError && e.code === 'EEXEC_TIMEOUT' && e.timedOut && /timed out after 100 ms/.test(e.message));
   assert.ok(Date.now() - t0 < 2000);
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 100);
   t0 = Date.now();
-  await assert.rejects(run('sleep', ['5'], { signal: ac.signal, allowFailure: true }), ExecError);
+  await assert.rejects(run('sleep', ['5'], { signal: ac.signal, allowFailure: true }), (e: unknown) =>
+    e instanceof ExecError && e.code === 'EEXEC' && e.signal === 'SIGKILL' && !e.timedOut);
   assert.ok(Date.now() - t0 < 2000);
 });
 
@@ -31,7 +33,7 @@ test('run: a timeout keeps the stderr written so far, with signal, timedOut and 
   // exec replaces the shell, so nothing else holds the pipes open after the kill.
   const err = await run('sh', ['-c', 'echo half-done >&2; exec sleep 5'], { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof ExecError);
-  assert.equal(err.code, 'EEXEC');
+  assert.equal(err.code, 'EEXEC_TIMEOUT');
   assert.equal(err.timedOut, true);
   assert.equal(err.signal, 'SIGKILL');
   assert.equal(err.exitCode, undefined);

@@ -29,7 +29,7 @@ test('ip: any other failure is IpError (EEXEC, stderr kept); a timeout is IpTime
     e instanceof IpError && !(e instanceof LinkNotFoundError) && e.code === 'EEXEC' && e.exitCode !== undefined && e.stderr.length > 0);
   // `ip monitor` never ends on its own: it can only time out.
   await assert.rejects(ip(ns, ['monitor', 'link'], { timeoutMs: 150 }), (e: unknown) =>
-    e instanceof IpTimeoutError && e.code === 'EIPTIMEOUT' && e.timedOut);
+    e instanceof IpTimeoutError && e.code === 'EEXEC_TIMEOUT' && e.timedOut);
 });
 
 test('listLinks: [] only for a named link that does not exist; a gone namespace throws', async (t) => {

@@ -14,7 +14,7 @@ test('exec framing: missing and unknown commands fail with exit 1 and a framed e
   assert.match(none.stdout, /^20:::.*\n:::\n$/s);
   const unknown = await run('node', [BUNDLE, 'frobnicate', '{}'], { allowFailure: true });
   assert.equal(unknown.exitCode, 1);
-  assert.equal((unframe(unknown.stdout) as { message: string }).message, 'unknown command: frobnicate');
+  assert.deepEqual(unframe(unknown.stdout), { code: 'EUNKNOWN', message: 'unknown command: frobnicate' });
   // Arguments are checked before connecting: no OVSDB needed to refuse them.
   const t0 = performance.now();
   const bad = await run('node', [BUNDLE, 'ovs.vlan-ensure', '{"master":"b","vlan":9999}'], { allowFailure: true, env: { ...process.env as Record<string, string>, OVS_DB: 'unix:/nonexistent.sock' } });

@@ -30,7 +30,7 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   assert.equal(statSync(d.socket).mode & 0o777, 0o600);
 
   const twin = await startDaemon(t, ovs, 'plugin.sock').then(() => 'started', (e: Error) => e.message);
-  assert.match(twin, /EEXIST.*another daemon is serving/, 'a second daemon on a live socket refuses');
+  assert.match(twin, /ESOCKETINUSE.*another daemon is serving/, 'a second daemon on a live socket refuses');
   assert.ok(existsSync(d.socket), 'and leaves the first one\'s socket alone');
 
   const a = await OvsPluginClient.connect(d.socket);

@@ -1,4 +1,4 @@
-// The zinit unit files in zinit/: fields zinit knows (../shared/reference/zinit.md), exec lines
+// The zinit unit files in zinit/: fields zinit v0.2 knows (exec, test, oneshot, after, log, env), exec lines
 // that split without a shell, dependencies that exist, and ovsdb's create/convert script run
 // for real in a scratch dir (inside a test namespace).
 import { test } from 'node:test';

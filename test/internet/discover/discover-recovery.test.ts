@@ -52,6 +52,7 @@ describe('exit paths', { concurrency: true }, () => {
     r.proc.kill('SIGTERM');
     const out = await r.done;
     assert.equal(out.result, undefined);
+    assert.equal(out.error?.code, 'EABORTED');
     assert.match(out.error?.message ?? '', /SIGTERM/);
     await assertClean(topo, ['eth1', 'eth2']);
     // The NIC we brought up for carrier is put down again.

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../../ovs-plugin/commands/engine.ts';
 import type { Plan } from '../../../ovs-plugin/commands/types.ts';
-import { OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbTxnError } from '../../../lib/errors.ts';
 import type { Client } from '../../../ovs-plugin/ovsdb/client.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectOvsdb, type Client, type ConnectOptions } from '../../../ovs-plugin/ovsdb/client.ts';
 import { backoffDelay } from '../../../lib/backoff.ts';
-import { OvsdbError, OvsdbTxnError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbError, OvsdbTxnError, ValidationError } from '../../../lib/errors.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 import { startFakeOvsdb, defaultHandler, type FakeOvsdb } from '../../helpers/fake-ovsdb.ts';
 
@@ -115,13 +115,14 @@ test('requests made while disconnected wait for the reconnect, bounded by waitFo
   await down;
 });
 
-test('no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs', async (t) => {
+test('no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs; a bad address is EINVALID at once', async (t) => {
   const fake = await startFakeOvsdb(t);
   await fake.close();
   const t0 = Date.now();
   await assert.rejects(connectOvsdb(fake.url, { waitForConnectionMs: 200, backoffMinMs: 20 }), isCode('EOVSDB_CONN'));
   assert.ok(Date.now() - t0 < 1000);
-  await assert.rejects(connectOvsdb('http://x'), isCode('EOVSDB_CONN'), 'a bad address fails at once');
+  await assert.rejects(connectOvsdb('http://x'), (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db',
+    'a bad address fails at once, as bad input');
 });
 
 test('monitor: cache from the initial reply and update notifications; updates racing the reply are kept in order', async (t) => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectOvsdb, type Client } from '../../../ovs-plugin/ovsdb/client.ts';
-import { OvsdbError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbError } from '../../../lib/errors.ts';
 import { namedUuid, ovsMap, ovsSet, uuidOf, mapToObject, uuidsOf } from '../../../ovs-plugin/ovsdb/notation.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';
 import { transactAndWait, VSWITCH_DB } from '../../../ovs-plugin/ovsdb/vswitch.ts';

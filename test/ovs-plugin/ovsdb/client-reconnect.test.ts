@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectOvsdb } from '../../../ovs-plugin/ovsdb/client.ts';
-import { OvsdbError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbError } from '../../../lib/errors.ts';
 import { transactAndWait, VSWITCH_DB } from '../../../ovs-plugin/ovsdb/vswitch.ts';
 import { randomName } from '../../helpers/netns.ts';
 import { startOvs } from '../../helpers/ovs.ts';

@@ -1,7 +1,7 @@
 // Concatenated-JSON framing (RFC 7047 3.1): no newlines, any chunking, strings with braces.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OvsdbError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { OvsdbError } from '../../../lib/errors.ts';
 import { JsonStreamParser } from '../../../ovs-plugin/ovsdb/framing.ts';
 
 const tricky = [

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { applyTableUpdates, type Cache } from '../../../ovs-plugin/ovsdb/cache.ts';
 import { connectOvsdb } from '../../../ovs-plugin/ovsdb/client.ts';
 import { parseOvsdbUrl } from '../../../ovs-plugin/ovsdb/connection.ts';
-import { OvsdbError } from '../../../ovs-plugin/ovsdb/errors.ts';
+import { ValidationError } from '../../../lib/errors.ts';
 import { isUuid, mapToObject, namedUuid, optional, ovsMap, ovsSet, setToArray, uuid, uuidOf, uuidsOf } from '../../../ovs-plugin/ovsdb/notation.ts';
 import { startFakeOvsdb } from '../../helpers/fake-ovsdb.ts';
 
@@ -34,12 +34,12 @@ test('readers accept both a bare atom and a set', () => {
   assert.throws(() => uuidOf('z'));
 });
 
-test('addresses: unix:PATH, tcp:HOST:PORT, tcp:[V6]:PORT; anything else is EOVSDB_CONN', () => {
+test('addresses: unix:PATH, tcp:HOST:PORT, tcp:[V6]:PORT; anything else is EINVALID naming db', () => {
   assert.deepEqual(parseOvsdbUrl('unix:/run/db.sock'), { kind: 'unix', path: '/run/db.sock' });
   assert.deepEqual(parseOvsdbUrl('tcp:10.0.0.1:6640'), { kind: 'tcp', host: '10.0.0.1', port: 6640 });
   assert.deepEqual(parseOvsdbUrl('tcp:[::1]:6640'), { kind: 'tcp', host: '::1', port: 6640 });
   for (const bad of ['', 'unix:', 'tcp:host', 'tcp:host:0', 'tcp:host:70000', 'ssl:h:1', '/run/db.sock']) {
-    assert.throws(() => parseOvsdbUrl(bad), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_CONN', bad);
+    assert.throws(() => parseOvsdbUrl(bad), (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db', bad);
   }
 });
 
