@@ -7,7 +7,7 @@ TEST_CONCURRENCY ?= 4
 # A test that hangs (a child that never exits) fails after this many ms instead of stalling CI.
 TEST_TIMEOUT ?= 300000
 
-.PHONY: all build typecheck test bench demo deps clean
+.PHONY: all build typecheck test bench demo deps clean schema
 
 all: build
 
@@ -29,6 +29,10 @@ bench: build
 
 demo: build
 	$(NODE) --import tsx test/demo/run.ts
+
+# Regenerate ovs-plugin/ovsdb/vswitch-schema.ts from the installed vswitch.ovsschema (a test checks it is current).
+schema:
+	$(NODE) --import tsx ovs-plugin/ovsdb/gen-schema.ts $(SCHEMA)
 
 # Debian packages the tests and the demo need (CI and a fresh machine).
 deps:

@@ -126,6 +126,14 @@ export function toAppError(err: unknown): AppError {
   return new InternalError(err instanceof Error ? err.message : String(err), err);
 }
 
+/** `err` with what holds afterwards added to its message; code, family and details kept. */
+export function withNote(err: AppError, note: string, details: Details = {}): AppError {
+  return new NotedError(err, note, details);
+}
+class NotedError extends AppError {
+  constructor(err: AppError, note: string, details: Details) { super(err.code, `${err.message}; ${note}`, { ...err.details, ...details }, err); }
+}
+
 /** The `code` of a Node system error (ENOENT, EACCES, ...), if it has one. */
 export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 

@@ -2,6 +2,7 @@
 // here before any change is made; each failure is a ValidationError (code EINVALID) naming the
 // field. Built on lib/validate.ts so names, VLAN ids and VNIs follow one rule everywhere.
 import { ValidationError } from '../lib/errors.ts';
+import { isIPv4 } from 'node:net';
 import { ipAddress, linkName, typeName, vlanTag as tag, vni } from '../lib/validate.ts';
 
 /** Largest JSON argument text accepted (bytes); v1 had no limit. */
@@ -46,6 +47,26 @@ export function argsObject(v: unknown, allowed: readonly string[], required: rea
   return o;
 }
 
+/** One argument of a command as `--help` shows it; the validator accepts exactly the declared names. */
+export interface ArgSpec {
+  readonly name: string;
+  readonly required?: boolean;
+  /** Its type in words (`name`, `0..4094`, `{column[:key]: string}`). */
+  readonly type: string;
+  readonly doc: string;
+}
+
+/** What `--help` says about a command: one line, its arguments, and an example that validates (a test checks). */
+export interface Usage {
+  readonly summary: string;
+  readonly args: readonly ArgSpec[];
+  readonly example: Record<string, unknown>;
+}
+
+/** The arguments object checked against the declared arguments (names, required ones). */
+export const argsOf = (v: unknown, args: readonly ArgSpec[]): Record<string, unknown> =>
+  argsObject(v, args.map((a) => a.name), args.filter((a) => a.required).map((a) => a.name));
+
 /** A present-and-not-null test: JSON null counts as "not given" for optional fields. */
 export const given = (v: unknown): boolean => v !== undefined && v !== null;
 
@@ -56,23 +77,28 @@ export function optBool(field: string, v: unknown): boolean {
   return v;
 }
 
-/** A map of string to string (v1 "options"/"values"); keys `column` or `column:key`. */
-export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Record<string, string> {
+/**
+ * A map of string to string (v1 "options"/"values"); keys `column` or `column:key`. Returned as
+ * a Map so that no key (`__proto__`, `constructor`) can touch an object's prototype.
+ */
+export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Map<string, string> {
   if (!given(v)) {
     if (opts.nonEmpty) throw new ValidationError(field, 'is required');
-    return {};
+    return new Map();
   }
   if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object of strings, got ${typeName(v)}`);
   const entries = Object.entries(v as Record<string, unknown>);
   if (opts.nonEmpty && entries.length === 0) throw new ValidationError(field, 'must not be empty');
   if (entries.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   for (const [k, val] of entries) {
     const f = `${field}.${k.slice(0, 64)}`;
     if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(k)) throw new ValidationError(f, 'key must be 1..128 characters of A-Z a-z 0-9 _ . : -');
     if (typeof val !== 'string') throw new ValidationError(f, `must be a string, got ${typeName(val)}`);
     if (Buffer.byteLength(val) > 1024) throw new ValidationError(f, 'longer than 1024 bytes');
-    out[k] = val;
+    // ovsdb-server's JSON parser refuses NUL and lone surrogates by dropping the whole session.
+    if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(val)) throw new ValidationError(f, 'holds control characters or invalid UTF-16');
+    out.set(k, val);
   }
   return out;
 }
@@ -87,12 +113,41 @@ export function nameList(field: string, v: unknown, min: number): string[] {
   return out;
 }
 
-/** An optional list of unicast IP addresses (VXLAN peers). */
+/** Why `ip` cannot be a VXLAN peer (unspecified, loopback, multicast, broadcast, reserved), or undefined. */
+export function notUnicast(ip: string): string | undefined {
+  if (isIPv4(ip)) {
+    const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+    if (a === 0) return 'is unspecified (0.0.0.0/8)';
+    if (a === 127) return 'is a loopback address';
+    if (a >= 224 && a <= 239) return 'is a multicast address';
+    if (a === 255 && b === 255 && c === 255 && d === 255) return 'is the broadcast address';
+    if (a >= 240) return 'is reserved (240.0.0.0/4)';
+    return undefined;
+  }
+  const n = ip.toLowerCase();
+  if (n.includes('%')) return 'carries a zone index (the underlay device is the master)';
+  if (/^(0*:)*:?0*$/.test(n) || n === '::') return 'is unspecified (::)';
+  if (/^(0*:)*:?0*1$/.test(n)) return 'is the loopback address';
+  if (/^ff/.test(n)) return 'is a multicast address';
+  if (/^::ffff:/.test(n)) return 'is an IPv4-mapped address (give the IPv4 address)';
+  return undefined;
+}
+
+/** An optional, non-empty list of unicast IP addresses of one family (VXLAN peers), sorted and distinct. */
 export function ipList(field: string, v: unknown): string[] | undefined {
   if (!given(v)) return undefined;
   if (!Array.isArray(v)) throw new ValidationError(field, `must be an array of IP addresses, got ${typeName(v)}`);
+  if (v.length === 0) throw new ValidationError(field, 'must name at least one peer (leave it out for the multicast group)');
   if (v.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
-  return [...new Set(v.map((x, i) => ipAddress(`${field}[${i}]`, x)))].sort();
+  const ips = v.map((x, i) => {
+    const ip = ipAddress(`${field}[${i}]`, x);
+    const why = notUnicast(ip);
+    if (why) throw new ValidationError(`${field}[${i}]`, `${ip} ${why}: a VXLAN peer must be a unicast address`);
+    return ip;
+  });
+  const families = new Set(ips.map((ip) => (isIPv4(ip) ? 4 : 6)));
+  if (families.size > 1) throw new ValidationError(field, 'mixes IPv4 and IPv6 peers; one VXLAN device speaks one family');
+  return [...new Set(ips)].sort();
 }
 
 /** An optional link name. */

@@ -3,8 +3,9 @@
 // so it is ordered to survive SIGKILL at any point: the device is created fully configured under
 // a temporary name `vtmp<vni>` and then renamed, so `vtep<vni>` never exists half-configured; a
 // left-over `vtmp<vni>` (it would block the VNI: the kernel refuses a second device with the same
-// VNI and port) is removed by the next attempt; a renamed-but-down device is set up by it.
-import { conflict, IpError, notFound } from '../lib/errors.ts';
+// VNI and port) is removed by the next attempt, if it is a vxlan device of that VNI (a foreign
+// link of that name is never deleted); a renamed-but-down device is set up by it.
+import { AppError, conflict, IpError, notFound, withNote } from '../lib/errors.ts';
 import { bridge, ip, listLinks, type IpLink } from '../lib/ip.ts';
 import { deleteLinkIfExists, renameLink } from '../lib/link.ts';
 import { SELF } from '../lib/netns.ts';
@@ -14,7 +15,8 @@ export const VXLAN_PORT = 4789;
 
 /** Name of the kernel device for `vni`. */
 export const vtepName = (vni: number): string => `vtep${vni}`;
-const tmpName = (vni: number): string => `vtmp${vni}`;
+/** The name `vtep<vni>` is configured under before it is renamed (never a caller's name). */
+export const tmpName = (vni: number): string => `vtmp${vni}`;
 
 /** v1's multicast group for a VNI: 239.x.y.z from floor(vni / 256) + 1 (openvswitch-plugin vtep.go). */
 export function vxlanGroup(vni: number): string {
@@ -47,13 +49,47 @@ function checkExisting(link: IpLink, spec: VtepSpec): void {
   if (d.group !== group) throw conflict(`${name} has group ${String(d.group ?? 'none')}, want ${group ?? 'none (unicast remotes)'}`, { link: name });
 }
 
-/** Makes the zero-MAC flood entries of `dev` exactly `remotes` (`bridge fdb append ... dst IP`). */
-async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
+/** The zero-MAC flood entries (`bridge fdb ... dst IP`) of `dev`. */
+async function floodPeers(dev: string): Promise<string[]> {
   const out = (await bridge(SELF, ['-j', 'fdb', 'show', 'dev', dev])).trim();
-  const have = (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
+  return (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
     .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
-  for (const r of remotes) if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
-  for (const h of have) if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
+}
+
+/**
+ * Makes the flood entries of `dev` exactly `remotes`. A failure says what holds afterwards
+ * (the peers `dev` now floods to), and a device of the other address family is ECONFLICT.
+ */
+async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
+  const have = await floodPeers(dev);
+  try {
+    for (const r of remotes) if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
+    for (const h of have) if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
+  } catch (err) {
+    const now = await floodPeers(dev).catch(() => undefined);
+    const holds = now === undefined ? 'its peers are unknown' : `it now floods to ${now.length ? now.join(', ') : 'no peer'}`;
+    if (err instanceof IpError && /family not supported/i.test(err.stderr)) {
+      throw conflict(`${dev} was made for the other IP family than ${remotes.join(', ')} (vxlan-del it to change); ${holds}`, { link: dev, remotes: now });
+    }
+    if (err instanceof AppError) throw withNote(err, holds, { remotes: now });
+    throw err;
+  }
+}
+
+/**
+ * Deletes a `vtmp<vni>` left by a killed attempt, but only a vxlan device of that VNI: another
+ * link of that name (someone's veth) is not ours and is refused, not deleted.
+ */
+async function deleteLeftoverTmp(vni: number): Promise<void> {
+  const tmp = tmpName(vni);
+  const [link] = await listLinks(SELF, tmp);
+  if (!link) return;
+  const kind = link.linkinfo?.info_kind;
+  const id = link.linkinfo?.info_data?.id;
+  if (kind !== 'vxlan' || id !== vni) {
+    throw conflict(`${tmp} exists and is not a left-over vxlan device of vni ${vni} (kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`, { link: tmp });
+  }
+  await deleteLinkIfExists(SELF, tmp);
 }
 
 /**
@@ -67,8 +103,9 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
   let [link] = await listLinks(SELF, name);
   if (!link) {
     const tmp = tmpName(spec.vni);
-    await deleteLinkIfExists(SELF, tmp);
-    const group = spec.remotes ? [] : ['group', vxlanGroup(spec.vni)];
+    await deleteLeftoverTmp(spec.vni);
+    // Unicast peers: an IPv6 socket needs an IPv6 local address (`::`: any); else v1's group.
+    const group = !spec.remotes ? ['group', vxlanGroup(spec.vni)] : spec.remotes.some((r) => r.includes(':')) ? ['local', '::'] : [];
     await ip(SELF, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
       'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
     try {
@@ -94,7 +131,7 @@ export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; create
 
 /** Deletes `vtep<vni>` (and a left-over `vtmp<vni>`) if it is a vxlan device of that VNI; gone is success. */
 export async function deleteVtep(vni: number): Promise<void> {
-  await deleteLinkIfExists(SELF, tmpName(vni));
+  await deleteLeftoverTmp(vni);
   const [link] = await listLinks(SELF, vtepName(vni));
   if (!link) return;
   if (link.linkinfo?.info_kind !== 'vxlan' || link.linkinfo.info_data?.id !== vni) {

@@ -4,12 +4,13 @@
 // transaction fails, its commands are re-run one by one so a bad command cannot fail the others.
 // A transaction lost to a concurrent writer (a `wait` failed, a unique name was taken, the
 // connection dropped) is re-planned from the fresh cache, a bounded number of times.
-import { Code, contended, OvsdbError, OvsdbTxnError } from '../../lib/errors.ts';
+import { Code, contended, OvsdbError, OvsdbTxnError, type AppError } from '../../lib/errors.ts';
 import type { Client } from '../ovsdb/client.ts';
 import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
 import type { Operation } from '../ovsdb/types.ts';
+import { conflict } from './errors.ts';
 import { mutates, type Env, type Plan, type Planner } from './types.ts';
-import { MONITORED, View } from './view.ts';
+import { MONITOR_SPEC, View } from './view.ts';
 
 /** Tuning knobs (tests shrink them). */
 export interface EngineOptions {
@@ -23,8 +24,22 @@ export interface EngineOptions {
 
 interface Item { planner: Planner<unknown>; resolve(v: unknown): void; reject(e: unknown): void; solo: boolean; attempts: number }
 
+/**
+ * A transaction failure that no retry can fix, as the command's own error: a unique name used
+ * twice by rows this transaction inserts (ovsdb-server says "inserted by this transaction" for
+ * both) is ECONFLICT naming it, at once, not ECONTENDED after every attempt.
+ */
+export function doomed(err: unknown): AppError | undefined {
+  if (!(err instanceof OvsdbTxnError) || err.error !== 'constraint violation') return undefined;
+  const d = err.opDetails ?? '';
+  const m = /rows in "(\w+)" table to have identical values \((.*?)\) for index/.exec(d);
+  if (!m || (d.match(/was inserted by this transaction/g) ?? []).length < 2) return undefined;
+  return conflict(`${m[1]} name ${m[2]} would be used by two new rows of one command`, { table: m[1], name: m[2] });
+}
+
 /** True for failures that mean "the database moved under us": re-plan and retry. */
 export function isRace(err: unknown): boolean {
+  if (doomed(err)) return false;
   if (err instanceof OvsdbTxnError) {
     // A failed `wait`, a name another writer just took (unique index), a row it just removed;
     // other constraint violations (a value out of range) are the command's own fault.
@@ -33,6 +48,8 @@ export function isRace(err: unknown): boolean {
   }
   return err instanceof OvsdbError && err.code === Code.EOVSDB_CONN;
 }
+
+type Batch = { it: Item; plan: Plan<unknown> }[];
 
 /** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
 export class Engine {
@@ -48,7 +65,7 @@ export class Engine {
 
   /** Starts the monitor the planners read (idempotent per client). */
   async start(): Promise<void> {
-    await this.client.monitor(VSWITCH_DB, MONITORED);
+    await this.client.monitor(VSWITCH_DB, MONITOR_SPEC);
   }
 
   /** Queues one planner; resolves with its result once its transaction has been applied. */
@@ -71,16 +88,35 @@ export class Engine {
 
   // One transaction: plan what can go together, send it, answer or fall back.
   private async round(): Promise<void> {
+    if (!(await this.connected())) return;
+    const batch = this.gather(new View(this.client.cache));
+    if (batch.length === 0) return;
+    try {
+      await this.send(batch);
+      this.stats.commands += batch.length;
+      for (const b of batch) b.it.resolve(b.plan.result);
+    } catch (err) {
+      await this.failed(batch, err);
+    }
+  }
+
+  // Waits for the OVSDB session; when it cannot come up, every queued command fails with why.
+  private async connected(): Promise<boolean> {
     try {
       await this.client.ready();
+      return true;
     } catch (err) {
       for (const it of this.queue.splice(0)) it.reject(err);
-      return;
+      return false;
     }
-    const view = new View(this.client.cache);
+  }
+
+  // Plans queued commands against one snapshot; those whose names overlap (or that must run
+  // alone, or beyond maxBatch) go back to the queue for the next round.
+  private gather(view: View): Batch {
     const taken = new Set<string>();
     const used = new Set<string>();
-    const batch: { it: Item; plan: Plan<unknown> }[] = [];
+    const batch: Batch = [];
     const rest: Item[] = [];
     for (const it of this.queue.splice(0)) {
       const alone = it.solo || (batch.length > 0 && batch[0]!.it.solo);
@@ -99,39 +135,46 @@ export class Engine {
       batch.push({ it, plan });
     }
     this.queue.unshift(...rest);
-    if (batch.length === 0) return;
+    return batch;
+  }
+
+  // Sends the batch's operations as one transaction (a repeat without a next_cfg bump).
+  private async send(batch: Batch): Promise<void> {
     const ops: Operation[] = batch.flatMap((b) => b.plan.ops);
     this.stats.transactions += ops.length ? 1 : 0;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-    try {
-      if (ops.length === 0) { /* nothing to check or change */ } else if (mutates(ops)) await transactAndWait(this.client, ops, this.o.applyTimeoutMs);
-      else {
-        await this.client.transact(VSWITCH_DB, ops);
-        await this.applied();
-      }
-      this.stats.commands += batch.length;
-      for (const b of batch) b.it.resolve(b.plan.result);
-    } catch (err) {
-      if (err instanceof OvsdbError && err.code === Code.EOVSDB_TIMEOUT) {
-        // Committed, but ovs-vswitchd has not applied it in time: re-running would only wait again.
-        for (const b of batch) b.it.reject(err);
-        return;
-      }
-      if (batch.length > 1) {
-        this.stats.splits++;
-        // Re-run each alone, in order, ahead of anything that arrived meanwhile.
-        this.queue.unshift(...batch.map((b) => ({ ...b.it, solo: true })));
-        return;
-      }
-      const it = batch[0]!.it;
-      if (!isRace(err)) return it.reject(err);
-      if (++it.attempts < this.o.maxAttempts) {
-        await this.settle(it.attempts);
-        this.queue.unshift(it);
-        return;
-      }
-      it.reject(contended(it.attempts, err));
+    if (ops.length === 0) return; // nothing to check or change
+    if (mutates(ops)) {
+      await transactAndWait(this.client, ops, this.o.applyTimeoutMs);
+      return;
     }
+    await this.client.transact(VSWITCH_DB, ops);
+    await this.applied();
+  }
+
+  // A failed transaction: a timeout is final; a shared one is split; a lost race is re-planned.
+  private async failed(batch: Batch, err: unknown): Promise<void> {
+    if (err instanceof OvsdbError && err.code === Code.EOVSDB_TIMEOUT) {
+      // Committed, but ovs-vswitchd has not applied it in time: re-running would only wait again.
+      for (const b of batch) b.it.reject(err);
+      return;
+    }
+    if (batch.length > 1) {
+      this.stats.splits++;
+      // Re-run each alone, in order, ahead of anything that arrived meanwhile.
+      this.queue.unshift(...batch.map((b) => ({ ...b.it, solo: true })));
+      return;
+    }
+    const it = batch[0]!.it;
+    const own = doomed(err);
+    if (own) return it.reject(own);
+    if (!isRace(err)) return it.reject(err);
+    if (++it.attempts < this.o.maxAttempts) {
+      await this.settle(it.attempts);
+      this.queue.unshift(it);
+      return;
+    }
+    it.reject(contended(it.attempts, err));
   }
 
   // A repeat changes nothing, but what it confirms may not be applied yet (an earlier call

@@ -3,7 +3,9 @@
 // from, the transaction fails whole and the engine re-plans from a fresh cache.
 import type { Operation, Row, Value } from '../ovsdb/types.ts';
 import { namedUuid, ovsMap, ovsSet, uuid } from '../ovsdb/notation.ts';
-import { OWNER, OWNER_KEY } from './view.ts';
+import { encodeColumns, type ColumnName, type Table } from '../ovsdb/rows.ts';
+import type { Rows } from '../ovsdb/vswitch-schema.ts';
+import { OWNER, OWNER_KEY, type Seen } from './view.ts';
 
 /** external_ids of a row we create: the owner tag plus `extra`. */
 export const ownedIds = (extra: Record<string, string> = {}): Value => ovsMap({ ...extra, [OWNER_KEY]: OWNER });
@@ -21,6 +23,10 @@ export const waitAbsent = (table: string, name: string): Operation =>
 /** Fails the transaction unless row `id` of `table` still has exactly `cols`. */
 export const waitRow = (table: string, id: string, cols: Row): Operation =>
   ({ op: 'wait', table, where: [['_uuid', '==', uuid(id)]], columns: Object.keys(cols), until: '==', rows: [cols], timeout: 0 });
+
+/** Fails the transaction unless typed row `row` of `table` still has its `columns` as the view saw them. */
+export const waitUnchanged = <T extends Table>(table: T, row: Seen<T>, columns: readonly ColumnName<T>[]): Operation =>
+  waitRow(table, row._uuid, encodeColumns(table, row as Partial<Rows[T]>, columns));
 
 /** Fails the transaction unless row `id` still exists under the same name. */
 export const waitNamed = (table: string, id: string, name: string): Operation => waitRow(table, id, { name });

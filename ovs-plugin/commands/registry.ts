@@ -7,11 +7,12 @@ import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
 import type { Command, Ctx } from './types.ts';
+import type { Wire } from './wire.ts';
 import { vlanDel, vlanEnsure } from './vlan.ts';
 import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
 
-/** Every command by its full name. */
-export const COMMANDS: Record<string, Command<any, any>> = {
+/** Every command by its full name, each answering its wire result type. */
+export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Record<string, Command> = {
   'ovs.bridge-add': bridgeAdd,
   'ovs.bridge-del': bridgeDel,
   'ovs.port-add': portAdd,
@@ -32,7 +33,7 @@ export const COMMANDS: Record<string, Command<any, any>> = {
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
-export function lookup(name: string): { name: string; command: Command<any, any> } {
+export function lookup(name: string): { name: string; command: Command } {
   const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
   const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
   if (!command) throw unknownCommand(name);

@@ -1,34 +1,53 @@
 // ovs.set {table, record, values}: v1 `ovs-vsctl set T R k=v ...` as one transaction; values
-// already in place are not rewritten, so repeating it changes nothing.
+// already in place are not rewritten, so repeating it changes nothing. Only rows we created
+// (and the shared Open_vSwitch row) are changed: another's bridge or port is not ours to edit.
 import { ValidationError } from '../../lib/errors.ts';
 import { typeName } from '../../lib/validate.ts';
-import { argsObject, linkName, stringMap } from '../validate.ts';
-import { COLUMNS, columnOps, parseSettings } from './columns.ts';
-import { notFound } from './errors.ts';
+import { argsOf, linkName, stringMap } from '../validate.ts';
+import { isTable, type Table } from '../ovsdb/rows.ts';
+import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
+import { notFound, notOwned } from './errors.ts';
+import { derivedForm } from './names.ts';
 import { waitNamed } from './ops.ts';
-import type { Command } from './types.ts';
-import { idOf } from './view.ts';
+import { mutates, type Command } from './types.ts';
+import { isOwned } from './view.ts';
 
-interface SetArgs { table: string; record: string; values: Record<string, string> }
+interface SetArgs { table: Table; record: string; values: Setting[] }
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
 export const set: Command<SetArgs, null> = {
+  usage: {
+    summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
+    args: [
+      { name: 'table', required: true, type: SETTABLE_TABLES.join(' | '), doc: 'the table' },
+      { name: 'record', required: true, type: 'name | "."', doc: 'the row by name; "." for Open_vSwitch' },
+      { name: 'values', required: true, type: '{column[:key]: string}', doc: 'columns to set, checked against vswitch.ovsschema' },
+    ],
+    example: { table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['table', 'record', 'values'], ['table', 'record', 'values']);
-    if (typeof o.table !== 'string' || !COLUMNS[o.table]) {
-      throw new ValidationError('table', `must be one of ${Object.keys(COLUMNS).join(', ')}, got ${typeName(o.table)}`);
+    const o = argsOf(raw, set.usage.args);
+    const table = o.table;
+    if (typeof table !== 'string' || !isTable(table) || !SETTABLE.has(table)) {
+      throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);
     }
-    const record = o.table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : linkName('record', o.record);
-    const values = stringMap('values', o.values, { nonEmpty: true });
-    parseSettings(o.table, values, 'values');
-    return { table: o.table, record, values };
+    const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : linkName('record', o.record);
+    const form = table === 'Port' || table === 'Interface' ? derivedForm(record) : undefined;
+    if (form) throw new ValidationError('record', `${record} is ${form}: vlan-ensure/vxlan-ensure manage it`);
+    return { table, record, values: parseSettings(table, stringMap('values', o.values, { nonEmpty: true }), 'values') };
   },
   plan: (a) => (view) => {
     const claims = [`${a.table}:${a.record}`];
-    const row = a.table === 'Open_vSwitch' ? view.root() : view.byName(a.table, a.record);
+    const root = view.root();
+    const row = a.table === 'Open_vSwitch' ? root : view.byName(a.table, a.record);
     if (!row) throw notFound(`${a.table} ${a.record} does not exist`, { table: a.table, record: a.record });
-    const guard = a.table === 'Open_vSwitch' ? [] : [waitNamed(a.table, idOf(row), a.record)];
-    return { ops: [...guard, ...columnOps(a.table, idOf(row), row, a.values)], result: null, claims };
+    if (root) checkAgainstSwitch(a.values, root);
+    const changes = columnOps(a.table, view.raw(a.table, row._uuid)!, a.values);
+    if (a.table !== 'Open_vSwitch' && mutates(changes) && !isOwned(row as { external_ids: ReadonlyMap<string, string> })) {
+      throw notOwned(`${a.table} ${a.record} was not created by ovs-plugin: its columns are not ours to change`, { table: a.table, record: a.record });
+    }
+    const guard = a.table === 'Open_vSwitch' ? [] : [waitNamed(a.table, row._uuid, a.record)];
+    return { ops: [...guard, ...changes], result: null, claims };
   },
 };
 

@@ -2,6 +2,7 @@
 // -> one transaction) or, for commands that also touch the kernel, a run function.
 import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
+import type { Usage } from '../validate.ts';
 import type { View } from './view.ts';
 
 /** Settings of one plugin process (from OVS_DATAPATH etc.). */
@@ -31,8 +32,14 @@ export interface Ctx {
   commit<R>(planner: Planner<R>): Promise<R>;
 }
 
-/** A registered `ovs.<name>` command. */
+/**
+ * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
+ * Methods, not function properties, so any command is a `Command` (unknown, unknown) in the
+ * registry without `any`.
+ */
 export interface Command<A = unknown, R = unknown> {
+  /** Summary, arguments and example (for --help); `validate` accepts exactly `usage.args`. */
+  readonly usage: Usage;
   validate(raw: unknown): A;
   /** Pure: the transaction for `args` (commands that only touch OVSDB; these can be batched). */
   plan?(args: A, env: Env): Planner<R>;

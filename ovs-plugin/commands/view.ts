@@ -1,21 +1,35 @@
-// Read-only view of the monitor cache (a snapshot at plan time): find rows by name, follow
-// references, read columns in RFC 7047 notation. Plans are built from this, then guarded by
-// `wait` operations so a change made in between makes the transaction fail instead.
-import type { CachedRow, Value } from '../ovsdb/types.ts';
-import { mapToObject, optional, setToArray, uuidsOf } from '../ovsdb/notation.ts';
+// Read-only view of the monitor cache (a snapshot at plan time): typed rows (ovsdb/rows.ts)
+// found by name, references followed. Plans are built from this, then guarded by `wait`
+// operations so a change made in between makes the transaction fail instead.
+import type { CachedRow } from '../ovsdb/types.ts';
+import { decodeRow, type ColumnName, type Table } from '../ovsdb/rows.ts';
+import type { Rows } from '../ovsdb/vswitch-schema.ts';
 
 /** external_ids key marking rows this plugin created; value OWNER. Never delete rows without it. */
 export const OWNER_KEY = 'zos-owner';
 /** Value of OWNER_KEY on rows we create. */
 export const OWNER = 'ovs-plugin';
 
-/** Tables and columns the commands read; what the monitor must cover. */
-export const MONITORED: Record<string, { columns?: string[] }> = {
-  Open_vSwitch: { columns: ['bridges', 'next_cfg', 'cur_cfg'] },
-  Bridge: { columns: ['name', 'ports', 'datapath_type', 'external_ids', 'other_config', 'stp_enable', 'fail_mode'] },
-  Port: { columns: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'external_ids', 'other_config'] },
-  Interface: { columns: ['name', 'type', 'options', 'external_ids', 'mtu_request', 'mac', 'other_config'] },
-};
+/** Columns the commands read, per table: what the monitor covers and what a typed row holds. */
+export const MONITORED = {
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'datapath_types', 'iface_types'],
+  Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'other_config', 'stp_enable', 'fail_mode'],
+  Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'external_ids', 'other_config'],
+  Interface: ['name', 'type', 'options', 'external_ids', 'mtu_request', 'mac', 'other_config'],
+} as const satisfies { [T in Table]: readonly ColumnName<T>[] };
+
+/** The monitor request for MONITORED (RFC 7047 4.1.5). */
+export const MONITOR_SPEC: Record<string, { columns: string[] }> =
+  Object.fromEntries(Object.entries(MONITORED).map(([t, cols]) => [t, { columns: [...cols] }]));
+
+/** A typed row of `T` as the view holds it: the monitored columns and `_uuid`. */
+export type Seen<T extends Table> = Pick<Rows[T], Extract<(typeof MONITORED)[T][number], keyof Rows[T]>> & { readonly _uuid: string };
+/** A Bridge, Port or Interface row (the named tables). */
+export type Named = 'Bridge' | 'Port' | 'Interface';
+
+// The typed form of a cache row of `table`: the monitored columns of MONITORED.
+const decoded = <T extends Table>(table: T, r: CachedRow): Seen<T> =>
+  decodeRow(table, r, MONITORED[table] as readonly string[] as readonly ColumnName<T>[]) as unknown as Seen<T>;
 
 /** The cache as the client exposes it: table -> uuid -> row. */
 export type CacheMap = ReadonlyMap<string, ReadonlyMap<string, CachedRow>>;
@@ -25,56 +39,51 @@ export class View {
   constructor(private readonly cache: CacheMap) {}
 
   /** Every row of `table`. */
-  rows(table: string): CachedRow[] {
-    return [...(this.cache.get(table)?.values() ?? [])];
+  rows<T extends Table>(table: T): Seen<T>[] {
+    return [...(this.cache.get(table)?.values() ?? [])].map((r) => decoded(table, r));
   }
 
   /** The row of `table` with uuid `id`. */
-  get(table: string, id: string): CachedRow | undefined {
-    return this.cache.get(table)?.get(id);
+  get<T extends Table>(table: T, id: string): Seen<T> | undefined {
+    const r = this.cache.get(table)?.get(id);
+    return r ? (decoded(table, r)) : undefined;
   }
 
   /** The row of `table` whose `name` is `name` (names are a unique index in vswitch). */
-  byName(table: string, name: string): CachedRow | undefined {
-    for (const r of this.cache.get(table)?.values() ?? []) if (r.name === name) return r;
-    return undefined;
+  byName<T extends Named>(table: T, name: string): Seen<T> | undefined {
+    return this.rows(table).find((r) => (r as unknown as { name: string }).name === name);
   }
 
   /** The single Open_vSwitch row. */
-  root(): CachedRow | undefined {
+  root(): Seen<'Open_vSwitch'> | undefined {
     return this.rows('Open_vSwitch')[0];
   }
 
   /** The bridge holding port row `portId`. */
-  bridgeOfPort(portId: string): CachedRow | undefined {
-    return this.rows('Bridge').find((b) => uuidsOf(b.ports).includes(portId));
+  bridgeOfPort(portId: string): Seen<'Bridge'> | undefined {
+    return this.rows('Bridge').find((b) => b.ports.includes(portId));
   }
 
   /** Port rows of a bridge. */
-  portsOf(bridge: CachedRow): CachedRow[] {
-    return uuidsOf(bridge.ports).map((id) => this.get('Port', id)).filter((r): r is CachedRow => !!r);
+  portsOf(bridge: Seen<'Bridge'>): Seen<'Port'>[] {
+    return bridge.ports.map((id) => this.get('Port', id)).filter((r): r is Seen<'Port'> => !!r);
   }
 
   /** Interface rows of a port. */
-  interfacesOf(port: CachedRow): CachedRow[] {
-    return uuidsOf(port.interfaces).map((id) => this.get('Interface', id)).filter((r): r is CachedRow => !!r);
+  interfacesOf(port: Seen<'Port'>): Seen<'Interface'>[] {
+    return port.interfaces.map((id) => this.get('Interface', id)).filter((r): r is Seen<'Interface'> => !!r);
+  }
+
+  /** The cache row (wire notation) behind a typed row, for columns the monitor may not cover. */
+  raw(table: Table, id: string): CachedRow | undefined {
+    return this.cache.get(table)?.get(id);
+  }
+
+  /** The named tables that already hold a row called `name`. */
+  holders(name: string): Named[] {
+    return (['Bridge', 'Port', 'Interface'] as const).filter((t) => this.byName(t, name));
   }
 }
 
-/** A row's uuid string. */
-export const idOf = (row: CachedRow): string => row._uuid[1];
-
 /** True when the row carries our owner tag. */
-export const isOwned = (row: CachedRow): boolean => mapToObject(row.external_ids)[OWNER_KEY] === OWNER;
-
-/** A string column, '' when unset. */
-export const str = (v: Value | undefined): string => (typeof v === 'string' ? v : '');
-
-/** An optional integer column (e.g. Port.tag), undefined when empty. */
-export const optInt = (v: Value | undefined): number | undefined => {
-  const a = optional(v);
-  return typeof a === 'number' ? a : undefined;
-};
-
-/** Notation readers the planners use beside the view. */
-export { setToArray, uuidsOf };
+export const isOwned = (row: { external_ids: ReadonlyMap<string, string> }): boolean => row.external_ids.get(OWNER_KEY) === OWNER;

@@ -2,35 +2,48 @@
 // bridge by a patch pair: `vlbr<tag>p` on the master with tag=<tag> (0 = untagged) and
 // `vlbr<tag>in` on the VLAN bridge. Built or removed in ONE transaction, so a crash leaves
 // either nothing or the whole pair (v1 left half pairs that broke every retry, 0-core #206).
-import { argsObject, linkName, optName, vlanId } from '../validate.ts';
-import type { CachedRow, Operation } from '../ovsdb/types.ts';
-import { ovsSet, uuid } from '../ovsdb/notation.ts';
+// Adoption: a bridge v1 left empty is completed with our pair but stays v1's; vlan-del then
+// removes what we added (the pair) and leaves that bridge as it was found.
+import { argsOf, vlanId, type ArgSpec, type Usage } from '../validate.ts';
+import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
+import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
+import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Env, Plan, Planner } from './types.ts';
-import { idOf, isOwned, optInt, str, uuidsOf, View } from './view.ts';
+import { isOwned, type Seen, View } from './view.ts';
 
-/** Names v1 uses for VLAN `tag`: patch port on the master, its peer, the default bridge name. */
-export const vlanNames = (tag: number) => ({ patch: `vlbr${tag}p`, peer: `vlbr${tag}in`, bridge: `vlbr${tag}` });
+export { vlanNames };
 
 /** Arguments of vlan-ensure / vlan-del. */
 export interface VlanArgs { master?: string; vlan: number; name?: string }
 
-const validateVlan = (required: string[]) => (raw: unknown): VlanArgs => {
-  const o = argsObject(raw, ['master', 'vlan', 'name'], required);
-  return { master: optName('master', o.master), vlan: vlanId('vlan', o.vlan), name: optName('name', o.name) };
+const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
+  const o = argsOf(raw, args);
+  const vlan = vlanId('vlan', o.vlan);
+  const master = optRefName('master', o.master);
+  return { master, vlan, name: optCallerName('name', o.name) };
 };
 
-/** The VLAN bridge a port row `vlbr<N>in` sits on, if any. */
-function located(view: View, name: string): { port?: CachedRow; bridge?: CachedRow } {
+/** The port row called `name` and the bridge it sits on, if any. */
+function located(view: View, name: string): { port?: Seen<'Port'>; bridge?: Seen<'Bridge'> } {
   const port = view.byName('Port', name);
-  return { port, bridge: port ? view.bridgeOfPort(idOf(port)) : undefined };
+  return { port, bridge: port ? view.bridgeOfPort(port._uuid) : undefined };
 }
 
 /** The tag a bridge's `vlbr<N>in` port says it carries, for conflict messages. */
-function tagOfBridge(view: View, br: CachedRow): number | undefined {
-  const m = view.portsOf(br).map((p) => /^vlbr(\d+)in$/.exec(str(p.name))).find((x) => x);
+function tagOfBridge(view: View, br: Seen<'Bridge'>): number | undefined {
+  const m = view.portsOf(br).map((p) => /^vlbr(\d+)in$/.exec(p.name)).find((x) => x);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Throws ECONFLICT unless port `port` is one patch interface of its name peered with `peer`. */
+function checkPatch(view: View, port: Seen<'Port'>, peer: string, vlan: number): void {
+  const ifs = view.interfacesOf(port);
+  const ok = ifs.length === 1 && ifs[0]!.name === port.name && ifs[0]!.type === 'patch' && ifs[0]!.options.get('peer') === peer;
+  if (!ok) {
+    const what = ifs.map((i) => `${i.name} type ${i.type || 'system'}${i.options.get('peer') ? ` peer ${i.options.get('peer')}` : ''}`).join(', ');
+    throw conflict(`port ${port.name} of vlan ${vlan} is not a patch to ${peer} (${what || 'no interface'})`, { vlan, port: port.name });
+  }
 }
 
 /**
@@ -38,9 +51,20 @@ function tagOfBridge(view: View, br: CachedRow): number | undefined {
  * nothing but its own internal port. Our own transactions never leave such a half state, so an
  * empty bridge of ours was made on purpose (bridge-add) and is not taken over.
  */
-export function isBare(view: View, br: CachedRow): boolean {
+export function isBare(view: View, br: Seen<'Bridge'>): boolean {
   return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
 }
+
+/** What --help says about vlan-ensure. */
+const VLAN_ENSURE: Usage = {
+  summary: 'Ensure a VLAN bridge patched into the master with the tag (v1 layout); returns the bridge name.',
+  args: [
+    { name: 'master', required: true, type: 'name', doc: 'the bridge carrying the tagged traffic' },
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag; 0 is untagged' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge (default vlbr<tag>)' },
+  ],
+  example: { master: 'backplane', vlan: 100 },
+};
 
 /**
  * The planner of ovs.vlan-ensure: the VLAN bridge of `vlan` on `master` (made, completed or
@@ -58,16 +82,19 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
     if (want === master) throw conflict(`vlan bridge name ${want} is the master bridge`, { name: want });
     const patch = located(view, n.patch);
     const peer = located(view, n.peer);
-    if (patch.bridge && idOf(patch.bridge) !== idOf(mbr)) {
-      throw conflict(`vlan ${a.vlan} is patched into bridge ${str(patch.bridge.name)}, not ${master}; reassigning a vlan tag to another master is not allowed`, { vlan: a.vlan, master: str(patch.bridge.name) });
+    if (patch.bridge && patch.bridge._uuid !== mbr._uuid) {
+      throw conflict(`vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${master}; reassigning a vlan tag to another master is not allowed`, { vlan: a.vlan, master: patch.bridge.name });
     }
-    if (patch.port && (optInt(patch.port.tag) ?? 0) !== a.vlan) {
-      throw conflict(`port ${n.patch} carries tag ${optInt(patch.port.tag) ?? 0}, not ${a.vlan}`, { vlan: a.vlan });
+    if (patch.port && (patch.port.tag ?? 0) !== a.vlan) {
+      throw conflict(`port ${n.patch} carries tag ${patch.port.tag ?? 0}, not ${a.vlan}`, { vlan: a.vlan });
     }
-    if (peer.bridge && a.name !== undefined && str(peer.bridge.name) !== a.name) {
-      throw conflict(`vlan ${a.vlan} is bridge ${str(peer.bridge.name)}; reassigning a vlan tag to another bridge is not allowed`, { vlan: a.vlan, bridge: str(peer.bridge.name) });
+    if (patch.port) checkPatch(view, patch.port, n.peer, a.vlan);
+    if (peer.port) checkPatch(view, peer.port, n.patch, a.vlan);
+    if (peer.bridge && peer.bridge._uuid === mbr._uuid) throw conflict(`port ${n.peer} of vlan ${a.vlan} is on the master bridge ${master}`, { vlan: a.vlan });
+    if (peer.bridge && a.name !== undefined && peer.bridge.name !== a.name) {
+      throw conflict(`vlan ${a.vlan} is bridge ${peer.bridge.name}; reassigning a vlan tag to another bridge is not allowed`, { vlan: a.vlan, bridge: peer.bridge.name });
     }
-    const name = peer.bridge ? str(peer.bridge.name) : want;
+    const name = peer.bridge ? peer.bridge.name : want;
     const named = view.byName('Bridge', name);
     // An empty bridge of this name (only its internal port) is what v1 left when it died after
     // add-br (0-core #206): adopt it instead of failing every retry. Any other bridge conflicts.
@@ -76,24 +103,28 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
       const other = tagOfBridge(view, named);
       throw conflict(`bridge ${name} exists and ${other === undefined ? 'is not a vlan bridge' : `is the bridge of vlan ${other}`}`, { name, vlan: other });
     }
-    const ops: Operation[] = [waitNamed('Bridge', idOf(mbr), master)];
+    const field = a.name !== undefined ? 'name' : 'vlan';
+    const ops: Operation[] = [waitNamed('Bridge', mbr._uuid, master)];
     if (patch.port) {
-      ops.push(waitRow('Port', idOf(patch.port), { name: n.patch, tag: a.vlan ? a.vlan : ovsSet([]) }), waitHasPort(idOf(mbr), master, idOf(patch.port)));
+      ops.push(waitUnchanged('Port', patch.port, ['name', 'tag']), waitHasPort(mbr._uuid, master, patch.port._uuid));
     } else {
+      assertNewNames(view, [{ name: n.patch, field: 'vlan' }]);
       const ins = insertPort(`${p}pa`, { name: n.patch, interfaces: [{ name: n.patch, row: patchIface(n.peer) }], row: a.vlan ? { tag: a.vlan } : {} });
-      ops.push(...waitNamesFree([], [n.patch], [n.patch]), ...ins.ops, addRefs('Bridge', idOf(mbr), 'ports', [ins.ref]));
+      ops.push(...waitNamesFree([], [n.patch], [n.patch]), ...ins.ops, addRefs('Bridge', mbr._uuid, 'ports', [ins.ref]));
     }
     if (peer.bridge && peer.port) {
-      ops.push(waitHasPort(idOf(peer.bridge), name, idOf(peer.port)));
+      ops.push(waitHasPort(peer.bridge._uuid, name, peer.port._uuid));
     } else if (adopt) {
+      assertNewNames(view, [{ name: n.peer, field: 'vlan' }]);
       const ins = insertPort(`${p}pe`, { name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] });
-      ops.push(waitRow('Bridge', idOf(adopt), { name, ports: ovsSet(uuidsOf(adopt.ports).map(uuid)) }), ...waitNamesFree([], [n.peer], [n.peer]),
-        ...ins.ops, addRefs('Bridge', idOf(adopt), 'ports', [ins.ref]));
+      ops.push(waitUnchanged('Bridge', adopt, ['name', 'ports']), ...waitNamesFree([], [n.peer], [n.peer]),
+        ...ins.ops, addRefs('Bridge', adopt._uuid, 'ports', [ins.ref]));
     } else {
       const root = view.root();
       if (!root) throw notFound('OVSDB has no Open_vSwitch row');
+      assertNewNames(view, [{ name, field }, { name: n.peer, field: 'vlan' }]);
       ops.push(...waitNamesFree([name], [name, n.peer], [name, n.peer]),
-        ...insertBridge(`${p}vb`, name, idOf(root), env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
+        ...insertBridge(`${p}vb`, name, root._uuid, env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
     }
     return { ops, result: name, claims, reads };
   };
@@ -101,41 +132,65 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
 
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: Command<VlanArgs, string> = {
-  validate: validateVlan(['master', 'vlan']),
+  usage: VLAN_ENSURE,
+  validate: validateVlan(VLAN_ENSURE.args),
   plan: planVlanEnsure,
 };
 
-/** ovs.vlan-del {master?, vlan, name?} -> null: removes the pair and the VLAN bridge we created; gone is success. */
+/** What --help says about vlan-del. */
+const VLAN_DEL: Usage = {
+  summary: 'Remove what vlan-ensure added (the patch pair, the bridge if ours); gone is success; returns null.',
+  args: [
+    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag' },
+    { name: 'master', type: 'name', doc: 'the master it must be patched into' },
+    { name: 'name', type: 'name', doc: 'the VLAN bridge it must be' },
+  ],
+  example: { vlan: 100 },
+};
+
+/**
+ * ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the patch pair, and the
+ * VLAN bridge if we created it; an adopted bridge stays as found); gone is success; a VLAN
+ * of which nothing is ours is ENOTOWNED.
+ */
 export const vlanDel: Command<VlanArgs, null> = {
-  validate: validateVlan(['vlan']),
+  usage: VLAN_DEL,
+  validate: validateVlan(VLAN_DEL.args),
   plan: (a) => (view): Plan<null> => {
     const n = vlanNames(a.vlan);
     const claims = [`Port:${n.patch}`, `Port:${n.peer}`, `Bridge:${a.name ?? n.bridge}`];
     const patch = located(view, n.patch);
     const peer = located(view, n.peer);
-    if (a.master !== undefined && patch.bridge && str(patch.bridge.name) !== a.master) {
-      throw conflict(`vlan ${a.vlan} is patched into bridge ${str(patch.bridge.name)}, not ${a.master}`, { vlan: a.vlan });
+    if (a.master !== undefined && patch.bridge && patch.bridge.name !== a.master) {
+      throw conflict(`vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${a.master}`, { vlan: a.vlan });
     }
-    if (a.name !== undefined && peer.bridge && str(peer.bridge.name) !== a.name) {
-      throw conflict(`vlan ${a.vlan} is bridge ${str(peer.bridge.name)}, not ${a.name}`, { vlan: a.vlan });
+    if (a.name !== undefined && peer.bridge && peer.bridge.name !== a.name) {
+      throw conflict(`vlan ${a.vlan} is bridge ${peer.bridge.name}, not ${a.name}`, { vlan: a.vlan });
     }
     if (a.name !== undefined && !peer.bridge && view.byName('Bridge', a.name)) {
       throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
     }
+    const ours = [patch.port, peer.port, peer.bridge].filter((r) => r && isOwned(r));
+    const theirs = [patch.port, peer.port, peer.bridge].filter((r) => r && !isOwned(r));
+    if (ours.length === 0 && theirs.length > 0) {
+      throw notOwned(`vlan ${a.vlan} was not created by ovs-plugin (nothing of it is ours to remove)`, { vlan: a.vlan, rows: theirs.map((r) => r!.name) });
+    }
     const ops: Operation[] = [];
-    if (patch.port && patch.bridge) {
-      if (!isOwned(patch.port)) throw notOwned(`port ${n.patch} was not created by ovs-plugin`, { port: n.patch });
-      ops.push(waitHasPort(idOf(patch.bridge), str(patch.bridge.name), idOf(patch.port)), delRefs('Bridge', idOf(patch.bridge), 'ports', [idOf(patch.port)]));
-    } else ops.push(waitAbsent('Port', n.patch));
     if (peer.bridge) {
       const br = peer.bridge;
-      const name = str(br.name);
-      if (!isOwned(br)) throw notOwned(`bridge ${name} was not created by ovs-plugin`, { bridge: name });
-      const extra = view.portsOf(br).map((x) => str(x.name)).filter((x) => x !== name && x !== n.peer);
-      if (extra.length) throw busy(`bridge ${name} still has ports: ${extra.join(', ')}`, { bridge: name, ports: extra });
+      const extra = view.portsOf(br).map((x) => x.name).filter((x) => x !== br.name && x !== n.peer);
+      if (extra.length) throw busy(`bridge ${br.name} still has ports: ${extra.join(', ')}`, { bridge: br.name, ports: extra });
+    }
+    if (patch.port && patch.bridge && isOwned(patch.port)) {
+      ops.push(waitHasPort(patch.bridge._uuid, patch.bridge.name, patch.port._uuid), delRefs('Bridge', patch.bridge._uuid, 'ports', [patch.port._uuid]));
+    } else if (!patch.port) ops.push(waitAbsent('Port', n.patch));
+    if (peer.bridge && isOwned(peer.bridge)) {
       const root = view.root()!;
-      ops.push(waitRow('Bridge', idOf(br), { name, ports: ovsSet(uuidsOf(br.ports).map(uuid)) }), delRefs('Open_vSwitch', idOf(root), 'bridges', [idOf(br)]));
-    } else ops.push(waitAbsent('Port', n.peer));
+      ops.push(waitUnchanged('Bridge', peer.bridge, ['name', 'ports']), delRefs('Open_vSwitch', root._uuid, 'bridges', [peer.bridge._uuid]));
+    } else if (peer.bridge && peer.port && isOwned(peer.port)) {
+      // Adopted: the bridge stays v1's, as it was found; only our port leaves it.
+      ops.push(waitUnchanged('Bridge', peer.bridge, ['name', 'ports']), delRefs('Bridge', peer.bridge._uuid, 'ports', [peer.port._uuid]));
+    } else if (!peer.port) ops.push(waitAbsent('Port', n.peer));
     return { ops, result: null, claims };
   },
 };

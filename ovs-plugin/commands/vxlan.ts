@@ -1,61 +1,86 @@
 // ovs.vxlan-ensure / ovs.vxlan-del / ovs.vtep-ensure / ovs.vtep-del. A VXLAN network is the kernel
 // device `vtep<vni>` on the master link, plugged into OVS bridge `vxlbr<vni>` (default name).
 // Order: kernel device first (kept on failure only if it existed before), then one OVSDB
-// transaction; a crash in between leaves a usable device that the retry adopts.
-import { argsObject, ipList, linkName, optName, vni } from '../validate.ts';
+// transaction; a crash in between leaves a usable device that the retry adopts. An empty bridge
+// v1 left is adopted as in vlan.ts: vxlan-del then takes only our port out of it.
+import { argsOf, ipList, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
-import { ovsSet, uuid } from '../ovsdb/notation.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
 import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitRow } from './ops.ts';
+import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
+import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Ctx, Plan, Planner } from './types.ts';
 import { isBare } from './vlan.ts';
-import { idOf, isOwned, str, uuidsOf, View } from './view.ts';
+import { isOwned, type Seen, View } from './view.ts';
 
 /** Arguments of vxlan-ensure / vxlan-del. */
 export interface VxlanArgs { master?: string; vxlan: number; name?: string; remotes?: string[] }
+
+/** Throws ECONFLICT unless `port` is the one plain (system) interface `vtep<vni>`. */
+function checkVtepPort(view: View, port: Seen<'Port'>, vni: number): void {
+  const ifs = view.interfacesOf(port);
+  if (ifs.length !== 1 || ifs[0]!.name !== port.name || !['', 'system'].includes(ifs[0]!.type)) {
+    throw conflict(`port ${port.name} is not the kernel device of vxlan ${vni} (${ifs.map((i) => `${i.name} type ${i.type}`).join(', ')})`, { vxlan: vni, port: port.name });
+  }
+}
 
 /** The plan that plugs `vtep<vni>` into its bridge, or verifies it already is. */
 function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
   return (view, p): Plan<string> => {
     const dev = vtepName(a.vxlan);
-    const want = a.name ?? `vxlbr${a.vxlan}`;
+    const want = a.name ?? vxlanBridgeName(a.vxlan);
     const claims = [`Port:${dev}`, `Bridge:${want}`];
     const mbr = view.byName('Bridge', a.master!);
     if (!mbr) throw notFound(`master bridge ${a.master} does not exist`, { master: a.master });
     if (want === a.master) throw conflict(`vxlan bridge name ${want} is the master bridge`, { name: want });
     const port = view.byName('Port', dev);
-    const on = port ? view.bridgeOfPort(idOf(port)) : undefined;
+    const on = port ? view.bridgeOfPort(port._uuid) : undefined;
     if (port && on) {
-      if (a.name !== undefined && str(on.name) !== a.name) {
-        throw conflict(`vxlan ${a.vxlan} is bridge ${str(on.name)}; reassigning a vxlan to another bridge is not allowed`, { vxlan: a.vxlan, bridge: str(on.name) });
+      checkVtepPort(view, port, a.vxlan);
+      if (on._uuid === mbr._uuid) throw conflict(`${dev} is a port of the master bridge ${a.master}`, { vxlan: a.vxlan });
+      if (a.name !== undefined && on.name !== a.name) {
+        throw conflict(`vxlan ${a.vxlan} is bridge ${on.name}; reassigning a vxlan to another bridge is not allowed`, { vxlan: a.vxlan, bridge: on.name });
       }
-      return { ops: [waitNamed('Bridge', idOf(mbr), a.master!), waitHasPort(idOf(on), str(on.name), idOf(port))], result: str(on.name), claims };
+      return { ops: [waitNamed('Bridge', mbr._uuid, a.master!), waitHasPort(on._uuid, on.name, port._uuid)], result: on.name, claims };
     }
+    const field = a.name !== undefined ? 'name' : 'vxlan';
     const named = view.byName('Bridge', want);
     if (named && isBare(view, named)) {
       // v1 died between add-br and add-port: adopt the empty bridge (see vlan.ts).
+      assertNewNames(view, [{ name: dev, field: 'vxlan' }]);
       const ins = insertPort(`${p}x`, { name: dev, interfaces: [{ name: dev }] });
-      const ops = [waitNamed('Bridge', idOf(mbr), a.master!), waitRow('Bridge', idOf(named), { name: want, ports: ovsSet(uuidsOf(named.ports).map(uuid)) }),
-        ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', idOf(named), 'ports', [ins.ref])];
+      const ops = [waitNamed('Bridge', mbr._uuid, a.master!), waitUnchanged('Bridge', named, ['name', 'ports']),
+        ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', named._uuid, 'ports', [ins.ref])];
       return { ops, result: want, claims, reads: [`Bridge:${a.master}`] };
     }
     if (named) throw conflict(`bridge ${want} exists and is not the bridge of vxlan ${a.vxlan}`, { name: want });
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
-    const ops: Operation[] = [waitNamed('Bridge', idOf(mbr), a.master!), ...waitNamesFree([want], [want, dev], [want, dev]),
-      ...insertBridge(`${p}x`, want, idOf(root), datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
+    assertNewNames(view, [{ name: want, field }, { name: dev, field: 'vxlan' }]);
+    const ops: Operation[] = [waitNamed('Bridge', mbr._uuid, a.master!), ...waitNamesFree([want], [want, dev], [want, dev]),
+      ...insertBridge(`${p}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
     return { ops, result: want, claims, reads: [`Bridge:${a.master}`] };
   };
 }
 
 /** ovs.vxlan-ensure {master, vxlan, name?, remotes?} -> name of the VXLAN bridge. */
 export const vxlanEnsure: Command<VxlanArgs, string> = {
+  usage: {
+    summary: 'Ensure kernel device vtep<vni> on the master, plugged into a VXLAN bridge; returns the bridge name.',
+    args: [
+      { name: 'master', required: true, type: 'name', doc: 'the underlay bridge (an OVS bridge that is a link)' },
+      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
+      { name: 'name', type: 'name', doc: 'the VXLAN bridge (default vxlbr<vni>)' },
+      { name: 'remotes', type: '[IP, ...]', doc: 'unicast peers of one family instead of the multicast group' },
+    ],
+    example: { master: 'vxbackend', vxlan: 1000 },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['master', 'vxlan', 'name', 'remotes'], ['master', 'vxlan']);
-    return { master: linkName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name), remotes: ipList('remotes', o.remotes) };
+    const o = argsOf(raw, vxlanEnsure.usage.args);
+    const vxlan = vni('vxlan', o.vxlan);
+    return { master: refName('master', o.master), vxlan, name: optCallerName('name', o.name), remotes: ipList('remotes', o.remotes) };
   },
   run: (a, ctx) => ensureVxlan(a, ctx),
 };
@@ -81,31 +106,41 @@ export function ensureVxlan(a: VxlanArgs, ctx: Pick<Ctx, 'client' | 'env' | 'com
 /** The bridge `vtep<vni>` is plugged into now, or undefined (read-only, for planners and nic kinds). */
 export function vxlanBridgeOf(view: View, vni: number): string | undefined {
   const port = view.byName('Port', vtepName(vni));
-  const on = port ? view.bridgeOfPort(idOf(port)) : undefined;
-  return on ? str(on.name) : undefined;
+  return port ? view.bridgeOfPort(port._uuid)?.name : undefined;
 }
 
-/** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge, then the kernel device; gone is success. */
+/** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge (or our port from an adopted one), then the kernel device; gone is success. */
 export const vxlanDel: Command<VxlanArgs, null> = {
+  usage: {
+    summary: 'Remove what vxlan-ensure added (bridge or our port, then vtep<vni>); gone is success; returns null.',
+    args: [
+      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
+      { name: 'master', type: 'name', doc: 'the underlay bridge (unused; v1 symmetry)' },
+      { name: 'name', type: 'name', doc: 'the VXLAN bridge it must be' },
+    ],
+    example: { vxlan: 1000 },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['master', 'vxlan', 'name'], ['vxlan']);
-    return { master: optName('master', o.master), vxlan: vni('vxlan', o.vxlan), name: optName('name', o.name) };
+    const o = argsOf(raw, vxlanDel.usage.args);
+    const vxlan = vni('vxlan', o.vxlan);
+    const master = optRefName('master', o.master);
+    return { master, vxlan, name: optCallerName('name', o.name) };
   },
   run: (a, ctx) => withVniLock(a.vxlan, async () => {
     const dev = vtepName(a.vxlan);
     await ctx.commit((view): Plan<null> => {
-      const claims = [`Port:${dev}`, `Bridge:${a.name ?? `vxlbr${a.vxlan}`}`];
+      const claims = [`Port:${dev}`, `Bridge:${a.name ?? vxlanBridgeName(a.vxlan)}`];
       const port = view.byName('Port', dev);
-      const br = port ? view.bridgeOfPort(idOf(port)) : undefined;
-      if (a.name !== undefined && br && str(br.name) !== a.name) throw conflict(`vxlan ${a.vxlan} is bridge ${str(br.name)}, not ${a.name}`, { vxlan: a.vxlan });
+      const br = port ? view.bridgeOfPort(port._uuid) : undefined;
+      if (a.name !== undefined && br && br.name !== a.name) throw conflict(`vxlan ${a.vxlan} is bridge ${br.name}, not ${a.name}`, { vxlan: a.vxlan });
       if (a.name !== undefined && !br && view.byName('Bridge', a.name)) throw conflict(`bridge ${a.name} is not the bridge of vxlan ${a.vxlan}`, { name: a.name });
-      if (!br) return { ops: [waitAbsent('Port', dev)], result: null, claims };
-      const name = str(br.name);
-      if (!isOwned(br)) throw notOwned(`bridge ${name} was not created by ovs-plugin`, { bridge: name });
-      const extra = view.portsOf(br).map((x) => str(x.name)).filter((x) => x !== name && x !== dev);
-      if (extra.length) throw busy(`bridge ${name} still has ports: ${extra.join(', ')}`, { bridge: name, ports: extra });
-      const root = view.root()!;
-      return { ops: [waitRow('Bridge', idOf(br), { name, ports: ovsSet(uuidsOf(br.ports).map(uuid)) }), delRefs('Open_vSwitch', idOf(root), 'bridges', [idOf(br)])], result: null, claims };
+      if (!br || !port) return { ops: [waitAbsent('Port', dev)], result: null, claims };
+      if (!isOwned(br) && !isOwned(port)) throw notOwned(`bridge ${br.name} was not created by ovs-plugin`, { bridge: br.name });
+      const extra = view.portsOf(br).map((x) => x.name).filter((x) => x !== br.name && x !== dev);
+      if (extra.length) throw busy(`bridge ${br.name} still has ports: ${extra.join(', ')}`, { bridge: br.name, ports: extra });
+      // An adopted bridge stays as it was found; only our port leaves it.
+      const cut = isOwned(br) ? delRefs('Open_vSwitch', view.root()!._uuid, 'bridges', [br._uuid]) : delRefs('Bridge', br._uuid, 'ports', [port._uuid]);
+      return { ops: [waitUnchanged('Bridge', br, ['name', 'ports']), cut], result: null, claims };
     });
     await deleteVtep(a.vxlan);
     return null;
@@ -116,21 +151,34 @@ interface VtepArgs { bridge?: string; vnid: number }
 
 /** ovs.vtep-ensure {bridge (the underlay link), vnid} -> "vtep<vnid>". */
 export const vtepEnsure: Command<VtepArgs, string> = {
+  usage: {
+    summary: 'Ensure the kernel VXLAN device vtep<vnid> on an underlay link; returns "vtep<vnid>".',
+    args: [
+      { name: 'bridge', required: true, type: 'name', doc: 'the underlay link' },
+      { name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' },
+    ],
+    example: { bridge: 'vxbackend', vnid: 1000 },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['bridge', 'vnid'], ['bridge', 'vnid']);
-    return { bridge: linkName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
+    const o = argsOf(raw, vtepEnsure.usage.args);
+    return { bridge: refName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
   },
   run: (a) => withVniLock(a.vnid, async () => (await ensureVtep({ vni: a.vnid, master: a.bridge! })).name),
 };
 
 /** ovs.vtep-del {vnid} -> null; refuses while the device is still an OVS port (use vxlan-del). */
 export const vtepDel: Command<VtepArgs, null> = {
+  usage: {
+    summary: 'Delete vtep<vnid> unless it is an OVS port (use vxlan-del); gone is success; returns null.',
+    args: [{ name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' }],
+    example: { vnid: 1000 },
+  },
   validate(raw) {
-    const o = argsObject(raw, ['vnid'], ['vnid']);
+    const o = argsOf(raw, vtepDel.usage.args);
     return { vnid: vni('vnid', o.vnid) };
   },
   run: (a, ctx) => withVniLock(a.vnid, async () => {
-    const port = [...(ctx.client.cache.get('Port')?.values() ?? [])].find((r) => r.name === vtepName(a.vnid));
+    const port = new View(ctx.client.cache).byName('Port', vtepName(a.vnid));
     if (port) throw busy(`${vtepName(a.vnid)} is an OVS port; use vxlan-del`, { link: vtepName(a.vnid) });
     await deleteVtep(a.vnid);
     return null;

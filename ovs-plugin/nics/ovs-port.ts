@@ -1,18 +1,17 @@
 // The OVS port of a veth (or tap) nic: one transaction through the engine, like every `ovs.*`
 // command. The Port and Interface carry our owner tag and `zos-nic=<record key>`, so gc and
 // detach remove only ports of ours, of that nic.
-import { mapToObject, ovsMap } from '../ovsdb/notation.ts';
-import type { CachedRow } from '../ovsdb/types.ts';
+import { ovsMap } from '../ovsdb/notation.ts';
 import { conflict, notFound, notOwned } from '../commands/errors.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../commands/ops.ts';
 import type { Plan, Planner } from '../commands/types.ts';
-import { idOf, isOwned, optInt, str, View } from '../commands/view.ts';
+import { isOwned, type Seen, View } from '../commands/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */
 export const NIC_KEY = 'zos-nic';
 
 /** True when the port row is ours and belongs to nic `key`. */
-export const isNicPort = (row: CachedRow, key: string): boolean => isOwned(row) && mapToObject(row.external_ids)[NIC_KEY] === key;
+export const isNicPort = (row: Seen<'Port'>, key: string): boolean => isOwned(row) && row.external_ids.get(NIC_KEY) === key;
 
 /** Adds port `port` (tag `tag`, 0 = none) to `bridge` for nic `key`; the same port there already is success. */
 export function plugPlan(bridge: string, port: string, key: string, tag = 0): Planner<null> {
@@ -23,15 +22,15 @@ export function plugPlan(bridge: string, port: string, key: string, tag = 0): Pl
     if (!br) throw notFound(`bridge ${bridge} does not exist`, { bridge });
     const row = view.byName('Port', port);
     if (row) {
-      const on = view.bridgeOfPort(idOf(row));
-      if (!isNicPort(row, key) || !on || idOf(on) !== idOf(br) || (optInt(row.tag) ?? 0) !== tag) {
+      const on = view.bridgeOfPort(row._uuid);
+      if (!isNicPort(row, key) || !on || on._uuid !== br._uuid || (row.tag ?? 0) !== tag) {
         throw conflict(`port ${port} exists and is not this nic's port on ${bridge}`, { port });
       }
-      return { ops: [waitHasPort(idOf(br), bridge, idOf(row))], result: null, claims, reads };
+      return { ops: [waitHasPort(br._uuid, bridge, row._uuid)], result: null, claims, reads };
     }
     const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
     const ins = insertPort(p, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...(tag ? { tag } : {}) } });
-    return { ops: [waitNamed('Bridge', idOf(br), bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', idOf(br), 'ports', [ins.ref])], result: null, claims, reads };
+    return { ops: [waitNamed('Bridge', br._uuid, bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])], result: null, claims, reads };
   };
 }
 
@@ -42,18 +41,18 @@ export function unplugPlan(port: string, key: string): Planner<boolean> {
     const row = view.byName('Port', port);
     if (!row) return { ops: [waitAbsent('Port', port)], result: false, claims };
     if (!isNicPort(row, key)) throw notOwned(`port ${port} is not the port of nic ${key}`, { port });
-    const on = view.bridgeOfPort(idOf(row));
-    if (!on) return { ops: [waitNamed('Port', idOf(row), port)], result: false, claims };
-    return { ops: [waitHasPort(idOf(on), str(on.name), idOf(row)), delRefs('Bridge', idOf(on), 'ports', [idOf(row)])], result: true, claims, reads: [`Bridge:${str(on.name)}`] };
+    const on = view.bridgeOfPort(row._uuid);
+    if (!on) return { ops: [waitNamed('Port', row._uuid, port)], result: false, claims };
+    return { ops: [waitHasPort(on._uuid, on.name, row._uuid), delRefs('Bridge', on._uuid, 'ports', [row._uuid])], result: true, claims, reads: [`Bridge:${on.name}`] };
   };
 }
 
 /** Where port `port` is now: its bridge and tag, or undefined. */
-export function portPlace(view: View, port: string): { bridge: string; tag: number; row: CachedRow } | undefined {
+export function portPlace(view: View, port: string): { bridge: string; tag: number } | undefined {
   const row = view.byName('Port', port);
-  const on = row ? view.bridgeOfPort(idOf(row)) : undefined;
-  return row && on ? { bridge: str(on.name), tag: optInt(row.tag) ?? 0, row } : undefined;
+  const on = row ? view.bridgeOfPort(row._uuid) : undefined;
+  return row && on ? { bridge: on.name, tag: row.tag ?? 0 } : undefined;
 }
 
-/** datapath_type of bridge `name` ('' when unset or missing). */
-export const datapathOf = (view: View, name: string): string => str(view.byName('Bridge', name)?.datapath_type);
+/** datapath_type of bridge `name` ('' when missing). */
+export const datapathOf = (view: View, name: string): string => view.byName('Bridge', name)?.datapath_type ?? '';

@@ -1,7 +1,9 @@
 // The OVSDB client (RFC 7047): transact with every result checked, monitor with a local cache,
 // echo keepalive both ways, reconnect with capped backoff that re-establishes the monitors.
-// Requests made while disconnected wait for the reconnect (up to waitForConnectionMs) instead
-// of failing at once, so a restart of ovsdb-server costs a command time, not an error.
+// `connectOvsdb(url)` takes 'unix:PATH' | 'tcp:HOST:PORT' | 'tcp:[V6]:PORT' (a malformed url is
+// EOVSDB_CONN at once) and resolves when connected; the cache is current when transact()
+// resolves. Beside it: errors.ts (typed errors), vswitch.ts (waiting for ovs-vswitchd),
+// notation.ts (RFC 7047 5.1 values), rows.ts (typed rows), connection.ts and framing.ts.
 import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
@@ -15,18 +17,18 @@ export { OvsdbError, OvsdbTxnError } from '../../lib/errors.ts';
 
 /** Options of connectOvsdb. */
 export interface ConnectOptions {
-  /** Reconnect after a lost connection (default true); false: requests fail with EOVSDB_CONN. */
+  /** Reconnect after a lost connection (default true). */
   reconnect?: boolean;
-  /** Reconnect backoff bounds in ms (defaults 100 and 2000). */
+  /** Reconnect backoff: doubling from min (100 ms) to max (2000 ms). */
   backoffMinMs?: number;
   backoffMaxMs?: number;
-  /** A request without an answer this long fails with EOVSDB_TIMEOUT (default 30000; 0 = never). */
+  /** Per request (default 30000; 0 = none). */
   requestTimeoutMs?: number;
-  /** How long a request made while disconnected waits for the connection (default 10000). */
+  /** How long a request made while disconnected waits for a connection (default 10000). */
   waitForConnectionMs?: number;
-  /** Our echo after this much silence, the connection dropped if unanswered (default 5000; 0 = off). */
+  /** Our echo after this much silence (default 5000; 0 = off). */
   probeIntervalMs?: number;
-  /** Largest message accepted from the server (default 64 MiB). */
+  /** Largest message accepted (default 64 MiB). */
   maxMessageBytes?: number;
   logger?: Logger;
 }

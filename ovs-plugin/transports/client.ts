@@ -7,19 +7,12 @@ import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
+import type * as W from '../commands/wire.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 
-/** ovs.bridge-add arguments (v1 names; options are `column[:key]` -> string). */
-export interface BridgeAddArgs { bridge: string; options?: Record<string, string>; may_exist?: boolean }
-/** ovs.port-add arguments; options are Interface columns. */
-export interface PortAddArgs { bridge: string; port: string; vlan?: number; options?: Record<string, string>; may_exist?: boolean }
-/** ovs.bond-add arguments. */
-export interface BondAddArgs { bridge: string; port: string; links: string[]; mode?: 'balance-slb' | 'balance-tcp' | 'active-backup'; lacp?: boolean }
-/** ovs.vlan-ensure arguments. */
-export interface VlanArgs { master: string; vlan: number; name?: string }
-/** ovs.vxlan-ensure arguments; `remotes` gives unicast peers instead of multicast. */
-export interface VxlanArgs { master: string; vxlan: number; name?: string; remotes?: string[] }
+/** The wire argument types, defined once beside the commands (re-exported for callers of this client). */
+export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs as VlanArgs, VxlanEnsureArgs as VxlanArgs } from '../commands/wire.ts';
 
 /** A connection to the daemon with one typed method per command. */
 export class OvsPluginClient {
@@ -54,29 +47,29 @@ export class OvsPluginClient {
   }
 
   /** ovs.bridge-add -> null. */
-  bridgeAdd = (a: BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
+  bridgeAdd = (a: W.BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
   /** ovs.bridge-del -> "". */
-  bridgeDel = (a: { bridge: string }) => this.call<string>('ovs.bridge-del', a);
+  bridgeDel = (a: W.BridgeDelArgs) => this.call<string>('ovs.bridge-del', a);
   /** ovs.port-add -> null. */
-  portAdd = (a: PortAddArgs) => this.call<null>('ovs.port-add', a);
+  portAdd = (a: W.PortAddArgs) => this.call<null>('ovs.port-add', a);
   /** ovs.port-del -> null. */
-  portDel = (a: { port: string; bridge?: string }) => this.call<null>('ovs.port-del', a);
+  portDel = (a: W.PortDelArgs) => this.call<null>('ovs.port-del', a);
   /** ovs.bond-add -> null. */
-  bondAdd = (a: BondAddArgs) => this.call<null>('ovs.bond-add', a);
+  bondAdd = (a: W.BondAddArgs) => this.call<null>('ovs.bond-add', a);
   /** ovs.set -> null. */
-  set = (a: { table: string; record: string; values: Record<string, string> }) => this.call<null>('ovs.set', a);
+  set = (a: W.SetArgs) => this.call<null>('ovs.set', a);
   /** ovs.vlan-ensure -> the VLAN bridge's name. */
-  vlanEnsure = (a: VlanArgs) => this.call<string>('ovs.vlan-ensure', a);
+  vlanEnsure = (a: W.VlanEnsureArgs) => this.call<string>('ovs.vlan-ensure', a);
   /** ovs.vlan-del -> null. */
-  vlanDel = (a: { vlan: number; master?: string; name?: string }) => this.call<null>('ovs.vlan-del', a);
+  vlanDel = (a: W.VlanDelArgs) => this.call<null>('ovs.vlan-del', a);
   /** ovs.vxlan-ensure -> the VXLAN bridge's name. */
-  vxlanEnsure = (a: VxlanArgs) => this.call<string>('ovs.vxlan-ensure', a);
+  vxlanEnsure = (a: W.VxlanEnsureArgs) => this.call<string>('ovs.vxlan-ensure', a);
   /** ovs.vxlan-del -> null. */
-  vxlanDel = (a: { vxlan: number; master?: string; name?: string }) => this.call<null>('ovs.vxlan-del', a);
+  vxlanDel = (a: W.VxlanDelArgs) => this.call<null>('ovs.vxlan-del', a);
   /** ovs.vtep-ensure -> "vtep<vnid>". */
-  vtepEnsure = (a: { bridge: string; vnid: number }) => this.call<string>('ovs.vtep-ensure', a);
+  vtepEnsure = (a: W.VtepEnsureArgs) => this.call<string>('ovs.vtep-ensure', a);
   /** ovs.vtep-del -> null. */
-  vtepDel = (a: { vnid: number }) => this.call<null>('ovs.vtep-del', a);
+  vtepDel = (a: W.VtepDelArgs) => this.call<null>('ovs.vtep-del', a);
   /** nic.attach -> the attached nic (docs/nics.md); `nicAttach<GuestResult>` for a kvm target. */
   nicAttach = <R extends AttachResult | GuestResult = AttachResult>(a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<R>('nic.attach', a);
   /** nic.detach -> null. */

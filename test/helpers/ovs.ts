@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
@@ -73,6 +74,21 @@ async function waitForPath(path: string, child: ChildProcess, what: string, ms =
   }
 }
 
+// ovsdb-server binds the socket file before it listens: a connect in between is refused.
+async function waitForListen(path: string, child: ChildProcess, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection(path, () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ovsdb-server exited before ${path} accepted connections`);
+    if (Date.now() > end) throw new Error(`${path} accepted no connection within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -100,6 +116,7 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
     db = inNs('ovsdb-server', [dbFile, `--remote=punix:${sock}`, `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
       `--unixctl=${join(dir, 'ovsdb-server.ctl')}`], 'ovsdb-server.log');
     await waitForPath(sock, db, 'ovsdb-server');
+    await waitForListen(sock, db);
   };
   const stopDb = async () => { await stopChild(db); await rm(sock, { force: true }); };
   const vsctl = async (...args: string[]) =>

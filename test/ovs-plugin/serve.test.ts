@@ -56,13 +56,18 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   const bad = [
     a.vlanEnsure({ master: 'backplane', vlan: 101, name: 'wrong' }), // conflicts with a good one
     b.vlanEnsure({ master: 'nosuch', vlan: 300 }),
-    a.portAdd({ bridge: 'backplane', port: 'vlbr10p' }),
-    b.set({ table: 'Port', record: 'vlbr10p', values: { vlan_mode: 'bogus' } }), // plans fine, OVSDB refuses it
+    a.portAdd({ bridge: 'backplane', port: 'backplane' }),
+    b.set({ table: 'Port', record: 'backplane', values: { vlan_mode: 'bogus' } }), // the schema's enum: refused before planning
+    // Both plan fine against the same snapshot, but share the new interface name dupx: their
+    // shared transaction fails, is re-run one by one, and only the second one fails.
+    a.portAdd({ bridge: 'backplane', port: 'dupx' }),
+    a.bondAdd({ bridge: 'backplane', port: 'bondx', links: ['dupx', 'dupy'] }),
   ];
   const res = await Promise.allSettled([...good, ...bad]);
   res.slice(0, 30).forEach((r, i) => assert.deepEqual(r, { status: 'fulfilled', value: `vlbr${100 + i}` }));
-  assert.deepEqual(res.slice(30).map((r) => r.status === 'rejected' && (r.reason as any).code), ['ECONFLICT', 'ENOTFOUND', 'EEXIST', 'EOVSDB_TXN']);
-  assert.equal((await portsOf(ovs, 'backplane')).length, 31);
+  assert.deepEqual(res.slice(30).map((r) => r.status === 'rejected' ? (r.reason as any).code : r.value), ['ECONFLICT', 'ENOTFOUND', 'EEXIST', 'EINVALID', null, 'EEXIST']);
+  assert.equal((res[35] as PromiseRejectedResult).reason.details.field, 'links[0]');
+  assert.equal((await portsOf(ovs, 'backplane')).length, 32);
 
   // SIGTERM: in-flight commands are answered, the socket is removed, exit 0.
   const inflight = Array.from({ length: 10 }, (_, i) => a.vlanEnsure({ master: 'backplane', vlan: 500 + i }));
@@ -77,6 +82,6 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   const stats = /ovs-plugin-stopped transactions=(\d+) commands=(\d+) maxBatch=(\d+) splits=(\d+)/.exec(d.output());
   assert.ok(stats, d.output());
   assert.ok(Number(stats[3]) > 1, `commands that arrived together shared a transaction: ${stats[0]}`);
-  assert.ok(Number(stats[4]) >= 1, `the shared transaction with the bad set failed and was re-run one by one: ${stats[0]}`);
-  assert.equal((await portsOf(ovs, 'backplane')).length, 31 + answered);
+  assert.ok(Number(stats[4]) >= 1, `the shared transaction with the clashing names failed and was re-run one by one: ${stats[0]}`);
+  assert.equal((await portsOf(ovs, 'backplane')).length, 32 + answered);
 });

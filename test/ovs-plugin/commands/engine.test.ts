@@ -86,3 +86,19 @@ test('a repeat (wait operations only) is sent without a next_cfg bump', async ()
   assert.equal(await e.commit(() => plan), 'same');
   assert.deepEqual(sent, [['w']]);
 });
+
+test('a name two new rows of one transaction share can never commit: ECONFLICT at once, no retries', async () => {
+  // The commit error ovsdb-server 3.1 returns for it (measured with ovsdb-client transact).
+  const details = 'Transaction causes multiple rows in "Bridge" table to have identical values (x) for index on column "name".  '
+    + 'First row, with UUID a588724e-b869-439b-8d0f-8c206bccb876, was inserted by this transaction.  '
+    + 'Second row, with UUID 0350a831-5435-4831-a55a-82c9586ba534, was inserted by this transaction.';
+  const doomed = fakeClient((ops) => { throw new OvsdbTxnError(ops.length, undefined, 'constraint violation', details); });
+  const e = new Engine(doomed.client, { datapathType: 'netdev' }, { maxAttempts: 8 });
+  await assert.rejects(e.commit(() => change('d')), (err: { code: string; details: { name: string } }) => err.code === 'ECONFLICT' && err.details.name === 'x');
+  assert.equal(doomed.sent.length, 1);
+  // The same index error against a row that existed before is another writer's: a race, retried.
+  const raced = fakeClient((ops) => { throw new OvsdbTxnError(ops.length, undefined, 'constraint violation', details.replace(/First row(.*?)was inserted by this transaction/, 'First row$1existed in the database before this transaction and was not modified by the transaction')); });
+  const e2 = new Engine(raced.client, { datapathType: 'netdev' }, { maxAttempts: 3 });
+  await assert.rejects(e2.commit(() => change('r')), (err: { code: string }) => err.code === 'ECONTENDED');
+  assert.equal(raced.sent.length, 3);
+});

@@ -52,6 +52,8 @@ test('vlan-ensure when it exists: only waits (changes nothing); conflicts throw 
     c.get('Port')!.set('pp', { _uuid: ['uuid', 'pp'], name: 'vlbr42p', tag: 42, interfaces: ['uuid', 'ip'], external_ids: owned } as CachedRow);
     c.get('Port')!.set('pi', { _uuid: ['uuid', 'pi'], name: 'vlbr42in', tag: ['set', []], interfaces: ['uuid', 'ii'], external_ids: owned } as CachedRow);
     c.get('Port')!.set('p2', { _uuid: ['uuid', 'p2'], name: 'vlbr42', interfaces: ['uuid', 'i2'], external_ids: owned } as CachedRow);
+    c.get('Interface')!.set('ip', { _uuid: ['uuid', 'ip'], name: 'vlbr42p', type: 'patch', options: ['map', [['peer', 'vlbr42in']]], external_ids: owned } as CachedRow);
+    c.get('Interface')!.set('ii', { _uuid: ['uuid', 'ii'], name: 'vlbr42in', type: 'patch', options: ['map', [['peer', 'vlbr42p']]], external_ids: owned } as CachedRow);
   });
   const p = plan('vlan-ensure', { master: 'backplane', vlan: 42 }, built);
   assert.equal(p.result, 'vlbr42');
