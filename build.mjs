@@ -16,7 +16,8 @@ const netlinkAddonBesideBundle = {
   },
 };
 
-const programs = { internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts' };
+// zos-init: the image's fallback init and its boot-test checks (image/zos-init/).
+const programs = { internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts', 'zos-init': 'image/zos-init/main.ts' };
 
 mkdirSync('dist', { recursive: true });
 await Promise.all(Object.entries(programs).map(([name, entry]) => build({

@@ -12,10 +12,11 @@ import { SELF } from '../lib/netns.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
 import { dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
-import { dhcpZosInPlace, handoff, removeDhcpZos } from './handoff/handoff.ts';
+import { dhcpZosInPlace, handoff, removeDhcpZos, type HandoffResult } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
 import { StatusWriter, type AgentStatus } from './status.ts';
+import { addrValue } from './discover/choose.ts';
 import type { DiscoverOptions, DiscoverResult } from './types.ts';
 
 /** Exit codes (documented in README.md). */
@@ -83,8 +84,9 @@ async function recover(run: Run): Promise<void> {
 async function checkInput(run: Run): Promise<Preflight | number> {
   let pre: Preflight;
   try {
-    pre = await preflight(run.cli);
+    pre = await preflight(run.cli, { log: run.log, signal: run.signal });
   } catch (err) {
+    if (run.signal.aborted) return aborted(run); // SIGTERM while waiting for zinit's socket
     const e = toAppError(err);
     run.log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
@@ -93,6 +95,7 @@ async function checkInput(run: Run): Promise<Preflight | number> {
   }
   const { kernel } = pre;
   run.log.setDebug(kernel.debug);
+  for (const w of kernel.warnings) run.log.warn('cmdline-ignored', { detail: w });
   run.log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
   return pre;
 }
@@ -143,6 +146,13 @@ async function takeApartHalfBuilt(run: Run, zs: ZosState): Promise<number | unde
  */
 class DiscoveryHandle {
   private current: DiscoverResult | undefined;
+  /** NICs whose choice could not be applied, most recent last: discovery ranks them last. */
+  readonly avoid: string[] = [];
+
+  /** The choice on `nic` could not be applied: next time another NIC first. */
+  failed(nic: string): void {
+    this.avoid.splice(0, this.avoid.length, ...this.avoid.filter((n) => n !== nic), nic);
+  }
 
   /** Discovers again, after the previous attempt's NICs are home. */
   async next(deps: AgentDeps, opts: DiscoverOptions): Promise<DiscoverResult> {
@@ -169,9 +179,10 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
     const link = await getLink(SELF, nic);
     if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
     mac = link.address;
-    reason = 'static ip= on the kernel command line';
+    reason = `static ip= on the kernel command line${kernel.static.onlink ? ', gateway outside the subnet: onlink' : ''}`;
   } else {
-    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, log, signal,
+    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
+      avoid: [...discovery.avoid], log, signal,
       now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
     await run.st({ probes: r.probes });
     choice = r.choice;
@@ -187,6 +198,7 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
     return { applied, nic, mac, reason };
   } catch (err) {
     await dismantleZos(SELF, log).catch((e: unknown) => log.warn('bridge.dismantle-failed', { error: toAppError(e).message }));
+    if (choice) discovery.failed(nic);
     throw err;
   }
 }
@@ -195,11 +207,12 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
 async function handOff(run: Run, pre: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
   const { cli, log, status } = run;
   await run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
-  const done = await withRetry(run, 'handoff', async () => applied.leasedIp !== undefined
+  // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
+  const done = await withRetry(run, 'handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
     ? handoff(pre.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
-    : (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none');
+    : { action: (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none' });
   if (typeof done === 'number') return done;
-  await run.st({ phase: 'online', handoff: done, totalMs: status.now(), error: undefined });
+  await run.st({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
   log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
   return EXIT.ONLINE;
 }
@@ -245,5 +258,8 @@ const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({ leasedIp, script: joi
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
 function staticMatches(zs: ZosState, s: Preflight['kernel']['static']): boolean {
   if (!s) return true;
-  return zs.v4.includes(`${s.address}/${s.prefix}`) && zs.default4 === s.gateway && zs.ports.some((p) => p.name === s.device);
+  const same = (a: string | undefined, b: string) => a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
+  const addrs = s.family === 4 ? zs.v4 : zs.v6;
+  return addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address))
+    && same(s.family === 4 ? zs.default4 : zs.default6, s.gateway) && zs.ports.some((p) => p.name === s.device);
 }

@@ -1,6 +1,7 @@
 // Command-line flags of `internet` (an interface: the zinit unit, tests and operators rely on them):
 //   internet [run] [--nics a,b] [--cmdline FILE] [--zinit-socket PATH] [--zinit-dir DIR] [--status FILE]
 //   internet status [--status FILE]
+//   internet help | --help | -h
 import { ValidationError } from '../lib/errors.ts';
 import { linkName } from '../lib/validate.ts';
 
@@ -15,7 +16,7 @@ export const DEFAULTS = {
 
 /** Parsed command line of the agent. */
 export interface CliOptions {
-  command: 'run' | 'status';
+  command: 'run' | 'status' | 'help';
   nics?: string[];
   cmdline: string;
   zinitSocket: string;
@@ -31,6 +32,10 @@ const STATUS_FLAGS = ['--status'];
 /** Parses argv (without node and script); throws ValidationError naming the flag. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const args = [...argv];
+  if (args[0] === 'help' || args.includes('--help') || args.includes('-h')) {
+    return { command: 'help', cmdline: DEFAULTS.cmdline, zinitSocket: DEFAULTS.zinitSocket, zinitDir: DEFAULTS.zinitDir,
+      status: DEFAULTS.status, resolvConf: env.INTERNET_RESOLV_CONF || DEFAULTS.resolvConf };
+  }
   let command: CliOptions['command'] = 'run';
   if (args[0] === 'run' || args[0] === 'status') command = args.shift() as CliOptions['command'];
   const allowed = command === 'run' ? RUN_FLAGS : STATUS_FLAGS;
@@ -77,4 +82,41 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
 export const USAGE = [
   'usage: internet [run] [--nics a,b,...] [--cmdline FILE] [--zinit-socket PATH] [--zinit-dir DIR] [--status FILE]',
   '       internet status [--status FILE]',
+  '       internet help',
 ].join('\n');
+
+/** `internet help`: what a person at a shell needs (README "The agent" says the same at length). */
+export const HELP = `${USAGE}
+
+Finds the NIC that reaches a network with a default gateway (DHCPv4 router or IPv6 RA), builds
+bridge zos on it, puts the address and default route on zos, hands the permanent DHCP client
+(dhcp-zos) to zinit and exits 0. \`internet status\` prints the status file.
+
+Flags:
+  --nics a,b           only these links are candidates (admits virtual links); default: physical NICs
+  --cmdline FILE       kernel command line to read (default ${DEFAULTS.cmdline})
+  --zinit-socket PATH  zinit control socket (default ${DEFAULTS.zinitSocket})
+  --zinit-dir DIR      where dhcp-zos.yaml is written (default ${DEFAULTS.zinitDir})
+  --status FILE        status file; probe and dhcp-zos scripts go beside it (default ${DEFAULTS.status})
+  -h, --help, help     this text
+Environment: INTERNET_RESOLV_CONF (default ${DEFAULTS.resolvConf}) is where DNS servers go.
+
+Kernel command line (split as the kernel splits it; other keys are ignored, odd ones logged):
+  zos-debug                       debug log lines
+  zos.nic=<name|mac>              only this NIC is probed and used
+  vlan:priv=<id|none|untagged>    management VLAN 1..4094 (probed tagged)
+  vlan:pub=<id|none|untagged>     public VLAN 1..4094, carried tagged on the NIC
+  ip=<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]
+  ip=[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off
+                                  static configuration, no probing (ntp0 is not used)
+  ip=dhcp|on|any|off|none         normal probing
+
+Exit codes:
+  0    online (or already configured); help printed
+  1    internal error; \`internet status\` could not read the status file
+  2    bad input: a flag, a value of a kernel command line key we read, the zinit socket or
+       dir, a --nics name, the zos.nic pin or the ip= device. Nothing was changed
+  3    the kernel cannot do what the command line asks (VLAN without VLAN filtering), or a
+       zos link exists that is not a bridge
+  143  stopped by SIGTERM/SIGINT
+`;

@@ -1,11 +1,12 @@
 // Entry point of `internet` (dist/internet.js): `internet [run] [flags]` configures the
-// network and exits 0 once the node is online; `internet status` prints the status file.
+// network and exits 0 once the node is online; `internet status` prints the status file;
+// `internet help` (or --help, -h) prints the usage, the kernel command line keys and these codes.
 // Exit codes: 0 online, 1 internal error, 2 bad input (nothing changed), 3 the kernel cannot
 // do what the command line asks (e.g. vlan:priv without VLAN filtering), 143 SIGTERM/SIGINT.
 import { AbortedError, toAppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { EXIT, runAgent } from './agent.ts';
-import { parseCli, USAGE, type CliOptions } from './cli.ts';
+import { HELP, parseCli, USAGE, type CliOptions } from './cli.ts';
 import { discover, recoverProbeNamespaces } from './discover/discover.ts';
 import { formatStatus, readStatus } from './status.ts';
 
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`internet: ${toAppError(err).message}\n${USAGE}\n`);
     return EXIT.BAD_INPUT;
   }
+  if (cli.command === 'help') { process.stdout.write(HELP); return EXIT.ONLINE; }
   if (cli.command === 'status') return printStatus(cli);
   const log = createLogger();
   const ac = new AbortController();

@@ -1,14 +1,18 @@
 // Everything checked before the agent changes anything: the kernel command line, the zinit
-// socket and config dir, the --nics names and the ip= device. Any failure here is bad input:
+// socket and config dir, the status dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
 // a message naming it, exit 2, nothing touched (Zero-OS panics on a bad vlan value).
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
-import { ValidationError } from '../lib/errors.ts';
-import { listLinks } from '../lib/ip.ts';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Code, toAppError, ValidationError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { listLinks, type IpLink } from '../lib/ip.ts';
 import { SELF } from '../lib/netns.ts';
-import { checkSocket, ZinitClient } from '../zinit/client.ts';
+import { waitForSocket, ZinitClient } from '../zinit/client.ts';
+import { dhcpClient } from './tools.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
+import { notEthernet, selectLinks } from './discover/candidates.ts';
 
 /** What the run needs once its input is known good. */
 export interface Preflight {
@@ -17,8 +21,19 @@ export interface Preflight {
   generation: 1 | 2;
 }
 
+/** Default bound of the wait for zinit's socket; env INTERNET_ZINIT_WAIT_MS changes it. */
+export const ZINIT_WAIT_MS = 30_000;
+
+/** INTERNET_ZINIT_WAIT_MS (0..600000 ms) or the default; EINVALID naming it otherwise. */
+export function zinitWaitMs(env: NodeJS.ProcessEnv): number {
+  const v = env.INTERNET_ZINIT_WAIT_MS;
+  if (v === undefined || v === '') return ZINIT_WAIT_MS;
+  if (!/^\d{1,6}$/.test(v) || Number(v) > 600_000) throw new ValidationError('INTERNET_ZINIT_WAIT_MS', `${JSON.stringify(v.slice(0, 20))} is not 0..600000 (ms)`);
+  return Number(v);
+}
+
 /** Reads and checks all input; throws ValidationError or ZinitError naming what is wrong. */
-export async function preflight(cli: CliOptions): Promise<Preflight> {
+export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: AbortSignal } = {}): Promise<Preflight> {
   let text: string;
   try {
     text = await readFile(cli.cmdline, 'utf8');
@@ -26,23 +41,68 @@ export async function preflight(cli: CliOptions): Promise<Preflight> {
     throw new ValidationError('--cmdline', `cannot read ${cli.cmdline}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const kernel = parseKernelCmdline(text);
-  // zinit serves its socket before it starts any unit, so under zinit it is always there: a
-  // missing or dead socket means a wrong --zinit-socket, and configuring a network we could not
-  // hand over would only hide that. Stop before touching anything.
+  // The probe and dhcp-zos run the same client (tools.ts): resolve it now, beside the checks;
+  // a missing one is said at once (the v4 probes miss, and the hand-off retries, saying why).
+  void dhcpClient().catch((err: unknown) => o.log?.warn('dhcp-client-missing', { code: toAppError(err).code, error: toAppError(err).message }));
+  // zinit v0.2.14 starts its units before it binds its socket: a socket that is not there yet
+  // is waited for (bounded). One still missing after that, or one that is not zinit's, means a
+  // wrong --zinit-socket, and configuring a network we could not hand over would only hide
+  // that: stop before touching anything.
   const client = new ZinitClient(cli.zinitSocket);
-  const generation = await checkSocket(cli.zinitSocket, 3000, client);
+  const waitMs = zinitWaitMs(process.env);
+  const t0 = Date.now();
+  let waited = false;
+  const generation = await waitForSocket(cli.zinitSocket, { timeoutMs: waitMs, signal: o.signal, onWait: (err) => {
+    waited = true;
+    o.log?.info('zinit-socket-wait', { path: cli.zinitSocket, why: err.details.errno, upToMs: waitMs });
+  } }, client);
+  if (waited) o.log?.info('zinit-socket-ready', { path: cli.zinitSocket, waitedMs: Date.now() - t0 });
   try {
     if (!(await stat(cli.zinitDir)).isDirectory()) throw new Error('not a directory');
     await access(cli.zinitDir, constants.W_OK);
   } catch (err) {
     throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = new Set((await listLinks(SELF)).map((l) => l.ifname));
-  for (const n of cli.nics ?? []) {
-    if (!links.has(n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+  // The probe script and dhcp-zos's hook go beside the status file: a directory we cannot
+  // write would fail every discovery attempt, forever.
+  const runDir = dirname(cli.status);
+  try {
+    await mkdir(runDir, { recursive: true });
+    await access(runDir, constants.W_OK);
+  } catch (err) {
+    throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (kernel.static && !links.has(kernel.static.device)) {
-    throw new ValidationError('ip=', `device "${kernel.static.device}" does not exist`);
-  }
+  checkLinks(cli, kernel, await listLinks(SELF));
   return { kernel, client, generation };
+}
+
+/**
+ * The links the input names must exist here and agree, or discovery would retry them forever:
+ * every `--nics` name and the `zos.nic` pin (as discovery selects them, candidates.ts), the
+ * `ip=` device (among `--nics`, and the pinned NIC when both are given).
+ */
+export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): void {
+  for (const n of cli.nics ?? []) {
+    if (!links.some((l) => l.ifname === n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+  }
+  const dev = kernel.static?.device;
+  if (dev === undefined) {
+    try {
+      selectLinks(links, { nics: cli.nics, pin: kernel.pin });
+    } catch (err) {
+      // Discovery waits for a NIC that is not there (yet): ENONIC. Named on the command line and
+      // absent before anything started, it is bad input.
+      const e = toAppError(err);
+      if (e.code === Code.ENONIC && typeof e.details.field === 'string') throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
+      throw err;
+    }
+    return;
+  }
+  const link = links.find((l) => l.ifname === dev);
+  if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
+  notEthernet('ip=', link);
+  if (cli.nics && !cli.nics.includes(dev)) throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
+  if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
+    throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
+  }
 }

@@ -29,6 +29,8 @@ export interface AgentStatus {
   dns: string[];
   /** dhcp-zos hand-off result: monitored, unchanged, reloaded, removed, none. */
   handoff?: string;
+  /** dhcp-zos as zinit reported it when the hand-off counted (`Running` and its pid). */
+  dhcpZos?: { state: string; pid: number };
   attempt: number;
   probes: ProbeResult[];
   error?: { code: ErrorCode; message: string };

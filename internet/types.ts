@@ -63,6 +63,13 @@ export interface DiscoverOptions {
   nics?: string[];
   /** `zos.nic=` value: a link name or MAC; only that NIC is probed. */
   pin?: string;
+  /** Where the udhcpc probe script is written: beside the status file (default /run/internet). */
+  runDir?: string;
+  /**
+   * NICs whose earlier choice could not be applied (a route the kernel refused), the most
+   * recent failure last: they rank after every other answer, so the next NIC gets its turn.
+   */
+  avoid?: string[];
   /** `vlan:priv=` id: probe over an 802.1Q sub-interface with this id. */
   vlan?: number;
   log: Logger;

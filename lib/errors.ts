@@ -38,6 +38,10 @@ const SPECS = {
   EREQUEST: { family: 'transport', retryable: false },
   ESHUTDOWN: { family: 'transport', retryable: true },
   ESOCKETINUSE: { family: 'transport', retryable: false },
+  EUNSAFE: { family: 'transport', retryable: false },
+  EBIND: { family: 'transport', retryable: false },
+  ETOOMANY: { family: 'transport', retryable: true },
+  EIDLE: { family: 'transport', retryable: true },
   ECONN: { family: 'transport', retryable: true },
   ECLOSED: { family: 'transport', retryable: false },
   EPROTO: { family: 'transport', retryable: false },
@@ -60,6 +64,7 @@ const SPECS = {
   EZINITSOCKET: { family: 'zinit', retryable: true },
   EZINITTIMEOUT: { family: 'zinit', retryable: true },
   EZINITPROTO: { family: 'zinit', retryable: true },
+  EDHCPZOS: { family: 'zinit', retryable: true },
   // agent (bridge zos and its configuration)
   ENONIC: { family: 'agent', retryable: true },
   ENICINUSE: { family: 'agent', retryable: true },
@@ -69,6 +74,9 @@ const SPECS = {
   EVLAN_UNSUPPORTED: { family: 'agent', retryable: false },
   EDADFAILED: { family: 'agent', retryable: true },
   EDADTIMEOUT: { family: 'agent', retryable: true },
+  ERA6ROUTE: { family: 'agent', retryable: true },
+  EDHCPCLIENT: { family: 'agent', retryable: true },
+  EIPMISSING: { family: 'agent', retryable: true },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -137,6 +145,9 @@ class NotedError extends AppError {
 /** The `code` of a Node system error (ENOENT, EACCES, ...), if it has one. */
 export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
+/** A system error saying the process ran out of descriptors, processes or memory (EMFILE, ENFILE, EAGAIN, ENOMEM). */
+export const isOutOfResources = (err: unknown): boolean => ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM'].includes(errnoOf(err) ?? '');
+
 /** A file-system error saying the path does not exist (ENOENT). */
 export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
 
@@ -161,7 +172,7 @@ export class CommandError extends AppError {
 /** EUNKNOWN: no command of that name. */
 export const unknownCommand = (name: string): CommandError =>
   new CommandError('EUNKNOWN', `unknown command: ${name.slice(0, 64)}`, { command: name.slice(0, 64) });
-/** EUSAGE: the exec transport was called without a command. */
+/** EUSAGE: the exec transport was called without a command, or with arguments after the JSON. */
 export const usage = (message: string): CommandError => new CommandError('EUSAGE', message);
 /** ENOTFOUND: something the command needs does not exist (master bridge, record, link). */
 export const notFound = (message: string, details: Details = {}): CommandError => new CommandError('ENOTFOUND', message, details);
@@ -208,6 +219,17 @@ export const shuttingDown = (): TransportError => new TransportError('ESHUTDOWN'
 /** ESOCKETINUSE: the daemon's socket path is taken (not a socket, or another daemon serves it). */
 export const socketInUse = (path: string, why: 'not-a-socket' | 'live'): TransportError =>
   new TransportError('ESOCKETINUSE', why === 'live' ? `another daemon is serving ${path}` : `${path} exists and is not a socket`, { path });
+/** EUNSAFE: the `--socket` place is not safe: another user could replace the socket, or the entry there is another user's. */
+export const unsafeSocket = (message: string, details: Details = {}): TransportError =>
+  new TransportError('EUNSAFE', `--socket: ${message}`, { field: '--socket', ...details });
+/** EBIND: listening on the `--socket` path failed. */
+export const bindFailed = (path: string, cause: Error): TransportError =>
+  new TransportError('EBIND', `--socket ${path}: ${cause.message}`, { field: '--socket', path }, cause);
+/** ETOOMANY: the daemon serves as many connections as its file limit allows; this one gets the line and is closed. */
+export const tooManyConnections = (max: number): TransportError =>
+  new TransportError('ETOOMANY', `connection limit reached (${max}); try again later`, { max });
+/** EIDLE: the connection sent nothing for `ms` with nothing in flight; it is closed. */
+export const idleClosed = (ms: number): TransportError => new TransportError('EIDLE', `closing connection idle for ${ms} ms`, { ms });
 /** ECONN: the connection to the daemon failed or was lost; requests on it fail with this. */
 export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError => new TransportError('ECONN', message, details, cause);
 /** ECLOSED: the client was closed by its owner; requests pending or made later fail with this. */
@@ -437,6 +459,12 @@ export function zinitSocketError(path: string, err?: unknown): ZinitError {
   return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, ...(errno ? { errno } : {}) }, err);
 }
 
+/** An EZINITSOCKET for a socket not there yet (missing, or nobody listening): zinit v0.2.14 binds it after starting its units. */
+export const zinitSocketNotYet = (err: unknown): boolean =>
+  err instanceof ZinitError && err.code === 'EZINITSOCKET' && ['ENOENT', 'ECONNREFUSED'].includes(String(err.details.errno));
+/** EDHCPZOS: zinit does not run dhcp-zos after `monitor` (`state`: zinit's, e.g. Failure, which it never retries). */
+export const dhcpZosNotRunning = (message: string, details: Details): ZinitError => new ZinitError('EDHCPZOS', message, details);
+
 // ---- agent (bridge zos and its configuration) ----------------------------------------------
 
 /** The agent could not build or configure `zos` on the chosen NIC. */
@@ -464,3 +492,10 @@ export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stde
 export const dadFailed = (address: string, on: string): AgentError => new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
 /** EDADTIMEOUT: the address stayed tentative for `ms`. */
 export const dadTimeout = (address: string, on: string, ms: number): AgentError => new AgentError('EDADTIMEOUT', `${address} on ${on} still tentative after ${ms} ms`, { address });
+/** ERA6ROUTE: IPv6-only, no router advertisement gave `on` the kernel's default route within `ms`. */
+export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
+  new AgentError('ERA6ROUTE', `no router advertisement on ${on} gave a default route within ${ms} ms`, { router });
+/** EDHCPCLIENT: no DHCP client to run (none on PATH, or the resolved one is gone). */
+export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
+/** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
+export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });

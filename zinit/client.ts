@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { sleep } from '../lib/backoff.ts';
-import { ZinitError, zinitBadAnswer, zinitRefused, zinitSocketError, zinitTimeout } from '../lib/errors.ts';
+import { ZinitError, zinitBadAnswer, zinitRefused, zinitSocketError, zinitSocketNotYet, zinitTimeout } from '../lib/errors.ts';
 
 /** The client's errors (codes EZINIT*), defined in the registry with the others. */
 export { ZinitError };
@@ -56,6 +56,35 @@ export async function checkSocket(path: string, timeoutMs = 3000, client = new Z
   }
   if (!st.isSocket()) throw zinitSocketError(path);
   return client.generation();
+}
+
+/** How long to wait for a socket that is not there yet, how often to look, what to tell. */
+export interface WaitSocketOptions {
+  timeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** Called once, when the first look finds no socket (or nobody listening) yet. */
+  onWait?: (err: ZinitError) => void;
+}
+
+/**
+ * checkSocket, waiting while the socket is missing or refuses connections: zinit v0.2.14 starts
+ * every unit before it binds its socket (its `app::init`), so a unit that asks at once may be
+ * early. Anything else (not a socket, no permission, a protocol we do not speak) fails at once;
+ * so does a socket still missing after `timeoutMs` (the last EZINITSOCKET).
+ */
+export async function waitForSocket(path: string, o: WaitSocketOptions, client = new ZinitClient(path)): Promise<1 | 2> {
+  const end = Date.now() + o.timeoutMs;
+  for (let first = true; ; first = false) {
+    o.signal?.throwIfAborted();
+    try {
+      return await checkSocket(path, 3000, client);
+    } catch (err) {
+      if (!zinitSocketNotYet(err) || Date.now() >= end) throw err;
+      if (first) o.onWait?.(err as ZinitError);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(o.pollMs ?? 100, Math.max(1, end - Date.now()))));
+  }
 }
 
 /** One zinit control socket; every call is one connection. */

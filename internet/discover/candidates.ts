@@ -16,6 +16,8 @@ export interface Candidate {
   ifindex: number;
   mac: string;
   mtu: number;
+  /** The largest MTU the NIC takes (`max_mtu` of `ip -d link`; 65535 when not shown). */
+  maxMtu: number;
   /** Set when the NIC must not be probed; the reason goes into ProbeResult.note. */
   skip?: string;
 }
@@ -62,9 +64,13 @@ export interface CandidateOptions {
 
 const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
 
-/** Lists the candidates in the agent's namespace; ENONIC (naming the field) when --nics / zos.nic names no NIC here. */
-export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
-  const links = await listLinks(SELF);
+/**
+ * The links of `links` that are candidates: exactly `--nics`, else the physical ones; narrowed
+ * to the `zos.nic` pin (a pin by name also admits a virtual link, as `--nics` does). Pure, so
+ * preflight refuses what discovery would refuse. Throws ENONIC (naming the field) when --nics or
+ * zos.nic names no NIC here, ValidationError for one that cannot be the NIC.
+ */
+export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logger): IpLink[] {
   const physical = opts.physical ?? ((l: IpLink) => isPhysical(l));
   let chosen: IpLink[];
   if (opts.nics) {
@@ -73,18 +79,33 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
       const l = links.find((x) => x.ifname === name);
       if (!l) throw noNic(`--nics: no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`, { field: '--nics' });
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
+      if (l.ifname === 'zos') throw new ValidationError('--nics', '"zos" is the bridge the agent builds: name its NIC');
+      notEthernet('--nics', l);
       if (!chosen.includes(l)) chosen.push(l);
     }
   } else {
-    chosen = links.filter(physical);
-    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
+    chosen = links.filter((l) => physical(l) || (l.ifname === opts.pin && l.ifname !== 'lo' && l.ifname !== 'zos'));
+    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log?.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
   }
   if (opts.pin !== undefined) {
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
     if (!hit.length) throw noNic(`zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`, { field: 'zos.nic' });
     chosen = hit;
+    for (const l of chosen) notEthernet('zos.nic', l);
   }
-  return toCandidates(chosen);
+  return chosen;
+}
+
+/** Throws when `l` is not an Ethernet link (a bridge takes no tun, ipip, wireguard port). */
+export function notEthernet(field: string, l: IpLink): void {
+  if (l.link_type && l.link_type !== 'ether') {
+    throw new ValidationError(field, `"${l.ifname}" is not an Ethernet link (link/${l.link_type}): it cannot be the NIC under zos`);
+  }
+}
+
+/** Lists the candidates in the agent's namespace; errors as selectLinks. */
+export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
+  return toCandidates(selectLinks(await listLinks(SELF), opts, log));
 }
 
 async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
@@ -95,7 +116,8 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
   ]);
   return links.map((l) => {
     const skip = liveReason(l, addrs, [...def4, ...def6]);
-    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu };
+    const max = (l as IpLink & { max_mtu?: number }).max_mtu;
+    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu, maxMtu: typeof max === 'number' && max > 0 ? max : 65535 };
     if (skip) c.skip = skip;
     return c;
   });
@@ -108,7 +130,7 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
 export async function lateCandidate(name: string, opts: CandidateOptions): Promise<Candidate | undefined> {
   if (opts.nics || name === 'lo') return undefined;
   const [l] = await listLinks(SELF, name);
-  if (!l || !(opts.physical ?? ((x: IpLink) => isPhysical(x)))(l)) return undefined;
+  if (!l || !((opts.physical ?? ((x: IpLink) => isPhysical(x)))(l) || l.ifname === opts.pin)) return undefined;
   if (opts.pin !== undefined && !pinMatches(l, opts.pin)) return undefined;
   return (await toCandidates([l]))[0];
 }

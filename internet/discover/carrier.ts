@@ -5,12 +5,14 @@
 // second socket: a dump on the subscribed socket gets multicast messages mixed into its
 // multipart answer and fails ("Multipart message not terminated properly").
 // Fallback, used when the native addon cannot load (a broken bundle must not leave a node
-// offline): `ip -o monitor link` as a child process for events, `ip -j link` for dumps.
+// offline): iproute2's `ip -o monitor link` (iproute2.ts: by absolute path, no shell) as a
+// child process for events, `ip -j link` for dumps.
 import type { RtNetlinkSocket } from 'netlink';
 import { startChild, type Child } from '../../lib/child.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
+import { candidatesFor, IP_PLACES, iproute2Ip, utilLinuxSetpriv } from '../tools.ts';
 
 /** One link of the agent's namespace as the watcher sees it. */
 export interface LinkState {
@@ -21,6 +23,9 @@ export interface LinkState {
   carrier: boolean;
   mtu: number;
 }
+
+/** How long a netlink link dump may take before that dump is read with `ip -j link`. */
+const NETLINK_DUMP_MS = 3000;
 
 type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: Child };
 
@@ -52,11 +57,16 @@ export class LinkWatcher {
       events.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
       w.source = { kind: 'netlink', events, query: nl.createRtNetlink() };
     } else {
-      // Tied to us through its stdin: if the agent dies (even SIGKILL) the pipe closes, `read`
-      // returns and the shell kills `ip monitor`, which would otherwise block forever.
-      const proc = startChild(SELF, 'sh', ['-c', '"$@" </dev/null & p=$!; read _; kill $p', 'sh', 'ip', '-o', 'monitor', 'link'],
-        { stdin: 'pipe', onLine: () => w.refresh() });
-      void proc.exited.then((e) => { if (e.error && !w.closed) log.error('ip-monitor-failed', { error: e.error.message }); });
+      const [ipPath, setpriv] = await Promise.all([iproute2Ip(), utilLinuxSetpriv()]);
+      if (!ipPath) log.error('ip-monitor-failed', { error: `no iproute2 ip in ${candidatesFor('ip', IP_PLACES).join(' ')}` });
+      else if (!setpriv) log.warn('ip-monitor-untied', { why: 'no util-linux setpriv: ip monitor may outlive a killed agent' });
+      // No shell (busybox's would run its own `ip`). Tied to us by the kernel: setpriv sets
+      // PR_SET_PDEATHSIG, so `ip monitor`, which would otherwise block forever, gets SIGKILL
+      // when the agent dies (even by SIGKILL), then execs ip.
+      const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', ipPath ?? 'ip', '-o', 'monitor', 'link']]
+        : [ipPath ?? 'ip', ['-o', 'monitor', 'link']];
+      const proc = startChild(SELF, cmd, args, { onLine: () => w.refresh() });
+      void proc.exited.then((e) => { if (!w.closed) log.error('ip-monitor-exited', { code: e.code, signal: e.signal, error: e.error?.message, command: proc.command }); });
       w.source = { kind: 'ip-monitor', proc };
     }
     log.debug('link-events', { via: w.source.kind });
@@ -75,10 +85,18 @@ export class LinkWatcher {
     });
   }
 
+  // A netlink dump that gets no answer (seen once on a loaded machine: open() never returned,
+  // so the sockets were never closed and the process never exited) is bounded, and that dump
+  // is read with `ip -j link` instead.
   private async dump(): Promise<void> {
     const links = new Map<string, LinkState>();
-    if (this.source.kind === 'netlink') {
-      for (const m of await this.source.query.getLinks()) {
+    const msgs = this.source.kind !== 'netlink' ? undefined
+      : await this.source.query.getLinks(undefined, undefined, { timeout: NETLINK_DUMP_MS }).catch((err: unknown) => {
+        this.log.warn('netlink-dump-failed', { error: String(err), fallback: 'ip link' });
+        return undefined;
+      });
+    if (msgs) {
+      for (const m of msgs) {
         const name = m.attrs.ifname;
         if (!name || m.data.index === undefined) continue;
         links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
@@ -95,7 +113,7 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.closeStdin(); return; }
+    if (this.source.kind === 'ip-monitor') { this.source.proc.kill(); return; }
     for (const s of [this.source.events, this.source.query]) {
       try { s.socket.close(); } catch { /* already closed */ }
     }

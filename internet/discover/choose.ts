@@ -4,7 +4,8 @@
 // a NIC qualifies with an IPv4 lease that has a router, or an IPv6 RA (default route + SLAAC
 // address). A private gateway wins: IPv4 router in RFC 1918 or 169.254/16; for IPv6 the router
 // is always link-local, so an RA counts as private when its address is ULA (fc00::/7, RFC 4193).
-// Ties: lowest address, IPv4 before IPv6.
+// Ties: lowest address, IPv4 before IPv6. A NIC whose earlier choice could not be applied
+// ranks after all others (the agent's retry then tries the next one).
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Choice, ProbeResult } from '../types.ts';
 
@@ -37,6 +38,8 @@ export interface ChooseInput {
   mtus?: Record<string, number>;
   /** Set when `zos.nic=` pinned the NIC: its first answer wins at once. */
   pinned?: boolean;
+  /** NICs whose earlier choice failed to apply, most recent last: they rank after the others. */
+  avoid?: string[];
   /** NICs whose first DHCP attempt is still running: until when (ms) their lease may come. */
   v4PendingUntil?: Record<string, number>;
   timing?: ChooseTiming;
@@ -63,6 +66,8 @@ export function isUla(addr: string): boolean {
 /** A qualifying probe's sort key and when it first qualified. */
 interface Ranked {
   probe: ProbeResult;
+  /** 0, or 1 + the NIC's place in ChooseInput.avoid (a later failure ranks lower). */
+  avoided: number;
   private: boolean;
   family: 4 | 6;
   addr: bigint;
@@ -84,7 +89,7 @@ export function addrValue(addr: string): bigint {
   return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
 }
 
-function rank(p: ProbeResult): Ranked | undefined {
+function rank(p: ProbeResult, avoid: string[]): Ranked | undefined {
   const v4 = v4Qualifies(p) ? p.v4! : undefined;
   const v6 = p.v6;
   if (!v4 && !v6) return undefined;
@@ -96,6 +101,7 @@ function rank(p: ProbeResult): Ranked | undefined {
   const useV4 = !!v4 && (v4Private || !v6Private);
   return {
     probe: p,
+    avoided: avoid.indexOf(p.nic) + 1,
     private: v4Private || v6Private,
     family: useV4 ? 4 : 6,
     addr: addrValue(useV4 ? v4!.lease.address : v6!.ra.address),
@@ -105,6 +111,7 @@ function rank(p: ProbeResult): Ranked | undefined {
 }
 
 function compare(a: Ranked, b: Ranked): number {
+  if (a.avoided !== b.avoided) return a.avoided - b.avoided;
   if (a.private !== b.private) return a.private ? -1 : 1;
   if (a.family !== b.family) return a.family - b.family;
   return a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0;
@@ -125,7 +132,7 @@ function toChoice(r: Ranked, mtus: Record<string, number>, reason: string): Choi
 /** Decides now, or says until when to wait, or that nothing qualifies yet. */
 export function decide(input: ChooseInput): Decision {
   const timing = input.timing ?? DEFAULT_TIMING;
-  const ranked = input.probes.map(rank).filter((r): r is Ranked => !!r).sort(compare);
+  const ranked = input.probes.map((p) => rank(p, input.avoid ?? [])).filter((r): r is Ranked => !!r).sort(compare);
   const best = ranked[0];
   if (!best) return { kind: 'none' };
   const mtus = input.mtus ?? {};
@@ -141,8 +148,9 @@ export function decide(input: ChooseInput): Decision {
   // Everyone still in the race has answered: nothing to wait for.
   const racing = input.probes.filter((p) => p.state !== 'skipped');
   const allIn = racing.every((p) => ranked.some((r) => r.probe === p));
-  const privates = ranked.filter((r) => r.private);
-  const until = privates.length
+  // An avoided winner waits the grace window for any other answer.
+  const privates = ranked.filter((r) => r.private && !r.avoided);
+  const until = privates.length && !best.avoided
     ? Math.min(...privates.map((r) => r.privateAtMs!)) + timing.settleMs
     : Math.min(...ranked.map((r) => r.atMs)) + timing.graceMs;
   if ((!allIn && input.nowMs < until) || input.nowMs < ownV4) return { kind: 'wait', untilMs: Math.max(allIn ? 0 : until, ownV4) };

@@ -16,14 +16,14 @@ import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
+import { mtuProblem } from '../mtu.ts';
+import { iproute2Ip } from '../tools.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
 
 /** Options beyond the contract, for tests and tuning; all optional. */
 export interface DiscoverTuning {
-  /** Where the udhcpc probe script is written (default /run/internet). */
-  runDir?: string;
   timing?: ChooseTiming;
   /** Link events from `ip -o monitor link` instead of netlink (the fallback, forced; for tests). */
   ipMonitor?: boolean;
@@ -55,9 +55,18 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   const now = opts.now ?? (() => Date.now() - t0);
   if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
+  void iproute2Ip(); // resolved beside the candidates, ready when the first probe starts its monitor
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
   return new Discovery(opts, cands, script, now).run();
+}
+
+/** Drops an MTU (lease option 26 or RA MTU) this NIC cannot take or IPv6 cannot live with (mtu.ts). */
+function dropMtu(answer: { mtu?: number }, max: number, warnings: string[]): void {
+  const why = answer.mtu === undefined ? undefined : mtuProblem(answer.mtu, max);
+  if (!why) return;
+  warnings.push(`ignored mtu ${why}`);
+  delete answer.mtu;
 }
 
 function newSlot(c: Candidate): Slot {
@@ -171,6 +180,7 @@ class Discovery {
       attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
       v4: (lease, warnings) => {
         if (this.done) return;
+        dropMtu(lease, s.c.maxMtu, warnings);
         s.r.v4 = { lease, atMs: this.now() };
         s.r.state = 'answered';
         s.v4Settled = true;
@@ -181,14 +191,20 @@ class Discovery {
       },
       v4Miss: (reason) => {
         if (s.r.state !== 'answered') s.r.state = 'no-answer';
+        // A silent NIC misses every few seconds: the first miss and each new reason at info.
+        const again = s.r.note === `dhcp4: ${reason}`;
         s.r.note = `dhcp4: ${reason}`;
-        log.info('dhcp4-miss', { nic: s.c.name, reason });
+        if (again) log.debug('dhcp4-miss', { nic: s.c.name, reason });
+        else log.info('dhcp4-miss', { nic: s.c.name, reason });
         s.v4Settled = true;
         this.progress();
         this.evaluate();
       },
       v6: (ra) => {
         if (this.done) return;
+        const odd: string[] = [];
+        dropMtu(ra, s.c.maxMtu, odd);
+        for (const w of odd) log.warn('ra6-odd-answer', { nic: s.c.name, detail: w });
         s.r.v6 = { ra, atMs: this.now() };
         s.r.state = 'answered';
         log.info('ra6', { nic: s.c.name, address: `${ra.address}/${ra.prefix}`, router: ra.router, atMs: s.r.v6.atMs });
@@ -249,7 +265,7 @@ class Discovery {
     const v4PendingUntil = Object.fromEntries(this.slots.filter((s) => s.probe && !s.v4Settled && s.r.carrierAtMs !== undefined)
       .map((s) => [s.c.name, s.r.carrierAtMs! + wait]));
     const d = decide({ probes: this.slots.map((s) => s.r), nowMs: this.now(), mtus, pinned: this.opts.pin !== undefined,
-      timing: this.opts.timing ?? DEFAULT_TIMING, v4PendingUntil });
+      timing: this.opts.timing ?? DEFAULT_TIMING, v4PendingUntil, avoid: this.opts.avoid });
     if (d.kind === 'choose') void this.finish(d.choice);
     else if (d.kind === 'wait') {
       this.opts.log.debug('choice-wait', { untilMs: d.untilMs });

@@ -2,14 +2,19 @@
 // lease, exit 1 after -t discovers), the script udhcpc runs on its events, and the parser of
 // what that script prints. Script and parser share one contract (LEASE_KEYS and the markers
 // below), so the output format cannot drift from what is read; every field is validated so an
-// odd server answer never crashes the agent.
+// odd server answer never crashes the agent nor wins with a gateway that cannot carry a
+// default route (unicast.ts).
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { startChild } from '../../lib/child.ts';
+import { toAppError } from '../../lib/errors.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { prefixOfNetmask } from '../../lib/validate.ts';
+import { dhcpClient } from '../tools.ts';
 import type { Lease4 } from '../types.ts';
+import { MIN_MTU } from '../mtu.ts';
+import { inSubnet, notHostInSubnet, notUnicastV4 } from '../unicast.ts';
 
 /** The contract between the script and the parser: markers, line prefix, and the keys. */
 export const LEASE = { begin: 'ZLEASE_BEGIN', end: 'ZLEASE_END', line: 'ZLEASE' } as const;
@@ -76,14 +81,33 @@ const intIn = (v: string | undefined, min: number, max: number): number | undefi
   return n >= min && n <= max ? n : undefined;
 };
 
-/** Busybox `staticroutes`: "dest/prefix via dest/prefix via ..." (option 121, RFC 3442). */
-function parseStaticRoutes(v: string, warnings: string[]): { dest: string; via: string }[] {
+/**
+ * Why `router` cannot be the lease's gateway: not a unicast address, the lease's own address,
+ * the subnet's network or broadcast address, or outside the subnet when no option 121 says how
+ * to reach it (the kernel refuses such a route: "Nexthop has invalid gateway").
+ */
+function routerProblem(router: string, address: string, prefix: number, has121: boolean): string | undefined {
+  if (!isIPv4(router)) return 'is not IPv4';
+  const why = notUnicastV4(router, { linkLocal: true });
+  if (why) return why;
+  if (router === address) return 'is the lease\'s own address';
+  if (!inSubnet(router, address, prefix)) return has121 ? undefined : `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
+  return notHostInSubnet(router, prefix);
+}
+
+/**
+ * Busybox `staticroutes`: "dest/prefix via dest/prefix via ..." (option 121, RFC 3442). A route
+ * via an address that cannot be a next hop (loopback, multicast, the lease's own) is dropped;
+ * via 0.0.0.0 means on the link.
+ */
+function parseStaticRoutes(v: string, address: string, prefix: number, warnings: string[]): { dest: string; via: string }[] {
   const words = v.split(/\s+/).filter(Boolean);
   const out: { dest: string; via: string }[] = [];
   for (let i = 0; i + 1 < words.length; i += 2) {
     const [dest, via] = [words[i]!, words[i + 1]!];
     const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(dest);
-    if (m && isIPv4(m[1]!) && Number(m[2]) <= 32 && isIPv4(via)) out.push({ dest, via });
+    const viaOk = isIPv4(via) && (via === '0.0.0.0' || (!notUnicastV4(via, { linkLocal: true }) && via !== address && !(inSubnet(via, address, prefix) && notHostInSubnet(via, prefix))));
+    if (m && isIPv4(m[1]!) && Number(m[2]) <= 32 && viaOk) out.push({ dest, via });
     else warnings.push(`ignored static route ${JSON.stringify(`${dest} ${via}`)}`);
   }
   if (words.length % 2) warnings.push('ignored odd staticroutes word');
@@ -99,38 +123,60 @@ export function parseLease(stdout: string): LeaseParse {
   if (!isIPv4(address)) return { ok: false, reason: `lease address ${JSON.stringify(address.slice(0, 40))} is not IPv4`, serverId };
   const prefix = intIn(env.mask, 0, 32) ?? (env.subnet ? prefixOfNetmask(env.subnet) : undefined);
   if (prefix === undefined || prefix === 0) return { ok: false, reason: `lease has no valid subnet mask (${JSON.stringify(env.subnet ?? env.mask ?? '')})`, address, serverId };
-  const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
-  if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
-  if (!isIPv4(routers[0]!)) return { ok: false, reason: `router ${JSON.stringify(routers[0]!.slice(0, 40))} is not IPv4`, address, serverId };
+  const addrWhy = notUnicastV4(address, { linkLocal: true }) ?? notHostInSubnet(address, prefix);
+  if (addrWhy) return { ok: false, reason: `lease address ${address} ${addrWhy}`, address, serverId };
   const warnings: string[] = [];
+  const routes = env.staticroutes ? parseStaticRoutes(env.staticroutes, address, prefix, warnings) : [];
+  // RFC 3442: with option 121 the router option may be left out; its default route is the gateway.
+  const default121 = routes.find((r) => r.dest === '0.0.0.0/0' && r.via !== '0.0.0.0')?.via;
+  const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
+  if (!routers.length && default121) routers.push(default121);
+  if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
+  // The first router we can route through; a router we cannot use is no gateway at all.
+  const why = routers.map((r) => routerProblem(r, address, prefix, routes.length > 0));
+  const pick = why.findIndex((w) => w === undefined);
+  if (pick < 0) return { ok: false, reason: `router ${JSON.stringify(routers[0]!.slice(0, 40))} ${why[0]}`, address, serverId };
+  if (pick > 0) warnings.push(`skipped router ${JSON.stringify(routers[0]!.slice(0, 40))}: ${why[0]}`);
   const dnsWords = (env.dns ?? '').split(/\s+/).filter(Boolean);
   const dns = dnsWords.filter((d) => isIPv4(d));
   if (dns.length !== dnsWords.length) warnings.push('ignored invalid dns entries');
-  const lease: Lease4 = { address, prefix, router: routers[0]!, dns };
+  const lease: Lease4 = { address, prefix, router: routers[pick]!, dns };
   const opt = (key: keyof LeaseFields, min: number, max: number, set: (n: number) => void) => {
     if (!env[key]) return;
     const n = intIn(env[key], min, max);
     if (n === undefined) warnings.push(`ignored ${key}=${JSON.stringify(env[key]!.slice(0, 20))} (want ${min}..${max})`);
     else set(n);
   };
-  opt('mtu', 68, 65535, (n) => { lease.mtu = n; });
+  opt('mtu', MIN_MTU, 65535, (n) => { lease.mtu = n; });
   opt('lease', 0, 0xffffffff, (n) => { lease.leaseSeconds = n; });
   if (serverId) lease.serverId = serverId;
   if (env.broadcast && isIPv4(env.broadcast)) lease.broadcast = env.broadcast;
   if (env.domain && /^[A-Za-z0-9.-]{1,253}$/.test(env.domain)) lease.domain = env.domain;
   else if (env.domain) warnings.push('ignored invalid domain');
-  if (env.staticroutes) {
-    const routes = parseStaticRoutes(env.staticroutes, warnings);
-    if (routes.length) lease.staticRoutes = routes;
-  }
+  if (routes.length) lease.staticRoutes = routes;
   return { ok: true, lease, warnings };
 }
 
-/** One udhcpc run inside `ref`: `tries` discovers one second apart. Killed (and resolves) on `signal`. */
-export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = startChild(ref, 'busybox', ['udhcpc', '-i', ifname, '-f', '-q', '-n',
-    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal });
+/**
+ * One udhcpc run inside `ref` (the client dhcp-zos gets too: tools.ts): `tries` discovers one
+ * second apart. Killed (and resolves) on `signal`, and after `tries` + 5 s whatever it is doing:
+ * busybox udhcpc on a link that is down never exits, whatever -t/-n say. `timedOut` tells that
+ * case apart.
+ */
+export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  let client: string[];
+  try { client = (await dhcpClient()).argv; } catch (err) { return { code: null, stdout: '', stderr: toAppError(err).message, timedOut: false }; }
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  if (signal.aborted) stop();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; stop(); }, (tries + 5) * 1000);
+  const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
+    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
   const end = await child.exited;
+  clearTimeout(timer);
+  signal.removeEventListener('abort', stop);
   // A child that could not start has no exit status: its error is the reason the caller shows.
-  return { code: end.code, stdout: end.stdout, stderr: end.code === null && !end.signal ? end.error?.message ?? end.stderr : end.stderr };
+  return { code: end.code, stdout: end.stdout, stderr: end.code === null && !end.signal ? end.error?.message ?? end.stderr : end.stderr, timedOut };
 }

@@ -13,6 +13,7 @@ import { LEASE, parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
 import { readRaDns } from './ra6-dns.ts';
 import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
+import { iproute2Ip } from '../tools.ts';
 
 /** What a probe reports to discovery. */
 export interface ProbeEvents {
@@ -30,11 +31,23 @@ export interface ProbeConfig {
   log: Logger;
   /** udhcpc discovers per attempt, one second apart. */
   tries?: number;
-  /** Backoff between attempts: base, doubled per miss, capped; jittered to 50..100 %. */
+  /** Backoff between silent attempts: base, doubled per miss, capped; jittered to 50..100 % (default DHCP_BACKOFF). */
   backoffMs?: { base: number; cap: number };
   /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
   carrierGraceMs?: number;
 }
+
+/**
+ * Pause between DHCP attempts on a silent NIC: 250..500 ms. A DISCOVER costs one packet and a
+ * sleeping udhcpc nothing, so the NIC keeps asking once a second (udhcpc's -T 1) with gaps of
+ * at most ~1.5 s between runs. dnsmasq pings an address ~3.3 s before it offers it to a new
+ * client (measured), so a server that starts late is found within ~5 s of its start; a 30 s
+ * backoff cap made that 10-15 s.
+ */
+export const DHCP_BACKOFF = { base: 500, cap: 500 } as const;
+
+/** Pause after an attempt that was not silence (a lease we refused, udhcpc failing): 1 s doubling to 30 s. */
+export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 
 /** Backoff between DHCP attempts and between failed probe starts: doubling, jittered to 50..100 %. */
 export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
@@ -59,6 +72,8 @@ export class NicProbe {
   private recheck = false;
   private lost = false;
   private stopped = false;
+  /** start() has set the links up: from now on a link that is not UP was set down by someone. */
+  private upDone = false;
 
   private readonly ref: NetnsRef;
 
@@ -85,10 +100,11 @@ export class NicProbe {
     // One fork for all of them; `-e`: a key this kernel lacks is not an error.
     const sys = await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
     if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
-    this.startMonitor();
+    this.startMonitor((await iproute2Ip()) ?? 'ip');
     this.upAt = Date.now();
     await ip(ref, ['link', 'set', nic, 'up']);
     if (this.probeIf !== nic) await ip(ref, ['link', 'set', this.probeIf, 'up']);
+    this.upDone = true;
     void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
     this.scheduleSafetyCheck(0);
     this.poke();
@@ -120,8 +136,9 @@ export class NicProbe {
   }
 
   // Link, address and route events of the probe namespace; each burst triggers one check.
-  private startMonitor(): void {
-    this.monitor = startChild(this.ref, 'ip', ['-o', 'monitor', 'link', 'address', 'route'], { onLine: () => this.poke() });
+  // iproute2's own `ip` by path (iproute2.ts): busybox's has neither -n nor monitor.
+  private startMonitor(ipPath: string): void {
+    this.monitor = startChild(this.ref, ipPath, ['-o', 'monitor', 'link', 'address', 'route'], { onLine: () => this.poke() });
     // Its end is reported once, when it ended on its own (halt() kills it on purpose).
     void this.monitor.exited.then((e) => {
       if (!this.ac.signal.aborted && e.error) this.cfg.log.debug('probe-monitor-ended', { nic: this.nic, error: e.error.message });
@@ -150,7 +167,18 @@ export class NicProbe {
 
   private async checkOnce(): Promise<void> {
     const [link] = await listLinks(this.ref, this.nic);
+    const [sub] = this.probeIf === this.nic ? [link] : await listLinks(this.ref, this.probeIf);
     if (this.ac.signal.aborted || this.lost) return;
+    // Set down during the probe (by someone else: we set it up): busybox udhcpc would never
+    // exit ("Network is down, reopening socket" once a second). A miss; discovery brings the
+    // NIC home, up again, and probes it once it has carrier.
+    if (this.upDone && (!link?.flags.includes('UP') || !sub?.flags.includes('UP'))) {
+      this.lost = true;
+      this.halt();
+      this.ev.v4Miss(`${link?.flags.includes('UP') ? this.probeIf : this.nic} was set down during the probe`);
+      this.ev.carrierLost();
+      return;
+    }
     const carrier = !!link && link.flags.includes('LOWER_UP') && !link.flags.includes('NO-CARRIER');
     if (carrier) this.sawCarrier = true;
     const grace = this.cfg.carrierGraceMs ?? 10_000;
@@ -174,7 +202,8 @@ export class NicProbe {
   private async v4Loop(): Promise<void> {
     const { signal } = this.ac;
     const tries = this.cfg.tries ?? 6;
-    const { base, cap } = this.cfg.backoffMs ?? { base: 1000, cap: 30_000 };
+    const { base, cap } = this.cfg.backoffMs ?? DHCP_BACKOFF;
+    let other = 0; // consecutive attempts that ended otherwise than in silence
     for (let n = 1; !signal.aborted; n++) {
       this.ev.attempt(n);
       const r = await runUdhcpc(this.ref, this.probeIf, this.cfg.script, tries, signal);
@@ -182,10 +211,16 @@ export class NicProbe {
       const parsed = parseLease(r.stdout);
       if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
       const last = r.stderr.trim().split('\n').pop() ?? '';
+      const silent = !r.stdout.includes(LEASE.begin) && !r.timedOut && r.code === 1 && /discover|no lease/.test(r.stderr);
       const reason = r.stdout.includes(LEASE.begin) ? parsed.reason
-        : r.code === 1 && /discover|no lease/.test(r.stderr) ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
+        : r.timedOut ? `udhcpc did not finish within ${tries + 5} s (killed): ${last || 'no output'}`
+        : silent ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
       this.ev.v4Miss(reason);
-      await sleep(backoffDelay(n, probeBackoff(base, cap)), signal).catch(() => {}); // aborted: the loop ends
+      // Silence: ask again at once. An answer we cannot use (or a udhcpc that failed) would
+      // come back the same within ~0.1 s: back off as before, so the CPU stays idle.
+      other = silent ? 0 : other + 1;
+      await sleep(silent ? backoffDelay(n, probeBackoff(base, cap)) : backoffDelay(other, probeBackoff(REFUSED_BACKOFF.base, REFUSED_BACKOFF.cap)), signal)
+        .catch(() => {}); // aborted: the loop ends
     }
   }
 }

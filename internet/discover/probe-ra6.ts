@@ -41,7 +41,7 @@ export async function readRa6(ref: NetnsRef, ifname: string): Promise<Ra6 | unde
   // the namespace of the reading process, hence read inside the probe namespace.
   const text = await getSysctl(ref, `net/ipv6/conf/${ifname}/mtu`);
   const mtu = Number(text);
-  if (text !== undefined && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535) ra.mtu = mtu;
+  if (text !== undefined && Number.isInteger(mtu) && mtu > 0) ra.mtu = mtu; // discover.ts drops one the NIC cannot take (mtu.ts)
   return ra;
 }
 

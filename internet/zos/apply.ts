@@ -3,12 +3,13 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { dadFailed, dadTimeout, toAppError } from '../../lib/errors.ts';
+import { dadFailed, dadTimeout, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
 import { ZOS } from './bridge.ts';
+import { mtuProblem } from '../mtu.ts';
 import type { StaticIp } from '../cmdline.ts';
 import type { Choice, Lease4, Ra6 } from '../types.ts';
 
@@ -21,6 +22,8 @@ export interface ApplyOptions {
   /** resolv.conf to write DNS servers into (tests point it at a scratch file). */
   resolvConf: string;
   log: Logger;
+  /** IPv6-only: how long to wait for the kernel's RA default route (default RA_ROUTE_WAIT_MS). */
+  raRouteWaitMs?: number;
 }
 
 /** What ended up on zos, for the status file. */
@@ -35,11 +38,13 @@ export interface Applied {
 
 /**
  * Sets the MTU of the NIC and zos (the bridge's own MTU follows its ports otherwise). A value
- * the NIC refuses (a server's odd option 26) is logged and skipped: it must not keep the node
- * offline.
+ * below IPv6's minimum (mtu.ts) or one the NIC refuses (a server's odd option 26) is logged and
+ * skipped: it must not keep the node offline nor take IPv6 off zos.
  */
 async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   if (!mtu) return;
+  const why = mtuProblem(mtu);
+  if (why) { o.log.warn('apply.mtu-refused', { mtu, error: why }); return; }
   try {
     await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
     await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
@@ -96,18 +101,35 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
  * Applies the RA result. The probe namespace skipped DAD (discover's probe-ra6.ts), so the
  * address does DAD here; IPv6-only (`alone`), we wait for it, since the node is online only
  * once the address is usable. Beside a v4 lease the v4 side owns the link MTU and DNS, and DAD
- * finishes in the background.
+ * finishes in the background. The default route is the kernel's, from the RAs zos accepts
+ * (accept_ra, bridge.ts): `proto ra`, expiring with the router lifetime, withdrawn with it. A
+ * static copy would block the kernel's own ("ndisc_router_discovery failed to add default
+ * route") and never expire. IPv6-only, we wait for it (bounded) as for DAD.
  */
 export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
   if (alone) await setMtu(o, ra.mtu);
   const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
   await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
-  await routeVia(o, '-6', 'default', ra.router);
-  if (alone) await waitDad(o, ra.address);
+  const router = alone ? (await Promise.all([waitRaRoute(o, ra.router, o.raRouteWaitMs), waitDad(o, ra.address)]))[0] : ra.router;
   // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
   if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
-  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: ra.router, dns: ra.dns.join(',') || undefined });
-  return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [ra.router], dns: ra.dns };
+  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: router, dns: ra.dns.join(',') || undefined });
+  return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [router], dns: ra.dns };
+}
+
+/** Bound of the wait for the kernel's RA default route on zos (RS after DAD, then the RA). */
+export const RA_ROUTE_WAIT_MS = 15_000;
+
+/** Waits for the kernel's default route on zos (proto ra); its router, `want` when there are several. */
+async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const routes = await ipJson<{ gateway?: string; protocol?: string }>(o.ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]);
+    const ra = routes.filter((r) => r.protocol === 'ra' && r.gateway);
+    if (ra.length) return (ra.find((r) => r.gateway === want) ?? ra[0]!).gateway!;
+    if (Date.now() > end) throw noRaRoute(ZOS, want, ms);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until `address` on zos has passed DAD; EDADFAILED if another node holds it. */
@@ -132,11 +154,18 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
   return (v4 ?? v6)!;
 }
 
-/** Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). */
+/**
+ * Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). A
+ * gateway outside the subnet gets an `onlink` route (cmdline.ts warned about it); an IPv6
+ * address waits for DAD, as the RA's does.
+ */
 export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
-  await ip(o.ns, ['-4', 'addr', 'replace', `${s.address}/${s.prefix}`, 'broadcast', '+', 'dev', ZOS]);
-  await routeVia(o, '-4', 'default', s.gateway);
+  const fam = s.family === 6 ? '-6' : '-4';
+  await ip(o.ns, [fam, 'addr', 'replace', `${s.address}/${s.prefix}`, ...(s.family === 6 ? [] : ['broadcast', '+']), 'dev', ZOS]);
+  if (s.onlink) await ip(o.ns, [fam, 'route', 'replace', 'default', 'via', s.gateway, 'dev', ZOS, 'onlink']);
+  else await routeVia(o, fam, 'default', s.gateway);
+  if (s.family === 6) await waitDad(o, s.address);
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
-  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, dns: s.dns.join(',') || undefined });
+  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
 }

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DHCP_ZOS_SCRIPT, writeDhcpZosScript } from '../../internet/handoff/dhcp-zos-script.ts';
+import { dhcpZosScript, writeDhcpZosScript } from '../../internet/handoff/dhcp-zos-script.ts';
+import { ipPath } from '../../internet/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { addressesOf } from './inside.ts';
@@ -33,7 +34,8 @@ export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhc
 export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoStack, waitMs = Number(process.env.OVS_PLUGIN_DHCP_WAIT_MS ?? 10_000)): Promise<void> {
   const f = rec.dhcp!;
   if (await clientPid(f.pidfile)) return;
-  await writeDhcpZosScript(f.script);
+  // iproute2's ip by its path (busybox's would ignore options the script uses).
+  await writeDhcpZosScript(f.script, dhcpZosScript(await ipPath()));
   const resolv = rec.nic.root ? join(rec.nic.root, 'etc', 'resolv.conf') : f.resolv;
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
   // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.
@@ -57,6 +59,3 @@ export async function stopDhcp(rec: NicRecord): Promise<void> {
   await rm(rec.dhcp.pidfile, { force: true });
   await rm(rec.dhcp.resolv, { force: true });
 }
-
-/** The script the clients run (for tests and docs). */
-export const DHCP_SCRIPT = DHCP_ZOS_SCRIPT;

@@ -1,6 +1,7 @@
 // Typed client of the daemon (`ovs-plugin serve`): one unix-socket connection, JSON-RPC 2.0 one
 // object per line, many requests in flight. Command failures are rethrown as AppError with the
-// daemon's stable code (EINVALID, ECONFLICT, ...) and field; see docs/errors.md.
+// daemon's stable code (EINVALID, ECONFLICT, ...) and field; see docs/errors.md. It connects
+// again after the daemon closed an idle connection.
 import { createConnection, type Socket } from 'node:net';
 import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
 import type { CheckResult, ListedNic } from '../nics/check.ts';
@@ -14,35 +15,45 @@ type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 /** The wire argument types, defined once beside the commands (re-exported for callers of this client). */
 export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs as VlanArgs, VxlanEnsureArgs as VxlanArgs } from '../commands/wire.ts';
 
-/** A connection to the daemon with one typed method per command. */
+/** Opens one unix-socket connection; ECONN if no daemon answers at `path`. */
+function openSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path, () => { s.off('error', onError); resolve(s); });
+    const onError = (e: Error) => reject(connectionLost(`connect ${path}: ${e.message}`, { path }, e));
+    s.once('error', onError);
+  });
+}
+
+/**
+ * A connection to the daemon with one typed method per command. When the daemon closes it (an
+ * idle timeout, EIDLE) or it is lost, requests in flight fail with ECONN and the next call
+ * connects again; after `close()` every call fails with ECLOSED.
+ */
 export class OvsPluginClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedErr: AppError | undefined;
+  private sock: Socket | undefined;
+  private opening: Promise<Socket> | undefined;
 
-  private constructor(private readonly sock: Socket) {
-    const reader = new LineReader((line) => this.onLine(line), () => this.fail(badReply('reply line too long')), 64 * 1024 * 1024);
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => reader.push(d));
-    sock.on('error', (e) => this.fail(connectionLost(`ovs-plugin socket: ${e.message}`, {}, e)));
-    sock.on('close', () => this.fail(connectionLost('ovs-plugin socket closed')));
+  private constructor(private readonly path: string, sock: Socket) {
+    this.attach(sock);
   }
 
   /** Connects to the daemon's socket. */
-  static connect(path: string): Promise<OvsPluginClient> {
-    return new Promise((resolve, reject) => {
-      const s = createConnection(path, () => { s.off('error', reject); resolve(new OvsPluginClient(s)); });
-      s.once('error', (e) => reject(connectionLost(`connect ${path}: ${e.message}`, { path }, e)));
-    });
+  static async connect(path: string): Promise<OvsPluginClient> {
+    return new OvsPluginClient(path, await openSocket(path));
   }
 
   /** Sends one request; resolves with its result or rejects with the daemon's AppError. */
-  call<R = unknown>(method: string, params: object = {}): Promise<R> {
-    if (this.closedErr) return Promise.reject(this.closedErr);
+  async call<R = unknown>(method: string, params: object = {}): Promise<R> {
+    if (this.closedErr) throw this.closedErr;
+    const sock = this.sock ?? (await (this.opening ??= openSocket(this.path).then((s) => this.attach(s)).finally(() => { this.opening = undefined; })));
+    if (this.closedErr) throw this.closedErr;
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+      sock.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
     });
   }
 
@@ -81,25 +92,50 @@ export class OvsPluginClient {
   /** nic.gc -> what it finished, undid, removed, returned. */
   nicGc = () => this.call<GcReport>('nic.gc', {});
 
-  /** Closes the connection; requests still pending (and later ones) fail with ECLOSED. */
+  /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {
-    this.fail(clientClosed());
-    this.sock.end();
+    this.closedErr ??= clientClosed();
+    this.failPending(this.closedErr);
+    this.sock?.end();
   }
 
-  private onLine(line: string): void {
+  // Reads reply lines from `sock`; when it goes, pending requests fail and the next call reconnects.
+  private attach(sock: Socket): Socket {
+    this.sock = sock;
+    const reader = new LineReader(64 * 1024 * 1024);
+    let why: AppError | undefined;
+    const drop = (err: AppError) => { why ??= err; sock.destroy(); };
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      reader.push(d);
+      for (let line = reader.next(); line !== undefined; line = reader.next()) {
+        if (line === null) return drop(badReply('reply line too long'));
+        const err = this.onLine(line);
+        if (err) return drop(err);
+      }
+    });
+    sock.on('error', (e) => { why ??= connectionLost(`ovs-plugin socket: ${e.message}`, {}, e); });
+    sock.on('close', () => {
+      if (this.sock === sock) this.sock = undefined;
+      this.failPending(why ?? connectionLost('ovs-plugin socket closed'));
+    });
+    return sock;
+  }
+
+  // Settles the request a reply line answers; returns an error if the line cannot be read.
+  private onLine(line: string): AppError | undefined {
     let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
-    try { msg = JSON.parse(line); } catch { return this.fail(badReply('reply is not JSON')); }
+    try { msg = JSON.parse(line); } catch { return badReply('reply is not JSON'); }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
-    if (!p) return;
+    if (!p) return undefined;
     this.pending.delete(msg.id as number);
-    if (!msg.error) return p.resolve(msg.result);
+    if (!msg.error) return void p.resolve(msg.result);
     const d = msg.error.data ?? {};
     p.reject(fromWire(d, `${msg.error.message} (JSON-RPC ${msg.error.code})`));
+    return undefined;
   }
 
-  private fail(err: AppError): void {
-    this.closedErr ??= err;
+  private failPending(err: AppError): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }

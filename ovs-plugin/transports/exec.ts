@@ -16,6 +16,7 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
 export async function runExec(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   try {
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
+    if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
     const args = command.validate(raw);

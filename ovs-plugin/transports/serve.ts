@@ -1,130 +1,122 @@
-// The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one object per line,
-// method = command name (`ovs.bridge-add`), params = the arguments object. Socket mode 0600.
-// Every request is answered on its own (a failure never affects another); all OVSDB writes go
-// through one Engine, which shares one transaction among commands that arrive together.
-// nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: stop accepting, finish what is in flight, remove the socket, exit 0.
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
-import { badRequest, requestNotJson, shuttingDown, socketInUse, toAppError, ValidationError } from '../../lib/errors.ts';
-import { createLogger } from '../../lib/log.ts';
-import { connectOvsdb } from '../ovsdb/client.ts';
+// The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one request (or batch)
+// per line, method = command name (`ovs.bridge-add`), params = the arguments object; socket mode
+// 0600. Every request is answered on its own (a failure never affects another); all OVSDB writes
+// go through one Engine, which shares one transaction among commands that arrive together.
+// Connections, executing commands and queued replies are capped from the file limit
+// (limits.ts). nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
+// exit 0.
+import { createServer, type Server } from 'node:net';
+import { shuttingDown, tooManyConnections, ValidationError } from '../../lib/errors.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute } from '../commands/registry.ts';
 import { startNicGc } from '../nics/gc-timer.ts';
-import { checkDepth } from '../validate.ts';
+import { Connection, refuse, type ConnectionContext } from './connection.ts';
 import { readEnv } from './env.ts';
-import { LineReader, rpcError } from './jsonrpc.ts';
+import { Gate } from './gate.ts';
+import { serveLimits, type ServeLimits } from './limits.ts';
+import { RateLimitedLog } from './log-limit.ts';
+import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type BoundSocket } from './socket-path.ts';
+import { guardSpawnErrors } from './spawn-guard.ts';
+
+/** Parsed `serve` flags. */
+export interface ServeArgs { socket: string; db?: string }
 
 /** Parses `--socket PATH [--db URL]`. */
-export function parseServeArgs(argv: string[]): { socket: string; db?: string } {
+export function parseServeArgs(argv: string[]): ServeArgs {
   const o: { socket?: string; db?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const m = /^--(socket|db)(?:=(.*))?$/.exec(k);
-    if (!m) throw new ValidationError(k, 'unknown flag (serve --socket PATH [--db URL])');
+    if (!m) throw new ValidationError(k.slice(0, 64), 'unknown flag (serve --socket PATH [--db URL])');
     const v = m[2] ?? argv[++i];
     if (!v) throw new ValidationError(k, 'needs a value');
     o[m[1] as 'socket' | 'db'] = v;
   }
   if (!o.socket) throw new ValidationError('--socket', 'is required');
-  return o as { socket: string; db?: string };
-}
-
-// A stale socket file (no one answers) is removed; a live one means another daemon: refuse.
-async function clearStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  if (!lstatSync(path).isSocket()) throw socketInUse(path, 'not-a-socket');
-  const live = await new Promise<boolean>((resolve) => {
-    const s = createConnection(path, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-  if (live) throw socketInUse(path, 'live');
-  unlinkSync(path);
+  return o as ServeArgs;
 }
 
 /** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger();
   const args = parseServeArgs(argv);
-  const { db: envDb, env, applyTimeoutMs } = readEnv();
-  const db = args.db ?? envDb;
-  const client = await connectOvsdb(db, { reconnect: true, logger: log });
-  const engine = new Engine(client, env, { applyTimeoutMs });
-  await engine.start();
-  await clearStaleSocket(args.socket);
+  checkSocketPath(args.socket);
+  const settings = readEnv();
+  const unguard = guardSpawnErrors(log);
+  const { client, engine } = await connectEngine(args.db ?? settings.db, settings, log);
   const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p) }, log);
+  const limits = serveLimits(undefined, settings.idleTimeoutMs);
+  const daemon = await bind(args.socket, engine, limits, log);
+  log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.env.datapathType, ...limitFields(limits) });
+  await untilSignal();
+  stopGc();
+  await shutDown(daemon, client, engine, log);
+  unguard();
+  return 0;
+}
 
-  const sockets = new Set<Socket>();
-  let inflight = 0;
-  let stopping = false;
-  let idle: (() => void) | undefined;
+// Connect OVSDB and start the monitor the planners read.
+async function connectEngine(db: string, s: ReturnType<typeof readEnv>, log: Logger): Promise<{ client: Client; engine: Engine }> {
+  const client = await connectOvsdb(db, { reconnect: true, logger: log });
+  const engine = new Engine(client, s.env, { applyTimeoutMs: s.applyTimeoutMs });
+  await engine.start();
+  return { client, engine };
+}
 
-  const handle = async (sock: Socket, line: string): Promise<void> => {
-    let id: unknown = null;
-    let notification = false;
-    let method: string | undefined;
-    let reply: Record<string, unknown>;
-    try {
-      let req: Record<string, unknown>;
-      try {
-        req = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw requestNotJson();
-      }
-      if (req === null || typeof req !== 'object' || Array.isArray(req)) throw badRequest('request must be a JSON object');
-      id = req.id ?? null;
-      notification = !('id' in req);
-      if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') throw badRequest('need jsonrpc "2.0" and a method');
-      method = req.method.slice(0, 64);
-      checkDepth('params', req.params);
-      if (stopping) throw shuttingDown();
-      const result = await execute(engine, req.method, req.params ?? {});
-      reply = { jsonrpc: '2.0', id, result: result ?? null };
-    } catch (err) {
-      const e = toAppError(err);
-      reply = { jsonrpc: '2.0', id, error: rpcError(e) };
-      log.warn('ovs-command-failed', { method, code: e.code, message: e.message });
-    }
-    // JSON-RPC 2.0 section 4.1: a notification (no id) is never answered, not even on error.
-    if (!sock.destroyed && !notification) sock.write(JSON.stringify(reply) + '\n');
+/** A listening daemon: its socket, connections and counters. */
+interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; busy: number; onIdle?: () => void }
+
+// Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
+async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
+  await clearStaleSocket(path);
+  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight), stopping: false, busy: 0 };
+  const warn = new RateLimitedLog(log);
+  const ctx: ConnectionContext = {
+    limits, gate: d.gate, log, warn,
+    run: (method, params) => execute(engine, method, params),
+    stopping: () => d.stopping,
+    busy: (delta) => { d.busy += delta; if (d.busy === 0) d.onIdle?.(); },
   };
-
+  let nextId = 1;
   const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.setEncoding('utf8');
-    const reader = new LineReader((line) => {
-      inflight++;
-      void handle(sock, line).finally(() => { if (--inflight === 0) idle?.(); });
-    }, () => {
-      sock.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: rpcError(badRequest('request line too long')) }) + '\n');
-    });
-    sock.on('data', (d: string) => reader.push(d));
-    sock.on('error', () => undefined);
-    sock.on('close', () => sockets.delete(sock));
+    if (d.stopping) return refuse(sock, shuttingDown());
+    if (d.conns.size >= limits.maxConnections) {
+      warn.warn('connections', 'ovs-connection-refused', { connections: d.conns.size, max: limits.maxConnections });
+      return refuse(sock, tooManyConnections(limits.maxConnections));
+    }
+    d.conns.add(new Connection(sock, ctx, nextId++, (c) => d.conns.delete(c)));
   });
-  const oldMask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(args.socket, resolve); });
-  } finally {
-    process.umask(oldMask);
-  }
-  chmodSync(args.socket, 0o600);
-  log.info('ovs-plugin-serving', { socket: args.socket, db, datapath: env.datapathType });
+  const bound = await bindSocket(server, path);
+  server.on('error', (e) => log.error('ovs-plugin-accept-failed', { message: e.message }));
+  return Object.assign(d, { server, bound });
+}
 
-  await new Promise<void>((resolve) => {
+// Wait for SIGTERM or SIGINT.
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(); };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  stopping = true;
-  stopGc();
-  log.info('ovs-plugin-stopping', { inflight });
-  const closed = new Promise<void>((r) => server.close(() => r()));
-  if (inflight > 0) await new Promise<void>((r) => { idle = r; });
-  for (const s of sockets) s.end(() => s.destroy());
-  await closed;
-  try { unlinkSync(args.socket); } catch { /* already gone */ }
+}
+
+// Refuse what comes, answer what is in flight, close connections, remove our socket (only if
+// the path still holds it). The server is not closed: libuv would unlink whatever the path holds
+// by then, another daemon's socket included; the process exits right after instead.
+async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger): Promise<void> {
+  d.stopping = true;
+  log.info('ovs-plugin-stopping', { inflight: d.busy });
+  if (d.busy > 0) await new Promise<void>((r) => { d.onIdle = r; });
+  await Promise.all([...d.conns].map((c) => new Promise<void>((r) => { c.end(); setTimeout(r, 50); })));
+  const removed = removeOwnSocket(d.bound);
+  if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
   await client.close();
   log.info('ovs-plugin-stopped', engine.stats);
-  return 0;
+}
+
+// The limits as log fields (the serving line says what this daemon accepts).
+function limitFields(l: ServeLimits): Record<string, number> {
+  return { nofile: l.nofile, maxConnections: l.maxConnections, maxInflight: l.maxInflight, idleMs: l.idleMs };
 }

@@ -6,6 +6,8 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./nics.ts'),
   () => import('./ovsdb.ts'),
   () => import('./spawn.ts'),
+  () => import('./serve-limits.ts'),
+  () => import('./boot.ts'),
 ];
 
 async function main(): Promise<void> {

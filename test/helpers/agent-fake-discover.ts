@@ -16,7 +16,7 @@ void runAgent(parseCli(process.argv.slice(2)), {
   discover: async (o) => {
     const choice = choices[Math.min(calls++, choices.length - 1)]!;
     const call = calls;
-    o.log.info('fake-discover', { call, nic: choice.nic });
+    o.log.info('fake-discover', { call, nic: choice.nic, avoid: o.avoid?.join(',') || undefined });
     let closed: Promise<void> | undefined;
     // As the real handle: idempotent; the log shows when the agent closed it.
     return { choice, probes: [], close: () => (closed ??= Promise.resolve().then(() => o.log.info('fake-close', { call }))) };

@@ -1,5 +1,5 @@
 // Runs dist/internet.js inside a test's node namespace (never the machine's own), with a fake
-// zinit, a scratch zinit dir, status file and resolv.conf. Build first: `node build.mjs`.
+// zinit or the real one (zinit-real.ts), a scratch zinit dir, status file and resolv.conf. Build first: `node build.mjs`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { commandIn, deleteNetns, listNetns, netnsPath } from '../../lib/netns.ts';
 import { startFakeZinit, type FakeZinit } from './fake-zinit.ts';
 import type { Topology } from './topology.ts';
+import { startRealZinit, type RealZinit } from './zinit-real.ts';
 
 /** The bundle under test (built by `node build.mjs`). */
 export const AGENT = resolve(import.meta.dirname, '../../dist/internet.js');
@@ -22,20 +23,35 @@ export interface AgentEnv {
   zinit: FakeZinit;
 }
 
-/** Prepares the agent's files (kernel cmdline text `cmdline`) and a fake zinit of `generation`. */
-export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1): Promise<AgentEnv> {
+/** An AgentEnv with any zinit: only its socket path matters to the agent. */
+export type AnyAgentEnv = Omit<AgentEnv, 'zinit'> & { zinit: { path: string }; vars?: Record<string, string> };
+
+/** The agent's files with the real zinit (zinit-real.ts) running in the node namespace. */
+export async function realAgentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = ''): Promise<Omit<AgentEnv, 'zinit'> & { zinit: RealZinit }> {
+  const files = await agentFiles(t, topo, cmdline);
+  return { ...files, zinit: await startRealZinit(t, { ns: topo.node, dir: files.zinitDir }) };
+}
+
+async function agentFiles(t: Pick<TestContext, 'after'>, topo: Topology, cmdline: string): Promise<Omit<AgentEnv, 'zinit'>> {
   const zinitDir = join(topo.dir, 'zinit');
   await mkdir(zinitDir, { recursive: true });
   const file = join(topo.dir, 'cmdline');
   await writeFile(file, cmdline + '\n');
-  const zinit = await startFakeZinit(t, { dir: zinitDir, generation, services: { internet: 'Running' } });
   // Safety net for a failed test: an agent killed mid-probe leaves probe namespaces that
   // outlive the node namespace. Their prefix is fixed now, while the node namespace exists.
   const prefix = probePrefixOf(topo.node);
   t.after(async () => {
     for (const n of (await listNetns()).filter((x) => x.startsWith(prefix))) await deleteNetns(n);
   });
-  return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf'), zinit };
+  return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf') };
+}
+
+/** Prepares the agent's files (kernel cmdline text `cmdline`) and a fake zinit of `generation`. */
+export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1,
+  fake: Pick<Parameters<typeof startFakeZinit>[1], 'spawnState'> = {}): Promise<AgentEnv> {
+  const files = await agentFiles(t, topo, cmdline);
+  const zinit = await startFakeZinit(t, { dir: files.zinitDir, generation, services: { internet: 'Running' }, ...fake });
+  return { ...files, zinit };
 }
 
 /** How an agent run ended: exit code or signal, its combined output, wall time. */
@@ -44,12 +60,15 @@ export interface AgentResult { code: number | null; signal: NodeJS.Signals | nul
 /** A running agent: its process, its output so far, and its end. */
 export interface AgentProc { proc: ChildProcess; output(): string; done: Promise<AgentResult> }
 
-/** Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files. */
-export function startAgent(env: AgentEnv, nics: string[], extra: string[] = []): AgentProc {
-  const args = [AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+/**
+ * Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files;
+ * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment.
+ */
+export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = [], opts: { bundle?: string; env?: Record<string, string> } = {}): AgentProc {
+  const args = [opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
     '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
   const t0 = Date.now();
-  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv } });
+  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars, ...opts.env } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -58,7 +77,7 @@ export function startAgent(env: AgentEnv, nics: string[], extra: string[] = []):
 }
 
 /** Runs the agent to its end, killing it after `timeoutMs`. */
-export async function runAgentE2E(env: AgentEnv, nics: string[], timeoutMs = 90_000, extra: string[] = []): Promise<AgentResult> {
+export async function runAgentE2E(env: AnyAgentEnv, nics: string[], timeoutMs = 90_000, extra: string[] = []): Promise<AgentResult> {
   const a = startAgent(env, nics, extra);
   const timer = setTimeout(() => a.proc.kill('SIGKILL'), timeoutMs);
   const r = await a.done;

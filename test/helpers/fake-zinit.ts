@@ -6,6 +6,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
+import { sortedJson } from '../../image/zos-init/socket.ts';
+import { splitWords as split } from '../../image/zos-init/unit.ts';
+
+/** JSON with object keys sorted, as serde_json's BTreeMap output of zinit v0.2.14. */
+export { sortedJson };
 
 interface Svc { state: string; pid: number; target: 'Up' | 'Down'; after: Record<string, string> }
 
@@ -20,45 +25,20 @@ export interface FakeZinit {
   close(): Promise<void>;
 }
 
-/** JSON with object keys sorted, as serde_json's BTreeMap output of zinit v0.2.14. */
-export function sortedJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
-/** Shell-style split like zinit's (space, tab and newline only: "\r" stays in the word). */
-function split(line: string): string[] | null {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let q: string | null = null;
-  for (const c of line) {
-    if (q) { if (c === q) q = null; else cur += c; continue; }
-    if (c === '"' || c === "'") { q = c; inWord = true; } else if (c === ' ' || c === '\t' || c === '\n') {
-      if (inWord) out.push(cur);
-      cur = ''; inWord = false;
-    } else { cur += c; inWord = true; }
-  }
-  if (q) return null;
-  if (inWord) out.push(cur);
-  return out;
-}
-
 class Refused extends Error {}
 
 /** Starts the fake on a unix socket in `dir` (also the config dir), closed after the test. */
 export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
   dir: string; generation: 1 | 2; services?: Record<string, string>; stopDelayMs?: number;
+  /** State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot spawn. */
+  spawnState?: (name: string, n: number) => string;
 }): Promise<FakeZinit> {
   const path = `${opts.dir}/zinit-${opts.generation}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`;
   const services = new Map<string, Svc>();
   for (const [n, s] of Object.entries(opts.services ?? {})) services.set(n, { state: s, pid: s === 'Running' ? 100 : 0, target: 'Up', after: {} });
   const fake: FakeZinit = { path, commands: [], loaded: new Map(), services, close: async () => {} };
   let nextPid = 200;
+  const monitors = new Map<string, number>();
   const get = (n: string): Svc => {
     const s = services.get(n);
     if (!s) throw new Refused(`service name ${JSON.stringify(n)} unknown`);
@@ -95,7 +75,10 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
           throw new Refused('failed to load service config');
         }
         fake.loaded.set(name, text);
-        services.set(name, { state: 'Running', pid: nextPid++, target: 'Up', after: {} });
+        const n = (monitors.get(name) ?? 0) + 1;
+        monitors.set(name, n);
+        const state = opts.spawnState?.(name, n) ?? 'Running';
+        services.set(name, { state, pid: state === 'Running' ? nextPid++ : 0, target: 'Up', after: {} });
         return null;
       }
       default: throw new Refused(`unknown command '${verb}' or wrong arguments count`);

@@ -46,6 +46,10 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
   assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
   assert.match(a.out(), /bridge.dismantled/);
+  // Each NIC whose choice failed is passed back to discovery, to rank after the others.
+  assert.match(a.out(), /fake-discover call=1 nic=nosuch\n/);
+  assert.match(a.out(), /fake-discover call=2 nic=eth1 avoid=nosuch\n/);
+  assert.match(a.out(), /fake-discover call=3 nic=eth1 avoid=nosuch,eth1\n/);
   // Each discovery's handle is closed once: before the next discovery, and the last one on the way out.
   const handles = a.out().split('\n').filter((l) => /fake-(discover|close)/.test(l)).map((l) => l.replace(/^info (fake-\w+) call=(\d).*$/, '$1 $2'));
   assert.deepEqual(handles, ['fake-discover 1', 'fake-close 1', 'fake-discover 2', 'fake-close 2', 'fake-discover 3', 'fake-close 3']);

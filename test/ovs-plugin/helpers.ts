@@ -51,11 +51,16 @@ export interface Daemon {
   exited: Promise<number | string>;
 }
 
+/** Options of startDaemon: a file limit (`prlimit --nofile=N:N`), a socket path of its own. */
+export interface DaemonOptions { nofile?: number; socket?: string }
+
 /** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
-export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}): Promise<Daemon> {
-  const socket = join(ovs.dir, name);
-  const proc = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]),
-    { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}, opts: DaemonOptions = {}): Promise<Daemon> {
+  const socket = opts.socket ?? join(ovs.dir, name);
+  const [cmd, args] = commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]);
+  // prlimit execs nsenter, which execs node: proc.pid is the daemon's own pid.
+  const proc = opts.nofile ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, cmd, ...args], { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(cmd, args, { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });

@@ -87,3 +87,18 @@ test('an RA-only winner waits for its own first DHCP attempt, then takes v4 too 
   const f = decide({ probes: [v4('b', '10.0.0.7', '10.0.0.1', 10)], nowMs: 10, timing: T, v4PendingUntil: { b: 5000 } });
   assert.equal(f.kind, 'choose');
 });
+
+test('a NIC whose choice could not be applied ranks after every other answer, the latest failure last', () => {
+  const a = v4('a', '10.0.0.5', '10.0.0.1', 1000);
+  const b = v4('b', '198.51.100.5', '198.51.100.1', 1200);
+  const d = decide({ probes: [a, b], nowMs: 1200, timing: T, avoid: ['a'] });
+  assert.equal(d.kind === 'choose' && d.choice.nic, 'b');
+  const e = decide({ probes: [a, b], nowMs: 1200, timing: T, avoid: ['b', 'a'] });
+  assert.equal(e.kind === 'choose' && e.choice.nic, 'b');
+  const f = decide({ probes: [a, b], nowMs: 1200, timing: T, avoid: ['a', 'b'] });
+  assert.equal(f.kind === 'choose' && f.choice.nic, 'a');
+  // Avoided and alone: it waits the grace window for another answer, then is taken.
+  assert.deepEqual(decide({ probes: [a, silent('c')], nowMs: 1100, timing: T, avoid: ['a'] }), { kind: 'wait', untilMs: 3500 });
+  const g = decide({ probes: [a, silent('c')], nowMs: 3500, timing: T, avoid: ['a'] });
+  assert.equal(g.kind === 'choose' && g.choice.nic, 'a');
+});

@@ -49,6 +49,12 @@ describe('exit paths', { concurrency: true }, () => {
     await startDnsmasq(t, topo, nic, { net: '10.83.1', router: null });
     const r = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
     await waitForLog(r.stderrSoFar, /dhcp4-miss nic=eth1 reason="lease without router option"/, 60_000);
+    // The same unusable answer comes back within ~0.1 s: it is asked again with a growing pause
+    // (1, 2, 4 s...), not at a silent NIC's pace.
+    const before = (r.stderrSoFar().match(/dhcp4-attempt nic=eth1 /g) ?? []).length;
+    await new Promise((res) => setTimeout(res, 6000));
+    const attempts = (r.stderrSoFar().match(/dhcp4-attempt nic=eth1 /g) ?? []).length - before;
+    assert.ok(attempts <= 4, `${attempts} attempts in 6 s after an unusable answer`);
     r.proc.kill('SIGTERM');
     const out = await r.done;
     assert.equal(out.result, undefined);

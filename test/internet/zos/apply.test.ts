@@ -8,7 +8,7 @@ import { createLogger } from '../../../lib/log.ts';
 import { ensureZosBridge } from '../../../internet/zos/bridge.ts';
 import { applyChoice, applyStatic } from '../../../internet/zos/apply.ts';
 import { runIn } from '../../helpers/netns.ts';
-import { addNic, makeTopology, type Topology } from '../../helpers/topology.ts';
+import { addNic, makeTopology, type Topology, startRadvd } from '../../helpers/topology.ts';
 
 const log = createLogger(() => {});
 
@@ -42,9 +42,9 @@ test('v4 lease: address, option-121 routes, default route, MTU, DNS; gateway ans
   assert.equal((await ipJson<{ dst: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default'])).length, 1);
 });
 
-test('RA only: SLAAC address and default route via the link-local router; RDNSS', async (t) => {
+test('RA only: SLAAC address, the kernel\'s default route via the link-local router (not ours); RDNSS', async (t) => {
   const { topo, mac, peer } = await zosOn(t);
-  await ip({ name: topo.sw }, ['link', 'set', peer, 'up']);
+  await startRadvd(t, topo, { name: 'eth1', peer, mac }, { prefix: 'fd61:2::/64' });
   await ip({ name: topo.sw }, ['-6', 'addr', 'add', 'fd61:2::1/64', 'dev', peer, 'nodad']);
   const ll = (await ipJson<{ addr_info: { local: string; scope: string }[] }>({ name: topo.sw }, ['-6', 'addr', 'show', 'dev', peer]))[0]!
     .addr_info.find((a) => a.scope === 'link')!.local;
@@ -54,9 +54,9 @@ test('RA only: SLAAC address and default route via the link-local router; RDNSS'
     v6: { address: 'fd61:2::5', prefix: 64, router: ll, dns: ['fd61:2::53'], validLft: 86400, preferredLft: 14400 },
   });
   assert.equal(applied.mode, 'ra');
-  const def = await ipJson<{ gateway?: string; dev: string }>({ name: topo.node }, ['-6', 'route', 'show', 'default']);
-  assert.equal(def[0]?.gateway, ll);
-  assert.equal(def[0]?.dev, 'zos');
+  assert.deepEqual(applied.gateways, [ll]);
+  const def = await ipJson<{ gateway?: string; dev: string; protocol?: string }>({ name: topo.node }, ['-6', 'route', 'show', 'default']);
+  assert.deepEqual(def.map((d) => [d.gateway, d.dev, d.protocol]), [[ll, 'zos', 'ra']]);
   assert.match(await readFile(resolv, 'utf8'), /nameserver fd61:2::53/);
   await runIn(topo.node, 'busybox', ['ping6', '-c1', '-W3', 'fd61:2::1']);
 });
@@ -66,7 +66,7 @@ test('static ip=: address and gateway on zos, resolv.conf untouched without dns'
   await ip({ name: topo.sw }, ['addr', 'add', '10.61.3.1/24', 'dev', peer]);
   const resolv = join(topo.dir, 'resolv.conf');
   const applied = await applyStatic({ ns: { name: topo.node }, nic: 'eth1', resolvConf: resolv, log },
-    { address: '10.61.3.7', prefix: 24, gateway: '10.61.3.1', device: 'eth1', dns: [] });
+    { family: 4, address: '10.61.3.7', prefix: 24, gateway: '10.61.3.1', device: 'eth1', dns: [] });
   assert.deepEqual(applied.gateways, ['10.61.3.1']);
   await assert.rejects(readFile(resolv, 'utf8'), { code: 'ENOENT' });
   await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.61.3.1']);
@@ -87,8 +87,18 @@ test('dual stack: v4 lease and RA both applied; the lease owns MTU and DNS', asy
   assert.equal(applied.leasedIp, '10.61.4.150');
   assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.mtu, 1400);
   assert.equal(await readFile(resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.61.4.53\n');
-  const d6 = await ipJson<{ gateway?: string; dev: string }>({ name: topo.node }, ['-6', 'route', 'show', 'default']);
-  assert.equal(d6[0]?.gateway, 'fe80::1');
+  // The v6 default route is left to the kernel's RA handling (no router here: none), never made static.
+  assert.deepEqual(await ipJson({ name: topo.node }, ['-6', 'route', 'show', 'default']), []);
+});
+
+test('RA only, no router advertisement reaches zos: ERA6ROUTE after the bound, no static route left', async (t) => {
+  const { topo, mac } = await zosOn(t);
+  const t0 = Date.now();
+  await assert.rejects(applyChoice({ ns: { name: topo.node }, nic: 'eth1', resolvConf: join(topo.dir, 'resolv.conf'), log, raRouteWaitMs: 1500 }, {
+    nic: 'eth1', mac, mtu: 1500, reason: 'test', v6: { address: 'fd61:6::5', prefix: 64, router: 'fe80::1', dns: [] },
+  }), { code: 'ERA6ROUTE' });
+  assert.ok(Date.now() - t0 >= 1500);
+  assert.deepEqual(await ipJson({ name: topo.node }, ['-6', 'route', 'show', 'default']), []);
 });
 
 test('odd lease values (an MTU the NIC refuses, an off-subnet option-121 gateway) do not keep the node offline', async (t) => {

@@ -1,23 +1,13 @@
-// `make demo`: a small namespace network (one NIC with a DHCP server among a silent and an
+// `make demo-netns`: a small namespace network (one NIC with a DHCP server among a silent and an
 // unplugged one, all veth, random namespace names), dist/internet.js run in it with its log
 // streamed, then `internet status` and zos's addresses and routes. Everything is torn down at
 // the end, on error and on Ctrl-C. Never touches the machine's own namespace.
 import { run } from '../../lib/exec.ts';
 import { AGENT, agentEnv, startAgent } from '../helpers/agent-run.ts';
 import { addNic, makeTopology, sh, startDnsmasq } from '../helpers/topology.ts';
+import { cleanups } from './cleanups.ts';
 
-const cleanups: (() => unknown)[] = [];
-const ctx = { after: (fn: () => unknown) => { cleanups.push(fn); } };
-let tornDown = false;
-
-async function teardown(): Promise<void> {
-  if (tornDown) return;
-  tornDown = true;
-  for (const fn of cleanups.reverse()) {
-    try { await fn(); } catch (err) { console.error(`demo: cleanup failed: ${String(err)}`); }
-  }
-  console.log('demo: namespaces and servers removed');
-}
+const { ctx, teardown } = cleanups('demo: namespaces and servers removed');
 
 const say = (s: string) => console.log(`\n=== ${s}`);
 
