@@ -6,7 +6,7 @@
 // two in step.
 
 /** Which part of the system an error comes from; one class per family below. */
-export type ErrorFamily = 'general' | 'validation' | 'command' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent';
+export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent';
 
 interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
 
@@ -28,6 +28,11 @@ const SPECS = {
   ENOTOWNED: { family: 'command', retryable: false },
   EBUSY: { family: 'command', retryable: false },
   ECONTENDED: { family: 'command', retryable: true },
+  // nic (ovs-plugin `nic.*`)
+  EUNSUPPORTED: { family: 'nic', retryable: false },
+  EEXHAUSTED: { family: 'nic', retryable: true },
+  ELOCKED: { family: 'nic', retryable: true },
+  ESTATE: { family: 'nic', retryable: false },
   // transport (the daemon's socket and its typed client)
   EPARSE: { family: 'transport', retryable: false },
   EREQUEST: { family: 'transport', retryable: false },
@@ -182,6 +187,21 @@ export const busy = (message: string, details: Details = {}): CommandError => ne
 /** ECONTENDED: other writers kept changing what the command reads, `attempts` times. */
 export const contended = (attempts: number, cause: unknown): CommandError =>
   new CommandError('ECONTENDED', `gave up after ${attempts} attempts: other writers kept changing what this command reads`, { attempts }, cause);
+
+// ---- nic (ovs-plugin `nic.*`; their EEXIST / EBUSY / ENOTFOUND are the command family's) ----
+
+/** A `nic.*` failure of its own kind: what this build cannot do, the NAT pool, the state file and its lock. */
+export class NicError extends AppError {
+  constructor(code: CodeOf<'nic'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+/** EUNSUPPORTED: a kind, target or option this build does not provide (`zerotier`: in no registry here); names the field. */
+export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
+/** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
+export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+/** ELOCKED: the state file's lock was not granted in time (another process holds it). */
+export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
+/** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
+export const badState = (message: string, details: Details = {}): NicError => new NicError('ESTATE', message, details);
 
 // ---- transport (the daemon's socket and its typed client) ----------------------------------
 

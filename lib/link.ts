@@ -63,6 +63,8 @@ export interface VethSpec {
   peer: string;
   peerNs: NetnsRef;
   mtu?: number;
+  /** Also set `name` up (same `ip` process). */
+  up?: boolean;
   undo?: UndoStack;
 }
 
@@ -72,6 +74,11 @@ export interface VethSpec {
  */
 export async function setupVeth(v: VethSpec): Promise<void> {
   const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
-  await ip(v.ref, ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, 'netns', netnsTarget(v.peerNs)]);
-  v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+  const add = ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, 'netns', netnsTarget(v.peerNs)];
+  // With `up`, one `ip -batch` sets the local end up too (a fork saved per pair); the undo is
+  // registered first, as `ip -batch` may stop after the first line.
+  if (v.up) v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+  if (v.up) await ip(v.ref, ['-batch', '-'], { input: `${add.join(' ')}\nlink set dev ${v.name} up\n` });
+  else await ip(v.ref, add);
+  if (!v.up) v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
 }

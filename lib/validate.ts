@@ -62,6 +62,16 @@ export function ipAddress(field: string, v: unknown, family?: 4 | 6): string {
   return v as string;
 }
 
+/** `address/prefix` with the prefix in range for the family (nic config, the NAT pool). */
+export function cidr(field: string, v: unknown): { address: string; prefix: number; family: 4 | 6 } {
+  if (typeof v !== 'string') throw new ValidationError(field, `must be a string like 10.0.0.2/24, got ${typeName(v)}`);
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+  const family = m && isIPv4(m[1]!) ? 4 : m && isIPv6(m[1]!) ? 6 : 0;
+  const prefix = m ? Number(m[2]) : NaN;
+  if (!family || prefix > (family === 4 ? 32 : 128)) throw new ValidationError(field, `${JSON.stringify(v)} is not an address/prefix`);
+  return { address: m![1]!, prefix, family: family as 4 | 6 };
+}
+
 /** Prefix length of a dotted IPv4 netmask (255.255.255.0 -> 24); undefined unless contiguous. */
 export function prefixOfNetmask(v: string): number | undefined {
   if (!isIPv4(v)) return undefined;

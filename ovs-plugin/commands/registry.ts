@@ -1,7 +1,8 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
-// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`.
+// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
+import { nicAttach, nicCheck, nicDetach, nicGc, nicList } from './nic.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
@@ -24,11 +25,16 @@ export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Rec
   'ovs.vxlan-del': vxlanDel,
   'ovs.vtep-ensure': vtepEnsure,
   'ovs.vtep-del': vtepDel,
+  'nic.attach': nicAttach,
+  'nic.detach': nicDetach,
+  'nic.list': nicList,
+  'nic.check': nicCheck,
+  'nic.gc': nicGc,
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
 export function lookup(name: string): { name: string; command: Command } {
-  const full = name.startsWith('ovs.') ? name : `ovs.${name}`;
+  const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
   const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
   if (!command) throw unknownCommand(name);
   return { name: full, command };
@@ -38,6 +44,7 @@ export function lookup(name: string): { name: string; command: Command } {
 export async function execute(engine: Engine, name: string, raw: unknown): Promise<unknown> {
   const { command } = lookup(name);
   const args = command.validate(raw);
+  if (command.local) return command.local(args);
   if (command.run) {
     const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p) };
     return command.run(args, ctx);

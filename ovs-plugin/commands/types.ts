@@ -45,6 +45,8 @@ export interface Command<A = unknown, R = unknown> {
   plan?(args: A, env: Env): Planner<R>;
   /** Commands with kernel steps (vxlan, vtep) run here instead, using ctx.commit for OVSDB. */
   run?(args: A, ctx: Ctx): Promise<R>;
+  /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
+  local?(args: A): Promise<R>;
 }
 
 /** True when the operations change something (anything beyond wait/comment). */

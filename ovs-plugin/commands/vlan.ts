@@ -9,12 +9,13 @@ import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Command, Plan } from './types.ts';
+import type { Command, Env, Plan, Planner } from './types.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
 export { vlanNames };
 
-interface VlanArgs { master?: string; vlan: number; name?: string }
+/** Arguments of vlan-ensure / vlan-del. */
+export interface VlanArgs { master?: string; vlan: number; name?: string }
 
 const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
   const o = argsOf(raw, args);
@@ -65,11 +66,12 @@ const VLAN_ENSURE: Usage = {
   example: { master: 'backplane', vlan: 100 },
 };
 
-/** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
-export const vlanEnsure: Command<VlanArgs, string> = {
-  usage: VLAN_ENSURE,
-  validate: validateVlan(VLAN_ENSURE.args),
-  plan: (a, env) => (view, p): Plan<string> => {
+/**
+ * The planner of ovs.vlan-ensure: the VLAN bridge of `vlan` on `master` (made, completed or
+ * confirmed in one transaction) -> its name. nic kinds call this, not the command.
+ */
+export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
+  return (view, p): Plan<string> => {
     const n = vlanNames(a.vlan);
     const master = a.master!;
     const want = a.name ?? n.bridge;
@@ -125,7 +127,14 @@ export const vlanEnsure: Command<VlanArgs, string> = {
         ...insertBridge(`${p}vb`, name, root._uuid, env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
     }
     return { ops, result: name, claims, reads };
-  },
+  };
+}
+
+/** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
+export const vlanEnsure: Command<VlanArgs, string> = {
+  usage: VLAN_ENSURE,
+  validate: validateVlan(VLAN_ENSURE.args),
+  plan: planVlanEnsure,
 };
 
 /** What --help says about vlan-del. */

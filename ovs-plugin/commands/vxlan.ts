@@ -11,11 +11,12 @@ import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Command, Plan, Planner } from './types.ts';
+import type { Command, Ctx, Plan, Planner } from './types.ts';
 import { isBare } from './vlan.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
-interface VxlanArgs { master?: string; vxlan: number; name?: string; remotes?: string[] }
+/** Arguments of vxlan-ensure / vxlan-del. */
+export interface VxlanArgs { master?: string; vxlan: number; name?: string; remotes?: string[] }
 
 /** Throws ECONFLICT unless `port` is the one plain (system) interface `vtep<vni>`. */
 function checkVtepPort(view: View, port: Seen<'Port'>, vni: number): void {
@@ -81,7 +82,15 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
     const vxlan = vni('vxlan', o.vxlan);
     return { master: refName('master', o.master), vxlan, name: optCallerName('name', o.name), remotes: ipList('remotes', o.remotes) };
   },
-  run: (a, ctx) => withVniLock(a.vxlan, async () => {
+  run: (a, ctx) => ensureVxlan(a, ctx),
+};
+
+/**
+ * What ovs.vxlan-ensure does, for it and for the vxlan nic kind: the kernel device, then the
+ * plug plan in one transaction (a device this call made is deleted if that fails) -> bridge name.
+ */
+export function ensureVxlan(a: VxlanArgs, ctx: Pick<Ctx, 'client' | 'env' | 'commit'>): Promise<string> {
+  return withVniLock(a.vxlan, async () => {
     const planner = plugPlan(a, ctx.env.datapathType);
     planner(new View(ctx.client.cache), 'pre_'); // conflicts fail before any kernel change
     const { name, created } = await ensureVtep({ vni: a.vxlan, master: a.master!, remotes: a.remotes });
@@ -91,8 +100,14 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
       if (created) await deleteLinkIfExists(SELF, name);
       throw err;
     }
-  }),
-};
+  });
+}
+
+/** The bridge `vtep<vni>` is plugged into now, or undefined (read-only, for planners and nic kinds). */
+export function vxlanBridgeOf(view: View, vni: number): string | undefined {
+  const port = view.byName('Port', vtepName(vni));
+  return port ? view.bridgeOfPort(port._uuid)?.name : undefined;
+}
 
 /** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge (or our port from an adopted one), then the kernel device; gone is success. */
 export const vxlanDel: Command<VxlanArgs, null> = {

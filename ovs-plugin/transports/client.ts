@@ -4,6 +4,9 @@
 // again after the daemon closed an idle connection.
 import { createConnection, type Socket } from 'node:net';
 import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
+import type { CheckResult, ListedNic } from '../nics/check.ts';
+import type { GcReport } from '../nics/detach.ts';
+import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
 import type * as W from '../commands/wire.ts';
 
@@ -78,6 +81,16 @@ export class OvsPluginClient {
   vtepEnsure = (a: W.VtepEnsureArgs) => this.call<string>('ovs.vtep-ensure', a);
   /** ovs.vtep-del -> null. */
   vtepDel = (a: W.VtepDelArgs) => this.call<null>('ovs.vtep-del', a);
+  /** nic.attach -> the attached nic (docs/nics.md); `nicAttach<GuestResult>` for a kvm target. */
+  nicAttach = <R extends AttachResult | GuestResult = AttachResult>(a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<R>('nic.attach', a);
+  /** nic.detach -> null. */
+  nicDetach = (a: { target: TargetSpec; name: string }) => this.call<null>('nic.detach', a);
+  /** nic.list -> one element per attachment. */
+  nicList = (a: { target?: TargetSpec } = {}) => this.call<ListedNic[]>('nic.list', a);
+  /** nic.check -> the differences (repaired ones with `repair`). */
+  nicCheck = (a: { target: TargetSpec; name: string; repair?: boolean }) => this.call<CheckResult>('nic.check', a);
+  /** nic.gc -> what it finished, undid, removed, returned. */
+  nicGc = () => this.call<GcReport>('nic.gc', {});
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {

@@ -19,7 +19,11 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
     if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
-    command.validate(raw);
+    const args = command.validate(raw);
+    if (command.local) {
+      out(frame(await command.local(args)));
+      return 0;
+    }
     const { db, env, applyTimeoutMs } = readEnv();
     const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {

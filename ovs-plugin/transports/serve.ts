@@ -3,7 +3,7 @@
 // 0600. Every request is answered on its own (a failure never affects another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
-// (limits.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
+// (limits.ts). nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
 import { shuttingDown, tooManyConnections, ValidationError } from '../../lib/errors.ts';
@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../lib/log.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute } from '../commands/registry.ts';
+import { startNicGc } from '../nics/gc-timer.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
 import { readEnv } from './env.ts';
 import { Gate } from './gate.ts';
@@ -58,10 +59,12 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { client, engine } = first;
+  const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p) }, log);
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, engine, limits, log);
   log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.env.datapathType, ...limitFields(limits) });
   await signalled; // at once if the signal came while binding
+  stopGc();
   await shutDown(daemon, client, engine, log);
   unguard();
   return 0;

@@ -22,13 +22,13 @@ async function measureRow(scenario: string, n: number, clients: number, fn: (i: 
 }
 
 /** A serial queue: v1's plugin.toml had queue=true, so core0 ran ovs.* commands one at a time. */
-function queued(): <T>(fn: () => Promise<T>) => Promise<T> {
+export function queued(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return (fn) => { const p = tail.then(fn); tail = p.catch(() => undefined); return p; };
 }
 
 /** The v1 vlan-ensure as forks of ovs-vsctl (netdev datapath added to add-br, as this machine needs). */
-async function v1VlanEnsure(vsctl: (a: string[]) => Promise<{ exitCode: number }>, master: string, tag: number): Promise<string> {
+export async function v1VlanEnsure(vsctl: (a: string[]) => Promise<{ exitCode: number }>, master: string, tag: number): Promise<string> {
   const name = `vlbr${tag}`;
   const patch = `vlbr${tag}p`;
   const peer = `vlbr${tag}in`;

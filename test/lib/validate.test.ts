@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../lib/errors.ts';
-import { isMac, mac, netmaskToPrefix, prefixOfNetmask, vlanId, vlanTag, vlanText } from '../../lib/validate.ts';
+import { cidr, isMac, mac, netmaskToPrefix, prefixOfNetmask, vlanId, vlanTag, vlanText } from '../../lib/validate.ts';
 import { parseKernelCmdline } from '../../internet/cmdline.ts';
 
 const invalid = (field: string) => (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === field;
@@ -30,4 +30,10 @@ test('MAC addresses: six hex pairs, lower-cased', () => {
   assert.equal(mac('m', 'AA:bb:CC:00:11:22'), 'aa:bb:cc:00:11:22');
   assert.equal(isMac('aa:bb:cc:00:11'), false);
   assert.throws(() => mac('m', 'aa-bb-cc-00-11-22'), invalid('m'));
+});
+
+test('cidr: address/prefix with the prefix in range for the family', () => {
+  assert.deepEqual(cidr('c', '10.0.0.2/24'), { address: '10.0.0.2', prefix: 24, family: 4 });
+  assert.deepEqual(cidr('c', 'fd00::2/64'), { address: 'fd00::2', prefix: 64, family: 6 });
+  for (const bad of ['10.0.0.2', '10.0.0.2/33', 'fd00::2/129', '10.0.0.300/24', 24]) assert.throws(() => cidr('c', bad), invalid('c'));
 });

@@ -1,0 +1,116 @@
+// nic.attach: validate, record the intent (with everything undo needs) before the first change,
+// run the kind's steps with their undos, then mark the record attached. A repeated identical
+// attach returns the recorded result; a failure undoes every step and drops the intent; a crash
+// leaves an `attaching` record whose dead owner tells gc to undo it.
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { ValidationError } from '../../lib/errors.ts';
+import { listLinks } from '../../lib/ip.ts';
+import { SELF, type NetnsRef } from '../../lib/netns.ts';
+import { withUndo } from '../../lib/undo.ts';
+import type { Ctx } from '../commands/types.ts';
+import { dhcpFiles } from './dhcp.ts';
+import { nicBusy, nicExists, unsupported } from './errors.ts';
+import { failpoint } from './failpoint.ts';
+import { dnsToAdd, linkAddresses } from './inside.ts';
+import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
+import { busy, working } from './owners.ts';
+import { procStart, self } from './proc.ts';
+import { dropRecord, putRecord, statePath, updateState } from './state.ts';
+import { guestResult } from './tap.ts';
+import { requireTarget, targetKey, targetRef } from './target.ts';
+import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
+
+/** A random locally administered unicast MAC (recorded before the link exists, so detach can recognise it). */
+export function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The records of the namespace `ns` of target `t`. */
+export const recordsOf = (s: NicState, t: TargetSpec, ns?: NsIdentity): NicRecord[] =>
+  s.nics.filter((r) => targetKey(r.target) === targetKey(t) && (!ns || (r.ns.dev === ns.dev && r.ns.ino === ns.ino)));
+
+/** The lowest `eth<n>` that is neither a link in the target nor a recorded name. */
+function freeEth(links: Set<string>): string {
+  for (let n = 0; ; n++) if (!links.has(`eth${n}`)) return `eth${n}`;
+}
+
+/** Where a request goes: the kind module, the namespace (none for a guest), its identity, the QEMU process. */
+interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: ProcId }
+
+async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolved> {
+  if ('kvm' in a.target) {
+    const kind = GUEST_KINDS[a.nic.type];
+    if (!kind) {
+      if (a.nic.type === 'default') throw unsupported('nic.type', 'default nics for kvm guests are not provided by this build yet');
+      throw new ValidationError('nic.type', `a kvm guest takes bridge, vlan or vxlan nics, not ${a.nic.type}`);
+    }
+    if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
+    let vm: ProcId | undefined;
+    if (a.target.pid !== undefined) {
+      const start = procStart(a.target.pid);
+      if (start === undefined) throw new ValidationError('target.pid', `no process ${a.target.pid}`);
+      vm = { pid: a.target.pid, start };
+    }
+    return { kind, ns: { dev: 0, ino: 0 }, ...(vm ? { vm } : {}) };
+  }
+  const kind = KIND_MODULES[a.nic.type];
+  if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
+  return { kind, target: targetRef(a.target), ns: await requireTarget(a.target) };
+}
+
+/** nic.attach {target, nic} -> the result (also when it was attached already, identically). */
+export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
+  const { kind, target, ns, vm } = await resolve(a);
+  const ctx = { ovs, target };
+  const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
+    const mine = recordsOf(s, a.target, ns);
+    const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
+    if (same?.phase === 'attached' && same.result) return { repeat: same.result };
+    if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
+    const hex = randomBytes(5).toString('hex');
+    // A guest's nic is its tap on the host; a container's lives in the target under its name.
+    const links = new Set([...(await listLinks(target ?? SELF)).map((l) => l.ifname), ...(target ? mine.map((r) => r.name) : [])]);
+    const name = a.nic.name ?? (target ? freeEth(links) : `kt${hex}`);
+    if (links.has(name)) throw nicExists('nic.name', `${name} exists in the ${target ? 'target' : 'host'}`, { name });
+    const rec: NicRecord = {
+      key: `${targetKey(a.target)}@${ns.ino}/${name}`, target: a.target, ns, name, nic: a.nic, phase: 'attaching', owner: self(),
+      host: target ? `nh${hex}` : name, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
+      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
+    };
+    await kind.prepare(ctx, rec, s.nics);
+    rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
+    putRecord(s, rec);
+    return { rec };
+  });
+  if (plan.repeat) return plan.repeat;
+  const rec = plan.rec!;
+  return working(rec.key, async () => {
+    try {
+      await withUndo(undefined, async (undo) => {
+        failpoint('attach:recorded');
+        await kind.attach(ctx, rec, undo);
+        failpoint('attach:done');
+      });
+    } catch (err) {
+      await updateState(path, (s) => dropRecord(s, rec.key));
+      throw err;
+    }
+    rec.result = target ? await containerResult(target, rec) : guestResult(rec);
+    rec.phase = 'attached';
+    await updateState(path, (s) => putRecord(s, rec));
+    return rec.result;
+  });
+}
+
+/** nic.attach's answer for a container, read back from the target. */
+async function containerResult(target: NetnsRef, rec: NicRecord): Promise<AttachResult> {
+  const l = await linkAddresses(target, rec.name);
+  return {
+    name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
+    ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    addresses: l?.addresses ?? [],
+  };
+}

@@ -1,0 +1,69 @@
+// nic.detach and nic.gc. Detach marks the record `detaching` (owner: us), runs the kind's
+// detach (idempotent, from any partial state), then drops the record: killed at any point, the
+// record says what is left to finish. gc does the same for every record whose owner died
+// mid-phase (an attach is undone, a detach finished) and for every attached nic whose target
+// has died (host veth, OVS port, DHCP client removed now, passthrough NIC returned).
+import type { Ctx } from '../commands/types.ts';
+import { nicBusy } from './errors.ts';
+import { failpoint } from './failpoint.ts';
+import { kindOf } from './kinds/index.ts';
+import { busy, working } from './owners.ts';
+import { self } from './proc.ts';
+import { dropRecord, statePath, updateState } from './state.ts';
+import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
+import type { NicRecord, TargetSpec } from './types.ts';
+
+/** What gc did, by record key. */
+export interface GcReport { finished: string[]; undone: string[]; removed: string[]; returned: string[] }
+
+/** Runs the kind's detach for a record we own now, then drops it. */
+async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<{ returned?: boolean }> {
+  return working(rec.key, async () => {
+    const kind = kindOf(rec);
+    const r = kind ? await kind.detach({ ovs, target: await liveTarget(rec) }, rec) : {};
+    failpoint('detach:done');
+    await updateState(path, (s) => dropRecord(s, rec.key));
+    return r;
+  });
+}
+
+/** nic.detach {target, name} -> null; a nic that is not there is success. */
+export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string }, path = statePath()): Promise<null> {
+  const now = 'kvm' in a.target ? undefined : await nsIdentity(a.target);
+  const rec = await updateState(path, (s) => {
+    const all = s.nics.filter((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name);
+    const r = all.find((x) => now && x.ns.dev === now.dev && x.ns.ino === now.ino) ?? all[0];
+    if (!r) return undefined;
+    if (busy(r) && r.phase !== 'attached') throw nicBusy('name', `${a.name} is being ${r.phase === 'attaching' ? 'attached' : 'detached'}`);
+    r.phase = 'detaching';
+    r.owner = self();
+    return { ...r };
+  });
+  if (!rec) return null;
+  failpoint('detach:recorded');
+  await carryOut(ovs, rec, path);
+  return null;
+}
+
+/** nic.gc {} -> what it finished, undid, removed and returned. */
+export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
+  const report: GcReport = { finished: [], undone: [], removed: [], returned: [] };
+  const todo = await updateState(path, async (s) => {
+    const out: { rec: NicRecord; why: keyof GcReport }[] = [];
+    for (const r of s.nics) {
+      if (r.phase !== 'attached' && busy(r)) continue;
+      const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await targetAlive(r)) ? 'removed' : undefined;
+      if (!why) continue;
+      r.phase = 'detaching';
+      r.owner = self();
+      out.push({ rec: { ...r }, why });
+    }
+    return out;
+  });
+  for (const { rec, why } of todo) {
+    const r = await carryOut(ovs, rec, path);
+    report[why].push(rec.key);
+    if (r.returned) report.returned.push(rec.key);
+  }
+  return report;
+}

@@ -1,0 +1,61 @@
+// `config.dhcp`: a renewing busybox udhcpc inside the target (not v1's one-shot `udhcpc -q`),
+// started detached so it outlives an exec call, with its pid file named in the record before it
+// starts: detach and gc stop it by that file (checking the process is that udhcpc), whatever
+// crashed in between. Its hook script is dhcp-zos's (internet/handoff): it replaces address,
+// routes and DNS in place; DNS goes to <root>/etc/resolv.conf, or to a file beside the state.
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { dhcpZosScript, writeDhcpZosScript } from '../../internet/handoff/dhcp-zos-script.ts';
+import { ipPath } from '../../internet/tools.ts';
+import { commandIn, type NetnsRef } from '../../lib/netns.ts';
+import type { UndoStack } from '../../lib/undo.ts';
+import { addressesOf } from './inside.ts';
+import type { NicRecord } from './types.ts';
+
+/** Paths of one nic's client, beside the state file: pid file, hook script, resolv.conf without a root. */
+export function dhcpFiles(statePath: string, hex: string): { pidfile: string; script: string; resolv: string } {
+  const dir = dirname(statePath);
+  return { pidfile: join(dir, `dhcp-${hex}.pid`), script: join(dir, 'udhcpc-nic.sh'), resolv: join(dir, `dhcp-${hex}.resolv`) };
+}
+
+/** The client's pid if its pid file names a live udhcpc that was given that pid file. */
+async function clientPid(pidfile: string): Promise<number | undefined> {
+  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid < 2) return undefined;
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmd.includes('udhcpc') && cmd.split('\0').includes(pidfile) ? pid : undefined;
+}
+
+/** True while the nic's client runs. */
+export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
+
+/** Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after). */
+export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoStack, waitMs = Number(process.env.OVS_PLUGIN_DHCP_WAIT_MS ?? 10_000)): Promise<void> {
+  const f = rec.dhcp!;
+  if (await clientPid(f.pidfile)) return;
+  // iproute2's ip by its path (busybox's would ignore options the script uses).
+  await writeDhcpZosScript(f.script, dhcpZosScript(await ipPath()));
+  const resolv = rec.nic.root ? join(rec.nic.root, 'etc', 'resolv.conf') : f.resolv;
+  // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
+  // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.
+  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3']),
+    { detached: true, stdio: 'ignore', env: { ...process.env, RESOLV_CONF: resolv } });
+  child.unref();
+  undo?.push('stop dhcp client', () => stopDhcp(rec));
+  const end = Date.now() + waitMs;
+  while (Date.now() < end && (await addressesOf(target, rec.name).catch(() => [])).length === 0) await new Promise((r) => setTimeout(r, 200));
+}
+
+/** Stops the nic's client (SIGTERM, then SIGKILL) and removes its files; not running is success. */
+export async function stopDhcp(rec: NicRecord): Promise<void> {
+  if (!rec.dhcp) return;
+  const pid = await clientPid(rec.dhcp.pidfile);
+  if (pid) {
+    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    for (let i = 0; i < 20 && (await clientPid(rec.dhcp.pidfile)) === pid; i++) await new Promise((r) => setTimeout(r, 50));
+    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  await rm(rec.dhcp.pidfile, { force: true });
+  await rm(rec.dhcp.resolv, { force: true });
+}

@@ -1,0 +1,111 @@
+// The nic inside its container: final name, MAC, MTU, up, then `config` (cidr, gateway as the
+// default route with metric 1000 as v1, dns into <root>/etc/resolv.conf). Every command names
+// the target namespace; the link arrives under the record's temporary name and is renamed here.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { getLink, ip, ipJson } from '../../lib/ip.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
+import type { UndoStack } from '../../lib/undo.ts';
+import { dhcpRunning, startDhcp, stopDhcp } from './dhcp.ts';
+import { failpoint } from './failpoint.ts';
+import type { Drift, NicRecord } from './types.ts';
+
+/** Metric of the default route a nic's gateway gets (v1). */
+export const GATEWAY_METRIC = 1000;
+
+const resolvConf = (root: string): string => join(root, 'etc', 'resolv.conf');
+
+/** The `nameserver` lines of `dns` that <root>/etc/resolv.conf lacks now (what attach will add). */
+export async function dnsToAdd(root: string | undefined, dns: string[] | undefined): Promise<string[]> {
+  if (!root || !dns?.length) return [];
+  const have = new Set((await readFile(resolvConf(root), 'utf8').catch(() => '')).split('\n').map((l) => l.trim()));
+  return [...new Set(dns.map((d) => `nameserver ${d}`))].filter((l) => !have.has(l));
+}
+
+/** Undoes the config inside that outlives the link: stops the DHCP client, removes our DNS lines. */
+export async function undoConfig(rec: NicRecord): Promise<void> {
+  await stopDhcp(rec);
+  await removeDns(rec);
+}
+
+/** Removes exactly the lines this nic added from <root>/etc/resolv.conf (a missing file is fine). */
+export async function removeDns(rec: NicRecord): Promise<void> {
+  if (!rec.nic.root || !rec.dnsAdded?.length) return;
+  const path = resolvConf(rec.nic.root);
+  let text: string;
+  try { text = await readFile(path, 'utf8'); } catch { return; }
+  const drop = new Set(rec.dnsAdded);
+  const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
+  if (kept.length !== text.split('\n').length) await writeFileAtomic(path, kept.join('\n'));
+}
+
+/** Addresses (cidr form, global scope) of `name` in `ref` ([] when it is not there). */
+export async function addressesOf(ref: NetnsRef, name: string): Promise<string[]> {
+  return (await linkAddresses(ref, name))?.addresses ?? [];
+}
+
+/**
+ * Renames the arrived link to its final name, sets MAC/MTU, brings it up, applies `config`:
+ * one `ip -batch` in the target (it stops at the first failing line; the undo that renames the
+ * link back is registered first and is harmless if the rename never happened).
+ */
+export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack): Promise<void> {
+  const c = rec.nic.config ?? {};
+  const cidr = c.cidr ?? rec.address;
+  const gw = c.gateway ?? rec.gateway;
+  const lines = [
+    `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
+    `link set dev ${rec.temp} name ${rec.name}`,
+    `link set dev ${rec.name} up`,
+    ...(cidr ? [`addr replace ${cidr} dev ${rec.name}`] : []),
+    ...(gw ? [`route replace default via ${gw} dev ${rec.name} metric ${GATEWAY_METRIC}`] : []),
+  ];
+  undo.push(`rename ${rec.name} back to ${rec.temp}`, () => ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]));
+  await ip(target, ['-batch', '-'], { input: lines.join('\n') + '\n' });
+  failpoint('attach:renamed');
+  if (c.dhcp) {
+    failpoint('attach:dhcp');
+    await startDhcp(target, rec, undo);
+  }
+  if (rec.dnsAdded?.length && rec.nic.root) {
+    failpoint('attach:dns');
+    const path = resolvConf(rec.nic.root);
+    const text = await readFile(path, 'utf8').catch(() => '');
+    undo.push('remove dns lines', () => removeDns(rec));
+    await writeFileAtomic(path, (text && !text.endsWith('\n') ? `${text}\n` : text) + rec.dnsAdded.join('\n') + '\n');
+  }
+}
+
+/** `name` in `ref` with its global addresses (one `ip -j addr show`), or undefined. */
+export async function linkAddresses(ref: NetnsRef, name: string): Promise<{ address?: string; mtu: number; addresses: string[] } | undefined> {
+  type A = { address?: string; mtu: number; addr_info?: { local: string; prefixlen: number; scope: string }[] };
+  const [a] = await ipJson<A>(ref, ['addr', 'show', 'dev', name]).catch(() => [] as A[]);
+  return a && { address: a.address, mtu: a.mtu, addresses: (a.addr_info ?? []).filter((x) => x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`) };
+}
+
+/** Differences inside the target: link there, up, MAC, MTU, address. */
+export async function checkInside(target: NetnsRef | undefined, rec: NicRecord): Promise<Drift[]> {
+  if (!target) return [{ what: 'target', want: 'alive', got: 'gone', repairable: false }];
+  const l = await getLink(target, rec.name);
+  if (!l) return [{ what: 'link', want: rec.name, got: 'missing', repairable: false }];
+  const d: Drift[] = [];
+  if (!l.flags.includes('UP')) d.push({ what: 'up', want: true, got: false, repairable: true });
+  if (l.address !== rec.hwaddr) d.push({ what: 'hwaddr', want: rec.hwaddr, got: l.address, repairable: true });
+  if (rec.mtu && l.mtu !== rec.mtu) d.push({ what: 'mtu', want: rec.mtu, got: l.mtu, repairable: true });
+  const cidr = rec.nic.config?.cidr ?? rec.address;
+  if (cidr && !(await addressesOf(target, rec.name)).includes(cidr)) d.push({ what: 'address', want: cidr, repairable: true });
+  if (rec.dhcp && !(await dhcpRunning(rec))) d.push({ what: 'dhcp', want: 'running', got: 'stopped', repairable: true });
+  return d;
+}
+
+/** Puts back what checkInside found drifted and can be put back. */
+export async function repairInside(target: NetnsRef, rec: NicRecord, drift: Drift[]): Promise<void> {
+  for (const x of drift) {
+    if (x.what === 'up') await ip(target, ['link', 'set', 'dev', rec.name, 'up']);
+    if (x.what === 'hwaddr') await ip(target, ['link', 'set', 'dev', rec.name, 'address', rec.hwaddr]);
+    if (x.what === 'mtu') await ip(target, ['link', 'set', 'dev', rec.name, 'mtu', String(rec.mtu)]);
+    if (x.what === 'address') await ip(target, ['addr', 'replace', String(x.want), 'dev', rec.name]);
+    if (x.what === 'dhcp') await startDhcp(target, rec);
+  }
+}

@@ -1,0 +1,25 @@
+// `vlan`: a veth whose host end is a port of the VLAN bridge of `backplane` for tag `id`, the
+// bridge `ovs.vlan-ensure` makes, through the same planner (made here if missing).
+import { planVlanEnsure } from '../../commands/vlan.ts';
+import { View } from '../../commands/view.ts';
+import { vethKind } from '../veth.ts';
+import { ovsPlug } from './ovs.ts';
+
+/** The master bridge VLAN nics hang off (v1). */
+export const VLAN_MASTER = 'backplane';
+
+/** How a vlan nic's host end (veth or tap) is plugged. */
+export const vlanPlug = ovsPlug({
+  bridgeOf(ctx, rec) {
+    const tag = Number(rec.nic.id);
+    rec.tag = tag;
+    // Conflicts (missing master, tag bound elsewhere) fail here, before any change.
+    return planVlanEnsure({ master: VLAN_MASTER, vlan: tag }, ctx.ovs.env)(new View(ctx.ovs.client.cache), 'pre_').result;
+  },
+  async ensure(ctx, rec) {
+    await ctx.ovs.commit(planVlanEnsure({ master: VLAN_MASTER, vlan: rec.tag! }, ctx.ovs.env));
+  },
+});
+
+/** The vlan kind. */
+export const vlanKind = vethKind(vlanPlug);

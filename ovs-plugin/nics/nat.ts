@@ -1,0 +1,69 @@
+// The NAT bridge of `default` nics: Linux bridge `nat0` on the host with the pool's first
+// address, IPv4 forwarding on, and masquerade of the pool towards every other link (nft table
+// `ip zos_nat`, replaced whole in one nft transaction, so it is never half-written). Shared by
+// every default nic and kept when the last one goes, as v1 kept core0. Addresses come from the
+// pool (OVS_PLUGIN_NAT_POOL, default 172.18.0.0/16 as v1's core0), allocated in the state file.
+import { ValidationError } from '../../lib/errors.ts';
+import { poolExhausted } from './errors.ts';
+import { run } from '../../lib/exec.ts';
+import { getLink, ip } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
+import { setSysctl } from '../../lib/sysctl.ts';
+import { cidr as parseCidr } from '../../lib/validate.ts';
+import type { NicRecord } from './types.ts';
+
+/** The NAT bridge's name. */
+export const NAT_BRIDGE = 'nat0';
+/** nft table holding our masquerade rule. */
+export const NAT_TABLE = 'zos_nat';
+
+/** The pool: network, prefix, and the gateway (its first address, on nat0). */
+export interface Pool { base: number; prefix: number; gateway: string }
+
+const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const toIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+/** The pool from OVS_PLUGIN_NAT_POOL (an IPv4 network /8../30). */
+export function natPool(env: NodeJS.ProcessEnv = process.env): Pool {
+  const text = env.OVS_PLUGIN_NAT_POOL || '172.18.0.0/16';
+  const c = parseCidr('OVS_PLUGIN_NAT_POOL', text);
+  if (c.family !== 4 || c.prefix < 8 || c.prefix > 30) throw new ValidationError('OVS_PLUGIN_NAT_POOL', 'must be an IPv4 network /8 .. /30');
+  const size = 2 ** (32 - c.prefix);
+  const base = toInt(c.address) - (toInt(c.address) % size);
+  return { base, prefix: c.prefix, gateway: toIp(base + 1) };
+}
+
+/** The lowest pool address no record holds, as `a.b.c.d/prefix`; EEXHAUSTED when none is left. */
+export function allocate(pool: Pool, all: readonly NicRecord[]): string {
+  const taken = new Set(all.map((r) => r.address?.split('/')[0]).filter(Boolean));
+  const size = 2 ** (32 - pool.prefix);
+  for (let i = 2; i < size - 1; i++) {
+    const a = toIp(pool.base + i);
+    if (!taken.has(a)) return `${a}/${pool.prefix}`;
+  }
+  throw poolExhausted(`${toIp(pool.base)}/${pool.prefix}`);
+}
+
+/** Refuses (EINVALID nic.type) when a link named nat0 exists and is not a Linux bridge. */
+export async function checkNatBridge(): Promise<void> {
+  const l = await getLink(SELF, NAT_BRIDGE);
+  if (l && l.linkinfo?.info_kind !== 'bridge') throw new ValidationError('nic.type', `${NAT_BRIDGE} exists on the host and is not a bridge`);
+}
+
+/** Makes nat0, its address, forwarding and the masquerade rule; each step idempotent. */
+export async function ensureNat(pool: Pool): Promise<void> {
+  if (!(await getLink(SELF, NAT_BRIDGE))) {
+    await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'type', 'bridge']).catch(async (err) => { if (!(await getLink(SELF, NAT_BRIDGE))) throw err; });
+  }
+  await checkNatBridge();
+  await ip(SELF, ['addr', 'replace', `${pool.gateway}/${pool.prefix}`, 'dev', NAT_BRIDGE]);
+  await ip(SELF, ['link', 'set', 'dev', NAT_BRIDGE, 'up']);
+  await setSysctl(SELF, 'net/ipv4/ip_forward', 1);
+  const net = `${toIp(pool.base)}/${pool.prefix}`;
+  await run('nft', ['-f', '-'], { timeoutMs: 10_000, input: [
+    `table ip ${NAT_TABLE}`, `flush table ip ${NAT_TABLE}`,
+    `table ip ${NAT_TABLE} {`,
+    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${net} oifname != "${NAT_BRIDGE}" masquerade; }`,
+    '}', '',
+  ].join('\n') });
+}

@@ -1,0 +1,58 @@
+// The OVS port of a veth (or tap) nic: one transaction through the engine, like every `ovs.*`
+// command. The Port and Interface carry our owner tag and `zos-nic=<record key>`, so gc and
+// detach remove only ports of ours, of that nic.
+import { ovsMap } from '../ovsdb/notation.ts';
+import { conflict, notFound, notOwned } from '../commands/errors.ts';
+import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../commands/ops.ts';
+import type { Plan, Planner } from '../commands/types.ts';
+import { isOwned, type Seen, View } from '../commands/view.ts';
+
+/** external_ids key naming the nic record a port belongs to. */
+export const NIC_KEY = 'zos-nic';
+
+/** True when the port row is ours and belongs to nic `key`. */
+export const isNicPort = (row: Seen<'Port'>, key: string): boolean => isOwned(row) && row.external_ids.get(NIC_KEY) === key;
+
+/** Adds port `port` (tag `tag`, 0 = none) to `bridge` for nic `key`; the same port there already is success. */
+export function plugPlan(bridge: string, port: string, key: string, tag = 0): Planner<null> {
+  return (view: View, p: string): Plan<null> => {
+    const claims = [`Port:${port}`];
+    const reads = [`Bridge:${bridge}`];
+    const br = view.byName('Bridge', bridge);
+    if (!br) throw notFound(`bridge ${bridge} does not exist`, { bridge });
+    const row = view.byName('Port', port);
+    if (row) {
+      const on = view.bridgeOfPort(row._uuid);
+      if (!isNicPort(row, key) || !on || on._uuid !== br._uuid || (row.tag ?? 0) !== tag) {
+        throw conflict(`port ${port} exists and is not this nic's port on ${bridge}`, { port });
+      }
+      return { ops: [waitHasPort(br._uuid, bridge, row._uuid)], result: null, claims, reads };
+    }
+    const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
+    const ins = insertPort(p, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...(tag ? { tag } : {}) } });
+    return { ops: [waitNamed('Bridge', br._uuid, bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])], result: null, claims, reads };
+  };
+}
+
+/** Removes port `port` if it is nic `key`'s; gone is success; a port of someone else is ENOTOWNED. */
+export function unplugPlan(port: string, key: string): Planner<boolean> {
+  return (view: View): Plan<boolean> => {
+    const claims = [`Port:${port}`];
+    const row = view.byName('Port', port);
+    if (!row) return { ops: [waitAbsent('Port', port)], result: false, claims };
+    if (!isNicPort(row, key)) throw notOwned(`port ${port} is not the port of nic ${key}`, { port });
+    const on = view.bridgeOfPort(row._uuid);
+    if (!on) return { ops: [waitNamed('Port', row._uuid, port)], result: false, claims };
+    return { ops: [waitHasPort(on._uuid, on.name, row._uuid), delRefs('Bridge', on._uuid, 'ports', [row._uuid])], result: true, claims, reads: [`Bridge:${on.name}`] };
+  };
+}
+
+/** Where port `port` is now: its bridge and tag, or undefined. */
+export function portPlace(view: View, port: string): { bridge: string; tag: number } | undefined {
+  const row = view.byName('Port', port);
+  const on = row ? view.bridgeOfPort(row._uuid) : undefined;
+  return row && on ? { bridge: on.name, tag: row.tag ?? 0 } : undefined;
+}
+
+/** datapath_type of bridge `name` ('' when missing). */
+export const datapathOf = (view: View, name: string): string => view.byName('Bridge', name)?.datapath_type ?? '';

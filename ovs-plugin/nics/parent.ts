@@ -1,0 +1,33 @@
+// Which host links macvlan and passthrough may take: a physical NIC (a veth stands in for one
+// in tests), not a bridge (v1 #679: passing a bridge made it vanish from the host), not a link
+// Open vSwitch owns (under the userspace datapath an OVS internal port is a tap), not a bond,
+// vlan, macvlan, vxlan or tun link, not a port of a bridge (so never the NIC carrying `zos`),
+// and not a link an attachment already uses.
+import { ValidationError } from '../../lib/errors.ts';
+import { getLink, type IpLink } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
+import { nicBusy } from './errors.ts';
+import type { KindCtx, NicRecord } from './types.ts';
+
+/** The bridge the node's own address lives on (internet's `zos`). */
+export const ZOS_BRIDGE = 'zos';
+
+/** A link as `ip -j link` shows it, with the permanent MAC it prints when it differs. */
+export type HostLink = IpLink & { permaddr?: string };
+
+/** The host link `id` if macvlan/passthrough may use it; EINVALID / EBUSY naming nic.id otherwise. */
+export async function allowedParent(ctx: KindCtx, id: string, all: readonly NicRecord[]): Promise<HostLink> {
+  if (all.some((r) => r.host === id || (r.nic.type === 'passthrough' && r.saved?.name === id))) {
+    throw nicBusy('nic.id', `${id} is already attached`, { link: id });
+  }
+  const l = await getLink(SELF, id) as HostLink | undefined;
+  if (!l) throw new ValidationError('nic.id', `no link ${id} on the host`);
+  const ovsOwned = [...(ctx.ovs.client.cache.get('Interface')?.values() ?? [])].some((r) => r.name === id);
+  if (ovsOwned || l.linkinfo?.info_slave_kind === 'openvswitch') throw new ValidationError('nic.id', `${id} is owned by Open vSwitch`);
+  const kind = l.linkinfo?.info_kind;
+  if (kind && kind !== 'veth') throw new ValidationError('nic.id', `${id} is a ${kind} link, not a physical NIC`);
+  if (l.link_type && l.link_type !== 'ether') throw new ValidationError('nic.id', `${id} is not an Ethernet link (${l.link_type})`);
+  if (l.master === ZOS_BRIDGE) throw nicBusy('nic.id', `${id} carries ${ZOS_BRIDGE}, the node's own network`, { link: id });
+  if (l.master) throw nicBusy('nic.id', `${id} is a port of ${l.master}`, { link: id });
+  return l;
+}

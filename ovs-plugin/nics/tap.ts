@@ -1,0 +1,79 @@
+// Guest (KVM) nics: a tap device on the host, made before QEMU opens it, plugged into the
+// kind's bridge exactly as a veth's host end is (VethPlug), plus the libvirt `<interface>` and
+// QEMU arguments that use it. No config inside: the guest configures itself.
+import { getLink, ip } from '../../lib/ip.ts';
+import { deleteLinkIfExists } from '../../lib/link.ts';
+import { SELF } from '../../lib/netns.ts';
+import { failpoint } from './failpoint.ts';
+import { txOff, type VethPlug } from './veth.ts';
+import type { Drift, GuestResult, NicKind, NicRecord } from './types.ts';
+
+/** A NicKind for guests: tap `rec.host` plugged by `p`. */
+export function tapKind(p: VethPlug): NicKind {
+  return {
+    prepare: p.prepare,
+    async attach(ctx, rec, undo) {
+      await p.ensure?.(ctx, rec, undo);
+      failpoint('attach:bridge');
+      await ip(SELF, ['tuntap', 'add', 'dev', rec.host!, 'mode', 'tap']);
+      undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host!));
+      failpoint('attach:tap');
+      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'address', hostMac(rec.hwaddr), ...(rec.mtu ? ['mtu', String(rec.mtu)] : [])]);
+      if (rec.txOff) await txOff(SELF, rec.host!);
+      await p.plug(ctx, rec, undo);
+      failpoint('attach:plugged');
+      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'up']);
+    },
+    async detach(ctx, rec) {
+      await p.unplug(ctx, rec);
+      failpoint('detach:unplugged');
+      await deleteLinkIfExists(SELF, rec.host!);
+      failpoint('detach:deleted');
+      return {};
+    },
+    async check(ctx, rec) {
+      const l = await getLink(SELF, rec.host!);
+      if (!l) return [{ what: 'tap', want: rec.host, got: 'missing', repairable: false }];
+      const d: Drift[] = l.flags.includes('UP') ? [] : [{ what: 'host-up', want: true, got: false, repairable: true }];
+      return [...d, ...(await p.checkPlug(ctx, rec))];
+    },
+    async repair(ctx, rec) {
+      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'up']);
+      await p.replug?.(ctx, rec);
+    },
+  };
+}
+
+/**
+ * The tap's own MAC: the guest's with the first octet changed (fe:..., as libvirt does), so the
+ * bridge never sees the guest's address on two ports.
+ */
+export const hostMac = (guest: string): string => `fe${guest.slice(2)}`;
+
+/** libvirt domain XML for the tap we made (`type='ethernet'`, `managed='no'`: libvirt only opens it). */
+export function libvirtXml(rec: NicRecord): string {
+  return [
+    `<interface type='ethernet'>`,
+    `  <mac address='${rec.hwaddr}'/>`,
+    `  <target dev='${rec.host}' managed='no'/>`,
+    `  <model type='virtio'/>`,
+    ...(rec.mtu ? [`  <mtu size='${rec.mtu}'/>`] : []),
+    `</interface>`,
+  ].join('\n');
+}
+
+/** QEMU arguments that open the tap (no scripts: it is plugged already). */
+export function qemuArgs(rec: NicRecord): string[] {
+  const id = `net-${rec.host}`;
+  return ['-netdev', `tap,id=${id},ifname=${rec.host},script=no,downscript=no`,
+    '-device', `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`];
+}
+
+/** nic.attach's answer for a guest. */
+export function guestResult(rec: NicRecord): GuestResult {
+  return {
+    tap: rec.host!, hwaddr: rec.hwaddr, mtu: rec.mtu ?? 1500, bridge: rec.bridge!,
+    ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    libvirt: libvirtXml(rec), qemu: qemuArgs(rec),
+  };
+}

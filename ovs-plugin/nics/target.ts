@@ -1,0 +1,52 @@
+// Targets of a nic: `{netns}` (/run/netns/NAME), `{pid}` (/proc/PID/ns/net). A target is
+// recorded with its namespace file's inode, so a pid reused by another process (or a netns
+// name recreated) is never taken for the namespace we attached to.
+import { stat } from 'node:fs/promises';
+import { ValidationError } from '../../lib/errors.ts';
+import { netnsAt, netnsNamed, netnsPath, type NetnsRef } from '../../lib/netns.ts';
+import { alive } from './proc.ts';
+import type { NicRecord, NsIdentity, TargetSpec } from './types.ts';
+
+/** The namespace file of a container target. */
+export function targetFile(t: TargetSpec): string {
+  if ('netns' in t) return netnsPath(t.netns);
+  if ('kvm' in t) throw new ValidationError('target', 'a kvm target has no namespace');
+  return `/proc/${t.pid}/ns/net`;
+}
+
+/** The NetnsRef of a container target. */
+export const targetRef = (t: TargetSpec): NetnsRef => ('netns' in t ? netnsNamed(t.netns) : netnsAt(targetFile(t)));
+
+/** Stable text for a target, the first part of a record's key. */
+export const targetKey = (t: TargetSpec): string => ('netns' in t ? `netns:${t.netns}` : 'kvm' in t ? `kvm:${t.kvm}` : `pid:${t.pid}`);
+
+/** The identity of the target's namespace now, or undefined when it does not exist. */
+export async function nsIdentity(t: TargetSpec): Promise<NsIdentity | undefined> {
+  try {
+    const s = await stat(targetFile(t));
+    return { dev: s.dev, ino: s.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity of an existing target; EINVALID naming `target.netns` / `target.pid` when it does not exist. */
+export async function requireTarget(t: TargetSpec): Promise<NsIdentity> {
+  const id = await nsIdentity(t);
+  if (id) return id;
+  if ('netns' in t) throw new ValidationError('target.netns', `no network namespace ${t.netns} (${netnsPath(t.netns)})`);
+  throw new ValidationError('target.pid', `no process ${'pid' in t ? t.pid : '?'} (or it has no network namespace)`);
+}
+
+/** The record's target if it is still the namespace we attached to, else undefined (dead). */
+export async function liveTarget(rec: NicRecord): Promise<NetnsRef | undefined> {
+  if ('kvm' in rec.target) return undefined;
+  const id = await nsIdentity(rec.target);
+  return id && id.dev === rec.ns.dev && id.ino === rec.ns.ino ? targetRef(rec.target) : undefined;
+}
+
+/** True while the record's target lives: its namespace, or for a guest the recorded QEMU pid (no pid: until detached). */
+export async function targetAlive(rec: NicRecord): Promise<boolean> {
+  if ('kvm' in rec.target) return rec.vm ? alive(rec.vm) : true;
+  return (await liveTarget(rec)) !== undefined;
+}

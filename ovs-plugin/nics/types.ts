@@ -1,0 +1,141 @@
+// What a nic attachment is: the request (target + nic, validated), and the record kept in the
+// state file from before the first change to after the last, with everything undo needs.
+import type { NetnsRef } from '../../lib/netns.ts';
+import type { Ctx } from '../commands/types.ts';
+import type { UndoStack } from '../../lib/undo.ts';
+
+/** Kinds of nic (v1's names). */
+export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough'] as const;
+/** One kind of nic. */
+export type Kind = (typeof KINDS)[number];
+
+/** Where a nic goes: a named netns, a process's netns, or a KVM guest (a tap on the host). */
+export type TargetSpec = { netns: string } | { pid: number } | { kvm: string; pid?: number };
+
+/** Addressing inside the target. */
+export interface NicConfig { cidr?: string; gateway?: string; dns?: string[]; dhcp?: boolean }
+
+/** A validated nic request (`id` is a string, or the number for vlan/vxlan). */
+export interface NicSpec {
+  type: Kind;
+  id?: string | number;
+  hwaddr?: string;
+  name?: string;
+  mtu?: number;
+  config?: NicConfig;
+  root?: string;
+}
+
+/** The namespace file's identity when the nic was attached: a different inode is another namespace. */
+export interface NsIdentity { dev: number; ino: number }
+
+/** A process as recorded: its pid and its start time (/proc/PID/stat field 22), so a reused pid is not taken for it. */
+export interface ProcId { pid: number; start: string }
+
+/** What passthrough saves before its first change, to give the NIC back as it was. */
+export interface SavedLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  /** Permanent MAC (`ip -j link` permaddr), when the kernel knows one. */
+  permaddr?: string;
+  /** PCI address of the device (`parentdev` when `parentbus` is pci). */
+  pci?: string;
+  kind?: string;
+}
+
+/** The answer of nic.attach for a container. */
+export interface AttachResult {
+  name: string;
+  host?: string;
+  hwaddr: string;
+  mtu: number;
+  bridge?: string;
+  tag?: number;
+  vni?: number;
+  addresses: string[];
+}
+
+/** The answer of nic.attach for a KVM guest: the tap, and how libvirt or QEMU opens it. */
+export interface GuestResult {
+  tap: string;
+  hwaddr: string;
+  mtu: number;
+  bridge: string;
+  tag?: number;
+  vni?: number;
+  /** `<interface type='ethernet'>...` for the domain XML. */
+  libvirt: string;
+  /** `-netdev tap,...` and `-device virtio-net-pci,...`. */
+  qemu: string[];
+}
+
+/** Last check of an attachment. */
+export interface CheckSummary { at: string; ok: boolean; drift: string[] }
+
+/** One attachment in the state file. */
+export interface NicRecord {
+  /** `<target key>/<name>`: unique in the file. */
+  key: string;
+  target: TargetSpec;
+  ns: NsIdentity;
+  /** Name inside the target. */
+  name: string;
+  nic: NicSpec;
+  phase: 'attaching' | 'attached' | 'detaching';
+  /** The process carrying out the phase (a dead owner means the phase was cut short). */
+  owner: ProcId;
+  /** Host end (veth kinds) / the link's temporary name on the way in. */
+  host?: string;
+  temp: string;
+  hwaddr: string;
+  mtu?: number;
+  bridge?: string;
+  tag?: number;
+  vni?: number;
+  /** Turn off TX checksum offload on the veth ends (netdev-datapath bridge). */
+  txOff?: boolean;
+  /** macvlan: the parent link. */
+  parent?: string;
+  saved?: SavedLink;
+  /** `nameserver` lines this nic added to <root>/etc/resolv.conf. */
+  dnsAdded?: string[];
+  /** config.dhcp: the client's files (pid file named before it starts). */
+  dhcp?: { pidfile: string; script: string; resolv: string };
+  /** Pool address in cidr form (default kind), and the gateway that comes with it. */
+  address?: string;
+  gateway?: string;
+  result?: AttachResult | GuestResult;
+  /** kvm target with a pid: the QEMU process (gc removes the tap only once it is gone). */
+  vm?: ProcId;
+  check?: CheckSummary;
+  at: string;
+}
+
+/** The state file. */
+export interface NicState { version: 1; nics: NicRecord[] }
+
+/** What each kind gets: the OVSDB context of the command and the target's namespace. */
+export interface KindCtx {
+  ovs: Ctx;
+  /** The target, or undefined when it is gone (or its pid now names another namespace). */
+  target: NetnsRef | undefined;
+}
+
+/** One difference between the record and the system. */
+export interface Drift { what: string; want?: unknown; got?: unknown; repairable: boolean }
+
+/** A nic kind: as a CNI plugin, attach / detach / check. */
+export interface NicKind {
+  /** Reads the system to refuse what cannot work and fills the record's kind fields; changes nothing. */
+  prepare(ctx: KindCtx, rec: NicRecord, all: readonly NicRecord[]): Promise<void>;
+  /** Makes the nic, registering each step's undo. */
+  attach(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
+  /** Removes whatever of it exists, from any partial state; what is gone is success. */
+  detach(ctx: KindCtx, rec: NicRecord): Promise<{ returned?: boolean }>;
+  /** The host-side differences (the inside ones are common). */
+  check(ctx: KindCtx, rec: NicRecord): Promise<Drift[]>;
+  /** Recreates the host side after drift (e.g. OVS restarted with a fresh database). */
+  repair?(ctx: KindCtx, rec: NicRecord): Promise<void>;
+}

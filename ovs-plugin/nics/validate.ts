@@ -1,0 +1,132 @@
+// Argument rules of the nic.* commands: syntax only (kinds, id per kind, MAC, CIDR, MTU,
+// names, targets); what needs the system (target exists, name free, parent allowed) is each
+// kind's prepare(). Every failure is EINVALID naming the field, before any change.
+import { isIPv4, isIPv6 } from 'node:net';
+import { ValidationError } from '../../lib/errors.ts';
+import { cidr, intInRange, ipAddress, linkName, mac, typeName, vni } from '../../lib/validate.ts';
+import { argsObject, given, optBool } from '../validate.ts';
+import { unsupported } from './errors.ts';
+import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
+
+/** Linux allows 68 (IPv4 minimum) .. 65535; IPv6 needs 1280, checked where an address is v6. */
+const MTU_MIN = 68;
+const MTU_MAX = 65535;
+
+/** Names the kernel or we use: never given to a nic inside (v1 refused `default` too). */
+const RESERVED = new Set(['lo', 'default', 'all']);
+
+/** A target object: exactly one of netns / pid / kvm. */
+export function targetSpec(v: unknown, field = 'target'): TargetSpec {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object {netns} or {pid} or {kvm}, got ${typeName(v)}`);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  for (const k of keys) if (!['netns', 'pid', 'kvm'].includes(k)) throw new ValidationError(`${field}.${k.slice(0, 32)}`, 'unknown field');
+  if (given(o.kvm)) {
+    if (given(o.netns)) throw new ValidationError(field, 'give one of netns, pid, kvm');
+    if (typeof o.kvm !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.kvm)) throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -');
+    return given(o.pid) ? { kvm: o.kvm, pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) } : { kvm: o.kvm };
+  }
+  if (given(o.netns) && given(o.pid)) throw new ValidationError(field, 'give one of netns, pid, kvm');
+  if (given(o.netns)) {
+    if (typeof o.netns !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns) || o.netns === '.' || o.netns === '..') {
+      throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -');
+    }
+    return { netns: o.netns };
+  }
+  if (given(o.pid)) return { pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) };
+  throw new ValidationError(field, 'needs netns, pid or kvm');
+}
+
+/** The `id` a kind takes: a tag, a VNI, a link name, or nothing. */
+function kindId(type: Kind, v: unknown): string | number | undefined {
+  const f = 'nic.id';
+  const num = (x: unknown) => (typeof x === 'string' && /^\d{1,8}$/.test(x) ? Number(x) : x);
+  switch (type) {
+    case 'vlan': return intInRange(f, num(v), 0, 4094);
+    case 'vxlan': return vni(f, num(v));
+    case 'bridge': case 'macvlan': case 'passthrough': return linkName(f, v);
+    case 'default': return undefined;
+  }
+}
+
+/** A unicast MAC, lower-case: a multicast or all-zero one is refused. */
+function unicastMac(field: string, v: unknown): string {
+  const m = mac(field, v);
+  if ((parseInt(m.slice(0, 2), 16) & 1) === 1) throw new ValidationError(field, `${m} is a multicast address`);
+  if (m === '00:00:00:00:00:00') throw new ValidationError(field, 'all-zero MAC');
+  return m;
+}
+
+function config(v: unknown): NicConfig | undefined {
+  if (!given(v)) return undefined;
+  const o = argsObject(v, ['cidr', 'gateway', 'dns', 'dhcp'], []);
+  const c: NicConfig = {};
+  if (given(o.cidr)) { cidr('nic.config.cidr', o.cidr); c.cidr = o.cidr as string; }
+  if (given(o.gateway)) c.gateway = ipAddress('nic.config.gateway', o.gateway);
+  if (given(o.dns)) {
+    if (!Array.isArray(o.dns) || o.dns.length > 8) throw new ValidationError('nic.config.dns', 'must be an array of at most 8 IP addresses');
+    c.dns = o.dns.map((x, i) => ipAddress(`nic.config.dns[${i}]`, x));
+  }
+  if (optBool('nic.config.dhcp', o.dhcp)) c.dhcp = true;
+  if (c.dhcp && c.cidr) throw new ValidationError('nic.config.dhcp', 'give dhcp or cidr, not both');
+  if (c.gateway && c.cidr) {
+    const fam = cidr('nic.config.cidr', c.cidr).family;
+    if ((fam === 4) !== isIPv4(c.gateway)) throw new ValidationError('nic.config.gateway', `${c.gateway} is not of the address family of ${c.cidr}`);
+  }
+  return c;
+}
+
+/** A nic object {type, id, hwaddr?, name?, mtu?, config?, root?}. */
+export function nicSpec(v: unknown): NicSpec {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'config', 'root'].includes(k)) throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
+  if (o.type === 'zerotier') throw unsupported('nic.type', 'zerotier is in no registry here (its software cannot be installed on this image): not supported');
+  if (typeof o.type !== 'string' || !(KINDS as readonly string[]).includes(o.type)) {
+    throw new ValidationError('nic.type', `must be one of ${KINDS.join(', ')}, got ${typeName(o.type)}`);
+  }
+  const type = o.type as Kind;
+  if (type !== 'default' && !given(o.id)) throw new ValidationError('nic.id', `is required for type ${type}`);
+  const spec: NicSpec = { type };
+  const id = kindId(type, o.id);
+  if (id !== undefined) spec.id = id;
+  if (given(o.hwaddr)) spec.hwaddr = unicastMac('nic.hwaddr', o.hwaddr);
+  if (given(o.name)) {
+    const n = linkName('nic.name', o.name);
+    if (RESERVED.has(n)) throw new ValidationError('nic.name', `${n} is reserved`);
+    spec.name = n;
+  }
+  if (given(o.mtu)) spec.mtu = intInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
+  const c = config(o.config);
+  if (c) {
+    if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(cidr('nic.config.cidr', c.cidr).address)) {
+      throw new ValidationError('nic.mtu', 'IPv6 needs an MTU of at least 1280');
+    }
+    spec.config = c;
+  }
+  if (given(o.root)) {
+    const root = o.root;
+    if (typeof root !== 'string' || Buffer.byteLength(root) > 4096) throw new ValidationError('nic.root', `must be a path of at most 4096 bytes, got ${typeName(root)}`);
+    if (!root.startsWith('/') || root.split('/').includes('..')) throw new ValidationError('nic.root', 'must be an absolute path without ..');
+    spec.root = root;
+  }
+  return spec;
+}
+
+/** nic.attach {target, nic}. */
+export function attachArgs(raw: unknown): { target: TargetSpec; nic: NicSpec } {
+  const o = argsObject(raw, ['target', 'nic'], ['target', 'nic']);
+  return { target: targetSpec(o.target), nic: nicSpec(o.nic) };
+}
+
+/** nic.detach / nic.check {target, name, repair?}. */
+export function namedArgs(raw: unknown, extra: string[] = []): { target: TargetSpec; name: string; repair: boolean } {
+  const o = argsObject(raw, ['target', 'name', ...extra], ['target', 'name']);
+  return { target: targetSpec(o.target), name: linkName('name', o.name), repair: extra.includes('repair') ? optBool('repair', o.repair) : false };
+}
+
+/** nic.list {target?}. */
+export function listArgs(raw: unknown): { target?: TargetSpec } {
+  const o = argsObject(raw, ['target'], []);
+  return given(o.target) ? { target: targetSpec(o.target) } : {};
+}

@@ -1,0 +1,71 @@
+// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one call, host
+// end `rec.host` here, peer born in the target as `rec.temp` (so nothing half-made is left in
+// either namespace), then the host end is plugged (kind-specific) and the peer configured.
+// Detach deletes the host end, which deletes the pair: it works whatever state a crash left.
+import { getLink, ip } from '../../lib/ip.ts';
+import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
+import { runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
+import type { UndoStack } from '../../lib/undo.ts';
+import { failpoint } from './failpoint.ts';
+import { checkInside, configureInside, undoConfig } from './inside.ts';
+import type { Drift, KindCtx, NicKind, NicRecord } from './types.ts';
+
+/** How a veth kind plugs its host end in and out. */
+export interface VethPlug {
+  prepare: NicKind['prepare'];
+  /** Before the pair exists: make the bridge if the kind makes one. */
+  ensure?(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
+  plug(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
+  unplug(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  checkPlug(ctx: KindCtx, rec: NicRecord): Promise<Drift[]>;
+  /** Plugs the host end in again after drift. */
+  replug?(ctx: KindCtx, rec: NicRecord): Promise<void>;
+}
+
+/**
+ * Turns off TX checksum offload on `name`: the userspace (netdev) datapath does not complete
+ * partial checksums, so without this ping works over a veth port and TCP does not.
+ */
+export async function txOff(ref: NetnsRef, name: string): Promise<void> {
+  await runIn(ref, 'ethtool', ['-K', name, 'tx', 'off'], { timeoutMs: 10_000 });
+}
+
+/** A NicKind made of the shared veth steps and `p`'s plug steps. */
+export function vethKind(p: VethPlug): NicKind {
+  return {
+    prepare: p.prepare,
+    async attach(ctx, rec, undo) {
+      const target = ctx.target!;
+      await p.ensure?.(ctx, rec, undo);
+      failpoint('attach:bridge');
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, up: true, undo });
+      failpoint('attach:veth');
+      if (rec.txOff) {
+        await txOff(SELF, rec.host!);
+        await txOff(target, rec.temp);
+      }
+      await p.plug(ctx, rec, undo);
+      failpoint('attach:plugged');
+      await configureInside(target, rec, undo);
+    },
+    async detach(ctx, rec) {
+      await p.unplug(ctx, rec);
+      failpoint('detach:unplugged');
+      await deleteLinkIfExists(SELF, rec.host!);
+      failpoint('detach:deleted');
+      await undoConfig(rec);
+      return {};
+    },
+    async check(ctx, rec) {
+      const l = await getLink(SELF, rec.host!);
+      if (!l) return [{ what: 'host', want: rec.host, got: 'missing', repairable: false }];
+      const d: Drift[] = [];
+      if (!l.flags.includes('UP')) d.push({ what: 'host-up', want: true, got: false, repairable: true });
+      return [...d, ...(await p.checkPlug(ctx, rec)), ...(await checkInside(ctx.target, rec))];
+    },
+    async repair(ctx, rec) {
+      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'up']);
+      await p.replug?.(ctx, rec);
+    },
+  };
+}

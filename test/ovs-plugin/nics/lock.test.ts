@@ -1,0 +1,44 @@
+// The state file's lock dies with its holder: a process SIGKILLed while holding it leaves
+// nothing that blocks the next one (flock on an open file description, no stale lock files).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lockFile } from '../../../ovs-plugin/nics/lock.ts';
+import { readState, updateState } from '../../../ovs-plugin/nics/state.ts';
+
+test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lock-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nics.json.lock');
+  const holder = spawn('node', ['--import', 'tsx', '-e',
+    `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { holder.kill('SIGKILL'); });
+  await new Promise<void>((res, rej) => { holder.stdout!.once('data', () => res()); holder.once('exit', (c) => rej(new Error(`holder exited ${c}`))); });
+  await assert.rejects(lockFile(path, 1000), (e: any) => e.code === 'ELOCKED');
+  holder.kill('SIGKILL');
+  await new Promise((res) => holder.once('exit', res));
+  const t0 = Date.now();
+  const l = await lockFile(path, 1000);
+  assert.ok(Date.now() - t0 < 900, 'granted without waiting');
+  // Two holders in one process exclude each other too (one open file description each).
+  await assert.rejects(lockFile(path, 1000), (e: any) => e.code === 'ELOCKED');
+  await l.release();
+  await (await lockFile(path, 1000)).release();
+});
+
+test('state: updates are serialised and written atomically; a corrupt file is ESTATE and left alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'state-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nics.json');
+  assert.deepEqual(await readState(path), { version: 1, nics: [] });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => updateState(path, (s) => { s.nics.push({ key: `k${i}` } as never); })));
+  assert.equal((await readState(path)).nics.length, 20, 'no update lost');
+  const { writeFile, readFile } = await import('node:fs/promises');
+  await writeFile(path, '{"version":1,"nics":[');
+  await assert.rejects(updateState(path, () => undefined), (e: any) => e.code === 'ESTATE');
+  assert.equal(await readFile(path, 'utf8'), '{"version":1,"nics":[');
+});
