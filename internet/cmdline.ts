@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
 import { isMac, linkName, mac as macAddr, netmaskToPrefix, vlanText } from '../lib/validate.ts';
 import { addrValue } from './discover/choose.ts';
-import { inSubnet, inSubnet6, notHostInSubnet, notHostInSubnet6, notUnicastV4, notUnicastV6 } from './unicast.ts';
+import { inSubnet, inSubnet6, notHostInSubnet, notHostInSubnet6, notUnicastV4, notUnicastV6 } from './discover/unicast.ts';
 
 /** Static configuration from `ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off`. */
 export interface StaticIp {

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/log.ts';
 import { listLinks, type IpLink } from '../lib/ip.ts';
 import { SELF } from '../lib/netns.ts';
 import { waitForSocket, ZinitClient } from '../zinit/client.ts';
-import { dhcpClient } from './tools.ts';
+import { dhcpClient } from '../lib/tools.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
 import { notEthernet, selectLinks } from './discover/candidates.ts';

@@ -12,7 +12,7 @@ import { startChild, type Child } from '../../lib/child.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
-import { candidatesFor, IP_PLACES, iproute2Ip, utilLinuxSetpriv } from '../tools.ts';
+import { candidatesFor, IP_PLACES, iproute2Ip, utilLinuxSetpriv } from '../../lib/tools.ts';
 
 /** One link of the agent's namespace as the watcher sees it. */
 export interface LinkState {

@@ -16,8 +16,8 @@ import { probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
-import { mtuProblem } from '../mtu.ts';
-import { iproute2Ip } from '../tools.ts';
+import { mtuProblem } from '../../lib/mtu.ts';
+import { iproute2Ip } from '../../lib/tools.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';

@@ -13,7 +13,7 @@ import { LEASE, parseLease, runUdhcpc } from './probe-dhcp4.ts';
 import { ra6Sysctls, readRa6 } from './probe-ra6.ts';
 import { readRaDns } from './ra6-dns.ts';
 import { emptyAndDelete, moveHome, moveIn } from './probe-netns.ts';
-import { iproute2Ip } from '../tools.ts';
+import { iproute2Ip } from '../../lib/tools.ts';
 
 /** What a probe reports to discovery. */
 export interface ProbeEvents {

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
-import { checkDhcpClient, dhcpClient, ipPath, type DhcpClient } from '../tools.ts';
+import { checkDhcpClient, dhcpClient, ipPath, type DhcpClient } from '../../lib/tools.ts';
 import { dhcpZosScript, scriptInPlace, writeDhcpZosScript } from './dhcp-zos-script.ts';
 import { DHCP_ZOS, waitDhcpZos, type WaitDhcpZosOptions } from './dhcp-zos-wait.ts';
 

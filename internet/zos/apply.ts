@@ -9,7 +9,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
 import { ZOS } from './bridge.ts';
-import { mtuProblem } from '../mtu.ts';
+import { mtuProblem } from '../../lib/mtu.ts';
 import type { StaticIp } from '../cmdline.ts';
 import type { Choice, Lease4, Ra6 } from '../types.ts';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dhcpZosScript, writeDhcpZosScript } from '../../internet/handoff/dhcp-zos-script.ts';
-import { ipPath } from '../../internet/tools.ts';
+import { ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { addressesOf } from './inside.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ipJson } from '../../lib/ip.ts';
 import { addNic, makeTopology, plug, startDnsmasq, unplug } from '../helpers/topology.ts';
 import { AGENT, agentEnv, probeNamespacesOf, startAgent, waitFor } from '../helpers/agent-run.ts';
-import { candidatesFor, findTool, IP_PLACES } from '../../internet/tools.ts';
+import { candidatesFor, findTool, IP_PLACES } from '../../lib/tools.ts';
 
 const BUSYBOX = '/bin/busybox';
 

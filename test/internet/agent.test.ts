@@ -10,7 +10,7 @@ import { ipJson, listLinks } from '../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
 import { AGENT, agentEnv, netSnapshot, probeNamespacesOf, realAgentEnv, runAgentE2E } from '../helpers/agent-run.ts';
 import { dhcpZosUnit } from '../../internet/handoff/handoff.ts';
-import { findDhcpClient, ipPath } from '../../internet/tools.ts';
+import { findDhcpClient, ipPath } from '../../lib/tools.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
 // Generation 1 is the real zinit v0.2.14 (test/helpers/zinit-real.ts); generation 2 the fake.

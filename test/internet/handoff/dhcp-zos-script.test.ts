@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ip, ipJson, listLinks } from '../../../lib/ip.ts';
 import { netnsPids, runIn } from '../../../lib/netns.ts';
 import { dhcpZosScript } from '../../../internet/handoff/dhcp-zos-script.ts';
-import { ipPath } from '../../../internet/tools.ts';
+import { ipPath } from '../../../lib/tools.ts';
 import { addNic, makeTopology, type Topology } from '../../helpers/topology.ts';
 import { waitFor } from '../../helpers/agent-run.ts';
 

@@ -12,7 +12,7 @@ import { realAgentEnv, runAgentE2E, startAgent, waitFor } from '../../helpers/ag
 import { startRealZinit, waitStatus } from '../../helpers/zinit-real.ts';
 import type { AgentStatus } from '../../../internet/status.ts';
 import { handoff } from '../../../internet/handoff/handoff.ts';
-import { ipPath } from '../../../internet/tools.ts';
+import { ipPath } from '../../../lib/tools.ts';
 import { createLogger } from '../../../lib/log.ts';
 
 const log = createLogger(() => {});

@@ -1,7 +1,7 @@
 // The MTUs the agent applies: IPv6's minimum up to what the NIC can do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MIN_MTU, mtuProblem } from '../../internet/mtu.ts';
+import { MIN_MTU, mtuProblem } from '../../lib/mtu.ts';
 
 test('below 1280 (IPv6 would go) or above the NIC\'s maximum: refused with the reason', () => {
   assert.equal(MIN_MTU, 1280);

@@ -3,7 +3,7 @@
 // the kernel would accept on a link (127.0.0.1, 224.0.0.1, the subnet's broadcast) but that
 // leaves the node without a working default route.
 import { isIPv4, isIPv6 } from 'node:net';
-import { addrValue } from './discover/choose.ts';
+import { addrValue } from './choose.ts';
 
 /** The IPv4 address as a 32-bit number. */
 const v4 = (a: string): number => Number(addrValue(a));

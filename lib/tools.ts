@@ -10,8 +10,8 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { noDhcpClient, noIpTool } from '../lib/errors.ts';
-import { run } from '../lib/exec.ts';
+import { noDhcpClient, noIpTool } from './errors.ts';
+import { run } from './exec.ts';
 
 /** A DHCP client command: `["/usr/sbin/udhcpc"]` or `["/usr/bin/busybox", "udhcpc"]`. */
 export interface DhcpClient {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDhcpClient, findDhcpClient, ipPath, which } from '../../internet/tools.ts';
+import { checkDhcpClient, findDhcpClient, ipPath, which } from '../../lib/tools.ts';
 
 test('udhcpc on PATH, else busybox with the applet, else EDHCPCLIENT naming PATH', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'tools-'));
