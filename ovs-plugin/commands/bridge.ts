@@ -6,6 +6,7 @@ import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting }
 import { exists, notFound, notOwned } from './errors.ts';
 import { assertNewNames, callerName } from './names.ts';
 import { insertBridge, waitNamed, waitNamesFree, delRefs } from './ops.ts';
+import { fakeNamed, waitFake, waitTagPorts } from './fake-bridge.ts';
 import { mutates, type Command } from './types.ts';
 import { isOwned } from './view.ts';
 
@@ -52,7 +53,11 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
 
 interface BridgeDel { bridge: string }
 
-/** ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is success. */
+/**
+ * ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is
+ * success. A fake bridge goes as `ovs-vsctl del-br` takes it: its port and the ports of its
+ * parent that carry its tag.
+ */
 export const bridgeDel: Command<BridgeDel, string> = {
   usage: {
     summary: 'Delete a bridge this plugin created; a missing bridge is success; returns "".',
@@ -66,6 +71,14 @@ export const bridgeDel: Command<BridgeDel, string> = {
   plan: (a) => (view) => {
     const claims = [`Bridge:${a.bridge}`];
     const br = view.byName('Bridge', a.bridge);
+    const fake = br ? undefined : fakeNamed(view, a.bridge);
+    if (fake) {
+      if (!isOwned(fake.port)) throw notOwned(`bridge ${a.bridge} was not created by ovs-plugin`, { bridge: a.bridge });
+      const tagged = view.rows('Port').filter((x) => x.tag === fake.tag);
+      const gone = tagged.filter((x) => x._uuid === fake.port._uuid || view.bridgeOfPort(x._uuid)?._uuid === fake.parent._uuid).map((x) => x._uuid);
+      const ops = [...waitFake(fake), waitTagPorts(fake.tag, tagged.map((x) => x.name)), delRefs('Bridge', fake.parent._uuid, 'ports', gone)];
+      return { ops, result: '', claims: [...claims, `Port:${a.bridge}`, `Vlan:${fake.tag}`] };
+    }
     if (!br) return { ops: [waitNamesFree([a.bridge], [], [])].flat(), result: '', claims };
     if (!isOwned(br)) throw notOwned(`bridge ${a.bridge} was not created by ovs-plugin`, { bridge: a.bridge });
     const root = view.root()!;

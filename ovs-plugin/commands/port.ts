@@ -6,6 +6,7 @@ import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting }
 import { conflict, exists, notFound, notOwned } from './errors.ts';
 import { assertNewNames, callerName, optRefName, refName } from './names.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from './ops.ts';
+import { fakeNamed, placeOf, placeReads, waitPlace, type Place } from './fake-bridge.ts';
 import { mutates, type Command } from './types.ts';
 import { isOwned, type Seen, View } from './view.ts';
 import { typeOf } from '../ovsdb/rows.ts';
@@ -17,6 +18,13 @@ function masterOf(view: View, bridge: string): Seen<'Bridge'> {
   const br = view.byName('Bridge', bridge);
   if (!br) throw notFound(`bridge ${bridge} does not exist`, { bridge });
   return br;
+}
+
+/** Where a port "on bridge `name`" goes (a fake bridge: its parent, with its tag); ENOTFOUND when none. */
+function placeNamed(view: View, name: string): Place {
+  const place = placeOf(view, name);
+  if (!place) throw notFound(`bridge ${name} does not exist`, { bridge: name });
+  return place;
 }
 
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
@@ -39,27 +47,36 @@ export const portAdd: Command<PortAdd, null> = {
   },
   plan: (a) => (view, p) => {
     const claims = [`Port:${a.port}`];
-    const reads = [`Bridge:${a.bridge}`];
-    const br = masterOf(view, a.bridge);
+    const place = placeNamed(view, a.bridge);
+    const br = place.bridge;
+    const reads = placeReads(place, a.bridge);
+    // Onto a fake bridge (ovs-vsctl add-port FAKE X): a port of its parent with its tag.
+    if (place.fake && a.vlan !== 0 && a.vlan !== place.tag) {
+      throw conflict(`bridge ${a.bridge} is vlan ${place.tag} of ${br.name}: its ports carry tag ${place.tag}, not ${a.vlan}`, { bridge: a.bridge, vlan: a.vlan });
+    }
+    const vlan = place.fake ? place.tag : a.vlan;
+    const guard = waitPlace(place, a.bridge);
     const root = view.root();
     if (root) checkAgainstSwitch(a.options, root);
     const port = view.byName('Port', a.port);
     if (port) {
       const on = view.bridgeOfPort(port._uuid);
       if (!a.mayExist) throw exists(`port ${a.port} exists`, { port: a.port, bridge: on?.name });
-      if (!on || on._uuid !== br._uuid) throw conflict(`port ${a.port} is on bridge ${on?.name ?? '(none)'}, not ${a.bridge}`, { port: a.port });
+      if (!on || on._uuid !== br._uuid || (place.fake && port.tag !== place.tag)) {
+        throw conflict(`port ${a.port} is on bridge ${on?.name ?? '(none)'}${place.fake ? ` with tag ${port.tag ?? 'none'}` : ''}, not ${a.bridge}`, { port: a.port });
+      }
       const iface = view.interfacesOf(port).find((i) => i.name === a.port);
-      const tag = parseSettings('Port', new Map([['tag', a.vlan ? String(a.vlan) : '[]']]), 'vlan');
+      const tag = parseSettings('Port', new Map([['tag', vlan ? String(vlan) : '[]']]), 'vlan');
       const changes = [...columnOps('Port', view.raw('Port', port._uuid)!, tag),
         ...(iface ? columnOps('Interface', view.raw('Interface', iface._uuid)!, a.options) : [])];
       if (mutates(changes) && !(isOwned(port) && (!iface || isOwned(iface)))) {
         throw notOwned(`port ${a.port} was not created by ovs-plugin: its columns are not ours to change`, { port: a.port });
       }
-      return { ops: [waitNamed('Bridge', br._uuid, a.bridge), waitNamed('Port', port._uuid, a.port), ...changes], result: null, claims, reads };
+      return { ops: [...guard, waitNamed('Port', port._uuid, a.port), ...changes], result: null, claims, reads };
     }
     assertNewNames(view, [{ name: a.port, field: 'port' }]);
-    const ins = insertPort(p, { name: a.port, interfaces: [{ name: a.port, row: columnRow(a.options) }], row: a.vlan ? { tag: a.vlan } : {} });
-    const ops = [waitNamed('Bridge', br._uuid, a.bridge), ...waitNamesFree([], [a.port], [a.port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])];
+    const ins = insertPort(p, { name: a.port, interfaces: [{ name: a.port, row: columnRow(a.options) }], row: vlan ? { tag: vlan } : {} });
+    const ops = [...guard, ...waitNamesFree([], [a.port], [a.port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])];
     return { ops, result: null, claims, reads };
   },
 };
@@ -85,8 +102,13 @@ export const portDel: Command<PortDel, null> = {
     const port = view.byName('Port', a.port);
     if (!port) return { ops: [waitAbsent('Port', a.port)], result: null, claims };
     const on = view.bridgeOfPort(port._uuid);
-    if (a.bridge !== undefined && (!on || on.name !== a.bridge)) throw conflict(`port ${a.port} is not on bridge ${a.bridge}`, { port: a.port, bridge: a.bridge });
+    const at = a.bridge === undefined ? undefined : placeOf(view, a.bridge);
+    if (a.bridge !== undefined && (!on || !at || on._uuid !== at.bridge._uuid || (at.fake && port.tag !== at.tag))) {
+      throw conflict(`port ${a.port} is not on bridge ${a.bridge}`, { port: a.port, bridge: a.bridge });
+    }
     if (on && on.name === a.port) throw conflict(`port ${a.port} is the internal port of bridge ${a.port}; use bridge-del`, { port: a.port });
+    const fake = fakeNamed(view, a.port);
+    if (fake) throw conflict(`port ${a.port} is the VLAN bridge of vlan ${fake.tag} on ${fake.parent.name}; use vlan-del`, { port: a.port });
     if (!isOwned(port)) throw notOwned(`port ${a.port} was not created by ovs-plugin`, { port: a.port });
     if (!on) return { ops: [waitNamed('Port', port._uuid, a.port)], result: null, claims };
     return { ops: [waitNamed('Port', port._uuid, a.port), delRefs('Bridge', on._uuid, 'ports', [port._uuid])], result: null, claims, reads: [`Bridge:${on.name}`] };

@@ -9,7 +9,16 @@ import type { View } from './view.ts';
 export interface Env {
   /** datapath_type of the bridges we create: `system` (kernel module) or `netdev` (userspace). */
   datapathType: string;
+  /**
+   * How vlan-ensure makes a NEW VLAN (OVS_VLAN_LAYOUT): `fake` (default), a fake bridge on the
+   * master; `patch`, v1's bridge per VLAN with a patch pair. Existing VLANs of either layout
+   * are used as they are.
+   */
+  vlanLayout?: VlanLayout;
 }
+
+/** The two VLAN layouts (fake-bridge.ts, vlan.ts). */
+export type VlanLayout = 'fake' | 'patch';
 
 /** One command's transaction: operations, the result to answer once it commits, and names it touches. */
 export interface Plan<R> {

@@ -1,6 +1,7 @@
 // Read-only view of the monitor cache (a snapshot at plan time): typed rows (ovsdb/rows.ts)
 // found by name, references followed. Plans are built from this, then guarded by `wait`
 // operations so a change made in between makes the transaction fail instead.
+import { tableVersion } from '../ovsdb/cache.ts';
 import type { CachedRow } from '../ovsdb/types.ts';
 import { decodeRow, type ColumnName, type Table } from '../ovsdb/rows.ts';
 import type { Rows } from '../ovsdb/vswitch-schema.ts';
@@ -14,7 +15,7 @@ export const OWNER = 'ovs-plugin';
 export const MONITORED = {
   Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'datapath_types', 'iface_types'],
   Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'other_config', 'stp_enable', 'fail_mode'],
-  Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'external_ids', 'other_config'],
+  Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'fake_bridge', 'external_ids', 'other_config'],
   Interface: ['name', 'type', 'options', 'external_ids', 'mtu_request', 'mac', 'other_config'],
 } as const satisfies { [T in Table]: readonly ColumnName<T>[] };
 
@@ -34,9 +35,44 @@ const decoded = <T extends Table>(table: T, r: CachedRow): Seen<T> =>
 /** The cache as the client exposes it: table -> uuid -> row. */
 export type CacheMap = ReadonlyMap<string, ReadonlyMap<string, CachedRow>>;
 
+// Name -> uuid per named table, and port uuid -> bridge uuid: built once per version of those
+// tables (a plan makes several lookups; at 1,000 VLANs a scan per lookup was most of a repeat).
+interface Index { names: Map<Named, Map<string, string>>; bridgeOf: Map<string, string> }
+const INDEXED = ['Bridge', 'Port', 'Interface'] as const;
+const indexes = new WeakMap<CacheMap, { versions: string; index: Index }>();
+
+function buildIndex(cache: CacheMap): Index {
+  const names = new Map<Named, Map<string, string>>();
+  for (const t of INDEXED) {
+    const m = new Map<string, string>();
+    for (const [id, r] of cache.get(t) ?? []) if (typeof r.name === 'string') m.set(r.name, id);
+    names.set(t, m);
+  }
+  const bridgeOf = new Map<string, string>();
+  for (const r of cache.get('Bridge')?.values() ?? []) {
+    const b = decoded('Bridge', r);
+    for (const p of b.ports) bridgeOf.set(p, b._uuid);
+  }
+  return { names, bridgeOf };
+}
+
 /** Lookups over one cache snapshot. */
 export class View {
+  private idx: Index | undefined;
   constructor(private readonly cache: CacheMap) {}
+
+  // The index of this snapshot: memoised while the client's cache tables keep their versions
+  // (a cache not kept by the client, as in planner tests, gets one per view).
+  private index(): Index {
+    if (this.idx) return this.idx;
+    const vs = INDEXED.map((t) => tableVersion(this.cache, t));
+    const key = vs.includes(undefined) ? undefined : vs.join(',');
+    const memo = indexes.get(this.cache);
+    if (key !== undefined && memo?.versions === key) return (this.idx = memo.index);
+    this.idx = buildIndex(this.cache);
+    if (key !== undefined) indexes.set(this.cache, { versions: key, index: this.idx });
+    return this.idx;
+  }
 
   /** Every row of `table`. */
   rows<T extends Table>(table: T): Seen<T>[] {
@@ -51,7 +87,8 @@ export class View {
 
   /** The row of `table` whose `name` is `name` (names are a unique index in vswitch). */
   byName<T extends Named>(table: T, name: string): Seen<T> | undefined {
-    return this.rows(table).find((r) => (r as unknown as { name: string }).name === name);
+    const id = this.index().names.get(table)?.get(name);
+    return id === undefined ? undefined : this.get(table, id);
   }
 
   /** The single Open_vSwitch row. */
@@ -61,7 +98,8 @@ export class View {
 
   /** The bridge holding port row `portId`. */
   bridgeOfPort(portId: string): Seen<'Bridge'> | undefined {
-    return this.rows('Bridge').find((b) => b.ports.includes(portId));
+    const id = this.index().bridgeOf.get(portId);
+    return id === undefined ? undefined : this.get('Bridge', id);
   }
 
   /** Port rows of a bridge. */

@@ -1,21 +1,19 @@
-// ovs.vlan-ensure / ovs.vlan-del. A VLAN is a bridge (default `vlbr<tag>`) joined to the master
-// bridge by a patch pair: `vlbr<tag>p` on the master with tag=<tag> (0 = untagged) and
-// `vlbr<tag>in` on the VLAN bridge. Built or removed in ONE transaction, so a crash leaves
-// either nothing or the whole pair (v1 left half pairs that broke every retry, 0-core #206).
-// Adoption: a bridge v1 left empty is completed with our pair but stays v1's; vlan-del then
-// removes what we added (the pair) and leaves that bridge as it was found.
+// ovs.vlan-ensure / ovs.vlan-del. A new VLAN is a fake bridge (default name `vlbr<tag>`) on the
+// master: one tagged internal port, listed by ovs-vsctl as a bridge (fake-bridge.ts); VLAN 0 and
+// OVS_VLAN_LAYOUT=patch make v1's bridge-per-VLAN with a patch pair instead (vlan-patch.ts). A VLAN
+// found in either layout (ours, v1's, or half of v1's) is used, completed or deleted in its own.
 import { argsOf, vlanId, type ArgSpec, type Usage } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
+import { fakeNamed, fakesOfTag, insertFake, portsOfFake, waitFake, waitTagPorts, type Fake } from './fake-bridge.ts';
 import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
-import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
+import { delRefs, waitNamed, waitNamesFree } from './ops.ts';
 import type { Command, Env, Plan, Planner } from './types.ts';
-import { isOwned, type Seen, View } from './view.ts';
+import { located, planPatchDel, planPatchEnsure, type VlanArgs } from './vlan-patch.ts';
+import { isOwned, View } from './view.ts';
 
-export { vlanNames };
-
-/** Arguments of vlan-ensure / vlan-del. */
-export interface VlanArgs { master?: string; vlan: number; name?: string }
+export { vlanNames, type VlanArgs };
+export { isBare } from './vlan-patch.ts';
 
 const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
   const o = argsOf(raw, args);
@@ -24,36 +22,15 @@ const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
   return { master, vlan, name: optCallerName('name', o.name) };
 };
 
-/** The port row called `name` and the bridge it sits on, if any. */
-function located(view: View, name: string): { port?: Seen<'Port'>; bridge?: Seen<'Bridge'> } {
-  const port = view.byName('Port', name);
-  return { port, bridge: port ? view.bridgeOfPort(port._uuid) : undefined };
+/** True when `a.vlan` has any piece of v1's layout (either patch port): that layout decides. */
+function hasPatch(view: View, vlan: number): boolean {
+  const n = vlanNames(vlan);
+  return !!(located(view, n.patch).port || located(view, n.peer).port);
 }
 
-/** The tag a bridge's `vlbr<N>in` port says it carries, for conflict messages. */
-function tagOfBridge(view: View, br: Seen<'Bridge'>): number | undefined {
-  const m = view.portsOf(br).map((p) => /^vlbr(\d+)in$/.exec(p.name)).find((x) => x);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Throws ECONFLICT unless port `port` is one patch interface of its name peered with `peer`. */
-function checkPatch(view: View, port: Seen<'Port'>, peer: string, vlan: number): void {
-  const ifs = view.interfacesOf(port);
-  const ok = ifs.length === 1 && ifs[0]!.name === port.name && ifs[0]!.type === 'patch' && ifs[0]!.options.get('peer') === peer;
-  if (!ok) {
-    const what = ifs.map((i) => `${i.name} type ${i.type || 'system'}${i.options.get('peer') ? ` peer ${i.options.get('peer')}` : ''}`).join(', ');
-    throw conflict(`port ${port.name} of vlan ${vlan} is not a patch to ${peer} (${what || 'no interface'})`, { vlan, port: port.name });
-  }
-}
-
-/**
- * True for a bridge that v1 (or a hand-run ovs-vsctl) left empty: not created by us and holding
- * nothing but its own internal port. Our own transactions never leave such a half state, so an
- * empty bridge of ours was made on purpose (bridge-add) and is not taken over.
- */
-export function isBare(view: View, br: Seen<'Bridge'>): boolean {
-  return !isOwned(br) && view.portsOf(br).every((p) => p.name === br.name);
-}
+/** Guards that no fake bridge of `tag` exists (two writers must not both make one). */
+const waitNoFake = (tag: number): Operation =>
+  ({ op: 'wait', table: 'Port', where: [['tag', '==', tag], ['fake_bridge', '==', true]], columns: ['name'], until: '==', rows: [], timeout: 0 });
 
 /** What --help says about vlan-ensure. */
 const VLAN_ENSURE: Usage = {
@@ -71,62 +48,35 @@ const VLAN_ENSURE: Usage = {
  * confirmed in one transaction) -> its name. nic kinds call this, not the command.
  */
 export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
+  const patch = planPatchEnsure(a, env);
   return (view, p): Plan<string> => {
-    const n = vlanNames(a.vlan);
     const master = a.master!;
-    const want = a.name ?? n.bridge;
-    const claims = [`Port:${n.patch}`, `Port:${n.peer}`, `Bridge:${want}`];
-    const reads = [`Bridge:${master}`];
+    const want = a.name ?? vlanNames(a.vlan).bridge;
     const mbr = view.byName('Bridge', master);
     if (!mbr) throw notFound(`master bridge ${master} does not exist`, { master });
     if (want === master) throw conflict(`vlan bridge name ${want} is the master bridge`, { name: want });
-    const patch = located(view, n.patch);
-    const peer = located(view, n.peer);
-    if (patch.bridge && patch.bridge._uuid !== mbr._uuid) {
-      throw conflict(`vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${master}; reassigning a vlan tag to another master is not allowed`, { vlan: a.vlan, master: patch.bridge.name });
-    }
-    if (patch.port && (patch.port.tag ?? 0) !== a.vlan) {
-      throw conflict(`port ${n.patch} carries tag ${patch.port.tag ?? 0}, not ${a.vlan}`, { vlan: a.vlan });
-    }
-    if (patch.port) checkPatch(view, patch.port, n.peer, a.vlan);
-    if (peer.port) checkPatch(view, peer.port, n.patch, a.vlan);
-    if (peer.bridge && peer.bridge._uuid === mbr._uuid) throw conflict(`port ${n.peer} of vlan ${a.vlan} is on the master bridge ${master}`, { vlan: a.vlan });
-    if (peer.bridge && a.name !== undefined && peer.bridge.name !== a.name) {
-      throw conflict(`vlan ${a.vlan} is bridge ${peer.bridge.name}; reassigning a vlan tag to another bridge is not allowed`, { vlan: a.vlan, bridge: peer.bridge.name });
-    }
-    const name = peer.bridge ? peer.bridge.name : want;
-    const named = view.byName('Bridge', name);
-    // An empty bridge of this name (only its internal port) is what v1 left when it died after
-    // add-br (0-core #206): adopt it instead of failing every retry. Any other bridge conflicts.
-    const adopt = !peer.bridge && named && isBare(view, named) ? named : undefined;
-    if (!peer.bridge && named && !adopt) {
-      const other = tagOfBridge(view, named);
-      throw conflict(`bridge ${name} exists and ${other === undefined ? 'is not a vlan bridge' : `is the bridge of vlan ${other}`}`, { name, vlan: other });
-    }
-    const field = a.name !== undefined ? 'name' : 'vlan';
-    const ops: Operation[] = [waitNamed('Bridge', mbr._uuid, master)];
-    if (patch.port) {
-      ops.push(waitUnchanged('Port', patch.port, ['name', 'tag']), waitHasPort(mbr._uuid, master, patch.port._uuid));
-    } else {
-      assertNewNames(view, [{ name: n.patch, field: 'vlan' }]);
-      const ins = insertPort(`${p}pa`, { name: n.patch, interfaces: [{ name: n.patch, row: patchIface(n.peer) }], row: a.vlan ? { tag: a.vlan } : {} });
-      ops.push(...waitNamesFree([], [n.patch], [n.patch]), ...ins.ops, addRefs('Bridge', mbr._uuid, 'ports', [ins.ref]));
-    }
-    if (peer.bridge && peer.port) {
-      ops.push(waitHasPort(peer.bridge._uuid, name, peer.port._uuid));
-    } else if (adopt) {
-      assertNewNames(view, [{ name: n.peer, field: 'vlan' }]);
-      const ins = insertPort(`${p}pe`, { name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] });
-      ops.push(waitUnchanged('Bridge', adopt, ['name', 'ports']), ...waitNamesFree([], [n.peer], [n.peer]),
-        ...ins.ops, addRefs('Bridge', adopt._uuid, 'ports', [ins.ref]));
-    } else {
-      const root = view.root();
-      if (!root) throw notFound('OVSDB has no Open_vSwitch row');
-      assertNewNames(view, [{ name, field }, { name: n.peer, field: 'vlan' }]);
-      ops.push(...waitNamesFree([name], [name, n.peer], [name, n.peer]),
-        ...insertBridge(`${p}vb`, name, root._uuid, env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
-    }
-    return { ops, result: name, claims, reads };
+    if (hasPatch(view, a.vlan)) return patch(view, p);
+    const claims = [`Port:${want}`, `Bridge:${want}`, `Vlan:${a.vlan}`];
+    const reads = [`Bridge:${master}`];
+    const confirm = (f: Fake): Plan<string> => {
+      if (f.parent._uuid !== mbr._uuid) {
+        throw conflict(`vlan ${a.vlan} is patched into bridge ${f.parent.name}, not ${master}; reassigning a vlan tag to another master is not allowed`, { vlan: a.vlan, master: f.parent.name });
+      }
+      if (a.name !== undefined && f.port.name !== a.name) {
+        throw conflict(`vlan ${a.vlan} is bridge ${f.port.name}; reassigning a vlan tag to another bridge is not allowed`, { vlan: a.vlan, bridge: f.port.name });
+      }
+      return { ops: [waitNamed('Bridge', mbr._uuid, master), ...waitFake(f)], result: f.port.name, claims, reads };
+    };
+    const named = fakeNamed(view, want);
+    if (named && named.tag !== a.vlan) throw conflict(`bridge ${want} exists and is the bridge of vlan ${named.tag}`, { name: want, vlan: named.tag });
+    if (named) return confirm(named);
+    const same = fakesOfTag(view, a.vlan);
+    if (same.length) return confirm(same[0]!);
+    // VLAN 0 stays v1's trunk patch; a bridge of that name (v1's empty leftover, or a conflict) is for vlan-patch.ts.
+    if (a.vlan === 0 || env.vlanLayout === 'patch' || view.byName('Bridge', want)) return patch(view, p);
+    assertNewNames(view, [{ name: want, field: a.name !== undefined ? 'name' : 'vlan' }]);
+    const ops = [waitNamed('Bridge', mbr._uuid, master), waitNoFake(a.vlan), ...waitNamesFree([want], [want], [want]), ...insertFake(`${p}fb`, want, mbr._uuid, a.vlan)];
+    return { ops, result: want, claims, reads };
   };
 }
 
@@ -148,49 +98,40 @@ const VLAN_DEL: Usage = {
   example: { vlan: 100 },
 };
 
+/** vlan-del of a fake bridge: its port leaves the parent, if it is ours and no port carries its tag there. */
+function planFakeDel(a: VlanArgs, view: View): Plan<null> | undefined {
+  const f = (a.name !== undefined ? fakeNamed(view, a.name) : undefined) ?? fakesOfTag(view, a.vlan)[0];
+  if (!f) return undefined;
+  if (f.tag !== a.vlan) throw conflict(`bridge ${f.port.name} is the bridge of vlan ${f.tag}, not ${a.vlan}`, { vlan: a.vlan, name: f.port.name });
+  if (a.master !== undefined && f.parent.name !== a.master) throw conflict(`vlan ${a.vlan} is patched into bridge ${f.parent.name}, not ${a.master}`, { vlan: a.vlan });
+  if (a.name !== undefined && f.port.name !== a.name) throw conflict(`vlan ${a.vlan} is bridge ${f.port.name}, not ${a.name}`, { vlan: a.vlan });
+  if (!isOwned(f.port)) throw notOwned(`vlan ${a.vlan} was not created by ovs-plugin (nothing of it is ours to remove)`, { vlan: a.vlan, rows: [f.port.name] });
+  const extra = portsOfFake(view, f).map((x) => x.name);
+  if (extra.length) throw busy(`bridge ${f.port.name} still has ports: ${extra.join(', ')}`, { bridge: f.port.name, ports: extra });
+  const tagged = view.rows('Port').filter((x) => x.tag === a.vlan).map((x) => x.name);
+  const ops = [...waitFake(f), waitTagPorts(a.vlan, tagged), delRefs('Bridge', f.parent._uuid, 'ports', [f.port._uuid])];
+  return { ops, result: null, claims: [`Port:${f.port.name}`, `Bridge:${f.port.name}`, `Vlan:${a.vlan}`] };
+}
+
 /**
- * ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the patch pair, and the
- * VLAN bridge if we created it; an adopted bridge stays as found); gone is success; a VLAN
- * of which nothing is ours is ENOTOWNED.
+ * ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the fake bridge; or the
+ * patch pair, and the VLAN bridge if we created it; an adopted bridge stays as found); gone is
+ * success; a VLAN of which nothing is ours is ENOTOWNED.
  */
 export const vlanDel: Command<VlanArgs, null> = {
   usage: VLAN_DEL,
   validate: validateVlan(VLAN_DEL.args),
-  plan: (a) => (view): Plan<null> => {
-    const n = vlanNames(a.vlan);
-    const claims = [`Port:${n.patch}`, `Port:${n.peer}`, `Bridge:${a.name ?? n.bridge}`];
-    const patch = located(view, n.patch);
-    const peer = located(view, n.peer);
-    if (a.master !== undefined && patch.bridge && patch.bridge.name !== a.master) {
-      throw conflict(`vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${a.master}`, { vlan: a.vlan });
-    }
-    if (a.name !== undefined && peer.bridge && peer.bridge.name !== a.name) {
-      throw conflict(`vlan ${a.vlan} is bridge ${peer.bridge.name}, not ${a.name}`, { vlan: a.vlan });
-    }
-    if (a.name !== undefined && !peer.bridge && view.byName('Bridge', a.name)) {
-      throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
-    }
-    const ours = [patch.port, peer.port, peer.bridge].filter((r) => r && isOwned(r));
-    const theirs = [patch.port, peer.port, peer.bridge].filter((r) => r && !isOwned(r));
-    if (ours.length === 0 && theirs.length > 0) {
-      throw notOwned(`vlan ${a.vlan} was not created by ovs-plugin (nothing of it is ours to remove)`, { vlan: a.vlan, rows: theirs.map((r) => r!.name) });
-    }
-    const ops: Operation[] = [];
-    if (peer.bridge) {
-      const br = peer.bridge;
-      const extra = view.portsOf(br).map((x) => x.name).filter((x) => x !== br.name && x !== n.peer);
-      if (extra.length) throw busy(`bridge ${br.name} still has ports: ${extra.join(', ')}`, { bridge: br.name, ports: extra });
-    }
-    if (patch.port && patch.bridge && isOwned(patch.port)) {
-      ops.push(waitHasPort(patch.bridge._uuid, patch.bridge.name, patch.port._uuid), delRefs('Bridge', patch.bridge._uuid, 'ports', [patch.port._uuid]));
-    } else if (!patch.port) ops.push(waitAbsent('Port', n.patch));
-    if (peer.bridge && isOwned(peer.bridge)) {
-      const root = view.root()!;
-      ops.push(waitUnchanged('Bridge', peer.bridge, ['name', 'ports']), delRefs('Open_vSwitch', root._uuid, 'bridges', [peer.bridge._uuid]));
-    } else if (peer.bridge && peer.port && isOwned(peer.port)) {
-      // Adopted: the bridge stays v1's, as it was found; only our port leaves it.
-      ops.push(waitUnchanged('Bridge', peer.bridge, ['name', 'ports']), delRefs('Bridge', peer.bridge._uuid, 'ports', [peer.port._uuid]));
-    } else if (!peer.port) ops.push(waitAbsent('Port', n.peer));
-    return { ops, result: null, claims };
+  plan: (a) => {
+    const patch = planPatchDel(a);
+    return (view, p): Plan<null> => {
+      if (hasPatch(view, a.vlan)) return patch(view, p);
+      const fake = planFakeDel(a, view);
+      if (fake) return fake;
+      if (a.name !== undefined && view.byName('Port', a.name) && !view.byName('Bridge', a.name)) {
+        throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
+      }
+      const plan = patch(view, p);
+      return { ...plan, ops: [...plan.ops, waitNoFake(a.vlan)] };
+    };
   },
 };

@@ -13,6 +13,7 @@ import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } f
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
 import type { Command, Ctx, Plan, Planner } from './types.ts';
 import { isBare } from './vlan.ts';
+import { placeOf, placeReads, waitPlace } from './fake-bridge.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
 /** Arguments of vxlan-ensure / vxlan-del. */
@@ -32,8 +33,12 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
     const dev = vtepName(a.vxlan);
     const want = a.name ?? vxlanBridgeName(a.vxlan);
     const claims = [`Port:${dev}`, `Bridge:${want}`];
-    const mbr = view.byName('Bridge', a.master!);
-    if (!mbr) throw notFound(`master bridge ${a.master} does not exist`, { master: a.master });
+    // The master may be a fake bridge (v1's `vlan-ensure {name: vxbackend}` makes one now).
+    const place = placeOf(view, a.master!);
+    if (!place) throw notFound(`master bridge ${a.master} does not exist`, { master: a.master });
+    const mbr = place.bridge;
+    const guard = waitPlace(place, a.master!);
+    const reads = placeReads(place, a.master!);
     if (want === a.master) throw conflict(`vxlan bridge name ${want} is the master bridge`, { name: want });
     const port = view.byName('Port', dev);
     const on = port ? view.bridgeOfPort(port._uuid) : undefined;
@@ -43,7 +48,7 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
       if (a.name !== undefined && on.name !== a.name) {
         throw conflict(`vxlan ${a.vxlan} is bridge ${on.name}; reassigning a vxlan to another bridge is not allowed`, { vxlan: a.vxlan, bridge: on.name });
       }
-      return { ops: [waitNamed('Bridge', mbr._uuid, a.master!), waitHasPort(on._uuid, on.name, port._uuid)], result: on.name, claims };
+      return { ops: [...guard, waitHasPort(on._uuid, on.name, port._uuid)], result: on.name, claims };
     }
     const field = a.name !== undefined ? 'name' : 'vxlan';
     const named = view.byName('Bridge', want);
@@ -51,17 +56,17 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
       // v1 died between add-br and add-port: adopt the empty bridge (see vlan.ts).
       assertNewNames(view, [{ name: dev, field: 'vxlan' }]);
       const ins = insertPort(`${p}x`, { name: dev, interfaces: [{ name: dev }] });
-      const ops = [waitNamed('Bridge', mbr._uuid, a.master!), waitUnchanged('Bridge', named, ['name', 'ports']),
+      const ops = [...guard, waitUnchanged('Bridge', named, ['name', 'ports']),
         ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', named._uuid, 'ports', [ins.ref])];
-      return { ops, result: want, claims, reads: [`Bridge:${a.master}`] };
+      return { ops, result: want, claims, reads };
     }
     if (named) throw conflict(`bridge ${want} exists and is not the bridge of vxlan ${a.vxlan}`, { name: want });
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
     assertNewNames(view, [{ name: want, field }, { name: dev, field: 'vxlan' }]);
-    const ops: Operation[] = [waitNamed('Bridge', mbr._uuid, a.master!), ...waitNamesFree([want], [want, dev], [want, dev]),
+    const ops: Operation[] = [...guard, ...waitNamesFree([want], [want, dev], [want, dev]),
       ...insertBridge(`${p}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
-    return { ops, result: want, claims, reads: [`Bridge:${a.master}`] };
+    return { ops, result: want, claims, reads };
   };
 }
 

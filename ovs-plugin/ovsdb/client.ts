@@ -6,7 +6,7 @@
 // notation.ts (RFC 7047 5.1 values), rows.ts (typed rows), connection.ts and framing.ts.
 import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
-import { applyTableUpdates, type Cache, type TableUpdates } from './cache.ts';
+import { applyTableUpdates, touchAll, type Cache, type TableUpdates } from './cache.ts';
 import { openConnection, parseOvsdbUrl, type Connection } from './connection.ts';
 import { Code, OvsdbError, ovsdbConnError as connError, ovsdbTimeout as timeoutError } from '../../lib/errors.ts';
 import { checkTransactResults } from './results.ts';
@@ -238,6 +238,7 @@ export class Client implements OvsdbClient {
     if (this.monitors.size === 0) return;
     for (const m of this.monitors.values()) { m.ready = false; m.buffered = []; }
     this.cache.clear();
+    touchAll(this.cache);
     for (const [id, m] of [...this.monitors]) {
       this.settle(m, await conn.request('monitor', [m.db, id, monitorRequests(m.tables)], this.o.requestTimeoutMs));
     }

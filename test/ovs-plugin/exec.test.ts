@@ -1,6 +1,6 @@
 // The v1-compatible exec transport against a private ovsdb-server + ovs-vswitchd: framing, every
 // OVS-only command, repeats that change nothing, conflicts that change nothing, owner checks.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../lib/exec.ts';
 import { startOvs } from '../helpers/ovs.ts';
@@ -88,10 +88,11 @@ test('bridge, port, bond, set: results as v1, repeats change nothing, only our r
   await unchangedBy('bridge-del', { bridge: 'backplane' }, '');
 });
 
-test('vlan-ensure builds the v1 patch pair in one go; conflicts (#207) change nothing; vlan-del undoes it', async (t) => {
+// The v1 contract of vlan-ensure / port-add onto its name / vlan-del, in each layout a new VLAN can take.
+async function vlanContract(t: TestContext, layout: 'fake' | 'patch'): Promise<void> {
   await ensureBundle();
   const ovs = await startOvs(t);
-  const call = (cmd: string, args: unknown) => execPlugin(ovs, cmd, args);
+  const call = (cmd: string, args: unknown) => execPlugin(ovs, cmd, args, { OVS_VLAN_LAYOUT: layout });
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 5 })).value.code, 'ENOTFOUND');
   await call('bridge-add', { bridge: 'backplane' });
   await call('bridge-add', { bridge: 'other' });
@@ -99,12 +100,19 @@ test('vlan-ensure builds the v1 patch pair in one go; conflicts (#207) change no
   const r = await call('ovs.vlan-ensure', { master: 'backplane', vlan: 100 });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.equal(r.value, 'vlbr100');
-  assert.deepEqual(await portsOf(ovs, 'backplane'), ['vlbr100p']);
-  assert.deepEqual(await portsOf(ovs, 'vlbr100'), ['vlbr100in']);
-  assert.equal(await ovs.vsctl('get', 'Port', 'vlbr100p', 'tag'), '100');
-  assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100p', 'options:peer'), 'vlbr100in');
-  assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100in', 'options:peer'), 'vlbr100p');
-  assert.equal(await ovs.vsctl('get', 'Bridge', 'vlbr100', 'datapath_type'), 'netdev');
+  if (layout === 'patch') {
+    assert.deepEqual(await portsOf(ovs, 'backplane'), ['vlbr100p']);
+    assert.deepEqual(await portsOf(ovs, 'vlbr100'), ['vlbr100in']);
+    assert.equal(await ovs.vsctl('get', 'Port', 'vlbr100p', 'tag'), '100');
+    assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100p', 'options:peer'), 'vlbr100in');
+    assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100in', 'options:peer'), 'vlbr100p');
+    assert.equal(await ovs.vsctl('get', 'Bridge', 'vlbr100', 'datapath_type'), 'netdev');
+  } else {
+    // What ovs-vsctl itself makes of `add-br vlbr100 backplane 100`.
+    assert.deepEqual([await ovs.vsctl('br-to-parent', 'vlbr100'), await ovs.vsctl('br-to-vlan', 'vlbr100')], ['backplane', '100']);
+    assert.deepEqual(await portsOf(ovs, 'backplane'), []);
+    assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100', 'type'), 'internal');
+  }
 
   const before = await ovs.snapshot();
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 100 })).value, 'vlbr100');
@@ -129,16 +137,22 @@ test('vlan-ensure builds the v1 patch pair in one go; conflicts (#207) change no
   assert.equal(await ovs.snapshot(), untagged);
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 2313, name: 'vxbackend' })).value, 'vxbackend');
 
-  await call('port-add', { bridge: 'vlbr100', port: 'c1' });
+  assert.equal((await call('port-add', { bridge: 'vlbr100', port: 'c1' })).value, null);
+  assert.equal(await ovs.vsctl('port-to-br', 'c1'), 'vlbr100', 'ovs-vsctl sees c1 on the VLAN bridge');
+  assert.deepEqual(await portsOf(ovs, 'vlbr100'), layout === 'patch' ? ['c1', 'vlbr100in'] : ['c1']);
+  assert.equal((await call('port-add', { bridge: 'vlbr100', port: 'c1', may_exist: true })).value, null);
   assert.equal((await call('vlan-del', { vlan: 100 })).value.code, 'EBUSY');
-  await call('port-del', { port: 'c1' });
+  assert.equal((await call('port-del', { port: 'c1', bridge: 'vlbr100' })).value, null);
   assert.equal((await call('vlan-del', { vlan: 100, master: 'other' })).value.code, 'ECONFLICT');
   const del = await call('vlan-del', { vlan: 100, master: 'backplane' });
   assert.equal(del.exitCode, 0, del.stdout);
-  assert.deepEqual(await portsOf(ovs, 'backplane'), ['vlbr0p', 'vlbr2313p']);
+  assert.deepEqual(await portsOf(ovs, 'backplane'), layout === 'patch' ? ['vlbr0p', 'vlbr2313p'] : ['vlbr0p']);
   assert.equal((await ovs.vsctl('list-br')).split('\n').sort().join(','), 'backplane,other,untagged,vxbackend');
   const gone = await ovs.snapshot();
   assert.equal((await call('vlan-del', { vlan: 100 })).exitCode, 0);
   assert.equal(await ovs.snapshot(), gone);
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 100 })).value, 'vlbr100', 'recreate after delete');
-});
+}
+
+test('vlan-ensure makes a fake bridge (the default layout); conflicts (#207) change nothing; port-add onto it; vlan-del undoes it', (t) => vlanContract(t, 'fake'));
+test('vlan-ensure with OVS_VLAN_LAYOUT=patch builds the v1 patch pair in one go; same contract', (t) => vlanContract(t, 'patch'));

@@ -6,6 +6,7 @@ import { ValidationError } from '../../../lib/errors.ts';
 import { getLink } from '../../../lib/ip.ts';
 import { SELF } from '../../../lib/netns.ts';
 import { notFound } from '../../commands/errors.ts';
+import { placeOf } from '../../commands/fake-bridge.ts';
 import { View } from '../../commands/view.ts';
 import { ensureVxlan, vxlanBridgeOf } from '../../commands/vxlan.ts';
 import { vethKind } from '../veth.ts';
@@ -22,7 +23,7 @@ export const vxlanPlug = ovsPlug({
     const view = new View(ctx.ovs.client.cache);
     const there = vxlanBridgeOf(view, vni);
     if (there) return there;
-    if (!view.byName('Bridge', VXLAN_MASTER)) throw notFound(`master bridge ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
+    if (!placeOf(view, VXLAN_MASTER)) throw notFound(`master bridge ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
     if (view.byName('Bridge', `vxlbr${vni}`)) throw new ValidationError('nic.id', `bridge vxlbr${vni} exists and is not the bridge of vxlan ${vni}`);
     return `vxlbr${vni}`;
   },

@@ -21,14 +21,29 @@ function cache(extra: (c: Map<string, Map<string, CachedRow>>) => void = () => {
   return c;
 }
 
-const plan = (cmd: string, args: unknown, c = cache()) => {
+const plan = (cmd: string, args: unknown, c = cache(), e: typeof env & { vlanLayout?: 'fake' | 'patch' } = env) => {
   const { command } = lookup(cmd);
-  return command.plan!(command.validate(args), env)(new View(c), 'x_');
+  return command.plan!(command.validate(args), e)(new View(c), 'x_');
 };
 const ofKind = (ops: Operation[], op: string, table?: string) => ops.filter((o) => o.op === op && (!table || ('table' in o && o.table === table)));
 
-test('vlan-ensure on an empty switch: one transaction with guards, the pair, the bridge', () => {
+test('vlan-ensure on an empty switch: one fake bridge, a tagged internal port of the master', () => {
   const p = plan('vlan-ensure', { master: 'backplane', vlan: 42 });
+  assert.equal(p.result, 'vlbr42');
+  const inserts = ofKind(p.ops, 'insert');
+  assert.deepEqual(inserts.map((o) => `${(o as any).table}:${(o as any).row.name}`).sort(), ['Interface:vlbr42', 'Port:vlbr42']);
+  const port = inserts.find((o) => (o as any).table === 'Port') as any;
+  assert.deepEqual([port.row.tag, port.row.fake_bridge], [42, true]);
+  assert.equal((inserts.find((o) => (o as any).table === 'Interface') as any).row.type, 'internal');
+  assert.deepEqual(ofKind(p.ops, 'mutate').map((o) => (o as any).table), ['Bridge'], 'no new Bridge row');
+  assert.ok(ofKind(p.ops, 'wait').some((w) => JSON.stringify((w as any).where).includes('fake_bridge')), 'no other fake bridge of the tag');
+  assert.ok(p.claims.includes('Vlan:42') && p.reads!.includes('Bridge:backplane'));
+  // VLAN 0 is v1's trunk patch, whatever the layout.
+  assert.ok(ofKind(plan('vlan-ensure', { master: 'backplane', vlan: 0 }).ops, 'insert', 'Bridge').length === 1);
+});
+
+test('vlan-ensure, layout patch, on an empty switch: one transaction with guards, the pair, the bridge', () => {
+  const p = plan('vlan-ensure', { master: 'backplane', vlan: 42 }, cache(), { ...env, vlanLayout: 'patch' });
   assert.equal(p.result, 'vlbr42');
   const inserts = ofKind(p.ops, 'insert');
   assert.deepEqual(inserts.map((o) => `${(o as any).table}:${(o as any).row.name}`).sort(),
