@@ -3,6 +3,7 @@
 const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./agent.ts'),
   () => import('./ovs.ts'),
+  () => import('./vlan-scale.ts'),
   () => import('./nics.ts'),
   () => import('./ovsdb.ts'),
   () => import('./spawn.ts'),

@@ -25,7 +25,8 @@ test('vlan: same VLAN reaches (ping, TCP), another VLAN does not; repeat, list, 
   assert.match(r1.host, /^nh[0-9a-f]{10}$/);
   const r2 = await attach(c2, '10', '10.9.0.2/24');
   await attach(c3, 20, '10.9.0.3/24');
-  assert.deepEqual(await portsOf(e.ovs, 'vlbr10'), [r1.host, r2.host, 'vlbr10in'].sort(), 'two nic ports and the patch');
+  assert.deepEqual(await portsOf(e.ovs, 'vlbr10'), [r1.host, r2.host].sort(), 'two nic ports on the VLAN (fake) bridge');
+  assert.equal(await e.ovs.vsctl('get', 'Port', r1.host, 'tag'), '10', 'a port of the master with the tag');
   assert.equal(await e.ovs.vsctl('get', 'Port', r1.host, 'external_ids:zos-owner'), 'ovs-plugin');
 
   assert.ok(await pings(c1, '10.9.0.2'), 'same VLAN: ping');
@@ -50,7 +51,8 @@ test('vlan: same VLAN reaches (ping, TCP), another VLAN does not; repeat, list, 
   for (const ns of [c1, c2, c3]) assert.equal((await e.call('nic.detach', { target: { netns: ns }, name: 'eth0' })).exitCode, 0);
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).value, null, 'gone is success');
   assert.deepEqual(JSON.parse(await readFile(e.state, 'utf8')).nics, []);
-  assert.deepEqual(await portsOf(e.ovs, 'vlbr10'), ['vlbr10in'], 'only the VLAN bridge stays (v1 never removed it)');
+  assert.deepEqual(await portsOf(e.ovs, 'vlbr10'), [], 'only the VLAN bridge stays (v1 never removed it)');
+  assert.equal(await e.ovs.vsctl('br-to-parent', 'vlbr10'), 'backplane');
   assert.deepEqual((await listLinks({ name: e.host })).filter((l) => l.ifname.startsWith('nh')), []);
   for (const ns of [c1, c2, c3]) assert.deepEqual((await listLinks({ name: ns })).map((l) => l.ifname), ['lo']);
   assert.notEqual(await e.ovs.snapshot(), ovsBefore, 'the VLAN bridges remain');
