@@ -20,6 +20,11 @@ export interface EngineOptions {
   maxAttempts?: number;
   /** Most commands in one shared transaction. */
   maxBatch?: number;
+  /**
+   * Longest wait (ms) for the clients a round just answered to send their next command before
+   * the next round starts; the wait is also at most half of that round's time (default 10).
+   */
+  maxLingerMs?: number;
 }
 
 interface Item { planner: Planner<unknown>; resolve(v: unknown): void; reject(e: unknown): void; solo: boolean; attempts: number }
@@ -57,10 +62,11 @@ export class Engine {
   readonly stats = { transactions: 0, commands: 0, maxBatch: 0, splits: 0 };
   private queue: Item[] = [];
   private busy = false;
+  private arrived: (() => void) | undefined;
   private readonly o: Required<EngineOptions>;
 
   constructor(readonly client: Client, readonly env: Env, opts: EngineOptions = {}) {
-    this.o = { applyTimeoutMs: 10000, maxAttempts: 8, maxBatch: 64, ...opts };
+    this.o = { applyTimeoutMs: 10000, maxAttempts: 8, maxBatch: 64, maxLingerMs: 10, ...opts };
   }
 
   /** Starts the monitor the planners read (idempotent per client). */
@@ -72,25 +78,47 @@ export class Engine {
   commit<R>(planner: Planner<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ planner, resolve: resolve as (v: unknown) => void, reject, solo: false, attempts: 0 });
+      this.arrived?.();
       void this.pump();
     });
   }
 
+  // Rounds until the queue is empty. After a round that answered n > 1 commands, those n clients
+  // are about to send their next ones: starting the next round with the first to arrive would
+  // leave the rest for the round after (batches of 1, n-1, 1, ... each paying ovs-vswitchd's
+  // whole reconfiguration), so wait briefly for them (n more than were queued already).
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length) await this.round();
+      let last = { n: 0, ms: 0 };
+      for (;;) {
+        // Those already queued arrived during the round; the n answered come on top of them.
+        if (last.n > 1) await this.linger(Math.min(this.o.maxBatch, this.queue.length + last.n), Math.min(this.o.maxLingerMs, last.ms / 2));
+        if (!this.queue.length) break;
+        const t0 = performance.now();
+        last = { n: await this.round(), ms: performance.now() - t0 };
+      }
     } finally {
       this.busy = false;
     }
   }
 
-  // One transaction: plan what can go together, send it, answer or fall back.
-  private async round(): Promise<void> {
-    if (!(await this.connected())) return;
+  // Resolves once `n` commands are queued or `ms` have passed.
+  private linger(n: number, ms: number): Promise<void> {
+    if (this.queue.length >= n) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.arrived = undefined; resolve(); };
+      const timer = setTimeout(done, ms);
+      this.arrived = () => { if (this.queue.length >= n) done(); };
+    });
+  }
+
+  // One transaction: plan what can go together, send it, answer or fall back; -> commands in it.
+  private async round(): Promise<number> {
+    if (!(await this.connected())) return 0;
     const batch = this.gather(new View(this.client.cache));
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 0;
     try {
       await this.send(batch);
       this.stats.commands += batch.length;
@@ -98,6 +126,7 @@ export class Engine {
     } catch (err) {
       await this.failed(batch, err);
     }
+    return batch.length;
   }
 
   // Waits for the OVSDB session; when it cannot come up, every queued command fails with why.

@@ -26,7 +26,7 @@ export const fakeNamed = (view: View, name: string): Fake | undefined => asFake(
 
 /** Every fake bridge of VLAN `tag`, on any parent. */
 export const fakesOfTag = (view: View, tag: number): Fake[] =>
-  view.rows('Port').filter((p) => p.fake_bridge && p.tag === tag).map((p) => asFake(view, p)).filter((f): f is Fake => !!f);
+  view.fakePorts(tag).map((p) => asFake(view, p)).filter((f): f is Fake => !!f);
 
 /** Where a port added "to bridge `name`" goes: a real bridge untagged, a fake bridge's parent with its tag. */
 export function placeOf(view: View, name: string): Place | undefined {

@@ -37,7 +37,7 @@ export type CacheMap = ReadonlyMap<string, ReadonlyMap<string, CachedRow>>;
 
 // Name -> uuid per named table, and port uuid -> bridge uuid: built once per version of those
 // tables (a plan makes several lookups; at 1,000 VLANs a scan per lookup was most of a repeat).
-interface Index { names: Map<Named, Map<string, string>>; bridgeOf: Map<string, string> }
+interface Index { names: Map<Named, Map<string, string>>; bridgeOf: Map<string, string>; fakes: Map<number, string[]> }
 const INDEXED = ['Bridge', 'Port', 'Interface'] as const;
 const indexes = new WeakMap<CacheMap, { versions: string; index: Index }>();
 
@@ -53,7 +53,13 @@ function buildIndex(cache: CacheMap): Index {
     const b = decoded('Bridge', r);
     for (const p of b.ports) bridgeOf.set(p, b._uuid);
   }
-  return { names, bridgeOf };
+  const fakes = new Map<number, string[]>();
+  for (const r of cache.get('Port')?.values() ?? []) {
+    if (r.fake_bridge !== true) continue;
+    const p = decoded('Port', r);
+    if (p.tag !== undefined) fakes.set(p.tag, [...(fakes.get(p.tag) ?? []), p._uuid]);
+  }
+  return { names, bridgeOf, fakes };
 }
 
 /** Lookups over one cache snapshot. */
@@ -100,6 +106,11 @@ export class View {
   bridgeOfPort(portId: string): Seen<'Bridge'> | undefined {
     const id = this.index().bridgeOf.get(portId);
     return id === undefined ? undefined : this.get('Bridge', id);
+  }
+
+  /** Port rows with fake_bridge set and tag `tag` (fake-bridge.ts). */
+  fakePorts(tag: number): Seen<'Port'>[] {
+    return (this.index().fakes.get(tag) ?? []).map((id) => this.get('Port', id)).filter((r): r is Seen<'Port'> => !!r);
   }
 
   /** Port rows of a bridge. */

@@ -7,7 +7,7 @@
 //    same row at 0 and to the limit for N = clients (a batch holds one command per client).
 // Every figure comes from this one run, on a fresh private ovsdb-server + ovs-vswitchd (netdev
 // datapath) per row group, so layouts compare under the same load.
-// Run: node --import tsx test/bench/vlan-scale.ts (BENCH_SCALE=0,100 to shorten), or through run.ts.
+// Run: node --import tsx test/bench/vlan-scale.ts (BENCH_SCALE=0,100, BENCH_LAYOUTS=fake to shorten), or through run.ts.
 import { pathToFileURL } from 'node:url';
 import { connectOvsdb, type Client } from '../../ovs-plugin/ovsdb/client.ts';
 import { transactAndWait, VSWITCH_DB } from '../../ovs-plugin/ovsdb/vswitch.ts';
@@ -20,7 +20,7 @@ import { ensureBundle, startDaemon } from '../ovs-plugin/helpers.ts';
 import { measure } from './measure.ts';
 
 type Cleanup = () => Promise<void> | void;
-const LAYOUTS: VlanLayout[] = ['fake', 'patch'];
+const LAYOUTS = (process.env.BENCH_LAYOUTS ?? 'fake,patch').split(',') as VlanLayout[];
 
 /** One transaction holding vlan-ensure of every tag in `tags` (as the engine batches them); ms until applied. */
 async function oneTransaction(c: Client, layout: VlanLayout, tags: number[]): Promise<number> {
@@ -46,7 +46,7 @@ async function freshSwitch(t: { after(fn: Cleanup): void }, layout: VlanLayout, 
   return { ovs, c, fillMs };
 }
 
-interface Row { layout: VlanLayout; existing: number; what: string; n: number; clients: number; 'ms/VLAN': number; 'p50 ms': number; 'p99 ms': number; 'vs 0 existing'?: string; 'vs limit'?: string }
+interface Row { layout: VlanLayout; existing: number; what: string; n: number; clients: number; 'ms/VLAN': number; 'p50 ms': number; 'p99 ms': number; 'cmds/txn': number; 'vs 0 existing'?: string; 'vs limit'?: string }
 
 /** Name shown by test/bench/run.ts. */
 export const title = 'vlan-ensure by layout and switch size';
@@ -79,18 +79,23 @@ export async function run(): Promise<void> {
         const { ovs, c, fillMs } = await freshSwitch(t, layout, existing);
         if (existing) fills.push(`${layout}: ${existing} VLANs in ${existing / 100} transactions, ${Math.round(fillMs)} ms`);
         await c.close();
-        const d = await startDaemon(t as never, ovs, 'plugin.sock', { OVS_VLAN_LAYOUT: layout });
-        const cs = await Promise.all(Array.from({ length: 100 }, () => OvsPluginClient.connect(d.socket)));
-        const row = async (what: string, n: number, clients: number, fn: (i: number) => Promise<unknown>) => {
-          const m = await measure(n, clients, fn);
-          rows.push({ layout, existing, what, n, clients, 'ms/VLAN': +(m.totalMs / n).toFixed(2), 'p50 ms': +m.q(0.5).toFixed(2), 'p99 ms': +m.q(0.99).toFixed(2) });
+        // A daemon per row: its closing log line says how many commands each transaction held.
+        const row = async (what: string, n: number, clients: number, fn: (cs: OvsPluginClient[], i: number) => Promise<unknown>) => {
+          const d = await startDaemon(t as never, ovs, 'plugin.sock', { OVS_VLAN_LAYOUT: layout });
+          const cs = await Promise.all(Array.from({ length: clients }, () => OvsPluginClient.connect(d.socket)));
+          const m = await measure(n, clients, (i) => fn(cs, i));
+          for (const x of cs) x.close();
+          d.proc.kill('SIGTERM');
+          await d.exited;
+          const stat = (k: string) => Number(new RegExp(`ovs-plugin-stopped.* ${k}=(\\d+)`).exec(d.output())?.[1]);
+          rows.push({ layout, existing, what, n, clients, 'ms/VLAN': +(m.totalMs / n).toFixed(2), 'p50 ms': +m.q(0.5).toFixed(2), 'p99 ms': +m.q(0.99).toFixed(2),
+            'cmds/txn': +(stat('commands') / stat('transactions')).toFixed(1) });
         };
         const one = existing >= 1000 && layout === 'patch' ? 10 : 20;
-        await row('new VLAN', one, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 3001 + i }));
-        await row('new VLAN', 100, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 3101 + i }));
-        if (existing === 0) await row('new VLAN', 200, 100, (i) => cs[i % 100]!.vlanEnsure({ master: 'backplane', vlan: 3301 + i }));
-        await row('existing VLAN', 200, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 3101 + (i % 100) }));
-        for (const x of cs) x.close();
+        await row('new VLAN', one, 1, (cs, i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 3001 + i }));
+        await row('new VLAN', 100, 10, (cs, i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 3101 + i }));
+        if (existing === 0) await row('new VLAN', 200, 100, (cs, i) => cs[i % 100]!.vlanEnsure({ master: 'backplane', vlan: 3301 + i }));
+        await row('existing VLAN', 200, 1, (cs, i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 3101 + (i % 100) }));
         await ovs.stop();
       }
     }
