@@ -5,6 +5,8 @@
 // 2. Through the daemon, at 0, 100 and 1,000 existing VLANs (made beforehand in transactions of
 //    100): new VLANs from 1 and 10 clients (and 100 at 0), and repeats, with the ratio to the
 //    same row at 0 and to the limit for N = clients (a batch holds one command per client).
+// 3. Paired, for the 1.2x target: on one switch, the limit for N = clients and our daemon, back
+//    to back, alternating order, 5 reps (BENCH_REPS); the median of the ratios.
 // Every figure comes from this one run, on a fresh private ovsdb-server + ovs-vswitchd (netdev
 // datapath) per row group, so layouts compare under the same load.
 // Run: node --import tsx test/bench/vlan-scale.ts (BENCH_SCALE=0,100, BENCH_LAYOUTS=fake to shorten), or through run.ts.
@@ -46,6 +48,53 @@ async function freshSwitch(t: { after(fn: Cleanup): void }, layout: VlanLayout, 
   return { ovs, c, fillMs };
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One row of the paired comparison: the switch's limit and our daemon, same switch, same minute. */
+interface Pair { layout: VlanLayout; clients: number; reps: number; 'limit ms/VLAN': number; 'daemon ms/VLAN': number; 'daemon/limit (median of reps)': string }
+
+/**
+ * On a fresh switch per rep, alternating which goes first: 1 client (20 single transactions vs
+ * 20 ensures) and 10 clients (10 transactions of 10 vs 100 ensures from 10 daemon clients). On a
+ * machine shared with others one sample of either is noise; the ratio of neighbours is not.
+ */
+async function paired(t: { after(fn: Cleanup): void }, layout: VlanLayout, reps: number): Promise<Pair[]> {
+  const got = new Map<number, [number, number][]>([[1, []], [10, []]]);
+  for (let r = 0; r < reps; r++) {
+    const { ovs, c } = await freshSwitch(t, layout, 0);
+    const d = await startDaemon(t as never, ovs, 'plugin.sock', { OVS_VLAN_LAYOUT: layout });
+    const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
+    let tag = 1;
+    for (const clients of [1, 10]) {
+      const n = clients === 1 ? 20 : 100;
+      const direct = async () => {
+        let ms = 0;
+        for (let k = 0; k < n / clients; k++) ms += await oneTransaction(c, layout, Array.from({ length: clients }, () => tag++));
+        return ms / n;
+      };
+      const daemon = async () => {
+        const base = tag;
+        tag += n;
+        return (await measure(n, clients, (i) => cs[i % clients]!.vlanEnsure({ master: 'backplane', vlan: base + i }))).totalMs / n;
+      };
+      let lim: number, ours: number;
+      if (r % 2) { ours = await daemon(); lim = await direct(); } else { lim = await direct(); ours = await daemon(); }
+      got.get(clients)!.push([lim, ours]);
+    }
+    for (const x of cs) x.close();
+    d.proc.kill('SIGTERM');
+    await d.exited;
+    await c.close();
+    await ovs.stop();
+  }
+  return [...got].map(([clients, xs]) => ({
+    layout, clients, reps,
+    'limit ms/VLAN': +median(xs.map((x) => x[0])).toFixed(2),
+    'daemon ms/VLAN': +median(xs.map((x) => x[1])).toFixed(2),
+    'daemon/limit (median of reps)': `${median(xs.map(([a, b]) => b / a)).toFixed(2)}x`,
+  }));
+}
+
 interface Row { layout: VlanLayout; existing: number; what: string; n: number; clients: number; 'ms/VLAN': number; 'p50 ms': number; 'p99 ms': number; 'cmds/txn': number; 'vs 0 existing'?: string; 'vs limit'?: string }
 
 /** Name shown by test/bench/run.ts. */
@@ -60,7 +109,9 @@ export async function run(): Promise<void> {
   const limit: { layout: VlanLayout; N: number; 'ms total': number; 'ms/VLAN': number }[] = [];
   const rows: Row[] = [];
   const fills: string[] = [];
+  const pairs: Pair[] = [];
   try {
+    for (const layout of LAYOUTS) pairs.push(...await paired(t, layout, Number(process.env.BENCH_REPS ?? 5)));
     for (const layout of LAYOUTS) {
       for (const N of [1, 10, 100]) {
         const runs: number[] = []; // the median of 3, each on a fresh switch (one sample is noise on a shared machine)
@@ -112,6 +163,8 @@ export async function run(): Promise<void> {
   console.log('switch limit: N new VLANs in one transaction (ovsdb-server + ovs-vswitchd, no daemon)');
   console.table(limit);
   for (const f of fills) console.log(`prefill ${f}`);
+  console.log('batches vs the limit, paired on one switch (limit: transactions of N = clients VLANs through our client, no daemon)');
+  console.table(pairs);
   console.log('through the daemon (vs limit: ms/VLAN over the limit for N = clients in one transaction, same layout)');
   console.table(rows);
 }
