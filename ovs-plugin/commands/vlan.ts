@@ -34,7 +34,7 @@ const waitNoFake = (tag: number): Operation =>
 
 /** What --help says about vlan-ensure. */
 const VLAN_ENSURE: Usage = {
-  summary: 'Ensure a VLAN bridge patched into the master with the tag (v1 layout); returns the bridge name.',
+  summary: 'Ensure the VLAN bridge of the tag on the master (a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.',
   args: [
     { name: 'master', required: true, type: 'name', doc: 'the bridge carrying the tagged traffic' },
     { name: 'vlan', required: true, type: '0..4094', doc: 'the tag; 0 is untagged' },
@@ -89,7 +89,7 @@ export const vlanEnsure: Command<VlanArgs, string> = {
 
 /** What --help says about vlan-del. */
 const VLAN_DEL: Usage = {
-  summary: 'Remove what vlan-ensure added (the patch pair, the bridge if ours); gone is success; returns null.',
+  summary: 'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); gone is success; returns null.',
   args: [
     { name: 'vlan', required: true, type: '0..4094', doc: 'the tag' },
     { name: 'master', type: 'name', doc: 'the master it must be patched into' },

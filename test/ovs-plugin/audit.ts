@@ -9,7 +9,7 @@ const optNum = (v: Json): number => (typeof v === 'number' ? v : 0);
 
 /** What the dump says about VLANs on `master`. */
 export interface Audit {
-  /** VLAN tags whose patch pair and bridge are all there and correct. */
+  /** VLAN tags whose patch pair and bridge, or fake bridge, are all there and correct -> the VLAN bridge's name. */
   complete: Map<number, string>;
   /** Human-readable descriptions of anything half-built or wrong. */
   problems: string[];
@@ -17,7 +17,11 @@ export interface Audit {
   bridges: Map<string, string[]>;
 }
 
-/** Audits the switch: each vlbr<N>p / vlbr<N>in pair must be complete or absent. */
+/**
+ * Audits the switch: each vlbr<N>p / vlbr<N>in pair must be complete or absent; each fake bridge
+ * (a port with fake_bridge and a tag) must be on `master` with one internal interface of its
+ * name; one VLAN bridge per tag, whatever the layout.
+ */
 export async function auditVlans(ovs: Ovs, master: string): Promise<Audit> {
   const t = await ovs.dumpTables();
   const ifaces = new Map<string, Json>((t.Interface ?? []).map((r) => [uuidsIn(r._uuid)[0]!, r]));
@@ -58,6 +62,15 @@ export async function auditVlans(ovs: Ovs, master: string): Promise<Audit> {
       && bridges.get(vbr)!.includes(vbr);
     if (ok) complete.set(tag, vbr!);
     else problems.push(`vlan ${tag} half-built: patch=${!!patch} on ${portBridge.get(`vlbr${tag}p`)}, peer=${!!peer} on ${vbr}`);
+  }
+  for (const p of portByName.values()) {
+    if (p.fake_bridge !== true) continue;
+    const tag = optNum(p.tag);
+    const ifs = uuidsIn(p.interfaces).map((id) => ifaces.get(id));
+    const ok = portBridge.get(p.name) === master && typeof p.tag === 'number' && ifs.length === 1 && ifs[0]?.name === p.name && ifs[0]?.type === 'internal';
+    if (!ok) problems.push(`fake bridge ${p.name} (tag ${tag}) half-built or not on ${master}`);
+    else if (complete.has(tag)) problems.push(`vlan ${tag} has two bridges: ${complete.get(tag)} and ${p.name}`);
+    else complete.set(tag, p.name);
   }
   return { complete, problems, bridges };
 }
