@@ -80,3 +80,22 @@ test('vxlan: kernel vtep on the master plugged into vxlbr<vni>; repeat, conflict
   assert.equal((await call('vxlan-del', { vxlan: 1000 })).exitCode, 0);
   assert.equal(await ovs.snapshot(), gone);
 });
+
+test('v1 bootstrap on the fake-bridge layout: vxbackend is VLAN 2313 of backplane, a link; a VXLAN on it', async (t) => {
+  await ensureBundle();
+  const ovs = await startOvs(t);
+  const call = (cmd: string, args: unknown) => execPlugin(ovs, cmd, args);
+  const link = async (name: string) => (await listLinks({ name: ovs.ns }, name))[0];
+  assert.equal((await call('bridge-add', { bridge: 'backplane' })).exitCode, 0);
+  assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 2313, name: 'vxbackend' })).value, 'vxbackend');
+  assert.equal(await ovs.vsctl('br-to-vlan', 'vxbackend'), '2313');
+  assert.equal((await call('set', { table: 'Interface', record: 'vxbackend', values: { mtu_request: '2000' } })).value, null);
+  assert.equal((await link('vxbackend'))!.mtu, 2000, 'the fake bridge is a link callers configure');
+  const r = await call('vxlan-ensure', { master: 'vxbackend', vxlan: 1000 });
+  assert.equal(r.value, 'vxlbr1000', r.stdout);
+  assert.equal((await link('vtep1000'))!.linkinfo!.info_data!.link, 'vxbackend');
+  assert.equal((await call('vxlan-ensure', { master: 'vxbackend', vxlan: 1000 })).value, 'vxlbr1000', 'a repeat');
+  assert.equal((await call('vxlan-del', { vxlan: 1000 })).value, null);
+  assert.equal((await call('vlan-del', { vlan: 2313, name: 'vxbackend' })).value, null);
+  assert.equal(await ovs.vsctl('list-br'), 'backplane');
+});
