@@ -102,3 +102,18 @@ test('a name two new rows of one transaction share can never commit: ECONFLICT a
   await assert.rejects(e2.commit(() => change('r')), (err: { code: string }) => err.code === 'ECONTENDED');
   assert.equal(raced.sent.length, 3);
 });
+
+test('clients a round just answered are waited for (briefly): their next commands share one transaction', async () => {
+  const { client, sent } = fakeClient(ok);
+  const slow = client.transact.bind(client);
+  (client as { transact: typeof slow }).transact = async (db, ops) => { await new Promise((r) => setTimeout(r, 20)); return slow(db, ops); };
+  const e = new Engine(client, { datapathType: 'netdev' });
+  // Two clients, each sending its next command a moment (1 ms, 4 ms) after its answer.
+  await Promise.all(['a', 'b'].map(async (name, k) => {
+    for (let i = 0; i < 3; i++) {
+      await e.commit(() => change(`${name}${i}`));
+      await new Promise((r) => setTimeout(r, 1 + 3 * k));
+    }
+  }));
+  assert.deepEqual(sent, [['a0', 'b0'], ['a1', 'b1'], ['a2', 'b2']]);
+});
