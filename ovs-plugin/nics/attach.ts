@@ -3,6 +3,7 @@
 // attach returns the recorded result; a failure undoes every step and drops the intent; a crash
 // leaves an `attaching` record whose dead owner tells gc to undo it.
 import { randomBytes } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
@@ -98,16 +99,22 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       await updateState(path, (s) => dropRecord(s, rec.key));
       throw err;
     }
-    rec.result = target ? await containerResult(target, rec) : guestResult(rec);
+    rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec);
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;
   });
 }
 
-/** nic.attach's answer for a container, read back from the target. */
-async function containerResult(target: NetnsRef, rec: NicRecord): Promise<AttachResult> {
-  const l = await linkAddresses(target, rec.name);
+/**
+ * nic.attach's answer for a container: computed from the record when the kind set MAC and MTU
+ * itself and the address is static (a veth is born with MTU 1500); read back from the target
+ * otherwise (macvlan inherits its parent's MTU, passthrough keeps its own, DHCP's lease).
+ */
+async function containerResult(target: NetnsRef, rec: NicRecord, known: boolean): Promise<AttachResult> {
+  const cidr = rec.nic.config?.cidr ?? rec.address;
+  // An IPv6 address reads back in its canonical form, which may not be the caller's.
+  const l = known && !rec.dhcp && (!cidr || isIPv4(cidr.split('/')[0]!)) ? { address: rec.hwaddr, mtu: rec.mtu ?? 1500, addresses: cidr ? [cidr] : [] } : await linkAddresses(target, rec.name);
   return {
     name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
     ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),

@@ -114,7 +114,7 @@ export interface NicRecord {
 }
 
 /** The state file. */
-export interface NicState { version: 1; nics: NicRecord[] }
+export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
 
 /** What each kind gets: the OVSDB context of the command and the target's namespace. */
 export interface KindCtx {
@@ -130,6 +130,8 @@ export interface Drift { what: string; want?: unknown; got?: unknown; repairable
 export interface NicKind {
   /** Reads the system to refuse what cannot work and fills the record's kind fields; changes nothing. */
   prepare(ctx: KindCtx, rec: NicRecord, all: readonly NicRecord[]): Promise<void>;
+  /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
+  resultKnown?: boolean;
   /** Makes the nic, registering each step's undo. */
   attach(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */

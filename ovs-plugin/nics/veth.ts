@@ -34,16 +34,16 @@ export async function txOff(ref: NetnsRef, name: string): Promise<void> {
 export function vethKind(p: VethPlug): NicKind {
   return {
     prepare: p.prepare,
+    resultKnown: true,
     async attach(ctx, rec, undo) {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
       await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, up: true, undo });
       failpoint('attach:veth');
-      if (rec.txOff) {
-        await txOff(SELF, rec.host!);
-        await txOff(target, rec.temp);
-      }
+      // Only the container's end: its TX is what the switch receives. Packets the userspace
+      // datapath sends out of the host end come from userspace, checksums complete.
+      if (rec.txOff) await txOff(target, rec.temp);
       await p.plug(ctx, rec, undo);
       failpoint('attach:plugged');
       await configureInside(target, rec, undo);
