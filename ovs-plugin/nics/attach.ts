@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
+import { linkNamesIn } from '../../lib/rtnl.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
@@ -38,6 +39,11 @@ function freeEth(links: Set<string>): string {
   for (let n = 0; ; n++) if (!links.has(`eth${n}`)) return `eth${n}`;
 }
 
+/** Names of the links of `ref`: one in-process dump, or `ip` without the addon. */
+async function linkNames(ref: NetnsRef): Promise<string[]> {
+  return (await linkNamesIn(ref)) ?? (await listLinks(ref)).map((l) => l.ifname);
+}
+
 /** Where a request goes: the kind module, the namespace (none for a guest), its identity, the QEMU process. */
 interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: ProcId }
 
@@ -66,6 +72,8 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
   const { kind, target, ns, vm } = await resolve(a);
   const ctx = { ovs, target };
+  // Read before the lock (names recorded by attaches in flight are added under it).
+  const present = await linkNames(target ?? SELF);
   const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
     const mine = recordsOf(s, a.target, ns);
     const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
@@ -73,7 +81,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
     if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
     const hex = randomBytes(5).toString('hex');
     // A guest's nic is its tap on the host; a container's lives in the target under its name.
-    const links = new Set([...(await listLinks(target ?? SELF)).map((l) => l.ifname), ...(target ? mine.map((r) => r.name) : [])]);
+    const links = new Set([...present, ...(target ? mine.map((r) => r.name) : [])]);
     const name = a.nic.name ?? (target ? freeEth(links) : `kt${hex}`);
     if (links.has(name)) throw nicExists('nic.name', `${name} exists in the ${target ? 'target' : 'host'}`, { name });
     const rec: NicRecord = {

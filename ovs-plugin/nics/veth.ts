@@ -30,6 +30,13 @@ export async function txOff(ref: NetnsRef, name: string): Promise<void> {
   await runIn(ref, 'ethtool', ['-K', name, 'tx', 'off'], { timeoutMs: 10_000 });
 }
 
+/** Waits for both (so no undo runs while a step is still in flight); rethrows the first failure. */
+export async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+}
+
 /** A NicKind made of the shared veth steps and `p`'s plug steps. */
 export function vethKind(p: VethPlug): NicKind {
   return {
@@ -39,19 +46,24 @@ export function vethKind(p: VethPlug): NicKind {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, up: true, undo });
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, peerAddress: rec.hwaddr, up: true, undo });
       failpoint('attach:veth');
-      // Only the container's end: its TX is what the switch receives. Packets the userspace
-      // datapath sends out of the host end come from userspace, checksums complete.
-      if (rec.txOff) await txOff(target, rec.temp);
-      await p.plug(ctx, rec, undo);
-      failpoint('attach:plugged');
-      await configureInside(target, rec, undo);
+      // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
+      // different things: both at once. Only the container's end needs TX checksums off: its TX
+      // is what the switch receives; what the userspace datapath sends out of the host end comes
+      // from userspace, checksums complete.
+      await both(
+        p.plug(ctx, rec, undo).then(() => failpoint('attach:plugged')),
+        (async () => {
+          if (rec.txOff) await txOff(target, rec.temp);
+          await configureInside(target, rec, undo);
+        })(),
+      );
     },
     async detach(ctx, rec) {
-      await p.unplug(ctx, rec);
-      failpoint('detach:unplugged');
-      await deleteLinkIfExists(SELF, rec.host!);
+      // The port and the link go at once (a port whose link is gone is only an Interface.error
+      // until its row goes; either order leaves a state detach finishes).
+      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteLinkIfExists(SELF, rec.host!));
       failpoint('detach:deleted');
       await undoConfig(rec);
       return {};
