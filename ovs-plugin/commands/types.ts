@@ -47,6 +47,8 @@ export interface Command<A = unknown, R = unknown> {
   run?(args: A, ctx: Ctx): Promise<R>;
   /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
   local?(args: A): Promise<R>;
+  /** For `run` commands: false when these arguments need no OVSDB (exec then runs without connecting). */
+  needsOvsdb?(args: A): boolean | Promise<boolean>;
 }
 
 /** True when the operations change something (anything beyond wait/comment). */

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../../lib/exec.ts';
-import { listLinks } from '../../../lib/ip.ts';
+import { ip, listLinks } from '../../../lib/ip.ts';
 import { portsOf } from '../helpers.ts';
 import { killedAt } from './crash.ts';
 import { container, nicEnv } from './helpers.ts';
@@ -54,7 +54,7 @@ test('kvm: tap on the VLAN bridge, libvirt XML validates, QEMU args; detach; gc 
 
 test('kvm refusals: container-only kinds, config, a pid that does not exist; nothing changed', async (t) => {
   const e = await nicEnv(t);
-  await run('ip', ['-n', e.host, 'link', 'add', 'name', 'br0', 'address', '02:00:00:00:11:01', 'type', 'bridge']);
+  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:11:01', 'type', 'bridge']);
   const before = await e.snapshot();
   const cases: [unknown, string, string][] = [
     [{ target: { kvm: 'vm1' }, nic: { type: 'macvlan', id: 'br0' } }, 'EINVALID', 'nic.type'],
