@@ -51,8 +51,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
   if ('kvm' in a.target) {
     const kind = GUEST_KINDS[a.nic.type];
     if (!kind) {
-      if (a.nic.type === 'default') throw unsupported('nic.type', 'default nics for kvm guests are not provided by this build yet');
-      throw new ValidationError('nic.type', `a kvm guest takes bridge, vlan or vxlan nics, not ${a.nic.type}`);
+      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan or vxlan nics, not ${a.nic.type}`);
     }
     if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
     let vm: ProcId | undefined;

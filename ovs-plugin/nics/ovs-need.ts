@@ -3,7 +3,7 @@
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
 // loudly if anything still reaches for OVSDB.
 import { InternalError } from '../../lib/errors.ts';
-import type { Ctx, Env } from '../commands/types.ts';
+import type { Ctx, Env, OvsdbNeed } from '../commands/types.ts';
 import { readState, statePath } from './state.ts';
 import { targetKey } from './target.ts';
 import type { Kind, NicRecord, NicSpec, TargetSpec } from './types.ts';
@@ -13,8 +13,12 @@ const OVS_KINDS: ReadonlySet<Kind> = new Set<Kind>(['vlan', 'vxlan']);
 
 const usesOvs = (r: Pick<NicRecord, 'nic'>): boolean => OVS_KINDS.has(r.nic.type);
 
-/** True when nic.attach of `nic` talks to OVSDB. */
-export const attachNeedsOvsdb = (a: { nic: NicSpec }): boolean => OVS_KINDS.has(a.nic.type);
+/**
+ * Whether nic.attach of `nic` talks to OVSDB: vlan and vxlan do; macvlan and passthrough read it
+ * if Open vSwitch runs (is the parent an OVS port?); the others never.
+ */
+export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed =>
+  OVS_KINDS.has(a.nic.type) ? true : a.nic.type === 'macvlan' || a.nic.type === 'passthrough' ? 'if-running' : false;
 
 /** True when detach or check of `target`/`name` talks to OVSDB (what the record says it is; none: no). */
 export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path = statePath()): Promise<boolean> {
@@ -26,8 +30,15 @@ export async function gcNeedsOvsdb(path = statePath()): Promise<boolean> {
   return (await readState(path)).nics.some(usesOvs);
 }
 
-/** A context for commands that do not need OVSDB: any use of it is a bug, said so. */
+const offline = new WeakSet<Ctx>();
+
+/** A context for commands run without OVSDB: any use of it is a bug, said so (hasOvsdb tells). */
 export function withoutOvsdb(env: Env): Ctx {
   const refuse = (): never => { throw new InternalError('a nic command that needs no OVSDB reached for it'); };
-  return { env, get client(): never { return refuse(); }, commit: async () => refuse() };
+  const ctx: Ctx = { env, get client(): never { return refuse(); }, commit: async () => refuse() };
+  offline.add(ctx);
+  return ctx;
 }
+
+/** False for a context made by withoutOvsdb (Open vSwitch was not running). */
+export const hasOvsdb = (ctx: Ctx): boolean => !offline.has(ctx);

@@ -22,6 +22,8 @@ export interface NicSpec {
   hwaddr?: string;
   name?: string;
   mtu?: number;
+  /** kvm guests: the tap's queues (above 1: a multi_queue tap and virtio-net `mq`). */
+  queues?: number;
   config?: NicConfig;
   root?: string;
 }
@@ -65,6 +67,11 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
+  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0), for the guest to configure. */
+  address?: string;
+  gateway?: string;
+  /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
+  queues?: number;
   /** `<interface type='ethernet'>...` for the domain XML. */
   libvirt: string;
   /** `-netdev tap,...` and `-device virtio-net-pci,...`. */

@@ -3,7 +3,7 @@
 // exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
 // validated before connecting, so bad input never reaches OVSDB; a command that says these
 // arguments need no OVSDB (nic.* of non-OVS kinds) runs without connecting at all.
-import { toAppError, usage } from '../../lib/errors.ts';
+import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute, lookup } from '../commands/registry.ts';
@@ -27,11 +27,13 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
       return 0;
     }
     const { db, env, applyTimeoutMs } = readEnv();
-    if (command.run && command.needsOvsdb && !(await command.needsOvsdb(args))) {
-      out(frame(await command.run(args, withoutOvsdb(env))));
+    const need = command.run && command.needsOvsdb ? await command.needsOvsdb(args) : true;
+    const client = need === false ? undefined : await connectOvsdb(db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
+      .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; });
+    if (!client) {
+      out(frame(await command.run!(args, withoutOvsdb(env))));
       return 0;
     }
-    const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
     try {
       const engine = new Engine(client, env, { applyTimeoutMs });
       await engine.start();
