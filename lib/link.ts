@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { LinkNotFoundError, NetnsGoneError } from './errors.ts';
 import { ip } from './ip.ts';
 import { isSelf, netnsTarget, type NetnsRef } from './netns.ts';
-import { addVeth } from './rtnl.ts';
+import { addVeth, setLinkUp } from './rtnl.ts';
 import type { UndoStack } from './undo.ts';
 
 /** `ip link del NAME` in `ref`; throws LinkNotFoundError when there is no such link. */
@@ -68,6 +68,8 @@ export interface VethSpec {
   peerAddress?: string;
   /** Also set `name` up (same request). */
   up?: boolean;
+  /** Also set the peer up. */
+  peerUp?: boolean;
   undo?: UndoStack;
 }
 
@@ -84,7 +86,9 @@ export async function setupVeth(v: VethSpec): Promise<void> {
     await ip(v.ref, ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, ...mac, 'netns', netnsTarget(v.peerNs)]);
     v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
     if (v.up) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
+    if (v.peerUp) await ip(v.peerNs, ['link', 'set', 'dev', v.peer, 'up']);
     return;
   }
   v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+  if (v.up && !(await setLinkUp(v.name))) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
 }

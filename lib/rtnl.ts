@@ -54,7 +54,7 @@ const str = (s: string): Buffer => Buffer.from(`${s}\0`);
 const macBytes = (m: string): Buffer => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
 
 // linux/rtnetlink.h, if_link.h, net_namespace.h, veth.h.
-const RTM_NEWNSID = 88, RTM_GETNSID = 90;
+const RTM_NEWLINK = 16, RTM_NEWNSID = 88, RTM_GETNSID = 90;
 const NETNSA_NSID = 1, NETNSA_FD = 3;
 const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
 const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
@@ -109,13 +109,22 @@ export async function linkNamesIn(ref: NetnsRef): Promise<string[] | undefined> 
   }
 }
 
-/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress`; both with `mtu`. */
-export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; up?: boolean }
+/** A struct ifinfomsg (16 bytes), IFF_UP set and changed when `up`. */
+function ifinfo(up?: boolean): Buffer {
+  const b = Buffer.alloc(16);
+  if (up) { b.writeUInt32LE(IFF_UP, 8); b.writeUInt32LE(IFF_UP, 12); }
+  return b;
+}
+
+/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`. */
+export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; peerUp?: boolean }
 
 /**
  * Creates the veth pair in one RTM_NEWLINK (NLM_F_EXCL: a name taken on either side fails it
- * whole), `name` in our namespace (up with `up`), its peer in `peerNs`. False when rtnetlink is
- * not available (nothing done).
+ * whole): the device the message describes is `peer`, made in `peerNs` (IFLA_NET_NS_FD) with
+ * its MAC, MTU and up state; its veth peer (VETH_INFO_PEER) is `name`, here. That way round the
+ * far end can be born up: veth_open fails (ENOTCONN) for the end made first, before the pair
+ * is linked, so `name` is set up afterwards (setLinkUp). False when rtnetlink is not available.
  */
 export async function addVeth(v: RtVeth): Promise<boolean> {
   const s = await open();
@@ -123,17 +132,27 @@ export async function addVeth(v: RtVeth): Promise<boolean> {
   const what = `RTM_NEWLINK veth ${v.name} peer ${v.peer} netns ${netnsLabel(v.peerNs)}`;
   await withNsFd(v.peerNs, what, async (fd) => {
     const mtu = v.mtu ? attr(IFLA_MTU, u32(v.mtu)) : Buffer.alloc(0);
-    const peer = Buffer.concat([Buffer.alloc(16), attr(IFLA_IFNAME, str(v.peer)), attr(IFLA_NET_NS_FD, u32(fd)), mtu,
-      v.peerAddress ? attr(IFLA_ADDRESS, macBytes(v.peerAddress)) : Buffer.alloc(0)]);
-    const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, str('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
-    const ifi = Buffer.alloc(16);
-    if (v.up) { ifi.writeUInt32LE(IFF_UP, 8); ifi.writeUInt32LE(IFF_UP, 12); }
-    const msg = Buffer.concat([ifi, attr(IFLA_IFNAME, str(v.name)), mtu, attr(IFLA_LINKINFO, linkinfo)]);
+    const local = Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(v.name)), mtu]);
+    const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, str('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, local))]);
+    const msg = Buffer.concat([ifinfo(v.peerUp), attr(IFLA_IFNAME, str(v.peer)), attr(IFLA_NET_NS_FD, u32(fd)), mtu,
+      ...(v.peerAddress ? [attr(IFLA_ADDRESS, macBytes(v.peerAddress))] : []), attr(IFLA_LINKINFO, linkinfo)]);
     try {
-      await serial(() => s.rt.request(16 /* RTM_NEWLINK */, msg, { flags: NLM_F_CREATE | NLM_F_EXCL }));
+      await serial(() => s.rt.request(RTM_NEWLINK, msg, { flags: NLM_F_CREATE | NLM_F_EXCL }));
     } catch (err) {
       throw failure(what, err, v.peerNs);
     }
   });
+  return true;
+}
+
+/** Sets link `name` of our namespace up (RTM_NEWLINK on an existing link); false without rtnetlink. */
+export async function setLinkUp(name: string): Promise<boolean> {
+  const s = await open();
+  if (!s) return false;
+  try {
+    await serial(() => s.rt.request(RTM_NEWLINK, Buffer.concat([ifinfo(true), attr(IFLA_IFNAME, str(name))])));
+  } catch (err) {
+    throw failure(`RTM_NEWLINK ${name} up`, err);
+  }
   return true;
 }

@@ -1,6 +1,7 @@
-// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one call, host
-// end `rec.host` here, peer born in the target as `rec.temp` (so nothing half-made is left in
-// either namespace), then the host end is plugged (kind-specific) and the peer configured.
+// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one request,
+// host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
+// nothing half-made is left in either namespace, and nothing to rename), then the host end is
+// plugged (kind-specific) while the peer gets its config.
 // Detach deletes the host end, which deletes the pair: it works whatever state a crash left.
 import { getLink, ip } from '../../lib/ip.ts';
 import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
@@ -46,7 +47,9 @@ export function vethKind(p: VethPlug): NicKind {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, peerAddress: rec.hwaddr, up: true, undo });
+      // The peer is born in the target as it stays: its final name (free there, checked before
+      // the intent was recorded; a clash since fails the whole request), MAC, MTU, up.
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.name, peerNs: target, mtu: rec.mtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
       failpoint('attach:veth');
       // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
       // different things: both at once. Only the container's end needs TX checksums off: its TX
@@ -55,8 +58,8 @@ export function vethKind(p: VethPlug): NicKind {
       await both(
         p.plug(ctx, rec, undo).then(() => failpoint('attach:plugged')),
         (async () => {
-          if (rec.txOff) await txOff(target, rec.temp);
-          await configureInside(target, rec, undo);
+          if (rec.txOff) await txOff(target, rec.name);
+          await configureInside(target, rec, undo, true);
         })(),
       );
     },
