@@ -56,7 +56,7 @@ const macBytes = (m: string): Buffer => Buffer.from(m.split(':').map((x) => pars
 // linux/rtnetlink.h, if_link.h, net_namespace.h, veth.h.
 const RTM_NEWLINK = 16, RTM_NEWNSID = 88, RTM_GETNSID = 90;
 const NETNSA_NSID = 1, NETNSA_FD = 3;
-const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
+const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_MASTER = 10, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
 const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
 const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
 
@@ -142,6 +142,20 @@ export async function addVeth(v: RtVeth): Promise<boolean> {
       throw failure(what, err, v.peerNs);
     }
   });
+  return true;
+}
+
+/** Makes link `name` of our namespace a port of `master` (IFLA_MASTER by its ifindex); false without rtnetlink. */
+export async function setLinkMaster(name: string, master: string): Promise<boolean> {
+  const s = await open();
+  if (!s) return false;
+  try {
+    const [m] = await serial(() => s.rt.getLink({}, { ifname: master }));
+    if (!m?.data.index) throw new Error('Request rejected: ENODEV');
+    await serial(() => s.rt.request(RTM_NEWLINK, Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(name)), attr(IFLA_MASTER, u32(m.data.index!))])));
+  } catch (err) {
+    throw failure(`RTM_NEWLINK ${name} master ${master}`, err);
+  }
   return true;
 }
 

@@ -2,7 +2,7 @@
 // a small node program inside a namespace made for the test (nsenter --net=), never in ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getLink } from '../../lib/ip.ts';
+import { getLink, ip } from '../../lib/ip.ts';
 import { netnsNamed } from '../../lib/netns.ts';
 import { makeNetns, runIn } from '../helpers/netns.ts';
 
@@ -15,16 +15,19 @@ async function inside(ns: string, body: string): Promise<any> {
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-test('rtnl: a veth pair born with its far end in another namespace (name, MAC, MTU, up); link lists of both', async (t) => {
+test('rtnl: a veth pair born with its far end in another namespace (name, MAC, MTU, up); its near end a bridge port; link lists of both', async (t) => {
   const host = await makeNetns(t, 'rh');
   const box = await makeNetns(t, 'rb');
+  await ip(netnsNamed(host), ['link', 'add', 'name', 'br0', 'type', 'bridge']);
   const r = await inside(host, `
     await link.setupVeth({ ref: { self: true }, name: 'h0', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400, peerAddress: '02:00:00:00:77:01', up: true, peerUp: true });
-    return { avail: await rtnl.available(), here: await rtnl.linkNamesIn({ self: true }), there: await rtnl.linkNamesIn({ name: '${box}' }) };`);
+    await rtnl.setLinkMaster('h0', 'br0');
+    const noMaster = await rtnl.setLinkMaster('h0', 'nobr').then(() => 'set', (e) => e.code);
+    return { avail: await rtnl.available(), noMaster, here: await rtnl.linkNamesIn({ self: true }), there: await rtnl.linkNamesIn({ name: '${box}' }) };`);
   assert.equal(r.avail, true, JSON.stringify(r));
-  assert.deepEqual([r.here.sort(), r.there.sort()], [['h0', 'lo'], ['eth0', 'lo']]);
+  assert.deepEqual([r.here.sort(), r.there.sort(), r.noMaster], [['br0', 'h0', 'lo'], ['eth0', 'lo'], 'ELINKNOTFOUND']);
   const [h, p] = [await getLink(netnsNamed(host), 'h0'), await getLink(netnsNamed(box), 'eth0')];
-  assert.deepEqual([h?.mtu, h?.flags.includes('UP'), p?.mtu, p?.flags.includes('UP'), p?.address], [1400, true, 1400, true, '02:00:00:00:77:01']);
+  assert.deepEqual([h?.mtu, h?.flags.includes('UP'), h?.master, p?.mtu, p?.flags.includes('UP'), p?.address], [1400, true, 'br0', 1400, true, '02:00:00:00:77:01']);
 });
 
 test('rtnl: a name taken in the far namespace fails the request whole (nothing left here); a gone namespace is ENETNSGONE', async (t) => {
