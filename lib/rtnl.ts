@@ -9,7 +9,7 @@
 // stay with `ip`. Without the addon, or with ZOS_RTNL=0, callers use `ip` (available() false).
 import { closeSync, openSync } from 'node:fs';
 import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
-import { IpError, LinkNotFoundError, NetnsGoneError, type ExecFailure } from './errors.ts';
+import { IpError, isMissingPath, KERNEL_ERRNO, LinkNotFoundError, NetnsGoneError, type ExecFailure } from './errors.ts';
 import { netnsFile, netnsLabel, type NetnsRef } from './netns.ts';
 
 type Sockets = { rt: RtNetlinkSocket; raw: NetlinkSocket };
@@ -60,12 +60,14 @@ const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_MASTER = 10, IFLA_LI
 const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
 const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
 
-/** The typed error of a failed request, shaped as `ip`'s (command, "RTNETLINK answers: ..."). */
-function failure(command: string, err: unknown, ref?: NetnsRef): Error {
-  const code = /Request rejected: (\w+)/.exec(String(err))?.[1] ?? String(err);
-  const f: ExecFailure = { command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${code}` };
-  if (code === 'ENODEV') return new LinkNotFoundError(f, undefined, err);
-  if (ref && code === 'ENOENT') return new NetnsGoneError(f, netnsLabel(ref), err);
+/**
+ * The typed error of a failed request, shaped as `ip`'s (command, "RTNETLINK answers: ..."):
+ * `errno` is the kernel's answer (the package says "Request rejected: ENODEV").
+ */
+function failure(command: string, err: unknown, ref?: NetnsRef, errno = /Request rejected: (\w+)/.exec(String(err))?.[1] ?? String(err)): Error {
+  const f: ExecFailure = { command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` };
+  if (errno === KERNEL_ERRNO.noDevice) return new LinkNotFoundError(f, undefined, err);
+  if (ref && errno === KERNEL_ERRNO.noEntry) return new NetnsGoneError(f, netnsLabel(ref), err);
   return new IpError(f, err);
 }
 
@@ -75,7 +77,7 @@ function withNsFd<T>(ref: NetnsRef, what: string, fn: (fd: number) => Promise<T>
   try {
     fd = openSync(netnsFile(ref), 'r');
   } catch (err) {
-    return Promise.reject(failure(what, Object.assign(new Error(`Request rejected: ENOENT`), { cause: err }), ref));
+    return Promise.reject(isMissingPath(err) ? failure(what, err, ref, KERNEL_ERRNO.noEntry) : err);
   }
   return fn(fd).finally(() => closeSync(fd));
 }
@@ -151,10 +153,10 @@ export async function setLinkMaster(name: string, master: string): Promise<boole
   if (!s) return false;
   try {
     const [m] = await serial(() => s.rt.getLink({}, { ifname: master }));
-    if (!m?.data.index) throw new Error('Request rejected: ENODEV');
+    if (!m?.data.index) throw failure(`RTM_GETLINK ${master}`, undefined, undefined, KERNEL_ERRNO.noDevice);
     await serial(() => s.rt.request(RTM_NEWLINK, Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(name)), attr(IFLA_MASTER, u32(m.data.index!))])));
   } catch (err) {
-    throw failure(`RTM_NEWLINK ${name} master ${master}`, err);
+    throw err instanceof IpError ? err : failure(`RTM_NEWLINK ${name} master ${master}`, err);
   }
   return true;
 }

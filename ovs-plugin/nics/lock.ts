@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, realpath } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isAddressInUse } from '../../lib/errors.ts';
 import { lockTimeout } from './errors.ts';
 
 /** A held lock; release() is idempotent. */
@@ -37,7 +38,7 @@ export async function lockAddress(path: string): Promise<string> {
 function tryBind(address: string): Promise<Server | undefined> {
   return new Promise((res, rej) => {
     const s = createServer();
-    s.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(undefined) : rej(e)));
+    s.once('error', (e) => (isAddressInUse(e) ? res(undefined) : rej(e)));
     s.listen({ path: address, exclusive: true }, () => { s.unref(); res(s); });
   });
 }
