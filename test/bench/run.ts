@@ -4,6 +4,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./agent.ts'),
   () => import('./ovs.ts'),
   () => import('./nics.ts'),
+  () => import('./ovs-ports.ts'),
   () => import('./ovsdb.ts'),
   () => import('./spawn.ts'),
   () => import('./serve-limits.ts'),
