@@ -40,6 +40,7 @@ zos_up() {
   });
 }
 
+/** True when `path` holds `text` and is executable (zinit execs it: a 0644 file is a Failure). */
 export { scriptInPlace };
 
 /** Writes the script to `path` (mode 0755) unless it is already there, unchanged and executable. */
