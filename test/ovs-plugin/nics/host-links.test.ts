@@ -31,6 +31,21 @@ test('macvlan: reaches a peer behind its parent; detach leaves nothing', async (
   assert.deepEqual({ ...after, state: undefined }, { ...JSON.parse(before), state: undefined });
 });
 
+test('macvlan and passthrough with Open vSwitch down: attached (the kernel view of the parent) and detached', async (t) => {
+  const e = await nicEnv(t);
+  const [c1, c2, peer] = [await container(t), await container(t), await container(t)];
+  await uplink(e.host, peer);
+  const down = { OVS_DB: `unix:${e.ovs.dir}/no-such-db.sock` };
+  const m = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'macvlan', id: 'vh0', config: { cidr: '10.4.0.2/24' } } }, down);
+  assert.equal(m.exitCode, 0, m.stdout);
+  assert.ok(await pings(c1, '10.4.0.1'));
+  assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' }, down)).exitCode, 0);
+  const p = await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'passthrough', id: 'vh0' } }, down);
+  assert.equal(p.exitCode, 0, p.stdout);
+  assert.equal((await e.call('nic.detach', { target: { netns: c2 }, name: 'eth0' }, down)).exitCode, 0);
+  assert.deepEqual((await e.call('nic.list', {}, down)).value, []);
+});
+
 test('passthrough: the NIC moves in, carries traffic, comes back with name, MAC, MTU and up state', async (t) => {
   const e = await nicEnv(t);
   const [c1, peer] = [await container(t), await container(t)];
