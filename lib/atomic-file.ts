@@ -3,14 +3,18 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
-/** Writes `data` to `path` atomically, creating the directory if needed. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+/**
+ * Writes `data` to `path` atomically, creating the directory if needed. `sync: false` skips the
+ * fsync: the rename alone is atomic for every process (they share the page cache), so a killed
+ * writer still leaves the old file or the new one; only a power loss can then leave an empty file.
+ */
+export async function writeFileAtomic(path: string, data: string, mode = 0o644, o: { sync?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (o.sync !== false) await fh.sync();
   } finally {
     await fh.close();
   }

@@ -151,6 +151,12 @@ export const isOutOfResources = (err: unknown): boolean => ['EMFILE', 'ENFILE', 
 /** A file-system error saying the path does not exist (ENOENT). */
 export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
 
+/** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
+export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
+
+/** Kernel errno names an rtnetlink answer carries that callers tell apart (lib/rtnl.ts). */
+export const KERNEL_ERRNO = { noDevice: 'ENODEV', noEntry: 'ENOENT' } as const;
+
 // ---- validation ----------------------------------------------------------------------------
 
 /** Bad input from outside (JSON argument, kernel command line, CLI flag, file): EINVALID, naming the field. */

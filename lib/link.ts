@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { LinkNotFoundError, NetnsGoneError } from './errors.ts';
 import { ip } from './ip.ts';
-import { netnsTarget, type NetnsRef } from './netns.ts';
+import { isSelf, netnsTarget, type NetnsRef } from './netns.ts';
+import { addVeth, setLinkUp } from './rtnl.ts';
 import type { UndoStack } from './undo.ts';
 
 /** `ip link del NAME` in `ref`; throws LinkNotFoundError when there is no such link. */
@@ -63,22 +64,31 @@ export interface VethSpec {
   peer: string;
   peerNs: NetnsRef;
   mtu?: number;
-  /** Also set `name` up (same `ip` process). */
+  /** The peer's MAC, set as it is born. */
+  peerAddress?: string;
+  /** Also set `name` up (same request). */
   up?: boolean;
+  /** Also set the peer up. */
+  peerUp?: boolean;
   undo?: UndoStack;
 }
 
 /**
- * Creates a veth pair in one `ip` call, its peer born in `peerNs` (so nothing half-made is
- * left if the peer's name is taken there). Its undo deletes it (deleting one end deletes both).
+ * Creates a veth pair in one request, its peer born in `peerNs` (so nothing half-made is left
+ * if the peer's name is taken there): in-process rtnetlink when `ref` is this process's own
+ * namespace (no child: lib/rtnl.ts), else `ip`. Its undo, registered once the pair exists,
+ * deletes it (deleting one end deletes both).
  */
 export async function setupVeth(v: VethSpec): Promise<void> {
-  const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
-  const add = ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, 'netns', netnsTarget(v.peerNs)];
-  // With `up`, one `ip -batch` sets the local end up too (a fork saved per pair); the undo is
-  // registered first, as `ip -batch` may stop after the first line.
-  if (v.up) v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
-  if (v.up) await ip(v.ref, ['-batch', '-'], { input: `${add.join(' ')}\nlink set dev ${v.name} up\n` });
-  else await ip(v.ref, add);
-  if (!v.up) v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+  if (!(isSelf(v.ref) && (await addVeth(v)))) {
+    const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
+    const mac = v.peerAddress ? ['address', v.peerAddress] : [];
+    await ip(v.ref, ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, ...mac, 'netns', netnsTarget(v.peerNs)]);
+    v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+    if (v.up) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
+    if (v.peerUp) await ip(v.peerNs, ['link', 'set', 'dev', v.peer, 'up']);
+    return;
+  }
+  v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
+  if (v.up && !(await setLinkUp(v.name))) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
 }

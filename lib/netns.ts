@@ -29,13 +29,13 @@ export const isSelf = (ref: NetnsRef): ref is { self: true } => 'self' in ref;
 export const netnsPath = (name: string): string => `${NETNS_DIR}/${name}`;
 
 /** The namespace file of `ref` (this process's own: /proc/<pid>/ns/net). */
-function netnsFile(ref: NetnsRef): string {
+export function netnsFile(ref: NetnsRef): string {
   if ('self' in ref) return `/proc/${process.pid}/ns/net`;
   return 'name' in ref ? netnsPath(ref.name) : ref.path;
 }
 
 /** How `ref` is named in logs and errors: "self", the name, or the path. */
-function netnsLabel(ref: NetnsRef): string {
+export function netnsLabel(ref: NetnsRef): string {
   return 'self' in ref ? 'self' : 'name' in ref ? ref.name : ref.path;
 }
 

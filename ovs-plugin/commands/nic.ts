@@ -5,6 +5,7 @@ import { attachNic } from '../nics/attach.ts';
 import { checkNic, listNics, type CheckResult, type ListedNic } from '../nics/check.ts';
 import { detachNic, gcNics, type GcReport } from '../nics/detach.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import { attachNeedsOvsdb, gcNeedsOvsdb, namedNeedsOvsdb } from '../nics/ovs-need.ts';
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
 import type { Command } from './types.ts';
 
@@ -18,6 +19,7 @@ export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResu
     example: { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } },
   },
   validate: attachArgs,
+  needsOvsdb: attachNeedsOvsdb,
   run: (a, ctx) => attachNic(ctx, a),
 };
 
@@ -29,6 +31,7 @@ export const nicDetach: Command<{ target: TargetSpec; name: string }, null> = {
     example: { target: { netns: 'c1' }, name: 'eth0' },
   },
   validate: (raw) => namedArgs(raw),
+  needsOvsdb: (a) => namedNeedsOvsdb(a),
   run: (a, ctx) => detachNic(ctx, a),
 };
 
@@ -40,6 +43,7 @@ export const nicCheck: Command<{ target: TargetSpec; name: string; repair: boole
     example: { target: { netns: 'c1' }, name: 'eth0', repair: true },
   },
   validate: (raw) => namedArgs(raw, ['repair']),
+  needsOvsdb: (a) => namedNeedsOvsdb(a),
   run: (a, ctx) => checkNic(ctx, a),
 };
 
@@ -62,5 +66,6 @@ export const nicGc: Command<Record<string, never>, GcReport> = {
     example: {},
   },
   validate: (raw) => { argsObject(raw, [], []); return {}; },
+  needsOvsdb: () => gcNeedsOvsdb(),
   run: (_a, ctx) => gcNics(ctx),
 };

@@ -56,7 +56,15 @@ export interface Command<A = unknown, R = unknown> {
   run?(args: A, ctx: Ctx): Promise<R>;
   /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
   local?(args: A): Promise<R>;
+  /**
+   * For `run` commands: false when these arguments need no OVSDB (exec then runs without
+   * connecting); 'if-running' when they use it only to read, if Open vSwitch runs.
+   */
+  needsOvsdb?(args: A): OvsdbNeed | Promise<OvsdbNeed>;
 }
+
+/** Whether a command's arguments need OVSDB (Command.needsOvsdb). */
+export type OvsdbNeed = boolean | 'if-running';
 
 /** True when the operations change something (anything beyond wait/comment). */
 export const mutates = (ops: Operation[]): boolean => ops.some((o) => o.op !== 'wait' && o.op !== 'comment');

@@ -3,9 +3,11 @@
 // attach returns the recorded result; a failure undoes every step and drops the intent; a crash
 // leaves an `attaching` record whose dead owner tells gc to undo it.
 import { randomBytes } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
+import { linkNamesIn } from '../../lib/rtnl.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
@@ -37,6 +39,11 @@ function freeEth(links: Set<string>): string {
   for (let n = 0; ; n++) if (!links.has(`eth${n}`)) return `eth${n}`;
 }
 
+/** Names of the links of `ref`: one in-process dump, or `ip` without the addon. */
+async function linkNames(ref: NetnsRef): Promise<string[]> {
+  return (await linkNamesIn(ref)) ?? (await listLinks(ref)).map((l) => l.ifname);
+}
+
 /** Where a request goes: the kind module, the namespace (none for a guest), its identity, the QEMU process. */
 interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: ProcId }
 
@@ -44,8 +51,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
   if ('kvm' in a.target) {
     const kind = GUEST_KINDS[a.nic.type];
     if (!kind) {
-      if (a.nic.type === 'default') throw unsupported('nic.type', 'default nics for kvm guests are not provided by this build yet');
-      throw new ValidationError('nic.type', `a kvm guest takes bridge, vlan or vxlan nics, not ${a.nic.type}`);
+      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan or vxlan nics, not ${a.nic.type}`);
     }
     if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
     let vm: ProcId | undefined;
@@ -65,6 +71,8 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
   const { kind, target, ns, vm } = await resolve(a);
   const ctx = { ovs, target };
+  // Read before the lock (names recorded by attaches in flight are added under it).
+  const present = await linkNames(target ?? SELF);
   const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
     const mine = recordsOf(s, a.target, ns);
     const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
@@ -72,7 +80,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
     if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
     const hex = randomBytes(5).toString('hex');
     // A guest's nic is its tap on the host; a container's lives in the target under its name.
-    const links = new Set([...(await listLinks(target ?? SELF)).map((l) => l.ifname), ...(target ? mine.map((r) => r.name) : [])]);
+    const links = new Set([...present, ...(target ? mine.map((r) => r.name) : [])]);
     const name = a.nic.name ?? (target ? freeEth(links) : `kt${hex}`);
     if (links.has(name)) throw nicExists('nic.name', `${name} exists in the ${target ? 'target' : 'host'}`, { name });
     const rec: NicRecord = {
@@ -98,16 +106,22 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       await updateState(path, (s) => dropRecord(s, rec.key));
       throw err;
     }
-    rec.result = target ? await containerResult(target, rec) : guestResult(rec);
+    rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec);
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;
   });
 }
 
-/** nic.attach's answer for a container, read back from the target. */
-async function containerResult(target: NetnsRef, rec: NicRecord): Promise<AttachResult> {
-  const l = await linkAddresses(target, rec.name);
+/**
+ * nic.attach's answer for a container: computed from the record when the kind set MAC and MTU
+ * itself and the address is static (a veth is born with MTU 1500); read back from the target
+ * otherwise (macvlan inherits its parent's MTU, passthrough keeps its own, DHCP's lease).
+ */
+async function containerResult(target: NetnsRef, rec: NicRecord, known: boolean): Promise<AttachResult> {
+  const cidr = rec.nic.config?.cidr ?? rec.address;
+  // An IPv6 address reads back in its canonical form, which may not be the caller's.
+  const l = known && !rec.dhcp && (!cidr || isIPv4(cidr.split('/')[0]!)) ? { address: rec.hwaddr, mtu: rec.mtu ?? 1500, addresses: cidr ? [cidr] : [] } : await linkAddresses(target, rec.name);
   return {
     name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
     ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),

@@ -1,17 +1,24 @@
 // `config.dhcp`: a renewing busybox udhcpc inside the target (not v1's one-shot `udhcpc -q`),
 // started detached so it outlives an exec call, with its pid file named in the record before it
 // starts: detach and gc stop it by that file (checking the process is that udhcpc), whatever
-// crashed in between. Its hook script is dhcp-zos's (internet/handoff): it replaces address,
-// routes and DNS in place; DNS goes to <root>/etc/resolv.conf, or to a file beside the state.
+// crashed in between. Its hook script is the generic udhcpc hook dhcp-zos is built on too
+// (lib/udhcpc-hook.ts): it replaces address, routes and DNS in place; DNS goes to
+// <root>/etc/resolv.conf, or to a file beside the state.
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { dhcpZosScript, writeDhcpZosScript } from '../../internet/handoff/dhcp-zos-script.ts';
 import { ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
+import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { addressesOf } from './inside.ts';
 import type { NicRecord } from './types.ts';
+
+/** The hook script of the nics' clients (`ip`: iproute2's, by its path). */
+const hookScript = (ip: string): string => udhcpcHookScript({
+  ip, name: 'udhcpc-nic', writtenBy: 'ovs-plugin',
+  comment: ['udhcpc hook of ovs-plugin DHCP nics. Environment from udhcpc: interface ip mask router dns', 'domain staticroutes; RESOLV_CONF from the plugin.'],
+});
 
 /** Paths of one nic's client, beside the state file: pid file, hook script, resolv.conf without a root. */
 export function dhcpFiles(statePath: string, hex: string): { pidfile: string; script: string; resolv: string } {
@@ -35,7 +42,7 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   const f = rec.dhcp!;
   if (await clientPid(f.pidfile)) return;
   // iproute2's ip by its path (busybox's would ignore options the script uses).
-  await writeDhcpZosScript(f.script, dhcpZosScript(await ipPath()));
+  await writeScript(f.script, hookScript(await ipPath()));
   const resolv = rec.nic.root ? join(rec.nic.root, 'etc', 'resolv.conf') : f.resolv;
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
   // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.

@@ -48,21 +48,25 @@ export async function addressesOf(ref: NetnsRef, name: string): Promise<string[]
 /**
  * Renames the arrived link to its final name, sets MAC/MTU, brings it up, applies `config`:
  * one `ip -batch` in the target (it stops at the first failing line; the undo that renames the
- * link back is registered first and is harmless if the rename never happened).
+ * link back is registered first and is harmless if the rename never happened). A link `born`
+ * in the target with its final name, MAC and MTU, up (a veth peer), needs only the `config`
+ * lines: no child at all without them.
  */
-export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack): Promise<void> {
+export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack, born = false): Promise<void> {
   const c = rec.nic.config ?? {};
   const cidr = c.cidr ?? rec.address;
   const gw = c.gateway ?? rec.gateway;
   const lines = [
-    `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
-    `link set dev ${rec.temp} name ${rec.name}`,
-    `link set dev ${rec.name} up`,
+    ...(born ? [] : [
+      `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
+      `link set dev ${rec.temp} name ${rec.name}`,
+      `link set dev ${rec.name} up`,
+    ]),
     ...(cidr ? [`addr replace ${cidr} dev ${rec.name}`] : []),
     ...(gw ? [`route replace default via ${gw} dev ${rec.name} metric ${GATEWAY_METRIC}`] : []),
   ];
-  undo.push(`rename ${rec.name} back to ${rec.temp}`, () => ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]));
-  await ip(target, ['-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (!born) undo.push(`rename ${rec.name} back to ${rec.temp}`, () => ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]));
+  if (lines.length) await ip(target, ['-batch', '-'], { input: lines.join('\n') + '\n' });
   failpoint('attach:renamed');
   if (c.dhcp) {
     failpoint('attach:dhcp');

@@ -1,11 +1,16 @@
-// An exclusive lock that dies with its holder: flock(2) on a lock file. Node has no flock, so
-// we open the file and let a `flock -x 3` child take the lock on our open file description
-// (fd 3 inherited): the lock belongs to that description, so it stays ours after the child
-// exits and is released when we close the fd or die (SIGKILL included): no stale lock files,
-// no pid guessing. node:child_process directly: lib/exec cannot pass an extra fd.
-import { spawn } from 'node:child_process';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// An exclusive lock that dies with its holder, with no child process: a unix socket bound to an
+// abstract address derived from the lock's path (`\0ovs-plugin-lock/<sha256 of the real path>`).
+// Binding is exclusive (EADDRINUSE for everyone else) and the kernel releases the address when
+// the socket closes, also when its process is SIGKILLed: no stale lock files, no pid guessing.
+// Abstract addresses are scoped to the network namespace, which is "the host" of the plugin by
+// definition: every process sharing a state file must run in one namespace (state.ts refuses a
+// state file written from another). Waiters of one process queue in-process (FIFO); other
+// processes poll the bind with a short backoff.
+import { createHash } from 'node:crypto';
+import { mkdir, realpath } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isAddressInUse } from '../../lib/errors.ts';
 import { lockTimeout } from './errors.ts';
 
 /** A held lock; release() is idempotent. */
@@ -13,23 +18,66 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-/** Takes the lock on `path` (created if missing), waiting up to `timeoutMs`; ELOCKED after that. */
+const addresses = new Map<string, string>();
+/** The tail of each lock's in-process queue (the promise the next waiter awaits). */
+const queues = new Map<string, Promise<void>>();
+
+/** The abstract address of the lock `path` (directory resolved through symlinks, so one file has one address). */
+export async function lockAddress(path: string): Promise<string> {
+  const abs = resolve(path);
+  let a = addresses.get(abs);
+  if (a) return a;
+  await mkdir(dirname(abs), { recursive: true });
+  const real = join(await realpath(dirname(abs)), basename(abs));
+  a = `\0ovs-plugin-lock/${createHash('sha256').update(real).digest('hex')}`;
+  addresses.set(abs, a);
+  return a;
+}
+
+/** Binds `address`; resolves with the server, or undefined when another socket holds it. */
+function tryBind(address: string): Promise<Server | undefined> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', (e) => (isAddressInUse(e) ? res(undefined) : rej(e)));
+    s.listen({ path: address, exclusive: true }, () => { s.unref(); res(s); });
+  });
+}
+
+/** Takes the lock on `path` (no file is created), waiting up to `timeoutMs`; ELOCKED after that. */
 export async function lockFile(path: string, timeoutMs = 30_000): Promise<HeldLock> {
-  await mkdir(dirname(path), { recursive: true });
-  const fh: FileHandle = await open(path, 'a', 0o600);
+  const address = await lockAddress(path);
+  const deadline = Date.now() + timeoutMs;
+  // In-process FIFO: only the head of the queue polls the socket.
+  const before = queues.get(address) ?? Promise.resolve();
+  let leave!: () => void;
+  const mine = new Promise<void>((r) => { leave = r; });
+  const tail = before.then(() => mine);
+  queues.set(address, tail);
+  const cleanup = (): void => { leave(); if (queues.get(address) === tail) queues.delete(address); };
+  let timer: NodeJS.Timeout | undefined;
+  const inLine = await Promise.race([before.then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), timeoutMs); })]);
+  clearTimeout(timer);
+  if (!inLine) { void before.then(cleanup); throw lockTimeout(path, timeoutMs); }
+  let server: Server | undefined;
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const c = spawn('flock', ['-x', '-w', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '3'], { stdio: ['ignore', 'ignore', 'ignore', fh.fd] });
-      c.once('error', reject);
-      c.once('exit', (status) => resolve(status));
-    });
-    if (code !== 0) throw lockTimeout(path, timeoutMs);
+    for (let wait = 1; !(server = await tryBind(address)); wait = Math.min(wait * 2, 16)) {
+      if (Date.now() + wait > deadline) throw lockTimeout(path, timeoutMs);
+      await new Promise((r) => setTimeout(r, wait));
+    }
   } catch (err) {
-    await fh.close();
+    cleanup();
     throw err;
   }
-  let held = true;
-  return { release: async () => { if (held) { held = false; await fh.close(); } } };
+  const held = server;
+  let open = true;
+  return {
+    release: async () => {
+      if (!open) return;
+      open = false;
+      await new Promise<void>((r) => held.close(() => r()));
+      cleanup();
+    },
+  };
 }
 
 /** Runs `fn` holding the lock on `path`. */

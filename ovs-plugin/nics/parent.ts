@@ -7,6 +7,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { getLink, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { nicBusy } from './errors.ts';
+import { hasOvsdb } from './ovs-need.ts';
 import type { KindCtx, NicRecord } from './types.ts';
 
 /** The bridge the node's own address lives on (internet's `zos`). */
@@ -22,7 +23,8 @@ export async function allowedParent(ctx: KindCtx, id: string, all: readonly NicR
   }
   const l = await getLink(SELF, id) as HostLink | undefined;
   if (!l) throw new ValidationError('nic.id', `no link ${id} on the host`);
-  const ovsOwned = [...(ctx.ovs.client.cache.get('Interface')?.values() ?? [])].some((r) => r.name === id);
+  // Without OVSDB (Open vSwitch not running) only the kernel's view is left: an openvswitch slave.
+  const ovsOwned = hasOvsdb(ctx.ovs) && [...(ctx.ovs.client.cache.get('Interface')?.values() ?? [])].some((r) => r.name === id);
   if (ovsOwned || l.linkinfo?.info_slave_kind === 'openvswitch') throw new ValidationError('nic.id', `${id} is owned by Open vSwitch`);
   const kind = l.linkinfo?.info_kind;
   if (kind && kind !== 'veth') throw new ValidationError('nic.id', `${id} is a ${kind} link, not a physical NIC`);

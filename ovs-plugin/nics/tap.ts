@@ -1,6 +1,7 @@
 // Guest (KVM) nics: a tap device on the host, made before QEMU opens it, plugged into the
 // kind's bridge exactly as a veth's host end is (VethPlug), plus the libvirt `<interface>` and
-// QEMU arguments that use it. No config inside: the guest configures itself.
+// QEMU arguments that use it (multi-queue optional). No config inside: the guest configures
+// itself (a `default` nic's pool address and gateway are in the answer for it).
 import { getLink, ip } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
@@ -15,7 +16,8 @@ export function tapKind(p: VethPlug): NicKind {
     async attach(ctx, rec, undo) {
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
-      await ip(SELF, ['tuntap', 'add', 'dev', rec.host!, 'mode', 'tap']);
+      // More than one queue: a multi_queue tap, which QEMU opens once per queue.
+      await ip(SELF, ['tuntap', 'add', 'dev', rec.host!, 'mode', 'tap', ...(queuesOf(rec) > 1 ? ['multi_queue'] : [])]);
       undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host!));
       failpoint('attach:tap');
       await ip(SELF, ['link', 'set', 'dev', rec.host!, 'address', hostMac(rec.hwaddr), ...(rec.mtu ? ['mtu', String(rec.mtu)] : [])]);
@@ -50,23 +52,36 @@ export function tapKind(p: VethPlug): NicKind {
  */
 export const hostMac = (guest: string): string => `fe${guest.slice(2)}`;
 
-/** libvirt domain XML for the tap we made (`type='ethernet'`, `managed='no'`: libvirt only opens it). */
+/** The tap's queue count (1 unless the nic asks for more). */
+const queuesOf = (rec: NicRecord): number => rec.nic.queues ?? 1;
+
+/**
+ * libvirt domain XML for the tap we made (`type='ethernet'`, `managed='no'`: libvirt only opens
+ * it); several queues: `<driver name='vhost' queues='N'/>` (libvirt opens the tap N times).
+ */
 export function libvirtXml(rec: NicRecord): string {
+  const q = queuesOf(rec);
   return [
     `<interface type='ethernet'>`,
     `  <mac address='${rec.hwaddr}'/>`,
     `  <target dev='${rec.host}' managed='no'/>`,
     `  <model type='virtio'/>`,
+    ...(q > 1 ? [`  <driver name='vhost' queues='${q}'/>`] : []),
     ...(rec.mtu ? [`  <mtu size='${rec.mtu}'/>`] : []),
     `</interface>`,
   ].join('\n');
 }
 
-/** QEMU arguments that open the tap (no scripts: it is plugged already). */
+/**
+ * QEMU arguments that open the tap (no scripts: it is plugged already). N queues: `queues=N` on
+ * the netdev, `mq=on` and 2N+2 MSI-X vectors (one per queue of each direction, config, control)
+ * on the device, as QEMU's multiqueue documentation gives them.
+ */
 export function qemuArgs(rec: NicRecord): string[] {
   const id = `net-${rec.host}`;
-  return ['-netdev', `tap,id=${id},ifname=${rec.host},script=no,downscript=no`,
-    '-device', `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`];
+  const q = queuesOf(rec);
+  return ['-netdev', `tap,id=${id},ifname=${rec.host},script=no,downscript=no${q > 1 ? `,queues=${q}` : ''}`,
+    '-device', `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}${q > 1 ? `,mq=on,vectors=${2 * q + 2}` : ''}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`];
 }
 
 /** nic.attach's answer for a guest. */
@@ -74,6 +89,8 @@ export function guestResult(rec: NicRecord): GuestResult {
   return {
     tap: rec.host!, hwaddr: rec.hwaddr, mtu: rec.mtu ?? 1500, bridge: rec.bridge!,
     ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    ...(rec.address ? { address: rec.address } : {}), ...(rec.gateway ? { gateway: rec.gateway } : {}),
+    ...(queuesOf(rec) > 1 ? { queues: queuesOf(rec) } : {}),
     libvirt: libvirtXml(rec), qemu: qemuArgs(rec),
   };
 }

@@ -22,6 +22,8 @@ export interface NicSpec {
   hwaddr?: string;
   name?: string;
   mtu?: number;
+  /** kvm guests: the tap's queues (above 1: a multi_queue tap and virtio-net `mq`). */
+  queues?: number;
   config?: NicConfig;
   root?: string;
 }
@@ -65,6 +67,11 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
+  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0), for the guest to configure. */
+  address?: string;
+  gateway?: string;
+  /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
+  queues?: number;
   /** `<interface type='ethernet'>...` for the domain XML. */
   libvirt: string;
   /** `-netdev tap,...` and `-device virtio-net-pci,...`. */
@@ -114,7 +121,7 @@ export interface NicRecord {
 }
 
 /** The state file. */
-export interface NicState { version: 1; nics: NicRecord[] }
+export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
 
 /** What each kind gets: the OVSDB context of the command and the target's namespace. */
 export interface KindCtx {
@@ -130,6 +137,8 @@ export interface Drift { what: string; want?: unknown; got?: unknown; repairable
 export interface NicKind {
   /** Reads the system to refuse what cannot work and fills the record's kind fields; changes nothing. */
   prepare(ctx: KindCtx, rec: NicRecord, all: readonly NicRecord[]): Promise<void>;
+  /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
+  resultKnown?: boolean;
   /** Makes the nic, registering each step's undo. */
   attach(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */

@@ -80,7 +80,7 @@ function config(v: unknown): NicConfig | undefined {
 export function nicSpec(v: unknown): NicSpec {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'config', 'root'].includes(k)) throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
+  for (const k of Object.keys(o)) if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'queues', 'config', 'root'].includes(k)) throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
   if (o.type === 'zerotier') throw unsupported('nic.type', 'zerotier is in no registry here (its software cannot be installed on this image): not supported');
   if (typeof o.type !== 'string' || !(KINDS as readonly string[]).includes(o.type)) {
     throw new ValidationError('nic.type', `must be one of ${KINDS.join(', ')}, got ${typeName(o.type)}`);
@@ -97,6 +97,8 @@ export function nicSpec(v: unknown): NicSpec {
     spec.name = n;
   }
   if (given(o.mtu)) spec.mtu = intInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
+  // A tap's queue count (kvm guests): the kernel's MAX_TAP_QUEUES is 256.
+  if (given(o.queues)) spec.queues = intInRange('nic.queues', o.queues, 1, MAX_QUEUES);
   const c = config(o.config);
   if (c) {
     if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(cidr('nic.config.cidr', c.cidr).address)) {
@@ -113,10 +115,15 @@ export function nicSpec(v: unknown): NicSpec {
   return spec;
 }
 
+/** Most queues of one tap (linux/if_tun.h MAX_TAP_QUEUES). */
+export const MAX_QUEUES = 256;
+
 /** nic.attach {target, nic}. */
 export function attachArgs(raw: unknown): { target: TargetSpec; nic: NicSpec } {
   const o = argsObject(raw, ['target', 'nic'], ['target', 'nic']);
-  return { target: targetSpec(o.target), nic: nicSpec(o.nic) };
+  const a = { target: targetSpec(o.target), nic: nicSpec(o.nic) };
+  if (a.nic.queues !== undefined && !('kvm' in a.target)) throw new ValidationError('nic.queues', 'only a kvm guest\'s tap has queues');
+  return a;
 }
 
 /** nic.detach / nic.check {target, name, repair?}. */

@@ -1,6 +1,7 @@
-// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one call, host
-// end `rec.host` here, peer born in the target as `rec.temp` (so nothing half-made is left in
-// either namespace), then the host end is plugged (kind-specific) and the peer configured.
+// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one request,
+// host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
+// nothing half-made is left in either namespace, and nothing to rename), then the host end is
+// plugged (kind-specific) while the peer gets its config.
 // Detach deletes the host end, which deletes the pair: it works whatever state a crash left.
 import { getLink, ip } from '../../lib/ip.ts';
 import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
@@ -30,28 +31,42 @@ export async function txOff(ref: NetnsRef, name: string): Promise<void> {
   await runIn(ref, 'ethtool', ['-K', name, 'tx', 'off'], { timeoutMs: 10_000 });
 }
 
+/** Waits for both (so no undo runs while a step is still in flight); rethrows the first failure. */
+export async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+}
+
 /** A NicKind made of the shared veth steps and `p`'s plug steps. */
 export function vethKind(p: VethPlug): NicKind {
   return {
     prepare: p.prepare,
+    resultKnown: true,
     async attach(ctx, rec, undo) {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.temp, peerNs: target, mtu: rec.mtu, up: true, undo });
+      // The peer is born in the target as it stays: its final name (free there, checked before
+      // the intent was recorded; a clash since fails the whole request), MAC, MTU, up.
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.name, peerNs: target, mtu: rec.mtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
       failpoint('attach:veth');
-      if (rec.txOff) {
-        await txOff(SELF, rec.host!);
-        await txOff(target, rec.temp);
-      }
-      await p.plug(ctx, rec, undo);
-      failpoint('attach:plugged');
-      await configureInside(target, rec, undo);
+      // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
+      // different things: both at once. Only the container's end needs TX checksums off: its TX
+      // is what the switch receives; what the userspace datapath sends out of the host end comes
+      // from userspace, checksums complete.
+      await both(
+        p.plug(ctx, rec, undo).then(() => failpoint('attach:plugged')),
+        (async () => {
+          if (rec.txOff) await txOff(target, rec.name);
+          await configureInside(target, rec, undo, true);
+        })(),
+      );
     },
     async detach(ctx, rec) {
-      await p.unplug(ctx, rec);
-      failpoint('detach:unplugged');
-      await deleteLinkIfExists(SELF, rec.host!);
+      // The port and the link go at once (a port whose link is gone is only an Interface.error
+      // until its row goes; either order leaves a state detach finishes).
+      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteLinkIfExists(SELF, rec.host!));
       failpoint('detach:deleted');
       await undoConfig(rec);
       return {};

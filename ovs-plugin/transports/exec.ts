@@ -1,12 +1,14 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
 // exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
-// validated before connecting, so bad input never reaches OVSDB.
-import { toAppError, usage } from '../../lib/errors.ts';
+// validated before connecting, so bad input never reaches OVSDB; a command that says these
+// arguments need no OVSDB (nic.* of non-OVS kinds) runs without connecting at all.
+import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute, lookup } from '../commands/registry.ts';
 import { parseArgsText } from '../validate.ts';
+import { withoutOvsdb } from '../nics/ovs-need.ts';
 import { readEnv } from './env.ts';
 
 /** One framed message as the 0-core plugin runner reads it. */
@@ -25,7 +27,13 @@ export async function runExec(argv: string[], out: (s: string) => void = (s) => 
       return 0;
     }
     const { db, env, applyTimeoutMs } = readEnv();
-    const client = await connectOvsdb(db, { reconnect: true, waitForConnectionMs: 10000, probeIntervalMs: 0 });
+    const need = command.run && command.needsOvsdb ? await command.needsOvsdb(args) : true;
+    const client = need === false ? undefined : await connectOvsdb(db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
+      .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; });
+    if (!client) {
+      out(frame(await command.run!(args, withoutOvsdb(env))));
+      return 0;
+    }
     try {
       const engine = new Engine(client, env, { applyTimeoutMs });
       await engine.start();

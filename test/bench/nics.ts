@@ -3,7 +3,8 @@
 // sequence for the same nic (core0 asked the plugin for vlan-ensure, i.e. ovs-vsctl br-exists +
 // port-to-br x2, then ip link add veth / set netns / rename / up, ovs-vsctl add-port; detach:
 // ovs-vsctl del-port, ip link del), one at a time and from 10 callers with ovs.* queued as v1.
-// Fresh private OVS (netdev) per scenario. Run: node --import tsx test/bench/nics.ts [BENCH_NICS=n].
+// Fresh private OVS (netdev) per scenario. Run: node --import tsx test/bench/nics.ts
+// [BENCH_NICS=n] [BENCH_PORTS=0,1000].
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ export async function run(): Promise<void> {
       const m = await measure(N, clients, fn);
       rows.push({ scenario, ports, clients, n: N, 'total ms': Math.round(m.totalMs), 'ms/nic': +(m.totalMs / N).toFixed(1), 'p50 ms': +m.q(0.5).toFixed(1), 'p99 ms': +m.q(0.99).toFixed(1) });
     };
-    for (const ports of [0, 1000]) {
+    for (const ports of (process.env.BENCH_PORTS ?? '0,1000').split(',').map(Number)) {
       { // Ours, through the daemon: one nic.attach and one nic.detach per container.
         const ovs = await startOvs(t as never);
         await ovs.addBridge('backplane');

@@ -5,6 +5,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./ovs.ts'),
   () => import('./vlan-scale.ts'),
   () => import('./nics.ts'),
+  () => import('./ovs-ports.ts'),
   () => import('./ovsdb.ts'),
   () => import('./spawn.ts'),
   () => import('./serve-limits.ts'),

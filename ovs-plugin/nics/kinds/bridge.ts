@@ -2,10 +2,14 @@
 import { ValidationError } from '../../../lib/errors.ts';
 import { getLink, ip } from '../../../lib/ip.ts';
 import { SELF } from '../../../lib/netns.ts';
+import { setLinkMaster } from '../../../lib/rtnl.ts';
 import { vethKind, type VethPlug } from '../veth.ts';
 import type { NicRecord } from '../types.ts';
 
-const enslave = (rec: NicRecord) => ip(SELF, ['link', 'set', 'dev', rec.host!, 'master', rec.bridge!]);
+// In-process where rtnetlink is available (no child), else `ip`.
+const enslave = async (rec: NicRecord): Promise<void> => {
+  if (!(await setLinkMaster(rec.host!, rec.bridge!))) await ip(SELF, ['link', 'set', 'dev', rec.host!, 'master', rec.bridge!]);
+};
 
 /** Plugging a host end into the Linux bridge `rec.bridge` (also the default kind's nat0). */
 export const linuxBridgePlug: Omit<VethPlug, 'prepare'> = {

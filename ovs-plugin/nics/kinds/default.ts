@@ -1,18 +1,25 @@
 // `default`: a veth to the NAT bridge nat0 (nat.ts), the address allocated from the pool in
 // the state file and the gateway nat0's; one per target, as v1. The pool's address is the
-// nic's: `config.cidr` is refused.
+// nic's: `config.cidr` is refused. A guest's default nic is a tap on nat0 (tap.ts) with an
+// address recorded the same way, which the guest configures itself.
 import { ValidationError } from '../../../lib/errors.ts';
 import { nicExists } from '../errors.ts';
 import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natPool } from '../nat.ts';
-import { vethKind } from '../veth.ts';
+import { targetKey } from '../target.ts';
+import type { NicRecord } from '../types.ts';
+import { vethKind, type VethPlug } from '../veth.ts';
 import { linuxBridgePlug } from './bridge.ts';
 
-/** The default kind. */
-export const defaultKind = vethKind({
+/** The same target: one guest (by name), or one namespace (however it was named). */
+const sameTarget = (a: NicRecord, b: NicRecord): boolean =>
+  'kvm' in a.target || 'kvm' in b.target ? targetKey(a.target) === targetKey(b.target) : a.ns.ino === b.ns.ino && a.ns.dev === b.ns.dev;
+
+/** How a default nic's host end (veth or a guest's tap) is plugged into nat0, its address allocated. */
+export const defaultPlug: VethPlug = {
   ...linuxBridgePlug,
   async prepare(_ctx, rec, all) {
     if (rec.nic.config?.cidr) throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
-    if (all.some((r) => r.key !== rec.key && r.nic.type === 'default' && r.ns.ino === rec.ns.ino && r.ns.dev === rec.ns.dev)) {
+    if (all.some((r) => r.key !== rec.key && r.nic.type === 'default' && sameTarget(r, rec))) {
       throw nicExists('nic.type', 'the target has a default nic already');
     }
     await checkNatBridge();
@@ -28,4 +35,7 @@ export const defaultKind = vethKind({
     await ensureNat(natPool());
     await linuxBridgePlug.replug!(ctx, rec);
   },
-});
+};
+
+/** The default kind. */
+export const defaultKind = vethKind(defaultPlug);

@@ -2,7 +2,7 @@
 import type { Kind, NicKind } from '../types.ts';
 import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
-import { defaultKind } from './default.ts';
+import { defaultKind, defaultPlug } from './default.ts';
 import { macvlanKind } from './macvlan.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind, vlanPlug } from './vlan.ts';
@@ -20,6 +20,7 @@ export const KIND_MODULES: Partial<Record<Kind, NicKind>> = {
 
 /** The kinds a KVM guest can have: a tap plugged as the container kind plugs its veth. */
 export const GUEST_KINDS: Partial<Record<Kind, NicKind>> = {
+  default: tapKind(defaultPlug),
   bridge: tapKind(bridgePlug),
   vlan: tapKind(vlanPlug),
   vxlan: tapKind(vxlanPlug),

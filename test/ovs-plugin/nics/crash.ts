@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { run } from '../../../lib/exec.ts';
+import { ip } from '../../../lib/ip.ts';
 import { runIn } from '../../../lib/netns.ts';
 import { BUNDLE, pluginEnv } from '../helpers.ts';
 import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
@@ -38,16 +39,16 @@ export function crashTest(kind: keyof typeof STEPS): void {
     const e = await nicEnv(t);
     const c1 = await container(t);
     const peer = await container(t);
-    await run('ip', ['-n', e.host, 'link', 'add', 'name', 'br0', 'address', '02:00:00:00:0d:01', 'type', 'bridge']);
-    await run('ip', ['-n', e.host, 'link', 'set', 'br0', 'up']);
-    await run('ip', ['-n', e.host, 'link', 'add', 'name', 'vh0', 'address', '02:00:00:00:0d:02', 'type', 'veth', 'peer', 'name', 'vp0', 'netns', peer]);
-    await run('ip', ['-n', e.host, 'link', 'set', 'vh0', 'up']);
-    await run('ip', ['-n', peer, 'link', 'set', 'vp0', 'up']);
+    await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:0d:01', 'type', 'bridge']);
+    await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
+    await ip({ name: e.host }, ['link', 'add', 'name', 'vh0', 'address', '02:00:00:00:0d:02', 'type', 'veth', 'peer', 'name', 'vp0', 'netns', peer]);
+    await ip({ name: e.host }, ['link', 'set', 'vh0', 'up']);
+    await ip({ name: peer }, ['link', 'set', 'vp0', 'up']);
     const root = e.ovs.dir;
     await run('mkdir', ['-p', `${root}/etc`]);
     if (kind === 'vxlan') {
       await e.ovs.addBridge('vxbackend');
-      await run('ip', ['-n', e.host, 'link', 'set', 'vxbackend', 'up']);
+      await ip({ name: e.host }, ['link', 'set', 'vxbackend', 'up']);
     }
     const id = kind === 'vlan' ? 10 : kind === 'vxlan' ? 100 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : 'vh0';
     const veth = ['vlan', 'vxlan', 'bridge', 'default'].includes(kind);
@@ -55,11 +56,11 @@ export function crashTest(kind: keyof typeof STEPS): void {
     if (veth) {
       // A peer attached throughout (it must survive every crash and gc untouched); it also makes
       // the VLAN bridge exist, which a rolled-back attach legitimately leaves.
-      await run('ip', ['-n', peer, 'link', 'del', 'vp0']);
+      await ip({ name: peer }, ['link', 'del', 'vp0']);
       const pr = await e.call('nic.attach', { target: { netns: peer }, nic: { type: kind, id, ...(kind === 'default' ? {} : { config: { cidr: '10.7.0.2/24' } }) } });
       assert.equal(pr.exitCode, 0, pr.stdout);
     } else {
-      await run('ip', ['-n', peer, 'addr', 'add', '10.7.0.2/24', 'dev', 'vp0']);
+      await ip({ name: peer }, ['addr', 'add', '10.7.0.2/24', 'dev', 'vp0']);
     }
     const nothing = await e.snapshot(c1, peer);
     const target = { netns: c1 };

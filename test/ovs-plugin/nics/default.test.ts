@@ -2,18 +2,17 @@
 // in the state file, masquerade (nft) so a network with no route back to the pool answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../../lib/exec.ts';
-import { listLinks } from '../../../lib/ip.ts';
+import { ip, listLinks } from '../../../lib/ip.ts';
 import { container, nicEnv, pings } from './helpers.ts';
 
 test('default: NAT bridge, pool addresses, reaches a network beyond the host through masquerade; one per target', async (t) => {
   const e = await nicEnv(t, { backplane: false });
   const [c1, c2, world] = [await container(t), await container(t), await container(t)];
-  await run('ip', ['-n', e.host, 'link', 'add', 'name', 'w0', 'type', 'veth', 'peer', 'name', 'w1', 'netns', world]);
-  await run('ip', ['-n', e.host, 'addr', 'add', '10.99.0.1/24', 'dev', 'w0']);
-  await run('ip', ['-n', e.host, 'link', 'set', 'w0', 'up']);
-  await run('ip', ['-n', world, 'addr', 'add', '10.99.0.2/24', 'dev', 'w1']);
-  await run('ip', ['-n', world, 'link', 'set', 'w1', 'up']);
+  await ip({ name: e.host }, ['link', 'add', 'name', 'w0', 'type', 'veth', 'peer', 'name', 'w1', 'netns', world]);
+  await ip({ name: e.host }, ['addr', 'add', '10.99.0.1/24', 'dev', 'w0']);
+  await ip({ name: e.host }, ['link', 'set', 'w0', 'up']);
+  await ip({ name: world }, ['addr', 'add', '10.99.0.2/24', 'dev', 'w1']);
+  await ip({ name: world }, ['link', 'set', 'w1', 'up']);
 
   const r1 = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default' } });
   assert.equal(r1.exitCode, 0, r1.stdout);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../../lib/exec.ts';
+import { ip } from '../../../lib/ip.ts';
 import { commandIn, deleteNetns } from '../../../lib/netns.ts';
 import { runIn } from '../../helpers/netns.ts';
 import { BUNDLE, pluginEnv } from '../helpers.ts';
@@ -20,9 +20,9 @@ const running = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, '
 
 test('dhcp: lease applied inside, client keeps running (renews); check/repair; detach and gc stop it', async (t) => {
   const e = await nicEnv(t, { backplane: false });
-  await run('ip', ['-n', e.host, 'link', 'add', 'name', 'br0', 'address', '02:00:00:00:10:01', 'type', 'bridge']);
-  await run('ip', ['-n', e.host, 'addr', 'add', '10.8.0.1/24', 'dev', 'br0']);
-  await run('ip', ['-n', e.host, 'link', 'set', 'br0', 'up']);
+  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:10:01', 'type', 'bridge']);
+  await ip({ name: e.host }, ['addr', 'add', '10.8.0.1/24', 'dev', 'br0']);
+  await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
   const dnsmasq = spawn(...commandIn({ name: e.host }, 'dnsmasq', ['--keep-in-foreground', '--no-daemon', '--port=0', '--no-resolv', '--no-hosts',
     '--bind-interfaces', '--interface=br0', '--except-interface=lo', `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`, `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
     '--dhcp-range=10.8.0.100,10.8.0.200,255.255.255.0,3600', '--dhcp-option=option:router,10.8.0.1', '--dhcp-option=option:dns-server,10.8.0.53']), { stdio: 'ignore' });
@@ -34,7 +34,7 @@ test('dhcp: lease applied inside, client keeps running (renews); check/repair; d
   const r = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'bridge', id: 'br0', root, config: { dhcp: true } } });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.match(r.value.addresses[0] ?? '', /^10\.8\.0\.1\d\d\/24$/, r.stdout);
-  const route = JSON.parse((await runIn(c1, 'ip', ['-j', 'route', 'show', 'default'])).stdout);
+  const route = JSON.parse(await ip({ name: c1 }, ['-j', 'route', 'show', 'default']));
   assert.equal(route[0]?.gateway, '10.8.0.1');
   assert.match(await readFile(join(root, 'etc', 'resolv.conf'), 'utf8'), /^nameserver 10\.8\.0\.53$/m);
   assert.ok(await pings(c1, '10.8.0.1'));

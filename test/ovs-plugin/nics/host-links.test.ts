@@ -3,15 +3,15 @@
 // (macvlan, vxlan, tun), zos's NIC, or already attached, each changing nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../../lib/exec.ts';
+import { ip } from '../../../lib/ip.ts';
 import { container, nicEnv, pings } from './helpers.ts';
 
 /** A veth vh0 on the host (stand-in for a physical NIC) whose peer sits in `peer` with 10.4.0.1/24. */
 async function uplink(host: string, peer: string): Promise<void> {
-  await run('ip', ['-n', host, 'link', 'add', 'name', 'vh0', 'address', '02:00:00:00:0e:01', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'vp0', 'netns', peer]);
-  await run('ip', ['-n', host, 'link', 'set', 'vh0', 'up']);
-  await run('ip', ['-n', peer, 'addr', 'add', '10.4.0.1/24', 'dev', 'vp0']);
-  await run('ip', ['-n', peer, 'link', 'set', 'vp0', 'up']);
+  await ip({ name: host }, ['link', 'add', 'name', 'vh0', 'address', '02:00:00:00:0e:01', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'vp0', 'netns', peer]);
+  await ip({ name: host }, ['link', 'set', 'vh0', 'up']);
+  await ip({ name: peer }, ['addr', 'add', '10.4.0.1/24', 'dev', 'vp0']);
+  await ip({ name: peer }, ['link', 'set', 'vp0', 'up']);
 }
 
 test('macvlan: reaches a peer behind its parent; detach leaves nothing', async (t) => {
@@ -29,6 +29,21 @@ test('macvlan: reaches a peer behind its parent; detach leaves nothing', async (
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   const after = JSON.parse(await e.snapshot(c1, peer));
   assert.deepEqual({ ...after, state: undefined }, { ...JSON.parse(before), state: undefined });
+});
+
+test('macvlan and passthrough with Open vSwitch down: attached (the kernel view of the parent) and detached', async (t) => {
+  const e = await nicEnv(t);
+  const [c1, c2, peer] = [await container(t), await container(t), await container(t)];
+  await uplink(e.host, peer);
+  const down = { OVS_DB: `unix:${e.ovs.dir}/no-such-db.sock` };
+  const m = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'macvlan', id: 'vh0', config: { cidr: '10.4.0.2/24' } } }, down);
+  assert.equal(m.exitCode, 0, m.stdout);
+  assert.ok(await pings(c1, '10.4.0.1'));
+  assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' }, down)).exitCode, 0);
+  const p = await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'passthrough', id: 'vh0' } }, down);
+  assert.equal(p.exitCode, 0, p.stdout);
+  assert.equal((await e.call('nic.detach', { target: { netns: c2 }, name: 'eth0' }, down)).exitCode, 0);
+  assert.deepEqual((await e.call('nic.list', {}, down)).value, []);
 });
 
 test('passthrough: the NIC moves in, carries traffic, comes back with name, MAC, MTU and up state', async (t) => {
@@ -51,7 +66,7 @@ test('macvlan/passthrough refuse bridges, OVS-owned, virtual links, zos\'s NIC a
   const e = await nicEnv(t);
   const [c1, peer] = [await container(t), await container(t)];
   await uplink(e.host, peer);
-  const ipn = (...a: string[]) => run('ip', ['-n', e.host, ...a]);
+  const ipn = (...a: string[]) => ip({ name: e.host }, a);
   await ipn('link', 'add', 'name', 'br0', 'address', '02:00:00:00:0f:01', 'type', 'bridge');
   await ipn('link', 'add', 'name', 'zos', 'address', '02:00:00:00:0f:02', 'type', 'bridge');
   await ipn('link', 'add', 'name', 'vz0', 'type', 'veth', 'peer', 'name', 'vz1');

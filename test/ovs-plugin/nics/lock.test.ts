@@ -1,5 +1,5 @@
 // The state file's lock dies with its holder: a process SIGKILLed while holding it leaves
-// nothing that blocks the next one (flock on an open file description, no stale lock files).
+// nothing that blocks the next one (an abstract unix socket the kernel unbinds, no lock files).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -41,4 +41,21 @@ test('state: updates are serialised and written atomically; a corrupt file is ES
   await writeFile(path, '{"version":1,"nics":[');
   await assert.rejects(updateState(path, () => undefined), (e: any) => e.code === 'ESTATE');
   assert.equal(await readFile(path, 'utf8'), '{"version":1,"nics":[');
+});
+
+test('state: a file written from another network namespace is ESTATE (its lock does not reach here) and left alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'state-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nics.json');
+  const { writeFile, readFile } = await import('node:fs/promises');
+  const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
+  await writeFile(path, foreign);
+  await assert.rejects(updateState(path, (s) => { s.nics.push({ key: 'k' } as never); }), (e: any) => e.code === 'ESTATE');
+  assert.equal(await readFile(path, 'utf8'), foreign);
+  // Ours: the first write records this namespace; an empty file (a power loss) reads as empty.
+  await writeFile(path, '');
+  await updateState(path, (s) => { s.nics.push({ key: 'k' } as never); });
+  const s = JSON.parse(await readFile(path, 'utf8'));
+  assert.equal(s.nics.length, 1);
+  assert.equal(typeof s.host.ino, 'number');
 });

@@ -2,15 +2,15 @@
 // and changes nothing: links of the host and the target, the OVSDB dump and the state file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../../lib/exec.ts';
+import { ip } from '../../../lib/ip.ts';
 import { container, nicEnv } from './helpers.ts';
 
 test('nic.attach refusals: code and field, nothing changed anywhere', async (t) => {
   const e = await nicEnv(t);
   const c1 = await container(t);
-  await run('ip', ['-n', e.host, 'link', 'add', 'name', 'br0', 'address', '02:00:00:00:0c:01', 'type', 'bridge']);
-  await run('ip', ['-n', e.host, 'link', 'add', 'name', 'vh0', 'type', 'veth', 'peer', 'name', 'vh1']);
-  await run('ip', ['-n', c1, 'link', 'add', 'name', 'eth3', 'type', 'veth', 'peer', 'name', 'eth4']);
+  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:0c:01', 'type', 'bridge']);
+  await ip({ name: e.host }, ['link', 'add', 'name', 'vh0', 'type', 'veth', 'peer', 'name', 'vh1']);
+  await ip({ name: c1 }, ['link', 'add', 'name', 'eth3', 'type', 'veth', 'peer', 'name', 'eth4']);
   // One nic attached, so the state file exists and must stay byte-identical.
   const ok = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'bridge', id: 'br0' } });
   assert.equal(ok.exitCode, 0, ok.stdout);

@@ -4,8 +4,7 @@
 // leaves the VXLAN bridges and nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../../lib/exec.ts';
-import { listLinks } from '../../../lib/ip.ts';
+import { ip, listLinks } from '../../../lib/ip.ts';
 import { portsOf } from '../helpers.ts';
 import { netnsNamed } from '../../../lib/netns.ts';
 import { txOff } from '../../../ovs-plugin/nics/veth.ts';
@@ -14,18 +13,18 @@ import { container, nicEnv, pings, tcpEchoes, type NicEnv } from './helpers.ts';
 async function node(e: NicEnv, addr: string): Promise<void> {
   await e.ovs.addBridge('vxbackend');
   await e.ovs.vsctl('set', 'Interface', 'vxbackend', 'mtu_request=2000');
-  await run('ip', ['-n', e.host, 'addr', 'add', addr, 'dev', 'vxbackend']);
-  await run('ip', ['-n', e.host, 'link', 'set', 'vxbackend', 'up']);
+  await ip({ name: e.host }, ['addr', 'add', addr, 'dev', 'vxbackend']);
+  await ip({ name: e.host }, ['link', 'set', 'vxbackend', 'up']);
 }
 
 test('vxlan: two nodes, same VNI reaches across (ping, TCP), another VNI does not; detach leaves nothing', async (t) => {
   const [a, b] = [await nicEnv(t, { backplane: false }), await nicEnv(t, { backplane: false })];
   await node(a, '10.20.0.1/24');
   await node(b, '10.20.0.2/24');
-  await run('ip', ['-n', a.host, 'link', 'add', 'name', 'ua', 'mtu', '2000', 'type', 'veth', 'peer', 'name', 'ub', 'mtu', '2000', 'netns', b.host]);
+  await ip({ name: a.host }, ['link', 'add', 'name', 'ua', 'mtu', '2000', 'type', 'veth', 'peer', 'name', 'ub', 'mtu', '2000', 'netns', b.host]);
   for (const [e, u] of [[a, 'ua'], [b, 'ub']] as const) {
     await e.ovs.vsctl('add-port', 'vxbackend', u);
-    await run('ip', ['-n', e.host, 'link', 'set', u, 'up']);
+    await ip({ name: e.host }, ['link', 'set', u, 'up']);
     await txOff(netnsNamed(e.host), u); // the underlay veth on a netdev bridge, as the plugin does for its own
   }
   for (const [e, peer] of [[a, '10.20.0.2'], [b, '10.20.0.1']] as const) {

@@ -1,0 +1,88 @@
+// A busybox udhcpc hook script (`udhcpc -s SCRIPT`), shared by internet's dhcp-zos and the
+// plugin's DHCP nics; a caller adds its own functions and `case` arms (dhcp-zos: `run`).
+// - deconfig: busybox's and Debian's default scripts flush the interface on the deconfig udhcpc
+//   runs as soon as it starts: an address already on the link would vanish until the new lease
+//   is bound. This one leaves the link alone on the first deconfig (udhcpc asks for the same
+//   lease with -r) and flushes on a later one (a lease really lost).
+// - bound/renew: address, option-121 routes, default route and DNS replaced in place: a gateway
+//   the kernel refuses as off-subnet (a /32 lease, an option-121 gateway outside the subnet) is
+//   routed `onlink`, a 0.0.0.0 gateway is on-link; DNS into $RESOLV_CONF (atomically).
+// `ip` is called by absolute path: the image's busybox sh would run its own applet first.
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.ts';
+
+/** What a caller puts into the hook script. */
+export interface UdhcpcHook {
+  /** Absolute path of iproute2's ip. */
+  ip: string;
+  /** Comment lines after the shebang (without `# `). */
+  comment: string[];
+  /** The script's name in its messages. */
+  name: string;
+  /** Who writes the resolv.conf (its first line says "written by WHO"). */
+  writtenBy: string;
+  /** Shell functions defined before the `case` (text ending in a newline). */
+  functions?: string;
+  /** `case "$1"` arms placed before deconfig (text ending in a newline). */
+  cases?: string;
+}
+
+/** The script text (busybox sh; udhcpc passes the lease in the environment). */
+export function udhcpcHookScript(h: UdhcpcHook): string {
+  return `#!/bin/sh
+${h.comment.map((l) => `# ${l}`).join('\n')}
+IP=${h.ip}
+RESOLV_CONF="\${RESOLV_CONF:-/etc/resolv.conf}"
+${h.functions ?? ''}via() {
+  "$IP" -4 route replace "$1" via "$2" dev "$interface" 2>/dev/null \\
+    || "$IP" -4 route replace "$1" via "$2" dev "$interface" onlink \\
+    || echo "${h.name}: no route $1 via $2"
+}
+case "$1" in
+${h.cases ?? ''}  deconfig)
+    mark="$0.$PPID"   # beside this script: one mark per udhcpc process
+    if [ -e "$mark" ]; then
+      "$IP" -4 addr flush dev "$interface"
+      "$IP" -4 route flush dev "$interface"
+    fi
+    : > "$mark"
+    "$IP" link set dev "$interface" up
+    ;;
+  bound|renew)
+    : > "$0.$PPID"
+    for a in $("$IP" -4 -o addr show dev "$interface" | awk '{print $4}'); do
+      [ "$a" = "$ip/$mask" ] || "$IP" -4 addr del "$a" dev "$interface"
+    done
+    "$IP" -4 addr replace "$ip/$mask" broadcast + dev "$interface"
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$1" = 0.0.0.0/0 ]; then router="$2"
+        elif [ "$2" = 0.0.0.0 ]; then "$IP" -4 route replace "$1" dev "$interface" scope link
+        else via "$1" "$2"; fi
+        shift 2
+      done
+    fi
+    router="\${router%% *}"
+    if [ "$router" = 0.0.0.0 ]; then "$IP" -4 route replace default dev "$interface" scope link
+    elif [ -n "$router" ]; then via default "$router"; fi
+    if [ -n "$dns" ]; then
+      { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
+        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"
+    fi
+    ;;
+esac
+exit 0
+`;
+}
+
+/** True when `path` holds `text` and is executable (a 0644 hook is not run). */
+export async function scriptInPlace(path: string, text: string): Promise<boolean> {
+  const [have, st] = await Promise.all([readFile(path, 'utf8').catch(() => undefined), stat(path).catch(() => undefined)]);
+  return have === text && !!st && (st.mode & 0o100) !== 0;
+}
+
+/** Writes the script to `path` (mode 0755) unless it is already there, unchanged and executable. */
+export async function writeScript(path: string, text: string): Promise<void> {
+  if (!(await scriptInPlace(path, text))) await writeFileAtomic(path, text, 0o755);
+}

@@ -1,0 +1,44 @@
+// Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan), for a container
+// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough and default
+// nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
+// loudly if anything still reaches for OVSDB.
+import { InternalError } from '../../lib/errors.ts';
+import type { Ctx, Env, OvsdbNeed } from '../commands/types.ts';
+import { readState, statePath } from './state.ts';
+import { targetKey } from './target.ts';
+import type { Kind, NicRecord, NicSpec, TargetSpec } from './types.ts';
+
+/** The kinds whose host end is an OVS port. */
+const OVS_KINDS: ReadonlySet<Kind> = new Set<Kind>(['vlan', 'vxlan']);
+
+const usesOvs = (r: Pick<NicRecord, 'nic'>): boolean => OVS_KINDS.has(r.nic.type);
+
+/**
+ * Whether nic.attach of `nic` talks to OVSDB: vlan and vxlan do; macvlan and passthrough read it
+ * if Open vSwitch runs (is the parent an OVS port?); the others never.
+ */
+export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed =>
+  OVS_KINDS.has(a.nic.type) ? true : a.nic.type === 'macvlan' || a.nic.type === 'passthrough' ? 'if-running' : false;
+
+/** True when detach or check of `target`/`name` talks to OVSDB (what the record says it is; none: no). */
+export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path = statePath()): Promise<boolean> {
+  return (await readState(path)).nics.some((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && usesOvs(r));
+}
+
+/** True when gc may talk to OVSDB: some record is of an OVS kind. */
+export async function gcNeedsOvsdb(path = statePath()): Promise<boolean> {
+  return (await readState(path)).nics.some(usesOvs);
+}
+
+const offline = new WeakSet<Ctx>();
+
+/** A context for commands run without OVSDB: any use of it is a bug, said so (hasOvsdb tells). */
+export function withoutOvsdb(env: Env): Ctx {
+  const refuse = (): never => { throw new InternalError('a nic command that needs no OVSDB reached for it'); };
+  const ctx: Ctx = { env, get client(): never { return refuse(); }, commit: async () => refuse() };
+  offline.add(ctx);
+  return ctx;
+}
+
+/** False for a context made by withoutOvsdb (Open vSwitch was not running). */
+export const hasOvsdb = (ctx: Ctx): boolean => !offline.has(ctx);
