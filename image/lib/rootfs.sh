@@ -63,6 +63,8 @@ build_rootfs() {
   # setpriv --pdeathsig KILL ties the agent's fallback `ip monitor` to the agent's life.
   copy_exe /usr/bin/setpriv /usr/bin/setpriv
   copy_exe /usr/sbin/sysctl /usr/bin/sysctl
+  # flock(1): the plugin's nic state lock (busybox-static has no flock applet).
+  copy_exe /usr/bin/flock /usr/bin/flock
   copy_exe /usr/bin/rdisc6 /usr/bin/rdisc6
   chmod 0755 "$root/usr/bin/rdisc6"
   copy_exe /usr/bin/kmod /usr/bin/kmod

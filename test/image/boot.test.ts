@@ -58,6 +58,36 @@ function assertPlugin(b: Boot): void {
   assert.ok(p.kernelLink, 'zt0 is a kernel link (OVS internal port)');
 }
 
+interface NicLink { ifname: string; address: string; mtu: number; up: boolean }
+interface Nics {
+  ok: boolean; error?: string;
+  vlan: { attached: { bridge?: string }[]; sameVlan: boolean; otherVlan: boolean; listed: number; listedAfter: number; leftInNamespaces: Record<string, string[]>; hostSame: boolean };
+  passthrough: { orig: NicLink; inside?: NicLink; returnedAs?: NicLink; gc: { returned: string[] }; restored?: NicLink; listedAfter: number };
+}
+
+/** vlan nics carried traffic on their VLAN only and left nothing; the spare NIC came back whole. */
+function assertNics(b: Boot): void {
+  const n = b.json<Nics>('NICS');
+  assert.ok(n?.ok, JSON.stringify(n));
+  const v = n.vlan;
+  assert.deepEqual(v.attached.map((a) => a.bridge), ['vlbr100', 'vlbr100', 'vlbr101']);
+  assert.equal(v.sameVlan, true, 'two namespaces on VLAN 100 ping each other');
+  assert.equal(v.otherVlan, false, 'the namespace on VLAN 101 is not reached');
+  assert.equal(v.listed, 3);
+  assert.equal(v.listedAfter, 0, 'detach drops the records');
+  assert.deepEqual(v.leftInNamespaces, { ztva: [], ztvb: [], ztvc: [] });
+  assert.ok(v.hostSame, `detach leaves the host's links and OVS ports as they were: ${JSON.stringify(v)}`);
+  const p = n.passthrough;
+  assert.deepEqual(p.inside, { ifname: 'pt0', address: '02:00:00:00:00:77', mtu: 1400, up: true });
+  // The kernel gave the NIC back to the host when its namespace died, under its inside name, down.
+  assert.equal(p.returnedAs?.address, '02:00:00:00:00:77', JSON.stringify(p));
+  assert.equal(p.returnedAs.up, false);
+  assert.equal(p.gc.returned.length, 1, JSON.stringify(p.gc));
+  assert.deepEqual(p.restored, p.orig);
+  assert.deepEqual(p.orig, { ifname: 'eth1', address: '52:54:00:12:34:11', mtu: 1500, up: true });
+  assert.equal(p.listedAfter, 0);
+}
+
 function status(b: Boot): Status {
   const s = b.json<Status>('STATUS');
   assert.ok(s, `no STATUS line\n${tail(b.lines)}`);
@@ -161,10 +191,12 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
     assertPlugin(b);
   });
 
-  test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', LONG, async (t) => {
-    const b = await bootToEnd(t, { nics: [USER], append: 'zos.test.plugin zos.test.rerun' });
+  test('7+8 inside the node: the plugin on the kernel datapath, vlan nics with traffic, passthrough returned by gc after its namespace died; zinit start internet reruns fast and changes nothing', LONG, async (t) => {
+    // eth1 (carrier, no server) is the spare NIC passthrough takes.
+    const b = await bootToEnd(t, { nics: [USER, silentNic()], append: 'zos.test.plugin zos.test.nics=eth1 zos.test.rerun' });
     assert.equal(status(b).phase, 'online', tail(b.lines));
     assertPlugin(b);
+    assertNics(b);
     const r = b.json<{ ms: number; state: string; changed: boolean; before?: string; after?: string }>('RERUN');
     assert.equal(r?.state, 'Success', JSON.stringify(r));
     assert.equal(r.changed, false, rerunDiff(r));
