@@ -4,6 +4,7 @@
 #   OUT      output and scratch dir (default build/image)
 #   ZINIT    a zinit binary to run as PID 1 (optional; without it the fallback init runs)
 #   CMDLINE  appended to the default kernel command line
+#   CACHE    where the downloaded kernel package is kept (default OUT/cache)
 # Reproducible: the same inputs give byte-identical artefacts (SOURCE_DATE_EPOCH, default the
 # last commit's time). Needs root only to install missing Debian build packages.
 set -euo pipefail
@@ -12,6 +13,7 @@ here=image
 OUT=${OUT:-build/image}
 ZINIT=${ZINIT:-}
 CMDLINE=${CMDLINE:-}
+CACHE=${CACHE:-$OUT/cache}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
 # The version in /etc/os-release (and the UKI's .osrel): the commit, unless given.
 export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
@@ -33,10 +35,10 @@ ensure_build_packages
 
 work=$OUT/work
 rm -rf "$work" "$OUT/pxe" "$OUT/usb.img"
-mkdir -p "$work" "$OUT/cache" "$OUT/pxe"
+mkdir -p "$work" "$CACHE" "$OUT/pxe"
 root=$work/root
 
-kdir=$(realpath "$(fetch_kernel "$OUT/cache" "$work/kernel")")
+kdir=$(realpath "$(fetch_kernel "$CACHE" "$work/kernel")")
 kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
 say "kernel $kver"
 build_rootfs "$root" "$kdir" "$kver"

@@ -11,7 +11,7 @@ import { run } from '../../lib/exec.ts';
 import { makeNetns, runIn } from '../helpers/netns.ts';
 import { startOvs } from '../helpers/ovs.ts';
 import { startDnsmasq } from '../helpers/topology.ts';
-import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
+import { boot, IMAGE, IMAGE_NOZINIT, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
 
 interface Probe { nic: string; state: string; carrierAtMs?: number }
 interface Status { probes?: Probe[]; phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
@@ -208,8 +208,11 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
     t.diagnostic(`rerun of internet: ${r.ms} ms (first run ${first} ms)`);
   });
 
-  test('fallback init (no zinit): units run in order, dhcp-zos spawned through its socket, rerun works', LONG, async (t) => {
-    const b = await bootToEnd(t, { nics: [USER], append: 'zos.init=fallback zos.test.rerun' });
+  test('image built without ZINIT: the fallback init runs the units in order, dhcp-zos spawned through its socket, rerun works', LONG, async (t) => {
+    assert.ok(existsSync(join(IMAGE_NOZINIT, 'pxe/initrd.img')), `${IMAGE_NOZINIT} missing: make image-test-nozinit`);
+    const b = await bootToEnd(t, { image: IMAGE_NOZINIT, nics: [USER], append: 'zos.test.rerun' });
+    assert.ok(b.at(/zos: no zinit in this image: fallback init/), tail(b.lines));
+    assert.equal(b.at(/zos: exec zinit init/), undefined, 'no zinit in this image');
     assert.ok(b.at(/fallback init serving/), tail(b.lines));
     assert.equal(status(b).phase, 'online', tail(b.lines));
     const sv = b.json<Services>('SERVICES');

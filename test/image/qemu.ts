@@ -13,6 +13,8 @@ import { makeNetns } from '../helpers/netns.ts';
 
 /** The image the boot tests use (`make image-test`). */
 export const IMAGE = resolve(process.env.ZOS_IMAGE ?? 'build/image-test');
+/** The same image built without ZINIT (`make image-test-nozinit`): the fallback init runs the units. */
+export const IMAGE_NOZINIT = resolve(process.env.ZOS_IMAGE_NOZINIT ?? 'build/image-test-nozinit');
 /** The zinit binary the test image was built with (the real one, ../shared/zinit/zinit). */
 export const ZINIT = resolve(process.env.ZINIT ?? '../shared/zinit/zinit');
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -24,6 +26,8 @@ export interface Line { ms: number; text: string }
 export interface BootOptions {
   /** direct: -kernel/-initrd/-append; pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
   path?: 'direct' | 'pxe' | 'usb';
+  /** The image dir (default IMAGE). */
+  image?: string;
   /** Appended to the direct boot's command line (after `console=ttyS0,115200 zos.test=poweroff`). */
   append?: string;
   /** -netdev specs, one virtio NIC each, in PCI order (eth0, eth1, ...): `id` is n0, n1, ... */
@@ -71,13 +75,14 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
       `virtio-net-pci,netdev=n${i},mac=52:54:00:12:34:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`);
   });
   const path = o.path ?? 'direct';
+  const image = o.image ?? IMAGE;
   if (path === 'direct') {
-    args.push('-kernel', join(IMAGE, 'pxe/vmlinuz'), '-initrd', join(IMAGE, 'pxe/initrd.img'),
+    args.push('-kernel', join(image, 'pxe/vmlinuz'), '-initrd', join(image, 'pxe/initrd.img'),
       '-append', `console=ttyS0,115200 zos.test=poweroff${o.append ? ` ${o.append}` : ''}`);
   } else if (path === 'usb') {
     await copyFile(OVMF_VARS, join(dir, 'vars.fd'));
     args.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${join(dir, 'vars.fd')}`,
-      '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(IMAGE, 'usb.img')}`,
+      '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(image, 'usb.img')}`,
       '-device', 'usb-storage,drive=stick,bootindex=0');
   }
   const lines: Line[] = [];
