@@ -18,9 +18,12 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/n
 # The version in /etc/os-release (and the UKI's .osrel): the commit, unless given.
 export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
 export LC_ALL=C TZ=UTC
-DEFAULT_CMDLINE="panic=10 console=ttyS0,115200"
-# Kernel modules the product needs (their dependencies come along through modules.dep).
+# quiet: the kernel's ~300 boot lines on the serial console cost ~1 s under TCG (A/B in image/README.md).
+DEFAULT_CMDLINE="panic=10 quiet console=ttyS0,115200"
+# Kernel modules the product needs (their dependencies come along through modules.dep); the
+# NIC drivers among them are loaded before zinit, the rest in the background (image/init).
 MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth)
+BOOT_MODULES=(virtio_pci virtio_net)
 
 say() { printf 'image: %s\n' "$*"; }
 die() { printf 'image: error: %s\n' "$*" >&2; exit 1; }
