@@ -37,7 +37,7 @@ ensure_build_packages
 [ -f dist/internet.js ] && [ -f dist/ovs-plugin.js ] && [ -f dist/zos-init.js ] || die "dist/ bundles missing: run make build"
 
 work=$OUT/work
-rm -rf "$work" "$OUT/pxe" "$OUT/usb.img"
+rm -rf "$work" "$OUT/pxe" "$OUT/pvh" "$OUT/usb.img"
 mkdir -p "$work" "$CACHE" "$OUT/pxe"
 root=$work/root
 
@@ -49,6 +49,7 @@ cmdline="$DEFAULT_CMDLINE${CMDLINE:+ $CMDLINE}"
 make_initrd "$root" "$OUT/pxe/initrd.img"
 cp "$kdir/boot/vmlinuz-$kver" "$OUT/pxe/vmlinuz"
 make_ipxe "$OUT/pxe/boot.ipxe" "$cmdline"
+make_pvh "$OUT/pxe/vmlinuz" "$OUT/pvh/vmlinux"
 make_usb "$OUT/pxe/vmlinuz" "$OUT/pxe/initrd.img" "$cmdline" "$work/uki" "$OUT/usb.img"
-touch -d "@$SOURCE_DATE_EPOCH" "$OUT/pxe/"* "$OUT/usb.img"
+touch -d "@$SOURCE_DATE_EPOCH" "$OUT/pxe/"* "$OUT/pvh/vmlinux" "$OUT/usb.img"
 print_sizes "$root" "$OUT"

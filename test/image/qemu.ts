@@ -24,8 +24,8 @@ const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 export interface Line { ms: number; text: string }
 
 export interface BootOptions {
-  /** direct: -kernel/-initrd/-append; pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
-  path?: 'direct' | 'pxe' | 'usb';
+  /** direct: -kernel/-initrd/-append; pvh: the same with the unpacked vmlinux (PVH entry); pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
+  path?: 'direct' | 'pvh' | 'pxe' | 'usb';
   /** The image dir (default IMAGE). */
   image?: string;
   /** Appended to the direct boot's command line (after `quiet console=ttyS0,115200 zos.test=poweroff`,
@@ -82,8 +82,8 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
   });
   const path = o.path ?? 'direct';
   const image = o.image ?? IMAGE;
-  if (path === 'direct') {
-    args.push('-kernel', join(image, 'pxe/vmlinuz'), '-initrd', join(image, 'pxe/initrd.img'),
+  if (path === 'direct' || path === 'pvh') {
+    args.push('-kernel', join(image, path === 'pvh' ? 'pvh/vmlinux' : 'pxe/vmlinuz'), '-initrd', join(image, 'pxe/initrd.img'),
       '-append', `${o.baseCmdline ?? 'quiet console=ttyS0,115200 zos.test=poweroff'}${o.append ? ` ${o.append}` : ''}`);
   } else if (path === 'usb') {
     await copyFile(OVMF_VARS, join(dir, 'vars.fd'));
