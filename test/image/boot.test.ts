@@ -2,7 +2,8 @@
 // with the kernel features the development machines lack (802.1Q, VLAN filtering, the OVS
 // kernel datapath). Each boot has its own temp dir and namespace; at most two run at once.
 // The image is `make image-test` (ZINIT=../shared/zinit/zinit, CMDLINE="zos.test=poweroff
-// zos.test.plugin": PXE and USB boot with that command line).
+// zos.test.plugin": PXE and USB boot with that command line); the fallback test boots the same
+// image built without ZINIT (`make image-test-nozinit`).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
