@@ -4,6 +4,7 @@
 #   OUT      output and scratch dir (default build/image)
 #   ZINIT    a zinit binary to run as PID 1 (optional; without it the fallback init runs)
 #   CMDLINE  appended to the default kernel command line
+#   CACHE    where the downloaded kernel package is kept (default OUT/cache)
 # Reproducible: the same inputs give byte-identical artefacts (SOURCE_DATE_EPOCH, default the
 # last commit's time). Needs root only to install missing Debian build packages.
 set -euo pipefail
@@ -12,13 +13,17 @@ here=image
 OUT=${OUT:-build/image}
 ZINIT=${ZINIT:-}
 CMDLINE=${CMDLINE:-}
+CACHE=${CACHE:-$OUT/cache}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
 # The version in /etc/os-release (and the UKI's .osrel): the commit, unless given.
 export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
 export LC_ALL=C TZ=UTC
-DEFAULT_CMDLINE="panic=10 console=ttyS0,115200"
-# Kernel modules the product needs (their dependencies come along through modules.dep).
+# quiet: the kernel's ~300 boot lines on the serial console cost ~1 s under TCG (A/B in image/README.md).
+DEFAULT_CMDLINE="panic=10 quiet console=ttyS0,115200"
+# Kernel modules the product needs (their dependencies come along through modules.dep); the
+# NIC drivers among them are loaded before zinit, the rest in the background (image/init).
 MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth)
+BOOT_MODULES=(virtio_pci virtio_net)
 
 say() { printf 'image: %s\n' "$*"; }
 die() { printf 'image: error: %s\n' "$*" >&2; exit 1; }
@@ -32,11 +37,11 @@ ensure_build_packages
 [ -f dist/internet.js ] && [ -f dist/ovs-plugin.js ] && [ -f dist/zos-init.js ] || die "dist/ bundles missing: run make build"
 
 work=$OUT/work
-rm -rf "$work" "$OUT/pxe" "$OUT/usb.img"
-mkdir -p "$work" "$OUT/cache" "$OUT/pxe"
+rm -rf "$work" "$OUT/pxe" "$OUT/pvh" "$OUT/usb.img"
+mkdir -p "$work" "$CACHE" "$OUT/pxe"
 root=$work/root
 
-kdir=$(realpath "$(fetch_kernel "$OUT/cache" "$work/kernel")")
+kdir=$(realpath "$(fetch_kernel "$CACHE" "$work/kernel")")
 kver=$(basename "$(ls -d "$kdir"/lib/modules/*)")
 say "kernel $kver"
 build_rootfs "$root" "$kdir" "$kver"
@@ -44,6 +49,7 @@ cmdline="$DEFAULT_CMDLINE${CMDLINE:+ $CMDLINE}"
 make_initrd "$root" "$OUT/pxe/initrd.img"
 cp "$kdir/boot/vmlinuz-$kver" "$OUT/pxe/vmlinuz"
 make_ipxe "$OUT/pxe/boot.ipxe" "$cmdline"
+make_pvh "$OUT/pxe/vmlinuz" "$OUT/pvh/vmlinux"
 make_usb "$OUT/pxe/vmlinuz" "$OUT/pxe/initrd.img" "$cmdline" "$work/uki" "$OUT/usb.img"
-touch -d "@$SOURCE_DATE_EPOCH" "$OUT/pxe/"* "$OUT/usb.img"
+touch -d "@$SOURCE_DATE_EPOCH" "$OUT/pxe/"* "$OUT/pvh/vmlinux" "$OUT/usb.img"
 print_sizes "$root" "$OUT"

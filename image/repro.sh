@@ -12,7 +12,7 @@ for n in a b; do
   rm -rf "$base/$n/work"
 done
 rc=0
-for f in pxe/vmlinuz pxe/initrd.img pxe/boot.ipxe usb.img; do
+for f in pxe/vmlinuz pxe/initrd.img pxe/boot.ipxe usb.img pvh/vmlinux; do
   if cmp -s "$base/a/$f" "$base/b/$f"; then
     printf 'same  %s  %s\n' "$(sha256sum <"$base/a/$f" | cut -c1-16)" "$f"
   else

@@ -63,6 +63,10 @@ build_rootfs() {
   # setpriv --pdeathsig KILL ties the agent's fallback `ip monitor` to the agent's life.
   copy_exe /usr/bin/setpriv /usr/bin/setpriv
   copy_exe /usr/sbin/sysctl /usr/bin/sysctl
+  # nice(1): /init loads the modules boot does not need at the lowest priority (busybox has none).
+  copy_exe /usr/bin/nice /usr/bin/nice
+  # flock(1): the plugin's nic state lock (busybox-static has no flock applet).
+  copy_exe /usr/bin/flock /usr/bin/flock
   copy_exe /usr/bin/rdisc6 /usr/bin/rdisc6
   chmod 0755 "$root/usr/bin/rdisc6"
   copy_exe /usr/bin/kmod /usr/bin/kmod
@@ -78,7 +82,13 @@ build_rootfs() {
   # Node, stripped (the build machine's own binary: ~12 MB less), and our bundles.
   copy_exe "$(command -v node)" /usr/bin/node
   strip --strip-all "$root/usr/bin/node"
-  cp dist/internet.js dist/ovs-plugin.js dist/zos-init.js dist/package.json "$root/usr/lib/zos/"
+  # The bundles minified (names kept): V8 parses half the bytes; under TCG that is ~0.3 s less
+  # per Node process before the agent's first line (the image ships no source maps anyway).
+  for d in internet ovs-plugin zos-init; do
+    node_modules/.bin/esbuild "dist/$d.js" --minify --keep-names --platform=node --format=cjs --target=node20 \
+      --log-level=warning --outfile="$root/usr/lib/zos/$d.js" || die "cannot minify dist/$d.js (run npm ci)"
+  done
+  cp dist/package.json "$root/usr/lib/zos/"
   cp -r dist/prebuilds "$root/usr/lib/zos/prebuilds"
   for d in $(find "$root/usr/lib/zos/prebuilds" -name '*.node'); do
     for lib in $(ldd "$d" 2>/dev/null | awk '/=> \// {print $3}'); do
@@ -92,7 +102,8 @@ build_rootfs() {
   install -m 0755 "$here/init" "$root/init"
   install -D -m 0755 "$here/test-hook.sh" "$root/usr/lib/zos/test-hook.sh"
   copy_modules "$kdir" "$kver"
-  # /init loads these (one list: MODULES in build.sh).
+  # /init loads these (one list: MODULES in build.sh), BOOT_MODULES before zinit, all in the background.
+  printf '%s\n' "${BOOT_MODULES[@]}" >"$root/etc/modules.boot"
   printf '%s\n' "${MODULES[@]}" >"$root/etc/modules"
 
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

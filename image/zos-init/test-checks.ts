@@ -3,6 +3,8 @@
 //                      `NET {...}`: zos's link details and bridge VLANs.
 //   zos.test.plugin -> `PLUGIN {...}`: ovs-plugin's socket answers ovs.bridge-add and
 //                      ovs.vlan-ensure, and the bridge is in the kernel datapath.
+//   zos.test.nics[=SPARE] -> `NICS {...}`: nic.attach/detach of vlan nics with traffic, and of
+//                      the spare NIC as passthrough returned by nic.gc (nic-checks.ts).
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { run } from '../../lib/exec.ts';
 import { ZinitClient } from '../../zinit/client.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
+import { nicChecks } from './nic-checks.ts';
 
 const PLUGIN_SOCKET = '/var/run/ovs-plugin.sock';
 const STATUS = '/run/internet/status.json';
@@ -20,13 +23,20 @@ function print(tag: string, v: unknown): void {
   writeSync(fd, `${tag} ${JSON.stringify(v)}\n`);
 }
 
-async function pluginCheck(): Promise<Record<string, unknown>> {
+/** A client of the plugin's socket once it serves (120 s at most). */
+async function pluginClient(): Promise<OvsPluginClient | undefined> {
   const t0 = Date.now();
   let client: OvsPluginClient | undefined;
   while (!client && Date.now() - t0 < 120_000) {
     client = await OvsPluginClient.connect(PLUGIN_SOCKET).catch(() => undefined);
     if (!client) await sleep(200);
   }
+  return client;
+}
+
+async function pluginCheck(): Promise<Record<string, unknown>> {
+  const t0 = Date.now();
+  const client = await pluginClient();
   if (!client) return { ok: false, error: `no ${PLUGIN_SOCKET} within 120 s` };
   const waitedMs = Date.now() - t0;
   const answers: Record<string, unknown> = {};
@@ -106,6 +116,12 @@ export async function runTestChecks(): Promise<number> {
     print('SERVICES', await services());
     print('NET', await net());
     if (words.includes('zos.test.plugin')) print('PLUGIN', await pluginCheck());
+    const nics = words.find((w) => w === 'zos.test.nics' || w.startsWith('zos.test.nics='));
+    if (nics) {
+      const client = await pluginClient();
+      print('NICS', client ? await nicChecks(client, nics.split('=')[1] || undefined) : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+      client?.close();
+    }
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());
     return 0;
   } catch (err) {

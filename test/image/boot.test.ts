@@ -2,7 +2,8 @@
 // with the kernel features the development machines lack (802.1Q, VLAN filtering, the OVS
 // kernel datapath). Each boot has its own temp dir and namespace; at most two run at once.
 // The image is `make image-test` (ZINIT=../shared/zinit/zinit, CMDLINE="zos.test=poweroff
-// zos.test.plugin": PXE and USB boot with that command line).
+// zos.test.plugin": PXE and USB boot with that command line); the fallback test boots the same
+// image built without ZINIT (`make image-test-nozinit`).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { run } from '../../lib/exec.ts';
 import { makeNetns, runIn } from '../helpers/netns.ts';
 import { startOvs } from '../helpers/ovs.ts';
 import { startDnsmasq } from '../helpers/topology.ts';
-import { boot, IMAGE, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
+import { boot, IMAGE, IMAGE_NOZINIT, limiter, milestones, silentNic, tail, ZINIT, type Boot, type BootOptions } from './qemu.ts';
 
 interface Probe { nic: string; state: string; carrierAtMs?: number }
 interface Status { probes?: Probe[]; phase: string; nic?: string; mode?: string; addresses?: string[]; gateways?: string[]; handoff?: string; totalMs?: number }
@@ -56,6 +57,36 @@ function assertPlugin(b: Boot): void {
   assert.match(p.datapathType, /^("system"|""|system)$/);
   assert.match(p.kernelDatapath, /system@ovs-system[\s\S]*zt0/);
   assert.ok(p.kernelLink, 'zt0 is a kernel link (OVS internal port)');
+}
+
+interface NicLink { ifname: string; address: string; mtu: number; up: boolean }
+interface Nics {
+  ok: boolean; error?: string;
+  vlan: { attached: { bridge?: string }[]; sameVlan: boolean; otherVlan: boolean; listed: number; listedAfter: number; leftInNamespaces: Record<string, string[]>; hostSame: boolean };
+  passthrough: { orig: NicLink; inside?: NicLink; returnedAs?: NicLink; gc: { returned: string[] }; restored?: NicLink; listedAfter: number };
+}
+
+/** vlan nics carried traffic on their VLAN only and left nothing; the spare NIC came back whole. */
+function assertNics(b: Boot): void {
+  const n = b.json<Nics>('NICS');
+  assert.ok(n?.ok, JSON.stringify(n));
+  const v = n.vlan;
+  assert.deepEqual(v.attached.map((a) => a.bridge), ['vlbr100', 'vlbr100', 'vlbr101']);
+  assert.equal(v.sameVlan, true, 'two namespaces on VLAN 100 ping each other');
+  assert.equal(v.otherVlan, false, 'the namespace on VLAN 101 is not reached');
+  assert.equal(v.listed, 3);
+  assert.equal(v.listedAfter, 0, 'detach drops the records');
+  assert.deepEqual(v.leftInNamespaces, { ztva: [], ztvb: [], ztvc: [] });
+  assert.ok(v.hostSame, `detach leaves the host's links and OVS ports as they were: ${JSON.stringify(v)}`);
+  const p = n.passthrough;
+  assert.deepEqual(p.inside, { ifname: 'pt0', address: '02:00:00:00:00:77', mtu: 1400, up: true });
+  // The kernel gave the NIC back to the host when its namespace died, under its inside name, down.
+  assert.equal(p.returnedAs?.address, '02:00:00:00:00:77', JSON.stringify(p));
+  assert.equal(p.returnedAs.up, false);
+  assert.equal(p.gc.returned.length, 1, JSON.stringify(p.gc));
+  assert.deepEqual(p.restored, p.orig);
+  assert.deepEqual(p.orig, { ifname: 'eth1', address: '52:54:00:12:34:11', mtu: 1500, up: true });
+  assert.equal(p.listedAfter, 0);
 }
 
 function status(b: Boot): Status {
@@ -161,10 +192,12 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
     assertPlugin(b);
   });
 
-  test('7+8 inside the node: the plugin on the kernel datapath; zinit start internet reruns fast and changes nothing', LONG, async (t) => {
-    const b = await bootToEnd(t, { nics: [USER], append: 'zos.test.plugin zos.test.rerun' });
+  test('7+8 inside the node: the plugin on the kernel datapath, vlan nics with traffic, passthrough returned by gc after its namespace died; zinit start internet reruns fast and changes nothing', LONG, async (t) => {
+    // eth1 (carrier, no server) is the spare NIC passthrough takes.
+    const b = await bootToEnd(t, { nics: [USER, silentNic()], append: 'zos.test.plugin zos.test.nics=eth1 zos.test.rerun' });
     assert.equal(status(b).phase, 'online', tail(b.lines));
     assertPlugin(b);
+    assertNics(b);
     const r = b.json<{ ms: number; state: string; changed: boolean; before?: string; after?: string }>('RERUN');
     assert.equal(r?.state, 'Success', JSON.stringify(r));
     assert.equal(r.changed, false, rerunDiff(r));
@@ -176,8 +209,11 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
     t.diagnostic(`rerun of internet: ${r.ms} ms (first run ${first} ms)`);
   });
 
-  test('fallback init (no zinit): units run in order, dhcp-zos spawned through its socket, rerun works', LONG, async (t) => {
-    const b = await bootToEnd(t, { nics: [USER], append: 'zos.init=fallback zos.test.rerun' });
+  test('image built without ZINIT: the fallback init runs the units in order, dhcp-zos spawned through its socket, rerun works', LONG, async (t) => {
+    assert.ok(existsSync(join(IMAGE_NOZINIT, 'pxe/initrd.img')), `${IMAGE_NOZINIT} missing: make image-test-nozinit`);
+    const b = await bootToEnd(t, { image: IMAGE_NOZINIT, nics: [USER], append: 'zos.test.rerun' });
+    assert.ok(b.at(/zos: no zinit in this image: fallback init/), tail(b.lines));
+    assert.equal(b.at(/zos: exec zinit init/), undefined, 'no zinit in this image');
     assert.ok(b.at(/fallback init serving/), tail(b.lines));
     assert.equal(status(b).phase, 'online', tail(b.lines));
     const sv = b.json<Services>('SERVICES');

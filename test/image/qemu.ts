@@ -13,6 +13,8 @@ import { makeNetns } from '../helpers/netns.ts';
 
 /** The image the boot tests use (`make image-test`). */
 export const IMAGE = resolve(process.env.ZOS_IMAGE ?? 'build/image-test');
+/** The same image built without ZINIT (`make image-test-nozinit`): the fallback init runs the units. */
+export const IMAGE_NOZINIT = resolve(process.env.ZOS_IMAGE_NOZINIT ?? 'build/image-test-nozinit');
 /** The zinit binary the test image was built with (the real one, ../shared/zinit/zinit). */
 export const ZINIT = resolve(process.env.ZINIT ?? '../shared/zinit/zinit');
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -22,12 +24,20 @@ const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 export interface Line { ms: number; text: string }
 
 export interface BootOptions {
-  /** direct: -kernel/-initrd/-append; pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
-  path?: 'direct' | 'pxe' | 'usb';
-  /** Appended to the direct boot's command line (after `console=ttyS0,115200 zos.test=poweroff`). */
+  /** direct: -kernel/-initrd/-append; pvh: the same with the unpacked vmlinux (PVH entry); pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
+  path?: 'direct' | 'pvh' | 'pxe' | 'usb';
+  /** The image dir (default IMAGE). */
+  image?: string;
+  /** Appended to the direct boot's command line (after `quiet console=ttyS0,115200 zos.test=poweroff`,
+   * the image's own default but `panic=10`). */
   append?: string;
+  /** Replaces that start of the direct boot's command line (the benchmark's A/B without `quiet`). */
+  baseCmdline?: string;
   /** -netdev specs, one virtio NIC each, in PCI order (eth0, eth1, ...): `id` is n0, n1, ... */
   nics: string[];
+  /** QEMU's -cpu (default qemu64,+rdrand: RDRAND as on real x86 servers, so the kernel's RNG is
+   * seeded at boot; without it the first Node process waits ~1 s under TCG for jitter entropy). */
+  cpu?: string;
   /** Start paused (-S); `resume()` continues (after e.g. `set_link n1 off`). */
   paused?: boolean;
   /** Run QEMU in this namespace (tap NICs); default: a fresh one with only lo. */
@@ -63,7 +73,7 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
     await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
   }
   const mon = join(dir, 'mon.sock');
-  const args = ['-nodefaults', '-machine', 'q35', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-display', 'none',
+  const args = ['-nodefaults', '-machine', 'q35', '-accel', 'tcg', '-cpu', o.cpu ?? 'qemu64,+rdrand', '-m', '1024', '-smp', '1', '-display', 'none',
     '-serial', 'stdio', '-monitor', `unix:${mon},server=on,wait=off`, '-no-reboot'];
   if (o.paused) args.push('-S');
   o.nics.forEach((spec, i) => {
@@ -71,13 +81,14 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
       `virtio-net-pci,netdev=n${i},mac=52:54:00:12:34:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`);
   });
   const path = o.path ?? 'direct';
-  if (path === 'direct') {
-    args.push('-kernel', join(IMAGE, 'pxe/vmlinuz'), '-initrd', join(IMAGE, 'pxe/initrd.img'),
-      '-append', `console=ttyS0,115200 zos.test=poweroff${o.append ? ` ${o.append}` : ''}`);
+  const image = o.image ?? IMAGE;
+  if (path === 'direct' || path === 'pvh') {
+    args.push('-kernel', join(image, path === 'pvh' ? 'pvh/vmlinux' : 'pxe/vmlinuz'), '-initrd', join(image, 'pxe/initrd.img'),
+      '-append', `${o.baseCmdline ?? 'quiet console=ttyS0,115200 zos.test=poweroff'}${o.append ? ` ${o.append}` : ''}`);
   } else if (path === 'usb') {
     await copyFile(OVMF_VARS, join(dir, 'vars.fd'));
     args.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${join(dir, 'vars.fd')}`,
-      '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(IMAGE, 'usb.img')}`,
+      '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(image, 'usb.img')}`,
       '-device', 'usb-storage,drive=stick,bootindex=0');
   }
   const lines: Line[] = [];
@@ -141,8 +152,12 @@ export function tail(lines: Line[], n = 40): string {
 
 /** Console milestones of a boot (ms since QEMU start), as the benchmark and tests report them. */
 export function milestones(b: Boot): Record<string, number | undefined> {
+  // The kernel's clock starts at 0 once it is decompressed and running: the /init line's time
+  // minus the uptime it prints (`quiet` hides the kernel's own lines).
+  const init = b.lines.find((l) => /zos: \/init at /.test(l.text));
+  const up = init ? Number(/ at ([\d.]+)s/.exec(init.text)?.[1]) : NaN;
   return {
-    kernel: b.at(/Linux version/),
+    kernel: init && Number.isFinite(up) ? Math.max(0, init.ms - Math.round(up * 1000)) : undefined,
     init: b.at(/zos: \/init at/),
     agentStart: b.at(/info start pid=/),
     online: b.at(/info online /),
