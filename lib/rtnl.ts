@@ -111,6 +111,18 @@ export async function linkNamesIn(ref: NetnsRef): Promise<string[] | undefined> 
   }
 }
 
+/** True when this process's namespace has a link named `name`. */
+async function hasLinkHere(s: Sockets, name: string): Promise<boolean> {
+  try {
+    const [m] = await serial(() => s.rt.getLink({}, { ifname: name }));
+    return !!m;
+  } catch (err) {
+    const f = failure(`RTM_GETLINK ${name}`, err);
+    if (f instanceof LinkNotFoundError) return false;
+    throw f;
+  }
+}
+
 /** A struct ifinfomsg (16 bytes), IFF_UP set and changed when `up`. */
 function ifinfo(up?: boolean): Buffer {
   const b = Buffer.alloc(16);
@@ -131,6 +143,11 @@ export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddr
 export async function addVeth(v: RtVeth): Promise<boolean> {
   const s = await open();
   if (!s) return false;
+  // Older kernels (Debian's 6.1 does, this machine's 6.18 does not) look the message's IFLA_IFNAME
+  // up in the sender's namespace before they read IFLA_NET_NS_FD: a link of ours named like the peer (the node's own eth0 when a
+  // container's nic is eth0) makes the request EEXIST (NLM_F_EXCL: never a change to our link).
+  // Then the caller's `ip` path (our end described first, the peer born there) does it.
+  if (await hasLinkHere(s, v.peer)) return false;
   const what = `RTM_NEWLINK veth ${v.name} peer ${v.peer} netns ${netnsLabel(v.peerNs)}`;
   await withNsFd(v.peerNs, what, async (fd) => {
     const mtu = v.mtu ? attr(IFLA_MTU, u32(v.mtu)) : Buffer.alloc(0);

@@ -41,3 +41,18 @@ test('rtnl: a name taken in the far namespace fails the request whole (nothing l
     return { made, clash, clashHere, gone, here: (await rtnl.linkNamesIn({ self: true })).sort(), there: (await rtnl.linkNamesIn({ name: '${box}' })).sort() };`);
   assert.deepEqual(r, { made: 'made', clash: 'EEXEC', clashHere: 'EEXEC', gone: 'ENETNSGONE', here: ['h1', 'lo'], there: ['lo', 'x0'] });
 });
+
+test('rtnl: a link here named like the far end (the node\'s eth0, a container\'s eth0) sends the pair to ip: made, and ours untouched', async (t) => {
+  const host = await makeNetns(t, 'rh');
+  const box = await makeNetns(t, 'rb');
+  await ip(netnsNamed(host), ['link', 'add', 'name', 'eth0', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'eth0p']);
+  const before = await getLink(netnsNamed(host), 'eth0');
+  const r = await inside(host, `
+    const direct = await rtnl.addVeth({ name: 'h3', peer: 'eth0', peerNs: { name: '${box}' } });
+    await link.setupVeth({ ref: { self: true }, name: 'h3', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400, peerAddress: '02:00:00:00:77:03', up: true, peerUp: true });
+    return { direct, there: (await rtnl.linkNamesIn({ name: '${box}' })).sort() };`);
+  assert.deepEqual(r, { direct: false, there: ['eth0', 'lo'] });
+  const [mine, theirs] = [await getLink(netnsNamed(host), 'eth0'), await getLink(netnsNamed(box), 'eth0')];
+  assert.deepEqual([mine?.mtu, mine?.address], [before?.mtu, before?.address]);
+  assert.deepEqual([theirs?.mtu, theirs?.address, theirs?.flags.includes('UP')], [1400, '02:00:00:00:77:03', true]);
+});
