@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ip } from '../../lib/ip.ts';
 import { runIn } from '../../lib/netns.ts';
-import { agentEnv, AGENT, startAgent } from '../helpers/agent-run.ts';
+import { agentEnv, AGENT, realAgentEnv, startAgent } from '../helpers/agent-run.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../helpers/topology.ts';
 import { anchorRun } from './anchor.ts';
 
@@ -31,6 +31,8 @@ const BUNDLES = (process.env.BENCH_BUNDLES ?? `agent=${AGENT}`).split(',').map((
   const [label, path] = b.includes('=') ? b.split('=') as [string, string] : ['agent', b];
   return { label, path: resolve(path) };
 });
+/** The real zinit (../shared/zinit/zinit) spawns dhcp-zos, as on a node; BENCH_ZINIT=fake: the test fake. */
+const FAKE_ZINIT = process.env.BENCH_ZINIT === 'fake';
 const STATS = resolve(import.meta.dirname, 'agent-stats.mjs');
 
 type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
@@ -86,7 +88,7 @@ interface AgentRun { routeMs: number; exitMs: number; cpuMs: number; children: n
 /** `bundle` in a fresh network: ms from spawn until zos has a default route and until exit 0. */
 async function agentRun(s: Scope, bundle: string, k: number, m: number, n: number): Promise<AgentRun> {
   const { topo, nics } = await network(s, k, m, n);
-  const env = await agentEnv(s, topo);
+  const env = FAKE_ZINIT ? await agentEnv(s, topo) : await realAgentEnv(s, topo);
   const dir = await mkdtemp(join(tmpdir(), 'agent-stats-'));
   s.after(() => rm(dir, { recursive: true, force: true }));
   const statsFile = join(dir, 'stats.json');
@@ -121,7 +123,7 @@ export async function run(): Promise<void> {
   const pad = (v: string | number, w: number) => String(v).padStart(w);
   console.log(`\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};`
     + ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server; cpu = agent CPU ms; ch = child processes;'
-    + ' anchor = Zero-OS method, one run)');
+    + ` anchor = Zero-OS method, one run; ${FAKE_ZINIT ? 'fake' : 'real'} zinit)`);
   console.log(`${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map((b) => `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)} ${pad('cpu', 4)} ${pad('ch', 3)}`).join(' | ')} | ${pad('anchor', 6)}`);
   let n = 0;
   for (const k of KS) {
