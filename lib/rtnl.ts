@@ -1,16 +1,16 @@
-// Link, address and route changes in this process's own network namespace through rtnetlink,
-// in-process (the `netlink` package's socket): no fork per step on the agent's only thread,
-// where each `ip` child costs a few ms (20-50 ms under QEMU TCG). Node cannot setns, so only
-// SELF is served here; a link is moved into another namespace by its file descriptor
-// (IFLA_NET_NS_FD), set up there in the same message. When the native addon cannot load, each
-// call runs the same change through `ip` instead (a broken bundle must not leave a node
-// offline). Failures are the typed errors of lib/ip.ts: LinkNotFoundError for ENODEV, IpError.
+// Link, address and route changes through rtnetlink, in-process (the `netlink` package's
+// socket): no fork per step on the agent's only thread, where each `ip` child costs a few ms
+// (20-50 ms under QEMU TCG). Node cannot setns, so only SELF goes in-process; a link is moved
+// into another namespace by its file descriptor (IFLA_NET_NS_FD) and set up there in the same
+// message. Any other namespace, or a bundle whose native addon cannot load (a broken bundle must
+// not leave a node offline), gets the same change through `ip`. Failures are the typed errors
+// of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError.
 import { closeSync, openSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import type { RtNetlinkSocket } from 'netlink';
 import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
 import { ip } from './ip.ts';
-import { SELF } from './netns.ts';
+import { isSelf, netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
 
 type Nl = typeof import('netlink') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
 let loaded: Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> | undefined;
@@ -50,9 +50,9 @@ async function req<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSo
   }
 }
 
-/** True when changes go in-process (the addon loaded); false: through `ip`. */
-export async function inProcess(): Promise<boolean> {
-  return (await socket()) !== undefined;
+/** True when changes in `ref` go in-process (this namespace, addon loaded); false: through `ip`. */
+export async function inProcess(ref: NetnsRef): Promise<boolean> {
+  return isSelf(ref) && (await socket()) !== undefined;
 }
 
 /** ifindex of `name` in this namespace (LinkNotFoundError when there is none). */
@@ -63,17 +63,22 @@ export async function linkIndex(name: string): Promise<number> {
 }
 
 /** Sets `name` up or down (`ip link set NAME up|down`). */
-export async function setLinkUp(name: string, up: boolean): Promise<void> {
-  if (!(await inProcess())) { await ip(SELF, ['link', 'set', 'dev', name, up ? 'up' : 'down']); return; }
+export async function setLinkUp(ref: NetnsRef, name: string, up: boolean): Promise<void> {
+  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', 'dev', name, up ? 'up' : 'down']); return; }
   await req(`set link ${name} ${up ? 'up' : 'down'}`, name, (s) => s.setLink({ flags: up ? { up: true } : {}, change: { up: true } }, { ifname: name }));
 }
 
 /**
- * Moves `name` into the namespace at `nsPath` and sets it up there, in one message: the kernel
- * moves it first (which takes it down) and applies the flags in its new namespace.
+ * Moves `name` from `ref` into `to` (by its file) and sets it up there, in one message:
+ * the kernel moves it first (which takes it down) and applies the flags in its new namespace.
  */
-export async function moveLinkUp(name: string, nsPath: string): Promise<void> {
-  if (!(await inProcess())) { await ip(SELF, ['link', 'set', 'dev', name, 'netns', nsPath]); return; }
+export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, 'netns', netnsTarget(to)]);
+    await ip(to, ['link', 'set', 'dev', name, 'up']);
+    return;
+  }
+  const nsPath = 'name' in to ? netnsPath(to.name) : 'path' in to ? to.path : `/proc/${process.pid}/ns/net`;
   const fd = openSync(nsPath, 'r');
   try {
     await req(`set link ${name} netns ${nsPath} up`, name, (s) => s.setLink({ flags: { up: true }, change: { up: true } }, { ifname: name, netNsFd: fd }));
@@ -83,9 +88,9 @@ export async function moveLinkUp(name: string, nsPath: string): Promise<void> {
 }
 
 /** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: IpError). */
-export async function addBridge(name: string, vlanFiltering: boolean): Promise<void> {
-  if (!(await inProcess())) {
-    await ip(SELF, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
+export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: boolean): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
     return;
   }
   await req(`add bridge ${name}`, undefined, (s, nl) => {
@@ -100,9 +105,9 @@ export async function addBridge(name: string, vlanFiltering: boolean): Promise<v
 export interface LinkChange { master?: string | null; mac?: string; mtu?: number }
 
 /** `ip link set NAME [master M | nomaster] [address MAC] [mtu N]` in one message. */
-export async function setLink(name: string, c: LinkChange): Promise<void> {
-  if (!(await inProcess())) {
-    await ip(SELF, ['link', 'set', 'dev', name, ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
+export async function setLink(ref: NetnsRef, name: string, c: LinkChange): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
       ...(c.mac ? ['address', c.mac] : []), ...(c.mtu ? ['mtu', String(c.mtu)] : [])]);
     return;
   }
@@ -126,10 +131,10 @@ const ipBytes = (a: string): Buffer => {
 export interface AddrOptions { broadcast?: boolean; validLft?: number; preferredLft?: number }
 
 /** `ip addr replace ADDR/PREFIX dev DEV [broadcast +] [valid_lft .. preferred_lft ..]`. */
-export async function replaceAddress(dev: string, address: string, prefix: number, o: AddrOptions = {}): Promise<void> {
+export async function replaceAddress(ref: NetnsRef, dev: string, address: string, prefix: number, o: AddrOptions = {}): Promise<void> {
   const v4 = isIPv4(address);
-  if (!(await inProcess())) {
-    await ip(SELF, [v4 ? '-4' : '-6', 'addr', 'replace', `${address}/${prefix}`, ...(v4 && o.broadcast ? ['broadcast', '+'] : []), 'dev', dev,
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'addr', 'replace', `${address}/${prefix}`, ...(v4 && o.broadcast ? ['broadcast', '+'] : []), 'dev', dev,
       ...(o.validLft !== undefined ? ['valid_lft', String(o.validLft), 'preferred_lft', String(o.preferredLft ?? o.validLft)] : [])]);
     return;
   }
@@ -152,11 +157,11 @@ export async function replaceAddress(dev: string, address: string, prefix: numbe
 export interface RouteSpec { dest: string; via?: string; dev: string; onlink?: boolean }
 
 /** `ip route replace DEST [via GW] dev DEV [onlink | scope link]` (main table, proto boot). */
-export async function replaceRoute(r: RouteSpec): Promise<void> {
+export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
   const [addr, len] = r.dest === 'default' ? [undefined, 0] : [r.dest.split('/')[0]!, Number(r.dest.split('/')[1] ?? (isIPv4(r.dest) ? 32 : 128))];
   const v4 = r.via ? isIPv4(r.via) : addr ? isIPv4(addr) : true;
-  if (!(await inProcess())) {
-    await ip(SELF, [v4 ? '-4' : '-6', 'route', 'replace', r.dest, ...(r.via ? ['via', r.via] : []), 'dev', r.dev,
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'route', 'replace', r.dest, ...(r.via ? ['via', r.via] : []), 'dev', r.dev,
       ...(r.onlink ? ['onlink'] : []), ...(r.via ? [] : ['scope', 'link'])]);
     return;
   }
