@@ -17,7 +17,8 @@ import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../ty
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
 import { mtuProblem } from '../../lib/mtu.ts';
-import { iproute2Ip } from '../../lib/tools.ts';
+import { dhcpClient, iproute2Ip } from '../../lib/tools.ts';
+import { deleteNetns } from '../../lib/netns.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -38,6 +39,8 @@ interface Slot {
   c: Candidate;
   r: ProbeResult;
   probe?: NicProbe;
+  /** The chosen NIC's namespace, left empty on its way home and deleted with the losers'. */
+  leftNs?: string;
   /** Operations on one NIC run one after another (start, stop, return home). */
   chain: Promise<void>;
   starting: boolean;
@@ -56,6 +59,7 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
   void iproute2Ip(); // resolved beside the candidates, ready when the first probe starts its monitor
+  void dhcpClient().catch(() => {}); // and the DHCP client, before the first probe's udhcpc (a failure is reported there)
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
   return new Discovery(opts, cands, script, now).run();
@@ -237,10 +241,12 @@ class Discovery {
     }
   }
 
-  private async returnHome(s: Slot): Promise<void> {
+  private async returnHome(s: Slot, o: { leaveNs?: boolean } = {}): Promise<void> {
     const p = s.probe;
     s.probe = undefined;
-    if (p) await p.stop();
+    if (!p) return;
+    await p.stop(o);
+    if (o.leaveNs) s.leftNs = p.ns;
   }
 
   private async carrierLost(s: Slot): Promise<void> {
@@ -283,7 +289,9 @@ class Discovery {
     for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
     const goHome = (s: Slot) => this.enqueue(s, async () => {
-      await this.returnHome(s);
+      // The chosen NIC's empty namespace is deleted later, with the losers' (one fork less
+      // before zos is built).
+      await this.returnHome(s, { leaveNs: s.c.name === chosen });
       if (s.upped && s.c.name !== chosen) {
         await linkDown(s.c.name, this.opts.log);
       }
@@ -294,7 +302,12 @@ class Discovery {
     for (const s of this.slots) if (s !== mine) s.probe?.halt();
     const chosenHome = mine ? goHome(mine) : Promise.resolve();
     let others: Promise<void> | undefined;
-    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(() => undefined));
+    const dropLeftNs = async () => {
+      if (!mine?.leftNs) return;
+      await deleteNetns(mine.leftNs).catch((err: unknown) => this.opts.log.error('probe-ns-delete-failed', { ns: mine.leftNs, error: String(err) }));
+      mine.leftNs = undefined;
+    };
+    const all = () => (others ??= chosenHome.then(() => Promise.all([dropLeftNs(), ...this.slots.filter((s) => s !== mine).map(goHome)])).then(() => undefined));
     return { chosenHome: mine ? chosenHome : all(), all };
   }
 

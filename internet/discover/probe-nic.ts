@@ -6,7 +6,7 @@ import { backoffDelay, sleep, type Backoff } from '../../lib/backoff.ts';
 import { startChild, type Child } from '../../lib/child.ts';
 import { ExecError, vlanUnsupported } from '../../lib/errors.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
-import { netnsNamed, runIn, type NetnsRef } from '../../lib/netns.ts';
+import { netnsNamed, type NetnsRef } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Lease4, Ra6 } from '../types.ts';
 import { LEASE, parseLease, runUdhcpc } from './probe-dhcp4.ts';
@@ -83,12 +83,19 @@ export class NicProbe {
     this.ref = netnsNamed(ns);
   }
 
-  /** Moves the NIC in and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if set-up fails. */
+  /**
+   * Moves the NIC in (up) and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if
+   * set-up fails. udhcpc's fork comes first (IPv4 is what usually wins), the monitor after it:
+   * with many NICs, every fork before a probe's udhcpc delays the lease of the ones behind it.
+   */
   async start(): Promise<void> {
     const { ns, ref, nic, cfg } = this;
-    await moveIn(ns, nic);
+    // The RA sysctls as the namespace's defaults, so the NIC (and a VLAN on it) has them the
+    // moment it arrives, up: DAD off and the first RS at once.
+    const sysErr = await moveIn(ns, nic, ra6Sysctls('default'));
+    if (sysErr) cfg.log.debug('probe-sysctl', { nic, stderr: sysErr });
+    this.upAt = Date.now();
     if (cfg.vlan !== undefined) {
-      await ip(ref, ['link', 'set', nic, 'up']);
       try {
         await ip(ref, ['link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)]);
       } catch (err) {
@@ -96,16 +103,12 @@ export class NicProbe {
         const stderr = err.stderr.trim();
         throw vlanUnsupported(this.probeIf, nic, cfg.vlan, stderr, err);
       }
+      await ip(ref, ['link', 'set', this.probeIf, 'up']);
     }
-    // One fork for all of them; `-e`: a key this kernel lacks is not an error.
-    const sys = await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
-    if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
-    this.startMonitor((await iproute2Ip()) ?? 'ip');
-    this.upAt = Date.now();
-    await ip(ref, ['link', 'set', nic, 'up']);
-    if (this.probeIf !== nic) await ip(ref, ['link', 'set', this.probeIf, 'up']);
     this.upDone = true;
-    void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
+    void this.v4Loop();
+    // Events before the monitor subscribed are caught by the checks (scheduleSafetyCheck).
+    this.startMonitor((await iproute2Ip()) ?? 'ip');
     this.scheduleSafetyCheck(0);
     this.poke();
   }
@@ -118,12 +121,12 @@ export class NicProbe {
     this.monitor?.kill();
   }
 
-  /** Stops everything, brings the NIC home and deletes the namespace. Idempotent. */
-  async stop(): Promise<void> {
+  /** Stops everything, brings the NIC home and deletes the namespace (unless `leaveNs`: the caller will). Idempotent. */
+  async stop(o: { leaveNs?: boolean } = {}): Promise<void> {
     this.halt();
     if (this.stopped) { await emptyAndDelete(this.ns, this.cfg.log); return; }
     this.stopped = true;
-    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log);
+    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log, o);
   }
 
   // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,

@@ -22,7 +22,7 @@ export interface WaitDhcpZosOptions {
 
 /** Polls `status dhcp-zos` until it runs; EDHCPZOS naming zinit's state when it does not. */
 export async function waitDhcpZos(client: ZinitClient, o: WaitDhcpZosOptions = {}): Promise<ServiceStatus> {
-  const { timeoutMs = 10_000, settleMs = 200, pollMs = 50 } = o;
+  const { timeoutMs = 10_000, settleMs = 200, pollMs = 20 } = o;
   const end = Date.now() + timeoutMs;
   let since: { pid: number; at: number } | undefined;
   for (;;) {

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
-import { checkDhcpClient, dhcpClient, ipPath, type DhcpClient } from '../../lib/tools.ts';
+import { checkDhcpClient, dhcpClient, ipPath, iproute2Ip, type DhcpClient } from '../../lib/tools.ts';
 import { dhcpZosScript, scriptInPlace, writeDhcpZosScript } from './dhcp-zos-script.ts';
 import { DHCP_ZOS, waitDhcpZos, type WaitDhcpZosOptions } from './dhcp-zos-wait.ts';
 
@@ -39,7 +39,8 @@ export interface HandoffResult {
 
 /** The spec's tools, or this run's DHCP client and ip; EDHCPCLIENT when the client is not there. */
 export async function handoffTools(spec: DhcpZosSpec): Promise<HandoffTools> {
-  const tools = spec.tools ?? { client: await dhcpClient(), ip: await ipPath() };
+  // iproute2Ip: resolved once per run (discovery already did); ipPath names the failure.
+  const tools = spec.tools ?? { client: await dhcpClient(), ip: (await iproute2Ip()) ?? await ipPath() };
   await checkDhcpClient(tools.client);
   return tools;
 }
