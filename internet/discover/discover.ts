@@ -12,13 +12,14 @@ import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
 import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
-import { probeNsName } from './probe-netns.ts';
+import { prepareProbeNamespaces, probeNsName } from './probe-netns.ts';
+import { ra6Sysctls } from './probe-ra6.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
 import { mtuProblem } from '../../lib/mtu.ts';
 import { dhcpClient, iproute2Ip } from '../../lib/tools.ts';
-import { deleteNetns } from '../../lib/netns.ts';
+import { netnsBatch } from '../../lib/netns.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -39,7 +40,7 @@ interface Slot {
   c: Candidate;
   r: ProbeResult;
   probe?: NicProbe;
-  /** The chosen NIC's namespace, left empty on its way home and deleted with the losers'. */
+  /** Its namespace, left empty on the way home: deleted with all the others, in one batch. */
   leftNs?: string;
   /** Operations on one NIC run one after another (start, stop, return home). */
   chain: Promise<void>;
@@ -85,6 +86,8 @@ class Discovery {
   private timer: NodeJS.Timeout | undefined;
   private done = false;
   private detach = (): void => {};
+  /** Probe namespaces made ahead of their probes (prepareProbeNamespaces): deleted at the end. */
+  private readonly prepared = new Set<string>();
   /** Links already judged (candidates or not), so a late link is looked at once. */
   private readonly judged = new Set<string>();
   private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
@@ -160,15 +163,22 @@ class Discovery {
   private onLinks(links: Map<string, LinkState>): void {
     if (this.done) return;
     void this.judgeLate(links);
+    const fresh: { s: Slot; ifindex: number }[] = [];
     for (const s of this.slots) {
       const l = links.get(s.c.name);
       if (s.r.state !== 'waiting-carrier' || s.starting || s.probe || !l?.carrier) continue;
       s.starting = true;
-      void this.enqueue(s, () => this.startProbe(s, l.ifindex));
+      fresh.push({ s, ifindex: l.ifindex });
     }
+    if (!fresh.length) return;
+    // The namespaces of every NIC that got carrier now, in one batch (probe-netns.ts).
+    const names = fresh.map((f) => probeNsName(f.ifindex));
+    for (const n of names) this.prepared.add(n);
+    const prep = prepareProbeNamespaces(names, ra6Sysctls('default'));
+    for (const f of fresh) void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
   }
 
-  private async startProbe(s: Slot, ifindex: number): Promise<void> {
+  private async startProbe(s: Slot, ifindex: number, prepared?: Promise<boolean>): Promise<void> {
     const { log } = this.opts;
     s.starting = false;
     if (this.done) return;
@@ -179,7 +189,7 @@ class Discovery {
     log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
     this.progress();
     const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
-      script: this.script, vlan: this.opts.vlan, log, ...this.opts.probe,
+      script: this.script, vlan: this.opts.vlan, log, prepared, ...this.opts.probe,
     }, {
       attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
       v4: (lease, warnings) => {
@@ -289,9 +299,9 @@ class Discovery {
     for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
     const goHome = (s: Slot) => this.enqueue(s, async () => {
-      // The chosen NIC's empty namespace is deleted later, with the losers' (one fork less
-      // before zos is built).
-      await this.returnHome(s, { leaveNs: s.c.name === chosen });
+      // Empty namespaces are deleted at the end, all in one batch (one fork less per NIC, and
+      // none before zos is built).
+      await this.returnHome(s, { leaveNs: true });
       if (s.upped && s.c.name !== chosen) {
         await linkDown(s.c.name, this.opts.log);
       }
@@ -302,12 +312,12 @@ class Discovery {
     for (const s of this.slots) if (s !== mine) s.probe?.halt();
     const chosenHome = mine ? goHome(mine) : Promise.resolve();
     let others: Promise<void> | undefined;
-    const dropLeftNs = async () => {
-      if (!mine?.leftNs) return;
-      await deleteNetns(mine.leftNs).catch((err: unknown) => this.opts.log.error('probe-ns-delete-failed', { ns: mine.leftNs, error: String(err) }));
-      mine.leftNs = undefined;
+    const dropNamespaces = async () => {
+      const names = new Set([...this.prepared, ...this.slots.map((s) => s.leftNs).filter((n): n is string => !!n)]);
+      await netnsBatch('delete', [...names]).catch((err: unknown) => this.opts.log.error('probe-ns-delete-failed', { ns: [...names].join(','), error: String(err) }));
+      for (const s of this.slots) s.leftNs = undefined;
     };
-    const all = () => (others ??= chosenHome.then(() => Promise.all([dropLeftNs(), ...this.slots.filter((s) => s !== mine).map(goHome)])).then(() => undefined));
+    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(dropNamespaces));
     return { chosenHome: mine ? chosenHome : all(), all };
   }
 

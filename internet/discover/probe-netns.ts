@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
-import { deleteNetns, ensureNetns, listNetns, netnsNamed, netnsPids, runIn, SELF } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, runIn, SELF } from '../../lib/netns.ts';
 import { moveLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 
@@ -34,6 +34,17 @@ export async function moveIn(ns: string, nic: string, sysctls: string[] = []): P
   const sys = sysctls.length ? await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...sysctls], { allowFailure: true, timeoutMs: 5000 }) : undefined;
   await moveLinkUp(SELF, nic, ref);
   return sys && sys.exitCode !== 0 ? sys.stderr.trim() : undefined;
+}
+
+/**
+ * Makes the probe namespaces `names` in one batch (NICs that get carrier together), each with
+ * `sysctls` as its defaults (one fork each, in parallel). Per name: true once both are done.
+ * A crash leaves them empty at worst; recovery deletes them.
+ */
+export function prepareProbeNamespaces(names: string[], sysctls: string[]): Map<string, Promise<boolean>> {
+  const made = netnsBatch('add', names);
+  const sys = (n: string) => runIn(netnsNamed(n), 'sysctl', ['-q', '-e', '-w', ...sysctls], { allowFailure: true, timeoutMs: 5000 });
+  return new Map(names.map((n) => [n, made.then(async () => (await sys(n)).exitCode === 0)]));
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ProbeConfig {
   backoffMs?: { base: number; cap: number };
   /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
   carrierGraceMs?: number;
+  /** Settles true once discovery has made `ns` with the RA sysctls as its defaults (one batch for all NICs). */
+  prepared?: Promise<boolean>;
 }
 
 /**
@@ -52,6 +54,9 @@ export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 /** Backoff between DHCP attempts and between failed probe starts: doubling, jittered to 50..100 %. */
 export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
 
+/** How long after its udhcpc a probe starts its `ip monitor`. */
+const MONITOR_DELAY_MS = 150;
+
 /** The 802.1Q sub-interface name: `<nic>.<vid>` when it fits IFNAMSIZ, else `zp<ifindex>.<vid>`. */
 export function vlanIfName(nic: string, ifindex: number, vid: number): string {
   const name = `${nic}.${vid}`;
@@ -62,6 +67,7 @@ export function vlanIfName(nic: string, ifindex: number, vid: number): string {
 export class NicProbe {
   private readonly ac = new AbortController();
   private monitor: Child | undefined;
+  private monitorTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private poked: NodeJS.Timeout | undefined;
   private probeIf: string;
@@ -92,7 +98,8 @@ export class NicProbe {
     const { ns, ref, nic, cfg } = this;
     // The RA sysctls as the namespace's defaults, so the NIC (and a VLAN on it) has them the
     // moment it arrives, up: DAD off and the first RS at once.
-    const sysErr = await moveIn(ns, nic, ra6Sysctls('default'));
+    const ready = await (cfg.prepared ?? Promise.resolve(false)).catch(() => false);
+    const sysErr = await moveIn(ns, nic, ready ? [] : ra6Sysctls('default'));
     if (sysErr) cfg.log.debug('probe-sysctl', { nic, stderr: sysErr });
     this.upAt = Date.now();
     if (cfg.vlan !== undefined) {
@@ -107,16 +114,18 @@ export class NicProbe {
     }
     this.upDone = true;
     void this.v4Loop();
-    // Events before the monitor subscribed are caught by the checks (scheduleSafetyCheck).
-    this.startMonitor((await iproute2Ip()) ?? 'ip');
+    // The monitor a moment later, so that every probe's udhcpc is forked before any monitor;
+    // events before it subscribed are caught by the checks (scheduleSafetyCheck).
+    const ipPath = (await iproute2Ip()) ?? 'ip';
+    this.monitorTimer = setTimeout(() => { if (!this.ac.signal.aborted) this.startMonitor(ipPath); }, MONITOR_DELAY_MS);
     this.scheduleSafetyCheck(0);
-    this.poke();
   }
 
   /** Stops udhcpc, the monitor and the checks at once, leaving the NIC where it is. Idempotent. */
   halt(): void {
     this.ac.abort(); // kills udhcpc
     if (this.timer) clearTimeout(this.timer);
+    if (this.monitorTimer) clearTimeout(this.monitorTimer);
     if (this.poked) clearTimeout(this.poked);
     this.monitor?.kill();
   }
@@ -129,11 +138,11 @@ export class NicProbe {
     await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log, o);
   }
 
-  // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,
-  // then every 5 s. Each check forks `ip` three times; with many silent NICs, denser checks
-  // slowed the winning NIC's lease (test/bench/agent.ts shows it).
+  // Safety net for events that came before `ip monitor` subscribed: checks at 0.5 and 2 s,
+  // then every 5 s. Each check forks `ip` two or three times; with many silent NICs, checks
+  // while the winner's DHCP answer comes slowed its lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
-    const delays = [300, 1500];
+    const delays = [500, 1500];
     this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);
     this.timer.unref();
   }
