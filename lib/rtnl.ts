@@ -171,3 +171,19 @@ export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
     { ...(addr ? { dst: ipBytes(addr) } : {}), ...(r.via ? { gateway: ipBytes(r.via) } : {}), oif },
     { flags: FLAGS.CREATE | FLAGS.REPLACE }));
 }
+
+/**
+ * Waits until `name` is running (IFF_RUNNING: carrier seen by the kernel's link watcher, which
+ * may lag a second behind `up`), polling every 20 ms, at most `ms`. False when it is not by then.
+ */
+export async function waitRunning(ref: NetnsRef, name: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const running = (await inProcess(ref))
+      ? !!(await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })))[0]?.data.flags?.running
+      : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
+    if (running) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -5,7 +5,7 @@
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { dadFailed, dadTimeout, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
-import { replaceAddress, replaceRoute, setLink } from '../../lib/rtnl.ts';
+import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
@@ -153,6 +153,9 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
   return (v4 ?? v6)!;
 }
 
+/** How long a static ip= waits for zos to have carrier before it reports online anyway. */
+export const STATIC_CARRIER_WAIT_MS = 3000;
+
 /**
  * Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). A
  * gateway outside the subnet gets an `onlink` route (cmdline.ts warned about it); an IPv6
@@ -164,6 +167,9 @@ export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied
   if (s.onlink) await replaceRoute(o.ns, { dest: 'default', via: s.gateway, dev: ZOS, onlink: true });
   else await routeVia(o, fam, 'default', s.gateway);
   if (s.family === 6) await waitDad(o, s.address);
+  // No probe had the NIC up before: its carrier reaches zos up to a second after `up` (the
+  // kernel's link watcher). Online means zos forwards, so wait for it (bounded; never fails).
+  if (!(await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch(() => false))) o.log.warn('apply.no-carrier', { bridge: ZOS, waitedMs: STATIC_CARRIER_WAIT_MS });
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
   o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
