@@ -6,6 +6,7 @@
 // not leave a node offline), gets the same change through `ip`. Failures are the typed errors
 // of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError.
 import { closeSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
 import { isIPv4 } from 'node:net';
 import type { RtNetlinkSocket } from 'netlink';
 import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
@@ -30,11 +31,14 @@ const FLAGS = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
 /** RTNH_F_ONLINK, a next-hop flag carried in rtm_flags (the package names only the RTM_F_* ones). */
 const RTNH_F_ONLINK = 4;
 
+/** The errno number of a system error name (as the package words its refusals), or undefined. */
+const errnoOf = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
+
 /** The typed error for a refused request, worded as `ip` would be ("RTNETLINK answers: ..."). */
 function errorOf(what: string, err: unknown, dev?: string): ExecError {
   const code = /Request rejected: (\S+)/.exec(String(err))?.[1] ?? String(err);
   const f = { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${code}`, stdout: '' };
-  return code === 'ENODEV' ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
+  return errnoOf(code) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
 }
 
 /** Sends one request; the socket keeps the process alive only while it waits. */
@@ -58,7 +62,7 @@ export async function inProcess(ref: NetnsRef): Promise<boolean> {
 /** ifindex of `name` in this namespace (LinkNotFoundError when there is none). */
 export async function linkIndex(name: string): Promise<number> {
   const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name }));
-  if (m?.data.index === undefined) throw errorOf(`get link ${name}`, 'Request rejected: ENODEV', name);
+  if (m?.data.index === undefined) throw new LinkNotFoundError({ command: `rtnetlink get link ${name}`, exitCode: 2, stderr: `Device "${name}" does not exist.` }, name);
   return m.data.index;
 }
 
