@@ -13,7 +13,6 @@ import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
 import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
 import { prepareProbeNamespaces, probeNsName } from './probe-netns.ts';
-import { ra6Sysctls } from './probe-ra6.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
@@ -174,7 +173,7 @@ class Discovery {
     // The namespaces of every NIC that got carrier now, in one batch (probe-netns.ts).
     const names = fresh.map((f) => probeNsName(f.ifindex));
     for (const n of names) this.prepared.add(n);
-    const prep = prepareProbeNamespaces(names, ra6Sysctls('default'));
+    const prep = prepareProbeNamespaces(names);
     for (const f of fresh) void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
   }
 

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
-import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, runIn, SELF } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
 import { moveLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 
@@ -23,28 +23,21 @@ export const probePrefix = (): string => `zprobe-${netnsInode()}-`;
 export const probeNsName = (ifindex: number): string => `${probePrefix()}${ifindex}`;
 
 /**
- * Creates `ns` (a left-over one is reused), sets `sysctls` there (its `default` ones apply to
- * every link that arrives after them; one fork, `-e`: a key this kernel lacks is not an error),
- * then moves `nic` in and sets it up, in one in-process message (lib/rtnl.ts). lo stays down:
- * DHCP and RA do not need it. Returns the sysctl's stderr when it failed.
+ * Creates `ns` (a left-over one is reused), then moves `nic` in and sets it up, in one
+ * in-process message (lib/rtnl.ts). lo stays down: DHCP and RA do not need it.
  */
-export async function moveIn(ns: string, nic: string, sysctls: string[] = []): Promise<string | undefined> {
+export async function moveIn(ns: string, nic: string): Promise<void> {
   await ensureNetns(ns);
-  const ref = netnsNamed(ns);
-  const sys = sysctls.length ? await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...sysctls], { allowFailure: true, timeoutMs: 5000 }) : undefined;
-  await moveLinkUp(SELF, nic, ref);
-  return sys && sys.exitCode !== 0 ? sys.stderr.trim() : undefined;
+  await moveLinkUp(SELF, nic, netnsNamed(ns));
 }
 
 /**
- * Makes the probe namespaces `names` in one batch (NICs that get carrier together), each with
- * `sysctls` as its defaults (one fork each, in parallel). Per name: true once both are done.
- * A crash leaves them empty at worst; recovery deletes them.
+ * Makes the probe namespaces `names` in one batch (NICs that get carrier together; one fork
+ * for all). Per name: true once made. A crash leaves them empty at worst; recovery deletes them.
  */
-export function prepareProbeNamespaces(names: string[], sysctls: string[]): Map<string, Promise<boolean>> {
-  const made = netnsBatch('add', names);
-  const sys = (n: string) => runIn(netnsNamed(n), 'sysctl', ['-q', '-e', '-w', ...sysctls], { allowFailure: true, timeoutMs: 5000 });
-  return new Map(names.map((n) => [n, made.then(async () => (await sys(n)).exitCode === 0)]));
+export function prepareProbeNamespaces(names: string[]): Map<string, Promise<boolean>> {
+  const made = netnsBatch('add', names).then(() => true);
+  return new Map(names.map((n) => [n, made]));
 }
 
 /**

@@ -6,7 +6,7 @@ import { backoffDelay, sleep, type Backoff } from '../../lib/backoff.ts';
 import { startChild, type Child } from '../../lib/child.ts';
 import { ExecError, vlanUnsupported } from '../../lib/errors.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
-import { netnsNamed, type NetnsRef } from '../../lib/netns.ts';
+import { netnsNamed, runIn, type NetnsRef } from '../../lib/netns.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Lease4, Ra6 } from '../types.ts';
 import { LEASE, parseLease, runUdhcpc } from './probe-dhcp4.ts';
@@ -35,7 +35,7 @@ export interface ProbeConfig {
   backoffMs?: { base: number; cap: number };
   /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
   carrierGraceMs?: number;
-  /** Settles true once discovery has made `ns` with the RA sysctls as its defaults (one batch for all NICs). */
+  /** Settles true once discovery has made `ns` (one batch for all NICs that got carrier together). */
   prepared?: Promise<boolean>;
 }
 
@@ -96,11 +96,8 @@ export class NicProbe {
    */
   async start(): Promise<void> {
     const { ns, ref, nic, cfg } = this;
-    // The RA sysctls as the namespace's defaults, so the NIC (and a VLAN on it) has them the
-    // moment it arrives, up: DAD off and the first RS at once.
-    const ready = await (cfg.prepared ?? Promise.resolve(false)).catch(() => false);
-    const sysErr = await moveIn(ns, nic, ready ? [] : ra6Sysctls('default'));
-    if (sysErr) cfg.log.debug('probe-sysctl', { nic, stderr: sysErr });
+    await (cfg.prepared ?? Promise.resolve(false)).catch(() => false); // moveIn makes it otherwise
+    await moveIn(ns, nic);
     this.upAt = Date.now();
     if (cfg.vlan !== undefined) {
       try {
@@ -114,11 +111,20 @@ export class NicProbe {
     }
     this.upDone = true;
     void this.v4Loop();
-    // The monitor a moment later, so that every probe's udhcpc is forked before any monitor;
-    // events before it subscribed are caught by the checks (scheduleSafetyCheck).
+    // The RA sysctls and the monitor a moment later, so that every probe's udhcpc is forked
+    // before them. The link-local address's DAD (~1 s) has begun by then; the RS after it and
+    // the SLAAC address get the settings. An RA-only winner waits V4_WAIT_MS anyway.
+    // Events before the monitor subscribed are caught by the checks (scheduleSafetyCheck).
     const ipPath = (await iproute2Ip()) ?? 'ip';
-    this.monitorTimer = setTimeout(() => { if (!this.ac.signal.aborted) this.startMonitor(ipPath); }, MONITOR_DELAY_MS);
+    this.monitorTimer = setTimeout(() => { if (!this.ac.signal.aborted) void this.afterUdhcpc(ipPath); }, MONITOR_DELAY_MS);
     this.scheduleSafetyCheck(0);
+  }
+
+  // One fork for all keys; `-e`: a key this kernel lacks is not an error.
+  private async afterUdhcpc(ipPath: string): Promise<void> {
+    const sys = await runIn(this.ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
+    if (sys.exitCode !== 0) this.cfg.log.debug('probe-sysctl', { nic: this.nic, stderr: sys.stderr.trim() });
+    if (!this.ac.signal.aborted) this.startMonitor(ipPath);
   }
 
   /** Stops udhcpc, the monitor and the checks at once, leaving the NIC where it is. Idempotent. */
