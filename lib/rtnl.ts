@@ -191,3 +191,31 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** What readLink tells of one link: enough to build zos on it (bridge.ts) or see it is absent. */
+export interface LinkFacts { index: number; kind?: string; master?: string; mac?: string; vlanFiltering?: boolean; up: boolean }
+
+/** Reads link `name` in `ref` (undefined: no such link); in-process where lib/rtnl serves, else `ip -j -d`. */
+export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts | undefined> {
+  if (!(await inProcess(ref))) {
+    const { listLinks } = await import('./ip.ts');
+    const [l] = await listLinks(ref, name);
+    if (!l) return undefined;
+    return { index: l.ifindex, kind: l.linkinfo?.info_kind, ...(l.master ? { master: l.master } : {}), mac: l.address,
+      vlanFiltering: l.linkinfo?.info_data?.vlan_filtering === 1, up: l.flags.includes('UP') };
+  }
+  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })).catch((err: unknown) => {
+    if (err instanceof LinkNotFoundError) return [];
+    throw err;
+  });
+  if (m?.data.index === undefined) return undefined;
+  const { nl } = (await socket())!;
+  const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+  const br = info?.kind === 'bridge' && info.data ? nl.ifla.parseBridge(info.data) : undefined;
+  const master = m.attrs.master ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname : undefined;
+  return {
+    index: m.data.index, kind: info?.kind, ...(master ? { master } : {}),
+    mac: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
+    vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
+  };
+}

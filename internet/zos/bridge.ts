@@ -7,7 +7,7 @@
 import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
-import { addBridge, setLink, setLinkUp } from '../../lib/rtnl.ts';
+import { addBridge, readLink, setLink, setLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
@@ -43,15 +43,13 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
 async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult> {
   const { ns, nic, log } = o;
   const vlanAsked = o.vlanPriv !== undefined || o.vlanPub !== undefined;
-  const links = await listLinks(ns); // one read for both
-  const link = links.find((l) => l.ifname === nic);
+  const [link, zos] = await Promise.all([readLink(ns, nic), readLink(ns, ZOS)]); // in-process (lib/rtnl.ts)
   if (!link) throw noNic(`NIC "${nic}" does not exist`, { nic });
-  const zos = links.find((l) => l.ifname === ZOS);
   let created = false;
-  if (zos && zos.linkinfo?.info_kind !== 'bridge') {
-    throw zosNotBridge(zos.linkinfo?.info_kind);
+  if (zos && zos.kind !== 'bridge') {
+    throw zosNotBridge(zos.kind);
   }
-  let vlanFiltering = zos?.linkinfo?.info_data?.vlan_filtering === 1;
+  let vlanFiltering = zos?.vlanFiltering === true;
   let refused: unknown; // the kernel's answer to VLAN filtering, when it refused it
   if (!zos) {
     // With VLAN filtering in the same message; a kernel that refuses it refuses the whole
@@ -78,7 +76,7 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
       log.warn('bridge.no-vlan-filtering', { bridge: ZOS, reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it' });
     }
   }
-  if (zos?.address !== o.mac) await setLink(ns, ZOS, { mac: o.mac });
+  if (zos?.mac !== o.mac) await setLink(ns, ZOS, { mac: o.mac });
   if (link.master !== ZOS) {
     if (link.master) throw nicInUse(nic, link.master);
     await setLink(ns, nic, { master: ZOS });
