@@ -7,7 +7,7 @@
 import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
-import { addBridge, readLink, setLink, setLinkUp } from '../../lib/rtnl.ts';
+import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
@@ -50,23 +50,15 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
     throw zosNotBridge(zos.kind);
   }
   let vlanFiltering = zos?.vlanFiltering === true;
-  let refused: unknown; // the kernel's answer to VLAN filtering, when it refused it
   if (!zos) {
-    // With VLAN filtering in the same message; a kernel that refuses it refuses the whole
-    // bridge, which is then made without it.
-    vlanFiltering = await addBridge(ns, ZOS, true).then(() => true, async (err: unknown) => {
-      await addBridge(ns, ZOS, false).catch(() => { throw err; });
-      refused = err;
-      return false;
-    });
+    await addBridge(ns, ZOS, false);
     undo.push(`delete ${ZOS}`, () => deleteLinkIfExists(ns, ZOS));
     created = true;
     log.info('bridge.created', { bridge: ZOS });
   }
   if (!vlanFiltering) {
     try {
-      if (refused) throw refused;
-      await ip(ns, ['link', 'set', ZOS, 'type', 'bridge', 'vlan_filtering', '1']);
+      await setBridgeVlanFiltering(ns, ZOS);
       vlanFiltering = true;
     } catch (err) {
       const why = toAppError(err).message;

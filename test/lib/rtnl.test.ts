@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
 import { netnsNamed, netnsPath, runIn } from '../../lib/netns.ts';
-import { makeNetns } from '../helpers/netns.ts';
+import { kernelHasVlanFiltering, makeNetns } from '../helpers/netns.ts';
 
 test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as ip would make them', async (t) => {
   const ns = await makeNetns(t, 'trt');
@@ -12,8 +12,13 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
   const r = await runIn(netnsNamed(ns), process.execPath, ['--import', 'tsx', 'test/lib/fixtures/rtnl-steps.ts', netnsPath(other)], { timeoutMs: 60_000 });
   const out = JSON.parse(r.stdout.trim());
+  // Refused or not, a VLAN-filtering change answers at once (a refused create with it would not).
+  assert.equal(out.vlan, (await kernelHasVlanFiltering()) ? 'ok' : 'EEXEC');
+  assert.equal(out.vlanFast, true);
+  const vf = out.vlan === 'ok';
+  delete out.vlan; delete out.vlanFast;
   assert.deepEqual({ ...out, a: { ...out.a, mac: undefined } }, { inProcess: true, missing: 'ELINKNOTFOUND', exists: 'EEXEC', none: null,
-    zbr: { kind: 'bridge', mac: '02:11:22:33:44:55', vlanFiltering: false, up: true }, a: { kind: 'veth', master: 'zbr', mac: undefined, vlanFiltering: false, up: true } });
+    zbr: { kind: 'bridge', mac: '02:11:22:33:44:55', vlanFiltering: vf, up: true }, a: { kind: 'veth', master: 'zbr', mac: undefined, vlanFiltering: false, up: true } });
   const [br] = await listLinks(netnsNamed(ns), 'zbr');
   assert.equal(br?.linkinfo?.info_kind, 'bridge');
   assert.equal(br?.linkinfo?.info_data?.stp_state, 0);
