@@ -2,7 +2,7 @@
 // m carrier-less NICs. Per point: the median of BENCH_RUNS (5) plain `busybox udhcpc -q` runs
 // against the same kind of server, and for each bundle the medians of BENCH_RUNS agent runs:
 // ms until `zos` has its default route, ms until the agent exits 0 (online, hand-off sent, every
-// NIC home), its CPU time and its child processes (agent-stats.mjs counts them); the anchor
+// NIC home), its CPU time and its child processes (agent-stats.cjs counts them); the anchor
 // (Zero-OS's method, anchor.ts) on a few points. Every run gets a fresh topology and fresh MACs.
 // BENCH_BUNDLES=before=/tmp/old/internet.js,after=dist/internet.js compares builds in one run.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -33,7 +33,7 @@ const BUNDLES = (process.env.BENCH_BUNDLES ?? `agent=${AGENT}`).split(',').map((
 });
 /** The real zinit (../shared/zinit/zinit) spawns dhcp-zos, as on a node; BENCH_ZINIT=fake: the test fake. */
 const FAKE_ZINIT = process.env.BENCH_ZINIT === 'fake';
-const STATS = resolve(import.meta.dirname, 'agent-stats.mjs');
+const STATS = resolve(import.meta.dirname, 'agent-stats.cjs');
 
 type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
 function scope(): Scope {
@@ -93,7 +93,7 @@ async function agentRun(s: Scope, bundle: string, k: number, m: number, n: numbe
   s.after(() => rm(dir, { recursive: true, force: true }));
   const statsFile = join(dir, 'stats.json');
   const t0 = Date.now();
-  const a = startAgent(env, nics, [], { bundle, node: ['--import', STATS], env: { BENCH_STATS_FILE: statsFile } });
+  const a = startAgent(env, nics, [], { bundle, node: ['--require', STATS], env: { BENCH_STATS_FILE: statsFile } });
   s.after(() => { a.proc.kill('SIGKILL'); });
   for (;;) {
     if (await hasDefault(topo.node)) break;

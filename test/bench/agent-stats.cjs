@@ -1,10 +1,11 @@
-// Preloaded into the agent by the bench (`node --import <this> dist/internet.js ...`): counts
+// Preloaded into the agent by the bench (`node --require <this> dist/internet.js ...`; CommonJS:
+// `--import` of an ES module costs Node 20 ~0.13 s at start, a CommonJS preload nothing): counts
 // the child processes it starts (every spawn, execa's included, goes through
 // ChildProcess.prototype.spawn) and, at exit, writes them and the agent's own CPU time
 // (user + system, without its children) as JSON to $BENCH_STATS_FILE. Works on any bundle,
 // so an old build is measured the same way as the new one.
-import { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+const { ChildProcess } = require('node:child_process');
+const { writeFileSync } = require('node:fs');
 
 const file = process.env.BENCH_STATS_FILE;
 let children = 0;
