@@ -13,13 +13,13 @@ import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
 import { ip } from './ip.ts';
 import { isSelf, netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
 
-type Nl = typeof import('netlink') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
+type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
 let loaded: Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> | undefined;
 let pending = 0;
 
 /** The shared socket, opened on first use (undefined: no addon, use `ip`). */
 function socket(): Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> {
-  loaded ??= Promise.all([import('netlink'), import('netlink/dist/rt/ifla.js')]).then(([nl, ifla]) => {
+  loaded ??= Promise.all([import('netlink/dist/rt/rt.js'), import('netlink/dist/rt/ifla.js')]).then(([nl, ifla]) => {
     const sock = nl.createRtNetlink();
     sock.socket.unref(); // ref'd only while a request waits (below): it never keeps a oneshot alive
     return { nl: { ...nl, ifla }, sock };
