@@ -55,7 +55,7 @@ export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
 
 /** How long after its udhcpc a probe starts its `ip monitor`. */
-const MONITOR_DELAY_MS = 150;
+const MONITOR_DELAY_MS = 400;
 
 /** The 802.1Q sub-interface name: `<nic>.<vid>` when it fits IFNAMSIZ, else `zp<ifindex>.<vid>`. */
 export function vlanIfName(nic: string, ifindex: number, vid: number): string {
@@ -144,11 +144,11 @@ export class NicProbe {
     await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log, o);
   }
 
-  // Safety net for events that came before `ip monitor` subscribed: checks at 0.5 and 2 s,
+  // Safety net for events that came before `ip monitor` subscribed: checks at 0.6 and 2.1 s,
   // then every 5 s. Each check forks `ip` two or three times; with many silent NICs, checks
   // while the winner's DHCP answer comes slowed its lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
-    const delays = [500, 1500];
+    const delays = [600, 1500];
     this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);
     this.timer.unref();
   }
