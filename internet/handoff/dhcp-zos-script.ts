@@ -8,8 +8,7 @@
 //   runs as soon as it starts: the address the agent just put on zos would vanish until the new
 //   lease is bound (seconds offline, every boot). This one leaves zos alone on the first
 //   deconfig (udhcpc asks for the same lease with -r) and flushes on a later one (a lease really
-//   lost). Its mark (`<script>.<udhcpc pid>`) also tells the agent that this very client runs
-//   (handoff.ts), without waiting for zinit's pid to stay the same for a while.
+//   lost).
 // - bound/renew: address, option-121 routes, default route and DNS replaced in place, with the
 //   agent's rules (apply.ts): a gateway the kernel refuses as off-subnet (a /32 lease, an
 //   option-121 gateway outside the subnet) is routed `onlink`, a 0.0.0.0 gateway is on-link.

@@ -1,5 +1,5 @@
-// lib/rtnl.ts: the agent's link, address and route steps in-process, checked with iproute2.
-// The steps run in a child process inside the test's namespace (fixtures/rtnl-steps.ts).
+// lib/rtnl-own.ts: the agent's link, address and route steps in-process, checked with iproute2.
+// The steps run in a child process inside the test's namespace (fixtures/rtnl-own-steps.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
@@ -10,7 +10,7 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   const ns = await makeNetns(t, 'trt');
   const other = await makeNetns(t, 'tro');
   await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
-  const r = await runIn(netnsNamed(ns), process.execPath, ['--import', 'tsx', 'test/lib/fixtures/rtnl-steps.ts', netnsPath(other)], { timeoutMs: 60_000 });
+  const r = await runIn(netnsNamed(ns), process.execPath, ['--import', 'tsx', 'test/lib/fixtures/rtnl-own-steps.ts', netnsPath(other)], { timeoutMs: 60_000 });
   const out = JSON.parse(r.stdout.trim());
   // Refused or not, a VLAN-filtering change answers at once (a refused create with it would not).
   assert.equal(out.vlan, (await kernelHasVlanFiltering()) ? 'ok' : 'EEXEC');

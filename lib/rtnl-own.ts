@@ -16,6 +16,8 @@ import { isSelf, netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
 type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
 let loaded: Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> | undefined;
 let pending = 0;
+/** The tail of the request queue (requests run one after another). */
+let tail: Promise<unknown> = Promise.resolve();
 
 /** The shared socket, opened on first use (undefined: no addon, use `ip`). */
 function socket(): Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> {
@@ -42,7 +44,13 @@ function errorOf(what: string, err: unknown, dev?: string): ExecError {
 }
 
 /** Sends one request; the socket keeps the process alive only while it waits. */
-async function req<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> {
+function req<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> {
+  const r = tail.then(() => reqNow(what, dev, fn), () => reqNow(what, dev, fn));
+  tail = r.catch(() => undefined);
+  return r;
+}
+
+async function reqNow<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> {
   const s = (await socket())!;
   if (pending++ === 0) s.sock.socket.ref();
   try {
