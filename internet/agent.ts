@@ -184,12 +184,12 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
     const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
       avoid: [...discovery.avoid], log, signal,
       now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
-    await run.st({ probes: r.probes });
+    void run.st({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
     choice = r.choice;
     ({ nic, mac, reason } = choice);
   }
   signal.throwIfAborted();
-  await run.st({ phase: 'configuring', nic, mac, reason });
+  void run.st({ phase: 'configuring', nic, mac, reason });
   try {
     await ensureZosBridge({ ns: SELF, nic, mac, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, log });
     signal.throwIfAborted();
@@ -206,7 +206,7 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
 /** Phase 7: register dhcp-zos with zinit (or remove a stale one), then report online. */
 async function handOff(run: Run, pre: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
   const { cli, log, status } = run;
-  await run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
+  void run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
   // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
   const done = await withRetry(run, 'handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
     ? handoff(pre.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)

@@ -36,10 +36,16 @@ export interface AgentStatus {
   error?: { code: ErrorCode; message: string };
 }
 
-/** Keeps the status in memory and writes each change in order (the last write wins). */
+/**
+ * Keeps the status in memory and writes it after each change, in order (the last write wins).
+ * Changes that come while a write is in flight are coalesced into the one write queued after it
+ * (the text is taken when that write starts): with many NICs, progress comes faster than
+ * fsync'd writes, and a phase that awaits its write must not wait for a backlog of stale ones.
+ */
 export class StatusWriter {
   readonly status: AgentStatus;
   private chain: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
   private readonly t0: number;
 
   constructor(readonly path: string, t0 = Date.now()) {
@@ -59,11 +65,15 @@ export class StatusWriter {
   update(patch: Partial<AgentStatus>, onError?: (err: unknown) => void): Promise<void> {
     Object.assign(this.status, patch);
     if (patch.error === undefined && 'error' in patch) delete this.status.error;
-    this.status.updatedAt = new Date().toISOString();
-    this.status.elapsedMs = this.now();
-    const text = JSON.stringify(this.status, null, 2) + '\n';
-    this.chain = this.chain.then(() => writeFileAtomic(this.path, text)).catch((err: unknown) => onError?.(err));
-    return this.chain;
+    if (this.queued) return this.queued;
+    this.queued = this.chain.then(() => {
+      this.queued = undefined; // changes from now on need the next write
+      this.status.updatedAt = new Date().toISOString();
+      this.status.elapsedMs = this.now();
+      return writeFileAtomic(this.path, JSON.stringify(this.status, null, 2) + '\n');
+    }).catch((err: unknown) => onError?.(err));
+    this.chain = this.queued;
+    return this.queued;
   }
 }
 

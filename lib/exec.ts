@@ -1,6 +1,9 @@
 // Child processes, always as an argument array (never a shell string), failing with ExecError.
-// Long-running children (udhcpc, `ip monitor`) go through lib/child.ts instead.
-import { execa } from 'execa';
+// Long-running children (udhcpc, `ip monitor`) go through lib/child.ts instead. Both use
+// node:child_process directly: execa's own work per child was about as much as the fork
+// (test/bench/spawn.ts: ~6 ms of the agent's only thread per call against ~3 ms), and the agent
+// runs ~30-150 of them per boot.
+import { spawn } from 'node:child_process';
 import { ExecError, type ExecFailure } from './errors.ts';
 
 /** Options of one run. */
@@ -9,6 +12,7 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Text written to the child's stdin. */
   input?: string;
+  /** Added to this process's environment. */
   env?: Record<string, string>;
   /** Resolve with the result instead of throwing on a non-zero exit (never on a kill or timeout). */
   allowFailure?: boolean;
@@ -26,6 +30,45 @@ export interface RunResult {
 /** The failure of one run, for callers that classify it further (lib/ip.ts). */
 export type RunFailure = ExecFailure & { stdout: string };
 
+interface Ended { code: number | null; signal: NodeJS.Signals | null; spawnError?: string; cause?: Error; stdout: string; stderr: string; timedOut: boolean; canceled: boolean }
+
+/** Runs the child to its end; never rejects. */
+function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promise<Ended> {
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let canceled = false;
+    let spawnError: string | undefined;
+    let cause: Error | undefined;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    if (opts.signal?.aborted) {
+      resolve({ code: null, signal: null, spawnError: 'aborted before start', stdout: '', stderr: '', timedOut, canceled: true });
+      return;
+    }
+    const child = spawn(cmd, [...args], {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
+    const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs);
+    const onAbort = () => { canceled = true; kill(); };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e: NodeJS.ErrnoException) => { spawnError ??= e.code ?? e.message; cause ??= e; });
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => {}); // a child that exits without reading
+      child.stdin.end(opts.input);
+    }
+    child.on('close', (status, signal) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve({ code: spawnError !== undefined ? null : status, signal, spawnError, cause,
+        stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut, canceled });
+    });
+  });
+}
+
 /**
  * Runs `cmd args...` to completion; throws ExecError naming the command, how it ended (exit
  * status, signal, timeout, could not start), its stderr (kept on a timeout too) and the duration.
@@ -35,31 +78,15 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   classify?: (f: RunFailure, cause: unknown) => ExecError | undefined): Promise<RunResult> {
   const command = [cmd, ...args].join(' ');
   const t0 = performance.now();
-  let r;
-  try {
-    r = await execa(cmd, args, {
-      reject: false,
-      timeout: opts.timeoutMs,
-      killSignal: 'SIGKILL',
-      input: opts.input,
-      env: opts.env,
-      stdin: opts.input === undefined ? 'ignore' : 'pipe',
-      stripFinalNewline: false,
-      ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    });
-  } catch (err) {
-    // execa rejects only on bad options; report it as a child that could not run.
-    const spawnError = err instanceof Error ? err.message : String(err);
-    throw new ExecError({ command, stderr: '', spawnError, durationMs: Math.round(performance.now() - t0) }, err);
-  }
-  const exitCode = typeof r.exitCode === 'number' ? r.exitCode : undefined;
-  const res = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: exitCode ?? -1 };
-  if (!r.failed || (opts.allowFailure && exitCode !== undefined)) return res;
+  const r = await runChild(cmd, args, opts);
+  const exitCode = r.code ?? undefined;
+  const res = { stdout: r.stdout, stderr: r.stderr, exitCode: exitCode ?? -1 };
+  if ((exitCode === 0 && !r.timedOut && !r.canceled) || (opts.allowFailure && exitCode !== undefined && !r.timedOut && !r.canceled)) return res;
   const f: RunFailure = {
     command, exitCode, signal: r.signal ?? undefined, timedOut: r.timedOut, timeoutMs: opts.timeoutMs,
-    durationMs: Math.round(r.durationMs ?? performance.now() - t0), stderr: res.stderr, stdout: res.stdout,
+    durationMs: Math.round(performance.now() - t0), stderr: res.stderr, stdout: res.stdout,
     // Not started at all (ENOENT, EACCES): neither an exit status nor a signal.
-    ...(exitCode === undefined && !r.signal && !r.timedOut ? { spawnError: r.code ?? (r.isCanceled ? 'aborted before start' : r.shortMessage) } : {}),
+    ...(exitCode === undefined && !r.signal && !r.timedOut ? { spawnError: r.spawnError ?? 'unknown' } : {}),
   };
   throw classify?.(f, r.cause) ?? new ExecError(f, r.cause);
 }

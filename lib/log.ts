@@ -24,14 +24,18 @@ export function formatLine(level: string, event: string, fields: Fields = {}): s
   return parts.join(' ');
 }
 
-/** A logger writing to `out` (stdout by default). */
+/**
+ * A logger writing to `out` (stdout by default). With debug on, every line also carries `t=`,
+ * ms since the process started (where the time goes, without a tracer).
+ */
 export function createLogger(out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
   let debugOn = false;
+  const line = (level: string, e: string, f?: Fields) => out(formatLine(level, e, debugOn ? { ...f, t: Math.round(performance.now()) } : f));
   return {
-    info: (e, f) => out(formatLine('info', e, f)),
-    warn: (e, f) => out(formatLine('warn', e, f)),
-    error: (e, f) => out(formatLine('error', e, f)),
-    debug: (e, f) => { if (debugOn) out(formatLine('debug', e, f)); },
+    info: (e, f) => line('info', e, f),
+    warn: (e, f) => line('warn', e, f),
+    error: (e, f) => line('error', e, f),
+    debug: (e, f) => { if (debugOn) line('debug', e, f); },
     setDebug: (on) => { debugOn = on; },
   };
 }

@@ -103,6 +103,21 @@ export async function deleteNetns(name: string): Promise<void> {
   if (r.exitCode !== 0 && (await listNetns()).includes(name)) await run('ip', ['netns', 'delete', name], { timeoutMs: 15_000 });
 }
 
+/**
+ * Creates or deletes (`verb`) several namespaces in one `ip -force -batch -` (one fork for all,
+ * where each `ip netns` call is one); the ones still not as asked are then done one by one.
+ * Names must be ip batch words (no blanks, no '#'): namespace names we make are.
+ */
+export async function netnsBatch(verb: 'add' | 'delete', names: string[]): Promise<void> {
+  const todo = names.filter((n) => /^[A-Za-z0-9_.-]+$/.test(n));
+  if (todo.length > 1) await run('ip', ['-force', '-batch', '-'], { input: todo.map((n) => `netns ${verb} ${n}\n`).join(''), allowFailure: true, timeoutMs: 15_000 });
+  const have = new Set(await listNetns());
+  for (const n of names) {
+    if (verb === 'add' && !have.has(n)) await ensureNetns(n);
+    if (verb === 'delete' && have.has(n)) await deleteNetns(n);
+  }
+}
+
 /** Pids of the processes whose network namespace is `name` (none when it is gone). */
 export async function netnsPids(name: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', name], { allowFailure: true, timeoutMs: 5000 });

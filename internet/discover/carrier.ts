@@ -41,10 +41,10 @@ export class LinkWatcher {
   /** Subscribes first, then dumps, so no event between the two is lost. */
   static async open(onChange: (links: Map<string, LinkState>) => void, log: Logger, opts: { ipMonitor?: boolean } = {}): Promise<LinkWatcher> {
     const w = new LinkWatcher(onChange, log);
-    let nl: typeof import('netlink') | undefined;
+    let nl: typeof import('netlink/dist/rt/rt.js') | undefined;
     if (!opts.ipMonitor) {
       try {
-        nl = await import('netlink'); // lazy: a missing addon must not crash the agent at start
+        nl = await import('netlink/dist/rt/rt.js'); // rtnetlink only (not nl80211, wg); lazy: a missing addon must not crash the agent at start
       } catch (err) {
         log.warn('netlink-unavailable', { error: String(err), fallback: 'ip monitor' });
       }

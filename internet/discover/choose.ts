@@ -18,10 +18,11 @@ export interface ChooseTiming {
 }
 
 /**
- * ~100 ms for ties among private answers (DHCP answers jitter by seconds, so a longer window
- * buys no more determinism, only boot time), ~2.5 s for a private answer to beat a public one.
+ * 50 ms for ties among private answers (DHCP answers jitter by seconds, so a longer window
+ * buys no more determinism, only boot time: 100 ms was most of what 8 silent NICs cost the
+ * bench), ~2.5 s for a private answer to beat a public one.
  */
-export const DEFAULT_TIMING: ChooseTiming = { settleMs: 100, graceMs: 2500 };
+export const DEFAULT_TIMING: ChooseTiming = { settleMs: 50, graceMs: 2500 };
 
 /**
  * How long after carrier a NIC's first DHCP attempt may still answer. An RA often arrives in
@@ -150,10 +151,15 @@ export function decide(input: ChooseInput): Decision {
   const allIn = racing.every((p) => ranked.some((r) => r.probe === p));
   // An avoided winner waits the grace window for any other answer.
   const privates = ranked.filter((r) => r.private && !r.avoided);
-  const until = privates.length && !best.avoided
+  const settling = privates.length > 0 && !best.avoided;
+  const until = settling
     ? Math.min(...privates.map((r) => r.privateAtMs!)) + timing.settleMs
     : Math.min(...ranked.map((r) => r.atMs)) + timing.graceMs;
-  if ((!allIn && input.nowMs < until) || input.nowMs < ownV4) return { kind: 'wait', untilMs: Math.max(allIn ? 0 : until, ownV4) };
+  // A tie within the settle window can only come from a NIC whose DHCP client runs (carrier,
+  // probing); one still without carrier cannot answer that soon. The grace window waits for all.
+  const couldTie = racing.some((p) => !ranked.some((r) => r.probe === p) && (p.state === 'probing' || p.state === 'no-answer'));
+  const waitOthers = settling ? couldTie : !allIn;
+  if ((waitOthers && input.nowMs < until) || input.nowMs < ownV4) return { kind: 'wait', untilMs: Math.max(waitOthers ? until : 0, ownV4) };
   const reason = ranked.length === 1 ? `only answer, ${what}` : `${what}, best of ${ranked.length} answers`;
   return { kind: 'choose', choice: toChoice(best, mtus, reason) };
 }

@@ -12,12 +12,13 @@ import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
 import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
-import { probeNsName } from './probe-netns.ts';
+import { prepareProbeNamespaces, probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
 import { linkDown, linksUp, linkUp } from './link-up.ts';
 import { mtuProblem } from '../../lib/mtu.ts';
-import { iproute2Ip } from '../../lib/tools.ts';
+import { dhcpClient, iproute2Ip } from '../../lib/tools.ts';
+import { netnsBatch } from '../../lib/netns.ts';
 
 /** Brings NICs home from leftover probe namespaces of this agent's namespace (call on start). */
 export { recoverProbeNamespaces } from './probe-netns.ts';
@@ -38,6 +39,8 @@ interface Slot {
   c: Candidate;
   r: ProbeResult;
   probe?: NicProbe;
+  /** Its namespace, left empty on the way home: deleted with all the others, in one batch. */
+  leftNs?: string;
   /** Operations on one NIC run one after another (start, stop, return home). */
   chain: Promise<void>;
   starting: boolean;
@@ -56,6 +59,7 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
   void iproute2Ip(); // resolved beside the candidates, ready when the first probe starts its monitor
+  void dhcpClient().catch(() => {}); // and the DHCP client, before the first probe's udhcpc (a failure is reported there)
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
   return new Discovery(opts, cands, script, now).run();
@@ -81,6 +85,8 @@ class Discovery {
   private timer: NodeJS.Timeout | undefined;
   private done = false;
   private detach = (): void => {};
+  /** Probe namespaces made ahead of their probes (prepareProbeNamespaces): deleted at the end. */
+  private readonly prepared = new Set<string>();
   /** Links already judged (candidates or not), so a late link is looked at once. */
   private readonly judged = new Set<string>();
   private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
@@ -156,15 +162,22 @@ class Discovery {
   private onLinks(links: Map<string, LinkState>): void {
     if (this.done) return;
     void this.judgeLate(links);
+    const fresh: { s: Slot; ifindex: number }[] = [];
     for (const s of this.slots) {
       const l = links.get(s.c.name);
       if (s.r.state !== 'waiting-carrier' || s.starting || s.probe || !l?.carrier) continue;
       s.starting = true;
-      void this.enqueue(s, () => this.startProbe(s, l.ifindex));
+      fresh.push({ s, ifindex: l.ifindex });
     }
+    if (!fresh.length) return;
+    // The namespaces of every NIC that got carrier now, in one batch (probe-netns.ts).
+    const names = fresh.map((f) => probeNsName(f.ifindex));
+    for (const n of names) this.prepared.add(n);
+    const prep = prepareProbeNamespaces(names);
+    for (const f of fresh) void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
   }
 
-  private async startProbe(s: Slot, ifindex: number): Promise<void> {
+  private async startProbe(s: Slot, ifindex: number, prepared?: Promise<boolean>): Promise<void> {
     const { log } = this.opts;
     s.starting = false;
     if (this.done) return;
@@ -175,7 +188,7 @@ class Discovery {
     log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
     this.progress();
     const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
-      script: this.script, vlan: this.opts.vlan, log, ...this.opts.probe,
+      script: this.script, vlan: this.opts.vlan, log, prepared, ...this.opts.probe,
     }, {
       attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
       v4: (lease, warnings) => {
@@ -237,10 +250,12 @@ class Discovery {
     }
   }
 
-  private async returnHome(s: Slot): Promise<void> {
+  private async returnHome(s: Slot, o: { leaveNs?: boolean } = {}): Promise<void> {
     const p = s.probe;
     s.probe = undefined;
-    if (p) await p.stop();
+    if (!p) return;
+    await p.stop(o);
+    if (o.leaveNs) s.leftNs = p.ns;
   }
 
   private async carrierLost(s: Slot): Promise<void> {
@@ -283,7 +298,9 @@ class Discovery {
     for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
     const goHome = (s: Slot) => this.enqueue(s, async () => {
-      await this.returnHome(s);
+      // Empty namespaces are deleted at the end, all in one batch (one fork less per NIC, and
+      // none before zos is built).
+      await this.returnHome(s, { leaveNs: true });
       if (s.upped && s.c.name !== chosen) {
         await linkDown(s.c.name, this.opts.log);
       }
@@ -294,7 +311,12 @@ class Discovery {
     for (const s of this.slots) if (s !== mine) s.probe?.halt();
     const chosenHome = mine ? goHome(mine) : Promise.resolve();
     let others: Promise<void> | undefined;
-    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(() => undefined));
+    const dropNamespaces = async () => {
+      const names = new Set([...this.prepared, ...this.slots.map((s) => s.leftNs).filter((n): n is string => !!n)]);
+      await netnsBatch('delete', [...names]).catch((err: unknown) => this.opts.log.error('probe-ns-delete-failed', { ns: [...names].join(','), error: String(err) }));
+      for (const s of this.slots) s.leftNs = undefined;
+    };
+    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(dropNamespaces));
     return { chosenHome: mine ? chosenHome : all(), all };
   }
 

@@ -5,6 +5,7 @@ import { ExecError } from '../../lib/errors.ts';
 import { ip } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import { SELF } from '../../lib/netns.ts';
+import { inProcess, setLinkUp } from '../../lib/rtnl-own.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
 
 const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stderr : String(err)).trim();
@@ -13,7 +14,7 @@ const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stder
 export async function linkUp(nic: string, log: Logger): Promise<boolean> {
   await setSysctl(SELF, `net/ipv6/conf/${nic}/accept_ra`, 0).catch(() => {});
   try {
-    await ip(SELF, ['link', 'set', nic, 'up']);
+    await setLinkUp(SELF, nic, true);
     return true;
   } catch (err) {
     log.warn('link-up-failed', { nic, stderr: stderrOf(err) });
@@ -22,11 +23,15 @@ export async function linkUp(nic: string, log: Logger): Promise<boolean> {
 }
 
 /**
- * Sets every NIC up in one `ip -force -batch -`: each fork holds the agent's only thread for
+ * Sets every NIC up, in-process (lib/rtnl-own.ts), else in one `ip -force -batch -`: each fork holds the agent's only thread for
  * a while (test/bench/spawn.ts measures how long), and one per NIC delayed every probe; a name
  * ip's batch parser would split is set up alone. Returns the NICs that went up.
  */
 export async function linksUp(nics: string[], log: Logger): Promise<Set<string>> {
+  if (await inProcess(SELF)) { // no fork at all (lib/rtnl-own.ts)
+    const up = await Promise.all(nics.map((n) => linkUp(n, log)));
+    return new Set(nics.filter((_, i) => up[i]));
+  }
   const batchable = nics.filter((n) => /^[A-Za-z0-9_.@-]+$/.test(n)); // the batch parser splits on blanks, '#' starts a comment
   const alone = nics.filter((n) => !batchable.includes(n));
   await Promise.all(batchable.map((n) => setSysctl(SELF, `net/ipv6/conf/${n}/accept_ra`, 0).catch(() => {})));
@@ -55,5 +60,5 @@ export async function linksUp(nics: string[], log: Logger): Promise<Set<string>>
 
 /** Sets a NIC we brought up down again (a loser, on the way out); a failure is logged, not thrown. */
 export async function linkDown(nic: string, log: Logger): Promise<void> {
-  await ip(SELF, ['link', 'set', nic, 'down']).catch((err: unknown) => log.debug('link-down-failed', { nic, stderr: stderrOf(err) }));
+  await setLinkUp(SELF, nic, false).catch((err: unknown) => log.debug('link-down-failed', { nic, stderr: stderrOf(err) }));
 }

@@ -31,14 +31,18 @@ export type LeaseFields = Partial<Record<(typeof LEASE_KEYS)[number], string>>;
  * markers on stdout. Newlines inside values are squashed so a hostile option cannot forge a line.
  */
 export function udhcpcScript(): string {
-  const lines = LEASE_KEYS.map((k) => `  printf '${LEASE.line} ${k}=%s\\n' "$(printf '%s' "$${k}" | tr '\\n\\r' '  ')"`);
+  // One `tr` for all keys (not one per key: udhcpc waits for the script before it returns the
+  // lease, ~20 forks was ~30 ms): each line ends in NUL, newlines inside a value become blanks.
+  const lines = LEASE_KEYS.map((k) => `    printf '${LEASE.line} ${k}=%s\\0' "$${k}"`);
   return [
     '#!/bin/sh',
     '# Written by the internet agent: reports the probe lease on stdout, configures nothing.',
     'case "$1" in',
     'bound|renew)',
     `  echo ${LEASE.begin}`,
+    '  {',
     ...lines,
+    `  } | tr '\\n\\r\\000' '  \\n'`,
     `  echo ${LEASE.end}`,
     '  ;;',
     'esac',

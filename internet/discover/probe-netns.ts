@@ -7,7 +7,8 @@ import { statSync } from 'node:fs';
 import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
-import { deleteNetns, ensureNetns, listNetns, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
+import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
+import { moveLinkUp } from '../../lib/rtnl-own.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** Inode of this process's network namespace, in hex (stable while the namespace lives). */
@@ -21,25 +22,39 @@ export const probePrefix = (): string => `zprobe-${netnsInode()}-`;
 /** The probe namespace for the NIC with `ifindex`. */
 export const probeNsName = (ifindex: number): string => `${probePrefix()}${ifindex}`;
 
-/** Creates `ns` (a left-over one is reused) and moves `nic` into it (lo stays down: DHCP and RA do not need it). */
+/**
+ * Creates `ns` (a left-over one is reused), then moves `nic` in and sets it up, in one
+ * in-process message (lib/rtnl-own.ts). lo stays down: DHCP and RA do not need it.
+ */
 export async function moveIn(ns: string, nic: string): Promise<void> {
   await ensureNetns(ns);
-  await moveLink(SELF, nic, netnsNamed(ns));
+  await moveLinkUp(SELF, nic, netnsNamed(ns));
+}
+
+/**
+ * Makes the probe namespaces `names` in one batch (NICs that get carrier together; one fork
+ * for all). Per name: true once made. A crash leaves them empty at worst; recovery deletes them.
+ */
+export function prepareProbeNamespaces(names: string[]): Map<string, Promise<boolean>> {
+  const made = netnsBatch('add', names).then(() => true);
+  return new Map(names.map((n) => [n, made]));
 }
 
 /**
  * The fast way home for a probe we started (its processes already killed): delete the VLAN
- * sub-interface if any, move the NIC back, delete the namespace. Anything unexpected falls
+ * sub-interface if any, move the NIC back, delete the namespace (unless `leaveNs`). Anything unexpected falls
  * back to emptyAndDelete, which inspects the namespace.
  */
-export async function moveHome(ns: string, nic: string, subIf: string | undefined, log: Logger): Promise<void> {
+export async function moveHome(ns: string, nic: string, subIf: string | undefined, log: Logger, o: { leaveNs?: boolean } = {}): Promise<void> {
   const ref = netnsNamed(ns);
   const errors: string[] = [];
   const note = (err: unknown) => { errors.push(err instanceof ExecError ? err.stderr.trim() || err.message : String(err)); };
   if (subIf) await deleteLinkIfExists(ref, subIf).catch(note);
   let home = false;
   await moveLink(ref, nic, SELF).then(() => { home = true; }, note);
-  await deleteNetns(ns).catch(note);
+  // leaveNs: the caller deletes the (empty) namespace later, off its critical path; a crash
+  // before then leaves an empty probe namespace, which recovery deletes.
+  if (!o.leaveNs) await deleteNetns(ns).catch(note);
   if (!home || errors.length) {
     log.debug('probe-return-slow-path', { nic, ns, stderr: errors.join(' ') });
     await emptyAndDelete(ns, log);

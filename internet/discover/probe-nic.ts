@@ -35,6 +35,8 @@ export interface ProbeConfig {
   backoffMs?: { base: number; cap: number };
   /** A NIC that never shows carrier in its probe namespace within this long counts as lost. */
   carrierGraceMs?: number;
+  /** Settles true once discovery has made `ns` (one batch for all NICs that got carrier together). */
+  prepared?: Promise<boolean>;
 }
 
 /**
@@ -52,6 +54,9 @@ export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 /** Backoff between DHCP attempts and between failed probe starts: doubling, jittered to 50..100 %. */
 export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
 
+/** How long after its udhcpc a probe starts its `ip monitor`. */
+const MONITOR_DELAY_MS = 400;
+
 /** The 802.1Q sub-interface name: `<nic>.<vid>` when it fits IFNAMSIZ, else `zp<ifindex>.<vid>`. */
 export function vlanIfName(nic: string, ifindex: number, vid: number): string {
   const name = `${nic}.${vid}`;
@@ -62,6 +67,7 @@ export function vlanIfName(nic: string, ifindex: number, vid: number): string {
 export class NicProbe {
   private readonly ac = new AbortController();
   private monitor: Child | undefined;
+  private monitorTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private poked: NodeJS.Timeout | undefined;
   private probeIf: string;
@@ -83,12 +89,17 @@ export class NicProbe {
     this.ref = netnsNamed(ns);
   }
 
-  /** Moves the NIC in and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if set-up fails. */
+  /**
+   * Moves the NIC in (up) and starts both families; throws (code EVLAN_UNSUPPORTED, EEXEC) if
+   * set-up fails. udhcpc's fork comes first (IPv4 is what usually wins), the monitor after it:
+   * with many NICs, every fork before a probe's udhcpc delays the lease of the ones behind it.
+   */
   async start(): Promise<void> {
     const { ns, ref, nic, cfg } = this;
+    await (cfg.prepared ?? Promise.resolve(false)).catch(() => false); // moveIn makes it otherwise
     await moveIn(ns, nic);
+    this.upAt = Date.now();
     if (cfg.vlan !== undefined) {
-      await ip(ref, ['link', 'set', nic, 'up']);
       try {
         await ip(ref, ['link', 'add', 'link', nic, 'name', this.probeIf, 'type', 'vlan', 'id', String(cfg.vlan)]);
       } catch (err) {
@@ -96,41 +107,48 @@ export class NicProbe {
         const stderr = err.stderr.trim();
         throw vlanUnsupported(this.probeIf, nic, cfg.vlan, stderr, err);
       }
+      await ip(ref, ['link', 'set', this.probeIf, 'up']);
     }
-    // One fork for all of them; `-e`: a key this kernel lacks is not an error.
-    const sys = await runIn(ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 });
-    if (sys.exitCode !== 0) cfg.log.debug('probe-sysctl', { nic, stderr: sys.stderr.trim() });
-    this.startMonitor((await iproute2Ip()) ?? 'ip');
-    this.upAt = Date.now();
-    await ip(ref, ['link', 'set', nic, 'up']);
-    if (this.probeIf !== nic) await ip(ref, ['link', 'set', this.probeIf, 'up']);
     this.upDone = true;
-    void this.v4Loop(); // udhcpc's fork first: IPv4 is what usually wins
+    void this.v4Loop();
+    // The RA sysctls and the monitor a moment later, so that every probe's udhcpc is forked
+    // before them. The link-local address's DAD (~1 s) has begun by then; the RS after it and
+    // the SLAAC address get the settings. An RA-only winner waits V4_WAIT_MS anyway.
+    // Events before the monitor subscribed are caught by the checks (scheduleSafetyCheck).
+    const ipPath = (await iproute2Ip()) ?? 'ip';
+    this.monitorTimer = setTimeout(() => { if (!this.ac.signal.aborted) void this.afterUdhcpc(ipPath); }, MONITOR_DELAY_MS);
     this.scheduleSafetyCheck(0);
-    this.poke();
+  }
+
+  // One fork for all keys; `-e`: a key this kernel lacks is not an error.
+  private async afterUdhcpc(ipPath: string): Promise<void> {
+    const sys = await runIn(this.ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
+    if (sys.exitCode !== 0) this.cfg.log.debug('probe-sysctl', { nic: this.nic, stderr: sys.stderr.trim() });
+    if (!this.ac.signal.aborted) this.startMonitor(ipPath);
   }
 
   /** Stops udhcpc, the monitor and the checks at once, leaving the NIC where it is. Idempotent. */
   halt(): void {
     this.ac.abort(); // kills udhcpc
     if (this.timer) clearTimeout(this.timer);
+    if (this.monitorTimer) clearTimeout(this.monitorTimer);
     if (this.poked) clearTimeout(this.poked);
     this.monitor?.kill();
   }
 
-  /** Stops everything, brings the NIC home and deletes the namespace. Idempotent. */
-  async stop(): Promise<void> {
+  /** Stops everything, brings the NIC home and deletes the namespace (unless `leaveNs`: the caller will). Idempotent. */
+  async stop(o: { leaveNs?: boolean } = {}): Promise<void> {
     this.halt();
     if (this.stopped) { await emptyAndDelete(this.ns, this.cfg.log); return; }
     this.stopped = true;
-    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log);
+    await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log, o);
   }
 
-  // Safety net for events that came before `ip monitor` subscribed: checks at 0.3 and 1.8 s,
-  // then every 5 s. Each check forks `ip` three times; with many silent NICs, denser checks
-  // slowed the winning NIC's lease (test/bench/agent.ts shows it).
+  // Safety net for events that came before `ip monitor` subscribed: checks at 0.6 and 2.1 s,
+  // then every 5 s. Each check forks `ip` two or three times; with many silent NICs, checks
+  // while the winner's DHCP answer comes slowed its lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
-    const delays = [300, 1500];
+    const delays = [600, 1500];
     this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);
     this.timer.unref();
   }

@@ -31,10 +31,10 @@ export function parseRa6(ifname: string, routes: IpRoute[], addrs: IpAddr[]): Ra
 
 /** Reads the RA result of `ifname` inside probe namespace `ref` (undefined: not yet). */
 export async function readRa6(ref: NetnsRef, ifname: string): Promise<Ra6 | undefined> {
-  const [routes, addrs] = await Promise.all([
-    ipJson<IpRoute>(ref, ['-6', 'route', 'show', 'default', 'dev', ifname]),
-    ipJson<IpAddr>(ref, ['-6', 'addr', 'show', 'dev', ifname, 'scope', 'global']),
-  ]);
+  // The route first: a NIC without a router (most of them) costs one fork, not two.
+  const routes = await ipJson<IpRoute>(ref, ['-6', 'route', 'show', 'default', 'dev', ifname]);
+  if (!routes.length) return undefined;
+  const addrs = await ipJson<IpAddr>(ref, ['-6', 'addr', 'show', 'dev', ifname, 'scope', 'global']);
   const ra = parseRa6(ifname, routes.map((r) => ({ ...r, dev: r.dev ?? ifname })), addrs);
   if (!ra) return undefined;
   // An RA MTU option lands in the per-device IPv6 MTU (RFC 4861 4.6.4); /proc/sys/net shows
@@ -46,10 +46,11 @@ export async function readRa6(ref: NetnsRef, ifname: string): Promise<Ra6 | unde
 }
 
 /**
- * Sysctls set before the link goes up in the probe namespace: accept RAs, solicit at once and
- * keep soliciting (RFC 7559 backoff, capped at 30 s). DAD is off in the throw-away namespace so
- * the link-local address can send the first RS immediately and the SLAAC address is usable at
- * once (saves ~2 s); the address is checked again by DAD when it is applied to `zos`. The
+ * Sysctls of the probe interface, set just after its udhcpc starts (probe-nic.ts): accept RAs,
+ * solicit at once and keep soliciting (RFC 7559 backoff, capped at 30 s). DAD is off in the
+ * throw-away namespace so the SLAAC address is usable at once (the link-local address's DAD
+ * has begun by then: the first RS follows it, ~1 s after up); the address is checked again by
+ * DAD when it is applied to `zos`. The
  * first RS is often lost while a link is still coming up, so solicitations start 1 s apart
  * (not RFC 4861's 4 s) and back off to 30 s.
  */

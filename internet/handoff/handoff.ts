@@ -5,13 +5,13 @@
 // could not spawn, so a hand-off counts only once the client runs.
 // Idempotent: registered, running, with the same file -> nothing; anything else -> stop, forget,
 // monitor (zinit v0.2 has no reload: a changed unit file is read only by a new `monitor`).
-import { readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
-import { checkDhcpClient, dhcpClient, ipPath, type DhcpClient } from '../../lib/tools.ts';
+import { checkDhcpClient, dhcpClient, ipPath, iproute2Ip, type DhcpClient } from '../../lib/tools.ts';
 import { dhcpZosScript, scriptInPlace, writeDhcpZosScript } from './dhcp-zos-script.ts';
 import { DHCP_ZOS, waitDhcpZos, type WaitDhcpZosOptions } from './dhcp-zos-wait.ts';
 
@@ -39,7 +39,8 @@ export interface HandoffResult {
 
 /** The spec's tools, or this run's DHCP client and ip; EDHCPCLIENT when the client is not there. */
 export async function handoffTools(spec: DhcpZosSpec): Promise<HandoffTools> {
-  const tools = spec.tools ?? { client: await dhcpClient(), ip: await ipPath() };
+  // iproute2Ip: resolved once per run (discovery already did); ipPath names the failure.
+  const tools = spec.tools ?? { client: await dhcpClient(), ip: (await iproute2Ip()) ?? await ipPath() };
   await checkDhcpClient(tools.client);
   return tools;
 }
@@ -75,6 +76,11 @@ export async function dhcpZosInPlace(client: ZinitClient, zinitDir: string, spec
     && (await client.status(DHCP_ZOS))?.state === 'Running';
 }
 
+/** The mark dhcp-zos's hook leaves beside itself for the udhcpc with `pid` (its deconfig at start). */
+export const startedMark = (script: string, pid: number): string => `${script}.${pid}`;
+
+const started = (spec: DhcpZosSpec) => (pid: number): Promise<boolean> => access(startedMark(spec.script, pid)).then(() => true);
+
 /** Writes dhcp-zos.yaml, has zinit monitor it and waits until it runs (EDHCPZOS if it does not). */
 export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZosSpec, log: Logger,
   wait: WaitDhcpZosOptions = {}): Promise<HandoffResult> {
@@ -85,7 +91,7 @@ export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZ
   const have = await readOr(path);
   const st = await client.status(DHCP_ZOS);
   if (st && have === want && st.state === 'Running') {
-    const s = await waitDhcpZos(client, wait); // one Running answer may be a client that is about to exit again
+    const s = await waitDhcpZos(client, { started: started(spec), ...wait }); // one Running answer may be a client that is about to exit again
     log.info('handoff.unchanged', { service: DHCP_ZOS, pid: s.pid });
     return { action: 'unchanged', service: { state: s.state, pid: s.pid } };
   }
@@ -97,7 +103,7 @@ export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZ
     await client.forget(DHCP_ZOS);
   }
   await client.monitor(DHCP_ZOS);
-  const s = await waitDhcpZos(client, wait);
+  const s = await waitDhcpZos(client, { started: started(spec), ...wait });
   log.info('handoff.monitored', { service: DHCP_ZOS, file: path, leasedIp: spec.leasedIp, client: tools.client.argv.join(' '),
     state: s.state, pid: s.pid, reloaded: st ? true : undefined });
   return { action: st ? 'reloaded' : 'monitored', service: { state: s.state, pid: s.pid } };

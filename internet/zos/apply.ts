@@ -5,6 +5,7 @@
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { dadFailed, dadTimeout, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
+import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl-own.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
@@ -46,21 +47,20 @@ async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   const why = mtuProblem(mtu);
   if (why) { o.log.warn('apply.mtu-refused', { mtu, error: why }); return; }
   try {
-    await ip(o.ns, ['link', 'set', o.nic, 'mtu', String(mtu)]);
-    await ip(o.ns, ['link', 'set', ZOS, 'mtu', String(mtu)]);
+    await setLink(o.ns, o.nic, { mtu });
+    await setLink(o.ns, ZOS, { mtu });
   } catch (err) {
     o.log.warn('apply.mtu-refused', { mtu, error: toAppError(err).message });
   }
 }
 
-/** `ip route replace <dest> via <gw> dev zos`, with `onlink` when the gateway is off-subnet. */
+/** `ip route replace <dest> via <gw> dev zos` (in-process: lib/rtnl-own.ts), with `onlink` when the gateway is off-subnet. */
 async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
-  const args = [family, 'route', 'replace', dest, 'via', via, 'dev', ZOS];
   try {
-    await ip(o.ns, args);
+    await replaceRoute(o.ns, { dest, via, dev: ZOS });
   } catch (err) {
     if (family === '-6') throw err;
-    await ip(o.ns, [...args, 'onlink']);
+    await replaceRoute(o.ns, { dest, via, dev: ZOS, onlink: true });
   }
 }
 
@@ -74,13 +74,13 @@ export async function writeResolvConf(path: string, dns: string[], domain: strin
 /** Applies an IPv4 lease: RFC 3442 says option 121, when present, replaces the router option. */
 export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> {
   await setMtu(o, l.mtu);
-  await ip(o.ns, ['-4', 'addr', 'replace', `${l.address}/${l.prefix}`, 'broadcast', '+', 'dev', ZOS]);
+  await replaceAddress(o.ns, ZOS, l.address, l.prefix, { broadcast: true });
   const routes = l.staticRoutes ?? [];
   const gateways: string[] = [];
   for (const r of routes) {
     const dest = r.dest === '0.0.0.0/0' ? 'default' : r.dest;
     try {
-      if (r.via === '0.0.0.0') await ip(o.ns, ['-4', 'route', 'replace', dest, 'dev', ZOS, 'scope', 'link']);
+      if (r.via === '0.0.0.0') await replaceRoute(o.ns, { dest, dev: ZOS });
       else await routeVia(o, '-4', dest, r.via);
       if (dest === 'default') gateways.push(r.via);
     } catch (err) {
@@ -108,8 +108,7 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
  */
 export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
   if (alone) await setMtu(o, ra.mtu);
-  const lft = ra.validLft !== undefined ? ['valid_lft', String(ra.validLft), 'preferred_lft', String(ra.preferredLft ?? ra.validLft)] : [];
-  await ip(o.ns, ['-6', 'addr', 'replace', `${ra.address}/${ra.prefix}`, 'dev', ZOS, ...lft]);
+  await replaceAddress(o.ns, ZOS, ra.address, ra.prefix, ra.validLft !== undefined ? { validLft: ra.validLft, preferredLft: ra.preferredLft ?? ra.validLft } : {});
   const router = alone ? (await Promise.all([waitRaRoute(o, ra.router, o.raRouteWaitMs), waitDad(o, ra.address)]))[0] : ra.router;
   // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
   if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
@@ -154,6 +153,9 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
   return (v4 ?? v6)!;
 }
 
+/** How long a static ip= waits for zos to have carrier before it reports online anyway. */
+export const STATIC_CARRIER_WAIT_MS = 3000;
+
 /**
  * Applies `ip=` static configuration (the hostname is recorded, not set: UTS is not ours). A
  * gateway outside the subnet gets an `onlink` route (cmdline.ts warned about it); an IPv6
@@ -161,10 +163,13 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
  */
 export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied> {
   const fam = s.family === 6 ? '-6' : '-4';
-  await ip(o.ns, [fam, 'addr', 'replace', `${s.address}/${s.prefix}`, ...(s.family === 6 ? [] : ['broadcast', '+']), 'dev', ZOS]);
-  if (s.onlink) await ip(o.ns, [fam, 'route', 'replace', 'default', 'via', s.gateway, 'dev', ZOS, 'onlink']);
+  await replaceAddress(o.ns, ZOS, s.address, s.prefix, { broadcast: s.family === 4 });
+  if (s.onlink) await replaceRoute(o.ns, { dest: 'default', via: s.gateway, dev: ZOS, onlink: true });
   else await routeVia(o, fam, 'default', s.gateway);
   if (s.family === 6) await waitDad(o, s.address);
+  // No probe had the NIC up before: its carrier reaches zos up to a second after `up` (the
+  // kernel's link watcher). Online means zos forwards, so wait for it (bounded; never fails).
+  if (!(await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch(() => false))) o.log.warn('apply.no-carrier', { bridge: ZOS, waitedMs: STATIC_CARRIER_WAIT_MS });
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
   o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };

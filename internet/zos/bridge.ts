@@ -1,10 +1,13 @@
 // Bridge `zos` on the chosen NIC, as Zero-OS's internet daemon builds it: MAC of the NIC, STP
 // off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved with IPv6 off on it, IPv6 + RA
 // on zos. Each step registers its undo (lib/undo.ts); a failure
-// runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind.
+// runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind. Link
+// changes go in-process through rtnetlink (lib/rtnl-own.ts): on a node every `ip` fork here was on
+// the way to the default route.
 import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
+import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl-own.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
@@ -40,24 +43,22 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
 async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult> {
   const { ns, nic, log } = o;
   const vlanAsked = o.vlanPriv !== undefined || o.vlanPub !== undefined;
-  const [link] = await listLinks(ns, nic);
+  const [link, zos] = await Promise.all([readLink(ns, nic), readLink(ns, ZOS)]); // in-process (lib/rtnl-own.ts)
   if (!link) throw noNic(`NIC "${nic}" does not exist`, { nic });
-  let [zos] = await listLinks(ns, ZOS);
   let created = false;
-  if (zos && zos.linkinfo?.info_kind !== 'bridge') {
-    throw zosNotBridge(zos.linkinfo?.info_kind);
+  if (zos && zos.kind !== 'bridge') {
+    throw zosNotBridge(zos.kind);
   }
+  let vlanFiltering = zos?.vlanFiltering === true;
   if (!zos) {
-    await ip(ns, ['link', 'add', ZOS, 'type', 'bridge', 'stp_state', '0']);
+    await addBridge(ns, ZOS, false);
     undo.push(`delete ${ZOS}`, () => deleteLinkIfExists(ns, ZOS));
     created = true;
     log.info('bridge.created', { bridge: ZOS });
-    [zos] = await listLinks(ns, ZOS);
   }
-  let vlanFiltering = zos?.linkinfo?.info_data?.vlan_filtering === 1;
   if (!vlanFiltering) {
     try {
-      await ip(ns, ['link', 'set', ZOS, 'type', 'bridge', 'vlan_filtering', '1']);
+      await setBridgeVlanFiltering(ns, ZOS);
       vlanFiltering = true;
     } catch (err) {
       const why = toAppError(err).message;
@@ -67,11 +68,11 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
       log.warn('bridge.no-vlan-filtering', { bridge: ZOS, reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it' });
     }
   }
-  if (zos?.address !== o.mac) await ip(ns, ['link', 'set', ZOS, 'address', o.mac]);
+  if (zos?.mac !== o.mac) await setLink(ns, ZOS, { mac: o.mac });
   if (link.master !== ZOS) {
     if (link.master) throw nicInUse(nic, link.master);
-    await ip(ns, ['link', 'set', nic, 'master', ZOS]);
-    undo.push(`release ${nic}`, () => ip(ns, ['link', 'set', nic, 'nomaster']));
+    await setLink(ns, nic, { master: ZOS });
+    undo.push(`release ${nic}`, () => setLink(ns, nic, { master: null }));
     log.info('bridge.port-added', { bridge: ZOS, nic });
   }
   await setSysctl(ns, `net/ipv6/conf/${nic}/disable_ipv6`, 1);
@@ -87,8 +88,8 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
     await bridge(ns, ['vlan', 'add', 'vid', String(o.vlanPriv), 'dev', nic]);
   }
   if (vlanFiltering && o.vlanPub !== undefined) await bridge(ns, ['vlan', 'add', 'vid', String(o.vlanPub), 'dev', nic]);
-  await ip(ns, ['link', 'set', nic, 'up']);
-  await ip(ns, ['link', 'set', ZOS, 'up']);
+  await setLinkUp(ns, nic, true);
+  await setLinkUp(ns, ZOS, true);
   log.debug('bridge.ready', { bridge: ZOS, nic, mac: o.mac, vlanFiltering });
   return { vlanFiltering, created };
 }

@@ -1,11 +1,16 @@
-// Bench: time until `zos` has its default route, for 1 DHCP NIC plus k silent and m
-// carrier-less NICs, beside the anchor (Zero-OS's method, anchor.ts) measured in the same run
-// and the DHCP server's own answer time (a plain udhcpc on a fresh NIC of the same network).
-// Every point gets a fresh topology and fresh MACs, so dnsmasq treats each client as new.
-import { run as exec } from '../../lib/exec.ts';
+// Bench: the agent against the DHCP server's own answer time, for 1 DHCP NIC plus k silent and
+// m carrier-less NICs. Per point: the median of BENCH_RUNS (5) plain `busybox udhcpc -q` runs
+// against the same kind of server, and for each bundle the medians of BENCH_RUNS agent runs:
+// ms until `zos` has its default route, ms until the agent exits 0 (online, hand-off sent, every
+// NIC home), its CPU time and its child processes (agent-stats.cjs counts them); the anchor
+// (Zero-OS's method, anchor.ts) on a few points. Every run gets a fresh topology and fresh MACs.
+// BENCH_BUNDLES=before=/tmp/old/internet.js,after=dist/internet.js compares builds in one run.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ip } from '../../lib/ip.ts';
 import { runIn } from '../../lib/netns.ts';
-import { agentEnv, startAgent } from '../helpers/agent-run.ts';
+import { agentEnv, AGENT, realAgentEnv, startAgent } from '../helpers/agent-run.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../helpers/topology.ts';
 import { anchorRun } from './anchor.ts';
 
@@ -16,8 +21,19 @@ export const title = 'internet: time to a default route on zos';
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
 const KS = list(process.env.BENCH_K, [0, 2, 4, 8]);
 const MS = list(process.env.BENCH_M, [0, 2, 4, 8]);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** BENCH_PING=1: dnsmasq pings a new address (~3 s) before it offers it, as it does by default. */
+const PING = process.env.BENCH_PING === '1';
 /** Anchor points: its cost is ~20 s per silent set plus 10 s per unplugged NIC, serially. */
 const ANCHOR = new Set(process.env.BENCH_ANCHOR === '0' ? [] : ['0,0', '2,0', '8,0', '0,2', '0,4', '2,2']);
+/** label=bundle pairs, measured alternately at every point. */
+const BUNDLES = (process.env.BENCH_BUNDLES ?? `agent=${AGENT}`).split(',').map((b) => {
+  const [label, path] = b.includes('=') ? b.split('=') as [string, string] : ['agent', b];
+  return { label, path: resolve(path) };
+});
+/** The real zinit (../shared/zinit/zinit) spawns dhcp-zos, as on a node; BENCH_ZINIT=fake: the test fake. */
+const FAKE_ZINIT = process.env.BENCH_ZINIT === 'fake';
+const STATS = resolve(import.meta.dirname, 'agent-stats.cjs');
 
 type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
 function scope(): Scope {
@@ -26,6 +42,12 @@ function scope(): Scope {
     after: (fn) => { fns.push(fn); },
     close: async () => { for (const fn of fns.reverse()) await Promise.resolve().then(fn).catch(() => {}); },
   };
+}
+
+/** Runs `fn` with its own scope, torn down after it. */
+async function scoped<T>(fn: (s: Scope) => Promise<T>): Promise<T> {
+  const s = scope();
+  try { return await fn(s); } finally { await s.close(); }
 }
 
 /**
@@ -40,7 +62,7 @@ async function network(s: Scope, k: number, m: number, n: number): Promise<{ top
   for (let i = 1; i <= m; i++) nics.push((await addNic(topo, `u${i}`, { plugged: false })).name);
   const good = await addNic(topo, 'g1');
   nics.push('g1');
-  await startDnsmasq(s, topo, good, { net: `10.90.${n}` });
+  await startDnsmasq(s, topo, good, { net: `10.90.${n % 250}`, noPing: !PING });
   return { topo, nics };
 }
 
@@ -52,7 +74,7 @@ async function hasDefault(ns: string): Promise<boolean> {
 async function serverMs(s: Scope, n: number): Promise<number> {
   const topo = await makeTopology(s);
   const nic = await addNic(topo, 'r1');
-  await startDnsmasq(s, topo, nic, { net: `10.91.${n}` });
+  await startDnsmasq(s, topo, nic, { net: `10.91.${n % 250}`, noPing: !PING });
   await ip({ name: topo.node }, ['link', 'set', 'r1', 'up']);
   await new Promise((r) => setTimeout(r, 300)); // carrier
   const t0 = Date.now();
@@ -60,12 +82,18 @@ async function serverMs(s: Scope, n: number): Promise<number> {
   return Date.now() - t0;
 }
 
-/** dist/internet.js in a fresh network: ms from spawn until zos has a default route. */
-async function agentMs(s: Scope, k: number, m: number, n: number): Promise<number> {
+/** One agent run's figures. */
+interface AgentRun { routeMs: number; exitMs: number; cpuMs: number; children: number }
+
+/** `bundle` in a fresh network: ms from spawn until zos has a default route and until exit 0. */
+async function agentRun(s: Scope, bundle: string, k: number, m: number, n: number): Promise<AgentRun> {
   const { topo, nics } = await network(s, k, m, n);
-  const env = await agentEnv(s, topo);
+  const env = FAKE_ZINIT ? await agentEnv(s, topo) : await realAgentEnv(s, topo);
+  const dir = await mkdtemp(join(tmpdir(), 'agent-stats-'));
+  s.after(() => rm(dir, { recursive: true, force: true }));
+  const statsFile = join(dir, 'stats.json');
   const t0 = Date.now();
-  const a = startAgent(env, nics);
+  const a = startAgent(env, nics, [], { bundle, node: ['--require', STATS], env: { BENCH_STATS_FILE: statsFile } });
   s.after(() => { a.proc.kill('SIGKILL'); });
   for (;;) {
     if (await hasDefault(topo.node)) break;
@@ -73,10 +101,11 @@ async function agentMs(s: Scope, k: number, m: number, n: number): Promise<numbe
     if (Date.now() - t0 > 120_000) throw new Error('agent: no route after 120 s');
     await new Promise((r) => setTimeout(r, 25));
   }
-  const ms = Date.now() - t0;
+  const routeMs = Date.now() - t0;
   const r = await a.done;
   if (r.code !== 0) throw new Error(`agent exited ${r.code}:\n${r.out}`);
-  return ms;
+  const st = JSON.parse(await readFile(statsFile, 'utf8')) as { cpuMs: number; children: number };
+  return { routeMs, exitMs: r.ms, ...st };
 }
 
 async function anchorMs(s: Scope, k: number, m: number, n: number): Promise<number> {
@@ -84,23 +113,36 @@ async function anchorMs(s: Scope, k: number, m: number, n: number): Promise<numb
   return anchorRun(topo.node, nics, topo.dir);
 }
 
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : Math.round((v[v.length / 2 - 1]! + v[v.length / 2]!) / 2);
+};
+
 /** Runs the grid and prints the table. */
 export async function run(): Promise<void> {
   const pad = (v: string | number, w: number) => String(v).padStart(w);
-  console.log(`\n${title}\n(ms from start; server = plain udhcpc answer time; agent = best / worst of 2 runs; anchor = Zero-OS method)`);
-  console.log(`${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 7)} ${pad('agent', 13)} ${pad('worst-s', 8)} | ${pad('anchor', 7)}`);
+  console.log(`\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};`
+    + ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server; cpu = agent CPU ms; ch = child processes;'
+    + ` anchor = Zero-OS method, one run; ${FAKE_ZINIT ? 'fake' : 'real'} zinit)`);
+  console.log(`${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map((b) => `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)} ${pad('cpu', 4)} ${pad('ch', 3)}`).join(' | ')} | ${pad('anchor', 6)}`);
   let n = 0;
   for (const k of KS) {
     for (const m of MS) {
-      n++;
-      const s = scope();
-      try {
-        const srv = await serverMs(s, n);
-        const runs = [await agentMs(s, k, m, n), await agentMs(s, k, m, n + 50)].sort((a, b) => a - b);
-        const an = ANCHOR.has(`${k},${m}`) ? await anchorMs(s, k, m, n + 100) : undefined;
-        console.log(`${pad(k, 3)} ${pad(m, 3)} | ${pad(srv, 7)} ${pad(runs.join(' / '), 13)} ${pad(runs[1]! - srv, 8)} | ${pad(an ?? '-', 7)}`);
-      } finally {
-        await s.close();
+      const srv: number[] = [];
+      const runs = BUNDLES.map(() => [] as AgentRun[]);
+      // Server and bundles alternate, so a load that comes and goes hits them alike.
+      for (let i = 0; i < RUNS; i++) {
+        srv.push(await scoped((s) => serverMs(s, ++n)));
+        for (const [j, b] of BUNDLES.entries()) runs[j]!.push(await scoped((s) => agentRun(s, b.path, k, m, ++n)));
+      }
+      const server = median(srv);
+      const an = ANCHOR.has(`${k},${m}`) ? await scoped((s) => anchorMs(s, k, m, ++n)) : undefined;
+      {
+        const cols = runs.map((rs) => {
+          const exit = median(rs.map((r) => r.exitMs));
+          return `${''.padEnd(6)} ${pad(median(rs.map((r) => r.routeMs)), 5)} ${pad(exit, 5)} ${pad(exit - server, 5)} ${pad(median(rs.map((r) => r.cpuMs)), 4)} ${pad(median(rs.map((r) => r.children)), 3)}`;
+        });
+        console.log(`${pad(k, 3)} ${pad(m, 3)} | ${pad(server, 6)} | ${cols.join(' | ')} | ${pad(an ?? '-', 6)}`);
       }
     }
   }

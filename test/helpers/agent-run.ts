@@ -62,10 +62,12 @@ export interface AgentProc { proc: ChildProcess; output(): string; done: Promise
 
 /**
  * Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files;
- * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment.
+ * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment, `opts.node`
+ * are options for node itself (the bench's `--import` of its counters).
  */
-export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = [], opts: { bundle?: string; env?: Record<string, string> } = {}): AgentProc {
-  const args = [opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
+export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = [],
+  opts: { bundle?: string; env?: Record<string, string>; node?: string[] } = {}): AgentProc {
+  const args = [...(opts.node ?? []), opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
     '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
   const t0 = Date.now();
   const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars, ...opts.env } });

@@ -1,0 +1,243 @@
+// Link, address and route changes through rtnetlink, in-process (the `netlink` package's
+// socket): no fork per step on the agent's only thread, where each `ip` child costs a few ms
+// (20-50 ms under QEMU TCG). Node cannot setns, so only SELF goes in-process; a link is moved
+// into another namespace by its file descriptor (IFLA_NET_NS_FD) and set up there in the same
+// message. Any other namespace, or a bundle whose native addon cannot load (a broken bundle must
+// not leave a node offline), gets the same change through `ip`. Failures are the typed errors
+// of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError.
+import { closeSync, openSync } from 'node:fs';
+import { constants } from 'node:os';
+import { isIPv4 } from 'node:net';
+import type { RtNetlinkSocket } from 'netlink';
+import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
+import { ip } from './ip.ts';
+import { isSelf, netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
+
+type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
+let loaded: Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> | undefined;
+let pending = 0;
+/** The tail of the request queue (requests run one after another). */
+let tail: Promise<unknown> = Promise.resolve();
+
+/** The shared socket, opened on first use (undefined: no addon, use `ip`). */
+function socket(): Promise<{ nl: Nl; sock: RtNetlinkSocket } | undefined> {
+  loaded ??= Promise.all([import('netlink/dist/rt/rt.js'), import('netlink/dist/rt/ifla.js')]).then(([nl, ifla]) => {
+    const sock = nl.createRtNetlink();
+    sock.socket.unref(); // ref'd only while a request waits (below): it never keeps a oneshot alive
+    return { nl: { ...nl, ifla }, sock };
+  }, () => undefined);
+  return loaded;
+}
+
+const FLAGS = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
+/** RTNH_F_ONLINK, a next-hop flag carried in rtm_flags (the package names only the RTM_F_* ones). */
+const RTNH_F_ONLINK = 4;
+
+/** The errno number of a system error name (as the package words its refusals), or undefined. */
+const errnoOf = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
+
+/** The typed error for a refused request, worded as `ip` would be ("RTNETLINK answers: ..."). */
+function errorOf(what: string, err: unknown, dev?: string): ExecError {
+  const code = /Request rejected: (\S+)/.exec(String(err))?.[1] ?? String(err);
+  const f = { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${code}`, stdout: '' };
+  return errnoOf(code) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
+}
+
+/** Sends one request; the socket keeps the process alive only while it waits. */
+function req<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> {
+  const r = tail.then(() => reqNow(what, dev, fn), () => reqNow(what, dev, fn));
+  tail = r.catch(() => undefined);
+  return r;
+}
+
+async function reqNow<T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> {
+  const s = (await socket())!;
+  if (pending++ === 0) s.sock.socket.ref();
+  try {
+    return await fn(s.sock, s.nl);
+  } catch (err) {
+    throw errorOf(what, err, dev);
+  } finally {
+    if (--pending === 0) s.sock.socket.unref();
+  }
+}
+
+/** True when changes in `ref` go in-process (this namespace, addon loaded); false: through `ip`. */
+export async function inProcess(ref: NetnsRef): Promise<boolean> {
+  return isSelf(ref) && (await socket()) !== undefined;
+}
+
+/** ifindex of `name` in this namespace (LinkNotFoundError when there is none). */
+export async function linkIndex(name: string): Promise<number> {
+  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name }));
+  if (m?.data.index === undefined) throw new LinkNotFoundError({ command: `rtnetlink get link ${name}`, exitCode: 2, stderr: `Device "${name}" does not exist.` }, name);
+  return m.data.index;
+}
+
+/** Sets `name` up or down (`ip link set NAME up|down`). */
+export async function setLinkUp(ref: NetnsRef, name: string, up: boolean): Promise<void> {
+  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', 'dev', name, up ? 'up' : 'down']); return; }
+  await req(`set link ${name} ${up ? 'up' : 'down'}`, name, (s) => s.setLink({ flags: up ? { up: true } : {}, change: { up: true } }, { ifname: name }));
+}
+
+/**
+ * Moves `name` from `ref` into `to` (by its file) and sets it up there, in one message:
+ * the kernel moves it first (which takes it down) and applies the flags in its new namespace.
+ */
+export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, 'netns', netnsTarget(to)]);
+    await ip(to, ['link', 'set', 'dev', name, 'up']);
+    return;
+  }
+  const nsPath = 'name' in to ? netnsPath(to.name) : 'path' in to ? to.path : `/proc/${process.pid}/ns/net`;
+  const fd = openSync(nsPath, 'r');
+  try {
+    await req(`set link ${name} netns ${nsPath} up`, name, (s) => s.setLink({ flags: { up: true }, change: { up: true } }, { ifname: name, netNsFd: fd }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: IpError). */
+export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: boolean): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
+    return;
+  }
+  await req(`add bridge ${name}`, undefined, (s, nl) => {
+    const u32 = Buffer.alloc(4); // stp_state 0
+    const data = nl.ifla.formatBridge({ stpState: u32, ...(vlanFiltering ? { vlanFiltering: Buffer.from([1]) } : {}) });
+    const linkinfo = nl.ifla.formatInfo({ kind: 'bridge', data: data as Buffer }) as Buffer;
+    return s.newLink({}, { ifname: name, linkinfo }, { flags: FLAGS.CREATE | FLAGS.EXCL });
+  });
+}
+
+/**
+ * Turns VLAN filtering on for bridge `name` (`ip link set NAME type bridge vlan_filtering 1`).
+ * Apart from creating the bridge: a kernel that refuses it then refuses only this change,
+ * where a refused create with it takes ~40 ms to unregister the half-made bridge.
+ */
+export async function setBridgeVlanFiltering(ref: NetnsRef, name: string): Promise<void> {
+  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', name, 'type', 'bridge', 'vlan_filtering', '1']); return; }
+  await req(`set bridge ${name} vlan_filtering 1`, name, (s, nl) => {
+    const data = nl.ifla.formatBridge({ vlanFiltering: Buffer.from([1]) });
+    const linkinfo = nl.ifla.formatInfo({ kind: 'bridge', data: data as Buffer }) as Buffer;
+    return s.newLink({}, { ifname: name, linkinfo }); // no CREATE: changes the existing one
+  });
+}
+
+/** What setLink changes on a link: its master (null: none), MAC, MTU. */
+export interface LinkChange { master?: string | null; mac?: string; mtu?: number }
+
+/** `ip link set NAME [master M | nomaster] [address MAC] [mtu N]` in one message. */
+export async function setLink(ref: NetnsRef, name: string, c: LinkChange): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
+      ...(c.mac ? ['address', c.mac] : []), ...(c.mtu ? ['mtu', String(c.mtu)] : [])]);
+    return;
+  }
+  const master = c.master === undefined ? undefined : c.master === null ? 0 : await linkIndex(c.master);
+  await req(`set link ${name}`, name, (s) => s.setLink({}, {
+    ifname: name, ...(master !== undefined ? { master } : {}),
+    ...(c.mac ? { address: Buffer.from(c.mac.split(':').map((h) => parseInt(h, 16))) } : {}), ...(c.mtu ? { mtu: c.mtu } : {}),
+  }));
+}
+
+const ipBytes = (a: string): Buffer => {
+  if (isIPv4(a)) return Buffer.from(a.split('.').map(Number));
+  const [head, tail] = a.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const words = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return Buffer.from(words.flatMap((w) => { const n = parseInt(w || '0', 16); return [n >> 8, n & 255]; }));
+};
+
+/** Address options: IPv4 broadcast derived from the prefix (`broadcast +`), lifetimes in s. */
+export interface AddrOptions { broadcast?: boolean; validLft?: number; preferredLft?: number }
+
+/** `ip addr replace ADDR/PREFIX dev DEV [broadcast +] [valid_lft .. preferred_lft ..]`. */
+export async function replaceAddress(ref: NetnsRef, dev: string, address: string, prefix: number, o: AddrOptions = {}): Promise<void> {
+  const v4 = isIPv4(address);
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'addr', 'replace', `${address}/${prefix}`, ...(v4 && o.broadcast ? ['broadcast', '+'] : []), 'dev', dev,
+      ...(o.validLft !== undefined ? ['valid_lft', String(o.validLft), 'preferred_lft', String(o.preferredLft ?? o.validLft)] : [])]);
+    return;
+  }
+  const index = await linkIndex(dev);
+  const local = ipBytes(address);
+  let broadcast: Buffer | undefined;
+  if (v4 && o.broadcast && prefix < 31) {
+    const n = local.readUInt32BE(0) | (prefix === 0 ? 0xffffffff : (0xffffffff >>> prefix));
+    broadcast = Buffer.alloc(4);
+    broadcast.writeUInt32BE(n >>> 0, 0);
+  }
+  const cacheInfo = o.validLft === undefined ? undefined : { ifaPrefered: o.preferredLft ?? o.validLft, ifaValid: o.validLft };
+  await req(`replace address ${address}/${prefix} dev ${dev}`, dev, (s) => s.newAddress(
+    { family: v4 ? 2 : 10, prefixlen: prefix, index, scope: 0 },
+    { address: local, local, ...(broadcast ? { broadcast } : {}), ...(cacheInfo ? { cacheInfo } : {}) },
+    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+}
+
+/** A route to replace: `dest` 'default' or CIDR; `via` a gateway, or none for on-link (scope link). */
+export interface RouteSpec { dest: string; via?: string; dev: string; onlink?: boolean }
+
+/** `ip route replace DEST [via GW] dev DEV [onlink | scope link]` (main table, proto boot). */
+export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
+  const [addr, len] = r.dest === 'default' ? [undefined, 0] : [r.dest.split('/')[0]!, Number(r.dest.split('/')[1] ?? (isIPv4(r.dest) ? 32 : 128))];
+  const v4 = r.via ? isIPv4(r.via) : addr ? isIPv4(addr) : true;
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'route', 'replace', r.dest, ...(r.via ? ['via', r.via] : []), 'dev', r.dev,
+      ...(r.onlink ? ['onlink'] : []), ...(r.via ? [] : ['scope', 'link'])]);
+    return;
+  }
+  const oif = await linkIndex(r.dev);
+  await req(`replace route ${r.dest}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`, r.dev, (s) => s.newRoute(
+    { family: v4 ? 2 : 10, dstLen: len, table: 254, protocol: 'BOOT', scope: r.via ? 'UNIVERSE' : 'LINK', type: 'UNICAST', ...(r.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}) },
+    { ...(addr ? { dst: ipBytes(addr) } : {}), ...(r.via ? { gateway: ipBytes(r.via) } : {}), oif },
+    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+}
+
+/**
+ * Waits until `name` is running (IFF_RUNNING: carrier seen by the kernel's link watcher, which
+ * may lag a second behind `up`), polling every 20 ms, at most `ms`. False when it is not by then.
+ */
+export async function waitRunning(ref: NetnsRef, name: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const running = (await inProcess(ref))
+      ? !!(await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })))[0]?.data.flags?.running
+      : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
+    if (running) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** What readLink tells of one link: enough to build zos on it (bridge.ts) or see it is absent. */
+export interface LinkFacts { index: number; kind?: string; master?: string; mac?: string; vlanFiltering?: boolean; up: boolean }
+
+/** Reads link `name` in `ref` (undefined: no such link); in-process where lib/rtnl serves, else `ip -j -d`. */
+export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts | undefined> {
+  if (!(await inProcess(ref))) {
+    const { listLinks } = await import('./ip.ts');
+    const [l] = await listLinks(ref, name);
+    if (!l) return undefined;
+    return { index: l.ifindex, kind: l.linkinfo?.info_kind, ...(l.master ? { master: l.master } : {}), mac: l.address,
+      vlanFiltering: l.linkinfo?.info_data?.vlan_filtering === 1, up: l.flags.includes('UP') };
+  }
+  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })).catch((err: unknown) => {
+    if (err instanceof LinkNotFoundError) return [];
+    throw err;
+  });
+  if (m?.data.index === undefined) return undefined;
+  const { nl } = (await socket())!;
+  const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+  const br = info?.kind === 'bridge' && info.data ? nl.ifla.parseBridge(info.data) : undefined;
+  const master = m.attrs.master ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname : undefined;
+  return {
+    index: m.data.index, kind: info?.kind, ...(master ? { master } : {}),
+    mac: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
+    vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
+  };
+}
