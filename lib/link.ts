@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { LinkNotFoundError, NetnsGoneError } from './errors.ts';
 import { ip } from './ip.ts';
 import { isSelf, netnsTarget, type NetnsRef } from './netns.ts';
-import { addVeth, setLinkUp } from './rtnl.ts';
+import { setLinkUp } from './rtnl.ts';
+import { addVeth } from './rtnl-netns.ts';
 import type { UndoStack } from './undo.ts';
 
 /** `ip link del NAME` in `ref`; throws LinkNotFoundError when there is no such link. */
@@ -76,7 +77,7 @@ export interface VethSpec {
 /**
  * Creates a veth pair in one request, its peer born in `peerNs` (so nothing half-made is left
  * if the peer's name is taken there): in-process rtnetlink when `ref` is this process's own
- * namespace (no child: lib/rtnl.ts), else `ip`. Its undo, registered once the pair exists,
+ * namespace (no child: lib/rtnl-netns.ts), else `ip`. Its undo, registered once the pair exists,
  * deletes it (deleting one end deletes both).
  */
 export async function setupVeth(v: VethSpec): Promise<void> {
@@ -90,5 +91,5 @@ export async function setupVeth(v: VethSpec): Promise<void> {
     return;
   }
   v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
-  if (v.up && !(await setLinkUp(v.name))) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
+  if (v.up) await setLinkUp(v.ref, v.name, true);
 }

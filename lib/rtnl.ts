@@ -1,191 +1,199 @@
-// In-process rtnetlink (the `netlink` package's addon) for what is cheaper without a child:
-// listing the links of any namespace and making a veth pair whose peer is born in another one.
-// A socket acts in the namespace of this process (Node cannot setns), so other namespaces are
-// reached only where the kernel lets a request name them: a peer's IFLA_NET_NS_FD at creation,
-// IFLA_TARGET_NETNSID on a link dump (the namespace gets an nsid here first, RTM_NEWNSID: the
-// kernel's id of that namespace as seen from ours, as `ip netns set` makes). Renames, addresses
-// and routes inside another namespace stay with `ip -n` (no target-netnsid form for them).
-// Requests block the event loop for their kernel time: deletes (tens of ms waiting for RCU)
-// stay with `ip`. Without the addon, or with ZOS_RTNL=0, callers use `ip` (available() false).
+// Link, address and route changes through rtnetlink, in-process (the `netlink` package's
+// socket): no fork per step on the agent's only thread, where each `ip` child costs a few ms
+// (20-50 ms under QEMU TCG). Node cannot setns, so only SELF goes in-process; a link is moved
+// into another namespace by its file descriptor (IFLA_NET_NS_FD) and set up there in the same
+// message. Any other namespace, or a bundle whose native addon cannot load (a broken bundle must
+// not leave a node offline), gets the same change through `ip`. Failures are the typed errors
+// of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError (the socket: lib/rtnl-socket.ts).
 import { closeSync, openSync } from 'node:fs';
-import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
-import { IpError, isMissingPath, KERNEL_ERRNO, LinkNotFoundError, NetnsGoneError, type ExecFailure } from './errors.ts';
-import { netnsFile, netnsLabel, type NetnsRef } from './netns.ts';
+import { isIPv4 } from 'node:net';
+import { LinkNotFoundError } from './errors.ts';
+import { ip } from './ip.ts';
+import { netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
+import { inProcess, rtnlRequest, rtnlSocket, type Nl } from './rtnl-socket.ts';
+import type { RtNetlinkSocket } from 'netlink';
 
-type Sockets = { rt: RtNetlinkSocket; raw: NetlinkSocket };
-let sockets: Promise<Sockets | undefined> | undefined;
-/** The tail of the request queue: the package mixes up the answers of two dumps in flight on one socket. */
-let tail: Promise<unknown> = Promise.resolve();
+export { inProcess } from './rtnl-socket.ts';
 
-/** Runs `fn` once every request queued before it has finished. */
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const r = tail.then(fn, fn);
-  tail = r.catch(() => undefined);
-  return r;
+const FLAGS = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400 } as const;
+/** RTNH_F_ONLINK, a next-hop flag carried in rtm_flags (the package names only the RTM_F_* ones). */
+const RTNH_F_ONLINK = 4;
+
+/** One request on the shared socket (lib/rtnl-socket.ts). */
+const req = <T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, nl: Nl) => Promise<T>): Promise<T> =>
+  rtnlRequest(what, dev, (r) => fn(r.sock, r.nl));
+
+/** ifindex of `name` in this namespace (LinkNotFoundError when there is none). */
+export async function linkIndex(name: string): Promise<number> {
+  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name }));
+  if (m?.data.index === undefined) throw new LinkNotFoundError({ command: `rtnetlink get link ${name}`, exitCode: 2, stderr: `Device "${name}" does not exist.` }, name);
+  return m.data.index;
 }
 
-/** The sockets, opened once (undefined when the addon cannot load or ZOS_RTNL=0). */
-function open(): Promise<Sockets | undefined> {
-  sockets ??= (async () => {
-    if (process.env.ZOS_RTNL === '0') return undefined;
-    try {
-      const nl = await import('netlink');
-      return { rt: nl.createRtNetlink(), raw: nl.createNetlink(0 /* NETLINK_ROUTE */) };
-    } catch {
-      return undefined;
-    }
-  })();
-  return sockets;
+/** Sets `name` up or down (`ip link set NAME up|down`). */
+export async function setLinkUp(ref: NetnsRef, name: string, up: boolean): Promise<void> {
+  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', 'dev', name, up ? 'up' : 'down']); return; }
+  await req(`set link ${name} ${up ? 'up' : 'down'}`, name, (s) => s.setLink({ flags: up ? { up: true } : {}, change: { up: true } }, { ifname: name }));
 }
-
-/** True when in-process rtnetlink can be used here. */
-export const available = async (): Promise<boolean> => (await open()) !== undefined;
-
-// One netlink attribute (RFC 3549 2.3.2: length, type, payload padded to 4 bytes).
-const attr = (type: number, payload: Buffer): Buffer => {
-  const h = Buffer.alloc(4);
-  h.writeUInt16LE(4 + payload.length, 0);
-  h.writeUInt16LE(type, 2);
-  return Buffer.concat([h, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
-};
-const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
-const s32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
-const str = (s: string): Buffer => Buffer.from(`${s}\0`);
-const macBytes = (m: string): Buffer => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
-
-// linux/rtnetlink.h, if_link.h, net_namespace.h, veth.h.
-const RTM_NEWLINK = 16, RTM_NEWNSID = 88, RTM_GETNSID = 90;
-const NETNSA_NSID = 1, NETNSA_FD = 3;
-const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_MASTER = 10, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
-const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
-const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
 
 /**
- * The typed error of a failed request, shaped as `ip`'s (command, "RTNETLINK answers: ..."):
- * `errno` is the kernel's answer (the package says "Request rejected: ENODEV").
+ * Moves `name` from `ref` into `to` (by its file) and sets it up there, in one message:
+ * the kernel moves it first (which takes it down) and applies the flags in its new namespace.
  */
-function failure(command: string, err: unknown, ref?: NetnsRef, errno = /Request rejected: (\w+)/.exec(String(err))?.[1] ?? String(err)): Error {
-  const f: ExecFailure = { command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` };
-  if (errno === KERNEL_ERRNO.noDevice) return new LinkNotFoundError(f, undefined, err);
-  if (ref && errno === KERNEL_ERRNO.noEntry) return new NetnsGoneError(f, netnsLabel(ref), err);
-  return new IpError(f, err);
-}
-
-/** Runs `fn` with an open fd of `ref`'s namespace file; a missing file is NetnsGoneError. */
-function withNsFd<T>(ref: NetnsRef, what: string, fn: (fd: number) => Promise<T>): Promise<T> {
-  let fd: number;
-  try {
-    fd = openSync(netnsFile(ref), 'r');
-  } catch (err) {
-    return Promise.reject(isMissingPath(err) ? failure(what, err, ref, KERNEL_ERRNO.noEntry) : err);
+export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, 'netns', netnsTarget(to)]);
+    await ip(to, ['link', 'set', 'dev', name, 'up']);
+    return;
   }
-  return fn(fd).finally(() => closeSync(fd));
-}
-
-/** The nsid `ref` has in our namespace, assigning one if it has none. */
-async function nsid(s: Sockets, fd: number): Promise<number> {
-  const get = async (): Promise<number> => {
-    const [msgs] = await s.raw.request(RTM_GETNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_FD, u32(fd))]));
-    const d = msgs[0]?.data;
-    for (let o = 4; d && o + 4 <= d.length; o += (d.readUInt16LE(o) + 3) & ~3) {
-      if (d.readUInt16LE(o + 2) === NETNSA_NSID) return d.readInt32LE(o + 4);
-    }
-    return -1;
-  };
-  const id = await get();
-  if (id >= 0) return id;
-  await s.raw.request(RTM_NEWNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_NSID, s32(-1)), attr(NETNSA_FD, u32(fd))])).catch(() => undefined);
-  return get();
-}
-
-/** Names of the links of `ref` (one dump, no child), or undefined when rtnetlink is not available. */
-export async function linkNamesIn(ref: NetnsRef): Promise<string[] | undefined> {
-  const s = await open();
-  if (!s) return undefined;
-  const names = (links: Awaited<ReturnType<RtNetlinkSocket['getLinks']>>) => links.map((l) => l.attrs.ifname).filter((n): n is string => !!n);
+  const nsPath = 'name' in to ? netnsPath(to.name) : 'path' in to ? to.path : `/proc/${process.pid}/ns/net`;
+  const fd = openSync(nsPath, 'r');
   try {
-    if ('self' in ref) return names(await serial(() => s.rt.getLinks()));
-    return await withNsFd(ref, 'RTM_GETLINK', (fd) => serial(async () => names(await s.rt.getLinks(undefined, { targetNetnsid: await nsid(s, fd) }))));
-  } catch (err) {
-    throw err instanceof IpError ? err : failure(`RTM_GETLINK in ${netnsLabel(ref)}`, err, ref);
+    await req(`set link ${name} netns ${nsPath} up`, name, (s) => s.setLink({ flags: { up: true }, change: { up: true } }, { ifname: name, netNsFd: fd }));
+  } finally {
+    closeSync(fd);
   }
 }
 
-/** True when this process's namespace has a link named `name`. */
-async function hasLinkHere(s: Sockets, name: string): Promise<boolean> {
-  try {
-    const [m] = await serial(() => s.rt.getLink({}, { ifname: name }));
-    return !!m;
-  } catch (err) {
-    const f = failure(`RTM_GETLINK ${name}`, err);
-    if (f instanceof LinkNotFoundError) return false;
-    throw f;
+/** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: IpError). */
+export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: boolean): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
+    return;
   }
-}
-
-/** A struct ifinfomsg (16 bytes), IFF_UP set and changed when `up`. */
-function ifinfo(up?: boolean): Buffer {
-  const b = Buffer.alloc(16);
-  if (up) { b.writeUInt32LE(IFF_UP, 8); b.writeUInt32LE(IFF_UP, 12); }
-  return b;
-}
-
-/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`. */
-export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; peerUp?: boolean }
-
-/**
- * Creates the veth pair in one RTM_NEWLINK (NLM_F_EXCL: a name taken on either side fails it
- * whole): the device the message describes is `peer`, made in `peerNs` (IFLA_NET_NS_FD) with
- * its MAC, MTU and up state; its veth peer (VETH_INFO_PEER) is `name`, here. That way round the
- * far end can be born up: veth_open fails (ENOTCONN) for the end made first, before the pair
- * is linked, so `name` is set up afterwards (setLinkUp). False when rtnetlink is not available.
- */
-export async function addVeth(v: RtVeth): Promise<boolean> {
-  const s = await open();
-  if (!s) return false;
-  // Older kernels (Debian's 6.1 does, this machine's 6.18 does not) look the message's IFLA_IFNAME
-  // up in the sender's namespace before they read IFLA_NET_NS_FD: a link of ours named like the peer (the node's own eth0 when a
-  // container's nic is eth0) makes the request EEXIST (NLM_F_EXCL: never a change to our link).
-  // Then the caller's `ip` path (our end described first, the peer born there) does it.
-  if (await hasLinkHere(s, v.peer)) return false;
-  const what = `RTM_NEWLINK veth ${v.name} peer ${v.peer} netns ${netnsLabel(v.peerNs)}`;
-  await withNsFd(v.peerNs, what, async (fd) => {
-    const mtu = v.mtu ? attr(IFLA_MTU, u32(v.mtu)) : Buffer.alloc(0);
-    const local = Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(v.name)), mtu]);
-    const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, str('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, local))]);
-    const msg = Buffer.concat([ifinfo(v.peerUp), attr(IFLA_IFNAME, str(v.peer)), attr(IFLA_NET_NS_FD, u32(fd)), mtu,
-      ...(v.peerAddress ? [attr(IFLA_ADDRESS, macBytes(v.peerAddress))] : []), attr(IFLA_LINKINFO, linkinfo)]);
-    try {
-      await serial(() => s.rt.request(RTM_NEWLINK, msg, { flags: NLM_F_CREATE | NLM_F_EXCL }));
-    } catch (err) {
-      throw failure(what, err, v.peerNs);
-    }
+  await req(`add bridge ${name}`, undefined, (s, nl) => {
+    const u32 = Buffer.alloc(4); // stp_state 0
+    const data = nl.ifla.formatBridge({ stpState: u32, ...(vlanFiltering ? { vlanFiltering: Buffer.from([1]) } : {}) });
+    const linkinfo = nl.ifla.formatInfo({ kind: 'bridge', data: data as Buffer }) as Buffer;
+    return s.newLink({}, { ifname: name, linkinfo }, { flags: FLAGS.CREATE | FLAGS.EXCL });
   });
-  return true;
 }
 
-/** Makes link `name` of our namespace a port of `master` (IFLA_MASTER by its ifindex); false without rtnetlink. */
-export async function setLinkMaster(name: string, master: string): Promise<boolean> {
-  const s = await open();
-  if (!s) return false;
-  try {
-    const [m] = await serial(() => s.rt.getLink({}, { ifname: master }));
-    if (!m?.data.index) throw failure(`RTM_GETLINK ${master}`, undefined, undefined, KERNEL_ERRNO.noDevice);
-    await serial(() => s.rt.request(RTM_NEWLINK, Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(name)), attr(IFLA_MASTER, u32(m.data.index!))])));
-  } catch (err) {
-    throw err instanceof IpError ? err : failure(`RTM_NEWLINK ${name} master ${master}`, err);
-  }
-  return true;
+/**
+ * Turns VLAN filtering on for bridge `name` (`ip link set NAME type bridge vlan_filtering 1`).
+ * Apart from creating the bridge: a kernel that refuses it then refuses only this change,
+ * where a refused create with it takes ~40 ms to unregister the half-made bridge.
+ */
+export async function setBridgeVlanFiltering(ref: NetnsRef, name: string): Promise<void> {
+  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', name, 'type', 'bridge', 'vlan_filtering', '1']); return; }
+  await req(`set bridge ${name} vlan_filtering 1`, name, (s, nl) => {
+    const data = nl.ifla.formatBridge({ vlanFiltering: Buffer.from([1]) });
+    const linkinfo = nl.ifla.formatInfo({ kind: 'bridge', data: data as Buffer }) as Buffer;
+    return s.newLink({}, { ifname: name, linkinfo }); // no CREATE: changes the existing one
+  });
 }
 
-/** Sets link `name` of our namespace up (RTM_NEWLINK on an existing link); false without rtnetlink. */
-export async function setLinkUp(name: string): Promise<boolean> {
-  const s = await open();
-  if (!s) return false;
-  try {
-    await serial(() => s.rt.request(RTM_NEWLINK, Buffer.concat([ifinfo(true), attr(IFLA_IFNAME, str(name))])));
-  } catch (err) {
-    throw failure(`RTM_NEWLINK ${name} up`, err);
+/** What setLink changes on a link: its master (null: none), MAC, MTU. */
+export interface LinkChange { master?: string | null; mac?: string; mtu?: number }
+
+/** `ip link set NAME [master M | nomaster] [address MAC] [mtu N]` in one message. */
+export async function setLink(ref: NetnsRef, name: string, c: LinkChange): Promise<void> {
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
+      ...(c.mac ? ['address', c.mac] : []), ...(c.mtu ? ['mtu', String(c.mtu)] : [])]);
+    return;
   }
-  return true;
+  const master = c.master === undefined ? undefined : c.master === null ? 0 : await linkIndex(c.master);
+  await req(`set link ${name}`, name, (s) => s.setLink({}, {
+    ifname: name, ...(master !== undefined ? { master } : {}),
+    ...(c.mac ? { address: Buffer.from(c.mac.split(':').map((h) => parseInt(h, 16))) } : {}), ...(c.mtu ? { mtu: c.mtu } : {}),
+  }));
+}
+
+const ipBytes = (a: string): Buffer => {
+  if (isIPv4(a)) return Buffer.from(a.split('.').map(Number));
+  const [head, tail] = a.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const words = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return Buffer.from(words.flatMap((w) => { const n = parseInt(w || '0', 16); return [n >> 8, n & 255]; }));
+};
+
+/** Address options: IPv4 broadcast derived from the prefix (`broadcast +`), lifetimes in s. */
+export interface AddrOptions { broadcast?: boolean; validLft?: number; preferredLft?: number }
+
+/** `ip addr replace ADDR/PREFIX dev DEV [broadcast +] [valid_lft .. preferred_lft ..]`. */
+export async function replaceAddress(ref: NetnsRef, dev: string, address: string, prefix: number, o: AddrOptions = {}): Promise<void> {
+  const v4 = isIPv4(address);
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'addr', 'replace', `${address}/${prefix}`, ...(v4 && o.broadcast ? ['broadcast', '+'] : []), 'dev', dev,
+      ...(o.validLft !== undefined ? ['valid_lft', String(o.validLft), 'preferred_lft', String(o.preferredLft ?? o.validLft)] : [])]);
+    return;
+  }
+  const index = await linkIndex(dev);
+  const local = ipBytes(address);
+  let broadcast: Buffer | undefined;
+  if (v4 && o.broadcast && prefix < 31) {
+    const n = local.readUInt32BE(0) | (prefix === 0 ? 0xffffffff : (0xffffffff >>> prefix));
+    broadcast = Buffer.alloc(4);
+    broadcast.writeUInt32BE(n >>> 0, 0);
+  }
+  const cacheInfo = o.validLft === undefined ? undefined : { ifaPrefered: o.preferredLft ?? o.validLft, ifaValid: o.validLft };
+  await req(`replace address ${address}/${prefix} dev ${dev}`, dev, (s) => s.newAddress(
+    { family: v4 ? 2 : 10, prefixlen: prefix, index, scope: 0 },
+    { address: local, local, ...(broadcast ? { broadcast } : {}), ...(cacheInfo ? { cacheInfo } : {}) },
+    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+}
+
+/** A route to replace: `dest` 'default' or CIDR; `via` a gateway, or none for on-link (scope link). */
+export interface RouteSpec { dest: string; via?: string; dev: string; onlink?: boolean }
+
+/** `ip route replace DEST [via GW] dev DEV [onlink | scope link]` (main table, proto boot). */
+export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
+  const [addr, len] = r.dest === 'default' ? [undefined, 0] : [r.dest.split('/')[0]!, Number(r.dest.split('/')[1] ?? (isIPv4(r.dest) ? 32 : 128))];
+  const v4 = r.via ? isIPv4(r.via) : addr ? isIPv4(addr) : true;
+  if (!(await inProcess(ref))) {
+    await ip(ref, [v4 ? '-4' : '-6', 'route', 'replace', r.dest, ...(r.via ? ['via', r.via] : []), 'dev', r.dev,
+      ...(r.onlink ? ['onlink'] : []), ...(r.via ? [] : ['scope', 'link'])]);
+    return;
+  }
+  const oif = await linkIndex(r.dev);
+  await req(`replace route ${r.dest}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`, r.dev, (s) => s.newRoute(
+    { family: v4 ? 2 : 10, dstLen: len, table: 254, protocol: 'BOOT', scope: r.via ? 'UNIVERSE' : 'LINK', type: 'UNICAST', ...(r.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}) },
+    { ...(addr ? { dst: ipBytes(addr) } : {}), ...(r.via ? { gateway: ipBytes(r.via) } : {}), oif },
+    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+}
+
+/**
+ * Waits until `name` is running (IFF_RUNNING: carrier seen by the kernel's link watcher, which
+ * may lag a second behind `up`), polling every 20 ms, at most `ms`. False when it is not by then.
+ */
+export async function waitRunning(ref: NetnsRef, name: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const running = (await inProcess(ref))
+      ? !!(await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })))[0]?.data.flags?.running
+      : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
+    if (running) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** What readLink tells of one link: enough to build zos on it (bridge.ts) or see it is absent. */
+export interface LinkFacts { index: number; kind?: string; master?: string; mac?: string; vlanFiltering?: boolean; up: boolean }
+
+/** Reads link `name` in `ref` (undefined: no such link); in-process where lib/rtnl serves, else `ip -j -d`. */
+export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts | undefined> {
+  if (!(await inProcess(ref))) {
+    const { listLinks } = await import('./ip.ts');
+    const [l] = await listLinks(ref, name);
+    if (!l) return undefined;
+    return { index: l.ifindex, kind: l.linkinfo?.info_kind, ...(l.master ? { master: l.master } : {}), mac: l.address,
+      vlanFiltering: l.linkinfo?.info_data?.vlan_filtering === 1, up: l.flags.includes('UP') };
+  }
+  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })).catch((err: unknown) => {
+    if (err instanceof LinkNotFoundError) return [];
+    throw err;
+  });
+  if (m?.data.index === undefined) return undefined;
+  const { nl } = (await rtnlSocket())!;
+  const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+  const br = info?.kind === 'bridge' && info.data ? nl.ifla.parseBridge(info.data) : undefined;
+  const master = m.attrs.master ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname : undefined;
+  return {
+    index: m.data.index, kind: info?.kind, ...(master ? { master } : {}),
+    mac: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
+    vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
+  };
 }

@@ -5,7 +5,7 @@ import { ExecError } from '../../lib/errors.ts';
 import { ip } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import { SELF } from '../../lib/netns.ts';
-import { inProcess, setLinkUp } from '../../lib/rtnl-own.ts';
+import { inProcess, setLinkUp } from '../../lib/rtnl.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
 
 const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stderr : String(err)).trim();
@@ -23,12 +23,12 @@ export async function linkUp(nic: string, log: Logger): Promise<boolean> {
 }
 
 /**
- * Sets every NIC up, in-process (lib/rtnl-own.ts), else in one `ip -force -batch -`: each fork holds the agent's only thread for
+ * Sets every NIC up, in-process (lib/rtnl.ts), else in one `ip -force -batch -`: each fork holds the agent's only thread for
  * a while (test/bench/spawn.ts measures how long), and one per NIC delayed every probe; a name
  * ip's batch parser would split is set up alone. Returns the NICs that went up.
  */
 export async function linksUp(nics: string[], log: Logger): Promise<Set<string>> {
-  if (await inProcess(SELF)) { // no fork at all (lib/rtnl-own.ts)
+  if (await inProcess(SELF)) { // no fork at all (lib/rtnl.ts)
     const up = await Promise.all(nics.map((n) => linkUp(n, log)));
     return new Set(nics.filter((_, i) => up[i]));
   }

@@ -8,7 +8,7 @@ import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.t
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
 import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
-import { moveLinkUp } from '../../lib/rtnl-own.ts';
+import { moveLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** Inode of this process's network namespace, in hex (stable while the namespace lives). */
@@ -24,7 +24,7 @@ export const probeNsName = (ifindex: number): string => `${probePrefix()}${ifind
 
 /**
  * Creates `ns` (a left-over one is reused), then moves `nic` in and sets it up, in one
- * in-process message (lib/rtnl-own.ts). lo stays down: DHCP and RA do not need it.
+ * in-process message (lib/rtnl.ts). lo stays down: DHCP and RA do not need it.
  */
 export async function moveIn(ns: string, nic: string): Promise<void> {
   await ensureNetns(ns);

@@ -5,7 +5,7 @@
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { dadFailed, dadTimeout, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
-import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl-own.ts';
+import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { sleep } from '../../lib/backoff.ts';
@@ -54,7 +54,7 @@ async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   }
 }
 
-/** `ip route replace <dest> via <gw> dev zos` (in-process: lib/rtnl-own.ts), with `onlink` when the gateway is off-subnet. */
+/** `ip route replace <dest> via <gw> dev zos` (in-process: lib/rtnl.ts), with `onlink` when the gateway is off-subnet. */
 async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
   try {
     await replaceRoute(o.ns, { dest, via, dev: ZOS });

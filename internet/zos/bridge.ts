@@ -2,12 +2,12 @@
 // off, VLAN filtering (vlan:priv / vlan:pub), the NIC enslaved with IPv6 off on it, IPv6 + RA
 // on zos. Each step registers its undo (lib/undo.ts); a failure
 // runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind. Link
-// changes go in-process through rtnetlink (lib/rtnl-own.ts): on a node every `ip` fork here was on
+// changes go in-process through rtnetlink (lib/rtnl.ts): on a node every `ip` fork here was on
 // the way to the default route.
 import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
-import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl-own.ts';
+import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { setSysctl } from '../../lib/sysctl.ts';
@@ -43,7 +43,7 @@ export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
 async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult> {
   const { ns, nic, log } = o;
   const vlanAsked = o.vlanPriv !== undefined || o.vlanPub !== undefined;
-  const [link, zos] = await Promise.all([readLink(ns, nic), readLink(ns, ZOS)]); // in-process (lib/rtnl-own.ts)
+  const [link, zos] = await Promise.all([readLink(ns, nic), readLink(ns, ZOS)]); // in-process (lib/rtnl.ts)
   if (!link) throw noNic(`NIC "${nic}" does not exist`, { nic });
   let created = false;
   if (zos && zos.kind !== 'bridge') {

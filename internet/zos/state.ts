@@ -4,7 +4,7 @@
 import { ipJson, listLinks } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { ZOS } from './bridge.ts';
-import { readLink } from '../../lib/rtnl-own.ts';
+import { readLink } from '../../lib/rtnl.ts';
 
 /** One address of zos as `ip -j addr` shows it. */
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
@@ -25,7 +25,7 @@ export interface ZosState {
 
 /** Reads zos's state in `ns`. */
 export async function readZosState(ns: NetnsRef): Promise<ZosState> {
-  // Absent (every first boot): one in-process read, no fork (lib/rtnl-own.ts).
+  // Absent (every first boot): one in-process read, no fork (lib/rtnl.ts).
   if (!(await readLink(ns, ZOS))) return { exists: false, up: false, ports: [], v4: [], v6: [] };
   const links = await listLinks(ns);
   const zos = links.find((l) => l.ifname === ZOS);

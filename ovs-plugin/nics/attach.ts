@@ -7,7 +7,7 @@ import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
-import { linkNamesIn } from '../../lib/rtnl.ts';
+import { linkNamesIn } from '../../lib/rtnl-netns.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';

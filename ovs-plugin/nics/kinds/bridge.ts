@@ -1,15 +1,13 @@
 // `bridge`: a veth whose host end is a port of an existing Linux bridge (`id`).
 import { ValidationError } from '../../../lib/errors.ts';
-import { getLink, ip } from '../../../lib/ip.ts';
+import { getLink } from '../../../lib/ip.ts';
 import { SELF } from '../../../lib/netns.ts';
-import { setLinkMaster } from '../../../lib/rtnl.ts';
+import { setLink } from '../../../lib/rtnl.ts';
 import { vethKind, type VethPlug } from '../veth.ts';
 import type { NicRecord } from '../types.ts';
 
 // In-process where rtnetlink is available (no child), else `ip`.
-const enslave = async (rec: NicRecord): Promise<void> => {
-  if (!(await setLinkMaster(rec.host!, rec.bridge!))) await ip(SELF, ['link', 'set', 'dev', rec.host!, 'master', rec.bridge!]);
-};
+const enslave = (rec: NicRecord): Promise<void> => setLink(SELF, rec.host!, { master: rec.bridge! });
 
 /** Plugging a host end into the Linux bridge `rec.bridge` (also the default kind's nat0). */
 export const linuxBridgePlug: Omit<VethPlug, 'prepare'> = {

@@ -1,0 +1,74 @@
+// The one in-process rtnetlink socket both programs share (the `netlink` package's addon, its
+// rtnetlink part only), a queue that sends one request at a time (the package mixes up the
+// answers of two dumps in flight on one socket), and the typed error of a refusal. A socket
+// acts in the namespace of this process (Node cannot setns): lib/rtnl.ts changes links here,
+// lib/rtnl-netns.ts reaches other namespaces where the kernel lets a request name them. No
+// addon (a broken bundle must not keep a node offline) or ZOS_RTNL=0: callers use `ip`.
+import { constants } from 'node:os';
+import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
+import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
+import { isSelf, type NetnsRef } from './netns.ts';
+
+/** The package's rtnetlink module with its link-attribute codecs. */
+export type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
+/** The open sockets: `sock` speaks rtnetlink, `raw` sends messages the package has no type for (nsid). */
+export interface Rtnl { nl: Nl; sock: RtNetlinkSocket; raw: NetlinkSocket }
+
+let loaded: Promise<Rtnl | undefined> | undefined;
+let pending = 0;
+/** The tail of the request queue. */
+let tail: Promise<unknown> = Promise.resolve();
+
+/** The shared sockets, opened on first use (undefined: use `ip`). */
+export function rtnlSocket(): Promise<Rtnl | undefined> {
+  loaded ??= process.env.ZOS_RTNL === '0' ? Promise.resolve(undefined)
+    : Promise.all([import('netlink/dist/rt/rt.js'), import('netlink/dist/rt/ifla.js'), import('netlink/dist/netlink.js')]).then(([nl, ifla, base]) => {
+      const sock = nl.createRtNetlink();
+      const raw = base.createNetlink(0 /* NETLINK_ROUTE */);
+      // ref'd only while a request waits (below): they never keep a oneshot alive
+      sock.socket.unref();
+      raw.unref();
+      return { nl: { ...nl, ifla }, sock, raw };
+    }, () => undefined);
+  return loaded;
+}
+
+/** True when changes in `ref` can go in-process (this namespace, addon loaded); false: through `ip`. */
+export async function inProcess(ref: NetnsRef): Promise<boolean> {
+  return isSelf(ref) && (await rtnlSocket()) !== undefined;
+}
+
+/** The errno name the package words a refusal with ("Request rejected: ENODEV"), or its text. */
+export const refusal = (err: unknown): string => /Request rejected: (\S+)/.exec(String(err))?.[1] ?? String(err);
+const errnoOf = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
+
+/** The typed error for a refused request, worded as `ip` would be ("RTNETLINK answers: ..."). */
+export function rtnlError(what: string, err: unknown, dev?: string, errno = refusal(err)): ExecError {
+  const f = { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}`, stdout: '' };
+  return errnoOf(errno) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
+}
+
+/**
+ * Runs `fn` once every request queued before it has finished, the sockets referenced meanwhile
+ * (they keep the process alive only while a request waits). Its failures pass unchanged: for
+ * callers that type them themselves. Only for callers that checked rtnlSocket() (or inProcess).
+ */
+export function rtnlQueued<T>(fn: (r: Rtnl) => Promise<T>): Promise<T> {
+  const run = async (): Promise<T> => {
+    const r = (await rtnlSocket())!;
+    if (pending++ === 0) { r.sock.socket.ref(); r.raw.ref(); }
+    try {
+      return await fn(r);
+    } finally {
+      if (--pending === 0) { r.sock.socket.unref(); r.raw.unref(); }
+    }
+  };
+  const r = tail.then(run, run);
+  tail = r.catch(() => undefined);
+  return r;
+}
+
+/** rtnlQueued, a refusal typed (rtnlError) unless `fn` threw a typed error already. */
+export function rtnlRequest<T>(what: string, dev: string | undefined, fn: (r: Rtnl) => Promise<T>): Promise<T> {
+  return rtnlQueued(fn).catch((err: unknown) => { throw err instanceof IpError ? err : rtnlError(what, err, dev); });
+}
