@@ -33,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
   if (cli.command === 'status') return printStatus(cli);
   const log = createLogger();
   const ac = new AbortController();
-  // `on`, not `once`: execa's signal-exit re-raises a signal nobody else listens to any more.
+  // `on`, not `once`: a second signal must not fall back to Node's default (exit at once, NICs
+  // still in probe namespaces); every signal aborts the same run, which brings them home.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log.info('signal', { signal: sig });

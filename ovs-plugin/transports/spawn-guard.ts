@@ -1,8 +1,8 @@
-// execa 9 cannot report a spawn that fails for lack of descriptors or processes: `spawn` returns
-// a child without stdio, execa throws "subprocess.stdio is not iterable" (our `run` turns that
-// into EEXEC_SPAWN, so the command gets an error reply), and the child's own 'error' event (spawn
-// EMFILE) is emitted a tick later with no listener, which would kill the daemon. That event, and
-// only that kind, is logged and dropped here; anything else still ends the process.
+// A spawn that fails for lack of descriptors or processes is reported by the child's 'error'
+// event (spawn EMFILE / EAGAIN). lib/exec and lib/child listen for it and fail the call with
+// EEXEC_SPAWN; a spawn anywhere else without that listener (a library's) would kill the daemon
+// with it. That event, and only that kind, is logged and dropped here; anything else still ends
+// the process.
 import { isOutOfResources } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 

@@ -111,7 +111,7 @@ test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight get
 
 // The fixture runs bundled under plain node: through tsx, the loader's worker reads module files
 // concurrently and, on a loaded machine, itself ran out of the 64 descriptors (EMFILE opening
-// execa's files) before the fixture started. The fixture fills the table itself.
+// module files) before the fixture started. The fixture fills the table itself.
 test('a spawn that fails for lack of descriptors is an error to the caller, not a crash', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'emfile-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
