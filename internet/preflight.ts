@@ -12,7 +12,8 @@ import { waitForSocket, ZinitClient } from '../zinit/client.ts';
 import { dhcpClient } from '../lib/tools.ts';
 import type { CliOptions } from './cli.ts';
 import { parseKernelCmdline, type KernelOptions } from './cmdline.ts';
-import { notEthernet, selectLinks } from './discover/candidates.ts';
+import { notEthernet, pinMatches, selectLinks } from './discover/candidates.ts';
+import { isMac } from '../lib/validate.ts';
 
 /** What the run needs once its input is known good. */
 export interface Preflight {
@@ -72,21 +73,29 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  checkLinks(cli, kernel, await listLinks(SELF));
+  for (const w of checkLinks(cli, kernel, await listLinks(SELF))) o.log?.warn('nic-absent', { message: w });
   return { kernel, client, generation };
 }
 
 /**
  * The links the input names must exist here and agree, or discovery would retry them forever:
  * every `--nics` name and the `zos.nic` pin (as discovery selects them, candidates.ts), the
- * `ip=` device (among `--nics`, and the pinned NIC when both are given).
+ * `ip=` device (among `--nics`, and the pinned NIC when both are given). Returns warnings for
+ * what may still come: without `--nics`, a pin or `ip=` device that matches no link at all may
+ * be a NIC whose driver is still probing (or a hot-plug): refusing it would leave the node
+ * offline for good (zinit never reruns a failed oneshot), so discovery waits for it, retrying,
+ * its status saying why. A link that exists and can never serve is still refused.
  */
-export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): void {
+export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): string[] {
   for (const n of cli.nics ?? []) {
     if (!links.some((l) => l.ifname === n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
   }
   const dev = kernel.static?.device;
+  const mayAppear = cli.nics === undefined;
   if (dev === undefined) {
+    if (mayAppear && kernel.pin !== undefined && !links.some((l) => pinMatches(l, kernel.pin!))) {
+      return [`zos.nic: no link is ${JSON.stringify(kernel.pin)} yet: waiting for it`];
+    }
     try {
       selectLinks(links, { nics: cli.nics, pin: kernel.pin });
     } catch (err) {
@@ -96,7 +105,11 @@ export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions,
       if (e.code === Code.ENONIC && typeof e.details.field === 'string') throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
       throw err;
     }
-    return;
+    return [];
+  }
+  if (mayAppear && !links.some((l) => l.ifname === dev)) {
+    if (kernel.pin !== undefined && kernel.pin !== dev && !isMac(kernel.pin)) throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
+    return [`ip=: device "${dev}" does not exist yet: waiting for it`];
   }
   const link = links.find((l) => l.ifname === dev);
   if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
@@ -105,4 +118,5 @@ export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions,
   if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
     throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
   }
+  return [];
 }

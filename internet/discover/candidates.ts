@@ -62,7 +62,8 @@ export interface CandidateOptions {
   physical?: (l: IpLink) => boolean;
 }
 
-const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
+/** True when link `l` is the one `zos.nic=` names (by name, or MAC in any case). */
+export const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
 
 /**
  * The links of `links` that are candidates: exactly `--nics`, else the physical ones; narrowed

@@ -16,12 +16,21 @@ test('zos.nic must name a link (among --nics), by name or MAC', () => {
   assert.doesNotThrow(() => checkLinks({ nics: ['eth1', 'eth2'] }, parseKernelCmdline('zos.nic=02:00:00:00:00:02'), links));
   refuses(['eth1', 'eth2'], 'zos.nic=eth3', 'zos.nic', /matches no candidate/);
   refuses(['eth1', 'eth2'], 'zos.nic=02:00:00:00:00:09', 'zos.nic', /matches no candidate/);
-  refuses(undefined, 'zos.nic=eth9', 'zos.nic', /matches no candidate/);
+});
+
+test('without --nics, a zos.nic or ip= device that matches no link yet is waited for (a driver still probing), with a warning', () => {
+  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth9'), links), ['zos.nic: no link is "eth9" yet: waiting for it']);
+  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=02:00:00:00:00:09'), links), ['zos.nic: no link is "02:00:00:00:00:09" yet: waiting for it']);
+  assert.deepEqual(checkLinks({}, parseKernelCmdline(ip('eth9')), links), ['ip=: device "eth9" does not exist yet: waiting for it']);
+  assert.deepEqual(checkLinks({}, parseKernelCmdline(`zos.nic=02:00:00:00:00:09 ${ip('eth9')}`), links).length, 1);
+  // What can never serve is still refused: a contradiction, a link that is there and no candidate.
+  refuses(undefined, `zos.nic=eth8 ${ip('eth9')}`, 'ip=', /device "eth9" contradicts zos.nic=eth8/);
+  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth1'), links), []);
 });
 
 test('the ip= device exists, is among --nics, and is the pinned NIC when both are given', () => {
   assert.doesNotThrow(() => checkLinks({ nics: ['eth1'] }, parseKernelCmdline(`zos.nic=02:00:00:00:00:01 ${ip('eth1')}`), links));
-  refuses(undefined, ip('eth9'), 'ip=', /device "eth9" does not exist/);
+  refuses(['eth1'], ip('eth9'), 'ip=', /device "eth9" does not exist/);
   refuses(['eth1', 'eth2'], ip('eth3'), 'ip=', /device "eth3" is not one of --nics eth1,eth2/);
   refuses(undefined, `zos.nic=eth2 ${ip('eth1')}`, 'ip=', /device "eth1" contradicts zos.nic=eth2/);
   refuses(undefined, `zos.nic=02:00:00:00:00:02 ${ip('eth1')}`, 'ip=', /contradicts/);
