@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The boot benchmark's anchor (test/bench/boot.ts), never part of the image: the image's own
 # kernel and initramfs with only /init replaced by a plain busybox script (proc/sys/dev, the NIC
-# drivers, eth0 up, `udhcpc -q -n`, the lease applied, `ANCHOR LEASE <uptime>`, poweroff).
+# drivers, eth0 up, `udhcpc -q -n`, the lease applied, `ANCHOR LEASE <uptime>`; then, after the
+# lease, `node -e 0` and OVS up with a bridge, each stamped; poweroff).
 # The initrd is the image's initrd.img byte for byte followed by a small uncompressed cpio
 # holding the new /init (the kernel unpacks both, the later /init wins): the same contents
 # (busybox, Node, OVS, modules: the same unpacking cost), no recompression.
@@ -46,6 +47,20 @@ if $bb udhcpc -q -n -i eth0 -s /anchor-dhcp; then
 else
   echo "ANCHOR NO LEASE"
 fi
+# After the lease, for scale: what the issue's anchor ran before its lease (Node's first start
+# under TCG, OVS up with a bridge), each stamped on the same clock.
+/usr/bin/node -e 0
+read -r up _ </proc/uptime
+echo "ANCHOR NODE ${up}s"
+$bb mount -t tmpfs tmpfs /run
+$bb mkdir -p /run/openvswitch /etc/openvswitch
+/usr/bin/modprobe openvswitch
+/usr/bin/ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema &&
+  /usr/bin/ovsdb-server /etc/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock --pidfile=/run/openvswitch/ovsdb-server.pid --detach &&
+  /usr/bin/ovs-vsctl --db=unix:/run/openvswitch/db.sock --no-wait init &&
+  /usr/bin/ovs-vswitchd unix:/run/openvswitch/db.sock -vconsole:off --pidfile=/run/openvswitch/ovs-vswitchd.pid --detach &&
+  /usr/bin/ovs-vsctl --db=unix:/run/openvswitch/db.sock --timeout=60 add-br br0 &&
+  read -r up _ </proc/uptime && echo "ANCHOR OVS ${up}s"
 $bb poweroff -f
 EOF
 cat >"$tree/anchor-dhcp" <<'EOF'

@@ -4,7 +4,8 @@
 // median of BENCH_BOOTS boots (default 3) per path; and the image sizes. Needs the test image
 // (`make image-test`: the hook powers each node off; PXE and USB use its built-in command line).
 // The anchor (image/anchor.sh, built once into IMAGE-anchor, cached): the same kernel and
-// initramfs with a plain busybox /init that only loads the NIC drivers and runs udhcpc on eth0;
+// initramfs with a plain busybox /init that only loads the NIC drivers and runs udhcpc on eth0
+// (then, after its lease, `node -e 0` and OVS with a bridge, for scale);
 // booted the same way, alternating with the image, so both see the same load (TCG speed
 // changes ~2x with it). `online - anchor lease` is the median of the paired differences.
 // Run alone: `node --import tsx test/bench/run.ts 'image boot'` (BENCH_BOOTS=n,
@@ -22,7 +23,7 @@ export const title = 'image boot';
 type Path = 'direct' | 'pvh' | 'pxe' | 'usb';
 const PATHS: Path[] = ['direct', 'pvh', 'pxe', 'usb'];
 const KEYS = ['kernel', 'init', 'agentStart', 'online', 'pluginServing'] as const;
-const ANCHOR_KEYS = ['kernel', 'init', 'lease'] as const;
+const ANCHOR_KEYS = ['kernel', 'init', 'lease', 'node', 'ovs'] as const;
 /** The anchor's artefacts, next to the image they are made from (never part of it). */
 const ANCHOR = `${IMAGE}-anchor`;
 type Ms = Record<string, number | undefined>;
@@ -35,6 +36,8 @@ function anchorMilestones(b: Boot): Ms {
     kernel: init && Number.isFinite(up) ? Math.max(0, init.ms - Math.round(up * 1000)) : undefined,
     init: init?.ms,
     lease: b.at(/ANCHOR LEASE /),
+    node: b.at(/ANCHOR NODE /),
+    ovs: b.at(/ANCHOR OVS /),
   };
 }
 
@@ -54,7 +57,8 @@ async function once(path: Path, anchor: boolean): Promise<Ms> {
       await b.waitFor(/STATUS \{/, 300_000);
       return milestones(b);
     }
-    await b.waitFor(/ANCHOR (NO )?LEASE/, 300_000);
+    // It powers off after OVS is up (or after a step failed).
+    await b.waitFor(/ANCHOR (NO LEASE|OVS )|reboot: Power down/, 300_000);
     return anchorMilestones(b);
   } finally {
     process.off('SIGINT', stop);
@@ -98,7 +102,7 @@ export async function run(): Promise<void> {
   }
   console.log(`| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease |\n|---|${KEYS.map(() => '---').join('|')}|---|---|`);
   for (const r of rows) console.log(r);
-  console.log(`\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net, eth0 up, udhcpc -q -n, lease applied)`);
+  console.log(`\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net, eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)`);
   console.log(`| path | ${ANCHOR_KEYS.join(' | ')} |\n|---|${ANCHOR_KEYS.map(() => '---').join('|')}|`);
   for (const r of anchorRows) console.log(r);
   console.log(`load at end: ${load()}`);
