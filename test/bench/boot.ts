@@ -7,7 +7,8 @@
 // initramfs with a plain busybox /init that only loads the NIC drivers and runs udhcpc on eth0
 // (then, after its lease, `node -e 0` and OVS with a bridge, for scale);
 // booted the same way, alternating with the image, so both see the same load (TCG speed
-// changes ~2x with it). `online - anchor lease` is the median of the paired differences.
+// changes ~2x with it). `online - anchor lease` is the median of the paired differences;
+// `init - anchor init` the same for /init, where both have run the same bytes: the noise.
 // Run alone: `node --import tsx test/bench/run.ts 'image boot'` (BENCH_BOOTS=n,
 // BENCH_PATHS=direct,usb to boot only some paths).
 import { statSync } from 'node:fs';
@@ -72,6 +73,14 @@ const secs = (xs: (number | undefined)[]) => {
   const ok = xs.filter((x): x is number => x !== undefined);
   return ok.length ? (median(ok)! / 1000).toFixed(1) : '-';
 };
+// Median of the per-pair differences image[a] - anchor[b], signed seconds.
+function paired(runs: Ms[], anchors: Ms[], a: string, b: string): string {
+  const diffs = runs.map((r, i) => r[a] !== undefined && anchors[i]![b] !== undefined ? r[a]! - anchors[i]![b]! : undefined)
+    .filter((x): x is number => x !== undefined);
+  if (!diffs.length) return '-';
+  const d = median(diffs)! / 1000;
+  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}`;
+}
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 
 /** Prints the table. */
@@ -93,14 +102,10 @@ export async function run(): Promise<void> {
       if (i % 2) { anchors.push(await once(path, true)); runs.push(await once(path, false)); }
       else { runs.push(await once(path, false)); anchors.push(await once(path, true)); }
     }
-    const diffs = runs.map((r, i) => r.online !== undefined && anchors[i]!.lease !== undefined ? r.online - anchors[i]!.lease! : undefined)
-      .filter((x): x is number => x !== undefined);
-    const d = diffs.length ? median(diffs)! / 1000 : undefined;
-    const diff = d === undefined ? '-' : `${d >= 0 ? '+' : ''}${d.toFixed(1)}`;
-    rows.push(`| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))} | ${diff} |`);
+    rows.push(`| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))} | ${paired(runs, anchors, 'online', 'lease')} | ${paired(runs, anchors, 'init', 'init')} |`);
     anchorRows.push(`| ${path} anchor | ${ANCHOR_KEYS.map((k) => secs(anchors.map((a) => a[k]))).join(' | ')} |`);
   }
-  console.log(`| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease |\n|---|${KEYS.map(() => '---').join('|')}|---|---|`);
+  console.log(`| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease | init - anchor init |\n|---|${KEYS.map(() => '---').join('|')}|---|---|---|`);
   for (const r of rows) console.log(r);
   console.log(`\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net, eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)`);
   console.log(`| path | ${ANCHOR_KEYS.join(' | ')} |\n|---|${ANCHOR_KEYS.map(() => '---').join('|')}|`);
