@@ -83,7 +83,7 @@ function paired(runs: Ms[], anchors: Ms[], a: string, b: string): string {
 }
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 
-/** Prints the table. */
+/** Builds the anchor (cached), boots image and anchor alternately on each path, prints the tables. */
 export async function run(): Promise<void> {
   const n = Number(process.env.BENCH_BOOTS ?? 3);
   const paths = process.env.BENCH_PATHS ? PATHS.filter((p) => process.env.BENCH_PATHS!.split(',').includes(p)) : PATHS;
