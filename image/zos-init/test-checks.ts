@@ -5,6 +5,8 @@
 //                      ovs.vlan-ensure, and the bridge is in the kernel datapath.
 //   zos.test.nics[=SPARE] -> `NICS {...}`: nic.attach/detach of vlan nics with traffic, and of
 //                      the spare NIC as passthrough returned by nic.gc (nic-checks.ts).
+//   zos.test.scale[=netdev] -> `SCALE {...}`: nic attach+detach and vlan-ensure at 0 and 1,000
+//                      ports/VLANs on the kernel datapath (and the userspace one) (scale-checks.ts).
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { run } from '../../lib/exec.ts';
 import { ZinitClient } from '../../zinit/client.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { nicChecks } from './nic-checks.ts';
+import { scaleChecks } from './scale-checks.ts';
 
 const PLUGIN_SOCKET = '/var/run/ovs-plugin.sock';
 const STATUS = '/run/internet/status.json';
@@ -120,6 +123,12 @@ export async function runTestChecks(): Promise<number> {
     if (nics) {
       const client = await pluginClient();
       print('NICS', client ? await nicChecks(client, nics.split('=')[1] || undefined) : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+      client?.close();
+    }
+    const scale = words.find((w) => w === 'zos.test.scale' || w.startsWith('zos.test.scale='));
+    if (scale) {
+      const client = await pluginClient();
+      print('SCALE', client ? await scaleChecks(client, scale === 'zos.test.scale=netdev') : { ok: false, error: `no ${PLUGIN_SOCKET}` });
       client?.close();
     }
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());

@@ -10,6 +10,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./spawn.ts'),
   () => import('./serve-limits.ts'),
   () => import('./boot.ts'),
+  () => import('./node-scale.ts'),
 ];
 
 async function main(): Promise<void> {

@@ -43,6 +43,8 @@ export interface BootOptions {
   /** Run QEMU in this namespace (tap NICs); default: a fresh one with only lo. */
   netns?: string;
   timeoutMs?: number;
+  /** Guest memory in MiB (default 1024). */
+  memMb?: number;
   /** Called with each console line as it comes (the demo streams them). */
   onLine?: (l: Line) => void;
 }
@@ -73,7 +75,7 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
     await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
   }
   const mon = join(dir, 'mon.sock');
-  const args = ['-nodefaults', '-machine', 'q35', '-accel', 'tcg', '-cpu', o.cpu ?? 'qemu64,+rdrand', '-m', '1024', '-smp', '1', '-display', 'none',
+  const args = ['-nodefaults', '-machine', 'q35', '-accel', 'tcg', '-cpu', o.cpu ?? 'qemu64,+rdrand', '-m', String(o.memMb ?? 1024), '-smp', '1', '-display', 'none',
     '-serial', 'stdio', '-monitor', `unix:${mon},server=on,wait=off`, '-no-reboot'];
   if (o.paused) args.push('-S');
   o.nics.forEach((spec, i) => {
