@@ -151,6 +151,9 @@ export const isOutOfResources = (err: unknown): boolean => ['EMFILE', 'ENFILE', 
 /** A file-system error saying the path does not exist (ENOENT). */
 export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
 
+/** A file-system error saying the path exists already (EEXIST). */
+export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
+
 /** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 

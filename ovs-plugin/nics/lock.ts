@@ -1,17 +1,21 @@
 // An exclusive lock that dies with its holder, with no child process: a unix socket bound to an
-// abstract address derived from the lock's path (`\0ovs-plugin-lock/<sha256 of the real path>`).
+// abstract address derived from the lock's path and a key (`\0ovs-plugin-lock/<sha256>`).
+// Abstract addresses have no permissions: anyone in the namespace may bind one, so a name
+// derived from the path alone could be squatted by any local user, blocking every nic command.
+// The key is random, kept in `<path>.key`, mode 0600 and ours: who cannot read it cannot find
+// the address (a key file of another user, or readable by others, is refused: ESTATE).
 // Binding is exclusive (EADDRINUSE for everyone else) and the kernel releases the address when
 // the socket closes, also when its process is SIGKILLed: no stale lock files, no pid guessing.
 // Abstract addresses are scoped to the network namespace, which is "the host" of the plugin by
 // definition: every process sharing a state file must run in one namespace (state.ts refuses a
 // state file written from another). Waiters of one process queue in-process (FIFO); other
 // processes poll the bind with a short backoff.
-import { createHash } from 'node:crypto';
-import { mkdir, realpath } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isAddressInUse } from '../../lib/errors.ts';
-import { lockTimeout } from './errors.ts';
+import { isAddressInUse, isFileExists, isMissingPath } from '../../lib/errors.ts';
+import { lockTimeout, stateError } from './errors.ts';
 
 /** A held lock; release() is idempotent. */
 export interface HeldLock {
@@ -22,6 +26,31 @@ const addresses = new Map<string, string>();
 /** The tail of each lock's in-process queue (the promise the next waiter awaits). */
 const queues = new Map<string, Promise<void>>();
 
+/** The lock's key: read from `<path>.key`, made there (0600, published whole by link(2)) if missing. */
+async function lockKey(path: string): Promise<string> {
+  const file = `${path}.key`;
+  for (;;) {
+    try {
+      const st = await stat(file);
+      if (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) throw stateError(`${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the lock's key must be readable by its owner only`, { path: file });
+      const key = (await readFile(file, 'utf8')).trim();
+      if (!/^[0-9a-f]{64}$/.test(key)) throw stateError(`${file} holds no lock key`, { path: file });
+      return key;
+    } catch (err) {
+      if (!isMissingPath(err)) throw err;
+    }
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      await link(tmp, file); // EEXIST: another process made it first; read theirs
+    } catch (err) {
+      if (!isFileExists(err)) throw err;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+}
+
 /** The abstract address of the lock `path` (directory resolved through symlinks, so one file has one address). */
 export async function lockAddress(path: string): Promise<string> {
   const abs = resolve(path);
@@ -29,7 +58,7 @@ export async function lockAddress(path: string): Promise<string> {
   if (a) return a;
   await mkdir(dirname(abs), { recursive: true });
   const real = join(await realpath(dirname(abs)), basename(abs));
-  a = `\0ovs-plugin-lock/${createHash('sha256').update(real).digest('hex')}`;
+  a = `\0ovs-plugin-lock/${createHash('sha256').update(real).update(await lockKey(real)).digest('hex')}`;
   addresses.set(abs, a);
   return a;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockFile } from '../../../ovs-plugin/nics/lock.ts';
+import { lockAddress, lockFile } from '../../../ovs-plugin/nics/lock.ts';
 import { readState, updateState } from '../../../ovs-plugin/nics/state.ts';
 
 test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at once', async (t) => {
@@ -58,4 +58,26 @@ test('state: a file written from another network namespace is ESTATE (its lock d
   const s = JSON.parse(await readFile(path, 'utf8'));
   assert.equal(s.nics.length, 1);
   assert.equal(typeof s.host.ino, 'number');
+});
+
+test('lock: its address needs the 0600 key beside it (no squatting by whoever knows the path); a key others can read is ESTATE', async (t) => {
+  const { chmod, readFile, stat } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  const dir = await mkdtemp(join(tmpdir(), 'lock-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nics.json.lock');
+  const address = await lockAddress(path);
+  assert.notEqual(address, `\0ovs-plugin-lock/${createHash('sha256').update(path).digest('hex')}`);
+  assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
+  assert.match(await readFile(`${path}.key`, 'utf8'), /^[0-9a-f]{64}\n$/);
+  const other = join(dir, 'other.lock');
+  await (await lockFile(other, 1000)).release();
+  await chmod(`${other}.key`, 0o644);
+  const fresh = spawn('node', ['--import', 'tsx', '-e',
+    `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000)).then(() => console.log('held'), (e) => console.log(e.code))`],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  fresh.stdout!.on('data', (d) => { out += d; });
+  await new Promise((res) => fresh.once('exit', res));
+  assert.equal(out.trim(), 'ESTATE');
 });
