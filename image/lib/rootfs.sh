@@ -65,8 +65,6 @@ build_rootfs() {
   copy_exe /usr/sbin/sysctl /usr/bin/sysctl
   # nice(1): /init loads the modules boot does not need at the lowest priority (busybox has none).
   copy_exe /usr/bin/nice /usr/bin/nice
-  # flock(1): the plugin's nic state lock (busybox-static has no flock applet).
-  copy_exe /usr/bin/flock /usr/bin/flock
   copy_exe /usr/bin/rdisc6 /usr/bin/rdisc6
   chmod 0755 "$root/usr/bin/rdisc6"
   copy_exe /usr/bin/kmod /usr/bin/kmod
