@@ -11,7 +11,7 @@
 // state file written from another). Waiters of one process queue in-process (FIFO); other
 // processes poll the bind with a short backoff.
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isAddressInUse, isFileExists, isMissingPath } from '../../lib/errors.ts';
@@ -31,8 +31,8 @@ async function lockKey(path: string): Promise<string> {
   const file = `${path}.key`;
   for (;;) {
     try {
-      const st = await stat(file);
-      if (st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) throw stateError(`${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the lock's key must be readable by its owner only`, { path: file });
+      const st = await lstat(file); // a symlink planted there is not our key
+      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) throw stateError(`${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the lock's key must be readable by its owner only`, { path: file });
       const key = (await readFile(file, 'utf8')).trim();
       if (!/^[0-9a-f]{64}$/.test(key)) throw stateError(`${file} holds no lock key`, { path: file });
       return key;
