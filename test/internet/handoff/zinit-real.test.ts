@@ -4,7 +4,7 @@
 // client zinit cannot keep running is no hand-off, and the retry reloads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ip, ipJson, listLinks } from '../../../lib/ip.ts';
 import { addNic, makeTopology, startDnsmasq, type Topology } from '../../helpers/topology.ts';
@@ -139,8 +139,10 @@ test('real zinit: a client that cannot run is no hand-off (EDHCPZOS naming the s
   // A settle of 1 s (the agent's is 0.2 s): a loaded machine may take longer than 0.2 s to fail the exec.
   await assert.rejects(handoff(z.client, dir, spec, log, { timeoutMs: 4000, settleMs: 1000 }),
     (e: Error & { code?: string }) => e.code === 'EDHCPZOS' && /not running 4000 ms after monitor \(state /.test(e.message));
-  // The fix: a client that runs (it waits, as udhcpc -f does).
-  await writeFile(client, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+  // The fix: a client that runs (it waits, as udhcpc -f does). Put in place by rename: zinit
+  // respawns the broken one every 2 s, and writing over a file being exec'd is ETXTBSY.
+  await writeFile(`${client}.new`, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+  await rename(`${client}.new`, client);
   const r = await handoff(z.client, dir, spec, log);
   // Reloaded by us, or already restarted by zinit itself (2 s after each exit) with the fixed client.
   assert.ok(['reloaded', 'unchanged'].includes(r.action), r.action);
