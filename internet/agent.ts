@@ -28,7 +28,7 @@ export const RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 30_000, factor: 1.5,
 /** Discovery as the agent uses it (discover.ts; tests pass a stand-in). */
 export interface AgentDeps {
   discover(opts: DiscoverOptions): Promise<DiscoverResult>;
-  recoverProbeNamespaces(log: Logger): Promise<string[]>;
+  recoverProbeNamespaces(log: Logger, runDir?: string): Promise<string[]>;
 }
 
 /** What every phase shares: input, logger, status file, abort signal, and the exits. */
@@ -76,7 +76,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
 /** Phase 1: NICs a killed agent left in probe namespaces come home before anything else. */
 async function recover(run: Run): Promise<void> {
   void run.st({ phase: 'recovering' });
-  const recovered = await run.deps.recoverProbeNamespaces(run.log);
+  const recovered = await run.deps.recoverProbeNamespaces(run.log, dirname(run.cli.status));
   if (recovered.length) run.log.info('recovered-nics', { nics: recovered.join(',') });
 }
 

@@ -197,3 +197,45 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
     vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
   };
 }
+
+/** What says a link carries a live connection: its first global address, and whether a default route leaves by it. */
+export interface LiveFacts { globalAddress: Map<number, string>; defaultRoute: Set<number> }
+
+/** An address attribute as text: dotted IPv4, or IPv6 in RFC 5952 form (longest zero run as `::`). */
+export function addrText(b: Buffer | undefined): string | undefined {
+  if (b?.length === 4) return [...b].join('.');
+  if (b?.length !== 16) return undefined;
+  const g = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
+  let best = -1, len = 0;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > len && j - i >= 2) { best = i; len = j - i; }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + len).join(':')}`;
+}
+
+/**
+ * By ifindex, in this namespace: the first global-scope address (`ip addr show`'s `scope global`)
+ * and the default routes of the main table with an output device (`ip route show default`, both
+ * families), in two dumps; undefined where lib/rtnl does not serve (the caller uses `ip`).
+ */
+export async function readLiveFacts(ref: NetnsRef): Promise<LiveFacts | undefined> {
+  if (!(await inProcess(ref))) return undefined;
+  const addrs = await req('dump addresses', undefined, (s) => s.getAddresses());
+  const routes = await req('dump routes', undefined, (s) => s.getRoutes());
+  const globalAddress = new Map<number, string>();
+  for (const a of addrs) {
+    if (a.data.index === undefined || (a.data.scope ?? 0) !== 0 || globalAddress.has(a.data.index)) continue;
+    const text = addrText(a.attrs.local ?? a.attrs.address);
+    if (text) globalAddress.set(a.data.index, text);
+  }
+  const defaultRoute = new Set<number>();
+  for (const r of routes) {
+    const table = r.attrs.table ?? r.data.table;
+    if (r.data.dstLen === 0 && table === 254 && (r.data.family === 2 || r.data.family === 10) && r.attrs.oif !== undefined) defaultRoute.add(r.attrs.oif);
+  }
+  return { globalAddress, defaultRoute };
+}

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { noNic, ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
+import { readLiveFacts } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** A link discovery may probe (or must skip, with the reason). */
@@ -109,14 +110,28 @@ export async function findCandidates(opts: CandidateOptions, log: Logger): Promi
   return toCandidates(selectLinks(await listLinks(SELF), opts, log));
 }
 
-async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
+/** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */
+async function liveFacts(links: IpLink[]): Promise<{ addrs: IpAddr[]; defaults: IpRoute[] }> {
+  const live = links.length ? await readLiveFacts(SELF).catch(() => undefined) : undefined;
+  if (live) {
+    const name = new Map(links.map((l) => [l.ifindex, l.ifname]));
+    return {
+      addrs: [...live.globalAddress].filter(([i]) => name.has(i)).map(([i, local]) => ({ ifname: name.get(i)!, addr_info: [{ scope: 'global', local }] })),
+      defaults: [...live.defaultRoute].filter((i) => name.has(i)).map((i) => ({ dev: name.get(i)! })),
+    };
+  }
   const [addrs, def4, def6] = await Promise.all([
     ipJson<IpAddr>(SELF, ['addr', 'show']),
     ipJson<IpRoute>(SELF, ['-4', 'route', 'show', 'default']),
     ipJson<IpRoute>(SELF, ['-6', 'route', 'show', 'default']),
   ]);
+  return { addrs, defaults: [...def4, ...def6] };
+}
+
+async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
+  const { addrs, defaults } = await liveFacts(links);
   return links.map((l) => {
-    const skip = liveReason(l, addrs, [...def4, ...def6]);
+    const skip = liveReason(l, addrs, defaults);
     const max = (l as IpLink & { max_mtu?: number }).max_mtu;
     const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu, maxMtu: typeof max === 'number' && max > 0 ? max : 65535 };
     if (skip) c.skip = skip;

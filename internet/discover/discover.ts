@@ -11,7 +11,7 @@ import { vlanId } from '../../lib/validate.ts';
 import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
-import { NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
+import { DIRECT_TRIES, NicProbe, probeBackoff, type ProbeConfig } from './probe-nic.ts';
 import { prepareProbeNamespaces, probeNsName } from './probe-netns.ts';
 import type { Choice, DiscoverOptions, DiscoverResult, ProbeResult } from '../types.ts';
 import { writeUdhcpcScript } from './probe-dhcp4.ts';
@@ -32,7 +32,7 @@ export interface DiscoverTuning {
   physical?: (l: IpLink) => boolean;
   /** How long after carrier an RA-only winner waits for its own DHCP lease (choose.ts). */
   v4WaitMs?: number;
-  probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs'>;
+  probe?: Pick<ProbeConfig, 'tries' | 'backoffMs' | 'carrierGraceMs' | 'directTries'>;
 }
 
 interface Slot {
@@ -90,10 +90,31 @@ class Discovery {
   /** Links already judged (candidates or not), so a late link is looked at once. */
   private readonly judged = new Set<string>();
   private settle!: { resolve: (r: DiscoverResult) => void; reject: (e: unknown) => void };
+  /** Namespaces asked for by probes whose direct attempt missed within the same few ms: one batch. */
+  private pendingNs: string[] = [];
+  private pendingMade: Promise<boolean> | undefined;
+  /** udhcpc discovers of each probe's first attempt in this namespace, before any move (probe-nic.ts direct()). */
+  private readonly directTries: number;
 
   constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
     private readonly now: () => number) {
     this.slots = cands.map(newSlot);
+    // A VLAN probe needs its sub-interface, made in the namespace; ZOS_PROBE_DIRECT=0 turns the
+    // direct attempt off (to compare, in test/bench/agent.ts).
+    this.directTries = opts.vlan !== undefined || process.env.ZOS_PROBE_DIRECT === '0' ? 0 : opts.probe?.directTries ?? DIRECT_TRIES;
+  }
+
+  // A probe moving in after its direct attempt: the namespaces of those that missed together
+  // (they got carrier together) are made in one batch, 5 ms after the first asks.
+  private prepareSoon(name: string): Promise<boolean> {
+    this.prepared.add(name);
+    this.pendingNs.push(name);
+    return this.pendingMade ??= new Promise((r) => setTimeout(r, 5)).then(() => {
+      const names = this.pendingNs;
+      this.pendingNs = [];
+      this.pendingMade = undefined;
+      return prepareProbeNamespaces(names).get(names[0]!)!;
+    });
   }
 
   // Without --nics, a NIC may appear late (driver, USB): judge each new link once.
@@ -170,6 +191,13 @@ class Discovery {
       fresh.push({ s, ifindex: l.ifindex });
     }
     if (!fresh.length) return;
+    if (this.directTries > 0) {
+      for (const f of fresh) {
+        const name = probeNsName(f.ifindex);
+        void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, () => this.prepareSoon(name)));
+      }
+      return;
+    }
     // The namespaces of every NIC that got carrier now, in one batch (probe-netns.ts).
     const names = fresh.map((f) => probeNsName(f.ifindex));
     for (const n of names) this.prepared.add(n);
@@ -177,7 +205,7 @@ class Discovery {
     for (const f of fresh) void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
   }
 
-  private async startProbe(s: Slot, ifindex: number, prepared?: Promise<boolean>): Promise<void> {
+  private async startProbe(s: Slot, ifindex: number, prepared?: ProbeConfig['prepared']): Promise<void> {
     const { log } = this.opts;
     s.starting = false;
     if (this.done) return;
@@ -188,7 +216,7 @@ class Discovery {
     log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
     this.progress();
     const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
-      script: this.script, vlan: this.opts.vlan, log, prepared, ...this.opts.probe,
+      script: this.script, vlan: this.opts.vlan, log, prepared, ...this.opts.probe, directTries: this.directTries,
     }, {
       attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
       v4: (lease, warnings) => {
@@ -228,6 +256,8 @@ class Discovery {
     });
     s.probe = probe;
     try {
+      if (await probe.direct()) return; // a lease, the NIC still home: nothing to move
+      if (this.done || probe.halted || s.probe !== probe) return;
       await probe.start();
       log.debug('probe-started', { nic: s.c.name, ns: probe.ns });
     } catch (err) {
@@ -255,7 +285,7 @@ class Discovery {
     s.probe = undefined;
     if (!p) return;
     await p.stop(o);
-    if (o.leaveNs) s.leftNs = p.ns;
+    if (o.leaveNs && p.inNamespace) s.leftNs = p.ns;
   }
 
   private async carrierLost(s: Slot): Promise<void> {

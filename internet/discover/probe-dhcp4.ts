@@ -51,9 +51,12 @@ export function udhcpcScript(): string {
   ].join('\n');
 }
 
+/** Where the probe script lives in `runDir`. */
+export const udhcpcScriptPath = (runDir: string): string => join(runDir, 'udhcpc-probe.sh');
+
 /** Writes the script into `runDir` (atomically, mode 0755) and returns its path. */
 export async function writeUdhcpcScript(runDir: string): Promise<string> {
-  const path = join(runDir, 'udhcpc-probe.sh');
+  const path = udhcpcScriptPath(runDir);
   await writeFileAtomic(path, udhcpcScript(), 0o755);
   return path;
 }

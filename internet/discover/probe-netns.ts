@@ -3,13 +3,15 @@
 // A NIC is moved in whole; moving it back names the agent's namespace by pid (`netns <pid>`),
 // which works from inside the probe namespace. A SIGKILLed agent leaves both the namespace and
 // its udhcpc/ip-monitor children behind: recovery kills those, brings links home, deletes it.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
 import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
 import { moveLinkUp } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
+import { udhcpcScriptPath } from './probe-dhcp4.ts';
 
 /** Inode of this process's network namespace, in hex (stable while the namespace lives). */
 export function netnsInode(): string {
@@ -103,8 +105,38 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
   return moved;
 }
 
-/** Brings back NICs from every leftover probe namespace of this agent's namespace. */
-export async function recoverProbeNamespaces(log: Logger): Promise<string[]> {
+/**
+ * Pids of the udhcpc processes in this network namespace that run `script` as their `-s`: the
+ * direct attempts (probe-nic.ts) of a killed agent. Their NIC never left; they change nothing
+ * and end by themselves within seconds, but a new agent must not share the NIC with them.
+ */
+export async function directOrphans(script: string): Promise<number[]> {
+  const mine = await readlink('/proc/self/ns/net');
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      const s = argv.indexOf('-s');
+      if (s < 0 || argv[s + 1] !== script || !argv.some((a) => a === 'udhcpc' || a.endsWith('/udhcpc'))) continue;
+      if ((await readlink(`/proc/${entry}/ns/net`)) === mine) found.push(Number(entry));
+    } catch { /* gone meanwhile, or not ours to read */ }
+  }
+  return found;
+}
+
+/**
+ * Brings back NICs from every leftover probe namespace of this agent's namespace, after
+ * killing the direct attempts a killed agent left here (only when `runDir` holds a probe
+ * script: on a first start there is none, and /proc is not scanned).
+ */
+export async function recoverProbeNamespaces(log: Logger, runDir?: string): Promise<string[]> {
+  const script = runDir === undefined ? undefined : udhcpcScriptPath(runDir);
+  if (script && existsSync(script)) {
+    for (const pid of await directOrphans(script)) {
+      try { process.kill(pid, 'SIGKILL'); log.info('probe-orphan-killed', { pid }); } catch { /* already gone */ }
+    }
+  }
   const prefix = probePrefix();
   const leftovers = (await listNetns()).filter((n) => n.startsWith(prefix));
   const recovered: string[] = [];

@@ -5,9 +5,9 @@
 // NIC home), its CPU time and its child processes (agent-stats.cjs counts them); the anchor
 // (Zero-OS's method, anchor.ts) on a few points. Every run gets a fresh topology and fresh MACs.
 // BENCH_BUNDLES=before=/tmp/old/internet.js,after=dist/internet.js compares builds in one run.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ip } from '../../lib/ip.ts';
 import { runIn } from '../../lib/netns.ts';
 import { agentEnv, AGENT, realAgentEnv, startAgent } from '../helpers/agent-run.ts';
@@ -34,6 +34,8 @@ const BUNDLES = (process.env.BENCH_BUNDLES ?? `agent=${AGENT}`).split(',').map((
 /** The real zinit (../shared/zinit/zinit) spawns dhcp-zos, as on a node; BENCH_ZINIT=fake: the test fake. */
 const FAKE_ZINIT = process.env.BENCH_ZINIT === 'fake';
 const STATS = resolve(import.meta.dirname, 'agent-stats.cjs');
+/** BENCH_LOG=dir: each agent run with `zos-debug`, its output kept as dir/<label>-k<k>-m<m>-<n>.log. */
+const LOG_DIR = process.env.BENCH_LOG;
 
 type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
 function scope(): Scope {
@@ -88,7 +90,8 @@ interface AgentRun { routeMs: number; exitMs: number; cpuMs: number; children: n
 /** `bundle` in a fresh network: ms from spawn until zos has a default route and until exit 0. */
 async function agentRun(s: Scope, bundle: string, k: number, m: number, n: number): Promise<AgentRun> {
   const { topo, nics } = await network(s, k, m, n);
-  const env = FAKE_ZINIT ? await agentEnv(s, topo) : await realAgentEnv(s, topo);
+  const cmdline = LOG_DIR ? 'zos-debug' : '';
+  const env = FAKE_ZINIT ? await agentEnv(s, topo, cmdline) : await realAgentEnv(s, topo, cmdline);
   const dir = await mkdtemp(join(tmpdir(), 'agent-stats-'));
   s.after(() => rm(dir, { recursive: true, force: true }));
   const statsFile = join(dir, 'stats.json');
@@ -103,6 +106,7 @@ async function agentRun(s: Scope, bundle: string, k: number, m: number, n: numbe
   }
   const routeMs = Date.now() - t0;
   const r = await a.done;
+  if (LOG_DIR) await writeFile(join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.log`), r.out);
   if (r.code !== 0) throw new Error(`agent exited ${r.code}:\n${r.out}`);
   const st = JSON.parse(await readFile(statsFile, 'utf8')) as { cpuMs: number; children: number };
   return { routeMs, exitMs: r.ms, ...st };

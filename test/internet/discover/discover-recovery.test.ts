@@ -45,6 +45,35 @@ describe('exit paths', { concurrency: true }, () => {
     for (const pid of orphans) assert.ok(!alive(pid), `pid ${pid} still alive`);
   });
 
+  test('SIGKILL during the direct attempt: the NIC never left; recovery kills the udhcpc it left', async (t) => {
+    const topo = await makeTopology(t);
+    await addNic(topo, 'eth1');
+    const prefix = probePrefixOf(topo);
+    // 30 discovers: the direct attempt outlives the test unless something kills it.
+    const first = spawnDiscover(t, topo, ['--nics', 'eth1', '--direct-tries', '30']);
+    await waitForLog(first.stderrSoFar, /dhcp4-attempt nic=eth1 n=1/, 60_000);
+    await new Promise((res) => setTimeout(res, 300)); // udhcpc is past its exec
+    first.proc.kill('SIGKILL');
+    await first.done;
+    assert.deepEqual((await listNetns()).filter((n) => n.startsWith(prefix)), [], 'no namespace was made');
+    assert.ok((await listLinks({ name: topo.node })).some((l) => l.ifname === 'eth1'), 'eth1 never left');
+    const orphans = await netnsPids(topo.node).then(async (pids) => {
+      const out: number[] = [];
+      for (const p of pids) {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        if (argv.includes('udhcpc') && argv.includes(`${topo.dir}/udhcpc-probe.sh`)) out.push(p);
+      }
+      return out;
+    });
+    assert.equal(orphans.length, 1, 'the killed agent left its direct udhcpc running');
+    const again = await spawnDiscover(t, topo, ['--recover-only']).done;
+    assert.deepEqual(again.recovered, [], again.stderr);
+    assert.match(again.stderr, new RegExp(`probe-orphan-killed pid=${orphans[0]}`));
+    await new Promise((res) => setTimeout(res, 200));
+    assert.ok(!alive(orphans[0]!), `udhcpc ${orphans[0]} still alive`);
+    await assertClean(topo, ['eth1']);
+  });
+
   test('a lease without router does not qualify; SIGTERM aborts and cleans up', async (t) => {
     const topo = await makeTopology(t);
     const nic = await addNic(topo, 'eth1');

@@ -146,6 +146,30 @@ describe('discover', { concurrency: true }, () => {
     await assertClean(topo, ['eth1', 'eth2']);
   });
 
+  for (const via of ['rtnetlink', 'ip'] as const) {
+    test(`NICs carrying the default route or a global IPv6 address are skipped (read through ${via})`, async (t) => {
+      const topo = await makeTopology(t);
+      await addNic(topo, 'eth1');
+      await addNic(topo, 'eth2');
+      const good = await addNic(topo, 'eth3');
+      await run('ip', ['-n', topo.node, 'link', 'set', 'eth1', 'up']);
+      await run('ip', ['-n', topo.node, 'route', 'add', 'default', 'dev', 'eth1']);
+      await run('ip', ['-n', topo.node, 'link', 'set', 'eth2', 'up']);
+      await run('ip', ['-n', topo.node, 'addr', 'add', '2001:db8:7::5/64', 'dev', 'eth2', 'nodad']);
+      await startDnsmasq(t, topo, good, { net: '10.81.7' });
+      const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3'], via === 'ip' ? { ZOS_RTNL: '0' } : {}).done;
+      assert.ok(out.result, out.stderr + out.stdout);
+      assert.equal(out.result.choice.nic, 'eth3');
+      const note = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!;
+      assert.equal(note('eth1').state, 'skipped');
+      assert.match(note('eth1').note!, /carries the default route/);
+      assert.equal(note('eth2').state, 'skipped');
+      assert.match(note('eth2').note!, /global address 2001:db8:7::5\b/);
+      assert.match(await sh(topo.node, 'ip', ['route', 'show', 'default']), /dev eth1/);
+      await assertClean(topo, ['eth1', 'eth2', 'eth3']);
+    });
+  }
+
   test('lease options pass through (mtu asked with -O mtu, dns, lease time); an odd mtu is dropped, not fatal', async (t) => {
     const topo = await makeTopology(t);
     const a = await addNic(topo, 'eth1');
