@@ -2,9 +2,9 @@
 // sockets never touch the machine's network), the serial console read line by line with the
 // time since QEMU's start, the HMP monitor on a unix socket, QEMU killed in t.after.
 import { connect } from 'node:net';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { run } from '../../lib/exec.ts';
 import { startChild } from '../../lib/child.ts';
@@ -106,8 +106,12 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
     },
   });
   t.after(() => { child.kill(); return child.exited; });
-  const exited = child.exited.then((e) => {
+  const exited = child.exited.then(async (e) => {
     ended = { code: e.code, signal: e.signal, stderr: e.stderr };
+    // BOOT_CONSOLE_DIR=dir: every boot's console kept as dir/<temp dir name>.log, for a failure's post-mortem.
+    if (process.env.BOOT_CONSOLE_DIR) {
+      await writeFile(join(process.env.BOOT_CONSOLE_DIR, `${basename(dir)}.log`), lines.map((l) => `${(l.ms / 1000).toFixed(1).padStart(6)} ${l.text}`).join('\n') + '\n').catch(() => {});
+    }
     for (const w of waiters) w();
     return e.code;
   });
