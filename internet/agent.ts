@@ -183,6 +183,10 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
   } else {
     const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
       avoid: [...discovery.avoid], log, signal,
+      // The preflight's fresh read of the links, for the first attempt on a node without zos
+      // (one the agent may have taken apart since) only: a retry reads them again.
+      ...(attempt <= 1 && Date.now() - pre.links.at < 2000 && !pre.links.list.some((l) => l.ifname === 'zos' || l.master === 'zos')
+        ? { links: pre.links.list } : {}),
       now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
     void run.st({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
     choice = r.choice;

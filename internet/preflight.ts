@@ -20,6 +20,8 @@ export interface Preflight {
   kernel: KernelOptions;
   client: ZinitClient;
   generation: 1 | 2;
+  /** The links the input was checked against, and when (Date.now()): the first discovery starts from them. */
+  links: { list: IpLink[]; at: number };
 }
 
 /** Default bound of the wait for zinit's socket; env INTERNET_ZINIT_WAIT_MS changes it. */
@@ -73,8 +75,9 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  for (const w of checkLinks(cli, kernel, await listLinks(SELF))) o.log?.warn('nic-absent', { message: w });
-  return { kernel, client, generation };
+  const links = { list: await listLinks(SELF), at: Date.now() };
+  for (const w of checkLinks(cli, kernel, links.list)) o.log?.warn('nic-absent', { message: w });
+  return { kernel, client, generation, links };
 }
 
 /**

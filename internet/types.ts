@@ -1,3 +1,4 @@
+import type { IpLink } from '../lib/ip.ts';
 // Shared shapes of the agent: what discovery finds and what configuration applies.
 // discover.ts (probing) produces them; bridge/apply/handoff/status consume them.
 import type { Logger } from '../lib/log.ts';
@@ -78,6 +79,11 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
   /** Milliseconds since agent start, for ProbeResult times. */
   now?: () => number;
+  /**
+   * The agent's namespace's links as read just before (the preflight's `ip -d link show`): the
+   * candidates come from them instead of a second read (one fork less on every boot's path).
+   */
+  links?: IpLink[];
 }
 
 /**

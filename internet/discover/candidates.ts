@@ -106,8 +106,8 @@ export function notEthernet(field: string, l: IpLink): void {
 }
 
 /** Lists the candidates in the agent's namespace; errors as selectLinks. */
-export async function findCandidates(opts: CandidateOptions, log: Logger): Promise<Candidate[]> {
-  return toCandidates(selectLinks(await listLinks(SELF), opts, log));
+export async function findCandidates(opts: CandidateOptions & { links?: IpLink[] }, log: Logger): Promise<Candidate[]> {
+  return toCandidates(selectLinks(opts.links ?? await listLinks(SELF), opts, log));
 }
 
 /** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */

@@ -58,7 +58,7 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   const now = opts.now ?? (() => Date.now() - t0);
   if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
-  void iproute2Ip(); // resolved beside the candidates, ready when the first probe starts its monitor
+  void iproute2Ip(); // resolved beside the candidates: the probes' monitors and the hand-off's script need it
   void dhcpClient().catch(() => {}); // and the DHCP client, before the first probe's udhcpc (a failure is reported there)
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');

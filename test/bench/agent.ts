@@ -108,7 +108,9 @@ async function agentRun(s: Scope, bundle: string, k: number, m: number, n: numbe
   const r = await a.done;
   if (LOG_DIR) await writeFile(join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.log`), r.out);
   if (r.code !== 0) throw new Error(`agent exited ${r.code}:\n${r.out}`);
-  const st = JSON.parse(await readFile(statsFile, 'utf8')) as { cpuMs: number; children: number };
+  const st = JSON.parse(await readFile(statsFile, 'utf8')) as { cpuMs: number; children: number; commands?: string[] };
+  if (LOG_DIR) await writeFile(join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.children`), (st.commands ?? []).join('\n') + '\n');
+  delete st.commands;
   return { routeMs, exitMs: r.ms, ...st };
 }
 
