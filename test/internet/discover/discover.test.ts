@@ -34,6 +34,21 @@ describe('discover', { concurrency: true }, () => {
     await assertClean(topo, ['eth1', 'eth2', 'eth3', 'eth4']);
   });
 
+  test('an answer within the direct attempt: no NIC ever leaves the namespace, no probe namespace is made', async (t) => {
+    const topo = await makeTopology(t);
+    const good = await addNic(topo, 'eth1');
+    await addNic(topo, 'eth2');
+    await addNic(topo, 'eth3');
+    await startDnsmasq(t, topo, good, { net: '10.81.8', noPing: true });
+    // Two discovers, so a loaded machine's slow first answer still lands inside the attempt.
+    const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3', '--direct-tries', '2']).done;
+    assert.ok(out.result, out.stderr + out.stdout);
+    assert.equal(out.result.choice.nic, 'eth1');
+    assert.doesNotMatch(out.stderr, /probe-started|dhcp4-direct-miss/, 'a NIC was moved into a probe namespace');
+    assert.deepEqual(out.result.probes.map((p) => [p.nic, p.attempts]), [['eth1', 1], ['eth2', 1], ['eth3', 1]]);
+    await assertClean(topo, ['eth1', 'eth2', 'eth3']);
+  });
+
   test('a private gateway wins over a public one that answered first', async (t) => {
     const topo = await makeTopology(t);
     const pub = await addNic(topo, 'eth1');
@@ -77,6 +92,8 @@ describe('discover', { concurrency: true }, () => {
     const decidedBy = Math.max(v6At + 300, p1.carrierAtMs! + 4500);
     assert.ok(out.result.ms - decidedBy < 2000, `chose ${out.result.ms - decidedBy} ms late`);
     if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
+    // IPv6 needs the namespace: eth1 moved in once its direct DHCP attempt had missed.
+    assert.match(out.stderr, /dhcp4-direct-miss nic=eth1[\s\S]*probe-started nic=eth1 ns=zprobe-/);
     t.diagnostic(`RA result at ${v6At} ms`);
     await assertClean(topo, ['eth1', 'eth2']);
   });
