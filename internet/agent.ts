@@ -55,7 +55,7 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   await recover(run);
   const pre = await checkInput(run);
   if (typeof pre === 'number') return pre;
-  const zs = await inspect(run);
+  const zs = await inspect(run, pre);
   const kept = await keepConfigured(run, pre, zs);
   if (kept !== undefined) return kept;
   const repaired = await takeApartHalfBuilt(run, zs);
@@ -101,9 +101,9 @@ async function checkInput(run: Run): Promise<Preflight | number> {
 }
 
 /** Phase 3: what is on the node already (zos complete, half-built, or absent). */
-async function inspect(run: Run): Promise<ZosState> {
+async function inspect(run: Run, pre: Preflight): Promise<ZosState> {
   await run.st({ phase: 'checking' });
-  return readZosState(SELF);
+  return readZosState(SELF, pre.links.list);
 }
 
 /** Phase 4: a node already online as asked is kept; only a missing hand-off is fixed. */

@@ -198,9 +198,6 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
   };
 }
 
-/** What says a link carries a live connection: its first global address, and whether a default route leaves by it. */
-export interface LiveFacts { globalAddress: Map<number, string>; defaultRoute: Set<number> }
-
 /** An address attribute as text: dotted IPv4, or IPv6 in RFC 5952 form (longest zero run as `::`). */
 export function addrText(b: Buffer | undefined): string | undefined {
   if (b?.length === 4) return [...b].join('.');
@@ -217,25 +214,33 @@ export function addrText(b: Buffer | undefined): string | undefined {
   return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + len).join(':')}`;
 }
 
+/** One address as the kernel lists it (`ip addr show`), by link index. */
+export interface AddrFact { index: number; family: 4 | 6; address: string; prefix: number; global: boolean; dadfailed: boolean; tentative: boolean }
+/** One default route of the main table (`ip route show default`), both families. */
+export interface DefaultRouteFact { family: 4 | 6; oif?: number; gateway?: string }
+
 /**
- * By ifindex, in this namespace: the first global-scope address (`ip addr show`'s `scope global`)
- * and the default routes of the main table with an output device (`ip route show default`, both
- * families), in two dumps; undefined where lib/rtnl does not serve (the caller uses `ip`).
+ * Every address, and the default routes of the main table, in this namespace: two in-process
+ * dumps; undefined where lib/rtnl does not serve (the caller uses `ip`).
  */
-export async function readLiveFacts(ref: NetnsRef): Promise<LiveFacts | undefined> {
+export async function readAddrsAndDefaults(ref: NetnsRef): Promise<{ addrs: AddrFact[]; defaults: DefaultRouteFact[] } | undefined> {
   if (!(await inProcess(ref))) return undefined;
-  const addrs = await req('dump addresses', undefined, (s) => s.getAddresses());
-  const routes = await req('dump routes', undefined, (s) => s.getRoutes());
-  const globalAddress = new Map<number, string>();
-  for (const a of addrs) {
-    if (a.data.index === undefined || (a.data.scope ?? 0) !== 0 || globalAddress.has(a.data.index)) continue;
-    const text = addrText(a.attrs.local ?? a.attrs.address);
-    if (text) globalAddress.set(a.data.index, text);
+  const dumpA = await req('dump addresses', undefined, (s) => s.getAddresses());
+  const dumpR = await req('dump routes', undefined, (s) => s.getRoutes());
+  const addrs: AddrFact[] = [];
+  for (const a of dumpA) {
+    const address = addrText(a.attrs.local ?? a.attrs.address);
+    if (a.data.index === undefined || !address || a.data.prefixlen === undefined) continue;
+    const flags = { ...a.data.flags, ...a.attrs.flags };
+    addrs.push({ index: a.data.index, family: address.includes(':') ? 6 : 4, address, prefix: a.data.prefixlen,
+      global: (a.data.scope ?? 0) === 0, dadfailed: !!flags.dadfailed, tentative: !!flags.tentative });
   }
-  const defaultRoute = new Set<number>();
-  for (const r of routes) {
+  const defaults: DefaultRouteFact[] = [];
+  for (const r of dumpR) {
     const table = r.attrs.table ?? r.data.table;
-    if (r.data.dstLen === 0 && table === 254 && (r.data.family === 2 || r.data.family === 10) && r.attrs.oif !== undefined) defaultRoute.add(r.attrs.oif);
+    if (r.data.dstLen !== 0 || table !== 254 || (r.data.family !== 2 && r.data.family !== 10)) continue;
+    const gateway = addrText(r.attrs.gateway);
+    defaults.push({ family: r.data.family === 2 ? 4 : 6, ...(r.attrs.oif !== undefined ? { oif: r.attrs.oif } : {}), ...(gateway ? { gateway } : {}) });
   }
-  return { globalAddress, defaultRoute };
+  return { addrs, defaults };
 }

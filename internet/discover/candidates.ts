@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { noNic, ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
-import { readLiveFacts } from '../../lib/rtnl.ts';
+import { readAddrsAndDefaults } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 
 /** A link discovery may probe (or must skip, with the reason). */
@@ -112,12 +112,12 @@ export async function findCandidates(opts: CandidateOptions & { links?: IpLink[]
 
 /** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */
 async function liveFacts(links: IpLink[]): Promise<{ addrs: IpAddr[]; defaults: IpRoute[] }> {
-  const live = links.length ? await readLiveFacts(SELF).catch(() => undefined) : undefined;
+  const live = links.length ? await readAddrsAndDefaults(SELF).catch(() => undefined) : undefined;
   if (live) {
     const name = new Map(links.map((l) => [l.ifindex, l.ifname]));
     return {
-      addrs: [...live.globalAddress].filter(([i]) => name.has(i)).map(([i, local]) => ({ ifname: name.get(i)!, addr_info: [{ scope: 'global', local }] })),
-      defaults: [...live.defaultRoute].filter((i) => name.has(i)).map((i) => ({ dev: name.get(i)! })),
+      addrs: live.addrs.filter((a) => a.global && name.has(a.index)).map((a) => ({ ifname: name.get(a.index)!, addr_info: [{ scope: 'global', local: a.address }] })),
+      defaults: live.defaults.filter((r) => r.oif !== undefined && name.has(r.oif)).map((r) => ({ dev: name.get(r.oif!)! })),
     };
   }
   const [addrs, def4, def6] = await Promise.all([

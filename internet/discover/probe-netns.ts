@@ -3,8 +3,7 @@
 // A NIC is moved in whole; moving it back names the agent's namespace by pid (`netns <pid>`),
 // which works from inside the probe namespace. A SIGKILLed agent leaves both the namespace and
 // its udhcpc/ip-monitor children behind: recovery kills those, brings links home, deletes it.
-import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
@@ -111,15 +110,17 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
  * and end by themselves within seconds, but a new agent must not share the NIC with them.
  */
 export async function directOrphans(script: string): Promise<number[]> {
-  const mine = await readlink('/proc/self/ns/net');
+  // Synchronous reads: a few hundred tiny /proc files, each a thread-pool hop when read async
+  // (~0.3 s under QEMU TCG on a rerun; ~10 ms this way). It runs before anything else does.
+  const mine = readlinkSync('/proc/self/ns/net');
   const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
+  for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const s = argv.indexOf('-s');
       if (s < 0 || argv[s + 1] !== script || !argv.some((a) => a === 'udhcpc' || a.endsWith('/udhcpc'))) continue;
-      if ((await readlink(`/proc/${entry}/ns/net`)) === mine) found.push(Number(entry));
+      if (readlinkSync(`/proc/${entry}/ns/net`) === mine) found.push(Number(entry));
     } catch { /* gone meanwhile, or not ours to read */ }
   }
   return found;

@@ -1,10 +1,10 @@
 // What is already on the node, read before changing anything: is `zos` complete (bridge, up,
 // a port, a global address and a default route through it), half-built, or absent? The Go agent
 // could not rerun on a configured node; this one checks and exits 0 without touching it.
-import { ipJson, listLinks } from '../../lib/ip.ts';
+import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { ZOS } from './bridge.ts';
-import { readLink } from '../../lib/rtnl.ts';
+import { readAddrsAndDefaults, readLink } from '../../lib/rtnl.ts';
 
 /** One address of zos as `ip -j addr` shows it. */
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
@@ -23,25 +23,39 @@ export interface ZosState {
   default6?: string;
 }
 
-/** Reads zos's state in `ns`. */
-export async function readZosState(ns: NetnsRef): Promise<ZosState> {
+/**
+ * Reads zos's state in `ns`. `links`: the namespace's links as just read (the preflight's), so
+ * they are not read again; addresses and default routes come from two in-process dumps where
+ * lib/rtnl serves (a rerun on a configured node forked four `ip` before, one after another).
+ */
+export async function readZosState(ns: NetnsRef, links?: IpLink[]): Promise<ZosState> {
   // Absent (every first boot): one in-process read, no fork (lib/rtnl.ts).
   if (!(await readLink(ns, ZOS))) return { exists: false, up: false, ports: [], v4: [], v6: [] };
-  const links = await listLinks(ns);
-  const zos = links.find((l) => l.ifname === ZOS);
+  const all = links?.some((l) => l.ifname === ZOS) ? links : await listLinks(ns);
+  const zos = all.find((l) => l.ifname === ZOS);
   const st: ZosState = { exists: !!zos, up: false, ports: [], v4: [], v6: [] };
   if (!zos) return st;
   st.kind = zos.linkinfo?.info_kind ?? 'none';
   st.up = zos.flags.includes('UP');
   if (zos.address) st.mac = zos.address;
-  st.ports = links.filter((l) => l.master === ZOS).map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
-  const [addrs] = await ipJson<{ addr_info: AddrInfo[] }>(ns, ['addr', 'show', 'dev', ZOS]);
+  st.ports = all.filter((l) => l.master === ZOS).map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
+  const live = await readAddrsAndDefaults(ns).catch(() => undefined);
+  if (live) {
+    for (const a of live.addrs) if (a.index === zos.ifindex && a.global && !a.dadfailed) (a.family === 4 ? st.v4 : st.v6).push(`${a.address}/${a.prefix}`);
+    const gw = (f: 4 | 6) => live.defaults.find((r) => r.family === f && r.oif === zos.ifindex && r.gateway)?.gateway;
+    if (gw(4)) st.default4 = gw(4);
+    if (gw(6)) st.default6 = gw(6);
+    return st;
+  }
+  const [[addrs], d4, d6] = await Promise.all([
+    ipJson<{ addr_info: AddrInfo[] }>(ns, ['addr', 'show', 'dev', ZOS]),
+    ipJson<{ gateway?: string }>(ns, ['-4', 'route', 'show', 'default', 'dev', ZOS]),
+    ipJson<{ gateway?: string }>(ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]),
+  ]);
   for (const a of addrs?.addr_info ?? []) {
     if (a.scope !== 'global' || a.dadfailed) continue;
     (a.family === 'inet' ? st.v4 : st.v6).push(`${a.local}/${a.prefixlen}`);
   }
-  const d4 = await ipJson<{ gateway?: string }>(ns, ['-4', 'route', 'show', 'default', 'dev', ZOS]);
-  const d6 = await ipJson<{ gateway?: string }>(ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]);
   if (d4[0]?.gateway) st.default4 = d4[0].gateway;
   if (d6[0]?.gateway) st.default6 = d6[0].gateway;
   return st;

@@ -45,32 +45,41 @@ describe('exit paths', { concurrency: true }, () => {
     for (const pid of orphans) assert.ok(!alive(pid), `pid ${pid} still alive`);
   });
 
-  test('SIGKILL during the direct attempt: the NIC never left; recovery kills the udhcpc it left', async (t) => {
+  test('SIGKILL during the direct attempt: the NIC never left; recovery kills the udhcpc left running', async (t) => {
     const topo = await makeTopology(t);
     await addNic(topo, 'eth1');
     const prefix = probePrefixOf(topo);
+    const script = `${topo.dir}/udhcpc-probe.sh`;
     // 30 discovers: the direct attempt outlives the test unless something kills it.
     const first = spawnDiscover(t, topo, ['--nics', 'eth1', '--direct-tries', '30']);
     await waitForLog(first.stderrSoFar, /dhcp4-attempt nic=eth1 n=1/, 60_000);
-    await new Promise((res) => setTimeout(res, 300)); // udhcpc is past its exec
     first.proc.kill('SIGKILL');
     await first.done;
     assert.deepEqual((await listNetns()).filter((n) => n.startsWith(prefix)), [], 'no namespace was made');
     assert.ok((await listLinks({ name: topo.node })).some((l) => l.ifname === 'eth1'), 'eth1 never left');
-    const orphans = await netnsPids(topo.node).then(async (pids) => {
+    // The killed agent's udhcpc dies of SIGPIPE at its next write to the dead agent's pipe, sooner
+    // or later (by load); so that recovery's kill is always exercised, the test plants one of
+    // its own with the same command line and no pipe to die of.
+    const planted = spawnIn(topo.node, 'busybox', ['udhcpc', '-i', 'eth1', '-f', '-q', '-n', '-t', '60', '-T', '1', '-s', script]);
+    t.after(() => { planted.kill('SIGKILL'); });
+    const ours = async () => {
       const out: number[] = [];
-      for (const p of pids) {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        if (argv.includes('udhcpc') && argv.includes(`${topo.dir}/udhcpc-probe.sh`)) out.push(p);
+      for (const p of await netnsPids(topo.node)) {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          if (argv.includes('udhcpc') && argv.includes(script) && alive(p)) out.push(p);
+        } catch { /* gone */ }
       }
       return out;
-    });
-    assert.equal(orphans.length, 1, 'the killed agent left its direct udhcpc running');
+    };
+    const t0 = Date.now();
+    while (!(await ours()).includes(planted.pid!) && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
+    assert.ok((await ours()).includes(planted.pid!), 'the planted udhcpc runs');
     const again = await spawnDiscover(t, topo, ['--recover-only']).done;
     assert.deepEqual(again.recovered, [], again.stderr);
-    assert.match(again.stderr, new RegExp(`probe-orphan-killed pid=${orphans[0]}`));
+    assert.match(again.stderr, new RegExp(`probe-orphan-killed pid=${planted.pid}\\b`));
     await new Promise((res) => setTimeout(res, 200));
-    assert.ok(!alive(orphans[0]!), `udhcpc ${orphans[0]} still alive`);
+    assert.deepEqual(await ours(), [], 'a udhcpc running the probe script is left');
     await assertClean(topo, ['eth1']);
   });
 
