@@ -6,7 +6,8 @@ import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Code, toAppError, ValidationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { listLinks, type IpLink } from '../lib/ip.ts';
+import type { IpLink } from '../lib/ip.ts';
+import { listLinksFast } from '../lib/rtnl.ts';
 import { SELF } from '../lib/netns.ts';
 import { waitForSocket, ZinitClient } from '../zinit/client.ts';
 import { dhcpClient } from '../lib/tools.ts';
@@ -75,7 +76,7 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = { list: await listLinks(SELF), at: Date.now() };
+  const links = { list: await listLinksFast(SELF), at: Date.now() };
   for (const w of checkLinks(cli, kernel, links.list)) o.log?.warn('nic-absent', { message: w });
   return { kernel, client, generation, links };
 }

@@ -6,9 +6,10 @@
 // not leave a node offline), gets the same change through `ip`. Failures are the typed errors
 // of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError (the socket: lib/rtnl-socket.ts).
 import { closeSync, openSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { LinkNotFoundError } from './errors.ts';
-import { ip } from './ip.ts';
+import { ip, listLinks, type IpLink } from './ip.ts';
 import { netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
 import { inProcess, rtnlRequest, rtnlSocket, type Nl } from './rtnl-socket.ts';
 import type { RtNetlinkSocket } from 'netlink';
@@ -243,4 +244,46 @@ export async function readAddrsAndDefaults(ref: NetnsRef): Promise<{ addrs: Addr
     defaults.push({ family: r.data.family === 2 ? 4 : 6, ...(r.attrs.oif !== undefined ? { oif: r.attrs.oif } : {}), ...(gateway ? { gateway } : {}) });
   }
   return { addrs, defaults };
+}
+
+/** iproute2's names of the ARPHRD_* link types the agent tells apart (ip's `link_type`). */
+const LINK_TYPES: Record<string, string> = { ETHER: 'ether', LOOPBACK: 'loopback', NONE: 'none', VOID: 'void', TUNNEL: 'ipip', SIT: 'sit', IPGRE: 'gre', TUNNEL6: 'tunnel6', INFINIBAND: 'infiniband', IEEE80211: 'ieee802.11' };
+/** IFF_* flag names as `ip -j link` prints them. */
+const FLAG_NAMES: [string, string][] = [['broadcast', 'BROADCAST'], ['pointopoint', 'POINTOPOINT'], ['loopback', 'LOOPBACK'], ['multicast', 'MULTICAST'],
+  ['noarp', 'NOARP'], ['allmulti', 'ALLMULTI'], ['promisc', 'PROMISC'], ['master', 'MASTER'], ['slave', 'SLAVE'], ['dynamic', 'DYNAMIC'],
+  ['up', 'UP'], ['lowerUp', 'LOWER_UP'], ['dormant', 'DORMANT']];
+const LE = endianness() === 'LE';
+const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
+
+/**
+ * The links of `ref` in the shape of `ip -j -d link show` (lib/ip.ts IpLink: name, index, flags,
+ * MTU and max MTU, operstate, MAC, master, link type, kind), from one in-process dump where
+ * lib/rtnl serves, else from `ip`. No parentbus/parentdev (the package does not parse them):
+ * candidates.ts reads /sys for the device behind a link.
+ */
+export async function listLinksFast(ref: NetnsRef): Promise<IpLink[]> {
+  if (!(await inProcess(ref))) return listLinks(ref);
+  const ms = await req('dump links', undefined, (s) => s.getLinks());
+  const { nl } = (await rtnlSocket())!;
+  const names = new Map(ms.map((m) => [m.data.index, m.attrs.ifname]));
+  const upByIndex = new Map(ms.map((m) => [m.data.index, !!m.data.flags?.up]));
+  return ms.filter((m) => m.data.index !== undefined && m.attrs.ifname).map((m) => {
+    const f = (m.data.flags ?? {}) as Record<string, boolean | undefined>;
+    const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
+    if (f.up && !f.running) flags.unshift('NO-CARRIER');
+    // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
+    const lower = m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined; // IFLA_LINK: u32, host order
+    if (lower !== undefined && m.attrs.linkNetnsid === undefined && upByIndex.get(lower) === false) flags.push('M-DOWN');
+    const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+    const type = typeof m.data.type === 'string' ? LINK_TYPES[m.data.type] ?? m.data.type.toLowerCase() : String(m.data.type ?? '');
+    const l: IpLink & { max_mtu?: number } = {
+      ifindex: m.data.index!, ifname: m.attrs.ifname!, flags, mtu: m.attrs.mtu ?? 0,
+      operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN', link_type: type,
+    };
+    if (m.attrs.address?.length) l.address = [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    if (m.attrs.master !== undefined && names.get(m.attrs.master)) l.master = names.get(m.attrs.master)!;
+    if (info?.kind || info?.slaveKind) l.linkinfo = { ...(info.kind ? { info_kind: info.kind } : {}), ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}) };
+    if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;
+    return l;
+  });
 }

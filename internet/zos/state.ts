@@ -1,10 +1,10 @@
 // What is already on the node, read before changing anything: is `zos` complete (bridge, up,
 // a port, a global address and a default route through it), half-built, or absent? The Go agent
 // could not rerun on a configured node; this one checks and exits 0 without touching it.
-import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
+import { ipJson, type IpLink } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { ZOS } from './bridge.ts';
-import { readAddrsAndDefaults, readLink } from '../../lib/rtnl.ts';
+import { listLinksFast, readAddrsAndDefaults, readLink } from '../../lib/rtnl.ts';
 
 /** One address of zos as `ip -j addr` shows it. */
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
@@ -31,7 +31,7 @@ export interface ZosState {
 export async function readZosState(ns: NetnsRef, links?: IpLink[]): Promise<ZosState> {
   // Absent (every first boot): one in-process read, no fork (lib/rtnl.ts).
   if (!(await readLink(ns, ZOS))) return { exists: false, up: false, ports: [], v4: [], v6: [] };
-  const all = links?.some((l) => l.ifname === ZOS) ? links : await listLinks(ns);
+  const all = links?.some((l) => l.ifname === ZOS) ? links : await listLinksFast(ns);
   const zos = all.find((l) => l.ifname === ZOS);
   const st: ZosState = { exists: !!zos, up: false, ports: [], v4: [], v6: [] };
   if (!zos) return st;

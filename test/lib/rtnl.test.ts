@@ -41,3 +41,26 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   assert.ok(routes.includes('198.51.100.0/24 via 192.0.2.1 onlink'), routes.join('\n'));
   assert.ok(routes.includes('203.0.113.0/24 scope link'), routes.join('\n'));
 });
+
+test('rtnl: listLinksFast reads what `ip -j -d link show` shows of every link the agent judges', async (t) => {
+  const ns = await makeNetns(t, 'trl');
+  const ref = netnsNamed(ns);
+  await ip(ref, ['link', 'add', 'name', 'v1', 'type', 'veth', 'peer', 'name', 'v2']);
+  await ip(ref, ['link', 'add', 'name', 'v3', 'mtu', '1400', 'type', 'veth', 'peer', 'name', 'v4']);
+  await ip(ref, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
+  await ip(ref, ['link', 'set', 'v1', 'master', 'br0', 'up']);
+  await ip(ref, ['link', 'set', 'v3', 'up']); // up, its peer down: NO-CARRIER
+  await ip(ref, ['link', 'set', 'br0', 'up']);
+  await ip(ref, ['tuntap', 'add', 'dev', 'tp0', 'mode', 'tap']);
+  await ip(ref, ['tuntap', 'add', 'dev', 'tn0', 'mode', 'tun']);
+  const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/links-both.ts'], { timeoutMs: 60_000 });
+  const { fast, ip: viaIp } = JSON.parse(r.stdout) as { fast: Record<string, unknown>[]; ip: Record<string, unknown>[] };
+  const shape = (l: Record<string, unknown>) => {
+    const info = l.linkinfo as { info_kind?: string; info_slave_kind?: string } | undefined;
+    return { ifindex: l.ifindex, ifname: l.ifname, mtu: l.mtu, max_mtu: l.max_mtu, operstate: l.operstate, address: l.address, master: l.master,
+      link_type: l.link_type, kind: info?.info_kind, slave: info?.info_slave_kind, flags: [...(l.flags as string[])].sort() };
+  };
+  assert.deepEqual(fast.map(shape), viaIp.map(shape));
+  assert.deepEqual(fast.map((l) => l.ifname).sort(), ['br0', 'lo', 'tn0', 'tp0', 'v1', 'v2', 'v3', 'v4']);
+  assert.ok((fast.find((l) => l.ifname === 'v3')!.flags as string[]).includes('NO-CARRIER'));
+});
