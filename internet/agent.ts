@@ -103,7 +103,7 @@ async function checkInput(run: Run): Promise<Preflight | number> {
 /** Phase 3: what is on the node already (zos complete, half-built, or absent). */
 async function inspect(run: Run, pre: Preflight): Promise<ZosState> {
   await run.st({ phase: 'checking' });
-  return readZosState(SELF, pre.links.list);
+  return readZosState(SELF, pre.links);
 }
 
 /** Phase 4: a node already online as asked is kept; only a missing hand-off is fixed. */
@@ -183,10 +183,9 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
   } else {
     const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
       avoid: [...discovery.avoid], log, signal,
-      // The preflight's fresh read of the links, for the first attempt on a node without zos
-      // (one the agent may have taken apart since) only: a retry reads them again.
-      ...(attempt <= 1 && Date.now() - pre.links.at < 2000 && !pre.links.list.some((l) => l.ifname === 'zos' || l.master === 'zos')
-        ? { links: pre.links.list } : {}),
+      // The preflight's read of the links, for the first attempt on a node without zos (one
+      // the agent may have taken apart since) only: a retry reads them again.
+      ...(attempt <= 1 && !pre.links.some((l) => l.ifname === 'zos' || l.master === 'zos') ? { links: pre.links } : {}),
       now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
     void run.st({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
     choice = r.choice;

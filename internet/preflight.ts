@@ -21,8 +21,8 @@ export interface Preflight {
   kernel: KernelOptions;
   client: ZinitClient;
   generation: 1 | 2;
-  /** The links the input was checked against, and when (Date.now()): the first discovery starts from them. */
-  links: { list: IpLink[]; at: number };
+  /** The links the input was checked against: the first discovery starts from them. */
+  links: IpLink[];
 }
 
 /** Default bound of the wait for zinit's socket; env INTERNET_ZINIT_WAIT_MS changes it. */
@@ -76,8 +76,8 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   } catch (err) {
     throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const links = { list: await listLinksFast(SELF), at: Date.now() };
-  for (const w of checkLinks(cli, kernel, links.list)) o.log?.warn('nic-absent', { message: w });
+  const links = await listLinksFast(SELF);
+  for (const w of checkLinks(cli, kernel, links)) o.log?.warn('nic-absent', { message: w });
   return { kernel, client, generation, links };
 }
 

@@ -1,6 +1,6 @@
-import type { IpLink } from '../lib/ip.ts';
 // Shared shapes of the agent: what discovery finds and what configuration applies.
 // discover.ts (probing) produces them; bridge/apply/handoff/status consume them.
+import type { IpLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 
 /** An IPv4 DHCP lease as udhcpc reported it in the probe namespace. */
@@ -80,8 +80,8 @@ export interface DiscoverOptions {
   /** Milliseconds since agent start, for ProbeResult times. */
   now?: () => number;
   /**
-   * The agent's namespace's links as read just before (the preflight's `ip -d link show`): the
-   * candidates come from them instead of a second read (one fork less on every boot's path).
+   * The agent's namespace's links as read just before (the preflight's): the candidates come
+   * from them instead of a second read.
    */
   links?: IpLink[];
 }

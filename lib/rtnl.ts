@@ -194,10 +194,13 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
   const master = m.attrs.master ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname : undefined;
   return {
     index: m.data.index, kind: info?.kind, ...(master ? { master } : {}),
-    mac: m.attrs.address ? [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
+    mac: macText(m.attrs.address),
     vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
   };
 }
+
+/** A link-layer address attribute as `ip` prints it (aa:bb:...), undefined when empty. */
+const macText = (b: Buffer | undefined): string | undefined => (b?.length ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : undefined);
 
 /** An address attribute as text: dotted IPv4, or IPv6 in RFC 5952 form (longest zero run as `::`). */
 export function addrText(b: Buffer | undefined): string | undefined {
@@ -280,7 +283,8 @@ export async function listLinksFast(ref: NetnsRef): Promise<IpLink[]> {
       ifindex: m.data.index!, ifname: m.attrs.ifname!, flags, mtu: m.attrs.mtu ?? 0,
       operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN', link_type: type,
     };
-    if (m.attrs.address?.length) l.address = [...m.attrs.address].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const mac = macText(m.attrs.address);
+    if (mac) l.address = mac;
     if (m.attrs.master !== undefined && names.get(m.attrs.master)) l.master = names.get(m.attrs.master)!;
     if (info?.kind || info?.slaveKind) l.linkinfo = { ...(info.kind ? { info_kind: info.kind } : {}), ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}) };
     if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;

@@ -112,7 +112,8 @@ export async function findCandidates(opts: CandidateOptions & { links?: IpLink[]
 
 /** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */
 async function liveFacts(links: IpLink[]): Promise<{ addrs: IpAddr[]; defaults: IpRoute[] }> {
-  const live = links.length ? await readAddrsAndDefaults(SELF).catch(() => undefined) : undefined;
+  if (!links.length) return { addrs: [], defaults: [] };
+  const live = await readAddrsAndDefaults(SELF).catch(() => undefined);
   if (live) {
     const name = new Map(links.map((l) => [l.ifindex, l.ifname]));
     return {

@@ -99,9 +99,8 @@ class Discovery {
   constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
     private readonly now: () => number) {
     this.slots = cands.map(newSlot);
-    // A VLAN probe needs its sub-interface, made in the namespace; ZOS_PROBE_DIRECT=0 turns the
-    // direct attempt off (to compare, in test/bench/agent.ts).
-    this.directTries = opts.vlan !== undefined || process.env.ZOS_PROBE_DIRECT === '0' ? 0 : opts.probe?.directTries ?? DIRECT_TRIES;
+    // A VLAN probe needs its sub-interface, made in the namespace: no direct attempt.
+    this.directTries = opts.vlan !== undefined ? 0 : opts.probe?.directTries ?? DIRECT_TRIES;
   }
 
   // A probe moving in after its direct attempt: the namespaces of those that missed together

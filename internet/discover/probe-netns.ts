@@ -109,7 +109,7 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
  * direct attempts (probe-nic.ts) of a killed agent. Their NIC never left; they change nothing
  * and end by themselves within seconds, but a new agent must not share the NIC with them.
  */
-export async function directOrphans(script: string): Promise<number[]> {
+export function directOrphans(script: string): number[] {
   // Synchronous reads: a few hundred tiny /proc files, each a thread-pool hop when read async
   // (~0.3 s under QEMU TCG on a rerun; ~10 ms this way). It runs before anything else does.
   const mine = readlinkSync('/proc/self/ns/net');
@@ -134,7 +134,10 @@ export async function directOrphans(script: string): Promise<number[]> {
 export async function recoverProbeNamespaces(log: Logger, runDir?: string): Promise<string[]> {
   const script = runDir === undefined ? undefined : udhcpcScriptPath(runDir);
   if (script && existsSync(script)) {
-    for (const pid of await directOrphans(script)) {
+    let pids: number[] = [];
+    // /proc unreadable (descriptors exhausted, a hardened mount): said, and recovery goes on.
+    try { pids = directOrphans(script); } catch (err) { log.warn('probe-orphan-scan-failed', { error: String(err) }); }
+    for (const pid of pids) {
       try { process.kill(pid, 'SIGKILL'); log.info('probe-orphan-killed', { pid }); } catch { /* already gone */ }
     }
   }
