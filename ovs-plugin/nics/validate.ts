@@ -15,6 +15,9 @@ const MTU_MAX = 65535;
 /** Names the kernel or we use: never given to a nic inside (v1 refused `default` too). */
 const RESERVED = new Set(['lo', 'default', 'all']);
 
+/** A netns or guest name: one safe path component (a name is a file in /run/netns, and callers name files after guests). */
+const safeName = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..';
+
 /** A target object: exactly one of netns / pid / kvm. */
 export function targetSpec(v: unknown, field = 'target'): TargetSpec {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object {netns} or {pid} or {kvm}, got ${typeName(v)}`);
@@ -23,14 +26,12 @@ export function targetSpec(v: unknown, field = 'target'): TargetSpec {
   for (const k of keys) if (!['netns', 'pid', 'kvm'].includes(k)) throw new ValidationError(`${field}.${k.slice(0, 32)}`, 'unknown field');
   if (given(o.kvm)) {
     if (given(o.netns)) throw new ValidationError(field, 'give one of netns, pid, kvm');
-    if (typeof o.kvm !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.kvm)) throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -');
+    if (!safeName(o.kvm)) throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
     return given(o.pid) ? { kvm: o.kvm, pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) } : { kvm: o.kvm };
   }
   if (given(o.netns) && given(o.pid)) throw new ValidationError(field, 'give one of netns, pid, kvm');
   if (given(o.netns)) {
-    if (typeof o.netns !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns) || o.netns === '.' || o.netns === '..') {
-      throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -');
-    }
+    if (!safeName(o.netns)) throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
     return { netns: o.netns };
   }
   if (given(o.pid)) return { pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) };
