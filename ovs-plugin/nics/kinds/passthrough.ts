@@ -1,4 +1,5 @@
-// `passthrough`: the host link `id` itself moved into the target. Before the first change the
+// `passthrough`: the host link `id` itself moved into the target, if nothing else uses it (no
+// link stacked on it, no host address or default route: link-use.ts). Before the first change the
 // record keeps its name, MAC, MTU, up state, permanent MAC and PCI address; detach gives it back
 // exactly so, found by those (never by name alone: it may have been renamed, or returned by
 // the kernel to the host when the container's namespace died).
@@ -6,6 +7,7 @@ import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
+import { refuseLinkInUse } from '../link-use.ts';
 import { allowedParent, type HostLink } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
@@ -31,6 +33,7 @@ async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefin
 export const passthroughKind: NicKind = {
   async prepare(ctx, rec, all) {
     const l = await allowedParent(ctx, String(rec.nic.id), all);
+    await refuseLinkInUse(l.ifname, all);
     rec.saved = {
       name: l.ifname, mac: l.address!, mtu: l.mtu, up: l.flags.includes('UP'),
       ...(l.permaddr || l.parentbus ? { permaddr: l.permaddr ?? l.address } : {}),
