@@ -1,6 +1,6 @@
 // Whether a host link is in use, beyond what allowedParent (parent.ts) refuses: the lower link
-// of a macvlan (or another link stacked on it: macvtap, ipvlan, ipvtap, vlan) on the host or
-// recorded by an attachment, or the link carrying a host address (global scope) or a default
+// of a macvlan (or another link stacked on it: macvtap, ipvlan, ipvtap, vlan; a vxlan's
+// underlay `dev`) on the host or recorded by an attachment, or the link carrying a host address (global scope) or a default
 // route. Passthrough refuses such a link with EBUSY naming nic.id: moving it away would cut the
 // stacked links off their wire, or take the node's address and route with it (detach gives the
 // link back, not its addresses and routes). A macvlan may share its parent with both.
@@ -15,11 +15,12 @@ const STACKED = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap', 'vlan']);
 type Addr = { addr_info?: { local: string; prefixlen: number; scope: string }[] };
 type Route = { dst: string; dev?: string; table?: string; nexthops?: { dev?: string }[] };
 
-/** A link stacked on `id` in the host, or recorded as a macvlan on it by an attachment. */
+/** A link stacked on `id` in the host (a vxlan: `id` its underlay), or recorded as a macvlan on it by an attachment. */
 async function upperOf(id: string, all: readonly NicRecord[]): Promise<string | undefined> {
   const rec = all.find((r) => r.parent === id);
   if (rec) return `${rec.nic.type} ${rec.name} of ${rec.key.split('/')[0]}`;
-  const l = ((await listLinks(SELF)) as (IpLink & { link?: string })[]).find((x) => x.link === id && STACKED.has(x.linkinfo?.info_kind ?? ''));
+  const l = ((await listLinks(SELF)) as (IpLink & { link?: string })[]).find((x) => (x.link === id && STACKED.has(x.linkinfo?.info_kind ?? ''))
+    || (x.linkinfo?.info_kind === 'vxlan' && x.linkinfo.info_data?.link === id));
   return l && `${l.linkinfo!.info_kind} ${l.ifname}`;
 }
 
