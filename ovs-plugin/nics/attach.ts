@@ -71,8 +71,10 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
   const { kind, target, ns, vm } = await resolve(a);
   const ctx = { ovs, target };
-  // Read before the lock (names recorded by attaches in flight are added under it).
+  // Read before the lock (names recorded by attaches in flight are added under it); so is the
+  // container's root, which the container controls (only record changes run under the lock).
   const present = await linkNames(target ?? SELF);
+  const dnsAdded = await dnsToAdd(a.nic);
   const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
     const mine = recordsOf(s, a.target, ns);
     const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
@@ -89,7 +91,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
     };
     await kind.prepare(ctx, rec, s.nics);
-    rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
+    rec.dnsAdded = dnsAdded;
     putRecord(s, rec);
     return { rec };
   });
