@@ -6,7 +6,7 @@ import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
-import { allowedParent, type HostLink } from '../parent.ts';
+import { allowedParent, claimParent, type HostLink } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
 /** True when `l` is the NIC `rec` took (permanent MAC, else PCI address, else MAC + kind + a name we gave it). */
@@ -29,8 +29,8 @@ async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefin
 
 /** The passthrough kind. */
 export const passthroughKind: NicKind = {
-  async prepare(ctx, rec, all) {
-    const l = await allowedParent(ctx, String(rec.nic.id), all);
+  async prepare(ctx, rec) {
+    const l = await allowedParent(ctx, String(rec.nic.id));
     rec.saved = {
       name: l.ifname, mac: l.address!, mtu: l.mtu, up: l.flags.includes('UP'),
       ...(l.permaddr || l.parentbus ? { permaddr: l.permaddr ?? l.address } : {}),
@@ -39,6 +39,7 @@ export const passthroughKind: NicKind = {
     };
     if (!rec.nic.hwaddr) rec.hwaddr = l.address!;
   },
+  claim: (rec, all) => claimParent(String(rec.nic.id), all),
   async attach(ctx, rec, undo) {
     const s = rec.saved!;
     await ip(SELF, ['link', 'set', 'dev', s.name, 'down']);
