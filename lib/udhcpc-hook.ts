@@ -6,7 +6,10 @@
 //   lease with -r) and flushes on a later one (a lease really lost).
 // - bound/renew: address, option-121 routes, default route and DNS replaced in place: a gateway
 //   the kernel refuses as off-subnet (a /32 lease, an option-121 gateway outside the subnet) is
-//   routed `onlink`, a 0.0.0.0 gateway is on-link; DNS into $RESOLV_CONF (atomically).
+//   routed `onlink`, a 0.0.0.0 gateway is on-link; DNS into $RESOLV_CONF (atomically), then the
+//   caller's `afterResolv` command if it gave one.
+// - the deconfig mark is `$UDHCPC_MARK` when the caller sets it (a file it removes when it stops
+//   the client), else `$0.$PPID` beside the script.
 // `ip` is called by absolute path: the image's busybox sh would run its own applet first.
 import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -25,6 +28,8 @@ export interface UdhcpcHook {
   functions?: string;
   /** `case "$1"` arms placed before deconfig (text ending in a newline). */
   cases?: string;
+  /** A shell command run after $RESOLV_CONF is replaced (one line, no newline). */
+  afterResolv?: string;
 }
 
 /** The script text (busybox sh; udhcpc passes the lease in the environment). */
@@ -40,7 +45,7 @@ ${h.functions ?? ''}via() {
 }
 case "$1" in
 ${h.cases ?? ''}  deconfig)
-    mark="$0.$PPID"   # beside this script: one mark per udhcpc process
+    mark="\${UDHCPC_MARK:-$0.$PPID}"   # one mark per udhcpc process
     if [ -e "$mark" ]; then
       "$IP" -4 addr flush dev "$interface"
       "$IP" -4 route flush dev "$interface"
@@ -49,7 +54,7 @@ ${h.cases ?? ''}  deconfig)
     "$IP" link set dev "$interface" up
     ;;
   bound|renew)
-    : > "$0.$PPID"
+    : > "\${UDHCPC_MARK:-$0.$PPID}"
     for a in $("$IP" -4 -o addr show dev "$interface" | awk '{print $4}'); do
       [ "$a" = "$ip/$mask" ] || "$IP" -4 addr del "$a" dev "$interface"
     done
@@ -68,7 +73,8 @@ ${h.cases ?? ''}  deconfig)
     elif [ -n "$router" ]; then via default "$router"; fi
     if [ -n "$dns" ]; then
       { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
-        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"
+        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${h.afterResolv ? ` \\
+        && ${h.afterResolv}` : ''}
     fi
     ;;
 esac

@@ -18,7 +18,7 @@ import { dnsToAdd, linkAddresses } from './inside.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
-import { dropRecord, putRecord, statePath, updateState } from './state.ts';
+import { dropRecord, putRecord, readState, statePath, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
 import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
@@ -67,34 +67,56 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
   return { kind, target: targetRef(a.target), ns: await requireTarget(a.target) };
 }
 
-/** nic.attach {target, nic} -> the result (also when it was attached already, identically). */
+/** The recorded result of an attached nic identical to `a` in `mine`; EBUSY while one is in flight. */
+function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | GuestResult | undefined {
+  const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
+  if (same?.phase === 'attached' && same.result) return same.result;
+  if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
+  return undefined;
+}
+
+/**
+ * nic.attach {target, nic} -> the result (also when it was attached already, identically).
+ * Only record changes run under the node-wide state lock: the reads of the system (links, the
+ * kind's prepare) and of the container's root come before it, the steps after it.
+ */
 export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
   const { kind, target, ns, vm } = await resolve(a);
   const ctx = { ovs, target };
-  // Read before the lock (names recorded by attaches in flight are added under it).
+  // A repeat answers from the record (a passthrough NIC is not on the host to prepare any more).
+  const snap = await readState(path);
+  const known = identical(recordsOf(snap, a.target, ns), a);
+  if (known) return known;
+  // Names recorded by attaches in flight are added under the lock.
   const present = await linkNames(target ?? SELF);
-  const plan = await updateState(path, async (s): Promise<{ repeat?: AttachResult | GuestResult; rec?: NicRecord }> => {
+  const dnsAdded = await dnsToAdd(a.nic);
+  const hex = randomBytes(5).toString('hex');
+  // Key and name are set under the lock; the kind's fields now.
+  const rec: NicRecord = {
+    key: '', target: a.target, ns, name: '', nic: a.nic, phase: 'attaching', owner: self(),
+    host: target ? `nh${hex}` : '', temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
+    ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
+  };
+  // A clash with the records is the answer before what the system says (checked again under the lock).
+  kind.claim?.(rec, snap.nics);
+  await kind.prepare(ctx, rec);
+  rec.dnsAdded = dnsAdded;
+  const plan = await updateState(path, (s): { repeat?: AttachResult | GuestResult } => {
     const mine = recordsOf(s, a.target, ns);
-    const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
-    if (same?.phase === 'attached' && same.result) return { repeat: same.result };
-    if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
-    const hex = randomBytes(5).toString('hex');
+    const repeat = identical(mine, a);
+    if (repeat) return { repeat };
     // A guest's nic is its tap on the host; a container's lives in the target under its name.
     const links = new Set([...present, ...(target ? mine.map((r) => r.name) : [])]);
     const name = a.nic.name ?? (target ? freeEth(links) : `kt${hex}`);
     if (links.has(name)) throw nicExists('nic.name', `${name} exists in the ${target ? 'target' : 'host'}`, { name });
-    const rec: NicRecord = {
-      key: `${targetKey(a.target)}@${ns.ino}/${name}`, target: a.target, ns, name, nic: a.nic, phase: 'attaching', owner: self(),
-      host: target ? `nh${hex}` : name, temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
-      ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
-    };
-    await kind.prepare(ctx, rec, s.nics);
-    rec.dnsAdded = await dnsToAdd(a.nic.root, a.nic.config?.dns);
+    rec.name = name;
+    rec.key = `${targetKey(a.target)}@${ns.ino}/${name}`;
+    if (!target) rec.host = name;
+    kind.claim?.(rec, s.nics);
     putRecord(s, rec);
-    return { rec };
+    return {};
   });
   if (plan.repeat) return plan.repeat;
-  const rec = plan.rec!;
   return working(rec.key, async () => {
     try {
       await withUndo(undefined, async (undo) => {

@@ -2,14 +2,17 @@
 // started detached so it outlives an exec call, with its pid file named in the record before it
 // starts: detach and gc stop it by that file (checking the process is that udhcpc), whatever
 // crashed in between. Its hook script is the generic udhcpc hook dhcp-zos is built on too
-// (lib/udhcpc-hook.ts): it replaces address, routes and DNS in place; DNS goes to
-// <root>/etc/resolv.conf, or to a file beside the state.
+// (lib/udhcpc-hook.ts): it replaces address, routes and DNS in place. DNS always goes to the
+// nic's file beside the state; with a root, the helper (resolv-helper.ts) then copies it into
+// <root>/etc/resolv.conf without following any link there. The hook's deconfig mark is the nic's
+// `dhcp-<hex>.mark` beside the state, removed before a client starts and when it is stopped.
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
+import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { addressesOf } from './inside.ts';
 import type { NicRecord } from './types.ts';
@@ -17,8 +20,12 @@ import type { NicRecord } from './types.ts';
 /** The hook script of the nics' clients (`ip`: iproute2's, by its path). */
 const hookScript = (ip: string): string => udhcpcHookScript({
   ip, name: 'udhcpc-nic', writtenBy: 'ovs-plugin',
-  comment: ['udhcpc hook of ovs-plugin DHCP nics. Environment from udhcpc: interface ip mask router dns', 'domain staticroutes; RESOLV_CONF from the plugin.'],
+  comment: ['udhcpc hook of ovs-plugin DHCP nics. Environment from udhcpc: interface ip mask router dns', 'domain staticroutes; RESOLV_CONF, RESOLV_ROOT, RESOLV_NODE, RESOLV_HELPER, UDHCPC_MARK from the plugin.'],
+  afterResolv: '{ [ -z "$RESOLV_ROOT" ] || "$RESOLV_NODE" "$RESOLV_HELPER" "$RESOLV_CONF" "$RESOLV_ROOT"; }',
 });
+
+/** The hook's deconfig mark of the nic whose pid file is `pidfile` (one per nic, so detach can remove it). */
+export const markOf = (pidfile: string): string => pidfile.replace(/\.pid$/, '') + '.mark';
 
 /** Paths of one nic's client, beside the state file: pid file, hook script, resolv.conf without a root. */
 export function dhcpFiles(statePath: string, hex: string): { pidfile: string; script: string; resolv: string } {
@@ -43,11 +50,15 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   if (await clientPid(f.pidfile)) return;
   // iproute2's ip by its path (busybox's would ignore options the script uses).
   await writeScript(f.script, hookScript(await ipPath()));
-  const resolv = rec.nic.root ? join(rec.nic.root, 'etc', 'resolv.conf') : f.resolv;
+  await writeScript(helperPath(f.script), RESOLV_HELPER);
+  // A new client's first deconfig must find no mark (it would flush the address in place).
+  await rm(markOf(f.pidfile), { force: true });
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
   // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.
   const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3']),
-    { detached: true, stdio: 'ignore', env: { ...process.env, RESOLV_CONF: resolv } });
+    { detached: true, stdio: 'ignore', env: {
+      ...process.env, RESOLV_CONF: f.resolv, RESOLV_ROOT: rec.nic.root ?? '', RESOLV_NODE: process.execPath, RESOLV_HELPER: helperPath(f.script), UDHCPC_MARK: markOf(f.pidfile),
+    } });
   child.unref();
   undo?.push('stop dhcp client', () => stopDhcp(rec));
   const end = Date.now() + waitMs;
@@ -65,4 +76,6 @@ export async function stopDhcp(rec: NicRecord): Promise<void> {
   }
   await rm(rec.dhcp.pidfile, { force: true });
   await rm(rec.dhcp.resolv, { force: true });
+  await rm(markOf(rec.dhcp.pidfile), { force: true });
+  if (pid) await rm(`${rec.dhcp.script}.${pid}`, { force: true }); // the mark of a client started before marks were per nic
 }

@@ -1,25 +1,30 @@
 // The nic inside its container: final name, MAC, MTU, up, then `config` (cidr, gateway as the
-// default route with metric 1000 as v1, dns into <root>/etc/resolv.conf). Every command names
-// the target namespace; the link arrives under the record's temporary name and is renamed here.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../lib/atomic-file.ts';
+// default route with metric 1000 as v1, dns into <root>/etc/resolv.conf, through root-etc.ts:
+// no link in the root is followed). Every command names the target namespace; the link arrives
+// under the record's temporary name and is renamed here.
+import { ValidationError } from '../../lib/errors.ts';
 import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { dhcpRunning, startDhcp, stopDhcp } from './dhcp.ts';
 import { failpoint } from './failpoint.ts';
-import type { Drift, NicRecord } from './types.ts';
+import { openEtc, readResolv, withEtc, writeResolv } from './root-etc.ts';
+import type { Drift, NicRecord, NicSpec } from './types.ts';
 
 /** Metric of the default route a nic's gateway gets (v1). */
 export const GATEWAY_METRIC = 1000;
 
-const resolvConf = (root: string): string => join(root, 'etc', 'resolv.conf');
-
-/** The `nameserver` lines of `dns` that <root>/etc/resolv.conf lacks now (what attach will add). */
-export async function dnsToAdd(root: string | undefined, dns: string[] | undefined): Promise<string[]> {
-  if (!root || !dns?.length) return [];
-  const have = new Set((await readFile(resolvConf(root), 'utf8').catch(() => '')).split('\n').map((l) => l.trim()));
+/**
+ * The `nameserver` lines of `config.dns` that <root>/etc/resolv.conf lacks now (what attach will
+ * add). Run before the state lock: the root is the container's. With `dns` or `dhcp` it refuses
+ * (EINVALID nic.root) a root that is not a container's own, a missing <root>/etc, and a
+ * resolv.conf that is not a regular file.
+ */
+export async function dnsToAdd(nic: NicSpec): Promise<string[]> {
+  const dns = nic.config?.dns ?? [];
+  if (!nic.root || (!dns.length && !nic.config?.dhcp)) return [];
+  const text = await withEtc(nic.root, (etc) => readResolv(nic.root!, etc));
+  const have = new Set(text.split('\n').map((l) => l.trim()));
   return [...new Set(dns.map((d) => `nameserver ${d}`))].filter((l) => !have.has(l));
 }
 
@@ -29,15 +34,30 @@ export async function undoConfig(rec: NicRecord): Promise<void> {
   await removeDns(rec);
 }
 
-/** Removes exactly the lines this nic added from <root>/etc/resolv.conf (a missing file is fine). */
+/**
+ * Removes exactly the lines this nic added from <root>/etc/resolv.conf. Nothing to do when etc or
+ * the file is missing, or the container has made either something we do not touch (a link, a FIFO).
+ */
 export async function removeDns(rec: NicRecord): Promise<void> {
-  if (!rec.nic.root || !rec.dnsAdded?.length) return;
-  const path = resolvConf(rec.nic.root);
-  let text: string;
-  try { text = await readFile(path, 'utf8'); } catch { return; }
-  const drop = new Set(rec.dnsAdded);
-  const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
-  if (kept.length !== text.split('\n').length) await writeFileAtomic(path, kept.join('\n'));
+  const root = rec.nic.root;
+  if (!root || !rec.dnsAdded?.length) return;
+  let etc;
+  try {
+    etc = await openEtc(root);
+  } catch (err) {
+    if (err instanceof ValidationError) return;
+    throw err;
+  }
+  if (!etc) return;
+  try {
+    let text: string;
+    try { text = await readResolv(root, etc); } catch (err) { if (err instanceof ValidationError) return; throw err; }
+    const drop = new Set(rec.dnsAdded);
+    const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
+    if (kept.length !== text.split('\n').length) await writeResolv(etc, kept.join('\n'));
+  } finally {
+    await etc.close();
+  }
 }
 
 /** Addresses (cidr form, global scope) of `name` in `ref` ([] when it is not there). */
@@ -74,10 +94,12 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
   }
   if (rec.dnsAdded?.length && rec.nic.root) {
     failpoint('attach:dns');
-    const path = resolvConf(rec.nic.root);
-    const text = await readFile(path, 'utf8').catch(() => '');
-    undo.push('remove dns lines', () => removeDns(rec));
-    await writeFileAtomic(path, (text && !text.endsWith('\n') ? `${text}\n` : text) + rec.dnsAdded.join('\n') + '\n');
+    const root = rec.nic.root, lines = rec.dnsAdded;
+    await withEtc(root, async (etc) => {
+      const text = await readResolv(root, etc);
+      undo.push('remove dns lines', () => removeDns(rec));
+      await writeResolv(etc, (text && !text.endsWith('\n') ? `${text}\n` : text) + lines.join('\n') + '\n');
+    });
   }
 }
 

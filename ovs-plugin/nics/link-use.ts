@@ -15,10 +15,14 @@ const STACKED = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap', 'vlan']);
 type Addr = { addr_info?: { local: string; prefixlen: number; scope: string }[] };
 type Route = { dst: string; dev?: string; table?: string; nexthops?: { dev?: string }[] };
 
-/** A link stacked on `id` in the host (a vxlan: `id` its underlay), or recorded as a macvlan on it by an attachment. */
-async function upperOf(id: string, all: readonly NicRecord[]): Promise<string | undefined> {
+/** EBUSY naming nic.id when an attachment records a macvlan on `id` (under the state lock: records only). */
+export function claimNoUpper(id: string, all: readonly NicRecord[]): void {
   const rec = all.find((r) => r.parent === id);
-  if (rec) return `${rec.nic.type} ${rec.name} of ${rec.key.split('/')[0]}`;
+  if (rec) throw nicBusy('nic.id', `${id} is the parent of ${rec.nic.type} ${rec.name} of ${rec.key.split('/')[0]}`, { link: id });
+}
+
+/** A link stacked on `id` in the host (a vxlan: `id` its underlay). */
+async function upperOf(id: string): Promise<string | undefined> {
   const l = ((await listLinks(SELF)) as (IpLink & { link?: string })[]).find((x) => (x.link === id && STACKED.has(x.linkinfo?.info_kind ?? ''))
     || (x.linkinfo?.info_kind === 'vxlan' && x.linkinfo.info_data?.link === id));
   return l && `${l.linkinfo!.info_kind} ${l.ifname}`;
@@ -40,9 +44,9 @@ async function defaultRoute(id: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** EBUSY naming nic.id when the host link `id` is in use (above); passthrough's check. */
-export async function refuseLinkInUse(id: string, all: readonly NicRecord[]): Promise<void> {
-  const upper = await upperOf(id, all);
+/** EBUSY naming nic.id when the host link `id` is in use in the kernel (above; claimNoUpper checks the records); passthrough's check. */
+export async function refuseLinkInUse(id: string): Promise<void> {
+  const upper = await upperOf(id);
   if (upper) throw nicBusy('nic.id', `${id} is the parent of ${upper}`, { link: id });
   const addr = await hostAddress(id);
   if (addr) throw nicBusy('nic.id', `${id} carries the host's address ${addr}`, { link: id });

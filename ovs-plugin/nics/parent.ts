@@ -16,11 +16,15 @@ export const ZOS_BRIDGE = 'zos';
 /** A link as `ip -j link` shows it, with the permanent MAC it prints when it differs. */
 export type HostLink = IpLink & { permaddr?: string };
 
-/** The host link `id` if macvlan/passthrough may use it; EINVALID / EBUSY naming nic.id otherwise. */
-export async function allowedParent(ctx: KindCtx, id: string, all: readonly NicRecord[]): Promise<HostLink> {
+/** EBUSY naming nic.id when an attachment already uses host link `id` (under the state lock: records only). */
+export function claimParent(id: string, all: readonly NicRecord[]): void {
   if (all.some((r) => r.host === id || (r.nic.type === 'passthrough' && r.saved?.name === id))) {
     throw nicBusy('nic.id', `${id} is already attached`, { link: id });
   }
+}
+
+/** The host link `id` if macvlan/passthrough may use it; EINVALID / EBUSY naming nic.id otherwise (claimParent checks the records). */
+export async function allowedParent(ctx: KindCtx, id: string): Promise<HostLink> {
   const l = await getLink(SELF, id) as HostLink | undefined;
   if (!l) throw new ValidationError('nic.id', `no link ${id} on the host`);
   // Without OVSDB (Open vSwitch not running) only the kernel's view is left: an openvswitch slave.

@@ -13,6 +13,7 @@ import type { Drift, GuestResult, NicKind, NicRecord } from './types.ts';
 export function tapKind(p: VethPlug): NicKind {
   return {
     prepare: p.prepare,
+    ...(p.claim ? { claim: p.claim } : {}),
     async attach(ctx, rec, undo) {
       await p.ensure?.(ctx, rec, undo);
       failpoint('attach:bridge');

@@ -135,8 +135,13 @@ export interface Drift { what: string; want?: unknown; got?: unknown; repairable
 
 /** A nic kind: as a CNI plugin, attach / detach / check. */
 export interface NicKind {
-  /** Reads the system to refuse what cannot work and fills the record's kind fields; changes nothing. */
-  prepare(ctx: KindCtx, rec: NicRecord, all: readonly NicRecord[]): Promise<void>;
+  /**
+   * Reads the system to refuse what cannot work and fills the record's kind fields; changes
+   * nothing. Runs before the state lock (its reads may be slow), so it never looks at records.
+   */
+  prepare(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  /** Under the state lock, with no I/O: refuses what clashes with the other records and takes what they allocate. */
+  claim?(rec: NicRecord, all: readonly NicRecord[]): void;
   /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
   resultKnown?: boolean;
   /** Makes the nic, registering each step's undo. */

@@ -14,6 +14,7 @@ import type { Drift, KindCtx, NicKind, NicRecord } from './types.ts';
 /** How a veth kind plugs its host end in and out. */
 export interface VethPlug {
   prepare: NicKind['prepare'];
+  claim?: NicKind['claim'];
   /** Before the pair exists: make the bridge if the kind makes one. */
   ensure?(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
   plug(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
@@ -42,6 +43,7 @@ export async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<vo
 export function vethKind(p: VethPlug): NicKind {
   return {
     prepare: p.prepare,
+    ...(p.claim ? { claim: p.claim } : {}),
     resultKnown: true,
     async attach(ctx, rec, undo) {
       const target = ctx.target!;

@@ -10,7 +10,7 @@ import type { NicRecord } from '../types.ts';
 const enslave = (rec: NicRecord): Promise<void> => setLink(SELF, rec.host!, { master: rec.bridge! });
 
 /** Plugging a host end into the Linux bridge `rec.bridge` (also the default kind's nat0). */
-export const linuxBridgePlug: Omit<VethPlug, 'prepare'> = {
+export const linuxBridgePlug: Omit<VethPlug, 'prepare' | 'claim'> = {
   plug: async (_ctx, rec) => { await enslave(rec); },
   async unplug() { /* deleting the veth leaves the bridge */ },
   async checkPlug(_ctx, rec) {

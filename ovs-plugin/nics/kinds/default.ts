@@ -17,16 +17,17 @@ const sameTarget = (a: NicRecord, b: NicRecord): boolean =>
 /** How a default nic's host end (veth or a guest's tap) is plugged into nat0, its address allocated. */
 export const defaultPlug: VethPlug = {
   ...linuxBridgePlug,
-  async prepare(_ctx, rec, all) {
+  async prepare(_ctx, rec) {
     if (rec.nic.config?.cidr) throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
+    await checkNatBridge();
+    rec.bridge = NAT_BRIDGE;
+    rec.gateway = rec.nic.config?.gateway ?? natPool().gateway;
+  },
+  claim(rec, all) {
     if (all.some((r) => r.key !== rec.key && r.nic.type === 'default' && sameTarget(r, rec))) {
       throw nicExists('nic.type', 'the target has a default nic already');
     }
-    await checkNatBridge();
-    const pool = natPool();
-    rec.bridge = NAT_BRIDGE;
-    rec.address = allocate(pool, all);
-    rec.gateway = rec.nic.config?.gateway ?? pool.gateway;
+    rec.address = allocate(natPool(), all);
   },
   async ensure() {
     await ensureNat(natPool());

@@ -7,7 +7,7 @@ import { deleteLinkIfExists, moveLink } from '../../../lib/link.ts';
 import { SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
-import { allowedParent } from '../parent.ts';
+import { allowedParent, claimParent } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
 /** Deletes `name` in `ref` only if it is this nic's link (its MAC, the kind given). */
@@ -18,11 +18,12 @@ export async function deleteIfOurs(ref: NetnsRef, name: string, rec: NicRecord, 
 
 /** The macvlan kind. */
 export const macvlanKind: NicKind = {
-  async prepare(ctx, rec, all) {
-    const p = await allowedParent(ctx, String(rec.nic.id), all);
+  async prepare(ctx, rec) {
+    const p = await allowedParent(ctx, String(rec.nic.id));
     if (rec.mtu && rec.mtu > p.mtu) throw new ValidationError('nic.mtu', `${rec.mtu} is above the MTU of ${p.ifname} (${p.mtu})`);
     rec.parent = p.ifname;
   },
+  claim: (rec, all) => claimParent(String(rec.nic.id), all),
   async attach(ctx, rec, undo) {
     const mtu = rec.mtu ? ['mtu', String(rec.mtu)] : [];
     await ip(SELF, ['link', 'add', 'link', rec.parent!, 'name', rec.temp, 'address', rec.hwaddr, ...mtu, 'type', 'macvlan', 'mode', 'bridge']);

@@ -7,8 +7,8 @@ import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
-import { refuseLinkInUse } from '../link-use.ts';
-import { allowedParent, type HostLink } from '../parent.ts';
+import { claimNoUpper, refuseLinkInUse } from '../link-use.ts';
+import { allowedParent, claimParent, type HostLink } from '../parent.ts';
 import type { NicKind, NicRecord } from '../types.ts';
 
 /** True when `l` is the NIC `rec` took (permanent MAC, else PCI address, else MAC + kind + a name we gave it). */
@@ -31,9 +31,9 @@ async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefin
 
 /** The passthrough kind. */
 export const passthroughKind: NicKind = {
-  async prepare(ctx, rec, all) {
-    const l = await allowedParent(ctx, String(rec.nic.id), all);
-    await refuseLinkInUse(l.ifname, all);
+  async prepare(ctx, rec) {
+    const l = await allowedParent(ctx, String(rec.nic.id));
+    await refuseLinkInUse(l.ifname);
     rec.saved = {
       name: l.ifname, mac: l.address!, mtu: l.mtu, up: l.flags.includes('UP'),
       ...(l.permaddr || l.parentbus ? { permaddr: l.permaddr ?? l.address } : {}),
@@ -41,6 +41,10 @@ export const passthroughKind: NicKind = {
       ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}),
     };
     if (!rec.nic.hwaddr) rec.hwaddr = l.address!;
+  },
+  claim(rec, all) {
+    claimParent(String(rec.nic.id), all);
+    claimNoUpper(String(rec.nic.id), all);
   },
   async attach(ctx, rec, undo) {
     const s = rec.saved!;
