@@ -46,6 +46,8 @@ export function ovsPlug(o: OvsBridgeOf): VethPlug {
       rec.txOff = dp === 'netdev';
     },
     ensure: (ctx, rec) => o.ensure(ctx, rec),
+    // The Bridge row the port goes on (a fake bridge's parent): its internal interface.
+    bridgeLink: (ctx, rec) => wantedPlace(new View(ctx.ovs.client.cache), rec.bridge!).bridge,
     async plug(ctx, rec, undo) {
       await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key, access));
       undo.push(`remove port ${rec.host}`, () => ctx.ovs.commit(unplugPlan(rec.host!, rec.key)));
