@@ -26,7 +26,7 @@ for (const [label, env, fake0] of LAYOUTS) {
       return r.value;
     };
     const [c0, c0b, c10, c10b] = [await container(t), await container(t), await container(t), await container(t)];
-    await attach(c0, 0, '10.6.0.1/24', '02:00:00:00:06:01');
+    const r0 = await attach(c0, 0, '10.6.0.1/24', '02:00:00:00:06:01');
     await attach(c0b, 0, '10.6.0.2/24', '02:00:00:00:06:02');
     await attach(c10, 10, '10.7.0.10/24', '02:00:00:00:07:0a');
     await attach(c10b, 10, '10.7.0.11/24', '02:00:00:00:07:0b');
@@ -42,6 +42,14 @@ for (const [label, env, fake0] of LAYOUTS) {
     await noise;
     assert.deepEqual(seen, { requests: 0, replies: 0 }, 'the VLAN-0 nic neither receives VLAN 10 frames nor gets an answer to a frame it tags 10');
     assert.deepEqual((await checkOf(e, c0)).drift, []);
+    assert.equal(await e.ovs.vsctl('get', 'Port', r0.host, 'vlan_mode'), 'access');
+
+    // A port made a trunk behind our back (or by an older plugin) is drift, and repair fixes it.
+    await e.ovs.vsctl('clear', 'Port', r0.host, 'vlan_mode', 'tag');
+    assert.deepEqual((await checkOf(e, c0)).drift, [{ what: 'port-vlan-mode', want: 'access', got: 'trunk', repairable: true }]);
+    const fixed = (await e.call('nic.check', { target: { netns: c0 }, name: 'eth0', repair: true })).value;
+    assert.equal(fixed.ok, true, JSON.stringify(fixed));
+    assert.equal(await e.ovs.vsctl('get', 'Port', r0.host, 'vlan_mode'), 'access');
   });
 }
 
