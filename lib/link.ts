@@ -64,7 +64,10 @@ export interface VethSpec {
   name: string;
   peer: string;
   peerNs: NetnsRef;
+  /** The peer's MTU, and `name`'s unless `localMtu` is given. */
   mtu?: number;
+  /** `name`'s own MTU (a nic's host end takes its bridge's, so the bridge keeps it). */
+  localMtu?: number;
   /** The peer's MAC, set as it is born. */
   peerAddress?: string;
   /** Also set `name` up (same request). */
@@ -83,8 +86,9 @@ export interface VethSpec {
 export async function setupVeth(v: VethSpec): Promise<void> {
   if (!(isSelf(v.ref) && (await addVeth(v)))) {
     const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
+    const localMtu = v.localMtu ?? v.mtu;
     const mac = v.peerAddress ? ['address', v.peerAddress] : [];
-    await ip(v.ref, ['link', 'add', 'name', v.name, ...mtu, 'type', 'veth', 'peer', 'name', v.peer, ...mtu, ...mac, 'netns', netnsTarget(v.peerNs)]);
+    await ip(v.ref, ['link', 'add', 'name', v.name, ...(localMtu ? ['mtu', String(localMtu)] : []), 'type', 'veth', 'peer', 'name', v.peer, ...mtu, ...mac, 'netns', netnsTarget(v.peerNs)]);
     v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
     if (v.up) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
     if (v.peerUp) await ip(v.peerNs, ['link', 'set', 'dev', v.peer, 'up']);

@@ -112,8 +112,8 @@ function ifinfo(up?: boolean): Buffer {
   return b;
 }
 
-/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`. */
-export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; peerUp?: boolean }
+/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`, `name` with `localMtu` if given. */
+export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; localMtu?: number; peerUp?: boolean }
 
 /**
  * Creates the veth pair in one RTM_NEWLINK (NLM_F_EXCL: a name taken on either side fails it
@@ -133,7 +133,8 @@ export async function addVeth(v: RtVeth): Promise<boolean> {
   const what = `RTM_NEWLINK veth ${v.name} peer ${v.peer} netns ${netnsLabel(v.peerNs)}`;
   await withNsFd(v.peerNs, what, async (fd) => {
     const mtu = v.mtu ? attr(IFLA_MTU, u32(v.mtu)) : Buffer.alloc(0);
-    const local = Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(v.name)), mtu]);
+    const localMtu = v.localMtu ?? v.mtu;
+    const local = Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(v.name)), ...(localMtu ? [attr(IFLA_MTU, u32(localMtu))] : [])]);
     const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, str('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, local))]);
     const msg = Buffer.concat([ifinfo(v.peerUp), attr(IFLA_IFNAME, str(v.peer)), attr(IFLA_NET_NS_FD, u32(fd)), mtu,
       ...(v.peerAddress ? [attr(IFLA_ADDRESS, macBytes(v.peerAddress))] : []), attr(IFLA_LINKINFO, linkinfo)]);

@@ -6,7 +6,7 @@ import { getLink, ip } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
 import { failpoint } from './failpoint.ts';
-import { txOff, type VethPlug } from './veth.ts';
+import { hostMtu, txOff, type VethPlug } from './veth.ts';
 import type { Drift, GuestResult, NicKind, NicRecord } from './types.ts';
 
 /** A NicKind for guests: tap `rec.host` plugged by `p`. */
@@ -16,12 +16,14 @@ export function tapKind(p: VethPlug): NicKind {
     ...(p.claim ? { claim: p.claim } : {}),
     async attach(ctx, rec, undo) {
       await p.ensure?.(ctx, rec, undo);
+      // The tap takes the bridge's MTU (veth.ts hostMtu); the guest's own is `host_mtu` below.
+      const mtu = await hostMtu(p, ctx, rec);
       failpoint('attach:bridge');
       // More than one queue: a multi_queue tap, which QEMU opens once per queue.
       await ip(SELF, ['tuntap', 'add', 'dev', rec.host!, 'mode', 'tap', ...(queuesOf(rec) > 1 ? ['multi_queue'] : [])]);
       undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host!));
       failpoint('attach:tap');
-      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'address', hostMac(rec.hwaddr), ...(rec.mtu ? ['mtu', String(rec.mtu)] : [])]);
+      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'address', hostMac(rec.hwaddr), ...(mtu ? ['mtu', String(mtu)] : [])]);
       if (rec.txOff) await txOff(SELF, rec.host!);
       await p.plug(ctx, rec, undo);
       failpoint('attach:plugged');

@@ -22,6 +22,21 @@ export interface VethPlug {
   checkPlug(ctx: KindCtx, rec: NicRecord): Promise<Drift[]>;
   /** Plugs the host end in again after drift. */
   replug?(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  /** The host link whose MTU is the bridge's (a Linux bridge itself; an OVS bridge's internal interface). */
+  bridgeLink(ctx: KindCtx, rec: NicRecord): string;
+}
+
+/**
+ * The MTU the host end (veth or tap) takes: its bridge's, whatever the nic's own. A Linux
+ * bridge whose MTU was not set by hand follows its smallest port (br_mtu_auto_adjust), and
+ * ovs-vswitchd sets a bridge's internal interfaces (and those of VLAN bridges made later) to
+ * its smallest port's unless they have `mtu_request` (ovs-vswitchd.conf.db(5) "mtu_request"):
+ * a host end of the bridge's MTU changes neither, and below 1280 the kernel would drop the
+ * bridge's IPv6 addresses. The nic keeps its own MTU in the target. Undefined (the nic's MTU)
+ * when the bridge has no link here.
+ */
+export async function hostMtu(p: VethPlug, ctx: KindCtx, rec: NicRecord): Promise<number | undefined> {
+  return (await getLink(SELF, p.bridgeLink(ctx, rec)))?.mtu || rec.mtu;
 }
 
 /**
@@ -48,10 +63,12 @@ export function vethKind(p: VethPlug): NicKind {
     async attach(ctx, rec, undo) {
       const target = ctx.target!;
       await p.ensure?.(ctx, rec, undo);
+      const localMtu = await hostMtu(p, ctx, rec);
       failpoint('attach:bridge');
       // The peer is born in the target as it stays: its final name (free there, checked before
-      // the intent was recorded; a clash since fails the whole request), MAC, MTU, up.
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.name, peerNs: target, mtu: rec.mtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
+      // the intent was recorded; a clash since fails the whole request), MAC, MTU, up. The host
+      // end is born with the bridge's MTU (hostMtu), so plugging it changes no other link.
+      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.name, peerNs: target, mtu: rec.mtu, localMtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
       failpoint('attach:veth');
       // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
       // different things: both at once. Only the container's end needs TX checksums off: its TX

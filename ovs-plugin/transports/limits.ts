@@ -22,6 +22,8 @@ export interface ServeLimits {
   maxBatch: number;
   /** Reply bytes queued to a client before the daemon stops reading its requests. */
   maxQueuedReplyBytes: number;
+  /** Reply bytes queued to all clients together past which no client with replies queued is read. */
+  maxQueuedRepliesTotal: number;
 }
 
 /** Descriptors one executing command may hold: a child's stdout and stderr pipes and spawn's error pipe. */
@@ -56,5 +58,6 @@ export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLi
     maxDepth: MAX_DEPTH + 2,
     maxBatch: 64,
     maxQueuedReplyBytes: 256 * 1024,
+    maxQueuedRepliesTotal: 16 * 1024 * 1024,
   };
 }

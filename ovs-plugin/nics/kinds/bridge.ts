@@ -11,6 +11,7 @@ const enslave = (rec: NicRecord): Promise<void> => setLink(SELF, rec.host!, { ma
 
 /** Plugging a host end into the Linux bridge `rec.bridge` (also the default kind's nat0). */
 export const linuxBridgePlug: Omit<VethPlug, 'prepare' | 'claim'> = {
+  bridgeLink: (_ctx, rec) => rec.bridge!,
   plug: async (_ctx, rec) => { await enslave(rec); },
   async unplug() { /* deleting the veth leaves the bridge */ },
   async checkPlug(_ctx, rec) {

@@ -1,11 +1,13 @@
 // The OVS veth kinds (vlan, vxlan): the host end is an OVS port of ours on the kind's bridge,
 // added and removed in one transaction each (ovs-port.ts). On a netdev-datapath bridge both
 // veth ends get TX checksum offload turned off (veth.ts txOff). A VLAN bridge that is a fake
-// bridge (commands/fake-bridge.ts) takes the port on its parent with its tag.
+// bridge (commands/fake-bridge.ts) takes the port on its parent with its tag. A kind with
+// `access` (vlan) makes it an access port of that one VLAN (on a bridge of its own, VLAN 0:
+// untagged frames only), so no layout of the VLAN bridge makes the nic a trunk.
 import { placeOf, placeReads, waitPlace } from '../../commands/fake-bridge.ts';
 import type { Planner } from '../../commands/types.ts';
 import { View } from '../../commands/view.ts';
-import { datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
+import { accessPlan, datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
 import type { VethPlug } from '../veth.ts';
 import type { KindCtx, NicRecord } from '../types.ts';
 
@@ -13,14 +15,16 @@ import type { KindCtx, NicRecord } from '../types.ts';
 export interface OvsBridgeOf {
   bridgeOf(ctx: KindCtx, rec: NicRecord): string;
   ensure(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  /** The port carries the one VLAN of its place only (vlan nics), never a trunk. */
+  access?: boolean;
 }
 
 /** plugPlan onto bridge name `bridge`: a fake bridge's parent with its tag, the fake pinned. */
-function plugOnto(bridge: string, port: string, key: string): Planner<null> {
+function plugOnto(bridge: string, port: string, key: string, access: boolean): Planner<null> {
   return (view, p) => {
     const place = placeOf(view, bridge);
-    if (!place?.fake) return plugPlan(bridge, port, key)(view, p);
-    const plan = plugPlan(place.bridge.name, port, key, place.tag)(view, p);
+    if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, p);
+    const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, p);
     return { ...plan, ops: [...waitPlace(place, bridge), ...plan.ops], reads: [...(plan.reads ?? []), ...placeReads(place, bridge)] };
   };
 }
@@ -33,6 +37,7 @@ function wantedPlace(view: View, bridge: string): { bridge: string; tag: number 
 
 /** How a veth or tap is plugged into an OVS bridge of the kind. */
 export function ovsPlug(o: OvsBridgeOf): VethPlug {
+  const access = !!o.access;
   return {
     async prepare(ctx, rec) {
       rec.bridge = o.bridgeOf(ctx, rec);
@@ -41,8 +46,10 @@ export function ovsPlug(o: OvsBridgeOf): VethPlug {
       rec.txOff = dp === 'netdev';
     },
     ensure: (ctx, rec) => o.ensure(ctx, rec),
+    // The Bridge row the port goes on (a fake bridge's parent): its internal interface.
+    bridgeLink: (ctx, rec) => wantedPlace(new View(ctx.ovs.client.cache), rec.bridge!).bridge,
     async plug(ctx, rec, undo) {
-      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key));
+      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key, access));
       undo.push(`remove port ${rec.host}`, () => ctx.ovs.commit(unplugPlan(rec.host!, rec.key)));
     },
     async unplug(ctx, rec) {
@@ -56,14 +63,20 @@ export function ovsPlug(o: OvsBridgeOf): VethPlug {
       const d = [];
       if (at.bridge !== want.bridge) d.push({ what: 'port', want: rec.bridge, got: at.bridge, repairable: false });
       if (at.tag !== want.tag) d.push({ what: 'port-tag', want: want.tag, got: at.tag, repairable: false });
+      else if (access && !at.access) d.push({ what: 'port-vlan-mode', want: 'access', got: 'trunk', repairable: true });
       const err = await interfaceError(ctx, rec.host!);
       if (err) d.push({ what: 'interface-error', got: err, repairable: false });
       return d;
     },
     async replug(ctx, rec) {
-      if (portPlace(new View(ctx.ovs.client.cache), rec.host!)) return;
+      const view = new View(ctx.ovs.client.cache);
+      const at = portPlace(view, rec.host!);
+      if (at) {
+        if (access && !at.access && at.tag === wantedPlace(view, rec.bridge!).tag) await ctx.ovs.commit(accessPlan(rec.host!, rec.key, at.tag));
+        return;
+      }
       await o.ensure(ctx, rec);
-      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key));
+      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key, access));
     },
   };
 }

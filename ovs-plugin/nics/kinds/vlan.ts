@@ -1,5 +1,7 @@
 // `vlan`: a veth whose host end is a port of the VLAN bridge of `backplane` for tag `id`, the
-// bridge `ovs.vlan-ensure` makes, through the same planner (made here if missing).
+// bridge `ovs.vlan-ensure` makes, through the same planner (made here if missing). The port is
+// an access port of the VLAN (ovs.ts), so the nic sees its own VLAN only: VLAN 0's v1 patch
+// bridge carries every tag, the nic's port only untagged frames.
 import { planVlanEnsure } from '../../commands/vlan.ts';
 import { View } from '../../commands/view.ts';
 import { vethKind } from '../veth.ts';
@@ -10,6 +12,8 @@ export const VLAN_MASTER = 'backplane';
 
 /** How a vlan nic's host end (veth or tap) is plugged. */
 export const vlanPlug = ovsPlug({
+  // Its own VLAN only: an access port (VLAN 0: untagged frames only), whatever the layout.
+  access: true,
   bridgeOf(ctx, rec) {
     const tag = Number(rec.nic.id);
     rec.tag = tag;
