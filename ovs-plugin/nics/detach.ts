@@ -2,11 +2,13 @@
 // detach (idempotent, from any partial state), then drops the record: killed at any point, the
 // record says what is left to finish. gc does the same for every record whose owner died
 // mid-phase (an attach is undone, a detach finished) and for every attached nic whose target
-// has died (host veth, OVS port, DHCP client removed now, passthrough NIC returned).
+// has died (host veth, OVS port, DHCP client removed now, passthrough NIC returned), and
+// rewrites the NAT's rules when they no longer match the records and default routes.
 import type { Ctx } from '../commands/types.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { kindOf } from './kinds/index.ts';
+import { refreshNatRules } from './nat-sync.ts';
 import { busy, working } from './owners.ts';
 import { self } from './proc.ts';
 import { dropRecord, statePath, updateState } from './state.ts';
@@ -65,5 +67,7 @@ export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
     report[why].push(rec.key);
     if (r.returned) report.returned.push(rec.key);
   }
+  // The NAT's rules follow the default routes: rewritten when the uplink moved (or they drifted).
+  await refreshNatRules(path);
   return report;
 }

@@ -1,21 +1,17 @@
 // The NAT bridge of `default` nics: Linux bridge `nat0` on the host with the pool's first
-// address, IPv4 forwarding on, and masquerade of the pool towards every other link (nft table
-// `ip zos_nat`, replaced whole in one nft transaction, so it is never half-written). Shared by
+// address and IPv4 forwarding on (what may pass, and the masquerade: nat-rules.ts). Shared by
 // every default nic and kept when the last one goes, as v1 kept core0. Addresses come from the
 // pool (OVS_PLUGIN_NAT_POOL, default 172.18.0.0/16 as v1's core0), allocated in the state file.
 import { ValidationError } from '../../lib/errors.ts';
 import { poolExhausted } from './errors.ts';
-import { run } from '../../lib/exec.ts';
-import { getLink, ip } from '../../lib/ip.ts';
+import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
-import { setSysctl } from '../../lib/sysctl.ts';
+import { getSysctl, setSysctl } from '../../lib/sysctl.ts';
 import { cidr as parseCidr } from '../../lib/validate.ts';
-import type { NicRecord } from './types.ts';
+import type { Drift, NicRecord } from './types.ts';
 
 /** The NAT bridge's name. */
 export const NAT_BRIDGE = 'nat0';
-/** nft table holding our masquerade rule. */
-export const NAT_TABLE = 'zos_nat';
 
 /** The pool: network, prefix, and the gateway (its first address, on nat0). */
 export interface Pool { base: number; prefix: number; gateway: string }
@@ -32,6 +28,9 @@ export function natPool(env: NodeJS.ProcessEnv = process.env): Pool {
   const base = toInt(c.address) - (toInt(c.address) % size);
   return { base, prefix: c.prefix, gateway: toIp(base + 1) };
 }
+
+/** The pool's network as `a.b.c.d/prefix`. */
+export const poolNet = (pool: Pool): string => `${toIp(pool.base)}/${pool.prefix}`;
 
 /** The lowest pool address no record holds, as `a.b.c.d/prefix`; EEXHAUSTED when none is left. */
 export function allocate(pool: Pool, all: readonly NicRecord[]): string {
@@ -50,7 +49,7 @@ export async function checkNatBridge(): Promise<void> {
   if (l && l.linkinfo?.info_kind !== 'bridge') throw new ValidationError('nic.type', `${NAT_BRIDGE} exists on the host and is not a bridge`);
 }
 
-/** Makes nat0, its address, forwarding and the masquerade rule; each step idempotent. */
+/** Makes nat0 (a Linux bridge), its address, up, and IPv4 forwarding on; each step idempotent (the rules: nat-sync.ts). */
 export async function ensureNat(pool: Pool): Promise<void> {
   if (!(await getLink(SELF, NAT_BRIDGE))) {
     await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'type', 'bridge']).catch(async (err) => { if (!(await getLink(SELF, NAT_BRIDGE))) throw err; });
@@ -59,11 +58,22 @@ export async function ensureNat(pool: Pool): Promise<void> {
   await ip(SELF, ['addr', 'replace', `${pool.gateway}/${pool.prefix}`, 'dev', NAT_BRIDGE]);
   await ip(SELF, ['link', 'set', 'dev', NAT_BRIDGE, 'up']);
   await setSysctl(SELF, 'net/ipv4/ip_forward', 1);
-  const net = `${toIp(pool.base)}/${pool.prefix}`;
-  await run('nft', ['-f', '-'], { timeoutMs: 10_000, input: [
-    `table ip ${NAT_TABLE}`, `flush table ip ${NAT_TABLE}`,
-    `table ip ${NAT_TABLE} {`,
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${net} oifname != "${NAT_BRIDGE}" masquerade; }`,
-    '}', '',
-  ].join('\n') });
+}
+
+/** What of ensureNat's work is missing now: nat0, its being up, its address, IPv4 forwarding. */
+export async function natBridgeDrift(pool: Pool): Promise<Drift[]> {
+  const d: Drift[] = [];
+  const l = await getLink(SELF, NAT_BRIDGE);
+  if (!l) d.push({ what: NAT_BRIDGE, want: 'bridge', got: 'missing', repairable: true });
+  else if (l.linkinfo?.info_kind !== 'bridge') d.push({ what: NAT_BRIDGE, want: 'bridge', got: l.linkinfo?.info_kind ?? 'none', repairable: false });
+  else {
+    if (!l.flags.includes('UP')) d.push({ what: `${NAT_BRIDGE}-up`, want: true, got: false, repairable: true });
+    const want = `${pool.gateway}/${pool.prefix}`;
+    const got = (await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }>(SELF, ['-4', 'addr', 'show', 'dev', NAT_BRIDGE]))
+      .flatMap((a) => a.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+    if (!got.includes(want)) d.push({ what: `${NAT_BRIDGE}-address`, want, got, repairable: true });
+  }
+  const fwd = await getSysctl(SELF, 'net/ipv4/ip_forward');
+  if (fwd !== '1') d.push({ what: 'ip_forward', want: '1', got: fwd ?? 'missing', repairable: true });
+  return d;
 }

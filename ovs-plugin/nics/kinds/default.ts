@@ -1,10 +1,14 @@
 // `default`: a veth to the NAT bridge nat0 (nat.ts), the address allocated from the pool in
 // the state file and the gateway nat0's; one per target, as v1. The pool's address is the
 // nic's: `config.cidr` is refused. A guest's default nic is a tap on nat0 (tap.ts) with an
-// address recorded the same way, which the guest configures itself.
+// address recorded the same way, which the guest configures itself. Every attach, detach and
+// repair rewrites the NAT's nft tables from the records (nat-sync.ts), so a nic's port only
+// passes frames with its own MAC and pool address; check compares nat0, its address, IPv4
+// forwarding and those tables with what they must be.
 import { ValidationError } from '../../../lib/errors.ts';
 import { nicExists } from '../errors.ts';
-import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natPool } from '../nat.ts';
+import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natBridgeDrift, natPool } from '../nat.ts';
+import { natRulesDrift, syncNatRules } from '../nat-sync.ts';
 import { targetKey } from '../target.ts';
 import type { NicRecord } from '../types.ts';
 import { vethKind, type VethPlug } from '../veth.ts';
@@ -29,11 +33,23 @@ export const defaultPlug: VethPlug = {
     }
     rec.address = allocate(natPool(), all);
   },
-  async ensure() {
+  // Before the host end exists: nat0, then the rules with this nic's guard (its record is in
+  // the state file already); undone by rules without it.
+  async ensure(_ctx, rec, undo) {
     await ensureNat(natPool());
+    await syncNatRules();
+    undo.push('nat rules without this nic', () => syncNatRules({ without: rec.key }));
+  },
+  // The record is `detaching`: the rules are rewritten without its guard.
+  async unplug() {
+    await syncNatRules();
+  },
+  async checkPlug(ctx, rec) {
+    return [...(await linuxBridgePlug.checkPlug(ctx, rec)), ...(await natBridgeDrift(natPool())), ...(await natRulesDrift())];
   },
   async replug(ctx, rec) {
     await ensureNat(natPool());
+    await syncNatRules();
     await linuxBridgePlug.replug!(ctx, rec);
   },
 };

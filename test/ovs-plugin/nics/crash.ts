@@ -74,7 +74,7 @@ export function crashTest(kind: keyof typeof STEPS): void {
     for (const step of steps.detach) {
       const a = await e.call('nic.attach', { target, nic });
       assert.equal(a.exitCode, 0, a.stdout);
-      assert.ok(await pings(c1, kind === 'default' ? '172.18.0.2' : '10.7.0.2'), `${step}: attached nic carries traffic`);
+      assert.ok(await pings(c1, kind === 'default' ? '172.18.0.1' : '10.7.0.2'), `${step}: attached nic carries traffic`);
       await killedAt(e, step, 'nic.detach', { target, name: 'eth0' });
       const gc = await e.call('nic.gc', {});
       assert.equal(gc.value.finished.length, 1, `${step}: gc finished the detach: ${gc.stdout}`);

@@ -1,5 +1,6 @@
 // default nics: a veth to the NAT bridge nat0 the plugin makes, an address from the pool kept
-// in the state file, masquerade (nft) so a network with no route back to the pool answers.
+// in the state file, masquerade (nft) so a network with no route back to the pool answers. The
+// isolation (own MAC and address only, the outside only) and check/repair of the NAT: nat-guard.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, listLinks } from '../../../lib/ip.ts';
@@ -13,6 +14,7 @@ test('default: NAT bridge, pool addresses, reaches a network beyond the host thr
   await ip({ name: e.host }, ['link', 'set', 'w0', 'up']);
   await ip({ name: world }, ['addr', 'add', '10.99.0.2/24', 'dev', 'w1']);
   await ip({ name: world }, ['link', 'set', 'w1', 'up']);
+  await ip({ name: e.host }, ['route', 'add', 'default', 'via', '10.99.0.2', 'dev', 'w0']);
 
   const r1 = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default' } });
   assert.equal(r1.exitCode, 0, r1.stdout);
@@ -21,7 +23,7 @@ test('default: NAT bridge, pool addresses, reaches a network beyond the host thr
   assert.deepEqual(r2.value.addresses, ['172.18.0.3/16'], 'the next free pool address');
   assert.ok(await pings(c1, '172.18.0.1'), 'the host through nat0');
   assert.ok(await pings(c1, '10.99.0.2'), 'beyond the host: the world has no route to the pool, so this is NAT');
-  assert.ok(await pings(c2, '172.18.0.2'), 'containers reach each other');
+  assert.ok(!(await pings(c2, '172.18.0.2', 2)), 'default nics are isolated from each other');
   const twice = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default', name: 'eth1' } });
   assert.deepEqual([twice.value.code, twice.value.field], ['EEXIST', 'nic.type']);
   const cidr = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default', config: { cidr: '10.0.0.2/24' } } });
