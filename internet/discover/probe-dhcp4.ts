@@ -14,7 +14,7 @@ import { prefixOfNetmask } from '../../lib/validate.ts';
 import { dhcpClient } from '../../lib/tools.ts';
 import type { Lease4 } from '../types.ts';
 import { MIN_MTU } from '../../lib/mtu.ts';
-import { inSubnet, notHostInSubnet, notUnicastV4 } from './unicast.ts';
+import { inSubnet, notHostInSubnet, notUnicastV4 } from '../../lib/unicast.ts';
 
 /** The contract between the script and the parser: markers, line prefix, and the keys. */
 export const LEASE = { begin: 'ZLEASE_BEGIN', end: 'ZLEASE_END', line: 'ZLEASE' } as const;
