@@ -11,7 +11,7 @@ import { startChild } from '../../lib/child.ts';
 import { toAppError } from '../../lib/errors.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { prefixOfNetmask } from '../../lib/validate.ts';
-import { dhcpClient } from '../../lib/tools.ts';
+import { ARP_CHECK, dhcpClient } from '../../lib/tools.ts';
 import type { Lease4 } from '../types.ts';
 import { MIN_MTU } from '../../lib/mtu.ts';
 import { notHostInSubnet, notUnicastV4 } from '../../lib/unicast.ts';
@@ -153,9 +153,10 @@ export function parseLease(stdout: string): LeaseParse {
 
 /**
  * One udhcpc run inside `ref` (the client dhcp-zos gets too: tools.ts): `tries` discovers one
- * second apart. Killed (and resolves) on `signal`, and after `tries` + 5 s whatever it is doing:
- * busybox udhcpc on a link that is down never exits, whatever -t/-n say. `timedOut` tells that
- * case apart.
+ * second apart, an offered address another host answers ARP for is declined (tools.ts ARP_CHECK; `-A 1`: the
+ * next discover a second later, not busybox's 20). Killed (and resolves) on `signal`, and after
+ * `tries` + 5 s whatever it is doing: busybox udhcpc on a link that is down never exits,
+ * whatever -t/-n say. `timedOut` tells that case apart.
  */
 export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   let client: string[];
@@ -167,7 +168,7 @@ export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, t
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; stop(); }, (tries + 5) * 1000);
   const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
-    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
+    '-t', String(tries), '-T', '1', '-A', '1', ARP_CHECK, '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
   const end = await child.exited;
   clearTimeout(timer);
   signal.removeEventListener('abort', stop);

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ipPath } from '../../lib/tools.ts';
+import { ARP_CHECK, ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import type { UndoStack } from '../../lib/undo.ts';
@@ -45,8 +45,9 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   await writeScript(f.script, hookScript(await ipPath()));
   const resolv = rec.nic.root ? join(rec.nic.root, 'etc', 'resolv.conf') : f.resolv;
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
-  // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.
-  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3']),
+  // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers;
+  // an offered address another host holds is declined (ARP_CHECK).
+  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK]),
     { detached: true, stdio: 'ignore', env: { ...process.env, RESOLV_CONF: resolv } });
   child.unref();
   undo?.push('stop dhcp client', () => stopDhcp(rec));
