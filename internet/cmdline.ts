@@ -4,9 +4,8 @@
 // (a stray quote, say) can stop the agent: it is a warning.
 import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
-import { isMac, linkName, mac as macAddr, netmaskToPrefix, vlanText } from '../lib/validate.ts';
-import { addrValue } from './discover/choose.ts';
-import { inSubnet, inSubnet6, notHostInSubnet, notHostInSubnet6, notUnicastV4, notUnicastV6 } from './discover/unicast.ts';
+import { isMac, linkName, mac as macAddr, netmaskToPrefix, prefixText, vlanText } from '../lib/validate.ts';
+import { gatewayOnLink, gatewayProblem, hostAddressProblem, notUnicastV4, notUnicastV6 } from '../lib/unicast.ts';
 
 /** Static configuration from `ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off`. */
 export interface StaticIp {
@@ -162,7 +161,7 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   const clientWhy = family === 4 ? (isIPv4(client) ? check(client) : 'is not an IPv4 address') : check(client);
   if (clientWhy) bad(`client ${JSON.stringify(client)}`, clientWhy);
   let prefix = 0;
-  if (/^\d{1,3}$/.test(netmask!)) prefix = Number(netmask);
+  if (/^\d{1,3}$/.test(netmask!)) prefix = prefixText(netmask!) ?? bad(`netmask ${JSON.stringify(netmask)}`, 'is not a prefix length: no leading zeros');
   else if (family === 6) bad(`netmask ${JSON.stringify(netmask)}`, 'is not an IPv6 prefix length 1..128');
   else {
     try {
@@ -173,17 +172,14 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   }
   const max = family === 4 ? 32 : 128;
   if (prefix < 1 || prefix > max) bad(`netmask ${JSON.stringify(netmask)}`, `is /${prefix}: the subnet must be /1../${max}`);
-  const hostWhy = family === 4 ? notHostInSubnet(client, prefix) : notHostInSubnet6(client, prefix);
+  const hostWhy = hostAddressProblem(client, prefix, family);
   if (hostWhy) bad(`client ${client}`, hostWhy);
   if (gwF!.startsWith('[') !== (family === 6)) bad(`gateway ${JSON.stringify(gw)}`, `is not an IPv${family} address like the client`);
-  const gwWhy = (family === 4 ? (isIPv4(gw) ? notUnicastV4(gw, { linkLocal: true }) : 'is not an IPv4 address') : notUnicastV6(gw, { linkLocal: true }));
+  // The gateway rule the plugin's nic config and the DHCP lease check use too (lib/unicast.ts).
+  const gwWhy = family === 4 && !isIPv4(gw) ? 'is not an IPv4 address' : gatewayProblem(gw, client, prefix, family);
   if (gwWhy) bad(`gateway ${JSON.stringify(gw)}`, gwWhy);
-  if (gw === client || (family === 6 && addrValue(gw) === addrValue(client))) bad(`gateway ${gw}`, 'is the client address itself');
-  const inNet = family === 4 ? inSubnet(gw, client, prefix) : inSubnet6(gw, client, prefix);
-  const gwHostWhy = family === 4 && inNet ? notHostInSubnet(gw, prefix) : undefined;
-  if (gwHostWhy) bad(`gateway ${gw}`, gwHostWhy);
   // A link-local IPv6 gateway is on the link by definition (RFC 4861); any other off-subnet one is not.
-  const onlink = !inNet && !(family === 6 && /^fe[89ab]/i.test(gw));
+  const onlink = !gatewayOnLink(gw, client, prefix, family);
   if (onlink) warnings.push(`ip=: gateway ${gw} is outside ${client}/${prefix}: the default route is installed onlink`);
   if (!device) bad('device', 'is empty: name the NIC');
   try {

@@ -13,6 +13,15 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { noDhcpClient, noIpTool } from './errors.ts';
 import { run } from './exec.ts';
 
+/**
+ * udhcpc's ARP check of an offered address (`-aMSEC`, RFC 5227 2.1.1; busybox's default wait is
+ * 2000 ms): a host already holding the address answers and udhcpc sends DHCPDECLINE, then
+ * discovers again after `-A` seconds. A holder answers within a millisecond or two on a LAN and
+ * every lease waits the full time, so it is short. Used by the agent's probe, dhcp-zos and the
+ * plugin's DHCP nics alike.
+ */
+export const ARP_CHECK = '-a300';
+
 /** A DHCP client command: `["/usr/sbin/udhcpc"]` or `["/usr/bin/busybox", "udhcpc"]`. */
 export interface DhcpClient {
   argv: string[];

@@ -4,15 +4,18 @@
 //   runs as soon as it starts: an address already on the link would vanish until the new lease
 //   is bound. This one leaves the link alone on the first deconfig (udhcpc asks for the same
 //   lease with -r) and flushes on a later one (a lease really lost).
-// - bound/renew: address, option-121 routes, default route and DNS replaced in place: a gateway
-//   the kernel refuses as off-subnet (a /32 lease, an option-121 gateway outside the subnet) is
-//   routed `onlink`, a 0.0.0.0 gateway is on-link; DNS into $RESOLV_CONF (atomically), then the
+// - bound/renew: address, option-121 routes, default route and DNS replaced in place. Gateways
+//   follow the agent probe's rule (lib/router-rule.ts, one table of cases tests both): an
+//   unusable one (the lease's own address, 0.0.0.0, off-subnet without option 121...) is logged
+//   and skipped, and with no usable router the previous default route stays; an option-121
+//   gateway outside the subnet is routed `onlink`; DNS into $RESOLV_CONF (atomically), then the
 //   caller's `afterResolv` command if it gave one.
 // - the deconfig mark is `$UDHCPC_MARK` when the caller sets it (a file it removes when it stops
 //   the client), else `$0.$PPID` beside the script.
 // `ip` is called by absolute path: the image's busybox sh would run its own applet first.
 import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.ts';
+import { ROUTER_RULE_SH } from './router-rule.ts';
 
 /** What a caller puts into the hook script. */
 export interface UdhcpcHook {
@@ -38,7 +41,7 @@ export function udhcpcHookScript(h: UdhcpcHook): string {
 ${h.comment.map((l) => `# ${l}`).join('\n')}
 IP=${h.ip}
 RESOLV_CONF="\${RESOLV_CONF:-/etc/resolv.conf}"
-${h.functions ?? ''}via() {
+${h.functions ?? ''}${ROUTER_RULE_SH}via() {
   "$IP" -4 route replace "$1" via "$2" dev "$interface" 2>/dev/null \\
     || "$IP" -4 route replace "$1" via "$2" dev "$interface" onlink \\
     || echo "${h.name}: no route $1 via $2"
@@ -59,18 +62,35 @@ ${h.cases ?? ''}  deconfig)
       [ "$a" = "$ip/$mask" ] || "$IP" -4 addr del "$a" dev "$interface"
     done
     "$IP" -4 addr replace "$ip/$mask" broadcast + dev "$interface"
+    # Routes and gateway by the probe's rule (lib/router-rule.ts); an unusable one is logged, skipped.
+    has121=0; r121=; d121=
     if [ -n "$staticroutes" ]; then
       set -- $staticroutes
       while [ $# -ge 2 ]; do
-        if [ "$1" = 0.0.0.0/0 ]; then router="$2"
-        elif [ "$2" = 0.0.0.0 ]; then "$IP" -4 route replace "$1" dev "$interface" scope link
-        else via "$1" "$2"; fi
+        if [ "$2" = 0.0.0.0 ] && [ "$1" != 0.0.0.0/0 ]; then has121=1; "$IP" -4 route replace "$1" dev "$interface" scope link
+        elif [ "$2" = 0.0.0.0 ]; then d121=1; echo "${h.name}: ignored option-121 route 0.0.0.0/0 via 0.0.0.0: an on-link default is no gateway"
+        else
+          gw_why "$2" 1
+          [ "$1" = 0.0.0.0/0 ] && d121=1
+          if [ -n "$why" ]; then echo "${h.name}: ignored option-121 route $1 via $2: $2 $why"
+          elif [ "$1" = 0.0.0.0/0 ]; then has121=1; [ -n "$r121" ] || r121="$2"
+          else has121=1; via "$1" "$2"; fi
+        fi
         shift 2
       done
     fi
-    router="\${router%% *}"
-    if [ "$router" = 0.0.0.0 ]; then "$IP" -4 route replace default dev "$interface" scope link
-    elif [ -n "$router" ]; then via default "$router"; fi
+    gw=
+    for r in $r121 $router; do
+      gw_why "$r" "$has121"
+      [ -z "$why" ] && { gw="$r"; break; }
+      echo "${h.name}: router $r $why"
+    done
+    if [ -n "$gw" ]; then via default "$gw"
+    elif [ -n "$d121$router" ]; then echo "${h.name}: no usable router in the lease: the previous default route stays"
+    fi
+    # The search domain the probe takes (probe-dhcp4.ts): 1..253 of A-Z a-z 0-9 . -, else none.
+    case "$domain" in *[!A-Za-z0-9.-]*) echo "${h.name}: ignored invalid search domain"; domain= ;; esac
+    [ \${#domain} -le 253 ] || { echo "${h.name}: ignored search domain longer than 253"; domain=; }
     if [ -n "$dns" ]; then
       { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
         && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${h.afterResolv ? ` \\

@@ -2,6 +2,7 @@
 // anything. Shared by the agent (kernel command line, flags) and the plugin (JSON commands).
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from './errors.ts';
+import { hostAddressProblem } from './unicast.ts';
 
 /** Linux interface names: 1..15 bytes (IFNAMSIZ - 1) of [A-Za-z0-9_.-], not "." or "..". */
 export function linkName(field: string, v: unknown): string {
@@ -62,14 +63,37 @@ export function ipAddress(field: string, v: unknown, family?: 4 | 6): string {
   return v as string;
 }
 
+/**
+ * A prefix length written in decimal (`24`): a leading zero is refused, not read: iproute2 reads
+ * `024` as octal (/20), so what is reported would not be what is applied.
+ */
+export function prefixText(v: string): number | undefined {
+  return /^(0|[1-9]\d{0,2})$/.test(v) ? Number(v) : undefined;
+}
+
 /** `address/prefix` with the prefix in range for the family (nic config, the NAT pool). */
 export function cidr(field: string, v: unknown): { address: string; prefix: number; family: 4 | 6 } {
   if (typeof v !== 'string') throw new ValidationError(field, `must be a string like 10.0.0.2/24, got ${typeName(v)}`);
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
+  const m = /^([^/]+)\/(\d+)$/.exec(v);
   const family = m && isIPv4(m[1]!) ? 4 : m && isIPv6(m[1]!) ? 6 : 0;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (!family || prefix > (family === 4 ? 32 : 128)) throw new ValidationError(field, `${JSON.stringify(v)} is not an address/prefix`);
+  const prefix = m ? prefixText(m[2]!) : undefined;
+  if (!family || prefix === undefined || prefix > (family === 4 ? 32 : 128)) {
+    throw new ValidationError(field, `${JSON.stringify(v.slice(0, 60))} is not an address/prefix (decimal prefix without leading zeros)`);
+  }
   return { address: m![1]!, prefix, family: family as 4 | 6 };
+}
+
+/**
+ * A host's own `address/prefix` (nic config): a cidr whose address is a unicast host address of
+ * its subnet (lib/unicast.ts, the rule ip= uses): not 0.0.0.0/8, loopback, multicast, the
+ * subnet's network or broadcast address; /0 is no subnet.
+ */
+export function hostCidr(field: string, v: unknown): { address: string; prefix: number; family: 4 | 6 } {
+  const c = cidr(field, v);
+  if (c.prefix === 0) throw new ValidationError(field, `${v as string}: a /0 is no subnet`);
+  const why = hostAddressProblem(c.address, c.prefix, c.family, { linkLocal: true });
+  if (why) throw new ValidationError(field, `${c.address} ${why}`);
+  return c;
 }
 
 /** Prefix length of a dotted IPv4 netmask (255.255.255.0 -> 24); undefined unless contiguous. */

@@ -8,6 +8,7 @@
 // ranks after all others (the agent's retry then tries the next one).
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Choice, ProbeResult } from '../types.ts';
+import { addrValue } from '../../lib/unicast.ts';
 
 /** The two waiting windows of the choice (ms). */
 export interface ChooseTiming {
@@ -80,15 +81,8 @@ function v4Qualifies(p: ProbeResult): boolean {
   return !!p.v4 && isIPv4(p.v4.lease.router) && isIPv4(p.v4.lease.address);
 }
 
-/** Numeric value of an IPv4 or IPv6 address, for "lowest address" ties. */
-export function addrValue(addr: string): bigint {
-  if (isIPv4(addr)) return addr.split('.').reduce((acc, o) => (acc << 8n) + BigInt(o), 0n);
-  const [head, tail = ''] = addr.split('::') as [string, string?];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = addr.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
-}
+/** Numeric value of an IPv4 or IPv6 address, for "lowest address" ties (lib/unicast.ts). */
+export { addrValue };
 
 function rank(p: ProbeResult, avoid: string[]): Ranked | undefined {
   const v4 = v4Qualifies(p) ? p.v4! : undefined;

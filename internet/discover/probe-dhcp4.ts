@@ -3,7 +3,7 @@
 // what that script prints. Script and parser share one contract (LEASE_KEYS and the markers
 // below), so the output format cannot drift from what is read; every field is validated so an
 // odd server answer never crashes the agent nor wins with a gateway that cannot carry a
-// default route (unicast.ts).
+// default route (lib/router-rule.ts, the rule the udhcpc hook of dhcp-zos applies too).
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
@@ -11,10 +11,11 @@ import { startChild } from '../../lib/child.ts';
 import { toAppError } from '../../lib/errors.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import { prefixOfNetmask } from '../../lib/validate.ts';
-import { dhcpClient } from '../../lib/tools.ts';
+import { ARP_CHECK, dhcpClient } from '../../lib/tools.ts';
 import type { Lease4 } from '../types.ts';
 import { MIN_MTU } from '../../lib/mtu.ts';
-import { inSubnet, notHostInSubnet, notUnicastV4 } from './unicast.ts';
+import { notHostInSubnet, notUnicastV4 } from '../../lib/unicast.ts';
+import { routerCandidates, routerProblem } from '../../lib/router-rule.ts';
 
 /** The contract between the script and the parser: markers, line prefix, and the keys. */
 export const LEASE = { begin: 'ZLEASE_BEGIN', end: 'ZLEASE_END', line: 'ZLEASE' } as const;
@@ -89,23 +90,10 @@ const intIn = (v: string | undefined, min: number, max: number): number | undefi
 };
 
 /**
- * Why `router` cannot be the lease's gateway: not a unicast address, the lease's own address,
- * the subnet's network or broadcast address, or outside the subnet when no option 121 says how
- * to reach it (the kernel refuses such a route: "Nexthop has invalid gateway").
- */
-function routerProblem(router: string, address: string, prefix: number, has121: boolean): string | undefined {
-  if (!isIPv4(router)) return 'is not IPv4';
-  const why = notUnicastV4(router, { linkLocal: true });
-  if (why) return why;
-  if (router === address) return 'is the lease\'s own address';
-  if (!inSubnet(router, address, prefix)) return has121 ? undefined : `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
-  return notHostInSubnet(router, prefix);
-}
-
-/**
  * Busybox `staticroutes`: "dest/prefix via dest/prefix via ..." (option 121, RFC 3442). A route
- * via an address that cannot be a next hop (loopback, multicast, the lease's own) is dropped;
- * via 0.0.0.0 means on the link.
+ * via an address that cannot be a next hop (lib/router-rule.ts: loopback, multicast, the lease's
+ * own...) is dropped; via 0.0.0.0 means on the link, except for 0.0.0.0/0: an on-link default
+ * is no gateway, dropped (the hook drops it too).
  */
 function parseStaticRoutes(v: string, address: string, prefix: number, warnings: string[]): { dest: string; via: string }[] {
   const words = v.split(/\s+/).filter(Boolean);
@@ -113,7 +101,7 @@ function parseStaticRoutes(v: string, address: string, prefix: number, warnings:
   for (let i = 0; i + 1 < words.length; i += 2) {
     const [dest, via] = [words[i]!, words[i + 1]!];
     const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(dest);
-    const viaOk = isIPv4(via) && (via === '0.0.0.0' || (!notUnicastV4(via, { linkLocal: true }) && via !== address && !(inSubnet(via, address, prefix) && notHostInSubnet(via, prefix))));
+    const viaOk = via === '0.0.0.0' ? dest !== '0.0.0.0/0' : routerProblem(via, address, prefix, true) === undefined;
     if (m && isIPv4(m[1]!) && Number(m[2]) <= 32 && viaOk) out.push({ dest, via });
     else warnings.push(`ignored static route ${JSON.stringify(`${dest} ${via}`)}`);
   }
@@ -134,10 +122,9 @@ export function parseLease(stdout: string): LeaseParse {
   if (addrWhy) return { ok: false, reason: `lease address ${address} ${addrWhy}`, address, serverId };
   const warnings: string[] = [];
   const routes = env.staticroutes ? parseStaticRoutes(env.staticroutes, address, prefix, warnings) : [];
-  // RFC 3442: with option 121 the router option may be left out; its default route is the gateway.
-  const default121 = routes.find((r) => r.dest === '0.0.0.0/0' && r.via !== '0.0.0.0')?.via;
-  const routers = (env.router ?? '').split(/\s+/).filter(Boolean);
-  if (!routers.length && default121) routers.push(default121);
+  // RFC 3442: option 121's default route comes first, then the router option (lib/router-rule.ts).
+  const default121 = routes.find((r) => r.dest === '0.0.0.0/0')?.via;
+  const routers = routerCandidates(default121, (env.router ?? '').split(/\s+/).filter(Boolean));
   if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
   // The first router we can route through; a router we cannot use is no gateway at all.
   const why = routers.map((r) => routerProblem(r, address, prefix, routes.length > 0));
@@ -166,9 +153,10 @@ export function parseLease(stdout: string): LeaseParse {
 
 /**
  * One udhcpc run inside `ref` (the client dhcp-zos gets too: tools.ts): `tries` discovers one
- * second apart. Killed (and resolves) on `signal`, and after `tries` + 5 s whatever it is doing:
- * busybox udhcpc on a link that is down never exits, whatever -t/-n say. `timedOut` tells that
- * case apart.
+ * second apart, an offered address another host answers ARP for is declined (tools.ts ARP_CHECK; `-A 1`: the
+ * next discover a second later, not busybox's 20). Killed (and resolves) on `signal`, and after
+ * `tries` + 5 s whatever it is doing: busybox udhcpc on a link that is down never exits,
+ * whatever -t/-n say. `timedOut` tells that case apart.
  */
 export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   let client: string[];
@@ -180,7 +168,7 @@ export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, t
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; stop(); }, (tries + 5) * 1000);
   const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
-    '-t', String(tries), '-T', '1', '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
+    '-t', String(tries), '-T', '1', '-A', '1', ARP_CHECK, '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
   const end = await child.exited;
   clearTimeout(timer);
   signal.removeEventListener('abort', stop);

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
-import { checkDhcpClient, dhcpClient, ipPath, iproute2Ip, type DhcpClient } from '../../lib/tools.ts';
+import { ARP_CHECK, checkDhcpClient, dhcpClient, ipPath, iproute2Ip, type DhcpClient } from '../../lib/tools.ts';
 import { dhcpZosScript, scriptInPlace, writeDhcpZosScript } from './dhcp-zos-script.ts';
 import { DHCP_ZOS, waitDhcpZos, type WaitDhcpZosOptions } from './dhcp-zos-wait.ts';
 
@@ -50,7 +50,7 @@ export function dhcpZosUnit(s: DhcpZosSpec, t: HandoffTools): string {
   return [
     '# Written by internet: the permanent DHCP client on zos, renewing the lease the probe got.',
     '# The script keeps zos up (udhcpc never recovers from a downed link), then execs the client.',
-    `exec: ${s.script} run ${t.client.argv.join(' ')} -f -i zos -r ${s.leasedIp} -s ${s.script}`,
+    `exec: ${s.script} run ${t.client.argv.join(' ')} -f -i zos -r ${s.leasedIp} ${ARP_CHECK} -s ${s.script}`,
     'env:',
     `  RESOLV_CONF: ${s.resolvConf}`,
     'log: stdout',

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ipPath } from '../../lib/tools.ts';
+import { ARP_CHECK, ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
@@ -54,8 +54,9 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   // A new client's first deconfig must find no mark (it would flush the address in place).
   await rm(markOf(f.pidfile), { force: true });
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
-  // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers.
-  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3']),
+  // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers;
+  // an offered address another host holds is declined (ARP_CHECK).
+  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK]),
     { detached: true, stdio: 'ignore', env: {
       ...process.env, RESOLV_CONF: f.resolv, RESOLV_ROOT: rec.nic.root ?? '', RESOLV_NODE: process.execPath, RESOLV_HELPER: helperPath(f.script), UDHCPC_MARK: markOf(f.pidfile),
     } });

@@ -1,9 +1,10 @@
 // Argument rules of the nic.* commands: syntax only (kinds, id per kind, MAC, CIDR, MTU,
-// names, targets); what needs the system (target exists, name free, parent allowed) is each
+// names, targets; a cidr's and gateway's addresses by the agent's ip= rule); what needs the system (target exists, name free, parent allowed) is each
 // kind's prepare(). Every failure is EINVALID naming the field, before any change.
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
-import { cidr, intInRange, ipAddress, linkName, mac, typeName, vni } from '../../lib/validate.ts';
+import { cidr, hostCidr, intInRange, ipAddress, linkName, mac, typeName, vni } from '../../lib/validate.ts';
+import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 import { argsObject, given, optBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
 import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
@@ -62,7 +63,8 @@ function config(v: unknown): NicConfig | undefined {
   if (!given(v)) return undefined;
   const o = argsObject(v, ['cidr', 'gateway', 'dns', 'dhcp'], []);
   const c: NicConfig = {};
-  if (given(o.cidr)) { cidr('nic.config.cidr', o.cidr); c.cidr = o.cidr as string; }
+  const host = given(o.cidr) ? hostCidr('nic.config.cidr', o.cidr) : undefined;
+  if (host) c.cidr = o.cidr as string;
   if (given(o.gateway)) c.gateway = ipAddress('nic.config.gateway', o.gateway);
   if (given(o.dns)) {
     if (!Array.isArray(o.dns) || o.dns.length > 8) throw new ValidationError('nic.config.dns', 'must be an array of at most 8 IP addresses');
@@ -70,9 +72,17 @@ function config(v: unknown): NicConfig | undefined {
   }
   if (optBool('nic.config.dhcp', o.dhcp)) c.dhcp = true;
   if (c.dhcp && c.cidr) throw new ValidationError('nic.config.dhcp', 'give dhcp or cidr, not both');
-  if (c.gateway && c.cidr) {
-    const fam = cidr('nic.config.cidr', c.cidr).family;
-    if ((fam === 4) !== isIPv4(c.gateway)) throw new ValidationError('nic.config.gateway', `${c.gateway} is not of the address family of ${c.cidr}`);
+  if (c.gateway && host) {
+    const { address, prefix, family } = host;
+    if ((family === 4) !== isIPv4(c.gateway)) throw new ValidationError('nic.config.gateway', `${c.gateway} is not of the address family of ${c.cidr}`);
+    // The gateway rule of the agent's ip= (lib/unicast.ts); the route is installed without
+    // `onlink`, so a gateway off the subnet is refused here rather than by the kernel midway.
+    const why = gatewayProblem(c.gateway, address, prefix, family)
+      ?? (gatewayOnLink(c.gateway, address, prefix, family) ? undefined : `is outside ${address}/${prefix}`);
+    if (why) throw new ValidationError('nic.config.gateway', `${c.gateway} ${why}`);
+  } else if (c.gateway) {
+    const why = isIPv4(c.gateway) ? notUnicastV4(c.gateway, { linkLocal: true }) : notUnicastV6(c.gateway, { linkLocal: true });
+    if (why) throw new ValidationError('nic.config.gateway', `${c.gateway} ${why}`);
   }
   return c;
 }

@@ -77,7 +77,7 @@ export interface DhcpServer {
  * router `router` (default `<net>.1`). `net` is the first three octets, e.g. "10.51.7".
  */
 export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
-  opts: { net: string; router?: string | null; mtu?: number; dns?: string[]; leaseSeconds?: number; noPing?: boolean }): Promise<DhcpServer> {
+  opts: { net: string; router?: string | null; mtu?: number; dns?: string[]; leaseSeconds?: number; noPing?: boolean; extra?: string[] }): Promise<DhcpServer> {
   const { net } = opts;
   await ip(netnsNamed(topo.sw), ['addr', 'add', `${net}.1/24`, 'dev', nic.peer]);
   await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
@@ -93,6 +93,7 @@ export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology
   if (opts.mtu) args.push(`--dhcp-option=option:mtu,${opts.mtu}`);
   if (opts.noPing) args.push('--no-ping'); // answers at once instead of after its ~3 s ping check of a new address
   if (opts.dns?.length) args.push(`--dhcp-option=option:dns-server,${opts.dns.join(',')}`);
+  if (opts.extra) args.push(...opts.extra); // more dnsmasq options (e.g. --dhcp-host)
   const proc = spawnIn(topo.sw, 'dnsmasq', args, join(topo.dir, `dnsmasq-${nic.peer}.log`));
   const stop = () => stopProc(proc);
   t.after(stop);

@@ -133,3 +133,14 @@ test('udhcpc on a link that is down (it never exits by itself) is killed after i
   assert.equal(r.timedOut, true, JSON.stringify(r));
   assert.ok(ms >= 5500 && ms < 9000, `${ms} ms`);
 });
+
+test('option 121: its default comes before the router option; a default via 0.0.0.0 (on-link) is dropped, not applied', () => {
+  const both = parseLease(block({ ip: '10.0.0.5', mask: '24', router: '10.0.0.1', staticroutes: '0.0.0.0/0 10.0.0.2' }));
+  assert.ok(both.ok);
+  assert.equal(both.lease.router, '10.0.0.2', 'RFC 3442: 121 replaces the router option');
+  const onLink = parseLease(block({ ip: '10.0.0.5', mask: '24', router: '10.0.0.1', staticroutes: '0.0.0.0/0 0.0.0.0 10.8.0.0/16 0.0.0.0' }));
+  assert.ok(onLink.ok);
+  assert.equal(onLink.lease.router, '10.0.0.1');
+  assert.deepEqual(onLink.lease.staticRoutes, [{ dest: '10.8.0.0/16', via: '0.0.0.0' }], 'no on-link default for apply to install');
+  assert.ok(onLink.warnings.some((w) => /ignored static route "0\.0\.0\.0\/0 0\.0\.0\.0"/.test(w)), onLink.warnings.join());
+});

@@ -1,8 +1,9 @@
 // dhcp-zos's script run as udhcpc runs it (its environment, deconfig then bound) with the
 // image's shell (busybox sh), on a link named zos in a namespace made for the test: the first
-// deconfig leaves the probe's lease alone, a later one flushes; a new lease that is /32, or whose
-// option-121 gateway lies outside the subnet, still gets its default route (onlink, as the agent
-// does it), DNS as the agent writes it. `run` keeps zos up while the client runs and leaves nothing behind when it exits.
+// deconfig leaves the probe's lease alone, a later one flushes; a lease whose option-121 gateway
+// lies outside the subnet gets its default route (onlink, as the agent does it); a router the
+// probe would refuse (own address, 0.0.0.0, off-subnet without option 121, an on-link option-121
+// default) changes no default route; DNS as the agent writes it. `run` keeps zos up while the client runs and leaves nothing behind when it exits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -37,7 +38,7 @@ async function v4(topo: Topology): Promise<{ addrs: string[]; routes: Route[] }>
 
 const route = (rs: Route[], dst: string) => rs.find((r) => r.dst === dst);
 
-test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-subnet option-121 gateways get onlink routes', async (t) => {
+test('hook: first deconfig keeps the lease; a lost lease flushes; off-subnet option-121 gateways get onlink routes; an unusable router keeps the previous default', async (t) => {
   const { topo, resolv, hook } = await setup(t);
   await ip({ name: topo.node }, ['-4', 'addr', 'add', '10.71.1.150/24', 'dev', 'zos']);
   await ip({ name: topo.node }, ['-4', 'route', 'add', 'default', 'via', '10.71.1.1', 'dev', 'zos']);
@@ -50,11 +51,12 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-su
   await hook('deconfig'); // a second deconfig from the same udhcpc: the lease is really gone
   assert.deepEqual(await v4(topo), { addrs: [], routes: [] });
 
-  await hook('bound', { ip: '10.71.9.7', mask: '32', router: '10.71.9.1' });
+  // A /32 lease whose router no option 121 reaches: the probe refuses it, so does the hook.
+  const lone = await hook('bound', { ip: '10.71.9.7', mask: '32', router: '10.71.9.1' });
   let now = await v4(topo);
   assert.deepEqual(now.addrs, ['10.71.9.7/32']);
-  assert.equal(route(now.routes, 'default')?.gateway, '10.71.9.1', JSON.stringify(now.routes));
-  assert.ok(route(now.routes, 'default')?.flags?.includes('onlink'));
+  assert.equal(route(now.routes, 'default'), undefined, JSON.stringify(now.routes));
+  assert.match(lone.stdout, /router 10\.71\.9\.1 is outside 10\.71\.9\.7\/32/);
 
   await hook('renew', { ip: '10.71.1.160', mask: '24', router: '10.71.1.1',
     staticroutes: '10.99.0.0/16 192.0.2.1 0.0.0.0/0 192.0.2.1 10.98.0.0/16 0.0.0.0' });
@@ -65,10 +67,19 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; /32 and off-su
   assert.equal(route(now.routes, '10.99.0.0/16')?.gateway, '192.0.2.1');
   assert.equal(route(now.routes, '10.98.0.0/16')?.scope, 'link');
 
-  await hook('renew', { ip: '10.71.1.160', mask: '24', staticroutes: '0.0.0.0/0 0.0.0.0' });
-  now = await v4(topo);
-  assert.equal(route(now.routes, 'default')?.gateway, undefined);
-  assert.equal(route(now.routes, 'default')?.scope, 'link', 'a 0.0.0.0 gateway is on-link');
+  // Renewals the probe would refuse keep the default route there is, and say so.
+  for (const lease of <Record<string, string>[]>[
+    { ip: '10.71.1.160', mask: '24', router: '10.71.1.160' },
+    { ip: '10.71.1.160', mask: '24', router: '0.0.0.0' },
+    { ip: '10.71.1.160', mask: '24', router: '10.72.0.1' },
+    { ip: '10.71.1.160', mask: '24', staticroutes: '0.0.0.0/0 0.0.0.0' },
+  ]) {
+    const r = await hook('renew', lease);
+    now = await v4(topo);
+    assert.equal(route(now.routes, 'default')?.gateway, '192.0.2.1', `${JSON.stringify(lease)}: ${JSON.stringify(now.routes)}`);
+    assert.equal(now.routes.filter((x) => x.dst === 'default').length, 1, 'no second (on-link) default');
+    assert.match(r.stdout, /no usable router in the lease: the previous default route stays/);
+  }
 });
 
 test('run: brings a downed zos up at start and while the client runs (then has it renew); nothing left once it exits', async (t) => {

@@ -1,9 +1,18 @@
-// Which addresses can be a host's own address or its gateway. Shared by the kernel command
-// line (`ip=`) and the DHCP lease check, so both refuse the same class of addresses: a value
-// the kernel would accept on a link (127.0.0.1, 224.0.0.1, the subnet's broadcast) but that
-// leaves the node without a working default route.
+// Which addresses can be a host's own address or its gateway. Shared by the agent's kernel
+// command line (`ip=`), its DHCP lease check and the plugin's nic config (`cidr`, `gateway`), so
+// all refuse the same class of addresses: a value the kernel would accept on a link (127.0.0.1,
+// 224.0.0.1, the subnet's broadcast) but that leaves the host without a working route.
 import { isIPv4, isIPv6 } from 'node:net';
-import { addrValue } from './choose.ts';
+
+/** Numeric value of an IPv4 or IPv6 address (comparisons, subnet arithmetic). */
+export function addrValue(addr: string): bigint {
+  if (isIPv4(addr)) return addr.split('.').reduce((acc, o) => (acc << 8n) + BigInt(o), 0n);
+  const [head, tail = ''] = addr.split('::') as [string, string?];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = addr.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+}
 
 /** The IPv4 address as a 32-bit number. */
 const v4 = (a: string): number => Number(addrValue(a));
@@ -81,4 +90,34 @@ export function notHostInSubnet6(addr: string, prefix: number): string | undefin
 export function inSubnet6(a: string, b: string, prefix: number): boolean {
   const shift = BigInt(128 - prefix);
   return addrValue(a) >> shift === addrValue(b) >> shift;
+}
+
+/**
+ * Why `addr/prefix` cannot be a host's own address (undefined: it can): not a unicast address
+ * of its family, or its subnet's network / broadcast (IPv6: subnet-router anycast) address.
+ * `linkLocal`: whether 169.254/16 and fe80::/10 may be one (not for the node's static ip=).
+ */
+export function hostAddressProblem(addr: string, prefix: number, family: 4 | 6, opts: { linkLocal?: boolean } = {}): string | undefined {
+  return family === 4
+    ? notUnicastV4(addr, opts) ?? notHostInSubnet(addr, prefix)
+    : notUnicastV6(addr, opts) ?? notHostInSubnet6(addr, prefix);
+}
+
+/**
+ * Why `gw` cannot be the gateway of the host `host/prefix` (undefined: it can): not a unicast
+ * address of the host's family (link-local is fine: RFC 4861 routers), the host's own address,
+ * or the network / broadcast address of the host's subnet. Whether a gateway outside the subnet
+ * is taken is the caller's (the kernel needs `onlink` for it).
+ */
+export function gatewayProblem(gw: string, host: string, prefix: number, family: 4 | 6): string | undefined {
+  const why = family === 4 ? notUnicastV4(gw, { linkLocal: true }) : notUnicastV6(gw, { linkLocal: true });
+  if (why) return why;
+  if (addrValue(gw) === addrValue(host)) return 'is the host\'s own address';
+  if (family === 4 && inSubnet(gw, host, prefix)) return notHostInSubnet(gw, prefix);
+  return undefined;
+}
+
+/** True when `gw` is on the link of `host/prefix` without `onlink`: in the subnet, or IPv6 link-local. */
+export function gatewayOnLink(gw: string, host: string, prefix: number, family: 4 | 6): boolean {
+  return family === 4 ? inSubnet(gw, host, prefix) : inSubnet6(gw, host, prefix) || /^fe[89ab]/i.test(gw);
 }

@@ -1,7 +1,7 @@
-// Which addresses can be a host's address or gateway: the one rule ip= and DHCP leases share.
+// Which addresses can be a host's address or gateway: the one rule ip=, DHCP leases and nic config share.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { broadcastOf, inSubnet, networkOf, notHostInSubnet, notUnicastV4, notUnicastV6 } from '../../../internet/discover/unicast.ts';
+import { broadcastOf, inSubnet, networkOf, notHostInSubnet, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 
 test('IPv4: unicast host addresses pass; 0/8, loopback, multicast, 240/4, broadcast do not; link-local on request', () => {
   for (const a of ['10.0.0.1', '192.0.2.7', '8.8.8.8', '223.255.255.254']) assert.equal(notUnicastV4(a), undefined, a);
