@@ -1,7 +1,9 @@
 // Keeps the NAT's nft tables (nat-rules.ts) equal to the state file's default nics and the
-// host's uplinks. Written under the state lock from the records read under it, so concurrent
-// attaches and detaches each write a script holding every nic recorded at that moment (the
-// last writer's includes the others'). After each write the fingerprint of what was written
+// host's uplinks. Written under a lock of their own (`<state>.nat.lock`, not the state lock:
+// nft and ip are child processes, and nothing slow runs under the node-wide state lock) from the
+// records read once it is held (the file is replaced atomically, so a read without the state
+// lock sees one whole generation): concurrent attaches and detaches each write a script holding
+// every nic recorded at that moment, and the last writer's includes the others'. After each write the fingerprint of what was written
 // (the script) and of what the kernel then lists (`nft -j list ruleset`, our tables, handles
 // left out) is kept beside the state file (`<state>.nat`): check compares both with now, so a
 // table deleted or edited behind our back, or rules older than the records or the default
@@ -14,7 +16,8 @@ import { ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { NAT_BRIDGE, natPool, poolNet } from './nat.ts';
 import { NAT_TABLE, natGuards, natRuleset } from './nat-rules.ts';
-import { readState, statePath, updateState } from './state.ts';
+import { withLock } from './lock.ts';
+import { readState, statePath } from './state.ts';
 import type { Drift, NicState } from './types.ts';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -43,9 +46,13 @@ async function listed(): Promise<string | undefined> {
 
 interface Sums { script: string; listing: string }
 
-/** Rewrites both tables from the state file's records (but `without`'s) and the uplinks, under the state lock. */
+/** Runs `fn` on the state file's records under the NAT's own lock. */
+const withNatLock = <T>(path: string, fn: (s: NicState) => Promise<T>): Promise<T> =>
+  withLock(`${path}.nat.lock`, async () => fn(await readState(path)));
+
+/** Rewrites both tables from the state file's records (but `without`'s) and the uplinks, under the NAT's lock. */
 export async function syncNatRules(opts: { without?: string } = {}, path = statePath()): Promise<void> {
-  await updateState(path, async (s) => {
+  await withNatLock(path, async (s) => {
     const script = await wanted(s, opts.without);
     await run('nft', ['-f', '-'], { timeoutMs: 10_000, input: script });
     const sums: Sums = { script: sha(script), listing: (await listed()) ?? '' };
@@ -55,7 +62,7 @@ export async function syncNatRules(opts: { without?: string } = {}, path = state
 
 /** `nat-rules` drift: a table missing, changed since we wrote it, or not what the records and uplinks call for. */
 export async function natRulesDrift(path = statePath()): Promise<Drift[]> {
-  return updateState(path, async (s) => {
+  return withNatLock(path, async (s) => {
     const now = await listed();
     const kept = await readFile(sumFile(path), 'utf8').then((t) => JSON.parse(t) as Sums, () => undefined);
     const got = !now ? 'missing' : now !== kept?.listing ? 'changed' : sha(await wanted(s)) !== kept.script ? 'stale' : undefined;
