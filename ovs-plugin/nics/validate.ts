@@ -115,6 +115,8 @@ export function nicSpec(v: unknown): NicSpec {
     if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(cidr('nic.config.cidr', c.cidr).address)) {
       throw new ValidationError('nic.mtu', 'IPv6 needs an MTU of at least 1280');
     }
+    // The pool's address is a default nic's own (kinds/default.ts).
+    if (c.cidr && type === 'default') throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
     spec.config = c;
   }
   if (given(o.root)) {

@@ -5,7 +5,6 @@
 // repair rewrites the NAT's nft tables from the records (nat-sync.ts), so a nic's port only
 // passes frames with its own MAC and pool address; check compares nat0, its address, IPv4
 // forwarding and those tables with what they must be.
-import { ValidationError } from '../../../lib/errors.ts';
 import { nicExists } from '../errors.ts';
 import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natBridgeDrift, natPool } from '../nat.ts';
 import { natRulesDrift, syncNatRules } from '../nat-sync.ts';
@@ -22,7 +21,6 @@ const sameTarget = (a: NicRecord, b: NicRecord): boolean =>
 export const defaultPlug: VethPlug = {
   ...linuxBridgePlug,
   async prepare(_ctx, rec) {
-    if (rec.nic.config?.cidr) throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
     await checkNatBridge();
     rec.bridge = NAT_BRIDGE;
     rec.gateway = rec.nic.config?.gateway ?? natPool().gateway;
