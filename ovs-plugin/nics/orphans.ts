@@ -1,0 +1,30 @@
+// Orphans: OVS ports of ours (`zos-owner` and `zos-nic=<key>`, ovs-port.ts) whose record is
+// gone. A record is written before its port is made and dropped only after it is removed, so
+// under the state lock a tagged port with no record is an orphan, whatever left it (a repair
+// that raced a detach on an older build, a state file restored one write behind). They keep
+// `ovs.vlan-del` at EBUSY; gc removes them, and the host link of the port's name when it is
+// named as ours (`nh<hex>` veth end, `kt<hex>` tap): the port's tag is the proof it was ours.
+import { deleteLinkIfExists } from '../../lib/link.ts';
+import { SELF } from '../../lib/netns.ts';
+import type { Ctx } from '../commands/types.ts';
+import { isOwned, View } from '../commands/view.ts';
+import { hasOvsdb } from './ovs-need.ts';
+import { NIC_KEY, unplugPlan } from './ovs-port.ts';
+import type { NicState } from './types.ts';
+
+/** Host link names the plugin generates (attach.ts): veth host ends and taps. */
+const OUR_LINK = /^(nh|kt)[0-9a-f]{10}$/;
+
+/** Removes every port of ours whose nic has no record in `s` (call under the state lock); returns their names. */
+export async function removeOrphanPorts(ovs: Ctx, s: NicState): Promise<string[]> {
+  if (!hasOvsdb(ovs)) return [];
+  const keys = new Set(s.nics.map((r) => r.key));
+  const orphans = new View(ovs.client.cache).rows('Port')
+    .filter((p) => isOwned(p) && p.external_ids.has(NIC_KEY) && !keys.has(p.external_ids.get(NIC_KEY)!))
+    .map((p) => ({ name: p.name, key: p.external_ids.get(NIC_KEY)! }));
+  for (const o of orphans) {
+    await ovs.commit(unplugPlan(o.name, o.key));
+    if (OUR_LINK.test(o.name)) await deleteLinkIfExists(SELF, o.name);
+  }
+  return orphans.map((o) => o.name);
+}
