@@ -20,7 +20,7 @@ const opt = (c: Check): Check => (v) => v === undefined || c(v);
 const RECORD: Record<string, Check> = {
   key: str, target, ns: ident, name: str, nic, owner: proc, temp: str, hwaddr: str, at: str,
   phase: (v) => v === 'attaching' || v === 'attached' || v === 'detaching' || v === 'repairing',
-  host: opt(str), mtu: opt(int), bridge: opt(str), tag: opt(int), vni: opt(int), txOff: opt((v) => typeof v === 'boolean'),
+  host: str, mtu: opt(int), bridge: opt(str), tag: opt(int), vni: opt(int), txOff: opt((v) => typeof v === 'boolean'),
   parent: opt(str), saved: opt((v) => obj(v) && str(v.name) && typeof v.mac === 'string'), dnsAdded: opt(strings),
   dhcp: opt((v) => obj(v) && str(v.pidfile) && str(v.script) && str(v.resolv)), address: opt(str), gateway: opt(str),
   result: opt(obj), vm: opt(proc), check: opt(obj),

@@ -71,9 +71,10 @@ async function keepPrevious(path: string): Promise<void> {
   }
   try {
     await rename(tmp, prevPath(path));
-  } catch (err) {
+  } finally {
+    // rename(2) of two links to one file (the last write failed, so `.prev` is the file already)
+    // succeeds and does nothing: the temporary name has to go by itself.
     await unlink(tmp).catch(() => undefined);
-    throw err;
   }
 }
 
