@@ -32,14 +32,15 @@ test(`${ROUNDS} rounds of nic.check {repair} racing nic.detach leave no orphan p
     ]);
     const k = `check ${fix.value?.code ?? 'ok'} / detach ${det.value?.code ?? 'ok'}`;
     answers.set(k, (answers.get(k) ?? 0) + 1);
-    assert.ok([undefined, 'EBUSY', 'ENOTFOUND'].includes(fix.value?.code), `round ${i}: check: ${fix.stdout}`);
-    assert.ok([undefined, 'EBUSY'].includes(det.value?.code), `round ${i}: detach: ${det.stdout}`);
     if (det.exitCode !== 0) {
       const again = await e.call('nic.detach', { target, name: 'eth0' });
       assert.equal(again.exitCode, 0, `round ${i}: detach once the repair is over: ${again.stdout}`);
     }
     assert.deepEqual(await nicPorts(e), [], `round ${i}: no port of a nic is left (${k})`);
     assert.deepEqual(await nics(e), [], `round ${i}: no record is left`);
+    // A repair that lost the race answers that the nic is gone or busy, never a kernel error.
+    assert.ok([undefined, 'EBUSY', 'ENOTFOUND'].includes(fix.value?.code), `round ${i}: check: ${fix.stdout}`);
+    assert.ok([undefined, 'EBUSY'].includes(det.value?.code), `round ${i}: detach: ${det.stdout}`);
   }
   t.diagnostic(JSON.stringify([...answers]));
 });
