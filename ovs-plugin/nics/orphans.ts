@@ -8,12 +8,10 @@ import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
 import type { Ctx } from '../commands/types.ts';
 import { isOwned, View } from '../commands/view.ts';
+import { GENERATED_HOST_LINK } from './host-link.ts';
 import { hasOvsdb } from './ovs-need.ts';
 import { NIC_KEY, unplugPlan } from './ovs-port.ts';
 import type { NicState } from './types.ts';
-
-/** Host link names the plugin generates (attach.ts): veth host ends and taps. */
-const OUR_LINK = /^(nh|kt)[0-9a-f]{10}$/;
 
 /** Removes every port of ours whose nic has no record in `s` (call under the state lock); returns their names. */
 export async function removeOrphanPorts(ovs: Ctx, s: NicState): Promise<string[]> {
@@ -24,7 +22,7 @@ export async function removeOrphanPorts(ovs: Ctx, s: NicState): Promise<string[]
     .map((p) => ({ name: p.name, key: p.external_ids.get(NIC_KEY)! }));
   for (const o of orphans) {
     await ovs.commit(unplugPlan(o.name, o.key));
-    if (OUR_LINK.test(o.name)) await deleteLinkIfExists(SELF, o.name);
+    if (GENERATED_HOST_LINK.test(o.name)) await deleteLinkIfExists(SELF, o.name);
   }
   return orphans.map((o) => o.name);
 }
