@@ -46,20 +46,21 @@ export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; 
   let repaired: Drift[] = [];
   let owner: ProcId | undefined;
   if (a.repair && drift.some((d) => d.repairable)) {
-    owner = await claimRepair(path, rec.key, a);
-    try {
-      await working(rec.key, async () => {
+    // In flight before the claim: this process's own gc (the daemon's) must see it busy at once.
+    await working(rec.key, async () => {
+      owner = await claimRepair(path, rec.key, a);
+      try {
         const target = await liveTarget(rec);
         await kindOf(rec)!.repair?.({ ovs, target }, rec);
         if (target) await repairInside(target, rec, drift);
         const after = await driftOf(ovs, rec);
         repaired = drift.filter((d) => !after.some((x) => x.what === d.what));
         drift = after;
-      });
-    } catch (err) {
-      await updateState(path, (s) => { endRepair(s.nics.find((x) => x.key === rec.key), owner!); });
-      throw err;
-    }
+      } catch (err) {
+        await updateState(path, (s) => { endRepair(s.nics.find((x) => x.key === rec.key), owner!); });
+        throw err;
+      }
+    });
   }
   const summary = { at: new Date().toISOString(), ok: drift.length === 0, drift: drift.map((d) => d.what) };
   await updateState(path, (s) => {
