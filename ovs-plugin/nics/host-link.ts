@@ -11,10 +11,11 @@ import { SELF } from '../../lib/netns.ts';
 export const GENERATED_HOST_LINK = /^(nh|kt|nt)[0-9a-f]{10}$/;
 
 /** Deletes host link `name` if it is ours (kind `kind`; generated name or MAC `mac`); gone is success. True when it is gone. */
-export async function deleteHostLinkIfOurs(name: string, kind: 'veth' | 'tun', mac?: string): Promise<boolean> {
+export async function deleteHostLinkIfOurs(name: string, kind: 'veth' | 'tun' | readonly ('veth' | 'tun')[], mac?: string): Promise<boolean> {
   const l = await getLink(SELF, name);
   if (!l) return true;
-  const ours = l.linkinfo?.info_kind === kind && (GENERATED_HOST_LINK.test(name) || (mac !== undefined && l.address === mac));
+  const kinds: readonly string[] = typeof kind === 'string' ? [kind] : kind;
+  const ours = kinds.includes(l.linkinfo?.info_kind ?? '') && (GENERATED_HOST_LINK.test(name) || (mac !== undefined && l.address === mac));
   if (!ours) return false;
   await deleteLinkIfExists(SELF, name);
   return true;

@@ -2,13 +2,11 @@
 // gone. A record is written before its port is made and dropped only after it is removed, so
 // under the state lock a tagged port with no record is an orphan, whatever left it (a repair
 // that raced a detach on an older build, a state file restored one write behind). They keep
-// `ovs.vlan-del` at EBUSY; gc removes them, and the host link of the port's name when it is
-// named as ours (`nh<hex>` veth end, `kt<hex>` tap): the port's tag is the proof it was ours.
-import { deleteLinkIfExists } from '../../lib/link.ts';
-import { SELF } from '../../lib/netns.ts';
+// `ovs.vlan-del` at EBUSY; gc removes them, and the host link of the port's name when it is a
+// veth or tap named as ours (`nh`/`kt`/`nt<hex>`, host-link.ts).
 import type { Ctx } from '../commands/types.ts';
 import { isOwned, View } from '../commands/view.ts';
-import { GENERATED_HOST_LINK } from './host-link.ts';
+import { deleteHostLinkIfOurs } from './host-link.ts';
 import { hasOvsdb } from './ovs-need.ts';
 import { NIC_KEY, unplugPlan } from './ovs-port.ts';
 import type { NicState } from './types.ts';
@@ -22,7 +20,7 @@ export async function removeOrphanPorts(ovs: Ctx, s: NicState): Promise<string[]
     .map((p) => ({ name: p.name, key: p.external_ids.get(NIC_KEY)! }));
   for (const o of orphans) {
     await ovs.commit(unplugPlan(o.name, o.key));
-    if (GENERATED_HOST_LINK.test(o.name)) await deleteLinkIfExists(SELF, o.name);
+    await deleteHostLinkIfOurs(o.name, ['veth', 'tun']); // a veth end or tap named as ours
   }
   return orphans.map((o) => o.name);
 }
