@@ -4,6 +4,8 @@ import { argsObject } from '../validate.ts';
 import { attachNic } from '../nics/attach.ts';
 import { checkNic, listNics, type CheckResult, type ListedNic } from '../nics/check.ts';
 import { detachNic, gcNics, type GcReport } from '../nics/detach.ts';
+import { restoreState, type RestoreResult } from '../nics/state-restore.ts';
+import { statePath } from '../nics/state.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { attachNeedsOvsdb, gcNeedsOvsdb, namedNeedsOvsdb } from '../nics/ovs-need.ts';
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
@@ -68,4 +70,15 @@ export const nicGc: Command<Record<string, never>, GcReport> = {
   validate: (raw) => { argsObject(raw, [], []); return {}; },
   needsOvsdb: () => gcNeedsOvsdb(),
   run: (_a, ctx) => gcNics(ctx),
+};
+
+/** nic.state-restore {} -> {restored, nics, from?, damaged?}. */
+export const nicStateRestore: Command<Record<string, never>, RestoreResult> = {
+  usage: {
+    summary: 'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); a good file is left alone. Run nic.gc after it.',
+    args: [],
+    example: {},
+  },
+  validate: (raw) => { argsObject(raw, [], []); return {}; },
+  local: () => restoreState(statePath()),
 };

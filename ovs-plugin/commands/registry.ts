@@ -2,7 +2,7 @@
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
-import { nicAttach, nicCheck, nicDetach, nicGc, nicList } from './nic.ts';
+import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from './nic.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
@@ -30,6 +30,7 @@ export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Rec
   'nic.list': nicList,
   'nic.check': nicCheck,
   'nic.gc': nicGc,
+  'nic.state-restore': nicStateRestore,
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */

@@ -1,7 +1,7 @@
 // nic.attach: validate, record the intent (with everything undo needs) before the first change,
 // run the kind's steps with their undos, then mark the record attached. A repeated identical
 // attach returns the recorded result; a failure undoes every step and drops the intent; a crash
-// leaves an `attaching` record whose dead owner tells gc to undo it.
+// leaves an `attaching` record whose dead owner tells gc, or an identical attach, to undo it.
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,6 +11,8 @@ import { linkNamesIn } from '../../lib/rtnl-netns.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
+import { settleDeadTwin } from './dead-twin.ts';
+import { PHASE_WORK } from './detach.ts';
 import { dhcpFiles } from './dhcp.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { failpoint } from './failpoint.ts';
@@ -71,7 +73,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | GuestResult | undefined {
   const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
   if (same?.phase === 'attached' && same.result) return same.result;
-  if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${same.phase === 'detaching' ? 'detached' : 'attached'} (${same.name})`);
+  if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${PHASE_WORK[same.phase]} (${same.name})`);
   return undefined;
 }
 
@@ -82,6 +84,7 @@ function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | Guest
  */
 export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
   const { kind, target, ns, vm } = await resolve(a);
+  await settleDeadTwin(ovs, a, ns, path); // an identical attach cut short: undone first, not EEXIST
   const ctx = { ovs, target };
   // A repeat answers from the record (a passthrough NIC is not on the host to prepare any more).
   const snap = await readState(path);

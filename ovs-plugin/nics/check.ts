@@ -1,16 +1,22 @@
 // nic.check and nic.list. Check compares one attachment's record with the kernel (link there,
 // in the right namespace, up, MAC, MTU, address) and OVSDB (port on the right bridge, no
 // Interface.error); with `repair` it recreates what drifted (e.g. the OVS port after Open
-// vSwitch restarted with a fresh database) and checks again. The summary is kept in the record.
-// A check racing a detach answers drift (what vanished) or ENOTFOUND, never a kernel error.
+// vSwitch restarted with a fresh database) and checks again. A repair first marks the record
+// `repairing` (owner: us) under the lock, so a detach of the nic answers EBUSY meanwhile and a
+// repair never re-creates a port of a nic being detached; it is `attached` again after. The
+// summary is kept in the record. A check racing a detach answers drift (what vanished) or
+// ENOTFOUND, never a kernel error.
 import { LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import type { Ctx } from '../commands/types.ts';
-import { nicNotFound } from './errors.ts';
+import { PHASE_WORK } from './detach.ts';
+import { nicBusy, nicNotFound } from './errors.ts';
 import { kindOf } from './kinds/index.ts';
 import { repairInside } from './inside.ts';
+import { busy, working } from './owners.ts';
+import { self } from './proc.ts';
 import { putRecord, readState, statePath, updateState } from './state.ts';
 import { liveTarget, targetKey } from './target.ts';
-import type { Drift, NicRecord, NicState, TargetSpec } from './types.ts';
+import type { Drift, NicRecord, ProcId, TargetSpec } from './types.ts';
 
 /** The answer of nic.check. */
 export interface CheckResult { ok: boolean; drift: Drift[]; repaired: Drift[] }
@@ -40,33 +46,57 @@ async function repairDrift(ovs: Ctx, rec: NicRecord, drift: Drift[]): Promise<vo
   }
 }
 
-/** The record `key` if it is still attached (not detached or being detached meanwhile). */
-const attachedIn = (s: NicState, key: string): NicRecord | undefined => s.nics.find((x) => x.key === key && x.phase === 'attached');
+const notAttached = (a: { target: TargetSpec; name: string }) => nicNotFound(`no nic ${a.name} attached to ${targetKey(a.target)}`, { field: 'name' });
 
-/**
- * nic.check {target, name, repair?}. The drift is read without the lock; a repair runs under it,
- * on a record still attached, so a detach cannot start meanwhile (nor a repair re-create what a
- * detach removed). A nic detached while it was checked is ENOTFOUND, as one never attached.
- */
-export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; repair: boolean }, path = statePath()): Promise<CheckResult> {
-  const gone = () => nicNotFound(`no nic ${a.name} attached to ${targetKey(a.target)}`, { field: 'name' });
-  const rec = (await readState(path)).nics.find((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && r.phase === 'attached');
-  if (!rec) throw gone();
-  const first = await driftOf(ovs, rec);
-  return updateState(path, async (s) => {
-    const r = attachedIn(s, rec.key);
-    if (!r) throw gone();
-    let drift = first;
-    let repaired: Drift[] = [];
-    if (a.repair && drift.some((d) => d.repairable)) {
-      await repairDrift(ovs, r, drift);
-      const after = await driftOf(ovs, r);
-      repaired = drift.filter((d) => !after.some((x) => x.what === d.what));
-      drift = after;
-    }
-    putRecord(s, { ...r, check: { at: new Date().toISOString(), ok: drift.length === 0, drift: drift.map((d) => d.what) } });
-    return { ok: drift.length === 0, drift, repaired };
+/** Marks record `key` `repairing` (owner: us); EBUSY when another live process works on it, ENOTFOUND when it is no longer attached. */
+async function claimRepair(path: string, key: string, a: { target: TargetSpec; name: string }): Promise<ProcId> {
+  return updateState(path, (s) => {
+    const r = s.nics.find((x) => x.key === key);
+    if (r && r.phase !== 'attached' && busy(r)) throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
+    if (!r || (r.phase !== 'attached' && r.phase !== 'repairing')) throw notAttached(a);
+    const was = r.owner;
+    r.phase = 'repairing';
+    r.owner = self();
+    return was;
   });
+}
+
+/** nic.check {target, name, repair?}; a nic detached while it was checked is ENOTFOUND, as one never attached. */
+export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; repair: boolean }, path = statePath()): Promise<CheckResult> {
+  const rec = (await readState(path)).nics.find((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && (r.phase === 'attached' || r.phase === 'repairing'));
+  if (!rec) throw notAttached(a);
+  let drift = await driftOf(ovs, rec);
+  let repaired: Drift[] = [];
+  let owner: ProcId | undefined;
+  if (a.repair && drift.some((d) => d.repairable)) {
+    // In flight before the claim: this process's own gc (the daemon's) must see it busy at once.
+    await working(rec.key, async () => {
+      owner = await claimRepair(path, rec.key, a);
+      try {
+        await repairDrift(ovs, rec, drift);
+        const after = await driftOf(ovs, rec);
+        repaired = drift.filter((d) => !after.some((x) => x.what === d.what));
+        drift = after;
+      } catch (err) {
+        await updateState(path, (s) => { endRepair(s.nics.find((x) => x.key === rec.key), owner!); });
+        throw err;
+      }
+    });
+  }
+  const summary = { at: new Date().toISOString(), ok: drift.length === 0, drift: drift.map((d) => d.what) };
+  await updateState(path, (s) => {
+    const r = s.nics.find((x) => x.key === rec.key);
+    if (r && owner) endRepair(r, owner);
+    if (!r || r.phase === 'detaching' || r.phase === 'attaching') throw notAttached(a);
+    if (r.phase === 'attached') putRecord(s, { ...r, check: summary });
+  });
+  return { ok: drift.length === 0, drift, repaired };
+}
+
+/** Our repair of `r` is over: attached again, with the owner it had. */
+function endRepair(r: NicRecord | undefined, owner: ProcId): void {
+  const me = self();
+  if (r?.phase === 'repairing' && r.owner.pid === me.pid && r.owner.start === me.start) { r.phase = 'attached'; r.owner = owner; }
 }
 
 /** One element of nic.list. */

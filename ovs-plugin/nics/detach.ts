@@ -2,24 +2,30 @@
 // detach (idempotent, from any partial state), then drops the record: killed at any point, the
 // record says what is left to finish. gc does the same for every record whose owner died
 // mid-phase (an attach is undone, a detach finished) and for every attached nic whose target
-// has died (host veth, OVS port, DHCP client removed now, passthrough NIC returned), and
-// rewrites the NAT's rules when they no longer match the records and default routes.
+// has died (host veth, OVS port, DHCP client removed now, passthrough NIC returned). A repair
+// whose owner died is over (the record is attached again). Last, gc rewrites the NAT's rules when
+// they no longer match the records and default routes, and removes the OVS ports of ours that no
+// record holds (orphans.ts).
 import type { Ctx } from '../commands/types.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { kindOf } from './kinds/index.ts';
 import { refreshNatRules } from './nat-sync.ts';
 import { busy, working } from './owners.ts';
+import { removeOrphanPorts } from './orphans.ts';
 import { self } from './proc.ts';
 import { dropRecord, statePath, updateState } from './state.ts';
 import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
 import type { NicRecord, TargetSpec } from './types.ts';
 
-/** What gc did, by record key. */
-export interface GcReport { finished: string[]; undone: string[]; removed: string[]; returned: string[] }
+/** What a live owner of each phase is doing (EBUSY messages). */
+export const PHASE_WORK: Record<NicRecord['phase'], string> = { attaching: 'attached', attached: 'used', detaching: 'detached', repairing: 'repaired' };
+
+/** What gc did, by record key (orphans: by port name). */
+export interface GcReport { finished: string[]; undone: string[]; removed: string[]; returned: string[]; orphans: string[] }
 
 /** Runs the kind's detach for a record we own now, then drops it. */
-async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<{ returned?: boolean }> {
+export async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<{ returned?: boolean }> {
   return working(rec.key, async () => {
     const kind = kindOf(rec);
     const r = kind ? await kind.detach({ ovs, target: await liveTarget(rec) }, rec) : {};
@@ -36,7 +42,7 @@ export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string 
     const all = s.nics.filter((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name);
     const r = all.find((x) => now && x.ns.dev === now.dev && x.ns.ino === now.ino) ?? all[0];
     if (!r) return undefined;
-    if (busy(r) && r.phase !== 'attached') throw nicBusy('name', `${a.name} is being ${r.phase === 'attaching' ? 'attached' : 'detached'}`);
+    if (busy(r) && r.phase !== 'attached') throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
     r.phase = 'detaching';
     r.owner = self();
     return { ...r };
@@ -49,11 +55,12 @@ export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string 
 
 /** nic.gc {} -> what it finished, undid, removed and returned. */
 export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
-  const report: GcReport = { finished: [], undone: [], removed: [], returned: [] };
+  const report: GcReport = { finished: [], undone: [], removed: [], returned: [], orphans: [] };
   const todo = await updateState(path, async (s) => {
     const out: { rec: NicRecord; why: keyof GcReport }[] = [];
     for (const r of s.nics) {
       if (r.phase !== 'attached' && busy(r)) continue;
+      if (r.phase === 'repairing') r.phase = 'attached'; // repair only re-creates what the record holds
       const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await targetAlive(r)) ? 'removed' : undefined;
       if (!why) continue;
       r.phase = 'detaching';
@@ -69,5 +76,6 @@ export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
   }
   // The NAT's rules follow the default routes: rewritten when the uplink moved (or they drifted).
   await refreshNatRules(path);
+  report.orphans = await removeOrphanPorts(ovs, path);
   return report;
 }

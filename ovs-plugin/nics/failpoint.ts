@@ -1,5 +1,6 @@
 // Crash tests: OVS_PLUGIN_FAILPOINT names a step (`attach:veth`, `detach:port`, ...); when the
-// process reaches it, it SIGKILLs itself, as a power cut or an OOM kill would. Unset: a no-op.
+// process reaches it, it SIGKILLs itself, as a power cut or an OOM kill would; `write:N:ENOSPC`
+// fails the Nth state write instead. Unset: a no-op.
 
 /** Every step name this process passed, in order (tests list them to kill at each one). */
 export const passed: string[] = [];
@@ -11,4 +12,16 @@ export function failpoint(step: string): void {
   passed.push(step);
   if (process.env.OVS_PLUGIN_TRACE) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
   if (process.env.OVS_PLUGIN_FAILPOINT === step) process.kill(process.pid, 'SIGKILL');
+}
+
+let writes = 0;
+
+/**
+ * Counts this process's state writes; OVS_PLUGIN_FAILPOINT=`write:N:ENOSPC` makes the Nth fail
+ * with ENOSPC, as a full file system would (crash tests of a write that did not happen).
+ */
+export function writeFault(): void {
+  writes++;
+  const m = /^write:(\d+):(E[A-Z]+)$/.exec(process.env.OVS_PLUGIN_FAILPOINT ?? '');
+  if (m && Number(m[1]) === writes) throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
 }

@@ -26,7 +26,7 @@ const addresses = new Map<string, string>();
 /** The tail of each lock's in-process queue (the promise the next waiter awaits). */
 const queues = new Map<string, Promise<void>>();
 
-/** The lock's key: read from `<path>.key`, made there (0600, published whole by link(2)) if missing. */
+/** The lock's key: read from `<path>.key`, made there (0600, published whole by link(2)) if missing; a failed write leaves no temporary file. */
 async function lockKey(path: string): Promise<string> {
   const file = `${path}.key`;
   for (;;) {
@@ -40,8 +40,8 @@ async function lockKey(path: string): Promise<string> {
       if (!isMissingPath(err)) throw err;
     }
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     try {
+      await writeFile(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
       await link(tmp, file); // EEXIST: another process made it first; read theirs
     } catch (err) {
       if (!isFileExists(err)) throw err;

@@ -25,9 +25,9 @@ export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, p
   return (await readState(path)).nics.some((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && usesOvs(r));
 }
 
-/** True when gc may talk to OVSDB: some record is of an OVS kind. */
-export async function gcNeedsOvsdb(path = statePath()): Promise<boolean> {
-  return (await readState(path)).nics.some(usesOvs);
+/** gc talks to OVSDB when some record is of an OVS kind, and else if Open vSwitch runs (orphan ports of ours). */
+export async function gcNeedsOvsdb(path = statePath()): Promise<OvsdbNeed> {
+  return (await readState(path)).nics.some(usesOvs) ? true : 'if-running';
 }
 
 const offline = new WeakSet<Ctx>();

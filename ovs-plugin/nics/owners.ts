@@ -4,7 +4,8 @@
 import { alive, self } from './proc.ts';
 import type { NicRecord } from './types.ts';
 
-const inflight = new Set<string>();
+/** Record key -> how many calls of this process work on it (a repair and a detach may overlap). */
+const inflight = new Map<string, number>();
 
 /** True while someone is carrying out `rec`'s phase. */
 export function busy(rec: NicRecord): boolean {
@@ -14,10 +15,12 @@ export function busy(rec: NicRecord): boolean {
 
 /** Runs `fn` with record `key` marked as in flight in this process. */
 export async function working<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  inflight.add(key);
+  inflight.set(key, (inflight.get(key) ?? 0) + 1);
   try {
     return await fn();
   } finally {
-    inflight.delete(key);
+    const n = inflight.get(key)! - 1;
+    if (n) inflight.set(key, n);
+    else inflight.delete(key);
   }
 }

@@ -1,14 +1,21 @@
 // The state file (default /run/ovs-plugin/nics.json, OVS_PLUGIN_STATE overrides): every
 // attachment from before its first change to after its last, the shared truth of exec calls
 // and the daemon. Read and written only under its lock (`<file>.lock`, lock.ts); written
-// atomically (lib/atomic-file.ts), so a crash leaves the old file or the new one. The file names
-// the host namespace that wrote it (`host`): the lock is scoped to a network namespace, so a
-// process in another one is refused (ESTATE) instead of racing unlocked.
-import { readFile, stat } from 'node:fs/promises';
+// atomically (lib/atomic-file.ts), so a crash leaves the old file or the new one, and a failed
+// write leaves no temporary file. Before each write the file being replaced is kept as
+// `<file>.prev` (a hard link: no copy), the previous good generation that nic.state-restore
+// (state-restore.ts) puts back. A file that is empty, not JSON, or holds a record of the wrong
+// shape (state-shape.ts), or a path that is not a file, is ESTATE for every command: it is never
+// read as "nothing attached". The file names the host namespace that wrote it (`host`): the
+// lock is scoped to a network namespace, so a process in another one is refused (ESTATE)
+// instead of racing unlocked.
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { isMissingPath } from '../../lib/errors.ts';
+import { errnoOf, isMissingPath } from '../../lib/errors.ts';
 import { stateError } from './errors.ts';
+import { writeFault } from './failpoint.ts';
 import { withLock } from './lock.ts';
+import { checkState } from './state-shape.ts';
 import type { NicRecord, NicState, NsIdentity } from './types.ts';
 
 /** Where the state lives when OVS_PLUGIN_STATE is not set. */
@@ -17,27 +24,68 @@ export const DEFAULT_STATE = '/run/ovs-plugin/nics.json';
 /** The state file's path for this process. */
 export const statePath = (env: NodeJS.ProcessEnv = process.env): string => env.OVS_PLUGIN_STATE || DEFAULT_STATE;
 
+/** The previous good generation of state file `path`. */
+export const prevPath = (path: string): string => `${path}.prev`;
+
 const empty = (): NicState => ({ version: 1, nics: [] });
 
-/** Reads the state (empty when the file does not exist); ESTATE when it is not ours. */
-export async function readState(path: string): Promise<NicState> {
-  let text: string;
+/** What to do about a damaged state file at `path`. */
+const RECOVER = (path: string): string => `run nic.state-restore {} to put back the previous generation (${prevPath(path)}), or move the file away to start afresh`;
+
+/** The text of `path`, or undefined when it does not exist; ESTATE when it cannot be read (a directory, ...). */
+export async function readStateText(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
-    if (isMissingPath(err)) return empty();
-    throw err;
+    if (isMissingPath(err)) return undefined;
+    throw stateError(`${path} cannot be read as the nic state (${errnoOf(err) ?? String(err)}); ${RECOVER(path)}`, { path });
   }
-  if (text === '') return empty(); // a power loss before the unsynced data reached the disk
+}
+
+/** `text` read from `path` as a state: ESTATE naming the problem when it is empty, not JSON or of the wrong shape. */
+export function parseState(path: string, text: string, hint = RECOVER(path)): NicState {
+  if (text === '') throw stateError(`${path} is empty (truncated, or cut short by a power loss); ${hint}`, { path });
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
-    throw stateError(`${path} is not JSON; move it away to start afresh`, { path });
+    throw stateError(`${path} is not JSON; ${hint}`, { path });
   }
-  const s = v as NicState;
-  if (!s || typeof s !== 'object' || s.version !== 1 || !Array.isArray(s.nics)) throw stateError(`${path} is not a version 1 nic state`, { path });
-  return s;
+  return checkState(path, v, hint);
+}
+
+/** Reads the state (empty when the file does not exist); ESTATE when it is damaged or not ours. */
+export async function readState(path: string): Promise<NicState> {
+  const text = await readStateText(path);
+  return text === undefined ? empty() : parseState(path, text);
+}
+
+/** Keeps the file at `path` (read and found good) as `<path>.prev`: a hard link renamed over the old one. */
+async function keepPrevious(path: string): Promise<void> {
+  const tmp = `${prevPath(path)}.${process.pid}.tmp`;
+  try {
+    await link(path, tmp);
+  } catch (err) {
+    if (isMissingPath(err)) return; // nothing written yet
+    throw err;
+  }
+  try {
+    await rename(tmp, prevPath(path));
+  } finally {
+    // rename(2) of two links to one file (the last write failed, so `.prev` is the file already)
+    // succeeds and does nothing: the temporary name has to go by itself.
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Writes state text `text` to `path`: the old file kept as `.prev`, then replaced atomically. */
+export async function writeState(path: string, text: string): Promise<void> {
+  writeFault();
+  await keepPrevious(path);
+  // No fsync (a fork's worth of time per write on ext4): what the file describes (links,
+  // namespaces, clients) does not outlive a power loss either; an empty file is ESTATE, and
+  // nic.state-restore puts back `.prev`.
+  await writeFileAtomic(path, text, 0o600, { sync: false });
 }
 
 let own: NsIdentity | undefined;
@@ -61,10 +109,7 @@ export async function updateState<T>(path: string, fn: (s: NicState) => T | Prom
     const before = JSON.stringify(s);
     const r = await fn(s);
     if (JSON.stringify(s) !== before) s.host = host;
-    const after = JSON.stringify(s, null, 1);
-    // No fsync (a fork's worth of time per write on ext4): what the file describes (links,
-    // namespaces, clients) does not outlive a power loss either, and an empty file reads as empty.
-    if (JSON.stringify(s) !== before) await writeFileAtomic(path, after + '\n', 0o600, { sync: false });
+    if (JSON.stringify(s) !== before) await writeState(path, JSON.stringify(s, null, 1) + '\n');
     return r;
   });
 }

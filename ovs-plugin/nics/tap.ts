@@ -6,6 +6,7 @@ import { getLink, ip } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
 import { failpoint } from './failpoint.ts';
+import { deleteHostLinkIfOurs } from './host-link.ts';
 import { hostMtu, txOff, type VethPlug } from './veth.ts';
 import type { Drift, GuestResult, NicKind, NicRecord } from './types.ts';
 
@@ -20,10 +21,13 @@ export function tapKind(p: VethPlug): NicKind {
       const mtu = await hostMtu(p, ctx, rec);
       failpoint('attach:bridge');
       // More than one queue: a multi_queue tap, which QEMU opens once per queue.
-      await ip(SELF, ['tuntap', 'add', 'dev', rec.host!, 'mode', 'tap', ...(queuesOf(rec) > 1 ? ['multi_queue'] : [])]);
-      undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host!));
+      // Born under the record's temporary name, it gets its MAC and its name in one request: a
+      // link called `rec.host` is always this tap with its MAC, so detach can prove it ours.
+      await ip(SELF, ['tuntap', 'add', 'dev', rec.temp, 'mode', 'tap', ...(queuesOf(rec) > 1 ? ['multi_queue'] : [])]);
+      undo.push(`delete tap ${rec.temp}`, () => deleteLinkIfExists(SELF, rec.temp));
       failpoint('attach:tap');
-      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'address', hostMac(rec.hwaddr), ...(mtu ? ['mtu', String(mtu)] : [])]);
+      await ip(SELF, ['link', 'set', 'dev', rec.temp, 'address', hostMac(rec.hwaddr), ...(mtu ? ['mtu', String(mtu)] : []), 'name', rec.host!]);
+      undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host!));
       if (rec.txOff) await txOff(SELF, rec.host!);
       await p.plug(ctx, rec, undo);
       failpoint('attach:plugged');
@@ -32,7 +36,9 @@ export function tapKind(p: VethPlug): NicKind {
     async detach(ctx, rec) {
       await p.unplug(ctx, rec);
       failpoint('detach:unplugged');
-      await deleteLinkIfExists(SELF, rec.host!);
+      // A link of either name that is not our tap stays.
+      await deleteHostLinkIfOurs(rec.temp, 'tun');
+      await deleteHostLinkIfOurs(rec.host!, 'tun', hostMac(rec.hwaddr));
       failpoint('detach:deleted');
       return {};
     },

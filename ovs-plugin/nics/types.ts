@@ -90,7 +90,8 @@ export interface NicRecord {
   /** Name inside the target. */
   name: string;
   nic: NicSpec;
-  phase: 'attaching' | 'attached' | 'detaching';
+  /** `repairing`: attached, and nic.check is re-creating what drifted (detach waits for it: EBUSY). */
+  phase: 'attaching' | 'attached' | 'detaching' | 'repairing';
   /** The process carrying out the phase (a dead owner means the phase was cut short). */
   owner: ProcId;
   /** Host end (veth kinds) / the link's temporary name on the way in. */

@@ -2,12 +2,14 @@
 // host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
 // nothing half-made is left in either namespace, and nothing to rename), then the host end is
 // plugged (kind-specific) while the peer gets its config.
-// Detach deletes the host end, which deletes the pair: it works whatever state a crash left.
+// Detach deletes the host end, which deletes the pair: it works whatever state a crash left; a
+// link of that name that is not a veth named as ours is left alone (host-link.ts).
 import { getLink, ip } from '../../lib/ip.ts';
-import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
+import { setupVeth } from '../../lib/link.ts';
 import { runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { failpoint } from './failpoint.ts';
+import { deleteHostLinkIfOurs } from './host-link.ts';
 import { checkInside, configureInside, undoConfig } from './inside.ts';
 import type { Drift, KindCtx, NicKind, NicRecord } from './types.ts';
 
@@ -85,7 +87,7 @@ export function vethKind(p: VethPlug): NicKind {
     async detach(ctx, rec) {
       // The port and the link go at once (a port whose link is gone is only an Interface.error
       // until its row goes; either order leaves a state detach finishes).
-      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteLinkIfExists(SELF, rec.host!));
+      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteHostLinkIfOurs(rec.host!, 'veth'));
       failpoint('detach:deleted');
       await undoConfig(rec);
       return {};

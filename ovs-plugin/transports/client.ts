@@ -6,6 +6,7 @@ import { createConnection, type Socket } from 'node:net';
 import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
 import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
+import type { RestoreResult } from '../nics/state-restore.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
 import type * as W from '../commands/wire.ts';
@@ -89,8 +90,10 @@ export class OvsPluginClient {
   nicList = (a: { target?: TargetSpec } = {}) => this.call<ListedNic[]>('nic.list', a);
   /** nic.check -> the differences (repaired ones with `repair`). */
   nicCheck = (a: { target: TargetSpec; name: string; repair?: boolean }) => this.call<CheckResult>('nic.check', a);
-  /** nic.gc -> what it finished, undid, removed, returned. */
+  /** nic.gc -> what it finished, undid, removed, returned, and the orphan ports it removed. */
   nicGc = () => this.call<GcReport>('nic.gc', {});
+  /** nic.state-restore -> whether the previous generation of a damaged state file was put back. */
+  nicStateRestore = () => this.call<RestoreResult>('nic.state-restore', {});
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {

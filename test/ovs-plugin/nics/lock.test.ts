@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockAddress, lockFile } from '../../../ovs-plugin/nics/lock.ts';
 import { readState, updateState } from '../../../ovs-plugin/nics/state.ts';
+import { fakeRecord } from './records.ts';
 
 test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at once', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'lock-'));
@@ -35,7 +36,7 @@ test('state: updates are serialised and written atomically; a corrupt file is ES
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'nics.json');
   assert.deepEqual(await readState(path), { version: 1, nics: [] });
-  await Promise.all(Array.from({ length: 20 }, (_, i) => updateState(path, (s) => { s.nics.push({ key: `k${i}` } as never); })));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => updateState(path, (s) => { s.nics.push(fakeRecord(`k${i}`)); })));
   assert.equal((await readState(path)).nics.length, 20, 'no update lost');
   const { writeFile, readFile } = await import('node:fs/promises');
   await writeFile(path, '{"version":1,"nics":[');
@@ -50,11 +51,11 @@ test('state: a file written from another network namespace is ESTATE (its lock d
   const { writeFile, readFile } = await import('node:fs/promises');
   const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
   await writeFile(path, foreign);
-  await assert.rejects(updateState(path, (s) => { s.nics.push({ key: 'k' } as never); }), (e: any) => e.code === 'ESTATE');
+  await assert.rejects(updateState(path, (s) => { s.nics.push(fakeRecord('k')); }), (e: any) => e.code === 'ESTATE');
   assert.equal(await readFile(path, 'utf8'), foreign);
-  // Ours: the first write records this namespace; an empty file (a power loss) reads as empty.
-  await writeFile(path, '');
-  await updateState(path, (s) => { s.nics.push({ key: 'k' } as never); });
+  // Ours: the first write records this namespace.
+  await rm(path);
+  await updateState(path, (s) => { s.nics.push(fakeRecord('k')); });
   const s = JSON.parse(await readFile(path, 'utf8'));
   assert.equal(s.nics.length, 1);
   assert.equal(typeof s.host.ino, 'number');

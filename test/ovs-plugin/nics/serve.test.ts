@@ -40,7 +40,7 @@ test('serve: start-up gc undoes a killed exec attach; typed client attach/list/c
   assert.equal((await e.call('nic.list', { target: { netns: c2 } })).value[0].result.addresses[0], '10.3.0.2/24');
   await c.nicDetach({ target: { netns: c1 }, name: 'eth0' });
   await c.nicDetach({ target: { netns: c2 }, name: 'eth0' });
-  assert.deepEqual(await c.nicGc(), { finished: [], undone: [], removed: [], returned: [] });
+  assert.deepEqual(await c.nicGc(), { finished: [], undone: [], removed: [], returned: [], orphans: [] });
   const after = JSON.parse(await e.snapshot(c1, c2));
   assert.deepEqual([after.others, after.state], [want.others, []]);
 });
