@@ -2,12 +2,14 @@
 // while the client keeps up: reading stops while its replies are not drained (more than
 // `maxQueuedReplyBytes` queued) or while one of its requests waits for a command slot, and
 // resumes on 'drain' / once the slot is granted, so memory per client stays bounded however
-// fast it sends. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
+// fast it sends. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
+// lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
 import type { Socket } from 'node:net';
 import { badRequest, Code, idleClosed, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { holdingSlot } from '../commands/slot.ts';
 import type { Gate } from './gate.ts';
 import { encodeLine, LineReader, parseLine, replyOf, type Call, type Refused } from './jsonrpc.ts';
 import type { ServeLimits } from './limits.ts';
@@ -126,7 +128,7 @@ export class Connection {
     let outcome: { result: unknown } | { error: unknown };
     try {
       if (this.ctx.stopping()) throw shuttingDown();
-      outcome = { result: await this.ctx.run(call.method, call.params) };
+      outcome = { result: await holdingSlot(this.ctx.gate, () => this.ctx.run(call.method, call.params)) };
     } catch (err) {
       const e = toAppError(err);
       outcome = { error: e };

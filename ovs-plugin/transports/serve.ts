@@ -84,7 +84,7 @@ interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; g
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
 async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight), stopping: false, busy: 0 };
+  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, busy: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
     limits, gate: d.gate, log, warn,
