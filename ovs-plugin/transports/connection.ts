@@ -2,15 +2,18 @@
 // while the client keeps up: reading stops while its replies are not drained (more than
 // `maxQueuedReplyBytes` queued) or while one of its requests waits for a command slot, and
 // resumes on 'drain' / once the slot is granted, so memory per client stays bounded however
-// fast it sends. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
+// fast it sends. The text received and not yet taken is also counted against one budget for
+// all connections (line-budget.ts): the connection whose text would pass it gets an EOVERLOAD
+// line and is closed. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
 // lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
 import type { Socket } from 'node:net';
-import { badRequest, Code, idleClosed, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
+import { badRequest, Code, idleClosed, overloaded, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { holdingSlot } from '../commands/slot.ts';
 import type { Gate } from './gate.ts';
+import type { LineBudget } from './line-budget.ts';
 import { encodeLine, LineReader, parseLine, replyOf, type Call, type Refused } from './jsonrpc.ts';
 import type { ServeLimits } from './limits.ts';
 import type { RateLimitedLog } from './log-limit.ts';
@@ -20,6 +23,8 @@ export interface ConnectionContext {
   limits: ServeLimits;
   /** Slots for executing commands, shared by all connections. */
   gate: Gate;
+  /** Request text held by all connections' readers. */
+  buffered: LineBudget;
   /** Runs one command (validation included); throws its AppError. */
   run(method: string, params: unknown): Promise<unknown>;
   /** True once SIGTERM/SIGINT arrived: requests get ESHUTDOWN. */
@@ -58,18 +63,21 @@ export class Connection {
   private waiting = 0;
   /** Lines taken and not yet answered. */
   private outstanding = 0;
+  /** This connection's share of `ctx.buffered`. */
+  private charged = 0;
   private closed = false;
 
   constructor(private readonly sock: Socket, private readonly ctx: ConnectionContext, readonly id: number, onClose: (c: Connection) => void) {
     this.reader = new LineReader(ctx.limits.maxLineBytes);
     sock.setEncoding('utf8');
     sock.setTimeout(ctx.limits.idleMs);
-    sock.on('data', (d: string) => this.guard(() => { this.reader.push(d); this.pump(); }));
-    sock.on('drain', () => this.guard(() => this.pump()));
+    sock.on('data', (d: string) => this.guard(() => { this.reader.push(d); this.pump(); this.charge(); }));
+    sock.on('drain', () => this.guard(() => { this.pump(); this.charge(); }));
     sock.on('timeout', () => this.guard(() => this.onIdle()));
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.closed = true;
+      this.charge();
       ctx.warn.flush(`${this.id}:`);
       onClose(this);
     });
@@ -124,7 +132,7 @@ export class Connection {
   private async call(call: Call): Promise<Record<string, unknown> | undefined> {
     this.waiting++;
     await this.ctx.gate.acquire();
-    if (--this.waiting === 0) queueMicrotask(() => this.guard(() => this.pump()));
+    if (--this.waiting === 0) queueMicrotask(() => this.guard(() => { this.pump(); this.charge(); }));
     let outcome: { result: unknown } | { error: unknown };
     try {
       if (this.ctx.stopping()) throw shuttingDown();
@@ -149,6 +157,18 @@ export class Connection {
     if (!this.closed && this.sock.writable) this.sock.write(encodeLine(reply));
   }
 
+  // Counts what the reader holds now against the budget of all connections; the connection
+  // whose text would pass it is refused (its text dropped). A closed one holds nothing.
+  private charge(): void {
+    const now = this.closed ? 0 : this.reader.buffered;
+    if (this.ctx.buffered.move(this.charged, now)) {
+      this.charged = now;
+      return;
+    }
+    this.warn('ovs-request-refused', { code: Code.EOVERLOAD, message: 'buffered request text over budget' });
+    this.refuse(overloaded(this.ctx.buffered.max));
+  }
+
   // Quiet for idleMs: close unless something is in flight (replies re-arm the timer).
   private onIdle(): void {
     if (this.outstanding > 0 || this.closed) return;
@@ -159,6 +179,8 @@ export class Connection {
   // The last line this connection gets: nothing it sends afterwards is read or answered.
   private refuse(error: AppError): void {
     this.closed = true;
+    this.reader.discard();
+    this.charge();
     refuse(this.sock, error);
   }
 

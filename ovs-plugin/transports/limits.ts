@@ -24,8 +24,12 @@ export interface ServeLimits {
   maxBatch: number;
   /** Reply bytes queued to a client before the daemon stops reading its requests. */
   maxQueuedReplyBytes: number;
+  /** Characters of request lines received and not yet taken, all connections together; the connection that would pass it gets EOVERLOAD and is closed. */
+  maxBufferedChars: number;
 }
 
+/** What all connections may hold of received, untaken request text: about 250 of the longest lines (16 MiB of ASCII). */
+export const MAX_BUFFERED_CHARS = 16 * 1024 * 1024;
 
 /** Descriptors one executing command may hold: a child's stdout and stderr pipes and spawn's error pipe. */
 export const FDS_PER_COMMAND = 6;
@@ -61,5 +65,6 @@ export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLi
     maxDepth: MAX_DEPTH + 2,
     maxBatch: 64,
     maxQueuedReplyBytes: 256 * 1024,
+    maxBufferedChars: MAX_BUFFERED_CHARS,
   };
 }

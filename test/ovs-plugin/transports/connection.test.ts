@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../../lib/log.ts';
 import { Connection, type ConnectionContext } from '../../../ovs-plugin/transports/connection.ts';
 import { Gate } from '../../../ovs-plugin/transports/gate.ts';
+import { LineBudget } from '../../../ovs-plugin/transports/line-budget.ts';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { RateLimitedLog } from '../../../ovs-plugin/transports/log-limit.ts';
 import { exchange } from './rpc.ts';
@@ -20,7 +21,8 @@ async function serveWith(t: { after(f: () => unknown): void }, run: ConnectionCo
   const lines: string[] = [];
   const log = createLogger((l) => lines.push(l));
   const gate = new Gate(maxInflight);
-  const ctx: ConnectionContext = { limits: serveLimits(1024), gate, run, stopping: () => false, log, warn: new RateLimitedLog(log), busy: () => undefined };
+  const limits = serveLimits(1024);
+  const ctx: ConnectionContext = { limits, gate, buffered: new LineBudget(limits.maxBufferedChars), run, stopping: () => false, log, warn: new RateLimitedLog(log), busy: () => undefined };
   let id = 0;
   const server = createServer((s) => void new Connection(s, ctx, ++id, () => undefined));
   await new Promise<void>((r) => server.listen(path, r));
