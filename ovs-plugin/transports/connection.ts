@@ -4,7 +4,8 @@
 // resumes on 'drain' / once the slot is granted, so memory per client stays bounded however
 // fast it sends. The text received and not yet taken is also counted against one budget for
 // all connections (line-budget.ts): the connection whose text would pass it gets an EOVERLOAD
-// line and is closed. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
+// line and is closed. Replies queued to all clients are counted too: past their total, no
+// client with replies still queued is read until they are written. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
 // lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
@@ -25,6 +26,8 @@ export interface ConnectionContext {
   gate: Gate;
   /** Request text held by all connections' readers. */
   buffered: LineBudget;
+  /** Reply bytes queued to all connections' sockets (each keeps its share current). */
+  queued: { bytes: number };
   /** Runs one command (validation included); throws its AppError. */
   run(method: string, params: unknown): Promise<unknown>;
   /** True once SIGTERM/SIGINT arrived: requests get ESHUTDOWN. */
@@ -65,6 +68,8 @@ export class Connection {
   private outstanding = 0;
   /** This connection's share of `ctx.buffered`. */
   private charged = 0;
+  /** This connection's share of `ctx.queued`. */
+  private queuedShare = 0;
   private closed = false;
 
   constructor(private readonly sock: Socket, private readonly ctx: ConnectionContext, readonly id: number, onClose: (c: Connection) => void) {
@@ -78,6 +83,7 @@ export class Connection {
     sock.on('close', () => {
       this.closed = true;
       this.charge();
+      this.countQueued();
       ctx.warn.flush(`${this.id}:`);
       onClose(this);
     });
@@ -92,7 +98,9 @@ export class Connection {
   // Takes lines while the client keeps up; otherwise pauses the socket until drain or a slot.
   private pump(): void {
     while (!this.closed) {
-      if (this.waiting > 0 || this.sock.writableLength > this.ctx.limits.maxQueuedReplyBytes) {
+      const queued = this.sock.writableLength;
+      const l = this.ctx.limits;
+      if (this.waiting > 0 || queued > l.maxQueuedReplyBytes || (queued > 0 && this.ctx.queued.bytes > l.maxQueuedRepliesTotal)) {
         this.sock.pause();
         return;
       }
@@ -154,7 +162,17 @@ export class Connection {
   }
 
   private send(reply: unknown): void {
-    if (!this.closed && this.sock.writable) this.sock.write(encodeLine(reply));
+    if (this.closed || !this.sock.writable) return;
+    // Once written out, the share shrinks and reading may resume (there may be no 'drain').
+    this.sock.write(encodeLine(reply), () => this.guard(() => { this.countQueued(); this.pump(); this.charge(); }));
+    this.countQueued();
+  }
+
+  // Keeps this connection's share of the replies queued to all clients current.
+  private countQueued(): void {
+    const now = this.closed ? 0 : this.sock.writableLength;
+    this.ctx.queued.bytes += now - this.queuedShare;
+    this.queuedShare = now;
   }
 
   // Counts what the reader holds now against the budget of all connections; the connection

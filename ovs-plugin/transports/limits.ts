@@ -24,6 +24,8 @@ export interface ServeLimits {
   maxBatch: number;
   /** Reply bytes queued to a client before the daemon stops reading its requests. */
   maxQueuedReplyBytes: number;
+  /** Reply bytes queued to all clients together past which no client with replies queued is read. */
+  maxQueuedRepliesTotal: number;
   /** Characters of request lines received and not yet taken, all connections together; the connection that would pass it gets EOVERLOAD and is closed. */
   maxBufferedChars: number;
 }
@@ -65,6 +67,7 @@ export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLi
     maxDepth: MAX_DEPTH + 2,
     maxBatch: 64,
     maxQueuedReplyBytes: 256 * 1024,
+    maxQueuedRepliesTotal: 16 * 1024 * 1024,
     maxBufferedChars: MAX_BUFFERED_CHARS,
   };
 }

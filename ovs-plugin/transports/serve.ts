@@ -88,7 +88,7 @@ async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logg
   const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, busy: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
-    limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), log, warn,
+    limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
     run: (method, params) => execute(engine, method, params),
     stopping: () => d.stopping,
     busy: (delta) => { d.busy += delta; if (d.busy === 0) d.onIdle?.(); },
