@@ -42,6 +42,7 @@ const SPECS = {
   EBIND: { family: 'transport', retryable: false },
   ETOOMANY: { family: 'transport', retryable: true },
   EIDLE: { family: 'transport', retryable: true },
+  EOVERLOAD: { family: 'transport', retryable: true },
   ECONN: { family: 'transport', retryable: true },
   ECLOSED: { family: 'transport', retryable: false },
   EPROTO: { family: 'transport', retryable: false },
@@ -239,6 +240,9 @@ export const tooManyConnections = (max: number): TransportError =>
   new TransportError('ETOOMANY', `connection limit reached (${max}); try again later`, { max });
 /** EIDLE: the connection sent nothing for `ms` with nothing in flight; it is closed. */
 export const idleClosed = (ms: number): TransportError => new TransportError('EIDLE', `closing connection idle for ${ms} ms`, { ms });
+/** EOVERLOAD: the connections together hold `max` characters of untaken request text; the one that would pass it gets the line and is closed. */
+export const overloaded = (max: number): TransportError =>
+  new TransportError('EOVERLOAD', `the daemon holds ${max} characters of unfinished requests from all clients; send whole lines, try again later`, { max });
 /** ECONN: the connection to the daemon failed or was lost; requests on it fail with this. */
 export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError => new TransportError('ECONN', message, details, cause);
 /** ECLOSED: the client was closed by its owner; requests pending or made later fail with this. */

@@ -14,6 +14,7 @@ import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
+import { withoutSlot } from '../commands/slot.ts';
 import { addressesOf } from './inside.ts';
 import type { NicRecord } from './types.ts';
 
@@ -44,7 +45,7 @@ async function clientPid(pidfile: string): Promise<number | undefined> {
 /** True while the nic's client runs. */
 export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
 
-/** Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after). */
+/** Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after); the daemon's command slot is given back between polls. */
 export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoStack, waitMs = Number(process.env.OVS_PLUGIN_DHCP_WAIT_MS ?? 10_000)): Promise<void> {
   const f = rec.dhcp!;
   if (await clientPid(f.pidfile)) return;
@@ -63,7 +64,7 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   child.unref();
   undo?.push('stop dhcp client', () => stopDhcp(rec));
   const end = Date.now() + waitMs;
-  while (Date.now() < end && (await addressesOf(target, rec.name).catch(() => [])).length === 0) await new Promise((r) => setTimeout(r, 200));
+  while (Date.now() < end && (await addressesOf(target, rec.name).catch(() => [])).length === 0) await withoutSlot(() => new Promise((r) => setTimeout(r, 200)));
 }
 
 /** Stops the nic's client (SIGTERM, then SIGKILL) and removes its files; not running is success. */

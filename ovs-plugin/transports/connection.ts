@@ -2,13 +2,19 @@
 // while the client keeps up: reading stops while its replies are not drained (more than
 // `maxQueuedReplyBytes` queued) or while one of its requests waits for a command slot, and
 // resumes on 'drain' / once the slot is granted, so memory per client stays bounded however
-// fast it sends. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
+// fast it sends. The text received and not yet taken is also counted against one budget for
+// all connections (line-budget.ts): the connection whose text would pass it gets an EOVERLOAD
+// line and is closed. Replies queued to all clients are counted too: past their total, no
+// client with replies still queued is read until they are written. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
+// lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
 import type { Socket } from 'node:net';
-import { badRequest, Code, idleClosed, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
+import { badRequest, Code, idleClosed, overloaded, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { holdingSlot } from '../commands/slot.ts';
 import type { Gate } from './gate.ts';
+import type { LineBudget } from './line-budget.ts';
 import { encodeLine, LineReader, parseLine, replyOf, type Call, type Refused } from './jsonrpc.ts';
 import type { ServeLimits } from './limits.ts';
 import type { RateLimitedLog } from './log-limit.ts';
@@ -18,6 +24,10 @@ export interface ConnectionContext {
   limits: ServeLimits;
   /** Slots for executing commands, shared by all connections. */
   gate: Gate;
+  /** Request text held by all connections' readers. */
+  buffered: LineBudget;
+  /** Reply bytes queued to all connections' sockets (each keeps its share current). */
+  queued: { bytes: number };
   /** Runs one command (validation included); throws its AppError. */
   run(method: string, params: unknown): Promise<unknown>;
   /** True once SIGTERM/SIGINT arrived: requests get ESHUTDOWN. */
@@ -56,18 +66,24 @@ export class Connection {
   private waiting = 0;
   /** Lines taken and not yet answered. */
   private outstanding = 0;
+  /** This connection's share of `ctx.buffered`. */
+  private charged = 0;
+  /** This connection's share of `ctx.queued`. */
+  private queuedShare = 0;
   private closed = false;
 
   constructor(private readonly sock: Socket, private readonly ctx: ConnectionContext, readonly id: number, onClose: (c: Connection) => void) {
     this.reader = new LineReader(ctx.limits.maxLineBytes);
     sock.setEncoding('utf8');
     sock.setTimeout(ctx.limits.idleMs);
-    sock.on('data', (d: string) => this.guard(() => { this.reader.push(d); this.pump(); }));
-    sock.on('drain', () => this.guard(() => this.pump()));
+    sock.on('data', (d: string) => this.guard(() => { this.reader.push(d); this.pump(); this.charge(); }));
+    sock.on('drain', () => this.guard(() => { this.pump(); this.charge(); }));
     sock.on('timeout', () => this.guard(() => this.onIdle()));
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.closed = true;
+      this.charge();
+      this.countQueued();
       ctx.warn.flush(`${this.id}:`);
       onClose(this);
     });
@@ -82,7 +98,9 @@ export class Connection {
   // Takes lines while the client keeps up; otherwise pauses the socket until drain or a slot.
   private pump(): void {
     while (!this.closed) {
-      if (this.waiting > 0 || this.sock.writableLength > this.ctx.limits.maxQueuedReplyBytes) {
+      const queued = this.sock.writableLength;
+      const l = this.ctx.limits;
+      if (this.waiting > 0 || queued > l.maxQueuedReplyBytes || (queued > 0 && this.ctx.queued.bytes > l.maxQueuedRepliesTotal)) {
         this.sock.pause();
         return;
       }
@@ -122,11 +140,11 @@ export class Connection {
   private async call(call: Call): Promise<Record<string, unknown> | undefined> {
     this.waiting++;
     await this.ctx.gate.acquire();
-    if (--this.waiting === 0) queueMicrotask(() => this.guard(() => this.pump()));
+    if (--this.waiting === 0) queueMicrotask(() => this.guard(() => { this.pump(); this.charge(); }));
     let outcome: { result: unknown } | { error: unknown };
     try {
       if (this.ctx.stopping()) throw shuttingDown();
-      outcome = { result: await this.ctx.run(call.method, call.params) };
+      outcome = { result: await holdingSlot(this.ctx.gate, () => this.ctx.run(call.method, call.params)) };
     } catch (err) {
       const e = toAppError(err);
       outcome = { error: e };
@@ -144,7 +162,29 @@ export class Connection {
   }
 
   private send(reply: unknown): void {
-    if (!this.closed && this.sock.writable) this.sock.write(encodeLine(reply));
+    if (this.closed || !this.sock.writable) return;
+    // Once written out, the share shrinks and reading may resume (there may be no 'drain').
+    this.sock.write(encodeLine(reply), () => this.guard(() => { this.countQueued(); this.pump(); this.charge(); }));
+    this.countQueued();
+  }
+
+  // Keeps this connection's share of the replies queued to all clients current.
+  private countQueued(): void {
+    const now = this.closed ? 0 : this.sock.writableLength;
+    this.ctx.queued.bytes += now - this.queuedShare;
+    this.queuedShare = now;
+  }
+
+  // Counts what the reader holds now against the budget of all connections; the connection
+  // whose text would pass it is refused (its text dropped). A closed one holds nothing.
+  private charge(): void {
+    const now = this.closed ? 0 : this.reader.buffered;
+    if (this.ctx.buffered.move(this.charged, now)) {
+      this.charged = now;
+      return;
+    }
+    this.warn('ovs-request-refused', { code: Code.EOVERLOAD, message: 'buffered request text over budget' });
+    this.refuse(overloaded(this.ctx.buffered.max));
   }
 
   // Quiet for idleMs: close unless something is in flight (replies re-arm the timer).
@@ -157,6 +197,8 @@ export class Connection {
   // The last line this connection gets: nothing it sends afterwards is read or answered.
   private refuse(error: AppError): void {
     this.closed = true;
+    this.reader.discard();
+    this.charge();
     refuse(this.sock, error);
   }
 

@@ -144,6 +144,11 @@ export class LineReader {
     return null;
   }
 
+  /** Drops what is held; nothing more is read (the connection is being closed). */
+  discard(): void {
+    this.overflow();
+  }
+
   /** Characters received but not yet taken as lines. */
   get buffered(): number {
     return this.buf.length - this.pos;

@@ -12,6 +12,8 @@ export interface ServeLimits {
   maxConnections: number;
   /** Commands executing at once (each may hold a child process: ~6 descriptors); the rest wait, unread. */
   maxInflight: number;
+  /** Commands waiting for a DHCP lease with their slot given back (a poll's sleep holds no descriptor); past it they keep their slot. */
+  maxLentSlots: number;
   /** A connection with nothing in flight that sends nothing for this long gets EIDLE and is closed. */
   idleMs: number;
   /** Longest request line (bytes). */
@@ -24,7 +26,12 @@ export interface ServeLimits {
   maxQueuedReplyBytes: number;
   /** Reply bytes queued to all clients together past which no client with replies queued is read. */
   maxQueuedRepliesTotal: number;
+  /** Characters of request lines received and not yet taken, all connections together; the connection that would pass it gets EOVERLOAD and is closed. */
+  maxBufferedChars: number;
 }
+
+/** What all connections may hold of received, untaken request text: about 250 of the longest lines (16 MiB of ASCII). */
+export const MAX_BUFFERED_CHARS = 16 * 1024 * 1024;
 
 /** Descriptors one executing command may hold: a child's stdout and stderr pipes and spawn's error pipe. */
 export const FDS_PER_COMMAND = 6;
@@ -54,10 +61,13 @@ export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLi
   const maxConnections = Math.max(1, Math.min(8192, usable - maxInflight * FDS_PER_COMMAND));
   return {
     nofile, maxConnections, maxInflight, idleMs,
+    // A lent slot's command is a few KB of promises and a timer: bounded like connections.
+    maxLentSlots: Math.min(1024, maxConnections),
     maxLineBytes: MAX_ARGS_BYTES + 1024,
     maxDepth: MAX_DEPTH + 2,
     maxBatch: 64,
     maxQueuedReplyBytes: 256 * 1024,
     maxQueuedRepliesTotal: 16 * 1024 * 1024,
+    maxBufferedChars: MAX_BUFFERED_CHARS,
   };
 }

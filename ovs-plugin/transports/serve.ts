@@ -3,7 +3,7 @@
 // 0600. Every request is answered on its own (a failure never affects another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
-// (limits.ts). nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
+// (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
 import { shuttingDown, tooManyConnections, ValidationError } from '../../lib/errors.ts';
@@ -15,6 +15,7 @@ import { startNicGc } from '../nics/gc-timer.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
 import { readEnv } from './env.ts';
 import { Gate } from './gate.ts';
+import { LineBudget } from './line-budget.ts';
 import { serveLimits, type ServeLimits } from './limits.ts';
 import { RateLimitedLog } from './log-limit.ts';
 import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type BoundSocket } from './socket-path.ts';
@@ -84,10 +85,10 @@ interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; g
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
 async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight), stopping: false, busy: 0 };
+  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, busy: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
-    limits, gate: d.gate, log, warn,
+    limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
     run: (method, params) => execute(engine, method, params),
     stopping: () => d.stopping,
     busy: (delta) => { d.busy += delta; if (d.busy === 0) d.onIdle?.(); },

@@ -4,28 +4,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../lib/log.ts';
 import { Connection, type ConnectionContext } from '../../../ovs-plugin/transports/connection.ts';
 import { Gate } from '../../../ovs-plugin/transports/gate.ts';
-import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
+import { LineBudget } from '../../../ovs-plugin/transports/line-budget.ts';
+import { serveLimits, type ServeLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { RateLimitedLog } from '../../../ovs-plugin/transports/log-limit.ts';
 import { exchange } from './rpc.ts';
 
-async function serveWith(t: { after(f: () => unknown): void }, run: ConnectionContext['run'], maxInflight = 4) {
+async function serveWith(t: { after(f: () => unknown): void }, run: ConnectionContext['run'], maxInflight = 4, over: Partial<ServeLimits> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'conn-'));
   const path = join(dir, 's.sock');
   const lines: string[] = [];
   const log = createLogger((l) => lines.push(l));
   const gate = new Gate(maxInflight);
-  const ctx: ConnectionContext = { limits: serveLimits(1024), gate, run, stopping: () => false, log, warn: new RateLimitedLog(log), busy: () => undefined };
+  const limits = { ...serveLimits(1024), ...over };
+  const ctx: ConnectionContext = { limits, gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, run, stopping: () => false, log, warn: new RateLimitedLog(log), busy: () => undefined };
   let id = 0;
-  const server = createServer((s) => void new Connection(s, ctx, ++id, () => undefined));
+  const socks: Socket[] = [];
+  const server = createServer((s) => { socks.push(s); void new Connection(s, ctx, ++id, () => undefined); });
   await new Promise<void>((r) => server.listen(path, r));
   t.after(() => { server.close(); rmSync(dir, { recursive: true, force: true }); });
-  return { path, lines, gate };
+  return { path, lines, gate, socks };
 }
 
 const req = (id: number, method: string) => JSON.stringify({ jsonrpc: '2.0', id, method, params: {} }) + '\n';
@@ -74,4 +77,38 @@ test('rate-limited warnings: 5 per key and window, then one suppressed count', (
   w.flush('1:');
   w.flush('2:');
   assert.equal(lines.length, 8, 'nothing more to report');
+});
+
+test('replies queued to all clients together stay near their total when no client reads', async (t) => {
+  const total = 1024 * 1024;
+  const reply = 'r'.repeat(1000);
+  const { path, socks } = await serveWith(t, async () => reply, 4, { maxQueuedRepliesTotal: total });
+  const n = 20;
+  const clients = [];
+  for (let i = 0; i < n; i++) {
+    const c = createConnection(path);
+    t.after(() => c.destroy());
+    c.on('error', () => undefined);
+    c.pause(); // never reads
+    await new Promise((r) => c.once('connect', r));
+    c.write(Array.from({ length: 2000 }, (_, k) => req(k + 1, 'big')).join(''));
+    clients.push(c);
+  }
+  // Each client alone stays under its own 256 KiB; together they would queue 5 MB.
+  let last = -1;
+  for (let same = 0; same < 5;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = socks.reduce((a, s) => a + s.writableLength, 0);
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  assert.ok(last <= total + n * 8 * 1024, `${last} bytes of replies queued, total ${total}`);
+  // Reading again: every request is answered.
+  const got = await Promise.all(clients.map((c) => new Promise<number>((resolve) => {
+    let lines = 0;
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => { for (let i = d.indexOf('\n'); i >= 0; i = d.indexOf('\n', i + 1)) lines++; if (lines === 2000) resolve(lines); });
+    c.resume();
+  })));
+  assert.deepEqual(got, clients.map(() => 2000));
 });
