@@ -155,6 +155,12 @@ export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT
 /** A file-system error saying the path exists already (EEXIST). */
 export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
 
+/** ENOTDIR: a path component is not a directory. */
+export const isNotDirectory = (err: unknown): boolean => errnoOf(err) === 'ENOTDIR';
+
+/** ELOOP: O_NOFOLLOW met a symbolic link (or a loop of them). */
+export const isSymlinkLoop = (err: unknown): boolean => errnoOf(err) === 'ELOOP';
+
 /** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 

@@ -20,7 +20,7 @@ let dir, etc;
 try { dir = fs.openSync(root, C.O_RDONLY | C.O_DIRECTORY); } catch (e) { fail('cannot be opened (' + e.code + ')'); }
 if (same(fs.fstatSync(dir), fs.statSync('/'))) fail("is the host's root");
 try { etc = fs.openSync('/proc/self/fd/' + dir + '/etc', C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW); } catch (e) {
-  if (e.code === 'ENOENT') process.exit(0);
+  if (e.errno === -require('os').constants.errno.ENOENT) process.exit(0); // no etc: nothing to copy into
   fail('etc cannot be opened (' + e.code + ')');
 }
 if (same(fs.fstatSync(etc), fs.statSync('/etc'))) fail("etc is the host's /etc");

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import { lstat, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { ValidationError } from '../../lib/errors.ts';
+import { isMissingPath, isNotDirectory, isSymlinkLoop, ValidationError } from '../../lib/errors.ts';
 
 /** The largest resolv.conf read (64 KiB); a larger one is refused. */
 export const RESOLV_MAX = 64 * 1024;
@@ -27,7 +27,7 @@ export async function openEtc(root: string): Promise<FileHandle | undefined> {
   try {
     dir = await open(root, C.O_RDONLY | C.O_DIRECTORY);
   } catch (err) {
-    throw refuse(root, code(err) === 'ENOTDIR' ? 'not a directory' : `cannot be opened (${code(err) ?? String(err)})`);
+    throw refuse(root, isNotDirectory(err) ? 'not a directory' : `cannot be opened (${code(err) ?? String(err)})`);
   }
   try {
     if (same(await dir.stat(), await stat('/'))) throw refuse(root, "is the host's root, not a container's");
@@ -35,8 +35,8 @@ export async function openEtc(root: string): Promise<FileHandle | undefined> {
     try {
       etc = await open(at(dir, 'etc'), C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
-      if (code(err) === 'ENOENT') return undefined;
-      if (code(err) !== 'ELOOP' && code(err) !== 'ENOTDIR') throw refuse(root, `etc cannot be opened (${code(err)})`);
+      if (isMissingPath(err)) return undefined;
+      if (!isSymlinkLoop(err) && !isNotDirectory(err)) throw refuse(root, `etc cannot be opened (${code(err)})`);
       // Refused either way; lstat only names what it is.
       const link = (await lstat(at(dir, 'etc')).catch(() => undefined))?.isSymbolicLink();
       throw refuse(root, link ? 'etc is a symbolic link' : 'etc is not a directory');
@@ -68,8 +68,8 @@ export async function readResolv(root: string, etc: FileHandle): Promise<string>
   try {
     f = await open(at(etc, 'resolv.conf'), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (err) {
-    if (code(err) === 'ENOENT') return '';
-    throw refuse(root, code(err) === 'ELOOP' ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${code(err)})`);
+    if (isMissingPath(err)) return '';
+    throw refuse(root, isSymlinkLoop(err) ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${code(err)})`);
   }
   try {
     const st = await f.stat();

@@ -38,7 +38,7 @@ const cases: [string, string, RegExp][] = [
   ['zos.nic naming no MAC', 'zos.nic=02:00:00:00:00:99', /zos.nic: "02:00:00:00:00:99" matches no candidate/],
   ['ip= device lo', 'ip=10.65.1.9::10.65.1.1:255.255.255.0::lo:off', /ip=: device "lo" cannot carry/],
   ['ip= client 0.0.0.0', 'ip=0.0.0.0::10.65.1.1:255.255.255.0::eth1:off', /ip=: client "0.0.0.0"/],
-  ['ip= gateway equal to the client', 'ip=10.65.1.9::10.65.1.9:255.255.255.0::eth1:off', /ip=: gateway 10.65.1.9 is the client address itself/],
+  ['ip= gateway equal to the client', 'ip=10.65.1.9::10.65.1.9:255.255.255.0::eth1:off', /ip=: gateway "10.65.1.9" is the host's own address/],
   ['ip= netmask 0.0.0.0', 'ip=10.65.1.9::10.65.1.1:0.0.0.0::eth1:off', /ip=: netmask "0.0.0.0" is \/0/],
   ['ip= client the broadcast address', 'ip=10.65.1.255::10.65.1.1:255.255.255.0::eth1:off', /ip=: client 10.65.1.255 is the broadcast address/],
   ['ip= IPv6 unbracketed', 'ip=2001:db8::2::2001:db8::1:64:h:eth1:off', /ip=: .* unbracketed IPv6/],
