@@ -9,10 +9,13 @@ TEST_TIMEOUT ?= 300000
 
 .PHONY: all build typecheck test bench demo deps clean schema image image-repro test-all demo-netns image-test image-test-nozinit
 
-# Image build inputs: output dir, an optional zinit binary (PID 1), extra kernel command line.
+# Image build inputs: output dir, an optional zinit binary (PID 1), extra kernel command line,
+# the boot tests' in-node checks bundle (empty for the product; the test images set it).
 OUT ?= build/image
 ZINIT ?=
 CMDLINE ?=
+TEST_CHECKS ?=
+CHECKS_BUNDLE := dist/zos-test-checks.js
 
 all: build
 
@@ -45,10 +48,11 @@ bench: build image-test
 	$(NODE) --import tsx test/bench/run.ts
 
 # The image booted in QEMU with three NICs, console streamed, a summary at the end. Uses the
-# real zinit when ../shared/zinit/zinit is there, the fallback init otherwise.
+# real zinit when ../shared/zinit/zinit is there, the fallback init otherwise; with the checks
+# (its summary shows the plugin's answers from inside the node).
 demo: export ZOS_IMAGE := $(OUT)
 demo: build
-	$(MAKE) --no-print-directory image ZINIT=$(if $(ZINIT),$(ZINIT),$(wildcard $(TEST_ZINIT)))
+	$(MAKE) --no-print-directory image ZINIT=$(if $(ZINIT),$(ZINIT),$(wildcard $(TEST_ZINIT))) TEST_CHECKS=$(CHECKS_BUNDLE)
 	$(NODE) --import tsx test/demo/image.ts
 
 # The agent alone in a throw-away namespace network (no QEMU).
@@ -60,23 +64,27 @@ demo-netns: build
 image: export OUT := $(OUT)
 image: export ZINIT := $(ZINIT)
 image: export CMDLINE := $(CMDLINE)
+image: export TEST_CHECKS := $(TEST_CHECKS)
 image: build
 	bash image/build.sh
 
 # Two builds, byte-identical artefacts (image/repro.sh).
 image-repro: export ZINIT := $(ZINIT)
 image-repro: export CMDLINE := $(CMDLINE)
+image-repro: export TEST_CHECKS := $(TEST_CHECKS)
 image-repro: build
 	bash image/repro.sh
 
 # The image the boot tests (test/image/) use: the real zinit as PID 1 when present (a missing
-# one makes the zinit boot test fail, not the build), the test hook on every command line
-# (PXE and USB boot with this one; it also checks the plugin there).
+# one makes the zinit boot test fail, not the build), the in-node checks (TEST_CHECKS: only the
+# test images carry them), the test hook on every command line (PXE and USB boot with this one;
+# it also checks the plugin there).
 TEST_IMAGE := build/image-test
 TEST_ZINIT ?= ../shared/zinit/zinit
 image-test: export OUT := $(TEST_IMAGE)
 image-test: export ZINIT := $(wildcard $(TEST_ZINIT))
 image-test: export CMDLINE := zos.test=poweroff zos.test.plugin
+image-test: export TEST_CHECKS := $(CHECKS_BUNDLE)
 image-test: build
 	bash image/build.sh
 
@@ -88,6 +96,7 @@ image-test-nozinit: export OUT := $(TEST_IMAGE_NOZINIT)
 image-test-nozinit: export ZINIT :=
 image-test-nozinit: export CACHE := $(TEST_IMAGE)/cache
 image-test-nozinit: export CMDLINE := zos.test=poweroff zos.test.plugin
+image-test-nozinit: export TEST_CHECKS := $(CHECKS_BUNDLE)
 image-test-nozinit: build
 	bash image/build.sh
 

@@ -16,8 +16,12 @@ const netlinkAddonBesideBundle = {
   },
 };
 
-// zos-init: the image's fallback init and its boot-test checks (image/zos-init/).
-const programs = { internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts', 'zos-init': 'image/zos-init/main.ts' };
+// zos-init: the image's fallback init (image/zos-init/). zos-test-checks: the boot tests'
+// in-node checks (test/image/node-checks/), put only into the test images (image/build.sh TEST_CHECKS).
+const programs = {
+  internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts', 'zos-init': 'image/zos-init/main.ts',
+  'zos-test-checks': 'test/image/node-checks/main.ts',
+};
 
 mkdirSync('dist', { recursive: true });
 await Promise.all(Object.entries(programs).map(([name, entry]) => build({

@@ -5,6 +5,8 @@
 #   ZINIT    a zinit binary to run as PID 1 (optional; without it the fallback init runs)
 #   CMDLINE  appended to the default kernel command line
 #   CACHE    where the downloaded kernel package is kept (default OUT/cache)
+#   TEST_CHECKS  the boot tests' in-node checks bundle (dist/zos-test-checks.js) to put in
+#            as /usr/lib/zos/zos-test-checks.js; only the test images have it (default: none)
 # Reproducible: the same inputs give byte-identical artefacts (SOURCE_DATE_EPOCH, default the
 # last commit's time). Needs root only to install missing Debian build packages.
 set -euo pipefail
@@ -14,6 +16,7 @@ OUT=${OUT:-build/image}
 ZINIT=${ZINIT:-}
 CMDLINE=${CMDLINE:-}
 CACHE=${CACHE:-$OUT/cache}
+TEST_CHECKS=${TEST_CHECKS:-}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)}
 # The version in /etc/os-release (and the UKI's .osrel): the commit, unless given.
 export ZOS_VERSION=${ZOS_VERSION:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}
@@ -33,6 +36,7 @@ die() { printf 'image: error: %s\n' "$*" >&2; exit 1; }
 . "$here/lib/artefacts.sh"
 
 [ -z "$ZINIT" ] || [ -x "$ZINIT" ] || die "ZINIT=$ZINIT is not an executable file"
+[ -z "$TEST_CHECKS" ] || [ -f "$TEST_CHECKS" ] || die "TEST_CHECKS=$TEST_CHECKS is not a file (run make build)"
 ensure_build_packages
 [ -f dist/internet.js ] && [ -f dist/ovs-plugin.js ] && [ -f dist/zos-init.js ] || die "dist/ bundles missing: run make build"
 

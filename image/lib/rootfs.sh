@@ -1,5 +1,12 @@
 # The initramfs tree: a merged-/usr layout with busybox applets, the real tools the agent and
-# OVS need (with the libraries ldd lists), Node stripped, our bundles, units and /init.
+# OVS need (with the libraries ldd lists), Node stripped, our bundles, units and /init; the
+# boot tests' checks bundle only when TEST_CHECKS names it.
+
+# Minifies a bundle into $root$2.
+minify_bundle() {
+  node_modules/.bin/esbuild "$1" --minify --keep-names --platform=node --format=cjs --target=node20 \
+    --log-level=warning --outfile="$root$2" || die "cannot minify $1 (run npm ci)"
+}
 
 # Copies an executable to $root$2 (default: same path), and every library ldd names.
 copy_exe() {
@@ -82,10 +89,9 @@ build_rootfs() {
   strip --strip-all "$root/usr/bin/node"
   # The bundles minified (names kept): V8 parses half the bytes; under TCG that is ~0.3 s less
   # per Node process before the agent's first line (the image ships no source maps anyway).
-  for d in internet ovs-plugin zos-init; do
-    node_modules/.bin/esbuild "dist/$d.js" --minify --keep-names --platform=node --format=cjs --target=node20 \
-      --log-level=warning --outfile="$root/usr/lib/zos/$d.js" || die "cannot minify dist/$d.js (run npm ci)"
-  done
+  for d in internet ovs-plugin zos-init; do minify_bundle "dist/$d.js" "/usr/lib/zos/$d.js"; done
+  # Test code stays out of the product: the checks only in the images the boot tests boot.
+  if [ -n "$TEST_CHECKS" ]; then minify_bundle "$TEST_CHECKS" /usr/lib/zos/zos-test-checks.js; fi
   cp dist/package.json "$root/usr/lib/zos/"
   cp -r dist/prebuilds "$root/usr/lib/zos/prebuilds"
   for d in $(find "$root/usr/lib/zos/prebuilds" -name '*.node'); do

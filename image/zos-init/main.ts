@@ -1,13 +1,11 @@
-// dist/zos-init.js, the image's own helper program:
-//   init         the fallback init (no zinit in the image): every /etc/zinit unit run in its
-//                `after:` order, services restarted, zinit's generation-1 socket served.
-//   test-checks  the boot tests' in-node checks (zos.test.plugin, zos.test.rerun).
+// dist/zos-init.js `init`: the image's fallback init (no zinit in the image): every /etc/zinit
+// unit run in its `after:` order, services restarted, zinit's generation-1 socket served.
+// (The boot tests' in-node checks are a bundle of their own, test/image/node-checks/.)
 import { readdir, readFile } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
 import { loadUnit } from './unit.ts';
 import { Supervisor } from './supervisor.ts';
 import { serveSocket } from './socket.ts';
-import { runTestChecks } from './test-checks.ts';
 
 const CONFIG_DIR = process.env.ZINIT_CONFIG_DIR ?? '/etc/zinit';
 const SOCKET = process.env.ZINIT_SOCKET ?? '/var/run/zinit.sock';
@@ -44,9 +42,7 @@ const cmd = process.argv[2];
 if (cmd === 'init') {
   process.on('uncaughtException', (err) => { writeSync(2, `zos-init: ${err.stack ?? err.message}\n`); });
   void init().catch((err: Error) => { writeSync(2, `zos-init: ${err.message}\n`); process.exit(1); });
-} else if (cmd === 'test-checks') {
-  void runTestChecks().then((code) => process.exit(code));
 } else {
-  process.stderr.write('usage: zos-init init | test-checks\n');
+  process.stderr.write('usage: zos-init init\n');
   process.exit(2);
 }

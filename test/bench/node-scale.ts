@@ -1,7 +1,7 @@
 // Inside the booted node (QEMU TCG, 1 vCPU, 2 GiB): what a vlan nic's attach+detach and a new
 // VLAN cost with 0 and with 1,000 other ports / VLANs, through the plugin's socket, on the kernel
 // datapath (the image's default, OVS_DATAPATH=system) and then, same boot, on a userspace
-// (netdev) `backplane` for comparison (image/zos-init/scale-checks.ts, `zos.test.scale=netdev`).
+// (netdev) `backplane` for comparison (test/image/node-checks/scale-checks.ts, `zos.test.scale=netdev`).
 // TCG makes every figure ~10x slower than the host: read the ratios. The netdev pass has no nic
 // rows (the plugin's `ethtool -K` is not in the image) and its 1,000 rows are not valid
 // (ovs-vswitchd's 1024 fds run out near 1,000 netdev ports). Needs the test image

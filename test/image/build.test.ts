@@ -1,5 +1,5 @@
-// image/build.sh's refusals: a bad ZINIT and a Debian package it cannot get are named, the
-// build exits non-zero and leaves no artefacts.
+// image/build.sh's refusals: a bad ZINIT or TEST_CHECKS and a Debian package it cannot get are
+// named, the build exits non-zero and leaves no artefacts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,13 @@ test('a ZINIT that is not an executable is named, nothing is built', async (t) =
   const r = await build(t, { ZINIT: '/nonexistent/zinit' });
   assert.equal(r.exitCode, 1);
   assert.match(r.stderr, /image: error: ZINIT=\/nonexistent\/zinit is not an executable file/);
+  assert.ok(!existsSync(join(r.out, 'pxe/initrd.img')));
+});
+
+test('a TEST_CHECKS that is not a file is named, nothing is built', async (t) => {
+  const r = await build(t, { TEST_CHECKS: '/nonexistent/zos-test-checks.js' });
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /image: error: TEST_CHECKS=\/nonexistent\/zos-test-checks.js is not a file/);
   assert.ok(!existsSync(join(r.out, 'pxe/initrd.img')));
 });
 

@@ -7,8 +7,8 @@
 //   vlans  vlan-ensure of N new VLANs on backplane with 0 and with FILL existing fake bridges
 //          (ovs-vsctl add-br, 100 per call): ms per VLAN, and the ratio.
 // Absolute figures are TCG's (~10x slower than the host); the ratios are the point.
-import { run } from '../../lib/exec.ts';
-import type { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
+import { run } from '../../../lib/exec.ts';
+import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 
 const N = 20;
 const FILL = 1000;

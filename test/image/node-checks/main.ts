@@ -1,4 +1,6 @@
-// In-node checks for the boot tests, each printed as one line in one write() on the console:
+// dist/zos-test-checks.js: the boot tests' in-node checks, only in the test images (image/build.sh
+// copies it in when given TEST_CHECKS; image/test-hook.sh runs it before the STATUS line). Each
+// check is printed as one line in one write() on the console:
 //   always          -> `SERVICES {...}`: zinit's list, and dhcp-zos's status and command line;
 //                      `NET {...}`: zos's link details and bridge VLANs.
 //   zos.test.plugin -> `PLUGIN {...}`: ovs-plugin's socket answers ovs.bridge-add and
@@ -11,9 +13,9 @@
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { run } from '../../lib/exec.ts';
-import { ZinitClient } from '../../zinit/client.ts';
-import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
+import { run } from '../../../lib/exec.ts';
+import { ZinitClient } from '../../../zinit/client.ts';
+import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { nicChecks } from './nic-checks.ts';
 import { scaleChecks } from './scale-checks.ts';
 
@@ -112,7 +114,7 @@ async function net(): Promise<Record<string, unknown>> {
 }
 
 /** Runs the checks the command line asks for; 0 unless a check could not run at all. */
-export async function runTestChecks(): Promise<number> {
+async function runTestChecks(): Promise<number> {
   const cmdline = await readFile('/proc/cmdline', 'utf8');
   const words = cmdline.trim().split(/\s+/);
   try {
@@ -138,3 +140,5 @@ export async function runTestChecks(): Promise<number> {
     return 1;
   }
 }
+
+void runTestChecks().then((code) => process.exit(code));

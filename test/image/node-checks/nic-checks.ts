@@ -6,8 +6,8 @@
 //   passthrough the spare NIC (`zos.test.nics=eth1`) moved into a namespace under another name,
 //               MAC and MTU; the namespace deleted (the kernel hands the NIC back to the host
 //               under its inside name); `nic.gc` finds it and restores name, MAC, MTU, up state.
-import { run } from '../../lib/exec.ts';
-import type { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
+import { run } from '../../../lib/exec.ts';
+import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Link { ifname: string; address?: string; permaddr?: string; mtu: number; flags: string[]; parentdev?: string }
