@@ -16,6 +16,7 @@ import { PHASE_WORK } from './detach.ts';
 import { dhcpFiles } from './dhcp.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { failpoint } from './failpoint.ts';
+import { randomMac } from './mac.ts';
 import { dnsToAdd, linkAddresses } from './inside.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
@@ -24,13 +25,6 @@ import { dropRecord, putRecord, readState, statePath, updateState } from './stat
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
 import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
-
-/** A random locally administered unicast MAC (recorded before the link exists, so detach can recognise it). */
-export function randomMac(): string {
-  const b = randomBytes(6);
-  b[0] = (b[0]! & 0xfe) | 0x02;
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
 
 /** The records of the namespace `ns` of target `t`. */
 export const recordsOf = (s: NicState, t: TargetSpec, ns?: NsIdentity): NicRecord[] =>

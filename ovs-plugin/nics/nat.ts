@@ -4,6 +4,7 @@
 // pool (OVS_PLUGIN_NAT_POOL, default 172.18.0.0/16 as v1's core0), allocated in the state file.
 import { ValidationError } from '../../lib/errors.ts';
 import { poolExhausted } from './errors.ts';
+import { randomMac } from './mac.ts';
 import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { getSysctl, setSysctl } from '../../lib/sysctl.ts';
@@ -52,7 +53,9 @@ export async function checkNatBridge(): Promise<void> {
 /** Makes nat0 (a Linux bridge), its address, up, and IPv4 forwarding on; each step idempotent (the rules: nat-sync.ts). */
 export async function ensureNat(pool: Pool): Promise<void> {
   if (!(await getLink(SELF, NAT_BRIDGE))) {
-    await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'type', 'bridge']).catch(async (err) => { if (!(await getLink(SELF, NAT_BRIDGE))) throw err; });
+    // A MAC of its own, given at creation: a bridge without one takes its lowest port's, so each
+    // port that leaves could change the gateway's MAC under every container's ARP cache.
+    await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'address', randomMac(), 'type', 'bridge']).catch(async (err) => { if (!(await getLink(SELF, NAT_BRIDGE))) throw err; });
   }
   await checkNatBridge();
   await ip(SELF, ['addr', 'replace', `${pool.gateway}/${pool.prefix}`, 'dev', NAT_BRIDGE]);
