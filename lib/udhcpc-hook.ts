@@ -10,7 +10,8 @@
 //   and skipped, and with no usable router the previous default route stays; an option-121
 //   gateway outside the subnet is routed `onlink`; DNS into $RESOLV_CONF (atomically), then the
 //   caller's `afterResolv` command if it gave one.
-// - the deconfig mark is `$UDHCPC_MARK` when the caller sets it (a file it removes when it stops
+// - the mark holds `bound` once a lease is applied whole (a deconfig empties it); it is
+//   `$UDHCPC_MARK` when the caller sets it (a file it removes when it stops
 //   the client), else `$0.$PPID` beside the script.
 // `ip` is called by absolute path: the image's busybox sh would run its own applet first.
 import { readFile, stat } from 'node:fs/promises';
@@ -96,6 +97,7 @@ ${h.cases ?? ''}  deconfig)
         && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${h.afterResolv ? ` \\
         && ${h.afterResolv}` : ''}
     fi
+    echo bound > "\${UDHCPC_MARK:-$0.$PPID}"   # the lease is applied whole: address, routes, DNS
     ;;
 esac
 exit 0

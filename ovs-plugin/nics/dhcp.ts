@@ -7,6 +7,7 @@
 // <root>/etc/resolv.conf without following any link there. The hook's deconfig mark is the nic's
 // `dhcp-<hex>.mark` beside the state, removed before a client starts and when it is stopped.
 import { spawn } from 'node:child_process';
+import { isMissingPath } from '../../lib/errors.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ARP_CHECK, ipPath } from '../../lib/tools.ts';
@@ -15,7 +16,6 @@ import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { withoutSlot } from '../commands/slot.ts';
-import { addressesOf } from './inside.ts';
 import type { NicRecord } from './types.ts';
 
 /** The hook script of the nics' clients (`ip`: iproute2's, by its path). */
@@ -42,6 +42,9 @@ async function clientPid(pidfile: string): Promise<number | undefined> {
   return cmd.includes('udhcpc') && cmd.split('\0').includes(pidfile) ? pid : undefined;
 }
 
+/** True once the hook applied a lease whole (its mark says `bound`). */
+const leaseApplied = async (pidfile: string): Promise<boolean> => (await readFile(markOf(pidfile), 'utf8').catch((err) => { if (isMissingPath(err)) return ''; throw err; })).trim() === 'bound';
+
 /** True while the nic's client runs. */
 export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
 
@@ -64,7 +67,9 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoSta
   child.unref();
   undo?.push('stop dhcp client', () => stopDhcp(rec));
   const end = Date.now() + waitMs;
-  while (Date.now() < end && (await addressesOf(target, rec.name).catch(() => [])).length === 0) await withoutSlot(() => new Promise((r) => setTimeout(r, 200)));
+  // The hook writes `bound` into the mark once address, routes and DNS (in the root too) are in
+  // place: a file read per poll, no child process.
+  while (Date.now() < end && !(await leaseApplied(f.pidfile))) await withoutSlot(() => new Promise((r) => setTimeout(r, 100)));
 }
 
 /** Stops the nic's client (SIGTERM, then SIGKILL) and removes its files; not running is success. */
