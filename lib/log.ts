@@ -39,3 +39,6 @@ export function createLogger(out: (line: string) => void = (l) => process.stdout
     setDebug: (on) => { debugOn = on; },
   };
 }
+
+/** A logger writing to stderr: for a process whose stdout carries its answer (the exec transport). */
+export const stderrLogger = (): Logger => createLogger((l) => process.stderr.write(l + '\n'));

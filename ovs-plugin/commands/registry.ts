@@ -1,6 +1,7 @@
 // The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
 import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from './nic.ts';
 import type { Engine } from './engine.ts';
@@ -41,13 +42,13 @@ export function lookup(name: string): { name: string; command: Command } {
   return { name: full, command };
 }
 
-/** Validates `raw` and runs command `name` through `engine`; nothing changes when validation fails. */
-export async function execute(engine: Engine, name: string, raw: unknown): Promise<unknown> {
+/** Validates `raw` and runs command `name` through `engine` (logging to `log`); nothing changes when validation fails. */
+export async function execute(engine: Engine, name: string, raw: unknown, log?: Logger): Promise<unknown> {
   const { command } = lookup(name);
   const args = command.validate(raw);
   if (command.local) return command.local(args);
   if (command.run) {
-    const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p) };
+    const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p), ...(log ? { log } : {}) };
     return command.run(args, ctx);
   }
   return engine.commit(command.plan!(args, engine.env));

@@ -1,5 +1,6 @@
 // What a command is: a validator for its JSON arguments and either a pure planner (cache view
 // -> one transaction) or, for commands that also touch the kernel, a run function.
+import type { Logger } from '../../lib/log.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
 import type { Usage } from '../validate.ts';
@@ -39,6 +40,8 @@ export interface Ctx {
   env: Env;
   /** Plans against the current cache, commits, re-plans on a lost race; resolves with the plan's result. */
   commit<R>(planner: Planner<R>): Promise<R>;
+  /** Where the command logs what it cannot answer (a failed undo): the daemon's log; stderr when absent (exec). */
+  log?: Logger;
 }
 
 /**

@@ -1,7 +1,8 @@
 // nic.attach: validate, record the intent (with everything undo needs) before the first change,
 // run the kind's steps with their undos, then mark the record attached. A repeated identical
-// attach returns the recorded result; a failure undoes every step and drops the intent; a crash
-// leaves an `attaching` record whose dead owner tells gc, or an identical attach, to undo it.
+// attach returns the recorded result; a failure undoes every step and drops the intent (or, when
+// an undo failed, keeps it `detaching` for gc: rollback.ts); a crash leaves an `attaching` record
+// whose dead owner tells gc, or an identical attach, to undo it.
 import { randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
@@ -9,7 +10,6 @@ import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { linkNamesIn } from '../../lib/rtnl-netns.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
-import { withUndo } from '../../lib/undo.ts';
 import type { Ctx } from '../commands/types.ts';
 import { settleDeadTwin } from './dead-twin.ts';
 import { PHASE_WORK } from './detach.ts';
@@ -21,7 +21,8 @@ import { dnsToAdd, linkAddresses } from './inside.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { busy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
-import { dropRecord, putRecord, readState, statePath, updateState } from './state.ts';
+import { attachWithUndo } from './rollback.ts';
+import { putRecord, readState, statePath, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
 import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
@@ -115,16 +116,11 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
   });
   if (plan.repeat) return plan.repeat;
   return working(rec.key, async () => {
-    try {
-      await withUndo(undefined, async (undo) => {
-        failpoint('attach:recorded');
-        await kind.attach(ctx, rec, undo);
-        failpoint('attach:done');
-      });
-    } catch (err) {
-      await updateState(path, (s) => dropRecord(s, rec.key));
-      throw err;
-    }
+    await attachWithUndo(ovs, rec, path, async (undo) => {
+      failpoint('attach:recorded');
+      await kind.attach(ctx, rec, undo);
+      failpoint('attach:done');
+    });
     rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec);
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));

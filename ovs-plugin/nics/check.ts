@@ -113,6 +113,7 @@ export interface ListedNic {
   vni?: number;
   result?: NicRecord['result'];
   check?: NicRecord['check'];
+  error?: string;
 }
 
 /** nic.list {target?} -> one element per attachment (reads the file; a write is atomic, so no lock). */
@@ -122,6 +123,6 @@ export async function listNics(a: { target?: TargetSpec }, path = statePath()): 
     target: r.target, name: r.name, type: r.nic.type, ...(r.nic.id !== undefined ? { id: r.nic.id } : {}), phase: r.phase,
     ...(r.host ? { host: r.host } : {}), hwaddr: r.hwaddr, ...(r.bridge ? { bridge: r.bridge } : {}),
     ...(r.tag !== undefined ? { tag: r.tag } : {}), ...(r.vni !== undefined ? { vni: r.vni } : {}),
-    ...(r.result ? { result: r.result } : {}), ...(r.check ? { check: r.check } : {}),
+    ...(r.result ? { result: r.result } : {}), ...(r.check ? { check: r.check } : {}), ...(r.error ? { error: r.error } : {}),
   }));
 }

@@ -6,6 +6,7 @@
 // whose owner died is over (the record is attached again). Last, gc rewrites the NAT's rules when
 // they no longer match the records and default routes, and removes the OVS ports of ours that no
 // record holds (orphans.ts).
+import { stderrLogger } from '../../lib/log.ts';
 import type { Ctx } from '../commands/types.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
@@ -24,11 +25,25 @@ export const PHASE_WORK: Record<NicRecord['phase'], string> = { attaching: 'atta
 /** What gc did, by record key (orphans: by port name). */
 export interface GcReport { finished: string[]; undone: string[]; removed: string[]; returned: string[]; orphans: string[] }
 
-/** Runs the kind's detach for a record we own now, then drops it. */
+/**
+ * Runs the kind's detach for a record we own now, then drops it. When the detach fails, the
+ * record stays `detaching` with the error (logged), for gc or a retry to finish.
+ */
 export async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<{ returned?: boolean }> {
   return working(rec.key, async () => {
     const kind = kindOf(rec);
-    const r = kind ? await kind.detach({ ovs, target: await liveTarget(rec) }, rec) : {};
+    let r: { returned?: boolean };
+    try {
+      r = kind ? await kind.detach({ ovs, target: await liveTarget(rec) }, rec) : {};
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      const log = ovs.log ?? stderrLogger();
+      log.warn('nic-detach-failed', { key: rec.key, error });
+      // Recorded for nic.list; a write that fails too is logged, never answered over the cause.
+      await updateState(path, (s) => { const x = s.nics.find((n) => n.key === rec.key); if (x?.phase === 'detaching') x.error = error; })
+        .catch((e: unknown) => log.warn('nic-detach-error-unrecorded', { key: rec.key, error: e instanceof Error ? e.message : String(e) }));
+      throw err;
+    }
     failpoint('detach:done');
     await updateState(path, (s) => dropRecord(s, rec.key));
     return r;

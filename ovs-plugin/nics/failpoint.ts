@@ -1,17 +1,33 @@
-// Crash tests: OVS_PLUGIN_FAILPOINT names a step (`attach:veth`, `detach:port`, ...); when the
-// process reaches it, it SIGKILLs itself, as a power cut or an OOM kill would; `write:N:ENOSPC`
-// fails the Nth state write instead. Unset: a no-op.
+// Crash and failure tests: OVS_PLUGIN_FAILPOINT is a comma-separated list of points. A step name
+// (`attach:veth`, `detach:port`, ...): when the process reaches it, it SIGKILLs itself, as a
+// power cut or an OOM kill would; `throw:<step>` makes that step fail instead (an error, as a
+// failing kernel call would); `write:N:ENOSPC` fails the Nth state write; `undo:<prefix>` makes
+// every undo whose name starts with <prefix> (`delete veth`, `remove port`) fail without undoing
+// anything. Unset: a no-op.
+import type { Logger } from '../../lib/log.ts';
+import { UndoStack } from '../../lib/undo.ts';
 
 /** Every step name this process passed, in order (tests list them to kill at each one). */
 export const passed: string[] = [];
 
 const t0 = performance.now();
 
-/** Kills this process with SIGKILL if OVS_PLUGIN_FAILPOINT is `step`; OVS_PLUGIN_TRACE=1 prints each step's time to stderr. */
+/** The points OVS_PLUGIN_FAILPOINT names. */
+const points = (): string[] => (process.env.OVS_PLUGIN_FAILPOINT ?? '').split(',').filter(Boolean);
+
+/** An error injected by OVS_PLUGIN_FAILPOINT at `what`. */
+const injected = (what: string): Error => new Error(`${what}: injected by OVS_PLUGIN_FAILPOINT`);
+
+/**
+ * Kills this process with SIGKILL if OVS_PLUGIN_FAILPOINT names `step`, throws if it names
+ * `throw:<step>`; OVS_PLUGIN_TRACE=1 prints each step's time to stderr.
+ */
 export function failpoint(step: string): void {
   passed.push(step);
   if (process.env.OVS_PLUGIN_TRACE) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
-  if (process.env.OVS_PLUGIN_FAILPOINT === step) process.kill(process.pid, 'SIGKILL');
+  const p = points();
+  if (p.includes(step)) process.kill(process.pid, 'SIGKILL');
+  if (p.includes(`throw:${step}`)) throw injected(step);
 }
 
 let writes = 0;
@@ -22,6 +38,25 @@ let writes = 0;
  */
 export function writeFault(): void {
   writes++;
-  const m = /^write:(\d+):(E[A-Z]+)$/.exec(process.env.OVS_PLUGIN_FAILPOINT ?? '');
-  if (m && Number(m[1]) === writes) throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
+  for (const p of points()) {
+    const m = /^write:(\d+):(E[A-Z]+)$/.exec(p);
+    if (m && Number(m[1]) === writes) throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
+  }
+}
+
+/** An UndoStack whose undos named by `undo:<prefix>` points fail (tests of a partial rollback). */
+class FaultyUndo extends UndoStack {
+  constructor(log: Logger, private readonly prefixes: string[]) {
+    super(log);
+  }
+
+  override push(what: string, fn: () => Promise<unknown> | unknown): void {
+    super.push(what, this.prefixes.some((p) => what.startsWith(p)) ? () => { throw injected(`undo ${what}`); } : fn);
+  }
+}
+
+/** A fresh UndoStack logging to `log`; with `undo:<prefix>` points, one whose named undos fail. */
+export function undoStack(log: Logger): UndoStack {
+  const prefixes = points().filter((p) => p.startsWith('undo:')).map((p) => p.slice('undo:'.length));
+  return prefixes.length ? new FaultyUndo(log, prefixes) : new UndoStack(log);
 }

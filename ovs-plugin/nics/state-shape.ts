@@ -23,7 +23,7 @@ const RECORD: Record<string, Check> = {
   host: str, mtu: opt(int), bridge: opt(str), tag: opt(int), vni: opt(int), txOff: opt((v) => typeof v === 'boolean'),
   parent: opt(str), saved: opt((v) => obj(v) && str(v.name) && typeof v.mac === 'string'), dnsAdded: opt(strings),
   dhcp: opt((v) => obj(v) && str(v.pidfile) && str(v.script) && str(v.resolv)), address: opt(str), gateway: opt(str),
-  result: opt(obj), vm: opt(proc), check: opt(obj),
+  result: opt(obj), vm: opt(proc), check: opt(obj), error: opt((v) => typeof v === 'string'),
 };
 
 /** The first problem of state `v` read from `path` ("record 2 (key k): field host ..."), or undefined. */

@@ -118,6 +118,8 @@ export interface NicRecord {
   /** kvm target with a pid: the QEMU process (gc removes the tap only once it is gone). */
   vm?: ProcId;
   check?: CheckSummary;
+  /** Why a `detaching` record is left for gc: an attach whose rollback failed (what was not undone), a detach that failed. */
+  error?: string;
   at: string;
 }
 

@@ -60,7 +60,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { client, engine } = first;
-  const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p) }, log);
+  const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p), log }, log);
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, engine, limits, log);
   log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.env.datapathType, ...limitFields(limits) });
@@ -89,7 +89,7 @@ async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logg
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
     limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
-    run: (method, params) => execute(engine, method, params),
+    run: (method, params) => execute(engine, method, params, log),
     stopping: () => d.stopping,
     busy: (delta) => { d.busy += delta; if (d.busy === 0) d.onIdle?.(); },
   };

@@ -1,4 +1,4 @@
-// UndoStack / withUndo: reverse order, failed undos logged and not thrown over the cause.
+// UndoStack / withUndo: reverse order, failed undos logged (and answered by rollback) and not thrown over the cause.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../lib/log.ts';
@@ -28,4 +28,16 @@ test('withUndo: on success nothing is undone; rollback twice runs each undo once
   await u.rollback();
   await u.rollback();
   assert.deepEqual(ran, ['y']);
+});
+
+test('rollback answers the undos that failed ([] when clean) and logs each', async () => {
+  const lines: string[] = [];
+  const u = new UndoStack(createLogger((l) => lines.push(l)));
+  u.push('a', () => {});
+  u.push('b', () => { throw new Error('b broke'); });
+  u.push('c', async () => { throw new Error('c broke'); });
+  assert.deepEqual(await u.rollback(), [{ what: 'c', error: 'c broke' }, { what: 'b', error: 'b broke' }]);
+  assert.deepEqual(lines, ['warn undo-failed step=c error="c broke"', 'warn undo-failed step=b error="b broke"']);
+  u.push('d', () => {});
+  assert.deepEqual(await u.rollback(), []);
 });
