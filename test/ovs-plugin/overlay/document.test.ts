@@ -51,7 +51,7 @@ const CASES: [string, (d: any) => void, string][] = [
   ['two peers one key', (d) => { d.peers[1].wireguard_public_key = p1; }, 'network.peers[1].wireguard_public_key'],
   ['allowed_ips empty', (d) => { d.peers[0].allowed_ips = []; }, 'network.peers[0].allowed_ips'],
   ['allowed_ips bad prefix', (d) => { d.peers[0].allowed_ips = ['10.20.3.0/24', '10.20.3.0/33']; }, 'network.peers[0].allowed_ips[1]'],
-  ['endpoint without port', (d) => { d.peers[2 - 2].endpoint = '203.0.113.1'; }, 'network.peers[0].endpoint'],
+  ['endpoint without port', (d) => { d.peers[0].endpoint = '203.0.113.1'; }, 'network.peers[0].endpoint'],
   ['endpoint v6 without brackets', (d) => { d.peers[0].endpoint = '2001:db8::1:51820'; }, 'network.peers[0].endpoint'],
   ['endpoint port 0', (d) => { d.peers[0].endpoint = '203.0.113.1:0'; }, 'network.peers[0].endpoint'],
   ['endpoint port 70000', (d) => { d.peers[0].endpoint = '203.0.113.1:70000'; }, 'network.peers[0].endpoint'],

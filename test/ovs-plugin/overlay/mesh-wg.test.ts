@@ -68,7 +68,6 @@ async function topology(t: TestContext): Promise<{ ns: (n: string) => string; di
   const sw = names[0]!;
   await sh(['-n', sw, 'link', 'add', 'name', 'br0', 'type', 'bridge']);
   await sh(['-n', sw, 'link', 'set', 'br0', 'up']);
-  ['a', 'b', 'h', 'l'].forEach((_x, i) => i);
   for (const [i, x] of ['a', 'b', 'h', 'l'].entries()) {
     const ns = `mw${tag}${x}`;
     await sh(['-n', sw, 'link', 'add', 'name', `p${x}`, 'type', 'veth', 'peer', 'name', 'u0', 'netns', ns]);
