@@ -73,6 +73,7 @@ async function topology(t: TestContext): Promise<{ ns: (n: string) => string; di
     await sh(['-n', sw, 'link', 'add', 'name', `p${x}`, 'type', 'veth', 'peer', 'name', 'u0', 'netns', ns]);
     await sh(['-n', sw, 'link', 'set', `p${x}`, 'master', 'br0', 'up']);
     await sh(['-n', ns, 'addr', 'add', `198.18.0.${i + 1}/24`, 'dev', 'u0']);
+    await sh(['-n', ns, 'addr', 'add', `2001:db8:99::${i + 1}/64`, 'dev', 'u0', 'nodad']);
     await sh(['-n', ns, 'link', 'set', 'u0', 'up']);
     for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) await pexec('ip', ['netns', 'exec', ns, 'sysctl', '-qw', k]);
   }
@@ -82,10 +83,11 @@ async function topology(t: TestContext): Promise<{ ns: (n: string) => string; di
 test('planner output over real WireGuard: full mesh, hidden node via its relay, laptop via wg-quick', { skip: !ready && 'needs root, wireguard-go, wireguard-tools', timeout: 180_000 }, async (t) => {
   const { ns, dir } = await topology(t);
   let plan = createPlan({ name: `smoke${randomBytes(2).toString('hex')}`, ipRange: '10.77.0.0/16' });
-  plan = addNode(plan, { id: 'a', endpoints: ['198.18.0.1'] });
+  plan = addNode(plan, { id: 'a', endpoints: ['198.18.0.1', '2001:db8:99::1'] });
   plan = addNode(plan, { id: 'b', endpoints: ['198.18.0.2'] });
   plan = addNode(plan, { id: 'h' });
-  const r = addAccess(plan, { node: 'a', ipv4: true });
+  // The laptop dials a over IPv6 (the default), the nodes one another over IPv4 (b has no IPv6).
+  const r = addAccess(plan, { node: 'a' });
   plan = r.plan;
   const docs = documentsOf(plan);
   for (const node of plan.nodes) {
@@ -104,6 +106,7 @@ test('planner output over real WireGuard: full mesh, hidden node via its relay, 
   }
   const laptopConf = join(dir, 'wl0.conf');
   await writeFile(laptopConf, accessConfig(plan, r.access), { mode: 0o600 });
+  assert.match(accessConfig(plan, r.access), /\nEndpoint = \[2001:db8:99::1\]:\d+\n/);
   nodeShell(ns('l'), `WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go wg-quick up ${laptopConf}`);
 
   const gw = (id: string): string => v4Text(parsePrefix4(plan.nodes.find((n) => n.id === id)!.subnet)!.net + 1);
