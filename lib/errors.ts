@@ -6,7 +6,7 @@
 // two in step.
 
 /** Which part of the system an error comes from; one class per family below. */
-export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent';
+export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent' | 'mesh';
 
 interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
 
@@ -78,6 +78,9 @@ const SPECS = {
   ERA6ROUTE: { family: 'agent', retryable: true },
   EDHCPCLIENT: { family: 'agent', retryable: true },
   EIPMISSING: { family: 'agent', retryable: true },
+  // mesh (the client-side mesh planner, `ovs-plugin mesh ...`)
+  EPLAN: { family: 'mesh', retryable: false },
+  ENOSUBNET: { family: 'mesh', retryable: false },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -518,3 +521,16 @@ export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
 export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
 /** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
 export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
+
+// ---- mesh (the client-side mesh planner, `ovs-plugin mesh ...`) -----------------------------
+
+/** The mesh planner refused: the plan file is not a plan, or the network has no room left. */
+export class MeshError extends AppError {
+  constructor(code: CodeOf<'mesh'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+/** EPLAN: the plan file is not a plan of this version (not JSON, a field of the wrong shape); `field` names it. Nothing is written. */
+export const badPlan = (field: string, message: string, cause?: unknown): MeshError =>
+  new MeshError('EPLAN', `${field}: ${message}`, { field }, cause);
+/** ENOSUBNET: every /24 of the network's ip_range is taken by a node or an access. */
+export const noFreeSubnet = (ipRange: string, field: string): MeshError =>
+  new MeshError('ENOSUBNET', `${field}: no free /24 left in ${ipRange}: remove a node or an access first`, { field, ip_range: ipRange });
