@@ -3,12 +3,12 @@
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
 import { argsOf, linkName, optBool, stringMap } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
-import { exists, notFound, notOwned } from './errors.ts';
-import { assertNewNames, callerName } from './names.ts';
-import { insertBridge, waitNamed, waitNamesFree, delRefs } from './ops.ts';
-import { fakeNamed, waitFake, waitTagPorts } from './fake-bridge.ts';
+import { exists, notFound, notOwned } from '../planners/errors.ts';
+import { assertNewNames, callerName } from '../planners/names.ts';
+import { insertBridge, waitNamed, waitNamesFree, delRefs } from '../planners/ops.ts';
+import { fakeNamed, waitFake, waitTagPorts } from '../planners/fake-bridge.ts';
 import { mutates, type Command } from './types.ts';
-import { isOwned } from './view.ts';
+import { isOwned } from '../planners/view.ts';
 
 interface BridgeAdd { bridge: string; options: Setting[]; mayExist: boolean }
 

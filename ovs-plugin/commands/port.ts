@@ -3,12 +3,12 @@
 import { ValidationError } from '../../lib/errors.ts';
 import { argsOf, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
-import { conflict, exists, notFound, notOwned } from './errors.ts';
-import { assertNewNames, callerName, optRefName, refName } from './names.ts';
-import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from './ops.ts';
-import { fakeNamed, placeOf, placeReads, waitPlace, type Place } from './fake-bridge.ts';
+import { conflict, exists, notFound, notOwned } from '../planners/errors.ts';
+import { assertNewNames, callerName, optRefName, refName } from '../planners/names.ts';
+import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from '../planners/ops.ts';
+import { fakeNamed, placeOf, placeReads, waitPlace, type Place } from '../planners/fake-bridge.ts';
 import { mutates, type Command } from './types.ts';
-import { isOwned, type Seen, View } from './view.ts';
+import { isOwned, type Seen, View } from '../planners/view.ts';
 import { typeOf } from '../ovsdb/rows.ts';
 import type { BondMode } from './wire.ts';
 

@@ -8,8 +8,8 @@ import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
 import type { Command, Ctx } from './types.ts';
 import type { Wire } from './wire.ts';
-import { vlanDel, vlanEnsure } from './vlan.ts';
-import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
+import { vlanDel, vlanEnsure } from '../planners/vlan.ts';
+import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from '../planners/vxlan.ts';
 
 /** Every command by its full name, each answering its wire result type. */
 export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Record<string, Command> = {

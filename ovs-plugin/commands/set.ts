@@ -6,11 +6,11 @@ import { typeName } from '../../lib/validate.ts';
 import { argsOf, linkName, stringMap } from '../validate.ts';
 import { isTable, type Table } from '../ovsdb/rows.ts';
 import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
-import { notFound, notOwned } from './errors.ts';
-import { derivedForm } from './names.ts';
-import { waitNamed } from './ops.ts';
+import { notFound, notOwned } from '../planners/errors.ts';
+import { derivedForm } from '../planners/names.ts';
+import { waitNamed } from '../planners/ops.ts';
 import { mutates, type Command } from './types.ts';
-import { isOwned } from './view.ts';
+import { isOwned } from '../planners/view.ts';
 
 interface SetArgs { table: Table; record: string; values: Setting[] }
 

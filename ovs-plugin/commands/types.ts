@@ -3,7 +3,7 @@
 import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
 import type { Usage } from '../validate.ts';
-import type { View } from './view.ts';
+import type { View } from '../planners/view.ts';
 
 /** Settings of one plugin process (from OVS_DATAPATH etc.). */
 export interface Env {

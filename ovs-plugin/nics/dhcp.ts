@@ -14,7 +14,7 @@ import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
-import { withoutSlot } from '../commands/slot.ts';
+import { withoutSlot } from '../slot.ts';
 import { addressesOf } from './inside.ts';
 import type { NicRecord } from './types.ts';
 

@@ -7,7 +7,7 @@
 // `ovs.vlan-del` at EBUSY; gc removes them, and the host link of the port's name when it is a
 // veth or tap named as ours (`nh`/`kt`/`nt<hex>`, host-link.ts).
 import type { Ctx } from '../commands/types.ts';
-import { isOwned, View } from '../commands/view.ts';
+import { isOwned, View } from '../planners/view.ts';
 import { deleteHostLinkIfOurs } from './host-link.ts';
 import { hasOvsdb } from './ovs-need.ts';
 import { NIC_KEY, unplugPlan } from './ovs-port.ts';

@@ -3,10 +3,10 @@
 // detach remove only ports of ours, of that nic.
 import { ovsMap, uuid } from '../ovsdb/notation.ts';
 import type { Operation } from '../ovsdb/types.ts';
-import { conflict, notFound, notOwned } from '../commands/errors.ts';
-import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../commands/ops.ts';
+import { conflict, notFound, notOwned } from '../planners/errors.ts';
+import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../planners/ops.ts';
 import type { Plan, Planner } from '../commands/types.ts';
-import { isOwned, type Seen, View } from '../commands/view.ts';
+import { isOwned, type Seen, View } from '../planners/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */
 export const NIC_KEY = 'zos-nic';

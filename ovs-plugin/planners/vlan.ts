@@ -8,7 +8,7 @@ import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { fakeNamed, fakesOfTag, insertFake, portsOfFake, waitFake, waitTagPorts, type Fake } from './fake-bridge.ts';
 import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
 import { delRefs, waitNamed, waitNamesFree } from './ops.ts';
-import type { Command, Env, Plan, Planner } from './types.ts';
+import type { Command, Env, Plan, Planner } from '../commands/types.ts';
 import { located, planPatchDel, planPatchEnsure, type VlanArgs } from './vlan-patch.ts';
 import { isOwned, View } from './view.ts';
 

@@ -11,7 +11,7 @@ import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Command, Ctx, Plan, Planner } from './types.ts';
+import type { Command, Ctx, Plan, Planner } from '../commands/types.ts';
 import { isBare } from './vlan.ts';
 import { placeOf, placeReads, waitPlace } from './fake-bridge.ts';
 import { isOwned, type Seen, View } from './view.ts';
