@@ -7,7 +7,8 @@ import { exists, notFound, notOwned } from '../planners/errors.ts';
 import { assertNewNames, callerName } from '../planners/names.ts';
 import { insertBridge, waitNamed, waitNamesFree, delRefs } from '../planners/ops.ts';
 import { fakeNamed, waitFake, waitTagPorts } from '../planners/fake-bridge.ts';
-import { mutates, type Command } from './types.ts';
+import type { Command } from './types.ts';
+import { mutates } from '../planners/plan.ts';
 import { isOwned } from '../planners/view.ts';
 
 interface BridgeAdd { bridge: string; options: Setting[]; mayExist: boolean }

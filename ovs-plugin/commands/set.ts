@@ -9,7 +9,8 @@ import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES
 import { notFound, notOwned } from '../planners/errors.ts';
 import { derivedForm } from '../planners/names.ts';
 import { waitNamed } from '../planners/ops.ts';
-import { mutates, type Command } from './types.ts';
+import type { Command } from './types.ts';
+import { mutates } from '../planners/plan.ts';
 import { isOwned } from '../planners/view.ts';
 
 interface SetArgs { table: Table; record: string; values: Setting[] }

@@ -7,7 +7,7 @@
 // summary is kept in the record. A check racing a detach answers drift (what vanished) or
 // ENOTFOUND, never a kernel error.
 import { LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { PHASE_WORK } from './detach.ts';
 import { nicBusy, nicNotFound } from './errors.ts';
 import { kindOf } from './kinds/index.ts';

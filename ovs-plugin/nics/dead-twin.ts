@@ -3,7 +3,7 @@
 // would do for that one record (undo the attach, or finish the detach), then attaches afresh,
 // instead of answering EEXIST for the half-made link until someone runs gc.
 import { isDeepStrictEqual } from 'node:util';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { carryOut } from './detach.ts';
 import { busy } from './owners.ts';
 import { self } from './proc.ts';

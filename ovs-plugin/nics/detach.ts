@@ -6,7 +6,7 @@
 // whose owner died is over (the record is attached again). Last, gc rewrites the NAT's rules when
 // they no longer match the records and default routes, and removes the OVS ports of ours that no
 // record holds (orphans.ts).
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { kindOf } from './kinds/index.ts';

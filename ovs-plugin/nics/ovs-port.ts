@@ -5,7 +5,7 @@ import { ovsMap, uuid } from '../ovsdb/notation.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { conflict, notFound, notOwned } from '../planners/errors.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../planners/ops.ts';
-import type { Plan, Planner } from '../commands/types.ts';
+import type { Plan, Planner } from '../planners/plan.ts';
 import { isOwned, type Seen, View } from '../planners/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */

@@ -9,7 +9,7 @@ import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, vlanNames } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Env, Plan, Planner } from '../commands/types.ts';
+import type { Env, Plan, Planner } from './plan.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
 /** Arguments of vlan-ensure / vlan-del. */

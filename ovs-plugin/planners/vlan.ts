@@ -1,26 +1,15 @@
-// ovs.vlan-ensure / ovs.vlan-del. A new VLAN is a fake bridge (default name `vlbr<tag>`) on the
-// master: one tagged internal port, listed by ovs-vsctl as a bridge (fake-bridge.ts); VLAN 0 and
-// OVS_VLAN_LAYOUT=patch make v1's bridge-per-VLAN with a patch pair instead (vlan-patch.ts). A VLAN
+// The planners of ovs.vlan-ensure / ovs.vlan-del and of the vlan nic kind. A new VLAN is a fake
+// bridge (default name `vlbr<tag>`) on the master: one tagged internal port, listed by ovs-vsctl
+// as a bridge (fake-bridge.ts); VLAN 0 and OVS_VLAN_LAYOUT=patch make v1's bridge-per-VLAN with a patch pair instead (vlan-patch.ts). A VLAN
 // found in either layout (ours, v1's, or half of v1's) is used, completed or deleted in its own.
-import { argsOf, vlanId, type ArgSpec, type Usage } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { fakeNamed, fakesOfTag, insertFake, portsOfFake, waitFake, waitTagPorts, type Fake } from './fake-bridge.ts';
-import { assertNewNames, optCallerName, optRefName, vlanNames } from './names.ts';
+import { assertNewNames, vlanNames } from './names.ts';
 import { delRefs, waitNamed, waitNamesFree } from './ops.ts';
-import type { Command, Env, Plan, Planner } from '../commands/types.ts';
+import type { Env, Plan, Planner } from './plan.ts';
 import { located, planPatchDel, planPatchEnsure, type VlanArgs } from './vlan-patch.ts';
 import { isOwned, View } from './view.ts';
-
-export { vlanNames, type VlanArgs };
-export { isBare } from './vlan-patch.ts';
-
-const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
-  const o = argsOf(raw, args);
-  const vlan = vlanId('vlan', o.vlan);
-  const master = optRefName('master', o.master);
-  return { master, vlan, name: optCallerName('name', o.name) };
-};
 
 /** True when `a.vlan` has any piece of v1's layout (either patch port): that layout decides. */
 function hasPatch(view: View, vlan: number): boolean {
@@ -31,17 +20,6 @@ function hasPatch(view: View, vlan: number): boolean {
 /** Guards that no fake bridge of `tag` exists (two writers must not both make one). */
 const waitNoFake = (tag: number): Operation =>
   ({ op: 'wait', table: 'Port', where: [['tag', '==', tag], ['fake_bridge', '==', true]], columns: ['name'], until: '==', rows: [], timeout: 0 });
-
-/** What --help says about vlan-ensure. */
-const VLAN_ENSURE: Usage = {
-  summary: 'Ensure the VLAN bridge of the tag on the master (a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.',
-  args: [
-    { name: 'master', required: true, type: 'name', doc: 'the bridge carrying the tagged traffic' },
-    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag; 0 is untagged' },
-    { name: 'name', type: 'name', doc: 'the VLAN bridge (default vlbr<tag>)' },
-  ],
-  example: { master: 'backplane', vlan: 100 },
-};
 
 /**
  * The planner of ovs.vlan-ensure: the VLAN bridge of `vlan` on `master` (made, completed or
@@ -80,24 +58,6 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
   };
 }
 
-/** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
-export const vlanEnsure: Command<VlanArgs, string> = {
-  usage: VLAN_ENSURE,
-  validate: validateVlan(VLAN_ENSURE.args),
-  plan: planVlanEnsure,
-};
-
-/** What --help says about vlan-del. */
-const VLAN_DEL: Usage = {
-  summary: 'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); gone is success; returns null.',
-  args: [
-    { name: 'vlan', required: true, type: '0..4094', doc: 'the tag' },
-    { name: 'master', type: 'name', doc: 'the master it must be patched into' },
-    { name: 'name', type: 'name', doc: 'the VLAN bridge it must be' },
-  ],
-  example: { vlan: 100 },
-};
-
 /** vlan-del of a fake bridge: its port leaves the parent, if it is ours and no port carries its tag there. */
 function planFakeDel(a: VlanArgs, view: View): Plan<null> | undefined {
   const f = (a.name !== undefined ? fakeNamed(view, a.name) : undefined) ?? fakesOfTag(view, a.vlan)[0];
@@ -114,24 +74,20 @@ function planFakeDel(a: VlanArgs, view: View): Plan<null> | undefined {
 }
 
 /**
- * ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the fake bridge; or the
- * patch pair, and the VLAN bridge if we created it; an adopted bridge stays as found); gone is
- * success; a VLAN of which nothing is ours is ENOTOWNED.
+ * The planner of ovs.vlan-del {master?, vlan, name?} -> null: removes what we added (the fake
+ * bridge; or the patch pair, and the VLAN bridge if we created it; an adopted bridge stays as
+ * found); gone is success; a VLAN of which nothing is ours is ENOTOWNED.
  */
-export const vlanDel: Command<VlanArgs, null> = {
-  usage: VLAN_DEL,
-  validate: validateVlan(VLAN_DEL.args),
-  plan: (a) => {
-    const patch = planPatchDel(a);
-    return (view, p): Plan<null> => {
-      if (hasPatch(view, a.vlan)) return patch(view, p);
-      const fake = planFakeDel(a, view);
-      if (fake) return fake;
-      if (a.name !== undefined && view.byName('Port', a.name) && !view.byName('Bridge', a.name)) {
-        throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
-      }
-      const plan = patch(view, p);
-      return { ...plan, ops: [...plan.ops, waitNoFake(a.vlan)] };
-    };
-  },
-};
+export function planVlanDel(a: VlanArgs): Planner<null> {
+  const patch = planPatchDel(a);
+  return (view, p): Plan<null> => {
+    if (hasPatch(view, a.vlan)) return patch(view, p);
+    const fake = planFakeDel(a, view);
+    if (fake) return fake;
+    if (a.name !== undefined && view.byName('Port', a.name) && !view.byName('Bridge', a.name)) {
+      throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
+    }
+    const plan = patch(view, p);
+    return { ...plan, ops: [...plan.ops, waitNoFake(a.vlan)] };
+  };
+}

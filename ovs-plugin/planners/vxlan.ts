@@ -1,18 +1,17 @@
-// ovs.vxlan-ensure / ovs.vxlan-del / ovs.vtep-ensure / ovs.vtep-del. A VXLAN network is the kernel
+// What ovs.vxlan-ensure / ovs.vxlan-del and the vxlan nic kind do. A VXLAN network is the kernel
 // device `vtep<vni>` on the master link, plugged into OVS bridge `vxlbr<vni>` (default name).
 // Order: kernel device first (kept on failure only if it existed before), then one OVSDB
 // transaction; a crash in between leaves a usable device that the retry adopts. An empty bridge
 // v1 left is adopted as in vlan.ts: vxlan-del then takes only our port out of it.
-import { argsOf, ipList, vni } from '../validate.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { SELF } from '../../lib/netns.ts';
 import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
-import { assertNewNames, optCallerName, optRefName, refName, vxlanBridgeName } from './names.ts';
+import { assertNewNames, vxlanBridgeName } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Command, Ctx, Plan, Planner } from '../commands/types.ts';
-import { isBare } from './vlan.ts';
+import type { Ctx, Plan, Planner } from './plan.ts';
+import { isBare } from './vlan-patch.ts';
 import { placeOf, placeReads, waitPlace } from './fake-bridge.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
@@ -70,26 +69,6 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
   };
 }
 
-/** ovs.vxlan-ensure {master, vxlan, name?, remotes?} -> name of the VXLAN bridge. */
-export const vxlanEnsure: Command<VxlanArgs, string> = {
-  usage: {
-    summary: 'Ensure kernel device vtep<vni> on the master, plugged into a VXLAN bridge; returns the bridge name.',
-    args: [
-      { name: 'master', required: true, type: 'name', doc: 'the underlay bridge (an OVS bridge that is a link)' },
-      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
-      { name: 'name', type: 'name', doc: 'the VXLAN bridge (default vxlbr<vni>)' },
-      { name: 'remotes', type: '[IP, ...]', doc: 'unicast peers of one family instead of the multicast group' },
-    ],
-    example: { master: 'vxbackend', vxlan: 1000 },
-  },
-  validate(raw) {
-    const o = argsOf(raw, vxlanEnsure.usage.args);
-    const vxlan = vni('vxlan', o.vxlan);
-    return { master: refName('master', o.master), vxlan, name: optCallerName('name', o.name), remotes: ipList('remotes', o.remotes) };
-  },
-  run: (a, ctx) => ensureVxlan(a, ctx),
-};
-
 /**
  * What ovs.vxlan-ensure does, for it and for the vxlan nic kind: the kernel device, then the
  * plug plan in one transaction (a device this call made is deleted if that fails) -> bridge name.
@@ -114,24 +93,12 @@ export function vxlanBridgeOf(view: View, vni: number): string | undefined {
   return port ? view.bridgeOfPort(port._uuid)?.name : undefined;
 }
 
-/** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge (or our port from an adopted one), then the kernel device; gone is success. */
-export const vxlanDel: Command<VxlanArgs, null> = {
-  usage: {
-    summary: 'Remove what vxlan-ensure added (bridge or our port, then vtep<vni>); gone is success; returns null.',
-    args: [
-      { name: 'vxlan', required: true, type: '1..16777215', doc: 'the VNI' },
-      { name: 'master', type: 'name', doc: 'the underlay bridge (unused; v1 symmetry)' },
-      { name: 'name', type: 'name', doc: 'the VXLAN bridge it must be' },
-    ],
-    example: { vxlan: 1000 },
-  },
-  validate(raw) {
-    const o = argsOf(raw, vxlanDel.usage.args);
-    const vxlan = vni('vxlan', o.vxlan);
-    const master = optRefName('master', o.master);
-    return { master, vxlan, name: optCallerName('name', o.name) };
-  },
-  run: (a, ctx) => withVniLock(a.vxlan, async () => {
+/**
+ * What ovs.vxlan-del does: removes our bridge (or our port from an adopted one), then the kernel
+ * device; gone is success.
+ */
+export function deleteVxlan(a: VxlanArgs, ctx: Pick<Ctx, 'commit'>): Promise<null> {
+  return withVniLock(a.vxlan, async () => {
     const dev = vtepName(a.vxlan);
     await ctx.commit((view): Plan<null> => {
       const claims = [`Port:${dev}`, `Bridge:${a.name ?? vxlanBridgeName(a.vxlan)}`];
@@ -149,43 +116,5 @@ export const vxlanDel: Command<VxlanArgs, null> = {
     });
     await deleteVtep(a.vxlan);
     return null;
-  }),
-};
-
-interface VtepArgs { bridge?: string; vnid: number }
-
-/** ovs.vtep-ensure {bridge (the underlay link), vnid} -> "vtep<vnid>". */
-export const vtepEnsure: Command<VtepArgs, string> = {
-  usage: {
-    summary: 'Ensure the kernel VXLAN device vtep<vnid> on an underlay link; returns "vtep<vnid>".',
-    args: [
-      { name: 'bridge', required: true, type: 'name', doc: 'the underlay link' },
-      { name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' },
-    ],
-    example: { bridge: 'vxbackend', vnid: 1000 },
-  },
-  validate(raw) {
-    const o = argsOf(raw, vtepEnsure.usage.args);
-    return { bridge: refName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
-  },
-  run: (a) => withVniLock(a.vnid, async () => (await ensureVtep({ vni: a.vnid, master: a.bridge! })).name),
-};
-
-/** ovs.vtep-del {vnid} -> null; refuses while the device is still an OVS port (use vxlan-del). */
-export const vtepDel: Command<VtepArgs, null> = {
-  usage: {
-    summary: 'Delete vtep<vnid> unless it is an OVS port (use vxlan-del); gone is success; returns null.',
-    args: [{ name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' }],
-    example: { vnid: 1000 },
-  },
-  validate(raw) {
-    const o = argsOf(raw, vtepDel.usage.args);
-    return { vnid: vni('vnid', o.vnid) };
-  },
-  run: (a, ctx) => withVniLock(a.vnid, async () => {
-    const port = new View(ctx.client.cache).byName('Port', vtepName(a.vnid));
-    if (port) throw busy(`${vtepName(a.vnid)} is an OVS port; use vxlan-del`, { link: vtepName(a.vnid) });
-    await deleteVtep(a.vnid);
-    return null;
-  }),
-};
+  });
+}

@@ -5,7 +5,7 @@
 // `access` (vlan) makes it an access port of that one VLAN (on a bridge of its own, VLAN 0:
 // untagged frames only), so no layout of the VLAN bridge makes the nic a trunk.
 import { placeOf, placeReads, waitPlace } from '../../planners/fake-bridge.ts';
-import type { Planner } from '../../commands/types.ts';
+import type { Planner } from '../../planners/plan.ts';
 import { View } from '../../planners/view.ts';
 import { accessPlan, datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
 import type { VethPlug } from '../veth.ts';
