@@ -1,10 +1,11 @@
 // ovs.bridge-add / ovs.bridge-del: v1 `add-br B [set Bridge B k=v]` / `del-br B` as one
 // transaction each. bridge-add with may_exist=true is idempotent; bridge-del of a missing bridge
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
-import { argsOf, linkName, optBool, stringMap } from '../validate.ts';
+import { parseLinkName } from '../../lib/validate.ts';
+import { argsOf, parseOptBool, parseStringMap } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { exists, notFound, notOwned } from '../planners/errors.ts';
-import { assertNewNames, callerName } from '../planners/names.ts';
+import { assertNewNames, parseCallerName } from '../planners/names.ts';
 import { insertBridge, waitNamed, waitNamesFree, delRefs } from '../planners/ops.ts';
 import { fakeNamed, waitFake, waitTagPorts } from '../planners/fake-bridge.ts';
 import type { Command } from './types.ts';
@@ -26,8 +27,8 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, bridgeAdd.usage.args);
-    const bridge = callerName('bridge', o.bridge);
-    return { bridge, options: parseSettings('Bridge', stringMap('options', o.options), 'options'), mayExist: optBool('may_exist', o.may_exist) };
+    const bridge = parseCallerName('bridge', o.bridge);
+    return { bridge, options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'), mayExist: parseOptBool('may_exist', o.may_exist) };
   },
   plan: (a, env) => (view, p) => {
     const claims = [`Bridge:${a.bridge}`, `Port:${a.bridge}`];
@@ -67,7 +68,7 @@ export const bridgeDel: Command<BridgeDel, string> = {
   },
   validate(raw) {
     const o = argsOf(raw, bridgeDel.usage.args);
-    return { bridge: linkName('bridge', o.bridge) };
+    return { bridge: parseLinkName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {
     const claims = [`Bridge:${a.bridge}`];

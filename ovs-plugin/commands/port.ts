@@ -1,10 +1,10 @@
 // ovs.port-add / ovs.port-del / ovs.bond-add: v1 `add-port B P [tag=N]` + `set Interface P ...`,
 // `del-port [B] P`, `add-bond B P links... [lacp=active] bond_mode=M`, each one transaction.
 import { ValidationError } from '../../lib/errors.ts';
-import { argsOf, nameList, optBool, stringMap, vlanTag } from '../validate.ts';
+import { argsOf, parseNameList, parseOptBool, parseStringMap, parseOptVlanTag } from '../validate.ts';
 import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
 import { conflict, exists, notFound, notOwned } from '../planners/errors.ts';
-import { assertNewNames, callerName, optRefName, refName } from '../planners/names.ts';
+import { assertNewNames, parseCallerName, parseOptRefName, parseRefName } from '../planners/names.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from '../planners/ops.ts';
 import { fakeNamed, placeOf, placeReads, waitPlace, type Place } from '../planners/fake-bridge.ts';
 import type { Command } from './types.ts';
@@ -43,8 +43,8 @@ export const portAdd: Command<PortAdd, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, portAdd.usage.args);
-    const options = parseSettings('Interface', stringMap('options', o.options), 'options');
-    return { bridge: refName('bridge', o.bridge), port: callerName('port', o.port), vlan: vlanTag('vlan', o.vlan), options, mayExist: optBool('may_exist', o.may_exist) };
+    const options = parseSettings('Interface', parseStringMap('options', o.options), 'options');
+    return { bridge: parseRefName('bridge', o.bridge), port: parseCallerName('port', o.port), vlan: parseOptVlanTag('vlan', o.vlan), options, mayExist: parseOptBool('may_exist', o.may_exist) };
   },
   plan: (a) => (view, p) => {
     const claims = [`Port:${a.port}`];
@@ -96,7 +96,7 @@ export const portDel: Command<PortDel, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, portDel.usage.args);
-    return { port: refName('port', o.port), bridge: optRefName('bridge', o.bridge) };
+    return { port: parseRefName('port', o.port), bridge: parseOptRefName('bridge', o.bridge) };
   },
   plan: (a) => (view) => {
     const claims = [`Port:${a.port}`];
@@ -137,11 +137,11 @@ export const bondAdd: Command<BondAdd, null> = {
     const o = argsOf(raw, bondAdd.usage.args);
     const mode = o.mode === undefined || o.mode === null || o.mode === '' ? 'balance-slb' : o.mode;
     if (typeof mode !== 'string' || !BOND_MODES.includes(mode as BondMode)) throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
-    const links = nameList('links', o.links, 2);
-    links.forEach((l, i) => callerName(`links[${i}]`, l));
-    const port = callerName('port', o.port);
+    const links = parseNameList('links', o.links, 2);
+    links.forEach((l, i) => parseCallerName(`links[${i}]`, l));
+    const port = parseCallerName('port', o.port);
     if (links.includes(port)) throw new ValidationError('links', `must not contain the bond port name ${port}`);
-    return { bridge: refName('bridge', o.bridge), port, links, mode: mode as BondMode, lacp: optBool('lacp', o.lacp) };
+    return { bridge: parseRefName('bridge', o.bridge), port, links, mode: mode as BondMode, lacp: parseOptBool('lacp', o.lacp) };
   },
   plan: (a) => (view, p) => {
     const claims = [`Port:${a.port}`, ...a.links.map((l) => `Interface:${l}`)];

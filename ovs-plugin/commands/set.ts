@@ -2,8 +2,8 @@
 // already in place are not rewritten, so repeating it changes nothing. Only rows we created
 // (and the shared Open_vSwitch row) are changed: another's bridge or port is not ours to edit.
 import { ValidationError } from '../../lib/errors.ts';
-import { typeName } from '../../lib/validate.ts';
-import { argsOf, linkName, stringMap } from '../validate.ts';
+import { parseLinkName, typeName } from '../../lib/validate.ts';
+import { argsOf, parseStringMap } from '../validate.ts';
 import { isTable, type Table } from '../ovsdb/rows.ts';
 import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
 import { notFound, notOwned } from '../planners/errors.ts';
@@ -32,10 +32,10 @@ export const set: Command<SetArgs, null> = {
     if (typeof table !== 'string' || !isTable(table) || !SETTABLE.has(table)) {
       throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);
     }
-    const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : linkName('record', o.record);
+    const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : parseLinkName('record', o.record);
     const form = table === 'Port' || table === 'Interface' ? derivedForm(record) : undefined;
     if (form) throw new ValidationError('record', `${record} is ${form}: vlan-ensure/vxlan-ensure manage it`);
-    return { table, record, values: parseSettings(table, stringMap('values', o.values, { nonEmpty: true }), 'values') };
+    return { table, record, values: parseSettings(table, parseStringMap('values', o.values, { nonEmpty: true }), 'values') };
   },
   plan: (a) => (view) => {
     const claims = [`${a.table}:${a.record}`];

@@ -1,16 +1,17 @@
 // ovs.vlan-ensure / ovs.vlan-del: their arguments and help; the planners (planners/vlan.ts) do
 // the work, for these commands and for the vlan nic kind.
-import { argsOf, vlanId, type ArgSpec, type Usage } from '../validate.ts';
-import { optCallerName, optRefName } from '../planners/names.ts';
+import { parseVlanTag } from '../../lib/validate.ts';
+import { argsOf, type ArgSpec, type Usage } from '../validate.ts';
+import { parseOptCallerName, parseOptRefName } from '../planners/names.ts';
 import { planVlanDel, planVlanEnsure } from '../planners/vlan.ts';
 import type { VlanArgs } from '../planners/vlan-patch.ts';
 import type { Command } from './types.ts';
 
 const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
   const o = argsOf(raw, args);
-  const vlan = vlanId('vlan', o.vlan);
-  const master = optRefName('master', o.master);
-  return { master, vlan, name: optCallerName('name', o.name) };
+  const vlan = parseVlanTag('vlan', o.vlan);
+  const master = parseOptRefName('master', o.master);
+  return { master, vlan, name: parseOptCallerName('name', o.name) };
 };
 
 /** What --help says about vlan-ensure. */

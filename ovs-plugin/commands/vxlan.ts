@@ -1,9 +1,10 @@
 // ovs.vxlan-ensure / ovs.vxlan-del / ovs.vtep-ensure / ovs.vtep-del: their arguments and help;
 // the VXLAN planners (planners/vxlan.ts) and the kernel device (vtep.ts) do the work.
-import { argsOf, ipList, vni } from '../validate.ts';
+import { parseVni } from '../../lib/validate.ts';
+import { argsOf, parseIpList } from '../validate.ts';
 import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy } from '../planners/errors.ts';
-import { optCallerName, optRefName, refName } from '../planners/names.ts';
+import { parseOptCallerName, parseOptRefName, parseRefName } from '../planners/names.ts';
 import { View } from '../planners/view.ts';
 import { deleteVxlan, ensureVxlan, type VxlanArgs } from '../planners/vxlan.ts';
 import type { Command } from './types.ts';
@@ -22,8 +23,8 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
   },
   validate(raw) {
     const o = argsOf(raw, vxlanEnsure.usage.args);
-    const vxlan = vni('vxlan', o.vxlan);
-    return { master: refName('master', o.master), vxlan, name: optCallerName('name', o.name), remotes: ipList('remotes', o.remotes) };
+    const vxlan = parseVni('vxlan', o.vxlan);
+    return { master: parseRefName('master', o.master), vxlan, name: parseOptCallerName('name', o.name), remotes: parseIpList('remotes', o.remotes) };
   },
   run: (a, ctx) => ensureVxlan(a, ctx),
 };
@@ -41,9 +42,9 @@ export const vxlanDel: Command<VxlanArgs, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, vxlanDel.usage.args);
-    const vxlan = vni('vxlan', o.vxlan);
-    const master = optRefName('master', o.master);
-    return { master, vxlan, name: optCallerName('name', o.name) };
+    const vxlan = parseVni('vxlan', o.vxlan);
+    const master = parseOptRefName('master', o.master);
+    return { master, vxlan, name: parseOptCallerName('name', o.name) };
   },
   run: (a, ctx) => deleteVxlan(a, ctx),
 };
@@ -62,7 +63,7 @@ export const vtepEnsure: Command<VtepArgs, string> = {
   },
   validate(raw) {
     const o = argsOf(raw, vtepEnsure.usage.args);
-    return { bridge: refName('bridge', o.bridge), vnid: vni('vnid', o.vnid) };
+    return { bridge: parseRefName('bridge', o.bridge), vnid: parseVni('vnid', o.vnid) };
   },
   run: (a) => withVniLock(a.vnid, async () => (await ensureVtep({ vni: a.vnid, master: a.bridge! })).name),
 };
@@ -76,7 +77,7 @@ export const vtepDel: Command<VtepArgs, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, vtepDel.usage.args);
-    return { vnid: vni('vnid', o.vnid) };
+    return { vnid: parseVni('vnid', o.vnid) };
   },
   run: (a, ctx) => withVniLock(a.vnid, async () => {
     const port = new View(ctx.client.cache).byName('Port', vtepName(a.vnid));
