@@ -30,7 +30,7 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
     const bridge = parseCallerName('bridge', o.bridge);
     return { bridge, options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'), mayExist: parseOptBool('may_exist', o.may_exist) };
   },
-  plan: (a, env) => (view, p) => {
+  plan: (a, env) => (view, prefix) => {
     const claims = [`Bridge:${a.bridge}`, `Port:${a.bridge}`];
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
@@ -47,7 +47,7 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
     assertNewNames(view, [{ name: a.bridge, field: 'bridge' }]);
     const ops = [
       ...waitNamesFree([a.bridge], [a.bridge], [a.bridge]),
-      ...insertBridge(p, a.bridge, root._uuid, env.datapathType, [], columnRow(a.options)),
+      ...insertBridge(prefix, a.bridge, root._uuid, env.datapathType, [], columnRow(a.options)),
     ];
     return { ops, result: null, claims };
   },

@@ -46,7 +46,7 @@ export const portAdd: Command<PortAdd, null> = {
     const options = parseSettings('Interface', parseStringMap('options', o.options), 'options');
     return { bridge: parseRefName('bridge', o.bridge), port: parseCallerName('port', o.port), vlan: parseOptVlanTag('vlan', o.vlan), options, mayExist: parseOptBool('may_exist', o.may_exist) };
   },
-  plan: (a) => (view, p) => {
+  plan: (a) => (view, prefix) => {
     const claims = [`Port:${a.port}`];
     const place = placeNamed(view, a.bridge);
     const br = place.bridge;
@@ -76,7 +76,7 @@ export const portAdd: Command<PortAdd, null> = {
       return { ops: [...guard, waitNamed('Port', port._uuid, a.port), ...changes], result: null, claims, reads };
     }
     assertNewNames(view, [{ name: a.port, field: 'port' }]);
-    const ins = insertPort(p, { name: a.port, interfaces: [{ name: a.port, row: columnRow(a.options) }], row: vlan ? { tag: vlan } : {} });
+    const ins = insertPort(prefix, { name: a.port, interfaces: [{ name: a.port, row: columnRow(a.options) }], row: vlan ? { tag: vlan } : {} });
     const ops = [...guard, ...waitNamesFree([], [a.port], [a.port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])];
     return { ops, result: null, claims, reads };
   },
@@ -143,7 +143,7 @@ export const bondAdd: Command<BondAdd, null> = {
     if (links.includes(port)) throw new ValidationError('links', `must not contain the bond port name ${port}`);
     return { bridge: parseRefName('bridge', o.bridge), port, links, mode: mode as BondMode, lacp: parseOptBool('lacp', o.lacp) };
   },
-  plan: (a) => (view, p) => {
+  plan: (a) => (view, prefix) => {
     const claims = [`Port:${a.port}`, ...a.links.map((l) => `Interface:${l}`)];
     const reads = [`Bridge:${a.bridge}`];
     const br = masterOf(view, a.bridge);
@@ -159,7 +159,7 @@ export const bondAdd: Command<BondAdd, null> = {
       return { ops: [waitNamed('Port', port._uuid, a.port), waitNamed('Bridge', br._uuid, a.bridge)], result: null, claims, reads };
     }
     assertNewNames(view, [{ name: a.port, field: 'port' }, ...a.links.map((name, i) => ({ name, field: `links[${i}]` }))]);
-    const ins = insertPort(p, { name: a.port, interfaces: a.links.map((name) => ({ name })), row: { bond_mode: a.mode, ...(lacp ? { lacp } : {}) } });
+    const ins = insertPort(prefix, { name: a.port, interfaces: a.links.map((name) => ({ name })), row: { bond_mode: a.mode, ...(lacp ? { lacp } : {}) } });
     const ops = [waitNamed('Bridge', br._uuid, a.bridge), ...waitNamesFree([], [a.port, ...a.links], [a.port, ...a.links]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])];
     return { ops, result: null, claims, reads };
   },

@@ -13,10 +13,10 @@ import type { Command } from './types.ts';
 import { mutates } from '../planners/plan.ts';
 import { isOwned } from '../planners/view.ts';
 
-interface SetArgs { table: Table; record: string; values: Setting[] }
+interface ParsedSet { table: Table; record: string; values: Setting[] }
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
-export const set: Command<SetArgs, null> = {
+export const set: Command<ParsedSet, null> = {
   usage: {
     summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
     args: [

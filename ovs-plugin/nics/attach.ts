@@ -19,7 +19,7 @@ import { failpoint } from './failpoint.ts';
 import { dnsToAdd } from './inside.ts';
 import { linkAddresses } from './link-addresses.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
-import { busy, working } from './owners.ts';
+import { isBusy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
 import { dropRecord, putRecord, readState, statePath, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
@@ -74,7 +74,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | GuestResult | undefined {
   const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
   if (same?.phase === 'attached' && same.result) return same.result;
-  if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${PHASE_WORK[same.phase]} (${same.name})`);
+  if (same && isBusy(same)) throw nicBusy('nic', `an identical nic is being ${PHASE_WORK[same.phase]} (${same.name})`);
   return undefined;
 }
 

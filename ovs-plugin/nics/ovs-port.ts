@@ -32,7 +32,7 @@ export const hasVlanRow = (row: Seen<'Port'>, tag: number, access: boolean): boo
  * `key`; the same port there already is success.
  */
 export function plugPlan(bridge: string, port: string, key: string, tag = 0, access = false): Planner<null> {
-  return (view: View, p: string): Plan<null> => {
+  return (view: View, prefix: string): Plan<null> => {
     const claims = [`Port:${port}`];
     const reads = [`Bridge:${bridge}`];
     const br = view.byName('Bridge', bridge);
@@ -46,7 +46,7 @@ export function plugPlan(bridge: string, port: string, key: string, tag = 0, acc
       return { ops: [waitHasPort(br._uuid, bridge, row._uuid)], result: null, claims, reads };
     }
     const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
-    const ins = insertPort(p, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...portVlanRow(tag, access) } });
+    const ins = insertPort(prefix, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...portVlanRow(tag, access) } });
     return { ops: [waitNamed('Bridge', br._uuid, bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])], result: null, claims, reads };
   };
 }

@@ -29,8 +29,8 @@ export interface Plan<R> {
   reads?: string[];
 }
 
-/** Builds a plan from a cache view; `p` prefixes every uuid-name so plans can share a transaction. */
-export type Planner<R> = (view: View, p: string) => Plan<R>;
+/** Builds a plan from a cache view; `prefix` starts every uuid-name so plans can share a transaction. */
+export type Planner<R> = (view: View, prefix: string) => Plan<R>;
 
 /** What a command's run function and a nic kind get: the client, the settings, and a committer. */
 export interface Ctx {

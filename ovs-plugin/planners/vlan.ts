@@ -27,13 +27,13 @@ const waitNoFake = (tag: number): Operation =>
  */
 export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
   const patch = planPatchEnsure(a, env);
-  return (view, p): Plan<string> => {
+  return (view, prefix): Plan<string> => {
     const master = a.master!;
     const want = a.name ?? vlanNames(a.vlan).bridge;
     const mbr = view.byName('Bridge', master);
     if (!mbr) throw notFound(`master bridge ${master} does not exist`, { master });
     if (want === master) throw conflict(`vlan bridge name ${want} is the master bridge`, { name: want });
-    if (hasPatch(view, a.vlan)) return patch(view, p);
+    if (hasPatch(view, a.vlan)) return patch(view, prefix);
     const claims = [`Port:${want}`, `Bridge:${want}`, `Vlan:${a.vlan}`];
     const reads = [`Bridge:${master}`];
     const confirm = (f: Fake): Plan<string> => {
@@ -51,9 +51,9 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
     const same = fakesOfTag(view, a.vlan);
     if (same.length) return confirm(same[0]!);
     // VLAN 0 stays v1's trunk patch; a bridge of that name (v1's empty leftover, or a conflict) is for vlan-patch.ts.
-    if (a.vlan === 0 || env.vlanLayout === 'patch' || view.byName('Bridge', want)) return patch(view, p);
+    if (a.vlan === 0 || env.vlanLayout === 'patch' || view.byName('Bridge', want)) return patch(view, prefix);
     assertNewNames(view, [{ name: want, field: a.name !== undefined ? 'name' : 'vlan' }]);
-    const ops = [waitNamed('Bridge', mbr._uuid, master), waitNoFake(a.vlan), ...waitNamesFree([want], [want], [want]), ...insertFake(`${p}fb`, want, mbr._uuid, a.vlan)];
+    const ops = [waitNamed('Bridge', mbr._uuid, master), waitNoFake(a.vlan), ...waitNamesFree([want], [want], [want]), ...insertFake(`${prefix}fb`, want, mbr._uuid, a.vlan)];
     return { ops, result: want, claims, reads };
   };
 }
@@ -80,14 +80,14 @@ function planFakeDel(a: VlanArgs, view: View): Plan<null> | undefined {
  */
 export function planVlanDel(a: VlanArgs): Planner<null> {
   const patch = planPatchDel(a);
-  return (view, p): Plan<null> => {
-    if (hasPatch(view, a.vlan)) return patch(view, p);
+  return (view, prefix): Plan<null> => {
+    if (hasPatch(view, a.vlan)) return patch(view, prefix);
     const fake = planFakeDel(a, view);
     if (fake) return fake;
     if (a.name !== undefined && view.byName('Port', a.name) && !view.byName('Bridge', a.name)) {
       throw conflict(`bridge ${a.name} is not the bridge of vlan ${a.vlan}`, { vlan: a.vlan, name: a.name });
     }
-    const plan = patch(view, p);
+    const plan = patch(view, prefix);
     return { ...plan, ops: [...plan.ops, waitNoFake(a.vlan)] };
   };
 }

@@ -28,7 +28,7 @@ function checkVtepPort(view: View, port: Seen<'Port'>, vni: number): void {
 
 /** The plan that plugs `vtep<vni>` into its bridge, or verifies it already is. */
 function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
-  return (view, p): Plan<string> => {
+  return (view, prefix): Plan<string> => {
     const dev = vtepName(a.vxlan);
     const want = a.name ?? vxlanBridgeName(a.vxlan);
     const claims = [`Port:${dev}`, `Bridge:${want}`];
@@ -54,7 +54,7 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
     if (named && isBare(view, named)) {
       // v1 died between add-br and add-port: adopt the empty bridge (see vlan.ts).
       assertNewNames(view, [{ name: dev, field: 'vxlan' }]);
-      const ins = insertPort(`${p}x`, { name: dev, interfaces: [{ name: dev }] });
+      const ins = insertPort(`${prefix}x`, { name: dev, interfaces: [{ name: dev }] });
       const ops = [...guard, waitUnchanged('Bridge', named, ['name', 'ports']),
         ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', named._uuid, 'ports', [ins.ref])];
       return { ops, result: want, claims, reads };
@@ -64,7 +64,7 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
     assertNewNames(view, [{ name: want, field }, { name: dev, field: 'vxlan' }]);
     const ops: Operation[] = [...guard, ...waitNamesFree([want], [want, dev], [want, dev]),
-      ...insertBridge(`${p}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
+      ...insertBridge(`${prefix}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
     return { ops, result: want, claims, reads };
   };
 }

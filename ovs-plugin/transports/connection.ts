@@ -35,7 +35,7 @@ export interface ConnectionContext {
   log: Logger;
   warn: RateLimitedLog;
   /** Called when a request is taken (+1) and when it is answered or dropped (-1). */
-  busy(delta: number): void;
+  countInflight(delta: number): void;
 }
 
 let lingering = 0;
@@ -122,10 +122,10 @@ export class Connection {
     const parsed = parseLine(line, this.ctx.limits);
     if (parsed.kind === 'invalid') return this.send(this.refused(parsed));
     this.outstanding++;
-    this.ctx.busy(1);
+    this.ctx.countInflight(1);
     const done = (reply: unknown) => {
       this.outstanding--;
-      this.ctx.busy(-1);
+      this.ctx.countInflight(-1);
       if (reply !== undefined) this.send(reply);
     };
     if (parsed.kind === 'single') return void this.call(parsed.call).then(done);

@@ -21,10 +21,10 @@ export interface OvsBridgeOf {
 
 /** plugPlan onto bridge name `bridge`: a fake bridge's parent with its tag, the fake pinned. */
 function plugOnto(bridge: string, port: string, key: string, access: boolean): Planner<null> {
-  return (view, p) => {
+  return (view, prefix) => {
     const place = placeOf(view, bridge);
-    if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, p);
-    const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, p);
+    if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, prefix);
+    const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, prefix);
     return { ...plan, ops: [...waitPlace(place, bridge), ...plan.ops], reads: [...(plan.reads ?? []), ...placeReads(place, bridge)] };
   };
 }
