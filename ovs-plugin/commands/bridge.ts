@@ -3,7 +3,7 @@
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
 import { parseLinkName } from '../../lib/validate.ts';
 import { argsOf, parseOptBool, parseStringMap } from '../validate.ts';
-import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
+import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from '../planners/columns.ts';
 import { exists, notFound, notOwned } from '../planners/errors.ts';
 import { assertNewNames, parseCallerName } from '../planners/names.ts';
 import { insertBridge, waitNamed, waitNamesFree, delRefs } from '../planners/ops.ts';

@@ -2,7 +2,7 @@
 // `del-port [B] P`, `add-bond B P links... [lacp=active] bond_mode=M`, each one transaction.
 import { ValidationError } from '../../lib/errors.ts';
 import { argsOf, parseNameList, parseOptBool, parseStringMap, parseOptVlanTag } from '../validate.ts';
-import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
+import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from '../planners/columns.ts';
 import { conflict, exists, notFound, notOwned } from '../planners/errors.ts';
 import { assertNewNames, parseCallerName, parseOptRefName, parseRefName } from '../planners/names.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitNamed, waitNamesFree } from '../planners/ops.ts';

@@ -5,7 +5,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { parseLinkName, typeName } from '../../lib/validate.ts';
 import { argsOf, parseStringMap } from '../validate.ts';
 import { isTable, type Table } from '../ovsdb/rows.ts';
-import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
+import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from '../planners/columns.ts';
 import { notFound, notOwned } from '../planners/errors.ts';
 import { derivedForm } from '../planners/names.ts';
 import { waitNamed } from '../planners/ops.ts';

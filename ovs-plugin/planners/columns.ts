@@ -8,8 +8,8 @@ import { ovsMap, ovsSet } from '../ovsdb/notation.ts';
 import { columnType, decodeValue, encodeValue, isScalar, isTable, sameDecoded, type ColumnName, type Decoded, type Scalar, type Table } from '../ovsdb/rows.ts';
 import type { BaseType, ColumnType } from '../ovsdb/schema-types.ts';
 import { parseMac } from '../../lib/validate.ts';
-import { derivedForm } from '../planners/names.ts';
-import { OWNER_KEY } from '../planners/view.ts';
+import { derivedForm } from './names.ts';
+import { OWNER_KEY } from './view.ts';
 
 /** Columns a client may set per table (their types come from the schema). */
 export const SETTABLE = new Map<Table, readonly string[]>(Object.entries({
