@@ -4,16 +4,11 @@
 import { ValidationError } from '../../lib/errors.ts';
 import { parseLinkName, typeName } from '../../lib/validate.ts';
 import { argsOf, parseStringMap } from '../validate.ts';
-import { isTable, type Table } from '../ovsdb/rows.ts';
-import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from '../planners/columns.ts';
-import { notFound, notOwned } from '../planners/errors.ts';
+import { isTable } from '../ovsdb/rows.ts';
+import { planSet, type ParsedSet } from '../planners/set.ts';
+import { parseSettings, SETTABLE, SETTABLE_TABLES } from '../planners/columns.ts';
 import { derivedForm } from '../planners/names.ts';
-import { waitNamed } from '../planners/ops.ts';
 import type { Command } from './types.ts';
-import { mutates } from '../planners/plan.ts';
-import { isOwned } from '../planners/view.ts';
-
-interface ParsedSet { table: Table; record: string; values: Setting[] }
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
 export const set: Command<ParsedSet, null> = {
@@ -37,19 +32,7 @@ export const set: Command<ParsedSet, null> = {
     if (form) throw new ValidationError('record', `${record} is ${form}: vlan-ensure/vxlan-ensure manage it`);
     return { table, record, values: parseSettings(table, parseStringMap('values', o.values, { nonEmpty: true }), 'values') };
   },
-  plan: (a) => (view) => {
-    const claims = [`${a.table}:${a.record}`];
-    const root = view.root();
-    const row = a.table === 'Open_vSwitch' ? root : view.byName(a.table, a.record);
-    if (!row) throw notFound(`${a.table} ${a.record} does not exist`, { table: a.table, record: a.record });
-    if (root) checkAgainstSwitch(a.values, root);
-    const changes = columnOps(a.table, view.raw(a.table, row._uuid)!, a.values);
-    if (a.table !== 'Open_vSwitch' && mutates(changes) && !isOwned(row as { external_ids: ReadonlyMap<string, string> })) {
-      throw notOwned(`${a.table} ${a.record} was not created by ovs-plugin: its columns are not ours to change`, { table: a.table, record: a.record });
-    }
-    const guard = a.table === 'Open_vSwitch' ? [] : [waitNamed(a.table, row._uuid, a.record)];
-    return { ops: [...guard, ...changes], result: null, claims };
-  },
+  plan: planSet,
 };
 
 function badRecord(): never {
