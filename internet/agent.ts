@@ -38,7 +38,7 @@ interface Run {
   log: Logger;
   signal: AbortSignal;
   status: StatusWriter;
-  st(patch: Partial<AgentStatus>): Promise<void>;
+  setStatus(patch: Partial<AgentStatus>): Promise<void>;
 }
 
 /** What the network phase made: what is on zos, on which NIC, and why that one. */
@@ -49,25 +49,25 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
   const status = new StatusWriter(cli.status);
   const run: Run = {
     cli, deps, log, signal, status,
-    st: (patch) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
+    setStatus: (patch) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
   };
   log.info('start', { pid: process.pid, nics: cli.nics?.join(','), status: cli.status });
   await recover(run);
-  const pre = await checkInput(run);
-  if (typeof pre === 'number') return pre;
-  const zs = await inspect(run, pre);
-  const kept = await keepConfigured(run, pre, zs);
+  const checked = await checkInput(run);
+  if (typeof checked === 'number') return checked;
+  const zosState = await inspect(run, checked);
+  const kept = await keepConfigured(run, checked, zosState);
   if (kept !== undefined) return kept;
-  const repaired = await takeApartHalfBuilt(run, zs);
+  const repaired = await takeApartHalfBuilt(run, zosState);
   if (repaired !== undefined) return repaired;
   const discovery = new DiscoveryHandle();
   try {
-    const net = await withRetry(run, 'network', (attempt) => bringUpNetwork(run, pre, discovery, attempt));
+    const net = await withRetry(run, 'network', (attempt) => bringUpNetwork(run, checked, discovery, attempt));
     if (typeof net === 'number') return net;
     // zos has its route: the other NICs come home now, beside the hand-off (which may retry
     // for a long time if zinit does not answer; they must not wait in their namespaces for it).
     void discovery.close();
-    return await handOff(run, pre, net.applied, net.nic, net.mac, { reason: net.reason });
+    return await handOff(run, checked, net.applied, net.nic, net.mac, { reason: net.reason });
   } finally {
     await discovery.close(); // nothing is left in a probe namespace when the agent exits
   }
@@ -75,64 +75,64 @@ export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, si
 
 /** Phase 1: NICs a killed agent left in probe namespaces come home before anything else. */
 async function recover(run: Run): Promise<void> {
-  void run.st({ phase: 'recovering' });
+  void run.setStatus({ phase: 'recovering' });
   const recovered = await run.deps.recoverProbeNamespaces(run.log, dirname(run.cli.status));
   if (recovered.length) run.log.info('recovered-nics', { nics: recovered.join(',') });
 }
 
 /** Phase 2: all input checked before anything changes; bad input exits 2 naming it. */
 async function checkInput(run: Run): Promise<Preflight | number> {
-  let pre: Preflight;
+  let checked: Preflight;
   try {
-    pre = await preflight(run.cli, { log: run.log, signal: run.signal });
+    checked = await preflight(run.cli, { log: run.log, signal: run.signal });
   } catch (err) {
     if (run.signal.aborted) return aborted(run); // SIGTERM while waiting for zinit's socket
     const e = toAppError(err);
     run.log.error('bad-input', { code: e.code, error: e.message });
     process.stderr.write(`internet: ${e.message}\n`); // unquoted, for the operator's eyes
-    await run.st({ phase: 'failed', error: errorOf(e) });
+    await run.setStatus({ phase: 'failed', error: errorOf(e) });
     return e instanceof InternalError ? EXIT.INTERNAL : EXIT.BAD_INPUT;
   }
-  const { kernel } = pre;
+  const { kernel } = checked;
   run.log.setDebug(kernel.debug);
   for (const w of kernel.warnings) run.log.warn('cmdline-ignored', { detail: w });
-  run.log.debug('input', { zinitGeneration: pre.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
-  return pre;
+  run.log.debug('input', { zinitGeneration: checked.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
+  return checked;
 }
 
 /** Phase 3: what is on the node already (zos complete, half-built, or absent). */
-async function inspect(run: Run, pre: Preflight): Promise<ZosState> {
-  await run.st({ phase: 'checking' });
-  return readZosState(SELF, pre.links);
+async function inspect(run: Run, checked: Preflight): Promise<ZosState> {
+  await run.setStatus({ phase: 'checking' });
+  return readZosState(SELF, checked.links);
 }
 
 /** Phase 4: a node already online as asked is kept; only a missing hand-off is fixed. */
-async function keepConfigured(run: Run, pre: Preflight, zs: ZosState): Promise<number | undefined> {
-  const { kernel, client } = pre;
-  if (!(isOnline(zs) && portMatchesPin(zs, kernel.pin) && staticMatches(zs, kernel.static))) return undefined;
-  const port = zs.ports[0]!;
+async function keepConfigured(run: Run, checked: Preflight, zosState: ZosState): Promise<number | undefined> {
+  const { kernel, client } = checked;
+  if (!(isOnline(zosState) && portMatchesPin(zosState, kernel.pin) && staticMatches(zosState, kernel.static))) return undefined;
+  const port = zosState.ports[0]!;
   const applied: Applied = {
-    mode: kernel.static ? 'static' : zs.default4 ? 'dhcp' : 'ra', addresses: [...zs.v4, ...zs.v6],
-    gateways: [zs.default4, zs.default6].filter((g): g is string => !!g), dns: [],
-    ...(!kernel.static && zs.default4 ? { leasedIp: zs.v4[0]!.split('/')[0]! } : {}),
+    mode: kernel.static ? 'static' : zosState.default4 ? 'dhcp' : 'ra', addresses: [...zosState.v4, ...zosState.v6],
+    gateways: [zosState.default4, zosState.default6].filter((g): g is string => !!g), dns: [],
+    ...(!kernel.static && zosState.default4 ? { leasedIp: zosState.v4[0]!.split('/')[0]! } : {}),
   };
   if (applied.leasedIp === undefined || await dhcpZosInPlace(client, run.cli.zinitDir, dhcpSpec(run.cli, applied.leasedIp))) {
-    await run.st({ phase: 'online', nic: port.name, mac: zs.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
+    await run.setStatus({ phase: 'online', nic: port.name, mac: zosState.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
       reason: 'already configured', handoff: 'unchanged', totalMs: run.status.now() });
     run.log.info('already-configured', { nic: port.name, address: applied.addresses.join(','), totalMs: run.status.now() });
     return EXIT.ONLINE;
   }
   run.log.info('repair', { what: 'zos is online but dhcp-zos is not registered: hand-off only' });
-  return handOff(run, pre, applied, port.name, zs.mac ?? '', { reason: 'repaired hand-off' });
+  return handOff(run, checked, applied, port.name, zosState.mac ?? '', { reason: 'repaired hand-off' });
 }
 
 /** Phase 5: a half-built zos (ours: a bridge) is taken apart to start over; anything else stops. */
-async function takeApartHalfBuilt(run: Run, zs: ZosState): Promise<number | undefined> {
-  if (!zs.exists) return undefined;
+async function takeApartHalfBuilt(run: Run, zosState: ZosState): Promise<number | undefined> {
+  if (!zosState.exists) return undefined;
   try {
-    if (zs.kind !== 'bridge') throw zosNotBridge(zs.kind, ': not ours to take apart');
-    run.log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zs.ports.map((p) => p.name).join(',') || undefined,
-      addresses: [...zs.v4, ...zs.v6].join(',') || undefined });
+    if (zosState.kind !== 'bridge') throw zosNotBridge(zosState.kind, ': not ours to take apart');
+    run.log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zosState.ports.map((p) => p.name).join(',') || undefined,
+      addresses: [...zosState.v4, ...zosState.v6].join(',') || undefined });
     await dismantleZos(SELF, run.log);
     return undefined;
   } catch (err) {
@@ -168,10 +168,10 @@ class DiscoveryHandle {
 }
 
 /** Phase 6, one attempt: find the NIC (or take ip=), build zos on it, apply the configuration. */
-async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHandle, attempt: number): Promise<Network> {
-  const { kernel } = pre;
+async function bringUpNetwork(run: Run, checked: Preflight, discovery: DiscoveryHandle, attempt: number): Promise<Network> {
+  const { kernel } = checked;
   const { cli, log, signal } = run;
-  await run.st({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
+  await run.setStatus({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
   let nic: string, mac: string, reason: string;
   let choice: DiscoverResult['choice'] | undefined;
   if (kernel.static) {
@@ -185,14 +185,14 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
       avoid: [...discovery.avoid], log, signal,
       // The preflight's read of the links, for the first attempt on a node without zos (one
       // the agent may have taken apart since) only: a retry reads them again.
-      ...(attempt <= 1 && !pre.links.some((l) => l.ifname === 'zos' || l.master === 'zos') ? { links: pre.links } : {}),
-      now: () => run.status.now(), onProgress: (probes) => { void run.st({ probes }); } });
-    void run.st({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
+      ...(attempt <= 1 && !checked.links.some((l) => l.ifname === 'zos' || l.master === 'zos') ? { links: checked.links } : {}),
+      now: () => run.status.now(), onProgress: (probes) => { void run.setStatus({ probes }); } });
+    void run.setStatus({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
     choice = r.choice;
     ({ nic, mac, reason } = choice);
   }
   signal.throwIfAborted();
-  void run.st({ phase: 'configuring', nic, mac, reason });
+  void run.setStatus({ phase: 'configuring', nic, mac, reason });
   try {
     await ensureZosBridge({ ns: SELF, nic, mac, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, log });
     signal.throwIfAborted();
@@ -207,15 +207,15 @@ async function bringUpNetwork(run: Run, pre: Preflight, discovery: DiscoveryHand
 }
 
 /** Phase 7: register dhcp-zos with zinit (or remove a stale one), then report online. */
-async function handOff(run: Run, pre: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
+async function handOff(run: Run, checked: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
   const { cli, log, status } = run;
-  void run.st({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
+  void run.setStatus({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
   // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
   const done = await withRetry(run, 'handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
-    ? handoff(pre.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
-    : { action: (await removeDhcpZos(pre.client, cli.zinitDir, log)) ? 'removed' : 'none' });
+    ? handoff(checked.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
+    : { action: (await removeDhcpZos(checked.client, cli.zinitDir, log)) ? 'removed' : 'none' });
   if (typeof done === 'number') return done;
-  await run.st({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
+  await run.setStatus({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
   log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
   return EXIT.ONLINE;
 }
@@ -231,7 +231,7 @@ async function withRetry<T>(run: Run, what: string, step: (attempt: number) => P
       if (!e.retryable) return stop(run, e, what);
       const delay = backoffDelay(attempt, RETRY_BACKOFF);
       run.log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
-      await run.st({ phase: 'retrying', attempt, error: errorOf(e) });
+      await run.setStatus({ phase: 'retrying', attempt, error: errorOf(e) });
       try { await sleep(delay, run.signal); } catch { return aborted(run); }
     }
   }
@@ -242,14 +242,14 @@ async function stop(run: Run, err: unknown, step: string): Promise<number> {
   const e = toAppError(err);
   run.log.error('cannot-continue', { step, code: e.code, error: e.message });
   process.stderr.write(`internet: ${e.message}\n`);
-  await run.st({ phase: 'failed', error: errorOf(e) });
+  await run.setStatus({ phase: 'failed', error: errorOf(e) });
   return e.retryable ? EXIT.INTERNAL : e instanceof ValidationError ? EXIT.BAD_INPUT : EXIT.UNSUPPORTED;
 }
 
 /** Stopped by a signal: exit 143, the status says so. */
 async function aborted(run: Run): Promise<number> {
   run.log.info('aborted', { reason: String(run.signal.reason?.message ?? run.signal.reason) });
-  await run.st({ phase: 'aborted' });
+  await run.setStatus({ phase: 'aborted' });
   return EXIT.ABORTED;
 }
 
@@ -259,10 +259,10 @@ const errorOf = (err: unknown) => { const e = toAppError(err); return { code: e.
 const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
 
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
-function staticMatches(zs: ZosState, s: Preflight['kernel']['static']): boolean {
+function staticMatches(zosState: ZosState, s: Preflight['kernel']['static']): boolean {
   if (!s) return true;
   const same = (a: string | undefined, b: string) => a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
-  const addrs = s.family === 4 ? zs.v4 : zs.v6;
+  const addrs = s.family === 4 ? zosState.v4 : zosState.v6;
   return addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address))
-    && same(s.family === 4 ? zs.default4 : zs.default6, s.gateway) && zs.ports.some((p) => p.name === s.device);
+    && same(s.family === 4 ? zosState.default4 : zosState.default6, s.gateway) && zosState.ports.some((p) => p.name === s.device);
 }

@@ -3,7 +3,7 @@
 //   internet status [--status FILE]
 //   internet help | --help | -h
 import { ValidationError } from '../lib/errors.ts';
-import { linkName } from '../lib/validate.ts';
+import { parseLinkName } from '../lib/validate.ts';
 
 /** Defaults of a real boot under zinit. */
 export const DEFAULTS = {
@@ -68,7 +68,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     if (!list.length) throw new ValidationError('--nics', 'needs at least one link name');
     for (const n of list) {
       try {
-        linkName('--nics', n);
+        parseLinkName('--nics', n);
       } catch {
         throw new ValidationError('--nics', `${JSON.stringify(n)} is not a valid interface name`);
       }

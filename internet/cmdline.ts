@@ -4,7 +4,7 @@
 // (a stray quote, say) can stop the agent: it is a warning.
 import { isIPv4 } from 'node:net';
 import { ValidationError } from '../lib/errors.ts';
-import { isMac, linkName, mac as macAddr, netmaskToPrefix, prefixText, vlanText } from '../lib/validate.ts';
+import { isMac, parseLinkName, parseMac, netmaskToPrefix, parsePrefixText, parseVlanText } from '../lib/validate.ts';
 import { gatewayOnLink, gatewayProblem, hostAddressProblem, notUnicastV4, notUnicastV6 } from '../lib/unicast.ts';
 
 /** Static configuration from `ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off`. */
@@ -161,7 +161,7 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   const clientWhy = family === 4 ? (isIPv4(client) ? check(client) : 'is not an IPv4 address') : check(client);
   if (clientWhy) bad(`client ${JSON.stringify(client)}`, clientWhy);
   let prefix = 0;
-  if (/^\d{1,3}$/.test(netmask!)) prefix = prefixText(netmask!) ?? bad(`netmask ${JSON.stringify(netmask)}`, 'is not a prefix length: no leading zeros');
+  if (/^\d{1,3}$/.test(netmask!)) prefix = parsePrefixText(netmask!) ?? bad(`netmask ${JSON.stringify(netmask)}`, 'is not a prefix length: no leading zeros');
   else if (family === 6) bad(`netmask ${JSON.stringify(netmask)}`, 'is not an IPv6 prefix length 1..128');
   else {
     try {
@@ -183,7 +183,7 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   if (onlink) warnings.push(`ip=: gateway ${gw} is outside ${client}/${prefix}: the default route is installed onlink`);
   if (!device) bad('device', 'is empty: name the NIC');
   try {
-    linkName('ip=', device);
+    parseLinkName('ip=', device);
   } catch {
     bad(`device ${JSON.stringify(device)}`, 'is not an interface name');
   }
@@ -214,10 +214,10 @@ export function parseKernelCmdline(text: string): KernelOptions {
   }
   const nic = p.get('zos.nic');
   if (nic !== undefined) {
-    if (isMac(nic)) opts.pin = macAddr('zos.nic', nic);
+    if (isMac(nic)) opts.pin = parseMac('zos.nic', nic);
     else {
       try {
-        opts.pin = linkName('zos.nic', nic);
+        opts.pin = parseLinkName('zos.nic', nic);
       } catch {
         throw new ValidationError('zos.nic', `${JSON.stringify(nic)} is neither an interface name nor a MAC address`);
       }
@@ -225,10 +225,10 @@ export function parseKernelCmdline(text: string): KernelOptions {
     }
   }
   const priv = p.get('vlan:priv');
-  const privId = priv === undefined ? undefined : vlanText('vlan:priv', priv);
+  const privId = priv === undefined ? undefined : parseVlanText('vlan:priv', priv);
   if (privId !== undefined) opts.vlanPriv = privId;
   const pub = p.get('vlan:pub');
-  const pubId = pub === undefined ? undefined : vlanText('vlan:pub', pub);
+  const pubId = pub === undefined ? undefined : parseVlanText('vlan:pub', pub);
   if (pubId !== undefined) opts.vlanPub = pubId;
   const ipv = p.get('ip');
   if (ipv !== undefined) {

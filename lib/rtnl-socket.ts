@@ -40,12 +40,12 @@ export async function inProcess(ref: NetnsRef): Promise<boolean> {
 
 /** The errno name the package words a refusal with ("Request rejected: ENODEV"), or its text. */
 export const refusal = (err: unknown): string => /Request rejected: (\S+)/.exec(String(err))?.[1] ?? String(err);
-const errnoOf = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
+const errnoNumber = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
 
 /** The typed error for a refused request, worded as `ip` would be ("RTNETLINK answers: ..."). */
 export function rtnlError(what: string, err: unknown, dev?: string, errno = refusal(err)): ExecError {
   const f = { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}`, stdout: '' };
-  return errnoOf(errno) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
+  return errnoNumber(errno) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
 }
 
 /**

@@ -3,7 +3,7 @@
 // field. Built on lib/validate.ts so names, VLAN ids and VNIs follow one rule everywhere.
 import { ValidationError } from '../lib/errors.ts';
 import { isIPv4 } from 'node:net';
-import { ipAddress, linkName, typeName, vlanTag as tag, vni } from '../lib/validate.ts';
+import { parseIpAddress, parseLinkName, parseVlanTag, typeName } from '../lib/validate.ts';
 
 /** Largest JSON argument text accepted (bytes); v1 had no limit. */
 export const MAX_ARGS_BYTES = 64 * 1024;
@@ -71,7 +71,7 @@ export const argsOf = (v: unknown, args: readonly ArgSpec[]): Record<string, unk
 export const given = (v: unknown): boolean => v !== undefined && v !== null;
 
 /** An optional boolean (default false). */
-export function optBool(field: string, v: unknown): boolean {
+export function parseOptBool(field: string, v: unknown): boolean {
   if (!given(v)) return false;
   if (typeof v !== 'boolean') throw new ValidationError(field, `must be true or false, got ${typeName(v)}`);
   return v;
@@ -81,7 +81,7 @@ export function optBool(field: string, v: unknown): boolean {
  * A map of string to string (v1 "options"/"values"); keys `column` or `column:key`. Returned as
  * a Map so that no key (`__proto__`, `constructor`) can touch an object's prototype.
  */
-export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Map<string, string> {
+export function parseStringMap(field: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Map<string, string> {
   if (!given(v)) {
     if (opts.nonEmpty) throw new ValidationError(field, 'is required');
     return new Map();
@@ -104,11 +104,11 @@ export function stringMap(field: string, v: unknown, opts: { nonEmpty?: boolean 
 }
 
 /** A list of interface names (bond links), distinct, at least `min`. */
-export function nameList(field: string, v: unknown, min: number): string[] {
+export function parseNameList(field: string, v: unknown, min: number): string[] {
   if (!Array.isArray(v)) throw new ValidationError(field, `must be an array of names, got ${typeName(v)}`);
   if (v.length < min) throw new ValidationError(field, `needs at least ${min} entries`);
   if (v.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
-  const out = v.map((x, i) => linkName(`${field}[${i}]`, x));
+  const out = v.map((x, i) => parseLinkName(`${field}[${i}]`, x));
   if (new Set(out).size !== out.length) throw new ValidationError(field, 'names must be distinct');
   return out;
 }
@@ -134,13 +134,13 @@ export function notUnicast(ip: string): string | undefined {
 }
 
 /** An optional, non-empty list of unicast IP addresses of one family (VXLAN peers), sorted and distinct. */
-export function ipList(field: string, v: unknown): string[] | undefined {
+export function parseIpList(field: string, v: unknown): string[] | undefined {
   if (!given(v)) return undefined;
   if (!Array.isArray(v)) throw new ValidationError(field, `must be an array of IP addresses, got ${typeName(v)}`);
   if (v.length === 0) throw new ValidationError(field, 'must name at least one peer (leave it out for the multicast group)');
   if (v.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
   const ips = v.map((x, i) => {
-    const ip = ipAddress(`${field}[${i}]`, x);
+    const ip = parseIpAddress(`${field}[${i}]`, x);
     const why = notUnicast(ip);
     if (why) throw new ValidationError(`${field}[${i}]`, `${ip} ${why}: a VXLAN peer must be a unicast address`);
     return ip;
@@ -151,10 +151,7 @@ export function ipList(field: string, v: unknown): string[] | undefined {
 }
 
 /** An optional link name. */
-export const optName = (field: string, v: unknown): string | undefined => (given(v) ? linkName(field, v) : undefined);
+export const parseOptName = (field: string, v: unknown): string | undefined => (given(v) ? parseLinkName(field, v) : undefined);
 
 /** A VLAN tag, 0 (untagged) .. 4094; optional ones default to 0. */
-export const vlanTag = (field: string, v: unknown): number => (given(v) ? tag(field, v) : 0);
-
-/** The shared validators, re-exported so command modules import argument rules from one place (`vlanId`: a tag, 0..4094). */
-export { linkName, tag as vlanId, vni };
+export const parseOptVlanTag = (field: string, v: unknown): number => (given(v) ? parseVlanTag(field, v) : 0);

@@ -7,7 +7,7 @@
 import { backoffDelay } from '../../lib/backoff.ts';
 import { AbortedError, Code, toAppError } from '../../lib/errors.ts';
 import type { IpLink } from '../../lib/ip.ts';
-import { vlanId } from '../../lib/validate.ts';
+import { parseVlanId } from '../../lib/validate.ts';
 import { findCandidates, lateCandidate, type Candidate } from './candidates.ts';
 import { LinkWatcher, type LinkState } from './carrier.ts';
 import { decide, DEFAULT_TIMING, V4_WAIT_MS, type ChooseTiming } from './choose.ts';
@@ -56,7 +56,7 @@ interface Slot {
 export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<DiscoverResult> {
   const t0 = Date.now();
   const now = opts.now ?? (() => Date.now() - t0);
-  if (opts.vlan !== undefined) vlanId('vlan:priv', opts.vlan);
+  if (opts.vlan !== undefined) parseVlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
   void iproute2Ip(); // resolved beside the candidates: the probes' monitors and the hand-off's script need it
   void dhcpClient().catch(() => {}); // and the DHCP client, before the first probe's udhcpc (a failure is reported there)

@@ -1,16 +1,12 @@
 // ovs.bridge-add / ovs.bridge-del: v1 `add-br B [set Bridge B k=v]` / `del-br B` as one
 // transaction each. bridge-add with may_exist=true is idempotent; bridge-del of a missing bridge
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
-import { argsOf, linkName, optBool, stringMap } from '../validate.ts';
-import { checkAgainstSwitch, columnOps, columnRow, parseSettings, type Setting } from './columns.ts';
-import { exists, notFound, notOwned } from './errors.ts';
-import { assertNewNames, callerName } from './names.ts';
-import { insertBridge, waitNamed, waitNamesFree, delRefs } from './ops.ts';
-import { fakeNamed, waitFake, waitTagPorts } from './fake-bridge.ts';
-import { mutates, type Command } from './types.ts';
-import { isOwned } from './view.ts';
-
-interface BridgeAdd { bridge: string; options: Setting[]; mayExist: boolean }
+import { parseLinkName } from '../../lib/validate.ts';
+import { argsOf, parseOptBool, parseStringMap } from '../validate.ts';
+import { parseSettings } from '../planners/columns.ts';
+import { parseCallerName } from '../planners/names.ts';
+import { planBridgeAdd, planBridgeDel, type BridgeAdd, type BridgeDel } from '../planners/bridge.ts';
+import type { Command } from './types.ts';
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
 export const bridgeAdd: Command<BridgeAdd, null> = {
@@ -25,33 +21,11 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
   },
   validate(raw) {
     const o = argsOf(raw, bridgeAdd.usage.args);
-    const bridge = callerName('bridge', o.bridge);
-    return { bridge, options: parseSettings('Bridge', stringMap('options', o.options), 'options'), mayExist: optBool('may_exist', o.may_exist) };
+    const bridge = parseCallerName('bridge', o.bridge);
+    return { bridge, options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'), mayExist: parseOptBool('may_exist', o.may_exist) };
   },
-  plan: (a, env) => (view, p) => {
-    const claims = [`Bridge:${a.bridge}`, `Port:${a.bridge}`];
-    const root = view.root();
-    if (!root) throw notFound('OVSDB has no Open_vSwitch row');
-    checkAgainstSwitch(a.options, root);
-    const br = view.byName('Bridge', a.bridge);
-    if (br) {
-      if (!a.mayExist) throw exists(`bridge ${a.bridge} exists`, { bridge: a.bridge });
-      const changes = columnOps('Bridge', view.raw('Bridge', br._uuid)!, a.options);
-      if (mutates(changes) && !isOwned(br)) {
-        throw notOwned(`bridge ${a.bridge} was not created by ovs-plugin: its columns are not ours to change`, { bridge: a.bridge });
-      }
-      return { ops: [waitNamed('Bridge', br._uuid, a.bridge), ...changes], result: null, claims };
-    }
-    assertNewNames(view, [{ name: a.bridge, field: 'bridge' }]);
-    const ops = [
-      ...waitNamesFree([a.bridge], [a.bridge], [a.bridge]),
-      ...insertBridge(p, a.bridge, root._uuid, env.datapathType, [], columnRow(a.options)),
-    ];
-    return { ops, result: null, claims };
-  },
+  plan: planBridgeAdd,
 };
-
-interface BridgeDel { bridge: string }
 
 /**
  * ovs.bridge-del {bridge} -> "" (v1 returned ovs-vsctl's empty output); a missing bridge is
@@ -66,22 +40,7 @@ export const bridgeDel: Command<BridgeDel, string> = {
   },
   validate(raw) {
     const o = argsOf(raw, bridgeDel.usage.args);
-    return { bridge: linkName('bridge', o.bridge) };
+    return { bridge: parseLinkName('bridge', o.bridge) };
   },
-  plan: (a) => (view) => {
-    const claims = [`Bridge:${a.bridge}`];
-    const br = view.byName('Bridge', a.bridge);
-    const fake = br ? undefined : fakeNamed(view, a.bridge);
-    if (fake) {
-      if (!isOwned(fake.port)) throw notOwned(`bridge ${a.bridge} was not created by ovs-plugin`, { bridge: a.bridge });
-      const tagged = view.rows('Port').filter((x) => x.tag === fake.tag);
-      const gone = tagged.filter((x) => x._uuid === fake.port._uuid || view.bridgeOfPort(x._uuid)?._uuid === fake.parent._uuid).map((x) => x._uuid);
-      const ops = [...waitFake(fake), waitTagPorts(fake.tag, tagged.map((x) => x.name)), delRefs('Bridge', fake.parent._uuid, 'ports', gone)];
-      return { ops, result: '', claims: [...claims, `Port:${a.bridge}`, `Vlan:${fake.tag}`] };
-    }
-    if (!br) return { ops: [waitNamesFree([a.bridge], [], [])].flat(), result: '', claims };
-    if (!isOwned(br)) throw notOwned(`bridge ${a.bridge} was not created by ovs-plugin`, { bridge: a.bridge });
-    const root = view.root()!;
-    return { ops: [waitNamed('Bridge', br._uuid, a.bridge), delRefs('Open_vSwitch', root._uuid, 'bridges', [br._uuid])], result: '', claims };
-  },
+  plan: planBridgeDel,
 };

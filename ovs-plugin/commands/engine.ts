@@ -8,9 +8,9 @@ import { Code, contended, OvsdbError, OvsdbTxnError, type AppError } from '../..
 import type { Client } from '../ovsdb/client.ts';
 import { curCfg, transactAndWait, VSWITCH_DB } from '../ovsdb/vswitch.ts';
 import type { Operation } from '../ovsdb/types.ts';
-import { conflict } from './errors.ts';
-import { mutates, type Env, type Plan, type Planner } from './types.ts';
-import { MONITOR_SPEC, View } from './view.ts';
+import { conflict } from '../planners/errors.ts';
+import { mutates, type Env, type Plan, type Planner } from '../planners/plan.ts';
+import { MONITOR_SPEC, View } from '../planners/view.ts';
 
 /** Tuning knobs (tests shrink them). */
 export interface EngineOptions {

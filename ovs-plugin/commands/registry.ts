@@ -7,7 +7,8 @@ import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from 
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
-import type { Command, Ctx } from './types.ts';
+import type { Command } from './types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import type { Wire } from './wire.ts';
 import { vlanDel, vlanEnsure } from './vlan.ts';
 import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';

@@ -2,20 +2,16 @@
 // already in place are not rewritten, so repeating it changes nothing. Only rows we created
 // (and the shared Open_vSwitch row) are changed: another's bridge or port is not ours to edit.
 import { ValidationError } from '../../lib/errors.ts';
-import { typeName } from '../../lib/validate.ts';
-import { argsOf, linkName, stringMap } from '../validate.ts';
-import { isTable, type Table } from '../ovsdb/rows.ts';
-import { checkAgainstSwitch, columnOps, parseSettings, SETTABLE, SETTABLE_TABLES, type Setting } from './columns.ts';
-import { notFound, notOwned } from './errors.ts';
-import { derivedForm } from './names.ts';
-import { waitNamed } from './ops.ts';
-import { mutates, type Command } from './types.ts';
-import { isOwned } from './view.ts';
-
-interface SetArgs { table: Table; record: string; values: Setting[] }
+import { parseLinkName, typeName } from '../../lib/validate.ts';
+import { argsOf, parseStringMap } from '../validate.ts';
+import { isTable } from '../ovsdb/rows.ts';
+import { planSet, type ParsedSet } from '../planners/set.ts';
+import { parseSettings, SETTABLE, SETTABLE_TABLES } from '../planners/columns.ts';
+import { derivedForm } from '../planners/names.ts';
+import type { Command } from './types.ts';
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
-export const set: Command<SetArgs, null> = {
+export const set: Command<ParsedSet, null> = {
   usage: {
     summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
     args: [
@@ -31,24 +27,12 @@ export const set: Command<SetArgs, null> = {
     if (typeof table !== 'string' || !isTable(table) || !SETTABLE.has(table)) {
       throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);
     }
-    const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : linkName('record', o.record);
+    const record = table === 'Open_vSwitch' ? (o.record === '.' ? '.' : badRecord()) : parseLinkName('record', o.record);
     const form = table === 'Port' || table === 'Interface' ? derivedForm(record) : undefined;
     if (form) throw new ValidationError('record', `${record} is ${form}: vlan-ensure/vxlan-ensure manage it`);
-    return { table, record, values: parseSettings(table, stringMap('values', o.values, { nonEmpty: true }), 'values') };
+    return { table, record, values: parseSettings(table, parseStringMap('values', o.values, { nonEmpty: true }), 'values') };
   },
-  plan: (a) => (view) => {
-    const claims = [`${a.table}:${a.record}`];
-    const root = view.root();
-    const row = a.table === 'Open_vSwitch' ? root : view.byName(a.table, a.record);
-    if (!row) throw notFound(`${a.table} ${a.record} does not exist`, { table: a.table, record: a.record });
-    if (root) checkAgainstSwitch(a.values, root);
-    const changes = columnOps(a.table, view.raw(a.table, row._uuid)!, a.values);
-    if (a.table !== 'Open_vSwitch' && mutates(changes) && !isOwned(row as { external_ids: ReadonlyMap<string, string> })) {
-      throw notOwned(`${a.table} ${a.record} was not created by ovs-plugin: its columns are not ours to change`, { table: a.table, record: a.record });
-    }
-    const guard = a.table === 'Open_vSwitch' ? [] : [waitNamed(a.table, row._uuid, a.record)];
-    return { ops: [...guard, ...changes], result: null, claims };
-  },
+  plan: planSet,
 };
 
 function badRecord(): never {

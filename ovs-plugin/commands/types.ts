@@ -1,48 +1,7 @@
 // What a command is: a validator for its JSON arguments and either a pure planner (cache view
 // -> one transaction) or, for commands that also touch the kernel, a run function.
-import type { Logger } from '../../lib/log.ts';
-import type { Operation } from '../ovsdb/types.ts';
-import type { OvsdbClient } from '../ovsdb/types.ts';
 import type { Usage } from '../validate.ts';
-import type { View } from './view.ts';
-
-/** Settings of one plugin process (from OVS_DATAPATH etc.). */
-export interface Env {
-  /** datapath_type of the bridges we create: `system` (kernel module) or `netdev` (userspace). */
-  datapathType: string;
-  /**
-   * How vlan-ensure makes a NEW VLAN (OVS_VLAN_LAYOUT): `fake` (default), a fake bridge on the
-   * master; `patch`, v1's bridge per VLAN with a patch pair. Existing VLANs of either layout
-   * are used as they are.
-   */
-  vlanLayout?: VlanLayout;
-}
-
-/** The two VLAN layouts (fake-bridge.ts, vlan.ts). */
-export type VlanLayout = 'fake' | 'patch';
-
-/** One command's transaction: operations, the result to answer once it commits, and names it touches. */
-export interface Plan<R> {
-  ops: Operation[];
-  result: R;
-  /** Names (`Bridge:x`, `Port:y`) the plan creates, changes or deletes. */
-  claims: string[];
-  /** Names whose existence the plan relies on; a batch never holds a plan claiming one of them. */
-  reads?: string[];
-}
-
-/** Builds a plan from a cache view; `p` prefixes every uuid-name so plans can share a transaction. */
-export type Planner<R> = (view: View, p: string) => Plan<R>;
-
-/** What a command's run function gets. */
-export interface Ctx {
-  client: OvsdbClient;
-  env: Env;
-  /** Plans against the current cache, commits, re-plans on a lost race; resolves with the plan's result. */
-  commit<R>(planner: Planner<R>): Promise<R>;
-  /** Where the command logs what it cannot answer (a failed undo): the daemon's log; stderr when absent (exec). */
-  log?: Logger;
-}
+import type { Ctx, Env, Planner } from '../planners/plan.ts';
 
 /**
  * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
@@ -68,6 +27,3 @@ export interface Command<A = unknown, R = unknown> {
 
 /** Whether a command's arguments need OVSDB (Command.needsOvsdb). */
 export type OvsdbNeed = boolean | 'if-running';
-
-/** True when the operations change something (anything beyond wait/comment). */
-export const mutates = (ops: Operation[]): boolean => ops.some((o) => o.op !== 'wait' && o.op !== 'comment');

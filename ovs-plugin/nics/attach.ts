@@ -10,16 +10,17 @@ import { ValidationError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { linkNamesIn } from '../../lib/rtnl-netns.ts';
 import { SELF, type NetnsRef } from '../../lib/netns.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { settleDeadTwin } from './dead-twin.ts';
 import { PHASE_WORK } from './detach.ts';
 import { dhcpFiles } from './dhcp.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { randomMac } from './mac.ts';
-import { dnsToAdd, linkAddresses } from './inside.ts';
+import { dnsToAdd } from './inside.ts';
+import { linkAddresses } from './link-addresses.ts';
 import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
-import { busy, working } from './owners.ts';
+import { isBusy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
 import { attachWithUndo } from './rollback.ts';
 import { putRecord, readState, statePath, updateState } from './state.ts';
@@ -68,7 +69,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
 function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | GuestResult | undefined {
   const same = mine.find((r) => isDeepStrictEqual(r.nic, a.nic) && (a.nic.name === undefined || r.name === a.nic.name));
   if (same?.phase === 'attached' && same.result) return same.result;
-  if (same && busy(same)) throw nicBusy('nic', `an identical nic is being ${PHASE_WORK[same.phase]} (${same.name})`);
+  if (same && isBusy(same)) throw nicBusy('nic', `an identical nic is being ${PHASE_WORK[same.phase]} (${same.name})`);
   return undefined;
 }
 

@@ -7,12 +7,12 @@
 // summary is kept in the record. A check racing a detach answers drift (what vanished) or
 // ENOTFOUND, never a kernel error.
 import { LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { PHASE_WORK } from './detach.ts';
 import { nicBusy, nicNotFound } from './errors.ts';
 import { kindOf } from './kinds/index.ts';
 import { repairInside } from './inside.ts';
-import { busy, working } from './owners.ts';
+import { isBusy, working } from './owners.ts';
 import { self } from './proc.ts';
 import { putRecord, readState, statePath, updateState } from './state.ts';
 import { liveTarget, targetKey } from './target.ts';
@@ -52,7 +52,7 @@ const notAttached = (a: { target: TargetSpec; name: string }) => nicNotFound(`no
 async function claimRepair(path: string, key: string, a: { target: TargetSpec; name: string }): Promise<ProcId> {
   return updateState(path, (s) => {
     const r = s.nics.find((x) => x.key === key);
-    if (r && r.phase !== 'attached' && busy(r)) throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
+    if (r && r.phase !== 'attached' && isBusy(r)) throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
     if (!r || (r.phase !== 'attached' && r.phase !== 'repairing')) throw notAttached(a);
     const was = r.owner;
     r.phase = 'repairing';

@@ -3,9 +3,9 @@
 // would do for that one record (undo the attach, or finish the detach), then attaches afresh,
 // instead of answering EEXIST for the half-made link until someone runs gc.
 import { isDeepStrictEqual } from 'node:util';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { carryOut } from './detach.ts';
-import { busy } from './owners.ts';
+import { isBusy } from './owners.ts';
 import { self } from './proc.ts';
 import { readState, updateState } from './state.ts';
 import { targetKey } from './target.ts';
@@ -19,10 +19,10 @@ const sameRequest = (r: NicRecord, a: { target: TargetSpec; nic: NicSpec }, ns: 
 /** Settles the record of request `a` whose owner died mid-phase (a live owner's is left to it). */
 export async function settleDeadTwin(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, ns: NsIdentity, path: string): Promise<void> {
   // A look without the lock first (writes are atomic): the common case costs one read, no lock.
-  if (!(await readState(path)).nics.some((x) => sameRequest(x, a, ns) && x.phase !== 'attached' && !busy(x))) return;
+  if (!(await readState(path)).nics.some((x) => sameRequest(x, a, ns) && x.phase !== 'attached' && !isBusy(x))) return;
   const rec = await updateState(path, (s) => {
     const r = s.nics.find((x) => sameRequest(x, a, ns));
-    if (!r || r.phase === 'attached' || busy(r)) return undefined;
+    if (!r || r.phase === 'attached' || isBusy(r)) return undefined;
     if (r.phase === 'repairing') { r.phase = 'attached'; return undefined; } // a repair re-creates only: nothing to undo
     r.phase = 'detaching';
     r.owner = self();

@@ -7,12 +7,12 @@
 // they no longer match the records and default routes, and removes the OVS ports of ours that no
 // record holds (orphans.ts).
 import { stderrLogger } from '../../lib/log.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { nicBusy } from './errors.ts';
 import { failpoint } from './failpoint.ts';
 import { kindOf } from './kinds/index.ts';
 import { refreshNatRules } from './nat-sync.ts';
-import { busy, working } from './owners.ts';
+import { isBusy, working } from './owners.ts';
 import { removeOrphanPorts } from './orphans.ts';
 import { self } from './proc.ts';
 import { dropRecord, statePath, updateState } from './state.ts';
@@ -57,7 +57,7 @@ export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string 
     const all = s.nics.filter((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name);
     const r = all.find((x) => now && x.ns.dev === now.dev && x.ns.ino === now.ino) ?? all[0];
     if (!r) return undefined;
-    if (busy(r) && r.phase !== 'attached') throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
+    if (isBusy(r) && r.phase !== 'attached') throw nicBusy('name', `${a.name} is being ${PHASE_WORK[r.phase]}`);
     r.phase = 'detaching';
     r.owner = self();
     return { ...r };
@@ -74,7 +74,7 @@ export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
   const todo = await updateState(path, async (s) => {
     const out: { rec: NicRecord; why: keyof GcReport }[] = [];
     for (const r of s.nics) {
-      if (r.phase !== 'attached' && busy(r)) continue;
+      if (r.phase !== 'attached' && isBusy(r)) continue;
       if (r.phase === 'repairing') r.phase = 'attached'; // repair only re-creates what the record holds
       const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await targetAlive(r)) ? 'removed' : undefined;
       if (!why) continue;

@@ -15,7 +15,7 @@ import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
-import { withoutSlot } from '../commands/slot.ts';
+import { withoutSlot } from '../slot.ts';
 import type { NicRecord } from './types.ts';
 
 /** The hook script of the nics' clients (`ip`: iproute2's, by its path). */

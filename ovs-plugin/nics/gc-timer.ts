@@ -2,7 +2,7 @@
 // undone before the first request) and then every OVS_PLUGIN_GC_MS (default 60 s, 0 = never).
 import { toAppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { gcNics } from './detach.ts';
 
 /** Runs nic gc now and on a timer; returns the stop function. Failures are logged, never thrown. */

@@ -3,11 +3,12 @@
 // no link in the root is followed). Every command names the target namespace; the link arrives
 // under the record's temporary name and is renamed here.
 import { ValidationError } from '../../lib/errors.ts';
-import { getLink, ip, ipJson } from '../../lib/ip.ts';
+import { getLink, ip } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { dhcpRunning, startDhcp, stopDhcp } from './dhcp.ts';
 import { failpoint } from './failpoint.ts';
+import { addressesOf } from './link-addresses.ts';
 import { openEtc, readResolv, withEtc, writeResolv } from './root-etc.ts';
 import type { Drift, NicRecord, NicSpec } from './types.ts';
 
@@ -60,11 +61,6 @@ export async function removeDns(rec: NicRecord): Promise<void> {
   }
 }
 
-/** Addresses (cidr form, global scope) of `name` in `ref` ([] when it is not there). */
-export async function addressesOf(ref: NetnsRef, name: string): Promise<string[]> {
-  return (await linkAddresses(ref, name))?.addresses ?? [];
-}
-
 /**
  * Renames the arrived link to its final name, sets MAC/MTU, brings it up, applies `config`:
  * one `ip -batch` in the target (it stops at the first failing line; the undo that renames the
@@ -101,13 +97,6 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
       await writeResolv(etc, (text && !text.endsWith('\n') ? `${text}\n` : text) + lines.join('\n') + '\n');
     });
   }
-}
-
-/** `name` in `ref` with its global addresses (one `ip -j addr show`), or undefined. */
-export async function linkAddresses(ref: NetnsRef, name: string): Promise<{ address?: string; mtu: number; addresses: string[] } | undefined> {
-  type A = { address?: string; mtu: number; addr_info?: { local: string; prefixlen: number; scope: string }[] };
-  const [a] = await ipJson<A>(ref, ['addr', 'show', 'dev', name]).catch(() => [] as A[]);
-  return a && { address: a.address, mtu: a.mtu, addresses: (a.addr_info ?? []).filter((x) => x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`) };
 }
 
 /** Differences inside the target: link there, up, MAC, MTU, address. */

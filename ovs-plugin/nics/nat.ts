@@ -8,7 +8,7 @@ import { randomMac } from './mac.ts';
 import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { getSysctl, setSysctl } from '../../lib/sysctl.ts';
-import { cidr as parseCidr } from '../../lib/validate.ts';
+import { parseCidr } from '../../lib/validate.ts';
 import type { Drift, NicRecord } from './types.ts';
 
 /** The NAT bridge's name. */

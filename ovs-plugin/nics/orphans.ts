@@ -6,8 +6,8 @@
 // that raced a detach on an older build, a state file restored one write behind). They keep
 // `ovs.vlan-del` at EBUSY; gc removes them, and the host link of the port's name when it is a
 // veth or tap named as ours (`nh`/`kt`/`nt<hex>`, host-link.ts).
-import type { Ctx } from '../commands/types.ts';
-import { isOwned, View } from '../commands/view.ts';
+import type { Ctx } from '../planners/plan.ts';
+import { isOwned, View } from '../planners/view.ts';
 import { deleteHostLinkIfOurs } from './host-link.ts';
 import { hasOvsdb } from './ovs-need.ts';
 import { NIC_KEY, unplugPlan } from './ovs-port.ts';

@@ -3,7 +3,8 @@
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
 // loudly if anything still reaches for OVSDB.
 import { InternalError } from '../../lib/errors.ts';
-import type { Ctx, Env, OvsdbNeed } from '../commands/types.ts';
+import type { OvsdbNeed } from '../commands/types.ts';
+import type { Ctx, Env } from '../planners/plan.ts';
 import { readState, statePath } from './state.ts';
 import { targetKey } from './target.ts';
 import type { Kind, NicRecord, NicSpec, TargetSpec } from './types.ts';

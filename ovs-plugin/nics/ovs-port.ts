@@ -3,10 +3,10 @@
 // detach remove only ports of ours, of that nic.
 import { ovsMap, uuid } from '../ovsdb/notation.ts';
 import type { Operation } from '../ovsdb/types.ts';
-import { conflict, notFound, notOwned } from '../commands/errors.ts';
-import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../commands/ops.ts';
-import type { Plan, Planner } from '../commands/types.ts';
-import { isOwned, type Seen, View } from '../commands/view.ts';
+import { conflict, notFound, notOwned } from '../planners/errors.ts';
+import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../planners/ops.ts';
+import type { Plan, Planner } from '../planners/plan.ts';
+import { isOwned, type Seen, View } from '../planners/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */
 export const NIC_KEY = 'zos-nic';
@@ -32,7 +32,7 @@ export const hasVlanRow = (row: Seen<'Port'>, tag: number, access: boolean): boo
  * `key`; the same port there already is success.
  */
 export function plugPlan(bridge: string, port: string, key: string, tag = 0, access = false): Planner<null> {
-  return (view: View, p: string): Plan<null> => {
+  return (view: View, prefix: string): Plan<null> => {
     const claims = [`Port:${port}`];
     const reads = [`Bridge:${bridge}`];
     const br = view.byName('Bridge', bridge);
@@ -46,7 +46,7 @@ export function plugPlan(bridge: string, port: string, key: string, tag = 0, acc
       return { ops: [waitHasPort(br._uuid, bridge, row._uuid)], result: null, claims, reads };
     }
     const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
-    const ins = insertPort(p, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...portVlanRow(tag, access) } });
+    const ins = insertPort(prefix, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...portVlanRow(tag, access) } });
     return { ops: [waitNamed('Bridge', br._uuid, bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])], result: null, claims, reads };
   };
 }

@@ -8,7 +8,7 @@ import type { NicRecord } from './types.ts';
 const inflight = new Map<string, number>();
 
 /** True while someone is carrying out `rec`'s phase. */
-export function busy(rec: NicRecord): boolean {
+export function isBusy(rec: NicRecord): boolean {
   if (rec.owner.pid === process.pid && rec.owner.start === self().start) return inflight.has(rec.key);
   return alive(rec.owner);
 }

@@ -5,7 +5,7 @@
 // it not busy and finishes it with the kind's detach, which works from any partial state.
 import { stderrLogger } from '../../lib/log.ts';
 import type { UndoFailure, UndoStack } from '../../lib/undo.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { undoStack } from './failpoint.ts';
 import { self } from './proc.ts';
 import { dropRecord, updateState } from './state.ts';

@@ -1,7 +1,7 @@
 // What a nic attachment is: the request (target + nic, validated), and the record kept in the
 // state file from before the first change to after the last, with everything undo needs.
 import type { NetnsRef } from '../../lib/netns.ts';
-import type { Ctx } from '../commands/types.ts';
+import type { Ctx } from '../planners/plan.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 
 /** Kinds of nic (v1's names). */

@@ -3,9 +3,9 @@
 // kind's prepare(). Every failure is EINVALID naming the field, before any change.
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
-import { cidr, hostCidr, intInRange, ipAddress, linkName, mac, typeName, vni } from '../../lib/validate.ts';
+import { parseCidr, parseHostCidr, parseIntInRange, parseIpAddress, parseLinkName, parseMac, typeName, parseVni } from '../../lib/validate.ts';
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
-import { argsObject, given, optBool } from '../validate.ts';
+import { argsObject, given, parseOptBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
 import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
 
@@ -20,7 +20,7 @@ const RESERVED = new Set(['lo', 'default', 'all']);
 const safeName = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..';
 
 /** A target object: exactly one of netns / pid / kvm. */
-export function targetSpec(v: unknown, field = 'target'): TargetSpec {
+export function parseTargetSpec(v: unknown, field = 'target'): TargetSpec {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object {netns} or {pid} or {kvm}, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
@@ -28,14 +28,14 @@ export function targetSpec(v: unknown, field = 'target'): TargetSpec {
   if (given(o.kvm)) {
     if (given(o.netns)) throw new ValidationError(field, 'give one of netns, pid, kvm');
     if (!safeName(o.kvm)) throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
-    return given(o.pid) ? { kvm: o.kvm, pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) } : { kvm: o.kvm };
+    return given(o.pid) ? { kvm: o.kvm, pid: parseIntInRange(`${field}.pid`, o.pid, 1, 2 ** 22) } : { kvm: o.kvm };
   }
   if (given(o.netns) && given(o.pid)) throw new ValidationError(field, 'give one of netns, pid, kvm');
   if (given(o.netns)) {
     if (!safeName(o.netns)) throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
     return { netns: o.netns };
   }
-  if (given(o.pid)) return { pid: intInRange(`${field}.pid`, o.pid, 1, 2 ** 22) };
+  if (given(o.pid)) return { pid: parseIntInRange(`${field}.pid`, o.pid, 1, 2 ** 22) };
   throw new ValidationError(field, 'needs netns, pid or kvm');
 }
 
@@ -44,16 +44,16 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
   const f = 'nic.id';
   const num = (x: unknown) => (typeof x === 'string' && /^\d{1,8}$/.test(x) ? Number(x) : x);
   switch (type) {
-    case 'vlan': return intInRange(f, num(v), 0, 4094);
-    case 'vxlan': return vni(f, num(v));
-    case 'bridge': case 'macvlan': case 'passthrough': return linkName(f, v);
+    case 'vlan': return parseIntInRange(f, num(v), 0, 4094);
+    case 'vxlan': return parseVni(f, num(v));
+    case 'bridge': case 'macvlan': case 'passthrough': return parseLinkName(f, v);
     case 'default': return undefined;
   }
 }
 
 /** A unicast MAC, lower-case: a multicast or all-zero one is refused. */
 function unicastMac(field: string, v: unknown): string {
-  const m = mac(field, v);
+  const m = parseMac(field, v);
   if ((parseInt(m.slice(0, 2), 16) & 1) === 1) throw new ValidationError(field, `${m} is a multicast address`);
   if (m === '00:00:00:00:00:00') throw new ValidationError(field, 'all-zero MAC');
   return m;
@@ -63,14 +63,14 @@ function config(v: unknown): NicConfig | undefined {
   if (!given(v)) return undefined;
   const o = argsObject(v, ['cidr', 'gateway', 'dns', 'dhcp'], []);
   const c: NicConfig = {};
-  const host = given(o.cidr) ? hostCidr('nic.config.cidr', o.cidr) : undefined;
+  const host = given(o.cidr) ? parseHostCidr('nic.config.cidr', o.cidr) : undefined;
   if (host) c.cidr = o.cidr as string;
-  if (given(o.gateway)) c.gateway = ipAddress('nic.config.gateway', o.gateway);
+  if (given(o.gateway)) c.gateway = parseIpAddress('nic.config.gateway', o.gateway);
   if (given(o.dns)) {
     if (!Array.isArray(o.dns) || o.dns.length > 8) throw new ValidationError('nic.config.dns', 'must be an array of at most 8 IP addresses');
-    c.dns = o.dns.map((x, i) => ipAddress(`nic.config.dns[${i}]`, x));
+    c.dns = o.dns.map((x, i) => parseIpAddress(`nic.config.dns[${i}]`, x));
   }
-  if (optBool('nic.config.dhcp', o.dhcp)) c.dhcp = true;
+  if (parseOptBool('nic.config.dhcp', o.dhcp)) c.dhcp = true;
   if (c.dhcp && c.cidr) throw new ValidationError('nic.config.dhcp', 'give dhcp or cidr, not both');
   if (c.gateway && host) {
     const { address, prefix, family } = host;
@@ -88,7 +88,7 @@ function config(v: unknown): NicConfig | undefined {
 }
 
 /** A nic object {type, id, hwaddr?, name?, mtu?, config?, root?}. */
-export function nicSpec(v: unknown): NicSpec {
+export function parseNicSpec(v: unknown): NicSpec {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'queues', 'config', 'root'].includes(k)) throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
@@ -103,16 +103,16 @@ export function nicSpec(v: unknown): NicSpec {
   if (id !== undefined) spec.id = id;
   if (given(o.hwaddr)) spec.hwaddr = unicastMac('nic.hwaddr', o.hwaddr);
   if (given(o.name)) {
-    const n = linkName('nic.name', o.name);
+    const n = parseLinkName('nic.name', o.name);
     if (RESERVED.has(n)) throw new ValidationError('nic.name', `${n} is reserved`);
     spec.name = n;
   }
-  if (given(o.mtu)) spec.mtu = intInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
+  if (given(o.mtu)) spec.mtu = parseIntInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
   // A tap's queue count (kvm guests): the kernel's MAX_TAP_QUEUES is 256.
-  if (given(o.queues)) spec.queues = intInRange('nic.queues', o.queues, 1, MAX_QUEUES);
+  if (given(o.queues)) spec.queues = parseIntInRange('nic.queues', o.queues, 1, MAX_QUEUES);
   const c = config(o.config);
   if (c) {
-    if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(cidr('nic.config.cidr', c.cidr).address)) {
+    if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(parseCidr('nic.config.cidr', c.cidr).address)) {
       throw new ValidationError('nic.mtu', 'IPv6 needs an MTU of at least 1280');
     }
     // The pool's address is a default nic's own (kinds/default.ts).
@@ -134,7 +134,7 @@ export const MAX_QUEUES = 256;
 /** nic.attach {target, nic}. */
 export function attachArgs(raw: unknown): { target: TargetSpec; nic: NicSpec } {
   const o = argsObject(raw, ['target', 'nic'], ['target', 'nic']);
-  const a = { target: targetSpec(o.target), nic: nicSpec(o.nic) };
+  const a = { target: parseTargetSpec(o.target), nic: parseNicSpec(o.nic) };
   if (a.nic.queues !== undefined && !('kvm' in a.target)) throw new ValidationError('nic.queues', 'only a kvm guest\'s tap has queues');
   return a;
 }
@@ -142,11 +142,11 @@ export function attachArgs(raw: unknown): { target: TargetSpec; nic: NicSpec } {
 /** nic.detach / nic.check {target, name, repair?}. */
 export function namedArgs(raw: unknown, extra: string[] = []): { target: TargetSpec; name: string; repair: boolean } {
   const o = argsObject(raw, ['target', 'name', ...extra], ['target', 'name']);
-  return { target: targetSpec(o.target), name: linkName('name', o.name), repair: extra.includes('repair') ? optBool('repair', o.repair) : false };
+  return { target: parseTargetSpec(o.target), name: parseLinkName('name', o.name), repair: extra.includes('repair') ? parseOptBool('repair', o.repair) : false };
 }
 
 /** nic.list {target?}. */
 export function listArgs(raw: unknown): { target?: TargetSpec } {
   const o = argsObject(raw, ['target'], []);
-  return given(o.target) ? { target: targetSpec(o.target) } : {};
+  return given(o.target) ? { target: parseTargetSpec(o.target) } : {};
 }

@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
-import { cidr, intInRange, typeName } from '../../lib/validate.ts';
+import { parseCidr, parseIntInRange, typeName } from '../../lib/validate.ts';
 import { isPrivateSlash16, overlap4, parsePrefix4, within4, type Prefix4 } from './ipv4.ts';
 import { isWgKey, publicKeyOf } from './plan-keys.ts';
 
@@ -69,7 +69,7 @@ export function parseEndpoint(field: string, v: unknown): string | undefined {
   const why = m[1] ? notUnicastV6(ip!) : notUnicastV4(ip!);
   if (why) throw new ValidationError(field, `${ip} ${why}`);
   if (!/^[1-9]\d*$/.test(m[3]!)) throw new ValidationError(field, `port ${m[3]} is not a port 1..65535`);
-  intInRange(field, Number(m[3]), 1, 65535);
+  parseIntInRange(field, Number(m[3]), 1, 65535);
   return v;
 }
 
@@ -98,7 +98,7 @@ export function parseNetworkDocument(raw: unknown, field = 'network'): NetworkDo
   const range = parseIpRange(`${field}.ip_range`, o.ip_range);
   const ownSubnet = parseSubnet(`${field}.subnet`, o.subnet, range, o.ip_range as string);
   const privateKey = parseKey(`${field}.wireguard_private_key`, o.wireguard_private_key);
-  const port = intInRange(`${field}.wireguard_listen_port`, o.wireguard_listen_port, 1, 65535);
+  const port = parseIntInRange(`${field}.wireguard_listen_port`, o.wireguard_listen_port, 1, 65535);
   if (!Array.isArray(o.peers)) throw new ValidationError(`${field}.peers`, `must be an array, got ${typeName(o.peers)}`);
   if (o.peers.length > MAX_PEERS) throw new ValidationError(`${field}.peers`, `${o.peers.length} peers: at most ${MAX_PEERS}`);
   const ownKey = publicKeyOf(privateKey);
@@ -118,7 +118,7 @@ export function parseNetworkDocument(raw: unknown, field = 'network'): NetworkDo
     if (!Array.isArray(p.allowed_ips) || p.allowed_ips.length === 0) {
       throw new ValidationError(`${f}.allowed_ips`, `must be a non-empty array of prefixes, got ${typeName(p.allowed_ips)}`);
     }
-    const allowed = p.allowed_ips.map((a: unknown, j) => { cidr(`${f}.allowed_ips[${j}]`, a); return a as string; });
+    const allowed = p.allowed_ips.map((a: unknown, j) => { parseCidr(`${f}.allowed_ips[${j}]`, a); return a as string; });
     const endpoint = parseEndpoint(`${f}.endpoint`, p.endpoint);
     return { subnet: p.subnet as string, wireguard_public_key: key, allowed_ips: allowed, ...(endpoint ? { endpoint } : {}) };
   });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { badPlan, isMissingPath, ValidationError } from '../../lib/errors.ts';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { intInRange, typeName } from '../../lib/validate.ts';
+import { parseIntInRange, typeName } from '../../lib/validate.ts';
 import { parseIpRange, parseKey, parseNetid, parseSubnet } from './document.ts';
 import { overlap4, type Prefix4 } from './ipv4.ts';
 import { planName, PLAN_VERSION, publicAddress, type Plan, type PlanAccess, type PlanNode } from './plan.ts';
@@ -56,7 +56,7 @@ export function parsePlan(raw: unknown): Plan {
     if (endpoints.filter(isIPv4).length > 1 || endpoints.filter(isIPv6).length > 1) throw badPlan(`${f}.endpoints`, 'at most one IPv4 and one IPv6 address');
     return {
       id: inPlan(() => planName(`${f}.id`, n.id)), endpoints, subnet: subnet(`${f}.subnet`, n.subnet),
-      private_key: inPlan(() => parseKey(`${f}.private_key`, n.private_key)), port: inPlan(() => intInRange(`${f}.port`, n.port, 1, 65535)),
+      private_key: inPlan(() => parseKey(`${f}.private_key`, n.private_key)), port: inPlan(() => parseIntInRange(`${f}.port`, n.port, 1, 65535)),
       ...(n.relay !== undefined ? { relay: inPlan(() => planName(`${f}.relay`, n.relay)) } : {}),
     };
   });
@@ -77,7 +77,7 @@ export function parsePlan(raw: unknown): Plan {
     if (a.ipv4 && !entry.endpoints.some(isIPv4)) throw badPlan(`${f}.ipv4`, `node ${node} has no IPv4 endpoint`);
     return {
       name: inPlan(() => planName(`${f}.name`, a.name)), node, subnet: subnet(`${f}.subnet`, a.subnet),
-      private_key: inPlan(() => parseKey(`${f}.private_key`, a.private_key)), ipv4: a.ipv4, mtu: inPlan(() => intInRange(`${f}.mtu`, a.mtu, 1280, 9000)),
+      private_key: inPlan(() => parseKey(`${f}.private_key`, a.private_key)), ipv4: a.ipv4, mtu: inPlan(() => parseIntInRange(`${f}.mtu`, a.mtu, 1280, 9000)),
     };
   });
   const names = new Set<string>();

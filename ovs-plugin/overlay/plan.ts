@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { conflict, exists, noFreeSubnet, notFound, busy, ValidationError } from '../../lib/errors.ts';
 import { notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
-import { intInRange, typeName } from '../../lib/validate.ts';
+import { parseIntInRange, typeName } from '../../lib/validate.ts';
 import { parseIpRange } from './document.ts';
 import { parsePrefix4, prefixText4, v4Value, within4, WIRE_RANGE } from './ipv4.ts';
 import { generateKeyPair, type WgKeyPair } from './plan-keys.ts';
@@ -147,7 +147,7 @@ export function addNode(plan: Plan, input: { id: unknown; endpoints?: readonly u
   if (plan.nodes.some((n) => n.id === id)) throw exists(`--node: node ${id} is in the plan already`, { field: '--node' });
   const endpoints = (input.endpoints ?? []).map((e) => publicAddress('--endpoint', e, plan.ip_range));
   if (endpoints.filter(isIPv4).length > 1 || endpoints.filter(isIPv6).length > 1) throw new ValidationError('--endpoint', 'at most one IPv4 and one IPv6 address');
-  const port = input.port === undefined ? derivedPort(plan.netid, id) : intInRange('--port', input.port, 1, 65535);
+  const port = input.port === undefined ? derivedPort(plan.netid, id) : parseIntInRange('--port', input.port, 1, 65535);
   const { subnet, retired } = nextSubnet(plan, '--node');
   const node: PlanNode = { id, endpoints: [...endpoints].sort((a, b) => Number(isIPv6(a)) - Number(isIPv6(b))), subnet, private_key: keys().privateKey, port };
   return withRelays({ ...plan, nodes: [...plan.nodes, node], retired });
@@ -177,7 +177,7 @@ export function addAccess(plan: Plan, input: { node: unknown; name?: unknown; ip
   if (input.ipv4 && !node.endpoints.some(isIPv4)) throw new ValidationError('--ipv4', `node ${nodeId} has no IPv4 endpoint`);
   const name = input.name === undefined ? defaultAccessName(plan) : planName('--name', input.name);
   if (plan.accesses.some((a) => a.name === name)) throw exists(`--name: access ${name} is in the plan already`, { field: '--name' });
-  const mtu = input.mtu === undefined ? DEFAULT_ACCESS_MTU : intInRange('--mtu', input.mtu, 1280, 9000);
+  const mtu = input.mtu === undefined ? DEFAULT_ACCESS_MTU : parseIntInRange('--mtu', input.mtu, 1280, 9000);
   const { subnet, retired } = nextSubnet(plan, '--node');
   const access: PlanAccess = { name, node: nodeId, subnet, private_key: keys().privateKey, ipv4: input.ipv4 === true, mtu };
   return { plan: { ...plan, accesses: [...plan.accesses, access], retired }, access };

@@ -10,7 +10,7 @@ export type TableUpdates = Record<string, Record<string, { old?: Row; new?: Row 
 /** Table name -> row uuid -> row (OvsdbClient.cache). */
 export type Cache = Map<string, Map<string, CachedRow>>;
 
-// Per cache, per table: how many updates touched it (readers memoise indexes on it, commands/view.ts).
+// Per cache, per table: how many updates touched it (readers memoise indexes on it, planners/view.ts).
 const versions = new WeakMap<Cache, Map<string, number>>();
 
 /** How many updates have touched `table` of `cache`; undefined for a cache never updated through here. */

@@ -14,7 +14,7 @@ import type * as W from '../commands/wire.ts';
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 
 /** The wire argument types, defined once beside the commands (re-exported for callers of this client). */
-export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs as VlanArgs, VxlanEnsureArgs as VxlanArgs } from '../commands/wire.ts';
+export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs, VxlanEnsureArgs } from '../commands/wire.ts';
 
 /** Opens one unix-socket connection; ECONN if no daemon answers at `path`. */
 function openSocket(path: string): Promise<Socket> {

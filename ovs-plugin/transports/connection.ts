@@ -5,14 +5,14 @@
 // fast it sends. The text received and not yet taken is also counted against one budget for
 // all connections (line-budget.ts): the connection whose text would pass it gets an EOVERLOAD
 // line and is closed. Replies queued to all clients are counted too: past their total, no
-// client with replies still queued is read until they are written. A command runs holding its slot (commands/slot.ts): a wait for a DHCP
+// client with replies still queued is read until they are written. A command runs holding its slot (ovs-plugin/slot.ts): a wait for a DHCP
 // lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
 import type { Socket } from 'node:net';
 import { badRequest, Code, idleClosed, overloaded, shuttingDown, toAppError, type AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { holdingSlot } from '../commands/slot.ts';
+import { holdingSlot } from '../slot.ts';
 import type { Gate } from './gate.ts';
 import type { LineBudget } from './line-budget.ts';
 import { encodeLine, LineReader, parseLine, replyOf, type Call, type Refused } from './jsonrpc.ts';
@@ -35,7 +35,7 @@ export interface ConnectionContext {
   log: Logger;
   warn: RateLimitedLog;
   /** Called when a request is taken (+1) and when it is answered or dropped (-1). */
-  busy(delta: number): void;
+  countInflight(delta: number): void;
 }
 
 let lingering = 0;
@@ -122,10 +122,10 @@ export class Connection {
     const parsed = parseLine(line, this.ctx.limits);
     if (parsed.kind === 'invalid') return this.send(this.refused(parsed));
     this.outstanding++;
-    this.ctx.busy(1);
+    this.ctx.countInflight(1);
     const done = (reply: unknown) => {
       this.outstanding--;
-      this.ctx.busy(-1);
+      this.ctx.countInflight(-1);
       if (reply !== undefined) this.send(reply);
     };
     if (parsed.kind === 'single') return void this.call(parsed.call).then(done);

@@ -1,6 +1,6 @@
 // Process settings shared by both transports: where OVSDB is and which datapath new bridges use.
 import { ValidationError } from '../../lib/errors.ts';
-import type { Env, VlanLayout } from '../commands/types.ts';
+import type { Env, VlanLayout } from '../planners/plan.ts';
 
 /** OVSDB address when OVS_DB is not set (the system ovsdb-server's socket). */
 export const DEFAULT_DB = 'unix:/var/run/openvswitch/db.sock';

@@ -1,7 +1,7 @@
 // A counting gate for executing commands: at most `max` hold a slot; the others wait in arrival
 // order. The daemon's file budget is spent per slot (a command may hold a child process). A
 // holder may lend its slot out for a wait that holds no descriptor (a DHCP lease's poll sleep:
-// commands/slot.ts); at most `maxLent` such waits at once, past that the holder keeps its slot.
+// ovs-plugin/slot.ts); at most `maxLent` such waits at once, past that the holder keeps its slot.
 
 /** At most `max` holders at once; `acquire` waits (first come, first served). */
 export class Gate {

@@ -80,18 +80,18 @@ async function connectEngine(db: string, s: ReturnType<typeof readEnv>, log: Log
 }
 
 /** A listening daemon: its socket, connections and counters. */
-interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; busy: number; onIdle?: () => void }
+interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; inflight: number; onIdle?: () => void }
 
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
 async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, busy: 0 };
+  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, inflight: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
     limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
     run: (method, params) => execute(engine, method, params, log),
     stopping: () => d.stopping,
-    busy: (delta) => { d.busy += delta; if (d.busy === 0) d.onIdle?.(); },
+    countInflight: (delta) => { d.inflight += delta; if (d.inflight === 0) d.onIdle?.(); },
   };
   let nextId = 1;
   const server = createServer((sock) => {
@@ -121,8 +121,8 @@ function untilSignal(): Promise<void> {
 // by then, another daemon's socket included; the process exits right after instead.
 async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger): Promise<void> {
   d.stopping = true;
-  log.info('ovs-plugin-stopping', { inflight: d.busy });
-  if (d.busy > 0) await new Promise<void>((r) => { d.onIdle = r; });
+  log.info('ovs-plugin-stopping', { inflight: d.inflight });
+  if (d.inflight > 0) await new Promise<void>((r) => { d.onIdle = r; });
   await Promise.all([...d.conns].map((c) => new Promise<void>((r) => { c.end(); setTimeout(r, 50); })));
   const removed = removeOwnSocket(d.bound);
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });

@@ -13,9 +13,9 @@
 import { pathToFileURL } from 'node:url';
 import { connectOvsdb, type Client } from '../../ovs-plugin/ovsdb/client.ts';
 import { transactAndWait, VSWITCH_DB } from '../../ovs-plugin/ovsdb/vswitch.ts';
-import { planVlanEnsure } from '../../ovs-plugin/commands/vlan.ts';
-import { MONITOR_SPEC, View } from '../../ovs-plugin/commands/view.ts';
-import type { VlanLayout } from '../../ovs-plugin/commands/types.ts';
+import { planVlanEnsure } from '../../ovs-plugin/planners/vlan.ts';
+import { MONITOR_SPEC, View } from '../../ovs-plugin/planners/view.ts';
+import type { VlanLayout } from '../../ovs-plugin/planners/plan.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { startOvs, type Ovs } from '../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from '../ovs-plugin/helpers.ts';

@@ -1,12 +1,12 @@
 // The OVS veth kinds (vlan, vxlan): the host end is an OVS port of ours on the kind's bridge,
 // added and removed in one transaction each (ovs-port.ts). On a netdev-datapath bridge both
 // veth ends get TX checksum offload turned off (veth.ts txOff). A VLAN bridge that is a fake
-// bridge (commands/fake-bridge.ts) takes the port on its parent with its tag. A kind with
+// bridge (planners/fake-bridge.ts) takes the port on its parent with its tag. A kind with
 // `access` (vlan) makes it an access port of that one VLAN (on a bridge of its own, VLAN 0:
 // untagged frames only), so no layout of the VLAN bridge makes the nic a trunk.
-import { placeOf, placeReads, waitPlace } from '../../commands/fake-bridge.ts';
-import type { Planner } from '../../commands/types.ts';
-import { View } from '../../commands/view.ts';
+import { placeOf, placeReads, waitPlace } from '../../planners/fake-bridge.ts';
+import type { Planner } from '../../planners/plan.ts';
+import { View } from '../../planners/view.ts';
 import { accessPlan, datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
 import type { VethPlug } from '../veth.ts';
 import type { KindCtx, NicRecord } from '../types.ts';
@@ -21,10 +21,10 @@ export interface OvsBridgeOf {
 
 /** plugPlan onto bridge name `bridge`: a fake bridge's parent with its tag, the fake pinned. */
 function plugOnto(bridge: string, port: string, key: string, access: boolean): Planner<null> {
-  return (view, p) => {
+  return (view, prefix) => {
     const place = placeOf(view, bridge);
-    if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, p);
-    const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, p);
+    if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, prefix);
+    const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, prefix);
     return { ...plan, ops: [...waitPlace(place, bridge), ...plan.ops], reads: [...(plan.reads ?? []), ...placeReads(place, bridge)] };
   };
 }

@@ -2,8 +2,8 @@
 // bridge `ovs.vlan-ensure` makes, through the same planner (made here if missing). The port is
 // an access port of the VLAN (ovs.ts), so the nic sees its own VLAN only: VLAN 0's v1 patch
 // bridge carries every tag, the nic's port only untagged frames.
-import { planVlanEnsure } from '../../commands/vlan.ts';
-import { View } from '../../commands/view.ts';
+import { planVlanEnsure } from '../../planners/vlan.ts';
+import { View } from '../../planners/view.ts';
 import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
 

@@ -5,10 +5,10 @@
 import { ValidationError } from '../../../lib/errors.ts';
 import { getLink } from '../../../lib/ip.ts';
 import { SELF } from '../../../lib/netns.ts';
-import { notFound } from '../../commands/errors.ts';
-import { placeOf } from '../../commands/fake-bridge.ts';
-import { View } from '../../commands/view.ts';
-import { ensureVxlan, vxlanBridgeOf } from '../../commands/vxlan.ts';
+import { notFound } from '../../planners/errors.ts';
+import { placeOf } from '../../planners/fake-bridge.ts';
+import { View } from '../../planners/view.ts';
+import { ensureVxlan, vxlanBridgeOf } from '../../planners/vxlan.ts';
 import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
 

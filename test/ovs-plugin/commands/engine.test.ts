@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../../ovs-plugin/commands/engine.ts';
-import type { Plan } from '../../../ovs-plugin/commands/types.ts';
+import type { Plan } from '../../../ovs-plugin/planners/plan.ts';
 import { OvsdbTxnError } from '../../../lib/errors.ts';
 import type { Client } from '../../../ovs-plugin/ovsdb/client.ts';
 import type { Operation } from '../../../ovs-plugin/ovsdb/types.ts';

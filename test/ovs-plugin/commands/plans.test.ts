@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CachedRow, Operation, OvsMap } from '../../../ovs-plugin/ovsdb/types.ts';
 import { lookup } from '../../../ovs-plugin/commands/registry.ts';
-import { View, OWNER_KEY } from '../../../ovs-plugin/commands/view.ts';
-import { mutates } from '../../../ovs-plugin/commands/types.ts';
+import { View, OWNER_KEY } from '../../../ovs-plugin/planners/view.ts';
+import { mutates } from '../../../ovs-plugin/planners/plan.ts';
 
 const env = { datapathType: 'netdev' };
 const owned: OvsMap = ['map', [[OWNER_KEY, 'ovs-plugin']]];

@@ -3,9 +3,9 @@
 // field; so is a gateway that cannot be one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nicSpec } from '../../../ovs-plugin/nics/validate.ts';
+import { parseNicSpec } from '../../../ovs-plugin/nics/validate.ts';
 
-const nic = (config: unknown) => nicSpec({ type: 'bridge', id: 'br0', config });
+const nic = (config: unknown) => parseNicSpec({ type: 'bridge', id: 'br0', config });
 const refused = (field: string, re: RegExp) => (e: any) => e.code === 'EINVALID' && e.details.field === field && re.test(e.message);
 
 test('nic.config.cidr: leading-zero prefix, this-network, loopback, multicast, network, broadcast, /0 are refused', () => {

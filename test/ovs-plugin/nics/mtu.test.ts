@@ -8,7 +8,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip } from '../../../lib/ip.ts';
-import { linkAddresses } from '../../../ovs-plugin/nics/inside.ts';
+import { linkAddresses } from '../../../ovs-plugin/nics/link-addresses.ts';
 import { container, nicEnv, type NicEnv } from './helpers.ts';
 
 /** name -> "mtu N addrs" of every host link but lo and the nics' host ends (nh*, kt*). */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_SCHEMA, generate, OUTPUT } from '../../../ovs-plugin/ovsdb/gen-schema.ts';
 import { columnType, decodeValue, encodeValue, isTable, typeOf } from '../../../ovs-plugin/ovsdb/rows.ts';
-import { MONITORED } from '../../../ovs-plugin/commands/view.ts';
-import { SETTABLE } from '../../../ovs-plugin/commands/columns.ts';
+import { MONITORED } from '../../../ovs-plugin/planners/view.ts';
+import { SETTABLE } from '../../../ovs-plugin/planners/columns.ts';
 
 test('ovsdb/vswitch-schema.ts is generated from the installed schema (run `make schema` if not)', () => {
   const schema = JSON.parse(readFileSync(DEFAULT_SCHEMA, 'utf8'));

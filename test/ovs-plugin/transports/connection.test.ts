@@ -22,7 +22,7 @@ async function serveWith(t: { after(f: () => unknown): void }, run: ConnectionCo
   const log = createLogger((l) => lines.push(l));
   const gate = new Gate(maxInflight);
   const limits = { ...serveLimits(1024), ...over };
-  const ctx: ConnectionContext = { limits, gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, run, stopping: () => false, log, warn: new RateLimitedLog(log), busy: () => undefined };
+  const ctx: ConnectionContext = { limits, gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, run, stopping: () => false, log, warn: new RateLimitedLog(log), countInflight: () => undefined };
   let id = 0;
   const socks: Socket[] = [];
   const server = createServer((s) => { socks.push(s); void new Connection(s, ctx, ++id, () => undefined); });

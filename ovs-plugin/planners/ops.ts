@@ -53,28 +53,28 @@ export interface PortSpec {
  * the named-uuid of the Port for the parent's `ports` mutation (Port/Interface are not root
  * tables: they must be referenced in the same transaction, RFC 7047 3.2).
  */
-export function insertPort(p: string, spec: PortSpec): { ops: Operation[]; ref: Value } {
+export function insertPort(prefix: string, spec: PortSpec): { ops: Operation[]; ref: Value } {
   const ops: Operation[] = [];
   const ifRefs = spec.interfaces.map((ifc, i) => {
-    ops.push({ op: 'insert', table: 'Interface', 'uuid-name': `${p}if${i}`, row: withOwner({ name: ifc.name, ...ifc.row }) });
-    return namedUuid(`${p}if${i}`);
+    ops.push({ op: 'insert', table: 'Interface', 'uuid-name': `${prefix}if${i}`, row: withOwner({ name: ifc.name, ...ifc.row }) });
+    return namedUuid(`${prefix}if${i}`);
   });
-  ops.push({ op: 'insert', table: 'Port', 'uuid-name': `${p}port`, row: withOwner({ name: spec.name, interfaces: ovsSet(ifRefs), ...spec.row }) });
-  return { ops, ref: namedUuid(`${p}port`) };
+  ops.push({ op: 'insert', table: 'Port', 'uuid-name': `${prefix}port`, row: withOwner({ name: spec.name, interfaces: ovsSet(ifRefs), ...spec.row }) });
+  return { ops, ref: namedUuid(`${prefix}port`) };
 }
 
 /**
  * Inserts a Bridge with its internal port (same name, as ovs-vsctl add-br does) plus `ports`,
  * and links it from the Open_vSwitch root row `rootId`.
  */
-export function insertBridge(p: string, name: string, rootId: string, datapathType: string, ports: PortSpec[], row: Row = {}): Operation[] {
+export function insertBridge(prefix: string, name: string, rootId: string, datapathType: string, ports: PortSpec[], row: Row = {}): Operation[] {
   const all = [{ name, interfaces: [{ name, row: { type: 'internal' } }] }, ...ports];
-  const inserted = all.map((spec, i) => insertPort(`${p}p${i}`, spec));
+  const inserted = all.map((spec, i) => insertPort(`${prefix}p${i}`, spec));
   const ops = inserted.flatMap((x) => x.ops);
-  ops.push({ op: 'insert', table: 'Bridge', 'uuid-name': `${p}br`, row: withOwner({
+  ops.push({ op: 'insert', table: 'Bridge', 'uuid-name': `${prefix}br`, row: withOwner({
     name, ports: ovsSet(inserted.map((x) => x.ref) as never[]), datapath_type: datapathType, ...row,
   }) });
-  ops.push(addRefs('Open_vSwitch', rootId, 'bridges', [namedUuid(`${p}br`)]));
+  ops.push(addRefs('Open_vSwitch', rootId, 'bridges', [namedUuid(`${prefix}br`)]));
   return ops;
 }
 

@@ -7,7 +7,7 @@ import type { CachedRow, Condition, Operation, Row } from '../ovsdb/types.ts';
 import { ovsMap, ovsSet } from '../ovsdb/notation.ts';
 import { columnType, decodeValue, encodeValue, isScalar, isTable, sameDecoded, type ColumnName, type Decoded, type Scalar, type Table } from '../ovsdb/rows.ts';
 import type { BaseType, ColumnType } from '../ovsdb/schema-types.ts';
-import { mac } from '../../lib/validate.ts';
+import { parseMac } from '../../lib/validate.ts';
 import { derivedForm } from './names.ts';
 import { OWNER_KEY } from './view.ts';
 
@@ -87,7 +87,7 @@ export function parseSettings(table: string, values: ReadonlyMap<string, string>
     const vlan = VLAN_COLUMNS.has(`${table}.${column}`);
     if (i < 0) {
       const value = columnValue(f, type, v, vlan);
-      if (MAC_COLUMNS.has(`${table}.${column}`) && value !== undefined) mac(f, value);
+      if (MAC_COLUMNS.has(`${table}.${column}`) && value !== undefined) parseMac(f, value);
       return { column, type, field: f, value };
     }
     if (!type.value) throw new ValidationError(f, `column ${column} is not a map`);

@@ -3,8 +3,8 @@
 // after the command answered, a wait lends nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdingSlot, withoutSlot } from '../../../ovs-plugin/commands/slot.ts';
-import { Gate } from '../../../ovs-plugin/transports/gate.ts';
+import { holdingSlot, withoutSlot } from '../../ovs-plugin/slot.ts';
+import { Gate } from '../../ovs-plugin/transports/gate.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

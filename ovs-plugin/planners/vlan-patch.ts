@@ -9,7 +9,7 @@ import type { Operation } from '../ovsdb/types.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, vlanNames } from './names.ts';
 import { addRefs, delRefs, insertBridge, insertPort, patchIface, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
-import type { Env, Plan, Planner } from './types.ts';
+import type { Env, Plan, Planner } from './plan.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
 /** Arguments of vlan-ensure / vlan-del. */
@@ -48,7 +48,7 @@ export function isBare(view: View, br: Seen<'Bridge'>): boolean {
 
 /** vlan-ensure in v1's layout: the bridge and patch pair of `a.vlan`, made, completed or confirmed -> its name. */
 export function planPatchEnsure(a: VlanArgs, env: Env): Planner<string> {
-  return (view, p): Plan<string> => {
+  return (view, prefix): Plan<string> => {
     const n = vlanNames(a.vlan);
     const master = a.master!;
     const want = a.name ?? n.bridge;
@@ -86,14 +86,14 @@ export function planPatchEnsure(a: VlanArgs, env: Env): Planner<string> {
       ops.push(waitUnchanged('Port', patch.port, ['name', 'tag']), waitHasPort(mbr._uuid, master, patch.port._uuid));
     } else {
       assertNewNames(view, [{ name: n.patch, field: 'vlan' }]);
-      const ins = insertPort(`${p}pa`, { name: n.patch, interfaces: [{ name: n.patch, row: patchIface(n.peer) }], row: a.vlan ? { tag: a.vlan } : {} });
+      const ins = insertPort(`${prefix}pa`, { name: n.patch, interfaces: [{ name: n.patch, row: patchIface(n.peer) }], row: a.vlan ? { tag: a.vlan } : {} });
       ops.push(...waitNamesFree([], [n.patch], [n.patch]), ...ins.ops, addRefs('Bridge', mbr._uuid, 'ports', [ins.ref]));
     }
     if (peer.bridge && peer.port) {
       ops.push(waitHasPort(peer.bridge._uuid, name, peer.port._uuid));
     } else if (adopt) {
       assertNewNames(view, [{ name: n.peer, field: 'vlan' }]);
-      const ins = insertPort(`${p}pe`, { name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] });
+      const ins = insertPort(`${prefix}pe`, { name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] });
       ops.push(waitUnchanged('Bridge', adopt, ['name', 'ports']), ...waitNamesFree([], [n.peer], [n.peer]),
         ...ins.ops, addRefs('Bridge', adopt._uuid, 'ports', [ins.ref]));
     } else {
@@ -101,7 +101,7 @@ export function planPatchEnsure(a: VlanArgs, env: Env): Planner<string> {
       if (!root) throw notFound('OVSDB has no Open_vSwitch row');
       assertNewNames(view, [{ name, field }, { name: n.peer, field: 'vlan' }]);
       ops.push(...waitNamesFree([name], [name, n.peer], [name, n.peer]),
-        ...insertBridge(`${p}vb`, name, root._uuid, env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
+        ...insertBridge(`${prefix}vb`, name, root._uuid, env.datapathType, [{ name: n.peer, interfaces: [{ name: n.peer, row: patchIface(n.patch) }] }]));
     }
     return { ops, result: name, claims, reads };
   };

@@ -3,7 +3,7 @@
 // bridge becomes another's patch port), and a new row's name must be free in every named table
 // before we plan an insert (a taken name can never succeed: EEXIST at once, not 8 retries).
 import { ValidationError } from '../../lib/errors.ts';
-import { linkName } from '../validate.ts';
+import { parseLinkName } from '../../lib/validate.ts';
 import { conflict, exists } from './errors.ts';
 import type { View } from './view.ts';
 
@@ -29,27 +29,27 @@ export function derivedForm(name: string): string | undefined {
  * (A default bridge name `vlbr<N>` used for another VLAN is allowed: it can only conflict, as
  * the bridge of one VLAN, never be wired as a port.)
  */
-export function callerName(field: string, v: unknown): string {
-  const name = linkName(field, v);
+export function parseCallerName(field: string, v: unknown): string {
+  const name = parseLinkName(field, v);
   const form = derivedForm(name);
   if (form) throw new ValidationError(field, `${name} is reserved: it is the form of ${form}`);
   return name;
 }
 
-/** An optional caller-given name (see callerName). */
-export const optCallerName = (field: string, v: unknown): string | undefined =>
-  (v === undefined || v === null ? undefined : callerName(field, v));
+/** An optional caller-given name (see parseCallerName). */
+export const parseOptCallerName = (field: string, v: unknown): string | undefined =>
+  (v === undefined || v === null ? undefined : parseCallerName(field, v));
 
 /** A reference to an existing bridge or link: a valid name, not one of our port/device forms. */
-export function refName(field: string, v: unknown): string {
-  const name = linkName(field, v);
+export function parseRefName(field: string, v: unknown): string {
+  const name = parseLinkName(field, v);
   const form = derivedForm(name);
   if (form) throw new ValidationError(field, `${name} is ${form}, not a bridge or link to use here`);
   return name;
 }
 
-/** An optional reference (see refName). */
-export const optRefName = (field: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : refName(field, v));
+/** An optional reference (see parseRefName). */
+export const parseOptRefName = (field: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : parseRefName(field, v));
 
 /**
  * Throws unless every new row name is distinct and free in Bridge, Port and Interface: EEXIST

@@ -59,7 +59,7 @@ export const waitTagPorts = (tag: number, names: string[]): Operation =>
   ({ op: 'wait', table: 'Port', where: [['tag', '==', tag]], columns: ['name'], until: '==', rows: names.map((name) => ({ name })), timeout: 0 });
 
 /** Inserts fake bridge `name` of VLAN `tag` on bridge `parentId` (as `ovs-vsctl add-br NAME PARENT TAG` does). */
-export function insertFake(p: string, name: string, parentId: string, tag: number): Operation[] {
-  const ins = insertPort(p, { name, interfaces: [{ name, row: { type: 'internal' } }], row: { tag, fake_bridge: true } });
+export function insertFake(prefix: string, name: string, parentId: string, tag: number): Operation[] {
+  const ins = insertPort(prefix, { name, interfaces: [{ name, row: { type: 'internal' } }], row: { tag, fake_bridge: true } });
   return [...ins.ops, addRefs('Bridge', parentId, 'ports', [ins.ref])];
 }
