@@ -6,11 +6,12 @@ import { formatLine } from '../lib/log.ts';
 import { runExec } from './transports/exec.ts';
 import { isHelp, usage } from './transports/help.ts';
 import { runServe } from './transports/serve.ts';
+import { processSettings } from './settings.ts';
 
 const argv = process.argv.slice(2);
 const help = isHelp(argv);
 const done = help ? Promise.resolve().then(() => { process.stdout.write(usage(argv)); return 0; })
-  : argv[0] === 'serve' ? runServe(argv.slice(1)) : runExec(argv);
+  : argv[0] === 'serve' ? runServe(argv.slice(1), processSettings) : runExec(argv, processSettings);
 // Exit as soon as the answer is written, whatever handles remain (the daemon keeps its listening
 // socket open on purpose: closing it would unlink whatever the path holds).
 done.then((code) => { process.exitCode = code; process.stdout.write('', () => process.exit(code)); }, (err) => {

@@ -4,6 +4,7 @@ import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
 import type { Usage } from '../validate.ts';
 import type { View } from './view.ts';
+import type { NicSettings } from '../nics/types.ts';
 
 /** Settings of one plugin process (from OVS_DATAPATH etc.). */
 export interface Env {
@@ -37,6 +38,8 @@ export type Planner<R> = (view: View, p: string) => Plan<R>;
 export interface Ctx {
   client: OvsdbClient;
   env: Env;
+  /** The nic code's settings (state file, DHCP wait, NAT pool). */
+  nics: NicSettings;
   /** Plans against the current cache, commits, re-plans on a lost race; resolves with the plan's result. */
   commit<R>(planner: Planner<R>): Promise<R>;
 }
@@ -55,12 +58,12 @@ export interface Command<A = unknown, R = unknown> {
   /** Commands with kernel steps (vxlan, vtep) run here instead, using ctx.commit for OVSDB. */
   run?(args: A, ctx: Ctx): Promise<R>;
   /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
-  local?(args: A): Promise<R>;
+  local?(args: A, nics: NicSettings): Promise<R>;
   /**
    * For `run` commands: false when these arguments need no OVSDB (exec then runs without
    * connecting); 'if-running' when they use it only to read, if Open vSwitch runs.
    */
-  needsOvsdb?(args: A): OvsdbNeed | Promise<OvsdbNeed>;
+  needsOvsdb?(args: A, nics: NicSettings): OvsdbNeed | Promise<OvsdbNeed>;
 }
 
 /** Whether a command's arguments need OVSDB (Command.needsOvsdb). */

@@ -7,11 +7,19 @@ export const passed: string[] = [];
 
 const t0 = performance.now();
 
+/** This process's hooks (settings.ts sets them at start from OVS_PLUGIN_TRACE and OVS_PLUGIN_FAILPOINT). */
+let hooks: { trace: boolean; failpoint: string } = { trace: false, failpoint: '' };
+
+/** Sets the hooks for the rest of this process. */
+export function setFailpoints(h: { trace: boolean; failpoint: string }): void {
+  hooks = { ...h };
+}
+
 /** Kills this process with SIGKILL if OVS_PLUGIN_FAILPOINT is `step`; OVS_PLUGIN_TRACE=1 prints each step's time to stderr. */
 export function failpoint(step: string): void {
   passed.push(step);
-  if (process.env.OVS_PLUGIN_TRACE) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
-  if (process.env.OVS_PLUGIN_FAILPOINT === step) process.kill(process.pid, 'SIGKILL');
+  if (hooks.trace) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
+  if (hooks.failpoint === step) process.kill(process.pid, 'SIGKILL');
 }
 
 let writes = 0;
@@ -22,6 +30,6 @@ let writes = 0;
  */
 export function writeFault(): void {
   writes++;
-  const m = /^write:(\d+):(E[A-Z]+)$/.exec(process.env.OVS_PLUGIN_FAILPOINT ?? '');
+  const m = /^write:(\d+):(E[A-Z]+)$/.exec(hooks.failpoint);
   if (m && Number(m[1]) === writes) throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
 }
