@@ -115,7 +115,7 @@ Exit codes:
   0    online (or already configured); help printed
   1    internal error; \`internet status\` could not read the status file
   2    bad input: a flag, a value of a kernel command line key we read, the zinit socket or
-       dir, a --nics name, the zos.nic pin or the ip= device. Nothing was changed
+       dir, a --nics name, the zos.nic pin, the ip= device or an environment setting. Nothing was changed
   3    the kernel cannot do what the command line asks (VLAN without VLAN filtering), or a
        zos link exists that is not a bridge
   143  stopped by SIGTERM/SIGINT

@@ -45,7 +45,7 @@ export function intIn(lo: number, hi: number, unit = 'ms'): Pick<Setting<number>
 
 /** A setting that is one of `values`. */
 export function oneOf<V extends string>(values: readonly V[]): Pick<Setting<V>, 'accepts' | 'parse'> {
-  return { accepts: values.join(' | '), parse: (t) => (values as readonly string[]).includes(t) ? t as V : undefined };
+  return { accepts: values.join(' or '), parse: (t) => (values as readonly string[]).includes(t) ? t as V : undefined };
 }
 
 /** Text without control characters that `ok` accepts ('' only where the default is ''). */
