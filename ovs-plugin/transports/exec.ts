@@ -1,6 +1,7 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
-// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
+// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). The settings are read first (a
+// bad one is that framed EINVALID, `field` the variable). Arguments are
 // validated before connecting, so bad input never reaches OVSDB; a command that says these
 // arguments need no OVSDB (nic.* of non-OVS kinds) runs without connecting at all.
 import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';

@@ -1,6 +1,7 @@
 // The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one request (or batch)
 // per line, method = command name (`ovs.bridge-add`), params = the arguments object; socket mode
-// 0600. Every request is answered on its own (a failure never affects another); all OVSDB writes
+// 0600. The settings (../settings.ts) are read first: a bad one is logged, naming the variable
+// and what it accepts, and the daemon exits 2. Every request is answered on its own (a failure never affects another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
 // (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
