@@ -12,6 +12,7 @@ import { SELF } from '../lib/netns.ts';
 import { applyChoice, applyStatic, type Applied } from './zos/apply.ts';
 import { dismantleZos, ensureZosBridge } from './zos/bridge.ts';
 import type { CliOptions } from './cli.ts';
+import type { InternetSettings } from './settings.ts';
 import { dhcpZosInPlace, handoff, removeDhcpZos, type HandoffResult } from './handoff/handoff.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { isOnline, portMatchesPin, readZosState, type ZosState } from './zos/state.ts';
@@ -38,6 +39,7 @@ interface Run {
   log: Logger;
   signal: AbortSignal;
   status: StatusWriter;
+  settings: Pick<InternetSettings, 'zinitWaitMs'>;
   setStatus(patch: Partial<AgentStatus>): Promise<void>;
 }
 
@@ -45,10 +47,10 @@ interface Run {
 interface Network { applied: Applied; nic: string; mac: string; reason: string }
 
 /** Runs the agent; resolves with the exit code. */
-export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, signal: AbortSignal): Promise<number> {
+export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, signal: AbortSignal, settings: Pick<InternetSettings, 'zinitWaitMs'>): Promise<number> {
   const status = new StatusWriter(cli.status);
   const run: Run = {
-    cli, deps, log, signal, status,
+    cli, deps, log, signal, status, settings,
     setStatus: (patch) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
   };
   log.info('start', { pid: process.pid, nics: cli.nics?.join(','), status: cli.status });
@@ -84,7 +86,7 @@ async function recover(run: Run): Promise<void> {
 async function checkInput(run: Run): Promise<Preflight | number> {
   let checked: Preflight;
   try {
-    checked = await preflight(run.cli, { log: run.log, signal: run.signal });
+    checked = await preflight(run.cli, run.settings.zinitWaitMs, { log: run.log, signal: run.signal });
   } catch (err) {
     if (run.signal.aborted) return aborted(run); // SIGTERM while waiting for zinit's socket
     const e = toAppError(err);

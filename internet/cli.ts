@@ -4,6 +4,7 @@
 //   internet help | --help | -h
 import { ValidationError } from '../lib/errors.ts';
 import { parseLinkName } from '../lib/validate.ts';
+import { settingsHelp, type InternetSettings } from './settings.ts';
 
 /** Defaults of a real boot under zinit. */
 export const DEFAULTS = {
@@ -11,7 +12,6 @@ export const DEFAULTS = {
   zinitSocket: '/var/run/zinit.sock',
   zinitDir: '/etc/zinit',
   status: '/run/internet/status.json',
-  resolvConf: '/etc/resolv.conf',
 } as const;
 
 /** Parsed command line of the agent. */
@@ -22,19 +22,19 @@ export interface CliOptions {
   zinitSocket: string;
   zinitDir: string;
   status: string;
-  /** Where DNS servers go; env INTERNET_RESOLV_CONF (tests point it at a scratch file). */
+  /** Where DNS servers go (INTERNET_RESOLV_CONF, settings.ts). */
   resolvConf: string;
 }
 
 const RUN_FLAGS = ['--nics', '--cmdline', '--zinit-socket', '--zinit-dir', '--status'];
 const STATUS_FLAGS = ['--status'];
 
-/** Parses argv (without node and script); throws ValidationError naming the flag. */
-export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+/** Parses argv (without node and script) with the settings read at start; throws ValidationError naming the flag. */
+export function parseCli(argv: readonly string[], settings: Pick<InternetSettings, 'resolvConf'>): CliOptions {
   const args = [...argv];
   if (args[0] === 'help' || args.includes('--help') || args.includes('-h')) {
     return { command: 'help', cmdline: DEFAULTS.cmdline, zinitSocket: DEFAULTS.zinitSocket, zinitDir: DEFAULTS.zinitDir,
-      status: DEFAULTS.status, resolvConf: env.INTERNET_RESOLV_CONF || DEFAULTS.resolvConf };
+      status: DEFAULTS.status, resolvConf: settings.resolvConf };
   }
   let command: CliOptions['command'] = 'run';
   if (args[0] === 'run' || args[0] === 'status') command = args.shift() as CliOptions['command'];
@@ -60,7 +60,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     zinitSocket: values.get('--zinit-socket') ?? DEFAULTS.zinitSocket,
     zinitDir: values.get('--zinit-dir') ?? DEFAULTS.zinitDir,
     status: values.get('--status') ?? DEFAULTS.status,
-    resolvConf: env.INTERNET_RESOLV_CONF || DEFAULTS.resolvConf,
+    resolvConf: settings.resolvConf,
   };
   const nics = values.get('--nics');
   if (nics !== undefined) {
@@ -99,7 +99,7 @@ Flags:
   --zinit-dir DIR      where dhcp-zos.yaml is written (default ${DEFAULTS.zinitDir})
   --status FILE        status file; probe and dhcp-zos scripts go beside it (default ${DEFAULTS.status})
   -h, --help, help     this text
-Environment: INTERNET_RESOLV_CONF (default ${DEFAULTS.resolvConf}) is where DNS servers go.
+${settingsHelp()}
 
 Kernel command line (split as the kernel splits it; other keys are ignored, odd ones logged):
   zos-debug                       debug log lines
@@ -115,7 +115,7 @@ Exit codes:
   0    online (or already configured); help printed
   1    internal error; \`internet status\` could not read the status file
   2    bad input: a flag, a value of a kernel command line key we read, the zinit socket or
-       dir, a --nics name, the zos.nic pin or the ip= device. Nothing was changed
+       dir, a --nics name, the zos.nic pin, the ip= device or an environment setting. Nothing was changed
   3    the kernel cannot do what the command line asks (VLAN without VLAN filtering), or a
        zos link exists that is not a bridge
   143  stopped by SIGTERM/SIGINT

@@ -9,6 +9,7 @@ import { EXIT, runAgent } from './agent.ts';
 import { HELP, parseCli, USAGE, type CliOptions } from './cli.ts';
 import { discover, recoverProbeNamespaces } from './discover/discover.ts';
 import { formatStatus, readStatus } from './status.ts';
+import { processSettings, type InternetSettings } from './settings.ts';
 
 async function printStatus(cli: CliOptions): Promise<number> {
   try {
@@ -23,8 +24,10 @@ async function printStatus(cli: CliOptions): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   let cli: CliOptions;
+  let settings: InternetSettings;
   try {
-    cli = parseCli(argv);
+    settings = processSettings();
+    cli = parseCli(argv, settings);
   } catch (err) {
     process.stderr.write(`internet: ${toAppError(err).message}\n${USAGE}\n`);
     return EXIT.BAD_INPUT;
@@ -42,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     });
   }
   try {
-    return await runAgent(cli, { discover, recoverProbeNamespaces }, log, ac.signal);
+    return await runAgent(cli, { discover, recoverProbeNamespaces }, log, ac.signal, settings);
   } catch (err) {
     const e = toAppError(err);
     if (ac.signal.aborted) return EXIT.ABORTED;

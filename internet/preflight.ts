@@ -25,19 +25,8 @@ export interface Preflight {
   links: IpLink[];
 }
 
-/** Default bound of the wait for zinit's socket; env INTERNET_ZINIT_WAIT_MS changes it. */
-export const ZINIT_WAIT_MS = 30_000;
-
-/** INTERNET_ZINIT_WAIT_MS (0..600000 ms) or the default; EINVALID naming it otherwise. */
-export function zinitWaitMs(env: NodeJS.ProcessEnv): number {
-  const v = env.INTERNET_ZINIT_WAIT_MS;
-  if (v === undefined || v === '') return ZINIT_WAIT_MS;
-  if (!/^\d{1,6}$/.test(v) || Number(v) > 600_000) throw new ValidationError('INTERNET_ZINIT_WAIT_MS', `${JSON.stringify(v.slice(0, 20))} is not 0..600000 (ms)`);
-  return Number(v);
-}
-
-/** Reads and checks all input; throws ValidationError or ZinitError naming what is wrong. */
-export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: AbortSignal } = {}): Promise<Preflight> {
+/** Reads and checks all input, waiting up to `zinitWaitMs` for zinit's socket; throws ValidationError or ZinitError naming what is wrong. */
+export async function preflight(cli: CliOptions, zinitWaitMs: number, o: { log?: Logger; signal?: AbortSignal } = {}): Promise<Preflight> {
   let text: string;
   try {
     text = await readFile(cli.cmdline, 'utf8');
@@ -53,7 +42,7 @@ export async function preflight(cli: CliOptions, o: { log?: Logger; signal?: Abo
   // wrong --zinit-socket, and configuring a network we could not hand over would only hide
   // that: stop before touching anything.
   const client = new ZinitClient(cli.zinitSocket);
-  const waitMs = zinitWaitMs(process.env);
+  const waitMs = zinitWaitMs;
   const t0 = Date.now();
   let waited = false;
   const generation = await waitForSocket(cli.zinitSocket, { timeoutMs: waitMs, signal: o.signal, onWait: (err) => {

@@ -3,7 +3,8 @@
 // answers of two dumps in flight on one socket), and the typed error of a refusal. A socket
 // acts in the namespace of this process (Node cannot setns): lib/rtnl.ts changes links here,
 // lib/rtnl-netns.ts reaches other namespaces where the kernel lets a request name them. No
-// addon (a broken bundle must not keep a node offline) or ZOS_RTNL=0: callers use `ip`.
+// addon (a broken bundle must not keep a node offline) or turned off (ZOS_RTNL=0, which each
+// program's settings module reads and hands to setRtnlEnabled): callers use `ip`.
 import { constants } from 'node:os';
 import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
 import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
@@ -15,13 +16,19 @@ export type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import(
 export interface Rtnl { nl: Nl; sock: RtNetlinkSocket; raw: NetlinkSocket }
 
 let loaded: Promise<Rtnl | undefined> | undefined;
+let enabled = true;
+
+/** Turns the in-process socket off (false: `ip` for everything); before its first use. */
+export function setRtnlEnabled(on: boolean): void {
+  enabled = on;
+}
 let pending = 0;
 /** The tail of the request queue. */
 let tail: Promise<unknown> = Promise.resolve();
 
 /** The shared sockets, opened on first use (undefined: use `ip`). */
 export function rtnlSocket(): Promise<Rtnl | undefined> {
-  loaded ??= process.env.ZOS_RTNL === '0' ? Promise.resolve(undefined)
+  loaded ??= !enabled ? Promise.resolve(undefined)
     : Promise.all([import('netlink/dist/rt/rt.js'), import('netlink/dist/rt/ifla.js'), import('netlink/dist/netlink.js')]).then(([nl, ifla, base]) => {
       const sock = nl.createRtNetlink();
       const raw = base.createNetlink(0 /* NETLINK_ROUTE */);

@@ -22,13 +22,23 @@ import { run } from './exec.ts';
  */
 export const ARP_CHECK = '-a300';
 
+/** PATH when a program's settings have not set one (tests calling these in-process). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+let searchPath = DEFAULT_PATH;
+
+/** The PATH this process looks tools up on (each program's settings module sets it from PATH at start). */
+export function setToolPath(path: string): void {
+  searchPath = path;
+}
+
 /** A DHCP client command: `["/usr/sbin/udhcpc"]` or `["/usr/bin/busybox", "udhcpc"]`. */
 export interface DhcpClient {
   argv: string[];
 }
 
 /** The absolute path of executable `name` on `path` (PATH's format), or undefined. */
-export async function which(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
+export async function which(name: string, path = searchPath): Promise<string | undefined> {
   for (const dir of path.split(delimiter)) {
     if (!isAbsolute(dir)) continue; // a relative PATH entry would depend on zinit's cwd
     const file = join(dir, name);
@@ -43,7 +53,7 @@ export async function which(name: string, path = process.env.PATH ?? ''): Promis
 }
 
 /** A `udhcpc` on PATH, else busybox when `busybox --list` has the applet; EDHCPCLIENT if neither. */
-export async function findDhcpClient(path = process.env.PATH ?? ''): Promise<DhcpClient> {
+export async function findDhcpClient(path = searchPath): Promise<DhcpClient> {
   const own = await which('udhcpc', path);
   if (own) return { argv: [own] };
   const busybox = await which('busybox', path);
@@ -74,7 +84,7 @@ export async function checkDhcpClient(c: DhcpClient): Promise<void> {
 }
 
 /** Absolute path of iproute2's `ip` for scripts we write (EIPMISSING when there is none). */
-export async function ipPath(path = process.env.PATH ?? '', places: readonly string[] = IP_PLACES): Promise<string> {
+export async function ipPath(path = searchPath, places: readonly string[] = IP_PLACES): Promise<string> {
   const p = await findTool(candidatesFor('ip', places, path), '-V', /iproute2/);
   if (!p) throw noIpTool(path);
   return p;
@@ -87,7 +97,7 @@ export const IP_PLACES = ['/usr/sbin/ip', '/sbin/ip', '/bin/ip', '/usr/bin/ip'];
 export const SETPRIV_PLACES = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'];
 
 /** `places`, then each `$PATH` entry + `name`, without repeats. */
-export function candidatesFor(name: string, places: readonly string[], path = process.env.PATH ?? ''): string[] {
+export function candidatesFor(name: string, places: readonly string[], path = searchPath): string[] {
   return [...new Set([...places, ...path.split(delimiter).filter(Boolean).map((d) => join(d, name))])];
 }
 

@@ -5,7 +5,6 @@ import { attachNic } from '../nics/attach.ts';
 import { checkNic, listNics, type CheckResult, type ListedNic } from '../nics/check.ts';
 import { detachNic, gcNics, type GcReport } from '../nics/detach.ts';
 import { restoreState, type RestoreResult } from '../nics/state-restore.ts';
-import { statePath } from '../nics/state.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { attachNeedsOvsdb, gcNeedsOvsdb, namedNeedsOvsdb } from '../nics/ovs-need.ts';
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
@@ -33,7 +32,7 @@ export const nicDetach: Command<{ target: TargetSpec; name: string }, null> = {
     example: { target: { netns: 'c1' }, name: 'eth0' },
   },
   validate: (raw) => namedArgs(raw),
-  needsOvsdb: (a) => namedNeedsOvsdb(a),
+  needsOvsdb: (a, nics) => namedNeedsOvsdb(a, nics.statePath),
   run: (a, ctx) => detachNic(ctx, a),
 };
 
@@ -45,7 +44,7 @@ export const nicCheck: Command<{ target: TargetSpec; name: string; repair: boole
     example: { target: { netns: 'c1' }, name: 'eth0', repair: true },
   },
   validate: (raw) => namedArgs(raw, ['repair']),
-  needsOvsdb: (a) => namedNeedsOvsdb(a),
+  needsOvsdb: (a, nics) => namedNeedsOvsdb(a, nics.statePath),
   run: (a, ctx) => checkNic(ctx, a),
 };
 
@@ -57,7 +56,7 @@ export const nicList: Command<{ target?: TargetSpec }, ListedNic[]> = {
     example: {},
   },
   validate: listArgs,
-  local: (a) => listNics(a),
+  local: (a, nics) => listNics(a, nics.statePath),
 };
 
 /** nic.gc {} -> {finished, undone, removed, returned}. */
@@ -68,7 +67,7 @@ export const nicGc: Command<Record<string, never>, GcReport> = {
     example: {},
   },
   validate: (raw) => { argsObject(raw, [], []); return {}; },
-  needsOvsdb: () => gcNeedsOvsdb(),
+  needsOvsdb: (_a, nics) => gcNeedsOvsdb(nics.statePath),
   run: (_a, ctx) => gcNics(ctx),
 };
 
@@ -80,5 +79,5 @@ export const nicStateRestore: Command<Record<string, never>, RestoreResult> = {
     example: {},
   },
   validate: (raw) => { argsObject(raw, [], []); return {}; },
-  local: () => restoreState(statePath()),
+  local: (_a, nics) => restoreState(nics.statePath),
 };

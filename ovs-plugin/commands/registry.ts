@@ -12,6 +12,7 @@ import type { Ctx } from '../planners/plan.ts';
 import type { Wire } from './wire.ts';
 import { vlanDel, vlanEnsure } from './vlan.ts';
 import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
+import type { NicSettings } from '../nics/types.ts';
 
 /** Every command by its full name, each answering its wire result type. */
 export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Record<string, Command> = {
@@ -44,12 +45,12 @@ export function lookup(name: string): { name: string; command: Command } {
 }
 
 /** Validates `raw` and runs command `name` through `engine` (logging to `log`); nothing changes when validation fails. */
-export async function execute(engine: Engine, name: string, raw: unknown, log?: Logger): Promise<unknown> {
+export async function execute(engine: Engine, name: string, raw: unknown, nics: NicSettings, log?: Logger): Promise<unknown> {
   const { command } = lookup(name);
   const args = command.validate(raw);
-  if (command.local) return command.local(args);
+  if (command.local) return command.local(args, nics);
   if (command.run) {
-    const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p), ...(log ? { log } : {}) };
+    const ctx: Ctx = { client: engine.client, env: engine.env, nics, commit: (p) => engine.commit(p), ...(log ? { log } : {}) };
     return command.run(args, ctx);
   }
   return engine.commit(command.plan!(args, engine.env));

@@ -2,6 +2,7 @@
 // -> one transaction) or, for commands that also touch the kernel, a run function.
 import type { Usage } from '../validate.ts';
 import type { Ctx, Env, Planner } from '../planners/plan.ts';
+import type { NicSettings } from '../nics/types.ts';
 
 /**
  * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
@@ -17,12 +18,12 @@ export interface Command<A = unknown, R = unknown> {
   /** Commands with kernel steps (vxlan, vtep) run here instead, using ctx.commit for OVSDB. */
   run?(args: A, ctx: Ctx): Promise<R>;
   /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
-  local?(args: A): Promise<R>;
+  local?(args: A, nics: NicSettings): Promise<R>;
   /**
    * For `run` commands: false when these arguments need no OVSDB (exec then runs without
    * connecting); 'if-running' when they use it only to read, if Open vSwitch runs.
    */
-  needsOvsdb?(args: A): OvsdbNeed | Promise<OvsdbNeed>;
+  needsOvsdb?(args: A, nics: NicSettings): OvsdbNeed | Promise<OvsdbNeed>;
 }
 
 /** Whether a command's arguments need OVSDB (Command.needsOvsdb). */

@@ -23,7 +23,7 @@ import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
 import { isBusy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
 import { attachWithUndo } from './rollback.ts';
-import { putRecord, readState, statePath, updateState } from './state.ts';
+import { putRecord, readState, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
 import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
@@ -78,7 +78,8 @@ function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | Guest
  * Only record changes run under the node-wide state lock: the reads of the system (links, the
  * kind's prepare) and of the container's root come before it, the steps after it.
  */
-export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }, path = statePath()): Promise<AttachResult | GuestResult> {
+export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }): Promise<AttachResult | GuestResult> {
+  const path = ovs.nics.statePath;
   const { kind, target, ns, vm } = await resolve(a);
   await settleDeadTwin(ovs, a, ns, path); // an identical attach cut short: undone first, not EEXIST
   const ctx = { ovs, target };
@@ -97,7 +98,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
     ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
   };
   // A clash with the records is the answer before what the system says (checked again under the lock).
-  kind.claim?.(rec, snap.nics);
+  kind.claim?.(rec, snap.nics, ctx);
   await kind.prepare(ctx, rec);
   rec.dnsAdded = dnsAdded;
   const plan = await updateState(path, (s): { repeat?: AttachResult | GuestResult } => {
@@ -111,7 +112,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
     rec.name = name;
     rec.key = `${targetKey(a.target)}@${ns.ino}/${name}`;
     if (!target) rec.host = name;
-    kind.claim?.(rec, s.nics);
+    kind.claim?.(rec, s.nics, ctx);
     putRecord(s, rec);
     return {};
   });

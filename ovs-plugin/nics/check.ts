@@ -14,7 +14,7 @@ import { kindOf } from './kinds/index.ts';
 import { repairInside } from './inside.ts';
 import { isBusy, working } from './owners.ts';
 import { self } from './proc.ts';
-import { putRecord, readState, statePath, updateState } from './state.ts';
+import { putRecord, readState, updateState } from './state.ts';
 import { liveTarget, targetKey } from './target.ts';
 import type { Drift, NicRecord, ProcId, TargetSpec } from './types.ts';
 
@@ -40,7 +40,7 @@ async function repairDrift(ovs: Ctx, rec: NicRecord, drift: Drift[]): Promise<vo
   try {
     const target = await liveTarget(rec);
     await kindOf(rec)!.repair?.({ ovs, target }, rec);
-    if (target) await repairInside(target, rec, drift);
+    if (target) await repairInside(target, rec, drift, ovs.nics.dhcpWaitMs);
   } catch (err) {
     if (!(err instanceof LinkNotFoundError || err instanceof NetnsGoneError)) throw err;
   }
@@ -62,7 +62,8 @@ async function claimRepair(path: string, key: string, a: { target: TargetSpec; n
 }
 
 /** nic.check {target, name, repair?}; a nic detached while it was checked is ENOTFOUND, as one never attached. */
-export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; repair: boolean }, path = statePath()): Promise<CheckResult> {
+export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; repair: boolean }): Promise<CheckResult> {
+  const path = ovs.nics.statePath;
   const rec = (await readState(path)).nics.find((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && (r.phase === 'attached' || r.phase === 'repairing'));
   if (!rec) throw notAttached(a);
   let drift = await driftOf(ovs, rec);
@@ -117,7 +118,7 @@ export interface ListedNic {
 }
 
 /** nic.list {target?} -> one element per attachment (reads the file; a write is atomic, so no lock). */
-export async function listNics(a: { target?: TargetSpec }, path = statePath()): Promise<ListedNic[]> {
+export async function listNics(a: { target?: TargetSpec }, path: string): Promise<ListedNic[]> {
   const s = await readState(path);
   return s.nics.filter((r) => !a.target || targetKey(r.target) === targetKey(a.target)).map((r) => ({
     target: r.target, name: r.name, type: r.nic.type, ...(r.nic.id !== undefined ? { id: r.nic.id } : {}), phase: r.phase,

@@ -15,7 +15,7 @@ import { refreshNatRules } from './nat-sync.ts';
 import { isBusy, working } from './owners.ts';
 import { removeOrphanPorts } from './orphans.ts';
 import { self } from './proc.ts';
-import { dropRecord, statePath, updateState } from './state.ts';
+import { dropRecord, updateState } from './state.ts';
 import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
 import type { NicRecord, TargetSpec } from './types.ts';
 
@@ -51,7 +51,8 @@ export async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<
 }
 
 /** nic.detach {target, name} -> null; a nic that is not there is success. */
-export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string }, path = statePath()): Promise<null> {
+export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string }): Promise<null> {
+  const path = ovs.nics.statePath;
   const now = 'kvm' in a.target ? undefined : await nsIdentity(a.target);
   const rec = await updateState(path, (s) => {
     const all = s.nics.filter((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name);
@@ -69,7 +70,8 @@ export async function detachNic(ovs: Ctx, a: { target: TargetSpec; name: string 
 }
 
 /** nic.gc {} -> what it finished, undid, removed and returned. */
-export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
+export async function gcNics(ovs: Ctx): Promise<GcReport> {
+  const path = ovs.nics.statePath;
   const report: GcReport = { finished: [], undone: [], removed: [], returned: [], orphans: [] };
   const todo = await updateState(path, async (s) => {
     const out: { rec: NicRecord; why: keyof GcReport }[] = [];
@@ -90,7 +92,7 @@ export async function gcNics(ovs: Ctx, path = statePath()): Promise<GcReport> {
     if (r.returned) report.returned.push(rec.key);
   }
   // The NAT's rules follow the default routes: rewritten when the uplink moved (or they drifted).
-  await refreshNatRules(path);
+  await refreshNatRules(path, ovs.nics.natPool);
   report.orphans = await removeOrphanPorts(ovs, path);
   return report;
 }

@@ -49,7 +49,7 @@ const leaseApplied = async (pidfile: string): Promise<boolean> => (await readFil
 export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
 
 /** Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after); the daemon's command slot is given back between polls. */
-export async function startDhcp(target: NetnsRef, rec: NicRecord, undo?: UndoStack, waitMs = Number(process.env.OVS_PLUGIN_DHCP_WAIT_MS ?? 10_000)): Promise<void> {
+export async function startDhcp(target: NetnsRef, rec: NicRecord, waitMs: number, undo?: UndoStack): Promise<void> {
   const f = rec.dhcp!;
   if (await clientPid(f.pidfile)) return;
   // iproute2's ip by its path (busybox's would ignore options the script uses).

@@ -12,8 +12,16 @@ export const passed: string[] = [];
 
 const t0 = performance.now();
 
-/** The points OVS_PLUGIN_FAILPOINT names. */
-const points = (): string[] => (process.env.OVS_PLUGIN_FAILPOINT ?? '').split(',').filter(Boolean);
+/** This process's hooks (settings.ts sets them at start from OVS_PLUGIN_TRACE and OVS_PLUGIN_FAILPOINT). */
+let hooks: { trace: boolean; failpoint: string } = { trace: false, failpoint: '' };
+
+/** Sets the hooks for the rest of this process. */
+export function setFailpoints(h: { trace: boolean; failpoint: string }): void {
+  hooks = { ...h };
+}
+
+/** The points OVS_PLUGIN_FAILPOINT names (comma-separated). */
+const points = (): string[] => hooks.failpoint.split(',').filter(Boolean);
 
 /** An error injected by OVS_PLUGIN_FAILPOINT at `what`. */
 const injected = (what: string): Error => new Error(`${what}: injected by OVS_PLUGIN_FAILPOINT`);
@@ -24,7 +32,7 @@ const injected = (what: string): Error => new Error(`${what}: injected by OVS_PL
  */
 export function failpoint(step: string): void {
   passed.push(step);
-  if (process.env.OVS_PLUGIN_TRACE) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
+  if (hooks.trace) process.stderr.write(`${step} ${(performance.now() - t0).toFixed(1)}\n`);
   const p = points();
   if (p.includes(step)) process.kill(process.pid, 'SIGKILL');
   if (p.includes(`throw:${step}`)) throw injected(step);

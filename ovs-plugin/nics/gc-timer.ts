@@ -6,13 +6,13 @@ import type { Ctx } from '../planners/plan.ts';
 import { gcNics } from './detach.ts';
 
 /** Runs nic gc now and on a timer; returns the stop function. Failures are logged, never thrown. */
-export async function startNicGc(ctx: Ctx, log: Logger, everyMs = Number(process.env.OVS_PLUGIN_GC_MS ?? 60_000)): Promise<() => void> {
+export async function startNicGc(ctx: Ctx, log: Logger, everyMs: number): Promise<() => void> {
   let running: Promise<void> | undefined;
   const once = () => running ??= gcNics(ctx).then((r) => {
     if (r.finished.length + r.undone.length + r.removed.length) log.info('nic-gc', { ...r });
   }, (err) => { const e = toAppError(err); log.warn('nic-gc-failed', { code: e.code, message: e.message }); }).finally(() => { running = undefined; });
   await once();
-  const timer = Number.isFinite(everyMs) && everyMs > 0 ? setInterval(() => void once(), everyMs) : undefined;
+  const timer = everyMs > 0 ? setInterval(() => void once(), everyMs) : undefined;
   timer?.unref();
   return () => { if (timer) clearInterval(timer); };
 }

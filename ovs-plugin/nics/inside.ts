@@ -68,7 +68,7 @@ export async function removeDns(rec: NicRecord): Promise<void> {
  * in the target with its final name, MAC and MTU, up (a veth peer), needs only the `config`
  * lines: no child at all without them.
  */
-export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack, born = false): Promise<void> {
+export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack, dhcpWaitMs: number, born = false): Promise<void> {
   const c = rec.nic.config ?? {};
   const cidr = c.cidr ?? rec.address;
   const gw = c.gateway ?? rec.gateway;
@@ -86,7 +86,7 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
   failpoint('attach:renamed');
   if (c.dhcp) {
     failpoint('attach:dhcp');
-    await startDhcp(target, rec, undo);
+    await startDhcp(target, rec, dhcpWaitMs, undo);
   }
   if (rec.dnsAdded?.length && rec.nic.root) {
     failpoint('attach:dns');
@@ -115,12 +115,12 @@ export async function checkInside(target: NetnsRef | undefined, rec: NicRecord):
 }
 
 /** Puts back what checkInside found drifted and can be put back. */
-export async function repairInside(target: NetnsRef, rec: NicRecord, drift: Drift[]): Promise<void> {
+export async function repairInside(target: NetnsRef, rec: NicRecord, drift: Drift[], dhcpWaitMs: number): Promise<void> {
   for (const x of drift) {
     if (x.what === 'up') await ip(target, ['link', 'set', 'dev', rec.name, 'up']);
     if (x.what === 'hwaddr') await ip(target, ['link', 'set', 'dev', rec.name, 'address', rec.hwaddr]);
     if (x.what === 'mtu') await ip(target, ['link', 'set', 'dev', rec.name, 'mtu', String(rec.mtu)]);
     if (x.what === 'address') await ip(target, ['addr', 'replace', String(x.want), 'dev', rec.name]);
-    if (x.what === 'dhcp') await startDhcp(target, rec);
+    if (x.what === 'dhcp') await startDhcp(target, rec, dhcpWaitMs);
   }
 }

@@ -14,10 +14,10 @@ import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { run } from '../../lib/exec.ts';
 import { ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
-import { NAT_BRIDGE, natPool, poolNet } from './nat.ts';
+import { NAT_BRIDGE, poolNet, type Pool } from './nat.ts';
 import { NAT_TABLE, natGuards, natRuleset } from './nat-rules.ts';
 import { withLock } from './lock.ts';
-import { readState, statePath } from './state.ts';
+import { readState } from './state.ts';
 import type { Drift, NicState } from './types.ts';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -30,8 +30,7 @@ async function uplinks(): Promise<string[]> {
 }
 
 /** The script the records of `s` and the current uplinks call for. */
-async function wanted(s: NicState, without?: string): Promise<string> {
-  const pool = natPool();
+async function wanted(s: NicState, pool: Pool, without?: string): Promise<string> {
   return natRuleset({ ...pool, net: poolNet(pool) }, NAT_BRIDGE, natGuards(s.nics, without), await uplinks());
 }
 
@@ -51,9 +50,9 @@ const withNatLock = <T>(path: string, fn: (s: NicState) => Promise<T>): Promise<
   withLock(`${path}.nat.lock`, async () => fn(await readState(path)));
 
 /** Rewrites both tables from the state file's records (but `without`'s) and the uplinks, under the NAT's lock. */
-export async function syncNatRules(opts: { without?: string } = {}, path = statePath()): Promise<void> {
+export async function syncNatRules(path: string, pool: Pool, opts: { without?: string } = {}): Promise<void> {
   await withNatLock(path, async (s) => {
-    const script = await wanted(s, opts.without);
+    const script = await wanted(s, pool, opts.without);
     await run('nft', ['-f', '-'], { timeoutMs: 10_000, input: script });
     const sums: Sums = { script: sha(script), listing: (await listed()) ?? '' };
     await writeFileAtomic(sumFile(path), JSON.stringify(sums) + '\n', 0o600, { sync: false });
@@ -61,19 +60,19 @@ export async function syncNatRules(opts: { without?: string } = {}, path = state
 }
 
 /** `nat-rules` drift: a table missing, changed since we wrote it, or not what the records and uplinks call for. */
-export async function natRulesDrift(path = statePath()): Promise<Drift[]> {
+export async function natRulesDrift(path: string, pool: Pool): Promise<Drift[]> {
   return withNatLock(path, async (s) => {
     const now = await listed();
     const kept = await readFile(sumFile(path), 'utf8').then((t) => JSON.parse(t) as Sums, () => undefined);
-    const got = !now ? 'missing' : now !== kept?.listing ? 'changed' : sha(await wanted(s)) !== kept.script ? 'stale' : undefined;
+    const got = !now ? 'missing' : now !== kept?.listing ? 'changed' : sha(await wanted(s, pool)) !== kept.script ? 'stale' : undefined;
     return got ? [{ what: 'nat-rules', want: `tables ip and bridge ${NAT_TABLE} as the records and uplinks call for`, got, repairable: true }] : [];
   });
 }
 
 /** gc's part: rewrites the rules when default nics are recorded and the rules drifted (e.g. the default route moved). */
-export async function refreshNatRules(path = statePath()): Promise<boolean> {
+export async function refreshNatRules(path: string, pool: Pool): Promise<boolean> {
   if (!(await readState(path)).nics.some((r) => r.nic.type === 'default')) return false;
-  if (!(await natRulesDrift(path)).length) return false;
-  await syncNatRules({}, path);
+  if (!(await natRulesDrift(path, pool)).length) return false;
+  await syncNatRules(path, pool);
   return true;
 }

@@ -20,9 +20,8 @@ export interface Pool { base: number; prefix: number; gateway: string }
 const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const toIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
-/** The pool from OVS_PLUGIN_NAT_POOL (an IPv4 network /8../30). */
-export function natPool(env: NodeJS.ProcessEnv = process.env): Pool {
-  const text = env.OVS_PLUGIN_NAT_POOL || '172.18.0.0/16';
+/** The pool of `text` (OVS_PLUGIN_NAT_POOL: an IPv4 network /8../30); EINVALID naming the variable otherwise. */
+export function parseNatPool(text: string): Pool {
   const c = parseCidr('OVS_PLUGIN_NAT_POOL', text);
   if (c.family !== 4 || c.prefix < 8 || c.prefix > 30) throw new ValidationError('OVS_PLUGIN_NAT_POOL', 'must be an IPv4 network /8 .. /30');
   const size = 2 ** (32 - c.prefix);

@@ -5,9 +5,9 @@
 import { InternalError } from '../../lib/errors.ts';
 import type { OvsdbNeed } from '../commands/types.ts';
 import type { Ctx, Env } from '../planners/plan.ts';
-import { readState, statePath } from './state.ts';
+import { readState } from './state.ts';
 import { targetKey } from './target.ts';
-import type { Kind, NicRecord, NicSpec, TargetSpec } from './types.ts';
+import type { Kind, NicRecord, NicSettings, NicSpec, TargetSpec } from './types.ts';
 
 /** The kinds whose host end is an OVS port. */
 const OVS_KINDS: ReadonlySet<Kind> = new Set<Kind>(['vlan', 'vxlan']);
@@ -22,21 +22,21 @@ export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed =>
   OVS_KINDS.has(a.nic.type) ? true : a.nic.type === 'macvlan' || a.nic.type === 'passthrough' ? 'if-running' : false;
 
 /** True when detach or check of `target`/`name` talks to OVSDB (what the record says it is; none: no). */
-export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path = statePath()): Promise<boolean> {
+export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path: string): Promise<boolean> {
   return (await readState(path)).nics.some((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && usesOvs(r));
 }
 
 /** gc talks to OVSDB when some record is of an OVS kind, and else if Open vSwitch runs (orphan ports of ours). */
-export async function gcNeedsOvsdb(path = statePath()): Promise<OvsdbNeed> {
+export async function gcNeedsOvsdb(path: string): Promise<OvsdbNeed> {
   return (await readState(path)).nics.some(usesOvs) ? true : 'if-running';
 }
 
 const offline = new WeakSet<Ctx>();
 
 /** A context for commands run without OVSDB: any use of it is a bug, said so (hasOvsdb tells). */
-export function withoutOvsdb(env: Env): Ctx {
+export function withoutOvsdb(env: Env, nics: NicSettings): Ctx {
   const refuse = (): never => { throw new InternalError('a nic command that needs no OVSDB reached for it'); };
-  const ctx: Ctx = { env, get client(): never { return refuse(); }, commit: async () => refuse() };
+  const ctx: Ctx = { env, nics, get client(): never { return refuse(); }, commit: async () => refuse() };
   offline.add(ctx);
   return ctx;
 }

@@ -18,12 +18,6 @@ import { withLock } from './lock.ts';
 import { checkState } from './state-shape.ts';
 import type { NicRecord, NicState, NsIdentity } from './types.ts';
 
-/** Where the state lives when OVS_PLUGIN_STATE is not set. */
-export const DEFAULT_STATE = '/run/ovs-plugin/nics.json';
-
-/** The state file's path for this process. */
-export const statePath = (env: NodeJS.ProcessEnv = process.env): string => env.OVS_PLUGIN_STATE || DEFAULT_STATE;
-
 /** The previous good generation of state file `path`. */
 export const prevPath = (path: string): string => `${path}.prev`;
 

@@ -3,6 +3,7 @@
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { Ctx } from '../planners/plan.ts';
 import type { UndoStack } from '../../lib/undo.ts';
+import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
 export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough'] as const;
@@ -126,6 +127,16 @@ export interface NicRecord {
 /** The state file. */
 export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
 
+/** The settings the nic code uses (ovs-plugin/settings.ts reads them at start). */
+export interface NicSettings {
+  /** The state file (OVS_PLUGIN_STATE). */
+  statePath: string;
+  /** How long attach waits for a DHCP lease (OVS_PLUGIN_DHCP_WAIT_MS). */
+  dhcpWaitMs: number;
+  /** The NAT pool of default nics (OVS_PLUGIN_NAT_POOL). */
+  natPool: Pool;
+}
+
 /** What each kind gets: the OVSDB context of the command and the target's namespace. */
 export interface KindCtx {
   ovs: Ctx;
@@ -144,7 +155,7 @@ export interface NicKind {
    */
   prepare(ctx: KindCtx, rec: NicRecord): Promise<void>;
   /** Under the state lock, with no I/O: refuses what clashes with the other records and takes what they allocate. */
-  claim?(rec: NicRecord, all: readonly NicRecord[]): void;
+  claim?(rec: NicRecord, all: readonly NicRecord[], ctx: KindCtx): void;
   /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
   resultKnown?: boolean;
   /** Makes the nic, registering each step's undo. */

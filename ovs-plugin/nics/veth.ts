@@ -80,7 +80,7 @@ export function vethKind(p: VethPlug): NicKind {
         p.plug(ctx, rec, undo).then(() => failpoint('attach:plugged')),
         (async () => {
           if (rec.txOff) await txOff(target, rec.name);
-          await configureInside(target, rec, undo, true);
+          await configureInside(target, rec, undo, ctx.ovs.nics.dhcpWaitMs, true);
         })(),
       );
     },

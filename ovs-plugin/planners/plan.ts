@@ -1,6 +1,7 @@
 // What a plan is: the transaction a planner builds from a cache view, and the context that
 // commits it (shared by the commands and the nic kinds, which both stand on the planners).
 import type { Logger } from '../../lib/log.ts';
+import type { NicSettings } from '../nics/types.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import type { OvsdbClient } from '../ovsdb/types.ts';
 import type { View } from './view.ts';
@@ -37,6 +38,8 @@ export type Planner<R> = (view: View, prefix: string) => Plan<R>;
 export interface Ctx {
   client: OvsdbClient;
   env: Env;
+  /** The nic code's settings (state file, DHCP wait, NAT pool). */
+  nics: NicSettings;
   /** Plans against the current cache, commits, re-plans on a lost race; resolves with the plan's result. */
   commit<R>(planner: Planner<R>): Promise<R>;
   /** Where the command logs what it cannot answer (a failed undo): the daemon's log; stderr when absent (exec). */

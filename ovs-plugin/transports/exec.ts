@@ -1,6 +1,7 @@
 // v1-compatible exec transport: `ovs-plugin <command> '<json>'`. Success: exit 0, stdout
 // `20:::<json result>\n:::`; failure: the JSON error `{code, message, field?}` framed the same,
-// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). Arguments are
+// exit 1 (the 0-core plugin runner's protocol, which v1 spoke). The settings are read first (a
+// bad one is that framed EINVALID, `field` the variable). Arguments are
 // validated before connecting, so bad input never reaches OVSDB; a command that says these
 // arguments need no OVSDB (nic.* of non-OVS kinds) runs without connecting at all.
 import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';
@@ -9,35 +10,39 @@ import { Engine } from '../commands/engine.ts';
 import { execute, lookup } from '../commands/registry.ts';
 import { parseArgsText } from '../validate.ts';
 import { withoutOvsdb } from '../nics/ovs-need.ts';
-import { readEnv } from './env.ts';
+import { envOf, type Settings } from '../settings.ts';
 
 /** One framed message as the 0-core plugin runner reads it. */
 export const frame = (value: unknown): string => `20:::${JSON.stringify(value ?? null)}\n:::\n`;
 
-/** Runs one command from argv (without node and script); returns the exit code, writes via `out`. */
-export async function runExec(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+/**
+ * Runs one command from argv (without node and script) with the process's settings (read by
+ * `settings()`, so a bad one is this call's framed EINVALID); returns the exit code, writes via `out`.
+ */
+export async function runExec(argv: string[], settings: () => Settings, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   try {
+    const s = settings();
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
     if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
     const { name, command } = lookup(argv[0]);
     const raw = parseArgsText(argv[1] ?? '{}');
     const args = command.validate(raw);
     if (command.local) {
-      out(frame(await command.local(args)));
+      out(frame(await command.local(args, s)));
       return 0;
     }
-    const { db, env, applyTimeoutMs } = readEnv();
-    const need = command.run && command.needsOvsdb ? await command.needsOvsdb(args) : true;
-    const client = need === false ? undefined : await connectOvsdb(db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
+    const env = envOf(s);
+    const need = command.run && command.needsOvsdb ? await command.needsOvsdb(args, s) : true;
+    const client = need === false ? undefined : await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
       .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; });
     if (!client) {
-      out(frame(await command.run!(args, withoutOvsdb(env))));
+      out(frame(await command.run!(args, withoutOvsdb(env, s))));
       return 0;
     }
     try {
-      const engine = new Engine(client, env, { applyTimeoutMs });
+      const engine = new Engine(client, env, { applyTimeoutMs: s.applyTimeoutMs });
       await engine.start();
-      out(frame(await execute(engine, name, raw)));
+      out(frame(await execute(engine, name, raw, s)));
       return 0;
     } finally {
       await client.close();

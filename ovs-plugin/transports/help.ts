@@ -5,6 +5,7 @@
 import { COMMANDS, lookup } from '../commands/registry.ts';
 import type { Command } from '../commands/types.ts';
 import { MAX_SOCKET_PATH_BYTES } from './socket-path.ts';
+import { settingsHelp } from '../settings.ts';
 
 /** True for the arguments that ask for help instead of a command. */
 export const isHelp = (argv: string[]): boolean => ['--help', '-h', 'help'].includes(argv[0] ?? '');
@@ -31,7 +32,7 @@ export function usage(argv: string[]): string {
     "  ovs-plugin <command> '<json arguments>'   run one command; prints 20:::<json>\\n::: (v1 exec protocol), exit 0 or 1",
     `  ovs-plugin serve --socket PATH [--db URL] JSON-RPC 2.0 daemon, one request per line (PATH <= ${MAX_SOCKET_PATH_BYTES} bytes)`,
     '  ovs-plugin help [command]                 this text, or one command\'s',
-    'environment: OVS_DB (default unix:/var/run/openvswitch/db.sock), OVS_DATAPATH (system|netdev), OVS_TIMEOUT (ms)',
+    ...settingsHelp(),
     '',
     'commands (the ovs. prefix is optional):',
     ...Object.entries(COMMANDS).map(([n, c]) => commandUsage(n, c)),

@@ -1,19 +1,20 @@
 // The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one request (or batch)
 // per line, method = command name (`ovs.bridge-add`), params = the arguments object; socket mode
-// 0600. Every request is answered on its own (a failure never affects another); all OVSDB writes
+// 0600. The settings (../settings.ts) are read first: a bad one is logged, naming the variable
+// and what it accepts, and the daemon exits 2. Every request is answered on its own (a failure never affects another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
 // (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
-import { shuttingDown, tooManyConnections, ValidationError } from '../../lib/errors.ts';
+import { shuttingDown, toAppError, tooManyConnections, ValidationError } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
 import { execute } from '../commands/registry.ts';
 import { startNicGc } from '../nics/gc-timer.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
-import { readEnv } from './env.ts';
+import { envOf, type Settings } from '../settings.ts';
 import { Gate } from './gate.ts';
 import { LineBudget } from './line-budget.ts';
 import { serveLimits, type ServeLimits } from './limits.ts';
@@ -39,15 +40,25 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   return o as ServeArgs;
 }
 
-/** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
-export async function runServe(argv: string[]): Promise<number> {
+/** Exit code of a daemon whose settings are bad (the log line names the variable and its range). */
+export const EXIT_BAD_SETTING = 2;
+
+/** Runs the daemon until SIGTERM/SIGINT with the process's settings (read by `settings()`); resolves with the exit code. */
+export async function runServe(argv: string[], readSettings: () => Settings): Promise<number> {
   const log = createLogger();
+  let settings: Settings;
+  try {
+    settings = readSettings();
+  } catch (err) {
+    const e = toAppError(err);
+    log.error('ovs-plugin-bad-setting', { code: e.code, ...(e.details.field ? { field: e.details.field } : {}), message: e.message });
+    return EXIT_BAD_SETTING;
+  }
   // Handlers first: a SIGTERM during start-up (waiting for OVSDB, binding) ends it cleanly
   // instead of killing it with the default action.
   const signalled = untilSignal();
   const args = parseServeArgs(argv);
   checkSocketPath(args.socket);
-  const settings = readEnv();
   const unguard = guardSpawnErrors(log);
   log.info('ovs-plugin-starting', { socket: args.socket, db: args.db ?? settings.db });
   const connecting = connectEngine(args.db ?? settings.db, settings, log);
@@ -60,10 +71,10 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { client, engine } = first;
-  const stopGc = await startNicGc({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p), log }, log);
+  const stopGc = await startNicGc({ client: engine.client, env: engine.env, nics: settings, commit: (p) => engine.commit(p), log }, log, settings.gcMs);
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
-  const daemon = await bind(args.socket, engine, limits, log);
-  log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.env.datapathType, ...limitFields(limits) });
+  const daemon = await bind(args.socket, engine, settings, limits, log);
+  log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.datapathType, ...limitFields(limits) });
   await signalled; // at once if the signal came while binding
   stopGc();
   await shutDown(daemon, client, engine, log);
@@ -72,9 +83,9 @@ export async function runServe(argv: string[]): Promise<number> {
 }
 
 // Connect OVSDB and start the monitor the planners read.
-async function connectEngine(db: string, s: ReturnType<typeof readEnv>, log: Logger): Promise<{ client: Client; engine: Engine }> {
+async function connectEngine(db: string, s: Settings, log: Logger): Promise<{ client: Client; engine: Engine }> {
   const client = await connectOvsdb(db, { reconnect: true, logger: log });
-  const engine = new Engine(client, s.env, { applyTimeoutMs: s.applyTimeoutMs });
+  const engine = new Engine(client, envOf(s), { applyTimeoutMs: s.applyTimeoutMs });
   await engine.start();
   return { client, engine };
 }
@@ -83,13 +94,13 @@ async function connectEngine(db: string, s: ReturnType<typeof readEnv>, log: Log
 interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; inflight: number; onIdle?: () => void }
 
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
-async function bind(path: string, engine: Engine, limits: ServeLimits, log: Logger): Promise<Daemon> {
+async function bind(path: string, engine: Engine, settings: Settings, limits: ServeLimits, log: Logger): Promise<Daemon> {
   await clearStaleSocket(path);
   const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, inflight: 0 };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
     limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
-    run: (method, params) => execute(engine, method, params, log),
+    run: (method, params) => execute(engine, method, params, settings, log),
     stopping: () => d.stopping,
     countInflight: (delta) => { d.inflight += delta; if (d.inflight === 0) d.onIdle?.(); },
   };

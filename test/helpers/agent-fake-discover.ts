@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../../lib/log.ts';
 import { runAgent } from '../../internet/agent.ts';
 import { parseCli } from '../../internet/cli.ts';
+import { processSettings } from '../../internet/settings.ts';
 import type { Choice } from '../../internet/types.ts';
 
 const choices = JSON.parse(readFileSync(process.env.FAKE_CHOICES!, 'utf8')) as Choice[];
@@ -12,7 +13,8 @@ let calls = 0;
 const log = createLogger();
 const ac = new AbortController();
 process.on('SIGTERM', () => ac.abort(new Error('stopped by SIGTERM')));
-void runAgent(parseCli(process.argv.slice(2)), {
+const settings = processSettings();
+void runAgent(parseCli(process.argv.slice(2), settings), {
   discover: async (o) => {
     const choice = choices[Math.min(calls++, choices.length - 1)]!;
     const call = calls;
@@ -22,4 +24,4 @@ void runAgent(parseCli(process.argv.slice(2)), {
     return { choice, probes: [], close: () => (closed ??= Promise.resolve().then(() => o.log.info('fake-close', { call }))) };
   },
   recoverProbeNamespaces: async () => [],
-}, log, ac.signal).then((code) => { process.stdout.write('', () => process.exit(code)); });
+}, log, ac.signal, settings).then((code) => { process.stdout.write('', () => process.exit(code)); });

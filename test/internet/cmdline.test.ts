@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKernelCmdline, shellSplit, splitKernelCmdline } from '../../internet/cmdline.ts';
 import { HELP, parseCli } from '../../internet/cli.ts';
+import { parseSettings } from '../../internet/settings.ts';
 import type { AppError } from '../../lib/errors.ts';
 
 const names = (field: string, part?: RegExp) => (e: AppError) =>
@@ -134,25 +135,25 @@ test('ip=: IPv6 in brackets (dracut form); unbracketed IPv6 is named as such', (
 });
 
 test('CLI: defaults, flags, status subcommand', () => {
-  const d = parseCli([], {});
+  const d = parseCli([], parseSettings({}));
   assert.deepEqual(d, { command: 'run', cmdline: '/proc/cmdline', zinitSocket: '/var/run/zinit.sock', zinitDir: '/etc/zinit', status: '/run/internet/status.json', resolvConf: '/etc/resolv.conf' });
-  const r = parseCli(['run', '--nics', 'eth1,eth2', '--cmdline=/tmp/c', '--zinit-socket', '/s', '--zinit-dir', '/d', '--status', '/st'], { INTERNET_RESOLV_CONF: '/tmp/r' });
+  const r = parseCli(['run', '--nics', 'eth1,eth2', '--cmdline=/tmp/c', '--zinit-socket', '/s', '--zinit-dir', '/d', '--status', '/st'], parseSettings({ INTERNET_RESOLV_CONF: '/tmp/r' }));
   assert.deepEqual(r, { command: 'run', nics: ['eth1', 'eth2'], cmdline: '/tmp/c', zinitSocket: '/s', zinitDir: '/d', status: '/st', resolvConf: '/tmp/r' });
-  assert.equal(parseCli(['status', '--status', '/x']).status, '/x');
+  assert.equal(parseCli(['status', '--status', '/x'], parseSettings({})).status, '/x');
 });
 
 test('CLI errors name the flag', () => {
-  assert.throws(() => parseCli(['--bogus']), names('--bogus', /unknown flag/));
-  assert.throws(() => parseCli(['--nics']), names('--nics', /needs a value/));
-  assert.throws(() => parseCli(['--status', '--nics', 'a']), names('--status', /needs a value/));
-  assert.throws(() => parseCli(['--nics', 'eth0,bad name']), names('--nics', /bad name/));
-  assert.throws(() => parseCli(['status', '--nics', 'a']), names('--nics', /unknown flag for "status"/));
-  assert.throws(() => parseCli(['stray']), names('stray', /unexpected argument/));
+  assert.throws(() => parseCli(['--bogus'], parseSettings({})), names('--bogus', /unknown flag/));
+  assert.throws(() => parseCli(['--nics'], parseSettings({})), names('--nics', /needs a value/));
+  assert.throws(() => parseCli(['--status', '--nics', 'a'], parseSettings({})), names('--status', /needs a value/));
+  assert.throws(() => parseCli(['--nics', 'eth0,bad name'], parseSettings({})), names('--nics', /bad name/));
+  assert.throws(() => parseCli(['status', '--nics', 'a'], parseSettings({})), names('--nics', /unknown flag for "status"/));
+  assert.throws(() => parseCli(['stray'], parseSettings({})), names('stray', /unexpected argument/));
 });
 
 test('CLI: help, --help and -h (anywhere) ask for the usage', () => {
   for (const argv of [['help'], ['--help'], ['-h'], ['run', '--nics', 'eth1', '--help'], ['status', '-h']]) {
-    assert.equal(parseCli(argv, {}).command, 'help', argv.join(' '));
+    assert.equal(parseCli(argv, parseSettings({})).command, 'help', argv.join(' '));
   }
   for (const part of ['--nics', '--status', 'zos.nic=', 'vlan:priv=', 'ip=', 'Exit codes', '143']) assert.ok(HELP.includes(part), part);
 });

@@ -31,7 +31,7 @@ export const macvlanKind: NicKind = {
     failpoint('attach:created');
     await moveLink(SELF, rec.temp, ctx.target!, undo);
     failpoint('attach:moved');
-    await configureInside(ctx.target!, rec, undo);
+    await configureInside(ctx.target!, rec, undo, ctx.ovs.nics.dhcpWaitMs);
   },
   async detach(ctx, rec) {
     await deleteIfOurs(SELF, rec.temp, rec, 'macvlan');

@@ -54,7 +54,7 @@ export const passthroughKind: NicKind = {
     await ip(SELF, ['link', 'set', 'dev', s.name, 'netns', netnsTarget(ctx.target!), 'name', rec.temp]);
     undo.push(`move ${rec.temp} back`, () => bringBack(ctx.target!, rec));
     failpoint('attach:moved');
-    await configureInside(ctx.target!, rec, undo);
+    await configureInside(ctx.target!, rec, undo, ctx.ovs.nics.dhcpWaitMs);
   },
   async detach(ctx, rec) {
     if (ctx.target) await bringBack(ctx.target, rec);
