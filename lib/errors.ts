@@ -6,7 +6,7 @@
 // two in step.
 
 /** Which part of the system an error comes from; one class per family below. */
-export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent';
+export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent' | 'wireguard';
 
 interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
 
@@ -78,6 +78,12 @@ const SPECS = {
   ERA6ROUTE: { family: 'agent', retryable: true },
   EDHCPCLIENT: { family: 'agent', retryable: true },
   EIPMISSING: { family: 'agent', retryable: true },
+  // wireguard (lib/wireguard: the UAPI socket of wireguard-go, kernel WireGuard over generic netlink)
+  EWG_NODEVICE: { family: 'wireguard', retryable: true },
+  EWG_UNREACHABLE: { family: 'wireguard', retryable: true },
+  EWG_REFUSED: { family: 'wireguard', retryable: false },
+  EWG_PROTO: { family: 'wireguard', retryable: false },
+  EWG_START: { family: 'wireguard', retryable: true },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -512,3 +518,25 @@ export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
 export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
 /** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
 export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
+
+// ---- wireguard (lib/wireguard: UAPI socket, generic netlink) ---------------------------------
+
+/** A WireGuard device could not be read, configured, created or stopped; `device` names it. */
+export class WgError extends AppError {
+  constructor(code: CodeOf<'wireguard'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+/** EWG_NODEVICE: no WireGuard device of that name (no UAPI socket, no such link). */
+export const wgNoDevice = (device: string, where: string): WgError =>
+  new WgError('EWG_NODEVICE', `no WireGuard device "${device}" (${where})`, { device, where });
+/** EWG_UNREACHABLE: the device's control channel (UAPI socket, generic netlink) failed or timed out. */
+export const wgUnreachable = (device: string, message: string, cause?: unknown): WgError =>
+  new WgError('EWG_UNREACHABLE', `WireGuard device "${device}": ${message}`, { device }, cause);
+/** EWG_REFUSED: the device answered a change with an error (`errno` of the UAPI, or the kernel's). */
+export const wgRefused = (device: string, errno: number | string, message = ''): WgError =>
+  new WgError('EWG_REFUSED', `WireGuard device "${device}" refused the change (errno ${errno})${message ? `: ${message}` : ''}`, { device, errno });
+/** EWG_PROTO: an answer of the device that does not follow its protocol (UAPI text, netlink attributes). */
+export const wgBadAnswer = (device: string, message: string): WgError =>
+  new WgError('EWG_PROTO', `WireGuard device "${device}": ${message}`, { device });
+/** EWG_START: wireguard-go did not start, or its device or socket did not appear in time. */
+export const wgStartFailed = (device: string, message: string, details: Details = {}, cause?: unknown): WgError =>
+  new WgError('EWG_START', `wireguard-go for "${device}": ${message}`, { device, ...details }, cause);
