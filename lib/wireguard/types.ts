@@ -96,6 +96,20 @@ export function wgKey(field: string, v: unknown): string {
   return v;
 }
 
+/**
+ * A private key as WireGuard keeps it: clamped for X25519 (RFC 7748 5: the low 3 bits of the
+ * first byte cleared, the top bit of the last cleared, its next bit set). Both wireguard-go
+ * and the kernel clamp what they are given and report the clamped key, so an unclamped key
+ * would look changed on every read; the public key is the same either way.
+ */
+export function clampPrivateKey(b64: string): string {
+  const k = Buffer.from(b64, 'base64');
+  k[0]! &= 248;
+  k[31]! &= 127;
+  k[31]! |= 64;
+  return k.toString('base64');
+}
+
 /** An endpoint `ipv4:port` or `[ipv6]:port` (a literal address: names are not resolved), port 1..65535. */
 export function wgEndpoint(field: string, v: unknown): string {
   const m = typeof v === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v) : null;
@@ -128,7 +142,7 @@ export function wgAllowedIp(field: string, v: unknown): string {
 export function validateWgConfig(v: unknown, prefix = 'wireguard'): WgConfig {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(prefix, `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
-  const privateKey = wgKey(`${prefix}.privateKey`, o.privateKey);
+  const privateKey = clampPrivateKey(wgKey(`${prefix}.privateKey`, o.privateKey));
   const listenPort = intInRange(`${prefix}.listenPort`, o.listenPort, 1, 65535);
   const fwmark = o.fwmark === undefined ? undefined : intInRange(`${prefix}.fwmark`, o.fwmark, 0, 0xffffffff);
   if (!Array.isArray(o.peers)) throw new ValidationError(`${prefix}.peers`, `must be an array, got ${typeName(o.peers)}`);
