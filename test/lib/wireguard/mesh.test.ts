@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { setupVeth } from '../../../lib/link.ts';
 import { runIn } from '../../../lib/netns.ts';
 import { syncDevice, type WgBackend, type WgCreated } from '../../../lib/wireguard/backend.ts';
-import { isEmptyChange, publicKeyOf, validateWgConfig, type WgConfig } from '../../../lib/wireguard/types.ts';
+import { uapiRequest } from '../../../lib/wireguard/uapi.ts';
+import { isEmptyChange, keyToHex, publicKeyOf, validateWgConfig, type WgConfig } from '../../../lib/wireguard/types.ts';
 import { addressUp, makeInnerNs, makeWgNode, waitFor, type WgNode } from '../../helpers/wg-node.ts';
 import type { TestContext } from 'node:test';
 
@@ -49,8 +50,10 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
     peers: [{ publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 },
       { publicKey: extra, allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] }],
   });
-  await syncDevice(ba, da, cfgA(pd));
+  // B first: A's keepalive sends its first handshake at once, and one that reaches B before B
+  // has its key is dropped (A retries after REKEY_TIMEOUT, 5 s).
   await syncDevice(bb, db, cfgB(pd));
+  await syncDevice(ba, da, cfgA(pd));
 
   const inA = da.netns;
   // wireguard-go notices the link up across namespaces by polling (<= 1 s), then binds its port.
@@ -87,6 +90,15 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
   assert.ok(isEmptyChange(await syncDevice(ba, da, cfgA(pc))));
   assert.ok(isEmptyChange(await syncDevice(bb, db, cfgB(pc))));
   assert.deepEqual([writes.a, writes.b], [wa, wb]);
+
+  // The contrast (what Zero-OS does on every update, setconf-style): replacing all peers of B
+  // with the same ones forgets the endpoint B learned and the session: the check above would see it.
+  const same = cfgB(pc).peers.map((p) => [`public_key=${keyToHex(p.publicKey)}`, `persistent_keepalive_interval=${p.persistentKeepalive ?? 0}`,
+    ...p.allowedIps.map((x) => `allowed_ip=${x}`)].join('\n')).join('\n');
+  await uapiRequest('w0', `${b.socketDir}/w0.sock`, `set=1\nreplace_peers=true\n${same}\n\n`);
+  const replaced = (await bb.get(db)).peers.find((p) => p.publicKey === publicKeyOf(ka))!;
+  assert.equal(replaced.endpoint, undefined, 'replace_peers forgets the learned endpoint');
+  assert.equal(replaced.lastHandshakeMs, 0, 'and the session');
 
   // delete stops wireguard-go and removes the link; deleting again is success.
   await ba.delete(da);
