@@ -9,6 +9,7 @@ import { wgUnreachable } from '../errors.ts';
 import { ip } from '../ip.ts';
 import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
 import { isSelf, netnsLabel } from '../netns.ts';
+import { withUndo } from '../undo.ts';
 import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
 import { genlGet, genlSet } from './genl.ts';
 import { isEmptyChange, type WgChange } from './types.ts';
@@ -33,9 +34,13 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
       const tmp = `wgt${randomBytes(6).toString('hex')}`;
-      await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
-      c.undo?.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
-      await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, ...(c.undo ? { undo: c.undo } : {}) });
+      // Its own steps are undone here on failure; the caller's stack gets one undo: delete it.
+      await withUndo(undefined, async (undo) => {
+        await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
+        undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
+        await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });
+      });
+      c.undo?.push(`delete wireguard ${c.name}`, () => deleteLinkIfExists(c.target, c.name));
       return { name: c.name, netns: c.target };
     },
 

@@ -14,6 +14,7 @@ import { isMissingPath, wgStartFailed } from '../errors.ts';
 import { getLink } from '../ip.ts';
 import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
 import { commandIn, netnsFile, type NetnsRef } from '../netns.ts';
+import { withUndo } from '../undo.ts';
 import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
 import { isEmptyChange, type WgChange } from './types.ts';
 import { DEFAULT_SOCKET_DIR, formatSet, socketPath, uapiGet, uapiSet } from './uapi.ts';
@@ -75,10 +76,10 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     }
   }
 
-  /** Stops the wireguard-go of `name` recorded in its pid file (SIGTERM, then SIGKILL after 5 s). */
-  async function stop(name: string): Promise<void> {
-    const text = await readFile(pidFile(name), 'utf8').catch((err) => { if (isMissingPath(err)) return ''; throw err; });
-    const pid = Number(text.trim());
+  /** Stops the wireguard-go of `name` (`known`, else the pid in its file): SIGTERM, then SIGKILL after 5 s. */
+  async function stop(name: string, known?: number): Promise<void> {
+    const text = known !== undefined ? '' : await readFile(pidFile(name), 'utf8').catch((err) => { if (isMissingPath(err)) return ''; throw err; });
+    const pid = known ?? Number(text.trim());
     if (Number.isInteger(pid) && pid > 0 && await isOurs(pid, name)) {
       process.kill(pid, 'SIGTERM');
       for (let i = 0; i < 250 && alive(pid) && await isOurs(pid, name); i++) await sleep(20);
@@ -87,18 +88,23 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     await rm(pidFile(name), { force: true });
   }
 
-  return {
+  const backend: WgBackend = {
     kind: 'userspace',
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
       if (await getLink(c.host, c.name)) throw wgStartFailed(c.name, `a link "${c.name}" already exists in the host namespace`);
       await mkdir(stateDir, { recursive: true });
-      const pid = await start(c.name, c.host);
-      c.undo?.push(`stop wireguard-go ${c.name}`, () => stop(c.name));
-      await writeFile(pidFile(c.name), `${pid}\n`);
-      // Moved under a temporary name and renamed back: never a clash in either namespace mid-way.
-      // The UAPI socket keeps the name wireguard-go was started with.
-      await moveLinkIn({ from: c.host, name: c.name, to: c.target, ...(c.undo ? { undo: c.undo } : {}) });
+      // Its own steps are undone here on failure; the caller's stack gets one undo: delete it all.
+      const pid = await withUndo(undefined, async (undo) => {
+        const started = await start(c.name, c.host);
+        undo.push(`stop wireguard-go ${c.name}`, () => stop(c.name, started));
+        await writeFile(pidFile(c.name), `${started}\n`);
+        // Moved under a temporary name and renamed back: never a clash in either namespace
+        // mid-way. The UAPI socket keeps the name wireguard-go was started with.
+        await moveLinkIn({ from: c.host, name: c.name, to: c.target, undo });
+        return started;
+      });
+      c.undo?.push(`delete wireguard ${c.name}`, () => backend.delete({ name: c.name, netns: c.target }));
       return { name: c.name, netns: c.target, pid };
     },
 
@@ -118,4 +124,5 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
       await rm(socketPath(dir, dev.name), { force: true });
     },
   };
+  return backend;
 }
