@@ -161,6 +161,9 @@ export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT
 /** A file-system error saying the path exists already (EEXIST). */
 export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
 
+/** A connect() error saying nothing serves that unix socket: no file (ENOENT), or a file nobody listens on (ECONNREFUSED). */
+export const isNoListener = (err: unknown): boolean => ['ENOENT', 'ECONNREFUSED'].includes(errnoOf(err) ?? '');
+
 /** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 

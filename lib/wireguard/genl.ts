@@ -8,7 +8,7 @@
 import { isIPv4 } from 'node:net';
 import type { Device, Peer } from 'netlink/dist/wg/structs.js';
 import { addrValue } from '../unicast.ts';
-import { wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable, errnoOf } from '../errors.ts';
+import { KERNEL_ERRNO, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
 import { publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
 
 const AF_INET = 2;
@@ -132,11 +132,14 @@ export function genlSocket(): Promise<WgSocket> {
 /** True when the kernel's `wireguard` generic netlink family resolves here. */
 export const genlAvailable = (): Promise<boolean> => genlSocket().then(() => true, () => false);
 
-/** The kernel's refusal as a typed error: no such device, or the errno it answered. */
-function genlError(ifname: string, err: unknown): Error {
-  const e = errnoOf(err) ?? (err as { errno?: number }).errno;
-  if (e === 'ENODEV' || e === 19 || e === -19) return wgNoDevice(ifname, 'generic netlink: ENODEV');
-  if (e !== undefined) return wgRefused(ifname, e as string, err instanceof Error ? err.message : '');
+/**
+ * The kernel's refusal as a typed error (the package throws "Request rejected: ENODEV"): no
+ * such device, or the errno it answered; anything else (the socket itself) is unreachable.
+ */
+export function genlError(ifname: string, err: unknown): Error {
+  const errno = /Request rejected: (\S+)/.exec(String(err))?.[1];
+  if (errno === KERNEL_ERRNO.noDevice) return wgNoDevice(ifname, `generic netlink: ${errno}`);
+  if (errno !== undefined) return wgRefused(ifname, errno);
   return wgUnreachable(ifname, `generic netlink: ${err instanceof Error ? err.message : String(err)}`, err);
 }
 

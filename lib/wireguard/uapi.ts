@@ -5,7 +5,7 @@
 // `errno=N`. This module formats and parses that text and does the socket round trip.
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable, errnoOf } from '../errors.ts';
+import { errnoOf, isNoListener, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
 import { keyFromHex, keyToHex, publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
 
 /** Where wireguard-go puts its control sockets (its own constant, not configurable in it). */
@@ -96,9 +96,8 @@ export function uapiRequest(device: string, path: string, request: string, timeo
     sock.on('data', (d: string) => { answer += d; if (/(?:^|\n)\n$/.test(answer) && /(?:^|\n)errno=/.test(answer)) done(); });
     sock.on('end', () => done(answer ? undefined : wgBadAnswer(device, `${path} closed without an answer`)));
     sock.on('error', (err) => {
-      const e = errnoOf(err);
       // No socket, or a socket nobody serves (wireguard-go gone): no such device.
-      done(e === 'ENOENT' || e === 'ECONNREFUSED' ? wgNoDevice(device, `${path}: ${e}`) : wgUnreachable(device, `${path}: ${err.message}`, err));
+      done(isNoListener(err) ? wgNoDevice(device, `${path}: ${errnoOf(err)}`) : wgUnreachable(device, `${path}: ${err.message}`, err));
     });
   });
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttrStream } from 'netlink/dist/structs.js';
 import { formatDevice, parseDevice, type Device } from 'netlink/dist/wg/structs.js';
-import { endpointOf, setDeviceMessage, sockaddrOf, stateOfDump } from '../../../lib/wireguard/genl.ts';
+import { endpointOf, genlError, setDeviceMessage, sockaddrOf, stateOfDump } from '../../../lib/wireguard/genl.ts';
 import { clampPrivateKey, publicKeyOf } from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
@@ -88,4 +88,12 @@ test('the package\'s flag bits are wireguard.h\'s', async () => {
   assert.equal(formatPeerFlags({ replaceAllowedIps: true }), 2); // WGPEER_F_REPLACE_ALLOWEDIPS
   assert.equal(formatPeerFlags({ updateOnly: true }), 4); // WGPEER_F_UPDATE_ONLY
   assert.equal(formatDeviceFlags({ replacePeers: true }), 1); // WGDEVICE_F_REPLACE_PEERS (never sent)
+});
+
+test('genlError: the package\'s "Request rejected: X" as typed errors', () => {
+  assert.equal((genlError('w-x', new Error('Request rejected: ENODEV')) as { code?: string }).code, 'EWG_NODEVICE');
+  const refused = genlError('w-x', new Error('Request rejected: EINVAL')) as { code?: string; details?: { errno?: string } };
+  assert.equal(refused.code, 'EWG_REFUSED');
+  assert.equal(refused.details?.errno, 'EINVAL');
+  assert.equal((genlError('w-x', new Error('socket closed')) as { code?: string }).code, 'EWG_UNREACHABLE');
 });
