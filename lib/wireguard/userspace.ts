@@ -93,6 +93,10 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
       if (await getLink(c.host, c.name)) throw wgStartFailed(c.name, `a link "${c.name}" already exists in the host namespace`);
+      // Its socket would answer for the new one while that one fails to bind it: refuse first.
+      if (await uapiGet(dir, c.name).then(() => true, () => false)) {
+        throw wgStartFailed(c.name, `a wireguard-go already serves ${socketPath(dir, c.name)} (the device exists)`);
+      }
       await mkdir(stateDir, { recursive: true });
       // Its own steps are undone here on failure; the caller's stack gets one undo: delete it all.
       const pid = await withUndo(undefined, async (undo) => {

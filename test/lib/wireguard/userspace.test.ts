@@ -31,6 +31,20 @@ test('create refuses a name the host namespace already has; nothing is started',
   assert.equal((await getLink(node.net, 'w0'))?.linkinfo?.info_kind, 'veth');
 });
 
+test('create refuses a device whose wireguard-go already runs, and a program that does not start; the running one is untouched', { timeout: 60_000 }, async (t) => {
+  const node = await makeWgNode(t);
+  const inner = await makeInnerNs(t);
+  const backend = node.backend();
+  const dev = await backend.create({ name: 'w0', host: node.net, target: inner.net });
+  t.after(() => backend.delete(dev));
+  await assert.rejects(backend.create({ name: 'w0', host: node.net, target: inner.net }), { code: 'EWG_START' });
+  assert.deepEqual(wgPidsIn(node.pid), [dev.pid]);
+  assert.equal((await getLink(inner.net, 'w0'))?.linkinfo?.info_kind, 'tun');
+  const missing = userspaceBackend({ socketDir: node.socketDir, stateDir: node.socketDir, mountNs: node.mnt, program: '/nonexistent/wireguard-go' });
+  await assert.rejects(missing.create({ name: 'w1', host: node.net, target: inner.net }), { code: 'EWG_START' });
+  assert.equal(await getLink(inner.net, 'w1'), undefined);
+});
+
 test('a create whose move fails is undone: wireguard-go stopped, no link, socket or pid file; the target\'s link untouched', { timeout: 60_000 }, async (t) => {
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
