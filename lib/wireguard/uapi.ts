@@ -6,7 +6,7 @@
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { errnoOf, isNoListener, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
-import { keyFromHex, keyToHex, publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
+import { keyFromHex, keyToHex, publicKeyOf, wgAllowedIp, wgEndpoint, type WgChange, type WgPeerState, type WgState } from './types.ts';
 
 /** Where wireguard-go puts its control sockets (its own constant, not configurable in it). */
 export const DEFAULT_SOCKET_DIR = '/var/run/wireguard';
@@ -41,6 +41,15 @@ function num(device: string, key: string, v: string): number {
   return Number(v);
 }
 
+/** `v` through a validator of types.ts, or a protocol error naming the key. */
+function canonical(device: string, key: string, v: string, fn: (field: string, v: unknown) => string): string {
+  try {
+    return fn(key, v);
+  } catch {
+    throw wgBadAnswer(device, `${key}=${v.slice(0, 60)} is not one`);
+  }
+}
+
 /** Parses a `get=1` answer (its `errno=0` already checked) into the device's state. */
 export function parseGet(device: string, text: string): WgState {
   const state: WgState = { listenPort: 0, fwmark: 0, peers: [] };
@@ -65,8 +74,10 @@ export function parseGet(device: string, text: string): WgState {
       else if (k === 'fwmark') state.fwmark = num(device, k, v);
       continue; // errno, and keys newer than this parser
     }
-    if (k === 'endpoint') peer.endpoint = v;
-    else if (k === 'allowed_ip') peer.allowedIps.push(v);
+    // In our canonical forms (types.ts), so that what we wrote compares equal to what is read
+    // (Go writes an IPv4-mapped address as ::ffff:1.2.3.4, we as ::ffff:102:304).
+    if (k === 'endpoint') peer.endpoint = canonical(device, k, v, wgEndpoint);
+    else if (k === 'allowed_ip') peer.allowedIps.push(canonical(device, k, v, wgAllowedIp));
     else if (k === 'persistent_keepalive_interval') peer.persistentKeepalive = num(device, k, v);
     else if (k === 'last_handshake_time_sec') hsSec = num(device, k, v);
     else if (k === 'last_handshake_time_nsec') peer.lastHandshakeMs = Math.floor(num(device, k, v) / 1e6);

@@ -44,6 +44,9 @@ test('parseGet: keys to base64, handshake time to ms, counters, learned endpoint
     { publicKey: K(2), endpoint: '198.51.100.7:40001', allowedIps: ['10.0.2.0/24', 'fd00::/64'], persistentKeepalive: 25, lastHandshakeMs: 1700000000123, rxBytes: 20n, txBytes: 10n },
     { publicKey: K(3), allowedIps: [], persistentKeepalive: 0, lastHandshakeMs: 0, rxBytes: 0n, txBytes: 0n },
   ]);
+  const mapped = parseGet('w0', `public_key=${H(2)}\nendpoint=[::ffff:192.0.2.1]:51820\nallowed_ip=::ffff:10.0.0.1/128\nallowed_ip=FD00::/64\n`);
+  assert.deepEqual([mapped.peers[0]!.endpoint, mapped.peers[0]!.allowedIps], ['[::ffff:c000:201]:51820', ['::ffff:a00:1/128', 'fd00::/64']], 'read in our canonical forms');
+  assert.throws(() => parseGet('w0', `public_key=${H(2)}\nallowed_ip=10.0.0.0\n`), { code: 'EWG_PROTO' });
   assert.throws(() => parseGet('w0', 'listen_port=abc\n'), { code: 'EWG_PROTO' });
   assert.throws(() => parseGet('w0', 'garbage\n'), { code: 'EWG_PROTO' });
 });
@@ -63,7 +66,7 @@ test('uapi round trip against wireguard-go: what set writes, get reads back; a r
     peers: [
       { publicKey: K(2), endpoint: '[2001:DB8::2]:51820', allowedIps: ['fd00:0:0:2::/64', '10.0.2.7/24'], persistentKeepalive: 20 },
       { publicKey: K(3), endpoint: '192.0.2.3:1', allowedIps: ['10.0.3.0/24'] },
-      { publicKey: K(4), allowedIps: [] },
+      { publicKey: K(4), allowedIps: ['::ffff:10.9.9.9/128'] },
     ],
   });
   const change = await syncDevice(backend, dev, config);
