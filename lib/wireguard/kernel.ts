@@ -2,29 +2,43 @@
 // keeps the UDP socket in the namespace the link was created in, whatever namespace the link
 // moves to), moved into the target and renamed there (lib/link.ts moveLinkIn), configured over
 // generic netlink (lib/wireguard/genl.ts). Generic netlink reaches the devices of this
-// process's namespace only: get/apply on a device in another namespace fail with
-// EWG_UNREACHABLE until a helper in that namespace carries the message (docs/overlay.md).
+// process's namespace only: a device in another namespace is reached through the owner's
+// `remote` runner (genl-remote.ts), else it is EWG_UNREACHABLE (docs/overlay.md).
 import { randomBytes } from 'node:crypto';
-import { wgUnreachable } from '../errors.ts';
+import { wgBadAnswer, wgUnreachable } from '../errors.ts';
 import { ip } from '../ip.ts';
 import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
 import { isSelf, netnsLabel } from '../netns.ts';
 import { withUndo } from '../undo.ts';
 import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
 import { genlGet, genlSet } from './genl.ts';
-import { isEmptyChange, type WgChange } from './types.ts';
+import { answerError, stateFromJson, type GenlAnswer, type GenlRequest } from './genl-remote.ts';
+import { isEmptyChange, type WgChange, type WgState } from './types.ts';
 
 /** Options of the kernel backend. */
 export interface KernelOptions {
+  /**
+   * Carries a request for a device in another namespace to a process inside it, which answers
+   * with serveGenlRequest (genl-remote.ts). Without it such devices are EWG_UNREACHABLE.
+   */
+  remote?: (dev: WgDeviceRef, req: GenlRequest) => Promise<GenlAnswer>;
   /** Called with each change just before it is sent (tests count writes with it). */
   onWrite?: (device: string, change: WgChange) => void;
 }
 
-/** Fails unless `dev` is in this process's namespace (see the header). */
-function here(dev: WgDeviceRef): void {
-  if (!isSelf(dev.netns)) {
-    throw wgUnreachable(dev.name, `generic netlink reaches this process's namespace only, the device is in ${netnsLabel(dev.netns)}`);
+/** `req` answered here (a device of this process's namespace) or by the owner's runner. */
+async function call(o: KernelOptions, dev: WgDeviceRef, req: GenlRequest): Promise<WgState | undefined> {
+  if (isSelf(dev.netns)) {
+    if (req.op === 'get') return genlGet(dev.name);
+    await genlSet(dev.name, req.change);
+    return undefined;
   }
+  if (!o.remote) throw wgUnreachable(dev.name, `generic netlink reaches this process's namespace only, the device is in ${netnsLabel(dev.netns)}`);
+  const a = await o.remote(dev, req);
+  if (!a.ok) throw answerError(dev.name, a);
+  if (req.op === 'set') return undefined;
+  if (!a.state) throw wgBadAnswer(dev.name, 'the helper answered a get without a state');
+  return stateFromJson(a.state);
 }
 
 /** The backend over kernel WireGuard. */
@@ -44,16 +58,14 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
       return { name: c.name, netns: c.target };
     },
 
-    async get(dev: WgDeviceRef) {
-      here(dev);
-      return genlGet(dev.name);
+    async get(dev: WgDeviceRef): Promise<WgState> {
+      return (await call(o, dev, { op: 'get', name: dev.name }))!;
     },
 
     async apply(dev: WgDeviceRef, change: WgChange): Promise<boolean> {
       if (isEmptyChange(change)) return false;
-      here(dev);
       o.onWrite?.(dev.name, change);
-      await genlSet(dev.name, change);
+      await call(o, dev, { op: 'set', name: dev.name, change });
       return true;
     },
 

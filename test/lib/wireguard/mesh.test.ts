@@ -56,7 +56,7 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
   await syncDevice(ba, da, cfgA(pd));
 
   const inA = da.netns;
-  // wireguard-go notices the link up across namespaces by polling (<= 1 s), then binds its port.
+  // Retried: wireguard-go notices the link up across namespaces only by polling (<= 1 s).
   const t0 = Date.now();
   await waitFor('first ping across', async () => (await runIn(inA, 'ping', ['-c', '1', '-W', '1', '100.64.1.2'], { allowFailure: true })).exitCode === 0);
   t.diagnostic(`first ping across after ${Date.now() - t0} ms`);
