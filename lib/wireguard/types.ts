@@ -7,7 +7,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../errors.ts';
 import { addrValue } from '../unicast.ts';
-import { cidr, intInRange, typeName } from '../validate.ts';
+import { parseCidr, parseIntInRange, typeName } from '../validate.ts';
 
 /** One peer as asked. */
 export interface WgPeerConfig {
@@ -134,7 +134,7 @@ function maskAddress(a: string, prefix: number, family: 4 | 6): string {
 
 /** An allowed IP `address/prefix` in canonical form (host bits cleared, as WireGuard stores it). */
 export function wgAllowedIp(field: string, v: unknown): string {
-  const c = cidr(field, v);
+  const c = parseCidr(field, v);
   return `${maskAddress(c.address, c.prefix, c.family)}/${c.prefix}`;
 }
 
@@ -143,8 +143,8 @@ export function validateWgConfig(v: unknown, prefix = 'wireguard'): WgConfig {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(prefix, `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   const privateKey = clampPrivateKey(wgKey(`${prefix}.privateKey`, o.privateKey));
-  const listenPort = intInRange(`${prefix}.listenPort`, o.listenPort, 1, 65535);
-  const fwmark = o.fwmark === undefined ? undefined : intInRange(`${prefix}.fwmark`, o.fwmark, 0, 0xffffffff);
+  const listenPort = parseIntInRange(`${prefix}.listenPort`, o.listenPort, 1, 65535);
+  const fwmark = o.fwmark === undefined ? undefined : parseIntInRange(`${prefix}.fwmark`, o.fwmark, 0, 0xffffffff);
   if (!Array.isArray(o.peers)) throw new ValidationError(`${prefix}.peers`, `must be an array, got ${typeName(o.peers)}`);
   const own = publicKeyOf(privateKey);
   const seen = new Set<string>();
@@ -161,7 +161,7 @@ export function validateWgConfig(v: unknown, prefix = 'wireguard'): WgConfig {
     return {
       publicKey, allowedIps,
       ...(q.endpoint !== undefined ? { endpoint: wgEndpoint(`${f}.endpoint`, q.endpoint) } : {}),
-      ...(q.persistentKeepalive !== undefined ? { persistentKeepalive: intInRange(`${f}.persistentKeepalive`, q.persistentKeepalive, 0, 65535) } : {}),
+      ...(q.persistentKeepalive !== undefined ? { persistentKeepalive: parseIntInRange(`${f}.persistentKeepalive`, q.persistentKeepalive, 0, 65535) } : {}),
     };
   });
   return { privateKey, listenPort, ...(fwmark !== undefined ? { fwmark } : {}), peers };
