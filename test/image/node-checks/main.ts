@@ -9,6 +9,11 @@
 //                      the spare NIC as passthrough returned by nic.gc (nic-checks.ts).
 //   zos.test.scale[=netdev] -> `SCALE {...}`: nic attach+detach and vlan-ensure at 0 and 1,000
 //                      ports/VLANs on the kernel datapath (and the userspace one) (scale-checks.ts).
+//   zos.test.wg     -> `WG {...}`: kernel WireGuard through lib/wireguard/kernel.ts and the plugin's
+//                      wg-genl helper: two links moved into two namespaces handshake and ping (wg-checks.ts).
+//   zos.test.overlay=DOC -> `OVERLAY {...}`: net.apply of DOC (base64url JSON {netid, network,
+//                      peer}) over the plugin's socket, a `network` nic in a container namespace,
+//                      ping of `peer` (a container on another node) from it (overlay-checks.ts).
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
@@ -18,6 +23,8 @@ import { ZinitClient } from '../../../zinit/client.ts';
 import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { nicChecks } from './nic-checks.ts';
 import { scaleChecks } from './scale-checks.ts';
+import { wgChecks } from './wg-checks.ts';
+import { overlayChecks } from './overlay-checks.ts';
 
 const PLUGIN_SOCKET = '/var/run/ovs-plugin.sock';
 const STATUS = '/run/internet/status.json';
@@ -131,6 +138,13 @@ async function runTestChecks(): Promise<number> {
     if (scale) {
       const client = await pluginClient();
       print('SCALE', client ? await scaleChecks(client, scale === 'zos.test.scale=netdev') : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+      client?.close();
+    }
+    if (words.includes('zos.test.wg')) print('WG', await wgChecks());
+    const overlay = words.find((w) => w.startsWith('zos.test.overlay='));
+    if (overlay) {
+      const client = await pluginClient();
+      print('OVERLAY', client ? await overlayChecks(client, overlay.slice('zos.test.overlay='.length)) : { ok: false, error: `no ${PLUGIN_SOCKET}` });
       client?.close();
     }
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());
