@@ -11,6 +11,15 @@ import { addrValue } from '../unicast.ts';
 import { KERNEL_ERRNO, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
 import { publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
 
+/**
+ * include/uapi/linux/wireguard.h `enum wg_cmd`: WG_CMD_GET_DEVICE is 0, WG_CMD_SET_DEVICE 1. The
+ * `netlink` package's own `Commands` says 1 and 2 (its getDevice/setDevice send the wrong
+ * command: the kernel answers EOPNOTSUPP, measured in the image), so we send these ourselves.
+ */
+export const WG_CMD = { GET_DEVICE: 0, SET_DEVICE: 1 } as const;
+/** NLM_F_DUMP (NLM_F_ROOT | NLM_F_MATCH): WG_CMD_GET_DEVICE exists only as a dump. */
+const NLM_F_DUMP = 0x300;
+
 const AF_INET = 2;
 const AF_INET6 = 10;
 
@@ -147,7 +156,8 @@ export function genlError(ifname: string, err: unknown): Error {
 export async function genlGet(ifname: string): Promise<WgState> {
   const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
   try {
-    return stateOfDump(ifname, await s.getDevice(ifname));
+    // The package's request() takes its own enum; the kernel's numbers are what must go out.
+    return stateOfDump(ifname, await s.request(WG_CMD.GET_DEVICE as never, { ifname }, { flags: NLM_F_DUMP }));
   } catch (err) {
     throw genlError(ifname, err);
   }
@@ -157,7 +167,7 @@ export async function genlGet(ifname: string): Promise<WgState> {
 export async function genlSet(ifname: string, c: WgChange): Promise<void> {
   const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
   try {
-    await s.setDevice(ifname, setDeviceMessage(ifname, c));
+    await s.request(WG_CMD.SET_DEVICE as never, setDeviceMessage(ifname, c));
   } catch (err) {
     throw genlError(ifname, err);
   }

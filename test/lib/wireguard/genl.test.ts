@@ -2,10 +2,11 @@
 // change becomes WG_CMD_SET_DEVICE attributes with the right flags, encoded and decoded by the
 // `netlink` package's codecs; a GET_DEVICE dump split over messages becomes one state.
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { AttrStream } from 'netlink/dist/structs.js';
 import { formatDevice, parseDevice, type Device } from 'netlink/dist/wg/structs.js';
-import { endpointOf, genlError, setDeviceMessage, sockaddrOf, stateOfDump } from '../../../lib/wireguard/genl.ts';
+import { endpointOf, genlError, setDeviceMessage, sockaddrOf, stateOfDump, WG_CMD } from '../../../lib/wireguard/genl.ts';
 import { clampPrivateKey, publicKeyOf } from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
@@ -96,4 +97,15 @@ test('genlError: the package\'s "Request rejected: X" as typed errors', () => {
   assert.equal(refused.code, 'EWG_REFUSED');
   assert.equal(refused.details?.errno, 'EINVAL');
   assert.equal((genlError('w-x', new Error('socket closed')) as { code?: string }).code, 'EWG_UNREACHABLE');
+});
+
+// The package's Commands enum is off by one (GET_DEVICE 1, SET_DEVICE 2): the kernel refused both
+// with EOPNOTSUPP in the image. Ours must be the header's enum wg_cmd.
+test('the generic netlink commands are wireguard.h\'s enum wg_cmd (GET 0, SET 1), not the package\'s', (t) => {
+  const h = '/usr/include/linux/wireguard.h';
+  if (!existsSync(h)) { t.skip(`${h} missing (linux-libc-dev)`); return; }
+  const body = /enum wg_cmd \{([^}]*)\}/.exec(readFileSync(h, 'utf8'))?.[1] ?? '';
+  const names = body.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('__'));
+  assert.deepEqual(names, ['WG_CMD_GET_DEVICE', 'WG_CMD_SET_DEVICE'], 'no explicit values: numbered from 0');
+  assert.deepEqual(WG_CMD, { GET_DEVICE: 0, SET_DEVICE: 1 });
 });
