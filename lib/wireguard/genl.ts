@@ -6,7 +6,8 @@
 // reaches devices of its own namespace only (a device in another one needs a helper running
 // there: see docs/overlay.md).
 import { isIPv4 } from 'node:net';
-import type { Device, Peer } from 'netlink/dist/wg/structs.js';
+import { AttrStream } from 'netlink/dist/structs.js';
+import { formatDevice, parseDevice, type Device, type Peer } from 'netlink/dist/wg/structs.js';
 import { addrValue } from '../unicast.ts';
 import { KERNEL_ERRNO, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
 import { publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
@@ -19,6 +20,45 @@ import { publicKeyOf, type WgChange, type WgPeerState, type WgState } from './ty
 export const WG_CMD = { GET_DEVICE: 0, SET_DEVICE: 1 } as const;
 /** NLM_F_DUMP (NLM_F_ROOT | NLM_F_MATCH): WG_CMD_GET_DEVICE exists only as a dump. */
 const NLM_F_DUMP = 0x300;
+/** include/uapi/linux/wireguard.h */
+const WG_GENL_VERSION = 1;
+/** include/uapi/linux/netlink.h: the flag on a nested attribute's type. */
+export const NLA_F_NESTED = 0x8000;
+const WGDEVICE_A_PEERS = 8;
+const WGPEER_A_ALLOWEDIPS = 9;
+
+type Nesting = 'device' | 'peers' | 'peer' | 'allowedips';
+
+/**
+ * Sets NLA_F_NESTED on every nested attribute of a WG_CMD_SET_DEVICE body, in place: the
+ * kernel parses each peer and each allowed IP with nla_parse_nested(), which is strict since
+ * Linux 5.2 and refuses a nest without the flag (EINVAL, "NLA_F_NESTED is missing"); the
+ * `netlink` package never sets it (measured in the image: every set with a peer was EINVAL).
+ * Lengths and types are in host order, as the package writes them (little-endian here).
+ */
+export function markNested(buf: Buffer, start = 0, end = buf.length, level: Nesting = 'device'): Buffer {
+  let off = start;
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) throw wgBadAnswer('', `malformed attribute at ${off} while encoding`);
+    const type = buf.readUInt16LE(off + 2) & 0x3fff;
+    const inner: Nesting | undefined = level === 'device' ? (type === WGDEVICE_A_PEERS ? 'peers' : undefined)
+      : level === 'peers' ? 'peer'
+        : level === 'peer' ? (type === WGPEER_A_ALLOWEDIPS ? 'allowedips' : undefined)
+          : undefined;
+    if (inner || level === 'allowedips') buf.writeUInt16LE(buf.readUInt16LE(off + 2) | NLA_F_NESTED, off + 2);
+    if (inner) markNested(buf, off + 4, off + len, inner);
+    off += (len + 3) & ~3;
+  }
+  return buf;
+}
+
+/** The attributes of a WG_CMD_SET_DEVICE message as the kernel takes them (nests flagged). */
+export function encodeSetDevice(d: Device): Buffer {
+  const attrs = new AttrStream();
+  attrs.emit(formatDevice(d));
+  return markNested(Buffer.concat(attrs.bufs));
+}
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -138,6 +178,9 @@ export function genlSocket(): Promise<WgSocket> {
   return opened;
 }
 
+/** The family id the package resolved (a private field of its socket class; the request is ours). */
+const familyOf = (s: WgSocket): number => (s as unknown as { familyId: number }).familyId;
+
 /** True when the kernel's `wireguard` generic netlink family resolves here. */
 export const genlAvailable = (): Promise<boolean> => genlSocket().then(() => true, () => false);
 
@@ -156,8 +199,9 @@ export function genlError(ifname: string, err: unknown): Error {
 export async function genlGet(ifname: string): Promise<WgState> {
   const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
   try {
-    // The package's request() takes its own enum; the kernel's numbers are what must go out.
-    return stateOfDump(ifname, await s.request(WG_CMD.GET_DEVICE as never, { ifname }, { flags: NLM_F_DUMP }));
+    // The package's own getDevice() sends its (wrong) command number: the request is built here.
+    const [msgs] = await s.socket.request(familyOf(s), WG_CMD.GET_DEVICE, WG_GENL_VERSION, [encodeSetDevice({ ifname })], { flags: NLM_F_DUMP });
+    return stateOfDump(ifname, msgs.map((m) => parseDevice(m.data)));
   } catch (err) {
     throw genlError(ifname, err);
   }
@@ -167,7 +211,7 @@ export async function genlGet(ifname: string): Promise<WgState> {
 export async function genlSet(ifname: string, c: WgChange): Promise<void> {
   const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
   try {
-    await s.request(WG_CMD.SET_DEVICE as never, setDeviceMessage(ifname, c));
+    await s.socket.request(familyOf(s), WG_CMD.SET_DEVICE, WG_GENL_VERSION, [encodeSetDevice(setDeviceMessage(ifname, c))]);
   } catch (err) {
     throw genlError(ifname, err);
   }

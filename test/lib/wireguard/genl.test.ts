@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { AttrStream } from 'netlink/dist/structs.js';
 import { formatDevice, parseDevice, type Device } from 'netlink/dist/wg/structs.js';
-import { endpointOf, genlError, setDeviceMessage, sockaddrOf, stateOfDump, WG_CMD } from '../../../lib/wireguard/genl.ts';
+import { encodeSetDevice, endpointOf, genlError, NLA_F_NESTED, setDeviceMessage, sockaddrOf, stateOfDump, WG_CMD } from '../../../lib/wireguard/genl.ts';
 import { clampPrivateKey, publicKeyOf } from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
@@ -108,4 +108,34 @@ test('the generic netlink commands are wireguard.h\'s enum wg_cmd (GET 0, SET 1)
   const names = body.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('__'));
   assert.deepEqual(names, ['WG_CMD_GET_DEVICE', 'WG_CMD_SET_DEVICE'], 'no explicit values: numbered from 0');
   assert.deepEqual(WG_CMD, { GET_DEVICE: 0, SET_DEVICE: 1 });
+});
+
+// The kernel parses each peer and allowed IP with the strict nla_parse_nested(): a nest without
+// NLA_F_NESTED is EINVAL (seen in the image before this). Every nest of the set message has it.
+test('a set message flags every nest NLA_F_NESTED (peers, each peer, allowed IPs, each allowed IP) and still decodes', () => {
+  const msg = setDeviceMessage('w-a', { privateKey: K(1), listenPort: 51820, peers: [
+    { publicKey: K(2), create: true, endpoint: '192.0.2.1:5', persistentKeepalive: 20, allowedIps: ['10.0.0.0/24', 'fd00::/64'] },
+    { publicKey: K(3), remove: true },
+  ] });
+  const buf = encodeSetDevice(msg);
+  const walk = (b: Buffer, path: string, out: Record<string, boolean>) => {
+    for (let off = 0; off + 4 <= b.length;) {
+      const len = b.readUInt16LE(off);
+      const t = b.readUInt16LE(off + 2);
+      const type = t & 0x3fff;
+      const here = `${path}/${type}`;
+      out[here] = (t & NLA_F_NESTED) !== 0;
+      const nested = path === '' ? type === 8 : path === '/8' ? true : /^\/8\/\d+$/.test(path) ? type === 9 : /^\/8\/\d+\/9$/.test(path);
+      if (nested) walk(b.subarray(off + 4, off + len), here, out);
+      off += (len + 3) & ~3;
+    }
+    return out;
+  };
+  const flags = walk(buf, '', {});
+  const nested = Object.entries(flags).filter(([, f]) => f).map(([k]) => k).sort();
+  assert.deepEqual(nested, ['/8', '/8/1', '/8/1/9', '/8/1/9/1', '/8/1/9/2', '/8/2'].sort());
+  const back = parseDevice(buf);
+  assert.equal(back.peers?.length, 2);
+  assert.deepEqual(back.peers?.[0]?.allowedIps?.map((a) => a.cidrMask), [24, 64]);
+  assert.equal(back.listenPort, 51820);
 });
