@@ -7,7 +7,7 @@
 // there: see docs/overlay.md).
 import { isIPv4 } from 'node:net';
 import { AttrStream } from 'netlink/dist/structs.js';
-import { formatDevice, parseDevice, type Device, type Peer } from 'netlink/dist/wg/structs.js';
+import { formatDevice, parseAllowedIp, parseDevice, parsePeer, type Device, type Peer } from 'netlink/dist/wg/structs.js';
 import { addrValue } from '../unicast.ts';
 import { KERNEL_ERRNO, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
 import { publicKeyOf, type WgChange, type WgPeerState, type WgState } from './types.ts';
@@ -51,6 +51,39 @@ export function markNested(buf: Buffer, start = 0, end = buf.length, level: Nest
     off += (len + 3) & ~3;
   }
   return buf;
+}
+
+/** The attributes of `b`: type (flags masked), payload, and the whole attribute padded to 4 bytes. */
+function attributesOf(b: Buffer): { type: number; payload: Buffer; raw: Buffer }[] {
+  const out = [];
+  for (let off = 0; off + 4 <= b.length;) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > b.length) throw new Error(`invalid attribute length ${len} at ${off}`);
+    const raw = b.subarray(off, off + len);
+    out.push({ type: b.readUInt16LE(off + 2) & 0x3fff, payload: b.subarray(off + 4, off + len), raw: len % 4 ? Buffer.concat([raw, Buffer.alloc(4 - (len % 4))]) : raw });
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/** A peer of a dump: the package's parser, with the allowed IPs' nests read here (all type 0). */
+function decodePeer(b: Buffer): Peer {
+  const parts = attributesOf(b);
+  const ips = parts.find((a) => a.type === WGPEER_A_ALLOWEDIPS);
+  const peer = parsePeer(Buffer.concat(parts.filter((a) => a.type !== WGPEER_A_ALLOWEDIPS).map((a) => a.raw)));
+  return ips ? { ...peer, allowedIps: attributesOf(ips.payload).map((a) => parseAllowedIp(a.payload)) } : peer;
+}
+
+/**
+ * One message of a WG_CMD_GET_DEVICE dump. The kernel nests every peer and every allowed IP
+ * under type 0 (nla_nest_start(skb, 0)); the package's parser wants 1, 2, 3... and throws
+ * "Non-sequential array types" on the first device with a peer (measured in the image).
+ */
+export function decodeDevice(b: Buffer): Device {
+  const parts = attributesOf(b);
+  const peers = parts.find((a) => a.type === WGDEVICE_A_PEERS);
+  const device = parseDevice(Buffer.concat(parts.filter((a) => a.type !== WGDEVICE_A_PEERS).map((a) => a.raw)));
+  return peers ? { ...device, peers: attributesOf(peers.payload).map((a) => decodePeer(a.payload)) } : device;
 }
 
 /** The attributes of a WG_CMD_SET_DEVICE message as the kernel takes them (nests flagged). */
@@ -201,7 +234,7 @@ export async function genlGet(ifname: string): Promise<WgState> {
   try {
     // The package's own getDevice() sends its (wrong) command number: the request is built here.
     const [msgs] = await s.socket.request(familyOf(s), WG_CMD.GET_DEVICE, WG_GENL_VERSION, [encodeSetDevice({ ifname })], { flags: NLM_F_DUMP });
-    return stateOfDump(ifname, msgs.map((m) => parseDevice(m.data)));
+    return stateOfDump(ifname, msgs.map((m) => decodeDevice(m.data)));
   } catch (err) {
     throw genlError(ifname, err);
   }

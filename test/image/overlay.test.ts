@@ -88,7 +88,8 @@ async function nsNode(t: Pick<TestContext, 'after'>, ns: string): Promise<{ pid:
     child.on('exit', (c) => rej(new Error(`namespace node exited ${c}`)));
   });
   const pid = child.pid!;
-  const enter = [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, '--'];
+  // --wd: entering a mount namespace moves to its root, where `--import tsx` would not resolve.
+  const enter = [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${process.cwd()}`, '--'];
   return {
     pid,
     async exec(cmd, args) {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { AttrStream } from 'netlink/dist/structs.js';
 import { formatDevice, parseDevice, type Device } from 'netlink/dist/wg/structs.js';
-import { encodeSetDevice, endpointOf, genlError, NLA_F_NESTED, setDeviceMessage, sockaddrOf, stateOfDump, WG_CMD } from '../../../lib/wireguard/genl.ts';
+import { decodeDevice, encodeSetDevice, endpointOf, genlError, NLA_F_NESTED, setDeviceMessage, sockaddrOf, stateOfDump, WG_CMD } from '../../../lib/wireguard/genl.ts';
 import { clampPrivateKey, publicKeyOf } from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
@@ -138,4 +138,33 @@ test('a set message flags every nest NLA_F_NESTED (peers, each peer, allowed IPs
   assert.equal(back.peers?.length, 2);
   assert.deepEqual(back.peers?.[0]?.allowedIps?.map((a) => a.cidrMask), [24, 64]);
   assert.equal(back.listenPort, 51820);
+});
+
+// A dump as the kernel writes it: every peer and allowed IP nested under type 0 (the package's
+// parser wants 1, 2, ... and threw "Non-sequential array types" in the image).
+test('a dump with the kernel\'s type-0 nests decodes: peers and their allowed IPs', () => {
+  const buf = encodeSetDevice(setDeviceMessage('w-a', { listenPort: 7, peers: [
+    { publicKey: K(2), create: true, endpoint: '192.0.2.1:5', allowedIps: ['10.0.0.0/24', 'fd00::/64'] },
+    { publicKey: K(3), create: true, allowedIps: ['10.0.1.0/24'] },
+  ] }));
+  const zero = (b: Buffer, children: boolean, inner?: number): void => {
+    for (let off = 0; off + 4 <= b.length;) {
+      const len = b.readUInt16LE(off);
+      const type = b.readUInt16LE(off + 2) & 0x3fff;
+      if (children) b.writeUInt16LE(0x8000, off + 2);
+      if (inner !== undefined && (children || type === inner)) zero(b.subarray(off + 4, off + len), !children, children ? 9 : undefined);
+      off += (len + 3) & ~3;
+    }
+  };
+  // device: the peers attribute (8) -> its children become 0 -> in each, the allowed IPs (9) -> children 0.
+  for (let off = 0; off + 4 <= buf.length;) {
+    const len = buf.readUInt16LE(off);
+    if ((buf.readUInt16LE(off + 2) & 0x3fff) === 8) zero(buf.subarray(off + 4, off + len), true, 9);
+    off += (len + 3) & ~3;
+  }
+  assert.throws(() => parseDevice(buf), /Non-sequential/, 'the package cannot read it');
+  const d = decodeDevice(buf);
+  assert.equal(d.listenPort, 7);
+  const s = stateOfDump('w-a', [d]);
+  assert.deepEqual(s.peers.map((p) => [p.publicKey, p.endpoint, p.allowedIps]), [[K(2), '192.0.2.1:5', ['10.0.0.0/24', 'fd00::/64']], [K(3), undefined, ['10.0.1.0/24']]]);
 });
