@@ -29,7 +29,7 @@ const BASE = 'quiet console=ttyS0,115200 zos.test=status zos.test.timeout=900';
 // The kernel's command line is at most 2048 bytes on x86: a document must fit in a word.
 const MAX_WORD = 1600;
 
-interface Overlay { ok: boolean; error?: string; code?: string; apply?: { changed: boolean; mtu: number }; applyAgain?: { changed: boolean }; attach?: { addresses: string[] }; ping?: { ok: boolean; ms: number } }
+interface Overlay { ok: boolean; error?: string; code?: string; underlay?: { ok: boolean; ms: number }; apply?: { changed: boolean; mtu: number }; applyAgain?: { changed: boolean }; attach?: { addresses: string[] }; ping?: { ok: boolean; ms: number } }
 
 /** A plan of `nodes` (id -> its underlay address), and the container address on each (.2 of its /24). */
 function planOf(nodes: Record<string, string>): { plan: Plan; container: Record<string, string> } {
@@ -50,6 +50,7 @@ function wordFor(plan: Plan, container: Record<string, string>, self: string, pe
 function assertOverlay(b: Boot, who: string): Overlay {
   const o = b.json<Overlay>('OVERLAY');
   assert.ok(o, `${who}: no OVERLAY line\n${tail(b.lines)}`);
+  assert.ok(o.underlay?.ok, `${who}: the other node is not reached on the underlay: ${JSON.stringify(o)}`);
   assert.ok(o.ok, `${who}: ${JSON.stringify(o)}\n${tail(b.lines)}`);
   assert.equal(o.apply?.changed, true);
   assert.equal(o.applyAgain?.changed, false, 'the same document again changes nothing');
