@@ -67,7 +67,7 @@ test('two QEMU nodes on a socket network: planner documents applied by each plug
   const hub = `socket,mcast=230.${r()}.${r()}.${r()}:${20000 + Math.floor(Math.random() * 20000)},localaddr=127.0.0.1`;
   const ipArg = (n: number, id: string) => `ip=10.77.0.${n}::10.77.0.254:255.255.255.0:${id}:eth0:off`;
   const [a, b] = await Promise.all(['a', 'b'].map((id, i) => slot(() => boot(t, {
-    netns: ns, nics: [hub], baseCmdline: BASE, append: `${ipArg(i + 1, id)} ${wordFor(plan, container, id, id === 'a' ? 'b' : 'a')}`,
+    netns: ns, nics: [hub], baseCmdline: BASE, macPrefix: `52:54:00:12:${(0x34 + i).toString(16)}`, append: `${ipArg(i + 1, id)} ${wordFor(plan, container, id, id === 'a' ? 'b' : 'a')}`,
   }))));
   await Promise.all([a!, b!].map((x) => x.waitFor(/OVERLAY \{/, 15 * 60_000)));
   const oa = assertOverlay(a!, 'a');

@@ -43,6 +43,9 @@ export interface BootOptions {
   /** Run QEMU in this namespace (tap NICs); default: a fresh one with only lo. */
   netns?: string;
   timeoutMs?: number;
+  /** The NICs' MAC addresses are this prefix and 0x10 + the NIC's index (default 52:54:00:12:34);
+   * two boots on one network need different ones (a bridge drops frames from its own MAC). */
+  macPrefix?: string;
   /** Guest memory in MiB (default 1024). */
   memMb?: number;
   /** Called with each console line as it comes (the demo streams them). */
@@ -80,7 +83,7 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
   if (o.paused) args.push('-S');
   o.nics.forEach((spec, i) => {
     args.push('-netdev', `${spec},id=n${i}`, '-device',
-      `virtio-net-pci,netdev=n${i},mac=52:54:00:12:34:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`);
+      `virtio-net-pci,netdev=n${i},mac=${o.macPrefix ?? '52:54:00:12:34'}:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`);
   });
   const path = o.path ?? 'direct';
   const image = o.image ?? IMAGE;
