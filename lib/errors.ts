@@ -53,6 +53,7 @@ const SPECS = {
   // kernel (links and network namespaces)
   ELINKNOTFOUND: { family: 'kernel', retryable: true },
   ENETNSGONE: { family: 'kernel', retryable: false },
+  ERTNL: { family: 'kernel', retryable: false },
   // ovsdb (RFC 7047 client)
   EOVSDB_TXN: { family: 'ovsdb', retryable: false },
   EOVSDB_CONN: { family: 'ovsdb', retryable: true },
@@ -159,7 +160,16 @@ export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST'
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 
 /** Kernel errno names an rtnetlink answer carries that callers tell apart (lib/rtnl.ts). */
-export const KERNEL_ERRNO = { noDevice: 'ENODEV', noEntry: 'ENOENT' } as const;
+export const KERNEL_ERRNO = { noDevice: 'ENODEV', noEntry: 'ENOENT', exists: 'EEXIST' } as const;
+
+/** A system error saying the process is gone (ESRCH: `process.kill` of a pid that exited). */
+export const isProcessGone = (err: unknown): boolean => errnoOf(err) === 'ESRCH';
+
+/** A file-system error saying a path component is a symbolic link where none may be (ELOOP, O_NOFOLLOW). */
+export const isSymlinkLoop = (err: unknown): boolean => errnoOf(err) === 'ELOOP';
+
+/** A file-system error saying a path component is not a directory (ENOTDIR). */
+export const isNotDirectory = (err: unknown): boolean => errnoOf(err) === 'ENOTDIR';
 
 // ---- validation ----------------------------------------------------------------------------
 
@@ -340,6 +350,29 @@ export class NetnsGoneError extends IpError {
     this.netns = netns;
     this.details.netns = netns;
   }
+}
+
+/** The errnos of a refused rtnetlink request that the same request, unchanged, can get past later. */
+const RTNL_RETRYABLE: ReadonlySet<string> = new Set(['EAGAIN', 'EBUSY', 'EINTR', 'ENOBUFS', 'ENOMEM', 'ETIMEDOUT']);
+
+/**
+ * ERTNL: the kernel refused an in-process rtnetlink request (lib/rtnl-socket.ts), no child
+ * involved: `errno` is its answer (EINVAL, EEXIST, EOPNOTSUPP, EBUSY...), `request` what was
+ * asked, `link` the link it names. Retryable only for an errno a retry can get past
+ * (EBUSY, EAGAIN, ENOBUFS, EINTR, ENOMEM, ETIMEDOUT); ENODEV is LinkNotFoundError instead.
+ */
+export class RtnlError extends AppError {
+  readonly errno: string;
+  readonly request: string;
+  readonly link: string | undefined;
+  constructor(request: string, errno: string, link?: string, cause?: unknown) {
+    super('ERTNL', `rtnetlink ${request}: ${errno}`, { request, errno, ...(link !== undefined ? { link } : {}) }, cause);
+    this.errno = errno;
+    this.request = request;
+    this.link = link;
+  }
+  /** Per errno: only a busy or short-of-resources kernel can answer otherwise later. */
+  override get retryable(): boolean { return RTNL_RETRYABLE.has(this.errno); }
 }
 
 // ---- ovsdb (RFC 7047 client) ---------------------------------------------------------------

@@ -33,6 +33,7 @@ test('docs/errors.md lists every code once, with the registry\'s family and retr
     const spec = codeSpec(code as ErrorCode);
     assert.equal(family, spec.family, code);
     if (code === Code.EOVSDB_TXN) assert.equal(retryable, 'by `error`');
+    else if (code === Code.ERTNL) assert.equal(retryable, 'by `errno`');
     else assert.equal(retryable, spec.retryable ? 'yes' : 'no', code);
   }
 });
