@@ -168,6 +168,12 @@ export const isProcessGone = (err: unknown): boolean => errnoOf(err) === 'ESRCH'
 /** A file-system error saying a path component is a symbolic link where none may be (ELOOP, O_NOFOLLOW). */
 export const isSymlinkLoop = (err: unknown): boolean => errnoOf(err) === 'ELOOP';
 
+/** A system error saying this process may not read or use the path (EACCES, EPERM). */
+export const isAccessDenied = (err: unknown): boolean => ['EACCES', 'EPERM'].includes(errnoOf(err) ?? '');
+
+/** A system error saying the operation is not permitted on that object (EPERM: link(2) of a directory). */
+export const isNotPermitted = (err: unknown): boolean => errnoOf(err) === 'EPERM';
+
 /** A file-system error saying a path component is not a directory (ENOTDIR). */
 export const isNotDirectory = (err: unknown): boolean => errnoOf(err) === 'ENOTDIR';
 

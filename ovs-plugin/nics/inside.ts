@@ -2,7 +2,7 @@
 // default route with metric 1000 as v1, dns into <root>/etc/resolv.conf, through root-etc.ts:
 // no link in the root is followed). Every command names the target namespace; the link arrives
 // under the record's temporary name and is renamed here.
-import { ValidationError } from '../../lib/errors.ts';
+import { LinkNotFoundError, ValidationError } from '../../lib/errors.ts';
 import { getLink, ip, ipJson } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
@@ -60,7 +60,7 @@ export async function removeDns(rec: NicRecord): Promise<void> {
   }
 }
 
-/** Addresses (cidr form, global scope) of `name` in `ref` ([] when it is not there). */
+/** Addresses (cidr form, global scope) of `name` in `ref` ([] when the link is not there; other failures thrown). */
 export async function addressesOf(ref: NetnsRef, name: string): Promise<string[]> {
   return (await linkAddresses(ref, name))?.addresses ?? [];
 }
@@ -103,10 +103,13 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
   }
 }
 
-/** `name` in `ref` with its global addresses (one `ip -j addr show`), or undefined. */
+/**
+ * `name` in `ref` with its global addresses (one `ip -j addr show`), or undefined when there is
+ * no such link; a namespace gone (NetnsGoneError), a timeout or another failure of `ip` is thrown.
+ */
 export async function linkAddresses(ref: NetnsRef, name: string): Promise<{ address?: string; mtu: number; addresses: string[] } | undefined> {
   type A = { address?: string; mtu: number; addr_info?: { local: string; prefixlen: number; scope: string }[] };
-  const [a] = await ipJson<A>(ref, ['addr', 'show', 'dev', name]).catch(() => [] as A[]);
+  const [a] = await ipJson<A>(ref, ['addr', 'show', 'dev', name]).catch((err: unknown) => { if (err instanceof LinkNotFoundError) return [] as A[]; throw err; });
   return a && { address: a.address, mtu: a.mtu, addresses: (a.addr_info ?? []).filter((x) => x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`) };
 }
 

@@ -5,6 +5,7 @@
 // created (a root without it is skipped), the host's `/` and /etc refused, a temporary file made
 // O_EXCL|O_NOFOLLOW in the etc fd and renamed within it. Plain CommonJS: it runs outside the bundle.
 import { dirname, join } from 'node:path';
+import { KERNEL_ERRNO } from '../../lib/errors.ts';
 
 /** The helper's text (argv: the source file, the root). */
 export const RESOLV_HELPER = `'use strict';
@@ -20,7 +21,7 @@ let dir, etc;
 try { dir = fs.openSync(root, C.O_RDONLY | C.O_DIRECTORY); } catch (e) { fail('cannot be opened (' + e.code + ')'); }
 if (same(fs.fstatSync(dir), fs.statSync('/'))) fail("is the host's root");
 try { etc = fs.openSync('/proc/self/fd/' + dir + '/etc', C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW); } catch (e) {
-  if (e.code === 'ENOENT') process.exit(0);
+  if (e.code === '${KERNEL_ERRNO.noEntry}') process.exit(0);
   fail('etc cannot be opened (' + e.code + ')');
 }
 if (same(fs.fstatSync(etc), fs.statSync('/etc'))) fail("etc is the host's /etc");
@@ -32,7 +33,7 @@ try {
   fs.closeSync(f);
   fs.renameSync(at(tmp), at('resolv.conf'));
 } catch (e) {
-  try { fs.unlinkSync(at(tmp)); } catch {}
+  try { fs.unlinkSync(at(tmp)); } catch {} // best effort: the write's own error is reported
   fail(e.message);
 }
 `;
