@@ -69,7 +69,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     for (const n of list) {
       try {
         linkName('--nics', n);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
         throw new ValidationError('--nics', `${JSON.stringify(n)} is not a valid interface name`);
       }
     }

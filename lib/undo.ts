@@ -28,7 +28,7 @@ export class UndoStack {
     for (const s of steps) {
       try {
         await s.fn();
-      } catch (err) {
+      } catch (err) { // any failure: logged, and the remaining undos still run (best effort)
         this.log?.warn('undo-failed', { step: s.what, error: err instanceof Error ? err.message : String(err) });
       }
     }
