@@ -126,3 +126,14 @@ test('a daemon error read back from the wire keeps its code; an unknown code is 
   assert.match(odd.message, /EFUTURE/);
   assert.equal(fromWire({}, 'Method not found (JSON-RPC -32601)').code, 'EPROTO');
 });
+
+test('errno predicates name the one error a fallback expects', async () => {
+  const { isAccessDenied, isMissingPath, isNotDirectory, isNotPermitted, isProcessGone, isSymlinkLoop } = await import('../../lib/errors.ts');
+  let killed: unknown;
+  try { process.kill(0x7ffffffe, 0); } catch (err) { killed = err; }
+  assert.ok(isProcessGone(killed) && !isMissingPath(killed));
+  const e = (code: string) => Object.assign(new Error(code), { code });
+  assert.deepEqual([isMissingPath(e('ENOENT')), isSymlinkLoop(e('ELOOP')), isNotDirectory(e('ENOTDIR')), isNotPermitted(e('EPERM')), isAccessDenied(e('EACCES')), isAccessDenied(e('EPERM'))],
+    [true, true, true, true, true, true]);
+  assert.deepEqual([isMissingPath(e('EACCES')), isProcessGone(e('ENOENT')), isSymlinkLoop(e('ENOENT')), isNotPermitted(e('EACCES'))], [false, false, false, false]);
+});
