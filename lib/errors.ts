@@ -79,6 +79,7 @@ const SPECS = {
   ERA6ROUTE: { family: 'agent', retryable: true },
   EDHCPCLIENT: { family: 'agent', retryable: true },
   EIPMISSING: { family: 'agent', retryable: true },
+  EAPPLY: { family: 'agent', retryable: true },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -549,5 +550,8 @@ export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
   new AgentError('ERA6ROUTE', `no router advertisement on ${on} gave a default route within ${ms} ms`, { router });
 /** EDHCPCLIENT: no DHCP client to run (none on PATH, or the resolved one is gone). */
 export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
+/** EAPPLY: the kernel refused building or configuring zos with a discovered choice (its NIC, its lease); the agent avoids that NIC and discovers again. */
+export const choiceRefused = (nic: string, cause: RtnlError): AgentError =>
+  new AgentError('EAPPLY', `the kernel refused zos on "${nic}" with what discovery found: ${cause.message}`, { nic, errno: cause.errno }, cause);
 /** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
 export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
