@@ -382,6 +382,12 @@ export class RtnlError extends AppError {
   override get retryable(): boolean { return RTNL_RETRYABLE.has(this.errno); }
 }
 
+/**
+ * The kernel said no to a link, address or route change: in-process (RtnlError, any errno) or
+ * through `ip` (an IpError that exited non-zero: EEXEC). Not a timeout, a link or namespace gone.
+ */
+export const isKernelRefusal = (err: unknown): boolean => err instanceof RtnlError || (err instanceof IpError && err.code === 'EEXEC');
+
 // ---- ovsdb (RFC 7047 client) ---------------------------------------------------------------
 
 /** Every failure of the OVSDB client; context (url, method, RFC error) in details. */

@@ -3,7 +3,7 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { Code, dadFailed, dadTimeout, IpError, noRaRoute, RtnlError, toAppError } from '../../lib/errors.ts';
+import { dadFailed, dadTimeout, isKernelRefusal, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -60,8 +60,7 @@ async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via:
     await replaceRoute(o.ns, { dest, via, dev: ZOS });
   } catch (err) {
     // The kernel refusing the gateway (off-subnet: ENETUNREACH), in-process or through `ip`; a timeout or a link gone is thrown.
-    const refused = err instanceof RtnlError || (err instanceof IpError && err.code === Code.EEXEC);
-    if (family === '-6' || !refused) throw err;
+    if (family === '-6' || !isKernelRefusal(err)) throw err;
     await replaceRoute(o.ns, { dest, via, dev: ZOS, onlink: true });
   }
 }
