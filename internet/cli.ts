@@ -69,7 +69,8 @@ export function parseCli(argv: readonly string[], settings: Pick<InternetSetting
     for (const n of list) {
       try {
         parseLinkName('--nics', n);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
         throw new ValidationError('--nics', `${JSON.stringify(n)} is not a valid interface name`);
       }
     }

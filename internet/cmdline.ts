@@ -166,7 +166,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   else {
     try {
       prefix = netmaskToPrefix('ip=', netmask!);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
       bad(`netmask ${JSON.stringify(netmask)}`, 'is not a contiguous dotted netmask');
     }
   }
@@ -184,7 +185,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   if (!device) bad('device', 'is empty: name the NIC');
   try {
     parseLinkName('ip=', device);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
     bad(`device ${JSON.stringify(device)}`, 'is not an interface name');
   }
   if (device === 'lo' || device === 'zos') bad(`device "${device}"`, device === 'lo' ? 'cannot carry the node\'s network' : 'is the bridge the agent builds: name its NIC');
@@ -218,7 +220,8 @@ export function parseKernelCmdline(text: string): KernelOptions {
     else {
       try {
         opts.pin = parseLinkName('zos.nic', nic);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
         throw new ValidationError('zos.nic', `${JSON.stringify(nic)} is neither an interface name nor a MAC address`);
       }
       if (nic === 'lo' || nic === 'zos') throw new ValidationError('zos.nic', `"${nic}" cannot be the NIC under zos`);

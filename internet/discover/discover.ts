@@ -123,7 +123,13 @@ class Discovery {
     for (const name of links.keys()) {
       if (this.judged.has(name)) continue;
       this.judged.add(name);
-      const c = await lateCandidate(name, this.opts).catch(() => undefined);
+      // A link gone meanwhile is no candidate (lateCandidate: undefined); a failure to read it is
+      // said, and the link judged again at its next change.
+      const c = await lateCandidate(name, this.opts).catch((err: unknown) => {
+        this.judged.delete(name);
+        this.opts.log.warn('late-candidate-failed', { nic: name, error: String(err) });
+        return undefined;
+      });
       if (!c || this.done) continue;
       const s = newSlot(c);
       this.slots.push(s);

@@ -33,7 +33,7 @@ export async function waitDhcpZos(client: ZinitClient, o: WaitDhcpZosOptions = {
       throw dhcpZosNotRunning(`zinit could not spawn ${DHCP_ZOS} (state Failure; zinit does not retry it)`, { state: s.state });
     }
     if (s.state === 'Running' && s.pid > 0) {
-      if (o.started && await o.started(s.pid).catch(() => false)) return s;
+      if (o.started && await o.started(s.pid)) return s;
       if (since?.pid !== s.pid) since = { pid: s.pid, at: Date.now() };
       else if (Date.now() - since.at >= settleMs) return s;
     } else since = undefined;

@@ -7,9 +7,9 @@
 // <root>/etc/resolv.conf without following any link there. The hook's deconfig mark is the nic's
 // `dhcp-<hex>.mark` beside the state, removed before a client starts and when it is stopped.
 import { spawn } from 'node:child_process';
-import { isMissingPath } from '../../lib/errors.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isMissingPath, isProcessGone } from '../../lib/errors.ts';
 import { ARP_CHECK, ipPath } from '../../lib/tools.ts';
 import { commandIn, type NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
@@ -36,9 +36,10 @@ export function dhcpFiles(statePath: string, hex: string): { pidfile: string; sc
 
 /** The client's pid if its pid file names a live udhcpc that was given that pid file. */
 async function clientPid(pidfile: string): Promise<number | undefined> {
-  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  const pid = Number((await readFile(pidfile, 'utf8').catch((err: unknown) => { if (isMissingPath(err)) return ''; throw err; })).trim());
   if (!Number.isInteger(pid) || pid < 2) return undefined;
-  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  // No such process (ENOENT), or it exited while read (ESRCH): not running.
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch((err: unknown) => { if (isMissingPath(err) || isProcessGone(err)) return ''; throw err; });
   return cmd.includes('udhcpc') && cmd.split('\0').includes(pidfile) ? pid : undefined;
 }
 
@@ -77,9 +78,9 @@ export async function stopDhcp(rec: NicRecord): Promise<void> {
   if (!rec.dhcp) return;
   const pid = await clientPid(rec.dhcp.pidfile);
   if (pid) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    try { process.kill(pid, 'SIGTERM'); } catch (err) { if (!isProcessGone(err)) throw err; }
     for (let i = 0; i < 20 && (await clientPid(rec.dhcp.pidfile)) === pid; i++) await new Promise((r) => setTimeout(r, 50));
-    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch (err) { if (!isProcessGone(err)) throw err; }
   }
   await rm(rec.dhcp.pidfile, { force: true });
   await rm(rec.dhcp.resolv, { force: true });

@@ -46,7 +46,7 @@ async function lockKey(path: string): Promise<string> {
     } catch (err) {
       if (!isFileExists(err)) throw err;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      await unlink(tmp).catch((err: unknown) => { if (!isMissingPath(err)) throw err; }); // ENOENT: never written
     }
   }
 }

@@ -65,7 +65,7 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   const first = await Promise.race([connecting, signalled.then(() => undefined)]);
   if (!first) {
     // Nothing is bound yet; OVSDB may still be unreachable (the client retries forever).
-    connecting.catch(() => undefined);
+    connecting.catch(() => undefined); // stopping before it connected: its outcome no longer matters
     log.info('ovs-plugin-stopped', { during: 'start' });
     unguard();
     return 0;

@@ -44,7 +44,7 @@ test('a choice that cannot be built, then one whose lease cannot be applied, are
   const code = await a.done;
   assert.equal(code, 0, a.out());
   assert.match(a.out(), /retry step=network attempt=1 code=ENONIC/);
-  assert.match(a.out(), /retry step=network attempt=2 code=EEXEC/);
+  assert.match(a.out(), /retry step=network attempt=2 code=EAPPLY/);
   assert.match(a.out(), /bridge.dismantled/);
   // Each NIC whose choice failed is passed back to discovery, to rank after the others.
   assert.match(a.out(), /fake-discover call=1 nic=nosuch\n/);

@@ -33,6 +33,7 @@ test('docs/errors.md lists every code once, with the registry\'s family and retr
     const spec = codeSpec(code as ErrorCode);
     assert.equal(family, spec.family, code);
     if (code === Code.EOVSDB_TXN) assert.equal(retryable, 'by `error`');
+    else if (code === Code.ERTNL) assert.equal(retryable, 'by `errno`');
     else assert.equal(retryable, spec.retryable ? 'yes' : 'no', code);
   }
 });
@@ -124,4 +125,26 @@ test('a daemon error read back from the wire keeps its code; an unknown code is 
   assert.equal(odd.code, 'EPROTO');
   assert.match(odd.message, /EFUTURE/);
   assert.equal(fromWire({}, 'Method not found (JSON-RPC -32601)').code, 'EPROTO');
+});
+
+test('errno predicates name the one error a fallback expects', async () => {
+  const { isAccessDenied, isMissingPath, isNotDirectory, isNotPermitted, isProcessGone, isSymlinkLoop } = await import('../../lib/errors.ts');
+  let killed: unknown;
+  try { process.kill(0x7ffffffe, 0); } catch (err) { killed = err; }
+  assert.ok(isProcessGone(killed) && !isMissingPath(killed));
+  const e = (code: string) => Object.assign(new Error(code), { code });
+  assert.deepEqual([isMissingPath(e('ENOENT')), isSymlinkLoop(e('ELOOP')), isNotDirectory(e('ENOTDIR')), isNotPermitted(e('EPERM')), isAccessDenied(e('EACCES')), isAccessDenied(e('EPERM'))],
+    [true, true, true, true, true, true]);
+  assert.deepEqual([isMissingPath(e('EACCES')), isProcessGone(e('ENOENT')), isSymlinkLoop(e('ENOENT')), isNotPermitted(e('EACCES'))], [false, false, false, false]);
+});
+
+test('a kernel refusal is an in-process ERTNL or an ip that exited non-zero; not a timeout, a link or namespace gone', async () => {
+  const { isKernelRefusal, RtnlError } = await import('../../lib/errors.ts');
+  const f = { command: 'ip link set zos type bridge vlan_filtering 1', exitCode: 2, stderr: 'RTNETLINK answers: Operation not supported\n' };
+  assert.equal(isKernelRefusal(new RtnlError('set link zos vlan_filtering 1', 'EOPNOTSUPP', 'zos')), true);
+  assert.equal(isKernelRefusal(new IpError(f)), true);
+  assert.equal(isKernelRefusal(new IpTimeoutError({ ...f, exitCode: undefined, timeoutMs: 15000 })), false);
+  assert.equal(isKernelRefusal(new LinkNotFoundError(f, 'zos')), false);
+  assert.equal(isKernelRefusal(new NetnsGoneError(f, 'gone')), false);
+  assert.equal(isKernelRefusal(new Error('x')), false);
 });

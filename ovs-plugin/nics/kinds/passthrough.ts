@@ -3,6 +3,7 @@
 // record keeps its name, MAC, MTU, up state, permanent MAC and PCI address; detach gives it back
 // exactly so, found by those (never by name alone: it may have been renamed, or returned by
 // the kernel to the host when the container's namespace died).
+import { NetnsGoneError } from '../../../lib/errors.ts';
 import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
@@ -20,12 +21,13 @@ function isTheNic(l: HostLink, rec: NicRecord): boolean {
     && [rec.name, rec.temp, s.name].includes(l.ifname);
 }
 
-/** The NIC in `ref`, if it is there. */
+/** The NIC in `ref`, if it is there (undefined when the namespace is gone; other failures thrown). */
 async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefined> {
   try {
     return ((await listLinks(ref)) as HostLink[]).find((l) => isTheNic(l, rec));
-  } catch {
-    return undefined; // the namespace is gone
+  } catch (err) {
+    if (err instanceof NetnsGoneError) return undefined;
+    throw err;
   }
 }
 
