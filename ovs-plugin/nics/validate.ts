@@ -7,7 +7,7 @@ import { parseCidr, parseHostCidr, parseIntInRange, parseIpAddress, parseLinkNam
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
-import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
+import { assertNever, KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
 
 /** Linux allows 68 (IPv4 minimum) .. 65535; IPv6 needs 1280, checked where an address is v6. */
 const MTU_MIN = 68;
@@ -48,6 +48,7 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
     case 'vxlan': return parseVni(f, num(v));
     case 'bridge': case 'macvlan': case 'passthrough': return parseLinkName(f, v);
     case 'default': return undefined;
+    default: return assertNever(type);
   }
 }
 

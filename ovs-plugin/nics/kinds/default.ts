@@ -9,16 +9,16 @@ import { nicExists } from '../errors.ts';
 import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natBridgeDrift, natPool } from '../nat.ts';
 import { natRulesDrift, syncNatRules } from '../nat-sync.ts';
 import { targetKey } from '../target.ts';
-import type { NicRecord } from '../types.ts';
+import type { Draft, NicRecord, RecordOf } from '../types.ts';
 import { vethKind, type VethPlug } from '../veth.ts';
 import { linuxBridgePlug } from './bridge.ts';
 
 /** The same target: one guest (by name), or one namespace (however it was named). */
-const sameTarget = (a: NicRecord, b: NicRecord): boolean =>
+const sameTarget = (a: NicRecord, b: Draft): boolean =>
   'kvm' in a.target || 'kvm' in b.target ? targetKey(a.target) === targetKey(b.target) : a.ns.ino === b.ns.ino && a.ns.dev === b.ns.dev;
 
 /** How a default nic's host end (veth or a guest's tap) is plugged into nat0, its address allocated. */
-export const defaultPlug: VethPlug = {
+export const defaultPlug: VethPlug<RecordOf<'default'>> = {
   ...linuxBridgePlug,
   async prepare(_ctx, rec) {
     await checkNatBridge();
