@@ -6,10 +6,11 @@ import { argsOf, parseOptBool, parseStringMap } from '../validate.ts';
 import { parseSettings } from '../planners/columns.ts';
 import { parseCallerName } from '../planners/names.ts';
 import { planBridgeAdd, planBridgeDel, type BridgeAdd, type BridgeDel } from '../planners/bridge.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
-export const bridgeAdd: Command<BridgeAdd, null> = {
+export const bridgeAdd: PlanCommand<BridgeAdd, null> = {
+  mode: 'plan',
   usage: {
     summary: 'Create an OVS bridge (v1 add-br); returns null.',
     args: [
@@ -32,7 +33,8 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
  * success. A fake bridge goes as `ovs-vsctl del-br` takes it: its port and the ports of its
  * parent that carry its tag.
  */
-export const bridgeDel: Command<BridgeDel, string> = {
+export const bridgeDel: PlanCommand<BridgeDel, string> = {
+  mode: 'plan',
   usage: {
     summary: 'Delete a bridge this plugin created; a missing bridge is success; returns "".',
     args: [{ name: 'bridge', required: true, type: 'name', doc: 'the bridge to delete' }],

@@ -9,12 +9,13 @@ import { statePath } from '../nics/state.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
 import { attachNeedsOvsdb, gcNeedsOvsdb, namedNeedsOvsdb } from '../nics/ovs-need.ts';
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
-import type { Command } from './types.ts';
+import type { LocalCommand, RunCommand } from './types.ts';
 
 const TARGET = { name: 'target', required: true, type: '{netns} | {pid} | {kvm, pid?}', doc: 'a named netns, a process\'s netns, or a KVM guest' } as const;
 
 /** nic.attach {target, nic} -> {name, host, hwaddr, mtu, bridge?, tag?, vni?, addresses} (a guest: {tap, ..., libvirt, qemu}). */
-export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
+export const nicAttach: RunCommand<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
+  mode: 'run',
   usage: {
     summary: 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough) to a container or a KVM guest; docs/nics.md.',
     args: [TARGET, { name: 'nic', required: true, type: '{type, id, hwaddr?, name?, mtu?, config?, root?}', doc: 'the nic, as v1' }],
@@ -26,7 +27,8 @@ export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResu
 };
 
 /** nic.detach {target, name} -> null (gone is success). */
-export const nicDetach: Command<{ target: TargetSpec; name: string }, null> = {
+export const nicDetach: RunCommand<{ target: TargetSpec; name: string }, null> = {
+  mode: 'run',
   usage: {
     summary: 'Undo exactly what attach did (also after the container died); gone is success; returns null.',
     args: [TARGET, { name: 'name', required: true, type: 'name', doc: 'the nic\'s name in the target (a guest: its tap)' }],
@@ -38,7 +40,8 @@ export const nicDetach: Command<{ target: TargetSpec; name: string }, null> = {
 };
 
 /** nic.check {target, name, repair?} -> {ok, drift, repaired}. */
-export const nicCheck: Command<{ target: TargetSpec; name: string; repair: boolean }, CheckResult> = {
+export const nicCheck: RunCommand<{ target: TargetSpec; name: string; repair: boolean }, CheckResult> = {
+  mode: 'run',
   usage: {
     summary: 'Compare a nic\'s record with the kernel and OVSDB; with repair, recreate what drifted.',
     args: [TARGET, { name: 'name', required: true, type: 'name', doc: 'the nic' }, { name: 'repair', type: 'boolean', doc: 'recreate what drifted' }],
@@ -50,7 +53,8 @@ export const nicCheck: Command<{ target: TargetSpec; name: string; repair: boole
 };
 
 /** nic.list {target?} -> one element per attachment. */
-export const nicList: Command<{ target?: TargetSpec }, ListedNic[]> = {
+export const nicList: LocalCommand<{ target?: TargetSpec }, ListedNic[]> = {
+  mode: 'local',
   usage: {
     summary: 'Every attachment (of one target) with its fields and its last check.',
     args: [{ ...TARGET, required: false }],
@@ -61,7 +65,8 @@ export const nicList: Command<{ target?: TargetSpec }, ListedNic[]> = {
 };
 
 /** nic.gc {} -> {finished, undone, removed, returned}. */
-export const nicGc: Command<Record<string, never>, GcReport> = {
+export const nicGc: RunCommand<Record<string, never>, GcReport> = {
+  mode: 'run',
   usage: {
     summary: 'Reconcile the record with the system: finish or undo cut-short work, clean up after dead targets.',
     args: [],
@@ -73,7 +78,8 @@ export const nicGc: Command<Record<string, never>, GcReport> = {
 };
 
 /** nic.state-restore {} -> {restored, nics, from?, damaged?}. */
-export const nicStateRestore: Command<Record<string, never>, RestoreResult> = {
+export const nicStateRestore: LocalCommand<Record<string, never>, RestoreResult> = {
+  mode: 'local',
   usage: {
     summary: 'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); a good file is left alone. Run nic.gc after it.',
     args: [],

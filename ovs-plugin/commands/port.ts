@@ -5,12 +5,13 @@ import { argsOf, parseNameList, parseOptBool, parseStringMap, parseOptVlanTag } 
 import { parseSettings } from '../planners/columns.ts';
 import { parseCallerName, parseOptRefName, parseRefName } from '../planners/names.ts';
 import { planBondAdd, planPortAdd, planPortDel, type BondAdd, type PortAdd, type PortDel } from '../planners/port.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 import { typeOf } from '../ovsdb/rows.ts';
 import type { BondMode } from './wire.ts';
 
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
-export const portAdd: Command<PortAdd, null> = {
+export const portAdd: PlanCommand<PortAdd, null> = {
+  mode: 'plan',
   usage: {
     summary: 'Add a port (and its interface) to a bridge (v1 add-port); returns null.',
     args: [
@@ -31,7 +32,8 @@ export const portAdd: Command<PortAdd, null> = {
 };
 
 /** ovs.port-del {port, bridge?} -> null; a missing port is success; only ports we created. */
-export const portDel: Command<PortDel, null> = {
+export const portDel: PlanCommand<PortDel, null> = {
+  mode: 'plan',
   usage: {
     summary: 'Delete a port this plugin created; a missing port is success; returns null.',
     args: [
@@ -51,7 +53,8 @@ export const portDel: Command<PortDel, null> = {
 const BOND_MODES = typeOf('Port', 'bond_mode').key.enum as readonly BondMode[];
 
 /** ovs.bond-add {bridge, port, links (>= 2), mode? (balance-slb), lacp?} -> null; same bond again is success. */
-export const bondAdd: Command<BondAdd, null> = {
+export const bondAdd: PlanCommand<BondAdd, null> = {
+  mode: 'plan',
   usage: {
     summary: 'Add a bond port over two or more links (v1 add-bond); the same bond again is success; returns null.',
     args: [

@@ -2,6 +2,7 @@
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { assertNever } from '../../lib/assert-never.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
 import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from './nic.ts';
 import type { Engine } from './engine.ts';
@@ -43,14 +44,26 @@ export function lookup(name: string): { name: string; command: Command } {
   return { name: full, command };
 }
 
+/** The context of commands run through `engine` (logging to `log`). */
+export const engineCtx = (engine: Engine, log?: Logger): Ctx =>
+  ({ client: engine.client, env: engine.env, commit: (p) => engine.commit(p), ...(log ? { log } : {}) });
+
+/**
+ * Runs validated `args` of `command`, the one dispatch of both transports: a plan is committed
+ * through the context, a run command gets it, a local one needs none. `ctx` is asked for only
+ * by plan and run commands (exec connects to OVSDB there, and only then).
+ */
+export async function dispatch<A, R>(command: Command<A, R>, args: A, ctx: () => Ctx | Promise<Ctx>): Promise<R> {
+  switch (command.mode) {
+    case 'plan': { const c = await ctx(); return c.commit(command.plan(args, c.env)); }
+    case 'run': return command.run(args, await ctx());
+    case 'local': return command.local(args);
+    default: return assertNever(command, 'command mode');
+  }
+}
+
 /** Validates `raw` and runs command `name` through `engine` (logging to `log`); nothing changes when validation fails. */
 export async function execute(engine: Engine, name: string, raw: unknown, log?: Logger): Promise<unknown> {
   const { command } = lookup(name);
-  const args = command.validate(raw);
-  if (command.local) return command.local(args);
-  if (command.run) {
-    const ctx: Ctx = { client: engine.client, env: engine.env, commit: (p) => engine.commit(p), ...(log ? { log } : {}) };
-    return command.run(args, ctx);
-  }
-  return engine.commit(command.plan!(args, engine.env));
+  return dispatch(command, command.validate(raw), () => engineCtx(engine, log));
 }

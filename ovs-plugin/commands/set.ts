@@ -8,10 +8,11 @@ import { isTable } from '../ovsdb/rows.ts';
 import { planSet, type ParsedSet } from '../planners/set.ts';
 import { parseSettings, SETTABLE, SETTABLE_TABLES } from '../planners/columns.ts';
 import { derivedForm } from '../planners/names.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
-export const set: Command<ParsedSet, null> = {
+export const set: PlanCommand<ParsedSet, null> = {
+  mode: 'plan',
   usage: {
     summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
     args: [

@@ -5,7 +5,7 @@ import { argsOf, type ArgSpec, type Usage } from '../validate.ts';
 import { parseOptCallerName, parseOptRefName } from '../planners/names.ts';
 import { planVlanDel, planVlanEnsure } from '../planners/vlan.ts';
 import type { VlanArgs } from '../planners/vlan-patch.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 
 const validateVlan = (args: readonly ArgSpec[]) => (raw: unknown): VlanArgs => {
   const o = argsOf(raw, args);
@@ -26,7 +26,8 @@ const VLAN_ENSURE: Usage = {
 };
 
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
-export const vlanEnsure: Command<VlanArgs, string> = {
+export const vlanEnsure: PlanCommand<VlanArgs, string> = {
+  mode: 'plan',
   usage: VLAN_ENSURE,
   validate: validateVlan(VLAN_ENSURE.args),
   plan: planVlanEnsure,
@@ -48,7 +49,8 @@ const VLAN_DEL: Usage = {
  * patch pair, and the VLAN bridge if we created it; an adopted bridge stays as found); gone is
  * success; a VLAN of which nothing is ours is ENOTOWNED.
  */
-export const vlanDel: Command<VlanArgs, null> = {
+export const vlanDel: PlanCommand<VlanArgs, null> = {
+  mode: 'plan',
   usage: VLAN_DEL,
   validate: validateVlan(VLAN_DEL.args),
   plan: planVlanDel,

@@ -7,10 +7,11 @@ import { busy } from '../planners/errors.ts';
 import { parseOptCallerName, parseOptRefName, parseRefName } from '../planners/names.ts';
 import { View } from '../planners/view.ts';
 import { deleteVxlan, ensureVxlan, type VxlanArgs } from '../planners/vxlan.ts';
-import type { Command } from './types.ts';
+import type { RunCommand } from './types.ts';
 
 /** ovs.vxlan-ensure {master, vxlan, name?, remotes?} -> name of the VXLAN bridge. */
-export const vxlanEnsure: Command<VxlanArgs, string> = {
+export const vxlanEnsure: RunCommand<VxlanArgs, string> = {
+  mode: 'run',
   usage: {
     summary: 'Ensure kernel device vtep<vni> on the master, plugged into a VXLAN bridge; returns the bridge name.',
     args: [
@@ -30,7 +31,8 @@ export const vxlanEnsure: Command<VxlanArgs, string> = {
 };
 
 /** ovs.vxlan-del {vxlan, name?, master?} -> null: removes our bridge (or our port from an adopted one), then the kernel device; gone is success. */
-export const vxlanDel: Command<VxlanArgs, null> = {
+export const vxlanDel: RunCommand<VxlanArgs, null> = {
+  mode: 'run',
   usage: {
     summary: 'Remove what vxlan-ensure added (bridge or our port, then vtep<vni>); gone is success; returns null.',
     args: [
@@ -52,7 +54,8 @@ export const vxlanDel: Command<VxlanArgs, null> = {
 interface VtepArgs { bridge?: string; vnid: number }
 
 /** ovs.vtep-ensure {bridge (the underlay link), vnid} -> "vtep<vnid>". */
-export const vtepEnsure: Command<VtepArgs, string> = {
+export const vtepEnsure: RunCommand<VtepArgs, string> = {
+  mode: 'run',
   usage: {
     summary: 'Ensure the kernel VXLAN device vtep<vnid> on an underlay link; returns "vtep<vnid>".',
     args: [
@@ -69,7 +72,8 @@ export const vtepEnsure: Command<VtepArgs, string> = {
 };
 
 /** ovs.vtep-del {vnid} -> null; refuses while the device is still an OVS port (use vxlan-del). */
-export const vtepDel: Command<VtepArgs, null> = {
+export const vtepDel: RunCommand<VtepArgs, null> = {
+  mode: 'run',
   usage: {
     summary: 'Delete vtep<vnid> unless it is an OVS port (use vxlan-del); gone is success; returns null.',
     args: [{ name: 'vnid', required: true, type: '1..16777215', doc: 'the VNI' }],

@@ -162,9 +162,7 @@ export type ByKind<T> = { [K in Kind]: (r: RecordOf<K>) => T };
 export const byKind = <T>(table: ByKind<T>) => (r: NicRecord): T => (table[r.nic.type] as (r: NicRecord) => T)(r);
 
 /** For the `default:` of a switch over kinds: a kind added to KINDS and not handled fails to compile. */
-export function assertNever(x: never, what = 'kind'): never {
-  throw new Error(`unhandled ${what}: ${JSON.stringify(x)}`);
-}
+export { assertNever } from '../../lib/assert-never.ts';
 
 /** The state file. */
 export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
