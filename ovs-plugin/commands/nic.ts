@@ -1,6 +1,7 @@
 // The `nic.*` commands (ovs-plugin/nics/): attach, detach, list, check, gc. They run through
 // the same transports and engine as `ovs.*`; their OVSDB changes are planners committed by it.
-import { argsObject } from '../validate.ts';
+import { argsOf, usageOf } from '../validate.ts';
+import { ARGS } from './wire.ts';
 import { attachNic } from '../nics/attach.ts';
 import { checkNic, listNics, type CheckResult, type ListedNic } from '../nics/check.ts';
 import { detachNic, gcNics, type GcReport } from '../nics/detach.ts';
@@ -11,17 +12,11 @@ import { attachNeedsOvsdb, gcNeedsOvsdb, namedNeedsOvsdb } from '../nics/ovs-nee
 import { attachArgs, listArgs, namedArgs } from '../nics/validate.ts';
 import type { LocalCommand, RunCommand } from './types.ts';
 
-const TARGET = { name: 'target', required: true, type: '{netns} | {pid} | {kvm, pid?}', doc: 'a named netns, a process\'s netns, or a KVM guest' } as const;
-
 /** nic.attach {target, nic} -> {name, host, hwaddr, mtu, bridge?, tag?, vni?, addresses} (a guest: {tap, ..., libvirt, qemu}). */
 export const nicAttach: RunCommand<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
   mode: 'run',
-  usage: {
-    summary: 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough) to a container or a KVM guest; docs/nics.md.',
-    args: [TARGET, { name: 'nic', required: true, type: '{type, id, hwaddr?, name?, mtu?, config?, root?}', doc: 'the nic, as v1' }],
-    example: { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } },
-  },
-  validate: attachArgs,
+  usage: usageOf(ARGS['nic.attach'], 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough) to a container or a KVM guest; docs/nics.md.', { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } }),
+  validate: (raw) => attachArgs(argsOf(raw, ARGS['nic.attach'])),
   needsOvsdb: attachNeedsOvsdb,
   run: (a, ctx) => attachNic(ctx, a),
 };
@@ -29,12 +24,8 @@ export const nicAttach: RunCommand<{ target: TargetSpec; nic: NicSpec }, AttachR
 /** nic.detach {target, name} -> null (gone is success). */
 export const nicDetach: RunCommand<{ target: TargetSpec; name: string }, null> = {
   mode: 'run',
-  usage: {
-    summary: 'Undo exactly what attach did (also after the container died); gone is success; returns null.',
-    args: [TARGET, { name: 'name', required: true, type: 'name', doc: 'the nic\'s name in the target (a guest: its tap)' }],
-    example: { target: { netns: 'c1' }, name: 'eth0' },
-  },
-  validate: (raw) => namedArgs(raw),
+  usage: usageOf(ARGS['nic.detach'], 'Undo exactly what attach did (also after the container died); gone is success; returns null.', { target: { netns: 'c1' }, name: 'eth0' }),
+  validate: (raw) => namedArgs(argsOf(raw, ARGS['nic.detach'])),
   needsOvsdb: (a) => namedNeedsOvsdb(a),
   run: (a, ctx) => detachNic(ctx, a),
 };
@@ -42,12 +33,8 @@ export const nicDetach: RunCommand<{ target: TargetSpec; name: string }, null> =
 /** nic.check {target, name, repair?} -> {ok, drift, repaired}. */
 export const nicCheck: RunCommand<{ target: TargetSpec; name: string; repair: boolean }, CheckResult> = {
   mode: 'run',
-  usage: {
-    summary: 'Compare a nic\'s record with the kernel and OVSDB; with repair, recreate what drifted.',
-    args: [TARGET, { name: 'name', required: true, type: 'name', doc: 'the nic' }, { name: 'repair', type: 'boolean', doc: 'recreate what drifted' }],
-    example: { target: { netns: 'c1' }, name: 'eth0', repair: true },
-  },
-  validate: (raw) => namedArgs(raw, ['repair']),
+  usage: usageOf(ARGS['nic.check'], 'Compare a nic\'s record with the kernel and OVSDB; with repair, recreate what drifted.', { target: { netns: 'c1' }, name: 'eth0', repair: true }),
+  validate: (raw) => namedArgs(argsOf(raw, ARGS['nic.check'])),
   needsOvsdb: (a) => namedNeedsOvsdb(a),
   run: (a, ctx) => checkNic(ctx, a),
 };
@@ -55,24 +42,16 @@ export const nicCheck: RunCommand<{ target: TargetSpec; name: string; repair: bo
 /** nic.list {target?} -> one element per attachment. */
 export const nicList: LocalCommand<{ target?: TargetSpec }, ListedNic[]> = {
   mode: 'local',
-  usage: {
-    summary: 'Every attachment (of one target) with its fields and its last check.',
-    args: [{ ...TARGET, required: false }],
-    example: {},
-  },
-  validate: listArgs,
+  usage: usageOf(ARGS['nic.list'], 'Every attachment (of one target) with its fields and its last check.', {}),
+  validate: (raw) => listArgs(argsOf(raw, ARGS['nic.list'])),
   local: (a) => listNics(a),
 };
 
 /** nic.gc {} -> {finished, undone, removed, returned}. */
 export const nicGc: RunCommand<Record<string, never>, GcReport> = {
   mode: 'run',
-  usage: {
-    summary: 'Reconcile the record with the system: finish or undo cut-short work, clean up after dead targets.',
-    args: [],
-    example: {},
-  },
-  validate: (raw) => { argsObject(raw, [], []); return {}; },
+  usage: usageOf(ARGS['nic.gc'], 'Reconcile the record with the system: finish or undo cut-short work, clean up after dead targets.', {}),
+  validate: (raw) => { argsOf(raw, ARGS['nic.gc']); return {}; },
   needsOvsdb: () => gcNeedsOvsdb(),
   run: (_a, ctx) => gcNics(ctx),
 };
@@ -80,11 +59,7 @@ export const nicGc: RunCommand<Record<string, never>, GcReport> = {
 /** nic.state-restore {} -> {restored, nics, from?, damaged?}. */
 export const nicStateRestore: LocalCommand<Record<string, never>, RestoreResult> = {
   mode: 'local',
-  usage: {
-    summary: 'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); a good file is left alone. Run nic.gc after it.',
-    args: [],
-    example: {},
-  },
-  validate: (raw) => { argsObject(raw, [], []); return {}; },
+  usage: usageOf(ARGS['nic.state-restore'], 'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); a good file is left alone. Run nic.gc after it.', {}),
+  validate: (raw) => { argsOf(raw, ARGS['nic.state-restore']); return {}; },
   local: () => restoreState(statePath()),
 };

@@ -1,4 +1,4 @@
-// The command table: `ovs.<name>` -> {validate, plan | run}. Transports look commands up here,
+// The command table: `ovs.<name>` -> {validate, plan | run | local}, and the one dispatch. Transports look commands up here,
 // accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -10,12 +10,12 @@ import { bondAdd, portAdd, portDel } from './port.ts';
 import { set } from './set.ts';
 import type { Command } from './types.ts';
 import type { Ctx } from '../planners/plan.ts';
-import type { Wire } from './wire.ts';
+import type { CommandName, Results } from './wire.ts';
 import { vlanDel, vlanEnsure } from './vlan.ts';
 import { vtepDel, vtepEnsure, vxlanDel, vxlanEnsure } from './vxlan.ts';
 
-/** Every command by its full name, each answering its wire result type. */
-export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Record<string, Command> = {
+/** Every command by its full name (exactly those declared in wire.ts), each answering its wire result type. */
+export const COMMANDS: { readonly [N in CommandName]: Command<unknown, Results[N]> } = {
   'ovs.bridge-add': bridgeAdd,
   'ovs.bridge-del': bridgeDel,
   'ovs.port-add': portAdd,
@@ -39,7 +39,7 @@ export const COMMANDS: { [K in keyof Wire]: Command<unknown, Wire[K][1]> } & Rec
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
 export function lookup(name: string): { name: string; command: Command } {
   const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
-  const command = Object.hasOwn(COMMANDS, full) ? COMMANDS[full] : undefined;
+  const command: Command | undefined = Object.hasOwn(COMMANDS, full) ? COMMANDS[full as CommandName] : undefined;
   if (!command) throw unknownCommand(name);
   return { name: full, command };
 }

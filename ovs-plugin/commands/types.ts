@@ -6,7 +6,7 @@ import type { Ctx, Env, Planner } from '../planners/plan.ts';
 
 /** What every command has: `A` is its validated (parsed) arguments. */
 interface CommandBase<A> {
-  /** Summary, arguments and example (for --help); `validate` accepts exactly `usage.args`. */
+  /** Summary, arguments and example (for --help), from the command's declaration in wire.ts (usageOf). */
   readonly usage: Usage;
   validate(raw: unknown): A;
 }
