@@ -118,7 +118,7 @@ export interface RecordBase {
 /**
  * The fields each kind adds, required (prepare and claim set them before the record is first
  * written; state-shape.ts refuses a record without them). A kind missing here fails to compile
- * (RecordOf indexes this by every Kind).
+ * (NicRecord indexes this by every Kind).
  */
 export interface KindFields {
   /** nat0, the pool address (cidr form) and the gateway that comes with it. */
