@@ -1,5 +1,6 @@
-// The command table: `ovs.<name>` -> {validate, plan | run | local}, and the one dispatch. Transports look commands up here,
-// accepting both `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
+// The command table: `ovs.<name>` -> {validate, plan | run | local}, and the one dispatch both
+// transports run commands through. Transports look commands up here, accepting both
+// `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { assertNever } from '../../lib/assert-never.ts';
