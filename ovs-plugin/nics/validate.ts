@@ -7,7 +7,7 @@ import { parseCidr, parseHostCidr, parseIntInRange, parseIpAddress, parseLinkNam
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
-import { KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
+import { assertNever, KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
 
 /** Linux allows 68 (IPv4 minimum) .. 65535; IPv6 needs 1280, checked where an address is v6. */
 const MTU_MIN = 68;
@@ -48,6 +48,7 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
     case 'vxlan': return parseVni(f, num(v));
     case 'bridge': case 'macvlan': case 'passthrough': return parseLinkName(f, v);
     case 'default': return undefined;
+    default: return assertNever(type);
   }
 }
 
@@ -131,22 +132,19 @@ export function parseNicSpec(v: unknown): NicSpec {
 /** Most queues of one tap (linux/if_tun.h MAX_TAP_QUEUES). */
 export const MAX_QUEUES = 256;
 
-/** nic.attach {target, nic}. */
-export function attachArgs(raw: unknown): { target: TargetSpec; nic: NicSpec } {
-  const o = argsObject(raw, ['target', 'nic'], ['target', 'nic']);
+/** nic.attach {target, nic}, its fields checked against its declaration (commands/wire.ts). */
+export function attachArgs(o: { target?: unknown; nic?: unknown }): { target: TargetSpec; nic: NicSpec } {
   const a = { target: parseTargetSpec(o.target), nic: parseNicSpec(o.nic) };
   if (a.nic.queues !== undefined && !('kvm' in a.target)) throw new ValidationError('nic.queues', 'only a kvm guest\'s tap has queues');
   return a;
 }
 
-/** nic.detach / nic.check {target, name, repair?}. */
-export function namedArgs(raw: unknown, extra: string[] = []): { target: TargetSpec; name: string; repair: boolean } {
-  const o = argsObject(raw, ['target', 'name', ...extra], ['target', 'name']);
-  return { target: parseTargetSpec(o.target), name: parseLinkName('name', o.name), repair: extra.includes('repair') ? parseOptBool('repair', o.repair) : false };
+/** nic.detach / nic.check {target, name, repair?}, their fields checked against their declarations. */
+export function namedArgs(o: { target?: unknown; name?: unknown; repair?: unknown }): { target: TargetSpec; name: string; repair: boolean } {
+  return { target: parseTargetSpec(o.target), name: parseLinkName('name', o.name), repair: parseOptBool('repair', o.repair) };
 }
 
-/** nic.list {target?}. */
-export function listArgs(raw: unknown): { target?: TargetSpec } {
-  const o = argsObject(raw, ['target'], []);
+/** nic.list {target?}, its fields checked against its declaration. */
+export function listArgs(o: { target?: unknown }): { target?: TargetSpec } {
   return given(o.target) ? { target: parseTargetSpec(o.target) } : {};
 }

@@ -10,11 +10,14 @@ import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
 import { claimNoUpper, refuseLinkInUse } from '../link-use.ts';
 import { allowedParent, claimParent, type HostLink } from '../parent.ts';
-import type { NicKind, NicRecord } from '../types.ts';
+import type { NicKind, RecordOf } from '../types.ts';
+
+/** A passthrough record. */
+type Passthrough = RecordOf<'passthrough'>;
 
 /** True when `l` is the NIC `rec` took (permanent MAC, else PCI address, else MAC + kind + a name we gave it). */
-function isTheNic(l: HostLink, rec: NicRecord): boolean {
-  const s = rec.saved!;
+function isTheNic(l: HostLink, rec: Passthrough): boolean {
+  const s = rec.saved;
   if (s.permaddr) return (l.permaddr ?? l.address) === s.permaddr;
   if (s.pci) return l.parentbus === 'pci' && l.parentdev === s.pci;
   return [rec.hwaddr, s.mac].includes(l.address ?? '') && (l.linkinfo?.info_kind ?? '') === (s.kind ?? '')
@@ -22,7 +25,7 @@ function isTheNic(l: HostLink, rec: NicRecord): boolean {
 }
 
 /** The NIC in `ref`, if it is there (undefined when the namespace is gone; other failures thrown). */
-async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefined> {
+async function findIn(ref: NetnsRef, rec: Passthrough): Promise<HostLink | undefined> {
   try {
     return ((await listLinks(ref)) as HostLink[]).find((l) => isTheNic(l, rec));
   } catch (err) {
@@ -32,7 +35,7 @@ async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefin
 }
 
 /** The passthrough kind. */
-export const passthroughKind: NicKind = {
+export const passthroughKind: NicKind<Passthrough> = {
   async prepare(ctx, rec) {
     const l = await allowedParent(ctx, String(rec.nic.id));
     await refuseLinkInUse(l.ifname);
@@ -49,7 +52,7 @@ export const passthroughKind: NicKind = {
     claimNoUpper(String(rec.nic.id), all);
   },
   async attach(ctx, rec, undo) {
-    const s = rec.saved!;
+    const s = rec.saved;
     await ip(SELF, ['link', 'set', 'dev', s.name, 'down']);
     undo.push(`restore ${s.name}`, () => restore(rec));
     failpoint('attach:down');
@@ -69,7 +72,7 @@ export const passthroughKind: NicKind = {
 };
 
 /** Moves the NIC from `target` to the host under the record's temporary name (if it is there). */
-async function bringBack(target: NetnsRef, rec: NicRecord): Promise<void> {
+async function bringBack(target: NetnsRef, rec: Passthrough): Promise<void> {
   const l = await findIn(target, rec);
   if (!l) return;
   await ip(target, ['link', 'set', 'dev', l.ifname, 'down']);
@@ -77,8 +80,8 @@ async function bringBack(target: NetnsRef, rec: NicRecord): Promise<void> {
 }
 
 /** Gives the NIC on the host its name, MAC, MTU and up state back; false if it is not on the host. */
-async function restore(rec: NicRecord): Promise<boolean> {
-  const s = rec.saved!;
+async function restore(rec: Passthrough): Promise<boolean> {
+  const s = rec.saved;
   const l = await findIn(SELF, rec);
   if (!l) return false;
   let name = l.ifname;

@@ -23,7 +23,8 @@ function cache(extra: (c: Map<string, Map<string, CachedRow>>) => void = () => {
 
 const plan = (cmd: string, args: unknown, c = cache(), e: typeof env & { vlanLayout?: 'fake' | 'patch' } = env) => {
   const { command } = lookup(cmd);
-  return command.plan!(command.validate(args), e)(new View(c), 'x_');
+  if (command.mode !== 'plan') throw new Error(`${cmd} is not a plan command`);
+  return command.plan(command.validate(args), e)(new View(c), 'x_');
 };
 const ofKind = (ops: Operation[], op: string, table?: string) => ops.filter((o) => o.op === op && (!table || ('table' in o && o.table === table)));
 

@@ -8,11 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { run } from '../../../lib/exec.ts';
 import { ip } from '../../../lib/ip.ts';
 import { runIn } from '../../../lib/netns.ts';
+import type { Kind } from '../../../ovs-plugin/nics/types.ts';
 import { BUNDLE, pluginEnv } from '../helpers.ts';
 import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
 
 /** The failpoints of each kind's attach and detach, in order. */
-export const STEPS: Record<string, { attach: string[]; detach: string[] }> = {
+export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
   vlan: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   vxlan: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   default: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
@@ -33,8 +34,8 @@ export async function killedAt(e: NicEnv, step: string, cmd: string, args: unkno
 export const nics = async (e: NicEnv) => JSON.parse(await readFile(e.state, 'utf8').catch(() => '{"nics":[]}')).nics as any[];
 
 /** The crash test of one kind: SIGKILL at each of its attach and detach steps, then gc. */
-export function crashTest(kind: keyof typeof STEPS): void {
-  const steps = STEPS[kind]!;
+export function crashTest(kind: Kind): void {
+  const steps = STEPS[kind];
   test(`${kind}: SIGKILL at every attach and detach step, then gc -> attached or nothing`, async (t) => {
     const e = await nicEnv(t);
     const c1 = await container(t);
