@@ -8,6 +8,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isIPv4 } from 'node:net';
+import { sleep } from './backoff.ts';
 import { LinkNotFoundError } from './errors.ts';
 import { ip, listLinks, type IpLink } from './ip.ts';
 import { netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
@@ -167,7 +168,7 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
       : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
     if (running) return true;
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

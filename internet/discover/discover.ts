@@ -4,7 +4,7 @@
 // is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
-import { backoffDelay } from '../../lib/backoff.ts';
+import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import { AbortedError, Code, toAppError } from '../../lib/errors.ts';
 import type { IpLink } from '../../lib/ip.ts';
 import { parseVlanId } from '../../lib/validate.ts';
@@ -108,7 +108,7 @@ class Discovery {
   private prepareSoon(name: string): Promise<boolean> {
     this.prepared.add(name);
     this.pendingNs.push(name);
-    return this.pendingMade ??= new Promise((r) => setTimeout(r, 5)).then(() => {
+    return this.pendingMade ??= sleep(5).then(() => {
       const names = this.pendingNs;
       this.pendingNs = [];
       this.pendingMade = undefined;

@@ -6,6 +6,7 @@
 // script leaves on udhcpc's first deconfig, after the client parsed its arguments and found zos;
 // dhcp-zos-script.ts), which saves the settle time on every boot.
 import { dhcpZosNotRunning } from '../../lib/errors.ts';
+import { sleep } from '../../lib/backoff.ts';
 import type { ServiceStatus, ZinitClient } from '../../zinit/client.ts';
 
 /** zinit service name of the permanent DHCP client (as Zero-OS names it). */
@@ -40,6 +41,6 @@ export async function waitDhcpZos(client: ZinitClient, o: WaitDhcpZosOptions = {
     if (Date.now() > end) {
       throw dhcpZosNotRunning(`${DHCP_ZOS} is not running ${timeoutMs} ms after monitor (state ${s.state})`, { state: s.state, pid: s.pid });
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }

@@ -128,7 +128,7 @@ async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS)
     const ra = routes.filter((r) => r.protocol === 'ra' && r.gateway);
     if (ra.length) return (ra.find((r) => r.gateway === want) ?? ra[0]!).gateway!;
     if (Date.now() > end) throw noRaRoute(ZOS, want, ms);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

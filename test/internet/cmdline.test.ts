@@ -1,7 +1,8 @@
 // Kernel command line and CLI flags: parsed values, and errors that name the bad key or flag.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseKernelCmdline, shellSplit, splitKernelCmdline } from '../../internet/cmdline.ts';
+import { readFile } from 'node:fs/promises';
+import { kernelKeyForms, parseKernelCmdline, shellSplit, splitKernelCmdline } from '../../internet/cmdline.ts';
 import { HELP, parseCli } from '../../internet/cli.ts';
 import { parseSettings } from '../../internet/settings.ts';
 import type { AppError } from '../../lib/errors.ts';
@@ -156,4 +157,16 @@ test('CLI: help, --help and -h (anywhere) ask for the usage', () => {
     assert.equal(parseCli(argv, parseSettings({})).command, 'help', argv.join(' '));
   }
   for (const part of ['--nics', '--status', 'zos.nic=', 'vlan:priv=', 'ip=', 'Exit codes', '143']) assert.ok(HELP.includes(part), part);
+});
+
+test('kernel keys: help and README list every form of every key the parser reads, and no other', async () => {
+  const forms = kernelKeyForms();
+  for (const f of forms) assert.ok(HELP.includes(`  ${f.key}`) && HELP.includes(f.meaning), `help: ${f.key}`);
+  const readme = await readFile('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('### Kernel command line'));
+  const lines = section.slice(section.indexOf('| key | meaning |')).split('\n').slice(2);
+  const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|')));
+  const keys = rows.map((l) => /^\| `([^`]+)` \|/.exec(l)?.[1]?.replaceAll('\\|', '|'));
+  assert.deepEqual(keys, forms.map((f) => f.key), 'README "Kernel command line" key column');
+  assert.match(parseKernelCmdline('zos.nics=eth1').warnings.join(), /known: zos-debug, zos\.nic, vlan:priv, vlan:pub, ip\)/);
 });

@@ -1,7 +1,8 @@
 // startChild: argument arrays inside a NetnsRef, stdout lines, kill, one exit report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startChild } from '../../lib/child.ts';
+import { readFile } from 'node:fs/promises';
+import { spawnDetached, startChild } from '../../lib/child.ts';
 import { ExecError, NetnsGoneError } from '../../lib/errors.ts';
 import { netnsNamed, runIn, SELF } from '../../lib/netns.ts';
 import { makeNetns } from '../helpers/netns.ts';
@@ -45,4 +46,14 @@ test('startChild: runs inside the namespace it names; a gone one is NetnsGoneErr
   tied.closeStdin();
   assert.equal((await tied.exited).code, 0);
   assert.equal(lines.at(-1), 'bye');
+});
+
+test('spawnDetached: resolves with the pid of a child in its own process group; a missing program is EEXEC_SPAWN', async (t) => {
+  const pid = await spawnDetached(SELF, 'sleep', ['30'], { env: { ZOS_DETACHED_TEST: '1' } });
+  t.after(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } });
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  assert.equal(Number(stat[2]), pid, 'its own process group');
+  assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes('ZOS_DETACHED_TEST=1'));
+  await assert.rejects(spawnDetached(SELF, '/nonexistent/cmd', []),
+    (e: unknown) => e instanceof ExecError && e.code === 'EEXEC_SPAWN' && /could not run \(ENOENT\)/.test(e.message));
 });
