@@ -15,7 +15,7 @@ const TARGET = { name: 'target', required: true, type: '{netns} | {pid} | {kvm, 
 /** nic.attach {target, nic} -> {name, host, hwaddr, mtu, bridge?, tag?, vni?, addresses} (a guest: {tap, ..., libvirt, qemu}). */
 export const nicAttach: Command<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
   usage: {
-    summary: 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough) to a container or a KVM guest; docs/nics.md.',
+    summary: 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough, network) to a container or a KVM guest; docs/nics.md.',
     args: [TARGET, { name: 'nic', required: true, type: '{type, id, hwaddr?, name?, mtu?, config?, root?}', doc: 'the nic, as v1' }],
     example: { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } },
   },

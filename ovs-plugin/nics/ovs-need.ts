@@ -1,5 +1,6 @@
 // Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan), for a container
-// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough and default
+// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough, default and
+// network (a tenant NR's Linux bridge: no OVSDB anywhere in the overlay)
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
 // loudly if anything still reaches for OVSDB.
 import { InternalError } from '../../lib/errors.ts';
@@ -16,7 +17,7 @@ const usesOvs = (r: Pick<NicRecord, 'nic'>): boolean => OVS_KINDS.has(r.nic.type
 
 /**
  * Whether nic.attach of `nic` talks to OVSDB: vlan and vxlan do; macvlan and passthrough read it
- * if Open vSwitch runs (is the parent an OVS port?); the others never.
+ * if Open vSwitch runs (is the parent an OVS port?); the others (network included) never.
  */
 export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed =>
   OVS_KINDS.has(a.nic.type) ? true : a.nic.type === 'macvlan' || a.nic.type === 'passthrough' ? 'if-running' : false;

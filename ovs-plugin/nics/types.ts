@@ -6,7 +6,7 @@ import type { UndoStack } from '../../lib/undo.ts';
 import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
-export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough'] as const;
+export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network'] as const;
 /** One kind of nic. */
 export type Kind = (typeof KINDS)[number];
 
@@ -68,7 +68,7 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
-  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0), for the guest to configure. */
+  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0); `network` nics: from the NR's /24 and its `.1`; for the guest to configure. */
   address?: string;
   gateway?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
@@ -112,7 +112,7 @@ export interface NicRecord {
   dnsAdded?: string[];
   /** config.dhcp: the client's files (pid file named before it starts). */
   dhcp?: { pidfile: string; script: string; resolv: string };
-  /** Pool address in cidr form (default kind), and the gateway that comes with it. */
+  /** Pool address in cidr form (default kind; network: the NR's /24 address), and the gateway that comes with it (network: guests only). */
   address?: string;
   gateway?: string;
   result?: AttachResult | GuestResult;

@@ -4,6 +4,7 @@ import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
 import { defaultKind, defaultPlug } from './default.ts';
 import { macvlanKind } from './macvlan.ts';
+import { networkKind, networkPlug } from './network.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind, vlanPlug } from './vlan.ts';
 import { vxlanKind, vxlanPlug } from './vxlan.ts';
@@ -16,6 +17,7 @@ export const KIND_MODULES: Partial<Record<Kind, NicKind>> = {
   vxlan: vxlanKind,
   macvlan: macvlanKind,
   passthrough: passthroughKind,
+  network: networkKind,
 };
 
 /** The kinds a KVM guest can have: a tap plugged as the container kind plugs its veth. */
@@ -24,6 +26,7 @@ export const GUEST_KINDS: Partial<Record<Kind, NicKind>> = {
   bridge: tapKind(bridgePlug),
   vlan: tapKind(vlanPlug),
   vxlan: tapKind(vxlanPlug),
+  network: tapKind(networkPlug),
 };
 
 /** The module of `rec`'s kind for its target. */
