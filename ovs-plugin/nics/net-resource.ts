@@ -66,7 +66,8 @@ export async function readNetResource(statePath: string, netid: string): Promise
   const subnet = typeof doc.subnet === 'string' ? parsePrefix4(doc.subnet) : undefined;
   const range = typeof doc.ip_range === 'string' ? parsePrefix4(doc.ip_range) : undefined;
   const mtu = r.mtu;
-  if (!subnet || subnet.len !== 24 || !range || !within4(subnet, range) || typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 1280 || mtu > 65535) {
+  const mtuOk = typeof mtu === 'number' && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535;
+  if (subnet?.len !== 24 || !range || !within4(subnet, range) || !mtuOk) {
     throw badState(`${path} is damaged: the record of ${netid} lacks a /24 subnet inside its ip_range or an MTU 1280..65535`, { path, netid });
   }
   const bridge = `b-${netid}`;

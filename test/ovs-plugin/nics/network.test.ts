@@ -165,3 +165,13 @@ test('network: a kvm guest gets a tap on the NR bridge with its address and gate
   assert.equal((await e.call('nic.detach', { target: { kvm: 'vm1' }, name: g.value.tap }, down(e))).exitCode, 0);
   assert.equal(await e.snapshot(c1), before, 'the tap and its record are gone, the container nic stays');
 });
+
+test('network: attaches at once to one NR get distinct addresses (allocated under the state lock)', async (t) => {
+  const e = await nicEnv(t, { backplane: false });
+  const nr = await fakeNr(t, e);
+  const cs = [await container(t), await container(t), await container(t), await container(t)];
+  const rs = await Promise.all(cs.map((c) => e.call('nic.attach', { target: { netns: c }, nic: { type: 'network', id: nr.netid } }, down(e))));
+  for (const r of rs) assert.equal(r.exitCode, 0, r.stdout);
+  assert.deepEqual(rs.map((r) => r.value.addresses[0]).sort(), ['10.20.1.2/24', '10.20.1.3/24', '10.20.1.4/24', '10.20.1.5/24']);
+  for (const c of cs) assert.equal((await e.call('nic.detach', { target: { netns: c }, name: 'eth0' }, down(e))).exitCode, 0);
+});
