@@ -82,6 +82,12 @@ export const networkPlug: VethPlug = {
     if (!ctx.target) rec.gateway = nr.gateway;
     prepared.set(rec, nr);
   },
+  // The record is written: the NR is read again, so a net.delete that marked it `deleting` before
+  // this record existed is seen here (and one that marks it after finds the record: EBUSY), never
+  // a nic left on a bridge deleted under it (network-users.ts).
+  async ensure(ctx, rec) {
+    await readNetResource(ctx.ovs.nics.statePath, String(rec.nic.id));
+  },
   // Called before prepare too (the records' answer first): then only a given cidr is checked.
   claim(rec, all) {
     const netid = String(rec.nic.id);

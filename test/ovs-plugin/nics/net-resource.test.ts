@@ -7,6 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNetResource } from '../../../ovs-plugin/nics/net-resource.ts';
+import { networkNicsNow, networkNicsOf } from '../../../ovs-plugin/nics/network-users.ts';
+import { fakeRecord } from './records.ts';
 
 const rec = (o: Record<string, unknown> = {}) => ({ netid: 'abc', doc: { ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24' }, phase: 'applied', mtu: 1420, ...o });
 
@@ -27,4 +29,20 @@ test('readNetResource: ENOTFOUND, EBUSY, ESTATE from the record file', async (t)
     await writeFile(nets, bad);
     assert.equal(await codeOf(readNetResource(state, 'abc')), 'ESTATE', bad);
   }
+});
+
+test('networkNicsOf: the network nics of one netid, any phase (what net.delete refuses on)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nr-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const state = join(dir, 'nics.json');
+  assert.deepEqual(await networkNicsOf(state, 'abc'), [], 'no state file');
+  const nics = [
+    { ...fakeRecord('a'), nic: { type: 'network', id: 'abc' } },
+    { ...fakeRecord('b'), nic: { type: 'network', id: 'abd' } },
+    { ...fakeRecord('c'), nic: { type: 'network', id: 'abc' }, phase: 'attaching' },
+    fakeRecord('d'),
+  ];
+  await writeFile(state, JSON.stringify({ version: 1, nics }));
+  assert.deepEqual(await networkNicsOf(state, 'abc'), ['a', 'c']);
+  assert.deepEqual(await networkNicsNow(state, 'abd'), ['b']);
 });
