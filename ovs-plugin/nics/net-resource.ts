@@ -67,8 +67,8 @@ export async function readNetResource(statePath: string, netid: string): Promise
   const range = typeof doc.ip_range === 'string' ? parsePrefix4(doc.ip_range) : undefined;
   const mtu = r.mtu;
   const mtuOk = typeof mtu === 'number' && Number.isInteger(mtu) && mtu >= 1280 && mtu <= 65535;
-  if (subnet?.len !== 24 || !range || !within4(subnet, range) || !mtuOk) {
-    throw badState(`${path} is damaged: the record of ${netid} lacks a /24 subnet inside its ip_range or an MTU 1280..65535`, { path, netid });
+  if (subnet?.len !== 24 || range?.len !== 16 || !within4(subnet, range) || !mtuOk) {
+    throw badState(`${path} is damaged: the record of ${netid} lacks a /24 subnet inside a /16 ip_range or an MTU 1280..65535`, { path, netid });
   }
   const bridge = `b-${netid}`;
   const l = await getLink(SELF, bridge);

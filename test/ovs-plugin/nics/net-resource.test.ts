@@ -25,7 +25,8 @@ test('readNetResource: ENOTFOUND, EBUSY, ESTATE from the record file', async (t)
   assert.equal(await codeOf(readNetResource(state, 'abc')), 'EBUSY nic.id');
   for (const bad of ['{', '{"version":2,"nets":[]}', JSON.stringify({ version: 1, nets: [rec({ mtu: 'x' })] }),
     JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.21.0.0/16', subnet: '10.20.1.0/24' } })] }),
-    JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/16', subnet: '10.20.0.0/23' } })] })]) {
+    JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/16', subnet: '10.20.0.0/23' } })] }),
+    JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/15', subnet: '10.20.1.0/24' } })] })]) {
     await writeFile(nets, bad);
     assert.equal(await codeOf(readNetResource(state, 'abc')), 'ESTATE', bad);
   }
