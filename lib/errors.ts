@@ -228,6 +228,9 @@ export class NicError extends AppError {
 export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
 export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+/** EEXHAUSTED: a network resource's /24 has no free workload address (`network` nics: .2 .. .254). */
+export const subnetExhausted = (netid: string, subnet: string): NicError =>
+  new NicError('EEXHAUSTED', `nic.id: no free address left in ${subnet} of network resource ${netid}`, { field: 'nic.id', netid, subnet });
 /** ELOCKED: the state file's lock was not granted in time (another process holds it). */
 export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
 /** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
