@@ -8,6 +8,9 @@ import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
 import type { RestoreResult } from '../nics/state-restore.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import type { NetworkDocument } from '../overlay/document.ts';
+import type { NrResult } from '../overlay/nr-apply.ts';
+import type { ListedNr, NrCheckResult } from '../overlay/nr-check.ts';
 import { LineReader } from './jsonrpc.ts';
 import type * as W from '../commands/wire.ts';
 
@@ -94,6 +97,16 @@ export class OvsPluginClient {
   nicGc = () => this.call<GcReport>('nic.gc', {});
   /** nic.state-restore -> whether the previous generation of a damaged state file was put back. */
   nicStateRestore = () => this.call<RestoreResult>('nic.state-restore', {});
+  /** net.apply -> the network resource (docs/overlay.md); `changed: false` for the same document again. */
+  netApply = (a: { netid: string; network: NetworkDocument }) => this.call<NrResult>('net.apply', a);
+  /** net.delete -> null (gone is success). */
+  netDelete = (a: { netid: string }) => this.call<null>('net.delete', a);
+  /** net.namespace -> "n-<netid>". */
+  netNamespace = (a: { netid: string }) => this.call<string>('net.namespace', a);
+  /** net.list -> every network resource. */
+  netList = () => this.call<ListedNr[]>('net.list', {});
+  /** net.check -> the differences (repaired ones with `repair`). */
+  netCheck = (a: { netid: string; repair?: boolean }) => this.call<NrCheckResult>('net.check', a);
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {
