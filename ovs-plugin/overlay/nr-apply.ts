@@ -45,9 +45,13 @@ export function resultOf(r: NrRecord, changed: boolean): NrResult {
 
 const PORT = 'network.wireguard_listen_port';
 
-/** The per-NR lock: one apply, delete or repair of an NR at a time, across processes. */
-export const withNrLock = <T>(netsPath: string, netid: string, fn: () => Promise<T>): Promise<T> =>
-  withLock(`${netsPath}.${netid}.lock`, fn, 120_000);
+/**
+ * The NR work lock (`nets.json.work.lock`): one apply, delete or repair at a time on the node,
+ * across processes (one lock for all NRs, so deleting an NR leaves no lock file of its own).
+ * `netid` is for the callers' reading: every NR shares it.
+ */
+export const withNrLock = <T>(netsPath: string, _netid: string, fn: () => Promise<T>): Promise<T> =>
+  withLock(`${netsPath}.work.lock`, fn, 120_000);
 
 /** The checks against the other records and the host; throws (changing nothing) when one fails. */
 async function checkPort(others: readonly NrRecord[], old: NrRecord | undefined, doc: NetworkDocument): Promise<void> {
