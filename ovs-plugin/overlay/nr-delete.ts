@@ -22,16 +22,19 @@ export async function finishDelete(netsPath: string, netid: string): Promise<voi
   failpoint('net-delete:marked');
   await deleteLayout(netid, await nrBackend());
   failpoint('net-delete:layout');
-  await updateNets(netsPath, (s) => dropNr(s, netid));
-  failpoint('net-delete:record');
+  // The host table first (a `deleting` record is left out of it), the record last: a delete cut
+  // short anywhere keeps its record, and the next delete, apply or repair finishes it.
   await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets);
+  failpoint('net-delete:host');
+  await updateNets(netsPath, (s) => dropNr(s, netid));
 }
 
 /** net.delete {netid} -> null. */
 export async function deleteNr(netsPath: string, statePath: string, netid: string, withNrLock: <T>(fn: () => Promise<T>) => Promise<T>): Promise<null> {
   return withNrLock(async () => {
     const r = findNr(await readNets(netsPath), netid);
-    if (!r) return null;
+    // Gone: only the host table is brought in line (a no-op unless it was left stale).
+    if (!r) { await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets); return null; }
     const nics = await attachedNics(statePath, netid);
     if (nics.length) throw busy(`netid: NR ${netid} still has network nics attached: ${nics.join(', ')}; detach them first`, { field: 'netid', nics });
     await updateNets(netsPath, (s) => putNr(s, { ...r, phase: 'deleting', owner: self(), at: new Date().toISOString() }));

@@ -60,7 +60,7 @@ export async function makeNrNode(t: Pick<TestContext, 'after'>, sw: HeldNs, i: n
       const r = await run('nsenter', [...enter, process.execPath, BUNDLE, command, JSON.stringify(args)], {
         env: { OVS_PLUGIN_STATE: '/run/ovs-plugin/nics.json', OVS_DB: 'unix:/run/none.sock', ...env }, allowFailure: true, timeoutMs: 60_000,
       });
-      return { ...r, value: unframe(r.stdout) };
+      return { ...r, value: r.stdout ? unframe(r.stdout) : undefined };
     },
     sh: (cmd, args) => run('nsenter', [...enter, cmd, ...args], { allowFailure: true, timeoutMs: 30_000 }),
   };
