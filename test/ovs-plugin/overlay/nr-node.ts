@@ -6,6 +6,7 @@
 import { readdir, readlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { ExecError } from '../../../lib/errors.ts';
 import { run, type RunResult } from '../../../lib/exec.ts';
 import { ip } from '../../../lib/ip.ts';
 import { makeInnerNs, makeWgNode, type HeldNs, type WgNode } from '../../helpers/wg-node.ts';
@@ -15,7 +16,7 @@ import { ensureBundle, unframe } from '../helpers.ts';
 export interface NrNode extends WgNode {
   readonly address: string;
   /** Runs `node dist/ovs-plugin.js command json` inside the node. */
-  plugin(command: string, args: unknown, env?: Record<string, string>): Promise<RunResult & { value: any }>;
+  plugin(command: string, args: unknown, env?: Record<string, string>): Promise<RunResult & { value: any; signal?: string }>;
   /** Runs a command inside the node (its network and mount namespace). */
   sh(cmd: string, args: string[]): Promise<RunResult>;
 }
@@ -57,9 +58,16 @@ export async function makeNrNode(t: Pick<TestContext, 'after'>, sw: HeldNs, i: n
   return {
     ...n, address,
     async plugin(command, args, env = {}) {
-      const r = await run('nsenter', [...enter, process.execPath, BUNDLE, command, JSON.stringify(args)], {
-        env: { OVS_PLUGIN_STATE: '/run/ovs-plugin/nics.json', OVS_DB: 'unix:/run/none.sock', ...env }, allowFailure: true, timeoutMs: 60_000,
-      });
+      let r: RunResult;
+      try {
+        r = await run('nsenter', [...enter, process.execPath, BUNDLE, command, JSON.stringify(args)], {
+          env: { OVS_PLUGIN_STATE: '/run/ovs-plugin/nics.json', OVS_DB: 'unix:/run/none.sock', ...env }, allowFailure: true, timeoutMs: 60_000,
+        });
+      } catch (err) {
+        // Killed (a failpoint): no exit status.
+        if (err instanceof ExecError && err.signal) return { stdout: '', stderr: err.stderr, exitCode: -1, signal: err.signal, value: undefined };
+        throw err;
+      }
       return { ...r, value: r.stdout ? unframe(r.stdout) : undefined };
     },
     sh: (cmd, args) => run('nsenter', [...enter, cmd, ...args], { allowFailure: true, timeoutMs: 30_000 }),
