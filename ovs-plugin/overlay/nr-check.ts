@@ -14,6 +14,7 @@ import { NS_SYSCTLS, nsOf, wgDevOf } from './nr-layout.ts';
 import { nrAddresses, nrNames, nrRoutes } from './nr-names.ts';
 import { findNr, readNets, type NrRecord } from './nr-state.ts';
 import { desiredWgConfig, nrBackend } from './nr-wireguard.ts';
+import { carriesIpv6 } from './nr-mtu.ts';
 import { finishDelete } from './nr-delete.ts';
 import { reapplyNr, withNrLock } from './nr-apply.ts';
 
@@ -70,10 +71,10 @@ export async function nrDrift(netsPath: string, r: NrRecord): Promise<NrDrift[]>
     else if (link !== n.egress && link !== n.public && l.mtu !== r.mtu) d.push({ what: `mtu ${link}`, want: String(r.mtu), got: String(l.mtu), repairable: true });
   }
   const a = nrAddresses(r.netid, r.doc, r.index);
-  for (const [ref, dev, cidr] of [[ns, n.inner, a.gateway], [ns, n.inner, a.ula], [ns, n.public, a.transitNs], [SELF, n.egress, a.transitHost], [ns, n.wireguard, a.wire]] as const) {
+  for (const [ref, dev, cidr] of [[ns, n.inner, a.gateway], ...(carriesIpv6(r.mtu) ? [[ns, n.inner, a.ula] as const] : []), [ns, n.public, a.transitNs], [SELF, n.egress, a.transitHost], [ns, n.wireguard, a.wire]] as const) {
     if (!(await addressesOf(ref, dev)).includes(cidr)) d.push({ what: `address ${dev}`, want: cidr, got: 'missing', repairable: true });
   }
-  for (const rt of nrRoutes(r.netid, r.doc, r.index)) {
+  for (const rt of nrRoutes(r.netid, r.doc, r.index).filter((x) => x.family === 4 || carriesIpv6(r.mtu))) {
     const got = await ipJson<{ dst: string; dev?: string; gateway?: string }>(ns, [`-${rt.family}`, 'route', 'show', 'exact', rt.dst === 'default' ? (rt.family === 4 ? '0.0.0.0/0' : '::/0') : rt.dst]).catch(() => []);
     if (!got.some((g) => g.dev === rt.dev && (rt.via === undefined || g.gateway === rt.via))) d.push({ what: `route ${rt.dst}`, want: `${rt.via ? `via ${rt.via} ` : ''}dev ${rt.dev}`, got: 'missing', repairable: true });
   }

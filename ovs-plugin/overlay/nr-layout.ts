@@ -15,6 +15,7 @@ import type { WgChange } from '../../lib/wireguard/types.ts';
 import type { NetworkDocument } from './document.ts';
 import { nrAddresses, nrNames, nrRoutes } from './nr-names.ts';
 import { desiredWgConfig } from './nr-wireguard.ts';
+import { carriesIpv6 } from './nr-mtu.ts';
 
 /** What the steps act on. */
 export interface NrTarget {
@@ -67,7 +68,8 @@ export async function ensureBridge(t: NrTarget): Promise<void> {
     link = (await getLink(SELF, bridge))!;
   }
   checkKind(link, ['bridge'], 'in the host');
-  await ensureSysctl(SELF, `net/ipv6/conf/${bridge}/disable_ipv6`, '1');
+  // Below 1280 bytes the kernel gives the bridge no IPv6 at all (no conf entry to set).
+  if (carriesIpv6(t.mtu)) await ensureSysctl(SELF, `net/ipv6/conf/${bridge}/disable_ipv6`, '1');
   await ensureMtu(SELF, link, t.mtu);
   if (!link.flags.includes('UP')) await ip(SELF, ['link', 'set', 'dev', bridge, 'up']);
 }
@@ -103,7 +105,7 @@ export async function ensureLeg(t: NrTarget): Promise<void> {
   const a = nrAddresses(t.netid, t.doc, t.index);
   await ensureVeth(t, n.leg, n.inner, t.mtu, n.bridge);
   await ensureAddress(nsOf(t.netid), n.inner, a.gateway);
-  await ensureAddress(nsOf(t.netid), n.inner, a.ula);
+  if (carriesIpv6(t.mtu)) await ensureAddress(nsOf(t.netid), n.inner, a.ula);
 }
 
 /** The egress: `e-<netid>` / `public` on the transit /30. */
@@ -140,7 +142,7 @@ export async function ensureWireguard(t: NrTarget, backend: WgBackend): Promise<
 
 /** The routes inside the namespace (ip_range and the ULA /48 into the WireGuard link, the default via the host). */
 export async function ensureRoutes(t: NrTarget): Promise<void> {
-  for (const r of nrRoutes(t.netid, t.doc, t.index)) {
+  for (const r of nrRoutes(t.netid, t.doc, t.index).filter((x) => x.family === 4 || carriesIpv6(t.mtu))) {
     await ip(nsOf(t.netid), [`-${r.family}`, 'route', 'replace', r.dst, ...(r.via ? ['via', r.via] : []), 'dev', r.dev]);
   }
 }
