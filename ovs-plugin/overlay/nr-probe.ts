@@ -2,13 +2,13 @@
 // once, made before a new NR's WireGuard takes the port, so a port another process holds is
 // refused with a clear error instead of a wireguard-go that fails to start.
 import { createSocket, type SocketType } from 'node:dgram';
-import { errnoOf } from '../../lib/errors.ts';
+import { isAddressInUse } from '../../lib/errors.ts';
 
-/** Binds `port` on the wildcard of `type`; resolves true (bound and closed), false (in use) or undefined (family absent). */
+/** Binds `port` on the wildcard of `type`; resolves true (bound and closed), false (in use) or undefined (another failure: the family absent). */
 function bindOnce(type: SocketType, port: number): Promise<boolean | undefined> {
   return new Promise((resolve) => {
     const s = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
-    s.once('error', (e) => { s.close(); resolve(errnoOf(e) === 'EADDRINUSE' ? false : errnoOf(e) === 'EACCES' ? false : undefined); });
+    s.once('error', (e) => { s.close(); resolve(isAddressInUse(e) ? false : undefined); });
     s.bind({ port, exclusive: true }, () => s.close(() => resolve(true)));
   });
 }
