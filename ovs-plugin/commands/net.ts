@@ -19,7 +19,7 @@ export const netApply: Command<{ netid: string; network: NetworkDocument }, NrRe
   usage: {
     summary: 'Create or update the network resource of a tenant network from its Zero-OS v3 network document; docs/overlay.md.',
     args: [NETID, { name: 'network', required: true, type: '{ip_range, subnet, wireguard_private_key, wireguard_listen_port, peers}', doc: 'the network workload document, as Zero-OS takes it' }],
-    example: { netid: 'demo', network: { ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24', wireguard_private_key: '<base64>', wireguard_listen_port: 51820, peers: [] } },
+    example: { netid: 'demo', network: { ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24', wireguard_private_key: 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=', wireguard_listen_port: 51820, peers: [] } },
   },
   validate: (raw) => {
     const o = argsObject(raw, ['netid', 'network'], ['netid', 'network']);
