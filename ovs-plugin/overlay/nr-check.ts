@@ -132,3 +132,24 @@ export async function nrInfo(netsPath: string, netid: string): Promise<NrInfo | 
     ula64: `${a.ula.slice(0, -'1/64'.length)}/64`, ula48: a.ula48, mtu: r.mtu, phase: r.phase,
   };
 }
+
+/** What gcNrs did: NRs whose drift it repaired, deletes it finished. */
+export interface NrGcReport { repaired: string[]; deleted: string[] }
+
+/**
+ * Every NR checked and, where it drifted or was cut short, repaired (or its delete finished):
+ * for the daemon's start and its gc timer (not wired in yet: the lead integrates). A healthy NR
+ * is only read, so a restart over it changes nothing.
+ */
+export async function gcNrs(netsPath: string): Promise<NrGcReport> {
+  const report: NrGcReport = { repaired: [], deleted: [] };
+  // Cut-short deletes first, then cut-short applies, then the rest: the host table is shared, and
+  // once the first two are done a healthy NR finds it as it wants it.
+  const rank = (r: NrRecord): number => (r.phase === 'deleting' ? 0 : r.phase === 'applying' ? 1 : 2);
+  for (const r of [...(await readNets(netsPath)).nets].sort((a, b) => rank(a) - rank(b))) {
+    const res = await checkNr(netsPath, { netid: r.netid, repair: true }).catch(() => undefined);
+    if (!res?.repaired.length) continue;
+    (r.phase === 'deleting' ? report.deleted : report.repaired).push(r.netid);
+  }
+  return report;
+}

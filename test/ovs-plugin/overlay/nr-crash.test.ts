@@ -76,3 +76,23 @@ test('SIGKILL at every net.delete step, then net.delete again: nothing left; an 
   assert.equal((await n.plugin('net.delete', { netid: 'crash' })).value, null);
   assert.equal(await snapshot(n), empty);
 });
+
+test('gcNrs (for the daemon start) finishes a killed apply and a killed delete, and leaves a healthy NR alone', { skip, timeout: 200_000 }, async (t) => {
+  const sw = await makeSwitch(t);
+  const n = await makeNrNode(t, sw, 1);
+  assert.equal((await n.plugin('net.apply', { netid: 'healthy', network: doc(21210) })).exitCode, 0);
+  const healthy = await snapshot(n);
+  assert.equal((await n.plugin('net.apply', { netid: 'gone', network: doc(21211) })).exitCode, 0);
+  await n.plugin('net.apply', { netid: 'cut', network: doc(21212) }, { OVS_PLUGIN_FAILPOINT: 'net-apply:egress' });
+  await n.plugin('net.delete', { netid: 'gone' }, { OVS_PLUGIN_FAILPOINT: 'net-delete:layout' });
+  // gcNrs run inside the node, as the daemon would at its start.
+  const script = `import('${process.cwd()}/ovs-plugin/overlay/nr-check.ts').then(async (m) => console.log(JSON.stringify(await m.gcNrs('/run/ovs-plugin/nets.json'))))`;
+  const gc = () => n.sh('sh', ['-c', `cd ${JSON.stringify(process.cwd())} && exec ${JSON.stringify(process.execPath)} --import tsx -e "$0"`, script]);
+  const r = await gc();
+  assert.deepEqual(JSON.parse(r.stdout || 'null'), { repaired: ['cut'], deleted: ['gone'] }, r.stderr);
+  assert.deepEqual((await n.plugin('net.list', {})).value.map((x: { netid: string; phase: string }) => `${x.netid} ${x.phase}`), ['healthy applied', 'cut applied']);
+  const again = await gc();
+  assert.deepEqual(JSON.parse(again.stdout), { repaired: [], deleted: [] }, 'nothing to do the second time');
+  assert.equal((await n.plugin('net.delete', { netid: 'cut' })).value, null);
+  assert.equal(await snapshot(n), healthy, 'the healthy NR untouched, nothing left of the others');
+});
