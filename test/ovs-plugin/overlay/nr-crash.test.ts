@@ -22,7 +22,7 @@ async function snapshot(n: NrNode): Promise<string> {
 }
 
 // The node's own wireguard-go processes (same mount namespace; zombies not yet reaped left out).
-const WG_PROCS = 'ls /run/wireguard; me=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$me" ] && grep -q wireguard-go $p/cmdline 2>/dev/null && ! grep -q "^State:.Z" $p/status && tr "\\0" " " < $p/cmdline && echo; done; true';
+const WG_PROCS = 'ls /run/wireguard; me=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$me" ] && [ "$(head -c 12 $p/cmdline 2>/dev/null)" = wireguard-go ] && ! grep -q "^State:.Z" $p/status && tr "\\0" " " < $p/cmdline && echo; done; true';
 
 const doc = (port: number) => ({ ip_range: '10.60.0.0/16', subnet: '10.60.1.0/24', wireguard_private_key: generateKeyPair().privateKey, wireguard_listen_port: port, peers: [{ subnet: '10.60.2.0/24', wireguard_public_key: generateKeyPair().publicKey, allowed_ips: ['10.60.2.0/24'] }] });
 
