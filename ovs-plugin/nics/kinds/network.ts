@@ -118,14 +118,16 @@ function insideLines(rec: NetRecord): string[] {
   const n = insideOf(rec);
   return [
     `addr replace ${n.address} dev ${rec.name}`,
-    // nodad: the address is ours by the record (no other nic of the NR holds it); without DAD it
-    // is usable at once, not tentative for a second.
-    `addr replace ${n.ula} dev ${rec.name} nodad`,
     `route replace ${n.ipRange} via ${n.gateway} dev ${rec.name}`,
     `route replace ${WIRE_RANGE} via ${n.gateway} dev ${rec.name}`,
-    `route replace ${n.ula48} via ${n.ulaGateway} dev ${rec.name}`,
+    // nodad: the address is ours by the record (no other nic of the NR holds it); without DAD it
+    // is usable at once, not tentative for a second.
+    ...(hasIpv6(rec) ? [`addr replace ${n.ula} dev ${rec.name} nodad`, `route replace ${n.ula48} via ${n.ulaGateway} dev ${rec.name}`] : []),
   ];
 }
+
+/** IPv6 needs an MTU of 1280 at least (the kernel turns it off below): an NR on a smaller underlay path carries IPv4 only. */
+const hasIpv6 = (rec: NetRecord): boolean => (rec.mtu ?? 1500) >= 1280;
 
 /** Sets the ULA and the routes inside (and the IPv4 address again, which the routes' gateway needs). */
 async function ensureInside(target: NetnsRef, rec: NetRecord): Promise<void> {
@@ -142,11 +144,12 @@ async function insideDrift(target: NetnsRef | undefined, rec: NetRecord): Promis
   if (!l) return []; // the link itself is missing: checkInside says so
   const d: Drift[] = [];
   const have6 = l.addresses.some((x) => x.includes(':') && norm(x) === n.ula);
-  if (!have6) d.push({ what: 'ula', want: n.ula, repairable: true });
+  if (!have6 && hasIpv6(rec)) d.push({ what: 'ula', want: n.ula, repairable: true });
   const r4 = await ipJson<Route>(target, ['-4', 'route', 'show', 'dev', rec.name]);
   const r6 = await ipJson<Route>(target, ['-6', 'route', 'show', 'dev', rec.name]);
   const want: [string, string, string, Route[]][] = [
-    ['route-ip-range', n.ipRange, n.gateway, r4], ['route-wire', WIRE_RANGE, n.gateway, r4], ['route-ula', norm(n.ula48), n.ulaGateway, r6],
+    ['route-ip-range', n.ipRange, n.gateway, r4], ['route-wire', WIRE_RANGE, n.gateway, r4],
+    ...(hasIpv6(rec) ? [['route-ula', norm(n.ula48), n.ulaGateway, r6] as [string, string, string, Route[]]] : []),
   ];
   for (const [what, dst, gw, have] of want) {
     if (!have.some((r) => norm(r.dst) === dst && r.gateway !== undefined && norm(r.gateway) === gw)) d.push({ what, want: `${dst} via ${gw}`, got: 'missing', repairable: true });

@@ -10,7 +10,12 @@ import { readNetResource } from '../../../ovs-plugin/nics/net-resource.ts';
 import { networkNicsNow, networkNicsOf } from '../../../ovs-plugin/nics/network-users.ts';
 import { fakeRecord } from './records.ts';
 
-const rec = (o: Record<string, unknown> = {}) => ({ netid: 'abc', doc: { ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24' }, phase: 'applied', mtu: 1420, ...o });
+/** A whole NR record as net.apply writes it (overlay/nr-state.ts checks every field on read). */
+const rec = (o: Record<string, unknown> = {}) => ({
+  netid: 'abc', phase: 'applied', owner: { pid: 1, start: '0' }, index: 0, port: 51820, mtu: 1420, at: new Date(0).toISOString(), bridgeMac: '02:00:00:00:1b:01',
+  ...o,
+  doc: { wireguard_private_key: Buffer.alloc(32, 7).toString('base64'), wireguard_listen_port: 51820, peers: [], ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24', ...(o.doc as object) },
+});
 
 test('readNetResource: ENOTFOUND, EBUSY, ESTATE from the record file', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'nr-'));

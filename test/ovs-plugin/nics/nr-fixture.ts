@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import { ip } from '../../../lib/ip.ts';
-import { netsPathOf } from '../../../ovs-plugin/nics/net-resource.ts';
+import { netsPath as netsPathOf } from '../../../ovs-plugin/overlay/nr-state.ts';
 import { parsePrefix4, v4Text } from '../../../ovs-plugin/overlay/ipv4.ts';
 import { ulaSubnet } from '../../../ovs-plugin/overlay/ula.ts';
 import { makeNetns, runIn } from '../../helpers/netns.ts';
