@@ -10,9 +10,16 @@ import { addNic, makeTopology, startRadvd } from '../helpers/topology.ts';
 import { agentEnv, runAgentE2E, waitFor } from '../helpers/agent-run.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
-interface Route6 { dst: string; gateway?: string; dev?: string; protocol?: string; expires?: number; metric?: number }
+interface Route6 {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  expires?: number;
+  metric?: number;
+}
 
-test('IPv6-only: the default route on zos is the kernel\'s RA route (proto ra, expiring) and goes when the router withdraws', async (t) => {
+test("IPv6-only: the default route on zos is the kernel's RA route (proto ra, expiring) and goes when the router withdraws", async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   const radvd = await startRadvd(t, topo, nic, { prefix: 'fd64:7::/64' });

@@ -11,8 +11,9 @@ import { runIn } from '../helpers/netns.ts';
 
 // `linkdown` is left out: zos reports DOWN for about a second after it already forwards.
 const defaults = async (ns: string, fam: '-4' | '-6') =>
-  (await ipJson<{ gateway?: string; dev: string; flags?: string[] }>({ name: ns }, [fam, 'route', 'show', 'default']))
-    .map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).filter((f) => f !== 'linkdown').join(',')}`.trim());
+  (
+    await ipJson<{ gateway?: string; dev: string; flags?: string[] }>({ name: ns }, [fam, 'route', 'show', 'default'])
+  ).map((d) => `${d.gateway} ${d.dev} ${(d.flags ?? []).filter((f) => f !== 'linkdown').join(',')}`.trim());
 
 test('static ip= with a gateway outside the subnet: onlink default route, a warning, online', async (t) => {
   const topo = await makeTopology(t);
@@ -22,7 +23,10 @@ test('static ip= with a gateway outside the subnet: onlink default route, a warn
   const env = await agentEnv(t, topo, 'ip=10.64.18.20::10.64.19.1:255.255.255.0:n:eth1:off');
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /warn cmdline-ignored detail=.*gateway 10\.64\.19\.1 is outside 10\.64\.18\.20\/24: the default route is installed onlink/);
+  assert.match(
+    r.out,
+    /warn cmdline-ignored detail=.*gateway 10\.64\.19\.1 is outside 10\.64\.18\.20\/24: the default route is installed onlink/,
+  );
   assert.deepEqual(await defaults(topo.node, '-4'), ['10.64.19.1 zos onlink']);
   const s = JSON.parse(await readFile(env.status, 'utf8')) as AgentStatus;
   assert.match(s.reason!, /gateway outside the subnet: onlink/);

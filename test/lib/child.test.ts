@@ -27,7 +27,10 @@ test('startChild: kill() and abort end it as killed; a missing program as could 
   assert.equal(a.signal, 'SIGKILL');
   assert.equal(a.stderr, 'oops\n');
   const m = await startChild(SELF, '/nonexistent/cmd', []).exited;
-  assert.ok(m.error instanceof ExecError && /could not run/.test(m.error.message) && m.error.signal === undefined, m.error?.message);
+  assert.ok(
+    m.error instanceof ExecError && /could not run/.test(m.error.message) && m.error.signal === undefined,
+    m.error?.message,
+  );
   const f = await startChild(SELF, 'sh', ['-c', 'exit 4']).exited;
   assert.equal(f.code, 4);
   assert.ok(f.error instanceof ExecError && f.error.exitCode === 4);

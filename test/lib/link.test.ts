@@ -9,7 +9,11 @@ import { netnsNamed } from '../../lib/netns.ts';
 import { UndoStack } from '../../lib/undo.ts';
 import { makeNetns } from '../helpers/netns.ts';
 
-const names = async (ns: ReturnType<typeof netnsNamed>) => (await listLinks(ns)).map((l) => l.ifname).filter((n) => n !== 'lo').sort();
+const names = async (ns: ReturnType<typeof netnsNamed>) =>
+  (await listLinks(ns))
+    .map((l) => l.ifname)
+    .filter((n) => n !== 'lo')
+    .sort();
 
 test('setupVeth makes the pair with its peer in the other namespace; its undo deletes both', async (t) => {
   const a = netnsNamed(await makeNetns(t, 'tk'));

@@ -12,15 +12,35 @@ import { makeNetns, runIn } from '../helpers/netns.ts';
 const rejected = (errno: string) => new Error(`Request rejected: ${errno}`);
 
 test('rtnlError: each refused errno is ERTNL naming it, retryable only for a busy or short kernel', () => {
-  const cases: [string, boolean][] = [['EINVAL', false], ['EEXIST', false], ['EOPNOTSUPP', false], ['EPERM', false], ['ERANGE', false],
-    ['EBUSY', true], ['EAGAIN', true], ['ENOBUFS', true], ['EINTR', true], ['ENOMEM', true]];
+  const cases: [string, boolean][] = [
+    ['EINVAL', false],
+    ['EEXIST', false],
+    ['EOPNOTSUPP', false],
+    ['EPERM', false],
+    ['ERANGE', false],
+    ['EBUSY', true],
+    ['EAGAIN', true],
+    ['ENOBUFS', true],
+    ['EINTR', true],
+    ['ENOMEM', true],
+  ];
   for (const [errno, retryable] of cases) {
     const e = rtnlError('set link a mtu 1', rejected(errno), 'a');
     assert.ok(e instanceof RtnlError, errno);
     assert.ok(!(e instanceof ExecError), `${errno}: no child ran, so no exec error`);
-    assert.deepEqual([e.code, e.errno, e.request, e.link, e.retryable, e.family], [Code.ERTNL, errno, 'set link a mtu 1', 'a', retryable, 'kernel'], errno);
+    assert.deepEqual(
+      [e.code, e.errno, e.request, e.link, e.retryable, e.family],
+      [Code.ERTNL, errno, 'set link a mtu 1', 'a', retryable, 'kernel'],
+      errno,
+    );
     assert.equal(e.message, `rtnetlink set link a mtu 1: ${errno}`);
-    assert.deepEqual(e.toJSON(), { code: Code.ERTNL, message: e.message, request: 'set link a mtu 1', errno, link: 'a' });
+    assert.deepEqual(e.toJSON(), {
+      code: Code.ERTNL,
+      message: e.message,
+      request: 'set link a mtu 1',
+      errno,
+      link: 'a',
+    });
   }
 });
 

@@ -5,7 +5,15 @@ import { isPhysical, selectLinks } from '../../../internet/discover/candidates.t
 import type { AppError } from '../../../lib/errors.ts';
 import type { IpLink } from '../../../lib/ip.ts';
 
-const link = (x: Partial<IpLink>): IpLink => ({ ifindex: 2, ifname: 'eth0', flags: [], mtu: 1500, operstate: 'UP', link_type: 'ether', ...x });
+const link = (x: Partial<IpLink>): IpLink => ({
+  ifindex: 2,
+  ifname: 'eth0',
+  flags: [],
+  mtu: 1500,
+  operstate: 'UP',
+  link_type: 'ether',
+  ...x,
+});
 
 test('a NIC with a bus device behind it is physical; virtual kinds, lo and wireless are not', () => {
   assert.equal(isPhysical(link({ parentbus: 'virtio', parentdev: 'virtio0' }), undefined), true);
@@ -29,7 +37,10 @@ test('selection: --nics exactly (never lo or zos), else physical ones; a pin by 
   assert.deepEqual(names({ pin: 've0' }), ['ve0']);
   assert.deepEqual(names({ pin: '02:00:00:00:00:01' }), ['eth1']); // not zos, which has the NIC's MAC
   const bad = (o: Parameters<typeof selectLinks>[1], field: string, re: RegExp) =>
-    assert.throws(() => selectLinks(all, o), (e: AppError) => ['EINVALID', 'ENONIC'].includes(e.code) && e.details.field === field && re.test(e.message));
+    assert.throws(
+      () => selectLinks(all, o),
+      (e: AppError) => ['EINVALID', 'ENONIC'].includes(e.code) && e.details.field === field && re.test(e.message),
+    );
   bad({ nics: ['lo'] }, '--nics', /"lo" cannot carry/);
   bad({ nics: ['zos'] }, '--nics', /"zos" is the bridge/);
   bad({ nics: ['eth9'] }, '--nics', /no link named "eth9"/);

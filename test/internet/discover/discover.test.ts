@@ -45,7 +45,14 @@ describe('discover', { concurrency: true }, () => {
     assert.ok(out.result, out.stderr + out.stdout);
     assert.equal(out.result.choice.nic, 'eth1');
     assert.doesNotMatch(out.stderr, /probe-started|dhcp4-direct-miss/, 'a NIC was moved into a probe namespace');
-    assert.deepEqual(out.result.probes.map((p) => [p.nic, p.attempts]), [['eth1', 1], ['eth2', 1], ['eth3', 1]]);
+    assert.deepEqual(
+      out.result.probes.map((p) => [p.nic, p.attempts]),
+      [
+        ['eth1', 1],
+        ['eth2', 1],
+        ['eth3', 1],
+      ],
+    );
     await assertClean(topo, ['eth1', 'eth2', 'eth3']);
   });
 
@@ -127,7 +134,10 @@ describe('discover', { concurrency: true }, () => {
     assert.ok(byName.result, byName.stderr + byName.stdout);
     assert.equal(byName.result.choice.nic, 'eth2');
     assert.match(byName.result.choice.reason, /pinned/);
-    assert.deepEqual(byName.result.probes.map((p) => p.nic), ['eth2']);
+    assert.deepEqual(
+      byName.result.probes.map((p) => p.nic),
+      ['eth2'],
+    );
     const byMac = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', b.mac.toUpperCase()]).done;
     assert.equal(byMac.result?.choice.nic, 'eth2', byMac.stderr);
     const none = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', 'eth9']).done;
@@ -174,7 +184,8 @@ describe('discover', { concurrency: true }, () => {
       await run('ip', ['-n', topo.node, 'link', 'set', 'eth2', 'up']);
       await run('ip', ['-n', topo.node, 'addr', 'add', '2001:db8:7::5/64', 'dev', 'eth2', 'nodad']);
       await startDnsmasq(t, topo, good, { net: '10.81.7' });
-      const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3'], via === 'ip' ? { ZOS_RTNL: '0' } : {}).done;
+      const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3'], via === 'ip' ? { ZOS_RTNL: '0' } : {})
+        .done;
       assert.ok(out.result, out.stderr + out.stdout);
       assert.equal(out.result.choice.nic, 'eth3');
       const note = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!;
@@ -198,8 +209,19 @@ describe('discover', { concurrency: true }, () => {
     const out = await spawnDiscover(t, topo, ['--nics', 'eth1']).done;
     assert.ok(out.result, out.stderr + out.stdout);
     const lease = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!.v4?.lease;
-    assert.deepEqual({ ...lease('eth1'), address: 'x' }, { address: 'x', prefix: 24, router: '10.81.5.1', dns: ['10.81.5.53', '10.81.5.54'],
-      mtu: 1400, leaseSeconds: 600, serverId: '10.81.5.1', broadcast: '10.81.5.255' });
+    assert.deepEqual(
+      { ...lease('eth1'), address: 'x' },
+      {
+        address: 'x',
+        prefix: 24,
+        router: '10.81.5.1',
+        dns: ['10.81.5.53', '10.81.5.54'],
+        mtu: 1400,
+        leaseSeconds: 600,
+        serverId: '10.81.5.1',
+        broadcast: '10.81.5.255',
+      },
+    );
     const odd = await spawnDiscover(t, topo, ['--nics', 'eth2']).done;
     assert.ok(odd.result, odd.stderr + odd.stdout);
     assert.equal(odd.result.choice.v4!.mtu, undefined);

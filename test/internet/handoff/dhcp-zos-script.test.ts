@@ -15,7 +15,12 @@ import { ipPath } from '../../../lib/tools.ts';
 import { addNic, makeTopology, type Topology } from '../../helpers/topology.ts';
 import { waitFor } from '../../helpers/agent-run.ts';
 
-interface Route { dst: string; gateway?: string; scope?: string; flags?: string[] }
+interface Route {
+  dst: string;
+  gateway?: string;
+  scope?: string;
+  flags?: string[];
+}
 
 async function setup(t: Parameters<typeof makeTopology>[0]) {
   const topo = await makeTopology(t);
@@ -25,13 +30,21 @@ async function setup(t: Parameters<typeof makeTopology>[0]) {
   await writeFile(script, dhcpZosScript(await ipPath()), { mode: 0o755 });
   const resolv = join(topo.dir, 'resolv.conf');
   // As udhcpc calls it: `script <event>` with the lease in the environment (and nothing else set).
-  const hook = (event: string, lease: Record<string, string> = {}) => runIn({ name: topo.node }, 'busybox', ['sh', script, event],
-    { env: { PATH: process.env.PATH ?? '', RESOLV_CONF: resolv, interface: 'zos', ...lease } });
+  const hook = (event: string, lease: Record<string, string> = {}) =>
+    runIn({ name: topo.node }, 'busybox', ['sh', script, event], {
+      env: { PATH: process.env.PATH ?? '', RESOLV_CONF: resolv, interface: 'zos', ...lease },
+    });
   return { topo, script, resolv, hook };
 }
 
 async function v4(topo: Topology): Promise<{ addrs: string[]; routes: Route[] }> {
-  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
+  const [l] = await ipJson<{ addr_info: { local: string; prefixlen: number }[] }>({ name: topo.node }, [
+    '-4',
+    'addr',
+    'show',
+    'dev',
+    'zos',
+  ]);
   const routes = await ipJson<Route>({ name: topo.node }, ['-4', 'route', 'show', 'dev', 'zos']);
   return { addrs: (l?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`), routes };
 }
@@ -46,7 +59,10 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; off-subnet opt
   assert.deepEqual((await v4(topo)).addrs, ['10.71.1.150/24'], 'udhcpc starting leaves the probe lease on zos');
   await hook('bound', { ip: '10.71.1.150', mask: '24', router: '10.71.1.1', dns: '10.71.1.53', domain: 'lab' });
   assert.equal(route((await v4(topo)).routes, 'default')?.gateway, '10.71.1.1');
-  assert.equal(await readFile(resolv, 'utf8'), '# written by internet (DHCP on zos)\nsearch lab\nnameserver 10.71.1.53\n');
+  assert.equal(
+    await readFile(resolv, 'utf8'),
+    '# written by internet (DHCP on zos)\nsearch lab\nnameserver 10.71.1.53\n',
+  );
 
   await hook('deconfig'); // a second deconfig from the same udhcpc: the lease is really gone
   assert.deepEqual(await v4(topo), { addrs: [], routes: [] });
@@ -58,8 +74,12 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; off-subnet opt
   assert.equal(route(now.routes, 'default'), undefined, JSON.stringify(now.routes));
   assert.match(lone.stdout, /router 10\.71\.9\.1 is outside 10\.71\.9\.7\/32/);
 
-  await hook('renew', { ip: '10.71.1.160', mask: '24', router: '10.71.1.1',
-    staticroutes: '10.99.0.0/16 192.0.2.1 0.0.0.0/0 192.0.2.1 10.98.0.0/16 0.0.0.0' });
+  await hook('renew', {
+    ip: '10.71.1.160',
+    mask: '24',
+    router: '10.71.1.1',
+    staticroutes: '10.99.0.0/16 192.0.2.1 0.0.0.0/0 192.0.2.1 10.98.0.0/16 0.0.0.0',
+  });
   now = await v4(topo);
   assert.deepEqual(now.addrs, ['10.71.1.160/24'], 'the old address is gone');
   assert.equal(route(now.routes, 'default')?.gateway, '192.0.2.1', 'option 121 replaces the router option (RFC 3442)');
@@ -76,7 +96,11 @@ test('hook: first deconfig keeps the lease; a lost lease flushes; off-subnet opt
   ]) {
     const r = await hook('renew', lease);
     now = await v4(topo);
-    assert.equal(route(now.routes, 'default')?.gateway, '192.0.2.1', `${JSON.stringify(lease)}: ${JSON.stringify(now.routes)}`);
+    assert.equal(
+      route(now.routes, 'default')?.gateway,
+      '192.0.2.1',
+      `${JSON.stringify(lease)}: ${JSON.stringify(now.routes)}`,
+    );
     assert.equal(now.routes.filter((x) => x.dst === 'default').length, 1, 'no second (on-link) default');
     assert.match(r.stdout, /no usable router in the lease: the previous default route stays/);
   }
@@ -89,7 +113,9 @@ test('run: brings a downed zos up at start and while the client runs (then has i
   // The client here is a 5 s shell that says when it is told to renew (SIGUSR1); /sys is the
   // machine's, so the watcher asks ip (its fallback).
   const fake = 'trap "echo renew-requested" USR1; i=0; while [ $i -lt 25 ]; do sleep 0.2; i=$((i+1)); done';
-  const client = runIn({ name: topo.node }, 'busybox', ['sh', script, 'run', 'busybox', 'sh', '-c', fake], { timeoutMs: 20_000 });
+  const client = runIn({ name: topo.node }, 'busybox', ['sh', script, 'run', 'busybox', 'sh', '-c', fake], {
+    timeoutMs: 20_000,
+  });
   await waitFor('zos up at start', up, 5000);
   await ip({ name: topo.node }, ['link', 'set', 'zos', 'down']);
   await waitFor('zos up again', up, 5000);

@@ -6,7 +6,10 @@ export async function connectRetrying(socket: string, tries = 50): Promise<Socke
   for (let i = 1; ; i++) {
     try {
       return await new Promise<Socket>((resolve, reject) => {
-        const s = createConnection(socket, () => { s.off('error', reject); resolve(s); });
+        const s = createConnection(socket, () => {
+          s.off('error', reject);
+          resolve(s);
+        });
         s.once('error', reject);
       });
     } catch (e) {
@@ -23,10 +26,17 @@ export async function exchange(socket: string, text: string, n: number, ms = 500
     s.write(text, () => undefined);
     let buf = '';
     const lines = () => buf.split('\n').filter((l) => l);
-    const done = () => { clearTimeout(timer); s.destroy(); resolve(lines().map((l) => JSON.parse(l))); };
+    const done = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(lines().map((l) => JSON.parse(l)));
+    };
     const timer = setTimeout(done, ms);
     s.setEncoding('utf8');
-    s.on('data', (d) => { buf += d; if (lines().length >= n) done(); });
+    s.on('data', (d) => {
+      buf += d;
+      if (lines().length >= n) done();
+    });
     s.on('close', done);
     // A refused client may see EPIPE on its write after the daemon's line and close.
     s.on('error', () => undefined);
