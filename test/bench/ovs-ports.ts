@@ -24,7 +24,10 @@ async function fill(ovs: Ovs, bridge: string, count: number): Promise<void> {
   }
 }
 
-/** The total of each coverage counter (ovs-vswitchd folds its counts into the totals about once a second: wait for that). */
+/**
+ * The total of each coverage counter (ovs-vswitchd folds its counts into the totals about once a second: wait for
+ * that).
+ */
 async function coverage(ovs: Ovs): Promise<Map<string, number>> {
   await new Promise((r) => setTimeout(r, 1500));
   const text = await ovs.appctl('ovs-vswitchd', 'coverage/show');

@@ -40,7 +40,10 @@ export async function startFakeZinit(
     generation: 1 | 2;
     services?: Record<string, string>;
     stopDelayMs?: number;
-    /** State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot spawn. */
+    /**
+     * State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot
+     * spawn.
+     */
     spawnState?: (name: string, n: number) => string;
   },
 ): Promise<FakeZinit> {

@@ -1,4 +1,5 @@
-// lib/rtnl-netns.ts (with lib/rtnl.ts for our own links), in-process rtnetlink: it acts in the namespace of the process, so each case runs
+// lib/rtnl-netns.ts (with lib/rtnl.ts for our own links), in-process rtnetlink: it acts in the namespace of the
+// process, so each case runs
 // a small node program inside a namespace made for the test (nsenter --net=), never in ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +7,10 @@ import { getLink, ip } from '../../lib/ip.ts';
 import { netnsNamed } from '../../lib/netns.ts';
 import { makeNetns, runIn } from '../helpers/netns.ts';
 
-/** Runs `body` (an async function body; `rtnl`, `link`, `own` are lib/rtnl-netns.ts, lib/link.ts, lib/rtnl.ts) inside `ns`; its JSON result. */
+/**
+ * Runs `body` (an async function body; `rtnl`, `link`, `own` are lib/rtnl-netns.ts, lib/link.ts, lib/rtnl.ts) inside
+ * `ns`; its JSON result.
+ */
 async function inside(ns: string, body: string): Promise<any> {
   const code = `Promise.all([import('${process.cwd()}/lib/rtnl-netns.ts'), import('${process.cwd()}/lib/link.ts'), import('${process.cwd()}/lib/rtnl.ts')])
     .then(async ([rtnl, link, own]) => { const r = await (async () => { ${body} })(); console.log(JSON.stringify(r ?? null)); })

@@ -77,7 +77,8 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
     a.vlanEnsure({ master: 'backplane', vlan: 101, name: 'wrong' }), // conflicts with a good one
     b.vlanEnsure({ master: 'nosuch', vlan: 300 }),
     a.portAdd({ bridge: 'backplane', port: 'backplane' }),
-    b.set({ table: 'Port', record: 'backplane', values: { vlan_mode: 'bogus' } }), // the schema's enum: refused before planning
+    // the schema's enum: refused before planning
+    b.set({ table: 'Port', record: 'backplane', values: { vlan_mode: 'bogus' } }),
     // Both plan fine against the same snapshot, but share the new interface name dupx: their
     // shared transaction fails, is re-run one by one, and only the second one fails.
     a.portAdd({ bridge: 'backplane', port: 'dupx' }),

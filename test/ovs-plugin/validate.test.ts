@@ -67,7 +67,8 @@ test('good arguments pass with v1 defaults', () => {
 test('each command declares its arguments once: the example validates, every declared name is accepted, nothing else', () => {
   for (const [name, command] of Object.entries(COMMANDS)) {
     const { usage } = command;
-    assert.ok(usage.summary && (usage.args.length > 0 || Object.keys(usage.example).length === 0), name); // nic.gc takes no arguments
+    // nic.gc takes no arguments
+    assert.ok(usage.summary && (usage.args.length > 0 || Object.keys(usage.example).length === 0), name);
     assert.doesNotThrow(() => command.validate(usage.example), `${name} example ${JSON.stringify(usage.example)}`);
     for (const k of Object.keys(usage.example))
       assert.ok(

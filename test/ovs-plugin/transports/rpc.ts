@@ -1,7 +1,10 @@
 // Raw JSON-RPC lines for the daemon's tests: send text, collect reply lines.
 import { createConnection, type Socket } from 'node:net';
 
-/** Connects to `socket`; a connect refused with EAGAIN (the listen backlog full while a loaded daemon accepts slowly) is tried again, up to `tries` times with a short growing pause. */
+/**
+ * Connects to `socket`; a connect refused with EAGAIN (the listen backlog full while a loaded daemon accepts slowly) is
+ * tried again, up to `tries` times with a short growing pause.
+ */
 export async function connectRetrying(socket: string, tries = 50): Promise<Socket> {
   for (let i = 1; ; i++) {
     try {
@@ -19,7 +22,10 @@ export async function connectRetrying(socket: string, tries = 50): Promise<Socke
   }
 }
 
-/** Sends `text` on a fresh connection; resolves with the reply lines once `n` arrived, the daemon closed, or `ms` passed. */
+/**
+ * Sends `text` on a fresh connection; resolves with the reply lines once `n` arrived, the daemon closed, or `ms`
+ * passed.
+ */
 export async function exchange(socket: string, text: string, n: number, ms = 5000): Promise<any[]> {
   const s = await connectRetrying(socket);
   return new Promise((resolve) => {
