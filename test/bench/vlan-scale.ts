@@ -9,8 +9,8 @@
 //    to back, alternating order, 5 reps (BENCH_REPS); the median of the ratios.
 // Every figure comes from this one run, on a fresh private ovsdb-server + ovs-vswitchd (netdev
 // datapath) per row group, so layouts compare under the same load.
-// Run: node --import tsx test/bench/vlan-scale.ts (BENCH_SCALE=0,100, BENCH_LAYOUTS=fake to shorten), or through
-// run.ts.
+// Run: node --import tsx test/bench/vlan-scale.ts (BENCH_SCALE=0,100, BENCH_LAYOUTS=fake to
+// shorten), or through run.ts.
 import { pathToFileURL } from 'node:url';
 import { connectOvsdb, type Client } from '../../ovs-plugin/ovsdb/client.ts';
 import { transactAndWait, VSWITCH_DB } from '../../ovs-plugin/ovsdb/vswitch.ts';

@@ -1,6 +1,6 @@
 // Runs dist/internet.js inside a test's node namespace (never the machine's own), with a fake
-// zinit or the real one (zinit-real.ts), a scratch zinit dir, status file and resolv.conf. Build first: `node
-// build.mjs`.
+// zinit or the real one (zinit-real.ts), a scratch zinit dir, status file and resolv.conf.
+// Build first: `node build.mjs`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

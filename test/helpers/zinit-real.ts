@@ -4,8 +4,8 @@
 //   nsenter --net=NS -- unshare --pid --fork --kill-child --mount-proc ZINIT -s SOCK init -c DIR --container
 // Its config dir and socket are the test's; `--container` keeps it from powering anything off;
 // its private mount namespace gets /dev/null over /dev/kmsg, so it does not write the machine's
-// kernel log, and a sysfs of the test's network namespace. Killing it (t.after) ends the pid namespace and everything
-// zinit spawned.
+// kernel log, and a sysfs of the test's network namespace. Killing it (t.after) ends the pid
+// namespace and everything zinit spawned.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';

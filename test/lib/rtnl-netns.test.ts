@@ -1,6 +1,6 @@
-// lib/rtnl-netns.ts (with lib/rtnl.ts for our own links), in-process rtnetlink: it acts in the namespace of the
-// process, so each case runs
-// a small node program inside a namespace made for the test (nsenter --net=), never in ours.
+// lib/rtnl-netns.ts (with lib/rtnl.ts for our own links), in-process rtnetlink: it acts in the
+// namespace of the process, so each case runs a small node program inside a namespace made for
+// the test (nsenter --net=), never in ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getLink, ip } from '../../lib/ip.ts';

@@ -3,8 +3,8 @@
 // deconfig leaves the probe's lease alone, a later one flushes; a lease whose option-121 gateway
 // lies outside the subnet gets its default route (onlink, as the agent does it); a router the
 // probe would refuse (own address, 0.0.0.0, off-subnet without option 121, an on-link option-121
-// default) changes no default route; DNS as the agent writes it. `run` keeps zos up while the client runs and leaves
-// nothing behind when it exits.
+// default) changes no default route; DNS as the agent writes it. `run` keeps zos up while the
+// client runs and leaves nothing behind when it exits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
