@@ -154,13 +154,19 @@ const median = (xs: number[]): number => {
 /** Runs the grid and prints the table. */
 export async function run(): Promise<void> {
   const pad = (v: string | number, w: number) => String(v).padStart(w);
+  const bundleHeader = (b: (typeof BUNDLES)[number]) =>
+    `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)}` +
+    ` ${pad('cpu', 4)} ${pad('ch', 3)}`;
   console.log(
-    `\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};` +
-      ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server; cpu = agent CPU ms; ch = child processes;' +
+    `\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time` +
+      `${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};` +
+      ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server;' +
+      ' cpu = agent CPU ms; ch = child processes;' +
       ` anchor = Zero-OS method, one run; ${FAKE_ZINIT ? 'fake' : 'real'} zinit)`,
   );
   console.log(
-    `${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map((b) => `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)} ${pad('cpu', 4)} ${pad('ch', 3)}`).join(' | ')} | ${pad('anchor', 6)}`,
+    `${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map(bundleHeader).join(' | ')}` +
+      ` | ${pad('anchor', 6)}`,
   );
   let n = 0;
   for (const k of KS) {
@@ -177,7 +183,11 @@ export async function run(): Promise<void> {
       {
         const cols = runs.map((rs) => {
           const exit = median(rs.map((r) => r.exitMs));
-          return `${''.padEnd(6)} ${pad(median(rs.map((r) => r.routeMs)), 5)} ${pad(exit, 5)} ${pad(exit - server, 5)} ${pad(median(rs.map((r) => r.cpuMs)), 4)} ${pad(median(rs.map((r) => r.children)), 3)}`;
+          const [route, cpu, children] = [rs.map((r) => r.routeMs), rs.map((r) => r.cpuMs), rs.map((r) => r.children)];
+          return (
+            `${''.padEnd(6)} ${pad(median(route), 5)} ${pad(exit, 5)} ${pad(exit - server, 5)}` +
+            ` ${pad(median(cpu), 4)} ${pad(median(children), 3)}`
+          );
         });
         console.log(`${pad(k, 3)} ${pad(m, 3)} | ${pad(server, 6)} | ${cols.join(' | ')} | ${pad(an ?? '-', 6)}`);
       }

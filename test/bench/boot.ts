@@ -95,11 +95,14 @@ export async function run(): Promise<void> {
   const paths = process.env.BENCH_PATHS ? PATHS.filter((p) => process.env.BENCH_PATHS!.split(',').includes(p)) : PATHS;
   await exec('bash', ['image/anchor.sh', IMAGE, ANCHOR], { timeoutMs: 600_000 });
   const mb = (f: string) => (statSync(join(IMAGE, f)).size / 1e6).toFixed(1);
+  const pxeSet = ['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe'];
+  const pxeSetMb = (pxeSet.reduce((a, f) => a + statSync(join(IMAGE, f)).size, 0) / 1e6).toFixed(1);
   console.log(
     `\n## ${title}: ${IMAGE}, median of ${n} boot(s) each, image and anchor alternating, seconds from QEMU start`,
   );
   console.log(
-    `sizes: kernel ${mb('pxe/vmlinuz')} MB, initrd ${mb('pxe/initrd.img')} MB (zstd), usb.img ${mb('usb.img')} MB, PXE set ${(['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe'].reduce((a, f) => a + statSync(join(IMAGE, f)).size, 0) / 1e6).toFixed(1)} MB`,
+    `sizes: kernel ${mb('pxe/vmlinuz')} MB, initrd ${mb('pxe/initrd.img')} MB (zstd), usb.img ${mb('usb.img')} MB,` +
+      ` PXE set ${pxeSetMb} MB`,
   );
   console.log(`load at start: ${load()}`);
   const rows: string[] = [];
@@ -118,16 +121,19 @@ export async function run(): Promise<void> {
       }
     }
     rows.push(
-      `| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))} | ${paired(runs, anchors, 'online', 'lease')} | ${paired(runs, anchors, 'init', 'init')} |`,
+      `| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))}` +
+        ` | ${paired(runs, anchors, 'online', 'lease')} | ${paired(runs, anchors, 'init', 'init')} |`,
     );
     anchorRows.push(`| ${path} anchor | ${ANCHOR_KEYS.map((k) => secs(anchors.map((a) => a[k]))).join(' | ')} |`);
   }
   console.log(
-    `| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease | init - anchor init |\n|---|${KEYS.map(() => '---').join('|')}|---|---|---|`,
+    `| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease | init - anchor init |\n` +
+      `|---|${KEYS.map(() => '---').join('|')}|---|---|---|`,
   );
   for (const r of rows) console.log(r);
   console.log(
-    `\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net, eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)`,
+    `\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net,` +
+      ' eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)',
   );
   console.log(`| path | ${ANCHOR_KEYS.join(' | ')} |\n|---|${ANCHOR_KEYS.map(() => '---').join('|')}|`);
   for (const r of anchorRows) console.log(r);

@@ -66,7 +66,8 @@ export async function run(): Promise<void> {
     await b.waitFor(/SCALE \{/);
     const s = b.json<Scale>('SCALE')!;
     console.log(
-      `\n## ${title}: one boot, ${((Date.now() - t0) / 1000).toFixed(0)} s; N=${s.n} namespaces / new VLANs, ${s.fill} fill ports / VLANs`,
+      `\n## ${title}: one boot, ${((Date.now() - t0) / 1000).toFixed(0)} s;` +
+        ` N=${s.n} namespaces / new VLANs, ${s.fill} fill ports / VLANs`,
     );
     if (!s.ok) console.log(`SCALE failed: ${s.error}\n${tail(b.lines)}`);
     console.log('| datapath | what | at 0 | at 1,000 | 1,000 / 0 | target |\n|---|---|---|---|---|---|');
@@ -76,18 +77,22 @@ export async function run(): Promise<void> {
       const sw = p.switchAlone;
       if (p.nics)
         console.log(
-          `| ${p.datapath} | nic attach+detach (plugin), p50 ms | ${p.nics[0].p50} | ${p.nics[1000].p50} | ${p.nics.ratio}x | flat |`,
+          `| ${p.datapath} | nic attach+detach (plugin), p50 ms` +
+            ` | ${p.nics[0].p50} | ${p.nics[1000].p50} | ${p.nics.ratio}x | flat |`,
         );
       console.log(
-        `| ${p.datapath} | ovs-vsctl add-port + del-port (switch alone), p50 ms | ${sw[0].portP50} | ${sw[1000].portP50} | ${sw.portRatio}x | |`,
+        `| ${p.datapath} | ovs-vsctl add-port + del-port (switch alone), p50 ms` +
+          ` | ${sw[0].portP50} | ${sw[1000].portP50} | ${sw.portRatio}x | |`,
       );
       if (p.vlans) {
         const fb = p.vlans.switchFakeBridgeMs;
         console.log(
-          `| ${p.datapath} | new VLAN (plugin vlan-ensure), ms each | ${p.vlans[0].msPerVlan} | ${p.vlans[1000].msPerVlan} | ${p.vlans.ratio}x | <= 3x |`,
+          `| ${p.datapath} | new VLAN (plugin vlan-ensure), ms each` +
+            ` | ${p.vlans[0].msPerVlan} | ${p.vlans[1000].msPerVlan} | ${p.vlans.ratio}x | <= 3x |`,
         );
         console.log(
-          `| ${p.datapath} | ovs-vsctl add-br fake bridge (switch alone), ms each | ${fb[0]} | ${fb[1000]} | ${fb.ratio}x | |`,
+          `| ${p.datapath} | ovs-vsctl add-br fake bridge (switch alone), ms each` +
+            ` | ${fb[0]} | ${fb[1000]} | ${fb.ratio}x | |`,
         );
       }
     }

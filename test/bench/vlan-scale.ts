@@ -245,7 +245,8 @@ export async function run(): Promise<void> {
   console.table(limit);
   for (const f of fills) console.log(`prefill ${f}`);
   console.log(
-    'batches vs the limit, paired on one switch (limit: transactions of N = clients VLANs through our client, no daemon)',
+    'batches vs the limit, paired on one switch' +
+      ' (limit: transactions of N = clients VLANs through our client, no daemon)',
   );
   console.table(pairs);
   console.log('through the daemon (vs limit: ms/VLAN over the limit for N = clients in one transaction, same layout)');

@@ -10,7 +10,8 @@ const { ctx, teardown } = cleanups('demo: QEMU and its namespace removed');
 
 async function main(): Promise<void> {
   console.log(
-    `=== booting ${process.env.ZOS_IMAGE ?? 'build/image'} in QEMU (TCG): eth0 silent, eth1 no carrier, eth2 user network`,
+    `=== booting ${process.env.ZOS_IMAGE ?? 'build/image'} in QEMU (TCG):` +
+      ' eth0 silent, eth1 no carrier, eth2 user network',
   );
   const b = await boot(ctx, {
     nics: [silentNic(), silentNic(), 'user'],
@@ -35,14 +36,18 @@ async function main(): Promise<void> {
   const sec = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
   console.log('\n=== summary');
   console.log(
-    `phase ${s.phase}; chosen NIC ${s.nic ?? '-'} (${s.mode ?? '-'}), address ${(s.addresses ?? []).join(', ') || '-'}, gateway ${(s.gateways ?? []).join(', ') || '-'}`,
+    `phase ${s.phase}; chosen NIC ${s.nic ?? '-'} (${s.mode ?? '-'}),` +
+      ` address ${(s.addresses ?? []).join(', ') || '-'}, gateway ${(s.gateways ?? []).join(', ') || '-'}`,
   );
   console.log(
-    `QEMU start to: kernel ${sec(m.kernel)}, /init ${sec(m.init)}, agent ${sec(m.agentStart)}, online ${sec(m.online)} (agent ${sec(s.totalMs)}), plugin serving ${sec(m.pluginServing)}`,
+    `QEMU start to: kernel ${sec(m.kernel)}, /init ${sec(m.init)}, agent ${sec(m.agentStart)},` +
+      ` online ${sec(m.online)} (agent ${sec(s.totalMs)}), plugin serving ${sec(m.pluginServing)}`,
   );
   if (p?.ok) {
     console.log(
-      `ovs-plugin (socket, datapath ${p.datapathType || 'system'}): ovs.bridge-add {"bridge":"zt0"} -> ${JSON.stringify(p.answers?.bridgeAdd)}; ovs.vlan-ensure {"master":"zt0","vlan":42} -> ${JSON.stringify(p.answers?.vlanEnsure)}`,
+      `ovs-plugin (socket, datapath ${p.datapathType || 'system'}):` +
+        ` ovs.bridge-add {"bridge":"zt0"} -> ${JSON.stringify(p.answers?.bridgeAdd)};` +
+        ` ovs.vlan-ensure {"master":"zt0","vlan":42} -> ${JSON.stringify(p.answers?.vlanEnsure)}`,
     );
   } else console.log(`ovs-plugin check failed: ${p?.error ?? 'no PLUGIN line'}`);
   process.exitCode = s.phase === 'online' && p?.ok ? 0 : 1;
