@@ -27,7 +27,7 @@ async function phasesWhile(env: AgentEnv, done: Promise<unknown>): Promise<strin
   return seen;
 }
 
-test('zinit cannot spawn dhcp-zos (twice): the hand-off is retried, the status says why, online once it runs', async (t) => {
+test('zinit cannot spawn dhcp-zos (twice): hand-off retried, the status says why, online once it runs', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.70.1' });
@@ -52,7 +52,7 @@ test('zinit cannot spawn dhcp-zos (twice): the hand-off is retried, the status s
   assert.equal(s.error, undefined);
 });
 
-test('rerun on a configured node whose dhcp-zos zinit shows as Failure: reloaded, not "already configured"', async (t) => {
+test('rerun on a configured node with dhcp-zos in zinit as Failure: reloaded, not "already configured"', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.70.2' });

@@ -124,34 +124,38 @@ test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t
   await assertUntouched(env, before);
 });
 
-test('zinit socket missing, not a socket, refusing (after the bounded wait for zinit) -> exit 2 naming the path, nothing changed', async (t) => {
-  const { env: env0, before } = await setup(t);
-  const env = { ...env0, vars: { INTERNET_ZINIT_WAIT_MS: '800' } };
-  const missing = join(env.topo.dir, 'no-zinit.sock');
-  const file = join(env.topo.dir, 'plain-file');
-  await writeFile(file, '');
-  const dead = join(env.topo.dir, 'dead.sock');
-  await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', dead]);
-  for (const [path, why] of [
-    [missing, /does not exist/],
-    [file, /is not a socket/],
-    [dead, /refuses connections/],
-  ] as const) {
-    const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
-    assert.equal(r.code, 2, r.out);
-    assert.ok(r.out.includes(path), r.out);
-    assert.match(r.out, /bad-input code=EZINITSOCKET /);
-    assert.match(r.out, why);
-    // Missing or refusing: zinit may not have bound it yet (it starts units first): waited for, then given up.
-    if (path !== file) assert.match(r.out, /zinit-socket-wait .*upToMs=800/);
-    else assert.doesNotMatch(r.out, /zinit-socket-wait/);
-    if (path !== file) assert.ok(r.ms >= 800, `gave up after ${r.ms} ms`);
-  }
-  const bad = await runAgentE2E({ ...env, vars: { INTERNET_ZINIT_WAIT_MS: 'soon' } }, ['eth1']);
-  assert.equal(bad.code, 2, bad.out);
-  assert.match(bad.out, /INTERNET_ZINIT_WAIT_MS: "soon" is not 0\.\.600000/);
-  await assertUntouched(env, before);
-});
+test(
+  'zinit socket missing, not a socket, ' +
+    'refusing (after the bounded wait for zinit) -> exit 2 naming the path, nothing changed',
+  async (t) => {
+    const { env: env0, before } = await setup(t);
+    const env = { ...env0, vars: { INTERNET_ZINIT_WAIT_MS: '800' } };
+    const missing = join(env.topo.dir, 'no-zinit.sock');
+    const file = join(env.topo.dir, 'plain-file');
+    await writeFile(file, '');
+    const dead = join(env.topo.dir, 'dead.sock');
+    await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', dead]);
+    for (const [path, why] of [
+      [missing, /does not exist/],
+      [file, /is not a socket/],
+      [dead, /refuses connections/],
+    ] as const) {
+      const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
+      assert.equal(r.code, 2, r.out);
+      assert.ok(r.out.includes(path), r.out);
+      assert.match(r.out, /bad-input code=EZINITSOCKET /);
+      assert.match(r.out, why);
+      // Missing or refusing: zinit may not have bound it yet (it starts units first): waited for, then given up.
+      if (path !== file) assert.match(r.out, /zinit-socket-wait .*upToMs=800/);
+      else assert.doesNotMatch(r.out, /zinit-socket-wait/);
+      if (path !== file) assert.ok(r.ms >= 800, `gave up after ${r.ms} ms`);
+    }
+    const bad = await runAgentE2E({ ...env, vars: { INTERNET_ZINIT_WAIT_MS: 'soon' } }, ['eth1']);
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.out, /INTERNET_ZINIT_WAIT_MS: "soon" is not 0\.\.600000/);
+    await assertUntouched(env, before);
+  },
+);
 
 test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', async (t) => {
   const { env, before } = await setup(t);
@@ -195,18 +199,21 @@ for (const [key, cmdline] of [
   });
 }
 
-test('vlan:pub on a kernel with VLAN filtering: online on the untagged network, the NIC carries vlan:pub tagged', async (t) => {
-  if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
-  const { env } = await setup(t, 'vlan:pub=20');
-  const r = await runAgentE2E(env, ['eth1', 'eth2']);
-  assert.equal(r.code, 0, r.out);
-  assert.equal((await listLinks({ name: env.topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
-  const vlans = JSON.parse(await bridge({ name: env.topo.node }, ['-j', 'vlan', 'show', 'dev', 'eth1'])) as {
-    vlans: { vlan: number }[];
-  }[];
-  assert.ok(
-    vlans[0]?.vlans.some((v) => v.vlan === 20),
-    JSON.stringify(vlans),
-  );
-  assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
-});
+test(
+  'vlan:pub on a kernel with VLAN filtering: ' + 'online on the untagged network, the NIC carries vlan:pub tagged',
+  async (t) => {
+    if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
+    const { env } = await setup(t, 'vlan:pub=20');
+    const r = await runAgentE2E(env, ['eth1', 'eth2']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal((await listLinks({ name: env.topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
+    const vlans = JSON.parse(await bridge({ name: env.topo.node }, ['-j', 'vlan', 'show', 'dev', 'eth1'])) as {
+      vlans: { vlan: number }[];
+    }[];
+    assert.ok(
+      vlans[0]?.vlans.some((v) => v.vlan === 20),
+      JSON.stringify(vlans),
+    );
+    assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
+  },
+);

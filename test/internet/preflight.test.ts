@@ -33,21 +33,25 @@ test('zos.nic must name a link (among --nics), by name or MAC', () => {
   refuses(['eth1', 'eth2'], 'zos.nic=02:00:00:00:00:09', 'zos.nic', /matches no candidate/);
 });
 
-test('without --nics, a zos.nic or ip= device that matches no link yet is waited for (a driver still probing), with a warning', () => {
-  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth9'), links), [
-    'zos.nic: no link is "eth9" yet: waiting for it',
-  ]);
-  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=02:00:00:00:00:09'), links), [
-    'zos.nic: no link is "02:00:00:00:00:09" yet: waiting for it',
-  ]);
-  assert.deepEqual(checkLinks({}, parseKernelCmdline(ip('eth9')), links), [
-    'ip=: device "eth9" does not exist yet: waiting for it',
-  ]);
-  assert.deepEqual(checkLinks({}, parseKernelCmdline(`zos.nic=02:00:00:00:00:09 ${ip('eth9')}`), links).length, 1);
-  // What can never serve is still refused: a contradiction, a link that is there and no candidate.
-  refuses(undefined, `zos.nic=eth8 ${ip('eth9')}`, 'ip=', /device "eth9" contradicts zos.nic=eth8/);
-  assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth1'), links), []);
-});
+test(
+  'without --nics, ' +
+    'a zos.nic or ip= device that matches no link yet is waited for (a driver still probing), with a warning',
+  () => {
+    assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth9'), links), [
+      'zos.nic: no link is "eth9" yet: waiting for it',
+    ]);
+    assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=02:00:00:00:00:09'), links), [
+      'zos.nic: no link is "02:00:00:00:00:09" yet: waiting for it',
+    ]);
+    assert.deepEqual(checkLinks({}, parseKernelCmdline(ip('eth9')), links), [
+      'ip=: device "eth9" does not exist yet: waiting for it',
+    ]);
+    assert.deepEqual(checkLinks({}, parseKernelCmdline(`zos.nic=02:00:00:00:00:09 ${ip('eth9')}`), links).length, 1);
+    // What can never serve is still refused: a contradiction, a link that is there and no candidate.
+    refuses(undefined, `zos.nic=eth8 ${ip('eth9')}`, 'ip=', /device "eth9" contradicts zos.nic=eth8/);
+    assert.deepEqual(checkLinks({}, parseKernelCmdline('zos.nic=eth1'), links), []);
+  },
+);
 
 test('the ip= device exists, is among --nics, and is the pinned NIC when both are given', () => {
   assert.doesNotThrow(() =>

@@ -205,17 +205,20 @@ test('errno predicates name the one error a fallback expects', async () => {
   );
 });
 
-test('a kernel refusal is an in-process ERTNL or an ip that exited non-zero; not a timeout, a link or namespace gone', async () => {
-  const { isKernelRefusal, RtnlError } = await import('../../lib/errors.ts');
-  const f = {
-    command: 'ip link set zos type bridge vlan_filtering 1',
-    exitCode: 2,
-    stderr: 'RTNETLINK answers: Operation not supported\n',
-  };
-  assert.equal(isKernelRefusal(new RtnlError('set link zos vlan_filtering 1', 'EOPNOTSUPP', 'zos')), true);
-  assert.equal(isKernelRefusal(new IpError(f)), true);
-  assert.equal(isKernelRefusal(new IpTimeoutError({ ...f, exitCode: undefined, timeoutMs: 15000 })), false);
-  assert.equal(isKernelRefusal(new LinkNotFoundError(f, 'zos')), false);
-  assert.equal(isKernelRefusal(new NetnsGoneError(f, 'gone')), false);
-  assert.equal(isKernelRefusal(new Error('x')), false);
-});
+test(
+  'a kernel refusal is an in-process ERTNL or an ip that exited non-zero; ' + 'not a timeout, a link or namespace gone',
+  async () => {
+    const { isKernelRefusal, RtnlError } = await import('../../lib/errors.ts');
+    const f = {
+      command: 'ip link set zos type bridge vlan_filtering 1',
+      exitCode: 2,
+      stderr: 'RTNETLINK answers: Operation not supported\n',
+    };
+    assert.equal(isKernelRefusal(new RtnlError('set link zos vlan_filtering 1', 'EOPNOTSUPP', 'zos')), true);
+    assert.equal(isKernelRefusal(new IpError(f)), true);
+    assert.equal(isKernelRefusal(new IpTimeoutError({ ...f, exitCode: undefined, timeoutMs: 15000 })), false);
+    assert.equal(isKernelRefusal(new LinkNotFoundError(f, 'zos')), false);
+    assert.equal(isKernelRefusal(new NetnsGoneError(f, 'gone')), false);
+    assert.equal(isKernelRefusal(new Error('x')), false);
+  },
+);

@@ -44,7 +44,7 @@ test('rtnlError: each refused errno is ERTNL naming it, retryable only for a bus
   }
 });
 
-test('rtnlError: ENODEV is LinkNotFoundError; a socket system error is ERTNL by its code; anything else EINTERNAL', () => {
+test('rtnlError: ENODEV is LinkNotFoundError; a socket system error ERTNL by its code; anything else EINTERNAL', () => {
   const nodev = rtnlError('set link x up', rejected('ENODEV'), 'x');
   assert.ok(nodev instanceof LinkNotFoundError);
   assert.deepEqual([nodev.code, nodev.link], [Code.ELINKNOTFOUND, 'x']);
@@ -58,18 +58,21 @@ test('rtnlError: ENODEV is LinkNotFoundError; a socket system error is ERTNL by 
   assert.equal(refusal(new Error('Unexpected ERROR message received')), undefined);
 });
 
-test('rtnl: an in-process EINVAL from the kernel is ERTNL naming EINVAL, not retryable; a missing link ELINKNOTFOUND', async (t) => {
-  const ns = await makeNetns(t, 'trs');
-  await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
-  const code = `import('${process.cwd()}/lib/rtnl.ts').then(async (rtnl) => {
+test(
+  'rtnl: an in-process EINVAL from the kernel is ERTNL naming EINVAL, ' + 'not retryable; a missing link ELINKNOTFOUND',
+  async (t) => {
+    const ns = await makeNetns(t, 'trs');
+    await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
+    const code = `import('${process.cwd()}/lib/rtnl.ts').then(async (rtnl) => {
     const seen = (p) => p.then(() => ({ ok: true }), (e) => ({ code: e.code, errno: e.errno, retryable: e.retryable, exec: 'exitCode' in e }));
     console.log(JSON.stringify({ inProcess: await rtnl.inProcess({ self: true }),
       einval: await seen(rtnl.setLink({ self: true }, 'a', { mtu: 1 })), missing: await seen(rtnl.setLinkUp({ self: true }, 'nosuch0', true)) }));
   });`;
-  const r = await runIn(ns, 'node', ['--import', 'tsx', '-e', code], { timeoutMs: 60_000 });
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  assert.equal(out.inProcess, true);
-  assert.deepEqual(out.einval, { code: Code.ERTNL, errno: 'EINVAL', retryable: false, exec: false });
-  assert.equal(out.missing.code, Code.ELINKNOTFOUND);
-  assert.ok(new RtnlError('x', 'EINVAL') instanceof AppError);
-});
+    const r = await runIn(ns, 'node', ['--import', 'tsx', '-e', code], { timeoutMs: 60_000 });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.inProcess, true);
+    assert.deepEqual(out.einval, { code: Code.ERTNL, errno: 'EINVAL', retryable: false, exec: false });
+    assert.equal(out.missing.code, Code.ELINKNOTFOUND);
+    assert.ok(new RtnlError('x', 'EINVAL') instanceof AppError);
+  },
+);

@@ -21,7 +21,7 @@ test('setSysctl / getSysctl act in the named namespace only (interface names wit
   await assert.rejects(setSysctl(netnsNamed('zz-no-such-ns'), key, 1), NetnsGoneError);
 });
 
-test('getSysctl in this namespace: only a missing key is undefined; another failure (a directory) is thrown', async () => {
+test('getSysctl in this namespace: only a missing key is undefined; other failures (a directory) throw', async () => {
   assert.equal(await getSysctl(SELF, 'net/ipv6/conf/nosuch0/accept_ra'), undefined);
   await assert.rejects(getSysctl(SELF, 'net/ipv4'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
 });

@@ -194,7 +194,10 @@ async function vlanContract(t: TestContext, layout: 'fake' | 'patch'): Promise<v
   );
 }
 
-test('vlan-ensure makes a fake bridge (the default layout); conflicts (#207) change nothing; port-add onto it; vlan-del undoes it', (t) =>
-  vlanContract(t, 'fake'));
+test(
+  'vlan-ensure makes a fake bridge (the default layout); ' +
+    'conflicts (#207) change nothing; port-add onto it; vlan-del undoes it',
+  (t) => vlanContract(t, 'fake'),
+);
 test('vlan-ensure with OVS_VLAN_LAYOUT=patch builds the v1 patch pair in one go; same contract', (t) =>
   vlanContract(t, 'patch'));

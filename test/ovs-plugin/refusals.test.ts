@@ -39,23 +39,26 @@ async function setup(t: Parameters<typeof startOvs>[0]) {
   return { ovs, c, refused };
 }
 
-test('a name that is taken is EEXIST, naming the field (planned from the cache), not ECONTENDED after 8 transactions', async (t) => {
-  const { c, refused } = await setup(t);
-  await c.portAdd({ bridge: 'backplane', port: 'p1' });
-  await c.bondAdd({ bridge: 'backplane', port: 'bond0', links: ['l1', 'l2'] });
-  await refused('ovs.bond-add', { bridge: 'backplane', port: 'bond1', links: ['l3', 'p1'] }, 'EEXIST', 'links[1]');
-  await refused(
-    'ovs.bond-add',
-    { bridge: 'backplane', port: 'bond1', links: ['l3', 'backplane'] },
-    'EEXIST',
-    'links[1]',
-  );
-  await refused('ovs.bond-add', { bridge: 'backplane', port: 'l1', links: ['l3', 'l4'] }, 'EEXIST', 'port');
-  await refused('ovs.port-add', { bridge: 'backplane', port: 'l2' }, 'EEXIST', 'port');
-  await refused('ovs.bridge-add', { bridge: 'l2' }, 'EEXIST', 'bridge');
-  await refused('ovs.vlan-ensure', { master: 'backplane', vlan: 303, name: 'p1' }, 'EEXIST', 'name');
-  await refused('ovs.vlan-ensure', { master: 'backplane', vlan: 304, name: 'l1' }, 'EEXIST', 'name');
-});
+test(
+  'a name that is taken is EEXIST, naming the field (planned from the cache), ' + 'not ECONTENDED after 8 transactions',
+  async (t) => {
+    const { c, refused } = await setup(t);
+    await c.portAdd({ bridge: 'backplane', port: 'p1' });
+    await c.bondAdd({ bridge: 'backplane', port: 'bond0', links: ['l1', 'l2'] });
+    await refused('ovs.bond-add', { bridge: 'backplane', port: 'bond1', links: ['l3', 'p1'] }, 'EEXIST', 'links[1]');
+    await refused(
+      'ovs.bond-add',
+      { bridge: 'backplane', port: 'bond1', links: ['l3', 'backplane'] },
+      'EEXIST',
+      'links[1]',
+    );
+    await refused('ovs.bond-add', { bridge: 'backplane', port: 'l1', links: ['l3', 'l4'] }, 'EEXIST', 'port');
+    await refused('ovs.port-add', { bridge: 'backplane', port: 'l2' }, 'EEXIST', 'port');
+    await refused('ovs.bridge-add', { bridge: 'l2' }, 'EEXIST', 'bridge');
+    await refused('ovs.vlan-ensure', { master: 'backplane', vlan: 303, name: 'p1' }, 'EEXIST', 'name');
+    await refused('ovs.vlan-ensure', { master: 'backplane', vlan: 304, name: 'l1' }, 'EEXIST', 'name');
+  },
+);
 
 test('cross-wiring: our patch forms are refused as names, and a peer must be a patch to our port', async (t) => {
   const { ovs, c, refused } = await setup(t);

@@ -64,30 +64,33 @@ test('good arguments pass with v1 defaults', () => {
   );
 });
 
-test('each command declares its arguments once: the example validates, every declared name is accepted, nothing else', () => {
-  for (const [name, command] of Object.entries(COMMANDS)) {
-    const { usage } = command;
-    // nic.gc takes no arguments
-    assert.ok(usage.summary && (usage.args.length > 0 || Object.keys(usage.example).length === 0), name);
-    assert.doesNotThrow(() => command.validate(usage.example), `${name} example ${JSON.stringify(usage.example)}`);
-    for (const k of Object.keys(usage.example))
-      assert.ok(
-        usage.args.some((a) => a.name === k),
-        `${name} example uses undeclared ${k}`,
-      );
-    assert.throws(
-      () => command.validate({ ...usage.example, undeclared: 1 }),
-      (e: any) => e.code === 'EINVALID' && e.details.field === 'undeclared',
-      name,
-    );
-    for (const a of usage.args.filter((x) => x.required)) {
-      const without: Record<string, unknown> = { ...usage.example };
-      delete without[a.name];
+test(
+  'each command declares its arguments once: the example validates, ' + 'every declared name is accepted, nothing else',
+  () => {
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const { usage } = command;
+      // nic.gc takes no arguments
+      assert.ok(usage.summary && (usage.args.length > 0 || Object.keys(usage.example).length === 0), name);
+      assert.doesNotThrow(() => command.validate(usage.example), `${name} example ${JSON.stringify(usage.example)}`);
+      for (const k of Object.keys(usage.example))
+        assert.ok(
+          usage.args.some((a) => a.name === k),
+          `${name} example uses undeclared ${k}`,
+        );
       assert.throws(
-        () => command.validate(without),
-        (e: any) => e.code === 'EINVALID' && e.details.field === a.name,
-        `${name} without ${a.name}`,
+        () => command.validate({ ...usage.example, undeclared: 1 }),
+        (e: any) => e.code === 'EINVALID' && e.details.field === 'undeclared',
+        name,
       );
+      for (const a of usage.args.filter((x) => x.required)) {
+        const without: Record<string, unknown> = { ...usage.example };
+        delete without[a.name];
+        assert.throws(
+          () => command.validate(without),
+          (e: any) => e.code === 'EINVALID' && e.details.field === a.name,
+          `${name} without ${a.name}`,
+        );
+      }
     }
-  }
-});
+  },
+);

@@ -14,7 +14,7 @@ test('vxlan group derives from the vni as v1 does', () => {
   assert.equal(vxlanGroup(16777215), '239.1.0.0');
 });
 
-test('vxlan: kernel vtep on the master plugged into vxlbr<vni>; repeat, conflicts, remotes, leftovers, delete', async (t) => {
+test('vxlan: kernel vtep on the master, in vxlbr<vni>; repeat, conflicts, remotes, leftovers, delete', async (t) => {
   await ensureBundle();
   const ovs = await startOvs(t);
   const ns = ovs.ns;
@@ -138,7 +138,7 @@ test('vxlan: kernel vtep on the master plugged into vxlbr<vni>; repeat, conflict
   assert.equal(await ovs.snapshot(), gone);
 });
 
-test('v1 bootstrap on the fake-bridge layout: vxbackend is VLAN 2313 of backplane, a link; a VXLAN on it', async (t) => {
+test('v1 bootstrap, fake-bridge layout: vxbackend is VLAN 2313 of backplane, a link; a VXLAN on it', async (t) => {
   await ensureBundle();
   const ovs = await startOvs(t);
   const call = (cmd: string, args: unknown) => execPlugin(ovs, cmd, args);

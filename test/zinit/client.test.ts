@@ -115,35 +115,43 @@ test('checkSocket names the path: missing, not a socket, refused, silent', async
   );
 });
 
-test('waitForSocket: a socket zinit binds late is waited for (told once); missing past the bound, or not a socket, fails', async (t) => {
-  const dir = await scratch(t);
-  const path = join(dir, 'late.sock');
-  const waits: string[] = [];
-  const late = waitForSocket(path, { timeoutMs: 5000, pollMs: 20, onWait: (e) => waits.push(String(e.details.errno)) });
-  await new Promise((r) => setTimeout(r, 300));
-  const z = await startFakeZinit(t, { dir, generation: 1 });
-  await rm(path, { force: true });
-  await symlink(z.path, path); // the fake picks its own name; zinit's own socket would be at `path`
-  assert.equal(await late, 1);
-  assert.deepEqual(waits, ['ENOENT']);
-  const t0 = Date.now();
-  await assert.rejects(
-    waitForSocket(join(dir, 'never.sock'), { timeoutMs: 300, pollMs: 20 }),
-    (e: ZinitError) => e.code === 'EZINITSOCKET' && /does not exist/.test(e.message),
-  );
-  assert.ok(Date.now() - t0 >= 300);
-  const file = join(dir, 'plain');
-  await writeFile(file, '');
-  const t1 = Date.now();
-  await assert.rejects(
-    waitForSocket(file, { timeoutMs: 5000 }),
-    (e: ZinitError) => e.code === 'EZINITSOCKET' && /not a socket/.test(e.message),
-  );
-  assert.ok(Date.now() - t1 < 1000, 'not a socket: no wait');
-  const ac = new AbortController();
-  setTimeout(() => ac.abort(new Error('stop')), 100);
-  await assert.rejects(
-    waitForSocket(join(dir, 'never.sock'), { timeoutMs: 5000, pollMs: 20, signal: ac.signal }),
-    /stop/,
-  );
-});
+test(
+  'waitForSocket: a socket zinit binds late is waited for (told once); ' +
+    'missing past the bound, or not a socket, fails',
+  async (t) => {
+    const dir = await scratch(t);
+    const path = join(dir, 'late.sock');
+    const waits: string[] = [];
+    const late = waitForSocket(path, {
+      timeoutMs: 5000,
+      pollMs: 20,
+      onWait: (e) => waits.push(String(e.details.errno)),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const z = await startFakeZinit(t, { dir, generation: 1 });
+    await rm(path, { force: true });
+    await symlink(z.path, path); // the fake picks its own name; zinit's own socket would be at `path`
+    assert.equal(await late, 1);
+    assert.deepEqual(waits, ['ENOENT']);
+    const t0 = Date.now();
+    await assert.rejects(
+      waitForSocket(join(dir, 'never.sock'), { timeoutMs: 300, pollMs: 20 }),
+      (e: ZinitError) => e.code === 'EZINITSOCKET' && /does not exist/.test(e.message),
+    );
+    assert.ok(Date.now() - t0 >= 300);
+    const file = join(dir, 'plain');
+    await writeFile(file, '');
+    const t1 = Date.now();
+    await assert.rejects(
+      waitForSocket(file, { timeoutMs: 5000 }),
+      (e: ZinitError) => e.code === 'EZINITSOCKET' && /not a socket/.test(e.message),
+    );
+    assert.ok(Date.now() - t1 < 1000, 'not a socket: no wait');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('stop')), 100);
+    await assert.rejects(
+      waitForSocket(join(dir, 'never.sock'), { timeoutMs: 5000, pollMs: 20, signal: ac.signal }),
+      /stop/,
+    );
+  },
+);

@@ -174,32 +174,40 @@ test('RA only, no router advertisement reaches zos: ERA6ROUTE after the bound, n
   assert.deepEqual(await ipJson({ name: topo.node }, ['-6', 'route', 'show', 'default']), []);
 });
 
-test('odd lease values (an MTU the NIC refuses, an off-subnet option-121 gateway) do not keep the node offline', async (t) => {
-  const { topo, mac, peer } = await zosOn(t);
-  await ip({ name: topo.sw }, ['addr', 'add', '10.61.5.1/24', 'dev', peer]);
-  const lines: string[] = [];
-  const { createLogger: mk } = await import('../../../lib/log.ts');
-  const applied = await applyChoice(
-    { ns: { name: topo.node }, nic: 'eth1', resolvConf: join(topo.dir, 'resolv.conf'), log: mk((l) => lines.push(l)) },
-    {
-      nic: 'eth1',
-      mac,
-      mtu: 1500,
-      reason: 'test',
-      v4: {
-        address: '10.61.5.150',
-        prefix: 24,
-        router: '10.61.5.1',
-        dns: [],
-        mtu: 40,
-        staticRoutes: [{ dest: '10.98.0.0/16', via: '192.0.2.1' }],
+test(
+  'odd lease values (an MTU the NIC refuses, ' + 'an off-subnet option-121 gateway) do not keep the node offline',
+  async (t) => {
+    const { topo, mac, peer } = await zosOn(t);
+    await ip({ name: topo.sw }, ['addr', 'add', '10.61.5.1/24', 'dev', peer]);
+    const lines: string[] = [];
+    const { createLogger: mk } = await import('../../../lib/log.ts');
+    const applied = await applyChoice(
+      {
+        ns: { name: topo.node },
+        nic: 'eth1',
+        resolvConf: join(topo.dir, 'resolv.conf'),
+        log: mk((l) => lines.push(l)),
       },
-    },
-  );
-  assert.deepEqual(applied.gateways, ['10.61.5.1']);
-  assert.ok(
-    lines.some((l) => l.startsWith('warn apply.mtu-refused')),
-    lines.join('\n'),
-  );
-  await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.61.5.1']);
-});
+      {
+        nic: 'eth1',
+        mac,
+        mtu: 1500,
+        reason: 'test',
+        v4: {
+          address: '10.61.5.150',
+          prefix: 24,
+          router: '10.61.5.1',
+          dns: [],
+          mtu: 40,
+          staticRoutes: [{ dest: '10.98.0.0/16', via: '192.0.2.1' }],
+        },
+      },
+    );
+    assert.deepEqual(applied.gateways, ['10.61.5.1']);
+    assert.ok(
+      lines.some((l) => l.startsWith('warn apply.mtu-refused')),
+      lines.join('\n'),
+    );
+    await runIn(topo.node, 'busybox', ['ping', '-c1', '-W2', '10.61.5.1']);
+  },
+);

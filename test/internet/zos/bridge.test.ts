@@ -43,40 +43,43 @@ test('zos: bridge with the NIC MAC, STP off, NIC enslaved, IPv6 off on NIC and o
   assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, undefined);
 });
 
-test('vlan:priv and vlan:pub on a kernel with VLAN filtering: zos untagged in vlan:priv, the NIC tagged in both', async (t) => {
-  if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
-  const topo = await makeTopology(t);
-  const nic = await addNic(topo, 'eth1');
-  const { log } = quiet();
-  const r = await ensureZosBridge({
-    ns: { name: topo.node },
-    nic: 'eth1',
-    mac: nic.mac,
-    vlanPriv: 12,
-    vlanPub: 20,
-    log,
-  });
-  assert.equal(r.vlanFiltering, true);
-  assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
-  const vlans = JSON.parse(await bridge({ name: topo.node }, ['-j', 'vlan', 'show'])) as {
-    ifname: string;
-    vlans: { vlan: number; flags?: string[] }[];
-  }[];
-  const of = (dev: string) => vlans.find((v) => v.ifname === dev)?.vlans ?? [];
-  assert.deepEqual(
-    of('zos').map((v) => v.vlan),
-    [12],
-    'vid 1 replaced by vlan:priv on zos itself',
-  );
-  assert.ok(of('zos')[0]?.flags?.includes('PVID'));
-  assert.deepEqual(
-    of('eth1')
-      .map((v) => v.vlan)
-      .filter((v) => v !== 1)
-      .sort(),
-    [12, 20],
-  );
-});
+test(
+  'vlan:priv and vlan:pub on a kernel with VLAN filtering: ' + 'zos untagged in vlan:priv, the NIC tagged in both',
+  async (t) => {
+    if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
+    const topo = await makeTopology(t);
+    const nic = await addNic(topo, 'eth1');
+    const { log } = quiet();
+    const r = await ensureZosBridge({
+      ns: { name: topo.node },
+      nic: 'eth1',
+      mac: nic.mac,
+      vlanPriv: 12,
+      vlanPub: 20,
+      log,
+    });
+    assert.equal(r.vlanFiltering, true);
+    assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
+    const vlans = JSON.parse(await bridge({ name: topo.node }, ['-j', 'vlan', 'show'])) as {
+      ifname: string;
+      vlans: { vlan: number; flags?: string[] }[];
+    }[];
+    const of = (dev: string) => vlans.find((v) => v.ifname === dev)?.vlans ?? [];
+    assert.deepEqual(
+      of('zos').map((v) => v.vlan),
+      [12],
+      'vid 1 replaced by vlan:priv on zos itself',
+    );
+    assert.ok(of('zos')[0]?.flags?.includes('PVID'));
+    assert.deepEqual(
+      of('eth1')
+        .map((v) => v.vlan)
+        .filter((v) => v !== 1)
+        .sort(),
+      [12, 20],
+    );
+  },
+);
 
 test('vlan:priv asked on a kernel that refuses VLAN filtering: EVLANFILTER, nothing left', async (t) => {
   if (await kernelHasVlanFiltering()) return t.skip('kernel has vlan_filtering: nothing to refuse');

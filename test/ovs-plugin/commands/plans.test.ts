@@ -209,99 +209,103 @@ test('bridge-add, port-add, set: inserts when new, waits or targeted updates whe
   );
 });
 
-test('a fake bridge: repeat only waits; port-add onto it is a tagged port of the parent; conflicts; vlan-del, bridge-del', () => {
-  const built = cache((c) => {
-    c.get('Bridge')!.get('b1')!.ports = [
-      'set',
-      [
-        ['uuid', 'p1'],
-        ['uuid', 'pf'],
-      ],
-    ];
-    c.get('Port')!.set('pf', {
-      _uuid: ['uuid', 'pf'],
-      name: 'vlbr42',
-      tag: 42,
-      fake_bridge: true,
-      interfaces: ['uuid', 'if'],
-      external_ids: owned,
-    } as CachedRow);
-    c.get('Interface')!.set('if', {
-      _uuid: ['uuid', 'if'],
-      name: 'vlbr42',
-      type: 'internal',
-      external_ids: owned,
-    } as CachedRow);
-  });
-  const again = plan('vlan-ensure', { master: 'backplane', vlan: 42 }, built);
-  assert.equal(again.result, 'vlbr42');
-  assert.ok(!mutates(again.ops) && again.ops.length > 0);
-  assert.equal(
-    plan('vlan-ensure', { master: 'backplane', vlan: 42 }, built, { ...env, vlanLayout: 'patch' }).result,
-    'vlbr42',
-    'an existing VLAN keeps its layout',
-  );
-  assert.throws(
-    () => plan('vlan-ensure', { master: 'backplane', vlan: 42, name: 'other' }, built),
-    (e: any) => e.code === 'ECONFLICT',
-  );
-  assert.throws(
-    () => plan('vlan-ensure', { master: 'backplane', vlan: 43, name: 'vlbr42' }, built),
-    (e: any) => e.code === 'ECONFLICT' && /vlan 42/.test(e.message),
-  );
-  const add = plan('port-add', { bridge: 'vlbr42', port: 'c1' }, built);
-  assert.equal((ofKind(add.ops, 'insert', 'Port')[0] as any).row.tag, 42);
-  assert.deepEqual(
-    (ofKind(add.ops, 'mutate', 'Bridge')[0] as any).where,
-    [['_uuid', '==', ['uuid', 'b1']]],
-    'onto the parent',
-  );
-  assert.ok(add.reads!.includes('Port:vlbr42'), 'a vlan-del of the fake bridge cannot share its transaction');
-  assert.throws(
-    () => plan('port-add', { bridge: 'vlbr42', port: 'c1', vlan: 7 }, built),
-    (e: any) => e.code === 'ECONFLICT',
-  );
-  assert.throws(
-    () => plan('port-del', { port: 'vlbr42' }, built),
-    (e: any) => e.code === 'ECONFLICT' && /vlan-del/.test(e.message),
-  );
-  const del = plan('vlan-del', { vlan: 42 }, built);
-  assert.deepEqual(
-    ofKind(del.ops, 'mutate').map((o) => JSON.stringify((o as any).mutations)),
-    [JSON.stringify([['ports', 'delete', ['set', [['uuid', 'pf']]]]])],
-  );
-  assert.throws(
-    () => plan('vlan-del', { vlan: 42, name: 'x' }, built),
-    (e: any) => e.code === 'ECONFLICT',
-  );
-  assert.ok(mutates(plan('bridge-del', { bridge: 'vlbr42' }, built).ops));
-  const busy = cache((c) => {
-    c.get('Bridge')!.get('b1')!.ports = [
-      'set',
-      [
-        ['uuid', 'p1'],
-        ['uuid', 'pf'],
-        ['uuid', 'pc'],
-      ],
-    ];
-    c.get('Port')!.set('pf', {
-      _uuid: ['uuid', 'pf'],
-      name: 'vlbr42',
-      tag: 42,
-      fake_bridge: true,
-      interfaces: ['uuid', 'if'],
-      external_ids: owned,
-    } as CachedRow);
-    c.get('Port')!.set('pc', {
-      _uuid: ['uuid', 'pc'],
-      name: 'c1',
-      tag: 42,
-      interfaces: ['uuid', 'ic'],
-      external_ids: owned,
-    } as CachedRow);
-  });
-  assert.throws(
-    () => plan('vlan-del', { vlan: 42 }, busy),
-    (e: any) => e.code === 'EBUSY' && /c1/.test(e.message),
-  );
-});
+test(
+  'a fake bridge: repeat only waits; ' +
+    'port-add onto it is a tagged port of the parent; conflicts; vlan-del, bridge-del',
+  () => {
+    const built = cache((c) => {
+      c.get('Bridge')!.get('b1')!.ports = [
+        'set',
+        [
+          ['uuid', 'p1'],
+          ['uuid', 'pf'],
+        ],
+      ];
+      c.get('Port')!.set('pf', {
+        _uuid: ['uuid', 'pf'],
+        name: 'vlbr42',
+        tag: 42,
+        fake_bridge: true,
+        interfaces: ['uuid', 'if'],
+        external_ids: owned,
+      } as CachedRow);
+      c.get('Interface')!.set('if', {
+        _uuid: ['uuid', 'if'],
+        name: 'vlbr42',
+        type: 'internal',
+        external_ids: owned,
+      } as CachedRow);
+    });
+    const again = plan('vlan-ensure', { master: 'backplane', vlan: 42 }, built);
+    assert.equal(again.result, 'vlbr42');
+    assert.ok(!mutates(again.ops) && again.ops.length > 0);
+    assert.equal(
+      plan('vlan-ensure', { master: 'backplane', vlan: 42 }, built, { ...env, vlanLayout: 'patch' }).result,
+      'vlbr42',
+      'an existing VLAN keeps its layout',
+    );
+    assert.throws(
+      () => plan('vlan-ensure', { master: 'backplane', vlan: 42, name: 'other' }, built),
+      (e: any) => e.code === 'ECONFLICT',
+    );
+    assert.throws(
+      () => plan('vlan-ensure', { master: 'backplane', vlan: 43, name: 'vlbr42' }, built),
+      (e: any) => e.code === 'ECONFLICT' && /vlan 42/.test(e.message),
+    );
+    const add = plan('port-add', { bridge: 'vlbr42', port: 'c1' }, built);
+    assert.equal((ofKind(add.ops, 'insert', 'Port')[0] as any).row.tag, 42);
+    assert.deepEqual(
+      (ofKind(add.ops, 'mutate', 'Bridge')[0] as any).where,
+      [['_uuid', '==', ['uuid', 'b1']]],
+      'onto the parent',
+    );
+    assert.ok(add.reads!.includes('Port:vlbr42'), 'a vlan-del of the fake bridge cannot share its transaction');
+    assert.throws(
+      () => plan('port-add', { bridge: 'vlbr42', port: 'c1', vlan: 7 }, built),
+      (e: any) => e.code === 'ECONFLICT',
+    );
+    assert.throws(
+      () => plan('port-del', { port: 'vlbr42' }, built),
+      (e: any) => e.code === 'ECONFLICT' && /vlan-del/.test(e.message),
+    );
+    const del = plan('vlan-del', { vlan: 42 }, built);
+    assert.deepEqual(
+      ofKind(del.ops, 'mutate').map((o) => JSON.stringify((o as any).mutations)),
+      [JSON.stringify([['ports', 'delete', ['set', [['uuid', 'pf']]]]])],
+    );
+    assert.throws(
+      () => plan('vlan-del', { vlan: 42, name: 'x' }, built),
+      (e: any) => e.code === 'ECONFLICT',
+    );
+    assert.ok(mutates(plan('bridge-del', { bridge: 'vlbr42' }, built).ops));
+    const busy = cache((c) => {
+      c.get('Bridge')!.get('b1')!.ports = [
+        'set',
+        [
+          ['uuid', 'p1'],
+          ['uuid', 'pf'],
+          ['uuid', 'pc'],
+        ],
+      ];
+      c.get('Port')!.set('pf', {
+        _uuid: ['uuid', 'pf'],
+        name: 'vlbr42',
+        tag: 42,
+        fake_bridge: true,
+        interfaces: ['uuid', 'if'],
+        external_ids: owned,
+      } as CachedRow);
+      c.get('Port')!.set('pc', {
+        _uuid: ['uuid', 'pc'],
+        name: 'c1',
+        tag: 42,
+        interfaces: ['uuid', 'ic'],
+        external_ids: owned,
+      } as CachedRow);
+    });
+    assert.throws(
+      () => plan('vlan-del', { vlan: 42 }, busy),
+      (e: any) => e.code === 'EBUSY' && /c1/.test(e.message),
+    );
+  },
+);

@@ -149,52 +149,58 @@ test('requests made while disconnected wait for the reconnect, bounded by waitFo
   await down;
 });
 
-test('no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs; a bad address is EINVALID at once', async (t) => {
-  const fake = await startFakeOvsdb(t);
-  await fake.close();
-  const t0 = Date.now();
-  await assert.rejects(connectOvsdb(fake.url, { waitForConnectionMs: 200, backoffMinMs: 20 }), isCode('EOVSDB_CONN'));
-  assert.ok(Date.now() - t0 < 1000);
-  await assert.rejects(
-    connectOvsdb('http://x'),
-    (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db',
-    'a bad address fails at once, as bad input',
-  );
-});
-
-test('monitor: cache from the initial reply and update notifications; updates racing the reply are kept in order', async (t) => {
-  const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => {
-    if (m.method !== 'monitor') return defaultHandler(m, c);
-    const id = m.params![1];
-    // Reply and two updates in one write: the modify must land after the initial contents.
-    c.write(
-      JSON.stringify({
-        id: m.id,
-        error: null,
-        result: { Bridge: { u1: { new: { name: 'a', n: 1 } }, u2: { new: { name: 'b', n: 1 } } } },
-      }) +
-        JSON.stringify({
-          id: null,
-          method: 'update',
-          params: [id, { Bridge: { u1: { old: { n: 1 }, new: { name: 'a', n: 2 } } } }],
-        }) +
-        JSON.stringify({
-          id: null,
-          method: 'update',
-          params: [id, { Bridge: { u2: { old: { name: 'b', n: 1 } }, u3: { new: { name: 'c', n: 1 } } } }],
-        }),
+test(
+  'no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs; ' + 'a bad address is EINVALID at once',
+  async (t) => {
+    const fake = await startFakeOvsdb(t);
+    await fake.close();
+    const t0 = Date.now();
+    await assert.rejects(connectOvsdb(fake.url, { waitForConnectionMs: 200, backoffMinMs: 20 }), isCode('EOVSDB_CONN'));
+    assert.ok(Date.now() - t0 < 1000);
+    await assert.rejects(
+      connectOvsdb('http://x'),
+      (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db',
+      'a bad address fails at once, as bad input',
     );
-  };
-  const c = await connect(t, fake);
-  await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'n'] } });
-  await c.waitFor(() => c.cache.get('Bridge')?.has('u3') === true, 1000);
-  assert.deepEqual(c.cache.get('Bridge')!.get('u1'), { name: 'a', n: 2, _uuid: ['uuid', 'u1'] });
-  assert.equal(c.cache.get('Bridge')!.has('u2'), false);
-  assert.deepEqual(fake.received.find((m) => m.method === 'monitor')!.params!.slice(2), [
-    { Bridge: { columns: ['name', 'n'] } },
-  ]);
-});
+  },
+);
+
+test(
+  'monitor: cache from the initial reply and update notifications; ' + 'updates racing the reply are kept in order',
+  async (t) => {
+    const fake = await startFakeOvsdb(t);
+    fake.handler = (m, c) => {
+      if (m.method !== 'monitor') return defaultHandler(m, c);
+      const id = m.params![1];
+      // Reply and two updates in one write: the modify must land after the initial contents.
+      c.write(
+        JSON.stringify({
+          id: m.id,
+          error: null,
+          result: { Bridge: { u1: { new: { name: 'a', n: 1 } }, u2: { new: { name: 'b', n: 1 } } } },
+        }) +
+          JSON.stringify({
+            id: null,
+            method: 'update',
+            params: [id, { Bridge: { u1: { old: { n: 1 }, new: { name: 'a', n: 2 } } } }],
+          }) +
+          JSON.stringify({
+            id: null,
+            method: 'update',
+            params: [id, { Bridge: { u2: { old: { name: 'b', n: 1 } }, u3: { new: { name: 'c', n: 1 } } } }],
+          }),
+      );
+    };
+    const c = await connect(t, fake);
+    await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'n'] } });
+    await c.waitFor(() => c.cache.get('Bridge')?.has('u3') === true, 1000);
+    assert.deepEqual(c.cache.get('Bridge')!.get('u1'), { name: 'a', n: 2, _uuid: ['uuid', 'u1'] });
+    assert.equal(c.cache.get('Bridge')!.has('u2'), false);
+    assert.deepEqual(fake.received.find((m) => m.method === 'monitor')!.params!.slice(2), [
+      { Bridge: { columns: ['name', 'n'] } },
+    ]);
+  },
+);
 
 test('monitors are re-sent after a reconnect and the cache is rebuilt', async (t) => {
   const fake = await startFakeOvsdb(t);

@@ -180,7 +180,7 @@ test('transactAndWait without ovs-vswitchd times out with EOVSDB_TIMEOUT (change
   );
 });
 
-test("ovsdb-server sends a commit's monitor update before the transact reply: the cache is current on resolve", async (t) => {
+test("ovsdb-server sends a commit's monitor update before the transact reply: cache current on resolve", async (t) => {
   const ovs = await startOvs(t, { vswitchd: false });
   const c = await client(t, ovs.url);
   await c.monitor(VSWITCH_DB, { Bridge: { columns: ['name'] } });

@@ -71,7 +71,7 @@ test('ovsdb-server gone for longer than waitForConnectionMs: EOVSDB_CONN', async
   await assert.rejects(c.echo(), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_CONN');
 });
 
-test('ovs-vswitchd down: transactAndWait times out (committed); back up: it catches up and waits succeed', async (t) => {
+test('ovs-vswitchd down: transactAndWait times out (committed); back up: it catches up, waits succeed', async (t) => {
   const ovs = await startOvs(t);
   const c = await connectOvsdb(ovs.url, { waitForConnectionMs: 5000 });
   t.after(() => c.close());

@@ -54,66 +54,73 @@ for (const [nofile, n, underlay] of [
   [1024, 900, 'nosuchlink'],
   [256, 200, 'lo'],
 ] as const) {
-  test(`daemon under nofile ${nofile}: ${n} pipelined vtep-ensure with distinct VNIs on ${underlay} are all answered`, async (t) => {
-    await ensureBundle();
-    const ovs = await startOvs(t, { vswitchd: false });
-    const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile });
-    const l = serveLimits(nofile);
-    assert.match(
-      d.output(),
-      new RegExp(`nofile=${nofile} maxConnections=${l.maxConnections} maxInflight=${l.maxInflight}`),
-    );
-    let text = '';
-    for (let i = 1; i <= n; i++) text += vtep(i, 1000 + i, underlay);
-    const t0 = Date.now();
-    const replies = await exchange(d.socket, text, n, 240000);
-    const windows = Math.ceil((Date.now() - t0) / 10_000) + 1; // warnings: 5 per 10 s window per client
-    assert.equal(replies.length, n, d.output().slice(-2000));
-    const want = (r: any) =>
-      underlay === 'lo' ? r.result === `vtep${1000 + r.id}` : r.error?.data.code === 'ENOTFOUND';
-    assert.deepEqual(
-      replies.filter((r) => !want(r)),
-      [],
-      'each one answered as it should be',
-    );
-    assert.equal(d.proc.exitCode, null);
-    assert.doesNotMatch(d.output(), /EMFILE|Unhandled|crashed/);
-    const warned = (d.output().match(/^warn ovs-command-failed/gm) ?? []).length;
-    if (underlay !== 'lo') assert.ok(warned <= 5 * windows, `${n} failures logged in ${warned} lines, not one each`);
-  });
+  test(
+    `daemon under nofile ${nofile}: ` + `${n} pipelined vtep-ensure with distinct VNIs on ${underlay} are all answered`,
+    async (t) => {
+      await ensureBundle();
+      const ovs = await startOvs(t, { vswitchd: false });
+      const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile });
+      const l = serveLimits(nofile);
+      assert.match(
+        d.output(),
+        new RegExp(`nofile=${nofile} maxConnections=${l.maxConnections} maxInflight=${l.maxInflight}`),
+      );
+      let text = '';
+      for (let i = 1; i <= n; i++) text += vtep(i, 1000 + i, underlay);
+      const t0 = Date.now();
+      const replies = await exchange(d.socket, text, n, 240000);
+      const windows = Math.ceil((Date.now() - t0) / 10_000) + 1; // warnings: 5 per 10 s window per client
+      assert.equal(replies.length, n, d.output().slice(-2000));
+      const want = (r: any) =>
+        underlay === 'lo' ? r.result === `vtep${1000 + r.id}` : r.error?.data.code === 'ENOTFOUND';
+      assert.deepEqual(
+        replies.filter((r) => !want(r)),
+        [],
+        'each one answered as it should be',
+      );
+      assert.equal(d.proc.exitCode, null);
+      assert.doesNotMatch(d.output(), /EMFILE|Unhandled|crashed/);
+      const warned = (d.output().match(/^warn ovs-command-failed/gm) ?? []).length;
+      if (underlay !== 'lo') assert.ok(warned <= 5 * windows, `${n} failures logged in ${warned} lines, not one each`);
+    },
+  );
 }
 
 for (const [nofile, n] of [
   [1024, 1010],
   [256, 300],
 ] as const) {
-  test(`daemon under nofile ${nofile}: ${n} idle connections and one command; over the cap an ETOOMANY line, never a silent close`, async (t) => {
-    await ensureBundle();
-    const ovs = await startOvs(t, { vswitchd: false });
-    const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile });
-    const max = serveLimits(nofile).maxConnections;
-    const conns: Awaited<ReturnType<typeof open>>[] = [];
-    for (let i = 0; i < n; i++) conns.push(await open(d.socket));
-    t.after(() => conns.forEach((c) => c.s.destroy()));
-    await until('refusals', () => conns.filter((c) => c.closed()).length >= n - max);
-    const refused = conns.filter((c) => c.closed());
-    assert.equal(refused.length, n - max);
-    for (const c of refused) {
-      assert.equal(c.lines.length, 1, 'a refused client got a line before the close');
-      assert.equal(JSON.parse(c.lines[0]!).error.data.code, 'ETOOMANY');
-    }
-    const [r] = await exchange(d.socket, vtep(1, 77), 1);
-    assert.equal(r.error.data.code, 'ETOOMANY', 'the cap holds for the next one too');
-    for (const c of conns.slice(0, 10)) c.s.destroy();
-    await new Promise((res) => setTimeout(res, 200));
-    assert.deepEqual(await exchange(d.socket, vtep(2, 77), 1), [{ jsonrpc: '2.0', id: 2, result: 'vtep77' }]);
-    assert.equal(d.proc.exitCode, null);
-    assert.ok(existsSync(d.socket));
-    assert.ok(
-      (d.output().match(/^warn ovs-connection-refused/gm) ?? []).length <= 10,
-      'refusals are not logged one line each',
-    );
-  });
+  test(
+    `daemon under nofile ${nofile}: ${n} idle connections and one command; ` +
+      `over the cap an ETOOMANY line, never a silent close`,
+    async (t) => {
+      await ensureBundle();
+      const ovs = await startOvs(t, { vswitchd: false });
+      const d = await startDaemon(t, ovs, 'plugin.sock', {}, { nofile });
+      const max = serveLimits(nofile).maxConnections;
+      const conns: Awaited<ReturnType<typeof open>>[] = [];
+      for (let i = 0; i < n; i++) conns.push(await open(d.socket));
+      t.after(() => conns.forEach((c) => c.s.destroy()));
+      await until('refusals', () => conns.filter((c) => c.closed()).length >= n - max);
+      const refused = conns.filter((c) => c.closed());
+      assert.equal(refused.length, n - max);
+      for (const c of refused) {
+        assert.equal(c.lines.length, 1, 'a refused client got a line before the close');
+        assert.equal(JSON.parse(c.lines[0]!).error.data.code, 'ETOOMANY');
+      }
+      const [r] = await exchange(d.socket, vtep(1, 77), 1);
+      assert.equal(r.error.data.code, 'ETOOMANY', 'the cap holds for the next one too');
+      for (const c of conns.slice(0, 10)) c.s.destroy();
+      await new Promise((res) => setTimeout(res, 200));
+      assert.deepEqual(await exchange(d.socket, vtep(2, 77), 1), [{ jsonrpc: '2.0', id: 2, result: 'vtep77' }]);
+      assert.equal(d.proc.exitCode, null);
+      assert.ok(existsSync(d.socket));
+      assert.ok(
+        (d.output().match(/^warn ovs-connection-refused/gm) ?? []).length <= 10,
+        'refusals are not logged one line each',
+      );
+    },
+  );
 }
 
 test('daemon: a connection quiet for OVS_IDLE_TIMEOUT with nothing in flight gets EIDLE and is closed', async (t) => {

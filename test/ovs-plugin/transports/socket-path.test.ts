@@ -24,7 +24,7 @@ const listen = (path: string) =>
     s.listen(path, () => r(s));
   });
 
-test('serve --socket: too long, missing directory, unsafe directory: refused before connecting, naming --socket', async (t) => {
+test('serve --socket: too long, missing or unsafe directory: refused before connecting, naming --socket', async (t) => {
   await ensureBundle();
   const ovs = await startOvs(t, { vswitchd: false });
   const long = join(ovs.dir, 'x'.repeat(107 - ovs.dir.length));
@@ -57,36 +57,40 @@ test('serve --socket: too long, missing directory, unsafe directory: refused bef
   assert.doesNotMatch(r.stdout, /--socket/);
 });
 
-test("serve --socket: a sticky shared directory is fine, another user's socket in it is not touched; SIGTERM removes only our socket", async (t) => {
-  await ensureBundle();
-  const ovs = await startOvs(t, { vswitchd: false });
-  const shared = join(ovs.dir, 'shared');
-  mkdirSync(shared);
-  chmodSync(shared, 0o1777);
-  // Another user's socket where ours should go: refused, left alone.
-  const theirs = join(shared, 'theirs.sock');
-  const impostor = await listen(theirs);
-  t.after(() => impostor.close());
-  chownSync(theirs, 65534, 65534);
-  const ino = lstatSync(theirs).ino;
-  await assert.rejects(
-    startDaemon(t, ovs, '', {}, { socket: theirs }),
-    /EUNSAFE.*--socket: \S+ is a socket of uid 65534/,
-  );
-  assert.equal(lstatSync(theirs).ino, ino);
+test(
+  'serve --socket: a sticky shared directory is fine, ' +
+    "another user's socket in it is not touched; SIGTERM removes only our socket",
+  async (t) => {
+    await ensureBundle();
+    const ovs = await startOvs(t, { vswitchd: false });
+    const shared = join(ovs.dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    // Another user's socket where ours should go: refused, left alone.
+    const theirs = join(shared, 'theirs.sock');
+    const impostor = await listen(theirs);
+    t.after(() => impostor.close());
+    chownSync(theirs, 65534, 65534);
+    const ino = lstatSync(theirs).ino;
+    await assert.rejects(
+      startDaemon(t, ovs, '', {}, { socket: theirs }),
+      /EUNSAFE.*--socket: \S+ is a socket of uid 65534/,
+    );
+    assert.equal(lstatSync(theirs).ino, ino);
 
-  const d = await startDaemon(t, ovs, '', {}, { socket: join(shared, 'plugin.sock') });
-  assert.equal(lstatSync(d.socket).mode & 0o777, 0o600);
-  // Someone replaces our socket; on SIGTERM we must not remove theirs.
-  unlinkSync(d.socket);
-  const replacement = await listen(d.socket);
-  t.after(() => replacement.close());
-  const replaced = lstatSync(d.socket).ino;
-  d.proc.kill('SIGTERM');
-  assert.equal(await d.exited, 0, d.output());
-  assert.equal(lstatSync(d.socket).ino, replaced, 'the other socket is still there');
-  assert.match(d.output(), /ovs-plugin-socket-not-ours/);
-});
+    const d = await startDaemon(t, ovs, '', {}, { socket: join(shared, 'plugin.sock') });
+    assert.equal(lstatSync(d.socket).mode & 0o777, 0o600);
+    // Someone replaces our socket; on SIGTERM we must not remove theirs.
+    unlinkSync(d.socket);
+    const replacement = await listen(d.socket);
+    t.after(() => replacement.close());
+    const replaced = lstatSync(d.socket).ino;
+    d.proc.kill('SIGTERM');
+    assert.equal(await d.exited, 0, d.output());
+    assert.equal(lstatSync(d.socket).ino, replaced, 'the other socket is still there');
+    assert.match(d.output(), /ovs-plugin-socket-not-ours/);
+  },
+);
 
 // The handlers come first: a SIGTERM while the daemon still waits for OVSDB (nothing bound yet)
 // ends it with exit 0, not the signal's default death. The test waits for the `starting` line,
