@@ -15,7 +15,8 @@ import type { AgentStatus } from '../../internet/status.ts';
 
 // Generation 1 is the real zinit v0.2.14 (test/helpers/zinit-real.ts); generation 2 the fake.
 for (const generation of [1, 2] as const) {
-  test(`one DHCP NIC among silent and unplugged ones: zos online, dhcp-zos handed to ${generation === 1 ? 'the real zinit (gen 1)' : 'a fake zinit gen 2'}`, async (t) => {
+  const zinit = generation === 1 ? 'the real zinit (gen 1)' : 'a fake zinit gen 2';
+  test(`one DHCP NIC among silent and unplugged ones: zos online, dhcp-zos handed to ${zinit}`, async (t) => {
     const topo = await makeTopology(t);
     const good = await addNic(topo, 'eth1');
     await addNic(topo, 'eth2');

@@ -10,6 +10,12 @@ import { backoffDelay } from '../../lib/backoff.ts';
 
 const retryDelay = (n: number, capMs: number, rnd: () => number) => backoffDelay(n, { ...RETRY_BACKOFF, capMs }, rnd);
 
+/** formatStatus of the last update below: the summary line, then one line per probe. */
+const ONLINE_TEXT = new RegExp(
+  /^online via eth1 \(02:00:00:00:00:01\) mode=dhcp address=10.0.0.5\/24 gateway=10.0.0.1 in 1234 ms\n/.source +
+    / {2}eth1 02:00:00:00:00:01 probing$/.source,
+);
+
 test('updates are written whole and in order; the last one wins; no temp files left', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'status-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -34,10 +40,7 @@ test('updates are written whole and in order; the last one wins; no temp files l
   assert.equal(s.probes[0]?.nic, 'eth1');
   assert.ok(s.elapsedMs >= 50);
   assert.deepEqual(await readdir(join(dir, 'sub')), ['status.json']);
-  assert.match(
-    formatStatus(s),
-    /^online via eth1 \(02:00:00:00:00:01\) mode=dhcp address=10.0.0.5\/24 gateway=10.0.0.1 in 1234 ms\n  eth1 02:00:00:00:00:01 probing$/,
-  );
+  assert.match(formatStatus(s), ONLINE_TEXT);
 });
 
 test('write failures are reported, not thrown', async (t) => {

@@ -12,8 +12,10 @@ import { makeNetns, runIn } from '../helpers/netns.ts';
  * `ns`; its JSON result.
  */
 async function inside(ns: string, body: string): Promise<any> {
-  const code = `Promise.all([import('${process.cwd()}/lib/rtnl-netns.ts'), import('${process.cwd()}/lib/link.ts'), import('${process.cwd()}/lib/rtnl.ts')])
-    .then(async ([rtnl, link, own]) => { const r = await (async () => { ${body} })(); console.log(JSON.stringify(r ?? null)); })
+  const code = `Promise.all([import('${process.cwd()}/lib/rtnl-netns.ts'), import('${process.cwd()}/lib/link.ts'),
+      import('${process.cwd()}/lib/rtnl.ts')])
+    .then(async ([rtnl, link, own]) => {
+      const r = await (async () => { ${body} })(); console.log(JSON.stringify(r ?? null)); })
     .catch((e) => { console.log(JSON.stringify({ error: e.code ?? String(e), message: e.message })); });`;
   const r = await runIn(ns, 'node', ['--import', 'tsx', '-e', code], { timeoutMs: 60000 });
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -29,10 +31,12 @@ test(
     const r = await inside(
       host,
       `
-    await link.setupVeth({ ref: { self: true }, name: 'h0', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400, peerAddress: '02:00:00:00:77:01', up: true, peerUp: true });
+    await link.setupVeth({ ref: { self: true }, name: 'h0', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400,
+      peerAddress: '02:00:00:00:77:01', up: true, peerUp: true });
     await own.setLink({ self: true }, 'h0', { master: 'br0' });
     const noMaster = await own.setLink({ self: true }, 'h0', { master: 'nobr' }).then(() => 'set', (e) => e.code);
-    return { avail: await rtnl.available(), noMaster, here: await rtnl.linkNamesIn({ self: true }), there: await rtnl.linkNamesIn({ name: '${box}' }) };`,
+    return { avail: await rtnl.available(), noMaster, here: await rtnl.linkNamesIn({ self: true }),
+      there: await rtnl.linkNamesIn({ name: '${box}' }) };`,
     );
     assert.equal(r.avail, true, JSON.stringify(r));
     assert.deepEqual(
@@ -56,11 +60,15 @@ test(
     const r = await inside(
       host,
       `
-    const made = await rtnl.addVeth({ name: 'h1', peer: 'x0', peerNs: { name: '${box}' } }).then(() => 'made', (e) => e.code);
-    const clash = await rtnl.addVeth({ name: 'h2', peer: 'x0', peerNs: { name: '${box}' } }).then(() => 'made', (e) => e.code);
-    const clashHere = await rtnl.addVeth({ name: 'h1', peer: 'x9', peerNs: { name: '${box}' } }).then(() => 'made', (e) => e.code);
+    const made = await rtnl.addVeth({ name: 'h1', peer: 'x0', peerNs: { name: '${box}' } })
+      .then(() => 'made', (e) => e.code);
+    const clash = await rtnl.addVeth({ name: 'h2', peer: 'x0', peerNs: { name: '${box}' } })
+      .then(() => 'made', (e) => e.code);
+    const clashHere = await rtnl.addVeth({ name: 'h1', peer: 'x9', peerNs: { name: '${box}' } })
+      .then(() => 'made', (e) => e.code);
     const gone = await rtnl.linkNamesIn({ name: 'no-such-ns-${box}' }).then(() => 'listed', (e) => e.code);
-    return { made, clash, clashHere, gone, here: (await rtnl.linkNamesIn({ self: true })).sort(), there: (await rtnl.linkNamesIn({ name: '${box}' })).sort() };`,
+    return { made, clash, clashHere, gone, here: (await rtnl.linkNamesIn({ self: true })).sort(),
+      there: (await rtnl.linkNamesIn({ name: '${box}' })).sort() };`,
     );
     assert.deepEqual(r, {
       made: 'made',
@@ -85,7 +93,8 @@ test(
       host,
       `
     const direct = await rtnl.addVeth({ name: 'h3', peer: 'eth0', peerNs: { name: '${box}' } });
-    await link.setupVeth({ ref: { self: true }, name: 'h3', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400, peerAddress: '02:00:00:00:77:03', up: true, peerUp: true });
+    await link.setupVeth({ ref: { self: true }, name: 'h3', peer: 'eth0', peerNs: { name: '${box}' }, mtu: 1400,
+      peerAddress: '02:00:00:00:77:03', up: true, peerUp: true });
     return { direct, there: (await rtnl.linkNamesIn({ name: '${box}' })).sort() };`,
     );
     assert.deepEqual(r, { direct: false, there: ['eth0', 'lo'] });

@@ -64,9 +64,11 @@ test(
     const ns = await makeNetns(t, 'trs');
     await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
     const code = `import('${process.cwd()}/lib/rtnl.ts').then(async (rtnl) => {
-    const seen = (p) => p.then(() => ({ ok: true }), (e) => ({ code: e.code, errno: e.errno, retryable: e.retryable, exec: 'exitCode' in e }));
+    const seen = (p) => p.then(() => ({ ok: true }),
+      (e) => ({ code: e.code, errno: e.errno, retryable: e.retryable, exec: 'exitCode' in e }));
     console.log(JSON.stringify({ inProcess: await rtnl.inProcess({ self: true }),
-      einval: await seen(rtnl.setLink({ self: true }, 'a', { mtu: 1 })), missing: await seen(rtnl.setLinkUp({ self: true }, 'nosuch0', true)) }));
+      einval: await seen(rtnl.setLink({ self: true }, 'a', { mtu: 1 })),
+      missing: await seen(rtnl.setLinkUp({ self: true }, 'nosuch0', true)) }));
   });`;
     const r = await runIn(ns, 'node', ['--import', 'tsx', '-e', code], { timeoutMs: 60_000 });
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

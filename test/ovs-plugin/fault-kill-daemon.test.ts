@@ -28,7 +28,8 @@ test('SIGKILL of the daemon mid-batch: never a half-built VLAN; a restarted daem
       if (s.status === 'fulfilled') assert.ok(a.complete.has(vlans[i]!), `answered vlan ${vlans[i]} is complete`);
     });
     t.diagnostic(
-      `round ${round}: ${settled.filter((s) => s.status === 'fulfilled').length} answered before the kill, ${a.complete.size} vlans complete`,
+      `round ${round}: ${settled.filter((s) => s.status === 'fulfilled').length} answered before the kill,` +
+        ` ${a.complete.size} vlans complete`,
     );
     // Same path: the killed daemon's socket file is stale and must be replaced.
     const d2 = await startDaemon(t, ovs, 'plugin.sock');

@@ -58,7 +58,9 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
   // Protocol errors are answered and the connection keeps working.
   const replies = await raw(
     d.socket,
-    'not json\n{"jsonrpc":"2.0","method":"ovs.bridge-add","params":{"bridge":"notified"}}\n{"jsonrpc":"2.0","id":7,"method":"ovs.vlan-ensure","params":{"master":"backplane","vlan":10}}\n',
+    'not json\n' +
+      '{"jsonrpc":"2.0","method":"ovs.bridge-add","params":{"bridge":"notified"}}\n' +
+      '{"jsonrpc":"2.0","id":7,"method":"ovs.vlan-ensure","params":{"master":"backplane","vlan":10}}\n',
     2,
   );
   assert.equal(replies[0].error.code, -32700);

@@ -38,7 +38,8 @@ test(
       ),
       '# Written by internet: the permanent DHCP client on zos, renewing the lease the probe got.\n' +
         '# The script keeps zos up (udhcpc never recovers from a downed link), then execs the client.\n' +
-        'exec: /run/internet/dhcp-zos.script run /usr/bin/busybox udhcpc -f -i zos -r 10.0.0.5 -a300 -s /run/internet/dhcp-zos.script\n' +
+        'exec: /run/internet/dhcp-zos.script run /usr/bin/busybox udhcpc -f -i zos -r 10.0.0.5 -a300' +
+        ' -s /run/internet/dhcp-zos.script\n' +
         'env:\n  RESOLV_CONF: /etc/resolv.conf\nlog: stdout\n',
     );
     assert.match(dhcpZosScript('/sbin/ip'), /^IP=\/sbin\/ip$/m);
