@@ -6,7 +6,6 @@
 // DHCP round trip on zos. Returns ms from start until zos has its default route.
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../lib/exec.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
 import { deleteNetns, ensureNetns, runIn } from '../../lib/netns.ts';
 import { randomName } from '../helpers/netns.ts';
@@ -14,6 +13,7 @@ import { randomName } from '../helpers/netns.ts';
 const PROBE_SCRIPT = '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip router=$router"\nexit 0\n';
 const APPLY_SCRIPT =
   '#!/bin/sh\ncase "$1" in bound|renew)\n  ip addr add "$ip/$mask" dev "$interface"\n' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's parameter expansion, not a template
   '  [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"\n;; esac\nexit 0\n';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

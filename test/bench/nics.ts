@@ -93,7 +93,9 @@ export async function run(): Promise<void> {
           OVS_PLUGIN_GC_MS: '0',
         });
         const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
-        cleanups.push(() => cs.forEach((c) => c.close()));
+        cleanups.push(() => {
+          for (const c of cs) c.close();
+        });
         await cs[0]!.vlanEnsure({ master: 'backplane', vlan: 10 });
         await fillPorts(ovs, 'vlbr10', ports);
         for (const clients of [1, 10]) {

@@ -138,7 +138,9 @@ export async function run(): Promise<void> {
       const ovs = await fresh();
       const d = await startDaemon(t as never, ovs);
       const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
-      cleanups.push(() => cs.forEach((c) => c.close()));
+      cleanups.push(() => {
+        for (const c of cs) c.close();
+      });
       rows.push(
         await measureRow('plugin daemon: new VLAN', N, 1, (i) =>
           cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + i }),

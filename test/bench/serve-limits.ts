@@ -81,7 +81,9 @@ export async function run(requests = Number(process.argv[2] ?? 1_000_000)): Prom
     scenario: '1000 idle connections',
     ...(await scenario(async (d, t) => {
       const socks: Socket[] = [];
-      t.after(() => socks.forEach((s) => s.destroy()));
+      t.after(() => {
+        for (const s of socks) s.destroy();
+      });
       for (let i = 0; i < 1000; i++) {
         const s = createConnection(d.socket);
         s.on('error', () => undefined);

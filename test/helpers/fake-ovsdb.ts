@@ -23,7 +23,7 @@ export class FakeConn {
   private readonly parser = new JsonStreamParser();
   constructor(
     readonly sock: Socket,
-    private readonly fake: FakeOvsdb,
+    fake: FakeOvsdb,
   ) {
     sock.on('data', (chunk) => {
       for (const m of this.parser.push(chunk) as RpcMessage[]) {

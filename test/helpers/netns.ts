@@ -1,7 +1,7 @@
 // Namespaces made for one test: random names, torn down by t.after. Never the machine's own.
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { run } from '../../lib/exec.ts';
+import type { run } from '../../lib/exec.ts';
 import { ip } from '../../lib/ip.ts';
 import { deleteNetns, ensureNetns, netnsNamed, runIn as runInNs } from '../../lib/netns.ts';
 

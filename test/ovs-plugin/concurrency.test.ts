@@ -12,7 +12,9 @@ test('200 concurrent commands from 20 clients over overlapping VLANs', async (t)
   const ovs = await startOvs(t);
   const d = await startDaemon(t, ovs);
   const clients = await Promise.all(Array.from({ length: 20 }, () => OvsPluginClient.connect(d.socket)));
-  t.after(() => clients.forEach((c) => c.close()));
+  t.after(() => {
+    for (const c of clients) c.close();
+  });
   await clients[0]!.bridgeAdd({ bridge: 'backplane', may_exist: true });
 
   const expectPorts = new Map<string, string[]>();

@@ -87,7 +87,8 @@ test('daemon: typed client, protocol errors, isolation of failures, batching, SI
     a.bondAdd({ bridge: 'backplane', port: 'bondx', links: ['dupx', 'dupy'] }),
   ];
   const res = await Promise.allSettled([...good, ...bad]);
-  res.slice(0, 30).forEach((r, i) => assert.deepEqual(r, { status: 'fulfilled', value: `vlbr${100 + i}` }));
+  for (const [i, r] of res.slice(0, 30).entries())
+    assert.deepEqual(r, { status: 'fulfilled', value: `vlbr${100 + i}` });
   assert.deepEqual(
     res.slice(30).map((r) => (r.status === 'rejected' ? (r.reason as any).code : r.value)),
     ['ECONFLICT', 'ENOTFOUND', 'EEXIST', 'EINVALID', null, 'EEXIST'],

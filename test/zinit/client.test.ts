@@ -6,7 +6,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { checkSocket, waitForSocket, ZinitClient, ZinitError } from '../../zinit/client.ts';
+import { checkSocket, waitForSocket, ZinitClient, type ZinitError } from '../../zinit/client.ts';
 import { run } from '../../lib/exec.ts';
 import { startFakeZinit } from '../helpers/fake-zinit.ts';
 

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { listNetns, netnsPids } from '../../../lib/netns.ts';
 import { listLinks } from '../../../lib/ip.ts';
-import { run } from '../../../lib/exec.ts';
 import { addNic, makeTopology, spawnIn, startDnsmasq } from '../../helpers/topology.ts';
 import { assertClean, probePrefixOf, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
 

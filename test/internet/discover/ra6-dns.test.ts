@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { isDomainName, parseRdisc6, readRaDns } from '../../../internet/discover/ra6-dns.ts';
 import { ip } from '../../../lib/ip.ts';
-import { run } from '../../../lib/exec.ts';
 import { runIn } from '../../../lib/netns.ts';
 import { addNic, makeTopology, startRadvd } from '../../helpers/topology.ts';
 import { waitFor } from '../../helpers/agent-run.ts';

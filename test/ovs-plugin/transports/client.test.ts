@@ -23,7 +23,7 @@ async function fakeDaemon(
     let buf = '';
     sock.on('data', (d: string) => {
       buf += d;
-      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+      for (let i: number; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
         const out = answer(JSON.parse(buf.slice(0, i)), sock);
         if (out !== undefined) sock.write(out + '\n');
       }

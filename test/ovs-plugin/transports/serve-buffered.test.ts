@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from '../helpers.ts';
@@ -26,7 +26,9 @@ test('daemon: 2,500 connections with 60 KB of unfinished line each hold at most 
   const fits = Math.floor(budget / part.length);
   const before = rss(d.proc.pid!);
   const conns: { s: Socket; lines: string[]; closed: boolean }[] = [];
-  t.after(() => conns.forEach((c) => c.s.destroy()));
+  t.after(() => {
+    for (const c of conns) c.s.destroy();
+  });
   for (let i = 0; i < n; i++) {
     const c = { s: await connectRetrying(d.socket), lines: [] as string[], closed: false };
     c.s.setEncoding('utf8');
@@ -63,7 +65,7 @@ test('daemon: 2,500 connections with 60 KB of unfinished line each hold at most 
     [{ jsonrpc: '2.0', id: 7, result: '' }],
   );
   // Closing held connections gives their share back: a new unfinished line fits again.
-  held.slice(0, 5).forEach((c) => c.s.destroy());
+  for (const c of held.slice(0, 5)) c.s.destroy();
   await new Promise((r) => setTimeout(r, 300));
   const again = await connectRetrying(d.socket);
   t.after(() => again.destroy());

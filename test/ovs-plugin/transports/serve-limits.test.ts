@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { run } from '../../../lib/exec.ts';
 import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
@@ -100,7 +100,9 @@ for (const [nofile, n] of [
       const max = serveLimits(nofile).maxConnections;
       const conns: Awaited<ReturnType<typeof open>>[] = [];
       for (let i = 0; i < n; i++) conns.push(await open(d.socket));
-      t.after(() => conns.forEach((c) => c.s.destroy()));
+      t.after(() => {
+        for (const c of conns) c.s.destroy();
+      });
       await until('refusals', () => conns.filter((c) => c.closed()).length >= n - max);
       const refused = conns.filter((c) => c.closed());
       assert.equal(refused.length, n - max);
