@@ -5,7 +5,7 @@
 // while the status file stays current.
 import { dirname, join } from 'node:path';
 import { backoffDelay, sleep, type Backoff } from '../lib/backoff.ts';
-import { InternalError, noNic, toAppError, ValidationError, zosNotBridge } from '../lib/errors.ts';
+import { choiceRefused, InternalError, noNic, RtnlError, toAppError, ValidationError, zosNotBridge } from '../lib/errors.ts';
 import { getLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { SELF } from '../lib/netns.ts';
@@ -204,6 +204,8 @@ async function bringUpNetwork(run: Run, checked: Preflight, discovery: Discovery
   } catch (err) {
     await dismantleZos(SELF, log).catch((e: unknown) => log.warn('bridge.dismantle-failed', { error: toAppError(e).message }));
     if (choice) discovery.failed(nic);
+    // The kernel refusing a discovered choice (its lease, its NIC) is retried with another; refusing ip= stands.
+    if (choice && err instanceof RtnlError && !err.retryable) throw choiceRefused(nic, err);
     throw err;
   }
 }

@@ -4,6 +4,7 @@
 //   internet help | --help | -h
 import { ValidationError } from '../lib/errors.ts';
 import { parseLinkName } from '../lib/validate.ts';
+import { kernelKeysHelp } from './cmdline.ts';
 import { settingsHelp, type InternetSettings } from './settings.ts';
 
 /** Defaults of a real boot under zinit. */
@@ -69,7 +70,8 @@ export function parseCli(argv: readonly string[], settings: Pick<InternetSetting
     for (const n of list) {
       try {
         parseLinkName('--nics', n);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
         throw new ValidationError('--nics', `${JSON.stringify(n)} is not a valid interface name`);
       }
     }
@@ -102,14 +104,7 @@ Flags:
 ${settingsHelp()}
 
 Kernel command line (split as the kernel splits it; other keys are ignored, odd ones logged):
-  zos-debug                       debug log lines
-  zos.nic=<name|mac>              only this NIC is probed and used
-  vlan:priv=<id|none|untagged>    management VLAN 1..4094 (probed tagged)
-  vlan:pub=<id|none|untagged>     public VLAN 1..4094, carried tagged on the NIC
-  ip=<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]
-  ip=[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off
-                                  static configuration, no probing (ntp0 is not used)
-  ip=dhcp|on|any|off|none         normal probing
+${kernelKeysHelp()}
 
 Exit codes:
   0    online (or already configured); help printed

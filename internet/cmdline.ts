@@ -104,8 +104,37 @@ export function parseParams(text: string): { params: Map<string, string>; warnin
   return { params, warnings };
 }
 
-/** The keys the agent reads; other keys of our families (zos., zos-, vlan:) get a warning. */
-export const KERNEL_KEYS = ['zos-debug', 'zos.nic', 'vlan:priv', 'vlan:pub', 'ip'] as const;
+/** One key the agent reads: its name and each value form it takes, with what that form means. */
+export interface KernelKey {
+  name: string;
+  /** `value` undefined: the bare key (`zos-debug`). */
+  forms: readonly { value?: string; meaning: string }[];
+}
+
+/** The keys the agent reads (parseKernelCmdline), the source of `internet help` and README's key table; other keys of our families (zos., zos-, vlan:) get a warning. */
+export const KERNEL_KEYS: readonly KernelKey[] = [
+  { name: 'zos-debug', forms: [{ meaning: 'debug log lines' }] },
+  { name: 'zos.nic', forms: [{ value: '<name|mac>', meaning: 'only this NIC is probed and used' }] },
+  { name: 'vlan:priv', forms: [{ value: '<id|none|untagged>', meaning: 'management VLAN 1..4094 (probed tagged)' }] },
+  { name: 'vlan:pub', forms: [{ value: '<id|none|untagged>', meaning: 'public VLAN 1..4094, carried tagged on the NIC' }] },
+  { name: 'ip', forms: [
+    { value: '<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]', meaning: 'static IPv4, no probing (<server> and <ntp0> are not used)' },
+    { value: '[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off[:[<dns6>]...]', meaning: 'static IPv6, no probing' },
+    { value: 'dhcp|on|any|off|none', meaning: 'normal probing' },
+  ] },
+];
+
+/** Each form of each key as written on the command line: `zos-debug`, `zos.nic=<name|mac>`, ... */
+export const kernelKeyForms = (): { key: string; meaning: string }[] =>
+  KERNEL_KEYS.flatMap((k) => k.forms.map((f) => ({ key: f.value === undefined ? k.name : `${k.name}=${f.value}`, meaning: f.meaning })));
+
+/** The key list of `internet help`: a form too long for the column gets its own line. */
+export function kernelKeysHelp(): string {
+  return kernelKeyForms().map(({ key, meaning }) => (key.length > 30
+    ? `  ${key}\n  ${''.padEnd(30)}  ${meaning}` : `  ${key.padEnd(30)}  ${meaning}`)).join('\n');
+}
+
+const KERNEL_KEY_NAMES: readonly string[] = KERNEL_KEYS.map((k) => k.name);
 
 /** Splits `ip=` at colons outside `[...]` (IPv6 addresses are written in brackets). */
 function ipFields(v: string): string[] | undefined {
@@ -166,7 +195,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   else {
     try {
       prefix = netmaskToPrefix('ip=', netmask!);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
       bad(`netmask ${JSON.stringify(netmask)}`, 'is not a contiguous dotted netmask');
     }
   }
@@ -184,7 +214,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   if (!device) bad('device', 'is empty: name the NIC');
   try {
     parseLinkName('ip=', device);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
     bad(`device ${JSON.stringify(device)}`, 'is not an interface name');
   }
   if (device === 'lo' || device === 'zos') bad(`device "${device}"`, device === 'lo' ? 'cannot carry the node\'s network' : 'is the bridge the agent builds: name its NIC');
@@ -208,8 +239,8 @@ export function parseKernelCmdline(text: string): KernelOptions {
   const { params: p, warnings } = parseParams(text);
   const opts: KernelOptions = { debug: p.has('zos-debug'), warnings };
   for (const k of p.keys()) {
-    if (/^(zos[.-]|vlan:)/.test(k) && !(KERNEL_KEYS as readonly string[]).includes(k)) {
-      warnings.push(`unknown key ${JSON.stringify(k.slice(0, 40))} ignored (known: ${KERNEL_KEYS.join(', ')})`);
+    if (/^(zos[.-]|vlan:)/.test(k) && !KERNEL_KEY_NAMES.includes(k)) {
+      warnings.push(`unknown key ${JSON.stringify(k.slice(0, 40))} ignored (known: ${KERNEL_KEY_NAMES.join(', ')})`);
     }
   }
   const nic = p.get('zos.nic');
@@ -218,7 +249,8 @@ export function parseKernelCmdline(text: string): KernelOptions {
     else {
       try {
         opts.pin = parseLinkName('zos.nic', nic);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
         throw new ValidationError('zos.nic', `${JSON.stringify(nic)} is neither an interface name nor a MAC address`);
       }
       if (nic === 'lo' || nic === 'zos') throw new ValidationError('zos.nic', `"${nic}" cannot be the NIC under zos`);

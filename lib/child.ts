@@ -1,7 +1,8 @@
 // Long-running children (udhcpc, `ip monitor`): started with an argument array inside a
 // NetnsRef (lib/netns.ts commandIn), stdout as lines, kill(), and one `exited` promise that
 // never rejects and reports every end alike: exit status, signal, or could not start (an
-// ExecError in `error` unless it exited 0). node:child_process directly, not execa: these are
+// ExecError in `error` unless it exited 0). Children that outlive us (a nic's renewing udhcpc)
+// start detached through spawnDetached. node:child_process directly, not execa: these are
 // started per probe attempt on the agent's only thread, where execa's own work per child is
 // more than the fork's (test/bench/spawn.ts measures both).
 import { spawn } from 'node:child_process';
@@ -88,4 +89,28 @@ export function startChild(ref: NetnsRef, cmd: string, args: readonly string[], 
     });
   });
   return { command, pid: child.pid, exited, kill, closeStdin: () => child.stdin?.end() };
+}
+
+/** Options of spawnDetached. */
+export interface DetachedOptions {
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts `cmd args` inside `ref` detached from us (its own process group, no stdio, not waited
+ * for), so it outlives this process. Resolves with its pid once it runs; a program that cannot
+ * start rejects with ExecError EEXEC_SPAWN, as run() and startChild do.
+ */
+export function spawnDetached(ref: NetnsRef, cmd: string, args: readonly string[], opts: DetachedOptions = {}): Promise<number> {
+  const [file, argv] = commandIn(ref, cmd, args);
+  const command = [file, ...argv].join(' ');
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { detached: true, stdio: 'ignore', ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+    // Kept for the child's life: an 'error' without a listener would throw in this process.
+    child.on('error', (err: NodeJS.ErrnoException) => reject(new ExecError({
+      command, durationMs: Math.round(performance.now() - t0), stderr: '', spawnError: err.code ?? err.message }, err)));
+    child.once('spawn', () => { child.unref(); resolve(child.pid!); });
+  });
 }

@@ -53,6 +53,7 @@ const SPECS = {
   // kernel (links and network namespaces)
   ELINKNOTFOUND: { family: 'kernel', retryable: true },
   ENETNSGONE: { family: 'kernel', retryable: false },
+  ERTNL: { family: 'kernel', retryable: false },
   // ovsdb (RFC 7047 client)
   EOVSDB_TXN: { family: 'ovsdb', retryable: false },
   EOVSDB_CONN: { family: 'ovsdb', retryable: true },
@@ -78,6 +79,7 @@ const SPECS = {
   ERA6ROUTE: { family: 'agent', retryable: true },
   EDHCPCLIENT: { family: 'agent', retryable: true },
   EIPMISSING: { family: 'agent', retryable: true },
+  EAPPLY: { family: 'agent', retryable: true },
   // mesh (the client-side mesh planner, `ovs-plugin mesh ...`)
   EPLAN: { family: 'mesh', retryable: false },
   ENOSUBNET: { family: 'mesh', retryable: false },
@@ -165,12 +167,6 @@ export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT
 /** A file-system error saying the path exists already (EEXIST). */
 export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
 
-/** ENOTDIR: a path component is not a directory. */
-export const isNotDirectory = (err: unknown): boolean => errnoOf(err) === 'ENOTDIR';
-
-/** ELOOP: O_NOFOLLOW met a symbolic link (or a loop of them). */
-export const isSymlinkLoop = (err: unknown): boolean => errnoOf(err) === 'ELOOP';
-
 /** A connect() error saying nothing serves that unix socket: no file (ENOENT), or a file nobody listens on (ECONNREFUSED). */
 export const isNoListener = (err: unknown): boolean => ['ENOENT', 'ECONNREFUSED'].includes(errnoOf(err) ?? '');
 
@@ -178,7 +174,22 @@ export const isNoListener = (err: unknown): boolean => ['ENOENT', 'ECONNREFUSED'
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 
 /** Kernel errno names an rtnetlink answer carries that callers tell apart (lib/rtnl.ts). */
-export const KERNEL_ERRNO = { noDevice: 'ENODEV', noEntry: 'ENOENT' } as const;
+export const KERNEL_ERRNO = { noDevice: 'ENODEV', noEntry: 'ENOENT', exists: 'EEXIST' } as const;
+
+/** A system error saying the process is gone (ESRCH: `process.kill` of a pid that exited). */
+export const isProcessGone = (err: unknown): boolean => errnoOf(err) === 'ESRCH';
+
+/** A file-system error saying a path component is a symbolic link where none may be (ELOOP, O_NOFOLLOW). */
+export const isSymlinkLoop = (err: unknown): boolean => errnoOf(err) === 'ELOOP';
+
+/** A system error saying this process may not read or use the path (EACCES, EPERM). */
+export const isAccessDenied = (err: unknown): boolean => ['EACCES', 'EPERM'].includes(errnoOf(err) ?? '');
+
+/** A system error saying the operation is not permitted on that object (EPERM: link(2) of a directory). */
+export const isNotPermitted = (err: unknown): boolean => errnoOf(err) === 'EPERM';
+
+/** A file-system error saying a path component is not a directory (ENOTDIR). */
+export const isNotDirectory = (err: unknown): boolean => errnoOf(err) === 'ENOTDIR';
 
 // ---- validation ----------------------------------------------------------------------------
 
@@ -227,6 +238,9 @@ export class NicError extends AppError {
 export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
 export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+/** EEXHAUSTED: a network resource's /24 has no free workload address (`network` nics: .2 .. .254). */
+export const subnetExhausted = (netid: string, subnet: string): NicError =>
+  new NicError('EEXHAUSTED', `nic.id: no free address left in ${subnet} of network resource ${netid}`, { field: 'nic.id', netid, subnet });
 /** ELOCKED: the state file's lock was not granted in time (another process holds it). */
 export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
 /** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
@@ -360,6 +374,35 @@ export class NetnsGoneError extends IpError {
     this.details.netns = netns;
   }
 }
+
+/** The errnos of a refused rtnetlink request that the same request, unchanged, can get past later. */
+const RTNL_RETRYABLE: ReadonlySet<string> = new Set(['EAGAIN', 'EBUSY', 'EINTR', 'ENOBUFS', 'ENOMEM', 'ETIMEDOUT']);
+
+/**
+ * ERTNL: the kernel refused an in-process rtnetlink request (lib/rtnl-socket.ts), no child
+ * involved: `errno` is its answer (EINVAL, EEXIST, EOPNOTSUPP, EBUSY...), `request` what was
+ * asked, `link` the link it names. Retryable only for an errno a retry can get past
+ * (EBUSY, EAGAIN, ENOBUFS, EINTR, ENOMEM, ETIMEDOUT); ENODEV is LinkNotFoundError instead.
+ */
+export class RtnlError extends AppError {
+  readonly errno: string;
+  readonly request: string;
+  readonly link: string | undefined;
+  constructor(request: string, errno: string, link?: string, cause?: unknown) {
+    super('ERTNL', `rtnetlink ${request}: ${errno}`, { request, errno, ...(link !== undefined ? { link } : {}) }, cause);
+    this.errno = errno;
+    this.request = request;
+    this.link = link;
+  }
+  /** Per errno: only a busy or short-of-resources kernel can answer otherwise later. */
+  override get retryable(): boolean { return RTNL_RETRYABLE.has(this.errno); }
+}
+
+/**
+ * The kernel said no to a link, address or route change: in-process (RtnlError, any errno) or
+ * through `ip` (an IpError that exited non-zero: EEXEC). Not a timeout, a link or namespace gone.
+ */
+export const isKernelRefusal = (err: unknown): boolean => err instanceof RtnlError || (err instanceof IpError && err.code === 'EEXEC');
 
 // ---- ovsdb (RFC 7047 client) ---------------------------------------------------------------
 
@@ -529,6 +572,9 @@ export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
   new AgentError('ERA6ROUTE', `no router advertisement on ${on} gave a default route within ${ms} ms`, { router });
 /** EDHCPCLIENT: no DHCP client to run (none on PATH, or the resolved one is gone). */
 export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
+/** EAPPLY: the kernel refused building or configuring zos with a discovered choice (its NIC, its lease); the agent avoids that NIC and discovers again. */
+export const choiceRefused = (nic: string, cause: RtnlError): AgentError =>
+  new AgentError('EAPPLY', `the kernel refused zos on "${nic}" with what discovery found: ${cause.message}`, { nic, errno: cause.errno }, cause);
 /** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
 export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
 

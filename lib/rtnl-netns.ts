@@ -10,9 +10,9 @@
 // Changes to links of our own namespace are lib/rtnl.ts.
 import { closeSync, openSync } from 'node:fs';
 import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
-import { IpError, isMissingPath, KERNEL_ERRNO, LinkNotFoundError, NetnsGoneError, type ExecFailure } from './errors.ts';
+import { AppError, isMissingPath, KERNEL_ERRNO, LinkNotFoundError, NetnsGoneError } from './errors.ts';
 import { netnsFile, netnsLabel, type NetnsRef } from './netns.ts';
-import { refusal, rtnlQueued, rtnlSocket } from './rtnl-socket.ts';
+import { refusal, rtnlError, rtnlQueued, rtnlSocket } from './rtnl-socket.ts';
 
 type Sockets = { rt: RtNetlinkSocket; raw: NetlinkSocket };
 /** Undefined when rtnetlink is not available here. */
@@ -43,14 +43,14 @@ const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
 const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
 
 /**
- * The typed error of a failed request, shaped as `ip`'s (command, "RTNETLINK answers: ..."):
- * `errno` is the kernel's answer (the package says "Request rejected: ENODEV").
+ * The typed error of a failed request (rtnl-socket.ts rtnlError: ENODEV LinkNotFoundError, another
+ * errno RtnlError naming it); ENOENT for a request naming namespace `ref` is NetnsGoneError.
  */
-function failure(command: string, err: unknown, ref?: NetnsRef, errno = refusal(err)): Error {
-  const f: ExecFailure = { command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` };
-  if (errno === KERNEL_ERRNO.noDevice) return new LinkNotFoundError(f, undefined, err);
-  if (ref && errno === KERNEL_ERRNO.noEntry) return new NetnsGoneError(f, netnsLabel(ref), err);
-  return new IpError(f, err);
+function failure(command: string, err: unknown, ref?: NetnsRef, errno = refusal(err)): AppError {
+  if (ref && errno === KERNEL_ERRNO.noEntry) {
+    return new NetnsGoneError({ command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` }, netnsLabel(ref), err);
+  }
+  return rtnlError(command, err, undefined, errno);
 }
 
 /** Runs `fn` with an open fd of `ref`'s namespace file; a missing file is NetnsGoneError. */
@@ -76,7 +76,9 @@ async function nsid(s: Sockets, fd: number): Promise<number> {
   };
   const id = await get();
   if (id >= 0) return id;
-  await s.raw.request(RTM_NEWNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_NSID, s32(-1)), attr(NETNSA_FD, u32(fd))])).catch(() => undefined);
+  // EEXIST: another process gave it one meanwhile (read below); any other refusal is thrown.
+  await s.raw.request(RTM_NEWNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_NSID, s32(-1)), attr(NETNSA_FD, u32(fd))]))
+    .catch((err: unknown) => { if (refusal(err) !== KERNEL_ERRNO.exists) throw err; });
   return get();
 }
 
@@ -89,7 +91,7 @@ export async function linkNamesIn(ref: NetnsRef): Promise<string[] | undefined> 
     if ('self' in ref) return names(await serial(() => s.rt.getLinks()));
     return await withNsFd(ref, 'RTM_GETLINK', (fd) => serial(async () => names(await s.rt.getLinks(undefined, { targetNetnsid: await nsid(s, fd) }))));
   } catch (err) {
-    throw err instanceof IpError ? err : failure(`RTM_GETLINK in ${netnsLabel(ref)}`, err, ref);
+    throw err instanceof AppError ? err : failure(`RTM_GETLINK in ${netnsLabel(ref)}`, err, ref);
   }
 }
 

@@ -5,9 +5,8 @@
 // lib/rtnl-netns.ts reaches other namespaces where the kernel lets a request name them. No
 // addon (a broken bundle must not keep a node offline) or turned off (ZOS_RTNL=0, which each
 // program's settings module reads and hands to setRtnlEnabled): callers use `ip`.
-import { constants } from 'node:os';
 import type { NetlinkSocket, RtNetlinkSocket } from 'netlink';
-import { IpError, LinkNotFoundError, type ExecError } from './errors.ts';
+import { AppError, errnoOf, InternalError, KERNEL_ERRNO, LinkNotFoundError, RtnlError } from './errors.ts';
 import { isSelf, type NetnsRef } from './netns.ts';
 
 /** The package's rtnetlink module with its link-attribute codecs. */
@@ -36,7 +35,7 @@ export function rtnlSocket(): Promise<Rtnl | undefined> {
       sock.socket.unref();
       raw.unref();
       return { nl: { ...nl, ifla }, sock, raw };
-    }, () => undefined);
+    }, () => undefined); // any load failure: no addon here, callers use `ip` (above)
   return loaded;
 }
 
@@ -45,14 +44,21 @@ export async function inProcess(ref: NetnsRef): Promise<boolean> {
   return isSelf(ref) && (await rtnlSocket()) !== undefined;
 }
 
-/** The errno name the package words a refusal with ("Request rejected: ENODEV"), or its text. */
-export const refusal = (err: unknown): string => /Request rejected: (\S+)/.exec(String(err))?.[1] ?? String(err);
-const errnoNumber = (name: string): number | undefined => (constants.errno as Record<string, number>)[name];
+/**
+ * The errno name of a failed request: the kernel's answer as the package words it ("Request
+ * rejected: ENODEV"), or the socket's own system error (ENOBUFS); undefined for anything else.
+ */
+export const refusal = (err: unknown): string | undefined => /Request rejected: (\S+)/.exec(String(err))?.[1] ?? errnoOf(err);
 
-/** The typed error for a refused request, worded as `ip` would be ("RTNETLINK answers: ..."). */
-export function rtnlError(what: string, err: unknown, dev?: string, errno = refusal(err)): ExecError {
-  const f = { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}`, stdout: '' };
-  return errnoNumber(errno) === constants.errno.ENODEV ? new LinkNotFoundError(f, dev, err) : new IpError(f, err);
+/**
+ * The typed error of a failed request: ENODEV is LinkNotFoundError (worded as `ip`'s "RTNETLINK
+ * answers: ENODEV"), any other errno RtnlError (ERTNL, naming it: no child ran, so no exit
+ * status), and a failure that is no errno at all (the package's own) InternalError.
+ */
+export function rtnlError(what: string, err: unknown, dev?: string, errno = refusal(err)): AppError {
+  if (errno === undefined) return new InternalError(`rtnetlink ${what}: ${err instanceof Error ? err.message : String(err)}`, err);
+  if (errno === KERNEL_ERRNO.noDevice) return new LinkNotFoundError({ command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` }, dev, err);
+  return new RtnlError(what, errno, dev, err);
 }
 
 /**
@@ -71,11 +77,11 @@ export function rtnlQueued<T>(fn: (r: Rtnl) => Promise<T>): Promise<T> {
     }
   };
   const r = tail.then(run, run);
-  tail = r.catch(() => undefined);
+  tail = r.catch(() => undefined); // the queue's tail only orders requests; `r` carries the error to its caller
   return r;
 }
 
 /** rtnlQueued, a refusal typed (rtnlError) unless `fn` threw a typed error already. */
 export function rtnlRequest<T>(what: string, dev: string | undefined, fn: (r: Rtnl) => Promise<T>): Promise<T> {
-  return rtnlQueued(fn).catch((err: unknown) => { throw err instanceof IpError ? err : rtnlError(what, err, dev); });
+  return rtnlQueued(fn).catch((err: unknown) => { throw err instanceof AppError ? err : rtnlError(what, err, dev); });
 }

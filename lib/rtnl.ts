@@ -4,10 +4,11 @@
 // into another namespace by its file descriptor (IFLA_NET_NS_FD) and set up there in the same
 // message. Any other namespace, or a bundle whose native addon cannot load (a broken bundle must
 // not leave a node offline), gets the same change through `ip`. Failures are the typed errors
-// of lib/ip.ts: LinkNotFoundError for ENODEV, else IpError (the socket: lib/rtnl-socket.ts).
+// of lib/ip.ts: LinkNotFoundError for ENODEV, else RtnlError naming the errno (the socket: lib/rtnl-socket.ts).
 import { closeSync, openSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isIPv4 } from 'node:net';
+import { sleep } from './backoff.ts';
 import { LinkNotFoundError } from './errors.ts';
 import { ip, listLinks, type IpLink } from './ip.ts';
 import { netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
@@ -56,7 +57,7 @@ export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Pro
   }
 }
 
-/** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: IpError). */
+/** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: RtnlError). */
 export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: boolean): Promise<void> {
   if (!(await inProcess(ref))) {
     await ip(ref, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
@@ -167,7 +168,7 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
       : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
     if (running) return true;
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { noDhcpClient, noIpTool } from './errors.ts';
+import { ExecError, isAccessDenied, isMissingPath, isNotDirectory, noDhcpClient, noIpTool } from './errors.ts';
 import { run } from './exec.ts';
 
 /**
@@ -47,7 +47,9 @@ export async function which(name: string, path = searchPath): Promise<string | u
         await access(file, constants.X_OK);
         return file;
       }
-    } catch { /* not here */ }
+    } catch (err) {
+      if (!isMissingPath(err) && !isAccessDenied(err) && !isNotDirectory(err)) throw err; // not here, or not ours to run
+    }
   }
   return undefined;
 }
@@ -104,7 +106,8 @@ export function candidatesFor(name: string, places: readonly string[], path = se
 /** The first candidate whose `<path> <versionFlag>` prints `mark` (undefined: none does). */
 export async function findTool(candidates: readonly string[], versionFlag: string, mark: RegExp): Promise<string | undefined> {
   for (const c of candidates) {
-    const r = await run(c, [versionFlag], { allowFailure: true, timeoutMs: 5000 }).catch(() => undefined);
+    // It could not run or ran past its time: not this one. Anything else is thrown.
+    const r = await run(c, [versionFlag], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => { if (err instanceof ExecError) return undefined; throw err; });
     if (r && r.exitCode === 0 && mark.test(r.stdout + r.stderr)) return c;
   }
   return undefined;

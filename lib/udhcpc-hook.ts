@@ -15,6 +15,7 @@
 //   the client), else `$0.$PPID` beside the script.
 // `ip` is called by absolute path: the image's busybox sh would run its own applet first.
 import { readFile, stat } from 'node:fs/promises';
+import { isMissingPath } from './errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { ROUTER_RULE_SH } from './router-rule.ts';
 
@@ -106,7 +107,8 @@ exit 0
 
 /** True when `path` holds `text` and is executable (a 0644 hook is not run). */
 export async function scriptInPlace(path: string, text: string): Promise<boolean> {
-  const [have, st] = await Promise.all([readFile(path, 'utf8').catch(() => undefined), stat(path).catch(() => undefined)]);
+  const missing = (err: unknown): undefined => { if (isMissingPath(err)) return undefined; throw err; };
+  const [have, st] = await Promise.all([readFile(path, 'utf8').catch(missing), stat(path).catch(missing)]);
   return have === text && !!st && (st.mode & 0o100) !== 0;
 }
 

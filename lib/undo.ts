@@ -40,7 +40,7 @@ export class UndoStack {
     for (const s of steps) {
       try {
         await s.fn();
-      } catch (err) {
+      } catch (err) { // any failure: logged, and the remaining undos still run (best effort)
         const f = { what: s.what, error: err instanceof Error ? err.message : String(err) };
         this.log.warn('undo-failed', { step: f.what, error: f.error });
         failed.push(f);

@@ -63,9 +63,44 @@ export interface Usage {
   readonly example: Record<string, unknown>;
 }
 
-/** The arguments object checked against the declared arguments (names, required ones). */
-export const argsOf = (v: unknown, args: readonly ArgSpec[]): Record<string, unknown> =>
-  argsObject(v, args.map((a) => a.name), args.filter((a) => a.required).map((a) => a.name));
+/**
+ * One argument of a command, declared once: whether it is required, its type in words and its
+ * doc (for --help), and `T`, the JSON type a client sends (phantom: only the types see it).
+ */
+export interface ArgDecl<T = unknown, R extends boolean = boolean> {
+  readonly required: R;
+  readonly type: string;
+  readonly doc: string;
+  /** Never set: carries `T` for Infer. */
+  readonly wire?: T;
+}
+
+/** A command's arguments by name, in --help order. */
+export type ArgDecls = Readonly<Record<string, ArgDecl>>;
+
+/** A required argument of JSON type T. */
+export const required = <T>(type: string, doc: string): ArgDecl<T, true> => ({ required: true, type, doc });
+/** An optional argument of JSON type T (null counts as not given). */
+export const optional = <T>(type: string, doc: string): ArgDecl<T, false> => ({ required: false, type, doc });
+
+type WireOf<A> = A extends ArgDecl<infer T, boolean> ? T : never;
+type RequiredKeys<D extends ArgDecls> = { [K in keyof D]: D[K] extends ArgDecl<unknown, true> ? K : never }[keyof D];
+
+/** The wire type of a command's arguments (what a client sends), from its declaration. */
+export type Infer<D extends ArgDecls> = { -readonly [K in RequiredKeys<D>]: WireOf<D[K]> } & { -readonly [K in Exclude<keyof D, RequiredKeys<D>>]?: WireOf<D[K]> | null };
+
+/** A command's usage from its declaration: the arguments listed in order, the example typed as the wire arguments. */
+export const usageOf = <D extends ArgDecls>(decl: D, summary: string, example: Infer<D>): Usage => ({
+  summary,
+  args: Object.entries(decl).map(([name, a]) => ({ name, ...(a.required ? { required: true } : {}), type: a.type, doc: a.doc })),
+  example: example as Record<string, unknown>,
+});
+
+/** The arguments object checked against the declaration (names, required ones); only declared fields can be read. */
+export const argsOf = <D extends ArgDecls>(v: unknown, decl: D): { readonly [K in keyof D]?: unknown } => {
+  const names = Object.keys(decl);
+  return argsObject(v, names, names.filter((n) => decl[n]!.required));
+};
 
 /** A present-and-not-null test: JSON null counts as "not given" for optional fields. */
 export const given = (v: unknown): boolean => v !== undefined && v !== null;

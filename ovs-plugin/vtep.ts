@@ -32,6 +32,7 @@ const locks = new Map<number, Promise<unknown>>();
 /** Runs `fn` after any other operation on the same VNI in this process (the daemon's clients race). */
 export function withVniLock<T>(vni: number, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(vni) ?? Promise.resolve();
+  // The chain only orders the operations: each one's failure goes to its own caller through `next`.
   const next = prev.catch(() => undefined).then(fn);
   const tail = next.catch(() => undefined);
   locks.set(vni, tail);
@@ -66,7 +67,7 @@ async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
     for (const r of remotes) if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
     for (const h of have) if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
   } catch (err) {
-    const now = await floodPeers(dev).catch(() => undefined);
+    const now = await floodPeers(dev).catch(() => undefined); // any failure: said as "its peers are unknown"; the first error is thrown
     const holds = now === undefined ? 'its peers are unknown' : `it now floods to ${now.length ? now.join(', ') : 'no peer'}`;
     if (err instanceof IpError && /family not supported/i.test(err.stderr)) {
       throw conflict(`${dev} was made for the other IP family than ${remotes.join(', ')} (vxlan-del it to change); ${holds}`, { link: dev, remotes: now });

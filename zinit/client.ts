@@ -83,7 +83,7 @@ export async function waitForSocket(path: string, o: WaitSocketOptions, client =
       if (!zinitSocketNotYet(err) || Date.now() >= end) throw err;
       if (first) o.onWait?.(err as ZinitError);
     }
-    await new Promise((r) => setTimeout(r, Math.min(o.pollMs ?? 100, Math.max(1, end - Date.now()))));
+    await sleep(Math.min(o.pollMs ?? 100, Math.max(1, end - Date.now())));
   }
 }
 

@@ -3,6 +3,7 @@
 // (The boot tests' in-node checks are a bundle of their own, test/image/node-checks/.)
 import { readdir, readFile } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
+import { isMissingPath } from '../../lib/errors.ts';
 import { loadUnit } from './unit.ts';
 import { Supervisor } from './supervisor.ts';
 import { serveSocket } from './socket.ts';
@@ -13,7 +14,7 @@ const SOCKET = process.env.ZINIT_SOCKET ?? '/var/run/zinit.sock';
 /** KEY=VALUE lines of /etc/environment, zinit's base environment. */
 async function baseEnv(): Promise<Record<string, string>> {
   const env: Record<string, string> = { PATH: '/usr/bin:/usr/sbin:/bin:/sbin', HOME: '/root' };
-  const text = await readFile('/etc/environment', 'utf8').catch(() => '');
+  const text = await readFile('/etc/environment', 'utf8').catch((err: unknown) => { if (isMissingPath(err)) return ''; throw err; });
   for (const l of text.split('\n')) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l.trim());
     if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');

@@ -36,6 +36,7 @@ export async function answer(sup: Supervisor, configDir: string, line: string): 
         if (sup.services.has(name)) throw new Refused(`service ${JSON.stringify(name)} already monitored`);
         if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Refused('failed to load service config');
         let unit;
+        // Any failure to load (missing, unreadable, malformed): zinit's own answer, word for word.
         try { unit = await loadUnit(configDir, name); } catch { throw new Refused('failed to load service config'); }
         sup.add(unit);
         return { state: 'ok', body: null };

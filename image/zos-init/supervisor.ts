@@ -4,6 +4,8 @@
 // a `test:` is run every 2 s until it exits 0 (Spawned until then). States are zinit's text.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { sleep } from '../../lib/backoff.ts';
+import { isProcessGone } from '../../lib/errors.ts';
 import type { Unit } from './unit.ts';
 
 const RESTART_MS = 2000;
@@ -113,7 +115,7 @@ export class Supervisor {
     s.target = 'Down';
     if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
     if (s.child?.pid) {
-      try { process.kill(-s.child.pid, 'SIGTERM'); } catch { s.child.kill('SIGTERM'); }
+      try { process.kill(-s.child.pid, 'SIGTERM'); } catch (err) { if (!isProcessGone(err)) throw err; s.child.kill('SIGTERM'); } // no such group: the child alone
     }
   }
 
@@ -123,7 +125,7 @@ export class Supervisor {
     for (const s of this.services.values()) this.stop(s.unit.name);
     await Promise.race([
       Promise.all(running.map((s) => new Promise((r) => { if (!s.child) r(null); else s.child.once('exit', r); }))),
-      new Promise((r) => setTimeout(r, ms)),
+      sleep(ms),
     ]);
   }
 

@@ -5,7 +5,7 @@
 // `ip -j -d link` in the agent's namespace, not /sys, which shows the mount namespace's links;
 // /sys is read only for a link whose ifindex there matches (wireless, device).
 import { existsSync, readFileSync } from 'node:fs';
-import { noNic, ValidationError } from '../../lib/errors.ts';
+import { isMissingPath, noNic, ValidationError } from '../../lib/errors.ts';
 import { ipJson, listLinks, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { readAddrsAndDefaults } from '../../lib/rtnl.ts';
@@ -30,7 +30,10 @@ function sysFacts(l: IpLink): { device: boolean; wireless: boolean } | undefined
   const dir = `/sys/class/net/${l.ifname}`;
   try {
     if (Number(readFileSync(`${dir}/ifindex`, 'utf8').trim()) !== l.ifindex) return undefined;
-  } catch { return undefined; }
+  } catch (err) {
+    if (isMissingPath(err)) return undefined; // no /sys entry of that name (renamed, or another namespace's /sys)
+    throw err;
+  }
   return { device: existsSync(`${dir}/device`), wireless: existsSync(`${dir}/wireless`) || existsSync(`${dir}/phy80211`) };
 }
 
@@ -113,7 +116,7 @@ export async function findCandidates(opts: CandidateOptions & { links?: IpLink[]
 /** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */
 async function liveFacts(links: IpLink[]): Promise<{ addrs: IpAddr[]; defaults: IpRoute[] }> {
   if (!links.length) return { addrs: [], defaults: [] };
-  const live = await readAddrsAndDefaults(SELF).catch(() => undefined);
+  const live = await readAddrsAndDefaults(SELF).catch(() => undefined); // any in-process failure: `ip` below reads the same
   if (live) {
     const name = new Map(links.map((l) => [l.ifindex, l.ifname]));
     return {

@@ -4,7 +4,7 @@
 // is clear. It never gives up: it resolves only with a choice, or rejects on abort (or on a
 // request this kernel cannot do, EVLAN_UNSUPPORTED). Every exit path brings all NICs home and
 // deletes the probe namespaces.
-import { backoffDelay } from '../../lib/backoff.ts';
+import { backoffDelay, sleep } from '../../lib/backoff.ts';
 import { AbortedError, Code, toAppError } from '../../lib/errors.ts';
 import type { IpLink } from '../../lib/ip.ts';
 import { parseVlanId } from '../../lib/validate.ts';
@@ -108,7 +108,7 @@ class Discovery {
   private prepareSoon(name: string): Promise<boolean> {
     this.prepared.add(name);
     this.pendingNs.push(name);
-    return this.pendingMade ??= new Promise((r) => setTimeout(r, 5)).then(() => {
+    return this.pendingMade ??= sleep(5).then(() => {
       const names = this.pendingNs;
       this.pendingNs = [];
       this.pendingMade = undefined;
@@ -123,7 +123,13 @@ class Discovery {
     for (const name of links.keys()) {
       if (this.judged.has(name)) continue;
       this.judged.add(name);
-      const c = await lateCandidate(name, this.opts).catch(() => undefined);
+      // A link gone meanwhile is no candidate (lateCandidate: undefined); a failure to read it is
+      // said, and the link judged again at its next change.
+      const c = await lateCandidate(name, this.opts).catch((err: unknown) => {
+        this.judged.delete(name);
+        this.opts.log.warn('late-candidate-failed', { nic: name, error: String(err) });
+        return undefined;
+      });
       if (!c || this.done) continue;
       const s = newSlot(c);
       this.slots.push(s);

@@ -1,7 +1,7 @@
 // Candidates go up in the agent's namespace only to show carrier. RAs are refused there first:
 // an RA in the moment before the NIC moves would give it a SLAAC address and a default route
 // here (and on the next run it would count as live).
-import { ExecError } from '../../lib/errors.ts';
+import { ExecError, isMissingPath } from '../../lib/errors.ts';
 import { ip } from '../../lib/ip.ts';
 import type { Logger } from '../../lib/log.ts';
 import { SELF } from '../../lib/netns.ts';
@@ -10,9 +10,13 @@ import { setSysctl } from '../../lib/sysctl.ts';
 
 const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stderr : String(err)).trim();
 
+/** Refuses RAs on `nic` before it goes up; no such key (IPv6 off, the link gone) is fine, another failure is logged. */
+const refuseRa = (nic: string, log: Logger): Promise<void> => setSysctl(SELF, `net/ipv6/conf/${nic}/accept_ra`, 0)
+  .catch((err: unknown) => { if (!isMissingPath(err)) log.warn('accept-ra-failed', { nic, error: String(err) }); });
+
 /** Sets `nic` up (RAs refused first); false, logged, when the kernel refuses. */
 export async function linkUp(nic: string, log: Logger): Promise<boolean> {
-  await setSysctl(SELF, `net/ipv6/conf/${nic}/accept_ra`, 0).catch(() => {});
+  await refuseRa(nic, log);
   try {
     await setLinkUp(SELF, nic, true);
     return true;
@@ -34,7 +38,7 @@ export async function linksUp(nics: string[], log: Logger): Promise<Set<string>>
   }
   const batchable = nics.filter((n) => /^[A-Za-z0-9_.@-]+$/.test(n)); // the batch parser splits on blanks, '#' starts a comment
   const alone = nics.filter((n) => !batchable.includes(n));
-  await Promise.all(batchable.map((n) => setSysctl(SELF, `net/ipv6/conf/${n}/accept_ra`, 0).catch(() => {})));
+  await Promise.all(batchable.map((n) => refuseRa(n, log)));
   const input = batchable.map((n) => `link set ${n} up\n`).join('');
   // `-force`: every line is tried; the failed ones are named in stderr and make ip exit non-zero.
   const batch = async (): Promise<string> => {

@@ -4,7 +4,7 @@
 // which works from inside the probe namespace. A SIGKILLed agent leaves both the namespace and
 // its udhcpc/ip-monitor children behind: recovery kills those, brings links home, deletes it.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { ExecError, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
+import { ExecError, isAccessDenied, isMissingPath, isProcessGone, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
 import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
@@ -66,7 +66,7 @@ export async function moveHome(ns: string, nic: string, subIf: string | undefine
 export async function killNetnsPids(ns: string): Promise<void> {
   for (const pid of await netnsPids(ns)) {
     if (pid === process.pid) continue;
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try { process.kill(pid, 'SIGKILL'); } catch (err) { if (!isProcessGone(err)) throw err; }
   }
 }
 
@@ -121,7 +121,9 @@ export function directOrphans(script: string): number[] {
       const s = argv.indexOf('-s');
       if (s < 0 || argv[s + 1] !== script || !argv.some((a) => a === 'udhcpc' || a.endsWith('/udhcpc'))) continue;
       if (readlinkSync(`/proc/${entry}/ns/net`) === mine) found.push(Number(entry));
-    } catch { /* gone meanwhile, or not ours to read */ }
+    } catch (err) {
+      if (!isMissingPath(err) && !isProcessGone(err) && !isAccessDenied(err)) throw err; // gone meanwhile, or not ours to read
+    }
   }
   return found;
 }
@@ -138,7 +140,7 @@ export async function recoverProbeNamespaces(log: Logger, runDir?: string): Prom
     // /proc unreadable (descriptors exhausted, a hardened mount): said, and recovery goes on.
     try { pids = directOrphans(script); } catch (err) { log.warn('probe-orphan-scan-failed', { error: String(err) }); }
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); log.info('probe-orphan-killed', { pid }); } catch { /* already gone */ }
+      try { process.kill(pid, 'SIGKILL'); log.info('probe-orphan-killed', { pid }); } catch (err) { if (!isProcessGone(err)) throw err; }
     }
   }
   const prefix = probePrefix();

@@ -168,7 +168,7 @@ export class NicProbe {
     if (tries <= 0 || this.cfg.vlan !== undefined || this.moving || this.ac.signal.aborted) return false;
     this.ev.attempt(1);
     const run = runUdhcpc(SELF, this.nic, this.cfg.script, tries, this.ac.signal);
-    this.directRun = run.catch(() => {});
+    this.directRun = run.catch(() => {}); // only awaited to know it ended: its failure is `await run`'s below
     const r = await run;
     if (this.ac.signal.aborted) return false;
     const parsed = parseLease(r.stdout);

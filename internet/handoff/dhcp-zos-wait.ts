@@ -6,6 +6,7 @@
 // script leaves on udhcpc's first deconfig, after the client parsed its arguments and found zos;
 // dhcp-zos-script.ts), which saves the settle time on every boot.
 import { dhcpZosNotRunning } from '../../lib/errors.ts';
+import { sleep } from '../../lib/backoff.ts';
 import type { ServiceStatus, ZinitClient } from '../../zinit/client.ts';
 
 /** zinit service name of the permanent DHCP client (as Zero-OS names it). */
@@ -33,13 +34,13 @@ export async function waitDhcpZos(client: ZinitClient, o: WaitDhcpZosOptions = {
       throw dhcpZosNotRunning(`zinit could not spawn ${DHCP_ZOS} (state Failure; zinit does not retry it)`, { state: s.state });
     }
     if (s.state === 'Running' && s.pid > 0) {
-      if (o.started && await o.started(s.pid).catch(() => false)) return s;
+      if (o.started && await o.started(s.pid)) return s;
       if (since?.pid !== s.pid) since = { pid: s.pid, at: Date.now() };
       else if (Date.now() - since.at >= settleMs) return s;
     } else since = undefined;
     if (Date.now() > end) {
       throw dhcpZosNotRunning(`${DHCP_ZOS} is not running ${timeoutMs} ms after monitor (state ${s.state})`, { state: s.state, pid: s.pid });
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }

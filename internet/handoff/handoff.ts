@@ -8,7 +8,7 @@
 import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { isMissingPath } from '../../lib/errors.ts';
+import { AgentError, isMissingPath } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ZinitClient } from '../../zinit/client.ts';
 import { ARP_CHECK, checkDhcpClient, dhcpClient, ipPath, iproute2Ip, type DhcpClient } from '../../lib/tools.ts';
@@ -69,7 +69,8 @@ async function readOr(path: string): Promise<string | undefined> {
 
 /** True when dhcp-zos runs under zinit from the file for `spec`, and its script is in place. */
 export async function dhcpZosInPlace(client: ZinitClient, zinitDir: string, spec: DhcpZosSpec): Promise<boolean> {
-  const tools = await handoffTools(spec).catch(() => undefined);
+  // No DHCP client or ip to run it with (EDHCPCLIENT, EIPMISSING): not in place; anything else is thrown.
+  const tools = await handoffTools(spec).catch((err: unknown) => { if (err instanceof AgentError) return undefined; throw err; });
   if (!tools) return false;
   const file = await readOr(join(zinitDir, `${DHCP_ZOS}.yaml`));
   return file === dhcpZosUnit(spec, tools) && (await scriptInPlace(spec.script, dhcpZosScript(tools.ip)))
@@ -79,7 +80,8 @@ export async function dhcpZosInPlace(client: ZinitClient, zinitDir: string, spec
 /** The mark dhcp-zos's hook leaves beside itself for the udhcpc with `pid` (its deconfig at start). */
 export const startedMark = (script: string, pid: number): string => `${script}.${pid}`;
 
-const started = (spec: DhcpZosSpec) => (pid: number): Promise<boolean> => access(startedMark(spec.script, pid)).then(() => true);
+const started = (spec: DhcpZosSpec) => (pid: number): Promise<boolean> =>
+  access(startedMark(spec.script, pid)).then(() => true, (err: unknown) => { if (isMissingPath(err)) return false; throw err; });
 
 /** Writes dhcp-zos.yaml, has zinit monitor it and waits until it runs (EDHCPZOS if it does not). */
 export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZosSpec, log: Logger,

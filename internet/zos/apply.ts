@@ -3,7 +3,7 @@
 // (address, option-121 routes or the router, MTU, DNS) or the RA (SLAAC address, default route
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { dadFailed, dadTimeout, noRaRoute, toAppError } from '../../lib/errors.ts';
+import { dadFailed, dadTimeout, isKernelRefusal, noRaRoute, toAppError } from '../../lib/errors.ts';
 import { ip, ipJson } from '../../lib/ip.ts';
 import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -59,7 +59,8 @@ async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via:
   try {
     await replaceRoute(o.ns, { dest, via, dev: ZOS });
   } catch (err) {
-    if (family === '-6') throw err;
+    // The kernel refusing the gateway (off-subnet: ENETUNREACH), in-process or through `ip`; a timeout or a link gone is thrown.
+    if (family === '-6' || !isKernelRefusal(err)) throw err;
     await replaceRoute(o.ns, { dest, via, dev: ZOS, onlink: true });
   }
 }
@@ -127,7 +128,7 @@ async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS)
     const ra = routes.filter((r) => r.protocol === 'ra' && r.gateway);
     if (ra.length) return (ra.find((r) => r.gateway === want) ?? ra[0]!).gateway!;
     if (Date.now() > end) throw noRaRoute(ZOS, want, ms);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -169,7 +170,9 @@ export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied
   if (s.family === 6) await waitDad(o, s.address);
   // No probe had the NIC up before: its carrier reaches zos up to a second after `up` (the
   // kernel's link watcher). Online means zos forwards, so wait for it (bounded; never fails).
-  if (!(await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch(() => false))) o.log.warn('apply.no-carrier', { bridge: ZOS, waitedMs: STATIC_CARRIER_WAIT_MS });
+  // Deliberately any failure: the wait is advice, a link that cannot be read counts as no carrier yet (logged).
+  const running = await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch((err: unknown) => { o.log.debug('apply.carrier-unknown', { error: toAppError(err).message }); return false; });
+  if (!running) o.log.warn('apply.no-carrier', { bridge: ZOS, waitedMs: STATIC_CARRIER_WAIT_MS });
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
   o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };

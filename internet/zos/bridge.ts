@@ -4,7 +4,7 @@
 // runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind. Link
 // changes go in-process through rtnetlink (lib/rtnl.ts): on a node every `ip` fork here was on
 // the way to the default route.
-import { AppError, bridgeFailed, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
+import { AppError, bridgeFailed, isKernelRefusal, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl.ts';
@@ -61,6 +61,7 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
       await setBridgeVlanFiltering(ns, ZOS);
       vlanFiltering = true;
     } catch (err) {
+      if (!isKernelRefusal(err)) throw err; // a timeout, zos gone: not the kernel's answer about VLAN filtering
       const why = toAppError(err).message;
       if (vlanAsked) {
         throw vlanFilterRefused(why, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);

@@ -39,7 +39,7 @@ export async function readZosState(ns: NetnsRef, links?: IpLink[]): Promise<ZosS
   st.up = zos.flags.includes('UP');
   if (zos.address) st.mac = zos.address;
   st.ports = all.filter((l) => l.master === ZOS).map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
-  const live = await readAddrsAndDefaults(ns).catch(() => undefined);
+  const live = await readAddrsAndDefaults(ns).catch(() => undefined); // any in-process failure: `ip` below reads the same
   if (live) {
     for (const a of live.addrs) if (a.index === zos.ifindex && a.global && !a.dadfailed) (a.family === 4 ? st.v4 : st.v6).push(`${a.address}/${a.prefix}`);
     const gw = (f: 4 | 6) => live.defaults.find((r) => r.family === f && r.oif === zos.ifindex && r.gateway)?.gateway;

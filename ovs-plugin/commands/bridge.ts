@@ -2,25 +2,19 @@
 // transaction each. bridge-add with may_exist=true is idempotent; bridge-del of a missing bridge
 // succeeds; we only delete, or change the columns of, bridges we created (owner tag).
 import { parseLinkName } from '../../lib/validate.ts';
-import { argsOf, parseOptBool, parseStringMap } from '../validate.ts';
+import { argsOf, parseOptBool, parseStringMap, usageOf } from '../validate.ts';
+import { ARGS } from './wire.ts';
 import { parseSettings } from '../planners/columns.ts';
 import { parseCallerName } from '../planners/names.ts';
 import { planBridgeAdd, planBridgeDel, type BridgeAdd, type BridgeDel } from '../planners/bridge.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 
 /** ovs.bridge-add {bridge, options?, may_exist?} -> null. */
-export const bridgeAdd: Command<BridgeAdd, null> = {
-  usage: {
-    summary: 'Create an OVS bridge (v1 add-br); returns null.',
-    args: [
-      { name: 'bridge', required: true, type: 'name', doc: 'the bridge to create' },
-      { name: 'options', type: '{column[:key]: string}', doc: 'Bridge columns to set, e.g. {"stp_enable": "true", "other_config:hwaddr": "..."}' },
-      { name: 'may_exist', type: 'boolean', doc: 'an existing bridge is success (its columns are changed only if it is ours)' },
-    ],
-    example: { bridge: 'backplane' },
-  },
+export const bridgeAdd: PlanCommand<BridgeAdd, null> = {
+  mode: 'plan',
+  usage: usageOf(ARGS['ovs.bridge-add'], 'Create an OVS bridge (v1 add-br); returns null.', { bridge: 'backplane' }),
   validate(raw) {
-    const o = argsOf(raw, bridgeAdd.usage.args);
+    const o = argsOf(raw, ARGS['ovs.bridge-add']);
     const bridge = parseCallerName('bridge', o.bridge);
     return { bridge, options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'), mayExist: parseOptBool('may_exist', o.may_exist) };
   },
@@ -32,14 +26,11 @@ export const bridgeAdd: Command<BridgeAdd, null> = {
  * success. A fake bridge goes as `ovs-vsctl del-br` takes it: its port and the ports of its
  * parent that carry its tag.
  */
-export const bridgeDel: Command<BridgeDel, string> = {
-  usage: {
-    summary: 'Delete a bridge this plugin created; a missing bridge is success; returns "".',
-    args: [{ name: 'bridge', required: true, type: 'name', doc: 'the bridge to delete' }],
-    example: { bridge: 'br1' },
-  },
+export const bridgeDel: PlanCommand<BridgeDel, string> = {
+  mode: 'plan',
+  usage: usageOf(ARGS['ovs.bridge-del'], 'Delete a bridge this plugin created; a missing bridge is success; returns "".', { bridge: 'br1' }),
   validate(raw) {
-    const o = argsOf(raw, bridgeDel.usage.args);
+    const o = argsOf(raw, ARGS['ovs.bridge-del']);
     return { bridge: parseLinkName('bridge', o.bridge) };
   },
   plan: planBridgeDel,

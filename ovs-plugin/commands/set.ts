@@ -3,26 +3,20 @@
 // (and the shared Open_vSwitch row) are changed: another's bridge or port is not ours to edit.
 import { ValidationError } from '../../lib/errors.ts';
 import { parseLinkName, typeName } from '../../lib/validate.ts';
-import { argsOf, parseStringMap } from '../validate.ts';
+import { argsOf, parseStringMap, usageOf } from '../validate.ts';
+import { ARGS } from './wire.ts';
 import { isTable } from '../ovsdb/rows.ts';
 import { planSet, type ParsedSet } from '../planners/set.ts';
 import { parseSettings, SETTABLE, SETTABLE_TABLES } from '../planners/columns.ts';
 import { derivedForm } from '../planners/names.ts';
-import type { Command } from './types.ts';
+import type { PlanCommand } from './types.ts';
 
 /** ovs.set {table, record (name, or "." for Open_vSwitch), values} -> null. */
-export const set: Command<ParsedSet, null> = {
-  usage: {
-    summary: 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.',
-    args: [
-      { name: 'table', required: true, type: SETTABLE_TABLES.join(' | '), doc: 'the table' },
-      { name: 'record', required: true, type: 'name | "."', doc: 'the row by name; "." for Open_vSwitch' },
-      { name: 'values', required: true, type: '{column[:key]: string}', doc: 'columns to set, checked against vswitch.ovsschema' },
-    ],
-    example: { table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } },
-  },
+export const set: PlanCommand<ParsedSet, null> = {
+  mode: 'plan',
+  usage: usageOf(ARGS['ovs.set'], 'Set columns of a row (v1 set T R k=v); values in place are not rewritten; returns null.', { table: 'Interface', record: 'backplane', values: { mtu_request: '2000' } }),
   validate(raw) {
-    const o = argsOf(raw, set.usage.args);
+    const o = argsOf(raw, ARGS['ovs.set']);
     const table = o.table;
     if (typeof table !== 'string' || !isTable(table) || !SETTABLE.has(table)) {
       throw new ValidationError('table', `must be one of ${SETTABLE_TABLES.join(', ')}, got ${typeName(table)}`);

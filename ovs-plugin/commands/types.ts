@@ -1,30 +1,45 @@
-// What a command is: a validator for its JSON arguments and either a pure planner (cache view
-// -> one transaction) or, for commands that also touch the kernel, a run function.
+// What a command is: a validator for its JSON arguments and one of three ways to run, told by
+// `mode`: a pure planner (cache view -> one transaction), a run function for commands that also
+// touch the kernel, or a local function for commands that never need OVSDB.
 import type { Usage } from '../validate.ts';
 import type { Ctx, Env, Planner } from '../planners/plan.ts';
 import type { NicSettings } from '../nics/types.ts';
 
-/**
- * A registered `ovs.<name>` command: `A` is its validated (parsed) arguments, `R` its result.
- * Methods, not function properties, so any command is a `Command` (unknown, unknown) in the
- * registry without `any`.
- */
-export interface Command<A = unknown, R = unknown> {
-  /** Summary, arguments and example (for --help); `validate` accepts exactly `usage.args`. */
+/** What every command has: `A` is its validated (parsed) arguments. */
+interface CommandBase<A> {
+  /** Summary, arguments and example (for --help), from the command's declaration in wire.ts (usageOf). */
   readonly usage: Usage;
   validate(raw: unknown): A;
-  /** Pure: the transaction for `args` (commands that only touch OVSDB; these can be batched). */
-  plan?(args: A, env: Env): Planner<R>;
-  /** Commands with kernel steps (vxlan, vtep) run here instead, using ctx.commit for OVSDB. */
-  run?(args: A, ctx: Ctx): Promise<R>;
-  /** Commands that never need OVSDB (nic.list): exec runs them without connecting. */
-  local?(args: A, nics: NicSettings): Promise<R>;
+}
+
+/** A command that only touches OVSDB: the transaction for `args` (pure; these can be batched). */
+export interface PlanCommand<A = unknown, R = unknown> extends CommandBase<A> {
+  readonly mode: 'plan';
+  plan(args: A, env: Env): Planner<R>;
+}
+
+/** A command with kernel steps (vxlan, vtep, nic.*): it runs, using ctx.commit for OVSDB. */
+export interface RunCommand<A = unknown, R = unknown> extends CommandBase<A> {
+  readonly mode: 'run';
+  run(args: A, ctx: Ctx): Promise<R>;
   /**
-   * For `run` commands: false when these arguments need no OVSDB (exec then runs without
-   * connecting); 'if-running' when they use it only to read, if Open vSwitch runs.
+   * False when these arguments need no OVSDB (exec then runs without connecting); 'if-running'
+   * when they use it only to read, if Open vSwitch runs. Absent: true.
    */
   needsOvsdb?(args: A, nics: NicSettings): OvsdbNeed | Promise<OvsdbNeed>;
 }
 
-/** Whether a command's arguments need OVSDB (Command.needsOvsdb). */
+/** A command that never needs OVSDB (nic.list): exec runs it without connecting. */
+export interface LocalCommand<A = unknown, R = unknown> extends CommandBase<A> {
+  readonly mode: 'local';
+  local(args: A, nics: NicSettings): Promise<R>;
+}
+
+/**
+ * A registered command: `A` is its validated arguments, `R` its result. Methods, not function
+ * properties, so any command is a `Command` (unknown, unknown) in the registry without `any`.
+ */
+export type Command<A = unknown, R = unknown> = PlanCommand<A, R> | RunCommand<A, R> | LocalCommand<A, R>;
+
+/** Whether a command's arguments need OVSDB (RunCommand.needsOvsdb). */
 export type OvsdbNeed = boolean | 'if-running';

@@ -19,14 +19,15 @@ import { failpoint } from './failpoint.ts';
 import { randomMac } from './mac.ts';
 import { dnsToAdd } from './inside.ts';
 import { linkAddresses } from './link-addresses.ts';
-import { GUEST_KINDS, KIND_MODULES } from './kinds/index.ts';
+import { kindFor } from './kinds/index.ts';
 import { isBusy, working } from './owners.ts';
 import { procStart, self } from './proc.ts';
 import { attachWithUndo } from './rollback.ts';
 import { putRecord, readState, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
-import type { AttachResult, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
+import type { PluggedRecord } from './veth.ts';
+import type { AttachResult, Draft, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
 
 /** The records of the namespace `ns` of target `t`. */
 export const recordsOf = (s: NicState, t: TargetSpec, ns?: NsIdentity): NicRecord[] =>
@@ -47,9 +48,9 @@ interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: Proc
 
 async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolved> {
   if ('kvm' in a.target) {
-    const kind = GUEST_KINDS[a.nic.type];
+    const kind = kindFor(true, a.nic.type);
     if (!kind) {
-      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan or vxlan nics, not ${a.nic.type}`);
+      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan, vxlan or network nics, not ${a.nic.type}`);
     }
     if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
     let vm: ProcId | undefined;
@@ -60,7 +61,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
     }
     return { kind, ns: { dev: 0, ino: 0 }, ...(vm ? { vm } : {}) };
   }
-  const kind = KIND_MODULES[a.nic.type];
+  const kind = kindFor(false, a.nic.type);
   if (!kind) throw unsupported('nic.type', `${a.nic.type} nics are not provided by this build yet`);
   return { kind, target: targetRef(a.target), ns: await requireTarget(a.target) };
 }
@@ -92,14 +93,16 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
   const dnsAdded = await dnsToAdd(a.nic);
   const hex = randomBytes(5).toString('hex');
   // Key and name are set under the lock; the kind's fields now.
-  const rec: NicRecord = {
-    key: '', target: a.target, ns, name: '', nic: a.nic, phase: 'attaching', owner: self(),
+  const draft: Draft = {
+    key: '', target: a.target, ns, name: '', nic: a.nic as Draft['nic'], phase: 'attaching', owner: self(),
     host: target ? `nh${hex}` : '', temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
     ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
   };
   // A clash with the records is the answer before what the system says (checked again under the lock).
-  kind.claim?.(rec, snap.nics, ctx);
-  await kind.prepare(ctx, rec);
+  kind.claim?.(draft, snap.nics, ctx);
+  await kind.prepare(ctx, draft);
+  // Claim (the first) and prepare have filled the kind's fields (state-shape.ts checks them on every read).
+  const rec = draft as NicRecord;
   rec.dnsAdded = dnsAdded;
   const plan = await updateState(path, (s): { repeat?: AttachResult | GuestResult } => {
     const mine = recordsOf(s, a.target, ns);
@@ -123,7 +126,7 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       await kind.attach(ctx, rec, undo);
       failpoint('attach:done');
     });
-    rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec);
+    rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;

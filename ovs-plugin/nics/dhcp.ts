@@ -6,12 +6,13 @@
 // nic's file beside the state; with a root, the helper (resolv-helper.ts) then copies it into
 // <root>/etc/resolv.conf without following any link there. The hook's deconfig mark is the nic's
 // `dhcp-<hex>.mark` beside the state, removed before a client starts and when it is stopped.
-import { spawn } from 'node:child_process';
-import { isMissingPath } from '../../lib/errors.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isMissingPath, isProcessGone } from '../../lib/errors.ts';
 import { ARP_CHECK, ipPath } from '../../lib/tools.ts';
-import { commandIn, type NetnsRef } from '../../lib/netns.ts';
+import { sleep } from '../../lib/backoff.ts';
+import { spawnDetached } from '../../lib/child.ts';
+import type { NetnsRef } from '../../lib/netns.ts';
 import { udhcpcHookScript, writeScript } from '../../lib/udhcpc-hook.ts';
 import { helperPath, RESOLV_HELPER } from './resolv-helper.ts';
 import type { UndoStack } from '../../lib/undo.ts';
@@ -36,9 +37,10 @@ export function dhcpFiles(statePath: string, hex: string): { pidfile: string; sc
 
 /** The client's pid if its pid file names a live udhcpc that was given that pid file. */
 async function clientPid(pidfile: string): Promise<number | undefined> {
-  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  const pid = Number((await readFile(pidfile, 'utf8').catch((err: unknown) => { if (isMissingPath(err)) return ''; throw err; })).trim());
   if (!Number.isInteger(pid) || pid < 2) return undefined;
-  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  // No such process (ENOENT), or it exited while read (ESRCH): not running.
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch((err: unknown) => { if (isMissingPath(err) || isProcessGone(err)) return ''; throw err; });
   return cmd.includes('udhcpc') && cmd.split('\0').includes(pidfile) ? pid : undefined;
 }
 
@@ -60,16 +62,13 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, waitMs: number
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
   // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers;
   // an offered address another host holds is declined (ARP_CHECK).
-  const child = spawn(...commandIn(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK]),
-    { detached: true, stdio: 'ignore', env: {
-      ...process.env, RESOLV_CONF: f.resolv, RESOLV_ROOT: rec.nic.root ?? '', RESOLV_NODE: process.execPath, RESOLV_HELPER: helperPath(f.script), UDHCPC_MARK: markOf(f.pidfile),
-    } });
-  child.unref();
+  await spawnDetached(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK],
+    { env: { RESOLV_CONF: f.resolv, RESOLV_ROOT: rec.nic.root ?? '', RESOLV_NODE: process.execPath, RESOLV_HELPER: helperPath(f.script), UDHCPC_MARK: markOf(f.pidfile) } });
   undo?.push('stop dhcp client', () => stopDhcp(rec));
   const end = Date.now() + waitMs;
   // The hook writes `bound` into the mark once address, routes and DNS (in the root too) are in
   // place: a file read per poll, no child process.
-  while (Date.now() < end && !(await leaseApplied(f.pidfile))) await withoutSlot(() => new Promise((r) => setTimeout(r, 100)));
+  while (Date.now() < end && !(await leaseApplied(f.pidfile))) await withoutSlot(() => sleep(100));
 }
 
 /** Stops the nic's client (SIGTERM, then SIGKILL) and removes its files; not running is success. */
@@ -77,9 +76,9 @@ export async function stopDhcp(rec: NicRecord): Promise<void> {
   if (!rec.dhcp) return;
   const pid = await clientPid(rec.dhcp.pidfile);
   if (pid) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 20 && (await clientPid(rec.dhcp.pidfile)) === pid; i++) await new Promise((r) => setTimeout(r, 50));
-    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try { process.kill(pid, 'SIGTERM'); } catch (err) { if (!isProcessGone(err)) throw err; }
+    for (let i = 0; i < 20 && (await clientPid(rec.dhcp.pidfile)) === pid; i++) await sleep(50);
+    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch (err) { if (!isProcessGone(err)) throw err; }
   }
   await rm(rec.dhcp.pidfile, { force: true });
   await rm(rec.dhcp.resolv, { force: true });

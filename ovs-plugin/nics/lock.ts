@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
+import { sleep } from '../../lib/backoff.ts';
 import { isAddressInUse, isFileExists, isMissingPath } from '../../lib/errors.ts';
 import { lockTimeout, stateError } from './errors.ts';
 
@@ -46,7 +47,7 @@ async function lockKey(path: string): Promise<string> {
     } catch (err) {
       if (!isFileExists(err)) throw err;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      await unlink(tmp).catch((err: unknown) => { if (!isMissingPath(err)) throw err; }); // ENOENT: never written
     }
   }
 }
@@ -91,7 +92,7 @@ export async function lockFile(path: string, timeoutMs = 30_000): Promise<HeldLo
   try {
     for (let wait = 1; !(server = await tryBind(address)); wait = Math.min(wait * 2, 16)) {
       if (Date.now() + wait > deadline) throw lockTimeout(path, timeoutMs);
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait);
     }
   } catch (err) {
     cleanup();

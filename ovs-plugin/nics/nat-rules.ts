@@ -10,7 +10,7 @@
 //   NAT's uplink, as any outside host would).
 // The ports are listed by name (the kernel's `meta ibrname` is not in every kernel we run on).
 import type { Pool } from './nat.ts';
-import type { NicRecord } from './types.ts';
+import { isKind, type NicRecord, type RecordOf } from './types.ts';
 
 /** nft table name (family `ip` and family `bridge`). */
 export const NAT_TABLE = 'zos_nat';
@@ -21,8 +21,8 @@ export interface Guard { port: string; mac: string; ip: string }
 /** The guards of the default nics the rules must let through (all but those being detached and `without`). */
 export function natGuards(all: readonly NicRecord[], without?: string): Guard[] {
   return all
-    .filter((r) => r.nic.type === 'default' && r.phase !== 'detaching' && r.key !== without && r.host && r.address)
-    .map((r) => ({ port: r.host!, mac: r.hwaddr.toLowerCase(), ip: r.address!.split('/')[0]! }))
+    .filter((r): r is RecordOf<'default'> => isKind(r, 'default') && r.phase !== 'detaching' && r.key !== without && !!r.host && !!r.address)
+    .map((r) => ({ port: r.host, mac: r.hwaddr.toLowerCase(), ip: r.address.split('/')[0]! }))
     .sort((a, b) => a.port.localeCompare(b.port));
 }
 

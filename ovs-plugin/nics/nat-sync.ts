@@ -10,6 +10,7 @@
 // routes, are drift that repair (and gc) rewrite.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isMissingPath } from '../../lib/errors.ts';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { run } from '../../lib/exec.ts';
 import { ipJson } from '../../lib/ip.ts';
@@ -63,7 +64,9 @@ export async function syncNatRules(path: string, pool: Pool, opts: { without?: s
 export async function natRulesDrift(path: string, pool: Pool): Promise<Drift[]> {
   return withNatLock(path, async (s) => {
     const now = await listed();
-    const kept = await readFile(sumFile(path), 'utf8').then((t) => JSON.parse(t) as Sums, () => undefined);
+    // No sums yet, or unreadable JSON (cut short): drift, which a repair rewrites; another failure is thrown.
+    const kept = await readFile(sumFile(path), 'utf8').then((t) => JSON.parse(t) as Sums)
+      .catch((err: unknown) => { if (isMissingPath(err) || err instanceof SyntaxError) return undefined; throw err; });
     const got = !now ? 'missing' : now !== kept?.listing ? 'changed' : sha(await wanted(s, pool)) !== kept.script ? 'stale' : undefined;
     return got ? [{ what: 'nat-rules', want: `tables ip and bridge ${NAT_TABLE} as the records and uplinks call for`, got, repairable: true }] : [];
   });

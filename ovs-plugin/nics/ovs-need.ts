@@ -1,5 +1,6 @@
 // Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan), for a container
-// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough and default
+// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough, default and
+// network (a tenant NR's Linux bridge: no OVSDB anywhere in the overlay)
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
 // loudly if anything still reaches for OVSDB.
 import { InternalError } from '../../lib/errors.ts';
@@ -9,17 +10,26 @@ import { readState } from './state.ts';
 import { targetKey } from './target.ts';
 import type { Kind, NicRecord, NicSettings, NicSpec, TargetSpec } from './types.ts';
 
-/** The kinds whose host end is an OVS port. */
-const OVS_KINDS: ReadonlySet<Kind> = new Set<Kind>(['vlan', 'vxlan']);
-
-const usesOvs = (r: Pick<NicRecord, 'nic'>): boolean => OVS_KINDS.has(r.nic.type);
-
 /**
- * Whether nic.attach of `nic` talks to OVSDB: vlan and vxlan do; macvlan and passthrough read it
- * if Open vSwitch runs (is the parent an OVS port?); the others never.
+ * Whether nic.attach of each kind talks to OVSDB: vlan and vxlan (their host end is an OVS port)
+ * do; macvlan and passthrough read it if Open vSwitch runs (is the parent an OVS port?); the
+ * others (network included) never. `true` also means detach, check and gc of its records need it.
  */
-export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed =>
-  OVS_KINDS.has(a.nic.type) ? true : a.nic.type === 'macvlan' || a.nic.type === 'passthrough' ? 'if-running' : false;
+export const KIND_NEEDS_OVSDB = {
+  default: false,
+  bridge: false,
+  vlan: true,
+  vxlan: true,
+  macvlan: 'if-running',
+  passthrough: 'if-running',
+  network: false,
+} as const satisfies Record<Kind, OvsdbNeed>;
+
+/** True for a record of a kind whose host end is an OVS port. */
+const usesOvs = (r: Pick<NicRecord, 'nic'>): boolean => KIND_NEEDS_OVSDB[r.nic.type] === true;
+
+/** Whether nic.attach of `nic` talks to OVSDB (KIND_NEEDS_OVSDB). */
+export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed => KIND_NEEDS_OVSDB[a.nic.type];
 
 /** True when detach or check of `target`/`name` talks to OVSDB (what the record says it is; none: no). */
 export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import { getLink, type IpLink } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
 import { nicBusy } from './errors.ts';
 import { hasOvsdb } from './ovs-need.ts';
-import type { KindCtx, NicRecord } from './types.ts';
+import { byKind, type KindCtx, type NicRecord } from './types.ts';
 
 /** The bridge the node's own address lives on (internet's `zos`). */
 export const ZOS_BRIDGE = 'zos';
@@ -16,9 +16,20 @@ export const ZOS_BRIDGE = 'zos';
 /** A link as `ip -j link` shows it, with the permanent MAC it prints when it differs. */
 export type HostLink = IpLink & { permaddr?: string };
 
+/** The host links a record holds for itself: its host end, and a passthrough's NIC by the name it had. */
+export const heldLinks = byKind<string[]>({
+  default: (r) => [r.host],
+  bridge: (r) => [r.host],
+  vlan: (r) => [r.host],
+  vxlan: (r) => [r.host],
+  macvlan: (r) => [r.host],
+  passthrough: (r) => [r.host, r.saved.name],
+  network: (r) => [r.host],
+});
+
 /** EBUSY naming nic.id when an attachment already uses host link `id` (under the state lock: records only). */
 export function claimParent(id: string, all: readonly NicRecord[]): void {
-  if (all.some((r) => r.host === id || (r.nic.type === 'passthrough' && r.saved?.name === id))) {
+  if (all.some((r) => heldLinks(r).includes(id))) {
     throw nicBusy('nic.id', `${id} is already attached`, { link: id });
   }
 }

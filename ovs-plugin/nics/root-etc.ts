@@ -11,13 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import { lstat, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { isMissingPath, isNotDirectory, isSymlinkLoop, ValidationError } from '../../lib/errors.ts';
+import { errnoOf, isMissingPath, isNotDirectory, isSymlinkLoop, ValidationError } from '../../lib/errors.ts';
 
 /** The largest resolv.conf read (64 KiB); a larger one is refused. */
 export const RESOLV_MAX = 64 * 1024;
 
 const at = (dir: FileHandle, name: string): string => `/proc/self/fd/${dir.fd}/${name}`;
-const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 const refuse = (root: string, why: string): ValidationError => new ValidationError('nic.root', `${root}: ${why}`);
 const same = (a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean => a.dev === b.dev && a.ino === b.ino;
 
@@ -27,7 +26,7 @@ export async function openEtc(root: string): Promise<FileHandle | undefined> {
   try {
     dir = await open(root, C.O_RDONLY | C.O_DIRECTORY);
   } catch (err) {
-    throw refuse(root, isNotDirectory(err) ? 'not a directory' : `cannot be opened (${code(err) ?? String(err)})`);
+    throw refuse(root, isNotDirectory(err) ? 'not a directory' : `cannot be opened (${errnoOf(err) ?? String(err)})`);
   }
   try {
     if (same(await dir.stat(), await stat('/'))) throw refuse(root, "is the host's root, not a container's");
@@ -36,8 +35,8 @@ export async function openEtc(root: string): Promise<FileHandle | undefined> {
       etc = await open(at(dir, 'etc'), C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
     } catch (err) {
       if (isMissingPath(err)) return undefined;
-      if (!isSymlinkLoop(err) && !isNotDirectory(err)) throw refuse(root, `etc cannot be opened (${code(err)})`);
-      // Refused either way; lstat only names what it is.
+      if (!isSymlinkLoop(err) && !isNotDirectory(err)) throw refuse(root, `etc cannot be opened (${errnoOf(err)})`);
+      // Refused either way; lstat only names what it is (any failure of it: the plainer wording).
       const link = (await lstat(at(dir, 'etc')).catch(() => undefined))?.isSymbolicLink();
       throw refuse(root, link ? 'etc is a symbolic link' : 'etc is not a directory');
     }
@@ -69,7 +68,7 @@ export async function readResolv(root: string, etc: FileHandle): Promise<string>
     f = await open(at(etc, 'resolv.conf'), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (err) {
     if (isMissingPath(err)) return '';
-    throw refuse(root, isSymlinkLoop(err) ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${code(err)})`);
+    throw refuse(root, isSymlinkLoop(err) ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${errnoOf(err)})`);
   }
   try {
     const st = await f.stat();
@@ -97,7 +96,7 @@ export async function writeResolv(etc: FileHandle, text: string): Promise<void> 
     }
     await rename(at(etc, tmp), at(etc, 'resolv.conf'));
   } catch (err) {
-    await unlink(at(etc, tmp)).catch(() => undefined);
+    await unlink(at(etc, tmp)).catch(() => undefined); // best effort: the write's own error is the one thrown
     throw err;
   }
 }

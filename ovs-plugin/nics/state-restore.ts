@@ -6,6 +6,7 @@
 // ours that no record holds), one it dropped is back (nic.gc finishes or undoes it).
 import { link, rename } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
+import { AppError, Code, isNotPermitted } from '../../lib/errors.ts';
 import { stateError } from './errors.ts';
 import { withLock } from './lock.ts';
 import { parseState, prevPath, readStateText } from './state.ts';
@@ -21,6 +22,7 @@ export async function restoreState(path: string): Promise<RestoreResult> {
       const text = await readStateText(path);
       return { restored: false, nics: text === undefined ? 0 : parseState(path, text).nics.length };
     } catch (err) {
+      if (!(err instanceof AppError && err.code === Code.ESTATE)) throw err;
       damage = err;
     }
     const prev = prevPath(path);
@@ -30,7 +32,7 @@ export async function restoreState(path: string): Promise<RestoreResult> {
     const damaged = `${path}.damaged-${Date.now()}`;
     // A file is kept aside by a hard link, so the path never stops existing (nic.list reads
     // without the lock); a directory in its place has to move.
-    await link(path, damaged).catch(() => rename(path, damaged));
+    await link(path, damaged).catch((err: unknown) => { if (!isNotPermitted(err)) throw err; return rename(path, damaged); }); // EPERM: a directory
     await writeFileAtomic(path, text, 0o600, { sync: false });
     return { restored: true, nics: good.nics.length, from: prev, damaged };
   });

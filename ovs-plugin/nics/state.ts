@@ -68,7 +68,7 @@ async function keepPrevious(path: string): Promise<void> {
   } finally {
     // rename(2) of two links to one file (the last write failed, so `.prev` is the file already)
     // succeeds and does nothing: the temporary name has to go by itself.
-    await unlink(tmp).catch(() => undefined);
+    await unlink(tmp).catch((err: unknown) => { if (!isMissingPath(err)) throw err; }); // ENOENT: the rename moved it
   }
 }
 

@@ -3,7 +3,7 @@
 // name recreated) is never taken for the namespace we attached to. attach takes only a file
 // that is a network namespace and not the node's own (the plugin's, or PID 1's).
 import { stat } from 'node:fs/promises';
-import { ValidationError } from '../../lib/errors.ts';
+import { errnoOf, isAccessDenied, isMissingPath, isProcessGone, ValidationError } from '../../lib/errors.ts';
 import { netnsAt, netnsNamed, netnsPath, type NetnsRef } from '../../lib/netns.ts';
 import { nsFileAt } from './nsfile.ts';
 import { alive } from './proc.ts';
@@ -27,8 +27,9 @@ export async function nsIdentity(t: TargetSpec): Promise<NsIdentity | undefined>
   try {
     const s = await stat(targetFile(t));
     return { dev: s.dev, ino: s.ino };
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (isMissingPath(err) || isProcessGone(err)) return undefined;
+    throw err;
   }
 }
 
@@ -39,7 +40,7 @@ const fieldOf = (t: TargetSpec): string => ('netns' in t ? 'target.netns' : 'tar
 async function nodeNamespaces(): Promise<{ id: NsIdentity; what: string }[]> {
   const out: { id: NsIdentity; what: string }[] = [];
   for (const [path, what] of [['/proc/self/ns/net', 'the plugin\'s own network namespace (the host)'], ['/proc/1/ns/net', 'PID 1\'s network namespace (the node\'s)']] as const) {
-    const s = await stat(path).catch(() => undefined);
+    const s = await stat(path).catch((err: unknown) => { if (isMissingPath(err) || isAccessDenied(err)) return undefined; throw err; });
     if (s) out.push({ id: { dev: s.dev, ino: s.ino }, what });
   }
   return out;
@@ -58,7 +59,8 @@ export async function requireTarget(t: TargetSpec): Promise<NsIdentity> {
     throw new ValidationError('target.pid', `no process ${'pid' in t ? t.pid : '?'} (or it has no network namespace)`);
   }
   const file = targetFile(t);
-  const ns = await nsFileAt(file).catch((err: NodeJS.ErrnoException) => `unreadable (${err.code ?? err.message})`);
+  // A system error opening or asking the file is the input's fault; anything else is thrown.
+  const ns = await nsFileAt(file).catch((err: unknown) => { if (errnoOf(err) === undefined) throw err; return `unreadable (${errnoOf(err)})`; });
   if (typeof ns === 'string') throw new ValidationError(fieldOf(t), `${file} is ${ns}`);
   if (ns.type !== 'net') throw new ValidationError(fieldOf(t), `${file} is a ${ns.type} namespace, not a network namespace`);
   const node = (await nodeNamespaces()).find((n) => n.id.dev === id.dev && n.id.ino === id.ino);

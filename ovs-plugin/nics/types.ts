@@ -6,7 +6,7 @@ import type { UndoStack } from '../../lib/undo.ts';
 import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
-export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough'] as const;
+export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network'] as const;
 /** One kind of nic. */
 export type Kind = (typeof KINDS)[number];
 
@@ -68,7 +68,7 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
-  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0), for the guest to configure. */
+  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0); `network` nics: from the NR's /24 and its `.1`; for the guest to configure. */
   address?: string;
   gateway?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
@@ -82,8 +82,8 @@ export interface GuestResult {
 /** Last check of an attachment. */
 export interface CheckSummary { at: string; ok: boolean; drift: string[] }
 
-/** One attachment in the state file. */
-export interface NicRecord {
+/** What every record has, whatever its kind (state-shape.ts checks each on read). */
+export interface RecordBase {
   /** `<target key>/<name>`: unique in the file. */
   key: string;
   target: TargetSpec;
@@ -95,26 +95,18 @@ export interface NicRecord {
   phase: 'attaching' | 'attached' | 'detaching' | 'repairing';
   /** The process carrying out the phase (a dead owner means the phase was cut short). */
   owner: ProcId;
-  /** Host end (veth kinds) / the link's temporary name on the way in. */
-  host?: string;
+  /** Host end: the veth's or the tap (a guest's nic: its name); macvlan/passthrough: an unused name of ours. */
+  host: string;
+  /** The link's temporary name on the way in. */
   temp: string;
   hwaddr: string;
   mtu?: number;
-  bridge?: string;
-  tag?: number;
-  vni?: number;
-  /** Turn off TX checksum offload on the veth ends (netdev-datapath bridge). */
+  /** Turn off TX checksum offload on the veth ends (netdev-datapath bridge; OVS kinds set it). */
   txOff?: boolean;
-  /** macvlan: the parent link. */
-  parent?: string;
-  saved?: SavedLink;
   /** `nameserver` lines this nic added to <root>/etc/resolv.conf. */
   dnsAdded?: string[];
   /** config.dhcp: the client's files (pid file named before it starts). */
   dhcp?: { pidfile: string; script: string; resolv: string };
-  /** Pool address in cidr form (default kind), and the gateway that comes with it. */
-  address?: string;
-  gateway?: string;
   result?: AttachResult | GuestResult;
   /** kvm target with a pid: the QEMU process (gc removes the tap only once it is gone). */
   vm?: ProcId;
@@ -123,6 +115,57 @@ export interface NicRecord {
   error?: string;
   at: string;
 }
+
+/**
+ * The fields each kind adds, required (prepare and claim set them before the record is first
+ * written; state-shape.ts refuses a record without them). A kind missing here fails to compile
+ * (NicRecord indexes this by every Kind).
+ */
+export interface KindFields {
+  /** nat0, the pool address (cidr form) and the gateway that comes with it. */
+  default: { bridge: string; address: string; gateway: string };
+  /** The Linux bridge (`nic.id`). */
+  bridge: { bridge: string };
+  /** The VLAN bridge and the tag. */
+  vlan: { bridge: string; tag: number };
+  /** The VXLAN bridge and the VNI. */
+  vxlan: { bridge: string; vni: number };
+  /** The parent link. */
+  macvlan: { parent: string };
+  /** The NIC as it was, to give it back so. */
+  passthrough: { saved: SavedLink };
+  /** The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`. */
+  network: { bridge: string; address: string; gateway?: string };
+}
+
+/** Every field some kind adds. */
+type AnyKindField = { [K in Kind]: keyof KindFields[K] }[Kind];
+/** The fields of kind K, and those of the other kinds as absent (so any record can be read for them). */
+type OnlyKind<K extends Kind> = KindFields[K] & { [F in Exclude<AnyKindField, keyof KindFields[K]>]?: undefined };
+
+/** One attachment in the state file: a union by `nic.type`, each kind with its own fields. */
+export type NicRecord = { [K in Kind]: RecordBase & { nic: NicSpec & { type: K } } & OnlyKind<K> }[Kind];
+
+/** A record of kind K: its nic is of that kind and it has that kind's fields. */
+export type RecordOf<K extends Kind> = Extract<NicRecord, { nic: { type: K } }>;
+
+/** A record before its kind's prepare and claim: the kind's fields still being filled in. */
+export type Draft<R extends NicRecord = NicRecord> = Omit<R, AnyKindField> & Partial<Pick<R, Extract<keyof R, AnyKindField>>>;
+
+/** Narrows `rec` to kind `k` (TypeScript does not narrow a record by its nested `nic.type`). */
+export const isKind = <K extends Kind>(rec: NicRecord, k: K): rec is RecordOf<K> => rec.nic.type === k;
+
+/** Per-kind functions of a record, one for every kind (a kind missing fails to compile). */
+export type ByKind<T> = { [K in Kind]: (r: RecordOf<K>) => T };
+
+/**
+ * One function over records from a table with an entry per kind, each typed on its kind's
+ * record (TypeScript cannot narrow a record by `nic.type`; the table picks by it instead).
+ */
+export const byKind = <T>(table: ByKind<T>) => (r: NicRecord): T => (table[r.nic.type] as (r: NicRecord) => T)(r);
+
+/** For the `default:` of a switch over kinds: a kind added to KINDS and not handled fails to compile. */
+export { assertNever } from '../../lib/assert-never.ts';
 
 /** The state file. */
 export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
@@ -147,23 +190,23 @@ export interface KindCtx {
 /** One difference between the record and the system. */
 export interface Drift { what: string; want?: unknown; got?: unknown; repairable: boolean }
 
-/** A nic kind: as a CNI plugin, attach / detach / check. */
-export interface NicKind {
+/** A nic kind: as a CNI plugin, attach / detach / check, typed on its own record variant. */
+export interface NicKind<R extends NicRecord = NicRecord> {
   /**
    * Reads the system to refuse what cannot work and fills the record's kind fields; changes
    * nothing. Runs before the state lock (its reads may be slow), so it never looks at records.
    */
-  prepare(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  prepare(ctx: KindCtx, rec: Draft<R>): Promise<void>;
   /** Under the state lock, with no I/O: refuses what clashes with the other records and takes what they allocate. */
-  claim?(rec: NicRecord, all: readonly NicRecord[], ctx: KindCtx): void;
+  claim?(rec: Draft<R>, all: readonly NicRecord[], ctx: KindCtx): void;
   /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
   resultKnown?: boolean;
   /** Makes the nic, registering each step's undo. */
-  attach(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
+  attach(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */
-  detach(ctx: KindCtx, rec: NicRecord): Promise<{ returned?: boolean }>;
+  detach(ctx: KindCtx, rec: R): Promise<{ returned?: boolean }>;
   /** The host-side differences (the inside ones are common). */
-  check(ctx: KindCtx, rec: NicRecord): Promise<Drift[]>;
+  check(ctx: KindCtx, rec: R): Promise<Drift[]>;
   /** Recreates the host side after drift (e.g. OVS restarted with a fresh database). */
-  repair?(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  repair?(ctx: KindCtx, rec: R): Promise<void>;
 }

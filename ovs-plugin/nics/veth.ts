@@ -1,4 +1,4 @@
-// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one request,
+// What the veth kinds (bridge, vlan, vxlan, default, network) share: the pair is made in one request,
 // host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
 // nothing half-made is left in either namespace, and nothing to rename), then the host end is
 // plugged (kind-specific) while the peer gets its config.
@@ -11,21 +11,24 @@ import type { UndoStack } from '../../lib/undo.ts';
 import { failpoint } from './failpoint.ts';
 import { deleteHostLinkIfOurs } from './host-link.ts';
 import { checkInside, configureInside, undoConfig } from './inside.ts';
-import type { Drift, KindCtx, NicKind, NicRecord } from './types.ts';
+import type { Drift, KindCtx, NicKind, RecordOf } from './types.ts';
+
+/** The records of the kinds whose host end (veth or tap) is plugged into a bridge. */
+export type PluggedRecord = RecordOf<'default'> | RecordOf<'bridge'> | RecordOf<'vlan'> | RecordOf<'vxlan'> | RecordOf<'network'>;
 
 /** How a veth kind plugs its host end in and out. */
-export interface VethPlug {
-  prepare: NicKind['prepare'];
-  claim?: NicKind['claim'];
+export interface VethPlug<R extends PluggedRecord = PluggedRecord> {
+  prepare: NicKind<R>['prepare'];
+  claim?: NicKind<R>['claim'];
   /** Before the pair exists: make the bridge if the kind makes one. */
-  ensure?(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
-  plug(ctx: KindCtx, rec: NicRecord, undo: UndoStack): Promise<void>;
-  unplug(ctx: KindCtx, rec: NicRecord): Promise<void>;
-  checkPlug(ctx: KindCtx, rec: NicRecord): Promise<Drift[]>;
+  ensure?(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
+  plug(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
+  unplug(ctx: KindCtx, rec: R): Promise<void>;
+  checkPlug(ctx: KindCtx, rec: R): Promise<Drift[]>;
   /** Plugs the host end in again after drift. */
-  replug?(ctx: KindCtx, rec: NicRecord): Promise<void>;
+  replug?(ctx: KindCtx, rec: R): Promise<void>;
   /** The host link whose MTU is the bridge's (a Linux bridge itself; an OVS bridge's internal interface). */
-  bridgeLink(ctx: KindCtx, rec: NicRecord): string;
+  bridgeLink(ctx: KindCtx, rec: R): string;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface VethPlug {
  * bridge's IPv6 addresses. The nic keeps its own MTU in the target. Undefined (the nic's MTU)
  * when the bridge has no link here.
  */
-export async function hostMtu(p: VethPlug, ctx: KindCtx, rec: NicRecord): Promise<number | undefined> {
+export async function hostMtu<R extends PluggedRecord>(p: VethPlug<R>, ctx: KindCtx, rec: R): Promise<number | undefined> {
   return (await getLink(SELF, p.bridgeLink(ctx, rec)))?.mtu || rec.mtu;
 }
 
@@ -57,7 +60,7 @@ export async function both(a: Promise<unknown>, b: Promise<unknown>): Promise<vo
 }
 
 /** A NicKind made of the shared veth steps and `p`'s plug steps. */
-export function vethKind(p: VethPlug): NicKind {
+export function vethKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
   return {
     prepare: p.prepare,
     ...(p.claim ? { claim: p.claim } : {}),
@@ -70,7 +73,7 @@ export function vethKind(p: VethPlug): NicKind {
       // The peer is born in the target as it stays: its final name (free there, checked before
       // the intent was recorded; a clash since fails the whole request), MAC, MTU, up. The host
       // end is born with the bridge's MTU (hostMtu), so plugging it changes no other link.
-      await setupVeth({ ref: SELF, name: rec.host!, peer: rec.name, peerNs: target, mtu: rec.mtu, localMtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
+      await setupVeth({ ref: SELF, name: rec.host, peer: rec.name, peerNs: target, mtu: rec.mtu, localMtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
       failpoint('attach:veth');
       // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
       // different things: both at once. Only the container's end needs TX checksums off: its TX
@@ -87,20 +90,20 @@ export function vethKind(p: VethPlug): NicKind {
     async detach(ctx, rec) {
       // The port and the link go at once (a port whose link is gone is only an Interface.error
       // until its row goes; either order leaves a state detach finishes).
-      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteHostLinkIfOurs(rec.host!, 'veth'));
+      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteHostLinkIfOurs(rec.host, 'veth'));
       failpoint('detach:deleted');
       await undoConfig(rec);
       return {};
     },
     async check(ctx, rec) {
-      const l = await getLink(SELF, rec.host!);
+      const l = await getLink(SELF, rec.host);
       if (!l) return [{ what: 'host', want: rec.host, got: 'missing', repairable: false }];
       const d: Drift[] = [];
       if (!l.flags.includes('UP')) d.push({ what: 'host-up', want: true, got: false, repairable: true });
       return [...d, ...(await p.checkPlug(ctx, rec)), ...(await checkInside(ctx.target, rec))];
     },
     async repair(ctx, rec) {
-      await ip(SELF, ['link', 'set', 'dev', rec.host!, 'up']);
+      await ip(SELF, ['link', 'set', 'dev', rec.host, 'up']);
       await p.replug?.(ctx, rec);
     },
   };

@@ -4,12 +4,9 @@
 // again after the daemon closed an idle connection.
 import { createConnection, type Socket } from 'node:net';
 import { badReply, clientClosed, connectionLost, fromWire, type AppError } from '../../lib/errors.ts';
-import type { CheckResult, ListedNic } from '../nics/check.ts';
-import type { GcReport } from '../nics/detach.ts';
-import type { RestoreResult } from '../nics/state-restore.ts';
-import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import type { AttachResult } from '../nics/types.ts';
 import { LineReader } from './jsonrpc.ts';
-import type * as W from '../commands/wire.ts';
+import type { Args, CommandName, Results } from '../commands/wire.ts';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
 
@@ -58,42 +55,57 @@ export class OvsPluginClient {
     });
   }
 
+  /** A method for command `name`: its wire arguments and result (commands/wire.ts). */
+  private method<N extends CommandName>(name: N): (a: Args<N>) => Promise<Results[N]> {
+    return (a) => this.call<Results[N]>(name, a);
+  }
+
   /** ovs.bridge-add -> null. */
-  bridgeAdd = (a: W.BridgeAddArgs) => this.call<null>('ovs.bridge-add', a);
+  bridgeAdd = this.method('ovs.bridge-add');
   /** ovs.bridge-del -> "". */
-  bridgeDel = (a: W.BridgeDelArgs) => this.call<string>('ovs.bridge-del', a);
+  bridgeDel = this.method('ovs.bridge-del');
   /** ovs.port-add -> null. */
-  portAdd = (a: W.PortAddArgs) => this.call<null>('ovs.port-add', a);
+  portAdd = this.method('ovs.port-add');
   /** ovs.port-del -> null. */
-  portDel = (a: W.PortDelArgs) => this.call<null>('ovs.port-del', a);
+  portDel = this.method('ovs.port-del');
   /** ovs.bond-add -> null. */
-  bondAdd = (a: W.BondAddArgs) => this.call<null>('ovs.bond-add', a);
+  bondAdd = this.method('ovs.bond-add');
   /** ovs.set -> null. */
-  set = (a: W.SetArgs) => this.call<null>('ovs.set', a);
+  set = this.method('ovs.set');
   /** ovs.vlan-ensure -> the VLAN bridge's name. */
-  vlanEnsure = (a: W.VlanEnsureArgs) => this.call<string>('ovs.vlan-ensure', a);
+  vlanEnsure = this.method('ovs.vlan-ensure');
   /** ovs.vlan-del -> null. */
-  vlanDel = (a: W.VlanDelArgs) => this.call<null>('ovs.vlan-del', a);
+  vlanDel = this.method('ovs.vlan-del');
   /** ovs.vxlan-ensure -> the VXLAN bridge's name. */
-  vxlanEnsure = (a: W.VxlanEnsureArgs) => this.call<string>('ovs.vxlan-ensure', a);
+  vxlanEnsure = this.method('ovs.vxlan-ensure');
   /** ovs.vxlan-del -> null. */
-  vxlanDel = (a: W.VxlanDelArgs) => this.call<null>('ovs.vxlan-del', a);
+  vxlanDel = this.method('ovs.vxlan-del');
   /** ovs.vtep-ensure -> "vtep<vnid>". */
-  vtepEnsure = (a: W.VtepEnsureArgs) => this.call<string>('ovs.vtep-ensure', a);
+  vtepEnsure = this.method('ovs.vtep-ensure');
   /** ovs.vtep-del -> null. */
-  vtepDel = (a: W.VtepDelArgs) => this.call<null>('ovs.vtep-del', a);
+  vtepDel = this.method('ovs.vtep-del');
   /** nic.attach -> the attached nic (docs/nics.md); `nicAttach<GuestResult>` for a kvm target. */
-  nicAttach = <R extends AttachResult | GuestResult = AttachResult>(a: { target: TargetSpec; nic: Partial<NicSpec> & { type: string } }) => this.call<R>('nic.attach', a);
+  nicAttach = <R extends Results['nic.attach'] = AttachResult>(a: Args<'nic.attach'>) => this.call<R>('nic.attach', a);
   /** nic.detach -> null. */
-  nicDetach = (a: { target: TargetSpec; name: string }) => this.call<null>('nic.detach', a);
+  nicDetach = this.method('nic.detach');
   /** nic.list -> one element per attachment. */
-  nicList = (a: { target?: TargetSpec } = {}) => this.call<ListedNic[]>('nic.list', a);
+  nicList = (a: Args<'nic.list'> = {}) => this.method('nic.list')(a);
   /** nic.check -> the differences (repaired ones with `repair`). */
-  nicCheck = (a: { target: TargetSpec; name: string; repair?: boolean }) => this.call<CheckResult>('nic.check', a);
+  nicCheck = this.method('nic.check');
   /** nic.gc -> what it finished, undid, removed, returned, and the orphan ports it removed. */
-  nicGc = () => this.call<GcReport>('nic.gc', {});
+  nicGc = () => this.method('nic.gc')({});
   /** nic.state-restore -> whether the previous generation of a damaged state file was put back. */
-  nicStateRestore = () => this.call<RestoreResult>('nic.state-restore', {});
+  nicStateRestore = () => this.method('nic.state-restore')({});
+  /** net.apply -> the network resource (docs/overlay.md); `changed: false` for the same document again. */
+  netApply = this.method('net.apply');
+  /** net.delete -> null (gone is success). */
+  netDelete = this.method('net.delete');
+  /** net.namespace -> "n-<netid>". */
+  netNamespace = this.method('net.namespace');
+  /** net.list -> every network resource. */
+  netList = () => this.method('net.list')({});
+  /** net.check -> the differences (repaired ones with `repair`). */
+  netCheck = this.method('net.check');
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {

@@ -5,9 +5,10 @@
 // validated before connecting, so bad input never reaches OVSDB; a command that says these
 // arguments need no OVSDB (nic.* of non-OVS kinds) runs without connecting at all.
 import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';
-import { connectOvsdb } from '../ovsdb/client.ts';
+import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
-import { execute, lookup } from '../commands/registry.ts';
+import { dispatch, engineCtx, lookup } from '../commands/registry.ts';
+import type { Ctx } from '../planners/plan.ts';
 import { parseArgsText } from '../validate.ts';
 import { withoutOvsdb } from '../nics/ovs-need.ts';
 import { envOf, type Settings } from '../settings.ts';
@@ -24,28 +25,26 @@ export async function runExec(argv: string[], settings: () => Settings, out: (s:
     const s = settings();
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
     if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
-    const { name, command } = lookup(argv[0]);
-    const raw = parseArgsText(argv[1] ?? '{}');
-    const args = command.validate(raw);
-    if (command.local) {
-      out(frame(await command.local(args, s)));
-      return 0;
-    }
-    const env = envOf(s);
-    const need = command.run && command.needsOvsdb ? await command.needsOvsdb(args, s) : true;
-    const client = need === false ? undefined : await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
-      .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; });
-    if (!client) {
-      out(frame(await command.run!(args, withoutOvsdb(env, s))));
-      return 0;
-    }
+    const { command } = lookup(argv[0]);
+    const args = command.validate(parseArgsText(argv[1] ?? '{}'));
+    let client: Client | undefined;
     try {
-      const engine = new Engine(client, env, { applyTimeoutMs: s.applyTimeoutMs });
-      await engine.start();
-      out(frame(await execute(engine, name, raw, s)));
+      // Asked for by plan and run commands only: OVSDB, unless these arguments need none (or
+      // need it only if Open vSwitch runs, and it does not).
+      const ctx = async (): Promise<Ctx> => {
+        const env = envOf(s);
+        const need = command.mode === 'run' && command.needsOvsdb ? await command.needsOvsdb(args, s) : true;
+        client = need === false ? undefined : await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
+          .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; return undefined; });
+        if (!client) return withoutOvsdb(env, s);
+        const engine = new Engine(client, env, { applyTimeoutMs: s.applyTimeoutMs });
+        await engine.start();
+        return engineCtx(engine, s);
+      };
+      out(frame(await dispatch(command, args, ctx, s)));
       return 0;
     } finally {
-      await client.close();
+      await client?.close();
     }
   } catch (err) {
     const e = toAppError(err);

@@ -1,6 +1,6 @@
 // The human usage of `ovs-plugin` (`--help`, `-h`, `help [command]`), generated from each
-// command's `usage` (the same declaration its validator checks the fields against, `argsOf`),
-// so it cannot drift from what the commands accept. Programs keep the v1 framed protocol; this
+// command's `usage`, made from its argument declaration in commands/wire.ts (the one its
+// validator checks the fields against, `argsOf`), so it cannot drift from what the commands accept. Programs keep the v1 framed protocol; this
 // is for people.
 import { COMMANDS, lookup } from '../commands/registry.ts';
 import type { Command } from '../commands/types.ts';

@@ -2,6 +2,7 @@
 // (an accept or a spawn failing with EMFILE) whatever `ulimit -n` it was started under.
 // Node has no getrlimit: Linux shows the soft limit in /proc/self/limits ("Max open files").
 import { readFileSync } from 'node:fs';
+import { isAccessDenied, isMissingPath } from '../../lib/errors.ts';
 import { MAX_ARGS_BYTES, MAX_DEPTH } from '../validate.ts';
 
 /** What one daemon accepts at once. */
@@ -42,7 +43,7 @@ const BASE_RESERVE = 48;
 export function openFileLimit(text?: string): number {
   let t = text;
   if (t === undefined) {
-    try { t = readFileSync('/proc/self/limits', 'utf8'); } catch { return 1 << 20; }
+    try { t = readFileSync('/proc/self/limits', 'utf8'); } catch (err) { if (isMissingPath(err) || isAccessDenied(err)) return 1 << 20; throw err; }
   }
   const m = /^Max open files\s+(\S+)/m.exec(t);
   if (!m || m[1] === 'unlimited') return 1 << 20;

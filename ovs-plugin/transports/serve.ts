@@ -7,6 +7,7 @@
 // (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
+import { sleep } from '../../lib/backoff.ts';
 import { shuttingDown, toAppError, tooManyConnections, ValidationError } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
@@ -65,7 +66,7 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   const first = await Promise.race([connecting, signalled.then(() => undefined)]);
   if (!first) {
     // Nothing is bound yet; OVSDB may still be unreachable (the client retries forever).
-    connecting.catch(() => undefined);
+    connecting.catch(() => undefined); // stopping before it connected: its outcome no longer matters
     log.info('ovs-plugin-stopped', { during: 'start' });
     unguard();
     return 0;
@@ -134,7 +135,7 @@ async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger):
   d.stopping = true;
   log.info('ovs-plugin-stopping', { inflight: d.inflight });
   if (d.inflight > 0) await new Promise<void>((r) => { d.onIdle = r; });
-  await Promise.all([...d.conns].map((c) => new Promise<void>((r) => { c.end(); setTimeout(r, 50); })));
+  await Promise.all([...d.conns].map((c) => { c.end(); return sleep(50); }));
   const removed = removeOwnSocket(d.bound);
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
   await client.close();

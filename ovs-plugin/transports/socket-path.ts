@@ -8,7 +8,7 @@
 import { chmodSync, lstatSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { createConnection, type Server } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { bindFailed, socketInUse, unsafeSocket, ValidationError } from '../../lib/errors.ts';
+import { bindFailed, isMissingPath, socketInUse, unsafeSocket, ValidationError } from '../../lib/errors.ts';
 
 /** Bytes of a unix socket path (sun_path is 108 bytes including the terminating NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -28,7 +28,8 @@ export function checkSocketPath(path: string): void {
   let st: Stats;
   try {
     st = statSync(dir);
-  } catch {
+  } catch (err) {
+    if (!isMissingPath(err)) throw err;
     throw new ValidationError('--socket', `directory ${dir} does not exist`);
   }
   if (!st.isDirectory()) throw new ValidationError('--socket', `${dir} is not a directory`);
@@ -44,8 +45,9 @@ export async function clearStaleSocket(path: string): Promise<void> {
   let st: Stats;
   try {
     st = lstatSync(path);
-  } catch {
-    return;
+  } catch (err) {
+    if (isMissingPath(err)) return;
+    throw err;
   }
   if (!st.isSocket()) throw socketInUse(path, 'not-a-socket');
   if (st.uid !== uid()) throw unsafeSocket(`${path} is a socket of uid ${st.uid}, not ours`, { path });
@@ -82,7 +84,7 @@ export function removeOwnSocket(b: BoundSocket): boolean {
     if (st.dev !== b.dev || st.ino !== b.ino) return false;
     unlinkSync(b.path);
     return true;
-  } catch {
+  } catch { // any failure: not removed, which the caller says; shutting down goes on
     return false;
   }
 }

@@ -9,19 +9,19 @@ import { nicExists } from '../errors.ts';
 import { allocate, checkNatBridge, ensureNat, NAT_BRIDGE, natBridgeDrift } from '../nat.ts';
 import { natRulesDrift, syncNatRules } from '../nat-sync.ts';
 import { targetKey } from '../target.ts';
-import type { KindCtx, NicRecord } from '../types.ts';
+import type { Draft, KindCtx, NicRecord, RecordOf } from '../types.ts';
 import { vethKind, type VethPlug } from '../veth.ts';
 import { linuxBridgePlug } from './bridge.ts';
 
 /** The same target: one guest (by name), or one namespace (however it was named). */
-const sameTarget = (a: NicRecord, b: NicRecord): boolean =>
+const sameTarget = (a: NicRecord, b: Draft): boolean =>
   'kvm' in a.target || 'kvm' in b.target ? targetKey(a.target) === targetKey(b.target) : a.ns.ino === b.ns.ino && a.ns.dev === b.ns.dev;
 
 /** The state file and pool of this command (the NAT rules are written from the records in that file). */
 const natOf = (ctx: KindCtx): [string, KindCtx['ovs']['nics']['natPool']] => [ctx.ovs.nics.statePath, ctx.ovs.nics.natPool];
 
 /** How a default nic's host end (veth or a guest's tap) is plugged into nat0, its address allocated. */
-export const defaultPlug: VethPlug = {
+export const defaultPlug: VethPlug<RecordOf<'default'>> = {
   ...linuxBridgePlug,
   async prepare(ctx, rec) {
     await checkNatBridge();

@@ -8,7 +8,7 @@ import { SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
 import { allowedParent, claimParent } from '../parent.ts';
-import type { NicKind, NicRecord } from '../types.ts';
+import type { NicKind, NicRecord, RecordOf } from '../types.ts';
 
 /** Deletes `name` in `ref` only if it is this nic's link (its MAC, the kind given). */
 export async function deleteIfOurs(ref: NetnsRef, name: string, rec: NicRecord, kind: string): Promise<void> {
@@ -17,7 +17,7 @@ export async function deleteIfOurs(ref: NetnsRef, name: string, rec: NicRecord, 
 }
 
 /** The macvlan kind. */
-export const macvlanKind: NicKind = {
+export const macvlanKind: NicKind<RecordOf<'macvlan'>> = {
   async prepare(ctx, rec) {
     const p = await allowedParent(ctx, String(rec.nic.id));
     if (rec.mtu && rec.mtu > p.mtu) throw new ValidationError('nic.mtu', `${rec.mtu} is above the MTU of ${p.ifname} (${p.mtu})`);
@@ -26,7 +26,7 @@ export const macvlanKind: NicKind = {
   claim: (rec, all) => claimParent(String(rec.nic.id), all),
   async attach(ctx, rec, undo) {
     const mtu = rec.mtu ? ['mtu', String(rec.mtu)] : [];
-    await ip(SELF, ['link', 'add', 'link', rec.parent!, 'name', rec.temp, 'address', rec.hwaddr, ...mtu, 'type', 'macvlan', 'mode', 'bridge']);
+    await ip(SELF, ['link', 'add', 'link', rec.parent, 'name', rec.temp, 'address', rec.hwaddr, ...mtu, 'type', 'macvlan', 'mode', 'bridge']);
     undo.push(`delete ${rec.temp}`, () => deleteLinkIfExists(SELF, rec.temp));
     failpoint('attach:created');
     await moveLink(SELF, rec.temp, ctx.target!, undo);
@@ -42,7 +42,7 @@ export const macvlanKind: NicKind = {
   },
   async check(ctx, rec) {
     const d = await checkInside(ctx.target, rec);
-    if (!(await getLink(SELF, rec.parent!))) d.push({ what: 'parent', want: rec.parent, got: 'missing', repairable: false });
+    if (!(await getLink(SELF, rec.parent))) d.push({ what: 'parent', want: rec.parent, got: 'missing', repairable: false });
     return d;
   },
 };

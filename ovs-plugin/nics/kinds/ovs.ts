@@ -9,12 +9,15 @@ import type { Planner } from '../../planners/plan.ts';
 import { View } from '../../planners/view.ts';
 import { accessPlan, datapathOf, plugPlan, portPlace, unplugPlan } from '../ovs-port.ts';
 import type { VethPlug } from '../veth.ts';
-import type { KindCtx, NicRecord } from '../types.ts';
+import type { Draft, KindCtx, RecordOf } from '../types.ts';
+
+/** The records of the OVS kinds. */
+export type OvsRecord = RecordOf<'vlan'> | RecordOf<'vxlan'>;
 
 /** What an OVS kind adds: which bridge (read-only, may throw), and how to make it. */
-export interface OvsBridgeOf {
-  bridgeOf(ctx: KindCtx, rec: NicRecord): string;
-  ensure(ctx: KindCtx, rec: NicRecord): Promise<void>;
+export interface OvsBridgeOf<R extends OvsRecord> {
+  bridgeOf(ctx: KindCtx, rec: Draft<R>): string;
+  ensure(ctx: KindCtx, rec: R): Promise<void>;
   /** The port carries the one VLAN of its place only (vlan nics), never a trunk. */
   access?: boolean;
 }
@@ -36,7 +39,7 @@ function wantedPlace(view: View, bridge: string): { bridge: string; tag: number 
 }
 
 /** How a veth or tap is plugged into an OVS bridge of the kind. */
-export function ovsPlug(o: OvsBridgeOf): VethPlug {
+export function ovsPlug<R extends OvsRecord>(o: OvsBridgeOf<R>): VethPlug<R> {
   const access = !!o.access;
   return {
     async prepare(ctx, rec) {
@@ -47,36 +50,36 @@ export function ovsPlug(o: OvsBridgeOf): VethPlug {
     },
     ensure: (ctx, rec) => o.ensure(ctx, rec),
     // The Bridge row the port goes on (a fake bridge's parent): its internal interface.
-    bridgeLink: (ctx, rec) => wantedPlace(new View(ctx.ovs.client.cache), rec.bridge!).bridge,
+    bridgeLink: (ctx, rec) => wantedPlace(new View(ctx.ovs.client.cache), rec.bridge).bridge,
     async plug(ctx, rec, undo) {
-      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key, access));
-      undo.push(`remove port ${rec.host}`, () => ctx.ovs.commit(unplugPlan(rec.host!, rec.key)));
+      await ctx.ovs.commit(plugOnto(rec.bridge, rec.host, rec.key, access));
+      undo.push(`remove port ${rec.host}`, () => ctx.ovs.commit(unplugPlan(rec.host, rec.key)));
     },
     async unplug(ctx, rec) {
-      await ctx.ovs.commit(unplugPlan(rec.host!, rec.key));
+      await ctx.ovs.commit(unplugPlan(rec.host, rec.key));
     },
     async checkPlug(ctx, rec) {
       const view = new View(ctx.ovs.client.cache);
-      const at = portPlace(view, rec.host!);
+      const at = portPlace(view, rec.host);
       if (!at) return [{ what: 'port', want: rec.bridge, got: 'missing', repairable: true }];
-      const want = wantedPlace(view, rec.bridge!);
+      const want = wantedPlace(view, rec.bridge);
       const d = [];
       if (at.bridge !== want.bridge) d.push({ what: 'port', want: rec.bridge, got: at.bridge, repairable: false });
       if (at.tag !== want.tag) d.push({ what: 'port-tag', want: want.tag, got: at.tag, repairable: false });
       else if (access && !at.access) d.push({ what: 'port-vlan-mode', want: 'access', got: 'trunk', repairable: true });
-      const err = await interfaceError(ctx, rec.host!);
+      const err = await interfaceError(ctx, rec.host);
       if (err) d.push({ what: 'interface-error', got: err, repairable: false });
       return d;
     },
     async replug(ctx, rec) {
       const view = new View(ctx.ovs.client.cache);
-      const at = portPlace(view, rec.host!);
+      const at = portPlace(view, rec.host);
       if (at) {
-        if (access && !at.access && at.tag === wantedPlace(view, rec.bridge!).tag) await ctx.ovs.commit(accessPlan(rec.host!, rec.key, at.tag));
+        if (access && !at.access && at.tag === wantedPlace(view, rec.bridge).tag) await ctx.ovs.commit(accessPlan(rec.host, rec.key, at.tag));
         return;
       }
       await o.ensure(ctx, rec);
-      await ctx.ovs.commit(plugOnto(rec.bridge!, rec.host!, rec.key, access));
+      await ctx.ovs.commit(plugOnto(rec.bridge, rec.host, rec.key, access));
     },
   };
 }

@@ -3,34 +3,39 @@
 // record keeps its name, MAC, MTU, up state, permanent MAC and PCI address; detach gives it back
 // exactly so, found by those (never by name alone: it may have been renamed, or returned by
 // the kernel to the host when the container's namespace died).
+import { NetnsGoneError } from '../../../lib/errors.ts';
 import { getLink, ip, listLinks } from '../../../lib/ip.ts';
 import { netnsTarget, SELF, type NetnsRef } from '../../../lib/netns.ts';
 import { failpoint } from '../failpoint.ts';
 import { checkInside, configureInside, undoConfig } from '../inside.ts';
 import { claimNoUpper, refuseLinkInUse } from '../link-use.ts';
 import { allowedParent, claimParent, type HostLink } from '../parent.ts';
-import type { NicKind, NicRecord } from '../types.ts';
+import type { NicKind, RecordOf } from '../types.ts';
+
+/** A passthrough record. */
+type Passthrough = RecordOf<'passthrough'>;
 
 /** True when `l` is the NIC `rec` took (permanent MAC, else PCI address, else MAC + kind + a name we gave it). */
-function isTheNic(l: HostLink, rec: NicRecord): boolean {
-  const s = rec.saved!;
+function isTheNic(l: HostLink, rec: Passthrough): boolean {
+  const s = rec.saved;
   if (s.permaddr) return (l.permaddr ?? l.address) === s.permaddr;
   if (s.pci) return l.parentbus === 'pci' && l.parentdev === s.pci;
   return [rec.hwaddr, s.mac].includes(l.address ?? '') && (l.linkinfo?.info_kind ?? '') === (s.kind ?? '')
     && [rec.name, rec.temp, s.name].includes(l.ifname);
 }
 
-/** The NIC in `ref`, if it is there. */
-async function findIn(ref: NetnsRef, rec: NicRecord): Promise<HostLink | undefined> {
+/** The NIC in `ref`, if it is there (undefined when the namespace is gone; other failures thrown). */
+async function findIn(ref: NetnsRef, rec: Passthrough): Promise<HostLink | undefined> {
   try {
     return ((await listLinks(ref)) as HostLink[]).find((l) => isTheNic(l, rec));
-  } catch {
-    return undefined; // the namespace is gone
+  } catch (err) {
+    if (err instanceof NetnsGoneError) return undefined;
+    throw err;
   }
 }
 
 /** The passthrough kind. */
-export const passthroughKind: NicKind = {
+export const passthroughKind: NicKind<Passthrough> = {
   async prepare(ctx, rec) {
     const l = await allowedParent(ctx, String(rec.nic.id));
     await refuseLinkInUse(l.ifname);
@@ -47,7 +52,7 @@ export const passthroughKind: NicKind = {
     claimNoUpper(String(rec.nic.id), all);
   },
   async attach(ctx, rec, undo) {
-    const s = rec.saved!;
+    const s = rec.saved;
     await ip(SELF, ['link', 'set', 'dev', s.name, 'down']);
     undo.push(`restore ${s.name}`, () => restore(rec));
     failpoint('attach:down');
@@ -67,7 +72,7 @@ export const passthroughKind: NicKind = {
 };
 
 /** Moves the NIC from `target` to the host under the record's temporary name (if it is there). */
-async function bringBack(target: NetnsRef, rec: NicRecord): Promise<void> {
+async function bringBack(target: NetnsRef, rec: Passthrough): Promise<void> {
   const l = await findIn(target, rec);
   if (!l) return;
   await ip(target, ['link', 'set', 'dev', l.ifname, 'down']);
@@ -75,8 +80,8 @@ async function bringBack(target: NetnsRef, rec: NicRecord): Promise<void> {
 }
 
 /** Gives the NIC on the host its name, MAC, MTU and up state back; false if it is not on the host. */
-async function restore(rec: NicRecord): Promise<boolean> {
-  const s = rec.saved!;
+async function restore(rec: Passthrough): Promise<boolean> {
+  const s = rec.saved;
   const l = await findIn(SELF, rec);
   if (!l) return false;
   let name = l.ifname;

@@ -6,12 +6,13 @@ import { planVlanEnsure } from '../../planners/vlan.ts';
 import { View } from '../../planners/view.ts';
 import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
+import type { RecordOf } from '../types.ts';
 
 /** The master bridge VLAN nics hang off (v1). */
 export const VLAN_MASTER = 'backplane';
 
 /** How a vlan nic's host end (veth or tap) is plugged. */
-export const vlanPlug = ovsPlug({
+export const vlanPlug = ovsPlug<RecordOf<'vlan'>>({
   // Its own VLAN only: an access port (VLAN 0: untagged frames only), whatever the layout.
   access: true,
   bridgeOf(ctx, rec) {
@@ -21,7 +22,7 @@ export const vlanPlug = ovsPlug({
     return planVlanEnsure({ master: VLAN_MASTER, vlan: tag }, ctx.ovs.env)(new View(ctx.ovs.client.cache), 'pre_').result;
   },
   async ensure(ctx, rec) {
-    await ctx.ovs.commit(planVlanEnsure({ master: VLAN_MASTER, vlan: rec.tag! }, ctx.ovs.env));
+    await ctx.ovs.commit(planVlanEnsure({ master: VLAN_MASTER, vlan: rec.tag }, ctx.ovs.env));
   },
 });
 

@@ -11,12 +11,13 @@ import { View } from '../../planners/view.ts';
 import { ensureVxlan, vxlanBridgeOf } from '../../planners/vxlan.ts';
 import { vethKind } from '../veth.ts';
 import { ovsPlug } from './ovs.ts';
+import type { RecordOf } from '../types.ts';
 
 /** The underlay VXLAN nics use (v1). */
 export const VXLAN_MASTER = 'vxbackend';
 
 /** How a vxlan nic's host end (veth or tap) is plugged. */
-export const vxlanPlug = ovsPlug({
+export const vxlanPlug = ovsPlug<RecordOf<'vxlan'>>({
   bridgeOf(ctx, rec) {
     const vni = Number(rec.nic.id);
     rec.vni = vni;
@@ -28,9 +29,9 @@ export const vxlanPlug = ovsPlug({
     return `vxlbr${vni}`;
   },
   async ensure(ctx, rec) {
-    if (vxlanBridgeOf(new View(ctx.ovs.client.cache), rec.vni!)) return;
+    if (vxlanBridgeOf(new View(ctx.ovs.client.cache), rec.vni)) return;
     if (!(await getLink(SELF, VXLAN_MASTER))) throw notFound(`master link ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
-    await ensureVxlan({ master: VXLAN_MASTER, vxlan: rec.vni! }, ctx.ovs);
+    await ensureVxlan({ master: VXLAN_MASTER, vxlan: rec.vni }, ctx.ovs);
   },
 });
 
