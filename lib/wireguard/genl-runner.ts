@@ -17,7 +17,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 function optInt(field: string, v: unknown, max: number): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new ValidationError(field, `must be an integer 0..${max}, got ${typeName(v)} ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+    throw new ValidationError(field, `must be an integer 0..${max}, got ${typeName(v)} ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -28,25 +29,34 @@ function parsePeerChange(field: string, v: unknown): WgPeerChange {
     if (v.remove !== true) throw new ValidationError(`${field}.remove`, 'must be true when given');
     return { publicKey, remove: true };
   }
-  if (typeof v.create !== 'boolean') throw new ValidationError(`${field}.create`, `must be a boolean, got ${typeName(v.create)}`);
-  if (v.allowedIps !== undefined && !Array.isArray(v.allowedIps)) throw new ValidationError(`${field}.allowedIps`, `must be an array, got ${typeName(v.allowedIps)}`);
+  if (typeof v.create !== 'boolean')
+    throw new ValidationError(`${field}.create`, `must be a boolean, got ${typeName(v.create)}`);
+  if (v.allowedIps !== undefined && !Array.isArray(v.allowedIps))
+    throw new ValidationError(`${field}.allowedIps`, `must be an array, got ${typeName(v.allowedIps)}`);
   return {
-    publicKey, create: v.create,
+    publicKey,
+    create: v.create,
     ...(v.endpoint !== undefined ? { endpoint: wgEndpoint(`${field}.endpoint`, v.endpoint) } : {}),
-    ...(v.persistentKeepalive !== undefined ? { persistentKeepalive: optInt(`${field}.persistentKeepalive`, v.persistentKeepalive, 65535) } : {}),
-    ...(Array.isArray(v.allowedIps) ? { allowedIps: v.allowedIps.map((a, i) => wgAllowedIp(`${field}.allowedIps[${i}]`, a)) } : {}),
+    ...(v.persistentKeepalive !== undefined
+      ? { persistentKeepalive: optInt(`${field}.persistentKeepalive`, v.persistentKeepalive, 65535) }
+      : {}),
+    ...(Array.isArray(v.allowedIps)
+      ? { allowedIps: v.allowedIps.map((a, i) => wgAllowedIp(`${field}.allowedIps[${i}]`, a)) }
+      : {}),
   };
 }
 
 /** A request read from outside (the helper's stdin), validated; ValidationError names the field. */
 export function parseGenlRequest(v: unknown): GenlRequest {
   if (!isObject(v)) throw new ValidationError('request', `must be an object, got ${typeName(v)}`);
-  if (typeof v.name !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(v.name)) throw new ValidationError('request.name', `must be an interface name, got ${JSON.stringify(v.name)}`);
+  if (typeof v.name !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(v.name))
+    throw new ValidationError('request.name', `must be an interface name, got ${JSON.stringify(v.name)}`);
   if (v.op === 'get') return { op: 'get', name: v.name };
   if (v.op !== 'set') throw new ValidationError('request.op', `must be "get" or "set", got ${JSON.stringify(v.op)}`);
   const c = v.change;
   if (!isObject(c)) throw new ValidationError('request.change', `must be an object, got ${typeName(c)}`);
-  if (!Array.isArray(c.peers)) throw new ValidationError('request.change.peers', `must be an array, got ${typeName(c.peers)}`);
+  if (!Array.isArray(c.peers))
+    throw new ValidationError('request.change.peers', `must be an array, got ${typeName(c.peers)}`);
   const listenPort = optInt('request.change.listenPort', c.listenPort, 65535);
   const fwmark = optInt('request.change.fwmark', c.fwmark, 0xffffffff);
   const change: WgChange = {
@@ -91,17 +101,30 @@ function isAnswer(v: unknown): v is GenlAnswer {
  * plus `wg-genl`, run inside the device's namespace (lib/netns.ts runIn: nsenter --net=).
  * A helper that cannot start, times out or answers garbage is EWG_UNREACHABLE / EWG_PROTO.
  */
-export function nsenterRunner(command: readonly string[], o: { timeoutMs?: number } = {}): (dev: WgDeviceRef, req: GenlRequest) => Promise<GenlAnswer> {
+export function nsenterRunner(
+  command: readonly string[],
+  o: { timeoutMs?: number } = {},
+): (dev: WgDeviceRef, req: GenlRequest) => Promise<GenlAnswer> {
   const [cmd, ...args] = command;
   if (!cmd) throw new ValidationError('command', 'must name a program');
   return async (dev, req) => {
-    const r = await runIn(dev.netns, cmd, [...args, WG_GENL_SUBCOMMAND], { input: JSON.stringify(req), timeoutMs: o.timeoutMs ?? 60_000, allowFailure: true })
-      .catch((err: unknown) => { throw wgUnreachable(dev.name, `the wg-genl helper did not run: ${(err as Error).message}`, err); });
+    const r = await runIn(dev.netns, cmd, [...args, WG_GENL_SUBCOMMAND], {
+      input: JSON.stringify(req),
+      timeoutMs: o.timeoutMs ?? 60_000,
+      allowFailure: true,
+    }).catch((err: unknown) => {
+      throw wgUnreachable(dev.name, `the wg-genl helper did not run: ${(err as Error).message}`, err);
+    });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     let a: unknown;
-    try { a = JSON.parse(line); } catch { a = undefined; }
+    try {
+      a = JSON.parse(line);
+    } catch {
+      a = undefined;
+    }
     if (!isAnswer(a)) {
-      if (r.exitCode !== 0) throw wgUnreachable(dev.name, `the wg-genl helper exited ${r.exitCode}: ${r.stderr.trim().slice(0, 400)}`);
+      if (r.exitCode !== 0)
+        throw wgUnreachable(dev.name, `the wg-genl helper exited ${r.exitCode}: ${r.stderr.trim().slice(0, 400)}`);
       throw wgBadAnswer(dev.name, `the wg-genl helper answered ${JSON.stringify(line.slice(0, 200))}`);
     }
     return a;

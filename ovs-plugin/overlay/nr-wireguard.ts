@@ -21,16 +21,20 @@ export const KEEPALIVE_S = 20;
 
 /** The device config of document `doc` (canonical: lib/wireguard/types.ts validateWgConfig). */
 export function desiredWgConfig(doc: NetworkDocument): WgConfig {
-  return validateWgConfig({
-    privateKey: doc.wireguard_private_key,
-    listenPort: doc.wireguard_listen_port,
-    peers: doc.peers.map((p) => ({
-      publicKey: p.wireguard_public_key, allowedIps: [...p.allowed_ips], persistentKeepalive: KEEPALIVE_S,
-      ...(p.endpoint ? { endpoint: p.endpoint } : {}),
-    })),
-  }, 'network');
+  return validateWgConfig(
+    {
+      privateKey: doc.wireguard_private_key,
+      listenPort: doc.wireguard_listen_port,
+      peers: doc.peers.map((p) => ({
+        publicKey: p.wireguard_public_key,
+        allowedIps: [...p.allowed_ips],
+        persistentKeepalive: KEEPALIVE_S,
+        ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+      })),
+    },
+    'network',
+  );
 }
-
 
 /**
  * Carries a request to this program run inside the device's namespace (see the header): the

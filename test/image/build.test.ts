@@ -11,7 +11,11 @@ import { run } from '../../lib/exec.ts';
 async function build(t: { after(fn: () => unknown): void }, env: Record<string, string>) {
   const out = await mkdtemp(join(tmpdir(), 'zos-image-'));
   t.after(() => rm(out, { recursive: true, force: true }));
-  const r = await run('bash', ['image/build.sh'], { env: { ...process.env as Record<string, string>, OUT: out, ...env }, allowFailure: true, timeoutMs: 240_000 });
+  const r = await run('bash', ['image/build.sh'], {
+    env: { ...(process.env as Record<string, string>), OUT: out, ...env },
+    allowFailure: true,
+    timeoutMs: 240_000,
+  });
   return { ...r, out };
 }
 
@@ -42,7 +46,10 @@ test('a Debian package the build cannot get is named, exit non-zero', async (t) 
 const LIMITS = { initrd: 38e6, pxe: 47e6 };
 test('the test image fits the size budget: initrd <= 38 MB, PXE set <= 47 MB', async (t) => {
   const dir = resolve(process.env.ZOS_IMAGE ?? 'build/image-test');
-  if (!existsSync(join(dir, 'pxe/initrd.img'))) { t.skip(`${dir} not built (make image-test)`); return; }
+  if (!existsSync(join(dir, 'pxe/initrd.img'))) {
+    t.skip(`${dir} not built (make image-test)`);
+    return;
+  }
   const initrd = statSync(join(dir, 'pxe/initrd.img')).size;
   const pxe = readdirSync(join(dir, 'pxe')).reduce((n, f) => n + statSync(join(dir, 'pxe', f)).size, 0);
   t.diagnostic(`initrd ${(initrd / 1e6).toFixed(1)} MB, PXE set ${(pxe / 1e6).toFixed(1)} MB`);

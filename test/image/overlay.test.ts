@@ -29,7 +29,16 @@ const BASE = 'quiet console=ttyS0,115200 zos.test=status zos.test.timeout=900';
 // The kernel's command line is at most 2048 bytes on x86: a document must fit in a word.
 const MAX_WORD = 1600;
 
-interface Overlay { ok: boolean; error?: string; code?: string; underlay?: { ok: boolean; ms: number }; apply?: { changed: boolean; mtu: number }; applyAgain?: { changed: boolean }; attach?: { addresses: string[] }; ping?: { ok: boolean; ms: number } }
+interface Overlay {
+  ok: boolean;
+  error?: string;
+  code?: string;
+  underlay?: { ok: boolean; ms: number };
+  apply?: { changed: boolean; mtu: number };
+  applyAgain?: { changed: boolean };
+  attach?: { addresses: string[] };
+  ping?: { ok: boolean; ms: number };
+}
 
 /** A plan of `nodes` (id -> its underlay address), and the container address on each (.2 of its /24). */
 function planOf(nodes: Record<string, string>): { plan: Plan; container: Record<string, string> } {
@@ -42,7 +51,11 @@ function planOf(nodes: Record<string, string>): { plan: Plan; container: Record<
 /** The `zos.test.overlay=` word of node `self`, pinging `peer`'s container. */
 function wordFor(plan: Plan, container: Record<string, string>, self: string, peer: string): string {
   const d = documentsOf(plan)[self]!;
-  const w = overlayWord({ netid: d.netid, network: d.network as unknown as Record<string, unknown>, peer: container[peer]! });
+  const w = overlayWord({
+    netid: d.netid,
+    network: d.network as unknown as Record<string, unknown>,
+    peer: container[peer]!,
+  });
   assert.ok(w.length < MAX_WORD, `${self}'s document makes a ${w.length}-byte word`);
   return w;
 }
@@ -58,34 +71,77 @@ function assertOverlay(b: Boot, who: string): Overlay {
   return o;
 }
 
-test('two QEMU nodes on a socket network: planner documents applied by each plugin over kernel WireGuard, containers reach each other', LONG, async (t) => {
-  const { plan, container } = planOf({ a: '10.77.0.1', b: '10.77.0.2' });
-  const ns = await makeNetns(t, 'tovl');
-  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'multicast', 'on']);
-  await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
-  const r = () => 1 + Math.floor(Math.random() * 250);
-  const hub = `socket,mcast=230.${r()}.${r()}.${r()}:${20000 + Math.floor(Math.random() * 20000)},localaddr=127.0.0.1`;
-  const ipArg = (n: number, id: string) => `ip=10.77.0.${n}::10.77.0.254:255.255.255.0:${id}:eth0:off`;
-  const [a, b] = await Promise.all(['a', 'b'].map((id, i) => slot(() => boot(t, {
-    netns: ns, nics: [hub], baseCmdline: BASE, macPrefix: `52:54:00:12:${(0x34 + i).toString(16)}`, append: `${ipArg(i + 1, id)} ${wordFor(plan, container, id, id === 'a' ? 'b' : 'a')}`,
-  }))));
-  await Promise.all([a!, b!].map((x) => x.waitFor(/OVERLAY \{/, 15 * 60_000)));
-  const oa = assertOverlay(a!, 'a');
-  const ob = assertOverlay(b!, 'b');
-  assert.equal(oa.attach?.addresses[0], `${container.a}/24`);
-  assert.equal(ob.attach?.addresses[0], `${container.b}/24`);
-  t.diagnostic(`net.apply a ${JSON.stringify(oa.apply)}; first ping a->b after ${oa.ping?.ms} ms, b->a after ${ob.ping?.ms} ms`);
-});
+test(
+  'two QEMU nodes on a socket network: planner documents applied by each plugin over kernel WireGuard, containers reach each other',
+  LONG,
+  async (t) => {
+    const { plan, container } = planOf({ a: '10.77.0.1', b: '10.77.0.2' });
+    const ns = await makeNetns(t, 'tovl');
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'multicast', 'on']);
+    await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+    const r = () => 1 + Math.floor(Math.random() * 250);
+    const hub = `socket,mcast=230.${r()}.${r()}.${r()}:${20000 + Math.floor(Math.random() * 20000)},localaddr=127.0.0.1`;
+    const ipArg = (n: number, id: string) => `ip=10.77.0.${n}::10.77.0.254:255.255.255.0:${id}:eth0:off`;
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((id, i) =>
+        slot(() =>
+          boot(t, {
+            netns: ns,
+            nics: [hub],
+            baseCmdline: BASE,
+            macPrefix: `52:54:00:12:${(0x34 + i).toString(16)}`,
+            append: `${ipArg(i + 1, id)} ${wordFor(plan, container, id, id === 'a' ? 'b' : 'a')}`,
+          }),
+        ),
+      ),
+    );
+    await Promise.all([a!, b!].map((x) => x.waitFor(/OVERLAY \{/, 15 * 60_000)));
+    const oa = assertOverlay(a!, 'a');
+    const ob = assertOverlay(b!, 'b');
+    assert.equal(oa.attach?.addresses[0], `${container.a}/24`);
+    assert.equal(ob.attach?.addresses[0], `${container.b}/24`);
+    t.diagnostic(
+      `net.apply a ${JSON.stringify(oa.apply)}; first ping a->b after ${oa.ping?.ms} ms, b->a after ${ob.ping?.ms} ms`,
+    );
+  },
+);
 
 /** A namespace node in named namespace `ns`: its own mount namespace with a private /run, held by a sleep. */
-async function nsNode(t: Pick<TestContext, 'after'>, ns: string): Promise<{ pid: number; exec(cmd: string, args: unknown): Promise<unknown>; pingFrom(container: string, to: string, ms: number): Promise<boolean> }> {
+async function nsNode(
+  t: Pick<TestContext, 'after'>,
+  ns: string,
+): Promise<{
+  pid: number;
+  exec(cmd: string, args: unknown): Promise<unknown>;
+  pingFrom(container: string, to: string, ms: number): Promise<boolean>;
+}> {
   const state = await mkdtemp(join(tmpdir(), 'zos-nsnode-'));
   t.after(() => rm(state, { recursive: true, force: true }));
-  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', 'unshare', '--mount', '--propagation', 'private', '--fork', '--kill-child', '--',
-    'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard /run/ovs-plugin && echo ready && exec sleep infinity'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { child.kill('SIGKILL'); });
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${ns}`,
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--fork',
+      '--kill-child',
+      '--',
+      'sh',
+      '-c',
+      'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard /run/ovs-plugin && echo ready && exec sleep infinity',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
   await new Promise<void>((res, rej) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) res(); });
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) res();
+    });
     child.on('exit', (c) => rej(new Error(`namespace node exited ${c}`)));
   });
   const pid = child.pid!;
@@ -94,8 +150,11 @@ async function nsNode(t: Pick<TestContext, 'after'>, ns: string): Promise<{ pid:
   return {
     pid,
     async exec(cmd, args) {
-      const r = await run('nsenter', [...enter, process.execPath, '--import', 'tsx', resolve('ovs-plugin/main.ts'), cmd, JSON.stringify(args)],
-        { env: { OVS_PLUGIN_STATE: join(state, 'nics.json') }, allowFailure: true, timeoutMs: 120_000 });
+      const r = await run(
+        'nsenter',
+        [...enter, process.execPath, '--import', 'tsx', resolve('ovs-plugin/main.ts'), cmd, JSON.stringify(args)],
+        { env: { OVS_PLUGIN_STATE: join(state, 'nics.json') }, allowFailure: true, timeoutMs: 120_000 },
+      );
       const m = /^20:::(.*)\n:::/s.exec(r.stdout);
       assert.ok(m && r.exitCode === 0, `${cmd}: exit ${r.exitCode} ${r.stdout} ${r.stderr}`);
       return JSON.parse(m[1]!);
@@ -103,7 +162,11 @@ async function nsNode(t: Pick<TestContext, 'after'>, ns: string): Promise<{ pid:
     async pingFrom(container, to, ms) {
       const t0 = Date.now();
       while (Date.now() - t0 < ms) {
-        const r = await run('nsenter', [`--net=/proc/${pid}/root/run/netns/${container}`, '--', 'ping', '-c', '1', '-W', '2', to], { allowFailure: true, timeoutMs: 10_000 });
+        const r = await run(
+          'nsenter',
+          [`--net=/proc/${pid}/root/run/netns/${container}`, '--', 'ping', '-c', '1', '-W', '2', to],
+          { allowFailure: true, timeoutMs: 10_000 },
+        );
         if (r.exitCode === 0) return true;
         await new Promise((w) => setTimeout(w, 500));
       }
@@ -112,25 +175,50 @@ async function nsNode(t: Pick<TestContext, 'after'>, ns: string): Promise<{ pid:
   };
 }
 
-test('a QEMU node (kernel WireGuard) and a namespace node (wireguard-go) on one link: containers reach each other', LONG, async (t) => {
-  const { plan, container } = planOf({ vm: '10.78.0.1', host: '10.78.0.2' });
-  const ns = await makeNetns(t, 'tovm');
-  const tap = 'ztap0';
-  await run('ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
-  await run('ip', ['-n', ns, 'addr', 'add', '10.78.0.2/24', 'dev', tap]);
-  await run('ip', ['-n', ns, 'link', 'set', tap, 'up']);
-  await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const node = await nsNode(t, ns);
-  const doc = documentsOf(plan).host!;
-  const applied = await node.exec('net.apply', doc) as { changed: boolean; mtu: number };
-  assert.equal(applied.changed, true);
-  await run('nsenter', [`--net=/proc/${node.pid}/ns/net`, `--mount=/proc/${node.pid}/ns/mnt`, '--', 'ip', 'netns', 'add', 'zovc']);
-  const attached = await node.exec('nic.attach', { target: { netns: 'zovc' }, nic: { type: 'network', id: doc.netid } }) as { addresses: string[] };
-  assert.equal(attached.addresses[0], `${container.host}/24`);
-  const vm = await slot(() => boot(t, { netns: ns, nics: [`tap,ifname=${tap},script=no,downscript=no`], baseCmdline: BASE,
-    append: `ip=10.78.0.1::10.78.0.254:255.255.255.0:vm:eth0:off ${wordFor(plan, container, 'vm', 'host')}` }));
-  await vm.waitFor(/OVERLAY \{/, 15 * 60_000);
-  const o = assertOverlay(vm, 'vm');
-  assert.equal(await node.pingFrom('zovc', container.vm!, 60_000), true, 'the namespace node\'s container reaches the VM\'s');
-  t.diagnostic(`first ping vm->host after ${o.ping?.ms} ms`);
-});
+test(
+  'a QEMU node (kernel WireGuard) and a namespace node (wireguard-go) on one link: containers reach each other',
+  LONG,
+  async (t) => {
+    const { plan, container } = planOf({ vm: '10.78.0.1', host: '10.78.0.2' });
+    const ns = await makeNetns(t, 'tovm');
+    const tap = 'ztap0';
+    await run('ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    await run('ip', ['-n', ns, 'addr', 'add', '10.78.0.2/24', 'dev', tap]);
+    await run('ip', ['-n', ns, 'link', 'set', tap, 'up']);
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const node = await nsNode(t, ns);
+    const doc = documentsOf(plan).host!;
+    const applied = (await node.exec('net.apply', doc)) as { changed: boolean; mtu: number };
+    assert.equal(applied.changed, true);
+    await run('nsenter', [
+      `--net=/proc/${node.pid}/ns/net`,
+      `--mount=/proc/${node.pid}/ns/mnt`,
+      '--',
+      'ip',
+      'netns',
+      'add',
+      'zovc',
+    ]);
+    const attached = (await node.exec('nic.attach', {
+      target: { netns: 'zovc' },
+      nic: { type: 'network', id: doc.netid },
+    })) as { addresses: string[] };
+    assert.equal(attached.addresses[0], `${container.host}/24`);
+    const vm = await slot(() =>
+      boot(t, {
+        netns: ns,
+        nics: [`tap,ifname=${tap},script=no,downscript=no`],
+        baseCmdline: BASE,
+        append: `ip=10.78.0.1::10.78.0.254:255.255.255.0:vm:eth0:off ${wordFor(plan, container, 'vm', 'host')}`,
+      }),
+    );
+    await vm.waitFor(/OVERLAY \{/, 15 * 60_000);
+    const o = assertOverlay(vm, 'vm');
+    assert.equal(
+      await node.pingFrom('zovc', container.vm!, 60_000),
+      true,
+      "the namespace node's container reaches the VM's",
+    );
+    t.diagnostic(`first ping vm->host after ${o.ping?.ms} ms`);
+  },
+);

@@ -11,7 +11,12 @@ import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 const CONTAINER = 'zovc';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface OverlayDoc { netid: string; network: Record<string, unknown>; peer: string; waitMs?: number }
+interface OverlayDoc {
+  netid: string;
+  network: Record<string, unknown>;
+  peer: string;
+  waitMs?: number;
+}
 
 /** The DOC word's JSON; throws naming what is wrong. */
 export function parseOverlayDoc(word: string): OverlayDoc {
@@ -23,7 +28,8 @@ export function parseOverlayDoc(word: string): OverlayDoc {
 }
 
 /** The command line word that carries `doc` (base64url: no characters the kernel splits on). */
-export const overlayWord = (doc: OverlayDoc): string => `zos.test.overlay=${Buffer.from(JSON.stringify(doc)).toString('base64url')}`;
+export const overlayWord = (doc: OverlayDoc): string =>
+  `zos.test.overlay=${Buffer.from(JSON.stringify(doc)).toString('base64url')}`;
 
 /** Pings `to` from `ref` until one reply comes (up to `ms`). */
 async function pingUntil(ref: NetnsRef, to: string, ms: number): Promise<{ ok: boolean; ms: number; out?: string }> {
@@ -55,7 +61,10 @@ export async function overlayChecks(client: OvsPluginClient, word: string): Prom
     r.applyAgainMs = Date.now() - again;
     await ensureNetns(CONTAINER);
     // The `network` kind comes with the net.* merge (its NicSpec type too): called by name.
-    r.attach = await client.call('nic.attach', { target: { netns: CONTAINER }, nic: { type: 'network', id: doc.netid } });
+    r.attach = await client.call('nic.attach', {
+      target: { netns: CONTAINER },
+      nic: { type: 'network', id: doc.netid },
+    });
     r.ping = await pingUntil(netnsNamed(CONTAINER), doc.peer, doc.waitMs ?? 240_000);
     r.check = await client.call('net.check', { netid: doc.netid });
     r.ok = (r.ping as { ok: boolean }).ok;

@@ -36,7 +36,10 @@ async function pingUntil(ns: string, to: string, ms: number): Promise<{ ok: bool
   const t0 = Date.now();
   let out = '';
   while (Date.now() - t0 < ms) {
-    const r = await runIn(netnsNamed(ns), 'ping', ['-c', '1', '-W', '2', to], { allowFailure: true, timeoutMs: 10_000 });
+    const r = await runIn(netnsNamed(ns), 'ping', ['-c', '1', '-W', '2', to], {
+      allowFailure: true,
+      timeoutMs: 10_000,
+    });
     out = r.stdout + r.stderr;
     if (r.exitCode === 0) return { ok: true, ms: Date.now() - t0, out: '' };
     await sleep(500);
@@ -48,7 +51,12 @@ export async function wgChecks(): Promise<Record<string, unknown>> {
   const r: Record<string, unknown> = { ok: false };
   const t0 = Date.now();
   const mod = await run('modprobe', ['wireguard'], { allowFailure: true });
-  r.modprobe = { exitCode: mod.exitCode, stderr: mod.stderr.trim(), ms: Date.now() - t0, loaded: existsSync('/sys/module/wireguard') };
+  r.modprobe = {
+    exitCode: mod.exitCode,
+    stderr: mod.stderr.trim(),
+    ms: Date.now() - t0,
+    loaded: existsSync('/sys/module/wireguard'),
+  };
   r.available = await kernelWireGuardAvailable(SELF);
   if (!r.available) return r;
   const names = ['zwga', 'zwgb'];
@@ -69,8 +77,16 @@ export async function wgChecks(): Promise<Record<string, unknown>> {
     }
     r.inHost = (await run('ip', ['-j', 'link', 'show', 'type', 'wireguard'])).stdout.trim();
     const configs: WgConfig[] = [0, 1].map((i) => ({
-      privateKey: keys[i]!.privateKey, listenPort: ports[i]!,
-      peers: [{ publicKey: keys[1 - i]!.publicKey, endpoint: `127.0.0.1:${ports[1 - i]}`, allowedIps: [`${wire[1 - i]}/32`], persistentKeepalive: 20 }],
+      privateKey: keys[i]!.privateKey,
+      listenPort: ports[i]!,
+      peers: [
+        {
+          publicKey: keys[1 - i]!.publicKey,
+          endpoint: `127.0.0.1:${ports[1 - i]}`,
+          allowedIps: [`${wire[1 - i]}/32`],
+          persistentKeepalive: 20,
+        },
+      ],
     }));
     const genlMs: number[] = [];
     for (let i = 0; i < 2; i++) {
@@ -88,8 +104,15 @@ export async function wgChecks(): Promise<Record<string, unknown>> {
     r.pingBack = await pingUntil(names[1]!, wire[0]!, 20_000);
     const states = await Promise.all(devs.map((d) => backend.get(d)));
     r.states = states.map((s, i) => ({
-      listenPort: s.listenPort, publicKey: s.publicKey === keys[i]!.publicKey,
-      peers: s.peers.map((p) => ({ endpoint: p.endpoint, allowedIps: p.allowedIps, keepalive: p.persistentKeepalive, handshake: p.lastHandshakeMs > 0, rx: String(p.rxBytes) })),
+      listenPort: s.listenPort,
+      publicKey: s.publicKey === keys[i]!.publicKey,
+      peers: s.peers.map((p) => ({
+        endpoint: p.endpoint,
+        allowedIps: p.allowedIps,
+        keepalive: p.persistentKeepalive,
+        handshake: p.lastHandshakeMs > 0,
+        rx: String(p.rxBytes),
+      })),
     }));
     const again = await syncDevice(backend, devs[0]!, configs[0]!);
     r.againEmpty = isEmptyChange(again);

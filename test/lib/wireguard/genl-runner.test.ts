@@ -16,7 +16,24 @@ const PLUGIN = [process.execPath, '--import', 'tsx', resolve('ovs-plugin/main.ts
 
 test('parseGenlRequest: a get and a set pass; each bad field is named', () => {
   assert.deepEqual(parseGenlRequest({ op: 'get', name: 'w-a' }), { op: 'get', name: 'w-a' });
-  const set = { op: 'set', name: 'w-a', change: { privateKey: K(1), listenPort: 51820, peers: [{ publicKey: K(2), create: true, endpoint: '192.0.2.1:5', allowedIps: ['10.0.0.0/24'], persistentKeepalive: 20 }, { publicKey: K(3), remove: true }] } };
+  const set = {
+    op: 'set',
+    name: 'w-a',
+    change: {
+      privateKey: K(1),
+      listenPort: 51820,
+      peers: [
+        {
+          publicKey: K(2),
+          create: true,
+          endpoint: '192.0.2.1:5',
+          allowedIps: ['10.0.0.0/24'],
+          persistentKeepalive: 20,
+        },
+        { publicKey: K(3), remove: true },
+      ],
+    },
+  };
   assert.deepEqual(parseGenlRequest(set), set);
   const bad: [unknown, string][] = [
     [[], 'request'],
@@ -27,10 +44,17 @@ test('parseGenlRequest: a get and a set pass; each bad field is named', () => {
     [{ op: 'set', name: 'w-a', change: { listenPort: 70000, peers: [] } }, 'request.change.listenPort'],
     [{ op: 'set', name: 'w-a', change: { privateKey: 'x', peers: [] } }, 'request.change.privateKey'],
     [{ op: 'set', name: 'w-a', change: { peers: [{ publicKey: K(2) }] } }, 'request.change.peers[0].create'],
-    [{ op: 'set', name: 'w-a', change: { peers: [{ publicKey: K(2), create: true, endpoint: 'nope' }] } }, 'request.change.peers[0].endpoint'],
-    [{ op: 'set', name: 'w-a', change: { peers: [{ publicKey: K(2), create: true, allowedIps: ['10.0.0.300/24'] }] } }, 'request.change.peers[0].allowedIps[0]'],
+    [
+      { op: 'set', name: 'w-a', change: { peers: [{ publicKey: K(2), create: true, endpoint: 'nope' }] } },
+      'request.change.peers[0].endpoint',
+    ],
+    [
+      { op: 'set', name: 'w-a', change: { peers: [{ publicKey: K(2), create: true, allowedIps: ['10.0.0.300/24'] }] } },
+      'request.change.peers[0].allowedIps[0]',
+    ],
   ];
-  for (const [v, field] of bad) assert.throws(() => parseGenlRequest(v), { code: 'EINVALID', field }, JSON.stringify(v));
+  for (const [v, field] of bad)
+    assert.throws(() => parseGenlRequest(v), { code: 'EINVALID', field }, JSON.stringify(v));
 });
 
 test('answerGenlText: not JSON and a bad request are EINVALID answers, never a throw', async () => {
@@ -42,8 +66,13 @@ test('answerGenlText: not JSON and a bad request are EINVALID answers, never a t
   assert.match(!b.ok ? b.message : '', /request\.name/);
 });
 
-test('nsenter runner: the plugin\'s wg-genl helper answers from inside another namespace, its code kept', { timeout: 120_000 }, async (t) => {
-  if (await genlAvailable()) { t.skip('kernel WireGuard here: the image test covers the device'); return; }
+test("nsenter runner: the plugin's wg-genl helper answers from inside another namespace, its code kept", {
+  timeout: 120_000,
+}, async (t) => {
+  if (await genlAvailable()) {
+    t.skip('kernel WireGuard here: the image test covers the device');
+    return;
+  }
   const ns = await makeInnerNs(t);
   const backend = kernelBackend({ remote: nsenterRunner(PLUGIN) });
   // No module here: the helper, inside the namespace, cannot resolve the family and says so.
@@ -52,11 +81,19 @@ test('nsenter runner: the plugin\'s wg-genl helper answers from inside another n
   assert.equal(raw.ok, false);
 });
 
-test('nsenter runner: a helper that cannot start is EWG_UNREACHABLE, one that answers garbage EWG_PROTO', { timeout: 60_000 }, async (t) => {
+test('nsenter runner: a helper that cannot start is EWG_UNREACHABLE, one that answers garbage EWG_PROTO', {
+  timeout: 60_000,
+}, async (t) => {
   const ns = await makeInnerNs(t);
   const dev = { name: 'w-x', netns: ns.net };
-  await assert.rejects(kernelBackend({ remote: nsenterRunner(['/nonexistent/helper']) }).get(dev), { code: 'EWG_UNREACHABLE' });
+  await assert.rejects(kernelBackend({ remote: nsenterRunner(['/nonexistent/helper']) }).get(dev), {
+    code: 'EWG_UNREACHABLE',
+  });
   await assert.rejects(kernelBackend({ remote: nsenterRunner(['echo', 'hello']) }).get(dev), { code: 'EWG_PROTO' });
-  await assert.rejects(kernelBackend({ remote: nsenterRunner(['sh', '-c', 'echo "{\\"ok\\":true}"', 'sh']) }).get(dev), { code: 'EWG_PROTO' }, 'a get answered without a state');
+  await assert.rejects(
+    kernelBackend({ remote: nsenterRunner(['sh', '-c', 'echo "{\\"ok\\":true}"', 'sh']) }).get(dev),
+    { code: 'EWG_PROTO' },
+    'a get answered without a state',
+  );
   assert.throws(() => nsenterRunner([]), { code: 'EINVALID', field: 'command' });
 });
