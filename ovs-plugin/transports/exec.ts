@@ -20,11 +20,18 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
  * Runs one command from argv (without node and script) with the process's settings (read by
  * `settings()`, so a bad one is this call's framed EINVALID); returns the exit code, writes via `out`.
  */
-export async function runExec(argv: string[], settings: () => Settings, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function runExec(
+  argv: string[],
+  settings: () => Settings,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   try {
     const s = settings();
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
-    if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
+    if (argv.length > 2)
+      throw usage(
+        `extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`,
+      );
     const { command } = lookup(argv[0]);
     const args = command.validate(parseArgsText(argv[1] ?? '{}'));
     let client: Client | undefined;
@@ -34,8 +41,17 @@ export async function runExec(argv: string[], settings: () => Settings, out: (s:
       const ctx = async (): Promise<Ctx> => {
         const env = envOf(s);
         const need = command.mode === 'run' && command.needsOvsdb ? await command.needsOvsdb(args, s) : true;
-        client = need === false ? undefined : await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
-          .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; return undefined; });
+        client =
+          need === false
+            ? undefined
+            : await connectOvsdb(s.db, {
+                reconnect: true,
+                waitForConnectionMs: need === true ? 10000 : 1000,
+                probeIntervalMs: 0,
+              }).catch((err: unknown) => {
+                if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err;
+                return undefined;
+              });
         if (!client) return withoutOvsdb(env, s);
         const engine = new Engine(client, env, { applyTimeoutMs: s.applyTimeoutMs });
         await engine.start();

@@ -1,10 +1,12 @@
 // The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one request (or batch)
 // per line, method = command name (`ovs.bridge-add`), params = the arguments object; socket mode
 // 0600. The settings (../settings.ts) are read first: a bad one is logged, naming the variable
-// and what it accepts, and the daemon exits 2. Every request is answered on its own (a failure never affects another); all OVSDB writes
+// and what it accepts, and the daemon exits 2. Every request is answered on its own (a failure never affects another);
+// all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
-// (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
+// (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer
+// (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
 import { sleep } from '../../lib/backoff.ts';
@@ -24,7 +26,10 @@ import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type Bo
 import { guardSpawnErrors } from './spawn-guard.ts';
 
 /** Parsed `serve` flags. */
-export interface ServeArgs { socket: string; db?: string }
+export interface ServeArgs {
+  socket: string;
+  db?: string;
+}
 
 /** Parses `--socket PATH [--db URL]`. */
 export function parseServeArgs(argv: string[]): ServeArgs {
@@ -44,7 +49,9 @@ export function parseServeArgs(argv: string[]): ServeArgs {
 /** Exit code of a daemon whose settings are bad (the log line names the variable and its range). */
 export const EXIT_BAD_SETTING = 2;
 
-/** Runs the daemon until SIGTERM/SIGINT with the process's settings (read by `settings()`); resolves with the exit code. */
+/**
+ * Runs the daemon until SIGTERM/SIGINT with the process's settings (read by `settings()`); resolves with the exit code.
+ */
 export async function runServe(argv: string[], readSettings: () => Settings): Promise<number> {
   const log = createLogger();
   let settings: Settings;
@@ -52,7 +59,11 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     settings = readSettings();
   } catch (err) {
     const e = toAppError(err);
-    log.error('ovs-plugin-bad-setting', { code: e.code, ...(e.details.field ? { field: e.details.field } : {}), message: e.message });
+    log.error('ovs-plugin-bad-setting', {
+      code: e.code,
+      ...(e.details.field ? { field: e.details.field } : {}),
+      message: e.message,
+    });
     return EXIT_BAD_SETTING;
   }
   // Handlers first: a SIGTERM during start-up (waiting for OVSDB, binding) ends it cleanly
@@ -72,10 +83,19 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     return 0;
   }
   const { client, engine } = first;
-  const stopGc = await startNicGc({ client: engine.client, env: engine.env, nics: settings, commit: (p) => engine.commit(p), log }, log, settings.gcMs);
+  const stopGc = await startNicGc(
+    { client: engine.client, env: engine.env, nics: settings, commit: (p) => engine.commit(p), log },
+    log,
+    settings.gcMs,
+  );
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, engine, settings, limits, log);
-  log.info('ovs-plugin-serving', { socket: args.socket, db: args.db ?? settings.db, datapath: settings.datapathType, ...limitFields(limits) });
+  log.info('ovs-plugin-serving', {
+    socket: args.socket,
+    db: args.db ?? settings.db,
+    datapath: settings.datapathType,
+    ...limitFields(limits),
+  });
   await signalled; // at once if the signal came while binding
   stopGc();
   await shutDown(daemon, client, engine, log);
@@ -92,18 +112,45 @@ async function connectEngine(db: string, s: Settings, log: Logger): Promise<{ cl
 }
 
 /** A listening daemon: its socket, connections and counters. */
-interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; inflight: number; onIdle?: () => void }
+interface Daemon {
+  server: Server;
+  bound: BoundSocket;
+  conns: Set<Connection>;
+  gate: Gate;
+  stopping: boolean;
+  inflight: number;
+  onIdle?: () => void;
+}
 
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
-async function bind(path: string, engine: Engine, settings: Settings, limits: ServeLimits, log: Logger): Promise<Daemon> {
+async function bind(
+  path: string,
+  engine: Engine,
+  settings: Settings,
+  limits: ServeLimits,
+  log: Logger,
+): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, inflight: 0 };
+  const d: Omit<Daemon, 'server' | 'bound'> = {
+    conns: new Set<Connection>(),
+    gate: new Gate(limits.maxInflight, limits.maxLentSlots),
+    stopping: false,
+    inflight: 0,
+  };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
-    limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
+    limits,
+    gate: d.gate,
+    buffered: new LineBudget(limits.maxBufferedChars),
+    queued: { bytes: 0 },
+    log,
+    warn,
     run: (method, params) => execute(engine, method, params, settings, log),
     stopping: () => d.stopping,
-    countInflight: (delta) => { d.inflight += delta; if (d.inflight === 0) d.onIdle?.(); },
+    countInflight: (delta) => {
+      d.inflight += delta;
+      if (d.inflight === 0) d.onIdle?.();
+    },
   };
   let nextId = 1;
   const server = createServer((sock) => {
@@ -122,7 +169,11 @@ async function bind(path: string, engine: Engine, settings: Settings, limits: Se
 // Resolves on SIGTERM or SIGINT (the handlers are installed at once).
 function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
-    const stop = () => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(); };
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
@@ -134,8 +185,16 @@ function untilSignal(): Promise<void> {
 async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger): Promise<void> {
   d.stopping = true;
   log.info('ovs-plugin-stopping', { inflight: d.inflight });
-  if (d.inflight > 0) await new Promise<void>((r) => { d.onIdle = r; });
-  await Promise.all([...d.conns].map((c) => { c.end(); return sleep(50); }));
+  if (d.inflight > 0)
+    await new Promise<void>((r) => {
+      d.onIdle = r;
+    });
+  await Promise.all(
+    [...d.conns].map((c) => {
+      c.end();
+      return sleep(50);
+    }),
+  );
   const removed = removeOwnSocket(d.bound);
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
   await client.close();
