@@ -17,7 +17,7 @@ export async function ensureBundle(): Promise<void> {
 }
 
 /** Environment the plugin reads: the private OVSDB and the userspace datapath. */
-export const pluginEnv = (ovs: Ovs): Record<string, string> =>
+export const pluginEnv = (ovs: Pick<Ovs, 'url'>): Record<string, string> =>
   ({ ...(process.env as Record<string, string>), OVS_DB: ovs.url, OVS_DATAPATH: 'netdev' });
 
 /** Parses `20:::<json>\n:::` framing; throws if the output is not framed. */
@@ -54,8 +54,12 @@ export interface Daemon {
 /** Options of startDaemon: a file limit (`prlimit --nofile=N:N`), a socket path of its own. */
 export interface DaemonOptions { nofile?: number; socket?: string }
 
-/** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
-export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}, opts: DaemonOptions = {}): Promise<Daemon> {
+/**
+ * Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in
+ * t.after. `ovs` may be just a namespace, a directory and a url nobody serves (a node without
+ * Open vSwitch).
+ */
+export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Pick<Ovs, 'ns' | 'dir' | 'url'>, name = 'plugin.sock', env: Record<string, string> = {}, opts: DaemonOptions = {}): Promise<Daemon> {
   const socket = opts.socket ?? join(ovs.dir, name);
   const [cmd, args] = commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]);
   // prlimit execs nsenter, which execs node: proc.pid is the daemon's own pid.
