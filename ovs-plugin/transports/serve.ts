@@ -13,11 +13,10 @@ import { createServer, type Server } from 'node:net';
 import { sleep } from '../../lib/backoff.ts';
 import { shuttingDown, toAppError, tooManyConnections, ValidationError } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
-import { contextFor, ovsdbNeedOf, runWith } from '../commands/context-for.ts';
+import { contextFor, runWith } from '../commands/context-for.ts';
 import { nicGc } from '../commands/nic.ts';
 import { lookup } from '../commands/registry.ts';
 import { startNicGc } from '../nics/gc-timer.ts';
-import type { Ctx } from '../planners/plan.ts';
 import { OvsdbLink } from './ovsdb-link.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
 import type { Settings } from '../settings.ts';
@@ -69,8 +68,12 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   const db = args.db ?? settings.db;
   log.info('ovs-plugin-starting', { socket: args.socket, db });
   const link = new OvsdbLink(db, settings, log); // connects in the background; serving never waits for it
-  const gc = await startNicGc(() => gcContext(settings, link), log, settings.gcMs);
-  link.onFirstUp(() => void gc.run()); // what needed OVSDB at start is collected once it is there
+  // From the signal on, what still waits for a first connection (the start-up gc, requests) is
+  // ESHUTDOWN at once instead of after OVS_TIMEOUT.
+  void signalled.then(() => link.stopWaiting());
+  // As nic.gc would: it waits for OVSDB (up to OVS_TIMEOUT) only if records of OVS kinds exist.
+  const gc = await startNicGc(() => contextFor(nicGc, {}, settings, link), log, settings.gcMs);
+  if (!link.started) link.onFirstUp(() => void gc.run()); // what it could not reach at start, once OVSDB is there
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, link, settings, limits, log);
   log.info('ovs-plugin-serving', { socket: args.socket, db, ovsdb: link.up ? 'connected' : 'connecting', datapath: settings.datapathType, ...limitFields(limits) });
@@ -79,14 +82,6 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   await shutDown(daemon, link, log);
   unguard();
   return 0;
-}
-
-// The context of one gc run, as nic.gc's (contextFor), except that a gc needing OVSDB before
-// its first connection is skipped instead of waiting (it runs again once OVSDB is up).
-async function gcContext(s: Settings, link: OvsdbLink): Promise<Ctx | undefined> {
-  const args = nicGc.validate({});
-  if (!link.started && (await ovsdbNeedOf(nicGc, args, s)) === true) return undefined;
-  return contextFor(nicGc, args, s, link);
 }
 
 /** A listening daemon: its socket, connections and counters. */
@@ -132,7 +127,6 @@ function untilSignal(): Promise<void> {
 async function shutDown(d: Daemon, link: OvsdbLink, log: Logger): Promise<void> {
   d.stopping = true;
   log.info('ovs-plugin-stopping', { inflight: d.inflight, ovsdb: link.up ? 'connected' : 'not connected' });
-  link.stopWaiting(); // a request still waiting for the first connection is ESHUTDOWN now, not after OVS_TIMEOUT
   if (d.inflight > 0) await new Promise<void>((r) => { d.onIdle = r; });
   await Promise.all([...d.conns].map((c) => { c.end(); return sleep(50); }));
   const removed = removeOwnSocket(d.bound);
