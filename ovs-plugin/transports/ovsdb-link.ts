@@ -23,7 +23,7 @@ export class OvsdbLink implements OvsdbSource {
   private readonly waiters = new Set<Waiter>();
   private readonly upListeners: (() => void)[] = [];
 
-  /** Starts connecting to `db` at once (a malformed url throws EOVSDB_CONN here, before anything is bound). */
+  /** Starts connecting to `db` at once (a malformed url throws EINVALID naming `db` here, before anything is bound). */
   constructor(readonly db: string, private readonly s: Settings, private readonly log: Logger, private readonly waitMs = s.applyTimeoutMs) {
     this.client = new Client(db, { reconnect: true, logger: log });
     void this.startEngine();
