@@ -16,7 +16,7 @@ const ok = <T>(f: () => T): T | undefined => { try { return f(); } catch { retur
 export const SETTINGS = {
   db: { name: 'OVS_DB', default: 'unix:/var/run/openvswitch/db.sock', ...text('unix:PATH or tcp:HOST:PORT', (t) => !!ok(() => parseOvsdbUrl(t))), doc: 'the OVSDB server (serve --db overrides)' },
   datapathType: { name: 'OVS_DATAPATH', default: 'system', ...text('1..16 lowercase letters (system, netdev)', (t) => /^[a-z]{1,16}$/.test(t)), doc: 'datapath_type of the bridges we create; netdev where there is no OVS kernel module' },
-  applyTimeoutMs: { name: 'OVS_TIMEOUT', default: '10000', ...intIn(1, 3_600_000), doc: 'how long to wait for ovs-vswitchd to apply a change (as ovs-vsctl --timeout)' },
+  applyTimeoutMs: { name: 'OVS_TIMEOUT', default: '10000', ...intIn(1, 3_600_000), doc: 'how long to wait for ovs-vswitchd to apply a change (as ovs-vsctl --timeout), and the daemon for its first OVSDB connection' },
   idleTimeoutMs: { name: 'OVS_IDLE_TIMEOUT', default: '120000', ...intIn(1, 86_400_000), doc: 'how long a daemon connection may stay quiet with nothing in flight (EIDLE)' },
   vlanLayout: { name: 'OVS_VLAN_LAYOUT', default: 'fake', ...oneOf<VlanLayout>(['fake', 'patch']), doc: 'how vlan-ensure makes a new VLAN: a fake bridge, or v1\'s bridge per VLAN with a patch pair' },
   statePath: { name: 'OVS_PLUGIN_STATE', default: '/run/ovs-plugin/nics.json', ...text('an absolute file path', (t) => t.startsWith('/') && !t.endsWith('/')), doc: 'the nic state file (its lock, .prev, .nat and DHCP files go beside it)' },
