@@ -6,7 +6,7 @@
 // two in step.
 
 /** Which part of the system an error comes from; one class per family below. */
-export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent' | 'mesh';
+export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent' | 'mesh' | 'wireguard';
 
 interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
 
@@ -83,6 +83,13 @@ const SPECS = {
   // mesh (the client-side mesh planner, `ovs-plugin mesh ...`)
   EPLAN: { family: 'mesh', retryable: false },
   ENOSUBNET: { family: 'mesh', retryable: false },
+
+  // wireguard (lib/wireguard: the UAPI socket of wireguard-go, kernel WireGuard over generic netlink)
+  EWG_NODEVICE: { family: 'wireguard', retryable: true },
+  EWG_UNREACHABLE: { family: 'wireguard', retryable: true },
+  EWG_REFUSED: { family: 'wireguard', retryable: false },
+  EWG_PROTO: { family: 'wireguard', retryable: false },
+  EWG_START: { family: 'wireguard', retryable: true },
 } as const satisfies Record<string, CodeSpec>;
 
 /** Every code either program raises. */
@@ -160,6 +167,9 @@ export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT
 /** A file-system error saying the path exists already (EEXIST). */
 export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
 
+/** A connect() error saying nothing serves that unix socket: no file (ENOENT), or a file nobody listens on (ECONNREFUSED). */
+export const isNoListener = (err: unknown): boolean => ['ENOENT', 'ECONNREFUSED'].includes(errnoOf(err) ?? '');
+
 /** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
 export const isAddressInUse = (err: unknown): boolean => errnoOf(err) === 'EADDRINUSE';
 
@@ -228,6 +238,9 @@ export class NicError extends AppError {
 export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
 export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+/** EEXHAUSTED: a network resource's /24 has no free workload address (`network` nics: .2 .. .254). */
+export const subnetExhausted = (netid: string, subnet: string): NicError =>
+  new NicError('EEXHAUSTED', `nic.id: no free address left in ${subnet} of network resource ${netid}`, { field: 'nic.id', netid, subnet });
 /** ELOCKED: the state file's lock was not granted in time (another process holds it). */
 export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
 /** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
@@ -577,3 +590,25 @@ export const badPlan = (field: string, message: string, cause?: unknown): MeshEr
 /** ENOSUBNET: every /24 of the network's ip_range is taken by a node or an access. */
 export const noFreeSubnet = (ipRange: string, field: string): MeshError =>
   new MeshError('ENOSUBNET', `${field}: no free /24 left in ${ipRange}: remove a node or an access first`, { field, ip_range: ipRange });
+
+// ---- wireguard (lib/wireguard: UAPI socket, generic netlink) ---------------------------------
+
+/** A WireGuard device could not be read, configured, created or stopped; `device` names it. */
+export class WgError extends AppError {
+  constructor(code: CodeOf<'wireguard'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+}
+/** EWG_NODEVICE: no WireGuard device of that name (no UAPI socket, no such link). */
+export const wgNoDevice = (device: string, where: string): WgError =>
+  new WgError('EWG_NODEVICE', `no WireGuard device "${device}" (${where})`, { device, where });
+/** EWG_UNREACHABLE: the device's control channel (UAPI socket, generic netlink) failed or timed out. */
+export const wgUnreachable = (device: string, message: string, cause?: unknown): WgError =>
+  new WgError('EWG_UNREACHABLE', `WireGuard device "${device}": ${message}`, { device }, cause);
+/** EWG_REFUSED: the device answered a change with an error (`errno` of the UAPI, or the kernel's). */
+export const wgRefused = (device: string, errno: number | string, message = ''): WgError =>
+  new WgError('EWG_REFUSED', `WireGuard device "${device}" refused the change (errno ${errno})${message ? `: ${message}` : ''}`, { device, errno });
+/** EWG_PROTO: an answer of the device that does not follow its protocol (UAPI text, netlink attributes). */
+export const wgBadAnswer = (device: string, message: string): WgError =>
+  new WgError('EWG_PROTO', `WireGuard device "${device}": ${message}`, { device });
+/** EWG_START: wireguard-go did not start, or its device or socket did not appear in time. */
+export const wgStartFailed = (device: string, message: string, details: Details = {}, cause?: unknown): WgError =>
+  new WgError('EWG_START', `wireguard-go for "${device}": ${message}`, { device, ...details }, cause);

@@ -1,17 +1,19 @@
 // Entry point of `ovs-plugin`: `serve --socket PATH [--db URL]` runs the JSON-RPC daemon;
 // `--help`, `-h`, `help [command]` print the human usage; anything else is one v1-style exec
-// call, `ovs-plugin <command> '<json>'`.
+// call, `ovs-plugin <command> '<json>'`. Hidden: `wg-genl` (a JSON request on stdin), which the
+// kernel WireGuard backend runs inside an NR's namespace (ovs-plugin/overlay/nr-wireguard.ts).
 import { toAppError } from '../lib/errors.ts';
 import { formatLine } from '../lib/log.ts';
 import { runExec } from './transports/exec.ts';
 import { isHelp, usage } from './transports/help.ts';
 import { runServe } from './transports/serve.ts';
 import { runMesh } from './overlay/mesh-cli.ts';
+import { runWgGenl, WG_GENL } from './overlay/wg-genl-cli.ts';
 import { processSettings } from './settings.ts';
 
 const argv = process.argv.slice(2);
 const help = isHelp(argv) && argv[0] !== 'mesh';
-const done = argv[0] === 'mesh' ? runMesh(argv.slice(1), process.stdout, process.stderr) : help ? Promise.resolve().then(() => { process.stdout.write(usage(argv)); return 0; })
+const done = argv[0] === WG_GENL ? runWgGenl(process.stdin, process.stdout) : argv[0] === 'mesh' ? runMesh(argv.slice(1), process.stdout, process.stderr) : help ? Promise.resolve().then(() => { process.stdout.write(usage(argv)); return 0; })
   : argv[0] === 'serve' ? runServe(argv.slice(1), processSettings) : runExec(argv, processSettings);
 // Exit as soon as the answer is written, whatever handles remain (the daemon keeps its listening
 // socket open on purpose: closing it would unlink whatever the path holds).

@@ -14,7 +14,7 @@ import type { LocalCommand, RunCommand } from './types.ts';
 /** nic.attach {target, nic} -> {name, host, hwaddr, mtu, bridge?, tag?, vni?, addresses} (a guest: {tap, ..., libvirt, qemu}). */
 export const nicAttach: RunCommand<{ target: TargetSpec; nic: NicSpec }, AttachResult | GuestResult> = {
   mode: 'run',
-  usage: usageOf(ARGS['nic.attach'], 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough) to a container or a KVM guest; docs/nics.md.', { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } }),
+  usage: usageOf(ARGS['nic.attach'], 'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough, network) to a container or a KVM guest; docs/nics.md.', { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } }),
   validate: (raw) => attachArgs(argsOf(raw, ARGS['nic.attach'])),
   needsOvsdb: attachNeedsOvsdb,
   run: (a, ctx) => attachNic(ctx, a),

@@ -5,6 +5,7 @@ import { unknownCommand } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { assertNever } from '../../lib/assert-never.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
+import { netApply, netCheck, netDelete, netList, netNamespace } from './net.ts';
 import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from './nic.ts';
 import type { Engine } from './engine.ts';
 import { bondAdd, portAdd, portDel } from './port.ts';
@@ -36,11 +37,16 @@ export const COMMANDS: { readonly [N in CommandName]: Command<unknown, Results[N
   'nic.check': nicCheck,
   'nic.gc': nicGc,
   'nic.state-restore': nicStateRestore,
+  'net.apply': netApply,
+  'net.delete': netDelete,
+  'net.namespace': netNamespace,
+  'net.list': netList,
+  'net.check': netCheck,
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
 export function lookup(name: string): { name: string; command: Command } {
-  const full = name.startsWith('ovs.') || name.startsWith('nic.') ? name : `ovs.${name}`;
+  const full = name.startsWith('ovs.') || name.startsWith('nic.') || name.startsWith('net.') ? name : `ovs.${name}`;
   const command: Command | undefined = Object.hasOwn(COMMANDS, full) ? COMMANDS[full as CommandName] : undefined;
   if (!command) throw unknownCommand(name);
   return { name: full, command };

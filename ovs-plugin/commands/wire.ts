@@ -9,6 +9,9 @@ import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
 import type { RestoreResult } from '../nics/state-restore.ts';
 import type { AttachResult, GuestResult, NicSpec, TargetSpec } from '../nics/types.ts';
+import type { NetworkDocument } from '../overlay/document.ts';
+import type { NrResult } from '../overlay/nr-apply.ts';
+import type { ListedNr, NrCheckResult } from '../overlay/nr-check.ts';
 import type { PortRow, Rows } from '../ovsdb/vswitch-schema.ts';
 import { typeOf } from '../ovsdb/rows.ts';
 import { SETTABLE_TABLES } from '../planners/columns.ts';
@@ -22,6 +25,8 @@ export type BondMode = NonNullable<PortRow['bond_mode']>;
 export const BOND_MODES = typeOf('Port', 'bond_mode').key.enum as readonly BondMode[];
 /** A nic as a client sends it (validated into NicSpec). */
 export type NicWire = Partial<NicSpec> & { type: string };
+
+const NETID = required<string>('string', 'the network\'s id: 1..13 characters of A-Z a-z 0-9');
 
 const TARGET = required<TargetSpec>('{netns} | {pid} | {kvm, pid?}', 'a named netns, a process\'s netns, or a KVM guest');
 
@@ -88,6 +93,14 @@ export const ARGS = {
   'nic.check': { target: TARGET, name: required<string>('name', 'the nic'), repair: optional<boolean>('boolean', 'recreate what drifted') },
   'nic.gc': {},
   'nic.state-restore': {},
+  'net.apply': {
+    netid: NETID,
+    network: required<NetworkDocument>('{ip_range, subnet, wireguard_private_key, wireguard_listen_port, peers}', 'the network workload document, as Zero-OS takes it'),
+  },
+  'net.delete': { netid: NETID },
+  'net.namespace': { netid: NETID },
+  'net.list': {},
+  'net.check': { netid: NETID, repair: optional<boolean>('boolean', 'converge what drifted') },
 } as const;
 
 /** Each command's result by its full name. */
@@ -110,6 +123,11 @@ export interface Results {
   'nic.check': CheckResult;
   'nic.gc': GcReport;
   'nic.state-restore': RestoreResult;
+  'net.apply': NrResult;
+  'net.delete': null;
+  'net.namespace': string;
+  'net.list': ListedNr[];
+  'net.check': NrCheckResult;
 }
 
 /** A command's full name. */

@@ -50,7 +50,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
   if ('kvm' in a.target) {
     const kind = kindFor(true, a.nic.type);
     if (!kind) {
-      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan or vxlan nics, not ${a.nic.type}`);
+      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan, vxlan or network nics, not ${a.nic.type}`);
     }
     if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
     let vm: ProcId | undefined;

@@ -32,9 +32,13 @@ export function parseNatPool(text: string): Pool {
 /** The pool's network as `a.b.c.d/prefix`. */
 export const poolNet = (pool: Pool): string => `${toIp(pool.base)}/${pool.prefix}`;
 
-/** The lowest pool address no record holds, as `a.b.c.d/prefix`; EEXHAUSTED when none is left. */
+/**
+ * The lowest pool address no default nic's record holds, as `a.b.c.d/prefix`; EEXHAUSTED when
+ * none is left. A `network` nic's address is of its NR's /24, another address space (a tenant
+ * may pick 172.18.0.0/16 too): it takes nothing from the pool.
+ */
 export function allocate(pool: Pool, all: readonly NicRecord[]): string {
-  const taken = new Set(all.map((r) => r.address?.split('/')[0]).filter(Boolean));
+  const taken = new Set(all.filter((r) => r.nic.type === 'default').map((r) => r.address?.split('/')[0]).filter(Boolean));
   const size = 2 ** (32 - pool.prefix);
   for (let i = 2; i < size - 1; i++) {
     const a = toIp(pool.base + i);

@@ -1,5 +1,6 @@
 // Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan), for a container
-// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough and default
+// or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough, default and
+// network (a tenant NR's Linux bridge: no OVSDB anywhere in the overlay)
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
 // loudly if anything still reaches for OVSDB.
 import { InternalError } from '../../lib/errors.ts';
@@ -12,7 +13,7 @@ import type { Kind, NicRecord, NicSettings, NicSpec, TargetSpec } from './types.
 /**
  * Whether nic.attach of each kind talks to OVSDB: vlan and vxlan (their host end is an OVS port)
  * do; macvlan and passthrough read it if Open vSwitch runs (is the parent an OVS port?); the
- * others never. `true` also means detach, check and gc of its records need it.
+ * others (network included) never. `true` also means detach, check and gc of its records need it.
  */
 export const KIND_NEEDS_OVSDB = {
   default: false,
@@ -21,6 +22,7 @@ export const KIND_NEEDS_OVSDB = {
   vxlan: true,
   macvlan: 'if-running',
   passthrough: 'if-running',
+  network: false,
 } as const satisfies Record<Kind, OvsdbNeed>;
 
 /** True for a record of a kind whose host end is an OVS port. */

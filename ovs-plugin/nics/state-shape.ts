@@ -37,6 +37,7 @@ const KIND_RECORD: { [K in Kind]: Record<keyof KindFields[K], Check> } = {
   vxlan: { bridge: str, vni: int },
   macvlan: { parent: str },
   passthrough: { saved },
+  network: { bridge: str, address: str, gateway: opt(str) },
 };
 
 /** The first problem of state `v` read from `path` ("record 2 (key k): field host ..."), or undefined. */

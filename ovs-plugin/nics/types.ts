@@ -6,7 +6,7 @@ import type { UndoStack } from '../../lib/undo.ts';
 import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
-export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough'] as const;
+export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network'] as const;
 /** One kind of nic. */
 export type Kind = (typeof KINDS)[number];
 
@@ -68,7 +68,7 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
-  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0), for the guest to configure. */
+  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0); `network` nics: from the NR's /24 and its `.1`; for the guest to configure. */
   address?: string;
   gateway?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
@@ -134,6 +134,8 @@ export interface KindFields {
   macvlan: { parent: string };
   /** The NIC as it was, to give it back so. */
   passthrough: { saved: SavedLink };
+  /** The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`. */
+  network: { bridge: string; address: string; gateway?: string };
 }
 
 /** Every field some kind adds. */

@@ -5,6 +5,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { parseCidr, parseHostCidr, parseIntInRange, parseIpAddress, parseLinkName, parseMac, typeName, parseVni } from '../../lib/validate.ts';
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
+import { parseNetid } from '../overlay/document.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
 import { assertNever, KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
@@ -47,6 +48,7 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
     case 'vlan': return parseIntInRange(f, num(v), 0, 4094);
     case 'vxlan': return parseVni(f, num(v));
     case 'bridge': case 'macvlan': case 'passthrough': return parseLinkName(f, v);
+    case 'network': return parseNetid(f, v);
     case 'default': return undefined;
     default: return assertNever(type);
   }
@@ -88,6 +90,17 @@ function config(v: unknown): NicConfig | undefined {
   return c;
 }
 
+/**
+ * A network nic's config: only `cidr`, an IPv4 address of the NR's /24 written /24 (which /24 is
+ * checked against the NR by the kind); it sets its own gateway, routes and addresses.
+ */
+function networkConfig(c: NicConfig): void {
+  for (const f of ['gateway', 'dns', 'dhcp'] as const) {
+    if (c[f] !== undefined) throw new ValidationError(`nic.config.${f}`, 'a network nic takes its gateway and routes from its network resource');
+  }
+  if (c.cidr && !/^\d+\.\d+\.\d+\.\d+\/24$/.test(c.cidr)) throw new ValidationError('nic.config.cidr', `${c.cidr} is not an IPv4 address/24 (a network nic's address is one of its network resource's /24)`);
+}
+
 /** A nic object {type, id, hwaddr?, name?, mtu?, config?, root?}. */
 export function parseNicSpec(v: unknown): NicSpec {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
@@ -108,6 +121,8 @@ export function parseNicSpec(v: unknown): NicSpec {
     if (RESERVED.has(n)) throw new ValidationError('nic.name', `${n} is reserved`);
     spec.name = n;
   }
+  // A network nic has its NR's MTU (kinds/network.ts), the path MTU every nic of the NR shares.
+  if (type === 'network' && given(o.mtu)) throw new ValidationError('nic.mtu', 'a network nic takes the MTU of its network resource');
   if (given(o.mtu)) spec.mtu = parseIntInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
   // A tap's queue count (kvm guests): the kernel's MAX_TAP_QUEUES is 256.
   if (given(o.queues)) spec.queues = parseIntInRange('nic.queues', o.queues, 1, MAX_QUEUES);
@@ -118,6 +133,7 @@ export function parseNicSpec(v: unknown): NicSpec {
     }
     // The pool's address is a default nic's own (kinds/default.ts).
     if (c.cidr && type === 'default') throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
+    if (type === 'network') networkConfig(c);
     spec.config = c;
   }
   if (given(o.root)) {

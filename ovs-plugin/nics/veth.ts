@@ -1,4 +1,4 @@
-// What the veth kinds (bridge, vlan, vxlan, default) share: the pair is made in one request,
+// What the veth kinds (bridge, vlan, vxlan, default, network) share: the pair is made in one request,
 // host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
 // nothing half-made is left in either namespace, and nothing to rename), then the host end is
 // plugged (kind-specific) while the peer gets its config.
@@ -14,7 +14,7 @@ import { checkInside, configureInside, undoConfig } from './inside.ts';
 import type { Drift, KindCtx, NicKind, RecordOf } from './types.ts';
 
 /** The records of the kinds whose host end (veth or tap) is plugged into a bridge. */
-export type PluggedRecord = RecordOf<'default'> | RecordOf<'bridge'> | RecordOf<'vlan'> | RecordOf<'vxlan'>;
+export type PluggedRecord = RecordOf<'default'> | RecordOf<'bridge'> | RecordOf<'vlan'> | RecordOf<'vxlan'> | RecordOf<'network'>;
 
 /** How a veth kind plugs its host end in and out. */
 export interface VethPlug<R extends PluggedRecord = PluggedRecord> {

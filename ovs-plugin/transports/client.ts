@@ -96,6 +96,16 @@ export class OvsPluginClient {
   nicGc = () => this.method('nic.gc')({});
   /** nic.state-restore -> whether the previous generation of a damaged state file was put back. */
   nicStateRestore = () => this.method('nic.state-restore')({});
+  /** net.apply -> the network resource (docs/overlay.md); `changed: false` for the same document again. */
+  netApply = this.method('net.apply');
+  /** net.delete -> null (gone is success). */
+  netDelete = this.method('net.delete');
+  /** net.namespace -> "n-<netid>". */
+  netNamespace = this.method('net.namespace');
+  /** net.list -> every network resource. */
+  netList = () => this.method('net.list')({});
+  /** net.check -> the differences (repaired ones with `repair`). */
+  netCheck = this.method('net.check');
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {

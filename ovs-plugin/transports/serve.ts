@@ -72,7 +72,7 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   // ESHUTDOWN at once instead of after OVS_TIMEOUT.
   void signalled.then(() => link.stopWaiting());
   // As nic.gc would: it waits for OVSDB (up to OVS_TIMEOUT) only if records of OVS kinds exist.
-  const gc = await startNicGc(() => contextFor(nicGc, {}, settings, link), log, settings.gcMs);
+  const gc = await startNicGc(() => contextFor(nicGc, {}, settings, link), log, settings.gcMs, settings.statePath);
   if (!link.started) link.onFirstUp(() => void gc.run()); // what it could not reach at start, once OVSDB is there
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, link, settings, limits, log);

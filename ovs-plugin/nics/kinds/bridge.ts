@@ -7,7 +7,7 @@ import { vethKind, type VethPlug } from '../veth.ts';
 import type { RecordOf } from '../types.ts';
 
 /** The records whose host end is a port of a Linux bridge. */
-type LinuxBridged = RecordOf<'bridge'> | RecordOf<'default'>;
+type LinuxBridged = RecordOf<'bridge'> | RecordOf<'default'> | RecordOf<'network'>;
 
 // In-process where rtnetlink is available (no child), else `ip`.
 const enslave = (rec: LinuxBridged): Promise<void> => setLink(SELF, rec.host, { master: rec.bridge });

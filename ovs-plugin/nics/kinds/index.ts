@@ -4,6 +4,7 @@ import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
 import { defaultKind, defaultPlug } from './default.ts';
 import { macvlanKind } from './macvlan.ts';
+import { networkKind, networkPlug } from './network.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind, vlanPlug } from './vlan.ts';
 import { vxlanKind, vxlanPlug } from './vxlan.ts';
@@ -19,6 +20,7 @@ export const KIND_MODULES = {
   vxlan: vxlanKind,
   macvlan: macvlanKind,
   passthrough: passthroughKind,
+  network: networkKind,
 } satisfies KindTable;
 
 /** The kinds a KVM guest can have: a tap plugged as the container kind plugs its veth. */
@@ -27,6 +29,7 @@ export const GUEST_KINDS = {
   bridge: tapKind(bridgePlug),
   vlan: tapKind(vlanPlug),
   vxlan: tapKind(vxlanPlug),
+  network: tapKind(networkPlug),
   macvlan: undefined,
   passthrough: undefined,
 } satisfies KindTable;

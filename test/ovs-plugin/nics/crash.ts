@@ -11,6 +11,7 @@ import { runIn } from '../../../lib/netns.ts';
 import type { Kind } from '../../../ovs-plugin/nics/types.ts';
 import { BUNDLE, pluginEnv } from '../helpers.ts';
 import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
+import { fakeNr } from './nr-fixture.ts';
 
 /** The failpoints of each kind's attach and detach, in order. */
 export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
@@ -19,6 +20,8 @@ export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
   default: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   bridge: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   macvlan: { attach: ['attach:recorded', 'attach:created', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:deleted', 'detach:done'] },
+  // network: no dns (refused for the kind), so no attach:dns; the ULA and routes after the inside.
+  network: { attach: ['attach:recorded', 'attach:bridge', 'attach:veth', 'attach:plugged', 'attach:renamed', 'attach:routes', 'attach:done'], detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'] },
   passthrough: { attach: ['attach:recorded', 'attach:down', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'], detach: ['detach:recorded', 'detach:moved', 'detach:done'] },
 };
 
@@ -51,9 +54,12 @@ export function crashTest(kind: Kind): void {
       await e.ovs.addBridge('vxbackend');
       await ip({ name: e.host }, ['link', 'set', 'vxbackend', 'up']);
     }
-    const id = kind === 'vlan' ? 10 : kind === 'vxlan' ? 100 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : 'vh0';
-    const veth = ['vlan', 'vxlan', 'bridge', 'default'].includes(kind);
-    const nic = { type: kind, id, root, config: { ...(kind === 'default' ? {} : { cidr: '10.7.0.1/24' }), dns: ['10.7.0.53'] } };
+    // network: an NR of 10.7.0.0/24 made by hand (its gateway .1 in a namespace of its own).
+    const nr = kind === 'network' ? await fakeNr(t, e, { subnet: '10.7.0.0/24', ipRange: '10.7.0.0/16' }) : undefined;
+    const id = kind === 'vlan' ? 10 : kind === 'vxlan' ? 100 : kind === 'bridge' ? 'br0' : kind === 'default' ? undefined : nr ? nr.netid : 'vh0';
+    const veth = ['vlan', 'vxlan', 'bridge', 'default', 'network'].includes(kind);
+    // The network nic's address is allocated: the lowest free, .3 (the peer holds .2).
+    const nic = nr ? { type: kind, id } : { type: kind, id, root, config: { ...(kind === 'default' ? {} : { cidr: '10.7.0.1/24' }), dns: ['10.7.0.53'] } };
     if (veth) {
       // A peer attached throughout (it must survive every crash and gc untouched); it also makes
       // the VLAN bridge exist, which a rolled-back attach legitimately leaves.

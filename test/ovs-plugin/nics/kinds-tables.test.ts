@@ -26,6 +26,7 @@ const FIELDS: { [K in keyof KindFields]: KindFields[K] } = {
   vxlan: { bridge: 'vxlbr100', vni: 100 },
   macvlan: { parent: 'eth1' },
   passthrough: { saved: { name: 'eth1', mac: '02:00:00:00:00:01', mtu: 1500, up: true } },
+  network: { bridge: 'b-net1', address: '10.20.2.2/24' },
 };
 
 test('a record of each kind needs that kind\'s fields: without one, ESTATE naming it', () => {

@@ -1,0 +1,70 @@
+// One WireGuard code path above a small backend: kernel WireGuard over generic netlink where
+// the module exists (the image), wireguard-go over its UAPI socket where it does not (these
+// development machines). Callers create a device in the host's namespace (its UDP socket stays
+// there, reachable on the node's addresses) and get it moved into the namespace it serves; then
+// they sync it to a config: read, diff (lib/wireguard/diff.ts), write only the difference.
+import { randomBytes } from 'node:crypto';
+import { ip } from '../ip.ts';
+import { deleteLinkIfExists } from '../link.ts';
+import type { NetnsRef } from '../netns.ts';
+import type { UndoStack } from '../undo.ts';
+import { diffConfig } from './diff.ts';
+import { genlAvailable } from './genl.ts';
+import type { WgChange, WgConfig, WgState } from './types.ts';
+
+/** A device: its link name and the namespace the link is in now. */
+export interface WgDeviceRef {
+  readonly name: string;
+  readonly netns: NetnsRef;
+}
+
+/** A device just made: wireguard-go's pid when the backend runs one. */
+export interface WgCreated extends WgDeviceRef {
+  readonly pid?: number;
+}
+
+/** What create() makes: link `name` born in `host` (its UDP socket's namespace), moved into `target`. */
+export interface WgCreateOptions {
+  readonly name: string;
+  readonly host: NetnsRef;
+  readonly target: NetnsRef;
+  /** The steps' undos (delete the device, move it back) are registered here. */
+  readonly undo?: UndoStack;
+}
+
+/** The small interface both implementations give. */
+export interface WgBackend {
+  readonly kind: 'kernel' | 'userspace';
+  /** Creates the device in `host` and moves it into `target` (down, unconfigured). */
+  create(o: WgCreateOptions): Promise<WgCreated>;
+  /** The device's state as it reports it. */
+  get(dev: WgDeviceRef): Promise<WgState>;
+  /** Writes `change` in one request; an empty change writes nothing. True when it wrote. */
+  apply(dev: WgDeviceRef, change: WgChange): Promise<boolean>;
+  /** Removes the device (and stops its wireguard-go); a device that is gone is success. */
+  delete(dev: WgDeviceRef): Promise<void>;
+}
+
+/**
+ * Makes `dev` configured as `config` (validated: types.ts validateWgConfig) with the minimal
+ * change, in `wg syncconf`'s sense; returns the change (empty: nothing was written).
+ */
+export async function syncDevice(backend: WgBackend, dev: WgDeviceRef, config: WgConfig): Promise<WgChange> {
+  const change = diffConfig(config, await backend.get(dev));
+  await backend.apply(dev, change);
+  return change;
+}
+
+/**
+ * Whether kernel WireGuard is usable from `host`: the generic netlink family resolves, or
+ * `ip link add ... type wireguard` works there (which loads the module; the probe link is
+ * deleted at once) and then it resolves.
+ */
+export async function kernelWireGuardAvailable(host: NetnsRef): Promise<boolean> {
+  if (await genlAvailable()) return true;
+  const probe = `wgp${randomBytes(5).toString('hex')}`;
+  const made = await ip(host, ['link', 'add', 'dev', probe, 'type', 'wireguard']).then(() => true, () => false);
+  if (!made) return false;
+  await deleteLinkIfExists(host, probe);
+  return genlAvailable();
+}

@@ -1,0 +1,76 @@
+// The kernel backend: `ip link add TMP type wireguard` in the host's namespace (the kernel
+// keeps the UDP socket in the namespace the link was created in, whatever namespace the link
+// moves to), moved into the target and renamed there (lib/link.ts moveLinkIn), configured over
+// generic netlink (lib/wireguard/genl.ts). Generic netlink reaches the devices of this
+// process's namespace only: a device in another namespace is reached through the owner's
+// `remote` runner (genl-remote.ts), else it is EWG_UNREACHABLE (docs/overlay.md).
+import { randomBytes } from 'node:crypto';
+import { wgBadAnswer, wgUnreachable } from '../errors.ts';
+import { ip } from '../ip.ts';
+import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
+import { isSelf, netnsLabel } from '../netns.ts';
+import { withUndo } from '../undo.ts';
+import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
+import { genlGet, genlSet } from './genl.ts';
+import { answerError, stateFromJson, type GenlAnswer, type GenlRequest } from './genl-remote.ts';
+import { isEmptyChange, type WgChange, type WgState } from './types.ts';
+
+/** Options of the kernel backend. */
+export interface KernelOptions {
+  /**
+   * Carries a request for a device in another namespace to a process inside it, which answers
+   * with serveGenlRequest (genl-remote.ts). Without it such devices are EWG_UNREACHABLE.
+   */
+  remote?: (dev: WgDeviceRef, req: GenlRequest) => Promise<GenlAnswer>;
+  /** Called with each change just before it is sent (tests count writes with it). */
+  onWrite?: (device: string, change: WgChange) => void;
+}
+
+/** `req` answered here (a device of this process's namespace) or by the owner's runner. */
+async function call(o: KernelOptions, dev: WgDeviceRef, req: GenlRequest): Promise<WgState | undefined> {
+  if (isSelf(dev.netns)) {
+    if (req.op === 'get') return genlGet(dev.name);
+    await genlSet(dev.name, req.change);
+    return undefined;
+  }
+  if (!o.remote) throw wgUnreachable(dev.name, `generic netlink reaches this process's namespace only, the device is in ${netnsLabel(dev.netns)}`);
+  const a = await o.remote(dev, req);
+  if (!a.ok) throw answerError(dev.name, a);
+  if (req.op === 'set') return undefined;
+  if (!a.state) throw wgBadAnswer(dev.name, 'the helper answered a get without a state');
+  return stateFromJson(a.state);
+}
+
+/** The backend over kernel WireGuard. */
+export function kernelBackend(o: KernelOptions = {}): WgBackend {
+  return {
+    kind: 'kernel',
+
+    async create(c: WgCreateOptions): Promise<WgCreated> {
+      const tmp = `wgt${randomBytes(6).toString('hex')}`;
+      // Its own steps are undone here on failure; the caller's stack gets one undo: delete it.
+      await withUndo(undefined, async (undo) => {
+        await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
+        undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
+        await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });
+      });
+      c.undo?.push(`delete wireguard ${c.name}`, () => deleteLinkIfExists(c.target, c.name));
+      return { name: c.name, netns: c.target };
+    },
+
+    async get(dev: WgDeviceRef): Promise<WgState> {
+      return (await call(o, dev, { op: 'get', name: dev.name }))!;
+    },
+
+    async apply(dev: WgDeviceRef, change: WgChange): Promise<boolean> {
+      if (isEmptyChange(change)) return false;
+      o.onWrite?.(dev.name, change);
+      await call(o, dev, { op: 'set', name: dev.name, change });
+      return true;
+    },
+
+    async delete(dev: WgDeviceRef): Promise<void> {
+      await deleteLinkIfExists(dev.netns, dev.name);
+    },
+  };
+}

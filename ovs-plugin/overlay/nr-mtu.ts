@@ -1,0 +1,42 @@
+// The MTU of an NR: the underlay's path MTU (the MTU of the link of the route to each peer's
+// endpoint, `ip route get`; the host's IPv4 default route's link when no peer has one), the
+// smallest, minus 80 (the IPv6 + UDP + WireGuard headers, the larger of the two families), so a
+// 1280..9000-byte underlay carries full TCP segments without PMTUD (MSS is clamped in the NR:
+// nr-firewall.ts). The WireGuard link, the leg, the bridge and every workload nic take it.
+// On an underlay below 1360 bytes the NR's MTU is below 1280, where the kernel turns IPv6 off
+// on a link: the NR then carries IPv4 only (docs/overlay.md).
+import { getLink, ipJson } from '../../lib/ip.ts';
+import { SELF } from '../../lib/netns.ts';
+import type { NetworkDocument } from './document.ts';
+
+/** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard). */
+export const WG_OVERHEAD = 80;
+/** Never below IPv4's minimum datagram. */
+export const MIN_MTU = 576;
+/** What an underlay link we cannot read is taken to carry. */
+const FALLBACK_LINK_MTU = 1500;
+
+/** The address of endpoint `ip:port` / `[v6]:port`. */
+export const endpointHost = (e: string): string => (e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.lastIndexOf(':')));
+
+/** The MTU of the link the host routes `dst` (or its IPv4 default) through, or undefined. */
+async function routeMtu(dst?: string): Promise<number | undefined> {
+  const routes = dst
+    ? await ipJson<{ dev?: string; mtu?: number }>(SELF, ['route', 'get', dst]).catch(() => [])
+    : await ipJson<{ dev?: string; mtu?: number }>(SELF, ['-4', 'route', 'show', 'default']).catch(() => []);
+  const r = routes[0];
+  if (!r?.dev) return undefined;
+  const link = await getLink(SELF, r.dev).catch(() => undefined);
+  return link ? Math.min(link.mtu, r.mtu ?? Infinity) : undefined;
+}
+
+/** The NR's MTU for `doc` on this host (the smallest path MTU minus 80). */
+export async function nrMtu(doc: NetworkDocument): Promise<number> {
+  const ends = [...new Set(doc.peers.flatMap((p) => (p.endpoint ? [endpointHost(p.endpoint)] : [])))];
+  const mtus = (await Promise.all(ends.length ? ends.map((e) => routeMtu(e)) : [routeMtu()])).filter((m): m is number => m !== undefined);
+  const under = mtus.length ? Math.min(...mtus) : FALLBACK_LINK_MTU;
+  return Math.max(MIN_MTU, under - WG_OVERHEAD);
+}
+
+/** Whether links of `mtu` carry IPv6 (the kernel turns IPv6 off on links below 1280 bytes). */
+export const carriesIpv6 = (mtu: number): boolean => mtu >= 1280;
