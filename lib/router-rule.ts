@@ -13,12 +13,16 @@
 import { isIPv4 } from 'node:net';
 import { gatewayProblem, inSubnet } from './unicast.ts';
 
-/** Why `gw` cannot be a next hop of the lease `address/prefix` (undefined: it can); `has121`: the lease has option-121 routes. */
+/**
+ * Why `gw` cannot be a next hop of the lease `address/prefix` (undefined: it can); `has121`: the lease has option-121
+ * routes.
+ */
 export function routerProblem(gw: string, address: string, prefix: number, has121: boolean): string | undefined {
   if (!isIPv4(gw)) return 'is not IPv4';
   const why = gatewayProblem(gw, address, prefix, 4);
-  if (why) return why.replace('host\'s own', 'lease\'s own');
-  if (!has121 && !inSubnet(gw, address, prefix)) return `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
+  if (why) return why.replace("host's own", "lease's own");
+  if (!has121 && !inSubnet(gw, address, prefix))
+    return `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
   return undefined;
 }
 

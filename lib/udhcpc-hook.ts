@@ -95,8 +95,12 @@ ${h.cases ?? ''}  deconfig)
     [ \${#domain} -le 253 ] || { echo "${h.name}: ignored search domain longer than 253"; domain=; }
     if [ -n "$dns" ]; then
       { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
-        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${h.afterResolv ? ` \\
-        && ${h.afterResolv}` : ''}
+        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${
+          h.afterResolv
+            ? ` \\
+        && ${h.afterResolv}`
+            : ''
+        }
     fi
     echo bound > "\${UDHCPC_MARK:-$0.$PPID}"   # the lease is applied whole: address, routes, DNS
     ;;
@@ -107,7 +111,10 @@ exit 0
 
 /** True when `path` holds `text` and is executable (a 0644 hook is not run). */
 export async function scriptInPlace(path: string, text: string): Promise<boolean> {
-  const missing = (err: unknown): undefined => { if (isMissingPath(err)) return undefined; throw err; };
+  const missing = (err: unknown): undefined => {
+    if (isMissingPath(err)) return undefined;
+    throw err;
+  };
   const [have, st] = await Promise.all([readFile(path, 'utf8').catch(missing), stat(path).catch(missing)]);
   return have === text && !!st && (st.mode & 0o100) !== 0;
 }

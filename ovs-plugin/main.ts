@@ -13,11 +13,30 @@ import { processSettings } from './settings.ts';
 
 const argv = process.argv.slice(2);
 const help = isHelp(argv) && argv[0] !== 'mesh';
-const done = argv[0] === WG_GENL ? runWgGenl(process.stdin, process.stdout) : argv[0] === 'mesh' ? runMesh(argv.slice(1), process.stdout, process.stderr) : help ? Promise.resolve().then(() => { process.stdout.write(usage(argv)); return 0; })
-  : argv[0] === 'serve' ? runServe(argv.slice(1), processSettings) : runExec(argv, processSettings);
+const done =
+  argv[0] === WG_GENL
+    ? runWgGenl(process.stdin, process.stdout)
+    : argv[0] === 'mesh'
+      ? runMesh(argv.slice(1), process.stdout, process.stderr)
+      : help
+        ? Promise.resolve().then(() => {
+            process.stdout.write(usage(argv));
+            return 0;
+          })
+        : argv[0] === 'serve'
+          ? runServe(argv.slice(1), processSettings)
+          : runExec(argv, processSettings);
 // Exit as soon as the answer is written, whatever handles remain (the daemon keeps its listening
 // socket open on purpose: closing it would unlink whatever the path holds).
-done.then((code) => { process.exitCode = code; process.stdout.write('', () => process.exit(code)); }, (err) => {
-  const e = toAppError(err);
-  process.stdout.write(formatLine('error', 'ovs-plugin-failed', { code: e.code, message: e.message }) + '\n', () => process.exit(help ? 2 : 1));
-});
+done.then(
+  (code) => {
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  },
+  (err) => {
+    const e = toAppError(err);
+    process.stdout.write(formatLine('error', 'ovs-plugin-failed', { code: e.code, message: e.message }) + '\n', () =>
+      process.exit(help ? 2 : 1),
+    );
+  },
+);

@@ -60,18 +60,23 @@ export function endpointOf(b: Buffer): string | undefined {
 export function setDeviceMessage(ifname: string, c: WgChange): Device {
   const peers: Peer[] = c.peers.map((p): Peer => {
     if ('remove' in p) return { publicKey: key(p.publicKey), flags: { removeMe: true } };
-    const flags = { ...(p.create ? {} : { updateOnly: true as const }), ...(p.allowedIps ? { replaceAllowedIps: true as const } : {}) };
+    const flags = {
+      ...(p.create ? {} : { updateOnly: true as const }),
+      ...(p.allowedIps ? { replaceAllowedIps: true as const } : {}),
+    };
     return {
       publicKey: key(p.publicKey),
       ...(Object.keys(flags).length ? { flags } : {}),
       ...(p.endpoint !== undefined ? { endpoint: sockaddrOf(p.endpoint) } : {}),
       ...(p.persistentKeepalive !== undefined ? { persistentKeepaliveInterval: p.persistentKeepalive } : {}),
-      ...(p.allowedIps ? {
-        allowedIps: p.allowedIps.map((a) => {
-          const [addr, prefix] = a.split('/') as [string, string];
-          return { family: isIPv4(addr) ? AF_INET : AF_INET6, ipaddr: addrBytes(addr), cidrMask: Number(prefix) };
-        }),
-      } : {}),
+      ...(p.allowedIps
+        ? {
+            allowedIps: p.allowedIps.map((a) => {
+              const [addr, prefix] = a.split('/') as [string, string];
+              return { family: isIPv4(addr) ? AF_INET : AF_INET6, ipaddr: addrBytes(addr), cidrMask: Number(prefix) };
+            }),
+          }
+        : {}),
     };
   });
   return {
@@ -91,7 +96,10 @@ export function stateOfDump(ifname: string, parts: readonly Device[]): WgState {
   const state: WgState = { listenPort: 0, fwmark: 0, peers: [] };
   const byKey = new Map<string, WgPeerState>();
   for (const d of parts) {
-    if (d.privateKey && d.privateKey.some((x) => x !== 0)) { state.privateKey = d.privateKey.toString('base64'); state.publicKey = publicKeyOf(state.privateKey); }
+    if (d.privateKey && d.privateKey.some((x) => x !== 0)) {
+      state.privateKey = d.privateKey.toString('base64');
+      state.publicKey = publicKeyOf(state.privateKey);
+    }
     if (d.listenPort !== undefined) state.listenPort = d.listenPort;
     if (d.fwmark !== undefined) state.fwmark = d.fwmark;
     for (const p of d.peers ?? []) {
@@ -108,11 +116,14 @@ export function stateOfDump(ifname: string, parts: readonly Device[]): WgState {
       if (p.persistentKeepaliveInterval !== undefined) s.persistentKeepalive = p.persistentKeepaliveInterval;
       // struct __kernel_timespec: s64 tv_sec, s64 tv_nsec
       if (p.lastHandshakeTime && p.lastHandshakeTime.length >= 16) {
-        s.lastHandshakeMs = Number(p.lastHandshakeTime.readBigInt64LE(0)) * 1000 + Math.floor(Number(p.lastHandshakeTime.readBigInt64LE(8)) / 1e6);
+        s.lastHandshakeMs =
+          Number(p.lastHandshakeTime.readBigInt64LE(0)) * 1000 +
+          Math.floor(Number(p.lastHandshakeTime.readBigInt64LE(8)) / 1e6);
       }
       if (p.rxBytes !== undefined) s.rxBytes = p.rxBytes;
       if (p.txBytes !== undefined) s.txBytes = p.txBytes;
-      for (const a of p.allowedIps ?? []) if (a.ipaddr && a.cidrMask !== undefined) s.allowedIps.push(`${addrText(a.ipaddr)}/${a.cidrMask}`);
+      for (const a of p.allowedIps ?? [])
+        if (a.ipaddr && a.cidrMask !== undefined) s.allowedIps.push(`${addrText(a.ipaddr)}/${a.cidrMask}`);
     }
   }
   return state;
@@ -124,13 +135,23 @@ let opened: Promise<WgSocket> | undefined;
 
 /** The generic netlink WireGuard socket; fails when the family does not resolve (no module). */
 export function genlSocket(): Promise<WgSocket> {
-  opened ??= import('netlink/dist/wg/wg.js').then(async (m) => { const s = await m.createWireGuard(); s.socket.socket.unref(); return s; });
-  opened.catch(() => { opened = undefined; });
+  opened ??= import('netlink/dist/wg/wg.js').then(async (m) => {
+    const s = await m.createWireGuard();
+    s.socket.socket.unref();
+    return s;
+  });
+  opened.catch(() => {
+    opened = undefined;
+  });
   return opened;
 }
 
 /** True when the kernel's `wireguard` generic netlink family resolves here. */
-export const genlAvailable = (): Promise<boolean> => genlSocket().then(() => true, () => false);
+export const genlAvailable = (): Promise<boolean> =>
+  genlSocket().then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The kernel's refusal as a typed error (the package throws "Request rejected: ENODEV"): no
@@ -145,7 +166,9 @@ export function genlError(ifname: string, err: unknown): Error {
 
 /** Reads device `ifname` of this process's namespace. */
 export async function genlGet(ifname: string): Promise<WgState> {
-  const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
+  const s = await genlSocket().catch((err) => {
+    throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err);
+  });
   try {
     return stateOfDump(ifname, await s.getDevice(ifname));
   } catch (err) {
@@ -155,7 +178,9 @@ export async function genlGet(ifname: string): Promise<WgState> {
 
 /** Applies `c` to device `ifname` of this process's namespace in one message. */
 export async function genlSet(ifname: string, c: WgChange): Promise<void> {
-  const s = await genlSocket().catch((err) => { throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err); });
+  const s = await genlSocket().catch((err) => {
+    throw wgUnreachable(ifname, 'no wireguard generic netlink family (module not loaded?)', err);
+  });
   try {
     await s.setDevice(ifname, setDeviceMessage(ifname, c));
   } catch (err) {

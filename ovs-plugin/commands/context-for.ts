@@ -18,13 +18,20 @@ export interface OvsdbSource {
   required(): Promise<Ctx>;
 }
 
-/** Whether `args` of `command` need OVSDB: a run command says (needsOvsdb, default true); a plan command always does. */
+/**
+ * Whether `args` of `command` need OVSDB: a run command says (needsOvsdb, default true); a plan command always does.
+ */
 export async function ovsdbNeedOf<A>(command: Command<A, unknown>, args: A, s: Settings): Promise<OvsdbNeed> {
   return command.mode === 'run' && command.needsOvsdb ? command.needsOvsdb(args, s) : true;
 }
 
 /** The context `args` of `command` run in, from `source` as their need says (see the header). */
-export async function contextFor<A>(command: Command<A, unknown>, args: A, s: Settings, source: OvsdbSource): Promise<Ctx> {
+export async function contextFor<A>(
+  command: Command<A, unknown>,
+  args: A,
+  s: Settings,
+  source: OvsdbSource,
+): Promise<Ctx> {
   const need = await ovsdbNeedOf(command, args, s);
   if (need === false) return withoutOvsdb(envOf(s), s);
   if (need === 'if-running') return (await source.ifRunning()) ?? withoutOvsdb(envOf(s), s);

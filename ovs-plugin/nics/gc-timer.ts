@@ -12,15 +12,26 @@ import type { Ctx } from '../planners/plan.ts';
 import { gcNics } from './detach.ts';
 
 /** A started gc: `run()` runs it now (joining a run in progress), `stop()` ends the timer. */
-export interface NicGc { run(): Promise<void>; stop(): void }
+export interface NicGc {
+  run(): Promise<void>;
+  stop(): void;
+}
 
 /**
  * Runs nic and NR gc now and on a timer, each nic run in the context `ctx()` gives, the NRs from
  * `nets.json` beside `statePath`. Failures are logged, never thrown.
  */
-export async function startNicGc(ctx: () => Promise<Ctx>, log: Logger, everyMs: number, statePath: string): Promise<NicGc> {
+export async function startNicGc(
+  ctx: () => Promise<Ctx>,
+  log: Logger,
+  everyMs: number,
+  statePath: string,
+): Promise<NicGc> {
   let running: Promise<void> | undefined;
-  const warn = (what: string) => (err: unknown) => { const e = toAppError(err); log.warn(what, { code: e.code, message: e.message }); };
+  const warn = (what: string) => (err: unknown) => {
+    const e = toAppError(err);
+    log.warn(what, { code: e.code, message: e.message });
+  };
   const nics = async (): Promise<void> => {
     const r = await gcNics(await ctx());
     if (r.finished.length + r.undone.length + r.removed.length) log.info('nic-gc', { ...r });
@@ -29,10 +40,20 @@ export async function startNicGc(ctx: () => Promise<Ctx>, log: Logger, everyMs: 
     const r = await gcNrs(netsPath(statePath));
     if (r.repaired.length + r.deleted.length) log.info('net-gc', { ...r });
   };
-  const run = () => running ??= nics().catch(warn('nic-gc-failed')).then(() => nets().catch(warn('net-gc-failed')))
-    .finally(() => { running = undefined; });
+  const run = () =>
+    (running ??= nics()
+      .catch(warn('nic-gc-failed'))
+      .then(() => nets().catch(warn('net-gc-failed')))
+      .finally(() => {
+        running = undefined;
+      }));
   await run();
   const timer = everyMs > 0 ? setInterval(() => void run(), everyMs) : undefined;
   timer?.unref();
-  return { run, stop: () => { if (timer) clearInterval(timer); } };
+  return {
+    run,
+    stop: () => {
+      if (timer) clearInterval(timer);
+    },
+  };
 }

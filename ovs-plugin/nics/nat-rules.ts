@@ -16,12 +16,19 @@ import { isKind, type NicRecord, type RecordOf } from './types.ts';
 export const NAT_TABLE = 'zos_nat';
 
 /** What one default nic may send into nat0: from its host end, with its MAC and pool address. */
-export interface Guard { port: string; mac: string; ip: string }
+export interface Guard {
+  port: string;
+  mac: string;
+  ip: string;
+}
 
 /** The guards of the default nics the rules must let through (all but those being detached and `without`). */
 export function natGuards(all: readonly NicRecord[], without?: string): Guard[] {
   return all
-    .filter((r): r is RecordOf<'default'> => isKind(r, 'default') && r.phase !== 'detaching' && r.key !== without && !!r.host && !!r.address)
+    .filter(
+      (r): r is RecordOf<'default'> =>
+        isKind(r, 'default') && r.phase !== 'detaching' && r.key !== without && !!r.host && !!r.address,
+    )
     .map((r) => ({ port: r.host, mac: r.hwaddr.toLowerCase(), ip: r.address.split('/')[0]! }))
     .sort((a, b) => a.port.localeCompare(b.port));
 }
@@ -30,11 +37,18 @@ const q = (s: string): string => JSON.stringify(s);
 const elements = (items: string[]): string => (items.length ? ` elements = { ${items.join(', ')} };` : '');
 
 /** The nft script for the pool `net` (a.b.c.d/p), gateway, bridge, guards and uplinks. */
-export function natRuleset(pool: Pool & { net: string }, bridge: string, guards: readonly Guard[], uplinks: readonly string[]): string {
+export function natRuleset(
+  pool: Pool & { net: string },
+  bridge: string,
+  guards: readonly Guard[],
+  uplinks: readonly string[],
+): string {
   const br = q(bridge);
   return [
-    `table ip ${NAT_TABLE}`, `delete table ip ${NAT_TABLE}`,
-    `table bridge ${NAT_TABLE}`, `delete table bridge ${NAT_TABLE}`,
+    `table ip ${NAT_TABLE}`,
+    `delete table ip ${NAT_TABLE}`,
+    `table bridge ${NAT_TABLE}`,
+    `delete table bridge ${NAT_TABLE}`,
     `table ip ${NAT_TABLE} {`,
     `  set uplinks { type ifname;${elements(uplinks.map(q))} }`,
     `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${pool.net} oifname @uplinks masquerade; }`,
@@ -61,6 +75,7 @@ export function natRuleset(pool: Pool & { net: string }, bridge: string, guards:
     '    drop',
     '  }',
     '  chain forward { type filter hook forward priority filter; policy accept; iifname @ports drop; }',
-    '}', '',
+    '}',
+    '',
   ].join('\n');
 }

@@ -12,7 +12,12 @@ import { dropRecord, updateState } from './state.ts';
 import type { NicRecord } from './types.ts';
 
 /** Runs the attach steps of `rec` with their undos; on failure rolls back, settles the record, rethrows. */
-export async function attachWithUndo(ovs: Ctx, rec: NicRecord, path: string, steps: (undo: UndoStack) => Promise<void>): Promise<void> {
+export async function attachWithUndo(
+  ovs: Ctx,
+  rec: NicRecord,
+  path: string,
+  steps: (undo: UndoStack) => Promise<void>,
+): Promise<void> {
   const log = ovs.log ?? stderrLogger();
   const undo = undoStack(log);
   try {

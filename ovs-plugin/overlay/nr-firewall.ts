@@ -28,7 +28,8 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 export function nrTableScript(netid: string): string {
   const n = nrNames(netid);
   return [
-    `table inet ${NR_TABLE}`, `delete table inet ${NR_TABLE}`,
+    `table inet ${NR_TABLE}`,
+    `delete table inet ${NR_TABLE}`,
     `table inet ${NR_TABLE} {`,
     '  chain forward { type filter hook forward priority filter; policy drop;',
     '    tcp flags syn tcp option maxseg size set rt mtu',
@@ -42,13 +43,18 @@ export function nrTableScript(netid: string): string {
     `    iifname ${q(n.public)} drop`,
     '  }',
     `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname ${q(n.public)} masquerade; }`,
-    '}', '',
+    '}',
+    '',
   ].join('\n');
 }
 
-const elements = (items: readonly string[]): string => (items.length ? ` elements = { ${items.map(q).join(', ')} };` : '');
+const elements = (items: readonly string[]): string =>
+  items.length ? ` elements = { ${items.map(q).join(', ')} };` : '';
 
-/** The script that replaces the host's table for the egress links `egress` and uplinks `uplinks` (none: deletes it). Pure. */
+/**
+ * The script that replaces the host's table for the egress links `egress` and uplinks `uplinks` (none: deletes it).
+ * Pure.
+ */
 export function hostTableScript(egress: readonly string[], uplinks: readonly string[]): string {
   const head = [`table inet ${HOST_TABLE}`, `delete table inet ${HOST_TABLE}`];
   if (!egress.length) return [...head, ''].join('\n');
@@ -68,11 +74,14 @@ export function hostTableScript(egress: readonly string[], uplinks: readonly str
     '    iifname @egress drop',
     '  }',
     `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${TRANSIT_RANGE} oifname @uplinks masquerade; }`,
-    '}', '',
+    '}',
+    '',
   ].join('\n');
 }
 
-/** The fingerprint of table `family name` in `ref` as the kernel lists it (handles left out); undefined when missing. */
+/**
+ * The fingerprint of table `family name` in `ref` as the kernel lists it (handles left out); undefined when missing.
+ */
 export async function tableListing(ref: NetnsRef, name: string): Promise<string | undefined> {
   const r = await runIn(ref, 'nft', ['-j', 'list', 'table', 'inet', name], { allowFailure: true, timeoutMs: 10_000 });
   if (r.exitCode !== 0) return undefined;
@@ -106,7 +115,10 @@ const sumsFile = (netsPath: string): string => `${netsPath}.nft`;
 
 /** The host table's script for records `nets` (those being deleted left out) and the current uplinks. */
 async function hostWanted(nets: readonly NrRecord[]): Promise<string> {
-  const egress = nets.filter((r) => r.phase !== 'deleting').map((r) => nrNames(r.netid).egress).sort();
+  const egress = nets
+    .filter((r) => r.phase !== 'deleting')
+    .map((r) => nrNames(r.netid).egress)
+    .sort();
   return hostTableScript(egress, await uplinks());
 }
 
@@ -118,14 +130,28 @@ async function hostWanted(nets: readonly NrRecord[]): Promise<string> {
 export async function syncHostTable(netsPath: string, read: () => Promise<readonly NrRecord[]>): Promise<boolean> {
   return withLock(`${netsPath}.nft.lock`, async () => {
     const script = await hostWanted(await read());
-    const kept = await readFile(sumsFile(netsPath), 'utf8').then((t) => JSON.parse(t) as NftSums, () => undefined);
+    const kept = await readFile(sumsFile(netsPath), 'utf8').then(
+      (t) => JSON.parse(t) as NftSums,
+      () => undefined,
+    );
     const listing = await tableListing(SELF, HOST_TABLE);
     const empty = !script.includes('{');
     if (kept && kept.script === sha(script) && (empty ? listing === undefined : kept.listing === listing)) return false;
-    if (empty && listing === undefined) { await rm(sumsFile(netsPath), { force: true }); return false; }
+    if (empty && listing === undefined) {
+      await rm(sumsFile(netsPath), { force: true });
+      return false;
+    }
     await runNft(SELF, script);
-    if (empty) { await rm(sumsFile(netsPath), { force: true }); return true; }
-    await writeFileAtomic(sumsFile(netsPath), JSON.stringify({ script: sha(script), listing: (await tableListing(SELF, HOST_TABLE)) ?? '' }) + '\n', 0o600, { sync: false });
+    if (empty) {
+      await rm(sumsFile(netsPath), { force: true });
+      return true;
+    }
+    await writeFileAtomic(
+      sumsFile(netsPath),
+      JSON.stringify({ script: sha(script), listing: (await tableListing(SELF, HOST_TABLE)) ?? '' }) + '\n',
+      0o600,
+      { sync: false },
+    );
     return true;
   });
 }
@@ -134,7 +160,10 @@ export async function syncHostTable(netsPath: string, read: () => Promise<readon
 export async function hostTableDrift(netsPath: string, nets: readonly NrRecord[]): Promise<string | undefined> {
   const script = await hostWanted(nets);
   const listing = await tableListing(SELF, HOST_TABLE);
-  const kept = await readFile(sumsFile(netsPath), 'utf8').then((t) => JSON.parse(t) as NftSums, () => undefined);
+  const kept = await readFile(sumsFile(netsPath), 'utf8').then(
+    (t) => JSON.parse(t) as NftSums,
+    () => undefined,
+  );
   if (!script.includes('{')) return listing === undefined ? undefined : 'present with no NR';
   if (listing === undefined) return 'missing';
   if (listing !== kept?.listing) return 'changed';
@@ -143,7 +172,11 @@ export async function hostTableDrift(netsPath: string, nets: readonly NrRecord[]
 }
 
 /** Namespace table drift against the recorded sums. */
-export async function nrTableDrift(ref: NetnsRef, netid: string, last: NftSums | undefined): Promise<string | undefined> {
+export async function nrTableDrift(
+  ref: NetnsRef,
+  netid: string,
+  last: NftSums | undefined,
+): Promise<string | undefined> {
   const listing = await tableListing(ref, NR_TABLE).catch(() => undefined);
   if (listing === undefined) return 'missing';
   if (!last || listing !== last.listing) return 'changed';

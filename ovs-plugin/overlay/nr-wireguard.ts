@@ -22,22 +22,29 @@ export const KEEPALIVE_S = 20;
 
 /** The device config of document `doc` (canonical: lib/wireguard/types.ts validateWgConfig). */
 export function desiredWgConfig(doc: NetworkDocument): WgConfig {
-  return validateWgConfig({
-    privateKey: doc.wireguard_private_key,
-    listenPort: doc.wireguard_listen_port,
-    peers: doc.peers.map((p) => ({
-      publicKey: p.wireguard_public_key, allowedIps: [...p.allowed_ips], persistentKeepalive: KEEPALIVE_S,
-      ...(p.endpoint ? { endpoint: p.endpoint } : {}),
-    })),
-  }, 'network');
+  return validateWgConfig(
+    {
+      privateKey: doc.wireguard_private_key,
+      listenPort: doc.wireguard_listen_port,
+      peers: doc.peers.map((p) => ({
+        publicKey: p.wireguard_public_key,
+        allowedIps: [...p.allowed_ips],
+        persistentKeepalive: KEEPALIVE_S,
+        ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+      })),
+    },
+    'network',
+  );
 }
-
 
 /** Carries `req` to this program run inside the device's namespace (see the header). */
 export async function genlRunner(dev: WgDeviceRef, req: GenlRequest): Promise<GenlAnswer> {
   const bundle = process.argv[1];
   if (!bundle) throw wgBadAnswer(dev.name, 'no program path (process.argv[1]) to run inside the namespace');
-  const r = await run('nsenter', [`--net=${netnsFile(dev.netns)}`, '--', process.execPath, bundle, WG_GENL], { input: JSON.stringify(req), timeoutMs: 15_000 });
+  const r = await run('nsenter', [`--net=${netnsFile(dev.netns)}`, '--', process.execPath, bundle, WG_GENL], {
+    input: JSON.stringify(req),
+    timeoutMs: 15_000,
+  });
   try {
     return JSON.parse(r.stdout) as GenlAnswer;
   } catch {

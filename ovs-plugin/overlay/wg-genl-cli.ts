@@ -16,9 +16,16 @@ export async function runWgGenl(input: Readable, out: Writable): Promise<number>
   let req: GenlRequest;
   try {
     req = JSON.parse(text) as GenlRequest;
-    if (!req || (req.op !== 'get' && req.op !== 'set') || typeof req.name !== 'string') throw new Error('not a request');
+    if (!req || (req.op !== 'get' && req.op !== 'set') || typeof req.name !== 'string')
+      throw new Error('not a request');
   } catch {
-    out.write(JSON.stringify({ ok: false, code: Code.EINVALID, message: 'wg-genl: stdin is not a JSON request {op: "get" | "set", name, change?}' }) + '\n');
+    out.write(
+      JSON.stringify({
+        ok: false,
+        code: Code.EINVALID,
+        message: 'wg-genl: stdin is not a JSON request {op: "get" | "set", name, change?}',
+      }) + '\n',
+    );
     return 1;
   }
   out.write(JSON.stringify(await serveGenlRequest(req)) + '\n');

@@ -70,7 +70,12 @@ export function generate(schema: Json): string {
     lines.push(`  ${t}: {`);
     for (const [name, def] of Object.entries(cols as Record<string, Json>)) {
       types[t]![name] = columnType(def.type);
-      lines.push(`    ${name}: ${JSON.stringify(types[t]![name]).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ').replace(/"/g, "'")},`);
+      lines.push(
+        `    ${name}: ${JSON.stringify(types[t]![name])
+          .replace(/"(\w+)":/g, '$1: ')
+          .replace(/,/g, ', ')
+          .replace(/"/g, "'")},`,
+      );
     }
     lines.push('  },');
   }

@@ -20,11 +20,18 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
  * Runs one command from argv (without node and script) with the process's settings (read by
  * `settings()`, so a bad one is this call's framed EINVALID); returns the exit code, writes via `out`.
  */
-export async function runExec(argv: string[], settings: () => Settings, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function runExec(
+  argv: string[],
+  settings: () => Settings,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   try {
     const s = settings();
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
-    if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
+    if (argv.length > 2)
+      throw usage(
+        `extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`,
+      );
     const { command } = lookup(argv[0]);
     const args = command.validate(parseArgsText(argv[1] ?? '{}'));
     let client: Client | undefined;
@@ -38,10 +45,11 @@ export async function runExec(argv: string[], settings: () => Settings, out: (s:
       };
       const source: OvsdbSource = {
         // Open vSwitch "runs" if its database answers within a second.
-        ifRunning: () => connect(1000).catch((err: unknown) => {
-          if (err instanceof OvsdbError && err.code === Code.EOVSDB_CONN) return undefined;
-          throw err;
-        }),
+        ifRunning: () =>
+          connect(1000).catch((err: unknown) => {
+            if (err instanceof OvsdbError && err.code === Code.EOVSDB_CONN) return undefined;
+            throw err;
+          }),
         required: () => connect(10000),
       };
       out(frame(await runWith(command, args, s, source)));

@@ -24,7 +24,12 @@ export class OvsdbLink implements OvsdbSource {
   private readonly upListeners: (() => void)[] = [];
 
   /** Starts connecting to `db` at once (a malformed url throws EINVALID naming `db` here, before anything is bound). */
-  constructor(readonly db: string, private readonly s: Settings, private readonly log: Logger, private readonly waitMs = s.applyTimeoutMs) {
+  constructor(
+    readonly db: string,
+    private readonly s: Settings,
+    private readonly log: Logger,
+    private readonly waitMs = s.applyTimeoutMs,
+  ) {
     this.client = new Client(db, { reconnect: true, logger: log });
     void this.startEngine();
   }
@@ -46,7 +51,8 @@ export class OvsdbLink implements OvsdbSource {
 
   /** Calls `fn` once, when the engine first comes up (at once if it is up already). */
   onFirstUp(fn: () => void): void {
-    if (this.engine) fn(); else this.upListeners.push(fn);
+    if (this.engine) fn();
+    else this.upListeners.push(fn);
   }
 
   /** The engine's context if OVSDB is connected now; undefined otherwise (no wait). */
@@ -61,11 +67,24 @@ export class OvsdbLink implements OvsdbSource {
     const engine = await new Promise<Engine>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
-        reject(ovsdbConnError(`${this.db}: not connected within ${this.waitMs} ms (OVS_TIMEOUT)${this.why()}`, { url: this.db, ms: this.waitMs }));
+        reject(
+          ovsdbConnError(`${this.db}: not connected within ${this.waitMs} ms (OVS_TIMEOUT)${this.why()}`, {
+            url: this.db,
+            ms: this.waitMs,
+          }),
+        );
       }, this.waitMs);
       const w: Waiter = {
-        resolve: (e) => { clearTimeout(timer); this.waiters.delete(w); resolve(e); },
-        reject: (e) => { clearTimeout(timer); this.waiters.delete(w); reject(e); },
+        resolve: (e) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          resolve(e);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          reject(e);
+        },
       };
       this.waiters.add(w);
     });
@@ -88,15 +107,20 @@ export class OvsdbLink implements OvsdbSource {
   // tries again, until it is up or the link is closed.
   private async startEngine(): Promise<void> {
     const engine = new Engine(this.client, envOf(this.s), { applyTimeoutMs: this.s.applyTimeoutMs });
-    for (let logged = false; !this.closed;) {
+    for (let logged = false; !this.closed; ) {
       try {
         await engine.start();
         break;
       } catch (err) {
         if (this.closed) return;
-        if (!logged) this.log.warn('ovsdb-not-connected', { url: this.db, message: err instanceof Error ? err.message : String(err) });
+        if (!logged)
+          this.log.warn('ovsdb-not-connected', {
+            url: this.db,
+            message: err instanceof Error ? err.message : String(err),
+          });
         logged = true;
-        if (!(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) await new Promise((r) => setTimeout(r, 1000));
+        if (!(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN))
+          await new Promise((r) => setTimeout(r, 1000));
       }
     }
     if (this.closed) return;

@@ -4,10 +4,12 @@
 // and what it accepts, and the daemon exits 2. It binds and serves at once, Open vSwitch or not:
 // OVSDB is connected in the background (ovsdb-link.ts) and each request gets the context
 // contextFor gives its arguments, as exec does (no OVSDB for what needs none; EOVSDB_CONN after
-// OVS_TIMEOUT for what needs it while it is not there). Every request is answered on its own (a failure never affects another); all OVSDB writes
+// OVS_TIMEOUT for what needs it while it is not there). Every request is answered on its own (a failure never affects
+// another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
-// (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
+// (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer
+// (nics/gc-timer.ts). SIGTERM/SIGINT: refuse new requests, finish what is in flight, remove our socket,
 // exit 0.
 import { createServer, type Server } from 'node:net';
 import { sleep } from '../../lib/backoff.ts';
@@ -28,7 +30,10 @@ import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type Bo
 import { guardSpawnErrors } from './spawn-guard.ts';
 
 /** Parsed `serve` flags. */
-export interface ServeArgs { socket: string; db?: string }
+export interface ServeArgs {
+  socket: string;
+  db?: string;
+}
 
 /** Parses `--socket PATH [--db URL]`. */
 export function parseServeArgs(argv: string[]): ServeArgs {
@@ -48,7 +53,9 @@ export function parseServeArgs(argv: string[]): ServeArgs {
 /** Exit code of a daemon whose settings are bad (the log line names the variable and its range). */
 export const EXIT_BAD_SETTING = 2;
 
-/** Runs the daemon until SIGTERM/SIGINT with the process's settings (read by `settings()`); resolves with the exit code. */
+/**
+ * Runs the daemon until SIGTERM/SIGINT with the process's settings (read by `settings()`); resolves with the exit code.
+ */
 export async function runServe(argv: string[], readSettings: () => Settings): Promise<number> {
   const log = createLogger();
   let settings: Settings;
@@ -56,7 +63,11 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     settings = readSettings();
   } catch (err) {
     const e = toAppError(err);
-    log.error('ovs-plugin-bad-setting', { code: e.code, ...(e.details.field ? { field: e.details.field } : {}), message: e.message });
+    log.error('ovs-plugin-bad-setting', {
+      code: e.code,
+      ...(e.details.field ? { field: e.details.field } : {}),
+      message: e.message,
+    });
     return EXIT_BAD_SETTING;
   }
   // Handlers first: a SIGTERM during start-up (gc, binding) ends it cleanly instead of killing
@@ -76,7 +87,13 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
   if (!link.started) link.onFirstUp(() => void gc.run()); // what it could not reach at start, once OVSDB is there
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
   const daemon = await bind(args.socket, link, settings, limits, log);
-  log.info('ovs-plugin-serving', { socket: args.socket, db, ovsdb: link.up ? 'connected' : 'connecting', datapath: settings.datapathType, ...limitFields(limits) });
+  log.info('ovs-plugin-serving', {
+    socket: args.socket,
+    db,
+    ovsdb: link.up ? 'connected' : 'connecting',
+    datapath: settings.datapathType,
+    ...limitFields(limits),
+  });
   await signalled; // at once if the signal came during start-up
   gc.stop();
   await shutDown(daemon, link, log);
@@ -85,18 +102,48 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
 }
 
 /** A listening daemon: its socket, connections and counters. */
-interface Daemon { server: Server; bound: BoundSocket; conns: Set<Connection>; gate: Gate; stopping: boolean; inflight: number; onIdle?: () => void }
+interface Daemon {
+  server: Server;
+  bound: BoundSocket;
+  conns: Set<Connection>;
+  gate: Gate;
+  stopping: boolean;
+  inflight: number;
+  onIdle?: () => void;
+}
 
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
-async function bind(path: string, link: OvsdbLink, settings: Settings, limits: ServeLimits, log: Logger): Promise<Daemon> {
+async function bind(
+  path: string,
+  link: OvsdbLink,
+  settings: Settings,
+  limits: ServeLimits,
+  log: Logger,
+): Promise<Daemon> {
   await clearStaleSocket(path);
-  const d: Omit<Daemon, 'server' | 'bound'> = { conns: new Set<Connection>(), gate: new Gate(limits.maxInflight, limits.maxLentSlots), stopping: false, inflight: 0 };
+  const d: Omit<Daemon, 'server' | 'bound'> = {
+    conns: new Set<Connection>(),
+    gate: new Gate(limits.maxInflight, limits.maxLentSlots),
+    stopping: false,
+    inflight: 0,
+  };
   const warn = new RateLimitedLog(log);
   const ctx: ConnectionContext = {
-    limits, gate: d.gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, log, warn,
-    run: (method, params) => { const { command } = lookup(method); return runWith(command, command.validate(params), settings, link); },
+    limits,
+    gate: d.gate,
+    buffered: new LineBudget(limits.maxBufferedChars),
+    queued: { bytes: 0 },
+    log,
+    warn,
+    run: (method, params) => {
+      const { command } = lookup(method);
+      return runWith(command, command.validate(params), settings, link);
+    },
     stopping: () => d.stopping,
-    countInflight: (delta) => { d.inflight += delta; if (d.inflight === 0) d.onIdle?.(); },
+    countInflight: (delta) => {
+      d.inflight += delta;
+      if (d.inflight === 0) d.onIdle?.();
+    },
   };
   let nextId = 1;
   const server = createServer((sock) => {
@@ -115,7 +162,11 @@ async function bind(path: string, link: OvsdbLink, settings: Settings, limits: S
 // Resolves on SIGTERM or SIGINT (the handlers are installed at once).
 function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
-    const stop = () => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(); };
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
@@ -127,8 +178,16 @@ function untilSignal(): Promise<void> {
 async function shutDown(d: Daemon, link: OvsdbLink, log: Logger): Promise<void> {
   d.stopping = true;
   log.info('ovs-plugin-stopping', { inflight: d.inflight, ovsdb: link.up ? 'connected' : 'not connected' });
-  if (d.inflight > 0) await new Promise<void>((r) => { d.onIdle = r; });
-  await Promise.all([...d.conns].map((c) => { c.end(); return sleep(50); }));
+  if (d.inflight > 0)
+    await new Promise<void>((r) => {
+      d.onIdle = r;
+    });
+  await Promise.all(
+    [...d.conns].map((c) => {
+      c.end();
+      return sleep(50);
+    }),
+  );
   const removed = removeOwnSocket(d.bound);
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
   await link.close();

@@ -11,7 +11,11 @@ import { run } from '../../lib/exec.ts';
 async function build(t: { after(fn: () => unknown): void }, env: Record<string, string>) {
   const out = await mkdtemp(join(tmpdir(), 'zos-image-'));
   t.after(() => rm(out, { recursive: true, force: true }));
-  const r = await run('bash', ['image/build.sh'], { env: { ...process.env as Record<string, string>, OUT: out, ...env }, allowFailure: true, timeoutMs: 240_000 });
+  const r = await run('bash', ['image/build.sh'], {
+    env: { ...(process.env as Record<string, string>), OUT: out, ...env },
+    allowFailure: true,
+    timeoutMs: 240_000,
+  });
   return { ...r, out };
 }
 

@@ -241,8 +241,18 @@ test('kernel keys: help and README list every form of every key the parser reads
   const readme = await readFile('README.md', 'utf8');
   const section = readme.slice(readme.indexOf('### Kernel command line'));
   const lines = section.slice(section.indexOf('| key | meaning |')).split('\n').slice(2);
-  const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|')));
+  const rows = lines.slice(
+    0,
+    lines.findIndex((l) => !l.startsWith('|')),
+  );
   const keys = rows.map((l) => /^\| `([^`]+)` \|/.exec(l)?.[1]?.replaceAll('\\|', '|'));
-  assert.deepEqual(keys, forms.map((f) => f.key), 'README "Kernel command line" key column');
-  assert.match(parseKernelCmdline('zos.nics=eth1').warnings.join(), /known: zos-debug, zos\.nic, vlan:priv, vlan:pub, ip\)/);
+  assert.deepEqual(
+    keys,
+    forms.map((f) => f.key),
+    'README "Kernel command line" key column',
+  );
+  assert.match(
+    parseKernelCmdline('zos.nics=eth1').warnings.join(),
+    /known: zos-debug, zos\.nic, vlan:priv, vlan:pub, ip\)/,
+  );
 });

@@ -42,4 +42,5 @@ export const kindFor = (guest: boolean, type: Kind): NicKind | undefined =>
   ((guest ? GUEST_KINDS : KIND_MODULES) as KindTable)[type] as NicKind | undefined;
 
 /** The module of `rec`'s kind for its target. */
-export const kindOf = (rec: { target: object; nic: { type: Kind } }): NicKind | undefined => kindFor('kvm' in rec.target, rec.nic.type);
+export const kindOf = (rec: { target: object; nic: { type: Kind } }): NicKind | undefined =>
+  kindFor('kvm' in rec.target, rec.nic.type);

@@ -31,12 +31,15 @@ test('sockaddr: IPv4 and IPv6 endpoints as struct sockaddr_in / sockaddr_in6 and
 });
 
 test('setDeviceMessage: update-only for peers that stay, replace-allowedips only when given, remove-me; never replace-peers', () => {
-  const msg = setDeviceMessage('w-x', { listenPort: 51820, peers: [
-    { publicKey: K(2), remove: true },
-    { publicKey: K(3), create: false, persistentKeepalive: 25 },
-    { publicKey: K(4), create: false, allowedIps: ['10.0.4.0/24', 'fd00::/64'] },
-    { publicKey: K(5), create: true, endpoint: '[2001:db8::5]:51820', allowedIps: ['10.0.5.0/24'] },
-  ] });
+  const msg = setDeviceMessage('w-x', {
+    listenPort: 51820,
+    peers: [
+      { publicKey: K(2), remove: true },
+      { publicKey: K(3), create: false, persistentKeepalive: 25 },
+      { publicKey: K(4), create: false, allowedIps: ['10.0.4.0/24', 'fd00::/64'] },
+      { publicKey: K(5), create: true, endpoint: '[2001:db8::5]:51820', allowedIps: ['10.0.5.0/24'] },
+    ],
+  });
   const back = wire(msg);
   assert.equal(back.ifname, 'w-x');
   assert.equal(back.listenPort, 51820);
@@ -48,8 +51,13 @@ test('setDeviceMessage: update-only for peers that stay, replace-allowedips only
   assert.equal(p3!.persistentKeepaliveInterval, 25);
   assert.equal(p3!.allowedIps, undefined);
   assert.deepEqual(p4!.flags, { updateOnly: true, replaceAllowedIps: true });
-  assert.deepEqual(p4!.allowedIps!.map((a) => [a.family, a.cidrMask, Buffer.from(a.ipaddr!).toString('hex')]),
-    [[2, 24, '0a000400'], [10, 64, 'fd000000000000000000000000000000']]);
+  assert.deepEqual(
+    p4!.allowedIps!.map((a) => [a.family, a.cidrMask, Buffer.from(a.ipaddr!).toString('hex')]),
+    [
+      [2, 24, '0a000400'],
+      [10, 64, 'fd000000000000000000000000000000'],
+    ],
+  );
   assert.deepEqual(p5!.flags, { replaceAllowedIps: true });
   assert.equal(endpointOf(Buffer.from(p5!.endpoint!)), '[2001:db8::5]:51820');
   assert.deepEqual(Buffer.from(p5!.publicKey!), KB(5));
@@ -65,24 +73,58 @@ test('stateOfDump: one peer continued across two messages, keys, handshake times
   ts.writeBigInt64LE(1700000000n, 0);
   ts.writeBigInt64LE(250_000_000n, 8);
   const parts: Device[] = [
-    { ifname: 'w-x', privateKey: Buffer.from(priv, 'base64'), listenPort: 51820, fwmark: 0, peers: [
-      { publicKey: KB(2), endpoint: sockaddrOf('198.51.100.7:40001'), persistentKeepaliveInterval: 20, lastHandshakeTime: ts, rxBytes: 5n, txBytes: 6n,
-        allowedIps: [{ family: 2, ipaddr: Buffer.from([10, 0, 2, 0]), cidrMask: 24 }] },
-    ] },
-    { ifname: 'w-x', peers: [{ publicKey: KB(2), allowedIps: [{ family: 10, ipaddr: Buffer.from('fd000000000000020000000000000000', 'hex'), cidrMask: 64 }] }, { publicKey: KB(3) }] },
+    {
+      ifname: 'w-x',
+      privateKey: Buffer.from(priv, 'base64'),
+      listenPort: 51820,
+      fwmark: 0,
+      peers: [
+        {
+          publicKey: KB(2),
+          endpoint: sockaddrOf('198.51.100.7:40001'),
+          persistentKeepaliveInterval: 20,
+          lastHandshakeTime: ts,
+          rxBytes: 5n,
+          txBytes: 6n,
+          allowedIps: [{ family: 2, ipaddr: Buffer.from([10, 0, 2, 0]), cidrMask: 24 }],
+        },
+      ],
+    },
+    {
+      ifname: 'w-x',
+      peers: [
+        {
+          publicKey: KB(2),
+          allowedIps: [{ family: 10, ipaddr: Buffer.from('fd000000000000020000000000000000', 'hex'), cidrMask: 64 }],
+        },
+        { publicKey: KB(3) },
+      ],
+    },
   ];
   const s = stateOfDump('w-x', parts.map(wire));
   assert.equal(s.privateKey, priv);
   assert.equal(s.publicKey, publicKeyOf(priv));
   assert.equal(s.listenPort, 51820);
   assert.deepEqual(s.peers, [
-    { publicKey: K(2), endpoint: '198.51.100.7:40001', allowedIps: ['10.0.2.0/24', 'fd00:0:0:2::/64'], persistentKeepalive: 20, lastHandshakeMs: 1700000000250, rxBytes: 5n, txBytes: 6n },
+    {
+      publicKey: K(2),
+      endpoint: '198.51.100.7:40001',
+      allowedIps: ['10.0.2.0/24', 'fd00:0:0:2::/64'],
+      persistentKeepalive: 20,
+      lastHandshakeMs: 1700000000250,
+      rxBytes: 5n,
+      txBytes: 6n,
+    },
     { publicKey: K(3), allowedIps: [], persistentKeepalive: 0, lastHandshakeMs: 0, rxBytes: 0n, txBytes: 0n },
   ]);
-  assert.equal(stateOfDump('w-x', [{ privateKey: Buffer.alloc(32) }]).privateKey, undefined, 'an all-zero key is no key');
+  assert.equal(
+    stateOfDump('w-x', [{ privateKey: Buffer.alloc(32) }]).privateKey,
+    undefined,
+    'an all-zero key is no key',
+  );
 });
 
-test('the package\'s flag bits are wireguard.h\'s', async () => {
+test("the package's flag bits are wireguard.h's", async () => {
   const { formatPeerFlags, formatDeviceFlags } = await import('netlink/dist/wg/structs.js');
   assert.equal(formatPeerFlags({ removeMe: true }), 1); // WGPEER_F_REMOVE_ME
   assert.equal(formatPeerFlags({ replaceAllowedIps: true }), 2); // WGPEER_F_REPLACE_ALLOWEDIPS
@@ -92,7 +134,10 @@ test('the package\'s flag bits are wireguard.h\'s', async () => {
 
 test('genlError: the package\'s "Request rejected: X" as typed errors', () => {
   assert.equal((genlError('w-x', new Error('Request rejected: ENODEV')) as { code?: string }).code, 'EWG_NODEVICE');
-  const refused = genlError('w-x', new Error('Request rejected: EINVAL')) as { code?: string; details?: { errno?: string } };
+  const refused = genlError('w-x', new Error('Request rejected: EINVAL')) as {
+    code?: string;
+    details?: { errno?: string };
+  };
   assert.equal(refused.code, 'EWG_REFUSED');
   assert.equal(refused.details?.errno, 'EINVAL');
   assert.equal((genlError('w-x', new Error('socket closed')) as { code?: string }).code, 'EWG_UNREACHABLE');

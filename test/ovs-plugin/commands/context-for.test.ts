@@ -12,20 +12,34 @@ import { readSettings } from '../../../ovs-plugin/settings.ts';
 const usage = { summary: 's', args: [], example: {} };
 const validate = (raw: unknown) => raw as number;
 const s = readSettings({ OVS_PLUGIN_STATE: '/nonexistent/nics.json' });
-const engineCtx = { env: { datapathType: 'system', vlanLayout: 'fake' }, nics: s, commit: async () => 'committed' } as unknown as Ctx;
+const engineCtx = {
+  env: { datapathType: 'system', vlanLayout: 'fake' },
+  nics: s,
+  commit: async () => 'committed',
+} as unknown as Ctx;
 
 /** A source that counts what it is asked; `now` is what ifRunning gives. */
 function source(now: Ctx | undefined) {
   const asked = { ifRunning: 0, required: 0 };
   const src: OvsdbSource = {
-    ifRunning: async () => { asked.ifRunning++; return now; },
-    required: async () => { asked.required++; return engineCtx; },
+    ifRunning: async () => {
+      asked.ifRunning++;
+      return now;
+    },
+    required: async () => {
+      asked.required++;
+      return engineCtx;
+    },
   };
   return { src, asked };
 }
 
 const runNeeding = (need: OvsdbNeed | undefined): Command<number, Ctx> => ({
-  mode: 'run', usage, validate, run: async (_a, c) => c, ...(need === undefined ? {} : { needsOvsdb: () => need }),
+  mode: 'run',
+  usage,
+  validate,
+  run: async (_a, c) => c,
+  ...(need === undefined ? {} : { needsOvsdb: () => need }),
 });
 
 test('contextFor: false never asks the source; if-running takes what it has now; true and absent wait for it', async () => {
@@ -55,8 +69,13 @@ test('runWith: a plan command is committed through the required context, a local
   assert.deepEqual(asked, { ifRunning: 0, required: 1 });
 });
 
-test('contextFor: a failing required() (EOVSDB_CONN) is the command\'s error', async () => {
+test("contextFor: a failing required() (EOVSDB_CONN) is the command's error", async () => {
   const err = Object.assign(new Error('not connected'), { code: 'EOVSDB_CONN' });
-  const src: OvsdbSource = { ifRunning: async () => undefined, required: async () => { throw err; } };
+  const src: OvsdbSource = {
+    ifRunning: async () => undefined,
+    required: async () => {
+      throw err;
+    },
+  };
   await assert.rejects(contextFor(runNeeding(true), 1, s, src), err);
 });

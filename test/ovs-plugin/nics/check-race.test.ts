@@ -34,7 +34,10 @@ test('nic.check repair: a link gone before the repair reaches it is drift, not E
   const r = await e.call('nic.check', { target: { netns: c1 }, name: 'eth0', repair: true }, env);
   assert.equal(r.exitCode, 0, r.stdout);
   assert.equal(r.value.ok, false);
-  assert.ok(r.value.drift.some((d: { what: string }) => d.what === 'host' || d.what === 'link'), r.stdout);
+  assert.ok(
+    r.value.drift.some((d: { what: string }) => d.what === 'host' || d.what === 'link'),
+    r.stdout,
+  );
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   assert.deepEqual((await e.call('nic.list', {})).value, []);
 });

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { parseNicSpec } from '../../../ovs-plugin/nics/validate.ts';
 
 const nic = (config: unknown) => parseNicSpec({ type: 'bridge', id: 'br0', config });
-const refused = (field: string, re: RegExp) => (e: any) => e.code === 'EINVALID' && e.details.field === field && re.test(e.message);
+const refused = (field: string, re: RegExp) => (e: any) =>
+  e.code === 'EINVALID' && e.details.field === field && re.test(e.message);
 
 test('nic.config.cidr: leading-zero prefix, this-network, loopback, multicast, network, broadcast, /0 are refused', () => {
   const cases: [string, RegExp][] = [
@@ -30,7 +31,7 @@ test('nic.config.cidr: leading-zero prefix, this-network, loopback, multicast, n
   for (const [cidr, re] of cases) assert.throws(() => nic({ cidr }), refused('nic.config.cidr', re), cidr);
 });
 
-test('nic.config.gateway: its own address, non-unicast, the subnet\'s network or broadcast, off the subnet are refused', () => {
+test("nic.config.gateway: its own address, non-unicast, the subnet's network or broadcast, off the subnet are refused", () => {
   const cases: [unknown, RegExp][] = [
     [{ cidr: '10.9.0.5/24', gateway: '10.9.0.5' }, /own address/],
     [{ cidr: '10.9.0.5/24', gateway: '0.0.0.0' }, /0\.0\.0\.0\/8/],
@@ -44,7 +45,8 @@ test('nic.config.gateway: its own address, non-unicast, the subnet\'s network or
     [{ gateway: '0.0.0.0' }, /0\.0\.0\.0\/8/],
     [{ gateway: '::' }, /unspecified/],
   ];
-  for (const [config, re] of cases) assert.throws(() => nic(config), refused('nic.config.gateway', re), JSON.stringify(config));
+  for (const [config, re] of cases)
+    assert.throws(() => nic(config), refused('nic.config.gateway', re), JSON.stringify(config));
 });
 
 test('nic.config: good host addresses and gateways pass unchanged', () => {
@@ -56,5 +58,6 @@ test('nic.config: good host addresses and gateways pass unchanged', () => {
     { cidr: '2001:db8::5/64', gateway: 'fe80::1' },
     { cidr: '2001:db8::5/64', gateway: '2001:db8::1' },
     { gateway: '10.9.0.1' },
-  ]) assert.deepEqual(nic(config).config, config, JSON.stringify(config));
+  ])
+    assert.deepEqual(nic(config).config, config, JSON.stringify(config));
 });

@@ -26,15 +26,26 @@ test('default: NAT bridge, pool addresses, reaches a network beyond the host thr
   assert.ok(!(await pings(c2, '172.18.0.2', 2)), 'default nics are isolated from each other');
   const twice = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default', name: 'eth1' } });
   assert.deepEqual([twice.value.code, twice.value.field], ['EEXIST', 'nic.type']);
-  const cidr = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default', config: { cidr: '10.0.0.2/24' } } });
+  const cidr = await e.call('nic.attach', {
+    target: { netns: c1 },
+    nic: { type: 'default', config: { cidr: '10.0.0.2/24' } },
+  });
   assert.deepEqual([cidr.value.code, cidr.value.field], ['EINVALID', 'nic.config.cidr']);
 
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   const r3 = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'default' } });
   assert.deepEqual(r3.value.addresses, ['172.18.0.2/16'], 'a freed address is given again');
-  for (const ns of [c1, c2]) assert.equal((await e.call('nic.detach', { target: { netns: ns }, name: 'eth0' })).exitCode, 0);
-  for (const ns of [c1, c2]) assert.deepEqual((await listLinks({ name: ns })).map((l) => l.ifname), ['lo']);
-  assert.ok((await listLinks({ name: e.host })).some((l) => l.ifname === 'nat0'), 'nat0 stays, as v1 kept core0');
+  for (const ns of [c1, c2])
+    assert.equal((await e.call('nic.detach', { target: { netns: ns }, name: 'eth0' })).exitCode, 0);
+  for (const ns of [c1, c2])
+    assert.deepEqual(
+      (await listLinks({ name: ns })).map((l) => l.ifname),
+      ['lo'],
+    );
+  assert.ok(
+    (await listLinks({ name: e.host })).some((l) => l.ifname === 'nat0'),
+    'nat0 stays, as v1 kept core0',
+  );
 });
 
 test('default: the pool runs out -> EEXHAUSTED, nothing changed', async (t) => {

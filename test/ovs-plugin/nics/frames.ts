@@ -34,13 +34,26 @@ print(json.dumps(got))
 `;
 
 /** What `arpProbe` saw from `them`: ARP requests (broadcasts of its VLAN) and replies (answers to ours). */
-export interface ArpSeen { requests: number; replies: number }
+export interface ArpSeen {
+  requests: number;
+  replies: number;
+}
 
 /**
  * From `ns`, link `ifc` (MAC `mac`, claiming `me`): sends an ARP request for `them` every 0.5 s
  * for `secs` seconds, tagged `vid` (-1: untagged), and counts the ARP frames received from `them`.
  */
-export async function arpProbe(ns: string, ifc: string, mac: string, me: string, them: string, vid: number, secs = 4): Promise<ArpSeen> {
-  const r = await runIn(ns, 'python3', ['-c', PROBE, ifc, mac, me, them, String(vid), String(secs)], { timeoutMs: (secs + 20) * 1000 });
+export async function arpProbe(
+  ns: string,
+  ifc: string,
+  mac: string,
+  me: string,
+  them: string,
+  vid: number,
+  secs = 4,
+): Promise<ArpSeen> {
+  const r = await runIn(ns, 'python3', ['-c', PROBE, ifc, mac, me, them, String(vid), String(secs)], {
+    timeoutMs: (secs + 20) * 1000,
+  });
   return JSON.parse(r.stdout) as ArpSeen;
 }

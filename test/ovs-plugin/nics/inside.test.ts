@@ -14,7 +14,11 @@ import { addressesOf, linkAddresses } from '../../../ovs-plugin/nics/link-addres
 import type { NicRecord } from '../../../ovs-plugin/nics/types.ts';
 import { makeNetns, randomName } from '../../helpers/netns.ts';
 
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => toAppError(e).code);
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => toAppError(e).code,
+  );
 
 test('inside: a missing link is undefined, a gone namespace ENETNSGONE, another ip failure thrown as itself', async (t) => {
   const ns = await makeNetns(t, 'tin');
@@ -49,7 +53,10 @@ test('inside: a resolv.conf that is not a readable regular file is refused and l
   // A directory where the file is (the open succeeds, EISDIR on read): EINVALID, the directory kept.
   await mkdir(join(root, 'etc', 'resolv.conf'));
   await writeFile(join(root, 'etc', 'resolv.conf', 'keep'), 'x');
-  const e = await dnsToAdd(nic).then(() => undefined, (err: unknown) => toAppError(err));
+  const e = await dnsToAdd(nic).then(
+    () => undefined,
+    (err: unknown) => toAppError(err),
+  );
   assert.equal(e?.code, Code.EINVALID);
   assert.match(e!.message, /nic\.root: .*resolv\.conf is not a regular file/);
   assert.ok((await stat(join(root, 'etc', 'resolv.conf'))).isDirectory());
@@ -61,7 +68,10 @@ test('inside: a resolv.conf that is not a readable regular file is refused and l
   const victim = join(root, 'victim');
   await writeFile(victim, 'nameserver 192.0.2.1\n');
   await symlink(victim, join(root, 'etc', 'resolv.conf'));
-  const l = await dnsToAdd(nic).then(() => undefined, (err: unknown) => toAppError(err));
+  const l = await dnsToAdd(nic).then(
+    () => undefined,
+    (err: unknown) => toAppError(err),
+  );
   assert.equal(l?.code, Code.EINVALID);
   assert.match(l!.message, /symbolic link/);
   await removeDns(rec);

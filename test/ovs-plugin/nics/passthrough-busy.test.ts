@@ -27,8 +27,15 @@ test('passthrough refuses links in use: macvlan parents, host addresses, default
   await ipn('-6', 'route', 'add', 'default', 'dev', 'vh4');
   await ipn('route', 'add', 'default', 'table', '100', 'nexthop', 'dev', 'vh5', 'nexthop', 'dev', 'vh2');
   const before = await e.snapshot(c1, c2);
-  for (const [id, what] of [['vh0', 'c1\'s macvlan parent'], ['vh1', 'a host macvlan\'s parent'], ['vh2', 'a host address'],
-    ['vh3', 'the IPv4 default route'], ['vh4', 'the IPv6 default route'], ['vh5', 'a multipath default route'], ['vh6', 'a vxlan\'s underlay']]) {
+  for (const [id, what] of [
+    ['vh0', "c1's macvlan parent"],
+    ['vh1', "a host macvlan's parent"],
+    ['vh2', 'a host address'],
+    ['vh3', 'the IPv4 default route'],
+    ['vh4', 'the IPv6 default route'],
+    ['vh5', 'a multipath default route'],
+    ['vh6', "a vxlan's underlay"],
+  ]) {
     const r = await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'passthrough', id } });
     assert.deepEqual([r.exitCode, r.value.code, r.value.field], [1, 'EBUSY', 'nic.id'], `${what}: ${r.stdout}`);
     assert.equal(await e.snapshot(c1, c2), before, `${what}: nothing changed`);

@@ -16,12 +16,22 @@ test('serve: start-up gc with OVSDB down fails within OVS_TIMEOUT, serves, and r
   const e = await nicEnv(t);
   const c1 = await container(t);
   const nothing = JSON.parse(await e.snapshot(c1));
-  const killed = await runIn({ name: e.host }, 'node', [BUNDLE, 'nic.attach', JSON.stringify({ target: { netns: c1 }, nic: { type: 'vlan', id: 12 } })], {
-    env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:plugged' }, timeoutMs: 30000,
-  }).catch((err) => err);
+  const killed = await runIn(
+    { name: e.host },
+    'node',
+    [BUNDLE, 'nic.attach', JSON.stringify({ target: { netns: c1 }, nic: { type: 'vlan', id: 12 } })],
+    {
+      env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:plugged' },
+      timeoutMs: 30000,
+    },
+  ).catch((err) => err);
   assert.equal(killed.signal, 'SIGKILL');
   const late = join(e.ovs.dir, 'late.sock');
-  const d = await startDaemon(t, { ns: e.ovs.ns, dir: e.ovs.dir, url: `unix:${late}` }, 'plugin.sock', { OVS_PLUGIN_STATE: e.state, OVS_TIMEOUT: '4000', OVS_PLUGIN_GC_MS: '0' });
+  const d = await startDaemon(t, { ns: e.ovs.ns, dir: e.ovs.dir, url: `unix:${late}` }, 'plugin.sock', {
+    OVS_PLUGIN_STATE: e.state,
+    OVS_TIMEOUT: '4000',
+    OVS_PLUGIN_GC_MS: '0',
+  });
   assert.match(d.output(), /nic-gc-failed code=EOVSDB_CONN/);
   const c = await OvsPluginClient.connect(d.socket);
   t.after(() => c.close());

@@ -12,9 +12,15 @@ test('serve: start-up gc undoes a killed exec attach; typed client attach/list/c
   const e = await nicEnv(t);
   const [c1, c2] = [await container(t), await container(t)];
   const nothing = await e.snapshot(c1, c2);
-  const killed = await runIn({ name: e.host }, 'node', [BUNDLE, 'nic.attach', JSON.stringify({ target: { netns: c1 }, nic: { type: 'vlan', id: 11 } })], {
-    env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:plugged' }, timeoutMs: 30000,
-  }).catch((err) => err);
+  const killed = await runIn(
+    { name: e.host },
+    'node',
+    [BUNDLE, 'nic.attach', JSON.stringify({ target: { netns: c1 }, nic: { type: 'vlan', id: 11 } })],
+    {
+      env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:plugged' },
+      timeoutMs: 30000,
+    },
+  ).catch((err) => err);
   assert.equal(killed.signal, 'SIGKILL');
   const d = await startDaemon(t, e.ovs, 'plugin.sock', { OVS_PLUGIN_STATE: e.state });
   assert.match(d.output(), /nic-gc .*undone/);
@@ -35,7 +41,10 @@ test('serve: start-up gc undoes a killed exec attach; typed client attach/list/c
   assert.ok(await tcpEchoes(c2, '10.3.0.2', c1));
   assert.equal((await c.nicList()).length, 2);
   assert.deepEqual(await c.nicCheck({ target: { netns: c1 }, name: 'eth0' }), { ok: true, drift: [], repaired: [] });
-  await assert.rejects(c.nicAttach({ target: { netns: c1 }, nic: { type: 'vlan', id: 99999 } }), (err: any) => err.code === 'EINVALID' && err.details.field === 'nic.id');
+  await assert.rejects(
+    c.nicAttach({ target: { netns: c1 }, nic: { type: 'vlan', id: 99999 } }),
+    (err: any) => err.code === 'EINVALID' && err.details.field === 'nic.id',
+  );
   // exec sees what the daemon did (one state file, one lock).
   assert.equal((await e.call('nic.list', { target: { netns: c2 } })).value[0].result.addresses[0], '10.3.0.2/24');
   await c.nicDetach({ target: { netns: c1 }, name: 'eth0' });

@@ -27,7 +27,10 @@ test('OvsdbLink with nothing to reach: ifRunning none, required EOVSDB_CONN afte
   assert.equal(link.started, false);
   assert.equal(await link.ifRunning(), undefined);
   const t0 = performance.now();
-  await assert.rejects(link.required(), (e: { code: string; details: { ms: number } }) => e.code === 'EOVSDB_CONN' && e.details.ms === 300);
+  await assert.rejects(
+    link.required(),
+    (e: { code: string; details: { ms: number } }) => e.code === 'EOVSDB_CONN' && e.details.ms === 300,
+  );
   assert.ok(performance.now() - t0 >= 250);
   const waiting = link.required();
   await link.close();
@@ -37,10 +40,13 @@ test('OvsdbLink with nothing to reach: ifRunning none, required EOVSDB_CONN afte
 
 test('OvsdbLink: a malformed url is refused at once (before the daemon binds)', () => {
   const s = readSettings({});
-  assert.throws(() => new OvsdbLink('http://x', s, quiet()), (e: { code: string; details: { field: string } }) => e.code === 'EINVALID' && e.details.field === 'db');
+  assert.throws(
+    () => new OvsdbLink('http://x', s, quiet()),
+    (e: { code: string; details: { field: string } }) => e.code === 'EINVALID' && e.details.field === 'db',
+  );
 });
 
-test('OvsdbLink: a server that comes up later is picked up; then ifRunning and required give the engine\'s context at once', async (t) => {
+test("OvsdbLink: a server that comes up later is picked up; then ifRunning and required give the engine's context at once", async (t) => {
   const dir = await tempDir(t);
   const s = readSettings({ OVS_PLUGIN_STATE: join(dir, 'nics.json') });
   const db = join(dir, 'db.sock');
@@ -57,10 +63,13 @@ test('OvsdbLink: a server that comes up later is picked up; then ifRunning and r
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(up, 1);
-  assert.ok(fake.received.some((m) => m.method === 'monitor'), 'the engine\'s monitor was sent');
+  assert.ok(
+    fake.received.some((m) => m.method === 'monitor'),
+    "the engine's monitor was sent",
+  );
   const ctx = await link.required();
   assert.equal(ctx.env.datapathType, s.datapathType);
-  assert.equal(await link.ifRunning() !== undefined, true);
+  assert.equal((await link.ifRunning()) !== undefined, true);
   let late = 0;
   link.onFirstUp(() => late++);
   assert.equal(late, 1, 'a listener added once it is up is called at once');

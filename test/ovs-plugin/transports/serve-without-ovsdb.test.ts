@@ -30,7 +30,11 @@ async function nodeWithoutOvs(t: import('node:test').TestContext) {
 
 /** The code of a failed call (the daemon's AppError). */
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e) { return (e as { code: string }).code; }
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
   assert.fail('the call succeeded');
 }
 
@@ -45,7 +49,10 @@ test('serve without OVSDB: nic.list and a bridge nic at once, ovs.bridge-add EOV
   assert.deepEqual(await c.call('nic.list', {}), []);
   const container = await makeNetns(t, 'tc');
   const target = { netns: container };
-  const nic = await c.call<{ name: string; bridge: string }>('nic.attach', { target, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.2/24' } } });
+  const nic = await c.call<{ name: string; bridge: string }>('nic.attach', {
+    target,
+    nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.2/24' } },
+  });
   assert.equal(nic.bridge, 'br0');
   assert.ok(await pings(container, '10.9.0.1'), 'the host answers through br0');
   assert.equal((await c.call<unknown[]>('nic.list', {})).length, 1);
@@ -58,7 +65,12 @@ test('serve without OVSDB: nic.list and a bridge nic at once, ovs.bridge-add EOV
   const ms = performance.now() - t0;
   assert.ok(ms >= 900 && ms < 8000, `answered after ${Math.round(ms)} ms`);
   // The same on the raw wire: the error says it is OVSDB's connection.
-  const [r] = await exchange(d.socket, `${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ovs.bridge-add', params: { bridge: 'brx' } })}\n`, 1, 20000);
+  const [r] = await exchange(
+    d.socket,
+    `${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ovs.bridge-add', params: { bridge: 'brx' } })}\n`,
+    1,
+    20000,
+  );
   assert.equal(r.error?.data?.code, 'EOVSDB_CONN', JSON.stringify(r));
   assert.match(r.error.data.message, /OVS_TIMEOUT/);
 
@@ -82,7 +94,10 @@ test('serve without OVSDB: nic.list and a bridge nic at once, ovs.bridge-add EOV
 
 test('serve without OVSDB: SIGTERM while a request waits for OVSDB answers it ESHUTDOWN at once and exits 0', async (t) => {
   const node = await nodeWithoutOvs(t);
-  const d = await startDaemon(t, node, 'plugin.sock', { OVS_TIMEOUT: '600000', OVS_PLUGIN_STATE: join(node.dir, 'nics.json') });
+  const d = await startDaemon(t, node, 'plugin.sock', {
+    OVS_TIMEOUT: '600000',
+    OVS_PLUGIN_STATE: join(node.dir, 'nics.json'),
+  });
   const c = await OvsPluginClient.connect(d.socket);
   t.after(() => c.close());
   const waiting = codeOf(c.call('ovs.bridge-add', { bridge: 'brx' }));

@@ -13,8 +13,16 @@ import { run } from '../../../lib/exec.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { BUNDLE, ensureBundle, startDaemon } from '../helpers.ts';
 
-const serve = (socket: string) => run('node', [BUNDLE, 'serve', '--socket', socket, '--db', 'unix:/nonexistent.sock'], { allowFailure: true, timeoutMs: 20000 });
-const listen = (path: string) => new Promise<ReturnType<typeof createServer>>((r) => { const s = createServer(); s.listen(path, () => r(s)); });
+const serve = (socket: string) =>
+  run('node', [BUNDLE, 'serve', '--socket', socket, '--db', 'unix:/nonexistent.sock'], {
+    allowFailure: true,
+    timeoutMs: 20000,
+  });
+const listen = (path: string) =>
+  new Promise<ReturnType<typeof createServer>>((r) => {
+    const s = createServer();
+    s.listen(path, () => r(s));
+  });
 
 test('serve --socket: too long, missing directory, unsafe directory: refused before connecting, naming --socket', async (t) => {
   await ensureBundle();
@@ -28,7 +36,11 @@ test('serve --socket: too long, missing directory, unsafe directory: refused bef
   const open = join(ovs.dir, 'open');
   mkdirSync(open);
   chmodSync(open, 0o777);
-  cases.push([join(open, 'p.sock'), 'EUNSAFE', /--socket: directory \S+open is writable by others \(mode 777\) and not sticky/]);
+  cases.push([
+    join(open, 'p.sock'),
+    'EUNSAFE',
+    /--socket: directory \S+open is writable by others \(mode 777\) and not sticky/,
+  ]);
   const foreign = join(ovs.dir, 'foreign');
   mkdirSync(foreign);
   chownSync(foreign, 65534, 65534);
@@ -41,13 +53,19 @@ test('serve --socket: too long, missing directory, unsafe directory: refused bef
     assert.doesNotMatch(r.stdout, /chmod|EACCES|ENOENT/);
   }
   // 107 bytes is fine: it binds and serves (OVSDB, missing here, is not waited for).
-  const d = await startDaemon(t, { ns: ovs.ns, dir: ovs.dir, url: 'unix:/nonexistent.sock' }, 'p.sock', { OVS_PLUGIN_STATE: join(ovs.dir, 'nics.json') }, { socket: long.slice(0, -1) });
+  const d = await startDaemon(
+    t,
+    { ns: ovs.ns, dir: ovs.dir, url: 'unix:/nonexistent.sock' },
+    'p.sock',
+    { OVS_PLUGIN_STATE: join(ovs.dir, 'nics.json') },
+    { socket: long.slice(0, -1) },
+  );
   assert.doesNotMatch(d.output(), /--socket/);
   d.proc.kill('SIGTERM');
   assert.equal(await d.exited, 0, d.output());
 });
 
-test('serve --socket: a sticky shared directory is fine, another user\'s socket in it is not touched; SIGTERM removes only our socket', async (t) => {
+test("serve --socket: a sticky shared directory is fine, another user's socket in it is not touched; SIGTERM removes only our socket", async (t) => {
   await ensureBundle();
   const ovs = await startOvs(t, { vswitchd: false });
   const shared = join(ovs.dir, 'shared');
@@ -59,7 +77,10 @@ test('serve --socket: a sticky shared directory is fine, another user\'s socket 
   t.after(() => impostor.close());
   chownSync(theirs, 65534, 65534);
   const ino = lstatSync(theirs).ino;
-  await assert.rejects(startDaemon(t, ovs, '', {}, { socket: theirs }), /EUNSAFE.*--socket: \S+ is a socket of uid 65534/);
+  await assert.rejects(
+    startDaemon(t, ovs, '', {}, { socket: theirs }),
+    /EUNSAFE.*--socket: \S+ is a socket of uid 65534/,
+  );
   assert.equal(lstatSync(theirs).ino, ino);
 
   const d = await startDaemon(t, ovs, '', {}, { socket: join(shared, 'plugin.sock') });
@@ -86,12 +107,21 @@ test('serve: SIGTERM during start-up (OVSDB not reached yet) ends it cleanly, ex
   const socket = join(dir, 'p.sock');
   // Its start-up nic gc runs at once now: the state file in the test's dir, not the node's /run.
   const env = { ...process.env, OVS_PLUGIN_STATE: join(dir, 'nics.json') };
-  const proc = spawn('node', [BUNDLE, 'serve', '--socket', socket, '--db', `unix:${join(dir, 'no-db.sock')}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('node', [BUNDLE, 'serve', '--socket', socket, '--db', `unix:${join(dir, 'no-db.sock')}`], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { out += d; });
+  proc.stdout.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
-  t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  t.after(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
   const end = Date.now() + 30000;
   while (!out.includes('ovs-plugin-starting')) {
     assert.ok(Date.now() < end, `the daemon did not start: ${out}`);
