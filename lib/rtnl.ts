@@ -449,8 +449,8 @@ export async function listLinksFast(ref: NetnsRef): Promise<IpLink[]> {
       const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
       if (f.up && !f.running) flags.unshift('NO-CARRIER');
       // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
-      // IFLA_LINK: u32, host order
       const lower =
+        // IFLA_LINK: u32, host order
         m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined;
       if (lower !== undefined && m.attrs.linkNetnsid === undefined && upByIndex.get(lower) === false)
         flags.push('M-DOWN');

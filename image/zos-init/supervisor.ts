@@ -146,13 +146,12 @@ export class Supervisor {
       s.timer = undefined;
     }
     if (s.child?.pid) {
-      // no such group: the child alone
       try {
         process.kill(-s.child.pid, 'SIGTERM');
       } catch (err) {
         if (!isProcessGone(err)) throw err;
         s.child.kill('SIGTERM');
-      }
+      } // no such group: the child alone
     }
   }
 

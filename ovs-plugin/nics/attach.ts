@@ -160,10 +160,9 @@ export async function attachNic(
       await kind.attach(ctx, rec, undo);
       failpoint('attach:done');
     });
-    // a guest's kinds (GUEST_KINDS) are all plugged
     rec.result = target
       ? await containerResult(target, rec, kind.resultKnown === true)
-      : guestResult(rec as PluggedRecord);
+      : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;

@@ -31,11 +31,10 @@ export async function settleDeadTwin(
   const rec = await updateState(path, (s) => {
     const r = s.nics.find((x) => sameRequest(x, a, ns));
     if (!r || r.phase === 'attached' || isBusy(r)) return undefined;
-    // a repair re-creates only: nothing to undo
     if (r.phase === 'repairing') {
       r.phase = 'attached';
       return undefined;
-    }
+    } // a repair re-creates only: nothing to undo
     r.phase = 'detaching';
     r.owner = self();
     return { ...r };

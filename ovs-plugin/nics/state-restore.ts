@@ -41,11 +41,10 @@ export async function restoreState(path: string): Promise<RestoreResult> {
     const damaged = `${path}.damaged-${Date.now()}`;
     // A file is kept aside by a hard link, so the path never stops existing (nic.list reads
     // without the lock); a directory in its place has to move.
-    // EPERM: a directory
     await link(path, damaged).catch((err: unknown) => {
       if (!isNotPermitted(err)) throw err;
       return rename(path, damaged);
-    });
+    }); // EPERM: a directory
     await writeFileAtomic(path, text, 0o600, { sync: false });
     return { restored: true, nics: good.nics.length, from: prev, damaged };
   });
