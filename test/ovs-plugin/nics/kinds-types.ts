@@ -36,8 +36,8 @@ export function idOf(k: Kind): string {
     case 'vxlan':
     case 'macvlan':
       return k;
-    // @ts-expect-error: 'passthrough' reaches the default
     default:
+      // @ts-expect-error: 'passthrough' (and 'network') reach the default
       return assertNever(k);
   }
 }
