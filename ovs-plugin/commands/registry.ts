@@ -85,17 +85,3 @@ export async function dispatch<A, R>(
       return assertNever(command, 'command mode');
   }
 }
-
-/**
- * Validates `raw` and runs command `name` through `engine` (logging to `log`); nothing changes when validation fails.
- */
-export async function execute(
-  engine: Engine,
-  name: string,
-  raw: unknown,
-  nics: NicSettings,
-  log?: Logger,
-): Promise<unknown> {
-  const { command } = lookup(name);
-  return dispatch(command, command.validate(raw), () => engineCtx(engine, nics, log), nics);
-}

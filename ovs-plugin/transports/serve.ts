@@ -1,8 +1,11 @@
 // The daemon: `ovs-plugin serve --socket PATH [--db URL]`. JSON-RPC 2.0, one request (or batch)
 // per line, method = command name (`ovs.bridge-add`), params = the arguments object; socket mode
 // 0600. The settings (../settings.ts) are read first: a bad one is logged, naming the variable
-// and what it accepts, and the daemon exits 2. Every request is answered on its own (a failure never affects another);
-// all OVSDB writes
+// and what it accepts, and the daemon exits 2. It binds and serves at once, Open vSwitch or not:
+// OVSDB is connected in the background (ovsdb-link.ts) and each request gets the context
+// contextFor gives its arguments, as exec does (no OVSDB for what needs none; EOVSDB_CONN after
+// OVS_TIMEOUT for what needs it while it is not there). Every request is answered on its own (a failure never affects
+// another); all OVSDB writes
 // go through one Engine, which shares one transaction among commands that arrive together.
 // Connections, executing commands and queued replies are capped from the file limit
 // (limits.ts), untaken request text by one budget for all connections. nic gc runs at start and on a timer
@@ -12,12 +15,13 @@ import { createServer, type Server } from 'node:net';
 import { sleep } from '../../lib/backoff.ts';
 import { shuttingDown, toAppError, tooManyConnections, ValidationError } from '../../lib/errors.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
-import { connectOvsdb, type Client } from '../ovsdb/client.ts';
-import { Engine } from '../commands/engine.ts';
-import { execute } from '../commands/registry.ts';
+import { contextFor, runWith } from '../commands/context-for.ts';
+import { nicGc } from '../commands/nic.ts';
+import { lookup } from '../commands/registry.ts';
 import { startNicGc } from '../nics/gc-timer.ts';
+import { OvsdbLink } from './ovsdb-link.ts';
 import { Connection, refuse, type ConnectionContext } from './connection.ts';
-import { envOf, type Settings } from '../settings.ts';
+import type { Settings } from '../settings.ts';
 import { Gate } from './gate.ts';
 import { LineBudget } from './line-budget.ts';
 import { serveLimits, type ServeLimits } from './limits.ts';
@@ -66,49 +70,35 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     });
     return EXIT_BAD_SETTING;
   }
-  // Handlers first: a SIGTERM during start-up (waiting for OVSDB, binding) ends it cleanly
-  // instead of killing it with the default action.
+  // Handlers first: a SIGTERM during start-up (gc, binding) ends it cleanly instead of killing
+  // it with the default action.
   const signalled = untilSignal();
   const args = parseServeArgs(argv);
   checkSocketPath(args.socket);
   const unguard = guardSpawnErrors(log);
-  log.info('ovs-plugin-starting', { socket: args.socket, db: args.db ?? settings.db });
-  const connecting = connectEngine(args.db ?? settings.db, settings, log);
-  const first = await Promise.race([connecting, signalled.then(() => undefined)]);
-  if (!first) {
-    // Nothing is bound yet; OVSDB may still be unreachable (the client retries forever).
-    connecting.catch(() => undefined); // stopping before it connected: its outcome no longer matters
-    log.info('ovs-plugin-stopped', { during: 'start' });
-    unguard();
-    return 0;
-  }
-  const { client, engine } = first;
-  const stopGc = await startNicGc(
-    { client: engine.client, env: engine.env, nics: settings, commit: (p) => engine.commit(p), log },
-    log,
-    settings.gcMs,
-  );
+  const db = args.db ?? settings.db;
+  log.info('ovs-plugin-starting', { socket: args.socket, db });
+  const link = new OvsdbLink(db, settings, log); // connects in the background; serving never waits for it
+  // From the signal on, what still waits for a first connection (the start-up gc, requests) is
+  // ESHUTDOWN at once instead of after OVS_TIMEOUT.
+  void signalled.then(() => link.stopWaiting());
+  // As nic.gc would: it waits for OVSDB (up to OVS_TIMEOUT) only if records of OVS kinds exist.
+  const gc = await startNicGc(() => contextFor(nicGc, {}, settings, link), log, settings.gcMs, settings.statePath);
+  if (!link.started) link.onFirstUp(() => void gc.run()); // what it could not reach at start, once OVSDB is there
   const limits = serveLimits(undefined, settings.idleTimeoutMs);
-  const daemon = await bind(args.socket, engine, settings, limits, log);
+  const daemon = await bind(args.socket, link, settings, limits, log);
   log.info('ovs-plugin-serving', {
     socket: args.socket,
-    db: args.db ?? settings.db,
+    db,
+    ovsdb: link.up ? 'connected' : 'connecting',
     datapath: settings.datapathType,
     ...limitFields(limits),
   });
-  await signalled; // at once if the signal came while binding
-  stopGc();
-  await shutDown(daemon, client, engine, log);
+  await signalled; // at once if the signal came during start-up
+  gc.stop();
+  await shutDown(daemon, link, log);
   unguard();
   return 0;
-}
-
-// Connect OVSDB and start the monitor the planners read.
-async function connectEngine(db: string, s: Settings, log: Logger): Promise<{ client: Client; engine: Engine }> {
-  const client = await connectOvsdb(db, { reconnect: true, logger: log });
-  const engine = new Engine(client, envOf(s), { applyTimeoutMs: s.applyTimeoutMs });
-  await engine.start();
-  return { client, engine };
 }
 
 /** A listening daemon: its socket, connections and counters. */
@@ -125,7 +115,7 @@ interface Daemon {
 // Bind the socket (a stale one of ours removed first) and serve connections up to the cap.
 async function bind(
   path: string,
-  engine: Engine,
+  link: OvsdbLink,
   settings: Settings,
   limits: ServeLimits,
   log: Logger,
@@ -145,7 +135,10 @@ async function bind(
     queued: { bytes: 0 },
     log,
     warn,
-    run: (method, params) => execute(engine, method, params, settings, log),
+    run: (method, params) => {
+      const { command } = lookup(method);
+      return runWith(command, command.validate(params), settings, link);
+    },
     stopping: () => d.stopping,
     countInflight: (delta) => {
       d.inflight += delta;
@@ -182,9 +175,9 @@ function untilSignal(): Promise<void> {
 // Refuse what comes, answer what is in flight, close connections, remove our socket (only if
 // the path still holds it). The server is not closed: libuv would unlink whatever the path holds
 // by then, another daemon's socket included; the process exits right after instead.
-async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger): Promise<void> {
+async function shutDown(d: Daemon, link: OvsdbLink, log: Logger): Promise<void> {
   d.stopping = true;
-  log.info('ovs-plugin-stopping', { inflight: d.inflight });
+  log.info('ovs-plugin-stopping', { inflight: d.inflight, ovsdb: link.up ? 'connected' : 'not connected' });
   if (d.inflight > 0)
     await new Promise<void>((r) => {
       d.onIdle = r;
@@ -197,8 +190,8 @@ async function shutDown(d: Daemon, client: Client, engine: Engine, log: Logger):
   );
   const removed = removeOwnSocket(d.bound);
   if (!removed) log.warn('ovs-plugin-socket-not-ours', { socket: d.bound.path });
-  await client.close();
-  log.info('ovs-plugin-stopped', engine.stats);
+  await link.close();
+  log.info('ovs-plugin-stopped', link.stats);
 }
 
 // The listen backlog: room for every connection the daemon may hold to be queued while it is

@@ -17,7 +17,7 @@ export async function ensureBundle(): Promise<void> {
 }
 
 /** Environment the plugin reads: the private OVSDB and the userspace datapath. */
-export const pluginEnv = (ovs: Ovs): Record<string, string> => ({
+export const pluginEnv = (ovs: Pick<Ovs, 'url'>): Record<string, string> => ({
   ...(process.env as Record<string, string>),
   OVS_DB: ovs.url,
   OVS_DATAPATH: 'netdev',
@@ -69,10 +69,14 @@ export interface DaemonOptions {
   socket?: string;
 }
 
-/** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
+/**
+ * Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in
+ * t.after. `ovs` may be just a namespace, a directory and a url nobody serves (a node without
+ * Open vSwitch).
+ */
 export async function startDaemon(
   t: Pick<TestContext, 'after'>,
-  ovs: Ovs,
+  ovs: Pick<Ovs, 'ns' | 'dir' | 'url'>,
   name = 'plugin.sock',
   env: Record<string, string> = {},
   opts: DaemonOptions = {},
