@@ -47,7 +47,8 @@ test('create refuses a name the host namespace already has; nothing is started',
   assert.equal((await getLink(node.net, 'w0'))?.linkinfo?.info_kind, 'veth');
 });
 
-test('create refuses a device whose wireguard-go already runs, and a program that does not start; the running one is untouched', {
+test('create refuses a device whose wireguard-go already runs, ' +
+  'and a program that does not start; the running one is untouched', {
   timeout: 60_000,
 }, async (t) => {
   const node = await makeWgNode(t);
@@ -68,7 +69,8 @@ test('create refuses a device whose wireguard-go already runs, and a program tha
   assert.equal(await getLink(inner.net, 'w1'), undefined);
 });
 
-test("a create whose move fails is undone: wireguard-go stopped, no link, socket or pid file; the target's link untouched", {
+test('a create whose move fails is undone: wireguard-go stopped, ' +
+  "no link, socket or pid file; the target's link untouched", {
   timeout: 60_000,
 }, async (t) => {
   const node = await makeWgNode(t);

@@ -90,7 +90,8 @@ test('SIGKILL at every net.apply step, then net.check {repair}: nothing (before 
   }
 });
 
-test('SIGKILL at every net.delete step, then net.delete again: nothing left; an update killed midway repairs to the new document', {
+test('SIGKILL at every net.delete step, then net.delete again: nothing left; ' +
+  'an update killed midway repairs to the new document', {
   skip,
   timeout: 300_000,
 }, async (t) => {
