@@ -117,8 +117,9 @@ test('wireguard-go outlives the process that started it (own session)', { timeou
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const stateDir = `${node.socketDir}`; // the node's own /run: gone with the node
+  const userspaceTs = new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname;
   const script = `
-    import { userspaceBackend } from ${JSON.stringify(new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname)};
+    import { userspaceBackend } from ${JSON.stringify(userspaceTs)};
     const b = userspaceBackend(${JSON.stringify({ socketDir: node.socketDir, stateDir, mountNs: node.mnt })});
     const d = await b.create({ name: 'w-s', host: ${JSON.stringify(node.net)}, target: ${JSON.stringify(inner.net)} });
     console.log(d.pid);`;
