@@ -18,7 +18,8 @@ test(
     await ip(h, ['link', 'add', 'name', 'victim0', 'type', 'veth', 'peer', 'name', 'victim1']); // someone's veth
     await ip(h, ['link', 'add', 'name', 'nh0123456789', 'type', 'bridge']); // our name, not our kind
     await ip(h, ['tuntap', 'add', 'dev', 'tapx', 'mode', 'tap']); // a tap, not with the MAC we give ours
-    await ip(h, ['link', 'add', 'name', 'nh0abcdef012', 'type', 'veth', 'peer', 'name', 'ours1']); // ours: veth, our name
+    // ours: veth, our name
+    await ip(h, ['link', 'add', 'name', 'nh0abcdef012', 'type', 'veth', 'peer', 'name', 'ours1']);
     const rec = (key: string, host: string) => ({ ...fakeRecord(key), host });
     const guest = {
       ...fakeRecord('g'),

@@ -41,7 +41,8 @@ test('kvm: tap on the VLAN bridge, libvirt XML validates, QEMU args; detach; gc 
   const domain = join(e.ovs.dir, 'domain.xml');
   await writeFile(
     domain,
-    `<domain type='qemu'><name>vm1</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os><devices>\n${g.libvirt}\n</devices></domain>\n`,
+    "<domain type='qemu'><name>vm1</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os>" +
+      `<devices>\n${g.libvirt}\n</devices></domain>\n`,
   );
   const v = await run('virt-xml-validate', [domain, 'domain'], { allowFailure: true });
   assert.equal(v.exitCode, 0, v.stdout + v.stderr);
@@ -81,7 +82,8 @@ async function validXml(dir: string, iface: string): Promise<void> {
   const domain = join(dir, `domain-${Math.random().toString(16).slice(2)}.xml`);
   await writeFile(
     domain,
-    `<domain type='kvm'><name>vm</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os><devices>\n${iface}\n</devices></domain>\n`,
+    "<domain type='kvm'><name>vm</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os>" +
+      `<devices>\n${iface}\n</devices></domain>\n`,
   );
   const v = await run('virt-xml-validate', [domain, 'domain'], { allowFailure: true });
   assert.equal(v.exitCode, 0, v.stdout + v.stderr);

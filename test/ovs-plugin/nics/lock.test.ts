@@ -20,7 +20,8 @@ test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at 
       '--import',
       'tsx',
       '-e',
-      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`,
+      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { ` +
+        `await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -114,7 +115,8 @@ test(
         '--import',
         'tsx',
         '-e',
-        `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000)).then(() => console.log('held'), (e) => console.log(e.code))`,
+        `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000))` +
+          ".then(() => console.log('held'), (e) => console.log(e.code))",
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

@@ -170,9 +170,11 @@ test(
     await writeFile('${dir}/filler', Buffer.alloc(40 * 1024));
     const codes = [];
     for (let i = 0; i < 14; i++) {
-      await updateState(path, (s) => { for (let j = 0; j < 60; j++) s.nics.push(fakeRecord('big' + i + '-' + j)); }).then(() => codes.push('ok'), (e) => codes.push(e.code));
+      await updateState(path, (s) => { for (let j = 0; j < 60; j++) s.nics.push(fakeRecord('big' + i + '-' + j)); })
+        .then(() => codes.push('ok'), (e) => codes.push(e.code));
     }
-    console.log(JSON.stringify({ codes, files: (await readdir('${dir}')).sort(), keys: (await readState(path)).nics.map((r) => r.key) }));
+    const files = (await readdir('${dir}')).sort();
+    console.log(JSON.stringify({ codes, files, keys: (await readState(path)).nics.map((r) => r.key) }));
   `;
     const r = await onSmallTmpfs(dir, script);
     assert.equal(r.exitCode, 0, r.stderr);

@@ -58,13 +58,22 @@ test('names fit IFNAMSIZ for the longest netid; addresses of index k', () => {
   );
 });
 
+// The namespace table's forward chain, its rules in order (one a line, indented 4).
+const NR_FORWARD = new RegExp(
+  /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}/.source +
+    /ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/
+      .source,
+);
+// The host table's egress rules, in order.
+const HOST_EGRESS = new RegExp(
+  /iifname @egress oifname @uplinks accept\n {4}iifname @egress drop\n {4}/.source +
+    /oifname @egress ct state established,related accept\n {4}oifname @egress drop/.source,
+);
+
 test('the namespace table: forward policy drop, workloads out, mesh in, MSS clamped, gateway not from public', () => {
   const s = nrTableScript('net1');
   assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
-  assert.match(
-    s,
-    /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/,
-  );
+  assert.match(s, NR_FORWARD);
   assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
   assert.match(s, /oifname "public" masquerade/);
 });
@@ -75,10 +84,7 @@ test(
   () => {
     const s = hostTableScript(['e-a', 'e-b'], ['eth0']);
     assert.match(s, /set egress \{ type ifname; elements = \{ "e-a", "e-b" \}; \}/);
-    assert.match(
-      s,
-      /iifname @egress oifname @uplinks accept\n {4}iifname @egress drop\n {4}oifname @egress ct state established,related accept\n {4}oifname @egress drop/,
-    );
+    assert.match(s, HOST_EGRESS);
     assert.match(s, /iifname @egress ct state established,related accept\n {4}iifname @egress drop/);
     assert.match(s, /ip saddr 100\.127\.0\.0\/16 oifname @uplinks masquerade/);
     assert.equal(hostTableScript([], ['eth0']), 'table inet zos_overlay\ndelete table inet zos_overlay\n');
