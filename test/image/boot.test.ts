@@ -288,7 +288,8 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
   });
 
   test(
-    '7+8 inside the node: the plugin on the kernel datapath, vlan nics with traffic, passthrough returned by gc after its namespace died; zinit start internet reruns fast and changes nothing',
+    '7+8 inside the node: the plugin on the kernel datapath, vlan nics with traffic, ' +
+      'passthrough returned by gc after its namespace died; zinit start internet reruns fast and changes nothing',
     LONG,
     async (t) => {
       // eth1 (carrier, no server) is the spare NIC passthrough takes.
@@ -319,7 +320,8 @@ describe('image boots', { concurrency: true, timeout: 30 * 60_000 }, () => {
   );
 
   test(
-    'image built without ZINIT: the fallback init runs the units in order, dhcp-zos spawned through its socket, rerun works',
+    'image built without ZINIT: the fallback init runs the units in order, ' +
+      'dhcp-zos spawned through its socket, rerun works',
     LONG,
     async (t) => {
       assert.ok(existsSync(join(IMAGE_NOZINIT, 'pxe/initrd.img')), `${IMAGE_NOZINIT} missing: make image-test-nozinit`);

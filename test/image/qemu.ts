@@ -106,12 +106,9 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
   ];
   if (o.paused) args.push('-S');
   o.nics.forEach((spec, i) => {
-    args.push(
-      '-netdev',
-      `${spec},id=n${i}`,
-      '-device',
-      `virtio-net-pci,netdev=n${i},mac=${o.macPrefix ?? '52:54:00:12:34'}:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`,
-    );
+    const mac = `${o.macPrefix ?? '52:54:00:12:34'}:${(0x10 + i).toString(16)}`;
+    const boot = o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile=';
+    args.push('-netdev', `${spec},id=n${i}`, '-device', `virtio-net-pci,netdev=n${i},mac=${mac}${boot}`);
   });
   const path = o.path ?? 'direct';
   const image = o.image ?? IMAGE;

@@ -55,20 +55,23 @@ test(
   },
 );
 
-test('spawnDetached: resolves with the pid of a child in its own process group; a missing program is EEXEC_SPAWN', async (t) => {
-  const pid = await spawnDetached(SELF, 'sleep', ['30'], { env: { ZOS_DETACHED_TEST: '1' } });
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  });
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  assert.equal(Number(stat[2]), pid, 'its own process group');
-  assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes('ZOS_DETACHED_TEST=1'));
-  await assert.rejects(
-    spawnDetached(SELF, '/nonexistent/cmd', []),
-    (e: unknown) => e instanceof ExecError && e.code === 'EEXEC_SPAWN' && /could not run \(ENOENT\)/.test(e.message),
-  );
-});
+test(
+  'spawnDetached: resolves with the pid of a child in its own process group; ' + 'a missing program is EEXEC_SPAWN',
+  async (t) => {
+    const pid = await spawnDetached(SELF, 'sleep', ['30'], { env: { ZOS_DETACHED_TEST: '1' } });
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    });
+    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    assert.equal(Number(stat[2]), pid, 'its own process group');
+    assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes('ZOS_DETACHED_TEST=1'));
+    await assert.rejects(
+      spawnDetached(SELF, '/nonexistent/cmd', []),
+      (e: unknown) => e instanceof ExecError && e.code === 'EEXEC_SPAWN' && /could not run \(ENOENT\)/.test(e.message),
+    );
+  },
+);

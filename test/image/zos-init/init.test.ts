@@ -110,44 +110,47 @@ test('units start in after: order; failures, unknown dependencies and bad files 
   assert.equal(await raw(z.sock, 'forget b\n'), '{"body":"service \\"b\\" is up","state":"error"}');
 });
 
-test('services restart after they die; stop + forget; start reruns a oneshot; monitor adds a unit at run time', async (t) => {
-  const z = await startInit(t, {
-    r: 'exec: sleep 30\n',
-    o: "exec: sh -c 'exit 3'\noneshot: true\n",
-  });
-  const first = await until('r running', async () => {
-    const s = await z.client.status('r');
-    return s?.state === 'Running' ? s.pid : undefined;
-  });
-  process.kill(first, 'SIGKILL');
-  const again = await until(
-    'r restarted',
-    async () => {
+test(
+  'services restart after they die; stop + forget; ' + 'start reruns a oneshot; monitor adds a unit at run time',
+  async (t) => {
+    const z = await startInit(t, {
+      r: 'exec: sleep 30\n',
+      o: "exec: sh -c 'exit 3'\noneshot: true\n",
+    });
+    const first = await until('r running', async () => {
       const s = await z.client.status('r');
-      return s?.state === 'Running' && s.pid !== first ? s.pid : undefined;
-    },
-    10_000,
-  );
-  assert.ok(alive(again));
-  await z.client.stop('r');
-  await z.client.forget('r');
-  assert.equal((await z.client.list()).r, undefined);
-  await until('r gone', async () => (alive(again) ? undefined : true));
-  const o1 = await until('o failed', async () => {
-    const s = await z.client.status('o');
-    return s?.state.startsWith('Error') ? s.state : undefined;
-  });
-  await z.client.call('start', 'o');
-  await until('o ran again', async () => {
-    const s = await z.client.status('o');
-    return s?.state.startsWith('Error') && s.state !== o1 ? true : undefined;
-  });
-  await writeFile(join(z.dir, 'late.yaml'), 'exec: sleep 30\ntest: sh -c "exit 0"\n');
-  await z.client.monitor('late');
-  await until('late running after its test', async () =>
-    (await z.client.status('late'))?.state === 'Running' ? true : undefined,
-  );
-});
+      return s?.state === 'Running' ? s.pid : undefined;
+    });
+    process.kill(first, 'SIGKILL');
+    const again = await until(
+      'r restarted',
+      async () => {
+        const s = await z.client.status('r');
+        return s?.state === 'Running' && s.pid !== first ? s.pid : undefined;
+      },
+      10_000,
+    );
+    assert.ok(alive(again));
+    await z.client.stop('r');
+    await z.client.forget('r');
+    assert.equal((await z.client.list()).r, undefined);
+    await until('r gone', async () => (alive(again) ? undefined : true));
+    const o1 = await until('o failed', async () => {
+      const s = await z.client.status('o');
+      return s?.state.startsWith('Error') ? s.state : undefined;
+    });
+    await z.client.call('start', 'o');
+    await until('o ran again', async () => {
+      const s = await z.client.status('o');
+      return s?.state.startsWith('Error') && s.state !== o1 ? true : undefined;
+    });
+    await writeFile(join(z.dir, 'late.yaml'), 'exec: sleep 30\ntest: sh -c "exit 0"\n');
+    await z.client.monitor('late');
+    await until('late running after its test', async () =>
+      (await z.client.status('late'))?.state === 'Running' ? true : undefined,
+    );
+  },
+);
 
 test('a unit whose binary is missing fails and is not retried; SIGTERM stops every unit', async (t) => {
   const z = await startInit(t, { m: 'exec: /nonexistent/prog\n', s: 'exec: sleep 30\n' });

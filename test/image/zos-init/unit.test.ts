@@ -28,7 +28,9 @@ test('every unit the image ships parses, with the exec zinit would run', () => {
 test('dhcp-zos as the agent writes it: env map, no after', () => {
   const u = parseUnit(
     'dhcp-zos',
-    '# Written by internet\nexec: udhcpc -f -i zos -r 10.0.2.15 -s /run/internet/dhcp-zos.script\nenv:\n  RESOLV_CONF: /etc/resolv.conf\nlog: stdout\n',
+    '# Written by internet\n' +
+      'exec: udhcpc -f -i zos -r 10.0.2.15 -s /run/internet/dhcp-zos.script\n' +
+      'env:\n  RESOLV_CONF: /etc/resolv.conf\nlog: stdout\n',
   );
   assert.deepEqual(u.exec, ['udhcpc', '-f', '-i', 'zos', '-r', '10.0.2.15', '-s', '/run/internet/dhcp-zos.script']);
   assert.deepEqual(u.env, { RESOLV_CONF: '/etc/resolv.conf' });

@@ -41,38 +41,42 @@ test('sockaddr: IPv4 and IPv6 endpoints as struct sockaddr_in / sockaddr_in6 and
   assert.equal(endpointOf(Buffer.alloc(16)), undefined, 'family 0: no endpoint');
 });
 
-test('setDeviceMessage: update-only for peers that stay, replace-allowedips only when given, remove-me; never replace-peers', () => {
-  const msg = setDeviceMessage('w-x', {
-    listenPort: 51820,
-    peers: [
-      { publicKey: K(2), remove: true },
-      { publicKey: K(3), create: false, persistentKeepalive: 25 },
-      { publicKey: K(4), create: false, allowedIps: ['10.0.4.0/24', 'fd00::/64'] },
-      { publicKey: K(5), create: true, endpoint: '[2001:db8::5]:51820', allowedIps: ['10.0.5.0/24'] },
-    ],
-  });
-  const back = wire(msg);
-  assert.equal(back.ifname, 'w-x');
-  assert.equal(back.listenPort, 51820);
-  assert.equal(back.privateKey, undefined);
-  assert.equal(back.flags, undefined, 'no WGDEVICE_F_REPLACE_PEERS');
-  const [p2, p3, p4, p5] = back.peers!;
-  assert.deepEqual(p2!.flags, { removeMe: true });
-  assert.deepEqual(p3!.flags, { updateOnly: true });
-  assert.equal(p3!.persistentKeepaliveInterval, 25);
-  assert.equal(p3!.allowedIps, undefined);
-  assert.deepEqual(p4!.flags, { updateOnly: true, replaceAllowedIps: true });
-  assert.deepEqual(
-    p4!.allowedIps!.map((a) => [a.family, a.cidrMask, Buffer.from(a.ipaddr!).toString('hex')]),
-    [
-      [2, 24, '0a000400'],
-      [10, 64, 'fd000000000000000000000000000000'],
-    ],
-  );
-  assert.deepEqual(p5!.flags, { replaceAllowedIps: true });
-  assert.equal(endpointOf(Buffer.from(p5!.endpoint!)), '[2001:db8::5]:51820');
-  assert.deepEqual(Buffer.from(p5!.publicKey!), KB(5));
-});
+test(
+  'setDeviceMessage: update-only for peers that stay, ' +
+    'replace-allowedips only when given, remove-me; never replace-peers',
+  () => {
+    const msg = setDeviceMessage('w-x', {
+      listenPort: 51820,
+      peers: [
+        { publicKey: K(2), remove: true },
+        { publicKey: K(3), create: false, persistentKeepalive: 25 },
+        { publicKey: K(4), create: false, allowedIps: ['10.0.4.0/24', 'fd00::/64'] },
+        { publicKey: K(5), create: true, endpoint: '[2001:db8::5]:51820', allowedIps: ['10.0.5.0/24'] },
+      ],
+    });
+    const back = wire(msg);
+    assert.equal(back.ifname, 'w-x');
+    assert.equal(back.listenPort, 51820);
+    assert.equal(back.privateKey, undefined);
+    assert.equal(back.flags, undefined, 'no WGDEVICE_F_REPLACE_PEERS');
+    const [p2, p3, p4, p5] = back.peers!;
+    assert.deepEqual(p2!.flags, { removeMe: true });
+    assert.deepEqual(p3!.flags, { updateOnly: true });
+    assert.equal(p3!.persistentKeepaliveInterval, 25);
+    assert.equal(p3!.allowedIps, undefined);
+    assert.deepEqual(p4!.flags, { updateOnly: true, replaceAllowedIps: true });
+    assert.deepEqual(
+      p4!.allowedIps!.map((a) => [a.family, a.cidrMask, Buffer.from(a.ipaddr!).toString('hex')]),
+      [
+        [2, 24, '0a000400'],
+        [10, 64, 'fd000000000000000000000000000000'],
+      ],
+    );
+    assert.deepEqual(p5!.flags, { replaceAllowedIps: true });
+    assert.equal(endpointOf(Buffer.from(p5!.endpoint!)), '[2001:db8::5]:51820');
+    assert.deepEqual(Buffer.from(p5!.publicKey!), KB(5));
+  },
+);
 
 test('setDeviceMessage: an empty change carries the name only', () => {
   assert.deepEqual(setDeviceMessage('w-x', { peers: [] }), { ifname: 'w-x' });

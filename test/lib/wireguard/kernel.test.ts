@@ -82,16 +82,19 @@ test('kernel backend through a remote runner: a diff is sent once, the same conf
   assert.equal(got.peers[0]!.rxBytes, 7n, 'counters cross as strings and come back as bigints');
 });
 
-test("kernel backend: another namespace without a runner is EWG_UNREACHABLE; a runner's error keeps its code", async () => {
-  await assert.rejects(kernelBackend().get(dev), { code: 'EWG_UNREACHABLE' });
-  const failing = kernelBackend({
-    remote: async () => ({ ok: false, code: 'EWG_NODEVICE', message: 'no WireGuard device "w-x"' }),
-  });
-  await assert.rejects(failing.get(dev), { code: 'EWG_NODEVICE' });
-  const odd = kernelBackend({ remote: async () => ({ ok: false, code: 'ESOMETHING', message: 'x' }) });
-  await assert.rejects(odd.get(dev), { code: 'EWG_PROTO' });
-  assert.equal(await failing.apply(dev, { peers: [] }), false, 'an empty change reaches nobody');
-});
+test(
+  'kernel backend: another namespace without a runner is EWG_UNREACHABLE; ' + "a runner's error keeps its code",
+  async () => {
+    await assert.rejects(kernelBackend().get(dev), { code: 'EWG_UNREACHABLE' });
+    const failing = kernelBackend({
+      remote: async () => ({ ok: false, code: 'EWG_NODEVICE', message: 'no WireGuard device "w-x"' }),
+    });
+    await assert.rejects(failing.get(dev), { code: 'EWG_NODEVICE' });
+    const odd = kernelBackend({ remote: async () => ({ ok: false, code: 'ESOMETHING', message: 'x' }) });
+    await assert.rejects(odd.get(dev), { code: 'EWG_PROTO' });
+    assert.equal(await failing.apply(dev, { peers: [] }), false, 'an empty change reaches nobody');
+  },
+);
 
 test('state JSON round trip keeps every field', () => {
   const s: WgState = {

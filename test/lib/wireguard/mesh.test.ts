@@ -31,7 +31,8 @@ async function device(t: TestContext, node: WgNode, backend: WgBackend, addr: st
   return dev;
 }
 
-test('wireguard-go moved into an inner namespace: ping across, an update adds and removes peers without loss or new handshake, the same config writes nothing', {
+test('wireguard-go moved into an inner namespace: ping across, an update adds and ' +
+  'removes peers without loss or new handshake, the same config writes nothing', {
   timeout: 120_000,
 }, async (t) => {
   const [a, b] = await Promise.all([makeWgNode(t), makeWgNode(t)]);

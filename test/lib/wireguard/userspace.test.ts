@@ -47,7 +47,8 @@ test('create refuses a name the host namespace already has; nothing is started',
   assert.equal((await getLink(node.net, 'w0'))?.linkinfo?.info_kind, 'veth');
 });
 
-test('create refuses a device whose wireguard-go already runs, and a program that does not start; the running one is untouched', {
+test('create refuses a device whose wireguard-go already runs, ' +
+  'and a program that does not start; the running one is untouched', {
   timeout: 60_000,
 }, async (t) => {
   const node = await makeWgNode(t);
@@ -68,7 +69,8 @@ test('create refuses a device whose wireguard-go already runs, and a program tha
   assert.equal(await getLink(inner.net, 'w1'), undefined);
 });
 
-test("a create whose move fails is undone: wireguard-go stopped, no link, socket or pid file; the target's link untouched", {
+test('a create whose move fails is undone: wireguard-go stopped, ' +
+  "no link, socket or pid file; the target's link untouched", {
   timeout: 60_000,
 }, async (t) => {
   const node = await makeWgNode(t);
@@ -115,8 +117,9 @@ test('wireguard-go outlives the process that started it (own session)', { timeou
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const stateDir = `${node.socketDir}`; // the node's own /run: gone with the node
+  const userspaceTs = new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname;
   const script = `
-    import { userspaceBackend } from ${JSON.stringify(new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname)};
+    import { userspaceBackend } from ${JSON.stringify(userspaceTs)};
     const b = userspaceBackend(${JSON.stringify({ socketDir: node.socketDir, stateDir, mountNs: node.mnt })});
     const d = await b.create({ name: 'w-s', host: ${JSON.stringify(node.net)}, target: ${JSON.stringify(inner.net)} });
     console.log(d.pid);`;

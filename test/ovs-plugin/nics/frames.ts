@@ -6,7 +6,9 @@ import { runIn } from '../../helpers/netns.ts';
 
 const PROBE = `
 import json, socket, struct, sys, time
-ifc, mac, me, them, vid, secs = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', '')), socket.inet_aton(sys.argv[3]), socket.inet_aton(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+ifc, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
+me, them = socket.inet_aton(sys.argv[3]), socket.inet_aton(sys.argv[4])
+vid, secs = int(sys.argv[5]), float(sys.argv[6])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind((ifc, 0))
 s.settimeout(0.2)

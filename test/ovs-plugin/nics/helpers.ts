@@ -29,10 +29,10 @@ export async function nicEnv(t: TestContext, opts: { backplane?: boolean } = {})
   const state = join(ovs.dir, 'nics.json');
   const linksOf = async (ns: string) =>
     (await listLinks({ name: ns }))
-      .map(
-        (l) =>
-          `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${l.flags.includes('UP') ? 'up' : 'down'} ${l.address} ${l.mtu}`,
-      )
+      .map((l) => {
+        const up = l.flags.includes('UP') ? 'up' : 'down';
+        return `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${up} ${l.address} ${l.mtu}`;
+      })
       .sort();
   return {
     ovs,
@@ -69,8 +69,15 @@ export async function pings(ns: string, addr: string, tries = 3): Promise<boolea
   return false;
 }
 
-const SERVER = `const s=require('net').createServer(c=>c.pipe(c)).listen(5000,process.argv[1],()=>console.log('up'));setTimeout(()=>s.close(),15000).unref();`;
-const CLIENT = `const c=require('net').connect(5000,process.argv[1],()=>c.end(Buffer.alloc(200000,120)));let n=0;c.on('data',d=>n+=d.length);c.on('end',()=>{console.log(n);process.exit(n===200000?0:1)});c.on('error',e=>{console.error(e.message);process.exit(2)});setTimeout(()=>process.exit(3),8000);`;
+const SERVER =
+  "const s=require('net').createServer(c=>c.pipe(c)).listen(5000,process.argv[1],()=>console.log('up'));" +
+  'setTimeout(()=>s.close(),15000).unref();';
+const CLIENT =
+  "const c=require('net').connect(5000,process.argv[1],()=>c.end(Buffer.alloc(200000,120)));" +
+  "let n=0;c.on('data',d=>n+=d.length);" +
+  "c.on('end',()=>{console.log(n);process.exit(n===200000?0:1)});" +
+  "c.on('error',e=>{console.error(e.message);process.exit(2)});" +
+  'setTimeout(()=>process.exit(3),8000);';
 
 /** True when a TCP echo of 200 kB from `clientNs` to `addr`:5000 in `serverNs` comes back whole. */
 export async function tcpEchoes(serverNs: string, addr: string, clientNs: string): Promise<boolean> {

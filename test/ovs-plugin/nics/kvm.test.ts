@@ -41,7 +41,8 @@ test('kvm: tap on the VLAN bridge, libvirt XML validates, QEMU args; detach; gc 
   const domain = join(e.ovs.dir, 'domain.xml');
   await writeFile(
     domain,
-    `<domain type='qemu'><name>vm1</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os><devices>\n${g.libvirt}\n</devices></domain>\n`,
+    "<domain type='qemu'><name>vm1</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os>" +
+      `<devices>\n${g.libvirt}\n</devices></domain>\n`,
   );
   const v = await run('virt-xml-validate', [domain, 'domain'], { allowFailure: true });
   assert.equal(v.exitCode, 0, v.stdout + v.stderr);
@@ -81,86 +82,90 @@ async function validXml(dir: string, iface: string): Promise<void> {
   const domain = join(dir, `domain-${Math.random().toString(16).slice(2)}.xml`);
   await writeFile(
     domain,
-    `<domain type='kvm'><name>vm</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os><devices>\n${iface}\n</devices></domain>\n`,
+    "<domain type='kvm'><name>vm</name><memory>131072</memory><os><type arch='x86_64'>hvm</type></os>" +
+      `<devices>\n${iface}\n</devices></domain>\n`,
   );
   const v = await run('virt-xml-validate', [domain, 'domain'], { allowFailure: true });
   assert.equal(v.exitCode, 0, v.stdout + v.stderr);
 }
 
-test('kvm default: a tap on nat0 with a pool address for the guest; one per guest; multi-queue tap QEMU opens', async (t) => {
-  const e = await nicEnv(t, { backplane: false });
-  const r = await e.call('nic.attach', {
-    target: { kvm: 'vm1' },
-    nic: { type: 'default', hwaddr: '52:54:00:00:00:01', queues: 4 },
-  });
-  assert.equal(r.exitCode, 0, r.stdout);
-  const g = r.value;
-  assert.deepEqual([g.bridge, g.address, g.gateway, g.queues], ['nat0', '172.18.0.2/16', '172.18.0.1', 4]);
-  const [tap] = await listLinks({ name: e.host }, g.tap);
-  assert.equal(tap?.master, 'nat0');
-  assert.match(await ip({ name: e.host }, ['-d', 'tuntap', 'show']), new RegExp(`^${g.tap}: tap .*multi_queue`, 'm'));
-  assert.deepEqual(g.qemu, [
-    '-netdev',
-    `tap,id=net-${g.tap},ifname=${g.tap},script=no,downscript=no,queues=4`,
-    '-device',
-    `virtio-net-pci,netdev=net-${g.tap},mac=52:54:00:00:00:01,mq=on,vectors=10`,
-  ]);
-  assert.match(g.libvirt, /<driver name='vhost' queues='4'\/>/);
-  await validXml(e.ovs.dir, g.libvirt);
-  // QEMU opens the multi-queue tap with these arguments (paused, no guest: -S; stopped at once).
-  const q = await run(
-    'nsenter',
-    [
-      `--net=/run/netns/${e.host}`,
-      'timeout',
-      '-s',
-      'KILL',
-      '20',
-      'qemu-system-x86_64',
-      '-M',
-      'pc',
-      '-accel',
-      'tcg',
-      '-S',
-      '-display',
-      'none',
-      '-nodefaults',
-      '-monitor',
-      'none',
-      '-serial',
-      'none',
-      ...g.qemu,
-      '-daemonize',
-      '-pidfile',
-      join(e.ovs.dir, 'qemu.pid'),
-    ],
-    { allowFailure: true, timeoutMs: 30000 },
-  );
-  assert.equal(q.exitCode, 0, q.stderr);
-  const pid = Number((await readFile(join(e.ovs.dir, 'qemu.pid'), 'utf8')).trim());
-  t.after(() => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  });
-  process.kill(pid, 'SIGKILL');
-  // A second guest gets the next address; the same guest a second default nic is refused.
-  const r2 = await e.call('nic.attach', { target: { kvm: 'vm2' }, nic: { type: 'default' } });
-  assert.equal(r2.value.address, '172.18.0.3/16', r2.stdout);
-  assert.equal(r2.value.queues, undefined);
-  await validXml(e.ovs.dir, r2.value.libvirt);
-  const again = await e.call('nic.attach', { target: { kvm: 'vm1' }, nic: { type: 'default' } });
-  assert.deepEqual([again.value.code, again.value.field], ['EEXIST', 'nic.type'], again.stdout);
-  for (const [vm, x] of [
-    ['vm1', g],
-    ['vm2', r2.value],
-  ])
-    assert.equal((await e.call('nic.detach', { target: { kvm: vm }, name: x.tap })).exitCode, 0);
-  assert.equal((await listLinks({ name: e.host })).filter((l) => l.master === 'nat0').length, 0, 'taps gone');
-  assert.deepEqual((await e.call('nic.list', {})).value, []);
-});
+test(
+  'kvm default: a tap on nat0 with a pool address for the guest; ' + 'one per guest; multi-queue tap QEMU opens',
+  async (t) => {
+    const e = await nicEnv(t, { backplane: false });
+    const r = await e.call('nic.attach', {
+      target: { kvm: 'vm1' },
+      nic: { type: 'default', hwaddr: '52:54:00:00:00:01', queues: 4 },
+    });
+    assert.equal(r.exitCode, 0, r.stdout);
+    const g = r.value;
+    assert.deepEqual([g.bridge, g.address, g.gateway, g.queues], ['nat0', '172.18.0.2/16', '172.18.0.1', 4]);
+    const [tap] = await listLinks({ name: e.host }, g.tap);
+    assert.equal(tap?.master, 'nat0');
+    assert.match(await ip({ name: e.host }, ['-d', 'tuntap', 'show']), new RegExp(`^${g.tap}: tap .*multi_queue`, 'm'));
+    assert.deepEqual(g.qemu, [
+      '-netdev',
+      `tap,id=net-${g.tap},ifname=${g.tap},script=no,downscript=no,queues=4`,
+      '-device',
+      `virtio-net-pci,netdev=net-${g.tap},mac=52:54:00:00:00:01,mq=on,vectors=10`,
+    ]);
+    assert.match(g.libvirt, /<driver name='vhost' queues='4'\/>/);
+    await validXml(e.ovs.dir, g.libvirt);
+    // QEMU opens the multi-queue tap with these arguments (paused, no guest: -S; stopped at once).
+    const q = await run(
+      'nsenter',
+      [
+        `--net=/run/netns/${e.host}`,
+        'timeout',
+        '-s',
+        'KILL',
+        '20',
+        'qemu-system-x86_64',
+        '-M',
+        'pc',
+        '-accel',
+        'tcg',
+        '-S',
+        '-display',
+        'none',
+        '-nodefaults',
+        '-monitor',
+        'none',
+        '-serial',
+        'none',
+        ...g.qemu,
+        '-daemonize',
+        '-pidfile',
+        join(e.ovs.dir, 'qemu.pid'),
+      ],
+      { allowFailure: true, timeoutMs: 30000 },
+    );
+    assert.equal(q.exitCode, 0, q.stderr);
+    const pid = Number((await readFile(join(e.ovs.dir, 'qemu.pid'), 'utf8')).trim());
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    });
+    process.kill(pid, 'SIGKILL');
+    // A second guest gets the next address; the same guest a second default nic is refused.
+    const r2 = await e.call('nic.attach', { target: { kvm: 'vm2' }, nic: { type: 'default' } });
+    assert.equal(r2.value.address, '172.18.0.3/16', r2.stdout);
+    assert.equal(r2.value.queues, undefined);
+    await validXml(e.ovs.dir, r2.value.libvirt);
+    const again = await e.call('nic.attach', { target: { kvm: 'vm1' }, nic: { type: 'default' } });
+    assert.deepEqual([again.value.code, again.value.field], ['EEXIST', 'nic.type'], again.stdout);
+    for (const [vm, x] of [
+      ['vm1', g],
+      ['vm2', r2.value],
+    ])
+      assert.equal((await e.call('nic.detach', { target: { kvm: vm }, name: x.tap })).exitCode, 0);
+    assert.equal((await listLinks({ name: e.host })).filter((l) => l.master === 'nat0').length, 0, 'taps gone');
+    assert.deepEqual((await e.call('nic.list', {})).value, []);
+  },
+);
 
 test('kvm refusals: container-only kinds, config, a pid that does not exist; nothing changed', async (t) => {
   const e = await nicEnv(t);

@@ -20,7 +20,8 @@ test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at 
       '--import',
       'tsx',
       '-e',
-      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`,
+      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { ` +
+        `await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -65,57 +66,65 @@ test('state: updates are serialised and written atomically; a corrupt file is ES
   assert.equal(await readFile(path, 'utf8'), '{"version":1,"nics":[');
 });
 
-test('state: a file written from another network namespace is ESTATE (its lock does not reach here) and left alone', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'state-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const path = join(dir, 'nics.json');
-  const { writeFile, readFile } = await import('node:fs/promises');
-  const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
-  await writeFile(path, foreign);
-  await assert.rejects(
-    updateState(path, (s) => {
+test(
+  'state: a file written from another network namespace is ' + 'ESTATE (its lock does not reach here) and left alone',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'state-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'nics.json');
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
+    await writeFile(path, foreign);
+    await assert.rejects(
+      updateState(path, (s) => {
+        s.nics.push(fakeRecord('k'));
+      }),
+      (e: any) => e.code === 'ESTATE',
+    );
+    assert.equal(await readFile(path, 'utf8'), foreign);
+    // Ours: the first write records this namespace.
+    await rm(path);
+    await updateState(path, (s) => {
       s.nics.push(fakeRecord('k'));
-    }),
-    (e: any) => e.code === 'ESTATE',
-  );
-  assert.equal(await readFile(path, 'utf8'), foreign);
-  // Ours: the first write records this namespace.
-  await rm(path);
-  await updateState(path, (s) => {
-    s.nics.push(fakeRecord('k'));
-  });
-  const s = JSON.parse(await readFile(path, 'utf8'));
-  assert.equal(s.nics.length, 1);
-  assert.equal(typeof s.host.ino, 'number');
-});
+    });
+    const s = JSON.parse(await readFile(path, 'utf8'));
+    assert.equal(s.nics.length, 1);
+    assert.equal(typeof s.host.ino, 'number');
+  },
+);
 
-test('lock: its address needs the 0600 key beside it (no squatting by whoever knows the path); a key others can read is ESTATE', async (t) => {
-  const { chmod, readFile, stat } = await import('node:fs/promises');
-  const { createHash } = await import('node:crypto');
-  const dir = await mkdtemp(join(tmpdir(), 'lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const path = join(dir, 'nics.json.lock');
-  const address = await lockAddress(path);
-  assert.notEqual(address, `\0ovs-plugin-lock/${createHash('sha256').update(path).digest('hex')}`);
-  assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
-  assert.match(await readFile(`${path}.key`, 'utf8'), /^[0-9a-f]{64}\n$/);
-  const other = join(dir, 'other.lock');
-  await (await lockFile(other, 1000)).release();
-  await chmod(`${other}.key`, 0o644);
-  const fresh = spawn(
-    'node',
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000)).then(() => console.log('held'), (e) => console.log(e.code))`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  fresh.stdout!.on('data', (d) => {
-    out += d;
-  });
-  await new Promise((res) => fresh.once('exit', res));
-  assert.equal(out.trim(), 'ESTATE');
-});
+test(
+  'lock: its address needs the 0600 key beside it (no squatting ' +
+    'by whoever knows the path); a key others can read is ESTATE',
+  async (t) => {
+    const { chmod, readFile, stat } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const dir = await mkdtemp(join(tmpdir(), 'lock-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'nics.json.lock');
+    const address = await lockAddress(path);
+    assert.notEqual(address, `\0ovs-plugin-lock/${createHash('sha256').update(path).digest('hex')}`);
+    assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
+    assert.match(await readFile(`${path}.key`, 'utf8'), /^[0-9a-f]{64}\n$/);
+    const other = join(dir, 'other.lock');
+    await (await lockFile(other, 1000)).release();
+    await chmod(`${other}.key`, 0o644);
+    const fresh = spawn(
+      'node',
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000))` +
+          ".then(() => console.log('held'), (e) => console.log(e.code))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    fresh.stdout!.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((res) => fresh.once('exit', res));
+    assert.equal(out.trim(), 'ESTATE');
+  },
+);

@@ -132,28 +132,32 @@ test("mtu: default nics (veth and tap) below nat0's MTU leave nat0's MTU and IPv
 });
 
 for (const layout of ['fake', 'patch']) {
-  test(`mtu: vlan nics (veth and tap, ${layout} layout) leave backplane and the VLAN bridges; a VLAN bridge made later has backplane's MTU`, async (t) => {
-    const env = { OVS_VLAN_LAYOUT: layout };
-    await run(t, {
-      kind: 'vlan',
-      id: 10,
-      small: 600,
-      env,
-      later: { id: 30, bridge: 'vlbr30' },
-      async setup(e, first) {
-        assert.equal(
-          (await e.call('nic.attach', { target: { netns: first }, nic: { type: 'vlan', id: 10 } }, env)).exitCode,
-          0,
-        );
-        assert.equal(
-          (await e.call('nic.attach', { target: { netns: first }, nic: { type: 'vlan', id: 0, name: 'eth1' } }, env))
-            .exitCode,
-          0,
-        );
-        return ['backplane', 'vlbr10', 'vlbr0'];
-      },
-    });
-  });
+  test(
+    `mtu: vlan nics (veth and tap, ${layout} layout) leave backplane and the VLAN bridges; ` +
+      "a VLAN bridge made later has backplane's MTU",
+    async (t) => {
+      const env = { OVS_VLAN_LAYOUT: layout };
+      await run(t, {
+        kind: 'vlan',
+        id: 10,
+        small: 600,
+        env,
+        later: { id: 30, bridge: 'vlbr30' },
+        async setup(e, first) {
+          assert.equal(
+            (await e.call('nic.attach', { target: { netns: first }, nic: { type: 'vlan', id: 10 } }, env)).exitCode,
+            0,
+          );
+          assert.equal(
+            (await e.call('nic.attach', { target: { netns: first }, nic: { type: 'vlan', id: 0, name: 'eth1' } }, env))
+              .exitCode,
+            0,
+          );
+          return ['backplane', 'vlbr10', 'vlbr0'];
+        },
+      });
+    },
+  );
 }
 
 test('mtu: vxlan nics (veth and tap) leave vxbackend and the VXLAN bridge', async (t) => {

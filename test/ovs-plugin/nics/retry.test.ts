@@ -27,17 +27,20 @@ async function retrySucceeds(e: NicEnv, c1: string, n: object = nic): Promise<vo
   assert.deepEqual((await listLinks({ name: c1 })).map((l) => l.ifname).sort(), ['eth0', 'lo']);
 }
 
-test('attach SIGKILLed after its port was plugged: an identical exec attach right after succeeds (no EEXIST, no gc)', async (t) => {
-  const e = await nicEnv(t);
-  const c1 = await container(t);
-  const named = { ...nic, name: 'eth0' }; // a name given: the half-made link's, so not a second nic
-  await killedAt(e, 'attach:plugged', 'nic.attach', { target: { netns: c1 }, nic: named });
-  assert.deepEqual(
-    (await nics(e)).map((x) => x.phase),
-    ['attaching'],
-  );
-  await retrySucceeds(e, c1, named);
-});
+test(
+  'attach SIGKILLed after its port was plugged: ' + 'an identical exec attach right after succeeds (no EEXIST, no gc)',
+  async (t) => {
+    const e = await nicEnv(t);
+    const c1 = await container(t);
+    const named = { ...nic, name: 'eth0' }; // a name given: the half-made link's, so not a second nic
+    await killedAt(e, 'attach:plugged', 'nic.attach', { target: { netns: c1 }, nic: named });
+    assert.deepEqual(
+      (await nics(e)).map((x) => x.phase),
+      ['attaching'],
+    );
+    await retrySucceeds(e, c1, named);
+  },
+);
 
 test('attach whose last state write failed (ENOSPC): an identical exec attach right after succeeds', async (t) => {
   const e = await nicEnv(t);

@@ -21,7 +21,8 @@ test('attach: what prepare and the root refuse is answered while another process
       '--import',
       'tsx',
       '-e',
-      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(`${e.state}.lock`)}); console.log('held'); setInterval(() => {}, 1000); })`,
+      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { ` +
+        `await m.lockFile(${JSON.stringify(`${e.state}.lock`)}); console.log('held'); setInterval(() => {}, 1000); })`,
     ]),
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -192,12 +192,15 @@ test('a damaged or missing plan: EPLAN naming the field, exit 2, the file untouc
   assert.match(missing.err, /EPLAN: --plan: .* does not exist/);
 });
 
-test('usage: no command is exit 2 with the usage on stderr; --help prints it; an unknown command is refused', async () => {
-  const none = await mesh();
-  assert.equal(none.code, 2);
-  assert.match(none.err, /^usage: ovs-plugin mesh/);
-  assert.match((await mesh('--help')).out, /add-access/);
-  const bad = await mesh('frobnicate', '--plan', 'x');
-  assert.equal(bad.code, 2);
-  assert.match(bad.err, /EINVALID: command: "frobnicate" is not a mesh command/);
-});
+test(
+  'usage: no command is exit 2 with the usage on stderr; ' + '--help prints it; an unknown command is refused',
+  async () => {
+    const none = await mesh();
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^usage: ovs-plugin mesh/);
+    assert.match((await mesh('--help')).out, /add-access/);
+    const bad = await mesh('frobnicate', '--plan', 'x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /EINVALID: command: "frobnicate" is not a mesh command/);
+  },
+);

@@ -49,7 +49,8 @@ const doc = (port: number, peers: unknown[] = [], subnet = '10.30.1.0/24') => ({
   peers,
 });
 
-test('net.apply lays out one NR whole; net.check, list, namespace; unchanged apply runs no step; delete leaves nothing', {
+test('net.apply lays out one NR whole; net.check, list, namespace; ' +
+  'unchanged apply runs no step; delete leaves nothing', {
   skip,
   timeout: 180_000,
 }, async (t) => {

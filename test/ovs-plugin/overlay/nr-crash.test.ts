@@ -46,7 +46,9 @@ async function snapshot(n: NrNode): Promise<string> {
 
 // The node's own wireguard-go processes (same mount namespace; zombies not yet reaped left out).
 const WG_PROCS =
-  'ls /run/wireguard; me=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$me" ] && [ "$(head -c 12 $p/cmdline 2>/dev/null)" = wireguard-go ] && ! grep -q "^State:.Z" $p/status && tr "\\0" " " < $p/cmdline && echo; done; true';
+  'ls /run/wireguard; me=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do ' +
+  '[ "$(readlink $p/ns/mnt 2>/dev/null)" = "$me" ] && [ "$(head -c 12 $p/cmdline 2>/dev/null)" = wireguard-go ] && ' +
+  '! grep -q "^State:.Z" $p/status && tr "\\0" " " < $p/cmdline && echo; done; true';
 
 const doc = (port: number) => ({
   ip_range: '10.60.0.0/16',
@@ -90,7 +92,8 @@ test('SIGKILL at every net.apply step, then net.check {repair}: nothing (before 
   }
 });
 
-test('SIGKILL at every net.delete step, then net.delete again: nothing left; an update killed midway repairs to the new document', {
+test('SIGKILL at every net.delete step, then net.delete again: nothing left; ' +
+  'an update killed midway repairs to the new document', {
   skip,
   timeout: 300_000,
 }, async (t) => {
@@ -155,7 +158,9 @@ test('gcNrs (for the daemon start) finishes a killed apply and a killed delete, 
   await n.plugin('net.apply', { netid: 'cut', network: doc(21212) }, { OVS_PLUGIN_FAILPOINT: 'net-apply:egress' });
   await n.plugin('net.delete', { netid: 'gone' }, { OVS_PLUGIN_FAILPOINT: 'net-delete:layout' });
   // gcNrs run inside the node, as the daemon would at its start.
-  const script = `import('${process.cwd()}/ovs-plugin/overlay/nr-check.ts').then(async (m) => console.log(JSON.stringify(await m.gcNrs('/run/ovs-plugin/nets.json'))))`;
+  const script =
+    `import('${process.cwd()}/ovs-plugin/overlay/nr-check.ts')` +
+    ".then(async (m) => console.log(JSON.stringify(await m.gcNrs('/run/ovs-plugin/nets.json'))))";
   const gc = () =>
     n.sh('sh', [
       '-c',

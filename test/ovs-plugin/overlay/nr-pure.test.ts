@@ -58,43 +58,56 @@ test('names fit IFNAMSIZ for the longest netid; addresses of index k', () => {
   );
 });
 
+// The namespace table's forward chain, its rules in order (one a line, indented 4).
+const NR_FORWARD = new RegExp(
+  /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}/.source +
+    /ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/
+      .source,
+);
+// The host table's egress rules, in order.
+const HOST_EGRESS = new RegExp(
+  /iifname @egress oifname @uplinks accept\n {4}iifname @egress drop\n {4}/.source +
+    /oifname @egress ct state established,related accept\n {4}oifname @egress drop/.source,
+);
+
 test('the namespace table: forward policy drop, workloads out, mesh in, MSS clamped, gateway not from public', () => {
   const s = nrTableScript('net1');
   assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
-  assert.match(
-    s,
-    /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/,
-  );
+  assert.match(s, NR_FORWARD);
   assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
   assert.match(s, /oifname "public" masquerade/);
 });
 
-test('the host table: egress only to uplinks, nothing in but replies, masquerade of the transit range; none left with no NR', () => {
-  const s = hostTableScript(['e-a', 'e-b'], ['eth0']);
-  assert.match(s, /set egress \{ type ifname; elements = \{ "e-a", "e-b" \}; \}/);
-  assert.match(
-    s,
-    /iifname @egress oifname @uplinks accept\n {4}iifname @egress drop\n {4}oifname @egress ct state established,related accept\n {4}oifname @egress drop/,
-  );
-  assert.match(s, /iifname @egress ct state established,related accept\n {4}iifname @egress drop/);
-  assert.match(s, /ip saddr 100\.127\.0\.0\/16 oifname @uplinks masquerade/);
-  assert.equal(hostTableScript([], ['eth0']), 'table inet zos_overlay\ndelete table inet zos_overlay\n');
-  assert.match(hostTableScript(['e-a'], []), /set uplinks \{ type ifname; \}/, 'no uplink: the egress goes nowhere');
-});
+test(
+  'the host table: egress only to uplinks, nothing in but replies, ' +
+    'masquerade of the transit range; none left with no NR',
+  () => {
+    const s = hostTableScript(['e-a', 'e-b'], ['eth0']);
+    assert.match(s, /set egress \{ type ifname; elements = \{ "e-a", "e-b" \}; \}/);
+    assert.match(s, HOST_EGRESS);
+    assert.match(s, /iifname @egress ct state established,related accept\n {4}iifname @egress drop/);
+    assert.match(s, /ip saddr 100\.127\.0\.0\/16 oifname @uplinks masquerade/);
+    assert.equal(hostTableScript([], ['eth0']), 'table inet zos_overlay\ndelete table inet zos_overlay\n');
+    assert.match(hostTableScript(['e-a'], []), /set uplinks \{ type ifname; \}/, 'no uplink: the egress goes nowhere');
+  },
+);
 
-test('the WireGuard config of a document: keepalive 20 s on every peer, endpoints kept as given, none when absent', () => {
-  const c = desiredWgConfig(doc);
-  assert.equal(c.listenPort, 20001);
-  assert.deepEqual(
-    c.peers.map((p) => p.persistentKeepalive),
-    [KEEPALIVE_S, KEEPALIVE_S],
-  );
-  assert.equal(c.peers[0]!.endpoint, '[2001:db8::8]:20002');
-  assert.equal(c.peers[1]!.endpoint, undefined);
-  assert.deepEqual(c.peers[0]!.allowedIps, ['10.20.8.0/24', '100.64.20.8/32']);
-  assert.equal(endpointHost('[2001:db8::8]:20002'), '2001:db8::8');
-  assert.equal(endpointHost('198.18.0.1:1'), '198.18.0.1');
-});
+test(
+  'the WireGuard config of a document: keepalive 20 s on every peer, ' + 'endpoints kept as given, none when absent',
+  () => {
+    const c = desiredWgConfig(doc);
+    assert.equal(c.listenPort, 20001);
+    assert.deepEqual(
+      c.peers.map((p) => p.persistentKeepalive),
+      [KEEPALIVE_S, KEEPALIVE_S],
+    );
+    assert.equal(c.peers[0]!.endpoint, '[2001:db8::8]:20002');
+    assert.equal(c.peers[1]!.endpoint, undefined);
+    assert.deepEqual(c.peers[0]!.allowedIps, ['10.20.8.0/24', '100.64.20.8/32']);
+    assert.equal(endpointHost('[2001:db8::8]:20002'), '2001:db8::8');
+    assert.equal(endpointHost('198.18.0.1:1'), '198.18.0.1');
+  },
+);
 
 test('records: a damaged file is ESTATE naming the record and the field; the lowest free index', () => {
   const rec: NrRecord = {
@@ -129,28 +142,32 @@ test('records: a damaged file is ESTATE naming the record and the field; the low
   assert.equal(freeIndex({ version: 1, nets: [rec, { ...rec, netid: 'b', index: 2 }] }, MAX_NR_INDEX), 1);
 });
 
-test('wg-genl: a request that is not JSON is answered with an error, exit 1; a get of no device answers its typed error, exit 1', async () => {
-  const collect = (): { out: Writable; text: () => string } => {
-    let t = '';
-    return {
-      out: new Writable({
-        write(c, _e, cb) {
-          t += String(c);
-          cb();
-        },
-      }),
-      text: () => t,
+test(
+  'wg-genl: a request that is not JSON is answered with an error, exit 1; ' +
+    'a get of no device answers its typed error, exit 1',
+  async () => {
+    const collect = (): { out: Writable; text: () => string } => {
+      let t = '';
+      return {
+        out: new Writable({
+          write(c, _e, cb) {
+            t += String(c);
+            cb();
+          },
+        }),
+        text: () => t,
+      };
     };
-  };
-  const a = collect();
-  assert.equal(await runWgGenl(Readable.from(['nope']), (s) => a.out.write(s)), 1);
-  assert.equal(JSON.parse(a.text()).ok, false);
-  const b = collect();
-  assert.equal(
-    await runWgGenl(Readable.from([JSON.stringify({ op: 'get', name: 'wgnosuch0' })]), (s) => b.out.write(s)),
-    1,
-  );
-  const ans = JSON.parse(b.text());
-  assert.equal(ans.ok, false);
-  assert.match(ans.code, /^EWG_/);
-});
+    const a = collect();
+    assert.equal(await runWgGenl(Readable.from(['nope']), (s) => a.out.write(s)), 1);
+    assert.equal(JSON.parse(a.text()).ok, false);
+    const b = collect();
+    assert.equal(
+      await runWgGenl(Readable.from([JSON.stringify({ op: 'get', name: 'wgnosuch0' })]), (s) => b.out.write(s)),
+      1,
+    );
+    const ans = JSON.parse(b.text());
+    assert.equal(ans.ok, false);
+    assert.match(ans.code, /^EWG_/);
+  },
+);

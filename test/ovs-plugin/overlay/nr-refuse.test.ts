@@ -25,7 +25,8 @@ async function snapshot(n: NrNode): Promise<string> {
     n.sh('nft', ['list', 'ruleset']),
     n.sh('sh', [
       '-c',
-      'ls /run/wireguard; cat /run/ovs-plugin/nets.json 2>/dev/null; for n in $(ip netns list | cut -d" " -f1); do ip -n $n -o addr | grep -v fe80; ip -n $n route; done; true',
+      'ls /run/wireguard; cat /run/ovs-plugin/nets.json 2>/dev/null; ' +
+        'for n in $(ip netns list | cut -d" " -f1); do ip -n $n -o addr | grep -v fe80; ip -n $n route; done; true',
     ]),
   ]);
   return out.map((r) => r.stdout).join('\n--\n');

@@ -152,23 +152,27 @@ test("stable: a hidden node added later changes only its relay's entries (its pr
   }
 });
 
-test('a relay is chosen stably: regenerating keeps it; new public nodes do not take it; it changes only when it leaves', () => {
-  const p = build();
-  const relay = p.nodes.find((n) => n.id === 'h1')!.relay!;
-  let q = p;
-  for (let i = 0; i < 12; i++) q = addNode(q, { id: `x${i}`, endpoints: [`198.51.100.${i + 1}`] }, keys(`x${i}`));
-  assert.equal(q.nodes.find((n) => n.id === 'h1')!.relay, relay);
-  assert.equal(chooseRelay(p.netid, 'h1', ['p1', 'p2', 'p3']), chooseRelay(p.netid, 'h1', ['p3', 'p1', 'p2']));
-  // Its relay leaves: a new one among those left. p1 is an entrypoint: its laptop goes first.
-  if (relay === 'p1') q = removeAccess(q, { name: 'access1' });
-  const r = removeNode(q, { id: relay });
-  const next = r.nodes.find((n) => n.id === 'h1')!.relay!;
-  assert.notEqual(next, relay);
-  assert.ok(r.nodes.some((n) => n.id === next && n.endpoints.length));
-  // Another removal that is not its relay leaves it alone.
-  const other = r.nodes.find((n) => n.endpoints.length && n.id !== next && n.id !== 'p1')!;
-  assert.equal(removeNode(r, { id: other.id }).nodes.find((n) => n.id === 'h1')!.relay, next);
-});
+test(
+  'a relay is chosen stably: regenerating keeps it; ' +
+    'new public nodes do not take it; it changes only when it leaves',
+  () => {
+    const p = build();
+    const relay = p.nodes.find((n) => n.id === 'h1')!.relay!;
+    let q = p;
+    for (let i = 0; i < 12; i++) q = addNode(q, { id: `x${i}`, endpoints: [`198.51.100.${i + 1}`] }, keys(`x${i}`));
+    assert.equal(q.nodes.find((n) => n.id === 'h1')!.relay, relay);
+    assert.equal(chooseRelay(p.netid, 'h1', ['p1', 'p2', 'p3']), chooseRelay(p.netid, 'h1', ['p3', 'p1', 'p2']));
+    // Its relay leaves: a new one among those left. p1 is an entrypoint: its laptop goes first.
+    if (relay === 'p1') q = removeAccess(q, { name: 'access1' });
+    const r = removeNode(q, { id: relay });
+    const next = r.nodes.find((n) => n.id === 'h1')!.relay!;
+    assert.notEqual(next, relay);
+    assert.ok(r.nodes.some((n) => n.id === next && n.endpoints.length));
+    // Another removal that is not its relay leaves it alone.
+    const other = r.nodes.find((n) => n.endpoints.length && n.id !== next && n.id !== 'p1')!;
+    assert.equal(removeNode(r, { id: other.id }).nodes.find((n) => n.id === 'h1')!.relay, next);
+  },
+);
 
 test('a hidden node planned before any public node gets its relay once one exists', () => {
   let p = createPlan({ name: 'n', ipRange: '192.168.0.0/16' });
