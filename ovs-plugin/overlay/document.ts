@@ -52,7 +52,7 @@ export function parseIpRange(field: string, v: unknown): Prefix4 {
 /** An NR's /24 inside `range`, written as its network address. */
 export function parseSubnet(field: string, v: unknown, range: Prefix4, rangeText: string): Prefix4 {
   const p = typeof v === 'string' ? parsePrefix4(v) : undefined;
-  if (!p || p.len !== 24 || !within4(p, range)) {
+  if (p?.len !== 24 || !within4(p, range)) {
     throw new ValidationError(
       field,
       `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a /24 inside ip_range ${rangeText}, written as its network address`,

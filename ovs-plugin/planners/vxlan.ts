@@ -16,7 +16,6 @@ import {
   insertPort,
   waitAbsent,
   waitHasPort,
-  waitNamed,
   waitNamesFree,
   waitUnchanged,
 } from './ops.ts';
