@@ -12,7 +12,7 @@ import { settingsHelp } from '../settings.ts';
 export const isHelp = (argv: string[]): boolean => ['--help', '-h', 'help'].includes(argv[0] ?? '');
 
 /** One command's usage: summary, arguments with types, an example call. */
-export function commandUsage(name: string, c: Command<any, any>): string {
+export function commandUsage(name: string, c: Command<unknown, unknown>): string {
   const u = c.usage;
   const width = Math.max(...u.args.map((a) => a.name.length));
   const lines = [`${name} - ${u.summary}`];
