@@ -2,7 +2,9 @@
 // tables the plugin uses (RFC 7047 3.2 <column-schema>, normalised) and one row interface per
 // table, so column names, enums and ranges are never copied by hand.
 // `make schema` runs it; test/ovs-plugin/ovsdb/vswitch-schema.test.ts checks the output is current.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** The tables the plugin reads or writes. */
 export const GENERATED_TABLES = ['Open_vSwitch', 'Bridge', 'Port', 'Interface'] as const;
@@ -94,7 +96,17 @@ export function generate(schema: Json): string {
   lines.push('/** Row interface by table name. */', 'export interface Rows {');
   for (const t of GENERATED_TABLES) lines.push(`  ${t}: ${t.replace('_', '')}Row;`);
   lines.push('}', '');
-  return lines.join('\n');
+  return biomeFormat(lines.join('\n'));
+}
+
+/** `text` in the tree's format (biome.json), so `make lint` and the generated file agree. */
+function biomeFormat(text: string): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return execFileSync(`${root}node_modules/.bin/biome`, ['format', `--stdin-file-path=${OUTPUT}`], {
+    cwd: root,
+    input: text,
+    encoding: 'utf8',
+  });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
