@@ -239,7 +239,8 @@ async function bringUpNetwork(
     const link = await getLink(SELF, nic);
     if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
     mac = link.address;
-    reason = `static ip= on the kernel command line${kernel.static.onlink ? ', gateway outside the subnet: onlink' : ''}`;
+    reason =
+      'static ip= on the kernel command line' + (kernel.static.onlink ? ', gateway outside the subnet: onlink' : '');
   } else {
     const r = await discovery.next(run.deps, {
       nics: cli.nics,

@@ -109,11 +109,13 @@ export async function readStatus(path: string): Promise<AgentStatus> {
 export function formatStatus(s: AgentStatus): string {
   const head =
     s.phase === 'online'
-      ? `online via ${s.nic} (${s.mac}) mode=${s.mode} address=${s.addresses.join(',')} gateway=${s.gateways.join(',')} in ${s.totalMs} ms`
+      ? `online via ${s.nic} (${s.mac}) mode=${s.mode} address=${s.addresses.join(',')} ` +
+        `gateway=${s.gateways.join(',')} in ${s.totalMs} ms`
       : `${s.phase}${s.error ? `: ${s.error.code} ${s.error.message}` : ''} (${s.elapsedMs} ms, attempt ${s.attempt})`;
   const probes = s.probes.map(
     (p) =>
-      `  ${p.nic} ${p.mac} ${p.state}${p.v4 ? ` v4=${p.v4.lease.address} gw=${p.v4.lease.router} at=${p.v4.atMs}ms` : ''}` +
+      `  ${p.nic} ${p.mac} ${p.state}` +
+      `${p.v4 ? ` v4=${p.v4.lease.address} gw=${p.v4.lease.router} at=${p.v4.atMs}ms` : ''}` +
       `${p.v6 ? ` v6=${p.v6.ra.address} gw=${p.v6.ra.router} at=${p.v6.atMs}ms` : ''}${p.note ? ` (${p.note})` : ''}`,
   );
   return [head, ...probes].join('\n');

@@ -658,7 +658,10 @@ export const zinitTimeout = (path: string, ms: number): ZinitError =>
 export const zinitBadAnswer = (what: string, details: Details, answer?: string): ZinitError =>
   new ZinitError(
     'EZINITPROTO',
-    `${what}: ${answer === undefined ? 'answer is neither protocol' : `unexpected answer ${JSON.stringify(answer.slice(0, 80))}`}`,
+    `${what}: ` +
+      (answer === undefined
+        ? 'answer is neither protocol'
+        : `unexpected answer ${JSON.stringify(answer.slice(0, 80))}`),
     details,
   );
 /** EZINITSOCKET: `path` is not a usable zinit socket; the message says why, for an operator. */
@@ -733,7 +736,8 @@ export const vlanUnsupported = (
 ): AgentError =>
   new AgentError(
     'EVLAN_UNSUPPORTED',
-    `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; is the 8021q module available?`,
+    `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; ` +
+      'is the 8021q module available?',
     { nic, vlan, stderr },
     cause,
   );

@@ -86,7 +86,8 @@ export async function checkDhcpClient(c: DhcpClient): Promise<void> {
     await access(file, constants.X_OK);
   } catch (err) {
     throw noDhcpClient(
-      `DHCP client ${file} is not an executable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `DHCP client ${file} is not an executable file ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       { file },
     );
   }

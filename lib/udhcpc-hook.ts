@@ -39,6 +39,8 @@ export interface UdhcpcHook {
 
 /** The script text (busybox sh; udhcpc passes the lease in the environment). */
 export function udhcpcHookScript(h: UdhcpcHook): string {
+  // A lone `\` ending a line is the template's line continuation (the script gets one line there);
+  // `\\` is a backslash in the script.
   return `#!/bin/sh
 ${h.comment.map((l) => `# ${l}`).join('\n')}
 IP=${h.ip}
@@ -69,8 +71,10 @@ ${h.cases ?? ''}  deconfig)
     if [ -n "$staticroutes" ]; then
       set -- $staticroutes
       while [ $# -ge 2 ]; do
-        if [ "$2" = 0.0.0.0 ] && [ "$1" != 0.0.0.0/0 ]; then has121=1; "$IP" -4 route replace "$1" dev "$interface" scope link
-        elif [ "$2" = 0.0.0.0 ]; then d121=1; echo "${h.name}: ignored option-121 route 0.0.0.0/0 via 0.0.0.0: an on-link default is no gateway"
+        if [ "$2" = 0.0.0.0 ] && [ "$1" != 0.0.0.0/0 ]; then has121=1; \
+"$IP" -4 route replace "$1" dev "$interface" scope link
+        elif [ "$2" = 0.0.0.0 ]; then d121=1; \
+echo "${h.name}: ignored option-121 route 0.0.0.0/0 via 0.0.0.0: an on-link default is no gateway"
         else
           gw_why "$2" 1
           [ "$1" = 0.0.0.0/0 ] && d121=1
@@ -94,7 +98,8 @@ ${h.cases ?? ''}  deconfig)
     case "$domain" in *[!A-Za-z0-9.-]*) echo "${h.name}: ignored invalid search domain"; domain= ;; esac
     [ \${#domain} -le 253 ] || { echo "${h.name}: ignored search domain longer than 253"; domain=; }
     if [ -n "$dns" ]; then
-      { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
+      { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; \
+for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
         && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${
           h.afterResolv
             ? ` \\

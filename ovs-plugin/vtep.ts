@@ -110,7 +110,8 @@ async function deleteLeftoverTmp(vni: number): Promise<void> {
   const id = link.linkinfo?.info_data?.id;
   if (kind !== 'vxlan' || id !== vni) {
     throw conflict(
-      `${tmp} exists and is not a left-over vxlan device of vni ${vni} (kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`,
+      `${tmp} exists and is not a left-over vxlan device of vni ${vni} ` +
+        `(kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`,
       { link: tmp },
     );
   }

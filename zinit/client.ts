@@ -4,6 +4,7 @@
 // The generation is picked by what the socket answers to a JSON-RPC `service_list`: a gen-1
 // server answers it with a `{"state":"error"}` line-protocol reply, which is harmless.
 import { connect } from 'node:net';
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { sleep } from '../lib/backoff.ts';
 import {
@@ -63,7 +64,7 @@ export async function checkSocket(
   timeoutMs = 3000,
   client = new ZinitClient(path, timeoutMs),
 ): Promise<1 | 2> {
-  let st;
+  let st: Stats;
   try {
     st = await stat(path);
   } catch (err) {

@@ -3,7 +3,7 @@
 // and no trailing newline, then close.
 import { createServer, type Server } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { splitWords, loadUnit } from './unit.ts';
+import { splitWords, loadUnit, type Unit } from './unit.ts';
 import { Refused, type Supervisor } from './supervisor.ts';
 
 /** JSON with object keys sorted, as zinit's serde output. */
@@ -49,7 +49,7 @@ export async function answer(
       case 'monitor': {
         if (sup.services.has(name)) throw new Refused(`service ${JSON.stringify(name)} already monitored`);
         if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Refused('failed to load service config');
-        let unit;
+        let unit: Unit;
         // Any failure to load (missing, unreadable, malformed): zinit's own answer, word for word.
         try {
           unit = await loadUnit(configDir, name);

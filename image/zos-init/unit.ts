@@ -96,7 +96,7 @@ export function parseUnit(name: string, text: string): Unit {
     const v = fields.get(field);
     if (v === undefined) return undefined;
     const w = splitWords(v);
-    if (!w || !w.length) throw new Error(`${name}.yaml: field ${field} is not a command line`);
+    if (!w?.length) throw new Error(`${name}.yaml: field ${field} is not a command line`);
     return w;
   };
   const exec = words('exec');

@@ -93,7 +93,8 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
       const l = links.find((x) => x.ifname === name);
       if (!l)
         throw noNic(
-          `--nics: no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`,
+          `--nics: no link named ${JSON.stringify(name)} in the agent's namespace ` +
+            `(have: ${links.map((x) => x.ifname).join(', ')})`,
           { field: '--nics' },
         );
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
@@ -110,7 +111,8 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
     if (!hit.length)
       throw noNic(
-        `zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`,
+        `zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC ` +
+          `(have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`,
         { field: 'zos.nic' },
       );
     chosen = hit;

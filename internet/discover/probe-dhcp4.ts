@@ -152,7 +152,7 @@ export function parseLease(stdout: string): LeaseParse {
   if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
   // The first router we can route through; a router we cannot use is no gateway at all.
   const why = routers.map((r) => routerProblem(r, address, prefix, routes.length > 0));
-  const pick = why.findIndex((w) => w === undefined);
+  const pick = why.indexOf(undefined);
   if (pick < 0)
     return { ok: false, reason: `router ${JSON.stringify(routers[0]!.slice(0, 40))} ${why[0]}`, address, serverId };
   if (pick > 0) warnings.push(`skipped router ${JSON.stringify(routers[0]!.slice(0, 40))}: ${why[0]}`);

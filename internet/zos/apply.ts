@@ -4,7 +4,7 @@
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { dadFailed, dadTimeout, isKernelRefusal, noRaRoute, toAppError } from '../../lib/errors.ts';
-import { ip, ipJson } from '../../lib/ip.ts';
+import { ipJson } from '../../lib/ip.ts';
 import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';

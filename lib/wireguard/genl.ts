@@ -197,14 +197,14 @@ export function stateOfDump(ifname: string, parts: readonly Device[]): WgState {
   const state: WgState = { listenPort: 0, fwmark: 0, peers: [] };
   const byKey = new Map<string, WgPeerState>();
   for (const d of parts) {
-    if (d.privateKey && d.privateKey.some((x) => x !== 0)) {
+    if (d.privateKey?.some((x) => x !== 0)) {
       state.privateKey = d.privateKey.toString('base64');
       state.publicKey = publicKeyOf(state.privateKey);
     }
     if (d.listenPort !== undefined) state.listenPort = d.listenPort;
     if (d.fwmark !== undefined) state.fwmark = d.fwmark;
     for (const p of d.peers ?? []) {
-      if (!p.publicKey || p.publicKey.length !== 32) throw wgBadAnswer(ifname, 'a peer without a 32-byte public key');
+      if (p.publicKey?.length !== 32) throw wgBadAnswer(ifname, 'a peer without a 32-byte public key');
       const k = p.publicKey.toString('base64');
       let s = byKey.get(k);
       if (!s) {

@@ -95,7 +95,8 @@ export function wgKey(field: string, v: unknown): string {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(v)) {
     throw new ValidationError(
       field,
-      `must be a WireGuard key (base64 of 32 bytes, 44 characters), got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)}`,
+      'must be a WireGuard key (base64 of 32 bytes, 44 characters), got ' +
+        (typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)),
     );
   }
   return v;
@@ -122,7 +123,8 @@ export function wgEndpoint(field: string, v: unknown): string {
   if (!m || !(m[1] !== undefined ? isIPv6(m[1]) : isIPv4(m[2]!)) || port < 1 || port > 65535 || !/^[1-9]/.test(m[3]!)) {
     throw new ValidationError(
       field,
-      `must be ip:port or [ipv6]:port with port 1..65535, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)}`,
+      'must be ip:port or [ipv6]:port with port 1..65535, got ' +
+        (typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)),
     );
   }
   return m[1] !== undefined ? `[${canonicalV6(m[1])}]:${port}` : (v as string);

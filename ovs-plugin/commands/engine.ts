@@ -188,8 +188,8 @@ export class Engine {
         rest.push(it);
         continue;
       }
-      plan.claims.forEach((c) => taken.add(c));
-      reads.forEach((r) => used.add(r));
+      for (const c of plan.claims) taken.add(c);
+      for (const r of reads) used.add(r);
       batch.push({ it, plan });
     }
     this.queue.unshift(...rest);

@@ -40,7 +40,8 @@ export const netDelete: LocalCommand<{ netid: string }, null> = {
   mode: 'local',
   usage: usageOf(
     ARGS['net.delete'],
-    'Remove a network resource whole (namespace, links, WireGuard, firewall, record); gone is success; EBUSY while network nics are attached.',
+    'Remove a network resource whole (namespace, links, WireGuard, firewall, record); gone is success; ' +
+      'EBUSY while network nics are attached.',
     { netid: 'demo' },
   ),
   validate: (raw) => ({ netid: parseNetid('netid', argsOf(raw, ARGS['net.delete']).netid) }),
@@ -80,7 +81,8 @@ export const netCheck: LocalCommand<{ netid: string; repair: boolean }, NrCheckR
   mode: 'local',
   usage: usageOf(
     ARGS['net.check'],
-    "Compare a network resource's record with the kernel, WireGuard and nft; with repair, converge them again (or finish a cut-short delete).",
+    "Compare a network resource's record with the kernel, WireGuard and nft; " +
+      'with repair, converge them again (or finish a cut-short delete).',
     { netid: 'demo', repair: true },
   ),
   validate: (raw) => {

@@ -19,7 +19,8 @@ export const nicAttach: RunCommand<{ target: TargetSpec; nic: NicSpec }, AttachR
   mode: 'run',
   usage: usageOf(
     ARGS['nic.attach'],
-    'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough, network) to a container or a KVM guest; docs/nics.md.',
+    'Attach a nic (default, bridge, vlan, vxlan, macvlan, passthrough, network) ' +
+      'to a container or a KVM guest; docs/nics.md.',
     { target: { netns: 'c1' }, nic: { type: 'vlan', id: 10, config: { cidr: '10.0.0.2/24' } } },
   ),
   validate: (raw) => attachArgs(argsOf(raw, ARGS['nic.attach'])),
@@ -82,7 +83,8 @@ export const nicStateRestore: LocalCommand<Record<string, never>, RestoreResult>
   mode: 'local',
   usage: usageOf(
     ARGS['nic.state-restore'],
-    'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); a good file is left alone. Run nic.gc after it.',
+    'Put back the previous good generation of a damaged nic state file (the damaged one kept aside); ' +
+      'a good file is left alone. Run nic.gc after it.',
     {},
   ),
   validate: (raw) => {

@@ -56,7 +56,7 @@ export const bondAdd: PlanCommand<BondAdd, null> = {
     if (typeof mode !== 'string' || !BOND_MODES.includes(mode as BondMode))
       throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
     const links = parseNameList('links', o.links, 2);
-    links.forEach((l, i) => parseCallerName(`links[${i}]`, l));
+    for (const [i, l] of links.entries()) parseCallerName(`links[${i}]`, l);
     const port = parseCallerName('port', o.port);
     if (links.includes(port)) throw new ValidationError('links', `must not contain the bond port name ${port}`);
     return {

@@ -22,7 +22,8 @@ export const vlanEnsure: PlanCommand<VlanArgs, string> = {
   mode: 'plan',
   usage: usageOf(
     ARGS['ovs.vlan-ensure'],
-    'Ensure the VLAN bridge of the tag on the master (a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.',
+    'Ensure the VLAN bridge of the tag on the master ' +
+      '(a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.',
     { master: 'backplane', vlan: 100 },
   ),
   validate: validateVlan(ARGS['ovs.vlan-ensure']),
@@ -38,7 +39,8 @@ export const vlanDel: PlanCommand<VlanArgs, null> = {
   mode: 'plan',
   usage: usageOf(
     ARGS['ovs.vlan-del'],
-    'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); gone is success; returns null.',
+    'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); ' +
+      'gone is success; returns null.',
     { vlan: 100 },
   ),
   validate: validateVlan(ARGS['ovs.vlan-del']),

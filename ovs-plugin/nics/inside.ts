@@ -2,6 +2,7 @@
 // default route with metric 1000 as v1, dns into <root>/etc/resolv.conf, through root-etc.ts:
 // no link in the root is followed). Every command names the target namespace; the link arrives
 // under the record's temporary name and is renamed here.
+import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../lib/errors.ts';
 import { getLink, ip } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
@@ -42,7 +43,7 @@ export async function undoConfig(rec: NicRecord): Promise<void> {
 export async function removeDns(rec: NicRecord): Promise<void> {
   const root = rec.nic.root;
   if (!root || !rec.dnsAdded?.length) return;
-  let etc;
+  let etc: FileHandle | undefined;
   try {
     etc = await openEtc(root);
   } catch (err) {

@@ -38,7 +38,8 @@ async function lockKey(path: string): Promise<string> {
       const st = await lstat(file); // a symlink planted there is not our key
       if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0)
         throw stateError(
-          `${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the lock's key must be readable by its owner only`,
+          `${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): ` +
+            "the lock's key must be readable by its owner only",
           { path: file },
         );
       const key = (await readFile(file, 'utf8')).trim();

@@ -51,7 +51,8 @@ export function natRuleset(
     `delete table bridge ${NAT_TABLE}`,
     `table ip ${NAT_TABLE} {`,
     `  set uplinks { type ifname;${elements(uplinks.map(q))} }`,
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${pool.net} oifname @uplinks masquerade; }`,
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `ip saddr ${pool.net} oifname @uplinks masquerade; }`,
     '  chain forward { type filter hook forward priority filter; policy accept;',
     `    iifname ${br} oifname @uplinks ip saddr ${pool.net} accept`,
     `    iifname ${br} drop`,
@@ -66,8 +67,10 @@ export function natRuleset(
     '}',
     `table bridge ${NAT_TABLE} {`,
     `  set ports { type ifname;${elements(guards.map((g) => q(g.port)))} }`,
-    `  set ip4 { type ifname . ether_addr . ipv4_addr;${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.ip}`))} }`,
-    `  set arp4 { type ifname . ether_addr . ether_addr . ipv4_addr;${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.mac} . ${g.ip}`))} }`,
+    '  set ip4 { type ifname . ether_addr . ipv4_addr;' +
+      `${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.ip}`))} }`,
+    '  set arp4 { type ifname . ether_addr . ether_addr . ipv4_addr;' +
+      `${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.mac} . ${g.ip}`))} }`,
     '  chain prerouting { type filter hook prerouting priority filter; policy accept;',
     '    iifname != @ports accept',
     '    iifname . ether saddr . ip saddr @ip4 accept',

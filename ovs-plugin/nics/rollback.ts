@@ -41,4 +41,5 @@ export async function attachWithUndo(
 
 /** The record's `error` after a partial rollback: why the attach failed, and what was not undone. */
 const leftError = (err: unknown, failed: UndoFailure[]): string =>
-  `${err instanceof Error ? err.message : String(err)}; not undone: ${failed.map((f) => `${f.what} (${f.error})`).join(', ')}`;
+  `${err instanceof Error ? err.message : String(err)}; ` +
+  `not undone: ${failed.map((f) => `${f.what} (${f.error})`).join(', ')}`;

@@ -82,7 +82,7 @@ export async function readResolv(root: string, etc: FileHandle): Promise<string>
     if (st.size > RESOLV_MAX) throw refuse(root, `etc/resolv.conf is larger than ${RESOLV_MAX} bytes`);
     const buf = Buffer.alloc(RESOLV_MAX + 1);
     let n = 0;
-    for (let r; n < buf.length && (r = (await f.read(buf, n, buf.length - n, n)).bytesRead) > 0; ) n += r;
+    for (let r: number; n < buf.length && (r = (await f.read(buf, n, buf.length - n, n)).bytesRead) > 0; ) n += r;
     if (n > RESOLV_MAX) throw refuse(root, `etc/resolv.conf is larger than ${RESOLV_MAX} bytes`);
     return buf.subarray(0, n).toString('utf8');
   } finally {

@@ -75,7 +75,10 @@ function problemOf(v: unknown): string | undefined {
       obj(r.nic) && Object.hasOwn(KIND_RECORD, r.nic.type as string) ? KIND_RECORD[r.nic.type as Kind] : {};
     for (const [field, ok] of [...Object.entries(RECORD), ...Object.entries(kind)])
       if (!ok(r[field]))
-        return `${at}: field "${field}" is ${r[field] === undefined ? 'missing' : `not valid (${JSON.stringify(r[field]).slice(0, 60)})`}`;
+        return (
+          `${at}: field "${field}" is ` +
+          (r[field] === undefined ? 'missing' : `not valid (${JSON.stringify(r[field]).slice(0, 60)})`)
+        );
     if (keys.has(r.key as string)) return `${at}: key appears twice`;
     keys.add(r.key as string);
   }

@@ -25,7 +25,8 @@ const empty = (): NicState => ({ version: 1, nics: [] });
 
 /** What to do about a damaged state file at `path`. */
 const RECOVER = (path: string): string =>
-  `run nic.state-restore {} to put back the previous generation (${prevPath(path)}), or move the file away to start afresh`;
+  `run nic.state-restore {} to put back the previous generation (${prevPath(path)}), ` +
+  'or move the file away to start afresh';
 
 /** The text of `path`, or undefined when it does not exist; ESTATE when it cannot be read (a directory, ...). */
 export async function readStateText(path: string): Promise<string | undefined> {
@@ -107,7 +108,8 @@ export async function updateState<T>(path: string, fn: (s: NicState) => T | Prom
     const host = await hostNs();
     if (s.host && (s.host.dev !== host.dev || s.host.ino !== host.ino)) {
       throw stateError(
-        `${path} belongs to the plugin of another network namespace (its lock does not reach here); use another OVS_PLUGIN_STATE`,
+        `${path} belongs to the plugin of another network namespace (its lock does not reach here); ` +
+          'use another OVS_PLUGIN_STATE',
         { path },
       );
     }

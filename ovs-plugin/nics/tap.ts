@@ -103,7 +103,8 @@ export function qemuArgs(rec: PluggedRecord): string[] {
     '-netdev',
     `tap,id=${id},ifname=${rec.host},script=no,downscript=no${q > 1 ? `,queues=${q}` : ''}`,
     '-device',
-    `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}${q > 1 ? `,mq=on,vectors=${2 * q + 2}` : ''}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`,
+    `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}` +
+      `${q > 1 ? `,mq=on,vectors=${2 * q + 2}` : ''}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`,
   ];
 }
 

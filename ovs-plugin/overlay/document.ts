@@ -31,7 +31,8 @@ export function parseNetid(field: string, v: unknown): string {
   if (typeof v !== 'string' || !/^[A-Za-z0-9]{1,13}$/.test(v)) {
     throw new ValidationError(
       field,
-      `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a netid (1..13 characters of A-Z a-z 0-9)`,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ' is not a netid (1..13 characters of A-Z a-z 0-9)',
     );
   }
   return v;
@@ -43,7 +44,8 @@ export function parseIpRange(field: string, v: unknown): Prefix4 {
   if (!p || !isPrivateSlash16(p)) {
     throw new ValidationError(
       field,
-      `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a /16 of RFC 1918 written as its network address (10.20.0.0/16, 172.16.0.0/16, 192.168.0.0/16)`,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ' is not a /16 of RFC 1918 written as its network address (10.20.0.0/16, 172.16.0.0/16, 192.168.0.0/16)',
     );
   }
   return p;
@@ -52,10 +54,11 @@ export function parseIpRange(field: string, v: unknown): Prefix4 {
 /** An NR's /24 inside `range`, written as its network address. */
 export function parseSubnet(field: string, v: unknown, range: Prefix4, rangeText: string): Prefix4 {
   const p = typeof v === 'string' ? parsePrefix4(v) : undefined;
-  if (!p || p.len !== 24 || !within4(p, range)) {
+  if (p?.len !== 24 || !within4(p, range)) {
     throw new ValidationError(
       field,
-      `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a /24 inside ip_range ${rangeText}, written as its network address`,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ` is not a /24 inside ip_range ${rangeText}, written as its network address`,
     );
   }
   return p;

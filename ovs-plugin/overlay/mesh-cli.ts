@@ -133,7 +133,13 @@ export async function runMesh(argv: readonly string[], out: Sink, err: Sink): Pr
         await writePlan(planPath, plan);
         const n = plan.nodes.at(-1)!;
         out.write(
-          `${JSON.stringify({ id: n.id, subnet: n.subnet, port: n.port, public_key: publicKeyOf(n.private_key), ...(n.relay ? { relay: n.relay } : {}) })}\n`,
+          `${JSON.stringify({
+            id: n.id,
+            subnet: n.subnet,
+            port: n.port,
+            public_key: publicKeyOf(n.private_key),
+            ...(n.relay ? { relay: n.relay } : {}),
+          })}\n`,
         );
         return 0;
       }

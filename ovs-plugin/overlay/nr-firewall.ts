@@ -42,7 +42,8 @@ export function nrTableScript(netid: string): string {
     '    ct state established,related accept',
     `    iifname ${q(n.public)} drop`,
     '  }',
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname ${q(n.public)} masquerade; }`,
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `oifname ${q(n.public)} masquerade; }`,
     '}',
     '',
   ].join('\n');
@@ -73,7 +74,8 @@ export function hostTableScript(egress: readonly string[], uplinks: readonly str
     '    iifname @egress ct state established,related accept',
     '    iifname @egress drop',
     '  }',
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${TRANSIT_RANGE} oifname @uplinks masquerade; }`,
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `ip saddr ${TRANSIT_RANGE} oifname @uplinks masquerade; }`,
     '}',
     '',
   ].join('\n');

@@ -56,7 +56,8 @@ function checkKind(link: IpLink, kinds: readonly string[], where: string): void 
   const kind = link.linkinfo?.info_kind ?? '';
   if (!kinds.includes(kind))
     throw conflict(
-      `"${link.ifname}" exists ${where} but is not a ${kinds.join(' or ')} (${kind || 'unknown kind'}): it is not this NR's; remove it first`,
+      `"${link.ifname}" exists ${where} but is not a ${kinds.join(' or ')} (${kind || 'unknown kind'}): ` +
+        "it is not this NR's; remove it first",
       { link: link.ifname },
     );
 }

@@ -53,7 +53,8 @@ export interface NrState {
 export const netsPath = (statePath: string): string => join(dirname(statePath), 'nets.json');
 
 const RECOVER =
-  'move the file away to start afresh (the NRs it described stay in the kernel: delete their namespaces n-<netid> by hand)';
+  'move the file away to start afresh ' +
+  '(the NRs it described stay in the kernel: delete their namespaces n-<netid> by hand)';
 
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const int = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -94,7 +94,8 @@ export function planName(field: string, v: unknown): string {
   if (typeof v !== 'string' || !NAME_RE.test(v)) {
     throw new ValidationError(
       field,
-      `${typeof v === 'string' ? JSON.stringify(v.slice(0, 70)) : typeName(v)} is not a name (1..64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)`,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 70)) : typeName(v)) +
+        ' is not a name (1..64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)',
     );
   }
   return v;

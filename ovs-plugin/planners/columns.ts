@@ -241,7 +241,8 @@ export function checkAgainstSwitch(
     if (!known.includes(String(s.value))) {
       throw new ValidationError(
         s.field,
-        `${JSON.stringify(s.value)} is not a${s.column === 'type' ? 'n interface' : ' datapath'} type of this switch (${known.filter((k) => k).join(', ')})`,
+        `${JSON.stringify(s.value)} is not a${s.column === 'type' ? 'n interface' : ' datapath'} type of this switch ` +
+          `(${known.filter((k) => k).join(', ')})`,
       );
     }
   }

@@ -26,7 +26,7 @@ export interface Place {
 
 /** The fake bridge held by port row `port`, if it is one (fake_bridge set, a tag, on a bridge). */
 function asFake(view: View, port: Seen<'Port'> | undefined): Fake | undefined {
-  if (!port || !port.fake_bridge || port.tag === undefined) return undefined;
+  if (!port?.fake_bridge || port.tag === undefined) return undefined;
   const parent = view.bridgeOfPort(port._uuid);
   return parent ? { port, parent, tag: port.tag } : undefined;
 }

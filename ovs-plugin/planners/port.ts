@@ -71,7 +71,8 @@ export const planPortAdd =
       if (!a.mayExist) throw exists(`port ${a.port} exists`, { port: a.port, bridge: on?.name });
       if (!on || on._uuid !== br._uuid || (place.fake && port.tag !== place.tag)) {
         throw conflict(
-          `port ${a.port} is on bridge ${on?.name ?? '(none)'}${place.fake ? ` with tag ${port.tag ?? 'none'}` : ''}, not ${a.bridge}`,
+          `port ${a.port} is on bridge ${on?.name ?? '(none)'}` +
+            `${place.fake ? ` with tag ${port.tag ?? 'none'}` : ''}, not ${a.bridge}`,
           { port: a.port },
         );
       }

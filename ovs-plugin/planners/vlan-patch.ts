@@ -87,7 +87,8 @@ export function planPatchEnsure(a: VlanArgs, env: Env): Planner<string> {
     const peer = located(view, n.peer);
     if (patch.bridge && patch.bridge._uuid !== mbr._uuid) {
       throw conflict(
-        `vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${master}; reassigning a vlan tag to another master is not allowed`,
+        `vlan ${a.vlan} is patched into bridge ${patch.bridge.name}, not ${master}; ` +
+          'reassigning a vlan tag to another master is not allowed',
         { vlan: a.vlan, master: patch.bridge.name },
       );
     }

@@ -50,7 +50,8 @@ export function planVlanEnsure(a: VlanArgs, env: Env): Planner<string> {
     const confirm = (f: Fake): Plan<string> => {
       if (f.parent._uuid !== mbr._uuid) {
         throw conflict(
-          `vlan ${a.vlan} is patched into bridge ${f.parent.name}, not ${master}; reassigning a vlan tag to another master is not allowed`,
+          `vlan ${a.vlan} is patched into bridge ${f.parent.name}, not ${master}; ` +
+            'reassigning a vlan tag to another master is not allowed',
           { vlan: a.vlan, master: f.parent.name },
         );
       }

@@ -16,7 +16,6 @@ import {
   insertPort,
   waitAbsent,
   waitHasPort,
-  waitNamed,
   waitNamesFree,
   waitUnchanged,
 } from './ops.ts';
@@ -38,7 +37,8 @@ function checkVtepPort(view: View, port: Seen<'Port'>, vni: number): void {
   const ifs = view.interfacesOf(port);
   if (ifs.length !== 1 || ifs[0]!.name !== port.name || !['', 'system'].includes(ifs[0]!.type)) {
     throw conflict(
-      `port ${port.name} is not the kernel device of vxlan ${vni} (${ifs.map((i) => `${i.name} type ${i.type}`).join(', ')})`,
+      `port ${port.name} is not the kernel device of vxlan ${vni} ` +
+        `(${ifs.map((i) => `${i.name} type ${i.type}`).join(', ')})`,
       { vxlan: vni, port: port.name },
     );
   }

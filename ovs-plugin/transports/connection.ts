@@ -135,7 +135,8 @@ export class Connection {
       }
       if (line === null) {
         this.warn('ovs-request-refused', { code: Code.EREQUEST, message: 'request line too long' });
-        return this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
+        this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
+        return;
       }
       this.take(line);
     }
@@ -144,7 +145,10 @@ export class Connection {
   // One line: answered at once if it is not a valid request, else run (a batch: each element).
   private take(line: string): void {
     const parsed = parseLine(line, this.ctx.limits);
-    if (parsed.kind === 'invalid') return this.send(this.refused(parsed));
+    if (parsed.kind === 'invalid') {
+      this.send(this.refused(parsed));
+      return;
+    }
     this.outstanding++;
     this.ctx.countInflight(1);
     const done = (reply: unknown) => {

@@ -12,7 +12,7 @@ import { settingsHelp } from '../settings.ts';
 export const isHelp = (argv: string[]): boolean => ['--help', '-h', 'help'].includes(argv[0] ?? '');
 
 /** One command's usage: summary, arguments with types, an example call. */
-export function commandUsage(name: string, c: Command<any, any>): string {
+export function commandUsage(name: string, c: Command<unknown, unknown>): string {
   const u = c.usage;
   const width = Math.max(...u.args.map((a) => a.name.length));
   const lines = [`${name} - ${u.summary}`];
@@ -31,8 +31,10 @@ export function usage(argv: string[]): string {
   }
   return [
     'usage:',
-    "  ovs-plugin <command> '<json arguments>'   run one command; prints 20:::<json>\\n::: (v1 exec protocol), exit 0 or 1",
-    `  ovs-plugin serve --socket PATH [--db URL] JSON-RPC 2.0 daemon, one request per line (PATH <= ${MAX_SOCKET_PATH_BYTES} bytes)`,
+    "  ovs-plugin <command> '<json arguments>'   run one command; " +
+      'prints 20:::<json>\\n::: (v1 exec protocol), exit 0 or 1',
+    '  ovs-plugin serve --socket PATH [--db URL] JSON-RPC 2.0 daemon, ' +
+      `one request per line (PATH <= ${MAX_SOCKET_PATH_BYTES} bytes)`,
     "  ovs-plugin help [command]                 this text, or one command's",
     ...settingsHelp(),
     '',

@@ -45,7 +45,8 @@ export function checkSocketPath(path: string): void {
   const sticky = (st.mode & 0o1000) !== 0;
   if ((st.mode & 0o022) !== 0 && !sticky) {
     throw unsafeSocket(
-      `directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) and not sticky: another user could replace the socket`,
+      `directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) and not sticky: ` +
+        'another user could replace the socket',
       { dir },
     );
   }

@@ -1,5 +1,5 @@
 // The nic kinds by name (one module each, attach / detach / check, as CNI's plugins).
-import type { Kind, NicKind, NicRecord, RecordOf } from '../types.ts';
+import type { Kind, NicKind, RecordOf } from '../types.ts';
 import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
 import { defaultKind, defaultPlug } from './default.ts';
