@@ -36,7 +36,9 @@ export const SETTINGS = {
     name: 'OVS_TIMEOUT',
     default: '10000',
     ...intIn(1, 3_600_000),
-    doc: 'how long to wait for ovs-vswitchd to apply a change (as ovs-vsctl --timeout), and the daemon for its first OVSDB connection',
+    doc:
+      'how long to wait for ovs-vswitchd to apply a change (as ovs-vsctl --timeout), ' +
+      'and the daemon for its first OVSDB connection',
   },
   idleTimeoutMs: {
     name: 'OVS_IDLE_TIMEOUT',

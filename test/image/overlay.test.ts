@@ -72,7 +72,8 @@ function assertOverlay(b: Boot, who: string): Overlay {
 }
 
 test(
-  'two QEMU nodes on a socket network: planner documents applied by each plugin over kernel WireGuard, containers reach each other',
+  'two QEMU nodes on a socket network: planner documents applied by each plugin over kernel WireGuard, ' +
+    'containers reach each other',
   LONG,
   async (t) => {
     const { plan, container } = planOf({ a: '10.77.0.1', b: '10.77.0.2' });
@@ -80,7 +81,8 @@ test(
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'multicast', 'on']);
     await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
     const r = () => 1 + Math.floor(Math.random() * 250);
-    const hub = `socket,mcast=230.${r()}.${r()}.${r()}:${20000 + Math.floor(Math.random() * 20000)},localaddr=127.0.0.1`;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const hub = `socket,mcast=230.${r()}.${r()}.${r()}:${port},localaddr=127.0.0.1`;
     const ipArg = (n: number, id: string) => `ip=10.77.0.${n}::10.77.0.254:255.255.255.0:${id}:eth0:off`;
     const [a, b] = await Promise.all(
       ['a', 'b'].map((id, i) =>

@@ -39,7 +39,8 @@ test('kernel WireGuard in the image: module, links moved into namespaces, genl t
   const w = b.json<Wg>('WG');
   assert.ok(w, `no WG line\n${tail(b.lines)}`);
   t.diagnostic(
-    `WG: modprobe ${w.modprobe.ms} ms, genl syncs ${w.genlMs?.join('/')} ms (a helper process each), first ping after ${w.ping?.ms} ms`,
+    `WG: modprobe ${w.modprobe.ms} ms, genl syncs ${w.genlMs?.join('/')} ms (a helper process each), ` +
+      `first ping after ${w.ping?.ms} ms`,
   );
   assert.equal(w.modprobe.exitCode, 0, JSON.stringify(w));
   assert.ok(w.modprobe.loaded && w.available, JSON.stringify(w));

@@ -177,56 +177,59 @@ test("the generic netlink commands are wireguard.h's enum wg_cmd (GET 0, SET 1),
 
 // The kernel parses each peer and allowed IP with the strict nla_parse_nested(): a nest without
 // NLA_F_NESTED is EINVAL (seen in the image before this). Every nest of the set message has it.
-test('a set message flags every nest NLA_F_NESTED (peers, each peer, allowed IPs, each allowed IP) and still decodes', () => {
-  const msg = setDeviceMessage('w-a', {
-    privateKey: K(1),
-    listenPort: 51820,
-    peers: [
-      {
-        publicKey: K(2),
-        create: true,
-        endpoint: '192.0.2.1:5',
-        persistentKeepalive: 20,
-        allowedIps: ['10.0.0.0/24', 'fd00::/64'],
-      },
-      { publicKey: K(3), remove: true },
-    ],
-  });
-  const buf = encodeSetDevice(msg);
-  const walk = (b: Buffer, path: string, out: Record<string, boolean>) => {
-    for (let off = 0; off + 4 <= b.length; ) {
-      const len = b.readUInt16LE(off);
-      const t = b.readUInt16LE(off + 2);
-      const type = t & 0x3fff;
-      const here = `${path}/${type}`;
-      out[here] = (t & NLA_F_NESTED) !== 0;
-      const nested =
-        path === ''
-          ? type === 8
-          : path === '/8'
-            ? true
-            : /^\/8\/\d+$/.test(path)
-              ? type === 9
-              : /^\/8\/\d+\/9$/.test(path);
-      if (nested) walk(b.subarray(off + 4, off + len), here, out);
-      off += (len + 3) & ~3;
-    }
-    return out;
-  };
-  const flags = walk(buf, '', {});
-  const nested = Object.entries(flags)
-    .filter(([, f]) => f)
-    .map(([k]) => k)
-    .sort();
-  assert.deepEqual(nested, ['/8', '/8/1', '/8/1/9', '/8/1/9/1', '/8/1/9/2', '/8/2'].sort());
-  const back = parseDevice(buf);
-  assert.equal(back.peers?.length, 2);
-  assert.deepEqual(
-    back.peers?.[0]?.allowedIps?.map((a) => a.cidrMask),
-    [24, 64],
-  );
-  assert.equal(back.listenPort, 51820);
-});
+test(
+  'a set message flags every nest NLA_F_NESTED (peers, each peer, allowed ' + 'IPs, each allowed IP) and still decodes',
+  () => {
+    const msg = setDeviceMessage('w-a', {
+      privateKey: K(1),
+      listenPort: 51820,
+      peers: [
+        {
+          publicKey: K(2),
+          create: true,
+          endpoint: '192.0.2.1:5',
+          persistentKeepalive: 20,
+          allowedIps: ['10.0.0.0/24', 'fd00::/64'],
+        },
+        { publicKey: K(3), remove: true },
+      ],
+    });
+    const buf = encodeSetDevice(msg);
+    const walk = (b: Buffer, path: string, out: Record<string, boolean>) => {
+      for (let off = 0; off + 4 <= b.length; ) {
+        const len = b.readUInt16LE(off);
+        const t = b.readUInt16LE(off + 2);
+        const type = t & 0x3fff;
+        const here = `${path}/${type}`;
+        out[here] = (t & NLA_F_NESTED) !== 0;
+        const nested =
+          path === ''
+            ? type === 8
+            : path === '/8'
+              ? true
+              : /^\/8\/\d+$/.test(path)
+                ? type === 9
+                : /^\/8\/\d+\/9$/.test(path);
+        if (nested) walk(b.subarray(off + 4, off + len), here, out);
+        off += (len + 3) & ~3;
+      }
+      return out;
+    };
+    const flags = walk(buf, '', {});
+    const nested = Object.entries(flags)
+      .filter(([, f]) => f)
+      .map(([k]) => k)
+      .sort();
+    assert.deepEqual(nested, ['/8', '/8/1', '/8/1/9', '/8/1/9/1', '/8/1/9/2', '/8/2'].sort());
+    const back = parseDevice(buf);
+    assert.equal(back.peers?.length, 2);
+    assert.deepEqual(
+      back.peers?.[0]?.allowedIps?.map((a) => a.cidrMask),
+      [24, 64],
+    );
+    assert.equal(back.listenPort, 51820);
+  },
+);
 
 // A dump as the kernel writes it: every peer and allowed IP nested under type 0 (the package's
 // parser wants 1, 2, ... and threw "Non-sequential array types" in the image).

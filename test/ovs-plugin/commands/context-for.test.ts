@@ -42,22 +42,25 @@ const runNeeding = (need: OvsdbNeed | undefined): Command<number, Ctx> => ({
   ...(need === undefined ? {} : { needsOvsdb: () => need }),
 });
 
-test('contextFor: false never asks the source; if-running takes what it has now; true and absent wait for it', async () => {
-  const none = source(undefined);
-  const c0 = await contextFor(runNeeding(false), 1, s, none.src);
-  assert.equal(hasOvsdb(c0), false);
-  assert.deepEqual(none.asked, { ifRunning: 0, required: 0 });
+test(
+  'contextFor: false never asks the source; if-running takes what it has ' + 'now; true and absent wait for it',
+  async () => {
+    const none = source(undefined);
+    const c0 = await contextFor(runNeeding(false), 1, s, none.src);
+    assert.equal(hasOvsdb(c0), false);
+    assert.deepEqual(none.asked, { ifRunning: 0, required: 0 });
 
-  const c1 = await contextFor(runNeeding('if-running'), 1, s, none.src);
-  assert.equal(hasOvsdb(c1), false, 'not connected now: runs without OVSDB');
-  assert.deepEqual(none.asked, { ifRunning: 1, required: 0 });
-  const up = source(engineCtx);
-  assert.equal(await contextFor(runNeeding('if-running'), 1, s, up.src), engineCtx);
+    const c1 = await contextFor(runNeeding('if-running'), 1, s, none.src);
+    assert.equal(hasOvsdb(c1), false, 'not connected now: runs without OVSDB');
+    assert.deepEqual(none.asked, { ifRunning: 1, required: 0 });
+    const up = source(engineCtx);
+    assert.equal(await contextFor(runNeeding('if-running'), 1, s, up.src), engineCtx);
 
-  assert.equal(await contextFor(runNeeding(true), 1, s, none.src), engineCtx);
-  assert.equal(await contextFor(runNeeding(undefined), 1, s, none.src), engineCtx);
-  assert.deepEqual(none.asked, { ifRunning: 1, required: 2 });
-});
+    assert.equal(await contextFor(runNeeding(true), 1, s, none.src), engineCtx);
+    assert.equal(await contextFor(runNeeding(undefined), 1, s, none.src), engineCtx);
+    assert.deepEqual(none.asked, { ifRunning: 1, required: 2 });
+  },
+);
 
 test('runWith: a plan command is committed through the required context, a local one asks nothing', async () => {
   const planner = (() => ({ ops: [], result: 'x' })) as unknown as Planner<string>;
