@@ -2,7 +2,15 @@
 // down (the resolv.conf path in CliOptions, the zinit wait to preflight). No other module of the
 // agent reads process.env. A bad value exits 2 naming the variable and what it accepts.
 import { setRtnlEnabled } from '../lib/rtnl-socket.ts';
-import { intIn, readTable, settingsLines, text, type Setting, type ValuesOf } from '../lib/settings-table.ts';
+import {
+  intIn,
+  RTNL_SETTING,
+  readTable,
+  settingsLines,
+  text,
+  type Setting,
+  type ValuesOf,
+} from '../lib/settings-table.ts';
 import { DEFAULT_PATH, setToolPath } from '../lib/tools.ts';
 
 /** The table: what each variable does, accepts and defaults to (help text and docs come from it). */
@@ -19,13 +27,7 @@ export const SETTINGS = {
     ...intIn(0, 600_000),
     doc: 'how long a missing or refusing zinit socket is waited for (zinit starts its units before it binds it)',
   },
-  rtnl: {
-    name: 'ZOS_RTNL',
-    default: '1',
-    accepts: '0 or 1',
-    parse: (t: string) => (t === '1' ? true : t === '0' ? false : undefined),
-    doc: '0: change links through ip instead of the in-process rtnetlink socket',
-  } satisfies Setting<boolean>,
+  rtnl: RTNL_SETTING,
   path: {
     name: 'PATH',
     default: DEFAULT_PATH,

@@ -72,3 +72,12 @@ export const text = (
   accepts,
   parse: (t) => (!/[\0-\x1f]/.test(t) && ok(t) ? t : undefined),
 });
+
+/** ZOS_RTNL, which both programs read: 0 sends their link changes through `ip` (lib/rtnl-socket.ts). */
+export const RTNL_SETTING: Setting<boolean> = {
+  name: 'ZOS_RTNL',
+  default: '1',
+  accepts: '0 or 1',
+  parse: (t: string) => (t === '1' ? true : t === '0' ? false : undefined),
+  doc: '0: change links through ip instead of the in-process rtnetlink socket',
+};

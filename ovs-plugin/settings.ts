@@ -3,7 +3,16 @@
 // command context. No other module of the plugin reads process.env. A bad value: `serve` logs
 // the variable and its accepted range and exits 2; exec answers EINVALID naming it, exit 1.
 import { setRtnlEnabled } from '../lib/rtnl-socket.ts';
-import { intIn, oneOf, readTable, settingsLines, text, type Setting, type ValuesOf } from '../lib/settings-table.ts';
+import {
+  intIn,
+  RTNL_SETTING,
+  oneOf,
+  readTable,
+  settingsLines,
+  text,
+  type Setting,
+  type ValuesOf,
+} from '../lib/settings-table.ts';
 import { setToolPath } from '../lib/tools.ts';
 import { setFailpoints } from './nics/failpoint.ts';
 import { parseNatPool, type Pool } from './nics/nat.ts';
@@ -103,13 +112,7 @@ export const SETTINGS = {
     ),
     doc: 'tests: SIGKILL the process at a step, throw there, fail the undos so named, or fail its Nth state write',
   },
-  rtnl: {
-    name: 'ZOS_RTNL',
-    default: '1',
-    accepts: '0 or 1',
-    parse: (t: string) => (t === '1' ? true : t === '0' ? false : undefined),
-    doc: '0: change links through ip instead of the in-process rtnetlink socket',
-  } satisfies Setting<boolean>,
+  rtnl: RTNL_SETTING,
   path: {
     name: 'PATH',
     default: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
