@@ -2,15 +2,7 @@
 // down (the resolv.conf path in CliOptions, the zinit wait to preflight). No other module of the
 // agent reads process.env. A bad value exits 2 naming the variable and what it accepts.
 import { setRtnlEnabled } from '../lib/rtnl-socket.ts';
-import {
-  intIn,
-  RTNL_SETTING,
-  readTable,
-  settingsLines,
-  text,
-  type Setting,
-  type ValuesOf,
-} from '../lib/settings-table.ts';
+import { intIn, RTNL_SETTING, readTable, settingsLines, text, type ValuesOf } from '../lib/settings-table.ts';
 import { DEFAULT_PATH, setToolPath } from '../lib/tools.ts';
 
 /** The table: what each variable does, accepts and defaults to (help text and docs come from it). */
