@@ -4,8 +4,9 @@
 // allocated in the nic record under the state lock (claim), as `default`'s pool address is, so a
 // crash leaves the address with the record that gc then undoes. `.1` is the NR's gateway. Inside a
 // container: the address /24, routes to the network's ip_range and to the WireGuard addresses
-// (100.64.0.0/16) via `.1` (no default route: the workload may have other nics, and the tenant's
-// network is reached through its gateway), the ULA `ulaAddress(netid, ipv4)/64` with the network's
+// (100.64.0.0/16) via `.1`, the default route via `.1` with metric 1000 (the NR's egress, as
+// a `config.gateway` is installed: a nic of another kind with a lower metric keeps the
+// default), the ULA `ulaAddress(netid, ipv4)/64` with the network's
 // /48 via `<ula64>::1`, and the NR's MTU. A guest gets the tap and its address and gateway in the
 // answer. Everything the routes need derives from the netid and the recorded address (the /24's
 // /16 is the ip_range: overlay/document.ts checks the subnet lies in it), so detach, gc and check
@@ -13,6 +14,7 @@
 import { subnetExhausted, ValidationError } from '../../../lib/errors.ts';
 import { ip, ipJson } from '../../../lib/ip.ts';
 import type { NetnsRef } from '../../../lib/netns.ts';
+import { GATEWAY_METRIC } from '../inside.ts';
 import { parsePrefix4, prefixText4, v4Text, v4Value, WIRE_RANGE, within4 } from '../../overlay/ipv4.ts';
 import { ulaAddress, ulaNetwork } from '../../overlay/ula.ts';
 import { nicExists } from '../errors.ts';
@@ -133,6 +135,7 @@ function insideLines(rec: NetRecord): string[] {
     `addr replace ${n.address} dev ${rec.name}`,
     `route replace ${n.ipRange} via ${n.gateway} dev ${rec.name}`,
     `route replace ${WIRE_RANGE} via ${n.gateway} dev ${rec.name}`,
+    `route replace default via ${n.gateway} dev ${rec.name} metric ${GATEWAY_METRIC}`,
     // nodad: the address is ours by the record (no other nic of the NR holds it); without DAD it
     // is usable at once, not tentative for a second.
     ...(hasIpv6(rec)
@@ -168,6 +171,7 @@ async function insideDrift(target: NetnsRef | undefined, rec: NetRecord): Promis
   const want: [string, string, string, Route[]][] = [
     ['route-ip-range', n.ipRange, n.gateway, r4],
     ['route-wire', WIRE_RANGE, n.gateway, r4],
+    ['route-default', 'default', n.gateway, r4],
     ...(hasIpv6(rec) ? [['route-ula', norm(n.ula48), n.ulaGateway, r6] as [string, string, string, Route[]]] : []),
   ];
   for (const [what, dst, gw, have] of want) {

@@ -57,12 +57,13 @@ test(
     assert.equal(h?.master, `b-${nr.netid}`);
     assert.equal(h?.mtu, 1420);
     assert.equal((await getLink({ name: e.host }, `b-${nr.netid}`))?.mtu, 1420);
-    // Routes inside: the network and the wire range via .1, the ULA /48 via <ula64>::1; no default.
+    // Routes inside: the network, the wire range and the default (metric 1000) via .1, the ULA /48 via <ula64>::1.
     const r4 = await ipJson<any>({ name: c1 }, ['-4', 'route', 'show']);
-    assert.deepEqual(r4.map((r) => `${r.dst} ${r.gateway ?? '-'}`).sort(), [
+    assert.deepEqual(r4.map((r) => `${r.dst} ${r.gateway ?? '-'}${r.metric ? ` ${r.metric}` : ''}`).sort(), [
       '10.20.0.0/16 10.20.1.1',
       '10.20.1.0/24 -',
       '100.64.0.0/16 10.20.1.1',
+      'default 10.20.1.1 1000',
     ]);
     const r6 = await ipJson<any>({ name: c1 }, ['-6', 'route', 'show', 'dev', 'eth0']);
     assert.ok(
