@@ -61,8 +61,8 @@ export function pluginEnv(): Record<string, string> {
 }
 
 /** Starts a private ovsdb-server in `node` (db in a temp dir, socket /run/ovs/db.sock). */
-async function startOvsdb(node: WorldNode): Promise<void> {
-  const dir = await mkdtemp('/tmp/ovnode-db-');
+async function startOvsdb(node: WorldNode, under: string): Promise<void> {
+  const dir = await mkdtemp(join(under, `ovsdb-${node.id}-`));
   const db = join(dir, 'conf.db');
   await run('ovsdb-tool', ['create', db, VSWITCH_SCHEMA]);
   const script = ['mkdir -p /run/ovs', `ovsdb-server ${db} --remote=punix:/run/ovs/db.sock --pidfile=/run/ovs/ovsdb.pid --unixctl=/run/ovs/ovsdb.ctl --no-chdir --log-file=${dir}/ovsdb.log --detach`,
@@ -70,8 +70,8 @@ async function startOvsdb(node: WorldNode): Promise<void> {
   await holdProcess(node.command('sh', ['-ec', script]), `ovsdb-server in ${node.id}`);
 }
 
-/** The plugin of `node` (the bundle is built if missing). */
-export async function nodePlugin(node: WorldNode): Promise<NodePlugin> {
+/** The plugin of `node` (the bundle is built if missing); `dir` (the world's) holds its OVSDB file. */
+export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlugin> {
   await ensureBundle();
   let daemon: { proc: ChildProcess; exited: Promise<unknown>; client: OvsPluginClient } | undefined;
   let ovsdb = false;
@@ -86,7 +86,7 @@ export async function nodePlugin(node: WorldNode): Promise<NodePlugin> {
 
   const startDaemon = async (): Promise<void> => {
     if (daemon) return;
-    if (!ovsdb) { await startOvsdb(node); ovsdb = true; }
+    if (!ovsdb) { await startOvsdb(node, dir); ovsdb = true; }
     await runAt(node, 'mkdir', ['-p', '/run/ovs-plugin']);
     const [file, ...args] = node.command('node', [BUNDLE, 'serve', '--socket', socketIn]);
     const proc = spawn(file!, args, { env: { ...process.env, ...pluginEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -57,7 +57,7 @@ test('overlay world: underlay reachability, home routers masquerade and drop una
   });
 
   await t.test('the plugin runs inside a node: exec, and a daemon with its own OVSDB, its state in the node\'s /run', async () => {
-    const p = await nodePlugin(a);
+    const p = await nodePlugin(a, w.dir);
     assert.deepEqual(await p.exec('nic.list', {}), []);
     await p.startDaemon();
     assert.deepEqual(await p.call('nic.list', {}), []);
