@@ -49,6 +49,8 @@ export interface NodePlugin {
   /** SIGTERM, wait for its exit (SIGKILL after 20 s). */
   stopDaemon(): Promise<void>;
   readonly daemonRunning: boolean;
+  /** The daemon's pid (memory is read from /proc/<pid>/status). */
+  readonly daemonPid: number | undefined;
   apply(netid: string, network: NetworkDocument): Promise<NetApplied>;
   delete(netid: string): Promise<null>;
   check(netid: string, repair?: boolean): Promise<NetChecked>;
@@ -126,6 +128,7 @@ export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlug
   return {
     node, exec, call, startDaemon, stopDaemon,
     get daemonRunning() { return daemon !== undefined; },
+    get daemonPid() { return daemon?.proc.pid; },
     apply: (netid, network) => call<NetApplied>('net.apply', { netid, network }),
     delete: (netid) => call<null>('net.delete', { netid }),
     check: (netid, repair) => call<NetChecked>('net.check', { netid, ...(repair ? { repair } : {}) }),
