@@ -39,10 +39,10 @@ test('names fit IFNAMSIZ for the longest netid; addresses of index k', () => {
   assert.deepEqual(nrRoutes('x', doc, 0).map((r) => `${r.dst} ${r.dev}`), ['10.20.0.0/16 w-x', `${ulaNetwork('x')} w-x`, 'default public']);
 });
 
-test('the namespace table: forward policy drop, workloads out, mesh in, MSS clamped, gateway not from public', () => {
+test('the namespace table: forward policy drop, workloads out, mesh in, peer to peer (relay), MSS clamped, gateway not from public', () => {
   const s = nrTableScript('net1');
   assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
-  assert.match(s, /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/);
+  assert.match(s, /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept\n {4}iifname "w-net1" oifname "w-net1" accept\n {2}\}/, 'and nothing else: public in is dropped');
   assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
   assert.match(s, /oifname "public" masquerade/);
 });
