@@ -43,9 +43,10 @@ format: node_modules/.package-lock.json
 # test images (with and without zinit: ~1 min each), built first.
 # node --test caps each file at --test-timeout, so the boot file (nine boots, two at a time)
 # runs beside the others in its own run with its own cap; its TAP is printed at the end.
-BOOT_TESTS := $(filter test/image/boot.test.ts,$(TESTS))
+# The boot files: boot.test.ts, wg.test.ts (kernel WireGuard) and overlay.test.ts (needs net.*).
+BOOT_TESTS := $(filter test/image/boot.test.ts test/image/wg.test.ts test/image/overlay.test.ts,$(TESTS))
 BOOT_TIMEOUT ?= 1800000
-test: build typecheck image-test image-test-nozinit
+test: build typecheck lint image-test image-test-nozinit
 	@$(NODE) --import tsx --test --test-timeout=$(BOOT_TIMEOUT) $(BOOT_TESTS) >build/boot-tests.tap 2>&1 & boot=$$!; \
 	$(NODE) --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) --test-timeout=$(TEST_TIMEOUT) $(filter-out $(BOOT_TESTS),$(TESTS)); rc=$$?; \
 	wait $$boot; brc=$$?; echo "--- boot tests ($(BOOT_TESTS))"; cat build/boot-tests.tap; \

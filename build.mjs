@@ -19,24 +19,30 @@ const netlinkAddonBesideBundle = {
 // zos-init: the image's fallback init (image/zos-init/). zos-test-checks: the boot tests'
 // in-node checks (test/image/node-checks/), put only into the test images (image/build.sh TEST_CHECKS).
 const programs = {
-  internet: 'internet/main.ts', 'ovs-plugin': 'ovs-plugin/main.ts', 'zos-init': 'image/zos-init/main.ts',
+  internet: 'internet/main.ts',
+  'ovs-plugin': 'ovs-plugin/main.ts',
+  'zos-init': 'image/zos-init/main.ts',
   'zos-test-checks': 'test/image/node-checks/main.ts',
 };
 
 mkdirSync('dist', { recursive: true });
-await Promise.all(Object.entries(programs).map(([name, entry]) => build({
-  entryPoints: [entry],
-  outfile: `dist/${name}.js`,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: 'linked',
-  legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
-  plugins: [netlinkAddonBesideBundle],
-})));
+await Promise.all(
+  Object.entries(programs).map(([name, entry]) =>
+    build({
+      entryPoints: [entry],
+      outfile: `dist/${name}.js`,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: 'linked',
+      legalComments: 'none',
+      banner: { js: '#!/usr/bin/env node' },
+      logLevel: 'warning',
+      plugins: [netlinkAddonBesideBundle],
+    }),
+  ),
+);
 cpSync('node_modules/netlink/prebuilds', 'dist/prebuilds', { recursive: true });
 // The bundles are CommonJS, but the root package.json says "type": "module": without this,
 // `node dist/ovs-plugin.js` fails with "require is not defined in ES module scope".

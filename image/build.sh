@@ -25,7 +25,7 @@ export LC_ALL=C TZ=UTC
 DEFAULT_CMDLINE="panic=10 quiet console=ttyS0,115200"
 # Kernel modules the product needs (their dependencies come along through modules.dep); the
 # NIC drivers among them are loaded before zinit, the rest in the background (image/init).
-MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth)
+MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth wireguard)
 BOOT_MODULES=(virtio_pci virtio_net)
 
 say() { printf 'image: %s\n' "$*"; }

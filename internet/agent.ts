@@ -5,7 +5,15 @@
 // while the status file stays current.
 import { dirname, join } from 'node:path';
 import { backoffDelay, sleep, type Backoff } from '../lib/backoff.ts';
-import { choiceRefused, InternalError, noNic, RtnlError, toAppError, ValidationError, zosNotBridge } from '../lib/errors.ts';
+import {
+  choiceRefused,
+  InternalError,
+  noNic,
+  RtnlError,
+  toAppError,
+  ValidationError,
+  zosNotBridge,
+} from '../lib/errors.ts';
 import { getLink } from '../lib/ip.ts';
 import type { Logger } from '../lib/log.ts';
 import { SELF } from '../lib/netns.ts';
@@ -44,14 +52,31 @@ interface Run {
 }
 
 /** What the network phase made: what is on zos, on which NIC, and why that one. */
-interface Network { applied: Applied; nic: string; mac: string; reason: string }
+interface Network {
+  applied: Applied;
+  nic: string;
+  mac: string;
+  reason: string;
+}
 
 /** Runs the agent; resolves with the exit code. */
-export async function runAgent(cli: CliOptions, deps: AgentDeps, log: Logger, signal: AbortSignal, settings: Pick<InternetSettings, 'zinitWaitMs'>): Promise<number> {
+export async function runAgent(
+  cli: CliOptions,
+  deps: AgentDeps,
+  log: Logger,
+  signal: AbortSignal,
+  settings: Pick<InternetSettings, 'zinitWaitMs'>,
+): Promise<number> {
   const status = new StatusWriter(cli.status);
   const run: Run = {
-    cli, deps, log, signal, status, settings,
-    setStatus: (patch) => status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
+    cli,
+    deps,
+    log,
+    signal,
+    status,
+    settings,
+    setStatus: (patch) =>
+      status.update(patch, (err) => log.warn('status-write-failed', { path: cli.status, error: String(err) })),
   };
   log.info('start', { pid: process.pid, nics: cli.nics?.join(','), status: cli.status });
   await recover(run);
@@ -98,7 +123,13 @@ async function checkInput(run: Run): Promise<Preflight | number> {
   const { kernel } = checked;
   run.log.setDebug(kernel.debug);
   for (const w of kernel.warnings) run.log.warn('cmdline-ignored', { detail: w });
-  run.log.debug('input', { zinitGeneration: checked.generation, pin: kernel.pin, vlanPriv: kernel.vlanPriv, vlanPub: kernel.vlanPub, static: kernel.static?.address });
+  run.log.debug('input', {
+    zinitGeneration: checked.generation,
+    pin: kernel.pin,
+    vlanPriv: kernel.vlanPriv,
+    vlanPub: kernel.vlanPub,
+    static: kernel.static?.address,
+  });
   return checked;
 }
 
@@ -111,17 +142,36 @@ async function inspect(run: Run, checked: Preflight): Promise<ZosState> {
 /** Phase 4: a node already online as asked is kept; only a missing hand-off is fixed. */
 async function keepConfigured(run: Run, checked: Preflight, zosState: ZosState): Promise<number | undefined> {
   const { kernel, client } = checked;
-  if (!(isOnline(zosState) && portMatchesPin(zosState, kernel.pin) && staticMatches(zosState, kernel.static))) return undefined;
+  if (!(isOnline(zosState) && portMatchesPin(zosState, kernel.pin) && staticMatches(zosState, kernel.static)))
+    return undefined;
   const port = zosState.ports[0]!;
   const applied: Applied = {
-    mode: kernel.static ? 'static' : zosState.default4 ? 'dhcp' : 'ra', addresses: [...zosState.v4, ...zosState.v6],
-    gateways: [zosState.default4, zosState.default6].filter((g): g is string => !!g), dns: [],
+    mode: kernel.static ? 'static' : zosState.default4 ? 'dhcp' : 'ra',
+    addresses: [...zosState.v4, ...zosState.v6],
+    gateways: [zosState.default4, zosState.default6].filter((g): g is string => !!g),
+    dns: [],
     ...(!kernel.static && zosState.default4 ? { leasedIp: zosState.v4[0]!.split('/')[0]! } : {}),
   };
-  if (applied.leasedIp === undefined || await dhcpZosInPlace(client, run.cli.zinitDir, dhcpSpec(run.cli, applied.leasedIp))) {
-    await run.setStatus({ phase: 'online', nic: port.name, mac: zosState.mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways,
-      reason: 'already configured', handoff: 'unchanged', totalMs: run.status.now() });
-    run.log.info('already-configured', { nic: port.name, address: applied.addresses.join(','), totalMs: run.status.now() });
+  if (
+    applied.leasedIp === undefined ||
+    (await dhcpZosInPlace(client, run.cli.zinitDir, dhcpSpec(run.cli, applied.leasedIp)))
+  ) {
+    await run.setStatus({
+      phase: 'online',
+      nic: port.name,
+      mac: zosState.mac,
+      mode: applied.mode,
+      addresses: applied.addresses,
+      gateways: applied.gateways,
+      reason: 'already configured',
+      handoff: 'unchanged',
+      totalMs: run.status.now(),
+    });
+    run.log.info('already-configured', {
+      nic: port.name,
+      address: applied.addresses.join(','),
+      totalMs: run.status.now(),
+    });
     return EXIT.ONLINE;
   }
   run.log.info('repair', { what: 'zos is online but dhcp-zos is not registered: hand-off only' });
@@ -133,8 +183,11 @@ async function takeApartHalfBuilt(run: Run, zosState: ZosState): Promise<number 
   if (!zosState.exists) return undefined;
   try {
     if (zosState.kind !== 'bridge') throw zosNotBridge(zosState.kind, ': not ours to take apart');
-    run.log.info('repair', { what: 'half-built zos: taking it apart and starting over', ports: zosState.ports.map((p) => p.name).join(',') || undefined,
-      addresses: [...zosState.v4, ...zosState.v6].join(',') || undefined });
+    run.log.info('repair', {
+      what: 'half-built zos: taking it apart and starting over',
+      ports: zosState.ports.map((p) => p.name).join(',') || undefined,
+      addresses: [...zosState.v4, ...zosState.v6].join(',') || undefined,
+    });
     await dismantleZos(SELF, run.log);
     return undefined;
   } catch (err) {
@@ -170,7 +223,12 @@ class DiscoveryHandle {
 }
 
 /** Phase 6, one attempt: find the NIC (or take ip=), build zos on it, apply the configuration. */
-async function bringUpNetwork(run: Run, checked: Preflight, discovery: DiscoveryHandle, attempt: number): Promise<Network> {
+async function bringUpNetwork(
+  run: Run,
+  checked: Preflight,
+  discovery: DiscoveryHandle,
+  attempt: number,
+): Promise<Network> {
   const { kernel } = checked;
   const { cli, log, signal } = run;
   await run.setStatus({ phase: kernel.static ? 'configuring' : 'discovering', attempt });
@@ -181,15 +239,29 @@ async function bringUpNetwork(run: Run, checked: Preflight, discovery: Discovery
     const link = await getLink(SELF, nic);
     if (!link?.address) throw noNic(`ip= device "${nic}" has gone`, { field: 'ip=', nic });
     mac = link.address;
-    reason = `static ip= on the kernel command line${kernel.static.onlink ? ', gateway outside the subnet: onlink' : ''}`;
+    reason =
+      'static ip= on the kernel command line' + (kernel.static.onlink ? ', gateway outside the subnet: onlink' : '');
   } else {
-    const r = await discovery.next(run.deps, { nics: cli.nics, pin: kernel.pin, vlan: kernel.vlanPriv, runDir: dirname(cli.status),
-      avoid: [...discovery.avoid], log, signal,
+    const r = await discovery.next(run.deps, {
+      nics: cli.nics,
+      pin: kernel.pin,
+      vlan: kernel.vlanPriv,
+      runDir: dirname(cli.status),
+      avoid: [...discovery.avoid],
+      log,
+      signal,
       // The preflight's read of the links, for the first attempt on a node without zos (one
       // the agent may have taken apart since) only: a retry reads them again.
-      ...(attempt <= 1 && !checked.links.some((l) => l.ifname === 'zos' || l.master === 'zos') ? { links: checked.links } : {}),
-      now: () => run.status.now(), onProgress: (probes) => { void run.setStatus({ probes }); } });
-    void run.setStatus({ probes: r.probes }); // written in order; not awaited: each write is fsync'd, and zos is waiting
+      ...(attempt <= 1 && !checked.links.some((l) => l.ifname === 'zos' || l.master === 'zos')
+        ? { links: checked.links }
+        : {}),
+      now: () => run.status.now(),
+      onProgress: (probes) => {
+        void run.setStatus({ probes });
+      },
+    });
+    // written in order; not awaited: each write is fsync'd, and zos is waiting
+    void run.setStatus({ probes: r.probes });
     choice = r.choice;
     ({ nic, mac, reason } = choice);
   }
@@ -202,7 +274,9 @@ async function bringUpNetwork(run: Run, checked: Preflight, discovery: Discovery
     const applied = choice ? await applyChoice(o, choice) : await applyStatic(o, kernel.static!);
     return { applied, nic, mac, reason };
   } catch (err) {
-    await dismantleZos(SELF, log).catch((e: unknown) => log.warn('bridge.dismantle-failed', { error: toAppError(e).message }));
+    await dismantleZos(SELF, log).catch((e: unknown) =>
+      log.warn('bridge.dismantle-failed', { error: toAppError(e).message }),
+    );
     if (choice) discovery.failed(nic);
     // The kernel refusing a discovered choice (its lease, its NIC) is retried with another; refusing ip= stands.
     if (choice && err instanceof RtnlError && !err.retryable) throw choiceRefused(nic, err);
@@ -211,16 +285,50 @@ async function bringUpNetwork(run: Run, checked: Preflight, discovery: Discovery
 }
 
 /** Phase 7: register dhcp-zos with zinit (or remove a stale one), then report online. */
-async function handOff(run: Run, checked: Preflight, applied: Applied, nic: string, mac: string, extra: Partial<AgentStatus> = {}): Promise<number> {
+async function handOff(
+  run: Run,
+  checked: Preflight,
+  applied: Applied,
+  nic: string,
+  mac: string,
+  extra: Partial<AgentStatus> = {},
+): Promise<number> {
   const { cli, log, status } = run;
-  void run.setStatus({ phase: 'handoff', nic, mac, mode: applied.mode, addresses: applied.addresses, gateways: applied.gateways, dns: applied.dns, ...extra });
+  void run.setStatus({
+    phase: 'handoff',
+    nic,
+    mac,
+    mode: applied.mode,
+    addresses: applied.addresses,
+    gateways: applied.gateways,
+    dns: applied.dns,
+    ...extra,
+  });
   // A hand-off counts once zinit runs dhcp-zos (handoff() asks it); until then it is retried.
-  const done = await withRetry(run, 'handoff', async (): Promise<HandoffResult> => applied.leasedIp !== undefined
-    ? handoff(checked.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
-    : { action: (await removeDhcpZos(checked.client, cli.zinitDir, log)) ? 'removed' : 'none' });
+  const done = await withRetry(
+    run,
+    'handoff',
+    async (): Promise<HandoffResult> =>
+      applied.leasedIp !== undefined
+        ? handoff(checked.client, cli.zinitDir, dhcpSpec(cli, applied.leasedIp), log)
+        : { action: (await removeDhcpZos(checked.client, cli.zinitDir, log)) ? 'removed' : 'none' },
+  );
   if (typeof done === 'number') return done;
-  await run.setStatus({ phase: 'online', handoff: done.action, dhcpZos: done.service, totalMs: status.now(), error: undefined });
-  log.info('online', { nic, mac, mode: applied.mode, address: applied.addresses.join(','), gateway: applied.gateways.join(','), totalMs: status.now() });
+  await run.setStatus({
+    phase: 'online',
+    handoff: done.action,
+    dhcpZos: done.service,
+    totalMs: status.now(),
+    error: undefined,
+  });
+  log.info('online', {
+    nic,
+    mac,
+    mode: applied.mode,
+    address: applied.addresses.join(','),
+    gateway: applied.gateways.join(','),
+    totalMs: status.now(),
+  });
   return EXIT.ONLINE;
 }
 
@@ -236,12 +344,19 @@ async function withRetry<T>(run: Run, what: string, step: (attempt: number) => P
       const delay = backoffDelay(attempt, RETRY_BACKOFF);
       run.log.error('retry', { step: what, attempt, code: e.code, error: e.message, inMs: delay });
       await run.setStatus({ phase: 'retrying', attempt, error: errorOf(e) });
-      try { await sleep(delay, run.signal); } catch { return aborted(run); }
+      try {
+        await sleep(delay, run.signal);
+      } catch {
+        return aborted(run);
+      }
     }
   }
 }
 
-/** Gives up on something retrying cannot fix (exit 2 for input, 3 otherwise), or on a failed repair (exit 1); the status says why. */
+/**
+ * Gives up on something retrying cannot fix (exit 2 for input, 3 otherwise), or on a failed repair (exit 1); the status
+ * says why.
+ */
 async function stop(run: Run, err: unknown, step: string): Promise<number> {
   const e = toAppError(err);
   run.log.error('cannot-continue', { step, code: e.code, error: e.message });
@@ -257,16 +372,27 @@ async function aborted(run: Run): Promise<number> {
   return EXIT.ABORTED;
 }
 
-const errorOf = (err: unknown) => { const e = toAppError(err); return { code: e.code, message: e.message }; };
+const errorOf = (err: unknown) => {
+  const e = toAppError(err);
+  return { code: e.code, message: e.message };
+};
 
 /** dhcp-zos's hook script lives beside the status file (/run/internet on a node: tmpfs, per boot). */
-const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({ leasedIp, script: join(dirname(cli.status), 'dhcp-zos.script'), resolvConf: cli.resolvConf });
+const dhcpSpec = (cli: CliOptions, leasedIp: string) => ({
+  leasedIp,
+  script: join(dirname(cli.status), 'dhcp-zos.script'),
+  resolvConf: cli.resolvConf,
+});
 
 /** With ip=, zos counts as configured only with that address and gateway on that device. */
 function staticMatches(zosState: ZosState, s: Preflight['kernel']['static']): boolean {
   if (!s) return true;
-  const same = (a: string | undefined, b: string) => a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
+  const same = (a: string | undefined, b: string) =>
+    a !== undefined && (s.family === 4 ? a === b : addrValue(a) === addrValue(b));
   const addrs = s.family === 4 ? zosState.v4 : zosState.v6;
-  return addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address))
-    && same(s.family === 4 ? zosState.default4 : zosState.default6, s.gateway) && zosState.ports.some((p) => p.name === s.device);
+  return (
+    addrs.some((a) => a.endsWith(`/${s.prefix}`) && same(a.split('/')[0], s.address)) &&
+    same(s.family === 4 ? zosState.default4 : zosState.default6, s.gateway) &&
+    zosState.ports.some((p) => p.name === s.device)
+  );
 }

@@ -34,8 +34,14 @@ const STATUS_FLAGS = ['--status'];
 export function parseCli(argv: readonly string[], settings: Pick<InternetSettings, 'resolvConf'>): CliOptions {
   const args = [...argv];
   if (args[0] === 'help' || args.includes('--help') || args.includes('-h')) {
-    return { command: 'help', cmdline: DEFAULTS.cmdline, zinitSocket: DEFAULTS.zinitSocket, zinitDir: DEFAULTS.zinitDir,
-      status: DEFAULTS.status, resolvConf: settings.resolvConf };
+    return {
+      command: 'help',
+      cmdline: DEFAULTS.cmdline,
+      zinitSocket: DEFAULTS.zinitSocket,
+      zinitDir: DEFAULTS.zinitDir,
+      status: DEFAULTS.status,
+      resolvConf: settings.resolvConf,
+    };
   }
   let command: CliOptions['command'] = 'run';
   if (args[0] === 'run' || args[0] === 'status') command = args.shift() as CliOptions['command'];

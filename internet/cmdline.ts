@@ -43,21 +43,26 @@ export function shellSplit(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quote === "'") {
-      if (c === "'") quote = null; else cur += c;
+      if (c === "'") quote = null;
+      else cur += c;
     } else if (quote === '"') {
       if (c === '"') quote = null;
       else if (c === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) cur += text[++i];
       else cur += c;
     } else if (c === "'" || c === '"') {
-      quote = c; inWord = true;
+      quote = c;
+      inWord = true;
     } else if (c === '\\') {
       if (i + 1 >= text.length) throw new Error('trailing backslash');
-      cur += text[++i]; inWord = true;
+      cur += text[++i];
+      inWord = true;
     } else if (/\s/.test(c)) {
       if (inWord) out.push(cur);
-      cur = ''; inWord = false;
+      cur = '';
+      inWord = false;
     } else {
-      cur += c; inWord = true;
+      cur += c;
+      inWord = true;
     }
   }
   if (quote) throw new Error('unterminated quote');
@@ -76,14 +81,17 @@ export function splitKernelCmdline(text: string): { words: string[]; warnings: s
   const words: string[] = [];
   const warnings: string[] = [];
   const n = text.length;
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     while (i < n && /\s/.test(text[i]!)) i++;
     if (i >= n) break;
     const start = i;
     let quoted = false;
     for (; i < n && (quoted || !/\s/.test(text[i]!)); i++) if (text[i] === '"') quoted = !quoted;
     const raw = text.slice(start, i);
-    if (!quoted) { words.push(raw.replaceAll('"', '')); continue; }
+    if (!quoted) {
+      words.push(raw.replaceAll('"', ''));
+      continue;
+    }
     warnings.push(`unterminated " in ${JSON.stringify(raw.slice(0, 60))}: read word by word`);
     words.push(...raw.split(/\s+/).filter(Boolean)); // the stray quote stays: a key of ours with it is refused
   }
@@ -96,7 +104,10 @@ export function parseParams(text: string): { params: Map<string, string>; warnin
   const params = new Map<string, string>();
   for (const w of words) {
     const eq = w.indexOf('=');
-    if (eq < 0) { params.set(w, ''); continue; }
+    if (eq < 0) {
+      params.set(w, '');
+      continue;
+    }
     let v = w.slice(eq + 1);
     if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1); // Zero-OS split with shlex
     params.set(w.slice(0, eq), v);
@@ -111,27 +122,47 @@ export interface KernelKey {
   forms: readonly { value?: string; meaning: string }[];
 }
 
-/** The keys the agent reads (parseKernelCmdline), the source of `internet help` and README's key table; other keys of our families (zos., zos-, vlan:) get a warning. */
+/**
+ * The keys the agent reads (parseKernelCmdline), the source of `internet help` and README's key table; other keys of
+ * our families (zos., zos-, vlan:) get a warning.
+ */
 export const KERNEL_KEYS: readonly KernelKey[] = [
   { name: 'zos-debug', forms: [{ meaning: 'debug log lines' }] },
   { name: 'zos.nic', forms: [{ value: '<name|mac>', meaning: 'only this NIC is probed and used' }] },
   { name: 'vlan:priv', forms: [{ value: '<id|none|untagged>', meaning: 'management VLAN 1..4094 (probed tagged)' }] },
-  { name: 'vlan:pub', forms: [{ value: '<id|none|untagged>', meaning: 'public VLAN 1..4094, carried tagged on the NIC' }] },
-  { name: 'ip', forms: [
-    { value: '<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]', meaning: 'static IPv4, no probing (<server> and <ntp0> are not used)' },
-    { value: '[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off[:[<dns6>]...]', meaning: 'static IPv6, no probing' },
-    { value: 'dhcp|on|any|off|none', meaning: 'normal probing' },
-  ] },
+  {
+    name: 'vlan:pub',
+    forms: [{ value: '<id|none|untagged>', meaning: 'public VLAN 1..4094, carried tagged on the NIC' }],
+  },
+  {
+    name: 'ip',
+    forms: [
+      {
+        value: '<client>:<server>:<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]]',
+        meaning: 'static IPv4, no probing (<server> and <ntp0> are not used)',
+      },
+      {
+        value: '[<client6>]::[<gw6>]:<prefix>:<hostname>:<device>:off[:[<dns6>]...]',
+        meaning: 'static IPv6, no probing',
+      },
+      { value: 'dhcp|on|any|off|none', meaning: 'normal probing' },
+    ],
+  },
 ];
 
 /** Each form of each key as written on the command line: `zos-debug`, `zos.nic=<name|mac>`, ... */
 export const kernelKeyForms = (): { key: string; meaning: string }[] =>
-  KERNEL_KEYS.flatMap((k) => k.forms.map((f) => ({ key: f.value === undefined ? k.name : `${k.name}=${f.value}`, meaning: f.meaning })));
+  KERNEL_KEYS.flatMap((k) =>
+    k.forms.map((f) => ({ key: f.value === undefined ? k.name : `${k.name}=${f.value}`, meaning: f.meaning })),
+  );
 
 /** The key list of `internet help`: a form too long for the column gets its own line. */
 export function kernelKeysHelp(): string {
-  return kernelKeyForms().map(({ key, meaning }) => (key.length > 30
-    ? `  ${key}\n  ${''.padEnd(30)}  ${meaning}` : `  ${key.padEnd(30)}  ${meaning}`)).join('\n');
+  return kernelKeyForms()
+    .map(({ key, meaning }) =>
+      key.length > 30 ? `  ${key}\n  ${''.padEnd(30)}  ${meaning}` : `  ${key.padEnd(30)}  ${meaning}`,
+    )
+    .join('\n');
 }
 
 const KERNEL_KEY_NAMES: readonly string[] = KERNEL_KEYS.map((k) => k.name);
@@ -145,15 +176,19 @@ function ipFields(v: string): string[] | undefined {
     if (c === '[') depth++;
     else if (c === ']') depth--;
     if (depth < 0 || depth > 1) return undefined;
-    if (c === ':' && depth === 0) { out.push(cur); cur = ''; } else cur += c;
+    if (c === ':' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   if (depth) return undefined;
   out.push(cur);
   return out;
 }
 
-const IP_FORM = '<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]] '
-  + '(IPv6: [<client>]::[<gw>]:<prefix>:<hostname>:<device>:off), or dhcp';
+const IP_FORM =
+  '<client>::<gw>:<netmask>:<hostname>:<device>:off[:<dns0>[:<dns1>[:<ntp0>]]] ' +
+  '(IPv6: [<client>]::[<gw>]:<prefix>:<hostname>:<device>:off), or dhcp';
 
 /**
  * Linux nfsroot `ip=` (Documentation/admin-guide/nfs/nfsroot.rst):
@@ -172,7 +207,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   const bad = (part: string, why: string): never => {
     throw new ValidationError('ip=', `${part} ${why} (expected ${IP_FORM})`);
   };
-  if (/^[a-z0-9]+$/.test(v)) bad(`${JSON.stringify(v)}`, 'is not supported: alone, only dhcp, on, any, off or none (all mean: probe)');
+  if (/^[a-z0-9]+$/.test(v))
+    bad(`${JSON.stringify(v)}`, 'is not supported: alone, only dhcp, on, any, off or none (all mean: probe)');
   const f = ipFields(v) ?? bad(JSON.stringify(v), 'has unbalanced [ ]');
   if (f.length < 7 || f.length > 10) {
     if (!v.includes('[') && f.length >= 3 && !isIPv4(f[0]!) && /^[0-9a-f]{0,4}$/i.test(f[0]!)) {
@@ -181,7 +217,8 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
     bad(JSON.stringify(v), `has ${f.length} colon-separated fields, accepted are 7 to 10`);
   }
   const [clientF, server, gwF, netmask, hostname, device, autoconf, ...extra] = f as string[];
-  if (autoconf !== 'off' && autoconf !== 'none') bad(`autoconf ${JSON.stringify(autoconf)}`, 'is not supported: only "off" (static) or ip=dhcp');
+  if (autoconf !== 'off' && autoconf !== 'none')
+    bad(`autoconf ${JSON.stringify(autoconf)}`, 'is not supported: only "off" (static) or ip=dhcp');
   const unbracket = (x: string) => (x.startsWith('[') && x.endsWith(']') ? x.slice(1, -1) : x);
   const family: 4 | 6 = clientF!.startsWith('[') ? 6 : 4;
   const client = unbracket(clientF!);
@@ -190,7 +227,10 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
   const clientWhy = family === 4 ? (isIPv4(client) ? check(client) : 'is not an IPv4 address') : check(client);
   if (clientWhy) bad(`client ${JSON.stringify(client)}`, clientWhy);
   let prefix = 0;
-  if (/^\d{1,3}$/.test(netmask!)) prefix = parsePrefixText(netmask!) ?? bad(`netmask ${JSON.stringify(netmask)}`, 'is not a prefix length: no leading zeros');
+  if (/^\d{1,3}$/.test(netmask!))
+    prefix =
+      parsePrefixText(netmask!) ??
+      bad(`netmask ${JSON.stringify(netmask)}`, 'is not a prefix length: no leading zeros');
   else if (family === 6) bad(`netmask ${JSON.stringify(netmask)}`, 'is not an IPv6 prefix length 1..128');
   else {
     try {
@@ -201,10 +241,12 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
     }
   }
   const max = family === 4 ? 32 : 128;
-  if (prefix < 1 || prefix > max) bad(`netmask ${JSON.stringify(netmask)}`, `is /${prefix}: the subnet must be /1../${max}`);
+  if (prefix < 1 || prefix > max)
+    bad(`netmask ${JSON.stringify(netmask)}`, `is /${prefix}: the subnet must be /1../${max}`);
   const hostWhy = hostAddressProblem(client, prefix, family);
   if (hostWhy) bad(`client ${client}`, hostWhy);
-  if (gwF!.startsWith('[') !== (family === 6)) bad(`gateway ${JSON.stringify(gw)}`, `is not an IPv${family} address like the client`);
+  if (gwF!.startsWith('[') !== (family === 6))
+    bad(`gateway ${JSON.stringify(gw)}`, `is not an IPv${family} address like the client`);
   // The gateway rule the plugin's nic config and the DHCP lease check use too (lib/unicast.ts).
   const gwWhy = family === 4 && !isIPv4(gw) ? 'is not an IPv4 address' : gatewayProblem(gw, client, prefix, family);
   if (gwWhy) bad(`gateway ${JSON.stringify(gw)}`, gwWhy);
@@ -218,20 +260,42 @@ export function parseIp(v: string, warnings: string[] = []): StaticIp | undefine
     if (!(err instanceof ValidationError)) throw err;
     bad(`device ${JSON.stringify(device)}`, 'is not an interface name');
   }
-  if (device === 'lo' || device === 'zos') bad(`device "${device}"`, device === 'lo' ? 'cannot carry the node\'s network' : 'is the bridge the agent builds: name its NIC');
-  if (hostname && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(hostname)) bad(`hostname ${JSON.stringify(hostname.slice(0, 40))}`, 'is not a host name');
+  if (device === 'lo' || device === 'zos')
+    bad(
+      `device "${device}"`,
+      device === 'lo' ? "cannot carry the node's network" : 'is the bridge the agent builds: name its NIC',
+    );
+  if (hostname && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(hostname))
+    bad(`hostname ${JSON.stringify(hostname.slice(0, 40))}`, 'is not a host name');
   const [dns0, dns1, ntp0] = extra;
   const dns: string[] = [];
-  for (const [name, raw] of [['dns0', dns0], ['dns1', dns1], ['ntp0', ntp0]] as const) {
+  for (const [name, raw] of [
+    ['dns0', dns0],
+    ['dns1', dns1],
+    ['ntp0', ntp0],
+  ] as const) {
     if (!raw) continue;
     const a = unbracket(raw);
-    const why = isIPv4(a) ? notUnicastV4(a, { linkLocal: true }) : raw.startsWith('[') ? notUnicastV6(a, { linkLocal: true }) : 'is not an IPv4 (or bracketed IPv6) address';
+    const why = isIPv4(a)
+      ? notUnicastV4(a, { linkLocal: true })
+      : raw.startsWith('[')
+        ? notUnicastV6(a, { linkLocal: true })
+        : 'is not an IPv4 (or bracketed IPv6) address';
     if (why) bad(`${name} ${JSON.stringify(a)}`, why);
     if (name !== 'ntp0') dns.push(a);
   }
   if (server) warnings.push(`ip=: server ${JSON.stringify(server.slice(0, 40))} is not used (no NFS root)`);
   if (ntp0) warnings.push(`ip=: ntp0 ${ntp0} is not used`);
-  return { family, address: client, prefix, gateway: gw, device: device!, dns, ...(hostname ? { hostname } : {}), ...(onlink ? { onlink } : {}) };
+  return {
+    family,
+    address: client,
+    prefix,
+    gateway: gw,
+    device: device!,
+    dns,
+    ...(hostname ? { hostname } : {}),
+    ...(onlink ? { onlink } : {}),
+  };
 }
 
 /** Parses the kernel command line text; throws ValidationError naming the key on bad values. */

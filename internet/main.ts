@@ -17,7 +17,9 @@ async function printStatus(cli: CliOptions): Promise<number> {
     process.stdout.write(`${formatStatus(s)}\n\n${JSON.stringify(s, null, 2)}\n`);
     return EXIT.ONLINE;
   } catch (err) {
-    process.stderr.write(`internet status: cannot read ${cli.status}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    process.stderr.write(
+      `internet status: cannot read ${cli.status}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    );
     return EXIT.INTERNAL;
   }
 }
@@ -32,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`internet: ${toAppError(err).message}\n${USAGE}\n`);
     return EXIT.BAD_INPUT;
   }
-  if (cli.command === 'help') { process.stdout.write(HELP); return EXIT.ONLINE; }
+  if (cli.command === 'help') {
+    process.stdout.write(HELP);
+    return EXIT.ONLINE;
+  }
   if (cli.command === 'status') return printStatus(cli);
   const log = createLogger();
   const ac = new AbortController();

@@ -1,5 +1,6 @@
 // Everything checked before the agent changes anything: the kernel command line, the zinit
-// socket and config dir, the status dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad input:
+// socket and config dir, the status dir, the --nics names, the zos.nic pin and the ip= device. Any failure here is bad
+// input:
 // a message naming it, exit 2, nothing touched (Zero-OS panics on a bad vlan value).
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
@@ -25,18 +26,30 @@ export interface Preflight {
   links: IpLink[];
 }
 
-/** Reads and checks all input, waiting up to `zinitWaitMs` for zinit's socket; throws ValidationError or ZinitError naming what is wrong. */
-export async function preflight(cli: CliOptions, zinitWaitMs: number, o: { log?: Logger; signal?: AbortSignal } = {}): Promise<Preflight> {
+/**
+ * Reads and checks all input, waiting up to `zinitWaitMs` for zinit's socket; throws ValidationError or ZinitError
+ * naming what is wrong.
+ */
+export async function preflight(
+  cli: CliOptions,
+  zinitWaitMs: number,
+  o: { log?: Logger; signal?: AbortSignal } = {},
+): Promise<Preflight> {
   let text: string;
   try {
     text = await readFile(cli.cmdline, 'utf8');
   } catch (err) {
-    throw new ValidationError('--cmdline', `cannot read ${cli.cmdline}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ValidationError(
+      '--cmdline',
+      `cannot read ${cli.cmdline}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   const kernel = parseKernelCmdline(text);
   // The probe and dhcp-zos run the same client (tools.ts): resolve it now, beside the checks;
   // a missing one is said at once (the v4 probes miss, and the hand-off retries, saying why).
-  void dhcpClient().catch((err: unknown) => o.log?.warn('dhcp-client-missing', { code: toAppError(err).code, error: toAppError(err).message }));
+  void dhcpClient().catch((err: unknown) =>
+    o.log?.warn('dhcp-client-missing', { code: toAppError(err).code, error: toAppError(err).message }),
+  );
   // zinit v0.2.14 starts its units before it binds its socket: a socket that is not there yet
   // is waited for (bounded). One still missing after that, or one that is not zinit's, means a
   // wrong --zinit-socket, and configuring a network we could not hand over would only hide
@@ -45,16 +58,27 @@ export async function preflight(cli: CliOptions, zinitWaitMs: number, o: { log?:
   const waitMs = zinitWaitMs;
   const t0 = Date.now();
   let waited = false;
-  const generation = await waitForSocket(cli.zinitSocket, { timeoutMs: waitMs, signal: o.signal, onWait: (err) => {
-    waited = true;
-    o.log?.info('zinit-socket-wait', { path: cli.zinitSocket, why: err.details.errno, upToMs: waitMs });
-  } }, client);
+  const generation = await waitForSocket(
+    cli.zinitSocket,
+    {
+      timeoutMs: waitMs,
+      signal: o.signal,
+      onWait: (err) => {
+        waited = true;
+        o.log?.info('zinit-socket-wait', { path: cli.zinitSocket, why: err.details.errno, upToMs: waitMs });
+      },
+    },
+    client,
+  );
   if (waited) o.log?.info('zinit-socket-ready', { path: cli.zinitSocket, waitedMs: Date.now() - t0 });
   try {
     if (!(await stat(cli.zinitDir)).isDirectory()) throw new Error('not a directory');
     await access(cli.zinitDir, constants.W_OK);
   } catch (err) {
-    throw new ValidationError('--zinit-dir', `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ValidationError(
+      '--zinit-dir',
+      `${cli.zinitDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   // The probe script and dhcp-zos's hook go beside the status file: a directory we cannot
   // write would fail every discovery attempt, forever.
@@ -63,7 +87,10 @@ export async function preflight(cli: CliOptions, zinitWaitMs: number, o: { log?:
     await mkdir(runDir, { recursive: true });
     await access(runDir, constants.W_OK);
   } catch (err) {
-    throw new ValidationError('--status', `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ValidationError(
+      '--status',
+      `${runDir} is not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const links = await listLinksFast(SELF);
   for (const w of checkLinks(cli, kernel, links)) o.log?.warn('nic-absent', { message: w });
@@ -81,7 +108,8 @@ export async function preflight(cli: CliOptions, zinitWaitMs: number, o: { log?:
  */
 export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions, links: IpLink[]): string[] {
   for (const n of cli.nics ?? []) {
-    if (!links.some((l) => l.ifname === n)) throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
+    if (!links.some((l) => l.ifname === n))
+      throw new ValidationError('--nics', `no link named "${n}" in this network namespace`);
   }
   const dev = kernel.static?.device;
   const mayAppear = cli.nics === undefined;
@@ -95,19 +123,22 @@ export function checkLinks(cli: Pick<CliOptions, 'nics'>, kernel: KernelOptions,
       // Discovery waits for a NIC that is not there (yet): ENONIC. Named on the command line and
       // absent before anything started, it is bad input.
       const e = toAppError(err);
-      if (e.code === Code.ENONIC && typeof e.details.field === 'string') throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
+      if (e.code === Code.ENONIC && typeof e.details.field === 'string')
+        throw new ValidationError(e.details.field, e.message.replace(/^\S+: /, ''));
       throw err;
     }
     return [];
   }
   if (mayAppear && !links.some((l) => l.ifname === dev)) {
-    if (kernel.pin !== undefined && kernel.pin !== dev && !isMac(kernel.pin)) throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
+    if (kernel.pin !== undefined && kernel.pin !== dev && !isMac(kernel.pin))
+      throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
     return [`ip=: device "${dev}" does not exist yet: waiting for it`];
   }
   const link = links.find((l) => l.ifname === dev);
   if (!link) throw new ValidationError('ip=', `device "${dev}" does not exist`);
   notEthernet('ip=', link);
-  if (cli.nics && !cli.nics.includes(dev)) throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
+  if (cli.nics && !cli.nics.includes(dev))
+    throw new ValidationError('ip=', `device "${dev}" is not one of --nics ${cli.nics.join(',')}`);
   if (kernel.pin !== undefined && kernel.pin !== dev && link.address?.toLowerCase() !== kernel.pin) {
     throw new ValidationError('ip=', `device "${dev}" contradicts zos.nic=${kernel.pin}`);
   }

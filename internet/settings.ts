@@ -2,24 +2,43 @@
 // down (the resolv.conf path in CliOptions, the zinit wait to preflight). No other module of the
 // agent reads process.env. A bad value exits 2 naming the variable and what it accepts.
 import { setRtnlEnabled } from '../lib/rtnl-socket.ts';
-import { intIn, readTable, settingsLines, text, type Setting, type ValuesOf } from '../lib/settings-table.ts';
+import { intIn, RTNL_SETTING, readTable, settingsLines, text, type ValuesOf } from '../lib/settings-table.ts';
 import { DEFAULT_PATH, setToolPath } from '../lib/tools.ts';
 
 /** The table: what each variable does, accepts and defaults to (help text and docs come from it). */
 export const SETTINGS = {
-  resolvConf: { name: 'INTERNET_RESOLV_CONF', default: '/etc/resolv.conf', ...text('an absolute file path', (t) => t.startsWith('/') && !t.endsWith('/')), doc: 'where DNS servers go (tests point it at a scratch file)' },
-  zinitWaitMs: { name: 'INTERNET_ZINIT_WAIT_MS', default: '30000', ...intIn(0, 600_000), doc: 'how long a missing or refusing zinit socket is waited for (zinit starts its units before it binds it)' },
-  rtnl: { name: 'ZOS_RTNL', default: '1', accepts: '0 or 1', parse: (t: string) => (t === '1' ? true : t === '0' ? false : undefined), doc: '0: change links through ip instead of the in-process rtnetlink socket' } satisfies Setting<boolean>,
-  path: { name: 'PATH', default: DEFAULT_PATH, ...text('a list of directories'), doc: 'where udhcpc (or busybox), ip and setpriv are looked for (ip and setpriv after their usual places)' },
+  resolvConf: {
+    name: 'INTERNET_RESOLV_CONF',
+    default: '/etc/resolv.conf',
+    ...text('an absolute file path', (t) => t.startsWith('/') && !t.endsWith('/')),
+    doc: 'where DNS servers go (tests point it at a scratch file)',
+  },
+  zinitWaitMs: {
+    name: 'INTERNET_ZINIT_WAIT_MS',
+    default: '30000',
+    ...intIn(0, 600_000),
+    doc: 'how long a missing or refusing zinit socket is waited for (zinit starts its units before it binds it)',
+  },
+  rtnl: RTNL_SETTING,
+  path: {
+    name: 'PATH',
+    default: DEFAULT_PATH,
+    ...text('a list of directories'),
+    doc: 'where udhcpc (or busybox), ip and setpriv are looked for (ip and setpriv after their usual places)',
+  },
 } as const;
 
 /** The agent's settings, validated. */
 export type InternetSettings = ValuesOf<typeof SETTINGS>;
 
 /** Reads and checks every setting of `env` (EINVALID naming the first bad one); changes nothing. */
-export const parseSettings = (env: Readonly<Record<string, string | undefined>>): InternetSettings => readTable(SETTINGS, env);
+export const parseSettings = (env: Readonly<Record<string, string | undefined>>): InternetSettings =>
+  readTable(SETTINGS, env);
 
-/** The settings of this process's environment (the one place the agent reads process.env), handed to the lib modules that take theirs once. */
+/**
+ * The settings of this process's environment (the one place the agent reads process.env), handed to the lib modules
+ * that take theirs once.
+ */
 export function processSettings(): InternetSettings {
   const s = parseSettings(process.env);
   setRtnlEnabled(s.rtnl);

@@ -7,8 +7,17 @@ import type { ErrorCode } from '../lib/errors.ts';
 import type { ProbeResult } from './types.ts';
 
 /** Where the run is; `online`, `aborted` and `failed` are final. */
-export type Phase = 'starting' | 'recovering' | 'checking' | 'discovering' | 'configuring' | 'handoff'
-  | 'retrying' | 'online' | 'aborted' | 'failed';
+export type Phase =
+  | 'starting'
+  | 'recovering'
+  | 'checking'
+  | 'discovering'
+  | 'configuring'
+  | 'handoff'
+  | 'retrying'
+  | 'online'
+  | 'aborted'
+  | 'failed';
 
 /** The status file's content (version 1). Times in ms since the agent started. */
 export interface AgentStatus {
@@ -48,11 +57,23 @@ export class StatusWriter {
   private queued: Promise<void> | undefined;
   private readonly t0: number;
 
-  constructor(readonly path: string, t0 = Date.now()) {
+  constructor(
+    readonly path: string,
+    t0 = Date.now(),
+  ) {
     this.t0 = t0;
     this.status = {
-      version: 1, phase: 'starting', pid: process.pid, startedAt: new Date(t0).toISOString(), updatedAt: new Date(t0).toISOString(),
-      elapsedMs: 0, addresses: [], gateways: [], dns: [], attempt: 0, probes: [],
+      version: 1,
+      phase: 'starting',
+      pid: process.pid,
+      startedAt: new Date(t0).toISOString(),
+      updatedAt: new Date(t0).toISOString(),
+      elapsedMs: 0,
+      addresses: [],
+      gateways: [],
+      dns: [],
+      attempt: 0,
+      probes: [],
     };
   }
 
@@ -66,12 +87,14 @@ export class StatusWriter {
     Object.assign(this.status, patch);
     if (patch.error === undefined && 'error' in patch) delete this.status.error;
     if (this.queued) return this.queued;
-    this.queued = this.chain.then(() => {
-      this.queued = undefined; // changes from now on need the next write
-      this.status.updatedAt = new Date().toISOString();
-      this.status.elapsedMs = this.now();
-      return writeFileAtomic(this.path, JSON.stringify(this.status, null, 2) + '\n');
-    }).catch((err: unknown) => onError?.(err));
+    this.queued = this.chain
+      .then(() => {
+        this.queued = undefined; // changes from now on need the next write
+        this.status.updatedAt = new Date().toISOString();
+        this.status.elapsedMs = this.now();
+        return writeFileAtomic(this.path, JSON.stringify(this.status, null, 2) + '\n');
+      })
+      .catch((err: unknown) => onError?.(err));
     this.chain = this.queued;
     return this.queued;
   }
@@ -84,10 +107,16 @@ export async function readStatus(path: string): Promise<AgentStatus> {
 
 /** A short human summary above the JSON, for `internet status`. */
 export function formatStatus(s: AgentStatus): string {
-  const head = s.phase === 'online'
-    ? `online via ${s.nic} (${s.mac}) mode=${s.mode} address=${s.addresses.join(',')} gateway=${s.gateways.join(',')} in ${s.totalMs} ms`
-    : `${s.phase}${s.error ? `: ${s.error.code} ${s.error.message}` : ''} (${s.elapsedMs} ms, attempt ${s.attempt})`;
-  const probes = s.probes.map((p) => `  ${p.nic} ${p.mac} ${p.state}${p.v4 ? ` v4=${p.v4.lease.address} gw=${p.v4.lease.router} at=${p.v4.atMs}ms` : ''}`
-    + `${p.v6 ? ` v6=${p.v6.ra.address} gw=${p.v6.ra.router} at=${p.v6.atMs}ms` : ''}${p.note ? ` (${p.note})` : ''}`);
+  const head =
+    s.phase === 'online'
+      ? `online via ${s.nic} (${s.mac}) mode=${s.mode} address=${s.addresses.join(',')} ` +
+        `gateway=${s.gateways.join(',')} in ${s.totalMs} ms`
+      : `${s.phase}${s.error ? `: ${s.error.code} ${s.error.message}` : ''} (${s.elapsedMs} ms, attempt ${s.attempt})`;
+  const probes = s.probes.map(
+    (p) =>
+      `  ${p.nic} ${p.mac} ${p.state}` +
+      `${p.v4 ? ` v4=${p.v4.lease.address} gw=${p.v4.lease.router} at=${p.v4.atMs}ms` : ''}` +
+      `${p.v6 ? ` v6=${p.v6.ra.address} gw=${p.v6.ra.router} at=${p.v6.atMs}ms` : ''}${p.note ? ` (${p.note})` : ''}`,
+  );
   return [head, ...probes].join('\n');
 }

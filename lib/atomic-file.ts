@@ -9,7 +9,12 @@ import { dirname, basename, join } from 'node:path';
  * fsync: the rename alone is atomic for every process (they share the page cache), so a killed
  * writer still leaves the old file or the new one; only a power loss can then leave an empty file.
  */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644, o: { sync?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  mode = 0o644,
+  o: { sync?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   // Whatever fails (ENOSPC while writing, EIO on close, rename), the temporary file goes: a

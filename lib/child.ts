@@ -66,13 +66,19 @@ export function startChild(ref: NetnsRef, cmd: string, args: readonly string[], 
     partial = lines.pop() ?? '';
     for (const l of lines) opts.onLine(l);
   });
-  child.stderr!.on('data', (d: Buffer) => { if (stderr.length < max) stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < max) stderr += d.toString();
+  });
   child.stdin?.on('error', () => {}); // the child may be gone before we close it
-  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   opts.signal?.addEventListener('abort', kill, { once: true });
   if (opts.signal?.aborted) kill();
   const exited = new Promise<ChildExit>((resolve) => {
-    child.on('error', (err: NodeJS.ErrnoException) => { spawnError = err.code ?? err.message; });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      spawnError = err.code ?? err.message;
+    });
     child.on('close', (status, signal) => {
       opts.signal?.removeEventListener('abort', kill);
       // A program that could not start closes with a negative errno as its "code": no exit status.
@@ -81,8 +87,14 @@ export function startChild(ref: NetnsRef, cmd: string, args: readonly string[], 
       const durationMs = Math.round(performance.now() - t0);
       const end: ChildExit = { code, signal, stdout, stderr, durationMs };
       if (code !== 0) {
-        const f = { command, exitCode: code ?? undefined, signal: signal ?? undefined, durationMs, stderr,
-          ...(spawnError !== undefined || (code === null && !signal) ? { spawnError: spawnError ?? 'unknown' } : {}) };
+        const f = {
+          command,
+          exitCode: code ?? undefined,
+          signal: signal ?? undefined,
+          durationMs,
+          stderr,
+          ...(spawnError !== undefined || (code === null && !signal) ? { spawnError: spawnError ?? 'unknown' } : {}),
+        };
         end.error = netnsGoneOf(ref, { ...f, stdout }) ?? new ExecError(f);
       }
       resolve(end);
@@ -102,15 +114,38 @@ export interface DetachedOptions {
  * for), so it outlives this process. Resolves with its pid once it runs; a program that cannot
  * start rejects with ExecError EEXEC_SPAWN, as run() and startChild do.
  */
-export function spawnDetached(ref: NetnsRef, cmd: string, args: readonly string[], opts: DetachedOptions = {}): Promise<number> {
+export function spawnDetached(
+  ref: NetnsRef,
+  cmd: string,
+  args: readonly string[],
+  opts: DetachedOptions = {},
+): Promise<number> {
   const [file, argv] = commandIn(ref, cmd, args);
   const command = [file, ...argv].join(' ');
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, { detached: true, stdio: 'ignore', ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+    const child = spawn(file, argv, {
+      detached: true,
+      stdio: 'ignore',
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
     // Kept for the child's life: an 'error' without a listener would throw in this process.
-    child.on('error', (err: NodeJS.ErrnoException) => reject(new ExecError({
-      command, durationMs: Math.round(performance.now() - t0), stderr: '', spawnError: err.code ?? err.message }, err)));
-    child.once('spawn', () => { child.unref(); resolve(child.pid!); });
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new ExecError(
+          {
+            command,
+            durationMs: Math.round(performance.now() - t0),
+            stderr: '',
+            spawnError: err.code ?? err.message,
+          },
+          err,
+        ),
+      ),
+    );
+    child.once('spawn', () => {
+      child.unref();
+      resolve(child.pid!);
+    });
   });
 }

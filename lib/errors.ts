@@ -6,9 +6,24 @@
 // two in step.
 
 /** Which part of the system an error comes from; one class per family below. */
-export type ErrorFamily = 'general' | 'validation' | 'command' | 'nic' | 'transport' | 'exec' | 'kernel' | 'ovsdb' | 'zinit' | 'agent' | 'mesh' | 'wireguard';
+export type ErrorFamily =
+  | 'general'
+  | 'validation'
+  | 'command'
+  | 'nic'
+  | 'transport'
+  | 'exec'
+  | 'kernel'
+  | 'ovsdb'
+  | 'zinit'
+  | 'agent'
+  | 'mesh'
+  | 'wireguard';
 
-interface CodeSpec { readonly family: ErrorFamily; readonly retryable: boolean }
+interface CodeSpec {
+  readonly family: ErrorFamily;
+  readonly retryable: boolean;
+}
 
 // `retryable`: the same call, unchanged, can succeed later without anyone changing the input
 // or the configuration (a lost connection, a race, a NIC that has not appeared yet). The agent
@@ -96,7 +111,9 @@ const SPECS = {
 export type ErrorCode = keyof typeof SPECS;
 
 /** The codes of one family (what that family's class accepts). */
-export type CodeOf<F extends ErrorFamily> = { [K in ErrorCode]: (typeof SPECS)[K]['family'] extends F ? K : never }[ErrorCode];
+export type CodeOf<F extends ErrorFamily> = {
+  [K in ErrorCode]: (typeof SPECS)[K]['family'] extends F ? K : never;
+}[ErrorCode];
 
 /** The codes by name, for comparisons (`e.code === Code.EOVSDB_CONN`) without a string literal. */
 export const Code = Object.fromEntries(Object.keys(SPECS).map((k) => [k, k])) as { readonly [K in ErrorCode]: K };
@@ -120,9 +137,13 @@ export class AppError extends Error {
     this.details = details;
   }
   /** The family the registry gives this code. */
-  get family(): ErrorFamily { return SPECS[this.code].family; }
+  get family(): ErrorFamily {
+    return SPECS[this.code].family;
+  }
   /** Whether the same call can succeed later unchanged (see the registry above). */
-  get retryable(): boolean { return SPECS[this.code].retryable; }
+  get retryable(): boolean {
+    return SPECS[this.code].retryable;
+  }
   /** JSON form used on the wire and in the status file: `{code, message, ...details}`. */
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, ...this.details };
@@ -133,12 +154,16 @@ export class AppError extends Error {
 
 /** Something we did not expect (a bug, or a system error no family covers): EINTERNAL. */
 export class InternalError extends AppError {
-  constructor(message: string, cause?: unknown) { super('EINTERNAL', message, {}, cause); }
+  constructor(message: string, cause?: unknown) {
+    super('EINTERNAL', message, {}, cause);
+  }
 }
 
 /** The caller stopped the work (SIGTERM/SIGINT, an aborted signal): EABORTED. */
 export class AbortedError extends AppError {
-  constructor(message: string) { super('EABORTED', message); }
+  constructor(message: string) {
+    super('EABORTED', message);
+  }
 }
 
 /** Wraps anything thrown into an AppError, keeping AppErrors as they are (EINTERNAL otherwise). */
@@ -152,14 +177,17 @@ export function withNote(err: AppError, note: string, details: Details = {}): Ap
   return new NotedError(err, note, details);
 }
 class NotedError extends AppError {
-  constructor(err: AppError, note: string, details: Details) { super(err.code, `${err.message}; ${note}`, { ...err.details, ...details }, err); }
+  constructor(err: AppError, note: string, details: Details) {
+    super(err.code, `${err.message}; ${note}`, { ...err.details, ...details }, err);
+  }
 }
 
 /** The `code` of a Node system error (ENOENT, EACCES, ...), if it has one. */
 export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
 /** A system error saying the process ran out of descriptors, processes or memory (EMFILE, ENFILE, EAGAIN, ENOMEM). */
-export const isOutOfResources = (err: unknown): boolean => ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM'].includes(errnoOf(err) ?? '');
+export const isOutOfResources = (err: unknown): boolean =>
+  ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM'].includes(errnoOf(err) ?? '');
 
 /** A file-system error saying the path does not exist (ENOENT). */
 export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
@@ -167,7 +195,10 @@ export const isMissingPath = (err: unknown): boolean => errnoOf(err) === 'ENOENT
 /** A file-system error saying the path exists already (EEXIST). */
 export const isFileExists = (err: unknown): boolean => errnoOf(err) === 'EEXIST';
 
-/** A connect() error saying nothing serves that unix socket: no file (ENOENT), or a file nobody listens on (ECONNREFUSED). */
+/**
+ * A connect() error saying nothing serves that unix socket: no file (ENOENT), or a file nobody listens on
+ * (ECONNREFUSED).
+ */
 export const isNoListener = (err: unknown): boolean => ['ENOENT', 'ECONNREFUSED'].includes(errnoOf(err) ?? '');
 
 /** True for EADDRINUSE: the socket address is bound by another socket (a lock held: nics/lock.ts). */
@@ -206,7 +237,9 @@ export class ValidationError extends AppError {
 
 /** A command refused what it was asked; the state is unchanged. */
 export class CommandError extends AppError {
-  constructor(code: CodeOf<'command'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'command'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 
 /** EUNKNOWN: no command of that name. */
@@ -215,34 +248,56 @@ export const unknownCommand = (name: string): CommandError =>
 /** EUSAGE: the exec transport was called without a command, or with arguments after the JSON. */
 export const usage = (message: string): CommandError => new CommandError('EUSAGE', message);
 /** ENOTFOUND: something the command needs does not exist (master bridge, record, link). */
-export const notFound = (message: string, details: Details = {}): CommandError => new CommandError('ENOTFOUND', message, details);
+export const notFound = (message: string, details: Details = {}): CommandError =>
+  new CommandError('ENOTFOUND', message, details);
 /** ECONFLICT: the request contradicts what exists (tag on another master, name bound to another tag). */
-export const conflict = (message: string, details: Details = {}): CommandError => new CommandError('ECONFLICT', message, details);
+export const conflict = (message: string, details: Details = {}): CommandError =>
+  new CommandError('ECONFLICT', message, details);
 /** EEXIST: the row to create exists and `may_exist` was not given. */
-export const exists = (message: string, details: Details = {}): CommandError => new CommandError('EEXIST', message, details);
+export const exists = (message: string, details: Details = {}): CommandError =>
+  new CommandError('EEXIST', message, details);
 /** ENOTOWNED: a delete would remove a row this plugin did not create (no owner tag). */
-export const notOwned = (message: string, details: Details = {}): CommandError => new CommandError('ENOTOWNED', message, details);
+export const notOwned = (message: string, details: Details = {}): CommandError =>
+  new CommandError('ENOTOWNED', message, details);
 /** EBUSY: a delete would cut ports that are still in use. */
-export const busy = (message: string, details: Details = {}): CommandError => new CommandError('EBUSY', message, details);
+export const busy = (message: string, details: Details = {}): CommandError =>
+  new CommandError('EBUSY', message, details);
 /** ECONTENDED: other writers kept changing what the command reads, `attempts` times. */
 export const contended = (attempts: number, cause: unknown): CommandError =>
-  new CommandError('ECONTENDED', `gave up after ${attempts} attempts: other writers kept changing what this command reads`, { attempts }, cause);
+  new CommandError(
+    'ECONTENDED',
+    `gave up after ${attempts} attempts: other writers kept changing what this command reads`,
+    { attempts },
+    cause,
+  );
 
 // ---- nic (ovs-plugin `nic.*`; their EEXIST / EBUSY / ENOTFOUND are the command family's) ----
 
 /** A `nic.*` failure of its own kind: what this build cannot do, the NAT pool, the state file and its lock. */
 export class NicError extends AppError {
-  constructor(code: CodeOf<'nic'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'nic'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
-/** EUNSUPPORTED: a kind, target or option this build does not provide (`zerotier`: in no registry here); names the field. */
-export const unsupported = (field: string, message: string): NicError => new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
+/**
+ * EUNSUPPORTED: a kind, target or option this build does not provide (`zerotier`: in no registry here); names the
+ * field.
+ */
+export const unsupported = (field: string, message: string): NicError =>
+  new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
-export const poolExhausted = (pool: string): NicError => new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
+export const poolExhausted = (pool: string): NicError =>
+  new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });
 /** EEXHAUSTED: a network resource's /24 has no free workload address (`network` nics: .2 .. .254). */
 export const subnetExhausted = (netid: string, subnet: string): NicError =>
-  new NicError('EEXHAUSTED', `nic.id: no free address left in ${subnet} of network resource ${netid}`, { field: 'nic.id', netid, subnet });
+  new NicError('EEXHAUSTED', `nic.id: no free address left in ${subnet} of network resource ${netid}`, {
+    field: 'nic.id',
+    netid,
+    subnet,
+  });
 /** ELOCKED: the state file's lock was not granted in time (another process holds it). */
-export const stateLocked = (path: string, ms: number): NicError => new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
+export const stateLocked = (path: string, ms: number): NicError =>
+  new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
 /** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
 export const badState = (message: string, details: Details = {}): NicError => new NicError('ESTATE', message, details);
 
@@ -250,7 +305,9 @@ export const badState = (message: string, details: Details = {}): NicError => ne
 
 /** The JSON-RPC envelope or the connection to the daemon failed, not the command. */
 export class TransportError extends AppError {
-  constructor(code: CodeOf<'transport'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'transport'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 
 /** EPARSE: a request line is not JSON. */
@@ -261,8 +318,15 @@ export const badRequest = (message: string): TransportError => new TransportErro
 export const shuttingDown = (): TransportError => new TransportError('ESHUTDOWN', 'daemon is shutting down');
 /** ESOCKETINUSE: the daemon's socket path is taken (not a socket, or another daemon serves it). */
 export const socketInUse = (path: string, why: 'not-a-socket' | 'live'): TransportError =>
-  new TransportError('ESOCKETINUSE', why === 'live' ? `another daemon is serving ${path}` : `${path} exists and is not a socket`, { path });
-/** EUNSAFE: the `--socket` place is not safe: another user could replace the socket, or the entry there is another user's. */
+  new TransportError(
+    'ESOCKETINUSE',
+    why === 'live' ? `another daemon is serving ${path}` : `${path} exists and is not a socket`,
+    { path },
+  );
+/**
+ * EUNSAFE: the `--socket` place is not safe: another user could replace the socket, or the entry there is another
+ * user's.
+ */
 export const unsafeSocket = (message: string, details: Details = {}): TransportError =>
   new TransportError('EUNSAFE', `--socket: ${message}`, { field: '--socket', ...details });
 /** EBIND: listening on the `--socket` path failed. */
@@ -272,12 +336,21 @@ export const bindFailed = (path: string, cause: Error): TransportError =>
 export const tooManyConnections = (max: number): TransportError =>
   new TransportError('ETOOMANY', `connection limit reached (${max}); try again later`, { max });
 /** EIDLE: the connection sent nothing for `ms` with nothing in flight; it is closed. */
-export const idleClosed = (ms: number): TransportError => new TransportError('EIDLE', `closing connection idle for ${ms} ms`, { ms });
-/** EOVERLOAD: the connections together hold `max` characters of untaken request text; the one that would pass it gets the line and is closed. */
+export const idleClosed = (ms: number): TransportError =>
+  new TransportError('EIDLE', `closing connection idle for ${ms} ms`, { ms });
+/**
+ * EOVERLOAD: the connections together hold `max` characters of untaken request text; the one that would pass it gets
+ * the line and is closed.
+ */
 export const overloaded = (max: number): TransportError =>
-  new TransportError('EOVERLOAD', `the daemon holds ${max} characters of unfinished requests from all clients; send whole lines, try again later`, { max });
+  new TransportError(
+    'EOVERLOAD',
+    `the daemon holds ${max} characters of unfinished requests from all clients; send whole lines, try again later`,
+    { max },
+  );
 /** ECONN: the connection to the daemon failed or was lost; requests on it fail with this. */
-export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError => new TransportError('ECONN', message, details, cause);
+export const connectionLost = (message: string, details: Details = {}, cause?: unknown): TransportError =>
+  new TransportError('ECONN', message, details, cause);
 /** ECLOSED: the client was closed by its owner; requests pending or made later fail with this. */
 export const clientClosed = (): TransportError => new TransportError('ECLOSED', 'client closed');
 /** EPROTO: the daemon's reply cannot be read (not JSON, too long, unknown error code). */
@@ -285,12 +358,15 @@ export const badReply = (message: string): TransportError => new TransportError(
 
 /** The daemon's error `{code, message, field?}` rethrown on the client side with its code. */
 export class RemoteError extends AppError {
-  constructor(code: ErrorCode, message: string, details: Details = {}) { super(code, message, details); }
+  constructor(code: ErrorCode, message: string, details: Details = {}) {
+    super(code, message, details);
+  }
 }
 /** Rebuilds a daemon error from its wire form; a code this client does not know is EPROTO. */
 export function fromWire(data: { code?: unknown; message?: unknown; field?: unknown }, fallback: string): AppError {
   const message = typeof data.message === 'string' ? data.message : fallback;
-  if (!isErrorCode(data.code)) return badReply(`daemon error with unknown code ${JSON.stringify(data.code)}: ${message}`);
+  if (!isErrorCode(data.code))
+    return badReply(`daemon error with unknown code ${JSON.stringify(data.code)}: ${message}`);
   return new RemoteError(data.code, message, data.field !== undefined ? { field: data.field } : {});
 }
 
@@ -335,8 +411,19 @@ export class ExecError extends AppError {
   readonly stderr: string;
   constructor(f: ExecFailure, cause?: unknown, code?: CodeOf<'exec' | 'kernel'>) {
     const why = f.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(code ?? (f.timedOut ? 'EEXEC_TIMEOUT' : f.spawnError !== undefined ? 'EEXEC_SPAWN' : 'EEXEC'), `${f.command}: ${howItEnded(f)}${why ? `: ${why}` : ''}`,
-      { command: f.command, exitCode: f.exitCode, signal: f.signal, timedOut: !!f.timedOut, durationMs: f.durationMs, stderr: f.stderr }, cause);
+    super(
+      code ?? (f.timedOut ? 'EEXEC_TIMEOUT' : f.spawnError !== undefined ? 'EEXEC_SPAWN' : 'EEXEC'),
+      `${f.command}: ${howItEnded(f)}${why ? `: ${why}` : ''}`,
+      {
+        command: f.command,
+        exitCode: f.exitCode,
+        signal: f.signal,
+        timedOut: !!f.timedOut,
+        durationMs: f.durationMs,
+        stderr: f.stderr,
+      },
+      cause,
+    );
     this.command = f.command;
     this.exitCode = f.exitCode;
     this.signal = f.signal;
@@ -351,7 +438,9 @@ export class IpError extends ExecError {}
 
 /** `ip` ran out of time and was killed (its stderr so far is kept): EEXEC_TIMEOUT. */
 export class IpTimeoutError extends IpError {
-  constructor(f: ExecFailure, cause?: unknown) { super({ ...f, timedOut: true }, cause, 'EEXEC_TIMEOUT'); }
+  constructor(f: ExecFailure, cause?: unknown) {
+    super({ ...f, timedOut: true }, cause, 'EEXEC_TIMEOUT');
+  }
 }
 
 /** ELINKNOTFOUND: the link the call names does not exist in that namespace (a delete treats it as done). */
@@ -389,43 +478,63 @@ export class RtnlError extends AppError {
   readonly request: string;
   readonly link: string | undefined;
   constructor(request: string, errno: string, link?: string, cause?: unknown) {
-    super('ERTNL', `rtnetlink ${request}: ${errno}`, { request, errno, ...(link !== undefined ? { link } : {}) }, cause);
+    super(
+      'ERTNL',
+      `rtnetlink ${request}: ${errno}`,
+      { request, errno, ...(link !== undefined ? { link } : {}) },
+      cause,
+    );
     this.errno = errno;
     this.request = request;
     this.link = link;
   }
   /** Per errno: only a busy or short-of-resources kernel can answer otherwise later. */
-  override get retryable(): boolean { return RTNL_RETRYABLE.has(this.errno); }
+  override get retryable(): boolean {
+    return RTNL_RETRYABLE.has(this.errno);
+  }
 }
 
 /**
  * The kernel said no to a link, address or route change: in-process (RtnlError, any errno) or
  * through `ip` (an IpError that exited non-zero: EEXEC). Not a timeout, a link or namespace gone.
  */
-export const isKernelRefusal = (err: unknown): boolean => err instanceof RtnlError || (err instanceof IpError && err.code === 'EEXEC');
+export const isKernelRefusal = (err: unknown): boolean =>
+  err instanceof RtnlError || (err instanceof IpError && err.code === 'EEXEC');
 
 // ---- ovsdb (RFC 7047 client) ---------------------------------------------------------------
 
 /** Every failure of the OVSDB client; context (url, method, RFC error) in details. */
 export class OvsdbError extends AppError {
-  constructor(code: CodeOf<'ovsdb'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'ovsdb'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 
 /** EOVSDB_CONN: the connection to ovsdb-server was refused, lost, or not re-established in time. */
-export const ovsdbConnError = (message: string, details: Details = {}, cause?: unknown): OvsdbError => new OvsdbError('EOVSDB_CONN', message, details, cause);
+export const ovsdbConnError = (message: string, details: Details = {}, cause?: unknown): OvsdbError =>
+  new OvsdbError('EOVSDB_CONN', message, details, cause);
 /** EOVSDB_TIMEOUT: a request (or a wait on ovs-vswitchd) got no answer within `ms`. */
 export const ovsdbTimeout = (what: string, ms: number, details: Details = {}): OvsdbError =>
   new OvsdbError('EOVSDB_TIMEOUT', `${what}: no answer within ${ms} ms`, { what, ms, ...details });
 /** EOVSDB_RPC: the server answered a request (not a transaction operation) with an error. */
 export const ovsdbRpcError = (method: string, error: string, details: string | undefined): OvsdbError =>
-  new OvsdbError('EOVSDB_RPC', `OVSDB ${method}: ${error}${details ? `: ${details}` : ''}`, { method, error, ovsdbDetails: details });
+  new OvsdbError('EOVSDB_RPC', `OVSDB ${method}: ${error}${details ? `: ${details}` : ''}`, {
+    method,
+    error,
+    ovsdbDetails: details,
+  });
 /** EOVSDB_PROTO: the server's stream or reply does not follow RFC 7047. */
-export const ovsdbProtoError = (message: string, details: Details = {}, cause?: unknown): OvsdbError => new OvsdbError('EOVSDB_PROTO', message, details, cause);
+export const ovsdbProtoError = (message: string, details: Details = {}, cause?: unknown): OvsdbError =>
+  new OvsdbError('EOVSDB_PROTO', message, details, cause);
 /** EOVSDB_UNINIT: the Open_vSwitch table has no row yet (the database is not initialised). */
-export const ovsdbUninitialised = (message: string, details: Details = {}): OvsdbError => new OvsdbError('EOVSDB_UNINIT', message, details);
+export const ovsdbUninitialised = (message: string, details: Details = {}): OvsdbError =>
+  new OvsdbError('EOVSDB_UNINIT', message, details);
 
 /** The operation a transaction error points at (RFC 7047 5.2); undefined for the commit. */
-export interface FailedOperation { readonly op: string; readonly table?: string }
+export interface FailedOperation {
+  readonly op: string;
+  readonly table?: string;
+}
 
 /**
  * EOVSDB_TXN, RFC 7047 4.1.3: an operation's result is `{error, details}`; when every op
@@ -439,15 +548,22 @@ export class OvsdbTxnError extends OvsdbError {
   readonly op: FailedOperation | undefined;
   constructor(opIndex: number, op: FailedOperation | undefined, error: string, details: string | undefined) {
     const what = op ? `operation ${opIndex} (${op.op}${op.table !== undefined ? ` ${op.table}` : ''})` : 'commit';
-    super('EOVSDB_TXN', `OVSDB ${what} failed: ${error}${details ? `: ${details}` : ''}`,
-      { opIndex, error, ovsdbDetails: details, op: op?.op, table: op?.table });
+    super('EOVSDB_TXN', `OVSDB ${what} failed: ${error}${details ? `: ${details}` : ''}`, {
+      opIndex,
+      error,
+      ovsdbDetails: details,
+      op: op?.op,
+      table: op?.table,
+    });
     this.opIndex = opIndex;
     this.error = error;
     this.opDetails = details;
     this.op = op;
   }
   /** Per RFC error name: a failed `wait`, a row removed meanwhile, exhausted resources can pass. */
-  override get retryable(): boolean { return TXN_RETRYABLE.has(this.error); }
+  override get retryable(): boolean {
+    return TXN_RETRYABLE.has(this.error);
+  }
 }
 
 // RFC 7047 4.1.3 and 5.2 name these; ovsdb-server adds "syntax error", "not allowed",
@@ -493,17 +609,28 @@ const TXN_CLASSES: Record<string, typeof OvsdbTxnError> = {
   'range error': OvsdbRangeError,
   'timed out': OvsdbTimedOutError,
   'not supported': OvsdbNotSupportedError,
-  'aborted': OvsdbAbortedError,
+  aborted: OvsdbAbortedError,
   'not owner': OvsdbNotOwnerError,
   'syntax error': OvsdbSyntaxError,
   'not allowed': OvsdbNotAllowedError,
   'permission error': OvsdbPermissionError,
   'internal error': OvsdbInternalError,
 };
-const TXN_RETRYABLE = new Set(['referential integrity violation', 'resources exhausted', 'I/O error', 'timed out', 'not owner']);
+const TXN_RETRYABLE = new Set([
+  'referential integrity violation',
+  'resources exhausted',
+  'I/O error',
+  'timed out',
+  'not owner',
+]);
 
 /** The OvsdbTxnError subclass for RFC error `error` (the base class for a name we do not know). */
-export function ovsdbTxnError(opIndex: number, op: FailedOperation | undefined, error: string, details: string | undefined): OvsdbTxnError {
+export function ovsdbTxnError(
+  opIndex: number,
+  op: FailedOperation | undefined,
+  error: string,
+  details: string | undefined,
+): OvsdbTxnError {
   const Cls = Object.hasOwn(TXN_CLASSES, error) ? TXN_CLASSES[error]! : OvsdbTxnError;
   return new Cls(opIndex, op, error, details);
 }
@@ -512,45 +639,75 @@ export function ovsdbTxnError(opIndex: number, op: FailedOperation | undefined, 
 
 /** A zinit request failed or the socket is unusable; `details.body` is zinit's own error text. */
 export class ZinitError extends AppError {
-  constructor(code: CodeOf<'zinit'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'zinit'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 
 /** EZINIT: zinit answered `command` with an error (`body`, and gen 2's `rpcCode`). */
 export const zinitRefused = (command: string, body: unknown, rpcCode?: number): ZinitError =>
-  new ZinitError('EZINIT', `zinit ${command}: ${String(body)}`, { command, body, ...(rpcCode !== undefined ? { rpcCode } : {}) });
+  new ZinitError('EZINIT', `zinit ${command}: ${String(body)}`, {
+    command,
+    body,
+    ...(rpcCode !== undefined ? { rpcCode } : {}),
+  });
 /** EZINITTIMEOUT: the socket gave no (complete) answer within `ms`. */
-export const zinitTimeout = (path: string, ms: number): ZinitError => new ZinitError('EZINITTIMEOUT', `zinit socket ${path}: no answer within ${ms} ms`, { path });
+export const zinitTimeout = (path: string, ms: number): ZinitError =>
+  new ZinitError('EZINITTIMEOUT', `zinit socket ${path}: no answer within ${ms} ms`, { path });
 /** EZINITPROTO: the answer is neither protocol generation's. */
 export const zinitBadAnswer = (what: string, details: Details, answer?: string): ZinitError =>
-  new ZinitError('EZINITPROTO', `${what}: ${answer === undefined ? 'answer is neither protocol' : `unexpected answer ${JSON.stringify(answer.slice(0, 80))}`}`, details);
+  new ZinitError(
+    'EZINITPROTO',
+    `${what}: ` +
+      (answer === undefined
+        ? 'answer is neither protocol'
+        : `unexpected answer ${JSON.stringify(answer.slice(0, 80))}`),
+    details,
+  );
 /** EZINITSOCKET: `path` is not a usable zinit socket; the message says why, for an operator. */
 export function zinitSocketError(path: string, err?: unknown): ZinitError {
   const errno = errnoOf(err);
-  const why = err === undefined ? 'is not a socket'
-    : errno === 'ECONNREFUSED' ? 'refuses connections (is zinit running?)'
-    : errno === 'ENOENT' ? 'does not exist'
-    : errno === 'EACCES' ? 'is not accessible (permission denied)'
-    : errno === 'ENOTSOCK' ? 'is not a socket' : `cannot be used (${errno ?? (err as Error).message})`;
+  const why =
+    err === undefined
+      ? 'is not a socket'
+      : errno === 'ECONNREFUSED'
+        ? 'refuses connections (is zinit running?)'
+        : errno === 'ENOENT'
+          ? 'does not exist'
+          : errno === 'EACCES'
+            ? 'is not accessible (permission denied)'
+            : errno === 'ENOTSOCK'
+              ? 'is not a socket'
+              : `cannot be used (${errno ?? (err as Error).message})`;
   return new ZinitError('EZINITSOCKET', `zinit socket ${path} ${why}`, { path, ...(errno ? { errno } : {}) }, err);
 }
 
-/** An EZINITSOCKET for a socket not there yet (missing, or nobody listening): zinit v0.2.14 binds it after starting its units. */
+/**
+ * An EZINITSOCKET for a socket not there yet (missing, or nobody listening): zinit v0.2.14 binds it after starting its
+ * units.
+ */
 export const zinitSocketNotYet = (err: unknown): boolean =>
-  err instanceof ZinitError && err.code === 'EZINITSOCKET' && ['ENOENT', 'ECONNREFUSED'].includes(String(err.details.errno));
+  err instanceof ZinitError &&
+  err.code === 'EZINITSOCKET' &&
+  ['ENOENT', 'ECONNREFUSED'].includes(String(err.details.errno));
 /** EDHCPZOS: zinit does not run dhcp-zos after `monitor` (`state`: zinit's, e.g. Failure, which it never retries). */
-export const dhcpZosNotRunning = (message: string, details: Details): ZinitError => new ZinitError('EDHCPZOS', message, details);
+export const dhcpZosNotRunning = (message: string, details: Details): ZinitError =>
+  new ZinitError('EDHCPZOS', message, details);
 
 // ---- agent (bridge zos and its configuration) ----------------------------------------------
 
 /** The agent could not build or configure `zos` on the chosen NIC. */
 export class AgentError extends AppError {
-  constructor(code: CodeOf<'agent'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'agent'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 
 /** ENONIC: the NIC to use is not there (yet); `field` when input named it (--nics, zos.nic, ip=). */
 export const noNic = (message: string, details: Details = {}): AgentError => new AgentError('ENONIC', message, details);
 /** ENICINUSE: the NIC is already a port of another bridge. */
-export const nicInUse = (nic: string, master: string): AgentError => new AgentError('ENICINUSE', `NIC "${nic}" is already a port of "${master}"`, { nic, master });
+export const nicInUse = (nic: string, master: string): AgentError =>
+  new AgentError('ENICINUSE', `NIC "${nic}" is already a port of "${master}"`, { nic, master });
 /** EBRIDGE: building zos failed for a reason no other code covers. */
 export const bridgeFailed = (bridge: string, nic: string, cause: unknown): AgentError =>
   new AgentError('EBRIDGE', `building "${bridge}" on "${nic}" failed: ${toAppError(cause).message}`, { nic }, cause);
@@ -558,44 +715,87 @@ export const bridgeFailed = (bridge: string, nic: string, cause: unknown): Agent
 export const zosNotBridge = (kind: string | undefined, note = ''): AgentError =>
   new AgentError('EZOSNOTBRIDGE', `"zos" exists but is not a bridge (kind ${kind ?? 'none'})${note}`, { kind });
 /** EVLANFILTER: a VLAN was asked, and the kernel refuses VLAN filtering on zos. */
-export const vlanFilterRefused = (why: string, vlans: { vlanPriv?: number; vlanPub?: number }, cause: unknown): AgentError =>
-  new AgentError('EVLANFILTER', `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "zos": ${why}`, vlans, cause);
+export const vlanFilterRefused = (
+  why: string,
+  vlans: { vlanPriv?: number; vlanPub?: number },
+  cause: unknown,
+): AgentError =>
+  new AgentError(
+    'EVLANFILTER',
+    `vlan:priv/vlan:pub asked, but this kernel refuses VLAN filtering on "zos": ${why}`,
+    vlans,
+    cause,
+  );
 /** EVLAN_UNSUPPORTED: the kernel cannot make the 802.1Q sub-interface a VLAN probe needs. */
-export const vlanUnsupported = (probeIf: string, nic: string, vlan: number, stderr: string, cause?: unknown): AgentError =>
-  new AgentError('EVLAN_UNSUPPORTED', `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; is the 8021q module available?`, { nic, vlan, stderr }, cause);
+export const vlanUnsupported = (
+  probeIf: string,
+  nic: string,
+  vlan: number,
+  stderr: string,
+  cause?: unknown,
+): AgentError =>
+  new AgentError(
+    'EVLAN_UNSUPPORTED',
+    `cannot create 802.1Q sub-interface ${probeIf} on ${nic} (vlan ${vlan}): ${stderr || 'refused'}; ` +
+      'is the 8021q module available?',
+    { nic, vlan, stderr },
+    cause,
+  );
 /** EDADFAILED: another node holds the address (IPv6 duplicate address detection failed). */
-export const dadFailed = (address: string, on: string): AgentError => new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
+export const dadFailed = (address: string, on: string): AgentError =>
+  new AgentError('EDADFAILED', `${address} on ${on} failed duplicate address detection`, { address });
 /** EDADTIMEOUT: the address stayed tentative for `ms`. */
-export const dadTimeout = (address: string, on: string, ms: number): AgentError => new AgentError('EDADTIMEOUT', `${address} on ${on} still tentative after ${ms} ms`, { address });
+export const dadTimeout = (address: string, on: string, ms: number): AgentError =>
+  new AgentError('EDADTIMEOUT', `${address} on ${on} still tentative after ${ms} ms`, { address });
 /** ERA6ROUTE: IPv6-only, no router advertisement gave `on` the kernel's default route within `ms`. */
 export const noRaRoute = (on: string, router: string, ms: number): AgentError =>
   new AgentError('ERA6ROUTE', `no router advertisement on ${on} gave a default route within ${ms} ms`, { router });
 /** EDHCPCLIENT: no DHCP client to run (none on PATH, or the resolved one is gone). */
-export const noDhcpClient = (message: string, details: Details): AgentError => new AgentError('EDHCPCLIENT', message, details);
-/** EAPPLY: the kernel refused building or configuring zos with a discovered choice (its NIC, its lease); the agent avoids that NIC and discovers again. */
+export const noDhcpClient = (message: string, details: Details): AgentError =>
+  new AgentError('EDHCPCLIENT', message, details);
+/**
+ * EAPPLY: the kernel refused building or configuring zos with a discovered choice (its NIC, its lease); the agent
+ * avoids that NIC and discovers again.
+ */
 export const choiceRefused = (nic: string, cause: RtnlError): AgentError =>
-  new AgentError('EAPPLY', `the kernel refused zos on "${nic}" with what discovery found: ${cause.message}`, { nic, errno: cause.errno }, cause);
+  new AgentError(
+    'EAPPLY',
+    `the kernel refused zos on "${nic}" with what discovery found: ${cause.message}`,
+    { nic, errno: cause.errno },
+    cause,
+  );
 /** EIPMISSING: no iproute2 `ip` on PATH for the scripts the agent writes. */
-export const noIpTool = (path: string): AgentError => new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
+export const noIpTool = (path: string): AgentError =>
+  new AgentError('EIPMISSING', `no ip (iproute2) on PATH (${path})`, { path });
 
 // ---- mesh (the client-side mesh planner, `ovs-plugin mesh ...`) -----------------------------
 
 /** The mesh planner refused: the plan file is not a plan, or the network has no room left. */
 export class MeshError extends AppError {
-  constructor(code: CodeOf<'mesh'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'mesh'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
-/** EPLAN: the plan file is not a plan of this version (not JSON, a field of the wrong shape); `field` names it. Nothing is written. */
+/**
+ * EPLAN: the plan file is not a plan of this version (not JSON, a field of the wrong shape); `field` names it. Nothing
+ * is written.
+ */
 export const badPlan = (field: string, message: string, cause?: unknown): MeshError =>
   new MeshError('EPLAN', `${field}: ${message}`, { field }, cause);
 /** ENOSUBNET: every /24 of the network's ip_range is taken by a node or an access. */
 export const noFreeSubnet = (ipRange: string, field: string): MeshError =>
-  new MeshError('ENOSUBNET', `${field}: no free /24 left in ${ipRange}: remove a node or an access first`, { field, ip_range: ipRange });
+  new MeshError('ENOSUBNET', `${field}: no free /24 left in ${ipRange}: remove a node or an access first`, {
+    field,
+    ip_range: ipRange,
+  });
 
 // ---- wireguard (lib/wireguard: UAPI socket, generic netlink) ---------------------------------
 
 /** A WireGuard device could not be read, configured, created or stopped; `device` names it. */
 export class WgError extends AppError {
-  constructor(code: CodeOf<'wireguard'>, message: string, details: Details = {}, cause?: unknown) { super(code, message, details, cause); }
+  constructor(code: CodeOf<'wireguard'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
 }
 /** EWG_NODEVICE: no WireGuard device of that name (no UAPI socket, no such link). */
 export const wgNoDevice = (device: string, where: string): WgError =>
@@ -605,7 +805,11 @@ export const wgUnreachable = (device: string, message: string, cause?: unknown):
   new WgError('EWG_UNREACHABLE', `WireGuard device "${device}": ${message}`, { device }, cause);
 /** EWG_REFUSED: the device answered a change with an error (`errno` of the UAPI, or the kernel's). */
 export const wgRefused = (device: string, errno: number | string, message = ''): WgError =>
-  new WgError('EWG_REFUSED', `WireGuard device "${device}" refused the change (errno ${errno})${message ? `: ${message}` : ''}`, { device, errno });
+  new WgError(
+    'EWG_REFUSED',
+    `WireGuard device "${device}" refused the change (errno ${errno})${message ? `: ${message}` : ''}`,
+    { device, errno },
+  );
 /** EWG_PROTO: an answer of the device that does not follow its protocol (UAPI text, netlink attributes). */
 export const wgBadAnswer = (device: string, message: string): WgError =>
   new WgError('EWG_PROTO', `WireGuard device "${device}": ${message}`, { device });

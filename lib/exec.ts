@@ -30,7 +30,16 @@ export interface RunResult {
 /** The failure of one run, for callers that classify it further (lib/ip.ts). */
 export type RunFailure = ExecFailure & { stdout: string };
 
-interface Ended { code: number | null; signal: NodeJS.Signals | null; spawnError?: string; cause?: Error; stdout: string; stderr: string; timedOut: boolean; canceled: boolean }
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError?: string;
+  cause?: Error;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  canceled: boolean;
+}
 
 /** Runs the child to its end; never rejects. */
 function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promise<Ended> {
@@ -42,18 +51,40 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     if (opts.signal?.aborted) {
-      resolve({ code: null, signal: null, spawnError: 'aborted before start', stdout: '', stderr: '', timedOut, canceled: true });
+      resolve({
+        code: null,
+        signal: null,
+        spawnError: 'aborted before start',
+        stdout: '',
+        stderr: '',
+        timedOut,
+        canceled: true,
+      });
       return;
     }
     const child = spawn(cmd, [...args], {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
-    const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs);
-    const onAbort = () => { canceled = true; kill(); };
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            kill();
+          }, opts.timeoutMs);
+    const onAbort = () => {
+      canceled = true;
+      kill();
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e: NodeJS.ErrnoException) => { spawnError ??= e.code ?? e.message; cause ??= e; });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError ??= e.code ?? e.message;
+      cause ??= e;
+    });
     child.stdout?.on('data', (d: Buffer) => out.push(d));
     child.stderr?.on('data', (d: Buffer) => err.push(d));
     if (opts.input !== undefined && child.stdin) {
@@ -63,8 +94,16 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
     child.on('close', (status, signal) => {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ code: spawnError !== undefined ? null : status, signal, spawnError, cause,
-        stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), timedOut, canceled });
+      resolve({
+        code: spawnError !== undefined ? null : status,
+        signal,
+        spawnError,
+        cause,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        timedOut,
+        canceled,
+      });
     });
   });
 }
@@ -74,17 +113,31 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
  * status, signal, timeout, could not start), its stderr (kept on a timeout too) and the duration.
  * `classify` may turn a failure into a more precise ExecError (lib/ip.ts does).
  */
-export async function run(cmd: string, args: readonly string[], opts: RunOptions = {},
-  classify?: (f: RunFailure, cause: unknown) => ExecError | undefined): Promise<RunResult> {
+export async function run(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+  classify?: (f: RunFailure, cause: unknown) => ExecError | undefined,
+): Promise<RunResult> {
   const command = [cmd, ...args].join(' ');
   const t0 = performance.now();
   const r = await runChild(cmd, args, opts);
   const exitCode = r.code ?? undefined;
   const res = { stdout: r.stdout, stderr: r.stderr, exitCode: exitCode ?? -1 };
-  if ((exitCode === 0 && !r.timedOut && !r.canceled) || (opts.allowFailure && exitCode !== undefined && !r.timedOut && !r.canceled)) return res;
+  if (
+    (exitCode === 0 && !r.timedOut && !r.canceled) ||
+    (opts.allowFailure && exitCode !== undefined && !r.timedOut && !r.canceled)
+  )
+    return res;
   const f: RunFailure = {
-    command, exitCode, signal: r.signal ?? undefined, timedOut: r.timedOut, timeoutMs: opts.timeoutMs,
-    durationMs: Math.round(performance.now() - t0), stderr: res.stderr, stdout: res.stdout,
+    command,
+    exitCode,
+    signal: r.signal ?? undefined,
+    timedOut: r.timedOut,
+    timeoutMs: opts.timeoutMs,
+    durationMs: Math.round(performance.now() - t0),
+    stderr: res.stderr,
+    stdout: res.stdout,
     // Not started at all (ENOENT, EACCES): neither an exit status nor a signal.
     ...(exitCode === undefined && !r.signal && !r.timedOut ? { spawnError: r.spawnError ?? 'unknown' } : {}),
   };

@@ -14,7 +14,8 @@ export interface IpOptions {
   signal?: AbortSignal;
 }
 
-const NOT_FOUND = /Cannot find device "([^"]*)"|Device "([^"]*)" does not exist|^(?:RTNETLINK answers|Error): No such device/m;
+const NOT_FOUND =
+  /Cannot find device "([^"]*)"|Device "([^"]*)" does not exist|^(?:RTNETLINK answers|Error): No such device/m;
 const TARGET_GONE = /Invalid "netns" value|^RTNETLINK answers: No such process/m;
 
 /** The typed error for a failed `ip`/`bridge` call in `ref` (the namespace itself: lib/netns.ts). */
@@ -30,7 +31,8 @@ function ipErrorOf(f: RunFailure, cause?: unknown, target?: string): ExecError {
 export async function ip(ref: NetnsRef, args: readonly string[], opts: IpOptions = {}): Promise<string> {
   const at = args.indexOf('netns');
   const target = at >= 0 ? args[at + 1] : undefined;
-  return (await runIn(ref, 'ip', args, { timeoutMs: 15_000, ...opts }, (f, cause) => ipErrorOf(f, cause, target))).stdout;
+  return (await runIn(ref, 'ip', args, { timeoutMs: 15_000, ...opts }, (f, cause) => ipErrorOf(f, cause, target)))
+    .stdout;
 }
 
 /** Runs `bridge args...` (iproute2) in `ref`, returning stdout; errors as ip(). */

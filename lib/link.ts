@@ -48,11 +48,19 @@ const tempLinkName = (): string => `zt${randomBytes(6).toString('hex')}`;
  * (default: its own name), so it never clashes with a link of that name in either namespace
  * mid-way. Each step registers its undo. Returns the final name.
  */
-export async function moveLinkIn(o: { from: NetnsRef; name: string; to: NetnsRef; as?: string; undo?: UndoStack }): Promise<string> {
+export async function moveLinkIn(o: {
+  from: NetnsRef;
+  name: string;
+  to: NetnsRef;
+  as?: string;
+  undo?: UndoStack;
+}): Promise<string> {
   const tmp = tempLinkName();
   const final = o.as ?? o.name;
   await ip(o.from, ['link', 'set', 'dev', o.name, 'netns', netnsTarget(o.to), 'name', tmp]);
-  o.undo?.push(`move ${o.name} back`, () => ip(o.to, ['link', 'set', 'dev', tmp, 'netns', netnsTarget(o.from), 'name', o.name]));
+  o.undo?.push(`move ${o.name} back`, () =>
+    ip(o.to, ['link', 'set', 'dev', tmp, 'netns', netnsTarget(o.from), 'name', o.name]),
+  );
   await ip(o.to, ['link', 'set', 'dev', tmp, 'name', final]);
   o.undo?.push(`rename ${final} back to ${tmp}`, () => ip(o.to, ['link', 'set', 'dev', final, 'name', tmp]));
   return final;
@@ -88,7 +96,22 @@ export async function setupVeth(v: VethSpec): Promise<void> {
     const mtu = v.mtu ? ['mtu', String(v.mtu)] : [];
     const localMtu = v.localMtu ?? v.mtu;
     const mac = v.peerAddress ? ['address', v.peerAddress] : [];
-    await ip(v.ref, ['link', 'add', 'name', v.name, ...(localMtu ? ['mtu', String(localMtu)] : []), 'type', 'veth', 'peer', 'name', v.peer, ...mtu, ...mac, 'netns', netnsTarget(v.peerNs)]);
+    await ip(v.ref, [
+      'link',
+      'add',
+      'name',
+      v.name,
+      ...(localMtu ? ['mtu', String(localMtu)] : []),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      v.peer,
+      ...mtu,
+      ...mac,
+      'netns',
+      netnsTarget(v.peerNs),
+    ]);
     v.undo?.push(`delete veth ${v.name}`, () => deleteLinkIfExists(v.ref, v.name));
     if (v.up) await ip(v.ref, ['link', 'set', 'dev', v.name, 'up']);
     if (v.peerUp) await ip(v.peerNs, ['link', 'set', 'dev', v.peer, 'up']);

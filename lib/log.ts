@@ -13,7 +13,7 @@ export interface Logger {
 }
 
 function formatValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
 }
 
@@ -30,13 +30,18 @@ export function formatLine(level: string, event: string, fields: Fields = {}): s
  */
 export function createLogger(out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
   let debugOn = false;
-  const line = (level: string, e: string, f?: Fields) => out(formatLine(level, e, debugOn ? { ...f, t: Math.round(performance.now()) } : f));
+  const line = (level: string, e: string, f?: Fields) =>
+    out(formatLine(level, e, debugOn ? { ...f, t: Math.round(performance.now()) } : f));
   return {
     info: (e, f) => line('info', e, f),
     warn: (e, f) => line('warn', e, f),
     error: (e, f) => line('error', e, f),
-    debug: (e, f) => { if (debugOn) line('debug', e, f); },
-    setDebug: (on) => { debugOn = on; },
+    debug: (e, f) => {
+      if (debugOn) line('debug', e, f);
+    },
+    setDebug: (on) => {
+      debugOn = on;
+    },
   };
 }
 

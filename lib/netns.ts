@@ -71,8 +71,13 @@ export function netnsGoneOf(ref: NetnsRef, f: RunFailure, cause?: unknown): Netn
  * Runs `cmd args` to completion inside `ref` (lib/exec.ts run); a namespace that is gone fails
  * with NetnsGoneError, any other failure with ExecError (or what `classify` makes of it).
  */
-export function runIn(ref: NetnsRef, cmd: string, args: readonly string[], opts: RunOptions = {},
-  classify?: Parameters<typeof run>[3]): Promise<RunResult> {
+export function runIn(
+  ref: NetnsRef,
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+  classify?: Parameters<typeof run>[3],
+): Promise<RunResult> {
   const [file, argv] = commandIn(ref, cmd, args);
   return run(file, argv, opts, (f, cause) => netnsGoneOf(ref, f, cause) ?? classify?.(f, cause));
 }
@@ -100,7 +105,8 @@ export async function ensureNetns(name: string): Promise<void> {
 export async function deleteNetns(name: string): Promise<void> {
   if (!(await listNetns()).includes(name)) return;
   const r = await run('ip', ['netns', 'delete', name], { allowFailure: true, timeoutMs: 15_000 });
-  if (r.exitCode !== 0 && (await listNetns()).includes(name)) await run('ip', ['netns', 'delete', name], { timeoutMs: 15_000 });
+  if (r.exitCode !== 0 && (await listNetns()).includes(name))
+    await run('ip', ['netns', 'delete', name], { timeoutMs: 15_000 });
 }
 
 /**
@@ -110,7 +116,12 @@ export async function deleteNetns(name: string): Promise<void> {
  */
 export async function netnsBatch(verb: 'add' | 'delete', names: string[]): Promise<void> {
   const todo = names.filter((n) => /^[A-Za-z0-9_.-]+$/.test(n));
-  if (todo.length > 1) await run('ip', ['-force', '-batch', '-'], { input: todo.map((n) => `netns ${verb} ${n}\n`).join(''), allowFailure: true, timeoutMs: 15_000 });
+  if (todo.length > 1)
+    await run('ip', ['-force', '-batch', '-'], {
+      input: todo.map((n) => `netns ${verb} ${n}\n`).join(''),
+      allowFailure: true,
+      timeoutMs: 15_000,
+    });
   const have = new Set(await listNetns());
   for (const n of names) {
     if (verb === 'add' && !have.has(n)) await ensureNetns(n);
@@ -121,5 +132,8 @@ export async function netnsBatch(verb: 'add' | 'delete', names: string[]): Promi
 /** Pids of the processes whose network namespace is `name` (none when it is gone). */
 export async function netnsPids(name: string): Promise<number[]> {
   const r = await run('ip', ['netns', 'pids', name], { allowFailure: true, timeoutMs: 5000 });
-  return r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+  return r.stdout
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number);
 }

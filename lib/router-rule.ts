@@ -13,12 +13,16 @@
 import { isIPv4 } from 'node:net';
 import { gatewayProblem, inSubnet } from './unicast.ts';
 
-/** Why `gw` cannot be a next hop of the lease `address/prefix` (undefined: it can); `has121`: the lease has option-121 routes. */
+/**
+ * Why `gw` cannot be a next hop of the lease `address/prefix` (undefined: it can); `has121`: the lease has option-121
+ * routes.
+ */
 export function routerProblem(gw: string, address: string, prefix: number, has121: boolean): string | undefined {
   if (!isIPv4(gw)) return 'is not IPv4';
   const why = gatewayProblem(gw, address, prefix, 4);
-  if (why) return why.replace('host\'s own', 'lease\'s own');
-  if (!has121 && !inSubnet(gw, address, prefix)) return `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
+  if (why) return why.replace("host's own", "lease's own");
+  if (!has121 && !inSubnet(gw, address, prefix))
+    return `is outside ${address}/${prefix} and the lease has no classless static routes (option 121)`;
   return undefined;
 }
 
@@ -31,6 +35,7 @@ export function routerCandidates(default121: string | undefined, routers: string
  * The same rule in busybox sh: `gw_why GW HAS121` sets `why` (empty: usable) from the lease in
  * udhcpc's environment (`$ip`, `$mask`); `ip4n A` sets `n` to a dotted quad's value (no fork:
  * shell arithmetic is 64-bit in busybox and dash). Leading zeros are refused (sh reads octal).
+ * A lone `\` ending a line is the template's line continuation: the script gets one line there.
  */
 export const ROUTER_RULE_SH = `ip4n() {
   case "$1" in ''|*[!0-9.]*|.*|*.|*..*|0[0-9]*|*.0[0-9]*) return 1 ;; esac
@@ -57,7 +62,8 @@ gw_why() {
   elif [ $(( g & m )) -ne $(( a & m )) ]; then
     [ "$2" = 1 ] || why="is outside $ip/$mask and the lease has no classless static routes (option 121)"
   elif [ "$mask" -lt 31 ] && [ $g -eq $(( a & m )) ]; then why='is the network address of the subnet'
-  elif [ "$mask" -lt 31 ] && [ $g -eq $(( (a & m) | (~m & 0xffffffff) )) ]; then why='is the broadcast address of the subnet'
+  elif [ "$mask" -lt 31 ] && [ $g -eq $(( (a & m) | (~m & 0xffffffff) )) ]; then \
+why='is the broadcast address of the subnet'
   fi
 }
 `;

@@ -16,7 +16,10 @@ import { refusal, rtnlError, rtnlQueued, rtnlSocket } from './rtnl-socket.ts';
 
 type Sockets = { rt: RtNetlinkSocket; raw: NetlinkSocket };
 /** Undefined when rtnetlink is not available here. */
-const open = async (): Promise<Sockets | undefined> => { const r = await rtnlSocket(); return r && { rt: r.sock, raw: r.raw }; };
+const open = async (): Promise<Sockets | undefined> => {
+  const r = await rtnlSocket();
+  return r && { rt: r.sock, raw: r.raw };
+};
 /** `fn` on the shared queue (its errors typed by the caller: failure() below). */
 const serial = <T>(fn: () => Promise<T>): Promise<T> => rtnlQueued(fn);
 
@@ -30,17 +33,36 @@ const attr = (type: number, payload: Buffer): Buffer => {
   h.writeUInt16LE(type, 2);
   return Buffer.concat([h, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
 };
-const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
-const s32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32LE(v); return b; };
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+};
+const s32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v);
+  return b;
+};
 const str = (s: string): Buffer => Buffer.from(`${s}\0`);
 const macBytes = (m: string): Buffer => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
 
 // linux/rtnetlink.h, if_link.h, net_namespace.h, veth.h.
-const RTM_NEWLINK = 16, RTM_NEWNSID = 88, RTM_GETNSID = 90;
-const NETNSA_NSID = 1, NETNSA_FD = 3;
-const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
-const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
-const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
+const RTM_NEWLINK = 16,
+  RTM_NEWNSID = 88,
+  RTM_GETNSID = 90;
+const NETNSA_NSID = 1,
+  NETNSA_FD = 3;
+const IFLA_ADDRESS = 1,
+  IFLA_IFNAME = 3,
+  IFLA_MTU = 4,
+  IFLA_LINKINFO = 18,
+  IFLA_NET_NS_FD = 28;
+const IFLA_INFO_KIND = 1,
+  IFLA_INFO_DATA = 2,
+  VETH_INFO_PEER = 1;
+const NLM_F_EXCL = 0x200,
+  NLM_F_CREATE = 0x400,
+  IFF_UP = 1;
 
 /**
  * The typed error of a failed request (rtnl-socket.ts rtnlError: ENODEV LinkNotFoundError, another
@@ -48,7 +70,11 @@ const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400, IFF_UP = 1;
  */
 function failure(command: string, err: unknown, ref?: NetnsRef, errno = refusal(err)): AppError {
   if (ref && errno === KERNEL_ERRNO.noEntry) {
-    return new NetnsGoneError({ command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` }, netnsLabel(ref), err);
+    return new NetnsGoneError(
+      { command: `rtnetlink ${command}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` },
+      netnsLabel(ref),
+      err,
+    );
   }
   return rtnlError(command, err, undefined, errno);
 }
@@ -77,8 +103,11 @@ async function nsid(s: Sockets, fd: number): Promise<number> {
   const id = await get();
   if (id >= 0) return id;
   // EEXIST: another process gave it one meanwhile (read below); any other refusal is thrown.
-  await s.raw.request(RTM_NEWNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_NSID, s32(-1)), attr(NETNSA_FD, u32(fd))]))
-    .catch((err: unknown) => { if (refusal(err) !== KERNEL_ERRNO.exists) throw err; });
+  await s.raw
+    .request(RTM_NEWNSID, Buffer.concat([Buffer.alloc(4), attr(NETNSA_NSID, s32(-1)), attr(NETNSA_FD, u32(fd))]))
+    .catch((err: unknown) => {
+      if (refusal(err) !== KERNEL_ERRNO.exists) throw err;
+    });
   return get();
 }
 
@@ -86,10 +115,13 @@ async function nsid(s: Sockets, fd: number): Promise<number> {
 export async function linkNamesIn(ref: NetnsRef): Promise<string[] | undefined> {
   const s = await open();
   if (!s) return undefined;
-  const names = (links: Awaited<ReturnType<RtNetlinkSocket['getLinks']>>) => links.map((l) => l.attrs.ifname).filter((n): n is string => !!n);
+  const names = (links: Awaited<ReturnType<RtNetlinkSocket['getLinks']>>) =>
+    links.map((l) => l.attrs.ifname).filter((n): n is string => !!n);
   try {
     if ('self' in ref) return names(await serial(() => s.rt.getLinks()));
-    return await withNsFd(ref, 'RTM_GETLINK', (fd) => serial(async () => names(await s.rt.getLinks(undefined, { targetNetnsid: await nsid(s, fd) }))));
+    return await withNsFd(ref, 'RTM_GETLINK', (fd) =>
+      serial(async () => names(await s.rt.getLinks(undefined, { targetNetnsid: await nsid(s, fd) }))),
+    );
   } catch (err) {
     throw err instanceof AppError ? err : failure(`RTM_GETLINK in ${netnsLabel(ref)}`, err, ref);
   }
@@ -110,12 +142,26 @@ async function hasLinkHere(s: Sockets, name: string): Promise<boolean> {
 /** A struct ifinfomsg (16 bytes), IFF_UP set and changed when `up`. */
 function ifinfo(up?: boolean): Buffer {
   const b = Buffer.alloc(16);
-  if (up) { b.writeUInt32LE(IFF_UP, 8); b.writeUInt32LE(IFF_UP, 12); }
+  if (up) {
+    b.writeUInt32LE(IFF_UP, 8);
+    b.writeUInt32LE(IFF_UP, 12);
+  }
   return b;
 }
 
-/** What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`, `name` with `localMtu` if given. */
-export interface RtVeth { name: string; peer: string; peerNs: NetnsRef; peerAddress?: string; mtu?: number; localMtu?: number; peerUp?: boolean }
+/**
+ * What addVeth makes: `name` here, `peer` born in `peerNs` with `peerAddress` (up with `peerUp`); both with `mtu`,
+ * `name` with `localMtu` if given.
+ */
+export interface RtVeth {
+  name: string;
+  peer: string;
+  peerNs: NetnsRef;
+  peerAddress?: string;
+  mtu?: number;
+  localMtu?: number;
+  peerUp?: boolean;
+}
 
 /**
  * Creates the veth pair in one RTM_NEWLINK (NLM_F_EXCL: a name taken on either side fails it
@@ -128,7 +174,8 @@ export async function addVeth(v: RtVeth): Promise<boolean> {
   const s = await open();
   if (!s) return false;
   // Older kernels (Debian's 6.1 does, this machine's 6.18 does not) look the message's IFLA_IFNAME
-  // up in the sender's namespace before they read IFLA_NET_NS_FD: a link of ours named like the peer (the node's own eth0 when a
+  // up in the sender's namespace before they read IFLA_NET_NS_FD: a link of ours named like the peer (the node's own
+  // eth0 when a
   // container's nic is eth0) makes the request EEXIST (NLM_F_EXCL: never a change to our link).
   // Then the caller's `ip` path (our end described first, the peer born there) does it.
   if (await hasLinkHere(s, v.peer)) return false;
@@ -136,10 +183,23 @@ export async function addVeth(v: RtVeth): Promise<boolean> {
   await withNsFd(v.peerNs, what, async (fd) => {
     const mtu = v.mtu ? attr(IFLA_MTU, u32(v.mtu)) : Buffer.alloc(0);
     const localMtu = v.localMtu ?? v.mtu;
-    const local = Buffer.concat([ifinfo(), attr(IFLA_IFNAME, str(v.name)), ...(localMtu ? [attr(IFLA_MTU, u32(localMtu))] : [])]);
-    const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, str('veth')), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, local))]);
-    const msg = Buffer.concat([ifinfo(v.peerUp), attr(IFLA_IFNAME, str(v.peer)), attr(IFLA_NET_NS_FD, u32(fd)), mtu,
-      ...(v.peerAddress ? [attr(IFLA_ADDRESS, macBytes(v.peerAddress))] : []), attr(IFLA_LINKINFO, linkinfo)]);
+    const local = Buffer.concat([
+      ifinfo(),
+      attr(IFLA_IFNAME, str(v.name)),
+      ...(localMtu ? [attr(IFLA_MTU, u32(localMtu))] : []),
+    ]);
+    const linkinfo = Buffer.concat([
+      attr(IFLA_INFO_KIND, str('veth')),
+      attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, local)),
+    ]);
+    const msg = Buffer.concat([
+      ifinfo(v.peerUp),
+      attr(IFLA_IFNAME, str(v.peer)),
+      attr(IFLA_NET_NS_FD, u32(fd)),
+      mtu,
+      ...(v.peerAddress ? [attr(IFLA_ADDRESS, macBytes(v.peerAddress))] : []),
+      attr(IFLA_LINKINFO, linkinfo),
+    ]);
     try {
       await serial(() => s.rt.request(RTM_NEWLINK, msg, { flags: NLM_F_CREATE | NLM_F_EXCL }));
     } catch (err) {

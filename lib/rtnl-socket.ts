@@ -12,7 +12,11 @@ import { isSelf, type NetnsRef } from './netns.ts';
 /** The package's rtnetlink module with its link-attribute codecs. */
 export type Nl = typeof import('netlink/dist/rt/rt.js') & { ifla: typeof import('netlink/dist/rt/ifla.js') };
 /** The open sockets: `sock` speaks rtnetlink, `raw` sends messages the package has no type for (nsid). */
-export interface Rtnl { nl: Nl; sock: RtNetlinkSocket; raw: NetlinkSocket }
+export interface Rtnl {
+  nl: Nl;
+  sock: RtNetlinkSocket;
+  raw: NetlinkSocket;
+}
 
 let loaded: Promise<Rtnl | undefined> | undefined;
 let enabled = true;
@@ -27,15 +31,23 @@ let tail: Promise<unknown> = Promise.resolve();
 
 /** The shared sockets, opened on first use (undefined: use `ip`). */
 export function rtnlSocket(): Promise<Rtnl | undefined> {
-  loaded ??= !enabled ? Promise.resolve(undefined)
-    : Promise.all([import('netlink/dist/rt/rt.js'), import('netlink/dist/rt/ifla.js'), import('netlink/dist/netlink.js')]).then(([nl, ifla, base]) => {
-      const sock = nl.createRtNetlink();
-      const raw = base.createNetlink(0 /* NETLINK_ROUTE */);
-      // ref'd only while a request waits (below): they never keep a oneshot alive
-      sock.socket.unref();
-      raw.unref();
-      return { nl: { ...nl, ifla }, sock, raw };
-    }, () => undefined); // any load failure: no addon here, callers use `ip` (above)
+  loaded ??= !enabled
+    ? Promise.resolve(undefined)
+    : Promise.all([
+        import('netlink/dist/rt/rt.js'),
+        import('netlink/dist/rt/ifla.js'),
+        import('netlink/dist/netlink.js'),
+      ]).then(
+        ([nl, ifla, base]) => {
+          const sock = nl.createRtNetlink();
+          const raw = base.createNetlink(0 /* NETLINK_ROUTE */);
+          // ref'd only while a request waits (below): they never keep a oneshot alive
+          sock.socket.unref();
+          raw.unref();
+          return { nl: { ...nl, ifla }, sock, raw };
+        },
+        () => undefined,
+      ); // any load failure: no addon here, callers use `ip` (above)
   return loaded;
 }
 
@@ -48,7 +60,8 @@ export async function inProcess(ref: NetnsRef): Promise<boolean> {
  * The errno name of a failed request: the kernel's answer as the package words it ("Request
  * rejected: ENODEV"), or the socket's own system error (ENOBUFS); undefined for anything else.
  */
-export const refusal = (err: unknown): string | undefined => /Request rejected: (\S+)/.exec(String(err))?.[1] ?? errnoOf(err);
+export const refusal = (err: unknown): string | undefined =>
+  /Request rejected: (\S+)/.exec(String(err))?.[1] ?? errnoOf(err);
 
 /**
  * The typed error of a failed request: ENODEV is LinkNotFoundError (worded as `ip`'s "RTNETLINK
@@ -56,8 +69,14 @@ export const refusal = (err: unknown): string | undefined => /Request rejected: 
  * status), and a failure that is no errno at all (the package's own) InternalError.
  */
 export function rtnlError(what: string, err: unknown, dev?: string, errno = refusal(err)): AppError {
-  if (errno === undefined) return new InternalError(`rtnetlink ${what}: ${err instanceof Error ? err.message : String(err)}`, err);
-  if (errno === KERNEL_ERRNO.noDevice) return new LinkNotFoundError({ command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` }, dev, err);
+  if (errno === undefined)
+    return new InternalError(`rtnetlink ${what}: ${err instanceof Error ? err.message : String(err)}`, err);
+  if (errno === KERNEL_ERRNO.noDevice)
+    return new LinkNotFoundError(
+      { command: `rtnetlink ${what}`, exitCode: 2, stderr: `RTNETLINK answers: ${errno}` },
+      dev,
+      err,
+    );
   return new RtnlError(what, errno, dev, err);
 }
 
@@ -69,11 +88,17 @@ export function rtnlError(what: string, err: unknown, dev?: string, errno = refu
 export function rtnlQueued<T>(fn: (r: Rtnl) => Promise<T>): Promise<T> {
   const run = async (): Promise<T> => {
     const r = (await rtnlSocket())!;
-    if (pending++ === 0) { r.sock.socket.ref(); r.raw.ref(); }
+    if (pending++ === 0) {
+      r.sock.socket.ref();
+      r.raw.ref();
+    }
     try {
       return await fn(r);
     } finally {
-      if (--pending === 0) { r.sock.socket.unref(); r.raw.unref(); }
+      if (--pending === 0) {
+        r.sock.socket.unref();
+        r.raw.unref();
+      }
     }
   };
   const r = tail.then(run, run);
@@ -83,5 +108,7 @@ export function rtnlQueued<T>(fn: (r: Rtnl) => Promise<T>): Promise<T> {
 
 /** rtnlQueued, a refusal typed (rtnlError) unless `fn` threw a typed error already. */
 export function rtnlRequest<T>(what: string, dev: string | undefined, fn: (r: Rtnl) => Promise<T>): Promise<T> {
-  return rtnlQueued(fn).catch((err: unknown) => { throw err instanceof AppError ? err : rtnlError(what, err, dev); });
+  return rtnlQueued(fn).catch((err: unknown) => {
+    throw err instanceof AppError ? err : rtnlError(what, err, dev);
+  });
 }

@@ -28,14 +28,23 @@ const req = <T>(what: string, dev: string | undefined, fn: (s: RtNetlinkSocket, 
 /** ifindex of `name` in this namespace (LinkNotFoundError when there is none). */
 export async function linkIndex(name: string): Promise<number> {
   const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name }));
-  if (m?.data.index === undefined) throw new LinkNotFoundError({ command: `rtnetlink get link ${name}`, exitCode: 2, stderr: `Device "${name}" does not exist.` }, name);
+  if (m?.data.index === undefined)
+    throw new LinkNotFoundError(
+      { command: `rtnetlink get link ${name}`, exitCode: 2, stderr: `Device "${name}" does not exist.` },
+      name,
+    );
   return m.data.index;
 }
 
 /** Sets `name` up or down (`ip link set NAME up|down`). */
 export async function setLinkUp(ref: NetnsRef, name: string, up: boolean): Promise<void> {
-  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', 'dev', name, up ? 'up' : 'down']); return; }
-  await req(`set link ${name} ${up ? 'up' : 'down'}`, name, (s) => s.setLink({ flags: up ? { up: true } : {}, change: { up: true } }, { ifname: name }));
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', 'dev', name, up ? 'up' : 'down']);
+    return;
+  }
+  await req(`set link ${name} ${up ? 'up' : 'down'}`, name, (s) =>
+    s.setLink({ flags: up ? { up: true } : {}, change: { up: true } }, { ifname: name }),
+  );
 }
 
 /**
@@ -51,7 +60,9 @@ export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Pro
   const nsPath = 'name' in to ? netnsPath(to.name) : 'path' in to ? to.path : `/proc/${process.pid}/ns/net`;
   const fd = openSync(nsPath, 'r');
   try {
-    await req(`set link ${name} netns ${nsPath} up`, name, (s) => s.setLink({ flags: { up: true }, change: { up: true } }, { ifname: name, netNsFd: fd }));
+    await req(`set link ${name} netns ${nsPath} up`, name, (s) =>
+      s.setLink({ flags: { up: true }, change: { up: true } }, { ifname: name, netNsFd: fd }),
+    );
   } finally {
     closeSync(fd);
   }
@@ -60,7 +71,16 @@ export async function moveLinkUp(ref: NetnsRef, name: string, to: NetnsRef): Pro
 /** Creates bridge `name` with STP off, and VLAN filtering on when asked (EEXIST: RtnlError). */
 export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: boolean): Promise<void> {
   if (!(await inProcess(ref))) {
-    await ip(ref, ['link', 'add', name, 'type', 'bridge', 'stp_state', '0', ...(vlanFiltering ? ['vlan_filtering', '1'] : [])]);
+    await ip(ref, [
+      'link',
+      'add',
+      name,
+      'type',
+      'bridge',
+      'stp_state',
+      '0',
+      ...(vlanFiltering ? ['vlan_filtering', '1'] : []),
+    ]);
     return;
   }
   await req(`add bridge ${name}`, undefined, (s, nl) => {
@@ -77,7 +97,10 @@ export async function addBridge(ref: NetnsRef, name: string, vlanFiltering: bool
  * where a refused create with it takes ~40 ms to unregister the half-made bridge.
  */
 export async function setBridgeVlanFiltering(ref: NetnsRef, name: string): Promise<void> {
-  if (!(await inProcess(ref))) { await ip(ref, ['link', 'set', name, 'type', 'bridge', 'vlan_filtering', '1']); return; }
+  if (!(await inProcess(ref))) {
+    await ip(ref, ['link', 'set', name, 'type', 'bridge', 'vlan_filtering', '1']);
+    return;
+  }
   await req(`set bridge ${name} vlan_filtering 1`, name, (s, nl) => {
     const data = nl.ifla.formatBridge({ vlanFiltering: Buffer.from([1]) });
     const linkinfo = nl.ifla.formatInfo({ kind: 'bridge', data: data as Buffer }) as Buffer;
@@ -86,20 +109,38 @@ export async function setBridgeVlanFiltering(ref: NetnsRef, name: string): Promi
 }
 
 /** What setLink changes on a link: its master (null: none), MAC, MTU. */
-export interface LinkChange { master?: string | null; mac?: string; mtu?: number }
+export interface LinkChange {
+  master?: string | null;
+  mac?: string;
+  mtu?: number;
+}
 
 /** `ip link set NAME [master M | nomaster] [address MAC] [mtu N]` in one message. */
 export async function setLink(ref: NetnsRef, name: string, c: LinkChange): Promise<void> {
   if (!(await inProcess(ref))) {
-    await ip(ref, ['link', 'set', 'dev', name, ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
-      ...(c.mac ? ['address', c.mac] : []), ...(c.mtu ? ['mtu', String(c.mtu)] : [])]);
+    await ip(ref, [
+      'link',
+      'set',
+      'dev',
+      name,
+      ...(c.master === null ? ['nomaster'] : c.master ? ['master', c.master] : []),
+      ...(c.mac ? ['address', c.mac] : []),
+      ...(c.mtu ? ['mtu', String(c.mtu)] : []),
+    ]);
     return;
   }
   const master = c.master === undefined ? undefined : c.master === null ? 0 : await linkIndex(c.master);
-  await req(`set link ${name}`, name, (s) => s.setLink({}, {
-    ifname: name, ...(master !== undefined ? { master } : {}),
-    ...(c.mac ? { address: Buffer.from(c.mac.split(':').map((h) => parseInt(h, 16))) } : {}), ...(c.mtu ? { mtu: c.mtu } : {}),
-  }));
+  await req(`set link ${name}`, name, (s) =>
+    s.setLink(
+      {},
+      {
+        ifname: name,
+        ...(master !== undefined ? { master } : {}),
+        ...(c.mac ? { address: Buffer.from(c.mac.split(':').map((h) => parseInt(h, 16))) } : {}),
+        ...(c.mtu ? { mtu: c.mtu } : {}),
+      },
+    ),
+  );
 }
 
 const ipBytes = (a: string): Buffer => {
@@ -108,52 +149,109 @@ const ipBytes = (a: string): Buffer => {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const words = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return Buffer.from(words.flatMap((w) => { const n = parseInt(w || '0', 16); return [n >> 8, n & 255]; }));
+  return Buffer.from(
+    words.flatMap((w) => {
+      const n = parseInt(w || '0', 16);
+      return [n >> 8, n & 255];
+    }),
+  );
 };
 
 /** Address options: IPv4 broadcast derived from the prefix (`broadcast +`), lifetimes in s. */
-export interface AddrOptions { broadcast?: boolean; validLft?: number; preferredLft?: number }
+export interface AddrOptions {
+  broadcast?: boolean;
+  validLft?: number;
+  preferredLft?: number;
+}
 
 /** `ip addr replace ADDR/PREFIX dev DEV [broadcast +] [valid_lft .. preferred_lft ..]`. */
-export async function replaceAddress(ref: NetnsRef, dev: string, address: string, prefix: number, o: AddrOptions = {}): Promise<void> {
+export async function replaceAddress(
+  ref: NetnsRef,
+  dev: string,
+  address: string,
+  prefix: number,
+  o: AddrOptions = {},
+): Promise<void> {
   const v4 = isIPv4(address);
   if (!(await inProcess(ref))) {
-    await ip(ref, [v4 ? '-4' : '-6', 'addr', 'replace', `${address}/${prefix}`, ...(v4 && o.broadcast ? ['broadcast', '+'] : []), 'dev', dev,
-      ...(o.validLft !== undefined ? ['valid_lft', String(o.validLft), 'preferred_lft', String(o.preferredLft ?? o.validLft)] : [])]);
+    await ip(ref, [
+      v4 ? '-4' : '-6',
+      'addr',
+      'replace',
+      `${address}/${prefix}`,
+      ...(v4 && o.broadcast ? ['broadcast', '+'] : []),
+      'dev',
+      dev,
+      ...(o.validLft !== undefined
+        ? ['valid_lft', String(o.validLft), 'preferred_lft', String(o.preferredLft ?? o.validLft)]
+        : []),
+    ]);
     return;
   }
   const index = await linkIndex(dev);
   const local = ipBytes(address);
   let broadcast: Buffer | undefined;
   if (v4 && o.broadcast && prefix < 31) {
-    const n = local.readUInt32BE(0) | (prefix === 0 ? 0xffffffff : (0xffffffff >>> prefix));
+    const n = local.readUInt32BE(0) | (prefix === 0 ? 0xffffffff : 0xffffffff >>> prefix);
     broadcast = Buffer.alloc(4);
     broadcast.writeUInt32BE(n >>> 0, 0);
   }
-  const cacheInfo = o.validLft === undefined ? undefined : { ifaPrefered: o.preferredLft ?? o.validLft, ifaValid: o.validLft };
-  await req(`replace address ${address}/${prefix} dev ${dev}`, dev, (s) => s.newAddress(
-    { family: v4 ? 2 : 10, prefixlen: prefix, index, scope: 0 },
-    { address: local, local, ...(broadcast ? { broadcast } : {}), ...(cacheInfo ? { cacheInfo } : {}) },
-    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+  const cacheInfo =
+    o.validLft === undefined ? undefined : { ifaPrefered: o.preferredLft ?? o.validLft, ifaValid: o.validLft };
+  await req(`replace address ${address}/${prefix} dev ${dev}`, dev, (s) =>
+    s.newAddress(
+      { family: v4 ? 2 : 10, prefixlen: prefix, index, scope: 0 },
+      { address: local, local, ...(broadcast ? { broadcast } : {}), ...(cacheInfo ? { cacheInfo } : {}) },
+      { flags: FLAGS.CREATE | FLAGS.REPLACE },
+    ),
+  );
 }
 
 /** A route to replace: `dest` 'default' or CIDR; `via` a gateway, or none for on-link (scope link). */
-export interface RouteSpec { dest: string; via?: string; dev: string; onlink?: boolean }
+export interface RouteSpec {
+  dest: string;
+  via?: string;
+  dev: string;
+  onlink?: boolean;
+}
 
 /** `ip route replace DEST [via GW] dev DEV [onlink | scope link]` (main table, proto boot). */
 export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
-  const [addr, len] = r.dest === 'default' ? [undefined, 0] : [r.dest.split('/')[0]!, Number(r.dest.split('/')[1] ?? (isIPv4(r.dest) ? 32 : 128))];
+  const [addr, len] =
+    r.dest === 'default'
+      ? [undefined, 0]
+      : [r.dest.split('/')[0]!, Number(r.dest.split('/')[1] ?? (isIPv4(r.dest) ? 32 : 128))];
   const v4 = r.via ? isIPv4(r.via) : addr ? isIPv4(addr) : true;
   if (!(await inProcess(ref))) {
-    await ip(ref, [v4 ? '-4' : '-6', 'route', 'replace', r.dest, ...(r.via ? ['via', r.via] : []), 'dev', r.dev,
-      ...(r.onlink ? ['onlink'] : []), ...(r.via ? [] : ['scope', 'link'])]);
+    await ip(ref, [
+      v4 ? '-4' : '-6',
+      'route',
+      'replace',
+      r.dest,
+      ...(r.via ? ['via', r.via] : []),
+      'dev',
+      r.dev,
+      ...(r.onlink ? ['onlink'] : []),
+      ...(r.via ? [] : ['scope', 'link']),
+    ]);
     return;
   }
   const oif = await linkIndex(r.dev);
-  await req(`replace route ${r.dest}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`, r.dev, (s) => s.newRoute(
-    { family: v4 ? 2 : 10, dstLen: len, table: 254, protocol: 'BOOT', scope: r.via ? 'UNIVERSE' : 'LINK', type: 'UNICAST', ...(r.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}) },
-    { ...(addr ? { dst: ipBytes(addr) } : {}), ...(r.via ? { gateway: ipBytes(r.via) } : {}), oif },
-    { flags: FLAGS.CREATE | FLAGS.REPLACE }));
+  await req(`replace route ${r.dest}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`, r.dev, (s) =>
+    s.newRoute(
+      {
+        family: v4 ? 2 : 10,
+        dstLen: len,
+        table: 254,
+        protocol: 'BOOT',
+        scope: r.via ? 'UNIVERSE' : 'LINK',
+        type: 'UNICAST',
+        ...(r.onlink ? { flags: { __unknown: RTNH_F_ONLINK } } : {}),
+      },
+      { ...(addr ? { dst: ipBytes(addr) } : {}), ...(r.via ? { gateway: ipBytes(r.via) } : {}), oif },
+      { flags: FLAGS.CREATE | FLAGS.REPLACE },
+    ),
+  );
 }
 
 /**
@@ -165,7 +263,9 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
   for (;;) {
     const running = (await inProcess(ref))
       ? !!(await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })))[0]?.data.flags?.running
-      : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(await ip(ref, ['-o', 'link', 'show', 'dev', name]));
+      : ((line) => /[<,]UP[,>]/.test(line) && !/NO-CARRIER/.test(line))(
+          await ip(ref, ['-o', 'link', 'show', 'dev', name]),
+        );
     if (running) return true;
     if (Date.now() > end) return false;
     await sleep(20);
@@ -173,7 +273,14 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
 }
 
 /** What readLink tells of one link: enough to build zos on it (bridge.ts) or see it is absent. */
-export interface LinkFacts { index: number; kind?: string; master?: string; mac?: string; vlanFiltering?: boolean; up: boolean }
+export interface LinkFacts {
+  index: number;
+  kind?: string;
+  master?: string;
+  mac?: string;
+  vlanFiltering?: boolean;
+  up: boolean;
+}
 
 /** Reads link `name` in `ref` (undefined: no such link); in-process where lib/rtnl serves, else `ip -j -d`. */
 export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts | undefined> {
@@ -181,8 +288,14 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
     const { listLinks } = await import('./ip.ts');
     const [l] = await listLinks(ref, name);
     if (!l) return undefined;
-    return { index: l.ifindex, kind: l.linkinfo?.info_kind, ...(l.master ? { master: l.master } : {}), mac: l.address,
-      vlanFiltering: l.linkinfo?.info_data?.vlan_filtering === 1, up: l.flags.includes('UP') };
+    return {
+      index: l.ifindex,
+      kind: l.linkinfo?.info_kind,
+      ...(l.master ? { master: l.master } : {}),
+      mac: l.address,
+      vlanFiltering: l.linkinfo?.info_data?.vlan_filtering === 1,
+      up: l.flags.includes('UP'),
+    };
   }
   const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })).catch((err: unknown) => {
     if (err instanceof LinkNotFoundError) return [];
@@ -192,27 +305,37 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
   const { nl } = (await rtnlSocket())!;
   const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
   const br = info?.kind === 'bridge' && info.data ? nl.ifla.parseBridge(info.data) : undefined;
-  const master = m.attrs.master ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname : undefined;
+  const master = m.attrs.master
+    ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname
+    : undefined;
   return {
-    index: m.data.index, kind: info?.kind, ...(master ? { master } : {}),
+    index: m.data.index,
+    kind: info?.kind,
+    ...(master ? { master } : {}),
     mac: macText(m.attrs.address),
-    vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false, up: !!m.data.flags?.up,
+    vlanFiltering: br?.vlanFiltering ? br.vlanFiltering[0] === 1 : false,
+    up: !!m.data.flags?.up,
   };
 }
 
 /** A link-layer address attribute as `ip` prints it (aa:bb:...), undefined when empty. */
-const macText = (b: Buffer | undefined): string | undefined => (b?.length ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : undefined);
+const macText = (b: Buffer | undefined): string | undefined =>
+  b?.length ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : undefined;
 
 /** An address attribute as text: dotted IPv4, or IPv6 in RFC 5952 form (longest zero run as `::`). */
 export function addrText(b: Buffer | undefined): string | undefined {
   if (b?.length === 4) return [...b].join('.');
   if (b?.length !== 16) return undefined;
   const g = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2));
-  let best = -1, len = 0;
-  for (let i = 0; i < 8;) {
+  let best = -1,
+    len = 0;
+  for (let i = 0; i < 8; ) {
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > len && j - i >= 2) { best = i; len = j - i; }
+    if (j - i > len && j - i >= 2) {
+      best = i;
+      len = j - i;
+    }
     i = j === i ? i + 1 : j;
   }
   const hex = g.map((x) => x.toString(16));
@@ -220,15 +343,29 @@ export function addrText(b: Buffer | undefined): string | undefined {
 }
 
 /** One address as the kernel lists it (`ip addr show`), by link index. */
-export interface AddrFact { index: number; family: 4 | 6; address: string; prefix: number; global: boolean; dadfailed: boolean; tentative: boolean }
+export interface AddrFact {
+  index: number;
+  family: 4 | 6;
+  address: string;
+  prefix: number;
+  global: boolean;
+  dadfailed: boolean;
+  tentative: boolean;
+}
 /** One default route of the main table (`ip route show default`), both families. */
-export interface DefaultRouteFact { family: 4 | 6; oif?: number; gateway?: string }
+export interface DefaultRouteFact {
+  family: 4 | 6;
+  oif?: number;
+  gateway?: string;
+}
 
 /**
  * Every address, and the default routes of the main table, in this namespace: two in-process
  * dumps; undefined where lib/rtnl does not serve (the caller uses `ip`).
  */
-export async function readAddrsAndDefaults(ref: NetnsRef): Promise<{ addrs: AddrFact[]; defaults: DefaultRouteFact[] } | undefined> {
+export async function readAddrsAndDefaults(
+  ref: NetnsRef,
+): Promise<{ addrs: AddrFact[]; defaults: DefaultRouteFact[] } | undefined> {
   if (!(await inProcess(ref))) return undefined;
   const dumpA = await req('dump addresses', undefined, (s) => s.getAddresses());
   const dumpR = await req('dump routes', undefined, (s) => s.getRoutes());
@@ -237,25 +374,59 @@ export async function readAddrsAndDefaults(ref: NetnsRef): Promise<{ addrs: Addr
     const address = addrText(a.attrs.local ?? a.attrs.address);
     if (a.data.index === undefined || !address || a.data.prefixlen === undefined) continue;
     const flags = { ...a.data.flags, ...a.attrs.flags };
-    addrs.push({ index: a.data.index, family: address.includes(':') ? 6 : 4, address, prefix: a.data.prefixlen,
-      global: (a.data.scope ?? 0) === 0, dadfailed: !!flags.dadfailed, tentative: !!flags.tentative });
+    addrs.push({
+      index: a.data.index,
+      family: address.includes(':') ? 6 : 4,
+      address,
+      prefix: a.data.prefixlen,
+      global: (a.data.scope ?? 0) === 0,
+      dadfailed: !!flags.dadfailed,
+      tentative: !!flags.tentative,
+    });
   }
   const defaults: DefaultRouteFact[] = [];
   for (const r of dumpR) {
     const table = r.attrs.table ?? r.data.table;
     if (r.data.dstLen !== 0 || table !== 254 || (r.data.family !== 2 && r.data.family !== 10)) continue;
     const gateway = addrText(r.attrs.gateway);
-    defaults.push({ family: r.data.family === 2 ? 4 : 6, ...(r.attrs.oif !== undefined ? { oif: r.attrs.oif } : {}), ...(gateway ? { gateway } : {}) });
+    defaults.push({
+      family: r.data.family === 2 ? 4 : 6,
+      ...(r.attrs.oif !== undefined ? { oif: r.attrs.oif } : {}),
+      ...(gateway ? { gateway } : {}),
+    });
   }
   return { addrs, defaults };
 }
 
 /** iproute2's names of the ARPHRD_* link types the agent tells apart (ip's `link_type`). */
-const LINK_TYPES: Record<string, string> = { ETHER: 'ether', LOOPBACK: 'loopback', NONE: 'none', VOID: 'void', TUNNEL: 'ipip', SIT: 'sit', IPGRE: 'gre', TUNNEL6: 'tunnel6', INFINIBAND: 'infiniband', IEEE80211: 'ieee802.11' };
+const LINK_TYPES: Record<string, string> = {
+  ETHER: 'ether',
+  LOOPBACK: 'loopback',
+  NONE: 'none',
+  VOID: 'void',
+  TUNNEL: 'ipip',
+  SIT: 'sit',
+  IPGRE: 'gre',
+  TUNNEL6: 'tunnel6',
+  INFINIBAND: 'infiniband',
+  IEEE80211: 'ieee802.11',
+};
 /** IFF_* flag names as `ip -j link` prints them. */
-const FLAG_NAMES: [string, string][] = [['broadcast', 'BROADCAST'], ['pointopoint', 'POINTOPOINT'], ['loopback', 'LOOPBACK'], ['multicast', 'MULTICAST'],
-  ['noarp', 'NOARP'], ['allmulti', 'ALLMULTI'], ['promisc', 'PROMISC'], ['master', 'MASTER'], ['slave', 'SLAVE'], ['dynamic', 'DYNAMIC'],
-  ['up', 'UP'], ['lowerUp', 'LOWER_UP'], ['dormant', 'DORMANT']];
+const FLAG_NAMES: [string, string][] = [
+  ['broadcast', 'BROADCAST'],
+  ['pointopoint', 'POINTOPOINT'],
+  ['loopback', 'LOOPBACK'],
+  ['multicast', 'MULTICAST'],
+  ['noarp', 'NOARP'],
+  ['allmulti', 'ALLMULTI'],
+  ['promisc', 'PROMISC'],
+  ['master', 'MASTER'],
+  ['slave', 'SLAVE'],
+  ['dynamic', 'DYNAMIC'],
+  ['up', 'UP'],
+  ['lowerUp', 'LOWER_UP'],
+  ['dormant', 'DORMANT'],
+];
 const LE = endianness() === 'LE';
 const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
 
@@ -271,24 +442,40 @@ export async function listLinksFast(ref: NetnsRef): Promise<IpLink[]> {
   const { nl } = (await rtnlSocket())!;
   const names = new Map(ms.map((m) => [m.data.index, m.attrs.ifname]));
   const upByIndex = new Map(ms.map((m) => [m.data.index, !!m.data.flags?.up]));
-  return ms.filter((m) => m.data.index !== undefined && m.attrs.ifname).map((m) => {
-    const f = (m.data.flags ?? {}) as Record<string, boolean | undefined>;
-    const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
-    if (f.up && !f.running) flags.unshift('NO-CARRIER');
-    // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
-    const lower = m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined; // IFLA_LINK: u32, host order
-    if (lower !== undefined && m.attrs.linkNetnsid === undefined && upByIndex.get(lower) === false) flags.push('M-DOWN');
-    const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
-    const type = typeof m.data.type === 'string' ? LINK_TYPES[m.data.type] ?? m.data.type.toLowerCase() : String(m.data.type ?? '');
-    const l: IpLink & { max_mtu?: number } = {
-      ifindex: m.data.index!, ifname: m.attrs.ifname!, flags, mtu: m.attrs.mtu ?? 0,
-      operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN', link_type: type,
-    };
-    const mac = macText(m.attrs.address);
-    if (mac) l.address = mac;
-    if (m.attrs.master !== undefined && names.get(m.attrs.master)) l.master = names.get(m.attrs.master)!;
-    if (info?.kind || info?.slaveKind) l.linkinfo = { ...(info.kind ? { info_kind: info.kind } : {}), ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}) };
-    if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;
-    return l;
-  });
+  return ms
+    .filter((m) => m.data.index !== undefined && m.attrs.ifname)
+    .map((m) => {
+      const f = (m.data.flags ?? {}) as Record<string, boolean | undefined>;
+      const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
+      if (f.up && !f.running) flags.unshift('NO-CARRIER');
+      // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
+      const lower =
+        // IFLA_LINK: u32, host order
+        m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined;
+      if (lower !== undefined && m.attrs.linkNetnsid === undefined && upByIndex.get(lower) === false)
+        flags.push('M-DOWN');
+      const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+      const type =
+        typeof m.data.type === 'string'
+          ? (LINK_TYPES[m.data.type] ?? m.data.type.toLowerCase())
+          : String(m.data.type ?? '');
+      const l: IpLink & { max_mtu?: number } = {
+        ifindex: m.data.index!,
+        ifname: m.attrs.ifname!,
+        flags,
+        mtu: m.attrs.mtu ?? 0,
+        operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN',
+        link_type: type,
+      };
+      const mac = macText(m.attrs.address);
+      if (mac) l.address = mac;
+      if (m.attrs.master !== undefined && names.get(m.attrs.master)) l.master = names.get(m.attrs.master)!;
+      if (info?.kind || info?.slaveKind)
+        l.linkinfo = {
+          ...(info.kind ? { info_kind: info.kind } : {}),
+          ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}),
+        };
+      if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;
+      return l;
+    });
 }

@@ -18,16 +18,24 @@ export interface Setting<T> {
 }
 
 /** The typed values of a table of settings. */
-export type ValuesOf<T extends Record<string, Setting<unknown>>> = { readonly [K in keyof T]: Exclude<ReturnType<T[K]['parse']>, undefined> };
+export type ValuesOf<T extends Record<string, Setting<unknown>>> = {
+  readonly [K in keyof T]: Exclude<ReturnType<T[K]['parse']>, undefined>;
+};
 
 /** Reads every row of `table` from `env`; EINVALID naming the first bad variable and its accepted range. */
-export function readTable<T extends Record<string, Setting<unknown>>>(table: T, env: Readonly<Record<string, string | undefined>>): ValuesOf<T> {
+export function readTable<T extends Record<string, Setting<unknown>>>(
+  table: T,
+  env: Readonly<Record<string, string | undefined>>,
+): ValuesOf<T> {
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(table)) {
     const given = env[s.name];
     const text = given === undefined || given === '' ? s.default : given;
     const v = s.parse(text);
-    if (v === undefined) throw new ValidationError(s.name, `${JSON.stringify(text.slice(0, 40))} is not ${s.accepts}`, { accepts: s.accepts });
+    if (v === undefined)
+      throw new ValidationError(s.name, `${JSON.stringify(text.slice(0, 40))} is not ${s.accepts}`, {
+        accepts: s.accepts,
+      });
     out[key] = v;
   }
   return Object.freeze(out) as ValuesOf<T>;
@@ -35,19 +43,41 @@ export function readTable<T extends Record<string, Setting<unknown>>>(table: T, 
 
 /** One line per setting: name, accepted values, default, doc (help text; the docs tables list the same). */
 export function settingsLines(table: Record<string, Setting<unknown>>): string[] {
-  return Object.values(table).map((s) => `  ${s.name} (${s.accepts}; default ${s.default === '' ? 'unset' : s.default}): ${s.doc}`);
+  return Object.values(table).map(
+    (s) => `  ${s.name} (${s.accepts}; default ${s.default === '' ? 'unset' : s.default}): ${s.doc}`,
+  );
 }
 
 /** An integer setting in lo..hi (decimal digits only: `60s`, `1e3`, `-1` are refused). */
 export function intIn(lo: number, hi: number, unit = 'ms'): Pick<Setting<number>, 'accepts' | 'parse'> {
-  return { accepts: `${lo}..${hi} (${unit})`, parse: (t) => (/^\d{1,10}$/.test(t) && Number(t) >= lo && Number(t) <= hi ? Number(t) : undefined) };
+  return {
+    accepts: `${lo}..${hi} (${unit})`,
+    parse: (t) => (/^\d{1,10}$/.test(t) && Number(t) >= lo && Number(t) <= hi ? Number(t) : undefined),
+  };
 }
 
 /** A setting that is one of `values`. */
 export function oneOf<V extends string>(values: readonly V[]): Pick<Setting<V>, 'accepts' | 'parse'> {
-  return { accepts: values.join(' or '), parse: (t) => (values as readonly string[]).includes(t) ? t as V : undefined };
+  return {
+    accepts: values.join(' or '),
+    parse: (t) => ((values as readonly string[]).includes(t) ? (t as V) : undefined),
+  };
 }
 
 /** Text without control characters that `ok` accepts ('' only where the default is ''). */
-export const text = (accepts: string, ok: (t: string) => boolean = () => true): Pick<Setting<string>, 'accepts' | 'parse'> =>
-  ({ accepts, parse: (t) => (!/[\0-\x1f]/.test(t) && ok(t) ? t : undefined) });
+export const text = (
+  accepts: string,
+  ok: (t: string) => boolean = () => true,
+): Pick<Setting<string>, 'accepts' | 'parse'> => ({
+  accepts,
+  parse: (t) => (!/[\0-\x1f]/.test(t) && ok(t) ? t : undefined),
+});
+
+/** ZOS_RTNL, which both programs read: 0 sends their link changes through `ip` (lib/rtnl-socket.ts). */
+export const RTNL_SETTING: Setting<boolean> = {
+  name: 'ZOS_RTNL',
+  default: '1',
+  accepts: '0 or 1',
+  parse: (t: string) => (t === '1' ? true : t === '0' ? false : undefined),
+  doc: '0: change links through ip instead of the in-process rtnetlink socket',
+};

@@ -14,7 +14,14 @@ export async function setSysctl(ref: NetnsRef, key: string, value: string | numb
 
 /** Reads `key` (slash form) in `ref`, or undefined when it does not exist. */
 export async function getSysctl(ref: NetnsRef, key: string): Promise<string | undefined> {
-  if (isSelf(ref)) return readFile(`/proc/sys/${key}`, 'utf8').then((v) => v.trim(), (err: unknown) => { if (isMissingPath(err)) return undefined; throw err; });
+  if (isSelf(ref))
+    return readFile(`/proc/sys/${key}`, 'utf8').then(
+      (v) => v.trim(),
+      (err: unknown) => {
+        if (isMissingPath(err)) return undefined;
+        throw err;
+      },
+    );
   const r = await runIn(ref, 'cat', [`/proc/sys/${key}`], { allowFailure: true, timeoutMs: 10_000 });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }

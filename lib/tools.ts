@@ -48,7 +48,8 @@ export async function which(name: string, path = searchPath): Promise<string | u
         return file;
       }
     } catch (err) {
-      if (!isMissingPath(err) && !isAccessDenied(err) && !isNotDirectory(err)) throw err; // not here, or not ours to run
+      // not here, or not ours to run
+      if (!isMissingPath(err) && !isAccessDenied(err) && !isNotDirectory(err)) throw err;
     }
   }
   return undefined;
@@ -70,7 +71,10 @@ let resolved: Promise<DhcpClient> | undefined;
 
 /** The DHCP client of this run, resolved on first use (a failure is not remembered). */
 export function dhcpClient(): Promise<DhcpClient> {
-  resolved ??= findDhcpClient().catch((err: unknown) => { resolved = undefined; throw err; });
+  resolved ??= findDhcpClient().catch((err: unknown) => {
+    resolved = undefined;
+    throw err;
+  });
   return resolved;
 }
 
@@ -81,7 +85,11 @@ export async function checkDhcpClient(c: DhcpClient): Promise<void> {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
     await access(file, constants.X_OK);
   } catch (err) {
-    throw noDhcpClient(`DHCP client ${file} is not an executable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file });
+    throw noDhcpClient(
+      `DHCP client ${file} is not an executable file ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { file },
+    );
   }
 }
 
@@ -100,14 +108,29 @@ export const SETPRIV_PLACES = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/se
 
 /** `places`, then each `$PATH` entry + `name`, without repeats. */
 export function candidatesFor(name: string, places: readonly string[], path = searchPath): string[] {
-  return [...new Set([...places, ...path.split(delimiter).filter(Boolean).map((d) => join(d, name))])];
+  return [
+    ...new Set([
+      ...places,
+      ...path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, name)),
+    ]),
+  ];
 }
 
 /** The first candidate whose `<path> <versionFlag>` prints `mark` (undefined: none does). */
-export async function findTool(candidates: readonly string[], versionFlag: string, mark: RegExp): Promise<string | undefined> {
+export async function findTool(
+  candidates: readonly string[],
+  versionFlag: string,
+  mark: RegExp,
+): Promise<string | undefined> {
   for (const c of candidates) {
     // It could not run or ran past its time: not this one. Anything else is thrown.
-    const r = await run(c, [versionFlag], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => { if (err instanceof ExecError) return undefined; throw err; });
+    const r = await run(c, [versionFlag], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => {
+      if (err instanceof ExecError) return undefined;
+      throw err;
+    });
     if (r && r.exitCode === 0 && mark.test(r.stdout + r.stderr)) return c;
   }
   return undefined;
@@ -117,7 +140,8 @@ let ipTool: Promise<string | undefined> | undefined;
 let setprivTool: Promise<string | undefined> | undefined;
 
 /** iproute2's `ip` ("ip utility, iproute2-6.1.0"), resolved once per process. */
-export const iproute2Ip = (): Promise<string | undefined> => (ipTool ??= findTool(candidatesFor('ip', IP_PLACES), '-V', /iproute2/));
+export const iproute2Ip = (): Promise<string | undefined> =>
+  (ipTool ??= findTool(candidatesFor('ip', IP_PLACES), '-V', /iproute2/));
 
 /** util-linux's `setpriv` ("setpriv from util-linux 2.38.1"), resolved once per process. */
 export const utilLinuxSetpriv = (): Promise<string | undefined> =>

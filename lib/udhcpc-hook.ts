@@ -39,6 +39,8 @@ export interface UdhcpcHook {
 
 /** The script text (busybox sh; udhcpc passes the lease in the environment). */
 export function udhcpcHookScript(h: UdhcpcHook): string {
+  // A lone `\` ending a line is the template's line continuation (the script gets one line there);
+  // `\\` is a backslash in the script.
   return `#!/bin/sh
 ${h.comment.map((l) => `# ${l}`).join('\n')}
 IP=${h.ip}
@@ -69,8 +71,10 @@ ${h.cases ?? ''}  deconfig)
     if [ -n "$staticroutes" ]; then
       set -- $staticroutes
       while [ $# -ge 2 ]; do
-        if [ "$2" = 0.0.0.0 ] && [ "$1" != 0.0.0.0/0 ]; then has121=1; "$IP" -4 route replace "$1" dev "$interface" scope link
-        elif [ "$2" = 0.0.0.0 ]; then d121=1; echo "${h.name}: ignored option-121 route 0.0.0.0/0 via 0.0.0.0: an on-link default is no gateway"
+        if [ "$2" = 0.0.0.0 ] && [ "$1" != 0.0.0.0/0 ]; then has121=1; \
+"$IP" -4 route replace "$1" dev "$interface" scope link
+        elif [ "$2" = 0.0.0.0 ]; then d121=1; \
+echo "${h.name}: ignored option-121 route 0.0.0.0/0 via 0.0.0.0: an on-link default is no gateway"
         else
           gw_why "$2" 1
           [ "$1" = 0.0.0.0/0 ] && d121=1
@@ -94,9 +98,14 @@ ${h.cases ?? ''}  deconfig)
     case "$domain" in *[!A-Za-z0-9.-]*) echo "${h.name}: ignored invalid search domain"; domain= ;; esac
     [ \${#domain} -le 253 ] || { echo "${h.name}: ignored search domain longer than 253"; domain=; }
     if [ -n "$dns" ]; then
-      { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
-        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${h.afterResolv ? ` \\
-        && ${h.afterResolv}` : ''}
+      { echo "# written by ${h.writtenBy} (DHCP on $interface)"; [ -n "$domain" ] && echo "search $domain"; \
+for d in $dns; do echo "nameserver $d"; done; } > "$RESOLV_CONF.tmp" \\
+        && mv "$RESOLV_CONF.tmp" "$RESOLV_CONF"${
+          h.afterResolv
+            ? ` \\
+        && ${h.afterResolv}`
+            : ''
+        }
     fi
     echo bound > "\${UDHCPC_MARK:-$0.$PPID}"   # the lease is applied whole: address, routes, DNS
     ;;
@@ -107,7 +116,10 @@ exit 0
 
 /** True when `path` holds `text` and is executable (a 0644 hook is not run). */
 export async function scriptInPlace(path: string, text: string): Promise<boolean> {
-  const missing = (err: unknown): undefined => { if (isMissingPath(err)) return undefined; throw err; };
+  const missing = (err: unknown): undefined => {
+    if (isMissingPath(err)) return undefined;
+    throw err;
+  };
   const [have, st] = await Promise.all([readFile(path, 'utf8').catch(missing), stat(path).catch(missing)]);
   return have === text && !!st && (st.mode & 0o100) !== 0;
 }

@@ -5,10 +5,16 @@
 // still there, for a caller that keeps state to record it.
 import { stderrLogger, type Logger } from './log.ts';
 
-interface Step { what: string; fn: () => Promise<unknown> | unknown }
+interface Step {
+  what: string;
+  fn: () => Promise<unknown> | unknown;
+}
 
 /** One undo that failed: its name (as pushed) and why. */
-export interface UndoFailure { what: string; error: string }
+export interface UndoFailure {
+  what: string;
+  error: string;
+}
 
 /** Undo steps of one operation, run in reverse by rollback(). */
 export class UndoStack {
@@ -40,7 +46,8 @@ export class UndoStack {
     for (const s of steps) {
       try {
         await s.fn();
-      } catch (err) { // any failure: logged, and the remaining undos still run (best effort)
+      } catch (err) {
+        // any failure: logged, and the remaining undos still run (best effort)
         const f = { what: s.what, error: err instanceof Error ? err.message : String(err) };
         this.log.warn('undo-failed', { step: f.what, error: f.error });
         failed.push(f);

@@ -25,7 +25,7 @@ export function networkOf(addr: string, prefix: number): string {
 
 /** Broadcast address of `addr/prefix` (dotted). */
 export function broadcastOf(addr: string, prefix: number): string {
-  const host = prefix === 32 ? 0 : (0xffffffff >>> prefix);
+  const host = prefix === 32 ? 0 : 0xffffffff >>> prefix;
   return toDotted((v4(addr) | host) >>> 0);
 }
 
@@ -97,10 +97,15 @@ export function inSubnet6(a: string, b: string, prefix: number): boolean {
  * of its family, or its subnet's network / broadcast (IPv6: subnet-router anycast) address.
  * `linkLocal`: whether 169.254/16 and fe80::/10 may be one (not for the node's static ip=).
  */
-export function hostAddressProblem(addr: string, prefix: number, family: 4 | 6, opts: { linkLocal?: boolean } = {}): string | undefined {
+export function hostAddressProblem(
+  addr: string,
+  prefix: number,
+  family: 4 | 6,
+  opts: { linkLocal?: boolean } = {},
+): string | undefined {
   return family === 4
-    ? notUnicastV4(addr, opts) ?? notHostInSubnet(addr, prefix)
-    : notUnicastV6(addr, opts) ?? notHostInSubnet6(addr, prefix);
+    ? (notUnicastV4(addr, opts) ?? notHostInSubnet(addr, prefix))
+    : (notUnicastV6(addr, opts) ?? notHostInSubnet6(addr, prefix));
 }
 
 /**
@@ -112,7 +117,7 @@ export function hostAddressProblem(addr: string, prefix: number, family: 4 | 6, 
 export function gatewayProblem(gw: string, host: string, prefix: number, family: 4 | 6): string | undefined {
   const why = family === 4 ? notUnicastV4(gw, { linkLocal: true }) : notUnicastV6(gw, { linkLocal: true });
   if (why) return why;
-  if (addrValue(gw) === addrValue(host)) return 'is the host\'s own address';
+  if (addrValue(gw) === addrValue(host)) return "is the host's own address";
   if (family === 4 && inSubnet(gw, host, prefix)) return notHostInSubnet(gw, prefix);
   return undefined;
 }

@@ -8,14 +8,18 @@ import { hostAddressProblem } from './unicast.ts';
 export function parseLinkName(field: string, v: unknown): string {
   if (typeof v !== 'string') throw new ValidationError(field, `must be a string, got ${typeName(v)}`);
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v) || v === '.' || v === '..') {
-    throw new ValidationError(field, `${JSON.stringify(v.slice(0, 40))} is not a valid interface name (1..15 characters of A-Z a-z 0-9 _ . -)`);
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(v.slice(0, 40))} is not a valid interface name (1..15 characters of A-Z a-z 0-9 _ . -)`,
+    );
   }
   return v;
 }
 
 /** An integer within [min, max]. */
 export function parseIntInRange(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValidationError(field, `must be an integer, got ${typeName(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ValidationError(field, `must be an integer, got ${typeName(v)}`);
   if (v < min || v > max) throw new ValidationError(field, `${v} is out of range ${min}..${max}`);
   return v;
 }
@@ -37,7 +41,10 @@ export const parseVlanTag = (field: string, v: unknown): number => parseIntInRan
 export function parseVlanText(field: string, v: string): number | undefined {
   if (v === 'none' || v === 'untagged') return undefined;
   if (!/^\d{1,4}$/.test(v) || Number(v) < VLAN_MIN || Number(v) > VLAN_MAX) {
-    throw new ValidationError(field, `${JSON.stringify(v)} is not a VLAN id ${VLAN_MIN}..${VLAN_MAX}, "none" or "untagged"`);
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(v)} is not a VLAN id ${VLAN_MIN}..${VLAN_MAX}, "none" or "untagged"`,
+    );
   }
   return Number(v);
 }
@@ -46,7 +53,8 @@ export function parseVlanText(field: string, v: string): number | undefined {
 export const parseVni = (field: string, v: unknown): number => parseIntInRange(field, v, 1, 16777215);
 
 /** True for a MAC address written `aa:bb:cc:dd:ee:ff` (either case). */
-export const isMac = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v);
+export const isMac = (v: unknown): v is string =>
+  typeof v === 'string' && /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(v);
 
 /** A MAC address `aa:bb:cc:dd:ee:ff`, returned lower-case. */
 export function parseMac(field: string, v: unknown): string {
@@ -78,7 +86,10 @@ export function parseCidr(field: string, v: unknown): { address: string; prefix:
   const family = m && isIPv4(m[1]!) ? 4 : m && isIPv6(m[1]!) ? 6 : 0;
   const prefix = m ? parsePrefixText(m[2]!) : undefined;
   if (!family || prefix === undefined || prefix > (family === 4 ? 32 : 128)) {
-    throw new ValidationError(field, `${JSON.stringify(v.slice(0, 60))} is not an address/prefix (decimal prefix without leading zeros)`);
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(v.slice(0, 60))} is not an address/prefix (decimal prefix without leading zeros)`,
+    );
   }
   return { address: m![1]!, prefix, family: family as 4 | 6 };
 }

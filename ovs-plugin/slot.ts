@@ -10,7 +10,11 @@ export interface SlotLender {
   lend<T>(wait: () => Promise<T>): Promise<T>;
 }
 
-interface Held { lender: SlotLender; lent: boolean; done: boolean }
+interface Held {
+  lender: SlotLender;
+  lent: boolean;
+  done: boolean;
+}
 const current = new AsyncLocalStorage<Held>();
 
 /** Runs one command holding one slot of `lender`; waits inside it may give the slot back. */

@@ -37,9 +37,14 @@ export function checkDepth(field: string, v: unknown): void {
 }
 
 /** The arguments object with only `allowed` keys, all `required` ones present and non-null. */
-export function argsObject(v: unknown, allowed: readonly string[], required: readonly string[]): Record<string, unknown> {
+export function argsObject(
+  v: unknown,
+  allowed: readonly string[],
+  required: readonly string[],
+): Record<string, unknown> {
   if (v === null || v === undefined) v = {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('args', `must be a JSON object, got ${typeName(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new ValidationError('args', `must be a JSON object, got ${typeName(v)}`);
   checkDepth('args', v);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ValidationError(k.slice(0, 64), 'unknown field');
@@ -87,19 +92,30 @@ type WireOf<A> = A extends ArgDecl<infer T, boolean> ? T : never;
 type RequiredKeys<D extends ArgDecls> = { [K in keyof D]: D[K] extends ArgDecl<unknown, true> ? K : never }[keyof D];
 
 /** The wire type of a command's arguments (what a client sends), from its declaration. */
-export type Infer<D extends ArgDecls> = { -readonly [K in RequiredKeys<D>]: WireOf<D[K]> } & { -readonly [K in Exclude<keyof D, RequiredKeys<D>>]?: WireOf<D[K]> | null };
+export type Infer<D extends ArgDecls> = { -readonly [K in RequiredKeys<D>]: WireOf<D[K]> } & {
+  -readonly [K in Exclude<keyof D, RequiredKeys<D>>]?: WireOf<D[K]> | null;
+};
 
 /** A command's usage from its declaration: the arguments listed in order, the example typed as the wire arguments. */
 export const usageOf = <D extends ArgDecls>(decl: D, summary: string, example: Infer<D>): Usage => ({
   summary,
-  args: Object.entries(decl).map(([name, a]) => ({ name, ...(a.required ? { required: true } : {}), type: a.type, doc: a.doc })),
+  args: Object.entries(decl).map(([name, a]) => ({
+    name,
+    ...(a.required ? { required: true } : {}),
+    type: a.type,
+    doc: a.doc,
+  })),
   example: example as Record<string, unknown>,
 });
 
 /** The arguments object checked against the declaration (names, required ones); only declared fields can be read. */
 export const argsOf = <D extends ArgDecls>(v: unknown, decl: D): { readonly [K in keyof D]?: unknown } => {
   const names = Object.keys(decl);
-  return argsObject(v, names, names.filter((n) => decl[n]!.required));
+  return argsObject(
+    v,
+    names,
+    names.filter((n) => decl[n]!.required),
+  );
 };
 
 /** A present-and-not-null test: JSON null counts as "not given" for optional fields. */
@@ -121,18 +137,21 @@ export function parseStringMap(field: string, v: unknown, opts: { nonEmpty?: boo
     if (opts.nonEmpty) throw new ValidationError(field, 'is required');
     return new Map();
   }
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object of strings, got ${typeName(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new ValidationError(field, `must be an object of strings, got ${typeName(v)}`);
   const entries = Object.entries(v as Record<string, unknown>);
   if (opts.nonEmpty && entries.length === 0) throw new ValidationError(field, 'must not be empty');
   if (entries.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
   const out = new Map<string, string>();
   for (const [k, val] of entries) {
     const f = `${field}.${k.slice(0, 64)}`;
-    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(k)) throw new ValidationError(f, 'key must be 1..128 characters of A-Z a-z 0-9 _ . : -');
+    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(k))
+      throw new ValidationError(f, 'key must be 1..128 characters of A-Z a-z 0-9 _ . : -');
     if (typeof val !== 'string') throw new ValidationError(f, `must be a string, got ${typeName(val)}`);
     if (Buffer.byteLength(val) > 1024) throw new ValidationError(f, 'longer than 1024 bytes');
     // ovsdb-server's JSON parser refuses NUL and lone surrogates by dropping the whole session.
-    if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(val)) throw new ValidationError(f, 'holds control characters or invalid UTF-16');
+    if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(val))
+      throw new ValidationError(f, 'holds control characters or invalid UTF-16');
     out.set(k, val);
   }
   return out;
@@ -172,7 +191,8 @@ export function notUnicast(ip: string): string | undefined {
 export function parseIpList(field: string, v: unknown): string[] | undefined {
   if (!given(v)) return undefined;
   if (!Array.isArray(v)) throw new ValidationError(field, `must be an array of IP addresses, got ${typeName(v)}`);
-  if (v.length === 0) throw new ValidationError(field, 'must name at least one peer (leave it out for the multicast group)');
+  if (v.length === 0)
+    throw new ValidationError(field, 'must name at least one peer (leave it out for the multicast group)');
   if (v.length > MAX_ENTRIES) throw new ValidationError(field, `more than ${MAX_ENTRIES} entries`);
   const ips = v.map((x, i) => {
     const ip = parseIpAddress(`${field}[${i}]`, x);
@@ -181,12 +201,14 @@ export function parseIpList(field: string, v: unknown): string[] | undefined {
     return ip;
   });
   const families = new Set(ips.map((ip) => (isIPv4(ip) ? 4 : 6)));
-  if (families.size > 1) throw new ValidationError(field, 'mixes IPv4 and IPv6 peers; one VXLAN device speaks one family');
+  if (families.size > 1)
+    throw new ValidationError(field, 'mixes IPv4 and IPv6 peers; one VXLAN device speaks one family');
   return [...new Set(ips)].sort();
 }
 
 /** An optional link name. */
-export const parseOptName = (field: string, v: unknown): string | undefined => (given(v) ? parseLinkName(field, v) : undefined);
+export const parseOptName = (field: string, v: unknown): string | undefined =>
+  given(v) ? parseLinkName(field, v) : undefined;
 
 /** A VLAN tag, 0 (untagged) .. 4094; optional ones default to 0. */
 export const parseOptVlanTag = (field: string, v: unknown): number => (given(v) ? parseVlanTag(field, v) : 0);

@@ -25,7 +25,11 @@ export function vxlanGroup(vni: number): string {
 }
 
 /** What the endpoint should be: VNI, underlay link, and unicast peers instead of multicast. */
-export interface VtepSpec { vni: number; master: string; remotes?: string[] }
+export interface VtepSpec {
+  vni: number;
+  master: string;
+  remotes?: string[];
+}
 
 const locks = new Map<number, Promise<unknown>>();
 
@@ -36,7 +40,9 @@ export function withVniLock<T>(vni: number, fn: () => Promise<T>): Promise<T> {
   const next = prev.catch(() => undefined).then(fn);
   const tail = next.catch(() => undefined);
   locks.set(vni, tail);
-  void tail.then(() => { if (locks.get(vni) === tail) locks.delete(vni); });
+  void tail.then(() => {
+    if (locks.get(vni) === tail) locks.delete(vni);
+  });
   return next;
 }
 
@@ -45,16 +51,24 @@ function checkExisting(link: IpLink, spec: VtepSpec): void {
   const d = link.linkinfo?.info_data ?? {};
   if (link.linkinfo?.info_kind !== 'vxlan') throw conflict(`${name} exists but is not a vxlan device`, { link: name });
   if (d.id !== spec.vni) throw conflict(`${name} exists with vni ${String(d.id)}`, { link: name });
-  if (d.link !== spec.master) throw conflict(`${name} is on ${String(d.link)}; reassigning vxlan to another master is not allowed`, { link: name, master: d.link });
+  if (d.link !== spec.master)
+    throw conflict(`${name} is on ${String(d.link)}; reassigning vxlan to another master is not allowed`, {
+      link: name,
+      master: d.link,
+    });
   const group = spec.remotes ? undefined : vxlanGroup(spec.vni);
-  if (d.group !== group) throw conflict(`${name} has group ${String(d.group ?? 'none')}, want ${group ?? 'none (unicast remotes)'}`, { link: name });
+  if (d.group !== group)
+    throw conflict(`${name} has group ${String(d.group ?? 'none')}, want ${group ?? 'none (unicast remotes)'}`, {
+      link: name,
+    });
 }
 
 /** The zero-MAC flood entries (`bridge fdb ... dst IP`) of `dev`. */
 async function floodPeers(dev: string): Promise<string[]> {
   const out = (await bridge(SELF, ['-j', 'fdb', 'show', 'dev', dev])).trim();
   return (JSON.parse(out || '[]') as { mac: string; dst?: string }[])
-    .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
+    .filter((e) => e.mac === '00:00:00:00:00:00' && e.dst)
+    .map((e) => e.dst!);
 }
 
 /**
@@ -64,13 +78,20 @@ async function floodPeers(dev: string): Promise<string[]> {
 async function syncRemotes(dev: string, remotes: string[]): Promise<void> {
   const have = await floodPeers(dev);
   try {
-    for (const r of remotes) if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
-    for (const h of have) if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
+    for (const r of remotes)
+      if (!have.includes(r)) await bridge(SELF, ['fdb', 'append', '00:00:00:00:00:00', 'dev', dev, 'dst', r]);
+    for (const h of have)
+      if (!remotes.includes(h)) await bridge(SELF, ['fdb', 'del', '00:00:00:00:00:00', 'dev', dev, 'dst', h]);
   } catch (err) {
-    const now = await floodPeers(dev).catch(() => undefined); // any failure: said as "its peers are unknown"; the first error is thrown
-    const holds = now === undefined ? 'its peers are unknown' : `it now floods to ${now.length ? now.join(', ') : 'no peer'}`;
+    // any failure: said as "its peers are unknown"; the first error is thrown
+    const now = await floodPeers(dev).catch(() => undefined);
+    const holds =
+      now === undefined ? 'its peers are unknown' : `it now floods to ${now.length ? now.join(', ') : 'no peer'}`;
     if (err instanceof IpError && /family not supported/i.test(err.stderr)) {
-      throw conflict(`${dev} was made for the other IP family than ${remotes.join(', ')} (vxlan-del it to change); ${holds}`, { link: dev, remotes: now });
+      throw conflict(
+        `${dev} was made for the other IP family than ${remotes.join(', ')} (vxlan-del it to change); ${holds}`,
+        { link: dev, remotes: now },
+      );
     }
     if (err instanceof AppError) throw withNote(err, holds, { remotes: now });
     throw err;
@@ -88,7 +109,11 @@ async function deleteLeftoverTmp(vni: number): Promise<void> {
   const kind = link.linkinfo?.info_kind;
   const id = link.linkinfo?.info_data?.id;
   if (kind !== 'vxlan' || id !== vni) {
-    throw conflict(`${tmp} exists and is not a left-over vxlan device of vni ${vni} (kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`, { link: tmp });
+    throw conflict(
+      `${tmp} exists and is not a left-over vxlan device of vni ${vni} ` +
+        `(kind ${kind ?? 'unknown'}${id !== undefined ? `, vni ${String(id)}` : ''}); not deleting it`,
+      { link: tmp },
+    );
   }
   await deleteLinkIfExists(SELF, tmp);
 }
@@ -99,16 +124,36 @@ async function deleteLeftoverTmp(vni: number): Promise<void> {
  */
 export async function ensureVtep(spec: VtepSpec): Promise<{ name: string; created: boolean }> {
   const name = vtepName(spec.vni);
-  if ((await listLinks(SELF, spec.master)).length === 0) throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
+  if ((await listLinks(SELF, spec.master)).length === 0)
+    throw notFound(`master link ${spec.master} does not exist`, { master: spec.master });
   let created = false;
   let [link] = await listLinks(SELF, name);
   if (!link) {
     const tmp = tmpName(spec.vni);
     await deleteLeftoverTmp(spec.vni);
     // Unicast peers: an IPv6 socket needs an IPv6 local address (`::`: any); else v1's group.
-    const group = !spec.remotes ? ['group', vxlanGroup(spec.vni)] : spec.remotes.some((r) => r.includes(':')) ? ['local', '::'] : [];
-    await ip(SELF, ['link', 'add', tmp, 'mtu', '1500', 'type', 'vxlan', 'id', String(spec.vni), ...group,
-      'dev', spec.master, 'dstport', String(VXLAN_PORT), 'learning']);
+    const group = !spec.remotes
+      ? ['group', vxlanGroup(spec.vni)]
+      : spec.remotes.some((r) => r.includes(':'))
+        ? ['local', '::']
+        : [];
+    await ip(SELF, [
+      'link',
+      'add',
+      tmp,
+      'mtu',
+      '1500',
+      'type',
+      'vxlan',
+      'id',
+      String(spec.vni),
+      ...group,
+      'dev',
+      spec.master,
+      'dstport',
+      String(VXLAN_PORT),
+      'learning',
+    ]);
     try {
       await renameLink(SELF, tmp, name);
       created = true;

@@ -5,15 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const MAX = 120;
-const files = execFileSync('git', ['ls-files', '-z', '*.ts', '*.mjs', '*.cjs'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+const files = execFileSync('git', ['ls-files', '-z', '*.ts', '*.mjs', '*.cjs'], { encoding: 'utf8' })
+  .split('\0')
+  .filter(Boolean);
 let bad = 0;
 for (const f of files) {
-  readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-    if ([...line].length > MAX) {
-      bad++;
-      console.log(`${f}:${i + 1}: ${[...line].length} > ${MAX}`);
-    }
-  });
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if ([...line].length > MAX) {
+        bad++;
+        console.log(`${f}:${i + 1}: ${[...line].length} > ${MAX}`);
+      }
+    });
 }
 if (bad) {
   console.log(`line-length: ${bad} lines over ${MAX} characters`);

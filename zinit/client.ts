@@ -4,9 +4,17 @@
 // The generation is picked by what the socket answers to a JSON-RPC `service_list`: a gen-1
 // server answers it with a `{"state":"error"}` line-protocol reply, which is harmless.
 import { connect } from 'node:net';
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { sleep } from '../lib/backoff.ts';
-import { ZinitError, zinitBadAnswer, zinitRefused, zinitSocketError, zinitSocketNotYet, zinitTimeout } from '../lib/errors.ts';
+import {
+  ZinitError,
+  zinitBadAnswer,
+  zinitRefused,
+  zinitSocketError,
+  zinitSocketNotYet,
+  zinitTimeout,
+} from '../lib/errors.ts';
 
 /** The client's errors (codes EZINIT*), defined in the registry with the others. */
 export { ZinitError };
@@ -31,14 +39,18 @@ function exchange(path: string, payload: string, untilNewline: boolean, timeoutM
       done = true;
       clearTimeout(timer);
       sock.destroy();
-      if (err) reject(err); else resolve(buf);
+      if (err) reject(err);
+      else resolve(buf);
     };
     const timer = setTimeout(() => finish(zinitTimeout(path, timeoutMs)), timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(payload));
     sock.on('data', (d: string) => {
       buf += d;
-      if (untilNewline && buf.includes('\n')) { buf = buf.slice(0, buf.indexOf('\n')); finish(null); }
+      if (untilNewline && buf.includes('\n')) {
+        buf = buf.slice(0, buf.indexOf('\n'));
+        finish(null);
+      }
     });
     sock.on('end', () => finish(null));
     sock.on('close', () => finish(null));
@@ -47,8 +59,12 @@ function exchange(path: string, payload: string, untilNewline: boolean, timeoutM
 }
 
 /** Checks that `path` is a unix socket something listens on; throws EZINITSOCKET naming it. */
-export async function checkSocket(path: string, timeoutMs = 3000, client = new ZinitClient(path, timeoutMs)): Promise<1 | 2> {
-  let st;
+export async function checkSocket(
+  path: string,
+  timeoutMs = 3000,
+  client = new ZinitClient(path, timeoutMs),
+): Promise<1 | 2> {
+  let st: Stats;
   try {
     st = await stat(path);
   } catch (err) {
@@ -73,7 +89,11 @@ export interface WaitSocketOptions {
  * early. Anything else (not a socket, no permission, a protocol we do not speak) fails at once;
  * so does a socket still missing after `timeoutMs` (the last EZINITSOCKET).
  */
-export async function waitForSocket(path: string, o: WaitSocketOptions, client = new ZinitClient(path)): Promise<1 | 2> {
+export async function waitForSocket(
+  path: string,
+  o: WaitSocketOptions,
+  client = new ZinitClient(path),
+): Promise<1 | 2> {
   const end = Date.now() + o.timeoutMs;
   for (let first = true; ; first = false) {
     o.signal?.throwIfAborted();
@@ -91,7 +111,10 @@ export async function waitForSocket(path: string, o: WaitSocketOptions, client =
 export class ZinitClient {
   private gen: 1 | 2 | undefined;
   private nextId = 1;
-  constructor(readonly path: string, readonly timeoutMs = 5000) {}
+  constructor(
+    readonly path: string,
+    readonly timeoutMs = 5000,
+  ) {}
 
   /** Which protocol the socket speaks, asked once and remembered. */
   async generation(): Promise<1 | 2> {

@@ -17,7 +17,10 @@ for (let i = 0; i + 1 < b.length; i += 2) {
   sum += b.readUInt16LE(i);
   sum = (sum & 0xffff) + (sum >>> 16);
 }
-if (b.length % 2) { sum += b[b.length - 1]; sum = (sum & 0xffff) + (sum >>> 16); }
+if (b.length % 2) {
+  sum += b[b.length - 1];
+  sum = (sum & 0xffff) + (sum >>> 16);
+}
 sum = (sum & 0xffff) + (sum >>> 16);
 b.writeUInt32LE((sum + b.length) >>> 0, sumAt);
 writeFileSync(file, b);

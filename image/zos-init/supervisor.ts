@@ -25,7 +25,10 @@ export interface Service {
 export class Supervisor {
   readonly services = new Map<string, Service>();
 
-  constructor(private readonly baseEnv: Record<string, string>, private readonly out: (line: string) => void) {}
+  constructor(
+    private readonly baseEnv: Record<string, string>,
+    private readonly out: (line: string) => void,
+  ) {}
 
   /** Adds a unit, wanted up; it starts as soon as its dependencies allow. */
   add(unit: Unit): void {
@@ -45,7 +48,10 @@ export class Supervisor {
       if (s.target !== 'Up' || s.child || s.timer || s.state === 'Failure') continue;
       if (s.unit.oneshot && s.state === 'Success') continue;
       if (s.unit.oneshot && s.state.startsWith('Error')) continue;
-      if (!s.unit.after.every((a) => this.ready(a))) { s.state = 'Blocked'; continue; }
+      if (!s.unit.after.every((a) => this.ready(a))) {
+        s.state = 'Blocked';
+        continue;
+      }
       this.spawnService(s);
     }
   }
@@ -55,7 +61,12 @@ export class Supervisor {
     const stdio = u.log === 'stdout' ? 'pipe' : 'ignore';
     let child: ChildProcess;
     try {
-      child = spawn(u.exec[0]!, u.exec.slice(1), { cwd: u.dir, env: { ...this.baseEnv, ...u.env }, stdio: ['ignore', stdio, stdio], detached: true });
+      child = spawn(u.exec[0]!, u.exec.slice(1), {
+        cwd: u.dir,
+        env: { ...this.baseEnv, ...u.env },
+        stdio: ['ignore', stdio, stdio],
+        detached: true,
+      });
     } catch (err) {
       s.state = 'Failure';
       this.out(`[-] ${u.name}: cannot spawn: ${(err as Error).message}`);
@@ -70,17 +81,28 @@ export class Supervisor {
     }
     child.on('error', (err) => {
       if (s.child !== child) return;
-      s.child = undefined; s.pid = 0; s.state = 'Failure';
+      s.child = undefined;
+      s.pid = 0;
+      s.state = 'Failure';
       this.out(`[-] ${u.name}: cannot spawn: ${err.message}`);
       this.schedule();
     });
     child.on('exit', (code, signal) => {
       if (s.child !== child) return;
       const pid = s.pid;
-      s.child = undefined; s.pid = 0;
-      s.state = code === 0 && u.oneshot ? 'Success'
-        : signal ? `Error(Signaled(Pid(${pid}), ${signal}, false))` : `Error(Exited(Pid(${pid}), ${code ?? 0}))`;
-      if (!u.oneshot && s.target === 'Up') s.timer = setTimeout(() => { s.timer = undefined; this.schedule(); }, RESTART_MS);
+      s.child = undefined;
+      s.pid = 0;
+      s.state =
+        code === 0 && u.oneshot
+          ? 'Success'
+          : signal
+            ? `Error(Signaled(Pid(${pid}), ${signal}, false))`
+            : `Error(Exited(Pid(${pid}), ${code ?? 0}))`;
+      if (!u.oneshot && s.target === 'Up')
+        s.timer = setTimeout(() => {
+          s.timer = undefined;
+          this.schedule();
+        }, RESTART_MS);
       this.schedule();
     });
     if (!u.oneshot && u.test) this.runTest(s, child);
@@ -96,7 +118,10 @@ export class Supervisor {
       p.on('error', () => setTimeout(once, TEST_EVERY_MS));
       p.on('exit', (code) => {
         if (s.child !== child) return;
-        if (code === 0) { s.state = 'Running'; this.schedule(); } else setTimeout(once, TEST_EVERY_MS);
+        if (code === 0) {
+          s.state = 'Running';
+          this.schedule();
+        } else setTimeout(once, TEST_EVERY_MS);
       });
     };
     setTimeout(once, 100);
@@ -106,16 +131,27 @@ export class Supervisor {
   start(name: string): void {
     const s = this.get(name);
     s.target = 'Up';
-    if (!s.child && !s.timer) { s.state = 'Blocked'; this.schedule(); }
+    if (!s.child && !s.timer) {
+      s.state = 'Blocked';
+      this.schedule();
+    }
   }
 
   /** `stop`: not wanted; SIGTERM to its process group (answers before it is gone, as zinit). */
   stop(name: string): void {
     const s = this.get(name);
     s.target = 'Down';
-    if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
+    if (s.timer) {
+      clearTimeout(s.timer);
+      s.timer = undefined;
+    }
     if (s.child?.pid) {
-      try { process.kill(-s.child.pid, 'SIGTERM'); } catch (err) { if (!isProcessGone(err)) throw err; s.child.kill('SIGTERM'); } // no such group: the child alone
+      try {
+        process.kill(-s.child.pid, 'SIGTERM');
+      } catch (err) {
+        if (!isProcessGone(err)) throw err;
+        s.child.kill('SIGTERM');
+      } // no such group: the child alone
     }
   }
 
@@ -124,7 +160,15 @@ export class Supervisor {
     const running = [...this.services.values()].filter((s) => s.child);
     for (const s of this.services.values()) this.stop(s.unit.name);
     await Promise.race([
-      Promise.all(running.map((s) => new Promise((r) => { if (!s.child) r(null); else s.child.once('exit', r); }))),
+      Promise.all(
+        running.map(
+          (s) =>
+            new Promise((r) => {
+              if (!s.child) r(null);
+              else s.child.once('exit', r);
+            }),
+        ),
+      ),
       sleep(ms),
     ]);
   }

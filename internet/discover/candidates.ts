@@ -34,7 +34,10 @@ function sysFacts(l: IpLink): { device: boolean; wireless: boolean } | undefined
     if (isMissingPath(err)) return undefined; // no /sys entry of that name (renamed, or another namespace's /sys)
     throw err;
   }
-  return { device: existsSync(`${dir}/device`), wireless: existsSync(`${dir}/wireless`) || existsSync(`${dir}/phy80211`) };
+  return {
+    device: existsSync(`${dir}/device`),
+    wireless: existsSync(`${dir}/wireless`) || existsSync(`${dir}/phy80211`),
+  };
 }
 
 /** True for a physical, non-wireless NIC. */
@@ -46,8 +49,13 @@ export function isPhysical(l: IpLink, sys = sysFacts(l)): boolean {
   return !!(l.parentbus || l.parentdev || sys?.device);
 }
 
-interface IpAddr { ifname: string; addr_info?: { scope?: string; family?: string; local?: string }[] }
-interface IpRoute { dev?: string }
+interface IpAddr {
+  ifname: string;
+  addr_info?: { scope?: string; family?: string; local?: string }[];
+}
+interface IpRoute {
+  dev?: string;
+}
 
 /** Why `l` must not be moved, if it carries a live connection (undefined: free to probe). */
 function liveReason(l: IpLink, addrs: IpAddr[], defaults: IpRoute[]): string | undefined {
@@ -67,7 +75,8 @@ export interface CandidateOptions {
 }
 
 /** True when link `l` is the one `zos.nic=` names (by name, or MAC in any case). */
-export const pinMatches = (l: IpLink, pin: string): boolean => l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
+export const pinMatches = (l: IpLink, pin: string): boolean =>
+  l.ifname === pin || l.address?.toLowerCase() === pin.toLowerCase();
 
 /**
  * The links of `links` that are candidates: exactly `--nics`, else the physical ones; narrowed
@@ -82,7 +91,12 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
     chosen = [];
     for (const name of opts.nics) {
       const l = links.find((x) => x.ifname === name);
-      if (!l) throw noNic(`--nics: no link named ${JSON.stringify(name)} in the agent's namespace (have: ${links.map((x) => x.ifname).join(', ')})`, { field: '--nics' });
+      if (!l)
+        throw noNic(
+          `--nics: no link named ${JSON.stringify(name)} in the agent's namespace ` +
+            `(have: ${links.map((x) => x.ifname).join(', ')})`,
+          { field: '--nics' },
+        );
       if (l.ifname === 'lo') throw new ValidationError('--nics', '"lo" cannot carry the node\'s network');
       if (l.ifname === 'zos') throw new ValidationError('--nics', '"zos" is the bridge the agent builds: name its NIC');
       notEthernet('--nics', l);
@@ -90,11 +104,17 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
     }
   } else {
     chosen = links.filter((l) => physical(l) || (l.ifname === opts.pin && l.ifname !== 'lo' && l.ifname !== 'zos'));
-    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo')) log?.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
+    for (const l of links.filter((x) => !chosen.includes(x) && x.ifname !== 'lo'))
+      log?.debug('not-a-candidate', { nic: l.ifname, kind: l.linkinfo?.info_kind ?? l.link_type });
   }
   if (opts.pin !== undefined) {
     const hit = chosen.filter((l) => pinMatches(l, opts.pin!));
-    if (!hit.length) throw noNic(`zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC (have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`, { field: 'zos.nic' });
+    if (!hit.length)
+      throw noNic(
+        `zos.nic: ${JSON.stringify(opts.pin)} matches no candidate NIC ` +
+          `(have: ${chosen.map((l) => `${l.ifname} ${l.address}`).join(', ') || 'none'})`,
+        { field: 'zos.nic' },
+      );
     chosen = hit;
     for (const l of chosen) notEthernet('zos.nic', l);
   }
@@ -104,24 +124,32 @@ export function selectLinks(links: IpLink[], opts: CandidateOptions, log?: Logge
 /** Throws when `l` is not an Ethernet link (a bridge takes no tun, ipip, wireguard port). */
 export function notEthernet(field: string, l: IpLink): void {
   if (l.link_type && l.link_type !== 'ether') {
-    throw new ValidationError(field, `"${l.ifname}" is not an Ethernet link (link/${l.link_type}): it cannot be the NIC under zos`);
+    throw new ValidationError(
+      field,
+      `"${l.ifname}" is not an Ethernet link (link/${l.link_type}): it cannot be the NIC under zos`,
+    );
   }
 }
 
 /** Lists the candidates in the agent's namespace; errors as selectLinks. */
 export async function findCandidates(opts: CandidateOptions & { links?: IpLink[] }, log: Logger): Promise<Candidate[]> {
-  return toCandidates(selectLinks(opts.links ?? await listLinks(SELF), opts, log));
+  return toCandidates(selectLinks(opts.links ?? (await listLinks(SELF)), opts, log));
 }
 
 /** Global addresses and default routes of this namespace: two in-process dumps (lib/rtnl.ts), else three `ip` forks. */
 async function liveFacts(links: IpLink[]): Promise<{ addrs: IpAddr[]; defaults: IpRoute[] }> {
   if (!links.length) return { addrs: [], defaults: [] };
-  const live = await readAddrsAndDefaults(SELF).catch(() => undefined); // any in-process failure: `ip` below reads the same
+  // any in-process failure: `ip` below reads the same
+  const live = await readAddrsAndDefaults(SELF).catch(() => undefined);
   if (live) {
     const name = new Map(links.map((l) => [l.ifindex, l.ifname]));
     return {
-      addrs: live.addrs.filter((a) => a.global && name.has(a.index)).map((a) => ({ ifname: name.get(a.index)!, addr_info: [{ scope: 'global', local: a.address }] })),
-      defaults: live.defaults.filter((r) => r.oif !== undefined && name.has(r.oif)).map((r) => ({ dev: name.get(r.oif!)! })),
+      addrs: live.addrs
+        .filter((a) => a.global && name.has(a.index))
+        .map((a) => ({ ifname: name.get(a.index)!, addr_info: [{ scope: 'global', local: a.address }] })),
+      defaults: live.defaults
+        .filter((r) => r.oif !== undefined && name.has(r.oif))
+        .map((r) => ({ dev: name.get(r.oif!)! })),
     };
   }
   const [addrs, def4, def6] = await Promise.all([
@@ -137,7 +165,13 @@ async function toCandidates(links: IpLink[]): Promise<Candidate[]> {
   return links.map((l) => {
     const skip = liveReason(l, addrs, defaults);
     const max = (l as IpLink & { max_mtu?: number }).max_mtu;
-    const c: Candidate = { name: l.ifname, ifindex: l.ifindex, mac: l.address ?? '', mtu: l.mtu, maxMtu: typeof max === 'number' && max > 0 ? max : 65535 };
+    const c: Candidate = {
+      name: l.ifname,
+      ifindex: l.ifindex,
+      mac: l.address ?? '',
+      mtu: l.mtu,
+      maxMtu: typeof max === 'number' && max > 0 ? max : 65535,
+    };
     if (skip) c.skip = skip;
     return c;
   });

@@ -27,7 +27,9 @@ export interface LinkState {
 /** How long a netlink link dump may take before that dump is read with `ip -j link`. */
 const NETLINK_DUMP_MS = 3000;
 
-type Source = { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket } | { kind: 'ip-monitor'; proc: Child };
+type Source =
+  | { kind: 'netlink'; events: RtNetlinkSocket; query: RtNetlinkSocket }
+  | { kind: 'ip-monitor'; proc: Child };
 
 /** Calls `onChange` with all links after subscribing and after every link event; close() stops it. */
 export class LinkWatcher {
@@ -36,15 +38,23 @@ export class LinkWatcher {
   private again = false;
   private source!: Source;
 
-  private constructor(private readonly onChange: (links: Map<string, LinkState>) => void, private readonly log: Logger) {}
+  private constructor(
+    private readonly onChange: (links: Map<string, LinkState>) => void,
+    private readonly log: Logger,
+  ) {}
 
   /** Subscribes first, then dumps, so no event between the two is lost. */
-  static async open(onChange: (links: Map<string, LinkState>) => void, log: Logger, opts: { ipMonitor?: boolean } = {}): Promise<LinkWatcher> {
+  static async open(
+    onChange: (links: Map<string, LinkState>) => void,
+    log: Logger,
+    opts: { ipMonitor?: boolean } = {},
+  ): Promise<LinkWatcher> {
     const w = new LinkWatcher(onChange, log);
     let nl: typeof import('netlink/dist/rt/rt.js') | undefined;
     if (!opts.ipMonitor) {
       try {
-        nl = await import('netlink/dist/rt/rt.js'); // rtnetlink only (not nl80211, wg); lazy: a missing addon must not crash the agent at start
+        // rtnetlink only (not nl80211, wg); lazy: a missing addon must not crash the agent at start
+        nl = await import('netlink/dist/rt/rt.js');
       } catch (err) {
         log.warn('netlink-unavailable', { error: String(err), fallback: 'ip monitor' });
       }
@@ -53,20 +63,33 @@ export class LinkWatcher {
       const events = nl.createRtNetlink();
       events.socket.ref(); // keep the event loop alive while we wait for carrier events
       events.addMembership('LINK');
-      events.on('message', (msgs) => { if (msgs.some((m) => m.kind === 'link')) w.refresh(); });
+      events.on('message', (msgs) => {
+        if (msgs.some((m) => m.kind === 'link')) w.refresh();
+      });
       events.on('invalid', (err) => log.debug('netlink-invalid', { error: String(err) }));
       w.source = { kind: 'netlink', events, query: nl.createRtNetlink() };
     } else {
       const [ipPath, setpriv] = await Promise.all([iproute2Ip(), utilLinuxSetpriv()]);
-      if (!ipPath) log.error('ip-monitor-failed', { error: `no iproute2 ip in ${candidatesFor('ip', IP_PLACES).join(' ')}` });
-      else if (!setpriv) log.warn('ip-monitor-untied', { why: 'no util-linux setpriv: ip monitor may outlive a killed agent' });
+      if (!ipPath)
+        log.error('ip-monitor-failed', { error: `no iproute2 ip in ${candidatesFor('ip', IP_PLACES).join(' ')}` });
+      else if (!setpriv)
+        log.warn('ip-monitor-untied', { why: 'no util-linux setpriv: ip monitor may outlive a killed agent' });
       // No shell (busybox's would run its own `ip`). Tied to us by the kernel: setpriv sets
       // PR_SET_PDEATHSIG, so `ip monitor`, which would otherwise block forever, gets SIGKILL
       // when the agent dies (even by SIGKILL), then execs ip.
-      const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', ipPath ?? 'ip', '-o', 'monitor', 'link']]
+      const [cmd, args] = setpriv
+        ? [setpriv, ['--pdeathsig', 'KILL', '--', ipPath ?? 'ip', '-o', 'monitor', 'link']]
         : [ipPath ?? 'ip', ['-o', 'monitor', 'link']];
       const proc = startChild(SELF, cmd, args, { onLine: () => w.refresh() });
-      void proc.exited.then((e) => { if (!w.closed) log.error('ip-monitor-exited', { code: e.code, signal: e.signal, error: e.error?.message, command: proc.command }); });
+      void proc.exited.then((e) => {
+        if (!w.closed)
+          log.error('ip-monitor-exited', {
+            code: e.code,
+            signal: e.signal,
+            error: e.error?.message,
+            command: proc.command,
+          });
+      });
       w.source = { kind: 'ip-monitor', proc };
     }
     log.debug('link-events', { via: w.source.kind });
@@ -77,12 +100,20 @@ export class LinkWatcher {
   /** Re-reads all links now (coalescing bursts). */
   refresh(): void {
     if (this.closed) return;
-    if (this.busy) { this.again = true; return; }
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
     this.busy = true;
-    void this.dump().catch((err: unknown) => this.log.warn('link-dump-failed', { error: String(err) })).finally(() => {
-      this.busy = false;
-      if (this.again) { this.again = false; this.refresh(); }
-    });
+    void this.dump()
+      .catch((err: unknown) => this.log.warn('link-dump-failed', { error: String(err) }))
+      .finally(() => {
+        this.busy = false;
+        if (this.again) {
+          this.again = false;
+          this.refresh();
+        }
+      });
   }
 
   // A netlink dump that gets no answer (seen once on a loaded machine: open() never returned,
@@ -90,20 +121,34 @@ export class LinkWatcher {
   // is read with `ip -j link` instead.
   private async dump(): Promise<void> {
     const links = new Map<string, LinkState>();
-    const msgs = this.source.kind !== 'netlink' ? undefined
-      : await this.source.query.getLinks(undefined, undefined, { timeout: NETLINK_DUMP_MS }).catch((err: unknown) => {
-        this.log.warn('netlink-dump-failed', { error: String(err), fallback: 'ip link' });
-        return undefined;
-      });
+    const msgs =
+      this.source.kind !== 'netlink'
+        ? undefined
+        : await this.source.query.getLinks(undefined, undefined, { timeout: NETLINK_DUMP_MS }).catch((err: unknown) => {
+            this.log.warn('netlink-dump-failed', { error: String(err), fallback: 'ip link' });
+            return undefined;
+          });
     if (msgs) {
       for (const m of msgs) {
         const name = m.attrs.ifname;
         if (!name || m.data.index === undefined) continue;
-        links.set(name, { name, ifindex: m.data.index, up: !!m.data.flags?.up, carrier: !!m.data.flags?.lowerUp, mtu: m.attrs.mtu ?? 1500 });
+        links.set(name, {
+          name,
+          ifindex: m.data.index,
+          up: !!m.data.flags?.up,
+          carrier: !!m.data.flags?.lowerUp,
+          mtu: m.attrs.mtu ?? 1500,
+        });
       }
     } else {
       for (const l of await listLinks(SELF)) {
-        links.set(l.ifname, { name: l.ifname, ifindex: l.ifindex, up: l.flags.includes('UP'), carrier: l.flags.includes('LOWER_UP'), mtu: l.mtu });
+        links.set(l.ifname, {
+          name: l.ifname,
+          ifindex: l.ifindex,
+          up: l.flags.includes('UP'),
+          carrier: l.flags.includes('LOWER_UP'),
+          mtu: l.mtu,
+        });
       }
     }
     if (!this.closed) this.onChange(links);
@@ -113,9 +158,16 @@ export class LinkWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.source.kind === 'ip-monitor') { this.source.proc.kill(); return; }
+    if (this.source.kind === 'ip-monitor') {
+      this.source.proc.kill();
+      return;
+    }
     for (const s of [this.source.events, this.source.query]) {
-      try { s.socket.close(); } catch { /* already closed */ }
+      try {
+        s.socket.close();
+      } catch {
+        /* already closed */
+      }
     }
   }
 }

@@ -48,10 +48,7 @@ export interface ChooseInput {
 }
 
 /** Choose now, wait until a time (then ask again), or nothing qualifies yet. */
-export type Decision =
-  | { kind: 'choose'; choice: Choice }
-  | { kind: 'wait'; untilMs: number }
-  | { kind: 'none' };
+export type Decision = { kind: 'choose'; choice: Choice } | { kind: 'wait'; untilMs: number } | { kind: 'none' };
 
 /** True for 10/8, 172.16/12, 192.168/16 (RFC 1918) and 169.254/16 (RFC 3927). */
 export function isPrivateV4(addr: string): boolean {
@@ -90,7 +87,9 @@ function rank(p: ProbeResult, avoid: string[]): Ranked | undefined {
   if (!v4 && !v6) return undefined;
   const v4Private = !!v4 && isPrivateV4(v4.lease.router);
   const v6Private = !!v6 && isUla(v6.ra.address);
-  const privateAts = [v4Private ? v4!.atMs : undefined, v6Private ? v6!.atMs : undefined].filter((x): x is number => x !== undefined);
+  const privateAts = [v4Private ? v4!.atMs : undefined, v6Private ? v6!.atMs : undefined].filter(
+    (x): x is number => x !== undefined,
+  );
   const atMs = Math.min(v4?.atMs ?? Infinity, v6?.atMs ?? Infinity);
   // The key is the NIC's best answer: a private one before a public one, IPv4 before IPv6.
   const useV4 = !!v4 && (v4Private || !v6Private);
@@ -127,15 +126,20 @@ function toChoice(r: Ranked, mtus: Record<string, number>, reason: string): Choi
 /** Decides now, or says until when to wait, or that nothing qualifies yet. */
 export function decide(input: ChooseInput): Decision {
   const timing = input.timing ?? DEFAULT_TIMING;
-  const ranked = input.probes.map((p) => rank(p, input.avoid ?? [])).filter((r): r is Ranked => !!r).sort(compare);
+  const ranked = input.probes
+    .map((p) => rank(p, input.avoid ?? []))
+    .filter((r): r is Ranked => !!r)
+    .sort(compare);
   const best = ranked[0];
   if (!best) return { kind: 'none' };
   const mtus = input.mtus ?? {};
   const gw = best.family === 4 ? best.probe.v4!.lease.router : best.probe.v6!.ra.router;
-  const what = best.family === 4 ? `${best.private ? 'private' : 'public'} gateway ${gw}`
-    : `${best.private ? 'ULA' : 'global'} IPv6 ${best.probe.v6!.ra.address} via ${gw}`;
+  const what =
+    best.family === 4
+      ? `${best.private ? 'private' : 'public'} gateway ${gw}`
+      : `${best.private ? 'ULA' : 'global'} IPv6 ${best.probe.v6!.ra.address} via ${gw}`;
   // The winner so far knows only IPv6 and its IPv4 may still come: give it that chance.
-  const ownV4 = best.family === 6 && !v4Qualifies(best.probe) ? input.v4PendingUntil?.[best.probe.nic] ?? 0 : 0;
+  const ownV4 = best.family === 6 && !v4Qualifies(best.probe) ? (input.v4PendingUntil?.[best.probe.nic] ?? 0) : 0;
   if (input.pinned) {
     if (input.nowMs < ownV4) return { kind: 'wait', untilMs: ownV4 };
     return { kind: 'choose', choice: toChoice(best, mtus, `pinned by zos.nic, ${what}`) };
@@ -151,9 +155,12 @@ export function decide(input: ChooseInput): Decision {
     : Math.min(...ranked.map((r) => r.atMs)) + timing.graceMs;
   // A tie within the settle window can only come from a NIC whose DHCP client runs (carrier,
   // probing); one still without carrier cannot answer that soon. The grace window waits for all.
-  const couldTie = racing.some((p) => !ranked.some((r) => r.probe === p) && (p.state === 'probing' || p.state === 'no-answer'));
+  const couldTie = racing.some(
+    (p) => !ranked.some((r) => r.probe === p) && (p.state === 'probing' || p.state === 'no-answer'),
+  );
   const waitOthers = settling ? couldTie : !allIn;
-  if ((waitOthers && input.nowMs < until) || input.nowMs < ownV4) return { kind: 'wait', untilMs: Math.max(waitOthers ? until : 0, ownV4) };
+  if ((waitOthers && input.nowMs < until) || input.nowMs < ownV4)
+    return { kind: 'wait', untilMs: Math.max(waitOthers ? until : 0, ownV4) };
   const reason = ranked.length === 1 ? `only answer, ${what}` : `${what}, best of ${ranked.length} answers`;
   return { kind: 'choose', choice: toChoice(best, mtus, reason) };
 }

@@ -59,7 +59,8 @@ export async function discover(opts: DiscoverOptions & DiscoverTuning): Promise<
   if (opts.vlan !== undefined) parseVlanId('vlan:priv', opts.vlan);
   opts.signal?.throwIfAborted();
   void iproute2Ip(); // resolved beside the candidates: the probes' monitors and the hand-off's script need it
-  void dhcpClient().catch(() => {}); // and the DHCP client, before the first probe's udhcpc (a failure is reported there)
+  // and the DHCP client, before the first probe's udhcpc (a failure is reported there)
+  void dhcpClient().catch(() => {});
   const cands = await findCandidates(opts, opts.log);
   const script = await writeUdhcpcScript(opts.runDir ?? '/run/internet');
   return new Discovery(opts, cands, script, now).run();
@@ -74,7 +75,8 @@ function dropMtu(answer: { mtu?: number }, max: number, warnings: string[]): voi
 }
 
 function newSlot(c: Candidate): Slot {
-  const r: ProbeResult = c.skip ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 }
+  const r: ProbeResult = c.skip
+    ? { nic: c.name, mac: c.mac, state: 'skipped', note: c.skip, attempts: 0 }
     : { nic: c.name, mac: c.mac, state: 'waiting-carrier', attempts: 0 };
   return { c, r, chain: Promise.resolve(), starting: false, v4Settled: false, upped: false, failures: 0 };
 }
@@ -96,11 +98,15 @@ class Discovery {
   /** udhcpc discovers of each probe's first attempt in this namespace, before any move (probe-nic.ts direct()). */
   private readonly directTries: number;
 
-  constructor(private readonly opts: DiscoverOptions & DiscoverTuning, cands: Candidate[], private readonly script: string,
-    private readonly now: () => number) {
+  constructor(
+    private readonly opts: DiscoverOptions & DiscoverTuning,
+    cands: Candidate[],
+    private readonly script: string,
+    private readonly now: () => number,
+  ) {
     this.slots = cands.map(newSlot);
     // A VLAN probe needs its sub-interface, made in the namespace: no direct attempt.
-    this.directTries = opts.vlan !== undefined ? 0 : opts.probe?.directTries ?? DIRECT_TRIES;
+    this.directTries = opts.vlan !== undefined ? 0 : (opts.probe?.directTries ?? DIRECT_TRIES);
   }
 
   // A probe moving in after its direct attempt: the namespaces of those that missed together
@@ -108,12 +114,12 @@ class Discovery {
   private prepareSoon(name: string): Promise<boolean> {
     this.prepared.add(name);
     this.pendingNs.push(name);
-    return this.pendingMade ??= sleep(5).then(() => {
+    return (this.pendingMade ??= sleep(5).then(() => {
       const names = this.pendingNs;
       this.pendingNs = [];
       this.pendingMade = undefined;
       return prepareProbeNamespaces(names).get(names[0]!)!;
-    });
+    }));
   }
 
   // Without --nics, a NIC may appear late (driver, USB): judge each new link once.
@@ -150,7 +156,8 @@ class Discovery {
         this.detach = () => signal.removeEventListener('abort', onAbort);
       }
       const live = this.slots.filter((s) => s.r.state !== 'skipped');
-      for (const s of this.slots) if (s.r.state === 'skipped') log.warn('nic-skipped', { nic: s.c.name, reason: s.r.note });
+      for (const s of this.slots)
+        if (s.r.state === 'skipped') log.warn('nic-skipped', { nic: s.c.name, reason: s.r.note });
       log.info('candidates', { nics: live.map((s) => s.c.name).join(',') || undefined });
       if (!live.length) log.warn('no-probeable-nic', { hint: 'waiting; nothing to probe' });
       this.progress();
@@ -170,18 +177,25 @@ class Discovery {
 
   // The first bring-up of every candidate at once (link-up.ts: one fork for all).
   private async bringUpAll(slots: Slot[]): Promise<void> {
-    const up = await linksUp(slots.map((s) => s.c.name), this.opts.log);
+    const up = await linksUp(
+      slots.map((s) => s.c.name),
+      this.opts.log,
+    );
     for (const s of slots) if (up.has(s.c.name)) s.upped = true;
   }
 
   private progress(): void {
-    try { this.opts.onProgress?.(structuredClone(this.slots.map((s) => s.r))); } catch (err) {
+    try {
+      this.opts.onProgress?.(structuredClone(this.slots.map((s) => s.r)));
+    } catch (err) {
       this.opts.log.debug('progress-callback-failed', { error: String(err) });
     }
   }
 
   private enqueue(s: Slot, op: () => Promise<void>): Promise<void> {
-    s.chain = s.chain.then(op).catch((err: unknown) => this.opts.log.error('probe-op-failed', { nic: s.c.name, error: String(err) }));
+    s.chain = s.chain
+      .then(op)
+      .catch((err: unknown) => this.opts.log.error('probe-op-failed', { nic: s.c.name, error: String(err) }));
     return s.chain;
   }
 
@@ -207,7 +221,8 @@ class Discovery {
     const names = fresh.map((f) => probeNsName(f.ifindex));
     for (const n of names) this.prepared.add(n);
     const prep = prepareProbeNamespaces(names);
-    for (const f of fresh) void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
+    for (const f of fresh)
+      void this.enqueue(f.s, () => this.startProbe(f.s, f.ifindex, prep.get(probeNsName(f.ifindex))));
   }
 
   private async startProbe(s: Slot, ifindex: number, prepared?: ProbeConfig['prepared']): Promise<void> {
@@ -220,45 +235,73 @@ class Discovery {
     delete s.r.error;
     log.info('carrier', { nic: s.c.name, atMs: s.r.carrierAtMs });
     this.progress();
-    const probe = new NicProbe(s.c.name, ifindex, probeNsName(ifindex), {
-      script: this.script, vlan: this.opts.vlan, log, prepared, ...this.opts.probe, directTries: this.directTries,
-    }, {
-      attempt: (n) => { s.r.attempts++; if (s.r.state !== 'answered') s.r.state = 'probing'; log.debug('dhcp4-attempt', { nic: s.c.name, n }); this.progress(); },
-      v4: (lease, warnings) => {
-        if (this.done) return;
-        dropMtu(lease, s.c.maxMtu, warnings);
-        s.r.v4 = { lease, atMs: this.now() };
-        s.r.state = 'answered';
-        s.v4Settled = true;
-        for (const w of warnings) log.warn('dhcp4-odd-answer', { nic: s.c.name, detail: w });
-        log.info('dhcp4-lease', { nic: s.c.name, address: `${lease.address}/${lease.prefix}`, router: lease.router, atMs: s.r.v4.atMs });
-        this.progress();
-        this.evaluate();
+    const probe = new NicProbe(
+      s.c.name,
+      ifindex,
+      probeNsName(ifindex),
+      {
+        script: this.script,
+        vlan: this.opts.vlan,
+        log,
+        prepared,
+        ...this.opts.probe,
+        directTries: this.directTries,
       },
-      v4Miss: (reason) => {
-        if (s.r.state !== 'answered') s.r.state = 'no-answer';
-        // A silent NIC misses every few seconds: the first miss and each new reason at info.
-        const again = s.r.note === `dhcp4: ${reason}`;
-        s.r.note = `dhcp4: ${reason}`;
-        if (again) log.debug('dhcp4-miss', { nic: s.c.name, reason });
-        else log.info('dhcp4-miss', { nic: s.c.name, reason });
-        s.v4Settled = true;
-        this.progress();
-        this.evaluate();
+      {
+        attempt: (n) => {
+          s.r.attempts++;
+          if (s.r.state !== 'answered') s.r.state = 'probing';
+          log.debug('dhcp4-attempt', { nic: s.c.name, n });
+          this.progress();
+        },
+        v4: (lease, warnings) => {
+          if (this.done) return;
+          dropMtu(lease, s.c.maxMtu, warnings);
+          s.r.v4 = { lease, atMs: this.now() };
+          s.r.state = 'answered';
+          s.v4Settled = true;
+          for (const w of warnings) log.warn('dhcp4-odd-answer', { nic: s.c.name, detail: w });
+          log.info('dhcp4-lease', {
+            nic: s.c.name,
+            address: `${lease.address}/${lease.prefix}`,
+            router: lease.router,
+            atMs: s.r.v4.atMs,
+          });
+          this.progress();
+          this.evaluate();
+        },
+        v4Miss: (reason) => {
+          if (s.r.state !== 'answered') s.r.state = 'no-answer';
+          // A silent NIC misses every few seconds: the first miss and each new reason at info.
+          const again = s.r.note === `dhcp4: ${reason}`;
+          s.r.note = `dhcp4: ${reason}`;
+          if (again) log.debug('dhcp4-miss', { nic: s.c.name, reason });
+          else log.info('dhcp4-miss', { nic: s.c.name, reason });
+          s.v4Settled = true;
+          this.progress();
+          this.evaluate();
+        },
+        v6: (ra) => {
+          if (this.done) return;
+          const odd: string[] = [];
+          dropMtu(ra, s.c.maxMtu, odd);
+          for (const w of odd) log.warn('ra6-odd-answer', { nic: s.c.name, detail: w });
+          s.r.v6 = { ra, atMs: this.now() };
+          s.r.state = 'answered';
+          log.info('ra6', {
+            nic: s.c.name,
+            address: `${ra.address}/${ra.prefix}`,
+            router: ra.router,
+            atMs: s.r.v6.atMs,
+          });
+          this.progress();
+          this.evaluate();
+        },
+        carrierLost: () => {
+          void this.enqueue(s, () => this.carrierLost(s));
+        },
       },
-      v6: (ra) => {
-        if (this.done) return;
-        const odd: string[] = [];
-        dropMtu(ra, s.c.maxMtu, odd);
-        for (const w of odd) log.warn('ra6-odd-answer', { nic: s.c.name, detail: w });
-        s.r.v6 = { ra, atMs: this.now() };
-        s.r.state = 'answered';
-        log.info('ra6', { nic: s.c.name, address: `${ra.address}/${ra.prefix}`, router: ra.router, atMs: s.r.v6.atMs });
-        this.progress();
-        this.evaluate();
-      },
-      carrierLost: () => { void this.enqueue(s, () => this.carrierLost(s)); },
-    });
+    );
     s.probe = probe;
     try {
       if (await probe.direct()) return; // a lease, the NIC still home: nothing to move
@@ -312,10 +355,20 @@ class Discovery {
     this.timer = undefined;
     const mtus = Object.fromEntries(this.slots.map((s) => [s.c.name, s.c.mtu]));
     const wait = this.opts.v4WaitMs ?? V4_WAIT_MS;
-    const v4PendingUntil = Object.fromEntries(this.slots.filter((s) => s.probe && !s.v4Settled && s.r.carrierAtMs !== undefined)
-      .map((s) => [s.c.name, s.r.carrierAtMs! + wait]));
-    const d = decide({ probes: this.slots.map((s) => s.r), nowMs: this.now(), mtus, pinned: this.opts.pin !== undefined,
-      timing: this.opts.timing ?? DEFAULT_TIMING, v4PendingUntil, avoid: this.opts.avoid });
+    const v4PendingUntil = Object.fromEntries(
+      this.slots
+        .filter((s) => s.probe && !s.v4Settled && s.r.carrierAtMs !== undefined)
+        .map((s) => [s.c.name, s.r.carrierAtMs! + wait]),
+    );
+    const d = decide({
+      probes: this.slots.map((s) => s.r),
+      nowMs: this.now(),
+      mtus,
+      pinned: this.opts.pin !== undefined,
+      timing: this.opts.timing ?? DEFAULT_TIMING,
+      v4PendingUntil,
+      avoid: this.opts.avoid,
+    });
     if (d.kind === 'choose') void this.finish(d.choice);
     else if (d.kind === 'wait') {
       this.opts.log.debug('choice-wait', { untilMs: d.untilMs });
@@ -332,14 +385,15 @@ class Discovery {
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.slots) if (s.retry) clearTimeout(s.retry);
     this.watcher?.close();
-    const goHome = (s: Slot) => this.enqueue(s, async () => {
-      // Empty namespaces are deleted at the end, all in one batch (one fork less per NIC, and
-      // none before zos is built).
-      await this.returnHome(s, { leaveNs: true });
-      if (s.upped && s.c.name !== chosen) {
-        await linkDown(s.c.name, this.opts.log);
-      }
-    });
+    const goHome = (s: Slot) =>
+      this.enqueue(s, async () => {
+        // Empty namespaces are deleted at the end, all in one batch (one fork less per NIC, and
+        // none before zos is built).
+        await this.returnHome(s, { leaveNs: true });
+        if (s.upped && s.c.name !== chosen) {
+          await linkDown(s.c.name, this.opts.log);
+        }
+      });
     // The chosen NIC first, alone: with many losers tearing down at once, its two `ip` forks
     // would queue behind theirs on a small machine. The losers' probes stop at once meanwhile.
     const mine = this.slots.find((s) => s.c.name === chosen);
@@ -348,10 +402,15 @@ class Discovery {
     let others: Promise<void> | undefined;
     const dropNamespaces = async () => {
       const names = new Set([...this.prepared, ...this.slots.map((s) => s.leftNs).filter((n): n is string => !!n)]);
-      await netnsBatch('delete', [...names]).catch((err: unknown) => this.opts.log.error('probe-ns-delete-failed', { ns: [...names].join(','), error: String(err) }));
+      await netnsBatch('delete', [...names]).catch((err: unknown) =>
+        this.opts.log.error('probe-ns-delete-failed', { ns: [...names].join(','), error: String(err) }),
+      );
       for (const s of this.slots) s.leftNs = undefined;
     };
-    const all = () => (others ??= chosenHome.then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome))).then(dropNamespaces));
+    const all = () =>
+      (others ??= chosenHome
+        .then(() => Promise.all(this.slots.filter((s) => s !== mine).map(goHome)))
+        .then(dropNamespaces));
     return { chosenHome: mine ? chosenHome : all(), all };
   }
 
@@ -371,6 +430,11 @@ class Discovery {
   private fail(err: unknown): void {
     if (this.done) return;
     this.opts.log.info('discovery-stopped', { error: err instanceof Error ? err.message : String(err) });
-    void this.cleanup().all().then(() => this.settle.reject(err), () => this.settle.reject(err));
+    void this.cleanup()
+      .all()
+      .then(
+        () => this.settle.reject(err),
+        () => this.settle.reject(err),
+      );
   }
 }

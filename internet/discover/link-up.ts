@@ -11,8 +11,10 @@ import { setSysctl } from '../../lib/sysctl.ts';
 const stderrOf = (err: unknown): string => (err instanceof ExecError ? err.stderr : String(err)).trim();
 
 /** Refuses RAs on `nic` before it goes up; no such key (IPv6 off, the link gone) is fine, another failure is logged. */
-const refuseRa = (nic: string, log: Logger): Promise<void> => setSysctl(SELF, `net/ipv6/conf/${nic}/accept_ra`, 0)
-  .catch((err: unknown) => { if (!isMissingPath(err)) log.warn('accept-ra-failed', { nic, error: String(err) }); });
+const refuseRa = (nic: string, log: Logger): Promise<void> =>
+  setSysctl(SELF, `net/ipv6/conf/${nic}/accept_ra`, 0).catch((err: unknown) => {
+    if (!isMissingPath(err)) log.warn('accept-ra-failed', { nic, error: String(err) });
+  });
 
 /** Sets `nic` up (RAs refused first); false, logged, when the kernel refuses. */
 export async function linkUp(nic: string, log: Logger): Promise<boolean> {
@@ -27,16 +29,19 @@ export async function linkUp(nic: string, log: Logger): Promise<boolean> {
 }
 
 /**
- * Sets every NIC up, in-process (lib/rtnl.ts), else in one `ip -force -batch -`: each fork holds the agent's only thread for
+ * Sets every NIC up, in-process (lib/rtnl.ts), else in one `ip -force -batch -`: each fork holds the agent's only
+ * thread for
  * a while (test/bench/spawn.ts measures how long), and one per NIC delayed every probe; a name
  * ip's batch parser would split is set up alone. Returns the NICs that went up.
  */
 export async function linksUp(nics: string[], log: Logger): Promise<Set<string>> {
-  if (await inProcess(SELF)) { // no fork at all (lib/rtnl.ts)
+  if (await inProcess(SELF)) {
+    // no fork at all (lib/rtnl.ts)
     const up = await Promise.all(nics.map((n) => linkUp(n, log)));
     return new Set(nics.filter((_, i) => up[i]));
   }
-  const batchable = nics.filter((n) => /^[A-Za-z0-9_.@-]+$/.test(n)); // the batch parser splits on blanks, '#' starts a comment
+  // the batch parser splits on blanks, '#' starts a comment
+  const batchable = nics.filter((n) => /^[A-Za-z0-9_.@-]+$/.test(n));
   const alone = nics.filter((n) => !batchable.includes(n));
   await Promise.all(batchable.map((n) => refuseRa(n, log)));
   const input = batchable.map((n) => `link set ${n} up\n`).join('');
@@ -64,5 +69,7 @@ export async function linksUp(nics: string[], log: Logger): Promise<Set<string>>
 
 /** Sets a NIC we brought up down again (a loser, on the way out); a failure is logged, not thrown. */
 export async function linkDown(nic: string, log: Logger): Promise<void> {
-  await setLinkUp(SELF, nic, false).catch((err: unknown) => log.debug('link-down-failed', { nic, stderr: stderrOf(err) }));
+  await setLinkUp(SELF, nic, false).catch((err: unknown) =>
+    log.debug('link-down-failed', { nic, stderr: stderrOf(err) }),
+  );
 }

@@ -21,7 +21,19 @@ import { routerCandidates, routerProblem } from '../../lib/router-rule.ts';
 export const LEASE = { begin: 'ZLEASE_BEGIN', end: 'ZLEASE_END', line: 'ZLEASE' } as const;
 
 /** Environment variables busybox udhcpc sets for `bound`, in the order the script prints them. */
-export const LEASE_KEYS = ['ip', 'mask', 'subnet', 'router', 'dns', 'mtu', 'lease', 'serverid', 'broadcast', 'staticroutes', 'domain'] as const;
+export const LEASE_KEYS = [
+  'ip',
+  'mask',
+  'subnet',
+  'router',
+  'dns',
+  'mtu',
+  'lease',
+  'serverid',
+  'broadcast',
+  'staticroutes',
+  'domain',
+] as const;
 
 /** One lease as the script printed it: the raw value of each key it set. */
 export type LeaseFields = Partial<Record<(typeof LEASE_KEYS)[number], string>>;
@@ -95,7 +107,12 @@ const intIn = (v: string | undefined, min: number, max: number): number | undefi
  * own...) is dropped; via 0.0.0.0 means on the link, except for 0.0.0.0/0: an on-link default
  * is no gateway, dropped (the hook drops it too).
  */
-function parseStaticRoutes(v: string, address: string, prefix: number, warnings: string[]): { dest: string; via: string }[] {
+function parseStaticRoutes(
+  v: string,
+  address: string,
+  prefix: number,
+  warnings: string[],
+): { dest: string; via: string }[] {
   const words = v.split(/\s+/).filter(Boolean);
   const out: { dest: string; via: string }[] = [];
   for (let i = 0; i + 1 < words.length; i += 2) {
@@ -115,9 +132,16 @@ export function parseLease(stdout: string): LeaseParse {
   if (!env) return { ok: false, reason: 'udhcpc reported no lease' };
   const address = env.ip ?? '';
   const serverId = env.serverid && isIPv4(env.serverid) ? env.serverid : undefined;
-  if (!isIPv4(address)) return { ok: false, reason: `lease address ${JSON.stringify(address.slice(0, 40))} is not IPv4`, serverId };
+  if (!isIPv4(address))
+    return { ok: false, reason: `lease address ${JSON.stringify(address.slice(0, 40))} is not IPv4`, serverId };
   const prefix = intIn(env.mask, 0, 32) ?? (env.subnet ? prefixOfNetmask(env.subnet) : undefined);
-  if (prefix === undefined || prefix === 0) return { ok: false, reason: `lease has no valid subnet mask (${JSON.stringify(env.subnet ?? env.mask ?? '')})`, address, serverId };
+  if (prefix === undefined || prefix === 0)
+    return {
+      ok: false,
+      reason: `lease has no valid subnet mask (${JSON.stringify(env.subnet ?? env.mask ?? '')})`,
+      address,
+      serverId,
+    };
   const addrWhy = notUnicastV4(address, { linkLocal: true }) ?? notHostInSubnet(address, prefix);
   if (addrWhy) return { ok: false, reason: `lease address ${address} ${addrWhy}`, address, serverId };
   const warnings: string[] = [];
@@ -128,8 +152,9 @@ export function parseLease(stdout: string): LeaseParse {
   if (!routers.length) return { ok: false, reason: 'lease without router option', address, serverId };
   // The first router we can route through; a router we cannot use is no gateway at all.
   const why = routers.map((r) => routerProblem(r, address, prefix, routes.length > 0));
-  const pick = why.findIndex((w) => w === undefined);
-  if (pick < 0) return { ok: false, reason: `router ${JSON.stringify(routers[0]!.slice(0, 40))} ${why[0]}`, address, serverId };
+  const pick = why.indexOf(undefined);
+  if (pick < 0)
+    return { ok: false, reason: `router ${JSON.stringify(routers[0]!.slice(0, 40))} ${why[0]}`, address, serverId };
   if (pick > 0) warnings.push(`skipped router ${JSON.stringify(routers[0]!.slice(0, 40))}: ${why[0]}`);
   const dnsWords = (env.dns ?? '').split(/\s+/).filter(Boolean);
   const dns = dnsWords.filter((d) => isIPv4(d));
@@ -138,11 +163,16 @@ export function parseLease(stdout: string): LeaseParse {
   const opt = (key: keyof LeaseFields, min: number, max: number, set: (n: number) => void) => {
     if (!env[key]) return;
     const n = intIn(env[key], min, max);
-    if (n === undefined) warnings.push(`ignored ${key}=${JSON.stringify(env[key]!.slice(0, 20))} (want ${min}..${max})`);
+    if (n === undefined)
+      warnings.push(`ignored ${key}=${JSON.stringify(env[key]!.slice(0, 20))} (want ${min}..${max})`);
     else set(n);
   };
-  opt('mtu', MIN_MTU, 65535, (n) => { lease.mtu = n; });
-  opt('lease', 0, 0xffffffff, (n) => { lease.leaseSeconds = n; });
+  opt('mtu', MIN_MTU, 65535, (n) => {
+    lease.mtu = n;
+  });
+  opt('lease', 0, 0xffffffff, (n) => {
+    lease.leaseSeconds = n;
+  });
   if (serverId) lease.serverId = serverId;
   if (env.broadcast && isIPv4(env.broadcast)) lease.broadcast = env.broadcast;
   if (env.domain && /^[A-Za-z0-9.-]{1,253}$/.test(env.domain)) lease.domain = env.domain;
@@ -158,20 +188,67 @@ export function parseLease(stdout: string): LeaseParse {
  * `tries` + 5 s whatever it is doing: busybox udhcpc on a link that is down never exits,
  * whatever -t/-n say. `timedOut` tells that case apart.
  */
-export async function runUdhcpc(ref: NetnsRef, ifname: string, script: string, tries: number, signal: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+export async function runUdhcpc(
+  ref: NetnsRef,
+  ifname: string,
+  script: string,
+  tries: number,
+  signal: AbortSignal,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   let client: string[];
-  try { client = (await dhcpClient()).argv; } catch (err) { return { code: null, stdout: '', stderr: toAppError(err).message, timedOut: false }; }
+  try {
+    client = (await dhcpClient()).argv;
+  } catch (err) {
+    return { code: null, stdout: '', stderr: toAppError(err).message, timedOut: false };
+  }
   const ac = new AbortController();
   const stop = () => ac.abort();
   signal.addEventListener('abort', stop, { once: true });
   if (signal.aborted) stop();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; stop(); }, (tries + 5) * 1000);
-  const child = startChild(ref, client[0]!, [...client.slice(1), '-i', ifname, '-f', '-q', '-n',
-    '-t', String(tries), '-T', '1', '-A', '1', ARP_CHECK, '-O', 'mtu', '-O', 'staticroutes', '-O', 'domain', '-s', script], { keepStdout: true, signal: ac.signal });
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      stop();
+    },
+    (tries + 5) * 1000,
+  );
+  const child = startChild(
+    ref,
+    client[0]!,
+    [
+      ...client.slice(1),
+      '-i',
+      ifname,
+      '-f',
+      '-q',
+      '-n',
+      '-t',
+      String(tries),
+      '-T',
+      '1',
+      '-A',
+      '1',
+      ARP_CHECK,
+      '-O',
+      'mtu',
+      '-O',
+      'staticroutes',
+      '-O',
+      'domain',
+      '-s',
+      script,
+    ],
+    { keepStdout: true, signal: ac.signal },
+  );
   const end = await child.exited;
   clearTimeout(timer);
   signal.removeEventListener('abort', stop);
   // A child that could not start has no exit status: its error is the reason the caller shows.
-  return { code: end.code, stdout: end.stdout, stderr: end.code === null && !end.signal ? end.error?.message ?? end.stderr : end.stderr, timedOut };
+  return {
+    code: end.code,
+    stdout: end.stdout,
+    stderr: end.code === null && !end.signal ? (end.error?.message ?? end.stderr) : end.stderr,
+    timedOut,
+  };
 }

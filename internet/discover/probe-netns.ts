@@ -4,7 +4,14 @@
 // which works from inside the probe namespace. A SIGKILLed agent leaves both the namespace and
 // its udhcpc/ip-monitor children behind: recovery kills those, brings links home, deletes it.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { ExecError, isAccessDenied, isMissingPath, isProcessGone, LinkNotFoundError, NetnsGoneError } from '../../lib/errors.ts';
+import {
+  ExecError,
+  isAccessDenied,
+  isMissingPath,
+  isProcessGone,
+  LinkNotFoundError,
+  NetnsGoneError,
+} from '../../lib/errors.ts';
 import { listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists, moveLink } from '../../lib/link.ts';
 import { deleteNetns, ensureNetns, listNetns, netnsBatch, netnsNamed, netnsPids, SELF } from '../../lib/netns.ts';
@@ -46,13 +53,23 @@ export function prepareProbeNamespaces(names: string[]): Map<string, Promise<boo
  * sub-interface if any, move the NIC back, delete the namespace (unless `leaveNs`). Anything unexpected falls
  * back to emptyAndDelete, which inspects the namespace.
  */
-export async function moveHome(ns: string, nic: string, subIf: string | undefined, log: Logger, o: { leaveNs?: boolean } = {}): Promise<void> {
+export async function moveHome(
+  ns: string,
+  nic: string,
+  subIf: string | undefined,
+  log: Logger,
+  o: { leaveNs?: boolean } = {},
+): Promise<void> {
   const ref = netnsNamed(ns);
   const errors: string[] = [];
-  const note = (err: unknown) => { errors.push(err instanceof ExecError ? err.stderr.trim() || err.message : String(err)); };
+  const note = (err: unknown) => {
+    errors.push(err instanceof ExecError ? err.stderr.trim() || err.message : String(err));
+  };
   if (subIf) await deleteLinkIfExists(ref, subIf).catch(note);
   let home = false;
-  await moveLink(ref, nic, SELF).then(() => { home = true; }, note);
+  await moveLink(ref, nic, SELF).then(() => {
+    home = true;
+  }, note);
   // leaveNs: the caller deletes the (empty) namespace later, off its critical path; a crash
   // before then leaves an empty probe namespace, which recovery deletes.
   if (!o.leaveNs) await deleteNetns(ns).catch(note);
@@ -66,7 +83,11 @@ export async function moveHome(ns: string, nic: string, subIf: string | undefine
 export async function killNetnsPids(ns: string): Promise<void> {
   for (const pid of await netnsPids(ns)) {
     if (pid === process.pid) continue;
-    try { process.kill(pid, 'SIGKILL'); } catch (err) { if (!isProcessGone(err)) throw err; }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if (!isProcessGone(err)) throw err;
+    }
   }
 }
 
@@ -86,7 +107,9 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
     if (!(err instanceof NetnsGoneError)) log.error('probe-list-failed', { ns, error: String(err) });
   }
   for (const l of links.filter((x) => x.linkinfo?.info_kind === 'vlan')) {
-    await deleteLinkIfExists(ref, l.ifname).catch((err: unknown) => log.error('probe-vlan-delete-failed', { nic: l.ifname, ns, error: String(err) }));
+    await deleteLinkIfExists(ref, l.ifname).catch((err: unknown) =>
+      log.error('probe-vlan-delete-failed', { nic: l.ifname, ns, error: String(err) }),
+    );
   }
   const moved: string[] = [];
   for (const l of links.filter((x) => x.ifname !== 'lo' && x.linkinfo?.info_kind !== 'vlan')) {
@@ -95,7 +118,11 @@ export async function emptyAndDelete(ns: string, log: Logger): Promise<string[]>
       moved.push(l.ifname);
     } catch (err) {
       if (err instanceof LinkNotFoundError) continue; // gone meanwhile (it went home with its probe)
-      log.error('probe-return-failed', { nic: l.ifname, ns, stderr: err instanceof ExecError ? err.stderr.trim() : String(err) });
+      log.error('probe-return-failed', {
+        nic: l.ifname,
+        ns,
+        stderr: err instanceof ExecError ? err.stderr.trim() : String(err),
+      });
     }
   }
   // A namespace that will not go is logged, not thrown: the NICs are home, and recovery at the
@@ -122,7 +149,8 @@ export function directOrphans(script: string): number[] {
       if (s < 0 || argv[s + 1] !== script || !argv.some((a) => a === 'udhcpc' || a.endsWith('/udhcpc'))) continue;
       if (readlinkSync(`/proc/${entry}/ns/net`) === mine) found.push(Number(entry));
     } catch (err) {
-      if (!isMissingPath(err) && !isProcessGone(err) && !isAccessDenied(err)) throw err; // gone meanwhile, or not ours to read
+      // gone meanwhile, or not ours to read
+      if (!isMissingPath(err) && !isProcessGone(err) && !isAccessDenied(err)) throw err;
     }
   }
   return found;
@@ -138,9 +166,18 @@ export async function recoverProbeNamespaces(log: Logger, runDir?: string): Prom
   if (script && existsSync(script)) {
     let pids: number[] = [];
     // /proc unreadable (descriptors exhausted, a hardened mount): said, and recovery goes on.
-    try { pids = directOrphans(script); } catch (err) { log.warn('probe-orphan-scan-failed', { error: String(err) }); }
+    try {
+      pids = directOrphans(script);
+    } catch (err) {
+      log.warn('probe-orphan-scan-failed', { error: String(err) });
+    }
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); log.info('probe-orphan-killed', { pid }); } catch (err) { if (!isProcessGone(err)) throw err; }
+      try {
+        process.kill(pid, 'SIGKILL');
+        log.info('probe-orphan-killed', { pid });
+      } catch (err) {
+        if (!isProcessGone(err)) throw err;
+      }
     }
   }
   const prefix = probePrefix();

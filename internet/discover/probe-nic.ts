@@ -57,7 +57,12 @@ export const DHCP_BACKOFF = { base: 500, cap: 500 } as const;
 export const REFUSED_BACKOFF = { base: 1000, cap: 30_000 } as const;
 
 /** Backoff between DHCP attempts and between failed probe starts: doubling, jittered to 50..100 %. */
-export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({ baseMs, capMs, factor: 2, jitter: [0.5, 1] });
+export const probeBackoff = (baseMs: number, capMs: number): Backoff => ({
+  baseMs,
+  capMs,
+  factor: 2,
+  jitter: [0.5, 1],
+});
 
 /**
  * Discovers of the direct attempt (NicProbe.direct()): one, so a NIC whose server has not
@@ -99,8 +104,13 @@ export class NicProbe {
   /** The direct attempt's udhcpc, while it runs (stop() waits for its end). */
   private directRun: Promise<unknown> | undefined;
 
-  constructor(readonly nic: string, readonly ifindex: number, readonly ns: string,
-    private readonly cfg: ProbeConfig, private readonly ev: ProbeEvents) {
+  constructor(
+    readonly nic: string,
+    readonly ifindex: number,
+    readonly ns: string,
+    private readonly cfg: ProbeConfig,
+    private readonly ev: ProbeEvents,
+  ) {
     this.probeIf = cfg.vlan === undefined ? nic : vlanIfName(nic, ifindex, cfg.vlan);
     this.ref = netnsNamed(ns);
   }
@@ -134,22 +144,31 @@ export class NicProbe {
     // the SLAAC address get the settings. An RA-only winner waits V4_WAIT_MS anyway.
     // Events before the monitor subscribed are caught by the checks (scheduleSafetyCheck).
     const ipPath = (await iproute2Ip()) ?? 'ip';
-    this.monitorTimer = setTimeout(() => { if (!this.ac.signal.aborted) void this.afterUdhcpc(ipPath); }, MONITOR_DELAY_MS);
+    this.monitorTimer = setTimeout(() => {
+      if (!this.ac.signal.aborted) void this.afterUdhcpc(ipPath);
+    }, MONITOR_DELAY_MS);
     this.scheduleSafetyCheck(0);
   }
 
   // One fork for all keys; `-e`: a key this kernel lacks is not an error.
   private async afterUdhcpc(ipPath: string): Promise<void> {
-    const sys = await runIn(this.ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], { allowFailure: true, timeoutMs: 5000 }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
+    const sys = await runIn(this.ref, 'sysctl', ['-q', '-e', '-w', ...ra6Sysctls(this.probeIf)], {
+      allowFailure: true,
+      timeoutMs: 5000,
+    }).catch((err: unknown) => ({ exitCode: -1, stderr: String(err) }));
     if (sys.exitCode !== 0) this.cfg.log.debug('probe-sysctl', { nic: this.nic, stderr: sys.stderr.trim() });
     if (!this.ac.signal.aborted) this.startMonitor(ipPath);
   }
 
   /** The NIC has left (or is leaving) the agent's namespace for `ns`. */
-  get inNamespace(): boolean { return this.moving; }
+  get inNamespace(): boolean {
+    return this.moving;
+  }
 
   /** The probe was halted (chosen elsewhere, carrier lost, discovery over). */
-  get halted(): boolean { return this.ac.signal.aborted; }
+  get halted(): boolean {
+    return this.ac.signal.aborted;
+  }
 
   /**
    * The first DHCP attempt, on the NIC where it is: no namespace, no move in or out. A move
@@ -172,8 +191,15 @@ export class NicProbe {
     const r = await run;
     if (this.ac.signal.aborted) return false;
     const parsed = parseLease(r.stdout);
-    if (parsed.ok) { this.ev.v4(parsed.lease, parsed.warnings); return true; }
-    this.cfg.log.debug('dhcp4-direct-miss', { nic: this.nic, code: r.code, reason: r.stdout.includes(LEASE.begin) ? parsed.reason : r.stderr.trim().split('\n').pop() });
+    if (parsed.ok) {
+      this.ev.v4(parsed.lease, parsed.warnings);
+      return true;
+    }
+    this.cfg.log.debug('dhcp4-direct-miss', {
+      nic: this.nic,
+      code: r.code,
+      reason: r.stdout.includes(LEASE.begin) ? parsed.reason : r.stderr.trim().split('\n').pop(),
+    });
     return false;
   }
 
@@ -186,12 +212,20 @@ export class NicProbe {
     this.monitor?.kill();
   }
 
-  /** Stops everything, brings the NIC home and deletes the namespace (unless `leaveNs`: the caller will). Idempotent. */
+  /**
+   * Stops everything, brings the NIC home and deletes the namespace (unless `leaveNs`: the caller will). Idempotent.
+   */
   async stop(o: { leaveNs?: boolean } = {}): Promise<void> {
     this.halt();
     await this.directRun; // killed by halt(): no udhcpc of ours outlives the probe
-    if (!this.moving) { this.stopped = true; return; } // never left home
-    if (this.stopped) { await emptyAndDelete(this.ns, this.cfg.log); return; }
+    if (!this.moving) {
+      this.stopped = true;
+      return;
+    } // never left home
+    if (this.stopped) {
+      await emptyAndDelete(this.ns, this.cfg.log);
+      return;
+    }
     this.stopped = true;
     await moveHome(this.ns, this.nic, this.probeIf === this.nic ? undefined : this.probeIf, this.cfg.log, o);
   }
@@ -201,17 +235,23 @@ export class NicProbe {
   // while the winner's DHCP answer comes slowed its lease (test/bench/agent.ts shows it).
   private scheduleSafetyCheck(n: number): void {
     const delays = [600, 1500];
-    this.timer = setTimeout(() => { this.check(); this.scheduleSafetyCheck(n + 1); }, delays[n] ?? 5000);
+    this.timer = setTimeout(() => {
+      this.check();
+      this.scheduleSafetyCheck(n + 1);
+    }, delays[n] ?? 5000);
     this.timer.unref();
   }
 
   // Link, address and route events of the probe namespace; each burst triggers one check.
   // iproute2's own `ip` by path (iproute2.ts): busybox's has neither -n nor monitor.
   private startMonitor(ipPath: string): void {
-    this.monitor = startChild(this.ref, ipPath, ['-o', 'monitor', 'link', 'address', 'route'], { onLine: () => this.poke() });
+    this.monitor = startChild(this.ref, ipPath, ['-o', 'monitor', 'link', 'address', 'route'], {
+      onLine: () => this.poke(),
+    });
     // Its end is reported once, when it ended on its own (halt() kills it on purpose).
     void this.monitor.exited.then((e) => {
-      if (!this.ac.signal.aborted && e.error) this.cfg.log.debug('probe-monitor-ended', { nic: this.nic, error: e.error.message });
+      if (!this.ac.signal.aborted && e.error)
+        this.cfg.log.debug('probe-monitor-ended', { nic: this.nic, error: e.error.message });
     });
   }
 
@@ -220,19 +260,30 @@ export class NicProbe {
   // a check's latency: an RA-only answer is chosen seconds later (choose.ts V4_WAIT_MS).
   private poke(): void {
     if (this.poked || this.ac.signal.aborted) return;
-    this.poked = setTimeout(() => { this.poked = undefined; this.check(); }, 100);
+    this.poked = setTimeout(() => {
+      this.poked = undefined;
+      this.check();
+    }, 100);
   }
 
   private check(): void {
     if (this.ac.signal.aborted) return;
-    if (this.checking) { this.recheck = true; return; }
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
     this.checking = true;
-    void this.checkOnce().catch((err: unknown) => {
-      this.cfg.log.debug('probe-check-failed', { nic: this.nic, error: String(err) });
-    }).finally(() => {
-      this.checking = false;
-      if (this.recheck) { this.recheck = false; this.check(); }
-    });
+    void this.checkOnce()
+      .catch((err: unknown) => {
+        this.cfg.log.debug('probe-check-failed', { nic: this.nic, error: String(err) });
+      })
+      .finally(() => {
+        this.checking = false;
+        if (this.recheck) {
+          this.recheck = false;
+          this.check();
+        }
+      });
   }
 
   private async checkOnce(): Promise<void> {
@@ -281,16 +332,25 @@ export class NicProbe {
       const parsed = parseLease(r.stdout);
       if (parsed.ok) return this.ev.v4(parsed.lease, parsed.warnings);
       const last = r.stderr.trim().split('\n').pop() ?? '';
-      const silent = !r.stdout.includes(LEASE.begin) && !r.timedOut && r.code === 1 && /discover|no lease/.test(r.stderr);
-      const reason = r.stdout.includes(LEASE.begin) ? parsed.reason
-        : r.timedOut ? `udhcpc did not finish within ${tries + 5} s (killed): ${last || 'no output'}`
-        : silent ? 'no DHCP answer' : `udhcpc exited ${r.code}: ${last}`;
+      const silent =
+        !r.stdout.includes(LEASE.begin) && !r.timedOut && r.code === 1 && /discover|no lease/.test(r.stderr);
+      const reason = r.stdout.includes(LEASE.begin)
+        ? parsed.reason
+        : r.timedOut
+          ? `udhcpc did not finish within ${tries + 5} s (killed): ${last || 'no output'}`
+          : silent
+            ? 'no DHCP answer'
+            : `udhcpc exited ${r.code}: ${last}`;
       this.ev.v4Miss(reason);
       // Silence: ask again at once. An answer we cannot use (or a udhcpc that failed) would
       // come back the same within ~0.1 s: back off as before, so the CPU stays idle.
       other = silent ? 0 : other + 1;
-      await sleep(silent ? backoffDelay(n, probeBackoff(base, cap)) : backoffDelay(other, probeBackoff(REFUSED_BACKOFF.base, REFUSED_BACKOFF.cap)), signal)
-        .catch(() => {}); // aborted: the loop ends
+      await sleep(
+        silent
+          ? backoffDelay(n, probeBackoff(base, cap))
+          : backoffDelay(other, probeBackoff(REFUSED_BACKOFF.base, REFUSED_BACKOFF.cap)),
+        signal,
+      ).catch(() => {}); // aborted: the loop ends
     }
   }
 }

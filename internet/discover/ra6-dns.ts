@@ -7,7 +7,10 @@ import { isIPv6 } from 'node:net';
 import { runIn, type NetnsRef } from '../../lib/netns.ts';
 
 /** What an RA said about DNS: servers and search domains, each in the order given. */
-export interface RaDns { dns: string[]; domains: string[] }
+export interface RaDns {
+  dns: string[];
+  domains: string[];
+}
 
 /** At most this many of each, as resolv.conf's resolvers read them (MAXNS 3, MAXDNSRCH 6). */
 const MAX_DNS = 3;
@@ -30,7 +33,8 @@ export function parseRdisc6(text: string): RaDns {
   const out: RaDns = { dns: [], domains: [] };
   let pending: { kind: 'dns' | 'domains'; values: string[] } | undefined;
   const flush = (lifetime: number) => {
-    if (pending && lifetime > 0) for (const v of pending.values) if (!out[pending.kind].includes(v)) out[pending.kind].push(v);
+    if (pending && lifetime > 0)
+      for (const v of pending.values) if (!out[pending.kind].includes(v)) out[pending.kind].push(v);
     pending = undefined;
   };
   for (const line of text.split('\n')) {
@@ -55,9 +59,18 @@ export function parseRdisc6(text: string): RaDns {
  * rdisc6 is missing, nobody answers within ~1.2 s (routers answer a solicitation within 0.5 s,
  * RFC 4861 6.2.6), or `signal` aborts it).
  */
-export async function readRaDns(ref: NetnsRef, ifname: string, signal?: AbortSignal): Promise<RaDns & { error?: string }> {
-  const r = await runIn(ref, 'rdisc6', ['-1', '-n', '-r', '2', '-w', '600', ifname],
-    { allowFailure: true, timeoutMs: 3000, signal }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
+export async function readRaDns(
+  ref: NetnsRef,
+  ifname: string,
+  signal?: AbortSignal,
+): Promise<RaDns & { error?: string }> {
+  const r = await runIn(ref, 'rdisc6', ['-1', '-n', '-r', '2', '-w', '600', ifname], {
+    allowFailure: true,
+    timeoutMs: 3000,
+    signal,
+  }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
   const parsed = parseRdisc6(r.stdout);
-  return r.exitCode === 0 || parsed.dns.length ? parsed : { ...parsed, error: r.stderr.trim().split('\n').pop() || `rdisc6 exited ${r.exitCode}` };
+  return r.exitCode === 0 || parsed.dns.length
+    ? parsed
+    : { ...parsed, error: r.stderr.trim().split('\n').pop() || `rdisc6 exited ${r.exitCode}` };
 }

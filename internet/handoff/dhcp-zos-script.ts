@@ -16,12 +16,16 @@ export function dhcpZosScript(ip: string): string {
     ip,
     name: 'dhcp-zos',
     writtenBy: 'internet',
-    comment: [`dhcp-zos, written by internet. "run CLIENT ARGS...": keep ${ZOS} up, become the client.`,
+    comment: [
+      `dhcp-zos, written by internet. "run CLIENT ARGS...": keep ${ZOS} up, become the client.`,
       'Otherwise the udhcpc hook. Environment from udhcpc: interface ip mask router dns domain',
-      'staticroutes; RESOLV_CONF from the unit.'],
+      'staticroutes; RESOLV_CONF from the unit.',
+    ],
+    // A lone `\` ending a line is the template's line continuation: the script gets one line there.
     functions: `zos_down() {   # sysfs costs no fork; where /sys is another namespace's, ip tells
   if read -r f 2>/dev/null < /sys/class/net/${ZOS}/flags; then [ $((f & 1)) -eq 0 ]
-  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in ''|*"<UP,"*|*"<UP>"*|*",UP,"*|*",UP>"*) return 1 ;; esac; fi
+  else case "$("$IP" -o link show dev ${ZOS} 2>/dev/null)" in \
+''|*"<UP,"*|*"<UP>"*|*",UP,"*|*",UP>"*) return 1 ;; esac; fi
 }
 zos_up() {
   zos_down || return 1

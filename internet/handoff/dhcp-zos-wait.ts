@@ -31,15 +31,20 @@ export async function waitDhcpZos(client: ZinitClient, o: WaitDhcpZosOptions = {
     if (!s) throw dhcpZosNotRunning(`zinit does not know ${DHCP_ZOS} after monitor`, { state: null });
     if (s.state === 'Success') return s;
     if (s.state === 'Failure') {
-      throw dhcpZosNotRunning(`zinit could not spawn ${DHCP_ZOS} (state Failure; zinit does not retry it)`, { state: s.state });
+      throw dhcpZosNotRunning(`zinit could not spawn ${DHCP_ZOS} (state Failure; zinit does not retry it)`, {
+        state: s.state,
+      });
     }
     if (s.state === 'Running' && s.pid > 0) {
-      if (o.started && await o.started(s.pid)) return s;
+      if (o.started && (await o.started(s.pid))) return s;
       if (since?.pid !== s.pid) since = { pid: s.pid, at: Date.now() };
       else if (Date.now() - since.at >= settleMs) return s;
     } else since = undefined;
     if (Date.now() > end) {
-      throw dhcpZosNotRunning(`${DHCP_ZOS} is not running ${timeoutMs} ms after monitor (state ${s.state})`, { state: s.state, pid: s.pid });
+      throw dhcpZosNotRunning(`${DHCP_ZOS} is not running ${timeoutMs} ms after monitor (state ${s.state})`, {
+        state: s.state,
+        pid: s.pid,
+      });
     }
     await sleep(pollMs);
   }

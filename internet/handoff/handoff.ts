@@ -40,7 +40,7 @@ export interface HandoffResult {
 /** The spec's tools, or this run's DHCP client and ip; EDHCPCLIENT when the client is not there. */
 export async function handoffTools(spec: DhcpZosSpec): Promise<HandoffTools> {
   // iproute2Ip: resolved once per run (discovery already did); ipPath names the failure.
-  const tools = spec.tools ?? { client: await dhcpClient(), ip: (await iproute2Ip()) ?? await ipPath() };
+  const tools = spec.tools ?? { client: await dhcpClient(), ip: (await iproute2Ip()) ?? (await ipPath()) };
   await checkDhcpClient(tools.client);
   return tools;
 }
@@ -70,22 +70,41 @@ async function readOr(path: string): Promise<string | undefined> {
 /** True when dhcp-zos runs under zinit from the file for `spec`, and its script is in place. */
 export async function dhcpZosInPlace(client: ZinitClient, zinitDir: string, spec: DhcpZosSpec): Promise<boolean> {
   // No DHCP client or ip to run it with (EDHCPCLIENT, EIPMISSING): not in place; anything else is thrown.
-  const tools = await handoffTools(spec).catch((err: unknown) => { if (err instanceof AgentError) return undefined; throw err; });
+  const tools = await handoffTools(spec).catch((err: unknown) => {
+    if (err instanceof AgentError) return undefined;
+    throw err;
+  });
   if (!tools) return false;
   const file = await readOr(join(zinitDir, `${DHCP_ZOS}.yaml`));
-  return file === dhcpZosUnit(spec, tools) && (await scriptInPlace(spec.script, dhcpZosScript(tools.ip)))
-    && (await client.status(DHCP_ZOS))?.state === 'Running';
+  return (
+    file === dhcpZosUnit(spec, tools) &&
+    (await scriptInPlace(spec.script, dhcpZosScript(tools.ip))) &&
+    (await client.status(DHCP_ZOS))?.state === 'Running'
+  );
 }
 
 /** The mark dhcp-zos's hook leaves beside itself for the udhcpc with `pid` (its deconfig at start). */
 export const startedMark = (script: string, pid: number): string => `${script}.${pid}`;
 
-const started = (spec: DhcpZosSpec) => (pid: number): Promise<boolean> =>
-  access(startedMark(spec.script, pid)).then(() => true, (err: unknown) => { if (isMissingPath(err)) return false; throw err; });
+const started =
+  (spec: DhcpZosSpec) =>
+  (pid: number): Promise<boolean> =>
+    access(startedMark(spec.script, pid)).then(
+      () => true,
+      (err: unknown) => {
+        if (isMissingPath(err)) return false;
+        throw err;
+      },
+    );
 
 /** Writes dhcp-zos.yaml, has zinit monitor it and waits until it runs (EDHCPZOS if it does not). */
-export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZosSpec, log: Logger,
-  wait: WaitDhcpZosOptions = {}): Promise<HandoffResult> {
+export async function handoff(
+  client: ZinitClient,
+  zinitDir: string,
+  spec: DhcpZosSpec,
+  log: Logger,
+  wait: WaitDhcpZosOptions = {},
+): Promise<HandoffResult> {
   const tools = await handoffTools(spec);
   const path = join(zinitDir, `${DHCP_ZOS}.yaml`);
   const want = dhcpZosUnit(spec, tools);
@@ -93,7 +112,8 @@ export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZ
   const have = await readOr(path);
   const st = await client.status(DHCP_ZOS);
   if (st && have === want && st.state === 'Running') {
-    const s = await waitDhcpZos(client, { started: started(spec), ...wait }); // one Running answer may be a client that is about to exit again
+    // one Running answer may be a client that is about to exit again
+    const s = await waitDhcpZos(client, { started: started(spec), ...wait });
     log.info('handoff.unchanged', { service: DHCP_ZOS, pid: s.pid });
     return { action: 'unchanged', service: { state: s.state, pid: s.pid } };
   }
@@ -106,8 +126,15 @@ export async function handoff(client: ZinitClient, zinitDir: string, spec: DhcpZ
   }
   await client.monitor(DHCP_ZOS);
   const s = await waitDhcpZos(client, { started: started(spec), ...wait });
-  log.info('handoff.monitored', { service: DHCP_ZOS, file: path, leasedIp: spec.leasedIp, client: tools.client.argv.join(' '),
-    state: s.state, pid: s.pid, reloaded: st ? true : undefined });
+  log.info('handoff.monitored', {
+    service: DHCP_ZOS,
+    file: path,
+    leasedIp: spec.leasedIp,
+    client: tools.client.argv.join(' '),
+    state: s.state,
+    pid: s.pid,
+    reloaded: st ? true : undefined,
+  });
   return { action: st ? 'reloaded' : 'monitored', service: { state: s.state, pid: s.pid } };
 }
 

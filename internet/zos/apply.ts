@@ -4,7 +4,7 @@
 // via the link-local router, RDNSS), or the static `ip=` configuration.
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { dadFailed, dadTimeout, isKernelRefusal, noRaRoute, toAppError } from '../../lib/errors.ts';
-import { ip, ipJson } from '../../lib/ip.ts';
+import { ipJson } from '../../lib/ip.ts';
 import { replaceAddress, replaceRoute, setLink, waitRunning } from '../../lib/rtnl.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
@@ -45,7 +45,10 @@ export interface Applied {
 async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   if (!mtu) return;
   const why = mtuProblem(mtu);
-  if (why) { o.log.warn('apply.mtu-refused', { mtu, error: why }); return; }
+  if (why) {
+    o.log.warn('apply.mtu-refused', { mtu, error: why });
+    return;
+  }
   try {
     await setLink(o.ns, o.nic, { mtu });
     await setLink(o.ns, ZOS, { mtu });
@@ -54,21 +57,33 @@ async function setMtu(o: ApplyOptions, mtu: number | undefined): Promise<void> {
   }
 }
 
-/** `ip route replace <dest> via <gw> dev zos` (in-process: lib/rtnl.ts), with `onlink` when the gateway is off-subnet. */
+/**
+ * `ip route replace <dest> via <gw> dev zos` (in-process: lib/rtnl.ts), with `onlink` when the gateway is off-subnet.
+ */
 async function routeVia(o: ApplyOptions, family: '-4' | '-6', dest: string, via: string): Promise<void> {
   try {
     await replaceRoute(o.ns, { dest, via, dev: ZOS });
   } catch (err) {
-    // The kernel refusing the gateway (off-subnet: ENETUNREACH), in-process or through `ip`; a timeout or a link gone is thrown.
+    // The kernel refusing the gateway (off-subnet: ENETUNREACH), in-process or through `ip`; a timeout or a link gone
+    // is thrown.
     if (family === '-6' || !isKernelRefusal(err)) throw err;
     await replaceRoute(o.ns, { dest, via, dev: ZOS, onlink: true });
   }
 }
 
 /** Writes the DNS servers (and search domain) to resolv.conf atomically; none: left alone. */
-export async function writeResolvConf(path: string, dns: string[], domain: string | undefined, source: string): Promise<void> {
+export async function writeResolvConf(
+  path: string,
+  dns: string[],
+  domain: string | undefined,
+  source: string,
+): Promise<void> {
   if (!dns.length) return;
-  const lines = [`# written by internet (${source} on ${ZOS})`, ...(domain ? [`search ${domain}`] : []), ...dns.map((d) => `nameserver ${d}`)];
+  const lines = [
+    `# written by internet (${source} on ${ZOS})`,
+    ...(domain ? [`search ${domain}`] : []),
+    ...dns.map((d) => `nameserver ${d}`),
+  ];
   await writeFileAtomic(path, lines.join('\n') + '\n');
 }
 
@@ -94,7 +109,12 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
     gateways.push(l.router);
   }
   await writeResolvConf(o.resolvConf, l.dns, l.domain, 'DHCP');
-  o.log.info('apply.v4', { address: `${l.address}/${l.prefix}`, gateway: gateways.join(','), mtu: l.mtu, dns: l.dns.join(',') || undefined });
+  o.log.info('apply.v4', {
+    address: `${l.address}/${l.prefix}`,
+    gateway: gateways.join(','),
+    mtu: l.mtu,
+    dns: l.dns.join(',') || undefined,
+  });
   return { mode: 'dhcp', addresses: [`${l.address}/${l.prefix}`], gateways, dns: l.dns, leasedIp: l.address };
 }
 
@@ -109,11 +129,29 @@ export async function applyLease4(o: ApplyOptions, l: Lease4): Promise<Applied> 
  */
 export async function applyRa6(o: ApplyOptions, ra: Ra6, alone = true): Promise<Applied> {
   if (alone) await setMtu(o, ra.mtu);
-  await replaceAddress(o.ns, ZOS, ra.address, ra.prefix, ra.validLft !== undefined ? { validLft: ra.validLft, preferredLft: ra.preferredLft ?? ra.validLft } : {});
-  const router = alone ? (await Promise.all([waitRaRoute(o, ra.router, o.raRouteWaitMs), waitDad(o, ra.address)]))[0] : ra.router;
+  await replaceAddress(
+    o.ns,
+    ZOS,
+    ra.address,
+    ra.prefix,
+    ra.validLft !== undefined ? { validLft: ra.validLft, preferredLft: ra.preferredLft ?? ra.validLft } : {},
+  );
+  const router = alone
+    ? (await Promise.all([waitRaRoute(o, ra.router, o.raRouteWaitMs), waitDad(o, ra.address)]))[0]
+    : ra.router;
   // A link-local server (RFC 8106 allows it) is reachable only through zos: name the zone.
-  if (alone) await writeResolvConf(o.resolvConf, ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)), ra.domains?.join(' '), 'RA');
-  o.log.info('apply.v6', { address: `${ra.address}/${ra.prefix}`, gateway: router, dns: ra.dns.join(',') || undefined });
+  if (alone)
+    await writeResolvConf(
+      o.resolvConf,
+      ra.dns.map((d) => (/^fe[89ab]/i.test(d) ? `${d}%${ZOS}` : d)),
+      ra.domains?.join(' '),
+      'RA',
+    );
+  o.log.info('apply.v6', {
+    address: `${ra.address}/${ra.prefix}`,
+    gateway: router,
+    dns: ra.dns.join(',') || undefined,
+  });
   return { mode: 'ra', addresses: [`${ra.address}/${ra.prefix}`], gateways: [router], dns: ra.dns };
 }
 
@@ -124,7 +162,14 @@ export const RA_ROUTE_WAIT_MS = 15_000;
 async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
-    const routes = await ipJson<{ gateway?: string; protocol?: string }>(o.ns, ['-6', 'route', 'show', 'default', 'dev', ZOS]);
+    const routes = await ipJson<{ gateway?: string; protocol?: string }>(o.ns, [
+      '-6',
+      'route',
+      'show',
+      'default',
+      'dev',
+      ZOS,
+    ]);
     const ra = routes.filter((r) => r.protocol === 'ra' && r.gateway);
     if (ra.length) return (ra.find((r) => r.gateway === want) ?? ra[0]!).gateway!;
     if (Date.now() > end) throw noRaRoute(ZOS, want, ms);
@@ -136,7 +181,13 @@ async function waitRaRoute(o: ApplyOptions, want: string, ms = RA_ROUTE_WAIT_MS)
 async function waitDad(o: ApplyOptions, address: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const [l] = await ipJson<{ addr_info: { local: string; tentative?: boolean; dadfailed?: boolean }[] }>(o.ns, ['-6', 'addr', 'show', 'dev', ZOS]);
+    const [l] = await ipJson<{ addr_info: { local: string; tentative?: boolean; dadfailed?: boolean }[] }>(o.ns, [
+      '-6',
+      'addr',
+      'show',
+      'dev',
+      ZOS,
+    ]);
     const a = l?.addr_info.find((x) => x.local === address);
     if (a?.dadfailed) throw dadFailed(address, ZOS);
     if (a && !a.tentative) return;
@@ -150,7 +201,13 @@ export async function applyChoice(o: ApplyOptions, c: Choice): Promise<Applied> 
   if (!c.v4 && !c.v6) throw new Error(`choice for ${c.nic} has neither a lease nor an RA`);
   const v4 = c.v4 ? await applyLease4(o, c.v4) : undefined;
   const v6 = c.v6 ? await applyRa6(o, c.v6, !v4) : undefined;
-  if (v4 && v6) return { ...v4, addresses: [...v4.addresses, ...v6.addresses], gateways: [...v4.gateways, ...v6.gateways], dns: [...v4.dns, ...v6.dns] };
+  if (v4 && v6)
+    return {
+      ...v4,
+      addresses: [...v4.addresses, ...v6.addresses],
+      gateways: [...v4.gateways, ...v6.gateways],
+      dns: [...v4.dns, ...v6.dns],
+    };
   return (v4 ?? v6)!;
 }
 
@@ -171,9 +228,17 @@ export async function applyStatic(o: ApplyOptions, s: StaticIp): Promise<Applied
   // No probe had the NIC up before: its carrier reaches zos up to a second after `up` (the
   // kernel's link watcher). Online means zos forwards, so wait for it (bounded; never fails).
   // Deliberately any failure: the wait is advice, a link that cannot be read counts as no carrier yet (logged).
-  const running = await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch((err: unknown) => { o.log.debug('apply.carrier-unknown', { error: toAppError(err).message }); return false; });
+  const running = await waitRunning(o.ns, ZOS, STATIC_CARRIER_WAIT_MS).catch((err: unknown) => {
+    o.log.debug('apply.carrier-unknown', { error: toAppError(err).message });
+    return false;
+  });
   if (!running) o.log.warn('apply.no-carrier', { bridge: ZOS, waitedMs: STATIC_CARRIER_WAIT_MS });
   await writeResolvConf(o.resolvConf, s.dns, undefined, 'ip=');
-  o.log.info('apply.static', { address: `${s.address}/${s.prefix}`, gateway: s.gateway, onlink: s.onlink, dns: s.dns.join(',') || undefined });
+  o.log.info('apply.static', {
+    address: `${s.address}/${s.prefix}`,
+    gateway: s.gateway,
+    onlink: s.onlink,
+    dns: s.dns.join(',') || undefined,
+  });
   return { mode: 'static', addresses: [`${s.address}/${s.prefix}`], gateways: [s.gateway], dns: s.dns };
 }

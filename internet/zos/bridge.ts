@@ -4,7 +4,17 @@
 // runs them in reverse (CNI host-device.go), so a failed build leaves nothing behind. Link
 // changes go in-process through rtnetlink (lib/rtnl.ts): on a node every `ip` fork here was on
 // the way to the default route.
-import { AppError, bridgeFailed, isKernelRefusal, LinkNotFoundError, nicInUse, noNic, toAppError, vlanFilterRefused, zosNotBridge } from '../../lib/errors.ts';
+import {
+  AppError,
+  bridgeFailed,
+  isKernelRefusal,
+  LinkNotFoundError,
+  nicInUse,
+  noNic,
+  toAppError,
+  vlanFilterRefused,
+  zosNotBridge,
+} from '../../lib/errors.ts';
 import { bridge, ip, listLinks } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { addBridge, readLink, setBridgeVlanFiltering, setLink, setLinkUp } from '../../lib/rtnl.ts';
@@ -28,7 +38,10 @@ export interface BridgeOptions {
 }
 
 /** What was built; `vlanFiltering` false when the kernel refused it and no VLAN was asked. */
-export interface BridgeResult { vlanFiltering: boolean; created: boolean }
+export interface BridgeResult {
+  vlanFiltering: boolean;
+  created: boolean;
+}
 
 /** Builds or completes `zos` on `nic`; idempotent (an existing correct zos is kept). */
 export async function ensureZosBridge(o: BridgeOptions): Promise<BridgeResult> {
@@ -66,7 +79,10 @@ async function buildZos(o: BridgeOptions, undo: UndoStack): Promise<BridgeResult
       if (vlanAsked) {
         throw vlanFilterRefused(why, { vlanPriv: o.vlanPriv, vlanPub: o.vlanPub }, err);
       }
-      log.warn('bridge.no-vlan-filtering', { bridge: ZOS, reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it' });
+      log.warn('bridge.no-vlan-filtering', {
+        bridge: ZOS,
+        reason: 'kernel refuses vlan_filtering; no VLAN asked, building without it',
+      });
     }
   }
   if (zos?.mac !== o.mac) await setLink(ns, ZOS, { mac: o.mac });
@@ -119,7 +135,9 @@ export async function dismantleZos(ns: NetnsRef, log: Logger): Promise<string[]>
       continue; // the port is gone
     }
     // The port was ours a moment ago; a sysctl it lacks (IPv6 off in this kernel) is no reason to stop.
-    await setSysctl(ns, `net/ipv6/conf/${p}/disable_ipv6`, 0).catch((err: unknown) => log.debug('bridge.ipv6-restore-failed', { nic: p, error: String(err) }));
+    await setSysctl(ns, `net/ipv6/conf/${p}/disable_ipv6`, 0).catch((err: unknown) =>
+      log.debug('bridge.ipv6-restore-failed', { nic: p, error: String(err) }),
+    );
   }
   await deleteLinkIfExists(ns, ZOS);
   log.info('bridge.dismantled', { bridge: ZOS, released: ports.join(',') || undefined });

@@ -7,7 +7,14 @@ import { ZOS } from './bridge.ts';
 import { listLinksFast, readAddrsAndDefaults, readLink } from '../../lib/rtnl.ts';
 
 /** One address of zos as `ip -j addr` shows it. */
-interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
+interface AddrInfo {
+  family: string;
+  local: string;
+  prefixlen: number;
+  scope: string;
+  tentative?: boolean;
+  dadfailed?: boolean;
+}
 
 /** The network state of zos in one namespace. */
 export interface ZosState {
@@ -38,10 +45,15 @@ export async function readZosState(ns: NetnsRef, links?: IpLink[]): Promise<ZosS
   st.kind = zos.linkinfo?.info_kind ?? 'none';
   st.up = zos.flags.includes('UP');
   if (zos.address) st.mac = zos.address;
-  st.ports = all.filter((l) => l.master === ZOS).map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
-  const live = await readAddrsAndDefaults(ns).catch(() => undefined); // any in-process failure: `ip` below reads the same
+  st.ports = all
+    .filter((l) => l.master === ZOS)
+    .map((l) => ({ name: l.ifname, ...(l.address ? { mac: l.address } : {}) }));
+  // any in-process failure: `ip` below reads the same
+  const live = await readAddrsAndDefaults(ns).catch(() => undefined);
   if (live) {
-    for (const a of live.addrs) if (a.index === zos.ifindex && a.global && !a.dadfailed) (a.family === 4 ? st.v4 : st.v6).push(`${a.address}/${a.prefix}`);
+    for (const a of live.addrs)
+      if (a.index === zos.ifindex && a.global && !a.dadfailed)
+        (a.family === 4 ? st.v4 : st.v6).push(`${a.address}/${a.prefix}`);
     const gw = (f: 4 | 6) => live.defaults.find((r) => r.family === f && r.oif === zos.ifindex && r.gateway)?.gateway;
     if (gw(4)) st.default4 = gw(4);
     if (gw(6)) st.default6 = gw(6);
@@ -63,8 +75,13 @@ export async function readZosState(ns: NetnsRef, links?: IpLink[]): Promise<ZosS
 
 /** zos is a bridge, up, with a port, and has a global address with a default route via it. */
 export function isOnline(s: ZosState): boolean {
-  return s.exists && s.kind === 'bridge' && s.up && s.ports.length > 0
-    && ((s.v4.length > 0 && !!s.default4) || (s.v6.length > 0 && !!s.default6));
+  return (
+    s.exists &&
+    s.kind === 'bridge' &&
+    s.up &&
+    s.ports.length > 0 &&
+    ((s.v4.length > 0 && !!s.default4) || (s.v6.length > 0 && !!s.default6))
+  );
 }
 
 /** Does the port match `zos.nic=` (a name or a MAC)? No pin: any port does. */

@@ -63,7 +63,10 @@ export async function syncDevice(backend: WgBackend, dev: WgDeviceRef, config: W
 export async function kernelWireGuardAvailable(host: NetnsRef): Promise<boolean> {
   if (await genlAvailable()) return true;
   const probe = `wgp${randomBytes(5).toString('hex')}`;
-  const made = await ip(host, ['link', 'add', 'dev', probe, 'type', 'wireguard']).then(() => true, () => false);
+  const made = await ip(host, ['link', 'add', 'dev', probe, 'type', 'wireguard']).then(
+    () => true,
+    () => false,
+  );
   if (!made) return false;
   await deleteLinkIfExists(host, probe);
   return genlAvailable();

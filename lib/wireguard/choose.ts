@@ -6,6 +6,9 @@ import { kernelBackend, type KernelOptions } from './kernel.ts';
 import { userspaceBackend, type UserspaceOptions } from './userspace.ts';
 
 /** The kernel backend when WireGuard works in `host`, else the wireguard-go one. */
-export async function chooseBackend(host: NetnsRef, o: { kernel?: KernelOptions; userspace?: UserspaceOptions } = {}): Promise<WgBackend> {
+export async function chooseBackend(
+  host: NetnsRef,
+  o: { kernel?: KernelOptions; userspace?: UserspaceOptions } = {},
+): Promise<WgBackend> {
   return (await kernelWireGuardAvailable(host)) ? kernelBackend(o.kernel) : userspaceBackend(o.userspace);
 }

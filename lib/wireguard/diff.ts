@@ -28,7 +28,9 @@ function peerUpdate(want: WgPeerConfig, have: WgPeerState): WgPeerChange | undef
 /** A peer that is not on the device yet, with all it is given. */
 function peerCreate(want: WgPeerConfig): WgPeerChange {
   return {
-    publicKey: want.publicKey, create: true, allowedIps: [...want.allowedIps],
+    publicKey: want.publicKey,
+    create: true,
+    allowedIps: [...want.allowedIps],
     ...(want.endpoint !== undefined ? { endpoint: want.endpoint } : {}),
     ...(want.persistentKeepalive ? { persistentKeepalive: want.persistentKeepalive } : {}),
   };
@@ -42,7 +44,9 @@ function peerCreate(want: WgPeerConfig): WgPeerChange {
 export function diffConfig(want: WgConfig, have: WgState): WgChange {
   const current = new Map(have.peers.map((p) => [p.publicKey, p]));
   const wanted = new Set(want.peers.map((p) => p.publicKey));
-  const peers: WgPeerChange[] = have.peers.filter((p) => !wanted.has(p.publicKey)).map((p) => ({ publicKey: p.publicKey, remove: true as const }));
+  const peers: WgPeerChange[] = have.peers
+    .filter((p) => !wanted.has(p.publicKey))
+    .map((p) => ({ publicKey: p.publicKey, remove: true as const }));
   for (const p of want.peers) {
     const h = current.get(p.publicKey);
     const c = h ? peerUpdate(p, h) : peerCreate(p);

@@ -15,13 +15,21 @@ export type GenlRequest = { op: 'get'; name: string } | { op: 'set'; name: strin
 export type GenlAnswer = { ok: true; state?: JsonState } | { ok: false; code: string; message: string };
 
 /** WgState as JSON: counters as decimal strings. */
-export type JsonState = Omit<WgState, 'peers'> & { peers: (Omit<WgState['peers'][number], 'rxBytes' | 'txBytes'> & { rxBytes: string; txBytes: string })[] };
+export type JsonState = Omit<WgState, 'peers'> & {
+  peers: (Omit<WgState['peers'][number], 'rxBytes' | 'txBytes'> & { rxBytes: string; txBytes: string })[];
+};
 
 /** The JSON form of a state. */
-export const stateToJson = (s: WgState): JsonState => ({ ...s, peers: s.peers.map((p) => ({ ...p, rxBytes: String(p.rxBytes), txBytes: String(p.txBytes) })) });
+export const stateToJson = (s: WgState): JsonState => ({
+  ...s,
+  peers: s.peers.map((p) => ({ ...p, rxBytes: String(p.rxBytes), txBytes: String(p.txBytes) })),
+});
 
 /** A state from its JSON form. */
-export const stateFromJson = (s: JsonState): WgState => ({ ...s, peers: s.peers.map((p) => ({ ...p, rxBytes: BigInt(p.rxBytes), txBytes: BigInt(p.txBytes) })) });
+export const stateFromJson = (s: JsonState): WgState => ({
+  ...s,
+  peers: s.peers.map((p) => ({ ...p, rxBytes: BigInt(p.rxBytes), txBytes: BigInt(p.txBytes) })),
+});
 
 /** Answers `req` in this process's namespace (what the runner's process calls); never throws. */
 export async function serveGenlRequest(req: GenlRequest): Promise<GenlAnswer> {
@@ -31,12 +39,17 @@ export async function serveGenlRequest(req: GenlRequest): Promise<GenlAnswer> {
     return { ok: true };
   } catch (err) {
     const e = err instanceof AppError ? err : undefined;
-    return { ok: false, code: e?.code ?? Code.EWG_UNREACHABLE, message: err instanceof Error ? err.message : String(err) };
+    return {
+      ok: false,
+      code: e?.code ?? Code.EWG_UNREACHABLE,
+      message: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
 /** The error an answer carries, rebuilt with its code (an unknown code is EWG_PROTO). */
 export function answerError(name: string, a: { code: string; message: string }): AppError {
-  if (!isErrorCode(a.code)) return wgBadAnswer(name, `helper answered an unknown code ${JSON.stringify(a.code)}: ${a.message}`);
+  if (!isErrorCode(a.code))
+    return wgBadAnswer(name, `helper answered an unknown code ${JSON.stringify(a.code)}: ${a.message}`);
   return new RemoteError(a.code, a.message, { device: name });
 }

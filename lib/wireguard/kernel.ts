@@ -33,7 +33,11 @@ async function call(o: KernelOptions, dev: WgDeviceRef, req: GenlRequest): Promi
     await genlSet(dev.name, req.change);
     return undefined;
   }
-  if (!o.remote) throw wgUnreachable(dev.name, `generic netlink reaches this process's namespace only, the device is in ${netnsLabel(dev.netns)}`);
+  if (!o.remote)
+    throw wgUnreachable(
+      dev.name,
+      `generic netlink reaches this process's namespace only, the device is in ${netnsLabel(dev.netns)}`,
+    );
   const a = await o.remote(dev, req);
   if (!a.ok) throw answerError(dev.name, a);
   if (req.op === 'set') return undefined;

@@ -54,14 +54,14 @@ export interface WgState {
 export type WgPeerChange =
   | { readonly publicKey: string; readonly remove: true }
   | {
-    readonly publicKey: string;
-    /** false: the peer exists; the change must not create it again (WGPEER_F_UPDATE_ONLY). */
-    readonly create: boolean;
-    readonly endpoint?: string;
-    readonly persistentKeepalive?: number;
-    /** Replaces the peer's allowed IPs with exactly these (WGPEER_F_REPLACE_ALLOWEDIPS). */
-    readonly allowedIps?: readonly string[];
-  };
+      readonly publicKey: string;
+      /** false: the peer exists; the change must not create it again (WGPEER_F_UPDATE_ONLY). */
+      readonly create: boolean;
+      readonly endpoint?: string;
+      readonly persistentKeepalive?: number;
+      /** Replaces the peer's allowed IPs with exactly these (WGPEER_F_REPLACE_ALLOWEDIPS). */
+      readonly allowedIps?: readonly string[];
+    };
 
 /** The minimal change that turns a device's state into a config; never "replace all peers". */
 export interface WgChange {
@@ -84,14 +84,20 @@ export const keyFromHex = (hex: string): string => Buffer.from(hex, 'hex').toStr
 /** The X25519 public key (base64) of a private key (base64), computed with node:crypto. */
 export function publicKeyOf(privateKey: string): string {
   const d = Buffer.from(privateKey, 'base64').toString('base64url');
-  const jwk = createPublicKey(createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' })).export({ format: 'jwk' });
+  const jwk = createPublicKey(createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' })).export(
+    { format: 'jwk' },
+  );
   return Buffer.from(jwk.x!, 'base64url').toString('base64');
 }
 
 /** A key: base64 of exactly 32 bytes, in its canonical 44-character form. */
 export function wgKey(field: string, v: unknown): string {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(v)) {
-    throw new ValidationError(field, `must be a WireGuard key (base64 of 32 bytes, 44 characters), got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)}`);
+    throw new ValidationError(
+      field,
+      'must be a WireGuard key (base64 of 32 bytes, 44 characters), got ' +
+        (typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)),
+    );
   }
   return v;
 }
@@ -115,9 +121,13 @@ export function wgEndpoint(field: string, v: unknown): string {
   const m = typeof v === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v) : null;
   const port = m ? Number(m[3]) : 0;
   if (!m || !(m[1] !== undefined ? isIPv6(m[1]) : isIPv4(m[2]!)) || port < 1 || port > 65535 || !/^[1-9]/.test(m[3]!)) {
-    throw new ValidationError(field, `must be ip:port or [ipv6]:port with port 1..65535, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)}`);
+    throw new ValidationError(
+      field,
+      'must be ip:port or [ipv6]:port with port 1..65535, got ' +
+        (typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)),
+    );
   }
-  return m[1] !== undefined ? `[${canonicalV6(m[1])}]:${port}` : v as string;
+  return m[1] !== undefined ? `[${canonicalV6(m[1])}]:${port}` : (v as string);
 }
 
 /** The shortest lower-case form of an IPv6 address (RFC 5952), as URL's host parser writes it. */
@@ -140,28 +150,35 @@ export function wgAllowedIp(field: string, v: unknown): string {
 
 /** Checks a whole config, naming the first bad field (`<prefix>.peers[2].allowedIps[0]`); returns it canonical. */
 export function validateWgConfig(v: unknown, prefix = 'wireguard'): WgConfig {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(prefix, `must be an object, got ${typeName(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ValidationError(prefix, `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   const privateKey = clampPrivateKey(wgKey(`${prefix}.privateKey`, o.privateKey));
   const listenPort = parseIntInRange(`${prefix}.listenPort`, o.listenPort, 1, 65535);
   const fwmark = o.fwmark === undefined ? undefined : parseIntInRange(`${prefix}.fwmark`, o.fwmark, 0, 0xffffffff);
-  if (!Array.isArray(o.peers)) throw new ValidationError(`${prefix}.peers`, `must be an array, got ${typeName(o.peers)}`);
+  if (!Array.isArray(o.peers))
+    throw new ValidationError(`${prefix}.peers`, `must be an array, got ${typeName(o.peers)}`);
   const own = publicKeyOf(privateKey);
   const seen = new Set<string>();
   const peers = o.peers.map((p: unknown, i): WgPeerConfig => {
     const f = `${prefix}.peers[${i}]`;
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ValidationError(f, `must be an object, got ${typeName(p)}`);
+    if (typeof p !== 'object' || p === null || Array.isArray(p))
+      throw new ValidationError(f, `must be an object, got ${typeName(p)}`);
     const q = p as Record<string, unknown>;
     const publicKey = wgKey(`${f}.publicKey`, q.publicKey);
-    if (publicKey === own) throw new ValidationError(`${f}.publicKey`, 'is the device\'s own public key');
+    if (publicKey === own) throw new ValidationError(`${f}.publicKey`, "is the device's own public key");
     if (seen.has(publicKey)) throw new ValidationError(`${f}.publicKey`, `${publicKey} is given twice`);
     seen.add(publicKey);
-    if (!Array.isArray(q.allowedIps)) throw new ValidationError(`${f}.allowedIps`, `must be an array, got ${typeName(q.allowedIps)}`);
+    if (!Array.isArray(q.allowedIps))
+      throw new ValidationError(`${f}.allowedIps`, `must be an array, got ${typeName(q.allowedIps)}`);
     const allowedIps = [...new Set(q.allowedIps.map((a: unknown, j) => wgAllowedIp(`${f}.allowedIps[${j}]`, a)))];
     return {
-      publicKey, allowedIps,
+      publicKey,
+      allowedIps,
       ...(q.endpoint !== undefined ? { endpoint: wgEndpoint(`${f}.endpoint`, q.endpoint) } : {}),
-      ...(q.persistentKeepalive !== undefined ? { persistentKeepalive: parseIntInRange(`${f}.persistentKeepalive`, q.persistentKeepalive, 0, 65535) } : {}),
+      ...(q.persistentKeepalive !== undefined
+        ? { persistentKeepalive: parseIntInRange(`${f}.persistentKeepalive`, q.persistentKeepalive, 0, 65535) }
+        : {}),
     };
   });
   return { privateKey, listenPort, ...(fwmark !== undefined ? { fwmark } : {}), peers };

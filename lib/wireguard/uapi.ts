@@ -6,7 +6,16 @@
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { errnoOf, isNoListener, wgBadAnswer, wgNoDevice, wgRefused, wgUnreachable } from '../errors.ts';
-import { keyFromHex, keyToHex, publicKeyOf, wgAllowedIp, wgEndpoint, type WgChange, type WgPeerState, type WgState } from './types.ts';
+import {
+  keyFromHex,
+  keyToHex,
+  publicKeyOf,
+  wgAllowedIp,
+  wgEndpoint,
+  type WgChange,
+  type WgPeerState,
+  type WgState,
+} from './types.ts';
 
 /** Where wireguard-go puts its control sockets (its own constant, not configurable in it). */
 export const DEFAULT_SOCKET_DIR = '/var/run/wireguard';
@@ -22,7 +31,10 @@ export function formatSet(c: WgChange): string {
   if (c.fwmark !== undefined) l.push(`fwmark=${c.fwmark}`);
   for (const p of c.peers) {
     l.push(`public_key=${keyToHex(p.publicKey)}`);
-    if ('remove' in p) { l.push('remove=true'); continue; }
+    if ('remove' in p) {
+      l.push('remove=true');
+      continue;
+    }
     // Right after public_key: a peer removed meanwhile is not created again by an update.
     if (!p.create) l.push('update_only=true');
     if (p.endpoint !== undefined) l.push(`endpoint=${p.endpoint}`);
@@ -55,7 +67,10 @@ export function parseGet(device: string, text: string): WgState {
   const state: WgState = { listenPort: 0, fwmark: 0, peers: [] };
   let peer: WgPeerState | undefined;
   let hsSec = 0;
-  const endPeer = () => { if (peer) peer.lastHandshakeMs += hsSec * 1000; hsSec = 0; };
+  const endPeer = () => {
+    if (peer) peer.lastHandshakeMs += hsSec * 1000;
+    hsSec = 0;
+  };
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const eq = line.indexOf('=');
@@ -64,13 +79,22 @@ export function parseGet(device: string, text: string): WgState {
     const v = line.slice(eq + 1);
     if (k === 'public_key') {
       endPeer();
-      peer = { publicKey: keyFromHex(v), allowedIps: [], persistentKeepalive: 0, lastHandshakeMs: 0, rxBytes: 0n, txBytes: 0n };
+      peer = {
+        publicKey: keyFromHex(v),
+        allowedIps: [],
+        persistentKeepalive: 0,
+        lastHandshakeMs: 0,
+        rxBytes: 0n,
+        txBytes: 0n,
+      };
       state.peers.push(peer);
       continue;
     }
     if (!peer) {
-      if (k === 'private_key') { state.privateKey = keyFromHex(v); state.publicKey = publicKeyOf(state.privateKey); }
-      else if (k === 'listen_port') state.listenPort = num(device, k, v);
+      if (k === 'private_key') {
+        state.privateKey = keyFromHex(v);
+        state.publicKey = publicKeyOf(state.privateKey);
+      } else if (k === 'listen_port') state.listenPort = num(device, k, v);
       else if (k === 'fwmark') state.fwmark = num(device, k, v);
       continue; // errno, and keys newer than this parser
     }
@@ -100,15 +124,30 @@ export function uapiRequest(device: string, path: string, request: string, timeo
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let answer = '';
-    const timer = setTimeout(() => { sock.destroy(); reject(wgUnreachable(device, `${path}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
-    const done = (err?: Error) => { clearTimeout(timer); sock.destroy(); if (err) reject(err); else resolve(answer); };
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(wgUnreachable(device, `${path}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(answer);
+    };
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(request));
-    sock.on('data', (d: string) => { answer += d; if (/(?:^|\n)\n$/.test(answer) && /(?:^|\n)errno=/.test(answer)) done(); });
+    sock.on('data', (d: string) => {
+      answer += d;
+      if (/(?:^|\n)\n$/.test(answer) && /(?:^|\n)errno=/.test(answer)) done();
+    });
     sock.on('end', () => done(answer ? undefined : wgBadAnswer(device, `${path} closed without an answer`)));
     sock.on('error', (err) => {
       // No socket, or a socket nobody serves (wireguard-go gone): no such device.
-      done(isNoListener(err) ? wgNoDevice(device, `${path}: ${errnoOf(err)}`) : wgUnreachable(device, `${path}: ${err.message}`, err));
+      done(
+        isNoListener(err)
+          ? wgNoDevice(device, `${path}: ${errnoOf(err)}`)
+          : wgUnreachable(device, `${path}: ${err.message}`, err),
+      );
     });
   });
 }

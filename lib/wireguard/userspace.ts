@@ -35,7 +35,14 @@ export interface UserspaceOptions {
   onWrite?: (device: string, body: string) => void;
 }
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** True when `pid` runs wireguard-go for `name` (a pid file may outlive its process and the pid be reused). */
 async function isOurs(pid: number, name: string): Promise<boolean> {
@@ -60,17 +67,30 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     // Detached (own session, no pipes: a write to a pipe we closed would kill it with SIGPIPE).
     const child = spawn(file, argv, { detached: true, stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'error' } });
     let ended: string | undefined;
-    child.on('error', (e) => { ended = `could not run ${file}: ${e.message}`; });
-    child.on('exit', (code, sig) => { ended ??= `exited ${code ?? sig} before its socket answered`; });
+    child.on('error', (e) => {
+      ended = `could not run ${file}: ${e.message}`;
+    });
+    child.on('exit', (code, sig) => {
+      ended ??= `exited ${code ?? sig} before its socket answered`;
+    });
     child.unref();
     const pid = child.pid;
     const t0 = performance.now();
     for (;;) {
       if (ended !== undefined) throw wgStartFailed(name, ended, { command: [file, ...argv].join(' ') });
-      if (pid !== undefined && await uapiGet(dir, name).then(() => true, () => false)) return pid;
+      if (
+        pid !== undefined &&
+        (await uapiGet(dir, name).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return pid;
       if (performance.now() - t0 > timeoutMs) {
         if (pid !== undefined) process.kill(pid, 'SIGKILL');
-        throw wgStartFailed(name, `its socket ${socketPath(dir, name)} did not answer within ${timeoutMs} ms`, { command: [file, ...argv].join(' ') });
+        throw wgStartFailed(name, `its socket ${socketPath(dir, name)} did not answer within ${timeoutMs} ms`, {
+          command: [file, ...argv].join(' '),
+        });
       }
       await sleep(20);
     }
@@ -78,12 +98,18 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
 
   /** Stops the wireguard-go of `name` (`known`, else the pid in its file): SIGTERM, then SIGKILL after 5 s. */
   async function stop(name: string, known?: number): Promise<void> {
-    const text = known !== undefined ? '' : await readFile(pidFile(name), 'utf8').catch((err) => { if (isMissingPath(err)) return ''; throw err; });
+    const text =
+      known !== undefined
+        ? ''
+        : await readFile(pidFile(name), 'utf8').catch((err) => {
+            if (isMissingPath(err)) return '';
+            throw err;
+          });
     const pid = known ?? Number(text.trim());
-    if (Number.isInteger(pid) && pid > 0 && await isOurs(pid, name)) {
+    if (Number.isInteger(pid) && pid > 0 && (await isOurs(pid, name))) {
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 250 && alive(pid) && await isOurs(pid, name); i++) await sleep(20);
-      if (alive(pid) && await isOurs(pid, name)) process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 250 && alive(pid) && (await isOurs(pid, name)); i++) await sleep(20);
+      if (alive(pid) && (await isOurs(pid, name))) process.kill(pid, 'SIGKILL');
     }
     await rm(pidFile(name), { force: true });
   }
@@ -92,9 +118,15 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     kind: 'userspace',
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
-      if (await getLink(c.host, c.name)) throw wgStartFailed(c.name, `a link "${c.name}" already exists in the host namespace`);
+      if (await getLink(c.host, c.name))
+        throw wgStartFailed(c.name, `a link "${c.name}" already exists in the host namespace`);
       // Its socket would answer for the new one while that one fails to bind it: refuse first.
-      if (await uapiGet(dir, c.name).then(() => true, () => false)) {
+      if (
+        await uapiGet(dir, c.name).then(
+          () => true,
+          () => false,
+        )
+      ) {
         throw wgStartFailed(c.name, `a wireguard-go already serves ${socketPath(dir, c.name)} (the device exists)`);
       }
       await mkdir(stateDir, { recursive: true });

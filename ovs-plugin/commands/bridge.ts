@@ -16,7 +16,11 @@ export const bridgeAdd: PlanCommand<BridgeAdd, null> = {
   validate(raw) {
     const o = argsOf(raw, ARGS['ovs.bridge-add']);
     const bridge = parseCallerName('bridge', o.bridge);
-    return { bridge, options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'), mayExist: parseOptBool('may_exist', o.may_exist) };
+    return {
+      bridge,
+      options: parseSettings('Bridge', parseStringMap('options', o.options), 'options'),
+      mayExist: parseOptBool('may_exist', o.may_exist),
+    };
   },
   plan: planBridgeAdd,
 };
@@ -28,7 +32,11 @@ export const bridgeAdd: PlanCommand<BridgeAdd, null> = {
  */
 export const bridgeDel: PlanCommand<BridgeDel, string> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.bridge-del'], 'Delete a bridge this plugin created; a missing bridge is success; returns "".', { bridge: 'br1' }),
+  usage: usageOf(
+    ARGS['ovs.bridge-del'],
+    'Delete a bridge this plugin created; a missing bridge is success; returns "".',
+    { bridge: 'br1' },
+  ),
   validate(raw) {
     const o = argsOf(raw, ARGS['ovs.bridge-del']);
     return { bridge: parseLinkName('bridge', o.bridge) };

@@ -27,7 +27,13 @@ export interface EngineOptions {
   maxLingerMs?: number;
 }
 
-interface Item { planner: Planner<unknown>; resolve(v: unknown): void; reject(e: unknown): void; solo: boolean; attempts: number }
+interface Item {
+  planner: Planner<unknown>;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  solo: boolean;
+  attempts: number;
+}
 
 /**
  * A transaction failure that no retry can fix, as the command's own error: a unique name used
@@ -58,14 +64,21 @@ type Batch = { it: Item; plan: Plan<unknown> }[];
 
 /** Serialises all OVSDB writes of one process through one queue, batching what arrives together. */
 export class Engine {
-  /** Counters for logs and tests: transactions sent, commands answered by them, largest batch, failed shared transactions re-run alone. */
+  /**
+   * Counters for logs and tests: transactions sent, commands answered by them, largest batch, failed shared
+   * transactions re-run alone.
+   */
   readonly stats = { transactions: 0, commands: 0, maxBatch: 0, splits: 0 };
   private queue: Item[] = [];
   private busy = false;
   private arrived: (() => void) | undefined;
   private readonly o: Required<EngineOptions>;
 
-  constructor(readonly client: Client, readonly env: Env, opts: EngineOptions = {}) {
+  constructor(
+    readonly client: Client,
+    readonly env: Env,
+    opts: EngineOptions = {},
+  ) {
     this.o = { applyTimeoutMs: 10000, maxAttempts: 8, maxBatch: 64, maxLingerMs: 10, ...opts };
   }
 
@@ -94,7 +107,11 @@ export class Engine {
       let last = { n: 0, ms: 0 };
       for (;;) {
         // Those already queued arrived during the round; the n answered come on top of them.
-        if (last.n > 1) await this.linger(Math.min(this.o.maxBatch, this.queue.length + last.n), Math.min(this.o.maxLingerMs, last.ms / 2));
+        if (last.n > 1)
+          await this.linger(
+            Math.min(this.o.maxBatch, this.queue.length + last.n),
+            Math.min(this.o.maxLingerMs, last.ms / 2),
+          );
         if (!this.queue.length) break;
         const t0 = performance.now();
         last = { n: await this.round(), ms: performance.now() - t0 };
@@ -108,9 +125,15 @@ export class Engine {
   private linger(n: number, ms: number): Promise<void> {
     if (this.queue.length >= n) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.arrived = undefined; resolve(); };
+      const done = () => {
+        clearTimeout(timer);
+        this.arrived = undefined;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
-      this.arrived = () => { if (this.queue.length >= n) done(); };
+      this.arrived = () => {
+        if (this.queue.length >= n) done();
+      };
     });
   }
 
@@ -149,7 +172,10 @@ export class Engine {
     const rest: Item[] = [];
     for (const it of this.queue.splice(0)) {
       const alone = it.solo || (batch.length > 0 && batch[0]!.it.solo);
-      if (batch.length >= this.o.maxBatch || (alone && batch.length > 0)) { rest.push(it); continue; }
+      if (batch.length >= this.o.maxBatch || (alone && batch.length > 0)) {
+        rest.push(it);
+        continue;
+      }
       let plan: Plan<unknown>;
       try {
         plan = it.planner(view, `c${batch.length}_`);
@@ -158,9 +184,12 @@ export class Engine {
         continue;
       }
       const reads = plan.reads ?? [];
-      if (plan.claims.some((c) => taken.has(c) || used.has(c)) || reads.some((r) => taken.has(r))) { rest.push(it); continue; }
-      plan.claims.forEach((c) => taken.add(c));
-      reads.forEach((r) => used.add(r));
+      if (plan.claims.some((c) => taken.has(c) || used.has(c)) || reads.some((r) => taken.has(r))) {
+        rest.push(it);
+        continue;
+      }
+      for (const c of plan.claims) taken.add(c);
+      for (const r of reads) used.add(r);
       batch.push({ it, plan });
     }
     this.queue.unshift(...rest);
@@ -211,15 +240,26 @@ export class Engine {
   private async applied(): Promise<void> {
     const next = this.client.rows('Open_vSwitch')[0]?.next_cfg;
     if (typeof next !== 'number' || (curCfg(this.client) ?? -Infinity) >= next) return;
-    await this.client.waitFor((c) => (curCfg(c) ?? -Infinity) >= next, this.o.applyTimeoutMs, 'ovs-vswitchd to apply the configuration');
+    await this.client.waitFor(
+      (c) => (curCfg(c) ?? -Infinity) >= next,
+      this.o.applyTimeoutMs,
+      'ovs-vswitchd to apply the configuration',
+    );
   }
 
   // After a lost race: wait for the cache to move (or a short, growing pause), then re-plan.
   private settle(attempt: number): Promise<void> {
     const ms = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { off(); resolve(); }, ms);
-      const off = this.client.onUpdate(() => { clearTimeout(timer); off(); setTimeout(resolve, 1); });
+      const timer = setTimeout(() => {
+        off();
+        resolve();
+      }, ms);
+      const off = this.client.onUpdate(() => {
+        clearTimeout(timer);
+        off();
+        setTimeout(resolve, 1);
+      });
     });
   }
 }

@@ -11,11 +11,20 @@ import type { PlanCommand } from './types.ts';
 /** ovs.port-add {bridge, port, vlan?, options? (Interface columns), may_exist?} -> null. */
 export const portAdd: PlanCommand<PortAdd, null> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.port-add'], 'Add a port (and its interface) to a bridge (v1 add-port); returns null.', { bridge: 'backplane', port: 'eth1' }),
+  usage: usageOf(ARGS['ovs.port-add'], 'Add a port (and its interface) to a bridge (v1 add-port); returns null.', {
+    bridge: 'backplane',
+    port: 'eth1',
+  }),
   validate(raw) {
     const o = argsOf(raw, ARGS['ovs.port-add']);
     const options = parseSettings('Interface', parseStringMap('options', o.options), 'options');
-    return { bridge: parseRefName('bridge', o.bridge), port: parseCallerName('port', o.port), vlan: parseOptVlanTag('vlan', o.vlan), options, mayExist: parseOptBool('may_exist', o.may_exist) };
+    return {
+      bridge: parseRefName('bridge', o.bridge),
+      port: parseCallerName('port', o.port),
+      vlan: parseOptVlanTag('vlan', o.vlan),
+      options,
+      mayExist: parseOptBool('may_exist', o.may_exist),
+    };
   },
   plan: planPortAdd,
 };
@@ -23,7 +32,9 @@ export const portAdd: PlanCommand<PortAdd, null> = {
 /** ovs.port-del {port, bridge?} -> null; a missing port is success; only ports we created. */
 export const portDel: PlanCommand<PortDel, null> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.port-del'], 'Delete a port this plugin created; a missing port is success; returns null.', { port: 'eth1' }),
+  usage: usageOf(ARGS['ovs.port-del'], 'Delete a port this plugin created; a missing port is success; returns null.', {
+    port: 'eth1',
+  }),
   validate(raw) {
     const o = argsOf(raw, ARGS['ovs.port-del']);
     return { port: parseRefName('port', o.port), bridge: parseOptRefName('bridge', o.bridge) };
@@ -34,16 +45,27 @@ export const portDel: PlanCommand<PortDel, null> = {
 /** ovs.bond-add {bridge, port, links (>= 2), mode? (balance-slb), lacp?} -> null; same bond again is success. */
 export const bondAdd: PlanCommand<BondAdd, null> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.bond-add'], 'Add a bond port over two or more links (v1 add-bond); the same bond again is success; returns null.', { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'balance-tcp', lacp: true }),
+  usage: usageOf(
+    ARGS['ovs.bond-add'],
+    'Add a bond port over two or more links (v1 add-bond); the same bond again is success; returns null.',
+    { bridge: 'backplane', port: 'bond0', links: ['eth1', 'eth2'], mode: 'balance-tcp', lacp: true },
+  ),
   validate(raw) {
     const o = argsOf(raw, ARGS['ovs.bond-add']);
     const mode = o.mode === undefined || o.mode === null || o.mode === '' ? 'balance-slb' : o.mode;
-    if (typeof mode !== 'string' || !BOND_MODES.includes(mode as BondMode)) throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
+    if (typeof mode !== 'string' || !BOND_MODES.includes(mode as BondMode))
+      throw new ValidationError('mode', `must be one of ${BOND_MODES.join(', ')}`);
     const links = parseNameList('links', o.links, 2);
-    links.forEach((l, i) => parseCallerName(`links[${i}]`, l));
+    for (const [i, l] of links.entries()) parseCallerName(`links[${i}]`, l);
     const port = parseCallerName('port', o.port);
     if (links.includes(port)) throw new ValidationError('links', `must not contain the bond port name ${port}`);
-    return { bridge: parseRefName('bridge', o.bridge), port, links, mode: mode as BondMode, lacp: parseOptBool('lacp', o.lacp) };
+    return {
+      bridge: parseRefName('bridge', o.bridge),
+      port,
+      links,
+      mode: mode as BondMode,
+      lacp: parseOptBool('lacp', o.lacp),
+    };
   },
   plan: planBondAdd,
 };

@@ -53,25 +53,35 @@ export function lookup(name: string): { name: string; command: Command } {
 }
 
 /** The context of commands run through `engine` (logging to `log`). */
-export const engineCtx = (engine: Engine, nics: NicSettings, log?: Logger): Ctx =>
-  ({ client: engine.client, env: engine.env, nics, commit: (p) => engine.commit(p), ...(log ? { log } : {}) });
+export const engineCtx = (engine: Engine, nics: NicSettings, log?: Logger): Ctx => ({
+  client: engine.client,
+  env: engine.env,
+  nics,
+  commit: (p) => engine.commit(p),
+  ...(log ? { log } : {}),
+});
 
 /**
  * Runs validated `args` of `command`, the one dispatch of both transports: a plan is committed
  * through the context, a run command gets it, a local one needs none. `ctx` is asked for only
  * by plan and run commands (exec connects to OVSDB there, and only then).
  */
-export async function dispatch<A, R>(command: Command<A, R>, args: A, ctx: () => Ctx | Promise<Ctx>, nics: NicSettings): Promise<R> {
+export async function dispatch<A, R>(
+  command: Command<A, R>,
+  args: A,
+  ctx: () => Ctx | Promise<Ctx>,
+  nics: NicSettings,
+): Promise<R> {
   switch (command.mode) {
-    case 'plan': { const c = await ctx(); return c.commit(command.plan(args, c.env)); }
-    case 'run': return command.run(args, await ctx());
-    case 'local': return command.local(args, nics);
-    default: return assertNever(command, 'command mode');
+    case 'plan': {
+      const c = await ctx();
+      return c.commit(command.plan(args, c.env));
+    }
+    case 'run':
+      return command.run(args, await ctx());
+    case 'local':
+      return command.local(args, nics);
+    default:
+      return assertNever(command, 'command mode');
   }
-}
-
-/** Validates `raw` and runs command `name` through `engine` (logging to `log`); nothing changes when validation fails. */
-export async function execute(engine: Engine, name: string, raw: unknown, nics: NicSettings, log?: Logger): Promise<unknown> {
-  const { command } = lookup(name);
-  return dispatch(command, command.validate(raw), () => engineCtx(engine, nics, log), nics);
 }

@@ -8,17 +8,24 @@ import { planVlanDel, planVlanEnsure } from '../planners/vlan.ts';
 import type { VlanArgs } from '../planners/vlan-patch.ts';
 import type { PlanCommand } from './types.ts';
 
-const validateVlan = (decl: (typeof ARGS)['ovs.vlan-ensure' | 'ovs.vlan-del']) => (raw: unknown): VlanArgs => {
-  const o = argsOf(raw, decl);
-  const vlan = parseVlanTag('vlan', o.vlan);
-  const master = parseOptRefName('master', o.master);
-  return { master, vlan, name: parseOptCallerName('name', o.name) };
-};
+const validateVlan =
+  (decl: (typeof ARGS)['ovs.vlan-ensure' | 'ovs.vlan-del']) =>
+  (raw: unknown): VlanArgs => {
+    const o = argsOf(raw, decl);
+    const vlan = parseVlanTag('vlan', o.vlan);
+    const master = parseOptRefName('master', o.master);
+    return { master, vlan, name: parseOptCallerName('name', o.name) };
+  };
 
 /** ovs.vlan-ensure {master, vlan, name?} -> name of the VLAN bridge. */
 export const vlanEnsure: PlanCommand<VlanArgs, string> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.vlan-ensure'], 'Ensure the VLAN bridge of the tag on the master (a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.', { master: 'backplane', vlan: 100 }),
+  usage: usageOf(
+    ARGS['ovs.vlan-ensure'],
+    'Ensure the VLAN bridge of the tag on the master ' +
+      '(a fake bridge; v1 patch layout for VLAN 0 or OVS_VLAN_LAYOUT=patch); returns the bridge name.',
+    { master: 'backplane', vlan: 100 },
+  ),
   validate: validateVlan(ARGS['ovs.vlan-ensure']),
   plan: planVlanEnsure,
 };
@@ -30,7 +37,12 @@ export const vlanEnsure: PlanCommand<VlanArgs, string> = {
  */
 export const vlanDel: PlanCommand<VlanArgs, null> = {
   mode: 'plan',
-  usage: usageOf(ARGS['ovs.vlan-del'], 'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); gone is success; returns null.', { vlan: 100 }),
+  usage: usageOf(
+    ARGS['ovs.vlan-del'],
+    'Remove what vlan-ensure added (the fake bridge, or the patch pair and the bridge if ours); ' +
+      'gone is success; returns null.',
+    { vlan: 100 },
+  ),
   validate: validateVlan(ARGS['ovs.vlan-del']),
   plan: planVlanDel,
 };

@@ -26,23 +26,35 @@ export const BOND_MODES = typeOf('Port', 'bond_mode').key.enum as readonly BondM
 /** A nic as a client sends it (validated into NicSpec). */
 export type NicWire = Partial<NicSpec> & { type: string };
 
-const NETID = required<string>('string', 'the network\'s id: 1..13 characters of A-Z a-z 0-9');
+const NETID = required<string>('string', "the network's id: 1..13 characters of A-Z a-z 0-9");
 
-const TARGET = required<TargetSpec>('{netns} | {pid} | {kvm, pid?}', 'a named netns, a process\'s netns, or a KVM guest');
+const TARGET = required<TargetSpec>(
+  '{netns} | {pid} | {kvm, pid?}',
+  "a named netns, a process's netns, or a KVM guest",
+);
 
 /** Every command's arguments by its full name. */
 export const ARGS = {
   'ovs.bridge-add': {
     bridge: required<string>('name', 'the bridge to create'),
-    options: optional<Options>('{column[:key]: string}', 'Bridge columns to set, e.g. {"stp_enable": "true", "other_config:hwaddr": "..."}'),
-    may_exist: optional<boolean>('boolean', 'an existing bridge is success (its columns are changed only if it is ours)'),
+    options: optional<Options>(
+      '{column[:key]: string}',
+      'Bridge columns to set, e.g. {"stp_enable": "true", "other_config:hwaddr": "..."}',
+    ),
+    may_exist: optional<boolean>(
+      'boolean',
+      'an existing bridge is success (its columns are changed only if it is ours)',
+    ),
   },
   'ovs.bridge-del': { bridge: required<string>('name', 'the bridge to delete') },
   'ovs.port-add': {
     bridge: required<string>('name', 'the bridge'),
     port: required<string>('name', 'the port and interface name (a NIC, tap or veth)'),
     vlan: optional<number>('0..4094', 'access tag; 0 (default) is untagged'),
-    options: optional<Options>('{column[:key]: string}', 'Interface columns, e.g. {"type": "internal", "mtu_request": "9000"}'),
+    options: optional<Options>(
+      '{column[:key]: string}',
+      'Interface columns, e.g. {"type": "internal", "mtu_request": "9000"}',
+    ),
     may_exist: optional<boolean>('boolean', 'an existing port on that bridge is success (updated only if it is ours)'),
   },
   'ovs.port-del': {
@@ -87,15 +99,25 @@ export const ARGS = {
     vnid: required<number>('1..16777215', 'the VNI'),
   },
   'ovs.vtep-del': { vnid: required<number>('1..16777215', 'the VNI') },
-  'nic.attach': { target: TARGET, nic: required<NicWire>('{type, id, hwaddr?, name?, mtu?, config?, root?}', 'the nic, as v1') },
-  'nic.detach': { target: TARGET, name: required<string>('name', 'the nic\'s name in the target (a guest: its tap)') },
+  'nic.attach': {
+    target: TARGET,
+    nic: required<NicWire>('{type, id, hwaddr?, name?, mtu?, config?, root?}', 'the nic, as v1'),
+  },
+  'nic.detach': { target: TARGET, name: required<string>('name', "the nic's name in the target (a guest: its tap)") },
   'nic.list': { target: optional<TargetSpec>(TARGET.type, TARGET.doc) },
-  'nic.check': { target: TARGET, name: required<string>('name', 'the nic'), repair: optional<boolean>('boolean', 'recreate what drifted') },
+  'nic.check': {
+    target: TARGET,
+    name: required<string>('name', 'the nic'),
+    repair: optional<boolean>('boolean', 'recreate what drifted'),
+  },
   'nic.gc': {},
   'nic.state-restore': {},
   'net.apply': {
     netid: NETID,
-    network: required<NetworkDocument>('{ip_range, subnet, wireguard_private_key, wireguard_listen_port, peers}', 'the network workload document, as Zero-OS takes it'),
+    network: required<NetworkDocument>(
+      '{ip_range, subnet, wireguard_private_key, wireguard_listen_port, peers}',
+      'the network workload document, as Zero-OS takes it',
+    ),
   },
   'net.delete': { netid: NETID },
   'net.namespace': { netid: NETID },

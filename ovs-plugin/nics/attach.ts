@@ -27,7 +27,18 @@ import { putRecord, readState, updateState } from './state.ts';
 import { guestResult } from './tap.ts';
 import { requireTarget, targetKey, targetRef } from './target.ts';
 import type { PluggedRecord } from './veth.ts';
-import type { AttachResult, Draft, GuestResult, NicKind, NicRecord, NicSpec, NicState, NsIdentity, ProcId, TargetSpec } from './types.ts';
+import type {
+  AttachResult,
+  Draft,
+  GuestResult,
+  NicKind,
+  NicRecord,
+  NicSpec,
+  NicState,
+  NsIdentity,
+  ProcId,
+  TargetSpec,
+} from './types.ts';
 
 /** The records of the namespace `ns` of target `t`. */
 export const recordsOf = (s: NicState, t: TargetSpec, ns?: NsIdentity): NicRecord[] =>
@@ -44,15 +55,24 @@ async function linkNames(ref: NetnsRef): Promise<string[]> {
 }
 
 /** Where a request goes: the kind module, the namespace (none for a guest), its identity, the QEMU process. */
-interface Resolved { kind: NicKind; target?: NetnsRef; ns: NsIdentity; vm?: ProcId }
+interface Resolved {
+  kind: NicKind;
+  target?: NetnsRef;
+  ns: NsIdentity;
+  vm?: ProcId;
+}
 
 async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolved> {
   if ('kvm' in a.target) {
     const kind = kindFor(true, a.nic.type);
     if (!kind) {
-      throw new ValidationError('nic.type', `a kvm guest takes default, bridge, vlan, vxlan or network nics, not ${a.nic.type}`);
+      throw new ValidationError(
+        'nic.type',
+        `a kvm guest takes default, bridge, vlan, vxlan or network nics, not ${a.nic.type}`,
+      );
     }
-    if (a.nic.config || a.nic.root) throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
+    if (a.nic.config || a.nic.root)
+      throw new ValidationError(a.nic.config ? 'nic.config' : 'nic.root', 'a kvm guest configures its own addresses');
     let vm: ProcId | undefined;
     if (a.target.pid !== undefined) {
       const start = procStart(a.target.pid);
@@ -79,7 +99,10 @@ function identical(mine: NicRecord[], a: { nic: NicSpec }): AttachResult | Guest
  * Only record changes run under the node-wide state lock: the reads of the system (links, the
  * kind's prepare) and of the container's root come before it, the steps after it.
  */
-export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec }): Promise<AttachResult | GuestResult> {
+export async function attachNic(
+  ovs: Ctx,
+  a: { target: TargetSpec; nic: NicSpec },
+): Promise<AttachResult | GuestResult> {
   const path = ovs.nics.statePath;
   const { kind, target, ns, vm } = await resolve(a);
   await settleDeadTwin(ovs, a, ns, path); // an identical attach cut short: undone first, not EEXIST
@@ -94,9 +117,20 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
   const hex = randomBytes(5).toString('hex');
   // Key and name are set under the lock; the kind's fields now.
   const draft: Draft = {
-    key: '', target: a.target, ns, name: '', nic: a.nic as Draft['nic'], phase: 'attaching', owner: self(),
-    host: target ? `nh${hex}` : '', temp: `nt${hex}`, hwaddr: a.nic.hwaddr ?? randomMac(), at: new Date().toISOString(),
-    ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}), ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}), ...(vm ? { vm } : {}),
+    key: '',
+    target: a.target,
+    ns,
+    name: '',
+    nic: a.nic as Draft['nic'],
+    phase: 'attaching',
+    owner: self(),
+    host: target ? `nh${hex}` : '',
+    temp: `nt${hex}`,
+    hwaddr: a.nic.hwaddr ?? randomMac(),
+    at: new Date().toISOString(),
+    ...(a.nic.mtu ? { mtu: a.nic.mtu } : {}),
+    ...(a.nic.config?.dhcp ? { dhcp: dhcpFiles(path, hex) } : {}),
+    ...(vm ? { vm } : {}),
   };
   // A clash with the records is the answer before what the system says (checked again under the lock).
   kind.claim?.(draft, snap.nics, ctx);
@@ -126,7 +160,9 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
       await kind.attach(ctx, rec, undo);
       failpoint('attach:done');
     });
-    rec.result = target ? await containerResult(target, rec, kind.resultKnown === true) : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
+    rec.result = target
+      ? await containerResult(target, rec, kind.resultKnown === true)
+      : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;
@@ -141,10 +177,18 @@ export async function attachNic(ovs: Ctx, a: { target: TargetSpec; nic: NicSpec 
 async function containerResult(target: NetnsRef, rec: NicRecord, known: boolean): Promise<AttachResult> {
   const cidr = rec.nic.config?.cidr ?? rec.address;
   // An IPv6 address reads back in its canonical form, which may not be the caller's.
-  const l = known && !rec.dhcp && (!cidr || isIPv4(cidr.split('/')[0]!)) ? { address: rec.hwaddr, mtu: rec.mtu ?? 1500, addresses: cidr ? [cidr] : [] } : await linkAddresses(target, rec.name);
+  const l =
+    known && !rec.dhcp && (!cidr || isIPv4(cidr.split('/')[0]!))
+      ? { address: rec.hwaddr, mtu: rec.mtu ?? 1500, addresses: cidr ? [cidr] : [] }
+      : await linkAddresses(target, rec.name);
   return {
-    name: rec.name, ...(rec.host ? { host: rec.host } : {}), hwaddr: l?.address ?? rec.hwaddr, mtu: l?.mtu ?? rec.mtu ?? 1500,
-    ...(rec.bridge ? { bridge: rec.bridge } : {}), ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    name: rec.name,
+    ...(rec.host ? { host: rec.host } : {}),
+    hwaddr: l?.address ?? rec.hwaddr,
+    mtu: l?.mtu ?? rec.mtu ?? 1500,
+    ...(rec.bridge ? { bridge: rec.bridge } : {}),
+    ...(rec.tag !== undefined ? { tag: rec.tag } : {}),
+    ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
     addresses: l?.addresses ?? [],
   };
 }

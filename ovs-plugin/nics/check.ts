@@ -19,7 +19,11 @@ import { liveTarget, targetKey } from './target.ts';
 import type { Drift, NicRecord, ProcId, TargetSpec } from './types.ts';
 
 /** The answer of nic.check. */
-export interface CheckResult { ok: boolean; drift: Drift[]; repaired: Drift[] }
+export interface CheckResult {
+  ok: boolean;
+  drift: Drift[];
+  repaired: Drift[];
+}
 
 /**
  * The record's drift. A link or namespace that vanishes while it is read (a detach or the
@@ -30,7 +34,8 @@ async function driftOf(ovs: Ctx, rec: NicRecord): Promise<Drift[]> {
     return await kindOf(rec)!.check({ ovs, target: await liveTarget(rec) }, rec);
   } catch (err) {
     if (err instanceof NetnsGoneError) return [{ what: 'target', want: 'alive', got: 'gone', repairable: false }];
-    if (err instanceof LinkNotFoundError) return [{ what: 'link', want: err.link ?? rec.name, got: 'missing', repairable: false }];
+    if (err instanceof LinkNotFoundError)
+      return [{ what: 'link', want: err.link ?? rec.name, got: 'missing', repairable: false }];
     throw err;
   }
 }
@@ -46,9 +51,13 @@ async function repairDrift(ovs: Ctx, rec: NicRecord, drift: Drift[]): Promise<vo
   }
 }
 
-const notAttached = (a: { target: TargetSpec; name: string }) => nicNotFound(`no nic ${a.name} attached to ${targetKey(a.target)}`, { field: 'name' });
+const notAttached = (a: { target: TargetSpec; name: string }) =>
+  nicNotFound(`no nic ${a.name} attached to ${targetKey(a.target)}`, { field: 'name' });
 
-/** Marks record `key` `repairing` (owner: us); EBUSY when another live process works on it, ENOTFOUND when it is no longer attached. */
+/**
+ * Marks record `key` `repairing` (owner: us); EBUSY when another live process works on it, ENOTFOUND when it is no
+ * longer attached.
+ */
 async function claimRepair(path: string, key: string, a: { target: TargetSpec; name: string }): Promise<ProcId> {
   return updateState(path, (s) => {
     const r = s.nics.find((x) => x.key === key);
@@ -62,9 +71,17 @@ async function claimRepair(path: string, key: string, a: { target: TargetSpec; n
 }
 
 /** nic.check {target, name, repair?}; a nic detached while it was checked is ENOTFOUND, as one never attached. */
-export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; repair: boolean }): Promise<CheckResult> {
+export async function checkNic(
+  ovs: Ctx,
+  a: { target: TargetSpec; name: string; repair: boolean },
+): Promise<CheckResult> {
   const path = ovs.nics.statePath;
-  const rec = (await readState(path)).nics.find((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && (r.phase === 'attached' || r.phase === 'repairing'));
+  const rec = (await readState(path)).nics.find(
+    (r) =>
+      targetKey(r.target) === targetKey(a.target) &&
+      r.name === a.name &&
+      (r.phase === 'attached' || r.phase === 'repairing'),
+  );
   if (!rec) throw notAttached(a);
   let drift = await driftOf(ovs, rec);
   let repaired: Drift[] = [];
@@ -79,7 +96,12 @@ export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; 
         repaired = drift.filter((d) => !after.some((x) => x.what === d.what));
         drift = after;
       } catch (err) {
-        await updateState(path, (s) => { endRepair(s.nics.find((x) => x.key === rec.key), owner!); });
+        await updateState(path, (s) => {
+          endRepair(
+            s.nics.find((x) => x.key === rec.key),
+            owner!,
+          );
+        });
         throw err;
       }
     });
@@ -97,7 +119,10 @@ export async function checkNic(ovs: Ctx, a: { target: TargetSpec; name: string; 
 /** Our repair of `r` is over: attached again, with the owner it had. */
 function endRepair(r: NicRecord | undefined, owner: ProcId): void {
   const me = self();
-  if (r?.phase === 'repairing' && r.owner.pid === me.pid && r.owner.start === me.start) { r.phase = 'attached'; r.owner = owner; }
+  if (r?.phase === 'repairing' && r.owner.pid === me.pid && r.owner.start === me.start) {
+    r.phase = 'attached';
+    r.owner = owner;
+  }
 }
 
 /** One element of nic.list. */
@@ -120,10 +145,21 @@ export interface ListedNic {
 /** nic.list {target?} -> one element per attachment (reads the file; a write is atomic, so no lock). */
 export async function listNics(a: { target?: TargetSpec }, path: string): Promise<ListedNic[]> {
   const s = await readState(path);
-  return s.nics.filter((r) => !a.target || targetKey(r.target) === targetKey(a.target)).map((r) => ({
-    target: r.target, name: r.name, type: r.nic.type, ...(r.nic.id !== undefined ? { id: r.nic.id } : {}), phase: r.phase,
-    ...(r.host ? { host: r.host } : {}), hwaddr: r.hwaddr, ...(r.bridge ? { bridge: r.bridge } : {}),
-    ...(r.tag !== undefined ? { tag: r.tag } : {}), ...(r.vni !== undefined ? { vni: r.vni } : {}),
-    ...(r.result ? { result: r.result } : {}), ...(r.check ? { check: r.check } : {}), ...(r.error ? { error: r.error } : {}),
-  }));
+  return s.nics
+    .filter((r) => !a.target || targetKey(r.target) === targetKey(a.target))
+    .map((r) => ({
+      target: r.target,
+      name: r.name,
+      type: r.nic.type,
+      ...(r.nic.id !== undefined ? { id: r.nic.id } : {}),
+      phase: r.phase,
+      ...(r.host ? { host: r.host } : {}),
+      hwaddr: r.hwaddr,
+      ...(r.bridge ? { bridge: r.bridge } : {}),
+      ...(r.tag !== undefined ? { tag: r.tag } : {}),
+      ...(r.vni !== undefined ? { vni: r.vni } : {}),
+      ...(r.result ? { result: r.result } : {}),
+      ...(r.check ? { check: r.check } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    }));
 }

@@ -20,10 +20,21 @@ import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
 import type { NicRecord, TargetSpec } from './types.ts';
 
 /** What a live owner of each phase is doing (EBUSY messages). */
-export const PHASE_WORK: Record<NicRecord['phase'], string> = { attaching: 'attached', attached: 'used', detaching: 'detached', repairing: 'repaired' };
+export const PHASE_WORK: Record<NicRecord['phase'], string> = {
+  attaching: 'attached',
+  attached: 'used',
+  detaching: 'detached',
+  repairing: 'repaired',
+};
 
 /** What gc did, by record key (orphans: by port name). */
-export interface GcReport { finished: string[]; undone: string[]; removed: string[]; returned: string[]; orphans: string[] }
+export interface GcReport {
+  finished: string[];
+  undone: string[];
+  removed: string[];
+  returned: string[];
+  orphans: string[];
+}
 
 /**
  * Runs the kind's detach for a record we own now, then drops it. When the detach fails, the
@@ -40,8 +51,12 @@ export async function carryOut(ovs: Ctx, rec: NicRecord, path: string): Promise<
       const log = ovs.log ?? stderrLogger();
       log.warn('nic-detach-failed', { key: rec.key, error });
       // Recorded for nic.list; a write that fails too is logged, never answered over the cause.
-      await updateState(path, (s) => { const x = s.nics.find((n) => n.key === rec.key); if (x?.phase === 'detaching') x.error = error; })
-        .catch((e: unknown) => log.warn('nic-detach-error-unrecorded', { key: rec.key, error: e instanceof Error ? e.message : String(e) }));
+      await updateState(path, (s) => {
+        const x = s.nics.find((n) => n.key === rec.key);
+        if (x?.phase === 'detaching') x.error = error;
+      }).catch((e: unknown) =>
+        log.warn('nic-detach-error-unrecorded', { key: rec.key, error: e instanceof Error ? e.message : String(e) }),
+      );
       throw err;
     }
     failpoint('detach:done');
@@ -78,7 +93,14 @@ export async function gcNics(ovs: Ctx): Promise<GcReport> {
     for (const r of s.nics) {
       if (r.phase !== 'attached' && isBusy(r)) continue;
       if (r.phase === 'repairing') r.phase = 'attached'; // repair only re-creates what the record holds
-      const why = r.phase === 'attaching' ? 'undone' : r.phase === 'detaching' ? 'finished' : !(await targetAlive(r)) ? 'removed' : undefined;
+      const why =
+        r.phase === 'attaching'
+          ? 'undone'
+          : r.phase === 'detaching'
+            ? 'finished'
+            : !(await targetAlive(r))
+              ? 'removed'
+              : undefined;
       if (!why) continue;
       r.phase = 'detaching';
       r.owner = self();

@@ -20,11 +20,17 @@ import { withoutSlot } from '../slot.ts';
 import type { NicRecord } from './types.ts';
 
 /** The hook script of the nics' clients (`ip`: iproute2's, by its path). */
-const hookScript = (ip: string): string => udhcpcHookScript({
-  ip, name: 'udhcpc-nic', writtenBy: 'ovs-plugin',
-  comment: ['udhcpc hook of ovs-plugin DHCP nics. Environment from udhcpc: interface ip mask router dns', 'domain staticroutes; RESOLV_CONF, RESOLV_ROOT, RESOLV_NODE, RESOLV_HELPER, UDHCPC_MARK from the plugin.'],
-  afterResolv: '{ [ -z "$RESOLV_ROOT" ] || "$RESOLV_NODE" "$RESOLV_HELPER" "$RESOLV_CONF" "$RESOLV_ROOT"; }',
-});
+const hookScript = (ip: string): string =>
+  udhcpcHookScript({
+    ip,
+    name: 'udhcpc-nic',
+    writtenBy: 'ovs-plugin',
+    comment: [
+      'udhcpc hook of ovs-plugin DHCP nics. Environment from udhcpc: interface ip mask router dns',
+      'domain staticroutes; RESOLV_CONF, RESOLV_ROOT, RESOLV_NODE, RESOLV_HELPER, UDHCPC_MARK from the plugin.',
+    ],
+    afterResolv: '{ [ -z "$RESOLV_ROOT" ] || "$RESOLV_NODE" "$RESOLV_HELPER" "$RESOLV_CONF" "$RESOLV_ROOT"; }',
+  });
 
 /** The hook's deconfig mark of the nic whose pid file is `pidfile` (one per nic, so detach can remove it). */
 export const markOf = (pidfile: string): string => pidfile.replace(/\.pid$/, '') + '.mark';
@@ -32,25 +38,49 @@ export const markOf = (pidfile: string): string => pidfile.replace(/\.pid$/, '')
 /** Paths of one nic's client, beside the state file: pid file, hook script, resolv.conf without a root. */
 export function dhcpFiles(statePath: string, hex: string): { pidfile: string; script: string; resolv: string } {
   const dir = dirname(statePath);
-  return { pidfile: join(dir, `dhcp-${hex}.pid`), script: join(dir, 'udhcpc-nic.sh'), resolv: join(dir, `dhcp-${hex}.resolv`) };
+  return {
+    pidfile: join(dir, `dhcp-${hex}.pid`),
+    script: join(dir, 'udhcpc-nic.sh'),
+    resolv: join(dir, `dhcp-${hex}.resolv`),
+  };
 }
 
 /** The client's pid if its pid file names a live udhcpc that was given that pid file. */
 async function clientPid(pidfile: string): Promise<number | undefined> {
-  const pid = Number((await readFile(pidfile, 'utf8').catch((err: unknown) => { if (isMissingPath(err)) return ''; throw err; })).trim());
+  const pid = Number(
+    (
+      await readFile(pidfile, 'utf8').catch((err: unknown) => {
+        if (isMissingPath(err)) return '';
+        throw err;
+      })
+    ).trim(),
+  );
   if (!Number.isInteger(pid) || pid < 2) return undefined;
   // No such process (ENOENT), or it exited while read (ESRCH): not running.
-  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch((err: unknown) => { if (isMissingPath(err) || isProcessGone(err)) return ''; throw err; });
+  const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch((err: unknown) => {
+    if (isMissingPath(err) || isProcessGone(err)) return '';
+    throw err;
+  });
   return cmd.includes('udhcpc') && cmd.split('\0').includes(pidfile) ? pid : undefined;
 }
 
 /** True once the hook applied a lease whole (its mark says `bound`). */
-const leaseApplied = async (pidfile: string): Promise<boolean> => (await readFile(markOf(pidfile), 'utf8').catch((err) => { if (isMissingPath(err)) return ''; throw err; })).trim() === 'bound';
+const leaseApplied = async (pidfile: string): Promise<boolean> =>
+  (
+    await readFile(markOf(pidfile), 'utf8').catch((err) => {
+      if (isMissingPath(err)) return '';
+      throw err;
+    })
+  ).trim() === 'bound';
 
 /** True while the nic's client runs. */
-export const dhcpRunning = async (rec: NicRecord): Promise<boolean> => !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
+export const dhcpRunning = async (rec: NicRecord): Promise<boolean> =>
+  !!rec.dhcp && (await clientPid(rec.dhcp.pidfile)) !== undefined;
 
-/** Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after); the daemon's command slot is given back between polls. */
+/**
+ * Starts the client on `rec.name` in `target` and waits up to `waitMs` for an address (it keeps trying after); the
+ * daemon's command slot is given back between polls.
+ */
 export async function startDhcp(target: NetnsRef, rec: NicRecord, waitMs: number, undo?: UndoStack): Promise<void> {
   const f = rec.dhcp!;
   if (await clientPid(f.pidfile)) return;
@@ -62,8 +92,20 @@ export async function startDhcp(target: NetnsRef, rec: NicRecord, waitMs: number
   // -f: stay in front of the pid we spawn (detached from us, so it outlives an exec call);
   // no -q / -n: renew for ever, and keep discovering (every -A s) while no server answers;
   // an offered address another host holds is declined (ARP_CHECK).
-  await spawnDetached(target, 'busybox', ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK],
-    { env: { RESOLV_CONF: f.resolv, RESOLV_ROOT: rec.nic.root ?? '', RESOLV_NODE: process.execPath, RESOLV_HELPER: helperPath(f.script), UDHCPC_MARK: markOf(f.pidfile) } });
+  await spawnDetached(
+    target,
+    'busybox',
+    ['udhcpc', '-f', '-i', rec.name, '-s', f.script, '-p', f.pidfile, '-t', '3', '-T', '1', '-A', '3', ARP_CHECK],
+    {
+      env: {
+        RESOLV_CONF: f.resolv,
+        RESOLV_ROOT: rec.nic.root ?? '',
+        RESOLV_NODE: process.execPath,
+        RESOLV_HELPER: helperPath(f.script),
+        UDHCPC_MARK: markOf(f.pidfile),
+      },
+    },
+  );
   undo?.push('stop dhcp client', () => stopDhcp(rec));
   const end = Date.now() + waitMs;
   // The hook writes `bound` into the mark once address, routes and DNS (in the root too) are in
@@ -76,12 +118,21 @@ export async function stopDhcp(rec: NicRecord): Promise<void> {
   if (!rec.dhcp) return;
   const pid = await clientPid(rec.dhcp.pidfile);
   if (pid) {
-    try { process.kill(pid, 'SIGTERM'); } catch (err) { if (!isProcessGone(err)) throw err; }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch (err) {
+      if (!isProcessGone(err)) throw err;
+    }
     for (let i = 0; i < 20 && (await clientPid(rec.dhcp.pidfile)) === pid; i++) await sleep(50);
-    try { if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL'); } catch (err) { if (!isProcessGone(err)) throw err; }
+    try {
+      if ((await clientPid(rec.dhcp.pidfile)) === pid) process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if (!isProcessGone(err)) throw err;
+    }
   }
   await rm(rec.dhcp.pidfile, { force: true });
   await rm(rec.dhcp.resolv, { force: true });
   await rm(markOf(rec.dhcp.pidfile), { force: true });
-  if (pid) await rm(`${rec.dhcp.script}.${pid}`, { force: true }); // the mark of a client started before marks were per nic
+  // the mark of a client started before marks were per nic
+  if (pid) await rm(`${rec.dhcp.script}.${pid}`, { force: true });
 }

@@ -48,23 +48,36 @@ export function writeFault(): void {
   writes++;
   for (const p of points()) {
     const m = /^write:(\d+):(E[A-Z]+)$/.exec(p);
-    if (m && Number(m[1]) === writes) throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
+    if (m && Number(m[1]) === writes)
+      throw Object.assign(new Error(`${m[2]}: injected by OVS_PLUGIN_FAILPOINT`), { code: m[2] });
   }
 }
 
 /** An UndoStack whose undos named by `undo:<prefix>` points fail (tests of a partial rollback). */
 class FaultyUndo extends UndoStack {
-  constructor(log: Logger, private readonly prefixes: string[]) {
+  constructor(
+    log: Logger,
+    private readonly prefixes: string[],
+  ) {
     super(log);
   }
 
   override push(what: string, fn: () => Promise<unknown> | unknown): void {
-    super.push(what, this.prefixes.some((p) => what.startsWith(p)) ? () => { throw injected(`undo ${what}`); } : fn);
+    super.push(
+      what,
+      this.prefixes.some((p) => what.startsWith(p))
+        ? () => {
+            throw injected(`undo ${what}`);
+          }
+        : fn,
+    );
   }
 }
 
 /** A fresh UndoStack logging to `log`; with `undo:<prefix>` points, one whose named undos fail. */
 export function undoStack(log: Logger): UndoStack {
-  const prefixes = points().filter((p) => p.startsWith('undo:')).map((p) => p.slice('undo:'.length));
+  const prefixes = points()
+    .filter((p) => p.startsWith('undo:'))
+    .map((p) => p.slice('undo:'.length));
   return prefixes.length ? new FaultyUndo(log, prefixes) : new UndoStack(log);
 }

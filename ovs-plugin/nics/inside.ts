@@ -2,6 +2,7 @@
 // default route with metric 1000 as v1, dns into <root>/etc/resolv.conf, through root-etc.ts:
 // no link in the root is followed). Every command names the target namespace; the link arrives
 // under the record's temporary name and is renamed here.
+import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../lib/errors.ts';
 import { getLink, ip } from '../../lib/ip.ts';
 import type { NetnsRef } from '../../lib/netns.ts';
@@ -42,7 +43,7 @@ export async function undoConfig(rec: NicRecord): Promise<void> {
 export async function removeDns(rec: NicRecord): Promise<void> {
   const root = rec.nic.root;
   if (!root || !rec.dnsAdded?.length) return;
-  let etc;
+  let etc: FileHandle | undefined;
   try {
     etc = await openEtc(root);
   } catch (err) {
@@ -52,7 +53,12 @@ export async function removeDns(rec: NicRecord): Promise<void> {
   if (!etc) return;
   try {
     let text: string;
-    try { text = await readResolv(root, etc); } catch (err) { if (err instanceof ValidationError) return; throw err; }
+    try {
+      text = await readResolv(root, etc);
+    } catch (err) {
+      if (err instanceof ValidationError) return;
+      throw err;
+    }
     const drop = new Set(rec.dnsAdded);
     const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
     if (kept.length !== text.split('\n').length) await writeResolv(etc, kept.join('\n'));
@@ -68,20 +74,31 @@ export async function removeDns(rec: NicRecord): Promise<void> {
  * in the target with its final name, MAC and MTU, up (a veth peer), needs only the `config`
  * lines: no child at all without them.
  */
-export async function configureInside(target: NetnsRef, rec: NicRecord, undo: UndoStack, dhcpWaitMs: number, born = false): Promise<void> {
+export async function configureInside(
+  target: NetnsRef,
+  rec: NicRecord,
+  undo: UndoStack,
+  dhcpWaitMs: number,
+  born = false,
+): Promise<void> {
   const c = rec.nic.config ?? {};
   const cidr = c.cidr ?? rec.address;
   const gw = c.gateway ?? rec.gateway;
   const lines = [
-    ...(born ? [] : [
-      `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
-      `link set dev ${rec.temp} name ${rec.name}`,
-      `link set dev ${rec.name} up`,
-    ]),
+    ...(born
+      ? []
+      : [
+          `link set dev ${rec.temp} address ${rec.hwaddr}${rec.mtu ? ` mtu ${rec.mtu}` : ''}`,
+          `link set dev ${rec.temp} name ${rec.name}`,
+          `link set dev ${rec.name} up`,
+        ]),
     ...(cidr ? [`addr replace ${cidr} dev ${rec.name}`] : []),
     ...(gw ? [`route replace default via ${gw} dev ${rec.name} metric ${GATEWAY_METRIC}`] : []),
   ];
-  if (!born) undo.push(`rename ${rec.name} back to ${rec.temp}`, () => ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]));
+  if (!born)
+    undo.push(`rename ${rec.name} back to ${rec.temp}`, () =>
+      ip(target, ['link', 'set', 'dev', rec.name, 'name', rec.temp]),
+    );
   if (lines.length) await ip(target, ['-batch', '-'], { input: lines.join('\n') + '\n' });
   failpoint('attach:renamed');
   if (c.dhcp) {
@@ -90,7 +107,8 @@ export async function configureInside(target: NetnsRef, rec: NicRecord, undo: Un
   }
   if (rec.dnsAdded?.length && rec.nic.root) {
     failpoint('attach:dns');
-    const root = rec.nic.root, lines = rec.dnsAdded;
+    const root = rec.nic.root,
+      lines = rec.dnsAdded;
     await withEtc(root, async (etc) => {
       const text = await readResolv(root, etc);
       undo.push('remove dns lines', () => removeDns(rec));
@@ -109,13 +127,20 @@ export async function checkInside(target: NetnsRef | undefined, rec: NicRecord):
   if (l.address !== rec.hwaddr) d.push({ what: 'hwaddr', want: rec.hwaddr, got: l.address, repairable: true });
   if (rec.mtu && l.mtu !== rec.mtu) d.push({ what: 'mtu', want: rec.mtu, got: l.mtu, repairable: true });
   const cidr = rec.nic.config?.cidr ?? rec.address;
-  if (cidr && !(await addressesOf(target, rec.name)).includes(cidr)) d.push({ what: 'address', want: cidr, repairable: true });
-  if (rec.dhcp && !(await dhcpRunning(rec))) d.push({ what: 'dhcp', want: 'running', got: 'stopped', repairable: true });
+  if (cidr && !(await addressesOf(target, rec.name)).includes(cidr))
+    d.push({ what: 'address', want: cidr, repairable: true });
+  if (rec.dhcp && !(await dhcpRunning(rec)))
+    d.push({ what: 'dhcp', want: 'running', got: 'stopped', repairable: true });
   return d;
 }
 
 /** Puts back what checkInside found drifted and can be put back. */
-export async function repairInside(target: NetnsRef, rec: NicRecord, drift: Drift[], dhcpWaitMs: number): Promise<void> {
+export async function repairInside(
+  target: NetnsRef,
+  rec: NicRecord,
+  drift: Drift[],
+  dhcpWaitMs: number,
+): Promise<void> {
   for (const x of drift) {
     if (x.what === 'up') await ip(target, ['link', 'set', 'dev', rec.name, 'up']);
     if (x.what === 'hwaddr') await ip(target, ['link', 'set', 'dev', rec.name, 'address', rec.hwaddr]);

@@ -27,13 +27,21 @@ const addresses = new Map<string, string>();
 /** The tail of each lock's in-process queue (the promise the next waiter awaits). */
 const queues = new Map<string, Promise<void>>();
 
-/** The lock's key: read from `<path>.key`, made there (0600, published whole by link(2)) if missing; a failed write leaves no temporary file. */
+/**
+ * The lock's key: read from `<path>.key`, made there (0600, published whole by link(2)) if missing; a failed write
+ * leaves no temporary file.
+ */
 async function lockKey(path: string): Promise<string> {
   const file = `${path}.key`;
   for (;;) {
     try {
       const st = await lstat(file); // a symlink planted there is not our key
-      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0) throw stateError(`${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): the lock's key must be readable by its owner only`, { path: file });
+      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o077) !== 0)
+        throw stateError(
+          `${file} is not ours alone (uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): ` +
+            "the lock's key must be readable by its owner only",
+          { path: file },
+        );
       const key = (await readFile(file, 'utf8')).trim();
       if (!/^[0-9a-f]{64}$/.test(key)) throw stateError(`${file} holds no lock key`, { path: file });
       return key;
@@ -47,7 +55,9 @@ async function lockKey(path: string): Promise<string> {
     } catch (err) {
       if (!isFileExists(err)) throw err;
     } finally {
-      await unlink(tmp).catch((err: unknown) => { if (!isMissingPath(err)) throw err; }); // ENOENT: never written
+      await unlink(tmp).catch((err: unknown) => {
+        if (!isMissingPath(err)) throw err;
+      }); // ENOENT: never written
     }
   }
 }
@@ -59,7 +69,10 @@ export async function lockAddress(path: string): Promise<string> {
   if (a) return a;
   await mkdir(dirname(abs), { recursive: true });
   const real = join(await realpath(dirname(abs)), basename(abs));
-  a = `\0ovs-plugin-lock/${createHash('sha256').update(real).update(await lockKey(real)).digest('hex')}`;
+  a = `\0ovs-plugin-lock/${createHash('sha256')
+    .update(real)
+    .update(await lockKey(real))
+    .digest('hex')}`;
   addresses.set(abs, a);
   return a;
 }
@@ -69,7 +82,10 @@ function tryBind(address: string): Promise<Server | undefined> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', (e) => (isAddressInUse(e) ? res(undefined) : rej(e)));
-    s.listen({ path: address, exclusive: true }, () => { s.unref(); res(s); });
+    s.listen({ path: address, exclusive: true }, () => {
+      s.unref();
+      res(s);
+    });
   });
 }
 
@@ -80,14 +96,27 @@ export async function lockFile(path: string, timeoutMs = 30_000): Promise<HeldLo
   // In-process FIFO: only the head of the queue polls the socket.
   const before = queues.get(address) ?? Promise.resolve();
   let leave!: () => void;
-  const mine = new Promise<void>((r) => { leave = r; });
+  const mine = new Promise<void>((r) => {
+    leave = r;
+  });
   const tail = before.then(() => mine);
   queues.set(address, tail);
-  const cleanup = (): void => { leave(); if (queues.get(address) === tail) queues.delete(address); };
+  const cleanup = (): void => {
+    leave();
+    if (queues.get(address) === tail) queues.delete(address);
+  };
   let timer: NodeJS.Timeout | undefined;
-  const inLine = await Promise.race([before.then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), timeoutMs); })]);
+  const inLine = await Promise.race([
+    before.then(() => true),
+    new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), timeoutMs);
+    }),
+  ]);
   clearTimeout(timer);
-  if (!inLine) { void before.then(cleanup); throw lockTimeout(path, timeoutMs); }
+  if (!inLine) {
+    void before.then(cleanup);
+    throw lockTimeout(path, timeoutMs);
+  }
   let server: Server | undefined;
   try {
     for (let wait = 1; !(server = await tryBind(address)); wait = Math.min(wait * 2, 16)) {

@@ -16,12 +16,19 @@ import { isKind, type NicRecord, type RecordOf } from './types.ts';
 export const NAT_TABLE = 'zos_nat';
 
 /** What one default nic may send into nat0: from its host end, with its MAC and pool address. */
-export interface Guard { port: string; mac: string; ip: string }
+export interface Guard {
+  port: string;
+  mac: string;
+  ip: string;
+}
 
 /** The guards of the default nics the rules must let through (all but those being detached and `without`). */
 export function natGuards(all: readonly NicRecord[], without?: string): Guard[] {
   return all
-    .filter((r): r is RecordOf<'default'> => isKind(r, 'default') && r.phase !== 'detaching' && r.key !== without && !!r.host && !!r.address)
+    .filter(
+      (r): r is RecordOf<'default'> =>
+        isKind(r, 'default') && r.phase !== 'detaching' && r.key !== without && !!r.host && !!r.address,
+    )
     .map((r) => ({ port: r.host, mac: r.hwaddr.toLowerCase(), ip: r.address.split('/')[0]! }))
     .sort((a, b) => a.port.localeCompare(b.port));
 }
@@ -30,14 +37,22 @@ const q = (s: string): string => JSON.stringify(s);
 const elements = (items: string[]): string => (items.length ? ` elements = { ${items.join(', ')} };` : '');
 
 /** The nft script for the pool `net` (a.b.c.d/p), gateway, bridge, guards and uplinks. */
-export function natRuleset(pool: Pool & { net: string }, bridge: string, guards: readonly Guard[], uplinks: readonly string[]): string {
+export function natRuleset(
+  pool: Pool & { net: string },
+  bridge: string,
+  guards: readonly Guard[],
+  uplinks: readonly string[],
+): string {
   const br = q(bridge);
   return [
-    `table ip ${NAT_TABLE}`, `delete table ip ${NAT_TABLE}`,
-    `table bridge ${NAT_TABLE}`, `delete table bridge ${NAT_TABLE}`,
+    `table ip ${NAT_TABLE}`,
+    `delete table ip ${NAT_TABLE}`,
+    `table bridge ${NAT_TABLE}`,
+    `delete table bridge ${NAT_TABLE}`,
     `table ip ${NAT_TABLE} {`,
     `  set uplinks { type ifname;${elements(uplinks.map(q))} }`,
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${pool.net} oifname @uplinks masquerade; }`,
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `ip saddr ${pool.net} oifname @uplinks masquerade; }`,
     '  chain forward { type filter hook forward priority filter; policy accept;',
     `    iifname ${br} oifname @uplinks ip saddr ${pool.net} accept`,
     `    iifname ${br} drop`,
@@ -52,8 +67,10 @@ export function natRuleset(pool: Pool & { net: string }, bridge: string, guards:
     '}',
     `table bridge ${NAT_TABLE} {`,
     `  set ports { type ifname;${elements(guards.map((g) => q(g.port)))} }`,
-    `  set ip4 { type ifname . ether_addr . ipv4_addr;${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.ip}`))} }`,
-    `  set arp4 { type ifname . ether_addr . ether_addr . ipv4_addr;${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.mac} . ${g.ip}`))} }`,
+    '  set ip4 { type ifname . ether_addr . ipv4_addr;' +
+      `${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.ip}`))} }`,
+    '  set arp4 { type ifname . ether_addr . ether_addr . ipv4_addr;' +
+      `${elements(guards.map((g) => `${q(g.port)} . ${g.mac} . ${g.mac} . ${g.ip}`))} }`,
     '  chain prerouting { type filter hook prerouting priority filter; policy accept;',
     '    iifname != @ports accept',
     '    iifname . ether saddr . ip saddr @ip4 accept',
@@ -61,6 +78,7 @@ export function natRuleset(pool: Pool & { net: string }, bridge: string, guards:
     '    drop',
     '  }',
     '  chain forward { type filter hook forward priority filter; policy accept; iifname @ports drop; }',
-    '}', '',
+    '}',
+    '',
   ].join('\n');
 }

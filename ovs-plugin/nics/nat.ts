@@ -15,7 +15,11 @@ import type { Drift, NicRecord } from './types.ts';
 export const NAT_BRIDGE = 'nat0';
 
 /** The pool: network, prefix, and the gateway (its first address, on nat0). */
-export interface Pool { base: number; prefix: number; gateway: string }
+export interface Pool {
+  base: number;
+  prefix: number;
+  gateway: string;
+}
 
 const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const toIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
@@ -23,7 +27,8 @@ const toIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 *
 /** The pool of `text` (OVS_PLUGIN_NAT_POOL: an IPv4 network /8../30); EINVALID naming the variable otherwise. */
 export function parseNatPool(text: string): Pool {
   const c = parseCidr('OVS_PLUGIN_NAT_POOL', text);
-  if (c.family !== 4 || c.prefix < 8 || c.prefix > 30) throw new ValidationError('OVS_PLUGIN_NAT_POOL', 'must be an IPv4 network /8 .. /30');
+  if (c.family !== 4 || c.prefix < 8 || c.prefix > 30)
+    throw new ValidationError('OVS_PLUGIN_NAT_POOL', 'must be an IPv4 network /8 .. /30');
   const size = 2 ** (32 - c.prefix);
   const base = toInt(c.address) - (toInt(c.address) % size);
   return { base, prefix: c.prefix, gateway: toIp(base + 1) };
@@ -38,7 +43,12 @@ export const poolNet = (pool: Pool): string => `${toIp(pool.base)}/${pool.prefix
  * may pick 172.18.0.0/16 too): it takes nothing from the pool.
  */
 export function allocate(pool: Pool, all: readonly NicRecord[]): string {
-  const taken = new Set(all.filter((r) => r.nic.type === 'default').map((r) => r.address?.split('/')[0]).filter(Boolean));
+  const taken = new Set(
+    all
+      .filter((r) => r.nic.type === 'default')
+      .map((r) => r.address?.split('/')[0])
+      .filter(Boolean),
+  );
   const size = 2 ** (32 - pool.prefix);
   for (let i = 2; i < size - 1; i++) {
     const a = toIp(pool.base + i);
@@ -50,15 +60,20 @@ export function allocate(pool: Pool, all: readonly NicRecord[]): string {
 /** Refuses (EINVALID nic.type) when a link named nat0 exists and is not a Linux bridge. */
 export async function checkNatBridge(): Promise<void> {
   const l = await getLink(SELF, NAT_BRIDGE);
-  if (l && l.linkinfo?.info_kind !== 'bridge') throw new ValidationError('nic.type', `${NAT_BRIDGE} exists on the host and is not a bridge`);
+  if (l && l.linkinfo?.info_kind !== 'bridge')
+    throw new ValidationError('nic.type', `${NAT_BRIDGE} exists on the host and is not a bridge`);
 }
 
-/** Makes nat0 (a Linux bridge), its address, up, and IPv4 forwarding on; each step idempotent (the rules: nat-sync.ts). */
+/**
+ * Makes nat0 (a Linux bridge), its address, up, and IPv4 forwarding on; each step idempotent (the rules: nat-sync.ts).
+ */
 export async function ensureNat(pool: Pool): Promise<void> {
   if (!(await getLink(SELF, NAT_BRIDGE))) {
     // A MAC of its own, given at creation: a bridge without one takes its lowest port's, so each
     // port that leaves could change the gateway's MAC under every container's ARP cache.
-    await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'address', randomMac(), 'type', 'bridge']).catch(async (err) => { if (!(await getLink(SELF, NAT_BRIDGE))) throw err; });
+    await ip(SELF, ['link', 'add', 'name', NAT_BRIDGE, 'address', randomMac(), 'type', 'bridge']).catch(async (err) => {
+      if (!(await getLink(SELF, NAT_BRIDGE))) throw err;
+    });
   }
   await checkNatBridge();
   await ip(SELF, ['addr', 'replace', `${pool.gateway}/${pool.prefix}`, 'dev', NAT_BRIDGE]);
@@ -71,12 +86,22 @@ export async function natBridgeDrift(pool: Pool): Promise<Drift[]> {
   const d: Drift[] = [];
   const l = await getLink(SELF, NAT_BRIDGE);
   if (!l) d.push({ what: NAT_BRIDGE, want: 'bridge', got: 'missing', repairable: true });
-  else if (l.linkinfo?.info_kind !== 'bridge') d.push({ what: NAT_BRIDGE, want: 'bridge', got: l.linkinfo?.info_kind ?? 'none', repairable: false });
+  else if (l.linkinfo?.info_kind !== 'bridge')
+    d.push({ what: NAT_BRIDGE, want: 'bridge', got: l.linkinfo?.info_kind ?? 'none', repairable: false });
   else {
     if (!l.flags.includes('UP')) d.push({ what: `${NAT_BRIDGE}-up`, want: true, got: false, repairable: true });
     const want = `${pool.gateway}/${pool.prefix}`;
-    const got = (await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }>(SELF, ['-4', 'addr', 'show', 'dev', NAT_BRIDGE]))
-      .flatMap((a) => a.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+    const got = (
+      await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }>(SELF, [
+        '-4',
+        'addr',
+        'show',
+        'dev',
+        NAT_BRIDGE,
+      ])
+    )
+      .flatMap((a) => a.addr_info ?? [])
+      .map((a) => `${a.local}/${a.prefixlen}`);
     if (!got.includes(want)) d.push({ what: `${NAT_BRIDGE}-address`, want, got, repairable: true });
   }
   const fwd = await getSysctl(SELF, 'net/ipv4/ip_forward');

@@ -43,10 +43,21 @@ export async function readNetResource(statePath: string, netid: string): Promise
   const mtu = r.mtu;
   const bridge = `b-${netid}`;
   const l = await getLink(SELF, bridge);
-  if (!l) throw nicNotFound(`nic.id: network resource ${netid} has no bridge ${bridge} on the host (not applied yet?)`, { field: 'nic.id', netid });
-  if (l.linkinfo?.info_kind !== 'bridge') throw badState(`${bridge} exists on the host but is not a Linux bridge`, { netid });
+  if (!l)
+    throw nicNotFound(`nic.id: network resource ${netid} has no bridge ${bridge} on the host (not applied yet?)`, {
+      field: 'nic.id',
+      netid,
+    });
+  if (l.linkinfo?.info_kind !== 'bridge')
+    throw badState(`${bridge} exists on the host but is not a Linux bridge`, { netid });
   return {
-    netid, bridge, subnet, ipRange: r.doc.ip_range, gateway: v4Text(subnet.net + 1),
-    ula64: ulaSubnet(netid, subnet), ula48: ulaNetwork(netid), mtu,
+    netid,
+    bridge,
+    subnet,
+    ipRange: r.doc.ip_range,
+    gateway: v4Text(subnet.net + 1),
+    ula64: ulaSubnet(netid, subnet),
+    ula48: ulaNetwork(netid),
+    mtu,
   };
 }

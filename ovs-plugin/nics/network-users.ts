@@ -16,5 +16,7 @@ export async function networkNicsNow(statePath: string, netid: string): Promise<
   return usersIn((await readState(statePath)).nics, netid);
 }
 
-const usersIn = (nics: readonly { key: string; nic: { type: string; id?: string | number } }[], netid: string): string[] =>
-  nics.filter((r) => r.nic.type === 'network' && r.nic.id === netid).map((r) => r.key);
+const usersIn = (
+  nics: readonly { key: string; nic: { type: string; id?: string | number } }[],
+  netid: string,
+): string[] => nics.filter((r) => r.nic.type === 'network' && r.nic.id === netid).map((r) => r.key);

@@ -6,12 +6,16 @@ import { constants } from 'node:fs';
 import { open, readFile, readlink, stat } from 'node:fs/promises';
 
 /** A namespace: its type (`net`, `uts`, ...) and inode. */
-export interface NsFile { type: string; ino: number }
+export interface NsFile {
+  type: string;
+  ino: number;
+}
 
 const NS = /^(\w+):\[(\d+)\]$/;
 
 /** mountinfo's octal escapes (`\040` for a space) undone. */
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string): string =>
+  s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The namespace mounted at `point` (the last mount there wins), if an nsfs is. */
 async function mountedNs(point: string): Promise<NsFile | undefined> {
@@ -19,7 +23,7 @@ async function mountedNs(point: string): Promise<NsFile | undefined> {
   for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
     const [pre, post] = line.split(' - ');
     const f = pre?.split(' ') ?? [];
-    if (post?.split(' ')[0] !== 'nsfs' || unescape(f[4] ?? '') !== point) continue;
+    if (post?.split(' ')[0] !== 'nsfs' || unescapeOctal(f[4] ?? '') !== point) continue;
     const m = NS.exec(f[3] ?? '');
     found = m ? { type: m[1]!, ino: Number(m[2]) } : undefined;
   }

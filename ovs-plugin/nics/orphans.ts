@@ -17,7 +17,8 @@ import { readState } from './state.ts';
 export async function removeOrphanPorts(ovs: Ctx, path: string): Promise<string[]> {
   if (!hasOvsdb(ovs)) return [];
   // The ports first, then the records: a port made meanwhile has its record in what we read.
-  const tagged = new View(ovs.client.cache).rows('Port')
+  const tagged = new View(ovs.client.cache)
+    .rows('Port')
     .filter((p) => isOwned(p) && p.external_ids.has(NIC_KEY))
     .map((p) => ({ name: p.name, key: p.external_ids.get(NIC_KEY)! }));
   if (!tagged.length) return [];

@@ -33,7 +33,9 @@ export const attachNeedsOvsdb = (a: { nic: NicSpec }): OvsdbNeed => KIND_NEEDS_O
 
 /** True when detach or check of `target`/`name` talks to OVSDB (what the record says it is; none: no). */
 export async function namedNeedsOvsdb(a: { target: TargetSpec; name: string }, path: string): Promise<boolean> {
-  return (await readState(path)).nics.some((r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && usesOvs(r));
+  return (await readState(path)).nics.some(
+    (r) => targetKey(r.target) === targetKey(a.target) && r.name === a.name && usesOvs(r),
+  );
 }
 
 /** gc talks to OVSDB when some record is of an OVS kind, and else if Open vSwitch runs (orphan ports of ours). */
@@ -45,8 +47,17 @@ const offline = new WeakSet<Ctx>();
 
 /** A context for commands run without OVSDB: any use of it is a bug, said so (hasOvsdb tells). */
 export function withoutOvsdb(env: Env, nics: NicSettings): Ctx {
-  const refuse = (): never => { throw new InternalError('a nic command that needs no OVSDB reached for it'); };
-  const ctx: Ctx = { env, nics, get client(): never { return refuse(); }, commit: async () => refuse() };
+  const refuse = (): never => {
+    throw new InternalError('a nic command that needs no OVSDB reached for it');
+  };
+  const ctx: Ctx = {
+    env,
+    nics,
+    get client(): never {
+      return refuse();
+    },
+    commit: async () => refuse(),
+  };
   offline.add(ctx);
   return ctx;
 }

@@ -6,13 +6,14 @@ import type { Operation } from '../ovsdb/types.ts';
 import { conflict, notFound, notOwned } from '../planners/errors.ts';
 import { addRefs, delRefs, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree } from '../planners/ops.ts';
 import type { Plan, Planner } from '../planners/plan.ts';
-import { isOwned, type Seen, View } from '../planners/view.ts';
+import { isOwned, type Seen, type View } from '../planners/view.ts';
 
 /** external_ids key naming the nic record a port belongs to. */
 export const NIC_KEY = 'zos-nic';
 
 /** True when the port row is ours and belongs to nic `key`. */
-export const isNicPort = (row: Seen<'Port'>, key: string): boolean => isOwned(row) && row.external_ids.get(NIC_KEY) === key;
+export const isNicPort = (row: Seen<'Port'>, key: string): boolean =>
+  isOwned(row) && row.external_ids.get(NIC_KEY) === key;
 
 /**
  * The Port columns of a nic port carrying `tag`: an access port of that VLAN when `access`
@@ -21,7 +22,7 @@ export const isNicPort = (row: Seen<'Port'>, key: string): boolean => isOwned(ro
  * otherwise `tag` if nonzero, else nothing (a trunk of every VLAN the bridge carries).
  */
 export const portVlanRow = (tag: number, access: boolean): { tag?: number; vlan_mode?: 'access' } =>
-  (access ? { vlan_mode: 'access', tag } : tag ? { tag } : {});
+  access ? { vlan_mode: 'access', tag } : tag ? { tag } : {};
 
 /** True when `row`'s VLAN columns are what portVlanRow gives for `tag`/`access`. */
 export const hasVlanRow = (row: Seen<'Port'>, tag: number, access: boolean): boolean =>
@@ -46,8 +47,22 @@ export function plugPlan(bridge: string, port: string, key: string, tag = 0, acc
       return { ops: [waitHasPort(br._uuid, bridge, row._uuid)], result: null, claims, reads };
     }
     const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
-    const ins = insertPort(prefix, { name: port, interfaces: [{ name: port, row: ids }], row: { ...ids, ...portVlanRow(tag, access) } });
-    return { ops: [waitNamed('Bridge', br._uuid, bridge), ...waitNamesFree([], [port], [port]), ...ins.ops, addRefs('Bridge', br._uuid, 'ports', [ins.ref])], result: null, claims, reads };
+    const ins = insertPort(prefix, {
+      name: port,
+      interfaces: [{ name: port, row: ids }],
+      row: { ...ids, ...portVlanRow(tag, access) },
+    });
+    return {
+      ops: [
+        waitNamed('Bridge', br._uuid, bridge),
+        ...waitNamesFree([], [port], [port]),
+        ...ins.ops,
+        addRefs('Bridge', br._uuid, 'ports', [ins.ref]),
+      ],
+      result: null,
+      claims,
+      reads,
+    };
   };
 }
 
@@ -57,8 +72,14 @@ export function accessPlan(port: string, key: string, tag: number): Planner<null
     const row = view.byName('Port', port);
     if (!row) throw notFound(`port ${port} does not exist`, { port });
     if (!isNicPort(row, key)) throw notOwned(`port ${port} is not the port of nic ${key}`, { port });
-    if (hasVlanRow(row, tag, true)) return { ops: [waitNamed('Port', row._uuid, port)], result: null, claims: [`Port:${port}`] };
-    const update: Operation = { op: 'update', table: 'Port', where: [['_uuid', '==', uuid(row._uuid)]], row: portVlanRow(tag, true) };
+    if (hasVlanRow(row, tag, true))
+      return { ops: [waitNamed('Port', row._uuid, port)], result: null, claims: [`Port:${port}`] };
+    const update: Operation = {
+      op: 'update',
+      table: 'Port',
+      where: [['_uuid', '==', uuid(row._uuid)]],
+      row: portVlanRow(tag, true),
+    };
     return { ops: [waitNamed('Port', row._uuid, port), update], result: null, claims: [`Port:${port}`] };
   };
 }
@@ -72,7 +93,12 @@ export function unplugPlan(port: string, key: string): Planner<boolean> {
     if (!isNicPort(row, key)) throw notOwned(`port ${port} is not the port of nic ${key}`, { port });
     const on = view.bridgeOfPort(row._uuid);
     if (!on) return { ops: [waitNamed('Port', row._uuid, port)], result: false, claims };
-    return { ops: [waitHasPort(on._uuid, on.name, row._uuid), delRefs('Bridge', on._uuid, 'ports', [row._uuid])], result: true, claims, reads: [`Bridge:${on.name}`] };
+    return {
+      ops: [waitHasPort(on._uuid, on.name, row._uuid), delRefs('Bridge', on._uuid, 'ports', [row._uuid])],
+      result: true,
+      claims,
+      reads: [`Bridge:${on.name}`],
+    };
   };
 }
 
@@ -80,7 +106,9 @@ export function unplugPlan(port: string, key: string): Planner<boolean> {
 export function portPlace(view: View, port: string): { bridge: string; tag: number; access: boolean } | undefined {
   const row = view.byName('Port', port);
   const on = row ? view.bridgeOfPort(row._uuid) : undefined;
-  return row && on ? { bridge: on.name, tag: row.tag ?? 0, access: row.vlan_mode === 'access' && row.tag !== undefined } : undefined;
+  return row && on
+    ? { bridge: on.name, tag: row.tag ?? 0, access: row.vlan_mode === 'access' && row.tag !== undefined }
+    : undefined;
 }
 
 /** datapath_type of bridge `name` ('' when missing). */

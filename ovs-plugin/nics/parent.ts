@@ -34,17 +34,24 @@ export function claimParent(id: string, all: readonly NicRecord[]): void {
   }
 }
 
-/** The host link `id` if macvlan/passthrough may use it; EINVALID / EBUSY naming nic.id otherwise (claimParent checks the records). */
+/**
+ * The host link `id` if macvlan/passthrough may use it; EINVALID / EBUSY naming nic.id otherwise (claimParent checks
+ * the records).
+ */
 export async function allowedParent(ctx: KindCtx, id: string): Promise<HostLink> {
-  const l = await getLink(SELF, id) as HostLink | undefined;
+  const l = (await getLink(SELF, id)) as HostLink | undefined;
   if (!l) throw new ValidationError('nic.id', `no link ${id} on the host`);
   // Without OVSDB (Open vSwitch not running) only the kernel's view is left: an openvswitch slave.
-  const ovsOwned = hasOvsdb(ctx.ovs) && [...(ctx.ovs.client.cache.get('Interface')?.values() ?? [])].some((r) => r.name === id);
-  if (ovsOwned || l.linkinfo?.info_slave_kind === 'openvswitch') throw new ValidationError('nic.id', `${id} is owned by Open vSwitch`);
+  const ovsOwned =
+    hasOvsdb(ctx.ovs) && [...(ctx.ovs.client.cache.get('Interface')?.values() ?? [])].some((r) => r.name === id);
+  if (ovsOwned || l.linkinfo?.info_slave_kind === 'openvswitch')
+    throw new ValidationError('nic.id', `${id} is owned by Open vSwitch`);
   const kind = l.linkinfo?.info_kind;
   if (kind && kind !== 'veth') throw new ValidationError('nic.id', `${id} is a ${kind} link, not a physical NIC`);
-  if (l.link_type && l.link_type !== 'ether') throw new ValidationError('nic.id', `${id} is not an Ethernet link (${l.link_type})`);
-  if (l.master === ZOS_BRIDGE) throw nicBusy('nic.id', `${id} carries ${ZOS_BRIDGE}, the node's own network`, { link: id });
+  if (l.link_type && l.link_type !== 'ether')
+    throw new ValidationError('nic.id', `${id} is not an Ethernet link (${l.link_type})`);
+  if (l.master === ZOS_BRIDGE)
+    throw nicBusy('nic.id', `${id} carries ${ZOS_BRIDGE}, the node's own network`, { link: id });
   if (l.master) throw nicBusy('nic.id', `${id} is a port of ${l.master}`, { link: id });
   return l;
 }

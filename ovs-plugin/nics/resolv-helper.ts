@@ -5,7 +5,6 @@
 // created (a root without it is skipped), the host's `/` and /etc refused, a temporary file made
 // O_EXCL|O_NOFOLLOW in the etc fd and renamed within it. Plain CommonJS: it runs outside the bundle.
 import { dirname, join } from 'node:path';
-import { KERNEL_ERRNO } from '../../lib/errors.ts';
 
 /** The helper's text (argv: the source file, the root). */
 export const RESOLV_HELPER = `'use strict';

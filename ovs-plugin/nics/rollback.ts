@@ -12,7 +12,12 @@ import { dropRecord, updateState } from './state.ts';
 import type { NicRecord } from './types.ts';
 
 /** Runs the attach steps of `rec` with their undos; on failure rolls back, settles the record, rethrows. */
-export async function attachWithUndo(ovs: Ctx, rec: NicRecord, path: string, steps: (undo: UndoStack) => Promise<void>): Promise<void> {
+export async function attachWithUndo(
+  ovs: Ctx,
+  rec: NicRecord,
+  path: string,
+  steps: (undo: UndoStack) => Promise<void>,
+): Promise<void> {
   const log = ovs.log ?? stderrLogger();
   const undo = undoStack(log);
   try {
@@ -36,4 +41,5 @@ export async function attachWithUndo(ovs: Ctx, rec: NicRecord, path: string, ste
 
 /** The record's `error` after a partial rollback: why the attach failed, and what was not undone. */
 const leftError = (err: unknown, failed: UndoFailure[]): string =>
-  `${err instanceof Error ? err.message : String(err)}; not undone: ${failed.map((f) => `${f.what} (${f.error})`).join(', ')}`;
+  `${err instanceof Error ? err.message : String(err)}; ` +
+  `not undone: ${failed.map((f) => `${f.what} (${f.error})`).join(', ')}`;

@@ -18,7 +18,8 @@ export const RESOLV_MAX = 64 * 1024;
 
 const at = (dir: FileHandle, name: string): string => `/proc/self/fd/${dir.fd}/${name}`;
 const refuse = (root: string, why: string): ValidationError => new ValidationError('nic.root', `${root}: ${why}`);
-const same = (a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean => a.dev === b.dev && a.ino === b.ino;
+const same = (a: { dev: number; ino: number }, b: { dev: number; ino: number }): boolean =>
+  a.dev === b.dev && a.ino === b.ino;
 
 /** Opens <root>/etc without following links (undefined when it does not exist); EINVALID nic.root when hostile. */
 export async function openEtc(root: string): Promise<FileHandle | undefined> {
@@ -61,14 +62,19 @@ export async function withEtc<T>(root: string, fn: (etc: FileHandle) => Promise<
   }
 }
 
-/** The text of etc/resolv.conf ('' when missing); EINVALID nic.root unless a regular file of at most RESOLV_MAX bytes. */
+/**
+ * The text of etc/resolv.conf ('' when missing); EINVALID nic.root unless a regular file of at most RESOLV_MAX bytes.
+ */
 export async function readResolv(root: string, etc: FileHandle): Promise<string> {
   let f: FileHandle;
   try {
     f = await open(at(etc, 'resolv.conf'), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (err) {
     if (isMissingPath(err)) return '';
-    throw refuse(root, isSymlinkLoop(err) ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${errnoOf(err)})`);
+    throw refuse(
+      root,
+      isSymlinkLoop(err) ? 'etc/resolv.conf is a symbolic link' : `etc/resolv.conf cannot be opened (${errnoOf(err)})`,
+    );
   }
   try {
     const st = await f.stat();
@@ -76,7 +82,7 @@ export async function readResolv(root: string, etc: FileHandle): Promise<string>
     if (st.size > RESOLV_MAX) throw refuse(root, `etc/resolv.conf is larger than ${RESOLV_MAX} bytes`);
     const buf = Buffer.alloc(RESOLV_MAX + 1);
     let n = 0;
-    for (let r; n < buf.length && (r = (await f.read(buf, n, buf.length - n, n)).bytesRead) > 0;) n += r;
+    for (let r: number; n < buf.length && (r = (await f.read(buf, n, buf.length - n, n)).bytesRead) > 0; ) n += r;
     if (n > RESOLV_MAX) throw refuse(root, `etc/resolv.conf is larger than ${RESOLV_MAX} bytes`);
     return buf.subarray(0, n).toString('utf8');
   } finally {

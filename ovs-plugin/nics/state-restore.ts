@@ -12,7 +12,12 @@ import { withLock } from './lock.ts';
 import { parseState, prevPath, readStateText } from './state.ts';
 
 /** The answer of nic.state-restore. */
-export interface RestoreResult { restored: boolean; nics: number; from?: string; damaged?: string }
+export interface RestoreResult {
+  restored: boolean;
+  nics: number;
+  from?: string;
+  damaged?: string;
+}
 
 /** nic.state-restore {} -> whether the previous generation was put back, and how many records it holds. */
 export async function restoreState(path: string): Promise<RestoreResult> {
@@ -27,12 +32,19 @@ export async function restoreState(path: string): Promise<RestoreResult> {
     }
     const prev = prevPath(path);
     const text = await readStateText(prev);
-    if (text === undefined) throw stateError(`${path} is damaged and there is no previous generation (${prev}); move the file away to start afresh`, { path, cause: String((damage as Error).message) });
+    if (text === undefined)
+      throw stateError(
+        `${path} is damaged and there is no previous generation (${prev}); move the file away to start afresh`,
+        { path, cause: String((damage as Error).message) },
+      );
     const good = parseState(prev, text, `the previous generation is damaged too; move ${path} away to start afresh`);
     const damaged = `${path}.damaged-${Date.now()}`;
     // A file is kept aside by a hard link, so the path never stops existing (nic.list reads
     // without the lock); a directory in its place has to move.
-    await link(path, damaged).catch((err: unknown) => { if (!isNotPermitted(err)) throw err; return rename(path, damaged); }); // EPERM: a directory
+    await link(path, damaged).catch((err: unknown) => {
+      if (!isNotPermitted(err)) throw err;
+      return rename(path, damaged);
+    }); // EPERM: a directory
     await writeFileAtomic(path, text, 0o600, { sync: false });
     return { restored: true, nics: good.nics.length, from: prev, damaged };
   });

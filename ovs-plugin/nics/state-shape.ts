@@ -14,19 +14,42 @@ const proc: Check = (v) => obj(v) && int(v.pid) && typeof v.start === 'string';
 const target: Check = (v) => obj(v) && (str(v.netns) || int(v.pid) || str(v.kvm));
 const nic: Check = (v) => obj(v) && (KINDS as readonly unknown[]).includes(v.type);
 const strings: Check = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const opt = (c: Check): Check => (v) => v === undefined || c(v);
+const opt =
+  (c: Check): Check =>
+  (v) =>
+    v === undefined || c(v);
 
 /** What passthrough saves: the NIC's name and MAC at least. */
 const saved: Check = (v) => obj(v) && str(v.name) && typeof v.mac === 'string';
 
 /** The fields of a record and what each must be (required unless wrapped in opt). */
 const RECORD: Record<string, Check> = {
-  key: str, target, ns: ident, name: str, nic, owner: proc, temp: str, hwaddr: str, at: str,
+  key: str,
+  target,
+  ns: ident,
+  name: str,
+  nic,
+  owner: proc,
+  temp: str,
+  hwaddr: str,
+  at: str,
   phase: (v) => v === 'attaching' || v === 'attached' || v === 'detaching' || v === 'repairing',
-  host: str, mtu: opt(int), bridge: opt(str), tag: opt(int), vni: opt(int), txOff: opt((v) => typeof v === 'boolean'),
-  parent: opt(str), saved: opt(saved), dnsAdded: opt(strings),
-  dhcp: opt((v) => obj(v) && str(v.pidfile) && str(v.script) && str(v.resolv)), address: opt(str), gateway: opt(str),
-  result: opt(obj), vm: opt(proc), check: opt(obj), error: opt((v) => typeof v === 'string'),
+  host: str,
+  mtu: opt(int),
+  bridge: opt(str),
+  tag: opt(int),
+  vni: opt(int),
+  txOff: opt((v) => typeof v === 'boolean'),
+  parent: opt(str),
+  saved: opt(saved),
+  dnsAdded: opt(strings),
+  dhcp: opt((v) => obj(v) && str(v.pidfile) && str(v.script) && str(v.resolv)),
+  address: opt(str),
+  gateway: opt(str),
+  result: opt(obj),
+  vm: opt(proc),
+  check: opt(obj),
+  error: opt((v) => typeof v === 'string'),
 };
 
 /** The fields each kind requires besides (types.ts KindFields; every kind has its entry). */
@@ -48,8 +71,14 @@ function problemOf(v: unknown): string | undefined {
   for (const [i, r] of v.nics.entries()) {
     if (!obj(r)) return `record ${i} is not an object`;
     const at = `record ${i}${typeof r.key === 'string' ? ` (${r.key})` : ''}`;
-    const kind: Record<string, Check> = obj(r.nic) && Object.hasOwn(KIND_RECORD, r.nic.type as string) ? KIND_RECORD[r.nic.type as Kind] : {};
-    for (const [field, ok] of [...Object.entries(RECORD), ...Object.entries(kind)]) if (!ok(r[field])) return `${at}: field "${field}" is ${r[field] === undefined ? 'missing' : `not valid (${JSON.stringify(r[field]).slice(0, 60)})`}`;
+    const kind: Record<string, Check> =
+      obj(r.nic) && Object.hasOwn(KIND_RECORD, r.nic.type as string) ? KIND_RECORD[r.nic.type as Kind] : {};
+    for (const [field, ok] of [...Object.entries(RECORD), ...Object.entries(kind)])
+      if (!ok(r[field]))
+        return (
+          `${at}: field "${field}" is ` +
+          (r[field] === undefined ? 'missing' : `not valid (${JSON.stringify(r[field]).slice(0, 60)})`)
+        );
     if (keys.has(r.key as string)) return `${at}: key appears twice`;
     keys.add(r.key as string);
   }

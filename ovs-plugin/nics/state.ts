@@ -24,7 +24,9 @@ export const prevPath = (path: string): string => `${path}.prev`;
 const empty = (): NicState => ({ version: 1, nics: [] });
 
 /** What to do about a damaged state file at `path`. */
-const RECOVER = (path: string): string => `run nic.state-restore {} to put back the previous generation (${prevPath(path)}), or move the file away to start afresh`;
+const RECOVER = (path: string): string =>
+  `run nic.state-restore {} to put back the previous generation (${prevPath(path)}), ` +
+  'or move the file away to start afresh';
 
 /** The text of `path`, or undefined when it does not exist; ESTATE when it cannot be read (a directory, ...). */
 export async function readStateText(path: string): Promise<string | undefined> {
@@ -32,7 +34,9 @@ export async function readStateText(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if (isMissingPath(err)) return undefined;
-    throw stateError(`${path} cannot be read as the nic state (${errnoOf(err) ?? String(err)}); ${RECOVER(path)}`, { path });
+    throw stateError(`${path} cannot be read as the nic state (${errnoOf(err) ?? String(err)}); ${RECOVER(path)}`, {
+      path,
+    });
   }
 }
 
@@ -68,7 +72,9 @@ async function keepPrevious(path: string): Promise<void> {
   } finally {
     // rename(2) of two links to one file (the last write failed, so `.prev` is the file already)
     // succeeds and does nothing: the temporary name has to go by itself.
-    await unlink(tmp).catch((err: unknown) => { if (!isMissingPath(err)) throw err; }); // ENOENT: the rename moved it
+    await unlink(tmp).catch((err: unknown) => {
+      if (!isMissingPath(err)) throw err;
+    }); // ENOENT: the rename moved it
   }
 }
 
@@ -85,7 +91,10 @@ export async function writeState(path: string, text: string): Promise<void> {
 let own: NsIdentity | undefined;
 /** The identity of this process's network namespace ("the host"). */
 async function hostNs(): Promise<NsIdentity> {
-  if (!own) { const s = await stat('/proc/self/ns/net'); own = { dev: s.dev, ino: s.ino }; }
+  if (!own) {
+    const s = await stat('/proc/self/ns/net');
+    own = { dev: s.dev, ino: s.ino };
+  }
   return own;
 }
 
@@ -98,7 +107,11 @@ export async function updateState<T>(path: string, fn: (s: NicState) => T | Prom
     const s = await readState(path);
     const host = await hostNs();
     if (s.host && (s.host.dev !== host.dev || s.host.ino !== host.ino)) {
-      throw stateError(`${path} belongs to the plugin of another network namespace (its lock does not reach here); use another OVS_PLUGIN_STATE`, { path });
+      throw stateError(
+        `${path} belongs to the plugin of another network namespace (its lock does not reach here); ` +
+          'use another OVS_PLUGIN_STATE',
+        { path },
+      );
     }
     const before = JSON.stringify(s);
     const r = await fn(s);

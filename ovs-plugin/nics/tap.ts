@@ -26,7 +26,17 @@ export function tapKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
       await ip(SELF, ['tuntap', 'add', 'dev', rec.temp, 'mode', 'tap', ...(queuesOf(rec) > 1 ? ['multi_queue'] : [])]);
       undo.push(`delete tap ${rec.temp}`, () => deleteLinkIfExists(SELF, rec.temp));
       failpoint('attach:tap');
-      await ip(SELF, ['link', 'set', 'dev', rec.temp, 'address', hostMac(rec.hwaddr), ...(mtu ? ['mtu', String(mtu)] : []), 'name', rec.host]);
+      await ip(SELF, [
+        'link',
+        'set',
+        'dev',
+        rec.temp,
+        'address',
+        hostMac(rec.hwaddr),
+        ...(mtu ? ['mtu', String(mtu)] : []),
+        'name',
+        rec.host,
+      ]);
       undo.push(`delete tap ${rec.host}`, () => deleteLinkIfExists(SELF, rec.host));
       if (rec.txOff) await txOff(SELF, rec.host);
       await p.plug(ctx, rec, undo);
@@ -89,17 +99,28 @@ export function libvirtXml(rec: PluggedRecord): string {
 export function qemuArgs(rec: PluggedRecord): string[] {
   const id = `net-${rec.host}`;
   const q = queuesOf(rec);
-  return ['-netdev', `tap,id=${id},ifname=${rec.host},script=no,downscript=no${q > 1 ? `,queues=${q}` : ''}`,
-    '-device', `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}${q > 1 ? `,mq=on,vectors=${2 * q + 2}` : ''}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`];
+  return [
+    '-netdev',
+    `tap,id=${id},ifname=${rec.host},script=no,downscript=no${q > 1 ? `,queues=${q}` : ''}`,
+    '-device',
+    `virtio-net-pci,netdev=${id},mac=${rec.hwaddr}` +
+      `${q > 1 ? `,mq=on,vectors=${2 * q + 2}` : ''}${rec.mtu ? `,host_mtu=${rec.mtu}` : ''}`,
+  ];
 }
 
 /** nic.attach's answer for a guest. */
 export function guestResult(rec: PluggedRecord): GuestResult {
   return {
-    tap: rec.host, hwaddr: rec.hwaddr, mtu: rec.mtu ?? 1500, bridge: rec.bridge,
-    ...(rec.tag !== undefined ? { tag: rec.tag } : {}), ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
-    ...(rec.address ? { address: rec.address } : {}), ...(rec.gateway ? { gateway: rec.gateway } : {}),
+    tap: rec.host,
+    hwaddr: rec.hwaddr,
+    mtu: rec.mtu ?? 1500,
+    bridge: rec.bridge,
+    ...(rec.tag !== undefined ? { tag: rec.tag } : {}),
+    ...(rec.vni !== undefined ? { vni: rec.vni } : {}),
+    ...(rec.address ? { address: rec.address } : {}),
+    ...(rec.gateway ? { gateway: rec.gateway } : {}),
     ...(queuesOf(rec) > 1 ? { queues: queuesOf(rec) } : {}),
-    libvirt: libvirtXml(rec), qemu: qemuArgs(rec),
+    libvirt: libvirtXml(rec),
+    qemu: qemuArgs(rec),
   };
 }

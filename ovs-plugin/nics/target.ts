@@ -20,7 +20,8 @@ export function targetFile(t: TargetSpec): string {
 export const targetRef = (t: TargetSpec): NetnsRef => ('netns' in t ? netnsNamed(t.netns) : netnsAt(targetFile(t)));
 
 /** Stable text for a target, the first part of a record's key. */
-export const targetKey = (t: TargetSpec): string => ('netns' in t ? `netns:${t.netns}` : 'kvm' in t ? `kvm:${t.kvm}` : `pid:${t.pid}`);
+export const targetKey = (t: TargetSpec): string =>
+  'netns' in t ? `netns:${t.netns}` : 'kvm' in t ? `kvm:${t.kvm}` : `pid:${t.pid}`;
 
 /** The identity of the target's namespace now, or undefined when it does not exist. */
 export async function nsIdentity(t: TargetSpec): Promise<NsIdentity | undefined> {
@@ -39,8 +40,14 @@ const fieldOf = (t: TargetSpec): string => ('netns' in t ? 'target.netns' : 'tar
 /** The node's own network namespaces: the plugin's (the host) and PID 1's (unreadable: skipped). */
 async function nodeNamespaces(): Promise<{ id: NsIdentity; what: string }[]> {
   const out: { id: NsIdentity; what: string }[] = [];
-  for (const [path, what] of [['/proc/self/ns/net', 'the plugin\'s own network namespace (the host)'], ['/proc/1/ns/net', 'PID 1\'s network namespace (the node\'s)']] as const) {
-    const s = await stat(path).catch((err: unknown) => { if (isMissingPath(err) || isAccessDenied(err)) return undefined; throw err; });
+  for (const [path, what] of [
+    ['/proc/self/ns/net', "the plugin's own network namespace (the host)"],
+    ['/proc/1/ns/net', "PID 1's network namespace (the node's)"],
+  ] as const) {
+    const s = await stat(path).catch((err: unknown) => {
+      if (isMissingPath(err) || isAccessDenied(err)) return undefined;
+      throw err;
+    });
     if (s) out.push({ id: { dev: s.dev, ino: s.ino }, what });
   }
   return out;
@@ -55,14 +62,19 @@ async function nodeNamespaces(): Promise<{ id: NsIdentity; what: string }[]> {
 export async function requireTarget(t: TargetSpec): Promise<NsIdentity> {
   const id = await nsIdentity(t);
   if (!id) {
-    if ('netns' in t) throw new ValidationError('target.netns', `no network namespace ${t.netns} (${netnsPath(t.netns)})`);
+    if ('netns' in t)
+      throw new ValidationError('target.netns', `no network namespace ${t.netns} (${netnsPath(t.netns)})`);
     throw new ValidationError('target.pid', `no process ${'pid' in t ? t.pid : '?'} (or it has no network namespace)`);
   }
   const file = targetFile(t);
   // A system error opening or asking the file is the input's fault; anything else is thrown.
-  const ns = await nsFileAt(file).catch((err: unknown) => { if (errnoOf(err) === undefined) throw err; return `unreadable (${errnoOf(err)})`; });
+  const ns = await nsFileAt(file).catch((err: unknown) => {
+    if (errnoOf(err) === undefined) throw err;
+    return `unreadable (${errnoOf(err)})`;
+  });
   if (typeof ns === 'string') throw new ValidationError(fieldOf(t), `${file} is ${ns}`);
-  if (ns.type !== 'net') throw new ValidationError(fieldOf(t), `${file} is a ${ns.type} namespace, not a network namespace`);
+  if (ns.type !== 'net')
+    throw new ValidationError(fieldOf(t), `${file} is a ${ns.type} namespace, not a network namespace`);
   const node = (await nodeNamespaces()).find((n) => n.id.dev === id.dev && n.id.ino === id.ino);
   if (node) throw new ValidationError(fieldOf(t), `${file} is ${node.what}: a nic is never moved there`);
   return id;
@@ -75,7 +87,9 @@ export async function liveTarget(rec: NicRecord): Promise<NetnsRef | undefined> 
   return id && id.dev === rec.ns.dev && id.ino === rec.ns.ino ? targetRef(rec.target) : undefined;
 }
 
-/** True while the record's target lives: its namespace, or for a guest the recorded QEMU pid (no pid: until detached). */
+/**
+ * True while the record's target lives: its namespace, or for a guest the recorded QEMU pid (no pid: until detached).
+ */
 export async function targetAlive(rec: NicRecord): Promise<boolean> {
   if ('kvm' in rec.target) return rec.vm ? alive(rec.vm) : true;
   return (await liveTarget(rec)) !== undefined;

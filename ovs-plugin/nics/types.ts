@@ -14,7 +14,12 @@ export type Kind = (typeof KINDS)[number];
 export type TargetSpec = { netns: string } | { pid: number } | { kvm: string; pid?: number };
 
 /** Addressing inside the target. */
-export interface NicConfig { cidr?: string; gateway?: string; dns?: string[]; dhcp?: boolean }
+export interface NicConfig {
+  cidr?: string;
+  gateway?: string;
+  dns?: string[];
+  dhcp?: boolean;
+}
 
 /** A validated nic request (`id` is a string, or the number for vlan/vxlan). */
 export interface NicSpec {
@@ -30,10 +35,16 @@ export interface NicSpec {
 }
 
 /** The namespace file's identity when the nic was attached: a different inode is another namespace. */
-export interface NsIdentity { dev: number; ino: number }
+export interface NsIdentity {
+  dev: number;
+  ino: number;
+}
 
 /** A process as recorded: its pid and its start time (/proc/PID/stat field 22), so a reused pid is not taken for it. */
-export interface ProcId { pid: number; start: string }
+export interface ProcId {
+  pid: number;
+  start: string;
+}
 
 /** What passthrough saves before its first change, to give the NIC back as it was. */
 export interface SavedLink {
@@ -68,7 +79,10 @@ export interface GuestResult {
   bridge: string;
   tag?: number;
   vni?: number;
-  /** `default` nics: the guest's address from the NAT pool and its gateway (nat0); `network` nics: from the NR's /24 and its `.1`; for the guest to configure. */
+  /**
+   * `default` nics: the guest's address from the NAT pool and its gateway (nat0); `network` nics: from the NR's /24 and
+   * its `.1`; for the guest to configure.
+   */
   address?: string;
   gateway?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
@@ -80,7 +94,11 @@ export interface GuestResult {
 }
 
 /** Last check of an attachment. */
-export interface CheckSummary { at: string; ok: boolean; drift: string[] }
+export interface CheckSummary {
+  at: string;
+  ok: boolean;
+  drift: string[];
+}
 
 /** What every record has, whatever its kind (state-shape.ts checks each on read). */
 export interface RecordBase {
@@ -111,7 +129,10 @@ export interface RecordBase {
   /** kvm target with a pid: the QEMU process (gc removes the tap only once it is gone). */
   vm?: ProcId;
   check?: CheckSummary;
-  /** Why a `detaching` record is left for gc: an attach whose rollback failed (what was not undone), a detach that failed. */
+  /**
+   * Why a `detaching` record is left for gc: an attach whose rollback failed (what was not undone), a detach that
+   * failed.
+   */
   error?: string;
   at: string;
 }
@@ -134,7 +155,9 @@ export interface KindFields {
   macvlan: { parent: string };
   /** The NIC as it was, to give it back so. */
   passthrough: { saved: SavedLink };
-  /** The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`. */
+  /**
+   * The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`.
+   */
   network: { bridge: string; address: string; gateway?: string };
 }
 
@@ -150,7 +173,8 @@ export type NicRecord = { [K in Kind]: RecordBase & { nic: NicSpec & { type: K }
 export type RecordOf<K extends Kind> = Extract<NicRecord, { nic: { type: K } }>;
 
 /** A record before its kind's prepare and claim: the kind's fields still being filled in. */
-export type Draft<R extends NicRecord = NicRecord> = Omit<R, AnyKindField> & Partial<Pick<R, Extract<keyof R, AnyKindField>>>;
+export type Draft<R extends NicRecord = NicRecord> = Omit<R, AnyKindField> &
+  Partial<Pick<R, Extract<keyof R, AnyKindField>>>;
 
 /** Narrows `rec` to kind `k` (TypeScript does not narrow a record by its nested `nic.type`). */
 export const isKind = <K extends Kind>(rec: NicRecord, k: K): rec is RecordOf<K> => rec.nic.type === k;
@@ -162,13 +186,20 @@ export type ByKind<T> = { [K in Kind]: (r: RecordOf<K>) => T };
  * One function over records from a table with an entry per kind, each typed on its kind's
  * record (TypeScript cannot narrow a record by `nic.type`; the table picks by it instead).
  */
-export const byKind = <T>(table: ByKind<T>) => (r: NicRecord): T => (table[r.nic.type] as (r: NicRecord) => T)(r);
+export const byKind =
+  <T>(table: ByKind<T>) =>
+  (r: NicRecord): T =>
+    (table[r.nic.type] as (r: NicRecord) => T)(r);
 
 /** For the `default:` of a switch over kinds: a kind added to KINDS and not handled fails to compile. */
 export { assertNever } from '../../lib/assert-never.ts';
 
 /** The state file. */
-export interface NicState { version: 1; nics: NicRecord[]; host?: NsIdentity }
+export interface NicState {
+  version: 1;
+  nics: NicRecord[];
+  host?: NsIdentity;
+}
 
 /** The settings the nic code uses (ovs-plugin/settings.ts reads them at start). */
 export interface NicSettings {
@@ -188,7 +219,12 @@ export interface KindCtx {
 }
 
 /** One difference between the record and the system. */
-export interface Drift { what: string; want?: unknown; got?: unknown; repairable: boolean }
+export interface Drift {
+  what: string;
+  want?: unknown;
+  got?: unknown;
+  repairable: boolean;
+}
 
 /** A nic kind: as a CNI plugin, attach / detach / check, typed on its own record variant. */
 export interface NicKind<R extends NicRecord = NicRecord> {

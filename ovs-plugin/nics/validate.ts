@@ -1,9 +1,19 @@
 // Argument rules of the nic.* commands: syntax only (kinds, id per kind, MAC, CIDR, MTU,
-// names, targets; a cidr's and gateway's addresses by the agent's ip= rule); what needs the system (target exists, name free, parent allowed) is each
+// names, targets; a cidr's and gateway's addresses by the agent's ip= rule); what needs the system (target exists, name
+// free, parent allowed) is each
 // kind's prepare(). Every failure is EINVALID naming the field, before any change.
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
-import { parseCidr, parseHostCidr, parseIntInRange, parseIpAddress, parseLinkName, parseMac, typeName, parseVni } from '../../lib/validate.ts';
+import {
+  parseCidr,
+  parseHostCidr,
+  parseIntInRange,
+  parseIpAddress,
+  parseLinkName,
+  parseMac,
+  typeName,
+  parseVni,
+} from '../../lib/validate.ts';
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 import { parseNetid } from '../overlay/document.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
@@ -17,23 +27,30 @@ const MTU_MAX = 65535;
 /** Names the kernel or we use: never given to a nic inside (v1 refused `default` too). */
 const RESERVED = new Set(['lo', 'default', 'all']);
 
-/** A netns or guest name: one safe path component (a name is a file in /run/netns, and callers name files after guests). */
-const safeName = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..';
+/**
+ * A netns or guest name: one safe path component (a name is a file in /run/netns, and callers name files after guests).
+ */
+const safeName = (v: unknown): v is string =>
+  typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v) && v !== '.' && v !== '..';
 
 /** A target object: exactly one of netns / pid / kvm. */
 export function parseTargetSpec(v: unknown, field = 'target'): TargetSpec {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError(field, `must be an object {netns} or {pid} or {kvm}, got ${typeName(v)}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ValidationError(field, `must be an object {netns} or {pid} or {kvm}, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
-  for (const k of keys) if (!['netns', 'pid', 'kvm'].includes(k)) throw new ValidationError(`${field}.${k.slice(0, 32)}`, 'unknown field');
+  for (const k of keys)
+    if (!['netns', 'pid', 'kvm'].includes(k)) throw new ValidationError(`${field}.${k.slice(0, 32)}`, 'unknown field');
   if (given(o.kvm)) {
     if (given(o.netns)) throw new ValidationError(field, 'give one of netns, pid, kvm');
-    if (!safeName(o.kvm)) throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
+    if (!safeName(o.kvm))
+      throw new ValidationError(`${field}.kvm`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
     return given(o.pid) ? { kvm: o.kvm, pid: parseIntInRange(`${field}.pid`, o.pid, 1, 2 ** 22) } : { kvm: o.kvm };
   }
   if (given(o.netns) && given(o.pid)) throw new ValidationError(field, 'give one of netns, pid, kvm');
   if (given(o.netns)) {
-    if (!safeName(o.netns)) throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
+    if (!safeName(o.netns))
+      throw new ValidationError(`${field}.netns`, 'must be 1..64 characters of A-Z a-z 0-9 _ . -, not . or ..');
     return { netns: o.netns };
   }
   if (given(o.pid)) return { pid: parseIntInRange(`${field}.pid`, o.pid, 1, 2 ** 22) };
@@ -45,12 +62,20 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
   const f = 'nic.id';
   const num = (x: unknown) => (typeof x === 'string' && /^\d{1,8}$/.test(x) ? Number(x) : x);
   switch (type) {
-    case 'vlan': return parseIntInRange(f, num(v), 0, 4094);
-    case 'vxlan': return parseVni(f, num(v));
-    case 'bridge': case 'macvlan': case 'passthrough': return parseLinkName(f, v);
-    case 'network': return parseNetid(f, v);
-    case 'default': return undefined;
-    default: return assertNever(type);
+    case 'vlan':
+      return parseIntInRange(f, num(v), 0, 4094);
+    case 'vxlan':
+      return parseVni(f, num(v));
+    case 'bridge':
+    case 'macvlan':
+    case 'passthrough':
+      return parseLinkName(f, v);
+    case 'network':
+      return parseNetid(f, v);
+    case 'default':
+      return undefined;
+    default:
+      return assertNever(type);
   }
 }
 
@@ -70,21 +95,26 @@ function config(v: unknown): NicConfig | undefined {
   if (host) c.cidr = o.cidr as string;
   if (given(o.gateway)) c.gateway = parseIpAddress('nic.config.gateway', o.gateway);
   if (given(o.dns)) {
-    if (!Array.isArray(o.dns) || o.dns.length > 8) throw new ValidationError('nic.config.dns', 'must be an array of at most 8 IP addresses');
+    if (!Array.isArray(o.dns) || o.dns.length > 8)
+      throw new ValidationError('nic.config.dns', 'must be an array of at most 8 IP addresses');
     c.dns = o.dns.map((x, i) => parseIpAddress(`nic.config.dns[${i}]`, x));
   }
   if (parseOptBool('nic.config.dhcp', o.dhcp)) c.dhcp = true;
   if (c.dhcp && c.cidr) throw new ValidationError('nic.config.dhcp', 'give dhcp or cidr, not both');
   if (c.gateway && host) {
     const { address, prefix, family } = host;
-    if ((family === 4) !== isIPv4(c.gateway)) throw new ValidationError('nic.config.gateway', `${c.gateway} is not of the address family of ${c.cidr}`);
+    if ((family === 4) !== isIPv4(c.gateway))
+      throw new ValidationError('nic.config.gateway', `${c.gateway} is not of the address family of ${c.cidr}`);
     // The gateway rule of the agent's ip= (lib/unicast.ts); the route is installed without
     // `onlink`, so a gateway off the subnet is refused here rather than by the kernel midway.
-    const why = gatewayProblem(c.gateway, address, prefix, family)
-      ?? (gatewayOnLink(c.gateway, address, prefix, family) ? undefined : `is outside ${address}/${prefix}`);
+    const why =
+      gatewayProblem(c.gateway, address, prefix, family) ??
+      (gatewayOnLink(c.gateway, address, prefix, family) ? undefined : `is outside ${address}/${prefix}`);
     if (why) throw new ValidationError('nic.config.gateway', `${c.gateway} ${why}`);
   } else if (c.gateway) {
-    const why = isIPv4(c.gateway) ? notUnicastV4(c.gateway, { linkLocal: true }) : notUnicastV6(c.gateway, { linkLocal: true });
+    const why = isIPv4(c.gateway)
+      ? notUnicastV4(c.gateway, { linkLocal: true })
+      : notUnicastV6(c.gateway, { linkLocal: true });
     if (why) throw new ValidationError('nic.config.gateway', `${c.gateway} ${why}`);
   }
   return c;
@@ -96,17 +126,32 @@ function config(v: unknown): NicConfig | undefined {
  */
 function networkConfig(c: NicConfig): void {
   for (const f of ['gateway', 'dns', 'dhcp'] as const) {
-    if (c[f] !== undefined) throw new ValidationError(`nic.config.${f}`, 'a network nic takes its gateway and routes from its network resource');
+    if (c[f] !== undefined)
+      throw new ValidationError(
+        `nic.config.${f}`,
+        'a network nic takes its gateway and routes from its network resource',
+      );
   }
-  if (c.cidr && !/^\d+\.\d+\.\d+\.\d+\/24$/.test(c.cidr)) throw new ValidationError('nic.config.cidr', `${c.cidr} is not an IPv4 address/24 (a network nic's address is one of its network resource's /24)`);
+  if (c.cidr && !/^\d+\.\d+\.\d+\.\d+\/24$/.test(c.cidr))
+    throw new ValidationError(
+      'nic.config.cidr',
+      `${c.cidr} is not an IPv4 address/24 (a network nic's address is one of its network resource's /24)`,
+    );
 }
 
 /** A nic object {type, id, hwaddr?, name?, mtu?, config?, root?}. */
 export function parseNicSpec(v: unknown): NicSpec {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ValidationError('nic', `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'queues', 'config', 'root'].includes(k)) throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
-  if (o.type === 'zerotier') throw unsupported('nic.type', 'zerotier is in no registry here (its software cannot be installed on this image): not supported');
+  for (const k of Object.keys(o))
+    if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'queues', 'config', 'root'].includes(k))
+      throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
+  if (o.type === 'zerotier')
+    throw unsupported(
+      'nic.type',
+      'zerotier is in no registry here (its software cannot be installed on this image): not supported',
+    );
   if (typeof o.type !== 'string' || !(KINDS as readonly string[]).includes(o.type)) {
     throw new ValidationError('nic.type', `must be one of ${KINDS.join(', ')}, got ${typeName(o.type)}`);
   }
@@ -122,7 +167,8 @@ export function parseNicSpec(v: unknown): NicSpec {
     spec.name = n;
   }
   // A network nic has its NR's MTU (kinds/network.ts), the path MTU every nic of the NR shares.
-  if (type === 'network' && given(o.mtu)) throw new ValidationError('nic.mtu', 'a network nic takes the MTU of its network resource');
+  if (type === 'network' && given(o.mtu))
+    throw new ValidationError('nic.mtu', 'a network nic takes the MTU of its network resource');
   if (given(o.mtu)) spec.mtu = parseIntInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
   // A tap's queue count (kvm guests): the kernel's MAX_TAP_QUEUES is 256.
   if (given(o.queues)) spec.queues = parseIntInRange('nic.queues', o.queues, 1, MAX_QUEUES);
@@ -132,14 +178,17 @@ export function parseNicSpec(v: unknown): NicSpec {
       throw new ValidationError('nic.mtu', 'IPv6 needs an MTU of at least 1280');
     }
     // The pool's address is a default nic's own (kinds/default.ts).
-    if (c.cidr && type === 'default') throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
+    if (c.cidr && type === 'default')
+      throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
     if (type === 'network') networkConfig(c);
     spec.config = c;
   }
   if (given(o.root)) {
     const root = o.root;
-    if (typeof root !== 'string' || Buffer.byteLength(root) > 4096) throw new ValidationError('nic.root', `must be a path of at most 4096 bytes, got ${typeName(root)}`);
-    if (!root.startsWith('/') || root.split('/').includes('..')) throw new ValidationError('nic.root', 'must be an absolute path without ..');
+    if (typeof root !== 'string' || Buffer.byteLength(root) > 4096)
+      throw new ValidationError('nic.root', `must be a path of at most 4096 bytes, got ${typeName(root)}`);
+    if (!root.startsWith('/') || root.split('/').includes('..'))
+      throw new ValidationError('nic.root', 'must be an absolute path without ..');
     spec.root = root;
   }
   return spec;
@@ -151,13 +200,22 @@ export const MAX_QUEUES = 256;
 /** nic.attach {target, nic}, its fields checked against its declaration (commands/wire.ts). */
 export function attachArgs(o: { target?: unknown; nic?: unknown }): { target: TargetSpec; nic: NicSpec } {
   const a = { target: parseTargetSpec(o.target), nic: parseNicSpec(o.nic) };
-  if (a.nic.queues !== undefined && !('kvm' in a.target)) throw new ValidationError('nic.queues', 'only a kvm guest\'s tap has queues');
+  if (a.nic.queues !== undefined && !('kvm' in a.target))
+    throw new ValidationError('nic.queues', "only a kvm guest's tap has queues");
   return a;
 }
 
 /** nic.detach / nic.check {target, name, repair?}, their fields checked against their declarations. */
-export function namedArgs(o: { target?: unknown; name?: unknown; repair?: unknown }): { target: TargetSpec; name: string; repair: boolean } {
-  return { target: parseTargetSpec(o.target), name: parseLinkName('name', o.name), repair: parseOptBool('repair', o.repair) };
+export function namedArgs(o: { target?: unknown; name?: unknown; repair?: unknown }): {
+  target: TargetSpec;
+  name: string;
+  repair: boolean;
+} {
+  return {
+    target: parseTargetSpec(o.target),
+    name: parseLinkName('name', o.name),
+    repair: parseOptBool('repair', o.repair),
+  };
 }
 
 /** nic.list {target?}, its fields checked against its declaration. */

@@ -14,7 +14,12 @@ import { checkInside, configureInside, undoConfig } from './inside.ts';
 import type { Drift, KindCtx, NicKind, RecordOf } from './types.ts';
 
 /** The records of the kinds whose host end (veth or tap) is plugged into a bridge. */
-export type PluggedRecord = RecordOf<'default'> | RecordOf<'bridge'> | RecordOf<'vlan'> | RecordOf<'vxlan'> | RecordOf<'network'>;
+export type PluggedRecord =
+  | RecordOf<'default'>
+  | RecordOf<'bridge'>
+  | RecordOf<'vlan'>
+  | RecordOf<'vxlan'>
+  | RecordOf<'network'>;
 
 /** How a veth kind plugs its host end in and out. */
 export interface VethPlug<R extends PluggedRecord = PluggedRecord> {
@@ -40,7 +45,11 @@ export interface VethPlug<R extends PluggedRecord = PluggedRecord> {
  * bridge's IPv6 addresses. The nic keeps its own MTU in the target. Undefined (the nic's MTU)
  * when the bridge has no link here.
  */
-export async function hostMtu<R extends PluggedRecord>(p: VethPlug<R>, ctx: KindCtx, rec: R): Promise<number | undefined> {
+export async function hostMtu<R extends PluggedRecord>(
+  p: VethPlug<R>,
+  ctx: KindCtx,
+  rec: R,
+): Promise<number | undefined> {
   return (await getLink(SELF, p.bridgeLink(ctx, rec)))?.mtu || rec.mtu;
 }
 
@@ -73,7 +82,18 @@ export function vethKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
       // The peer is born in the target as it stays: its final name (free there, checked before
       // the intent was recorded; a clash since fails the whole request), MAC, MTU, up. The host
       // end is born with the bridge's MTU (hostMtu), so plugging it changes no other link.
-      await setupVeth({ ref: SELF, name: rec.host, peer: rec.name, peerNs: target, mtu: rec.mtu, localMtu, peerAddress: rec.hwaddr, up: true, peerUp: true, undo });
+      await setupVeth({
+        ref: SELF,
+        name: rec.host,
+        peer: rec.name,
+        peerNs: target,
+        mtu: rec.mtu,
+        localMtu,
+        peerAddress: rec.hwaddr,
+        up: true,
+        peerUp: true,
+        undo,
+      });
       failpoint('attach:veth');
       // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
       // different things: both at once. Only the container's end needs TX checksums off: its TX
@@ -90,7 +110,10 @@ export function vethKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
     async detach(ctx, rec) {
       // The port and the link go at once (a port whose link is gone is only an Interface.error
       // until its row goes; either order leaves a state detach finishes).
-      await both(p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')), deleteHostLinkIfOurs(rec.host, 'veth'));
+      await both(
+        p.unplug(ctx, rec).then(() => failpoint('detach:unplugged')),
+        deleteHostLinkIfOurs(rec.host, 'veth'),
+      );
       failpoint('detach:deleted');
       await undoConfig(rec);
       return {};

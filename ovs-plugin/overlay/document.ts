@@ -29,7 +29,11 @@ export interface NetworkDocument {
 /** Zero-OS's NetID: 1..13 characters of [A-Za-z0-9], so `n-<netid>` fits IFNAMSIZ - 1. */
 export function parseNetid(field: string, v: unknown): string {
   if (typeof v !== 'string' || !/^[A-Za-z0-9]{1,13}$/.test(v)) {
-    throw new ValidationError(field, `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a netid (1..13 characters of A-Z a-z 0-9)`);
+    throw new ValidationError(
+      field,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ' is not a netid (1..13 characters of A-Z a-z 0-9)',
+    );
   }
   return v;
 }
@@ -38,7 +42,11 @@ export function parseNetid(field: string, v: unknown): string {
 export function parseIpRange(field: string, v: unknown): Prefix4 {
   const p = typeof v === 'string' ? parsePrefix4(v) : undefined;
   if (!p || !isPrivateSlash16(p)) {
-    throw new ValidationError(field, `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a /16 of RFC 1918 written as its network address (10.20.0.0/16, 172.16.0.0/16, 192.168.0.0/16)`);
+    throw new ValidationError(
+      field,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ' is not a /16 of RFC 1918 written as its network address (10.20.0.0/16, 172.16.0.0/16, 192.168.0.0/16)',
+    );
   }
   return p;
 }
@@ -46,22 +54,28 @@ export function parseIpRange(field: string, v: unknown): Prefix4 {
 /** An NR's /24 inside `range`, written as its network address. */
 export function parseSubnet(field: string, v: unknown, range: Prefix4, rangeText: string): Prefix4 {
   const p = typeof v === 'string' ? parsePrefix4(v) : undefined;
-  if (!p || p.len !== 24 || !within4(p, range)) {
-    throw new ValidationError(field, `${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)} is not a /24 inside ip_range ${rangeText}, written as its network address`);
+  if (p?.len !== 24 || !within4(p, range)) {
+    throw new ValidationError(
+      field,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeName(v)) +
+        ` is not a /24 inside ip_range ${rangeText}, written as its network address`,
+    );
   }
   return p;
 }
 
 /** A WireGuard key: 32 bytes in standard base64. */
 export function parseKey(field: string, v: unknown): string {
-  if (!isWgKey(v)) throw new ValidationError(field, 'is not a WireGuard key (32 bytes in standard base64, 44 characters)');
+  if (!isWgKey(v))
+    throw new ValidationError(field, 'is not a WireGuard key (32 bytes in standard base64, 44 characters)');
   return v;
 }
 
 /** A WireGuard endpoint `ip:port` or `[v6]:port` with a unicast address; "" means none (as Zero-OS writes it). */
 export function parseEndpoint(field: string, v: unknown): string | undefined {
   if (v === undefined || v === '') return undefined;
-  if (typeof v !== 'string') throw new ValidationError(field, `must be a string "ip:port" or "[v6]:port", got ${typeName(v)}`);
+  if (typeof v !== 'string')
+    throw new ValidationError(field, `must be a string "ip:port" or "[v6]:port", got ${typeName(v)}`);
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(v);
   const ip = m?.[1] ?? m?.[2];
   const ok = m && (m[1] ? isIPv6(m[1]) : isIPv4(m[2]!));
@@ -73,10 +87,18 @@ export function parseEndpoint(field: string, v: unknown): string | undefined {
   return v;
 }
 
-function object(field: string, v: unknown, members: readonly string[], required: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(field, `must be an object, got ${typeName(v)}`);
+function object(
+  field: string,
+  v: unknown,
+  members: readonly string[],
+  required: readonly string[],
+): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ValidationError(field, `must be an object, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!members.includes(k)) throw new ValidationError(`${field}.${k}`, `unknown member (known: ${members.join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!members.includes(k))
+      throw new ValidationError(`${field}.${k}`, `unknown member (known: ${members.join(', ')})`);
   for (const k of required) if (o[k] === undefined) throw new ValidationError(`${field}.${k}`, 'is required');
   return o;
 }
@@ -93,34 +115,59 @@ export const MAX_PEERS = 4096;
  */
 export function parseNetworkDocument(raw: unknown, field = 'network'): NetworkDocument {
   const PEER = ['subnet', 'wireguard_public_key', 'allowed_ips', 'endpoint'];
-  const o = object(field, raw, ['ip_range', 'subnet', 'wireguard_private_key', 'wireguard_listen_port', 'peers'],
-    ['ip_range', 'subnet', 'wireguard_private_key', 'wireguard_listen_port', 'peers']);
+  const o = object(
+    field,
+    raw,
+    ['ip_range', 'subnet', 'wireguard_private_key', 'wireguard_listen_port', 'peers'],
+    ['ip_range', 'subnet', 'wireguard_private_key', 'wireguard_listen_port', 'peers'],
+  );
   const range = parseIpRange(`${field}.ip_range`, o.ip_range);
   const ownSubnet = parseSubnet(`${field}.subnet`, o.subnet, range, o.ip_range as string);
   const privateKey = parseKey(`${field}.wireguard_private_key`, o.wireguard_private_key);
   const port = parseIntInRange(`${field}.wireguard_listen_port`, o.wireguard_listen_port, 1, 65535);
-  if (!Array.isArray(o.peers)) throw new ValidationError(`${field}.peers`, `must be an array, got ${typeName(o.peers)}`);
-  if (o.peers.length > MAX_PEERS) throw new ValidationError(`${field}.peers`, `${o.peers.length} peers: at most ${MAX_PEERS}`);
+  if (!Array.isArray(o.peers))
+    throw new ValidationError(`${field}.peers`, `must be an array, got ${typeName(o.peers)}`);
+  if (o.peers.length > MAX_PEERS)
+    throw new ValidationError(`${field}.peers`, `${o.peers.length} peers: at most ${MAX_PEERS}`);
   const ownKey = publicKeyOf(privateKey);
   const seen: { subnet: Prefix4; key: string; i: number }[] = [];
   const peers = o.peers.map((rp: unknown, i): NetworkPeer => {
     const f = `${field}.peers[${i}]`;
     const p = object(f, rp, PEER, ['subnet', 'wireguard_public_key', 'allowed_ips']);
     const subnet = parseSubnet(`${f}.subnet`, p.subnet, range, o.ip_range as string);
-    if (overlap4(subnet, ownSubnet)) throw new ValidationError(`${f}.subnet`, `${p.subnet as string} is this NR's own subnet`);
+    if (overlap4(subnet, ownSubnet))
+      throw new ValidationError(`${f}.subnet`, `${p.subnet as string} is this NR's own subnet`);
     const key = parseKey(`${f}.wireguard_public_key`, p.wireguard_public_key);
-    if (key === ownKey) throw new ValidationError(`${f}.wireguard_public_key`, 'is this NR\'s own public key');
+    if (key === ownKey) throw new ValidationError(`${f}.wireguard_public_key`, "is this NR's own public key");
     for (const s of seen) {
-      if (overlap4(subnet, s.subnet)) throw new ValidationError(`${f}.subnet`, `${p.subnet as string} overlaps peers[${s.i}].subnet`);
+      if (overlap4(subnet, s.subnet))
+        throw new ValidationError(`${f}.subnet`, `${p.subnet as string} overlaps peers[${s.i}].subnet`);
       if (key === s.key) throw new ValidationError(`${f}.wireguard_public_key`, `is peers[${s.i}]'s key too`);
     }
     seen.push({ subnet, key, i });
     if (!Array.isArray(p.allowed_ips) || p.allowed_ips.length === 0) {
-      throw new ValidationError(`${f}.allowed_ips`, `must be a non-empty array of prefixes, got ${typeName(p.allowed_ips)}`);
+      throw new ValidationError(
+        `${f}.allowed_ips`,
+        `must be a non-empty array of prefixes, got ${typeName(p.allowed_ips)}`,
+      );
     }
-    const allowed = p.allowed_ips.map((a: unknown, j) => { parseCidr(`${f}.allowed_ips[${j}]`, a); return a as string; });
+    const allowed = p.allowed_ips.map((a: unknown, j) => {
+      parseCidr(`${f}.allowed_ips[${j}]`, a);
+      return a as string;
+    });
     const endpoint = parseEndpoint(`${f}.endpoint`, p.endpoint);
-    return { subnet: p.subnet as string, wireguard_public_key: key, allowed_ips: allowed, ...(endpoint ? { endpoint } : {}) };
+    return {
+      subnet: p.subnet as string,
+      wireguard_public_key: key,
+      allowed_ips: allowed,
+      ...(endpoint ? { endpoint } : {}),
+    };
   });
-  return { ip_range: o.ip_range as string, subnet: o.subnet as string, wireguard_private_key: privateKey, wireguard_listen_port: port, peers };
+  return {
+    ip_range: o.ip_range as string,
+    subnet: o.subnet as string,
+    wireguard_private_key: privateKey,
+    wireguard_listen_port: port,
+    peers,
+  };
 }

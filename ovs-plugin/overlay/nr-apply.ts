@@ -11,7 +11,17 @@ import { randomMac } from '../nics/mac.ts';
 import { self } from '../nics/proc.ts';
 import { publicKeyOf } from './plan-keys.ts';
 import type { NetworkDocument } from './document.ts';
-import { ensureHostForwarding, ensureBridge, ensureEgress, ensureLeg, ensureNamespace, ensureRoutes, ensureWireguard, nsOf, type NrTarget } from './nr-layout.ts';
+import {
+  ensureHostForwarding,
+  ensureBridge,
+  ensureEgress,
+  ensureLeg,
+  ensureNamespace,
+  ensureRoutes,
+  ensureWireguard,
+  nsOf,
+  type NrTarget,
+} from './nr-layout.ts';
 import { ensureNrTable, syncHostTable } from './nr-firewall.ts';
 import { nrMtu } from './nr-mtu.ts';
 import { MAX_NR_INDEX, nrAddresses, nrNames } from './nr-names.ts';
@@ -38,8 +48,15 @@ export function resultOf(r: NrRecord, changed: boolean): NrResult {
   const n = nrNames(r.netid);
   const a = nrAddresses(r.netid, r.doc, r.index);
   return {
-    netid: r.netid, namespace: n.namespace, bridge: n.bridge, wireguard: n.wireguard, listen_port: r.port,
-    public_key: publicKeyOf(r.doc.wireguard_private_key), mtu: r.mtu, addresses: { gateway: a.gateway, wire: a.wire, ula: a.ula }, changed,
+    netid: r.netid,
+    namespace: n.namespace,
+    bridge: n.bridge,
+    wireguard: n.wireguard,
+    listen_port: r.port,
+    public_key: publicKeyOf(r.doc.wireguard_private_key),
+    mtu: r.mtu,
+    addresses: { gateway: a.gateway, wire: a.wire, ula: a.ula },
+    changed,
   };
 }
 
@@ -57,10 +74,14 @@ export const withNrLock = <T>(netsPath: string, _netid: string, fn: () => Promis
 async function checkPort(others: readonly NrRecord[], old: NrRecord | undefined, doc: NetworkDocument): Promise<void> {
   const port = doc.wireguard_listen_port;
   if (old && old.phase !== 'deleting' && old.port !== port) {
-    throw new ValidationError(PORT, `${port}: the NR listens on ${old.port}, fixed for its life; delete the NR first (net.delete) to change it`);
+    throw new ValidationError(
+      PORT,
+      `${port}: the NR listens on ${old.port}, fixed for its life; delete the NR first (net.delete) to change it`,
+    );
   }
   const holder = others.find((r) => r.port === port);
-  if (holder) throw conflict(`${PORT}: ${port} is the listen port of NR ${holder.netid}`, { field: PORT, netid: holder.netid });
+  if (holder)
+    throw conflict(`${PORT}: ${port} is the listen port of NR ${holder.netid}`, { field: PORT, netid: holder.netid });
   if ((!old || old.phase === 'deleting') && !(await udpPortFree(port))) {
     throw conflict(`${PORT}: UDP port ${port} is held by another socket on this node`, { field: PORT });
   }
@@ -104,16 +125,32 @@ export async function applyNr(netsPath: string, a: { netid: string; network: Net
     const s = await readNets(netsPath);
     let old = findNr(s, a.netid);
     if (old?.phase === 'applied' && JSON.stringify(old.doc) === JSON.stringify(a.network)) return resultOf(old, false);
-    await checkPort(s.nets.filter((r) => r.netid !== a.netid), old, a.network);
-    if (old?.phase === 'deleting') { await finishDelete(netsPath, a.netid); old = undefined; }
+    await checkPort(
+      s.nets.filter((r) => r.netid !== a.netid),
+      old,
+      a.network,
+    );
+    if (old?.phase === 'deleting') {
+      await finishDelete(netsPath, a.netid);
+      old = undefined;
+    }
     const mtu = await nrMtu(a.network);
     failpoint('net-apply:validated');
     const rec = await updateNets(netsPath, (st) => {
       const index = old?.index ?? freeIndex(st, MAX_NR_INDEX);
-      if (index === undefined) throw conflict(`netid: this node holds ${MAX_NR_INDEX + 1} NRs already`, { field: 'netid' });
+      if (index === undefined)
+        throw conflict(`netid: this node holds ${MAX_NR_INDEX + 1} NRs already`, { field: 'netid' });
       const r: NrRecord = {
-        netid: a.netid, doc: a.network, phase: 'applying', owner: self(), index, port: a.network.wireguard_listen_port, mtu,
-        at: new Date().toISOString(), bridgeMac: old?.bridgeMac ?? randomMac(), ...(old?.nft ? { nft: old.nft } : {}),
+        netid: a.netid,
+        doc: a.network,
+        phase: 'applying',
+        owner: self(),
+        index,
+        port: a.network.wireguard_listen_port,
+        mtu,
+        at: new Date().toISOString(),
+        bridgeMac: old?.bridgeMac ?? randomMac(),
+        ...(old?.nft ? { nft: old.nft } : {}),
       };
       putNr(st, r);
       return r;
@@ -131,4 +168,3 @@ export async function reapplyNr(netsPath: string, netid: string): Promise<void> 
   const nft = await converge(netsPath, { ...r, owner: self() });
   await markApplied(netsPath, r, nft);
 }
-

@@ -19,15 +19,31 @@ import { finishDelete } from './nr-delete.ts';
 import { reapplyNr, withNrLock } from './nr-apply.ts';
 
 /** One difference between the record and the system. */
-export interface NrDrift { what: string; want?: string; got?: string; repairable: boolean }
+export interface NrDrift {
+  what: string;
+  want?: string;
+  got?: string;
+  repairable: boolean;
+}
 
 /** What net.check answers. */
-export interface NrCheckResult { ok: boolean; drift: NrDrift[]; repaired: NrDrift[] }
+export interface NrCheckResult {
+  ok: boolean;
+  drift: NrDrift[];
+  repaired: NrDrift[];
+}
 
 /** One element of net.list. */
 export interface ListedNr {
-  netid: string; phase: NrRecord['phase']; namespace: string; listen_port: number; public_key: string;
-  subnet: string; ip_range: string; mtu: number; peers: number;
+  netid: string;
+  phase: NrRecord['phase'];
+  namespace: string;
+  listen_port: number;
+  public_key: string;
+  subnet: string;
+  ip_range: string;
+  mtu: number;
+  peers: number;
 }
 
 /** The record of `netid`, or ENOTFOUND. */
@@ -47,14 +63,26 @@ export async function nrNamespace(netsPath: string, netid: string): Promise<stri
 /** net.list {} -> every NR. */
 export async function listNrs(netsPath: string): Promise<ListedNr[]> {
   return (await readNets(netsPath)).nets.map((r) => ({
-    netid: r.netid, phase: r.phase, namespace: nrNames(r.netid).namespace, listen_port: r.port,
-    public_key: publicKeyOf(r.doc.wireguard_private_key), subnet: r.doc.subnet, ip_range: r.doc.ip_range, mtu: r.mtu, peers: r.doc.peers.length,
+    netid: r.netid,
+    phase: r.phase,
+    namespace: nrNames(r.netid).namespace,
+    listen_port: r.port,
+    public_key: publicKeyOf(r.doc.wireguard_private_key),
+    subnet: r.doc.subnet,
+    ip_range: r.doc.ip_range,
+    mtu: r.mtu,
+    peers: r.doc.peers.length,
   }));
 }
 
 /** Addresses on `dev` in `ref` as `addr/prefix`. */
 async function addressesOf(ref: NetnsRef, dev: string): Promise<string[]> {
-  const r = await ipJson<{ addr_info?: { local: string; prefixlen: number }[] }>(ref, ['addr', 'show', 'dev', dev]).catch(() => []);
+  const r = await ipJson<{ addr_info?: { local: string; prefixlen: number }[] }>(ref, [
+    'addr',
+    'show',
+    'dev',
+    dev,
+  ]).catch(() => []);
   return (r[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }
 
@@ -64,19 +92,47 @@ export async function nrDrift(netsPath: string, r: NrRecord): Promise<NrDrift[]>
   const n = nrNames(r.netid);
   const ns = nsOf(r.netid);
   if (r.phase !== 'applied') d.push({ what: 'phase', want: 'applied', got: r.phase, repairable: true });
-  if (!(await listNetns()).includes(n.namespace)) return [...d, { what: 'namespace', want: n.namespace, got: 'missing', repairable: true }];
-  for (const [where, ref, link] of [['host', SELF, n.bridge], ['host', SELF, n.leg], ['host', SELF, n.egress], ['ns', ns, n.inner], ['ns', ns, n.public], ['ns', ns, n.wireguard]] as const) {
+  if (!(await listNetns()).includes(n.namespace))
+    return [...d, { what: 'namespace', want: n.namespace, got: 'missing', repairable: true }];
+  for (const [where, ref, link] of [
+    ['host', SELF, n.bridge],
+    ['host', SELF, n.leg],
+    ['host', SELF, n.egress],
+    ['ns', ns, n.inner],
+    ['ns', ns, n.public],
+    ['ns', ns, n.wireguard],
+  ] as const) {
     const l = await getLink(ref, link);
     if (!l) d.push({ what: `link ${link} (${where})`, got: 'missing', repairable: true });
-    else if (link !== n.egress && link !== n.public && l.mtu !== r.mtu) d.push({ what: `mtu ${link}`, want: String(r.mtu), got: String(l.mtu), repairable: true });
+    else if (link !== n.egress && link !== n.public && l.mtu !== r.mtu)
+      d.push({ what: `mtu ${link}`, want: String(r.mtu), got: String(l.mtu), repairable: true });
   }
   const a = nrAddresses(r.netid, r.doc, r.index);
-  for (const [ref, dev, cidr] of [[ns, n.inner, a.gateway], ...(carriesIpv6(r.mtu) ? [[ns, n.inner, a.ula] as const] : []), [ns, n.public, a.transitNs], [SELF, n.egress, a.transitHost], [ns, n.wireguard, a.wire]] as const) {
-    if (!(await addressesOf(ref, dev)).includes(cidr)) d.push({ what: `address ${dev}`, want: cidr, got: 'missing', repairable: true });
+  for (const [ref, dev, cidr] of [
+    [ns, n.inner, a.gateway],
+    ...(carriesIpv6(r.mtu) ? [[ns, n.inner, a.ula] as const] : []),
+    [ns, n.public, a.transitNs],
+    [SELF, n.egress, a.transitHost],
+    [ns, n.wireguard, a.wire],
+  ] as const) {
+    if (!(await addressesOf(ref, dev)).includes(cidr))
+      d.push({ what: `address ${dev}`, want: cidr, got: 'missing', repairable: true });
   }
   for (const rt of nrRoutes(r.netid, r.doc, r.index).filter((x) => x.family === 4 || carriesIpv6(r.mtu))) {
-    const got = await ipJson<{ dst: string; dev?: string; gateway?: string }>(ns, [`-${rt.family}`, 'route', 'show', 'exact', rt.dst === 'default' ? (rt.family === 4 ? '0.0.0.0/0' : '::/0') : rt.dst]).catch(() => []);
-    if (!got.some((g) => g.dev === rt.dev && (rt.via === undefined || g.gateway === rt.via))) d.push({ what: `route ${rt.dst}`, want: `${rt.via ? `via ${rt.via} ` : ''}dev ${rt.dev}`, got: 'missing', repairable: true });
+    const got = await ipJson<{ dst: string; dev?: string; gateway?: string }>(ns, [
+      `-${rt.family}`,
+      'route',
+      'show',
+      'exact',
+      rt.dst === 'default' ? (rt.family === 4 ? '0.0.0.0/0' : '::/0') : rt.dst,
+    ]).catch(() => []);
+    if (!got.some((g) => g.dev === rt.dev && (rt.via === undefined || g.gateway === rt.via)))
+      d.push({
+        what: `route ${rt.dst}`,
+        want: `${rt.via ? `via ${rt.via} ` : ''}dev ${rt.dev}`,
+        got: 'missing',
+        repairable: true,
+      });
   }
   for (const [k, v] of NS_SYSCTLS) {
     const got = await getSysctl(ns, k);
@@ -84,8 +140,15 @@ export async function nrDrift(netsPath: string, r: NrRecord): Promise<NrDrift[]>
   }
   const backend = await nrBackend();
   const state = await backend.get(wgDevOf(r.netid)).catch(() => undefined);
-  if (!state) d.push({ what: 'wireguard', want: `${backend.kind} device ${n.wireguard}`, got: 'unreachable (no device, or no wireguard-go)', repairable: true });
-  else if (!isEmptyChange(diffConfig(desiredWgConfig(r.doc), state))) d.push({ what: 'wireguard config', want: 'the document\'s', got: 'differs', repairable: true });
+  if (!state)
+    d.push({
+      what: 'wireguard',
+      want: `${backend.kind} device ${n.wireguard}`,
+      got: 'unreachable (no device, or no wireguard-go)',
+      repairable: true,
+    });
+  else if (!isEmptyChange(diffConfig(desiredWgConfig(r.doc), state)))
+    d.push({ what: 'wireguard config', want: "the document's", got: 'differs', repairable: true });
   const nsTable = await nrTableDrift(ns, r.netid, r.nft);
   if (nsTable) d.push({ what: 'nft inet zos_nr', got: nsTable, repairable: true });
   const host = await hostTableDrift(netsPath, (await readNets(netsPath)).nets);
@@ -106,19 +169,25 @@ export async function checkNr(netsPath: string, a: { netid: string; repair: bool
     const drift = await nrDrift(netsPath, r);
     if (!a.repair || !drift.length) return { ok: !drift.length, drift, repaired: [] };
     await reapplyNr(netsPath, a.netid);
-    const after = await nrDrift(netsPath, (await recordOf(netsPath, a.netid)));
+    const after = await nrDrift(netsPath, await recordOf(netsPath, a.netid));
     return { ok: !after.length, drift: after, repaired: drift.filter((x) => !after.some((y) => y.what === x.what)) };
   });
 }
 
 /** What the `network` nic kind needs of an NR (undefined: no such NR, or it is being deleted). */
 export interface NrInfo {
-  netid: string; namespace: string; bridge: string; subnet: string; ip_range: string;
+  netid: string;
+  namespace: string;
+  bridge: string;
+  subnet: string;
+  ip_range: string;
   /** `<subnet>.1` (no prefix). */
   gateway: string;
   /** The NR's ULA /64 and the network's /48. */
-  ula64: string; ula48: string;
-  mtu: number; phase: NrRecord['phase'];
+  ula64: string;
+  ula48: string;
+  mtu: number;
+  phase: NrRecord['phase'];
 }
 
 /** NR `netid` as the `network` nic kind attaches to it, or undefined when it does not exist (or is being deleted). */
@@ -128,13 +197,24 @@ export async function nrInfo(netsPath: string, netid: string): Promise<NrInfo | 
   const n = nrNames(netid);
   const a = nrAddresses(netid, r.doc, r.index);
   return {
-    netid, namespace: n.namespace, bridge: n.bridge, subnet: r.doc.subnet, ip_range: r.doc.ip_range, gateway: a.gateway.split('/')[0]!,
-    ula64: `${a.ula.slice(0, -'1/64'.length)}/64`, ula48: a.ula48, mtu: r.mtu, phase: r.phase,
+    netid,
+    namespace: n.namespace,
+    bridge: n.bridge,
+    subnet: r.doc.subnet,
+    ip_range: r.doc.ip_range,
+    gateway: a.gateway.split('/')[0]!,
+    ula64: `${a.ula.slice(0, -'1/64'.length)}/64`,
+    ula48: a.ula48,
+    mtu: r.mtu,
+    phase: r.phase,
   };
 }
 
 /** What gcNrs did: NRs whose drift it repaired, deletes it finished. */
-export interface NrGcReport { repaired: string[]; deleted: string[] }
+export interface NrGcReport {
+  repaired: string[];
+  deleted: string[];
+}
 
 /**
  * Every NR checked and, where it drifted or was cut short, repaired (or its delete finished):

@@ -14,7 +14,9 @@ import { nrBackend } from './nr-wireguard.ts';
 /** The `network` nics of `netid` in the nic state file (their names in their targets). */
 async function attachedNics(statePath: string, netid: string): Promise<string[]> {
   const s = await readState(statePath);
-  return s.nics.filter((r) => (r.nic.type as string) === 'network' && String(r.nic.id) === netid).map((r) => `${r.name} (${r.key})`);
+  return s.nics
+    .filter((r) => (r.nic.type as string) === 'network' && String(r.nic.id) === netid)
+    .map((r) => `${r.name} (${r.key})`);
 }
 
 /** Removes NR `netid` whose record is (or is now) `deleting`; the caller holds the NR lock. */
@@ -30,14 +32,28 @@ export async function finishDelete(netsPath: string, netid: string): Promise<voi
 }
 
 /** net.delete {netid} -> null. */
-export async function deleteNr(netsPath: string, statePath: string, netid: string, withNrLock: <T>(fn: () => Promise<T>) => Promise<T>): Promise<null> {
+export async function deleteNr(
+  netsPath: string,
+  statePath: string,
+  netid: string,
+  withNrLock: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<null> {
   return withNrLock(async () => {
     const r = findNr(await readNets(netsPath), netid);
     // Gone: only the host table is brought in line (a no-op unless it was left stale).
-    if (!r) { await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets); return null; }
+    if (!r) {
+      await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets);
+      return null;
+    }
     const nics = await attachedNics(statePath, netid);
-    if (nics.length) throw busy(`netid: NR ${netid} still has network nics attached: ${nics.join(', ')}; detach them first`, { field: 'netid', nics });
-    await updateNets(netsPath, (s) => putNr(s, { ...r, phase: 'deleting', owner: self(), at: new Date().toISOString() }));
+    if (nics.length)
+      throw busy(`netid: NR ${netid} still has network nics attached: ${nics.join(', ')}; detach them first`, {
+        field: 'netid',
+        nics,
+      });
+    await updateNets(netsPath, (s) =>
+      putNr(s, { ...r, phase: 'deleting', owner: self(), at: new Date().toISOString() }),
+    );
     await finishDelete(netsPath, netid);
     return null;
   });

@@ -1,7 +1,8 @@
 // The NR's firewall, two nft tables each replaced whole in one `nft -f` transaction (never half
 // written, never absent in between) and only when its text changed:
 // - `inet zos_nr` inside `n-<netid>`: workloads reach the mesh and the egress, the mesh reaches
-//   the workloads, a peer reaches another peer through us (we relay), nothing comes in from `public` unasked; MSS clamped to the route MTU; the
+//   the workloads, a peer reaches another peer through us (we relay), nothing comes in from `public` unasked; MSS
+// clamped to the route MTU; the
 //   gateway is reached from the tenant's side only; egress masqueraded out of `public`.
 // - `inet zos_overlay` in the host (one table for every NR, from the records, under its own lock
 //   `nets.json.nft.lock`): an NR's egress goes out of the uplinks (the links of the IPv4 default
@@ -28,7 +29,8 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 export function nrTableScript(netid: string): string {
   const n = nrNames(netid);
   return [
-    `table inet ${NR_TABLE}`, `delete table inet ${NR_TABLE}`,
+    `table inet ${NR_TABLE}`,
+    `delete table inet ${NR_TABLE}`,
     `table inet ${NR_TABLE} {`,
     '  chain forward { type filter hook forward priority filter; policy drop;',
     '    tcp flags syn tcp option maxseg size set rt mtu',
@@ -44,14 +46,20 @@ export function nrTableScript(netid: string): string {
     '    ct state established,related accept',
     `    iifname ${q(n.public)} drop`,
     '  }',
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname ${q(n.public)} masquerade; }`,
-    '}', '',
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `oifname ${q(n.public)} masquerade; }`,
+    '}',
+    '',
   ].join('\n');
 }
 
-const elements = (items: readonly string[]): string => (items.length ? ` elements = { ${items.map(q).join(', ')} };` : '');
+const elements = (items: readonly string[]): string =>
+  items.length ? ` elements = { ${items.map(q).join(', ')} };` : '';
 
-/** The script that replaces the host's table for the egress links `egress` and uplinks `uplinks` (none: deletes it). Pure. */
+/**
+ * The script that replaces the host's table for the egress links `egress` and uplinks `uplinks` (none: deletes it).
+ * Pure.
+ */
 export function hostTableScript(egress: readonly string[], uplinks: readonly string[]): string {
   const head = [`table inet ${HOST_TABLE}`, `delete table inet ${HOST_TABLE}`];
   if (!egress.length) return [...head, ''].join('\n');
@@ -70,12 +78,16 @@ export function hostTableScript(egress: readonly string[], uplinks: readonly str
     '    iifname @egress ct state established,related accept',
     '    iifname @egress drop',
     '  }',
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ip saddr ${TRANSIT_RANGE} oifname @uplinks masquerade; }`,
-    '}', '',
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; ' +
+      `ip saddr ${TRANSIT_RANGE} oifname @uplinks masquerade; }`,
+    '}',
+    '',
   ].join('\n');
 }
 
-/** The fingerprint of table `family name` in `ref` as the kernel lists it (handles left out); undefined when missing. */
+/**
+ * The fingerprint of table `family name` in `ref` as the kernel lists it (handles left out); undefined when missing.
+ */
 export async function tableListing(ref: NetnsRef, name: string): Promise<string | undefined> {
   const r = await runIn(ref, 'nft', ['-j', 'list', 'table', 'inet', name], { allowFailure: true, timeoutMs: 10_000 });
   if (r.exitCode !== 0) return undefined;
@@ -109,7 +121,10 @@ const sumsFile = (netsPath: string): string => `${netsPath}.nft`;
 
 /** The host table's script for records `nets` (those being deleted left out) and the current uplinks. */
 async function hostWanted(nets: readonly NrRecord[]): Promise<string> {
-  const egress = nets.filter((r) => r.phase !== 'deleting').map((r) => nrNames(r.netid).egress).sort();
+  const egress = nets
+    .filter((r) => r.phase !== 'deleting')
+    .map((r) => nrNames(r.netid).egress)
+    .sort();
   return hostTableScript(egress, await uplinks());
 }
 
@@ -121,14 +136,28 @@ async function hostWanted(nets: readonly NrRecord[]): Promise<string> {
 export async function syncHostTable(netsPath: string, read: () => Promise<readonly NrRecord[]>): Promise<boolean> {
   return withLock(`${netsPath}.nft.lock`, async () => {
     const script = await hostWanted(await read());
-    const kept = await readFile(sumsFile(netsPath), 'utf8').then((t) => JSON.parse(t) as NftSums, () => undefined);
+    const kept = await readFile(sumsFile(netsPath), 'utf8').then(
+      (t) => JSON.parse(t) as NftSums,
+      () => undefined,
+    );
     const listing = await tableListing(SELF, HOST_TABLE);
     const empty = !script.includes('{');
     if (kept && kept.script === sha(script) && (empty ? listing === undefined : kept.listing === listing)) return false;
-    if (empty && listing === undefined) { await rm(sumsFile(netsPath), { force: true }); return false; }
+    if (empty && listing === undefined) {
+      await rm(sumsFile(netsPath), { force: true });
+      return false;
+    }
     await runNft(SELF, script);
-    if (empty) { await rm(sumsFile(netsPath), { force: true }); return true; }
-    await writeFileAtomic(sumsFile(netsPath), JSON.stringify({ script: sha(script), listing: (await tableListing(SELF, HOST_TABLE)) ?? '' }) + '\n', 0o600, { sync: false });
+    if (empty) {
+      await rm(sumsFile(netsPath), { force: true });
+      return true;
+    }
+    await writeFileAtomic(
+      sumsFile(netsPath),
+      JSON.stringify({ script: sha(script), listing: (await tableListing(SELF, HOST_TABLE)) ?? '' }) + '\n',
+      0o600,
+      { sync: false },
+    );
     return true;
   });
 }
@@ -137,7 +166,10 @@ export async function syncHostTable(netsPath: string, read: () => Promise<readon
 export async function hostTableDrift(netsPath: string, nets: readonly NrRecord[]): Promise<string | undefined> {
   const script = await hostWanted(nets);
   const listing = await tableListing(SELF, HOST_TABLE);
-  const kept = await readFile(sumsFile(netsPath), 'utf8').then((t) => JSON.parse(t) as NftSums, () => undefined);
+  const kept = await readFile(sumsFile(netsPath), 'utf8').then(
+    (t) => JSON.parse(t) as NftSums,
+    () => undefined,
+  );
   if (!script.includes('{')) return listing === undefined ? undefined : 'present with no NR';
   if (listing === undefined) return 'missing';
   if (listing !== kept?.listing) return 'changed';
@@ -146,7 +178,11 @@ export async function hostTableDrift(netsPath: string, nets: readonly NrRecord[]
 }
 
 /** Namespace table drift against the recorded sums. */
-export async function nrTableDrift(ref: NetnsRef, netid: string, last: NftSums | undefined): Promise<string | undefined> {
+export async function nrTableDrift(
+  ref: NetnsRef,
+  netid: string,
+  last: NftSums | undefined,
+): Promise<string | undefined> {
   const listing = await tableListing(ref, NR_TABLE).catch(() => undefined);
   if (listing === undefined) return 'missing';
   if (!last || listing !== last.listing) return 'changed';

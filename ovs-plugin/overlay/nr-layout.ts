@@ -33,7 +33,10 @@ export const nsOf = (netid: string): NetnsRef => netnsNamed(nrNames(netid).names
 export const wgDevOf = (netid: string): WgDeviceRef => ({ name: nrNames(netid).wireguard, netns: nsOf(netid) });
 
 /** The sysctls inside the namespace (slash form) and their values. */
-export const NS_SYSCTLS: readonly [string, string][] = [['net/ipv4/ip_forward', '1'], ['net/ipv6/conf/all/forwarding', '1']];
+export const NS_SYSCTLS: readonly [string, string][] = [
+  ['net/ipv4/ip_forward', '1'],
+  ['net/ipv6/conf/all/forwarding', '1'],
+];
 
 /** Sets `key` to `value` in `ref` unless it is already. */
 async function ensureSysctl(ref: NetnsRef, key: string, value: string): Promise<void> {
@@ -51,7 +54,12 @@ export async function ensureNamespace(t: NrTarget): Promise<void> {
 /** `link` exists as a link of `kind` (veth, bridge, tun, wireguard), else ECONFLICT naming it. */
 function checkKind(link: IpLink, kinds: readonly string[], where: string): void {
   const kind = link.linkinfo?.info_kind ?? '';
-  if (!kinds.includes(kind)) throw conflict(`"${link.ifname}" exists ${where} but is not a ${kinds.join(' or ')} (${kind || 'unknown kind'}): it is not this NR's; remove it first`, { link: link.ifname });
+  if (!kinds.includes(kind))
+    throw conflict(
+      `"${link.ifname}" exists ${where} but is not a ${kinds.join(' or ')} (${kind || 'unknown kind'}): ` +
+        "it is not this NR's; remove it first",
+      { link: link.ifname },
+    );
 }
 
 /** Sets `dev`'s MTU in `ref` when it differs. */
@@ -81,12 +89,21 @@ async function ensureAddress(ref: NetnsRef, dev: string, cidr: string): Promise<
 }
 
 /** A veth `host` (in the host) / `inner` (in the namespace), both up, the host end on `master` if given. */
-async function ensureVeth(t: NrTarget, host: string, inner: string, mtu: number | undefined, master?: string): Promise<void> {
+async function ensureVeth(
+  t: NrTarget,
+  host: string,
+  inner: string,
+  mtu: number | undefined,
+  master?: string,
+): Promise<void> {
   const ns = nsOf(t.netid);
   let h = await getLink(SELF, host);
   if (h) checkKind(h, ['veth'], 'in the host');
   // A host end whose peer is not in the namespace (the namespace was remade) is not ours any more.
-  if (h && !(await getLink(ns, inner))) { await deleteLinkIfExists(SELF, host); h = undefined; }
+  if (h && !(await getLink(ns, inner))) {
+    await deleteLinkIfExists(SELF, host);
+    h = undefined;
+  }
   if (!h) {
     await setupVeth({ ref: SELF, name: host, peer: inner, peerNs: ns, ...(mtu ? { mtu } : {}) });
     h = (await getLink(SELF, host))!;
@@ -143,14 +160,25 @@ export async function ensureWireguard(t: NrTarget, backend: WgBackend): Promise<
 /** The routes inside the namespace (ip_range and the ULA /48 into the WireGuard link, the default via the host). */
 export async function ensureRoutes(t: NrTarget): Promise<void> {
   for (const r of nrRoutes(t.netid, t.doc, t.index).filter((x) => x.family === 4 || carriesIpv6(t.mtu))) {
-    await ip(nsOf(t.netid), [`-${r.family}`, 'route', 'replace', r.dst, ...(r.via ? ['via', r.via] : []), 'dev', r.dev]);
+    await ip(nsOf(t.netid), [
+      `-${r.family}`,
+      'route',
+      'replace',
+      r.dst,
+      ...(r.via ? ['via', r.via] : []),
+      'dev',
+      r.dev,
+    ]);
   }
 }
 
 /** IPv4 forwarding on in the host (the egress is routed). */
 export const ensureHostForwarding = (): Promise<void> => ensureSysctl(SELF, 'net/ipv4/ip_forward', '1');
 
-/** Removes everything of NR `netid` from the kernel: WireGuard (and its wireguard-go, socket), links, namespace. Idempotent. */
+/**
+ * Removes everything of NR `netid` from the kernel: WireGuard (and its wireguard-go, socket), links, namespace.
+ * Idempotent.
+ */
 export async function deleteLayout(netid: string, backend: WgBackend): Promise<void> {
   const n = nrNames(netid);
   const nsExists = (await listNetns()).includes(n.namespace);

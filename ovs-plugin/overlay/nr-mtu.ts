@@ -17,7 +17,8 @@ export const MIN_MTU = 576;
 const FALLBACK_LINK_MTU = 1500;
 
 /** The address of endpoint `ip:port` / `[v6]:port`. */
-export const endpointHost = (e: string): string => (e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.lastIndexOf(':')));
+export const endpointHost = (e: string): string =>
+  e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.lastIndexOf(':'));
 
 /** The MTU of the link the host routes `dst` (or its IPv4 default) through, or undefined. */
 async function routeMtu(dst?: string): Promise<number | undefined> {
@@ -33,7 +34,9 @@ async function routeMtu(dst?: string): Promise<number | undefined> {
 /** The NR's MTU for `doc` on this host (the smallest path MTU minus 80). */
 export async function nrMtu(doc: NetworkDocument): Promise<number> {
   const ends = [...new Set(doc.peers.flatMap((p) => (p.endpoint ? [endpointHost(p.endpoint)] : [])))];
-  const mtus = (await Promise.all(ends.length ? ends.map((e) => routeMtu(e)) : [routeMtu()])).filter((m): m is number => m !== undefined);
+  const mtus = (await Promise.all(ends.length ? ends.map((e) => routeMtu(e)) : [routeMtu()])).filter(
+    (m): m is number => m !== undefined,
+  );
   const under = mtus.length ? Math.min(...mtus) : FALLBACK_LINK_MTU;
   return Math.max(MIN_MTU, under - WG_OVERHEAD);
 }

@@ -28,8 +28,13 @@ export interface NrNames {
 
 /** The names of NR `netid`. */
 export const nrNames = (netid: string): NrNames => ({
-  namespace: `n-${netid}`, bridge: `b-${netid}`, leg: `l-${netid}`, inner: `n-${netid}`,
-  egress: `e-${netid}`, public: 'public', wireguard: `w-${netid}`,
+  namespace: `n-${netid}`,
+  bridge: `b-${netid}`,
+  leg: `l-${netid}`,
+  inner: `n-${netid}`,
+  egress: `e-${netid}`,
+  public: 'public',
+  wireguard: `w-${netid}`,
 });
 
 /** The addresses and routes of NR `netid` with document `doc` and index `k`. */
@@ -70,7 +75,11 @@ export function nrAddresses(netid: string, doc: NetworkDocument, k: number): NrA
 }
 
 /** The routes inside the namespace besides the connected ones: destination -> `dev` or `via`. */
-export function nrRoutes(netid: string, doc: NetworkDocument, k: number): { dst: string; dev: string; via?: string; family: 4 | 6 }[] {
+export function nrRoutes(
+  netid: string,
+  doc: NetworkDocument,
+  k: number,
+): { dst: string; dev: string; via?: string; family: 4 | 6 }[] {
   const n = nrNames(netid);
   const a = nrAddresses(netid, doc, k);
   return [

@@ -4,11 +4,17 @@
 import { createSocket, type SocketType } from 'node:dgram';
 import { isAddressInUse } from '../../lib/errors.ts';
 
-/** Binds `port` on the wildcard of `type`; resolves true (bound and closed), false (in use) or undefined (another failure: the family absent). */
+/**
+ * Binds `port` on the wildcard of `type`; resolves true (bound and closed), false (in use) or undefined (another
+ * failure: the family absent).
+ */
 function bindOnce(type: SocketType, port: number): Promise<boolean | undefined> {
   return new Promise((resolve) => {
     const s = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
-    s.once('error', (e) => { s.close(); resolve(isAddressInUse(e) ? false : undefined); });
+    s.once('error', (e) => {
+      s.close();
+      resolve(isAddressInUse(e) ? false : undefined);
+    });
     s.bind({ port, exclusive: true }, () => s.close(() => resolve(true)));
   });
 }

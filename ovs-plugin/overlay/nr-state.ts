@@ -16,7 +16,10 @@ import type { ProcId } from '../nics/types.ts';
 import { parseNetworkDocument, parseNetid, type NetworkDocument } from './document.ts';
 
 /** Fingerprints of the namespace's nft table as last written: the script and the kernel's listing. */
-export interface NftSums { readonly script: string; readonly listing: string }
+export interface NftSums {
+  readonly script: string;
+  readonly listing: string;
+}
 
 /** One NR as recorded. */
 export interface NrRecord {
@@ -41,12 +44,17 @@ export interface NrRecord {
 }
 
 /** The file. */
-export interface NrState { version: 1; nets: NrRecord[] }
+export interface NrState {
+  version: 1;
+  nets: NrRecord[];
+}
 
 /** `nets.json` beside the nic state file `statePath`. */
 export const netsPath = (statePath: string): string => join(dirname(statePath), 'nets.json');
 
-const RECOVER = 'move the file away to start afresh (the NRs it described stay in the kernel: delete their namespaces n-<netid> by hand)';
+const RECOVER =
+  'move the file away to start afresh ' +
+  '(the NRs it described stay in the kernel: delete their namespaces n-<netid> by hand)';
 
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const int = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -54,27 +62,42 @@ const int = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v
 /** The first problem of record `r`, or undefined. */
 function recordProblem(r: unknown): string | undefined {
   if (!obj(r)) return 'is not an object';
-  try { parseNetid('netid', r.netid); } catch { return 'field "netid" is not valid'; }
-  try { parseNetworkDocument(r.doc, 'doc'); } catch (e) { return `field ${(e as Error).message}`; }
+  try {
+    parseNetid('netid', r.netid);
+  } catch {
+    return 'field "netid" is not valid';
+  }
+  try {
+    parseNetworkDocument(r.doc, 'doc');
+  } catch (e) {
+    return `field ${(e as Error).message}`;
+  }
   if (!['applying', 'applied', 'deleting'].includes(r.phase as string)) return 'field "phase" is not valid';
   if (!obj(r.owner) || !int(r.owner.pid) || typeof r.owner.start !== 'string') return 'field "owner" is not valid';
   for (const f of ['index', 'port', 'mtu']) if (!int(r[f])) return `field "${f}" is not valid`;
   if (typeof r.at !== 'string' || typeof r.bridgeMac !== 'string') return 'field "at" or "bridgeMac" is not valid';
-  if (r.nft !== undefined && !(obj(r.nft) && typeof r.nft.script === 'string' && typeof r.nft.listing === 'string')) return 'field "nft" is not valid';
+  if (r.nft !== undefined && !(obj(r.nft) && typeof r.nft.script === 'string' && typeof r.nft.listing === 'string'))
+    return 'field "nft" is not valid';
   return undefined;
 }
 
 /** `text` of `path` as NR records; ESTATE naming the file, the record and the field otherwise. */
 export function parseNets(path: string, text: string): NrState {
   let v: unknown;
-  try { v = JSON.parse(text); } catch { throw badState(`${path} is not JSON; ${RECOVER}`, { path }); }
-  if (!obj(v) || v.version !== 1 || !Array.isArray(v.nets)) throw badState(`${path} is not a version 1 NR state; ${RECOVER}`, { path });
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw badState(`${path} is not JSON; ${RECOVER}`, { path });
+  }
+  if (!obj(v) || v.version !== 1 || !Array.isArray(v.nets))
+    throw badState(`${path} is not a version 1 NR state; ${RECOVER}`, { path });
   const seen = new Set<string>();
   for (const [i, r] of v.nets.entries()) {
     const p = recordProblem(r);
     if (p) throw badState(`${path} is damaged: record ${i}: ${p}; ${RECOVER}`, { path });
     const id = (r as NrRecord).netid;
-    if (seen.has(id)) throw badState(`${path} is damaged: record ${i}: netid ${id} appears twice; ${RECOVER}`, { path });
+    if (seen.has(id))
+      throw badState(`${path} is damaged: record ${i}: netid ${id} appears twice; ${RECOVER}`, { path });
     seen.add(id);
   }
   return v as unknown as NrState;

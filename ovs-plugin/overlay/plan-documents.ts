@@ -12,7 +12,10 @@ import type { NetworkDocument, NetworkPeer } from './document.ts';
 import { ulaNetwork, ulaSubnet } from './ula.ts';
 
 /** What `net.apply` takes for one node. */
-export interface NodeDocument { readonly netid: string; readonly network: NetworkDocument }
+export interface NodeDocument {
+  readonly netid: string;
+  readonly network: NetworkDocument;
+}
 
 /** The prefixes routed to the holder of `subnet`: its /24, its wire address /32, its ULA /64. */
 export function prefixesOf(netid: string, subnet: string): string[] {
@@ -22,7 +25,9 @@ export function prefixesOf(netid: string, subnet: string): string[] {
 
 /** `ip:port` or `[v6]:port` of `to` as `from` dials it: a family both have (IPv4 first), else `to`'s first. */
 export function endpointFor(from: PlanNode, to: PlanNode): string | undefined {
-  const shared = to.endpoints.find((a) => from.endpoints.length === 0 || from.endpoints.some((b) => isIPv4(a) === isIPv4(b))) ?? to.endpoints[0];
+  const shared =
+    to.endpoints.find((a) => from.endpoints.length === 0 || from.endpoints.some((b) => isIPv4(a) === isIPv4(b))) ??
+    to.endpoints[0];
   if (shared === undefined) return undefined;
   return isIPv6(shared) ? `[${shared}]:${to.port}` : `${shared}:${to.port}`;
 }
@@ -31,11 +36,18 @@ export function endpointFor(from: PlanNode, to: PlanNode): string | undefined {
 function publicPeer(plan: Plan, self: PlanNode, peer: PlanNode): NetworkPeer {
   const allowed = [
     ...prefixesOf(plan.netid, peer.subnet),
-    ...plan.nodes.filter((h) => h.relay === peer.id && h.id !== self.id).flatMap((h) => prefixesOf(plan.netid, h.subnet)),
+    ...plan.nodes
+      .filter((h) => h.relay === peer.id && h.id !== self.id)
+      .flatMap((h) => prefixesOf(plan.netid, h.subnet)),
     ...plan.accesses.filter((a) => a.node === peer.id).flatMap((a) => prefixesOf(plan.netid, a.subnet)),
   ];
   const endpoint = endpointFor(self, peer);
-  return { subnet: peer.subnet, wireguard_public_key: publicKeyOf(peer.private_key), allowed_ips: allowed, ...(endpoint ? { endpoint } : {}) };
+  return {
+    subnet: peer.subnet,
+    wireguard_public_key: publicKeyOf(peer.private_key),
+    allowed_ips: allowed,
+    ...(endpoint ? { endpoint } : {}),
+  };
 }
 
 /** The peers of `self`. */
@@ -46,8 +58,11 @@ function peersOf(plan: Plan, self: PlanNode): NetworkPeer[] {
     if (!relay) return [];
     return [{ ...publicPeer(plan, self, relay), allowed_ips: [plan.ip_range, WIRE_RANGE, ulaNetwork(plan.netid)] }];
   }
-  const dialIn = (subnet: string, privateKey: string): NetworkPeer =>
-    ({ subnet, wireguard_public_key: publicKeyOf(privateKey), allowed_ips: prefixesOf(plan.netid, subnet) });
+  const dialIn = (subnet: string, privateKey: string): NetworkPeer => ({
+    subnet,
+    wireguard_public_key: publicKeyOf(privateKey),
+    allowed_ips: prefixesOf(plan.netid, subnet),
+  });
   return [
     ...plan.nodes.filter((n) => n !== self && isPublic(n)).map((n) => publicPeer(plan, self, n)),
     ...plan.nodes.filter((n) => n.relay === self.id).map((h) => dialIn(h.subnet, h.private_key)),
@@ -59,7 +74,13 @@ function peersOf(plan: Plan, self: PlanNode): NetworkPeer[] {
 export function documentOf(plan: Plan, self: PlanNode): NodeDocument {
   return {
     netid: plan.netid,
-    network: { ip_range: plan.ip_range, subnet: self.subnet, wireguard_private_key: self.private_key, wireguard_listen_port: self.port, peers: peersOf(plan, self) },
+    network: {
+      ip_range: plan.ip_range,
+      subnet: self.subnet,
+      wireguard_private_key: self.private_key,
+      wireguard_listen_port: self.port,
+      peers: peersOf(plan, self),
+    },
   };
 }
 

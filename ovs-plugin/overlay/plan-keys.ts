@@ -4,7 +4,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 /** A key pair in WireGuard's text form. */
-export interface WgKeyPair { readonly privateKey: string; readonly publicKey: string }
+export interface WgKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
 
 // PKCS#8 DER header of an X25519 private key (RFC 8410 section 7): the 32 raw bytes follow.
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');

@@ -54,7 +54,9 @@ export type KeySource = () => WgKeyPair;
 /** Listen ports are derived inside [PORT_MIN, PORT_MAX] (above most services, below Linux's ephemeral 32768..). */
 export const PORT_MIN = 20000;
 export const PORT_MAX = 29999;
-/** /24s are handed out with third octet FIRST_OCTET..LAST_OCTET, as Zero-OS's clients do (.0 and .1 left out, .255 too). */
+/**
+ * /24s are handed out with third octet FIRST_OCTET..LAST_OCTET, as Zero-OS's clients do (.0 and .1 left out, .255 too).
+ */
 export const FIRST_OCTET = 2;
 export const LAST_OCTET = 254;
 /** A laptop's tunnel MTU unless `--mtu` says otherwise: a 1500-byte path minus WireGuard over IPv6 (80). */
@@ -69,8 +71,14 @@ const sha256 = (...parts: string[]): Buffer => createHash('sha256').update(parts
 function base58(bytes: Buffer): string {
   let n = BigInt(`0x${bytes.toString('hex')}`);
   let out = '';
-  while (n > 0n) { out = BASE58[Number(n % 58n)]! + out; n /= 58n; }
-  for (const b of bytes) { if (b !== 0) break; out = `1${out}`; }
+  while (n > 0n) {
+    out = BASE58[Number(n % 58n)]! + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
   return out;
 }
 
@@ -78,23 +86,36 @@ function base58(bytes: Buffer): string {
 export const netidOf = (name: string): string => base58(sha256(name)).slice(0, 13);
 
 /** The port derived for node `id` of network `netid`: PORT_MIN + sha256(netid, id) mod the range's size. */
-export const derivedPort = (netid: string, id: string): number => PORT_MIN + (sha256(netid, id).readUInt32BE(0) % (PORT_MAX - PORT_MIN + 1));
+export const derivedPort = (netid: string, id: string): number =>
+  PORT_MIN + (sha256(netid, id).readUInt32BE(0) % (PORT_MAX - PORT_MIN + 1));
 
 /** A name of the plan (network, node id, access): 1..64 of [A-Za-z0-9_.-], starting alphanumeric. */
 export function planName(field: string, v: unknown): string {
   if (typeof v !== 'string' || !NAME_RE.test(v)) {
-    throw new ValidationError(field, `${typeof v === 'string' ? JSON.stringify(v.slice(0, 70)) : typeName(v)} is not a name (1..64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)`);
+    throw new ValidationError(
+      field,
+      (typeof v === 'string' ? JSON.stringify(v.slice(0, 70)) : typeName(v)) +
+        ' is not a name (1..64 characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)',
+    );
   }
   return v;
 }
 
 /** A node's public address: unicast, and not inside the overlay it would carry (ip_range, 100.64.0.0/16). */
 export function publicAddress(field: string, v: unknown, ipRange: string): string {
-  if (typeof v !== 'string' || !(isIPv4(v) || isIPv6(v))) throw new ValidationError(field, `${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)} is not an IPv4 or IPv6 address`);
+  if (typeof v !== 'string' || !(isIPv4(v) || isIPv6(v)))
+    throw new ValidationError(
+      field,
+      `${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : typeName(v)} is not an IPv4 or IPv6 address`,
+    );
   const why = isIPv4(v) ? notUnicastV4(v) : notUnicastV6(v);
   if (why) throw new ValidationError(field, `${v} ${why}`);
   const inside = (p: string): boolean => within4({ net: v4Value(v), len: 32 }, parsePrefix4(p)!);
-  if (isIPv4(v) && (inside(ipRange) || inside(WIRE_RANGE))) throw new ValidationError(field, `${v} is inside the overlay (${ipRange} or ${WIRE_RANGE}): the tunnel would carry itself`);
+  if (isIPv4(v) && (inside(ipRange) || inside(WIRE_RANGE)))
+    throw new ValidationError(
+      field,
+      `${v} is inside the overlay (${ipRange} or ${WIRE_RANGE}): the tunnel would carry itself`,
+    );
   return v;
 }
 
@@ -138,18 +159,38 @@ function nextSubnet(plan: Plan, field: string): { subnet: string; retired: reado
 export function createPlan(input: { name: unknown; ipRange: unknown }): Plan {
   const name = planName('--name', input.name);
   parseIpRange('--ip-range', input.ipRange);
-  return { version: PLAN_VERSION, name, netid: netidOf(name), ip_range: input.ipRange as string, nodes: [], accesses: [], retired: [] };
+  return {
+    version: PLAN_VERSION,
+    name,
+    netid: netidOf(name),
+    ip_range: input.ipRange as string,
+    nodes: [],
+    accesses: [],
+    retired: [],
+  };
 }
 
 /** Adds node `id` with its public addresses (none: hidden) and port (derived unless given). */
-export function addNode(plan: Plan, input: { id: unknown; endpoints?: readonly unknown[]; port?: unknown }, keys: KeySource = generateKeyPair): Plan {
+export function addNode(
+  plan: Plan,
+  input: { id: unknown; endpoints?: readonly unknown[]; port?: unknown },
+  keys: KeySource = generateKeyPair,
+): Plan {
   const id = planName('--node', input.id);
-  if (plan.nodes.some((n) => n.id === id)) throw exists(`--node: node ${id} is in the plan already`, { field: '--node' });
+  if (plan.nodes.some((n) => n.id === id))
+    throw exists(`--node: node ${id} is in the plan already`, { field: '--node' });
   const endpoints = (input.endpoints ?? []).map((e) => publicAddress('--endpoint', e, plan.ip_range));
-  if (endpoints.filter(isIPv4).length > 1 || endpoints.filter(isIPv6).length > 1) throw new ValidationError('--endpoint', 'at most one IPv4 and one IPv6 address');
+  if (endpoints.filter(isIPv4).length > 1 || endpoints.filter(isIPv6).length > 1)
+    throw new ValidationError('--endpoint', 'at most one IPv4 and one IPv6 address');
   const port = input.port === undefined ? derivedPort(plan.netid, id) : parseIntInRange('--port', input.port, 1, 65535);
   const { subnet, retired } = nextSubnet(plan, '--node');
-  const node: PlanNode = { id, endpoints: [...endpoints].sort((a, b) => Number(isIPv6(a)) - Number(isIPv6(b))), subnet, private_key: keys().privateKey, port };
+  const node: PlanNode = {
+    id,
+    endpoints: [...endpoints].sort((a, b) => Number(isIPv6(a)) - Number(isIPv6(b))),
+    subnet,
+    private_key: keys().privateKey,
+    port,
+  };
   return withRelays({ ...plan, nodes: [...plan.nodes, node], retired });
 }
 
@@ -159,7 +200,11 @@ export function removeNode(plan: Plan, input: { id: unknown }): Plan {
   const node = plan.nodes.find((n) => n.id === id);
   if (!node) throw notFound(`--node: no node ${id} in the plan`, { field: '--node' });
   const users = plan.accesses.filter((a) => a.node === id).map((a) => a.name);
-  if (users.length) throw busy(`--node: node ${id} is the entrypoint of access ${users.join(', ')}: remove those first`, { field: '--node', accesses: users });
+  if (users.length)
+    throw busy(`--node: node ${id} is the entrypoint of access ${users.join(', ')}: remove those first`, {
+      field: '--node',
+      accesses: users,
+    });
   return withRelays({ ...plan, nodes: plan.nodes.filter((n) => n !== node), retired: [...plan.retired, node.subnet] });
 }
 
@@ -169,17 +214,33 @@ const defaultAccessName = (plan: Plan): string => {
 };
 
 /** Adds a laptop access through public node `node`; returns the plan and the access. */
-export function addAccess(plan: Plan, input: { node: unknown; name?: unknown; ipv4?: boolean; mtu?: unknown }, keys: KeySource = generateKeyPair): { plan: Plan; access: PlanAccess } {
+export function addAccess(
+  plan: Plan,
+  input: { node: unknown; name?: unknown; ipv4?: boolean; mtu?: unknown },
+  keys: KeySource = generateKeyPair,
+): { plan: Plan; access: PlanAccess } {
   const nodeId = planName('--node', input.node);
   const node = plan.nodes.find((n) => n.id === nodeId);
   if (!node) throw notFound(`--node: no node ${nodeId} in the plan`, { field: '--node' });
-  if (!isPublic(node)) throw conflict(`--node: node ${nodeId} is hidden (no --endpoint): an entrypoint must be public`, { field: '--node' });
-  if (input.ipv4 && !node.endpoints.some(isIPv4)) throw new ValidationError('--ipv4', `node ${nodeId} has no IPv4 endpoint`);
+  if (!isPublic(node))
+    throw conflict(`--node: node ${nodeId} is hidden (no --endpoint): an entrypoint must be public`, {
+      field: '--node',
+    });
+  if (input.ipv4 && !node.endpoints.some(isIPv4))
+    throw new ValidationError('--ipv4', `node ${nodeId} has no IPv4 endpoint`);
   const name = input.name === undefined ? defaultAccessName(plan) : planName('--name', input.name);
-  if (plan.accesses.some((a) => a.name === name)) throw exists(`--name: access ${name} is in the plan already`, { field: '--name' });
+  if (plan.accesses.some((a) => a.name === name))
+    throw exists(`--name: access ${name} is in the plan already`, { field: '--name' });
   const mtu = input.mtu === undefined ? DEFAULT_ACCESS_MTU : parseIntInRange('--mtu', input.mtu, 1280, 9000);
   const { subnet, retired } = nextSubnet(plan, '--node');
-  const access: PlanAccess = { name, node: nodeId, subnet, private_key: keys().privateKey, ipv4: input.ipv4 === true, mtu };
+  const access: PlanAccess = {
+    name,
+    node: nodeId,
+    subnet,
+    private_key: keys().privateKey,
+    ipv4: input.ipv4 === true,
+    mtu,
+  };
   return { plan: { ...plan, accesses: [...plan.accesses, access], retired }, access };
 }
 

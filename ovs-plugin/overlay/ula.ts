@@ -19,7 +19,8 @@ function groups48(netid: string): string {
 export const ulaNetwork = (netid: string): string => `${groups48(netid)}::/48`;
 
 /** The /64 of the NR whose IPv4 subnet is `subnet` (subnet id = its third octet). */
-export const ulaSubnet = (netid: string, subnet: Prefix4): string => `${groups48(netid)}:${subnetBytes(subnet).b3.toString(16)}::/64`;
+export const ulaSubnet = (netid: string, subnet: Prefix4): string =>
+  `${groups48(netid)}:${subnetBytes(subnet).b3.toString(16)}::/64`;
 
 /** The IPv6 address (no prefix) of IPv4 host `ip` of the network: `<net48>:<c>::<d>` for `x.y.c.d`. */
 export function ulaAddress(netid: string, ip: string): string {

@@ -14,7 +14,8 @@ export type Cache = Map<string, Map<string, CachedRow>>;
 const versions = new WeakMap<Cache, Map<string, number>>();
 
 /** How many updates have touched `table` of `cache`; undefined for a cache never updated through here. */
-export const tableVersion = (cache: object, table: string): number | undefined => versions.get(cache as Cache)?.get(table) ?? (versions.has(cache as Cache) ? 0 : undefined);
+export const tableVersion = (cache: object, table: string): number | undefined =>
+  versions.get(cache as Cache)?.get(table) ?? (versions.has(cache as Cache) ? 0 : undefined);
 
 /** Marks every table of `cache` changed (after it is cleared for a resync). */
 export function touchAll(cache: Cache): void {

@@ -65,10 +65,19 @@ export class Client implements OvsdbClient {
   private readonly closing = new AbortController();
   private readonly o: Required<Omit<ConnectOptions, 'logger'>> & { logger?: Logger };
 
-  constructor(readonly url: string, opts: ConnectOptions = {}) {
+  constructor(
+    readonly url: string,
+    opts: ConnectOptions = {},
+  ) {
     this.o = {
-      reconnect: true, backoffMinMs: 100, backoffMaxMs: 2000, requestTimeoutMs: 30000,
-      waitForConnectionMs: 10000, probeIntervalMs: 5000, maxMessageBytes: 64 * 1024 * 1024, ...opts,
+      reconnect: true,
+      backoffMinMs: 100,
+      backoffMaxMs: 2000,
+      requestTimeoutMs: 30000,
+      waitForConnectionMs: 10000,
+      probeIntervalMs: 5000,
+      maxMessageBytes: 64 * 1024 * 1024,
+      ...opts,
     };
     parseOvsdbUrl(url);
     void this.connectLoop();
@@ -100,10 +109,19 @@ export class Client implements OvsdbClient {
       this.settle(m, await conn.request('monitor', [db, id, monitorRequests(tables)], this.o.requestTimeoutMs));
     } catch (err) {
       const lost = err instanceof OvsdbError && err.code === Code.EOVSDB_CONN && this.o.reconnect && !this.closed;
-      if (!lost) { this.monitors.delete(id); throw err; }
+      if (!lost) {
+        this.monitors.delete(id);
+        throw err;
+      }
       // The connection dropped mid-request: the reconnect's resync sends it; wait for that.
-      await this.waitFor(() => m.ready, this.o.waitForConnectionMs + this.o.requestTimeoutMs, 'monitor after reconnect')
-        .catch((e: unknown) => { this.monitors.delete(id); throw e; });
+      await this.waitFor(
+        () => m.ready,
+        this.o.waitForConnectionMs + this.o.requestTimeoutMs,
+        'monitor after reconnect',
+      ).catch((e: unknown) => {
+        this.monitors.delete(id);
+        throw e;
+      });
     }
   }
 
@@ -119,8 +137,16 @@ export class Client implements OvsdbClient {
     return new Promise((resolve, reject) => {
       const ms = this.o.waitForConnectionMs;
       const w: Waiter = {
-        resolve: () => { clearTimeout(timer); this.waiters.delete(w); resolve(); },
-        reject: (e) => { clearTimeout(timer); this.waiters.delete(w); reject(e); },
+        resolve: () => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          reject(e);
+        },
       };
       const timer = setTimeout(() => {
         const why = this.lastError ? `: ${this.lastError.message}` : '';
@@ -164,9 +190,14 @@ export class Client implements OvsdbClient {
     return new Promise((resolve, reject) => {
       const off = this.onUpdate(() => {
         if (!pred(this)) return;
-        off(); clearTimeout(timer); resolve();
+        off();
+        clearTimeout(timer);
+        resolve();
       });
-      const timer = setTimeout(() => { off(); reject(timeoutError(what, timeoutMs, { url: this.url })); }, timeoutMs);
+      const timer = setTimeout(() => {
+        off();
+        reject(timeoutError(what, timeoutMs, { url: this.url }));
+      }, timeoutMs);
     });
   }
 
@@ -206,13 +237,22 @@ export class Client implements OvsdbClient {
       let closedPromise: Promise<void> | undefined;
       try {
         let onClosed!: () => void;
-        closedPromise = new Promise((r) => { onClosed = r; });
-        const conn = await openConnection(this.url, {
-          probeIntervalMs: this.o.probeIntervalMs, maxMessageBytes: this.o.maxMessageBytes,
-          onNotification: (m, p) => this.onNotification(m, p),
-          onClose: (e) => { this.lastError = e; onClosed(); },
+        closedPromise = new Promise((r) => {
+          onClosed = r;
         });
-        if (this.closed) { conn.close(); break; }
+        const conn = await openConnection(this.url, {
+          probeIntervalMs: this.o.probeIntervalMs,
+          maxMessageBytes: this.o.maxMessageBytes,
+          onNotification: (m, p) => this.onNotification(m, p),
+          onClose: (e) => {
+            this.lastError = e;
+            onClosed();
+          },
+        });
+        if (this.closed) {
+          conn.close();
+          break;
+        }
         await this.resync(conn);
         this.conn = conn;
         if (attempt > 0 || this.lost > 0) this.o.logger?.info('ovsdb-reconnected', { url: this.url });
@@ -223,10 +263,16 @@ export class Client implements OvsdbClient {
         if (this.closed) break;
         this.lost++;
         this.o.logger?.warn('ovsdb-disconnected', { url: this.url, error: this.lastError?.message });
-        if (!this.o.reconnect) { this.failWaiters(); return; }
+        if (!this.o.reconnect) {
+          this.failWaiters();
+          return;
+        }
       } catch (err) {
         this.lastError = err instanceof OvsdbError ? err : connError(String(err), {}, err);
-        if (!this.o.reconnect) { this.failWaiters(); return; }
+        if (!this.o.reconnect) {
+          this.failWaiters();
+          return;
+        }
       }
       const ms = backoffDelay(++attempt, { baseMs: this.o.backoffMinMs, capMs: this.o.backoffMaxMs });
       await sleep(ms, this.closing.signal).catch(() => {}); // closed: the loop ends
@@ -236,7 +282,10 @@ export class Client implements OvsdbClient {
   // Re-sends every monitor on a fresh connection; the cache is rebuilt from their initial replies.
   private async resync(conn: Connection): Promise<void> {
     if (this.monitors.size === 0) return;
-    for (const m of this.monitors.values()) { m.ready = false; m.buffered = []; }
+    for (const m of this.monitors.values()) {
+      m.ready = false;
+      m.buffered = [];
+    }
     this.cache.clear();
     touchAll(this.cache);
     for (const [id, m] of [...this.monitors]) {

@@ -1,7 +1,14 @@
 // One JSON-RPC 1.0 connection to an OVSDB server (RFC 7047 section 4): requests with ids,
 // notifications (id null), the server's `echo` answered, and our own echo as inactivity probe.
 import { connect as netConnect, type Socket } from 'node:net';
-import { Code, ovsdbConnError as connError, ovsdbRpcError, ovsdbTimeout as timeoutError, ValidationError, type OvsdbError } from '../../lib/errors.ts';
+import {
+  Code,
+  ovsdbConnError as connError,
+  ovsdbRpcError,
+  ovsdbTimeout as timeoutError,
+  ValidationError,
+  type OvsdbError,
+} from '../../lib/errors.ts';
 import { JsonStreamParser, DEFAULT_MAX_MESSAGE_BYTES } from './framing.ts';
 
 /** Where the server listens: `unix:PATH` or `tcp:HOST:PORT` (ovs-vsctl --db syntax, RFC 7047 s. 6 ports). */
@@ -15,12 +22,17 @@ export function parseOvsdbUrl(url: string): OvsdbAddress {
     const port = Number(m[3]);
     if (port > 0 && port < 65536) return { kind: 'tcp', host: (m[1] ?? m[2])!, port };
   }
-  throw new ValidationError('db', `bad OVSDB address ${JSON.stringify(url)} (want unix:PATH or tcp:HOST:PORT)`, { url });
+  throw new ValidationError('db', `bad OVSDB address ${JSON.stringify(url)} (want unix:PATH or tcp:HOST:PORT)`, {
+    url,
+  });
 }
 
 /** Options of one connection (the client passes its own). */
 export interface ConnectionOptions {
-  /** Echo probe after this long without traffic; the connection is dropped if the probe is unanswered as long again. 0 = off. */
+  /**
+   * Echo probe after this long without traffic; the connection is dropped if the probe is unanswered as long again. 0 =
+   * off.
+   */
   probeIntervalMs?: number;
   maxMessageBytes?: number;
   connectTimeoutMs?: number;
@@ -29,7 +41,12 @@ export interface ConnectionOptions {
   onClose?: (err: OvsdbError) => void;
 }
 
-interface Pending { resolve: (v: unknown) => void; reject: (e: OvsdbError) => void; method: string; timer?: NodeJS.Timeout }
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: OvsdbError) => void;
+  method: string;
+  timer?: NodeJS.Timeout;
+}
 
 /** Opens a stream to `url`; resolves once connected. */
 export async function openConnection(url: string, opts: ConnectionOptions = {}): Promise<Connection> {
@@ -37,9 +54,18 @@ export async function openConnection(url: string, opts: ConnectionOptions = {}):
   const sock = addr.kind === 'unix' ? netConnect(addr.path) : netConnect(addr.port, addr.host);
   const ms = opts.connectTimeoutMs ?? 5000;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { sock.destroy(); reject(connError(`connect ${url}: no answer within ${ms} ms`, { url, ms })); }, ms);
-    sock.once('connect', () => { clearTimeout(timer); resolve(); });
-    sock.once('error', (err) => { clearTimeout(timer); reject(connError(`connect ${url}: ${err.message}`, { url }, err)); });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(connError(`connect ${url}: no answer within ${ms} ms`, { url, ms }));
+    }, ms);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      reject(connError(`connect ${url}: ${err.message}`, { url }, err));
+    });
   });
   return new Connection(url, sock, opts);
 }
@@ -54,7 +80,11 @@ export class Connection {
   private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
 
-  constructor(readonly url: string, private readonly sock: Socket, private readonly opts: ConnectionOptions = {}) {
+  constructor(
+    readonly url: string,
+    private readonly sock: Socket,
+    private readonly opts: ConnectionOptions = {},
+  ) {
     this.parser = new JsonStreamParser(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     sock.setNoDelay?.(true);
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -101,10 +131,13 @@ export class Connection {
     if (this.closedWith || this.probing || Date.now() - this.lastRx < interval) return;
     this.probing = true;
     this.request('echo', [], interval).then(
-      () => { this.probing = false; },
+      () => {
+        this.probing = false;
+      },
       (err: OvsdbError) => {
         this.probing = false;
-        if (err.code === Code.EOVSDB_TIMEOUT) this.shutdown(connError(`${this.url}: inactivity probe unanswered`, { url: this.url }));
+        if (err.code === Code.EOVSDB_TIMEOUT)
+          this.shutdown(connError(`${this.url}: inactivity probe unanswered`, { url: this.url }));
       },
     );
   }

@@ -7,8 +7,12 @@ import { ovsdbProtoError, type OvsdbError } from '../../lib/errors.ts';
 /** Default largest single message accepted (a full Open_vSwitch dump is far smaller). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22, BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b,
+  CLOSE_BRACE = 0x7d,
+  OPEN_BRACKET = 0x5b,
+  CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c;
 
 function parse(bytes: Buffer): unknown {
   try {

@@ -12,9 +12,10 @@ export const ovsSet = (atoms: Iterable<Atom>): OvsSet => ['set', [...atoms]];
 
 /** <map> from a plain object or Map (RFC 7047 5.1). */
 export function ovsMap(entries: Record<string, Atom> | Map<Atom, Atom> | Iterable<[Atom, Atom]>): OvsMap {
-  const pairs: [Atom, Atom][] = entries instanceof Map || Symbol.iterator in Object(entries)
-    ? [...(entries as Iterable<[Atom, Atom]>)]
-    : Object.entries(entries as Record<string, Atom>);
+  const pairs: [Atom, Atom][] =
+    entries instanceof Map || Symbol.iterator in Object(entries)
+      ? [...(entries as Iterable<[Atom, Atom]>)]
+      : Object.entries(entries as Record<string, Atom>);
   return ['map', pairs];
 }
 
@@ -39,13 +40,16 @@ export function setToArray(v: Value | undefined): Atom[] {
 /** A map column as a plain object keyed by the string form of each key. */
 export function mapToObject(v: Value | undefined): Record<string, Atom> {
   const out: Record<string, Atom> = {};
-  if (Array.isArray(v) && v[0] === 'map') for (const [k, val] of (v as OvsMap)[1]) out[isUuid(k) ? k[1] : String(k)] = val;
+  if (Array.isArray(v) && v[0] === 'map')
+    for (const [k, val] of (v as OvsMap)[1]) out[isUuid(k) ? k[1] : String(k)] = val;
   return out;
 }
 
 /** Uuid strings of a set-of-references column. */
 export function uuidsOf(v: Value | undefined): string[] {
-  return setToArray(v).filter(isUuid).map((u) => u[1]);
+  return setToArray(v)
+    .filter(isUuid)
+    .map((u) => u[1]);
 }
 
 /** An optional column (set of 0 or 1): its atom or undefined. */

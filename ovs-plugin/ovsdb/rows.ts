@@ -84,7 +84,11 @@ export function sameDecoded(a: Decoded, b: Decoded): boolean {
 const decoded = new WeakMap<CachedRow, Map<readonly string[], Record<string, Decoded>>>();
 
 /** `row` of `table` decoded (memoised per cache row object and column list), holding only `columns` and `_uuid`. */
-export function decodeRow<T extends Table, C extends ColumnName<T>>(table: T, row: CachedRow, columns: readonly C[]): Pick<Rows[T], C | '_uuid'> {
+export function decodeRow<T extends Table, C extends ColumnName<T>>(
+  table: T,
+  row: CachedRow,
+  columns: readonly C[],
+): Pick<Rows[T], C | '_uuid'> {
   let byCols = decoded.get(row);
   if (!byCols) decoded.set(row, (byCols = new Map()));
   let out = byCols.get(columns);
@@ -97,7 +101,11 @@ export function decodeRow<T extends Table, C extends ColumnName<T>>(table: T, ro
 }
 
 /** The wire form of some columns of a typed row (for `wait` rows and updates). */
-export function encodeColumns<T extends Table>(table: T, row: Partial<Rows[T]>, columns: readonly ColumnName<T>[]): Record<string, Value> {
+export function encodeColumns<T extends Table>(
+  table: T,
+  row: Partial<Rows[T]>,
+  columns: readonly ColumnName<T>[],
+): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const c of columns) out[c] = encodeValue(typeOf(table, c), row[c] as Decoded);
   return out;

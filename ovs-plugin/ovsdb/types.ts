@@ -25,7 +25,15 @@ export type Operation =
   | { op: 'update'; table: string; where: Condition[]; row: Row }
   | { op: 'mutate'; table: string; where: Condition[]; mutations: Mutation[] }
   | { op: 'delete'; table: string; where: Condition[] }
-  | { op: 'wait'; table: string; where: Condition[]; columns: string[]; until: '==' | '!='; rows: Row[]; timeout?: number }
+  | {
+      op: 'wait';
+      table: string;
+      where: Condition[];
+      columns: string[];
+      until: '==' | '!=';
+      rows: Row[];
+      timeout?: number;
+    }
   | { op: 'commit'; durable: boolean }
   | { op: 'abort' }
   | { op: 'comment'; comment: string }
@@ -44,7 +52,9 @@ export interface OperationResult {
 export type CachedRow = Row & { _uuid: Uuid };
 
 /** Monitor request for one table: which columns to keep in the cache (all if omitted). */
-export interface MonitorSpec { columns?: string[] }
+export interface MonitorSpec {
+  columns?: string[];
+}
 
 /** The OVSDB client the commands use. Every method checks every result and throws typed errors. */
 export interface OvsdbClient {

@@ -15,7 +15,10 @@ export interface TransactAndWaitOptions {
 }
 
 /** Result of transactAndWait: the caller's op results, and the next_cfg it waited for (if any). */
-export interface WaitedResult { results: OperationResult[]; nextCfg?: number }
+export interface WaitedResult {
+  results: OperationResult[];
+  nextCfg?: number;
+}
 
 const cfgMonitors = new WeakMap<Client, Promise<void>>();
 
@@ -49,7 +52,12 @@ export function nextCfgOps(): Operation[] {
  * reports cur_cfg >= the new next_cfg. Throws OvsdbError EOVSDB_TXN / EOVSDB_TIMEOUT (the change
  * is committed even on timeout: the switch has not applied it yet, or is not running).
  */
-export async function transactAndWait(client: Client, ops: Operation[], timeoutMs = 10000, opts: TransactAndWaitOptions = {}): Promise<WaitedResult> {
+export async function transactAndWait(
+  client: Client,
+  ops: Operation[],
+  timeoutMs = 10000,
+  opts: TransactAndWaitOptions = {},
+): Promise<WaitedResult> {
   if (opts.wait === false) return { results: await client.transact(VSWITCH_DB, ops) };
   await ensureCfgMonitor(client);
   const all = await client.transact(VSWITCH_DB, [...ops, ...nextCfgOps()]);
@@ -63,7 +71,11 @@ export async function transactAndWait(client: Client, ops: Operation[], timeoutM
     await client.waitFor(() => (curCfg(client) ?? -Infinity) >= nextCfg, timeoutMs, 'ovs-vswitchd to apply the change');
   } catch (err) {
     if (err instanceof OvsdbError && err.code === Code.EOVSDB_TIMEOUT) {
-      throw ovsdbTimeout('ovs-vswitchd to apply the change', timeoutMs, { nextCfg, curCfg: curCfg(client), committed: true });
+      throw ovsdbTimeout('ovs-vswitchd to apply the change', timeoutMs, {
+        nextCfg,
+        curCfg: curCfg(client),
+        committed: true,
+      });
     }
     throw err;
   }

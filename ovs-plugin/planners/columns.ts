@@ -5,19 +5,69 @@
 import { ValidationError } from '../../lib/errors.ts';
 import type { CachedRow, Condition, Operation, Row } from '../ovsdb/types.ts';
 import { ovsMap, ovsSet } from '../ovsdb/notation.ts';
-import { columnType, decodeValue, encodeValue, isScalar, isTable, sameDecoded, type ColumnName, type Decoded, type Scalar, type Table } from '../ovsdb/rows.ts';
+import {
+  columnType,
+  decodeValue,
+  encodeValue,
+  isScalar,
+  isTable,
+  sameDecoded,
+  type ColumnName,
+  type Decoded,
+  type Scalar,
+  type Table,
+} from '../ovsdb/rows.ts';
 import type { BaseType, ColumnType } from '../ovsdb/schema-types.ts';
 import { parseMac } from '../../lib/validate.ts';
 import { derivedForm } from './names.ts';
 import { OWNER_KEY } from './view.ts';
 
 /** Columns a client may set per table (their types come from the schema). */
-export const SETTABLE = new Map<Table, readonly string[]>(Object.entries({
-  Open_vSwitch: ['other_config', 'external_ids'],
-  Bridge: ['other_config', 'external_ids', 'datapath_type', 'stp_enable', 'rstp_enable', 'mcast_snooping_enable', 'protocols', 'fail_mode', 'flood_vlans'],
-  Port: ['other_config', 'external_ids', 'tag', 'trunks', 'cvlans', 'vlan_mode', 'mac', 'bond_mode', 'lacp', 'bond_updelay', 'bond_downdelay', 'bond_fake_iface', 'fake_bridge', 'protected'],
-  Interface: ['other_config', 'external_ids', 'type', 'options', 'mac', 'mtu_request', 'ofport_request', 'bfd', 'lldp', 'ingress_policing_rate', 'ingress_policing_burst'],
-} satisfies { [T in Table]: readonly ColumnName<T>[] }) as [Table, readonly string[]][]);
+export const SETTABLE = new Map<Table, readonly string[]>(
+  Object.entries({
+    Open_vSwitch: ['other_config', 'external_ids'],
+    Bridge: [
+      'other_config',
+      'external_ids',
+      'datapath_type',
+      'stp_enable',
+      'rstp_enable',
+      'mcast_snooping_enable',
+      'protocols',
+      'fail_mode',
+      'flood_vlans',
+    ],
+    Port: [
+      'other_config',
+      'external_ids',
+      'tag',
+      'trunks',
+      'cvlans',
+      'vlan_mode',
+      'mac',
+      'bond_mode',
+      'lacp',
+      'bond_updelay',
+      'bond_downdelay',
+      'bond_fake_iface',
+      'fake_bridge',
+      'protected',
+    ],
+    Interface: [
+      'other_config',
+      'external_ids',
+      'type',
+      'options',
+      'mac',
+      'mtu_request',
+      'ofport_request',
+      'bfd',
+      'lldp',
+      'ingress_policing_rate',
+      'ingress_policing_burst',
+    ],
+  } satisfies { [T in Table]: readonly ColumnName<T>[] }) as [Table, readonly string[]][],
+);
 
 /** The tables `ovs.set` accepts. */
 export const SETTABLE_TABLES = [...SETTABLE.keys()];
@@ -29,10 +79,18 @@ const VLAN_COLUMNS = new Set(['Port.tag', 'Port.trunks', 'Port.cvlans', 'Bridge.
 const MAC_COLUMNS = new Set(['Port.mac', 'Interface.mac']);
 
 /** One parsed `column[:key]=value` setting: a whole column value, or one map key. */
-export type Setting = { column: string; type: ColumnType; field: string } & ({ key: Scalar; value: Scalar } | { key?: undefined; value: Decoded });
+export type Setting = { column: string; type: ColumnType; field: string } & (
+  | { key: Scalar; value: Scalar }
+  | { key?: undefined; value: Decoded }
+);
 
 /** Elements of a set written as `a,b` or ovs-vsctl style `[a,b]`; `[]` or '' is empty. */
-const setItems = (s: string): string[] => s.replace(/^\[|\]$/g, '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+const setItems = (s: string): string[] =>
+  s
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 /** One atom from its string form, checked against the base type's enum and bounds. */
 function atom(field: string, b: BaseType, s: string, vlan: boolean): Scalar {
@@ -46,19 +104,23 @@ function atom(field: string, b: BaseType, s: string, vlan: boolean): Scalar {
     }
   } else if (b.type === 'real') {
     v = Number(s);
-    if (s.trim() === '' || !Number.isFinite(v)) throw new ValidationError(field, `${JSON.stringify(s)} is not a number`);
-    if ((b.minReal !== undefined && v < b.minReal) || (b.maxReal !== undefined && v > b.maxReal)) throw new ValidationError(field, `${v} is out of range`);
+    if (s.trim() === '' || !Number.isFinite(v))
+      throw new ValidationError(field, `${JSON.stringify(s)} is not a number`);
+    if ((b.minReal !== undefined && v < b.minReal) || (b.maxReal !== undefined && v > b.maxReal))
+      throw new ValidationError(field, `${v} is out of range`);
   } else if (b.type === 'boolean') {
     if (s !== 'true' && s !== 'false') throw new ValidationError(field, `${JSON.stringify(s)} is not true or false`);
     v = s === 'true';
   } else if (b.type === 'string') {
     const n = Buffer.byteLength(s);
-    if ((b.minLength !== undefined && n < b.minLength) || (b.maxLength !== undefined && n > b.maxLength)) throw new ValidationError(field, `length ${n} is out of range`);
+    if ((b.minLength !== undefined && n < b.minLength) || (b.maxLength !== undefined && n > b.maxLength))
+      throw new ValidationError(field, `length ${n} is out of range`);
     v = s;
   } else {
     throw new ValidationError(field, 'references other rows and cannot be set here');
   }
-  if (b.enum && !b.enum.includes(v)) throw new ValidationError(field, `${JSON.stringify(s)} is not one of ${b.enum.join(', ')}`);
+  if (b.enum && !b.enum.includes(v))
+    throw new ValidationError(field, `${JSON.stringify(s)} is not one of ${b.enum.join(', ')}`);
   return v;
 }
 
@@ -77,7 +139,11 @@ function columnValue(field: string, t: ColumnType, s: string, vlan: boolean): De
 /** Parses and type-checks a settings map against `table`'s columns; throws naming `field.key`. */
 export function parseSettings(table: string, values: ReadonlyMap<string, string>, field: string): Setting[] {
   const settable = isTable(table) ? SETTABLE.get(table) : undefined;
-  if (!settable) throw new ValidationError('table', `${JSON.stringify(table.slice(0, 64))} is not one of ${SETTABLE_TABLES.join(', ')}`);
+  if (!settable)
+    throw new ValidationError(
+      'table',
+      `${JSON.stringify(table.slice(0, 64))} is not one of ${SETTABLE_TABLES.join(', ')}`,
+    );
   return [...values].map(([k, v]) => {
     const f = `${field}.${k.slice(0, 64)}`;
     const i = k.indexOf(':');
@@ -93,10 +159,12 @@ export function parseSettings(table: string, values: ReadonlyMap<string, string>
     if (!type.value) throw new ValidationError(f, `column ${column} is not a map`);
     const key = atom(f, type.key, k.slice(i + 1), false);
     if (key === '') throw new ValidationError(f, 'empty map key');
-    if (column === 'external_ids' && key === OWNER_KEY) throw new ValidationError(f, `${OWNER_KEY} is reserved for the plugin`);
+    if (column === 'external_ids' && key === OWNER_KEY)
+      throw new ValidationError(f, `${OWNER_KEY} is reserved for the plugin`);
     const value = atom(f, type.value, v, false);
     // A patch to one of our patch ports would wire a caller's bridge into a VLAN.
-    const form = table === 'Interface' && column === 'options' && key === 'peer' ? derivedForm(String(value)) : undefined;
+    const form =
+      table === 'Interface' && column === 'options' && key === 'peer' ? derivedForm(String(value)) : undefined;
     if (form) throw new ValidationError(f, `${v} is ${form}; it is patched only to its partner`);
     return { column, type, field: f, key, value };
   });
@@ -119,7 +187,8 @@ export function columnRow(settings: readonly Setting[]): Row {
 
 /**
  * Operations that apply the settings to row `raw` of `table` (a cache row), or none when it
- * already has every value (a column the monitor does not cover is always written) (so repeating a command changes nothing). Map keys are replaced one by
+ * already has every value (a column the monitor does not cover is always written) (so repeating a command changes
+ * nothing). Map keys are replaced one by
  * one so other keys stay (ovs-vsctl `set T R col:key=v`).
  */
 export function columnOps(table: Table, raw: CachedRow, settings: readonly Setting[]): Operation[] {
@@ -130,8 +199,15 @@ export function columnOps(table: Table, raw: CachedRow, settings: readonly Setti
     const have = Object.hasOwn(raw, s.column) ? decodeValue(s.type, raw[s.column]) : undefined;
     if (s.key !== undefined) {
       if (have instanceof Map && have.get(s.key) === s.value) continue;
-      mutations.push({ op: 'mutate', table, where, mutations: [
-        [s.column, 'delete', ovsSet([s.key])], [s.column, 'insert', ovsMap([[s.key, s.value]])]] });
+      mutations.push({
+        op: 'mutate',
+        table,
+        where,
+        mutations: [
+          [s.column, 'delete', ovsSet([s.key])],
+          [s.column, 'insert', ovsMap([[s.key, s.value]])],
+        ],
+      });
     } else if (!Object.hasOwn(raw, s.column) || !sameDecoded(have, s.value)) {
       whole[s.column] = encodeValue(s.type, s.value);
     }
@@ -149,13 +225,25 @@ const BASIC = { datapath_type: ['system', 'netdev'], type: ['', 'system', 'inter
  * iface_types (basic ones while those are empty), else the bridge drops out of the datapath or
  * the interface fails.
  */
-export function checkAgainstSwitch(settings: readonly Setting[], root: { datapath_types: readonly string[]; iface_types: readonly string[] }): void {
+export function checkAgainstSwitch(
+  settings: readonly Setting[],
+  root: { datapath_types: readonly string[]; iface_types: readonly string[] },
+): void {
   for (const s of settings) {
     if (s.key !== undefined || (s.column !== 'datapath_type' && s.column !== 'type')) continue;
     const reported = s.column === 'type' ? root.iface_types : root.datapath_types;
-    const known = s.column === 'type' ? ['', ...(reported.length ? reported : BASIC.type)] : reported.length ? reported : BASIC.datapath_type;
+    const known =
+      s.column === 'type'
+        ? ['', ...(reported.length ? reported : BASIC.type)]
+        : reported.length
+          ? reported
+          : BASIC.datapath_type;
     if (!known.includes(String(s.value))) {
-      throw new ValidationError(s.field, `${JSON.stringify(s.value)} is not a${s.column === 'type' ? 'n interface' : ' datapath'} type of this switch (${known.filter((k) => k).join(', ')})`);
+      throw new ValidationError(
+        s.field,
+        `${JSON.stringify(s.value)} is not a${s.column === 'type' ? 'n interface' : ' datapath'} type of this switch ` +
+          `(${known.filter((k) => k).join(', ')})`,
+      );
     }
   }
 }

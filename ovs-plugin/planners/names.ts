@@ -38,7 +38,7 @@ export function parseCallerName(field: string, v: unknown): string {
 
 /** An optional caller-given name (see parseCallerName). */
 export const parseOptCallerName = (field: string, v: unknown): string | undefined =>
-  (v === undefined || v === null ? undefined : parseCallerName(field, v));
+  v === undefined || v === null ? undefined : parseCallerName(field, v);
 
 /** A reference to an existing bridge or link: a valid name, not one of our port/device forms. */
 export function parseRefName(field: string, v: unknown): string {
@@ -49,7 +49,8 @@ export function parseRefName(field: string, v: unknown): string {
 }
 
 /** An optional reference (see parseRefName). */
-export const parseOptRefName = (field: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : parseRefName(field, v));
+export const parseOptRefName = (field: string, v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : parseRefName(field, v);
 
 /**
  * Throws unless every new row name is distinct and free in Bridge, Port and Interface: EEXIST
@@ -62,6 +63,7 @@ export function assertNewNames(view: View, names: { name: string; field: string 
     if (first !== undefined) throw conflict(`${field} ${name} is also ${first}`, { field, name });
     seen.set(name, field);
     const held = view.holders(name);
-    if (held.length) throw exists(`${field} ${name}: a ${held.join('/')} of that name exists`, { field, name, tables: held });
+    if (held.length)
+      throw exists(`${field} ${name}: a ${held.join('/')} of that name exists`, { field, name, tables: held });
   }
 }

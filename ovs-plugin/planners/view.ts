@@ -15,16 +15,30 @@ export const OWNER = 'ovs-plugin';
 export const MONITORED = {
   Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'datapath_types', 'iface_types'],
   Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'other_config', 'stp_enable', 'fail_mode'],
-  Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'bond_mode', 'lacp', 'fake_bridge', 'external_ids', 'other_config'],
+  Port: [
+    'name',
+    'interfaces',
+    'tag',
+    'trunks',
+    'vlan_mode',
+    'bond_mode',
+    'lacp',
+    'fake_bridge',
+    'external_ids',
+    'other_config',
+  ],
   Interface: ['name', 'type', 'options', 'external_ids', 'mtu_request', 'mac', 'other_config'],
 } as const satisfies { [T in Table]: readonly ColumnName<T>[] };
 
 /** The monitor request for MONITORED (RFC 7047 4.1.5). */
-export const MONITOR_SPEC: Record<string, { columns: string[] }> =
-  Object.fromEntries(Object.entries(MONITORED).map(([t, cols]) => [t, { columns: [...cols] }]));
+export const MONITOR_SPEC: Record<string, { columns: string[] }> = Object.fromEntries(
+  Object.entries(MONITORED).map(([t, cols]) => [t, { columns: [...cols] }]),
+);
 
 /** A typed row of `T` as the view holds it: the monitored columns and `_uuid`. */
-export type Seen<T extends Table> = Pick<Rows[T], Extract<(typeof MONITORED)[T][number], keyof Rows[T]>> & { readonly _uuid: string };
+export type Seen<T extends Table> = Pick<Rows[T], Extract<(typeof MONITORED)[T][number], keyof Rows[T]>> & {
+  readonly _uuid: string;
+};
 /** A Bridge, Port or Interface row (the named tables). */
 export type Named = 'Bridge' | 'Port' | 'Interface';
 
@@ -37,7 +51,11 @@ export type CacheMap = ReadonlyMap<string, ReadonlyMap<string, CachedRow>>;
 
 // Name -> uuid per named table, and port uuid -> bridge uuid: built once per version of those
 // tables (a plan makes several lookups; at 1,000 VLANs a scan per lookup was most of a repeat).
-interface Index { names: Map<Named, Map<string, string>>; bridgeOf: Map<string, string>; fakes: Map<number, string[]> }
+interface Index {
+  names: Map<Named, Map<string, string>>;
+  bridgeOf: Map<string, string>;
+  fakes: Map<number, string[]>;
+}
 const INDEXED = ['Bridge', 'Port', 'Interface'] as const;
 const indexes = new WeakMap<CacheMap, { versions: string; index: Index }>();
 
@@ -88,7 +106,7 @@ export class View {
   /** The row of `table` with uuid `id`. */
   get<T extends Table>(table: T, id: string): Seen<T> | undefined {
     const r = this.cache.get(table)?.get(id);
-    return r ? (decoded(table, r)) : undefined;
+    return r ? decoded(table, r) : undefined;
   }
 
   /** The row of `table` whose `name` is `name` (names are a unique index in vswitch). */
@@ -135,4 +153,5 @@ export class View {
 }
 
 /** True when the row carries our owner tag. */
-export const isOwned = (row: { external_ids: ReadonlyMap<string, string> }): boolean => row.external_ids.get(OWNER_KEY) === OWNER;
+export const isOwned = (row: { external_ids: ReadonlyMap<string, string> }): boolean =>
+  row.external_ids.get(OWNER_KEY) === OWNER;

@@ -9,20 +9,38 @@ import { SELF } from '../../lib/netns.ts';
 import { deleteVtep, ensureVtep, vtepName, withVniLock } from '../vtep.ts';
 import { busy, conflict, notFound, notOwned } from './errors.ts';
 import { assertNewNames, vxlanBridgeName } from './names.ts';
-import { addRefs, delRefs, insertBridge, insertPort, waitAbsent, waitHasPort, waitNamed, waitNamesFree, waitUnchanged } from './ops.ts';
+import {
+  addRefs,
+  delRefs,
+  insertBridge,
+  insertPort,
+  waitAbsent,
+  waitHasPort,
+  waitNamesFree,
+  waitUnchanged,
+} from './ops.ts';
 import type { Ctx, Plan, Planner } from './plan.ts';
 import { isBare } from './vlan-patch.ts';
 import { placeOf, placeReads, waitPlace } from './fake-bridge.ts';
 import { isOwned, type Seen, View } from './view.ts';
 
 /** Arguments of vxlan-ensure / vxlan-del. */
-export interface VxlanArgs { master?: string; vxlan: number; name?: string; remotes?: string[] }
+export interface VxlanArgs {
+  master?: string;
+  vxlan: number;
+  name?: string;
+  remotes?: string[];
+}
 
 /** Throws ECONFLICT unless `port` is the one plain (system) interface `vtep<vni>`. */
 function checkVtepPort(view: View, port: Seen<'Port'>, vni: number): void {
   const ifs = view.interfacesOf(port);
   if (ifs.length !== 1 || ifs[0]!.name !== port.name || !['', 'system'].includes(ifs[0]!.type)) {
-    throw conflict(`port ${port.name} is not the kernel device of vxlan ${vni} (${ifs.map((i) => `${i.name} type ${i.type}`).join(', ')})`, { vxlan: vni, port: port.name });
+    throw conflict(
+      `port ${port.name} is not the kernel device of vxlan ${vni} ` +
+        `(${ifs.map((i) => `${i.name} type ${i.type}`).join(', ')})`,
+      { vxlan: vni, port: port.name },
+    );
   }
 }
 
@@ -43,9 +61,13 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
     const on = port ? view.bridgeOfPort(port._uuid) : undefined;
     if (port && on) {
       checkVtepPort(view, port, a.vxlan);
-      if (on._uuid === mbr._uuid) throw conflict(`${dev} is a port of the master bridge ${a.master}`, { vxlan: a.vxlan });
+      if (on._uuid === mbr._uuid)
+        throw conflict(`${dev} is a port of the master bridge ${a.master}`, { vxlan: a.vxlan });
       if (a.name !== undefined && on.name !== a.name) {
-        throw conflict(`vxlan ${a.vxlan} is bridge ${on.name}; reassigning a vxlan to another bridge is not allowed`, { vxlan: a.vxlan, bridge: on.name });
+        throw conflict(`vxlan ${a.vxlan} is bridge ${on.name}; reassigning a vxlan to another bridge is not allowed`, {
+          vxlan: a.vxlan,
+          bridge: on.name,
+        });
       }
       return { ops: [...guard, waitHasPort(on._uuid, on.name, port._uuid)], result: on.name, claims };
     }
@@ -55,16 +77,27 @@ function plugPlan(a: VxlanArgs, datapathType: string): Planner<string> {
       // v1 died between add-br and add-port: adopt the empty bridge (see vlan.ts).
       assertNewNames(view, [{ name: dev, field: 'vxlan' }]);
       const ins = insertPort(`${prefix}x`, { name: dev, interfaces: [{ name: dev }] });
-      const ops = [...guard, waitUnchanged('Bridge', named, ['name', 'ports']),
-        ...waitNamesFree([], [dev], [dev]), ...ins.ops, addRefs('Bridge', named._uuid, 'ports', [ins.ref])];
+      const ops = [
+        ...guard,
+        waitUnchanged('Bridge', named, ['name', 'ports']),
+        ...waitNamesFree([], [dev], [dev]),
+        ...ins.ops,
+        addRefs('Bridge', named._uuid, 'ports', [ins.ref]),
+      ];
       return { ops, result: want, claims, reads };
     }
     if (named) throw conflict(`bridge ${want} exists and is not the bridge of vxlan ${a.vxlan}`, { name: want });
     const root = view.root();
     if (!root) throw notFound('OVSDB has no Open_vSwitch row');
-    assertNewNames(view, [{ name: want, field }, { name: dev, field: 'vxlan' }]);
-    const ops: Operation[] = [...guard, ...waitNamesFree([want], [want, dev], [want, dev]),
-      ...insertBridge(`${prefix}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }])];
+    assertNewNames(view, [
+      { name: want, field },
+      { name: dev, field: 'vxlan' },
+    ]);
+    const ops: Operation[] = [
+      ...guard,
+      ...waitNamesFree([want], [want, dev], [want, dev]),
+      ...insertBridge(`${prefix}x`, want, root._uuid, datapathType, [{ name: dev, interfaces: [{ name: dev }] }]),
+    ];
     return { ops, result: want, claims, reads };
   };
 }
@@ -104,14 +137,23 @@ export function deleteVxlan(a: VxlanArgs, ctx: Pick<Ctx, 'commit'>): Promise<nul
       const claims = [`Port:${dev}`, `Bridge:${a.name ?? vxlanBridgeName(a.vxlan)}`];
       const port = view.byName('Port', dev);
       const br = port ? view.bridgeOfPort(port._uuid) : undefined;
-      if (a.name !== undefined && br && br.name !== a.name) throw conflict(`vxlan ${a.vxlan} is bridge ${br.name}, not ${a.name}`, { vxlan: a.vxlan });
-      if (a.name !== undefined && !br && view.byName('Bridge', a.name)) throw conflict(`bridge ${a.name} is not the bridge of vxlan ${a.vxlan}`, { name: a.name });
+      if (a.name !== undefined && br && br.name !== a.name)
+        throw conflict(`vxlan ${a.vxlan} is bridge ${br.name}, not ${a.name}`, { vxlan: a.vxlan });
+      if (a.name !== undefined && !br && view.byName('Bridge', a.name))
+        throw conflict(`bridge ${a.name} is not the bridge of vxlan ${a.vxlan}`, { name: a.name });
       if (!br || !port) return { ops: [waitAbsent('Port', dev)], result: null, claims };
-      if (!isOwned(br) && !isOwned(port)) throw notOwned(`bridge ${br.name} was not created by ovs-plugin`, { bridge: br.name });
-      const extra = view.portsOf(br).map((x) => x.name).filter((x) => x !== br.name && x !== dev);
-      if (extra.length) throw busy(`bridge ${br.name} still has ports: ${extra.join(', ')}`, { bridge: br.name, ports: extra });
+      if (!isOwned(br) && !isOwned(port))
+        throw notOwned(`bridge ${br.name} was not created by ovs-plugin`, { bridge: br.name });
+      const extra = view
+        .portsOf(br)
+        .map((x) => x.name)
+        .filter((x) => x !== br.name && x !== dev);
+      if (extra.length)
+        throw busy(`bridge ${br.name} still has ports: ${extra.join(', ')}`, { bridge: br.name, ports: extra });
       // An adopted bridge stays as it was found; only our port leaves it.
-      const cut = isOwned(br) ? delRefs('Open_vSwitch', view.root()!._uuid, 'bridges', [br._uuid]) : delRefs('Bridge', br._uuid, 'ports', [port._uuid]);
+      const cut = isOwned(br)
+        ? delRefs('Open_vSwitch', view.root()!._uuid, 'bridges', [br._uuid])
+        : delRefs('Bridge', br._uuid, 'ports', [port._uuid]);
       return { ops: [waitUnchanged('Bridge', br, ['name', 'ports']), cut], result: null, claims };
     });
     await deleteVtep(a.vxlan);

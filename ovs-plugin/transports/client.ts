@@ -16,7 +16,10 @@ export type { BondAddArgs, BridgeAddArgs, PortAddArgs, VlanEnsureArgs, VxlanEnsu
 /** Opens one unix-socket connection; ECONN if no daemon answers at `path`. */
 function openSocket(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = createConnection(path, () => { s.off('error', onError); resolve(s); });
+    const s = createConnection(path, () => {
+      s.off('error', onError);
+      resolve(s);
+    });
     const onError = (e: Error) => reject(connectionLost(`connect ${path}: ${e.message}`, { path }, e));
     s.once('error', onError);
   });
@@ -34,7 +37,10 @@ export class OvsPluginClient {
   private sock: Socket | undefined;
   private opening: Promise<Socket> | undefined;
 
-  private constructor(private readonly path: string, sock: Socket) {
+  private constructor(
+    private readonly path: string,
+    sock: Socket,
+  ) {
     this.attach(sock);
   }
 
@@ -46,7 +52,13 @@ export class OvsPluginClient {
   /** Sends one request; resolves with its result or rejects with the daemon's AppError. */
   async call<R = unknown>(method: string, params: object = {}): Promise<R> {
     if (this.closedErr) throw this.closedErr;
-    const sock = this.sock ?? (await (this.opening ??= openSocket(this.path).then((s) => this.attach(s)).finally(() => { this.opening = undefined; })));
+    const sock =
+      this.sock ??
+      (await (this.opening ??= openSocket(this.path)
+        .then((s) => this.attach(s))
+        .finally(() => {
+          this.opening = undefined;
+        })));
     if (this.closedErr) throw this.closedErr;
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
@@ -119,7 +131,10 @@ export class OvsPluginClient {
     this.sock = sock;
     const reader = new LineReader(64 * 1024 * 1024);
     let why: AppError | undefined;
-    const drop = (err: AppError) => { why ??= err; sock.destroy(); };
+    const drop = (err: AppError) => {
+      why ??= err;
+      sock.destroy();
+    };
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => {
       reader.push(d);
@@ -129,7 +144,9 @@ export class OvsPluginClient {
         if (err) return drop(err);
       }
     });
-    sock.on('error', (e) => { why ??= connectionLost(`ovs-plugin socket: ${e.message}`, {}, e); });
+    sock.on('error', (e) => {
+      why ??= connectionLost(`ovs-plugin socket: ${e.message}`, {}, e);
+    });
     sock.on('close', () => {
       if (this.sock === sock) this.sock = undefined;
       this.failPending(why ?? connectionLost('ovs-plugin socket closed'));
@@ -139,8 +156,16 @@ export class OvsPluginClient {
 
   // Settles the request a reply line answers; returns an error if the line cannot be read.
   private onLine(line: string): AppError | undefined {
-    let msg: { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } } };
-    try { msg = JSON.parse(line); } catch { return badReply('reply is not JSON'); }
+    let msg: {
+      id?: unknown;
+      result?: unknown;
+      error?: { code: number; message: string; data?: { code?: string; message?: string; field?: string } };
+    };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return badReply('reply is not JSON');
+    }
     const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined;
     if (!p) return undefined;
     this.pending.delete(msg.id as number);

@@ -5,7 +5,8 @@
 // fast it sends. The text received and not yet taken is also counted against one budget for
 // all connections (line-budget.ts): the connection whose text would pass it gets an EOVERLOAD
 // line and is closed. Replies queued to all clients are counted too: past their total, no
-// client with replies still queued is read until they are written. A command runs holding its slot (ovs-plugin/slot.ts): a wait for a DHCP
+// client with replies still queued is read until they are written. A command runs holding its slot
+// (ovs-plugin/slot.ts): a wait for a DHCP
 // lease gives it back between polls. A client quiet for `idleMs` with nothing in flight gets an EIDLE line and is
 // closed. No throw in here can reach the daemon: event handlers are guarded, and a failure
 // closes this connection only.
@@ -54,7 +55,10 @@ export function refuse(sock: Socket, error: AppError): void {
   if (lingering >= MAX_LINGERING) return void sock.write(line, () => sock.destroy());
   lingering++;
   const timer = setTimeout(() => sock.destroy(), 1000);
-  sock.once('close', () => { lingering--; clearTimeout(timer); });
+  sock.once('close', () => {
+    lingering--;
+    clearTimeout(timer);
+  });
   sock.on('data', () => undefined);
   sock.end(line);
 }
@@ -72,12 +76,28 @@ export class Connection {
   private queuedShare = 0;
   private closed = false;
 
-  constructor(private readonly sock: Socket, private readonly ctx: ConnectionContext, readonly id: number, onClose: (c: Connection) => void) {
+  constructor(
+    private readonly sock: Socket,
+    private readonly ctx: ConnectionContext,
+    readonly id: number,
+    onClose: (c: Connection) => void,
+  ) {
     this.reader = new LineReader(ctx.limits.maxLineBytes);
     sock.setEncoding('utf8');
     sock.setTimeout(ctx.limits.idleMs);
-    sock.on('data', (d: string) => this.guard(() => { this.reader.push(d); this.pump(); this.charge(); }));
-    sock.on('drain', () => this.guard(() => { this.pump(); this.charge(); }));
+    sock.on('data', (d: string) =>
+      this.guard(() => {
+        this.reader.push(d);
+        this.pump();
+        this.charge();
+      }),
+    );
+    sock.on('drain', () =>
+      this.guard(() => {
+        this.pump();
+        this.charge();
+      }),
+    );
     sock.on('timeout', () => this.guard(() => this.onIdle()));
     sock.on('error', () => undefined);
     sock.on('close', () => {
@@ -100,7 +120,11 @@ export class Connection {
     while (!this.closed) {
       const queued = this.sock.writableLength;
       const l = this.ctx.limits;
-      if (this.waiting > 0 || queued > l.maxQueuedReplyBytes || (queued > 0 && this.ctx.queued.bytes > l.maxQueuedRepliesTotal)) {
+      if (
+        this.waiting > 0 ||
+        queued > l.maxQueuedReplyBytes ||
+        (queued > 0 && this.ctx.queued.bytes > l.maxQueuedRepliesTotal)
+      ) {
         this.sock.pause();
         return;
       }
@@ -111,7 +135,8 @@ export class Connection {
       }
       if (line === null) {
         this.warn('ovs-request-refused', { code: Code.EREQUEST, message: 'request line too long' });
-        return this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
+        this.refuse(badRequest(`request line longer than ${this.ctx.limits.maxLineBytes} bytes`));
+        return;
       }
       this.take(line);
     }
@@ -120,7 +145,10 @@ export class Connection {
   // One line: answered at once if it is not a valid request, else run (a batch: each element).
   private take(line: string): void {
     const parsed = parseLine(line, this.ctx.limits);
-    if (parsed.kind === 'invalid') return this.send(this.refused(parsed));
+    if (parsed.kind === 'invalid') {
+      this.send(this.refused(parsed));
+      return;
+    }
     this.outstanding++;
     this.ctx.countInflight(1);
     const done = (reply: unknown) => {
@@ -129,7 +157,9 @@ export class Connection {
       if (reply !== undefined) this.send(reply);
     };
     if (parsed.kind === 'single') return void this.call(parsed.call).then(done);
-    void Promise.all(parsed.items.map((it) => ('error' in it ? Promise.resolve(this.refused(it)) : this.call(it)))).then((replies) => {
+    void Promise.all(
+      parsed.items.map((it) => ('error' in it ? Promise.resolve(this.refused(it)) : this.call(it))),
+    ).then((replies) => {
       // Section 6: one array of the replies; nothing at all if every element was a notification.
       const answered = replies.filter((r) => r !== undefined);
       done(answered.length ? answered : undefined);
@@ -140,7 +170,13 @@ export class Connection {
   private async call(call: Call): Promise<Record<string, unknown> | undefined> {
     this.waiting++;
     await this.ctx.gate.acquire();
-    if (--this.waiting === 0) queueMicrotask(() => this.guard(() => { this.pump(); this.charge(); }));
+    if (--this.waiting === 0)
+      queueMicrotask(() =>
+        this.guard(() => {
+          this.pump();
+          this.charge();
+        }),
+      );
     let outcome: { result: unknown } | { error: unknown };
     try {
       if (this.ctx.stopping()) throw shuttingDown();
@@ -148,7 +184,11 @@ export class Connection {
     } catch (err) {
       const e = toAppError(err);
       outcome = { error: e };
-      this.warn('ovs-command-failed', { method: call.method.slice(0, 64), code: e.code, message: e.message.slice(0, 512) });
+      this.warn('ovs-command-failed', {
+        method: call.method.slice(0, 64),
+        code: e.code,
+        message: e.message.slice(0, 512),
+      });
     } finally {
       this.ctx.gate.release();
     }
@@ -164,7 +204,13 @@ export class Connection {
   private send(reply: unknown): void {
     if (this.closed || !this.sock.writable) return;
     // Once written out, the share shrinks and reading may resume (there may be no 'drain').
-    this.sock.write(encodeLine(reply), () => this.guard(() => { this.countQueued(); this.pump(); this.charge(); }));
+    this.sock.write(encodeLine(reply), () =>
+      this.guard(() => {
+        this.countQueued();
+        this.pump();
+        this.charge();
+      }),
+    );
     this.countQueued();
   }
 

@@ -7,10 +7,10 @@
 import { Code, OvsdbError, toAppError, usage } from '../../lib/errors.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { Engine } from '../commands/engine.ts';
-import { dispatch, engineCtx, lookup } from '../commands/registry.ts';
+import { runWith, type OvsdbSource } from '../commands/context-for.ts';
+import { engineCtx, lookup } from '../commands/registry.ts';
 import type { Ctx } from '../planners/plan.ts';
 import { parseArgsText } from '../validate.ts';
-import { withoutOvsdb } from '../nics/ovs-need.ts';
 import { envOf, type Settings } from '../settings.ts';
 
 /** One framed message as the 0-core plugin runner reads it. */
@@ -20,28 +20,39 @@ export const frame = (value: unknown): string => `20:::${JSON.stringify(value ??
  * Runs one command from argv (without node and script) with the process's settings (read by
  * `settings()`, so a bad one is this call's framed EINVALID); returns the exit code, writes via `out`.
  */
-export async function runExec(argv: string[], settings: () => Settings, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function runExec(
+  argv: string[],
+  settings: () => Settings,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   try {
     const s = settings();
     if (argv.length === 0 || !argv[0]) throw usage('missing command');
-    if (argv.length > 2) throw usage(`extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`);
+    if (argv.length > 2)
+      throw usage(
+        `extra arguments after the JSON arguments (${argv.length - 2}); usage: ovs-plugin <command> '<json>'`,
+      );
     const { command } = lookup(argv[0]);
     const args = command.validate(parseArgsText(argv[1] ?? '{}'));
     let client: Client | undefined;
     try {
-      // Asked for by plan and run commands only: OVSDB, unless these arguments need none (or
-      // need it only if Open vSwitch runs, and it does not).
-      const ctx = async (): Promise<Ctx> => {
-        const env = envOf(s);
-        const need = command.mode === 'run' && command.needsOvsdb ? await command.needsOvsdb(args, s) : true;
-        client = need === false ? undefined : await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs: need === true ? 10000 : 1000, probeIntervalMs: 0 })
-          .catch((err: unknown) => { if (need === true || !(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err; return undefined; });
-        if (!client) return withoutOvsdb(env, s);
-        const engine = new Engine(client, env, { applyTimeoutMs: s.applyTimeoutMs });
+      // Asked for by plan and run commands only, as contextFor decides: exec connects only then.
+      const connect = async (waitForConnectionMs: number): Promise<Ctx> => {
+        client = await connectOvsdb(s.db, { reconnect: true, waitForConnectionMs, probeIntervalMs: 0 });
+        const engine = new Engine(client, envOf(s), { applyTimeoutMs: s.applyTimeoutMs });
         await engine.start();
         return engineCtx(engine, s);
       };
-      out(frame(await dispatch(command, args, ctx, s)));
+      const source: OvsdbSource = {
+        // Open vSwitch "runs" if its database answers within a second.
+        ifRunning: () =>
+          connect(1000).catch((err: unknown) => {
+            if (err instanceof OvsdbError && err.code === Code.EOVSDB_CONN) return undefined;
+            throw err;
+          }),
+        required: () => connect(10000),
+      };
+      out(frame(await runWith(command, args, s, source)));
       return 0;
     } finally {
       await client?.close();

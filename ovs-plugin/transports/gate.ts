@@ -8,7 +8,10 @@ export class Gate {
   private held = 0;
   private lentOut = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(readonly max: number, readonly maxLent = 0) {}
+  constructor(
+    readonly max: number,
+    readonly maxLent = 0,
+  ) {}
 
   /** Resolves once a slot is ours; call `release` exactly once after. */
   acquire(): Promise<void> {

@@ -7,13 +7,24 @@
 import { badRequest, Code, InternalError, requestNotJson, toAppError, type AppError } from '../../lib/errors.ts';
 
 /** JSON-RPC 2.0 reserved error codes (spec section 5.1) and ours for command failures. */
-export const RPC = { PARSE: -32700, INVALID_REQUEST: -32600, METHOD_NOT_FOUND: -32601, INVALID_PARAMS: -32602, INTERNAL: -32603, APP: -32000 } as const;
+export const RPC = {
+  PARSE: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL: -32603,
+  APP: -32000,
+} as const;
 
 /** A request id as the spec allows it: string, number or null. */
 export type RpcId = string | number | null;
 
 /** One request of a line, ready to run; `id` undefined for a notification (never answered). */
-export interface Call { id?: RpcId; method: string; params: unknown }
+export interface Call {
+  id?: RpcId;
+  method: string;
+  params: unknown;
+}
 
 /** A line, read: one call, a batch of calls and per-element errors, or an error for the whole line. */
 export type Parsed =
@@ -22,10 +33,17 @@ export type Parsed =
   | ({ kind: 'invalid' } & Refused);
 
 /** A request refused before it ran, with the id to answer (null when the id itself was bad). */
-export interface Refused { error: AppError; id: RpcId }
+export interface Refused {
+  error: AppError;
+  id: RpcId;
+}
 
 /** Bounds a line is read under (see ServeLimits). */
-export interface LineBounds { maxLineBytes: number; maxDepth: number; maxBatch: number }
+export interface LineBounds {
+  maxLineBytes: number;
+  maxDepth: number;
+  maxBatch: number;
+}
 
 /** Longest string id echoed back. */
 export const MAX_ID_BYTES = 256;
@@ -33,7 +51,16 @@ const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
 
 /** A JSON-RPC error object built from an AppError. */
 export function rpcError(e: AppError): { code: number; message: string; data: Record<string, unknown> } {
-  const code = e.code === Code.EUNKNOWN ? RPC.METHOD_NOT_FOUND : e.code === Code.EINVALID ? RPC.INVALID_PARAMS : e.code === Code.EPARSE ? RPC.PARSE : e.code === Code.EREQUEST ? RPC.INVALID_REQUEST : RPC.APP;
+  const code =
+    e.code === Code.EUNKNOWN
+      ? RPC.METHOD_NOT_FOUND
+      : e.code === Code.EINVALID
+        ? RPC.INVALID_PARAMS
+        : e.code === Code.EPARSE
+          ? RPC.PARSE
+          : e.code === Code.EREQUEST
+            ? RPC.INVALID_REQUEST
+            : RPC.APP;
   const data: Record<string, unknown> = { code: e.code, message: e.message };
   if (typeof e.details.field === 'string') data.field = e.details.field;
   return { code, message: e.message, data };
@@ -45,7 +72,10 @@ export function replyOf(id: RpcId, outcome: { result: unknown } | { error: unkno
   return { jsonrpc: '2.0', id, error: rpcError(toAppError(outcome.error)) };
 }
 
-/** A reply (or batch of replies) as one line; never throws (a result that cannot be encoded becomes an EINTERNAL error for its id). */
+/**
+ * A reply (or batch of replies) as one line; never throws (a result that cannot be encoded becomes an EINTERNAL error
+ * for its id).
+ */
 export function encodeLine(reply: unknown): string {
   try {
     return JSON.stringify(reply) + '\n';
@@ -64,7 +94,8 @@ export function textDepth(text: string, max: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -77,8 +108,10 @@ export function textDepth(text: string, max: number): number {
 /** Reads one line: never throws; every failure is an error to answer. */
 export function parseLine(line: string, b: LineBounds): Parsed {
   const invalid = (error: AppError): Parsed => ({ kind: 'invalid', error, id: null });
-  if (Buffer.byteLength(line) > b.maxLineBytes) return invalid(badRequest(`request line longer than ${b.maxLineBytes} bytes`));
-  if (textDepth(line, b.maxDepth) > b.maxDepth) return invalid(badRequest(`request nested deeper than ${b.maxDepth} levels`));
+  if (Buffer.byteLength(line) > b.maxLineBytes)
+    return invalid(badRequest(`request line longer than ${b.maxLineBytes} bytes`));
+  if (textDepth(line, b.maxDepth) > b.maxDepth)
+    return invalid(badRequest(`request nested deeper than ${b.maxDepth} levels`));
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -104,13 +137,16 @@ function readRequest(v: unknown): Call | Refused {
   if (extra !== undefined) return refuse(`unknown member ${JSON.stringify(extra.slice(0, 64))}`);
   const hasId = Object.hasOwn(req, 'id');
   const id = req.id;
-  if (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number') return refuse('id must be a string, a number or null');
+  if (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number')
+    return refuse('id must be a string, a number or null');
   if (typeof id === 'number' && !Number.isFinite(id)) return refuse('id must be a finite number');
-  if (typeof id === 'string' && Buffer.byteLength(id) > MAX_ID_BYTES) return refuse(`id longer than ${MAX_ID_BYTES} bytes`);
+  if (typeof id === 'string' && Buffer.byteLength(id) > MAX_ID_BYTES)
+    return refuse(`id longer than ${MAX_ID_BYTES} bytes`);
   const ok = (hasId ? id : null) as RpcId;
   if (req.jsonrpc !== '2.0') return refuse('jsonrpc must be "2.0"', ok);
   if (typeof req.method !== 'string') return refuse('method must be a string', ok);
-  if (req.params !== undefined && (req.params === null || typeof req.params !== 'object')) return refuse('params must be an object or an array', ok);
+  if (req.params !== undefined && (req.params === null || typeof req.params !== 'object'))
+    return refuse('params must be an object or an array', ok);
   return { ...(hasId ? { id: ok } : {}), method: req.method, params: req.params ?? {} };
 }
 
@@ -128,14 +164,18 @@ export class LineReader {
     this.pos = 0;
   }
 
-  /** The next complete non-blank line, `undefined` if none yet, or `null` once a line passed `max` bytes (the stream is then unusable). */
+  /**
+   * The next complete non-blank line, `undefined` if none yet, or `null` once a line passed `max` bytes (the stream is
+   * then unusable).
+   */
   next(): string | undefined | null {
     while (!this.overflowed) {
       const i = this.buf.indexOf('\n', this.pos);
       const end = i < 0 ? this.buf.length : i;
       // A string's UTF-8 size is between its length and three times it: count bytes only when in doubt.
       const chars = end - this.pos;
-      if (chars > this.max || (chars * 3 > this.max && Buffer.byteLength(this.buf.slice(this.pos, end)) > this.max)) return this.overflow();
+      if (chars > this.max || (chars * 3 > this.max && Buffer.byteLength(this.buf.slice(this.pos, end)) > this.max))
+        return this.overflow();
       if (i < 0) return undefined;
       const line = this.buf.slice(this.pos, i);
       this.pos = i + 1;

@@ -13,7 +13,10 @@ export interface ServeLimits {
   maxConnections: number;
   /** Commands executing at once (each may hold a child process: ~6 descriptors); the rest wait, unread. */
   maxInflight: number;
-  /** Commands waiting for a DHCP lease with their slot given back (a poll's sleep holds no descriptor); past it they keep their slot. */
+  /**
+   * Commands waiting for a DHCP lease with their slot given back (a poll's sleep holds no descriptor); past it they
+   * keep their slot.
+   */
   maxLentSlots: number;
   /** A connection with nothing in flight that sends nothing for this long gets EIDLE and is closed. */
   idleMs: number;
@@ -27,11 +30,16 @@ export interface ServeLimits {
   maxQueuedReplyBytes: number;
   /** Reply bytes queued to all clients together past which no client with replies queued is read. */
   maxQueuedRepliesTotal: number;
-  /** Characters of request lines received and not yet taken, all connections together; the connection that would pass it gets EOVERLOAD and is closed. */
+  /**
+   * Characters of request lines received and not yet taken, all connections together; the connection that would pass it
+   * gets EOVERLOAD and is closed.
+   */
   maxBufferedChars: number;
 }
 
-/** What all connections may hold of received, untaken request text: about 250 of the longest lines (16 MiB of ASCII). */
+/**
+ * What all connections may hold of received, untaken request text: about 250 of the longest lines (16 MiB of ASCII).
+ */
 export const MAX_BUFFERED_CHARS = 16 * 1024 * 1024;
 
 /** Descriptors one executing command may hold: a child's stdout and stderr pipes and spawn's error pipe. */
@@ -43,7 +51,12 @@ const BASE_RESERVE = 48;
 export function openFileLimit(text?: string): number {
   let t = text;
   if (t === undefined) {
-    try { t = readFileSync('/proc/self/limits', 'utf8'); } catch (err) { if (isMissingPath(err) || isAccessDenied(err)) return 1 << 20; throw err; }
+    try {
+      t = readFileSync('/proc/self/limits', 'utf8');
+    } catch (err) {
+      if (isMissingPath(err) || isAccessDenied(err)) return 1 << 20;
+      throw err;
+    }
   }
   const m = /^Max open files\s+(\S+)/m.exec(t);
   if (!m || m[1] === 'unlimited') return 1 << 20;
@@ -61,7 +74,10 @@ export function serveLimits(nofile = openFileLimit(), idleMs = 120_000): ServeLi
   const maxInflight = Math.max(1, Math.min(64, Math.floor(usable / 4 / FDS_PER_COMMAND)));
   const maxConnections = Math.max(1, Math.min(8192, usable - maxInflight * FDS_PER_COMMAND));
   return {
-    nofile, maxConnections, maxInflight, idleMs,
+    nofile,
+    maxConnections,
+    maxInflight,
+    idleMs,
     // A lent slot's command is a few KB of promises and a timer: bounded like connections.
     maxLentSlots: Math.min(1024, maxConnections),
     maxLineBytes: MAX_ARGS_BYTES + 1024,

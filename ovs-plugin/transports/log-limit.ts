@@ -4,12 +4,22 @@
 // is flushed (its client disconnected).
 import type { Fields, Logger } from '../../lib/log.ts';
 
-interface Slot { event: string; windowStart: number; lines: number; suppressed: number }
+interface Slot {
+  event: string;
+  windowStart: number;
+  lines: number;
+  suppressed: number;
+}
 
 /** A warn logger that lets `burst` lines per key through each `windowMs`. */
 export class RateLimitedLog {
   private readonly slots = new Map<string, Slot>();
-  constructor(private readonly log: Logger, private readonly burst = 5, private readonly windowMs = 10_000, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly burst = 5,
+    private readonly windowMs = 10_000,
+    private readonly now = () => Date.now(),
+  ) {}
 
   /** Logs `event` at warn unless `key` used up its lines in this window. */
   warn(key: string, event: string, fields: Fields = {}): void {
@@ -36,6 +46,11 @@ export class RateLimitedLog {
   }
 
   private report(s: Slot): void {
-    if (s.suppressed > 0) this.log.warn('log-suppressed', { event: s.event, n: s.suppressed, seconds: Math.round((this.now() - s.windowStart) / 1000) });
+    if (s.suppressed > 0)
+      this.log.warn('log-suppressed', {
+        event: s.event,
+        n: s.suppressed,
+        seconds: Math.round((this.now() - s.windowStart) / 1000),
+      });
   }
 }

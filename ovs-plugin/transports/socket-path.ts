@@ -14,14 +14,21 @@ import { bindFailed, isMissingPath, socketInUse, unsafeSocket, ValidationError }
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** The socket we bound, to be removed by `removeOwnSocket` only while it is still ours. */
-export interface BoundSocket { path: string; dev: number; ino: number }
+export interface BoundSocket {
+  path: string;
+  dev: number;
+  ino: number;
+}
 
 const uid = (): number => process.geteuid?.() ?? 0;
 
 /** Checks `path` as a place to listen; throws EINVALID/EUNSAFE naming --socket. */
 export function checkSocketPath(path: string): void {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-    throw new ValidationError('--socket', `${Buffer.byteLength(path)} bytes is longer than a unix socket path can be (${MAX_SOCKET_PATH_BYTES})`);
+    throw new ValidationError(
+      '--socket',
+      `${Buffer.byteLength(path)} bytes is longer than a unix socket path can be (${MAX_SOCKET_PATH_BYTES})`,
+    );
   }
   if (path.includes('\0')) throw new ValidationError('--socket', 'contains a NUL byte');
   const dir = dirname(resolve(path));
@@ -33,10 +40,15 @@ export function checkSocketPath(path: string): void {
     throw new ValidationError('--socket', `directory ${dir} does not exist`);
   }
   if (!st.isDirectory()) throw new ValidationError('--socket', `${dir} is not a directory`);
-  if (st.uid !== uid() && st.uid !== 0) throw unsafeSocket(`directory ${dir} belongs to uid ${st.uid}, who could replace the socket`, { dir });
+  if (st.uid !== uid() && st.uid !== 0)
+    throw unsafeSocket(`directory ${dir} belongs to uid ${st.uid}, who could replace the socket`, { dir });
   const sticky = (st.mode & 0o1000) !== 0;
   if ((st.mode & 0o022) !== 0 && !sticky) {
-    throw unsafeSocket(`directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) and not sticky: another user could replace the socket`, { dir });
+    throw unsafeSocket(
+      `directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) and not sticky: ` +
+        'another user could replace the socket',
+      { dir },
+    );
   }
 }
 
@@ -52,7 +64,10 @@ export async function clearStaleSocket(path: string): Promise<void> {
   if (!st.isSocket()) throw socketInUse(path, 'not-a-socket');
   if (st.uid !== uid()) throw unsafeSocket(`${path} is a socket of uid ${st.uid}, not ours`, { path });
   const live = await new Promise<boolean>((done) => {
-    const s = createConnection(path, () => { s.destroy(); done(true); });
+    const s = createConnection(path, () => {
+      s.destroy();
+      done(true);
+    });
     s.on('error', () => done(false));
   });
   if (live) throw socketInUse(path, 'live');
@@ -66,7 +81,10 @@ export async function bindSocket(server: Server, path: string, backlog = 511): P
     await new Promise<void>((done, fail) => {
       const onError = (e: Error) => fail(bindFailed(path, e));
       server.once('error', onError);
-      server.listen({ path, backlog }, () => { server.off('error', onError); done(); });
+      server.listen({ path, backlog }, () => {
+        server.off('error', onError);
+        done();
+      });
     });
   } finally {
     process.umask(oldMask);
@@ -84,7 +102,8 @@ export function removeOwnSocket(b: BoundSocket): boolean {
     if (st.dev !== b.dev || st.ino !== b.ino) return false;
     unlinkSync(b.path);
     return true;
-  } catch { // any failure: not removed, which the caller says; shutting down goes on
+  } catch {
+    // any failure: not removed, which the caller says; shutting down goes on
     return false;
   }
 }

@@ -20,7 +20,7 @@ export function guardSpawnErrors(log: Logger): () => void {
       log.warn('ovs-spawn-failed', { code: e.code, syscall: e.syscall });
       return;
     }
-    log.error('ovs-plugin-crashed', { message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    log.error('ovs-plugin-crashed', { message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     process.exit(70);
   };
   process.on('uncaughtException', onError);

@@ -2,8 +2,8 @@
 // `--import` of an ES module costs Node 20 ~0.13 s at start, a CommonJS preload nothing): counts
 // the child processes it starts (every spawn, execa's included, goes through
 // ChildProcess.prototype.spawn) and, at exit, writes them and the agent's own CPU time
-// (user + system, without its children) and the commands (ms since start, argv) as JSON to $BENCH_STATS_FILE. Works on any bundle,
-// so an old build is measured the same way as the new one.
+// (user + system, without its children) and the commands (ms since start, argv) as JSON to
+// $BENCH_STATS_FILE. Works on any bundle, so an old build is measured the same way as the new one.
 const { ChildProcess } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 

@@ -28,7 +28,7 @@ const PING = process.env.BENCH_PING === '1';
 const ANCHOR = new Set(process.env.BENCH_ANCHOR === '0' ? [] : ['0,0', '2,0', '8,0', '0,2', '0,4', '2,2']);
 /** label=bundle pairs, measured alternately at every point. */
 const BUNDLES = (process.env.BENCH_BUNDLES ?? `agent=${AGENT}`).split(',').map((b) => {
-  const [label, path] = b.includes('=') ? b.split('=') as [string, string] : ['agent', b];
+  const [label, path] = b.includes('=') ? (b.split('=') as [string, string]) : ['agent', b];
   return { label, path: resolve(path) };
 });
 /** The real zinit (../shared/zinit/zinit) spawns dhcp-zos, as on a node; BENCH_ZINIT=fake: the test fake. */
@@ -41,15 +41,26 @@ type Scope = { after(fn: () => unknown): void; close(): Promise<void> };
 function scope(): Scope {
   const fns: (() => unknown)[] = [];
   return {
-    after: (fn) => { fns.push(fn); },
-    close: async () => { for (const fn of fns.reverse()) await Promise.resolve().then(fn).catch(() => {}); },
+    after: (fn) => {
+      fns.push(fn);
+    },
+    close: async () => {
+      for (const fn of fns.reverse())
+        await Promise.resolve()
+          .then(fn)
+          .catch(() => {});
+    },
   };
 }
 
 /** Runs `fn` with its own scope, torn down after it. */
 async function scoped<T>(fn: (s: Scope) => Promise<T>): Promise<T> {
   const s = scope();
-  try { return await fn(s); } finally { await s.close(); }
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
 }
 
 /**
@@ -80,12 +91,22 @@ async function serverMs(s: Scope, n: number): Promise<number> {
   await ip({ name: topo.node }, ['link', 'set', 'r1', 'up']);
   await new Promise((r) => setTimeout(r, 300)); // carrier
   const t0 = Date.now();
-  await runIn({ name: topo.node }, 'busybox', ['udhcpc', '-i', 'r1', '-f', '-q', '-n', '-t', '20', '-T', '1', '-s', '/bin/true'], { timeoutMs: 60_000 });
+  await runIn(
+    { name: topo.node },
+    'busybox',
+    ['udhcpc', '-i', 'r1', '-f', '-q', '-n', '-t', '20', '-T', '1', '-s', '/bin/true'],
+    { timeoutMs: 60_000 },
+  );
   return Date.now() - t0;
 }
 
 /** One agent run's figures. */
-interface AgentRun { routeMs: number; exitMs: number; cpuMs: number; children: number }
+interface AgentRun {
+  routeMs: number;
+  exitMs: number;
+  cpuMs: number;
+  children: number;
+}
 
 /** `bundle` in a fresh network: ms from spawn until zos has a default route and until exit 0. */
 async function agentRun(s: Scope, bundle: string, k: number, m: number, n: number): Promise<AgentRun> {
@@ -97,7 +118,9 @@ async function agentRun(s: Scope, bundle: string, k: number, m: number, n: numbe
   const statsFile = join(dir, 'stats.json');
   const t0 = Date.now();
   const a = startAgent(env, nics, [], { bundle, node: ['--require', STATS], env: { BENCH_STATS_FILE: statsFile } });
-  s.after(() => { a.proc.kill('SIGKILL'); });
+  s.after(() => {
+    a.proc.kill('SIGKILL');
+  });
   for (;;) {
     if (await hasDefault(topo.node)) break;
     if (a.proc.exitCode !== null) throw new Error(`agent exited ${a.proc.exitCode} without a route:\n${a.output()}`);
@@ -109,7 +132,11 @@ async function agentRun(s: Scope, bundle: string, k: number, m: number, n: numbe
   if (LOG_DIR) await writeFile(join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.log`), r.out);
   if (r.code !== 0) throw new Error(`agent exited ${r.code}:\n${r.out}`);
   const st = JSON.parse(await readFile(statsFile, 'utf8')) as { cpuMs: number; children: number; commands?: string[] };
-  if (LOG_DIR) await writeFile(join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.children`), (st.commands ?? []).join('\n') + '\n');
+  if (LOG_DIR)
+    await writeFile(
+      join(LOG_DIR, `${basename(bundle, '.js')}-k${k}-m${m}-${n}.children`),
+      (st.commands ?? []).join('\n') + '\n',
+    );
   delete st.commands;
   return { routeMs, exitMs: r.ms, ...st };
 }
@@ -127,10 +154,20 @@ const median = (xs: number[]): number => {
 /** Runs the grid and prints the table. */
 export async function run(): Promise<void> {
   const pad = (v: string | number, w: number) => String(v).padStart(w);
-  console.log(`\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};`
-    + ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server; cpu = agent CPU ms; ch = child processes;'
-    + ` anchor = Zero-OS method, one run; ${FAKE_ZINIT ? 'fake' : 'real'} zinit)`);
-  console.log(`${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map((b) => `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)} ${pad('cpu', 4)} ${pad('ch', 3)}`).join(' | ')} | ${pad('anchor', 6)}`);
+  const bundleHeader = (b: (typeof BUNDLES)[number]) =>
+    `${b.label.slice(0, 6).padEnd(6)} ${pad('route', 5)} ${pad('exit', 5)} ${pad('ex-s', 5)}` +
+    ` ${pad('cpu', 4)} ${pad('ch', 3)}`;
+  console.log(
+    `\n${title}\n(ms from start, medians of ${RUNS} runs; server = plain udhcpc answer time` +
+      `${PING ? ', dnsmasq pings first' : ', dnsmasq --no-ping'};` +
+      ' route = until zos has its default route; exit = until the agent exits 0; ex-s = exit - server;' +
+      ' cpu = agent CPU ms; ch = child processes;' +
+      ` anchor = Zero-OS method, one run; ${FAKE_ZINIT ? 'fake' : 'real'} zinit)`,
+  );
+  console.log(
+    `${pad('k', 3)} ${pad('m', 3)} | ${pad('server', 6)} | ${BUNDLES.map(bundleHeader).join(' | ')}` +
+      ` | ${pad('anchor', 6)}`,
+  );
   let n = 0;
   for (const k of KS) {
     for (const m of MS) {
@@ -146,7 +183,11 @@ export async function run(): Promise<void> {
       {
         const cols = runs.map((rs) => {
           const exit = median(rs.map((r) => r.exitMs));
-          return `${''.padEnd(6)} ${pad(median(rs.map((r) => r.routeMs)), 5)} ${pad(exit, 5)} ${pad(exit - server, 5)} ${pad(median(rs.map((r) => r.cpuMs)), 4)} ${pad(median(rs.map((r) => r.children)), 3)}`;
+          const [route, cpu, children] = [rs.map((r) => r.routeMs), rs.map((r) => r.cpuMs), rs.map((r) => r.children)];
+          return (
+            `${''.padEnd(6)} ${pad(median(route), 5)} ${pad(exit, 5)} ${pad(exit - server, 5)}` +
+            ` ${pad(median(cpu), 4)} ${pad(median(children), 3)}`
+          );
         });
         console.log(`${pad(k, 3)} ${pad(m, 3)} | ${pad(server, 6)} | ${cols.join(' | ')} | ${pad(an ?? '-', 6)}`);
       }

@@ -6,14 +6,15 @@
 // DHCP round trip on zos. Returns ms from start until zos has its default route.
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../lib/exec.ts';
 import { ip, listLinks } from '../../lib/ip.ts';
 import { deleteNetns, ensureNetns, runIn } from '../../lib/netns.ts';
 import { randomName } from '../helpers/netns.ts';
 
 const PROBE_SCRIPT = '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip router=$router"\nexit 0\n';
-const APPLY_SCRIPT = '#!/bin/sh\ncase "$1" in bound|renew)\n  ip addr add "$ip/$mask" dev "$interface"\n'
-  + '  [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"\n;; esac\nexit 0\n';
+const APPLY_SCRIPT =
+  '#!/bin/sh\ncase "$1" in bound|renew)\n  ip addr add "$ip/$mask" dev "$interface"\n' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's parameter expansion, not a template
+  '  [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"\n;; esac\nexit 0\n';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,14 +28,22 @@ async function waitCarrier(ns: string, nic: string, ms: number): Promise<boolean
 }
 
 /** One probe as Zero-OS runs it: NIC moved into its own namespace, udhcpc, NIC moved back. */
-async function probe(node: string, nic: string, script: string): Promise<{ nic: string; ip: string; router: string } | undefined> {
+async function probe(
+  node: string,
+  nic: string,
+  script: string,
+): Promise<{ nic: string; ip: string; router: string } | undefined> {
   const ns = randomName('zanc');
   await ensureNetns(ns);
   try {
     await ip({ name: node }, ['link', 'set', nic, 'netns', ns]);
     await ip({ name: ns }, ['link', 'set', nic, 'up']);
-    const r = await runIn({ name: ns }, 'busybox', ['udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
-      { allowFailure: true, timeoutMs: 60_000 });
+    const r = await runIn(
+      { name: ns },
+      'busybox',
+      ['udhcpc', '-i', nic, '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', script],
+      { allowFailure: true, timeoutMs: 60_000 },
+    );
     const m = /lease ip=(\S+) router=(\S+)/.exec(r.stdout);
     return m ? { nic, ip: m[1]!, router: m[2]! } : undefined;
   } finally {
@@ -72,8 +81,12 @@ export async function anchorRun(node: string, nics: string[], dir: string): Prom
   await ip({ name: node }, ['link', 'set', chosen.nic, 'up']);
   await ip({ name: node }, ['link', 'set', 'zos', 'up']);
   await sleep(1000);
-  await runIn({ name: node }, 'busybox', ['udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
-    { timeoutMs: 60_000 });
+  await runIn(
+    { name: node },
+    'busybox',
+    ['udhcpc', '-i', 'zos', '-q', '-f', '-t', '20', '-T', '1', '-n', '-s', applyScript],
+    { timeoutMs: 60_000 },
+  );
   const def = await ip({ name: node }, ['-4', 'route', 'show', 'default', 'dev', 'zos']);
   if (!def.includes('default')) throw new Error('anchor: zos has no default route');
   return Date.now() - t0;

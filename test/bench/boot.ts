@@ -45,7 +45,9 @@ function anchorMilestones(b: Boot): Ms {
 async function once(path: Path, anchor: boolean): Promise<Ms> {
   const { ctx, teardown } = cleanups();
   // Ctrl-C or kill: QEMU, its namespace and dir go too.
-  const stop = () => { void teardown().then(() => process.exit(130)); };
+  const stop = () => {
+    void teardown().then(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -75,13 +77,17 @@ const secs = (xs: (number | undefined)[]) => {
 };
 // Median of the per-pair differences image[a] - anchor[b], signed seconds.
 function paired(runs: Ms[], anchors: Ms[], a: string, b: string): string {
-  const diffs = runs.map((r, i) => r[a] !== undefined && anchors[i]![b] !== undefined ? r[a]! - anchors[i]![b]! : undefined)
+  const diffs = runs
+    .map((r, i) => (r[a] !== undefined && anchors[i]![b] !== undefined ? r[a]! - anchors[i]![b]! : undefined))
     .filter((x): x is number => x !== undefined);
   if (!diffs.length) return '-';
   const d = median(diffs)! / 1000;
   return `${d >= 0 ? '+' : ''}${d.toFixed(1)}`;
 }
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 /** Builds the anchor (cached), boots image and anchor alternately on each path, prints the tables. */
 export async function run(): Promise<void> {
@@ -89,8 +95,15 @@ export async function run(): Promise<void> {
   const paths = process.env.BENCH_PATHS ? PATHS.filter((p) => process.env.BENCH_PATHS!.split(',').includes(p)) : PATHS;
   await exec('bash', ['image/anchor.sh', IMAGE, ANCHOR], { timeoutMs: 600_000 });
   const mb = (f: string) => (statSync(join(IMAGE, f)).size / 1e6).toFixed(1);
-  console.log(`\n## ${title}: ${IMAGE}, median of ${n} boot(s) each, image and anchor alternating, seconds from QEMU start`);
-  console.log(`sizes: kernel ${mb('pxe/vmlinuz')} MB, initrd ${mb('pxe/initrd.img')} MB (zstd), usb.img ${mb('usb.img')} MB, PXE set ${(['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe'].reduce((a, f) => a + statSync(join(IMAGE, f)).size, 0) / 1e6).toFixed(1)} MB`);
+  const pxeSet = ['pxe/vmlinuz', 'pxe/initrd.img', 'pxe/boot.ipxe'];
+  const pxeSetMb = (pxeSet.reduce((a, f) => a + statSync(join(IMAGE, f)).size, 0) / 1e6).toFixed(1);
+  console.log(
+    `\n## ${title}: ${IMAGE}, median of ${n} boot(s) each, image and anchor alternating, seconds from QEMU start`,
+  );
+  console.log(
+    `sizes: kernel ${mb('pxe/vmlinuz')} MB, initrd ${mb('pxe/initrd.img')} MB (zstd), usb.img ${mb('usb.img')} MB,` +
+      ` PXE set ${pxeSetMb} MB`,
+  );
   console.log(`load at start: ${load()}`);
   const rows: string[] = [];
   const anchorRows: string[] = [];
@@ -99,15 +112,29 @@ export async function run(): Promise<void> {
     const anchors: Ms[] = [];
     // Alternating, the first of each pair swapped every time (neither always follows the other).
     for (let i = 0; i < n; i++) {
-      if (i % 2) { anchors.push(await once(path, true)); runs.push(await once(path, false)); }
-      else { runs.push(await once(path, false)); anchors.push(await once(path, true)); }
+      if (i % 2) {
+        anchors.push(await once(path, true));
+        runs.push(await once(path, false));
+      } else {
+        runs.push(await once(path, false));
+        anchors.push(await once(path, true));
+      }
     }
-    rows.push(`| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))} | ${paired(runs, anchors, 'online', 'lease')} | ${paired(runs, anchors, 'init', 'init')} |`);
+    rows.push(
+      `| ${path} | ${KEYS.map((k) => secs(runs.map((r) => r[k]))).join(' | ')} | ${secs(anchors.map((a) => a.lease))}` +
+        ` | ${paired(runs, anchors, 'online', 'lease')} | ${paired(runs, anchors, 'init', 'init')} |`,
+    );
     anchorRows.push(`| ${path} anchor | ${ANCHOR_KEYS.map((k) => secs(anchors.map((a) => a[k]))).join(' | ')} |`);
   }
-  console.log(`| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease | init - anchor init |\n|---|${KEYS.map(() => '---').join('|')}|---|---|---|`);
+  console.log(
+    `| path | ${KEYS.join(' | ')} | anchor lease | online - anchor lease | init - anchor init |\n` +
+      `|---|${KEYS.map(() => '---').join('|')}|---|---|---|`,
+  );
   for (const r of rows) console.log(r);
-  console.log(`\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net, eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)`);
+  console.log(
+    `\nanchor (${ANCHOR}: the same kernel and initramfs, /init = busybox sh: modprobe virtio_pci virtio_net,` +
+      ' eth0 up, udhcpc -q -n, lease applied; after the lease: node -e 0, OVS up with a bridge)',
+  );
   console.log(`| path | ${ANCHOR_KEYS.join(' | ')} |\n|---|${ANCHOR_KEYS.map(() => '---').join('|')}|`);
   for (const r of anchorRows) console.log(r);
   console.log(`load at end: ${load()}`);

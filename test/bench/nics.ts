@@ -19,7 +19,17 @@ import { measure } from './measure.ts';
 import { queued, v1VlanEnsure } from './ovs.ts';
 
 type Cleanup = () => Promise<void> | void;
-interface Row { scenario: string; ports: number; clients: number; n: number; 'total ms': number; 'ms/nic': number; 'p50 ms': number; 'p99 ms': number; 'vs v1'?: string }
+interface Row {
+  scenario: string;
+  ports: number;
+  clients: number;
+  n: number;
+  'total ms': number;
+  'ms/nic': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  'vs v1'?: string;
+}
 
 /** Name shown by test/bench/run.ts. */
 export const title = 'ovs-plugin nic attach+detach vs v1 ip + ovs-vsctl';
@@ -46,25 +56,46 @@ export async function run(): Promise<void> {
   await ensureBundle();
   const N = Number(process.env.BENCH_NICS ?? 200);
   const cleanups: Cleanup[] = [];
-  const t = { after: (fn: Cleanup) => { cleanups.push(fn); } };
+  const t = {
+    after: (fn: Cleanup) => {
+      cleanups.push(fn);
+    },
+  };
   const rows: Row[] = [];
   const containers = Array.from({ length: N }, () => randomName('bc'));
   try {
     for (const ns of containers) await ensureNetns(ns);
-    cleanups.push(async () => { for (const ns of containers) await deleteNetns(ns); });
+    cleanups.push(async () => {
+      for (const ns of containers) await deleteNetns(ns);
+    });
     const row = async (scenario: string, ports: number, clients: number, fn: (i: number) => Promise<unknown>) => {
       const m = await measure(N, clients, fn);
-      rows.push({ scenario, ports, clients, n: N, 'total ms': Math.round(m.totalMs), 'ms/nic': +(m.totalMs / N).toFixed(1), 'p50 ms': +m.q(0.5).toFixed(1), 'p99 ms': +m.q(0.99).toFixed(1) });
+      rows.push({
+        scenario,
+        ports,
+        clients,
+        n: N,
+        'total ms': Math.round(m.totalMs),
+        'ms/nic': +(m.totalMs / N).toFixed(1),
+        'p50 ms': +m.q(0.5).toFixed(1),
+        'p99 ms': +m.q(0.99).toFixed(1),
+      });
     };
     for (const ports of (process.env.BENCH_PORTS ?? '0,1000').split(',').map(Number)) {
-      { // Ours, through the daemon: one nic.attach and one nic.detach per container.
+      {
+        // Ours, through the daemon: one nic.attach and one nic.detach per container.
         const ovs = await startOvs(t as never);
         await ovs.addBridge('backplane');
         const dir = await mkdtemp(join(tmpdir(), 'nicbench-'));
         cleanups.push(() => rm(dir, { recursive: true, force: true }));
-        const d = await startDaemon(t as never, ovs, 'plugin.sock', { OVS_PLUGIN_STATE: join(dir, 'nics.json'), OVS_PLUGIN_GC_MS: '0' });
+        const d = await startDaemon(t as never, ovs, 'plugin.sock', {
+          OVS_PLUGIN_STATE: join(dir, 'nics.json'),
+          OVS_PLUGIN_GC_MS: '0',
+        });
         const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
-        cleanups.push(() => cs.forEach((c) => c.close()));
+        cleanups.push(() => {
+          for (const c of cs) c.close();
+        });
         await cs[0]!.vlanEnsure({ master: 'backplane', vlan: 10 });
         await fillPorts(ovs, 'vlbr10', ports);
         for (const clients of [1, 10]) {
@@ -76,10 +107,12 @@ export async function run(): Promise<void> {
           });
         }
       }
-      { // v1: vlan-ensure through the plugin (queued), then ip + ovs-vsctl as core0 did.
+      {
+        // v1: vlan-ensure through the plugin (queued), then ip + ovs-vsctl as core0 did.
         const ovs = await startOvs(t as never);
         await ovs.addBridge('backplane');
-        const vsctl = (a: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
+        const vsctl = (a: string[]) =>
+          exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
         await v1VlanEnsure(vsctl, 'backplane', 10);
         await fillPorts(ovs, 'vlbr10', ports);
         const ip = (...a: string[]) => exec('ip', ['-n', ovs.ns, ...a], { timeoutMs: 30000 });

@@ -24,7 +24,10 @@ async function fill(ovs: Ovs, bridge: string, count: number): Promise<void> {
   }
 }
 
-/** The total of each coverage counter (ovs-vswitchd folds its counts into the totals about once a second: wait for that). */
+/**
+ * The total of each coverage counter (ovs-vswitchd folds its counts into the totals about once a second: wait for
+ * that).
+ */
 async function coverage(ovs: Ovs): Promise<Map<string, number>> {
   await new Promise((r) => setTimeout(r, 1500));
   const text = await ovs.appctl('ovs-vswitchd', 'coverage/show');
@@ -35,7 +38,11 @@ async function coverage(ovs: Ovs): Promise<Map<string, number>> {
 export async function run(): Promise<void> {
   const changes = Number(process.env.BENCH_CHANGES ?? 10);
   const cleanups: Cleanup[] = [];
-  const t = { after: (fn: Cleanup) => { cleanups.push(fn); } };
+  const t = {
+    after: (fn: Cleanup) => {
+      cleanups.push(fn);
+    },
+  };
   const rows: Record<string, number | string>[] = [];
   try {
     for (const ports of [0, 1000]) {
@@ -57,8 +64,15 @@ export async function run(): Promise<void> {
       const after = await coverage(ovs);
       const per = (k: string) => +(((after.get(k) ?? 0) - (before.get(k) ?? 0)) / (2 * changes)).toFixed(1);
       const p50 = (xs: number[]) => +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
-      rows.push({ ports, changes: 2 * changes, 'add p50 ms': p50(add), 'del p50 ms': p50(del),
-        'reconfigure/change': per('bridge_reconfigure'), 'netlink sent/change': per('netlink_sent'), 'netdev_get_stats/change': per('netdev_get_stats') });
+      rows.push({
+        ports,
+        changes: 2 * changes,
+        'add p50 ms': p50(add),
+        'del p50 ms': p50(del),
+        'reconfigure/change': per('bridge_reconfigure'),
+        'netlink sent/change': per('netlink_sent'),
+        'netdev_get_stats/change': per('netdev_get_stats'),
+      });
     }
   } finally {
     for (const fn of cleanups.reverse()) await fn();

@@ -13,22 +13,52 @@ import { measure } from './measure.ts';
 import { BUNDLE, ensureBundle, pluginEnv, startDaemon } from '../ovs-plugin/helpers.ts';
 
 type Cleanup = () => Promise<void> | void;
-interface Row { scenario: string; n: number; clients: number; 'total ms': number; 'ms/VLAN': number; 'p50 ms': number; 'p99 ms': number; 'vs v1'?: string }
+interface Row {
+  scenario: string;
+  n: number;
+  clients: number;
+  'total ms': number;
+  'ms/VLAN': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  'vs v1'?: string;
+}
 
-async function measureRow(scenario: string, n: number, clients: number, fn: (i: number) => Promise<unknown>): Promise<Row> {
+async function measureRow(
+  scenario: string,
+  n: number,
+  clients: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<Row> {
   const m = await measure(n, clients, fn);
   const q = (p: number) => +m.q(p).toFixed(2);
-  return { scenario, n, clients, 'total ms': Math.round(m.totalMs), 'ms/VLAN': +(m.totalMs / n).toFixed(2), 'p50 ms': q(0.5), 'p99 ms': q(0.99) };
+  return {
+    scenario,
+    n,
+    clients,
+    'total ms': Math.round(m.totalMs),
+    'ms/VLAN': +(m.totalMs / n).toFixed(2),
+    'p50 ms': q(0.5),
+    'p99 ms': q(0.99),
+  };
 }
 
 /** A serial queue: v1's plugin.toml had queue=true, so core0 ran ovs.* commands one at a time. */
 export function queued(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
-  return (fn) => { const p = tail.then(fn); tail = p.catch(() => undefined); return p; };
+  return (fn) => {
+    const p = tail.then(fn);
+    tail = p.catch(() => undefined);
+    return p;
+  };
 }
 
 /** The v1 vlan-ensure as forks of ovs-vsctl (netdev datapath added to add-br, as this machine needs). */
-export async function v1VlanEnsure(vsctl: (a: string[]) => Promise<{ exitCode: number }>, master: string, tag: number): Promise<string> {
+export async function v1VlanEnsure(
+  vsctl: (a: string[]) => Promise<{ exitCode: number }>,
+  master: string,
+  tag: number,
+): Promise<string> {
   const name = `vlbr${tag}`;
   const patch = `vlbr${tag}p`;
   const peer = `vlbr${tag}in`;
@@ -46,9 +76,39 @@ export async function v1VlanEnsure(vsctl: (a: string[]) => Promise<{ exitCode: n
 /** All the steps in one ovs-vsctl transaction. */
 const joinedArgs = (master: string, tag: number): string[] => {
   const [name, patch, peer] = [`vlbr${tag}`, `vlbr${tag}p`, `vlbr${tag}in`];
-  return ['--may-exist', 'add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev',
-    '--', '--may-exist', 'add-port', master, patch, `tag=${tag}`, '--', 'set', 'Interface', patch, 'type=patch', `options:peer=${peer}`,
-    '--', '--may-exist', 'add-port', name, peer, '--', 'set', 'Interface', peer, 'type=patch', `options:peer=${patch}`];
+  return [
+    '--may-exist',
+    'add-br',
+    name,
+    '--',
+    'set',
+    'Bridge',
+    name,
+    'datapath_type=netdev',
+    '--',
+    '--may-exist',
+    'add-port',
+    master,
+    patch,
+    `tag=${tag}`,
+    '--',
+    'set',
+    'Interface',
+    patch,
+    'type=patch',
+    `options:peer=${peer}`,
+    '--',
+    '--may-exist',
+    'add-port',
+    name,
+    peer,
+    '--',
+    'set',
+    'Interface',
+    peer,
+    'type=patch',
+    `options:peer=${patch}`,
+  ];
 };
 
 /** Name shown by test/bench/run.ts. */
@@ -58,51 +118,99 @@ export const title = 'ovs-plugin vlan-ensure vs v1 ovs-vsctl';
 export async function run(): Promise<void> {
   await ensureBundle();
   const cleanups: Cleanup[] = [];
-  const t = { after: (fn: Cleanup) => { cleanups.push(fn); } };
+  const t = {
+    after: (fn: Cleanup) => {
+      cleanups.push(fn);
+    },
+  };
   const fresh = async (): Promise<Ovs> => {
     const ovs = await startOvs(t as never);
     await ovs.addBridge('backplane');
     return ovs;
   };
-  const vsctlOf = (ovs: Ovs) => (a: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
+  const vsctlOf = (ovs: Ovs) => (a: string[]) =>
+    exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=20', ...a], { allowFailure: true, timeoutMs: 30000 });
   const N = Number(process.env.BENCH_VLANS ?? 100);
   const rows: Row[] = [];
   try {
-    { // Ours, through the daemon.
+    {
+      // Ours, through the daemon.
       const ovs = await fresh();
       const d = await startDaemon(t as never, ovs);
       const cs = await Promise.all(Array.from({ length: 10 }, () => OvsPluginClient.connect(d.socket)));
-      cleanups.push(() => cs.forEach((c) => c.close()));
-      rows.push(await measureRow('plugin daemon: new VLAN', N, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + i })));
-      rows.push(await measureRow('plugin daemon: existing VLAN', N * 2, 1, (i) => cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + (i % N) })));
-      rows.push(await measureRow('plugin daemon: new VLAN', N, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + i })));
-      rows.push(await measureRow('plugin daemon: existing VLAN', N * 2, 10, (i) => cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + (i % N) })));
+      cleanups.push(() => {
+        for (const c of cs) c.close();
+      });
+      rows.push(
+        await measureRow('plugin daemon: new VLAN', N, 1, (i) =>
+          cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + i }),
+        ),
+      );
+      rows.push(
+        await measureRow('plugin daemon: existing VLAN', N * 2, 1, (i) =>
+          cs[0]!.vlanEnsure({ master: 'backplane', vlan: 1 + (i % N) }),
+        ),
+      );
+      rows.push(
+        await measureRow('plugin daemon: new VLAN', N, 10, (i) =>
+          cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + i }),
+        ),
+      );
+      rows.push(
+        await measureRow('plugin daemon: existing VLAN', N * 2, 10, (i) =>
+          cs[i % 10]!.vlanEnsure({ master: 'backplane', vlan: 1001 + (i % N) }),
+        ),
+      );
     }
-    { // Ours, one exec (node start) per call, as a 0-core host would run it.
+    {
+      // Ours, one exec (node start) per call, as a 0-core host would run it.
       const ovs = await fresh();
       const n = Math.min(N, 20);
-      rows.push(await measureRow('plugin exec: new VLAN', n, 1, (i) => runIn({ name: ovs.ns }, 'node', [BUNDLE, 'vlan-ensure',
-        JSON.stringify({ master: 'backplane', vlan: 1 + i })], { env: pluginEnv(ovs) })));
+      rows.push(
+        await measureRow('plugin exec: new VLAN', n, 1, (i) =>
+          runIn(
+            { name: ovs.ns },
+            'node',
+            [BUNDLE, 'vlan-ensure', JSON.stringify({ master: 'backplane', vlan: 1 + i })],
+            { env: pluginEnv(ovs) },
+          ),
+        ),
+      );
     }
-    { // v1: the ovs-vsctl sequence, commands queued (queue=true).
+    {
+      // v1: the ovs-vsctl sequence, commands queued (queue=true).
       const ovs = await fresh();
       const vsctl = vsctlOf(ovs);
       const q = queued();
-      rows.push(await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
-      rows.push(await measureRow('v1 ovs-vsctl sequence: existing VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)));
-      rows.push(await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 10, (i) => q(() => v1VlanEnsure(vsctl, 'backplane', 1001 + i))));
+      rows.push(
+        await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)),
+      );
+      rows.push(
+        await measureRow('v1 ovs-vsctl sequence: existing VLAN', N, 1, (i) => v1VlanEnsure(vsctl, 'backplane', 1 + i)),
+      );
+      rows.push(
+        await measureRow('v1 ovs-vsctl sequence: new VLAN', N, 10, (i) =>
+          q(() => v1VlanEnsure(vsctl, 'backplane', 1001 + i)),
+        ),
+      );
     }
-    { // One ovs-vsctl call per VLAN, all steps joined by `--`.
+    {
+      // One ovs-vsctl call per VLAN, all steps joined by `--`.
       const ovs = await fresh();
       const vsctl = vsctlOf(ovs);
-      rows.push(await measureRow('ovs-vsctl joined by --: new VLAN', N, 1, (i) => vsctl(joinedArgs('backplane', 1 + i))));
-      rows.push(await measureRow('ovs-vsctl joined by --: new VLAN', N, 10, (i) => vsctl(joinedArgs('backplane', 1001 + i))));
+      rows.push(
+        await measureRow('ovs-vsctl joined by --: new VLAN', N, 1, (i) => vsctl(joinedArgs('backplane', 1 + i))),
+      );
+      rows.push(
+        await measureRow('ovs-vsctl joined by --: new VLAN', N, 10, (i) => vsctl(joinedArgs('backplane', 1001 + i))),
+      );
     }
   } finally {
     for (const fn of cleanups.reverse()) await fn();
   }
-  const v1 = (clients: number, what: string) => rows.find((r) => r.scenario === `v1 ovs-vsctl sequence: ${what}` && r.clients === clients)
-    ?? rows.find((r) => r.scenario === `v1 ovs-vsctl sequence: ${what}`);
+  const v1 = (clients: number, what: string) =>
+    rows.find((r) => r.scenario === `v1 ovs-vsctl sequence: ${what}` && r.clients === clients) ??
+    rows.find((r) => r.scenario === `v1 ovs-vsctl sequence: ${what}`);
   for (const r of rows) {
     const what = r.scenario.endsWith('existing VLAN') ? 'existing VLAN' : 'new VLAN';
     const base = v1(r.clients, what);

@@ -12,12 +12,24 @@ import { measure } from './measure.ts';
 
 const write = (n: number): Operation[] => [
   { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'delete', ['set', ['bench']]]] },
-  { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'insert', ovsMap({ bench: String(n) })]] },
+  {
+    op: 'mutate',
+    table: 'Open_vSwitch',
+    where: [],
+    mutations: [['external_ids', 'insert', ovsMap({ bench: String(n) })]],
+  },
 ];
 
 async function measureRow(name: string, n: number, fn: (i: number) => Promise<unknown>, parallel = 1) {
   const m = await measure(n, parallel, fn);
-  return { name, n, parallel, 'tx/s': Math.round((n / m.totalMs) * 1000), 'p50 ms': m.q(0.5).toFixed(2), 'p99 ms': m.q(0.99).toFixed(2) };
+  return {
+    name,
+    n,
+    parallel,
+    'tx/s': Math.round((n / m.totalMs) * 1000),
+    'p50 ms': m.q(0.5).toFixed(2),
+    'p99 ms': m.q(0.99).toFixed(2),
+  };
 }
 
 /** Name shown by test/bench/run.ts. */
@@ -27,7 +39,11 @@ export const title = 'OVSDB client transactions vs ovs-vsctl';
 export async function run(): Promise<void> {
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
-    const ovs = await startOvs({ after: (fn: () => Promise<void> | void) => { cleanups.push(fn); } } as never);
+    const ovs = await startOvs({
+      after: (fn: () => Promise<void> | void) => {
+        cleanups.push(fn);
+      },
+    } as never);
     const c: Client = await connectOvsdb(ovs.url);
     cleanups.unshift(() => c.close());
     const vsctl = (args: string[]) => exec('ovs-vsctl', [`--db=${ovs.url}`, '--timeout=10', ...args]);
@@ -36,8 +52,12 @@ export async function run(): Promise<void> {
       await measureRow('client transact (no wait), 10 in flight', 2000, (i) => c.transact(VSWITCH_DB, write(i)), 10),
       await measureRow('client transactAndWait (cur_cfg)', 300, (i) => transactAndWait(c, write(i))),
       await measureRow('client transactAndWait, 10 in flight', 600, (i) => transactAndWait(c, write(i)), 10),
-      await measureRow('ovs-vsctl --no-wait set', 100, (i) => vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
-      await measureRow('ovs-vsctl set (waits for vswitchd)', 100, (i) => vsctl(['set', 'Open_vSwitch', '.', `external_ids:bench=${i}`])),
+      await measureRow('ovs-vsctl --no-wait set', 100, (i) =>
+        vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', `external_ids:bench=${i}`]),
+      ),
+      await measureRow('ovs-vsctl set (waits for vswitchd)', 100, (i) =>
+        vsctl(['set', 'Open_vSwitch', '.', `external_ids:bench=${i}`]),
+      ),
     ];
     console.log(`ovs-vswitchd control socket up ${ovs.vswitchdStartMs} ms after spawn`);
     console.table(rows);

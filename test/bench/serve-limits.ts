@@ -11,13 +11,20 @@ import { ensureBundle, startDaemon, type Daemon } from '../ovs-plugin/helpers.ts
 export const title = 'serve-limits';
 
 type Cleanup = () => unknown;
-const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
+const rssMb = (pid: number) =>
+  Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A fresh OVS + daemon; `fn` measures; everything is torn down after.
-async function scenario(fn: (d: Daemon, t: { after(f: Cleanup): void }) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+async function scenario(
+  fn: (d: Daemon, t: { after(f: Cleanup): void }) => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
   const cleanups: Cleanup[] = [];
-  const t = { after: (f: Cleanup) => { cleanups.push(f); } };
+  const t = {
+    after: (f: Cleanup) => {
+      cleanups.push(f);
+    },
+  };
   try {
     const ovs = await startOvs(t, { vswitchd: false });
     const d = await startDaemon(t, ovs);
@@ -32,8 +39,13 @@ async function scenario(fn: (d: Daemon, t: { after(f: Cleanup): void }) => Promi
 async function peakWhile(pid: number, p: Promise<unknown>): Promise<number> {
   let peak = 0;
   let done = false;
-  void p.finally(() => { done = true; });
-  while (!done) { peak = Math.max(peak, rssMb(pid)); await sleep(100); }
+  void p.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    peak = Math.max(peak, rssMb(pid));
+    await sleep(100);
+  }
   return peak;
 }
 
@@ -41,34 +53,48 @@ async function peakWhile(pid: number, p: Promise<unknown>): Promise<number> {
 export async function run(requests = Number(process.argv[2] ?? 1_000_000)): Promise<void> {
   await ensureBundle();
   const rows: Record<string, unknown>[] = [];
-  rows.push({ scenario: `1 client pipelines ${requests} bad requests, reads nothing`, ...(await scenario(async (d, t) => {
-    const s = createConnection(d.socket);
-    t.after(() => s.destroy());
-    s.pause();
-    await new Promise((r) => s.once('connect', r));
-    const line = '{"jsonrpc":"2.0","id":1,"method":"ovs.nope"}\n';
-    const chunk = line.repeat(10_000);
-    // Write everything (the client's own buffer takes what the daemon does not read), for at most 20 s.
-    // Everything at once: what the daemon does not read waits in the client's own buffer.
-    let sent = 0;
-    for (; sent < requests; sent += 10_000) s.write(chunk);
-    const peak = await peakWhile(d.proc.pid!, sleep(10_000));
-    const logBytes = Buffer.byteLength(d.output());
-    return { 'RSS peak MB': peak, 'RSS after MB': rssMb(d.proc.pid!), 'requests written': sent, 'client MB unsent': Math.round(s.writableLength / 2 ** 20), 'log KB': Math.round(logBytes / 1024) };
-  })) });
-  rows.push({ scenario: '1000 idle connections', ...(await scenario(async (d, t) => {
-    const socks: Socket[] = [];
-    t.after(() => socks.forEach((s) => s.destroy()));
-    for (let i = 0; i < 1000; i++) {
+  rows.push({
+    scenario: `1 client pipelines ${requests} bad requests, reads nothing`,
+    ...(await scenario(async (d, t) => {
       const s = createConnection(d.socket);
-      s.on('error', () => undefined);
-      socks.push(s);
+      t.after(() => s.destroy());
+      s.pause();
       await new Promise((r) => s.once('connect', r));
-    }
-    await sleep(1000);
-    const open = socks.filter((s) => !s.destroyed).length;
-    return { 'RSS peak MB': rssMb(d.proc.pid!), 'RSS after MB': rssMb(d.proc.pid!), connections: open };
-  })) });
+      const line = '{"jsonrpc":"2.0","id":1,"method":"ovs.nope"}\n';
+      const chunk = line.repeat(10_000);
+      // Write everything (the client's own buffer takes what the daemon does not read), for at most 20 s.
+      // Everything at once: what the daemon does not read waits in the client's own buffer.
+      let sent = 0;
+      for (; sent < requests; sent += 10_000) s.write(chunk);
+      const peak = await peakWhile(d.proc.pid!, sleep(10_000));
+      const logBytes = Buffer.byteLength(d.output());
+      return {
+        'RSS peak MB': peak,
+        'RSS after MB': rssMb(d.proc.pid!),
+        'requests written': sent,
+        'client MB unsent': Math.round(s.writableLength / 2 ** 20),
+        'log KB': Math.round(logBytes / 1024),
+      };
+    })),
+  });
+  rows.push({
+    scenario: '1000 idle connections',
+    ...(await scenario(async (d, t) => {
+      const socks: Socket[] = [];
+      t.after(() => {
+        for (const s of socks) s.destroy();
+      });
+      for (let i = 0; i < 1000; i++) {
+        const s = createConnection(d.socket);
+        s.on('error', () => undefined);
+        socks.push(s);
+        await new Promise((r) => s.once('connect', r));
+      }
+      await sleep(1000);
+      const open = socks.filter((s) => !s.destroyed).length;
+      return { 'RSS peak MB': rssMb(d.proc.pid!), 'RSS after MB': rssMb(d.proc.pid!), connections: open };
+    })),
+  });
   console.table(rows);
 }
 

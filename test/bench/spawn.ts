@@ -17,7 +17,13 @@ async function row(name: string, parallel: number, fn: () => Promise<unknown>) {
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < N / parallel; i++) await Promise.all(Array.from({ length: parallel }, fn));
   const cpu = process.cpuUsage(cpu0);
-  return { name, parallel, n: N, 'wall ms/call': ((performance.now() - t0) / N).toFixed(2), 'agent CPU ms/call': ((cpu.user + cpu.system) / 1000 / N).toFixed(2) };
+  return {
+    name,
+    parallel,
+    n: N,
+    'wall ms/call': ((performance.now() - t0) / N).toFixed(2),
+    'agent CPU ms/call': ((cpu.user + cpu.system) / 1000 / N).toFixed(2),
+  };
 }
 
 /** Measures every row and prints the table. */

@@ -5,12 +5,20 @@ export function cleanups(done?: string): { ctx: { after(fn: () => unknown): void
   const fns: (() => unknown)[] = [];
   let tornDown = false;
   return {
-    ctx: { after: (fn) => { fns.push(fn); } },
+    ctx: {
+      after: (fn) => {
+        fns.push(fn);
+      },
+    },
     async teardown() {
       if (tornDown) return;
       tornDown = true;
       for (const fn of fns.reverse()) {
-        try { await fn(); } catch (err) { console.error(`demo: cleanup failed: ${String(err)}`); }
+        try {
+          await fn();
+        } catch (err) {
+          console.error(`demo: cleanup failed: ${String(err)}`);
+        }
       }
       if (done) console.log(done);
     },

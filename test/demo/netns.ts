@@ -32,7 +32,14 @@ async function main(): Promise<void> {
     await agent.done;
     clearTimeout(killer);
   });
-  agent.proc.stdout!.on('data', (d: Buffer) => process.stdout.write(d.toString().replace(/^/gm, '  | ').replace(/ {2}\| $/, '')));
+  agent.proc.stdout!.on('data', (d: Buffer) =>
+    process.stdout.write(
+      d
+        .toString()
+        .replace(/^/gm, '  | ')
+        .replace(/ {2}\| $/, ''),
+    ),
+  );
   agent.proc.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const r = await agent.done;
   console.log(`agent exited ${r.code ?? r.signal} after ${r.ms} ms`);
@@ -56,5 +63,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 main()
-  .catch((err: unknown) => { console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`); process.exitCode = 1; })
+  .catch((err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  })
   .finally(() => teardown());

@@ -14,14 +14,26 @@ const log = createLogger();
 const ac = new AbortController();
 process.on('SIGTERM', () => ac.abort(new Error('stopped by SIGTERM')));
 const settings = processSettings();
-void runAgent(parseCli(process.argv.slice(2), settings), {
-  discover: async (o) => {
-    const choice = choices[Math.min(calls++, choices.length - 1)]!;
-    const call = calls;
-    o.log.info('fake-discover', { call, nic: choice.nic, avoid: o.avoid?.join(',') || undefined });
-    let closed: Promise<void> | undefined;
-    // As the real handle: idempotent; the log shows when the agent closed it.
-    return { choice, probes: [], close: () => (closed ??= Promise.resolve().then(() => o.log.info('fake-close', { call }))) };
+void runAgent(
+  parseCli(process.argv.slice(2), settings),
+  {
+    discover: async (o) => {
+      const choice = choices[Math.min(calls++, choices.length - 1)]!;
+      const call = calls;
+      o.log.info('fake-discover', { call, nic: choice.nic, avoid: o.avoid?.join(',') || undefined });
+      let closed: Promise<void> | undefined;
+      // As the real handle: idempotent; the log shows when the agent closed it.
+      return {
+        choice,
+        probes: [],
+        close: () => (closed ??= Promise.resolve().then(() => o.log.info('fake-close', { call }))),
+      };
+    },
+    recoverProbeNamespaces: async () => [],
   },
-  recoverProbeNamespaces: async () => [],
-}, log, ac.signal, settings).then((code) => { process.stdout.write('', () => process.exit(code)); });
+  log,
+  ac.signal,
+  settings,
+).then((code) => {
+  process.stdout.write('', () => process.exit(code));
+});

@@ -1,5 +1,6 @@
 // Runs dist/internet.js inside a test's node namespace (never the machine's own), with a fake
-// zinit or the real one (zinit-real.ts), a scratch zinit dir, status file and resolv.conf. Build first: `node build.mjs`.
+// zinit or the real one (zinit-real.ts), a scratch zinit dir, status file and resolv.conf.
+// Build first: `node build.mjs`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -27,12 +28,20 @@ export interface AgentEnv {
 export type AnyAgentEnv = Omit<AgentEnv, 'zinit'> & { zinit: { path: string }; vars?: Record<string, string> };
 
 /** The agent's files with the real zinit (zinit-real.ts) running in the node namespace. */
-export async function realAgentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = ''): Promise<Omit<AgentEnv, 'zinit'> & { zinit: RealZinit }> {
+export async function realAgentEnv(
+  t: Pick<TestContext, 'after'>,
+  topo: Topology,
+  cmdline = '',
+): Promise<Omit<AgentEnv, 'zinit'> & { zinit: RealZinit }> {
   const files = await agentFiles(t, topo, cmdline);
   return { ...files, zinit: await startRealZinit(t, { ns: topo.node, dir: files.zinitDir }) };
 }
 
-async function agentFiles(t: Pick<TestContext, 'after'>, topo: Topology, cmdline: string): Promise<Omit<AgentEnv, 'zinit'>> {
+async function agentFiles(
+  t: Pick<TestContext, 'after'>,
+  topo: Topology,
+  cmdline: string,
+): Promise<Omit<AgentEnv, 'zinit'>> {
   const zinitDir = join(topo.dir, 'zinit');
   await mkdir(zinitDir, { recursive: true });
   const file = join(topo.dir, 'cmdline');
@@ -43,43 +52,99 @@ async function agentFiles(t: Pick<TestContext, 'after'>, topo: Topology, cmdline
   t.after(async () => {
     for (const n of (await listNetns()).filter((x) => x.startsWith(prefix))) await deleteNetns(n);
   });
-  return { topo, cmdline: file, status: join(topo.dir, 'status.json'), zinitDir, resolv: join(topo.dir, 'resolv.conf') };
+  return {
+    topo,
+    cmdline: file,
+    status: join(topo.dir, 'status.json'),
+    zinitDir,
+    resolv: join(topo.dir, 'resolv.conf'),
+  };
 }
 
 /** Prepares the agent's files (kernel cmdline text `cmdline`) and a fake zinit of `generation`. */
-export async function agentEnv(t: Pick<TestContext, 'after'>, topo: Topology, cmdline = '', generation: 1 | 2 = 1,
-  fake: Pick<Parameters<typeof startFakeZinit>[1], 'spawnState'> = {}): Promise<AgentEnv> {
+export async function agentEnv(
+  t: Pick<TestContext, 'after'>,
+  topo: Topology,
+  cmdline = '',
+  generation: 1 | 2 = 1,
+  fake: Pick<Parameters<typeof startFakeZinit>[1], 'spawnState'> = {},
+): Promise<AgentEnv> {
   const files = await agentFiles(t, topo, cmdline);
-  const zinit = await startFakeZinit(t, { dir: files.zinitDir, generation, services: { internet: 'Running' }, ...fake });
+  const zinit = await startFakeZinit(t, {
+    dir: files.zinitDir,
+    generation,
+    services: { internet: 'Running' },
+    ...fake,
+  });
   return { ...files, zinit };
 }
 
 /** How an agent run ended: exit code or signal, its combined output, wall time. */
-export interface AgentResult { code: number | null; signal: NodeJS.Signals | null; out: string; ms: number }
+export interface AgentResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  ms: number;
+}
 
 /** A running agent: its process, its output so far, and its end. */
-export interface AgentProc { proc: ChildProcess; output(): string; done: Promise<AgentResult> }
+export interface AgentProc {
+  proc: ChildProcess;
+  output(): string;
+  done: Promise<AgentResult>;
+}
 
 /**
  * Starts `node dist/internet.js` in the node namespace with `--nics` and the env's files;
  * `opts.bundle` runs another copy of the bundle, `opts.env` adds to its environment, `opts.node`
  * are options for node itself (the bench's `--import` of its counters).
  */
-export function startAgent(env: AnyAgentEnv, nics: string[], extra: string[] = [],
-  opts: { bundle?: string; env?: Record<string, string>; node?: string[] } = {}): AgentProc {
-  const args = [...(opts.node ?? []), opts.bundle ?? AGENT, 'run', ...(nics.length ? ['--nics', nics.join(',')] : []),
-    '--cmdline', env.cmdline, '--zinit-socket', env.zinit.path, '--zinit-dir', env.zinitDir, '--status', env.status, ...extra];
+export function startAgent(
+  env: AnyAgentEnv,
+  nics: string[],
+  extra: string[] = [],
+  opts: { bundle?: string; env?: Record<string, string>; node?: string[] } = {},
+): AgentProc {
+  const args = [
+    ...(opts.node ?? []),
+    opts.bundle ?? AGENT,
+    'run',
+    ...(nics.length ? ['--nics', nics.join(',')] : []),
+    '--cmdline',
+    env.cmdline,
+    '--zinit-socket',
+    env.zinit.path,
+    '--zinit-dir',
+    env.zinitDir,
+    '--status',
+    env.status,
+    ...extra,
+  ];
   const t0 = Date.now();
-  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars, ...opts.env } });
+  const proc = spawn(...commandIn({ name: env.topo.node }, process.execPath, args), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, INTERNET_RESOLV_CONF: env.resolv, ...env.vars, ...opts.env },
+  });
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const done = new Promise<AgentResult>((res) => proc.on('exit', (code, signal) => res({ code, signal, out, ms: Date.now() - t0 })));
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<AgentResult>((res) =>
+    proc.on('exit', (code, signal) => res({ code, signal, out, ms: Date.now() - t0 })),
+  );
   return { proc, output: () => out, done };
 }
 
 /** Runs the agent to its end, killing it after `timeoutMs`. */
-export async function runAgentE2E(env: AnyAgentEnv, nics: string[], timeoutMs = 90_000, extra: string[] = []): Promise<AgentResult> {
+export async function runAgentE2E(
+  env: AnyAgentEnv,
+  nics: string[],
+  timeoutMs = 90_000,
+  extra: string[] = [],
+): Promise<AgentResult> {
   const a = startAgent(env, nics, extra);
   const timer = setTimeout(() => a.proc.kill('SIGKILL'), timeoutMs);
   const r = await a.done;
@@ -115,10 +180,25 @@ export async function netSnapshot(ns: string): Promise<string> {
 // Addresses and routes of a namespace without the fields that tick (lifetimes, flags of DAD).
 async function readNetSnapshot(ns: string): Promise<string> {
   const { ipJson } = await import('../../lib/ip.ts');
-  const addrs = (await ipJson<{ ifname: string; address?: string; master?: string; operstate: string; addr_info: { local: string; prefixlen: number }[] }>({ name: ns }, ['addr']))
-    .map((l) => `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort().join(',')}`);
-  const routes = [...await ipJson<Record<string, unknown>>({ name: ns }, ['-4', 'route']), ...await ipJson<Record<string, unknown>>({ name: ns }, ['-6', 'route'])]
-    .map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
+  const addrs = (
+    await ipJson<{
+      ifname: string;
+      address?: string;
+      master?: string;
+      operstate: string;
+      addr_info: { local: string; prefixlen: number }[];
+    }>({ name: ns }, ['addr'])
+  ).map(
+    (l) =>
+      `${l.ifname} ${l.address} master=${l.master} ${l.operstate} ${l.addr_info
+        .map((a) => `${a.local}/${a.prefixlen}`)
+        .sort()
+        .join(',')}`,
+  );
+  const routes = [
+    ...(await ipJson<Record<string, unknown>>({ name: ns }, ['-4', 'route'])),
+    ...(await ipJson<Record<string, unknown>>({ name: ns }, ['-6', 'route'])),
+  ].map((r) => `${r.dst} via=${r.gateway} dev=${r.dev} proto=${r.protocol}`);
   return [...addrs, ...routes.sort()].join('\n');
 }
 

@@ -9,13 +9,22 @@ import type { TestContext } from 'node:test';
 import { JsonStreamParser } from '../../ovs-plugin/ovsdb/framing.ts';
 
 /** A JSON-RPC 1.0 message as received (request, notification or response). */
-export interface RpcMessage { method?: string; params?: unknown[]; id?: unknown; result?: unknown; error?: unknown }
+export interface RpcMessage {
+  method?: string;
+  params?: unknown[];
+  id?: unknown;
+  result?: unknown;
+  error?: unknown;
+}
 
 /** One client connection as the fake sees it. */
 export class FakeConn {
   readonly received: RpcMessage[] = [];
   private readonly parser = new JsonStreamParser();
-  constructor(readonly sock: Socket, private readonly fake: FakeOvsdb) {
+  constructor(
+    readonly sock: Socket,
+    fake: FakeOvsdb,
+  ) {
     sock.on('data', (chunk) => {
       for (const m of this.parser.push(chunk) as RpcMessage[]) {
         this.received.push(m);
@@ -27,12 +36,22 @@ export class FakeConn {
     sock.on('error', () => {});
   }
   /** Writes raw bytes as they are (for split/merged frame tests). */
-  write(raw: string): void { this.sock.write(raw); }
-  reply(id: unknown, result: unknown, error: unknown = null): void { this.write(JSON.stringify({ id, result, error })); }
-  notify(method: string, params: unknown[]): void { this.write(JSON.stringify({ id: null, method, params })); }
+  write(raw: string): void {
+    this.sock.write(raw);
+  }
+  reply(id: unknown, result: unknown, error: unknown = null): void {
+    this.write(JSON.stringify({ id, result, error }));
+  }
+  notify(method: string, params: unknown[]): void {
+    this.write(JSON.stringify({ id: null, method, params }));
+  }
   /** Sends a request from the server side (e.g. echo). */
-  request(method: string, params: unknown[], id: unknown): void { this.write(JSON.stringify({ id, method, params })); }
-  destroy(): void { this.sock.destroy(); }
+  request(method: string, params: unknown[], id: unknown): void {
+    this.write(JSON.stringify({ id, method, params }));
+  }
+  destroy(): void {
+    this.sock.destroy();
+  }
 }
 
 /** Answers one request; tests replace FakeOvsdb.handler to script replies. */
@@ -42,11 +61,19 @@ export type Handler = (msg: RpcMessage, conn: FakeConn) => void;
 export const defaultHandler: Handler = (m, c) => {
   const params = m.params ?? [];
   switch (m.method) {
-    case 'echo': return c.reply(m.id, params);
-    case 'list_dbs': return c.reply(m.id, ['Open_vSwitch']);
-    case 'monitor': return c.reply(m.id, {});
-    case 'transact': return c.reply(m.id, params.slice(1).map(() => ({})));
-    default: return c.reply(m.id, null, { error: 'unknown method' });
+    case 'echo':
+      return c.reply(m.id, params);
+    case 'list_dbs':
+      return c.reply(m.id, ['Open_vSwitch']);
+    case 'monitor':
+      return c.reply(m.id, {});
+    case 'transact':
+      return c.reply(
+        m.id,
+        params.slice(1).map(() => ({})),
+      );
+    default:
+      return c.reply(m.id, null, { error: 'unknown method' });
   }
 };
 
@@ -58,10 +85,17 @@ export class FakeOvsdb {
   onResponse?: (m: RpcMessage, c: FakeConn) => void;
   /** TCP port when started with { tcp: true } (listening on 127.0.0.1). */
   port = 0;
-  constructor(readonly path: string, private server: Server) {}
-  get url(): string { return this.port ? `tcp:127.0.0.1:${this.port}` : `unix:${this.path}`; }
+  constructor(
+    readonly path: string,
+    private server: Server,
+  ) {}
+  get url(): string {
+    return this.port ? `tcp:127.0.0.1:${this.port}` : `unix:${this.path}`;
+  }
   /** The newest connection. */
-  get last(): FakeConn | undefined { return this.conns[this.conns.length - 1]; }
+  get last(): FakeConn | undefined {
+    return this.conns[this.conns.length - 1];
+  }
   /** Resolves when `n` connections have been accepted in total. */
   async waitConns(n: number, ms = 5000): Promise<void> {
     const end = Date.now() + ms;
@@ -71,7 +105,9 @@ export class FakeOvsdb {
     }
   }
   /** Drops every open connection (the server keeps listening). */
-  dropAll(): void { for (const c of this.conns) c.destroy(); }
+  dropAll(): void {
+    for (const c of this.conns) c.destroy();
+  }
   async close(): Promise<void> {
     this.dropAll();
     if (this.server.listening) await new Promise<void>((r) => this.server.close(() => r()));
@@ -82,7 +118,10 @@ export class FakeOvsdb {
     await rm(this.path, { force: true });
     await new Promise((r) => setTimeout(r, downMs));
     this.server = listenServer(this);
-    await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.path, resolve); });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.path, resolve);
+    });
   }
 }
 
@@ -105,6 +144,9 @@ export async function startFakeOvsdb(t: Pick<TestContext, 'after'>, opts: { tcp?
     else server.listen(path, resolve);
   });
   if (opts.tcp) fake.port = (server.address() as AddressInfo).port;
-  t.after(async () => { await fake.close(); await rm(dir, { recursive: true, force: true }); });
+  t.after(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   return fake;
 }

@@ -12,7 +12,12 @@ import { splitWords as split } from '../../image/zos-init/unit.ts';
 /** JSON with object keys sorted, as serde_json's BTreeMap output of zinit v0.2.14. */
 export { sortedJson };
 
-interface Svc { state: string; pid: number; target: 'Up' | 'Down'; after: Record<string, string> }
+interface Svc {
+  state: string;
+  pid: number;
+  target: 'Up' | 'Down';
+  after: Record<string, string>;
+}
 
 /** A running fake and what it recorded. */
 export interface FakeZinit {
@@ -28,14 +33,24 @@ export interface FakeZinit {
 class Refused extends Error {}
 
 /** Starts the fake on a unix socket in `dir` (also the config dir), closed after the test. */
-export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
-  dir: string; generation: 1 | 2; services?: Record<string, string>; stopDelayMs?: number;
-  /** State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot spawn. */
-  spawnState?: (name: string, n: number) => string;
-}): Promise<FakeZinit> {
+export async function startFakeZinit(
+  t: Pick<TestContext, 'after'>,
+  opts: {
+    dir: string;
+    generation: 1 | 2;
+    services?: Record<string, string>;
+    stopDelayMs?: number;
+    /**
+     * State of a service after its n-th `monitor` (1-based): default Running; `Failure` as for a binary zinit cannot
+     * spawn.
+     */
+    spawnState?: (name: string, n: number) => string;
+  },
+): Promise<FakeZinit> {
   const path = `${opts.dir}/zinit-${opts.generation}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`;
   const services = new Map<string, Svc>();
-  for (const [n, s] of Object.entries(opts.services ?? {})) services.set(n, { state: s, pid: s === 'Running' ? 100 : 0, target: 'Up', after: {} });
+  for (const [n, s] of Object.entries(opts.services ?? {}))
+    services.set(n, { state: s, pid: s === 'Running' ? 100 : 0, target: 'Up', after: {} });
   const fake: FakeZinit = { path, commands: [], loaded: new Map(), services, close: async () => {} };
   let nextPid = 200;
   const monitors = new Map<string, number>();
@@ -50,13 +65,25 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
     if (verb === 'list' && name === undefined) return Object.fromEntries([...services].map(([n, s]) => [n, s.state]));
     if (name === undefined) throw new Refused(`unknown command '${verb}' or wrong arguments count`);
     switch (verb) {
-      case 'status': { const s = get(name); return { after: s.after, name, pid: s.pid, state: s.state, target: s.target }; }
-      case 'start': { const s = get(name); s.target = 'Up'; s.state = 'Running'; s.pid = nextPid++; return null; }
+      case 'status': {
+        const s = get(name);
+        return { after: s.after, name, pid: s.pid, state: s.state, target: s.target };
+      }
+      case 'start': {
+        const s = get(name);
+        s.target = 'Up';
+        s.state = 'Running';
+        s.pid = nextPid++;
+        return null;
+      }
       case 'stop': {
         const s = get(name);
         s.target = 'Down';
         const pid = s.pid;
-        setTimeout(() => { s.pid = 0; s.state = `Error(Signaled(Pid(${pid}), SIGTERM, false))`; }, opts.stopDelayMs ?? 30).unref();
+        setTimeout(() => {
+          s.pid = 0;
+          s.state = `Error(Signaled(Pid(${pid}), SIGTERM, false))`;
+        }, opts.stopDelayMs ?? 30).unref();
         return null;
       }
       case 'forget': {
@@ -81,7 +108,8 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
         services.set(name, { state, pid: state === 'Running' ? nextPid++ : 0, target: 'Up', after: {} });
         return null;
       }
-      default: throw new Refused(`unknown command '${verb}' or wrong arguments count`);
+      default:
+        throw new Refused(`unknown command '${verb}' or wrong arguments count`);
     }
   };
   const gen1 = (sock: Socket) => {
@@ -94,7 +122,8 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
       let reply: unknown;
       if (words === null) reply = { state: 'error', body: 'invalid command syntax' };
       else if (!words.length) reply = { state: 'error', body: 'unknown command' };
-      else if (words.length > 2) reply = { state: 'error', body: `unknown command '${words[0]}' or wrong arguments count` };
+      else if (words.length > 2)
+        reply = { state: 'error', body: `unknown command '${words[0]}' or wrong arguments count` };
       else {
         try {
           reply = { state: 'ok', body: await exec(words[0]!, words[1]) };
@@ -106,8 +135,14 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
       sock.end(sortedJson(reply));
     };
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => { buf += d; const i = buf.indexOf('\n'); if (i >= 0) void answer(buf.slice(0, i)); });
-    sock.on('end', () => { if (!answered) void answer(buf); });
+    sock.on('data', (d: string) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i >= 0) void answer(buf.slice(0, i));
+    });
+    sock.on('end', () => {
+      if (!answered) void answer(buf);
+    });
   };
   const gen2 = (sock: Socket) => {
     let buf = '';
@@ -120,8 +155,12 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         let req: { id?: unknown; method?: string; params?: unknown[] };
-        try { req = JSON.parse(line); } catch {
-          sock.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }) + '\n');
+        try {
+          req = JSON.parse(line);
+        } catch {
+          sock.write(
+            JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }) + '\n',
+          );
           continue;
         }
         const verb = /^service_(\w+)$/.exec(req.method ?? '')?.[1];
@@ -142,9 +181,15 @@ export async function startFakeZinit(t: Pick<TestContext, 'after'>, opts: {
     });
   };
   const server: Server = createServer({ allowHalfOpen: true }, opts.generation === 1 ? gen1 : gen2);
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(path, () => res()); });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(path, () => res());
+  });
   const open = new Set<Socket>();
-  server.on('connection', (s: Socket) => { open.add(s); s.on('close', () => open.delete(s)); });
+  server.on('connection', (s: Socket) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
   fake.close = async () => {
     for (const s of open) s.destroy();
     await new Promise<void>((res) => server.close(() => res()));

@@ -1,7 +1,7 @@
 // Namespaces made for one test: random names, torn down by t.after. Never the machine's own.
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { run } from '../../lib/exec.ts';
+import type { run } from '../../lib/exec.ts';
 import { ip } from '../../lib/ip.ts';
 import { deleteNetns, ensureNetns, netnsNamed, runIn as runInNs } from '../../lib/netns.ts';
 
@@ -28,15 +28,18 @@ let vlanFilteringAnswer: Promise<boolean> | undefined;
 
 /** Whether this kernel lets a bridge do VLAN filtering (Debian's does; this machine's refuses), asked once. */
 export function kernelHasVlanFiltering(): Promise<boolean> {
-  return vlanFilteringAnswer ??= (async () => {
+  return (vlanFilteringAnswer ??= (async () => {
     const name = randomName('tq');
     await ensureNetns(name);
     try {
       const ref = netnsNamed(name);
       await ip(ref, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
-      return await ip(ref, ['link', 'set', 'dev', 'br0', 'type', 'bridge', 'vlan_filtering', '1']).then(() => true, () => false);
+      return await ip(ref, ['link', 'set', 'dev', 'br0', 'type', 'bridge', 'vlan_filtering', '1']).then(
+        () => true,
+        () => false,
+      );
     } finally {
       await deleteNetns(name);
     }
-  })();
+  })());
 }

@@ -7,7 +7,14 @@ import { run } from '../../lib/exec.ts';
 import { randomName } from './netns.ts';
 import { startOvs } from './ovs.ts';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 test('startOvs: bridge in the test namespace, stable snapshot, restartDb keeps data, stop cleans up', async (t) => {
   const ovs = await startOvs(t);
@@ -19,12 +26,15 @@ test('startOvs: bridge in the test namespace, stable snapshot, restartDb keeps d
   assert.match((await run('ip', ['-n', ovs.ns, '-o', 'link'])).stdout, new RegExp(`: ${br}:`));
   assert.doesNotMatch((await run('ip', ['-o', 'link'])).stdout, new RegExp(`: ${br}:`), 'not in the machine namespace');
   const tables = await ovs.dumpTables();
-  assert.deepEqual(tables.Bridge!.map((r) => r.name), [br]);
+  assert.deepEqual(
+    tables.Bridge!.map((r) => r.name),
+    [br],
+  );
   assert.equal(tables.Bridge![0]!.datapath_type, 'netdev');
 
   const before = await ovs.snapshot();
   await new Promise((r) => setTimeout(r, 5500)); // ovs-vswitchd refreshes stats/status every 5 s
-  assert.equal(await ovs.snapshot(), before, 'ovs-vswitchd\'s own updates are not in the snapshot');
+  assert.equal(await ovs.snapshot(), before, "ovs-vswitchd's own updates are not in the snapshot");
 
   await ovs.restartDb();
   assert.equal(await ovs.vsctl('list-br'), br);

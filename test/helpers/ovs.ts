@@ -16,10 +16,36 @@ export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** Columns that ovs-vswitchd rewrites on its own (stats, status, cfg counters): left out of snapshots. */
 export const VOLATILE_COLUMNS = new Set([
-  'cur_cfg', 'next_cfg', 'statistics', 'status', 'stats', 'link_state', 'link_resets', 'link_speed',
-  'duplex', 'admin_state', 'mtu', 'mac_in_use', 'ifindex', 'ofport', 'error', 'lacp_current',
-  'bond_active_slave', 'rstp_status', 'datapath_id', 'datapath_version', 'is_connected', 'capabilities',
-  'dpdk_initialized', 'dpdk_version', 'iface_types', 'datapath_types', 'ovs_version', 'db_version', 'system_type', 'system_version',
+  'cur_cfg',
+  'next_cfg',
+  'statistics',
+  'status',
+  'stats',
+  'link_state',
+  'link_resets',
+  'link_speed',
+  'duplex',
+  'admin_state',
+  'mtu',
+  'mac_in_use',
+  'ifindex',
+  'ofport',
+  'error',
+  'lacp_current',
+  'bond_active_slave',
+  'rstp_status',
+  'datapath_id',
+  'datapath_version',
+  'is_connected',
+  'capabilities',
+  'dpdk_initialized',
+  'dpdk_version',
+  'iface_types',
+  'datapath_types',
+  'ovs_version',
+  'db_version',
+  'system_type',
+  'system_version',
 ]);
 
 /** Options of startOvs. */
@@ -68,7 +94,8 @@ function ovsEnv(dir: string): NodeJS.ProcessEnv {
 async function waitForPath(path: string, child: ChildProcess, what: string, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
   while (!existsSync(path)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before ${path} appeared`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before ${path} appeared`);
     if (Date.now() > end) throw new Error(`${what}: ${path} did not appear within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -79,11 +106,15 @@ async function waitForListen(path: string, child: ChildProcess, ms = 10000): Pro
   const end = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection(path, () => { s.destroy(); resolve(true); });
+      const s = createConnection(path, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ovsdb-server exited before ${path} accepted connections`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`ovsdb-server exited before ${path} accepted connections`);
     if (Date.now() > end) throw new Error(`${path} accepted no connection within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -107,20 +138,39 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
   const url = `unix:${sock}`;
   const env = ovsEnv(dir);
   const inNs = (cmd: string, args: string[], log: string) =>
-    spawn(...commandIn({ name: ns }, cmd, [...args, `--log-file=${join(dir, log)}`, '--no-chdir']), { env, stdio: 'ignore' });
+    spawn(...commandIn({ name: ns }, cmd, [...args, `--log-file=${join(dir, log)}`, '--no-chdir']), {
+      env,
+      stdio: 'ignore',
+    });
   let db: ChildProcess | undefined;
   let vsw: ChildProcess | undefined;
   let stopped = false;
 
   const startDb = async () => {
-    db = inNs('ovsdb-server', [dbFile, `--remote=punix:${sock}`, `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
-      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`], 'ovsdb-server.log');
+    db = inNs(
+      'ovsdb-server',
+      [
+        dbFile,
+        `--remote=punix:${sock}`,
+        `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
+        `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+      ],
+      'ovsdb-server.log',
+    );
     await waitForPath(sock, db, 'ovsdb-server');
     await waitForListen(sock, db);
   };
-  const stopDb = async () => { await stopChild(db); await rm(sock, { force: true }); };
+  const stopDb = async () => {
+    await stopChild(db);
+    await rm(sock, { force: true });
+  };
   const vsctl = async (...args: string[]) =>
-    (await run('ovs-vsctl', [`--db=${url}`, '--timeout=10', ...args], { env: env as Record<string, string>, timeoutMs: 15000 })).stdout.trim();
+    (
+      await run('ovs-vsctl', [`--db=${url}`, '--timeout=10', ...args], {
+        env: env as Record<string, string>,
+        timeoutMs: 15000,
+      })
+    ).stdout.trim();
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -138,7 +188,11 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
     const t0 = performance.now();
     const ctl = join(dir, 'ovs-vswitchd.ctl');
     await rm(ctl, { force: true });
-    vsw = inNs('ovs-vswitchd', [url, `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl}`], 'ovs-vswitchd.log');
+    vsw = inNs(
+      'ovs-vswitchd',
+      [url, `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl}`],
+      'ovs-vswitchd.log',
+    );
     await waitForPath(ctl, vsw, 'ovs-vswitchd');
     vswitchdStartMs = Math.round(performance.now() - t0);
   };
@@ -152,7 +206,9 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
     for (const line of out.split('\n')) {
       if (!line.trim()) continue;
       const t = JSON.parse(line) as { caption: string; headings: string[]; data: unknown[][] };
-      tables[t.caption.replace(/ table$/, '')] = t.data.map((r) => Object.fromEntries(t.headings.map((h, i) => [h, r[i]])));
+      tables[t.caption.replace(/ table$/, '')] = t.data.map((r) =>
+        Object.fromEntries(t.headings.map((h, i) => [h, r[i]])),
+      );
     }
     return tables;
   };
@@ -160,15 +216,35 @@ export async function startOvs(t: Pick<TestContext, 'after'>, opts: OvsOptions =
     const tables = await dumpTables();
     const norm: Record<string, string[]> = {};
     for (const [name, rows] of Object.entries(tables)) {
-      norm[name] = rows.map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !VOLATILE_COLUMNS.has(k))))).sort();
+      norm[name] = rows
+        .map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !VOLATILE_COLUMNS.has(k)))))
+        .sort();
     }
     return JSON.stringify(norm, null, 1);
   };
 
   return {
-    ns, dir, dbFile, sock, url, vswitchdStartMs, vsctl, dumpTables, snapshot, stop, stopDb, startDb, startVswitchd, appctl,
+    ns,
+    dir,
+    dbFile,
+    sock,
+    url,
+    vswitchdStartMs,
+    vsctl,
+    dumpTables,
+    snapshot,
+    stop,
+    stopDb,
+    startDb,
+    startVswitchd,
+    appctl,
     stopVswitchd: () => stopChild(vsw),
-    addBridge: async (name) => { await vsctl('add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev'); },
-    restartDb: async () => { await stopDb(); await startDb(); },
+    addBridge: async (name) => {
+      await vsctl('add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev');
+    },
+    restartDb: async () => {
+      await stopDb();
+      await startDb();
+    },
   };
 }

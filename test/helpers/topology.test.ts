@@ -10,7 +10,20 @@ test('dnsmasq leases an address with a router across a veth NIC', async (t) => {
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.77.1' });
   await run('ip', ['-n', topo.node, 'link', 'set', 'eth1', 'up']);
-  const r = await runIn(topo.node, 'busybox', ['udhcpc', '-i', 'eth1', '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', '/bin/true']);
+  const r = await runIn(topo.node, 'busybox', [
+    'udhcpc',
+    '-i',
+    'eth1',
+    '-f',
+    '-q',
+    '-n',
+    '-t',
+    '10',
+    '-T',
+    '1',
+    '-s',
+    '/bin/true',
+  ]);
   assert.match(r.stderr, /lease of 10\.77\.1\.\d+ obtained/);
 });
 

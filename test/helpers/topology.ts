@@ -44,7 +44,11 @@ export async function makeTopology(t: Pick<TestContext, 'after'>): Promise<Topol
  * Adds a veth NIC `name` to the node namespace. `plugged: false` leaves the switch side down,
  * so the NIC has no carrier until `plug()` is called.
  */
-export async function addNic(topo: Topology, name: string, opts: { plugged?: boolean; mac?: string } = {}): Promise<Nic> {
+export async function addNic(
+  topo: Topology,
+  name: string,
+  opts: { plugged?: boolean; mac?: string } = {},
+): Promise<Nic> {
   const peer = randomName('p');
   const node = netnsNamed(topo.node);
   // The node side is born in the node namespace under its name: nothing half-made on a clash.
@@ -76,17 +80,38 @@ export interface DhcpServer {
  * Serves DHCPv4 on `nic`'s peer: the peer gets `<net>.1/24`, leases come from `<net>.100-200`,
  * router `router` (default `<net>.1`). `net` is the first three octets, e.g. "10.51.7".
  */
-export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
-  opts: { net: string; router?: string | null; mtu?: number; dns?: string[]; leaseSeconds?: number; noPing?: boolean; extra?: string[] }): Promise<DhcpServer> {
+export async function startDnsmasq(
+  t: Pick<TestContext, 'after'>,
+  topo: Topology,
+  nic: Nic,
+  opts: {
+    net: string;
+    router?: string | null;
+    mtu?: number;
+    dns?: string[];
+    leaseSeconds?: number;
+    noPing?: boolean;
+    extra?: string[];
+  },
+): Promise<DhcpServer> {
   const { net } = opts;
   await ip(netnsNamed(topo.sw), ['addr', 'add', `${net}.1/24`, 'dev', nic.peer]);
   await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
   const leases = join(topo.dir, `dnsmasq-${nic.peer}.leases`);
   const router = opts.router === undefined ? `${net}.1` : opts.router;
   const args = [
-    '--keep-in-foreground', '--no-daemon', '--port=0', '--no-resolv', '--no-hosts', '--bind-interfaces',
-    `--interface=${nic.peer}`, '--except-interface=lo', `--dhcp-leasefile=${leases}`,
-    `--pid-file=${join(topo.dir, `dnsmasq-${nic.peer}.pid`)}`, '--log-dhcp', '--dhcp-authoritative',
+    '--keep-in-foreground',
+    '--no-daemon',
+    '--port=0',
+    '--no-resolv',
+    '--no-hosts',
+    '--bind-interfaces',
+    `--interface=${nic.peer}`,
+    '--except-interface=lo',
+    `--dhcp-leasefile=${leases}`,
+    `--pid-file=${join(topo.dir, `dnsmasq-${nic.peer}.pid`)}`,
+    '--log-dhcp',
+    '--dhcp-authoritative',
     `--dhcp-range=${net}.100,${net}.200,255.255.255.0,${opts.leaseSeconds ?? 3600}`,
     router === null ? '--dhcp-option=option:router' : `--dhcp-option=option:router,${router}`,
   ];
@@ -101,13 +126,20 @@ export async function startDnsmasq(t: Pick<TestContext, 'after'>, topo: Topology
 }
 
 /** Sends IPv6 router advertisements on `nic`'s peer for `prefix` (e.g. "fd51:7::/64"). */
-export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, nic: Nic,
-  opts: { prefix: string; rdnss?: string; dnssl?: string; mtu?: number }): Promise<{ stop(): Promise<void> }> {
+export async function startRadvd(
+  t: Pick<TestContext, 'after'>,
+  topo: Topology,
+  nic: Nic,
+  opts: { prefix: string; rdnss?: string; dnssl?: string; mtu?: number },
+): Promise<{ stop(): Promise<void> }> {
   await runIn({ name: topo.sw }, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
   await ip(netnsNamed(topo.sw), ['link', 'set', nic.peer, 'up']);
   const conf = join(topo.dir, `radvd-${nic.peer}.conf`);
   const lines = [
-    `interface ${nic.peer} {`, '  AdvSendAdvert on;', '  MinRtrAdvInterval 3;', '  MaxRtrAdvInterval 10;',
+    `interface ${nic.peer} {`,
+    '  AdvSendAdvert on;',
+    '  MinRtrAdvInterval 3;',
+    '  MaxRtrAdvInterval 10;',
     ...(opts.mtu ? [`  AdvLinkMTU ${opts.mtu};`] : []),
     `  prefix ${opts.prefix} { AdvOnLink on; AdvAutonomous on; };`,
     ...(opts.rdnss ? [`  RDNSS ${opts.rdnss} { };`] : []),
@@ -115,8 +147,12 @@ export async function startRadvd(t: Pick<TestContext, 'after'>, topo: Topology, 
     '};',
   ];
   await writeFile(conf, lines.join('\n') + '\n');
-  const proc = spawnIn(topo.sw, 'radvd', ['--nodaemon', '-C', conf, '-p', join(topo.dir, `radvd-${nic.peer}.pid`), '-m', 'stderr'],
-    join(topo.dir, `radvd-${nic.peer}.log`));
+  const proc = spawnIn(
+    topo.sw,
+    'radvd',
+    ['--nodaemon', '-C', conf, '-p', join(topo.dir, `radvd-${nic.peer}.pid`), '-m', 'stderr'],
+    join(topo.dir, `radvd-${nic.peer}.log`),
+  );
   const stop = () => stopProc(proc);
   t.after(stop);
   return { stop };
@@ -129,7 +165,9 @@ export function spawnIn(ns: string, cmd: string, args: string[], logFile?: strin
     const chunks: Buffer[] = [];
     p.stdout?.on('data', (d: Buffer) => chunks.push(d));
     p.stderr?.on('data', (d: Buffer) => chunks.push(d));
-    p.on('exit', () => { void writeFile(logFile, Buffer.concat(chunks)).catch(() => {}); });
+    p.on('exit', () => {
+      void writeFile(logFile, Buffer.concat(chunks)).catch(() => {});
+    });
   } else {
     p.stdout?.resume();
     p.stderr?.resume();
@@ -142,7 +180,10 @@ export async function stopProc(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => p.kill('SIGKILL'), 2000);
-    p.once('exit', () => { clearTimeout(timer); resolve(); });
+    p.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     p.kill('SIGTERM');
   });
 }
@@ -159,7 +200,13 @@ export async function sh(ns: string, cmd: string, args: string[]): Promise<strin
  */
 export async function removeProbeNamespaces(prefix: string): Promise<void> {
   for (const ns of (await listNetns()).filter((n) => n.startsWith(prefix))) {
-    for (const pid of await netnsPids(ns)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of await netnsPids(ns)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await deleteNetns(ns);
   }
 }

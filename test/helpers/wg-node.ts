@@ -22,12 +22,22 @@ export interface HeldNs {
 
 /** Starts `unshare FLAGS` holding fresh namespaces until the test ends; `script` runs first inside. */
 async function hold(t: Pick<TestContext, 'after'>, flags: string[], script: string): Promise<number> {
-  const child = spawn('unshare', [...flags, '--fork', '--kill-child', '--', 'sh', '-c', `${script} && echo ready && exec sleep infinity`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => { child.kill('SIGKILL'); });
+  const child = spawn(
+    'unshare',
+    [...flags, '--fork', '--kill-child', '--', 'sh', '-c', `${script} && echo ready && exec sleep infinity`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
     child.on('exit', (code) => reject(new Error(`unshare exited ${code}: ${err}`)));
   });
   return child.pid!;
@@ -53,10 +63,18 @@ export interface WgNode extends HeldNs {
 export async function makeWgNode(t: Pick<TestContext, 'after'>): Promise<WgNode> {
   const stateDir = await mkdtemp(join(tmpdir(), 'wgnode-'));
   t.after(() => rm(stateDir, { recursive: true, force: true }));
-  const pid = await hold(t, ['--net', '--mount', '--propagation', 'private'], 'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard && ip link set lo up');
+  const pid = await hold(
+    t,
+    ['--net', '--mount', '--propagation', 'private'],
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard && ip link set lo up',
+  );
   const node = {
-    pid, net: netnsAt(`/proc/${pid}/ns/net`), mnt: `/proc/${pid}/ns/mnt`, socketDir: `/proc/${pid}/root/run/wireguard`,
-    backend: (o: Pick<UserspaceOptions, 'onWrite'> = {}) => userspaceBackend({ socketDir: node.socketDir, stateDir, mountNs: node.mnt, ...o }),
+    pid,
+    net: netnsAt(`/proc/${pid}/ns/net`),
+    mnt: `/proc/${pid}/ns/mnt`,
+    socketDir: `/proc/${pid}/root/run/wireguard`,
+    backend: (o: Pick<UserspaceOptions, 'onWrite'> = {}) =>
+      userspaceBackend({ socketDir: node.socketDir, stateDir, mountNs: node.mnt, ...o }),
   };
   return node;
 }

@@ -21,10 +21,16 @@ const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** One console line and when it came (ms since QEMU was spawned). */
-export interface Line { ms: number; text: string }
+export interface Line {
+  ms: number;
+  text: string;
+}
 
 export interface BootOptions {
-  /** direct: -kernel/-initrd/-append; pvh: the same with the unpacked vmlinux (PVH entry); pxe: QEMU's iPXE from the user network's TFTP; usb: OVMF + usb.img. */
+  /**
+   * direct: -kernel/-initrd/-append; pvh: the same with the unpacked vmlinux (PVH entry); pxe: QEMU's iPXE from the
+   * user network's TFTP; usb: OVMF + usb.img.
+   */
   path?: 'direct' | 'pvh' | 'pxe' | 'usb';
   /** The image dir (default IMAGE). */
   image?: string;
@@ -43,6 +49,9 @@ export interface BootOptions {
   /** Run QEMU in this namespace (tap NICs); default: a fresh one with only lo. */
   netns?: string;
   timeoutMs?: number;
+  /** The NICs' MAC addresses are this prefix and 0x10 + the NIC's index (default 52:54:00:12:34);
+   * two boots on one network need different ones (a bridge drops frames from its own MAC). */
+  macPrefix?: string;
   /** Guest memory in MiB (default 1024). */
   memMb?: number;
   /** Called with each console line as it comes (the demo streams them). */
@@ -68,30 +77,64 @@ export interface Boot {
 export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promise<Boot> {
   const dir = await mkdtemp(join(tmpdir(), 'zos-boot-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const ns = o.netns ?? await makeNetns(t, 'tqemu');
+  const ns = o.netns ?? (await makeNetns(t, 'tqemu'));
   // `-netdev socket,mcast=` NICs (carrier, nobody else) talk over this namespace's lo.
   if (!o.netns) {
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'multicast', 'on']);
     await run('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
   }
   const mon = join(dir, 'mon.sock');
-  const args = ['-nodefaults', '-machine', 'q35', '-accel', 'tcg', '-cpu', o.cpu ?? 'qemu64,+rdrand', '-m', String(o.memMb ?? 1024), '-smp', '1', '-display', 'none',
-    '-serial', 'stdio', '-monitor', `unix:${mon},server=on,wait=off`, '-no-reboot'];
+  const args = [
+    '-nodefaults',
+    '-machine',
+    'q35',
+    '-accel',
+    'tcg',
+    '-cpu',
+    o.cpu ?? 'qemu64,+rdrand',
+    '-m',
+    String(o.memMb ?? 1024),
+    '-smp',
+    '1',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    `unix:${mon},server=on,wait=off`,
+    '-no-reboot',
+  ];
   if (o.paused) args.push('-S');
   o.nics.forEach((spec, i) => {
-    args.push('-netdev', `${spec},id=n${i}`, '-device',
-      `virtio-net-pci,netdev=n${i},mac=52:54:00:12:34:${(0x10 + i).toString(16)}${o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile='}`);
+    const mac = `${o.macPrefix ?? '52:54:00:12:34'}:${(0x10 + i).toString(16)}`;
+    const boot = o.path === 'pxe' && i === 0 ? ',bootindex=1' : ',romfile=';
+    args.push('-netdev', `${spec},id=n${i}`, '-device', `virtio-net-pci,netdev=n${i},mac=${mac}${boot}`);
   });
   const path = o.path ?? 'direct';
   const image = o.image ?? IMAGE;
   if (path === 'direct' || path === 'pvh') {
-    args.push('-kernel', join(image, path === 'pvh' ? 'pvh/vmlinux' : 'pxe/vmlinuz'), '-initrd', join(image, 'pxe/initrd.img'),
-      '-append', `${o.baseCmdline ?? 'quiet console=ttyS0,115200 zos.test=poweroff'}${o.append ? ` ${o.append}` : ''}`);
+    args.push(
+      '-kernel',
+      join(image, path === 'pvh' ? 'pvh/vmlinux' : 'pxe/vmlinuz'),
+      '-initrd',
+      join(image, 'pxe/initrd.img'),
+      '-append',
+      `${o.baseCmdline ?? 'quiet console=ttyS0,115200 zos.test=poweroff'}${o.append ? ` ${o.append}` : ''}`,
+    );
   } else if (path === 'usb') {
     await copyFile(OVMF_VARS, join(dir, 'vars.fd'));
-    args.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${join(dir, 'vars.fd')}`,
-      '-device', 'qemu-xhci', '-drive', `if=none,id=stick,format=raw,snapshot=on,file=${join(image, 'usb.img')}`,
-      '-device', 'usb-storage,drive=stick,bootindex=0');
+    args.push(
+      '-drive',
+      `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+      '-drive',
+      `if=pflash,format=raw,file=${join(dir, 'vars.fd')}`,
+      '-device',
+      'qemu-xhci',
+      '-drive',
+      `if=none,id=stick,format=raw,snapshot=on,file=${join(image, 'usb.img')}`,
+      '-device',
+      'usb-storage,drive=stick,bootindex=0',
+    );
   }
   const lines: Line[] = [];
   const waiters = new Set<() => void>();
@@ -105,38 +148,70 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
       for (const w of waiters) w();
     },
   });
-  t.after(() => { child.kill(); return child.exited; });
+  t.after(() => {
+    child.kill();
+    return child.exited;
+  });
   const exited = child.exited.then(async (e) => {
     ended = { code: e.code, signal: e.signal, stderr: e.stderr };
     // BOOT_CONSOLE_DIR=dir: every boot's console kept as dir/<temp dir name>.log, for a failure's post-mortem.
     if (process.env.BOOT_CONSOLE_DIR) {
-      await writeFile(join(process.env.BOOT_CONSOLE_DIR, `${basename(dir)}.log`), lines.map((l) => `${(l.ms / 1000).toFixed(1).padStart(6)} ${l.text}`).join('\n') + '\n').catch(() => {});
+      await writeFile(
+        join(process.env.BOOT_CONSOLE_DIR, `${basename(dir)}.log`),
+        lines.map((l) => `${(l.ms / 1000).toFixed(1).padStart(6)} ${l.text}`).join('\n') + '\n',
+      ).catch(() => {});
     }
     for (const w of waiters) w();
     return e.code;
   });
   const timeoutMs = o.timeoutMs ?? 400_000;
-  const waitFor = (re: RegExp, ms = timeoutMs) => new Promise<Line>((res, rej) => {
-    const check = () => {
-      const l = lines.find((x) => re.test(x.text));
-      if (l) { done(); res(l); } else if (ended) {
-        done(); rej(new Error(`QEMU ended (${ended.code ?? ended.signal}) before ${re}; stderr: ${ended.stderr.trim()}\n${tail(lines)}`));
-      }
-    };
-    const timer = setTimeout(() => { done(); rej(new Error(`no ${re} within ${ms} ms\n${tail(lines)}`)); }, ms);
-    const done = () => { clearTimeout(timer); waiters.delete(check); };
-    waiters.add(check);
-    check();
-  });
-  const hmp = (command: string) => new Promise<void>((res, rej) => {
-    const tryConnect = (left: number) => {
-      const s = connect(mon);
-      s.on('error', (e) => { s.destroy(); if (left > 0) setTimeout(() => tryConnect(left - 1), 100); else rej(e); });
-      s.on('connect', () => { s.write(`${command}\n`); setTimeout(() => { s.end(); res(); }, 200); });
-      s.resume();
-    };
-    tryConnect(50);
-  });
+  const waitFor = (re: RegExp, ms = timeoutMs) =>
+    new Promise<Line>((res, rej) => {
+      const check = () => {
+        const l = lines.find((x) => re.test(x.text));
+        if (l) {
+          done();
+          res(l);
+        } else if (ended) {
+          done();
+          rej(
+            new Error(
+              `QEMU ended (${ended.code ?? ended.signal}) before ${re}; stderr: ${ended.stderr.trim()}\n${tail(lines)}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        rej(new Error(`no ${re} within ${ms} ms\n${tail(lines)}`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  const hmp = (command: string) =>
+    new Promise<void>((res, rej) => {
+      const tryConnect = (left: number) => {
+        const s = connect(mon);
+        s.on('error', (e) => {
+          s.destroy();
+          if (left > 0) setTimeout(() => tryConnect(left - 1), 100);
+          else rej(e);
+        });
+        s.on('connect', () => {
+          s.write(`${command}\n`);
+          setTimeout(() => {
+            s.end();
+            res();
+          }, 200);
+        });
+        s.resume();
+      };
+      tryConnect(50);
+    });
   const json = <T>(tag: string): T | undefined => {
     const re = new RegExp(`${tag} (\\{.*\\})\\s*$`);
     for (const l of [...lines].reverse()) {
@@ -146,14 +221,23 @@ export async function boot(t: Pick<TestContext, 'after'>, o: BootOptions): Promi
     return undefined;
   };
   return {
-    dir, lines, waitFor, exited, hmp, resume: () => hmp('cont'), json,
+    dir,
+    lines,
+    waitFor,
+    exited,
+    hmp,
+    resume: () => hmp('cont'),
+    json,
     at: (re) => lines.find((l) => re.test(l.text))?.ms,
   };
 }
 
 /** The last console lines, for failure messages. */
 export function tail(lines: Line[], n = 40): string {
-  return lines.slice(-n).map((l) => `${(l.ms / 1000).toFixed(1).padStart(6)} ${l.text}`).join('\n');
+  return lines
+    .slice(-n)
+    .map((l) => `${(l.ms / 1000).toFixed(1).padStart(6)} ${l.text}`)
+    .join('\n');
 }
 
 /** Console milestones of a boot (ms since QEMU start), as the benchmark and tests report them. */
@@ -185,6 +269,11 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   return async (fn) => {
     if (active >= n) await new Promise<void>((r) => queue.push(r));
     active++;
-    try { return await fn(); } finally { active--; queue.shift()?.(); }
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
   };
 }

@@ -11,7 +11,9 @@ import { DEFAULT_TIMING } from '../../internet/discover/choose.ts';
 
 const status = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as AgentStatus;
 const defaults = async (ns: string, fam: '-4' | '-6') =>
-  (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, [fam, 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
+  (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, [fam, 'route', 'show', 'default'])).map(
+    (d) => `${d.gateway} ${d.dev}`,
+  );
 
 test('two DHCP NICs: the private gateway wins over the public one', async (t) => {
   const topo = await makeTopology(t);
@@ -38,7 +40,7 @@ test('two DHCP NICs: the private gateway wins over the public one', async (t) =>
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
 });
 
-test('IPv6-only network: SLAAC address (DAD passed), default route and the RA\'s DNS on zos, no dhcp-zos', async (t) => {
+test("IPv6-only network: SLAAC address (DAD passed), default route and the RA's DNS on zos, no dhcp-zos", async (t) => {
   const topo = await makeTopology(t);
   const v6 = await addNic(topo, 'eth1');
   await addNic(topo, 'eth2');
@@ -48,16 +50,33 @@ test('IPv6-only network: SLAAC address (DAD passed), default route and the RA\'s
   assert.equal(r.code, 0, r.out);
   const d = await defaults(topo.node, '-6');
   assert.ok(d.length >= 1 && d.every((x) => /^fe80::\S+ zos$/.test(x)), d.join('; '));
-  const addrs = (await ipJson<{ addr_info: { local: string; scope: string }[] }>({ name: topo.node }, ['-6', 'addr', 'show', 'dev', 'zos']))[0]!.addr_info;
-  assert.ok(addrs.some((a) => a.scope === 'global' && a.local.startsWith('fd64:3:')), JSON.stringify(addrs));
-  assert.ok(addrs.filter((a) => a.scope === 'global').every((a) => !('tentative' in a)), 'DAD of the SLAAC address done before exit');
+  const addrs = (
+    await ipJson<{ addr_info: { local: string; scope: string }[] }>({ name: topo.node }, [
+      '-6',
+      'addr',
+      'show',
+      'dev',
+      'zos',
+    ])
+  )[0]!.addr_info;
+  assert.ok(
+    addrs.some((a) => a.scope === 'global' && a.local.startsWith('fd64:3:')),
+    JSON.stringify(addrs),
+  );
+  assert.ok(
+    addrs.filter((a) => a.scope === 'global').every((a) => !('tentative' in a)),
+    'DAD of the SLAAC address done before exit',
+  );
   await assert.rejects(stat(`${env.zinitDir}/dhcp-zos.yaml`), { code: 'ENOENT' });
   assert.ok(!env.zinit.commands.some((c) => c.startsWith('monitor')));
   const s = await status(env.status);
   assert.equal(s.mode, 'ra');
   assert.equal(s.handoff, 'none');
   assert.deepEqual(s.dns, ['fd64:3::53']);
-  assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (RA on zos)\nsearch lab.example\nnameserver fd64:3::53\n');
+  assert.equal(
+    await readFile(env.resolv, 'utf8'),
+    '# written by internet (RA on zos)\nsearch lab.example\nnameserver fd64:3::53\n',
+  );
   // Reachable at once from the SLAAC address: the switch side answers on a global address.
   await ip({ name: topo.sw }, ['-6', 'addr', 'add', 'fd64:3::1/64', 'dev', v6.peer, 'nodad']);
   await runIn(topo.node, 'busybox', ['ping6', '-c1', '-W3', 'fd64:3::1']);
@@ -113,7 +132,10 @@ test('a lease with MTU 68: the MTU is ignored with a warning, zos keeps IPv6 (li
   assert.equal((await listLinks({ name: topo.node }, 'zos'))[0]?.mtu, 1500);
   // Below 1280 the kernel takes IPv6 off zos for good; otherwise its link-local address comes
   // (a second or so after the run: zos reports DOWN that long).
-  const linkLocal = async () => ((await ipJson<{ addr_info: { scope: string }[] }>({ name: topo.node }, ['-6', 'addr', 'show', 'dev', 'zos']))[0]?.addr_info ?? [])
-    .some((a) => a.scope === 'link');
+  const linkLocal = async () =>
+    (
+      (await ipJson<{ addr_info: { scope: string }[] }>({ name: topo.node }, ['-6', 'addr', 'show', 'dev', 'zos']))[0]
+        ?.addr_info ?? []
+    ).some((a) => a.scope === 'link');
   await waitFor('a link-local address on zos', linkLocal, 10_000);
 });

@@ -27,7 +27,12 @@ test('an offered address already in use on the segment is declined: the agent co
   await ip(sw, ['link', 'set', sqPeer, 'master', br, 'up']);
   await ip(netnsNamed(squatter), ['addr', 'add', `${net}.150/24`, 'dev', 'eth0']);
   await ip(netnsNamed(squatter), ['link', 'set', 'eth0', 'up']);
-  await startDnsmasq(t, topo, { ...nic, peer: br }, { net, noPing: true, extra: [`--dhcp-host=${nic.mac},${net}.150`] });
+  await startDnsmasq(
+    t,
+    topo,
+    { ...nic, peer: br },
+    { net, noPing: true, extra: [`--dhcp-host=${nic.mac},${net}.150`] },
+  );
   const env = await agentEnv(t, topo, 'console=ttyS0', 2);
   const r = await runAgentE2E(env, ['eth1']);
   assert.equal(r.code, 0, r.out);
@@ -36,6 +41,15 @@ test('an offered address already in use on the segment is declined: the agent co
   assert.equal(s.addresses.length, 1, r.out);
   assert.notEqual(s.addresses[0], `${net}.150/24`, `took the squatted address\n${r.out}`);
   assert.match(s.addresses[0]!, new RegExp(`^${net.replace(/\./g, '\\.')}\\.\\d+/24$`));
-  const [zos] = await ipJson<{ addr_info: { local: string }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']);
-  assert.deepEqual(zos!.addr_info.map((a) => a.local), [s.addresses[0]!.split('/')[0]]);
+  const [zos] = await ipJson<{ addr_info: { local: string }[] }>({ name: topo.node }, [
+    '-4',
+    'addr',
+    'show',
+    'dev',
+    'zos',
+  ]);
+  assert.deepEqual(
+    zos!.addr_info.map((a) => a.local),
+    [s.addresses[0]!.split('/')[0]],
+  );
 });

@@ -13,14 +13,24 @@ import { candidatesFor, findTool, IP_PLACES } from '../../lib/tools.ts';
 
 const BUSYBOX = '/bin/busybox';
 
-test('the resolver takes iproute2\'s ip and util-linux\'s setpriv, never a busybox applet of that name', async (t) => {
+test("the resolver takes iproute2's ip and util-linux's setpriv, never a busybox applet of that name", async (t) => {
   const dir = join((await makeTopology(t)).dir, 'bb');
   await mkdir(dir);
   for (const n of ['ip', 'setpriv']) await symlink(BUSYBOX, join(dir, n));
-  assert.deepEqual(candidatesFor('ip', ['/usr/sbin/ip'], `${dir}:/usr/sbin:/bin`), ['/usr/sbin/ip', join(dir, 'ip'), '/bin/ip']);
-  assert.equal(await findTool([join(dir, 'ip'), ...IP_PLACES], '-V', /iproute2/), IP_PLACES.find((p) => p !== join(dir, 'ip')));
+  assert.deepEqual(candidatesFor('ip', ['/usr/sbin/ip'], `${dir}:/usr/sbin:/bin`), [
+    '/usr/sbin/ip',
+    join(dir, 'ip'),
+    '/bin/ip',
+  ]);
+  assert.equal(
+    await findTool([join(dir, 'ip'), ...IP_PLACES], '-V', /iproute2/),
+    IP_PLACES.find((p) => p !== join(dir, 'ip')),
+  );
   assert.equal(await findTool([join(dir, 'ip')], '-V', /iproute2/), undefined);
-  assert.equal(await findTool([join(dir, 'setpriv'), '/usr/bin/setpriv'], '--version', /util-linux/), '/usr/bin/setpriv');
+  assert.equal(
+    await findTool([join(dir, 'setpriv'), '/usr/bin/setpriv'], '--version', /util-linux/),
+    '/usr/bin/setpriv',
+  );
   assert.equal(await findTool([join(dir, 'nosuch')], '-V', /iproute2/), undefined);
 });
 
@@ -39,8 +49,13 @@ test('without the netlink addon and with busybox as sh: a NIC whose carrier come
   await mkdir(bb);
   await symlink(BUSYBOX, join(bb, 'sh'));
   const env = await agentEnv(t, topo, 'zos-debug');
-  const run = startAgent(env, ['eth1'], [], { bundle: join(bundleDir, 'internet.js'), env: { PATH: `${bb}:${process.env.PATH}` } });
-  t.after(() => { run.proc.kill('SIGKILL'); });
+  const run = startAgent(env, ['eth1'], [], {
+    bundle: join(bundleDir, 'internet.js'),
+    env: { PATH: `${bb}:${process.env.PATH}` },
+  });
+  t.after(() => {
+    run.proc.kill('SIGKILL');
+  });
   await waitFor('the fallback', () => /link-events via=ip-monitor/.test(run.output()), 30_000);
   assert.match(run.output(), /warn netlink-unavailable/);
   await new Promise((r) => setTimeout(r, 1500));
@@ -51,6 +66,9 @@ test('without the netlink addon and with busybox as sh: a NIC whose carrier come
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /ip-monitor-(failed|exited|untied)/);
   const def = await ipJson<{ gateway?: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default']);
-  assert.deepEqual(def.map((d) => `${d.gateway} ${d.dev}`), ['10.67.5.1 zos']);
+  assert.deepEqual(
+    def.map((d) => `${d.gateway} ${d.dev}`),
+    ['10.67.5.1 zos'],
+  );
   assert.deepEqual(await probeNamespacesOf(topo.node), []);
 });

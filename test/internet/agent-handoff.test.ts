@@ -13,9 +13,13 @@ import type { AgentStatus } from '../../internet/status.ts';
 async function phasesWhile(env: AgentEnv, done: Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   let over = false;
-  void done.then(() => { over = true; });
+  void done.then(() => {
+    over = true;
+  });
   while (!over) {
-    const s = await readFile(env.status, 'utf8').then((x) => JSON.parse(x) as AgentStatus).catch(() => undefined);
+    const s = await readFile(env.status, 'utf8')
+      .then((x) => JSON.parse(x) as AgentStatus)
+      .catch(() => undefined);
     const k = s && `${s.phase}${s.error ? ` ${s.error.code}` : ''}`;
     if (k && seen.at(-1) !== k) seen.push(k);
     await new Promise((r) => setTimeout(r, 20));
@@ -23,16 +27,21 @@ async function phasesWhile(env: AgentEnv, done: Promise<unknown>): Promise<strin
   return seen;
 }
 
-test('zinit cannot spawn dhcp-zos (twice): the hand-off is retried, the status says why, online once it runs', async (t) => {
+test('zinit cannot spawn dhcp-zos (twice): hand-off retried, the status says why, online once it runs', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.70.1' });
   const env = await agentEnv(t, topo, '', 1, { spawnState: (_n, i) => (i <= 2 ? 'Failure' : 'Running') });
   const a = startAgent(env, ['eth1']);
-  t.after(() => { a.proc.kill('SIGKILL'); });
+  t.after(() => {
+    a.proc.kill('SIGKILL');
+  });
   const [r, phases] = await Promise.all([a.done, phasesWhile(env, a.done)]);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /retry step=handoff attempt=1 code=EDHCPZOS error="zinit could not spawn dhcp-zos \(state Failure/);
+  assert.match(
+    r.out,
+    /retry step=handoff attempt=1 code=EDHCPZOS error="zinit could not spawn dhcp-zos \(state Failure/,
+  );
   assert.match(r.out, /retry step=handoff attempt=2 code=EDHCPZOS/);
   assert.ok(phases.includes('retrying EDHCPZOS'), phases.join(' -> '));
   assert.equal(env.zinit.commands.filter((c) => c === 'monitor dhcp-zos').length, 3);
@@ -43,7 +52,7 @@ test('zinit cannot spawn dhcp-zos (twice): the hand-off is retried, the status s
   assert.equal(s.error, undefined);
 });
 
-test('rerun on a configured node whose dhcp-zos zinit shows as Failure: reloaded, not "already configured"', async (t) => {
+test('rerun on a configured node with dhcp-zos in zinit as Failure: reloaded, not "already configured"', async (t) => {
   const topo = await makeTopology(t);
   const nic = await addNic(topo, 'eth1');
   await startDnsmasq(t, topo, nic, { net: '10.70.2' });
@@ -59,12 +68,14 @@ test('rerun on a configured node whose dhcp-zos zinit shows as Failure: reloaded
   assert.deepEqual([s.phase, s.reason, s.handoff], ['online', 'repaired hand-off', 'reloaded']);
 });
 
-test('SIGTERM while waiting for zinit\'s socket: exit 143, status aborted, nothing changed', async (t) => {
+test("SIGTERM while waiting for zinit's socket: exit 143, status aborted, nothing changed", async (t) => {
   const topo = await makeTopology(t);
   await addNic(topo, 'eth1');
   const env = await agentEnv(t, topo);
   const a = startAgent({ ...env, zinit: { path: `${topo.dir}/not-yet.sock` } }, ['eth1']);
-  t.after(() => { a.proc.kill('SIGKILL'); });
+  t.after(() => {
+    a.proc.kill('SIGKILL');
+  });
   await waitFor('waiting for the socket', () => /zinit-socket-wait .*upToMs=30000/.test(a.output()), 10_000);
   a.proc.kill('SIGTERM');
   const r = await a.done;

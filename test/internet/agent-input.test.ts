@@ -32,18 +32,38 @@ const cases: [string, string, RegExp][] = [
   ['malformed vlan:priv', 'vlan:priv=abc', /vlan:priv: "abc" is not a VLAN id/],
   ['vlan:pub out of range', 'vlan:pub=4095', /vlan:pub: "4095"/],
   ['ip= with a bad gateway', 'ip=10.65.1.9::10.65.1.300:255.255.255.0::eth1:off', /ip=: gateway "10.65.1.300"/],
-  ['ip= naming a NIC that does not exist', 'ip=10.65.1.9::10.65.1.1:255.255.255.0::eth9:off', /ip=: device "eth9" does not exist/],
+  [
+    'ip= naming a NIC that does not exist',
+    'ip=10.65.1.9::10.65.1.1:255.255.255.0::eth9:off',
+    /ip=: device "eth9" does not exist/,
+  ],
   ['zos.nic that is no name', 'zos.nic=a/b', /zos.nic: "a\/b"/],
   ['zos.nic naming no link', 'zos.nic=eth7', /zos.nic: "eth7" matches no candidate/],
   ['zos.nic naming no MAC', 'zos.nic=02:00:00:00:00:99', /zos.nic: "02:00:00:00:00:99" matches no candidate/],
   ['ip= device lo', 'ip=10.65.1.9::10.65.1.1:255.255.255.0::lo:off', /ip=: device "lo" cannot carry/],
   ['ip= client 0.0.0.0', 'ip=0.0.0.0::10.65.1.1:255.255.255.0::eth1:off', /ip=: client "0.0.0.0"/],
-  ['ip= gateway equal to the client', 'ip=10.65.1.9::10.65.1.9:255.255.255.0::eth1:off', /ip=: gateway "10.65.1.9" is the host's own address/],
+  [
+    'ip= gateway equal to the client',
+    'ip=10.65.1.9::10.65.1.9:255.255.255.0::eth1:off',
+    /ip=: gateway "10.65.1.9" is the host's own address/,
+  ],
   ['ip= netmask 0.0.0.0', 'ip=10.65.1.9::10.65.1.1:0.0.0.0::eth1:off', /ip=: netmask "0.0.0.0" is \/0/],
-  ['ip= client the broadcast address', 'ip=10.65.1.255::10.65.1.1:255.255.255.0::eth1:off', /ip=: client 10.65.1.255 is the broadcast address/],
+  [
+    'ip= client the broadcast address',
+    'ip=10.65.1.255::10.65.1.1:255.255.255.0::eth1:off',
+    /ip=: client 10.65.1.255 is the broadcast address/,
+  ],
   ['ip= IPv6 unbracketed', 'ip=2001:db8::2::2001:db8::1:64:h:eth1:off', /ip=: .* unbracketed IPv6/],
-  ['ip= device outside --nics', 'ip=10.65.1.9::10.65.1.1:255.255.255.0::eth3:off', /ip=: device "eth3" is not one of --nics eth1,eth2/],
-  ['ip= device contradicting zos.nic', 'zos.nic=eth2 ip=10.65.1.9::10.65.1.1:255.255.255.0::eth1:off', /ip=: device "eth1" contradicts zos.nic=eth2/],
+  [
+    'ip= device outside --nics',
+    'ip=10.65.1.9::10.65.1.1:255.255.255.0::eth3:off',
+    /ip=: device "eth3" is not one of --nics eth1,eth2/,
+  ],
+  [
+    'ip= device contradicting zos.nic',
+    'zos.nic=eth2 ip=10.65.1.9::10.65.1.1:255.255.255.0::eth1:off',
+    /ip=: device "eth1" contradicts zos.nic=eth2/,
+  ],
   ['a stray quote in our own key', `zos.nic="eth1 note=x`, /zos.nic: "\\"eth1"/],
 ];
 for (const [what, cmdline, msg] of cases) {
@@ -104,30 +124,38 @@ test('--nics lo -> exit 2 with EINVALID, not retried, nothing changed', async (t
   await assertUntouched(env, before);
 });
 
-test('zinit socket missing, not a socket, refusing (after the bounded wait for zinit) -> exit 2 naming the path, nothing changed', async (t) => {
-  const { env: env0, before } = await setup(t);
-  const env = { ...env0, vars: { INTERNET_ZINIT_WAIT_MS: '800' } };
-  const missing = join(env.topo.dir, 'no-zinit.sock');
-  const file = join(env.topo.dir, 'plain-file');
-  await writeFile(file, '');
-  const dead = join(env.topo.dir, 'dead.sock');
-  await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', dead]);
-  for (const [path, why] of [[missing, /does not exist/], [file, /is not a socket/], [dead, /refuses connections/]] as const) {
-    const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
-    assert.equal(r.code, 2, r.out);
-    assert.ok(r.out.includes(path), r.out);
-    assert.match(r.out, /bad-input code=EZINITSOCKET /);
-    assert.match(r.out, why);
-    // Missing or refusing: zinit may not have bound it yet (it starts units first): waited for, then given up.
-    if (path !== file) assert.match(r.out, /zinit-socket-wait .*upToMs=800/);
-    else assert.doesNotMatch(r.out, /zinit-socket-wait/);
-    if (path !== file) assert.ok(r.ms >= 800, `gave up after ${r.ms} ms`);
-  }
-  const bad = await runAgentE2E({ ...env, vars: { INTERNET_ZINIT_WAIT_MS: 'soon' } }, ['eth1']);
-  assert.equal(bad.code, 2, bad.out);
-  assert.match(bad.out, /INTERNET_ZINIT_WAIT_MS: "soon" is not 0\.\.600000/);
-  await assertUntouched(env, before);
-});
+test(
+  'zinit socket missing, not a socket, ' +
+    'refusing (after the bounded wait for zinit) -> exit 2 naming the path, nothing changed',
+  async (t) => {
+    const { env: env0, before } = await setup(t);
+    const env = { ...env0, vars: { INTERNET_ZINIT_WAIT_MS: '800' } };
+    const missing = join(env.topo.dir, 'no-zinit.sock');
+    const file = join(env.topo.dir, 'plain-file');
+    await writeFile(file, '');
+    const dead = join(env.topo.dir, 'dead.sock');
+    await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', dead]);
+    for (const [path, why] of [
+      [missing, /does not exist/],
+      [file, /is not a socket/],
+      [dead, /refuses connections/],
+    ] as const) {
+      const r = await runAgentE2E({ ...env, zinit: { ...env.zinit, path } }, ['eth1', 'eth2']);
+      assert.equal(r.code, 2, r.out);
+      assert.ok(r.out.includes(path), r.out);
+      assert.match(r.out, /bad-input code=EZINITSOCKET /);
+      assert.match(r.out, why);
+      // Missing or refusing: zinit may not have bound it yet (it starts units first): waited for, then given up.
+      if (path !== file) assert.match(r.out, /zinit-socket-wait .*upToMs=800/);
+      else assert.doesNotMatch(r.out, /zinit-socket-wait/);
+      if (path !== file) assert.ok(r.ms >= 800, `gave up after ${r.ms} ms`);
+    }
+    const bad = await runAgentE2E({ ...env, vars: { INTERNET_ZINIT_WAIT_MS: 'soon' } }, ['eth1']);
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.out, /INTERNET_ZINIT_WAIT_MS: "soon" is not 0\.\.600000/);
+    await assertUntouched(env, before);
+  },
+);
 
 test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', async (t) => {
   const { env, before } = await setup(t);
@@ -147,13 +175,18 @@ test('zinit dir not writable, unknown flag, missing value -> exit 2 naming it', 
   const val = await run(process.execPath, [AGENT, 'run', '--cmdline'], { allowFailure: true });
   assert.equal(val.exitCode, 2);
   assert.match(val.stderr, /--cmdline: needs a value/);
-  const st = await run(process.execPath, [AGENT, 'status', '--status', join(env.topo.dir, 'none.json')], { allowFailure: true });
+  const st = await run(process.execPath, [AGENT, 'status', '--status', join(env.topo.dir, 'none.json')], {
+    allowFailure: true,
+  });
   assert.equal(st.exitCode, 1);
   assert.match(st.stderr, /none.json: ENOENT/);
   await assertUntouched(env, before);
 });
 
-for (const [key, cmdline] of [['vlan:priv', 'vlan:priv=12'], ['vlan:pub', 'vlan:pub=20']] as const) {
+for (const [key, cmdline] of [
+  ['vlan:priv', 'vlan:priv=12'],
+  ['vlan:pub', 'vlan:pub=20'],
+] as const) {
   test(`${key} on a kernel without VLAN filtering: exit 3 naming it, no zos, no probe namespace`, async (t) => {
     if (await kernelHasVlanFiltering()) return t.skip('kernel has vlan_filtering: nothing to refuse');
     const { env } = await setup(t, cmdline);
@@ -166,13 +199,21 @@ for (const [key, cmdline] of [['vlan:priv', 'vlan:priv=12'], ['vlan:pub', 'vlan:
   });
 }
 
-test('vlan:pub on a kernel with VLAN filtering: online on the untagged network, the NIC carries vlan:pub tagged', async (t) => {
-  if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
-  const { env } = await setup(t, 'vlan:pub=20');
-  const r = await runAgentE2E(env, ['eth1', 'eth2']);
-  assert.equal(r.code, 0, r.out);
-  assert.equal((await listLinks({ name: env.topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
-  const vlans = JSON.parse(await bridge({ name: env.topo.node }, ['-j', 'vlan', 'show', 'dev', 'eth1'])) as { vlans: { vlan: number }[] }[];
-  assert.ok(vlans[0]?.vlans.some((v) => v.vlan === 20), JSON.stringify(vlans));
-  assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
-});
+test(
+  'vlan:pub on a kernel with VLAN filtering: ' + 'online on the untagged network, the NIC carries vlan:pub tagged',
+  async (t) => {
+    if (!(await kernelHasVlanFiltering())) return t.skip('kernel refuses vlan_filtering');
+    const { env } = await setup(t, 'vlan:pub=20');
+    const r = await runAgentE2E(env, ['eth1', 'eth2']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal((await listLinks({ name: env.topo.node }, 'zos'))[0]?.linkinfo?.info_data?.vlan_filtering, 1);
+    const vlans = JSON.parse(await bridge({ name: env.topo.node }, ['-j', 'vlan', 'show', 'dev', 'eth1'])) as {
+      vlans: { vlan: number }[];
+    }[];
+    assert.ok(
+      vlans[0]?.vlans.some((v) => v.vlan === 20),
+      JSON.stringify(vlans),
+    );
+    assert.deepEqual(await probeNamespacesOf(env.topo.node), []);
+  },
+);

@@ -8,7 +8,10 @@ import { addNic, makeTopology, startDnsmasq } from '../helpers/topology.ts';
 import { agentEnv, netSnapshot, probeNamespacesOf, runAgentE2E, startAgent, waitFor } from '../helpers/agent-run.ts';
 import type { AgentStatus } from '../../internet/status.ts';
 
-const defaults4 = async (ns: string) => (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, ['-4', 'route', 'show', 'default'])).map((d) => `${d.gateway} ${d.dev}`);
+const defaults4 = async (ns: string) =>
+  (await ipJson<{ gateway?: string; dev: string }>({ name: ns }, ['-4', 'route', 'show', 'default'])).map(
+    (d) => `${d.gateway} ${d.dev}`,
+  );
 
 test('SIGKILL during probing leaves NICs in probe namespaces; the rerun brings them home and finishes', async (t) => {
   const topo = await makeTopology(t);
@@ -16,10 +19,14 @@ test('SIGKILL during probing leaves NICs in probe namespaces; the rerun brings t
   await addNic(topo, 'eth2');
   const env = await agentEnv(t, topo);
   const first = startAgent(env, ['eth1', 'eth2']);
-  t.after(() => { first.proc.kill('SIGKILL'); });
+  t.after(() => {
+    first.proc.kill('SIGKILL');
+  });
   // Both NICs moved in, not only their namespaces made (the move comes just after `netns add`).
-  const movedIn = async () => (await probeNamespacesOf(topo.node)).length === 2
-    && (await listLinks({ name: topo.node }, 'eth1')).length === 0 && (await listLinks({ name: topo.node }, 'eth2')).length === 0;
+  const movedIn = async () =>
+    (await probeNamespacesOf(topo.node)).length === 2 &&
+    (await listLinks({ name: topo.node }, 'eth1')).length === 0 &&
+    (await listLinks({ name: topo.node }, 'eth2')).length === 0;
   await waitFor('NICs in probe namespaces', movedIn, 20_000);
   first.proc.kill('SIGKILL');
   await first.done;
@@ -40,7 +47,9 @@ test('SIGTERM during probing: exit 143, NICs home, no probe namespace, status "a
   const before = await netSnapshot(topo.node);
   const env = await agentEnv(t, topo);
   const run = startAgent(env, ['eth1', 'eth2']);
-  t.after(() => { run.proc.kill('SIGKILL'); });
+  t.after(() => {
+    run.proc.kill('SIGKILL');
+  });
   await waitFor('probe namespaces', async () => (await probeNamespacesOf(topo.node)).length === 2, 20_000);
   run.proc.kill('SIGTERM');
   const r = await run.done;

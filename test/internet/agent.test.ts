@@ -15,17 +15,22 @@ import type { AgentStatus } from '../../internet/status.ts';
 
 // Generation 1 is the real zinit v0.2.14 (test/helpers/zinit-real.ts); generation 2 the fake.
 for (const generation of [1, 2] as const) {
-  test(`one DHCP NIC among silent and unplugged ones: zos online, dhcp-zos handed to ${generation === 1 ? 'the real zinit (gen 1)' : 'a fake zinit gen 2'}`, async (t) => {
+  const zinit = generation === 1 ? 'the real zinit (gen 1)' : 'a fake zinit gen 2';
+  test(`one DHCP NIC among silent and unplugged ones: zos online, dhcp-zos handed to ${zinit}`, async (t) => {
     const topo = await makeTopology(t);
     const good = await addNic(topo, 'eth1');
     await addNic(topo, 'eth2');
     await addNic(topo, 'eth3', { plugged: false });
     await addNic(topo, 'eth4');
     await startDnsmasq(t, topo, good, { net: '10.64.1', dns: ['10.64.1.53'], mtu: 1480 });
-    const env = generation === 1 ? await realAgentEnv(t, topo, 'console=ttyS0 zos-debug') : await agentEnv(t, topo, 'console=ttyS0 zos-debug', 2);
+    const env =
+      generation === 1
+        ? await realAgentEnv(t, topo, 'console=ttyS0 zos-debug')
+        : await agentEnv(t, topo, 'console=ttyS0 zos-debug', 2);
     const zinit = env.zinit;
     // What zinit says about dhcp-zos (the fake records commands; the real one is asked).
-    const dhcpZos = async () => ('services' in zinit ? zinit.services.get('dhcp-zos') : await zinit.client.status('dhcp-zos')) ?? undefined;
+    const dhcpZos = async () =>
+      ('services' in zinit ? zinit.services.get('dhcp-zos') : await zinit.client.status('dhcp-zos')) ?? undefined;
     const r = await runAgentE2E(env, ['eth1', 'eth2', 'eth3', 'eth4']);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^debug /m, 'zos-debug turns on debug lines');
@@ -33,10 +38,21 @@ for (const generation of [1, 2] as const) {
     assert.equal(zos?.address, good.mac);
     assert.equal(zos?.mtu, 1480);
     assert.equal((await listLinks({ name: topo.node }, 'eth1'))[0]?.master, 'zos');
-    const addr = (await ipJson<{ addr_info: { family: string; local: string; prefixlen: number }[] }>({ name: topo.node }, ['-4', 'addr', 'show', 'dev', 'zos']))[0]!.addr_info[0]!;
+    const addr = (
+      await ipJson<{ addr_info: { family: string; local: string; prefixlen: number }[] }>({ name: topo.node }, [
+        '-4',
+        'addr',
+        'show',
+        'dev',
+        'zos',
+      ])
+    )[0]!.addr_info[0]!;
     assert.match(addr.local, /^10\.64\.1\.\d+$/);
     const def = await ipJson<{ gateway: string; dev: string }>({ name: topo.node }, ['-4', 'route', 'show', 'default']);
-    assert.deepEqual(def.map((d) => [d.gateway, d.dev]), [['10.64.1.1', 'zos']]);
+    assert.deepEqual(
+      def.map((d) => [d.gateway, d.dev]),
+      [['10.64.1.1', 'zos']],
+    );
     assert.equal(await readFile(env.resolv, 'utf8'), '# written by internet (DHCP on zos)\nnameserver 10.64.1.53\n');
     const spec = { leasedIp: addr.local, script: join(topo.dir, 'dhcp-zos.script'), resolvConf: env.resolv };
     const tools = { client: await findDhcpClient(), ip: await ipPath() }; // what the agent resolves from the same PATH
@@ -57,7 +73,8 @@ for (const generation of [1, 2] as const) {
     assert.ok(s.probes.find((p) => p.nic === 'eth1')!.v4!.atMs > 0);
     assert.equal(s.probes.find((p) => p.nic === 'eth3')!.state, 'waiting-carrier');
     assert.deepEqual(await probeNamespacesOf(topo.node), []);
-    for (const n of ['eth2', 'eth3', 'eth4']) assert.equal((await listLinks({ name: topo.node }, n)).length, 1, `${n} is home`);
+    for (const n of ['eth2', 'eth3', 'eth4'])
+      assert.equal((await listLinks({ name: topo.node }, n)).length, 1, `${n} is home`);
     // `internet status` prints it.
     const st = await run(process.execPath, [AGENT, 'status', '--status', env.status]);
     assert.match(st.stdout, /^online via eth1 /);

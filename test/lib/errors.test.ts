@@ -6,8 +6,23 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  AppError, Code, codeSpec, ExecError, fromWire, IpError, IpTimeoutError, LinkNotFoundError, NetnsGoneError, OvsdbConstraintViolationError,
-  OvsdbTimedOutError, OvsdbTxnError, ovsdbTxnError, toAppError, ValidationError, zosNotBridge, type ErrorCode,
+  AppError,
+  Code,
+  codeSpec,
+  ExecError,
+  fromWire,
+  IpError,
+  IpTimeoutError,
+  LinkNotFoundError,
+  NetnsGoneError,
+  OvsdbConstraintViolationError,
+  OvsdbTimedOutError,
+  OvsdbTxnError,
+  ovsdbTxnError,
+  toAppError,
+  ValidationError,
+  zosNotBridge,
+  type ErrorCode,
 } from '../../lib/errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -20,12 +35,17 @@ function table(md: string, first: string): string[][] {
   const rows: string[][] = [];
   for (const l of lines.slice(start + 2)) {
     if (!l.startsWith('|')) break;
-    rows.push(l.slice(1, -1).split(' | ').map((c) => c.trim().replace(/^`([^`]*)`$/, '$1')));
+    rows.push(
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim().replace(/^`([^`]*)`$/, '$1')),
+    );
   }
   return rows;
 }
 
-test('docs/errors.md lists every code once, with the registry\'s family and retryability', async () => {
+test("docs/errors.md lists every code once, with the registry's family and retryability", async () => {
   const rows = table(await readFile(join(ROOT, 'docs/errors.md'), 'utf8'), 'code');
   const documented = rows.map((r) => r[0]!);
   assert.deepEqual([...documented].sort(), Object.keys(Code).sort());
@@ -54,7 +74,7 @@ async function sources(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const d of await readdir(join(ROOT, dir), { withFileTypes: true })) {
     const p = join(dir, d.name);
-    if (d.isDirectory()) out.push(...await sources(p));
+    if (d.isDirectory()) out.push(...(await sources(p)));
     else if (/\.(ts|mjs)$/.test(d.name)) out.push(p);
   }
   return out;
@@ -69,7 +89,7 @@ test('only lib/errors.ts writes error code strings', async () => {
       for (const m of text.matchAll(/['"`](E[A-Z][A-Z0-9_]+)['"`]/g)) offenders.push(`${f}: ${m[1]}`);
     }
   }
-  assert.deepEqual(offenders, [], 'compare with Code.X, throw with the registry\'s classes and factories');
+  assert.deepEqual(offenders, [], "compare with Code.X, throw with the registry's classes and factories");
 });
 
 test('a transaction error names the failing operation; the commit error has none', () => {
@@ -78,7 +98,15 @@ test('a transaction error names the failing operation; the commit error has none
   assert.ok(e instanceof OvsdbConstraintViolationError);
   assert.equal(e.op, op);
   assert.equal(e.message, 'OVSDB operation 1 (insert Bridge) failed: constraint violation: no such row');
-  assert.deepEqual(e.toJSON(), { code: 'EOVSDB_TXN', message: e.message, opIndex: 1, error: 'constraint violation', ovsdbDetails: 'no such row', op: 'insert', table: 'Bridge' });
+  assert.deepEqual(e.toJSON(), {
+    code: 'EOVSDB_TXN',
+    message: e.message,
+    opIndex: 1,
+    error: 'constraint violation',
+    ovsdbDetails: 'no such row',
+    op: 'insert',
+    table: 'Bridge',
+  });
   const commit = ovsdbTxnError(3, undefined, 'timed out', undefined);
   assert.ok(commit instanceof OvsdbTimedOutError && commit.retryable);
   assert.match(commit.message, /^OVSDB commit failed: timed out$/);
@@ -89,12 +117,18 @@ test('a transaction error names the failing operation; the commit error has none
 
 test('errors carry their code, family, retryability and class name', () => {
   const v = new ValidationError('vlan', 'out of range');
-  assert.deepEqual([v.code, v.family, v.retryable, v.name, v.message, v.field], ['EINVALID', 'validation', false, 'ValidationError', 'vlan: out of range', 'vlan']);
+  assert.deepEqual(
+    [v.code, v.family, v.retryable, v.name, v.message, v.field],
+    ['EINVALID', 'validation', false, 'ValidationError', 'vlan: out of range', 'vlan'],
+  );
   const z = zosNotBridge('veth');
   assert.deepEqual([z.code, z.family, z.retryable, z.name], ['EZOSNOTBRIDGE', 'agent', false, 'AgentError']);
   const f = { command: 'ip -n probe-1 link set eth9 up', exitCode: 1, stderr: 'Cannot find device "eth9"\n' };
   const l = new LinkNotFoundError(f, 'eth9');
-  assert.deepEqual([l.code, l.family, l.retryable, l.link, l.details.link], ['ELINKNOTFOUND', 'kernel', true, 'eth9', 'eth9']);
+  assert.deepEqual(
+    [l.code, l.family, l.retryable, l.link, l.details.link],
+    ['ELINKNOTFOUND', 'kernel', true, 'eth9', 'eth9'],
+  );
   assert.ok(l instanceof IpError && l instanceof ExecError);
   const g = new NetnsGoneError({ ...f, stderr: 'Invalid "netns" value' }, '/proc/1/ns/net');
   assert.deepEqual([g.code, g.retryable, g.netns], ['ENETNSGONE', false, '/proc/1/ns/net']);
@@ -111,16 +145,31 @@ test('exec errors: exit status, signal, timeout and spawn failure are apart', ()
   assert.deepEqual([exit.code, exit.message], ['EEXEC', 'ip link del x: exited 1: Cannot find device "x"']);
   const killed = new ExecError({ command: 'udhcpc', signal: 'SIGKILL', stderr: '' });
   assert.deepEqual([killed.code, killed.message], ['EEXEC', 'udhcpc: killed by SIGKILL']);
-  const slow = new ExecError({ command: 'ip -j link', timedOut: true, timeoutMs: 100, signal: 'SIGKILL', stderr: 'partial' });
-  assert.deepEqual([slow.code, slow.message, slow.retryable], ['EEXEC_TIMEOUT', 'ip -j link: timed out after 100 ms: partial', true]);
-  assert.equal(new ExecError({ command: 'nosuch', spawnError: 'ENOENT', stderr: '' }).message, 'nosuch: could not run (ENOENT)');
+  const slow = new ExecError({
+    command: 'ip -j link',
+    timedOut: true,
+    timeoutMs: 100,
+    signal: 'SIGKILL',
+    stderr: 'partial',
+  });
+  assert.deepEqual(
+    [slow.code, slow.message, slow.retryable],
+    ['EEXEC_TIMEOUT', 'ip -j link: timed out after 100 ms: partial', true],
+  );
+  assert.equal(
+    new ExecError({ command: 'nosuch', spawnError: 'ENOENT', stderr: '' }).message,
+    'nosuch: could not run (ENOENT)',
+  );
   assert.equal(new ExecError({ command: 'nosuch', spawnError: 'ENOENT', stderr: '' }).code, 'EEXEC_SPAWN');
 });
 
 test('a daemon error read back from the wire keeps its code; an unknown code is EPROTO', () => {
   const e = fromWire({ code: 'ECONFLICT', message: 'tag 5 is on another master', field: 'vlan' }, 'x');
   assert.ok(e instanceof AppError);
-  assert.deepEqual([e.code, e.message, e.details.field, e.retryable], ['ECONFLICT', 'tag 5 is on another master', 'vlan', false]);
+  assert.deepEqual(
+    [e.code, e.message, e.details.field, e.retryable],
+    ['ECONFLICT', 'tag 5 is on another master', 'vlan', false],
+  );
   const odd = fromWire({ code: 'EFUTURE', message: 'new' }, 'x');
   assert.equal(odd.code, 'EPROTO');
   assert.match(odd.message, /EFUTURE/);
@@ -128,23 +177,48 @@ test('a daemon error read back from the wire keeps its code; an unknown code is 
 });
 
 test('errno predicates name the one error a fallback expects', async () => {
-  const { isAccessDenied, isMissingPath, isNotDirectory, isNotPermitted, isProcessGone, isSymlinkLoop } = await import('../../lib/errors.ts');
+  const { isAccessDenied, isMissingPath, isNotDirectory, isNotPermitted, isProcessGone, isSymlinkLoop } = await import(
+    '../../lib/errors.ts'
+  );
   let killed: unknown;
-  try { process.kill(0x7ffffffe, 0); } catch (err) { killed = err; }
+  try {
+    process.kill(0x7ffffffe, 0);
+  } catch (err) {
+    killed = err;
+  }
   assert.ok(isProcessGone(killed) && !isMissingPath(killed));
   const e = (code: string) => Object.assign(new Error(code), { code });
-  assert.deepEqual([isMissingPath(e('ENOENT')), isSymlinkLoop(e('ELOOP')), isNotDirectory(e('ENOTDIR')), isNotPermitted(e('EPERM')), isAccessDenied(e('EACCES')), isAccessDenied(e('EPERM'))],
-    [true, true, true, true, true, true]);
-  assert.deepEqual([isMissingPath(e('EACCES')), isProcessGone(e('ENOENT')), isSymlinkLoop(e('ENOENT')), isNotPermitted(e('EACCES'))], [false, false, false, false]);
+  assert.deepEqual(
+    [
+      isMissingPath(e('ENOENT')),
+      isSymlinkLoop(e('ELOOP')),
+      isNotDirectory(e('ENOTDIR')),
+      isNotPermitted(e('EPERM')),
+      isAccessDenied(e('EACCES')),
+      isAccessDenied(e('EPERM')),
+    ],
+    [true, true, true, true, true, true],
+  );
+  assert.deepEqual(
+    [isMissingPath(e('EACCES')), isProcessGone(e('ENOENT')), isSymlinkLoop(e('ENOENT')), isNotPermitted(e('EACCES'))],
+    [false, false, false, false],
+  );
 });
 
-test('a kernel refusal is an in-process ERTNL or an ip that exited non-zero; not a timeout, a link or namespace gone', async () => {
-  const { isKernelRefusal, RtnlError } = await import('../../lib/errors.ts');
-  const f = { command: 'ip link set zos type bridge vlan_filtering 1', exitCode: 2, stderr: 'RTNETLINK answers: Operation not supported\n' };
-  assert.equal(isKernelRefusal(new RtnlError('set link zos vlan_filtering 1', 'EOPNOTSUPP', 'zos')), true);
-  assert.equal(isKernelRefusal(new IpError(f)), true);
-  assert.equal(isKernelRefusal(new IpTimeoutError({ ...f, exitCode: undefined, timeoutMs: 15000 })), false);
-  assert.equal(isKernelRefusal(new LinkNotFoundError(f, 'zos')), false);
-  assert.equal(isKernelRefusal(new NetnsGoneError(f, 'gone')), false);
-  assert.equal(isKernelRefusal(new Error('x')), false);
-});
+test(
+  'a kernel refusal is an in-process ERTNL or an ip that exited non-zero; ' + 'not a timeout, a link or namespace gone',
+  async () => {
+    const { isKernelRefusal, RtnlError } = await import('../../lib/errors.ts');
+    const f = {
+      command: 'ip link set zos type bridge vlan_filtering 1',
+      exitCode: 2,
+      stderr: 'RTNETLINK answers: Operation not supported\n',
+    };
+    assert.equal(isKernelRefusal(new RtnlError('set link zos vlan_filtering 1', 'EOPNOTSUPP', 'zos')), true);
+    assert.equal(isKernelRefusal(new IpError(f)), true);
+    assert.equal(isKernelRefusal(new IpTimeoutError({ ...f, exitCode: undefined, timeoutMs: 15000 })), false);
+    assert.equal(isKernelRefusal(new LinkNotFoundError(f, 'zos')), false);
+    assert.equal(isKernelRefusal(new NetnsGoneError(f, 'gone')), false);
+    assert.equal(isKernelRefusal(new Error('x')), false);
+  },
+);

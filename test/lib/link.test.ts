@@ -9,7 +9,11 @@ import { netnsNamed } from '../../lib/netns.ts';
 import { UndoStack } from '../../lib/undo.ts';
 import { makeNetns } from '../helpers/netns.ts';
 
-const names = async (ns: ReturnType<typeof netnsNamed>) => (await listLinks(ns)).map((l) => l.ifname).filter((n) => n !== 'lo').sort();
+const names = async (ns: ReturnType<typeof netnsNamed>) =>
+  (await listLinks(ns))
+    .map((l) => l.ifname)
+    .filter((n) => n !== 'lo')
+    .sort();
 
 test('setupVeth makes the pair with its peer in the other namespace; its undo deletes both', async (t) => {
   const a = netnsNamed(await makeNetns(t, 'tk'));
@@ -31,14 +35,17 @@ test('setupVeth with a peer name taken in the target leaves nothing behind', asy
   assert.deepEqual(await names(b), ['vb']);
 });
 
-test('deleteLink throws LinkNotFoundError; deleteLinkIfExists takes not found and a gone namespace as success', async (t) => {
-  const a = netnsNamed(await makeNetns(t, 'tk'));
-  await setupVeth({ ref: a, name: 'va', peer: 'vb', peerNs: a });
-  assert.equal(await deleteLinkIfExists(a, 'va'), true);
-  assert.equal(await deleteLinkIfExists(a, 'va'), false);
-  assert.equal(await deleteLinkIfExists(netnsNamed('zz-no-such-ns'), 'va'), false);
-  await assert.rejects(deleteLink(a, 'va'), (e: unknown) => e instanceof LinkNotFoundError && e.link === 'va');
-});
+test(
+  'deleteLink throws LinkNotFoundError; ' + 'deleteLinkIfExists takes not found and a gone namespace as success',
+  async (t) => {
+    const a = netnsNamed(await makeNetns(t, 'tk'));
+    await setupVeth({ ref: a, name: 'va', peer: 'vb', peerNs: a });
+    assert.equal(await deleteLinkIfExists(a, 'va'), true);
+    assert.equal(await deleteLinkIfExists(a, 'va'), false);
+    assert.equal(await deleteLinkIfExists(netnsNamed('zz-no-such-ns'), 'va'), false);
+    await assert.rejects(deleteLink(a, 'va'), (e: unknown) => e instanceof LinkNotFoundError && e.link === 'va');
+  },
+);
 
 test('renameLink renames, its undo renames back', async (t) => {
   const a = netnsNamed(await makeNetns(t, 'tk'));
@@ -50,19 +57,22 @@ test('renameLink renames, its undo renames back', async (t) => {
   assert.deepEqual(await names(a), ['va', 'vb']);
 });
 
-test('moveLinkIn moves under a temporary name and renames there, even onto a name taken at home; undo brings it back', async (t) => {
-  const host = netnsNamed(await makeNetns(t, 'tk'));
-  const box = netnsNamed(await makeNetns(t, 'tk'));
-  await setupVeth({ ref: host, name: 'eth1', peer: 'p1', peerNs: host });
-  await setupVeth({ ref: box, name: 'eth0', peer: 'x0', peerNs: box });
-  const undo = new UndoStack();
-  assert.equal(await moveLinkIn({ from: host, name: 'p1', to: box, as: 'eth1', undo }), 'eth1');
-  assert.deepEqual(await names(box), ['eth0', 'eth1', 'x0']);
-  assert.deepEqual(await names(host), ['eth1']);
-  await undo.rollback();
-  assert.deepEqual(await names(box), ['eth0', 'x0']);
-  assert.deepEqual(await names(host), ['eth1', 'p1']);
-});
+test(
+  'moveLinkIn moves under a temporary name and renames there, ' + 'even onto a name taken at home; undo brings it back',
+  async (t) => {
+    const host = netnsNamed(await makeNetns(t, 'tk'));
+    const box = netnsNamed(await makeNetns(t, 'tk'));
+    await setupVeth({ ref: host, name: 'eth1', peer: 'p1', peerNs: host });
+    await setupVeth({ ref: box, name: 'eth0', peer: 'x0', peerNs: box });
+    const undo = new UndoStack();
+    assert.equal(await moveLinkIn({ from: host, name: 'p1', to: box, as: 'eth1', undo }), 'eth1');
+    assert.deepEqual(await names(box), ['eth0', 'eth1', 'x0']);
+    assert.deepEqual(await names(host), ['eth1']);
+    await undo.rollback();
+    assert.deepEqual(await names(box), ['eth0', 'x0']);
+    assert.deepEqual(await names(host), ['eth1', 'p1']);
+  },
+);
 
 test('moveLinkIn onto a name taken in the target: fails, undo leaves both namespaces as they were', async (t) => {
   const host = netnsNamed(await makeNetns(t, 'tk'));

@@ -12,8 +12,14 @@ test('commandIn: self runs as is, a name goes to ip -n (iproute2) or nsenter, a 
   assert.deepEqual(commandIn(SELF, 'ip', ['link']), ['ip', ['link']]);
   assert.deepEqual(commandIn(netnsNamed('n1'), 'ip', ['link']), ['ip', ['-n', 'n1', 'link']]);
   assert.deepEqual(commandIn(netnsNamed('n1'), 'bridge', ['fdb']), ['bridge', ['-n', 'n1', 'fdb']]);
-  assert.deepEqual(commandIn(netnsNamed('n1'), 'sysctl', ['-n', 'x']), ['nsenter', ['--net=/run/netns/n1', '--', 'sysctl', '-n', 'x']]);
-  assert.deepEqual(commandIn(netnsAt('/proc/7/ns/net'), 'ip', ['link']), ['nsenter', ['--net=/proc/7/ns/net', '--', 'ip', 'link']]);
+  assert.deepEqual(commandIn(netnsNamed('n1'), 'sysctl', ['-n', 'x']), [
+    'nsenter',
+    ['--net=/run/netns/n1', '--', 'sysctl', '-n', 'x'],
+  ]);
+  assert.deepEqual(commandIn(netnsAt('/proc/7/ns/net'), 'ip', ['link']), [
+    'nsenter',
+    ['--net=/proc/7/ns/net', '--', 'ip', 'link'],
+  ]);
   assert.equal(netnsTarget(SELF), String(process.pid));
   assert.equal(netnsTarget(netnsNamed('n1')), 'n1');
   assert.equal(netnsTarget(netnsAt('/proc/7/ns/net')), '/proc/7/ns/net');
@@ -26,15 +32,20 @@ test('runIn: a named namespace and the same one by /proc/<pid>/ns/net are the sa
   t.after(() => holder.kill());
   // nsenter has entered the namespace once /proc/<pid>/ns/net is no longer ours.
   const own = (await runIn(SELF, 'readlink', ['/proc/self/ns/net'])).stdout.trim();
-  for (let i = 0; i < 100 && (await readlink(`/proc/${holder.pid}/ns/net`).catch(() => own)) === own; i++) await sleep(20);
+  for (let i = 0; i < 100 && (await readlink(`/proc/${holder.pid}/ns/net`).catch(() => own)) === own; i++)
+    await sleep(20);
   const byPath = (await runIn(netnsAt(`/proc/${holder.pid}/ns/net`), 'readlink', ['/proc/self/ns/net'])).stdout.trim();
   assert.equal(byPath, byName);
   assert.notEqual(byName, (await runIn(SELF, 'readlink', ['/proc/self/ns/net'])).stdout.trim());
 });
 
 test('runIn: a namespace that is gone is NetnsGoneError (ENETNSGONE), by name and by path', async () => {
-  await assert.rejects(runIn(netnsNamed('zz-no-such-ns'), 'true', []), (e: unknown) =>
-    e instanceof NetnsGoneError && e.code === 'ENETNSGONE' && e.netns === 'zz-no-such-ns');
-  await assert.rejects(runIn(netnsAt('/proc/999999999/ns/net'), 'true', []), (e: unknown) =>
-    e instanceof NetnsGoneError && e.netns === '/proc/999999999/ns/net');
+  await assert.rejects(
+    runIn(netnsNamed('zz-no-such-ns'), 'true', []),
+    (e: unknown) => e instanceof NetnsGoneError && e.code === 'ENETNSGONE' && e.netns === 'zz-no-such-ns',
+  );
+  await assert.rejects(
+    runIn(netnsAt('/proc/999999999/ns/net'), 'true', []),
+    (e: unknown) => e instanceof NetnsGoneError && e.netns === '/proc/999999999/ns/net',
+  );
 });

@@ -10,15 +10,30 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   const ns = await makeNetns(t, 'trt');
   const other = await makeNetns(t, 'tro');
   await ip(netnsNamed(ns), ['link', 'add', 'name', 'a', 'type', 'veth', 'peer', 'name', 'b']);
-  const r = await runIn(netnsNamed(ns), process.execPath, ['--import', 'tsx', 'test/lib/fixtures/rtnl-steps.ts', netnsPath(other)], { timeoutMs: 60_000 });
+  const r = await runIn(
+    netnsNamed(ns),
+    process.execPath,
+    ['--import', 'tsx', 'test/lib/fixtures/rtnl-steps.ts', netnsPath(other)],
+    { timeoutMs: 60_000 },
+  );
   const out = JSON.parse(r.stdout.trim());
   // Refused or not, a VLAN-filtering change answers at once (a refused create with it would not).
   assert.equal(out.vlan, (await kernelHasVlanFiltering()) ? 'ok' : 'ERTNL');
   assert.equal(out.vlanFast, true);
   const vf = out.vlan === 'ok';
-  delete out.vlan; delete out.vlanFast;
-  assert.deepEqual({ ...out, a: { ...out.a, mac: undefined } }, { inProcess: true, missing: 'ELINKNOTFOUND', exists: 'ERTNL', none: null,
-    zbr: { kind: 'bridge', mac: '02:11:22:33:44:55', vlanFiltering: vf, up: true }, a: { kind: 'veth', master: 'zbr', mac: undefined, vlanFiltering: false, up: true } });
+  delete out.vlan;
+  delete out.vlanFast;
+  assert.deepEqual(
+    { ...out, a: { ...out.a, mac: undefined } },
+    {
+      inProcess: true,
+      missing: 'ELINKNOTFOUND',
+      exists: 'ERTNL',
+      none: null,
+      zbr: { kind: 'bridge', mac: '02:11:22:33:44:55', vlanFiltering: vf, up: true },
+      a: { kind: 'veth', master: 'zbr', mac: undefined, vlanFiltering: false, up: true },
+    },
+  );
   const [br] = await listLinks(netnsNamed(ns), 'zbr');
   assert.equal(br?.linkinfo?.info_kind, 'bridge');
   assert.equal(br?.linkinfo?.info_data?.stp_state, 0);
@@ -31,12 +46,20 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   assert.deepEqual(await listLinks(netnsNamed(ns), 'b'), [], 'b has left');
   const [b] = await listLinks(netnsNamed(other), 'b');
   assert.ok(b?.flags.includes('UP'), 'b is up in its new namespace');
-  const [addrs] = await ipJson<{ addr_info: { local: string; prefixlen: number; broadcast?: string; valid_life_time?: number }[] }>(netnsNamed(ns), ['addr', 'show', 'dev', 'zbr']);
+  const [addrs] = await ipJson<{
+    addr_info: { local: string; prefixlen: number; broadcast?: string; valid_life_time?: number }[];
+  }>(netnsNamed(ns), ['addr', 'show', 'dev', 'zbr']);
   const v4 = addrs!.addr_info.filter((x) => x.local === '10.1.2.3');
-  assert.deepEqual(v4.map((x) => [x.prefixlen, x.broadcast]), [[24, '10.1.2.255']]);
+  assert.deepEqual(
+    v4.map((x) => [x.prefixlen, x.broadcast]),
+    [[24, '10.1.2.255']],
+  );
   const v6 = addrs!.addr_info.find((x) => x.local === '2001:db8:1::5');
   assert.ok(v6 && v6.prefixlen === 64 && v6.valid_life_time! <= 3600 && v6.valid_life_time! > 3000);
-  const routes = (await ip(netnsNamed(ns), ['-4', 'route', 'show', 'dev', 'zbr'])).trim().split('\n').map((l) => l.trim());
+  const routes = (await ip(netnsNamed(ns), ['-4', 'route', 'show', 'dev', 'zbr']))
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
   assert.ok(routes.includes('default via 10.1.2.1'), routes.join('\n'));
   assert.ok(routes.includes('198.51.100.0/24 via 192.0.2.1 onlink'), routes.join('\n'));
   assert.ok(routes.includes('203.0.113.0/24 scope link'), routes.join('\n'));
@@ -53,12 +76,28 @@ test('rtnl: listLinksFast reads what `ip -j -d link show` shows of every link th
   await ip(ref, ['link', 'set', 'br0', 'up']);
   await ip(ref, ['tuntap', 'add', 'dev', 'tp0', 'mode', 'tap']);
   await ip(ref, ['tuntap', 'add', 'dev', 'tn0', 'mode', 'tun']);
-  const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/links-both.ts'], { timeoutMs: 60_000 });
-  const { fast, ip: viaIp } = JSON.parse(r.stdout) as { fast: Record<string, unknown>[]; ip: Record<string, unknown>[] };
+  const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/links-both.ts'], {
+    timeoutMs: 60_000,
+  });
+  const { fast, ip: viaIp } = JSON.parse(r.stdout) as {
+    fast: Record<string, unknown>[];
+    ip: Record<string, unknown>[];
+  };
   const shape = (l: Record<string, unknown>) => {
     const info = l.linkinfo as { info_kind?: string; info_slave_kind?: string } | undefined;
-    return { ifindex: l.ifindex, ifname: l.ifname, mtu: l.mtu, max_mtu: l.max_mtu, operstate: l.operstate, address: l.address, master: l.master,
-      link_type: l.link_type, kind: info?.info_kind, slave: info?.info_slave_kind, flags: [...(l.flags as string[])].sort() };
+    return {
+      ifindex: l.ifindex,
+      ifname: l.ifname,
+      mtu: l.mtu,
+      max_mtu: l.max_mtu,
+      operstate: l.operstate,
+      address: l.address,
+      master: l.master,
+      link_type: l.link_type,
+      kind: info?.info_kind,
+      slave: info?.info_slave_kind,
+      flags: [...(l.flags as string[])].sort(),
+    };
   };
   assert.deepEqual(fast.map(shape), viaIp.map(shape));
   assert.deepEqual(fast.map((l) => l.ifname).sort(), ['br0', 'lo', 'tn0', 'tp0', 'v1', 'v2', 'v3', 'v4']);

@@ -15,13 +15,13 @@ test('setSysctl / getSysctl act in the named namespace only (interface names wit
   assert.equal(await getSysctl(ns, key), '0');
   await setSysctl(ns, key, 2);
   assert.equal(await getSysctl(ns, key), '2');
-  assert.equal(await getSysctl(SELF, key), undefined, 'the link is not in this process\'s namespace');
+  assert.equal(await getSysctl(SELF, key), undefined, "the link is not in this process's namespace");
   assert.equal(await getSysctl(ns, 'net/ipv6/conf/nosuch0/accept_ra'), undefined);
-  assert.equal(await getSysctl(SELF, 'net/ipv6/conf/lo/mtu') !== undefined, true);
+  assert.equal((await getSysctl(SELF, 'net/ipv6/conf/lo/mtu')) !== undefined, true);
   await assert.rejects(setSysctl(netnsNamed('zz-no-such-ns'), key, 1), NetnsGoneError);
 });
 
-test('getSysctl in this namespace: only a missing key is undefined; another failure (a directory) is thrown', async () => {
+test('getSysctl in this namespace: only a missing key is undefined; other failures (a directory) throw', async () => {
   assert.equal(await getSysctl(SELF, 'net/ipv6/conf/nosuch0/accept_ra'), undefined);
   await assert.rejects(getSysctl(SELF, 'net/ipv4'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
 });

@@ -8,22 +8,45 @@ test('withUndo: on failure the undos run last first, a failing one is logged, th
   const lines: string[] = [];
   const ran: string[] = [];
   const cause = new Error('step 3 failed');
-  await assert.rejects(withUndo(createLogger((l) => lines.push(l)), async (undo) => {
-    undo.push('one', () => { ran.push('one'); });
-    undo.push('two', async () => { ran.push('two'); throw new Error('undo two broke'); });
-    undo.push('three', async () => { ran.push('three'); });
-    throw cause;
-  }), (e: unknown) => e === cause);
+  await assert.rejects(
+    withUndo(
+      createLogger((l) => lines.push(l)),
+      async (undo) => {
+        undo.push('one', () => {
+          ran.push('one');
+        });
+        undo.push('two', async () => {
+          ran.push('two');
+          throw new Error('undo two broke');
+        });
+        undo.push('three', async () => {
+          ran.push('three');
+        });
+        throw cause;
+      },
+    ),
+    (e: unknown) => e === cause,
+  );
   assert.deepEqual(ran, ['three', 'two', 'one']);
   assert.deepEqual(lines, ['warn undo-failed step=two error="undo two broke"']);
 });
 
 test('withUndo: on success nothing is undone; rollback twice runs each undo once', async () => {
   const ran: string[] = [];
-  assert.equal(await withUndo(undefined, async (undo) => { undo.push('x', () => { ran.push('x'); }); return 7; }), 7);
+  assert.equal(
+    await withUndo(undefined, async (undo) => {
+      undo.push('x', () => {
+        ran.push('x');
+      });
+      return 7;
+    }),
+    7,
+  );
   assert.equal(ran.length, 0);
   const u = new UndoStack();
-  u.push('y', () => { ran.push('y'); });
+  u.push('y', () => {
+    ran.push('y');
+  });
   assert.equal(u.size, 1);
   await u.rollback();
   await u.rollback();
@@ -34,9 +57,16 @@ test('rollback answers the undos that failed ([] when clean) and logs each', asy
   const lines: string[] = [];
   const u = new UndoStack(createLogger((l) => lines.push(l)));
   u.push('a', () => {});
-  u.push('b', () => { throw new Error('b broke'); });
-  u.push('c', async () => { throw new Error('c broke'); });
-  assert.deepEqual(await u.rollback(), [{ what: 'c', error: 'c broke' }, { what: 'b', error: 'b broke' }]);
+  u.push('b', () => {
+    throw new Error('b broke');
+  });
+  u.push('c', async () => {
+    throw new Error('c broke');
+  });
+  assert.deepEqual(await u.rollback(), [
+    { what: 'c', error: 'c broke' },
+    { what: 'b', error: 'b broke' },
+  ]);
   assert.deepEqual(lines, ['warn undo-failed step=c error="c broke"', 'warn undo-failed step=b error="b broke"']);
   u.push('d', () => {});
   assert.deepEqual(await u.rollback(), []);

@@ -14,7 +14,7 @@ async function sources(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await sources(p));
+    if (e.isDirectory()) out.push(...(await sources(p)));
     else if (e.name.endsWith('.ts')) out.push(p); // the programs' TypeScript (image/lib/*.mjs are build scripts)
   }
   return out;
@@ -27,7 +27,8 @@ test('no module outside the settings modules reads process.env', async () => {
       if (ALLOWED.has(file)) continue;
       (await readFile(file, 'utf8')).split('\n').forEach((line, i) => {
         // every mention but a spread into a child's environment
-        if (/process\.env/.test(line.replace(/\.\.\.process\.env\b(?![.[])/g, ''))) found.push(`${file}:${i + 1}: ${line.trim()}`);
+        if (/process\.env/.test(line.replace(/\.\.\.process\.env\b(?![.[])/g, '')))
+          found.push(`${file}:${i + 1}: ${line.trim()}`);
       });
     }
   }

@@ -3,7 +3,8 @@
 import type { Ovs } from '../helpers/ovs.ts';
 
 type Json = any;
-const uuidsIn = (v: Json): string[] => (Array.isArray(v) && v[0] === 'set' ? v[1].map((u: Json) => u[1]) : Array.isArray(v) && v[0] === 'uuid' ? [v[1]] : []);
+const uuidsIn = (v: Json): string[] =>
+  Array.isArray(v) && v[0] === 'set' ? v[1].map((u: Json) => u[1]) : Array.isArray(v) && v[0] === 'uuid' ? [v[1]] : [];
 const mapOf = (v: Json): Record<string, string> => Object.fromEntries(Array.isArray(v) && v[0] === 'map' ? v[1] : []);
 const optNum = (v: Json): number => (typeof v === 'number' ? v : 0);
 
@@ -31,7 +32,10 @@ export async function auditVlans(ovs: Ovs, master: string): Promise<Audit> {
   const portBridge = new Map<string, string>();
   const refs = new Map<string, number>();
   for (const b of t.Bridge ?? []) {
-    const names = uuidsIn(b.ports).map((id) => { refs.set(id, (refs.get(id) ?? 0) + 1); return ports.get(id)?.name as string; });
+    const names = uuidsIn(b.ports).map((id) => {
+      refs.set(id, (refs.get(id) ?? 0) + 1);
+      return ports.get(id)?.name as string;
+    });
     bridges.set(b.name as string, names.sort());
     for (const n of names) portBridge.set(n, b.name as string);
   }
@@ -56,18 +60,33 @@ export async function auditVlans(ovs: Ovs, master: string): Promise<Audit> {
       continue;
     }
     const ifOf = (p: Json) => ifaces.get(uuidsIn(p.interfaces)[0]!);
-    const ok = patch && peer && vbr && portBridge.get(`vlbr${tag}p`) === master && optNum(patch.tag) === tag
-      && ifOf(patch)?.type === 'patch' && mapOf(ifOf(patch)?.options).peer === `vlbr${tag}in`
-      && ifOf(peer)?.type === 'patch' && mapOf(ifOf(peer)?.options).peer === `vlbr${tag}p`
-      && bridges.get(vbr)!.includes(vbr);
+    const ok =
+      patch &&
+      peer &&
+      vbr &&
+      portBridge.get(`vlbr${tag}p`) === master &&
+      optNum(patch.tag) === tag &&
+      ifOf(patch)?.type === 'patch' &&
+      mapOf(ifOf(patch)?.options).peer === `vlbr${tag}in` &&
+      ifOf(peer)?.type === 'patch' &&
+      mapOf(ifOf(peer)?.options).peer === `vlbr${tag}p` &&
+      bridges.get(vbr)!.includes(vbr);
     if (ok) complete.set(tag, vbr!);
-    else problems.push(`vlan ${tag} half-built: patch=${!!patch} on ${portBridge.get(`vlbr${tag}p`)}, peer=${!!peer} on ${vbr}`);
+    else
+      problems.push(
+        `vlan ${tag} half-built: patch=${!!patch} on ${portBridge.get(`vlbr${tag}p`)}, peer=${!!peer} on ${vbr}`,
+      );
   }
   for (const p of portByName.values()) {
     if (p.fake_bridge !== true) continue;
     const tag = optNum(p.tag);
     const ifs = uuidsIn(p.interfaces).map((id) => ifaces.get(id));
-    const ok = portBridge.get(p.name) === master && typeof p.tag === 'number' && ifs.length === 1 && ifs[0]?.name === p.name && ifs[0]?.type === 'internal';
+    const ok =
+      portBridge.get(p.name) === master &&
+      typeof p.tag === 'number' &&
+      ifs.length === 1 &&
+      ifs[0]?.name === p.name &&
+      ifs[0]?.type === 'internal';
     if (!ok) problems.push(`fake bridge ${p.name} (tag ${tag}) half-built or not on ${master}`);
     else if (complete.has(tag)) problems.push(`vlan ${tag} has two bridges: ${complete.get(tag)} and ${p.name}`);
     else complete.set(tag, p.name);

@@ -95,7 +95,11 @@ export const BAD: [string, unknown, string][] = [
   ['set', { table: 'Bridge', record: 'b', values: { 'other_config:x': 'a\u0000b' } }, 'values.other_config:x'],
   ['set', { table: 'Bridge', record: 'b', values: { 'other_config:x': '\ud800' } }, 'values.other_config:x'],
   // Our patch ports and devices are managed by the ensure commands, never wired or set by hand.
-  ['port-add', { bridge: 'b', port: 'evil', options: { type: 'patch', 'options:peer': 'vlbr5p' } }, 'options.options:peer'],
+  [
+    'port-add',
+    { bridge: 'b', port: 'evil', options: { type: 'patch', 'options:peer': 'vlbr5p' } },
+    'options.options:peer',
+  ],
   ['set', { table: 'Interface', record: 'vlbr5p', values: { 'options:peer': 'x' } }, 'record'],
   ['set', { table: 'Port', record: 'vtep5', values: { tag: '3' } }, 'record'],
   ['set', { table: 'Port', record: 'p', values: { mac: 'not-a-mac' } }, 'values.mac'],

@@ -10,13 +10,20 @@ test('concurrent exec processes: one VLAN per tag, every call answered, losers g
   await ensureBundle();
   const ovs = await startOvs(t);
   assert.equal((await execPlugin(ovs, 'bridge-add', { bridge: 'backplane' })).exitCode, 0);
-  const same = await Promise.all(Array.from({ length: 8 }, () => execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 77 })));
+  const same = await Promise.all(
+    Array.from({ length: 8 }, () => execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 77 })),
+  );
   for (const r of same) assert.deepEqual([r.exitCode, r.value], [0, 'vlbr77'], r.stdout);
-  const names = await Promise.all(['a1', 'a2', 'a3', 'a4'].map((name) => execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 78, name })));
+  const names = await Promise.all(
+    ['a1', 'a2', 'a3', 'a4'].map((name) => execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan: 78, name })),
+  );
   const won = names.filter((r) => r.exitCode === 0);
   assert.equal(won.length, 1, names.map((r) => r.stdout).join(''));
   for (const r of names) if (r.exitCode !== 0) assert.equal(r.value.code, 'ECONFLICT', r.stdout);
   const a = await auditVlans(ovs, 'backplane');
   assert.deepEqual(a.problems, []);
-  assert.deepEqual([...a.complete.entries()].sort(), [[77, 'vlbr77'], [78, won[0]!.value]]);
+  assert.deepEqual([...a.complete.entries()].sort(), [
+    [77, 'vlbr77'],
+    [78, won[0]!.value],
+  ]);
 });

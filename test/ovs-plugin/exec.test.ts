@@ -17,8 +17,14 @@ test('exec framing: missing and unknown commands fail with exit 1 and a framed e
   assert.deepEqual(unframe(unknown.stdout), { code: 'EUNKNOWN', message: 'unknown command: frobnicate' });
   // Arguments are checked before connecting: no OVSDB needed to refuse them.
   const t0 = performance.now();
-  const bad = await run('node', [BUNDLE, 'ovs.vlan-ensure', '{"master":"b","vlan":9999}'], { allowFailure: true, env: { ...process.env as Record<string, string>, OVS_DB: 'unix:/nonexistent.sock' } });
-  assert.deepEqual([bad.exitCode, unframe(bad.stdout)], [1, { code: 'EINVALID', message: 'vlan: 9999 is out of range 0..4094', field: 'vlan' }]);
+  const bad = await run('node', [BUNDLE, 'ovs.vlan-ensure', '{"master":"b","vlan":9999}'], {
+    allowFailure: true,
+    env: { ...(process.env as Record<string, string>), OVS_DB: 'unix:/nonexistent.sock' },
+  });
+  assert.deepEqual(
+    [bad.exitCode, unframe(bad.stdout)],
+    [1, { code: 'EINVALID', message: 'vlan: 9999 is out of range 0..4094', field: 'vlan' }],
+  );
   assert.ok(performance.now() - t0 < 5000);
 });
 
@@ -43,7 +49,11 @@ test('bridge, port, bond, set: results as v1, repeats change nothing, only our r
     assert.equal(await ovs.snapshot(), before, `repeating ${cmd} changed OVSDB`);
   };
 
-  await ok('bridge-add', { bridge: 'backplane', options: { stp_enable: 'false', 'other_config:hwaddr': '02:00:00:00:00:01' } }, null);
+  await ok(
+    'bridge-add',
+    { bridge: 'backplane', options: { stp_enable: 'false', 'other_config:hwaddr': '02:00:00:00:00:01' } },
+    null,
+  );
   assert.equal(await ovs.vsctl('get', 'Bridge', 'backplane', 'datapath_type'), 'netdev');
   assert.equal(await ovs.vsctl('get', 'Bridge', 'backplane', 'external_ids:zos-owner'), 'ovs-plugin');
   assert.equal(await ovs.vsctl('get', 'Bridge', 'backplane', 'other_config:hwaddr'), '"02:00:00:00:00:01"');
@@ -54,24 +64,43 @@ test('bridge, port, bond, set: results as v1, repeats change nothing, only our r
   assert.equal(await ovs.vsctl('get', 'Port', 'p1', 'tag'), '10');
   assert.equal(await ovs.vsctl('get', 'Interface', 'p1', 'type'), 'internal');
   await fails('port-add', { bridge: 'backplane', port: 'p1', vlan: 10 }, 'EEXIST');
-  await unchangedBy('port-add', { bridge: 'backplane', port: 'p1', vlan: 10, options: { type: 'internal' }, may_exist: true }, null);
+  await unchangedBy(
+    'port-add',
+    { bridge: 'backplane', port: 'p1', vlan: 10, options: { type: 'internal' }, may_exist: true },
+    null,
+  );
   await fails('port-add', { bridge: 'nosuch', port: 'p2' }, 'ENOTFOUND');
 
-  await ok('bond-add', { bridge: 'backplane', port: 'bond0', links: ['bl1', 'bl2'], lacp: true, mode: 'balance-tcp' }, null);
+  await ok(
+    'bond-add',
+    { bridge: 'backplane', port: 'bond0', links: ['bl1', 'bl2'], lacp: true, mode: 'balance-tcp' },
+    null,
+  );
   assert.equal(await ovs.vsctl('get', 'Port', 'bond0', 'bond_mode'), 'balance-tcp');
   assert.equal(await ovs.vsctl('get', 'Port', 'bond0', 'lacp'), 'active');
-  await unchangedBy('bond-add', { bridge: 'backplane', port: 'bond0', links: ['bl2', 'bl1'], lacp: true, mode: 'balance-tcp' }, null);
+  await unchangedBy(
+    'bond-add',
+    { bridge: 'backplane', port: 'bond0', links: ['bl2', 'bl1'], lacp: true, mode: 'balance-tcp' },
+    null,
+  );
   await fails('bond-add', { bridge: 'backplane', port: 'bond0', links: ['bl1', 'bl3'] }, 'EEXIST');
 
   await ok('set', { table: 'Interface', record: 'p1', values: { mtu_request: '1400', 'external_ids:k': 'v' } }, null);
   assert.equal(await ovs.vsctl('get', 'Interface', 'p1', 'mtu_request'), '1400');
   assert.equal(await ovs.vsctl('get', 'Interface', 'p1', 'external_ids:zos-owner'), 'ovs-plugin');
-  await unchangedBy('set', { table: 'Interface', record: 'p1', values: { mtu_request: '1400', 'external_ids:k': 'v' } }, null);
+  await unchangedBy(
+    'set',
+    { table: 'Interface', record: 'p1', values: { mtu_request: '1400', 'external_ids:k': 'v' } },
+    null,
+  );
   await fails('set', { table: 'Port', record: 'nosuch', values: { tag: '3' } }, 'ENOTFOUND');
   await ok('set', { table: 'Open_vSwitch', record: '.', values: { 'external_ids:system-id': 'node-1' } }, null);
   assert.equal(await ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:system-id'), 'node-1');
   await ok('set', { table: 'Port', record: 'p1', values: { tag: '[]', trunks: '[1,2,3]' } }, null);
-  assert.deepEqual([await ovs.vsctl('get', 'Port', 'p1', 'tag'), await ovs.vsctl('get', 'Port', 'p1', 'trunks')], ['[]', '[1, 2, 3]']);
+  assert.deepEqual(
+    [await ovs.vsctl('get', 'Port', 'p1', 'tag'), await ovs.vsctl('get', 'Port', 'p1', 'trunks')],
+    ['[]', '[1, 2, 3]'],
+  );
   await ok('set', { table: 'Port', record: 'p1', values: { tag: '10', trunks: '' } }, null);
 
   await ovs.vsctl('add-port', 'backplane', 'foreign', '--', 'set', 'Interface', 'foreign', 'type=internal');
@@ -109,7 +138,10 @@ async function vlanContract(t: TestContext, layout: 'fake' | 'patch'): Promise<v
     assert.equal(await ovs.vsctl('get', 'Bridge', 'vlbr100', 'datapath_type'), 'netdev');
   } else {
     // What ovs-vsctl itself makes of `add-br vlbr100 backplane 100`.
-    assert.deepEqual([await ovs.vsctl('br-to-parent', 'vlbr100'), await ovs.vsctl('br-to-vlan', 'vlbr100')], ['backplane', '100']);
+    assert.deepEqual(
+      [await ovs.vsctl('br-to-parent', 'vlbr100'), await ovs.vsctl('br-to-vlan', 'vlbr100')],
+      ['backplane', '100'],
+    );
     assert.deepEqual(await portsOf(ovs, 'backplane'), []);
     assert.equal(await ovs.vsctl('get', 'Interface', 'vlbr100', 'type'), 'internal');
   }
@@ -133,7 +165,11 @@ async function vlanContract(t: TestContext, layout: 'fake' | 'patch'): Promise<v
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 0, name: 'untagged' })).value, 'untagged');
   assert.equal(await ovs.vsctl('get', 'Port', 'vlbr0p', 'tag'), '[]');
   const untagged = await ovs.snapshot();
-  assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 0 })).value, 'untagged', 'v1: no name returns the existing bridge');
+  assert.equal(
+    (await call('vlan-ensure', { master: 'backplane', vlan: 0 })).value,
+    'untagged',
+    'v1: no name returns the existing bridge',
+  );
   assert.equal(await ovs.snapshot(), untagged);
   assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 2313, name: 'vxbackend' })).value, 'vxbackend');
 
@@ -151,8 +187,17 @@ async function vlanContract(t: TestContext, layout: 'fake' | 'patch'): Promise<v
   const gone = await ovs.snapshot();
   assert.equal((await call('vlan-del', { vlan: 100 })).exitCode, 0);
   assert.equal(await ovs.snapshot(), gone);
-  assert.equal((await call('vlan-ensure', { master: 'backplane', vlan: 100 })).value, 'vlbr100', 'recreate after delete');
+  assert.equal(
+    (await call('vlan-ensure', { master: 'backplane', vlan: 100 })).value,
+    'vlbr100',
+    'recreate after delete',
+  );
 }
 
-test('vlan-ensure makes a fake bridge (the default layout); conflicts (#207) change nothing; port-add onto it; vlan-del undoes it', (t) => vlanContract(t, 'fake'));
-test('vlan-ensure with OVS_VLAN_LAYOUT=patch builds the v1 patch pair in one go; same contract', (t) => vlanContract(t, 'patch'));
+test(
+  'vlan-ensure makes a fake bridge (the default layout); ' +
+    'conflicts (#207) change nothing; port-add onto it; vlan-del undoes it',
+  (t) => vlanContract(t, 'fake'),
+);
+test('vlan-ensure with OVS_VLAN_LAYOUT=patch builds the v1 patch pair in one go; same contract', (t) =>
+  vlanContract(t, 'patch'));

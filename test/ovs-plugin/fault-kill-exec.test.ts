@@ -11,9 +11,17 @@ import { BUNDLE, ensureBundle, execPlugin, pluginEnv } from './helpers.ts';
 
 /** Starts one exec call and SIGKILLs it after `ms`; resolves with how it ended. */
 function killAfter(ovs: Ovs, cmd: string, args: unknown, ms: number): Promise<string> {
-  const p = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, cmd, JSON.stringify(args)]), { env: pluginEnv(ovs), stdio: 'ignore' });
+  const p = spawn(...commandIn({ name: ovs.ns }, 'node', [BUNDLE, cmd, JSON.stringify(args)]), {
+    env: pluginEnv(ovs),
+    stdio: 'ignore',
+  });
   const timer = setTimeout(() => p.kill('SIGKILL'), ms);
-  return new Promise((r) => p.once('exit', (code, sig) => { clearTimeout(timer); r(sig ?? `exit ${code}`); }));
+  return new Promise((r) =>
+    p.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      r(sig ?? `exit ${code}`);
+    }),
+  );
 }
 
 /** A private OVS with bridge `backplane` and VLAN 1, and how long that exec vlan-ensure took
@@ -73,7 +81,8 @@ test('SIGKILL during vxlan-ensure: the retry succeeds and leaves no temporary de
 
 test('SIGKILL during vlan-del: the VLAN is whole or gone, and the retry succeeds', async (t) => {
   const { ovs, span } = await backplaneWithVlan1(t);
-  for (let vlan = 2; vlan < 12; vlan++) assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan })).exitCode, 0);
+  for (let vlan = 2; vlan < 12; vlan++)
+    assert.equal((await execPlugin(ovs, 'vlan-ensure', { master: 'backplane', vlan })).exitCode, 0);
   for (let vlan = 2; vlan < 12; vlan++) {
     await killAfter(ovs, 'vlan-del', { master: 'backplane', vlan }, span * (0.4 + Math.random() * 0.7));
     const a = await auditVlans(ovs, 'backplane');

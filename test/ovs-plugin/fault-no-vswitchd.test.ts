@@ -21,7 +21,12 @@ test('without ovs-vswitchd: EOVSDB_TIMEOUT, for the change and for its repeat', 
   const c = await OvsPluginClient.connect(d.socket);
   t.after(() => c.close());
   const t0 = performance.now();
-  const res = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => c.vlanEnsure({ master: 'backplane', vlan: i + 1 })));
+  const res = await Promise.allSettled(
+    Array.from({ length: 12 }, (_, i) => c.vlanEnsure({ master: 'backplane', vlan: i + 1 })),
+  );
   assert.ok(res.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'EOVSDB_TIMEOUT'));
-  assert.ok(performance.now() - t0 < 3000, `answered in ${Math.round(performance.now() - t0)} ms, not 12 x the timeout`);
+  assert.ok(
+    performance.now() - t0 < 3000,
+    `answered in ${Math.round(performance.now() - t0)} ms, not 12 x the timeout`,
+  );
 });

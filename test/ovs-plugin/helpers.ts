@@ -17,8 +17,11 @@ export async function ensureBundle(): Promise<void> {
 }
 
 /** Environment the plugin reads: the private OVSDB and the userspace datapath. */
-export const pluginEnv = (ovs: Ovs): Record<string, string> =>
-  ({ ...(process.env as Record<string, string>), OVS_DB: ovs.url, OVS_DATAPATH: 'netdev' });
+export const pluginEnv = (ovs: Pick<Ovs, 'url'>): Record<string, string> => ({
+  ...(process.env as Record<string, string>),
+  OVS_DB: ovs.url,
+  OVS_DATAPATH: 'netdev',
+});
 
 /** Parses `20:::<json>\n:::` framing; throws if the output is not framed. */
 export function unframe(stdout: string): unknown {
@@ -28,10 +31,19 @@ export function unframe(stdout: string): unknown {
 }
 
 /** One exec call in the test namespace: exit code and the unframed answer. */
-export async function execPlugin(ovs: Ovs, command: string, args?: unknown, env: Record<string, string> = {}): Promise<RunResult & { value: any }> {
+export async function execPlugin(
+  ovs: Ovs,
+  command: string,
+  args?: unknown,
+  env: Record<string, string> = {},
+): Promise<RunResult & { value: any }> {
   const argv = [BUNDLE, command];
   if (args !== undefined) argv.push(typeof args === 'string' ? args : JSON.stringify(args));
-  const r = await runIn({ name: ovs.ns }, 'node', argv, { env: { ...pluginEnv(ovs), ...env }, allowFailure: true, timeoutMs: 30000 });
+  const r = await runIn({ name: ovs.ns }, 'node', argv, {
+    env: { ...pluginEnv(ovs), ...env },
+    allowFailure: true,
+    timeoutMs: 30000,
+  });
   return { ...r, value: unframe(r.stdout) };
 }
 
@@ -52,20 +64,46 @@ export interface Daemon {
 }
 
 /** Options of startDaemon: a file limit (`prlimit --nofile=N:N`), a socket path of its own. */
-export interface DaemonOptions { nofile?: number; socket?: string }
+export interface DaemonOptions {
+  nofile?: number;
+  socket?: string;
+}
 
-/** Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in t.after. */
-export async function startDaemon(t: Pick<TestContext, 'after'>, ovs: Ovs, name = 'plugin.sock', env: Record<string, string> = {}, opts: DaemonOptions = {}): Promise<Daemon> {
+/**
+ * Starts `ovs-plugin serve` in the test namespace on a socket in the test's OVS dir; killed in
+ * t.after. `ovs` may be just a namespace, a directory and a url nobody serves (a node without
+ * Open vSwitch).
+ */
+export async function startDaemon(
+  t: Pick<TestContext, 'after'>,
+  ovs: Pick<Ovs, 'ns' | 'dir' | 'url'>,
+  name = 'plugin.sock',
+  env: Record<string, string> = {},
+  opts: DaemonOptions = {},
+): Promise<Daemon> {
   const socket = opts.socket ?? join(ovs.dir, name);
   const [cmd, args] = commandIn({ name: ovs.ns }, 'node', [BUNDLE, 'serve', '--socket', socket, '--db', ovs.url]);
   // prlimit execs nsenter, which execs node: proc.pid is the daemon's own pid.
-  const proc = opts.nofile ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, cmd, ...args], { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = opts.nofile
+    ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, cmd, ...args], {
+        env: { ...pluginEnv(ovs), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(cmd, args, { env: { ...pluginEnv(ovs), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
-  t.after(async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGKILL'); await exited; } });
+  t.after(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
   const end = Date.now() + 15000;
   while (!existsSync(socket) || !out.includes('ovs-plugin-serving')) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`daemon exited: ${out}`);

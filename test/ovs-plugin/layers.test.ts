@@ -25,7 +25,12 @@ function valueImports(file: string): string[] {
     const [, typeOnly, clause, spec] = m;
     if (typeOnly || !spec!.startsWith('.')) continue;
     if (clause !== undefined && /^\{[^}]*\}$/s.test(clause.trim())) {
-      const names = clause.trim().slice(1, -1).split(',').map((s) => s.trim()).filter(Boolean);
+      const names = clause
+        .trim()
+        .slice(1, -1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (names.length && names.every((n) => n.startsWith('type '))) continue;
     }
     out.push(relative(ROOT, resolve(ROOT, dirname(file), spec!)));
@@ -34,8 +39,11 @@ function valueImports(file: string): string[] {
 }
 
 test('no module in ovs-plugin/nics/ or ovs-plugin/planners/ imports a value from ovs-plugin/commands/', () => {
-  const bad = [...filesUnder('ovs-plugin/nics'), ...filesUnder('ovs-plugin/planners')]
-    .flatMap((f) => valueImports(f).filter((i) => i.startsWith('ovs-plugin/commands/')).map((i) => `${f} -> ${i}`));
+  const bad = [...filesUnder('ovs-plugin/nics'), ...filesUnder('ovs-plugin/planners')].flatMap((f) =>
+    valueImports(f)
+      .filter((i) => i.startsWith('ovs-plugin/commands/'))
+      .map((i) => `${f} -> ${i}`),
+  );
   assert.deepEqual(bad, []);
 });
 

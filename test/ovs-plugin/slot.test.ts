@@ -22,7 +22,9 @@ test('a wait without its slot lets another command run; the waiter takes a slot 
   const gate = new Gate(1, 4);
   const order: string[] = [];
   let release!: () => void;
-  const waited = new Promise<void>((r) => { release = r; });
+  const waited = new Promise<void>((r) => {
+    release = r;
+  });
   const a = command(gate, async () => {
     await withoutSlot(() => waited);
     order.push('a after its wait');
@@ -30,7 +32,9 @@ test('a wait without its slot lets another command run; the waiter takes a slot 
   });
   await sleep(10);
   assert.deepEqual([gate.inUse, gate.lent], [0, 1]);
-  await command(gate, async () => { order.push('b'); });
+  await command(gate, async () => {
+    order.push('b');
+  });
   release();
   await a;
   assert.deepEqual(order, ['b', 'a after its wait']);
@@ -40,7 +44,9 @@ test('a wait without its slot lets another command run; the waiter takes a slot 
 test('past maxLent waits, a command keeps its slot while it waits', async () => {
   const gate = new Gate(3, 1);
   let release!: () => void;
-  const waited = new Promise<void>((r) => { release = r; });
+  const waited = new Promise<void>((r) => {
+    release = r;
+  });
   const both = [command(gate, () => withoutSlot(() => waited)), command(gate, () => withoutSlot(() => waited))];
   await sleep(10);
   assert.deepEqual([gate.inUse, gate.lent], [1, 1], 'one lent its slot, the other kept it');
@@ -56,7 +62,11 @@ test('no slot to lend: without a command (exec), twice at once, or after the com
   await command(gate, async () => {
     await Promise.all([withoutSlot(() => sleep(5)), withoutSlot(() => sleep(5))]);
     assert.equal(gate.lent, 0);
-    later = sleep(20).then(() => withoutSlot(async () => { assert.deepEqual([gate.inUse, gate.lent], [0, 0]); }));
+    later = sleep(20).then(() =>
+      withoutSlot(async () => {
+        assert.deepEqual([gate.inUse, gate.lent], [0, 0]);
+      }),
+    );
   });
   await later;
   assert.deepEqual([gate.inUse, gate.queued, gate.lent], [0, 0, 0]);

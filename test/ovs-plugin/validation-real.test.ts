@@ -20,14 +20,16 @@ test('every validation rule via exec: EINVALID with the field, OVSDB unchanged',
     ['bridge-add', JSON.stringify({ bridge: 'b2', options: deep }), 'args'],
     ['bridge-add', '{"bridge": "b2",', 'args'],
   ];
-  await Promise.all([0, 1, 2, 3].map(async (k) => {
-    for (let i = k; i < cases.length; i += 4) {
-      const [cmd, args, field] = cases[i]!;
-      const r = await execPlugin(ovs, cmd, typeof args === 'string' ? args : JSON.stringify(args));
-      assert.equal(r.exitCode, 1, `${cmd} ${String(JSON.stringify(args)).slice(0, 80)}`);
-      assert.equal(r.value.code, 'EINVALID', r.stdout);
-      assert.equal(r.value.field, field, r.stdout);
-    }
-  }));
+  await Promise.all(
+    [0, 1, 2, 3].map(async (k) => {
+      for (let i = k; i < cases.length; i += 4) {
+        const [cmd, args, field] = cases[i]!;
+        const r = await execPlugin(ovs, cmd, typeof args === 'string' ? args : JSON.stringify(args));
+        assert.equal(r.exitCode, 1, `${cmd} ${String(JSON.stringify(args)).slice(0, 80)}`);
+        assert.equal(r.value.code, 'EINVALID', r.stdout);
+        assert.equal(r.value.field, field, r.stdout);
+      }
+    }),
+  );
   assert.equal(await ovs.snapshot(), before);
 });

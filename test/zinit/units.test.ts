@@ -25,17 +25,31 @@ function parseUnit(text: string): Record<string, string | string[]> {
   for (const line of text.split('\n')) {
     if (!line.trim() || line.trimStart().startsWith('#')) continue;
     const item = /^\s+-\s+(.*)$/.exec(line);
-    if (item) { assert.ok(list, `list item outside a list: ${line}`); list.push(item[1]!); continue; }
+    if (item) {
+      assert.ok(list, `list item outside a list: ${line}`);
+      list.push(item[1]!);
+      continue;
+    }
     const kv = /^([a-z_]+):(?:\s+(.*))?$/.exec(line);
     assert.ok(kv, `not a key: value line: ${line}`);
-    if (kv[2] === undefined) { list = []; out[kv[1]!] = list; } else { list = undefined; out[kv[1]!] = kv[2]; }
+    if (kv[2] === undefined) {
+      list = [];
+      out[kv[1]!] = list;
+    } else {
+      list = undefined;
+      out[kv[1]!] = kv[2];
+    }
   }
   return out;
 }
 
 async function units(): Promise<Map<string, Record<string, string | string[]>>> {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.yaml')).sort();
-  return new Map(await Promise.all(files.map(async (f) => [f.slice(0, -5), parseUnit(await readFile(join(DIR, f), 'utf8'))] as const)));
+  return new Map(
+    await Promise.all(
+      files.map(async (f) => [f.slice(0, -5), parseUnit(await readFile(join(DIR, f), 'utf8'))] as const),
+    ),
+  );
 }
 
 test('every unit uses known fields, a splittable exec, a valid log, existing dependencies', async () => {
@@ -49,10 +63,16 @@ test('every unit uses known fields, a splittable exec, a valid log, existing dep
     assert.ok(['none', 'ring', 'stdout', undefined].includes(u.log as string), `${name}: log ${u.log}`);
     if (u.oneshot !== undefined) assert.ok(['true', 'false'].includes(u.oneshot as string));
     if (u.oneshot === 'true') assert.equal(u.test, undefined, `${name}: test is for non-oneshot units only`);
-    for (const dep of (u.after as string[] | undefined) ?? []) assert.ok(all.has(dep) || EXTERNAL.has(dep), `${name}: after ${dep}?`);
+    for (const dep of (u.after as string[] | undefined) ?? [])
+      assert.ok(all.has(dep) || EXTERNAL.has(dep), `${name}: after ${dep}?`);
   }
   const inet = all.get('internet')!;
-  assert.deepEqual(inet, { exec: 'node /usr/lib/zos/internet.js', oneshot: 'true', log: 'stdout', after: ['udev-trigger'] });
+  assert.deepEqual(inet, {
+    exec: 'node /usr/lib/zos/internet.js',
+    oneshot: 'true',
+    log: 'stdout',
+    after: ['udev-trigger'],
+  });
   assert.equal(all.get('ovs-plugin')!.exec, 'node /usr/lib/zos/ovs-plugin.js serve --socket /var/run/ovs-plugin.sock');
 });
 
@@ -68,10 +88,21 @@ test('ovsdb unit creates the database, serves it, and converts it when the schem
   const boot = async () => {
     const [cmd, ...args] = shellSplit(u.exec as string);
     const p = spawn(...commandIn({ name: ns }, cmd!, [...args]), { env, stdio: 'ignore' });
-    const stop = () => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else { p.once('exit', () => r()); p.kill('SIGTERM'); } });
+    const stop = () =>
+      new Promise<void>((r) => {
+        if (p.exitCode !== null || p.signalCode !== null) r();
+        else {
+          p.once('exit', () => r());
+          p.kill('SIGTERM');
+        }
+      });
     t.after(stop);
     const [tc, ...targs] = shellSplit(u.test as string);
-    await waitFor('ovsdb test command', async () => (await run(tc!, targs, { env, allowFailure: true })).exitCode === 0, 15_000);
+    await waitFor(
+      'ovsdb test command',
+      async () => (await run(tc!, targs, { env, allowFailure: true })).exitCode === 0,
+      15_000,
+    );
     return stop;
   };
   const version = async () => (await run('ovsdb-tool', ['db-version', env.OVS_DB], { env })).stdout.trim();

@@ -15,13 +15,21 @@ const enslave = (rec: LinuxBridged): Promise<void> => setLink(SELF, rec.host, { 
 /** Plugging a host end into the Linux bridge `rec.bridge` (also the default kind's nat0). */
 export const linuxBridgePlug: Omit<VethPlug<LinuxBridged>, 'prepare' | 'claim'> = {
   bridgeLink: (_ctx, rec) => rec.bridge,
-  plug: async (_ctx, rec) => { await enslave(rec); },
-  async unplug() { /* deleting the veth leaves the bridge */ },
+  plug: async (_ctx, rec) => {
+    await enslave(rec);
+  },
+  async unplug() {
+    /* deleting the veth leaves the bridge */
+  },
   async checkPlug(_ctx, rec) {
     const l = await getLink(SELF, rec.host);
-    return l?.master === rec.bridge ? [] : [{ what: 'bridge', want: rec.bridge, got: l?.master ?? 'none', repairable: true }];
+    return l?.master === rec.bridge
+      ? []
+      : [{ what: 'bridge', want: rec.bridge, got: l?.master ?? 'none', repairable: true }];
   },
-  replug: async (_ctx, rec) => { await enslave(rec); },
+  replug: async (_ctx, rec) => {
+    await enslave(rec);
+  },
 };
 
 /** How a bridge nic's host end (veth or tap) is plugged. */
@@ -31,7 +39,8 @@ export const bridgePlug: VethPlug<RecordOf<'bridge'>> = {
     const br = String(rec.nic.id);
     const l = await getLink(SELF, br);
     if (!l) throw new ValidationError('nic.id', `no bridge ${br} on the host`);
-    if (l.linkinfo?.info_kind !== 'bridge') throw new ValidationError('nic.id', `${br} is not a Linux bridge (kind ${l.linkinfo?.info_kind ?? 'none'})`);
+    if (l.linkinfo?.info_kind !== 'bridge')
+      throw new ValidationError('nic.id', `${br} is not a Linux bridge (kind ${l.linkinfo?.info_kind ?? 'none'})`);
     rec.bridge = br;
   },
 };

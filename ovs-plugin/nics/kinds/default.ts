@@ -15,10 +15,15 @@ import { linuxBridgePlug } from './bridge.ts';
 
 /** The same target: one guest (by name), or one namespace (however it was named). */
 const sameTarget = (a: NicRecord, b: Draft): boolean =>
-  'kvm' in a.target || 'kvm' in b.target ? targetKey(a.target) === targetKey(b.target) : a.ns.ino === b.ns.ino && a.ns.dev === b.ns.dev;
+  'kvm' in a.target || 'kvm' in b.target
+    ? targetKey(a.target) === targetKey(b.target)
+    : a.ns.ino === b.ns.ino && a.ns.dev === b.ns.dev;
 
 /** The state file and pool of this command (the NAT rules are written from the records in that file). */
-const natOf = (ctx: KindCtx): [string, KindCtx['ovs']['nics']['natPool']] => [ctx.ovs.nics.statePath, ctx.ovs.nics.natPool];
+const natOf = (ctx: KindCtx): [string, KindCtx['ovs']['nics']['natPool']] => [
+  ctx.ovs.nics.statePath,
+  ctx.ovs.nics.natPool,
+];
 
 /** How a default nic's host end (veth or a guest's tap) is plugged into nat0, its address allocated. */
 export const defaultPlug: VethPlug<RecordOf<'default'>> = {
@@ -47,7 +52,11 @@ export const defaultPlug: VethPlug<RecordOf<'default'>> = {
     await syncNatRules(...natOf(ctx));
   },
   async checkPlug(ctx, rec) {
-    return [...(await linuxBridgePlug.checkPlug(ctx, rec)), ...(await natBridgeDrift(ctx.ovs.nics.natPool)), ...(await natRulesDrift(...natOf(ctx)))];
+    return [
+      ...(await linuxBridgePlug.checkPlug(ctx, rec)),
+      ...(await natBridgeDrift(ctx.ovs.nics.natPool)),
+      ...(await natRulesDrift(...natOf(ctx))),
+    ];
   },
   async replug(ctx, rec) {
     await ensureNat(ctx.ovs.nics.natPool);

@@ -1,5 +1,5 @@
 // The nic kinds by name (one module each, attach / detach / check, as CNI's plugins).
-import type { Kind, NicKind, NicRecord, RecordOf } from '../types.ts';
+import type { Kind, NicKind, RecordOf } from '../types.ts';
 import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
 import { defaultKind, defaultPlug } from './default.ts';
@@ -42,4 +42,5 @@ export const kindFor = (guest: boolean, type: Kind): NicKind | undefined =>
   ((guest ? GUEST_KINDS : KIND_MODULES) as KindTable)[type] as NicKind | undefined;
 
 /** The module of `rec`'s kind for its target. */
-export const kindOf = (rec: { target: object; nic: { type: Kind } }): NicKind | undefined => kindFor('kvm' in rec.target, rec.nic.type);
+export const kindOf = (rec: { target: object; nic: { type: Kind } }): NicKind | undefined =>
+  kindFor('kvm' in rec.target, rec.nic.type);

@@ -20,13 +20,28 @@ export async function deleteIfOurs(ref: NetnsRef, name: string, rec: NicRecord, 
 export const macvlanKind: NicKind<RecordOf<'macvlan'>> = {
   async prepare(ctx, rec) {
     const p = await allowedParent(ctx, String(rec.nic.id));
-    if (rec.mtu && rec.mtu > p.mtu) throw new ValidationError('nic.mtu', `${rec.mtu} is above the MTU of ${p.ifname} (${p.mtu})`);
+    if (rec.mtu && rec.mtu > p.mtu)
+      throw new ValidationError('nic.mtu', `${rec.mtu} is above the MTU of ${p.ifname} (${p.mtu})`);
     rec.parent = p.ifname;
   },
   claim: (rec, all) => claimParent(String(rec.nic.id), all),
   async attach(ctx, rec, undo) {
     const mtu = rec.mtu ? ['mtu', String(rec.mtu)] : [];
-    await ip(SELF, ['link', 'add', 'link', rec.parent, 'name', rec.temp, 'address', rec.hwaddr, ...mtu, 'type', 'macvlan', 'mode', 'bridge']);
+    await ip(SELF, [
+      'link',
+      'add',
+      'link',
+      rec.parent,
+      'name',
+      rec.temp,
+      'address',
+      rec.hwaddr,
+      ...mtu,
+      'type',
+      'macvlan',
+      'mode',
+      'bridge',
+    ]);
     undo.push(`delete ${rec.temp}`, () => deleteLinkIfExists(SELF, rec.temp));
     failpoint('attach:created');
     await moveLink(SELF, rec.temp, ctx.target!, undo);
@@ -42,7 +57,8 @@ export const macvlanKind: NicKind<RecordOf<'macvlan'>> = {
   },
   async check(ctx, rec) {
     const d = await checkInside(ctx.target, rec);
-    if (!(await getLink(SELF, rec.parent))) d.push({ what: 'parent', want: rec.parent, got: 'missing', repairable: false });
+    if (!(await getLink(SELF, rec.parent)))
+      d.push({ what: 'parent', want: rec.parent, got: 'missing', repairable: false });
     return d;
   },
 };

@@ -56,8 +56,12 @@ export function insideOf(rec: Pick<NetRecord, 'nic' | 'address'>): NetworkInside
   const net24 = v4 - (v4 % 256);
   const gateway = v4Text(net24 + 1);
   return {
-    address: `${v4Text(v4)}/24`, gateway, ipRange: `${v4Text(v4 - (v4 % 65536))}/16`,
-    ula: `${canon6(ulaAddress(netid, v4Text(v4)))}/64`, ulaGateway: canon6(ulaAddress(netid, gateway)), ula48: ulaNetwork(netid),
+    address: `${v4Text(v4)}/24`,
+    gateway,
+    ipRange: `${v4Text(v4 - (v4 % 65536))}/16`,
+    ula: `${canon6(ulaAddress(netid, v4Text(v4)))}/64`,
+    ulaGateway: canon6(ulaAddress(netid, gateway)),
+    ula48: ulaNetwork(netid),
   };
 }
 
@@ -66,7 +70,8 @@ function checkCidr(nr: NetResource, cidr: string): void {
   const a = addrOf(cidr);
   const net = prefixText4(nr.subnet);
   const p = parsePrefix4(`${a}/32`);
-  if (!p || !within4(p, nr.subnet)) throw new ValidationError('nic.config.cidr', `${a} is outside ${net}, the /24 of network resource ${nr.netid}`);
+  if (!p || !within4(p, nr.subnet))
+    throw new ValidationError('nic.config.cidr', `${a} is outside ${net}, the /24 of network resource ${nr.netid}`);
   const host = v4Value(a) - nr.subnet.net;
   if (host === 0) throw new ValidationError('nic.config.cidr', `${a} is the network address of ${net}`);
   if (host === 1) throw new ValidationError('nic.config.cidr', `${a} is the gateway of network resource ${nr.netid}`);
@@ -95,11 +100,16 @@ export const networkPlug: VethPlug<NetRecord> = {
   claim(rec, all) {
     const netid = String(rec.nic.id);
     const taken = new Map<string, string>();
-    for (const r of all) if (r.key !== rec.key && r.nic.type === 'network' && String(r.nic.id) === netid && r.address) taken.set(addrOf(r.address), r.key);
+    for (const r of all)
+      if (r.key !== rec.key && r.nic.type === 'network' && String(r.nic.id) === netid && r.address)
+        taken.set(addrOf(r.address), r.key);
     const cidr = rec.nic.config?.cidr;
     if (cidr) {
       const by = taken.get(addrOf(cidr));
-      if (by) throw nicExists('nic.config.cidr', `${addrOf(cidr)} is in use by nic ${by} of network resource ${netid}`, { netid });
+      if (by)
+        throw nicExists('nic.config.cidr', `${addrOf(cidr)} is in use by nic ${by} of network resource ${netid}`, {
+          netid,
+        });
       rec.address = cidr;
       return;
     }
@@ -107,7 +117,10 @@ export const networkPlug: VethPlug<NetRecord> = {
     if (!nr) return;
     for (let i = 2; i < 255; i++) {
       const a = v4Text(nr.subnet.net + i);
-      if (!taken.has(a)) { rec.address = `${a}/24`; return; }
+      if (!taken.has(a)) {
+        rec.address = `${a}/24`;
+        return;
+      }
     }
     throw subnetExhausted(netid, prefixText4(nr.subnet));
   },
@@ -122,11 +135,16 @@ function insideLines(rec: NetRecord): string[] {
     `route replace ${WIRE_RANGE} via ${n.gateway} dev ${rec.name}`,
     // nodad: the address is ours by the record (no other nic of the NR holds it); without DAD it
     // is usable at once, not tentative for a second.
-    ...(hasIpv6(rec) ? [`addr replace ${n.ula} dev ${rec.name} nodad`, `route replace ${n.ula48} via ${n.ulaGateway} dev ${rec.name}`] : []),
+    ...(hasIpv6(rec)
+      ? [`addr replace ${n.ula} dev ${rec.name} nodad`, `route replace ${n.ula48} via ${n.ulaGateway} dev ${rec.name}`]
+      : []),
   ];
 }
 
-/** IPv6 needs an MTU of 1280 at least (the kernel turns it off below): an NR on a smaller underlay path carries IPv4 only. */
+/**
+ * IPv6 needs an MTU of 1280 at least (the kernel turns it off below): an NR on a smaller underlay path carries IPv4
+ * only.
+ */
 const hasIpv6 = (rec: NetRecord): boolean => (rec.mtu ?? 1500) >= 1280;
 
 /** Sets the ULA and the routes inside (and the IPv4 address again, which the routes' gateway needs). */
@@ -148,11 +166,13 @@ async function insideDrift(target: NetnsRef | undefined, rec: NetRecord): Promis
   const r4 = await ipJson<Route>(target, ['-4', 'route', 'show', 'dev', rec.name]);
   const r6 = await ipJson<Route>(target, ['-6', 'route', 'show', 'dev', rec.name]);
   const want: [string, string, string, Route[]][] = [
-    ['route-ip-range', n.ipRange, n.gateway, r4], ['route-wire', WIRE_RANGE, n.gateway, r4],
+    ['route-ip-range', n.ipRange, n.gateway, r4],
+    ['route-wire', WIRE_RANGE, n.gateway, r4],
     ...(hasIpv6(rec) ? [['route-ula', norm(n.ula48), n.ulaGateway, r6] as [string, string, string, Route[]]] : []),
   ];
   for (const [what, dst, gw, have] of want) {
-    if (!have.some((r) => norm(r.dst) === dst && r.gateway !== undefined && norm(r.gateway) === gw)) d.push({ what, want: `${dst} via ${gw}`, got: 'missing', repairable: true });
+    if (!have.some((r) => norm(r.dst) === dst && r.gateway !== undefined && norm(r.gateway) === gw))
+      d.push({ what, want: `${dst} via ${gw}`, got: 'missing', repairable: true });
   }
   return d;
 }

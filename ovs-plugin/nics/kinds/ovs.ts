@@ -28,7 +28,11 @@ function plugOnto(bridge: string, port: string, key: string, access: boolean): P
     const place = placeOf(view, bridge);
     if (!place?.fake) return plugPlan(bridge, port, key, 0, access)(view, prefix);
     const plan = plugPlan(place.bridge.name, port, key, place.tag, access)(view, prefix);
-    return { ...plan, ops: [...waitPlace(place, bridge), ...plan.ops], reads: [...(plan.reads ?? []), ...placeReads(place, bridge)] };
+    return {
+      ...plan,
+      ops: [...waitPlace(place, bridge), ...plan.ops],
+      reads: [...(plan.reads ?? []), ...placeReads(place, bridge)],
+    };
   };
 }
 
@@ -75,7 +79,8 @@ export function ovsPlug<R extends OvsRecord>(o: OvsBridgeOf<R>): VethPlug<R> {
       const view = new View(ctx.ovs.client.cache);
       const at = portPlace(view, rec.host);
       if (at) {
-        if (access && !at.access && at.tag === wantedPlace(view, rec.bridge).tag) await ctx.ovs.commit(accessPlan(rec.host, rec.key, at.tag));
+        if (access && !at.access && at.tag === wantedPlace(view, rec.bridge).tag)
+          await ctx.ovs.commit(accessPlan(rec.host, rec.key, at.tag));
         return;
       }
       await o.ensure(ctx, rec);
@@ -86,7 +91,9 @@ export function ovsPlug<R extends OvsRecord>(o: OvsBridgeOf<R>): VethPlug<R> {
 
 /** Interface.error of `name` (not in the monitor: one select). */
 async function interfaceError(ctx: KindCtx, name: string): Promise<string | undefined> {
-  const r = await ctx.ovs.client.transact('Open_vSwitch', [{ op: 'select', table: 'Interface', where: [['name', '==', name]], columns: ['error'] }]);
+  const r = await ctx.ovs.client.transact('Open_vSwitch', [
+    { op: 'select', table: 'Interface', where: [['name', '==', name]], columns: ['error'] },
+  ]);
   const e = (r[0]?.rows?.[0] as { error?: unknown } | undefined)?.error;
   return typeof e === 'string' && e ? e : undefined;
 }

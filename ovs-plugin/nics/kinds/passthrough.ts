@@ -20,8 +20,11 @@ function isTheNic(l: HostLink, rec: Passthrough): boolean {
   const s = rec.saved;
   if (s.permaddr) return (l.permaddr ?? l.address) === s.permaddr;
   if (s.pci) return l.parentbus === 'pci' && l.parentdev === s.pci;
-  return [rec.hwaddr, s.mac].includes(l.address ?? '') && (l.linkinfo?.info_kind ?? '') === (s.kind ?? '')
-    && [rec.name, rec.temp, s.name].includes(l.ifname);
+  return (
+    [rec.hwaddr, s.mac].includes(l.address ?? '') &&
+    (l.linkinfo?.info_kind ?? '') === (s.kind ?? '') &&
+    [rec.name, rec.temp, s.name].includes(l.ifname)
+  );
 }
 
 /** The NIC in `ref`, if it is there (undefined when the namespace is gone; other failures thrown). */
@@ -40,7 +43,10 @@ export const passthroughKind: NicKind<Passthrough> = {
     const l = await allowedParent(ctx, String(rec.nic.id));
     await refuseLinkInUse(l.ifname);
     rec.saved = {
-      name: l.ifname, mac: l.address!, mtu: l.mtu, up: l.flags.includes('UP'),
+      name: l.ifname,
+      mac: l.address!,
+      mtu: l.mtu,
+      up: l.flags.includes('UP'),
       ...(l.permaddr || l.parentbus ? { permaddr: l.permaddr ?? l.address } : {}),
       ...(l.parentbus === 'pci' && l.parentdev ? { pci: l.parentdev } : {}),
       ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}),

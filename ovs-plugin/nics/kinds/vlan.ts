@@ -19,7 +19,8 @@ export const vlanPlug = ovsPlug<RecordOf<'vlan'>>({
     const tag = Number(rec.nic.id);
     rec.tag = tag;
     // Conflicts (missing master, tag bound elsewhere) fail here, before any change.
-    return planVlanEnsure({ master: VLAN_MASTER, vlan: tag }, ctx.ovs.env)(new View(ctx.ovs.client.cache), 'pre_').result;
+    return planVlanEnsure({ master: VLAN_MASTER, vlan: tag }, ctx.ovs.env)(new View(ctx.ovs.client.cache), 'pre_')
+      .result;
   },
   async ensure(ctx, rec) {
     await ctx.ovs.commit(planVlanEnsure({ master: VLAN_MASTER, vlan: rec.tag }, ctx.ovs.env));

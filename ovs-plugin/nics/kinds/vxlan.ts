@@ -24,13 +24,16 @@ export const vxlanPlug = ovsPlug<RecordOf<'vxlan'>>({
     const view = new View(ctx.ovs.client.cache);
     const there = vxlanBridgeOf(view, vni);
     if (there) return there;
-    if (!placeOf(view, VXLAN_MASTER)) throw notFound(`master bridge ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
-    if (view.byName('Bridge', `vxlbr${vni}`)) throw new ValidationError('nic.id', `bridge vxlbr${vni} exists and is not the bridge of vxlan ${vni}`);
+    if (!placeOf(view, VXLAN_MASTER))
+      throw notFound(`master bridge ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
+    if (view.byName('Bridge', `vxlbr${vni}`))
+      throw new ValidationError('nic.id', `bridge vxlbr${vni} exists and is not the bridge of vxlan ${vni}`);
     return `vxlbr${vni}`;
   },
   async ensure(ctx, rec) {
     if (vxlanBridgeOf(new View(ctx.ovs.client.cache), rec.vni)) return;
-    if (!(await getLink(SELF, VXLAN_MASTER))) throw notFound(`master link ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
+    if (!(await getLink(SELF, VXLAN_MASTER)))
+      throw notFound(`master link ${VXLAN_MASTER} does not exist`, { master: VXLAN_MASTER });
     await ensureVxlan({ master: VXLAN_MASTER, vxlan: rec.vni }, ctx.ovs);
   },
 });

@@ -9,6 +9,11 @@
 //                      the spare NIC as passthrough returned by nic.gc (nic-checks.ts).
 //   zos.test.scale[=netdev] -> `SCALE {...}`: nic attach+detach and vlan-ensure at 0 and 1,000
 //                      ports/VLANs on the kernel datapath (and the userspace one) (scale-checks.ts).
+//   zos.test.wg     -> `WG {...}`: kernel WireGuard through lib/wireguard/kernel.ts and the plugin's
+//                      wg-genl helper: two links moved into two namespaces handshake and ping (wg-checks.ts).
+//   zos.test.overlay=DOC -> `OVERLAY {...}`: net.apply of DOC (base64url JSON {netid, network,
+//                      peer}) over the plugin's socket, a `network` nic in a container namespace,
+//                      ping of `peer` (a container on another node) from it (overlay-checks.ts).
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
@@ -18,6 +23,8 @@ import { ZinitClient } from '../../../zinit/client.ts';
 import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { nicChecks } from './nic-checks.ts';
 import { scaleChecks } from './scale-checks.ts';
+import { wgChecks } from './wg-checks.ts';
+import { overlayChecks } from './overlay-checks.ts';
 
 const PLUGIN_SOCKET = '/var/run/ovs-plugin.sock';
 const STATUS = '/run/internet/status.json';
@@ -53,23 +60,42 @@ async function pluginCheck(): Promise<Record<string, unknown>> {
     return { ok: false, waitedMs, answers, error: (err as Error).message, code: (err as { code?: string }).code };
   }
   const dp = await run('ovs-vsctl', ['--timeout=10', 'get', 'bridge', 'zt0', 'datapath_type'], { allowFailure: true });
-  const dpctl = await run('ovs-appctl', ['-t', '/var/run/openvswitch/ovs-vswitchd.ctl', 'dpctl/show'], { allowFailure: true });
+  const dpctl = await run('ovs-appctl', ['-t', '/var/run/openvswitch/ovs-vswitchd.ctl', 'dpctl/show'], {
+    allowFailure: true,
+  });
   const link = await run('ip', ['-j', 'link', 'show', 'dev', 'zt0'], { allowFailure: true });
   return {
-    ok: true, waitedMs, commandsMs: Date.now() - t0 - waitedMs, answers,
-    datapathType: dp.stdout.trim(), kernelDatapath: dpctl.stdout, kernelLink: link.exitCode === 0,
+    ok: true,
+    waitedMs,
+    commandsMs: Date.now() - t0 - waitedMs,
+    answers,
+    datapathType: dp.stdout.trim(),
+    kernelDatapath: dpctl.stdout,
+    kernelLink: link.exitCode === 0,
   };
 }
 
 /** What the node's network looks like, without the fields that move on their own (timers, lifetimes). */
 async function snapshot(): Promise<unknown> {
   const volatile = /timer$|_life_time$|^expires$|^stats|^used$|^tentative$/;
-  const clean = (v: unknown): unknown => Array.isArray(v) ? v.map(clean)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !volatile.test(k)).map(([k, x]) => [k, clean(x)])) : v;
+  const clean = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(clean)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => !volatile.test(k))
+              .map(([k, x]) => [k, clean(x)]),
+          )
+        : v;
   const out: Record<string, unknown> = {};
   for (const [k, args] of Object.entries({
-    links: ['-d', '-j', 'link', 'show'], addrs: ['-j', 'addr', 'show'], routes4: ['-j', '-4', 'route', 'show'], routes6: ['-j', '-6', 'route', 'show'],
-  })) out[k] = clean(JSON.parse((await run('ip', args)).stdout || '[]'));
+    links: ['-d', '-j', 'link', 'show'],
+    addrs: ['-j', 'addr', 'show'],
+    routes4: ['-j', '-4', 'route', 'show'],
+    routes6: ['-j', '-6', 'route', 'show'],
+  }))
+    out[k] = clean(JSON.parse((await run('ip', args)).stdout || '[]'));
   out.vlans = clean(JSON.parse((await run('bridge', ['-j', 'vlan', 'show'])).stdout || '[]'));
   out.resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   return out;
@@ -80,7 +106,11 @@ async function rerunCheck(): Promise<Record<string, unknown>> {
   // Let the units that start after internet (OVS, the plugin) settle first: their links are
   // not the agent's doing.
   const settle = Date.now();
-  while (Date.now() - settle < 60_000 && Object.values(await zinit.list()).some((st) => st === 'Spawned' || st === 'Blocked')) await sleep(200);
+  while (
+    Date.now() - settle < 60_000 &&
+    Object.values(await zinit.list()).some((st) => st === 'Spawned' || st === 'Blocked')
+  )
+    await sleep(200);
   const before = JSON.stringify(await snapshot());
   const mtime0 = statSync(STATUS).mtimeMs;
   const t0 = Date.now();
@@ -102,14 +132,22 @@ async function services(): Promise<Record<string, unknown>> {
   const zinit = new ZinitClient('/var/run/zinit.sock', 5000);
   const list = await zinit.list();
   const dhcp = await zinit.status('dhcp-zos');
-  const cmd = dhcp?.pid ? (await readFile(`/proc/${dhcp.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean) : [];
+  const cmd = dhcp?.pid
+    ? (await readFile(`/proc/${dhcp.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean)
+    : [];
   return { list, dhcpZos: dhcp, dhcpZosCmdline: cmd };
 }
 
 async function net(): Promise<Record<string, unknown>> {
   const zos = await run('ip', ['-d', '-j', 'link', 'show', 'dev', 'zos'], { allowFailure: true });
   const vlans = await run('bridge', ['-j', 'vlan', 'show'], { allowFailure: true });
-  const parse = (t: string) => { try { return JSON.parse(t); } catch { return t; } };
+  const parse = (t: string) => {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return t;
+    }
+  };
   return { zos: parse(zos.stdout)?.[0]?.linkinfo ?? null, vlans: parse(vlans.stdout) };
 }
 
@@ -124,13 +162,33 @@ async function runTestChecks(): Promise<number> {
     const nics = words.find((w) => w === 'zos.test.nics' || w.startsWith('zos.test.nics='));
     if (nics) {
       const client = await pluginClient();
-      print('NICS', client ? await nicChecks(client, nics.split('=')[1] || undefined) : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+      print(
+        'NICS',
+        client ? await nicChecks(client, nics.split('=')[1] || undefined) : { ok: false, error: `no ${PLUGIN_SOCKET}` },
+      );
       client?.close();
     }
     const scale = words.find((w) => w === 'zos.test.scale' || w.startsWith('zos.test.scale='));
     if (scale) {
       const client = await pluginClient();
-      print('SCALE', client ? await scaleChecks(client, scale === 'zos.test.scale=netdev') : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+      print(
+        'SCALE',
+        client
+          ? await scaleChecks(client, scale === 'zos.test.scale=netdev')
+          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
+      );
+      client?.close();
+    }
+    if (words.includes('zos.test.wg')) print('WG', await wgChecks());
+    const overlay = words.find((w) => w.startsWith('zos.test.overlay='));
+    if (overlay) {
+      const client = await pluginClient();
+      print(
+        'OVERLAY',
+        client
+          ? await overlayChecks(client, overlay.slice('zos.test.overlay='.length))
+          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
+      );
       client?.close();
     }
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());

@@ -10,7 +10,14 @@ import { run } from '../../../lib/exec.ts';
 import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-interface Link { ifname: string; address?: string; permaddr?: string; mtu: number; flags: string[]; parentdev?: string }
+interface Link {
+  ifname: string;
+  address?: string;
+  permaddr?: string;
+  mtu: number;
+  flags: string[];
+  parentdev?: string;
+}
 
 async function links(ns?: string): Promise<Link[]> {
   const r = await run('ip', [...(ns ? ['-n', ns] : []), '-d', '-j', 'link', 'show']);
@@ -19,7 +26,14 @@ async function links(ns?: string): Promise<Link[]> {
 
 /** The host's link names and OVS ports, sorted: what a detach must leave as it found it. */
 async function hostView(): Promise<{ links: string[]; ports: string[] }> {
-  const ports = await run('ovs-vsctl', ['--timeout=10', '--format=csv', '--no-headings', '--columns=name', 'list', 'Port']);
+  const ports = await run('ovs-vsctl', [
+    '--timeout=10',
+    '--format=csv',
+    '--no-headings',
+    '--columns=name',
+    'list',
+    'Port',
+  ]);
   return { links: (await links()).map((l) => l.ifname).sort(), ports: ports.stdout.split('\n').filter(Boolean).sort() };
 }
 
@@ -28,7 +42,10 @@ async function hostView(): Promise<{ links: string[]; ports: string[] }> {
  * ends at the deadline (with `-c` it would wait -W after the last request instead). */
 async function pings(from: string, to: string, secs: number, expect: boolean): Promise<boolean> {
   const opts = expect ? ['-c', '1', '-W', String(secs)] : ['-w', String(secs)];
-  const r = await run('nsenter', [`--net=/run/netns/${from}`, 'ping', ...opts, to], { allowFailure: true, timeoutMs: (secs + 10) * 1000 });
+  const r = await run('nsenter', [`--net=/run/netns/${from}`, 'ping', ...opts, to], {
+    allowFailure: true,
+    timeoutMs: (secs + 10) * 1000,
+  });
   return r.exitCode === 0;
 }
 
@@ -36,12 +53,19 @@ async function vlanCheck(client: OvsPluginClient): Promise<Record<string, unknow
   await client.call('ovs.bridge-add', { bridge: 'backplane', may_exist: true });
   for (const vlan of [100, 101]) await client.call('ovs.vlan-ensure', { master: 'backplane', vlan });
   const before = await hostView();
-  const spaces = [['ztva', 100, '10.100.0.1/24'], ['ztvb', 100, '10.100.0.2/24'], ['ztvc', 101, '10.100.0.3/24']] as const;
+  const spaces = [
+    ['ztva', 100, '10.100.0.1/24'],
+    ['ztvb', 100, '10.100.0.2/24'],
+    ['ztvc', 101, '10.100.0.3/24'],
+  ] as const;
   const attached: { ns: string; name: string; hwaddr: string; bridge?: string }[] = [];
   for (const [ns] of spaces) await run('ip', ['netns', 'add', ns]);
   try {
     for (const [ns, id, cidr] of spaces) {
-      const r = await client.nicAttach({ target: { netns: ns }, nic: { type: 'vlan', id: String(id), config: { cidr } } });
+      const r = await client.nicAttach({
+        target: { netns: ns },
+        nic: { type: 'vlan', id: String(id), config: { cidr } },
+      });
       attached.push({ ns, name: r.name, hwaddr: r.hwaddr, ...(r.bridge ? { bridge: r.bridge } : {}) });
     }
     const sameVlan = await pings('ztva', '10.100.0.2', 10, true);
@@ -52,8 +76,14 @@ async function vlanCheck(client: OvsPluginClient): Promise<Record<string, unknow
     const left: Record<string, string[]> = {};
     for (const [ns] of spaces) left[ns] = (await links(ns)).map((l) => l.ifname).filter((n) => n !== 'lo');
     return {
-      attached, sameVlan, otherVlan, listed, listedAfter: (await client.call<unknown[]>('nic.list', {})).length,
-      leftInNamespaces: left, hostSame: JSON.stringify(before) === JSON.stringify(after), ...(JSON.stringify(before) !== JSON.stringify(after) ? { before, after } : {}),
+      attached,
+      sameVlan,
+      otherVlan,
+      listed,
+      listedAfter: (await client.call<unknown[]>('nic.list', {})).length,
+      leftInNamespaces: left,
+      hostSame: JSON.stringify(before) === JSON.stringify(after),
+      ...(JSON.stringify(before) !== JSON.stringify(after) ? { before, after } : {}),
     };
   } finally {
     for (const [ns] of spaces) await run('ip', ['netns', 'del', ns], { allowFailure: true });
@@ -65,12 +95,23 @@ async function passthroughCheck(client: OvsPluginClient, nic: string): Promise<R
   await run('ip', ['link', 'set', 'dev', nic, 'up']);
   const orig = (await links()).find((l) => l.ifname === nic);
   if (!orig) return { ok: false, error: `no ${nic} on the node` };
-  const same = (l: Link) => (l.permaddr ?? l.address) === (orig.permaddr ?? orig.address) && l.parentdev === orig.parentdev;
+  const same = (l: Link) =>
+    (l.permaddr ?? l.address) === (orig.permaddr ?? orig.address) && l.parentdev === orig.parentdev;
   const ns = 'ztpt';
   await run('ip', ['netns', 'add', ns]);
   let deleted = false;
   try {
-    const attach = await client.nicAttach({ target: { netns: ns }, nic: { type: 'passthrough', id: nic, name: 'pt0', hwaddr: '02:00:00:00:00:77', mtu: 1400, config: { cidr: '10.77.0.1/24' } } });
+    const attach = await client.nicAttach({
+      target: { netns: ns },
+      nic: {
+        type: 'passthrough',
+        id: nic,
+        name: 'pt0',
+        hwaddr: '02:00:00:00:00:77',
+        mtu: 1400,
+        config: { cidr: '10.77.0.1/24' },
+      },
+    });
     const inside = (await links(ns)).find((l) => l.ifname === 'pt0');
     await run('ip', ['netns', 'del', ns]);
     deleted = true;
@@ -85,8 +126,15 @@ async function passthroughCheck(client: OvsPluginClient, nic: string): Promise<R
     const gc = await client.nicGc();
     const restored = (await links()).find(same);
     return {
-      ok: true, orig: pick(orig), attach, inside: inside && pick(inside), returnedAs: back && pick(back), returnedAfterMs,
-      gc, restored: restored && pick(restored), listedAfter: (await client.call<unknown[]>('nic.list', {})).length,
+      ok: true,
+      orig: pick(orig),
+      attach,
+      inside: inside && pick(inside),
+      returnedAs: back && pick(back),
+      returnedAfterMs,
+      gc,
+      restored: restored && pick(restored),
+      listedAfter: (await client.call<unknown[]>('nic.list', {})).length,
     };
   } finally {
     if (!deleted) await run('ip', ['netns', 'del', ns], { allowFailure: true });

@@ -44,7 +44,13 @@ async function attachDetach(client: OvsPluginClient, spaces: string[]): Promise<
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);
-  return { p50: round(ms[Math.floor(ms.length / 2)]!), min: round(ms[0]!), max: round(ms.at(-1)!), mean: round(ms.reduce((a, b) => a + b, 0) / ms.length), ports: await portCount() };
+  return {
+    p50: round(ms[Math.floor(ms.length / 2)]!),
+    min: round(ms[0]!),
+    max: round(ms.at(-1)!),
+    mean: round(ms.reduce((a, b) => a + b, 0) / ms.length),
+    ports: await portCount(),
+  };
 }
 
 /** The switch alone, as an anchor: p50 ms of ovs-vsctl add-port + del-port of a spare veth
@@ -72,11 +78,18 @@ async function newVlans(client: OvsPluginClient, from: number): Promise<Record<s
 
 /** One pass on a fresh `backplane` of datapath `dp`; the fill veths exist (fill0..). `nics`
  * false: no nic.attach (on netdev the plugin needs ethtool, which the image lacks). */
-async function pass(client: OvsPluginClient, dp: string, spaces: string[], nics: boolean): Promise<Record<string, unknown>> {
+async function pass(
+  client: OvsPluginClient,
+  dp: string,
+  spaces: string[],
+  nics: boolean,
+): Promise<Record<string, unknown>> {
   await vsctl('--if-exists', 'del-br', MASTER);
   await client.bridgeAdd({ bridge: MASTER, options: { datapath_type: dp } });
   await client.vlanEnsure({ master: MASTER, vlan: 10 });
-  const out: Record<string, unknown> = { datapath: (await vsctl('get', 'bridge', MASTER, 'datapath_type')).stdout.trim() };
+  const out: Record<string, unknown> = {
+    datapath: (await vsctl('get', 'bridge', MASTER, 'datapath_type')).stdout.trim(),
+  };
   // nics: 0, then FILL other ports on vlbr10 (taken off again before the VLAN part).
   const sw0 = await switchAlone(4001);
   const nic0 = nics ? await attachDetach(client, spaces) : undefined;
@@ -85,13 +98,24 @@ async function pass(client: OvsPluginClient, dp: string, spaces: string[], nics:
   const nicFill = nics ? await attachDetach(client, spaces) : undefined;
   const unfillPortsMs = await inBatches(FILL, (j) => ['del-port', 'vlbr10', `fill${j}`]);
   out.switchAlone = { 0: sw0, [FILL]: swFill, portRatio: round(swFill.portP50! / sw0.portP50!) };
-  if (nicFill && nic0) out.nics = { 0: nic0, [FILL]: nicFill, ratio: round(nicFill.p50! / nic0.p50!), fillPortsMs, unfillPortsMs };
+  if (nicFill && nic0)
+    out.nics = { 0: nic0, [FILL]: nicFill, ratio: round(nicFill.p50! / nic0.p50!), fillPortsMs, unfillPortsMs };
   // vlans: N new at 0 existing, then FILL fake bridges, then N more.
   const vlan0 = await newVlans(client, 2001);
   const fillVlansMs = await inBatches(FILL, (j) => ['add-br', `fv${11 + j}`, MASTER, String(11 + j)]);
   const vlanFill = await newVlans(client, 3001);
   const fbFill = await switchAlone(4021, false);
-  out.vlans = { 0: vlan0, [FILL]: vlanFill, ratio: round(vlanFill.msPerVlan! / vlan0.msPerVlan!), fillVlansMs, switchFakeBridgeMs: { 0: sw0.fakeBridgeMs, [FILL]: fbFill.fakeBridgeMs, ratio: round(fbFill.fakeBridgeMs! / sw0.fakeBridgeMs!) } };
+  out.vlans = {
+    0: vlan0,
+    [FILL]: vlanFill,
+    ratio: round(vlanFill.msPerVlan! / vlan0.msPerVlan!),
+    fillVlansMs,
+    switchFakeBridgeMs: {
+      0: sw0.fakeBridgeMs,
+      [FILL]: fbFill.fakeBridgeMs,
+      ratio: round(fbFill.fakeBridgeMs! / sw0.fakeBridgeMs!),
+    },
+  };
   const t0 = performance.now();
   await vsctl('--if-exists', 'del-br', MASTER);
   out.delBridgeMs = round(performance.now() - t0);
@@ -105,16 +129,27 @@ export async function scaleChecks(client: OvsPluginClient, netdev: boolean): Pro
   const t0 = performance.now();
   try {
     await run('ip', ['-batch', '-'], { input: spaces.map((ns) => `netns add ${ns}\n`).join(''), ...long });
-    const veths = [...Array.from({ length: FILL }, (_, j) => `fill${j}`), ...Array.from({ length: 10 }, (_, k) => `anc${k}`)]
-      .map((n) => `link add name ${n} type veth peer name ${n}p\n`).join('');
+    const veths = [
+      ...Array.from({ length: FILL }, (_, j) => `fill${j}`),
+      ...Array.from({ length: 10 }, (_, k) => `anc${k}`),
+    ]
+      .map((n) => `link add name ${n} type veth peer name ${n}p\n`)
+      .join('');
     await run('ip', ['-batch', '-'], { input: veths, ...long });
     out.vethsMs = round(performance.now() - t0);
-    for (const dp of ['system', ...(netdev ? ['netdev'] : [])]) out[dp] = await pass(client, dp, spaces, dp === 'system');
+    for (const dp of ['system', ...(netdev ? ['netdev'] : [])])
+      out[dp] = await pass(client, dp, spaces, dp === 'system');
     out.ok = true;
   } catch (err) {
     Object.assign(out, { ok: false, error: (err as Error).message, code: (err as { code?: string }).code });
   } finally {
-    await run('ip', ['-force', '-batch', '-'], { input: [...Array.from({ length: FILL }, (_, j) => `fill${j}`), ...Array.from({ length: 10 }, (_, k) => `anc${k}`)].map((n) => `link del ${n}\n`).join(''), allowFailure: true, ...long });
+    await run('ip', ['-force', '-batch', '-'], {
+      input: [...Array.from({ length: FILL }, (_, j) => `fill${j}`), ...Array.from({ length: 10 }, (_, k) => `anc${k}`)]
+        .map((n) => `link del ${n}\n`)
+        .join(''),
+      allowFailure: true,
+      ...long,
+    });
     for (const ns of spaces) await run('ip', ['netns', 'del', ns], { allowFailure: true });
   }
   out.totalMs = round(performance.now() - t0);

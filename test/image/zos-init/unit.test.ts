@@ -26,7 +26,12 @@ test('every unit the image ships parses, with the exec zinit would run', () => {
 });
 
 test('dhcp-zos as the agent writes it: env map, no after', () => {
-  const u = parseUnit('dhcp-zos', '# Written by internet\nexec: udhcpc -f -i zos -r 10.0.2.15 -s /run/internet/dhcp-zos.script\nenv:\n  RESOLV_CONF: /etc/resolv.conf\nlog: stdout\n');
+  const u = parseUnit(
+    'dhcp-zos',
+    '# Written by internet\n' +
+      'exec: udhcpc -f -i zos -r 10.0.2.15 -s /run/internet/dhcp-zos.script\n' +
+      'env:\n  RESOLV_CONF: /etc/resolv.conf\nlog: stdout\n',
+  );
   assert.deepEqual(u.exec, ['udhcpc', '-f', '-i', 'zos', '-r', '10.0.2.15', '-s', '/run/internet/dhcp-zos.script']);
   assert.deepEqual(u.env, { RESOLV_CONF: '/etc/resolv.conf' });
   assert.deepEqual(u.after, []);
@@ -34,7 +39,7 @@ test('dhcp-zos as the agent writes it: env map, no after', () => {
 });
 
 test('inline lists, quoted scalars, dir', () => {
-  const u = parseUnit('x', "exec: 'a b'\nafter: [p, \"q\"]\ndir: /tmp\noneshot: true\n");
+  const u = parseUnit('x', 'exec: \'a b\'\nafter: [p, "q"]\ndir: /tmp\noneshot: true\n');
   assert.deepEqual(u.exec, ['a', 'b']);
   assert.deepEqual(u.after, ['p', 'q']);
   assert.equal(u.dir, '/tmp');

@@ -64,7 +64,10 @@ describe('late events', { concurrency: true }, () => {
     const out = await run.done;
     assert.ok(out.result, out.stderr + out.stdout);
     assert.equal(out.result.choice.nic, 'hot1');
-    assert.deepEqual(out.result.probes.map((p) => p.nic), ['hot1']);
+    assert.deepEqual(
+      out.result.probes.map((p) => p.nic),
+      ['hot1'],
+    );
     assert.match(out.stderr, /info nic-appeared nic=hot1/);
     await assertClean(topo, ['eth1', 'hot1']);
   });

@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { listNetns, netnsPids } from '../../../lib/netns.ts';
 import { listLinks } from '../../../lib/ip.ts';
-import { run } from '../../../lib/exec.ts';
 import { addNic, makeTopology, spawnIn, startDnsmasq } from '../../helpers/topology.ts';
 import { assertClean, probePrefixOf, spawnDiscover, waitForLog } from './fixtures/spawn-discover.ts';
 
 /** Running (a zombie waiting for its reaper counts as dead). */
 function alive(pid: number): boolean {
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 describe('exit paths', { concurrency: true }, () => {
@@ -22,20 +25,29 @@ describe('exit paths', { concurrency: true }, () => {
     const prefix = probePrefixOf(topo);
     // (makeTopology's teardown removes leftover probe namespaces should recovery fail.)
     const first = spawnDiscover(t, topo, ['--nics', 'eth1,eth2']);
-    await waitForLog(first.stderrSoFar, /probe-started nic=eth1[\s\S]*probe-started nic=eth2|probe-started nic=eth2[\s\S]*probe-started nic=eth1/, 60_000);
+    await waitForLog(
+      first.stderrSoFar,
+      /probe-started nic=eth1[\s\S]*probe-started nic=eth2|probe-started nic=eth2[\s\S]*probe-started nic=eth1/,
+      60_000,
+    );
     first.proc.kill('SIGKILL');
     await first.done;
     const stranded = (await listNetns()).filter((n) => n.startsWith(prefix));
     assert.equal(stranded.length, 2, 'both NICs were in probe namespaces when killed');
-    assert.deepEqual((await listLinks({ name: topo.node })).map((l) => l.ifname), ['lo']);
+    assert.deepEqual(
+      (await listLinks({ name: topo.node })).map((l) => l.ifname),
+      ['lo'],
+    );
     // The killed agent's udhcpc and ip monitor die of SIGPIPE at their next write, sooner or
     // later (by load); so that recovery's kill of leftovers is always exercised, each stranded
     // namespace also gets a process of the test's own that would never exit by itself.
     const planted = stranded.map((ns) => spawnIn(ns, 'sleep', ['600']));
-    t.after(() => { for (const p of planted) p.kill('SIGKILL'); });
+    t.after(() => {
+      for (const p of planted) p.kill('SIGKILL');
+    });
     await new Promise((res) => setTimeout(res, 200));
     const orphans: number[] = [];
-    for (const ns of stranded) orphans.push(...await netnsPids(ns));
+    for (const ns of stranded) orphans.push(...(await netnsPids(ns)));
     assert.ok(orphans.length >= stranded.length, `a process in each stranded namespace: ${orphans.join(',')}`);
     const again = await spawnDiscover(t, topo, ['--recover-only']).done;
     assert.deepEqual(again.recovered?.sort(), ['eth1', 'eth2'], again.stderr);
@@ -55,25 +67,50 @@ describe('exit paths', { concurrency: true }, () => {
     await waitForLog(first.stderrSoFar, /dhcp4-attempt nic=eth1 n=1/, 60_000);
     first.proc.kill('SIGKILL');
     await first.done;
-    assert.deepEqual((await listNetns()).filter((n) => n.startsWith(prefix)), [], 'no namespace was made');
-    assert.ok((await listLinks({ name: topo.node })).some((l) => l.ifname === 'eth1'), 'eth1 never left');
+    assert.deepEqual(
+      (await listNetns()).filter((n) => n.startsWith(prefix)),
+      [],
+      'no namespace was made',
+    );
+    assert.ok(
+      (await listLinks({ name: topo.node })).some((l) => l.ifname === 'eth1'),
+      'eth1 never left',
+    );
     // The killed agent's udhcpc dies of SIGPIPE at its next write to the dead agent's pipe, sooner
     // or later (by load); so that recovery's kill is always exercised, the test plants one of
     // its own with the same command line and no pipe to die of.
-    const planted = spawnIn(topo.node, 'busybox', ['udhcpc', '-i', 'eth1', '-f', '-q', '-n', '-t', '60', '-T', '1', '-s', script]);
-    t.after(() => { planted.kill('SIGKILL'); });
+    const planted = spawnIn(topo.node, 'busybox', [
+      'udhcpc',
+      '-i',
+      'eth1',
+      '-f',
+      '-q',
+      '-n',
+      '-t',
+      '60',
+      '-T',
+      '1',
+      '-s',
+      script,
+    ]);
+    t.after(() => {
+      planted.kill('SIGKILL');
+    });
     const ours = async () => {
       const out: number[] = [];
       for (const p of await netnsPids(topo.node)) {
         try {
           const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
           if (argv.includes('udhcpc') && argv.includes(script) && alive(p)) out.push(p);
-        } catch { /* gone */ }
+        } catch {
+          /* gone */
+        }
       }
       return out;
     };
     const t0 = Date.now();
-    while (!(await ours()).includes(planted.pid!) && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
+    while (!(await ours()).includes(planted.pid!) && Date.now() - t0 < 10_000)
+      await new Promise((res) => setTimeout(res, 50));
     assert.ok((await ours()).includes(planted.pid!), 'the planted udhcpc runs');
     const again = await spawnDiscover(t, topo, ['--recover-only']).done;
     assert.deepEqual(again.recovered, [], again.stderr);

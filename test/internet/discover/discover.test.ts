@@ -34,7 +34,7 @@ describe('discover', { concurrency: true }, () => {
     await assertClean(topo, ['eth1', 'eth2', 'eth3', 'eth4']);
   });
 
-  test('an answer within the direct attempt: no NIC ever leaves the namespace, no probe namespace is made', async (t) => {
+  test('an answer within the direct attempt: no NIC leaves the namespace, no probe namespace is made', async (t) => {
     const topo = await makeTopology(t);
     const good = await addNic(topo, 'eth1');
     await addNic(topo, 'eth2');
@@ -45,7 +45,14 @@ describe('discover', { concurrency: true }, () => {
     assert.ok(out.result, out.stderr + out.stdout);
     assert.equal(out.result.choice.nic, 'eth1');
     assert.doesNotMatch(out.stderr, /probe-started|dhcp4-direct-miss/, 'a NIC was moved into a probe namespace');
-    assert.deepEqual(out.result.probes.map((p) => [p.nic, p.attempts]), [['eth1', 1], ['eth2', 1], ['eth3', 1]]);
+    assert.deepEqual(
+      out.result.probes.map((p) => [p.nic, p.attempts]),
+      [
+        ['eth1', 1],
+        ['eth2', 1],
+        ['eth3', 1],
+      ],
+    );
     await assertClean(topo, ['eth1', 'eth2', 'eth3']);
   });
 
@@ -98,24 +105,28 @@ describe('discover', { concurrency: true }, () => {
     await assertClean(topo, ['eth1', 'eth2']);
   });
 
-  test('both families on one NIC: the lease is in the choice even when the RA came first, the RA if it came before the choice', async (t) => {
-    const topo = await makeTopology(t);
-    const nic = await addNic(topo, 'eth1');
-    await startRadvd(t, topo, nic, { prefix: 'fd81:8::/64' });
-    await startDnsmasq(t, topo, nic, { net: '10.81.8' });
-    // A long v4 wait so a loaded machine cannot make the lease miss it (default: V4_WAIT_MS).
-    const out = await spawnDiscover(t, topo, ['--nics', 'eth1', '--v4-wait', '15000']).done;
-    assert.ok(out.result, out.stderr + out.stdout);
-    const p = out.result.probes[0]!;
-    if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
-    // radvd rate-limits its answers (an RS is answered 0..3.5 s later here), dnsmasq pings ~3 s
-    // before it offers: either may come first. The ordering rules are unit-tested in choose.test.ts.
-    assert.equal(out.result.choice.v4!.router, '10.81.8.1');
-    assert.equal(!!out.result.choice.v6, !!p.v6);
-    if (out.result.choice.v6) assert.match(out.result.choice.v6.address, /^fd81:8::/);
-    t.diagnostic(`RA at ${p.v6?.atMs} ms, lease at ${p.v4!.atMs} ms`);
-    await assertClean(topo, ['eth1']);
-  });
+  test(
+    'both families on one NIC: the lease is in the choice even when the RA came first, ' +
+      'the RA if it came before the choice',
+    async (t) => {
+      const topo = await makeTopology(t);
+      const nic = await addNic(topo, 'eth1');
+      await startRadvd(t, topo, nic, { prefix: 'fd81:8::/64' });
+      await startDnsmasq(t, topo, nic, { net: '10.81.8' });
+      // A long v4 wait so a loaded machine cannot make the lease miss it (default: V4_WAIT_MS).
+      const out = await spawnDiscover(t, topo, ['--nics', 'eth1', '--v4-wait', '15000']).done;
+      assert.ok(out.result, out.stderr + out.stdout);
+      const p = out.result.probes[0]!;
+      if (process.env.SHOW_LOG) t.diagnostic(out.stderr);
+      // radvd rate-limits its answers (an RS is answered 0..3.5 s later here), dnsmasq pings ~3 s
+      // before it offers: either may come first. The ordering rules are unit-tested in choose.test.ts.
+      assert.equal(out.result.choice.v4!.router, '10.81.8.1');
+      assert.equal(!!out.result.choice.v6, !!p.v6);
+      if (out.result.choice.v6) assert.match(out.result.choice.v6.address, /^fd81:8::/);
+      t.diagnostic(`RA at ${p.v6?.atMs} ms, lease at ${p.v4!.atMs} ms`);
+      await assertClean(topo, ['eth1']);
+    },
+  );
 
   test('zos.nic pins by name and by MAC (any case)', async (t) => {
     const topo = await makeTopology(t);
@@ -127,7 +138,10 @@ describe('discover', { concurrency: true }, () => {
     assert.ok(byName.result, byName.stderr + byName.stdout);
     assert.equal(byName.result.choice.nic, 'eth2');
     assert.match(byName.result.choice.reason, /pinned/);
-    assert.deepEqual(byName.result.probes.map((p) => p.nic), ['eth2']);
+    assert.deepEqual(
+      byName.result.probes.map((p) => p.nic),
+      ['eth2'],
+    );
     const byMac = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', b.mac.toUpperCase()]).done;
     assert.equal(byMac.result?.choice.nic, 'eth2', byMac.stderr);
     const none = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2', '--pin', 'eth9']).done;
@@ -174,7 +188,8 @@ describe('discover', { concurrency: true }, () => {
       await run('ip', ['-n', topo.node, 'link', 'set', 'eth2', 'up']);
       await run('ip', ['-n', topo.node, 'addr', 'add', '2001:db8:7::5/64', 'dev', 'eth2', 'nodad']);
       await startDnsmasq(t, topo, good, { net: '10.81.7' });
-      const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3'], via === 'ip' ? { ZOS_RTNL: '0' } : {}).done;
+      const out = await spawnDiscover(t, topo, ['--nics', 'eth1,eth2,eth3'], via === 'ip' ? { ZOS_RTNL: '0' } : {})
+        .done;
       assert.ok(out.result, out.stderr + out.stdout);
       assert.equal(out.result.choice.nic, 'eth3');
       const note = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!;
@@ -187,23 +202,42 @@ describe('discover', { concurrency: true }, () => {
     });
   }
 
-  test('lease options pass through (mtu asked with -O mtu, dns, lease time); an odd mtu is dropped, not fatal', async (t) => {
-    const topo = await makeTopology(t);
-    const a = await addNic(topo, 'eth1');
-    const b = await addNic(topo, 'eth2');
-    await startDnsmasq(t, topo, a, { net: '10.81.5', mtu: 1400, dns: ['10.81.5.53', '10.81.5.54'], leaseSeconds: 600 });
-    await startDnsmasq(t, topo, b, { net: '10.81.6', mtu: 40 });
-    // One NIC per run: with both probed, whichever server answers first is chosen 100 ms later
-    // and the other's lease may never be in the history (a loaded machine showed it).
-    const out = await spawnDiscover(t, topo, ['--nics', 'eth1']).done;
-    assert.ok(out.result, out.stderr + out.stdout);
-    const lease = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!.v4?.lease;
-    assert.deepEqual({ ...lease('eth1'), address: 'x' }, { address: 'x', prefix: 24, router: '10.81.5.1', dns: ['10.81.5.53', '10.81.5.54'],
-      mtu: 1400, leaseSeconds: 600, serverId: '10.81.5.1', broadcast: '10.81.5.255' });
-    const odd = await spawnDiscover(t, topo, ['--nics', 'eth2']).done;
-    assert.ok(odd.result, odd.stderr + odd.stdout);
-    assert.equal(odd.result.choice.v4!.mtu, undefined);
-    assert.match(odd.stderr, /dhcp4-odd-answer nic=eth2 detail="ignored mtu=\\"40\\"/);
-    await assertClean(topo, ['eth1', 'eth2']);
-  });
+  test(
+    'lease options pass through (mtu asked with -O mtu, ' + 'dns, lease time); an odd mtu is dropped, not fatal',
+    async (t) => {
+      const topo = await makeTopology(t);
+      const a = await addNic(topo, 'eth1');
+      const b = await addNic(topo, 'eth2');
+      await startDnsmasq(t, topo, a, {
+        net: '10.81.5',
+        mtu: 1400,
+        dns: ['10.81.5.53', '10.81.5.54'],
+        leaseSeconds: 600,
+      });
+      await startDnsmasq(t, topo, b, { net: '10.81.6', mtu: 40 });
+      // One NIC per run: with both probed, whichever server answers first is chosen 100 ms later
+      // and the other's lease may never be in the history (a loaded machine showed it).
+      const out = await spawnDiscover(t, topo, ['--nics', 'eth1']).done;
+      assert.ok(out.result, out.stderr + out.stdout);
+      const lease = (nic: string) => out.result!.probes.find((p) => p.nic === nic)!.v4?.lease;
+      assert.deepEqual(
+        { ...lease('eth1'), address: 'x' },
+        {
+          address: 'x',
+          prefix: 24,
+          router: '10.81.5.1',
+          dns: ['10.81.5.53', '10.81.5.54'],
+          mtu: 1400,
+          leaseSeconds: 600,
+          serverId: '10.81.5.1',
+          broadcast: '10.81.5.255',
+        },
+      );
+      const odd = await spawnDiscover(t, topo, ['--nics', 'eth2']).done;
+      assert.ok(odd.result, odd.stderr + odd.stdout);
+      assert.equal(odd.result.choice.v4!.mtu, undefined);
+      assert.match(odd.stderr, /dhcp4-odd-answer nic=eth2 detail="ignored mtu=\\"40\\"/);
+      await assertClean(topo, ['eth1', 'eth2']);
+    },
+  );
 });

@@ -31,7 +31,12 @@ test('an offered address already in use on the segment is declined; the probe ta
   await ip(sw, ['link', 'set', sqPeer, 'master', br, 'up']);
   await ip(netnsNamed(squatter), ['addr', 'add', `${net}.150/24`, 'dev', 'eth0']);
   await ip(netnsNamed(squatter), ['link', 'set', 'eth0', 'up']);
-  const srv = await startDnsmasq(t, topo, { ...nic, peer: br }, { net, noPing: true, extra: [`--dhcp-host=${nic.mac},${net}.150`] });
+  const srv = await startDnsmasq(
+    t,
+    topo,
+    { ...nic, peer: br },
+    { net, noPing: true, extra: [`--dhcp-host=${nic.mac},${net}.150`] },
+  );
   await ip(netnsNamed(topo.node), ['link', 'set', nic.name, 'up']);
   const dir = await mkdtemp(join(tmpdir(), 'probe-conflict-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -40,7 +45,15 @@ test('an offered address already in use on the segment is declined; the probe ta
   const p = parseLease(r.stdout);
   await srv.stop(); // its log is written when it exits
   const logFile = join(topo.dir, `dnsmasq-${br}.log`);
-  await waitFor('the dnsmasq log', () => readFile(logFile).then(() => true, () => false), 30_000);
+  await waitFor(
+    'the dnsmasq log',
+    () =>
+      readFile(logFile).then(
+        () => true,
+        () => false,
+      ),
+    30_000,
+  );
   const log = await readFile(logFile, 'utf8');
   assert.ok(p.ok, `no lease: ${r.stderr}\n${log}`);
   assert.notEqual(p.lease.address, `${net}.150`, `took the squatted address\n${r.stderr}`);
@@ -57,7 +70,13 @@ test('the address the NIC itself holds is no conflict (dhcp-zos renews the lease
   await ip(netnsNamed(topo.node), ['link', 'set', nic.name, 'up']);
   const dir = await mkdtemp(join(tmpdir(), 'probe-conflict-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const r = await runUdhcpc({ name: topo.node }, nic.name, await writeUdhcpcScript(dir), 4, new AbortController().signal);
+  const r = await runUdhcpc(
+    { name: topo.node },
+    nic.name,
+    await writeUdhcpcScript(dir),
+    4,
+    new AbortController().signal,
+  );
   const p = parseLease(r.stdout);
   assert.ok(p.ok, r.stderr);
   assert.equal(p.lease.address, `${net}.150`, r.stderr);

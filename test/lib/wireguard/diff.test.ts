@@ -3,49 +3,186 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffConfig, sameAllowedIps } from '../../../lib/wireguard/diff.ts';
-import { isEmptyChange, type WgChange, type WgConfig, type WgPeerState, type WgState } from '../../../lib/wireguard/types.ts';
+import {
+  isEmptyChange,
+  type WgChange,
+  type WgConfig,
+  type WgPeerState,
+  type WgState,
+} from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
 const PRIV = K(1);
 const peer = (n: number, o: Partial<WgPeerState> = {}): WgPeerState => ({
-  publicKey: K(n), allowedIps: [`10.0.${n}.0/24`], persistentKeepalive: 20, lastHandshakeMs: 0, rxBytes: 0n, txBytes: 0n, endpoint: `192.0.2.${n}:51820`, ...o,
+  publicKey: K(n),
+  allowedIps: [`10.0.${n}.0/24`],
+  persistentKeepalive: 20,
+  lastHandshakeMs: 0,
+  rxBytes: 0n,
+  txBytes: 0n,
+  endpoint: `192.0.2.${n}:51820`,
+  ...o,
 });
-const state = (peers: WgPeerState[], o: Partial<WgState> = {}): WgState => ({ privateKey: PRIV, listenPort: 51820, fwmark: 0, peers, ...o });
+const state = (peers: WgPeerState[], o: Partial<WgState> = {}): WgState => ({
+  privateKey: PRIV,
+  listenPort: 51820,
+  fwmark: 0,
+  peers,
+  ...o,
+});
 /** The config that state(peers) already is. */
 const config = (peers: WgPeerState[], o: Partial<WgConfig> = {}): WgConfig => ({
-  privateKey: PRIV, listenPort: 51820,
-  peers: peers.map((p) => ({ publicKey: p.publicKey, allowedIps: p.allowedIps, persistentKeepalive: p.persistentKeepalive, ...(p.endpoint ? { endpoint: p.endpoint } : {}) })),
+  privateKey: PRIV,
+  listenPort: 51820,
+  peers: peers.map((p) => ({
+    publicKey: p.publicKey,
+    allowedIps: p.allowedIps,
+    persistentKeepalive: p.persistentKeepalive,
+    ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+  })),
   ...o,
 });
 
 const cases: { name: string; want: WgConfig; have: WgState; change: WgChange }[] = [
-  { name: 'unchanged: empty change', want: config([peer(2), peer(3)]), have: state([peer(2), peer(3)]), change: { peers: [] } },
-  { name: 'a new device: keys, port and every peer', want: config([peer(2)]), have: { listenPort: 0, fwmark: 0, peers: [] },
-    change: { privateKey: PRIV, listenPort: 51820, peers: [{ publicKey: K(2), create: true, allowedIps: ['10.0.2.0/24'], endpoint: '192.0.2.2:51820', persistentKeepalive: 20 }] } },
-  { name: 'peer added', want: config([peer(2), peer(3)]), have: state([peer(2)]),
-    change: { peers: [{ publicKey: K(3), create: true, allowedIps: ['10.0.3.0/24'], endpoint: '192.0.2.3:51820', persistentKeepalive: 20 }] } },
-  { name: 'peer removed', want: config([peer(2)]), have: state([peer(2), peer(3)]), change: { peers: [{ publicKey: K(3), remove: true }] } },
-  { name: 'one added, one removed, the others untouched', want: config([peer(2), peer(4)]), have: state([peer(2), peer(3)]),
-    change: { peers: [{ publicKey: K(3), remove: true }, { publicKey: K(4), create: true, allowedIps: ['10.0.4.0/24'], endpoint: '192.0.2.4:51820', persistentKeepalive: 20 }] } },
-  { name: 'allowed IPs in another order: unchanged', want: config([peer(2, { allowedIps: ['100.64.2.0/32', '10.0.2.0/24'] })]),
-    have: state([peer(2, { allowedIps: ['10.0.2.0/24', '100.64.2.0/32'] })]), change: { peers: [] } },
-  { name: 'allowed IPs changed: replaced, nothing else sent', want: config([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]), have: state([peer(2)]),
-    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['10.0.2.0/24', 'fd00::/64'] }] } },
-  { name: 'keepalive changed only', want: config([peer(2, { persistentKeepalive: 25 })]), have: state([peer(2)]),
-    change: { peers: [{ publicKey: K(2), create: false, persistentKeepalive: 25 }] } },
-  { name: 'keepalive absent turns it off', want: { privateKey: PRIV, listenPort: 51820, peers: [{ publicKey: K(2), allowedIps: ['10.0.2.0/24'], endpoint: '192.0.2.2:51820' }] },
-    have: state([peer(2)]), change: { peers: [{ publicKey: K(2), create: false, persistentKeepalive: 0 }] } },
-  { name: 'endpoint changed', want: config([peer(2, { endpoint: '[2001:db8::2]:51820' })]), have: state([peer(2)]),
-    change: { peers: [{ publicKey: K(2), create: false, endpoint: '[2001:db8::2]:51820' }] } },
-  { name: 'peer without endpoint keeps the endpoint WireGuard learned', want: config([peer(2, { endpoint: undefined })]),
-    have: state([peer(2, { endpoint: '198.51.100.7:40001' })]), change: { peers: [] } },
-  { name: 'new peer without endpoint: none sent', want: config([peer(5, { endpoint: undefined })]), have: state([]),
-    change: { peers: [{ publicKey: K(5), create: true, allowedIps: ['10.0.5.0/24'], persistentKeepalive: 20 }] } },
-  { name: 'listen port changed only', want: config([peer(2)], { listenPort: 51821 }), have: state([peer(2)]), change: { listenPort: 51821, peers: [] } },
-  { name: 'fwmark set, then absent clears it', want: config([], { fwmark: 7 }), have: state([]), change: { fwmark: 7, peers: [] } },
-  { name: 'fwmark absent clears a set one', want: config([]), have: state([], { fwmark: 7 }), change: { fwmark: 0, peers: [] } },
-  { name: 'private key changed, peers kept in place', want: config([peer(2)], { privateKey: K(9) }), have: state([peer(2)]), change: { privateKey: K(9), peers: [] } },
-  { name: 'counters and handshake time never make a change', want: config([peer(2)]), have: state([peer(2, { lastHandshakeMs: 5, rxBytes: 9n, txBytes: 9n })]), change: { peers: [] } },
+  {
+    name: 'unchanged: empty change',
+    want: config([peer(2), peer(3)]),
+    have: state([peer(2), peer(3)]),
+    change: { peers: [] },
+  },
+  {
+    name: 'a new device: keys, port and every peer',
+    want: config([peer(2)]),
+    have: { listenPort: 0, fwmark: 0, peers: [] },
+    change: {
+      privateKey: PRIV,
+      listenPort: 51820,
+      peers: [
+        {
+          publicKey: K(2),
+          create: true,
+          allowedIps: ['10.0.2.0/24'],
+          endpoint: '192.0.2.2:51820',
+          persistentKeepalive: 20,
+        },
+      ],
+    },
+  },
+  {
+    name: 'peer added',
+    want: config([peer(2), peer(3)]),
+    have: state([peer(2)]),
+    change: {
+      peers: [
+        {
+          publicKey: K(3),
+          create: true,
+          allowedIps: ['10.0.3.0/24'],
+          endpoint: '192.0.2.3:51820',
+          persistentKeepalive: 20,
+        },
+      ],
+    },
+  },
+  {
+    name: 'peer removed',
+    want: config([peer(2)]),
+    have: state([peer(2), peer(3)]),
+    change: { peers: [{ publicKey: K(3), remove: true }] },
+  },
+  {
+    name: 'one added, one removed, the others untouched',
+    want: config([peer(2), peer(4)]),
+    have: state([peer(2), peer(3)]),
+    change: {
+      peers: [
+        { publicKey: K(3), remove: true },
+        {
+          publicKey: K(4),
+          create: true,
+          allowedIps: ['10.0.4.0/24'],
+          endpoint: '192.0.2.4:51820',
+          persistentKeepalive: 20,
+        },
+      ],
+    },
+  },
+  {
+    name: 'allowed IPs in another order: unchanged',
+    want: config([peer(2, { allowedIps: ['100.64.2.0/32', '10.0.2.0/24'] })]),
+    have: state([peer(2, { allowedIps: ['10.0.2.0/24', '100.64.2.0/32'] })]),
+    change: { peers: [] },
+  },
+  {
+    name: 'allowed IPs changed: replaced, nothing else sent',
+    want: config([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
+    have: state([peer(2)]),
+    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['10.0.2.0/24', 'fd00::/64'] }] },
+  },
+  {
+    name: 'keepalive changed only',
+    want: config([peer(2, { persistentKeepalive: 25 })]),
+    have: state([peer(2)]),
+    change: { peers: [{ publicKey: K(2), create: false, persistentKeepalive: 25 }] },
+  },
+  {
+    name: 'keepalive absent turns it off',
+    want: {
+      privateKey: PRIV,
+      listenPort: 51820,
+      peers: [{ publicKey: K(2), allowedIps: ['10.0.2.0/24'], endpoint: '192.0.2.2:51820' }],
+    },
+    have: state([peer(2)]),
+    change: { peers: [{ publicKey: K(2), create: false, persistentKeepalive: 0 }] },
+  },
+  {
+    name: 'endpoint changed',
+    want: config([peer(2, { endpoint: '[2001:db8::2]:51820' })]),
+    have: state([peer(2)]),
+    change: { peers: [{ publicKey: K(2), create: false, endpoint: '[2001:db8::2]:51820' }] },
+  },
+  {
+    name: 'peer without endpoint keeps the endpoint WireGuard learned',
+    want: config([peer(2, { endpoint: undefined })]),
+    have: state([peer(2, { endpoint: '198.51.100.7:40001' })]),
+    change: { peers: [] },
+  },
+  {
+    name: 'new peer without endpoint: none sent',
+    want: config([peer(5, { endpoint: undefined })]),
+    have: state([]),
+    change: { peers: [{ publicKey: K(5), create: true, allowedIps: ['10.0.5.0/24'], persistentKeepalive: 20 }] },
+  },
+  {
+    name: 'listen port changed only',
+    want: config([peer(2)], { listenPort: 51821 }),
+    have: state([peer(2)]),
+    change: { listenPort: 51821, peers: [] },
+  },
+  {
+    name: 'fwmark set, then absent clears it',
+    want: config([], { fwmark: 7 }),
+    have: state([]),
+    change: { fwmark: 7, peers: [] },
+  },
+  {
+    name: 'fwmark absent clears a set one',
+    want: config([]),
+    have: state([], { fwmark: 7 }),
+    change: { fwmark: 0, peers: [] },
+  },
+  {
+    name: 'private key changed, peers kept in place',
+    want: config([peer(2)], { privateKey: K(9) }),
+    have: state([peer(2)]),
+    change: { privateKey: K(9), peers: [] },
+  },
+  {
+    name: 'counters and handshake time never make a change',
+    want: config([peer(2)]),
+    have: state([peer(2, { lastHandshakeMs: 5, rxBytes: 9n, txBytes: 9n })]),
+    change: { peers: [] },
+  },
 ];
 
 for (const c of cases) {
@@ -63,8 +200,18 @@ test('diffConfig: applying the change to the state gives a state whose diff is e
   // a model of the device: what WireGuard does with each field of the change
   const peers = new Map(have.peers.map((p) => [p.publicKey, { ...p }]));
   for (const p of change.peers) {
-    if ('remove' in p) { peers.delete(p.publicKey); continue; }
-    const cur = peers.get(p.publicKey) ?? { publicKey: p.publicKey, allowedIps: [], persistentKeepalive: 0, lastHandshakeMs: 0, rxBytes: 0n, txBytes: 0n };
+    if ('remove' in p) {
+      peers.delete(p.publicKey);
+      continue;
+    }
+    const cur = peers.get(p.publicKey) ?? {
+      publicKey: p.publicKey,
+      allowedIps: [],
+      persistentKeepalive: 0,
+      lastHandshakeMs: 0,
+      rxBytes: 0n,
+      txBytes: 0n,
+    };
     if (p.endpoint) cur.endpoint = p.endpoint;
     if (p.persistentKeepalive !== undefined) cur.persistentKeepalive = p.persistentKeepalive;
     if (p.allowedIps) cur.allowedIps = [...p.allowedIps];

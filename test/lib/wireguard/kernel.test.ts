@@ -8,7 +8,13 @@ import { listLinks } from '../../../lib/ip.ts';
 import { netnsAt } from '../../../lib/netns.ts';
 import { syncDevice } from '../../../lib/wireguard/backend.ts';
 import { genlAvailable } from '../../../lib/wireguard/genl.ts';
-import { serveGenlRequest, stateFromJson, stateToJson, type GenlAnswer, type GenlRequest } from '../../../lib/wireguard/genl-remote.ts';
+import {
+  serveGenlRequest,
+  stateFromJson,
+  stateToJson,
+  type GenlAnswer,
+  type GenlRequest,
+} from '../../../lib/wireguard/genl-remote.ts';
 import { kernelBackend } from '../../../lib/wireguard/kernel.ts';
 import { validateWgConfig, type WgState } from '../../../lib/wireguard/types.ts';
 import { makeInnerNs } from '../../helpers/wg-node.ts';
@@ -28,9 +34,22 @@ function modelRemote() {
     if (c.listenPort !== undefined) state.listenPort = c.listenPort;
     for (const p of c.peers) {
       const i = state.peers.findIndex((q) => q.publicKey === p.publicKey);
-      if ('remove' in p) { if (i >= 0) state.peers.splice(i, 1); continue; }
+      if ('remove' in p) {
+        if (i >= 0) state.peers.splice(i, 1);
+        continue;
+      }
       if (i < 0 && !p.create) continue;
-      const q = i >= 0 ? state.peers[i]! : { publicKey: p.publicKey, allowedIps: [], persistentKeepalive: 0, lastHandshakeMs: 0, rxBytes: 7n, txBytes: 8n };
+      const q =
+        i >= 0
+          ? state.peers[i]!
+          : {
+              publicKey: p.publicKey,
+              allowedIps: [],
+              persistentKeepalive: 0,
+              lastHandshakeMs: 0,
+              rxBytes: 7n,
+              txBytes: 8n,
+            };
       if (i < 0) state.peers.push(q);
       if (p.endpoint) q.endpoint = p.endpoint;
       if (p.persistentKeepalive !== undefined) q.persistentKeepalive = p.persistentKeepalive;
@@ -44,40 +63,83 @@ function modelRemote() {
 test('kernel backend through a remote runner: a diff is sent once, the same config again only reads', async () => {
   const m = modelRemote();
   const backend = kernelBackend({ remote: m.remote });
-  const cfg = validateWgConfig({ privateKey: K(1), listenPort: 51820, peers: [{ publicKey: K(2), endpoint: '192.0.2.2:1', allowedIps: ['10.0.2.0/24'], persistentKeepalive: 20 }] });
+  const cfg = validateWgConfig({
+    privateKey: K(1),
+    listenPort: 51820,
+    peers: [{ publicKey: K(2), endpoint: '192.0.2.2:1', allowedIps: ['10.0.2.0/24'], persistentKeepalive: 20 }],
+  });
   await syncDevice(backend, dev, cfg);
-  assert.deepEqual(m.requests.map((r) => r.op), ['get', 'set']);
+  assert.deepEqual(
+    m.requests.map((r) => r.op),
+    ['get', 'set'],
+  );
   await syncDevice(backend, dev, cfg);
-  assert.deepEqual(m.requests.map((r) => r.op), ['get', 'set', 'get']);
+  assert.deepEqual(
+    m.requests.map((r) => r.op),
+    ['get', 'set', 'get'],
+  );
   const got = await backend.get(dev);
   assert.equal(got.peers[0]!.rxBytes, 7n, 'counters cross as strings and come back as bigints');
 });
 
-test('kernel backend: another namespace without a runner is EWG_UNREACHABLE; a runner\'s error keeps its code', async () => {
-  await assert.rejects(kernelBackend().get(dev), { code: 'EWG_UNREACHABLE' });
-  const failing = kernelBackend({ remote: async () => ({ ok: false, code: 'EWG_NODEVICE', message: 'no WireGuard device "w-x"' }) });
-  await assert.rejects(failing.get(dev), { code: 'EWG_NODEVICE' });
-  const odd = kernelBackend({ remote: async () => ({ ok: false, code: 'ESOMETHING', message: 'x' }) });
-  await assert.rejects(odd.get(dev), { code: 'EWG_PROTO' });
-  assert.equal(await failing.apply(dev, { peers: [] }), false, 'an empty change reaches nobody');
-});
+test(
+  'kernel backend: another namespace without a runner is EWG_UNREACHABLE; ' + "a runner's error keeps its code",
+  async () => {
+    await assert.rejects(kernelBackend().get(dev), { code: 'EWG_UNREACHABLE' });
+    const failing = kernelBackend({
+      remote: async () => ({ ok: false, code: 'EWG_NODEVICE', message: 'no WireGuard device "w-x"' }),
+    });
+    await assert.rejects(failing.get(dev), { code: 'EWG_NODEVICE' });
+    const odd = kernelBackend({ remote: async () => ({ ok: false, code: 'ESOMETHING', message: 'x' }) });
+    await assert.rejects(odd.get(dev), { code: 'EWG_PROTO' });
+    assert.equal(await failing.apply(dev, { peers: [] }), false, 'an empty change reaches nobody');
+  },
+);
 
 test('state JSON round trip keeps every field', () => {
-  const s: WgState = { privateKey: K(1), publicKey: K(3), listenPort: 1, fwmark: 2, peers: [{ publicKey: K(2), endpoint: '[2001:db8::1]:1', allowedIps: ['fd00::/64'], persistentKeepalive: 5, lastHandshakeMs: 9, rxBytes: 2n ** 60n, txBytes: 1n }] };
+  const s: WgState = {
+    privateKey: K(1),
+    publicKey: K(3),
+    listenPort: 1,
+    fwmark: 2,
+    peers: [
+      {
+        publicKey: K(2),
+        endpoint: '[2001:db8::1]:1',
+        allowedIps: ['fd00::/64'],
+        persistentKeepalive: 5,
+        lastHandshakeMs: 9,
+        rxBytes: 2n ** 60n,
+        txBytes: 1n,
+      },
+    ],
+  };
   assert.deepEqual(stateFromJson(JSON.parse(JSON.stringify(stateToJson(s)))), s);
 });
 
 test('serveGenlRequest answers with a code, never throws', async (t) => {
-  if (await genlAvailable()) { t.skip('kernel WireGuard here: exercised in the image'); return; }
+  if (await genlAvailable()) {
+    t.skip('kernel WireGuard here: exercised in the image');
+    return;
+  }
   const a = await serveGenlRequest({ op: 'get', name: 'w-none' });
   assert.equal(a.ok, false);
   assert.equal(!a.ok && a.code, 'EWG_UNREACHABLE');
 });
 
 test('a create this kernel refuses leaves no link in either namespace', { timeout: 30_000 }, async (t) => {
-  if (await genlAvailable()) { t.skip('kernel WireGuard here'); return; }
+  if (await genlAvailable()) {
+    t.skip('kernel WireGuard here');
+    return;
+  }
   const [host, target] = [await makeInnerNs(t), await makeInnerNs(t)];
   await assert.rejects(kernelBackend().create({ name: 'w-x', host: host.net, target: target.net }));
-  assert.deepEqual((await listLinks(host.net)).map((l) => l.ifname), ['lo']);
-  assert.deepEqual((await listLinks(target.net)).map((l) => l.ifname), ['lo']);
+  assert.deepEqual(
+    (await listLinks(host.net)).map((l) => l.ifname),
+    ['lo'],
+  );
+  assert.deepEqual(
+    (await listLinks(target.net)).map((l) => l.ifname),
+    ['lo'],
+  );
 });

@@ -20,36 +20,70 @@ const genkey = (): string => execFileSync('wg', ['genkey']).toString().trim();
 async function device(t: TestContext, node: WgNode, backend: WgBackend, addr: string): Promise<WgCreated> {
   const inner = await makeInnerNs(t);
   const dev = await backend.create({ name: 'w0', host: node.net, target: inner.net });
-  t.after(() => { try { process.kill(dev.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      process.kill(dev.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
   await addressUp(inner.net, 'w0', addr);
   return dev;
 }
 
-test('wireguard-go moved into an inner namespace: ping across, an update adds and removes peers without loss or new handshake, the same config writes nothing', { timeout: 120_000 }, async (t) => {
+test('wireguard-go moved into an inner namespace: ping across, an update adds and ' +
+  'removes peers without loss or new handshake, the same config writes nothing', {
+  timeout: 120_000,
+}, async (t) => {
   const [a, b] = await Promise.all([makeWgNode(t), makeWgNode(t)]);
   await setupVeth({ ref: a.net, name: 'ua', peer: 'ub', peerNs: b.net, up: true, peerUp: true });
   await addressUp(a.net, 'ua', '10.99.0.1/24');
   await addressUp(b.net, 'ub', '10.99.0.2/24');
 
   const writes = { a: 0, b: 0 };
-  const ba = a.backend({ onWrite: () => { writes.a++; } });
-  const bb = b.backend({ onWrite: () => { writes.b++; } });
+  const ba = a.backend({
+    onWrite: () => {
+      writes.a++;
+    },
+  });
+  const bb = b.backend({
+    onWrite: () => {
+      writes.b++;
+    },
+  });
   const [da, db] = await Promise.all([device(t, a, ba, '100.64.1.1/24'), device(t, b, bb, '100.64.1.2/24')]);
 
   const [ka, kb, kc, kd] = [genkey(), genkey(), genkey(), genkey()];
   const pc = publicKeyOf(kc);
   const pd = publicKeyOf(kd);
-  const cfgA = (extra: string): WgConfig => validateWgConfig({
-    privateKey: ka, listenPort: 51820,
-    peers: [{ publicKey: publicKeyOf(kb), endpoint: '10.99.0.2:51821', allowedIps: ['100.64.1.2/32'], persistentKeepalive: 20 },
-      { publicKey: extra, endpoint: '10.99.0.9:51820', allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] }],
-  });
+  const cfgA = (extra: string): WgConfig =>
+    validateWgConfig({
+      privateKey: ka,
+      listenPort: 51820,
+      peers: [
+        {
+          publicKey: publicKeyOf(kb),
+          endpoint: '10.99.0.2:51821',
+          allowedIps: ['100.64.1.2/32'],
+          persistentKeepalive: 20,
+        },
+        {
+          publicKey: extra,
+          endpoint: '10.99.0.9:51820',
+          allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'],
+        },
+      ],
+    });
   // B lists A without an endpoint: it learns it from A's handshake, and an update must keep it.
-  const cfgB = (extra: string): WgConfig => validateWgConfig({
-    privateKey: kb, listenPort: 51821,
-    peers: [{ publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 },
-      { publicKey: extra, allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] }],
-  });
+  const cfgB = (extra: string): WgConfig =>
+    validateWgConfig({
+      privateKey: kb,
+      listenPort: 51821,
+      peers: [
+        { publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 },
+        { publicKey: extra, allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] },
+      ],
+    });
   // B first: A's keepalive sends its first handshake at once, and one that reaches B before B
   // has its key is dropped (A retries after REKEY_TIMEOUT, 5 s).
   await syncDevice(bb, db, cfgB(pd));
@@ -58,19 +92,28 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
   const inA = da.netns;
   // Retried: wireguard-go notices the link up across namespaces only by polling (<= 1 s).
   const t0 = Date.now();
-  await waitFor('first ping across', async () => (await runIn(inA, 'ping', ['-c', '1', '-W', '1', '100.64.1.2'], { allowFailure: true })).exitCode === 0);
+  await waitFor(
+    'first ping across',
+    async () => (await runIn(inA, 'ping', ['-c', '1', '-W', '1', '100.64.1.2'], { allowFailure: true })).exitCode === 0,
+  );
   t.diagnostic(`first ping across after ${Date.now() - t0} ms`);
   const beforeA = (await ba.get(da)).peers.find((p) => p.publicKey === publicKeyOf(kb))!;
   const beforeB = (await bb.get(db)).peers.find((p) => p.publicKey === publicKeyOf(ka))!;
   assert.ok(beforeA.lastHandshakeMs > 0, 'handshake done');
-  assert.equal(beforeB.endpoint, '10.99.0.1:51820', 'B learned A\'s endpoint');
+  assert.equal(beforeB.endpoint, '10.99.0.1:51820', "B learned A's endpoint");
 
   // 400 pings 10 ms apart (~4 s); replies that come late still count (ping waits for them).
-  const pinging = runIn(inA, 'ping', ['-c', '400', '-i', '0.01', '-W', '5', '100.64.1.2'], { allowFailure: true, timeoutMs: 60_000 });
+  const pinging = runIn(inA, 'ping', ['-c', '400', '-i', '0.01', '-W', '5', '100.64.1.2'], {
+    allowFailure: true,
+    timeoutMs: 60_000,
+  });
   await new Promise((r) => setTimeout(r, 1000));
   const ca = await syncDevice(ba, da, cfgA(pc)); // D removed, C added
   const cb = await syncDevice(bb, db, cfgB(pc));
-  assert.deepEqual(ca.peers.map((p) => ('remove' in p ? `-${p.publicKey}` : `+${p.publicKey}`)), [`-${pd}`, `+${pc}`]);
+  assert.deepEqual(
+    ca.peers.map((p) => ('remove' in p ? `-${p.publicKey}` : `+${p.publicKey}`)),
+    [`-${pd}`, `+${pc}`],
+  );
   assert.equal(cb.peers.length, 2);
   const ping = await pinging;
   const m = /(\d+) packets transmitted, (\d+) received/.exec(ping.stdout);
@@ -93,8 +136,15 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
 
   // The contrast (what Zero-OS does on every update, setconf-style): replacing all peers of B
   // with the same ones forgets the endpoint B learned and the session: the check above would see it.
-  const same = cfgB(pc).peers.map((p) => [`public_key=${keyToHex(p.publicKey)}`, `persistent_keepalive_interval=${p.persistentKeepalive ?? 0}`,
-    ...p.allowedIps.map((x) => `allowed_ip=${x}`)].join('\n')).join('\n');
+  const same = cfgB(pc)
+    .peers.map((p) =>
+      [
+        `public_key=${keyToHex(p.publicKey)}`,
+        `persistent_keepalive_interval=${p.persistentKeepalive ?? 0}`,
+        ...p.allowedIps.map((x) => `allowed_ip=${x}`),
+      ].join('\n'),
+    )
+    .join('\n');
   await uapiRequest('w0', `${b.socketDir}/w0.sock`, `set=1\nreplace_peers=true\n${same}\n\n`);
   const replaced = (await bb.get(db)).peers.find((p) => p.publicKey === publicKeyOf(ka))!;
   assert.equal(replaced.endpoint, undefined, 'replace_peers forgets the learned endpoint');

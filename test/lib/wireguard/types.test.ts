@@ -3,10 +3,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { clampPrivateKey, publicKeyOf, validateWgConfig, wgAllowedIp, wgEndpoint, wgKey } from '../../../lib/wireguard/types.ts';
+import {
+  clampPrivateKey,
+  publicKeyOf,
+  validateWgConfig,
+  wgAllowedIp,
+  wgEndpoint,
+  wgKey,
+} from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
-const good = () => ({ privateKey: K(1), listenPort: 51820, peers: [{ publicKey: K(2), endpoint: '192.0.2.2:51820', allowedIps: ['10.0.2.0/24'] }] });
+const good = () => ({
+  privateKey: K(1),
+  listenPort: 51820,
+  peers: [{ publicKey: K(2), endpoint: '192.0.2.2:51820', allowedIps: ['10.0.2.0/24'] }],
+});
 
 test('publicKeyOf agrees with wg pubkey; clamping keeps the public key', () => {
   const k = execFileSync('wg', ['genkey']).toString().trim();
@@ -26,34 +37,92 @@ test('canonical forms: allowed IPs masked, IPv6 shortest, endpoints RFC 5952', (
 });
 
 test('validateWgConfig: canonical, duplicates of an allowed IP merged', () => {
-  const c = validateWgConfig({ ...good(), peers: [{ publicKey: K(2), allowedIps: ['10.0.2.9/24', '10.0.2.0/24'], persistentKeepalive: 20 }] });
+  const c = validateWgConfig({
+    ...good(),
+    peers: [{ publicKey: K(2), allowedIps: ['10.0.2.9/24', '10.0.2.0/24'], persistentKeepalive: 20 }],
+  });
   assert.equal(c.privateKey, clampPrivateKey(K(1)));
   assert.deepEqual(c.peers, [{ publicKey: K(2), allowedIps: ['10.0.2.0/24'], persistentKeepalive: 20 }]);
 });
 
 const bad: [string, (c: ReturnType<typeof good>) => unknown, string][] = [
   ['not an object', () => null, 'wireguard'],
-  ['private key not base64 of 32 bytes', (c) => ({ ...c, privateKey: Buffer.alloc(31).toString('base64') }), 'wireguard.privateKey'],
-  ['private key with a non-canonical last character', (c) => ({ ...c, privateKey: `${K(1).slice(0, 42)}B=` }), 'wireguard.privateKey'],
+  [
+    'private key not base64 of 32 bytes',
+    (c) => ({ ...c, privateKey: Buffer.alloc(31).toString('base64') }),
+    'wireguard.privateKey',
+  ],
+  [
+    'private key with a non-canonical last character',
+    (c) => ({ ...c, privateKey: `${K(1).slice(0, 42)}B=` }),
+    'wireguard.privateKey',
+  ],
   ['listen port 0', (c) => ({ ...c, listenPort: 0 }), 'wireguard.listenPort'],
   ['listen port 65536', (c) => ({ ...c, listenPort: 65536 }), 'wireguard.listenPort'],
   ['fwmark negative', (c) => ({ ...c, fwmark: -1 }), 'wireguard.fwmark'],
   ['peers not an array', (c) => ({ ...c, peers: {} }), 'wireguard.peers'],
-  ['peer key hex', (c) => ({ ...c, peers: [{ ...c.peers[0], publicKey: 'ab'.repeat(32) }] }), 'wireguard.peers[0].publicKey'],
-  ['our own public key as a peer', (c) => ({ ...c, peers: [{ ...c.peers[0], publicKey: publicKeyOf(K(1)) }] }), 'wireguard.peers[0].publicKey'],
+  [
+    'peer key hex',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], publicKey: 'ab'.repeat(32) }] }),
+    'wireguard.peers[0].publicKey',
+  ],
+  [
+    'our own public key as a peer',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], publicKey: publicKeyOf(K(1)) }] }),
+    'wireguard.peers[0].publicKey',
+  ],
   ['a peer twice', (c) => ({ ...c, peers: [c.peers[0], c.peers[0]] }), 'wireguard.peers[1].publicKey'],
-  ['endpoint a name', (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: 'node1:51820' }] }), 'wireguard.peers[0].endpoint'],
-  ['endpoint without port', (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1' }] }), 'wireguard.peers[0].endpoint'],
-  ['endpoint IPv6 without brackets', (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '2001:db8::1:51820' }] }), 'wireguard.peers[0].endpoint'],
-  ['endpoint port 0', (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1:0' }] }), 'wireguard.peers[0].endpoint'],
-  ['endpoint port 65536', (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1:65536' }] }), 'wireguard.peers[0].endpoint'],
-  ['allowed IPs not an array', (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: '10.0.0.0/8' }] }), 'wireguard.peers[0].allowedIps'],
-  ['allowed IP without prefix', (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: ['10.0.2.0/24', '10.0.3.1'] }] }), 'wireguard.peers[0].allowedIps[1]'],
-  ['allowed IP prefix too long', (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: ['10.0.2.0/33'] }] }), 'wireguard.peers[0].allowedIps[0]'],
-  ['keepalive over 65535', (c) => ({ ...c, peers: [{ ...c.peers[0], persistentKeepalive: 70000 }] }), 'wireguard.peers[0].persistentKeepalive'],
+  [
+    'endpoint a name',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: 'node1:51820' }] }),
+    'wireguard.peers[0].endpoint',
+  ],
+  [
+    'endpoint without port',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1' }] }),
+    'wireguard.peers[0].endpoint',
+  ],
+  [
+    'endpoint IPv6 without brackets',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '2001:db8::1:51820' }] }),
+    'wireguard.peers[0].endpoint',
+  ],
+  [
+    'endpoint port 0',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1:0' }] }),
+    'wireguard.peers[0].endpoint',
+  ],
+  [
+    'endpoint port 65536',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], endpoint: '192.0.2.1:65536' }] }),
+    'wireguard.peers[0].endpoint',
+  ],
+  [
+    'allowed IPs not an array',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: '10.0.0.0/8' }] }),
+    'wireguard.peers[0].allowedIps',
+  ],
+  [
+    'allowed IP without prefix',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: ['10.0.2.0/24', '10.0.3.1'] }] }),
+    'wireguard.peers[0].allowedIps[1]',
+  ],
+  [
+    'allowed IP prefix too long',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], allowedIps: ['10.0.2.0/33'] }] }),
+    'wireguard.peers[0].allowedIps[0]',
+  ],
+  [
+    'keepalive over 65535',
+    (c) => ({ ...c, peers: [{ ...c.peers[0], persistentKeepalive: 70000 }] }),
+    'wireguard.peers[0].persistentKeepalive',
+  ],
 ];
 for (const [name, make, field] of bad) {
   test(`validateWgConfig refuses ${name}, naming ${field}`, () => {
-    assert.throws(() => validateWgConfig(make(good())), (e: { code?: string; field?: string }) => e.code === 'EINVALID' && e.field === field);
+    assert.throws(
+      () => validateWgConfig(make(good())),
+      (e: { code?: string; field?: string }) => e.code === 'EINVALID' && e.field === field,
+    );
   });
 }

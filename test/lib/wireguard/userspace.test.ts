@@ -14,13 +14,29 @@ import { genlAvailable } from '../../../lib/wireguard/genl.ts';
 import { userspaceBackend } from '../../../lib/wireguard/userspace.ts';
 import { makeInnerNs, makeWgNode, waitFor } from '../../helpers/wg-node.ts';
 
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
-/** wireguard-go processes whose namespace is the node's (a zombie is not one: its ns link is gone). */
-const wgPidsIn = (nodePid: number): number[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+const alive = (pid: number): boolean => {
   try {
-    return readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('wireguard-go') && readlinkSync(`/proc/${p}/ns/net`) === readlinkSync(`/proc/${nodePid}/ns/net`);
-  } catch { return false; }
-});
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** wireguard-go processes whose namespace is the node's (a zombie is not one: its ns link is gone). */
+const wgPidsIn = (nodePid: number): number[] =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((p) => {
+      try {
+        return (
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('wireguard-go') &&
+          readlinkSync(`/proc/${p}/ns/net`) === readlinkSync(`/proc/${nodePid}/ns/net`)
+        );
+      } catch {
+        return false;
+      }
+    });
 
 test('create refuses a name the host namespace already has; nothing is started', { timeout: 60_000 }, async (t) => {
   const node = await makeWgNode(t);
@@ -31,7 +47,10 @@ test('create refuses a name the host namespace already has; nothing is started',
   assert.equal((await getLink(node.net, 'w0'))?.linkinfo?.info_kind, 'veth');
 });
 
-test('create refuses a device whose wireguard-go already runs, and a program that does not start; the running one is untouched', { timeout: 60_000 }, async (t) => {
+test('create refuses a device whose wireguard-go already runs, ' +
+  'and a program that does not start; the running one is untouched', {
+  timeout: 60_000,
+}, async (t) => {
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const backend = node.backend();
@@ -40,12 +59,20 @@ test('create refuses a device whose wireguard-go already runs, and a program tha
   await assert.rejects(backend.create({ name: 'w0', host: node.net, target: inner.net }), { code: 'EWG_START' });
   assert.deepEqual(wgPidsIn(node.pid), [dev.pid]);
   assert.equal((await getLink(inner.net, 'w0'))?.linkinfo?.info_kind, 'tun');
-  const missing = userspaceBackend({ socketDir: node.socketDir, stateDir: node.socketDir, mountNs: node.mnt, program: '/nonexistent/wireguard-go' });
+  const missing = userspaceBackend({
+    socketDir: node.socketDir,
+    stateDir: node.socketDir,
+    mountNs: node.mnt,
+    program: '/nonexistent/wireguard-go',
+  });
   await assert.rejects(missing.create({ name: 'w1', host: node.net, target: inner.net }), { code: 'EWG_START' });
   assert.equal(await getLink(inner.net, 'w1'), undefined);
 });
 
-test('a create whose move fails is undone: wireguard-go stopped, no link, socket or pid file; the target\'s link untouched', { timeout: 60_000 }, async (t) => {
+test('a create whose move fails is undone: wireguard-go stopped, ' +
+  "no link, socket or pid file; the target's link untouched", {
+  timeout: 60_000,
+}, async (t) => {
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   await setupVeth({ ref: inner.net, name: 'w0', peer: 'x0', peerNs: inner.net });
@@ -56,7 +83,7 @@ test('a create whose move fails is undone: wireguard-go stopped, no link, socket
   await waitFor('socket gone', async () => !existsSync(`${node.socketDir}/w0.sock`), 5000);
 });
 
-test('the caller\'s undo deletes what create made', { timeout: 60_000 }, async (t) => {
+test("the caller's undo deletes what create made", { timeout: 60_000 }, async (t) => {
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const undo = new UndoStack();
@@ -68,7 +95,9 @@ test('the caller\'s undo deletes what create made', { timeout: 60_000 }, async (
   assert.deepEqual(wgPidsIn(node.pid), []);
 });
 
-test('a SIGKILLed wireguard-go is EWG_NODEVICE; delete cleans its socket and is idempotent', { timeout: 60_000 }, async (t) => {
+test('a SIGKILLed wireguard-go is EWG_NODEVICE; delete cleans its socket and is idempotent', {
+  timeout: 60_000,
+}, async (t) => {
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const backend = node.backend();
@@ -88,18 +117,29 @@ test('wireguard-go outlives the process that started it (own session)', { timeou
   const node = await makeWgNode(t);
   const inner = await makeInnerNs(t);
   const stateDir = `${node.socketDir}`; // the node's own /run: gone with the node
+  const userspaceTs = new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname;
   const script = `
-    import { userspaceBackend } from ${JSON.stringify(new URL('../../../lib/wireguard/userspace.ts', import.meta.url).pathname)};
+    import { userspaceBackend } from ${JSON.stringify(userspaceTs)};
     const b = userspaceBackend(${JSON.stringify({ socketDir: node.socketDir, stateDir, mountNs: node.mnt })});
     const d = await b.create({ name: 'w-s', host: ${JSON.stringify(node.net)}, target: ${JSON.stringify(inner.net)} });
     console.log(d.pid);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const code = await new Promise((r) => child.on('exit', r));
   assert.equal(code, 0);
   const pid = Number(out.trim());
-  t.after(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
   const backend = userspaceBackend({ socketDir: node.socketDir, stateDir, mountNs: node.mnt });
   assert.ok(alive(pid));
   assert.equal((await backend.get({ name: 'w-s', netns: inner.net })).peers.length, 0);
@@ -107,10 +147,15 @@ test('wireguard-go outlives the process that started it (own session)', { timeou
   assert.equal(alive(pid) && wgPidsIn(node.pid).includes(pid), false);
 });
 
-test('chooseBackend: kernel where WireGuard works, else wireguard-go; the probe leaves no link', { timeout: 60_000 }, async (t) => {
+test('chooseBackend: kernel where WireGuard works, else wireguard-go; the probe leaves no link', {
+  timeout: 60_000,
+}, async (t) => {
   const inner = await makeInnerNs(t);
   const b = await chooseBackend(inner.net);
   assert.equal(b.kind, (await genlAvailable()) ? 'kernel' : 'userspace');
   const { listLinks } = await import('../../../lib/ip.ts');
-  assert.deepEqual((await listLinks(inner.net)).map((l) => l.ifname), ['lo']);
+  assert.deepEqual(
+    (await listLinks(inner.net)).map((l) => l.ifname),
+    ['lo'],
+  );
 });

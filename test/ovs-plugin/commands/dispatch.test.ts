@@ -12,12 +12,38 @@ const validate = (raw: unknown) => raw as number;
 test('dispatch: plan -> ctx.commit(plan), run -> run(args, ctx), local -> local(args) without a ctx', async () => {
   const committed: unknown[] = [];
   const planner = (() => ({ ops: [], result: 'planned' })) as unknown as Planner<string>;
-  const ctx = { env: { datapathType: 'system' }, commit: async (p: Planner<unknown>) => { committed.push(p); return 'committed'; } } as unknown as Ctx;
+  const ctx = {
+    env: { datapathType: 'system' },
+    commit: async (p: Planner<unknown>) => {
+      committed.push(p);
+      return 'committed';
+    },
+  } as unknown as Ctx;
   const nics = { statePath: '/run/x/nics.json' } as unknown as Parameters<typeof dispatch>[3];
   let asked = 0;
-  const make = () => { asked++; return ctx; };
-  const plan: Command<number, string> = { mode: 'plan', usage, validate, plan: (a, env) => { assert.equal(a, 1); assert.equal(env, ctx.env); return planner; } };
-  const run: Command<number, string> = { mode: 'run', usage, validate, run: async (a, c) => { assert.equal(c, ctx); return `ran ${a}`; } };
+  const make = () => {
+    asked++;
+    return ctx;
+  };
+  const plan: Command<number, string> = {
+    mode: 'plan',
+    usage,
+    validate,
+    plan: (a, env) => {
+      assert.equal(a, 1);
+      assert.equal(env, ctx.env);
+      return planner;
+    },
+  };
+  const run: Command<number, string> = {
+    mode: 'run',
+    usage,
+    validate,
+    run: async (a, c) => {
+      assert.equal(c, ctx);
+      return `ran ${a}`;
+    },
+  };
   const local: Command<number, string> = { mode: 'local', usage, validate, local: async (a) => `local ${a}` };
   assert.equal(await dispatch(plan, 1, make, nics), 'committed');
   assert.deepEqual(committed, [planner]);

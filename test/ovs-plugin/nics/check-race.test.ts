@@ -34,7 +34,10 @@ test('nic.check repair: a link gone before the repair reaches it is drift, not E
   const r = await e.call('nic.check', { target: { netns: c1 }, name: 'eth0', repair: true }, env);
   assert.equal(r.exitCode, 0, r.stdout);
   assert.equal(r.value.ok, false);
-  assert.ok(r.value.drift.some((d: { what: string }) => d.what === 'host' || d.what === 'link'), r.stdout);
+  assert.ok(
+    r.value.drift.some((d: { what: string }) => d.what === 'host' || d.what === 'link'),
+    r.stdout,
+  );
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   assert.deepEqual((await e.call('nic.list', {})).value, []);
 });
@@ -46,7 +49,8 @@ test('nic.check of a nic detached while it is checked: ENOTFOUND', async (t) => 
   const a = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'bridge', id: 'br0' } });
   assert.equal(a.exitCode, 0, a.stdout);
   // The check's read of eth0 in c1 comes right after a whole nic.detach (the real ip on its PATH).
-  const detach = `PATH="$REAL_PATH" node ${BUNDLE} nic.detach '${JSON.stringify({ target: { netns: c1 }, name: 'eth0' })}' >/dev/null`;
+  const eth0 = JSON.stringify({ target: { netns: c1 }, name: 'eth0' });
+  const detach = `PATH="$REAL_PATH" node ${BUNDLE} nic.detach '${eth0}' >/dev/null`;
   const env = await ipHook(t, ` -n ${c1} -j -d link show dev eth0 `, detach);
   const r = await e.call('nic.check', { target: { netns: c1 }, name: 'eth0' }, env);
   assert.deepEqual([r.exitCode, r.value.code, r.value.field], [1, 'ENOTFOUND', 'name'], r.stdout);

@@ -20,10 +20,27 @@ async function dhcpEnv(t: TestContext): Promise<NicEnv> {
   await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
   await ip({ name: e.host }, ['addr', 'add', '10.9.0.1/24', 'dev', 'br0']);
   await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
-  const dnsmasq = spawn(...commandIn({ name: e.host }, 'dnsmasq', ['--keep-in-foreground', '--no-daemon', '--port=0', '--no-resolv', '--no-hosts',
-    '--bind-interfaces', '--interface=br0', '--except-interface=lo', `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`, `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
-    '--dhcp-range=10.9.0.100,10.9.0.200,255.255.255.0,3600', '--dhcp-option=option:router,10.9.0.1', '--dhcp-option=option:dns-server,10.9.0.53']), { stdio: 'ignore' });
-  t.after(() => { dnsmasq.kill('SIGKILL'); });
+  const dnsmasq = spawn(
+    ...commandIn({ name: e.host }, 'dnsmasq', [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--port=0',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--interface=br0',
+      '--except-interface=lo',
+      `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`,
+      `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
+      '--dhcp-range=10.9.0.100,10.9.0.200,255.255.255.0,3600',
+      '--dhcp-option=option:router,10.9.0.1',
+      '--dhcp-option=option:dns-server,10.9.0.53',
+    ]),
+    { stdio: 'ignore' },
+  );
+  t.after(() => {
+    dnsmasq.kill('SIGKILL');
+  });
   return e;
 }
 
@@ -39,15 +56,23 @@ test('dhcp root: the hook never follows a planted link (resolv.conf.tmp at the l
   await mkdir(join(root, 'etc'), { recursive: true });
   await symlink(join(outside, 'victim'), join(root, 'etc', 'resolv.conf.tmp'));
 
-  const r = await e.call('nic.attach', { target: { netns: c }, nic: { type: 'bridge', id: 'br0', root, config: { dhcp: true } } });
+  const r = await e.call('nic.attach', {
+    target: { netns: c },
+    nic: { type: 'bridge', id: 'br0', root, config: { dhcp: true } },
+  });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.match(r.value.addresses[0] ?? '', /^10\.9\.0\.(1\d\d|200)\/24$/, r.stdout);
   // The lease's DNS reaches the root as a regular file (the hook's copy runs after the address).
   const resolv = join(root, 'etc', 'resolv.conf');
-  for (let i = 0; i < 100 && !(await lstat(resolv).catch(() => undefined)); i++) await new Promise((res) => setTimeout(res, 100));
+  for (let i = 0; i < 100 && !(await lstat(resolv).catch(() => undefined)); i++)
+    await new Promise((res) => setTimeout(res, 100));
   assert.ok((await lstat(resolv)).isFile());
   assert.match(await readFile(resolv, 'utf8'), /^nameserver 10\.9\.0\.53$/m);
-  assert.equal(await readFile(join(outside, 'victim'), 'utf8'), VICTIM, 'the planted resolv.conf.tmp was not written through');
+  assert.equal(
+    await readFile(join(outside, 'victim'), 'utf8'),
+    VICTIM,
+    'the planted resolv.conf.tmp was not written through',
+  );
   assert.ok((await lstat(join(root, 'etc', 'resolv.conf.tmp'))).isSymbolicLink());
 
   // The container swaps etc for a link out of its root; a renewal (SIGUSR1) must not follow it.
@@ -67,23 +92,30 @@ test('dhcp root: the hook never follows a planted link (resolv.conf.tmp at the l
   await new Promise((res) => setTimeout(res, 500)); // the copy runs after the rewrite
   assert.deepEqual(await readdir(outside), ['victim'], 'nothing written through the planted etc');
   assert.equal(await readFile(join(outside, 'victim'), 'utf8'), VICTIM);
-
 });
 
 /** The nic files left beside the state: hook marks, pid and resolv files. */
-const leftovers = async (e: NicEnv) => (await readdir(dirname(e.state))).filter((f) => /^udhcpc-nic\.sh\.\d+$|\.mark$|^dhcp-/.test(f));
+const leftovers = async (e: NicEnv) =>
+  (await readdir(dirname(e.state))).filter((f) => /^udhcpc-nic\.sh\.\d+$|\.mark$|^dhcp-/.test(f));
 
-test('dhcp: the hook\'s marks go with their client (detach, and gc of a dead container)', async (t) => {
+test("dhcp: the hook's marks go with their client (detach, and gc of a dead container)", async (t) => {
   const e = await dhcpEnv(t);
   const c1 = await container(t);
-  const r = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } });
+  const r = await e.call('nic.attach', {
+    target: { netns: c1 },
+    nic: { type: 'bridge', id: 'br0', config: { dhcp: true } },
+  });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.ok((await leftovers(e)).length > 0, 'the client has its files while it runs');
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   assert.deepEqual(await leftovers(e), [], 'nothing of the nic is left in the state directory after detach');
 
   const c2 = await container(t);
-  assert.equal((await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } })).exitCode, 0);
+  assert.equal(
+    (await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } }))
+      .exitCode,
+    0,
+  );
   await deleteNetns(c2);
   assert.equal((await e.call('nic.gc', {})).value.removed.length, 1);
   assert.deepEqual(await leftovers(e), [], 'nothing of the nic is left in the state directory after gc');

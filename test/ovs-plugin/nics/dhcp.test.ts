@@ -16,22 +16,43 @@ const clientPid = async (state: string) => {
   const rec = JSON.parse(await readFile(state, 'utf8')).nics.at(-1);
   return Number((await readFile(rec.dhcp.pidfile, 'utf8')).trim());
 };
-const running = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('udhcpc');
+const running = async (pid: number) =>
+  (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('udhcpc');
 
 test('dhcp: lease applied inside, client keeps running (renews); check/repair; detach and gc stop it', async (t) => {
   const e = await nicEnv(t, { backplane: false });
   await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:10:01', 'type', 'bridge']);
   await ip({ name: e.host }, ['addr', 'add', '10.8.0.1/24', 'dev', 'br0']);
   await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
-  const dnsmasq = spawn(...commandIn({ name: e.host }, 'dnsmasq', ['--keep-in-foreground', '--no-daemon', '--port=0', '--no-resolv', '--no-hosts',
-    '--bind-interfaces', '--interface=br0', '--except-interface=lo', `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`, `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
-    '--dhcp-range=10.8.0.100,10.8.0.200,255.255.255.0,3600', '--dhcp-option=option:router,10.8.0.1', '--dhcp-option=option:dns-server,10.8.0.53']), { stdio: 'ignore' });
-  t.after(() => { dnsmasq.kill('SIGKILL'); });
+  const dnsmasq = spawn(
+    ...commandIn({ name: e.host }, 'dnsmasq', [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--port=0',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--interface=br0',
+      '--except-interface=lo',
+      `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`,
+      `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
+      '--dhcp-range=10.8.0.100,10.8.0.200,255.255.255.0,3600',
+      '--dhcp-option=option:router,10.8.0.1',
+      '--dhcp-option=option:dns-server,10.8.0.53',
+    ]),
+    { stdio: 'ignore' },
+  );
+  t.after(() => {
+    dnsmasq.kill('SIGKILL');
+  });
   const [c1, c2] = [await container(t), await container(t)];
   const root = join(e.ovs.dir, 'root');
   await mkdir(join(root, 'etc'), { recursive: true });
 
-  const r = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'bridge', id: 'br0', root, config: { dhcp: true } } });
+  const r = await e.call('nic.attach', {
+    target: { netns: c1 },
+    nic: { type: 'bridge', id: 'br0', root, config: { dhcp: true } },
+  });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.match(r.value.addresses[0] ?? '', /^10\.8\.0\.(1\d\d|200)\/24$/, r.stdout);
   const route = JSON.parse(await ip({ name: c1 }, ['-j', 'route', 'show', 'default']));
@@ -44,7 +65,10 @@ test('dhcp: lease applied inside, client keeps running (renews); check/repair; d
   process.kill(pid, 'SIGKILL');
   await new Promise((res) => setTimeout(res, 200));
   const chk = await e.call('nic.check', { target: { netns: c1 }, name: 'eth0' });
-  assert.deepEqual(chk.value.drift.map((d: any) => d.what), ['dhcp']);
+  assert.deepEqual(
+    chk.value.drift.map((d: any) => d.what),
+    ['dhcp'],
+  );
   const fix = await e.call('nic.check', { target: { netns: c1 }, name: 'eth0', repair: true });
   assert.deepEqual([fix.value.ok, fix.value.repaired.map((d: any) => d.what)], [true, ['dhcp']], fix.stdout);
   const pid2 = await clientPid(e.state);
@@ -53,20 +77,31 @@ test('dhcp: lease applied inside, client keeps running (renews); check/repair; d
   assert.equal((await e.call('nic.detach', { target: { netns: c1 }, name: 'eth0' })).exitCode, 0);
   assert.equal(await running(pid2), false, 'detach stopped the client');
 
-  const r2 = await e.call('nic.attach', { target: { netns: c2 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } });
+  const r2 = await e.call('nic.attach', {
+    target: { netns: c2 },
+    nic: { type: 'bridge', id: 'br0', config: { dhcp: true } },
+  });
   assert.equal(r2.exitCode, 0, r2.stdout);
   const pid3 = await clientPid(e.state);
   assert.ok(await running(pid3));
   await deleteNetns(c2);
   const gc = await e.call('nic.gc', {});
   assert.equal(gc.value.removed.length, 1, gc.stdout);
-  assert.equal(await running(pid3), false, 'gc stopped the dead container\'s client');
+  assert.equal(await running(pid3), false, "gc stopped the dead container's client");
   assert.deepEqual(JSON.parse(await readFile(e.state, 'utf8')).nics, []);
 
   // Killed after the client started: gc undoes the attach and stops the client by its pid file.
   const c3 = await container(t);
-  const killed = await runIn(e.host, 'node', [BUNDLE, 'nic.attach', JSON.stringify({ target: { netns: c3 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } })],
-    { env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:done' }, timeoutMs: 30000 }).catch((err) => err);
+  const killed = await runIn(
+    e.host,
+    'node',
+    [
+      BUNDLE,
+      'nic.attach',
+      JSON.stringify({ target: { netns: c3 }, nic: { type: 'bridge', id: 'br0', config: { dhcp: true } } }),
+    ],
+    { env: { ...pluginEnv(e.ovs), OVS_PLUGIN_STATE: e.state, OVS_PLUGIN_FAILPOINT: 'attach:done' }, timeoutMs: 30000 },
+  ).catch((err) => err);
   assert.equal(killed.signal, 'SIGKILL');
   const pid4 = await clientPid(e.state);
   assert.ok(await running(pid4));

@@ -6,7 +6,9 @@ import { runIn } from '../../helpers/netns.ts';
 
 const PROBE = `
 import json, socket, struct, sys, time
-ifc, mac, me, them, vid, secs = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', '')), socket.inet_aton(sys.argv[3]), socket.inet_aton(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+ifc, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
+me, them = socket.inet_aton(sys.argv[3]), socket.inet_aton(sys.argv[4])
+vid, secs = int(sys.argv[5]), float(sys.argv[6])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind((ifc, 0))
 s.settimeout(0.2)
@@ -34,13 +36,26 @@ print(json.dumps(got))
 `;
 
 /** What `arpProbe` saw from `them`: ARP requests (broadcasts of its VLAN) and replies (answers to ours). */
-export interface ArpSeen { requests: number; replies: number }
+export interface ArpSeen {
+  requests: number;
+  replies: number;
+}
 
 /**
  * From `ns`, link `ifc` (MAC `mac`, claiming `me`): sends an ARP request for `them` every 0.5 s
  * for `secs` seconds, tagged `vid` (-1: untagged), and counts the ARP frames received from `them`.
  */
-export async function arpProbe(ns: string, ifc: string, mac: string, me: string, them: string, vid: number, secs = 4): Promise<ArpSeen> {
-  const r = await runIn(ns, 'python3', ['-c', PROBE, ifc, mac, me, them, String(vid), String(secs)], { timeoutMs: (secs + 20) * 1000 });
+export async function arpProbe(
+  ns: string,
+  ifc: string,
+  mac: string,
+  me: string,
+  them: string,
+  vid: number,
+  secs = 4,
+): Promise<ArpSeen> {
+  const r = await runIn(ns, 'python3', ['-c', PROBE, ifc, mac, me, them, String(vid), String(secs)], {
+    timeoutMs: (secs + 20) * 1000,
+  });
   return JSON.parse(r.stdout) as ArpSeen;
 }

@@ -27,18 +27,30 @@ export async function nicEnv(t: TestContext, opts: { backplane?: boolean } = {})
   const ovs = await startOvs(t);
   if (opts.backplane !== false) await ovs.addBridge('backplane');
   const state = join(ovs.dir, 'nics.json');
-  const linksOf = async (ns: string) => (await listLinks({ name: ns })).map((l) =>
-    `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${l.flags.includes('UP') ? 'up' : 'down'} ${l.address} ${l.mtu}`).sort();
+  const linksOf = async (ns: string) =>
+    (await listLinks({ name: ns }))
+      .map((l) => {
+        const up = l.flags.includes('UP') ? 'up' : 'down';
+        return `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${up} ${l.address} ${l.mtu}`;
+      })
+      .sort();
   return {
-    ovs, host: ovs.ns, state,
+    ovs,
+    host: ovs.ns,
+    state,
     call: (cmd, args, env = {}) => execPlugin(ovs, cmd, args, { OVS_PLUGIN_STATE: state, ...env }),
-    snapshot: async (...others) => JSON.stringify({
-      host: await linksOf(ovs.ns),
-      others: await Promise.all(others.map(async (ns) => ({ ns, links: await linksOf(ns).catch(() => 'gone') }))),
-      ovsdb: await ovs.snapshot(),
-      // The records (an absent file and an empty one mean the same: nothing attached).
-      state: JSON.parse(await readFile(state, 'utf8').catch(() => '{"nics":[]}')).nics,
-    }, null, 1),
+    snapshot: async (...others) =>
+      JSON.stringify(
+        {
+          host: await linksOf(ovs.ns),
+          others: await Promise.all(others.map(async (ns) => ({ ns, links: await linksOf(ns).catch(() => 'gone') }))),
+          ovsdb: await ovs.snapshot(),
+          // The records (an absent file and an empty one mean the same: nothing attached).
+          state: JSON.parse(await readFile(state, 'utf8').catch(() => '{"nics":[]}')).nics,
+        },
+        null,
+        1,
+      ),
   };
 }
 
@@ -48,17 +60,30 @@ export const container = (t: TestContext): Promise<string> => makeNetns(t, 'tc')
 /** True when `ns` gets an answer to one ping of `addr` within 2 s (three tries: ARP, OVS learning). */
 export async function pings(ns: string, addr: string, tries = 3): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
-    if ((await runIn(ns, 'busybox', ['ping', '-c', '1', '-W', '2', addr], { allowFailure: true, timeoutMs: 10000 })).exitCode === 0) return true;
+    if (
+      (await runIn(ns, 'busybox', ['ping', '-c', '1', '-W', '2', addr], { allowFailure: true, timeoutMs: 10000 }))
+        .exitCode === 0
+    )
+      return true;
   }
   return false;
 }
 
-const SERVER = `const s=require('net').createServer(c=>c.pipe(c)).listen(5000,process.argv[1],()=>console.log('up'));setTimeout(()=>s.close(),15000).unref();`;
-const CLIENT = `const c=require('net').connect(5000,process.argv[1],()=>c.end(Buffer.alloc(200000,120)));let n=0;c.on('data',d=>n+=d.length);c.on('end',()=>{console.log(n);process.exit(n===200000?0:1)});c.on('error',e=>{console.error(e.message);process.exit(2)});setTimeout(()=>process.exit(3),8000);`;
+const SERVER =
+  "const s=require('net').createServer(c=>c.pipe(c)).listen(5000,process.argv[1],()=>console.log('up'));" +
+  'setTimeout(()=>s.close(),15000).unref();';
+const CLIENT =
+  "const c=require('net').connect(5000,process.argv[1],()=>c.end(Buffer.alloc(200000,120)));" +
+  "let n=0;c.on('data',d=>n+=d.length);" +
+  "c.on('end',()=>{console.log(n);process.exit(n===200000?0:1)});" +
+  "c.on('error',e=>{console.error(e.message);process.exit(2)});" +
+  'setTimeout(()=>process.exit(3),8000);';
 
 /** True when a TCP echo of 200 kB from `clientNs` to `addr`:5000 in `serverNs` comes back whole. */
 export async function tcpEchoes(serverNs: string, addr: string, clientNs: string): Promise<boolean> {
-  const srv = spawn(...commandIn({ name: serverNs }, 'node', ['-e', SERVER, addr]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const srv = spawn(...commandIn({ name: serverNs }, 'node', ['-e', SERVER, addr]), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       srv.stdout!.once('data', () => resolve());

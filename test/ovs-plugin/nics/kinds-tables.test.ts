@@ -29,15 +29,19 @@ const FIELDS: { [K in keyof KindFields]: KindFields[K] } = {
   network: { bridge: 'b-net1', address: '10.20.2.2/24' },
 };
 
-test('a record of each kind needs that kind\'s fields: without one, ESTATE naming it', () => {
+test("a record of each kind needs that kind's fields: without one, ESTATE naming it", () => {
   for (const k of KINDS) {
     const { bridge: _b, tag: _t, ...base } = fakeRecord(`k-${k}`);
     const whole = { ...base, nic: { type: k }, ...FIELDS[k] };
     assert.doesNotThrow(() => checkState('/s', { version: 1, nics: [whole] }, 'h'), k);
     for (const field of Object.keys(FIELDS[k])) {
       const { [field]: _gone, ...lacking } = whole as Record<string, unknown>;
-      assert.throws(() => checkState('/s', { version: 1, nics: [lacking] }, 'h'),
-        (e: { code?: string; message: string }) => e.code === 'ESTATE' && e.message.includes(`field "${field}" is missing`), `${k} without ${field}`);
+      assert.throws(
+        () => checkState('/s', { version: 1, nics: [lacking] }, 'h'),
+        (e: { code?: string; message: string }) =>
+          e.code === 'ESTATE' && e.message.includes(`field "${field}" is missing`),
+        `${k} without ${field}`,
+      );
     }
   }
 });

@@ -12,7 +12,13 @@ type Next = Kind | 'zerotier';
 
 // A per-kind table that leaves a kind out does not compile.
 // @ts-expect-error: 'passthrough' is missing
-export const partial: ByKind<string> = { default: (r) => r.address, bridge: (r) => r.bridge, vlan: (r) => r.bridge, vxlan: (r) => r.bridge, macvlan: (r) => r.parent };
+export const partial: ByKind<string> = {
+  default: (r) => r.address,
+  bridge: (r) => r.bridge,
+  vlan: (r) => r.bridge,
+  vxlan: (r) => r.bridge,
+  macvlan: (r) => r.parent,
+};
 
 // The existing tables are complete for today's kinds, and not for one more.
 export const needs: Record<Kind, OvsdbNeed> = KIND_NEEDS_OVSDB;
@@ -24,9 +30,15 @@ export const stepsNext: Record<Next, unknown> = STEPS;
 // A switch over kinds with a `never` default fails when a case is missing.
 export function idOf(k: Kind): string {
   switch (k) {
-    case 'default': case 'bridge': case 'vlan': case 'vxlan': case 'macvlan': return k;
-    // @ts-expect-error: 'passthrough' reaches the default
-    default: return assertNever(k);
+    case 'default':
+    case 'bridge':
+    case 'vlan':
+    case 'vxlan':
+    case 'macvlan':
+      return k;
+    default:
+      // @ts-expect-error: 'passthrough' (and 'network') reach the default
+      return assertNever(k);
   }
 }
 

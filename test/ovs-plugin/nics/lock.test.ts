@@ -14,11 +14,24 @@ test('lock: held by a live process -> ELOCKED; SIGKILL the holder -> granted at 
   const dir = await mkdtemp(join(tmpdir(), 'lock-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'nics.json.lock');
-  const holder = spawn('node', ['--import', 'tsx', '-e',
-    `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => { holder.kill('SIGKILL'); });
-  await new Promise<void>((res, rej) => { holder.stdout!.once('data', () => res()); holder.once('exit', (c) => rej(new Error(`holder exited ${c}`))); });
+  const holder = spawn(
+    'node',
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { ` +
+        `await m.lockFile(${JSON.stringify(path)}); console.log('held'); setInterval(() => {}, 1000); })`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.after(() => {
+    holder.kill('SIGKILL');
+  });
+  await new Promise<void>((res, rej) => {
+    holder.stdout!.once('data', () => res());
+    holder.once('exit', (c) => rej(new Error(`holder exited ${c}`)));
+  });
   await assert.rejects(lockFile(path, 1000), (e: any) => e.code === 'ELOCKED');
   holder.kill('SIGKILL');
   await new Promise((res) => holder.once('exit', res));
@@ -36,49 +49,82 @@ test('state: updates are serialised and written atomically; a corrupt file is ES
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'nics.json');
   assert.deepEqual(await readState(path), { version: 1, nics: [] });
-  await Promise.all(Array.from({ length: 20 }, (_, i) => updateState(path, (s) => { s.nics.push(fakeRecord(`k${i}`)); })));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      updateState(path, (s) => {
+        s.nics.push(fakeRecord(`k${i}`));
+      }),
+    ),
+  );
   assert.equal((await readState(path)).nics.length, 20, 'no update lost');
   const { writeFile, readFile } = await import('node:fs/promises');
   await writeFile(path, '{"version":1,"nics":[');
-  await assert.rejects(updateState(path, () => undefined), (e: any) => e.code === 'ESTATE');
+  await assert.rejects(
+    updateState(path, () => undefined),
+    (e: any) => e.code === 'ESTATE',
+  );
   assert.equal(await readFile(path, 'utf8'), '{"version":1,"nics":[');
 });
 
-test('state: a file written from another network namespace is ESTATE (its lock does not reach here) and left alone', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'state-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const path = join(dir, 'nics.json');
-  const { writeFile, readFile } = await import('node:fs/promises');
-  const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
-  await writeFile(path, foreign);
-  await assert.rejects(updateState(path, (s) => { s.nics.push(fakeRecord('k')); }), (e: any) => e.code === 'ESTATE');
-  assert.equal(await readFile(path, 'utf8'), foreign);
-  // Ours: the first write records this namespace.
-  await rm(path);
-  await updateState(path, (s) => { s.nics.push(fakeRecord('k')); });
-  const s = JSON.parse(await readFile(path, 'utf8'));
-  assert.equal(s.nics.length, 1);
-  assert.equal(typeof s.host.ino, 'number');
-});
+test(
+  'state: a file written from another network namespace is ' + 'ESTATE (its lock does not reach here) and left alone',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'state-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'nics.json');
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const foreign = '{"version":1,"host":{"dev":1,"ino":1},"nics":[]}\n';
+    await writeFile(path, foreign);
+    await assert.rejects(
+      updateState(path, (s) => {
+        s.nics.push(fakeRecord('k'));
+      }),
+      (e: any) => e.code === 'ESTATE',
+    );
+    assert.equal(await readFile(path, 'utf8'), foreign);
+    // Ours: the first write records this namespace.
+    await rm(path);
+    await updateState(path, (s) => {
+      s.nics.push(fakeRecord('k'));
+    });
+    const s = JSON.parse(await readFile(path, 'utf8'));
+    assert.equal(s.nics.length, 1);
+    assert.equal(typeof s.host.ino, 'number');
+  },
+);
 
-test('lock: its address needs the 0600 key beside it (no squatting by whoever knows the path); a key others can read is ESTATE', async (t) => {
-  const { chmod, readFile, stat } = await import('node:fs/promises');
-  const { createHash } = await import('node:crypto');
-  const dir = await mkdtemp(join(tmpdir(), 'lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const path = join(dir, 'nics.json.lock');
-  const address = await lockAddress(path);
-  assert.notEqual(address, `\0ovs-plugin-lock/${createHash('sha256').update(path).digest('hex')}`);
-  assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
-  assert.match(await readFile(`${path}.key`, 'utf8'), /^[0-9a-f]{64}\n$/);
-  const other = join(dir, 'other.lock');
-  await (await lockFile(other, 1000)).release();
-  await chmod(`${other}.key`, 0o644);
-  const fresh = spawn('node', ['--import', 'tsx', '-e',
-    `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000)).then(() => console.log('held'), (e) => console.log(e.code))`],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  fresh.stdout!.on('data', (d) => { out += d; });
-  await new Promise((res) => fresh.once('exit', res));
-  assert.equal(out.trim(), 'ESTATE');
-});
+test(
+  'lock: its address needs the 0600 key beside it (no squatting ' +
+    'by whoever knows the path); a key others can read is ESTATE',
+  async (t) => {
+    const { chmod, readFile, stat } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const dir = await mkdtemp(join(tmpdir(), 'lock-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'nics.json.lock');
+    const address = await lockAddress(path);
+    assert.notEqual(address, `\0ovs-plugin-lock/${createHash('sha256').update(path).digest('hex')}`);
+    assert.equal((await stat(`${path}.key`)).mode & 0o777, 0o600);
+    assert.match(await readFile(`${path}.key`, 'utf8'), /^[0-9a-f]{64}\n$/);
+    const other = join(dir, 'other.lock');
+    await (await lockFile(other, 1000)).release();
+    await chmod(`${other}.key`, 0o644);
+    const fresh = spawn(
+      'node',
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then((m) => m.lockFile(${JSON.stringify(other)}, 1000))` +
+          ".then(() => console.log('held'), (e) => console.log(e.code))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    fresh.stdout!.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((res) => fresh.once('exit', res));
+    assert.equal(out.trim(), 'ESTATE');
+  },
+);

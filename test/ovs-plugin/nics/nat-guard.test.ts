@@ -69,7 +69,10 @@ test('nat guard: a default nic reaches no container on another host bridge, and 
   await ip({ name: e.host }, ['link', 'add', 'name', 'brx', 'type', 'bridge']);
   await ip({ name: e.host }, ['addr', 'add', '10.98.0.1/24', 'dev', 'brx']);
   await ip({ name: e.host }, ['link', 'set', 'brx', 'up']);
-  const b = await e.call('nic.attach', { target: { netns: c3 }, nic: { type: 'bridge', id: 'brx', config: { cidr: '10.98.0.2/24', gateway: '10.98.0.1' } } });
+  const b = await e.call('nic.attach', {
+    target: { netns: c3 },
+    nic: { type: 'bridge', id: 'brx', config: { cidr: '10.98.0.2/24', gateway: '10.98.0.1' } },
+  });
   assert.equal(b.exitCode, 0, b.stdout);
   await attachDefault(e, c1);
   assert.ok(await pings(c1, '10.99.0.2'), 'the outside, through NAT');
@@ -98,10 +101,12 @@ test('nat guard: default nics are isolated from each other, on nat0 and routed t
   assert.ok(!(await pings(c1, '172.18.0.3', 2)), '... nor routed through the host');
 });
 
-test('nat guard: concurrent attaches all pass, detach removes a nic\'s guard', async (t) => {
+test("nat guard: concurrent attaches all pass, detach removes a nic's guard", async (t) => {
   const { e } = await withWorld(t);
   const cs = [await container(t), await container(t), await container(t)];
-  const rs = await Promise.all(cs.map((ns) => e.call('nic.attach', { target: { netns: ns }, nic: { type: 'default' } })));
+  const rs = await Promise.all(
+    cs.map((ns) => e.call('nic.attach', { target: { netns: ns }, nic: { type: 'default' } })),
+  );
   for (const r of rs) assert.equal(r.exitCode, 0, r.stdout);
   for (const ns of cs) assert.ok(await pings(ns, '10.99.0.2'), `${ns} reaches the outside`);
   assert.equal((await e.call('nic.detach', { target: { netns: cs[0] }, name: 'eth0' })).exitCode, 0);
@@ -132,9 +137,17 @@ test('nat check: reports each broken piece of the NAT, repair restores it, gc fo
     await breakIt();
     const c = await check();
     assert.equal(c.ok, false, `${what}: ${JSON.stringify(c)}`);
-    assert.deepEqual(c.drift.map((d: { what: string }) => d.what), want, what);
+    assert.deepEqual(
+      c.drift.map((d: { what: string }) => d.what),
+      want,
+      what,
+    );
     const r = await check(true);
-    assert.deepEqual([r.ok, r.repaired.map((d: { what: string }) => d.what)], [true, want], `${what}: ${JSON.stringify(r)}`);
+    assert.deepEqual(
+      [r.ok, r.repaired.map((d: { what: string }) => d.what)],
+      [true, want],
+      `${what}: ${JSON.stringify(r)}`,
+    );
     assert.ok(await pings(c1, '10.99.0.2'), `${what}: repaired, the outside answers`);
   }
   // The default route moves to another link: the rules are stale; gc rewrites them.
@@ -144,7 +157,11 @@ test('nat check: reports each broken piece of the NAT, repair restores it, gc fo
   await ip({ name: world }, ['addr', 'add', '10.96.0.2/24', 'dev', 'w3']);
   await ip({ name: world }, ['link', 'set', 'w3', 'up']);
   await ip({ name: e.host }, ['route', 'replace', 'default', 'via', '10.96.0.2', 'dev', 'w2']);
-  assert.deepEqual((await check()).drift.map((d: { what: string }) => d.what), ['nat-rules'], 'rules for the old uplink');
+  assert.deepEqual(
+    (await check()).drift.map((d: { what: string }) => d.what),
+    ['nat-rules'],
+    'rules for the old uplink',
+  );
   assert.equal((await e.call('nic.gc', {})).exitCode, 0);
   assert.deepEqual(await check(), { ok: true, drift: [], repaired: [] });
   assert.ok(await pings(c1, '10.96.0.2'), 'through the new uplink');

@@ -12,9 +12,23 @@ import { fakeRecord } from './records.ts';
 
 /** A whole NR record as net.apply writes it (overlay/nr-state.ts checks every field on read). */
 const rec = (o: Record<string, unknown> = {}) => ({
-  netid: 'abc', phase: 'applied', owner: { pid: 1, start: '0' }, index: 0, port: 51820, mtu: 1420, at: new Date(0).toISOString(), bridgeMac: '02:00:00:00:1b:01',
+  netid: 'abc',
+  phase: 'applied',
+  owner: { pid: 1, start: '0' },
+  index: 0,
+  port: 51820,
+  mtu: 1420,
+  at: new Date(0).toISOString(),
+  bridgeMac: '02:00:00:00:1b:01',
   ...o,
-  doc: { wireguard_private_key: Buffer.alloc(32, 7).toString('base64'), wireguard_listen_port: 51820, peers: [], ip_range: '10.20.0.0/16', subnet: '10.20.1.0/24', ...(o.doc as object) },
+  doc: {
+    wireguard_private_key: Buffer.alloc(32, 7).toString('base64'),
+    wireguard_listen_port: 51820,
+    peers: [],
+    ip_range: '10.20.0.0/16',
+    subnet: '10.20.1.0/24',
+    ...(o.doc as object),
+  },
 });
 
 test('readNetResource: ENOTFOUND, EBUSY, ESTATE from the record file', async (t) => {
@@ -22,16 +36,24 @@ test('readNetResource: ENOTFOUND, EBUSY, ESTATE from the record file', async (t)
   t.after(() => rm(dir, { recursive: true, force: true }));
   const state = join(dir, 'nics.json');
   const nets = join(dir, 'nets.json');
-  const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: any) => `${e.code} ${e.details?.field ?? ''}`.trim());
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: any) => `${e.code} ${e.details?.field ?? ''}`.trim(),
+    );
   assert.equal(await codeOf(readNetResource(state, 'abc')), 'ENOTFOUND nic.id', 'no file');
   await writeFile(nets, JSON.stringify({ version: 1, nets: [rec({ netid: 'other' })] }));
   assert.equal(await codeOf(readNetResource(state, 'abc')), 'ENOTFOUND nic.id', 'no record');
   await writeFile(nets, JSON.stringify({ version: 1, nets: [rec({ phase: 'deleting' })] }));
   assert.equal(await codeOf(readNetResource(state, 'abc')), 'EBUSY nic.id');
-  for (const bad of ['{', '{"version":2,"nets":[]}', JSON.stringify({ version: 1, nets: [rec({ mtu: 'x' })] }),
+  for (const bad of [
+    '{',
+    '{"version":2,"nets":[]}',
+    JSON.stringify({ version: 1, nets: [rec({ mtu: 'x' })] }),
     JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.21.0.0/16', subnet: '10.20.1.0/24' } })] }),
     JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/16', subnet: '10.20.0.0/23' } })] }),
-    JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/15', subnet: '10.20.1.0/24' } })] })]) {
+    JSON.stringify({ version: 1, nets: [rec({ doc: { ip_range: '10.20.0.0/15', subnet: '10.20.1.0/24' } })] }),
+  ]) {
     await writeFile(nets, bad);
     assert.equal(await codeOf(readNetResource(state, 'abc')), 'ESTATE', bad);
   }

@@ -14,7 +14,10 @@ const ROUNDS = 60;
 /** Ports of the switch tagged as a nic's (`zos-nic`), whatever their bridge. */
 async function nicPorts(e: Awaited<ReturnType<typeof nicEnv>>): Promise<string[]> {
   const out = await e.ovs.vsctl('--format=csv', '--no-headings', '--columns=name,external_ids', 'list', 'Port');
-  return out.split('\n').filter((l) => l.includes('zos-nic')).map((l) => l.split(',')[0]!.replace(/"/g, ''));
+  return out
+    .split('\n')
+    .filter((l) => l.includes('zos-nic'))
+    .map((l) => l.split(',')[0]!.replace(/"/g, ''));
 }
 
 test(`${ROUNDS} rounds of nic.check {repair} racing nic.detach leave no orphan port`, async (t) => {
@@ -45,27 +48,54 @@ test(`${ROUNDS} rounds of nic.check {repair} racing nic.detach leave no orphan p
   t.diagnostic(JSON.stringify([...answers]));
 });
 
-test('gc removes a port of ours that no record holds (and its host link), keeps ports not ours and live nics\' ports', async (t) => {
-  const e = await nicEnv(t);
-  const c1 = await container(t);
-  const live = await e.call('nic.attach', { target: { netns: c1 }, nic: { type: 'vlan', id: 30, config: { cidr: '10.6.0.1/24' } } });
-  assert.equal(live.exitCode, 0, live.stdout);
-  const orphan = 'nh0123456789';
-  await e.ovs.vsctl('--', 'add-port', 'backplane', orphan, '--', 'set', 'Port', orphan, 'external_ids:zos-owner=ovs-plugin', 'external_ids:zos-nic=gone/eth0');
-  const { ip } = await import('../../../lib/ip.ts');
-  await ip({ name: e.host }, ['link', 'add', 'name', orphan, 'type', 'veth', 'peer', 'name', 'op0']);
-  // Not ours: no owner tag (a nic key alone proves nothing), or no tag at all.
-  await e.ovs.vsctl('--', 'add-port', 'backplane', 'foreign1', '--', 'set', 'Port', 'foreign1', 'external_ids:zos-nic=gone/eth1');
-  await e.ovs.vsctl('add-port', 'backplane', 'foreign2');
-  const gc = await e.call('nic.gc', {});
-  assert.equal(gc.exitCode, 0, gc.stdout);
-  assert.deepEqual(gc.value.orphans, [orphan], gc.stdout);
-  const ports = await portsOf(e.ovs, 'backplane');
-  assert.ok(!ports.includes(orphan), 'the orphan port is gone');
-  assert.ok(ports.includes('foreign1') && ports.includes('foreign2'), `ports not ours stay: ${ports}`);
-  assert.ok((await portsOf(e.ovs, 'vlbr30')).includes(live.value.host), 'the live nic\'s port stays');
-  const links = (await listLinks({ name: e.host })).map((l) => l.ifname);
-  assert.ok(!links.includes(orphan) && !links.includes('op0'), 'the orphan\'s host link is gone');
-  assert.ok(links.includes(live.value.host), 'the live nic\'s host link stays');
-  assert.equal((await nics(e)).length, 1);
-});
+test(
+  'gc removes a port of ours that no record holds (and its host link), ' + "keeps ports not ours and live nics' ports",
+  async (t) => {
+    const e = await nicEnv(t);
+    const c1 = await container(t);
+    const live = await e.call('nic.attach', {
+      target: { netns: c1 },
+      nic: { type: 'vlan', id: 30, config: { cidr: '10.6.0.1/24' } },
+    });
+    assert.equal(live.exitCode, 0, live.stdout);
+    const orphan = 'nh0123456789';
+    await e.ovs.vsctl(
+      '--',
+      'add-port',
+      'backplane',
+      orphan,
+      '--',
+      'set',
+      'Port',
+      orphan,
+      'external_ids:zos-owner=ovs-plugin',
+      'external_ids:zos-nic=gone/eth0',
+    );
+    const { ip } = await import('../../../lib/ip.ts');
+    await ip({ name: e.host }, ['link', 'add', 'name', orphan, 'type', 'veth', 'peer', 'name', 'op0']);
+    // Not ours: no owner tag (a nic key alone proves nothing), or no tag at all.
+    await e.ovs.vsctl(
+      '--',
+      'add-port',
+      'backplane',
+      'foreign1',
+      '--',
+      'set',
+      'Port',
+      'foreign1',
+      'external_ids:zos-nic=gone/eth1',
+    );
+    await e.ovs.vsctl('add-port', 'backplane', 'foreign2');
+    const gc = await e.call('nic.gc', {});
+    assert.equal(gc.exitCode, 0, gc.stdout);
+    assert.deepEqual(gc.value.orphans, [orphan], gc.stdout);
+    const ports = await portsOf(e.ovs, 'backplane');
+    assert.ok(!ports.includes(orphan), 'the orphan port is gone');
+    assert.ok(ports.includes('foreign1') && ports.includes('foreign2'), `ports not ours stay: ${ports}`);
+    assert.ok((await portsOf(e.ovs, 'vlbr30')).includes(live.value.host), "the live nic's port stays");
+    const links = (await listLinks({ name: e.host })).map((l) => l.ifname);
+    assert.ok(!links.includes(orphan) && !links.includes('op0'), "the orphan's host link is gone");
+    assert.ok(links.includes(live.value.host), "the live nic's host link stays");
+    assert.equal((await nics(e)).length, 1);
+  },
+);

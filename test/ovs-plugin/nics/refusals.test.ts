@@ -29,30 +29,115 @@ test('nic.attach refusals: code and field, nothing changed anywhere', async (t) 
     ['bridge id bad name', { target: tgt, nic: { type: 'bridge', id: 'a b' } }, 'EINVALID', 'nic.id'],
     ['bridge id not there', { target: tgt, nic: { type: 'bridge', id: 'nosuch' } }, 'EINVALID', 'nic.id'],
     ['bridge id not a bridge', { target: tgt, nic: { type: 'bridge', id: 'vh0' } }, 'EINVALID', 'nic.id'],
-    ['bad MAC', { target: tgt, nic: { type: 'bridge', id: 'br0', hwaddr: '02:00:00:00:00' } }, 'EINVALID', 'nic.hwaddr'],
-    ['multicast MAC', { target: tgt, nic: { type: 'bridge', id: 'br0', hwaddr: '03:00:00:00:00:01' } }, 'EINVALID', 'nic.hwaddr'],
-    ['bad CIDR', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.300/24' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR prefix', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.3/33' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['gateway family', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.3/24', gateway: 'fd00::1' } } }, 'EINVALID', 'nic.config.gateway'],
-    ['dns', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dns: ['nope'] } } }, 'EINVALID', 'nic.config.dns[0]'],
-    ['CIDR octal-looking prefix', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.5/024' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR this-network', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '0.0.0.0/24' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR loopback', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '127.0.0.5/8' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR multicast', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '224.0.0.5/24' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR network address', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.0/24' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['CIDR broadcast address', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.255/24' } } }, 'EINVALID', 'nic.config.cidr'],
-    ['gateway is the own address', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.5/24', gateway: '10.9.0.5' } } }, 'EINVALID', 'nic.config.gateway'],
+    [
+      'bad MAC',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', hwaddr: '02:00:00:00:00' } },
+      'EINVALID',
+      'nic.hwaddr',
+    ],
+    [
+      'multicast MAC',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', hwaddr: '03:00:00:00:00:01' } },
+      'EINVALID',
+      'nic.hwaddr',
+    ],
+    [
+      'bad CIDR',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.300/24' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR prefix',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.3/33' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'gateway family',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.0.0.3/24', gateway: 'fd00::1' } } },
+      'EINVALID',
+      'nic.config.gateway',
+    ],
+    [
+      'dns',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dns: ['nope'] } } },
+      'EINVALID',
+      'nic.config.dns[0]',
+    ],
+    [
+      'CIDR octal-looking prefix',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.5/024' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR this-network',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '0.0.0.0/24' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR loopback',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '127.0.0.5/8' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR multicast',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '224.0.0.5/24' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR network address',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.0/24' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'CIDR broadcast address',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.255/24' } } },
+      'EINVALID',
+      'nic.config.cidr',
+    ],
+    [
+      'gateway is the own address',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { cidr: '10.9.0.5/24', gateway: '10.9.0.5' } } },
+      'EINVALID',
+      'nic.config.gateway',
+    ],
     ['MTU low', { target: tgt, nic: { type: 'bridge', id: 'br0', mtu: 67 } }, 'EINVALID', 'nic.mtu'],
     ['MTU text', { target: tgt, nic: { type: 'bridge', id: 'br0', mtu: '1500' } }, 'EINVALID', 'nic.mtu'],
-    ['name too long', { target: tgt, nic: { type: 'bridge', id: 'br0', name: 'a234567890123456' } }, 'EINVALID', 'nic.name'],
+    [
+      'name too long',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', name: 'a234567890123456' } },
+      'EINVALID',
+      'nic.name',
+    ],
     ['name clash in target', { target: tgt, nic: { type: 'bridge', id: 'br0', name: 'eth3' } }, 'EEXIST', 'nic.name'],
-    ['name clash with an attached nic', { target: tgt, nic: { type: 'bridge', id: 'br0', name: 'eth0', mtu: 1400 } }, 'EEXIST', 'nic.name'],
+    [
+      'name clash with an attached nic',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', name: 'eth0', mtu: 1400 } },
+      'EEXIST',
+      'nic.name',
+    ],
     ['relative root', { target: tgt, nic: { type: 'bridge', id: 'br0', root: 'etc' } }, 'EINVALID', 'nic.root'],
-    ['target netns gone', { target: { netns: 'nosuch-ns-x' }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target.netns'],
+    [
+      'target netns gone',
+      { target: { netns: 'nosuch-ns-x' }, nic: { type: 'bridge', id: 'br0' } },
+      'EINVALID',
+      'target.netns',
+    ],
     ['target pid gone', { target: { pid: 4000000 }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target.pid'],
     ['two targets', { target: { netns: c1, pid: 1 }, nic: { type: 'bridge', id: 'br0' } }, 'EINVALID', 'target'],
     ['vxlan without vxbackend', { target: tgt, nic: { type: 'vxlan', id: 100 } }, 'ENOTFOUND', undefined],
-    ['dhcp and cidr', { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dhcp: true, cidr: '10.0.0.2/24' } } }, 'EINVALID', 'nic.config.dhcp'],
+    [
+      'dhcp and cidr',
+      { target: tgt, nic: { type: 'bridge', id: 'br0', config: { dhcp: true, cidr: '10.0.0.2/24' } } },
+      'EINVALID',
+      'nic.config.dhcp',
+    ],
     ['vlan: name clash', { target: tgt, nic: { type: 'vlan', id: 7, name: 'eth3' } }, 'EEXIST', 'nic.name'],
   ];
   for (const [what, args, code, field] of cases) {
@@ -62,7 +147,11 @@ test('nic.attach refusals: code and field, nothing changed anywhere', async (t) 
     assert.equal(r.value.field, field, `${what}: ${r.stdout}`);
     assert.equal(await e.snapshot(c1), before, `${what}: nothing changed`);
   }
-  for (const [cmd, args, field] of [['nic.detach', { target: tgt }, 'name'], ['nic.check', { target: tgt, name: 'eth0', repair: 1 }, 'repair'], ['nic.list', { target: 5 }, 'target']] as const) {
+  for (const [cmd, args, field] of [
+    ['nic.detach', { target: tgt }, 'name'],
+    ['nic.check', { target: tgt, name: 'eth0', repair: 1 }, 'repair'],
+    ['nic.list', { target: 5 }, 'target'],
+  ] as const) {
     const r = await e.call(cmd, args);
     assert.deepEqual([r.value.code, r.value.field], ['EINVALID', field], `${cmd}: ${r.stdout}`);
   }

@@ -33,7 +33,12 @@ async function env(t: TestContext): Promise<{ e: NicEnv; c: string }> {
   return { e, c: await container(t) };
 }
 
-const nic = (root: string, dns = ['10.8.0.53']) => ({ type: 'bridge', id: 'br0', root, config: { cidr: '10.8.0.2/24', dns } });
+const nic = (root: string, dns = ['10.8.0.53']) => ({
+  type: 'bridge',
+  id: 'br0',
+  root,
+  config: { cidr: '10.8.0.2/24', dns },
+});
 
 /** Attaches with `root`; asserts EINVALID naming nic.root and that nothing changed. */
 async function refused(e: NicEnv, c: string, root: string, dns?: string[]): Promise<string> {
@@ -71,7 +76,13 @@ test('root: a FIFO as resolv.conf is refused at once, and the node lock stays fr
   const fifo = join(s.root, 'etc', 'resolv.conf');
   execFileSync('mkfifo', [fifo]);
   // Whatever happens, release a reader blocked on the FIFO (an O_NONBLOCK writer needs a reader).
-  t.after(() => { try { execFileSync('sh', ['-c', `exec 3<>'${fifo}'`], { timeout: 5000, stdio: 'ignore' }); } catch { /* no reader */ } });
+  t.after(() => {
+    try {
+      execFileSync('sh', ['-c', `exec 3<>'${fifo}'`], { timeout: 5000, stdio: 'ignore' });
+    } catch {
+      /* no reader */
+    }
+  });
   const attach = e.call('nic.attach', { target: { netns: c }, nic: nic(s.root) });
   await new Promise((r) => setTimeout(r, 1000));
   // A command that takes the node-wide lock, meanwhile (ELOCKED if the attach held it).
@@ -98,7 +109,7 @@ test('root: a resolv.conf larger than 64 KiB is refused', async (t) => {
   assert.match(await refused(e, c, s.root), /larger than 65536 bytes/);
 });
 
-test('root: the host\'s / is refused with nothing changed (its resolv.conf untouched)', async (t) => {
+test("root: the host's / is refused with nothing changed (its resolv.conf untouched)", async (t) => {
   const { e, c } = await env(t);
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   // A server the host file lists already: even a plugin that took `/` would have nothing to write.
@@ -116,7 +127,7 @@ test('root: /etc as a root is refused (no etc is created there)', async (t) => {
   assert.equal(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), hostResolv);
 });
 
-test('root: a root whose etc is the host\'s /etc (a read-only bind mount) is refused', async (t) => {
+test("root: a root whose etc is the host's /etc (a read-only bind mount) is refused", async (t) => {
   const { e, c } = await env(t);
   const root = await mkdtemp(join(tmpdir(), 'hostile-'));
   const etc = join(root, 'etc');
@@ -124,7 +135,11 @@ test('root: a root whose etc is the host\'s /etc (a read-only bind mount) is ref
   // One hook, in this order: unmount, then remove the two empty directories (never recursively:
   // the host's /etc is mounted there).
   t.after(async () => {
-    try { execFileSync('umount', [etc]); } catch { /* not mounted */ }
+    try {
+      execFileSync('umount', [etc]);
+    } catch {
+      /* not mounted */
+    }
     await rmdir(etc);
     await rmdir(root);
   });
@@ -141,7 +156,10 @@ test('root: a regular root still gets its lines, written in place of the file (n
   await writeFile(join(s.root, 'etc', 'resolv.conf'), 'nameserver 10.8.0.1');
   const r = await e.call('nic.attach', { target: { netns: c }, nic: nic(s.root, ['10.8.0.53']) });
   assert.equal(r.exitCode, 0, r.stdout);
-  assert.equal(await readFile(join(s.root, 'etc', 'resolv.conf'), 'utf8'), 'nameserver 10.8.0.1\nnameserver 10.8.0.53\n');
+  assert.equal(
+    await readFile(join(s.root, 'etc', 'resolv.conf'), 'utf8'),
+    'nameserver 10.8.0.1\nnameserver 10.8.0.53\n',
+  );
   assert.deepEqual(await readdir(join(s.root, 'etc')), ['resolv.conf']);
   // The container swaps the file for a link to a host file holding our line: detach leaves both
   // alone (it neither rewrites the host file nor copies its text into the container).

@@ -16,11 +16,23 @@ test('attach: what prepare and the root refuse is answered while another process
   await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
   const c = await container(t);
   // The lock's address is scoped to the network namespace: hold it from the plugin's "host".
-  const holder = spawn(...commandIn({ name: e.host }, 'node', ['--import', 'tsx', '-e',
-    `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { await m.lockFile(${JSON.stringify(`${e.state}.lock`)}); console.log('held'); setInterval(() => {}, 1000); })`]),
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => { holder.kill('SIGKILL'); });
-  await new Promise<void>((res, rej) => { holder.stdout!.once('data', () => res()); holder.once('exit', (code) => rej(new Error(`holder exited ${code}`))); });
+  const holder = spawn(
+    ...commandIn({ name: e.host }, 'node', [
+      '--import',
+      'tsx',
+      '-e',
+      `import('${process.cwd()}/ovs-plugin/nics/lock.ts').then(async (m) => { ` +
+        `await m.lockFile(${JSON.stringify(`${e.state}.lock`)}); console.log('held'); setInterval(() => {}, 1000); })`,
+    ]),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.after(() => {
+    holder.kill('SIGKILL');
+  });
+  await new Promise<void>((res, rej) => {
+    holder.stdout!.once('data', () => res());
+    holder.once('exit', (code) => rej(new Error(`holder exited ${code}`)));
+  });
 
   const noBridge = await e.call('nic.attach', { target: { netns: c }, nic: { type: 'bridge', id: 'nosuch' } });
   assert.deepEqual([noBridge.value.code, noBridge.value.field], ['EINVALID', 'nic.id'], noBridge.stdout);
@@ -30,6 +42,9 @@ test('attach: what prepare and the root refuse is answered while another process
   await mkdir(join(d, 'root', 'etc'), { recursive: true });
   await writeFile(join(d, 'victim'), 'host file\n');
   await symlink(join(d, 'victim'), join(d, 'root', 'etc', 'resolv.conf'));
-  const hostile = await e.call('nic.attach', { target: { netns: c }, nic: { type: 'bridge', id: 'br0', root: join(d, 'root'), config: { dns: ['10.0.0.53'] } } });
+  const hostile = await e.call('nic.attach', {
+    target: { netns: c },
+    nic: { type: 'bridge', id: 'br0', root: join(d, 'root'), config: { dns: ['10.0.0.53'] } },
+  });
   assert.deepEqual([hostile.value.code, hostile.value.field], ['EINVALID', 'nic.root'], hostile.stdout);
 });

@@ -21,7 +21,11 @@ for (const [label, env, fake0] of LAYOUTS) {
     const e = await nicEnv(t);
     if (fake0) await e.ovs.vsctl('add-br', 'vlbr0', 'backplane', '0');
     const attach = async (ns: string, id: number, cidr: string, hwaddr: string) => {
-      const r = await e.call('nic.attach', { target: { netns: ns }, nic: { type: 'vlan', id, hwaddr, config: { cidr } } }, env);
+      const r = await e.call(
+        'nic.attach',
+        { target: { netns: ns }, nic: { type: 'vlan', id, hwaddr, config: { cidr } } },
+        env,
+      );
       assert.equal(r.exitCode, 0, r.stdout);
       return r.value;
     };
@@ -37,20 +41,30 @@ for (const [label, env, fake0] of LAYOUTS) {
     assert.ok(control.replies > 0, `VLAN 10 answers its own member: ${JSON.stringify(control)}`);
 
     // While c10 broadcasts on VLAN 10, c0 asks for c10 in frames it tags 10.
-    const noise = runIn(c10, 'busybox', ['arping', '-c', '6', '-I', 'eth0', '10.7.0.99'], { allowFailure: true, timeoutMs: 30000 });
+    const noise = runIn(c10, 'busybox', ['arping', '-c', '6', '-I', 'eth0', '10.7.0.99'], {
+      allowFailure: true,
+      timeoutMs: 30000,
+    });
     const seen = await arpProbe(c0, 'eth0', '02:00:00:00:06:01', '10.7.0.1', '10.7.0.10', 10);
     await noise;
-    assert.deepEqual(seen, { requests: 0, replies: 0 }, 'the VLAN-0 nic neither receives VLAN 10 frames nor gets an answer to a frame it tags 10');
+    assert.deepEqual(
+      seen,
+      { requests: 0, replies: 0 },
+      'the VLAN-0 nic neither receives VLAN 10 frames nor gets an answer to a frame it tags 10',
+    );
     assert.deepEqual((await checkOf(e, c0)).drift, []);
     assert.equal(await e.ovs.vsctl('get', 'Port', r0.host, 'vlan_mode'), 'access');
 
     // A port made a trunk behind our back (or by an older plugin) is drift, and repair fixes it.
     await e.ovs.vsctl('clear', 'Port', r0.host, 'vlan_mode', 'tag');
-    assert.deepEqual((await checkOf(e, c0)).drift, [{ what: 'port-vlan-mode', want: 'access', got: 'trunk', repairable: true }]);
+    assert.deepEqual((await checkOf(e, c0)).drift, [
+      { what: 'port-vlan-mode', want: 'access', got: 'trunk', repairable: true },
+    ]);
     const fixed = (await e.call('nic.check', { target: { netns: c0 }, name: 'eth0', repair: true })).value;
     assert.equal(fixed.ok, true, JSON.stringify(fixed));
     assert.equal(await e.ovs.vsctl('get', 'Port', r0.host, 'vlan_mode'), 'access');
   });
 }
 
-const checkOf = async (e: NicEnv, ns: string) => (await e.call('nic.check', { target: { netns: ns }, name: 'eth0' })).value;
+const checkOf = async (e: NicEnv, ns: string) =>
+  (await e.call('nic.check', { target: { netns: ns }, name: 'eth0' })).value;

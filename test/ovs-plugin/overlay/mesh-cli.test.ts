@@ -10,11 +10,27 @@ import { parseNetworkDocument } from '../../../ovs-plugin/overlay/document.ts';
 import { runMesh } from '../../../ovs-plugin/overlay/mesh-cli.ts';
 import { parsePlan } from '../../../ovs-plugin/overlay/plan-file.ts';
 
-interface Run { code: number; out: string; err: string }
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
 async function mesh(...argv: string[]): Promise<Run> {
   let out = '';
   let err = '';
-  const code = await runMesh(argv, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+  const code = await runMesh(
+    argv,
+    {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    {
+      write: (s: string) => {
+        err += s;
+      },
+    },
+  );
   return { code, out, err };
 }
 
@@ -32,7 +48,8 @@ async function sample(plan: string): Promise<void> {
     ['add-node', '--plan', plan, '--node', 'h'],
     ['add-node', '--plan', plan, '--node', 'b', '--endpoint', '203.0.113.2', '--port', '51820'],
     ['add-access', '--plan', plan, '--node', 'a', '--name', 'laptop'],
-  ]) assert.equal((await mesh(...argv)).code, 0, argv.join(' '));
+  ])
+    assert.equal((await mesh(...argv)).code, 0, argv.join(' '));
 }
 
 test('create, add-node, add-access, documents, remove-*: outputs and the plan they leave', async (t) => {
@@ -41,7 +58,17 @@ test('create, add-node, add-access, documents, remove-*: outputs and the plan th
   assert.equal(c.code, 0, c.err);
   assert.deepEqual(Object.keys(JSON.parse(c.out)), ['name', 'netid', 'ip_range']);
   assert.equal((await stat(plan)).mode & 0o777, 0o600);
-  const n = await mesh('add-node', '--plan', plan, '--node', 'a', '--endpoint', '203.0.113.1', '--endpoint', '2001:db8::1');
+  const n = await mesh(
+    'add-node',
+    '--plan',
+    plan,
+    '--node',
+    'a',
+    '--endpoint',
+    '203.0.113.1',
+    '--endpoint',
+    '2001:db8::1',
+  );
   assert.equal(n.code, 0, n.err);
   assert.equal(JSON.parse(n.out).subnet, '10.20.2.0/24');
   const h = await mesh('add-node', '--plan', plan, '--node', 'h');
@@ -50,7 +77,10 @@ test('create, add-node, add-access, documents, remove-*: outputs and the plan th
   assert.equal(a.code, 0, a.err);
   assert.match(a.out, /^\[Interface\]\n/);
   assert.match(a.out, /\nEndpoint = \[2001:db8::1\]:\d+\n/);
-  assert.match(a.out, /\nAllowedIPs = 10\.20\.0\.0\/16, 100\.64\.0\.0\/16, fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48\n/);
+  assert.match(
+    a.out,
+    /\nAllowedIPs = 10\.20\.0\.0\/16, 100\.64\.0\.0\/16, fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/48\n/,
+  );
   assert.match(a.out, /\nPersistentKeepalive = 25\n/);
   assert.match(a.out, /\nMTU = 1420\n/);
   assert.match(a.out, /\nAddress = 100\.64\.20\.4\/32, fd[0-9a-f:]+:4::1\/128\n/);
@@ -58,7 +88,10 @@ test('create, add-node, add-access, documents, remove-*: outputs and the plan th
   assert.match(a4.out, /\nEndpoint = 203\.0\.113\.1:\d+\n/);
   assert.match(a4.out, /\nMTU = 1280\n/);
   const saved = parsePlan(JSON.parse(await readFile(plan, 'utf8')));
-  assert.deepEqual(saved.accesses.map((x) => x.name), ['access1', 'v4']);
+  assert.deepEqual(
+    saved.accesses.map((x) => x.name),
+    ['access1', 'v4'],
+  );
 
   const all = await mesh('documents', '--plan', plan);
   assert.equal(all.code, 0, all.err);
@@ -74,7 +107,10 @@ test('create, add-node, add-access, documents, remove-*: outputs and the plan th
   const r = await mesh('remove-node', '--plan', plan, '--node', 'a');
   assert.equal(r.code, 0, r.err);
   const left = parsePlan(JSON.parse(await readFile(plan, 'utf8')));
-  assert.deepEqual(left.nodes.map((x) => [x.id, x.relay]), [['h', undefined]]);
+  assert.deepEqual(
+    left.nodes.map((x) => [x.id, x.relay]),
+    [['h', undefined]],
+  );
   assert.deepEqual(left.retired, ['10.20.4.0/24', '10.20.5.0/24', '10.20.2.0/24']);
 });
 
@@ -114,7 +150,10 @@ test('bad flags: exit 2, an error naming the flag, the plan file byte-identical'
     const r = await mesh(command!, '--plan', plan, ...rest);
     assert.equal(r.code, 2, `${command} ${rest.join(' ')}: ${r.err}`);
     assert.equal(r.out, '', `${command} ${rest.join(' ')}`);
-    assert.ok(r.err.includes(`${field}:`) || r.err.includes(`${field} `), `${command} ${rest.join(' ')} should name ${field}: ${r.err}`);
+    assert.ok(
+      r.err.includes(`${field}:`) || r.err.includes(`${field} `),
+      `${command} ${rest.join(' ')} should name ${field}: ${r.err}`,
+    );
     assert.deepEqual(await readFile(plan), before, `${command} ${rest.join(' ')} changed the plan`);
   }
   assert.deepEqual(await readdir(dir), ['plan.json']);
@@ -127,8 +166,14 @@ test('a damaged or missing plan: EPLAN naming the field, exit 2, the file untouc
   const cases: [unknown, string][] = [
     ['{not json', '--plan'],
     [{ ...good, version: 2 }, 'plan.version'],
-    [{ ...good, nodes: [{ ...good.nodes[0], subnet: '10.21.2.0/24' }, ...good.nodes.slice(1)] }, 'plan.nodes[0].subnet'],
-    [{ ...good, nodes: [good.nodes[0], { ...good.nodes[1], subnet: good.nodes[0].subnet }, good.nodes[2]] }, 'plan.nodes[1].subnet'],
+    [
+      { ...good, nodes: [{ ...good.nodes[0], subnet: '10.21.2.0/24' }, ...good.nodes.slice(1)] },
+      'plan.nodes[0].subnet',
+    ],
+    [
+      { ...good, nodes: [good.nodes[0], { ...good.nodes[1], subnet: good.nodes[0].subnet }, good.nodes[2]] },
+      'plan.nodes[1].subnet',
+    ],
     [{ ...good, nodes: [good.nodes[0], { ...good.nodes[1], relay: 'zz' }, good.nodes[2]] }, 'plan.nodes[1].relay'],
     [{ ...good, accesses: [{ ...good.accesses[0], node: 'h' }] }, 'plan.accesses[0].node'],
     [{ ...good, accesses: [{ ...good.accesses[0], private_key: 'x' }] }, 'plan.accesses[0].private_key'],
@@ -147,12 +192,15 @@ test('a damaged or missing plan: EPLAN naming the field, exit 2, the file untouc
   assert.match(missing.err, /EPLAN: --plan: .* does not exist/);
 });
 
-test('usage: no command is exit 2 with the usage on stderr; --help prints it; an unknown command is refused', async () => {
-  const none = await mesh();
-  assert.equal(none.code, 2);
-  assert.match(none.err, /^usage: ovs-plugin mesh/);
-  assert.match((await mesh('--help')).out, /add-access/);
-  const bad = await mesh('frobnicate', '--plan', 'x');
-  assert.equal(bad.code, 2);
-  assert.match(bad.err, /EINVALID: command: "frobnicate" is not a mesh command/);
-});
+test(
+  'usage: no command is exit 2 with the usage on stderr; ' + '--help prints it; an unknown command is refused',
+  async () => {
+    const none = await mesh();
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^usage: ovs-plugin mesh/);
+    assert.match((await mesh('--help')).out, /add-access/);
+    const bad = await mesh('frobnicate', '--plan', 'x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /EINVALID: command: "frobnicate" is not a mesh command/);
+  },
+);

@@ -20,24 +20,61 @@ import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { ulaAddress, ulaNetwork } from '../../../ovs-plugin/overlay/ula.ts';
 
 const pexec = promisify(execFile);
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'ip'].every(has);
 
 /** `wg setconf` text of a node document (what net.apply will do through its backend), keepalive 20 s. */
 function setconf(d: NetworkDocument): string {
-  return [`[Interface]`, `PrivateKey = ${d.wireguard_private_key}`, `ListenPort = ${d.wireguard_listen_port}`,
-    ...d.peers.flatMap((p) => ['', '[Peer]', `PublicKey = ${p.wireguard_public_key}`, `AllowedIPs = ${p.allowed_ips.join(', ')}`,
-      ...(p.endpoint ? [`Endpoint = ${p.endpoint}`] : []), 'PersistentKeepalive = 20'])].join('\n') + '\n';
+  return (
+    [
+      `[Interface]`,
+      `PrivateKey = ${d.wireguard_private_key}`,
+      `ListenPort = ${d.wireguard_listen_port}`,
+      ...d.peers.flatMap((p) => [
+        '',
+        '[Peer]',
+        `PublicKey = ${p.wireguard_public_key}`,
+        `AllowedIPs = ${p.allowed_ips.join(', ')}`,
+        ...(p.endpoint ? [`Endpoint = ${p.endpoint}`] : []),
+        'PersistentKeepalive = 20',
+      ]),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Runs `script` in namespace `ns` under a private mount namespace with a fresh tmpfs on /run; stays alive. */
 function nodeShell(ns: string, script: string): ChildProcess {
-  const child = spawn('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-ec',
-    `mount -t tmpfs tmpfs /run\n${script}\nexec sleep 3600`], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-ec',
+      `mount -t tmpfs tmpfs /run\n${script}\nexec sleep 3600`,
+    ],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   child.stderr!.setEncoding('utf8');
   let err = '';
-  child.stderr!.on('data', (s: string) => { err += s; });
-  child.on('exit', (code) => { if (code) process.stderr.write(`node shell ${ns} exited ${code}: ${err}\n`); });
+  child.stderr!.on('data', (s: string) => {
+    err += s;
+  });
+  child.on('exit', (code) => {
+    if (code) process.stderr.write(`node shell ${ns} exited ${code}: ${err}\n`);
+  });
   return child;
 }
 
@@ -45,7 +82,10 @@ function nodeShell(ns: string, script: string): ChildProcess {
 async function pingUntil(ns: string, to: string, tries = 30): Promise<void> {
   const v6 = to.includes(':');
   for (let i = 0; i < tries; i++) {
-    const ok = await pexec('ip', ['netns', 'exec', ns, 'ping', ...(v6 ? ['-6'] : []), '-c', '1', '-W', '1', to]).then(() => true, () => false);
+    const ok = await pexec('ip', ['netns', 'exec', ns, 'ping', ...(v6 ? ['-6'] : []), '-c', '1', '-W', '1', to]).then(
+      () => true,
+      () => false,
+    );
     if (ok) return;
   }
   assert.fail(`${ns}: no answer from ${to} in ${tries} tries`);
@@ -57,14 +97,26 @@ async function topology(t: TestContext): Promise<{ ns: (n: string) => string; di
   const dir = await mkdtemp(join(tmpdir(), 'mesh-wg-'));
   t.after(async () => {
     for (const n of names) {
-      const pids = await pexec('ip', ['netns', 'pids', n]).then((r) => r.stdout.split('\n').filter(Boolean).map(Number), () => []);
-      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      const pids = await pexec('ip', ['netns', 'pids', n]).then(
+        (r) => r.stdout.split('\n').filter(Boolean).map(Number),
+        () => [],
+      );
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     }
     for (const n of names) await pexec('ip', ['netns', 'del', n]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
   const sh = (args: string[]): Promise<unknown> => pexec('ip', args);
-  for (const n of names) { await sh(['netns', 'add', n]); await sh(['-n', n, 'link', 'set', 'lo', 'up']); }
+  for (const n of names) {
+    await sh(['netns', 'add', n]);
+    await sh(['-n', n, 'link', 'set', 'lo', 'up']);
+  }
   const sw = names[0]!;
   await sh(['-n', sw, 'link', 'add', 'name', 'br0', 'type', 'bridge']);
   await sh(['-n', sw, 'link', 'set', 'br0', 'up']);
@@ -75,12 +127,16 @@ async function topology(t: TestContext): Promise<{ ns: (n: string) => string; di
     await sh(['-n', ns, 'addr', 'add', `198.18.0.${i + 1}/24`, 'dev', 'u0']);
     await sh(['-n', ns, 'addr', 'add', `2001:db8:99::${i + 1}/64`, 'dev', 'u0', 'nodad']);
     await sh(['-n', ns, 'link', 'set', 'u0', 'up']);
-    for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']) await pexec('ip', ['netns', 'exec', ns, 'sysctl', '-qw', k]);
+    for (const k of ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'])
+      await pexec('ip', ['netns', 'exec', ns, 'sysctl', '-qw', k]);
   }
   return { ns: (n: string) => `mw${tag}${n}`, dir };
 }
 
-test('planner output over real WireGuard: full mesh, hidden node via its relay, laptop via wg-quick', { skip: !ready && 'needs root, wireguard-go, wireguard-tools', timeout: 180_000 }, async (t) => {
+test('planner output over real WireGuard: full mesh, hidden node via its relay, laptop via wg-quick', {
+  skip: !ready && 'needs root, wireguard-go, wireguard-tools',
+  timeout: 180_000,
+}, async (t) => {
   const { ns, dir } = await topology(t);
   let plan = createPlan({ name: `smoke${randomBytes(2).toString('hex')}`, ipRange: '10.77.0.0/16' });
   plan = addNode(plan, { id: 'a', endpoints: ['198.18.0.1', '2001:db8:99::1'] });
@@ -97,12 +153,19 @@ test('planner output over real WireGuard: full mesh, hidden node via its relay, 
     const s = parsePrefix4(d.subnet)!;
     const gw = v4Text(s.net + 1);
     // The NR's wire address and its gateway (.1, and its ULA twin) on the link, the network routed into it.
-    nodeShell(ns(node.id), [
-      'wireguard-go -f w0 & for i in $(seq 100); do [ -S /run/wireguard/w0.sock ] && break; sleep 0.1; done',
-      `wg setconf w0 ${conf}`,
-      `ip addr add ${wireAddress(s)}/16 dev w0`, `ip addr add ${gw}/32 dev w0`, `ip -6 addr add ${ulaAddress(plan.netid, gw)}/128 dev w0 nodad`,
-      'ip link set w0 up', `ip route add ${plan.ip_range} dev w0`, `ip -6 route add ${ulaNetwork(plan.netid)} dev w0`,
-    ].join('\n'));
+    nodeShell(
+      ns(node.id),
+      [
+        'wireguard-go -f w0 & for i in $(seq 100); do [ -S /run/wireguard/w0.sock ] && break; sleep 0.1; done',
+        `wg setconf w0 ${conf}`,
+        `ip addr add ${wireAddress(s)}/16 dev w0`,
+        `ip addr add ${gw}/32 dev w0`,
+        `ip -6 addr add ${ulaAddress(plan.netid, gw)}/128 dev w0 nodad`,
+        'ip link set w0 up',
+        `ip route add ${plan.ip_range} dev w0`,
+        `ip -6 route add ${ulaNetwork(plan.netid)} dev w0`,
+      ].join('\n'),
+    );
   }
   const laptopConf = join(dir, 'wl0.conf');
   await writeFile(laptopConf, accessConfig(plan, r.access), { mode: 0o600 });
@@ -121,5 +184,5 @@ test('planner output over real WireGuard: full mesh, hidden node via its relay, 
   await pingUntil(ns('l'), gw('b'));
   await pingUntil(ns('l'), gw('h'));
   await pingUntil(ns('l'), ulaAddress(plan.netid, gw('b')));
-  await pingUntil(ns('h'), `100.64.77.${parsePrefix4(r.access.subnet)!.net >>> 8 & 255}`);
+  await pingUntil(ns('h'), `100.64.77.${(parsePrefix4(r.access.subnet)!.net >>> 8) & 255}`);
 });

@@ -15,41 +15,76 @@ import { makeNrNode, makeSwitch, plugContainer, type NrNode } from './nr-node.ts
 import { run } from '../../../lib/exec.ts';
 import { waitFor } from '../../helpers/wg-node.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'nft', 'unshare', 'nsenter'].every(has);
 const skip = !ready && 'needs root, wireguard-go, wireguard-tools, nft';
 
 /** What a node holds: namespaces, host links, nft ruleset, wireguard sockets, NR records. */
 async function snapshot(n: NrNode): Promise<string> {
   const out = await Promise.all([
-    n.sh('ip', ['netns', 'list']), n.sh('sh', ['-c', 'ip -o link show | cut -d: -f2 | sort']), n.sh('nft', ['list', 'ruleset']),
+    n.sh('ip', ['netns', 'list']),
+    n.sh('sh', ['-c', 'ip -o link show | cut -d: -f2 | sort']),
+    n.sh('nft', ['list', 'ruleset']),
     n.sh('sh', ['-c', 'ls /run/wireguard; cat /run/ovs-plugin/nets.json 2>/dev/null; true']),
   ]);
   return out.map((r) => r.stdout).join('\n--\n');
 }
 
 /** Lines of `cmd` inside the NR namespace of `netid` on `n`. */
-const inNs = async (n: NrNode, netid: string, args: string[]): Promise<string> => (await n.sh('ip', ['netns', 'exec', `n-${netid}`, ...args])).stdout;
+const inNs = async (n: NrNode, netid: string, args: string[]): Promise<string> =>
+  (await n.sh('ip', ['netns', 'exec', `n-${netid}`, ...args])).stdout;
 
-const doc = (port: number, peers: unknown[] = [], subnet = '10.30.1.0/24') => ({ ip_range: '10.30.0.0/16', subnet, wireguard_private_key: generateKeyPair().privateKey, wireguard_listen_port: port, peers });
+const doc = (port: number, peers: unknown[] = [], subnet = '10.30.1.0/24') => ({
+  ip_range: '10.30.0.0/16',
+  subnet,
+  wireguard_private_key: generateKeyPair().privateKey,
+  wireguard_listen_port: port,
+  peers,
+});
 
-test('net.apply lays out one NR whole; net.check, list, namespace; unchanged apply runs no step; delete leaves nothing', { skip, timeout: 180_000 }, async (t) => {
+test('net.apply lays out one NR whole; net.check, list, namespace; ' +
+  'unchanged apply runs no step; delete leaves nothing', {
+  skip,
+  timeout: 180_000,
+}, async (t) => {
   const sw = await makeSwitch(t);
   const n = await makeNrNode(t, sw, 1);
   const before = await snapshot(n);
   const netid = `t${randomBytes(3).toString('hex')}`;
   const peer = generateKeyPair().publicKey;
-  const d = doc(21001, [{ subnet: '10.30.2.0/24', wireguard_public_key: peer, allowed_ips: ['10.30.2.0/24', '100.64.30.2/32'], endpoint: '198.18.0.2:21002' }]);
+  const d = doc(21001, [
+    {
+      subnet: '10.30.2.0/24',
+      wireguard_public_key: peer,
+      allowed_ips: ['10.30.2.0/24', '100.64.30.2/32'],
+      endpoint: '198.18.0.2:21002',
+    },
+  ]);
   const r = await n.plugin('net.apply', { netid, network: d });
   assert.equal(r.exitCode, 0, r.stdout);
   assert.deepEqual(r.value, {
-    netid, namespace: `n-${netid}`, bridge: `b-${netid}`, wireguard: `w-${netid}`, listen_port: 21001, public_key: publicKeyOf(d.wireguard_private_key),
-    mtu: 1420, addresses: { gateway: '10.30.1.1/24', wire: '100.64.30.1/16', ula: r.value.addresses.ula }, changed: true,
+    netid,
+    namespace: `n-${netid}`,
+    bridge: `b-${netid}`,
+    wireguard: `w-${netid}`,
+    listen_port: 21001,
+    public_key: publicKeyOf(d.wireguard_private_key),
+    mtu: 1420,
+    addresses: { gateway: '10.30.1.1/24', wire: '100.64.30.1/16', ula: r.value.addresses.ula },
+    changed: true,
   });
   assert.match(r.value.addresses.ula, /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:1::1\/64$/);
   // Names and where they live.
   const host = (await n.sh('ip', ['-o', 'link', 'show'])).stdout;
-  for (const l of [`b-${netid}`, `l-${netid}@`, `e-${netid}@`]) assert.ok(host.includes(l), `${l} in the host: ${host}`);
+  for (const l of [`b-${netid}`, `l-${netid}@`, `e-${netid}@`])
+    assert.ok(host.includes(l), `${l} in the host: ${host}`);
   assert.match(host, new RegExp(`l-${netid}@\\S+ .*master b-${netid}`));
   assert.equal((await n.sh('cat', [`/proc/sys/net/ipv6/conf/b-${netid}/disable_ipv6`])).stdout.trim(), '1');
   assert.equal((await n.sh('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout.trim(), '1');
@@ -62,12 +97,22 @@ test('net.apply lays out one NR whole; net.check, list, namespace; unchanged app
   const routes = await inNs(n, netid, ['ip', 'route']);
   assert.match(routes, /default via 100\.127\.0\.1 dev public/);
   assert.match(routes, new RegExp(`10\\.30\\.0\\.0/16 dev w-${netid}`));
-  assert.ok((await inNs(n, netid, ['ip', '-6', 'route'])).includes(`${ulaNetwork(netid).replace('/48', '')}/48 dev w-${netid}`));
+  assert.ok(
+    (await inNs(n, netid, ['ip', '-6', 'route'])).includes(`${ulaNetwork(netid).replace('/48', '')}/48 dev w-${netid}`),
+  );
   assert.equal((await inNs(n, netid, ['cat', '/proc/sys/net/ipv4/ip_forward'])).trim(), '1');
   assert.equal((await inNs(n, netid, ['cat', '/proc/sys/net/ipv6/conf/all/forwarding'])).trim(), '1');
   // MTU on the WireGuard link, the leg and the bridge.
-  for (const [where, l] of [['ns', `w-${netid}`], ['ns', `n-${netid}`], ['host', `b-${netid}`], ['host', `l-${netid}`]]) {
-    const text = where === 'ns' ? await inNs(n, netid, ['ip', 'link', 'show', l!]) : (await n.sh('ip', ['link', 'show', l!])).stdout;
+  for (const [where, l] of [
+    ['ns', `w-${netid}`],
+    ['ns', `n-${netid}`],
+    ['host', `b-${netid}`],
+    ['host', `l-${netid}`],
+  ]) {
+    const text =
+      where === 'ns'
+        ? await inNs(n, netid, ['ip', 'link', 'show', l!])
+        : (await n.sh('ip', ['link', 'show', l!])).stdout;
     assert.match(text, / mtu 1420 /, `${l}: ${text}`);
   }
   // Firewall: both tables.
@@ -90,7 +135,19 @@ test('net.apply lays out one NR whole; net.check, list, namespace; unchanged app
   // The other commands.
   assert.deepEqual((await n.plugin('net.check', { netid })).value, { ok: true, drift: [], repaired: [] });
   assert.equal((await n.plugin('net.namespace', { netid })).value, `n-${netid}`);
-  assert.deepEqual((await n.plugin('net.list', {})).value, [{ netid, phase: 'applied', namespace: `n-${netid}`, listen_port: 21001, public_key: r.value.public_key, subnet: '10.30.1.0/24', ip_range: '10.30.0.0/16', mtu: 1420, peers: 1 }]);
+  assert.deepEqual((await n.plugin('net.list', {})).value, [
+    {
+      netid,
+      phase: 'applied',
+      namespace: `n-${netid}`,
+      listen_port: 21001,
+      public_key: r.value.public_key,
+      subnet: '10.30.1.0/24',
+      ip_range: '10.30.0.0/16',
+      mtu: 1420,
+      peers: 1,
+    },
+  ]);
   const missing = await n.plugin('net.namespace', { netid: 'nosuch' });
   assert.equal(missing.value.code, 'ENOTFOUND');
   // The same document again: no step runs (OVS_PLUGIN_TRACE prints every step), nothing written.
@@ -116,7 +173,10 @@ test('net.apply lays out one NR whole; net.check, list, namespace; unchanged app
   assert.equal(after.replace(/\{\n "version": 1,\n "nets": \[\]\n\}\n/, ''), before);
 });
 
-test('two nodes from the planner: containers reach each other; an update keeps the link up; unchanged writes nothing', { skip, timeout: 240_000 }, async (t) => {
+test('two nodes from the planner: containers reach each other; an update keeps the link up; unchanged writes nothing', {
+  skip,
+  timeout: 240_000,
+}, async (t) => {
   const sw = await makeSwitch(t);
   const a = await makeNrNode(t, sw, 1);
   const b = await makeNrNode(t, sw, 2);
@@ -134,21 +194,39 @@ test('two nodes from the planner: containers reach each other; an update keeps t
   const sb = docs.b!.network.subnet;
   const ca = await plugContainer(t, a, netid, 'ca', `${host(a, sa, 2)}/24`, host(a, sa, 1), ra.value.mtu);
   await plugContainer(t, b, netid, 'cb', `${host(b, sb, 2)}/24`, host(b, sb, 1), rb.value.mtu);
-  const ping = (to: string) => run('nsenter', [`--net=/proc/${ca.pid}/ns/net`, 'ping', '-c', '1', '-W', '1', to], { allowFailure: true }).then((r) => r.exitCode === 0);
+  const ping = (to: string) =>
+    run('nsenter', [`--net=/proc/${ca.pid}/ns/net`, 'ping', '-c', '1', '-W', '1', to], { allowFailure: true }).then(
+      (r) => r.exitCode === 0,
+    );
   await waitFor('container a reaches container b', () => ping(host(b, sb, 2)), 30_000);
   // Update: a third peer added to a's document: the link stays up, b is still reached at once.
-  const linkIndex = async () => (await a.sh('ip', ['-n', `n-${netid}`, '-o', 'link', 'show', `w-${netid}`])).stdout.split(':')[0];
+  const linkIndex = async () =>
+    (await a.sh('ip', ['-n', `n-${netid}`, '-o', 'link', 'show', `w-${netid}`])).stdout.split(':')[0];
   const idx = await linkIndex();
-  const extra = { subnet: '10.40.200.0/24', wireguard_public_key: generateKeyPair().publicKey, allowed_ips: ['10.40.200.0/24'] };
-  const upd = await a.plugin('net.apply', { netid, network: { ...docs.a!.network, peers: [...docs.a!.network.peers, extra] } }, { OVS_PLUGIN_TRACE: '1' });
+  const extra = {
+    subnet: '10.40.200.0/24',
+    wireguard_public_key: generateKeyPair().publicKey,
+    allowed_ips: ['10.40.200.0/24'],
+  };
+  const upd = await a.plugin(
+    'net.apply',
+    { netid, network: { ...docs.a!.network, peers: [...docs.a!.network.peers, extra] } },
+    { OVS_PLUGIN_TRACE: '1' },
+  );
   assert.equal(upd.value.changed, true);
   assert.equal(await linkIndex(), idx, 'the same device');
   assert.ok(await ping(host(b, sb, 2)), 'reached right after the update');
-  assert.match((await a.sh('wg', ['show', `w-${netid}`, 'peers'])).stdout, new RegExp(extra.wireguard_public_key.replace(/[+/]/g, '\\$&')));
+  assert.match(
+    (await a.sh('wg', ['show', `w-${netid}`, 'peers'])).stdout,
+    new RegExp(extra.wireguard_public_key.replace(/[+/]/g, '\\$&')),
+  );
   // And removed again.
   const back = await a.plugin('net.apply', docs.a);
   assert.equal(back.value.changed, true);
-  assert.doesNotMatch((await a.sh('wg', ['show', `w-${netid}`, 'peers'])).stdout, new RegExp(extra.wireguard_public_key.replace(/[+/]/g, '\\$&')));
+  assert.doesNotMatch(
+    (await a.sh('wg', ['show', `w-${netid}`, 'peers'])).stdout,
+    new RegExp(extra.wireguard_public_key.replace(/[+/]/g, '\\$&')),
+  );
   assert.ok(await ping(host(b, sb, 2)));
   // The same again: changed false, no step.
   const same = await a.plugin('net.apply', docs.a, { OVS_PLUGIN_TRACE: '1' });

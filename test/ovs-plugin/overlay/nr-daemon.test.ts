@@ -14,8 +14,17 @@ import { generateKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, execPlugin, startDaemon } from '../helpers.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
-const skip = !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'ovsdb-server'].every(has)) && 'needs root, wireguard-go, nft, ovsdb-server';
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const skip =
+  !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'ovsdb-server'].every(has)) &&
+  'needs root, wireguard-go, nft, ovsdb-server';
 
 test('net.* over the daemon and the typed client', { skip, timeout: 120_000 }, async (t) => {
   await ensureBundle();
@@ -31,19 +40,34 @@ test('net.* over the daemon and the typed client', { skip, timeout: 120_000 }, a
   const c = await OvsPluginClient.connect(d.socket);
   t.after(() => c.close());
   const port = 30000 + (randomBytes(2).readUInt16BE(0) % 20000);
-  const network = { ip_range: '10.90.0.0/16', subnet: '10.90.4.0/24', wireguard_private_key: generateKeyPair().privateKey, wireguard_listen_port: port, peers: [] };
+  const network = {
+    ip_range: '10.90.0.0/16',
+    subnet: '10.90.4.0/24',
+    wireguard_private_key: generateKeyPair().privateKey,
+    wireguard_listen_port: port,
+    peers: [],
+  };
   const r = await c.netApply({ netid, network });
   assert.equal(r.namespace, `n-${netid}`);
   assert.equal(r.changed, true);
   assert.equal((await c.netApply({ netid, network })).changed, false);
   assert.equal(await c.netNamespace({ netid }), `n-${netid}`);
-  assert.deepEqual((await c.netList()).map((x) => [x.netid, x.phase, x.listen_port]), [[netid, 'applied', port]]);
+  assert.deepEqual(
+    (await c.netList()).map((x) => [x.netid, x.phase, x.listen_port]),
+    [[netid, 'applied', port]],
+  );
   assert.equal((await c.netCheck({ netid })).ok, true);
-  const refused = await c.netApply({ netid, network: { ...network, wireguard_listen_port: port + 1 } }).then(() => undefined, (e: AppError) => e);
+  const refused = await c.netApply({ netid, network: { ...network, wireguard_listen_port: port + 1 } }).then(
+    () => undefined,
+    (e: AppError) => e,
+  );
   assert.equal(refused?.code, 'EINVALID');
   assert.equal(refused?.details.field, 'network.wireguard_listen_port');
   assert.equal(await c.netDelete({ netid }), null);
   assert.deepEqual(await c.netList(), []);
-  const gone = await c.netNamespace({ netid }).then(() => undefined, (e: AppError) => e);
+  const gone = await c.netNamespace({ netid }).then(
+    () => undefined,
+    (e: AppError) => e,
+  );
   assert.equal(gone?.code, 'ENOTFOUND');
 });

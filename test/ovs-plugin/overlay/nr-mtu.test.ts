@@ -11,11 +11,23 @@ import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { waitFor } from '../../helpers/wg-node.ts';
 import { makeNrNode, makeSwitch, plugContainer } from './nr-node.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
-const skip = !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) && 'needs root, wireguard-go, nft';
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const skip =
+  !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) &&
+  'needs root, wireguard-go, nft';
 
 for (const under of [9000, 1280]) {
-  test(`underlay MTU ${under}: the NR's is ${under - 80}, full-size packets cross it unfragmented`, { skip, timeout: 180_000 }, async (t) => {
+  test(`underlay MTU ${under}: the NR's is ${under - 80}, full-size packets cross it unfragmented`, {
+    skip,
+    timeout: 180_000,
+  }, async (t) => {
     const sw = await makeSwitch(t);
     const a = await makeNrNode(t, sw, 1, under);
     const b = await makeNrNode(t, sw, 2, under);
@@ -27,13 +39,22 @@ for (const under of [9000, 1280]) {
     const rb = await b.plugin('net.apply', docs.b);
     assert.equal(ra.value.mtu, under - 80, ra.stdout);
     assert.equal(rb.value.mtu, under - 80);
-    assert.equal((await a.plugin('net.check', { netid: plan.netid })).value.ok, true, 'check agrees (no IPv6 expected below 1280)');
+    assert.equal(
+      (await a.plugin('net.check', { netid: plan.netid })).value.ok,
+      true,
+      'check agrees (no IPv6 expected below 1280)',
+    );
     const hostOf = (s: string, i: number) => s.replace(/\.0\/24$/, `.${i}`);
     const sa = docs.a!.network.subnet;
     const sb = docs.b!.network.subnet;
     const ca = await plugContainer(t, a, plan.netid, 'ca', `${hostOf(sa, 2)}/24`, hostOf(sa, 1), ra.value.mtu);
     await plugContainer(t, b, plan.netid, 'cb', `${hostOf(sb, 2)}/24`, hostOf(sb, 1), rb.value.mtu);
-    const ping = (size: number) => run('nsenter', [`--net=/proc/${ca.pid}/ns/net`, 'ping', '-M', 'do', '-s', String(size), '-c', '1', '-W', '2', hostOf(sb, 2)], { allowFailure: true }).then((r) => r.exitCode === 0);
+    const ping = (size: number) =>
+      run(
+        'nsenter',
+        [`--net=/proc/${ca.pid}/ns/net`, 'ping', '-M', 'do', '-s', String(size), '-c', '1', '-W', '2', hostOf(sb, 2)],
+        { allowFailure: true },
+      ).then((r) => r.exitCode === 0);
     await waitFor('small ping', () => ping(56), 30_000);
     assert.ok(await ping(under - 80 - 28), 'a full-size packet (NR MTU minus IPv4 and ICMP headers) crosses');
   });

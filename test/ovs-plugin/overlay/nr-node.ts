@@ -16,7 +16,11 @@ import { ensureBundle, unframe } from '../helpers.ts';
 export interface NrNode extends WgNode {
   readonly address: string;
   /** Runs `node dist/ovs-plugin.js command json` inside the node. */
-  plugin(command: string, args: unknown, env?: Record<string, string>): Promise<RunResult & { value: any; signal?: string }>;
+  plugin(
+    command: string,
+    args: unknown,
+    env?: Record<string, string>,
+  ): Promise<RunResult & { value: any; signal?: string }>;
   /** Runs a command inside the node (its network and mount namespace). */
   sh(cmd: string, args: string[]): Promise<RunResult>;
 }
@@ -47,25 +51,53 @@ export async function makeSwitch(t: Pick<TestContext, 'after'>): Promise<HeldNs>
 export async function makeNrNode(t: Pick<TestContext, 'after'>, sw: HeldNs, i: number, mtu = 1500): Promise<NrNode> {
   await ensureBundle();
   const n = await makeWgNode(t);
-  t.after(async () => { for (const p of await pidsIn(n.mnt, n.pid)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } });
+  t.after(async () => {
+    for (const p of await pidsIn(n.mnt, n.pid)) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
   const address = `198.18.0.${i}`;
-  await ip(sw.net, ['link', 'add', 'name', `p${i}`, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'u0', 'mtu', String(mtu), 'netns', String(n.pid)]);
+  await ip(sw.net, [
+    'link',
+    'add',
+    'name',
+    `p${i}`,
+    'mtu',
+    String(mtu),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'u0',
+    'mtu',
+    String(mtu),
+    'netns',
+    String(n.pid),
+  ]);
   await ip(sw.net, ['link', 'set', `p${i}`, 'master', 'br0', 'up']);
   await ip(n.net, ['addr', 'add', `${address}/24`, 'dev', 'u0']);
   await ip(n.net, ['link', 'set', 'u0', 'up']);
   await ip(n.net, ['route', 'add', 'default', 'via', '198.18.0.254', 'dev', 'u0', 'onlink']);
   const enter = ['--net=' + `/proc/${n.pid}/ns/net`, '--mount=' + n.mnt, '--'];
   return {
-    ...n, address,
+    ...n,
+    address,
     async plugin(command, args, env = {}) {
       let r: RunResult;
       try {
         r = await run('nsenter', [...enter, process.execPath, BUNDLE, command, JSON.stringify(args)], {
-          env: { OVS_PLUGIN_STATE: '/run/ovs-plugin/nics.json', OVS_DB: 'unix:/run/none.sock', ...env }, allowFailure: true, timeoutMs: 60_000,
+          env: { OVS_PLUGIN_STATE: '/run/ovs-plugin/nics.json', OVS_DB: 'unix:/run/none.sock', ...env },
+          allowFailure: true,
+          timeoutMs: 60_000,
         });
       } catch (err) {
         // Killed (a failpoint): no exit status.
-        if (err instanceof ExecError && err.signal) return { stdout: '', stderr: err.stderr, exitCode: -1, signal: err.signal, value: undefined };
+        if (err instanceof ExecError && err.signal)
+          return { stdout: '', stderr: err.stderr, exitCode: -1, signal: err.signal, value: undefined };
         throw err;
       }
       return { ...r, value: r.stdout ? unframe(r.stdout) : undefined };
@@ -75,9 +107,33 @@ export async function makeNrNode(t: Pick<TestContext, 'after'>, sw: HeldNs, i: n
 }
 
 /** A container (plain namespace) plugged by hand into `b-<netid>` of `node` with `cidr` and gateway `gw`. */
-export async function plugContainer(t: Pick<TestContext, 'after'>, node: NrNode, netid: string, name: string, cidr: string, gw: string, mtu: number): Promise<HeldNs> {
+export async function plugContainer(
+  t: Pick<TestContext, 'after'>,
+  node: NrNode,
+  netid: string,
+  name: string,
+  cidr: string,
+  gw: string,
+  mtu: number,
+): Promise<HeldNs> {
   const c = await makeInnerNs(t);
-  await ip(node.net, ['link', 'add', 'name', name, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', String(mtu), 'netns', String(c.pid)]);
+  await ip(node.net, [
+    'link',
+    'add',
+    'name',
+    name,
+    'mtu',
+    String(mtu),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'mtu',
+    String(mtu),
+    'netns',
+    String(c.pid),
+  ]);
   await ip(node.net, ['link', 'set', name, 'master', `b-${netid}`, 'up']);
   await ip(c.net, ['addr', 'add', cidr, 'dev', 'eth0']);
   await ip(c.net, ['link', 'set', 'eth0', 'up']);

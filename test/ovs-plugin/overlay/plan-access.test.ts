@@ -28,18 +28,21 @@ test('the whole file', () => {
   const r = addAccess(base(), { node: 'four', name: 'lap', mtu: 1380 });
   const entry = r.plan.nodes.find((n) => n.id === 'four')!;
   const ula = ulaNetwork(r.plan.netid).replace('::/48', '');
-  assert.equal(accessConfig(r.plan, r.access), [
-    '[Interface]',
-    `# access lap of network n (netid ${r.plan.netid}) through node four`,
-    `PrivateKey = ${r.access.private_key}`,
-    `Address = 100.64.16.4/32, ${ula}:4::1/128`,
-    'MTU = 1380',
-    '',
-    '[Peer]',
-    `PublicKey = ${publicKeyOf(entry.private_key)}`,
-    'Endpoint = 203.0.113.8:30001',
-    `AllowedIPs = 172.16.0.0/16, 100.64.0.0/16, ${ula}::/48`,
-    'PersistentKeepalive = 25',
-    '',
-  ].join('\n'));
+  assert.equal(
+    accessConfig(r.plan, r.access),
+    [
+      '[Interface]',
+      `# access lap of network n (netid ${r.plan.netid}) through node four`,
+      `PrivateKey = ${r.access.private_key}`,
+      `Address = 100.64.16.4/32, ${ula}:4::1/128`,
+      'MTU = 1380',
+      '',
+      '[Peer]',
+      `PublicKey = ${publicKeyOf(entry.private_key)}`,
+      'Endpoint = 203.0.113.8:30001',
+      `AllowedIPs = 172.16.0.0/16, 100.64.0.0/16, ${ula}::/48`,
+      'PersistentKeepalive = 25',
+      '',
+    ].join('\n'),
+  );
 });

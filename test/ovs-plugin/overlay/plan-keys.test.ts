@@ -14,8 +14,10 @@ test('a generated pair: two distinct 32-byte keys, the public one derived from t
   assert.equal(publicKeyOf(a.privateKey), a.publicKey);
 });
 
-test('RFC 7748 section 6.1 test vector: Alice\'s public key from her private key', () => {
-  const priv = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex').toString('base64');
+test("RFC 7748 section 6.1 test vector: Alice's public key from her private key", () => {
+  const priv = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex').toString(
+    'base64',
+  );
   const pub = Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a', 'hex').toString('base64');
   assert.equal(publicKeyOf(priv), pub);
 });
@@ -27,12 +29,26 @@ test('the public key is what `wg pubkey` says', { skip: !hasWg() && 'wireguard-t
 
 test('isWgKey: only canonical base64 of exactly 32 bytes', () => {
   const k = generateKeyPair().publicKey;
-  for (const bad of [k.slice(0, -1), `${k}=`, k.replace(/=$/, ''), 'A'.repeat(44), `${'A'.repeat(42)}B=`, Buffer.alloc(31).toString('base64'), 42, undefined]) {
+  for (const bad of [
+    k.slice(0, -1),
+    `${k}=`,
+    k.replace(/=$/, ''),
+    'A'.repeat(44),
+    `${'A'.repeat(42)}B=`,
+    Buffer.alloc(31).toString('base64'),
+    42,
+    undefined,
+  ]) {
     assert.equal(isWgKey(bad), false, String(bad));
   }
   assert.equal(isWgKey(Buffer.alloc(32).toString('base64')), true);
 });
 
 function hasWg(): boolean {
-  try { execFileSync('wg', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('wg', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,18 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { parseNetworkDocument } from '../../../ovs-plugin/overlay/document.ts';
 import {
-  addAccess, addNode, chooseRelay, createPlan, derivedPort, FIRST_OCTET, netidOf, PORT_MAX, PORT_MIN, removeAccess, removeNode, type Plan,
+  addAccess,
+  addNode,
+  chooseRelay,
+  createPlan,
+  derivedPort,
+  FIRST_OCTET,
+  netidOf,
+  PORT_MAX,
+  PORT_MIN,
+  removeAccess,
+  removeNode,
+  type Plan,
 } from '../../../ovs-plugin/overlay/plan.ts';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { publicKeyOf, type WgKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
@@ -47,7 +58,10 @@ test('deterministic: the same steps give the same plan and the same documents', 
 
 test('subnets from .2 in order; ports derived in range unless given; the plan file round-trips', () => {
   const p = build();
-  assert.deepEqual(p.nodes.map((n) => n.subnet), ['10.20.2.0/24', '10.20.3.0/24', '10.20.4.0/24', '10.20.5.0/24', '10.20.6.0/24']);
+  assert.deepEqual(
+    p.nodes.map((n) => n.subnet),
+    ['10.20.2.0/24', '10.20.3.0/24', '10.20.4.0/24', '10.20.5.0/24', '10.20.6.0/24'],
+  );
   assert.equal(p.accesses[0]!.subnet, `10.20.${FIRST_OCTET + 5}.0/24`);
   for (const n of p.nodes.filter((x) => x.id !== 'p3')) {
     assert.equal(n.port, derivedPort(p.netid, n.id));
@@ -99,7 +113,7 @@ test('full mesh between public nodes; hidden nodes only through their relay; the
   assert.equal((peerOf(p, 'p3', 'p1') as any).endpoint, `[2001:db8::1]:${p.nodes[0]!.port}`);
 });
 
-test('stable: a public node added later changes no other node\'s subnet, port, key or existing peers', () => {
+test("stable: a public node added later changes no other node's subnet, port, key or existing peers", () => {
   const before = build();
   const after = addNode(before, { id: 'p4', endpoints: ['198.51.100.4'] }, keys('other'));
   assert.deepEqual(after.nodes.slice(0, -1), before.nodes);
@@ -111,11 +125,15 @@ test('stable: a public node added later changes no other node\'s subnet, port, k
     const { peers: pa, ...restA } = a[id]!.network;
     assert.deepEqual(restA, restB, id);
     // Old peers unchanged and in order; only p4's own entry is new (hidden nodes keep their relay's entry).
-    assert.deepEqual(pa.filter((x) => x.subnet !== p4.subnet), pb, id);
+    assert.deepEqual(
+      pa.filter((x) => x.subnet !== p4.subnet),
+      pb,
+      id,
+    );
   }
 });
 
-test('stable: a hidden node added later changes only its relay\'s entries (its prefixes routed there)', () => {
+test("stable: a hidden node added later changes only its relay's entries (its prefixes routed there)", () => {
   const before = build();
   const after = addNode(before, { id: 'h3' }, keys('other'));
   const h3 = after.nodes.at(-1)!;
@@ -134,23 +152,27 @@ test('stable: a hidden node added later changes only its relay\'s entries (its p
   }
 });
 
-test('a relay is chosen stably: regenerating keeps it; new public nodes do not take it; it changes only when it leaves', () => {
-  const p = build();
-  const relay = p.nodes.find((n) => n.id === 'h1')!.relay!;
-  let q = p;
-  for (let i = 0; i < 12; i++) q = addNode(q, { id: `x${i}`, endpoints: [`198.51.100.${i + 1}`] }, keys(`x${i}`));
-  assert.equal(q.nodes.find((n) => n.id === 'h1')!.relay, relay);
-  assert.equal(chooseRelay(p.netid, 'h1', ['p1', 'p2', 'p3']), chooseRelay(p.netid, 'h1', ['p3', 'p1', 'p2']));
-  // Its relay leaves: a new one among those left. p1 is an entrypoint: its laptop goes first.
-  if (relay === 'p1') q = removeAccess(q, { name: 'access1' });
-  const r = removeNode(q, { id: relay });
-  const next = r.nodes.find((n) => n.id === 'h1')!.relay!;
-  assert.notEqual(next, relay);
-  assert.ok(r.nodes.some((n) => n.id === next && n.endpoints.length));
-  // Another removal that is not its relay leaves it alone.
-  const other = r.nodes.find((n) => n.endpoints.length && n.id !== next && n.id !== 'p1')!;
-  assert.equal(removeNode(r, { id: other.id }).nodes.find((n) => n.id === 'h1')!.relay, next);
-});
+test(
+  'a relay is chosen stably: regenerating keeps it; ' +
+    'new public nodes do not take it; it changes only when it leaves',
+  () => {
+    const p = build();
+    const relay = p.nodes.find((n) => n.id === 'h1')!.relay!;
+    let q = p;
+    for (let i = 0; i < 12; i++) q = addNode(q, { id: `x${i}`, endpoints: [`198.51.100.${i + 1}`] }, keys(`x${i}`));
+    assert.equal(q.nodes.find((n) => n.id === 'h1')!.relay, relay);
+    assert.equal(chooseRelay(p.netid, 'h1', ['p1', 'p2', 'p3']), chooseRelay(p.netid, 'h1', ['p3', 'p1', 'p2']));
+    // Its relay leaves: a new one among those left. p1 is an entrypoint: its laptop goes first.
+    if (relay === 'p1') q = removeAccess(q, { name: 'access1' });
+    const r = removeNode(q, { id: relay });
+    const next = r.nodes.find((n) => n.id === 'h1')!.relay!;
+    assert.notEqual(next, relay);
+    assert.ok(r.nodes.some((n) => n.id === next && n.endpoints.length));
+    // Another removal that is not its relay leaves it alone.
+    const other = r.nodes.find((n) => n.endpoints.length && n.id !== next && n.id !== 'p1')!;
+    assert.equal(removeNode(r, { id: other.id }).nodes.find((n) => n.id === 'h1')!.relay, next);
+  },
+);
 
 test('a hidden node planned before any public node gets its relay once one exists', () => {
   let p = createPlan({ name: 'n', ipRange: '192.168.0.0/16' });
@@ -175,7 +197,10 @@ test('when every /24 was used once, the longest retired is reused; when all are 
   let p = createPlan({ name: 'full', ipRange: '10.9.0.0/16' });
   const k = keys('f');
   for (let i = 2; i <= 254; i++) p = addNode(p, { id: `n${i}`, endpoints: ['203.0.113.1'] }, k);
-  assert.throws(() => addNode(p, { id: 'more' }, k), (e: any) => e.code === 'ENOSUBNET' && e.details.field === '--node');
+  assert.throws(
+    () => addNode(p, { id: 'more' }, k),
+    (e: any) => e.code === 'ENOSUBNET' && e.details.field === '--node',
+  );
   p = removeNode(p, { id: 'n9' });
   p = removeNode(p, { id: 'n5' });
   p = addNode(p, { id: 'again' }, k);
@@ -207,7 +232,11 @@ test('refusals name the flag and change nothing', () => {
     [() => removeAccess(p, { name: 'nope' }), 'ENOTFOUND', '--name'],
   ];
   for (const [fn, code, field] of cases) {
-    assert.throws(fn, (e: any) => e.code === code && e.details.field === field && e.message.includes(field), `${code} ${field}`);
+    assert.throws(
+      fn,
+      (e: any) => e.code === code && e.details.field === field && e.message.includes(field),
+      `${code} ${field}`,
+    );
   }
   assert.equal(JSON.stringify(p), snapshot);
 });

@@ -9,7 +9,8 @@ import { ulaAddress, ulaNetwork, ulaSubnet } from '../../../ovs-plugin/overlay/u
 
 test('the /48 is fd followed by the first 40 bits of sha256(netid)', () => {
   const h = createHash('sha256').update('3sFx61AEt3g1Q').digest('hex');
-  const want = `fd${h.slice(0, 2)}:${h.slice(2, 6).replace(/^0+(?=.)/, '')}:${h.slice(6, 10).replace(/^0+(?=.)/, '')}::/48`;
+  const group = (from: number, to: number) => h.slice(from, to).replace(/^0+(?=.)/, ''); // no leading zeros
+  const want = `fd${h.slice(0, 2)}:${group(2, 6)}:${group(6, 10)}::/48`;
   assert.equal(ulaNetwork('3sFx61AEt3g1Q'), want);
 });
 

@@ -13,7 +13,11 @@ const OPS: Operation[] = [
   { op: 'select', table: 'Bridge', where: [] },
 ];
 
-async function connect(t: { after: (fn: () => Promise<void>) => void }, fake: FakeOvsdb, opts: ConnectOptions = {}): Promise<Client> {
+async function connect(
+  t: { after: (fn: () => Promise<void>) => void },
+  fake: FakeOvsdb,
+  opts: ConnectOptions = {},
+): Promise<Client> {
   const c = await connectOvsdb(fake.url, { backoffMinMs: 10, backoffMaxMs: 50, probeIntervalMs: 0, ...opts });
   t.after(() => c.close());
   return c;
@@ -23,9 +27,16 @@ test('replies split byte by byte and merged with notifications are all understoo
   const fake = await startFakeOvsdb(t);
   fake.handler = (m, c) => {
     if (m.method !== 'transact') return defaultHandler(m, c);
-    const raw = JSON.stringify({ id: null, method: 'update', params: ['nobody', {}] }) + JSON.stringify({ id: m.id, result: [{ uuid: ['uuid', 'u1'] }, { rows: [] }], error: null });
+    const raw =
+      JSON.stringify({ id: null, method: 'update', params: ['nobody', {}] }) +
+      JSON.stringify({ id: m.id, result: [{ uuid: ['uuid', 'u1'] }, { rows: [] }], error: null });
     let i = 0;
-    const tick = () => { if (i < raw.length) { c.write(raw[i++]!); setImmediate(tick); } };
+    const tick = () => {
+      if (i < raw.length) {
+        c.write(raw[i++]!);
+        setImmediate(tick);
+      }
+    };
     tick();
   };
   const c = await connect(t, fake);
@@ -34,10 +45,12 @@ test('replies split byte by byte and merged with notifications are all understoo
   assert.deepEqual(fake.received.find((m) => m.method === 'transact')!.params, ['Open_vSwitch', ...OPS]);
 });
 
-test('the server\'s echo request is answered with its params (RFC 7047 4.1.11)', async (t) => {
+test("the server's echo request is answered with its params (RFC 7047 4.1.11)", async (t) => {
   const fake = await startFakeOvsdb(t);
   const c = await connect(t, fake);
-  const answered = new Promise<unknown>((r) => { fake.onResponse = (m) => r(m); });
+  const answered = new Promise<unknown>((r) => {
+    fake.onResponse = (m) => r(m);
+  });
   fake.last!.request('echo', ['x', 1], 'echo');
   assert.deepEqual(await answered, { result: ['x', 1], error: null, id: 'echo' });
   await c.echo();
@@ -45,23 +58,43 @@ test('the server\'s echo request is answered with its params (RFC 7047 4.1.11)',
 
 test('an op error names the failing op index; results after it are null', async (t) => {
   const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => m.method === 'transact'
-    ? c.reply(m.id, [{}, { error: 'constraint violation', details: 'no such row' }, null])
-    : defaultHandler(m, c);
+  fake.handler = (m, c) =>
+    m.method === 'transact'
+      ? c.reply(m.id, [{}, { error: 'constraint violation', details: 'no such row' }, null])
+      : defaultHandler(m, c);
   const c = await connect(t, fake);
   const ops = [...OPS, { op: 'comment', comment: 'x' } as Operation];
-  await assert.rejects(c.transact('Open_vSwitch', ops), (e: unknown) =>
-    e instanceof OvsdbTxnError && e.code === 'EOVSDB_TXN' && e.opIndex === 1 && e.error === 'constraint violation' && e.opDetails === 'no such row' && e.op === ops[1]);
+  await assert.rejects(
+    c.transact('Open_vSwitch', ops),
+    (e: unknown) =>
+      e instanceof OvsdbTxnError &&
+      e.code === 'EOVSDB_TXN' &&
+      e.opIndex === 1 &&
+      e.error === 'constraint violation' &&
+      e.opDetails === 'no such row' &&
+      e.op === ops[1],
+  );
 });
 
 test('the trailing commit error (one extra result) is an EOVSDB_TXN with opIndex = ops.length', async (t) => {
   const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => m.method === 'transact'
-    ? c.reply(m.id, [{ uuid: ['uuid', 'u'] }, { rows: [] }, { error: 'referential integrity violation', details: 'dangling' }])
-    : defaultHandler(m, c);
+  fake.handler = (m, c) =>
+    m.method === 'transact'
+      ? c.reply(m.id, [
+          { uuid: ['uuid', 'u'] },
+          { rows: [] },
+          { error: 'referential integrity violation', details: 'dangling' },
+        ])
+      : defaultHandler(m, c);
   const c = await connect(t, fake);
-  await assert.rejects(c.transact('Open_vSwitch', OPS), (e: unknown) =>
-    e instanceof OvsdbTxnError && e.opIndex === 2 && e.op === undefined && /commit failed: referential integrity violation: dangling/.test(e.message));
+  await assert.rejects(
+    c.transact('Open_vSwitch', OPS),
+    (e: unknown) =>
+      e instanceof OvsdbTxnError &&
+      e.opIndex === 2 &&
+      e.op === undefined &&
+      /commit failed: referential integrity violation: dangling/.test(e.message),
+  );
 });
 
 test('a request-level error and a short result array are typed errors', async (t) => {
@@ -79,7 +112,8 @@ test('a request-level error and a short result array are typed errors', async (t
 
 test('a slow reply past requestTimeoutMs is EOVSDB_TIMEOUT; the connection stays usable', async (t) => {
   const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => m.method === 'transact' ? setTimeout(() => defaultHandler(m, c), 300) : defaultHandler(m, c);
+  fake.handler = (m, c) =>
+    m.method === 'transact' ? setTimeout(() => defaultHandler(m, c), 300) : defaultHandler(m, c);
   const c = await connect(t, fake, { requestTimeoutMs: 50 });
   await assert.rejects(c.transact('Open_vSwitch', OPS), isCode('EOVSDB_TIMEOUT'));
   await c.echo();
@@ -89,7 +123,7 @@ test('a slow reply past requestTimeoutMs is EOVSDB_TIMEOUT; the connection stays
 
 test('connection dropped mid-request: EOVSDB_CONN, then the client reconnects', async (t) => {
   const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => m.method === 'transact' ? c.destroy() : defaultHandler(m, c);
+  fake.handler = (m, c) => (m.method === 'transact' ? c.destroy() : defaultHandler(m, c));
   const c = await connect(t, fake);
   await assert.rejects(c.transact('Open_vSwitch', OPS), isCode('EOVSDB_CONN'));
   fake.handler = defaultHandler;
@@ -115,40 +149,66 @@ test('requests made while disconnected wait for the reconnect, bounded by waitFo
   await down;
 });
 
-test('no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs; a bad address is EINVALID at once', async (t) => {
-  const fake = await startFakeOvsdb(t);
-  await fake.close();
-  const t0 = Date.now();
-  await assert.rejects(connectOvsdb(fake.url, { waitForConnectionMs: 200, backoffMinMs: 20 }), isCode('EOVSDB_CONN'));
-  assert.ok(Date.now() - t0 < 1000);
-  await assert.rejects(connectOvsdb('http://x'), (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db',
-    'a bad address fails at once, as bad input');
-});
+test(
+  'no server: connectOvsdb fails with EOVSDB_CONN after waitForConnectionMs; ' + 'a bad address is EINVALID at once',
+  async (t) => {
+    const fake = await startFakeOvsdb(t);
+    await fake.close();
+    const t0 = Date.now();
+    await assert.rejects(connectOvsdb(fake.url, { waitForConnectionMs: 200, backoffMinMs: 20 }), isCode('EOVSDB_CONN'));
+    assert.ok(Date.now() - t0 < 1000);
+    await assert.rejects(
+      connectOvsdb('http://x'),
+      (e: unknown) => e instanceof ValidationError && e.code === 'EINVALID' && e.field === 'db',
+      'a bad address fails at once, as bad input',
+    );
+  },
+);
 
-test('monitor: cache from the initial reply and update notifications; updates racing the reply are kept in order', async (t) => {
-  const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => {
-    if (m.method !== 'monitor') return defaultHandler(m, c);
-    const id = m.params![1];
-    // Reply and two updates in one write: the modify must land after the initial contents.
-    c.write(JSON.stringify({ id: m.id, error: null, result: { Bridge: { u1: { new: { name: 'a', n: 1 } }, u2: { new: { name: 'b', n: 1 } } } } })
-      + JSON.stringify({ id: null, method: 'update', params: [id, { Bridge: { u1: { old: { n: 1 }, new: { name: 'a', n: 2 } } } }] })
-      + JSON.stringify({ id: null, method: 'update', params: [id, { Bridge: { u2: { old: { name: 'b', n: 1 } }, u3: { new: { name: 'c', n: 1 } } } }] }));
-  };
-  const c = await connect(t, fake);
-  await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'n'] } });
-  await c.waitFor(() => c.cache.get('Bridge')?.has('u3') === true, 1000);
-  assert.deepEqual(c.cache.get('Bridge')!.get('u1'), { name: 'a', n: 2, _uuid: ['uuid', 'u1'] });
-  assert.equal(c.cache.get('Bridge')!.has('u2'), false);
-  assert.deepEqual(fake.received.find((m) => m.method === 'monitor')!.params!.slice(2), [{ Bridge: { columns: ['name', 'n'] } }]);
-});
+test(
+  'monitor: cache from the initial reply and update notifications; ' + 'updates racing the reply are kept in order',
+  async (t) => {
+    const fake = await startFakeOvsdb(t);
+    fake.handler = (m, c) => {
+      if (m.method !== 'monitor') return defaultHandler(m, c);
+      const id = m.params![1];
+      // Reply and two updates in one write: the modify must land after the initial contents.
+      c.write(
+        JSON.stringify({
+          id: m.id,
+          error: null,
+          result: { Bridge: { u1: { new: { name: 'a', n: 1 } }, u2: { new: { name: 'b', n: 1 } } } },
+        }) +
+          JSON.stringify({
+            id: null,
+            method: 'update',
+            params: [id, { Bridge: { u1: { old: { n: 1 }, new: { name: 'a', n: 2 } } } }],
+          }) +
+          JSON.stringify({
+            id: null,
+            method: 'update',
+            params: [id, { Bridge: { u2: { old: { name: 'b', n: 1 } }, u3: { new: { name: 'c', n: 1 } } } }],
+          }),
+      );
+    };
+    const c = await connect(t, fake);
+    await c.monitor('Open_vSwitch', { Bridge: { columns: ['name', 'n'] } });
+    await c.waitFor(() => c.cache.get('Bridge')?.has('u3') === true, 1000);
+    assert.deepEqual(c.cache.get('Bridge')!.get('u1'), { name: 'a', n: 2, _uuid: ['uuid', 'u1'] });
+    assert.equal(c.cache.get('Bridge')!.has('u2'), false);
+    assert.deepEqual(fake.received.find((m) => m.method === 'monitor')!.params!.slice(2), [
+      { Bridge: { columns: ['name', 'n'] } },
+    ]);
+  },
+);
 
 test('monitors are re-sent after a reconnect and the cache is rebuilt', async (t) => {
   const fake = await startFakeOvsdb(t);
   let gen = 0;
-  fake.handler = (m, c) => m.method === 'monitor'
-    ? c.reply(m.id, { Bridge: { [`gen${gen}`]: { new: { name: `g${gen}` } } } })
-    : defaultHandler(m, c);
+  fake.handler = (m, c) =>
+    m.method === 'monitor'
+      ? c.reply(m.id, { Bridge: { [`gen${gen}`]: { new: { name: `g${gen}` } } } })
+      : defaultHandler(m, c);
   const c = await connect(t, fake);
   await c.monitor('Open_vSwitch', { Bridge: {} });
   assert.deepEqual([...c.cache.get('Bridge')!.keys()], ['gen0']);
@@ -161,7 +221,9 @@ test('monitors are re-sent after a reconnect and the cache is rebuilt', async (t
 test('inactivity probe: a silent server is detected by our echo and the connection replaced', async (t) => {
   const fake = await startFakeOvsdb(t);
   let silent = true;
-  fake.handler = (m, c) => { if (!(silent && m.method === 'echo')) defaultHandler(m, c); };
+  fake.handler = (m, c) => {
+    if (!(silent && m.method === 'echo')) defaultHandler(m, c);
+  };
   const c = await connect(t, fake, { probeIntervalMs: 60 });
   await fake.waitConns(2, 3000);
   silent = false;
@@ -184,7 +246,10 @@ test('monitor whose connection drops mid-request is established by the reconnect
   let first = true;
   fake.handler = (m, c) => {
     if (m.method !== 'monitor') return defaultHandler(m, c);
-    if (first) { first = false; return c.destroy(); }
+    if (first) {
+      first = false;
+      return c.destroy();
+    }
     c.reply(m.id, { Bridge: { u1: { new: { name: 'a' } } } });
   };
   const c = await connect(t, fake);
@@ -201,7 +266,10 @@ test('monitor() called while disconnected is sent once on the new connection (no
   await c.monitor('Open_vSwitch', { Bridge: {} });
   await down;
   const counts = fake.conns.map((conn) => conn.received.filter((m) => m.method === 'monitor').length);
-  assert.deepEqual(counts.filter((n) => n > 0), [1]);
+  assert.deepEqual(
+    counts.filter((n) => n > 0),
+    [1],
+  );
 });
 
 test('reconnect: false — after a drop every request fails with EOVSDB_CONN at once', async (t) => {
@@ -217,7 +285,8 @@ test('reconnect: false — after a drop every request fails with EOVSDB_CONN at 
 
 test('a reply over maxMessageBytes fails the request with EOVSDB_PROTO; the client reconnects', async (t) => {
   const fake = await startFakeOvsdb(t);
-  fake.handler = (m, c) => m.method === 'transact' ? c.reply(m.id, [{ rows: [{ name: 'x'.repeat(5000) }] }, {}]) : defaultHandler(m, c);
+  fake.handler = (m, c) =>
+    m.method === 'transact' ? c.reply(m.id, [{ rows: [{ name: 'x'.repeat(5000) }] }, {}]) : defaultHandler(m, c);
   const c = await connect(t, fake, { maxMessageBytes: 1024 });
   await assert.rejects(c.transact('Open_vSwitch', OPS), isCode('EOVSDB_PROTO'));
   await c.echo();
@@ -225,5 +294,8 @@ test('a reply over maxMessageBytes fails the request with EOVSDB_PROTO; the clie
 });
 
 test('reconnect backoff doubles from backoffMinMs and is capped at backoffMaxMs', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 100].map((a) => backoffDelay(a + 1, { baseMs: 100, capMs: 2000 })), [100, 200, 400, 800, 1600, 2000, 2000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 100].map((a) => backoffDelay(a + 1, { baseMs: 100, capMs: 2000 })),
+    [100, 200, 400, 800, 1600, 2000, 2000],
+  );
 });

@@ -14,8 +14,18 @@ function addBridgeOps(name: string, ovsUuid: string): Operation[] {
   return [
     { op: 'insert', table: 'Interface', row: { name, type: 'internal' }, 'uuid-name': 'iface' },
     { op: 'insert', table: 'Port', row: { name, interfaces: namedUuid('iface') }, 'uuid-name': 'port' },
-    { op: 'insert', table: 'Bridge', row: { name, ports: namedUuid('port'), datapath_type: 'netdev', external_ids: ovsMap({ owner: 'test' }) }, 'uuid-name': 'br' },
-    { op: 'mutate', table: 'Open_vSwitch', where: [['_uuid', '==', ['uuid', ovsUuid]]], mutations: [['bridges', 'insert', ovsSet([namedUuid('br')])]] },
+    {
+      op: 'insert',
+      table: 'Bridge',
+      row: { name, ports: namedUuid('port'), datapath_type: 'netdev', external_ids: ovsMap({ owner: 'test' }) },
+      'uuid-name': 'br',
+    },
+    {
+      op: 'mutate',
+      table: 'Open_vSwitch',
+      where: [['_uuid', '==', ['uuid', ovsUuid]]],
+      mutations: [['bridges', 'insert', ovsSet([namedUuid('br')])]],
+    },
   ];
 }
 
@@ -34,22 +44,58 @@ test('transact: insert, select, mutate, wait against ovsdb-server', async (t) =>
     { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ovsSet([namedUuid('br')])]] },
   ]);
   const id = uuidOf(ins!.uuid);
-  const [sel] = await c.transact(VSWITCH_DB, [{ op: 'select', table: 'Bridge', where: [['name', '==', name]], columns: ['_uuid', 'external_ids'] }]);
+  const [sel] = await c.transact(VSWITCH_DB, [
+    { op: 'select', table: 'Bridge', where: [['name', '==', name]], columns: ['_uuid', 'external_ids'] },
+  ]);
   assert.equal(sel!.rows!.length, 1);
   assert.equal(uuidOf(sel!.rows![0]!._uuid), id);
   assert.deepEqual(mapToObject(sel!.rows![0]!.external_ids), { a: '1' });
-  const [mut] = await c.transact(VSWITCH_DB, [{ op: 'mutate', table: 'Bridge', where: [['name', '==', name]], mutations: [['external_ids', 'insert', ovsMap({ b: '2' })]] }]);
+  const [mut] = await c.transact(VSWITCH_DB, [
+    {
+      op: 'mutate',
+      table: 'Bridge',
+      where: [['name', '==', name]],
+      mutations: [['external_ids', 'insert', ovsMap({ b: '2' })]],
+    },
+  ]);
   assert.equal(mut!.count, 1);
   assert.equal(await ovs.vsctl('get', 'Bridge', name, 'external_ids:b'), '"2"');
   // A wait that holds passes; one that does not fails the whole transaction with the op index.
-  await c.transact(VSWITCH_DB, [{ op: 'wait', table: 'Bridge', where: [['name', '==', name]], columns: ['name'], until: '==', rows: [{ name }], timeout: 0 }]);
+  await c.transact(VSWITCH_DB, [
+    {
+      op: 'wait',
+      table: 'Bridge',
+      where: [['name', '==', name]],
+      columns: ['name'],
+      until: '==',
+      rows: [{ name }],
+      timeout: 0,
+    },
+  ]);
   const before = await ovs.snapshot();
   await assert.rejects(
     c.transact(VSWITCH_DB, [
-      { op: 'mutate', table: 'Bridge', where: [['name', '==', name]], mutations: [['external_ids', 'insert', ovsMap({ c: '3' })]] },
-      { op: 'wait', table: 'Bridge', where: [['name', '==', name]], columns: ['name'], until: '!=', rows: [{ name }], timeout: 0 },
+      {
+        op: 'mutate',
+        table: 'Bridge',
+        where: [['name', '==', name]],
+        mutations: [['external_ids', 'insert', ovsMap({ c: '3' })]],
+      },
+      {
+        op: 'wait',
+        table: 'Bridge',
+        where: [['name', '==', name]],
+        columns: ['name'],
+        until: '!=',
+        rows: [{ name }],
+        timeout: 0,
+      },
     ]),
-    (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TXN' && (e.details as { opIndex: number }).opIndex === 1 && /timed out/.test(e.message),
+    (e: unknown) =>
+      e instanceof OvsdbError &&
+      e.code === 'EOVSDB_TXN' &&
+      (e.details as { opIndex: number }).opIndex === 1 &&
+      /timed out/.test(e.message),
   );
   assert.equal(await ovs.snapshot(), before, 'failed transaction changed nothing');
 });
@@ -62,10 +108,21 @@ test('transact: commit failure (trailing error) is a typed error with opIndex = 
   const ops: Operation[] = [
     { op: 'insert', table: 'Bridge', row: { name }, 'uuid-name': 'a' },
     { op: 'insert', table: 'Bridge', row: { name }, 'uuid-name': 'b' },
-    { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ovsSet([namedUuid('a'), namedUuid('b')])]] },
+    {
+      op: 'mutate',
+      table: 'Open_vSwitch',
+      where: [],
+      mutations: [['bridges', 'insert', ovsSet([namedUuid('a'), namedUuid('b')])]],
+    },
   ];
-  await assert.rejects(c.transact(VSWITCH_DB, ops), (e: unknown) =>
-    e instanceof OvsdbError && e.code === 'EOVSDB_TXN' && (e.details as { opIndex: number }).opIndex === 3 && /constraint violation/.test(e.message));
+  await assert.rejects(
+    c.transact(VSWITCH_DB, ops),
+    (e: unknown) =>
+      e instanceof OvsdbError &&
+      e.code === 'EOVSDB_TXN' &&
+      (e.details as { opIndex: number }).opIndex === 3 &&
+      /constraint violation/.test(e.message),
+  );
 });
 
 test('monitor keeps the cache current (insert, modify, delete)', async (t) => {
@@ -89,7 +146,7 @@ test('transactAndWait: ovs-vswitchd applies the bridge (cur_cfg >= next_cfg)', a
   const ovs = await startOvs(t);
   t.diagnostic(`ovs-vswitchd control socket up after ${ovs.vswitchdStartMs} ms`);
   const c = await client(t, ovs.url);
-  const ovsUuid = (await ovs.vsctl('get', 'Open_vSwitch', '.', '_uuid'));
+  const ovsUuid = await ovs.vsctl('get', 'Open_vSwitch', '.', '_uuid');
   const name = randomName('br');
   const t0 = performance.now();
   const { nextCfg } = await transactAndWait(c, addBridgeOps(name, ovsUuid), 10000);
@@ -102,7 +159,12 @@ test('transactAndWait: ovs-vswitchd applies the bridge (cur_cfg >= next_cfg)', a
   const links = (await run('ip', ['-n', ovs.ns, '-o', 'link'])).stdout;
   assert.match(links, new RegExp(`: ${name}[:@]`));
   // wait:false skips the cfg bump.
-  const r = await transactAndWait(c, [{ op: 'select', table: 'Bridge', where: [['name', '==', name]], columns: ['name'] }], 1000, { wait: false });
+  const r = await transactAndWait(
+    c,
+    [{ op: 'select', table: 'Bridge', where: [['name', '==', name]], columns: ['name'] }],
+    1000,
+    { wait: false },
+  );
   assert.equal(r.nextCfg, undefined);
   assert.equal(r.results[0]!.rows!.length, 1);
 });
@@ -113,11 +175,12 @@ test('transactAndWait without ovs-vswitchd times out with EOVSDB_TIMEOUT (change
   const name = randomName('b');
   await assert.rejects(
     transactAndWait(c, [{ op: 'insert', table: 'Bridge', row: { name } }], 300),
-    (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT' && (e.details as { committed: boolean }).committed,
+    (e: unknown) =>
+      e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT' && (e.details as { committed: boolean }).committed,
   );
 });
 
-test('ovsdb-server sends a commit\'s monitor update before the transact reply: the cache is current on resolve', async (t) => {
+test("ovsdb-server sends a commit's monitor update before the transact reply: cache current on resolve", async (t) => {
   const ovs = await startOvs(t, { vswitchd: false });
   const c = await client(t, ovs.url);
   await c.monitor(VSWITCH_DB, { Bridge: { columns: ['name'] } });

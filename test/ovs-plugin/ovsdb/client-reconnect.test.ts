@@ -24,13 +24,25 @@ test('ovsdb-server restart: monitors re-established, cache rebuilt, next transac
   await c.waitFor(() => c.rows('Bridge').some((r) => r.name === b), 5000);
   t.diagnostic(`monitor back ${Math.round(performance.now() - t0)} ms after the restart began`);
   assert.ok(c.reconnects >= 1);
-  assert.deepEqual(c.rows('Bridge').map((r) => r.name).sort(), [a, b].sort());
+  assert.deepEqual(
+    c
+      .rows('Bridge')
+      .map((r) => r.name)
+      .sort(),
+    [a, b].sort(),
+  );
 
   // The next command succeeds, including waiting for ovs-vswitchd (which reconnected too).
   const x = randomName('x');
   const t1 = performance.now();
-  await transactAndWait(c, [{ op: 'update', table: 'Bridge', where: [['name', '==', b]], row: { external_ids: ['map', [['k', x]]] } }], 10000);
-  t.diagnostic(`transactAndWait after the restart: ${Math.round(performance.now() - t1)} ms (ovs-vswitchd's own reconnect)`);
+  await transactAndWait(
+    c,
+    [{ op: 'update', table: 'Bridge', where: [['name', '==', b]], row: { external_ids: ['map', [['k', x]]] } }],
+    10000,
+  );
+  t.diagnostic(
+    `transactAndWait after the restart: ${Math.round(performance.now() - t1)} ms (ovs-vswitchd's own reconnect)`,
+  );
   assert.equal((await ovs.vsctl('get', 'Bridge', b, 'external_ids:k')).replace(/"/g, ''), x);
 });
 
@@ -59,19 +71,37 @@ test('ovsdb-server gone for longer than waitForConnectionMs: EOVSDB_CONN', async
   await assert.rejects(c.echo(), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_CONN');
 });
 
-test('ovs-vswitchd down: transactAndWait times out (committed); back up: it catches up and waits succeed', async (t) => {
+test('ovs-vswitchd down: transactAndWait times out (committed); back up: it catches up, waits succeed', async (t) => {
   const ovs = await startOvs(t);
   const c = await connectOvsdb(ovs.url, { waitForConnectionMs: 5000 });
   t.after(() => c.close());
-  const ext = (v: string) => [{ op: 'mutate' as const, table: 'Open_vSwitch', where: [], mutations: [['external_ids', 'insert', ['map', [[`k${v}`, v]]]] as never] }];
+  const ext = (v: string) => [
+    {
+      op: 'mutate' as const,
+      table: 'Open_vSwitch',
+      where: [],
+      mutations: [['external_ids', 'insert', ['map', [[`k${v}`, v]]]] as never],
+    },
+  ];
   await transactAndWait(c, ext('1'), 5000);
   await ovs.stopVswitchd();
-  await assert.rejects(transactAndWait(c, ext('2'), 200), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT');
-  assert.equal((await ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:k2')).replace(/"/g, ''), '2', 'committed although not applied');
+  await assert.rejects(
+    transactAndWait(c, ext('2'), 200),
+    (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_TIMEOUT',
+  );
+  assert.equal(
+    (await ovs.vsctl('get', 'Open_vSwitch', '.', 'external_ids:k2')).replace(/"/g, ''),
+    '2',
+    'committed although not applied',
+  );
   await ovs.startVswitchd();
   t.diagnostic(`ovs-vswitchd restarted, control socket after ${ovs.vswitchdStartMs} ms`);
   const t0 = performance.now();
-  await transactAndWait(c, [{ op: 'update', table: 'Open_vSwitch', where: [], row: { external_ids: ['map', [['k', '3']]] } }], 5000);
+  await transactAndWait(
+    c,
+    [{ op: 'update', table: 'Open_vSwitch', where: [], row: { external_ids: ['map', [['k', '3']]] } }],
+    5000,
+  );
   t.diagnostic(`first transactAndWait after the restart: ${Math.round(performance.now() - t0)} ms`);
   assert.equal(await ovs.appctl('ovs-vswitchd', 'version').then((v) => /ovs-vswitchd/.test(v)), true);
 });

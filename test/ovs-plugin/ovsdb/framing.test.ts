@@ -6,7 +6,7 @@ import { JsonStreamParser } from '../../../ovs-plugin/ovsdb/framing.ts';
 
 const tricky = [
   { id: 1, result: [{ rows: [{ name: 'br{0}', note: 'a "quoted" } ] { [ brace' }] }], error: null },
-  { id: null, method: 'update', params: ['m1', { Bridge: { 'x': { new: { name: 'back\\slash\\"' } } } }] },
+  { id: null, method: 'update', params: ['m1', { Bridge: { x: { new: { name: 'back\\slash\\"' } } } }] },
   { id: 'echo', method: 'echo', params: [] },
   { id: 2, result: 'ünïcødé ✓ 🚀', error: null },
   [1, 2, [3, { a: ']' }]],
@@ -45,14 +45,26 @@ test('an incomplete message is held until the rest arrives', () => {
 
 test('a message over the size limit is refused with EOVSDB_PROTO', () => {
   const p = new JsonStreamParser(1000);
-  assert.throws(() => p.push(`{"a":"${'x'.repeat(2000)}`), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO');
-  assert.throws(() => new JsonStreamParser(1000).push(`{"a":"${'x'.repeat(2000)}"}`), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO', 'complete in one chunk too');
+  assert.throws(
+    () => p.push(`{"a":"${'x'.repeat(2000)}`),
+    (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO',
+  );
+  assert.throws(
+    () => new JsonStreamParser(1000).push(`{"a":"${'x'.repeat(2000)}"}`),
+    (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO',
+    'complete in one chunk too',
+  );
   const q = new JsonStreamParser(1000);
-  for (let i = 0; i < 5; i++) assert.deepEqual(q.push(`{"a":"${'x'.repeat(900)}"}`).length, 1, 'many messages each under the limit are fine');
+  for (let i = 0; i < 5; i++)
+    assert.deepEqual(q.push(`{"a":"${'x'.repeat(900)}"}`).length, 1, 'many messages each under the limit are fine');
 });
 
 test('garbage between messages and invalid JSON are refused with EOVSDB_PROTO', () => {
   for (const bad of ['hello', '{"a":}', '{"a":1}}', '42']) {
-    assert.throws(() => new JsonStreamParser().push(bad), (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO', bad);
+    assert.throws(
+      () => new JsonStreamParser().push(bad),
+      (e: unknown) => e instanceof OvsdbError && e.code === 'EOVSDB_PROTO',
+      bad,
+    );
   }
 });

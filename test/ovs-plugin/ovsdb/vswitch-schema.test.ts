@@ -20,7 +20,7 @@ test('every monitored and settable column is a column of the schema', () => {
   }
 });
 
-test('names are the schema\'s own properties only', () => {
+test("names are the schema's own properties only", () => {
   for (const t of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
     assert.equal(isTable(t), false, t);
     assert.equal(columnType('Bridge', t), undefined, t);
@@ -31,7 +31,16 @@ test('decode and encode follow RFC 7047 5.1 by column type', () => {
   assert.equal(decodeValue(typeOf('Port', 'tag'), ['set', []]), undefined);
   assert.equal(decodeValue(typeOf('Port', 'tag'), 7), 7);
   assert.deepEqual(decodeValue(typeOf('Port', 'trunks'), 5), [5]);
-  assert.deepEqual(decodeValue(typeOf('Bridge', 'ports'), ['set', [['uuid', 'a'], ['uuid', 'b']]]), ['a', 'b']);
+  assert.deepEqual(
+    decodeValue(typeOf('Bridge', 'ports'), [
+      'set',
+      [
+        ['uuid', 'a'],
+        ['uuid', 'b'],
+      ],
+    ]),
+    ['a', 'b'],
+  );
   assert.deepEqual(decodeValue(typeOf('Interface', 'options'), ['map', [['peer', 'x']]]), new Map([['peer', 'x']]));
   assert.equal(decodeValue(typeOf('Bridge', 'name'), undefined), '');
   assert.deepEqual(encodeValue(typeOf('Port', 'tag'), undefined), ['set', []]);

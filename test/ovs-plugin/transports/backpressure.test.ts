@@ -24,10 +24,15 @@ test('daemon: 200k pipelined bad requests, replies unread: memory flat, log boun
   s.write('{"jsonrpc":"2.0","id":1,"method":"ovs.nope"}\n'.repeat(n));
   await new Promise((r) => setTimeout(r, 3000));
   const stalled = rssMb(d.proc.pid!);
-  assert.ok(stalled - before < 40, `RSS ${before.toFixed(0)} -> ${stalled.toFixed(0)} MB while the client does not read`);
+  assert.ok(
+    stalled - before < 40,
+    `RSS ${before.toFixed(0)} -> ${stalled.toFixed(0)} MB while the client does not read`,
+  );
   let lines = 0;
   s.setEncoding('utf8');
-  s.on('data', (c: string) => { for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) lines++; });
+  s.on('data', (c: string) => {
+    for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) lines++;
+  });
   s.resume();
   const end = Date.now() + 120000;
   while (lines < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -36,6 +41,10 @@ test('daemon: 200k pipelined bad requests, replies unread: memory flat, log boun
   assert.ok(warns < 50, `${warns} warn lines for ${n} bad requests`);
   s.destroy();
   while (!/log-suppressed/.test(d.output()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  assert.match(d.output(), /log-suppressed event=ovs-command-failed n=\d+/, 'the rest is counted once the client is gone');
+  assert.match(
+    d.output(),
+    /log-suppressed event=ovs-command-failed n=\d+/,
+    'the rest is counted once the client is gone',
+  );
   assert.equal(d.proc.exitCode, null);
 });

@@ -10,15 +10,22 @@ import { join } from 'node:path';
 import { run } from '../../../lib/exec.ts';
 import { BUNDLE, ensureBundle, unframe } from '../helpers.ts';
 
-const env = (vars: Record<string, string>): Record<string, string> =>
-  ({ ...(process.env as Record<string, string>), OVS_DB: 'unix:/nonexistent.sock', ...vars });
+const env = (vars: Record<string, string>): Record<string, string> => ({
+  ...(process.env as Record<string, string>),
+  OVS_DB: 'unix:/nonexistent.sock',
+  ...vars,
+});
 
 test('daemon: OVS_PLUGIN_GC_MS=60s -> exit 2, the log names the variable and 0..86400000; no socket', async (t) => {
   await ensureBundle();
   const dir = await mkdtemp(join(tmpdir(), 'bad-setting-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const sock = join(dir, 'plugin.sock');
-  const r = await run('node', [BUNDLE, 'serve', '--socket', sock], { env: env({ OVS_PLUGIN_GC_MS: '60s' }), allowFailure: true, timeoutMs: 20000 });
+  const r = await run('node', [BUNDLE, 'serve', '--socket', sock], {
+    env: env({ OVS_PLUGIN_GC_MS: '60s' }),
+    allowFailure: true,
+    timeoutMs: 20000,
+  });
   const out = r.stdout + r.stderr;
   assert.equal(r.exitCode, 2, out);
   assert.match(out, /ovs-plugin-bad-setting .*field=OVS_PLUGIN_GC_MS/);
@@ -29,8 +36,16 @@ test('daemon: OVS_PLUGIN_GC_MS=60s -> exit 2, the log names the variable and 0..
 test('exec: OVS_PLUGIN_DHCP_WAIT_MS=abc -> framed {code: EINVALID, field, message}, exit 1', async () => {
   await ensureBundle();
   for (const cmd of ['nic.list', 'ovs.bridge-add']) {
-    const r = await run('node', [BUNDLE, cmd, cmd === 'nic.list' ? '{}' : '{"bridge":"b"}'], { env: env({ OVS_PLUGIN_DHCP_WAIT_MS: 'abc' }), allowFailure: true, timeoutMs: 20000 });
+    const r = await run('node', [BUNDLE, cmd, cmd === 'nic.list' ? '{}' : '{"bridge":"b"}'], {
+      env: env({ OVS_PLUGIN_DHCP_WAIT_MS: 'abc' }),
+      allowFailure: true,
+      timeoutMs: 20000,
+    });
     assert.equal(r.exitCode, 1, r.stdout);
-    assert.deepEqual(unframe(r.stdout), { code: 'EINVALID', field: 'OVS_PLUGIN_DHCP_WAIT_MS', message: 'OVS_PLUGIN_DHCP_WAIT_MS: "abc" is not 0..600000 (ms)' });
+    assert.deepEqual(unframe(r.stdout), {
+      code: 'EINVALID',
+      field: 'OVS_PLUGIN_DHCP_WAIT_MS',
+      message: 'OVS_PLUGIN_DHCP_WAIT_MS: "abc" is not 0..600000 (ms)',
+    });
   }
 });

@@ -15,19 +15,40 @@ import { serveLimits, type ServeLimits } from '../../../ovs-plugin/transports/li
 import { RateLimitedLog } from '../../../ovs-plugin/transports/log-limit.ts';
 import { exchange } from './rpc.ts';
 
-async function serveWith(t: { after(f: () => unknown): void }, run: ConnectionContext['run'], maxInflight = 4, over: Partial<ServeLimits> = {}) {
+async function serveWith(
+  t: { after(f: () => unknown): void },
+  run: ConnectionContext['run'],
+  maxInflight = 4,
+  over: Partial<ServeLimits> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'conn-'));
   const path = join(dir, 's.sock');
   const lines: string[] = [];
   const log = createLogger((l) => lines.push(l));
   const gate = new Gate(maxInflight);
   const limits = { ...serveLimits(1024), ...over };
-  const ctx: ConnectionContext = { limits, gate, buffered: new LineBudget(limits.maxBufferedChars), queued: { bytes: 0 }, run, stopping: () => false, log, warn: new RateLimitedLog(log), countInflight: () => undefined };
+  const ctx: ConnectionContext = {
+    limits,
+    gate,
+    buffered: new LineBudget(limits.maxBufferedChars),
+    queued: { bytes: 0 },
+    run,
+    stopping: () => false,
+    log,
+    warn: new RateLimitedLog(log),
+    countInflight: () => undefined,
+  };
   let id = 0;
   const socks: Socket[] = [];
-  const server = createServer((s) => { socks.push(s); void new Connection(s, ctx, ++id, () => undefined); });
+  const server = createServer((s) => {
+    socks.push(s);
+    void new Connection(s, ctx, ++id, () => undefined);
+  });
   await new Promise<void>((r) => server.listen(path, r));
-  t.after(() => { server.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { path, lines, gate, socks };
 }
 
@@ -51,15 +72,22 @@ test('a throw or an unencodable result in a command is an error reply; the conne
 test('the gate: at most maxInflight commands at once over all connections; the rest are answered after', async (t) => {
   let running = 0;
   let peak = 0;
-  const { path, gate } = await serveWith(t, async () => {
-    peak = Math.max(peak, ++running);
-    await new Promise((r) => setTimeout(r, 20));
-    running--;
-    return 'done';
-  }, 3);
+  const { path, gate } = await serveWith(
+    t,
+    async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 20));
+      running--;
+      return 'done';
+    },
+    3,
+  );
   const text = Array.from({ length: 20 }, (_, i) => req(i + 1, 'slow')).join('');
   const all = await Promise.all([exchange(path, text, 20, 10000), exchange(path, text, 20, 10000)]);
-  assert.deepEqual(all.map((r) => r.length), [20, 20]);
+  assert.deepEqual(
+    all.map((r) => r.length),
+    [20, 20],
+  );
   assert.equal(peak, 3);
   assert.deepEqual([gate.inUse, gate.queued], [0, 0]);
 });
@@ -67,7 +95,12 @@ test('the gate: at most maxInflight commands at once over all connections; the r
 test('rate-limited warnings: 5 per key and window, then one suppressed count', () => {
   const lines: string[] = [];
   let now = 0;
-  const w = new RateLimitedLog(createLogger((l) => lines.push(l)), 5, 1000, () => now);
+  const w = new RateLimitedLog(
+    createLogger((l) => lines.push(l)),
+    5,
+    1000,
+    () => now,
+  );
   for (let i = 0; i < 100; i++) w.warn('1:bad', 'ovs-request-refused', { i });
   w.warn('2:bad', 'ovs-request-refused', {});
   assert.equal(lines.length, 6);
@@ -96,7 +129,7 @@ test('replies queued to all clients together stay near their total when no clien
   }
   // Each client alone stays under its own 256 KiB; together they would queue 5 MB.
   let last = -1;
-  for (let same = 0; same < 5;) {
+  for (let same = 0; same < 5; ) {
     await new Promise((r) => setTimeout(r, 200));
     const now = socks.reduce((a, s) => a + s.writableLength, 0);
     same = now === last ? same + 1 : 0;
@@ -104,11 +137,22 @@ test('replies queued to all clients together stay near their total when no clien
   }
   assert.ok(last <= total + n * 8 * 1024, `${last} bytes of replies queued, total ${total}`);
   // Reading again: every request is answered.
-  const got = await Promise.all(clients.map((c) => new Promise<number>((resolve) => {
-    let lines = 0;
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => { for (let i = d.indexOf('\n'); i >= 0; i = d.indexOf('\n', i + 1)) lines++; if (lines === 2000) resolve(lines); });
-    c.resume();
-  })));
-  assert.deepEqual(got, clients.map(() => 2000));
+  const got = await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise<number>((resolve) => {
+          let lines = 0;
+          c.setEncoding('utf8');
+          c.on('data', (d: string) => {
+            for (let i = d.indexOf('\n'); i >= 0; i = d.indexOf('\n', i + 1)) lines++;
+            if (lines === 2000) resolve(lines);
+          });
+          c.resume();
+        }),
+    ),
+  );
+  assert.deepEqual(
+    got,
+    clients.map(() => 2000),
+  );
 });

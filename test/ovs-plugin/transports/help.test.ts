@@ -17,8 +17,12 @@ test('--help, -h, help: every command, its arguments and an example; exit 0, no 
     assert.doesNotMatch(r.stdout, /^20:::/);
     for (const [name, c] of Object.entries(COMMANDS)) {
       assert.ok(r.stdout.includes(`${name} - ${c.usage.summary}`), `${flag} lists ${name}`);
-      assert.ok(r.stdout.includes(`ovs-plugin ${name} '${JSON.stringify(c.usage.example)}'`), `${flag} shows an example of ${name}`);
-      for (const a of c.usage.args) assert.match(r.stdout, new RegExp(`\\n {4}${a.name} +(required|optional)`), `${name} ${a.name}`);
+      assert.ok(
+        r.stdout.includes(`ovs-plugin ${name} '${JSON.stringify(c.usage.example)}'`),
+        `${flag} shows an example of ${name}`,
+      );
+      for (const a of c.usage.args)
+        assert.match(r.stdout, new RegExp(`\\n {4}${a.name} +(required|optional)`), `${name} ${a.name}`);
     }
   }
   const one = await run('node', [BUNDLE, 'help', 'vlan-ensure'], { env: noDb, timeoutMs: 20000 });
@@ -32,19 +36,31 @@ test('--help, -h, help: every command, its arguments and an example; exit 0, no 
 test('each command accepts exactly its declared arguments: the example passes, unknown and missing ones fail', () => {
   for (const [name, c] of Object.entries(COMMANDS)) {
     assert.doesNotThrow(() => c.validate(c.usage.example), name);
-    assert.throws(() => c.validate({ ...c.usage.example, surplus: 1 }), (e: any) => e.code === 'EINVALID' && e.details.field === 'surplus', name);
+    assert.throws(
+      () => c.validate({ ...c.usage.example, surplus: 1 }),
+      (e: any) => e.code === 'EINVALID' && e.details.field === 'surplus',
+      name,
+    );
     for (const a of c.usage.args) {
       if (!a.required) continue;
       const rest = { ...c.usage.example } as Record<string, unknown>;
       delete rest[a.name];
-      assert.throws(() => c.validate(rest), (e: any) => e.code === 'EINVALID' && e.details.field === a.name, `${name} without ${a.name}`);
+      assert.throws(
+        () => c.validate(rest),
+        (e: any) => e.code === 'EINVALID' && e.details.field === a.name,
+        `${name} without ${a.name}`,
+      );
     }
   }
 });
 
 test('exec: extra arguments after the JSON are a usage error, before connecting', async () => {
   await ensureBundle();
-  const r = await run('node', [BUNDLE, 'bridge-add', '{"bridge":"b"}', 'extra'], { env: noDb, allowFailure: true, timeoutMs: 20000 });
+  const r = await run('node', [BUNDLE, 'bridge-add', '{"bridge":"b"}', 'extra'], {
+    env: noDb,
+    allowFailure: true,
+    timeoutMs: 20000,
+  });
   assert.equal(r.exitCode, 1);
   assert.equal((unframe(r.stdout) as { code: string }).code, 'EUSAGE');
 });

@@ -2,7 +2,14 @@
 // envelope members, id type), a verdict for every input and never a throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeLine, LineReader, parseLine, replyOf, textDepth, type Parsed } from '../../../ovs-plugin/transports/jsonrpc.ts';
+import {
+  encodeLine,
+  LineReader,
+  parseLine,
+  replyOf,
+  textDepth,
+  type Parsed,
+} from '../../../ovs-plugin/transports/jsonrpc.ts';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 
 const b = serveLimits(1024);
@@ -18,9 +25,13 @@ test('a deep value anywhere in the request is refused before parsing, with id nu
     `{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":${nest(10000)}}}`,
     nest(10000, '{}'),
     '{'.repeat(30000),
-  ]) assert.deepEqual(refusedId(parseLine(line, b)), ['EREQUEST', null], line.slice(0, 60));
+  ])
+    assert.deepEqual(refusedId(parseLine(line, b)), ['EREQUEST', null], line.slice(0, 60));
   assert.equal(textDepth('{"a":"[[[[[[[[[[[[[[\\"[[[["}', 3), 1, 'brackets inside strings do not count');
-  assert.equal(parseLine(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":"${'['.repeat(1000)}"}}`, b).kind, 'single');
+  assert.equal(
+    parseLine(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":"${'['.repeat(1000)}"}}`, b).kind,
+    'single',
+  );
 });
 
 test('id per JSON-RPC 2.0 section 4: string, number or null; anything else is -32600 and not echoed', () => {
@@ -29,7 +40,11 @@ test('id per JSON-RPC 2.0 section 4: string, number or null; anything else is -3
     assert.deepEqual(refusedId(p), ['EREQUEST', null], id);
     assert.equal(JSON.parse(encodeLine(replyOf(null, { error: (p as any).error }))).error.code, -32600);
   }
-  for (const [id, want] of [['"a"', 'a'], ['7', 7], ['null', null]] as const) {
+  for (const [id, want] of [
+    ['"a"', 'a'],
+    ['7', 7],
+    ['null', null],
+  ] as const) {
     const p = parseLine(`{"jsonrpc":"2.0","id":${id},"method":"m"}`, b);
     assert.deepEqual(p.kind === 'single' && p.call.id, want);
   }
@@ -42,16 +57,33 @@ test('id per JSON-RPC 2.0 section 4: string, number or null; anything else is -3
   assert.deepEqual(refusedId(parseLine('{"jsonrpc":"2.0","id":5,"method":"m","__proto__":{}}', b)), ['EREQUEST', null]);
   assert.deepEqual(refusedId(parseLine('not json', b)), ['EPARSE', null]);
   assert.deepEqual(refusedId(parseLine('"a string"', b)), ['EREQUEST', null]);
-  assert.deepEqual(refusedId(parseLine(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":"${'x'.repeat(70000)}"}}`, b)), ['EREQUEST', null]);
+  assert.deepEqual(
+    refusedId(parseLine(`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":"${'x'.repeat(70000)}"}}`, b)),
+    ['EREQUEST', null],
+  );
 });
 
 test('batches (section 6): each element read on its own; empty and oversized batches are one error', () => {
-  const p = parseLine('[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"},1,{"jsonrpc":"2.0","id":[2],"method":"c"}]', b);
+  const p = parseLine(
+    '[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"},1,{"jsonrpc":"2.0","id":[2],"method":"c"}]',
+    b,
+  );
   assert.equal(p.kind, 'batch');
   const items = (p as Extract<Parsed, { kind: 'batch' }>).items;
-  assert.deepEqual(items.map((i) => ('error' in i ? ['err', i.id] : ['call', i.id])), [['call', 1], ['call', undefined], ['err', null], ['err', null]]);
+  assert.deepEqual(
+    items.map((i) => ('error' in i ? ['err', i.id] : ['call', i.id])),
+    [
+      ['call', 1],
+      ['call', undefined],
+      ['err', null],
+      ['err', null],
+    ],
+  );
   assert.deepEqual(refusedId(parseLine('[]', b)), ['EREQUEST', null]);
-  assert.deepEqual(refusedId(parseLine(JSON.stringify(Array(b.maxBatch + 1).fill({ jsonrpc: '2.0', method: 'm' })), b)), ['EREQUEST', null]);
+  assert.deepEqual(
+    refusedId(parseLine(JSON.stringify(Array(b.maxBatch + 1).fill({ jsonrpc: '2.0', method: 'm' })), b)),
+    ['EREQUEST', null],
+  );
 });
 
 test('LineReader: one line at a time, overflow stops the stream, linear on many small lines', () => {

@@ -4,14 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { serveLimits } from '../../../ovs-plugin/transports/limits.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, startDaemon } from '../helpers.ts';
 import { connectRetrying, exchange } from './rpc.ts';
 
 /** Resident memory of process `pid`, in bytes. */
-const rss = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const rss = (pid: number): number =>
+  Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 test('daemon: 2,500 connections with 60 KB of unfinished line each hold at most the buffered budget', async (t) => {
   await ensureBundle();
@@ -25,12 +26,16 @@ test('daemon: 2,500 connections with 60 KB of unfinished line each hold at most 
   const fits = Math.floor(budget / part.length);
   const before = rss(d.proc.pid!);
   const conns: { s: Socket; lines: string[]; closed: boolean }[] = [];
-  t.after(() => conns.forEach((c) => c.s.destroy()));
+  t.after(() => {
+    for (const c of conns) c.s.destroy();
+  });
   for (let i = 0; i < n; i++) {
     const c = { s: await connectRetrying(d.socket), lines: [] as string[], closed: false };
     c.s.setEncoding('utf8');
     c.s.on('data', (x: string) => c.lines.push(...x.split('\n').filter((l) => l)));
-    c.s.on('close', () => { c.closed = true; });
+    c.s.on('close', () => {
+      c.closed = true;
+    });
     c.s.on('error', () => undefined);
     c.s.write(part);
     conns.push(c);
@@ -55,22 +60,31 @@ test('daemon: 2,500 connections with 60 KB of unfinished line each hold at most 
   // line came to 200 MB. The bound is generous; what the budget holds is counted above.
   assert.ok(grew < 128 * 1024 * 1024, `the daemon grew by ${Math.round(grew / 1048576)} MB`);
   // A client sending whole lines is served while the budget is spent.
-  assert.deepEqual(await exchange(d.socket, '{"jsonrpc":"2.0","id":7,"method":"ovs.bridge-del","params":{"bridge":"nosuch"}}\n', 1), [{ jsonrpc: '2.0', id: 7, result: '' }]);
+  assert.deepEqual(
+    await exchange(d.socket, '{"jsonrpc":"2.0","id":7,"method":"ovs.bridge-del","params":{"bridge":"nosuch"}}\n', 1),
+    [{ jsonrpc: '2.0', id: 7, result: '' }],
+  );
   // Closing held connections gives their share back: a new unfinished line fits again.
-  held.slice(0, 5).forEach((c) => c.s.destroy());
+  for (const c of held.slice(0, 5)) c.s.destroy();
   await new Promise((r) => setTimeout(r, 300));
   const again = await connectRetrying(d.socket);
   t.after(() => again.destroy());
   let got = '';
   again.setEncoding('utf8');
-  again.on('data', (x: string) => { got += x; });
+  again.on('data', (x: string) => {
+    got += x;
+  });
   again.write(part);
   await new Promise((r) => setTimeout(r, 500));
   again.write('"}}\n');
   const stop = Date.now() + 10_000;
   while (!got.includes('\n') && Date.now() < stop) await new Promise((r) => setTimeout(r, 20));
   const r = JSON.parse(got);
-  assert.deepEqual([r.id, r.error?.data.code, r.error?.data.field], [1, 'EINVALID', 'bridge'], 'the line was taken whole and answered (the name is too long)');
+  assert.deepEqual(
+    [r.id, r.error?.data.code, r.error?.data.field],
+    [1, 'EINVALID', 'bridge'],
+    'the line was taken whole and answered (the name is too long)',
+  );
   assert.equal(d.proc.exitCode, null);
   assert.match(d.output(), /ovs-request-refused .*EOVERLOAD/);
 });
