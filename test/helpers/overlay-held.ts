@@ -24,15 +24,29 @@ export async function holdProcess(argv: readonly string[], what: string, ms = 30
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${what}: not ready within ${ms} ms: ${err}`)); }, ms);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what}: not ready within ${ms} ms: ${err}`));
+    }, ms);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ready (\d+)/.exec(out);
-      if (m) { clearTimeout(timer); child.stdout.destroy(); child.stderr.destroy(); child.unref(); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.unref();
+        resolve(Number(m[1]));
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what}: exited ${code}: ${err}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: exited ${code}: ${err}`));
+    });
   });
 }
 
@@ -48,7 +62,10 @@ async function idsOf(pid: number, kinds: readonly string[]): Promise<string[]> {
 export async function holdNamespaces(opts: { mount: boolean; script?: string; what: string }): Promise<Held> {
   const setup = [
     ...(opts.mount ? ['mount -t tmpfs tmpfs /run', 'mkdir -p /run/wireguard /run/netns'] : []),
-    'ip link set lo up', ...(opts.script ? [opts.script] : []), 'echo ready $$', 'exec sleep infinity',
+    'ip link set lo up',
+    ...(opts.script ? [opts.script] : []),
+    'echo ready $$',
+    'exec sleep infinity',
   ].join('\n');
   const flags = opts.mount ? ['--net', '--mount', '--propagation', 'private'] : ['--net'];
   const pid = await holdProcess(['unshare', ...flags, '--fork', '--kill-child', '--', 'sh', '-ec', setup], opts.what);
@@ -73,7 +90,13 @@ export async function sweep(ids: ReadonlySet<string>, ms = 20_000): Promise<numb
   for (;;) {
     const pids = await processesIn(ids);
     if (pids.length === 0 || Date.now() > end) return pids;
-    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     await sleep(100);
   }
 }

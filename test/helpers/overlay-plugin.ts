@@ -21,20 +21,46 @@ const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
 /** What net.apply answers (nr-spec: API). */
 export interface NetApplied {
-  netid: string; namespace: string; bridge: string; wireguard: string; listen_port: number; public_key: string; mtu: number;
+  netid: string;
+  namespace: string;
+  bridge: string;
+  wireguard: string;
+  listen_port: number;
+  public_key: string;
+  mtu: number;
   addresses: { gateway: string; wire: string; ula: string };
   changed: boolean;
 }
 
 /** One element of net.list. */
-export interface NetListed { netid: string; phase: string; namespace: string; listen_port: number; public_key: string; subnet: string; ip_range: string; mtu: number; peers: number }
+export interface NetListed {
+  netid: string;
+  phase: string;
+  namespace: string;
+  listen_port: number;
+  public_key: string;
+  subnet: string;
+  ip_range: string;
+  mtu: number;
+  peers: number;
+}
 
 /** What net.check answers. */
-export interface NetChecked { ok: boolean; drift: { what: string; want?: unknown; got?: unknown; repairable: boolean }[]; repaired: unknown[] }
+export interface NetChecked {
+  ok: boolean;
+  drift: { what: string; want?: unknown; got?: unknown; repairable: boolean }[];
+  repaired: unknown[];
+}
 
 /** A refusal from the plugin: its stable code, message and field. */
 export class PluginRefusal extends Error {
-  constructor(readonly code: string, message: string, readonly field?: string) { super(`${code}: ${message}`); }
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
 }
 
 /** The plugin of one node. */
@@ -67,8 +93,12 @@ async function startOvsdb(node: WorldNode, under: string): Promise<void> {
   const dir = await mkdtemp(join(under, `ovsdb-${node.id}-`));
   const db = join(dir, 'conf.db');
   await run('ovsdb-tool', ['create', db, VSWITCH_SCHEMA]);
-  const script = ['mkdir -p /run/ovs', `ovsdb-server ${db} --remote=punix:/run/ovs/db.sock --pidfile=/run/ovs/ovsdb.pid --unixctl=/run/ovs/ovsdb.ctl --no-chdir --log-file=${dir}/ovsdb.log --detach`,
-    'ovs-vsctl --db=unix:/run/ovs/db.sock --no-wait init', 'echo ready $$'].join('\n');
+  const script = [
+    'mkdir -p /run/ovs',
+    `ovsdb-server ${db} --remote=punix:/run/ovs/db.sock --pidfile=/run/ovs/ovsdb.pid --unixctl=/run/ovs/ovsdb.ctl --no-chdir --log-file=${dir}/ovsdb.log --detach`,
+    'ovs-vsctl --db=unix:/run/ovs/db.sock --no-wait init',
+    'echo ready $$',
+  ].join('\n');
   await holdProcess(node.command('sh', ['-ec', script]), `ovsdb-server in ${node.id}`);
 }
 
@@ -80,7 +110,11 @@ export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlug
   const socketIn = '/run/ovs-plugin/plugin.sock';
 
   const exec = async <T>(command: string, args: object): Promise<T> => {
-    const r = await runAt(node, 'node', [BUNDLE, command, JSON.stringify(args)], { env: pluginEnv(), allowFailure: true, timeoutMs: 120_000 });
+    const r = await runAt(node, 'node', [BUNDLE, command, JSON.stringify(args)], {
+      env: pluginEnv(),
+      allowFailure: true,
+      timeoutMs: 120_000,
+    });
     const value = unframe(r.stdout) as T & { code?: string; message?: string; field?: string };
     if (r.exitCode !== 0) throw new PluginRefusal(value.code ?? 'E?', value.message ?? r.stderr, value.field);
     return value;
@@ -88,18 +122,28 @@ export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlug
 
   const startDaemon = async (): Promise<void> => {
     if (daemon) return;
-    if (!ovsdb) { await startOvsdb(node, dir); ovsdb = true; }
+    if (!ovsdb) {
+      await startOvsdb(node, dir);
+      ovsdb = true;
+    }
     await runAt(node, 'mkdir', ['-p', '/run/ovs-plugin']);
     const [file, ...args] = node.command('node', [BUNDLE, 'serve', '--socket', socketIn]);
     const proc = spawn(file!, args, { env: { ...process.env, ...pluginEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    proc.stdout!.on('data', (d) => { out += d; });
-    proc.stderr!.on('data', (d) => { out += d; });
+    proc.stdout!.on('data', (d) => {
+      out += d;
+    });
+    proc.stderr!.on('data', (d) => {
+      out += d;
+    });
     const exited = new Promise((r) => proc.once('exit', r));
     const end = Date.now() + 60_000;
     while (!out.includes('ovs-plugin-serving')) {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`daemon in ${node.id} exited: ${out}`);
-      if (Date.now() > end) { proc.kill('SIGKILL'); throw new Error(`daemon in ${node.id} did not start: ${out}`); }
+      if (Date.now() > end) {
+        proc.kill('SIGKILL');
+        throw new Error(`daemon in ${node.id} did not start: ${out}`);
+      }
       await sleep(20);
     }
     const path = node.runPath('ovs-plugin/plugin.sock');
@@ -120,15 +164,25 @@ export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlug
 
   const call = <T>(command: string, args: object): Promise<T> => {
     if (!daemon) return exec<T>(command, args);
-    return daemon.client.call<T>(command, args).catch((e: { code?: string; message?: string; details?: { field?: string } }) => {
-      throw new PluginRefusal(e.code ?? 'E?', e.message ?? String(e), e.details?.field);
-    });
+    return daemon.client
+      .call<T>(command, args)
+      .catch((e: { code?: string; message?: string; details?: { field?: string } }) => {
+        throw new PluginRefusal(e.code ?? 'E?', e.message ?? String(e), e.details?.field);
+      });
   };
 
   return {
-    node, exec, call, startDaemon, stopDaemon,
-    get daemonRunning() { return daemon !== undefined; },
-    get daemonPid() { return daemon?.proc.pid; },
+    node,
+    exec,
+    call,
+    startDaemon,
+    stopDaemon,
+    get daemonRunning() {
+      return daemon !== undefined;
+    },
+    get daemonPid() {
+      return daemon?.proc.pid;
+    },
     apply: (netid, network) => call<NetApplied>('net.apply', { netid, network }),
     delete: (netid) => call<null>('net.delete', { netid }),
     check: (netid, repair) => call<NetChecked>('net.check', { netid, ...(repair ? { repair } : {}) }),

@@ -11,11 +11,21 @@ import { machineSnapshot, makeWorld, runAt, SWITCH_V4 } from './overlay-world.ts
 import { nodePlugin } from './overlay-plugin.ts';
 import { pingOnce, pingUntil, tcpTransfer } from './overlay-traffic.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['unshare', 'nsenter', 'ip', 'nft', 'ping'].every(has);
 const OURS = /^(p\d+|u0|wan|lan|br0|[bwlen]-.+|public)$/;
 
-test('overlay world: underlay reachability, home routers masquerade and drop unasked, close leaves nothing', { skip: !ready && 'needs root, unshare, nsenter, nft, ping', timeout: 240_000 }, async (t) => {
+test('overlay world: underlay reachability, home routers masquerade and drop unasked, close leaves nothing', {
+  skip: !ready && 'needs root, unshare, nsenter, nft, ping',
+  timeout: 240_000,
+}, async (t) => {
   const before = await machineSnapshot();
   const w = await makeWorld(t, { mtu: 1280 });
   const a = w.node('a');
@@ -45,31 +55,49 @@ test('overlay world: underlay reachability, home routers masquerade and drop una
       assert.equal(await pingOnce(a, n.router!.v4), false, `${n.id}'s router answered unasked`);
     }
   });
-  await t.test('a container is its own namespace in its node; nodes have their own /run; MTU is the asked one', async () => {
-    const c = await w.container(a);
-    const links = await runAt(c, 'ip', ['-o', 'link', 'show']);
-    assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
-    await runAt(a, 'sh', ['-c', 'echo a > /run/marker']);
-    const seen = await runAt(b, 'sh', ['-c', 'cat /run/marker 2>/dev/null || echo none']);
-    assert.equal(seen.stdout.trim(), 'none');
-    assert.match(await ip(h.netns, ['link', 'show', 'u0']), /mtu 1280 /);
-    assert.match(await ip(a.netns, ['link', 'show', 'u0']), /mtu 1280 /);
-  });
+  await t.test(
+    'a container is its own namespace in its node; nodes have their own /run; MTU is the asked one',
+    async () => {
+      const c = await w.container(a);
+      const links = await runAt(c, 'ip', ['-o', 'link', 'show']);
+      assert.deepEqual(
+        links.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(':')[1]!.trim()),
+        ['lo'],
+      );
+      await runAt(a, 'sh', ['-c', 'echo a > /run/marker']);
+      const seen = await runAt(b, 'sh', ['-c', 'cat /run/marker 2>/dev/null || echo none']);
+      assert.equal(seen.stdout.trim(), 'none');
+      assert.match(await ip(h.netns, ['link', 'show', 'u0']), /mtu 1280 /);
+      assert.match(await ip(a.netns, ['link', 'show', 'u0']), /mtu 1280 /);
+    },
+  );
 
-  await t.test('the plugin runs inside a node: exec, and a daemon with its own OVSDB, its state in the node\'s /run', async () => {
-    const p = await nodePlugin(a, w.dir);
-    assert.deepEqual(await p.exec('nic.list', {}), []);
-    await p.startDaemon();
-    assert.deepEqual(await p.call('nic.list', {}), []);
-    await p.stopDaemon();
-    await p.startDaemon();
-    assert.deepEqual(await p.call('nic.list', {}), []);
-    await p.stopDaemon();
-  });
+  await t.test(
+    "the plugin runs inside a node: exec, and a daemon with its own OVSDB, its state in the node's /run",
+    async () => {
+      const p = await nodePlugin(a, w.dir);
+      assert.deepEqual(await p.exec('nic.list', {}), []);
+      await p.startDaemon();
+      assert.deepEqual(await p.call('nic.list', {}), []);
+      await p.stopDaemon();
+      await p.startDaemon();
+      assert.deepEqual(await p.call('nic.list', {}), []);
+      await p.stopDaemon();
+    },
+  );
 
   assert.deepEqual(await w.close(), [], 'processes that would not die');
   assert.deepEqual(await w.leftovers(), []);
   const after = await machineSnapshot();
-  assert.deepEqual(after.netns.filter((n) => !before.netns.includes(n)).filter((n) => /^n-/.test(n)), []);
-  assert.deepEqual(after.links.filter((l) => !before.links.includes(l) && OURS.test(l)), []);
+  assert.deepEqual(
+    after.netns.filter((n) => !before.netns.includes(n)).filter((n) => /^n-/.test(n)),
+    [],
+  );
+  assert.deepEqual(
+    after.links.filter((l) => !before.links.includes(l) && OURS.test(l)),
+    [],
+  );
 });

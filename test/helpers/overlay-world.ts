@@ -117,9 +117,19 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
   const ids = new Set<string>();
   const dir = await mkdtemp(join(tmpdir(), 'ovworld-'));
   let closed: Promise<number[]> | undefined;
-  const close = () => closed ??= (async () => { const left = await sweep(ids); await rm(dir, { recursive: true, force: true }); return left; })();
-  t.after(async () => { await close(); });
-  const track = (h: Held) => { for (const id of h.ids) ids.add(id); return h; };
+  const close = () =>
+    (closed ??= (async () => {
+      const left = await sweep(ids);
+      await rm(dir, { recursive: true, force: true });
+      return left;
+    })());
+  t.after(async () => {
+    await close();
+  });
+  const track = (h: Held) => {
+    for (const id of h.ids) ids.add(id);
+    return h;
+  };
 
   const sw = track(await holdNamespaces({ mount: false, what: 'switch' }));
   const swPlace = placeOf('switch', sw, false);
@@ -133,7 +143,22 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
   /** A veth from the switch's bridge to `h` (its end named `dev` there), at the underlay MTU. */
   const plug = async (h: Held, dev: string, v4: string, v6: string): Promise<void> => {
     const p = `p${port++}`;
-    await ip(swNs, ['link', 'add', p, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', dev, 'mtu', String(mtu), 'netns', String(h.pid)]);
+    await ip(swNs, [
+      'link',
+      'add',
+      p,
+      'mtu',
+      String(mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      dev,
+      'mtu',
+      String(mtu),
+      'netns',
+      String(h.pid),
+    ]);
     await ip(swNs, ['link', 'set', p, 'master', 'br0', 'up']);
     const ns = netnsAt(h.net);
     await ip(ns, ['addr', 'add', `${v4}/24`, 'dev', dev]);
@@ -146,7 +171,14 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
   const makeNode = async (id: string, hidden: boolean, k: number): Promise<WorldNode> => {
     const h = track(await holdNamespaces({ mount: true, what: `node ${id}` }));
     const place = placeOf(`node ${id}`, h, true);
-    const base = { ...h, ...place, id, netns: netnsAt(h.net), hidden, runPath: (rel: string) => `/proc/${h.pid}/root/run/${rel}` };
+    const base = {
+      ...h,
+      ...place,
+      id,
+      netns: netnsAt(h.net),
+      hidden,
+      runPath: (rel: string) => `/proc/${h.pid}/root/run/${rel}`,
+    };
     if (!hidden) {
       const v4 = `198.18.0.${k}`;
       const v6 = `2001:db8:99::${k}`;
@@ -160,7 +192,22 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
     const wan6 = `2001:db8:99::${100 + k}`;
     await plug(r, 'wan', wan4, wan6);
     const rNs = netnsAt(r.net);
-    await ip(rNs, ['link', 'add', 'lan', 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'u0', 'mtu', String(mtu), 'netns', String(h.pid)]);
+    await ip(rNs, [
+      'link',
+      'add',
+      'lan',
+      'mtu',
+      String(mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'u0',
+      'mtu',
+      String(mtu),
+      'netns',
+      String(h.pid),
+    ]);
     await ip(rNs, ['addr', 'add', `192.168.${k}.1/24`, 'dev', 'lan']);
     await ip(rNs, ['addr', 'add', `fd00:0:0:${k}::1/64`, 'dev', 'lan', 'nodad']);
     await ip(rNs, ['link', 'set', 'lan', 'up']);
@@ -190,12 +237,32 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
   };
 
   const container = async (n: WorldNode): Promise<Container & { kill(): void }> => {
-    const pid = await holdProcess(n.command('unshare', ['--net', '--fork', '--kill-child', '--', 'sh', '-ec', 'ip link set lo up\necho ready $$\nexec sleep infinity']), `container in ${n.id}`);
+    const pid = await holdProcess(
+      n.command('unshare', [
+        '--net',
+        '--fork',
+        '--kill-child',
+        '--',
+        'sh',
+        '-ec',
+        'ip link set lo up\necho ready $$\nexec sleep infinity',
+      ]),
+      `container in ${n.id}`,
+    );
     const net = `/proc/${pid}/ns/net`;
     return {
-      pid, node: n, netns: netnsAt(net), label: `container ${pid} in ${n.id}`,
+      pid,
+      node: n,
+      netns: netnsAt(net),
+      label: `container ${pid} in ${n.id}`,
       command: (cmd, args) => ['nsenter', `--net=${net}`, `--mount=${n.mnt}`, '--', cmd, ...args],
-      kill: () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } },
+      kill: () => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      },
     };
   };
 
@@ -203,11 +270,20 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
     const file = join(dir, `${name}-${randomBytes(3).toString('hex')}`, `${name}.conf`);
     await run('mkdir', ['-p', join(file, '..')]);
     await writeFile(file, config, { mode: 0o600 });
-    await runAt(node('laptop'), 'wg-quick', ['up', file], { env: { WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go' } });
+    await runAt(node('laptop'), 'wg-quick', ['up', file], {
+      env: { WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go' },
+    });
   };
 
   return {
-    mtu, dir, switch: { ...sw, ...swPlace }, nodes, node, container, laptopUp, close,
+    mtu,
+    dir,
+    switch: { ...sw, ...swPlace },
+    nodes,
+    node,
+    container,
+    laptopUp,
+    close,
     leftovers: () => processesIn(ids),
   };
 }
@@ -215,6 +291,10 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
 /** Names in the machine's /run/netns and links of the machine's namespace: compared before/after a world. */
 export async function machineSnapshot(): Promise<{ netns: string[]; links: string[] }> {
   const netns = (await readdir('/run/netns').catch(() => [] as string[])).sort();
-  const links = (await ip({ self: true }, ['-o', 'link', 'show'])).split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort();
+  const links = (await ip({ self: true }, ['-o', 'link', 'show']))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
+    .sort();
   return { netns, links };
 }

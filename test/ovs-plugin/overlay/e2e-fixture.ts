@@ -24,7 +24,13 @@ export interface Workload extends Container {
 }
 
 /** What the network nic kind answers (the container kinds' answer). */
-export interface NicAnswer { name: string; host?: string; hwaddr: string; mtu: number; addresses: string[] }
+export interface NicAnswer {
+  name: string;
+  host?: string;
+  hwaddr: string;
+  mtu: number;
+  addresses: string[];
+}
 
 export interface MeshOptions extends WorldOptions {
   /** Plan name (netid derived from it); default random. */
@@ -45,7 +51,11 @@ export interface Mesh {
   readonly access?: PlanAccess;
   readonly plugins: ReadonlyMap<string, NodePlugin>;
   /** Applies `plan`'s documents (with `edit` on each) to `ids` (default: every node of the plan). */
-  apply(plan: Plan, ids?: readonly string[], edit?: (id: string, d: NetworkDocument) => NetworkDocument): Promise<Record<string, NetApplied>>;
+  apply(
+    plan: Plan,
+    ids?: readonly string[],
+    edit?: (id: string, d: NetworkDocument) => NetworkDocument,
+  ): Promise<Record<string, NetApplied>>;
   /** A container on `node` with a network nic of this mesh's netid (`cidr`: config.cidr). */
   workload(node: string, cidr?: string): Promise<Workload>;
   /** The laptop's wire address (what the network reaches it by). */
@@ -62,11 +72,21 @@ const bare = (cidr: string): string => cidr.split('/')[0]!;
 
 /** Attaches a `network` nic of `netid` to `c` through `plugin`; checks the answer's shape. */
 export async function attachNetwork(plugin: NodePlugin, c: Container, netid: string, cidr?: string): Promise<Workload> {
-  const r = await plugin.call<NicAnswer>('nic.attach', { target: { pid: c.pid }, nic: { type: 'network', id: netid, ...(cidr ? { config: { cidr } } : {}) } });
+  const r = await plugin.call<NicAnswer>('nic.attach', {
+    target: { pid: c.pid },
+    nic: { type: 'network', id: netid, ...(cidr ? { config: { cidr } } : {}) },
+  });
   // An NR under 1280 bytes is IPv4 only by design (docs/overlay.md, MTU): its nics get no ULA.
   const v6 = r.mtu >= IPV6_MIN_MTU;
-  assert.equal(r.addresses.length, v6 ? 2 : 1, `${v6 ? 'two addresses (IPv4 first)' : 'IPv4 only (MTU < 1280)'}: ${JSON.stringify(r)}`);
-  assert.ok(!r.addresses[0]!.includes(':') && (!v6 || r.addresses[1]!.includes(':')), `IPv4 first: ${JSON.stringify(r.addresses)}`);
+  assert.equal(
+    r.addresses.length,
+    v6 ? 2 : 1,
+    `${v6 ? 'two addresses (IPv4 first)' : 'IPv4 only (MTU < 1280)'}: ${JSON.stringify(r)}`,
+  );
+  assert.ok(
+    !r.addresses[0]!.includes(':') && (!v6 || r.addresses[1]!.includes(':')),
+    `IPv4 first: ${JSON.stringify(r.addresses)}`,
+  );
   return { ...c, v4: bare(r.addresses[0]!), v6: v6 ? bare(r.addresses[1]!) : '', mtu: r.mtu, nic: r.name };
 }
 
@@ -74,14 +94,22 @@ export async function attachNetwork(plugin: NodePlugin, c: Container, netid: str
 export async function makeMesh(t: Pick<TestContext, 'after'>, o: MeshOptions = {}): Promise<Mesh> {
   const world = await makeWorld(t, o);
   const ids = [...world.nodes.keys()].filter((id) => id !== 'laptop');
-  let plan = createPlan({ name: o.name ?? `e2e${Math.random().toString(36).slice(2, 8)}`, ipRange: o.ipRange ?? '10.77.0.0/16' });
+  let plan = createPlan({
+    name: o.name ?? `e2e${Math.random().toString(36).slice(2, 8)}`,
+    ipRange: o.ipRange ?? '10.77.0.0/16',
+  });
   for (const id of ids) {
     const n = world.node(id);
-    plan = addNode(plan, { id, ...(n.hidden ? {} : { endpoints: [n.v4, n.v6] }), ...(o.ports?.[id] ? { port: o.ports[id] } : {}) });
+    plan = addNode(plan, {
+      id,
+      ...(n.hidden ? {} : { endpoints: [n.v4, n.v6] }),
+      ...(o.ports?.[id] ? { port: o.ports[id] } : {}),
+    });
   }
   let access: PlanAccess | undefined;
   if (world.nodes.has('laptop')) {
-    const entry = typeof o.entry === 'function' ? o.entry(plan) : o.entry ?? plan.nodes.find((n) => n.endpoints.length > 0)!.id;
+    const entry =
+      typeof o.entry === 'function' ? o.entry(plan) : (o.entry ?? plan.nodes.find((n) => n.endpoints.length > 0)!.id);
     const r = addAccess(plan, { node: entry, name: 'laptop', mtu: world.mtu - 80 });
     plan = r.plan;
     access = r.access;
@@ -96,7 +124,10 @@ export async function makeMesh(t: Pick<TestContext, 'after'>, o: MeshOptions = {
   const subnetOf = (p: Plan, id: string) => parsePrefix4(p.nodes.find((n) => n.id === id)!.subnet)!;
 
   const mesh: Mesh = {
-    world, plan, plugins, ...(access ? { access } : {}),
+    world,
+    plan,
+    plugins,
+    ...(access ? { access } : {}),
     async apply(p, only = p.nodes.map((n) => n.id), edit = (_id, d) => d) {
       mesh.plan = p;
       const docs = documentsOf(p);
@@ -108,7 +139,8 @@ export async function makeMesh(t: Pick<TestContext, 'after'>, o: MeshOptions = {
       }
       return out;
     },
-    workload: async (node, cidr) => attachNetwork(plugin(node), await world.container(world.node(node)), mesh.plan.netid, cidr),
+    workload: async (node, cidr) =>
+      attachNetwork(plugin(node), await world.container(world.node(node)), mesh.plan.netid, cidr),
     laptopWire: () => wireAddress(parsePrefix4(access!.subnet)!),
     gateway: (id) => v4Text(subnetOf(mesh.plan, id).net + 1),
   };
@@ -123,5 +155,6 @@ export const ula = (mesh: Mesh, v4: string): string => ulaAddress(mesh.plan.neti
 /** `wg show <dev> <what>` inside the NR namespace of `node` (its private /run holds both the netns and the socket). */
 export async function wgShow(mesh: Mesh, node: string, what: 'endpoints' | 'peers' | 'allowed-ips'): Promise<string> {
   const dev = `w-${mesh.plan.netid}`;
-  return (await runAt(mesh.world.node(node), 'ip', ['netns', 'exec', `n-${mesh.plan.netid}`, 'wg', 'show', dev, what])).stdout;
+  return (await runAt(mesh.world.node(node), 'ip', ['netns', 'exec', `n-${mesh.plan.netid}`, 'wg', 'show', dev, what]))
+    .stdout;
 }

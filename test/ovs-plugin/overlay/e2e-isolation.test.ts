@@ -14,10 +14,20 @@ import { runAt, SWITCH_V4 } from '../../helpers/overlay-world.ts';
 import { netnsAt } from '../../../lib/netns.ts';
 import { attachNetwork, makeMesh } from './e2e-fixture.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'unshare', 'nsenter', 'nft'].every(has);
 
-test('two networks, one ip_range, same nodes: each works, neither reaches the other; workloads fenced from node and underlay', { skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft', timeout: 600_000 }, async (t) => {
+test('two networks, one ip_range, same nodes: each works, neither reaches the other; workloads fenced from node and underlay', {
+  skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft',
+  timeout: 600_000,
+}, async (t) => {
   // Network 1 through the fixture (ports fixed so the two networks cannot draw the same one).
   const one = await makeMesh(t, { publics: ['a', 'b'], hidden: [], laptop: false, ports: { a: 20001, b: 20002 } });
   const a = one.world.node('a');
@@ -36,8 +46,18 @@ test('two networks, one ip_range, same nodes: each works, neither reaches the ot
   const sub = (id: string) => parsePrefix4(docs2[id]!.network.subnet)!;
   const c1a = await one.workload('a');
   const c1b = await one.workload('b');
-  const c2a = await attachNetwork(one.plugins.get('a')!, await one.world.container(a), plan2.netid, `${v4Text(sub('a').net + 5)}/24`);
-  const c2b = await attachNetwork(one.plugins.get('b')!, await one.world.container(b), plan2.netid, `${v4Text(sub('b').net + 6)}/24`);
+  const c2a = await attachNetwork(
+    one.plugins.get('a')!,
+    await one.world.container(a),
+    plan2.netid,
+    `${v4Text(sub('a').net + 5)}/24`,
+  );
+  const c2b = await attachNetwork(
+    one.plugins.get('b')!,
+    await one.world.container(b),
+    plan2.netid,
+    `${v4Text(sub('b').net + 6)}/24`,
+  );
 
   await t.test('each network works: IPv4, IPv6 and TCP within it', async () => {
     await pingUntil(c1a, c1b.v4);
@@ -56,12 +76,19 @@ test('two networks, one ip_range, same nodes: each works, neither reaches the ot
   });
 
   await t.test('a workload cannot reach its node: addresses, transit end, a TCP service; but it gets out', async () => {
-    const [file, ...args] = a.command('node', ['-e', "require('net').createServer((c)=>c.end('hi')).listen(7777,'::')"]);
+    const [file, ...args] = a.command('node', [
+      '-e',
+      "require('net').createServer((c)=>c.end('hi')).listen(7777,'::')",
+    ]);
     const server = spawn(file!, args, { stdio: 'ignore' });
-    t.after(() => { server.kill('SIGKILL'); });
-    for (const to of [a.v4, a.v6, '100.127.0.1', '100.127.0.5']) assert.equal(await pingOnce(c1a, to), false, `c1a reached node a at ${to}`);
+    t.after(() => {
+      server.kill('SIGKILL');
+    });
+    for (const to of [a.v4, a.v6, '100.127.0.1', '100.127.0.5'])
+      assert.equal(await pingOnce(c1a, to), false, `c1a reached node a at ${to}`);
     assert.equal(await pingOnce(c2a, a.v4), false);
-    const probe = "const s=require('net').connect(Number(process.argv[2]),process.argv[1],()=>{console.log('open');process.exit(0)});s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)";
+    const probe =
+      "const s=require('net').connect(Number(process.argv[2]),process.argv[1],()=>{console.log('open');process.exit(0)});s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)";
     for (const to of [a.v4, a.v6]) {
       const r = await runAt(c1a, 'node', ['-e', probe, to, '7777'], { allowFailure: true });
       assert.notEqual(r.stdout.trim(), 'open', `c1a opened node a's service on ${to}`);
@@ -69,8 +96,9 @@ test('two networks, one ip_range, same nodes: each works, neither reaches the ot
     // The same service is open from the underlay (so the refusal above is the fence, not a dead server).
     await pingUntil(b, a.v4, 5);
     let open = false;
-    for (let i = 0; i < 10 && !open; i++) open = (await runAt(b, 'node', ['-e', probe, a.v4, '7777'], { allowFailure: true })).stdout.trim() === 'open';
-    assert.ok(open, 'node a\'s service never opened from the underlay');
+    for (let i = 0; i < 10 && !open; i++)
+      open = (await runAt(b, 'node', ['-e', probe, a.v4, '7777'], { allowFailure: true })).stdout.trim() === 'open';
+    assert.ok(open, "node a's service never opened from the underlay");
     // Egress: the switch's router, as the internet, answers the masqueraded workload. The
     // network nic gives no default route (docs/nics.md: the workload may have other nics), so the
     // workload that wants out through its NR routes its default at the NR's gateway itself.

@@ -12,36 +12,57 @@ import { publicKeyOf } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { pingUntil, tcpTransfer } from '../../helpers/overlay-traffic.ts';
 import { makeMesh, wgShow, type Workload } from './e2e-fixture.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'nsenter', 'nft'].every(has);
 
-test('three nodes (one hidden) and a laptop: containers, laptop and relay over the plugin-made mesh', { skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft', timeout: 600_000 }, async (t) => {
+test('three nodes (one hidden) and a laptop: containers, laptop and relay over the plugin-made mesh', {
+  skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft',
+  timeout: 600_000,
+}, async (t) => {
   const mesh = await makeMesh(t, { publics: ['a', 'b'], hidden: ['h'] });
   const relay = mesh.plan.nodes.find((n) => n.id === 'h')!.relay!;
   const w: Record<string, Workload> = {};
   for (const id of ['a', 'b', 'h']) w[id] = await mesh.workload(id);
 
-  await t.test('workload nics: addresses in their node\'s /24, MTU the NR\'s (underlay 1500 - 80)', () => {
+  await t.test("workload nics: addresses in their node's /24, MTU the NR's (underlay 1500 - 80)", () => {
     for (const [id, c] of Object.entries(w)) {
       const subnet = mesh.plan.nodes.find((n) => n.id === id)!.subnet;
-      assert.equal(c.v4.split('.').slice(0, 3).join('.'), subnet.split('.').slice(0, 3).join('.'), `${id}: ${c.v4} not in ${subnet}`);
+      assert.equal(
+        c.v4.split('.').slice(0, 3).join('.'),
+        subnet.split('.').slice(0, 3).join('.'),
+        `${id}: ${c.v4} not in ${subnet}`,
+      );
       assert.equal(c.v4.split('.')[3], '2', `${id}: the lowest free address is .2`);
       assert.equal(c.mtu, 1420);
     }
   });
 
-  await t.test('the hidden node first (it dials its relay), then every container reaches every other, IPv4 and IPv6', async () => {
-    for (const x of ['h', 'a', 'b']) {
-      for (const y of ['a', 'b', 'h']) {
-        if (x === y) continue;
-        await pingUntil(w[x]!, w[y]!.v4);
-        await pingUntil(w[x]!, w[y]!.v6);
+  await t.test(
+    'the hidden node first (it dials its relay), then every container reaches every other, IPv4 and IPv6',
+    async () => {
+      for (const x of ['h', 'a', 'b']) {
+        for (const y of ['a', 'b', 'h']) {
+          if (x === y) continue;
+          await pingUntil(w[x]!, w[y]!.v4);
+          await pingUntil(w[x]!, w[y]!.v6);
+        }
       }
-    }
-  });
+    },
+  );
 
   await t.test('TCP between containers, IPv4 and IPv6, the hidden one included', async () => {
-    for (const [x, y] of [['a', 'b'], ['b', 'h'], ['h', 'a']] as const) {
+    for (const [x, y] of [
+      ['a', 'b'],
+      ['b', 'h'],
+      ['h', 'a'],
+    ] as const) {
       for (const to of [w[y]!.v4, w[y]!.v6]) {
         const r = await tcpTransfer(w[y]!, w[x]!, to, 512 * 1024);
         assert.equal(r.bytes, 512 * 1024, `${x} -> ${y} ${to}`);
@@ -61,16 +82,22 @@ test('three nodes (one hidden) and a laptop: containers, laptop and relay over t
     await pingUntil(w.b!, mesh.laptopWire());
   });
 
-  await t.test('the hidden node is a peer of its relay alone, which learned its endpoint (the home router)', async () => {
-    const docs = documentsOf(mesh.plan);
-    const hKey = publicKeyOf(docs.h!.network.wireguard_private_key);
-    for (const id of ['a', 'b']) {
-      const peers = docs[id]!.network.peers.map((p) => p.wireguard_public_key);
-      assert.equal(peers.includes(hKey), id === relay, `${id} has h as a peer`);
-    }
-    const endpoints = await wgShow(mesh, relay, 'endpoints');
-    const line = endpoints.split('\n').find((l) => l.startsWith(hKey));
-    const router = mesh.world.node('h').router!;
-    assert.ok(line && (line.includes(router.v4) || line.includes(router.v6)), `relay ${relay}: h's endpoint ${line} is not its router ${router.v4}/${router.v6}`);
-  });
+  await t.test(
+    'the hidden node is a peer of its relay alone, which learned its endpoint (the home router)',
+    async () => {
+      const docs = documentsOf(mesh.plan);
+      const hKey = publicKeyOf(docs.h!.network.wireguard_private_key);
+      for (const id of ['a', 'b']) {
+        const peers = docs[id]!.network.peers.map((p) => p.wireguard_public_key);
+        assert.equal(peers.includes(hKey), id === relay, `${id} has h as a peer`);
+      }
+      const endpoints = await wgShow(mesh, relay, 'endpoints');
+      const line = endpoints.split('\n').find((l) => l.startsWith(hKey));
+      const router = mesh.world.node('h').router!;
+      assert.ok(
+        line && (line.includes(router.v4) || line.includes(router.v6)),
+        `relay ${relay}: h's endpoint ${line} is not its router ${router.v4}/${router.v6}`,
+      );
+    },
+  );
 });

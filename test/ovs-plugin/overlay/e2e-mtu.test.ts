@@ -11,12 +11,22 @@ import { ip } from '../../../lib/ip.ts';
 import { pingUntil, tcpTransfer } from '../../helpers/overlay-traffic.ts';
 import { makeMesh } from './e2e-fixture.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'unshare', 'nsenter', 'nft'].every(has);
 const SIZE = 2 * 1024 * 1024;
 
 for (const mtu of [1280, 9000]) {
-  test(`underlay MTU ${mtu}: NR MTU ${mtu - 80}, TCP between workloads on two nodes moves 2 MB without stalls`, { skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft', timeout: 400_000 }, async (t) => {
+  test(`underlay MTU ${mtu}: NR MTU ${mtu - 80}, TCP between workloads on two nodes moves 2 MB without stalls`, {
+    skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft',
+    timeout: 400_000,
+  }, async (t) => {
     const mesh = await makeMesh(t, { mtu, publics: ['a', 'b'], hidden: ['h'], laptop: false });
     const applied = await mesh.apply(mesh.plan);
     for (const id of ['a', 'b', 'h']) assert.equal(applied[id]!.mtu, mtu - 80, `${id}: NR MTU`);
@@ -29,7 +39,12 @@ for (const mtu of [1280, 9000]) {
     }
     await pingUntil(ch, ca.v4);
     await pingUntil(ca, cb.v4);
-    for (const [from, to, addr] of [[ca, cb, cb.v4], [cb, ca, ca.v4], [ch, cb, cb.v4], [cb, ch, ch.v4]] as const) {
+    for (const [from, to, addr] of [
+      [ca, cb, cb.v4],
+      [cb, ca, ca.v4],
+      [ch, cb, cb.v4],
+      [cb, ch, ch.v4],
+    ] as const) {
       const r = await tcpTransfer(to, from, addr, SIZE, 120_000);
       t.diagnostic(`${from.label} -> ${addr}: ${r.bytes} B in ${r.ms} ms, largest gap ${r.maxGapMs} ms`);
       assert.equal(r.bytes, SIZE);

@@ -15,22 +15,49 @@ import { addAccess, removeNode } from '../../../ovs-plugin/overlay/plan.ts';
 import { pingLoop, pingOnce, pingUntil, type PingLoop } from '../../helpers/overlay-traffic.ts';
 import { makeMesh, type Workload } from './e2e-fixture.ts';
 
-const has = (cmd: string): boolean => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
-const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'nsenter', 'nft', 'ovsdb-server'].every(has);
+const has = (cmd: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const ready =
+  process.getuid?.() === 0 &&
+  ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'nsenter', 'nft', 'ovsdb-server'].every(has);
 
-test('updates drop nothing: add, remove, allowed IPs, same document, plugin restart', { skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft, ovsdb-server', timeout: 900_000 }, async (t) => {
-  const mesh = await makeMesh(t, { publics: ['a', 'b', 'c'], hidden: ['h'], daemon: true, entry: (p) => p.nodes.find((n) => n.id === 'h')!.relay! });
+test('updates drop nothing: add, remove, allowed IPs, same document, plugin restart', {
+  skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft, ovsdb-server',
+  timeout: 900_000,
+}, async (t) => {
+  const mesh = await makeMesh(t, {
+    publics: ['a', 'b', 'c'],
+    hidden: ['h'],
+    daemon: true,
+    entry: (p) => p.nodes.find((n) => n.id === 'h')!.relay!,
+  });
   const r = mesh.access!.node;
   const [x, y] = ['a', 'b', 'c'].filter((id) => id !== r) as [string, string];
   const laptop = mesh.world.node('laptop');
   const w: Record<string, Workload> = {};
   for (const id of [r, x, 'h']) w[id] = await mesh.workload(id);
   // Everything answers before the loops start (the hidden node and the laptop have dialled in).
-  for (const [from, to] of [[w.h!, w[x]!.v4], [w[x]!, w[r]!.v4], [w[x]!, w[r]!.v6], [laptop, w.h!.v4], [w[x]!, w.h!.v4]] as const) await pingUntil(from, to);
+  for (const [from, to] of [
+    [w.h!, w[x]!.v4],
+    [w[x]!, w[r]!.v4],
+    [w[x]!, w[r]!.v6],
+    [laptop, w.h!.v4],
+    [w[x]!, w.h!.v4],
+  ] as const)
+    await pingUntil(from, to);
   await pingUntil(w[x]!, mesh.laptopWire());
 
   const loops: PingLoop[] = [
-    pingLoop(w[x]!, w[r]!.v4), pingLoop(w[r]!, w[x]!.v6), pingLoop(laptop, w.h!.v4), pingLoop(w.h!, w[x]!.v4),
+    pingLoop(w[x]!, w[r]!.v4),
+    pingLoop(w[r]!, w[x]!.v6),
+    pingLoop(laptop, w.h!.v4),
+    pingLoop(w.h!, w[x]!.v4),
   ];
   /** After an update: the hidden node's container and the laptop answer the first ping. */
   const answersAtOnce = async (after: string): Promise<void> => {
@@ -50,9 +77,17 @@ test('updates drop nothing: add, remove, allowed IPs, same document, plugin rest
     assert.equal(await mesh.plugins.get(y)!.delete(mesh.plan.netid), null);
     await answersAtOnce('a peer was removed');
     // 3. Allowed IPs changed: an unused /24 of the range added to x's peer r.
-    const extra = (id: string, d: NetworkDocument): NetworkDocument => id !== x ? d : {
-      ...d, peers: d.peers.map((p) => p.subnet === mesh.plan.nodes.find((n) => n.id === r)!.subnet ? { ...p, allowed_ips: [...p.allowed_ips, mesh.plan.ip_range.replace(/\.0\.0\/16$/, '.250.0/24')] } : p),
-    };
+    const extra = (id: string, d: NetworkDocument): NetworkDocument =>
+      id !== x
+        ? d
+        : {
+            ...d,
+            peers: d.peers.map((p) =>
+              p.subnet === mesh.plan.nodes.find((n) => n.id === r)!.subnet
+                ? { ...p, allowed_ips: [...p.allowed_ips, mesh.plan.ip_range.replace(/\.0\.0\/16$/, '.250.0/24')] }
+                : p,
+            ),
+          };
     const changed = await mesh.apply(mesh.plan, [x], extra);
     assert.equal(changed[x]!.changed, true);
     await answersAtOnce('allowed IPs changed');

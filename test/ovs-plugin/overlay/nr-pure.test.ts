@@ -71,14 +71,17 @@ const HOST_EGRESS = new RegExp(
     /oifname @egress ct state established,related accept\n {4}oifname @egress drop/.source,
 );
 
-test('the namespace table: forward policy drop, workloads out, mesh in, peer to peer (relay), ' +
-  'MSS clamped, gateway not from public', () => {
-  const s = nrTableScript('net1');
-  assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
-  assert.match(s, NR_FORWARD, 'and nothing else: public in is dropped');
-  assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
-  assert.match(s, /oifname "public" masquerade/);
-});
+test(
+  'the namespace table: forward policy drop, workloads out, mesh in, peer to peer (relay), ' +
+    'MSS clamped, gateway not from public',
+  () => {
+    const s = nrTableScript('net1');
+    assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
+    assert.match(s, NR_FORWARD, 'and nothing else: public in is dropped');
+    assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
+    assert.match(s, /oifname "public" masquerade/);
+  },
+);
 
 test(
   'the host table: egress only to uplinks, nothing in but replies, ' +
