@@ -95,7 +95,8 @@ async function startOvsdb(node: WorldNode, under: string): Promise<void> {
   await run('ovsdb-tool', ['create', db, VSWITCH_SCHEMA]);
   const script = [
     'mkdir -p /run/ovs',
-    `ovsdb-server ${db} --remote=punix:/run/ovs/db.sock --pidfile=/run/ovs/ovsdb.pid --unixctl=/run/ovs/ovsdb.ctl --no-chdir --log-file=${dir}/ovsdb.log --detach`,
+    `ovsdb-server ${db} --remote=punix:/run/ovs/db.sock --pidfile=/run/ovs/ovsdb.pid --unixctl=/run/ovs/ovsdb.ctl ` +
+      `--no-chdir --log-file=${dir}/ovsdb.log --detach`,
     'ovs-vsctl --db=unix:/run/ovs/db.sock --no-wait init',
     'echo ready $$',
   ].join('\n');

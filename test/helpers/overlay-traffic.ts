@@ -81,7 +81,8 @@ c.on('data',(d)=>{const now=Date.now();gap=Math.max(gap,now-last);last=now;n+=d.
 c.on('end',()=>{c.end(JSON.stringify({bytes:n,ms:Date.now()-t0,maxGapMs:gap}));s.close();});});
 s.listen(Number(process.argv[1]),'::',()=>console.log('listening'));`;
 const CLIENT = `const [host,port,size]=process.argv.slice(1);const c=require('net').connect(Number(port),host,()=>{
-const chunk=Buffer.alloc(65536,7);let left=Number(size);const go=()=>{while(left>0){const n=Math.min(left,chunk.length);left-=n;
+const chunk=Buffer.alloc(65536,7);let left=Number(size);\
+const go=()=>{while(left>0){const n=Math.min(left,chunk.length);left-=n;
 if(!c.write(chunk.subarray(0,n))){c.once('drain',go);return;}}c.end();};go();});let out='';c.on('data',(d)=>out+=d);
 c.on('end',()=>{console.log(out);});c.on('error',(e)=>{console.error(e.message);process.exit(1);});`;
 

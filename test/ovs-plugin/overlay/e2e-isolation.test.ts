@@ -24,7 +24,8 @@ const has = (cmd: string): boolean => {
 };
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'unshare', 'nsenter', 'nft'].every(has);
 
-test('two networks, one ip_range, same nodes: each works, neither reaches the other; workloads fenced from node and underlay', {
+test('two networks, one ip_range, same nodes: each works, neither reaches the other; ' +
+  'workloads fenced from node and underlay', {
   skip: !ready && 'needs root, wireguard-go, wireguard-tools, nft',
   timeout: 600_000,
 }, async (t) => {
@@ -88,7 +89,9 @@ test('two networks, one ip_range, same nodes: each works, neither reaches the ot
       assert.equal(await pingOnce(c1a, to), false, `c1a reached node a at ${to}`);
     assert.equal(await pingOnce(c2a, a.v4), false);
     const probe =
-      "const s=require('net').connect(Number(process.argv[2]),process.argv[1],()=>{console.log('open');process.exit(0)});s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)";
+      "const s=require('net').connect(Number(process.argv[2]),process.argv[1]," +
+      "()=>{console.log('open');process.exit(0)});" +
+      "s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),3000)";
     for (const to of [a.v4, a.v6]) {
       const r = await runAt(c1a, 'node', ['-e', probe, to, '7777'], { allowFailure: true });
       assert.notEqual(r.stdout.trim(), 'open', `c1a opened node a's service on ${to}`);
