@@ -1,7 +1,8 @@
 // The NR's firewall, two nft tables each replaced whole in one `nft -f` transaction (never half
 // written, never absent in between) and only when its text changed:
 // - `inet zos_nr` inside `n-<netid>`: workloads reach the mesh and the egress, the mesh reaches
-//   the workloads, nothing comes in from `public` unasked; MSS clamped to the route MTU; the
+//   the workloads, a peer reaches another peer through us (we relay), nothing comes in from `public` unasked; MSS
+// clamped to the route MTU; the
 //   gateway is reached from the tenant's side only; egress masqueraded out of `public`.
 // - `inet zos_overlay` in the host (one table for every NR, from the records, under its own lock
 //   `nets.json.nft.lock`): an NR's egress goes out of the uplinks (the links of the IPv4 default
@@ -37,6 +38,9 @@ export function nrTableScript(netid: string): string {
     '    ct state established,related accept',
     `    iifname ${q(n.inner)} accept`,
     `    iifname ${q(n.wireguard)} oifname ${q(n.inner)} accept`,
+    // A relay (a hidden node's, a laptop's entrypoint) forwards between its own peers: w- to w-
+    // is the tenant's mesh, never another NR's (each NR has its own namespace and link).
+    `    iifname ${q(n.wireguard)} oifname ${q(n.wireguard)} accept`,
     '  }',
     '  chain input { type filter hook input priority filter; policy accept;',
     '    ct state established,related accept',

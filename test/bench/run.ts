@@ -11,6 +11,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./serve-limits.ts'),
   () => import('./boot.ts'),
   () => import('./node-scale.ts'),
+  () => import('./overlay.ts'),
 ];
 
 async function main(): Promise<void> {

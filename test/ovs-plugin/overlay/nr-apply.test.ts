@@ -120,6 +120,11 @@ test('net.apply lays out one NR whole; net.check, list, namespace; ' +
   assert.match(nsNft, /tcp option maxseg size set rt mtu/);
   assert.match(nsNft, /oifname "public" masquerade/);
   assert.match(nsNft, new RegExp(`iifname "w-${netid}" oifname "n-${netid}" accept`));
+  assert.match(
+    nsNft,
+    new RegExp(`iifname "w-${netid}" oifname "w-${netid}" accept`),
+    'a relay forwards between its peers',
+  );
   const hostNft = (await n.sh('nft', ['list', 'table', 'inet', 'zos_overlay'])).stdout;
   assert.match(hostNft, new RegExp(`elements = \\{ "e-${netid}" \\}`));
   assert.match(hostNft, /elements = \{ "u0" \}/);

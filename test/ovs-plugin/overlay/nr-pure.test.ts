@@ -62,7 +62,8 @@ test('names fit IFNAMSIZ for the longest netid; addresses of index k', () => {
 const NR_FORWARD = new RegExp(
   /policy drop;\n {4}tcp flags syn tcp option maxseg size set rt mtu\n {4}ct state invalid drop\n {4}/.source +
     /ct state established,related accept\n {4}iifname "n-net1" accept\n {4}iifname "w-net1" oifname "n-net1" accept/
-      .source,
+      .source +
+    /\n {4}iifname "w-net1" oifname "w-net1" accept\n {2}\}/.source,
 );
 // The host table's egress rules, in order.
 const HOST_EGRESS = new RegExp(
@@ -70,13 +71,17 @@ const HOST_EGRESS = new RegExp(
     /oifname @egress ct state established,related accept\n {4}oifname @egress drop/.source,
 );
 
-test('the namespace table: forward policy drop, workloads out, mesh in, MSS clamped, gateway not from public', () => {
-  const s = nrTableScript('net1');
-  assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
-  assert.match(s, NR_FORWARD);
-  assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
-  assert.match(s, /oifname "public" masquerade/);
-});
+test(
+  'the namespace table: forward policy drop, workloads out, mesh in, peer to peer (relay), ' +
+    'MSS clamped, gateway not from public',
+  () => {
+    const s = nrTableScript('net1');
+    assert.match(s, /^table inet zos_nr\ndelete table inet zos_nr\n/, 'replaced whole in one transaction');
+    assert.match(s, NR_FORWARD, 'and nothing else: public in is dropped');
+    assert.match(s, /ct state established,related accept\n {4}iifname "public" drop/);
+    assert.match(s, /oifname "public" masquerade/);
+  },
+);
 
 test(
   'the host table: egress only to uplinks, nothing in but replies, ' +
