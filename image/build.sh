@@ -27,6 +27,12 @@ DEFAULT_CMDLINE="panic=10 quiet console=ttyS0,115200"
 # NIC drivers among them are loaded before zinit, the rest in the background (image/init).
 MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth wireguard)
 BOOT_MODULES=(virtio_pci virtio_net)
+# Modules in the image that boot does not load: the kernel loads them through modprobe when the
+# first nft transaction needs them (nfnetlink and nf_tables by their netlink aliases, the chain
+# types and expressions by nft-chain-*/nft-expr-* aliases). nftables' rules: the NR's `inet zos_nr`
+# and the host's `inet zos_overlay` (ct state, masquerade in a nat chain; tcp option maxseg and rt
+# mtu are nf_tables' own), the default nics' `ip zos_nat` and `bridge zos_nat`.
+NFT_MODULES=(nfnetlink nf_tables nft_ct nft_chain_nat nft_masq nf_nat nf_conntrack nft_meta_bridge)
 
 say() { printf 'image: %s\n' "$*"; }
 die() { printf 'image: error: %s\n' "$*" >&2; exit 1; }

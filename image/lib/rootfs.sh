@@ -25,7 +25,7 @@ copy_modules() {
   local kdir=$1 kver=$2 m path
   # The .deb ships no modules.dep: make one on the extracted tree first.
   depmod -b "$kdir" "$kver"
-  for m in "${MODULES[@]}"; do
+  for m in "${MODULES[@]}" "${NFT_MODULES[@]}"; do
     modprobe -S "$kver" -d "$kdir" --show-depends "$m" >/dev/null 2>&1 || die "kernel $kver has no module $m"
     modprobe -S "$kver" -d "$kdir" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
   done | sort -u | while read -r path; do
@@ -72,6 +72,8 @@ build_rootfs() {
   copy_exe /usr/sbin/sysctl /usr/bin/sysctl
   # nice(1): /init loads the modules boot does not need at the lowest priority (busybox has none).
   copy_exe /usr/bin/nice /usr/bin/nice
+  # nft: the NR's and the default nics' firewall (nftables; its modules: NFT_MODULES in build.sh).
+  copy_exe /usr/sbin/nft /usr/bin/nft
   copy_exe /usr/bin/rdisc6 /usr/bin/rdisc6
   chmod 0755 "$root/usr/bin/rdisc6"
   copy_exe /usr/bin/kmod /usr/bin/kmod

@@ -38,6 +38,8 @@ interface Overlay {
   applyAgain?: { changed: boolean };
   attach?: { addresses: string[] };
   ping?: { ok: boolean; ms: number };
+  nfModules?: string[];
+  natRules?: { ok: boolean; out?: string; modules?: string[] };
 }
 
 /** A plan of `nodes` (id -> its underlay address), and the container address on each (.2 of its /24). */
@@ -222,5 +224,8 @@ test(
       "the namespace node's container reaches the VM's",
     );
     t.diagnostic(`first ping vm->host after ${o.ping?.ms} ms`);
+    t.diagnostic(
+      `netfilter modules loaded on demand: NR ${o.nfModules}; + default nics' tables ${o.natRules?.modules}`,
+    );
   },
 );

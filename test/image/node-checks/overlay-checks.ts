@@ -5,7 +5,9 @@
 // the image), a container namespace with a `network` nic on the NR, then ping of `peer` from it
 // until one reply comes (the other node may boot later). Nothing is torn down: the other node
 // may still be pinging this one; the test ends both boots.
-import { ensureNetns, netnsNamed, runIn, SELF, type NetnsRef } from '../../../lib/netns.ts';
+import { deleteNetns, ensureNetns, netnsNamed, runIn, SELF, type NetnsRef } from '../../../lib/netns.ts';
+import { readFile } from 'node:fs/promises';
+import { natRuleset } from '../../../ovs-plugin/nics/nat-rules.ts';
 import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 
 const CONTAINER = 'zovc';
@@ -44,6 +46,40 @@ async function pingUntil(ref: NetnsRef, to: string, ms: number): Promise<{ ok: b
   return { ok: false, ms: Date.now() - t0, out };
 }
 
+/** The loaded netfilter modules (nfnetlink, nf_*, nft_*), sorted. */
+async function nfModules(): Promise<string[]> {
+  const text = await readFile('/proc/modules', 'utf8');
+  return text
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((m) => /^(nfnetlink|nf_|nft_)/.test(m))
+    .sort();
+}
+
+/** natRuleset of one guarded port loaded with `nft -f -` in a scratch namespace, listed back, deleted. */
+async function natRulesLoad(): Promise<{ ok: boolean; out?: string; modules?: string[] }> {
+  const name = `zovn${process.pid}`;
+  await ensureNetns(name);
+  try {
+    const script = natRuleset(
+      { base: 0, prefix: 24, gateway: '10.99.0.1', net: '10.99.0.0/24' },
+      'nat0',
+      [{ port: 'nd0', mac: '02:00:00:00:00:02', ip: '10.99.0.2' }],
+      ['zos'],
+    );
+    const ref = netnsNamed(name);
+    const load = await runIn(ref, 'nft', ['-f', '-'], { input: script, allowFailure: true, timeoutMs: 60_000 });
+    if (load.exitCode !== 0) return { ok: false, out: (load.stdout + load.stderr).slice(-300) };
+    const list = await runIn(ref, 'nft', ['list', 'table', 'bridge', 'zos_nat'], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    return { ok: list.exitCode === 0, modules: await nfModules() };
+  } finally {
+    await deleteNetns(name);
+  }
+}
+
 export async function overlayChecks(client: OvsPluginClient, word: string): Promise<Record<string, unknown>> {
   const r: Record<string, unknown> = { ok: false };
   try {
@@ -67,7 +103,11 @@ export async function overlayChecks(client: OvsPluginClient, word: string): Prom
     });
     r.ping = await pingUntil(netnsNamed(CONTAINER), doc.peer, doc.waitMs ?? 240_000);
     r.check = await client.call('net.check', { netid: doc.netid });
-    r.ok = (r.ping as { ok: boolean }).ok;
+    // The netfilter modules the kernel loaded on demand for the NR's tables (the image loads none at boot).
+    r.nfModules = await nfModules();
+    // The default nics' tables (`ip` and `bridge zos_nat`) load in this kernel too: a scratch namespace.
+    r.natRules = await natRulesLoad();
+    r.ok = (r.ping as { ok: boolean }).ok && (r.natRules as { ok: boolean }).ok;
   } catch (err) {
     r.error = (err as Error).message;
     r.code = (err as { code?: string }).code;
