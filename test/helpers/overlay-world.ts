@@ -6,6 +6,7 @@
 // private /run (wireguard-go's sockets and `ip netns` names are per node). All links of the
 // underlay take one MTU (1280, 1500, 9000). close() (also run by t.after) kills every process in
 // the world's namespaces, which frees them and everything inside.
+import { closeSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,11 +116,16 @@ const HOME_NFT = `table inet home {
 export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions = {}): Promise<World> {
   const mtu = o.mtu ?? 1500;
   const ids = new Set<string>();
+  // An open descriptor on each namespace keeps it, and so its inode number, until the sweep is
+  // over: the kernel reuses a freed namespace's number at once, and a sweep still scanning for it
+  // would kill another world's processes (a test running beside this one).
+  const pins: number[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'ovworld-'));
   let closed: Promise<number[]> | undefined;
   const close = () =>
     (closed ??= (async () => {
       const left = await sweep(ids);
+      for (const fd of pins.splice(0)) closeSync(fd);
       await rm(dir, { recursive: true, force: true });
       return left;
     })());
@@ -128,6 +134,7 @@ export async function makeWorld(t: Pick<TestContext, 'after'>, o: WorldOptions =
   });
   const track = (h: Held) => {
     for (const id of h.ids) ids.add(id);
+    pins.push(openSync(h.net, 'r'), ...(h.ids.some((id) => id.startsWith('mnt:')) ? [openSync(h.mnt, 'r')] : []));
     return h;
   };
 
