@@ -17,33 +17,16 @@ import { holdProcess } from './overlay-held.ts';
 import { runAt, type WorldNode } from './overlay-world.ts';
 
 const BUNDLE = resolve('dist/ovs-plugin.js');
+import type { NrResult } from '../../ovs-plugin/overlay/nr-apply.ts';
+import type { ListedNr } from '../../ovs-plugin/overlay/nr-check.ts';
+
 const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 
-/** What net.apply answers (nr-spec: API). */
-export interface NetApplied {
-  netid: string;
-  namespace: string;
-  bridge: string;
-  wireguard: string;
-  listen_port: number;
-  public_key: string;
-  mtu: number;
-  addresses: { gateway: string; wire: string; ula: string };
-  changed: boolean;
-}
+/** What net.apply answers. */
+export type NetApplied = NrResult;
 
 /** One element of net.list. */
-export interface NetListed {
-  netid: string;
-  phase: string;
-  namespace: string;
-  listen_port: number;
-  public_key: string;
-  subnet: string;
-  ip_range: string;
-  mtu: number;
-  peers: number;
-}
+export type NetListed = ListedNr;
 
 /** What net.check answers. */
 export interface NetChecked {
