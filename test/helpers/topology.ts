@@ -4,7 +4,7 @@
 import type { TestContext } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLink, ip } from '../../lib/ip.ts';
@@ -36,7 +36,14 @@ export async function makeTopology(t: Pick<TestContext, 'after'>): Promise<Topol
   t.after(() => removeProbeNamespaces(probes));
   const sw = await makeNetns(t, 'tsw');
   const dir = await mkdtemp(join(tmpdir(), 'topo-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Hooks run in the order they were added, so a DHCP client the test starts later (zinit's
+  // dhcp-zos) may still write its hook's mark here while this runs: what cannot be removed now
+  // is removed when the process exits, and the later hooks (which stop those clients) still run.
+  t.after(() =>
+    rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => {
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }),
+  );
   return { node, sw, dir };
 }
 
