@@ -11,14 +11,14 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../lib/exec.ts';
 import type { NetworkDocument } from '../../ovs-plugin/overlay/document.ts';
+import type { NrResult } from '../../ovs-plugin/overlay/nr-apply.ts';
+import type { ListedNr } from '../../ovs-plugin/overlay/nr-check.ts';
 import { OvsPluginClient } from '../../ovs-plugin/transports/client.ts';
 import { ensureBundle, unframe } from '../ovs-plugin/helpers.ts';
 import { holdProcess } from './overlay-held.ts';
 import { runAt, type WorldNode } from './overlay-world.ts';
 
 const BUNDLE = resolve('dist/ovs-plugin.js');
-import type { NrResult } from '../../ovs-plugin/overlay/nr-apply.ts';
-import type { ListedNr } from '../../ovs-plugin/overlay/nr-check.ts';
 
 const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
 

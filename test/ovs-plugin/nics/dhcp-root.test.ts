@@ -4,43 +4,18 @@
 // renewal); its deconfig mark goes with the client. Links point at scratch files only.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ip } from '../../../lib/ip.ts';
-import { commandIn, deleteNetns } from '../../../lib/netns.ts';
-import { container, nicEnv, type NicEnv } from './helpers.ts';
+import { deleteNetns } from '../../../lib/netns.ts';
+import { container, dhcpOnBridge, nicEnv, type NicEnv } from './helpers.ts';
 
 const VICTIM = 'nameserver 192.0.2.1\nhost file\n';
 
 /** The plugin with bridge br0 (10.9.0.1/24) on its host and dnsmasq serving it (DNS 10.9.0.53). */
 async function dhcpEnv(t: TestContext): Promise<NicEnv> {
   const e = await nicEnv(t, { backplane: false });
-  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'type', 'bridge']);
-  await ip({ name: e.host }, ['addr', 'add', '10.9.0.1/24', 'dev', 'br0']);
-  await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
-  const dnsmasq = spawn(
-    ...commandIn({ name: e.host }, 'dnsmasq', [
-      '--keep-in-foreground',
-      '--no-daemon',
-      '--port=0',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      '--interface=br0',
-      '--except-interface=lo',
-      `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`,
-      `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
-      '--dhcp-range=10.9.0.100,10.9.0.200,255.255.255.0,3600',
-      '--dhcp-option=option:router,10.9.0.1',
-      '--dhcp-option=option:dns-server,10.9.0.53',
-    ]),
-    { stdio: 'ignore' },
-  );
-  t.after(() => {
-    dnsmasq.kill('SIGKILL');
-  });
+  await dhcpOnBridge(t, e, '10.9.0');
   return e;
 }
 

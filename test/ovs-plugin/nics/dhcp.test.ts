@@ -3,14 +3,13 @@
 // sees a killed client and repair restarts it; detach and gc (dead container) stop it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ip } from '../../../lib/ip.ts';
-import { commandIn, deleteNetns } from '../../../lib/netns.ts';
+import { deleteNetns } from '../../../lib/netns.ts';
 import { runIn } from '../../helpers/netns.ts';
 import { BUNDLE, pluginEnv } from '../helpers.ts';
-import { container, nicEnv, pings } from './helpers.ts';
+import { container, dhcpOnBridge, nicEnv, pings } from './helpers.ts';
 
 const clientPid = async (state: string) => {
   const rec = JSON.parse(await readFile(state, 'utf8')).nics.at(-1);
@@ -21,30 +20,7 @@ const running = async (pid: number) =>
 
 test('dhcp: lease applied inside, client keeps running (renews); check/repair; detach and gc stop it', async (t) => {
   const e = await nicEnv(t, { backplane: false });
-  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', 'address', '02:00:00:00:10:01', 'type', 'bridge']);
-  await ip({ name: e.host }, ['addr', 'add', '10.8.0.1/24', 'dev', 'br0']);
-  await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
-  const dnsmasq = spawn(
-    ...commandIn({ name: e.host }, 'dnsmasq', [
-      '--keep-in-foreground',
-      '--no-daemon',
-      '--port=0',
-      '--no-resolv',
-      '--no-hosts',
-      '--bind-interfaces',
-      '--interface=br0',
-      '--except-interface=lo',
-      `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`,
-      `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
-      '--dhcp-range=10.8.0.100,10.8.0.200,255.255.255.0,3600',
-      '--dhcp-option=option:router,10.8.0.1',
-      '--dhcp-option=option:dns-server,10.8.0.53',
-    ]),
-    { stdio: 'ignore' },
-  );
-  t.after(() => {
-    dnsmasq.kill('SIGKILL');
-  });
+  await dhcpOnBridge(t, e, '10.8.0', '02:00:00:00:10:01');
   const [c1, c2] = [await container(t), await container(t)];
   const root = join(e.ovs.dir, 'root');
   await mkdir(join(root, 'etc'), { recursive: true });

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { listLinks } from '../../../lib/ip.ts';
+import { ip, listLinks } from '../../../lib/ip.ts';
 import { commandIn } from '../../../lib/netns.ts';
 import { makeNetns, runIn } from '../../helpers/netns.ts';
 import { startOvs, type Ovs } from '../../helpers/ovs.ts';
@@ -94,4 +94,35 @@ export async function tcpEchoes(serverNs: string, addr: string, clientNs: string
   } finally {
     srv.kill('SIGKILL');
   }
+}
+
+/**
+ * Linux bridge br0 on the host of `e` with `<net>.1/24` (and `mac` when given), and dnsmasq
+ * serving it: range `<net>.100`..`<net>.200`, router `<net>.1`, DNS `<net>.53`; killed after.
+ */
+export async function dhcpOnBridge(t: Pick<TestContext, 'after'>, e: NicEnv, net: string, mac?: string): Promise<void> {
+  await ip({ name: e.host }, ['link', 'add', 'name', 'br0', ...(mac ? ['address', mac] : []), 'type', 'bridge']);
+  await ip({ name: e.host }, ['addr', 'add', `${net}.1/24`, 'dev', 'br0']);
+  await ip({ name: e.host }, ['link', 'set', 'br0', 'up']);
+  const dnsmasq = spawn(
+    ...commandIn({ name: e.host }, 'dnsmasq', [
+      '--keep-in-foreground',
+      '--no-daemon',
+      '--port=0',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--interface=br0',
+      '--except-interface=lo',
+      `--dhcp-leasefile=${join(e.ovs.dir, 'leases')}`,
+      `--pid-file=${join(e.ovs.dir, 'dnsmasq.pid')}`,
+      `--dhcp-range=${net}.100,${net}.200,255.255.255.0,3600`,
+      `--dhcp-option=option:router,${net}.1`,
+      `--dhcp-option=option:dns-server,${net}.53`,
+    ]),
+    { stdio: 'ignore' },
+  );
+  t.after(() => {
+    dnsmasq.kill('SIGKILL');
+  });
 }
