@@ -1,16 +1,17 @@
 // The kernel backend: `ip link add TMP type wireguard` in the host's namespace (the kernel
 // keeps the UDP socket in the namespace the link was created in, whatever namespace the link
-// moves to), moved into the target and renamed there (lib/link.ts moveLinkIn), configured over
-// generic netlink (lib/wireguard/genl.ts). Generic netlink reaches the devices of this
-// process's namespace only: a device in another namespace is reached through the owner's
-// `remote` runner (genl-remote.ts), else it is EWG_UNREACHABLE (docs/overlay.md).
+// moves to), configured there when the caller gives the config (in-process: no helper), moved
+// into the target and renamed there (lib/link.ts moveLinkIn). Configured over generic netlink
+// (lib/wireguard/genl.ts), which reaches the devices of this process's namespace only: a
+// device in another namespace is reached through the owner's `remote` runner (genl-remote.ts),
+// else it is EWG_UNREACHABLE (docs/overlay.md).
 import { randomBytes } from 'node:crypto';
 import { wgBadAnswer, wgUnreachable } from '../errors.ts';
 import { ip } from '../ip.ts';
 import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
 import { isSelf, netnsLabel } from '../netns.ts';
 import { withUndo } from '../undo.ts';
-import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
+import { fullChange, type WgBackend, type WgCreated, type WgCreateOptions, type WgDeviceRef } from './backend.ts';
 import { genlGet, genlSet } from './genl.ts';
 import { answerError, stateFromJson, type GenlAnswer, type GenlRequest } from './genl-remote.ts';
 import { isEmptyChange, type WgChange, type WgState } from './types.ts';
@@ -52,14 +53,19 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
       const tmp = `wgt${randomBytes(6).toString('hex')}`;
+      const change = c.config ? fullChange(c.config) : undefined;
       // Its own steps are undone here on failure; the caller's stack gets one undo: delete it.
       await withUndo(undefined, async (undo) => {
         await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
         undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
+        if (change) {
+          o.onWrite?.(c.name, change);
+          await call(o, { name: tmp, netns: c.host }, { op: 'set', name: tmp, change });
+        }
         await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });
       });
       c.undo?.push(`delete wireguard ${c.name}`, () => deleteLinkIfExists(c.target, c.name));
-      return { name: c.name, netns: c.target };
+      return { name: c.name, netns: c.target, ...(change ? { change } : {}) };
     },
 
     async get(dev: WgDeviceRef): Promise<WgState> {
