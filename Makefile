@@ -111,7 +111,7 @@ image-test-nozinit: export TEST_CHECKS := $(CHECKS_BUNDLE)
 image-test-nozinit: build
 	bash image/build.sh
 
-# Regenerate ovs-plugin/ovsdb/vswitch-schema.ts from the installed vswitch.ovsschema (a test checks it is current).
+# Regenerate ovs-plugin/ovsdb/{vswitch,nb,sb}-schema.ts from the installed OVS and OVN schemas (tests check them).
 schema:
 	$(NODE) --import tsx ovs-plugin/ovsdb/gen-schema.ts $(SCHEMA)
 
