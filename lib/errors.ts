@@ -18,6 +18,7 @@ export type ErrorFamily =
   | 'zinit'
   | 'agent'
   | 'mesh'
+  | 'fleet'
   | 'wireguard';
 
 interface CodeSpec {
@@ -98,6 +99,10 @@ const SPECS = {
   // mesh (the client-side mesh planner, `ovs-plugin mesh ...`)
   EPLAN: { family: 'mesh', retryable: false },
   ENOSUBNET: { family: 'mesh', retryable: false },
+
+  // fleet (OVN chassis mode, `fleet.*` and the `fleet` nic kind)
+  ENOTJOINED: { family: 'fleet', retryable: false },
+  EPORTDOWN: { family: 'fleet', retryable: true },
 
   // wireguard (lib/wireguard: the UAPI socket of wireguard-go, kernel WireGuard over generic netlink)
   EWG_NODEVICE: { family: 'wireguard', retryable: true },
@@ -300,6 +305,25 @@ export const stateLocked = (path: string, ms: number): NicError =>
   new NicError('ELOCKED', `${path}: lock not granted within ${ms} ms`, { path, ms });
 /** ESTATE: the state file is not ours (not JSON, another version); nothing is changed. */
 export const badState = (message: string, details: Details = {}): NicError => new NicError('ESTATE', message, details);
+
+// ---- fleet (OVN chassis mode: `fleet.*` and the `fleet` nic kind) -------------------------
+
+/** A fleet-mode failure of its own kind: the node is not an OVN chassis, a logical port did not come up. */
+export class FleetError extends AppError {
+  constructor(code: CodeOf<'fleet'>, message: string, details: Details = {}, cause?: unknown) {
+    super(code, message, details, cause);
+  }
+}
+/** ENOTJOINED: a fleet command or `fleet` nic on a node that has not run fleet.join; names the field. */
+export const notJoined = (field: string, message: string): FleetError =>
+  new FleetError('ENOTJOINED', `${field}: ${message}`, { field });
+/** EPORTDOWN: ovn-controller did not mark the logical port's interface `ovn-installed` in time (attach undone). */
+export const portDown = (port: string, ms: number, details: Details = {}): FleetError =>
+  new FleetError(
+    'EPORTDOWN',
+    `logical port ${port} was not installed by ovn-controller within ${ms} ms (is ovn-controller running?)`,
+    { port, ms, ...details },
+  );
 
 // ---- transport (the daemon's socket and its typed client) ----------------------------------
 

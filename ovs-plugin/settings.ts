@@ -79,6 +79,12 @@ export const SETTINGS = {
     ...intIn(0, 600_000),
     doc: 'how long nic.attach with config.dhcp waits for the first lease',
   },
+  portUpMs: {
+    name: 'OVS_PLUGIN_PORT_UP_MS',
+    default: '10000',
+    ...intIn(1, 600_000),
+    doc: 'how long nic.attach of a fleet nic waits for ovn-controller to install its logical port',
+  },
   natPool: {
     name: 'OVS_PLUGIN_NAT_POOL',
     default: '172.18.0.0/16',

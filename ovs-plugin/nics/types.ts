@@ -209,6 +209,8 @@ export interface NicSettings {
   dhcpWaitMs: number;
   /** The NAT pool of default nics (OVS_PLUGIN_NAT_POOL). */
   natPool: Pool;
+  /** How long a fleet nic's attach waits for `ovn-installed` (OVS_PLUGIN_PORT_UP_MS). */
+  portUpMs: number;
 }
 
 /** What each kind gets: the OVSDB context of the command and the target's namespace. */

@@ -64,6 +64,13 @@ const CASES: { [K in Key]: { good: [string, unknown][]; bad: string[] } } = {
     ],
     bad: ['60s', '-1', '86400001', 'abc', '0x10'],
   },
+  portUpMs: {
+    good: [
+      ['1', 1],
+      ['600000', 600_000],
+    ],
+    bad: ['0', '600001', '5s'],
+  },
   dhcpWaitMs: {
     good: [
       ['0', 0],
@@ -124,6 +131,7 @@ test('settings: unset or empty -> the default; the result is frozen', (t) => {
   assert.equal(d.statePath, '/run/ovs-plugin/nics.json');
   assert.equal(d.gcMs, 60_000);
   assert.equal(d.dhcpWaitMs, 10_000);
+  assert.equal(d.portUpMs, 10_000);
   assert.deepEqual(d.natPool, { base: 172 * 2 ** 24 + 18 * 2 ** 16, prefix: 16, gateway: '172.18.0.1' });
   assert.equal(d.trace, false);
   assert.equal(d.failpoint, '');
