@@ -314,9 +314,9 @@ export class FleetError extends AppError {
     super(code, message, details, cause);
   }
 }
-/** ENOTJOINED: a fleet command or `fleet` nic on a node that has not run fleet.join; names the field. */
-export const notJoined = (field: string, message: string): FleetError =>
-  new FleetError('ENOTJOINED', `${field}: ${message}`, { field });
+/** ENOTJOINED: a fleet command or `fleet` nic on a node that has not run fleet.join (naming the field, if one). */
+export const notJoined = (message: string, field?: string): FleetError =>
+  new FleetError('ENOTJOINED', field ? `${field}: ${message}` : message, field ? { field } : {});
 /** EPORTDOWN: ovn-controller did not mark the logical port's interface `ovn-installed` in time (attach undone). */
 export const portDown = (port: string, ms: number, details: Details = {}): FleetError =>
   new FleetError(

@@ -1,10 +1,11 @@
 // The command table: `ovs.<name>` -> {validate, plan | run | local}, and the one dispatch both
 // transports run commands through. Transports look commands up here, accepting both
-// `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*` by their full names.
+// `bridge-add` (v1 exec style) and `ovs.bridge-add`; `nic.*`, `net.*`, `fleet.*` by their full names.
 import { unknownCommand } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { assertNever } from '../../lib/assert-never.ts';
 import { bridgeAdd, bridgeDel } from './bridge.ts';
+import { fleetJoin, fleetLeave, fleetNetworkDel, fleetNetworkEnsure, fleetStatus } from './fleet.ts';
 import { netApply, netCheck, netDelete, netList, netNamespace } from './net.ts';
 import { nicAttach, nicCheck, nicDetach, nicGc, nicList, nicStateRestore } from './nic.ts';
 import type { Engine } from './engine.ts';
@@ -42,11 +43,16 @@ export const COMMANDS: { readonly [N in CommandName]: Command<unknown, Results[N
   'net.namespace': netNamespace,
   'net.list': netList,
   'net.check': netCheck,
+  'fleet.join': fleetJoin,
+  'fleet.leave': fleetLeave,
+  'fleet.status': fleetStatus,
+  'fleet.network-ensure': fleetNetworkEnsure,
+  'fleet.network-del': fleetNetworkDel,
 };
 
 /** The command called `name` (`x` or `ovs.x`); AppError EUNKNOWN "unknown command: X" otherwise. */
 export function lookup(name: string): { name: string; command: Command } {
-  const full = name.startsWith('ovs.') || name.startsWith('nic.') || name.startsWith('net.') ? name : `ovs.${name}`;
+  const full = /^(ovs|nic|net|fleet)\./.test(name) ? name : `ovs.${name}`;
   const command: Command | undefined = Object.hasOwn(COMMANDS, full) ? COMMANDS[full as CommandName] : undefined;
   if (!command) throw unknownCommand(name);
   return { name: full, command };

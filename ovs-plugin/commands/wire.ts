@@ -5,6 +5,9 @@
 // client's methods (transports/client.ts: Args and Result by command name). The validators
 // parse these wire arguments into the planners' own (a Map of options, `mayExist`).
 // Enumerations come from the generated schema types.
+import { ENCAPS, type Encap } from '../fleet/args.ts';
+import type { JoinResult } from '../fleet/chassis.ts';
+import type { NetworkResult } from '../fleet/networks.ts';
 import type { CheckResult, ListedNic } from '../nics/check.ts';
 import type { GcReport } from '../nics/detach.ts';
 import type { RestoreResult } from '../nics/state-restore.ts';
@@ -16,6 +19,7 @@ import type { PortRow, Rows } from '../ovsdb/vswitch-schema.ts';
 import { typeOf } from '../ovsdb/rows.ts';
 import { SETTABLE_TABLES } from '../planners/columns.ts';
 import { optional, required, type Infer } from '../validate.ts';
+import type { FleetStatus } from './fleet.ts';
 
 /** Option maps: `column` or `column:key` -> value string, as ovs-vsctl `set` takes them. */
 export type Options = Record<string, string>;
@@ -123,6 +127,27 @@ export const ARGS = {
   'net.namespace': { netid: NETID },
   'net.list': {},
   'net.check': { netid: NETID, repair: optional<boolean>('boolean', 'converge what drifted') },
+  'fleet.join': {
+    nb: required<string>(
+      'tcp:H:P | ssl:H:P | unix:PATH [,...]',
+      'the OVN NB database (the plugin makes switches there)',
+    ),
+    sb: required<string>('tcp:H:P | ssl:H:P | unix:PATH [,...]', "the OVN SB database (ovn-controller's ovn-remote)"),
+    encap_ip: required<string>('IP', 'the tunnel endpoint: an address of this node'),
+    encap: optional<Encap>(ENCAPS.join(' | '), 'the tunnel encapsulation (default geneve)'),
+    bridge_mappings: optional<string>(
+      'physnet:bridge[,...]',
+      'physical networks onto existing bridges (VLAN networks)',
+    ),
+    hostname: optional<string>('host name', "the chassis's hostname in the SB (default: this node's)"),
+  },
+  'fleet.leave': {},
+  'fleet.status': {},
+  'fleet.network-ensure': {
+    name: required<string>('1..32 of A-Z a-z 0-9 _ . -', 'the network (logical switch) name'),
+    vlan: optional<number>('1..4094', 'a VLAN network: a localnet port on physnet with this tag'),
+  },
+  'fleet.network-del': { name: required<string>('1..32 of A-Z a-z 0-9 _ . -', 'the network') },
 } as const;
 
 /** Each command's result by its full name. */
@@ -150,6 +175,11 @@ export interface Results {
   'net.namespace': string;
   'net.list': ListedNr[];
   'net.check': NrCheckResult;
+  'fleet.join': JoinResult;
+  'fleet.leave': null;
+  'fleet.status': FleetStatus;
+  'fleet.network-ensure': NetworkResult;
+  'fleet.network-del': null;
 }
 
 /** A command's full name. */

@@ -13,7 +13,7 @@ export const OWNER = 'ovs-plugin';
 
 /** Columns the commands read, per table: what the monitor covers and what a typed row holds. */
 export const MONITORED = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'datapath_types', 'iface_types'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'datapath_types', 'iface_types', 'external_ids'],
   Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'other_config', 'stp_enable', 'fail_mode'],
   Port: [
     'name',

@@ -118,6 +118,16 @@ export class OvsPluginClient {
   netList = () => this.method('net.list')({});
   /** net.check -> the differences (repaired ones with `repair`). */
   netCheck = this.method('net.check');
+  /** fleet.join -> the chassis (docs/fleet.md); `changed: false` when it was joined so already. */
+  fleetJoin = this.method('fleet.join');
+  /** fleet.leave -> null (not joined is success). */
+  fleetLeave = () => this.method('fleet.leave')({});
+  /** fleet.status -> joined or not, the chassis, whether the SB sees it. */
+  fleetStatus = () => this.method('fleet.status')({});
+  /** fleet.network-ensure -> the network; `changed: false` when it existed so already. */
+  fleetNetworkEnsure = this.method('fleet.network-ensure');
+  /** fleet.network-del -> null (gone is success). */
+  fleetNetworkDel = this.method('fleet.network-del');
 
   /** Closes the connection for good; requests still pending (and later ones) fail with ECLOSED. */
   close(): void {
