@@ -85,7 +85,7 @@ export const fleetLeave: RunCommand<Record<string, never>, null> = {
     return {};
   },
   async run(_a, ctx) {
-    const held = (await readState(ctx.nics.statePath)).nics.filter((r) => (r.nic.type as string) === 'fleet');
+    const held = (await readState(ctx.nics.statePath)).nics.filter((r) => r.nic.type === 'fleet');
     if (held.length)
       throw busy(`${held.length} fleet nic(s) are attached: detach them first`, { nics: held.map((r) => r.key) });
     await ctx.commit(planLeave());

@@ -68,7 +68,7 @@ async function resolve(a: { target: TargetSpec; nic: NicSpec }): Promise<Resolve
     if (!kind) {
       throw new ValidationError(
         'nic.type',
-        `a kvm guest takes default, bridge, vlan, vxlan or network nics, not ${a.nic.type}`,
+        `a kvm guest takes default, bridge, vlan, vxlan, network or fleet nics, not ${a.nic.type}`,
       );
     }
     if (a.nic.config || a.nic.root)

@@ -13,7 +13,7 @@ import { failpoint } from './failpoint.ts';
 import { kindOf } from './kinds/index.ts';
 import { refreshNatRules } from './nat-sync.ts';
 import { isBusy, working } from './owners.ts';
-import { removeOrphanPorts } from './orphans.ts';
+import { removeOrphanLports, removeOrphanPorts } from './orphans.ts';
 import { self } from './proc.ts';
 import { dropRecord, updateState } from './state.ts';
 import { liveTarget, nsIdentity, targetAlive, targetKey } from './target.ts';
@@ -116,5 +116,6 @@ export async function gcNics(ovs: Ctx): Promise<GcReport> {
   // The NAT's rules follow the default routes: rewritten when the uplink moved (or they drifted).
   await refreshNatRules(path, ovs.nics.natPool);
   report.orphans = await removeOrphanPorts(ovs, path);
+  report.orphans.push(...(await removeOrphanLports(ovs, path)));
   return report;
 }

@@ -1,4 +1,4 @@
-// Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan), for a container
+// Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan, fleet), for a container
 // or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough, default and
 // network (a tenant NR's Linux bridge: no OVSDB anywhere in the overlay)
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
@@ -11,7 +11,7 @@ import { targetKey } from './target.ts';
 import type { Kind, NicRecord, NicSettings, NicSpec, TargetSpec } from './types.ts';
 
 /**
- * Whether nic.attach of each kind talks to OVSDB: vlan and vxlan (their host end is an OVS port)
+ * Whether nic.attach of each kind talks to OVSDB: vlan, vxlan and fleet (their host end is an OVS port)
  * do; macvlan and passthrough read it if Open vSwitch runs (is the parent an OVS port?); the
  * others (network included) never. `true` also means detach, check and gc of its records need it.
  */
@@ -23,6 +23,7 @@ export const KIND_NEEDS_OVSDB = {
   macvlan: 'if-running',
   passthrough: 'if-running',
   network: false,
+  fleet: true,
 } as const satisfies Record<Kind, OvsdbNeed>;
 
 /** True for a record of a kind whose host end is an OVS port. */

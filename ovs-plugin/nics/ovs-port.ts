@@ -30,9 +30,17 @@ export const hasVlanRow = (row: Seen<'Port'>, tag: number, access: boolean): boo
 
 /**
  * Adds port `port` (tag `tag`, 0 = none; an access port when `access`) to `bridge` for nic
- * `key`; the same port there already is success.
+ * `key`, its Interface's external_ids with `ifaceIds` too (a fleet nic's `iface-id`); the same
+ * port there already is success.
  */
-export function plugPlan(bridge: string, port: string, key: string, tag = 0, access = false): Planner<null> {
+export function plugPlan(
+  bridge: string,
+  port: string,
+  key: string,
+  tag = 0,
+  access = false,
+  ifaceIds: Record<string, string> = {},
+): Planner<null> {
   return (view: View, prefix: string): Plan<null> => {
     const claims = [`Port:${port}`];
     const reads = [`Bridge:${bridge}`];
@@ -49,7 +57,7 @@ export function plugPlan(bridge: string, port: string, key: string, tag = 0, acc
     const ids = { external_ids: ovsMap({ [NIC_KEY]: key }) };
     const ins = insertPort(prefix, {
       name: port,
-      interfaces: [{ name: port, row: ids }],
+      interfaces: [{ name: port, row: { external_ids: ovsMap({ ...ifaceIds, [NIC_KEY]: key }) } }],
       row: { ...ids, ...portVlanRow(tag, access) },
     });
     return {

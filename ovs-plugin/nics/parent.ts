@@ -25,6 +25,7 @@ export const heldLinks = byKind<string[]>({
   macvlan: (r) => [r.host],
   passthrough: (r) => [r.host, r.saved.name],
   network: (r) => [r.host],
+  fleet: (r) => [r.host],
 });
 
 /** EBUSY naming nic.id when an attachment already uses host link `id` (under the state lock: records only). */

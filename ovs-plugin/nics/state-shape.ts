@@ -46,6 +46,8 @@ const RECORD: Record<string, Check> = {
   dhcp: opt((v) => obj(v) && str(v.pidfile) && str(v.script) && str(v.resolv)),
   address: opt(str),
   gateway: opt(str),
+  lport: opt(str),
+  chassis: opt(str),
   result: opt(obj),
   vm: opt(proc),
   check: opt(obj),
@@ -61,6 +63,7 @@ const KIND_RECORD: { [K in Kind]: Record<keyof KindFields[K], Check> } = {
   macvlan: { parent: str },
   passthrough: { saved },
   network: { bridge: str, address: str, gateway: opt(str) },
+  fleet: { bridge: str, lport: str, chassis: str },
 };
 
 /** The first problem of state `v` read from `path` ("record 2 (key k): field host ..."), or undefined. */

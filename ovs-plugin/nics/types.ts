@@ -6,7 +6,7 @@ import type { UndoStack } from '../../lib/undo.ts';
 import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
-export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network'] as const;
+export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network', 'fleet'] as const;
 /** One kind of nic. */
 export type Kind = (typeof KINDS)[number];
 
@@ -159,6 +159,11 @@ export interface KindFields {
    * The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`.
    */
   network: { bridge: string; address: string; gateway?: string };
+  /**
+   * br-int, the OVN logical port the host end is bound to (its Interface's `iface-id`) and the chassis it was made
+   * on (`requested-chassis`; gc never touches another chassis's ports).
+   */
+  fleet: { bridge: string; lport: string; chassis: string };
 }
 
 /** Every field some kind adds. */

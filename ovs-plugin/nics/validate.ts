@@ -16,6 +16,7 @@ import {
 } from '../../lib/validate.ts';
 import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../../lib/unicast.ts';
 import { parseNetid } from '../overlay/document.ts';
+import { parseNetworkName } from '../fleet/args.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
 import { unsupported } from './errors.ts';
 import { assertNever, KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
@@ -72,6 +73,8 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
       return parseLinkName(f, v);
     case 'network':
       return parseNetid(f, v);
+    case 'fleet':
+      return parseNetworkName(f, v);
     case 'default':
       return undefined;
     default:
@@ -181,6 +184,8 @@ export function parseNicSpec(v: unknown): NicSpec {
     if (c.cidr && type === 'default')
       throw new ValidationError('nic.config.cidr', 'a default nic takes its address from the NAT pool');
     if (type === 'network') networkConfig(c);
+    // OVN could answer DHCP itself (DHCP_Options), but fleet mode does not configure it yet.
+    if (type === 'fleet' && c.dhcp) throw new ValidationError('nic.config.dhcp', 'a fleet nic takes a static cidr');
     spec.config = c;
   }
   if (given(o.root)) {

@@ -1,4 +1,4 @@
-// What the veth kinds (bridge, vlan, vxlan, default, network) share: the pair is made in one request,
+// What the veth kinds (bridge, vlan, vxlan, default, network, fleet) share: the pair is made in one request,
 // host end `rec.host` here, peer born in the target under its final name, MAC and MTU, up (so
 // nothing half-made is left in either namespace, and nothing to rename), then the host end is
 // plugged (kind-specific) while the peer gets its config.
@@ -19,7 +19,8 @@ export type PluggedRecord =
   | RecordOf<'bridge'>
   | RecordOf<'vlan'>
   | RecordOf<'vxlan'>
-  | RecordOf<'network'>;
+  | RecordOf<'network'>
+  | RecordOf<'fleet'>;
 
 /** How a veth kind plugs its host end in and out. */
 export interface VethPlug<R extends PluggedRecord = PluggedRecord> {

@@ -3,6 +3,7 @@ import type { Kind, NicKind, RecordOf } from '../types.ts';
 import { tapKind } from '../tap.ts';
 import { bridgeKind, bridgePlug } from './bridge.ts';
 import { defaultKind, defaultPlug } from './default.ts';
+import { fleetKind, fleetPlug } from './fleet.ts';
 import { macvlanKind } from './macvlan.ts';
 import { networkKind, networkPlug } from './network.ts';
 import { passthroughKind } from './passthrough.ts';
@@ -21,6 +22,7 @@ export const KIND_MODULES = {
   macvlan: macvlanKind,
   passthrough: passthroughKind,
   network: networkKind,
+  fleet: fleetKind,
 } satisfies KindTable;
 
 /** The kinds a KVM guest can have: a tap plugged as the container kind plugs its veth. */
@@ -30,6 +32,7 @@ export const GUEST_KINDS = {
   vlan: tapKind(vlanPlug),
   vxlan: tapKind(vxlanPlug),
   network: tapKind(networkPlug),
+  fleet: tapKind(fleetPlug),
   macvlan: undefined,
   passthrough: undefined,
 } satisfies KindTable;

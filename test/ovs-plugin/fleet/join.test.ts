@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NB, SB, startCentral, startChassis, until } from '../../helpers/ovn-world.ts';
 
-test('fleet.join sets the chassis up idempotently; status sees the SB; leave undoes; rejoin keeps the name', async (t) => {
+test('fleet.join sets the chassis up idempotently; the SB sees it; leave undoes; a rejoin keeps it', async (t) => {
   const c = await startCentral(t);
   const ch = await startChassis(t, c, 1);
   assert.deepEqual((await ch.call('fleet.status', {})).value, { joined: false });

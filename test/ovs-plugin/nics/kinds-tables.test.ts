@@ -27,6 +27,7 @@ const FIELDS: { [K in keyof KindFields]: KindFields[K] } = {
   macvlan: { parent: 'eth1' },
   passthrough: { saved: { name: 'eth1', mac: '02:00:00:00:00:01', mtu: 1500, up: true } },
   network: { bridge: 'b-net1', address: '10.20.2.2/24' },
+  fleet: { bridge: 'br-int', lport: 'c1-0a0b0c0d0e', chassis: 'c1' },
 };
 
 test("a record of each kind needs that kind's fields: without one, ESTATE naming it", () => {
