@@ -65,7 +65,7 @@ test('fleet nic refusals change nothing; no ovn-controller is EPORTDOWN with eve
   assert.equal(await snapshot(c, ch, c1), before, 'nothing changed, nothing left');
 });
 
-test('fleet nic: check repairs a deleted logical port; gc removes dead and orphan ports of this chassis only', async (t) => {
+test('fleet nic: check repairs a lost logical port; gc removes dead and orphan ports of this chassis', async (t) => {
   const c = await startCentral(t);
   const ch = await joinedChassis(t, c, 1);
   assert.equal((await ch.call('fleet.network-ensure', { name: 'blue' })).exitCode, 0);
