@@ -34,6 +34,8 @@ export interface Central {
   sbSock: string;
   nbctl(...args: string[]): Promise<string>;
   sbctl(...args: string[]): Promise<string>;
+  /** Stops both ovsdb-servers and starts them again on the same files and addresses. */
+  restartDbs(): Promise<void>;
 }
 
 /** One chassis: its namespace and Open vSwitch, the plugin's exec calls, ovn-controller. */
@@ -81,18 +83,19 @@ export async function startCentral(t: TestContext): Promise<Central> {
   const ns = await makeNetns(t, 'tce');
   const dir = await mkdtemp(join(tmpdir(), 'ovn-central-'));
   const children: ChildProcess[] = [];
+  const dbs = new Map<string, ChildProcess>();
   t.after(async () => {
-    for (const c of children.reverse()) await stopChild(c);
+    for (const c of [...children.reverse(), ...dbs.values()]) await stopChild(c);
     await rm(dir, { recursive: true, force: true });
   });
   await ip({ name: ns }, ['link', 'add', 'name', 'ul0', 'type', 'bridge']);
   await ip({ name: ns }, ['addr', 'add', `${UNDERLAY}.1/24`, 'dev', 'ul0']);
   await ip({ name: ns }, ['link', 'set', 'ul0', 'up']);
   const env = { OVS_RUNDIR: dir, OVN_RUNDIR: dir, OVS_LOGDIR: dir, OVN_LOGDIR: dir };
-  const db = async (name: 'nb' | 'sb', schema: string, port: number) => {
+  const serve = async (name: 'nb' | 'sb', port: number) => {
     const file = join(dir, `${name}.db`);
-    await run('ovsdb-tool', ['create', file, schema]);
     const sock = join(dir, `${name}.sock`);
+    await rm(sock, { force: true });
     const c = spawnIn(
       ns,
       'ovsdb-server',
@@ -107,9 +110,13 @@ export async function startCentral(t: TestContext): Promise<Central> {
       ],
       env,
     );
-    children.push(c);
+    dbs.set(name, c);
     await waitPath(sock, c, `${name} ovsdb-server`);
     return sock;
+  };
+  const db = async (name: 'nb' | 'sb', schema: string, port: number) => {
+    await run('ovsdb-tool', ['create', join(dir, `${name}.db`), schema]);
+    return serve(name, port);
   };
   const nbSock = await db('nb', '/usr/share/ovn/ovn-nb.ovsschema', 6641);
   const sbSock = await db('sb', '/usr/share/ovn/ovn-sb.ovsschema', 6642);
@@ -134,7 +141,12 @@ export async function startCentral(t: TestContext): Promise<Central> {
   );
   children.push(northd);
   await waitPath(join(dir, 'northd.ctl'), northd, 'ovn-northd');
-  return { ns, dir, nbSock, sbSock, nbctl, sbctl: ctl('ovn-sbctl', sbSock) };
+  const restartDbs = async () => {
+    for (const c of dbs.values()) await stopChild(c);
+    await serve('nb', 6641);
+    await serve('sb', 6642);
+  };
+  return { ns, dir, nbSock, sbSock, nbctl, sbctl: ctl('ovn-sbctl', sbSock), restartDbs };
 }
 
 /** Chassis `i` (1..): underlay veth, br-phy with the encap IP, its own OVS and rundir; not joined yet. */
