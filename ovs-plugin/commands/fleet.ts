@@ -14,7 +14,7 @@ import {
   reachable,
 } from '../fleet/args.ts';
 import { BR_INT, planJoin, planLeave, type JoinResult } from '../fleet/chassis.ts';
-import { joinedNb, requireJoined } from '../fleet/joined.ts';
+import { requireJoined } from '../fleet/joined.ts';
 import { sbChassis } from '../fleet/nb-link.ts';
 import { commitNb } from '../fleet/nb-plan.ts';
 import { planNetworkDel, planNetworkEnsure, type NetworkResult } from '../fleet/networks.ts';
@@ -161,7 +161,7 @@ export const fleetNetworkEnsure: RunCommand<{ name: string; vlan?: number }, Net
     return { name: parseNetworkName('name', o.name), ...(vlan !== undefined ? { vlan } : {}) };
   },
   async run(a, ctx) {
-    return commitNb(await joinedNb(requireJoined(ctx.client)), planNetworkEnsure(a.name, a.vlan));
+    return commitNb(requireJoined(ctx.client).nb, planNetworkEnsure(a.name, a.vlan));
   },
 };
 
@@ -177,6 +177,6 @@ export const fleetNetworkDel: RunCommand<{ name: string }, null> = {
     return { name: parseNetworkName('name', argsOf(raw, ARGS['fleet.network-del']).name) };
   },
   async run(a, ctx) {
-    return commitNb(await joinedNb(requireJoined(ctx.client)), planNetworkDel(a.name));
+    return commitNb(requireJoined(ctx.client).nb, planNetworkDel(a.name));
   },
 };

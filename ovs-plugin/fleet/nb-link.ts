@@ -1,9 +1,12 @@
 // The plugin's connections to OVN's databases. NB: one client per NB remote list, kept for the
-// process (the daemon reuses it; exec exits after its one command), connected to the first
-// reachable address in the order given, with a monitor on the logical switches and ports (its
-// cache is current when a transact resolves, client.ts). SB: one-shot reads (fleet.status,
-// nic.check), never a monitor: a chassis has no reason to hold the whole SB.
-import { Code, OvsdbError } from '../../lib/errors.ts';
+// process while it is connected to the leader (the daemon reuses it; exec exits after its one
+// command), connected to the member that leads (a standalone server always does; a Raft member
+// says so in its _Server database), with a monitor on the logical switches and ports (its cache
+// is current when a transact resolves, client.ts). SB: one-shot reads (fleet.status,
+// nic.check) on the first member that answers, never a monitor: a chassis has no reason to hold
+// the whole SB.
+import { backoffDelay, sleep } from '../../lib/backoff.ts';
+import { Code, OvsdbError, ovsdbConnError } from '../../lib/errors.ts';
 import { connectOvsdb, type Client } from '../ovsdb/client.ts';
 import { decodeSb, NB_DB, SB_DB } from '../ovsdb/ovn-rows.ts';
 import type { Row } from '../ovsdb/types.ts';
@@ -22,7 +25,7 @@ export async function connectFirst(field: string, remotes: string, waitMs = 3000
   let last: unknown;
   for (const url of reachable(field, parseRemotes(field, remotes))) {
     try {
-      return await connectOvsdb(url, { waitForConnectionMs: waitMs });
+      return await connectOvsdb(url, { waitForConnectionMs: waitMs, reconnect: false });
     } catch (err) {
       if (!(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err;
       last = err;
@@ -31,26 +34,98 @@ export async function connectFirst(field: string, remotes: string, waitMs = 3000
   throw last;
 }
 
-/** The NB client for `remotes` (the joined node's `zos-fleet-nb`), monitoring NB_MONITORED. */
-export function nbClient(remotes: string): Promise<Client> {
-  let p = links.get(remotes);
-  if (!p) {
-    p = (async () => {
-      const c = await connectFirst('nb', remotes);
+/** The _Server database's view of one database (ovsdb-server(5) "_Server"): clustered, leader, connected. */
+interface ServerDb {
+  model: string;
+  leader: boolean;
+  connected: boolean;
+}
+
+/** How `db` is served on `c`: a standalone database, or a Raft member and whether it leads. */
+async function serverDb(c: Client, db: string): Promise<ServerDb | undefined> {
+  const [r] = await c.transact('_Server', [
+    { op: 'select', table: 'Database', where: [['name', '==', db]], columns: ['model', 'leader', 'connected'] },
+  ]);
+  const row = r?.rows?.[0] as Partial<ServerDb> | undefined;
+  return row ? { model: String(row.model), leader: row.leader === true, connected: row.connected === true } : undefined;
+}
+
+/** True for a server `db` can be written and read fresh on: standalone, or the connected Raft leader. */
+const leads = (s: ServerDb | undefined): boolean => !!s && (s.model !== 'clustered' || (s.leader && s.connected));
+
+/**
+ * Connects to the member of `remotes` that serves `db` as a leader (as ovn-nbctl does with
+ * several remotes: its _Server row says `leader`), trying each address in turn, again with a
+ * growing pause while an election is under way, for up to `waitMs`. The client does not
+ * reconnect by itself: a lost connection or a lost leadership (watched through a monitor on
+ * _Server) closes it, and the next use finds the leader again.
+ */
+export async function connectLeader(field: string, remotes: string, db: string, waitMs = 10000): Promise<Client> {
+  const urls = reachable(field, parseRemotes(field, remotes));
+  const end = Date.now() + waitMs;
+  let last: unknown;
+  for (let round = 0; ; round++) {
+    for (const url of urls) {
+      let c: Client | undefined;
       try {
-        await c.monitor(NB_DB, {
-          Logical_Switch: { columns: [...NB_MONITORED.Logical_Switch] },
-          Logical_Switch_Port: { columns: [...NB_MONITORED.Logical_Switch_Port] },
-        });
+        c = await connectOvsdb(url, { reconnect: false, waitForConnectionMs: Math.min(3000, waitMs) });
+        if (leads(await serverDb(c, db))) {
+          await watchLeadership(c, db);
+          return c;
+        }
+        last = ovsdbConnError(`${url}: not the leader of ${db}`, { url });
       } catch (err) {
-        await c.close();
-        throw err;
+        if (!(err instanceof OvsdbError && (err.code === Code.EOVSDB_CONN || err.code === Code.EOVSDB_TXN))) throw err;
+        last = err;
       }
-      return c;
-    })();
-    links.set(remotes, p);
-    p.catch(() => links.delete(remotes));
+      await c?.close();
+    }
+    if (Date.now() >= end) throw last;
+    await sleep(backoffDelay(round + 1, { baseMs: 50, capMs: 500 }));
   }
+}
+
+// Closes `c` once its server stops leading `db` (or loses its cluster): the next use reconnects.
+async function watchLeadership(c: Client, db: string): Promise<void> {
+  await c.monitor('_Server', { Database: { columns: ['name', 'model', 'leader', 'connected'] } });
+  c.onUpdate((name) => {
+    if (name !== '_Server') return;
+    const row = c.rows('Database').find((r) => r.name === db) as Partial<ServerDb> | undefined;
+    if (row && row.model === 'clustered' && !(row.leader === true && row.connected === true)) void c.close();
+  });
+}
+
+/**
+ * The NB client for `remotes` (the joined node's `zos-fleet-nb`): the leader's, monitoring
+ * NB_MONITORED; kept for the process while it stays connected and leading, found again after.
+ */
+export function nbClient(remotes: string): Promise<Client> {
+  const kept = links.get(remotes);
+  if (kept) {
+    const live = kept.then((c) => (c.connected ? c : undefined));
+    return live.then((c) => c ?? fresh(remotes));
+  }
+  return fresh(remotes);
+}
+
+function fresh(remotes: string): Promise<Client> {
+  const p = (async () => {
+    const c = await connectLeader('nb', remotes, NB_DB);
+    try {
+      await c.monitor(NB_DB, {
+        Logical_Switch: { columns: [...NB_MONITORED.Logical_Switch] },
+        Logical_Switch_Port: { columns: [...NB_MONITORED.Logical_Switch_Port] },
+      });
+    } catch (err) {
+      await c.close();
+      throw err;
+    }
+    return c;
+  })();
+  links.set(remotes, p);
+  p.catch(() => {
+    if (links.get(remotes) === p) links.delete(remotes);
+  });
   return p;
 }
 

@@ -9,7 +9,7 @@ import type { Rows as NbRows } from '../ovsdb/nb-schema.ts';
 import { decodeNb, NB_DB } from '../ovsdb/ovn-rows.ts';
 import type { Operation } from '../ovsdb/types.ts';
 import { OWNER, OWNER_KEY } from '../planners/view.ts';
-import { NB_MONITORED } from './nb-link.ts';
+import { NB_MONITORED, nbClient } from './nb-link.ts';
 
 type LsCols = (typeof NB_MONITORED.Logical_Switch)[number];
 type LspCols = (typeof NB_MONITORED.Logical_Switch_Port)[number];
@@ -90,9 +90,14 @@ const isRace = (err: unknown): boolean =>
       (err.error === 'constraint violation' && /identical values/.test(err.opDetails ?? '')))) ||
   (err instanceof OvsdbError && err.code === Code.EOVSDB_CONN);
 
-/** Plans from the cache and commits to the NB, re-planning after a lost race (8 attempts: ECONTENDED). */
-export async function commitNb<R>(client: Client, plan: (v: NbView) => NbPlan<R>): Promise<R> {
+/**
+ * Plans from the cache of the NB leader's client for `remotes` and commits there, re-planning
+ * after a lost race or a lost connection or leadership (the next attempt finds the leader
+ * again); 8 attempts, then ECONTENDED.
+ */
+export async function commitNb<R>(remotes: string, plan: (v: NbView) => NbPlan<R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
+    const client = await nbClient(remotes);
     const p = plan(new NbView(client));
     if (!p.ops.some((o) => o.op !== 'wait')) return p.result;
     try {

@@ -54,7 +54,7 @@ export async function removeOrphanLports(ovs: Ctx, path: string): Promise<string
     if (!mine.length) return [];
     const keys = new Set((await readState(path)).nics.map((r) => r.key));
     const orphans = mine.filter((o) => !keys.has(o.key));
-    for (const o of orphans) await commitNb(nb, planLportDel(o.name, o.key));
+    for (const o of orphans) await commitNb(m.nb, planLportDel(o.name, o.key));
     return orphans.map((o) => o.name);
   } catch (err) {
     if (!(err instanceof OvsdbError && err.code === Code.EOVSDB_CONN)) throw err;

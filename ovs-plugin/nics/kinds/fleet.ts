@@ -65,7 +65,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
     }
   },
   async ensure(ctx, rec, undo) {
-    const nb = await joinedNb(requireJoined(ctx.ovs.client, 'nic.type'));
+    const nb = requireJoined(ctx.ovs.client, 'nic.type').nb;
     await commitNb(nb, planLportEnsure(specOf(rec)));
     undo.push(`delete logical port ${rec.lport}`, () => commitNb(nb, planLportDel(rec.lport, rec.key)));
   },
@@ -80,7 +80,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
     // fleet.leave refuses while fleet nics are recorded: a node that is not joined has no NB of ours.
     const m = membershipOf(new View(ctx.ovs.client.cache));
     if (!m.joined || !m.nb) return;
-    await commitNb(await joinedNb(m as Joined), planLportDel(rec.lport, rec.key));
+    await commitNb(m.nb, planLportDel(rec.lport, rec.key));
   },
   async checkPlug(ctx, rec) {
     const d: Drift[] = [];
@@ -108,8 +108,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
     return d;
   },
   async replug(ctx, rec) {
-    const nb = await joinedNb(requireJoined(ctx.ovs.client, 'nic.type'));
-    await commitNb(nb, planLportEnsure(specOf(rec)));
+    await commitNb(requireJoined(ctx.ovs.client, 'nic.type').nb, planLportEnsure(specOf(rec)));
     if (!portPlace(new View(ctx.ovs.client.cache), rec.host)) await plugAndWait(ctx, rec);
     await waitInstalled(ctx.ovs.client, rec.host, rec.lport, ctx.ovs.nics.portUpMs);
   },
