@@ -21,21 +21,28 @@ import { startOvs, type Ovs } from './ovs.ts';
 
 /** The underlay's /24: central is .1, chassis i is .(10+i). */
 const UNDERLAY = '192.168.77';
-/** NB and SB as the chassis reach them. */
+/** NB and SB as the chassis reach them (a standalone central). */
 export const NB = `tcp:${UNDERLAY}.1:6641`;
 export const SB = `tcp:${UNDERLAY}.1:6642`;
+
+/** One of the two central databases. */
+export type Db = 'nb' | 'sb';
 
 /** The central databases and northd. */
 export interface Central {
   ns: string;
   dir: string;
-  /** The NB/SB unix sockets (for ovn-nbctl / ovn-sbctl reads in assertions). */
-  nbSock: string;
-  sbSock: string;
+  /** NB and SB as the chassis reach them: one address each, or every member's of a cluster. */
+  nb: string;
+  sb: string;
   nbctl(...args: string[]): Promise<string>;
   sbctl(...args: string[]): Promise<string>;
-  /** Stops both ovsdb-servers and starts them again on the same files and addresses. */
+  /** Stops every ovsdb-server and starts them again on the same files and addresses. */
   restartDbs(): Promise<void>;
+  /** The index of the member that leads `db` now (a cluster; 0 for a standalone server). */
+  leader(db: Db): Promise<number>;
+  /** Kills member `i` of `db` (SIGKILL), as a crashed server. */
+  kill(db: Db, i: number): Promise<void>;
 }
 
 /** One chassis: its namespace and Open vSwitch, the plugin's exec calls, ovn-controller. */
@@ -78,8 +85,22 @@ async function waitPath(path: string, child: ChildProcess, what: string): Promis
   });
 }
 
-/** The central namespace: underlay bridge ul0 with .1, NB and SB on TCP and unix sockets, ovn-northd. */
-export async function startCentral(t: TestContext): Promise<Central> {
+/** Client and Raft ports of member `i` of `db`: 6641/6642 (+10 per member), Raft 6643/6644. */
+const portsOf = (db: Db, i: number) => ({
+  client: (db === 'nb' ? 6641 : 6642) + 10 * i,
+  raft: (db === 'nb' ? 6643 : 6644) + 10 * i,
+});
+
+const SCHEMAS: Record<Db, string> = { nb: '/usr/share/ovn/ovn-nb.ovsschema', sb: '/usr/share/ovn/ovn-sb.ovsschema' };
+const DB_NAMES: Record<Db, string> = { nb: 'OVN_Northbound', sb: 'OVN_Southbound' };
+
+/**
+ * The central namespace: underlay bridge ul0 with .1, NB and SB on TCP and unix sockets
+ * (`members` 3: each a Raft cluster of three ovsdb-servers, ovsdb-server(7) "Clustered"),
+ * ovn-northd.
+ */
+export async function startCentral(t: TestContext, opts: { members?: 1 | 3 } = {}): Promise<Central> {
+  const n = opts.members ?? 1;
   const ns = await makeNetns(t, 'tce');
   const dir = await mkdtemp(join(tmpdir(), 'ovn-central-'));
   const children: ChildProcess[] = [];
@@ -92,17 +113,19 @@ export async function startCentral(t: TestContext): Promise<Central> {
   await ip({ name: ns }, ['addr', 'add', `${UNDERLAY}.1/24`, 'dev', 'ul0']);
   await ip({ name: ns }, ['link', 'set', 'ul0', 'up']);
   const env = { OVS_RUNDIR: dir, OVN_RUNDIR: dir, OVS_LOGDIR: dir, OVN_LOGDIR: dir };
-  const serve = async (name: 'nb' | 'sb', port: number) => {
-    const file = join(dir, `${name}.db`);
-    const sock = join(dir, `${name}.sock`);
+  const member = (db: Db, i: number) => `${db}${n > 1 ? i : ''}`;
+  const sockOf = (db: Db, i: number) => join(dir, `${member(db, i)}.sock`);
+  const serve = async (db: Db, i: number) => {
+    const name = member(db, i);
+    const sock = sockOf(db, i);
     await rm(sock, { force: true });
     const c = spawnIn(
       ns,
       'ovsdb-server',
       [
-        file,
+        join(dir, `${name}.db`),
         `--remote=punix:${sock}`,
-        `--remote=ptcp:${port}:${UNDERLAY}.1`,
+        `--remote=ptcp:${portsOf(db, i).client}:${UNDERLAY}.1`,
         `--pidfile=${join(dir, `${name}.pid`)}`,
         `--unixctl=${join(dir, `${name}.ctl`)}`,
         `--log-file=${join(dir, `${name}.log`)}`,
@@ -112,26 +135,32 @@ export async function startCentral(t: TestContext): Promise<Central> {
     );
     dbs.set(name, c);
     await waitPath(sock, c, `${name} ovsdb-server`);
-    return sock;
   };
-  const db = async (name: 'nb' | 'sb', schema: string, port: number) => {
-    await run('ovsdb-tool', ['create', join(dir, `${name}.db`), schema]);
-    return serve(name, port);
-  };
-  const nbSock = await db('nb', '/usr/share/ovn/ovn-nb.ovsschema', 6641);
-  const sbSock = await db('sb', '/usr/share/ovn/ovn-sb.ovsschema', 6642);
+  const raft = (db: Db, i: number) => `tcp:${UNDERLAY}.1:${portsOf(db, i).raft}`;
+  for (const db of ['nb', 'sb'] as const) {
+    for (let i = 0; i < n; i++) {
+      const file = join(dir, `${member(db, i)}.db`);
+      if (n === 1) await run('ovsdb-tool', ['create', file, SCHEMAS[db]]);
+      else if (i === 0) await run('ovsdb-tool', ['create-cluster', file, SCHEMAS[db], raft(db, 0)]);
+      else await run('ovsdb-tool', ['join-cluster', file, DB_NAMES[db], raft(db, i), raft(db, 0)]);
+    }
+    // The members of a cluster wait for each other: started together.
+    await Promise.all(Array.from({ length: n }, (_, i) => serve(db, i)));
+  }
+  const all = (db: Db, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(',');
+  const unixes = (db: Db) => all(db, (i) => `unix:${sockOf(db, i)}`);
   const ctl =
-    (tool: string, sock: string) =>
+    (tool: string, db: Db) =>
     async (...args: string[]) =>
-      (await run(tool, [`--db=unix:${sock}`, '--timeout=10', ...args], { env, timeoutMs: 15000 })).stdout.trim();
-  const nbctl = ctl('ovn-nbctl', nbSock);
+      (await run(tool, [`--db=${unixes(db)}`, '--timeout=20', ...args], { env, timeoutMs: 25000 })).stdout.trim();
+  const nbctl = ctl('ovn-nbctl', 'nb');
   await nbctl('--no-wait', 'init');
   const northd = spawnIn(
     ns,
     'ovn-northd',
     [
-      `--ovnnb-db=unix:${nbSock}`,
-      `--ovnsb-db=unix:${sbSock}`,
+      `--ovnnb-db=${unixes('nb')}`,
+      `--ovnsb-db=${unixes('sb')}`,
       `--pidfile=${join(dir, 'northd.pid')}`,
       `--unixctl=${join(dir, 'northd.ctl')}`,
       `--log-file=${join(dir, 'northd.log')}`,
@@ -143,10 +172,37 @@ export async function startCentral(t: TestContext): Promise<Central> {
   await waitPath(join(dir, 'northd.ctl'), northd, 'ovn-northd');
   const restartDbs = async () => {
     for (const c of dbs.values()) await stopChild(c);
-    await serve('nb', 6641);
-    await serve('sb', 6642);
+    for (const db of ['nb', 'sb'] as const) await Promise.all(Array.from({ length: n }, (_, i) => serve(db, i)));
   };
-  return { ns, dir, nbSock, sbSock, nbctl, sbctl: ctl('ovn-sbctl', sbSock), restartDbs };
+  const leader = async (db: Db) => {
+    if (n === 1) return 0;
+    for (let i = 0; i < n; i++) {
+      const c = dbs.get(member(db, i));
+      if (!c || c.exitCode !== null || c.signalCode !== null) continue;
+      const ctlPath = join(dir, `${member(db, i)}.ctl`);
+      const out = await run('ovs-appctl', ['-t', ctlPath, 'cluster/status', DB_NAMES[db]], { allowFailure: true });
+      if (/^Role: leader$/m.test(out.stdout)) return i;
+    }
+    throw new Error(`no leader of ${db}`);
+  };
+  const kill = async (db: Db, i: number) => {
+    const c = dbs.get(member(db, i));
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    ns,
+    dir,
+    nb: all('nb', (i) => `tcp:${UNDERLAY}.1:${portsOf('nb', i).client}`),
+    sb: all('sb', (i) => `tcp:${UNDERLAY}.1:${portsOf('sb', i).client}`),
+    nbctl,
+    sbctl: ctl('ovn-sbctl', 'sb'),
+    restartDbs,
+    leader,
+    kill,
+  };
 }
 
 /** Chassis `i` (1..): underlay veth, br-phy with the encap IP, its own OVS and rundir; not joined yet. */
@@ -206,7 +262,7 @@ export async function startChassis(t: TestContext, c: Central, i: number): Promi
 /** A chassis joined to `c` (hostname per chassis) with ovn-controller running and seen by the SB. */
 export async function joinedChassis(t: TestContext, c: Central, i: number, encap = 'geneve'): Promise<Chassis> {
   const ch = await startChassis(t, c, i);
-  const r = await ch.call('fleet.join', { nb: NB, sb: SB, encap_ip: ch.encapIp, encap, hostname: `ch${i}` });
+  const r = await ch.call('fleet.join', { nb: c.nb, sb: c.sb, encap_ip: ch.encapIp, encap, hostname: `ch${i}` });
   if (r.exitCode !== 0) throw new Error(`fleet.join: ${r.stdout}`);
   await ch.startController();
   await until(`chassis ${i} in the SB`, async () => (await ch.call('fleet.status', {})).value.sb_seen === true);
