@@ -68,7 +68,7 @@ export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
     detach: ['detach:recorded', 'detach:deleted', 'detach:done'],
   },
   // network: no dns (refused for the kind), so no attach:dns; the ULA and routes after the inside.
-  // Not run by a crash test yet (it needs an OVN central and ovn-controller): the steps of a veth kind.
+  // Run by test/ovs-plugin/fleet/crash.test.ts (it needs an OVN central and ovn-controller).
   fleet: {
     attach: [
       'attach:recorded',
