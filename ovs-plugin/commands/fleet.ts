@@ -12,16 +12,16 @@ import {
   parseNetworkVlan,
   parseRemotes,
   reachable,
+  type Encap,
+  type Mapping,
 } from '../fleet/args.ts';
-import { BR_INT, planJoin, planLeave, type JoinResult } from '../fleet/chassis.ts';
+import { BR_INT, membershipOf, planJoin, planLeave, type JoinResult } from '../fleet/chassis.ts';
 import { requireJoined } from '../fleet/joined.ts';
 import { sbChassis } from '../fleet/nb-link.ts';
 import { commitNb } from '../fleet/nb-plan.ts';
 import { planNetworkDel, planNetworkEnsure, type NetworkResult } from '../fleet/networks.ts';
-import { membershipOf } from '../fleet/chassis.ts';
 import { systemIdFor } from '../fleet/system-id.ts';
 import { requireEncapLink } from '../fleet/underlay.ts';
-import type { Encap, Mapping } from '../fleet/args.ts';
 import { readState } from '../nics/state.ts';
 import { View } from '../planners/view.ts';
 import { argsOf, usageOf } from '../validate.ts';

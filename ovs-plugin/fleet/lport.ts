@@ -11,8 +11,9 @@ import { OWNER, OWNER_KEY } from '../planners/view.ts';
 import { isOurs, waitSwitchPorts, type Ls, type Lsp, type NbPlan, type NbView } from './nb-plan.ts';
 import { ourSwitch } from './networks.ts';
 
-/** external_ids keys of a fleet nic's logical port. */
+/** external_ids key of a fleet nic's logical port: the nic's record key. */
 export const LPORT_NIC = 'zos-nic';
+/** external_ids key of a fleet nic's logical port: the chassis that made it (gc touches its own only). */
 export const LPORT_CHASSIS = 'zos-chassis';
 
 /** What a logical port is made from. */

@@ -10,8 +10,15 @@ import { requireJoined, joinedNb, type Joined } from '../../fleet/joined.ts';
 import type { Encap } from '../../fleet/args.ts';
 import { BR_INT, membershipOf } from '../../fleet/chassis.ts';
 import { isInstalled, waitInstalled } from '../../fleet/installed.ts';
-import { addressEntry, lportAsMade, nicSwitch, planLportDel, planLportEnsure, refuseClash } from '../../fleet/lport.ts';
-import type { LportSpec } from '../../fleet/lport.ts';
+import {
+  addressEntry,
+  lportAsMade,
+  nicSwitch,
+  planLportDel,
+  planLportEnsure,
+  refuseClash,
+  type LportSpec,
+} from '../../fleet/lport.ts';
 import { sbBinding } from '../../fleet/nb-link.ts';
 import { commitNb, NbView } from '../../fleet/nb-plan.ts';
 import { vlanOf } from '../../fleet/networks.ts';
@@ -39,7 +46,8 @@ const specOf = (rec: FleetRecord | Draft<FleetRecord>): LportSpec => {
 /** The host end's Interface external_ids: the binding ovn-controller looks for. */
 const ifaceIds = (rec: FleetRecord) => ({ 'iface-id': rec.lport });
 
-async function plugAndWait(ctx: KindCtx, rec: FleetRecord): Promise<void> {
+/** Plugs the host end into br-int, bound to its logical port (the same port there already is success). */
+async function plugPort(ctx: KindCtx, rec: FleetRecord): Promise<void> {
   await ctx.ovs.commit(plugPlan(BR_INT, rec.host, rec.key, 0, false, ifaceIds(rec)));
 }
 
@@ -71,7 +79,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
   },
   bridgeLink: () => BR_INT,
   async plug(ctx, rec, undo) {
-    await plugAndWait(ctx, rec);
+    await plugPort(ctx, rec);
     undo.push(`remove port ${rec.host}`, () => ctx.ovs.commit(unplugPlan(rec.host, rec.key)));
     await waitInstalled(ctx.ovs.client, rec.host, rec.lport, ctx.ovs.nics.portUpMs);
   },
@@ -109,7 +117,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
   },
   async replug(ctx, rec) {
     await commitNb(requireJoined(ctx.ovs.client, 'nic.type').nb, planLportEnsure(specOf(rec)));
-    if (!portPlace(new View(ctx.ovs.client.cache), rec.host)) await plugAndWait(ctx, rec);
+    if (!portPlace(new View(ctx.ovs.client.cache), rec.host)) await plugPort(ctx, rec);
     await waitInstalled(ctx.ovs.client, rec.host, rec.lport, ctx.ovs.nics.portUpMs);
   },
 };
