@@ -37,7 +37,7 @@ export function idOf(k: Kind): string {
     case 'macvlan':
       return k;
     default:
-      // @ts-expect-error: 'passthrough' (and 'network') reach the default
+      // @ts-expect-error: 'passthrough' (and 'network', 'fleet') reach the default
       return assertNever(k);
   }
 }
