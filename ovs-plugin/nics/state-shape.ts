@@ -48,6 +48,7 @@ const RECORD: Record<string, Check> = {
   gateway: opt(str),
   result: opt(obj),
   vm: opt(proc),
+  zt: opt(obj),
   check: opt(obj),
   error: opt((v) => typeof v === 'string'),
 };
@@ -61,6 +62,9 @@ const KIND_RECORD: { [K in Kind]: Record<keyof KindFields[K], Check> } = {
   macvlan: { parent: str },
   passthrough: { saved },
   network: { bridge: str, address: str, gateway: opt(str) },
+  zerotier: {
+    zt: (v) => obj(v) && str(v.home) && int(v.port) && typeof v.node === 'string' && /^[0-9a-f]{10}$/.test(v.node),
+  },
 };
 
 /** The first problem of state `v` read from `path` ("record 2 (key k): field host ..."), or undefined. */

@@ -8,6 +8,7 @@ import { networkKind, networkPlug } from './network.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind, vlanPlug } from './vlan.ts';
 import { vxlanKind, vxlanPlug } from './vxlan.ts';
+import { zerotierKind } from './zerotier.ts';
 
 /** Each kind's module, typed on that kind's record; undefined: refused (every kind must be named). */
 type KindTable = { [K in Kind]: NicKind<RecordOf<K>> | undefined };
@@ -21,6 +22,7 @@ export const KIND_MODULES = {
   macvlan: macvlanKind,
   passthrough: passthroughKind,
   network: networkKind,
+  zerotier: zerotierKind,
 } satisfies KindTable;
 
 /** The kinds a KVM guest can have: a tap plugged as the container kind plugs its veth. */
@@ -32,6 +34,8 @@ export const GUEST_KINDS = {
   network: tapKind(networkPlug),
   macvlan: undefined,
   passthrough: undefined,
+  // A ZeroTier member is a process inside a container's namespace; a guest would run its own.
+  zerotier: undefined,
 } satisfies KindTable;
 
 /**
