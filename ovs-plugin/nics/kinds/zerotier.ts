@@ -6,12 +6,24 @@
 // keep alive: the target, not the namespace, says the container died). Check: the member runs,
 // the network is OK, the interface is there with its MAC and addresses; repair restarts the
 // member from its home, so its identity (and the controller's authorization) is kept.
+import { ValidationError } from '../../../lib/errors.ts';
+import { getLink } from '../../../lib/ip.ts';
 import { stderrLogger } from '../../../lib/log.ts';
 import type { NetnsRef } from '../../../lib/netns.ts';
 import { nicExists } from '../errors.ts';
 import { failpoint } from '../failpoint.ts';
 import { linkAddresses } from '../link-addresses.ts';
-import type { AttachResult, Draft, Drift, KindCtx, NicKind, NicRecord, NicSettings, RecordOf } from '../types.ts';
+import type {
+  AttachResult,
+  Draft,
+  Drift,
+  KindCtx,
+  NicKind,
+  NicRecord,
+  NicSettings,
+  RecordOf,
+  TargetSpec,
+} from '../types.ts';
 import { leaveNetwork, networkOf } from '../zerotier/api.ts';
 import { homeFor, makeHome, removeHome } from '../zerotier/home.ts';
 import { generateIdentity, ztMac } from '../zerotier/identity.ts';
@@ -20,6 +32,9 @@ import { memberPids, startMember, stopMember } from '../zerotier/member.ts';
 import { findZerotierOne, readPlanet, requireZerotierOne } from '../zerotier/settings.ts';
 
 type ZtRecord = RecordOf<'zerotier'>;
+
+/** The field naming a container target in refusals. */
+const fieldOf = (t: TargetSpec): string => ('netns' in t ? 'target.netns' : 'target.pid');
 
 /** The first member port; each zerotier nic of one target takes the lowest one free. */
 export const ZT_PORT = 9993;
@@ -51,6 +66,9 @@ export const zerotierKind: NicKind<ZtRecord> = {
   async prepare(ctx, rec: Draft<ZtRecord>) {
     const bin = await requireZerotierOne(ctx.ovs.nics);
     const planet = await readPlanet(ctx.ovs.nics);
+    // The member's local API is 127.0.0.1 in the target: without lo up nothing could ask it.
+    if (!(await getLink(ctx.target!, 'lo'))?.flags.includes('UP'))
+      throw new ValidationError(fieldOf(rec.target), "the target's lo is down: zerotier-one's local API needs it");
     const id = await generateIdentity(bin);
     secrets.set(rec, { secret: id.secret, ...(planet ? { planet } : {}) });
     rec.hwaddr = ztMac(id.node, String(rec.nic.id));

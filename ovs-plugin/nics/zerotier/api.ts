@@ -2,6 +2,7 @@
 // setns): asked through zerotier-one's own CLI (`zerotier-one -q`, the zerotier-cli it is when
 // named so) run there with `nsenter --net=` (lib/netns.ts runIn), given the member's port and
 // home (`-D`, where it reads authtoken.secret). One short child per question (about 15 ms).
+import { ExecError } from '../../../lib/errors.ts';
 import { runIn, type NetnsRef } from '../../../lib/netns.ts';
 import type { ZtMember } from '../types.ts';
 
@@ -18,6 +19,9 @@ export interface ZtNetwork {
 
 /** The states after which waiting longer cannot help (the TAP could not be made, the member is too old). */
 export const FINAL_STATES = new Set(['PORT_ERROR', 'CLIENT_TOO_OLD']);
+
+/** How long one CLI question may take (it answers in ~15 ms). */
+const CLI_MS = 3000;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -39,11 +43,17 @@ function parseNetworks(text: string): ZtNetwork[] {
 
 /** Runs the CLI inside `ref` against member `m`; undefined when the member does not answer (not up yet, gone). */
 async function cli(ref: NetnsRef, bin: string, m: ZtMember, args: string[]): Promise<string | undefined> {
-  const r = await runIn(ref, bin, ['-q', `-p${m.port}`, `-D${m.home}`, '-j', ...args], {
-    allowFailure: true,
-    timeoutMs: 5000,
-  });
-  return r.exitCode === 0 ? r.stdout : undefined;
+  try {
+    const r = await runIn(ref, bin, ['-q', `-p${m.port}`, `-D${m.home}`, '-j', ...args], {
+      allowFailure: true,
+      timeoutMs: CLI_MS,
+    });
+    return r.exitCode === 0 ? r.stdout : undefined;
+  } catch (err) {
+    // A member that takes the connection and never answers (stopped, or starting) is one that does not answer.
+    if (err instanceof ExecError && err.timedOut) return undefined;
+    throw err;
+  }
 }
 
 /** The member's view of network `nwid`: undefined when it does not answer; `null` when it answers without it. */

@@ -90,3 +90,50 @@ test('zerotier: two containers on two nodes reach each other over a private netw
     );
   }
 });
+
+test('zerotier: wait_ms 0 answers with the node id, the controller admits it, check sees it OK; a dead container is cleaned by gc', async (t) => {
+  const w = await ztWorld(t);
+  const n1 = await ztNode(t, w, 1);
+  const nwid = await w.network(18);
+  // A container that is a process: its namespace dies with it (the member would keep it alive).
+  const proc = spawn(
+    ...commandIn({ name: n1.ns }, 'unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec sleep 600']),
+    { stdio: 'ignore' },
+  );
+  t.after(() => {
+    proc.kill('SIGKILL');
+  });
+  const target = { pid: proc.pid! };
+  await until('the container has its namespace', 5000, async () =>
+    (await n1.call('nic.attach', { target, nic: { type: 'default' } })).exitCode === 0 ? true : undefined,
+  );
+  const a = await n1.call('nic.attach', { target, nic: { type: 'zerotier', id: nwid, config: { wait_ms: 0 } } });
+  assert.equal(a.exitCode, 0, a.stdout);
+  assert.match(a.value.node_id, /^[0-9a-f]{10}$/);
+  assert.notEqual(a.value.network_status, 'OK');
+  assert.deepEqual(a.value.addresses, []);
+  await w.authorize(nwid, a.value.node_id);
+  const ck = await until(
+    'check says OK once authorized',
+    30_000,
+    async () => {
+      const c = await n1.call('nic.check', { target, name: a.value.name });
+      return c.value.ok ? c.value : undefined;
+    },
+    500,
+  );
+  assert.deepEqual(ck.drift, []);
+  const l = await n1.call('nic.list', { target });
+  assert.equal(l.value.find((x: any) => x.type === 'zerotier').network_status, 'OK');
+  // The container dies: gc stops its member and removes its home (the namespace is gone with the member).
+  proc.kill('SIGKILL');
+  await until('the container is gone', 5000, async () =>
+    proc.exitCode !== null || proc.signalCode ? true : undefined,
+  );
+  const gc = await n1.call('nic.gc', {});
+  assert.equal(gc.exitCode, 0, gc.stdout);
+  assert.equal(gc.value.removed.length, 2, gc.stdout);
+  assert.deepEqual(await ztPidsUnder(dirname(n1.state)), [], 'no member left');
+  assert.deepEqual(await homes(n1), [], 'no home left');
+  assert.deepEqual((await n1.call('nic.list', {})).value, []);
+});
