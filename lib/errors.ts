@@ -294,8 +294,13 @@ export const ztStart = (message: string, details: Details = {}, cause?: unknown)
  * EZTJOIN: a zerotier nic's network is not `OK` within the wait: `status` names the state it answered (ACCESS_DENIED,
  * NOT_FOUND, PORT_ERROR, ... or REQUESTING_CONFIGURATION when nothing came in time).
  */
-export const ztJoin = (network: string, status: string, details: Details = {}): NicError =>
-  new NicError('EZTJOIN', `zerotier network ${network}: ${status}`, { field: 'nic.id', network, status, ...details });
+export const ztJoin = (network: string, status: string, node: string, waitMs: number): NicError =>
+  new NicError('EZTJOIN', `nic.id: zerotier network ${network} is ${status} for node ${node} (waited ${waitMs} ms)`, {
+    field: 'nic.id',
+    network,
+    status,
+    node_id: node,
+  });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
 export const poolExhausted = (pool: string): NicError =>
   new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });

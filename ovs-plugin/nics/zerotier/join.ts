@@ -69,5 +69,5 @@ export async function waitJoined(a: MemberRef, waitMs: number): Promise<ZtNetwor
     if (Date.now() > end) break;
     await withoutSlot(() => sleep(POLL_MS));
   }
-  throw ztJoin(a.nwid, last, { node_id: a.m.node, wait_ms: waitMs });
+  throw ztJoin(a.nwid, last, a.m.node, waitMs);
 }
