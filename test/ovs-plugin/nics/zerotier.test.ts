@@ -28,7 +28,7 @@ async function containerOn(t: Parameters<typeof makeNetns>[0], n: ZtNode): Promi
 
 const addr = (cidr: string) => cidr.split('/')[0]!;
 
-test('zerotier: two containers on two nodes reach each other over a private network; detach leaves nothing', async (t) => {
+test('zerotier: two containers on two nodes reach each other over ZeroTier; detach leaves nothing', async (t) => {
   const w = await ztWorld(t);
   const [n1, n2] = [await ztNode(t, w, 1), await ztNode(t, w, 2)];
   const [c1, c2] = [await containerOn(t, n1), await containerOn(t, n2)];
@@ -91,7 +91,7 @@ test('zerotier: two containers on two nodes reach each other over a private netw
   }
 });
 
-test('zerotier: wait_ms 0 answers with the node id, the controller admits it, check sees it OK; a dead container is cleaned by gc', async (t) => {
+test('zerotier: wait_ms 0, then the controller admits the node id; a dead container is cleaned by gc', async (t) => {
   const w = await ztWorld(t);
   const n1 = await ztNode(t, w, 1);
   const nwid = await w.network(18);
