@@ -6,7 +6,7 @@
 // keep alive: the target, not the namespace, says the container died). Check: the member runs,
 // the network is OK, the interface is there with its MAC and addresses; repair restarts the
 // member from its home, so its identity (and the controller's authorization) is kept.
-import { ValidationError } from '../../../lib/errors.ts';
+import { AppError, Code, ValidationError } from '../../../lib/errors.ts';
 import { getLink } from '../../../lib/ip.ts';
 import { stderrLogger } from '../../../lib/log.ts';
 import type { NetnsRef } from '../../../lib/netns.ts';
@@ -156,8 +156,9 @@ export const zerotierKind: NicKind<ZtRecord> = {
     // A member that runs but lost its interface or addresses is restarted too: it makes them at its start.
     await stopMember(rec.zt.home);
     await start(ctx, rec, bin);
-    await waitJoined(memberOf(rec, ctx.target, bin), rec.nic.config?.wait_ms || ZT_WAIT_MS).catch(() => {
-      /* what is still not OK, the check after says */
+    // A network still not OK is the check's to report (network-status), not a failed repair.
+    await waitJoined(memberOf(rec, ctx.target, bin), rec.nic.config?.wait_ms || ZT_WAIT_MS).catch((err: unknown) => {
+      if (!(err instanceof AppError && err.code === Code.EZTJOIN)) throw err;
     });
   },
 };
