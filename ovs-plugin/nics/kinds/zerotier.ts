@@ -25,7 +25,7 @@ import type {
   TargetSpec,
 } from '../types.ts';
 import { leaveNetwork, networkOf } from '../zerotier/api.ts';
-import { homeFor, makeHome, removeHome } from '../zerotier/home.ts';
+import { homeFor, isOurHome, makeHome, removeHome } from '../zerotier/home.ts';
 import { generateIdentity, ztMac } from '../zerotier/identity.ts';
 import { waitForApi, waitJoined, type MemberRef } from '../zerotier/join.ts';
 import { memberPids, startMember, stopMember } from '../zerotier/member.ts';
@@ -120,6 +120,11 @@ export const zerotierKind: NicKind<ZtRecord> = {
   },
   async detach(ctx, rec) {
     const log = ctx.ovs.log ?? stderrLogger();
+    // A home not named as attach names them (a hand-edited state file): no process or file of it is touched.
+    if (!isOurHome(ctx.ovs.nics.statePath, rec.zt.home)) {
+      log.warn('zerotier-home-not-ours', { key: rec.key, home: rec.zt.home });
+      return {};
+    }
     const bin = await findZerotierOne(ctx.ovs.nics);
     // Leave first (its TAP goes at once); a member that does not answer is stopped all the same.
     if (ctx.target && bin && (await memberPids(rec.zt.home)).length)
