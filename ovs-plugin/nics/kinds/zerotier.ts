@@ -6,7 +6,7 @@
 // keep alive: the target, not the namespace, says the container died). Check: the member runs,
 // the network is OK, the interface is there with its MAC and addresses; repair restarts the
 // member from its home, so its identity (and the controller's authorization) is kept.
-import { AppError, Code, ValidationError } from '../../../lib/errors.ts';
+import { AppError, Code, InternalError, ValidationError } from '../../../lib/errors.ts';
 import { getLink } from '../../../lib/ip.ts';
 import { stderrLogger } from '../../../lib/log.ts';
 import type { NetnsRef } from '../../../lib/netns.ts';
@@ -44,7 +44,8 @@ export const ZT_WAIT_MS = 30_000;
 /** What prepare made that the state file never holds: the identity's secret and the planet. */
 const secrets = new WeakMap<object, { secret: string; planet?: Buffer }>();
 
-const sameTarget = (a: Pick<NicRecord, 'key' | 'ns'>, b: Pick<NicRecord, 'ns'>) =>
+/** True when both records are of one target namespace. */
+const sameTarget = (a: Pick<NicRecord, 'ns'>, b: Pick<NicRecord, 'ns'>) =>
   a.ns.dev === b.ns.dev && a.ns.ino === b.ns.ino;
 
 const memberOf = (rec: ZtRecord, ref: NetnsRef, bin: string): MemberRef => ({
@@ -87,7 +88,7 @@ export const zerotierKind: NicKind<ZtRecord> = {
     const bin = await requireZerotierOne(ctx.ovs.nics);
     const log = ctx.ovs.log ?? stderrLogger();
     const s = secrets.get(rec);
-    if (!s) throw new Error(`zerotier nic ${rec.key}: attach without its prepare`);
+    if (!s) throw new InternalError(`zerotier nic ${rec.key}: attach without its prepare`);
     undo.push('remove zerotier home', () => removeHome(ctx.ovs.nics.statePath, rec.zt.home, log));
     await makeHome(rec.zt.home, {
       secret: s.secret,
