@@ -13,7 +13,7 @@ import { makeNetns } from '../../helpers/netns.ts';
 import { until, ztNode, ztPidsUnder, ztWorld } from '../../helpers/zerotier.ts';
 import { startDaemon } from '../helpers.ts';
 
-test('zerotier through the daemon: attach, detach; a container whose netns is deleted is cleaned by its gc', async (t) => {
+test('zerotier through the daemon: attach, detach; a container whose netns went is cleaned by gc', async (t) => {
   const w = await ztWorld(t);
   const n = await ztNode(t, w, 1);
   const d = await startDaemon(t, { ns: n.ns, dir: dirname(n.state), url: n.env.OVS_DB! }, 'plugin.sock', {
