@@ -162,7 +162,7 @@ export async function attachNic(
     });
     rec.result = target
       ? await containerResult(target, rec, kind.resultKnown === true)
-      : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
+      : { ...guestResult(rec as PluggedRecord), ...kind.guestAnswer?.(rec) }; // GUEST_KINDS are all plugged
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;

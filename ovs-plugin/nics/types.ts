@@ -85,6 +85,9 @@ export interface GuestResult {
    */
   address?: string;
   gateway?: string;
+  /** `network` nics on an NR that carries IPv6: the guest's ULA (`/64`) and the NR's `::1` in it. */
+  address6?: string;
+  gateway6?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
   queues?: number;
   /** `<interface type='ethernet'>...` for the domain XML. */
@@ -237,6 +240,8 @@ export interface NicKind<R extends NicRecord = NicRecord> {
   claim?(rec: Draft<R>, all: readonly NicRecord[], ctx: KindCtx): void;
   /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
   resultKnown?: boolean;
+  /** What a guest's answer carries besides the common fields (tap.ts guestResult), from the record. */
+  guestAnswer?(rec: R): Partial<GuestResult>;
   /** Makes the nic, registering each step's undo. */
   attach(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */
