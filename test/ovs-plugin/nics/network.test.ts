@@ -207,7 +207,7 @@ test('network: check finds a route and the ULA deleted behind our back, repair p
   assert.equal((await e.call('nic.detach', { target, name: 'eth0' }, down(e))).exitCode, 0);
 });
 
-test('network: a kvm guest gets a tap on the NR bridge with its addresses (IPv4 and ULA) and gateways in the answer', async (t) => {
+test('network: a kvm guest: a tap on the NR bridge, its addresses (IPv4, ULA), gateways in the answer', async (t) => {
   const e = await nicEnv(t, { backplane: false });
   const nr = await fakeNr(t, e, { netid: randomNetid(), mtu: 1380 });
   const c1 = await container(t);
