@@ -18,10 +18,17 @@ export interface WgDeviceRef {
   readonly netns: NetnsRef;
 }
 
-/** A device just made: wireguard-go's pid when the backend runs one. */
+/** A device just made: wireguard-go's pid when the backend runs one; the change written when `config` was given. */
 export interface WgCreated extends WgDeviceRef {
   readonly pid?: number;
+  readonly change?: WgChange;
 }
+
+/** A device as it is born: no key, no port, no peers. */
+export const NEW_DEVICE: WgState = { listenPort: 0, fwmark: 0, peers: [] };
+
+/** The one write that makes a new device `config`. */
+export const fullChange = (config: WgConfig): WgChange => diffConfig(config, NEW_DEVICE);
 
 /** What create() makes: link `name` born in `host` (its UDP socket's namespace), moved into `target`. */
 export interface WgCreateOptions {
@@ -30,12 +37,18 @@ export interface WgCreateOptions {
   readonly target: NetnsRef;
   /** The steps' undos (delete the device, move it back) are registered here. */
   readonly undo?: UndoStack;
+  /**
+   * Written (whole, one request) while the device is still in `host`, before or while it moves:
+   * a new device then needs no request across namespaces (kernel WireGuard: in-process generic
+   * netlink instead of a helper inside the target).
+   */
+  readonly config?: WgConfig;
 }
 
 /** The small interface both implementations give. */
 export interface WgBackend {
   readonly kind: 'kernel' | 'userspace';
-  /** Creates the device in `host` and moves it into `target` (down, unconfigured). */
+  /** Creates the device in `host` and moves it into `target` (down; configured when `config` is given). */
   create(o: WgCreateOptions): Promise<WgCreated>;
   /** The device's state as it reports it. */
   get(dev: WgDeviceRef): Promise<WgState>;
@@ -43,6 +56,8 @@ export interface WgBackend {
   apply(dev: WgDeviceRef, change: WgChange): Promise<boolean>;
   /** Removes the device (and stops its wireguard-go); a device that is gone is success. */
   delete(dev: WgDeviceRef): Promise<void>;
+  /** get, diff and apply in one go where that saves a round trip (syncDevice uses it when given). */
+  sync?(dev: WgDeviceRef, config: WgConfig): Promise<WgChange>;
 }
 
 /**
@@ -50,6 +65,7 @@ export interface WgBackend {
  * change, in `wg syncconf`'s sense; returns the change (empty: nothing was written).
  */
 export async function syncDevice(backend: WgBackend, dev: WgDeviceRef, config: WgConfig): Promise<WgChange> {
+  if (backend.sync) return backend.sync(dev, config);
   const change = diffConfig(config, await backend.get(dev));
   await backend.apply(dev, change);
   return change;

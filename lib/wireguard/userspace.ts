@@ -7,6 +7,7 @@
 // or supervised. The UAPI socket is a file path, global across network namespaces: device names
 // must be unique per node (per mount namespace of /var/run).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,8 @@ import { getLink } from '../ip.ts';
 import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
 import { commandIn, netnsFile, type NetnsRef } from '../netns.ts';
 import { withUndo } from '../undo.ts';
-import type { WgBackend, WgCreated, WgCreateOptions, WgDeviceRef } from './backend.ts';
+import { fullChange, type WgBackend, type WgCreated, type WgCreateOptions, type WgDeviceRef } from './backend.ts';
+import { allSettledOrThrow } from '../settled.ts';
 import { isEmptyChange, type WgChange } from './types.ts';
 import { DEFAULT_SOCKET_DIR, formatSet, socketPath, uapiGet, uapiSet } from './uapi.ts';
 
@@ -96,8 +98,11 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     }
   }
 
-  /** Stops the wireguard-go of `name` (`known`, else the pid in its file): SIGTERM, then SIGKILL after 5 s. */
-  async function stop(name: string, known?: number): Promise<void> {
+  /**
+   * Stops the wireguard-go of `name` (`known`, else the pid in its file): SIGTERM, then SIGKILL
+   * after 5 s. True when there was a pid file or a process.
+   */
+  async function stop(name: string, known?: number): Promise<boolean> {
     const text =
       known !== undefined
         ? ''
@@ -106,12 +111,14 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
             throw err;
           });
     const pid = known ?? Number(text.trim());
-    if (Number.isInteger(pid) && pid > 0 && (await isOurs(pid, name))) {
+    const ours = Number.isInteger(pid) && pid > 0 && (await isOurs(pid, name));
+    if (ours) {
       process.kill(pid, 'SIGTERM');
       for (let i = 0; i < 250 && alive(pid) && (await isOurs(pid, name)); i++) await sleep(20);
       if (alive(pid) && (await isOurs(pid, name))) process.kill(pid, 'SIGKILL');
     }
     await rm(pidFile(name), { force: true });
+    return ours || text !== '';
   }
 
   const backend: WgBackend = {
@@ -131,17 +138,22 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
       }
       await mkdir(stateDir, { recursive: true });
       // Its own steps are undone here on failure; the caller's stack gets one undo: delete it all.
+      const change = c.config ? fullChange(c.config) : undefined;
       const pid = await withUndo(undefined, async (undo) => {
         const started = await start(c.name, c.host);
         undo.push(`stop wireguard-go ${c.name}`, () => stop(c.name, started));
         await writeFile(pidFile(c.name), `${started}\n`);
         // Moved under a temporary name and renamed back: never a clash in either namespace
-        // mid-way. The UAPI socket keeps the name wireguard-go was started with.
-        await moveLinkIn({ from: c.host, name: c.name, to: c.target, undo });
+        // mid-way. The UAPI socket keeps the name wireguard-go was started with, and the socket
+        // is a file: the config is written while the link moves.
+        await allSettledOrThrow([
+          moveLinkIn({ from: c.host, name: c.name, to: c.target, undo }),
+          change ? backend.apply({ name: c.name, netns: c.host }, change) : Promise.resolve(false),
+        ]);
         return started;
       });
       c.undo?.push(`delete wireguard ${c.name}`, () => backend.delete({ name: c.name, netns: c.target }));
-      return { name: c.name, netns: c.target, pid };
+      return { name: c.name, netns: c.target, pid, ...(change ? { change } : {}) };
     },
 
     get: (dev: WgDeviceRef) => uapiGet(dir, dev.name),
@@ -154,10 +166,13 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     },
 
     async delete(dev: WgDeviceRef): Promise<void> {
-      await stop(dev.name);
+      const stopped = await stop(dev.name);
       // wireguard-go removes its TUN and socket as it exits; a kill -9 leaves the socket file.
-      await deleteLinkIfExists(dev.netns, dev.name);
-      await rm(socketPath(dir, dev.name), { force: true });
+      // Its TUN lives only while a process holds it: with no pid file, no process and no socket
+      // (a wireguard-go started without its pid file written yet serves one) there is no link.
+      const sock = socketPath(dir, dev.name);
+      if (stopped || existsSync(sock)) await deleteLinkIfExists(dev.netns, dev.name);
+      await rm(sock, { force: true });
     },
   };
   return backend;

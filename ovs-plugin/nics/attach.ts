@@ -161,7 +161,7 @@ export async function attachNic(
       failpoint('attach:done');
     });
     rec.result = !target
-      ? guestResult(rec as PluggedRecord) // a guest's kinds (GUEST_KINDS) are all plugged
+      ? { ...guestResult(rec as PluggedRecord), ...kind.guestAnswer?.(rec) } // GUEST_KINDS are all plugged
       : kind.result
         ? await kind.result(ctx, rec)
         : await containerResult(target, rec, kind.resultKnown === true);

@@ -91,6 +91,9 @@ export interface GuestResult {
    */
   address?: string;
   gateway?: string;
+  /** `network` nics on an NR that carries IPv6: the guest's ULA (`/64`) and the NR's `::1` in it. */
+  address6?: string;
+  gateway6?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
   queues?: number;
   /** `<interface type='ethernet'>...` for the domain XML. */
@@ -260,6 +263,8 @@ export interface NicKind<R extends NicRecord = NicRecord> {
   resultKnown?: boolean;
   /** attach's answer, when the kind makes its own (zerotier: the node id and the network's status). */
   result?(ctx: KindCtx, rec: R): Promise<AttachResult>;
+  /** What a guest's answer carries besides the common fields (tap.ts guestResult), from the record. */
+  guestAnswer?(rec: R): Partial<GuestResult>;
   /** Makes the nic, registering each step's undo. */
   attach(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */

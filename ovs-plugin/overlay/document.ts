@@ -130,7 +130,9 @@ export function parseNetworkDocument(raw: unknown, field = 'network'): NetworkDo
   if (o.peers.length > MAX_PEERS)
     throw new ValidationError(`${field}.peers`, `${o.peers.length} peers: at most ${MAX_PEERS}`);
   const ownKey = publicKeyOf(privateKey);
-  const seen: { subnet: Prefix4; key: string; i: number }[] = [];
+  // Every subnet is a /24 (parseSubnet): two overlap exactly when their network addresses are equal.
+  const subnets = new Map<number, number>();
+  const keys = new Map<string, number>();
   const peers = o.peers.map((rp: unknown, i): NetworkPeer => {
     const f = `${field}.peers[${i}]`;
     const p = object(f, rp, PEER, ['subnet', 'wireguard_public_key', 'allowed_ips']);
@@ -139,12 +141,13 @@ export function parseNetworkDocument(raw: unknown, field = 'network'): NetworkDo
       throw new ValidationError(`${f}.subnet`, `${p.subnet as string} is this NR's own subnet`);
     const key = parseKey(`${f}.wireguard_public_key`, p.wireguard_public_key);
     if (key === ownKey) throw new ValidationError(`${f}.wireguard_public_key`, "is this NR's own public key");
-    for (const s of seen) {
-      if (overlap4(subnet, s.subnet))
-        throw new ValidationError(`${f}.subnet`, `${p.subnet as string} overlaps peers[${s.i}].subnet`);
-      if (key === s.key) throw new ValidationError(`${f}.wireguard_public_key`, `is peers[${s.i}]'s key too`);
-    }
-    seen.push({ subnet, key, i });
+    const other = subnets.get(subnet.net);
+    if (other !== undefined)
+      throw new ValidationError(`${f}.subnet`, `${p.subnet as string} overlaps peers[${other}].subnet`);
+    const holder = keys.get(key);
+    if (holder !== undefined) throw new ValidationError(`${f}.wireguard_public_key`, `is peers[${holder}]'s key too`);
+    subnets.set(subnet.net, i);
+    keys.set(key, i);
     if (!Array.isArray(p.allowed_ips) || p.allowed_ips.length === 0) {
       throw new ValidationError(
         `${f}.allowed_ips`,

@@ -11,17 +11,8 @@ import { randomMac } from '../nics/mac.ts';
 import { self } from '../nics/proc.ts';
 import { publicKeyOf } from './plan-keys.ts';
 import type { NetworkDocument } from './document.ts';
-import {
-  ensureHostForwarding,
-  ensureBridge,
-  ensureEgress,
-  ensureLeg,
-  ensureNamespace,
-  ensureRoutes,
-  ensureWireguard,
-  nsOf,
-  type NrTarget,
-} from './nr-layout.ts';
+import { convergeLayout, ensureHostForwarding, ensureNrNamespace, nsOf, type NrTarget } from './nr-layout.ts';
+import { allSettledOrThrow } from '../../lib/settled.ts';
 import { ensureNrTable, syncHostTable } from './nr-firewall.ts';
 import { nrMtu } from './nr-mtu.ts';
 import { MAX_NR_INDEX, nrAddresses, nrNames } from './nr-names.ts';
@@ -91,23 +82,19 @@ async function checkPort(others: readonly NrRecord[], old: NrRecord | undefined,
 export async function converge(netsPath: string, r: NrRecord): Promise<NrRecord['nft']> {
   const t: NrTarget = { netid: r.netid, doc: r.doc, index: r.index, mtu: r.mtu, bridgeMac: r.bridgeMac };
   const backend = await nrBackend();
-  failpoint('net-apply:namespace');
-  await ensureNamespace(t);
-  failpoint('net-apply:bridge');
-  await ensureBridge(t);
-  failpoint('net-apply:leg');
-  await ensureLeg(t);
-  failpoint('net-apply:egress');
-  await ensureEgress(t);
-  failpoint('net-apply:wireguard');
-  await ensureWireguard(t, backend);
-  failpoint('net-apply:routes');
-  await ensureRoutes(t);
-  failpoint('net-apply:firewall');
-  const nft = await ensureNrTable(nsOf(r.netid), r.netid, r.nft);
-  failpoint('net-apply:host');
-  await ensureHostForwarding();
-  await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets);
+  const nsNew = await ensureNrNamespace(r.netid);
+  // The firewall names links, not their indexes: it is written beside the links, not after them.
+  const [, nft] = await allSettledOrThrow([
+    convergeLayout(t, backend, nsNew),
+    (async () => {
+      failpoint('net-apply:firewall');
+      const sums = await ensureNrTable(nsOf(r.netid), r.netid, r.nft);
+      failpoint('net-apply:host');
+      await ensureHostForwarding();
+      await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets);
+      return sums;
+    })(),
+  ]);
   return nft;
 }
 

@@ -105,8 +105,8 @@ export async function runNft(ref: NetnsRef, script: string): Promise<void> {
  */
 export async function ensureNrTable(ref: NetnsRef, netid: string, last: NftSums | undefined): Promise<NftSums> {
   const script = nrTableScript(netid);
-  const listing = await tableListing(ref, NR_TABLE);
-  if (last && listing && last.script === sha(script) && last.listing === listing) return last;
+  // With nothing recorded the table is written whatever is there: no listing to compare first.
+  if (last && last.script === sha(script) && last.listing === (await tableListing(ref, NR_TABLE))) return last;
   await runNft(ref, script);
   return { script: sha(script), listing: (await tableListing(ref, NR_TABLE)) ?? '' };
 }

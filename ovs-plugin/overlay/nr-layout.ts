@@ -1,13 +1,16 @@
-// The kernel side of one NR, as idempotent ensure steps (each creates what is missing, accepts
-// what exists, fixes what differs) and one delete that removes all of it (gone is success):
+// The kernel side of one NR, as one idempotent convergence (it reads the kernel once, creates
+// what is missing, accepts what exists, fixes what differs, in a few `ip -batch` writes) and
+// one delete that removes all of it (gone is success):
 // namespace `n-<netid>` with forwarding on, host bridge `b-<netid>` (own MAC, IPv6 off, no
 // address), the leg `l-<netid>` / `n-<netid>` with the gateway and the ULA /64, the egress
 // `e-<netid>` / `public` on the transit /30 with the default route, the WireGuard link
 // `w-<netid>` (born in the host, its UDP socket stays there) with the wire address and the routes
 // of the network into it. Every call names its namespace (lib/netns.ts).
-import { ip, getLink, type IpLink } from '../../lib/ip.ts';
-import { deleteLinkIfExists, setupVeth } from '../../lib/link.ts';
-import { deleteNetns, ensureNetns, listNetns, netnsNamed, SELF, type NetnsRef } from '../../lib/netns.ts';
+import { ip, listLinks, type IpLink } from '../../lib/ip.ts';
+import { deleteLinkIfExists } from '../../lib/link.ts';
+import { deleteNetns, ensureNetns, listNetns, netnsNamed, runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
+import { listLinksFast } from '../../lib/rtnl.ts';
+import { allSettledOrThrow } from '../../lib/settled.ts';
 import { getSysctl, setSysctl } from '../../lib/sysctl.ts';
 import { conflict } from '../../lib/errors.ts';
 import { syncDevice, type WgBackend, type WgDeviceRef } from '../../lib/wireguard/backend.ts';
@@ -16,6 +19,7 @@ import type { NetworkDocument } from './document.ts';
 import { nrAddresses, nrNames, nrRoutes } from './nr-names.ts';
 import { desiredWgConfig } from './nr-wireguard.ts';
 import { carriesIpv6 } from './nr-mtu.ts';
+import { failpoint } from '../nics/failpoint.ts';
 
 /** What the steps act on. */
 export interface NrTarget {
@@ -43,18 +47,10 @@ async function ensureSysctl(ref: NetnsRef, key: string, value: string): Promise<
   if ((await getSysctl(ref, key)) !== value) await setSysctl(ref, key, value);
 }
 
-/** Namespace `n-<netid>` with lo up and forwarding on. */
-export async function ensureNamespace(t: NrTarget): Promise<void> {
-  await ensureNetns(nrNames(t.netid).namespace);
-  const ns = nsOf(t.netid);
-  await ip(ns, ['link', 'set', 'dev', 'lo', 'up']);
-  for (const [k, v] of NS_SYSCTLS) await ensureSysctl(ns, k, v);
-}
-
 /** `link` exists as a link of `kind` (veth, bridge, tun, wireguard), else ECONFLICT naming it. */
-function checkKind(link: IpLink, kinds: readonly string[], where: string): void {
-  const kind = link.linkinfo?.info_kind ?? '';
-  if (!kinds.includes(kind))
+function checkKind(link: IpLink | undefined, kinds: readonly string[], where: string): void {
+  const kind = link?.linkinfo?.info_kind ?? '';
+  if (link && !kinds.includes(kind))
     throw conflict(
       `"${link.ifname}" exists ${where} but is not a ${kinds.join(' or ')} (${kind || 'unknown kind'}): ` +
         "it is not this NR's; remove it first",
@@ -62,114 +58,132 @@ function checkKind(link: IpLink, kinds: readonly string[], where: string): void 
     );
 }
 
-/** Sets `dev`'s MTU in `ref` when it differs. */
-async function ensureMtu(ref: NetnsRef, link: IpLink, mtu: number): Promise<void> {
-  if (link.mtu !== mtu) await ip(ref, ['link', 'set', 'dev', link.ifname, 'mtu', String(mtu)]);
+/** The links of the NR as the kernel has them now: in the host (by name) and in the namespace. */
+interface Seen {
+  host: Map<string, IpLink>;
+  ns: Map<string, IpLink>;
 }
 
-/** Host bridge `b-<netid>`: its own MAC, IPv6 off, up, the NR's MTU. */
-export async function ensureBridge(t: NrTarget): Promise<void> {
-  const { bridge } = nrNames(t.netid);
-  let link = await getLink(SELF, bridge);
-  if (!link) {
-    await ip(SELF, ['link', 'add', 'name', bridge, 'address', t.bridgeMac, 'mtu', String(t.mtu), 'type', 'bridge']);
-    link = (await getLink(SELF, bridge))!;
-  }
-  checkKind(link, ['bridge'], 'in the host');
-  // Below 1280 bytes the kernel gives the bridge no IPv6 at all (no conf entry to set).
-  if (carriesIpv6(t.mtu)) await ensureSysctl(SELF, `net/ipv6/conf/${bridge}/disable_ipv6`, '1');
-  await ensureMtu(SELF, link, t.mtu);
-  if (!link.flags.includes('UP')) await ip(SELF, ['link', 'set', 'dev', bridge, 'up']);
-}
-
-/** Adds `cidr` to `dev` in `ref` unless it is there (IPv6 without DAD: the address is ours by construction). */
-async function ensureAddress(ref: NetnsRef, dev: string, cidr: string): Promise<void> {
-  const v6 = cidr.includes(':');
-  await ip(ref, [v6 ? '-6' : '-4', 'addr', 'replace', cidr, 'dev', dev, ...(v6 ? ['nodad'] : [])]);
-}
-
-/** A veth `host` (in the host) / `inner` (in the namespace), both up, the host end on `master` if given. */
-async function ensureVeth(
-  t: NrTarget,
-  host: string,
-  inner: string,
-  mtu: number | undefined,
-  master?: string,
-): Promise<void> {
-  const ns = nsOf(t.netid);
-  let h = await getLink(SELF, host);
-  if (h) checkKind(h, ['veth'], 'in the host');
-  // A host end whose peer is not in the namespace (the namespace was remade) is not ours any more.
-  if (h && !(await getLink(ns, inner))) {
-    await deleteLinkIfExists(SELF, host);
-    h = undefined;
-  }
-  if (!h) {
-    await setupVeth({ ref: SELF, name: host, peer: inner, peerNs: ns, ...(mtu ? { mtu } : {}) });
-    h = (await getLink(SELF, host))!;
-  }
-  if (mtu) await ensureMtu(SELF, h, mtu);
-  if (master && h.master !== master) await ip(SELF, ['link', 'set', 'dev', host, 'master', master]);
-  if (!h.flags.includes('UP')) await ip(SELF, ['link', 'set', 'dev', host, 'up']);
-  const i = (await getLink(ns, inner))!;
-  if (mtu) await ensureMtu(ns, i, mtu);
-  if (!i.flags.includes('UP')) await ip(ns, ['link', 'set', 'dev', inner, 'up']);
-}
-
-/** The leg on the bridge: `l-<netid>` / `n-<netid>` with the gateway and the ULA /64. */
-export async function ensureLeg(t: NrTarget): Promise<void> {
+/** One dump per namespace (the host's in-process), nothing per link. */
+async function seeLinks(t: NrTarget, nsNew: boolean): Promise<Seen> {
   const n = nrNames(t.netid);
-  const a = nrAddresses(t.netid, t.doc, t.index);
-  await ensureVeth(t, n.leg, n.inner, t.mtu, n.bridge);
-  await ensureAddress(nsOf(t.netid), n.inner, a.gateway);
-  if (carriesIpv6(t.mtu)) await ensureAddress(nsOf(t.netid), n.inner, a.ula);
+  const ours = new Set([n.bridge, n.leg, n.egress, n.wireguard]);
+  const host = new Map((await listLinksFast(SELF)).filter((l) => ours.has(l.ifname)).map((l) => [l.ifname, l]));
+  const ns = new Map(nsNew ? [] : (await listLinks(nsOf(t.netid))).map((l) => [l.ifname, l]));
+  return { host, ns };
 }
 
-/** The egress: `e-<netid>` / `public` on the transit /30. */
-export async function ensureEgress(t: NrTarget): Promise<void> {
-  const n = nrNames(t.netid);
-  const a = nrAddresses(t.netid, t.doc, t.index);
-  await ensureVeth(t, n.egress, n.public, undefined);
-  await ensureAddress(SELF, n.egress, a.transitHost);
-  await ensureAddress(nsOf(t.netid), n.public, a.transitNs);
+/** Runs `lines` through one `ip -batch -` in `ref` (it stops at the first failing line and names it). */
+async function ipBatch(ref: NetnsRef, lines: readonly string[]): Promise<void> {
+  if (lines.length) await ip(ref, ['-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 /**
- * The WireGuard link: made when missing (a leftover device or wireguard-go of a cut-short
- * attempt removed first), synced to the document (only the difference written; never set
- * down), with the wire address and the NR's MTU. Returns the change written.
+ * The lines that give link `name` MTU `mtu` (when asked), `master` and up, where `link` (as it
+ * was read; undefined: made since) differs.
  */
-export async function ensureWireguard(t: NrTarget, backend: WgBackend): Promise<WgChange> {
-  const dev = wgDevOf(t.netid);
-  const ns = nsOf(t.netid);
-  let link = await getLink(ns, dev.name);
-  if (!link) {
-    await backend.delete(dev);
-    await deleteLinkIfExists(SELF, dev.name);
-    await backend.create({ name: dev.name, host: SELF, target: ns });
-    link = (await getLink(ns, dev.name))!;
-  }
-  checkKind(link, ['wireguard', 'tun'], `in ${nrNames(t.netid).namespace}`);
-  const change = await syncDevice(backend, dev, desiredWgConfig(t.doc));
-  await ensureMtu(ns, link, t.mtu);
-  await ensureAddress(ns, dev.name, nrAddresses(t.netid, t.doc, t.index).wire);
-  if (!link.flags.includes('UP')) await ip(ns, ['link', 'set', 'dev', dev.name, 'up']);
-  return change;
+function linkLines(name: string, link: IpLink | undefined, o: { mtu?: number; master?: string }): string[] {
+  const out: string[] = [];
+  if (o.mtu && link?.mtu !== o.mtu) out.push(`link set dev ${name} mtu ${o.mtu}`);
+  if (o.master && link?.master !== o.master) out.push(`link set dev ${name} master ${o.master}`);
+  if (!link?.flags.includes('UP')) out.push(`link set dev ${name} up`);
+  return out;
 }
 
-/** The routes inside the namespace (ip_range and the ULA /48 into the WireGuard link, the default via the host). */
-export async function ensureRoutes(t: NrTarget): Promise<void> {
-  for (const r of nrRoutes(t.netid, t.doc, t.index).filter((x) => x.family === 4 || carriesIpv6(t.mtu))) {
-    await ip(nsOf(t.netid), [
-      `-${r.family}`,
-      'route',
-      'replace',
-      r.dst,
-      ...(r.via ? ['via', r.via] : []),
-      'dev',
-      r.dev,
-    ]);
+/** The host's side: the bridge, the leg on it and the egress, their settings, the namespace's sysctls. */
+async function hostLinks(t: NrTarget, seen: Seen): Promise<void> {
+  const n = nrNames(t.netid);
+  const a = nrAddresses(t.netid, t.doc, t.index);
+  failpoint('net-apply:bridge');
+  const add: string[] = [];
+  if (!seen.host.has(n.bridge)) add.push(`link add name ${n.bridge} address ${t.bridgeMac} mtu ${t.mtu} type bridge`);
+  if (!seen.ns.has(n.inner))
+    add.push(`link add name ${n.leg} mtu ${t.mtu} type veth peer name ${n.inner} mtu ${t.mtu} netns ${n.namespace}`);
+  if (!seen.ns.has(n.public))
+    add.push(`link add name ${n.egress} type veth peer name ${n.public} netns ${n.namespace}`);
+  await ipBatch(SELF, add);
+  failpoint('net-apply:leg');
+  // Below 1280 bytes the kernel gives the bridge no IPv6 at all (no conf entry to set); set
+  // before the bridge is first up, so it never has a link-local address.
+  if (carriesIpv6(t.mtu)) await ensureSysctl(SELF, `net/ipv6/conf/${n.bridge}/disable_ipv6`, '1');
+  await ipBatch(SELF, [
+    ...linkLines(n.bridge, seen.host.get(n.bridge), { mtu: t.mtu }),
+    ...linkLines(n.leg, seen.host.get(n.leg), { mtu: t.mtu, master: n.bridge }),
+    ...linkLines(n.egress, seen.host.get(n.egress), {}),
+    `addr replace ${a.transitHost} dev ${n.egress}`,
+  ]);
+  failpoint('net-apply:egress');
+  await runIn(nsOf(t.netid), 'sysctl', ['-qw', ...NS_SYSCTLS.map(([k, v]) => `${k}=${v}`)], { timeoutMs: 10_000 });
+}
+
+/** The WireGuard device: made when missing (a cut-short attempt's leftover removed first), synced to the document. */
+async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen): Promise<WgChange> {
+  const n = nrNames(t.netid);
+  const dev = wgDevOf(t.netid);
+  failpoint('net-apply:wireguard');
+  const config = desiredWgConfig(t.doc);
+  if (!seen.ns.has(n.wireguard)) {
+    await backend.delete(dev);
+    if (seen.host.has(n.wireguard)) await deleteLinkIfExists(SELF, n.wireguard);
+    const made = await backend.create({ name: n.wireguard, host: SELF, target: nsOf(t.netid), config });
+    if (made.change) return made.change;
   }
+  return syncDevice(backend, dev, config);
+}
+
+/** Namespace `n-<netid>` (failpoint `net-apply:namespace` first); true when it is made now. */
+export async function ensureNrNamespace(netid: string): Promise<boolean> {
+  const name = nrNames(netid).namespace;
+  failpoint('net-apply:namespace');
+  const made = !(await listNetns()).includes(name);
+  await ensureNetns(name);
+  return made;
+}
+
+/**
+ * Converges the kernel to NR `t` (the header's layout) in its namespace (ensureNrNamespace:
+ * `nsNew` when just made, so there is nothing in it to read) and syncs its WireGuard device; returns
+ * the WireGuard change written. Read once (one link dump per namespace), then written in
+ * batches: the host's new links, the host's settings, the namespace's sysctls, the WireGuard
+ * device, the namespace's links, addresses and routes. Every step is idempotent: what exists is
+ * kept, what differs is fixed, so a run cut short at any point is finished by the next.
+ */
+export async function convergeLayout(t: NrTarget, backend: WgBackend, nsNew: boolean): Promise<WgChange> {
+  const n = nrNames(t.netid);
+  const a = nrAddresses(t.netid, t.doc, t.index);
+  const ns = nsOf(t.netid);
+  const v6 = carriesIpv6(t.mtu);
+  const seen = await seeLinks(t, nsNew);
+  checkKind(seen.host.get(n.bridge), ['bridge'], 'in the host');
+  for (const l of [n.leg, n.egress]) checkKind(seen.host.get(l), ['veth'], 'in the host');
+  for (const l of [n.inner, n.public]) checkKind(seen.ns.get(l), ['veth'], `in ${n.namespace}`);
+  checkKind(seen.ns.get(n.wireguard), ['wireguard', 'tun'], `in ${n.namespace}`);
+  // A host end whose peer is not in the namespace (the namespace was remade) is not ours any more.
+  for (const [host, inner] of [
+    [n.leg, n.inner],
+    [n.egress, n.public],
+  ] as const) {
+    if (seen.host.has(host) && !seen.ns.has(inner)) {
+      await deleteLinkIfExists(SELF, host);
+      seen.host.delete(host);
+    }
+  }
+  // The host's links and the WireGuard device (wireguard-go's start is mostly waiting) side by side.
+  const [, change] = await allSettledOrThrow([hostLinks(t, seen), wireguard(t, backend, seen)]);
+  failpoint('net-apply:routes');
+  const routes = nrRoutes(t.netid, t.doc, t.index).filter((r) => r.family === 4 || v6);
+  await ipBatch(ns, [
+    ...linkLines('lo', seen.ns.get('lo'), {}),
+    ...linkLines(n.inner, seen.ns.get(n.inner), { mtu: t.mtu }),
+    `addr replace ${a.gateway} dev ${n.inner}`,
+    ...(v6 ? [`addr replace ${a.ula} dev ${n.inner} nodad`] : []),
+    ...linkLines(n.public, seen.ns.get(n.public), {}),
+    `addr replace ${a.transitNs} dev ${n.public}`,
+    ...linkLines(n.wireguard, seen.ns.get(n.wireguard), { mtu: t.mtu }),
+    `addr replace ${a.wire} dev ${n.wireguard}`,
+    ...routes.map((r) => `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`),
+  ]);
+  return change;
 }
 
 /** IPv4 forwarding on in the host (the egress is routed). */

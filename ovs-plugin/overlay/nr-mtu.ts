@@ -1,12 +1,12 @@
 // The MTU of an NR: the underlay's path MTU (the MTU of the link of the route to each peer's
-// endpoint, `ip route get`; the host's IPv4 default route's link when no peer has one), the
+// endpoint, `ip route get`, all in one batch; the host's IPv4 default route's link when no peer has one), the
 // smallest, minus 80 (the IPv6 + UDP + WireGuard headers, the larger of the two families), so a
 // 1280..9000-byte underlay carries full TCP segments without PMTUD (MSS is clamped in the NR:
 // nr-firewall.ts). The WireGuard link, the leg, the bridge and every workload nic take it.
 // On an underlay below 1360 bytes the NR's MTU is below 1280, where the kernel turns IPv6 off
 // on a link: the NR then carries IPv4 only (docs/overlay.md).
-import { getLink, ipJson } from '../../lib/ip.ts';
-import { SELF } from '../../lib/netns.ts';
+import { runIn, SELF } from '../../lib/netns.ts';
+import { listLinksFast } from '../../lib/rtnl.ts';
 import type { NetworkDocument } from './document.ts';
 
 /** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard). */
@@ -20,23 +20,39 @@ const FALLBACK_LINK_MTU = 1500;
 export const endpointHost = (e: string): string =>
   e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.lastIndexOf(':'));
 
-/** The MTU of the link the host routes `dst` (or its IPv4 default) through, or undefined. */
-async function routeMtu(dst?: string): Promise<number | undefined> {
-  const routes = dst
-    ? await ipJson<{ dev?: string; mtu?: number }>(SELF, ['route', 'get', dst]).catch(() => [])
-    : await ipJson<{ dev?: string; mtu?: number }>(SELF, ['-4', 'route', 'show', 'default']).catch(() => []);
-  const r = routes[0];
-  if (!r?.dev) return undefined;
-  const link = await getLink(SELF, r.dev).catch(() => undefined);
-  return link ? Math.min(link.mtu, r.mtu ?? Infinity) : undefined;
+/**
+ * The MTU of the link the host routes each of `dsts` (none: its IPv4 default) through, where
+ * it has a route: one `ip -batch` of `route get`s, whatever the number of endpoints, and the
+ * links read in-process.
+ */
+async function routeMtus(dsts: readonly string[]): Promise<number[]> {
+  const lines = dsts.length ? dsts.map((d) => `route get ${d}`) : ['route show default'];
+  const r = await runIn(SELF, 'ip', ['-j', '-force', '-batch', '-'], {
+    input: `${lines.join('\n')}\n`,
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
+  const routes = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('['))
+    .flatMap((l) => {
+      try {
+        return JSON.parse(l) as { dev?: string; mtu?: number }[];
+      } catch {
+        return [];
+      }
+    });
+  const links = new Map((await listLinksFast(SELF).catch(() => [])).map((l) => [l.ifname, l.mtu]));
+  return routes.flatMap((rt) => {
+    const m = rt.dev ? links.get(rt.dev) : undefined;
+    return m === undefined ? [] : [Math.min(m, rt.mtu ?? Infinity)];
+  });
 }
 
 /** The NR's MTU for `doc` on this host (the smallest path MTU minus 80). */
 export async function nrMtu(doc: NetworkDocument): Promise<number> {
   const ends = [...new Set(doc.peers.flatMap((p) => (p.endpoint ? [endpointHost(p.endpoint)] : [])))];
-  const mtus = (await Promise.all(ends.length ? ends.map((e) => routeMtu(e)) : [routeMtu()])).filter(
-    (m): m is number => m !== undefined,
-  );
+  const mtus = await routeMtus(ends);
   const under = mtus.length ? Math.min(...mtus) : FALLBACK_LINK_MTU;
   return Math.max(MIN_MTU, under - WG_OVERHEAD);
 }

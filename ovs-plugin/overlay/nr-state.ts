@@ -81,8 +81,24 @@ function recordProblem(r: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The last text of each file found whole (read and checked, or written by updateNets): the same
+ * text again is not checked again. Each record's document is checked whole (keys, every peer),
+ * which for 100 NRs of 250 peers costs more than the work of an apply; the file changes only
+ * under our own lock, and every read still parses it afresh (callers get their own objects).
+ */
+const checked = new Map<string, string>();
+
 /** `text` of `path` as NR records; ESTATE naming the file, the record and the field otherwise. */
 export function parseNets(path: string, text: string): NrState {
+  if (checked.get(path) === text) return JSON.parse(text) as NrState;
+  const s = checkNets(path, text);
+  checked.set(path, text);
+  return s;
+}
+
+/** parseNets without the memo. */
+function checkNets(path: string, text: string): NrState {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -105,26 +121,32 @@ export function parseNets(path: string, text: string): NrState {
 
 /** The records (none when the file does not exist); ESTATE when it is damaged. */
 export async function readNets(path: string): Promise<NrState> {
-  let text: string;
+  const text = await readNetsText(path);
+  return text === undefined ? { version: 1, nets: [] } : parseNets(path, text);
+}
+
+/** The file's text, undefined when it does not exist; ESTATE when it cannot be read. */
+async function readNetsText(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
-    if (isMissingPath(err)) return { version: 1, nets: [] };
+    if (isMissingPath(err)) return undefined;
     throw badState(`${path} cannot be read as the NR state (${errnoOf(err) ?? String(err)}); ${RECOVER}`, { path });
   }
-  return parseNets(path, text);
 }
 
 /** Runs `fn` on the records under their lock; writes them back atomically if `fn` changed them. */
 export async function updateNets<T>(path: string, fn: (s: NrState) => T | Promise<T>): Promise<T> {
   return withLock(`${path}.lock`, async () => {
-    const s = await readNets(path);
-    const before = JSON.stringify(s);
+    const text = await readNetsText(path);
+    const s = text === undefined ? { version: 1 as const, nets: [] } : parseNets(path, text);
     const r = await fn(s);
     const after = JSON.stringify(s, null, 1) + '\n';
-    if (JSON.stringify(s) !== before) {
+    // Unchanged records are not written (the file is always written in this form).
+    if (after !== (text ?? JSON.stringify({ version: 1, nets: [] }, null, 1) + '\n')) {
       writeFault();
       await writeFileAtomic(path, after, 0o600, { sync: false });
+      checked.set(path, after);
     }
     return r;
   });

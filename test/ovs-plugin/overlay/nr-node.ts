@@ -27,10 +27,8 @@ export interface NrNode extends WgNode {
 
 const BUNDLE = resolve('dist/ovs-plugin.js');
 
-/** Pids of the processes in mount namespace file `mnt` (but `except`). */
-async function pidsIn(mnt: string, except: number): Promise<number[]> {
-  const want = await readlink(mnt).catch(() => undefined);
-  if (!want) return [];
+/** Pids of the processes in mount namespace `want` (as its file reads: `mnt:[inode]`), but `except`. */
+async function pidsIn(want: string, except: number): Promise<number[]> {
   const out: number[] = [];
   for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === except) continue;
@@ -51,8 +49,11 @@ export async function makeSwitch(t: Pick<TestContext, 'after'>): Promise<HeldNs>
 export async function makeNrNode(t: Pick<TestContext, 'after'>, sw: HeldNs, i: number, mtu = 1500): Promise<NrNode> {
   await ensureBundle();
   const n = await makeWgNode(t);
+  // Read now: the holder's own after hook (registered first, so run first) kills it, and then
+  // its /proc entry no longer names the namespace.
+  const mnt = await readlink(n.mnt);
   t.after(async () => {
-    for (const p of await pidsIn(n.mnt, n.pid)) {
+    for (const p of await pidsIn(mnt, n.pid)) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {

@@ -144,6 +144,13 @@ test('records: a damaged file is ESTATE naming the record and the field; the low
   assert.match(bad({ version: 1, nets: [rec, rec] }), /appears twice/);
   assert.match(bad({ nets: [] }), /not a version 1/);
   assert.throws(() => parseNets('/x', '{'), /not JSON/);
+  // A text found whole before is not checked again, yet every read gets objects of its own;
+  // any other text is checked.
+  const good = JSON.stringify({ version: 1, nets: [rec] });
+  const first = parseNets('/x', good);
+  first.nets[0]!.phase = 'deleting';
+  assert.equal(parseNets('/x', good).nets[0]!.phase, 'applied');
+  assert.match(bad({ version: 1, nets: [{ ...rec, port: -1 }] }), /record 0: field "port"/);
   assert.equal(freeIndex({ version: 1, nets: [rec, { ...rec, netid: 'b', index: 2 }] }, MAX_NR_INDEX), 1);
 });
 
