@@ -49,6 +49,8 @@ const SPECS = {
   EEXHAUSTED: { family: 'nic', retryable: true },
   ELOCKED: { family: 'nic', retryable: true },
   ESTATE: { family: 'nic', retryable: false },
+  EZTSTART: { family: 'nic', retryable: true },
+  EZTJOIN: { family: 'nic', retryable: true },
   // transport (the daemon's socket and its typed client)
   EPARSE: { family: 'transport', retryable: false },
   EREQUEST: { family: 'transport', retryable: false },
@@ -285,11 +287,25 @@ export class NicError extends AppError {
   }
 }
 /**
- * EUNSUPPORTED: a kind, target or option this build does not provide (`zerotier`: in no registry here); names the
+ * EUNSUPPORTED: a kind, target or option this node does not provide (`zerotier` without zerotier-one); names the
  * field.
  */
 export const unsupported = (field: string, message: string): NicError =>
   new NicError('EUNSUPPORTED', `${field}: ${message}`, { field });
+/** EZTSTART: a zerotier nic's zerotier-one did not start (it exited, or its local API never answered). */
+export const ztStart = (message: string, details: Details = {}, cause?: unknown): NicError =>
+  new NicError('EZTSTART', message, details, cause);
+/**
+ * EZTJOIN: a zerotier nic's network is not `OK` within the wait: `status` names the state it answered (ACCESS_DENIED,
+ * NOT_FOUND, PORT_ERROR, ... or REQUESTING_CONFIGURATION when nothing came in time).
+ */
+export const ztJoin = (network: string, status: string, node: string, waitMs: number): NicError =>
+  new NicError('EZTJOIN', `nic.id: zerotier network ${network} is ${status} for node ${node} (waited ${waitMs} ms)`, {
+    field: 'nic.id',
+    network,
+    status,
+    node_id: node,
+  });
 /** EEXHAUSTED: the NAT pool of `default` nics has no free address. */
 export const poolExhausted = (pool: string): NicError =>
   new NicError('EEXHAUSTED', `no free address left in the NAT pool ${pool}`, { pool });

@@ -92,6 +92,18 @@ export const SETTINGS = {
     parse: (t: string) => ok(() => parseNatPool(t)),
     doc: "the addresses of default nics; its first one is nat0's",
   } satisfies Setting<Pool>,
+  zerotierOne: {
+    name: 'ZEROTIER_ONE',
+    default: '',
+    ...text('unset, or an absolute file path', (t) => t === '' || (t.startsWith('/') && !t.endsWith('/'))),
+    doc: 'zerotier-one for zerotier nics (unset: found on PATH; none: zerotier nics are refused, EUNSUPPORTED)',
+  },
+  zerotierPlanet: {
+    name: 'ZEROTIER_PLANET',
+    default: '',
+    ...text('unset, or an absolute file path', (t) => t === '' || (t.startsWith('/') && !t.endsWith('/'))),
+    doc: "a planet file given to each zerotier nic's member (private roots; unset: ZeroTier's own)",
+  },
   trace: {
     name: 'OVS_PLUGIN_TRACE',
     default: '',

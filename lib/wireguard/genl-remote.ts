@@ -5,14 +5,23 @@
 // with `nsenter --net=PATH`, or a helper kept per namespace), and that process answers it with
 // serveGenlRequest. Requests and answers are JSON (bigints as decimal strings).
 import { AppError, Code, isErrorCode, RemoteError, wgBadAnswer } from '../errors.ts';
+import { diffConfig } from './diff.ts';
 import { genlGet, genlSet } from './genl.ts';
-import type { WgChange, WgState } from './types.ts';
+import { isEmptyChange, type WgChange, type WgConfig, type WgState } from './types.ts';
 
-/** One request for the process inside the device's namespace. */
-export type GenlRequest = { op: 'get'; name: string } | { op: 'set'; name: string; change: WgChange };
+/**
+ * One request for the process inside the device's namespace: read, write a change, or `sync`
+ * (read, diff against `config`, write the difference: one process where get then set are two).
+ */
+export type GenlRequest =
+  | { op: 'get'; name: string }
+  | { op: 'set'; name: string; change: WgChange }
+  | { op: 'sync'; name: string; config: WgConfig };
 
-/** Its answer: the state (get), nothing (set), or the typed error it failed with. */
-export type GenlAnswer = { ok: true; state?: JsonState } | { ok: false; code: string; message: string };
+/** Its answer: the state (get), nothing (set), the change written (sync), or the typed error it failed with. */
+export type GenlAnswer =
+  | { ok: true; state?: JsonState; change?: WgChange }
+  | { ok: false; code: string; message: string };
 
 /** WgState as JSON: counters as decimal strings. */
 export type JsonState = Omit<WgState, 'peers'> & {
@@ -35,6 +44,11 @@ export const stateFromJson = (s: JsonState): WgState => ({
 export async function serveGenlRequest(req: GenlRequest): Promise<GenlAnswer> {
   try {
     if (req.op === 'get') return { ok: true, state: stateToJson(await genlGet(req.name)) };
+    if (req.op === 'sync') {
+      const change = diffConfig(req.config, await genlGet(req.name));
+      if (!isEmptyChange(change)) await genlSet(req.name, change);
+      return { ok: true, change };
+    }
     await genlSet(req.name, req.change);
     return { ok: true };
   } catch (err) {

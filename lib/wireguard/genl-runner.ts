@@ -8,7 +8,7 @@ import { runIn } from '../netns.ts';
 import { typeName } from '../validate.ts';
 import type { WgDeviceRef } from './backend.ts';
 import { serveGenlRequest, type GenlAnswer, type GenlRequest } from './genl-remote.ts';
-import { wgAllowedIp, wgEndpoint, wgKey, type WgChange, type WgPeerChange } from './types.ts';
+import { validateWgConfig, wgAllowedIp, wgEndpoint, wgKey, type WgChange, type WgPeerChange } from './types.ts';
 
 /** The subcommand the runner appends to its command. */
 export const WG_GENL_SUBCOMMAND = 'wg-genl';
@@ -52,20 +52,25 @@ export function parseGenlRequest(v: unknown): GenlRequest {
   if (typeof v.name !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(v.name))
     throw new ValidationError('request.name', `must be an interface name, got ${JSON.stringify(v.name)}`);
   if (v.op === 'get') return { op: 'get', name: v.name };
-  if (v.op !== 'set') throw new ValidationError('request.op', `must be "get" or "set", got ${JSON.stringify(v.op)}`);
-  const c = v.change;
-  if (!isObject(c)) throw new ValidationError('request.change', `must be an object, got ${typeName(c)}`);
+  if (v.op === 'sync') return { op: 'sync', name: v.name, config: validateWgConfig(v.config, 'request.config') };
+  if (v.op !== 'set')
+    throw new ValidationError('request.op', `must be "get", "set" or "sync", got ${JSON.stringify(v.op)}`);
+  return { op: 'set', name: v.name, change: parseChange('request.change', v.change) };
+}
+
+/** A WgChange read from outside (a request, or a sync's answer), validated; ValidationError names the field. */
+export function parseChange(field: string, c: unknown): WgChange {
+  if (!isObject(c)) throw new ValidationError(field, `must be an object, got ${typeName(c)}`);
   if (!Array.isArray(c.peers))
-    throw new ValidationError('request.change.peers', `must be an array, got ${typeName(c.peers)}`);
-  const listenPort = optInt('request.change.listenPort', c.listenPort, 65535);
-  const fwmark = optInt('request.change.fwmark', c.fwmark, 0xffffffff);
-  const change: WgChange = {
-    ...(c.privateKey !== undefined ? { privateKey: wgKey('request.change.privateKey', c.privateKey) } : {}),
+    throw new ValidationError(`${field}.peers`, `must be an array, got ${typeName(c.peers)}`);
+  const listenPort = optInt(`${field}.listenPort`, c.listenPort, 65535);
+  const fwmark = optInt(`${field}.fwmark`, c.fwmark, 0xffffffff);
+  return {
+    ...(c.privateKey !== undefined ? { privateKey: wgKey(`${field}.privateKey`, c.privateKey) } : {}),
     ...(listenPort !== undefined ? { listenPort } : {}),
     ...(fwmark !== undefined ? { fwmark } : {}),
-    peers: c.peers.map((p, i) => parsePeerChange(`request.change.peers[${i}]`, p)),
+    peers: c.peers.map((p, i) => parsePeerChange(`${field}.peers[${i}]`, p)),
   };
-  return { op: 'set', name: v.name, change };
 }
 
 /** The helper's side: one JSON request in, one JSON answer out (never throws; bad input is EINVALID). */
@@ -92,7 +97,8 @@ export async function runWgGenl(input: NodeJS.ReadableStream, write: (s: string)
 /** Is `v` a GenlAnswer in shape (the runner trusts nothing it reads back). */
 function isAnswer(v: unknown): v is GenlAnswer {
   if (!isObject(v)) return false;
-  if (v.ok === true) return v.state === undefined || isObject(v.state);
+  if (v.ok === true)
+    return (v.state === undefined || isObject(v.state)) && (v.change === undefined || isObject(v.change));
   return v.ok === false && typeof v.code === 'string' && typeof v.message === 'string';
 }
 

@@ -14,7 +14,9 @@ import { withUndo } from '../undo.ts';
 import { fullChange, type WgBackend, type WgCreated, type WgCreateOptions, type WgDeviceRef } from './backend.ts';
 import { genlGet, genlSet } from './genl.ts';
 import { answerError, stateFromJson, type GenlAnswer, type GenlRequest } from './genl-remote.ts';
-import { isEmptyChange, type WgChange, type WgState } from './types.ts';
+import { parseChange } from './genl-runner.ts';
+import { diffConfig } from './diff.ts';
+import { isEmptyChange, type WgChange, type WgConfig, type WgState } from './types.ts';
 
 /** Options of the kernel backend. */
 export interface KernelOptions {
@@ -23,17 +25,19 @@ export interface KernelOptions {
    * with serveGenlRequest (genl-remote.ts). Without it such devices are EWG_UNREACHABLE.
    */
   remote?: (dev: WgDeviceRef, req: GenlRequest) => Promise<GenlAnswer>;
-  /** Called with each change just before it is sent (tests count writes with it). */
+  /**
+   * Called with each change just before it is sent (tests count writes with it); a sync through
+   * the runner reports the change its helper wrote, after it.
+   */
   onWrite?: (device: string, change: WgChange) => void;
 }
 
-/** `req` answered here (a device of this process's namespace) or by the owner's runner. */
-async function call(o: KernelOptions, dev: WgDeviceRef, req: GenlRequest): Promise<WgState | undefined> {
-  if (isSelf(dev.netns)) {
-    if (req.op === 'get') return genlGet(dev.name);
-    await genlSet(dev.name, req.change);
-    return undefined;
-  }
+/** `req` carried to the owner's runner (a device in another namespace); a failed answer is thrown. */
+async function remote(
+  o: KernelOptions,
+  dev: WgDeviceRef,
+  req: GenlRequest,
+): Promise<Extract<GenlAnswer, { ok: true }>> {
   if (!o.remote)
     throw wgUnreachable(
       dev.name,
@@ -41,9 +45,24 @@ async function call(o: KernelOptions, dev: WgDeviceRef, req: GenlRequest): Promi
     );
   const a = await o.remote(dev, req);
   if (!a.ok) throw answerError(dev.name, a);
-  if (req.op === 'set') return undefined;
-  if (!a.state) throw wgBadAnswer(dev.name, 'the helper answered a get without a state');
-  return stateFromJson(a.state);
+  return a;
+}
+
+/** Writes `change` to `dev`: here, or through the runner. */
+async function write(o: KernelOptions, dev: WgDeviceRef, change: WgChange): Promise<void> {
+  o.onWrite?.(dev.name, change);
+  if (isSelf(dev.netns)) await genlSet(dev.name, change);
+  else await remote(o, dev, { op: 'set', name: dev.name, change });
+}
+
+/** The change a sync answer says it wrote, checked (the runner's process is trusted with nothing). */
+function answeredChange(dev: WgDeviceRef, v: unknown): WgChange {
+  if (v === undefined) throw wgBadAnswer(dev.name, 'the helper answered a sync without the change');
+  try {
+    return parseChange('change', v);
+  } catch (err) {
+    throw wgBadAnswer(dev.name, `the helper answered a sync with a bad change: ${(err as Error).message}`);
+  }
 }
 
 /** The backend over kernel WireGuard. */
@@ -58,10 +77,7 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
       await withUndo(undefined, async (undo) => {
         await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
         undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
-        if (change) {
-          o.onWrite?.(c.name, change);
-          await call(o, { name: tmp, netns: c.host }, { op: 'set', name: tmp, change });
-        }
+        if (change) await write(o, { name: tmp, netns: c.host }, change);
         await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });
       });
       c.undo?.push(`delete wireguard ${c.name}`, () => deleteLinkIfExists(c.target, c.name));
@@ -69,14 +85,28 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
     },
 
     async get(dev: WgDeviceRef): Promise<WgState> {
-      return (await call(o, dev, { op: 'get', name: dev.name }))!;
+      if (isSelf(dev.netns)) return genlGet(dev.name);
+      const a = await remote(o, dev, { op: 'get', name: dev.name });
+      if (!a.state) throw wgBadAnswer(dev.name, 'the helper answered a get without a state');
+      return stateFromJson(a.state);
     },
 
     async apply(dev: WgDeviceRef, change: WgChange): Promise<boolean> {
       if (isEmptyChange(change)) return false;
-      o.onWrite?.(dev.name, change);
-      await call(o, dev, { op: 'set', name: dev.name, change });
+      await write(o, dev, change);
       return true;
+    },
+
+    // Across namespaces one helper reads, diffs and writes (get then apply would start two).
+    async sync(dev: WgDeviceRef, config: WgConfig): Promise<WgChange> {
+      if (isSelf(dev.netns)) {
+        const change = diffConfig(config, await genlGet(dev.name));
+        if (!isEmptyChange(change)) await write(o, dev, change);
+        return change;
+      }
+      const change = answeredChange(dev, (await remote(o, dev, { op: 'sync', name: dev.name, config })).change);
+      if (!isEmptyChange(change)) o.onWrite?.(dev.name, change);
+      return change;
     },
 
     async delete(dev: WgDeviceRef): Promise<void> {

@@ -53,6 +53,9 @@ async function isOurs(pid: number, name: string): Promise<boolean> {
   return words.some((w) => w.endsWith('wireguard-go')) && words.includes(name);
 }
 
+/** How often a starting wireguard-go's socket is tried (a missing socket fails at once; it answers after ~60 ms). */
+const START_POLL_MS = 5;
+
 /** The backend over wireguard-go's UAPI socket. */
 export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
   const dir = o.socketDir ?? DEFAULT_SOCKET_DIR;
@@ -94,7 +97,7 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
           command: [file, ...argv].join(' '),
         });
       }
-      await sleep(20);
+      await sleep(START_POLL_MS);
     }
   }
 

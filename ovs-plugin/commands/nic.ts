@@ -59,7 +59,7 @@ export const nicList: LocalCommand<{ target?: TargetSpec }, ListedNic[]> = {
   mode: 'local',
   usage: usageOf(ARGS['nic.list'], 'Every attachment (of one target) with its fields and its last check.', {}),
   validate: (raw) => listArgs(argsOf(raw, ARGS['nic.list'])),
-  local: (a, nics) => listNics(a, nics.statePath),
+  local: (a, nics) => listNics(a, nics.statePath, nics),
 };
 
 /** nic.gc {} -> {finished, undone, removed, returned}. */

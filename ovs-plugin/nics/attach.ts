@@ -160,9 +160,11 @@ export async function attachNic(
       await kind.attach(ctx, rec, undo);
       failpoint('attach:done');
     });
-    rec.result = target
-      ? await containerResult(target, rec, kind.resultKnown === true)
-      : guestResult(rec as PluggedRecord); // a guest's kinds (GUEST_KINDS) are all plugged
+    rec.result = !target
+      ? { ...guestResult(rec as PluggedRecord), ...kind.guestAnswer?.(rec) } // GUEST_KINDS are all plugged
+      : kind.result
+        ? await kind.result(ctx, rec)
+        : await containerResult(target, rec, kind.resultKnown === true);
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
     return rec.result;

@@ -16,7 +16,8 @@ import { isBusy, working } from './owners.ts';
 import { self } from './proc.ts';
 import { putRecord, readState, updateState } from './state.ts';
 import { liveTarget, targetKey } from './target.ts';
-import type { Drift, NicRecord, ProcId, TargetSpec } from './types.ts';
+import { isKind, type Drift, type NicRecord, type NicSettings, type ProcId, type TargetSpec } from './types.ts';
+import { ztListed } from './kinds/zerotier.ts';
 
 /** The answer of nic.check. */
 export interface CheckResult {
@@ -140,26 +141,48 @@ export interface ListedNic {
   result?: NicRecord['result'];
   check?: NicRecord['check'];
   error?: string;
+  /** zerotier: the member's node id. */
+  node_id?: string;
+  /** zerotier: the network's status now, as the member reports it. */
+  network_status?: string;
 }
 
-/** nic.list {target?} -> one element per attachment (reads the file; a write is atomic, so no lock). */
-export async function listNics(a: { target?: TargetSpec }, path: string): Promise<ListedNic[]> {
+/**
+ * nic.list {target?} -> one element per attachment (reads the file; a write is atomic, so no lock). A zerotier nic
+ * also shows its network's status now: its member is asked (one short child each).
+ */
+export async function listNics(
+  a: { target?: TargetSpec },
+  path: string,
+  nics: Pick<NicSettings, 'zerotierOne'>,
+): Promise<ListedNic[]> {
   const s = await readState(path);
-  return s.nics
-    .filter((r) => !a.target || targetKey(r.target) === targetKey(a.target))
-    .map((r) => ({
-      target: r.target,
-      name: r.name,
-      type: r.nic.type,
-      ...(r.nic.id !== undefined ? { id: r.nic.id } : {}),
-      phase: r.phase,
-      ...(r.host ? { host: r.host } : {}),
-      hwaddr: r.hwaddr,
-      ...(r.bridge ? { bridge: r.bridge } : {}),
-      ...(r.tag !== undefined ? { tag: r.tag } : {}),
-      ...(r.vni !== undefined ? { vni: r.vni } : {}),
-      ...(r.result ? { result: r.result } : {}),
-      ...(r.check ? { check: r.check } : {}),
-      ...(r.error ? { error: r.error } : {}),
-    }));
+  return Promise.all(
+    s.nics
+      .filter((r) => !a.target || targetKey(r.target) === targetKey(a.target))
+      .map(async (r) =>
+        isKind(r, 'zerotier') && r.phase === 'attached'
+          ? { ...listed(r), ...(await ztListed(r, await liveTarget(r), nics)) }
+          : listed(r),
+      ),
+  );
+}
+
+/** The list element of record `r`, from the file alone. */
+function listed(r: NicRecord): ListedNic {
+  return {
+    target: r.target,
+    name: r.name,
+    type: r.nic.type,
+    ...(r.nic.id !== undefined ? { id: r.nic.id } : {}),
+    phase: r.phase,
+    ...(r.host ? { host: r.host } : {}),
+    hwaddr: r.hwaddr,
+    ...(r.bridge ? { bridge: r.bridge } : {}),
+    ...(r.tag !== undefined ? { tag: r.tag } : {}),
+    ...(r.vni !== undefined ? { vni: r.vni } : {}),
+    ...(r.result ? { result: r.result } : {}),
+    ...(r.check ? { check: r.check } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
 }

@@ -13,4 +13,11 @@ export const nicBusy = (field: string, message: string, details: Record<string, 
 /** ENOTFOUND: no attachment of that name on that target. */
 export const nicNotFound = (message: string, details: Record<string, unknown> = {}) => notFound(message, details);
 
-export { badState as stateError, stateLocked as lockTimeout, poolExhausted, unsupported } from '../../lib/errors.ts';
+export {
+  badState as stateError,
+  stateLocked as lockTimeout,
+  poolExhausted,
+  unsupported,
+  ztJoin,
+  ztStart,
+} from '../../lib/errors.ts';

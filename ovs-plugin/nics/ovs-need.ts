@@ -1,4 +1,5 @@
 // Which nic commands need OVSDB: only those touching an OVS kind (vlan, vxlan, fleet), for a container
+// (zerotier: a process in the target, no switch at all)
 // or a guest. Exec connects to OVSDB only for them, so bridge, macvlan, passthrough, default and
 // network (a tenant NR's Linux bridge: no OVSDB anywhere in the overlay)
 // nics attach, check, detach and gc with Open vSwitch down; the context they get instead fails
@@ -23,6 +24,7 @@ export const KIND_NEEDS_OVSDB = {
   macvlan: 'if-running',
   passthrough: 'if-running',
   network: false,
+  zerotier: false,
   fleet: true,
 } as const satisfies Record<Kind, OvsdbNeed>;
 

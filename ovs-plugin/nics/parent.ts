@@ -25,6 +25,8 @@ export const heldLinks = byKind<string[]>({
   macvlan: (r) => [r.host],
   passthrough: (r) => [r.host, r.saved.name],
   network: (r) => [r.host],
+  // A member holds no host link: its TAP is made inside the target by zerotier-one.
+  zerotier: () => [],
   fleet: (r) => [r.host],
 });
 

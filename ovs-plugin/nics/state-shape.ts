@@ -50,6 +50,7 @@ const RECORD: Record<string, Check> = {
   chassis: opt(str),
   result: opt(obj),
   vm: opt(proc),
+  zt: opt(obj),
   check: opt(obj),
   error: opt((v) => typeof v === 'string'),
 };
@@ -63,6 +64,9 @@ const KIND_RECORD: { [K in Kind]: Record<keyof KindFields[K], Check> } = {
   macvlan: { parent: str },
   passthrough: { saved },
   network: { bridge: str, address: str, gateway: opt(str) },
+  zerotier: {
+    zt: (v) => obj(v) && str(v.home) && int(v.port) && typeof v.node === 'string' && /^[0-9a-f]{10}$/.test(v.node),
+  },
   fleet: { bridge: str, lport: str, chassis: str },
 };
 

@@ -15,6 +15,7 @@ export function tapKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
   return {
     prepare: p.prepare,
     ...(p.claim ? { claim: p.claim } : {}),
+    ...(p.guestAnswer ? { guestAnswer: p.guestAnswer } : {}),
     async attach(ctx, rec, undo) {
       await p.ensure?.(ctx, rec, undo);
       // The tap takes the bridge's MTU (veth.ts hostMtu); the guest's own is `host_mtu` below.

@@ -6,7 +6,17 @@ import type { UndoStack } from '../../lib/undo.ts';
 import type { Pool } from './nat.ts';
 
 /** Kinds of nic (v1's names). */
-export const KINDS = ['default', 'bridge', 'vlan', 'vxlan', 'macvlan', 'passthrough', 'network', 'fleet'] as const;
+export const KINDS = [
+  'default',
+  'bridge',
+  'vlan',
+  'vxlan',
+  'macvlan',
+  'passthrough',
+  'network',
+  'zerotier',
+  'fleet',
+] as const;
 /** One kind of nic. */
 export type Kind = (typeof KINDS)[number];
 
@@ -19,6 +29,8 @@ export interface NicConfig {
   gateway?: string;
   dns?: string[];
   dhcp?: boolean;
+  /** zerotier: how long attach waits for the network to be OK (0: answer at once, the member left joining). */
+  wait_ms?: number;
 }
 
 /** A validated nic request (`id` is a string, or the number for vlan/vxlan). */
@@ -69,6 +81,10 @@ export interface AttachResult {
   tag?: number;
   vni?: number;
   addresses: string[];
+  /** zerotier: the member's node id (10 hex digits), what the network's controller authorizes. */
+  node_id?: string;
+  /** zerotier: the network's status as the member reports it (`OK`, `REQUESTING_CONFIGURATION`, ...). */
+  network_status?: string;
 }
 
 /** The answer of nic.attach for a KVM guest: the tap, and how libvirt or QEMU opens it. */
@@ -85,12 +101,24 @@ export interface GuestResult {
    */
   address?: string;
   gateway?: string;
+  /** `network` nics on an NR that carries IPv6: the guest's ULA (`/64`) and the NR's `::1` in it. */
+  address6?: string;
+  gateway6?: string;
   /** Above 1: the tap is multi_queue, QEMU opens it that many times. */
   queues?: number;
   /** `<interface type='ethernet'>...` for the domain XML. */
   libvirt: string;
   /** `-netdev tap,...` and `-device virtio-net-pci,...`. */
   qemu: string[];
+}
+
+/** A zerotier nic's member: its home directory (identity, local.conf, devicemap, networks.d), port and node id. */
+export interface ZtMember {
+  home: string;
+  /** UDP port and local API port (local.conf primaryPort), inside the target. */
+  port: number;
+  /** Node id: the first 10 hex digits of its identity. */
+  node: string;
 }
 
 /** Last check of an attachment. */
@@ -159,6 +187,8 @@ export interface KindFields {
    * The NR's bridge `b-<netid>`, the workload's address in the NR's /24 (cidr form), and for a guest its gateway `.1`.
    */
   network: { bridge: string; address: string; gateway?: string };
+  /** The ZeroTier member: home, port, node id. */
+  zerotier: { zt: ZtMember };
   /**
    * br-int, the OVN logical port the host end is bound to (its Interface's `iface-id`) and the chassis it was made
    * on (`requested-chassis`; gc never touches another chassis's ports).
@@ -214,6 +244,10 @@ export interface NicSettings {
   dhcpWaitMs: number;
   /** The NAT pool of default nics (OVS_PLUGIN_NAT_POOL). */
   natPool: Pool;
+  /** zerotier-one's path (ZEROTIER_ONE; '': looked up on PATH). */
+  zerotierOne: string;
+  /** A planet file for a private ZeroTier deployment (ZEROTIER_PLANET; '': ZeroTier's own roots). */
+  zerotierPlanet: string;
   /** How long a fleet nic's attach waits for `ovn-installed` (OVS_PLUGIN_PORT_UP_MS). */
   portUpMs: number;
 }
@@ -244,6 +278,10 @@ export interface NicKind<R extends NicRecord = NicRecord> {
   claim?(rec: Draft<R>, all: readonly NicRecord[], ctx: KindCtx): void;
   /** True when the nic's MAC and MTU are the record's (so attach's answer needs no read-back). */
   resultKnown?: boolean;
+  /** attach's answer, when the kind makes its own (zerotier: the node id and the network's status). */
+  result?(ctx: KindCtx, rec: R): Promise<AttachResult>;
+  /** What a guest's answer carries besides the common fields (tap.ts guestResult), from the record. */
+  guestAnswer?(rec: R): Partial<GuestResult>;
   /** Makes the nic, registering each step's undo. */
   attach(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
   /** Removes whatever of it exists, from any partial state; what is gone is success. */

@@ -18,7 +18,6 @@ import { gatewayOnLink, gatewayProblem, notUnicastV4, notUnicastV6 } from '../..
 import { parseNetid } from '../overlay/document.ts';
 import { parseNetworkName } from '../fleet/args.ts';
 import { argsObject, given, parseOptBool } from '../validate.ts';
-import { unsupported } from './errors.ts';
 import { assertNever, KINDS, type Kind, type NicConfig, type NicSpec, type TargetSpec } from './types.ts';
 
 /** Linux allows 68 (IPv4 minimum) .. 65535; IPv6 needs 1280, checked where an address is v6. */
@@ -73,6 +72,8 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
       return parseLinkName(f, v);
     case 'network':
       return parseNetid(f, v);
+    case 'zerotier':
+      return parseZtNetwork(f, v);
     case 'fleet':
       return parseNetworkName(f, v);
     case 'default':
@@ -80,6 +81,41 @@ function kindId(type: Kind, v: unknown): string | number | undefined {
     default:
       return assertNever(type);
   }
+}
+
+/** A ZeroTier network id: 16 hex digits (the controller's node id and a network number), lower-case. */
+function parseZtNetwork(field: string, v: unknown): string {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{16}$/.test(v))
+    throw new ValidationError(field, `must be a ZeroTier network id (16 hex digits), got ${JSON.stringify(v)}`);
+  return v.toLowerCase();
+}
+
+/** Most a zerotier nic's attach waits for its network (config.wait_ms). */
+const ZT_WAIT_MAX = 600_000;
+
+/** A zerotier nic's config: only `wait_ms` (ZeroTier's controller gives the addresses and routes). */
+function zerotierConfig(v: unknown): NicConfig | undefined {
+  if (!given(v)) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new ValidationError('nic.config', `must be an object, got ${typeName(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (k !== 'wait_ms')
+      throw new ValidationError(
+        `nic.config.${k.slice(0, 32)}`,
+        "a zerotier nic takes only wait_ms (its addresses are the network's)",
+      );
+  return given(o.wait_ms) ? { wait_ms: parseIntInRange('nic.config.wait_ms', o.wait_ms, 0, ZT_WAIT_MAX) } : {};
+}
+
+/** What a zerotier nic refuses: ZeroTier gives its MAC (from node and network ids) and MTU, and no DNS is written. */
+function zerotierRefusals(o: Record<string, unknown>): void {
+  const why: Record<string, string> = {
+    hwaddr: "a zerotier nic's MAC is ZeroTier's (made from the node and network ids)",
+    mtu: "a zerotier nic takes its network's MTU",
+    root: 'a zerotier nic writes nothing into the root',
+  };
+  for (const [f, m] of Object.entries(why)) if (given(o[f])) throw new ValidationError(`nic.${f}`, m);
 }
 
 /** A unicast MAC, lower-case: a multicast or all-zero one is refused. */
@@ -150,15 +186,11 @@ export function parseNicSpec(v: unknown): NicSpec {
   for (const k of Object.keys(o))
     if (!['type', 'id', 'hwaddr', 'name', 'mtu', 'queues', 'config', 'root'].includes(k))
       throw new ValidationError(`nic.${k.slice(0, 32)}`, 'unknown field');
-  if (o.type === 'zerotier')
-    throw unsupported(
-      'nic.type',
-      'zerotier is in no registry here (its software cannot be installed on this image): not supported',
-    );
   if (typeof o.type !== 'string' || !(KINDS as readonly string[]).includes(o.type)) {
     throw new ValidationError('nic.type', `must be one of ${KINDS.join(', ')}, got ${typeName(o.type)}`);
   }
   const type = o.type as Kind;
+  if (type === 'zerotier') zerotierRefusals(o);
   if (type !== 'default' && !given(o.id)) throw new ValidationError('nic.id', `is required for type ${type}`);
   const spec: NicSpec = { type };
   const id = kindId(type, o.id);
@@ -175,7 +207,7 @@ export function parseNicSpec(v: unknown): NicSpec {
   if (given(o.mtu)) spec.mtu = parseIntInRange('nic.mtu', o.mtu, MTU_MIN, MTU_MAX);
   // A tap's queue count (kvm guests): the kernel's MAX_TAP_QUEUES is 256.
   if (given(o.queues)) spec.queues = parseIntInRange('nic.queues', o.queues, 1, MAX_QUEUES);
-  const c = config(o.config);
+  const c = type === 'zerotier' ? zerotierConfig(o.config) : config(o.config);
   if (c) {
     if (c.cidr && spec.mtu !== undefined && spec.mtu < 1280 && isIPv6(parseCidr('nic.config.cidr', c.cidr).address)) {
       throw new ValidationError('nic.mtu', 'IPv6 needs an MTU of at least 1280');

@@ -35,6 +35,8 @@ export interface VethPlug<R extends PluggedRecord = PluggedRecord> {
   replug?(ctx: KindCtx, rec: R): Promise<void>;
   /** The host link whose MTU is the bridge's (a Linux bridge itself; an OVS bridge's internal interface). */
   bridgeLink(ctx: KindCtx, rec: R): string;
+  /** A guest's answer beyond the common fields (tapKind passes it on as NicKind.guestAnswer). */
+  guestAnswer?: NicKind<R>['guestAnswer'];
 }
 
 /**

@@ -12,6 +12,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./boot.ts'),
   () => import('./node-scale.ts'),
   () => import('./overlay.ts'),
+  () => import('./zerotier.ts'),
 ];
 
 async function main(): Promise<void> {

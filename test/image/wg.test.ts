@@ -39,7 +39,7 @@ test('kernel WireGuard in the image: module, links moved into namespaces, genl t
   const w = b.json<Wg>('WG');
   assert.ok(w, `no WG line\n${tail(b.lines)}`);
   t.diagnostic(
-    `WG: modprobe ${w.modprobe.ms} ms, genl syncs ${w.genlMs?.join('/')} ms (a helper process each), ` +
+    `WG: modprobe ${w.modprobe.ms} ms, genl syncs ${w.genlMs?.join('/')} ms (one helper process each), ` +
       `first ping after ${w.ping?.ms} ms`,
   );
   assert.equal(w.modprobe.exitCode, 0, JSON.stringify(w));

@@ -109,6 +109,8 @@ const CASES: { [K in Key]: { good: [string, unknown][]; bad: string[] } } = {
     bad: ['no', 'false', '2'],
   },
   path: { good: [['/bin:/usr/bin', '/bin:/usr/bin']], bad: ['/bin\n/usr/bin'] },
+  zerotierOne: { good: [['/opt/zt/zerotier-one', '/opt/zt/zerotier-one']], bad: ['zerotier-one', '/opt/zt/'] },
+  zerotierPlanet: { good: [['/etc/zt/planet', '/etc/zt/planet']], bad: ['planet', '/etc/zt/', '/a\nb'] },
 };
 
 test('settings: every row of the table has its cases here', () => {
@@ -137,6 +139,8 @@ test('settings: unset or empty -> the default; the result is frozen', (t) => {
   assert.equal(d.failpoint, '');
   assert.equal(d.rtnl, true);
   assert.equal(d.path, DEFAULT_PATH);
+  assert.equal(d.zerotierOne, '');
+  assert.equal(d.zerotierPlanet, '');
   assert.ok(Object.isFrozen(d));
 });
 

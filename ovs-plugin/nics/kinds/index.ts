@@ -9,6 +9,7 @@ import { networkKind, networkPlug } from './network.ts';
 import { passthroughKind } from './passthrough.ts';
 import { vlanKind, vlanPlug } from './vlan.ts';
 import { vxlanKind, vxlanPlug } from './vxlan.ts';
+import { zerotierKind } from './zerotier.ts';
 
 /** Each kind's module, typed on that kind's record; undefined: refused (every kind must be named). */
 type KindTable = { [K in Kind]: NicKind<RecordOf<K>> | undefined };
@@ -22,6 +23,7 @@ export const KIND_MODULES = {
   macvlan: macvlanKind,
   passthrough: passthroughKind,
   network: networkKind,
+  zerotier: zerotierKind,
   fleet: fleetKind,
 } satisfies KindTable;
 
@@ -35,6 +37,8 @@ export const GUEST_KINDS = {
   fleet: tapKind(fleetPlug),
   macvlan: undefined,
   passthrough: undefined,
+  // A ZeroTier member is a process inside a container's namespace; a guest would run its own.
+  zerotier: undefined,
 } satisfies KindTable;
 
 /**

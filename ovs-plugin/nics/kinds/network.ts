@@ -92,6 +92,12 @@ export const networkPlug: VethPlug<NetRecord> = {
     if (!ctx.target) rec.gateway = nr.gateway;
     prepared.set(rec, nr);
   },
+  // A guest configures its IPv6 from the answer too (a container's is set inside: ensureInside).
+  guestAnswer(rec) {
+    if (!rec.address || !hasIpv6(rec)) return {};
+    const n = insideOf(rec);
+    return { address6: n.ula, gateway6: n.ulaGateway };
+  },
   // The record is written: the NR is read again, so a net.delete that marked it `deleting` before
   // this record existed is seen here (and one that marks it after finds the record: EBUSY), never
   // a nic left on a bridge deleted under it (network-users.ts).

@@ -10,11 +10,12 @@ import { answerGenlText, nsenterRunner, parseGenlRequest } from '../../../lib/wi
 import { genlAvailable } from '../../../lib/wireguard/genl.ts';
 import { kernelBackend } from '../../../lib/wireguard/kernel.ts';
 import { makeInnerNs } from '../../helpers/wg-node.ts';
+import { clampPrivateKey } from '../../../lib/wireguard/types.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
 const PLUGIN = [process.execPath, '--import', 'tsx', resolve('ovs-plugin/main.ts')];
 
-test('parseGenlRequest: a get and a set pass; each bad field is named', () => {
+test('parseGenlRequest: a get, a set and a sync pass; each bad field is named', () => {
   assert.deepEqual(parseGenlRequest({ op: 'get', name: 'w-a' }), { op: 'get', name: 'w-a' });
   const set = {
     op: 'set',
@@ -35,11 +36,16 @@ test('parseGenlRequest: a get and a set pass; each bad field is named', () => {
     },
   };
   assert.deepEqual(parseGenlRequest(set), set);
+  // A config comes out canonical (validateWgConfig): its private key clamped, as WireGuard keeps it.
+  const sync = { op: 'sync', name: 'w-a', config: { privateKey: clampPrivateKey(K(1)), listenPort: 51820, peers: [] } };
+  assert.deepEqual(parseGenlRequest(sync), sync);
   const bad: [unknown, string][] = [
     [[], 'request'],
     [{ op: 'get', name: 'a/b' }, 'request.name'],
     [{ op: 'del', name: 'w-a' }, 'request.op'],
     [{ op: 'set', name: 'w-a' }, 'request.change'],
+    [{ op: 'sync', name: 'w-a' }, 'request.config'],
+    [{ op: 'sync', name: 'w-a', config: { privateKey: K(1), listenPort: 0, peers: [] } }, 'request.config.listenPort'],
     [{ op: 'set', name: 'w-a', change: {} }, 'request.change.peers'],
     [{ op: 'set', name: 'w-a', change: { listenPort: 70000, peers: [] } }, 'request.change.listenPort'],
     [{ op: 'set', name: 'w-a', change: { privateKey: 'x', peers: [] } }, 'request.change.privateKey'],

@@ -1,7 +1,7 @@
 // The kernel backend without a kernel module: a device in another namespace is reached
 // through the owner's `remote` runner (here a model of a device answering as serveGenlRequest
-// would), or is EWG_UNREACHABLE; an unchanged config sends nothing; errors keep their codes;
-// a create this kernel refuses leaves nothing.
+// would), one `sync` request per sync, or is EWG_UNREACHABLE; an unchanged config writes
+// nothing; errors keep their codes; a create this kernel refuses leaves nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listLinks } from '../../../lib/ip.ts';
@@ -16,7 +16,8 @@ import {
   type GenlRequest,
 } from '../../../lib/wireguard/genl-remote.ts';
 import { kernelBackend } from '../../../lib/wireguard/kernel.ts';
-import { validateWgConfig, type WgState } from '../../../lib/wireguard/types.ts';
+import { diffConfig } from '../../../lib/wireguard/diff.ts';
+import { isEmptyChange, validateWgConfig, type WgChange, type WgState } from '../../../lib/wireguard/types.ts';
 import { makeInnerNs } from '../../helpers/wg-node.ts';
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
@@ -29,7 +30,8 @@ function modelRemote() {
   const remote = async (_d: unknown, req: GenlRequest): Promise<GenlAnswer> => {
     requests.push(JSON.parse(JSON.stringify(req)) as GenlRequest); // what crosses the process boundary
     if (req.op === 'get') return { ok: true, state: stateToJson(state) };
-    const c = req.change;
+    // As serveGenlRequest: read, diff, write the difference.
+    const c = req.op === 'sync' ? diffConfig(req.config, state) : req.change;
     if (c.privateKey) state.privateKey = c.privateKey;
     if (c.listenPort !== undefined) state.listenPort = c.listenPort;
     for (const p of c.peers) {
@@ -55,29 +57,31 @@ function modelRemote() {
       if (p.persistentKeepalive !== undefined) q.persistentKeepalive = p.persistentKeepalive;
       if (p.allowedIps) q.allowedIps = [...p.allowedIps];
     }
-    return { ok: true };
+    return req.op === 'sync' ? { ok: true, change: JSON.parse(JSON.stringify(c)) as WgChange } : { ok: true };
   };
   return { remote, requests };
 }
 
-test('kernel backend through a remote runner: a diff is sent once, the same config again only reads', async () => {
+test('kernel backend through a runner: one sync request (one helper) each, unchanged writes nothing', async () => {
   const m = modelRemote();
-  const backend = kernelBackend({ remote: m.remote });
+  const writes: number[] = [];
+  const backend = kernelBackend({ remote: m.remote, onWrite: (_d, c) => writes.push(c.peers.length) });
   const cfg = validateWgConfig({
     privateKey: K(1),
     listenPort: 51820,
     peers: [{ publicKey: K(2), endpoint: '192.0.2.2:1', allowedIps: ['10.0.2.0/24'], persistentKeepalive: 20 }],
   });
-  await syncDevice(backend, dev, cfg);
+  assert.equal((await syncDevice(backend, dev, cfg)).peers.length, 1);
   assert.deepEqual(
     m.requests.map((r) => r.op),
-    ['get', 'set'],
+    ['sync'],
   );
-  await syncDevice(backend, dev, cfg);
+  assert.ok(isEmptyChange(await syncDevice(backend, dev, cfg)));
   assert.deepEqual(
     m.requests.map((r) => r.op),
-    ['get', 'set', 'get'],
+    ['sync', 'sync'],
   );
+  assert.deepEqual(writes, [1], 'the change the helper wrote is reported; an empty one is not');
   const got = await backend.get(dev);
   assert.equal(got.peers[0]!.rxBytes, 7n, 'counters cross as strings and come back as bigints');
 });
@@ -95,6 +99,16 @@ test(
     assert.equal(await failing.apply(dev, { peers: [] }), false, 'an empty change reaches nobody');
   },
 );
+
+test('kernel backend: a sync answer without its change, or with a bad one, is EWG_PROTO', async () => {
+  const cfg = validateWgConfig({ privateKey: K(1), listenPort: 1, peers: [] });
+  const none = kernelBackend({ remote: async () => ({ ok: true }) });
+  await assert.rejects(syncDevice(none, dev, cfg), { code: 'EWG_PROTO' });
+  const bad = kernelBackend({
+    remote: async () => ({ ok: true, change: { peers: [{ publicKey: 'x', create: true }] } as unknown as WgChange }),
+  });
+  await assert.rejects(syncDevice(bad, dev, cfg), { code: 'EWG_PROTO', message: /change\.peers\[0\]\.publicKey/ });
+});
 
 test('state JSON round trip keeps every field', () => {
   const s: WgState = {

@@ -93,6 +93,11 @@ export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
     ],
     detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
   },
+  // zerotier: its own runner (crash-zerotier.test.ts: a private network); no host link, no dns.
+  zerotier: {
+    attach: ['attach:recorded', 'attach:home', 'attach:started', 'attach:joined', 'attach:done'],
+    detach: ['detach:recorded', 'detach:left', 'detach:stopped', 'detach:done'],
+  },
   passthrough: {
     attach: ['attach:recorded', 'attach:down', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'],
     detach: ['detach:recorded', 'detach:moved', 'detach:done'],

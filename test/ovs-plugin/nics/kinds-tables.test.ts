@@ -27,6 +27,7 @@ const FIELDS: { [K in keyof KindFields]: KindFields[K] } = {
   macvlan: { parent: 'eth1' },
   passthrough: { saved: { name: 'eth1', mac: '02:00:00:00:00:01', mtu: 1500, up: true } },
   network: { bridge: 'b-net1', address: '10.20.2.2/24' },
+  zerotier: { zt: { home: '/run/ovs-plugin/zerotier/zt-0011223344', port: 9993, node: '0577f9f8e2' } },
   fleet: { bridge: 'br-int', lport: 'c1-0a0b0c0d0e', chassis: 'c1' },
 };
 

@@ -8,7 +8,7 @@ import { assertNever, type ByKind, type Kind, type NicKind, type RecordOf } from
 import { STEPS } from './crash.ts';
 
 /** A kind that is not (yet) in KINDS, standing for the next one. */
-type Next = Kind | 'zerotier';
+type Next = Kind | 'wifi';
 
 // A per-kind table that leaves a kind out does not compile.
 // @ts-expect-error: 'passthrough' is missing

@@ -207,7 +207,7 @@ test('network: check finds a route and the ULA deleted behind our back, repair p
   assert.equal((await e.call('nic.detach', { target, name: 'eth0' }, down(e))).exitCode, 0);
 });
 
-test('network: a kvm guest gets a tap on the NR bridge with its address and gateway in the answer', async (t) => {
+test('network: a kvm guest: a tap on the NR bridge, its addresses (IPv4, ULA), gateways in the answer', async (t) => {
   const e = await nicEnv(t, { backplane: false });
   const nr = await fakeNr(t, e, { netid: randomNetid(), mtu: 1380 });
   const c1 = await container(t);
@@ -221,6 +221,8 @@ test('network: a kvm guest gets a tap on the NR bridge with its address and gate
   assert.equal(g.value.bridge, `b-${nr.netid}`);
   assert.equal(g.value.address, '10.20.1.3/24');
   assert.equal(g.value.gateway, '10.20.1.1');
+  assert.equal(g.value.address6, `${canon6(ulaAddress(nr.netid, '10.20.1.3'))}/64`, 'its ULA, for the guest');
+  assert.equal(g.value.gateway6, canon6(nr.ulaGateway));
   assert.equal(g.value.mtu, 1380);
   assert.match(g.value.qemu.join(' '), /host_mtu=1380/);
   const tap = await getLink({ name: e.host }, g.value.tap);
