@@ -13,6 +13,21 @@ export function sameAllowedIps(a: readonly string[], b: readonly string[]): bool
   return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }
 
+/**
+ * How a staying peer's allowed IPs change: nothing; only the ones it gains, added (its routes
+ * never gap); or, when it loses one, the whole set replaced (types.ts WgPeerChange).
+ */
+function allowedIpsChange(
+  want: readonly string[],
+  have: readonly string[],
+): { allowedIps?: string[]; addAllowedIps?: true } {
+  if (sameAllowedIps(want, have)) return {};
+  const had = new Set(have);
+  const kept = new Set(want);
+  if (have.every((a) => kept.has(a))) return { allowedIps: want.filter((a) => !had.has(a)), addAllowedIps: true };
+  return { allowedIps: [...want] };
+}
+
 /** The change of one peer that stays, or undefined when nothing of it differs. */
 function peerUpdate(want: WgPeerConfig, have: WgPeerState): WgPeerChange | undefined {
   const keepalive = want.persistentKeepalive ?? 0;
@@ -20,7 +35,7 @@ function peerUpdate(want: WgPeerConfig, have: WgPeerState): WgPeerChange | undef
     // A peer given without endpoint keeps what WireGuard learned (a laptop, a hidden node).
     ...(want.endpoint !== undefined && want.endpoint !== have.endpoint ? { endpoint: want.endpoint } : {}),
     ...(keepalive !== have.persistentKeepalive ? { persistentKeepalive: keepalive } : {}),
-    ...(!sameAllowedIps(want.allowedIps, have.allowedIps) ? { allowedIps: [...want.allowedIps] } : {}),
+    ...allowedIpsChange(want.allowedIps, have.allowedIps),
   };
   return Object.keys(c).length === 0 ? undefined : { publicKey: want.publicKey, create: false, ...c };
 }

@@ -33,6 +33,8 @@ function parsePeerChange(field: string, v: unknown): WgPeerChange {
     throw new ValidationError(`${field}.create`, `must be a boolean, got ${typeName(v.create)}`);
   if (v.allowedIps !== undefined && !Array.isArray(v.allowedIps))
     throw new ValidationError(`${field}.allowedIps`, `must be an array, got ${typeName(v.allowedIps)}`);
+  if (v.addAllowedIps !== undefined && (v.addAllowedIps !== true || v.allowedIps === undefined))
+    throw new ValidationError(`${field}.addAllowedIps`, 'must be true, and only beside allowedIps');
   return {
     publicKey,
     create: v.create,
@@ -43,6 +45,7 @@ function parsePeerChange(field: string, v: unknown): WgPeerChange {
     ...(Array.isArray(v.allowedIps)
       ? { allowedIps: v.allowedIps.map((a, i) => wgAllowedIp(`${field}.allowedIps[${i}]`, a)) }
       : {}),
+    ...(v.addAllowedIps === true ? { addAllowedIps: true as const } : {}),
   };
 }
 

@@ -155,7 +155,7 @@ export function endpointOf(b: Buffer): string | undefined {
 
 /**
  * The WG_CMD_SET_DEVICE message for `c` on `ifname`: peers that stay carry
- * WGPEER_F_UPDATE_ONLY, changed allowed IPs WGPEER_F_REPLACE_ALLOWEDIPS, removed peers
+ * WGPEER_F_UPDATE_ONLY, replaced allowed IPs WGPEER_F_REPLACE_ALLOWEDIPS (added ones none), removed peers
  * WGPEER_F_REMOVE_ME; never WGDEVICE_F_REPLACE_PEERS (it drops every session).
  */
 export function setDeviceMessage(ifname: string, c: WgChange): Device {
@@ -163,7 +163,7 @@ export function setDeviceMessage(ifname: string, c: WgChange): Device {
     if ('remove' in p) return { publicKey: key(p.publicKey), flags: { removeMe: true } };
     const flags = {
       ...(p.create ? {} : { updateOnly: true as const }),
-      ...(p.allowedIps ? { replaceAllowedIps: true as const } : {}),
+      ...(p.allowedIps && !p.addAllowedIps ? { replaceAllowedIps: true as const } : {}),
     };
     return {
       publicKey: key(p.publicKey),

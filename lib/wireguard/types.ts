@@ -59,8 +59,15 @@ export type WgPeerChange =
       readonly create: boolean;
       readonly endpoint?: string;
       readonly persistentKeepalive?: number;
-      /** Replaces the peer's allowed IPs with exactly these (WGPEER_F_REPLACE_ALLOWEDIPS). */
+      /** Replaces the peer's allowed IPs with exactly these (WGPEER_F_REPLACE_ALLOWEDIPS)... */
       readonly allowedIps?: readonly string[];
+      /**
+       * ...or, when true, adds them to the peer's (none removed). A replace empties the peer's
+       * allowed IPs before it inserts the new ones, and a packet routed in between (by the
+       * kernel's RCU lookup or wireguard-go's) finds no peer and is dropped: a peer that only
+       * gains prefixes is never emptied.
+       */
+      readonly addAllowedIps?: true;
     };
 
 /** The minimal change that turns a device's state into a config; never "replace all peers". */

@@ -40,7 +40,7 @@ export function formatSet(c: WgChange): string {
     if (p.endpoint !== undefined) l.push(`endpoint=${p.endpoint}`);
     if (p.persistentKeepalive !== undefined) l.push(`persistent_keepalive_interval=${p.persistentKeepalive}`);
     if (p.allowedIps !== undefined) {
-      l.push('replace_allowed_ips=true');
+      if (!p.addAllowedIps) l.push('replace_allowed_ips=true');
       for (const a of p.allowedIps) l.push(`allowed_ip=${a}`);
     }
   }

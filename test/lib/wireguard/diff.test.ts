@@ -114,9 +114,21 @@ const cases: { name: string; want: WgConfig; have: WgState; change: WgChange }[]
     change: { peers: [] },
   },
   {
-    name: 'allowed IPs changed: replaced, nothing else sent',
+    name: 'allowed IPs gained only: the new ones added (the peer is never emptied), nothing else sent',
     want: config([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
     have: state([peer(2)]),
+    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['fd00::/64'], addAllowedIps: true }] },
+  },
+  {
+    name: 'an allowed IP lost: the whole set replaced',
+    want: config([peer(2, { allowedIps: ['fd00::/64'] })]),
+    have: state([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
+    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['fd00::/64'] }] },
+  },
+  {
+    name: 'one allowed IP lost and one gained: replaced',
+    want: config([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
+    have: state([peer(2, { allowedIps: ['10.0.2.0/24', '10.9.0.0/24'] })]),
     change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['10.0.2.0/24', 'fd00::/64'] }] },
   },
   {
@@ -194,8 +206,16 @@ for (const c of cases) {
 }
 
 test('diffConfig: applying the change to the state gives a state whose diff is empty', () => {
-  const have = state([peer(2), peer(3, { endpoint: '198.51.100.7:40001' })]);
-  const want = config([peer(3, { endpoint: undefined, persistentKeepalive: 5 }), peer(4)], { listenPort: 1000 });
+  const have = state([peer(2), peer(3, { endpoint: '198.51.100.7:40001' }), peer(5), peer(6)]);
+  const want = config(
+    [
+      peer(3, { endpoint: undefined, persistentKeepalive: 5 }),
+      peer(4),
+      peer(5, { allowedIps: ['10.0.5.0/24', 'fd00:5::/64'] }),
+      peer(6, { allowedIps: ['fd00:6::/64'] }),
+    ],
+    { listenPort: 1000 },
+  );
   const change = diffConfig(want, have);
   // a model of the device: what WireGuard does with each field of the change
   const peers = new Map(have.peers.map((p) => [p.publicKey, { ...p }]));
@@ -214,7 +234,7 @@ test('diffConfig: applying the change to the state gives a state whose diff is e
     };
     if (p.endpoint) cur.endpoint = p.endpoint;
     if (p.persistentKeepalive !== undefined) cur.persistentKeepalive = p.persistentKeepalive;
-    if (p.allowedIps) cur.allowedIps = [...p.allowedIps];
+    if (p.allowedIps) cur.allowedIps = p.addAllowedIps ? [...cur.allowedIps, ...p.allowedIps] : [...p.allowedIps];
     peers.set(p.publicKey, cur);
   }
   const after = state([...peers.values()], { listenPort: change.listenPort ?? have.listenPort });

@@ -43,7 +43,7 @@ test('sockaddr: IPv4 and IPv6 endpoints as struct sockaddr_in / sockaddr_in6 and
 
 test(
   'setDeviceMessage: update-only for peers that stay, ' +
-    'replace-allowedips only when given, remove-me; never replace-peers',
+    'replace-allowedips when given (not when only added), remove-me; never replace-peers',
   () => {
     const msg = setDeviceMessage('w-x', {
       listenPort: 51820,
@@ -52,6 +52,7 @@ test(
         { publicKey: K(3), create: false, persistentKeepalive: 25 },
         { publicKey: K(4), create: false, allowedIps: ['10.0.4.0/24', 'fd00::/64'] },
         { publicKey: K(5), create: true, endpoint: '[2001:db8::5]:51820', allowedIps: ['10.0.5.0/24'] },
+        { publicKey: K(6), create: false, allowedIps: ['10.0.6.0/24'], addAllowedIps: true },
       ],
     });
     const back = wire(msg);
@@ -59,7 +60,7 @@ test(
     assert.equal(back.listenPort, 51820);
     assert.equal(back.privateKey, undefined);
     assert.equal(back.flags, undefined, 'no WGDEVICE_F_REPLACE_PEERS');
-    const [p2, p3, p4, p5] = back.peers!;
+    const [p2, p3, p4, p5, p6] = back.peers!;
     assert.deepEqual(p2!.flags, { removeMe: true });
     assert.deepEqual(p3!.flags, { updateOnly: true });
     assert.equal(p3!.persistentKeepaliveInterval, 25);
@@ -73,6 +74,8 @@ test(
       ],
     );
     assert.deepEqual(p5!.flags, { replaceAllowedIps: true });
+    assert.deepEqual(p6!.flags, { updateOnly: true }, 'allowed IPs added: no replace');
+    assert.equal(p6!.allowedIps!.length, 1);
     assert.equal(endpointOf(Buffer.from(p5!.endpoint!)), '[2001:db8::5]:51820');
     assert.deepEqual(Buffer.from(p5!.publicKey!), KB(5));
   },

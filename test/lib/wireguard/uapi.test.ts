@@ -11,7 +11,7 @@ import { makeInnerNs, makeWgNode } from '../../helpers/wg-node.ts';
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
 const H = (n: number): string => keyToHex(K(n));
 
-test('formatSet: device fields, then each peer; update_only right after public_key; never replace_peers', () => {
+test('formatSet: device fields, then each peer; update_only after public_key; added allowed IPs no replace', () => {
   const body = formatSet({
     privateKey: K(1),
     listenPort: 51820,
@@ -20,6 +20,7 @@ test('formatSet: device fields, then each peer; update_only right after public_k
       { publicKey: K(2), remove: true },
       { publicKey: K(3), create: false, allowedIps: ['10.0.3.0/24', 'fd00::/64'] },
       { publicKey: K(4), create: true, endpoint: '[2001:db8::4]:51820', persistentKeepalive: 20, allowedIps: [] },
+      { publicKey: K(5), create: false, allowedIps: ['10.0.5.0/24'], addAllowedIps: true },
     ],
   });
   assert.equal(
@@ -39,6 +40,9 @@ test('formatSet: device fields, then each peer; update_only right after public_k
       'endpoint=[2001:db8::4]:51820',
       'persistent_keepalive_interval=20',
       'replace_allowed_ips=true',
+      `public_key=${H(5)}`,
+      'update_only=true',
+      'allowed_ip=10.0.5.0/24',
       '',
     ].join('\n'),
   );
