@@ -69,6 +69,20 @@ export function joinIds(j: Join, env: Env): Map<string, string> {
 const sameMap = (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean =>
   a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
+/** The ops that make the Open_vSwitch row's external_ids `ids` (none when they are already), guarded. */
+function setRootIds(root: NonNullable<ReturnType<View['root']>>, ids: Map<string, string>): Operation[] {
+  if (sameMap(ids, root.external_ids)) return [];
+  return [
+    waitUnchanged('Open_vSwitch', root, ['external_ids']),
+    {
+      op: 'update',
+      table: 'Open_vSwitch',
+      where: [['_uuid', '==', uuid(root._uuid)]],
+      row: { external_ids: ovsMap(ids) },
+    },
+  ];
+}
+
 /** The planner of fleet.join: external_ids set (other keys kept), br-int made if missing; a repeat writes nothing. */
 export const planJoin =
   (j: Join, env: Env): Planner<JoinResult> =>
@@ -81,14 +95,7 @@ export const planJoin =
     const ids = new Map(root.external_ids);
     for (const k of JOIN_KEYS) ids.delete(k);
     for (const [k, v] of joinIds(j, env)) ids.set(k, v);
-    const ops: Operation[] = [];
-    if (!sameMap(ids, root.external_ids))
-      ops.push(waitUnchanged('Open_vSwitch', root, ['external_ids']), {
-        op: 'update',
-        table: 'Open_vSwitch',
-        where: [['_uuid', '==', uuid(root._uuid)]],
-        row: { external_ids: ovsMap(ids) },
-      });
+    const ops: Operation[] = setRootIds(root, ids);
     const br = view.byName('Bridge', BR_INT);
     if (!br) {
       // As ovn-controller makes it (fail_mode secure, no in-band), with our datapath and owner tag.
@@ -113,15 +120,8 @@ export const planLeave = (): Planner<boolean> => (view) => {
   if (!root) throw notFound('OVSDB has no Open_vSwitch row');
   const ids = new Map(root.external_ids);
   for (const k of JOIN_KEYS) ids.delete(k);
-  const ops: Operation[] = [];
   const joined = root.external_ids.has(NB_KEY);
-  if (!sameMap(ids, root.external_ids))
-    ops.push(waitUnchanged('Open_vSwitch', root, ['external_ids']), {
-      op: 'update',
-      table: 'Open_vSwitch',
-      where: [['_uuid', '==', uuid(root._uuid)]],
-      row: { external_ids: ovsMap(ids) },
-    });
+  const ops: Operation[] = setRootIds(root, ids);
   const br = view.byName('Bridge', BR_INT);
   if (br && isOwned(br))
     ops.push(waitNamed('Bridge', br._uuid, BR_INT), delRefs('Open_vSwitch', root._uuid, 'bridges', [br._uuid]));

@@ -13,74 +13,33 @@ import { BUNDLE, pluginEnv } from '../helpers.ts';
 import { container, nicEnv, pings, type NicEnv } from './helpers.ts';
 import { fakeNr } from './nr-fixture.ts';
 
+/** The steps of a kind whose host end (veth or tap) is plugged into a bridge. */
+const PLUGGED = {
+  attach: [
+    'attach:recorded',
+    'attach:bridge',
+    'attach:veth',
+    'attach:plugged',
+    'attach:renamed',
+    'attach:dns',
+    'attach:done',
+  ],
+  detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
+};
+
 /** The failpoints of each kind's attach and detach, in order. */
 export const STEPS: Record<Kind, { attach: string[]; detach: string[] }> = {
-  vlan: {
-    attach: [
-      'attach:recorded',
-      'attach:bridge',
-      'attach:veth',
-      'attach:plugged',
-      'attach:renamed',
-      'attach:dns',
-      'attach:done',
-    ],
-    detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
-  },
-  vxlan: {
-    attach: [
-      'attach:recorded',
-      'attach:bridge',
-      'attach:veth',
-      'attach:plugged',
-      'attach:renamed',
-      'attach:dns',
-      'attach:done',
-    ],
-    detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
-  },
-  default: {
-    attach: [
-      'attach:recorded',
-      'attach:bridge',
-      'attach:veth',
-      'attach:plugged',
-      'attach:renamed',
-      'attach:dns',
-      'attach:done',
-    ],
-    detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
-  },
-  bridge: {
-    attach: [
-      'attach:recorded',
-      'attach:bridge',
-      'attach:veth',
-      'attach:plugged',
-      'attach:renamed',
-      'attach:dns',
-      'attach:done',
-    ],
-    detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
-  },
+  vlan: PLUGGED,
+  vxlan: PLUGGED,
+  default: PLUGGED,
+  bridge: PLUGGED,
   macvlan: {
     attach: ['attach:recorded', 'attach:created', 'attach:moved', 'attach:renamed', 'attach:dns', 'attach:done'],
     detach: ['detach:recorded', 'detach:deleted', 'detach:done'],
   },
-  // network: no dns (refused for the kind), so no attach:dns; the ULA and routes after the inside.
   // Run by test/ovs-plugin/fleet/crash.test.ts (it needs an OVN central and ovn-controller).
-  fleet: {
-    attach: [
-      'attach:recorded',
-      'attach:bridge',
-      'attach:veth',
-      'attach:plugged',
-      'attach:renamed',
-      'attach:dns',
-      'attach:done',
-    ],
-    detach: ['detach:recorded', 'detach:unplugged', 'detach:deleted', 'detach:done'],
-  },
+  fleet: PLUGGED,
+  // network: no dns (refused for the kind), so no attach:dns; the ULA and routes after the inside.
   network: {
     attach: [
       'attach:recorded',
