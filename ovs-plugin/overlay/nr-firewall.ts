@@ -17,6 +17,13 @@ import { withLock } from '../nics/lock.ts';
 import { nrNames, TRANSIT_RANGE } from './nr-names.ts';
 import type { NftSums, NrRecord } from './nr-state.ts';
 
+/**
+ * How long one `nft` may take. It answers in milliseconds, but a node's first table loads the
+ * nf_tables modules it names on demand: in the image under TCG, with the host loaded, that took
+ * more than 10 s (the QEMU overlay test, load average 15).
+ */
+const NFT_MS = 60_000;
+
 /** The namespace's table. */
 export const NR_TABLE = 'zos_nr';
 /** The host's table. */
@@ -89,14 +96,14 @@ export function hostTableScript(egress: readonly string[], uplinks: readonly str
  * The fingerprint of table `family name` in `ref` as the kernel lists it (handles left out); undefined when missing.
  */
 export async function tableListing(ref: NetnsRef, name: string): Promise<string | undefined> {
-  const r = await runIn(ref, 'nft', ['-j', 'list', 'table', 'inet', name], { allowFailure: true, timeoutMs: 10_000 });
+  const r = await runIn(ref, 'nft', ['-j', 'list', 'table', 'inet', name], { allowFailure: true, timeoutMs: NFT_MS });
   if (r.exitCode !== 0) return undefined;
   return sha(JSON.stringify(JSON.parse(r.stdout), (k, v) => (k === 'handle' ? undefined : v)));
 }
 
 /** Runs `script` through `nft -f -` in `ref` (one transaction). */
 export async function runNft(ref: NetnsRef, script: string): Promise<void> {
-  await runIn(ref, 'nft', ['-f', '-'], { input: script, timeoutMs: 10_000 });
+  await runIn(ref, 'nft', ['-f', '-'], { input: script, timeoutMs: NFT_MS });
 }
 
 /**
