@@ -122,6 +122,8 @@ interface Phase {
   /** Per port: the row with iface-id seen in OVSDB -> ovn-installed seen (the witness monitor). */
   ovsdb: number[];
   totalMs: number;
+  /** The ports made (all of 0..n-1 unless the deadline cut the phase short). */
+  made: number[];
   /** The latencies of chassis k's ports, in the order they were made. */
   byChassis: number[][];
   sbCpu: number;
@@ -151,14 +153,18 @@ async function phase(
   const before = await central();
   const lat: number[] = [];
   const byChassis: number[][] = chs.map(() => []);
+  const made: number[] = [];
+  // BENCH_FLEET_PHASE_S bounds a phase: no new port after it (what was made is measured and undone).
+  const deadline = performance.now() + Number(process.env.BENCH_FLEET_PHASE_S ?? 1e6) * 1000;
   const t0 = performance.now();
   await Promise.all(
     chs.map(async (_, k) => {
-      for (let i = k; i < n; i += chs.length) {
+      for (let i = k; i < n && performance.now() < deadline; i += chs.length) {
         const s = performance.now();
         await attach(i, k);
         lat.push(performance.now() - s);
         byChassis[k]!.push(performance.now() - s);
+        made.push(i);
       }
     }),
   );
@@ -175,6 +181,7 @@ async function phase(
   return {
     lat,
     byChassis,
+    made,
     ovn,
     ovsdb,
     totalMs,
@@ -241,7 +248,7 @@ export async function run(): Promise<void> {
         seen,
       );
       const outEnd = daemons.map((d) => d.output().length);
-      for (let i = 0; i < n; i++)
+      for (const i of ours.made)
         await clients[i % CHASSIS]!.nicDetach({ target: { netns: containers[i]! }, name: 'eth0' });
 
       // The fork sequence for the same ports; then removed in bulk (not timed).
@@ -293,7 +300,7 @@ export async function run(): Promise<void> {
         seen,
       );
       for (const [k, ch] of chs.entries()) {
-        const mine = Array.from({ length: n }, (_, i) => i).filter((i) => i % CHASSIS === k);
+        const mine = forks.made.filter((i) => i % CHASSIS === k);
         if (!mine.length) continue;
         await exec('ovs-vsctl', [
           '--db=' + ch.ovs.url,
@@ -303,7 +310,8 @@ export async function run(): Promise<void> {
         await exec('ip', ['-n', ch.ns, '-batch', '-'], { input: mine.map((i) => `link del fb${i}\n`).join('') });
       }
       await c.nbctl(
-        ...Array.from({ length: n }, (_, i) => ['--', 'lsp-del', `fork-${i}`])
+        ...forks.made
+          .map((i) => ['--', 'lsp-del', `fork-${i}`])
           .flat()
           .slice(1),
       );
