@@ -192,7 +192,7 @@ async function phase(
   };
 }
 
-const ipOf = (base: number, i: number) => `10.${base}.${i >> 8}.${(i & 255) + 1}`;
+const ipOf = (base: number, i: number) => `10.${base}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const macOf = (i: number) =>
   `02:fb:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 
