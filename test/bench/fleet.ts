@@ -124,6 +124,9 @@ interface Phase {
   totalMs: number;
   /** The ports made (all of 0..n-1 unless the deadline cut the phase short). */
   made: number[];
+  /** Ports whose attach failed (counted, not timed; the run goes on), and the first error. */
+  failed: number[];
+  firstError?: string;
   /** The latencies of chassis k's ports, in the order they were made. */
   byChassis: number[][];
   sbCpu: number;
@@ -154,6 +157,8 @@ async function phase(
   const lat: number[] = [];
   const byChassis: number[][] = chs.map(() => []);
   const made: number[] = [];
+  const failed: number[] = [];
+  let firstError: string | undefined;
   // BENCH_FLEET_PHASE_S bounds a phase: no new port after it (what was made is measured and undone).
   const deadline = performance.now() + Number(process.env.BENCH_FLEET_PHASE_S ?? 1e6) * 1000;
   const t0 = performance.now();
@@ -161,7 +166,13 @@ async function phase(
     chs.map(async (_, k) => {
       for (let i = k; i < n && performance.now() < deadline; i += chs.length) {
         const s = performance.now();
-        await attach(i, k);
+        try {
+          await attach(i, k);
+        } catch (e) {
+          failed.push(i);
+          firstError ??= String((e as Error).message).split('\n')[0];
+          continue;
+        }
         lat.push(performance.now() - s);
         byChassis[k]!.push(performance.now() - s);
         made.push(i);
@@ -182,6 +193,8 @@ async function phase(
     lat,
     byChassis,
     made,
+    failed,
+    ...(firstError ? { firstError } : {}),
     ovn,
     ovsdb,
     totalMs,
@@ -300,18 +313,21 @@ export async function run(): Promise<void> {
         seen,
       );
       for (const [k, ch] of chs.entries()) {
-        const mine = forks.made.filter((i) => i % CHASSIS === k);
+        const mine = [...forks.made, ...forks.failed].filter((i) => i % CHASSIS === k);
         if (!mine.length) continue;
         await exec('ovs-vsctl', [
           '--db=' + ch.ovs.url,
           '--timeout=60',
-          ...mine.flatMap((i) => ['--', 'del-port', `fb${i}`]).slice(1),
+          ...mine.flatMap((i) => ['--', '--if-exists', 'del-port', `fb${i}`]).slice(1),
         ]);
-        await exec('ip', ['-n', ch.ns, '-batch', '-'], { input: mine.map((i) => `link del fb${i}\n`).join('') });
+        await exec('ip', ['-n', ch.ns, '-force', '-batch', '-'], {
+          allowFailure: true,
+          input: mine.map((i) => `link del fb${i}\n`).join(''),
+        });
       }
       await c.nbctl(
-        ...forks.made
-          .map((i) => ['--', 'lsp-del', `fork-${i}`])
+        ...[...forks.made, ...forks.failed]
+          .map((i) => ['--', '--if-exists', 'lsp-del', `fork-${i}`])
           .flat()
           .slice(1),
       );
@@ -341,19 +357,25 @@ export async function run(): Promise<void> {
           }
         }
       }
-      const row = (path: string, xs: number[], total?: number) =>
+      const row = (path: string, xs: number[], total?: number, failed?: Phase) =>
         rows.push({
           path,
           ports: n,
           chassis: CHASSIS,
           measured: xs.length,
+          failed: failed ? failed.failed.length : '',
           'p50 ms': r1(q(xs, 0.5)),
           'p99 ms': r1(q(xs, 0.99)),
           'max ms': r1(Math.max(...xs)),
           'total s': total === undefined ? '' : r1(total / 1000),
         });
-      row('ours: plugin daemon + typed client', ours.lat, ours.totalMs);
-      row('forks: ovn-nbctl + ip + ovs-vsctl (+wait-until)', forks.lat, forks.totalMs);
+      row('ours: plugin daemon + typed client', ours.lat, ours.totalMs, ours);
+      row('forks: ovn-nbctl + ip + ovs-vsctl (+wait-until)', forks.lat, forks.totalMs, forks);
+      for (const [what, p] of [
+        ['ours', ours],
+        ['forks', forks],
+      ] as const)
+        if (p.firstError) verdicts.push(`${n} ports, ${what}: ${p.failed.length} failed, first: ${p.firstError}`);
       row("OVN's own (iface-id in OVSDB -> ovn-installed), ours' run", ours.ovsdb);
       row("OVN's own (iface-id in OVSDB -> ovn-installed), forks' run", forks.ovsdb);
       row("OVN's own (claim -> ovn-installed), ours' run", ours.ovn);
