@@ -7,9 +7,9 @@
 // - ours: `nic.attach` of a `fleet` nic through each chassis's plugin daemon and its typed client
 //   (it answers once ovn-controller has set ovn-installed);
 // - the fork sequence a script would run for the same port: `ovn-nbctl lsp-add -- lsp-set-addresses`
-//   (one fork), `ip link add` veth with its peer in the container, address and up (4 `ip` forks: add with the peer in the container, its address, both ends up),
-//   `ovs-vsctl add-port br-int -- set Interface external_ids:iface-id`, `ovs-vsctl wait-until
-//   Interface external_ids:ovn-installed=true`;
+//   (one fork), `ip link add` veth with its peer in the container, its address, both ends up
+//   (4 `ip` forks), `ovs-vsctl add-port br-int -- set Interface external_ids:iface-id`,
+//   `ovs-vsctl wait-until Interface external_ids:ovn-installed=true`;
 // - OVN's own binding time: in ovn-controller's log, "Claiming lport X" to "Setting lport X
 //   ovn-installed in OVS" (the nearest measurable to "port created to installed": the claim is
 //   made in the same loop that sees the new interface once its binding is in the SB).
@@ -326,10 +326,7 @@ export async function run(): Promise<void> {
         });
       }
       await c.nbctl(
-        ...[...forks.made, ...forks.failed]
-          .map((i) => ['--', '--if-exists', 'lsp-del', `fork-${i}`])
-          .flat()
-          .slice(1),
+        ...[...forks.made, ...forks.failed].flatMap((i) => ['--', '--if-exists', 'lsp-del', `fork-${i}`]).slice(1),
       );
 
       if (trace) {
@@ -397,7 +394,8 @@ export async function run(): Promise<void> {
       const x99 = q(forks.lat, 0.99) / q(ours.lat, 0.99);
       verdicts.push(
         `${n} ports: ours p99 - OVN's own p99 = ${r1(gap)} ms (target <= 50: ${gap <= 50 ? 'met' : 'NOT met'}); ` +
-          `forks/ours p50 ${x50.toFixed(1)}x, p99 ${x99.toFixed(1)}x (target >= 3x: ${x50 >= 3 && x99 >= 3 ? 'met' : 'NOT met'})`,
+          `forks/ours p50 ${x50.toFixed(1)}x, p99 ${x99.toFixed(1)}x ` +
+          `(target >= 3x: ${x50 >= 3 && x99 >= 3 ? 'met' : 'NOT met'})`,
       );
     }
   } finally {
