@@ -384,10 +384,11 @@ export async function run(): Promise<void> {
         load.push({
           run: what,
           ports: n,
-          'SB cpu ms/port': r1(p.sbCpu / n),
-          'northd cpu ms/port': r1(p.northdCpu / n),
-          'ovn-controller cpu ms/port (3 summed)': r1(p.controllerCpu / n),
-          'SB file bytes/port': Math.round(p.sbBytes / n),
+          made: p.made.length,
+          'SB cpu ms/port': r1(p.sbCpu / p.made.length),
+          'northd cpu ms/port': r1(p.northdCpu / p.made.length),
+          'ovn-controller cpu ms/port (3 summed)': r1(p.controllerCpu / p.made.length),
+          'SB file bytes/port': Math.round(p.sbBytes / p.made.length),
         });
       const gap = q(ours.lat, 0.99) - q(ours.ovsdb, 0.99);
       const x50 = q(forks.lat, 0.5) / q(ours.lat, 0.5);
