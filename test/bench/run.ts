@@ -13,6 +13,7 @@ const benches: (() => Promise<{ title: string; run(): Promise<void> }>)[] = [
   () => import('./node-scale.ts'),
   () => import('./overlay.ts'),
   () => import('./zerotier.ts'),
+  () => import('./fleet.ts'),
 ];
 
 async function main(): Promise<void> {
