@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -149,6 +149,21 @@ async function nsNode(
     child.on('exit', (c) => rej(new Error(`namespace node exited ${c}`)));
   });
   const pid = child.pid!;
+  // What the node starts detached (wireguard-go) outlives the holder: everything left in its
+  // mount namespace (read now: once the holder is gone its /proc entry no longer names it) is
+  // killed after the holder.
+  const mnt = await readlink(`/proc/${pid}/ns/mnt`);
+  t.after(async () => {
+    for (const p of await readdir('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      if ((await readlink(`/proc/${p}/ns/mnt`).catch(() => '')) !== mnt) continue;
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
   // --wd: entering a mount namespace moves to its root, where `--import tsx` would not resolve.
   const enter = [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${process.cwd()}`, '--'];
   return {
