@@ -5,20 +5,12 @@
 // process in the world's namespaces, no name in the machine's /run/netns, no link in its namespace).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { ip } from '../../lib/ip.ts';
 import { machineSnapshot, makeWorld, runAt, SWITCH_V4 } from './overlay-world.ts';
 import { nodePlugin } from './overlay-plugin.ts';
 import { pingOnce, pingUntil, tcpTransfer } from './overlay-traffic.ts';
+import { has } from './has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['unshare', 'nsenter', 'ip', 'nft', 'ping'].every(has);
 const OURS = /^(p\d+|u0|wan|lan|br0|[bwlen]-.+|public)$/;
 

@@ -4,7 +4,7 @@
 // workload address (IPv4, ULA, transit) is dropped even when the sender routes it at the node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { ip } from '../../../lib/ip.ts';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { addNode, createPlan } from '../../../ovs-plugin/overlay/plan.ts';
@@ -13,15 +13,8 @@ import { pingOnce, pingUntil, tcpTransfer } from '../../helpers/overlay-traffic.
 import { runAt, SWITCH_V4 } from '../../helpers/overlay-world.ts';
 import { netnsAt } from '../../../lib/netns.ts';
 import { attachNetwork, makeMesh } from './e2e-fixture.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'unshare', 'nsenter', 'nft'].every(has);
 
 test('two networks, one ip_range, same nodes: each works, neither reaches the other; ' +

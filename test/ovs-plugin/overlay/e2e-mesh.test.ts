@@ -6,20 +6,12 @@
 // the relay has it as a peer, and the relay learned its endpoint: the home router's address).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { publicKeyOf } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { pingUntil, tcpTransfer } from '../../helpers/overlay-traffic.ts';
 import { makeMesh, wgShow, type Workload } from './e2e-fixture.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'nsenter', 'nft'].every(has);
 
 test('three nodes (one hidden) and a laptop: containers, laptop and relay over the plugin-made mesh', {

@@ -6,19 +6,11 @@
 // so a 1280 underlay gives the overlay 1200 and IPv4 only).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { ip } from '../../../lib/ip.ts';
 import { pingUntil, tcpTransfer } from '../../helpers/overlay-traffic.ts';
 import { makeMesh } from './e2e-fixture.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'unshare', 'nsenter', 'nft'].every(has);
 const SIZE = 2 * 1024 * 1024;
 

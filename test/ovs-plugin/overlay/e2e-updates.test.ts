@@ -9,20 +9,12 @@
 // entrypoint), x = another public node, y = the one that leaves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import type { NetworkDocument } from '../../../ovs-plugin/overlay/document.ts';
 import { addAccess, removeNode } from '../../../ovs-plugin/overlay/plan.ts';
 import { pingLoop, pingOnce, pingUntil, type PingLoop } from '../../helpers/overlay-traffic.ts';
 import { makeMesh, type Workload } from './e2e-fixture.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready =
   process.getuid?.() === 0 &&
   ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'nsenter', 'nft', 'ovsdb-server'].every(has);

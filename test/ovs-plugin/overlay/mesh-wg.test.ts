@@ -6,7 +6,7 @@
 // full mesh, the hidden node through its relay, the laptop through its entrypoint.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,16 +18,9 @@ import { addAccess, addNode, createPlan } from '../../../ovs-plugin/overlay/plan
 import { accessConfig } from '../../../ovs-plugin/overlay/plan-access.ts';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { ulaAddress, ulaNetwork } from '../../../ovs-plugin/overlay/ula.ts';
+import { has } from '../../helpers/has-command.ts';
 
 const pexec = promisify(execFile);
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'wg-quick', 'unshare', 'ip'].every(has);
 
 /** `wg setconf` text of a node document (what net.apply will do through its backend), keepalive 20 s. */

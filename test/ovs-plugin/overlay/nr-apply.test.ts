@@ -5,7 +5,6 @@
 // that leaves nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, publicKeyOf } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { addNode, createPlan } from '../../../ovs-plugin/overlay/plan.ts';
@@ -14,15 +13,8 @@ import { ulaNetwork } from '../../../ovs-plugin/overlay/ula.ts';
 import { makeNrNode, makeSwitch, plugContainer, type NrNode } from './nr-node.ts';
 import { run } from '../../../lib/exec.ts';
 import { waitFor } from '../../helpers/wg-node.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ready = process.getuid?.() === 0 && ['wireguard-go', 'wg', 'nft', 'unshare', 'nsenter'].every(has);
 const skip = !ready && 'needs root, wireguard-go, wireguard-tools, nft';
 

@@ -3,18 +3,10 @@
 // and nothing is left of a deleted one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { makeNrNode, makeSwitch, type NrNode } from './nr-node.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
   !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) &&
   'needs root, wireguard-go, nft';

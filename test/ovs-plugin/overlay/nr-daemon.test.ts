@@ -4,7 +4,6 @@
 // daemon connects to one at start, net.* never use it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { run } from '../../../lib/exec.ts';
@@ -13,15 +12,8 @@ import { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { generateKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { startOvs } from '../../helpers/ovs.ts';
 import { ensureBundle, execPlugin, startDaemon } from '../helpers.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
   !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'ovsdb-server'].every(has)) &&
   'needs root, wireguard-go, nft, ovsdb-server';

@@ -3,21 +3,13 @@
 // not see each other; a packet from the underlay to a workload address is dropped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { run } from '../../../lib/exec.ts';
 import { ip } from '../../../lib/ip.ts';
 import { generateKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { waitFor, type HeldNs } from '../../helpers/wg-node.ts';
 import { makeNrNode, makeSwitch, plugContainer } from './nr-node.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
   !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) &&
   'needs root, wireguard-go, nft';

@@ -3,22 +3,14 @@
 // unfragmentable packets (ping -M do at the NR's MTU) through the NR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../../lib/exec.ts';
 import { addNode, createPlan } from '../../../ovs-plugin/overlay/plan.ts';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { waitFor } from '../../helpers/wg-node.ts';
 import { makeNrNode, makeSwitch, plugContainer } from './nr-node.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
   !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) &&
   'needs root, wireguard-go, nft';

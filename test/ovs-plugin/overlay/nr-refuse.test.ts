@@ -2,18 +2,11 @@
 // namespace, link, wireguard-go, nft rule or record appears or changes (the issue's list).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPair, publicKeyOf } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { makeNrNode, makeSwitch, type NrNode } from './nr-node.ts';
+import { has } from '../../helpers/has-command.ts';
 
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const skip =
   !(process.getuid?.() === 0 && ['wireguard-go', 'nft', 'unshare', 'nsenter'].every(has)) &&
   'needs root, wireguard-go, nft';
