@@ -18,6 +18,11 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Kills the child (SIGKILL) when aborted; the run then fails with ExecError. */
   signal?: AbortSignal;
+  /**
+   * Kills the child (SIGKILL) once its stdout and stderr pass this many bytes; the run then fails
+   * with ExecError (a child whose output a hostile party shapes cannot fill our memory).
+   */
+  maxOutputBytes?: number;
 }
 
 /** What a run printed, and its exit status. */
@@ -50,6 +55,8 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
     let cause: Error | undefined;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let bytes = 0;
+    let overflowed = false;
     if (opts.signal?.aborted) {
       resolve({
         code: null,
@@ -85,8 +92,18 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
       spawnError ??= e.code ?? e.message;
       cause ??= e;
     });
-    child.stdout?.on('data', (d: Buffer) => out.push(d));
-    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    const keep = (to: Buffer[]) => (d: Buffer) => {
+      if (overflowed) return;
+      bytes += d.length;
+      if (opts.maxOutputBytes !== undefined && bytes > opts.maxOutputBytes) {
+        overflowed = true;
+        kill();
+        return;
+      }
+      to.push(d);
+    };
+    child.stdout?.on('data', keep(out));
+    child.stderr?.on('data', keep(err));
     if (opts.input !== undefined && child.stdin) {
       child.stdin.on('error', () => {}); // a child that exits without reading
       child.stdin.end(opts.input);
@@ -100,7 +117,9 @@ function runChild(cmd: string, args: readonly string[], opts: RunOptions): Promi
         spawnError,
         cause,
         stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
+        stderr:
+          Buffer.concat(err).toString() +
+          (overflowed ? `\nkilled: its output passed ${opts.maxOutputBytes} bytes` : ''),
         timedOut,
         canceled,
       });

@@ -98,3 +98,20 @@ test('run: a killed child is reported as killed, not as one that could not run',
   assert.equal(missing.signal, undefined);
   assert.match(missing.message, /could not run \(ENOENT\)/);
 });
+
+test('run: output past maxOutputBytes kills the child and fails, even with allowFailure', async () => {
+  const t0 = performance.now();
+  const err = await run('sh', ['-c', 'exec yes'], {
+    maxOutputBytes: 100_000,
+    allowFailure: true,
+    timeoutMs: 20_000,
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ExecError, 'it failed');
+  assert.equal(err.signal, 'SIGKILL');
+  assert.equal(err.timedOut, false);
+  assert.match(err.stderr, /output passed 100000 bytes/);
+  assert.ok(performance.now() - t0 < 10_000, 'killed at the bound, not at the timeout');
+});
