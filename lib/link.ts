@@ -32,8 +32,8 @@ export async function renameLink(ref: NetnsRef, from: string, to: string, undo?:
 }
 
 /**
- * Moves `name` from `from` into `to` keeping its name (one `ip` call; for a namespace made
- * for it, where nothing can clash). Its undo moves it back.
+ * Moves `name` from `from` into `to` keeping its name (one `ip` call). A link of that name in
+ * `to` makes the kernel refuse it (EEXIST) with nothing moved. Its undo moves it back.
  */
 export async function moveLink(from: NetnsRef, name: string, to: NetnsRef, undo?: UndoStack): Promise<void> {
   await ip(from, ['link', 'set', 'dev', name, 'netns', netnsTarget(to)]);

@@ -368,7 +368,6 @@ export async function readAddrsAndDefaults(
 ): Promise<{ addrs: AddrFact[]; defaults: DefaultRouteFact[] } | undefined> {
   if (!(await inProcess(ref))) return undefined;
   const dumpA = await req('dump addresses', undefined, (s) => s.getAddresses());
-  const dumpR = await req('dump routes', undefined, (s) => s.getRoutes());
   const addrs: AddrFact[] = [];
   for (const a of dumpA) {
     const address = addrText(a.attrs.local ?? a.attrs.address);
@@ -384,8 +383,13 @@ export async function readAddrsAndDefaults(
       tentative: !!flags.tentative,
     });
   }
+  return { addrs, defaults: await defaultRoutes() };
+}
+
+/** The main table's default routes, both families, from one in-process dump (the caller checked inProcess). */
+async function defaultRoutes(): Promise<DefaultRouteFact[]> {
   const defaults: DefaultRouteFact[] = [];
-  for (const r of dumpR) {
+  for (const r of await req('dump routes', undefined, (s) => s.getRoutes())) {
     const table = r.attrs.table ?? r.data.table;
     if (r.data.dstLen !== 0 || table !== 254 || (r.data.family !== 2 && r.data.family !== 10)) continue;
     const gateway = addrText(r.attrs.gateway);
@@ -395,7 +399,23 @@ export async function readAddrsAndDefaults(
       ...(gateway ? { gateway } : {}),
     });
   }
-  return { addrs, defaults };
+  return defaults;
+}
+
+/**
+ * The node's uplinks: the links of the main table's IPv4 default routes (`ip -4 route show
+ * default`'s `dev`s), sorted, without duplicates; in-process where lib/rtnl serves, else `ip`.
+ */
+export async function ipv4Uplinks(ref: NetnsRef): Promise<string[]> {
+  if (!(await inProcess(ref))) {
+    const { ipJson } = await import('./ip.ts');
+    const routes = await ipJson<{ dev?: string }>(ref, ['-4', 'route', 'show', 'default']);
+    return [...new Set(routes.map((r) => r.dev).filter((d): d is string => !!d))].sort();
+  }
+  const oifs = new Set((await defaultRoutes()).filter((r) => r.family === 4 && r.oif !== undefined).map((r) => r.oif!));
+  if (!oifs.size) return [];
+  const names = (await listLinksFast(ref)).filter((l) => oifs.has(l.ifindex)).map((l) => l.ifname);
+  return [...new Set(names)].sort();
 }
 
 /** iproute2's names of the ARPHRD_* link types the agent tells apart (ip's `link_type`). */

@@ -43,6 +43,11 @@ export interface WgCreateOptions {
    * netlink instead of a helper inside the target).
    */
   readonly config?: WgConfig;
+  /**
+   * Resolves once `target` exists (default: it exists now). The device is made and configured
+   * in `host` meanwhile and moves after it: a namespace made beside the device costs it no wait.
+   */
+  readonly targetReady?: Promise<unknown>;
 }
 
 /** The small interface both implementations give. */

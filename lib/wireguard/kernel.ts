@@ -78,6 +78,7 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
         await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
         undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
         if (change) await write(o, { name: tmp, netns: c.host }, change);
+        await c.targetReady;
         await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });
       });
       c.undo?.push(`delete wireguard ${c.name}`, () => deleteLinkIfExists(c.target, c.name));

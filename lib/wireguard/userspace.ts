@@ -12,8 +12,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMissingPath, wgStartFailed } from '../errors.ts';
-import { getLink } from '../ip.ts';
-import { deleteLinkIfExists, moveLinkIn } from '../link.ts';
+import { deleteLinkIfExists, moveLink } from '../link.ts';
+import { readLink } from '../rtnl.ts';
 import { commandIn, netnsFile, type NetnsRef } from '../netns.ts';
 import { withUndo } from '../undo.ts';
 import { fullChange, type WgBackend, type WgCreated, type WgCreateOptions, type WgDeviceRef } from './backend.ts';
@@ -128,7 +128,7 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
     kind: 'userspace',
 
     async create(c: WgCreateOptions): Promise<WgCreated> {
-      if (await getLink(c.host, c.name))
+      if (await readLink(c.host, c.name))
         throw wgStartFailed(c.name, `a link "${c.name}" already exists in the host namespace`);
       // Its socket would answer for the new one while that one fails to bind it: refuse first.
       if (
@@ -146,11 +146,14 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
         const started = await start(c.name, c.host);
         undo.push(`stop wireguard-go ${c.name}`, () => stop(c.name, started));
         await writeFile(pidFile(c.name), `${started}\n`);
-        // Moved under a temporary name and renamed back: never a clash in either namespace
-        // mid-way. The UAPI socket keeps the name wireguard-go was started with, and the socket
-        // is a file: the config is written while the link moves.
+        // Moved keeping its name (a link of that name in the target: the kernel refuses the
+        // move, nothing moves, the undo stops wireguard-go). The UAPI socket is a file named
+        // after the device: the config is written while the link moves.
         await allSettledOrThrow([
-          moveLinkIn({ from: c.host, name: c.name, to: c.target, undo }),
+          (async () => {
+            await c.targetReady;
+            await moveLink(c.host, c.name, c.target, undo);
+          })(),
           change ? backend.apply({ name: c.name, netns: c.host }, change) : Promise.resolve(false),
         ]);
         return started;

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { isMissingPath } from '../../lib/errors.ts';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { run } from '../../lib/exec.ts';
-import { ipJson } from '../../lib/ip.ts';
+import { ipv4Uplinks } from '../../lib/rtnl.ts';
 import { SELF } from '../../lib/netns.ts';
 import { NAT_BRIDGE, poolNet, type Pool } from './nat.ts';
 import { NAT_TABLE, natGuards, natRuleset } from './nat-rules.ts';
@@ -27,8 +27,7 @@ const sumFile = (path: string): string => `${path}.nat`;
 
 /** The uplinks: the links of the main table's IPv4 default routes, sorted. */
 async function uplinks(): Promise<string[]> {
-  const routes = await ipJson<{ dev?: string }>(SELF, ['-4', 'route', 'show', 'default']);
-  return [...new Set(routes.map((r) => r.dev).filter((d): d is string => !!d && d !== NAT_BRIDGE))].sort();
+  return (await ipv4Uplinks(SELF)).filter((d) => d !== NAT_BRIDGE);
 }
 
 /** The script the records of `s` and the current uplinks call for. */

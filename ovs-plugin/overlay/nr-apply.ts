@@ -82,11 +82,12 @@ async function checkPort(others: readonly NrRecord[], old: NrRecord | undefined,
 export async function converge(netsPath: string, r: NrRecord): Promise<NrRecord['nft']> {
   const t: NrTarget = { netid: r.netid, doc: r.doc, index: r.index, mtu: r.mtu, bridgeMac: r.bridgeMac };
   const backend = await nrBackend();
-  const nsNew = await ensureNrNamespace(r.netid);
+  const ns = await ensureNrNamespace(r.netid);
   // The firewall names links, not their indexes: it is written beside the links, not after them.
   const [, nft] = await allSettledOrThrow([
-    convergeLayout(t, backend, nsNew),
+    convergeLayout(t, backend, ns),
     (async () => {
+      await ns.ready;
       failpoint('net-apply:firewall');
       const sums = await ensureNrTable(nsOf(r.netid), r.netid, r.nft);
       failpoint('net-apply:host');

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
-import { ipJson } from '../../lib/ip.ts';
+import { ipv4Uplinks } from '../../lib/rtnl.ts';
 import { runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
 import { withLock } from '../nics/lock.ts';
 import { nrNames, TRANSIT_RANGE } from './nr-names.ts';
@@ -120,8 +120,7 @@ export async function ensureNrTable(ref: NetnsRef, netid: string, last: NftSums 
 
 /** The host's uplinks: the links of the main table's IPv4 default routes, sorted. */
 export async function uplinks(): Promise<string[]> {
-  const routes = await ipJson<{ dev?: string }>(SELF, ['-4', 'route', 'show', 'default']);
-  return [...new Set(routes.map((r) => r.dev).filter((d): d is string => !!d))].sort();
+  return ipv4Uplinks(SELF);
 }
 
 const sumsFile = (netsPath: string): string => `${netsPath}.nft`;
@@ -147,8 +146,9 @@ export async function syncHostTable(netsPath: string, read: () => Promise<readon
       (t) => JSON.parse(t) as NftSums,
       () => undefined,
     );
-    const listing = await tableListing(SELF, HOST_TABLE);
     const empty = !script.includes('{');
+    // A changed script is written whatever the kernel has: no listing to compare first.
+    const listing = kept?.script === sha(script) || empty ? await tableListing(SELF, HOST_TABLE) : '';
     if (kept && kept.script === sha(script) && (empty ? listing === undefined : kept.listing === listing)) return false;
     if (empty && listing === undefined) {
       await rm(sumsFile(netsPath), { force: true });

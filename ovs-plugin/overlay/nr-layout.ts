@@ -64,13 +64,22 @@ interface Seen {
   ns: Map<string, IpLink>;
 }
 
-/** One dump per namespace (the host's in-process), nothing per link. */
-async function seeLinks(t: NrTarget, nsNew: boolean): Promise<Seen> {
+/** The NR's namespace as ensureNrNamespace leaves it: made now or not, and when it exists. */
+export interface NrNamespace {
+  /** It was not there: there is nothing in it to read. */
+  readonly isNew: boolean;
+  /** Resolves once it exists (`ip netns add` may still run). */
+  readonly ready: Promise<void>;
+}
+
+/** One dump per namespace (the host's in-process; none of a new namespace), nothing per link. */
+async function seeLinks(t: NrTarget, ns: NrNamespace): Promise<Seen> {
   const n = nrNames(t.netid);
   const ours = new Set([n.bridge, n.leg, n.egress, n.wireguard]);
   const host = new Map((await listLinksFast(SELF)).filter((l) => ours.has(l.ifname)).map((l) => [l.ifname, l]));
-  const ns = new Map(nsNew ? [] : (await listLinks(nsOf(t.netid))).map((l) => [l.ifname, l]));
-  return { host, ns };
+  if (ns.isNew) return { host, ns: new Map() };
+  await ns.ready;
+  return { host, ns: new Map((await listLinks(nsOf(t.netid))).map((l) => [l.ifname, l])) };
 }
 
 /** Runs `lines` through one `ip -batch -` in `ref` (it stops at the first failing line and names it). */
@@ -91,9 +100,10 @@ function linkLines(name: string, link: IpLink | undefined, o: { mtu?: number; ma
 }
 
 /** The host's side: the bridge, the leg on it and the egress, their settings, the namespace's sysctls. */
-async function hostLinks(t: NrTarget, seen: Seen): Promise<void> {
+async function hostLinks(t: NrTarget, seen: Seen, ns: NrNamespace): Promise<void> {
   const n = nrNames(t.netid);
   const a = nrAddresses(t.netid, t.doc, t.index);
+  await ns.ready;
   failpoint('net-apply:bridge');
   const add: string[] = [];
   if (!seen.host.has(n.bridge)) add.push(`link add name ${n.bridge} address ${t.bridgeMac} mtu ${t.mtu} type bridge`);
@@ -117,43 +127,57 @@ async function hostLinks(t: NrTarget, seen: Seen): Promise<void> {
 }
 
 /** The WireGuard device: made when missing (a cut-short attempt's leftover removed first), synced to the document. */
-async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen): Promise<WgChange> {
+async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen, nrNs: NrNamespace): Promise<WgChange> {
   const n = nrNames(t.netid);
   const dev = wgDevOf(t.netid);
   failpoint('net-apply:wireguard');
   const config = desiredWgConfig(t.doc);
   if (!seen.ns.has(n.wireguard)) {
-    await backend.delete(dev);
+    // A leftover (a run cut short) is a link in the host or in a namespace that was there:
+    // with neither, nothing of it can be left to remove.
+    if (!nrNs.isNew || seen.host.has(n.wireguard)) await backend.delete(dev);
     if (seen.host.has(n.wireguard)) await deleteLinkIfExists(SELF, n.wireguard);
-    const made = await backend.create({ name: n.wireguard, host: SELF, target: nsOf(t.netid), config });
+    const made = await backend.create({
+      name: n.wireguard,
+      host: SELF,
+      target: nsOf(t.netid),
+      config,
+      targetReady: nrNs.ready,
+    });
     if (made.change) return made.change;
   }
   return syncDevice(backend, dev, config);
 }
 
-/** Namespace `n-<netid>` (failpoint `net-apply:namespace` first); true when it is made now. */
-export async function ensureNrNamespace(netid: string): Promise<boolean> {
+/**
+ * Namespace `n-<netid>` (failpoint `net-apply:namespace` first), made in the background: the
+ * steps that need it wait for `ready`, the others (wireguard-go's start and its peers, the
+ * host's own reads) go on meanwhile.
+ */
+export async function ensureNrNamespace(netid: string): Promise<NrNamespace> {
   const name = nrNames(netid).namespace;
   failpoint('net-apply:namespace');
-  const made = !(await listNetns()).includes(name);
-  await ensureNetns(name);
-  return made;
+  const isNew = !(await listNetns()).includes(name);
+  const ready = ensureNetns(name);
+  // Every step that needs it awaits it; this only keeps a failure from being unhandled meanwhile.
+  ready.catch(() => undefined);
+  return { isNew, ready };
 }
 
 /**
- * Converges the kernel to NR `t` (the header's layout) in its namespace (ensureNrNamespace:
- * `nsNew` when just made, so there is nothing in it to read) and syncs its WireGuard device; returns
- * the WireGuard change written. Read once (one link dump per namespace), then written in
- * batches: the host's new links, the host's settings, the namespace's sysctls, the WireGuard
- * device, the namespace's links, addresses and routes. Every step is idempotent: what exists is
+ * Converges the kernel to NR `t` (the header's layout) in its namespace `nrNs` (ensureNrNamespace)
+ * and syncs its WireGuard device; returns the WireGuard change written. Read once (one link dump
+ * per namespace; none of a new one), then written in batches: the host's new links, the host's
+ * settings, the namespace's sysctls, the WireGuard device (started before the namespace exists,
+ * moved in once it does), the namespace's links, addresses and routes. Every step is idempotent: what exists is
  * kept, what differs is fixed, so a run cut short at any point is finished by the next.
  */
-export async function convergeLayout(t: NrTarget, backend: WgBackend, nsNew: boolean): Promise<WgChange> {
+export async function convergeLayout(t: NrTarget, backend: WgBackend, nrNs: NrNamespace): Promise<WgChange> {
   const n = nrNames(t.netid);
   const a = nrAddresses(t.netid, t.doc, t.index);
   const ns = nsOf(t.netid);
   const v6 = carriesIpv6(t.mtu);
-  const seen = await seeLinks(t, nsNew);
+  const seen = await seeLinks(t, nrNs);
   checkKind(seen.host.get(n.bridge), ['bridge'], 'in the host');
   for (const l of [n.leg, n.egress]) checkKind(seen.host.get(l), ['veth'], 'in the host');
   for (const l of [n.inner, n.public]) checkKind(seen.ns.get(l), ['veth'], `in ${n.namespace}`);
@@ -169,7 +193,7 @@ export async function convergeLayout(t: NrTarget, backend: WgBackend, nsNew: boo
     }
   }
   // The host's links and the WireGuard device (wireguard-go's start is mostly waiting) side by side.
-  const [, change] = await allSettledOrThrow([hostLinks(t, seen), wireguard(t, backend, seen)]);
+  const [, change] = await allSettledOrThrow([hostLinks(t, seen, nrNs), wireguard(t, backend, seen, nrNs)]);
   failpoint('net-apply:routes');
   const routes = nrRoutes(t.netid, t.doc, t.index).filter((r) => r.family === 4 || v6);
   await ipBatch(ns, [

@@ -28,6 +28,8 @@ import { serveLimits, type ServeLimits } from './limits.ts';
 import { RateLimitedLog } from './log-limit.ts';
 import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type BoundSocket } from './socket-path.ts';
 import { guardSpawnErrors } from './spawn-guard.ts';
+import { rtnlSocket } from '../../lib/rtnl-socket.ts';
+import { nrBackend } from '../overlay/nr-wireguard.ts';
 
 /** Parsed `serve` flags. */
 export interface ServeArgs {
@@ -94,6 +96,10 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     datapath: settings.datapathType,
     ...limitFields(limits),
   });
+  // In the background, what a first net.apply would otherwise wait for (~40 ms): the WireGuard
+  // backend's probe (lib/wireguard/choose.ts) and the in-process rtnetlink socket.
+  void nrBackend();
+  void rtnlSocket();
   await signalled; // at once if the signal came during start-up
   gc.stop();
   await shutDown(daemon, link, log);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
 import { netnsNamed, netnsPath, runIn } from '../../lib/netns.ts';
+import { ipv4Uplinks } from '../../lib/rtnl.ts';
 import { kernelHasVlanFiltering, makeNetns } from '../helpers/netns.ts';
 
 test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as ip would make them', async (t) => {
@@ -102,4 +103,30 @@ test('rtnl: listLinksFast reads what `ip -j -d link show` shows of every link th
   assert.deepEqual(fast.map(shape), viaIp.map(shape));
   assert.deepEqual(fast.map((l) => l.ifname).sort(), ['br0', 'lo', 'tn0', 'tp0', 'v1', 'v2', 'v3', 'v4']);
   assert.ok((fast.find((l) => l.ifname === 'v3')!.flags as string[]).includes('NO-CARRIER'));
+});
+
+test('rtnl: ipv4Uplinks names the links of the main IPv4 default routes, in-process as through ip', async (t) => {
+  const ns = await makeNetns(t, 'tru');
+  const ref = netnsNamed(ns);
+  for (const [l, a] of [
+    ['u1', '10.9.1.2/24'],
+    ['u2', '10.9.2.2/24'],
+    ['u3', '10.9.3.2/24'],
+  ] as const) {
+    await ip(ref, ['link', 'add', 'name', l, 'type', 'veth', 'peer', 'name', `${l}p`]);
+    await ip(ref, ['link', 'set', `${l}p`, 'up']);
+    await ip(ref, ['addr', 'add', a, 'dev', l]);
+    await ip(ref, ['link', 'set', l, 'up']);
+  }
+  await ip(ref, ['addr', 'add', '2001:db8:9::2/64', 'dev', 'u3', 'nodad']);
+  // Two IPv4 defaults (metrics), an IPv6 default and a default in another table: u2 and u1 count.
+  await ip(ref, ['route', 'add', 'default', 'via', '10.9.2.1', 'dev', 'u2']);
+  await ip(ref, ['route', 'add', 'default', 'via', '10.9.1.1', 'dev', 'u1', 'metric', '50']);
+  await ip(ref, ['-6', 'route', 'add', 'default', 'via', '2001:db8:9::1', 'dev', 'u3']);
+  await ip(ref, ['route', 'add', 'default', 'via', '10.9.3.1', 'dev', 'u3', 'table', '100']);
+  const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/uplinks.ts'], {
+    timeoutMs: 60_000,
+  });
+  assert.deepEqual(JSON.parse(r.stdout), { inProcess: true, uplinks: ['u1', 'u2'] });
+  assert.deepEqual(await ipv4Uplinks(ref), ['u1', 'u2'], 'through ip (another namespace)');
 });
