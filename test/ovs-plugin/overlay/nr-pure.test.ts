@@ -2,6 +2,9 @@
 // document, the records' shape check, and the hidden wg-genl subcommand's framing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { AppError } from '../../../lib/errors.ts';
 import { runWgGenl } from '../../../lib/wireguard/genl-runner.ts';
@@ -9,7 +12,14 @@ import { parseNetworkDocument } from '../../../ovs-plugin/overlay/document.ts';
 import { hostTableScript, nrTableScript } from '../../../ovs-plugin/overlay/nr-firewall.ts';
 import { endpointHost } from '../../../ovs-plugin/overlay/nr-mtu.ts';
 import { MAX_NR_INDEX, nrAddresses, nrNames, nrRoutes } from '../../../ovs-plugin/overlay/nr-names.ts';
-import { freeIndex, parseNets, type NrRecord } from '../../../ovs-plugin/overlay/nr-state.ts';
+import {
+  freeIndex,
+  parseNets,
+  putNr,
+  readNets,
+  updateNets,
+  type NrRecord,
+} from '../../../ovs-plugin/overlay/nr-state.ts';
 import { desiredWgConfig, KEEPALIVE_S } from '../../../ovs-plugin/overlay/nr-wireguard.ts';
 import { generateKeyPair } from '../../../ovs-plugin/overlay/plan-keys.ts';
 import { ulaNetwork } from '../../../ovs-plugin/overlay/ula.ts';
@@ -144,12 +154,10 @@ test('records: a damaged file is ESTATE naming the record and the field; the low
   assert.match(bad({ version: 1, nets: [rec, rec] }), /appears twice/);
   assert.match(bad({ nets: [] }), /not a version 1/);
   assert.throws(() => parseNets('/x', '{'), /not JSON/);
-  // A text found whole before is not checked again, yet every read gets objects of its own;
-  // any other text is checked.
-  const good = JSON.stringify({ version: 1, nets: [rec] });
-  const first = parseNets('/x', good);
-  first.nets[0]!.phase = 'deleting';
-  assert.equal(parseNets('/x', good).nets[0]!.phase, 'applied');
+  // Records come frozen: a change in place throws (a new record replaces the old).
+  assert.throws(() => {
+    parseNets('/x', JSON.stringify({ version: 1, nets: [rec] })).nets[0]!.phase = 'deleting';
+  }, TypeError);
   assert.match(bad({ version: 1, nets: [{ ...rec, port: -1 }] }), /record 0: field "port"/);
   assert.equal(freeIndex({ version: 1, nets: [rec, { ...rec, netid: 'b', index: 2 }] }, MAX_NR_INDEX), 1);
 });
@@ -183,3 +191,44 @@ test(
     assert.match(ans.code, /^EWG_/);
   },
 );
+
+test('records: a file not changed since it was read is not read again; a rewrite by anyone is', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'zos-nets-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nets.json');
+  assert.deepEqual((await readNets(path)).nets, [], 'no file: no records');
+  const rec = (netid: string): NrRecord => ({
+    netid,
+    doc,
+    phase: 'applied',
+    owner: { pid: 1, start: '1' },
+    index: 0,
+    port: 40001,
+    mtu: 1420,
+    at: '2026-01-01T00:00:00.000Z',
+    bridgeMac: '02:00:00:00:00:01',
+  });
+  await updateNets(path, (s) => putNr(s, rec('a')));
+  const first = await readNets(path);
+  first.nets.push(rec('b'));
+  const again = await readNets(path);
+  assert.equal(again.nets.length, 1, "one read's list is not another's");
+  assert.equal(again.nets[0], first.nets[0], 'the same record: the file was not parsed again');
+  // No change, no write: the file keeps its inode.
+  const ino = (await stat(path)).ino;
+  await updateNets(path, () => undefined);
+  assert.equal((await stat(path)).ino, ino);
+  // Another process's write (a rename over the file) is read.
+  const other = JSON.parse(await readFile(path, 'utf8'));
+  other.nets.push({ ...other.nets[0], netid: 'c', index: 1, port: 40002 });
+  await writeFile(`${path}.tmp`, JSON.stringify(other, null, 1) + '\n');
+  await rename(`${path}.tmp`, path);
+  assert.deepEqual(
+    (await readNets(path)).nets.map((r) => r.netid),
+    ['a', 'c'],
+  );
+  // A damaged rewrite is ESTATE, not the records read before.
+  await writeFile(`${path}.tmp`, '{');
+  await rename(`${path}.tmp`, path);
+  await assert.rejects(readNets(path), /not JSON/);
+});
