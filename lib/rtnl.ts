@@ -275,6 +275,7 @@ export async function waitRunning(ref: NetnsRef, name: string, ms: number): Prom
 /** What readLink tells of one link: enough to build zos on it (bridge.ts) or see it is absent. */
 export interface LinkFacts {
   index: number;
+  mtu: number;
   kind?: string;
   master?: string;
   mac?: string;
@@ -290,6 +291,7 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
     if (!l) return undefined;
     return {
       index: l.ifindex,
+      mtu: l.mtu,
       kind: l.linkinfo?.info_kind,
       ...(l.master ? { master: l.master } : {}),
       mac: l.address,
@@ -310,6 +312,7 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
     : undefined;
   return {
     index: m.data.index,
+    mtu: m.attrs.mtu ?? 0,
     kind: info?.kind,
     ...(master ? { master } : {}),
     mac: macText(m.attrs.address),

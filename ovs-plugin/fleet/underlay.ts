@@ -5,6 +5,7 @@ import { isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
+import { listLinksFast, readAddrsAndDefaults } from '../../lib/rtnl.ts';
 import type { Encap } from './args.ts';
 
 interface AddrLink {
@@ -16,6 +17,13 @@ interface AddrLink {
 /** The link of this node that holds `address` (canonical comparison), or undefined. */
 export async function linkHolding(address: string): Promise<{ name: string; mtu: number } | undefined> {
   const want = canonical(address);
+  // In-process where lib/rtnl serves (an `ip` child per fleet nic attach otherwise).
+  const facts = await readAddrsAndDefaults(SELF);
+  if (facts) {
+    const a = facts.addrs.find((x) => canonical(x.address) === want);
+    const l = a && (await listLinksFast(SELF)).find((x) => x.ifindex === a.index);
+    return l ? { name: l.ifname, mtu: l.mtu } : undefined;
+  }
   for (const l of await ipJson<AddrLink>(SELF, ['addr', 'show']))
     if ((l.addr_info ?? []).some((a) => a.local !== undefined && canonical(a.local) === want))
       return { name: l.ifname, mtu: l.mtu };

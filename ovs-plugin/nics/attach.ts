@@ -15,7 +15,7 @@ import { settleDeadTwin } from './dead-twin.ts';
 import { PHASE_WORK } from './detach.ts';
 import { dhcpFiles } from './dhcp.ts';
 import { nicBusy, nicExists, unsupported } from './errors.ts';
-import { failpoint } from './failpoint.ts';
+import { failpoint, trace } from './failpoint.ts';
 import { randomMac } from './mac.ts';
 import { dnsToAdd } from './inside.ts';
 import { linkAddresses } from './link-addresses.ts';
@@ -103,17 +103,22 @@ export async function attachNic(
   ovs: Ctx,
   a: { target: TargetSpec; nic: NicSpec },
 ): Promise<AttachResult | GuestResult> {
+  trace('attach:start');
   const path = ovs.nics.statePath;
   const { kind, target, ns, vm } = await resolve(a);
+  trace('attach:resolved');
   await settleDeadTwin(ovs, a, ns, path); // an identical attach cut short: undone first, not EEXIST
+  trace('attach:twin');
   const ctx = { ovs, target };
   // A repeat answers from the record (a passthrough NIC is not on the host to prepare any more).
   const snap = await readState(path);
   const known = identical(recordsOf(snap, a.target, ns), a);
   if (known) return known;
+  trace('attach:read');
   // Names recorded by attaches in flight are added under the lock.
   const present = await linkNames(target ?? SELF);
   const dnsAdded = await dnsToAdd(a.nic);
+  trace('attach:links');
   const hex = randomBytes(5).toString('hex');
   // Key and name are set under the lock; the kind's fields now.
   const draft: Draft = {
@@ -135,6 +140,7 @@ export async function attachNic(
   // A clash with the records is the answer before what the system says (checked again under the lock).
   kind.claim?.(draft, snap.nics, ctx);
   await kind.prepare(ctx, draft);
+  trace('attach:prepared');
   // Claim (the first) and prepare have filled the kind's fields (state-shape.ts checks them on every read).
   const rec = draft as NicRecord;
   rec.dnsAdded = dnsAdded;
@@ -165,8 +171,10 @@ export async function attachNic(
       : kind.result
         ? await kind.result(ctx, rec)
         : await containerResult(target, rec, kind.resultKnown === true);
+    trace('attach:result');
     rec.phase = 'attached';
     await updateState(path, (s) => putRecord(s, rec));
+    trace('attach:written');
     return rec.result;
   });
 }

@@ -6,6 +6,7 @@
 // link of that name that is not a veth named as ours is left alone (host-link.ts).
 import { getLink, ip } from '../../lib/ip.ts';
 import { setupVeth } from '../../lib/link.ts';
+import { readLink } from '../../lib/rtnl.ts';
 import { runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
 import type { UndoStack } from '../../lib/undo.ts';
 import { failpoint } from './failpoint.ts';
@@ -28,6 +29,11 @@ export interface VethPlug<R extends PluggedRecord = PluggedRecord> {
   claim?: NicKind<R>['claim'];
   /** Before the pair exists: make the bridge if the kind makes one. */
   ensure?(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
+  /**
+   * ensure makes nothing the veth needs (a fleet nic's logical port is in the NB, its bridge
+   * br-int is there already): it runs beside the veth instead of before it.
+   */
+  ensureBeside?: boolean;
   plug(ctx: KindCtx, rec: R, undo: UndoStack): Promise<void>;
   unplug(ctx: KindCtx, rec: R): Promise<void>;
   checkPlug(ctx: KindCtx, rec: R): Promise<Drift[]>;
@@ -53,7 +59,7 @@ export async function hostMtu<R extends PluggedRecord>(
   ctx: KindCtx,
   rec: R,
 ): Promise<number | undefined> {
-  return (await getLink(SELF, p.bridgeLink(ctx, rec)))?.mtu || rec.mtu;
+  return (await readLink(SELF, p.bridgeLink(ctx, rec)))?.mtu || rec.mtu;
 }
 
 /**
@@ -79,24 +85,30 @@ export function vethKind<R extends PluggedRecord>(p: VethPlug<R>): NicKind<R> {
     resultKnown: true,
     async attach(ctx, rec, undo) {
       const target = ctx.target!;
-      await p.ensure?.(ctx, rec, undo);
-      const localMtu = await hostMtu(p, ctx, rec);
-      failpoint('attach:bridge');
-      // The peer is born in the target as it stays: its final name (free there, checked before
-      // the intent was recorded; a clash since fails the whole request), MAC, MTU, up. The host
-      // end is born with the bridge's MTU (hostMtu), so plugging it changes no other link.
-      await setupVeth({
-        ref: SELF,
-        name: rec.host,
-        peer: rec.name,
-        peerNs: target,
-        mtu: rec.mtu,
-        localMtu,
-        peerAddress: rec.hwaddr,
-        up: true,
-        peerUp: true,
-        undo,
-      });
+      const veth = async (): Promise<void> => {
+        const localMtu = await hostMtu(p, ctx, rec);
+        failpoint('attach:bridge');
+        // The peer is born in the target as it stays: its final name (free there, checked before
+        // the intent was recorded; a clash since fails the whole request), MAC, MTU, up. The host
+        // end is born with the bridge's MTU (hostMtu), so plugging it changes no other link.
+        await setupVeth({
+          ref: SELF,
+          name: rec.host,
+          peer: rec.name,
+          peerNs: target,
+          mtu: rec.mtu,
+          localMtu,
+          peerAddress: rec.hwaddr,
+          up: true,
+          peerUp: true,
+          undo,
+        });
+      };
+      if (p.ensureBeside) await both(p.ensure?.(ctx, rec, undo) ?? Promise.resolve(), veth());
+      else {
+        await p.ensure?.(ctx, rec, undo);
+        await veth();
+      }
       failpoint('attach:veth');
       // The plug (OVSDB, or the host end's master) and the inside (its own namespace) touch
       // different things: both at once. Only the container's end needs TX checksums off: its TX

@@ -341,13 +341,13 @@ export async function run(): Promise<void> {
             .slice(outAt[k], outEnd[k])
             .matchAll(/^(attach:\S+) (\d+\.\d)$/gm)) {
             const [step, at] = [m[1]!, Number(m[2])];
-            if (step === 'attach:recorded') recorded = at;
+            if (step === 'attach:start') recorded = at;
             else if (prev) {
               const key = `${prev[0]} -> ${step}`;
               steps.set(key, [...(steps.get(key) ?? []), at - prev[1]]);
             }
-            if (step === 'attach:done') {
-              const key = 'before attach:recorded + after attach:done (client side)';
+            if (step === 'attach:written') {
+              const key = 'outside attach:start -> attach:written (client, socket, dispatch)';
               steps.set(key, [...(steps.get(key) ?? []), ours.byChassis[k]![j++]! - (at - recorded)]);
             }
             prev = [step, at];

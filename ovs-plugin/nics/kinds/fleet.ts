@@ -1,6 +1,6 @@
 // `fleet`: a veth (a guest's tap) on br-int bound to an OVN logical port of the fleet network
-// `id` (docs/fleet.md). The logical port is made first in the NB (the nic's MAC and address,
-// the same as port security, requested-chassis this node), then the host end is plugged into
+// `id` (docs/fleet.md). The logical port is made in the NB (the nic's MAC and address, the
+// same as port security, requested-chassis this node) beside the veth, then the host end is plugged into
 // br-int with `external_ids:iface-id` = the logical port, and attach answers once
 // ovn-controller has marked the interface `ovn-installed` (EPORTDOWN after
 // OVS_PLUGIN_PORT_UP_MS, every step undone). Detach removes both; check compares the NB port,
@@ -72,6 +72,7 @@ export const fleetPlug: VethPlug<FleetRecord> = {
       rec.mtu = vlanOf(v, ls) === undefined ? base - tunnelOverhead(m.encap as Encap, m.encapIp ?? '') : base;
     }
   },
+  ensureBeside: true,
   async ensure(ctx, rec, undo) {
     const nb = requireJoined(ctx.ovs.client, 'nic.type').nb;
     await commitNb(nb, planLportEnsure(specOf(rec)));
