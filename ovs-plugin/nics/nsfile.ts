@@ -2,8 +2,7 @@
 // instead. An open fd of an unmounted namespace file (/proc/PID/ns/net) reads back as
 // `TYPE:[INODE]`; a bind-mounted one (`ip netns add` makes /run/netns/NAME so) reads back as its
 // mount point, whose line in /proc/self/mountinfo (fs type nsfs) has `TYPE:[INODE]` as its root.
-import { constants } from 'node:fs';
-import { open, readFile, readlink, stat } from 'node:fs/promises';
+import { closeSync, constants, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 /** A namespace: its type (`net`, `uts`, ...) and inode. */
 export interface NsFile {
@@ -18,9 +17,9 @@ const unescapeOctal = (s: string): string =>
   s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The namespace mounted at `point` (the last mount there wins), if an nsfs is. */
-async function mountedNs(point: string): Promise<NsFile | undefined> {
+function mountedNs(point: string): NsFile | undefined {
   let found: NsFile | undefined;
-  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [pre, post] = line.split(' - ');
     const f = pre?.split(' ') ?? [];
     if (post?.split(' ')[0] !== 'nsfs' || unescapeOctal(f[4] ?? '') !== point) continue;
@@ -36,16 +35,18 @@ async function mountedNs(point: string): Promise<NsFile | undefined> {
  * a namespace file is one.
  */
 export async function nsFileAt(path: string): Promise<NsFile | string> {
-  const s = await stat(path);
+  // Synchronous: a namespace file lives on nsfs, procfs or the tmpfs of /run, where these calls
+  // never wait, and each await on a loaded node costs a scheduling delay per attach.
+  const s = statSync(path);
   if (s.isDirectory()) return 'a directory';
   if (!s.isFile()) return 'not a namespace file';
-  const h = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    const at = await readlink(`/proc/self/fd/${h.fd}`);
+    const at = readlinkSync(`/proc/self/fd/${fd}`);
     const m = NS.exec(at);
-    const ns = m ? { type: m[1]!, ino: Number(m[2]) } : await mountedNs(at);
+    const ns = m ? { type: m[1]!, ino: Number(m[2]) } : mountedNs(at);
     return ns ?? 'a plain file, not a namespace';
   } finally {
-    await h.close();
+    closeSync(fd);
   }
 }

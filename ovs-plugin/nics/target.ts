@@ -2,7 +2,7 @@
 // recorded with its namespace file's inode, so a pid reused by another process (or a netns
 // name recreated) is never taken for the namespace we attached to. attach takes only a file
 // that is a network namespace and not the node's own (the plugin's, or PID 1's).
-import { stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
 import { errnoOf, isAccessDenied, isMissingPath, isProcessGone, ValidationError } from '../../lib/errors.ts';
 import { netnsAt, netnsNamed, netnsPath, type NetnsRef } from '../../lib/netns.ts';
 import { nsFileAt } from './nsfile.ts';
@@ -26,7 +26,7 @@ export const targetKey = (t: TargetSpec): string =>
 /** The identity of the target's namespace now, or undefined when it does not exist. */
 export async function nsIdentity(t: TargetSpec): Promise<NsIdentity | undefined> {
   try {
-    const s = await stat(targetFile(t));
+    const s = statSync(targetFile(t)); // nsfs or procfs: never waits (nsfile.ts)
     return { dev: s.dev, ino: s.ino };
   } catch (err) {
     if (isMissingPath(err) || isProcessGone(err)) return undefined;
@@ -44,10 +44,12 @@ async function nodeNamespaces(): Promise<{ id: NsIdentity; what: string }[]> {
     ['/proc/self/ns/net', "the plugin's own network namespace (the host)"],
     ['/proc/1/ns/net', "PID 1's network namespace (the node's)"],
   ] as const) {
-    const s = await stat(path).catch((err: unknown) => {
-      if (isMissingPath(err) || isAccessDenied(err)) return undefined;
-      throw err;
-    });
+    let s: Stats | undefined;
+    try {
+      s = statSync(path);
+    } catch (err) {
+      if (!isMissingPath(err) && !isAccessDenied(err)) throw err;
+    }
     if (s) out.push({ id: { dev: s.dev, ino: s.ino }, what });
   }
   return out;
