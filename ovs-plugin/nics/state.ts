@@ -9,7 +9,8 @@
 // read as "nothing attached". The file names the host namespace that wrote it (`host`): the
 // lock is scoped to a network namespace, so a process in another one is refused (ESTATE)
 // instead of racing unlocked.
-import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
 import { errnoOf, isMissingPath } from '../../lib/errors.ts';
 import { stateError } from './errors.ts';
@@ -31,7 +32,8 @@ const RECOVER = (path: string): string =>
 /** The text of `path`, or undefined when it does not exist; ESTATE when it cannot be read (a directory, ...). */
 export async function readStateText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    // Synchronous: a page-cache read of a small file, under the lock where every await counts.
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if (isMissingPath(err)) return undefined;
     throw stateError(`${path} cannot be read as the nic state (${errnoOf(err) ?? String(err)}); ${RECOVER(path)}`, {
@@ -59,29 +61,27 @@ export async function readState(path: string): Promise<NicState> {
 }
 
 /** Keeps the file at `path` (read and found good) as `<path>.prev`: a hard link renamed over the old one. */
-async function keepPrevious(path: string): Promise<void> {
+function keepPrevious(path: string): void {
   const tmp = `${prevPath(path)}.${process.pid}.tmp`;
   try {
-    await link(path, tmp);
+    linkSync(path, tmp);
   } catch (err) {
     if (isMissingPath(err)) return; // nothing written yet
     throw err;
   }
   try {
-    await rename(tmp, prevPath(path));
+    renameSync(tmp, prevPath(path));
   } finally {
     // rename(2) of two links to one file (the last write failed, so `.prev` is the file already)
     // succeeds and does nothing: the temporary name has to go by itself.
-    await unlink(tmp).catch((err: unknown) => {
-      if (!isMissingPath(err)) throw err;
-    }); // ENOENT: the rename moved it
+    rmSync(tmp, { force: true }); // gone already (ENOENT): the rename moved it
   }
 }
 
 /** Writes state text `text` to `path`: the old file kept as `.prev`, then replaced atomically. */
 export async function writeState(path: string, text: string): Promise<void> {
   writeFault();
-  await keepPrevious(path);
+  keepPrevious(path); // synchronous, as the write below (lib/atomic-file.ts): no disk wait
   // No fsync (a fork's worth of time per write on ext4): what the file describes (links,
   // namespaces, clients) does not outlive a power loss either; an empty file is ESTATE, and
   // nic.state-restore puts back `.prev`.
