@@ -52,7 +52,9 @@ test(
     t.after(() => {
       run.proc.kill('SIGKILL');
     });
-    await new Promise((r) => setTimeout(r, 3000));
+    // It says so once it looked (its start takes seconds on a loaded machine: waited for, not slept on).
+    for (let i = 0; i < 300 && !/nic-absent .*ethlate/.test(run.output()) && run.proc.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(run.proc.exitCode, null, `agent stopped: ${run.output()}`);
     assert.match(run.output(), /nic-absent .*ethlate/);
     const nic = await addNic(topo, 'ethlate');
