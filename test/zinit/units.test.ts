@@ -135,7 +135,7 @@ function spawnUnit(
   return { pid: p.pid!, stop };
 }
 
-test('ovn-controller unit waits for external_ids:ovn-remote, then execs ovn-controller on the local OVSDB', async (t) => {
+test('ovn-controller unit waits for external_ids:ovn-remote, then execs ovn-controller', async (t) => {
   const ns = await makeNetns(t, 'tovnu');
   const dir = await mkdtemp(join(tmpdir(), 'ovn-unit-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
