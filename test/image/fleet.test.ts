@@ -59,7 +59,7 @@ function assertFleet(b: Boot, who: string): Fleet {
   return f;
 }
 
-test('two QEMU nodes and an OVN central in a namespace: fleet nics on the kernel datapath reach each other over Geneve', {
+test('two QEMU nodes and an OVN central in a namespace: fleet nics reach each other over Geneve, kernel datapath', {
   ...LONG,
   skip: has('ovn-northd') ? false : 'needs ovn-central (ovn-northd)',
 }, async (t) => {
