@@ -43,8 +43,9 @@ format: node_modules/.package-lock.json
 # test images (with and without zinit: ~1 min each), built first.
 # node --test caps each file at --test-timeout, so the boot file (nine boots, two at a time)
 # runs beside the others in its own run with its own cap; its TAP is printed at the end.
-# The boot files: boot.test.ts, wg.test.ts (kernel WireGuard) and overlay.test.ts (needs net.*).
-BOOT_TESTS := $(filter test/image/boot.test.ts test/image/wg.test.ts test/image/overlay.test.ts,$(TESTS))
+# The boot files: boot.test.ts, wg.test.ts (kernel WireGuard), overlay.test.ts (needs net.*) and
+# fleet.test.ts (two nodes and an OVN central: ~45 s).
+BOOT_TESTS := $(filter test/image/boot.test.ts test/image/wg.test.ts test/image/overlay.test.ts test/image/fleet.test.ts,$(TESTS))
 BOOT_TIMEOUT ?= 1800000
 test: build typecheck lint image-test image-test-nozinit
 	@$(NODE) --import tsx --test --test-timeout=$(BOOT_TIMEOUT) $(BOOT_TESTS) >build/boot-tests.tap 2>&1 & boot=$$!; \

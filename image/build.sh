@@ -25,7 +25,8 @@ export LC_ALL=C TZ=UTC
 DEFAULT_CMDLINE="panic=10 quiet console=ttyS0,115200"
 # Kernel modules the product needs (their dependencies come along through modules.dep); the
 # NIC drivers among them are loaded before zinit, the rest in the background (image/init).
-MODULES=(virtio_pci virtio_net bridge 8021q vxlan macvlan openvswitch vport_vxlan tun veth wireguard)
+# geneve and vport_geneve: fleet mode's tunnels (OVN's default encap) on the kernel datapath.
+MODULES=(virtio_pci virtio_net bridge 8021q vxlan geneve macvlan openvswitch vport_vxlan vport_geneve tun veth wireguard)
 BOOT_MODULES=(virtio_pci virtio_net)
 # Modules in the image that boot does not load: the kernel loads them through modprobe when the
 # first nft transaction needs them (nfnetlink and nf_tables by their netlink aliases, the chain

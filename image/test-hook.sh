@@ -17,7 +17,7 @@ if [ "$1" = online ]; then
   else
     # A check asked for on an image without them: say so instead of a silently missing line.
     # (Only the check's name goes into the JSON, never the rest of the word.)
-    for w in $cmdline; do case $w in zos.test.plugin | zos.test.nics | zos.test.nics=* | zos.test.scale | zos.test.scale=* | zos.test.rerun | zos.test.wg | zos.test.overlay=*)
+    for w in $cmdline; do case $w in zos.test.plugin | zos.test.nics | zos.test.nics=* | zos.test.scale | zos.test.scale=* | zos.test.rerun | zos.test.wg | zos.test.overlay=* | zos.test.fleet=*)
       printf 'CHECKS {"ok":false,"error":"%s: this image has no test checks (build it with TEST_CHECKS)"}\n' "${w%%=*}" >/dev/console ;;
     esac; done
   fi

@@ -4,7 +4,7 @@
 
 # Installed packages whose binaries go into the image or build it.
 BUILD_PACKAGES=(busybox-static dash iproute2 ndisc6 util-linux procps kmod
-  openvswitch-switch openvswitch-common nftables cpio zstd xz-utils dosfstools mtools binutils systemd-boot-efi coreutils)
+  openvswitch-switch openvswitch-common ovn-host nftables cpio zstd xz-utils dosfstools mtools binutils systemd-boot-efi coreutils)
 
 # IMAGE_EXTRA_PACKAGES (space-separated) adds to the list (the build test uses it).
 # shellcheck disable=SC2206

@@ -82,6 +82,9 @@ build_rootfs() {
     copy_exe "$(command -v "$d" || echo "/usr/sbin/$d")" "/usr/bin/$d"
   done
   install -D -m 0644 /usr/share/openvswitch/vswitch.ovsschema "$root/usr/share/openvswitch/vswitch.ovsschema"
+  # OVN's chassis daemon (Debian ovn-host) for fleet mode, run by zinit/ovn-controller.yaml once
+  # the node has joined. It needs no file of /usr/share/ovn (the SB schema comes over the wire).
+  copy_exe /usr/bin/ovn-controller /usr/bin/ovn-controller
   mkdir -p "$root/etc/openvswitch"
   [ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$root/etc/iproute2"
   [ -d /usr/share/iproute2 ] && cp -r /usr/share/iproute2 "$root/usr/share/iproute2"

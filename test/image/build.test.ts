@@ -40,7 +40,7 @@ test('a Debian package the build cannot get is named, exit non-zero', async (t) 
   assert.ok(!existsSync(join(r.out, 'usb.img')));
 });
 
-// The size budget (issue 18: WireGuard now, OVN later): the initrd up to 38 MB and the PXE set
+// The size budget (issues 18 and 20: WireGuard and OVN's ovn-controller): the initrd up to 38 MB and the PXE set
 // (vmlinuz + initrd.img + boot.ipxe) up to 47 MB, in the build's own MB (1e6 bytes). Checked on
 // the boot tests' image (`make image-test`, the largest: it carries the checks bundle).
 const LIMITS = { initrd: 38e6, pxe: 47e6 };

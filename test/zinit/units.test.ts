@@ -1,6 +1,7 @@
 // The zinit unit files in zinit/: fields zinit v0.2 knows (exec, test, oneshot, after, log, env), exec lines
-// that split without a shell, dependencies that exist, and ovsdb's create/convert script run
-// for real in a scratch dir (inside a test namespace).
+// that split without a shell, dependencies that exist, ovsdb's create/convert script run for
+// real in a scratch dir (inside a test namespace), and ovn-controller's unit waiting for
+// fleet.join's external_ids:ovn-remote before it execs ovn-controller.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -54,7 +55,7 @@ async function units(): Promise<Map<string, Record<string, string | string[]>>> 
 
 test('every unit uses known fields, a splittable exec, a valid log, existing dependencies', async () => {
   const all = await units();
-  assert.deepEqual([...all.keys()], ['internet', 'ovs-plugin', 'ovs-vswitchd', 'ovsdb']);
+  assert.deepEqual([...all.keys()], ['internet', 'ovn-controller', 'ovs-plugin', 'ovs-vswitchd', 'ovsdb']);
   for (const [name, u] of all) {
     for (const k of Object.keys(u)) assert.ok(FIELDS.has(k), `${name}: unknown field ${k}`);
     assert.equal(typeof u.exec, 'string', `${name}: exec`);
@@ -111,4 +112,65 @@ test('ovsdb unit creates the database, serves it, and converts it when the schem
   await writeFile(schema, JSON.stringify({ ...orig, version: '99.0.0' }));
   await (await boot())();
   assert.equal(await version(), '99.0.0');
+});
+
+/** Runs unit `u`'s exec in namespace `ns` with `env`; the returned stop() (also run in t.after) ends it. */
+function spawnUnit(
+  t: { after(fn: () => unknown): void },
+  ns: string,
+  u: Record<string, string | string[]>,
+  env: NodeJS.ProcessEnv,
+): { pid: number; stop(): Promise<void> } {
+  const [cmd, ...args] = shellSplit(u.exec as string);
+  const p = spawn(...commandIn({ name: ns }, cmd!, [...args]), { env, stdio: 'ignore' });
+  const stop = () =>
+    new Promise<void>((r) => {
+      if (p.exitCode !== null || p.signalCode !== null) r();
+      else {
+        p.once('exit', () => r());
+        p.kill('SIGTERM');
+      }
+    });
+  t.after(stop);
+  return { pid: p.pid!, stop };
+}
+
+test('ovn-controller unit waits for external_ids:ovn-remote, then execs ovn-controller', async (t) => {
+  const ns = await makeNetns(t, 'tovnu');
+  const dir = await mkdtemp(join(tmpdir(), 'ovn-unit-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const all = await units();
+  const env = {
+    ...process.env,
+    OVS_DB: join(dir, 'conf.db'),
+    OVS_RUNDIR: join(dir, 'run'),
+    OVN_RUNDIR: join(dir, 'ovn'),
+  };
+  spawnUnit(t, ns, all.get('ovsdb')!, env);
+  const db = `--db=unix:${join(dir, 'run', 'db.sock')}`;
+  const vsctl = (...args: string[]) => run('ovs-vsctl', ['--no-wait', db, ...args], { env, allowFailure: true });
+  await waitFor('ovsdb serving', async () => (await vsctl('get', 'Open_vSwitch', '.', '_uuid')).exitCode === 0, 15_000);
+  // A key that is not ovn-remote, and an empty ovn-remote, are not a join.
+  await vsctl('set', 'Open_vSwitch', '.', 'external_ids:hostname=n1', 'external_ids:ovn-remote=""');
+  const unit = spawnUnit(t, ns, all.get('ovn-controller')!, env);
+  const comm = () =>
+    readFile(`/proc/${unit.pid}/comm`, 'utf8').then(
+      (c) => c.trim(),
+      () => 'gone',
+    );
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await comm(), 'sh', 'still waiting before the join');
+  const pidfile = join(dir, 'ovn', 'ovn-controller.pid');
+  await assert.rejects(readFile(pidfile, 'utf8'), 'no ovn-controller before the join');
+  // What fleet.join writes (ovn-remote is the SB; nothing listens there: ovn-controller retries).
+  const joined = Date.now();
+  await vsctl('set', 'Open_vSwitch', '.', 'external_ids:ovn-remote="tcp:127.0.0.1:6642"');
+  await waitFor('ovn-controller running', async () => (await comm()) === 'ovn-controller', 15_000);
+  await waitFor(
+    'ovn-controller pidfile',
+    async () => (await readFile(pidfile, 'utf8').catch(() => '')).trim() === String(unit.pid),
+    15_000,
+  );
+  t.diagnostic(`ovn-controller exec'd ${Date.now() - joined} ms after ovn-remote was set`);
+  await unit.stop();
 });

@@ -14,6 +14,9 @@
 //   zos.test.overlay=DOC -> `OVERLAY {...}`: net.apply of DOC (base64url JSON {netid, network,
 //                      peer}) over the plugin's socket, a `network` nic in a container namespace,
 //                      ping of `peer` (a container on another node) from it (overlay-checks.ts).
+//   zos.test.fleet=DOC -> `FLEET {...}`: fleet.join, the SB seeing this chassis (the image's
+//                      ovn-controller unit), fleet.network-ensure, a `fleet` nic in a container
+//                      namespace, ping of the other node's container over Geneve (fleet-checks.ts).
 //   zos.test.rerun  -> `RERUN {...}`: `zinit start internet` on the online node: how long the
 //                      agent took, its end state, and whether links/addresses/routes changed.
 import { openSync, statSync, writeSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { nicChecks } from './nic-checks.ts';
 import { scaleChecks } from './scale-checks.ts';
 import { wgChecks } from './wg-checks.ts';
 import { overlayChecks } from './overlay-checks.ts';
+import { fleetChecks } from './fleet-checks.ts';
 
 const PLUGIN_SOCKET = '/var/run/ovs-plugin.sock';
 const STATUS = '/run/internet/status.json';
@@ -187,6 +191,17 @@ async function runTestChecks(): Promise<number> {
         'OVERLAY',
         client
           ? await overlayChecks(client, overlay.slice('zos.test.overlay='.length))
+          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
+      );
+      client?.close();
+    }
+    const fleet = words.find((w) => w.startsWith('zos.test.fleet='));
+    if (fleet) {
+      const client = await pluginClient();
+      print(
+        'FLEET',
+        client
+          ? await fleetChecks(client, fleet.slice('zos.test.fleet='.length))
           : { ok: false, error: `no ${PLUGIN_SOCKET}` },
       );
       client?.close();
