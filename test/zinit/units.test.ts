@@ -87,17 +87,7 @@ test('ovsdb unit creates the database, serves it, and converts it when the schem
   await writeFile(schema, JSON.stringify(orig));
   const env = { ...process.env, OVS_DB: join(dir, 'etc', 'conf.db'), OVS_SCHEMA: schema, OVS_RUNDIR: join(dir, 'run') };
   const boot = async () => {
-    const [cmd, ...args] = shellSplit(u.exec as string);
-    const p = spawn(...commandIn({ name: ns }, cmd!, [...args]), { env, stdio: 'ignore' });
-    const stop = () =>
-      new Promise<void>((r) => {
-        if (p.exitCode !== null || p.signalCode !== null) r();
-        else {
-          p.once('exit', () => r());
-          p.kill('SIGTERM');
-        }
-      });
-    t.after(stop);
+    const { stop } = spawnUnit(t, ns, u, env);
     const [tc, ...targs] = shellSplit(u.test as string);
     await waitFor(
       'ovsdb test command',

@@ -6,11 +6,12 @@
 // `fleet` nic at `cidr`, then ping of `peer` (the other node's container) from it until one
 // reply comes, over Geneve on the kernel datapath. Nothing is torn down: the other node may
 // still be pinging this one; the test ends both boots.
-import { ensureNetns, netnsNamed, runIn, SELF, type NetnsRef } from '../../../lib/netns.ts';
+import { ensureNetns, netnsNamed, SELF } from '../../../lib/netns.ts';
 import { run } from '../../../lib/exec.ts';
 import { readFile } from 'node:fs/promises';
 import type { OvsPluginClient } from '../../../ovs-plugin/transports/client.ts';
 import { ZinitClient } from '../../../zinit/client.ts';
+import { pingUntil } from './overlay-checks.ts';
 
 const CONTAINER = 'zfc';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,19 +38,6 @@ export function parseFleetDoc(word: string): FleetDoc {
 /** The command line word that carries `doc` (base64url: no characters the kernel splits on). */
 export const fleetWord = (doc: FleetDoc): string =>
   `zos.test.fleet=${Buffer.from(JSON.stringify(doc)).toString('base64url')}`;
-
-/** Pings `to` from `ref` until one reply comes (up to `ms`). */
-async function pingUntil(ref: NetnsRef, to: string, ms: number): Promise<{ ok: boolean; ms: number; out?: string }> {
-  const t0 = Date.now();
-  let out = '';
-  while (Date.now() - t0 < ms) {
-    const p = await runIn(ref, 'ping', ['-c', '1', '-W', '2', to], { allowFailure: true, timeoutMs: 10_000 });
-    out = (p.stdout + p.stderr).slice(-300);
-    if (p.exitCode === 0) return { ok: true, ms: Date.now() - t0 };
-    await sleep(500);
-  }
-  return { ok: false, ms: Date.now() - t0, out };
-}
 
 /** fleet.status until the SB holds this chassis (up to `ms`). */
 async function sbSeen(client: OvsPluginClient, ms: number): Promise<{ ok: boolean; ms: number; status?: unknown }> {

@@ -34,7 +34,11 @@ export const overlayWord = (doc: OverlayDoc): string =>
   `zos.test.overlay=${Buffer.from(JSON.stringify(doc)).toString('base64url')}`;
 
 /** Pings `to` from `ref` until one reply comes (up to `ms`). */
-async function pingUntil(ref: NetnsRef, to: string, ms: number): Promise<{ ok: boolean; ms: number; out?: string }> {
+export async function pingUntil(
+  ref: NetnsRef,
+  to: string,
+  ms: number,
+): Promise<{ ok: boolean; ms: number; out?: string }> {
   const t0 = Date.now();
   let out = '';
   while (Date.now() - t0 < ms) {
