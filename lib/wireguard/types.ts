@@ -62,10 +62,10 @@ export type WgPeerChange =
       /** Replaces the peer's allowed IPs with exactly these (WGPEER_F_REPLACE_ALLOWEDIPS)... */
       readonly allowedIps?: readonly string[];
       /**
-       * ...or, when true, adds them to the peer's (none removed). A replace empties the peer's
-       * allowed IPs before it inserts the new ones, and a packet routed in between (by the
-       * kernel's RCU lookup or wireguard-go's) finds no peer and is dropped: a peer that only
-       * gains prefixes is never emptied.
+       * ...or, when true, adds them to the peer's (none removed; one another peer holds moves
+       * here). A replace empties the peer's allowed IPs before it inserts the new ones, and a
+       * packet routed in between (by the kernel's RCU lookup or wireguard-go's) finds no peer
+       * and is dropped: diffConfig never replaces (a lost one is moved to its sink: diff.ts).
        */
       readonly addAllowedIps?: true;
     };

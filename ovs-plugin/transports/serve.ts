@@ -29,7 +29,6 @@ import { RateLimitedLog } from './log-limit.ts';
 import { bindSocket, checkSocketPath, clearStaleSocket, removeOwnSocket, type BoundSocket } from './socket-path.ts';
 import { guardSpawnErrors } from './spawn-guard.ts';
 import { rtnlSocket } from '../../lib/rtnl-socket.ts';
-import { nrBackend } from '../overlay/nr-wireguard.ts';
 
 /** Parsed `serve` flags. */
 export interface ServeArgs {
@@ -96,9 +95,9 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     datapath: settings.datapathType,
     ...limitFields(limits),
   });
-  // In the background, what a first net.apply would otherwise wait for (~40 ms): the WireGuard
-  // backend's probe (lib/wireguard/choose.ts) and the in-process rtnetlink socket.
-  void nrBackend();
+  // In the background, what a first command would otherwise wait for: the in-process rtnetlink
+  // socket (the native addon's load). Not the WireGuard backend's probe: where the module is
+  // not loaded yet it adds a link to the host, at every start of a node that may never use it.
   void rtnlSocket();
   await signalled; // at once if the signal came during start-up
   gc.stop();

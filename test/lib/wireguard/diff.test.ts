@@ -2,7 +2,7 @@
 // never replaces what it need not (wg syncconf, not setconf).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffConfig, sameAllowedIps } from '../../../lib/wireguard/diff.ts';
+import { diffConfig, sameAllowedIps, sinkKey } from '../../../lib/wireguard/diff.ts';
 import {
   isEmptyChange,
   type WgChange,
@@ -13,6 +13,7 @@ import {
 
 const K = (n: number): string => Buffer.alloc(32, n).toString('base64');
 const PRIV = K(1);
+const SINK = sinkKey(PRIV);
 const peer = (n: number, o: Partial<WgPeerState> = {}): WgPeerState => ({
   publicKey: K(n),
   allowedIps: [`10.0.${n}.0/24`],
@@ -120,16 +121,33 @@ const cases: { name: string; want: WgConfig; have: WgState; change: WgChange }[]
     change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['fd00::/64'], addAllowedIps: true }] },
   },
   {
-    name: 'an allowed IP lost: the whole set replaced',
+    name: 'an allowed IP lost: moved to the sink, which is made and removed (the peer itself untouched)',
     want: config([peer(2, { allowedIps: ['fd00::/64'] })]),
     have: state([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
-    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['fd00::/64'] }] },
+    change: {
+      peers: [
+        { publicKey: SINK, create: true, allowedIps: ['10.0.2.0/24'] },
+        { publicKey: SINK, remove: true },
+      ],
+    },
   },
   {
-    name: 'one allowed IP lost and one gained: replaced',
+    name: 'one allowed IP lost and one gained: the new one added, the lost one to the sink',
     want: config([peer(2, { allowedIps: ['10.0.2.0/24', 'fd00::/64'] })]),
     have: state([peer(2, { allowedIps: ['10.0.2.0/24', '10.9.0.0/24'] })]),
-    change: { peers: [{ publicKey: K(2), create: false, allowedIps: ['10.0.2.0/24', 'fd00::/64'] }] },
+    change: {
+      peers: [
+        { publicKey: K(2), create: false, allowedIps: ['fd00::/64'], addAllowedIps: true },
+        { publicKey: SINK, create: true, allowedIps: ['10.9.0.0/24'] },
+        { publicKey: SINK, remove: true },
+      ],
+    },
+  },
+  {
+    name: 'an allowed IP moved between peers: the one gaining it adds it (an insert moves it), no sink',
+    want: config([peer(2), peer(3, { allowedIps: ['10.0.3.0/24', '10.9.0.0/24'] })]),
+    have: state([peer(2, { allowedIps: ['10.0.2.0/24', '10.9.0.0/24'] }), peer(3)]),
+    change: { peers: [{ publicKey: K(3), create: false, allowedIps: ['10.9.0.0/24'], addAllowedIps: true }] },
   },
   {
     name: 'keepalive changed only',
@@ -217,8 +235,12 @@ test('diffConfig: applying the change to the state gives a state whose diff is e
     { listenPort: 1000 },
   );
   const change = diffConfig(want, have);
-  // a model of the device: what WireGuard does with each field of the change
+  // a model of the device: what WireGuard does with each field of the change (an allowed IP
+  // inserted for one peer leaves the peer that held it)
   const peers = new Map(have.peers.map((p) => [p.publicKey, { ...p }]));
+  const claim = (ips: readonly string[]) => {
+    for (const q of peers.values()) q.allowedIps = q.allowedIps.filter((a) => !ips.includes(a));
+  };
   for (const p of change.peers) {
     if ('remove' in p) {
       peers.delete(p.publicKey);
@@ -234,9 +256,17 @@ test('diffConfig: applying the change to the state gives a state whose diff is e
     };
     if (p.endpoint) cur.endpoint = p.endpoint;
     if (p.persistentKeepalive !== undefined) cur.persistentKeepalive = p.persistentKeepalive;
-    if (p.allowedIps) cur.allowedIps = p.addAllowedIps ? [...cur.allowedIps, ...p.allowedIps] : [...p.allowedIps];
+    if (p.allowedIps) {
+      claim(p.allowedIps);
+      cur.allowedIps = p.addAllowedIps ? [...cur.allowedIps, ...p.allowedIps] : [...p.allowedIps];
+    }
     peers.set(p.publicKey, cur);
   }
+  assert.ok(!peers.has(SINK), 'the sink is gone');
+  assert.ok(
+    change.peers.every((p) => 'remove' in p || p.create || !p.allowedIps || p.addAllowedIps),
+    'no staying peer has its allowed IPs replaced',
+  );
   const after = state([...peers.values()], { listenPort: change.listenPort ?? have.listenPort });
   assert.ok(isEmptyChange(diffConfig(want, after)));
   assert.equal(peers.get(K(3))!.endpoint, '198.51.100.7:40001');
