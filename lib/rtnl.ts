@@ -369,10 +369,15 @@ export interface DefaultRouteFact {
 export async function readAddrsAndDefaults(
   ref: NetnsRef,
 ): Promise<{ addrs: AddrFact[]; defaults: DefaultRouteFact[] } | undefined> {
+  const addrs = await readAddrs(ref);
+  return addrs && { addrs, defaults: await defaultRoutes() };
+}
+
+/** Every address in this namespace, from one in-process dump; undefined where lib/rtnl does not serve. */
+export async function readAddrs(ref: NetnsRef): Promise<AddrFact[] | undefined> {
   if (!(await inProcess(ref))) return undefined;
-  const dumpA = await req('dump addresses', undefined, (s) => s.getAddresses());
   const addrs: AddrFact[] = [];
-  for (const a of dumpA) {
+  for (const a of await req('dump addresses', undefined, (s) => s.getAddresses())) {
     const address = addrText(a.attrs.local ?? a.attrs.address);
     if (a.data.index === undefined || !address || a.data.prefixlen === undefined) continue;
     const flags = { ...a.data.flags, ...a.attrs.flags };
@@ -386,7 +391,7 @@ export async function readAddrsAndDefaults(
       tentative: !!flags.tentative,
     });
   }
-  return { addrs, defaults: await defaultRoutes() };
+  return addrs;
 }
 
 /** The main table's default routes, both families, from one in-process dump (the caller checked inProcess). */

@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
-import { listLinksFast, readAddrsAndDefaults } from '../../lib/rtnl.ts';
+import { listLinksFast, readAddrs } from '../../lib/rtnl.ts';
 import type { Encap } from './args.ts';
 
 interface AddrLink {
@@ -18,9 +18,9 @@ interface AddrLink {
 export async function linkHolding(address: string): Promise<{ name: string; mtu: number } | undefined> {
   const want = canonical(address);
   // In-process where lib/rtnl serves (an `ip` child per fleet nic attach otherwise).
-  const facts = await readAddrsAndDefaults(SELF);
-  if (facts) {
-    const a = facts.addrs.find((x) => canonical(x.address) === want);
+  const addrs = await readAddrs(SELF);
+  if (addrs) {
+    const a = addrs.find((x) => canonical(x.address) === want);
     const l = a && (await listLinksFast(SELF)).find((x) => x.ifindex === a.index);
     return l ? { name: l.ifname, mtu: l.mtu } : undefined;
   }

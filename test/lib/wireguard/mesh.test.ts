@@ -31,15 +31,15 @@ async function device(t: TestContext, node: WgNode, backend: WgBackend, addr: st
   return dev;
 }
 
-test('wireguard-go moved into an inner namespace: ping across, an update adds and ' +
-  'removes peers without loss or new handshake, the same config writes nothing', {
-  timeout: 120_000,
-}, async (t) => {
+/**
+ * Two nodes A (10.99.0.1) and B (10.99.0.2) on a veth underlay, each with `w0` (100.64.1.1 and
+ * .2) moved into an inner namespace; `writes` counts each backend's writes.
+ */
+async function pair(t: TestContext) {
   const [a, b] = await Promise.all([makeWgNode(t), makeWgNode(t)]);
   await setupVeth({ ref: a.net, name: 'ua', peer: 'ub', peerNs: b.net, up: true, peerUp: true });
   await addressUp(a.net, 'ua', '10.99.0.1/24');
   await addressUp(b.net, 'ub', '10.99.0.2/24');
-
   const writes = { a: 0, b: 0 };
   const ba = a.backend({
     onWrite: () => {
@@ -52,6 +52,14 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
     },
   });
   const [da, db] = await Promise.all([device(t, a, ba, '100.64.1.1/24'), device(t, b, bb, '100.64.1.2/24')]);
+  return { b, ba, bb, da, db, writes };
+}
+
+test('wireguard-go moved into an inner namespace: ping across, an update adds and ' +
+  'removes peers without loss or new handshake, the same config writes nothing', {
+  timeout: 120_000,
+}, async (t) => {
+  const { b, ba, bb, da, db, writes } = await pair(t);
 
   const [ka, kb, kc, kd] = [genkey(), genkey(), genkey(), genkey()];
   const pc = publicKeyOf(kc);
@@ -160,12 +168,7 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
 test('a peer losing allowed IPs keeps routing its others: 40 updates while pinging every 5 ms, 0 lost, no sink left', {
   timeout: 120_000,
 }, async (t) => {
-  const [a, b] = await Promise.all([makeWgNode(t), makeWgNode(t)]);
-  await setupVeth({ ref: a.net, name: 'ua', peer: 'ub', peerNs: b.net, up: true, peerUp: true });
-  await addressUp(a.net, 'ua', '10.99.0.1/24');
-  await addressUp(b.net, 'ub', '10.99.0.2/24');
-  const [ba, bb] = [a.backend(), b.backend()];
-  const [da, db] = await Promise.all([device(t, a, ba, '100.64.1.1/24'), device(t, b, bb, '100.64.1.2/24')]);
+  const { ba, bb, da, db } = await pair(t);
   const [ka, kb] = [genkey(), genkey()];
   // A's peer B routes B's wire address and, every other update, three more prefixes it then loses.
   const cfgA = (more: boolean): WgConfig =>
