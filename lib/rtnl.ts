@@ -9,7 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { sleep } from './backoff.ts';
-import { LinkNotFoundError } from './errors.ts';
+import { LinkNotFoundError, RtnlError } from './errors.ts';
 import { ip, listLinks, type IpLink } from './ip.ts';
 import { netnsPath, netnsTarget, type NetnsRef } from './netns.ts';
 import { inProcess, rtnlRequest, rtnlSocket, type Nl } from './rtnl-socket.ts';
@@ -252,6 +252,41 @@ export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
       { flags: FLAGS.CREATE | FLAGS.REPLACE },
     ),
   );
+}
+
+/** The route the kernel picks for one address (`ip route get`): its output link, and its MTU metric if it has one. */
+export interface RouteToFact {
+  oif: number;
+  mtu?: number;
+}
+
+/**
+ * `ip route get` for each of `dsts` in this namespace, in-process: the output link and MTU
+ * metric of each, null where the kernel has no route to it (refused: unreachable); undefined
+ * where lib/rtnl does not serve (the caller uses `ip`).
+ */
+export async function routesTo(ref: NetnsRef, dsts: readonly string[]): Promise<(RouteToFact | null)[] | undefined> {
+  if (!(await inProcess(ref))) return undefined;
+  const out: (RouteToFact | null)[] = [];
+  for (const d of dsts) {
+    const v4 = isIPv4(d);
+    const [m] = await req(`get route ${d}`, undefined, (s) =>
+      s.getRoute({ family: v4 ? 2 : 10, dstLen: v4 ? 32 : 128 }, { dst: ipBytes(d) }),
+    ).catch((err: unknown) => {
+      if (err instanceof RtnlError || err instanceof LinkNotFoundError) return [];
+      throw err;
+    });
+    const mtu = m?.attrs.metrics?.mtu;
+    out.push(
+      m?.attrs.oif === undefined
+        ? null
+        : {
+            oif: m.attrs.oif,
+            ...(mtu && mtu.length >= 4 ? { mtu: LE ? mtu.readUInt32LE(0) : mtu.readUInt32BE(0) } : {}),
+          },
+    );
+  }
+  return out;
 }
 
 /**

@@ -130,3 +130,39 @@ test('rtnl: ipv4Uplinks names the links of the main IPv4 default routes, in-proc
   assert.deepEqual(JSON.parse(r.stdout), { inProcess: true, uplinks: ['u1', 'u2'] });
   assert.deepEqual(await ipv4Uplinks(ref), ['u1', 'u2'], 'through ip (another namespace)');
 });
+
+test('rtnl: routesTo gives the link and MTU metric ip route get does, null where there is no route', async (t) => {
+  const ns = await makeNetns(t, 'trr');
+  const ref = netnsNamed(ns);
+  for (const [l, a] of [
+    ['r1', '10.9.1.2/24'],
+    ['r2', '10.9.2.2/24'],
+  ] as const) {
+    await ip(ref, ['link', 'add', 'name', l, 'type', 'veth', 'peer', 'name', `${l}p`]);
+    await ip(ref, ['link', 'set', `${l}p`, 'up']);
+    await ip(ref, ['addr', 'add', a, 'dev', l]);
+    await ip(ref, ['link', 'set', l, 'up']);
+  }
+  await ip(ref, ['addr', 'add', '2001:db8:9::2/64', 'dev', 'r2', 'nodad']);
+  await ip(ref, ['route', 'add', 'default', 'via', '10.9.1.1', 'dev', 'r1']);
+  await ip(ref, ['route', 'add', '10.50.0.0/16', 'via', '10.9.2.1', 'dev', 'r2', 'mtu', 'lock', '1300']);
+  const dsts = ['192.0.2.7', '10.50.3.4', '2001:db8:9::77', '2001:db8:aa::1'];
+  const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/routes-to.ts', ...dsts], {
+    timeoutMs: 60_000,
+  });
+  const { inProcess, routes } = JSON.parse(r.stdout) as {
+    inProcess: boolean;
+    routes: ({ oif: number; mtu?: number } | null)[];
+  };
+  assert.equal(inProcess, true);
+  const index = new Map((await listLinks(ref)).map((l) => [l.ifname, l.ifindex]));
+  assert.deepEqual(routes, [
+    { oif: index.get('r1') },
+    { oif: index.get('r2'), mtu: 1300 },
+    { oif: index.get('r2') },
+    null,
+  ]);
+  // What ip says of the same (no IPv6 default: the last has no route).
+  const viaIp = await ipJson<{ dev: string; metrics?: { mtu?: number }[] }>(ref, ['route', 'get', '10.50.3.4']);
+  assert.deepEqual([viaIp[0]?.dev, viaIp[0]?.metrics?.[0]?.mtu], ['r2', 1300]);
+});
