@@ -3,9 +3,6 @@
 // development machines). Callers create a device in the host's namespace (its UDP socket stays
 // there, reachable on the node's addresses) and get it moved into the namespace it serves; then
 // they sync it to a config: read, diff (lib/wireguard/diff.ts), write only the difference.
-import { randomBytes } from 'node:crypto';
-import { ip } from '../ip.ts';
-import { deleteLinkIfExists } from '../link.ts';
 import type { NetnsRef } from '../netns.ts';
 import type { UndoStack } from '../undo.ts';
 import { diffConfig } from './diff.ts';
@@ -48,6 +45,12 @@ export interface WgCreateOptions {
    * in `host` meanwhile and moves after it: a namespace made beside the device costs it no wait.
    */
   readonly targetReady?: Promise<unknown>;
+  /**
+   * Called once the device exists in `host` (its wireguard-go started, or the kernel's link
+   * made), before it is configured and moved: a caller holding its other children back until
+   * the device's start is under way lets them go then.
+   */
+  readonly onStarted?: () => void;
 }
 
 /** The small interface both implementations give. */
@@ -77,18 +80,8 @@ export async function syncDevice(backend: WgBackend, dev: WgDeviceRef, config: W
 }
 
 /**
- * Whether kernel WireGuard is usable from `host`: the generic netlink family resolves, or
- * `ip link add ... type wireguard` works there (which loads the module; the probe link is
- * deleted at once) and then it resolves.
+ * Whether kernel WireGuard is usable here: its generic netlink family resolves in this process's
+ * namespace. It is asked for by name, which loads the module where it exists and is not loaded
+ * yet (genl.ts genlSocket), so the question changes nothing in the kernel's links.
  */
-export async function kernelWireGuardAvailable(host: NetnsRef): Promise<boolean> {
-  if (await genlAvailable()) return true;
-  const probe = `wgp${randomBytes(5).toString('hex')}`;
-  const made = await ip(host, ['link', 'add', 'dev', probe, 'type', 'wireguard']).then(
-    () => true,
-    () => false,
-  );
-  if (!made) return false;
-  await deleteLinkIfExists(host, probe);
-  return genlAvailable();
-}
+export const kernelWireGuardAvailable = (): Promise<boolean> => genlAvailable();

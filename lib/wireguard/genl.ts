@@ -231,16 +231,34 @@ export function stateOfDump(ifname: string, parts: readonly Device[]): WgState {
 }
 
 /** The package's socket, opened on first use in this process's namespace. */
-type WgSocket = Awaited<ReturnType<typeof import('netlink/dist/wg/wg.js').createWireGuard>>;
+type WgSocket = import('netlink/dist/wg/wg.js').WireGuardSocket;
 let opened: Promise<WgSocket> | undefined;
+/** include/uapi/linux/genetlink.h CTRL_CMD_GETFAMILY. */
+const CTRL_CMD_GETFAMILY = 3;
 
-/** The generic netlink WireGuard socket; fails when the family does not resolve (no module). */
+/**
+ * The generic netlink WireGuard socket; fails when the family does not resolve (no module). The
+ * family is asked for by name (the package's createWireGuard dumps every family instead): for a
+ * name it does not know, the kernel loads the module that serves it (request_module of the
+ * module's genl alias, as `ip link add type wireguard` does with its link alias), so no probe
+ * link is needed where the module exists but is not loaded yet.
+ */
 export function genlSocket(): Promise<WgSocket> {
-  opened ??= import('netlink/dist/wg/wg.js').then(async (m) => {
-    const s = await m.createWireGuard();
-    s.socket.socket.unref();
-    return s;
-  });
+  opened ??= Promise.all([import('netlink/dist/wg/wg.js'), import('netlink/dist/genl/genl.js')]).then(
+    async ([wg, genl]) => {
+      const sock = genl.createGenericNetlink();
+      try {
+        const [family] = await sock.ctrlRequest(CTRL_CMD_GETFAMILY, { familyName: wg.WG_GENL_NAME });
+        if (!family) throw new Error('wireguard genl family not available');
+        const s = new wg.WireGuardSocket(sock, family, {});
+        sock.socket.unref();
+        return s;
+      } catch (err) {
+        sock.socket.close();
+        throw err;
+      }
+    },
+  );
   opened.catch(() => {
     opened = undefined;
   });

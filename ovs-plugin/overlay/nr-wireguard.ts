@@ -7,7 +7,6 @@
 // program run inside it: `nsenter --net=/run/netns/n-<netid> <node> <bundle> wg-genl`, a JSON
 // request on stdin, the answer on stdout (lib/wireguard/genl-runner.ts, genl-remote.ts). <node> is
 // process.execPath and <bundle> process.argv[1] (dist/ovs-plugin.js when run from dist/).
-import { SELF } from '../../lib/netns.ts';
 import type { WgBackend, WgDeviceRef } from '../../lib/wireguard/backend.ts';
 import { chooseBackend } from '../../lib/wireguard/choose.ts';
 import type { GenlAnswer, GenlRequest } from '../../lib/wireguard/genl-remote.ts';
@@ -50,7 +49,7 @@ const genlRunner = (dev: WgDeviceRef, req: GenlRequest): Promise<GenlAnswer> => 
 let chosen: Promise<WgBackend> | undefined;
 
 /** This process's backend, chosen on first use. */
-export const nrBackend = (): Promise<WgBackend> => (chosen ??= chooseBackend(SELF, { kernel: { remote: genlRunner } }));
+export const nrBackend = (): Promise<WgBackend> => (chosen ??= chooseBackend({ kernel: { remote: genlRunner } }));
 
 /** Sets the backend (tests: one that counts writes). */
 export function setNrBackend(b: WgBackend): void {

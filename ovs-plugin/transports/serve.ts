@@ -96,8 +96,8 @@ export async function runServe(argv: string[], readSettings: () => Settings): Pr
     ...limitFields(limits),
   });
   // In the background, what a first command would otherwise wait for: the in-process rtnetlink
-  // socket (the native addon's load). Not the WireGuard backend's probe: where the module is
-  // not loaded yet it adds a link to the host, at every start of a node that may never use it.
+  // socket (the native addon's load). Not the WireGuard backend's choice: asking for the family
+  // loads the wireguard module, at every start of a node that may never use it.
   void rtnlSocket();
   await signalled; // at once if the signal came during start-up
   gc.stop();

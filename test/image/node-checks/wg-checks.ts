@@ -57,7 +57,7 @@ export async function wgChecks(): Promise<Record<string, unknown>> {
     ms: Date.now() - t0,
     loaded: existsSync('/sys/module/wireguard'),
   };
-  r.available = await kernelWireGuardAvailable(SELF);
+  r.available = await kernelWireGuardAvailable();
   if (!r.available) return r;
   const names = ['zwga', 'zwgb'];
   const backend = kernelBackend({ remote: nsenterRunner(HELPER) });
