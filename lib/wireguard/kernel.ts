@@ -77,6 +77,7 @@ export function kernelBackend(o: KernelOptions = {}): WgBackend {
       await withUndo(undefined, async (undo) => {
         await ip(c.host, ['link', 'add', 'dev', tmp, 'type', 'wireguard']);
         undo.push(`delete wireguard ${tmp}`, () => deleteLinkIfExists(c.host, tmp));
+        c.onStarted?.();
         if (change) await write(o, { name: tmp, netns: c.host }, change);
         await c.targetReady;
         await moveLinkIn({ from: c.host, name: tmp, to: c.target, as: c.name, undo });

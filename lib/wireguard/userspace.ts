@@ -64,7 +64,7 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
   const timeoutMs = o.startTimeoutMs ?? 10_000;
 
   /** Starts wireguard-go for `name` in `host`, detached; resolves with its pid once its socket answers. */
-  async function start(name: string, host: NetnsRef): Promise<number> {
+  async function start(name: string, host: NetnsRef, onSpawned?: () => void): Promise<number> {
     const prog = o.program ?? 'wireguard-go';
     const [file, argv] = o.mountNs
       ? ['nsenter', [`--mount=${o.mountNs}`, `--net=${netnsFile(host)}`, '--', prog, '-f', name]]
@@ -79,6 +79,7 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
       ended ??= `exited ${code ?? sig} before its socket answered`;
     });
     child.unref();
+    onSpawned?.();
     const pid = child.pid;
     const t0 = performance.now();
     for (;;) {
@@ -143,7 +144,7 @@ export function userspaceBackend(o: UserspaceOptions = {}): WgBackend {
       // Its own steps are undone here on failure; the caller's stack gets one undo: delete it all.
       const change = c.config ? fullChange(c.config) : undefined;
       const pid = await withUndo(undefined, async (undo) => {
-        const started = await start(c.name, c.host);
+        const started = await start(c.name, c.host, c.onStarted);
         undo.push(`stop wireguard-go ${c.name}`, () => stop(c.name, started));
         await writeFile(pidFile(c.name), `${started}\n`);
         // Moved keeping its name (a link of that name in the target: the kernel refuses the

@@ -83,9 +83,12 @@ export async function converge(netsPath: string, r: NrRecord): Promise<NrRecord[
   const t: NrTarget = { netid: r.netid, doc: r.doc, index: r.index, mtu: r.mtu, bridgeMac: r.bridgeMac };
   const backend = await nrBackend();
   const ns = await ensureNrNamespace(r.netid);
+  const layout = convergeLayout(t, backend, ns);
+  // Released once wireguard-go started; at the latest here, whatever happened (nothing waits forever).
+  void layout.then(ns.release, ns.release);
   // The firewall names links, not their indexes: it is written beside the links, not after them.
   const [, nft] = await allSettledOrThrow([
-    convergeLayout(t, backend, ns),
+    layout,
     (async () => {
       await ns.ready;
       failpoint('net-apply:firewall');

@@ -70,6 +70,12 @@ export interface NrNamespace {
   readonly isNew: boolean;
   /** Resolves once it exists (`ip netns add` may still run). */
   readonly ready: Promise<void>;
+  /**
+   * Lets a new namespace's `ip netns add` go (idempotent). It waits for this so that
+   * wireguard-go, the longest path, is the first child started; every step that needs the
+   * namespace waits for it in turn.
+   */
+  readonly release: () => void;
 }
 
 /** One dump per namespace (the host's in-process; none of a new namespace), nothing per link. */
@@ -132,7 +138,8 @@ async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen, nrNs: NrNa
   const dev = wgDevOf(t.netid);
   failpoint('net-apply:wireguard');
   const config = desiredWgConfig(t.doc);
-  if (!seen.ns.has(n.wireguard)) {
+  if (seen.ns.has(n.wireguard)) nrNs.release();
+  else {
     // A leftover (a run cut short) is a link in the host or in a namespace that was there:
     // with neither, nothing of it can be left to remove.
     if (!nrNs.isNew || seen.host.has(n.wireguard)) await backend.delete(dev);
@@ -143,6 +150,7 @@ async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen, nrNs: NrNa
       target: nsOf(t.netid),
       config,
       targetReady: nrNs.ready,
+      onStarted: nrNs.release,
     });
     if (made.change) return made.change;
   }
@@ -150,18 +158,21 @@ async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen, nrNs: NrNa
 }
 
 /**
- * Namespace `n-<netid>` (failpoint `net-apply:namespace` first), made in the background: the
- * steps that need it wait for `ready`, the others (wireguard-go's start and its peers, the
- * host's own reads) go on meanwhile.
+ * Namespace `n-<netid>` (failpoint `net-apply:namespace` first), made in the background once
+ * released (a new one: after wireguard-go's start; see NrNamespace): the steps that need it
+ * wait for `ready`, the others (wireguard-go's start and its peers, the host's own reads) go on
+ * meanwhile. The caller releases it whatever happens (convergeLayout's end at the latest).
  */
 export async function ensureNrNamespace(netid: string): Promise<NrNamespace> {
   const name = nrNames(netid).namespace;
   failpoint('net-apply:namespace');
   const isNew = !(await listNetns()).includes(name);
-  const ready = ensureNetns(name);
+  let release = (): void => undefined;
+  const released = isNew ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+  const ready = released.then(() => ensureNetns(name));
   // Every step that needs it awaits it; this only keeps a failure from being unhandled meanwhile.
   ready.catch(() => undefined);
-  return { isNew, ready };
+  return { isNew, ready, release: () => release() };
 }
 
 /**
