@@ -254,10 +254,22 @@ export async function replaceRoute(ref: NetnsRef, r: RouteSpec): Promise<void> {
   );
 }
 
-/** The route the kernel picks for one address (`ip route get`): its output link, and its MTU metric if it has one. */
+/** A route the kernel picks (`ip route get`): its output link (index, name, MTU), and its MTU metric if it has one. */
 export interface RouteToFact {
   oif: number;
+  dev: string;
+  linkMtu: number;
   mtu?: number;
+}
+
+/** The output link of each of `oifs` (RouteToFact's link part), read once per distinct index. */
+async function outLinks(ref: NetnsRef, oifs: readonly (number | undefined)[]): Promise<Map<number, IpLink>> {
+  const links = new Map<number, IpLink>();
+  for (const i of new Set(oifs)) {
+    const l = i === undefined ? undefined : await linkAt(ref, i);
+    if (l) links.set(l.ifindex, l);
+  }
+  return links;
 }
 
 /**
@@ -267,7 +279,7 @@ export interface RouteToFact {
  */
 export async function routesTo(ref: NetnsRef, dsts: readonly string[]): Promise<(RouteToFact | null)[] | undefined> {
   if (!(await inProcess(ref))) return undefined;
-  const out: (RouteToFact | null)[] = [];
+  const got: { oif?: number; mtu?: number }[] = [];
   for (const d of dsts) {
     const v4 = isIPv4(d);
     const [m] = await req(`get route ${d}`, undefined, (s) =>
@@ -277,16 +289,27 @@ export async function routesTo(ref: NetnsRef, dsts: readonly string[]): Promise<
       throw err;
     });
     const mtu = m?.attrs.metrics?.mtu;
-    out.push(
-      m?.attrs.oif === undefined
-        ? null
-        : {
-            oif: m.attrs.oif,
-            ...(mtu && mtu.length >= 4 ? { mtu: LE ? mtu.readUInt32LE(0) : mtu.readUInt32BE(0) } : {}),
-          },
-    );
+    got.push({
+      ...(m?.attrs.oif !== undefined ? { oif: m.attrs.oif } : {}),
+      ...(mtu && mtu.length >= 4 ? { mtu: LE ? mtu.readUInt32LE(0) : mtu.readUInt32BE(0) } : {}),
+    });
   }
-  return out;
+  const links = await outLinks(
+    ref,
+    got.map((g) => g.oif),
+  );
+  return got.map((g) => {
+    const l = g.oif === undefined ? undefined : links.get(g.oif);
+    return l ? { oif: l.ifindex, dev: l.ifname, linkMtu: l.mtu, ...(g.mtu ? { mtu: g.mtu } : {}) } : null;
+  });
+}
+
+/** The main table's IPv4 default routes in routesTo's shape (no metric); undefined where lib/rtnl does not serve. */
+export async function ipv4DefaultRoutes(ref: NetnsRef): Promise<RouteToFact[] | undefined> {
+  if (!(await inProcess(ref))) return undefined;
+  const oifs = (await defaultRoutes(4)).filter((r) => r.family === 4 && r.oif !== undefined).map((r) => r.oif);
+  const links = await outLinks(ref, oifs);
+  return [...links.values()].map((l) => ({ oif: l.ifindex, dev: l.ifname, linkMtu: l.mtu }));
 }
 
 /**
@@ -408,11 +431,15 @@ export async function readAddrsAndDefaults(
   return addrs && { addrs, defaults: await defaultRoutes() };
 }
 
-/** Every address in this namespace, from one in-process dump; undefined where lib/rtnl does not serve. */
-export async function readAddrs(ref: NetnsRef): Promise<AddrFact[] | undefined> {
+/**
+ * Every address in this namespace (of `family` only, when given), from one in-process dump;
+ * undefined where lib/rtnl does not serve.
+ */
+export async function readAddrs(ref: NetnsRef, family?: 4 | 6): Promise<AddrFact[] | undefined> {
   if (!(await inProcess(ref))) return undefined;
   const addrs: AddrFact[] = [];
-  for (const a of await req('dump addresses', undefined, (s) => s.getAddresses())) {
+  const only = family ? { family: family === 4 ? 2 : 10 } : undefined;
+  for (const a of await req('dump addresses', undefined, (s) => s.getAddresses(only))) {
     const address = addrText(a.attrs.local ?? a.attrs.address);
     if (a.data.index === undefined || !address || a.data.prefixlen === undefined) continue;
     const flags = { ...a.data.flags, ...a.attrs.flags };
@@ -429,10 +456,14 @@ export async function readAddrs(ref: NetnsRef): Promise<AddrFact[] | undefined> 
   return addrs;
 }
 
-/** The main table's default routes, both families, from one in-process dump (the caller checked inProcess). */
-async function defaultRoutes(): Promise<DefaultRouteFact[]> {
+/**
+ * The main table's default routes, both families or IPv4 only, from one in-process dump (the
+ * caller checked inProcess). An IPv4 dump is a fraction of one of every family (no IPv6 local
+ * and multicast routes, one per link).
+ */
+async function defaultRoutes(family?: 4): Promise<DefaultRouteFact[]> {
   const defaults: DefaultRouteFact[] = [];
-  for (const r of await req('dump routes', undefined, (s) => s.getRoutes())) {
+  for (const r of await req('dump routes', undefined, (s) => s.getRoutes(family ? { family: 2 } : undefined))) {
     const table = r.attrs.table ?? r.data.table;
     if (r.data.dstLen !== 0 || table !== 254 || (r.data.family !== 2 && r.data.family !== 10)) continue;
     const gateway = addrText(r.attrs.gateway);
@@ -455,9 +486,7 @@ export async function ipv4Uplinks(ref: NetnsRef): Promise<string[]> {
     const routes = await ipJson<{ dev?: string }>(ref, ['-4', 'route', 'show', 'default']);
     return [...new Set(routes.map((r) => r.dev).filter((d): d is string => !!d))].sort();
   }
-  const oifs = new Set((await defaultRoutes()).filter((r) => r.family === 4 && r.oif !== undefined).map((r) => r.oif!));
-  if (!oifs.size) return [];
-  const names = (await listLinksFast(ref)).filter((l) => oifs.has(l.ifindex)).map((l) => l.ifname);
+  const names = (await ipv4DefaultRoutes(ref))!.map((r) => r.dev);
   return [...new Set(names)].sort();
 }
 
@@ -493,52 +522,110 @@ const FLAG_NAMES: [string, string][] = [
 const LE = endianness() === 'LE';
 const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
 
+type LinkMsg = Awaited<ReturnType<RtNetlinkSocket['getLinks']>>[number];
+
+/** IFLA_LINK (u32, host order): the link this one sits on (a veth's peer, a VLAN's parent). */
+const lowerOf = (m: LinkMsg): number | undefined =>
+  m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined;
+
+/**
+ * Message `m` in the shape of `ip -j -d link show`; `other(index)` names another link of the
+ * namespace and says whether it is up (for `master` and M-DOWN), undefined when it is not there.
+ */
+function toIpLink(
+  m: LinkMsg,
+  nl: Nl,
+  other: (index: number) => { name?: string; up: boolean } | undefined,
+): IpLink & { max_mtu?: number } {
+  const f = (m.data.flags ?? {}) as Record<string, boolean | undefined>;
+  const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
+  if (f.up && !f.running) flags.unshift('NO-CARRIER');
+  // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
+  const lower = lowerOf(m);
+  if (lower !== undefined && m.attrs.linkNetnsid === undefined && other(lower)?.up === false) flags.push('M-DOWN');
+  const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
+  const type =
+    typeof m.data.type === 'string'
+      ? (LINK_TYPES[m.data.type] ?? m.data.type.toLowerCase())
+      : String(m.data.type ?? '');
+  const l: IpLink & { max_mtu?: number } = {
+    ifindex: m.data.index!,
+    ifname: m.attrs.ifname!,
+    flags,
+    mtu: m.attrs.mtu ?? 0,
+    operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN',
+    link_type: type,
+  };
+  const mac = macText(m.attrs.address);
+  if (mac) l.address = mac;
+  const master = m.attrs.master !== undefined ? other(m.attrs.master)?.name : undefined;
+  if (master) l.master = master;
+  if (info?.kind || info?.slaveKind)
+    l.linkinfo = {
+      ...(info.kind ? { info_kind: info.kind } : {}),
+      ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}),
+    };
+  if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;
+  return l;
+}
+
 /**
  * The links of `ref` in the shape of `ip -j -d link show` (lib/ip.ts IpLink: name, index, flags,
  * MTU and max MTU, operstate, MAC, master, link type, kind), from one in-process dump where
  * lib/rtnl serves, else from `ip`. No parentbus/parentdev (the package does not parse them):
- * candidates.ts reads /sys for the device behind a link.
+ * candidates.ts reads /sys for the device behind a link. A dump parses every link of the
+ * namespace: who wants a few of many reads them by name or index (linksNamed, linkAt).
  */
 export async function listLinksFast(ref: NetnsRef): Promise<IpLink[]> {
   if (!(await inProcess(ref))) return listLinks(ref);
   const ms = await req('dump links', undefined, (s) => s.getLinks());
   const { nl } = (await rtnlSocket())!;
-  const names = new Map(ms.map((m) => [m.data.index, m.attrs.ifname]));
-  const upByIndex = new Map(ms.map((m) => [m.data.index, !!m.data.flags?.up]));
+  const byIndex = new Map(ms.map((m) => [m.data.index, { name: m.attrs.ifname, up: !!m.data.flags?.up }]));
   return ms
     .filter((m) => m.data.index !== undefined && m.attrs.ifname)
-    .map((m) => {
-      const f = (m.data.flags ?? {}) as Record<string, boolean | undefined>;
-      const flags = FLAG_NAMES.filter(([k]) => f[k]).map(([, v]) => v);
-      if (f.up && !f.running) flags.unshift('NO-CARRIER');
-      // ip's M-DOWN: the link this one sits on (a veth's peer, a VLAN's parent) is here and down.
-      const lower =
-        // IFLA_LINK: u32, host order
-        m.attrs.link?.length === 4 ? (LE ? m.attrs.link.readUInt32LE(0) : m.attrs.link.readUInt32BE(0)) : undefined;
-      if (lower !== undefined && m.attrs.linkNetnsid === undefined && upByIndex.get(lower) === false)
-        flags.push('M-DOWN');
-      const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
-      const type =
-        typeof m.data.type === 'string'
-          ? (LINK_TYPES[m.data.type] ?? m.data.type.toLowerCase())
-          : String(m.data.type ?? '');
-      const l: IpLink & { max_mtu?: number } = {
-        ifindex: m.data.index!,
-        ifname: m.attrs.ifname!,
-        flags,
-        mtu: m.attrs.mtu ?? 0,
-        operstate: OPERSTATES[m.attrs.operstate ?? 0] ?? 'UNKNOWN',
-        link_type: type,
-      };
-      const mac = macText(m.attrs.address);
-      if (mac) l.address = mac;
-      if (m.attrs.master !== undefined && names.get(m.attrs.master)) l.master = names.get(m.attrs.master)!;
-      if (info?.kind || info?.slaveKind)
-        l.linkinfo = {
-          ...(info.kind ? { info_kind: info.kind } : {}),
-          ...(info.slaveKind ? { info_slave_kind: info.slaveKind } : {}),
-        };
-      if (m.attrs.maxMtu !== undefined) l.max_mtu = m.attrs.maxMtu;
-      return l;
-    });
+    .map((m) => toIpLink(m, nl, (i) => byIndex.get(i)));
+}
+
+/** One link of this namespace by name or index, as the kernel answers it; undefined when there is none. */
+async function linkMsg(q: { ifname: string } | { index: number }): Promise<LinkMsg | undefined> {
+  const [m] = await req(
+    'ifname' in q ? `get link ${q.ifname}` : `get link ${q.index}`,
+    'ifname' in q ? q.ifname : undefined,
+    (s) => ('ifname' in q ? s.getLink({}, { ifname: q.ifname }) : s.getLink({ index: q.index })),
+  ).catch((err: unknown) => {
+    if (err instanceof LinkNotFoundError) return [];
+    throw err;
+  });
+  return m?.data.index !== undefined && m.attrs.ifname ? m : undefined;
+}
+
+/** Message `m` as listLinksFast gives it: its master and lower link read by index where it has them. */
+async function ipLinkOf(m: LinkMsg): Promise<IpLink> {
+  const { nl } = (await rtnlSocket())!;
+  const others = new Map<number, { name?: string; up: boolean }>();
+  const lower = lowerOf(m);
+  for (const i of [m.attrs.master, m.attrs.linkNetnsid === undefined ? lower : undefined]) {
+    if (i === undefined || others.has(i)) continue;
+    const o = await linkMsg({ index: i });
+    if (o) others.set(i, { name: o.attrs.ifname, up: !!o.data.flags?.up });
+  }
+  return toIpLink(m, nl, (i) => others.get(i));
+}
+
+/** The links named `names` that exist in `ref` (listLinksFast's shape), one request each in-process. */
+export async function linksNamed(ref: NetnsRef, names: readonly string[]): Promise<IpLink[]> {
+  if (!(await inProcess(ref))) return (await listLinks(ref)).filter((l) => names.includes(l.ifname));
+  const out: IpLink[] = [];
+  for (const name of names) {
+    const m = await linkMsg({ ifname: name });
+    if (m) out.push(await ipLinkOf(m));
+  }
+  return out;
+}
+
+/** Link `index` of `ref` (listLinksFast's shape), one request in-process; undefined when there is none. */
+export async function linkAt(ref: NetnsRef, index: number): Promise<IpLink | undefined> {
+  if (!(await inProcess(ref))) return (await listLinks(ref)).find((l) => l.ifindex === index);
+  const m = await linkMsg({ index });
+  return m && ipLinkOf(m);
 }

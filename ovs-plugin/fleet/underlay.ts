@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import { ValidationError } from '../../lib/errors.ts';
 import { ipJson } from '../../lib/ip.ts';
 import { SELF } from '../../lib/netns.ts';
-import { listLinksFast, readAddrs } from '../../lib/rtnl.ts';
+import { linkAt, readAddrs } from '../../lib/rtnl.ts';
 import type { Encap } from './args.ts';
 
 interface AddrLink {
@@ -18,10 +18,12 @@ interface AddrLink {
 export async function linkHolding(address: string): Promise<{ name: string; mtu: number } | undefined> {
   const want = canonical(address);
   // In-process where lib/rtnl serves (an `ip` child per fleet nic attach otherwise).
-  const addrs = await readAddrs(SELF);
+  // Of the address's family only, and the one link by index: a node with a fleet nic per
+  // container has a link and an IPv6 link-local address per nic.
+  const addrs = await readAddrs(SELF, isIPv6(address) ? 6 : 4);
   if (addrs) {
     const a = addrs.find((x) => canonical(x.address) === want);
-    const l = a && (await listLinksFast(SELF)).find((x) => x.ifindex === a.index);
+    const l = a && (await linkAt(SELF, a.index));
     return l ? { name: l.ifname, mtu: l.mtu } : undefined;
   }
   for (const l of await ipJson<AddrLink>(SELF, ['addr', 'show']))

@@ -13,7 +13,7 @@ import { publicKeyOf } from './plan-keys.ts';
 import type { NetworkDocument } from './document.ts';
 import { convergeLayout, ensureHostForwarding, ensureNrNamespace, nsOf, type NrTarget } from './nr-layout.ts';
 import { allSettledOrThrow } from '../../lib/settled.ts';
-import { ensureNrTable, syncHostTable } from './nr-firewall.ts';
+import { ensureNrTable, syncHostTable, uplinks } from './nr-firewall.ts';
 import { nrMtu } from './nr-mtu.ts';
 import { MAX_NR_INDEX, nrAddresses, nrNames } from './nr-names.ts';
 import { udpPortFree } from './nr-probe.ts';
@@ -82,6 +82,8 @@ async function checkPort(others: readonly NrRecord[], old: NrRecord | undefined,
 export async function converge(netsPath: string, r: NrRecord): Promise<NrRecord['nft']> {
   const t: NrTarget = { netid: r.netid, doc: r.doc, index: r.index, mtu: r.mtu, bridgeMac: r.bridgeMac };
   const backend = await nrBackend();
+  const up = uplinks();
+  up.catch(() => undefined); // awaited by the host table's step; unhandled until then
   const ns = await ensureNrNamespace(r.netid);
   const layout = convergeLayout(t, backend, ns);
   // Released once wireguard-go started; at the latest here, whatever happened (nothing waits forever).
@@ -95,7 +97,7 @@ export async function converge(netsPath: string, r: NrRecord): Promise<NrRecord[
       const sums = await ensureNrTable(nsOf(r.netid), r.netid, r.nft);
       failpoint('net-apply:host');
       await ensureHostForwarding();
-      await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets);
+      await syncHostTable(netsPath, async () => (await readNets(netsPath)).nets, up);
       return sums;
     })(),
   ]);

@@ -125,23 +125,30 @@ export async function uplinks(): Promise<string[]> {
 
 const sumsFile = (netsPath: string): string => `${netsPath}.nft`;
 
-/** The host table's script for records `nets` (those being deleted left out) and the current uplinks. */
-async function hostWanted(nets: readonly NrRecord[]): Promise<string> {
+/** The host table's script for records `nets` (those being deleted left out) and uplinks `up` (default: read now). */
+async function hostWanted(nets: readonly NrRecord[], up: Promise<string[]> = uplinks()): Promise<string> {
   const egress = nets
     .filter((r) => r.phase !== 'deleting')
     .map((r) => nrNames(r.netid).egress)
     .sort();
-  return hostTableScript(egress, await uplinks());
+  return hostTableScript(egress, await up);
 }
 
 /**
  * Rewrites the host table from the records `read()` returns (read once the table's own lock is
  * held, so the last writer's table holds every NR recorded then), only when the script or the
  * kernel's listing changed since the last write (kept in `nets.json.nft`). True when it wrote.
+ * `up`: the uplinks read by the caller (default: read now). An apply reads them before its
+ * children start: an in-process read waits, on the daemon's only thread, for the kernel's
+ * rtnl lock that their link changes hold.
  */
-export async function syncHostTable(netsPath: string, read: () => Promise<readonly NrRecord[]>): Promise<boolean> {
+export async function syncHostTable(
+  netsPath: string,
+  read: () => Promise<readonly NrRecord[]>,
+  up?: Promise<string[]>,
+): Promise<boolean> {
   return withLock(`${netsPath}.nft.lock`, async () => {
-    const script = await hostWanted(await read());
+    const script = await hostWanted(await read(), up);
     const kept = await readFile(sumsFile(netsPath), 'utf8').then(
       (t) => JSON.parse(t) as NftSums,
       () => undefined,

@@ -9,7 +9,7 @@
 import { ip, listLinks, type IpLink } from '../../lib/ip.ts';
 import { deleteLinkIfExists } from '../../lib/link.ts';
 import { deleteNetns, ensureNetns, listNetns, netnsNamed, runIn, SELF, type NetnsRef } from '../../lib/netns.ts';
-import { listLinksFast } from '../../lib/rtnl.ts';
+import { linksNamed } from '../../lib/rtnl.ts';
 import { allSettledOrThrow } from '../../lib/settled.ts';
 import { getSysctl, setSysctl } from '../../lib/sysctl.ts';
 import { conflict } from '../../lib/errors.ts';
@@ -78,11 +78,13 @@ export interface NrNamespace {
   readonly release: () => void;
 }
 
-/** One dump per namespace (the host's in-process; none of a new namespace), nothing per link. */
+/**
+ * The host's links of the NR read by name (in-process: a request each, where a dump would parse
+ * every NR's links), the namespace's in one dump (none of a new namespace).
+ */
 async function seeLinks(t: NrTarget, ns: NrNamespace): Promise<Seen> {
   const n = nrNames(t.netid);
-  const ours = new Set([n.bridge, n.leg, n.egress, n.wireguard]);
-  const host = new Map((await listLinksFast(SELF)).filter((l) => ours.has(l.ifname)).map((l) => [l.ifname, l]));
+  const host = new Map((await linksNamed(SELF, [n.bridge, n.leg, n.egress, n.wireguard])).map((l) => [l.ifname, l]));
   if (ns.isNew) return { host, ns: new Map() };
   await ns.ready;
   return { host, ns: new Map((await listLinks(nsOf(t.netid))).map((l) => [l.ifname, l])) };

@@ -7,7 +7,8 @@
 // NR's MTU is below 1280, where the kernel turns IPv6 off on a link: the NR then carries IPv4
 // only (docs/overlay.md).
 import { runIn, SELF } from '../../lib/netns.ts';
-import { ipv4Uplinks, listLinksFast, routesTo } from '../../lib/rtnl.ts';
+import { listLinks } from '../../lib/ip.ts';
+import { ipv4DefaultRoutes, routesTo } from '../../lib/rtnl.ts';
 import type { NetworkDocument } from './document.ts';
 
 /** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard). */
@@ -24,49 +25,36 @@ export const endpointHost = (e: string): string =>
 /**
  * The MTU of the link the host routes each of `dsts` (none: its IPv4 default) through, where
  * it has a route, capped by the route's own MTU metric: in-process (lib/rtnl.ts routesTo,
- * ipv4Uplinks, listLinksFast) where it serves, else one `ip -batch` of `route get`s whatever
- * the number of endpoints.
+ * ipv4DefaultRoutes: a request per endpoint or the IPv4 routes, and one per link: no dump of
+ * every link) where it serves, else one `ip -batch` of `route get`s whatever the number of
+ * endpoints, and the links' MTUs from `ip`.
  */
 async function routeMtus(dsts: readonly string[]): Promise<number[]> {
-  const routes = await routesIn(dsts);
-  const links = await listLinksFast(SELF).catch(() => []);
-  const mtuOf = new Map(links.map((l) => [l.ifname, l.mtu]));
-  const nameOf = new Map(links.map((l) => [l.ifindex, l.ifname]));
-  return routes.flatMap((rt) => {
-    const dev = rt.dev ?? (rt.oif !== undefined ? nameOf.get(rt.oif) : undefined);
-    const m = dev ? mtuOf.get(dev) : undefined;
-    return m === undefined ? [] : [Math.min(m, rt.mtu ?? Infinity)];
-  });
-}
-
-/** The routes to `dsts` (none: the IPv4 default routes): their link (by name or index) and MTU metric. */
-async function routesIn(dsts: readonly string[]): Promise<{ dev?: string; oif?: number; mtu?: number }[]> {
-  const fast = dsts.length
-    ? await routesTo(SELF, dsts).catch(() => undefined)
-    : await ipv4Uplinks(SELF)
-        .then((devs) => devs.map((dev) => ({ dev })))
-        .catch(() => undefined);
-  if (fast) return fast.filter((r) => r !== null);
+  const fast = await (dsts.length ? routesTo(SELF, dsts) : ipv4DefaultRoutes(SELF)).catch(() => undefined);
+  if (fast) return fast.flatMap((r) => (r ? [Math.min(r.linkMtu, r.mtu ?? Infinity)] : []));
   const lines = dsts.length ? dsts.map((d) => `route get ${d}`) : ['route show default'];
   const r = await runIn(SELF, 'ip', ['-j', '-force', '-batch', '-'], {
     input: `${lines.join('\n')}\n`,
     allowFailure: true,
     timeoutMs: 15_000,
   });
-  return r.stdout
+  const routes = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('['))
     .flatMap((l) => {
       try {
-        // ip -j prints a route's MTU metric (`mtu lock 1300`, a learned path MTU) as metrics[].mtu.
-        return (JSON.parse(l) as { dev?: string; metrics?: { mtu?: number }[] }[]).map(({ dev, metrics }) => {
-          const mtu = metrics?.find((m) => m.mtu)?.mtu;
-          return { ...(dev ? { dev } : {}), ...(mtu ? { mtu } : {}) };
-        });
+        return JSON.parse(l) as { dev?: string; metrics?: { mtu?: number }[] }[];
       } catch {
         return [];
       }
     });
+  const links = new Map((await listLinks(SELF).catch(() => [])).map((l) => [l.ifname, l.mtu]));
+  return routes.flatMap((rt) => {
+    const m = rt.dev ? links.get(rt.dev) : undefined;
+    // ip -j prints a route's MTU metric (`mtu lock 1300`, a learned path MTU) as metrics[].mtu.
+    const metric = rt.metrics?.find((x) => x.mtu)?.mtu;
+    return m === undefined ? [] : [Math.min(m, metric ?? Infinity)];
+  });
 }
 
 /** The NR's MTU for `doc` on this host (the smallest path MTU minus 80). */

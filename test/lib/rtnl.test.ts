@@ -66,7 +66,7 @@ test('rtnl: bridge, port, MAC, MTU, up, addresses, routes and a move-and-up, as 
   assert.ok(routes.includes('203.0.113.0/24 scope link'), routes.join('\n'));
 });
 
-test('rtnl: listLinksFast reads what `ip -j -d link show` shows of every link the agent judges', async (t) => {
+test('rtnl: listLinksFast, linksNamed and linkAt read what `ip -j -d link show` shows of the links', async (t) => {
   const ns = await makeNetns(t, 'trl');
   const ref = netnsNamed(ns);
   await ip(ref, ['link', 'add', 'name', 'v1', 'type', 'veth', 'peer', 'name', 'v2']);
@@ -80,10 +80,22 @@ test('rtnl: listLinksFast reads what `ip -j -d link show` shows of every link th
   const r = await runIn(ref, process.execPath, ['--import', 'tsx', 'test/lib/fixtures/links-both.ts'], {
     timeoutMs: 60_000,
   });
-  const { fast, ip: viaIp } = JSON.parse(r.stdout) as {
+  const {
+    fast,
+    named,
+    at,
+    missing,
+    ip: viaIp,
+  } = JSON.parse(r.stdout) as {
     fast: Record<string, unknown>[];
+    named: Record<string, unknown>[];
+    at: Record<string, unknown>[];
+    missing: null;
     ip: Record<string, unknown>[];
   };
+  assert.deepEqual(named, fast, 'read by name one by one: the same links as the dump');
+  assert.deepEqual(at, fast, 'read by index one by one: the same links as the dump');
+  assert.equal(missing, null);
   const shape = (l: Record<string, unknown>) => {
     const info = l.linkinfo as { info_kind?: string; info_slave_kind?: string } | undefined;
     return {
@@ -156,12 +168,8 @@ test('rtnl: routesTo gives the link and MTU metric ip route get does, null where
   };
   assert.equal(inProcess, true);
   const index = new Map((await listLinks(ref)).map((l) => [l.ifname, l.ifindex]));
-  assert.deepEqual(routes, [
-    { oif: index.get('r1') },
-    { oif: index.get('r2'), mtu: 1300 },
-    { oif: index.get('r2') },
-    null,
-  ]);
+  const via = (dev: string) => ({ oif: index.get(dev), dev, linkMtu: 1500 });
+  assert.deepEqual(routes, [via('r1'), { ...via('r2'), mtu: 1300 }, via('r2'), null]);
   // What ip says of the same (no IPv6 default: the last has no route).
   const viaIp = await ipJson<{ dev: string; metrics?: { mtu?: number }[] }>(ref, ['route', 'get', '10.50.3.4']);
   assert.deepEqual([viaIp[0]?.dev, viaIp[0]?.metrics?.[0]?.mtu], ['r2', 1300]);
