@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, ipJson, listLinks } from '../../lib/ip.ts';
-import { netnsNamed, netnsPath, runIn } from '../../lib/netns.ts';
+import { netnsNamed, netnsPath, runIn, type NetnsRef } from '../../lib/netns.ts';
 import { ipv4Uplinks } from '../../lib/rtnl.ts';
 import { kernelHasVlanFiltering, makeNetns } from '../helpers/netns.ts';
 
@@ -117,19 +117,24 @@ test('rtnl: listLinksFast, linksNamed and linkAt read what `ip -j -d link show` 
   assert.ok((fast.find((l) => l.ifname === 'v3')!.flags as string[]).includes('NO-CARRIER'));
 });
 
-test('rtnl: ipv4Uplinks names the links of the main IPv4 default routes, in-process as through ip', async (t) => {
-  const ns = await makeNetns(t, 'tru');
-  const ref = netnsNamed(ns);
-  for (const [l, a] of [
-    ['u1', '10.9.1.2/24'],
-    ['u2', '10.9.2.2/24'],
-    ['u3', '10.9.3.2/24'],
-  ] as const) {
+/** Veths `name` (peer `<name>p`) up in `ref`, each with its IPv4 address. */
+async function upLinks(ref: NetnsRef, links: readonly (readonly [string, string])[]): Promise<void> {
+  for (const [l, a] of links) {
     await ip(ref, ['link', 'add', 'name', l, 'type', 'veth', 'peer', 'name', `${l}p`]);
     await ip(ref, ['link', 'set', `${l}p`, 'up']);
     await ip(ref, ['addr', 'add', a, 'dev', l]);
     await ip(ref, ['link', 'set', l, 'up']);
   }
+}
+
+test('rtnl: ipv4Uplinks names the links of the main IPv4 default routes, in-process as through ip', async (t) => {
+  const ns = await makeNetns(t, 'tru');
+  const ref = netnsNamed(ns);
+  await upLinks(ref, [
+    ['u1', '10.9.1.2/24'],
+    ['u2', '10.9.2.2/24'],
+    ['u3', '10.9.3.2/24'],
+  ]);
   await ip(ref, ['addr', 'add', '2001:db8:9::2/64', 'dev', 'u3', 'nodad']);
   // Two IPv4 defaults (metrics), an IPv6 default and a default in another table: u2 and u1 count.
   await ip(ref, ['route', 'add', 'default', 'via', '10.9.2.1', 'dev', 'u2']);
@@ -146,15 +151,10 @@ test('rtnl: ipv4Uplinks names the links of the main IPv4 default routes, in-proc
 test('rtnl: routesTo gives the link and MTU metric ip route get does, null where there is no route', async (t) => {
   const ns = await makeNetns(t, 'trr');
   const ref = netnsNamed(ns);
-  for (const [l, a] of [
+  await upLinks(ref, [
     ['r1', '10.9.1.2/24'],
     ['r2', '10.9.2.2/24'],
-  ] as const) {
-    await ip(ref, ['link', 'add', 'name', l, 'type', 'veth', 'peer', 'name', `${l}p`]);
-    await ip(ref, ['link', 'set', `${l}p`, 'up']);
-    await ip(ref, ['addr', 'add', a, 'dev', l]);
-    await ip(ref, ['link', 'set', l, 'up']);
-  }
+  ]);
   await ip(ref, ['addr', 'add', '2001:db8:9::2/64', 'dev', 'r2', 'nodad']);
   await ip(ref, ['route', 'add', 'default', 'via', '10.9.1.1', 'dev', 'r1']);
   await ip(ref, ['route', 'add', '10.50.0.0/16', 'via', '10.9.2.1', 'dev', 'r2', 'mtu', 'lock', '1300']);
