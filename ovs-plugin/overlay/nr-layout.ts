@@ -140,8 +140,7 @@ async function wireguard(t: NrTarget, backend: WgBackend, seen: Seen, nrNs: NrNa
   const dev = wgDevOf(t.netid);
   failpoint('net-apply:wireguard');
   const config = desiredWgConfig(t.doc);
-  if (seen.ns.has(n.wireguard)) nrNs.release();
-  else {
+  if (!seen.ns.has(n.wireguard)) {
     // A leftover (a run cut short) is a link in the host or in a namespace that was there:
     // with neither, nothing of it can be left to remove.
     if (!nrNs.isNew || seen.host.has(n.wireguard)) await backend.delete(dev);

@@ -7,8 +7,7 @@
 // NR's MTU is below 1280, where the kernel turns IPv6 off on a link: the NR then carries IPv4
 // only (docs/overlay.md).
 import { runIn, SELF } from '../../lib/netns.ts';
-import { listLinks } from '../../lib/ip.ts';
-import { ipv4DefaultRoutes, routesTo } from '../../lib/rtnl.ts';
+import { ipv4DefaultRoutes, linksNamed, routesTo } from '../../lib/rtnl.ts';
 import type { NetworkDocument } from './document.ts';
 
 /** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard). */
@@ -23,14 +22,24 @@ export const endpointHost = (e: string): string =>
   e.startsWith('[') ? e.slice(1, e.indexOf(']')) : e.slice(0, e.lastIndexOf(':'));
 
 /**
+ * Up to this many endpoints are looked up in-process; more go through one `ip -batch`. Each
+ * in-process lookup is ~0.4 ms of the daemon's thread (the package's encoding and parsing): 250
+ * took 100-110 ms, where one `ip -batch` of 250 `route get`s took 25-55 ms.
+ */
+const IN_PROCESS_MAX = 8;
+
+/**
  * The MTU of the link the host routes each of `dsts` (none: its IPv4 default) through, where
  * it has a route, capped by the route's own MTU metric: in-process (lib/rtnl.ts routesTo,
  * ipv4DefaultRoutes: a request per endpoint or the IPv4 routes, and one per link: no dump of
- * every link) where it serves, else one `ip -batch` of `route get`s whatever the number of
- * endpoints, and the links' MTUs from `ip`.
+ * every link) for a few endpoints, else one `ip -batch` of `route get`s whatever their number,
+ * and their links read by name.
  */
 async function routeMtus(dsts: readonly string[]): Promise<number[]> {
-  const fast = await (dsts.length ? routesTo(SELF, dsts) : ipv4DefaultRoutes(SELF)).catch(() => undefined);
+  const fast =
+    dsts.length > IN_PROCESS_MAX
+      ? undefined
+      : await (dsts.length ? routesTo(SELF, dsts) : ipv4DefaultRoutes(SELF)).catch(() => undefined);
   if (fast) return fast.flatMap((r) => (r ? [Math.min(r.linkMtu, r.mtu ?? Infinity)] : []));
   const lines = dsts.length ? dsts.map((d) => `route get ${d}`) : ['route show default'];
   const r = await runIn(SELF, 'ip', ['-j', '-force', '-batch', '-'], {
@@ -48,7 +57,8 @@ async function routeMtus(dsts: readonly string[]): Promise<number[]> {
         return [];
       }
     });
-  const links = new Map((await listLinks(SELF).catch(() => [])).map((l) => [l.ifname, l.mtu]));
+  const devs = [...new Set(routes.flatMap((rt) => (rt.dev ? [rt.dev] : [])))];
+  const links = new Map((await linksNamed(SELF, devs).catch(() => [])).map((l) => [l.ifname, l.mtu]));
   return routes.flatMap((rt) => {
     const m = rt.dev ? links.get(rt.dev) : undefined;
     // ip -j prints a route's MTU metric (`mtu lock 1300`, a learned path MTU) as metrics[].mtu.

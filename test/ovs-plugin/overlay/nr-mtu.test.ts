@@ -1,10 +1,14 @@
 // The NR's MTU follows the underlay: the link of the route to the peers' endpoints minus 80.
 // Over a 9000-byte and a 1280-byte underlay, two nodes' containers exchange full-size
-// unfragmentable packets (ping -M do at the NR's MTU) through the NR.
+// unfragmentable packets (ping -M do at the NR's MTU) through the NR. And nrMtu itself in a
+// test namespace: the route's link, a route's `mtu lock`, both lookups (in-process, ip batch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../../lib/exec.ts';
+import { ip } from '../../../lib/ip.ts';
+import { netnsNamed, runIn } from '../../../lib/netns.ts';
+import { makeNetns } from '../../helpers/netns.ts';
 import { addNode, createPlan } from '../../../ovs-plugin/overlay/plan.ts';
 import { documentsOf } from '../../../ovs-plugin/overlay/plan-documents.ts';
 import { waitFor } from '../../helpers/wg-node.ts';
@@ -51,3 +55,30 @@ for (const under of [9000, 1280]) {
     assert.ok(await ping(under - 80 - 28), 'a full-size packet (NR MTU minus IPv4 and ICMP headers) crosses');
   });
 }
+
+test("nrMtu: the route's link and MTU metric, in-process for a few endpoints and through ip for many", async (t) => {
+  const ns = await makeNetns(t, 'tnm');
+  const ref = netnsNamed(ns);
+  await ip(ref, ['link', 'add', 'name', 'up0', 'mtu', '9000', 'type', 'veth', 'peer', 'name', 'up1']);
+  await ip(ref, ['link', 'set', 'up1', 'up']);
+  await ip(ref, ['addr', 'add', '198.18.0.2/16', 'dev', 'up0']);
+  await ip(ref, ['link', 'set', 'up0', 'up']);
+  await ip(ref, ['route', 'add', 'default', 'via', '198.18.0.1', 'dev', 'up0']);
+  await ip(ref, ['route', 'add', '203.0.113.0/24', 'via', '198.18.0.1', 'dev', 'up0', 'mtu', 'lock', '1400']);
+  const mtu = async (endpoints: string[]) => {
+    const r = await runIn(
+      ref,
+      process.execPath,
+      ['--import', 'tsx', 'test/ovs-plugin/overlay/fixtures/nr-mtu.ts', ...endpoints],
+      { timeoutMs: 60_000 },
+    );
+    return (JSON.parse(r.stdout) as { mtu: number }).mtu;
+  };
+  const far = Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 1}:51820`);
+  assert.equal(await mtu([]), 9000 - 80, 'no endpoint: the default route');
+  assert.equal(await mtu(far.slice(0, 3)), 9000 - 80, 'a few endpoints, in-process');
+  assert.equal(await mtu(far), 9000 - 80, 'many endpoints, one ip batch');
+  assert.equal(await mtu([...far.slice(0, 3), '203.0.113.9:51820']), 1400 - 80, "a route's mtu lock, in-process");
+  assert.equal(await mtu([...far, '203.0.113.9:51820']), 1400 - 80, "a route's mtu lock, through ip");
+  assert.equal(await mtu(['[2001:db8::1]:51820']), 1500 - 80, 'no route to it: the fallback');
+});
