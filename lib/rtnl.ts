@@ -357,19 +357,14 @@ export async function readLink(ref: NetnsRef, name: string): Promise<LinkFacts |
       up: l.flags.includes('UP'),
     };
   }
-  const [m] = await req(`get link ${name}`, name, (s) => s.getLink({}, { ifname: name })).catch((err: unknown) => {
-    if (err instanceof LinkNotFoundError) return [];
-    throw err;
-  });
-  if (m?.data.index === undefined) return undefined;
+  const m = await linkMsg({ ifname: name });
+  if (!m) return undefined;
   const { nl } = (await rtnlSocket())!;
   const info = m.attrs.linkinfo ? nl.ifla.parseInfo(m.attrs.linkinfo) : undefined;
   const br = info?.kind === 'bridge' && info.data ? nl.ifla.parseBridge(info.data) : undefined;
-  const master = m.attrs.master
-    ? (await req(`get link ${m.attrs.master}`, undefined, (s) => s.getLink({ index: m.attrs.master })))[0]?.attrs.ifname
-    : undefined;
+  const master = m.attrs.master ? (await linkMsg({ index: m.attrs.master }))?.attrs.ifname : undefined;
   return {
-    index: m.data.index,
+    index: m.data.index!,
     mtu: m.attrs.mtu ?? 0,
     kind: info?.kind,
     ...(master ? { master } : {}),
