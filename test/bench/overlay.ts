@@ -164,7 +164,7 @@ async function anchor(t: { after(fn: Cleanup): void }, peers: number, rows: Row[
 }
 
 /** A document of `peers` peers (synthetic but valid) for netid index `n`. */
-function bigDocument(n: number, peers: number) {
+export function bigDocument(n: number, peers: number) {
   const peersList = Array.from({ length: peers }, (_, i) => {
     const b3 = i + 2;
     return {

@@ -86,15 +86,18 @@ async function startOvsdb(node: WorldNode, under: string): Promise<void> {
   await holdProcess(node.command('sh', ['-ec', script]), `ovsdb-server in ${node.id}`);
 }
 
-/** The plugin of `node` (the bundle is built if missing); `dir` (the world's) holds its OVSDB file. */
-export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlugin> {
-  await ensureBundle();
+/**
+ * The plugin of `node` (the bundle is built if missing); `dir` (the world's) holds its OVSDB file.
+ * `bundle`: another build of the plugin to run instead (a benchmark comparing two).
+ */
+export async function nodePlugin(node: WorldNode, dir: string, bundle = BUNDLE): Promise<NodePlugin> {
+  if (bundle === BUNDLE) await ensureBundle();
   let daemon: { proc: ChildProcess; exited: Promise<unknown>; client: OvsPluginClient } | undefined;
   let ovsdb = false;
   const socketIn = '/run/ovs-plugin/plugin.sock';
 
   const exec = async <T>(command: string, args: object): Promise<T> => {
-    const r = await runAt(node, 'node', [BUNDLE, command, JSON.stringify(args)], {
+    const r = await runAt(node, 'node', [bundle, command, JSON.stringify(args)], {
       env: pluginEnv(),
       allowFailure: true,
       timeoutMs: 120_000,
@@ -111,7 +114,7 @@ export async function nodePlugin(node: WorldNode, dir: string): Promise<NodePlug
       ovsdb = true;
     }
     await runAt(node, 'mkdir', ['-p', '/run/ovs-plugin']);
-    const [file, ...args] = node.command('node', [BUNDLE, 'serve', '--socket', socketIn]);
+    const [file, ...args] = node.command('node', [bundle, 'serve', '--socket', socketIn]);
     const proc = spawn(file!, args, { env: { ...process.env, ...pluginEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (d) => {
