@@ -155,6 +155,16 @@ async function net(): Promise<Record<string, unknown>> {
   return { zos: parse(zos.stdout)?.[0]?.linkinfo ?? null, vlans: parse(vlans.stdout) };
 }
 
+/** Prints `tag` with what `check` finds through a client of the plugin, or that its socket is not there. */
+async function viaPlugin(tag: string, check: (c: OvsPluginClient) => Promise<unknown>): Promise<void> {
+  const client = await pluginClient();
+  try {
+    print(tag, client ? await check(client) : { ok: false, error: `no ${PLUGIN_SOCKET}` });
+  } finally {
+    client?.close();
+  }
+}
+
 /** Runs the checks the command line asks for; 0 unless a check could not run at all. */
 async function runTestChecks(): Promise<number> {
   const cmdline = await readFile('/proc/cmdline', 'utf8');
@@ -164,48 +174,14 @@ async function runTestChecks(): Promise<number> {
     print('NET', await net());
     if (words.includes('zos.test.plugin')) print('PLUGIN', await pluginCheck());
     const nics = words.find((w) => w === 'zos.test.nics' || w.startsWith('zos.test.nics='));
-    if (nics) {
-      const client = await pluginClient();
-      print(
-        'NICS',
-        client ? await nicChecks(client, nics.split('=')[1] || undefined) : { ok: false, error: `no ${PLUGIN_SOCKET}` },
-      );
-      client?.close();
-    }
+    if (nics) await viaPlugin('NICS', (c) => nicChecks(c, nics.split('=')[1] || undefined));
     const scale = words.find((w) => w === 'zos.test.scale' || w.startsWith('zos.test.scale='));
-    if (scale) {
-      const client = await pluginClient();
-      print(
-        'SCALE',
-        client
-          ? await scaleChecks(client, scale === 'zos.test.scale=netdev')
-          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
-      );
-      client?.close();
-    }
+    if (scale) await viaPlugin('SCALE', (c) => scaleChecks(c, scale === 'zos.test.scale=netdev'));
     if (words.includes('zos.test.wg')) print('WG', await wgChecks());
     const overlay = words.find((w) => w.startsWith('zos.test.overlay='));
-    if (overlay) {
-      const client = await pluginClient();
-      print(
-        'OVERLAY',
-        client
-          ? await overlayChecks(client, overlay.slice('zos.test.overlay='.length))
-          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
-      );
-      client?.close();
-    }
+    if (overlay) await viaPlugin('OVERLAY', (c) => overlayChecks(c, overlay.slice('zos.test.overlay='.length)));
     const fleet = words.find((w) => w.startsWith('zos.test.fleet='));
-    if (fleet) {
-      const client = await pluginClient();
-      print(
-        'FLEET',
-        client
-          ? await fleetChecks(client, fleet.slice('zos.test.fleet='.length))
-          : { ok: false, error: `no ${PLUGIN_SOCKET}` },
-      );
-      client?.close();
-    }
+    if (fleet) await viaPlugin('FLEET', (c) => fleetChecks(c, fleet.slice('zos.test.fleet='.length)));
     if (words.includes('zos.test.rerun')) print('RERUN', await rerunCheck());
     return 0;
   } catch (err) {

@@ -55,6 +55,16 @@ async function pair(t: TestContext) {
   return { b, ba, bb, da, db, writes };
 }
 
+/** A's entry for B: B's underlay endpoint, its wire address and `more` prefixes, keepalive 20 s. */
+const peerB = (kb: string, more: readonly string[] = []) => ({
+  publicKey: publicKeyOf(kb),
+  endpoint: '10.99.0.2:51821',
+  allowedIps: ['100.64.1.2/32', ...more],
+  persistentKeepalive: 20,
+});
+/** B's entry for A: no endpoint (B learns it from A's handshake), A's wire address, keepalive 20 s. */
+const peerA = (ka: string) => ({ publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 });
+
 test('wireguard-go moved into an inner namespace: ping across, an update adds and ' +
   'removes peers without loss or new handshake, the same config writes nothing', {
   timeout: 120_000,
@@ -69,12 +79,7 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
       privateKey: ka,
       listenPort: 51820,
       peers: [
-        {
-          publicKey: publicKeyOf(kb),
-          endpoint: '10.99.0.2:51821',
-          allowedIps: ['100.64.1.2/32'],
-          persistentKeepalive: 20,
-        },
+        peerB(kb),
         {
           publicKey: extra,
           endpoint: '10.99.0.9:51820',
@@ -87,10 +92,7 @@ test('wireguard-go moved into an inner namespace: ping across, an update adds an
     validateWgConfig({
       privateKey: kb,
       listenPort: 51821,
-      peers: [
-        { publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 },
-        { publicKey: extra, allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] },
-      ],
+      peers: [peerA(ka), { publicKey: extra, allowedIps: [extra === pc ? '100.64.1.3/32' : '100.64.1.4/32'] }],
     });
   // B first: A's keepalive sends its first handshake at once, and one that reaches B before B
   // has its key is dropped (A retries after REKEY_TIMEOUT, 5 s).
@@ -175,19 +177,12 @@ test('a peer losing allowed IPs keeps routing its others: 40 updates while pingi
     validateWgConfig({
       privateKey: ka,
       listenPort: 51820,
-      peers: [
-        {
-          publicKey: publicKeyOf(kb),
-          endpoint: '10.99.0.2:51821',
-          allowedIps: ['100.64.1.2/32', ...(more ? ['10.50.0.0/24', '10.51.0.0/24', 'fd00:50::/64'] : [])],
-          persistentKeepalive: 20,
-        },
-      ],
+      peers: [peerB(kb, more ? ['10.50.0.0/24', '10.51.0.0/24', 'fd00:50::/64'] : [])],
     });
   await syncDevice(bb, db, {
     privateKey: kb,
     listenPort: 51821,
-    peers: [{ publicKey: publicKeyOf(ka), allowedIps: ['100.64.1.1/32'], persistentKeepalive: 20 }],
+    peers: [peerA(ka)],
   });
   await syncDevice(ba, da, cfgA(true));
   await waitFor(
